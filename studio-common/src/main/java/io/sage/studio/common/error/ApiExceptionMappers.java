@@ -1,0 +1,85 @@
+package io.sage.studio.common.error;
+
+import java.util.UUID;
+
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+
+/** Maps every exception that reaches a REST resource to {@link ErrorBody} with the right status. */
+public class ApiExceptionMappers {
+
+    private static final Logger LOG = Logger.getLogger(ApiExceptionMappers.class);
+
+    @ServerExceptionMapper
+    public Response api(ApiException e) {
+        return respond(e.status(), ErrorBody.of(e.code(), e.getMessage(), e.details()));
+    }
+
+    @ServerExceptionMapper
+    public Response json(JsonProcessingException e) {
+        return respond(400, ErrorBody.of("invalid_json", describe(e)));
+    }
+
+    @ServerExceptionMapper
+    public Response web(WebApplicationException e) {
+        int status = e.getResponse().getStatus();
+        if (status >= 500) {
+            return unexpected(e);
+        }
+        String code = switch (status) {
+            case 400 -> "bad_request";
+            case 401 -> "unauthorized";
+            case 403 -> "forbidden";
+            case 404 -> "not_found";
+            case 405 -> "method_not_allowed";
+            case 406 -> "not_acceptable";
+            case 413 -> "payload_too_large";
+            case 415 -> "unsupported_media_type";
+            default -> "http_" + status;
+        };
+        Throwable cause = e.getCause();
+        String message = cause instanceof JsonProcessingException json ? describe(json) : e.getMessage();
+        if (cause instanceof JsonProcessingException) {
+            code = "invalid_json";
+        }
+        return respond(status, ErrorBody.of(code, message));
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(Throwable e) {
+        String id = UUID.randomUUID().toString();
+        LOG.errorf(e, "unexpected error %s", id);
+        return respond(500, ErrorBody.of("internal", "unexpected server error (reference " + id + ")"));
+    }
+
+    private static Response respond(int status, ErrorBody body) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(body).build();
+    }
+
+    /** A message about a malformed body that names the offending field when Jackson knows it. */
+    static String describe(JsonProcessingException e) {
+        if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+            String field = mapping.getPath().stream()
+                    .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                    .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b)
+                    .orElse("?");
+            if (e instanceof InvalidFormatException invalid) {
+                return "field '" + field + "' has an invalid value: " + invalid.getValue();
+            }
+            if (e instanceof MismatchedInputException) {
+                return "field '" + field + "' has the wrong type";
+            }
+            return "field '" + field + "': " + e.getOriginalMessage();
+        }
+        return "malformed JSON: " + e.getOriginalMessage();
+    }
+}
