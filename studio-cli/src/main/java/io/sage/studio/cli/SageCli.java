@@ -1,0 +1,50 @@
+package io.sage.studio.cli;
+
+import java.nio.file.Path;
+
+import io.sage.studio.cli.commands.ChatCommand;
+import io.sage.studio.cli.commands.CompletionCommand;
+import io.sage.studio.cli.commands.FinetuneCommand;
+import io.sage.studio.cli.commands.GpuCommand;
+import io.sage.studio.cli.commands.ModelsCommand;
+import io.sage.studio.cli.commands.StudioCommand;
+import io.sage.studio.cli.commands.SwitchCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code sage}: the SAGE Studio command line. */
+@Command(name = "sage", mixinStandardHelpOptions = true, version = "sage 0.1.0",
+        description = "SAGE Studio: fine-tune an LLM on your data and hot-switch your chat endpoint to it.",
+        subcommands = {StudioCommand.class, FinetuneCommand.class, ModelsCommand.class, SwitchCommand.class,
+                GpuCommand.class, ChatCommand.class, CompletionCommand.class},
+        footer = {"", "Exit codes: 0 ok, 1 failed or invalid input, 2 studio unreachable, 3 task cancelled."})
+public final class SageCli implements Runnable {
+
+    /** Exit code: the studio (or Kafka) cannot be reached. */
+    public static final int EXIT_UNREACHABLE = 2;
+    /** Exit code: a waited-for task ended cancelled. */
+    public static final int EXIT_CANCELLED = 3;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** The repository the CLI runs from ({@code -Dsage.repo}, set by {@code ./sage}). */
+    public static Path repo() {
+        return Path.of(System.getProperty("sage.repo", ".")).toAbsolutePath().normalize();
+    }
+
+    public static CommandLine commandLine() {
+        return new CommandLine(new SageCli())
+                .setExecutionExceptionHandler(new ErrorHandler())
+                .setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

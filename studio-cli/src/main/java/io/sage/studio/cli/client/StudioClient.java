@@ -1,0 +1,276 @@
+package io.sage.studio.cli.client;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.sage.studio.events.StudioJson;
+
+/**
+ * The studio's REST API as the CLI uses it, through the gateway ({@code --url}, {@code SAGE_STUDIO_URL},
+ * default {@code http://localhost:8080}), with an optional bearer token ({@code --token}, {@code SAGE_STUDIO_TOKEN}).
+ */
+public final class StudioClient {
+
+    private static final ObjectMapper JSON = StudioJson.mapper();
+
+    private final String baseUrl;
+    private final String token;
+    private final HttpClient http;
+
+    public StudioClient(String baseUrl, String token) {
+        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.token = token == null || token.isBlank() ? null : token.trim();
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+                .followRedirects(HttpClient.Redirect.NORMAL).build();
+    }
+
+    public String baseUrl() {
+        return baseUrl;
+    }
+
+    public JsonNode get(String path) {
+        return json(send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream()));
+    }
+
+    public JsonNode post(String path, Object body) {
+        return json(send(request(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(body))).build(), HttpResponse.BodyHandlers.ofInputStream()));
+    }
+
+    public void delete(String path) {
+        HttpResponse<InputStream> response = send(request(path).DELETE().build(), HttpResponse.BodyHandlers.ofInputStream());
+        json(response);
+    }
+
+    /** {@code multipart/form-data} upload of one file as the part {@code file}, streamed from disk. */
+    public JsonNode upload(String path, Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new StudioClientException(0, "file_not_found", "no such file: " + file, List.of(), false);
+        }
+        String boundary = "sage-" + UUID.randomUUID();
+        String name = file.getFileName().toString().replace("\"", "_").replace("\r", "_").replace("\n", "_");
+        byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name
+                + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+        byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
+        try {
+            HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.concat(
+                    HttpRequest.BodyPublishers.ofByteArray(head),
+                    HttpRequest.BodyPublishers.ofFile(file),
+                    HttpRequest.BodyPublishers.ofByteArray(tail));
+            return json(send(request(path).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                    .timeout(Duration.ofMinutes(30)).POST(body).build(), HttpResponse.BodyHandlers.ofInputStream()));
+        } catch (IOException e) {
+            throw new StudioClientException(0, "file_unreadable", "cannot read " + file + ": " + e.getMessage(), List.of(), false);
+        }
+    }
+
+    /** Streams a response body into {@code target}; returns the bytes written. */
+    public long download(String path, Path target) {
+        HttpResponse<InputStream> response = send(request(path).timeout(Duration.ofHours(2)).GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        if (response.statusCode() >= 400) {
+            json(response);
+        }
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".part");
+        try (InputStream in = response.body()) {
+            long size = Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            return size;
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // best effort
+            }
+            throw new StudioClientException(0, "download_failed", "download interrupted: " + e.getMessage(), List.of(), false);
+        }
+    }
+
+    /** Plain text ({@code text/plain} endpoints such as a log tail). */
+    public String text(String path) {
+        HttpResponse<InputStream> response = send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        if (response.statusCode() >= 400) {
+            json(response);
+        }
+        try (InputStream in = response.body()) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw StudioClientException.unreachable(baseUrl, e.getMessage());
+        }
+    }
+
+    /**
+     * Reads a Server-Sent-Events stream, calling {@code onEvent} per event until the stream ends or the
+     * consumer returns {@code false}.
+     */
+    public void stream(String path, SseListener onEvent) {
+        HttpResponse<InputStream> response = send(request(path).header("Accept", "text/event-stream")
+                .timeout(Duration.ofDays(1)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        if (response.statusCode() >= 400) {
+            json(response);
+        }
+        readEvents(response.body(), onEvent);
+    }
+
+    /** POSTs a JSON body and reads the SSE answer (OpenAI streaming); returns the response headers' model. */
+    public String streamPost(String path, Object body, SseListener onEvent) {
+        HttpResponse<InputStream> response = send(request(path).header("Content-Type", "application/json")
+                .header("Accept", "text/event-stream").timeout(Duration.ofMinutes(30))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(body))).build(), HttpResponse.BodyHandlers.ofInputStream());
+        if (response.statusCode() >= 400) {
+            json(response);
+        }
+        readEvents(response.body(), onEvent);
+        return response.headers().firstValue("X-Studio-Model").orElse(null);
+    }
+
+    /** One server-sent event. */
+    public record SseEvent(String event, String data) {
+    }
+
+    /** Receives events; returns {@code false} to stop reading. */
+    @FunctionalInterface
+    public interface SseListener {
+        boolean onEvent(SseEvent event);
+    }
+
+    private static void readEvents(InputStream body, SseListener listener) {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+            String event = "message";
+            StringBuilder data = new StringBuilder();
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (line.isEmpty()) {
+                    if (data.length() > 0 && !listener.onEvent(new SseEvent(event, data.toString()))) {
+                        return;
+                    }
+                    event = "message";
+                    data.setLength(0);
+                } else if (line.startsWith("event:")) {
+                    event = line.substring(6).trim();
+                } else if (line.startsWith("data:")) {
+                    if (data.length() > 0) {
+                        data.append('\n');
+                    }
+                    data.append(line.substring(5).startsWith(" ") ? line.substring(6) : line.substring(5));
+                }
+            }
+            if (data.length() > 0) {
+                listener.onEvent(new SseEvent(event, data.toString()));
+            }
+        } catch (IOException e) {
+            throw new StudioClientException(0, "stream_broken", "the stream broke off: " + e.getMessage(), List.of(), true);
+        }
+    }
+
+    public static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofMinutes(5));
+        if (token != null) {
+            builder.header("Authorization", "Bearer " + token);
+        }
+        return builder;
+    }
+
+    private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+        try {
+            return http.send(request, handler);
+        } catch (ConnectException | HttpConnectTimeoutException e) {
+            throw StudioClientException.unreachable(baseUrl, "connection refused or timed out");
+        } catch (IOException e) {
+            throw StudioClientException.unreachable(baseUrl, e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StudioClientException(0, "interrupted", "interrupted", List.of(), false);
+        }
+    }
+
+    private JsonNode json(HttpResponse<InputStream> response) {
+        byte[] body;
+        try (InputStream in = response.body()) {
+            body = in.readAllBytes();
+        } catch (IOException e) {
+            throw StudioClientException.unreachable(baseUrl, e.getMessage());
+        }
+        JsonNode node;
+        try {
+            node = body.length == 0 ? JSON.nullNode() : JSON.readTree(body);
+        } catch (IOException e) {
+            node = null;
+        }
+        if (response.statusCode() >= 400) {
+            throw error(response.statusCode(), node, new String(body, StandardCharsets.UTF_8));
+        }
+        if (node == null) {
+            throw new StudioClientException(response.statusCode(), "bad_response",
+                    "the studio answered something that is not JSON", List.of(), false);
+        }
+        return node;
+    }
+
+    static StudioClientException error(int status, JsonNode node, String raw) {
+        JsonNode error = node == null ? null : node.path("error");
+        if (error == null || error.isMissingNode() || error.isNull()) {
+            String text = raw.isBlank() ? "HTTP " + status : raw.strip();
+            return new StudioClientException(status, "http_" + status, "HTTP " + status + ": "
+                    + (text.length() > 300 ? text.substring(0, 300) + "…" : text), List.of(), status == 502 || status == 503);
+        }
+        if (error.isTextual()) {
+            return new StudioClientException(status, "http_" + status, error.asText(), List.of(), false);
+        }
+        List<String> details = new ArrayList<>();
+        error.path("details").forEach(d -> details.add(describeDetail(d)));
+        String message = error.path("message").asText("HTTP " + status);
+        return new StudioClientException(status, error.path("code").asText("http_" + status), message, details, false);
+    }
+
+    private static String describeDetail(JsonNode d) {
+        if (d.has("line")) {
+            return "line " + d.path("line").asText() + ": " + d.path("code").asText() + " — " + d.path("message").asText();
+        }
+        if (d.has("field")) {
+            return d.path("field").asText() + ": " + d.path("message").asText();
+        }
+        return d.isTextual() ? d.asText() : d.toString();
+    }
+
+    private static byte[] bytes(Object body) {
+        try {
+            return JSON.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    /** Calls {@code action} on each element of a JSON array (or nothing). */
+    public static void each(JsonNode array, Consumer<JsonNode> action) {
+        if (array != null && array.isArray()) {
+            array.forEach(action);
+        }
+    }
+}

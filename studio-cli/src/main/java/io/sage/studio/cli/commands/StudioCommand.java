@@ -1,0 +1,263 @@
+package io.sage.studio.cli.commands;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.sage.studio.cli.SageCli;
+import io.sage.studio.cli.client.StudioClient;
+import io.sage.studio.cli.launcher.LauncherException;
+import io.sage.studio.cli.launcher.LauncherSettings;
+import io.sage.studio.cli.launcher.StudioLauncher;
+import io.sage.studio.events.StudioJson;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code sage studio …}: the local studio's lifecycle. */
+@Command(name = "studio", mixinStandardHelpOptions = true, description = "Start, stop and inspect the local studio.",
+        subcommands = {StudioCommand.Start.class, StudioCommand.Stop.class, StudioCommand.Restart.class,
+                StudioCommand.StatusCmd.class, StudioCommand.Logs.class})
+public class StudioCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    static LauncherSettings settings() {
+        return LauncherSettings.from(System.getenv(), SageCli.repo());
+    }
+
+    static StudioLauncher launcher() {
+        return new StudioLauncher(settings(), System.out);
+    }
+
+    /** Options of {@code start} and {@code restart}. */
+    static class StartFlags {
+        @Option(names = "--prod", description = "Production profile: JSON logs; refuses to bind beyond loopback without auth.")
+        boolean prod;
+
+        @Option(names = "--no-llm", description = "No local model server: chat goes to the configured cloud API.")
+        boolean noLlm;
+
+        @Option(names = "--use-finetuned", description = "Serve the latest completed fine-tuned model.")
+        boolean useFinetuned;
+
+        @Option(names = "--llm-model", paramLabel = "PATH", description = "Serve this model (base id, task artifact or path).")
+        String llmModel;
+
+        StudioLauncher.StartOptions options() {
+            Map<String, String> env = new HashMap<>();
+            if (noLlm) {
+                env.put("STUDIO_CHAT_RUNTIME", "none");
+                env.put("SAGE_FORCE_CLOUD_API", "true");
+            }
+            if (prod) {
+                env.put("QUARKUS_LOG_CONSOLE_JSON_ENABLED", "true");
+                env.put("STUDIO_PROD", "true");
+            }
+            return new StudioLauncher.StartOptions(env, prod);
+        }
+
+        void validate() {
+            int chosen = (noLlm ? 1 : 0) + (useFinetuned ? 1 : 0) + (llmModel != null ? 1 : 0);
+            if (chosen > 1) {
+                throw new LauncherException("choose one of --no-llm, --use-finetuned and --llm-model");
+            }
+        }
+
+        /** After start: point the chat backend where the flags say. */
+        int applyModelChoice(PrintStream out) {
+            if (llmModel == null && !useFinetuned) {
+                return 0;
+            }
+            LauncherSettings settings = settings();
+            StudioClient client = new StudioClient("http://127.0.0.1:" + settings.gateway().port(),
+                    System.getenv("SAGE_STUDIO_TOKEN"));
+            String model = llmModel;
+            if (useFinetuned) {
+                model = latestFinetuned(client);
+                out.println("Latest fine-tuned model: " + model);
+            }
+            return SwitchCommand.switchAndWait(client, model, null, null, out, false);
+        }
+
+        private static String latestFinetuned(StudioClient client) {
+            JsonNode models = client.get("/api/finetune/models");
+            JsonNode latest = null;
+            for (JsonNode m : models) {
+                if ("finetuned".equals(m.path("type").asText())
+                        && (latest == null || m.path("created_at").asText().compareTo(latest.path("created_at").asText()) > 0)) {
+                    latest = m;
+                }
+            }
+            if (latest == null) {
+                throw new LauncherException("--use-finetuned: no completed fine-tuned model yet; see ./sage studio start --list-finetuned");
+            }
+            return latest.path("path").asText(latest.path("id").asText());
+        }
+    }
+
+    @Command(name = "start", mixinStandardHelpOptions = true,
+            description = "Build what is missing, start Kafka and the four services, wait until all are ready.")
+    static class Start implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        StartFlags flags;
+
+        @Option(names = "--list-finetuned", description = "List the fine-tuned models of this studio home and exit.")
+        boolean listFinetuned;
+
+        @Option(names = "--json", description = "With --list-finetuned: print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            if (listFinetuned) {
+                return listFinetuned(settings().home(), json, System.out);
+            }
+            flags.validate();
+            launcher().start(flags.options());
+            return flags.applyModelChoice(System.out);
+        }
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop everything `studio start` started.")
+    static class Stop implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            launcher().stop();
+            return 0;
+        }
+    }
+
+    @Command(name = "restart", mixinStandardHelpOptions = true, description = "Stop, then start the studio.")
+    static class Restart implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        StartFlags flags;
+
+        @Override
+        public Integer call() {
+            flags.validate();
+            StudioLauncher launcher = launcher();
+            launcher.stop();
+            launcher.start(flags.options());
+            return flags.applyModelChoice(System.out);
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Each component's state, pid and URL; exits 1 if any is down.")
+    static class StatusCmd implements Callable<Integer> {
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            StudioLauncher launcher = launcher();
+            List<StudioLauncher.Status> statuses = launcher.status();
+            if (json) {
+                ArrayNode array = StudioJson.mapper().createArrayNode();
+                for (StudioLauncher.Status s : statuses) {
+                    ObjectNode o = array.addObject();
+                    o.put("component", s.component().name());
+                    o.put("state", s.state().label());
+                    if (s.pid() != null) {
+                        o.put("pid", s.pid());
+                    } else {
+                        o.putNull("pid");
+                    }
+                    o.put("url", s.url());
+                }
+                Output.json(System.out, array);
+            } else {
+                launcher.printStatus(statuses);
+            }
+            boolean up = statuses.stream().allMatch(s -> s.state() == StudioLauncher.State.RUNNING
+                    || s.state() == StudioLauncher.State.EXTERNAL);
+            return up ? 0 : 1;
+        }
+    }
+
+    @Command(name = "logs", mixinStandardHelpOptions = true, description = "Show (and follow) component logs.")
+    static class Logs implements Callable<Integer> {
+        @Parameters(arity = "0..1", paramLabel = "COMPONENT",
+                description = "kafka, gateway-adapter, finetune-service, chat-switch-service or gpu-probe-service (short names work: finetune, chat, gpu, gateway). Default: all.")
+        String component;
+
+        @Option(names = {"-f", "--follow"}, description = "Keep printing new lines.")
+        boolean follow;
+
+        @Option(names = {"-n", "--lines"}, defaultValue = "50", description = "Lines of history per log (default ${DEFAULT-VALUE}).")
+        int lines;
+
+        @Override
+        public Integer call() throws IOException {
+            StudioLauncher launcher = launcher();
+            List<Path> files = component == null ? launcher.logFiles() : List.of(launcher.logFile(component));
+            if (files.isEmpty() || files.stream().noneMatch(Files::exists)) {
+                System.out.println("No logs yet under " + settings().logsDir());
+                return 0;
+            }
+            new LogTail(files, files.size() > 1, System.out).run(lines, follow);
+            return 0;
+        }
+    }
+
+    /** {@code --list-finetuned}: read the task folders directly, so it works with the studio stopped. */
+    static int listFinetuned(Path home, boolean json, PrintStream out) {
+        Path root = home.resolve("studio_finetune");
+        List<JsonNode> tasks = new ArrayList<>();
+        if (Files.isDirectory(root)) {
+            try (Stream<Path> dirs = Files.list(root)) {
+                dirs.map(d -> d.resolve("finetune_meta.json")).filter(Files::isRegularFile).forEach(meta -> {
+                    try {
+                        JsonNode task = StudioJson.mapper().readTree(Files.readString(meta, StandardCharsets.UTF_8));
+                        if ("completed".equals(task.path("status").asText()) && task.path("artifacts").size() > 0) {
+                            tasks.add(task);
+                        }
+                    } catch (IOException e) {
+                        out.println("skipping unreadable " + meta + ": " + e.getMessage());
+                    }
+                });
+            } catch (IOException e) {
+                throw new LauncherException("cannot list " + root + ": " + e.getMessage());
+            }
+        }
+        tasks.sort(Comparator.comparing((JsonNode t) -> t.path("completed_at").asText()).reversed());
+        if (json) {
+            ArrayNode array = StudioJson.mapper().createArrayNode();
+            tasks.forEach(array::add);
+            Output.json(out, array);
+            return 0;
+        }
+        if (tasks.isEmpty()) {
+            out.println("No completed fine-tuned models under " + root);
+            return 0;
+        }
+        out.printf("%-34s %-34s %-8s %s%n", "TASK", "BASE MODEL", "ARTIFACT", "PATH");
+        for (JsonNode t : tasks) {
+            JsonNode artifacts = t.path("artifacts");
+            boolean merged = artifacts.hasNonNull("merged_model");
+            out.printf("%-34s %-34s %-8s %s%n", t.path("task_id").asText(), Output.truncate(t.path("model_name").asText(), 34),
+                    merged ? "merged" : "lora", merged ? artifacts.path("merged_model").asText() : artifacts.path("lora").asText());
+        }
+        return 0;
+    }
+}

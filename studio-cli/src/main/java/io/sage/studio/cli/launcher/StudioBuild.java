@@ -1,0 +1,74 @@
+package io.sage.studio.cli.launcher;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Builds the services on first run ({@code mvn install -DskipTests} of the modules the studio needs), showing
+ * one progress line per module and keeping the full output in {@code logs/build.log}.
+ */
+final class StudioBuild {
+
+    private static final Pattern MODULE = Pattern.compile("Building SAGE Studio :: (.+?) \\S+\\s+\\[(\\d+)/(\\d+)]");
+
+    private final LauncherSettings settings;
+    private final PrintStream out;
+
+    StudioBuild(LauncherSettings settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    void ensureBuilt() {
+        if (settings.built()) {
+            return;
+        }
+        Path log = settings.logsDir().resolve("build.log");
+        out.println("First run: building the studio services (a few minutes; full output in " + log + ") …");
+        List<String> command = List.of(maven(), "-B", "install", "-DskipTests",
+                "-pl", "gpu-probe-service,finetune-service,chat-switch-service,gateway-adapter", "-am");
+        ProcessBuilder builder = new ProcessBuilder(command).directory(settings.repo().toFile()).redirectErrorStream(true);
+        long started = System.nanoTime();
+        try (Writer writer = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
+            Process process = builder.start();
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    writer.write(line);
+                    writer.write('\n');
+                    Matcher m = MODULE.matcher(line);
+                    if (m.find()) {
+                        out.printf("  [%s/%s] %s%n", m.group(2), m.group(3), m.group(1));
+                    }
+                }
+            }
+            int rc = process.waitFor();
+            if (rc != 0) {
+                writer.flush();
+                throw new LauncherException("the build failed (exit " + rc + "). Last lines of " + log + ":\n"
+                        + StudioLauncher.tail(log, 40));
+            }
+        } catch (IOException e) {
+            throw new LauncherException("cannot run Maven (" + e.getMessage()
+                    + "); install JDK 17+ and Maven 3.8+, then try again");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LauncherException("interrupted while building");
+        }
+        out.printf("  built in %d s%n", (System.nanoTime() - started) / 1_000_000_000L);
+    }
+
+    private String maven() {
+        Path wrapper = settings.repo().resolve("mvnw");
+        return Files.isExecutable(wrapper) ? wrapper.toString() : "mvn";
+    }
+}

@@ -1,0 +1,368 @@
+package io.sage.studio.cli.launcher;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+
+import io.sage.studio.events.Topics;
+
+/**
+ * {@code ./sage studio start|stop|restart|status|logs}: the broker and the four services as background
+ * processes of the local machine, with pid files, logs and readiness checks.
+ */
+public final class StudioLauncher {
+
+    private static final Duration STOP_GRACE = Duration.ofSeconds(20);
+
+    private final LauncherSettings settings;
+    private final PrintStream out;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    public StudioLauncher(LauncherSettings settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    /** What a component is doing now. */
+    public enum State {
+        RUNNING, STARTING, DOWN, EXTERNAL, UNREACHABLE;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** One line of {@code sage studio status}. */
+    public record Status(Component component, State state, Long pid, String url) {
+    }
+
+    /** Extra environment for the services, e.g. the chat runtime chosen by {@code --no-llm}. */
+    public record StartOptions(Map<String, String> serviceEnv, boolean prod) {
+        public static StartOptions defaults() {
+            return new StartOptions(Map.of(), false);
+        }
+    }
+
+    // ---------------------------------------------------------------- start
+
+    /** Starts whatever is not running; returns {@code true} when something was started. */
+    public boolean start(StartOptions options) {
+        prepareDirectories();
+        new StudioBuild(settings, out).ensureBuilt();
+
+        Map<Component, Status> before = statusByComponent();
+        List<Component> missing = settings.components().stream()
+                .filter(c -> before.get(c).state() != State.RUNNING && before.get(c).state() != State.EXTERNAL)
+                .toList();
+        if (missing.isEmpty()) {
+            out.println("SAGE Studio is already running; nothing to do.");
+            printStatus(before.values());
+            out.println();
+            out.println("Studio: " + settings.gateway().url());
+            return false;
+        }
+        if (before.values().stream().anyMatch(s -> s.state() == State.UNREACHABLE)) {
+            throw new LauncherException("Kafka at " + settings.kafkaBootstrap()
+                    + " (KAFKA_BOOTSTRAP_SERVERS) does not answer; start it or unset KAFKA_BOOTSTRAP_SERVERS to let the studio run its own broker");
+        }
+        checkPorts(missing, before);
+
+        List<Component> started = new ArrayList<>();
+        try {
+            if (missing.contains(settings.kafka())) {
+                out.println("Starting kafka on " + settings.kafka().url() + " (data in " + settings.kafkaDir() + ") …");
+                startBroker();
+                started.add(settings.kafka());
+                awaitReady(List.of(settings.kafka()));
+            }
+            List<Component> services = missing.stream().filter(Component::service).toList();
+            for (Component service : services) {
+                out.println("Starting " + service.name() + " on port " + service.port() + " …");
+                startService(service, options);
+                started.add(service);
+            }
+            awaitReady(services);
+        } catch (LauncherException e) {
+            out.println("Start failed; stopping what this command started.");
+            for (Component component : reversed(started)) {
+                stop(component, true);
+            }
+            throw e;
+        }
+        printStatus(statusByComponent().values());
+        out.println();
+        out.println("SAGE Studio is ready: " + settings.gateway().url());
+        return true;
+    }
+
+    private void prepareDirectories() {
+        try {
+            Files.createDirectories(settings.logsDir());
+            Files.createDirectories(settings.runDir());
+            Files.createDirectories(settings.kafkaDir());
+        } catch (IOException e) {
+            throw new LauncherException("cannot create " + settings.studioDir() + ": " + e.getMessage());
+        }
+    }
+
+    private void checkPorts(List<Component> missing, Map<Component, Status> before) {
+        for (Component component : missing) {
+            if (before.get(component).state() == State.STARTING) {
+                continue;
+            }
+            if (!ProcessControl.portFree(component.port())) {
+                throw new LauncherException("port " + component.port() + " needed by " + component.name()
+                        + " is already in use by another program; stop that program or choose another port with "
+                        + portVariable(component));
+            }
+            if (component.equals(settings.kafka()) && !ProcessControl.portFree(settings.kafkaControllerPort())) {
+                throw new LauncherException("port " + settings.kafkaControllerPort() + " needed by the kafka controller"
+                        + " is already in use by another program; choose other ports with STUDIO_KAFKA_PORT");
+            }
+        }
+    }
+
+    private static String portVariable(Component component) {
+        return switch (component.name()) {
+            case Component.KAFKA -> "STUDIO_KAFKA_PORT";
+            case "gateway-adapter" -> "STUDIO_GATEWAY_PORT";
+            case "finetune-service" -> "STUDIO_FINETUNE_PORT";
+            case "chat-switch-service" -> "STUDIO_CHAT_PORT";
+            default -> "STUDIO_GPU_PORT";
+        };
+    }
+
+    private void startBroker() {
+        List<String> command = new ArrayList<>();
+        command.add(javaBinary());
+        command.add("-Xmx512m");
+        command.add("-XX:+UseSerialGC");
+        command.add("-Dsage.log.level=INFO");
+        command.add("-cp");
+        command.add(settings.cliClasspath());
+        command.add("io.sage.studio.kafka.StandaloneBroker");
+        command.add(settings.kafkaDir().toString());
+        command.add(Integer.toString(settings.kafka().port()));
+        command.add(Integer.toString(settings.kafkaControllerPort()));
+        PidRecord record = ProcessControl.start(command, Map.of(), settings.log(settings.kafka()), settings.kafkaDir());
+        record.write(settings.pidFile(settings.kafka()));
+    }
+
+    private void startService(Component service, StartOptions options) {
+        List<String> command = new ArrayList<>();
+        command.add(javaBinary());
+        command.addAll(settings.javaOptions());
+        command.add("-jar");
+        command.add(service.jar(settings.repo()).toString());
+        PidRecord record = ProcessControl.start(command, serviceEnvironment(service, options),
+                settings.log(service), settings.repo());
+        record.write(settings.pidFile(service));
+    }
+
+    /** The launcher's environment plus where everything is; explicit settings of the user win. */
+    Map<String, String> serviceEnvironment(Component service, StartOptions options) {
+        Map<String, String> env = new HashMap<>();
+        env.put("STUDIO_HOME", settings.home().toString());
+        env.put("KAFKA_BOOTSTRAP_SERVERS", settings.kafkaBootstrap());
+        env.put("STUDIO_SERVICES_FINETUNE_URL", "http://127.0.0.1:" + settings.finetune().port());
+        env.put("STUDIO_SERVICES_CHAT_URL", "http://127.0.0.1:" + settings.chat().port());
+        env.put("STUDIO_SERVICES_GPU_URL", "http://127.0.0.1:" + settings.gpu().port());
+        env.put("STUDIO_SERVICES_GATEWAY_URL", "http://127.0.0.1:" + settings.gateway().port());
+        if (!settings.environment().containsKey("STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND")
+                && Files.isExecutable(settings.defaultTrainer())) {
+            env.put("STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND", settings.defaultTrainer().toString());
+        }
+        env.putAll(options.serviceEnv());
+        // The port is the launcher's to decide: never inherit a QUARKUS_HTTP_PORT meant for something else.
+        env.put("QUARKUS_HTTP_PORT", Integer.toString(service.port()));
+        return env;
+    }
+
+    private void awaitReady(List<Component> components) {
+        long deadline = System.nanoTime() + settings.startTimeout().toNanos();
+        List<Component> pending = new ArrayList<>(components);
+        while (!pending.isEmpty()) {
+            for (Component component : List.copyOf(pending)) {
+                Optional<PidRecord> record = PidRecord.read(settings.pidFile(component));
+                if (record.isEmpty() || !ProcessControl.alive(record.get())) {
+                    throw new LauncherException(component.name() + " exited during start-up. Last lines of "
+                            + settings.log(component) + ":\n" + tail(settings.log(component), 30));
+                }
+                if (ready(component)) {
+                    out.println("  ✓ " + component.name() + " is ready");
+                    pending.remove(component);
+                }
+            }
+            if (!pending.isEmpty()) {
+                if (System.nanoTime() > deadline) {
+                    Component late = pending.get(0);
+                    throw new LauncherException(late.name() + " did not become ready within "
+                            + settings.startTimeout().toSeconds() + " s (STUDIO_START_TIMEOUT). Last lines of "
+                            + settings.log(late) + ":\n" + tail(settings.log(late), 30));
+                }
+                ProcessControl.sleep(250);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- stop
+
+    /** Stops every component this launcher started; returns {@code false} when nothing ran. */
+    public boolean stop() {
+        boolean any = false;
+        for (Component component : reversed(settings.components())) {
+            any |= stop(component, false);
+        }
+        if (!any) {
+            out.println("SAGE Studio is not running; nothing to stop.");
+        }
+        return any;
+    }
+
+    private boolean stop(Component component, boolean quiet) {
+        Path pidFile = settings.pidFile(component);
+        Optional<PidRecord> record = PidRecord.read(pidFile);
+        boolean stopped = false;
+        if (record.isPresent() && ProcessControl.alive(record.get())) {
+            if (!quiet) {
+                out.println("Stopping " + component.name() + " (pid " + record.get().pid() + ") …");
+            }
+            ProcessControl.stopGroup(record.get().pid(), STOP_GRACE);
+            stopped = true;
+        } else if (record.isPresent() && ProcessControl.groupAlive(record.get().pid())) {
+            // The leader is gone but children of its group are left: stop them too.
+            ProcessControl.stopGroup(record.get().pid(), STOP_GRACE);
+            stopped = true;
+        }
+        try {
+            Files.deleteIfExists(pidFile);
+        } catch (IOException e) {
+            throw new LauncherException("cannot remove " + pidFile + ": " + e.getMessage());
+        }
+        return stopped;
+    }
+
+    // ---------------------------------------------------------------- status
+
+    public List<Status> status() {
+        return List.copyOf(statusByComponent().values());
+    }
+
+    private Map<Component, Status> statusByComponent() {
+        Map<Component, Status> result = new LinkedHashMap<>();
+        if (settings.externalKafka().isPresent()) {
+            boolean up = kafkaAnswers(settings.kafkaBootstrap());
+            result.put(settings.kafka(), new Status(settings.kafka(), up ? State.EXTERNAL : State.UNREACHABLE, null,
+                    settings.kafkaBootstrap()));
+        }
+        for (Component component : settings.components()) {
+            Optional<PidRecord> record = PidRecord.read(settings.pidFile(component)).filter(ProcessControl::alive);
+            State state = record.isEmpty() ? State.DOWN : ready(component) ? State.RUNNING : State.STARTING;
+            result.put(component, new Status(component, state, record.map(PidRecord::pid).orElse(null), component.url()));
+        }
+        return result;
+    }
+
+    public boolean allRunning() {
+        return statusByComponent().values().stream()
+                .allMatch(s -> s.state() == State.RUNNING || s.state() == State.EXTERNAL);
+    }
+
+    public void printStatus(Collection<Status> statuses) {
+        out.printf("%-22s %-12s %-8s %s%n", "COMPONENT", "STATE", "PID", "URL");
+        for (Status s : statuses) {
+            out.printf("%-22s %-12s %-8s %s%n", s.component().name(), s.state().label(),
+                    s.pid() == null ? "-" : s.pid(), s.url());
+        }
+    }
+
+    private boolean ready(Component component) {
+        if (!component.service()) {
+            return kafkaAnswers(settings.kafkaBootstrap());
+        }
+        try {
+            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(component.healthUrl()))
+                    .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.discarding());
+            return response.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Kafka answers and holds the studio topics. */
+    static boolean kafkaAnswers(String bootstrap) {
+        String first = bootstrap.split(",")[0].trim();
+        int colon = first.lastIndexOf(':');
+        if (colon > 0 && !ProcessControl.listening(first.substring(0, colon), Integer.parseInt(first.substring(colon + 1)))) {
+            return false;
+        }
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
+        try (Admin admin = Admin.create(props)) {
+            Set<String> names = admin.listTopics().names().get(3, TimeUnit.SECONDS);
+            return names.containsAll(Topics.ALL.stream().map(Topics.TopicSpec::name).collect(Collectors.toSet()));
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------- logs
+
+    public Path logFile(String componentName) {
+        Component component = settings.component(componentName).orElseThrow(() -> new LauncherException(
+                "unknown component '" + componentName + "'; one of: " + settings.components().stream()
+                        .map(Component::name).collect(Collectors.joining(", "))));
+        return settings.log(component);
+    }
+
+    public List<Path> logFiles() {
+        return settings.components().stream().map(settings::log).filter(Files::exists).toList();
+    }
+
+    static String tail(Path file, int lines) {
+        try {
+            List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static <T> List<T> reversed(List<T> list) {
+        List<T> copy = new ArrayList<>(list);
+        Collections.reverse(copy);
+        return copy;
+    }
+}
