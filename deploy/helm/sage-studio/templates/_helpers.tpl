@@ -1,0 +1,301 @@
+{{/* Name of the chart, shortened to fit label values. */}}
+{{- define "sage-studio.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Prefix of every resource name: the release name, plus the chart name when the release name lacks it. */}}
+{{- define "sage-studio.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Name of a component's resources: "<fullname>-<component>". Call with (list $ "finetune"). */}}
+{{- define "sage-studio.componentName" -}}
+{{- $root := index . 0 }}
+{{- printf "%s-%s" (include "sage-studio.fullname" $root) (index . 1) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels every object carries. */}}
+{{- define "sage-studio.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ include "sage-studio.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: sage-studio
+{{- end }}
+
+{{/* Labels of one component. Call with (list $ "finetune"). */}}
+{{- define "sage-studio.componentLabels" -}}
+{{ include "sage-studio.labels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{/* Selector labels of one component (stable across upgrades). Call with (list $ "finetune"). */}}
+{{- define "sage-studio.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "sage-studio.name" (index . 0) }}
+app.kubernetes.io/instance: {{ (index . 0).Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{/* Image of a studio service. Call with (list $ .Values.finetune.image). */}}
+{{- define "sage-studio.image" -}}
+{{- $root := index . 0 }}
+{{- $image := index . 1 }}
+{{- $tag := $image.tag | default $root.Values.image.tag | default $root.Chart.AppVersion }}
+{{- printf "%s/%s/%s:%s" $root.Values.image.registry $root.Values.image.group $image.repository $tag }}
+{{- end }}
+
+{{/* Image of the trainer Jobs. */}}
+{{- define "sage-studio.trainerImage" -}}
+{{- $image := .Values.finetune.trainer.image }}
+{{- printf "%s/%s:%s" $image.registry $image.repository ($image.tag | default .Chart.AppVersion) }}
+{{- end }}
+
+{{/* Image of the model servers. */}}
+{{- define "sage-studio.vllmImage" -}}
+{{- $image := .Values.chatSwitch.vllm.image }}
+{{- printf "%s/%s:%s" $image.registry $image.repository $image.tag }}
+{{- end }}
+
+{{/* Claim that holds the studio home. */}}
+{{- define "sage-studio.studioHomeClaim" -}}
+{{- .Values.studioHome.persistence.existingClaim | default (include "sage-studio.componentName" (list . "studio-home")) }}
+{{- end }}
+
+{{/* Secret with the bearer tokens. */}}
+{{- define "sage-studio.tokensSecret" -}}
+{{- .Values.auth.tokens.secretName | default (include "sage-studio.componentName" (list . "auth-tokens")) }}
+{{- end }}
+
+{{/* URL of a studio service inside the cluster. Call with (list $ "finetune" 8081). */}}
+{{- define "sage-studio.serviceUrl" -}}
+{{- printf "http://%s:%v" (include "sage-studio.componentName" (list (index . 0) (index . 1))) (index . 2) }}
+{{- end }}
+
+{{/* Kafka security protocol from the TLS and SASL switches. */}}
+{{- define "sage-studio.kafkaProtocol" -}}
+{{- $kafka := .Values.kafka }}
+{{- if and $kafka.tls.enabled $kafka.sasl.enabled }}SASL_SSL
+{{- else if $kafka.tls.enabled }}SSL
+{{- else if $kafka.sasl.enabled }}SASL_PLAINTEXT
+{{- else }}PLAINTEXT
+{{- end }}
+{{- end }}
+
+{{/* JAAS login module of a SASL mechanism. */}}
+{{- define "sage-studio.kafkaLoginModule" -}}
+{{- if hasPrefix "SCRAM-" .Values.kafka.sasl.mechanism }}org.apache.kafka.common.security.scram.ScramLoginModule
+{{- else }}org.apache.kafka.common.security.plain.PlainLoginModule
+{{- end }}
+{{- end }}
+
+{{/*
+Checks of values that depend on each other; rendered (as nothing) by the common ConfigMap so that a wrong
+combination fails the install with a message that says what to set.
+*/}}
+{{- define "sage-studio.validate" -}}
+{{- if and .Values.kafka.tls.enabled (not .Values.kafka.tls.caSecret.name) }}
+{{- fail "kafka.tls.caSecret.name is required when kafka.tls.enabled is true (Strimzi: <cluster>-cluster-ca-cert)" }}
+{{- end }}
+{{- if .Values.kafka.sasl.enabled }}
+{{- $_ := required "kafka.sasl.username is required when kafka.sasl.enabled is true" .Values.kafka.sasl.username }}
+{{- $_ := required "kafka.sasl.passwordSecret.name is required when kafka.sasl.enabled is true" .Values.kafka.sasl.passwordSecret.name }}
+{{- end }}
+{{- if eq .Values.auth.mode "oidc" }}
+{{- $_ := required "auth.oidc.authServerUrl is required when auth.mode is oidc" .Values.auth.oidc.authServerUrl }}
+{{- end }}
+{{- if and .Values.ingress.enabled .Values.ingress.tls.enabled }}
+{{- $_ := required "ingress.host is required when ingress.tls.enabled is true" .Values.ingress.host }}
+{{- $_ := required "ingress.tls.secretName is required when ingress.tls.enabled is true" .Values.ingress.tls.secretName }}
+{{- end }}
+{{- if eq .Values.chatSwitch.runtime "none" }}
+{{- $_ := required "chatSwitch.cloud.baseUrl is required when chatSwitch.runtime is none" .Values.chatSwitch.cloud.baseUrl }}
+{{- end }}
+{{- end }}
+
+{{/* Environment every studio container gets besides the ConfigMaps: values from the downward API and Secrets. */}}
+{{- define "sage-studio.secretEnv" -}}
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: NODE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.nodeName
+{{- with .Values.kafka }}
+{{- if .sasl.enabled }}
+- name: STUDIO_KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .sasl.passwordSecret.name }}
+      key: {{ .sasl.passwordSecret.key }}
+- name: KAFKA_SASL_JAAS_CONFIG
+  value: {{ printf "%s required username=\"%s\" password=\"$(STUDIO_KAFKA_SASL_PASSWORD)\";" (include "sage-studio.kafkaLoginModule" $) .sasl.username | quote }}
+{{- end }}
+{{- if and .tls.enabled .tls.clientCertSecret.name }}
+- name: KAFKA_SSL_KEYSTORE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .tls.clientCertSecret.name }}
+      key: {{ .tls.clientCertSecret.passwordKey }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Volumes every studio pod mounts: the studio home, a writable /tmp, the auth files and the Kafka TLS files. */}}
+{{- define "sage-studio.volumes" -}}
+- name: studio-home
+  persistentVolumeClaim:
+    claimName: {{ include "sage-studio.studioHomeClaim" . }}
+- name: tmp
+  emptyDir: {}
+{{- if eq .Values.auth.mode "token" }}
+- name: auth-tokens
+  secret:
+    secretName: {{ include "sage-studio.tokensSecret" . }}
+    items:
+      - key: {{ .Values.auth.tokens.key }}
+        path: tokens.json
+{{- end }}
+{{- if and (ne .Values.auth.mode "none") .Values.auth.openaiApiKeys.secretName }}
+- name: openai-api-keys
+  secret:
+    secretName: {{ .Values.auth.openaiApiKeys.secretName }}
+    items:
+      - key: {{ .Values.auth.openaiApiKeys.key }}
+        path: api-keys.json
+{{- end }}
+{{- if .Values.kafka.tls.enabled }}
+- name: kafka-ca
+  secret:
+    secretName: {{ .Values.kafka.tls.caSecret.name }}
+    items:
+      - key: {{ .Values.kafka.tls.caSecret.key }}
+        path: ca.crt
+{{- if .Values.kafka.tls.clientCertSecret.name }}
+- name: kafka-client
+  secret:
+    secretName: {{ .Values.kafka.tls.clientCertSecret.name }}
+    items:
+      - key: {{ .Values.kafka.tls.clientCertSecret.keystoreKey }}
+        path: user.p12
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Mounts matching sage-studio.volumes. */}}
+{{- define "sage-studio.volumeMounts" -}}
+- name: studio-home
+  mountPath: {{ .Values.studioHome.mountPath }}
+- name: tmp
+  mountPath: /tmp
+{{- if eq .Values.auth.mode "token" }}
+- name: auth-tokens
+  mountPath: /etc/sage-studio/auth/tokens
+  readOnly: true
+{{- end }}
+{{- if and (ne .Values.auth.mode "none") .Values.auth.openaiApiKeys.secretName }}
+- name: openai-api-keys
+  mountPath: /etc/sage-studio/auth/openai
+  readOnly: true
+{{- end }}
+{{- if .Values.kafka.tls.enabled }}
+- name: kafka-ca
+  mountPath: /etc/sage-studio/kafka/ca
+  readOnly: true
+{{- if .Values.kafka.tls.clientCertSecret.name }}
+- name: kafka-client
+  mountPath: /etc/sage-studio/kafka/client
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Start-up, liveness and readiness probes on the Quarkus health endpoints. */}}
+{{- define "sage-studio.probes" -}}
+{{- $probes := .Values.pods.probes -}}
+startupProbe:
+  httpGet:
+    path: /q/health/started
+    port: http
+  periodSeconds: 2
+  timeoutSeconds: {{ $probes.timeoutSeconds }}
+  failureThreshold: {{ $probes.startupFailureThreshold }}
+livenessProbe:
+  httpGet:
+    path: /q/health/live
+    port: http
+  periodSeconds: {{ $probes.periodSeconds }}
+  timeoutSeconds: {{ $probes.timeoutSeconds }}
+  failureThreshold: {{ $probes.livenessFailureThreshold }}
+readinessProbe:
+  httpGet:
+    path: /q/health/ready
+    port: http
+  periodSeconds: {{ $probes.periodSeconds }}
+  timeoutSeconds: {{ $probes.timeoutSeconds }}
+  failureThreshold: {{ $probes.readinessFailureThreshold }}
+{{- end }}
+
+{{/* Checksum of the ConfigMaps a component reads, so that a change rolls its pods. Call with (list $ "finetune"). */}}
+{{- define "sage-studio.configChecksum" -}}
+{{- $root := index . 0 }}
+{{- $common := include (print $root.Template.BasePath "/configmap-common.yaml") $root }}
+{{- $own := include (print $root.Template.BasePath "/configmap-" (index . 1) ".yaml") $root }}
+{{- printf "%s%s" $common $own | sha256sum }}
+{{- end }}
+
+{{/* Image pull secrets of every pod. */}}
+{{- define "sage-studio.imagePullSecrets" -}}
+{{- with .Values.image.pullSecrets -}}
+imagePullSecrets:
+{{- range . }}
+  - name: {{ . }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The container of a studio service. Call with a dict: root ($), component ("finetune"), port (8081),
+image (.Values.finetune.image), resources, extraEnv and env (a list of component-specific env entries).
+*/}}
+{{- define "sage-studio.serviceContainer" -}}
+{{- $root := .root -}}
+- name: {{ .component }}
+  image: {{ include "sage-studio.image" (list $root .image) }}
+  imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+  ports:
+    - name: http
+      containerPort: {{ .port }}
+      protocol: TCP
+  envFrom:
+    - configMapRef:
+        name: {{ include "sage-studio.componentName" (list $root "common") }}
+    - configMapRef:
+        name: {{ include "sage-studio.componentName" (list $root .configMap) }}
+  env:
+    {{- include "sage-studio.secretEnv" $root | nindent 4 }}
+    {{- with .env }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+    {{- with .extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- include "sage-studio.probes" $root | nindent 2 }}
+  resources:
+    {{- toYaml .resources | nindent 4 }}
+  securityContext:
+    {{- toYaml $root.Values.pods.containerSecurityContext | nindent 4 }}
+  volumeMounts:
+    {{- include "sage-studio.volumeMounts" $root | nindent 4 }}
+{{- end }}
