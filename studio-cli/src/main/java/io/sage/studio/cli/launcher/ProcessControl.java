@@ -153,10 +153,10 @@ final class ProcessControl {
         try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(true);
             socket.bind(new InetSocketAddress(port));
-            return !listening(port);
         } catch (IOException e) {
             return false;
         }
+        return !listening(port);
     }
 
     static void sleep(long millis) {

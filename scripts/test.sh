@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test of the studio: Java unit and Quarkus tests (real in-JVM Kafka), the trainer's and the
+# stand-ins' Python tests, the web UI's component tests, the end-to-end tests against the packaged services
+# as real processes (launcher, CLI flow), and the browser tests in Chromium.
+#
+#   scripts/test.sh            everything
+#   SKIP_BROWSER=1 scripts/test.sh   everything but the browser tests (no Chromium needed)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+started=$(date +%s)
+
+step "Java build and tests (unit, @QuarkusTest on a real in-JVM Kafka broker, chart rendering)"
+mvn -B -ntp install
+
+step "Trainer unit tests (plain python3; torch-dependent tests skip without torch)"
+trainer/run_tests.sh
+
+if [ -x testing/run_tests.sh ]; then
+  step "Stand-in trainer and model server tests"
+  testing/run_tests.sh
+fi
+
+if [ -f studio-ui/package.json ]; then
+  step "Web UI component tests (Vitest)"
+  (cd studio-ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test)
+fi
+
+step "End-to-end tests: packaged services as real processes, launcher and CLI"
+mvn -B -ntp verify -Pit -pl studio-it
+
+if [ -z "${SKIP_BROWSER:-}" ] && [ -x studio-ui/e2e/run-with-studio.sh ]; then
+  step "Browser end-to-end tests (Chromium)"
+  studio-ui/e2e/run-with-studio.sh
+fi
+
+printf '\n\033[1;32mAll tests passed in %d s.\033[0m\n' "$(( $(date +%s) - started ))"
