@@ -1,0 +1,35 @@
+package io.sage.studio.gpu.estimate;
+
+/**
+ * Peak GPU memory of a training run as {@code nvidia-smi} would show it for the process: a range and the
+ * expected value, with what it is made of ({@code breakdown} sums to {@code expectedBytes}).
+ *
+ * @param trainableParams parameters the optimizer updates (the adapter for LoRA/QLoRA)
+ */
+public record MemoryEstimate(
+        long params,
+        long trainableParams,
+        long lowBytes,
+        long expectedBytes,
+        long highBytes,
+        Breakdown breakdown) {
+
+    /**
+     * @param weightsBytes the model's weights as loaded (16-bit, 8-bit or 4-bit; fp32 master copy for AMP)
+     * @param adapterBytes LoRA adapter weights (fp32)
+     * @param gradientsBytes gradients of the trainable parameters
+     * @param optimizerBytes AdamW's two moments per trainable parameter
+     * @param activationsBytes what the forward pass keeps for the backward pass, and the loss's logits
+     * @param allocatorBytes what PyTorch's caching allocator holds beyond the tensors
+     * @param cudaContextBytes CUDA context, kernels and library workspaces
+     */
+    public record Breakdown(
+            long weightsBytes,
+            long adapterBytes,
+            long gradientsBytes,
+            long optimizerBytes,
+            long activationsBytes,
+            long allocatorBytes,
+            long cudaContextBytes) {
+    }
+}

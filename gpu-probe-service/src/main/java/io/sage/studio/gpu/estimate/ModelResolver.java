@@ -1,0 +1,181 @@
+package io.sage.studio.gpu.estimate;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.ApiException.FieldError;
+import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.common.models.BaseModel;
+import io.sage.studio.common.models.BaseModelCatalog;
+import io.sage.studio.events.StudioJson;
+
+/**
+ * Finds the architecture of the model a request names: explicit numbers, a catalogue id, a model folder's
+ * {@code config.json} inside the studio home, or a LoRA adapter folder whose {@code adapter_config.json}
+ * names its base model.
+ */
+@ApplicationScoped
+public class ModelResolver {
+
+    static final long MAX_CONFIG_BYTES = 1 << 20;
+
+    private final BaseModelCatalog catalog;
+    private final StudioHome home;
+
+    public ModelResolver(BaseModelCatalog catalog, StudioHome home) {
+        this.catalog = catalog;
+        this.home = home;
+    }
+
+    public ResolvedModel resolve(String model, EstimateRequest.Architecture explicit) {
+        if (explicit != null) {
+            return fromNumbers(model == null || model.isBlank() ? "custom" : model, "request", explicit,
+                    "architecture.");
+        }
+        if (model == null || model.isBlank()) {
+            throw ApiException.invalidField("model", "model is required (a catalogue id or a model folder), "
+                    + "or give architecture");
+        }
+        Optional<BaseModel> known = catalog.find(model.strip());
+        if (known.isPresent()) {
+            return fromCatalog(known.get());
+        }
+        return fromFolder(model, home.resolveInside(model, "model"), true);
+    }
+
+    private ResolvedModel fromCatalog(BaseModel base) {
+        return new ResolvedModel(base.id(), "catalog", ModelArchitecture.of(base), base.params(), base.contextLength());
+    }
+
+    private ResolvedModel fromFolder(String model, Path path, boolean followAdapter) {
+        Path dir = Files.isRegularFile(path) ? path.getParent() : path;
+        Path config = Files.isRegularFile(path) ? path : dir.resolve("config.json");
+        if (Files.isRegularFile(config)) {
+            return fromConfig(model, config);
+        }
+        Path adapter = dir.resolve("adapter_config.json");
+        if (followAdapter && Files.isRegularFile(adapter)) {
+            String base = read(adapter).path("base_model_name_or_path").asText("");
+            if (base.isBlank()) {
+                throw unknown(model, adapter + " names no base_model_name_or_path");
+            }
+            Optional<BaseModel> known = catalog.find(base);
+            if (known.isPresent()) {
+                return fromCatalog(known.get());
+            }
+            return fromFolder(model, home.resolveInside(base, "model"), false);
+        }
+        throw unknown(model, "it is not in the base-model catalogue and " + path + " holds no config.json");
+    }
+
+    private ResolvedModel fromConfig(String model, Path file) {
+        JsonNode config = read(file);
+        if (config.has("text_config") && !config.has("hidden_size")) {
+            config = config.get("text_config");
+        }
+        if (config.path("num_local_experts").asInt(0) > 1 || config.path("num_experts").asInt(0) > 1) {
+            throw ApiException.invalidField("model", "mixture-of-experts models are not supported by the estimator: "
+                    + file);
+        }
+        String type = config.path("model_type").asText(null);
+        EstimateRequest.Architecture numbers = new EstimateRequest.Architecture(
+                intOrNull(config, "hidden_size"), intOrNull(config, "num_hidden_layers"),
+                intOrNull(config, "num_attention_heads"), intOrNull(config, "num_key_value_heads"),
+                intOrNull(config, "head_dim"), intOrNull(config, "intermediate_size"), intOrNull(config, "vocab_size"),
+                config.has("tie_word_embeddings") ? config.get("tie_word_embeddings").asBoolean() : null,
+                config.has("attention_bias") ? config.get("attention_bias").asBoolean() : null, null, type);
+        ResolvedModel resolved = fromNumbers(model, "config", numbers, file.getFileName() + ": ");
+        Integer context = intOrNull(config, "max_position_embeddings");
+        return new ResolvedModel(resolved.name(), resolved.source(), resolved.architecture(), resolved.params(),
+                context);
+    }
+
+    /** Validates architecture numbers; {@code prefix} names where they came from in messages. */
+    static ResolvedModel fromNumbers(String name, String source, EstimateRequest.Architecture a, String prefix) {
+        List<FieldError> errors = new ArrayList<>();
+        String field = source.equals("request") ? "architecture." : "model";
+        int hidden = require(errors, field, prefix, "hidden_size", a.hiddenSize(), 1, 1 << 17);
+        int layers = require(errors, field, prefix, "num_hidden_layers", a.numHiddenLayers(), 1, 4096);
+        int heads = require(errors, field, prefix, "num_attention_heads", a.numAttentionHeads(), 1, 4096);
+        int kvHeads = a.numKeyValueHeads() == null ? heads
+                : require(errors, field, prefix, "num_key_value_heads", a.numKeyValueHeads(), 1, 4096);
+        int intermediate = require(errors, field, prefix, "intermediate_size", a.intermediateSize(), 1, 1 << 20);
+        int vocab = require(errors, field, prefix, "vocab_size", a.vocabSize(), 1, 1 << 24);
+        int headDim = a.headDim() != null ? require(errors, field, prefix, "head_dim", a.headDim(), 1, 1 << 14)
+                : heads > 0 && hidden % heads == 0 ? hidden / heads : 0;
+        if (errors.isEmpty() && a.headDim() == null && headDim == 0) {
+            errors.add(error(field, "head_dim", prefix + "hidden_size " + hidden
+                    + " is not a multiple of num_attention_heads " + heads + "; give head_dim"));
+        }
+        if (errors.isEmpty() && heads % kvHeads != 0) {
+            errors.add(error(field, "num_key_value_heads", prefix + "num_attention_heads " + heads
+                    + " must be a multiple of num_key_value_heads " + kvHeads));
+        }
+        if (a.params() != null && (a.params() < 1 || a.params() > 10_000_000_000_000L)) {
+            errors.add(error(field, "params", prefix + "params must be between 1 and 10^13"));
+        }
+        if (!errors.isEmpty()) {
+            throw new ApiException(400, "invalid_field", errors.get(0).message(), errors);
+        }
+        boolean bias = a.attentionBias() != null ? a.attentionBias()
+                : a.modelType() != null && a.modelType().toLowerCase(Locale.ROOT).startsWith("qwen2");
+        boolean tied = a.tieWordEmbeddings() != null && a.tieWordEmbeddings();
+        ModelArchitecture arch = new ModelArchitecture(hidden, layers, heads, kvHeads, headDim, intermediate, vocab,
+                tied, bias);
+        long params = a.params() != null ? a.params() : arch.countParams();
+        return new ResolvedModel(name, source, arch, params, null);
+    }
+
+    private static int require(List<FieldError> errors, String field, String prefix, String key, Integer value,
+            int min, int max) {
+        if (value == null) {
+            errors.add(error(field, key, prefix + key + " is required"));
+            return 0;
+        }
+        if (value < min || value > max) {
+            errors.add(error(field, key, String.format(Locale.ROOT, "%s%s must be between %d and %d, was %d", prefix,
+                    key, min, max, value)));
+            return 0;
+        }
+        return value;
+    }
+
+    private static FieldError error(String field, String key, String message) {
+        return new FieldError(field.endsWith(".") ? field + key : field, message);
+    }
+
+    private static Integer intOrNull(JsonNode node, String key) {
+        JsonNode value = node.get(key);
+        return value != null && value.canConvertToInt() ? value.asInt() : null;
+    }
+
+    private static JsonNode read(Path file) {
+        try {
+            if (Files.size(file) > MAX_CONFIG_BYTES) {
+                throw ApiException.invalidField("model", file + " is larger than 1 MiB; not a model config");
+            }
+            JsonNode node = StudioJson.mapper().readTree(file.toFile());
+            if (node == null || !node.isObject()) {
+                throw ApiException.invalidField("model", file + " is not a JSON object");
+            }
+            return node;
+        } catch (IOException e) {
+            throw ApiException.invalidField("model", "cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static ApiException unknown(String model, String why) {
+        return new ApiException(400, "unknown_model", "cannot size model " + model + ": " + why,
+                List.of(new FieldError("model", why)));
+    }
+}
