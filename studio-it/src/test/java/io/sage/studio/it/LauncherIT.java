@@ -1,0 +1,107 @@
+package io.sage.studio.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ./sage studio start|status|stop} on the packaged services, as a user runs them. */
+class LauncherIT {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void startsEverythingRestartsOnlyWhatCrashedAndStopsWithoutLeavingListeners() throws Exception {
+        try (Studio studio = new Studio(tmp.resolve("home"))) {
+            Studio.Run start = studio.sage("studio", "start");
+            assertThat(start.exitCode()).as(start.output()).isZero();
+            assertThat(start.output()).contains("SAGE Studio is ready: http://localhost:" + studio.gatewayPort);
+
+            for (int port : new int[] {studio.gatewayPort, studio.finetunePort, studio.chatPort, studio.gpuPort}) {
+                assertThat(studio.get(port, "/q/health/ready").statusCode()).as("ready on " + port).isEqualTo(200);
+            }
+            assertThat(Studio.listening(studio.kafkaPort)).isTrue();
+            assertThat(studio.home.resolve("studio/kafka/data/meta.properties")).exists();
+            assertThat(studio.home.resolve("studio/logs/finetune-service.log")).exists();
+
+            Studio.Run status = studio.sage("studio", "status", "--json");
+            assertThat(status.exitCode()).as(status.output()).isZero();
+            assertThat(status.output()).doesNotContain("\"down\"");
+
+            Map<String, Long> pids = Map.of("gateway-adapter", studio.pid("gateway-adapter"),
+                    "kafka", studio.pid("kafka"), "chat-switch-service", studio.pid("chat-switch-service"));
+            Studio.Run again = studio.sage("studio", "start");
+            assertThat(again.exitCode()).isZero();
+            assertThat(again.output()).contains("already running");
+            pids.forEach((component, pid) -> assertThat(studio.pid(component)).isEqualTo(pid));
+
+            // A crashed service: status says so, start brings back just that one.
+            new ProcessBuilder("kill", "-9", Long.toString(studio.pid("finetune-service"))).start().waitFor();
+            Studio.Run down = studio.sage("studio", "status");
+            assertThat(down.exitCode()).isEqualTo(1);
+            assertThat(down.output()).containsPattern("finetune-service\\s+down");
+            Studio.Run recover = studio.sage("studio", "start");
+            assertThat(recover.exitCode()).as(recover.output()).isZero();
+            assertThat(recover.output()).contains("Starting finetune-service").doesNotContain("Starting gateway-adapter")
+                    .doesNotContain("Starting kafka");
+            pids.forEach((component, pid) -> assertThat(studio.pid(component)).isEqualTo(pid));
+            assertThat(studio.get(studio.finetunePort, "/q/health/ready").statusCode()).isEqualTo(200);
+
+            Studio.Run stop = studio.sage("studio", "stop");
+            assertThat(stop.exitCode()).as(stop.output()).isZero();
+            for (int port : studio.ports()) {
+                assertThat(Studio.listening(port)).as("port " + port + " after stop").isFalse();
+            }
+            for (long pid : pids.values()) {
+                assertThat(Studio.alive(pid)).as("pid " + pid + " after stop").isFalse();
+            }
+            Studio.Run stopAgain = studio.sage("studio", "stop");
+            assertThat(stopAgain.exitCode()).isZero();
+            assertThat(stopAgain.output()).contains("not running");
+
+            // The broker's data survives a restart: the topics are still there, nothing is reformatted.
+            String clusterId = Files.readString(studio.home.resolve("studio/kafka/data/meta.properties"));
+            Studio.Run restart = studio.sage("studio", "start");
+            assertThat(restart.exitCode()).as(restart.output()).isZero();
+            assertThat(Files.readString(studio.home.resolve("studio/kafka/data/meta.properties"))).isEqualTo(clusterId);
+        }
+    }
+
+    @Test
+    void aTakenPortFailsTheStartNamingPortAndComponentAndLeavesNothingRunning() throws Exception {
+        try (Studio studio = new Studio(tmp.resolve("home2"));
+                ServerSocket squatter = new ServerSocket()) {
+            squatter.bind(new InetSocketAddress("127.0.0.1", studio.chatPort));
+            Studio.Run start = studio.sage("studio", "start");
+            assertThat(start.exitCode()).isEqualTo(1);
+            assertThat(start.output()).contains("port " + studio.chatPort).contains("chat-switch-service")
+                    .contains("STUDIO_CHAT_PORT");
+            for (int port : studio.ports()) {
+                if (port != studio.chatPort) {
+                    assertThat(Studio.listening(port)).as("port " + port).isFalse();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aServiceThatCannotStartFailsTheCommandWithItsLogAndStopsTheRest() throws Exception {
+        try (Studio studio = new Studio(tmp.resolve("home3"))) {
+            // An invalid value for a typed config key makes the gpu-probe-service fail at start.
+            studio.env.put("QUARKUS_HTTP_HOST", "not a host name!");
+            Studio.Run start = studio.sage("studio", "start");
+            assertThat(start.exitCode()).isEqualTo(1);
+            assertThat(start.output()).contains("exited during start-up").contains("Last lines of");
+            for (int port : studio.ports()) {
+                assertThat(Studio.listening(port)).as("port " + port).isFalse();
+            }
+        }
+    }
+}
