@@ -1,0 +1,40 @@
+import { App as AntApp, ConfigProvider } from 'antd';
+import enUS from 'antd/locale/en_US';
+import zhCN from 'antd/locale/zh_CN';
+import { AppHeader } from './components/AppHeader';
+import { I18nProvider, useI18n } from './i18n/I18nProvider';
+import { ChatPage } from './pages/ChatPage';
+import { FinetunePage } from './pages/FinetunePage';
+import { usePage } from './router';
+import { CurrentModelProvider } from './state/CurrentModelContext';
+import { ModelSwitchProvider } from './state/ModelSwitchContext';
+import { theme } from './theme';
+
+function Shell() {
+  const { lang } = useI18n();
+  const [page, navigate] = usePage();
+  return (
+    <ConfigProvider locale={lang === 'zh' ? zhCN : enUS} theme={theme}>
+      <AntApp notification={{ placement: 'topRight' }}>
+        <CurrentModelProvider>
+          <ModelSwitchProvider>
+            <div className="app">
+              <AppHeader page={page} onNavigate={navigate} />
+              <main className={`app-main app-main--${page}`}>
+                {page === 'finetune' ? <FinetunePage /> : <ChatPage onNavigate={navigate} />}
+              </main>
+            </div>
+          </ModelSwitchProvider>
+        </CurrentModelProvider>
+      </AntApp>
+    </ConfigProvider>
+  );
+}
+
+export function App() {
+  return (
+    <I18nProvider>
+      <Shell />
+    </I18nProvider>
+  );
+}

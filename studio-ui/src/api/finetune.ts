@@ -1,0 +1,64 @@
+import { apiFetch, getJson, getToken, sendJson } from './http';
+import { streamSse, type SseEvent } from './sse';
+import type { CreateTaskRequest, Dataset, Model, Task, TaskMetrics } from './types';
+
+const BASE = '/api/finetune';
+const taskPath = (id: string) => `${BASE}/tasks/${encodeURIComponent(id)}`;
+
+export const finetuneApi = {
+  listTasks: (signal?: AbortSignal) => getJson<Task[]>(`${BASE}/tasks`, signal),
+  getTask: (id: string, signal?: AbortSignal) => getJson<Task>(taskPath(id), signal),
+  createTask: (request: CreateTaskRequest) => sendJson<Task>('POST', `${BASE}/create`, request),
+  cancelTask: (id: string) => sendJson<Task>('POST', `${taskPath(id)}/cancel`),
+  deleteTask: (id: string) => sendJson<void>('DELETE', taskPath(id)),
+  metrics: (id: string, signal?: AbortSignal) => getJson<TaskMetrics>(`${taskPath(id)}/metrics`, signal),
+  listModels: (signal?: AbortSignal) => getJson<Model[]>(`${BASE}/models`, signal),
+  listBaseModels: (signal?: AbortSignal) => getJson<Model[]>(`${BASE}/models/base`, signal),
+  prepareSageDocs: () => sendJson<Dataset>('POST', `${BASE}/prepare-sage-docs`),
+
+  async uploadDataset(file: File): Promise<Dataset> {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    const response = await apiFetch(`${BASE}/upload-dataset`, {
+      method: 'POST',
+      headers: { Accept: 'application/json' },
+      body: form,
+    });
+    return (await response.json()) as Dataset;
+  },
+
+  /** SSE: `task` events carry a Task, `deleted` events `{task_id}`. */
+  streamTasks: (signal: AbortSignal, onEvent: (event: SseEvent) => void, onOpen?: () => void) =>
+    streamSse(`${BASE}/tasks/stream`, { signal, onEvent, onOpen }),
+
+  /** SSE `log` events: the last `tail` lines, then each new line. */
+  followLogs: (id: string, tail: number, signal: AbortSignal, onEvent: (event: SseEvent) => void) =>
+    streamSse(`${taskPath(id)}/logs?tail=${tail}&follow=true`, { signal, onEvent }),
+
+  async logTail(id: string, tail: number, signal?: AbortSignal): Promise<string> {
+    const response = await apiFetch(`${taskPath(id)}/logs?tail=${tail}`, { headers: { Accept: 'text/plain' }, signal });
+    return response.text();
+  },
+
+  downloadUrl: (id: string) => `${taskPath(id)}/download`,
+
+  /**
+   * Downloads the task's model archive. Without a token the browser streams it straight to disk;
+   * with one the request needs the Authorization header, so it goes through fetch and a blob.
+   */
+  async download(id: string): Promise<void> {
+    const url = finetuneApi.downloadUrl(id);
+    const anchor = document.createElement('a');
+    anchor.download = `${id}.tar.gz`;
+    if (!getToken()) {
+      anchor.href = url;
+      anchor.click();
+      return;
+    }
+    const response = await apiFetch(url);
+    const objectUrl = URL.createObjectURL(await response.blob());
+    anchor.href = objectUrl;
+    anchor.click();
+    setTimeout(() => URL.revokeObjectURL(objectUrl), 60_000);
+  },
+};

@@ -1,0 +1,58 @@
+import { ExperimentOutlined, MessageOutlined } from '@ant-design/icons';
+import { Segmented, Space } from 'antd';
+import { useI18n, type Lang } from '../i18n/I18nProvider';
+import type { Page } from '../router';
+import { useCurrentModel } from '../state/CurrentModelContext';
+import { CurrentModelBadge } from './CurrentModelBadge';
+import { SettingsPopover } from './SettingsPopover';
+
+export function AppHeader({ page, onNavigate }: { page: Page; onNavigate: (page: Page) => void }) {
+  const { t, lang, setLang } = useI18n();
+  const { refresh } = useCurrentModel();
+
+  return (
+    <header className="app-header">
+      <div className="app-header__brand">
+        <span className="app-header__logo" aria-hidden>
+          S
+        </span>
+        <span className="app-header__title">SAGE Studio</span>
+      </div>
+      <nav aria-label={t('nav.label')} className="app-header__nav">
+        {(['finetune', 'chat'] as const).map((target) => (
+          <a
+            key={target}
+            href={`/${target}`}
+            className={`app-header__link${page === target ? ' is-active' : ''}`}
+            aria-current={page === target ? 'page' : undefined}
+            data-testid={`nav-${target}`}
+            onClick={(event) => {
+              event.preventDefault();
+              onNavigate(target);
+            }}
+          >
+            {target === 'finetune' ? <ExperimentOutlined /> : <MessageOutlined />}
+            <span>{t(`nav.${target}`)}</span>
+          </a>
+        ))}
+      </nav>
+      <div className="app-header__right">
+        <CurrentModelBadge />
+        <Space size={4}>
+          <Segmented<Lang>
+            size="small"
+            value={lang}
+            onChange={setLang}
+            options={[
+              { label: 'EN', value: 'en' },
+              { label: '中文', value: 'zh' },
+            ]}
+            aria-label={t('header.language')}
+            data-testid="lang-switch"
+          />
+          <SettingsPopover onSaved={refresh} />
+        </Space>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,245 @@
+import { PlusCircleOutlined, RocketOutlined } from '@ant-design/icons';
+import { App, Button, Card, Col, Collapse, Flex, Form, InputNumber, Row, Segmented, Select, Switch, Tag, Typography } from 'antd';
+import { useEffect, useMemo, useState } from 'react';
+import { finetuneApi } from '../api/finetune';
+import { errorMessage } from '../api/http';
+import type { Dataset, MemoryEstimateRequest, Model, Task } from '../api/types';
+import { usePolling } from '../hooks/usePolling';
+import { useI18n } from '../i18n/I18nProvider';
+import { effectiveBatch, matchPreset, PRESET_NAMES, PRESETS, type Hyperparameters, type PresetName } from '../lib/presets';
+import { DatasetPicker } from './DatasetPicker';
+import { MemoryEstimate } from './MemoryEstimate';
+
+interface FormValues extends Hyperparameters {
+  model_name: string;
+}
+
+const fetchBaseModels = (signal: AbortSignal) => finetuneApi.listBaseModels(signal);
+
+function vramHint(model: Model): string | null {
+  const parts = [];
+  if (model.params_b != null) {
+    parts.push(`${model.params_b}B`);
+  }
+  if (model.vram_hint_gb != null) {
+    parts.push(`≥ ${model.vram_hint_gb} GB`);
+  }
+  return parts.length ? parts.join(' · ') : null;
+}
+
+/**
+ * The create-task form: base model (with VRAM hints), dataset, presets and advanced settings, the
+ * memory estimate as the form changes; on submit, a warning modal when the backend sends warnings.
+ */
+export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void }) {
+  const { t } = useI18n();
+  const { modal, message } = App.useApp();
+  const [form] = Form.useForm<FormValues>();
+  const [dataset, setDataset] = useState<Dataset | null>(null);
+  const [submitting, setSubmitting] = useState(false);
+  const base = usePolling(fetchBaseModels, 300_000);
+  const values = Form.useWatch([], form) as FormValues | undefined;
+
+  useEffect(() => {
+    const first = base.data?.[0];
+    if (first && !form.getFieldValue('model_name')) {
+      form.setFieldValue('model_name', first.id);
+    }
+  }, [base.data, form]);
+
+  const preset = values ? matchPreset(values) : 'balanced';
+  const estimateRequest = useMemo<MemoryEstimateRequest | null>(() => {
+    if (!values?.model_name || !values.batch_size || !values.max_length) {
+      return null;
+    }
+    return {
+      model: values.model_name,
+      method: values.method,
+      batch_size: values.batch_size,
+      max_length: values.max_length,
+      gradient_accumulation_steps: values.gradient_accumulation_steps,
+      lora_r: values.lora_r,
+    };
+  }, [values]);
+
+  const submit = async (formValues: FormValues) => {
+    if (!dataset) {
+      message.error(t('create.needDataset'));
+      return;
+    }
+    setSubmitting(true);
+    try {
+      const task = await finetuneApi.createTask({ ...formValues, dataset_file: dataset.path });
+      onCreated(task);
+      const warnings = task.warnings ?? [];
+      if (warnings.length === 0) {
+        message.success(t('create.created', { id: task.task_id }));
+        return;
+      }
+      modal.confirm({
+        title: t('create.warningsTitle'),
+        content: (
+          <div data-testid="create-warnings">
+            <Typography.Paragraph>{t('create.warningsIntro', { id: task.task_id })}</Typography.Paragraph>
+            <ul>
+              {warnings.map((w) => (
+                <li key={w.code}>{w.message}</li>
+              ))}
+            </ul>
+          </div>
+        ),
+        okText: t('create.keepTask'),
+        cancelText: t('create.cancelTask'),
+        onOk: () => message.success(t('create.created', { id: task.task_id })),
+        onCancel: async () => {
+          try {
+            onCreated(await finetuneApi.cancelTask(task.task_id));
+            message.info(t('create.cancelledAfterWarning', { id: task.task_id }));
+          } catch (cause) {
+            message.error(errorMessage(cause));
+          }
+        },
+      });
+    } catch (cause) {
+      message.error(errorMessage(cause));
+    } finally {
+      setSubmitting(false);
+    }
+  };
+
+  const numberField = (name: keyof Hyperparameters, label: string, min: number, max: number, step = 1) => (
+    <Col xs={12} md={8} key={name}>
+      <Form.Item name={name} label={label} rules={[{ required: true }]}>
+        <InputNumber min={min} max={max} step={step} style={{ width: '100%' }} data-testid={`field-${name}`} />
+      </Form.Item>
+    </Col>
+  );
+
+  return (
+    <Card
+      size="small"
+      title={
+        <span>
+          <PlusCircleOutlined /> {t('create.title')}
+        </span>
+      }
+      data-testid="create-task"
+    >
+      <Form<FormValues>
+        form={form}
+        layout="vertical"
+        requiredMark={false}
+        initialValues={{ ...PRESETS.balanced, model_name: undefined }}
+        onFinish={(v) => void submit(v)}
+        className="create-form"
+      >
+        <Form.Item name="model_name" label={t('create.baseModel')} rules={[{ required: true, message: t('create.needModel') }]}>
+          <Select
+            showSearch
+            loading={base.loading}
+            data-testid="base-model-select"
+            aria-label={t('create.baseModel')}
+            options={(base.data ?? []).map((model) => ({
+              value: model.id,
+              label: (
+                <Flex justify="space-between" gap={8}>
+                  <span>{model.name || model.id}</span>
+                  {vramHint(model) && <Typography.Text type="secondary">{vramHint(model)}</Typography.Text>}
+                </Flex>
+              ),
+            }))}
+          />
+        </Form.Item>
+
+        <Form.Item label={t('create.dataset')} required>
+          <DatasetPicker value={dataset} onChange={setDataset} />
+        </Form.Item>
+
+        <Form.Item label={t('create.preset')}>
+          <Flex align="center" gap={8} wrap>
+            <Segmented<PresetName | 'custom'>
+              value={preset}
+              onChange={(name) => name !== 'custom' && form.setFieldsValue(PRESETS[name])}
+              options={[
+                ...PRESET_NAMES.map((name) => ({ value: name, label: t(`preset.${name}`) })),
+                ...(preset === 'custom' ? [{ value: 'custom' as const, label: t('preset.custom'), disabled: true }] : []),
+              ]}
+              data-testid="preset-switch"
+            />
+            <Typography.Text type="secondary" data-testid="preset-hint">
+              {preset === 'custom' ? t('preset.customHint') : t(`preset.${preset}Hint`)}
+            </Typography.Text>
+          </Flex>
+        </Form.Item>
+
+        <Collapse
+          size="small"
+          className="advanced-collapse"
+          items={[
+            {
+              key: 'advanced',
+              label: (
+                <Flex gap={8} align="center" wrap>
+                  <span>{t('create.advanced')}</span>
+                  {values && (
+                    <Typography.Text type="secondary" className="advanced-summary">
+                      {t('create.advancedSummary', {
+                        epochs: values.num_epochs,
+                        batch: effectiveBatch(values),
+                        lr: values.learning_rate,
+                        method: values.method,
+                      })}
+                    </Typography.Text>
+                  )}
+                </Flex>
+              ),
+              forceRender: true,
+              children: (
+                <Row gutter={12}>
+                  {numberField('num_epochs', t('field.epochs'), 1, 100)}
+                  {numberField('batch_size', t('field.batchSize'), 1, 256)}
+                  {numberField('gradient_accumulation_steps', t('field.gradAccum'), 1, 256)}
+                  <Col xs={12} md={8}>
+                    <Form.Item name="learning_rate" label={t('field.learningRate')} rules={[{ required: true }]}>
+                      <InputNumber min={1e-7} max={1} step={1e-5} style={{ width: '100%' }} stringMode={false} data-testid="field-learning_rate" />
+                    </Form.Item>
+                  </Col>
+                  {numberField('max_length', t('field.maxLength'), 64, 32768, 64)}
+                  <Col xs={12} md={8}>
+                    <Form.Item name="method" label={t('field.method')}>
+                      <Select
+                        data-testid="field-method"
+                        options={[
+                          { value: 'lora', label: 'LoRA' },
+                          { value: 'qlora', label: 'QLoRA (4-bit)' },
+                          { value: 'full', label: t('field.methodFull') },
+                        ]}
+                      />
+                    </Form.Item>
+                  </Col>
+                  {numberField('lora_r', t('field.loraR'), 1, 512)}
+                  {numberField('lora_alpha', t('field.loraAlpha'), 1, 1024)}
+                  <Col xs={12} md={8}>
+                    <Form.Item name="merge" label={t('field.merge')} valuePropName="checked" tooltip={t('field.mergeHint')}>
+                      <Switch data-testid="field-merge" />
+                    </Form.Item>
+                  </Col>
+                </Row>
+              ),
+            },
+          ]}
+        />
+
+        <Flex justify="space-between" align="center" gap={12} wrap style={{ marginTop: 12 }}>
+          <MemoryEstimate request={estimateRequest} />
+          <Flex align="center" gap={8}>
+            {!dataset && <Tag>{t('create.needDataset')}</Tag>}
+            <Button type="primary" htmlType="submit" icon={<RocketOutlined />} loading={submitting} disabled={!dataset} data-testid="create-submit">
+              {t('create.submit')}
+            </Button>
+          </Flex>
+        </Flex>
+      </Form>
+    </Card>
+  );
+}

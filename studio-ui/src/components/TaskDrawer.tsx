@@ -1,0 +1,145 @@
+import { Alert, Descriptions, Drawer, Empty, Flex, Progress, Statistic, Tabs, Tag, Typography } from 'antd';
+import { useState } from 'react';
+import type { Task } from '../api/types';
+import { useTaskLogs } from '../hooks/useTaskLogs';
+import { useTaskMetrics } from '../hooks/useTaskMetrics';
+import { useI18n } from '../i18n/I18nProvider';
+import { displayEpoch, formatDuration, formatLoss, formatTime, isActive, progressPercent, progressText } from '../lib/taskFormat';
+import { LogView } from './LogView';
+import { LossChart } from './LossChart';
+import { TaskStatusTag } from './TaskStatusTag';
+
+function settingValue(value: unknown): string {
+  if (value == null) {
+    return '—';
+  }
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** One task: progress, loss and learning-rate chart, live logs, settings, artifacts and error. */
+export function TaskDrawer({ task, onClose }: { task: Task | undefined; onClose: () => void }) {
+  const { t, lang } = useI18n();
+  const [tab, setTab] = useState('overview');
+  const [follow, setFollow] = useState(true);
+  const { points, error: metricsError } = useTaskMetrics(task);
+  const active = task !== undefined && isActive(task.status);
+  const logs = useTaskLogs(tab === 'logs' ? task?.task_id : undefined, follow && active);
+
+  const artifacts = Object.entries(task?.artifacts ?? {}).filter(([, path]) => Boolean(path));
+  const config = Object.entries(task?.config ?? {});
+
+  return (
+    <Drawer
+      open={task !== undefined}
+      onClose={onClose}
+      size={760}
+      destroyOnHidden
+      title={
+        task && (
+          <Flex align="center" gap={8} wrap>
+            <span className="mono">{task.task_id}</span>
+            <TaskStatusTag task={task} />
+          </Flex>
+        )
+      }
+      data-testid="task-drawer"
+    >
+      {task && (
+        <Tabs
+          activeKey={tab}
+          onChange={setTab}
+          items={[
+            {
+              key: 'overview',
+              label: t('drawer.overview'),
+              children: (
+                <Flex vertical gap={16}>
+                  {task.error_message && (
+                    <Alert type="error" showIcon title={t('drawer.error')} description={task.error_message} data-testid="task-error" />
+                  )}
+                  <div>
+                    <Progress percent={progressPercent(task)} status={task.status === 'failed' ? 'exception' : task.status === 'completed' ? 'success' : 'active'} />
+                    <Typography.Text type="secondary" data-testid="drawer-progress-text">
+                      {progressText(task, t)}
+                    </Typography.Text>
+                  </div>
+                  <Flex gap={24} wrap className="drawer-stats">
+                    <Statistic title={t('drawer.loss')} value={formatLoss(task.loss)} />
+                    <Statistic title={t('drawer.learningRate')} value={task.learning_rate != null ? task.learning_rate.toExponential(2) : '—'} />
+                    <Statistic title={t('drawer.epoch')} value={`${displayEpoch(task) ?? '—'} / ${task.total_epochs ?? '—'}`} />
+                    <Statistic title={t('drawer.eta')} value={isActive(task.status) ? formatDuration(task.eta_seconds) : '—'} />
+                  </Flex>
+                  <div>
+                    <Typography.Title level={5}>{t('drawer.chart')}</Typography.Title>
+                    {metricsError && points.length === 0 ? <Typography.Text type="danger">{metricsError}</Typography.Text> : <LossChart points={points} />}
+                  </div>
+                  <Descriptions size="small" column={2} bordered>
+                    <Descriptions.Item label={t('table.baseModel')} span={2}>
+                      {task.model_name}
+                    </Descriptions.Item>
+                    <Descriptions.Item label={t('drawer.method')}>{task.method ?? '—'}</Descriptions.Item>
+                    <Descriptions.Item label={t('drawer.executor')}>{task.executor ?? '—'}</Descriptions.Item>
+                    <Descriptions.Item label={t('table.created')}>{formatTime(task.created_at, lang)}</Descriptions.Item>
+                    <Descriptions.Item label={t('drawer.started')}>{formatTime(task.started_at, lang)}</Descriptions.Item>
+                    <Descriptions.Item label={t('drawer.completed')}>{formatTime(task.completed_at, lang)}</Descriptions.Item>
+                    <Descriptions.Item label={t('drawer.dataset')} span={2}>
+                      <Typography.Text className="mono" copyable={Boolean(task.dataset_path)}>
+                        {task.dataset_path ?? '—'}
+                      </Typography.Text>
+                    </Descriptions.Item>
+                    <Descriptions.Item label={t('drawer.output')} span={2}>
+                      <Typography.Text className="mono" copyable={Boolean(task.output_dir)}>
+                        {task.output_dir ?? '—'}
+                      </Typography.Text>
+                    </Descriptions.Item>
+                  </Descriptions>
+                  <div data-testid="task-artifacts">
+                    <Typography.Title level={5}>{t('drawer.artifacts')}</Typography.Title>
+                    {artifacts.length === 0 ? (
+                      <Typography.Text type="secondary">{t('drawer.noArtifacts')}</Typography.Text>
+                    ) : (
+                      <Flex vertical gap={4}>
+                        {artifacts.map(([kind, path]) => (
+                          <div key={kind}>
+                            <Tag color="purple">{kind}</Tag>
+                            <Typography.Text className="mono" copyable>
+                              {path}
+                            </Typography.Text>
+                          </div>
+                        ))}
+                      </Flex>
+                    )}
+                  </div>
+                  {(task.warnings ?? []).length > 0 && (
+                    <Alert type="warning" showIcon title={t('drawer.warnings')} description={<ul>{task.warnings!.map((w) => <li key={w.code}>{w.message}</li>)}</ul>} />
+                  )}
+                </Flex>
+              ),
+            },
+            {
+              key: 'logs',
+              label: t('drawer.logs'),
+              children: <LogView lines={logs.lines} error={logs.error} follow={follow} canFollow={active} onFollowChange={setFollow} />,
+            },
+            {
+              key: 'settings',
+              label: t('drawer.settings'),
+              children:
+                config.length === 0 ? (
+                  <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} />
+                ) : (
+                  <Descriptions size="small" column={2} bordered data-testid="task-settings">
+                    {config.map(([key, value]) => (
+                      <Descriptions.Item key={key} label={key}>
+                        <span className="mono">{settingValue(value)}</span>
+                      </Descriptions.Item>
+                    ))}
+                  </Descriptions>
+                ),
+            },
+          ]}
+        />
+      )}
+    </Drawer>
+  );
+}

@@ -1,0 +1,192 @@
+import { DeleteOutlined, DownloadOutlined, StopOutlined, SwapOutlined } from '@ant-design/icons';
+import { App, Badge, Button, Card, Empty, Flex, Popconfirm, Progress, Table, Tooltip, Typography } from 'antd';
+import type { HTMLAttributes } from 'react';
+import type { ColumnsType } from 'antd/es/table';
+import { finetuneApi } from '../api/finetune';
+import { errorMessage } from '../api/http';
+import type { Task } from '../api/types';
+import type { FeedMode } from '../hooks/useTaskFeed';
+import { useI18n } from '../i18n/I18nProvider';
+import { formatDuration, formatTime, hasModel, isActive, isRunning, progressPercent, progressText } from '../lib/taskFormat';
+import { useModelSwitch } from '../state/ModelSwitchContext';
+import { TaskStatusTag } from './TaskStatusTag';
+
+interface Props {
+  tasks: Task[];
+  mode: FeedMode;
+  loaded: boolean;
+  error: string | null;
+  onOpen: (taskId: string) => void;
+  onChanged: (task: Task) => void;
+  onDeleted: (taskId: string) => void;
+}
+
+const FEED_BADGE = { live: 'success', polling: 'warning', connecting: 'default' } as const;
+
+export function TaskProgress({ task }: { task: Task }) {
+  const { t } = useI18n();
+  const percent = progressPercent(task);
+  const status = task.status === 'failed' ? 'exception' : task.status === 'completed' ? 'success' : isRunning(task.status) ? 'active' : 'normal';
+  return (
+    <div className="task-progress">
+      <Progress percent={percent} size="small" status={status} />
+      <Typography.Text type="secondary" className="task-progress__text" data-testid="task-progress-text">
+        {progressText(task, t)}
+        {isRunning(task.status) && task.eta_seconds != null && ` · ${t('progress.eta', { eta: formatDuration(task.eta_seconds) })}`}
+      </Typography.Text>
+    </div>
+  );
+}
+
+/** Every task, newest first, live from the stream (or polling); actions per row. */
+export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDeleted }: Props) {
+  const { t, lang } = useI18n();
+  const { message } = App.useApp();
+  const { start, busy } = useModelSwitch();
+
+  const act = async (action: () => Promise<void>) => {
+    try {
+      await action();
+    } catch (cause) {
+      message.error(errorMessage(cause));
+    }
+  };
+
+  const columns: ColumnsType<Task> = [
+    {
+      title: t('table.id'),
+      dataIndex: 'task_id',
+      width: 150,
+      render: (id: string) => (
+        <Button type="link" size="small" className="task-id" onClick={() => onOpen(id)} data-testid="task-open">
+          {id}
+        </Button>
+      ),
+    },
+    {
+      title: t('table.baseModel'),
+      dataIndex: 'model_name',
+      ellipsis: true,
+      render: (name: string) => (
+        <Tooltip title={name}>
+          <span>{name.includes('/') ? name.slice(name.indexOf('/') + 1) : name}</span>
+        </Tooltip>
+      ),
+    },
+    {
+      title: t('table.status'),
+      dataIndex: 'status',
+      width: 150,
+      render: (_: unknown, task) => <TaskStatusTag task={task} />,
+    },
+    {
+      title: t('table.progress'),
+      key: 'progress',
+      width: 260,
+      render: (_: unknown, task) => <TaskProgress task={task} />,
+    },
+    {
+      title: t('table.queue'),
+      dataIndex: 'queue_position',
+      width: 70,
+      align: 'center',
+      render: (position: number | null | undefined, task) =>
+        position != null && (task.status === 'queued' || task.status === 'pending') ? <span data-testid="task-queue">#{position}</span> : '—',
+    },
+    {
+      title: t('table.created'),
+      dataIndex: 'created_at',
+      width: 110,
+      render: (iso: string | null) => <span className="nowrap">{formatTime(iso, lang)}</span>,
+    },
+    {
+      title: t('table.actions'),
+      key: 'actions',
+      width: 150,
+      fixed: 'right',
+      render: (_: unknown, task) => (
+        <Flex gap={2}>
+          <Tooltip title={t('action.switch')}>
+            <Button
+              size="small"
+              type="text"
+              icon={<SwapOutlined />}
+              disabled={!hasModel(task) || busy}
+              aria-label={t('action.switch')}
+              data-testid="task-switch"
+              onClick={() => void start({ task_id: task.task_id, label: task.task_id })}
+            />
+          </Tooltip>
+          <Tooltip title={t('action.download')}>
+            <Button
+              size="small"
+              type="text"
+              icon={<DownloadOutlined />}
+              disabled={!hasModel(task)}
+              aria-label={t('action.download')}
+              data-testid="task-download"
+              onClick={() => void act(() => finetuneApi.download(task.task_id))}
+            />
+          </Tooltip>
+          {isActive(task.status) ? (
+            <Popconfirm
+              title={t('action.cancelConfirm', { id: task.task_id })}
+              okText={t('action.cancel')}
+              cancelText={t('common.no')}
+              onConfirm={() => act(async () => onChanged(await finetuneApi.cancelTask(task.task_id)))}
+            >
+              <Tooltip title={t('action.cancel')}>
+                <Button size="small" type="text" danger icon={<StopOutlined />} aria-label={t('action.cancel')} data-testid="task-cancel" />
+              </Tooltip>
+            </Popconfirm>
+          ) : (
+            <Popconfirm
+              title={t('action.deleteConfirm', { id: task.task_id })}
+              description={t('action.deleteHint')}
+              okText={t('action.delete')}
+              okButtonProps={{ danger: true }}
+              cancelText={t('common.no')}
+              onConfirm={() =>
+                act(async () => {
+                  await finetuneApi.deleteTask(task.task_id);
+                  onDeleted(task.task_id);
+                  message.success(t('action.deleted', { id: task.task_id }));
+                })
+              }
+            >
+              <Tooltip title={t('action.delete')}>
+                <Button size="small" type="text" danger icon={<DeleteOutlined />} aria-label={t('action.delete')} data-testid="task-delete" />
+              </Tooltip>
+            </Popconfirm>
+          )}
+        </Flex>
+      ),
+    },
+  ];
+
+  return (
+    <Card
+      size="small"
+      title={t('table.title')}
+      extra={
+        <Tooltip title={error ?? undefined}>
+          <Badge status={error ? 'error' : FEED_BADGE[mode]} text={<span data-testid="feed-mode">{t(`feed.${mode}`)}</span>} />
+        </Tooltip>
+      }
+      data-testid="task-table"
+      styles={{ body: { padding: 0 } }}
+    >
+      <Table<Task>
+        rowKey="task_id"
+        size="small"
+        columns={columns}
+        dataSource={tasks}
+        loading={!loaded && !error}
+        pagination={tasks.length > 10 ? { pageSize: 10, size: 'small' } : false}
+        scroll={{ x: 1000 }}
+        onRow={(task) => ({ 'data-testid': `task-row-${task.task_id}`, 'data-status': task.status }) as HTMLAttributes<HTMLElement>}
+        locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={error ?? t('table.empty')} /> }}
+      />
+    </Card>
+  );
+}

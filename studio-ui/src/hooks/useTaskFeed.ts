@@ -1,0 +1,134 @@
+import { useCallback, useEffect, useState } from 'react';
+import { finetuneApi } from '../api/finetune';
+import { errorMessage } from '../api/http';
+import type { SseEvent } from '../api/sse';
+import type { Task } from '../api/types';
+import { isAbort } from './usePolling';
+
+/** `live`: the SSE stream is open; `polling`: it failed, the list is fetched every few seconds. */
+export type FeedMode = 'connecting' | 'live' | 'polling';
+
+export interface TaskFeed {
+  tasks: Task[];
+  mode: FeedMode;
+  loaded: boolean;
+  error: string | null;
+  /** Applies an answer the UI already has (create, cancel) without waiting for the stream. */
+  upsert: (task: Task) => void;
+  remove: (taskId: string) => void;
+}
+
+export interface TaskFeedOptions {
+  pollMs?: number;
+  /** How long to poll before trying the stream again. */
+  retryStreamMs?: number;
+}
+
+function newestFirst(tasks: Task[]): Task[] {
+  return [...tasks].sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''));
+}
+
+function upsertInto(tasks: Task[], task: Task): Task[] {
+  const index = tasks.findIndex((t) => t.task_id === task.task_id);
+  if (index < 0) {
+    return newestFirst([...tasks, task]);
+  }
+  const next = [...tasks];
+  next[index] = task;
+  return next;
+}
+
+/**
+ * The task list, live: `GET /api/finetune/tasks` once, then the SSE stream (`task` and `deleted`
+ * events). When the stream cannot be opened or drops, the list is polled every `pollMs` and the
+ * stream retried after `retryStreamMs`. Unmounting closes the stream and clears every timer.
+ */
+export function useTaskFeed({ pollMs = 3000, retryStreamMs = 15000 }: TaskFeedOptions = {}): TaskFeed {
+  const [tasks, setTasks] = useState<Task[]>([]);
+  const [mode, setMode] = useState<FeedMode>('connecting');
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const lifetime = new AbortController();
+    let pollTimer: ReturnType<typeof setInterval> | undefined;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+    const load = async () => {
+      try {
+        const list = await finetuneApi.listTasks(lifetime.signal);
+        if (!lifetime.signal.aborted) {
+          setTasks(newestFirst(list));
+          setLoaded(true);
+          setError(null);
+        }
+      } catch (cause) {
+        if (!lifetime.signal.aborted && !isAbort(cause)) {
+          setError(errorMessage(cause));
+        }
+      }
+    };
+
+    const startPolling = () => {
+      setMode('polling');
+      if (pollTimer === undefined) {
+        void load();
+        pollTimer = setInterval(() => void load(), pollMs);
+      }
+    };
+
+    const stopPolling = () => {
+      clearInterval(pollTimer);
+      pollTimer = undefined;
+    };
+
+    const onEvent = (event: SseEvent) => {
+      if (event.event === 'task') {
+        const task = JSON.parse(event.data) as Task;
+        setTasks((current) => upsertInto(current, task));
+      } else if (event.event === 'deleted') {
+        const { task_id } = JSON.parse(event.data) as { task_id: string };
+        setTasks((current) => current.filter((t) => t.task_id !== task_id));
+      }
+    };
+
+    const openStream = () => {
+      retryTimer = undefined;
+      finetuneApi
+        .streamTasks(lifetime.signal, onEvent, () => {
+          stopPolling();
+          setMode('live');
+          setError(null);
+          void load();
+        })
+        .then(
+          () => fallBack(),
+          (cause: unknown) => {
+            if (!isAbort(cause)) {
+              fallBack();
+            }
+          },
+        );
+    };
+
+    const fallBack = () => {
+      if (lifetime.signal.aborted) {
+        return;
+      }
+      startPolling();
+      retryTimer = setTimeout(openStream, retryStreamMs);
+    };
+
+    void load();
+    openStream();
+    return () => {
+      lifetime.abort();
+      stopPolling();
+      clearTimeout(retryTimer);
+    };
+  }, [pollMs, retryStreamMs]);
+
+  const upsert = useCallback((task: Task) => setTasks((current) => upsertInto(current, task)), []);
+  const remove = useCallback((taskId: string) => setTasks((current) => current.filter((t) => t.task_id !== taskId)), []);
+  return { tasks, mode, loaded, error, upsert, remove };
+}

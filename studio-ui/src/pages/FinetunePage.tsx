@@ -1,0 +1,45 @@
+import { Col, Row } from 'antd';
+import { useMemo, useState } from 'react';
+import { CreateTaskForm } from '../components/CreateTaskForm';
+import { CurrentModelCard } from '../components/CurrentModelCard';
+import { GpuSummary } from '../components/GpuSummary';
+import { TaskDrawer } from '../components/TaskDrawer';
+import { TaskTable } from '../components/TaskTable';
+import { useTaskFeed } from '../hooks/useTaskFeed';
+
+export function FinetunePage() {
+  const feed = useTaskFeed();
+  const [openId, setOpenId] = useState<string>();
+  const openTask = feed.tasks.find((task) => task.task_id === openId);
+  // a newly completed task is a new fine-tuned model: the model picker refetches when this changes
+  const completed = useMemo(() => feed.tasks.filter((task) => task.status === 'completed').length, [feed.tasks]);
+
+  return (
+    <Row gutter={[16, 16]} className="finetune-page">
+      <Col xs={24} xl={9} xxl={8}>
+        <div className="stack">
+          <GpuSummary />
+          <CurrentModelCard refreshKey={completed} />
+          <CreateTaskForm onCreated={feed.upsert} />
+        </div>
+      </Col>
+      <Col xs={24} xl={15} xxl={16}>
+        <TaskTable
+          tasks={feed.tasks}
+          mode={feed.mode}
+          loaded={feed.loaded}
+          error={feed.error}
+          onOpen={setOpenId}
+          onChanged={feed.upsert}
+          onDeleted={(id) => {
+            feed.remove(id);
+            if (id === openId) {
+              setOpenId(undefined);
+            }
+          }}
+        />
+      </Col>
+      <TaskDrawer task={openTask} onClose={() => setOpenId(undefined)} />
+    </Row>
+  );
+}
