@@ -1,8 +1,257 @@
 package io.sage.studio.chat.config;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+
+import io.sage.studio.chat.switching.SwitchStrategy;
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
 
 /** Settings of the chat-switch-service ({@code studio.chat.*}); every key can be set by its environment variable. */
 @ConfigMapping(prefix = "studio.chat")
 public interface ChatConfig {
+
+    /** Where model servers run: {@code local} child processes, {@code kubernetes} Deployments, or {@code none} (a cloud API). */
+    @WithDefault("local")
+    RuntimeKind runtime();
+
+    /** Route chat to the cloud API whatever {@code runtime} says (set from {@code SAGE_FORCE_CLOUD_API}). */
+    @WithDefault("false")
+    boolean forceCloud();
+
+    /** Strategy of a switch that names none: {@code auto}, {@code lora-hot-load}, {@code blue-green} or {@code recreate}. */
+    @WithDefault("auto")
+    SwitchStrategy strategy();
+
+    /** Longest wait for a new backend to pass its readiness checks (health, model listed, smoke generation). */
+    @WithDefault("10m")
+    Duration readyTimeout();
+
+    /** Longest wait for the old backend's in-flight requests to finish before it is stopped. */
+    @WithDefault("30s")
+    Duration drainGrace();
+
+    /** Retry-After the gateway sends while no backend serves during a recreate switch, in seconds. */
+    @WithDefault("15")
+    @Min(1)
+    @Max(3600)
+    int retryAfterSeconds();
+
+    /** Model to serve at start when no backend is active or the active one is dead (env {@code STUDIO_CHAT_INITIAL_MODEL}). */
+    Optional<@NotBlank String> initialModel();
+
+    /** How many engines fit at once: 1 forces recreate, 2 or more allows blue-green; unset, GPU telemetry decides. */
+    Optional<@Min(1) Integer> maxConcurrentBackends();
+
+    /** Send a one-token generation to a new backend before routing to it. */
+    @WithDefault("true")
+    boolean smokeTest();
+
+    /** Timeout of one readiness, smoke or adapter request to an engine. */
+    @WithDefault("60s")
+    Duration probeTimeout();
+
+    /** Restart the active engine (recreate, same model) when its process or Deployment dies. */
+    @WithDefault("true")
+    boolean restartCrashed();
+
+    /** How often the active engine's liveness is checked. */
+    @WithDefault("5s")
+    Duration monitorInterval();
+
+    /** A switch command not picked up by the executor within this time fails and frees the switch slot. */
+    @WithDefault("30s")
+    Duration commandTimeout();
+
+    /** Commands on {@code studio.chat.commands} older than this are ignored (e.g. redelivered after a long outage). */
+    @WithDefault("5m")
+    Duration commandMaxAge();
+
+    /** Artifact that serves when a task produced both: {@code lora} (hot-loadable) or {@code merged}. */
+    @WithDefault("lora")
+    PreferredArtifact preferArtifact();
+
+    /** This node's name in GPU telemetry (the gpu-probe's node name); unset, the host name. */
+    Optional<String> node();
+
+    /** How many finished switch operations are kept on disk. */
+    @WithDefault("200")
+    @Min(1)
+    int keepOperations();
+
+    Lora lora();
+
+    Memory memory();
+
+    Local local();
+
+    Kubernetes kubernetes();
+
+    Cloud cloud();
+
+    Gateway gateway();
+
+    enum RuntimeKind {
+        LOCAL, KUBERNETES, NONE
+    }
+
+    enum PreferredArtifact {
+        LORA, MERGED
+    }
+
+    /** LoRA serving. */
+    interface Lora {
+
+        /** Start engines with {@code --enable-lora} so fine-tuned adapters can be loaded at runtime. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** {@code --max-lora-rank} of new engines; an adapter of a higher rank gets an engine of its own. */
+        @WithDefault("64")
+        @Min(1)
+        @Max(1024)
+        int maxRank();
+    }
+
+    /** GPU memory accounting for the blue-green or recreate decision. */
+    interface Memory {
+
+        /** Serving footprint to assume for every model, in bytes, instead of the estimate. */
+        Optional<@Min(1) Long> servingBytes();
+
+        /** vLLM's {@code --gpu-memory-utilization} (share of a GPU one engine takes); added to engine commands when set. */
+        Optional<@DecimalMin("0.05") @DecimalMax("1.0") Double> gpuMemoryUtilization();
+    }
+
+    /** Engines as local child processes. */
+    interface Local {
+
+        /** Command template split into arguments without a shell; placeholders {model}, {port}, {name}. */
+        @WithDefault("vllm serve {model} --host 127.0.0.1 --port {port} --served-model-name {name}")
+        String command();
+
+        /** Host the engines listen on, as used in their base URLs. */
+        @WithDefault("127.0.0.1")
+        String host();
+
+        /** Ports engines may use, e.g. {@code 8001-8010}. */
+        @WithDefault("8001-8010")
+        String ports();
+
+        /** Extra environment of engine processes (e.g. CUDA_VISIBLE_DEVICES). */
+        Map<String, String> environment();
+
+        /** Grace between SIGTERM and SIGKILL when an engine is stopped. */
+        @WithDefault("20s")
+        Duration stopTimeout();
+
+        /** Stop engines when this service stops; otherwise they keep serving and are re-adopted at the next start. */
+        @WithDefault("false")
+        boolean stopOnShutdown();
+    }
+
+    /** Engines as Kubernetes Deployments (one Deployment and Service per backend). */
+    interface Kubernetes {
+
+        /** Namespace of the engine Deployments; unset, the client's namespace. */
+        Optional<String> namespace();
+
+        /** vLLM OpenAI server image (pinned tag). */
+        @WithDefault("vllm/vllm-openai:v0.11.0")
+        String image();
+
+        /** Image pull policy of the engine container. */
+        @WithDefault("IfNotPresent")
+        String imagePullPolicy();
+
+        /** Port the engine container listens on. */
+        @WithDefault("8000")
+        @Min(1)
+        @Max(65535)
+        int port();
+
+        /** GPUs per engine. */
+        @WithDefault("1")
+        @Min(0)
+        int gpuCount();
+
+        /** Extended resource name of a GPU. */
+        @WithDefault("nvidia.com/gpu")
+        String gpuResource();
+
+        /** Node selector of engine pods. */
+        Map<String, String> nodeSelector();
+
+        /** Tolerations of engine pods, each {@code key[=value]:Effect} ({@code Exists} when no value). */
+        Optional<List<String>> tolerations();
+
+        /** RuntimeClass of engine pods (e.g. {@code nvidia}). */
+        Optional<String> runtimeClassName();
+
+        /** Service account of engine pods. */
+        Optional<String> serviceAccount();
+
+        /** PersistentVolumeClaim that holds the studio home (models and adapters). */
+        @WithDefault("sage-studio-home")
+        String modelsClaim();
+
+        /** Mount path of that claim in engine pods; unset, the studio home path, so artifact paths stay valid. */
+        Optional<String> modelsMountPath();
+
+        /** CPU request and limit of an engine (e.g. {@code 4}). */
+        Optional<String> cpu();
+
+        /** Memory request and limit of an engine (e.g. {@code 24Gi}). */
+        Optional<String> memory();
+
+        /** Size of the in-memory {@code /dev/shm} of an engine. */
+        @WithDefault("2Gi")
+        String shmSize();
+
+        /** Extra vLLM arguments of every engine. */
+        Optional<List<String>> extraArgs();
+
+        /** How this service and the gateway reach a backend; placeholders {service}, {namespace}, {port}. */
+        @WithDefault("http://{service}.{namespace}.svc:{port}")
+        String baseUrlTemplate();
+
+        /** ConfigMap kept current with SAGE_CHAT_BASE_URL and SAGE_CHAT_MODEL for an external gateway. */
+        Optional<String> gatewayConfigMap();
+
+        /** Deployment of an external gateway restarted (rollout) after that ConfigMap changes. */
+        Optional<String> gatewayDeployment();
+    }
+
+    /** An OpenAI-compatible cloud API (runtime {@code none}). */
+    interface Cloud {
+
+        /** Base URL of the API, e.g. {@code https://api.openai.com/v1}. */
+        Optional<String> baseUrl();
+
+        /** API key (from a secret; never logged, never published). */
+        Optional<String> apiKey();
+
+        /** Model to ask the API for. */
+        Optional<String> model();
+
+        /** Check the API (model listed, one-token generation) before routing to it. */
+        @WithDefault("true")
+        boolean verify();
+    }
+
+    /** External gateways that read SAGE_CHAT_BASE_URL / SAGE_CHAT_MODEL. */
+    interface Gateway {
+
+        /** Keep {@code $STUDIO_HOME/studio/chat/backend.env} current. */
+        @WithDefault("true")
+        boolean envFile();
+    }
 }

@@ -1,0 +1,11 @@
+package io.sage.studio.chat.api;
+
+/**
+ * Body of {@code POST /api/chat/switch}: exactly one of {@code model} and {@code task_id}.
+ *
+ * @param model    a base model id, a registered fine-tuned model (id or path), or a model directory in the studio home
+ * @param taskId   a completed fine-tuning task
+ * @param strategy {@code auto} (default), {@code lora-hot-load}, {@code blue-green} or {@code recreate}
+ */
+public record SwitchRequest(String model, String taskId, String strategy) {
+}

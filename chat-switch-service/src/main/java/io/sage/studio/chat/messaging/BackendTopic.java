@@ -1,0 +1,50 @@
+package io.sage.studio.chat.messaging;
+
+import java.time.Duration;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.sage.studio.common.kafka.CompactedTopicView;
+import io.sage.studio.common.kafka.KafkaClientConfig;
+import io.sage.studio.events.ChatBackendEvent;
+import io.sage.studio.events.Topics;
+
+/** The compacted {@code studio.chat.backend} topic read from the beginning: the last route any instance published. */
+@ApplicationScoped
+public class BackendTopic {
+
+    private final CompactedTopicView<ChatBackendEvent> view;
+
+    public BackendTopic(KafkaClientConfig kafka) {
+        this.view = new CompactedTopicView<>(Topics.CHAT_BACKEND, ChatBackendEvent.class, kafka.properties());
+    }
+
+    /** Starts reading and waits until the view has read what the topic held at start. */
+    public boolean start(Duration timeout) throws InterruptedException {
+        view.start();
+        return view.awaitCaughtUp(timeout);
+    }
+
+    public boolean caughtUp() {
+        return view.caughtUp();
+    }
+
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        return view.awaitCaughtUp(timeout);
+    }
+
+    public Optional<ChatBackendEvent> latest() {
+        return Optional.ofNullable(view.get(ChatBackendEvent.KEY));
+    }
+
+    public long lastRevision() {
+        return latest().map(ChatBackendEvent::revision).orElse(0L);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        view.close();
+    }
+}

@@ -1,0 +1,106 @@
+package io.sage.studio.chat.messaging;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.jboss.logging.Logger;
+
+import io.sage.studio.chat.config.ChatConfig;
+import io.sage.studio.chat.state.ActiveRoute;
+import io.sage.studio.chat.state.ChatState;
+import io.sage.studio.chat.state.GatewaySync;
+import io.sage.studio.chat.state.RouteState;
+import io.sage.studio.common.kafka.EventMessages;
+import io.sage.studio.events.ChatBackendEvent;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+
+/**
+ * Publishes the route on the compacted {@code studio.chat.backend} topic (key {@code active}) and waits for the
+ * broker's acknowledgement: once a method returns, every gateway following the topic will route accordingly.
+ * Revisions only grow, across restarts too (the larger of the state file's and the topic's, plus one). Then
+ * the state file and the external gateways (env file, ConfigMap) follow.
+ */
+@ApplicationScoped
+public class RoutePublisher {
+
+    public static final String COMPONENT = "chat-switch-service";
+    private static final Logger LOG = Logger.getLogger(RoutePublisher.class);
+    private static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
+
+    private final MutinyEmitter<ChatBackendEvent> emitter;
+    private final ChatState state;
+    private final BackendTopic topic;
+    private final Instance<GatewaySync> gateways;
+    private final int retryAfterSeconds;
+
+    public RoutePublisher(@Channel("chat-backend") MutinyEmitter<ChatBackendEvent> emitter, ChatState state, BackendTopic topic,
+            Instance<GatewaySync> gateways, ChatConfig config) {
+        this.emitter = emitter;
+        this.state = state;
+        this.topic = topic;
+        this.gateways = gateways;
+        this.retryAfterSeconds = config.retryAfterSeconds();
+    }
+
+    /** The route could not be published; the previous route still holds. */
+    public static class RoutingFailure extends Exception {
+        RoutingFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** Routes chat to {@code route}; returns when the broker has the event. */
+    public synchronized Instant active(ActiveRoute route, String operationId) throws RoutingFailure {
+        ChatBackendEvent.Backend backend = new ChatBackendEvent.Backend(route.backendId(), route.baseUrl(),
+                route.servedModelName(), route.model().displayName(), route.model().modelPath(), route.model().baseModel(),
+                route.model().kind(), route.runtime());
+        return publish(ChatBackendEvent.State.ACTIVE, backend, route, operationId);
+    }
+
+    /** No backend serves for a while (recreate): gateways answer 503 with Retry-After. */
+    public synchronized Instant switching(String operationId) throws RoutingFailure {
+        return publish(ChatBackendEvent.State.SWITCHING, null, state.route().orElse(null), operationId);
+    }
+
+    /** No backend at all. */
+    public synchronized Instant none(String operationId) throws RoutingFailure {
+        return publish(ChatBackendEvent.State.NONE, null, null, operationId);
+    }
+
+    private Instant publish(ChatBackendEvent.State kind, ChatBackendEvent.Backend backend, ActiveRoute route, String operationId)
+            throws RoutingFailure {
+        long revision = state.nextRevision(topic.lastRevision());
+        Instant since = Instant.now();
+        ChatBackendEvent event = new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, revision, kind, backend, since,
+                operationId, kind == ChatBackendEvent.State.SWITCHING ? retryAfterSeconds : null);
+        try {
+            emitter.sendMessage(EventMessages.of(event, COMPONENT)).await().atMost(ACK_TIMEOUT);
+        } catch (RuntimeException e) {
+            throw new RoutingFailure("cannot publish the route on Kafka: " + e.getMessage(), e);
+        }
+        Instant at = Instant.now();
+        RouteState routeState = switch (kind) {
+            case ACTIVE -> RouteState.ACTIVE;
+            case SWITCHING -> RouteState.SWITCHING;
+            case NONE -> RouteState.NONE;
+        };
+        ActiveRoute kept = route == null ? null
+                : new ActiveRoute(route.backendId(), route.baseUrl(), route.servedModelName(), route.model(), route.runtime(),
+                        kind == ChatBackendEvent.State.ACTIVE ? since : route.since());
+        state.route(routeState, kept);
+        LOG.infof("route revision %d: %s%s", revision, kind,
+                backend == null ? "" : " → " + backend.servedModelName() + " at " + backend.baseUrl());
+        for (GatewaySync gateway : gateways) {
+            try {
+                gateway.routeChanged(event);
+            } catch (RuntimeException e) {
+                LOG.errorf("updating the external gateway (%s) failed: %s", gateway.getClass().getSimpleName(), e.getMessage());
+            }
+        }
+        return at;
+    }
+}

@@ -1,0 +1,43 @@
+package io.sage.studio.chat.registry;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.sage.studio.common.error.ApiException;
+import io.sage.studio.events.StudioJson;
+
+/**
+ * What a hot-load needs to know about a PEFT LoRA adapter, from its {@code adapter_config.json}.
+ *
+ * @param rank      {@code r}
+ * @param baseModel {@code base_model_name_or_path}, or {@code null}
+ */
+public record AdapterConfig(int rank, String baseModel) {
+
+    public static final String FILE = "adapter_config.json";
+
+    public static boolean isAdapter(Path dir) {
+        return Files.isRegularFile(dir.resolve(FILE));
+    }
+
+    /** Reads the adapter config of {@code dir}; 400 {@code invalid_adapter} when missing or malformed. */
+    public static AdapterConfig read(Path dir) {
+        Path file = dir.resolve(FILE);
+        JsonNode json;
+        try {
+            json = StudioJson.mapper().readTree(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw ApiException.badRequest("invalid_adapter", "cannot read " + file + ": " + e.getMessage());
+        }
+        JsonNode r = json.get("r");
+        if (r == null || !r.canConvertToInt() || r.asInt() < 1) {
+            throw ApiException.badRequest("invalid_adapter", file + " has no valid rank 'r'");
+        }
+        JsonNode base = json.get("base_model_name_or_path");
+        String baseModel = base == null || base.isNull() || base.asText().isBlank() ? null : base.asText().strip();
+        return new AdapterConfig(r.asInt(), baseModel);
+    }
+}

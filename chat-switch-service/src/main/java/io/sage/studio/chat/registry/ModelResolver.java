@@ -1,0 +1,183 @@
+package io.sage.studio.chat.registry;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.sage.studio.chat.config.ChatConfig;
+import io.sage.studio.chat.config.ChatConfig.PreferredArtifact;
+import io.sage.studio.chat.registry.ResolvedModel.Artifact;
+import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.common.models.BaseModelCatalog;
+
+/**
+ * Turns what a user asked for (a model id or path, or a task id) into a {@link ResolvedModel}. Only registered
+ * models serve: a base model id (the finetune-service registry or the shared catalogue), a fine-tuned model of
+ * the registry (by id or path), a completed task's artifact, or a model directory inside the studio home.
+ * Anything else is a 400 that says which of those was expected.
+ */
+@ApplicationScoped
+public class ModelResolver {
+
+    private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final String FIELD_MODEL = "model_path";
+    private static final String FIELD_TASK = "task_id";
+
+    private final FinetuneClient finetune;
+    private final StudioHome home;
+    private final BaseModelCatalog catalog;
+    private final PreferredArtifact prefer;
+
+    public ModelResolver(FinetuneClient finetune, StudioHome home, BaseModelCatalog catalog, ChatConfig config) {
+        this.finetune = finetune;
+        this.home = home;
+        this.catalog = catalog;
+        this.prefer = config.preferArtifact();
+    }
+
+    /** The artifact of a completed task ({@code lora} or {@code merged_model}, as {@code prefer-artifact} says). */
+    public ResolvedModel byTask(String taskId) {
+        if (taskId == null || !TASK_ID.matcher(taskId).matches()) {
+            throw ApiException.invalidField(FIELD_TASK, "task_id must be a task id such as the one in GET /api/finetune/tasks");
+        }
+        TaskView task = finetune.task(taskId)
+                .orElseThrow(() -> ApiException.notFound("task_not_found", "no fine-tuning task " + taskId));
+        if (!TaskView.COMPLETED.equals(task.status())) {
+            throw ApiException.conflict("task_not_completed",
+                    "task " + taskId + " is " + task.status() + "; only a completed task can serve chat");
+        }
+        String lora = task.artifact("lora");
+        String merged = task.artifact("merged_model");
+        String first = prefer == PreferredArtifact.MERGED ? merged : lora;
+        String second = prefer == PreferredArtifact.MERGED ? lora : merged;
+        String chosen = first != null ? first : second;
+        if (chosen == null) {
+            throw ApiException.conflict("no_artifact", "task " + taskId + " produced no LoRA adapter and no merged model");
+        }
+        Path dir = artifactPath(task, chosen);
+        return fromDirectory(dir, taskId, task.modelName(), null);
+    }
+
+    /** A model named by id or path (the seed's {@code model_path}). */
+    public ResolvedModel byModel(String model) {
+        if (model == null || model.isBlank()) {
+            throw ApiException.invalidField(FIELD_MODEL, "model_path is required");
+        }
+        String m = model.strip();
+        Optional<List<ModelView>> registry = finetune.models();
+        List<ModelView> entries = registry.orElse(List.of());
+        boolean registeredBase = entries.stream().anyMatch(e -> ModelView.TYPE_BASE.equals(e.type()) && m.equals(e.id()));
+        if (registeredBase || catalog.find(m).isPresent()) {
+            return base(m);
+        }
+        Optional<ModelView> byId = entries.stream()
+                .filter(e -> ModelView.TYPE_FINETUNED.equals(e.type()) && m.equals(e.id()) && e.path() != null)
+                .findFirst();
+        if (byId.isPresent()) {
+            ModelView entry = byId.get();
+            return fromDirectory(home.resolveInside(entry.path(), FIELD_MODEL), entry.taskId(), entry.baseModel(), entry.name());
+        }
+        if (!looksLikePath(m)) {
+            throw unknown(m, registry.isPresent());
+        }
+        Path dir = home.resolveInside(m, FIELD_MODEL);
+        if (!Files.isDirectory(dir)) {
+            throw unknown(m, registry.isPresent());
+        }
+        Optional<ModelView> byPath = entries.stream()
+                .filter(e -> e.path() != null && home.contains(Path.of(e.path())) && samePath(e.path(), dir))
+                .findFirst();
+        if (byPath.isPresent()) {
+            ModelView entry = byPath.get();
+            if (ModelView.TYPE_BASE.equals(entry.type())) {
+                return localBase(dir);
+            }
+            return fromDirectory(dir, entry.taskId(), entry.baseModel(), entry.name());
+        }
+        return fromDirectory(dir, taskOf(dir), null, null);
+    }
+
+    private ResolvedModel base(String id) {
+        return new ResolvedModel(id, id, ResolvedModel.KIND_BASE, Artifact.BASE, id, null, id, null, null,
+                ModelNames.servedNameOfEngine(id));
+    }
+
+    private ResolvedModel localBase(Path dir) {
+        String path = dir.toString();
+        String name = ModelNames.local(path);
+        return new ResolvedModel(path, name, ResolvedModel.KIND_BASE, Artifact.BASE, path, null, path, null, null, name);
+    }
+
+    /** A LoRA adapter or a model directory; {@code baseHint} is the task's base model when known. */
+    private ResolvedModel fromDirectory(Path dir, String taskId, String baseHint, String displayName) {
+        String path = dir.toString();
+        if (AdapterConfig.isAdapter(dir)) {
+            AdapterConfig adapter = AdapterConfig.read(dir);
+            String base = adapter.baseModel() != null ? adapter.baseModel() : baseHint;
+            if (base == null) {
+                throw ApiException.badRequest("invalid_adapter",
+                        dir.resolve(AdapterConfig.FILE) + " names no base_model_name_or_path and no task says which base it belongs to");
+            }
+            String served = taskId != null ? ModelNames.adapter(taskId) : ModelNames.local(path);
+            return new ResolvedModel(path, displayName != null ? displayName : served, ResolvedModel.KIND_FINETUNED,
+                    Artifact.LORA, base, path, base, adapter.rank(), taskId, served);
+        }
+        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+            throw ApiException.badRequest("not_a_model",
+                    path + " holds neither a model (config.json) nor a LoRA adapter (" + AdapterConfig.FILE + ")");
+        }
+        if (taskId == null && baseHint == null) {
+            return localBase(dir);
+        }
+        String served = taskId != null ? ModelNames.merged(taskId) : ModelNames.local(path);
+        return new ResolvedModel(path, displayName != null ? displayName : served, ResolvedModel.KIND_FINETUNED,
+                Artifact.MERGED, path, null, baseHint != null ? baseHint : path, null, taskId, served);
+    }
+
+    private Path artifactPath(TaskView task, String artifact) {
+        Path given = Path.of(artifact);
+        if (!given.isAbsolute()) {
+            Path taskDir = task.outputDir() != null ? Path.of(task.outputDir()) : home.finetuneDir().resolve(task.taskId());
+            given = taskDir.resolve(given);
+        }
+        Path dir = home.resolveInside(given.toString(), FIELD_TASK);
+        if (!Files.isDirectory(dir)) {
+            throw ApiException.conflict("artifact_missing", "task " + task.taskId() + " lists " + dir + " but it does not exist");
+        }
+        return dir;
+    }
+
+    /** {@code studio_finetune/<task>/...} → the task id. */
+    private String taskOf(Path dir) {
+        Path tasks = home.finetuneDir();
+        if (dir.startsWith(tasks) && dir.getNameCount() > tasks.getNameCount()) {
+            return dir.getName(tasks.getNameCount()).toString();
+        }
+        return null;
+    }
+
+    private boolean samePath(String registered, Path dir) {
+        try {
+            return Path.of(registered).toRealPath().equals(dir);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static boolean looksLikePath(String m) {
+        return m.startsWith("/") || m.startsWith("~") || m.startsWith(".") || m.contains("/");
+    }
+
+    private ApiException unknown(String m, boolean registryReachable) {
+        String why = registryReachable ? "" : " (the finetune-service cannot be reached, so only catalogue ids and paths were checked)";
+        return new ApiException(400, "unknown_model", "'" + m + "' is not a registered model: use a base model id, a fine-tuned"
+                + " model from GET /api/finetune/models, or a model directory inside the studio home" + why,
+                List.of(new ApiException.FieldError(FIELD_MODEL, "not a registered model")));
+    }
+}

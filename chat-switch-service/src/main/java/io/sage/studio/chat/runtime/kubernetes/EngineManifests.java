@@ -1,0 +1,212 @@
+package io.sage.studio.chat.runtime.kubernetes;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TolerationBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.sage.studio.chat.config.ChatConfig;
+import io.sage.studio.chat.runtime.BackendSpec;
+import io.sage.studio.events.StudioJson;
+
+/**
+ * The Deployment and Service of one engine: the vLLM OpenAI server image with the spec's arguments, GPUs as an
+ * extended resource, the studio home's claim mounted read-only at the same path (artifact paths stay valid),
+ * an in-memory {@code /dev/shm}, a readiness probe on {@code /health}, and labels to find it again.
+ */
+final class EngineManifests {
+
+    static final String LABEL_NAME = "app.kubernetes.io/name";
+    static final String LABEL_COMPONENT = "app.kubernetes.io/component";
+    static final String LABEL_PART_OF = "app.kubernetes.io/part-of";
+    static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+    static final String LABEL_BACKEND = "studio.sage.io/backend-id";
+    static final String ANNOTATION_SPEC = "studio.sage.io/backend-spec";
+    static final String MANAGED_BY = "sage-chat-switch";
+    static final String CONTAINER = "vllm";
+
+    private final ChatConfig.Kubernetes config;
+    private final ChatConfig.Memory memory;
+    private final String mountPath;
+
+    EngineManifests(ChatConfig config, String studioHome) {
+        this.config = config.kubernetes();
+        this.memory = config.memory();
+        this.mountPath = this.config.modelsMountPath().orElse(studioHome);
+    }
+
+    static String nameOf(String backendId) {
+        return "sage-chat-" + backendId;
+    }
+
+    static Map<String, String> selector(String backendId) {
+        return Map.of(LABEL_BACKEND, backendId);
+    }
+
+    Map<String, String> labels(String backendId) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(LABEL_NAME, "vllm");
+        labels.put(LABEL_COMPONENT, "chat-engine");
+        labels.put(LABEL_PART_OF, "sage-studio");
+        labels.put(LABEL_MANAGED_BY, MANAGED_BY);
+        labels.put(LABEL_BACKEND, backendId);
+        return labels;
+    }
+
+    Deployment deployment(BackendSpec spec) {
+        String name = nameOf(spec.id());
+        Map<String, String> limits = new LinkedHashMap<>();
+        Map<String, String> requests = new LinkedHashMap<>();
+        if (config.gpuCount() > 0) {
+            limits.put(config.gpuResource(), Integer.toString(config.gpuCount()));
+            requests.put(config.gpuResource(), Integer.toString(config.gpuCount()));
+        }
+        config.cpu().ifPresent(cpu -> {
+            limits.put("cpu", cpu);
+            requests.put("cpu", cpu);
+        });
+        config.memory().ifPresent(mem -> {
+            limits.put("memory", mem);
+            requests.put("memory", mem);
+        });
+        List<EnvVar> env = new ArrayList<>();
+        if (spec.loraEnabled()) {
+            env.add(new EnvVar("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True", null));
+        }
+        ContainerBuilder container = new ContainerBuilder()
+                .withName(CONTAINER)
+                .withImage(config.image())
+                .withImagePullPolicy(config.imagePullPolicy())
+                .withArgs(args(spec))
+                .withEnv(env)
+                .addNewPort().withName("http").withContainerPort(config.port()).withProtocol("TCP").endPort()
+                .withResources(new ResourceRequirementsBuilder().withLimits(quantities(limits)).withRequests(quantities(requests)).build())
+                .withNewReadinessProbe()
+                    .withNewHttpGet().withPath("/health").withPort(new IntOrString("http")).endHttpGet()
+                    .withPeriodSeconds(5).withFailureThreshold(3).withTimeoutSeconds(3)
+                .endReadinessProbe()
+                .addNewVolumeMount().withName("models").withMountPath(mountPath).withReadOnly(true).endVolumeMount()
+                .addNewVolumeMount().withName("dshm").withMountPath("/dev/shm").endVolumeMount();
+        return new DeploymentBuilder()
+                .withNewMetadata()
+                    .withName(name)
+                    .withLabels(labels(spec.id()))
+                    .addToAnnotations(ANNOTATION_SPEC, json(spec))
+                .endMetadata()
+                .withNewSpec()
+                    .withReplicas(1)
+                    .withNewStrategy().withType("Recreate").endStrategy()
+                    .withNewSelector().withMatchLabels(selector(spec.id())).endSelector()
+                    .withNewTemplate()
+                        .withNewMetadata().withLabels(labels(spec.id())).endMetadata()
+                        .withNewSpec()
+                            .withContainers(container.build())
+                            .withNodeSelector(config.nodeSelector().isEmpty() ? null : config.nodeSelector())
+                            .withTolerations(tolerations())
+                            .withRuntimeClassName(config.runtimeClassName().orElse(null))
+                            .withServiceAccountName(config.serviceAccount().orElse(null))
+                            .addNewVolume().withName("models")
+                                .withNewPersistentVolumeClaim().withClaimName(config.modelsClaim()).withReadOnly(true).endPersistentVolumeClaim()
+                            .endVolume()
+                            .addNewVolume().withName("dshm")
+                                .withNewEmptyDir().withMedium("Memory").withSizeLimit(new Quantity(config.shmSize())).endEmptyDir()
+                            .endVolume()
+                        .endSpec()
+                    .endTemplate()
+                .endSpec()
+                .build();
+    }
+
+    Service service(BackendSpec spec) {
+        return new ServiceBuilder()
+                .withNewMetadata().withName(nameOf(spec.id())).withLabels(labels(spec.id())).endMetadata()
+                .withNewSpec()
+                    .withType("ClusterIP")
+                    .withSelector(selector(spec.id()))
+                    .addNewPort().withName("http").withPort(config.port()).withTargetPort(new IntOrString("http")).withProtocol("TCP").endPort()
+                .endSpec()
+                .build();
+    }
+
+    /** vLLM's server arguments (the image's entrypoint is the server). */
+    List<String> args(BackendSpec spec) {
+        List<String> args = new ArrayList<>(List.of("--model", spec.modelPath(), "--served-model-name", spec.servedName(),
+                "--host", "0.0.0.0", "--port", Integer.toString(config.port())));
+        memory.gpuMemoryUtilization().ifPresent(u -> args.addAll(List.of("--gpu-memory-utilization", Double.toString(u))));
+        if (spec.loraEnabled()) {
+            args.addAll(List.of("--enable-lora", "--max-lora-rank", Integer.toString(spec.maxLoraRank())));
+            if (!spec.adapters().isEmpty()) {
+                args.add("--lora-modules");
+                spec.adapters().forEach((name, path) -> args.add(name + "=" + path));
+            }
+        }
+        config.extraArgs().ifPresent(args::addAll);
+        return args;
+    }
+
+    /** {@code key=value:Effect} (Equal), {@code key:Effect} or {@code key} (Exists). */
+    List<Toleration> tolerations() {
+        List<Toleration> result = new ArrayList<>();
+        for (String text : config.tolerations().orElse(List.of())) {
+            String t = text.strip();
+            if (t.isEmpty()) {
+                continue;
+            }
+            String effect = null;
+            int colon = t.lastIndexOf(':');
+            if (colon >= 0) {
+                effect = t.substring(colon + 1);
+                t = t.substring(0, colon);
+            }
+            int eq = t.indexOf('=');
+            TolerationBuilder toleration = new TolerationBuilder().withEffect(effect == null || effect.isEmpty() ? null : effect);
+            if (eq >= 0) {
+                toleration.withKey(t.substring(0, eq)).withOperator("Equal").withValue(t.substring(eq + 1));
+            } else {
+                toleration.withKey(t).withOperator("Exists");
+            }
+            result.add(toleration.build());
+        }
+        return result;
+    }
+
+    static BackendSpec specOf(Deployment deployment) {
+        String json = deployment.getMetadata().getAnnotations() == null ? null
+                : deployment.getMetadata().getAnnotations().get(ANNOTATION_SPEC);
+        if (json == null) {
+            return null;
+        }
+        try {
+            return StudioJson.mapper().readValue(json, BackendSpec.class);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static String json(BackendSpec spec) {
+        try {
+            return StudioJson.mapper().writeValueAsString(spec);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Map<String, Quantity> quantities(Map<String, String> values) {
+        Map<String, Quantity> result = new LinkedHashMap<>();
+        values.forEach((k, v) -> result.put(k, new Quantity(v)));
+        return result;
+    }
+}

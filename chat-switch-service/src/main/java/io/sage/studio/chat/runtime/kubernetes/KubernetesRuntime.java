@@ -1,0 +1,209 @@
+package io.sage.studio.chat.runtime.kubernetes;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Typed;
+
+import org.jboss.logging.Logger;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sage.studio.chat.config.ChatConfig;
+import io.sage.studio.chat.runtime.Backend;
+import io.sage.studio.chat.runtime.BackendSpec;
+import io.sage.studio.chat.runtime.Liveness;
+import io.sage.studio.chat.runtime.ServingRuntime;
+import io.sage.studio.common.home.StudioHome;
+
+/**
+ * Engines as Kubernetes Deployments, one Deployment and one ClusterIP Service per backend
+ * ({@link EngineManifests}). A backend is found again after a restart by its labels; its spec travels in an
+ * annotation. A pod that cannot run (image pull errors, crash loops, a failed rollout) counts as dead, so a
+ * switch fails fast and rolls back instead of waiting for the ready timeout.
+ */
+@ApplicationScoped
+@Typed(KubernetesRuntime.class)
+public class KubernetesRuntime implements ServingRuntime {
+
+    private static final Logger LOG = Logger.getLogger(KubernetesRuntime.class);
+    private static final Set<String> FATAL_WAITING = Set.of("CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "InvalidImageName",
+            "CreateContainerConfigError", "CreateContainerError");
+
+    private final KubernetesClient client;
+    private final ChatConfig.Kubernetes config;
+    private final EngineManifests manifests;
+    private final String namespace;
+    private final Duration stopTimeout;
+
+    public KubernetesRuntime(KubernetesClient client, ChatConfig config, StudioHome home) {
+        this.client = client;
+        this.config = config.kubernetes();
+        this.manifests = new EngineManifests(config, home.root().toString());
+        this.namespace = this.config.namespace().filter(n -> !n.isBlank())
+                .orElseGet(() -> client.getNamespace() == null ? "default" : client.getNamespace());
+        this.stopTimeout = config.local().stopTimeout();
+    }
+
+    @Override
+    public String name() {
+        return "kubernetes";
+    }
+
+    @Override
+    public boolean hasEngines() {
+        return true;
+    }
+
+    public String namespace() {
+        return namespace;
+    }
+
+    @Override
+    public Backend start(BackendSpec spec) throws RuntimeFailure {
+        String name = EngineManifests.nameOf(spec.id());
+        try {
+            client.apps().deployments().inNamespace(namespace).resource(manifests.deployment(spec)).create();
+            client.services().inNamespace(namespace).resource(manifests.service(spec)).create();
+        } catch (KubernetesClientException e) {
+            deleteQuietly(name);
+            throw new RuntimeFailure("Kubernetes refused the engine " + name + ": " + e.getMessage(), e);
+        }
+        LOG.infof("created Deployment and Service %s/%s for %s", namespace, name, spec.modelPath());
+        return backendOf(spec, name, spec.adapters(), Backend.State.STARTING, Instant.now());
+    }
+
+    @Override
+    public Liveness liveness(Backend backend) {
+        Deployment deployment;
+        try {
+            deployment = client.apps().deployments().inNamespace(namespace).withName(backend.deployment()).get();
+        } catch (KubernetesClientException e) {
+            return Liveness.ALIVE;
+        }
+        if (deployment == null) {
+            return Liveness.dead("the Deployment " + backend.deployment() + " is gone");
+        }
+        if (deployment.getStatus() != null && deployment.getStatus().getConditions() != null) {
+            for (DeploymentCondition condition : deployment.getStatus().getConditions()) {
+                if ("Progressing".equals(condition.getType()) && "False".equals(condition.getStatus())) {
+                    return Liveness.dead("the rollout of " + backend.deployment() + " failed: " + condition.getReason() + " "
+                            + Optional.ofNullable(condition.getMessage()).orElse(""));
+                }
+            }
+        }
+        for (Pod pod : pods(backend.id())) {
+            if (pod.getStatus() == null) {
+                continue;
+            }
+            if ("Failed".equals(pod.getStatus().getPhase())) {
+                return Liveness.dead("pod " + pod.getMetadata().getName() + " failed: " + pod.getStatus().getReason());
+            }
+            for (ContainerStatus status : Optional.ofNullable(pod.getStatus().getContainerStatuses()).orElse(List.of())) {
+                if (status.getState() != null && status.getState().getWaiting() != null
+                        && FATAL_WAITING.contains(status.getState().getWaiting().getReason())) {
+                    return Liveness.dead("pod " + pod.getMetadata().getName() + " cannot run: " + status.getState().getWaiting().getReason()
+                            + " " + Optional.ofNullable(status.getState().getWaiting().getMessage()).orElse("") + lastLog(pod));
+                }
+            }
+        }
+        return Liveness.ALIVE;
+    }
+
+    @Override
+    public void stop(Backend backend) {
+        deleteQuietly(backend.deployment());
+        long deadline = System.nanoTime() + stopTimeout.toNanos();
+        while (System.nanoTime() < deadline && !pods(backend.id()).isEmpty()) {
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        LOG.infof("deleted engine %s/%s", namespace, backend.deployment());
+    }
+
+    @Override
+    public List<Backend> adopt(List<Backend> recorded, Set<String> keep) {
+        List<Backend> adopted = new ArrayList<>();
+        List<Deployment> deployments = client.apps().deployments().inNamespace(namespace)
+                .withLabel(EngineManifests.LABEL_MANAGED_BY, EngineManifests.MANAGED_BY).list().getItems();
+        for (Deployment deployment : deployments) {
+            String id = deployment.getMetadata().getLabels().get(EngineManifests.LABEL_BACKEND);
+            BackendSpec spec = EngineManifests.specOf(deployment);
+            if (id == null || spec == null || !keep.contains(id)) {
+                LOG.infof("deleting orphaned engine %s/%s", namespace, deployment.getMetadata().getName());
+                deleteQuietly(deployment.getMetadata().getName());
+                continue;
+            }
+            Optional<Backend> known = recorded.stream().filter(b -> b.id().equals(id)).findFirst();
+            Map<String, String> adapters = known.map(Backend::adapters).orElse(spec.adapters());
+            Instant started = known.map(Backend::startedAt).orElse(Instant.now());
+            adopted.add(backendOf(spec, deployment.getMetadata().getName(), adapters, Backend.State.READY, started));
+            LOG.infof("re-adopted engine %s/%s", namespace, deployment.getMetadata().getName());
+        }
+        return adopted;
+    }
+
+    @Override
+    public String logTail(Backend backend, int lines) {
+        return pods(backend.id()).stream().findFirst().map(pod -> {
+            try {
+                String log = client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).inContainer(EngineManifests.CONTAINER)
+                        .tailingLines(lines).getLog();
+                return log == null ? "" : log.strip();
+            } catch (KubernetesClientException e) {
+                return "";
+            }
+        }).orElse("");
+    }
+
+    private Backend backendOf(BackendSpec spec, String name, Map<String, String> adapters, Backend.State state, Instant startedAt) {
+        String baseUrl = config.baseUrlTemplate()
+                .replace("{service}", name)
+                .replace("{namespace}", namespace)
+                .replace("{port}", Integer.toString(config.port()));
+        return new Backend(spec.id(), name(), spec, baseUrl, null, null, null, name, null, adapters, state, startedAt);
+    }
+
+    private List<Pod> pods(String backendId) {
+        try {
+            return client.pods().inNamespace(namespace).withLabels(EngineManifests.selector(backendId)).list().getItems();
+        } catch (KubernetesClientException e) {
+            return List.of();
+        }
+    }
+
+    private String lastLog(Pod pod) {
+        try {
+            String log = client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).inContainer(EngineManifests.CONTAINER)
+                    .tailingLines(5).getLog();
+            return log == null || log.isBlank() ? "" : "; last output:\n" + log.strip();
+        } catch (KubernetesClientException e) {
+            return "";
+        }
+    }
+
+    private void deleteQuietly(String name) {
+        try {
+            client.apps().deployments().inNamespace(namespace).withName(name)
+                    .withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
+            client.services().inNamespace(namespace).withName(name).delete();
+        } catch (KubernetesClientException e) {
+            LOG.warnf("cannot delete engine %s/%s: %s", namespace, name, e.getMessage());
+        }
+    }
+}

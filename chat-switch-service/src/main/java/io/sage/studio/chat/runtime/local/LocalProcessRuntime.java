@@ -1,0 +1,295 @@
+package io.sage.studio.chat.runtime.local;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Typed;
+
+import org.jboss.logging.Logger;
+
+import io.sage.studio.chat.config.ChatConfig;
+import io.sage.studio.chat.runtime.Backend;
+import io.sage.studio.chat.runtime.BackendSpec;
+import io.sage.studio.chat.runtime.Liveness;
+import io.sage.studio.chat.runtime.ServingRuntime;
+import io.sage.studio.common.home.StudioHome;
+
+/**
+ * Engines as child processes of this machine: the command template split into arguments (no shell), each engine
+ * in its own session and process group ({@code setsid}) so that it outlives a restart of this service and can be
+ * stopped with everything it spawned, output appended to {@code $STUDIO_HOME/studio/chat/<backend>.log}.
+ * A process is recognised after a restart by its pid and start time, never by pid alone.
+ */
+@ApplicationScoped
+@Typed(LocalProcessRuntime.class)
+public class LocalProcessRuntime implements ServingRuntime {
+
+    private static final Logger LOG = Logger.getLogger(LocalProcessRuntime.class);
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
+    private static final Path KILL = Path.of("/usr/bin/kill");
+    /** Start times read twice from /proc can differ by a clock tick. */
+    private static final long START_TOLERANCE_MS = 1000;
+    private static final Set<String> HIDDEN_ENV = Set.of("STUDIO_CHAT_CLOUD_API_KEY");
+
+    private final ChatConfig.Local config;
+    private final ChatConfig.Memory memory;
+    private final CommandTemplate template;
+    private final PortPool ports;
+    private final Path logDir;
+    private final boolean useSetsid;
+    private final Map<String, Process> children = new ConcurrentHashMap<>();
+    private final Map<String, Integer> portsInUse = new ConcurrentHashMap<>();
+
+    public LocalProcessRuntime(ChatConfig config, StudioHome home) {
+        this.config = config.local();
+        this.memory = config.memory();
+        this.template = CommandTemplate.parse(this.config.command());
+        this.ports = PortPool.parse(this.config.host(), this.config.ports());
+        this.logDir = home.chatDir();
+        this.useSetsid = Files.isExecutable(SETSID) && Files.isExecutable(KILL);
+    }
+
+    @Override
+    public String name() {
+        return "local";
+    }
+
+    @Override
+    public boolean hasEngines() {
+        return true;
+    }
+
+    @Override
+    public synchronized Backend start(BackendSpec spec) throws RuntimeFailure {
+        int port = ports.next(new HashSet<>(portsInUse.values()))
+                .orElseThrow(() -> new RuntimeFailure("no free port for a new engine in studio.chat.local.ports=" + config.ports()));
+        List<String> command = command(spec, port);
+        Path log = logDir.resolve(spec.id() + ".log");
+        ProcessBuilder builder = new ProcessBuilder(useSetsid ? prepend(SETSID.toString(), command) : command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        Map<String, String> env = builder.environment();
+        HIDDEN_ENV.forEach(env::remove);
+        env.putAll(config.environment());
+        if (spec.loraEnabled()) {
+            env.put("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True");
+        }
+        Process process;
+        try {
+            Files.createDirectories(logDir);
+            Files.writeString(log, "=== " + Instant.now() + " starting " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            process = builder.start();
+        } catch (IOException e) {
+            throw new RuntimeFailure("cannot start the engine '" + command.get(0) + "': " + e.getMessage(), e);
+        }
+        children.put(spec.id(), process);
+        portsInUse.put(spec.id(), port);
+        Instant started = process.info().startInstant().orElse(Instant.now());
+        LOG.infof("started engine %s (pid %d, port %d): %s", spec.id(), process.pid(), port, spec.modelPath());
+        return new Backend(spec.id(), name(), spec, "http://" + config.host() + ":" + port, port, process.pid(), started,
+                null, log.toString(), spec.adapters(), Backend.State.STARTING, Instant.now());
+    }
+
+    /** The engine's arguments: the template, then the LoRA and memory flags the spec asks for. */
+    List<String> command(BackendSpec spec, int port) {
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("model", spec.modelPath());
+        values.put("port", Integer.toString(port));
+        values.put("name", spec.servedName());
+        values.put("host", config.host());
+        List<String> args = new ArrayList<>(template.render(values));
+        memory.gpuMemoryUtilization().ifPresent(u -> {
+            args.add("--gpu-memory-utilization");
+            args.add(Double.toString(u));
+        });
+        if (spec.loraEnabled()) {
+            args.add("--enable-lora");
+            args.add("--max-lora-rank");
+            args.add(Integer.toString(spec.maxLoraRank()));
+            if (!spec.adapters().isEmpty()) {
+                args.add("--lora-modules");
+                spec.adapters().forEach((name, path) -> args.add(name + "=" + path));
+            }
+        }
+        return args;
+    }
+
+    @Override
+    public Liveness liveness(Backend backend) {
+        Process own = children.get(backend.id());
+        if (own != null && !own.isAlive()) {
+            return Liveness.dead("the engine exited with code " + own.exitValue() + tailSuffix(backend));
+        }
+        if (own != null) {
+            return Liveness.ALIVE;
+        }
+        return handle(backend).isPresent() ? Liveness.ALIVE : Liveness.dead("the engine process " + backend.pid() + " is gone" + tailSuffix(backend));
+    }
+
+    @Override
+    public void stop(Backend backend) {
+        Optional<ProcessHandle> handle = handle(backend);
+        Process own = children.remove(backend.id());
+        portsInUse.remove(backend.id());
+        if (handle.isEmpty()) {
+            return;
+        }
+        ProcessHandle process = handle.get();
+        Duration grace = config.stopTimeout();
+        List<ProcessHandle> family = new ArrayList<>(process.descendants().toList());
+        signal(process, "TERM", family);
+        boolean gone = waitGone(process, grace);
+        if (!gone || groupAlive(process)) {
+            LOG.warnf("engine %s did not stop within %s; killing it", backend.id(), grace);
+            signal(process, "KILL", family);
+            waitGone(process, Duration.ofSeconds(10));
+        }
+        if (own != null) {
+            try {
+                own.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        LOG.infof("stopped engine %s (pid %d)", backend.id(), process.pid());
+    }
+
+    @Override
+    public List<Backend> adopt(List<Backend> recorded, Set<String> keep) {
+        List<Backend> adopted = new ArrayList<>();
+        for (Backend backend : recorded) {
+            if (!name().equals(backend.runtime()) || handle(backend).isEmpty()) {
+                continue;
+            }
+            if (keep.contains(backend.id())) {
+                portsInUse.put(backend.id(), backend.port());
+                adopted.add(backend);
+                LOG.infof("re-adopted engine %s (pid %d, port %d)", backend.id(), backend.pid(), backend.port());
+            } else {
+                LOG.infof("stopping orphaned engine %s (pid %d)", backend.id(), backend.pid());
+                stop(backend);
+            }
+        }
+        return adopted;
+    }
+
+    @Override
+    public String logTail(Backend backend, int lines) {
+        if (backend.logFile() == null) {
+            return "";
+        }
+        try (RandomAccessFile file = new RandomAccessFile(backend.logFile(), "r")) {
+            long length = file.length();
+            int size = (int) Math.min(length, 16 * 1024);
+            byte[] buffer = new byte[size];
+            file.seek(length - size);
+            file.readFully(buffer);
+            List<String> all = new String(buffer, StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Stops every engine this instance started (used when {@code stop-on-shutdown} is set). */
+    public void stopAll(List<Backend> backends) {
+        backends.forEach(this::stop);
+    }
+
+    private String tailSuffix(Backend backend) {
+        String tail = logTail(backend, 5);
+        return tail.isEmpty() ? "" : "; last output:\n" + tail;
+    }
+
+    /** The live process of a backend, only if its start time is the recorded one (pids are reused). */
+    private Optional<ProcessHandle> handle(Backend backend) {
+        if (backend.pid() == null) {
+            return Optional.empty();
+        }
+        return ProcessHandle.of(backend.pid())
+                .filter(ProcessHandle::isAlive)
+                .filter(h -> backend.processStart() == null || h.info().startInstant()
+                        .map(s -> Math.abs(Duration.between(s, backend.processStart()).toMillis()) <= START_TOLERANCE_MS)
+                        .orElse(false));
+    }
+
+    private void signal(ProcessHandle process, String signal, List<ProcessHandle> family) {
+        if (useSetsid && runKill("-" + signal, "--", "-" + process.pid())) {
+            return;
+        }
+        boolean force = "KILL".equals(signal);
+        for (ProcessHandle member : family) {
+            if (force) {
+                member.destroyForcibly();
+            } else {
+                member.destroy();
+            }
+        }
+        if (force) {
+            process.destroyForcibly();
+        } else {
+            process.destroy();
+        }
+    }
+
+    /** Whether any process of the engine's process group is still there. */
+    private boolean groupAlive(ProcessHandle process) {
+        return useSetsid && runKill("-0", "--", "-" + process.pid());
+    }
+
+    private static boolean runKill(String... args) {
+        try {
+            Process kill = new ProcessBuilder(prepend(KILL.toString(), List.of(args)))
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            return kill.waitFor(5, TimeUnit.SECONDS) && kill.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private boolean waitGone(ProcessHandle process, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive() && !groupAlive(process)) {
+                return true;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return !process.isAlive() && !groupAlive(process);
+    }
+
+    private static List<String> prepend(String first, List<String> rest) {
+        List<String> all = new ArrayList<>(rest.size() + 1);
+        all.add(first);
+        all.addAll(rest);
+        return all;
+    }
+}

@@ -1,0 +1,130 @@
+package io.sage.studio.chat.state;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import io.sage.studio.chat.runtime.Backend;
+import io.sage.studio.common.files.AtomicFiles;
+import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.events.StudioJson;
+
+/**
+ * The service's memory of the route and the engines, written through to {@code state.json} (atomically) on every
+ * change. All methods are synchronized; readers get immutable snapshots.
+ */
+@ApplicationScoped
+public class ChatState {
+
+    private static final Logger LOG = Logger.getLogger(ChatState.class);
+
+    private final Path file;
+    private long revision;
+    private RouteState routeState = RouteState.NONE;
+    private ActiveRoute route;
+    private final Map<String, Backend> backends = new LinkedHashMap<>();
+
+    public ChatState(StudioHome home) {
+        this.file = home.chatDir().resolve("state.json");
+    }
+
+    /** Reads the state file of a previous run (nothing when there is none or it cannot be read). */
+    public synchronized StateSnapshot load() {
+        if (!Files.isRegularFile(file)) {
+            return StateSnapshot.empty();
+        }
+        try {
+            StateSnapshot saved = StudioJson.mapper().readValue(Files.readAllBytes(file), StateSnapshot.class);
+            revision = saved.revision();
+            routeState = saved.routeState();
+            route = saved.route();
+            backends.clear();
+            saved.backends().forEach(b -> backends.put(b.id(), b));
+            return saved;
+        } catch (IOException e) {
+            LOG.warnf("ignoring the unreadable state file %s: %s", file, e.getMessage());
+            return StateSnapshot.empty();
+        }
+    }
+
+    public synchronized StateSnapshot snapshot() {
+        return new StateSnapshot(revision, routeState, route, List.copyOf(backends.values()), Instant.now());
+    }
+
+    /** The next route revision, persisted before use so that it is never handed out twice, even across restarts. */
+    public synchronized long nextRevision(long atLeast) {
+        revision = Math.max(revision, atLeast) + 1;
+        save();
+        return revision;
+    }
+
+    public synchronized long revision() {
+        return revision;
+    }
+
+    public synchronized void route(RouteState state, ActiveRoute newRoute) {
+        routeState = state;
+        route = newRoute;
+        save();
+    }
+
+    public synchronized RouteState routeState() {
+        return routeState;
+    }
+
+    public synchronized Optional<ActiveRoute> route() {
+        return Optional.ofNullable(route);
+    }
+
+    /** The backend the route points at, when the route is active and the backend is an engine of this service. */
+    public synchronized Optional<Backend> activeBackend() {
+        if (routeState != RouteState.ACTIVE || route == null) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(backends.get(route.backendId()));
+    }
+
+    public synchronized void put(Backend backend) {
+        backends.put(backend.id(), backend);
+        save();
+    }
+
+    public synchronized void remove(String backendId) {
+        backends.remove(backendId);
+        save();
+    }
+
+    public synchronized Optional<Backend> backend(String id) {
+        return Optional.ofNullable(backends.get(id));
+    }
+
+    public synchronized List<Backend> backends() {
+        return new ArrayList<>(backends.values());
+    }
+
+    /** Replaces every backend (after re-adoption). */
+    public synchronized void replaceBackends(List<Backend> adopted) {
+        backends.clear();
+        adopted.forEach(b -> backends.put(b.id(), b));
+        save();
+    }
+
+    private void save() {
+        try {
+            AtomicFiles.writeJson(file, snapshot());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+}

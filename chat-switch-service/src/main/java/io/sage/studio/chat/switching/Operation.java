@@ -1,0 +1,149 @@
+package io.sage.studio.chat.switching;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+import io.sage.studio.chat.switching.SwitchOperation.State;
+import io.sage.studio.chat.switching.SwitchOperation.Step;
+import io.sage.studio.chat.switching.SwitchOperation.Timings;
+
+/** A switch in progress: the mutable side of {@link SwitchOperation}. Every change is reported to a listener (the store). */
+final class Operation {
+
+    private final String id;
+    private final String model;
+    private final String taskId;
+    private final String requestedBy;
+    private final Instant requestedAt;
+    private final List<Step> steps = new ArrayList<>();
+    private final CompletableFuture<SwitchOperation> done = new CompletableFuture<>();
+    private final Consumer<SwitchOperation> listener;
+    private SwitchStrategy strategy;
+    private State state = State.PENDING;
+    private String error;
+    private boolean rolledBack;
+    private Instant readyAt;
+    private Instant routedAt;
+    private Instant finishedAt;
+    private Long downtimeMs;
+    private String servedModelName;
+    private String currentModel;
+    private boolean restarted;
+
+    Operation(String id, String model, String taskId, SwitchStrategy strategy, String requestedBy, Instant requestedAt,
+            Consumer<SwitchOperation> listener) {
+        this.id = id;
+        this.model = model;
+        this.taskId = taskId;
+        this.strategy = strategy;
+        this.requestedBy = requestedBy;
+        this.requestedAt = requestedAt;
+        this.listener = listener;
+    }
+
+    String id() {
+        return id;
+    }
+
+    String model() {
+        return model;
+    }
+
+    String taskId() {
+        return taskId;
+    }
+
+    String requestedBy() {
+        return requestedBy;
+    }
+
+    Instant requestedAt() {
+        return requestedAt;
+    }
+
+    CompletableFuture<SwitchOperation> done() {
+        return done;
+    }
+
+    synchronized State state() {
+        return state;
+    }
+
+    synchronized void strategy(SwitchStrategy chosen, String why) {
+        strategy = chosen;
+        addStep("strategy " + chosen + ": " + why);
+        publish();
+    }
+
+    /** Moves to {@code next} and records why. */
+    synchronized void step(State next, String message) {
+        state = next;
+        addStep(message);
+        publish();
+    }
+
+    /** Records a step without changing the state. */
+    synchronized void note(String message) {
+        addStep(message);
+        publish();
+    }
+
+    synchronized void ready() {
+        readyAt = Instant.now();
+    }
+
+    synchronized void routed(Instant at, String served, String shown) {
+        routedAt = at;
+        servedModelName = served;
+        currentModel = shown;
+    }
+
+    synchronized void downtime(Duration downtime) {
+        downtimeMs = downtime.toMillis();
+    }
+
+    synchronized void restarted() {
+        restarted = true;
+    }
+
+    synchronized void complete(String message) {
+        state = State.COMPLETED;
+        finishedAt = Instant.now();
+        if (downtimeMs == null) {
+            downtimeMs = 0L;
+        }
+        addStep(message);
+        SwitchOperation view = view();
+        listener.accept(view);
+        done.complete(view);
+    }
+
+    synchronized void fail(String reason, boolean rollback) {
+        state = State.FAILED;
+        error = reason;
+        rolledBack = rollback;
+        finishedAt = Instant.now();
+        addStep("failed: " + reason);
+        SwitchOperation view = view();
+        listener.accept(view);
+        done.complete(view);
+    }
+
+    synchronized SwitchOperation view() {
+        return new SwitchOperation(id, model, taskId, strategy, state, error, rolledBack,
+                new Timings(requestedAt, readyAt, routedAt, finishedAt, downtimeMs), List.copyOf(steps), requestedBy,
+                servedModelName, currentModel, restarted);
+    }
+
+    private void addStep(String message) {
+        steps.add(new Step(Instant.now(), message));
+    }
+
+    private void publish() {
+        listener.accept(view());
+    }
+}

@@ -1,0 +1,114 @@
+package io.sage.studio.chat.switching;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import io.sage.studio.chat.config.ChatConfig;
+import io.sage.studio.common.files.AtomicFiles;
+import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.events.StudioJson;
+
+/**
+ * Switch operations by id, kept in memory and in {@code $STUDIO_HOME/studio/chat/operations/<id>.json} so that an
+ * operation can be read after a restart. The newest {@code keep-operations} are kept.
+ */
+@ApplicationScoped
+public class OperationStore {
+
+    private static final Logger LOG = Logger.getLogger(OperationStore.class);
+
+    private final Path dir;
+    private final int keep;
+    private final Map<String, SwitchOperation> operations = new ConcurrentHashMap<>();
+
+    public OperationStore(StudioHome home, ChatConfig config) {
+        this.dir = home.chatDir().resolve("operations");
+        this.keep = config.keepOperations();
+    }
+
+    /** Loads the operations of earlier runs; those a restart interrupted are marked failed. */
+    public void load() {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".json")).toList()) {
+                try {
+                    SwitchOperation op = StudioJson.mapper().readValue(Files.readAllBytes(file), SwitchOperation.class);
+                    if (!op.state().terminal()) {
+                        op = interrupted(op);
+                        save(op);
+                    }
+                    operations.put(op.id(), op);
+                } catch (IOException e) {
+                    LOG.warnf("ignoring unreadable operation file %s: %s", file, e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            LOG.warnf("cannot list %s: %s", dir, e.getMessage());
+        }
+    }
+
+    public Optional<SwitchOperation> find(String id) {
+        return Optional.ofNullable(operations.get(id));
+    }
+
+    /** Newest first. */
+    public List<SwitchOperation> recent(int limit) {
+        return operations.values().stream()
+                .sorted(Comparator.comparing((SwitchOperation op) -> op.timings().requestedAt()).reversed())
+                .limit(limit)
+                .toList();
+    }
+
+    public synchronized void save(SwitchOperation op) {
+        operations.put(op.id(), op);
+        try {
+            AtomicFiles.writeJson(dir.resolve(op.id() + ".json"), op);
+        } catch (IOException e) {
+            LOG.warnf("cannot persist switch operation %s: %s", op.id(), e.getMessage());
+        }
+        if (op.state().terminal() && operations.size() > keep) {
+            prune();
+        }
+    }
+
+    private void prune() {
+        List<SwitchOperation> old = operations.values().stream()
+                .filter(op -> op.state().terminal())
+                .sorted(Comparator.comparing((SwitchOperation op) -> op.timings().requestedAt()))
+                .limit(Math.max(0, operations.size() - keep))
+                .toList();
+        for (SwitchOperation op : old) {
+            operations.remove(op.id());
+            try {
+                Files.deleteIfExists(dir.resolve(op.id() + ".json"));
+            } catch (IOException e) {
+                LOG.debugf("cannot delete %s: %s", op.id(), e.getMessage());
+            }
+        }
+    }
+
+    private static SwitchOperation interrupted(SwitchOperation op) {
+        Instant now = Instant.now();
+        List<SwitchOperation.Step> steps = Stream.concat(op.steps().stream(),
+                Stream.of(new SwitchOperation.Step(now, "failed: interrupted by a restart of the chat-switch-service"))).toList();
+        SwitchOperation.Timings t = op.timings();
+        return new SwitchOperation(op.id(), op.model(), op.taskId(), op.strategy(), SwitchOperation.State.FAILED,
+                "interrupted by a restart of the chat-switch-service", false,
+                new SwitchOperation.Timings(t.requestedAt(), t.readyAt(), t.routedAt(), now, t.downtimeMs()), steps,
+                op.requestedBy(), op.servedModelName(), op.currentModel(), op.llmServiceRestarted());
+    }
+}

@@ -1,0 +1,60 @@
+package io.sage.studio.chat.switching;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/**
+ * A switch as the API shows it ({@code GET /api/chat/switch/{id}}).
+ *
+ * @param id                  operation id
+ * @param model               the model asked for (id or path), or {@code null} when a task was named
+ * @param taskId              the task asked for, or {@code null}
+ * @param strategy            the strategy chosen ({@code auto} until planned)
+ * @param state               where it is
+ * @param error               why it failed, or {@code null}
+ * @param rolledBack          whether a failure was rolled back (the previous model serves again)
+ * @param timings             when each milestone was reached
+ * @param steps               what happened, in order
+ * @param requestedBy         who asked ({@code api}, {@code startup}, {@code monitor}, or a command's {@code requested_by})
+ * @param servedModelName     the model name that serves after the switch
+ * @param currentModel        the model users see after the switch
+ * @param llmServiceRestarted whether a new engine was started for it
+ */
+public record SwitchOperation(
+        String id,
+        String model,
+        String taskId,
+        SwitchStrategy strategy,
+        State state,
+        String error,
+        boolean rolledBack,
+        Timings timings,
+        List<Step> steps,
+        String requestedBy,
+        String servedModelName,
+        String currentModel,
+        boolean llmServiceRestarted) {
+
+    public enum State {
+        PENDING, STARTING, WAITING_READY, SMOKE_TEST, ROUTING, DRAINING, COMPLETED, FAILED;
+
+        @JsonValue
+        public String wire() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public boolean terminal() {
+            return this == COMPLETED || this == FAILED;
+        }
+    }
+
+    /** Milestones; {@code downtimeMs} is the time no backend served (recreate), 0 otherwise. */
+    public record Timings(Instant requestedAt, Instant readyAt, Instant routedAt, Instant finishedAt, Long downtimeMs) {
+    }
+
+    public record Step(Instant at, String message) {
+    }
+}

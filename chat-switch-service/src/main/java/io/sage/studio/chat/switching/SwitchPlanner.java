@@ -1,0 +1,141 @@
+package io.sage.studio.chat.switching;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.sage.studio.chat.config.ChatConfig;
+import io.sage.studio.chat.registry.ResolvedModel;
+import io.sage.studio.chat.runtime.Backend;
+import io.sage.studio.chat.runtime.BackendSpec;
+import io.sage.studio.chat.runtime.ServingRuntime;
+import io.sage.studio.chat.state.ActiveRoute;
+import io.sage.studio.chat.state.ChatState;
+import io.sage.studio.chat.state.RouteState;
+import io.sage.studio.common.error.ApiException;
+
+/**
+ * Chooses how to switch. {@code auto}: the model already serves → nothing; a LoRA adapter (or the base model)
+ * of the running engine's base → hot-load (route only for the base); nothing serves → start it; else blue-green
+ * when a second engine fits ({@link GpuCapacity}), recreate when not. An explicit strategy that cannot apply is
+ * a 400 that says why.
+ */
+@ApplicationScoped
+class SwitchPlanner {
+
+    private final ChatConfig config;
+    private final ChatState state;
+    private final ServingRuntime runtime;
+    private final GpuCapacity capacity;
+
+    SwitchPlanner(ChatConfig config, ChatState state, ServingRuntime runtime, GpuCapacity capacity) {
+        this.config = config;
+        this.state = state;
+        this.runtime = runtime;
+        this.capacity = capacity;
+    }
+
+    Plan plan(ResolvedModel target, SwitchStrategy requested, boolean restart) {
+        SwitchStrategy asked = requested == null ? config.strategy() : requested;
+        if (!runtime.hasEngines()) {
+            return new Plan(SwitchStrategy.CLOUD, "runtime none routes to the cloud API", target, null, null, false);
+        }
+        Optional<ActiveRoute> route = state.route();
+        Optional<Backend> active = state.activeBackend().filter(b -> runtime.liveness(b).alive());
+        if (restart) {
+            return new Plan(SwitchStrategy.RECREATE, "the engine of the active model died; starting it again", target,
+                    state.activeBackend().orElse(null), spec(target), true);
+        }
+        if (active.isPresent() && route.isPresent() && state.routeState() == RouteState.ACTIVE
+                && route.get().model().id().equals(target.id())) {
+            return new Plan(SwitchStrategy.NONE, target.displayName() + " already serves", target, active.get(), null, false);
+        }
+        String notHotLoadable = active.map(b -> whyNotHotLoadable(b, target)).orElse("no engine serves now");
+        switch (asked) {
+            case LORA_HOT_LOAD -> {
+                if (notHotLoadable != null) {
+                    throw ApiException.badRequest("strategy_not_applicable", "lora-hot-load cannot switch to "
+                            + target.displayName() + ": " + notHotLoadable);
+                }
+                return hotLoad(target, active.get());
+            }
+            case BLUE_GREEN, RECREATE -> {
+                return new Plan(asked, "requested", target, active.orElse(null), spec(target), false);
+            }
+            default -> {
+                if (notHotLoadable == null) {
+                    return hotLoad(target, active.get());
+                }
+                if (active.isEmpty()) {
+                    return new Plan(SwitchStrategy.BLUE_GREEN, "no engine serves now; starting one", target, null, spec(target), false);
+                }
+                GpuCapacity.Decision fit = capacity.secondEngineFits(target);
+                return new Plan(fit.fitsTwo() ? SwitchStrategy.BLUE_GREEN : SwitchStrategy.RECREATE,
+                        "not hot-loadable (" + notHotLoadable + "); " + fit.reason(), target, active.get(), spec(target), false);
+            }
+        }
+    }
+
+    private Plan hotLoad(ResolvedModel target, Backend engine) {
+        String why = target.isLora()
+                ? "adapter of rank " + target.loraRank() + " for " + target.enginePath() + " loads into the running engine " + engine.id()
+                : "the running engine " + engine.id() + " serves this base model; only the route changes";
+        return new Plan(SwitchStrategy.LORA_HOT_LOAD, why, target, engine, null, false);
+    }
+
+    /** {@code null} when {@code target} can be served by {@code engine} without a restart, else the reason. */
+    String whyNotHotLoadable(Backend engine, ResolvedModel target) {
+        BackendSpec spec = engine.spec();
+        if (engine.state() != Backend.State.READY) {
+            return "the running engine is " + engine.state().wire();
+        }
+        if (!sameModel(spec.modelPath(), target.enginePath())) {
+            return "the running engine serves " + spec.modelPath() + ", not " + target.enginePath();
+        }
+        if (target.artifact() == ResolvedModel.Artifact.BASE) {
+            return null;
+        }
+        if (!target.isLora()) {
+            return "a merged model needs an engine of its own";
+        }
+        if (!spec.loraEnabled()) {
+            return "the running engine was started without --enable-lora";
+        }
+        if (target.loraRank() > spec.maxLoraRank()) {
+            return "the adapter's rank " + target.loraRank() + " is above the engine's --max-lora-rank " + spec.maxLoraRank();
+        }
+        return null;
+    }
+
+    /** The engine to start for {@code target}: its base with the adapter preloaded for a LoRA, else the model itself. */
+    BackendSpec spec(ResolvedModel target) {
+        String id = "b-" + UUID.randomUUID().toString().substring(0, 8);
+        int maxRank = config.lora().maxRank();
+        if (target.isLora()) {
+            return new BackendSpec(id, target.enginePath(), target.engineServedName(), true, Math.max(maxRank, target.loraRank()),
+                    Map.of(target.servedName(), target.adapterPath()));
+        }
+        return new BackendSpec(id, target.enginePath(), target.servedName(), config.lora().enabled(), maxRank, Map.of());
+    }
+
+    static boolean sameModel(String a, String b) {
+        String x = a.replaceAll("/+$", "");
+        String y = b.replaceAll("/+$", "");
+        if (x.equals(y)) {
+            return true;
+        }
+        if (x.startsWith("/") && y.startsWith("/")) {
+            try {
+                return Files.isSameFile(Path.of(x), Path.of(y));
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return false;
+    }
+}

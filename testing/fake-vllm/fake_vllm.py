@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""A stand-in for `vllm serve` that speaks vLLM's OpenAI-compatible HTTP API without a GPU.
+
+Same command line as vLLM (`fake_vllm.py serve MODEL --host H --port P --served-model-name NAME
+[--enable-lora] [--max-lora-rank N] [--lora-modules name=path ...] [--api-key KEY]`), same routes,
+same error shapes. Every answer names the model that produced it ("[<model>] ...") so a test can see
+which backend and which adapter served a request.
+
+Behaviour knobs (environment, overridden per model by `<model dir>/fake_vllm.json` with the keys
+`startup_delay`, `token_delay`, `fail`):
+  FAKE_VLLM_STARTUP_DELAY  seconds before /health answers 200 (503 until then)
+  FAKE_VLLM_TOKEN_DELAY    seconds between streamed tokens (default 0.02)
+  FAKE_VLLM_FAIL           exit_on_start | never_ready | smoke_fail | crash_after:N
+A model path containing "broken-model" fails at start like a model vLLM cannot load.
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def log(message):
+    print(f"INFO {time.strftime('%m-%d %H:%M:%S')} [fake_vllm] {message}", flush=True)
+
+
+def parse_args(argv):
+    if argv and argv[0] == "serve":
+        argv = argv[1:]
+    parser = argparse.ArgumentParser(prog="vllm serve", description=__doc__.splitlines()[0])
+    parser.add_argument("model_tag", nargs="?", help="the model to serve (positional, like `vllm serve MODEL`)")
+    parser.add_argument("--model", help="the model to serve (like the api_server entrypoint)")
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--served-model-name", nargs="+")
+    parser.add_argument("--enable-lora", action="store_true")
+    parser.add_argument("--max-lora-rank", type=int, default=16)
+    parser.add_argument("--max-loras", type=int, default=1)
+    parser.add_argument("--max-cpu-loras", type=int)
+    parser.add_argument("--lora-modules", nargs="+", default=[])
+    parser.add_argument("--api-key", default=os.environ.get("VLLM_API_KEY"))
+    parser.add_argument("--gpu-memory-utilization", type=float, default=0.9)
+    parser.add_argument("--max-model-len", type=int, default=4096)
+    parser.add_argument("--dtype", default="auto")
+    parser.add_argument("--tensor-parallel-size", type=int, default=1)
+    parser.add_argument("--trust-remote-code", action="store_true")
+    parser.add_argument("--download-dir")
+    parser.add_argument("--disable-log-requests", action="store_true")
+    args = parser.parse_args(argv)
+    args.model = args.model or args.model_tag
+    if not args.model:
+        parser.error("a model is required")
+    args.served_model_name = (args.served_model_name or [args.model])[0]
+    return args
+
+
+def load_overrides(model):
+    """Per-model behaviour from <model>/fake_vllm.json, falling back to the environment."""
+    settings = {
+        "startup_delay": float(os.environ.get("FAKE_VLLM_STARTUP_DELAY", "0")),
+        "token_delay": float(os.environ.get("FAKE_VLLM_TOKEN_DELAY", "0.02")),
+        "fail": os.environ.get("FAKE_VLLM_FAIL", ""),
+    }
+    path = os.path.join(model, "fake_vllm.json")
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            settings.update(json.load(f))
+    return settings
+
+
+def env_true(name):
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+def read_adapter_rank(path):
+    with open(os.path.join(path, "adapter_config.json"), encoding="utf-8") as f:
+        return int(json.load(f).get("r", 8))
+
+
+class ModelServer:
+    """What the engine holds: the base model, the loaded adapters, counters."""
+
+    def __init__(self, args, settings):
+        self.args = args
+        self.settings = settings
+        self.started = time.time()
+        self.ready_at = self.started + float(settings["startup_delay"])
+        self.lock = threading.Lock()
+        self.adapters = {}  # name -> path
+        self.generations = 0
+        self.running = 0
+        fail = str(settings.get("fail") or "")
+        self.never_ready = fail == "never_ready"
+        self.smoke_fail = fail == "smoke_fail"
+        self.crash_after = int(fail.split(":", 1)[1]) if fail.startswith("crash_after:") else None
+
+    def ready(self):
+        return not self.never_ready and time.time() >= self.ready_at
+
+    def load_adapter(self, name, path):
+        if not self.args.enable_lora:
+            return error(HTTPStatus.BAD_REQUEST, "LoRA is not enabled. Use --enable-lora to enable LoRA.",
+                         "BadRequestError")
+        if not name or not path:
+            return error(HTTPStatus.BAD_REQUEST, "Both 'lora_name' and 'lora_path' must be provided.",
+                         "InvalidUserInput")
+        with self.lock:
+            if name in self.adapters:
+                return error(HTTPStatus.BAD_REQUEST, f"The lora adapter '{name}' has already been loaded.",
+                             "InvalidUserInput")
+        if not os.path.isfile(os.path.join(path, "adapter_config.json")):
+            return error(HTTPStatus.NOT_FOUND, f"No adapter found for {path}", "NotFoundError")
+        rank = read_adapter_rank(path)
+        if rank > self.args.max_lora_rank:
+            return error(HTTPStatus.BAD_REQUEST,
+                         f"LoRA rank {rank} is greater than max_lora_rank {self.args.max_lora_rank}.",
+                         "BadRequestError")
+        with self.lock:
+            self.adapters[name] = path
+        log(f"Loaded new LoRA adapter: name '{name}', path '{path}'")
+        return HTTPStatus.OK, "text/plain", f"Success: LoRA adapter '{name}' added successfully."
+
+    def unload_adapter(self, name):
+        with self.lock:
+            if not name or name not in self.adapters:
+                return error(HTTPStatus.NOT_FOUND, f"The lora adapter '{name}' cannot be found.", "NotFoundError")
+            del self.adapters[name]
+        log(f"Removed LoRA adapter: name '{name}'")
+        return HTTPStatus.OK, "text/plain", f"Success: LoRA adapter '{name}' removed successfully."
+
+    def model_cards(self):
+        created = int(self.started)
+        cards = [{"id": self.args.served_model_name, "object": "model", "created": created, "owned_by": "vllm",
+                  "root": self.args.model, "parent": None, "max_model_len": self.args.max_model_len,
+                  "permission": [{"id": "modelperm-fake", "object": "model_permission"}]}]
+        with self.lock:
+            for name, path in self.adapters.items():
+                cards.append({"id": name, "object": "model", "created": created, "owned_by": "vllm",
+                              "root": path, "parent": self.args.served_model_name, "max_model_len": None,
+                              "permission": [{"id": "modelperm-fake", "object": "model_permission"}]})
+        return cards
+
+    def knows(self, model):
+        with self.lock:
+            return model == self.args.served_model_name or model in self.adapters
+
+    def begin_generation(self):
+        with self.lock:
+            self.generations += 1
+            self.running += 1
+            return self.generations
+
+    def end_generation(self, number):
+        with self.lock:
+            self.running -= 1
+        if self.crash_after is not None and number >= self.crash_after:
+            log(f"simulated crash after {number} generations")
+            os._exit(70)
+
+
+def error(status, message, err_type):
+    body = {"object": "error", "message": message, "type": err_type, "param": None, "code": int(status)}
+    return status, "application/json", json.dumps(body)
+
+
+def tokens_for(model, messages_or_prompt, max_tokens):
+    if isinstance(messages_or_prompt, list):
+        user = [m.get("content", "") for m in messages_or_prompt if m.get("role") == "user"]
+        prompt = user[-1] if user else ""
+        if isinstance(prompt, list):
+            prompt = " ".join(part.get("text", "") for part in prompt if isinstance(part, dict))
+    else:
+        prompt = messages_or_prompt if isinstance(messages_or_prompt, str) else json.dumps(messages_or_prompt)
+    words = [f"[{model}]"] + f"you said: {prompt}".split()
+    limit = max(1, int(max_tokens)) if max_tokens is not None else 64
+    words = words[:limit]
+    return [w if i == 0 else " " + w for i, w in enumerate(words)], len(prompt.split())
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-vllm"
+    engine: ModelServer = None
+
+    def log_message(self, fmt, *args):
+        pass
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def send(self, status, content_type, body):
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_json(self, status, value):
+        self.send(status, "application/json", json.dumps(value))
+
+    def read_json(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            return json.loads(raw or b"{}")
+        except json.JSONDecodeError as e:
+            self.send(*error(HTTPStatus.BAD_REQUEST, f"invalid JSON: {e}", "BadRequestError"))
+            return None
+
+    def authorized(self):
+        key = self.engine.args.api_key
+        if not key or not self.path.startswith("/v1"):
+            return True
+        if self.headers.get("Authorization") == f"Bearer {key}":
+            return True
+        self.send_json(HTTPStatus.UNAUTHORIZED, {"error": "Unauthorized"})
+        return False
+
+    def chunk(self, text):
+        data = text.encode("utf-8")
+        self.wfile.write(f"{len(data):X}\r\n".encode("ascii") + data + b"\r\n")
+        self.wfile.flush()
+
+    # -- routes -----------------------------------------------------------------------------------
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        if path == "/health":
+            if self.engine.ready():
+                self.send(HTTPStatus.OK, "application/json", "")
+            else:
+                self.send_json(HTTPStatus.SERVICE_UNAVAILABLE, {"detail": "engine is starting"})
+        elif path == "/ping":
+            self.send(HTTPStatus.OK if self.engine.ready() else HTTPStatus.SERVICE_UNAVAILABLE, "application/json", "")
+        elif path == "/version":
+            self.send_json(HTTPStatus.OK, {"version": "0.0.0+fake"})
+        elif path == "/metrics":
+            name = self.engine.args.served_model_name
+            with self.engine.lock:
+                running = self.engine.running
+            text = ("# TYPE vllm:num_requests_running gauge\n"
+                    f'vllm:num_requests_running{{model_name="{name}"}} {running}\n'
+                    "# TYPE vllm:num_requests_waiting gauge\n"
+                    f'vllm:num_requests_waiting{{model_name="{name}"}} 0\n')
+            self.send(HTTPStatus.OK, "text/plain; version=0.0.4", text)
+        elif path == "/v1/models":
+            if self.authorized():
+                self.send_json(HTTPStatus.OK, {"object": "list", "data": self.engine.model_cards()})
+        else:
+            self.send_json(HTTPStatus.NOT_FOUND, {"detail": "Not Found"})
+
+    def do_POST(self):
+        path = self.path.split("?", 1)[0]
+        if not self.authorized():
+            return
+        if path in ("/v1/chat/completions", "/v1/completions"):
+            body = self.read_json()
+            if body is not None:
+                self.generate(body, chat=path == "/v1/chat/completions")
+        elif path in ("/v1/load_lora_adapter", "/v1/unload_lora_adapter") and env_true("VLLM_ALLOW_RUNTIME_LORA_UPDATING"):
+            body = self.read_json()
+            if body is None:
+                return
+            if path == "/v1/load_lora_adapter":
+                self.send(*self.engine.load_adapter(body.get("lora_name"), body.get("lora_path")))
+            else:
+                self.send(*self.engine.unload_adapter(body.get("lora_name")))
+        else:
+            self.send_json(HTTPStatus.NOT_FOUND, {"detail": "Not Found"})
+
+    def generate(self, body, chat):
+        engine = self.engine
+        model = body.get("model") or engine.args.served_model_name
+        if not engine.ready():
+            self.send(*error(HTTPStatus.SERVICE_UNAVAILABLE, "engine is starting", "ServiceUnavailableError"))
+            return
+        if not engine.knows(model):
+            self.send(*error(HTTPStatus.NOT_FOUND, f"The model `{model}` does not exist.", "NotFoundError"))
+            return
+        if chat and not isinstance(body.get("messages"), list):
+            self.send(*error(HTTPStatus.BAD_REQUEST, "'messages' must be a list", "BadRequestError"))
+            return
+        number = engine.begin_generation()
+        try:
+            if engine.smoke_fail:
+                self.send(*error(HTTPStatus.INTERNAL_SERVER_ERROR, "simulated engine failure", "InternalServerError"))
+                return
+            max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
+            tokens, prompt_tokens = tokens_for(model, body.get("messages") if chat else body.get("prompt", ""),
+                                               max_tokens)
+            finish = "length" if max_tokens is not None and len(tokens) >= int(max_tokens) else "stop"
+            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
+                     "total_tokens": prompt_tokens + len(tokens)}
+            request_id = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex
+            created = int(time.time())
+            if body.get("stream"):
+                self.stream(request_id, created, model, tokens, finish, usage, chat, body)
+            else:
+                text = "".join(tokens)
+                if chat:
+                    choice = {"index": 0, "message": {"role": "assistant", "content": text},
+                              "logprobs": None, "finish_reason": finish}
+                    obj = "chat.completion"
+                else:
+                    choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
+                    obj = "text_completion"
+                self.send_json(HTTPStatus.OK, {"id": request_id, "object": obj, "created": created, "model": model,
+                                               "choices": [choice], "usage": usage})
+        finally:
+            engine.end_generation(number)
+
+    def stream(self, request_id, created, model, tokens, finish, usage, chat, body):
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        obj = "chat.completion.chunk" if chat else "text_completion"
+
+        def event(choice, with_usage=None):
+            payload = {"id": request_id, "object": obj, "created": created, "model": model, "choices": choice}
+            if with_usage is not None:
+                payload["usage"] = with_usage
+            self.chunk("data: " + json.dumps(payload) + "\n\n")
+
+        delay = float(self.engine.settings["token_delay"])
+        if chat:
+            event([{"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}])
+        for token in tokens:
+            time.sleep(delay)
+            if chat:
+                event([{"index": 0, "delta": {"content": token}, "logprobs": None, "finish_reason": None}])
+            else:
+                event([{"index": 0, "text": token, "logprobs": None, "finish_reason": None}])
+        if chat:
+            event([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}])
+        else:
+            event([{"index": 0, "text": "", "logprobs": None, "finish_reason": finish}])
+        if (body.get("stream_options") or {}).get("include_usage"):
+            event([], usage)
+        self.chunk("data: [DONE]\n\n")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+
+def main(argv):
+    args = parse_args(argv)
+    shown = {k: ("<redacted>" if k == "api_key" and v else v) for k, v in vars(args).items()}
+    log(f"vLLM API server (fake) version 0.0.0; args: {shown}")
+    broken = "broken-model" in args.model
+    if args.model.startswith("/") and not os.path.exists(args.model):
+        print(f"ERROR [fake_vllm] model path does not exist: {args.model}", file=sys.stderr, flush=True)
+        return 1
+    settings = load_overrides(args.model) if os.path.isdir(args.model) else load_overrides("/nonexistent")
+    engine = ModelServer(args, settings)
+    for module in args.lora_modules:
+        if module.startswith("{"):
+            spec = json.loads(module)
+            name, path = spec["name"], spec["path"]
+        else:
+            name, path = module.split("=", 1)
+        status, _, message = engine.load_adapter(name, path)
+        if status != HTTPStatus.OK:
+            print(f"ERROR [fake_vllm] {json.loads(message)['message']}", file=sys.stderr, flush=True)
+            return 1
+    Handler.engine = engine
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    server.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    if broken or settings.get("fail") == "exit_on_start":
+        time.sleep(float(settings["startup_delay"]))
+        print(f"ERROR [fake_vllm] cannot load model {args.model}: simulated load failure", file=sys.stderr, flush=True)
+        return 1
+    log(f"Started server process [{os.getpid()}]")
+    log(f"Uvicorn running on http://{args.host}:{args.port} (Press CTRL+C to quit)")
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    log("Shutting down")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
