@@ -368,7 +368,7 @@ public class FinetuneCommand implements Runnable {
         }
 
         private void render(JsonNode t) {
-            String line = progressLine(t);
+            String line = ProgressLines.of(t);
             long now = System.currentTimeMillis();
             if (tty) {
                 out.print("\r" + line + " ".repeat(Math.max(0, lastLine.length() - line.length())));
@@ -378,29 +378,6 @@ public class FinetuneCommand implements Runnable {
                 lastPrint = now;
             }
             lastLine = line;
-        }
-
-        static String progressLine(JsonNode t) {
-            double pct = t.path("progress").asDouble();
-            int filled = (int) Math.round(Math.max(0, Math.min(100, pct)) / 5);
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "[%s%s] %5.1f%% %-9s",
-                    "#".repeat(filled), "-".repeat(20 - filled), pct, t.path("status").asText()));
-            if (t.path("queue_position").isNumber()) {
-                line.append(" queue #").append(t.path("queue_position").asInt());
-            }
-            if (t.path("total_steps").asLong() > 0) {
-                line.append(String.format(Locale.ROOT, " step %d/%d", t.path("step").asLong(), t.path("total_steps").asLong()));
-            }
-            if (t.path("total_epochs").asInt() > 0) {
-                line.append(String.format(Locale.ROOT, " epoch %.2f/%d", t.path("current_epoch").asDouble(), t.path("total_epochs").asInt()));
-            }
-            if (t.path("loss").isNumber()) {
-                line.append(String.format(Locale.ROOT, " loss %.4f", t.path("loss").asDouble()));
-            }
-            if (t.path("eta_seconds").isNumber()) {
-                line.append(" ETA ").append(Output.duration(t.path("eta_seconds").asLong()));
-            }
-            return line.toString();
         }
 
         private static void sleep(long millis) {

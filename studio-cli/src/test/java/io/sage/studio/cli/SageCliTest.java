@@ -1,0 +1,167 @@
+package io.sage.studio.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+
+import io.sage.studio.cli.client.StudioClient;
+import io.sage.studio.cli.commands.ProgressLines;
+import io.sage.studio.events.StudioJson;
+import picocli.CommandLine;
+
+class SageCliTest {
+
+    @TempDir
+    Path tmp;
+
+    private HttpServer server;
+    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    private PrintStream originalOut;
+    private PrintStream originalErr;
+
+    @BeforeEach
+    void captureOutput() {
+        originalOut = System.out;
+        originalErr = System.err;
+        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(originalOut);
+        System.setErr(originalErr);
+        if (server != null) {
+            server.stop(0);
+        }
+    }
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private Result run(String... args) {
+        StringWriter err = new StringWriter();
+        CommandLine cli = SageCli.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Result(code, stdout.toString(StandardCharsets.UTF_8), err + stderr.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void anUnreachableStudioIsOneClearLineAndExitCode2() throws IOException {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Result result = run("finetune", "list", "--url", "http://127.0.0.1:" + port);
+        assertThat(result.code()).isEqualTo(SageCli.EXIT_UNREACHABLE);
+        assertThat(result.err().strip().lines()).hasSize(1);
+        assertThat(result.err()).contains("cannot reach the studio at http://127.0.0.1:" + port);
+    }
+
+    @Test
+    void datasetLineErrorsArePrintedWithLineNumbersAndExitCode1() throws IOException {
+        serve("/api/finetune/upload-dataset", 400, """
+                {"error":{"code":"dataset_invalid","message":"no valid record in data.jsonl",
+                 "details":[{"line":1,"code":"invalid_json","message":"Unexpected character"},
+                            {"line":2,"code":"missing_assistant_message","message":"no assistant turn"}]}}""");
+        Path data = Files.writeString(tmp.resolve("data.jsonl"), "{oops\n{\"messages\":[]}\n");
+        Result result = run("finetune", "start", "--model", "Qwen/Qwen2.5-0.5B-Instruct", "--data", data.toString(),
+                "--url", url());
+        assertThat(result.code()).isEqualTo(1);
+        assertThat(result.err()).contains("line 1: invalid_json").contains("line 2: missing_assistant_message");
+    }
+
+    @Test
+    void validationErrorsNameTheField() throws IOException {
+        serve("/api/finetune/tasks/t1", 400, """
+                {"error":{"code":"invalid_field","message":"num_epochs must be between 1 and 100",
+                 "details":[{"field":"num_epochs","message":"must be between 1 and 100"}]}}""");
+        Result result = run("finetune", "show", "t1", "--url", url());
+        assertThat(result.code()).isEqualTo(1);
+        assertThat(result.err()).contains("num_epochs must be between 1 and 100").contains("num_epochs: must be");
+    }
+
+    @Test
+    void jsonOutputIsTheServersAnswer() throws IOException {
+        serve("/api/finetune/models", 200, "[{\"id\":\"Qwen/Qwen2.5-0.5B-Instruct\",\"type\":\"base\"}]");
+        Result result = run("models", "list", "--json", "--url", url());
+        assertThat(result.code()).isZero();
+        assertThat(result.out()).contains("\"type\" : \"base\"");
+    }
+
+    @Test
+    void progressLineShowsStepEpochLossAndEta() throws IOException {
+        JsonNode task = StudioJson.mapper().readTree("""
+                {"status":"training","progress":42.5,"step":17,"total_steps":40,"current_epoch":1.27,
+                 "total_epochs":3,"loss":0.83125,"eta_seconds":95}""");
+        String line = ProgressLines.of(task);
+        assertThat(line).contains("42.5%").contains("step 17/40").contains("epoch 1.27/3").contains("loss 0.8313")
+                .contains("ETA 1m35s").contains("[########------------]");
+    }
+
+    @Test
+    void sseEventsAreParsedAcrossMultiLineData() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/stream", exchange -> {
+            exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
+            exchange.sendResponseHeaders(200, 0);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write("event: task\ndata: {\"a\":\ndata: 1}\n\n: comment\n\nevent: end\ndata: x\n\n".getBytes(StandardCharsets.UTF_8));
+            }
+        });
+        server.start();
+        List<StudioClient.SseEvent> events = new ArrayList<>();
+        new StudioClient(url(), null).stream("/stream", e -> {
+            events.add(e);
+            return true;
+        });
+        assertThat(events).containsExactly(new StudioClient.SseEvent("task", "{\"a\":\n1}"), new StudioClient.SseEvent("end", "x"));
+    }
+
+    @Test
+    void studioStatusExitsNonZeroWhenNothingRuns() {
+        System.setProperty("sage.repo", tmp.toString());
+        Result result = run("studio", "status", "--json");
+        assertThat(result.code()).isEqualTo(1);
+    }
+
+    private void serve(String path, int status, String body) throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext(path, exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(status, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        });
+        server.start();
+    }
+
+    private String url() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+}
