@@ -1,8 +1,196 @@
 package io.sage.studio.finetune.config;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
 
 /** Settings of the finetune-service ({@code studio.finetune.*}); every key can be set by its environment variable. */
 @ConfigMapping(prefix = "studio.finetune")
 public interface FinetuneConfig {
+
+    /** Where tasks run: {@code local} (a process on this machine) or {@code kubernetes} (one Job per task). */
+    @WithDefault("local")
+    ExecutorKind executor();
+
+    /** Progress coalescing: at most one progress event per task per this interval (state changes are never held back). */
+    @WithDefault("500ms")
+    Duration progressInterval();
+
+    /** How often the progress files of running tasks are read. */
+    @WithDefault("100ms")
+    Duration progressPoll();
+
+    /** How often the task folder is rescanned for task folders copied in or removed from outside. */
+    @WithDefault("2s")
+    Duration rescanInterval();
+
+    /** Lines of {@code logs.txt} shown in a task's {@code logs} field. */
+    @WithDefault("20")
+    @Min(0)
+    @Max(1000)
+    int logsTailLines();
+
+    Datasets dataset();
+
+    Local local();
+
+    Kubernetes kubernetes();
+
+    Docs docs();
+
+    enum ExecutorKind {
+        LOCAL, KUBERNETES
+    }
+
+    /** Uploaded datasets. */
+    interface Datasets {
+
+        /** Largest dataset file accepted (bytes); a larger upload is answered 413. */
+        @WithDefault("536870912")
+        @Min(1)
+        long maxBytes();
+
+        /** Largest single record (one JSONL line or one array element, bytes). */
+        @WithDefault("8388608")
+        @Min(1024)
+        int maxRecordBytes();
+
+        /** How many per-record errors a validation report lists (all are counted). */
+        @WithDefault("100")
+        @Min(1)
+        @Max(10000)
+        int maxErrors();
+    }
+
+    /** The local-process executor. */
+    interface Local {
+
+        /** The trainer command, split into arguments without a shell (quotes group words); {@code --spec <job.json>} is appended. */
+        @WithDefault("python3 -m sage_trainer")
+        @NotBlank
+        String trainerCommand();
+
+        /** Tasks run at once when no GPU is known from telemetry. */
+        @WithDefault("1")
+        @Min(1)
+        @Max(64)
+        int concurrency();
+
+        /** When telemetry shows GPUs on this node, run one task per GPU not held by a task ({@code CUDA_VISIBLE_DEVICES}). */
+        @WithDefault("true")
+        boolean onePerGpu();
+
+        /** The node name of this machine in GPU telemetry; unset: the host name, or the only node reporting. */
+        Optional<String> gpuNode();
+
+        /** How long a cancelled trainer may take to checkpoint after SIGTERM before its process group gets SIGKILL. */
+        @WithDefault("10s")
+        Duration cancelGrace();
+
+        /** Extra environment variables for the trainer (e.g. {@code HF_HOME}); the service's own environment is inherited. */
+        Map<String, String> env();
+    }
+
+    /** The Kubernetes Job executor. */
+    interface Kubernetes {
+
+        /** Namespace of the Jobs; unset: the client's namespace. */
+        Optional<String> namespace();
+
+        /** Trainer image (pin a tag). */
+        @WithDefault("ghcr.io/sage-studio/sage-trainer:0.1.0")
+        String image();
+
+        /** Image pull policy of the trainer container. */
+        @WithDefault("IfNotPresent")
+        String imagePullPolicy();
+
+        /** Trainer command inside the image; {@code --spec <job.json>} is appended. */
+        @WithDefault("python3,-m,sage_trainer")
+        List<String> command();
+
+        /** Name of the PersistentVolumeClaim that holds the studio home (shared with this service). */
+        @WithDefault("sage-studio-home")
+        String homeClaim();
+
+        /** Where the studio-home volume is mounted in the trainer pod. */
+        @WithDefault("/studio-home")
+        String homeMountPath();
+
+        /** GPUs per Job (0 for CPU-only). */
+        @WithDefault("1")
+        @Min(0)
+        @Max(16)
+        int gpuCount();
+
+        /** The extended resource name of a GPU. */
+        @WithDefault("nvidia.com/gpu")
+        String gpuResource();
+
+        /** CPU request of the trainer container. */
+        @WithDefault("2")
+        String cpuRequest();
+
+        /** Memory request (and limit) of the trainer container. */
+        @WithDefault("16Gi")
+        String memory();
+
+        /** Node selector of the trainer pod. */
+        Map<String, String> nodeSelector();
+
+        /** Tolerations, each {@code key[=value]:Effect} or {@code key:Exists:Effect}. */
+        Optional<List<String>> tolerations();
+
+        /** RuntimeClass of the trainer pod (e.g. {@code nvidia}). */
+        Optional<String> runtimeClassName();
+
+        /** ServiceAccount of the trainer pod. */
+        Optional<String> serviceAccount();
+
+        /** Kueue LocalQueue; when set, Jobs carry {@code kueue.x-k8s.io/queue-name}. */
+        Optional<String> kueueQueue();
+
+        /** Pod retries before the Job fails. */
+        @WithDefault("0")
+        @Min(0)
+        @Max(10)
+        int backoffLimit();
+
+        /** Wall-clock limit of a Job (seconds). */
+        @WithDefault("172800")
+        @Min(60)
+        long activeDeadlineSeconds();
+
+        /** Jobs the studio keeps submitted at once (further tasks wait in the studio queue). */
+        @WithDefault("4")
+        @Min(1)
+        @Max(1000)
+        int concurrency();
+
+        /** How often Job and Pod status is read. */
+        @WithDefault("3s")
+        Duration pollInterval();
+    }
+
+    /** {@code prepare-sage-docs}: chat samples from the bundled project docs. */
+    interface Docs {
+
+        /** Sections shorter than this (characters) are skipped. */
+        @WithDefault("200")
+        @Min(1)
+        int minSectionChars();
+
+        /** Longer sections are split at paragraph boundaries into samples of at most this many characters. */
+        @WithDefault("3000")
+        @Min(200)
+        int maxSampleChars();
+    }
 }

@@ -1,0 +1,137 @@
+package io.sage.studio.finetune.api;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+
+import io.sage.studio.common.error.ApiException;
+import io.sage.studio.events.TaskEvent;
+import io.sage.studio.finetune.domain.Task;
+import io.sage.studio.finetune.domain.TaskRequest;
+import io.sage.studio.finetune.messaging.TaskBroadcaster;
+import io.sage.studio.finetune.service.ArtifactArchive;
+import io.sage.studio.finetune.service.MetricsSeries;
+import io.sage.studio.finetune.service.TaskManager;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Multi;
+
+/** Tasks: create, list, watch (SSE), cancel, delete, logs, metrics, download. */
+@Path("/api/finetune")
+@Produces(MediaType.APPLICATION_JSON)
+public class TaskResource {
+
+    private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+
+    private final TaskManager tasks;
+    private final TaskBroadcaster broadcaster;
+
+    public TaskResource(TaskManager tasks, TaskBroadcaster broadcaster) {
+        this.tasks = tasks;
+        this.broadcaster = broadcaster;
+    }
+
+    /** A deleted task on the SSE stream. */
+    public record Deleted(String taskId) {
+    }
+
+    @POST
+    @Path("/create")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response create(@Valid TaskRequest request) throws IOException {
+        if (request == null) {
+            throw ApiException.badRequest("missing_body", "send the task as a JSON object");
+        }
+        return Response.status(Response.Status.CREATED).entity(tasks.create(request)).build();
+    }
+
+    @GET
+    @Path("/tasks")
+    public List<Task> list() {
+        return tasks.list();
+    }
+
+    /** Every task now (event {@code task}), then each change as it happens ({@code task} / {@code deleted}). */
+    @GET
+    @Path("/tasks/stream")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @Blocking
+    public Multi<OutboundSseEvent> stream(@Context Sse sse) {
+        Multi<OutboundSseEvent> current = Multi.createFrom().iterable(tasks.list()).map(t -> taskEvent(sse, t));
+        Multi<OutboundSseEvent> live = broadcaster.changes().map(change -> change.kind() == TaskEvent.Kind.DELETED
+                ? sse.newEventBuilder().name("deleted").mediaType(MediaType.APPLICATION_JSON_TYPE)
+                        .data(Deleted.class, new Deleted(change.task().taskId())).build()
+                : taskEvent(sse, change.task()));
+        Multi<OutboundSseEvent> heartbeat = Multi.createFrom().ticks().every(HEARTBEAT)
+                .map(tick -> sse.newEventBuilder().comment("keep-alive").build());
+        return Multi.createBy().merging().streams(current, live, heartbeat);
+    }
+
+    private static OutboundSseEvent taskEvent(Sse sse, Task task) {
+        return sse.newEventBuilder().name("task").id(task.taskId() + "/" + task.revision())
+                .mediaType(MediaType.APPLICATION_JSON_TYPE).data(Task.class, task).build();
+    }
+
+    @GET
+    @Path("/tasks/{id}")
+    public Task get(@PathParam("id") String id) {
+        return tasks.get(id);
+    }
+
+    @DELETE
+    @Path("/tasks/{id}")
+    public Response delete(@PathParam("id") String id) {
+        tasks.delete(id);
+        return Response.noContent().build();
+    }
+
+    @POST
+    @Path("/tasks/{id}/cancel")
+    public Task cancel(@PathParam("id") String id) {
+        return tasks.cancel(id);
+    }
+
+    /** {@code ?tail=N}: the last lines as text; {@code &follow=true}: SSE {@code log} events until the task ends. */
+    @Path("/tasks/{id}/logs")
+    public Object logs(@PathParam("id") String id, @QueryParam("tail") @DefaultValue("200") @Min(0) @Max(100000) int tail,
+            @QueryParam("follow") @DefaultValue("false") boolean follow) {
+        return follow ? new LogStream(tasks.followLog(id, tail)) : new LogText(tasks.logTail(id, tail));
+    }
+
+    @GET
+    @Path("/tasks/{id}/metrics")
+    public MetricsSeries.Series metrics(@PathParam("id") String id,
+            @QueryParam("max_points") @DefaultValue("2000") @Min(2) @Max(100000) int maxPoints) throws IOException {
+        return tasks.metrics(id, maxPoints);
+    }
+
+    /** A {@code .tar.gz} of {@code merged_model/} (default when present) or {@code lora/}, streamed. */
+    @GET
+    @Path("/tasks/{id}/download")
+    @Produces("application/gzip")
+    public Response download(@PathParam("id") String id, @QueryParam("artifact") String artifact) {
+        TaskManager.Download download = tasks.download(id, artifact);
+        StreamingOutput body = out -> ArtifactArchive.write(download.folder(), download.name(), out);
+        return Response.ok(body, "application/gzip")
+                .header("Content-Disposition", "attachment; filename=\"" + download.name() + ".tar.gz\"")
+                .build();
+    }
+}

@@ -1,0 +1,344 @@
+package io.sage.studio.finetune.dataset;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PushbackInputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+
+import io.sage.studio.common.error.ApiException;
+import io.sage.studio.finetune.domain.Dataset.RecordError;
+
+/**
+ * Validates a JSONL file or a JSON array of records <em>while streaming it</em> and writes the valid records as
+ * normalised chat JSONL ({@code {"messages": [...]}} per line). Only one record is in memory at a time.
+ *
+ * <p>UTF-8 with or without a byte-order mark. JSONL: a bad line is reported and skipped, the rest is kept.
+ * A JSON array that is not well-formed cannot be resynchronised, so its first syntax error is fatal.
+ * More than {@code maxBytes} in total ends the read with a 413.
+ */
+public final class DatasetValidator {
+
+    private static final int BUFFER = 1 << 16;
+
+    private final long maxBytes;
+    private final int maxRecordBytes;
+    private final int maxErrors;
+    private final ObjectMapper mapper;
+    private final ObjectWriter sampleWriter;
+
+    public DatasetValidator(long maxBytes, int maxRecordBytes, int maxErrors) {
+        this.maxBytes = maxBytes;
+        this.maxRecordBytes = maxRecordBytes;
+        this.maxErrors = maxErrors;
+        this.mapper = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        this.mapper.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxStringLength(maxRecordBytes)
+                .maxNestingDepth(64)
+                .build());
+        this.sampleWriter = mapper.writerFor(Sample.class);
+    }
+
+    /** The normalised line written per valid record. */
+    record Sample(List<ChatMessage> messages) {
+    }
+
+    /** What a validation found. {@code fatal} means the file as a whole is unusable. */
+    public record Report(
+            DatasetFormat format,
+            long valid,
+            long invalid,
+            long bytes,
+            long totalChars,
+            long maxChars,
+            long estimatedTokens,
+            List<RecordError> errors,
+            boolean fatal) {
+
+        public double avgChars() {
+            return valid == 0 ? 0 : Math.round(totalChars * 10.0 / valid) / 10.0;
+        }
+
+        public boolean usable() {
+            return !fatal && valid > 0;
+        }
+    }
+
+    /**
+     * Reads {@code input} to its end (or to the size limit) and writes the normalised valid records to {@code out}.
+     *
+     * @throws ApiException 413 {@code dataset_too_large} once more than the limit has been read
+     */
+    public Report validate(InputStream input, OutputStream out) throws IOException {
+        Run run = new Run(out);
+        Limited limited = new Limited(input, maxBytes);
+        PushbackInputStream in = new PushbackInputStream(limited, 1);
+        long leadingLines = skipBomAndWhitespace(in);
+        int first = in.read();
+        if (first == -1) {
+            run.fatal(1, "empty_file", "the file contains no records");
+        } else {
+            in.unread(first);
+            if (first == '[') {
+                readArray(in, leadingLines, run);
+            } else {
+                readLines(in, leadingLines, run);
+            }
+        }
+        return run.report(limited.count);
+    }
+
+    /** Drops a UTF-8 BOM and leading whitespace; returns how many line breaks were skipped. */
+    private static long skipBomAndWhitespace(PushbackInputStream in) throws IOException {
+        long lines = 0;
+        int b = in.read();
+        if (b == 0xEF) {
+            int b2 = in.read();
+            int b3 = in.read();
+            if (b2 != 0xBB || b3 != 0xBF) {
+                throw ApiException.badRequest("invalid_encoding", "the file is not UTF-8 text");
+            }
+            b = in.read();
+        }
+        while (b == ' ' || b == '\t' || b == '\r' || b == '\n') {
+            if (b == '\n') {
+                lines++;
+            }
+            b = in.read();
+        }
+        if (b != -1) {
+            in.unread(b);
+        }
+        return lines;
+    }
+
+    private void readLines(InputStream in, long lineOffset, Run run) throws IOException {
+        byte[] buffer = new byte[BUFFER];
+        byte[] line = new byte[8192];
+        int length = 0;
+        boolean oversize = false;
+        long lineNo = lineOffset + 1;
+        int n;
+        while ((n = in.read(buffer)) != -1) {
+            int start = 0;
+            for (int i = 0; i < n; i++) {
+                if (buffer[i] != '\n') {
+                    continue;
+                }
+                int chunk = i - start;
+                if (!oversize && length + chunk <= maxRecordBytes) {
+                    line = ensure(line, length + chunk);
+                    System.arraycopy(buffer, start, line, length, chunk);
+                    length += chunk;
+                } else {
+                    oversize = true;
+                }
+                processLine(line, length, oversize, lineNo++, run);
+                length = 0;
+                oversize = false;
+                start = i + 1;
+            }
+            int chunk = n - start;
+            if (!oversize && length + chunk <= maxRecordBytes) {
+                line = ensure(line, length + chunk);
+                System.arraycopy(buffer, start, line, length, chunk);
+                length += chunk;
+            } else {
+                oversize = true;
+            }
+        }
+        if (length > 0 || oversize) {
+            processLine(line, length, oversize, lineNo, run);
+        }
+    }
+
+    private void processLine(byte[] line, int length, boolean oversize, long lineNo, Run run) throws IOException {
+        if (oversize) {
+            run.reject(lineNo, "record_too_large", "record is larger than " + maxRecordBytes + " bytes");
+            return;
+        }
+        int end = length;
+        while (end > 0 && isWhitespace(line[end - 1])) {
+            end--;
+        }
+        int begin = 0;
+        while (begin < end && isWhitespace(line[begin])) {
+            begin++;
+        }
+        if (begin == end) {
+            return;
+        }
+        JsonNode node;
+        try {
+            node = mapper.readTree(line, begin, end - begin);
+        } catch (JsonProcessingException e) {
+            run.reject(lineNo, codeOf(e), "line is not valid JSON: " + e.getOriginalMessage());
+            return;
+        }
+        run.accept(node, lineNo);
+    }
+
+    private void readArray(InputStream in, long lineOffset, Run run) throws IOException {
+        JsonParser parser = mapper.getFactory().createParser(in);
+        long line = lineOffset + 1;
+        try (parser) {
+            parser.nextToken();
+            JsonToken token;
+            while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
+                if (token == null) {
+                    run.fatal(parser.currentLocation().getLineNr() + lineOffset, "invalid_json",
+                            "the file ends inside the JSON array");
+                    return;
+                }
+                line = parser.currentTokenLocation().getLineNr() + lineOffset;
+                long startOffset = parser.currentTokenLocation().getByteOffset();
+                JsonNode node = mapper.readTree(parser);
+                if (parser.currentLocation().getByteOffset() - startOffset > maxRecordBytes) {
+                    run.reject(line, "record_too_large", "record is larger than " + maxRecordBytes + " bytes");
+                    continue;
+                }
+                run.accept(node, line);
+            }
+            if (parser.nextToken() != null) {
+                run.fatal(parser.currentTokenLocation().getLineNr() + lineOffset, "invalid_json",
+                        "unexpected content after the JSON array");
+            }
+        } catch (JsonProcessingException e) {
+            long at = e.getLocation() != null ? e.getLocation().getLineNr() + lineOffset : line;
+            run.fatal(at, codeOf(e), "the JSON array is malformed: " + e.getOriginalMessage());
+        }
+    }
+
+    private static String codeOf(JsonProcessingException e) {
+        String message = String.valueOf(e.getOriginalMessage());
+        return message.contains("UTF-8") || message.contains("UTF8") ? "invalid_encoding" : "invalid_json";
+    }
+
+    private static boolean isWhitespace(byte b) {
+        return b == ' ' || b == '\t' || b == '\r' || b == '\n';
+    }
+
+    private static byte[] ensure(byte[] array, int size) {
+        return size <= array.length ? array : Arrays.copyOf(array, Math.max(size, array.length * 2));
+    }
+
+    /** Rough token count: ~4 Latin characters per token, ~1 per CJK or other non-ASCII character. */
+    static long estimateTokens(String text) {
+        long ascii = 0;
+        long other = 0;
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) < 128) {
+                ascii++;
+            } else {
+                other++;
+            }
+        }
+        return (ascii + 3) / 4 + other;
+    }
+
+    /** Accumulates one validation. */
+    private final class Run {
+        private final OutputStream out;
+        private final List<RecordError> errors = new ArrayList<>();
+        private DatasetFormat format;
+        private long valid;
+        private long invalid;
+        private long totalChars;
+        private long maxChars;
+        private long tokens;
+        private boolean fatal;
+
+        Run(OutputStream out) {
+            this.out = out;
+        }
+
+        void accept(JsonNode node, long line) throws IOException {
+            RecordNormalizer.Result result = RecordNormalizer.normalize(node, format);
+            if (!result.valid()) {
+                reject(line, result.code(), result.message());
+                return;
+            }
+            if (format == null) {
+                format = DatasetFormat.detect(node);
+            }
+            long chars = 0;
+            for (ChatMessage m : result.messages()) {
+                chars += m.content().length();
+                tokens += estimateTokens(m.content()) + 4;
+            }
+            totalChars += chars;
+            maxChars = Math.max(maxChars, chars);
+            valid++;
+            out.write(sampleWriter.writeValueAsBytes(new Sample(result.messages())));
+            out.write('\n');
+        }
+
+        void reject(long line, String code, String message) {
+            invalid++;
+            if (errors.size() < maxErrors) {
+                errors.add(new RecordError(line, code, message));
+            }
+        }
+
+        void fatal(long line, String code, String message) {
+            fatal = true;
+            if (errors.size() >= maxErrors) {
+                errors.remove(errors.size() - 1);
+            }
+            errors.add(new RecordError(line, code, message));
+        }
+
+        Report report(long bytes) {
+            return new Report(format, valid, invalid, bytes, totalChars, maxChars, tokens, List.copyOf(errors), fatal);
+        }
+    }
+
+    /** Counts the bytes read and fails once there are more than the limit. */
+    private static final class Limited extends FilterInputStream {
+        private final long limit;
+        private long count;
+
+        Limited(InputStream in, long limit) {
+            super(in);
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b != -1) {
+                add(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                add(n);
+            }
+            return n;
+        }
+
+        private void add(long n) {
+            count += n;
+            if (count > limit) {
+                throw new ApiException(413, "dataset_too_large", "the dataset is larger than the limit of "
+                        + limit + " bytes (studio.finetune.dataset.max-bytes)");
+            }
+        }
+    }
+}

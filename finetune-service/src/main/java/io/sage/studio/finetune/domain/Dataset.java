@@ -1,0 +1,29 @@
+package io.sage.studio.finetune.domain;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A validated, normalised dataset ({@code studio/datasets/<dataset_id>/dataset_meta.json}), also the answer of an
+ * upload. {@code path} is the normalised chat JSONL; pass it (or the id) as {@code dataset_file}.
+ */
+public record Dataset(
+        String datasetId,
+        String path,
+        String filename,
+        String format,
+        long validRecords,
+        long invalidRecords,
+        long sizeBytes,
+        Stats stats,
+        List<RecordError> errors,
+        Instant createdAt) {
+
+    /** Size of the samples in characters of message content, and an estimate of their tokens. */
+    public record Stats(double avgChars, long maxChars, long totalChars, long estimatedTokens) {
+    }
+
+    /** A rejected record: 1-based line of the file, an OpenAI-style code and what is wrong. */
+    public record RecordError(long line, String code, String message) {
+    }
+}

@@ -1,0 +1,330 @@
+package io.sage.studio.finetune.domain;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A task as stored in {@code studio_finetune/<task_id>/finetune_meta.json} (written atomically on every change).
+ * Paths of artifacts are relative to the task directory so a copied task directory stays valid.
+ *
+ * <p>Immutable; change it with {@link #toBuilder()}.
+ *
+ * @param datasetPath   absolute path of the task's normalised {@code dataset.jsonl} (re-derived on load)
+ * @param datasetSource what the user named as {@code dataset_file}: a dataset id or a path
+ * @param outputDir     the task directory, where the trainer writes {@code lora/} and {@code merged_model/} (re-derived on load)
+ * @param phase         refines preparing/training: {@code loading_model}, {@code preparing_data}, {@code training},
+ *                      {@code saving}, {@code merging}, {@code done}
+ * @param statusMessage a sentence about the current state, e.g. why a Kubernetes pod waits
+ * @param errorCode     the trainer's (or the service's) error code when failed
+ * @param priority      higher runs first; FIFO ({@code queueSeq}) within a priority
+ * @param artifacts     artifact kind ({@code lora}, {@code merged_model}) to its path relative to the task directory
+ * @param revision      grows by one with every change (the events' revision)
+ * @param cancelRequested a cancel was asked for while the trainer ran
+ * @param run           how to find the launched trainer again; {@code null} before launch
+ */
+public record TaskRecord(
+        int schemaVersion,
+        String taskId,
+        String modelName,
+        String datasetPath,
+        String datasetSource,
+        String outputDir,
+        TaskStatus status,
+        String phase,
+        String statusMessage,
+        double progress,
+        double currentEpoch,
+        int totalEpochs,
+        long step,
+        long totalSteps,
+        Double loss,
+        Double learningRate,
+        Long etaSeconds,
+        Instant createdAt,
+        Instant startedAt,
+        Instant completedAt,
+        String errorCode,
+        String errorMessage,
+        String method,
+        boolean merge,
+        TrainingConfig config,
+        int priority,
+        String suffix,
+        Map<String, String> artifacts,
+        List<TaskWarning> warnings,
+        String executor,
+        long queueSeq,
+        long revision,
+        boolean cancelRequested,
+        RunHandle run) {
+
+    public static final int SCHEMA_VERSION = 1;
+
+    public TaskRecord {
+        artifacts = artifacts == null ? Map.of() : Map.copyOf(artifacts);
+        warnings = warnings == null ? List.of() : List.copyOf(warnings);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Mutable copy of a record; {@link #build()} makes the next immutable version. */
+    public static final class Builder {
+
+        private int schemaVersion;
+        private String taskId;
+        private String modelName;
+        private String datasetPath;
+        private String datasetSource;
+        private String outputDir;
+        private TaskStatus status;
+        private String phase;
+        private String statusMessage;
+        private double progress;
+        private double currentEpoch;
+        private int totalEpochs;
+        private long step;
+        private long totalSteps;
+        private Double loss;
+        private Double learningRate;
+        private Long etaSeconds;
+        private Instant createdAt;
+        private Instant startedAt;
+        private Instant completedAt;
+        private String errorCode;
+        private String errorMessage;
+        private String method;
+        private boolean merge;
+        private TrainingConfig config;
+        private int priority;
+        private String suffix;
+        private Map<String, String> artifacts;
+        private List<TaskWarning> warnings;
+        private String executor;
+        private long queueSeq;
+        private long revision;
+        private boolean cancelRequested;
+        private RunHandle run;
+
+        private Builder() {
+            this.schemaVersion = SCHEMA_VERSION;
+        }
+
+        private Builder(TaskRecord r) {
+            this.schemaVersion = r.schemaVersion;
+            this.taskId = r.taskId;
+            this.modelName = r.modelName;
+            this.datasetPath = r.datasetPath;
+            this.datasetSource = r.datasetSource;
+            this.outputDir = r.outputDir;
+            this.status = r.status;
+            this.phase = r.phase;
+            this.statusMessage = r.statusMessage;
+            this.progress = r.progress;
+            this.currentEpoch = r.currentEpoch;
+            this.totalEpochs = r.totalEpochs;
+            this.step = r.step;
+            this.totalSteps = r.totalSteps;
+            this.loss = r.loss;
+            this.learningRate = r.learningRate;
+            this.etaSeconds = r.etaSeconds;
+            this.createdAt = r.createdAt;
+            this.startedAt = r.startedAt;
+            this.completedAt = r.completedAt;
+            this.errorCode = r.errorCode;
+            this.errorMessage = r.errorMessage;
+            this.method = r.method;
+            this.merge = r.merge;
+            this.config = r.config;
+            this.priority = r.priority;
+            this.suffix = r.suffix;
+            this.artifacts = r.artifacts;
+            this.warnings = r.warnings;
+            this.executor = r.executor;
+            this.queueSeq = r.queueSeq;
+            this.revision = r.revision;
+            this.cancelRequested = r.cancelRequested;
+            this.run = r.run;
+        }
+
+        public Builder schemaVersion(int value) {
+            this.schemaVersion = value;
+            return this;
+        }
+
+        public Builder taskId(String value) {
+            this.taskId = value;
+            return this;
+        }
+
+        public Builder modelName(String value) {
+            this.modelName = value;
+            return this;
+        }
+
+        public Builder datasetPath(String value) {
+            this.datasetPath = value;
+            return this;
+        }
+
+        public Builder datasetSource(String value) {
+            this.datasetSource = value;
+            return this;
+        }
+
+        public Builder outputDir(String value) {
+            this.outputDir = value;
+            return this;
+        }
+
+        public Builder status(TaskStatus value) {
+            this.status = value;
+            return this;
+        }
+
+        public Builder phase(String value) {
+            this.phase = value;
+            return this;
+        }
+
+        public Builder statusMessage(String value) {
+            this.statusMessage = value;
+            return this;
+        }
+
+        public Builder progress(double value) {
+            this.progress = value;
+            return this;
+        }
+
+        public Builder currentEpoch(double value) {
+            this.currentEpoch = value;
+            return this;
+        }
+
+        public Builder totalEpochs(int value) {
+            this.totalEpochs = value;
+            return this;
+        }
+
+        public Builder step(long value) {
+            this.step = value;
+            return this;
+        }
+
+        public Builder totalSteps(long value) {
+            this.totalSteps = value;
+            return this;
+        }
+
+        public Builder loss(Double value) {
+            this.loss = value;
+            return this;
+        }
+
+        public Builder learningRate(Double value) {
+            this.learningRate = value;
+            return this;
+        }
+
+        public Builder etaSeconds(Long value) {
+            this.etaSeconds = value;
+            return this;
+        }
+
+        public Builder createdAt(Instant value) {
+            this.createdAt = value;
+            return this;
+        }
+
+        public Builder startedAt(Instant value) {
+            this.startedAt = value;
+            return this;
+        }
+
+        public Builder completedAt(Instant value) {
+            this.completedAt = value;
+            return this;
+        }
+
+        public Builder errorCode(String value) {
+            this.errorCode = value;
+            return this;
+        }
+
+        public Builder errorMessage(String value) {
+            this.errorMessage = value;
+            return this;
+        }
+
+        public Builder method(String value) {
+            this.method = value;
+            return this;
+        }
+
+        public Builder merge(boolean value) {
+            this.merge = value;
+            return this;
+        }
+
+        public Builder config(TrainingConfig value) {
+            this.config = value;
+            return this;
+        }
+
+        public Builder priority(int value) {
+            this.priority = value;
+            return this;
+        }
+
+        public Builder suffix(String value) {
+            this.suffix = value;
+            return this;
+        }
+
+        public Builder artifacts(Map<String, String> value) {
+            this.artifacts = value;
+            return this;
+        }
+
+        public Builder warnings(List<TaskWarning> value) {
+            this.warnings = value;
+            return this;
+        }
+
+        public Builder executor(String value) {
+            this.executor = value;
+            return this;
+        }
+
+        public Builder queueSeq(long value) {
+            this.queueSeq = value;
+            return this;
+        }
+
+        public Builder revision(long value) {
+            this.revision = value;
+            return this;
+        }
+
+        public Builder cancelRequested(boolean value) {
+            this.cancelRequested = value;
+            return this;
+        }
+
+        public Builder run(RunHandle value) {
+            this.run = value;
+            return this;
+        }
+
+        public TaskRecord build() {
+            return new TaskRecord(schemaVersion, taskId, modelName, datasetPath, datasetSource, outputDir, status, phase, statusMessage, progress, currentEpoch, totalEpochs, step, totalSteps, loss, learningRate, etaSeconds, createdAt, startedAt, completedAt, errorCode, errorMessage, method, merge, config, priority, suffix, artifacts, warnings, executor, queueSeq, revision, cancelRequested, run);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package io.sage.studio.finetune.domain;
+
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
+
+import org.hibernate.validator.constraints.Range;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * {@code POST /api/finetune/create}: the seed's form fields plus method, LoRA settings, merge, priority and
+ * suffix. What is left out gets the default shown; what is given is used as given. {@code model_name} is data:
+ * any characters are stored and passed to the trainer verbatim, never to a shell.
+ */
+public record TaskRequest(
+        @NotBlank @Size(max = 512) String modelName,
+        @NotBlank @Size(max = 4096) String datasetFile,
+        @Range(min = 1, max = 100) Integer numEpochs,
+        @Range(min = 1, max = 1024) Integer batchSize,
+        @Range(min = 1, max = 1024) Integer gradientAccumulationSteps,
+        @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double learningRate,
+        @Range(min = 16, max = 131072) Integer maxLength,
+        @JsonProperty("load_in_8bit") Boolean loadIn8bit,
+        @Pattern(regexp = "lora|qlora|full", message = "must be one of lora, qlora, full") String method,
+        @Range(min = 1, max = 1024) Integer loraR,
+        @DecimalMin(value = "0", inclusive = false) @DecimalMax("4096") Double loraAlpha,
+        @DecimalMin("0") @DecimalMax(value = "1", inclusive = false) Double loraDropout,
+        Boolean gradientCheckpointing,
+        Boolean merge,
+        @Range(min = -100, max = 100) Integer priority,
+        @Size(max = 64) String suffix) {
+
+    public static final int DEFAULT_EPOCHS = 3;
+    public static final int DEFAULT_BATCH_SIZE = 4;
+    public static final double DEFAULT_LEARNING_RATE = 2e-4;
+    public static final int DEFAULT_MAX_LENGTH = 1024;
+
+    /** The hyperparameters, defaults filled in. */
+    public TrainingConfig trainingConfig() {
+        return new TrainingConfig(
+                or(numEpochs, DEFAULT_EPOCHS),
+                or(batchSize, DEFAULT_BATCH_SIZE),
+                or(gradientAccumulationSteps, 1),
+                learningRate == null ? DEFAULT_LEARNING_RATE : learningRate,
+                or(maxLength, DEFAULT_MAX_LENGTH),
+                Boolean.TRUE.equals(loadIn8bit),
+                or(loraR, 16),
+                loraAlpha == null ? 32.0 : loraAlpha,
+                loraDropout == null ? 0.05 : loraDropout,
+                gradientCheckpointing == null || gradientCheckpointing);
+    }
+
+    public String methodOrDefault() {
+        return method == null ? "lora" : method;
+    }
+
+    public boolean mergeOrDefault() {
+        return merge == null || merge;
+    }
+
+    public int priorityOrDefault() {
+        return priority == null ? 0 : priority;
+    }
+
+    private static int or(Integer value, int fallback) {
+        return value == null ? fallback : value;
+    }
+}

@@ -1,0 +1,56 @@
+package io.sage.studio.finetune.domain;
+
+import java.util.Locale;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/**
+ * The states of a task, written as the exact lower-case strings the UI and the seed use.
+ *
+ * <pre>
+ * queued ──▶ preparing ──▶ training ──▶ completed
+ *   │            │             │  └────▶ failed
+ *   └──────▶ cancelled ◀───────┘ (and from preparing: failed)
+ * </pre>
+ * {@code pending} is accepted on input (seed task directories) and treated like {@code queued}.
+ */
+public enum TaskStatus {
+    PENDING, QUEUED, PREPARING, TRAINING, COMPLETED, FAILED, CANCELLED;
+
+    @JsonValue
+    public String wire() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    @JsonCreator
+    public static TaskStatus of(String value) {
+        return valueOf(value.strip().toUpperCase(Locale.ROOT));
+    }
+
+    /** Finished for good: no executor holds it and it never runs again. */
+    public boolean terminal() {
+        return this == COMPLETED || this == FAILED || this == CANCELLED;
+    }
+
+    /** Waiting for a slot. */
+    public boolean waiting() {
+        return this == PENDING || this == QUEUED;
+    }
+
+    /** Handed to an executor. */
+    public boolean running() {
+        return this == PREPARING || this == TRAINING;
+    }
+
+    /** Whether the state machine allows going from this state to {@code next}. */
+    public boolean canMoveTo(TaskStatus next) {
+        return switch (this) {
+            case PENDING -> next == QUEUED || next == CANCELLED || next == FAILED;
+            case QUEUED -> next == PREPARING || next == CANCELLED || next == FAILED;
+            case PREPARING -> next == TRAINING || next == QUEUED || next.terminal();
+            case TRAINING -> next.terminal();
+            case COMPLETED, FAILED, CANCELLED -> false;
+        };
+    }
+}

@@ -1,0 +1,47 @@
+package io.sage.studio.finetune.executor;
+
+import java.nio.file.Path;
+
+import io.sage.studio.finetune.domain.RunHandle;
+import io.sage.studio.finetune.domain.TaskRecord;
+
+/**
+ * Runs trainers: a local process per task or a Kubernetes Job per task. Both speak the same trainer protocol
+ * (SPEC §5): {@code <command> --spec <task_dir>/job.json} with the task directory as working directory.
+ * Progress is read from the task's {@code progress.jsonl} by the service, not by the executor.
+ */
+public interface TaskExecutor {
+
+    /** {@code local} or {@code kubernetes}, as recorded in {@link RunHandle#executor()}. */
+    String name();
+
+    /** How many more tasks may start now. */
+    int freeSlots();
+
+    /**
+     * Starts the trainer of {@code task} (whose {@code job.json} is written) and watches it until it ends.
+     *
+     * @throws LaunchException when it cannot be started; nothing is left running then
+     */
+    RunHandle launch(TaskRecord task, Path taskDir, RunListener listener) throws LaunchException;
+
+    /**
+     * After a restart of the service: finds the trainer of {@code task} again from its {@link RunHandle}.
+     *
+     * @return {@code true} when it still runs and is watched again; {@code false} when it is gone
+     */
+    boolean reattach(TaskRecord task, Path taskDir, RunListener listener);
+
+    /** Asks the trainer to stop (it checkpoints and exits); forces it after a grace period. */
+    void cancel(TaskRecord task);
+
+    /** Stops watching; trainers keep running and are re-adopted by the next start of the service. */
+    void close();
+
+    /** A trainer could not be started. */
+    class LaunchException extends Exception {
+        public LaunchException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

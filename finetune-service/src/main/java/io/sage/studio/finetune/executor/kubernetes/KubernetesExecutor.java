@@ -1,0 +1,296 @@
+package io.sage.studio.finetune.executor.kubernetes;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Typed;
+
+import org.jboss.logging.Logger;
+
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.finetune.config.FinetuneConfig;
+import io.sage.studio.finetune.domain.RunHandle;
+import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.executor.RunListener;
+import io.sage.studio.finetune.executor.TaskExecutor;
+
+/**
+ * Runs each task as a {@code batch/v1} Job (named after the task, labelled {@code studio.sage.io/task-id}) whose
+ * pod mounts the studio-home volume, so the trainer reads {@code job.json} and writes {@code progress.jsonl}
+ * where this service reads them. Job and pod status are polled: a pod that waits (unschedulable, image pull
+ * failing) is reported as such, a finished Job settles the task with its container's exit code, and the pod's
+ * log is copied to {@code logs.txt}. Cancel deletes the Job with foreground propagation. After a restart the
+ * Jobs are found again by label. The client is created only when this executor is chosen.
+ */
+@ApplicationScoped
+@Typed(KubernetesExecutor.class)
+public class KubernetesExecutor implements TaskExecutor {
+
+    public static final String NAME = "kubernetes";
+    private static final Logger LOG = Logger.getLogger(KubernetesExecutor.class);
+
+    private final KubernetesClient client;
+    private final FinetuneConfig.Kubernetes config;
+    private final StudioHome home;
+    private final String namespace;
+    private final Map<String, Watched> watched = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "kubernetes-executor");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private volatile boolean closed;
+
+    public KubernetesExecutor(KubernetesClient client, FinetuneConfig config, StudioHome home) {
+        this.client = client;
+        this.config = config.kubernetes();
+        this.home = home;
+        this.namespace = this.config.namespace().orElseGet(() -> Optional.ofNullable(client.getNamespace()).orElse("default"));
+        long every = this.config.pollInterval().toMillis();
+        poller.scheduleWithFixedDelay(this::pollAll, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** A Job being followed. */
+    private static final class Watched {
+        final String taskId;
+        final String namespace;
+        final String jobName;
+        final Path taskDir;
+        final RunListener listener;
+        String lastWaiting;
+
+        Watched(String taskId, String namespace, String jobName, Path taskDir, RunListener listener) {
+            this.taskId = taskId;
+            this.namespace = namespace;
+            this.jobName = jobName;
+            this.taskDir = taskDir;
+            this.listener = listener;
+        }
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int freeSlots() {
+        return Math.max(0, config.concurrency() - watched.size());
+    }
+
+    @Override
+    public RunHandle launch(TaskRecord task, Path taskDir, RunListener listener) throws LaunchException {
+        String inPod = config.homeMountPath().replaceAll("/+$", "") + "/" + home.root().relativize(taskDir);
+        Job job = TrainerJobs.build(task.taskId(), namespace, inPod, config);
+        try {
+            client.batch().v1().jobs().inNamespace(namespace).resource(job).create();
+        } catch (KubernetesClientException e) {
+            throw new LaunchException("cannot create the Job " + task.taskId() + " in namespace " + namespace + ": "
+                    + e.getMessage(), e);
+        }
+        watched.put(task.taskId(), new Watched(task.taskId(), namespace, task.taskId(), taskDir, listener));
+        return RunHandle.kubernetes(namespace, task.taskId());
+    }
+
+    @Override
+    public boolean reattach(TaskRecord task, Path taskDir, RunListener listener) {
+        String ns = namespaceOf(task);
+        List<Job> jobs;
+        try {
+            jobs = client.batch().v1().jobs().inNamespace(ns)
+                    .withLabel(TrainerJobs.LABEL_TASK, task.taskId()).list().getItems();
+        } catch (KubernetesClientException e) {
+            LOG.warnf("cannot look for the Job of %s: %s", task.taskId(), e.getMessage());
+            return false;
+        }
+        if (jobs.isEmpty()) {
+            return false;
+        }
+        watched.put(task.taskId(), new Watched(task.taskId(), ns, jobs.get(0).getMetadata().getName(), taskDir, listener));
+        LOG.infof("re-adopted Job %s of task %s", jobs.get(0).getMetadata().getName(), task.taskId());
+        return true;
+    }
+
+    @Override
+    public void cancel(TaskRecord task) {
+        Watched w = watched.get(task.taskId());
+        String jobName = w != null ? w.jobName : task.run() != null ? task.run().jobName() : null;
+        if (jobName == null) {
+            return;
+        }
+        try {
+            client.batch().v1().jobs().inNamespace(w != null ? w.namespace : namespaceOf(task)).withName(jobName)
+                    .withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
+        } catch (KubernetesClientException e) {
+            LOG.warnf("cannot delete the Job %s: %s", jobName, e.getMessage());
+        }
+    }
+
+    @Override
+    @PreDestroy
+    public void close() {
+        closed = true;
+        poller.shutdownNow();
+        watched.clear();
+    }
+
+    private String namespaceOf(TaskRecord task) {
+        return task.run() != null && task.run().namespace() != null ? task.run().namespace() : namespace;
+    }
+
+    private void pollAll() {
+        for (Watched w : List.copyOf(watched.values())) {
+            if (closed) {
+                return;
+            }
+            try {
+                poll(w);
+            } catch (KubernetesClientException e) {
+                LOG.debugf("cannot read the status of Job %s: %s", w.jobName, e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.warnf(e, "following Job %s failed", w.jobName);
+            }
+        }
+    }
+
+    private void poll(Watched w) {
+        Job job = client.batch().v1().jobs().inNamespace(w.namespace).withName(w.jobName).get();
+        if (job == null) {
+            end(w, null, "the Job " + w.jobName + " no longer exists (deleted outside the studio?)", null);
+            return;
+        }
+        Pod pod = latestPod(w);
+        if (condition(job, "Complete") != null
+                || (job.getStatus() != null && Optional.ofNullable(job.getStatus().getSucceeded()).orElse(0) > 0)) {
+            end(w, 0, null, pod);
+            return;
+        }
+        JobCondition failed = condition(job, "Failed");
+        if (failed != null) {
+            Integer exitCode = terminated(pod).map(ContainerStateTerminated::getExitCode).orElse(null);
+            end(w, exitCode, "Job failed: " + failed.getReason()
+                    + (failed.getMessage() == null ? "" : " (" + failed.getMessage() + ")"), pod);
+            return;
+        }
+        String[] waiting = waiting(job, pod);
+        if (waiting != null) {
+            String key = waiting[0] + "|" + waiting[1];
+            if (!key.equals(w.lastWaiting)) {
+                w.lastWaiting = key;
+                w.listener.waiting(w.taskId, waiting[0], waiting[1]);
+            }
+        }
+    }
+
+    /** Phase and message while the trainer is not running yet, or {@code null}. */
+    private static String[] waiting(Job job, Pod pod) {
+        if (Boolean.TRUE.equals(job.getSpec().getSuspend())) {
+            return new String[] {"queued_in_cluster", "the Job waits for admission (Kueue)"};
+        }
+        if (pod == null) {
+            return new String[] {"scheduling", "waiting for the trainer pod to be created"};
+        }
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        if ("Running".equals(phase)) {
+            return new String[] {"pod_running", "trainer pod " + pod.getMetadata().getName() + " runs on "
+                    + pod.getSpec().getNodeName()};
+        }
+        if (!"Pending".equals(phase) && phase != null) {
+            return null;
+        }
+        Optional<ContainerStateWaiting> container = containerStatus(pod).map(ContainerStatus::getState)
+                .map(state -> state.getWaiting());
+        if (container.isPresent()) {
+            String reason = Objects.toString(container.get().getReason(), "");
+            String message = container.get().getMessage() == null ? "" : ": " + container.get().getMessage();
+            if (reason.equals("ErrImagePull") || reason.equals("ImagePullBackOff") || reason.equals("InvalidImageName")) {
+                return new String[] {"image_pull_failed", "cannot pull the trainer image (" + reason + message + ")"};
+            }
+            return new String[] {"starting_container", "the trainer container is starting (" + reason + message + ")"};
+        }
+        PodCondition scheduled = pod.getStatus() == null || pod.getStatus().getConditions() == null ? null
+                : pod.getStatus().getConditions().stream().filter(c -> "PodScheduled".equals(c.getType()))
+                        .findFirst().orElse(null);
+        if (scheduled != null && "False".equals(scheduled.getStatus())) {
+            return new String[] {"unschedulable", "no node can run the trainer pod yet: "
+                    + Objects.toString(scheduled.getMessage(), Objects.toString(scheduled.getReason(), "unschedulable"))};
+        }
+        return new String[] {"scheduling", "the trainer pod is waiting to be scheduled"};
+    }
+
+    private void end(Watched w, Integer exitCode, String detail, Pod pod) {
+        if (watched.remove(w.taskId) == null) {
+            return;
+        }
+        if (pod != null) {
+            copyLog(w, pod);
+        }
+        w.listener.exited(w.taskId, exitCode, detail);
+    }
+
+    /** The trainer's stdout/stderr live in the pod log; keep them with the task. */
+    private void copyLog(Watched w, Pod pod) {
+        try {
+            String log = client.pods().inNamespace(w.namespace).withName(pod.getMetadata().getName())
+                    .inContainer(TrainerJobs.CONTAINER).getLog();
+            if (log != null && !log.isEmpty()) {
+                Files.writeString(w.taskDir.resolve("logs.txt"), log.endsWith("\n") ? log : log + "\n",
+                        StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            }
+        } catch (KubernetesClientException | IOException e) {
+            LOG.debugf("no log copied for %s: %s", w.taskId, e.getMessage());
+        }
+    }
+
+    private Pod latestPod(Watched w) {
+        return client.pods().inNamespace(w.namespace).withLabel(TrainerJobs.LABEL_TASK, w.taskId).list().getItems()
+                .stream()
+                .max(Comparator.comparing(p -> Objects.toString(p.getMetadata().getCreationTimestamp(), "")))
+                .orElse(null);
+    }
+
+    private static JobCondition condition(Job job, String type) {
+        if (job.getStatus() == null || job.getStatus().getConditions() == null) {
+            return null;
+        }
+        return job.getStatus().getConditions().stream()
+                .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
+                .findFirst().orElse(null);
+    }
+
+    private static Optional<ContainerStatus> containerStatus(Pod pod) {
+        if (pod == null || pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+            return Optional.empty();
+        }
+        return pod.getStatus().getContainerStatuses().stream()
+                .filter(c -> TrainerJobs.CONTAINER.equals(c.getName())).findFirst();
+    }
+
+    private static Optional<ContainerStateTerminated> terminated(Pod pod) {
+        return containerStatus(pod).map(ContainerStatus::getState).map(s -> s.getTerminated());
+    }
+}

@@ -1,0 +1,256 @@
+package io.sage.studio.finetune.executor.local;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Typed;
+
+import org.jboss.logging.Logger;
+
+import io.sage.studio.events.GpuTelemetryEvent;
+import io.sage.studio.finetune.config.FinetuneConfig;
+import io.sage.studio.finetune.domain.RunHandle;
+import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.executor.RunListener;
+import io.sage.studio.finetune.executor.TaskExecutor;
+import io.sage.studio.finetune.gpu.GpuInventory;
+
+/**
+ * Runs each trainer as a local process: {@code setsid <trainer command> --spec <task_dir>/job.json}, so the
+ * trainer leads its own process group (cancel signals the whole group, the service's own signals and
+ * terminal never reach it) and outlives a crash of the service. Working directory: the task directory;
+ * stdout and stderr: {@code logs.txt}; stdin: {@code /dev/null}. The JVM reaps its children.
+ *
+ * <p>Slots: one task per GPU of this node known from telemetry ({@code CUDA_VISIBLE_DEVICES} set to its
+ * index), or {@code studio.finetune.local.concurrency} tasks when no GPU is known.
+ */
+@ApplicationScoped
+@Typed(LocalExecutor.class)
+public class LocalExecutor implements TaskExecutor {
+
+    public static final String NAME = "local";
+    private static final Logger LOG = Logger.getLogger(LocalExecutor.class);
+    private static final Map<Integer, String> SIGNALS = Map.of(1, "SIGHUP", 2, "SIGINT", 6, "SIGABRT", 9, "SIGKILL",
+            11, "SIGSEGV", 15, "SIGTERM");
+
+    private final FinetuneConfig.Local config;
+    private final GpuInventory inventory;
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "local-executor-timer");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private volatile boolean closed;
+
+    public LocalExecutor(FinetuneConfig config, GpuInventory inventory) {
+        this(config.local(), inventory);
+    }
+
+    public LocalExecutor(FinetuneConfig.Local config, GpuInventory inventory) {
+        this.config = config;
+        this.inventory = inventory;
+    }
+
+    /** A watched trainer. */
+    private record Running(String taskId, long pid, List<Integer> gpus) {
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public synchronized int freeSlots() {
+        List<Integer> gpus = gpuIndexes();
+        if (!gpus.isEmpty()) {
+            return freeGpus(gpus).size();
+        }
+        return Math.max(0, config.concurrency() - running.size());
+    }
+
+    @Override
+    public synchronized RunHandle launch(TaskRecord task, Path taskDir, RunListener listener) throws LaunchException {
+        List<Integer> gpus = gpuIndexes();
+        List<Integer> assigned = List.of();
+        if (!gpus.isEmpty()) {
+            List<Integer> free = freeGpus(gpus);
+            if (free.isEmpty()) {
+                throw new LaunchException("no free GPU on this node", null);
+            }
+            assigned = List.of(free.get(0));
+        }
+        List<String> command = new ArrayList<>();
+        command.add("setsid");
+        try {
+            command.addAll(CommandLine.split(config.trainerCommand()));
+        } catch (IllegalArgumentException e) {
+            throw new LaunchException("studio.finetune.local.trainer-command is malformed: " + e.getMessage(), e);
+        }
+        command.add("--spec");
+        command.add(taskDir.resolve("job.json").toString());
+
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(taskDir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(taskDir.resolve("logs.txt").toFile()));
+        Map<String, String> env = builder.environment();
+        env.putAll(config.env());
+        env.put("SAGE_TASK_ID", task.taskId());
+        env.put("PYTHONUNBUFFERED", "1");
+        if (!assigned.isEmpty()) {
+            env.put("CUDA_VISIBLE_DEVICES", assigned.stream().map(String::valueOf).collect(Collectors.joining(",")));
+        }
+        Process process;
+        try {
+            appendLog(taskDir, "starting trainer: " + String.join(" ", command.subList(1, command.size()))
+                    + (assigned.isEmpty() ? "" : " (CUDA_VISIBLE_DEVICES=" + env.get("CUDA_VISIBLE_DEVICES") + ")"));
+            process = builder.start();
+        } catch (IOException e) {
+            throw new LaunchException("cannot start the trainer (" + command.get(1) + "): " + e.getMessage(), e);
+        }
+        long pid = process.pid();
+        long ticks = ProcStat.read(pid).map(ProcStat::startTicks).orElse(-1L);
+        running.put(task.taskId(), new Running(task.taskId(), pid, assigned));
+        String taskId = task.taskId();
+        process.onExit().whenComplete((p, error) -> ended(taskId, listener, exitCodeOf(process)));
+        return RunHandle.local(pid, ticks, assigned);
+    }
+
+    @Override
+    public synchronized boolean reattach(TaskRecord task, Path taskDir, RunListener listener) {
+        RunHandle handle = task.run();
+        if (handle == null || !NAME.equals(handle.executor()) || handle.pid() == null || handle.pidStartTicks() == null
+                || !ProcStat.isSameLiveProcess(handle.pid(), handle.pidStartTicks())) {
+            return false;
+        }
+        Optional<ProcessHandle> process = ProcessHandle.of(handle.pid());
+        if (process.isEmpty()) {
+            return false;
+        }
+        String taskId = task.taskId();
+        running.put(taskId, new Running(taskId, handle.pid(), handle.gpus()));
+        process.get().onExit().whenComplete((p, error) -> ended(taskId, listener, null));
+        LOG.infof("re-adopted trainer of %s (pid %d)", taskId, handle.pid());
+        return true;
+    }
+
+    @Override
+    public void cancel(TaskRecord task) {
+        RunHandle handle = task.run();
+        if (handle == null || handle.pid() == null) {
+            return;
+        }
+        long pid = handle.pid();
+        long ticks = handle.pidStartTicks() == null ? -1 : handle.pidStartTicks();
+        if (!isAlive(pid, ticks)) {
+            return;
+        }
+        signalGroup(pid, "TERM");
+        timer.schedule(() -> {
+            if (isAlive(pid, ticks)) {
+                LOG.infof("trainer of %s ignored SIGTERM for %s; sending SIGKILL", task.taskId(), config.cancelGrace());
+                signalGroup(pid, "KILL");
+            }
+        }, config.cancelGrace().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    @PreDestroy
+    public void close() {
+        closed = true;
+        timer.shutdownNow();
+        running.clear();
+    }
+
+    private void ended(String taskId, RunListener listener, Integer exitCode) {
+        if (closed) {
+            return;
+        }
+        running.remove(taskId);
+        String detail = exitCode != null && exitCode > 128
+                ? "killed by signal " + (exitCode - 128) + Optional.ofNullable(SIGNALS.get(exitCode - 128))
+                        .map(n -> " (" + n + ")").orElse("")
+                : null;
+        listener.exited(taskId, exitCode, detail);
+    }
+
+    private static Integer exitCodeOf(Process process) {
+        try {
+            return process.exitValue();
+        } catch (IllegalThreadStateException e) {
+            return null;
+        }
+    }
+
+    private static boolean isAlive(long pid, long ticks) {
+        return ticks < 0 ? ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
+                : ProcStat.isSameLiveProcess(pid, ticks);
+    }
+
+    /**
+     * Signals the trainer's process group with {@code kill(1)} (executed directly, no shell). Right after the
+     * start, before {@code setsid} has made the group, only the process itself can be signalled.
+     */
+    private static void signalGroup(long pgid, String signal) {
+        if (run("kill", "-s", signal, "--", "-" + pgid) != 0) {
+            run("kill", "-s", signal, Long.toString(pgid));
+        }
+    }
+
+    private static int run(String... command) {
+        try {
+            Process kill = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            return kill.waitFor(5, TimeUnit.SECONDS) ? kill.exitValue() : -1;
+        } catch (IOException e) {
+            LOG.warnf("cannot run %s: %s", String.join(" ", command), e.getMessage());
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private List<Integer> gpuIndexes() {
+        if (!config.onePerGpu()) {
+            return List.of();
+        }
+        return inventory.localGpus().stream().map(GpuTelemetryEvent::index).distinct()
+                .sorted(Comparator.naturalOrder()).toList();
+    }
+
+    private List<Integer> freeGpus(List<Integer> gpus) {
+        Set<Integer> held = new HashSet<>();
+        running.values().forEach(r -> held.addAll(r.gpus()));
+        return gpus.stream().filter(g -> !held.contains(g)).toList();
+    }
+
+    private static void appendLog(Path taskDir, String line) throws IOException {
+        Files.writeString(taskDir.resolve("logs.txt"), "[finetune-service " + Instant.now() + "] " + line + "\n",
+                StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+}

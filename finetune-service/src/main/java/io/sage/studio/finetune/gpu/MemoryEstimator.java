@@ -1,0 +1,37 @@
+package io.sage.studio.finetune.gpu;
+
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.faulttolerance.Fallback;
+import org.eclipse.microprofile.faulttolerance.Timeout;
+import org.eclipse.microprofile.rest.client.inject.RestClient;
+import org.jboss.logging.Logger;
+
+/**
+ * Memory estimates from the gpu-probe-service, bounded in time: when it is down, slow or answers an error the
+ * result is empty and the caller goes on without it.
+ */
+@ApplicationScoped
+public class MemoryEstimator {
+
+    private static final Logger LOG = Logger.getLogger(MemoryEstimator.class);
+
+    private final GpuProbeClient client;
+
+    public MemoryEstimator(@RestClient GpuProbeClient client) {
+        this.client = client;
+    }
+
+    @Timeout(3000)
+    @Fallback(fallbackMethod = "unavailable")
+    public Optional<MemoryEstimate> estimate(EstimateRequest request) {
+        return Optional.of(client.estimate(request));
+    }
+
+    Optional<MemoryEstimate> unavailable(EstimateRequest request, Throwable cause) {
+        LOG.debugf("memory estimate for %s unavailable: %s", request.model(), cause.toString());
+        return Optional.empty();
+    }
+}
