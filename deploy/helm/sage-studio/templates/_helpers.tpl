@@ -54,10 +54,9 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- printf "%s/%s/%s:%s" $root.Values.image.registry $root.Values.image.group $image.repository $tag }}
 {{- end }}
 
-{{/* Image of the trainer Jobs. */}}
+{{/* Image of the trainer Jobs (built from trainer/Dockerfile, pushed beside the service images). */}}
 {{- define "sage-studio.trainerImage" -}}
-{{- $image := .Values.finetune.trainer.image }}
-{{- printf "%s/%s:%s" $image.registry $image.repository ($image.tag | default .Chart.AppVersion) }}
+{{- include "sage-studio.image" (list . .Values.finetune.trainer.image) }}
 {{- end }}
 
 {{/* Image of the model servers. */}}
@@ -122,8 +121,10 @@ combination fails the install with a message that says what to set.
 {{- end }}
 {{- end }}
 
-{{/* Environment every studio container gets besides the ConfigMaps: values from the downward API and Secrets. */}}
+{{/* Environment of every studio container: JVM options, the downward API and values from Secrets. */}}
 {{- define "sage-studio.secretEnv" -}}
+- name: JAVA_OPTS_APPEND
+  value: {{ .Values.pods.javaOpts | quote }}
 - name: POD_NAMESPACE
   valueFrom:
     fieldRef:
@@ -152,8 +153,16 @@ combination fails the install with a message that says what to set.
 {{- end }}
 {{- end }}
 
-{{/* Volumes every studio pod mounts: the studio home, a writable /tmp, the auth files and the Kafka TLS files. */}}
+{{/*
+Volumes every studio pod mounts: its configuration, the studio home, a writable /tmp, the auth files and the
+Kafka TLS files. Call with (list $ "finetune").
+*/}}
 {{- define "sage-studio.volumes" -}}
+{{- $component := index . 1 }}
+{{- with index . 0 -}}
+- name: config
+  configMap:
+    name: {{ include "sage-studio.componentName" (list . $component) }}
 - name: studio-home
   persistentVolumeClaim:
     claimName: {{ include "sage-studio.studioHomeClaim" . }}
@@ -192,9 +201,15 @@ combination fails the install with a message that says what to set.
 {{- end }}
 {{- end }}
 {{- end }}
+{{- end }}
 
 {{/* Mounts matching sage-studio.volumes. */}}
 {{- define "sage-studio.volumeMounts" -}}
+# Quarkus reads config/application.properties in the working directory (the Jib images' /home/jboss) over the
+# defaults built into the service.
+- name: config
+  mountPath: /home/jboss/config
+  readOnly: true
 - name: studio-home
   mountPath: {{ .Values.studioHome.mountPath }}
 - name: tmp
@@ -247,12 +262,10 @@ readinessProbe:
   failureThreshold: {{ $probes.readinessFailureThreshold }}
 {{- end }}
 
-{{/* Checksum of the ConfigMaps a component reads, so that a change rolls its pods. Call with (list $ "finetune"). */}}
+{{/* Checksum of a component's ConfigMap, so that a change rolls its pods. Call with (list $ "finetune"). */}}
 {{- define "sage-studio.configChecksum" -}}
 {{- $root := index . 0 }}
-{{- $common := include (print $root.Template.BasePath "/configmap-common.yaml") $root }}
-{{- $own := include (print $root.Template.BasePath "/configmap-" (index . 1) ".yaml") $root }}
-{{- printf "%s%s" $common $own | sha256sum }}
+{{- include (print $root.Template.BasePath "/configmap-" (index . 1) ".yaml") $root | sha256sum }}
 {{- end }}
 
 {{/* Image pull secrets of every pod. */}}
@@ -278,11 +291,6 @@ image (.Values.finetune.image), resources, extraEnv and env (a list of component
     - name: http
       containerPort: {{ .port }}
       protocol: TCP
-  envFrom:
-    - configMapRef:
-        name: {{ include "sage-studio.componentName" (list $root "common") }}
-    - configMapRef:
-        name: {{ include "sage-studio.componentName" (list $root .configMap) }}
   env:
     {{- include "sage-studio.secretEnv" $root | nindent 4 }}
     {{- with .env }}
@@ -298,4 +306,80 @@ image (.Values.finetune.image), resources, extraEnv and env (a list of component
     {{- toYaml $root.Values.pods.containerSecurityContext | nindent 4 }}
   volumeMounts:
     {{- include "sage-studio.volumeMounts" $root | nindent 4 }}
+{{- end }}
+
+{{/*
+One value of a list-valued property. SmallRye Config splits lists at commas and takes a backslash as an escape,
+and the properties format takes one too: a backslash becomes four, a comma backslash-backslash-comma.
+*/}}
+{{- define "sage-studio.listItem" -}}
+{{- . | toString | replace "\\" "\\\\\\\\" | replace "," "\\\\," }}
+{{- end }}
+
+{{/* Tolerations as the services take them: comma-separated key[=value]:Effect (Exists when no value). */}}
+{{- define "sage-studio.tolerationList" -}}
+{{- $items := list }}
+{{- range . }}
+{{- if and (eq (.operator | default "Equal") "Equal") .value }}
+{{- $items = append $items (printf "%s=%s:%s" .key .value .effect) }}
+{{- else }}
+{{- $items = append $items (printf "%s:%s" .key .effect) }}
+{{- end }}
+{{- end }}
+{{- join "," $items }}
+{{- end }}
+
+{{/* A node selector as map entries of a property: <prefix>."<label>"=<value>. Call with (list "<prefix>" map). */}}
+{{- define "sage-studio.mapProperties" -}}
+{{- $prefix := index . 0 }}
+{{- $lines := list }}
+{{- range $key, $value := index . 1 }}
+{{- $lines = append $lines (printf "%s.\"%s\"=%s" $prefix $key (toString $value)) }}
+{{- end }}
+{{- join "\n" $lines }}
+{{- end }}
+
+{{/* Settings every service reads, as application.properties lines. */}}
+{{- define "sage-studio.commonProperties" -}}
+## Cluster install (chart {{ .Chart.Name }}-{{ .Chart.Version }})
+quarkus.http.host=0.0.0.0
+studio.home={{ .Values.studioHome.mountPath }}
+studio.services.finetune-url={{ include "sage-studio.serviceUrl" (list . "finetune" 8081) }}
+studio.services.chat-url={{ include "sage-studio.serviceUrl" (list . "chat-switch" 8082) }}
+studio.services.gpu-url={{ include "sage-studio.serviceUrl" (list . "gpu-probe" 8083) }}
+studio.services.gateway-url={{ include "sage-studio.serviceUrl" (list . "gateway" .Values.gateway.service.port) }}
+## Kafka
+kafka.bootstrap.servers={{ .Values.kafka.bootstrapServers }}
+kafka.security.protocol={{ include "sage-studio.kafkaProtocol" . }}
+studio.kafka.create-topics={{ .Values.kafka.createTopics }}
+{{- if .Values.kafka.tls.enabled }}
+kafka.ssl.truststore.type=PEM
+kafka.ssl.truststore.location=/etc/sage-studio/kafka/ca/ca.crt
+{{- if .Values.kafka.tls.clientCertSecret.name }}
+kafka.ssl.keystore.type=PKCS12
+kafka.ssl.keystore.location=/etc/sage-studio/kafka/client/user.p12
+{{- end }}
+{{- end }}
+{{- if .Values.kafka.sasl.enabled }}
+kafka.sasl.mechanism={{ .Values.kafka.sasl.mechanism }}
+{{- end }}
+## Authentication
+studio.auth.mode={{ .Values.auth.mode }}
+{{- if eq .Values.auth.mode "token" }}
+studio.auth.tokens-file=/etc/sage-studio/auth/tokens/tokens.json
+{{- end }}
+{{- if and (ne .Values.auth.mode "none") .Values.auth.openaiApiKeys.secretName }}
+studio.auth.openai-api-keys-file=/etc/sage-studio/auth/openai/api-keys.json
+{{- end }}
+{{- if eq .Values.auth.mode "oidc" }}
+quarkus.oidc.tenant-enabled=true
+quarkus.oidc.auth-server-url={{ .Values.auth.oidc.authServerUrl }}
+{{- with .Values.auth.oidc.clientId }}
+quarkus.oidc.client-id={{ . }}
+{{- end }}
+quarkus.oidc.roles.role-claim-path={{ .Values.auth.oidc.rolesClaim }}
+{{- with .Values.auth.oidc.rolePrefix }}
+studio.auth.oidc.role-prefix={{ . }}
+{{- end }}
+{{- end }}
 {{- end }}
