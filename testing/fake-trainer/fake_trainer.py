@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""A stand-in trainer for Java / CLI / UI tests: speaks the trainer protocol (SPEC §5) exactly like
+``trainer/`` (sage_trainer) does, in milliseconds, with the standard library only.
+
+Usage (working directory = the task directory, like the real trainer):
+    fake_trainer.py --spec job.json
+    fake_trainer.py merge --task-dir DIR
+
+It reads job.json, checks that ``dataset_path`` exists and has samples (``dataset_empty`` otherwise),
+then writes to progress.jsonl: phases loading_model → preparing_data → training (one metrics line per
+``logging_steps``; falling loss; warmup + cosine learning rate) → saving (lora/ with a real
+adapter_config.json and a valid, tiny adapter_model.safetensors; full fine-tuning writes
+merged_model/ instead) → merging (when ``merge`` is true: merged_model/ with config.json,
+generation_config.json, model.safetensors) → done, plus ``artifact`` lines. Human log lines go to stdout.
+``total_steps`` = epochs × ceil(samples / batch_size / gradient_accumulation_steps), or
+``max_steps`` when > 0. ``resume_from`` (a checkpoint it wrote) continues after that step.
+
+On SIGTERM/SIGINT it writes checkpoints/step-N/, an ``artifact`` line for it and
+``{"type":"error","code":"cancelled",...}``, and exits 143 at once.
+
+Environment:
+    FAKE_TRAINER_STEP_DELAY  seconds per training step (default 0.05)
+    FAKE_TRAINER_STEPS       total steps, overriding the computed number
+    FAKE_TRAINER_MODE        success (default)
+                             crash          error line (code internal) and exit 1 halfway through training
+                             crash_silent   exit 3 halfway through training, no error line
+                             ignore_sigterm SIGTERM is ignored (the caller has to SIGKILL)
+                             slow           loading takes 1 s and each step 20 × FAKE_TRAINER_STEP_DELAY
+Per task (so one task of an end-to-end test can fail): when base_model, model_name or task_id in
+job.json contains ``fail-me`` the task runs in ``crash`` mode, ``slow-me`` in ``slow`` mode.
+
+Exit codes: 0 success, 1 error (with an error line), 2 bad_spec, 3 crash_silent, 143 cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import struct
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+MODES = ("success", "crash", "crash_silent", "ignore_sigterm", "slow")
+TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+class Failure(Exception):
+    def __init__(self, code: str, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.code, self.message, self.exit_code = code, message, exit_code
+
+
+class Cancelled(Exception):
+    pass
+
+
+class Progress:
+    """Appends protocol lines: one os.write per line on an O_APPEND descriptor, then fsync."""
+
+    def __init__(self, path: Path):
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def emit(self, record_type: str, **fields) -> None:
+        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        record = {"type": record_type, **fields, "time": now}
+        os.write(self.fd, (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8"))
+        os.fsync(self.fd)
+        summary = " ".join(f"{k}={v}" for k, v in fields.items())
+        print(f"[fake-trainer] {record_type} {summary}", flush=True)
+
+
+def safetensors_bytes(tensors: dict[str, tuple[list[int], list[float]]]) -> bytes:
+    """A valid safetensors file of float32 tensors: u64 header size, JSON header, raw data."""
+    header: dict = {"__metadata__": {"format": "pt"}}
+    data = b""
+    for name, (shape, values) in tensors.items():
+        blob = struct.pack(f"<{len(values)}f", *values)
+        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [len(data), len(data) + len(blob)]}
+        data += blob
+    encoded = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    encoded += b" " * (-len(encoded) % 8)
+    return struct.pack("<Q", len(encoded)) + encoded + data
+
+
+def lr_at(step: int, warmup: int, total: int, peak: float) -> float:
+    if warmup and step <= warmup:
+        return peak * step / warmup
+    progress = min(1.0, (step - warmup - 1) / max(1, total - warmup))
+    return peak * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def loss_at(step: int, total: int) -> float:
+    wobble = 0.03 * math.sin(step * 1.7)
+    return round(0.35 + 2.1 * math.exp(-3.0 * step / total) + wobble * math.exp(-step / total), 4)
+
+
+def count_samples(path: Path) -> int:
+    if not path.is_file():
+        raise Failure("dataset_empty", f"dataset file {path} does not exist")
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        count = sum(1 for line in handle if line.strip())
+    if count == 0:
+        raise Failure("dataset_empty", f"dataset file {path} has no samples")
+    return count
+
+
+def read_job(path: Path) -> dict:
+    try:
+        job = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise Failure("bad_spec", f"cannot read job spec {path}: {exc}", 2) from exc
+    if not isinstance(job, dict):
+        raise Failure("bad_spec", "job.json must contain a JSON object", 2)
+    if job.get("method", "lora") not in ("lora", "qlora", "full"):
+        raise Failure("bad_spec", f"method must be one of lora, qlora, full (got {job.get('method')!r})", 2)
+    if not isinstance(job.get("dataset_path"), str) or not job["dataset_path"]:
+        raise Failure("bad_spec", "dataset_path is required", 2)
+    return job
+
+
+def choose_mode(job: dict) -> str:
+    names = " ".join(str(job.get(key, "")) for key in ("base_model", "model_name", "task_id"))
+    if "fail-me" in names:
+        return "crash"
+    if "slow-me" in names:
+        return "slow"
+    mode = os.environ.get("FAKE_TRAINER_MODE", "success")
+    if mode not in MODES:
+        raise Failure("internal", f"FAKE_TRAINER_MODE must be one of {', '.join(MODES)}")
+    return mode
+
+
+def write_files(directory: Path, files: dict[str, bytes | str]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        target = directory / name
+        if isinstance(content, str):
+            target.write_text(content, encoding="utf-8")
+        else:
+            target.write_bytes(content)
+
+
+def write_merged_model(directory: Path, base_model: str) -> None:
+    config = {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 2,
+              "num_hidden_layers": 1, "vocab_size": 4, "dtype": "float32", "_name_or_path": base_model}
+    write_files(directory, {
+        "config.json": json.dumps(config, indent=2),
+        "generation_config.json": json.dumps({"eos_token_id": 2, "pad_token_id": 0}, indent=2),
+        "model.safetensors": safetensors_bytes({"model.embed_tokens.weight": ([4, 2], [0.1 * i for i in range(8)])}),
+        "tokenizer_config.json": json.dumps({"eos_token": "<|im_end|>"}),
+    })
+
+
+def relative(path: Path, task_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(task_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict) -> None:
+    hp = job.get("hyperparameters") or {}
+    delay = float(os.environ.get("FAKE_TRAINER_STEP_DELAY", "0.05")) * (20 if mode == "slow" else 1)
+    output_dir = task_dir / str(job.get("output_dir") or ".")
+
+    progress.emit("phase", phase="loading_model")
+    print(f"loading {job.get('base_model')} (fake)", flush=True)
+    time.sleep(1.0 if mode == "slow" else min(delay, 0.2))
+    progress.emit("phase", phase="preparing_data")
+    samples = count_samples(task_dir / job["dataset_path"])
+    print(f"{samples} samples", flush=True)
+
+    batch, accumulation = int(hp.get("batch_size", 4)), int(hp.get("gradient_accumulation_steps", 1))
+    total = int(hp.get("epochs", 3)) * math.ceil(samples / (batch * accumulation))
+    if int(hp.get("max_steps", -1)) > 0:
+        total = int(hp["max_steps"])
+    total = int(os.environ.get("FAKE_TRAINER_STEPS", total))
+    steps_per_epoch = max(1, math.ceil(samples / (batch * accumulation)))
+    warmup = math.ceil(float(hp.get("warmup_ratio", 0.03)) * total)
+    peak_lr = float(hp.get("learning_rate", 2e-4))
+    logging_steps = max(1, int(hp.get("logging_steps", 1)))
+    start = 0
+    if job.get("resume_from"):
+        resume = task_dir / str(job["resume_from"]) / "trainer_state.json"
+        start = json.loads(resume.read_text())["step"]
+        print(f"resumed at step {start}", flush=True)
+
+    progress.emit("phase", phase="training")
+    for step in range(start + 1, total + 1):
+        state["step"] = step - 1
+        if mode in ("crash", "crash_silent") and step > total // 2:
+            if mode == "crash_silent":
+                print("fake trainer: dying without a word", flush=True)
+                os._exit(3)
+            raise Failure("internal", "RuntimeError: simulated trainer crash (FAKE_TRAINER_MODE=crash)")
+        time.sleep(delay)
+        state["step"] = step
+        if step % logging_steps == 0 or step == total:
+            progress.emit("metrics", step=step, total_steps=total, epoch=round(step / steps_per_epoch, 4),
+                          loss=loss_at(step, total), learning_rate=lr_at(step, warmup, total, peak_lr),
+                          grad_norm=round(1.5 * math.exp(-step / total) + 0.2, 4), tokens_per_second=2048.0,
+                          eta_seconds=round((total - step) * delay), peak_memory_bytes=3 * 2**30)
+
+    state["step"] = None  # no checkpoint on cancel from here on: the work is done
+    progress.emit("phase", phase="saving")
+    method = job.get("method", "lora")
+    if method == "full":
+        write_merged_model(output_dir / "merged_model", job.get("base_model", ""))
+        progress.emit("artifact", kind="merged_model", path=relative(output_dir / "merged_model", task_dir))
+    else:
+        r = int(hp.get("lora_r", 16))
+        adapter = {"peft_type": "LORA", "task_type": "CAUSAL_LM", "r": r, "lora_alpha": hp.get("lora_alpha", 32),
+                   "lora_dropout": hp.get("lora_dropout", 0.05), "bias": "none",
+                   "base_model_name_or_path": job.get("base_model", ""),
+                   "target_modules": hp.get("lora_target_modules") or TARGET_MODULES}
+        prefix = "base_model.model.model.layers.0.self_attn.q_proj"
+        weights = safetensors_bytes({f"{prefix}.lora_A.weight": ([r, 2], [0.01] * (2 * r)),
+                                     f"{prefix}.lora_B.weight": ([2, r], [0.0] * (2 * r))})
+        write_files(output_dir / "lora", {"adapter_config.json": json.dumps(adapter, indent=2),
+                                          "adapter_model.safetensors": weights,
+                                          "tokenizer_config.json": json.dumps({"eos_token": "<|im_end|>"})})
+        progress.emit("artifact", kind="lora", path=relative(output_dir / "lora", task_dir))
+        if job.get("merge"):
+            progress.emit("phase", phase="merging")
+            time.sleep(min(delay, 0.2))
+            write_merged_model(output_dir / "merged_model", job.get("base_model", ""))
+            progress.emit("artifact", kind="merged_model", path=relative(output_dir / "merged_model", task_dir))
+    progress.emit("phase", phase="done")
+
+
+def save_checkpoint(job: dict, task_dir: Path, progress: Progress, step: int) -> Path:
+    directory = task_dir / str(job.get("output_dir") or ".") / "checkpoints" / f"step-{step}"
+    write_files(directory, {"trainer_state.json": json.dumps({"step": step, "task_id": job.get("task_id")})})
+    progress.emit("artifact", kind="checkpoint", path=relative(directory, task_dir))
+    return directory
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "merge":
+        return merge_main(args[1:])
+    parser = argparse.ArgumentParser(prog="fake_trainer.py", description="Stand-in trainer (see module doc).")
+    parser.add_argument("--spec", required=True)
+    options = parser.parse_args(args)
+    task_dir = Path.cwd()
+    progress = Progress(task_dir / "progress.jsonl")
+    state: dict = {"step": None}
+    job: dict = {}
+
+    def on_signal(signum, _frame):
+        raise Cancelled(signal.Signals(signum).name)
+
+    try:
+        job = read_job(Path(options.spec))
+        mode = choose_mode(job)
+        print(f"fake trainer: task {job.get('task_id')} mode {mode}", flush=True)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN if mode == "ignore_sigterm" else on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        train(job, task_dir, progress, mode, state)
+        return 0
+    except Cancelled as cancelled:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        message = f"cancelled by {cancelled}"
+        if state["step"] is not None:
+            saved = save_checkpoint(job, task_dir, progress, state["step"])
+            message += f" at step {state['step']}; checkpoint saved to {relative(saved, task_dir)}"
+        progress.emit("error", code="cancelled", message=message)
+        return 143
+    except Failure as failure:
+        progress.emit("error", code=failure.code, message=failure.message)
+        return failure.exit_code
+
+
+def merge_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="fake_trainer.py merge")
+    parser.add_argument("--task-dir", default=".")
+    parser.add_argument("--base-model")
+    options = parser.parse_args(argv)
+    task_dir = Path(options.task_dir)
+    progress = Progress(task_dir / "progress.jsonl")
+    adapter = task_dir / "lora" / "adapter_config.json"
+    if not adapter.is_file():
+        progress.emit("error", code="bad_spec", message="lora/ holds no LoRA adapter (adapter_config.json is missing)")
+        return 2
+    base = options.base_model or json.loads(adapter.read_text()).get("base_model_name_or_path", "")
+    progress.emit("phase", phase="merging")
+    write_merged_model(task_dir / "merged_model", base)
+    progress.emit("artifact", kind="merged_model", path="merged_model")
+    progress.emit("phase", phase="done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

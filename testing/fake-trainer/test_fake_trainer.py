@@ -1,0 +1,199 @@
+"""The stand-in trainer speaks the real protocol: phases, metrics, artifacts, errors, signals."""
+
+import json
+import math
+import os
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parent / "fake_trainer.py"
+PHASES = ["loading_model", "preparing_data", "training", "saving", "merging", "done"]
+
+
+def read_safetensors(path: Path) -> dict:
+    data = path.read_bytes()
+    (size,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + size])
+    body = len(data) - 8 - size
+    for name, entry in header.items():
+        if name != "__metadata__":
+            start, end = entry["data_offsets"]
+            assert end <= body and end - start == 4 * math.prod(entry["shape"]), name
+    return header
+
+
+class FakeTrainerTest(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.task = Path(self._tmp.name)
+        (self.task / "dataset.jsonl").write_text("".join(
+            json.dumps({"messages": [{"role": "user", "content": f"q{i}"},
+                                     {"role": "assistant", "content": f"a{i}"}]}) + "\n" for i in range(10)))
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def write_job(self, **overrides):
+        job = {"task_id": "t1", "base_model": "Qwen/Qwen2.5-0.5B-Instruct", "dataset_path": "dataset.jsonl",
+               "output_dir": ".", "method": "lora", "merge": True, "resume_from": None,
+               "hyperparameters": {"epochs": 2, "batch_size": 2, "gradient_accumulation_steps": 2,
+                                   "learning_rate": 1e-4, "lora_r": 8, "lora_alpha": 16, "warmup_ratio": 0.1,
+                                   "logging_steps": 1}}
+        job.update(overrides)
+        (self.task / "job.json").write_text(json.dumps(job))
+
+    def env(self, **variables):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FAKE_TRAINER_")}
+        env["FAKE_TRAINER_STEP_DELAY"] = "0.001"
+        env.update(variables)
+        return env
+
+    def run_fake(self, *args, **variables):
+        return subprocess.run([sys.executable, str(SCRIPT), *(args or ("--spec", "job.json"))], cwd=self.task,
+                              env=self.env(**variables), capture_output=True, text=True, timeout=60)
+
+    def records(self):
+        lines = (self.task / "progress.jsonl").read_text().splitlines()
+        return [json.loads(line) for line in lines]
+
+    def of_type(self, kind):
+        return [r for r in self.records() if r["type"] == kind]
+
+    def test_success_speaks_the_whole_protocol(self):
+        self.write_job()
+        result = self.run_fake()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual([r["phase"] for r in self.of_type("phase")], PHASES)
+        metrics = self.of_type("metrics")
+        # 2 epochs x ceil(10 / 2 / 2) = 6 steps
+        self.assertEqual([m["step"] for m in metrics], [1, 2, 3, 4, 5, 6])
+        self.assertTrue(all(m["total_steps"] == 6 for m in metrics))
+        losses = [m["loss"] for m in metrics]
+        self.assertLess(losses[-1], losses[0])
+        self.assertEqual(metrics[0]["learning_rate"], 1e-4)  # warmup of 1 step reaches the peak at step 1
+        self.assertLess(metrics[-1]["learning_rate"], metrics[1]["learning_rate"])
+        self.assertEqual(metrics[2]["epoch"], 1.0)
+        for key in ("grad_norm", "tokens_per_second", "eta_seconds", "peak_memory_bytes", "time"):
+            self.assertIn(key, metrics[0])
+        artifacts = {r["kind"]: r["path"] for r in self.of_type("artifact")}
+        self.assertEqual(artifacts, {"lora": "lora", "merged_model": "merged_model"})
+        adapter = json.loads((self.task / "lora" / "adapter_config.json").read_text())
+        self.assertEqual((adapter["peft_type"], adapter["r"], adapter["lora_alpha"]), ("LORA", 8, 16))
+        self.assertEqual(adapter["base_model_name_or_path"], "Qwen/Qwen2.5-0.5B-Instruct")
+        self.assertIn("q_proj", adapter["target_modules"])
+        self.assertIn("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight",
+                      read_safetensors(self.task / "lora" / "adapter_model.safetensors"))
+        read_safetensors(self.task / "merged_model" / "model.safetensors")
+        for name in ("config.json", "generation_config.json"):
+            json.loads((self.task / "merged_model" / name).read_text())
+        self.assertIn("[fake-trainer]", result.stdout)
+
+    def test_max_steps_logging_steps_and_step_override(self):
+        self.write_job(hyperparameters={"max_steps": 9, "logging_steps": 4})
+        self.run_fake()
+        self.assertEqual([m["step"] for m in self.of_type("metrics")], [4, 8, 9])
+        self.write_job()
+        self.run_fake(FAKE_TRAINER_STEPS="3")
+        self.assertEqual(self.of_type("metrics")[-1]["total_steps"], 3)
+
+    def test_full_fine_tuning_writes_merged_model_without_merging_phase(self):
+        self.write_job(method="full")
+        self.assertEqual(self.run_fake().returncode, 0)
+        self.assertNotIn("merging", [r["phase"] for r in self.of_type("phase")])
+        self.assertEqual([r["kind"] for r in self.of_type("artifact")], ["merged_model"])
+
+    def test_missing_or_empty_dataset(self):
+        self.write_job(dataset_path="nope.jsonl")
+        self.assertEqual(self.run_fake().returncode, 1)
+        self.assertEqual(self.of_type("error")[-1]["code"], "dataset_empty")
+        (self.task / "empty.jsonl").write_text("\n")
+        self.write_job(dataset_path="empty.jsonl")
+        self.run_fake()
+        self.assertEqual(self.of_type("error")[-1]["code"], "dataset_empty")
+
+    def test_bad_spec(self):
+        self.write_job(method="dpo")
+        self.assertEqual(self.run_fake().returncode, 2)
+        self.assertEqual(self.of_type("error")[-1]["code"], "bad_spec")
+
+    def test_crash_modes(self):
+        self.write_job()
+        self.assertEqual(self.run_fake(FAKE_TRAINER_MODE="crash").returncode, 1)
+        self.assertEqual(self.of_type("error")[-1]["code"], "internal")
+        self.assertEqual(len(self.of_type("metrics")), 3)
+        (self.task / "progress.jsonl").unlink()
+        self.assertEqual(self.run_fake(FAKE_TRAINER_MODE="crash_silent").returncode, 3)
+        self.assertEqual(self.of_type("error"), [])
+
+    def test_fail_me_marker_fails_just_that_task(self):
+        self.write_job(base_model="org/model-fail-me")
+        self.assertEqual(self.run_fake().returncode, 1)
+        self.assertEqual(self.of_type("error")[-1]["code"], "internal")
+
+    def start(self, **variables):
+        return subprocess.Popen([sys.executable, str(SCRIPT), "--spec", "job.json"], cwd=self.task,
+                                env=self.env(**variables), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def wait_for_metrics(self, process):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and process.poll() is None:
+            if (self.task / "progress.jsonl").exists() and self.of_type("metrics"):
+                return
+            time.sleep(0.02)
+        self.fail("no metrics line")
+
+    def test_sigterm_checkpoints_and_exits_143(self):
+        self.write_job()
+        process = self.start(FAKE_TRAINER_STEP_DELAY="0.05", FAKE_TRAINER_STEPS="1000")
+        try:
+            self.wait_for_metrics(process)
+            process.send_signal(signal.SIGTERM)
+            self.assertEqual(process.wait(timeout=5), 143)
+        finally:
+            process.kill()
+            process.wait()
+        error = self.of_type("error")[-1]
+        self.assertEqual(error["code"], "cancelled")
+        checkpoint = self.of_type("artifact")[-1]
+        self.assertEqual(checkpoint["kind"], "checkpoint")
+        state = json.loads((self.task / checkpoint["path"] / "trainer_state.json").read_text())
+        self.assertGreaterEqual(state["step"], 1)
+
+        self.write_job(resume_from=checkpoint["path"], hyperparameters={"max_steps": state["step"] + 2})
+        (self.task / "progress.jsonl").unlink()
+        self.assertEqual(self.run_fake().returncode, 0)
+        self.assertEqual([m["step"] for m in self.of_type("metrics")], [state["step"] + 1, state["step"] + 2])
+
+    def test_ignore_sigterm_needs_sigkill(self):
+        self.write_job()
+        process = self.start(FAKE_TRAINER_MODE="ignore_sigterm", FAKE_TRAINER_STEP_DELAY="0.05",
+                             FAKE_TRAINER_STEPS="1000")
+        try:
+            self.wait_for_metrics(process)
+            process.send_signal(signal.SIGTERM)
+            with self.assertRaises(subprocess.TimeoutExpired):
+                process.wait(timeout=0.5)
+            process.kill()
+            self.assertEqual(process.wait(timeout=5), -signal.SIGKILL)
+        finally:
+            process.kill()
+            process.wait()
+
+    def test_merge_subcommand(self):
+        result = self.run_fake("merge", "--task-dir", str(self.task))
+        self.assertEqual(result.returncode, 2)
+        self.write_job(merge=False)
+        self.run_fake()
+        self.assertEqual(self.run_fake("merge", "--task-dir", str(self.task)).returncode, 0)
+        self.assertEqual([r["phase"] for r in self.of_type("phase")][-2:], ["merging", "done"])
+        self.assertTrue((self.task / "merged_model" / "config.json").is_file())
+
+
+if __name__ == "__main__":
+    unittest.main()

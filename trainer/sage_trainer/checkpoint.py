@@ -1,0 +1,82 @@
+"""Checkpoints: ``checkpoints/step-<N>/`` with the model (adapter or full weights), the optimizer,
+scheduler, grad-scaler and RNG state, and ``trainer_state.json``. Written atomically; the oldest are
+pruned when ``save_total_limit`` is set."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import BAD_SPEC, TrainerError
+from .fsutil import staged_dir
+from .protocol import ProgressWriter, log, utc_now
+from .spec import relative_to_task
+
+MODEL_DIR = "model"
+STATE_FILE = "trainer_state.json"
+TRAINING_STATE_FILE = "training_state.pt"
+
+
+def list_checkpoints(root: Path) -> list[Path]:
+    """Complete checkpoints under ``root``, oldest step first."""
+    found = []
+    for path in Path(root).glob("step-*"):
+        suffix = path.name[len("step-"):]
+        if path.is_dir() and suffix.isdigit() and (path / STATE_FILE).is_file():
+            found.append((int(suffix), path))
+    return [path for _, path in sorted(found)]
+
+
+def read_state(checkpoint: Path) -> dict[str, Any]:
+    """``trainer_state.json`` of a checkpoint; ``bad_spec`` when ``resume_from`` is not one."""
+    path = Path(checkpoint) / STATE_FILE
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise TrainerError(BAD_SPEC, f"resume_from {checkpoint} is not a checkpoint of this trainer "
+                                     f"({STATE_FILE} unreadable: {exc})") from exc
+    if not isinstance(state.get("step"), int) or not (Path(checkpoint) / MODEL_DIR).is_dir():
+        raise TrainerError(BAD_SPEC, f"resume_from {checkpoint} is an incomplete checkpoint")
+    return state
+
+
+def load_training_state(checkpoint: Path) -> dict[str, Any]:
+    import torch
+
+    return torch.load(Path(checkpoint) / TRAINING_STATE_FILE, map_location="cpu", weights_only=True)
+
+
+class CheckpointSaver:
+    """Saves checkpoints for the training loop and reports each one as a protocol artifact."""
+
+    def __init__(self, root: Path, save_model: Callable[[Path], None], metadata: dict[str, Any],
+                 keep: int | None, writer: ProgressWriter, task_dir: Path):
+        self.root = Path(root)
+        self._save_model = save_model
+        self._metadata = metadata
+        self._keep = keep
+        self._writer = writer
+        self.task_dir = task_dir
+
+    def save(self, step: int, epoch: float, training_state: dict[str, Any]) -> Path:
+        import torch
+
+        final = self.root / f"step-{step}"
+        with staged_dir(final) as staging:
+            self._save_model(staging / MODEL_DIR)
+            torch.save(training_state, staging / TRAINING_STATE_FILE)
+            state = {**self._metadata, "step": step, "epoch": round(epoch, 4), "time": utc_now()}
+            (staging / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
+        self._writer.artifact("checkpoint", relative_to_task(final, self.task_dir))
+        self._prune()
+        return final
+
+    def _prune(self) -> None:
+        if self._keep is None:
+            return
+        existing = list_checkpoints(self.root)
+        for stale in existing[: max(0, len(existing) - self._keep)]:
+            log(f"removing old checkpoint {stale.name} (save_total_limit={self._keep})")
+            shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,141 @@
+"""Command line: ``--spec job.json`` trains; ``merge --task-dir DIR`` merges an existing adapter.
+
+Whatever happens, the outcome is a protocol line in ``progress.jsonl`` and an exit code:
+0 success, 2 ``bad_spec``, 143 ``cancelled``, 1 any other error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from . import __version__
+from .backend import load_backend
+from .cancel import CancelToken
+from .errors import BAD_SPEC, CANCELLED, EXIT_BAD_SPEC, INTERNAL, TrainerError, classify
+from .protocol import PROGRESS_FILE, ProgressWriter, log
+from .spec import JobSpec, load_spec, relative_to_task
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "merge":
+        return merge_command(args[1:])
+    if args and args[0] == "train":
+        args = args[1:]
+    return train_command(args)
+
+
+def _report(exc: BaseException, writer: ProgressWriter, cancel: CancelToken, spec: JobSpec | None) -> int:
+    cancel.finish()
+    error = classify(exc, spec.method if spec else None, spec.hyperparameters if spec else None)
+    if error.code == INTERNAL:
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    writer.error(error.code, error.message)
+    return error.exit_code
+
+
+def _open_writer(task_dir: Path) -> ProgressWriter:
+    return ProgressWriter(task_dir / PROGRESS_FILE, echo=sys.stdout)
+
+
+def _cancel_token(writer: ProgressWriter) -> CancelToken:
+    token = CancelToken(on_timeout=lambda message: writer.error(CANCELLED, message))
+    token.install()
+    return token
+
+
+def run_training(spec: JobSpec, backend, writer: ProgressWriter) -> None:
+    """The phase sequence of a training job; the backend does the work of each phase."""
+    writer.phase("loading_model")
+    backend.load_model()
+    writer.phase("preparing_data")
+    backend.prepare_data()
+    writer.phase("training")
+    backend.train()
+    writer.phase("saving")
+    for kind, path in backend.save():
+        writer.artifact(kind, relative_to_task(path, spec.task_dir))
+    if spec.merge and spec.method != "full":
+        writer.phase("merging")
+        writer.artifact("merged_model", relative_to_task(backend.merge(), spec.task_dir))
+    writer.phase("done")
+
+
+def train_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="sage_trainer",
+        description="Fine-tune a causal LM as described by job.json (run with the task directory as cwd). "
+                    "Subcommand: 'merge --task-dir DIR' merges an existing LoRA adapter.")
+    parser.add_argument("--spec", required=True, help="path to job.json")
+    parser.add_argument("--version", action="version", version=f"sage-trainer {__version__}")
+    args = parser.parse_args(argv)
+
+    task_dir = Path.cwd()
+    with _open_writer(task_dir) as writer:
+        cancel = _cancel_token(writer)
+        spec = None
+        try:
+            spec = load_spec(args.spec, task_dir)
+            hp = spec.hyperparameters
+            log(f"task {spec.task_id}: {spec.method} on {spec.base_model}, dataset {spec.dataset_path}")
+            backend = load_backend(quantized=spec.method == "qlora" or hp.load_in_8bit)
+            run_training(spec, backend.create_backend(spec, writer, cancel), writer)
+        except (Exception, KeyboardInterrupt) as exc:  # every failure becomes a protocol error line
+            return _report(exc, writer, cancel, spec)
+        cancel.finish()
+        return 0
+
+
+def _read_job(task_dir: Path) -> dict:
+    path = task_dir / "job.json"
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise TrainerError(BAD_SPEC, f"cannot read {path}: {exc}") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def merge_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="sage_trainer merge",
+        description="Merge a task's LoRA adapter (lora/) into its base model, writing merged_model/.")
+    parser.add_argument("--task-dir", default=".", help="the task directory (default: cwd)")
+    parser.add_argument("--base-model", help="base model id or path (default: job.json's base_model, "
+                                             "else the adapter's base_model_name_or_path)")
+    args = parser.parse_args(argv)
+
+    task_dir = Path(args.task_dir).resolve()
+    if not task_dir.is_dir():
+        print(f"sage_trainer merge: {task_dir} is not a directory", file=sys.stderr)
+        return EXIT_BAD_SPEC
+    with _open_writer(task_dir) as writer:
+        cancel = _cancel_token(writer)
+        try:
+            job = _read_job(task_dir)
+            output_dir = task_dir / str(job.get("output_dir") or ".")
+            lora_dir = output_dir / "lora"
+            adapter_config = lora_dir / "adapter_config.json"
+            if not adapter_config.is_file():
+                raise TrainerError(BAD_SPEC, f"{relative_to_task(lora_dir, task_dir)} holds no LoRA adapter "
+                                             "(adapter_config.json is missing)")
+            base_model = (args.base_model or job.get("base_model")
+                          or json.loads(adapter_config.read_text(encoding="utf-8")).get("base_model_name_or_path"))
+            if not base_model:
+                raise TrainerError(BAD_SPEC, "no base model: pass --base-model")
+            log(f"merging {lora_dir} into {base_model}")
+            backend = load_backend(quantized=False)
+            writer.phase("merging")
+            merged = backend.merge_adapter(str(base_model), task_dir, lora_dir, output_dir / "merged_model", cancel)
+            writer.artifact("merged_model", relative_to_task(merged, task_dir))
+            writer.phase("done")
+        except (Exception, KeyboardInterrupt) as exc:
+            return _report(exc, writer, cancel, None)
+        cancel.finish()
+        return 0
+

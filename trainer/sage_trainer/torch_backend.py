@@ -1,0 +1,125 @@
+"""The real backend: transformers + PEFT on the first CUDA GPU (or the CPU)."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any
+
+from . import merge as merging
+from .cancel import CancelToken
+from .checkpoint import MODEL_DIR, CheckpointSaver, load_training_state, read_state
+from .data import as_samples, encode_conversations, load_conversations, pack
+from .errors import UNSUPPORTED, TrainerError
+from .fsutil import staged_dir
+from .formatting import ChatEncoder
+from .methods import (config_dtype, load_config, load_tokenizer, load_training_model, pad_token_id,
+                      parameter_counts, resolve_model_source)
+from .plan import make_plan, resolve_precision
+from .protocol import ProgressWriter, log
+from .spec import JobSpec
+from .train import Trainer
+
+
+def create_backend(spec: JobSpec, writer: ProgressWriter, cancel: CancelToken) -> "TorchBackend":
+    return TorchBackend(spec, writer, cancel)
+
+
+def merge_adapter(base_model: str, task_dir: Path, lora_dir: Path, output_dir: Path,
+                  cancel: CancelToken) -> Path:
+    return merging.merge_adapter(base_model, task_dir, lora_dir, output_dir, cancel)
+
+
+class TorchBackend:
+    def __init__(self, spec: JobSpec, writer: ProgressWriter, cancel: CancelToken):
+        import torch
+
+        self.torch = torch
+        self.spec = spec
+        self.writer = writer
+        self.cancel = cancel
+        hp = spec.hyperparameters
+        cuda = torch.cuda.is_available()
+        self.device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
+        self.precision = resolve_precision(hp.precision, self.device.type, cuda and torch.cuda.is_bf16_supported())
+        if (spec.method == "qlora" or hp.load_in_8bit) and not cuda:
+            raise TrainerError(UNSUPPORTED, "quantized training (qlora, load_in_8bit) needs a CUDA GPU")
+        where = torch.cuda.get_device_name(self.device) if cuda else "CPU (no CUDA GPU visible)"
+        log(f"device {where}, precision {self.precision}, torch {torch.__version__}")
+        self.resume_state = read_state(spec.resume_from) if spec.resume_from else None
+        self.source = ""
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.saved_dtype: Any = None
+        self.samples: list = []
+        self.plan = None
+
+    def load_model(self) -> None:
+        from transformers import set_seed
+
+        spec, hp = self.spec, self.spec.hyperparameters
+        set_seed(hp.seed)
+        self.source = resolve_model_source(spec.base_model, spec.task_dir)
+        config = load_config(self.source)
+        self.saved_dtype = config_dtype(config)
+        self.tokenizer = load_tokenizer(self.source)
+        resume_model = spec.resume_from / MODEL_DIR if spec.resume_from else None
+        self.model = load_training_model(self.source, config.model_type, spec.method, hp, self.precision,
+                                         self.device, resume_model)
+        trainable, total = parameter_counts(self.model)
+        log(f"loaded {self.source} ({config.model_type}): {total:,} parameters, {trainable:,} trainable "
+            f"({100 * trainable / max(1, total):.2f}%)")
+
+    def prepare_data(self) -> None:
+        hp = self.spec.hyperparameters
+        conversations = load_conversations(self.spec.dataset_path)
+        encoder = ChatEncoder(self.tokenizer, hp.max_length)
+        examples, stats = encode_conversations(encoder, conversations)
+        log(stats.describe())
+        self.samples = pack(examples, hp.max_length, hp.seed) if hp.packing else as_samples(examples)
+        self.plan = make_plan(len(self.samples), hp)
+        log(f"{len(self.samples)} rows{' (packed)' if hp.packing else ''}, {self.plan.steps_per_epoch} "
+            f"steps/epoch, {self.plan.total_steps} steps, {self.plan.warmup_steps} warmup; effective batch "
+            f"{hp.batch_size * hp.gradient_accumulation_steps}")
+
+    def _save_model(self, directory: Path) -> None:
+        self.model.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+
+    def train(self) -> None:
+        spec, hp = self.spec, self.spec.hyperparameters
+        metadata = {"task_id": spec.task_id, "method": spec.method, "base_model": self.source,
+                    "total_steps": self.plan.total_steps, "lora_r": hp.lora_r, "lora_alpha": hp.lora_alpha}
+        saver = CheckpointSaver(spec.checkpoints_dir, self._save_model, metadata, hp.save_total_limit,
+                                self.writer, spec.task_dir)
+        trainer = Trainer(self.model, self.samples, hp, self.plan, self.device, self.precision,
+                          pad_token_id(self.tokenizer), self.writer, self.cancel, saver)
+        if self.resume_state is not None:
+            trainer.load_state_dict(load_training_state(spec.resume_from))
+            if self.resume_state.get("total_steps") != self.plan.total_steps:
+                log(f"note: the checkpoint was taken in a run of {self.resume_state.get('total_steps')} steps, "
+                    f"this run has {self.plan.total_steps}")
+            log(f"resumed from {spec.resume_from} at step {trainer.step}")
+        trainer.run()
+
+    def save(self) -> list[tuple[str, Path]]:
+        spec = self.spec
+        if spec.method == "full":
+            # The fine-tuned model itself: in the base checkpoint's dtype, ready to serve.
+            self.model.config.use_cache = True
+            self.model.to(self.saved_dtype)
+            with staged_dir(spec.merged_dir) as staging:
+                self._save_model(staging)
+                merging.write_generation_config(self.model, self.source, staging)
+            return [("merged_model", spec.merged_dir)]
+        with staged_dir(spec.lora_dir) as staging:
+            self._save_model(staging)
+        return [("lora", spec.lora_dir)]
+
+    def merge(self) -> Path:
+        self.model = None
+        gc.collect()
+        if self.device.type == "cuda":
+            self.torch.cuda.empty_cache()
+        return merging.merge_adapter(self.source, self.spec.task_dir, self.spec.lora_dir,
+                                     self.spec.merged_dir, self.cancel)

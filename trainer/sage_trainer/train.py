@@ -1,0 +1,221 @@
+"""The training loop: AdamW, warmup + cosine, gradient accumulation, mixed precision, checkpoints.
+
+A hand-written loop rather than ``transformers.Trainer``: every protocol field comes straight from
+the loop (the loss is the token-weighted mean over the logging window, exactly what was optimised),
+cancellation can checkpoint between any two micro-batches, and nothing depends on the Trainer API,
+which changed a lot between transformers 4 and 5.
+
+Gradient accumulation weights each micro-batch by its share of the step's assistant tokens, so a
+step's gradient is that of the mean loss over all its tokens, however they fall into micro-batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from typing import Any, Sequence
+
+from .cancel import CancelToken
+from .checkpoint import CheckpointSaver
+from .data import Sample, collate, count_trained_tokens, micro_batches, optimizer_groups
+from .errors import DIVERGED, INTERNAL, Cancelled, TrainerError
+from .plan import TrainingPlan, eta_seconds, lr_factor
+from .protocol import ProgressWriter
+from .spec import Hyperparameters, relative_to_task
+
+
+class _Stop(Exception):
+    """Cancellation noticed between micro-batches."""
+
+
+def _grad_scaler(torch: Any):
+    amp = getattr(torch, "amp", None)
+    if amp is not None and hasattr(amp, "GradScaler"):
+        try:
+            return amp.GradScaler("cuda")
+        except TypeError:
+            pass
+    return torch.cuda.amp.GradScaler()
+
+
+class Trainer:
+    def __init__(self, model: Any, samples: Sequence[Sample], hp: Hyperparameters, plan: TrainingPlan,
+                 device: Any, precision: str, pad_id: int, writer: ProgressWriter, cancel: CancelToken,
+                 checkpoints: CheckpointSaver):
+        import torch
+
+        self.torch = torch
+        self.model = model
+        self.samples = samples
+        self.hp = hp
+        self.plan = plan
+        self.device = device
+        self.pad_id = pad_id
+        self.writer = writer
+        self.cancel = cancel
+        self.checkpoints = checkpoints
+        self.step = 0
+
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        if not self.params:
+            raise TrainerError(INTERNAL, "the model has no trainable parameters")
+        # Matrices decay; biases and norm weights do not.
+        groups = [
+            {"params": [p for p in self.params if p.ndim >= 2], "weight_decay": hp.weight_decay},
+            {"params": [p for p in self.params if p.ndim < 2], "weight_decay": 0.0},
+        ]
+        self.optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=hp.learning_rate)
+        warmup, total = plan.warmup_steps, plan.total_steps
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda index: lr_factor(index + 1, warmup, total))
+        self.scaler = _grad_scaler(torch) if precision == "fp16" else None
+        self.autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+
+    # --- state -------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        torch = self.torch
+        rng = {"cpu": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        state = {"step": self.step, "optimizer": self.optimizer.state_dict(),
+                 "scheduler": self.scheduler.state_dict(), "rng": rng}
+        if self.scaler is not None:
+            state["scaler"] = self.scaler.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        torch = self.torch
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and "scaler" in state:
+            self.scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(state["rng"]["cpu"])
+        if self.device.type == "cuda" and "cuda" in state["rng"]:
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        self.step = int(state["step"])
+
+    def save_checkpoint(self):
+        return self.checkpoints.save(self.step, self.plan.epoch_at(self.step), self.state_dict())
+
+    # --- loop --------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        plan, hp = self.plan, self.hp
+        self.model.train()
+        started = time.monotonic()
+        steps_done = 0
+        window = _Window(self.torch, self.device)
+        with self.cancel.deferred():
+            try:
+                while self.step < plan.total_steps:
+                    epoch = self.step // plan.steps_per_epoch
+                    batches = micro_batches(len(self.samples), hp.batch_size, hp.seed, epoch)
+                    groups = optimizer_groups(batches, hp.gradient_accumulation_steps)
+                    for group in groups[self.step - epoch * plan.steps_per_epoch:]:
+                        window.add(*self._accumulate(group))
+                        grad_norm, learning_rate = self._optimizer_step()
+                        self.step += 1
+                        steps_done += 1
+                        if self.step % hp.logging_steps == 0 or self.step == plan.total_steps:
+                            self._log(window, grad_norm, learning_rate, time.monotonic() - started, steps_done)
+                        if hp.save_steps and self.step % hp.save_steps == 0 and self.step < plan.total_steps:
+                            self.save_checkpoint()
+                        if self.step >= plan.total_steps:
+                            break
+            except _Stop:
+                self.optimizer.zero_grad(set_to_none=True)
+                saved = self.save_checkpoint()
+                raise Cancelled(f"cancelled by {self.cancel.signal_name or 'signal'} at step {self.step}; "
+                                f"checkpoint saved to {relative_to_task(saved, self.checkpoints.task_dir)}")
+
+    def _accumulate(self, group: list[list[int]]):
+        torch = self.torch
+        batches = [[self.samples[i] for i in indices] for indices in group]
+        group_tokens = sum(count_trained_tokens(b) for b in batches)
+        loss_sum = torch.zeros((), device=self.device, dtype=torch.float32)
+        input_tokens = 0
+        for batch in batches:
+            if self.cancel.requested:
+                raise _Stop()
+            tensors = {name: torch.tensor(rows, dtype=torch.long, device=self.device)
+                       for name, rows in collate(batch, self.pad_id).items()}
+            trained = count_trained_tokens(batch)
+            autocast = (torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
+                        if self.autocast_dtype is not None else contextlib.nullcontext())
+            with autocast:
+                loss = self.model(**tensors, use_cache=False).loss.float()
+            share = loss * (trained / group_tokens)
+            (self.scaler.scale(share) if self.scaler is not None else share).backward()
+            loss_sum += loss.detach() * trained
+            input_tokens += sum(len(sample.input_ids) for sample in batch)
+        return loss_sum, group_tokens, input_tokens
+
+    def _optimizer_step(self):
+        torch = self.torch
+        if self.cancel.requested:
+            raise _Stop()
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)
+        max_norm = self.hp.max_grad_norm if self.hp.max_grad_norm > 0 else math.inf
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.params, max_norm)
+        learning_rate = self.optimizer.param_groups[0]["lr"]
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return grad_norm, learning_rate
+
+    def _log(self, window: "_Window", grad_norm: Any, learning_rate: float, elapsed: float,
+             steps_done: int) -> None:
+        loss, tokens_per_second = window.flush()
+        if not math.isfinite(loss):
+            hint = " or use bf16/fp32 precision" if self.scaler is not None else ""
+            raise TrainerError(DIVERGED, f"the loss became {loss} at step {self.step}; lower learning_rate "
+                                         f"(now {self.hp.learning_rate:g}){hint}")
+        metrics = {
+            "step": self.step,
+            "total_steps": self.plan.total_steps,
+            "epoch": round(self.plan.epoch_at(self.step), 4),
+            "loss": round(loss, 6),
+            "learning_rate": learning_rate,
+            "grad_norm": round(float(grad_norm), 6),
+            "tokens_per_second": round(tokens_per_second, 1),
+            "eta_seconds": eta_seconds(elapsed, steps_done, self.plan.total_steps - self.step),
+            "peak_memory_bytes": None,
+        }
+        if self.device.type == "cuda":
+            metrics["peak_memory_bytes"] = int(self.torch.cuda.max_memory_allocated(self.device))
+            metrics["peak_memory_reserved_bytes"] = int(self.torch.cuda.max_memory_reserved(self.device))
+        self.writer.metrics(**metrics)
+
+
+class _Window:
+    """Loss and throughput over the steps since the last metrics line."""
+
+    def __init__(self, torch: Any, device: Any):
+        self._torch = torch
+        self._device = device
+        self._reset()
+
+    def _reset(self) -> None:
+        self.loss_sum = self._torch.zeros((), device=self._device, dtype=self._torch.float32)
+        self.trained_tokens = 0
+        self.input_tokens = 0
+        self.started = time.monotonic()
+
+    def add(self, loss_sum: Any, trained_tokens: int, input_tokens: int) -> None:
+        self.loss_sum += loss_sum
+        self.trained_tokens += trained_tokens
+        self.input_tokens += input_tokens
+
+    def flush(self) -> tuple[float, float]:
+        loss = float(self.loss_sum.item()) / max(1, self.trained_tokens)  # .item() waits for the GPU
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        tokens_per_second = self.input_tokens / elapsed
+        self._reset()
+        return loss, tokens_per_second
