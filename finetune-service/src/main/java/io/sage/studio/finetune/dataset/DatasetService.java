@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import io.sage.studio.common.error.ApiException;
 import io.sage.studio.common.files.AtomicFiles;
@@ -40,6 +41,7 @@ public class DatasetService {
     private final StudioHome home;
     private final FinetuneConfig.Datasets config;
 
+    @Inject
     public DatasetService(StudioHome home, FinetuneConfig config) {
         this(home, config.dataset());
     }

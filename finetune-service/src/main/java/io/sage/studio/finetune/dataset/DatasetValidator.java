@@ -16,6 +16,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 
 import io.sage.studio.common.error.ApiException;
@@ -37,17 +38,19 @@ public final class DatasetValidator {
     private final int maxRecordBytes;
     private final int maxErrors;
     private final ObjectMapper mapper;
+    private final ObjectReader lineReader;
     private final ObjectWriter sampleWriter;
 
     public DatasetValidator(long maxBytes, int maxRecordBytes, int maxErrors) {
         this.maxBytes = maxBytes;
         this.maxRecordBytes = maxRecordBytes;
         this.maxErrors = maxErrors;
-        this.mapper = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        this.mapper = new ObjectMapper();
         this.mapper.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
                 .maxStringLength(maxRecordBytes)
                 .maxNestingDepth(64)
                 .build());
+        this.lineReader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.sampleWriter = mapper.writerFor(Sample.class);
     }
 
@@ -182,7 +185,7 @@ public final class DatasetValidator {
         }
         JsonNode node;
         try {
-            node = mapper.readTree(line, begin, end - begin);
+            node = lineReader.readTree(line, begin, end - begin);
         } catch (JsonProcessingException e) {
             run.reject(lineNo, codeOf(e), "line is not valid JSON: " + e.getOriginalMessage());
             return;

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -39,9 +40,14 @@ public class SageDocs {
     private final DatasetService datasets;
     private final FinetuneConfig.Docs config;
 
+    @Inject
     public SageDocs(DatasetService datasets, FinetuneConfig config) {
+        this(datasets, config.docs());
+    }
+
+    public SageDocs(DatasetService datasets, FinetuneConfig.Docs config) {
         this.datasets = datasets;
-        this.config = config.docs();
+        this.config = config;
     }
 
     /** The stored dataset plus what was built. */

@@ -150,7 +150,7 @@ public final class TaskManager implements AutoCloseable {
                 return;
             }
             RunHandle run = record.run();
-            if (run == null) {
+            if (run == null && status == TaskStatus.PREPARING) {
                 LOG.infof("task %s was being started when the service stopped; queued again", id);
                 TaskRecord requeued = next(record).status(TaskStatus.QUEUED).phase(null).startedAt(null)
                         .statusMessage(null).build();
@@ -160,13 +160,13 @@ public final class TaskManager implements AutoCloseable {
                 return;
             }
             Path dir = store.dir(id);
-            if (executor.name().equals(run.executor()) && executor.reattach(record, dir, runListener)) {
+            if (run != null && executor.name().equals(run.executor()) && executor.reattach(record, dir, runListener)) {
                 Tracked t = new Tracked(new ProgressTracker(dir));
                 tracked.put(id, t);
                 pollOne(id, t);
                 return;
             }
-            String detail = executor.name().equals(run.executor()) ? null
+            String detail = run == null || executor.name().equals(run.executor()) ? null
                     : "the task was started by the " + run.executor() + " executor, which is not active here";
             settle(id, null, detail);
         }

@@ -66,8 +66,17 @@ public final class TaskStore {
         return tasks.values();
     }
 
-    /** Writes the record's file, then makes it the current version. */
+    /**
+     * Writes the record's file, then makes it the current version.
+     *
+     * @throws IllegalStateException when the change of status is not allowed by the state machine
+     */
     public void save(TaskRecord record) throws IOException {
+        TaskRecord previous = tasks.get(record.taskId());
+        if (previous != null && previous.status() != record.status() && !previous.status().canMoveTo(record.status())) {
+            throw new IllegalStateException("task " + record.taskId() + " cannot go from " + previous.status().wire()
+                    + " to " + record.status().wire());
+        }
         write(dir(record.taskId()), record);
         tasks.put(record.taskId(), record);
     }

@@ -23,6 +23,7 @@ import java.util.stream.Collectors;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Typed;
+import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
@@ -62,6 +63,7 @@ public class LocalExecutor implements TaskExecutor {
     });
     private volatile boolean closed;
 
+    @Inject
     public LocalExecutor(FinetuneConfig config, GpuInventory inventory) {
         this(config.local(), inventory);
     }

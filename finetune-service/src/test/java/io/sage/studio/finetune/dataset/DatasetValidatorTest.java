@@ -1,0 +1,179 @@
+package io.sage.studio.finetune.dataset;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.sage.studio.common.error.ApiException;
+import io.sage.studio.finetune.domain.Dataset.RecordError;
+
+class DatasetValidatorTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final DatasetValidator validator = new DatasetValidator(1 << 20, 4096, 10);
+
+    private record Result(DatasetValidator.Report report, List<JsonNode> samples) {
+    }
+
+    private Result validate(String text) throws IOException {
+        return validate(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private Result validate(byte[] bytes) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        DatasetValidator.Report report = validator.validate(new ByteArrayInputStream(bytes), out);
+        List<JsonNode> samples = out.toString(StandardCharsets.UTF_8).lines().map(l -> {
+            try {
+                return JSON.readTree(l);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }).toList();
+        return new Result(report, samples);
+    }
+
+    @Test
+    void normalisesEveryFormatToChatMessages() throws IOException {
+        Result alpaca = validate("""
+                {"instruction":"Add","input":"1+1","output":"2","system":"Be brief","history":[["hi","hello"]]}
+                """);
+        assertThat(alpaca.report().format()).isEqualTo(DatasetFormat.ALPACA);
+        assertThat(alpaca.samples().get(0).toString()).isEqualTo("{\"messages\":["
+                + "{\"role\":\"system\",\"content\":\"Be brief\"},{\"role\":\"user\",\"content\":\"hi\"},"
+                + "{\"role\":\"assistant\",\"content\":\"hello\"},{\"role\":\"user\",\"content\":\"Add\\n\\n1+1\"},"
+                + "{\"role\":\"assistant\",\"content\":\"2\"}]}");
+
+        Result sharegpt = validate("""
+                {"conversations":[{"from":"system","value":"S"},{"from":"human","value":"Q"},{"from":"gpt","value":"A"}]}
+                """);
+        assertThat(sharegpt.report().format()).isEqualTo(DatasetFormat.SHAREGPT);
+        assertThat(sharegpt.samples().get(0).at("/messages/2/role").asText()).isEqualTo("assistant");
+
+        Result openai = validate("""
+                {"messages":[{"role":"user","content":"Q"},{"role":"assistant","content":"A","weight":1}]}
+                """);
+        assertThat(openai.report().format()).isEqualTo(DatasetFormat.OPENAI);
+        assertThat(openai.samples().get(0).at("/messages/1").toString()).isEqualTo("{\"role\":\"assistant\",\"content\":\"A\"}");
+
+        Result pc = validate("{\"prompt\":\"P\",\"completion\":\"C\"}\n");
+        assertThat(pc.report().format()).isEqualTo(DatasetFormat.PROMPT_COMPLETION);
+        assertThat(pc.samples().get(0).at("/messages/0/content").asText()).isEqualTo("P");
+    }
+
+    @Test
+    void reportsEachBadLineWithAnOpenAiStyleCodeAndKeepsTheGoodOnes() throws IOException {
+        Result r = validate(String.join("\n",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"Q\"},{\"role\":\"assistant\",\"content\":\"A\"}]}",
+                "{not json",
+                "[1,2]",
+                "{\"messages\":[]}",
+                "{\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}",
+                "{\"messages\":[{\"role\":\"user\"}]}",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"only a question\"}]}",
+                "",
+                "{\"prompt\":\"p\",\"completion\":\"c\"}",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"Q2\"},{\"role\":\"assistant\",\"content\":\"A2\"}]} trailing"));
+        assertThat(r.report().valid()).isEqualTo(1);
+        assertThat(r.report().invalid()).isEqualTo(8);
+        assertThat(r.report().errors()).extracting(RecordError::line, RecordError::code).containsExactly(
+                tuple(2L, "invalid_json"),
+                tuple(3L, "not_an_object"),
+                tuple(4L, "missing_messages"),
+                tuple(5L, "unrecognized_role"),
+                tuple(6L, "missing_content"),
+                tuple(7L, "missing_assistant_message"),
+                tuple(9L, "format_mismatch"),
+                tuple(10L, "invalid_json"));
+        assertThat(r.samples()).hasSize(1);
+    }
+
+    @Test
+    void readsJsonArraysAndToleratesAByteOrderMarkAndCrLf() throws IOException {
+        byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+        String array = "\r\n[\r\n {\"instruction\":\"I1\",\"output\":\"O1\"},\r\n {\"instruction\":\"\",\"output\":\"O2\"},\r\n"
+                + " {\"instruction\":\"I3\",\"output\":\"O3\"}\r\n]\r\n";
+        byte[] bytes = concat(bom, array.getBytes(StandardCharsets.UTF_8));
+        Result r = validate(bytes);
+        assertThat(r.report().valid()).isEqualTo(2);
+        assertThat(r.report().errors()).singleElement()
+                .satisfies(e -> assertThat(e.line()).isEqualTo(4))
+                .satisfies(e -> assertThat(e.code()).isEqualTo("missing_instruction"));
+
+        Result lines = validate(concat(bom, "{\"prompt\":\"é\",\"completion\":\"ü\"}\r\n".getBytes(StandardCharsets.UTF_8)));
+        assertThat(lines.report().valid()).isEqualTo(1);
+        assertThat(lines.samples().get(0).at("/messages/0/content").asText()).isEqualTo("é");
+    }
+
+    @Test
+    void aMalformedArrayIsRejectedAsAWhole() throws IOException {
+        Result r = validate("[{\"prompt\":\"p\",\"completion\":\"c\"},\n{\"prompt\": oops}]");
+        assertThat(r.report().fatal()).isTrue();
+        assertThat(r.report().usable()).isFalse();
+        assertThat(r.report().errors()).last().satisfies(e -> {
+            assertThat(e.line()).isEqualTo(2);
+            assertThat(e.code()).isEqualTo("invalid_json");
+        });
+    }
+
+    @Test
+    void flagsInvalidUtf8AndOversizedRecords() throws IOException {
+        byte[] bad = concat("{\"prompt\":\"".getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xC3, 0x28},
+                "\",\"completion\":\"c\"}\n".getBytes(StandardCharsets.UTF_8));
+        String big = "{\"prompt\":\"" + "x".repeat(5000) + "\",\"completion\":\"c\"}\n";
+        Result r = validate(concat(bad, big.getBytes(StandardCharsets.UTF_8),
+                "{\"prompt\":\"p\",\"completion\":\"c\"}".getBytes(StandardCharsets.UTF_8)));
+        assertThat(r.report().errors()).extracting(RecordError::code)
+                .containsExactly("invalid_encoding", "record_too_large");
+        assertThat(r.report().valid()).isEqualTo(1);
+    }
+
+    @Test
+    void stopsReadingPastTheSizeLimitWith413() {
+        DatasetValidator small = new DatasetValidator(100, 4096, 10);
+        InputStream endless = new InputStream() {
+            @Override
+            public int read() {
+                return ' ';
+            }
+        };
+        assertThatThrownBy(() -> small.validate(endless, new ByteArrayOutputStream()))
+                .isInstanceOf(ApiException.class)
+                .satisfies(e -> assertThat(((ApiException) e).status()).isEqualTo(413));
+    }
+
+    @Test
+    void countsCharactersAndEstimatesTokens() throws IOException {
+        Result r = validate("{\"prompt\":\"abcd\",\"completion\":\"efgh\"}\n{\"prompt\":\"你好\",\"completion\":\"ab\"}\n");
+        assertThat(r.report().totalChars()).isEqualTo(12);
+        assertThat(r.report().maxChars()).isEqualTo(8);
+        assertThat(r.report().avgChars()).isEqualTo(6.0);
+        assertThat(r.report().estimatedTokens()).isEqualTo((1 + 4) + (1 + 4) + (2 + 4) + (1 + 4));
+    }
+
+    @Test
+    void anEmptyFileIsUnusable() throws IOException {
+        Result r = validate("\n\n  \n");
+        assertThat(r.report().usable()).isFalse();
+        assertThat(r.report().errors()).extracting(RecordError::code).containsExactly("empty_file");
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+}
