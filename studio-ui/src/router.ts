@@ -2,25 +2,35 @@ import { useCallback, useEffect, useState } from 'react';
 
 export type Page = 'finetune' | 'chat';
 
-export function pageOf(pathname: string): Page {
-  return pathname.replace(/\/+$/, '').endsWith('/chat') ? 'chat' : 'finetune';
+/**
+ * Pages live in the URL fragment (`/#/chat`): the gateway serves the UI at `/`, and a reload or a
+ * shared link never depends on the server answering index.html for a deep path. A deep path
+ * (`/chat`, served by SPA routing) is understood too.
+ */
+export function pageOf(location: Pick<Location, 'hash' | 'pathname'>): Page {
+  const route = location.hash.startsWith('#/') ? location.hash.slice(1) : location.pathname;
+  return route.replace(/\/+$/, '').endsWith('/chat') ? 'chat' : 'finetune';
 }
 
-export const pathOf = (page: Page) => `/${page}`;
+export const hrefOf = (page: Page) => `/#/${page}`;
 
-/** Two pages, real URLs (the gateway answers index.html for them), back/forward included. */
+/** The page of the URL, navigation that keeps back/forward working. */
 export function usePage(): [Page, (page: Page) => void] {
-  const [page, setPage] = useState<Page>(() => pageOf(window.location.pathname));
+  const [page, setPage] = useState<Page>(() => pageOf(window.location));
 
   useEffect(() => {
-    const onPop = () => setPage(pageOf(window.location.pathname));
-    window.addEventListener('popstate', onPop);
-    return () => window.removeEventListener('popstate', onPop);
+    const onChange = () => setPage(pageOf(window.location));
+    window.addEventListener('popstate', onChange);
+    window.addEventListener('hashchange', onChange);
+    return () => {
+      window.removeEventListener('popstate', onChange);
+      window.removeEventListener('hashchange', onChange);
+    };
   }, []);
 
   const navigate = useCallback((next: Page) => {
-    if (pageOf(window.location.pathname) !== next || window.location.pathname === '/') {
-      window.history.pushState(null, '', pathOf(next));
+    if (pageOf(window.location) !== next || !window.location.hash) {
+      window.history.pushState(null, '', hrefOf(next));
     }
     setPage(next);
   }, []);

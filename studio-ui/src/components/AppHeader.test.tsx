@@ -62,7 +62,7 @@ describe('AppHeader', () => {
     render(<Header onNavigate={onNavigate} />);
     const chat = screen.getByTestId('nav-chat');
     expect(chat.tagName).toBe('A');
-    expect(chat).toHaveAttribute('href', '/chat');
+    expect(chat).toHaveAttribute('href', '/#/chat');
     fireEvent.click(chat);
     expect(onNavigate).toHaveBeenCalledWith('chat');
   });
@@ -80,7 +80,7 @@ describe('AppHeader', () => {
 
 describe('App', () => {
   it('opens the page of the URL and keeps the current model visible there', async () => {
-    window.history.pushState(null, '', '/chat');
+    window.history.pushState(null, '', '/#/chat');
     stubStudio();
     render(<App />);
     expect(screen.getByTestId('nav-chat')).toHaveAttribute('aria-current', 'page');

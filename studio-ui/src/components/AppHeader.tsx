@@ -1,7 +1,7 @@
 import { ExperimentOutlined, MessageOutlined } from '@ant-design/icons';
 import { Segmented, Space } from 'antd';
 import { useI18n, type Lang } from '../i18n/I18nProvider';
-import type { Page } from '../router';
+import { hrefOf, type Page } from '../router';
 import { useCurrentModel } from '../state/CurrentModelContext';
 import { CurrentModelBadge } from './CurrentModelBadge';
 import { SettingsPopover } from './SettingsPopover';
@@ -22,7 +22,7 @@ export function AppHeader({ page, onNavigate }: { page: Page; onNavigate: (page:
         {(['finetune', 'chat'] as const).map((target) => (
           <a
             key={target}
-            href={`/${target}`}
+            href={hrefOf(target)}
             className={`app-header__link${page === target ? ' is-active' : ''}`}
             aria-current={page === target ? 'page' : undefined}
             data-testid={`nav-${target}`}

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { hrefOf, pageOf } from './router';
+
+describe('pageOf', () => {
+  it('reads the page from the fragment, then from a deep path', () => {
+    expect(pageOf({ hash: '#/chat', pathname: '/' })).toBe('chat');
+    expect(pageOf({ hash: '#/finetune', pathname: '/chat' })).toBe('finetune');
+    expect(pageOf({ hash: '', pathname: '/chat/' })).toBe('chat');
+    expect(pageOf({ hash: '', pathname: '/' })).toBe('finetune');
+    expect(pageOf({ hash: '#section', pathname: '/' })).toBe('finetune');
+  });
+
+  it('links to the fragment', () => {
+    expect(hrefOf('chat')).toBe('/#/chat');
+  });
+});
