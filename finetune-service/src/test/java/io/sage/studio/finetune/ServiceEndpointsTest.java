@@ -14,6 +14,7 @@ import io.sage.studio.kafka.KafkaTestResource;
 
 @QuarkusTest
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
+@WithTestResource(value = StudioTestResource.class, scope = TestResourceScope.GLOBAL)
 class ServiceEndpointsTest {
 
     @Test

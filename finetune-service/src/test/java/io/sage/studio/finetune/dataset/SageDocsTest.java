@@ -10,17 +10,11 @@ import io.sage.studio.finetune.config.FinetuneConfig;
 
 class SageDocsTest {
 
-    private final SageDocs docs = new SageDocs(null, new FinetuneConfig.Docs() {
-        @Override
-        public int minSectionChars() {
-            return 20;
-        }
+    private final SageDocs docs = new SageDocs(null, new DocsSettings(20, 60));
 
-        @Override
-        public int maxSampleChars() {
-            return 60;
-        }
-    });
+    /** Docs settings for tests. */
+    record DocsSettings(int minSectionChars, int maxSampleChars) implements FinetuneConfig.Docs {
+    }
 
     @Test
     void splitsAtHeadingsOutsideCodeFencesAndSkipsTinySections() {

@@ -112,55 +112,19 @@ final class Harness implements AutoCloseable {
     }
 
     static FinetuneConfig.Local local(String command, int concurrency, Map<String, String> env) {
-        return new FinetuneConfig.Local() {
-            @Override
-            public String trainerCommand() {
-                return command;
-            }
-
-            @Override
-            public int concurrency() {
-                return concurrency;
-            }
-
-            @Override
-            public boolean onePerGpu() {
-                return true;
-            }
-
-            @Override
-            public Optional<String> gpuNode() {
-                return Optional.empty();
-            }
-
-            @Override
-            public Duration cancelGrace() {
-                return Duration.ofSeconds(1);
-            }
-
-            @Override
-            public Map<String, String> env() {
-                return env;
-            }
-        };
+        return new LocalSettings(command, concurrency, true, Optional.empty(), Duration.ofSeconds(1), env);
     }
 
     static FinetuneConfig.Datasets datasetLimits() {
-        return new FinetuneConfig.Datasets() {
-            @Override
-            public long maxBytes() {
-                return 1 << 20;
-            }
+        return new DatasetLimits(1 << 20, 1 << 16, 20);
+    }
 
-            @Override
-            public int maxRecordBytes() {
-                return 1 << 16;
-            }
+    /** Local executor settings for tests. */
+    record LocalSettings(String trainerCommand, int concurrency, boolean onePerGpu, Optional<String> gpuNode,
+            Duration cancelGrace, Map<String, String> env) implements FinetuneConfig.Local {
+    }
 
-            @Override
-            public int maxErrors() {
-                return 20;
-            }
-        };
+    /** Dataset limits for tests. */
+    record DatasetLimits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {
     }
 }

@@ -1,0 +1,150 @@
+package io.sage.studio.finetune.api;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.startsWith;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.ValidatableResponse;
+import io.sage.studio.finetune.StudioTestResource;
+import io.sage.studio.kafka.KafkaTestResource;
+
+@QuarkusTest
+@WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
+@WithTestResource(value = StudioTestResource.class, scope = TestResourceScope.GLOBAL)
+class DatasetApiTest {
+
+    private static Path datasets() {
+        return StudioTestResource.home().resolve("studio").resolve("datasets");
+    }
+
+    private static ValidatableResponse upload(String fileName, byte[] content) {
+        return given().multiPart("file", fileName, content, "application/octet-stream")
+                .when().post("/api/finetune/upload-dataset").then();
+    }
+
+    private static long storedDatasets() throws IOException {
+        if (!Files.isDirectory(datasets())) {
+            return 0;
+        }
+        try (Stream<Path> dirs = Files.list(datasets())) {
+            return dirs.count();
+        }
+    }
+
+    @Test
+    void uploadValidatesNormalisesAndReportsPerLineErrors() throws IOException {
+        String jsonl = """
+                {"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello!"}]}
+                {"messages":[{"role":"user","content":"Hi"},{"role":"wizard","content":"?"}]}
+                {broken
+                {"messages":[{"role":"system","content":"S"},{"role":"user","content":"Q"},{"role":"assistant","content":"A"}]}
+                """;
+        String path = upload("chat.jsonl", jsonl.getBytes(StandardCharsets.UTF_8))
+                .statusCode(200)
+                .body("dataset_id", startsWith("ds-"))
+                .body("filename", equalTo("chat.jsonl"))
+                .body("format", equalTo("openai"))
+                .body("valid_records", equalTo(2))
+                .body("invalid_records", equalTo(2))
+                .body("size_bytes", equalTo(jsonl.getBytes(StandardCharsets.UTF_8).length))
+                .body("stats.max_chars", equalTo(8))
+                .body("stats.estimated_tokens", greaterThan(0))
+                .body("errors.line", contains(2, 3))
+                .body("errors.code", contains("unrecognized_role", "invalid_json"))
+                .extract().path("path");
+        Path stored = Path.of(path);
+        assertThat(stored).startsWith(datasets());
+        assertThat(Files.readAllLines(stored)).hasSize(2)
+                .first().isEqualTo("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},"
+                        + "{\"role\":\"assistant\",\"content\":\"Hello!\"}]}");
+        assertThat(stored.resolveSibling("dataset_meta.json")).exists();
+    }
+
+    @Test
+    void aFileWithoutOneValidRecordIsRefusedAndLeavesNothingBehind() throws IOException {
+        long before = storedDatasets();
+        upload("bad.jsonl", "{\"foo\":1}\n[1]\n".getBytes(StandardCharsets.UTF_8))
+                .statusCode(400)
+                .body("error.code", equalTo("dataset_invalid"))
+                .body("error.details.code", contains("unrecognized_format", "not_an_object"))
+                .body("error.details.line", contains(1, 2));
+        upload("array.json", "[{\"prompt\":\"p\",\"completion\":\"c\"}, oops]".getBytes(StandardCharsets.UTF_8))
+                .statusCode(400)
+                .body("error.details.code", hasItem("invalid_json"));
+        assertThat(storedDatasets()).isEqualTo(before);
+    }
+
+    @Test
+    void aJsonArrayWithAByteOrderMarkIsAccepted() {
+        byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+        byte[] body = "[{\"instruction\":\"说你好\",\"output\":\"你好\"},{\"conversations\":[]}]".getBytes(StandardCharsets.UTF_8);
+        byte[] content = new byte[bom.length + body.length];
+        System.arraycopy(bom, 0, content, 0, bom.length);
+        System.arraycopy(body, 0, content, bom.length, body.length);
+        upload("alpaca.json", content).statusCode(200)
+                .body("format", equalTo("alpaca"))
+                .body("valid_records", equalTo(1))
+                .body("errors[0].code", equalTo("format_mismatch"));
+    }
+
+    @Test
+    void theClientsFileNameNeverChoosesThePath() {
+        String path = upload("../../../../tmp/evil name;rm.jsonl", "{\"prompt\":\"p\",\"completion\":\"c\"}\n".getBytes())
+                .statusCode(200)
+                .body("filename", equalTo("evil_name_rm.jsonl"))
+                .extract().path("path");
+        assertThat(Path.of(path)).startsWith(datasets()).hasFileName("dataset.jsonl");
+        upload("data.csv", "a,b\n".getBytes()).statusCode(400).body("error.code", equalTo("unsupported_file_type"));
+        given().multiPart("other", "x").when().post("/api/finetune/upload-dataset").then()
+                .statusCode(400).body("error.code", equalTo("missing_file"));
+    }
+
+    @Test
+    void anUploadOverTheLimitIs413BeforeOrAfterItIsRead() throws IOException {
+        long before = storedDatasets();
+        byte[] line = "{\"prompt\":\"ppppppppppppppppppppppppppppppp\",\"completion\":\"ccccccccccccccc\"}\n".getBytes();
+        byte[] justOver = repeat(line, (int) (StudioTestResource.DATASET_LIMIT / line.length) + 10);
+        upload("big.jsonl", justOver).statusCode(413).body("error.code", equalTo("dataset_too_large"));
+        byte[] farOver = repeat(line, (int) (4 * StudioTestResource.DATASET_LIMIT / line.length));
+        upload("huge.jsonl", farOver).statusCode(413).body("error.code", equalTo("dataset_too_large"))
+                .body("error.message", containsString("studio.finetune.dataset.max-bytes"));
+        assertThat(storedDatasets()).isEqualTo(before);
+    }
+
+    @Test
+    void prepareSageDocsBuildsAChatSetFromTheBundledDocs() {
+        String path = given().when().post("/api/finetune/prepare-sage-docs").then()
+                .statusCode(200)
+                .body("format", equalTo("openai"))
+                .body("samples", greaterThan(3))
+                .body("characters", greaterThan(1000))
+                .body("estimated_tokens", greaterThan(100))
+                .body("documents", hasItem("docs/ARCHITECTURE.md"))
+                .extract().path("path");
+        assertThat(Path.of(path)).exists();
+    }
+
+    private static byte[] repeat(byte[] line, int times) {
+        byte[] out = new byte[line.length * times];
+        for (int i = 0; i < times; i++) {
+            System.arraycopy(line, 0, out, i * line.length, line.length);
+        }
+        return out;
+    }
+}
