@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import re
@@ -123,15 +122,19 @@ def make_conversations(count: int, seed: int = 0) -> list[dict]:
 
 
 def make_long_conversations(count: int, tokens: int, seed: int = 1) -> list[dict]:
-    """Multi-turn chats of roughly ``tokens`` tokens or more (calibration rows filled to max_length)."""
-    short = make_conversations(max(64, tokens // 8), seed)
+    """Multi-turn chats of more than ``tokens`` tokens (calibration rows filled to max_length); each
+    turn bundles several short questions and answers, so a chat has few turns."""
+    pairs = [(c["messages"][-2]["content"], c["messages"][-1]["content"])
+             for c in make_conversations(max(64, tokens // 8), seed)]
     result = []
     for index in range(count):
         messages: list[dict] = []
         position = index
-        while sum(len(m["content"]) for m in messages) < tokens * 3:  # ~3 characters per token here
-            messages += [m for m in short[position % len(short)]["messages"] if m["role"] != "system"]
-            position += 7
+        while sum(len(m["content"]) for m in messages) < tokens * 5:  # > 5 characters per token: rows fill up
+            bundle = [pairs[(position + k * 7) % len(pairs)] for k in range(8)]
+            messages += [{"role": "user", "content": " ".join(q for q, _ in bundle)},
+                         {"role": "assistant", "content": " ".join(a for _, a in bundle)}]
+            position += 57
         result.append({"messages": messages})
     return result
 
@@ -358,8 +361,8 @@ def check_files(report: Report, name: str, directory: Path, required: list[str])
 
 def lora_run(report: Report, base_dir: Path, work: Path, info: dict) -> Path | None:
     task = write_task(work / "task-lora", base_dir, make_conversations(320), method="lora", merge=True,
-                      batch_size=4, gradient_accumulation_steps=2, max_steps=60, save_steps=20,
-                      gradient_checkpointing=True)
+                      learning_rate=3e-3, batch_size=4, gradient_accumulation_steps=2, max_steps=80,
+                      save_steps=20, logging_steps=1, gradient_checkpointing=True)
     code, wall = run_trainer(task, "--spec", "job.json")
     if not report.check("lora run exits 0", code == 0, f"exit {code} after {wall:.1f}s\n{log_tail(task)}"):
         return None

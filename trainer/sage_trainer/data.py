@@ -6,7 +6,7 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from .errors import DATASET_EMPTY, DATASET_INVALID, TrainerError
 from .formatting import IGNORE_INDEX, ChatEncoder, EncodedExample, FormattingError
@@ -99,14 +99,12 @@ def load_conversations(path: Path) -> list[list[dict[str, str]]]:
     return conversations
 
 
-def encode_conversations(encoder: ChatEncoder, conversations: Sequence[list[dict[str, str]]],
-                         poll: Callable[[], None] = lambda: None) -> tuple[list[EncodedExample], DataStats]:
-    """Encode every conversation; ``poll`` is called now and then (cancellation checks)."""
+def encode_conversations(encoder: ChatEncoder, conversations: Sequence[list[dict[str, str]]]
+                         ) -> tuple[list[EncodedExample], DataStats]:
+    """Encode every conversation; drop those left without an assistant token by truncation."""
     examples: list[EncodedExample] = []
     dropped = truncated = tokens = trained = 0
     for number, messages in enumerate(conversations, start=1):
-        if number % 256 == 0:
-            poll()
         try:
             example = encoder.encode(messages)
         except FormattingError as exc:

@@ -179,8 +179,8 @@ def load_training_model(source: str, model_type: str, method: str, hp: Hyperpara
 
     from peft import LoraConfig, PeftModel, get_peft_model
 
-    if hp.gradient_checkpointing:
-        model.enable_input_require_grads()
+    if hp.gradient_checkpointing and hasattr(model, "enable_input_require_grads"):
+        model.enable_input_require_grads()  # frozen embeddings: let checkpointed blocks see a grad-requiring input
     if resume_model_dir is not None:
         model = PeftModel.from_pretrained(model, str(resume_model_dir), is_trainable=True)
         saved = model.peft_config["default"]
