@@ -10,10 +10,12 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.sage.studio.chat.support.LocalEnvironment;
 import io.sage.studio.kafka.KafkaTestResource;
 
 @QuarkusTest
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
+@WithTestResource(LocalEnvironment.class)
 class ServiceEndpointsTest {
 
     @Test

@@ -9,7 +9,6 @@ import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
-import jakarta.validation.constraints.NotBlank;
 
 import io.sage.studio.chat.switching.SwitchStrategy;
 import io.smallrye.config.ConfigMapping;
@@ -46,7 +45,7 @@ public interface ChatConfig {
     int retryAfterSeconds();
 
     /** Model to serve at start when no backend is active or the active one is dead (env {@code STUDIO_CHAT_INITIAL_MODEL}). */
-    Optional<@NotBlank String> initialModel();
+    Optional<String> initialModel();
 
     /** How many engines fit at once: 1 forces recreate, 2 or more allows blue-green; unset, GPU telemetry decides. */
     Optional<@Min(1) Integer> maxConcurrentBackends();

@@ -55,7 +55,7 @@ class SwitchPlanner {
                 && route.get().model().id().equals(target.id())) {
             return new Plan(SwitchStrategy.NONE, target.displayName() + " already serves", target, active.get(), null, false);
         }
-        String notHotLoadable = active.map(b -> whyNotHotLoadable(b, target)).orElse("no engine serves now");
+        String notHotLoadable = active.isPresent() ? whyNotHotLoadable(active.get(), target) : "no engine serves now";
         switch (asked) {
             case LORA_HOT_LOAD -> {
                 if (notHotLoadable != null) {

@@ -1,0 +1,59 @@
+package io.sage.studio.chat.support;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+
+import io.sage.studio.common.kafka.CompactedTopicView;
+import io.sage.studio.events.ChatBackendEvent;
+import io.sage.studio.events.Topics;
+import io.sage.studio.kafka.KafkaTestResource;
+
+/** Follows {@code studio.chat.backend} on the test broker like a gateway does, keeping every event it sees. */
+public final class RouteWatcher implements AutoCloseable {
+
+    private final CompactedTopicView<ChatBackendEvent> view;
+    private final List<ChatBackendEvent> seen = new CopyOnWriteArrayList<>();
+
+    public RouteWatcher() {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.broker().bootstrapServers());
+        view = new CompactedTopicView<>(Topics.CHAT_BACKEND, ChatBackendEvent.class, props);
+        view.onChange((key, event) -> {
+            if (event != null) {
+                seen.add(event);
+            }
+        });
+        view.start();
+        try {
+            if (!view.awaitCaughtUp(Duration.ofSeconds(30))) {
+                throw new IllegalStateException("the route topic could not be read");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public ChatBackendEvent latest() {
+        return view.get(ChatBackendEvent.KEY);
+    }
+
+    public long revision() {
+        ChatBackendEvent latest = latest();
+        return latest == null ? 0 : latest.revision();
+    }
+
+    /** Every event seen after {@code revision}, in order. */
+    public List<ChatBackendEvent> since(long revision) {
+        return seen.stream().filter(e -> e.revision() > revision).toList();
+    }
+
+    @Override
+    public void close() {
+        view.close();
+    }
+}
