@@ -127,14 +127,14 @@ def _enable_gradient_checkpointing(model: Any) -> None:
 
 
 def _quantization_config(method: str, hp: Hyperparameters, compute_dtype: Any):
+    if method != "qlora" and not hp.load_in_8bit:
+        return None
     from transformers import BitsAndBytesConfig
 
     if method == "qlora":
         return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                                   bnb_4bit_compute_dtype=compute_dtype)
-    if hp.load_in_8bit:
-        return BitsAndBytesConfig(load_in_8bit=True)
-    return None
+    return BitsAndBytesConfig(load_in_8bit=True)
 
 
 def load_training_model(source: str, model_type: str, method: str, hp: Hyperparameters, precision: str,
