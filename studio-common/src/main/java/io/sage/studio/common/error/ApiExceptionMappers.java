@@ -29,6 +29,15 @@ public class ApiExceptionMappers {
         return respond(400, ErrorBody.of("invalid_json", describe(e)));
     }
 
+    /**
+     * A value of the wrong JSON type ({@code "batch_size": "many"}). Quarkus REST has a built-in mapper for this
+     * exact type (priority 5100) that would answer outside the studio shape; this one (5000) wins.
+     */
+    @ServerExceptionMapper
+    public Response mismatchedInput(MismatchedInputException e) {
+        return json(e);
+    }
+
     @ServerExceptionMapper
     public Response web(WebApplicationException e) {
         int status = e.getResponse().getStatus();
