@@ -1,9 +1,12 @@
 package io.sage.studio.gpu;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
+
+import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
@@ -17,11 +20,12 @@ import io.sage.studio.kafka.KafkaTestResource;
 class ServiceEndpointsTest {
 
     @Test
-    void readinessIncludesTheKafkaConnection() {
-        given().when().get("/q/health/ready").then()
+    void readinessIncludesTheKafkaConnectionAndTheTelemetryView() {
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().when().get("/q/health/ready").then()
                 .statusCode(200)
                 .body("status", equalTo("UP"))
-                .body("checks.name", hasItem(containsString("Kafka")));
+                .body("checks.name", hasItem(containsString("Kafka")))
+                .body("checks.name", hasItem("GPU telemetry")));
     }
 
     @Test

@@ -43,6 +43,11 @@ public final class StandinNvml {
         }
     }
 
+    /** The copy {@link #in(Path)} made earlier in {@code dir}. */
+    public static StandinNvml at(Path dir) {
+        return new StandinNvml(dir.resolve("libnvidia-ml.so.1"));
+    }
+
     public Path library() {
         return library;
     }

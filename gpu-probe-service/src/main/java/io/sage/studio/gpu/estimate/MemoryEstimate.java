@@ -2,7 +2,8 @@ package io.sage.studio.gpu.estimate;
 
 /**
  * Peak GPU memory of a training run as {@code nvidia-smi} would show it for the process: a range and the
- * expected value, with what it is made of ({@code breakdown} sums to {@code expectedBytes}).
+ * expected value, with what it is made of. The breakdown sums to {@code expectedBytes}, except for full
+ * fine-tuning, whose gradients and activations peak at different moments (the expected value counts the larger).
  *
  * @param trainableParams parameters the optimizer updates (the adapter for LoRA/QLoRA)
  */

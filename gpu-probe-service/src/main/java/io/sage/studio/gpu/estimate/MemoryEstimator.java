@@ -24,10 +24,11 @@ import static io.sage.studio.gpu.estimate.EstimatorConstants.NF4_BYTES;
 public final class MemoryEstimator {
 
     /** How the estimate is computed, in one line for API readers. */
-    public static final String FORMULA = "peak = weights + adapter + gradients + AdamW states (2 per trainable param)"
-            + " + activations (tokens x layers x per-token bytes, or layer inputs only with gradient checkpointing,"
-            + " + tokens x vocab logits) + allocator overhead + CUDA context; tokens = batch_size x max_length;"
-            + " see gpu-probe-service/DESIGN.md";
+    public static final String FORMULA = "peak = weights + adapter + AdamW states (2 per trainable param)"
+            + " + gradients + activations (full fine-tuning: the larger of the two) + allocator overhead"
+            + " + CUDA context; activations = tokens x (layers x per-token bytes, or only layer inputs plus one"
+            + " layer with gradient checkpointing, + vocab x 12.4 B for the loss); tokens = batch_size x"
+            + " max_length; see gpu-probe-service/DESIGN.md";
 
     private final EstimatorConstants c;
 
@@ -84,12 +85,20 @@ public final class MemoryEstimator {
             optimizer = ADAM_MOMENTS * ADAPTER_BYTES * trainable;
         }
         double activations = activations(arch, setup);
-        double tensors = weights + adapter + gradients + optimizer;
-        double allocator = c.allocatorOverhead() * (tensors + activations);
-        double expected = tensors + activations + allocator + c.cudaContextBytes();
-        double low = tensors + c.lowActivationFactor() * activations + c.cudaContextBytes();
-        double high = (tensors + c.highActivationFactor() * activations) * (1 + c.allocatorOverhead())
-                * (1 + c.highOverhead()) + c.cudaContextBytes();
+        double peakGradients = gradients;
+        double peakActivations = activations;
+        if (setup.method() == Method.FULL) {
+            // Gradients appear during the backward pass as the activations are freed: the peak holds the larger
+            // of the two, not both (measured, see DESIGN.md). LoRA's gradients are tiny and simply added.
+            peakGradients = gradients >= activations ? gradients : 0;
+            peakActivations = gradients >= activations ? 0 : activations;
+        }
+        double resident = weights + adapter + optimizer + peakGradients;
+        double allocator = c.staticAllocatorOverhead() * resident + c.activationAllocatorOverhead() * peakActivations;
+        double torch = resident + peakActivations + allocator;
+        double expected = torch + c.cudaContextBytes();
+        double low = resident + c.lowActivationFactor() * peakActivations + c.cudaContextBytes();
+        double high = torch * c.highFactor() + c.cudaContextBytes() + c.highMarginBytes();
         return new MemoryEstimate(params, trainable, Math.round(low), Math.round(expected), Math.round(high),
                 new MemoryEstimate.Breakdown(Math.round(weights), Math.round(adapter), Math.round(gradients),
                         Math.round(optimizer), Math.round(activations), Math.round(allocator), c.cudaContextBytes()));
