@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Typed;
+import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
@@ -65,12 +66,17 @@ public class KubernetesExecutor implements TaskExecutor {
     });
     private volatile boolean closed;
 
+    @Inject
     public KubernetesExecutor(KubernetesClient client, FinetuneConfig config, StudioHome home) {
+        this(client, config.kubernetes(), home);
+    }
+
+    public KubernetesExecutor(KubernetesClient client, FinetuneConfig.Kubernetes config, StudioHome home) {
         this.client = client;
-        this.config = config.kubernetes();
+        this.config = config;
         this.home = home;
-        this.namespace = this.config.namespace().orElseGet(() -> Optional.ofNullable(client.getNamespace()).orElse("default"));
-        long every = this.config.pollInterval().toMillis();
+        this.namespace = config.namespace().orElseGet(() -> Optional.ofNullable(client.getNamespace()).orElse("default"));
+        long every = config.pollInterval().toMillis();
         poller.scheduleWithFixedDelay(this::pollAll, every, every, TimeUnit.MILLISECONDS);
     }
 
