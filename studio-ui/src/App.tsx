@@ -15,7 +15,7 @@ function Shell() {
   const [page, navigate] = usePage();
   return (
     <ConfigProvider locale={lang === 'zh' ? zhCN : enUS} theme={theme}>
-      <AntApp notification={{ placement: 'topRight' }}>
+      <AntApp notification={{ placement: 'topRight', top: 68 }}>
         <CurrentModelProvider>
           <ModelSwitchProvider>
             <div className="app">

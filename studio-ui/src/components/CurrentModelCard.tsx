@@ -42,7 +42,7 @@ export function CurrentModelCard({ refreshKey }: { refreshKey: number }) {
   const { t, lang } = useI18n();
   const { current } = useCurrentModel();
   const models = usePolling(fetchModels, 30_000);
-  const { operation, busy, start, target } = useModelSwitch();
+  const { operation, busy, start, target, outcome } = useModelSwitch();
   const [selected, setSelected] = useState<string>();
   const refreshModels = models.refresh;
 
@@ -133,7 +133,11 @@ export function CurrentModelCard({ refreshKey }: { refreshKey: number }) {
         <div style={{ marginTop: 12 }}>
           {target && (
             <Typography.Text type="secondary">
-              {t('current.switchingTo', { model: target.label })}
+              {busy
+                ? t('current.switchingTo', { model: target.label })
+                : outcome === 'failed'
+                  ? t('current.switchFailed', { model: target.label })
+                  : t('current.switchedTo', { model: target.label })}
             </Typography.Text>
           )}
           <SwitchProgress operation={operation} />

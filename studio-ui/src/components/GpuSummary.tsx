@@ -1,5 +1,5 @@
 import { ThunderboltOutlined } from '@ant-design/icons';
-import { Alert, Card, Empty, Flex, Progress, Skeleton, Tag, Typography } from 'antd';
+import { Alert, Card, Flex, Progress, Skeleton, Tag, Typography } from 'antd';
 import { systemApi } from '../api/system';
 import type { GpuDevice, GpuInfo } from '../api/types';
 import { usePolling } from '../hooks/usePolling';
@@ -67,16 +67,21 @@ export function GpuSummary() {
       {loading && !data && !error && <Skeleton active paragraph={{ rows: 1 }} />}
       {error && !data && <Alert type="error" showIcon title={t('gpu.error')} description={error} />}
       {data && !data.available && (
-        <Empty
-          image={Empty.PRESENTED_IMAGE_SIMPLE}
-          description={
-            <span data-testid="gpu-none">
-              <Typography.Text strong>{t('gpu.none')}</Typography.Text>
-              <br />
-              <Typography.Text type="secondary">{data.reason || t('gpu.noneHint')}</Typography.Text>
-            </span>
-          }
-        />
+        <Flex align="flex-start" gap={12} data-testid="gpu-none">
+          <div className="gpu-none__icon" aria-hidden>
+            <ThunderboltOutlined />
+          </div>
+          <div>
+            <Typography.Text strong>{t('gpu.none')}</Typography.Text>
+            <br />
+            <Typography.Text type="secondary">{t('gpu.noneHint')}</Typography.Text>
+            {data.reason && (
+              <Typography.Paragraph type="secondary" className="gpu-none__reason" ellipsis={{ rows: 1, tooltip: data.reason }}>
+                {data.reason}
+              </Typography.Paragraph>
+            )}
+          </div>
+        </Flex>
       )}
       {data?.available && (
         <Flex vertical gap={12}>

@@ -1,5 +1,5 @@
 import { Empty } from 'antd';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type CSSProperties } from 'react';
 import uPlot, { type AlignedData, type Options } from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { MetricPoint } from '../api/types';
@@ -36,7 +36,7 @@ export function LossChart({ points }: { points: MetricPoint[] }) {
     const options: Options = {
       width: Math.max(element.clientWidth, 200),
       height: HEIGHT,
-      legend: { show: true },
+      legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false }, lr: { auto: true } },
       series: [
@@ -68,5 +68,19 @@ export function LossChart({ points }: { points: MetricPoint[] }) {
   if (empty) {
     return <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('chart.empty')} data-testid="loss-chart-empty" />;
   }
-  return <div ref={host} className="loss-chart" data-testid="loss-chart" data-points={points.length} role="img" aria-label={t('chart.aria', { count: points.length })} />;
+  return (
+    <figure className="loss-chart-figure" style={{ margin: 0 }}>
+      <div ref={host} className="loss-chart" data-testid="loss-chart" data-points={points.length} role="img" aria-label={t('chart.aria', { count: points.length })} />
+      <figcaption className="chart-legend">
+        <span>
+          <span className="chart-legend__swatch" style={{ '--swatch': LOSS_COLOR } as CSSProperties} />
+          {lossLabel}
+        </span>
+        <span>
+          <span className="chart-legend__swatch chart-legend__swatch--dashed" style={{ '--swatch': LR_COLOR } as CSSProperties} />
+          {lrLabel}
+        </span>
+      </figcaption>
+    </figure>
+  );
 }

@@ -31,6 +31,7 @@ export function SwitchProgress({ operation }: { operation: SwitchOperation }) {
       </Flex>
       <Steps
         size="small"
+        labelPlacement="vertical"
         current={current}
         status={failed ? 'error' : operation.state === 'completed' ? 'finish' : 'process'}
         items={[

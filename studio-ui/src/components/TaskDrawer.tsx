@@ -73,21 +73,24 @@ export function TaskDrawer({ task, onClose }: { task: Task | undefined; onClose:
                     <Typography.Title level={5}>{t('drawer.chart')}</Typography.Title>
                     {metricsError && points.length === 0 ? <Typography.Text type="danger">{metricsError}</Typography.Text> : <LossChart points={points} />}
                   </div>
-                  <Descriptions size="small" column={2} bordered>
-                    <Descriptions.Item label={t('table.baseModel')} span={2}>
-                      {task.model_name}
+                  <Descriptions size="small" column={1} bordered className="drawer-details">
+                    <Descriptions.Item label={t('table.baseModel')}>{task.model_name}</Descriptions.Item>
+                    <Descriptions.Item label={t('drawer.method')}>
+                      {[task.method, task.executor].filter(Boolean).join(' · ') || '—'}
                     </Descriptions.Item>
-                    <Descriptions.Item label={t('drawer.method')}>{task.method ?? '—'}</Descriptions.Item>
-                    <Descriptions.Item label={t('drawer.executor')}>{task.executor ?? '—'}</Descriptions.Item>
-                    <Descriptions.Item label={t('table.created')}>{formatTime(task.created_at, lang)}</Descriptions.Item>
-                    <Descriptions.Item label={t('drawer.started')}>{formatTime(task.started_at, lang)}</Descriptions.Item>
-                    <Descriptions.Item label={t('drawer.completed')}>{formatTime(task.completed_at, lang)}</Descriptions.Item>
-                    <Descriptions.Item label={t('drawer.dataset')} span={2}>
+                    <Descriptions.Item label={t('drawer.timeline')}>
+                      {t('drawer.timelineValue', {
+                        created: formatTime(task.created_at, lang),
+                        started: formatTime(task.started_at, lang),
+                        finished: formatTime(task.completed_at, lang),
+                      })}
+                    </Descriptions.Item>
+                    <Descriptions.Item label={t('drawer.dataset')}>
                       <Typography.Text className="mono" copyable={Boolean(task.dataset_path)}>
                         {task.dataset_path ?? '—'}
                       </Typography.Text>
                     </Descriptions.Item>
-                    <Descriptions.Item label={t('drawer.output')} span={2}>
+                    <Descriptions.Item label={t('drawer.output')}>
                       <Typography.Text className="mono" copyable={Boolean(task.output_dir)}>
                         {task.output_dir ?? '—'}
                       </Typography.Text>

@@ -54,19 +54,28 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
 
   const columns: ColumnsType<Task> = [
     {
-      title: t('table.id'),
+      title: (
+        <span>
+          {t('table.id')} <Typography.Text type="secondary">· {t('table.created')}</Typography.Text>
+        </span>
+      ),
       dataIndex: 'task_id',
-      width: 150,
-      render: (id: string) => (
-        <Button type="link" size="small" className="task-id" onClick={() => onOpen(id)} data-testid="task-open">
-          {id}
-        </Button>
+      width: 215,
+      render: (id: string, task) => (
+        <div className="task-cell">
+          <Button type="link" size="small" className="task-id" onClick={() => onOpen(id)} data-testid="task-open">
+            {id}
+          </Button>
+          <Typography.Text type="secondary" className="task-cell__created" data-testid="task-created">
+            {formatTime(task.created_at, lang)}
+          </Typography.Text>
+        </div>
       ),
     },
     {
       title: t('table.baseModel'),
       dataIndex: 'model_name',
-      ellipsis: true,
+      ellipsis: { showTitle: false },
       render: (name: string) => (
         <Tooltip title={name}>
           <span>{name.includes('/') ? name.slice(name.indexOf('/') + 1) : name}</span>
@@ -76,33 +85,27 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
     {
       title: t('table.status'),
       dataIndex: 'status',
-      width: 150,
+      width: 130,
       render: (_: unknown, task) => <TaskStatusTag task={task} />,
     },
     {
       title: t('table.progress'),
       key: 'progress',
-      width: 260,
+      width: 225,
       render: (_: unknown, task) => <TaskProgress task={task} />,
     },
     {
       title: t('table.queue'),
       dataIndex: 'queue_position',
-      width: 70,
+      width: 64,
       align: 'center',
       render: (position: number | null | undefined, task) =>
         position != null && (task.status === 'queued' || task.status === 'pending') ? <span data-testid="task-queue">#{position}</span> : '—',
     },
     {
-      title: t('table.created'),
-      dataIndex: 'created_at',
-      width: 110,
-      render: (iso: string | null) => <span className="nowrap">{formatTime(iso, lang)}</span>,
-    },
-    {
       title: t('table.actions'),
       key: 'actions',
-      width: 150,
+      width: 108,
       fixed: 'right',
       render: (_: unknown, task) => (
         <Flex gap={2}>
@@ -183,7 +186,7 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
         dataSource={tasks}
         loading={!loaded && !error}
         pagination={tasks.length > 10 ? { pageSize: 10, size: 'small' } : false}
-        scroll={{ x: 1000 }}
+        scroll={{ x: 860 }}
         onRow={(task) => ({ 'data-testid': `task-row-${task.task_id}`, 'data-status': task.status }) as HTMLAttributes<HTMLElement>}
         locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={error ?? t('table.empty')} /> }}
       />

@@ -117,11 +117,11 @@ export function ChatPage({ onNavigate }: { onNavigate: (page: Page) => void }) {
           data-testid="chat-input"
         />
         {streaming ? (
-          <Button danger icon={<StopOutlined />} onClick={stop} data-testid="chat-stop">
+          <Button key="stop" danger icon={<StopOutlined />} onClick={stop} data-testid="chat-stop">
             {t('chat.stop')}
           </Button>
         ) : (
-          <Button type="primary" icon={<SendOutlined />} onClick={submit} disabled={!draft.trim()} data-testid="chat-send">
+          <Button key="send" type="primary" icon={<SendOutlined />} onClick={submit} disabled={!draft.trim()} data-testid="chat-send">
             {t('chat.send')}
           </Button>
         )}

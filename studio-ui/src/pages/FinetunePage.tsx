@@ -16,14 +16,14 @@ export function FinetunePage() {
 
   return (
     <Row gutter={[16, 16]} className="finetune-page">
-      <Col xs={24} xl={9} xxl={8}>
+      <Col xs={24} xl={8}>
         <div className="stack">
           <GpuSummary />
           <CurrentModelCard refreshKey={completed} />
           <CreateTaskForm onCreated={feed.upsert} />
         </div>
       </Col>
-      <Col xs={24} xl={15} xxl={16}>
+      <Col xs={24} xl={16}>
         <TaskTable
           tasks={feed.tasks}
           mode={feed.mode}

@@ -22,6 +22,15 @@ interface ModelSwitchState {
   start: (target: SwitchTarget) => Promise<void>;
 }
 
+/** The toast's symbol: ✅ live, ⚠️ recorded only, ❌ failed. */
+function ToastIcon({ children }: { children: string }) {
+  return (
+    <span className="toast-icon" data-testid="switch-toast-icon">
+      {children}
+    </span>
+  );
+}
+
 const ModelSwitchContext = createContext<ModelSwitchState | null>(null);
 
 function wait(ms: number, signal: AbortSignal): Promise<void> {
@@ -82,12 +91,14 @@ export function ModelSwitchProvider({ children, pollMs = 500 }: { children: Reac
         if (result === 'live') {
           notification.success({
             key: 'switch',
+            icon: <ToastIcon>✅</ToastIcon>,
             title: t('switch.toast.live', { model: next.label }),
             description: op.timings?.downtime_ms ? t('switch.toast.downtime', { ms: op.timings.downtime_ms }) : undefined,
           });
         } else if (result === 'recorded') {
           notification.warning({
             key: 'switch',
+            icon: <ToastIcon>⚠️</ToastIcon>,
             title: t('switch.toast.recorded', { model: next.label }),
             description: t('switch.toast.recordedHint'),
             duration: 10,
@@ -95,6 +106,7 @@ export function ModelSwitchProvider({ children, pollMs = 500 }: { children: Reac
         } else {
           notification.error({
             key: 'switch',
+            icon: <ToastIcon>❌</ToastIcon>,
             title: t('switch.toast.failed', { model: next.label }),
             description: `${op.error ?? t('switch.unknownReason')} ${t('switch.toast.oldServes')}`,
             duration: 0,
@@ -108,6 +120,7 @@ export function ModelSwitchProvider({ children, pollMs = 500 }: { children: Reac
         const conflict = cause instanceof ApiError && cause.code === 'switch_in_progress';
         notification.error({
           key: 'switch',
+          icon: <ToastIcon>❌</ToastIcon>,
           title: conflict ? t('switch.toast.inProgress') : t('switch.toast.failed', { model: next.label }),
           description: conflict ? errorMessage(cause) : `${errorMessage(cause)} ${t('switch.toast.oldServes')}`,
           duration: 0,

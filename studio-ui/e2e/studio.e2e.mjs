@@ -1,0 +1,231 @@
+// Browser end-to-end test of the Studio web UI against a running studio (./sage studio start), in
+// Debian's Chromium driven by playwright-core. Run it with e2e/run-e2e.sh [URL].
+//
+// Flow: an invalid dataset shows its line errors → upload a dataset → create a task → progress and the
+// loss curve move → completed → switch the chat backend to it → a chat answer from the new model →
+// the current-model badge shows it. A screenshot of each step goes to e2e/screenshots/.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const BASE_URL = (process.env.STUDIO_URL ?? 'http://localhost:8080').replace(/\/+$/, '');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
+const TRAINING_TIMEOUT_MS = Number(process.env.E2E_TRAINING_TIMEOUT_MS ?? 180_000);
+const SWITCH_TIMEOUT_MS = Number(process.env.E2E_SWITCH_TIMEOUT_MS ?? 120_000);
+
+let browser;
+let page;
+let step = 0;
+const data = mkdtempSync(join(tmpdir(), 'studio-e2e-'));
+
+async function shot(name) {
+  step += 1;
+  const file = join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  return file;
+}
+
+function writeDatasets() {
+  const good = Array.from({ length: 48 }, (_, i) =>
+    JSON.stringify({
+      instruction: `How do I switch the chat backend to fine-tuned model number ${i}?`,
+      input: '',
+      output: `Open the Finetune panel, pick model ${i} in the Current model card and press "Switch to chat backend".`,
+    }),
+  ).join('\n');
+  const bad = ['{"instruction": "fine", "output": "ok"', '{"question": "no known format"}', 'not json at all', ''].join('\n');
+  writeFileSync(join(data, 'support-e2e.jsonl'), `${good}\n`);
+  writeFileSync(join(data, 'broken-e2e.jsonl'), bad);
+}
+
+async function upload(name) {
+  await page.locator('[data-testid="create-task"] input[type=file]').setInputFiles(join(data, name));
+}
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  writeDatasets();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
+  await context.addInitScript(() => {
+    if (!localStorage.getItem('sage.studio.lang')) {
+      localStorage.setItem('sage.studio.lang', 'en');
+    }
+  });
+  page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('the Finetune page loads with GPU summary, current model, form and task table', async () => {
+  await page.goto(`${BASE_URL}/`);
+  await page.getByTestId('gpu-summary').waitFor();
+  await page.getByTestId('current-model-badge').waitFor();
+  await page.getByTestId('task-table').waitFor();
+  await page.getByTestId('base-model-select').waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid="feed-mode"]')?.textContent === 'Live');
+  await shot('finetune-page');
+});
+
+test('an invalid dataset shows its line errors', async () => {
+  await upload('broken-e2e.jsonl');
+  const rejected = page.getByTestId('dataset-rejected');
+  await rejected.waitFor();
+  const lines = await rejected.getByTestId('dataset-error').allTextContents();
+  assert.ok(lines.length >= 2, `expected per-line errors, got ${JSON.stringify(lines)}`);
+  assert.ok(lines.some((l) => l.startsWith('line 1')), `line 1 should be reported: ${JSON.stringify(lines)}`);
+  assert.equal(await page.getByTestId('create-submit').isDisabled(), true);
+  await shot('invalid-dataset');
+});
+
+let taskId;
+
+test('a valid dataset shows its format and sample count, and a task is created', async () => {
+  await upload('support-e2e.jsonl');
+  const summary = page.getByTestId('dataset-summary');
+  await summary.waitFor();
+  assert.equal(await summary.getByTestId('dataset-format').textContent(), 'alpaca');
+  assert.equal(await summary.getByTestId('dataset-count').textContent(), '48');
+  assert.equal(await page.getByTestId('dataset-rejected').count(), 0);
+  await page.getByTestId('memory-estimate-value').waitFor();
+  await shot('dataset-uploaded');
+
+  const before = await page.locator('[data-testid^="task-row-"]').count();
+  await page.getByTestId('create-submit').click();
+  // no GPU here: the backend may warn, and the user goes on
+  const keep = page.getByRole('button', { name: 'Keep the task' });
+  const row = page.locator('[data-testid^="task-row-"]').first();
+  await Promise.race([keep.waitFor().then(async () => {
+    await shot('create-warnings');
+    await keep.click();
+  }), page.waitForFunction((n) => document.querySelectorAll('[data-testid^="task-row-"]').length > n, before)]);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="task-row-"]').length > n, before);
+  taskId = (await row.getAttribute('data-testid')).replace('task-row-', '');
+  assert.ok(taskId);
+});
+
+test('progress and the loss curve move while training, until completed', async () => {
+  const row = page.getByTestId(`task-row-${taskId}`);
+  await page.waitForFunction(
+    (id) => ['training', 'completed'].includes(document.querySelector(`[data-testid="task-row-${id}"]`)?.dataset.status),
+    taskId,
+    { timeout: TRAINING_TIMEOUT_MS },
+  );
+  await row.getByTestId('task-open').click();
+  const drawer = page.getByTestId('task-drawer');
+  await drawer.waitFor();
+
+  const points = () => page.getByTestId('loss-chart').getAttribute('data-points').then(Number);
+  const status = () => row.getAttribute('data-status');
+  await page.getByTestId('loss-chart').waitFor({ timeout: TRAINING_TIMEOUT_MS });
+  const first = await points();
+  const firstText = await row.getByTestId('task-progress-text').textContent();
+  assert.notEqual(await status(), 'completed', 'training finished before the UI saw it run: start the studio with FAKE_TRAINER_STEP_DELAY=0.3');
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="loss-chart"]')?.dataset.points) > n, first, {
+    timeout: TRAINING_TIMEOUT_MS,
+  });
+  const moved = await points();
+  const movedText = await row.getByTestId('task-progress-text').textContent();
+  assert.ok(moved > first, `the curve should grow: ${first} → ${moved}`);
+  assert.notEqual(movedText, firstText, 'the progress text should change');
+  assert.match(movedText, /^Epoch \d+\/\d+ · Step \d+\/\d+ · Loss \d+\.\d{4}/);
+  await shot('training-progress');
+
+  await page.waitForFunction((id) => document.querySelector(`[data-testid="task-row-${id}"]`)?.dataset.status === 'completed', taskId, {
+    timeout: TRAINING_TIMEOUT_MS,
+  });
+  await page.waitForFunction(() => document.querySelector('[data-testid="drawer-progress-text"]')?.textContent?.includes('Loss'));
+  assert.match(await row.getByTestId('task-status').textContent(), /✅/);
+  const final = await points();
+  assert.ok(final >= moved, 'the curve keeps its points when the task completes');
+  await drawer.getByTestId('task-artifacts').getByText('lora').first().waitFor();
+  await shot('task-completed');
+
+  await page.getByRole('tab', { name: 'Logs' }).click();
+  await page.getByTestId('task-logs').waitFor();
+  assert.ok(((await page.getByTestId('task-logs').textContent()) ?? '').length > 0, 'the log is shown');
+  await shot('task-logs');
+  await page.keyboard.press('Escape');
+  await drawer.waitFor({ state: 'hidden' });
+});
+
+let servedModel;
+
+test('switching to the task makes it the live chat model', async () => {
+  const row = page.getByTestId(`task-row-${taskId}`);
+  await row.getByTestId('task-switch').click();
+  const progress = page.getByTestId('switch-progress');
+  await progress.waitFor();
+  await shot('switch-progress');
+  await page.waitForFunction(
+    () => ['completed', 'failed'].includes(document.querySelector('[data-testid="switch-progress"]')?.dataset.state),
+    null,
+    { timeout: SWITCH_TIMEOUT_MS },
+  );
+  assert.equal(await progress.getAttribute('data-state'), 'completed', await progress.textContent());
+  const toast = page.locator('.ant-notification-notice').filter({ hasText: 'is live' });
+  await toast.waitFor();
+  assert.equal(await toast.getByTestId('switch-toast-icon').textContent(), '✅');
+  const badge = page.getByTestId('current-model-badge');
+  await page.waitForFunction(() => {
+    const b = document.querySelector('[data-testid="current-model-badge"]');
+    return b?.dataset.kind === 'finetuned' && b.dataset.health === 'serving';
+  });
+  servedModel = await badge.getAttribute('data-model');
+  assert.ok(servedModel, 'the badge names the served model');
+  await shot('switched');
+});
+
+test('the chat answers from the new model and the badge shows it', async () => {
+  await page.getByTestId('nav-chat').click();
+  await page.getByTestId('chat-input').waitFor();
+  assert.equal(await page.getByTestId('current-model-badge').getAttribute('data-model'), servedModel);
+  await page.getByTestId('chat-input').fill('How do I switch the chat backend?');
+  await page.keyboard.press('Enter');
+  const answer = page.getByTestId('chat-message-assistant').last();
+  await page.waitForFunction(
+    () => {
+      const messages = document.querySelectorAll('[data-testid="chat-message-assistant"]');
+      return messages[messages.length - 1]?.dataset.status !== 'streaming';
+    },
+    null,
+    { timeout: 60_000 },
+  );
+  assert.equal(await answer.getAttribute('data-status'), 'done', await answer.textContent());
+  const answeredBy = await answer.getByTestId('chat-answered-by').textContent();
+  assert.ok(answeredBy.includes(servedModel), `"${answeredBy}" should name ${servedModel}`);
+  assert.ok(((await answer.textContent()) ?? '').length > answeredBy.length, 'the answer has text');
+  await shot('chat-answer');
+});
+
+test('the UI speaks Simplified Chinese after the switch and keeps it', async () => {
+  await page.getByText('中文').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="nav-finetune"]')?.textContent?.includes('微调'));
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('[data-testid="nav-finetune"]')?.textContent?.includes('微调'));
+  await page.getByTestId('nav-finetune').click();
+  await page.getByTestId('task-table').waitFor();
+  await page.waitForFunction((id) => document.querySelector(`[data-testid="task-row-${id}"]`) !== null, taskId);
+  await shot('finetune-zh');
+});
