@@ -1,0 +1,93 @@
+package io.sage.studio.common.auth;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkus.vertx.http.runtime.filters.Filters;
+import io.quarkus.vertx.http.runtime.security.SecurityHandlerPriorities;
+import io.sage.studio.common.auth.AccessPolicy.Access;
+import io.sage.studio.common.error.ErrorBody;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The one gate of every service: a Vert.x filter that runs before any route (REST resources, SSE streams, the
+ * gateway's {@code /v1/*} routes, static files), looks the request up in {@link AccessPolicy}, authenticates it
+ * with {@link Authenticator} and lets it through only with a role that suffices. Refusals are the studio JSON
+ * error shape: 401 with {@code WWW-Authenticate: Bearer}, or 403.
+ */
+@ApplicationScoped
+public class AuthFilter {
+
+    /** Routing-context key of the {@link Caller} of a request that was let through. */
+    static final String CALLER = AuthFilter.class.getName() + ".caller";
+
+    /** After Quarkus has set up (lazy) authentication for the request, before anything else looks at it. */
+    static final int PRIORITY = SecurityHandlerPriorities.AUTHENTICATION - 10;
+
+    private static final Logger LOG = Logger.getLogger(AuthFilter.class);
+
+    private final Authenticator authenticator;
+    private final ObjectMapper json;
+
+    public AuthFilter(Authenticator authenticator, ObjectMapper json) {
+        this.authenticator = authenticator;
+        this.json = json;
+    }
+
+    void register(@Observes Filters filters) {
+        filters.register(this::filter, PRIORITY);
+    }
+
+    void filter(RoutingContext request) {
+        String method = request.request().method().name();
+        String path = AccessPolicy.canonicalPath(request.normalizedPath());
+        Access access = AccessPolicy.required(method, path);
+        if (access == Access.OPEN) {
+            request.next();
+            return;
+        }
+        authenticator.authenticate(request, access).subscribe().with(caller -> {
+            StudioRole needed = access.minimumRole();
+            if (!caller.role().includes(needed)) {
+                refuse(request, AuthException.forbidden("forbidden", "'" + caller.name() + "' has role "
+                        + caller.role().id() + ", but " + method + " " + path + " needs " + needed.id()));
+                return;
+            }
+            request.put(CALLER, caller);
+            request.next();
+        }, failure -> {
+            if (failure instanceof AuthException refusal) {
+                refuse(request, refusal);
+            } else {
+                LOG.errorf(failure, "authentication of %s %s failed", method, path);
+                request.fail(failure);
+            }
+        });
+    }
+
+    private void refuse(RoutingContext request, AuthException refusal) {
+        if (request.response().ended()) {
+            return;
+        }
+        String body;
+        try {
+            body = json.writeValueAsString(ErrorBody.of(refusal.code(), refusal.getMessage()));
+        } catch (JsonProcessingException e) {
+            request.fail(e);
+            return;
+        }
+        if (refusal.status() == 401) {
+            request.response().putHeader("WWW-Authenticate", "Bearer realm=\"sage-studio\"");
+        }
+        request.response()
+                .setStatusCode(refusal.status())
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end(body);
+    }
+}
