@@ -519,7 +519,7 @@ def command_calibrate(args: argparse.Namespace, work: Path) -> Report:
         info = build_base(base_dir, hidden=args.hidden, layers=args.layers, model_vocab=args.model_vocab,
                           dtype="bfloat16")
     steps = args.steps
-    name = f"calibrate-{args.method}-b{args.batch_size}-l{args.max_length}-r{args.lora_r}"
+    name = f"{key}-calibrate-{args.method}-b{args.batch_size}-l{args.max_length}-r{args.lora_r}"
     task = write_task(work / name, base_dir, make_long_conversations(args.batch_size * steps, args.max_length),
                       method=args.method, batch_size=args.batch_size, max_length=args.max_length,
                       lora_r=args.lora_r, lora_alpha=2 * args.lora_r, max_steps=steps, logging_steps=1,
