@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** The stand-in vLLM ({@code testing/fake-vllm/fake_vllm.py}) and model directories for it. */
@@ -92,11 +93,13 @@ public final class Engines {
     }
 
     /** Starts the stand-in directly (not through the service), in its own session like the service does. */
-    public static Process start(Path log, List<String> args) {
+    public static Process start(Path log, List<String> args, Map<String, String> env) {
         try {
             List<String> command = new ArrayList<>(List.of("/usr/bin/setsid", "python3", fakeVllm().toString(), "serve"));
             command.addAll(args);
-            return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().putAll(env);
+            return builder.start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
