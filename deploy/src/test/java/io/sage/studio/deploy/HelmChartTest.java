@@ -369,6 +369,15 @@ class HelmChartTest {
         assertThat(install.get(ServiceAccount.class, "sage-studio-workload").getAutomountServiceAccountToken()).isFalse();
     }
 
+    @Test
+    void trainerJobsAndModelServersPullWithTheInstallsSecrets() {
+        ServiceAccount workload = render(PRODUCTION).get(ServiceAccount.class, "sage-studio-workload");
+        assertThat(workload.getImagePullSecrets()).extracting(r -> r.getName()).containsExactly("registry-credentials");
+        assertThat(render(PRODUCTION).properties("sage-studio-chat-switch")
+                .getProperty("studio.chat.kubernetes.service-account")).isEqualTo("sage-studio-workload");
+        assertThat(render().get(ServiceAccount.class, "sage-studio-workload").getImagePullSecrets()).isEmpty();
+    }
+
     private static Set<String> rules(Role role) {
         return role.getRules().stream()
                 .flatMap(rule -> rule.getResources().stream().map(resource -> String.join(",", rule.getApiGroups())
