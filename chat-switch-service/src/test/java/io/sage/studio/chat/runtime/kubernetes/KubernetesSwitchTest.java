@@ -1,0 +1,217 @@
+package io.sage.studio.chat.runtime.kubernetes;
+
+import static io.restassured.RestAssured.given;
+import static io.sage.studio.chat.support.Engines.BASE_A;
+import static io.sage.studio.chat.support.Engines.BASE_B;
+import static io.sage.studio.chat.support.KubernetesEnvironment.GATEWAY_CONFIG_MAP;
+import static io.sage.studio.chat.support.KubernetesEnvironment.GATEWAY_DEPLOYMENT;
+import static io.sage.studio.chat.support.KubernetesEnvironment.NAMESPACE;
+import static io.sage.studio.chat.support.Switches.awaitEnd;
+import static io.sage.studio.chat.support.Switches.serve;
+import static io.sage.studio.chat.support.Switches.start;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.restassured.path.json.JsonPath;
+import io.sage.studio.chat.runtime.Backend;
+import io.sage.studio.chat.runtime.BackendSpec;
+import io.sage.studio.chat.support.Engines;
+import io.sage.studio.chat.support.FakeKubelet;
+import io.sage.studio.chat.support.KubernetesEnvironment;
+import io.sage.studio.chat.support.Switches;
+import io.sage.studio.kafka.KafkaTestResource;
+
+/**
+ * The Kubernetes runtime on the fabric8 mock API server (CRUD mode). A fake kubelet runs each engine Deployment's
+ * arguments with the stand-in vLLM, so readiness, smoke tests, hot-loads and crash loops are real.
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+@WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
+@WithTestResource(KubernetesEnvironment.class)
+class KubernetesSwitchTest {
+
+    private static FakeKubelet kubelet;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Inject
+    KubernetesClient client;
+
+    @Inject
+    KubernetesRuntime runtime;
+
+    @BeforeEach
+    void cluster() {
+        if (kubelet == null) {
+            kubelet = new FakeKubelet(client, NAMESPACE, KubernetesEnvironment.router(), KubernetesEnvironment.home()).start();
+        }
+        Switches.awaitServiceReady();
+    }
+
+    @AfterAll
+    static void stopKubelet() {
+        if (kubelet != null) {
+            kubelet.close();
+            kubelet = null;
+        }
+    }
+
+    @Test
+    void blueGreenCreatesADeploymentAndServicePerEngineAndDeletesTheOldOnes() throws Exception {
+        client.apps().deployments().inNamespace(NAMESPACE).resource(new DeploymentBuilder()
+                .withNewMetadata().withName(GATEWAY_DEPLOYMENT).endMetadata()
+                .withNewSpec().withNewTemplate().withNewMetadata().endMetadata()
+                    .withNewSpec().addNewContainer().withName("gateway").withImage("sage/gateway:1.0").endContainer().endSpec()
+                .endTemplate().endSpec().build()).createOr(NonDeletingOperation::update);
+
+        serve(Map.of("model", BASE_A, "strategy", "blue-green"));
+        String first = activeId();
+        Deployment deployment = deployment("sage-chat-" + first);
+        assertThat(deployment.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "sage-chat-switch")
+                .containsEntry("studio.sage.io/backend-id", first);
+        assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+        PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+        Container engine = pod.getContainers().get(0);
+        assertThat(engine.getImage()).isEqualTo("vllm/vllm-openai:v0.11.0");
+        assertThat(engine.getArgs()).containsSubsequence("--model", BASE_A).containsSubsequence("--served-model-name", BASE_A)
+                .containsSubsequence("--enable-lora", "--max-lora-rank", "64");
+        assertThat(engine.getEnv()).anyMatch(e -> e.getName().equals("VLLM_ALLOW_RUNTIME_LORA_UPDATING") && e.getValue().equals("True"));
+        assertThat(engine.getResources().getLimits().get("nvidia.com/gpu").getAmount()).isEqualTo("1");
+        assertThat(engine.getResources().getLimits().get("memory").toString()).isEqualTo("24Gi");
+        assertThat(engine.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health");
+        assertThat(engine.getVolumeMounts()).anyMatch(m -> m.getName().equals("models")
+                && m.getMountPath().equals(KubernetesEnvironment.home().toString()));
+        assertThat(pod.getVolumes()).anyMatch(v -> v.getName().equals("models")
+                && v.getPersistentVolumeClaim().getClaimName().equals("sage-studio-home"));
+        assertThat(pod.getNodeSelector()).containsEntry("nvidia.com/gpu.present", "true");
+        assertThat(pod.getTolerations()).extracting(Toleration::getKey, Toleration::getOperator, Toleration::getValue, Toleration::getEffect)
+                .containsExactly(tuple("nvidia.com/gpu", "Exists", null, "NoSchedule"),
+                        tuple("dedicated", "Equal", "llm", "NoExecute"));
+        assertThat(pod.getRuntimeClassName()).isEqualTo("nvidia");
+        Service service = client.services().inNamespace(NAMESPACE).withName("sage-chat-" + first).get();
+        assertThat(service.getSpec().getSelector()).containsEntry("studio.sage.io/backend-id", first);
+        assertThat(service.getSpec().getPorts().get(0).getPort()).isEqualTo(8000);
+
+        JsonPath op = serve(Map.of("model", BASE_B, "strategy", "blue-green"));
+        String second = activeId();
+        assertThat(op.getString("strategy")).isEqualTo("blue-green");
+        assertThat(second).isNotEqualTo(first);
+        await().until(() -> client.apps().deployments().inNamespace(NAMESPACE).withName("sage-chat-" + first).get() == null
+                && client.services().inNamespace(NAMESPACE).withName("sage-chat-" + first).get() == null);
+        String baseUrl = Switches.current().getString("base_url");
+        assertThat(baseUrl).endsWith("/sage-chat-" + second);
+        assertThat(chat(baseUrl, BASE_B)).contains("[" + BASE_B + "]");
+
+        ConfigMap gateway = client.configMaps().inNamespace(NAMESPACE).withName(GATEWAY_CONFIG_MAP).get();
+        assertThat(gateway.getData()).containsEntry("SAGE_CHAT_MODEL", BASE_B).containsEntry("SAGE_CHAT_BASE_URL", baseUrl + "/v1");
+        assertThat(deployment(GATEWAY_DEPLOYMENT).getSpec().getTemplate().getMetadata().getAnnotations())
+                .containsKey("kubectl.kubernetes.io/restartedAt");
+    }
+
+    @Test
+    void aLoraAdapterIsHotLoadedIntoTheRunningDeployment() {
+        serve(Map.of("model", BASE_A));
+        String engine = activeId();
+        Path lora = Engines.adapterDir(KubernetesEnvironment.home().resolve("studio_finetune/k-lora/lora"), 8, BASE_A);
+
+        JsonPath op = serve(Map.of("model", lora.toString()));
+
+        assertThat(op.getString("strategy")).isEqualTo("lora-hot-load");
+        assertThat(activeId()).isEqualTo(engine);
+        assertThat(chat(Switches.current().getString("base_url"), "ft-k-lora")).contains("[ft-k-lora]");
+    }
+
+    @Test
+    void anEngineInACrashLoopFailsTheSwitchFastAndTheOldOneKeepsServing() {
+        serve(Map.of("model", BASE_A));
+        String engine = activeId();
+        Path broken = Engines.modelDir(KubernetesEnvironment.home().resolve("models/broken-model"), null);
+
+        JsonPath op = awaitEnd(start(Map.of("model", broken.toString())));
+
+        assertThat(op.getString("state")).isEqualTo("failed");
+        assertThat(op.getString("error")).contains("CrashLoopBackOff").doesNotContain("not ready within");
+        assertThat(op.getBoolean("rolled_back")).isTrue();
+        assertThat(Duration.between(Instant.parse(op.getString("timings.requested_at")), Instant.parse(op.getString("timings.finished_at"))))
+                .isLessThan(Duration.ofSeconds(8));
+        assertThat(activeId()).isEqualTo(engine);
+        await().until(() -> managedDeployments().equals(List.of("sage-chat-" + engine)));
+    }
+
+    @Test
+    void readoptionKeepsTheServingDeploymentAndDeletesOrphans() throws Exception {
+        serve(Map.of("model", BASE_A));
+        String active = activeId();
+        Backend kept = runtime.start(new BackendSpec("b-keep0001", BASE_B, BASE_B, false, 64, Map.of()));
+        runtime.start(new BackendSpec("b-orph0001", BASE_B, BASE_B, false, 64, Map.of()));
+
+        List<Backend> adopted = runtime.adopt(List.of(kept), Set.of(active, kept.id()));
+
+        assertThat(adopted).extracting(Backend::id).containsExactlyInAnyOrder(active, kept.id());
+        assertThat(adopted).filteredOn(b -> b.id().equals(kept.id())).first()
+                .satisfies(b -> assertThat(b.spec().modelPath()).isEqualTo(BASE_B));
+        await().until(() -> client.apps().deployments().inNamespace(NAMESPACE).withName("sage-chat-b-orph0001").get() == null);
+        runtime.stop(kept);
+        assertThat(managedDeployments()).containsExactly("sage-chat-" + active);
+    }
+
+    private Deployment deployment(String name) {
+        return client.apps().deployments().inNamespace(NAMESPACE).withName(name).get();
+    }
+
+    private List<String> managedDeployments() {
+        return client.apps().deployments().inNamespace(NAMESPACE).withLabel("app.kubernetes.io/managed-by", "sage-chat-switch")
+                .list().getItems().stream().map(d -> d.getMetadata().getName()).toList();
+    }
+
+    private static String activeId() {
+        List<Map<String, Object>> active = given().get("/api/chat/backends").then().statusCode(200).extract().jsonPath()
+                .getList("findAll { it.active }");
+        assertThat(active).hasSize(1);
+        return (String) active.get(0).get("id");
+    }
+
+    private String chat(String baseUrl, String model) {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/chat/completions"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            return response.body();
+        } catch (Exception e) {
+            throw new AssertionError("chat with " + model + " at " + baseUrl + " failed", e);
+        }
+    }
+}
