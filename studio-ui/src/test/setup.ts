@@ -1,6 +1,9 @@
 import '@testing-library/jest-dom/vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterEach, vi } from 'vitest';
+
+// The machine is shared and slow at times: give findBy/waitFor room before they fail.
+configure({ asyncUtilTimeout: 10_000 });
 
 // jsdom lacks these; antd's responsive helpers and the chart's resize observer call them.
 if (!window.matchMedia) {
