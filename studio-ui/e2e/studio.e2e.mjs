@@ -172,6 +172,18 @@ test('progress and the loss curve move while training, until completed', async (
 
 let servedModel;
 
+test('the model picker lists the new fine-tuned model under its base model', async () => {
+  await page.getByTestId('model-select').click();
+  await page.keyboard.type(taskId);
+  const option = page.getByTestId(`model-option-${taskId}`).or(page.locator('.ant-select-item-option').filter({ hasText: taskId })).first();
+  await option.waitFor();
+  assert.match(await option.textContent(), /Fine-tuned/);
+  const group = page.locator('.ant-select-item-group').filter({ hasText: 'Qwen/' }).first();
+  await group.waitFor();
+  await shot('model-picker');
+  await page.keyboard.press('Escape');
+});
+
 test('switching to the task makes it the live chat model', async () => {
   const row = page.getByTestId(`task-row-${taskId}`);
   await row.getByTestId('task-switch').click();
