@@ -75,6 +75,11 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- .Values.auth.tokens.secretName | default (include "sage-studio.componentName" (list . "auth-tokens")) }}
 {{- end }}
 
+{{/* Secret with the services' own token. */}}
+{{- define "sage-studio.serviceTokenSecret" -}}
+{{- .Values.auth.serviceToken.secretName | default (include "sage-studio.tokensSecret" .) }}
+{{- end }}
+
 {{/* URL of a studio service inside the cluster. Call with (list $ "finetune" 8081). */}}
 {{- define "sage-studio.serviceUrl" -}}
 {{- printf "http://%s:%v" (include "sage-studio.componentName" (list (index . 0) (index . 1))) (index . 2) }}
@@ -176,6 +181,14 @@ Kafka TLS files. Call with (list $ "finetune").
       - key: {{ .Values.auth.tokens.key }}
         path: tokens.json
 {{- end }}
+{{- if ne .Values.auth.mode "none" }}
+- name: auth-service
+  secret:
+    secretName: {{ include "sage-studio.serviceTokenSecret" . }}
+    items:
+      - key: {{ .Values.auth.serviceToken.key }}
+        path: token
+{{- end }}
 {{- if and (ne .Values.auth.mode "none") .Values.auth.openaiApiKeys.secretName }}
 - name: openai-api-keys
   secret:
@@ -217,6 +230,11 @@ Kafka TLS files. Call with (list $ "finetune").
 {{- if eq .Values.auth.mode "token" }}
 - name: auth-tokens
   mountPath: /etc/sage-studio/auth/tokens
+  readOnly: true
+{{- end }}
+{{- if ne .Values.auth.mode "none" }}
+- name: auth-service
+  mountPath: /etc/sage-studio/auth/service
   readOnly: true
 {{- end }}
 {{- if and (ne .Values.auth.mode "none") .Values.auth.openaiApiKeys.secretName }}
@@ -367,6 +385,9 @@ kafka.sasl.mechanism={{ .Values.kafka.sasl.mechanism }}
 studio.auth.mode={{ .Values.auth.mode }}
 {{- if eq .Values.auth.mode "token" }}
 studio.auth.tokens-file=/etc/sage-studio/auth/tokens/tokens.json
+{{- end }}
+{{- if ne .Values.auth.mode "none" }}
+studio.auth.service-token-file=/etc/sage-studio/auth/service/token
 {{- end }}
 {{- if and (ne .Values.auth.mode "none") .Values.auth.openaiApiKeys.secretName }}
 studio.auth.openai-api-keys-file=/etc/sage-studio/auth/openai/api-keys.json

@@ -491,6 +491,11 @@ class HelmChartTest {
             assertThat(props.getProperty("studio.auth.tokens-file")).isEqualTo("/etc/sage-studio/auth/tokens/tokens.json");
             assertThat(props.getProperty("studio.auth.openai-api-keys-file"))
                     .isEqualTo("/etc/sage-studio/auth/openai/api-keys.json");
+            assertThat(props.getProperty("studio.auth.service-token-file")).isEqualTo("/etc/sage-studio/auth/service/token");
+            assertThat(volume(pod, "auth-service").getSecret().getSecretName()).isEqualTo("studio-tokens");
+            assertThat(volume(pod, "auth-service").getSecret().getItems()).singleElement()
+                    .satisfies(item -> assertThat(item.getKey()).isEqualTo("service-token"));
+            assertThat(mount(container(pod), "auth-service").getMountPath()).isEqualTo("/etc/sage-studio/auth/service");
         }
         assertThat(volume(render().pod("sage-studio-gateway"), "auth-tokens").getSecret().getSecretName())
                 .isEqualTo("sage-studio-auth-tokens");
@@ -512,7 +517,9 @@ class HelmChartTest {
         assertThat(props).doesNotContainKey("studio.auth.tokens-file");
         for (PodTemplateSpec pod : install.podTemplates()) {
             assertThat(pod.getSpec().getVolumes()).noneMatch(v -> v.getName().equals("auth-tokens"));
+            assertThat(volume(pod, "auth-service").getSecret().getSecretName()).isEqualTo("sage-studio-auth-tokens");
         }
+        assertThat(props.getProperty("studio.auth.service-token-file")).isEqualTo("/etc/sage-studio/auth/service/token");
     }
 
     @Test

@@ -21,6 +21,12 @@ public interface AuthConfig {
     /** API keys accepted on {@code /v1/*} besides the studio tokens (same format; the role is ignored). */
     Optional<Path> openaiApiKeysFile();
 
+    /**
+     * A file holding the one token the services send each other on calls made outside a user's request (and
+     * accept as caller {@code studio-service}, role viewer), in modes {@code token} and {@code oidc}.
+     */
+    Optional<Path> serviceTokenFile();
+
     /** How often the tokens and API keys files are checked for changes (a rotated Secret needs no restart). */
     @WithDefault("10s")
     Duration reloadInterval();

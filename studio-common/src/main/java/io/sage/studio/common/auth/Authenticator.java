@@ -37,12 +37,14 @@ public class Authenticator {
 
     private final AuthConfig config;
     private final Config settings;
+    private final ServiceToken serviceToken;
     private volatile CredentialsFile tokens;
     private volatile CredentialsFile apiKeys;
 
-    public Authenticator(AuthConfig config, Config settings) {
+    public Authenticator(AuthConfig config, Config settings, ServiceToken serviceToken) {
         this.config = config;
         this.settings = settings;
+        this.serviceToken = serviceToken;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -58,9 +60,10 @@ public class Authenticator {
         if (config.mode() != AuthMode.NONE && config.openaiApiKeysFile().isPresent()) {
             apiKeys = CredentialsFile.load(config.openaiApiKeysFile().get(), config.reloadInterval(), clock);
         }
-        LOG.infof("authentication: mode %s%s%s", config.mode().name().toLowerCase(Locale.ROOT),
+        LOG.infof("authentication: mode %s%s%s%s", config.mode().name().toLowerCase(Locale.ROOT),
                 tokens == null ? "" : ", " + tokens.size() + " tokens",
-                apiKeys == null ? "" : ", " + apiKeys.size() + " API keys for /v1");
+                apiKeys == null ? "" : ", " + apiKeys.size() + " API keys for /v1",
+                serviceToken.authorization().isPresent() ? ", a service token" : "");
     }
 
     /**
@@ -123,6 +126,9 @@ public class Authenticator {
             bearer = bearer(request);
         } catch (AuthException e) {
             return Uni.createFrom().failure(e);
+        }
+        if (bearer.isPresent() && serviceToken.matches(bearer.get())) {
+            return Uni.createFrom().item(new Caller(ServiceToken.CALLER_NAME, StudioRole.VIEWER));
         }
         if (access == Access.CHAT_API && apiKeys != null && bearer.isPresent()) {
             Verdict verdict = apiKeys.verify(bearer.get());

@@ -18,6 +18,7 @@ public class TokenModeProfile implements QuarkusTestProfile {
     static final String ADMIN = "admin-token-9e8d7c6b5a4f3e2d1c";
     static final String EXPIRED = "expired-trainer-token-0a1b2c3d4e";
     static final String API_KEY = "sk-chat-api-key-5d4c3b2a1f0e9d";
+    static final String SERVICE = "service-token-8c7b6a5f4e3d2c1b0a";
 
     @Override
     public Map<String, String> getConfigOverrides() {
@@ -35,10 +36,13 @@ public class TokenModeProfile implements QuarkusTestProfile {
             Path apiKeys = Files.writeString(dir.resolve("api-keys.json"), """
                     {"tokens": [{"name": "chat-app", "token": "%s"}]}
                     """.formatted(API_KEY));
+            Path service = Files.writeString(dir.resolve("service-token"), SERVICE + "\n");
             return Map.of(
                     "studio.auth.mode", "token",
                     "studio.auth.tokens-file", tokens.toString(),
                     "studio.auth.openai-api-keys-file", apiKeys.toString(),
+                    "studio.auth.service-token-file", service.toString(),
+                    "quarkus.rest-client.self.url", "http://localhost:${quarkus.http.test-port}",
                     "studio.home", Files.createDirectories(dir.resolve("home")).toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -6,7 +6,10 @@ import static io.sage.studio.common.auth.TokenModeProfile.ALICE;
 import static io.sage.studio.common.auth.TokenModeProfile.API_KEY;
 import static io.sage.studio.common.auth.TokenModeProfile.BOB;
 import static io.sage.studio.common.auth.TokenModeProfile.EXPIRED;
+import static io.sage.studio.common.auth.TokenModeProfile.SERVICE;
 import static io.sage.studio.common.auth.TokenModeProfile.VIEWER;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
@@ -15,6 +18,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
+import jakarta.inject.Inject;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MultivaluedHashMap;
+import jakarta.ws.rs.core.MultivaluedMap;
+
+import org.eclipse.microprofile.rest.client.inject.RestClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -27,6 +36,13 @@ import io.restassured.specification.RequestSpecification;
 @QuarkusTest
 @TestProfile(TokenModeProfile.class)
 class TokenModeTest {
+
+    @Inject
+    @RestClient
+    SelfClient otherService;
+
+    @Inject
+    StudioClientHeaders clientHeaders;
 
     /** One endpoint of each class, and the status each caller gets: no token, viewer, trainer, admin. */
     enum Endpoint {
@@ -163,6 +179,31 @@ class TokenModeTest {
         given().when().get("/q/health/ready").then().statusCode(200);
         given().header("Authorization", "Bearer nonsense").when().get("/q/health/live").then().statusCode(200);
         given().when().get("/").then().statusCode(200).body(containsString("<html>"));
+    }
+
+    @Test
+    void servicesCallEachOtherOutsideARequestWithTheServiceTokenAsAViewer() {
+        // The test thread serves no request: the client sends the service token.
+        assertThat(otherService.tasks()).isNotNull();
+        assertThatThrownBy(() -> otherService.create())
+                .isInstanceOfSatisfying(WebApplicationException.class,
+                        e -> assertThat(e.getResponse().getStatus()).isEqualTo(403));
+        as(SERVICE).when().post("/api/finetune/create").then()
+                .statusCode(403)
+                .body("error.message", equalTo("'studio-service' has role viewer, but POST /api/finetune/create needs trainer"));
+    }
+
+    @Test
+    void insideARequestTheCallersOwnHeaderIsPassedOn() {
+        MultivaluedMap<String, String> incoming = new MultivaluedHashMap<>();
+        incoming.putSingle("Authorization", "Bearer " + ALICE);
+        assertThat(clientHeaders.update(incoming, new MultivaluedHashMap<>()).getFirst("Authorization"))
+                .isEqualTo("Bearer " + ALICE);
+        assertThat(clientHeaders.update(new MultivaluedHashMap<>(), new MultivaluedHashMap<>()).getFirst("Authorization"))
+                .isEqualTo("Bearer " + SERVICE);
+        MultivaluedMap<String, String> own = new MultivaluedHashMap<>();
+        own.putSingle("Authorization", "Bearer explicit");
+        assertThat(clientHeaders.update(incoming, own)).isEmpty();
     }
 
     private static RequestSpecification as(String token) {
