@@ -38,7 +38,7 @@ public interface GpuConfig {
     /** This node's name in telemetry keys; unset: {@code NODE_NAME} (Kubernetes downward API), else the host name. */
     Optional<String> nodeName();
 
-    /** Which {@link io.sage.studio.gpu.probe.GpuProbe} implementation reads the GPUs. */
+    /** Which probe implementation reads the GPUs. */
     enum ProbeKind {
         /** The driver's NVML through JNA. */
         NVML,

@@ -58,14 +58,14 @@ public final class NvmlGpuProbe implements GpuProbe {
             nvml = Native.load(library, NvmlLibrary.class);
         } catch (UnsatisfiedLinkError e) {
             throw new NvmlException("dlopen", NvmlReturn.LIBRARY_NOT_FOUND.code(),
-                    "cannot load " + library + " (" + firstLine(e.getMessage()) + ")");
+                    "cannot load " + library + " (" + summary(e.getMessage()) + ")");
         }
         int rc;
         try {
             rc = nvml.nvmlInit_v2();
         } catch (UnsatisfiedLinkError e) {
             throw new NvmlException("nvmlInit_v2", NvmlReturn.FUNCTION_NOT_FOUND.code(),
-                    library + " is not an NVML library (" + firstLine(e.getMessage()) + ")");
+                    library + " is not an NVML library (" + summary(e.getMessage()) + ")");
         }
         if (rc != SUCCESS) {
             throw failure(nvml, "nvmlInit_v2", rc);
@@ -78,7 +78,7 @@ public final class NvmlGpuProbe implements GpuProbe {
         } catch (UnsatisfiedLinkError e) {
             nvml.nvmlShutdown();
             throw new NvmlException("nvmlSystemGetCudaDriverVersion", NvmlReturn.FUNCTION_NOT_FOUND.code(),
-                    firstLine(e.getMessage()));
+                    summary(e.getMessage()));
         }
     }
 
@@ -251,12 +251,14 @@ public final class NvmlGpuProbe implements GpuProbe {
         return NvmlReturn.describe(rc, own);
     }
 
-    private static String firstLine(String message) {
-        if (message == null) {
+    /** JNA's link errors span several lines (one per path tried); the first two say what failed and why. */
+    private static String summary(String message) {
+        if (message == null || message.isBlank()) {
             return "no detail";
         }
-        int newline = message.indexOf('\n');
-        return (newline < 0 ? message : message.substring(0, newline)).strip();
+        return message.lines().map(String::strip).filter(line -> !line.isEmpty()).limit(2)
+                .reduce((first, second) -> first.endsWith(":") ? first + " " + second : first)
+                .orElse("no detail");
     }
 
     @FunctionalInterface
