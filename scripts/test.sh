@@ -31,9 +31,9 @@ fi
 step "End-to-end tests: packaged services as real processes, launcher and CLI"
 mvn -B -ntp verify -Pit -pl studio-it
 
-if [ -z "${SKIP_BROWSER:-}" ] && [ -x studio-ui/e2e/run-with-studio.sh ]; then
+if [ -z "${SKIP_BROWSER:-}" ]; then
   step "Browser end-to-end tests (Chromium)"
-  studio-ui/e2e/run-with-studio.sh
+  scripts/browser-e2e.sh
 fi
 
 printf '\n\033[1;32mAll tests passed in %d s.\033[0m\n' "$(( $(date +%s) - started ))"
