@@ -10,10 +10,15 @@ import static org.assertj.core.api.Assertions.tuple;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
@@ -48,6 +53,7 @@ class HelmChartTest {
     static final Path CHART = Path.of("helm", "sage-studio");
     static final Path PRODUCTION = Path.of("src", "test", "resources", "values", "production.yaml");
     static final String NS = "studio";
+    static final Pattern VALUES_KEY = Pattern.compile("^( *)([A-Za-z0-9_./\"-]+):(.*)$");
 
     final ChartRenderer chart = new ChartRenderer(CHART);
 
@@ -64,6 +70,40 @@ class HelmChartTest {
         LintResult lint = chart.lint();
         assertThat(lint.isFailed()).as("%s", lint.getMessages()).isFalse();
         assertThat(lint.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
+    }
+
+    @Test
+    void everyValueIsDocumentedWithADashDashComment() throws IOException {
+        List<String> lines = Files.readAllLines(CHART.resolve("values.yaml"));
+        List<String> undocumented = new ArrayList<>();
+        // Indentation of the keys above the current line whose "# --" comment covers their whole subtree.
+        Deque<Integer> documented = new ArrayDeque<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            Matcher key = VALUES_KEY.matcher(line);
+            if (!key.matches()) {
+                continue;
+            }
+            int indent = key.group(1).length();
+            while (!documented.isEmpty() && documented.peek() >= indent) {
+                documented.pop();
+            }
+            boolean commented = false;
+            for (int j = i - 1; j >= 0 && lines.get(j).strip().startsWith("#"); j--) {
+                if (lines.get(j).strip().startsWith("# --")) {
+                    commented = true;
+                }
+            }
+            if (commented) {
+                documented.push(indent);
+                continue;
+            }
+            boolean leaf = !key.group(3).isBlank();
+            if (leaf && documented.isEmpty()) {
+                undocumented.add((i + 1) + ": " + line.strip());
+            }
+        }
+        assertThat(undocumented).as("values without a '# --' comment on them or on a parent").isEmpty();
     }
 
     @Test
