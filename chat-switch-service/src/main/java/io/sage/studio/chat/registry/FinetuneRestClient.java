@@ -6,10 +6,14 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 
+import org.eclipse.microprofile.rest.client.annotation.RegisterClientHeaders;
 import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 
-/** The finetune-service's task and model registry API ({@code studio.services.finetune-url}). */
+import io.sage.studio.common.auth.StudioClientHeaders;
+
+/** The finetune-service's task and model registry API ({@code studio.services.finetune-url}), with the caller's or the service's token. */
 @RegisterRestClient(configKey = "finetune")
+@RegisterClientHeaders(StudioClientHeaders.class)
 @Path("/api/finetune")
 interface FinetuneRestClient {
 
