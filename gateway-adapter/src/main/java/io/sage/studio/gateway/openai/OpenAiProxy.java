@@ -1,0 +1,432 @@
+package io.sage.studio.gateway.openai;
+
+import java.io.IOException;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.quarkus.vertx.http.runtime.RouteConstants;
+import io.sage.studio.gateway.config.GatewayConfig;
+import io.sage.studio.gateway.proxy.Relay;
+import io.sage.studio.gateway.proxy.UpstreamClients;
+import io.sage.studio.gateway.routing.ActiveRoute;
+import io.sage.studio.gateway.routing.RouteTable;
+import io.sage.studio.gateway.status.GatewayMetrics;
+import io.sage.studio.gateway.status.Outcome;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The OpenAI-compatible edge: {@code /v1/*} proxied to the active backend on the event loop, answers streamed
+ * chunk by chunk. {@code /v1/models} is answered from the route; the backend's adapter admin endpoints are not
+ * exposed. See {@code DESIGN.md} for the request life cycle.
+ */
+@ApplicationScoped
+public class OpenAiProxy {
+
+    /** Response header naming the model that answered (the served model name). */
+    public static final String MODEL_HEADER = "X-Studio-Model";
+    /** Response header naming the backend that answered. */
+    public static final String BACKEND_HEADER = "X-Studio-Backend";
+
+    /** Paths that add the model field when a request has none. */
+    private static final Set<String> GENERATION_PATHS = Set.of("/v1/chat/completions", "/v1/completions");
+    /** vLLM's runtime adapter management belongs to the chat-switch-service, never to chat clients. */
+    private static final Set<String> HIDDEN_PATHS = Set.of("/v1/load_lora_adapter", "/v1/unload_lora_adapter");
+    private static final String MODELS = "/v1/models";
+
+    private final Vertx vertx;
+    private final RouteTable routes;
+    private final UpstreamClients clients;
+    private final GatewayMetrics metrics;
+    private final GatewayConfig config;
+    private final long maxRequestBytes;
+    private final long upstreamTimeoutMs;
+
+    public OpenAiProxy(Vertx vertx, RouteTable routes, UpstreamClients clients, GatewayMetrics metrics,
+            GatewayConfig config) {
+        this.vertx = vertx;
+        this.routes = routes;
+        this.clients = clients;
+        this.metrics = metrics;
+        this.config = config;
+        this.maxRequestBytes = this.config.maxRequestSize().asLongValue();
+        this.upstreamTimeoutMs = this.config.upstreamTimeout().toMillis();
+    }
+
+    void register(@Observes Router router) {
+        router.route("/v1/*").order(RouteConstants.ROUTE_ORDER_BEFORE_DEFAULT).handler(this::handle);
+    }
+
+    void handle(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        HttpServerResponse response = ctx.response();
+        String path = ctx.normalizedPath();
+        if (HIDDEN_PATHS.contains(path)) {
+            reject(response, 404, OpenAiErrors.INVALID_REQUEST, "not_found", null,
+                    "'" + path + "' is not served by the gateway", "hidden_path");
+            return;
+        }
+        ActiveRoute route = routes.current();
+        if (!route.serving()) {
+            response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(route.retryAfterSeconds(config.retryAfter())));
+            reject(response, 503, OpenAiErrors.SERVER_ERROR, route.condition().errorCode(), null, route.problem(),
+                    route.condition().errorCode());
+            return;
+        }
+        if (request.method() == HttpMethod.GET && (path.equals(MODELS) || path.startsWith(MODELS + "/"))) {
+            models(response, route, path);
+            return;
+        }
+        long declared = Relay.declaredLength(request);
+        if (declared > maxRequestBytes) {
+            response.putHeader(HttpHeaders.CONNECTION, "close");
+            reject(response, 413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null, tooLarge(), "too_large");
+            return;
+        }
+        if (!metrics.tryAcquire(config.maxConcurrentRequests())) {
+            response.putHeader(HttpHeaders.RETRY_AFTER, "1");
+            reject(response, 429, OpenAiErrors.RATE_LIMIT, "too_many_concurrent_requests", null,
+                    "the gateway already has " + config.maxConcurrentRequests()
+                            + " requests in progress (studio.gateway.max-concurrent-requests); retry shortly",
+                    "too_many_requests");
+            return;
+        }
+        Exchange exchange = new Exchange(ctx, route, path, declared);
+        if (declared == 0) {
+            exchange.send(null);
+        } else if (isJson(request.getHeader(HttpHeaders.CONTENT_TYPE))) {
+            exchange.readJson();
+        } else {
+            exchange.stream();
+        }
+    }
+
+    private void models(HttpServerResponse response, ActiveRoute route, String path) {
+        response.putHeader(MODEL_HEADER, route.servedModel());
+        Object body;
+        if (path.equals(MODELS)) {
+            body = ModelList.of(route, config.modelAlias());
+        } else {
+            String id = path.substring(MODELS.length() + 1);
+            body = ModelList.card(route, config.modelAlias(), id);
+            if (body == null) {
+                reject(response, 404, OpenAiErrors.INVALID_REQUEST, "model_not_found", "model", unknownModel(id, route),
+                        "unknown_model");
+                return;
+            }
+        }
+        response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(Json.buffer(body));
+    }
+
+    private void reject(HttpServerResponse response, int status, String type, String code, String param,
+            String message, String reason) {
+        metrics.rejected(reason);
+        OpenAiErrors.send(response, status, type, code, param, message);
+    }
+
+    private String tooLarge() {
+        return "the request body is larger than " + config.maxRequestSize().asLongValue()
+                + " bytes (studio.gateway.max-request-size)";
+    }
+
+    private String unknownModel(String requested, ActiveRoute route) {
+        return "The model '" + requested + "' does not exist. The active model is '" + route.servedModel()
+                + "'; '" + config.modelAlias() + "' always names it.";
+    }
+
+    private static boolean isJson(String contentType) {
+        return contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("application/json");
+    }
+
+    private static boolean isEventStream(String contentType) {
+        return contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
+    }
+
+    /** One proxied request, from the slot it holds to the end of the answer. All on the request's event loop. */
+    private final class Exchange {
+
+        private final HttpServerRequest request;
+        private final HttpServerResponse response;
+        private final ActiveRoute route;
+        private final String pathAndQuery;
+        private final long declared;
+        private final long start = System.nanoTime();
+        private HttpClientRequest upstream;
+        private boolean sent;
+        private boolean finished;
+        private boolean firstChunk = true;
+        private long lastByteAt;
+        private long stallTimer = -1;
+
+        Exchange(RoutingContext ctx, ActiveRoute route, String path, long declared) {
+            this.request = ctx.request();
+            this.response = ctx.response();
+            this.route = route;
+            this.declared = declared;
+            this.pathAndQuery = request.query() == null ? path : path + "?" + request.query();
+            ctx.addEndHandler(ar -> {
+                if (ar.failed()) {
+                    cancel();
+                }
+            });
+        }
+
+        /** Reads a JSON body (bounded), puts the served model name in it, then sends it. */
+        void readJson() {
+            Buffer body = Buffer.buffer(declared > 0 ? (int) declared : 1024);
+            boolean[] over = {false};
+            request.handler(chunk -> {
+                if (over[0]) {
+                    return;
+                }
+                if (body.length() + chunk.length() > maxRequestBytes) {
+                    over[0] = true;
+                    response.putHeader(HttpHeaders.CONNECTION, "close");
+                    rejectAfterAcquire(413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null, tooLarge(),
+                            "too_large");
+                    return;
+                }
+                body.appendBuffer(chunk);
+            });
+            request.endHandler(v -> {
+                if (!over[0] && !finished) {
+                    rewriteAndSend(body);
+                }
+            });
+            Relay.continueIfExpected(request);
+        }
+
+        /** Streams a non-JSON body (multipart audio, …) through untouched. */
+        void stream() {
+            request.pause();
+            send(null);
+        }
+
+        private void rewriteAndSend(Buffer body) {
+            JsonNode tree;
+            try {
+                tree = Json.mapper().readTree(body.getBytes());
+            } catch (IOException e) {
+                rejectAfterAcquire(400, OpenAiErrors.INVALID_REQUEST, "invalid_json", null,
+                        "the request body is not valid JSON", "invalid_json");
+                return;
+            }
+            if (tree == null || !tree.isObject()) {
+                rejectAfterAcquire(400, OpenAiErrors.INVALID_REQUEST, "invalid_json", null,
+                        "the request body must be a JSON object", "invalid_json");
+                return;
+            }
+            JsonNode model = tree.get("model");
+            if (model != null && !model.isNull() && !model.isTextual()) {
+                rejectAfterAcquire(400, OpenAiErrors.INVALID_REQUEST, "invalid_type", "model", "'model' must be a string",
+                        "invalid_json");
+                return;
+            }
+            String requested = model == null || model.isNull() ? null : model.textValue();
+            if (!route.accepts(requested)) {
+                rejectAfterAcquire(404, OpenAiErrors.INVALID_REQUEST, "model_not_found", "model",
+                        unknownModel(requested, route), "unknown_model");
+                return;
+            }
+            String served = route.servedModel();
+            boolean insert = requested == null && GENERATION_PATHS.contains(pathAndQuery.split("\\?", 2)[0]);
+            if (served.equals(requested) || (requested == null && !insert)) {
+                send(body);
+                return;
+            }
+            ((ObjectNode) tree).put("model", served);
+            try {
+                send(Buffer.buffer(Json.mapper().writeValueAsBytes(tree)));
+            } catch (IOException e) {
+                rejectAfterAcquire(400, OpenAiErrors.INVALID_REQUEST, "invalid_json", null,
+                        "the request body cannot be re-encoded", "invalid_json");
+            }
+        }
+
+        /** Sends the request upstream: {@code body} when given, else the client's (paused) body as it streams in. */
+        void send(Buffer body) {
+            if (finished) {
+                return;
+            }
+            RequestOptions options = route.target().options(request.method(), pathAndQuery)
+                    .setIdleTimeout(upstreamTimeoutMs);
+            MultiMap headers = HttpHeaders.headers();
+            Relay.copyHeaders(request.headers(), headers);
+            if (route.target().authorization() != null) {
+                headers.set(HttpHeaders.AUTHORIZATION, route.target().authorization());
+            }
+            options.setHeaders(headers);
+            sent = true;
+            route.meters().started();
+            clients.backends().request(options).onComplete(ar -> {
+                if (ar.failed()) {
+                    failBeforeAnswer(ar.cause());
+                    return;
+                }
+                HttpClientRequest up = ar.result();
+                if (finished) {
+                    up.reset();
+                    return;
+                }
+                upstream = up;
+                // Failures reach the response future (before the answer) or the response (during it).
+                up.exceptionHandler(e -> { });
+                up.response().onComplete(this::answer);
+                if (body != null) {
+                    up.end(body);
+                } else if (declared != 0) {
+                    Relay.forwardBody(request, up, declared, maxRequestBytes, () -> {
+                        finish(Outcome.CANCELLED);
+                        metrics.rejected("too_large");
+                        response.putHeader(HttpHeaders.CONNECTION, "close");
+                        OpenAiErrors.send(response, 413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null,
+                                tooLarge());
+                        up.reset();
+                    });
+                } else {
+                    up.end();
+                }
+            });
+        }
+
+        private void answer(AsyncResult<HttpClientResponse> ar) {
+            if (finished) {
+                return;
+            }
+            if (ar.failed()) {
+                failBeforeAnswer(ar.cause());
+                return;
+            }
+            HttpClientResponse up = ar.result();
+            Relay.copyHead(up, response, request.method());
+            response.putHeader(MODEL_HEADER, route.servedModel());
+            response.putHeader(BACKEND_HEADER, route.meters().backendId());
+            boolean eventStream = isEventStream(up.getHeader(HttpHeaders.CONTENT_TYPE));
+            if (eventStream) {
+                // Tell buffering proxies in front (nginx ingress) to pass the stream on as it comes.
+                response.putHeader("X-Accel-Buffering", "no");
+                response.writeHead();
+            }
+            Outcome outcome = Outcome.ofStatus(up.statusCode());
+            up.exceptionHandler(this::failDuringAnswer);
+            lastByteAt = System.nanoTime();
+            watchForStall();
+            Relay.forwardBody(up, response, chunk -> {
+                lastByteAt = System.nanoTime();
+                if (firstChunk) {
+                    firstChunk = false;
+                    if (eventStream) {
+                        route.meters().firstChunk(System.nanoTime() - start);
+                    }
+                }
+            }, () -> finish(outcome));
+        }
+
+        /**
+         * The upstream idle timeout of Vert.x covers the wait for the answer's head; this covers its body: a stream
+         * that sends nothing for {@code upstream-timeout} is cut off. One timer per period, not one per chunk.
+         */
+        private void watchForStall() {
+            long idleMs = (System.nanoTime() - lastByteAt) / 1_000_000;
+            long delay = Math.max(1, upstreamTimeoutMs - idleMs);
+            stallTimer = vertx.setTimer(delay, id -> {
+                stallTimer = -1;
+                if (finished) {
+                    return;
+                }
+                if ((System.nanoTime() - lastByteAt) / 1_000_000 >= upstreamTimeoutMs) {
+                    failDuringAnswer(new TimeoutException("no data from the backend for " + upstreamTimeoutMs + " ms"));
+                    upstream.reset();
+                } else {
+                    watchForStall();
+                }
+            });
+        }
+
+        private void failBeforeAnswer(Throwable cause) {
+            if (finished) {
+                return;
+            }
+            String backend = "the model backend '" + route.meters().backendId() + "' at " + route.target();
+            if (!request.isEnded()) {
+                response.putHeader(HttpHeaders.CONNECTION, "close");
+            }
+            boolean timeout = cause instanceof TimeoutException;
+            if (upstream == null) {
+                finish(timeout ? Outcome.TIMEOUT : Outcome.UNREACHABLE);
+                OpenAiErrors.send(response, timeout ? 504 : 502, OpenAiErrors.SERVER_ERROR, "backend_unreachable", null,
+                        backend + " is not reachable: " + Relay.describe(cause));
+            } else if (timeout) {
+                finish(Outcome.TIMEOUT);
+                OpenAiErrors.send(response, 504, OpenAiErrors.SERVER_ERROR, "backend_timeout", null,
+                        backend + " sent nothing for " + config.upstreamTimeout().toSeconds()
+                                + " s (studio.gateway.upstream-timeout)");
+            } else {
+                finish(Outcome.BROKEN);
+                OpenAiErrors.send(response, 502, OpenAiErrors.SERVER_ERROR, "backend_failed", null,
+                        backend + " failed before answering: " + Relay.describe(cause));
+            }
+        }
+
+        private void failDuringAnswer(Throwable cause) {
+            if (finished) {
+                return;
+            }
+            finish(cause instanceof TimeoutException ? Outcome.TIMEOUT : Outcome.BROKEN);
+            // Headers (and maybe part of a stream) are out: closing the connection is the only honest signal.
+            response.reset();
+        }
+
+        private void cancel() {
+            if (finished) {
+                return;
+            }
+            if (upstream != null) {
+                upstream.reset();
+            }
+            finish(Outcome.CANCELLED);
+        }
+
+        private void rejectAfterAcquire(int status, String type, String code, String param, String message,
+                String reason) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            metrics.release();
+            reject(response, status, type, code, param, message, reason);
+        }
+
+        private void finish(Outcome outcome) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            metrics.release();
+            if (stallTimer >= 0) {
+                vertx.cancelTimer(stallTimer);
+            }
+            if (sent) {
+                route.meters().finished(outcome, System.nanoTime() - start);
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package io.sage.studio.gateway.proxy;
+
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+
+/**
+ * The byte-moving half of a reverse proxy, shared by {@code /v1} and {@code /api}: end-to-end header copies and
+ * body relays chunk by chunk with backpressure (a full write queue pauses the reading side until it drains), so
+ * nothing is ever buffered whole.
+ */
+public final class Relay {
+
+    /** Hop-by-hop headers (RFC 9110 §7.6.1) plus the ones the relay sets itself. */
+    private static final Set<String> NOT_FORWARDED = Set.of(
+            "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
+            "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect");
+
+    private Relay() {
+    }
+
+    /**
+     * Copies the end-to-end headers of {@code from} into {@code to}: hop-by-hop headers, headers named in
+     * {@code Connection}, {@code Host}, {@code Content-Length} and {@code Expect} stay behind.
+     */
+    public static void copyHeaders(MultiMap from, MultiMap to) {
+        Set<String> named = connectionTokens(from);
+        from.forEach((name, value) -> {
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (!NOT_FORWARDED.contains(lower) && !named.contains(lower)) {
+                to.add(name, value);
+            }
+        });
+    }
+
+    private static Set<String> connectionTokens(MultiMap headers) {
+        String connection = headers.get(HttpHeaders.CONNECTION);
+        if (connection == null) {
+            return Set.of();
+        }
+        Set<String> tokens = new HashSet<>();
+        for (String token : connection.split(",")) {
+            tokens.add(token.trim().toLowerCase(Locale.ROOT));
+        }
+        return tokens;
+    }
+
+    /** The declared body length of a request, {@code -1} when it is chunked, {@code 0} when it has none. */
+    public static long declaredLength(HttpServerRequest request) {
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length != null) {
+            try {
+                return Long.parseLong(length.trim());
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+        String encoding = request.getHeader(HttpHeaders.TRANSFER_ENCODING);
+        return encoding != null && encoding.toLowerCase(Locale.ROOT).contains("chunked") ? -1 : 0;
+    }
+
+    /** Answers {@code 100 Continue} when the client waits for it before sending its body. */
+    public static void continueIfExpected(HttpServerRequest request) {
+        String expect = request.getHeader(HttpHeaders.EXPECT);
+        if (expect != null && expect.equalsIgnoreCase("100-continue") && !request.response().headWritten()) {
+            request.response().writeContinue();
+        }
+    }
+
+    /**
+     * Streams the (paused) body of {@code from} into {@code to} and ends {@code to}; sets {@code Content-Length}
+     * or chunked mode on {@code to} first. When more than {@code limit} bytes arrive, {@code tooLarge} runs
+     * once and nothing more is forwarded.
+     */
+    public static void forwardBody(HttpServerRequest from, HttpClientRequest to, long declared, long limit,
+            Runnable tooLarge) {
+        if (declared > 0) {
+            to.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(declared));
+        } else {
+            to.setChunked(true);
+        }
+        long[] received = {0};
+        from.handler(chunk -> {
+            if (received[0] < 0) {
+                return;
+            }
+            received[0] += chunk.length();
+            if (received[0] > limit) {
+                received[0] = -1;
+                tooLarge.run();
+                return;
+            }
+            to.write(chunk);
+            if (to.writeQueueFull()) {
+                from.pause();
+                to.drainHandler(v -> from.resume());
+            }
+        });
+        from.endHandler(v -> {
+            if (received[0] >= 0) {
+                to.end();
+            }
+        });
+        continueIfExpected(from);
+        from.resume();
+    }
+
+    /** Sets the response status and end-to-end headers of {@code from} on {@code to}, and its framing. */
+    public static void copyHead(HttpClientResponse from, HttpServerResponse to, HttpMethod method) {
+        to.setStatusCode(from.statusCode());
+        if (from.statusMessage() != null) {
+            to.setStatusMessage(from.statusMessage());
+        }
+        copyHeaders(from.headers(), to.headers());
+        String length = from.getHeader(HttpHeaders.CONTENT_LENGTH);
+        int status = from.statusCode();
+        boolean bodyless = method == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
+        if (length != null) {
+            to.putHeader(HttpHeaders.CONTENT_LENGTH, length);
+        } else if (!bodyless) {
+            to.setChunked(true);
+        }
+    }
+
+    /**
+     * Streams the body of {@code from} to {@code to} chunk by chunk, each chunk written (and flushed) as it
+     * arrives; {@code onChunk} sees every chunk before it is written, {@code onEnd} runs after {@code to} ended.
+     */
+    public static void forwardBody(HttpClientResponse from, HttpServerResponse to, Handler<Buffer> onChunk,
+            Runnable onEnd) {
+        from.handler(chunk -> {
+            onChunk.handle(chunk);
+            to.write(chunk);
+            if (to.writeQueueFull()) {
+                from.pause();
+                to.drainHandler(v -> from.resume());
+            }
+        });
+        from.endHandler(v -> {
+            to.end();
+            onEnd.run();
+        });
+    }
+
+    /** A cause's message for an error answer (its class name when it has none). */
+    public static String describe(Throwable cause) {
+        String message = cause.getMessage();
+        return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
+    }
+}

@@ -1,0 +1,120 @@
+package io.sage.studio.gateway.routing;
+
+import java.time.Instant;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.sage.studio.common.kafka.CompactedTopicView;
+import io.sage.studio.common.kafka.KafkaClientConfig;
+import io.sage.studio.events.ChatBackendEvent;
+import io.sage.studio.events.Topics;
+import io.sage.studio.gateway.config.CloudConfig;
+import io.sage.studio.gateway.config.GatewayConfig;
+import io.sage.studio.gateway.status.GatewayMetrics;
+
+/**
+ * Follows {@code studio.chat.backend} from the beginning of the topic and holds the resulting {@link ActiveRoute}.
+ * Until the topic has been read to the end it found at start, the route is {@link ActiveRoute#UNKNOWN} and the
+ * readiness check is down, so a restarted gateway never routes by a stale record.
+ */
+@ApplicationScoped
+public class RouteTable {
+
+    private static final Logger LOG = Logger.getLogger(RouteTable.class);
+
+    private final KafkaClientConfig kafka;
+    private final GatewayConfig config;
+    private final CloudConfig cloud;
+    private final GatewayMetrics metrics;
+    private volatile ActiveRoute latest;
+    private volatile LastSwitch lastSwitch;
+    private volatile Instant appliedAt;
+    private volatile CompactedTopicView<ChatBackendEvent> view;
+
+    public RouteTable(KafkaClientConfig kafka, GatewayConfig config, CloudConfig cloud, GatewayMetrics metrics) {
+        this.kafka = kafka;
+        this.config = config;
+        this.cloud = cloud;
+        this.metrics = metrics;
+        this.latest = ActiveRoute.of(null, config.modelAlias(), cloud.apiKey(),
+                metrics::backend);
+    }
+
+    void start(@Observes StartupEvent event) {
+        CompactedTopicView<ChatBackendEvent> v = new CompactedTopicView<>(Topics.CHAT_BACKEND, ChatBackendEvent.class,
+                kafka.properties());
+        v.onChange((key, value) -> {
+            if (ChatBackendEvent.KEY.equals(key)) {
+                apply(value);
+            }
+        });
+        view = v;
+        v.start();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        CompactedTopicView<ChatBackendEvent> v = view;
+        if (v != null) {
+            v.close();
+        }
+    }
+
+    /** The route for a request arriving now. */
+    public ActiveRoute current() {
+        return caughtUp() ? latest : ActiveRoute.UNKNOWN;
+    }
+
+    /** Whether the route topic has been read up to the end it had at start. */
+    public boolean caughtUp() {
+        CompactedTopicView<ChatBackendEvent> v = view;
+        return v != null && v.caughtUp();
+    }
+
+    /** The last route event that carried a switch operation id, or {@code null}. */
+    public LastSwitch lastSwitch() {
+        return lastSwitch;
+    }
+
+    /** When the current route was applied by this gateway, or {@code null}. */
+    public Instant appliedAt() {
+        return appliedAt;
+    }
+
+    private void apply(ChatBackendEvent event) {
+        ActiveRoute previous = latest;
+        if (event != null && previous.event() != null && event.revision() < previous.event().revision()) {
+            LOG.warnf("route revision went back from %d to %d; following the topic", previous.event().revision(),
+                    event.revision());
+        }
+        ActiveRoute next = ActiveRoute.of(event, config.modelAlias(), cloud.apiKey(),
+                metrics::backend);
+        latest = next;
+        appliedAt = Instant.now();
+        if (event != null && event.switchOperationId() != null) {
+            lastSwitch = new LastSwitch(event.switchOperationId(), event.revision(), next.condition().label(), appliedAt);
+        }
+        if (next.serving()) {
+            LOG.infof("route (revision %d): %s → %s as '%s'", event.revision(), next.backend().id(), next.target(),
+                    next.servedModel());
+        } else {
+            LOG.infof("route (revision %d): %s — %s", event == null ? -1 : event.revision(),
+                    next.condition().label(), next.problem());
+        }
+    }
+
+    /**
+     * The latest switch the gateway applied.
+     *
+     * @param operationId the chat-switch operation id
+     * @param revision    the route revision it produced
+     * @param state       the route condition it led to
+     * @param appliedAt   when this gateway applied it
+     */
+    public record LastSwitch(String operationId, long revision, String state, Instant appliedAt) {
+    }
+}

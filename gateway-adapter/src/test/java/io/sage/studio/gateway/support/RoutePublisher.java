@@ -1,0 +1,87 @@
+package io.sage.studio.gateway.support;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import io.sage.studio.events.ChatBackendEvent;
+import io.sage.studio.events.CloudEvents;
+import io.sage.studio.kafka.KafkaTestResource;
+
+/**
+ * Publishes route events the way the chat-switch-service does (a plain producer, CloudEvents binary mode, key
+ * {@code active}) to the test broker, and waits until the gateway has applied them.
+ */
+public final class RoutePublisher {
+
+    private static final AtomicLong REVISION = new AtomicLong(System.currentTimeMillis());
+    private static KafkaProducer<String, byte[]> producer;
+
+    private RoutePublisher() {
+    }
+
+    /** Routes to {@code backend} and returns the switch operation id. */
+    public static String active(StandInBackend backend) {
+        return active(backend, "local", backend.servedModel() + "-display");
+    }
+
+    public static String active(StandInBackend backend, String kind, String displayName) {
+        return publish(ChatBackendEvent.State.ACTIVE, new ChatBackendEvent.Backend("standin-" + backend.servedModel(),
+                backend.baseUrl(), backend.servedModel(), displayName, "/models/" + backend.servedModel(),
+                "Qwen/Qwen2.5-0.5B-Instruct", kind, "local"), null);
+    }
+
+    /** Routes to a backend at {@code baseUrl} that may not exist. */
+    public static String active(String id, String baseUrl, String servedModel) {
+        return publish(ChatBackendEvent.State.ACTIVE, new ChatBackendEvent.Backend(id, baseUrl, servedModel,
+                servedModel, null, null, "base", "local"), null);
+    }
+
+    public static String switching(int retryAfterSeconds) {
+        return publish(ChatBackendEvent.State.SWITCHING, null, retryAfterSeconds);
+    }
+
+    public static String none() {
+        return publish(ChatBackendEvent.State.NONE, null, null);
+    }
+
+    private static synchronized String publish(ChatBackendEvent.State state, ChatBackendEvent.Backend backend,
+            Integer retryAfter) {
+        long revision = REVISION.incrementAndGet();
+        String operation = "op-" + UUID.randomUUID();
+        ChatBackendEvent event = new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, revision, state, backend,
+                Instant.now(), operation, retryAfter);
+        try {
+            producer().send(CloudEvents.record(event, CloudEvents.source("gateway-adapter-test"))).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot publish the route", e);
+        }
+        await().atMost(Duration.ofSeconds(15)).until(() -> {
+            Number applied = given().get("/api/gateway/status").then().statusCode(200).extract().path("revision");
+            return applied != null && applied.longValue() == revision;
+        });
+        return operation;
+    }
+
+    private static KafkaProducer<String, byte[]> producer() {
+        if (producer == null) {
+            Properties props = new Properties();
+            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.broker().bootstrapServers());
+            props.put(ProducerConfig.ACKS_CONFIG, "all");
+            producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+            Runtime.getRuntime().addShutdownHook(new Thread(producer::close, "route-publisher-shutdown"));
+        }
+        return producer;
+    }
+}
