@@ -59,5 +59,6 @@ service_pid=$!
 pids=("$service_pid" "${pids[@]}")
 wait_http "http://127.0.0.1:$http_port/q/health/live"
 
-echo "finetune-service bench ($(nproc) CPUs, $(java -version 2>&1 | head -n1))"
+echo "finetune-service bench ($(nproc) CPUs, $(java -version 2>&1 | head -n1), load average $(cut -d' ' -f1-3 /proc/loadavg))"
 java "$repo/bench/finetune/FinetuneBench.java" "http://127.0.0.1:$http_port" "$home" "$service_pid" "$upload_mb"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (p99 on a shared machine mostly measures CPU contention)"

@@ -2,7 +2,6 @@ package io.sage.studio.finetune.api;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
@@ -22,6 +21,11 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
+
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import io.sage.studio.common.error.ApiException;
 import io.sage.studio.events.TaskEvent;
@@ -63,10 +67,13 @@ public class TaskResource {
         return Response.status(Response.Status.CREATED).entity(tasks.create(request)).build();
     }
 
+    /** Every task, newest first (the JSON of an array of {@link Task}, assembled from per-task cached JSON). */
     @GET
     @Path("/tasks")
-    public List<Task> list() {
-        return tasks.list();
+    @APIResponse(responseCode = "200", content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(type = SchemaType.ARRAY, implementation = Task.class)))
+    public byte[] list() {
+        return tasks.listJson();
     }
 
     /** Every task now (event {@code task}), then each change as it happens ({@code task} / {@code deleted}). */

@@ -1,7 +1,9 @@
 package io.sage.studio.finetune.service;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,8 +24,11 @@ import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+
 import io.sage.studio.common.error.ApiException;
 import io.sage.studio.common.files.AtomicFiles;
+import io.sage.studio.events.StudioJson;
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.domain.RunHandle;
@@ -53,6 +58,7 @@ public final class TaskManager implements AutoCloseable {
     static final String JOB_FILE = "job.json";
     static final String LOG_FILE = "logs.txt";
     private static final Duration RETRY = Duration.ofSeconds(5);
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
     /** Timing and presentation settings. */
     public record Settings(Duration progressInterval, Duration progressPoll, Duration rescanInterval, int logsTailLines) {
@@ -67,6 +73,7 @@ public final class TaskManager implements AutoCloseable {
     private final Settings settings;
     private final LogTail logTail = new LogTail();
     private final LogFollower logFollower = new LogFollower();
+    private final Map<String, View> views = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
     private final RunListener runListener = new ExecutorEvents();
@@ -120,8 +127,18 @@ public final class TaskManager implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        poller.shutdownNow();
+        dispatcher.shutdown();
+        poller.shutdown();
+        try {
+            if (!dispatcher.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                    || !poller.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("task threads did not finish in time; stopping them");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         dispatcher.shutdownNow();
+        poller.shutdownNow();
         logFollower.close();
         executor.close();
     }
@@ -150,6 +167,11 @@ public final class TaskManager implements AutoCloseable {
                 return;
             }
             RunHandle run = record.run();
+            Path dir = store.dir(id);
+            if (run == null && status == TaskStatus.PREPARING && executor.reattach(record, dir, runListener)) {
+                track(id);
+                return;
+            }
             if (run == null && status == TaskStatus.PREPARING) {
                 LOG.infof("task %s was being started when the service stopped; queued again", id);
                 TaskRecord requeued = next(record).status(TaskStatus.QUEUED).phase(null).startedAt(null)
@@ -159,17 +181,21 @@ public final class TaskManager implements AutoCloseable {
                 }
                 return;
             }
-            Path dir = store.dir(id);
             if (run != null && executor.name().equals(run.executor()) && executor.reattach(record, dir, runListener)) {
-                Tracked t = new Tracked(new ProgressTracker(dir));
-                tracked.put(id, t);
-                pollOne(id, t);
+                track(id);
                 return;
             }
             String detail = run == null || executor.name().equals(run.executor()) ? null
                     : "the task was started by the " + run.executor() + " executor, which is not active here";
             settle(id, null, detail);
         }
+    }
+
+    /** Follows the progress file of a re-adopted trainer, reading what it wrote so far at once. */
+    private void track(String id) {
+        Tracked t = new Tracked(new ProgressTracker(store.dir(id)));
+        tracked.put(id, t);
+        pollOne(id, t);
     }
 
     // ---------------------------------------------------------------- API
@@ -183,9 +209,8 @@ public final class TaskManager implements AutoCloseable {
         }
         DatasetService.Source source = datasets.resolve(request.datasetFile());
         List<TaskWarning> warnings = advisor.warningsFor(request);
-        String id = newTaskId(request.suffix());
-        Path staging = store.root().resolve(".creating-" + id);
-        Files.createDirectories(staging);
+        String id = reserveTaskId(request.suffix());
+        Path staging = staging(id);
         try {
             datasets.materialize(source, staging.resolve(DatasetService.DATA_FILE));
             Path dir = store.dir(id);
@@ -224,9 +249,30 @@ public final class TaskManager implements AutoCloseable {
         return view(require(taskId));
     }
 
-    /** Every task, newest first (task folders copied in are picked up first). */
+    /** Every task, newest first. */
     public List<Task> list() {
-        refresh();
+        return views().stream().map(View::task).toList();
+    }
+
+    /**
+     * {@link #list()} as JSON, assembled from each task's cached JSON: a finished task is serialised once per
+     * change, not once per request, so listing a thousand tasks costs little more than copying bytes.
+     */
+    public byte[] listJson() {
+        List<View> views = views();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(views.size() * 1200 + 2);
+        out.write('[');
+        for (int i = 0; i < views.size(); i++) {
+            if (i > 0) {
+                out.write(',');
+            }
+            out.writeBytes(views.get(i).json());
+        }
+        out.write(']');
+        return out.toByteArray();
+    }
+
+    private List<View> views() {
         Map<String, Integer> positions = queue.positions();
         return store.all().stream()
                 .sorted(Comparator.comparing(TaskRecord::createdAt, Comparator.nullsLast(Comparator.reverseOrder()))
@@ -279,6 +325,7 @@ public final class TaskManager implements AutoCloseable {
             }
             logTail.forget(store.dir(taskId).resolve(LOG_FILE));
             publish(TaskEvent.Kind.DELETED, record);
+            views.remove(taskId);
             TreeFiles.deleteQuietly(trash);
         }
         locks.remove(taskId);
@@ -573,6 +620,7 @@ public final class TaskManager implements AutoCloseable {
             }
             for (TaskRecord removed : changes.removed()) {
                 publish(TaskEvent.Kind.DELETED, removed);
+                views.remove(removed.taskId());
             }
             if (!changes.added().isEmpty()) {
                 kick();
@@ -584,13 +632,39 @@ public final class TaskManager implements AutoCloseable {
 
     // ---------------------------------------------------------------- helpers
 
-    private Task view(TaskRecord record) {
-        return view(record, queue.position(record.taskId()));
+    /** A task as shown, with its JSON; reused while the record, queue position and log tail stay the same. */
+    private record View(TaskRecord record, Integer position, String logs, Task task, byte[] json) {
     }
 
-    private Task view(TaskRecord record, Integer position) {
+    private Task view(TaskRecord record) {
+        return view(record, queue.position(record.taskId())).task();
+    }
+
+    /**
+     * The cached view of a record. A finished task's log no longer grows, so its view is reused without even
+     * looking at the log file; other tasks re-read their log tail (itself cached by size and modification time).
+     */
+    private View view(TaskRecord record, Integer position) {
+        View cached = views.get(record.taskId());
+        boolean same = cached != null && cached.record() == record && Objects.equals(cached.position(), position);
+        if (same && record.status().terminal()) {
+            return cached;
+        }
         Path dir = store.dir(record.taskId());
-        return Task.of(record, dir, position, logTail.tail(dir.resolve(LOG_FILE), settings.logsTailLines()));
+        String logs = logTail.tail(dir.resolve(LOG_FILE), settings.logsTailLines());
+        if (same && cached.logs().equals(logs)) {
+            return cached;
+        }
+        Task task = Task.of(record, dir, position, logs);
+        byte[] json;
+        try {
+            json = StudioJson.mapper().writeValueAsBytes(task);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise task " + record.taskId(), e);
+        }
+        View view = new View(record, position, logs, task, json);
+        views.put(record.taskId(), view);
+        return view;
     }
 
     private TaskRecord require(String taskId) {
@@ -644,13 +718,25 @@ public final class TaskManager implements AutoCloseable {
         }
     }
 
-    private String newTaskId(String suffix) {
+    /** A new task id whose staging folder this call created (exclusively, so two creations never share an id). */
+    private String reserveTaskId(String suffix) throws IOException {
+        Files.createDirectories(store.root());
         while (true) {
             String id = Ids.newId("ft", suffix);
-            if (store.get(id).isEmpty() && !Files.exists(store.dir(id))) {
+            if (store.get(id).isPresent() || Files.exists(store.dir(id))) {
+                continue;
+            }
+            try {
+                Files.createDirectory(staging(id));
                 return id;
+            } catch (FileAlreadyExistsException e) {
+                LOG.debugf("task id %s taken; drawing another", id);
             }
         }
+    }
+
+    private Path staging(String id) {
+        return store.root().resolve(".creating-" + id);
     }
 
     /** {@code job.json} (SPEC §5); paths relative to the task directory so it works on any mount of it. */

@@ -1,6 +1,7 @@
 package io.sage.studio.finetune.executor.kubernetes;
 
 import java.io.IOException;
+import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,11 +116,21 @@ public class KubernetesExecutor implements TaskExecutor {
         try {
             client.batch().v1().jobs().inNamespace(namespace).resource(job).create();
         } catch (KubernetesClientException e) {
-            throw new LaunchException("cannot create the Job " + task.taskId() + " in namespace " + namespace + ": "
-                    + e.getMessage(), e);
+            if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || !ours(task.taskId())) {
+                throw new LaunchException("cannot create the Job " + task.taskId() + " in namespace " + namespace
+                        + ": " + e.getMessage(), e);
+            }
+            LOG.infof("Job %s already exists (created before a restart); following it", task.taskId());
         }
         watched.put(task.taskId(), new Watched(task.taskId(), namespace, task.taskId(), taskDir, listener));
         return RunHandle.kubernetes(namespace, task.taskId());
+    }
+
+    /** Whether the Job named after the task carries the task's label (so it is this task's Job). */
+    private boolean ours(String taskId) {
+        Job existing = client.batch().v1().jobs().inNamespace(namespace).withName(taskId).get();
+        return existing != null && existing.getMetadata().getLabels() != null
+                && taskId.equals(existing.getMetadata().getLabels().get(TrainerJobs.LABEL_TASK));
     }
 
     @Override

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -33,6 +35,7 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.events.StudioJson;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.domain.Task;
@@ -258,6 +261,12 @@ class KubernetesExecutorTest {
         Task task = create();
         await().atMost(LONG).until(() -> job(task.taskId()) != null);
         manager.close();
+        // As if the service had died between creating the Job and recording it: the task file knows no Job.
+        Path meta = Path.of(task.outputDir()).resolve(TaskStore.META_FILE);
+        ObjectNode stored = (ObjectNode) StudioJson.mapper().readTree(meta.toFile());
+        assertThat(stored.get("status").asText()).isEqualTo("preparing");
+        stored.putNull("run");
+        Files.write(meta, StudioJson.mapper().writeValueAsBytes(stored));
 
         manager = manager(Optional.empty());
         assertThat(manager.get(task.taskId()).status()).isEqualTo(TaskStatus.PREPARING);
