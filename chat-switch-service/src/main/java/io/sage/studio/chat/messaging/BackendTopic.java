@@ -28,10 +28,6 @@ public class BackendTopic {
         return view.awaitCaughtUp(timeout);
     }
 
-    public boolean caughtUp() {
-        return view.caughtUp();
-    }
-
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
         return view.awaitCaughtUp(timeout);
     }

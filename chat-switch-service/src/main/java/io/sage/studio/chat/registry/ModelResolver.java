@@ -124,6 +124,9 @@ public class ModelResolver {
                 throw ApiException.badRequest("invalid_adapter",
                         dir.resolve(AdapterConfig.FILE) + " names no base_model_name_or_path and no task says which base it belongs to");
             }
+            if (base.startsWith("/") && !home.contains(Path.of(base))) {
+                throw ApiException.badRequest("invalid_adapter", "the adapter's base model " + base + " is outside the studio home");
+            }
             String served = taskId != null ? ModelNames.adapter(taskId) : ModelNames.local(path);
             return new ResolvedModel(path, displayName != null ? displayName : served, ResolvedModel.KIND_FINETUNED,
                     Artifact.LORA, base, path, base, adapter.rank(), taskId, served);

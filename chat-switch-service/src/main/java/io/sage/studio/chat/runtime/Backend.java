@@ -73,9 +73,4 @@ public record Backend(
         all.putAll(adapters);
         return new BackendSpec(newId, spec.modelPath(), spec.servedName(), spec.loraEnabled(), spec.maxLoraRank(), all);
     }
-
-    /** Whether the engine serves {@code model} (its base name or a loaded adapter). */
-    public boolean serves(String model) {
-        return spec.servedName().equals(model) || adapters.containsKey(model);
-    }
 }

@@ -31,10 +31,6 @@ public class BackendEnvFile implements GatewaySync {
         this.enabled = config.gateway().envFile();
     }
 
-    public Path file() {
-        return file;
-    }
-
     @Override
     public void routeChanged(ChatBackendEvent event) {
         if (!enabled || event.state() == ChatBackendEvent.State.SWITCHING) {

@@ -105,10 +105,6 @@ public class ChatState {
         save();
     }
 
-    public synchronized Optional<Backend> backend(String id) {
-        return Optional.ofNullable(backends.get(id));
-    }
-
     public synchronized List<Backend> backends() {
         return new ArrayList<>(backends.values());
     }

@@ -49,18 +49,6 @@ final class Operation {
         return id;
     }
 
-    String model() {
-        return model;
-    }
-
-    String taskId() {
-        return taskId;
-    }
-
-    String requestedBy() {
-        return requestedBy;
-    }
-
     Instant requestedAt() {
         return requestedAt;
     }

@@ -42,17 +42,18 @@ class SwitchPlanner {
 
     Plan plan(ResolvedModel target, SwitchStrategy requested, boolean restart) {
         SwitchStrategy asked = requested == null ? config.strategy() : requested;
-        if (!runtime.hasEngines()) {
-            return new Plan(SwitchStrategy.CLOUD, "runtime none routes to the cloud API", target, null, null, false);
-        }
         Optional<ActiveRoute> route = state.route();
+        boolean routed = state.routeState() == RouteState.ACTIVE && route.isPresent() && route.get().model().id().equals(target.id());
+        if (!runtime.hasEngines()) {
+            return routed ? new Plan(SwitchStrategy.NONE, target.displayName() + " already serves", target, null, null, false)
+                    : new Plan(SwitchStrategy.CLOUD, "runtime none routes to the cloud API", target, null, null, false);
+        }
         Optional<Backend> active = state.activeBackend().filter(b -> runtime.liveness(b).alive());
         if (restart) {
             return new Plan(SwitchStrategy.RECREATE, "the engine of the active model died; starting it again", target,
                     state.activeBackend().orElse(null), spec(target), true);
         }
-        if (active.isPresent() && route.isPresent() && state.routeState() == RouteState.ACTIVE
-                && route.get().model().id().equals(target.id())) {
+        if (routed && active.isPresent()) {
             return new Plan(SwitchStrategy.NONE, target.displayName() + " already serves", target, active.get(), null, false);
         }
         String notHotLoadable = active.isPresent() ? whyNotHotLoadable(active.get(), target) : "no engine serves now";

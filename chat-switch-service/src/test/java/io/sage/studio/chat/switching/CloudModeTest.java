@@ -44,6 +44,7 @@ class CloudModeTest {
     void ready() {
         Switches.awaitServiceReady();
         await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(Switches.current().getString("state")));
+        Switches.awaitIdle();
     }
 
     @Test

@@ -48,9 +48,9 @@ public class CloudApi {
         return baseUrl;
     }
 
-    /** A model of the cloud API as a switch target. */
+    /** A model of the cloud API as a switch target (its identity includes the API's URL). */
     public ResolvedModel model(String name) {
-        return new ResolvedModel("cloud:" + name, name, ResolvedModel.KIND_CLOUD, ResolvedModel.Artifact.CLOUD, name, null, name,
+        return new ResolvedModel("cloud:" + baseUrl.orElse("") + "#" + name, name, ResolvedModel.KIND_CLOUD, ResolvedModel.Artifact.CLOUD, name, null, name,
                 null, null, name);
     }
 

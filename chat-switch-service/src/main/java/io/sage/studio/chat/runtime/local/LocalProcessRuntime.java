@@ -209,11 +209,6 @@ public class LocalProcessRuntime implements ServingRuntime {
         }
     }
 
-    /** Stops every engine this instance started (used when {@code stop-on-shutdown} is set). */
-    public void stopAll(List<Backend> backends) {
-        backends.forEach(this::stop);
-    }
-
     private String tailSuffix(Backend backend) {
         String tail = logTail(backend, 5);
         return tail.isEmpty() ? "" : "; last output:\n" + tail;
