@@ -27,6 +27,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
+import io.sage.studio.common.auth.StudioPrincipal;
 import io.sage.studio.common.error.ApiException;
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.domain.Task;
@@ -47,10 +48,12 @@ public class TaskResource {
 
     private final TaskManager tasks;
     private final TaskBroadcaster broadcaster;
+    private final StudioPrincipal caller;
 
-    public TaskResource(TaskManager tasks, TaskBroadcaster broadcaster) {
+    public TaskResource(TaskManager tasks, TaskBroadcaster broadcaster, StudioPrincipal caller) {
         this.tasks = tasks;
         this.broadcaster = broadcaster;
+        this.caller = caller;
     }
 
     /** A deleted task on the SSE stream. */
@@ -64,7 +67,7 @@ public class TaskResource {
         if (request == null) {
             throw ApiException.badRequest("missing_body", "send the task as a JSON object");
         }
-        return Response.status(Response.Status.CREATED).entity(tasks.create(request)).build();
+        return Response.status(Response.Status.CREATED).entity(tasks.create(request, caller.name())).build();
     }
 
     /** Every task, newest first (the JSON of an array of {@link Task}, assembled from per-task cached JSON). */
@@ -106,6 +109,7 @@ public class TaskResource {
     @DELETE
     @Path("/tasks/{id}")
     public Response delete(@PathParam("id") String id) {
+        caller.requireOwnerOrAdmin(tasks.record(id).owner(), "task " + id);
         tasks.delete(id);
         return Response.noContent().build();
     }
@@ -113,6 +117,7 @@ public class TaskResource {
     @POST
     @Path("/tasks/{id}/cancel")
     public Task cancel(@PathParam("id") String id) {
+        caller.requireOwnerOrAdmin(tasks.record(id).owner(), "task " + id);
         return tasks.cancel(id);
     }
 

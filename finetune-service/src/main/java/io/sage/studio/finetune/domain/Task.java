@@ -41,6 +41,7 @@ public record Task(
         boolean merge,
         int priority,
         String suffix,
+        String owner,
         Map<String, String> artifacts,
         List<TaskWarning> warnings,
         String executor,
@@ -53,7 +54,7 @@ public record Task(
                 r.phase(), r.statusMessage(), r.progress(), r.currentEpoch(), r.totalEpochs(), r.step(),
                 r.totalSteps(), r.loss(), r.learningRate(), r.etaSeconds(), queuePosition, r.createdAt(),
                 r.startedAt(), r.completedAt(), r.errorCode(), r.errorMessage(), logs, r.config(), r.method(),
-                r.merge(), r.priority(), r.suffix(), absolute(r.artifacts(), taskDir), r.warnings(), r.executor(),
+                r.merge(), r.priority(), r.suffix(), r.owner(), absolute(r.artifacts(), taskDir), r.warnings(), r.executor(),
                 r.cancelRequested(), r.revision());
     }
 

@@ -18,6 +18,7 @@ import java.util.Map;
  * @param statusMessage a sentence about the current state, e.g. why a Kubernetes pod waits
  * @param errorCode     the trainer's (or the service's) error code when failed
  * @param priority      higher runs first; FIFO ({@code queueSeq}) within a priority
+ * @param owner         who created the task (the caller's name); only they or an admin may cancel or delete it
  * @param artifacts     artifact kind ({@code lora}, {@code merged_model}) to its path relative to the task directory
  * @param revision      grows by one with every change (the events' revision)
  * @param cancelRequested a cancel was asked for while the trainer ran
@@ -51,6 +52,7 @@ public record TaskRecord(
         TrainingConfig config,
         int priority,
         String suffix,
+        String owner,
         Map<String, String> artifacts,
         List<TaskWarning> warnings,
         String executor,
@@ -104,6 +106,7 @@ public record TaskRecord(
         private TrainingConfig config;
         private int priority;
         private String suffix;
+        private String owner;
         private Map<String, String> artifacts;
         private List<TaskWarning> warnings;
         private String executor;
@@ -144,6 +147,7 @@ public record TaskRecord(
             this.config = r.config;
             this.priority = r.priority;
             this.suffix = r.suffix;
+            this.owner = r.owner;
             this.artifacts = r.artifacts;
             this.warnings = r.warnings;
             this.executor = r.executor;
@@ -288,6 +292,11 @@ public record TaskRecord(
             return this;
         }
 
+        public Builder owner(String value) {
+            this.owner = value;
+            return this;
+        }
+
         public Builder artifacts(Map<String, String> value) {
             this.artifacts = value;
             return this;
@@ -324,7 +333,7 @@ public record TaskRecord(
         }
 
         public TaskRecord build() {
-            return new TaskRecord(schemaVersion, taskId, modelName, datasetPath, datasetSource, outputDir, status, phase, statusMessage, progress, currentEpoch, totalEpochs, step, totalSteps, loss, learningRate, etaSeconds, createdAt, startedAt, completedAt, errorCode, errorMessage, method, merge, config, priority, suffix, artifacts, warnings, executor, queueSeq, revision, cancelRequested, run);
+            return new TaskRecord(schemaVersion, taskId, modelName, datasetPath, datasetSource, outputDir, status, phase, statusMessage, progress, currentEpoch, totalEpochs, step, totalSteps, loss, learningRate, etaSeconds, createdAt, startedAt, completedAt, errorCode, errorMessage, method, merge, config, priority, suffix, owner, artifacts, warnings, executor, queueSeq, revision, cancelRequested, run);
         }
     }
 }

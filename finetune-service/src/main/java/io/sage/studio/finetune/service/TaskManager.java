@@ -200,7 +200,10 @@ public final class TaskManager implements AutoCloseable {
 
     // ---------------------------------------------------------------- API
 
-    public Task create(TaskRequest request) throws IOException {
+    /**
+     * Creates a task owned by {@code owner} (the caller), queued behind the tasks of higher or equal priority.
+     */
+    public Task create(TaskRequest request, String owner) throws IOException {
         TrainingConfig config = request.trainingConfig();
         String method = request.methodOrDefault();
         if (config.loadIn8bit() && !method.equals("lora")) {
@@ -228,6 +231,7 @@ public final class TaskManager implements AutoCloseable {
                     .config(config)
                     .priority(request.priorityOrDefault())
                     .suffix(Ids.sanitizeSuffix(request.suffix()))
+                    .owner(owner)
                     .warnings(warnings)
                     .executor(executor.name())
                     .queueSeq(queue.nextSeq())

@@ -108,6 +108,7 @@ class TaskApiTest {
                     .body("config.batch_size", equalTo(2))
                     .body("config.learning_rate", equalTo(2.0e-4f))
                     .body("method", equalTo("lora"))
+                    .body("owner", equalTo("local"))
                     .body("merge", equalTo(true))
                     .body("warnings.code", hasItem("insufficient_gpu_memory"))
                     .body("warnings.message", hasItem(containsString("NVIDIA L4")))

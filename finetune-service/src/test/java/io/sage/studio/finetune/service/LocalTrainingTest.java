@@ -36,7 +36,7 @@ class LocalTrainingTest {
     @Test
     void aTaskRunsToCompletedWithRealProgressLossAndArtifacts() throws IOException {
         try (Harness h = new Harness(tmp, FAST)) {
-            Task created = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(8)));
+            Task created = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(8)), "alice");
             assertThat(created.status()).isEqualTo(TaskStatus.QUEUED);
 
             await().atMost(LONG).until(() -> h.task(created.taskId()).status() == TaskStatus.COMPLETED);
@@ -73,7 +73,7 @@ class LocalTrainingTest {
     @Test
     void aTrainerCrashFailsTheTaskWithTheTrainersError() throws IOException {
         try (Harness h = new Harness(tmp, FAST)) {
-            Task task = h.manager.create(Harness.request("org/model-fail-me", h.dataset(8)));
+            Task task = h.manager.create(Harness.request("org/model-fail-me", h.dataset(8)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).status() == TaskStatus.FAILED);
             Task failed = h.task(task.taskId());
             assertThat(failed.errorCode()).isEqualTo("internal");
@@ -87,7 +87,7 @@ class LocalTrainingTest {
         Map<String, String> env = Map.of("FAKE_TRAINER_STEP_DELAY", "0.02", "FAKE_TRAINER_STEPS", "12",
                 "FAKE_TRAINER_MODE", "crash_silent");
         try (Harness h = new Harness(tmp, env)) {
-            Task task = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(8)));
+            Task task = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(8)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).status() == TaskStatus.FAILED);
             Task failed = h.task(task.taskId());
             assertThat(failed.errorCode()).isEqualTo("trainer_exit");
@@ -99,7 +99,7 @@ class LocalTrainingTest {
     @Test
     void aTrainerCommandThatCannotRunFailsTheTaskAtLaunch() throws IOException {
         try (Harness h = new Harness(tmp, "'/no such/trainer' --x", FAST, 1, List.of())) {
-            Task task = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(2)));
+            Task task = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(2)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).status().terminal());
             Task failed = h.task(task.taskId());
             assertThat(failed.status()).isEqualTo(TaskStatus.FAILED);
@@ -111,8 +111,8 @@ class LocalTrainingTest {
     void cancellingAQueuedTaskNeverStartsItsTrainerAndTheRunningOneStopsOnSigterm() throws IOException {
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "400"))) {
             Path data = h.dataset(4);
-            Task running = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data));
-            Task waiting = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data));
+            Task running = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task waiting = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
             await().atMost(LONG).until(() -> h.task(running.taskId()).status() == TaskStatus.TRAINING
                     && h.task(running.taskId()).step() > 0);
             assertThat(h.task(waiting.taskId()).queuePosition()).isEqualTo(1);
@@ -139,7 +139,7 @@ class LocalTrainingTest {
         Map<String, String> env = Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "400",
                 "FAKE_TRAINER_MODE", "ignore_sigterm");
         try (Harness h = new Harness(tmp, env)) {
-            Task task = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(4)));
+            Task task = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(4)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).step() > 0);
             long pid = h.store.get(task.taskId()).orElseThrow().run().pid();
             Instant asked = Instant.now();
@@ -154,10 +154,10 @@ class LocalTrainingTest {
     void higherPriorityRunsFirstAndFifoWithinAPriority() throws IOException {
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.02", "FAKE_TRAINER_STEPS", "40"))) {
             Path data = h.dataset(4);
-            Task first = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data));
-            Task low = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 0));
-            Task later = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 0));
-            Task high = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 7));
+            Task first = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task low = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 0), "alice");
+            Task later = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 0), "alice");
+            Task high = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 7), "alice");
             assertThat(h.task(high.taskId()).queuePosition()).isEqualTo(1);
             assertThat(h.task(low.taskId()).queuePosition()).isEqualTo(2);
             assertThat(h.task(later.taskId()).queuePosition()).isEqualTo(3);
@@ -174,9 +174,9 @@ class LocalTrainingTest {
         List<GpuTelemetryEvent> gpus = List.of(gpu(0), gpu(1));
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "30"), 1, gpus)) {
             Path data = h.dataset(4);
-            Task a = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data));
-            Task b = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data));
-            Task c = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data));
+            Task a = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task b = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task c = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
             await().atMost(LONG).until(() -> h.task(a.taskId()).status().running() && h.task(b.taskId()).status().running());
             assertThat(h.task(c.taskId()).status()).isEqualTo(TaskStatus.QUEUED);
             String logs = Files.readString(Path.of(a.outputDir()).resolve("logs.txt"))
@@ -191,7 +191,7 @@ class LocalTrainingTest {
         Path marker = tmp.resolve("pwned");
         String model = "a'b\"c; touch " + marker + " $(touch " + marker + ") `touch " + marker + "`\nrm -rf ~";
         try (Harness h = new Harness(tmp, FAST)) {
-            Task task = h.manager.create(Harness.request(model, h.dataset(4)));
+            Task task = h.manager.create(Harness.request(model, h.dataset(4)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).status().terminal());
             Path dir = Path.of(task.outputDir());
             assertThat(StudioJson.mapper().readTree(dir.resolve("job.json").toFile()).get("base_model").asText())
@@ -210,8 +210,8 @@ class LocalTrainingTest {
         long pid;
         Harness first = new Harness(tmp, env);
         Path data = first.dataset(4);
-        running = first.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data));
-        queued = first.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data));
+        running = first.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+        queued = first.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
         await().atMost(LONG).until(() -> first.task(running.taskId()).step() > 2);
         pid = first.store.get(running.taskId()).orElseThrow().run().pid();
         first.close(); // the service dies; its trainer does not
@@ -234,7 +234,7 @@ class LocalTrainingTest {
         Map<String, String> env = Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "20");
         Harness first = new Harness(tmp, env);
         Path data = first.dataset(4);
-        Task ok = first.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data));
+        Task ok = first.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
         await().atMost(LONG).until(() -> first.task(ok.taskId()).status() == TaskStatus.TRAINING);
         long pid = first.store.get(ok.taskId()).orElseThrow().run().pid();
         first.close();
@@ -252,8 +252,8 @@ class LocalTrainingTest {
     void aDiskFullWhileWritingMetadataLeavesTheOldMetadataAndStateIntact() throws IOException {
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "400"))) {
             Path data = h.dataset(4);
-            Task running = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data));
-            Task queued = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data));
+            Task running = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task queued = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
             Path meta = Path.of(queued.outputDir()).resolve(TaskStore.META_FILE);
             byte[] before = Files.readAllBytes(meta);
 
@@ -276,7 +276,7 @@ class LocalTrainingTest {
     @Test
     void deleteRemovesAFinishedTaskAndItsFilesButRefusesAnActiveOne() throws IOException {
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "400"))) {
-            Task task = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(4)));
+            Task task = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(4)), "alice");
             assertThatThrownBy(() -> h.manager.delete(task.taskId()))
                     .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409));
             h.manager.cancel(task.taskId());

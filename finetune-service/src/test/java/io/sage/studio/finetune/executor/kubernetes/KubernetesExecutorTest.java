@@ -108,7 +108,7 @@ class KubernetesExecutorTest {
         Path data = root.resolve("d.jsonl");
         Files.writeString(data, "{\"prompt\":\"p\",\"completion\":\"c\"}\n");
         return manager.create(new TaskRequest("Qwen/Qwen2.5-0.5B-Instruct", data.toString(), 1, 1, 1, 1e-4, 128, null,
-                null, null, null, null, null, false, null, null));
+                null, null, null, null, null, false, null, null), "alice");
     }
 
     private Job job(String id) {
