@@ -1,7 +1,6 @@
 package io.sage.studio.gateway.openai;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.sage.studio.events.StudioJson;
 import io.vertx.core.buffer.Buffer;
@@ -10,10 +9,6 @@ import io.vertx.core.buffer.Buffer;
 final class Json {
 
     private Json() {
-    }
-
-    static ObjectMapper mapper() {
-        return StudioJson.mapper();
     }
 
     static Buffer buffer(Object value) {

@@ -1,15 +1,11 @@
 package io.sage.studio.gateway.openai;
 
-import java.io.IOException;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.quarkus.vertx.http.runtime.RouteConstants;
 import io.sage.studio.gateway.config.GatewayConfig;
@@ -166,6 +162,7 @@ public class OpenAiProxy {
         private final HttpServerRequest request;
         private final HttpServerResponse response;
         private final ActiveRoute route;
+        private final String path;
         private final String pathAndQuery;
         private final long declared;
         private final long start = System.nanoTime();
@@ -181,6 +178,7 @@ public class OpenAiProxy {
             this.response = ctx.response();
             this.route = route;
             this.declared = declared;
+            this.path = path;
             this.pathAndQuery = request.query() == null ? path : path + "?" + request.query();
             ctx.addEndHandler(ar -> {
                 if (ar.failed()) {
@@ -221,43 +219,27 @@ public class OpenAiProxy {
         }
 
         private void rewriteAndSend(Buffer body) {
-            JsonNode tree;
+            byte[] bytes = body.getBytes();
+            ModelField model;
             try {
-                tree = Json.mapper().readTree(body.getBytes());
-            } catch (IOException e) {
-                rejectAfterAcquire(400, OpenAiErrors.INVALID_REQUEST, "invalid_json", null,
-                        "the request body is not valid JSON", "invalid_json");
-                return;
-            }
-            if (tree == null || !tree.isObject()) {
-                rejectAfterAcquire(400, OpenAiErrors.INVALID_REQUEST, "invalid_json", null,
-                        "the request body must be a JSON object", "invalid_json");
-                return;
-            }
-            JsonNode model = tree.get("model");
-            if (model != null && !model.isNull() && !model.isTextual()) {
-                rejectAfterAcquire(400, OpenAiErrors.INVALID_REQUEST, "invalid_type", "model", "'model' must be a string",
+                model = ModelField.locate(bytes);
+            } catch (ModelField.InvalidBody e) {
+                rejectAfterAcquire(400, OpenAiErrors.INVALID_REQUEST, e.code(), e.param(), e.getMessage(),
                         "invalid_json");
                 return;
             }
-            String requested = model == null || model.isNull() ? null : model.textValue();
+            String requested = model.requested();
             if (!route.accepts(requested)) {
                 rejectAfterAcquire(404, OpenAiErrors.INVALID_REQUEST, "model_not_found", "model",
                         unknownModel(requested, route), "unknown_model");
                 return;
             }
             String served = route.servedModel();
-            boolean insert = requested == null && GENERATION_PATHS.contains(pathAndQuery.split("\\?", 2)[0]);
-            if (served.equals(requested) || (requested == null && !insert)) {
+            boolean present = model.valueStart() >= 0;
+            if (served.equals(requested) || (!present && !GENERATION_PATHS.contains(path))) {
                 send(body);
-                return;
-            }
-            ((ObjectNode) tree).put("model", served);
-            try {
-                send(Buffer.buffer(Json.mapper().writeValueAsBytes(tree)));
-            } catch (IOException e) {
-                rejectAfterAcquire(400, OpenAiErrors.INVALID_REQUEST, "invalid_json", null,
-                        "the request body cannot be re-encoded", "invalid_json");
+            } else {
+                send(model.withModel(bytes, served));
             }
         }
 
@@ -270,6 +252,8 @@ public class OpenAiProxy {
                     .setIdleTimeout(upstreamTimeoutMs);
             MultiMap headers = HttpHeaders.headers();
             Relay.copyHeaders(request.headers(), headers);
+            // The gateway is the credential boundary: the client's key is for the gateway, the backend gets its own.
+            headers.remove(HttpHeaders.AUTHORIZATION);
             if (route.target().authorization() != null) {
                 headers.set(HttpHeaders.AUTHORIZATION, route.target().authorization());
             }

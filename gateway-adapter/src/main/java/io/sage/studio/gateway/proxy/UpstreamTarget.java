@@ -34,7 +34,7 @@ public final class UpstreamTarget {
      * Parses an {@code http(s)://host[:port][/path]} base URL; a trailing {@code /} and a trailing {@code /v1} are
      * dropped, since request paths ({@code /v1/…}, {@code /api/…}) are appended as they came.
      *
-     * @param authorization the {@code Authorization} header to send, or {@code null} to pass the client's on
+     * @param authorization the {@code Authorization} header the gateway sends itself, or {@code null}
      * @throws IllegalArgumentException naming the problem when the URL is unusable
      */
     public static UpstreamTarget parse(String baseUrl, String authorization) {

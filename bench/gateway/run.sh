@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Benchmark of the gateway-adapter's /v1 edge against nginx (see README.md next to this script).
+#
+#   bench/gateway/run.sh            # defaults: DURATION=10s ROUNDS=3 CONNECTIONS=64 EVENT_LOOPS=2
+#
+# Backend: nginx answering a fixed OpenAI-shaped chat completion. Targets: (a) the backend directly, (b) nginx as
+# reverse proxy (keep-alive upstream pool), (c) the gateway (packaged jar, route published on a standalone broker).
+# Prints throughput (wrk, CONNECTIONS connections) and latency at one connection (p50/p99, and what each proxy adds
+# to the direct path), then time to first chunk of a streamed answer (sse_backend.py) through each path.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$ROOT/bench/gateway"
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+EVENT_LOOPS=${EVENT_LOOPS:-2}
+NGINX_WORKERS=${NGINX_WORKERS:-2}
+TTFC_RUNS=${TTFC_RUNS:-200}
+JAR="$ROOT/gateway-adapter/target/quarkus-app/quarkus-run.jar"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+# -- tools -------------------------------------------------------------------------------------------------------
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+    log "installing nginx and wrk (Debian packages)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null
+fi
+if [ ! -f "$JAR" ]; then
+    log "packaging the gateway (UI build skipped)"
+    mvn -B -q -o package -f "$ROOT/gateway-adapter/pom.xml" -DskipTests -Dquarkus.quinoa=false
+fi
+
+WORK=$(mktemp -d /tmp/sage-bench-gateway.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_http() { # url [expected-status]
+    for _ in $(seq 1 600); do
+        if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = "${2:-200}" ]; then return 0; fi
+        sleep 0.2
+    done
+    log "timed out waiting for $1"; return 1
+}
+
+BACKEND_PORT=$(free_port); PROXY_PORT=$(free_port); SSE_PROXY_PORT=$(free_port); SSE_PORT=$(free_port)
+GATEWAY_PORT=$(free_port); KAFKA_PORT=$(free_port); CONTROLLER_PORT=$(free_port)
+
+# -- backend and reverse proxy: nginx ----------------------------------------------------------------------------
+RESPONSE='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I help you today?"},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
+nginx_conf() { # name workers body
+    mkdir -p "$WORK/$1"
+    cat > "$WORK/$1/nginx.conf" <<EOF
+worker_processes $2;
+pid $WORK/$1/nginx.pid;
+error_log $WORK/$1/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 75s;
+    client_body_temp_path $WORK/$1/body;
+    proxy_temp_path $WORK/$1/proxy;
+    $3
+}
+EOF
+}
+nginx_conf backend 1 "server { listen 127.0.0.1:$BACKEND_PORT; location / { default_type application/json; return 200 '$RESPONSE'; } }"
+nginx_conf proxy "$NGINX_WORKERS" "
+    upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 256; }
+    upstream sse { server 127.0.0.1:$SSE_PORT; keepalive 32; }
+    server { listen 127.0.0.1:$PROXY_PORT; location / {
+        proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }
+    server { listen 127.0.0.1:$SSE_PROXY_PORT; location / {
+        proxy_pass http://sse; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; } }"
+nginx -p "$WORK/backend" -c "$WORK/backend/nginx.conf" & PIDS+=($!)
+nginx -p "$WORK/proxy" -c "$WORK/proxy/nginx.conf" & PIDS+=($!)
+
+# -- streamed backend: a role chunk at once, then TOKENS chunks TOKEN_DELAY s apart ---------------------------------
+TOKENS=${TOKENS:-16}; TOKEN_DELAY=${TOKEN_DELAY:-0.005}
+python3 "$HERE/sse_backend.py" "$SSE_PORT" bench-sse "$TOKENS" "$TOKEN_DELAY" >"$WORK/sse.log" 2>&1 & PIDS+=($!)
+
+# -- broker and gateway ------------------------------------------------------------------------------------------
+log "resolving the Kafka kit classpath"
+mvn -B -q -o dependency:build-classpath -f "$ROOT/studio-kafka-kit/pom.xml" -Dmdep.outputFile="$WORK/cp.txt" \
+    -Dmdep.includeScope=runtime >/dev/null
+KIT_JAR=$(ls "$HOME"/.m2/repository/io/sage/studio/studio-kafka-kit/0.1.0-SNAPSHOT/studio-kafka-kit-0.1.0-SNAPSHOT.jar)
+CP="$KIT_JAR:$(cat "$WORK/cp.txt")"
+java -Xmx512m -cp "$CP" io.sage.studio.kafka.StandaloneBroker "$WORK/kafka" "$KAFKA_PORT" "$CONTROLLER_PORT" \
+    >"$WORK/broker.log" 2>&1 & PIDS+=($!)
+for _ in $(seq 1 300); do grep -q "broker ready" "$WORK/broker.log" && break; sleep 0.2; done
+grep -q "broker ready" "$WORK/broker.log" || { log "the broker did not start"; cat "$WORK/broker.log" >&2; exit 1; }
+
+publish() { # revision id base-url served-model
+    java -cp "$CP" "$HERE/PublishRoute.java" "127.0.0.1:$KAFKA_PORT" "$@"
+}
+# Published before the gateway starts: it must read the route from the beginning and be ready with it.
+publish 1 nginx-backend "http://127.0.0.1:$BACKEND_PORT" bench-model
+
+java -Xms512m -Xmx512m -XX:+UseParallelGC \
+    -Dquarkus.http.port="$GATEWAY_PORT" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
+    -Dquarkus.vertx.event-loops-pool-size="$EVENT_LOOPS" -Dquarkus.log.level=WARN \
+    -jar "$JAR" >"$WORK/gateway.log" 2>&1 & PIDS+=($!)
+wait_http "http://127.0.0.1:$GATEWAY_PORT/q/health/ready"
+wait_http "http://127.0.0.1:$BACKEND_PORT/"
+for _ in $(seq 1 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $SSE_PORT), 1)" 2>/dev/null && break; sleep 0.1; done
+MODEL_HEADER=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' -d '{"model":"sage-chat","messages":[]}' \
+    "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-studio-model"{print $2}')
+[ "$MODEL_HEADER" = "bench-model" ] || { log "the gateway does not route to nginx (X-Studio-Model: '$MODEL_HEADER')"; exit 1; }
+
+# -- load --------------------------------------------------------------------------------------------------------
+cat > "$WORK/post.lua" <<'EOF'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"model":"sage-chat","messages":[{"role":"user","content":"Hello, who are you?"}],"max_tokens":32}'
+EOF
+declare -A URL=(
+    [direct]="http://127.0.0.1:$BACKEND_PORT/v1/chat/completions"
+    [nginx]="http://127.0.0.1:$PROXY_PORT/v1/chat/completions"
+    [gateway]="http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions")
+TARGETS=(direct nginx gateway)
+
+to_ms() { # wrk latency value (us/ms/s) → ms
+    awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) ; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+run_wrk() { # target connections threads duration → "rps p50 p99"
+    local out
+    out=$(wrk -t"$3" -c"$2" -d"$4" --latency -s "$WORK/post.lua" "${URL[$1]}")
+    if grep -q "Non-2xx" <<<"$out"; then log "$1: non-2xx answers"; echo "$out" >&2; exit 1; fi
+    printf '%s %s %s\n' "$(awk '/^Requests\/sec/ {print $2}' <<<"$out")" \
+        "$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")" "$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")"
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+log "warm-up: 30 s of load on the gateway (JIT), 5 s on the others"
+run_wrk gateway "$CONNECTIONS" "$THREADS" 20s >/dev/null
+run_wrk gateway 1 1 10s >/dev/null
+for target in direct nginx; do run_wrk "$target" "$CONNECTIONS" "$THREADS" 5s >/dev/null; done
+
+declare -A RPS P50 P99 LP50 LP99
+for round in $(seq 1 "$ROUNDS"); do
+    log "round $round/$ROUNDS"
+    for target in "${TARGETS[@]}"; do
+        read -r rps p50 p99 < <(run_wrk "$target" "$CONNECTIONS" "$THREADS" "$DURATION")
+        RPS[$target]+="$rps "; P50[$target]+="$p50 "; P99[$target]+="$p99 "
+        read -r _ lp50 lp99 < <(run_wrk "$target" 1 1 "$DURATION")
+        LP50[$target]+="$lp50 "; LP99[$target]+="$lp99 "
+    done
+done
+m() { tr ' ' '\n' <<<"$1" | grep -v '^$' | median; }
+
+# -- time to first chunk -----------------------------------------------------------------------------------------
+publish 2 sse-backend "http://127.0.0.1:$SSE_PORT" bench-sse
+for _ in $(seq 1 100); do
+    curl -s "http://127.0.0.1:$GATEWAY_PORT/api/gateway/status" | grep -q '"revision":2' && break; sleep 0.1
+done
+declare -A TTFC=(
+    [direct]=$(python3 "$HERE/ttfc.py" "http://127.0.0.1:$SSE_PORT/v1/chat/completions" bench-sse "$TTFC_RUNS")
+    [nginx]=$(python3 "$HERE/ttfc.py" "http://127.0.0.1:$SSE_PROXY_PORT/v1/chat/completions" bench-sse "$TTFC_RUNS")
+    [gateway]=$(python3 "$HERE/ttfc.py" "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" sage-chat "$TTFC_RUNS"))
+
+# -- report ------------------------------------------------------------------------------------------------------
+D50=$(m "${LP50[direct]}"); D99=$(m "${LP99[direct]}")
+echo
+echo "SAGE Studio gateway benchmark — $(date -u +%FT%TZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "wrk: $CONNECTIONS connections / $THREADS threads for throughput, 1 connection for latency; $DURATION per run,"
+echo "median of $ROUNDS rounds. nginx backend: 1 worker; nginx proxy: $NGINX_WORKERS workers; gateway: $EVENT_LOOPS event loops."
+echo
+printf '%-9s | %10s | %9s | %11s %11s | %12s %12s | %13s %13s\n' "target" "req/s" "vs nginx" \
+    "p50 @${CONNECTIONS}c" "p99 @${CONNECTIONS}c" "p50 @1c (ms)" "p99 @1c (ms)" "added p50 @1c" "added p99 @1c"
+printf -- '----------+------------+-----------+-------------------------+---------------------------+-----------------------------\n'
+NGINX_RPS=$(m "${RPS[nginx]}")
+for target in "${TARGETS[@]}"; do
+    rps=$(m "${RPS[$target]}"); l50=$(m "${LP50[$target]}"); l99=$(m "${LP99[$target]}")
+    printf '%-9s | %10.0f | %8.0f%% | %11.3f %11.3f | %12.3f %12.3f | %13.3f %13.3f\n' "$target" "$rps" \
+        "$(awk -v a="$rps" -v b="$NGINX_RPS" 'BEGIN { print 100 * a / b }')" \
+        "$(m "${P50[$target]}")" "$(m "${P99[$target]}")" "$l50" "$l99" \
+        "$(awk -v a="$l50" -v b="$D50" 'BEGIN { print a - b }')" "$(awk -v a="$l99" -v b="$D99" 'BEGIN { print a - b }')"
+done
+echo
+echo "Streamed chat completion ($TOKENS tokens, $TOKEN_DELAY s apart; the role chunk at once), $TTFC_RUNS requests, ms:"
+printf '%-9s | %15s %15s | %16s %16s | %10s\n' "target" "1st chunk p50" "1st chunk p99" "1st token p50" "1st token p99" "total p50"
+for target in "${TARGETS[@]}"; do
+    read -r a b c d e <<<"${TTFC[$target]}"
+    printf '%-9s | %15s %15s | %16s %16s | %10s\n' "$target" "$a" "$b" "$c" "$d" "$e"
+done
+GW=$(m "${RPS[gateway]}")
+echo
+awk -v g="$GW" -v n="$NGINX_RPS" -v gp="$(m "${LP99[gateway]}")" -v np="$(m "${LP99[nginx]}")" 'BEGIN {
+    printf "targets: throughput >= 80%% of nginx: %s (%.0f%%); added p99 within 2 ms of nginx: %s (%.3f ms)\n",
+        (g >= 0.8 * n ? "met" : "NOT met"), 100 * g / n, (gp - np <= 2 ? "met" : "NOT met"), gp - np }'

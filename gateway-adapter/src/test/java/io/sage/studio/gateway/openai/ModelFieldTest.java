@@ -1,0 +1,46 @@
+package io.sage.studio.gateway.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+
+class ModelFieldTest {
+
+    private static byte[] bytes(String json) {
+        return json.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String rewrite(String json, String served) throws Exception {
+        byte[] body = bytes(json);
+        return ModelField.locate(body).withModel(body, served).toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theModelValueIsReplacedAndEverythingElseKeptByteForByte() throws Exception {
+        String body = "{ \"messages\": [{\"role\":\"user\",\"content\":\"say \\\"model\\\": x\"}],\n"
+                + "  \"model\" : \"sage-chat\", \"temperature\": 0.10, \"extra\": {\"model\": \"nested\"} }";
+        assertThat(ModelField.locate(bytes(body)).requested()).isEqualTo("sage-chat");
+        assertThat(rewrite(body, "qwen-ft/ä\"1")).isEqualTo(body.replace("\"sage-chat\"", "\"qwen-ft/ä\\\"1\""));
+    }
+
+    @Test
+    void aMissingModelIsAddedFirstAndANullOneReplaced() throws Exception {
+        assertThat(ModelField.locate(bytes("{\"prompt\":\"hi\"}")).requested()).isNull();
+        assertThat(rewrite("{\"prompt\":\"hi\"}", "m")).isEqualTo("{\"model\":\"m\",\"prompt\":\"hi\"}");
+        assertThat(rewrite(" {}", "m")).isEqualTo(" {\"model\":\"m\"}");
+        assertThat(rewrite("{\"model\":null,\"n\":1}", "m")).isEqualTo("{\"model\":\"m\",\"n\":1}");
+    }
+
+    @Test
+    void bodiesThatAreNotOneJsonObjectOrHaveABadModelAreRejected() {
+        assertThatThrownBy(() -> ModelField.locate(bytes("{\"model\":\"a\",\"messages\":["))).hasMessageContaining("not valid JSON");
+        assertThatThrownBy(() -> ModelField.locate(bytes("[1]"))).hasMessageContaining("must be a JSON object");
+        assertThatThrownBy(() -> ModelField.locate(bytes("{} {}"))).hasMessageContaining("single JSON object");
+        assertThatThrownBy(() -> ModelField.locate(bytes("{\"model\":42}"))).hasMessageContaining("must be a string");
+        assertThatThrownBy(() -> ModelField.locate(bytes("{\"model\":\"a\",\"model\":\"b\"}")))
+                .hasMessageContaining("more than once");
+    }
+}
