@@ -58,8 +58,12 @@ final class Studio implements AutoCloseable {
         env.put("SAGE_STUDIO_URL", "http://127.0.0.1:" + gatewayPort);
     }
 
-    /** The result of one {@code ./sage} run. */
-    record Run(int exitCode, String output) {
+    /** The result of one {@code ./sage} run: exit code, standard output, standard error. */
+    record Run(int exitCode, String stdout, String stderr) {
+        /** Both streams, for messages that may go to either. */
+        String output() {
+            return stdout + stderr;
+        }
     }
 
     Run sage(String... args) {
@@ -70,21 +74,24 @@ final class Studio implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(REPO.resolve("sage").toString());
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(REPO.toFile()).redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder(command).directory(REPO.toFile());
         builder.environment().remove("KAFKA_BOOTSTRAP_SERVERS");
         builder.environment().putAll(env);
         try {
-            Path out = Files.createTempFile("sage-run", ".log");
-            builder.redirectOutput(out.toFile());
+            Path out = Files.createTempFile("sage-run", ".out");
+            Path err = Files.createTempFile("sage-run", ".err");
+            builder.redirectOutput(out.toFile()).redirectError(err.toFile());
             Process process = builder.start();
             if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 throw new AssertionError("./sage " + String.join(" ", args) + " did not finish in " + timeout
-                        + ":\n" + Files.readString(out, StandardCharsets.UTF_8));
+                        + ":\n" + Files.readString(out, StandardCharsets.UTF_8) + Files.readString(err, StandardCharsets.UTF_8));
             }
-            String output = Files.readString(out, StandardCharsets.UTF_8);
+            Run run = new Run(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
             Files.deleteIfExists(out);
-            return new Run(process.exitValue(), output);
+            Files.deleteIfExists(err);
+            return run;
         } catch (IOException e) {
             throw new AssertionError(e);
         } catch (InterruptedException e) {
