@@ -61,4 +61,5 @@ wait_http "http://127.0.0.1:$http_port/q/health/live"
 
 echo "finetune-service bench ($(nproc) CPUs, $(java -version 2>&1 | head -n1), load average $(cut -d' ' -f1-3 /proc/loadavg))"
 java "$repo/bench/finetune/FinetuneBench.java" "http://127.0.0.1:$http_port" "$home" "$service_pid" "$upload_mb"
+echo "server side: $(grep -o 'bytes validated in .*' "$work/service.log" | tail -n1)"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (p99 on a shared machine mostly measures CPU contention)"

@@ -1,6 +1,9 @@
 package io.sage.studio.finetune.dataset;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /** One message of a normalised chat sample: role {@code system}, {@code user} or {@code assistant}. */
+@RegisterForReflection
 public record ChatMessage(String role, String content) {
 
     public static ChatMessage system(String content) {

@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import org.jboss.logging.Logger;
+
 import io.sage.studio.common.error.ApiException;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.common.home.StudioHome;
@@ -37,6 +39,8 @@ public class DatasetService {
     public static final String META_FILE = "dataset_meta.json";
     private static final Pattern DATASET_ID = Pattern.compile("ds-[a-z0-9-]{1,60}");
     private static final Pattern SAFE_NAME = Pattern.compile("[^A-Za-z0-9._-]+");
+
+    private static final Logger LOG = Logger.getLogger(DatasetService.class);
 
     private final StudioHome home;
     private final FinetuneConfig.Datasets config;
@@ -80,10 +84,14 @@ public class DatasetService {
         Path staging = datasets.resolve(".staging-" + id);
         Files.createDirectory(staging);
         try {
+            long started = System.nanoTime();
             DatasetValidator.Report report;
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(staging.resolve(DATA_FILE)), 1 << 16)) {
                 report = validator().validate(in, out);
             }
+            long millis = Math.max(1, (System.nanoTime() - started) / 1_000_000);
+            LOG.infof("dataset %s (%s): %d valid and %d invalid records, %d bytes validated in %d ms (%.1f MB/s)", id,
+                    filename, report.valid(), report.invalid(), report.bytes(), millis, report.bytes() / 1000.0 / millis);
             requireUsable(report, filename);
             Path target = datasets.resolve(id);
             Dataset dataset = describe(id, target.resolve(DATA_FILE), filename, report);

@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.sage.studio.common.error.ApiException;
 import io.sage.studio.finetune.domain.Dataset.RecordError;
 
@@ -55,6 +56,7 @@ public final class DatasetValidator {
     }
 
     /** The normalised line written per valid record. */
+    @RegisterForReflection
     record Sample(List<ChatMessage> messages) {
     }
 

@@ -3,10 +3,13 @@ package io.sage.studio.finetune.domain;
 import java.time.Instant;
 import java.util.List;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * A validated, normalised dataset ({@code studio/datasets/<dataset_id>/dataset_meta.json}), also the answer of an
  * upload. {@code path} is the normalised chat JSONL; pass it (or the id) as {@code dataset_file}.
  */
+@RegisterForReflection
 public record Dataset(
         String datasetId,
         String path,

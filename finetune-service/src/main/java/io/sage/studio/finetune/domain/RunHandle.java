@@ -3,6 +3,8 @@ package io.sage.studio.finetune.domain;
 import java.time.Instant;
 import java.util.List;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * How to find a launched trainer again after a restart of the service.
  *
@@ -13,6 +15,7 @@ import java.util.List;
  * @param namespace     kubernetes: the Job's namespace
  * @param jobName       kubernetes: the Job's name
  */
+@RegisterForReflection
 public record RunHandle(
         String executor,
         Long pid,

@@ -4,6 +4,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * A task as stored in {@code studio_finetune/<task_id>/finetune_meta.json} (written atomically on every change).
  * Paths of artifacts are relative to the task directory so a copied task directory stays valid.
@@ -24,6 +26,7 @@ import java.util.Map;
  * @param cancelRequested a cancel was asked for while the trainer ran
  * @param run           how to find the launched trainer again; {@code null} before launch
  */
+@RegisterForReflection
 public record TaskRecord(
         int schemaVersion,
         String taskId,

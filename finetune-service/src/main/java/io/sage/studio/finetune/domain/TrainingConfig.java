@@ -5,10 +5,13 @@ import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * The hyperparameters of a task exactly as the user gave them (defaults filled in for what they left out).
  * Field names are the seed's; {@link #trainerHyperparameters()} renames them for the trainer protocol.
  */
+@RegisterForReflection
 public record TrainingConfig(
         int numEpochs,
         int batchSize,

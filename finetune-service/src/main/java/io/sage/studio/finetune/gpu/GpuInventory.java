@@ -12,19 +12,4 @@ public interface GpuInventory {
 
     /** Every GPU reported on any node (what a Kubernetes Job may land on). */
     List<GpuTelemetryEvent> allGpus();
-
-    /** An inventory with no GPU (no telemetry). */
-    static GpuInventory none() {
-        return new GpuInventory() {
-            @Override
-            public List<GpuTelemetryEvent> localGpus() {
-                return List.of();
-            }
-
-            @Override
-            public List<GpuTelemetryEvent> allGpus() {
-                return List.of();
-            }
-        };
-    }
 }

@@ -9,7 +9,12 @@ import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.startsWith;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +24,7 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.ValidatableResponse;
 import io.sage.studio.finetune.StudioTestResource;
@@ -28,6 +34,9 @@ import io.sage.studio.kafka.KafkaTestResource;
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
 @WithTestResource(value = StudioTestResource.class, scope = TestResourceScope.GLOBAL)
 class DatasetApiTest {
+
+    @TestHTTPResource("/")
+    String base;
 
     private static Path datasets() {
         return StudioTestResource.home().resolve("studio").resolve("datasets");
@@ -120,10 +129,12 @@ class DatasetApiTest {
         long before = storedDatasets();
         byte[] line = "{\"prompt\":\"ppppppppppppppppppppppppppppppp\",\"completion\":\"ccccccccccccccc\"}\n".getBytes();
         byte[] justOver = repeat(line, (int) (StudioTestResource.DATASET_LIMIT / line.length) + 10);
-        upload("big.jsonl", justOver).statusCode(413).body("error.code", equalTo("dataset_too_large"));
+        upload("big.jsonl", justOver).statusCode(413).body("error.code", equalTo("dataset_too_large"))
+                .body("error.message", startsWith("the dataset has"));
         byte[] farOver = repeat(line, (int) (4 * StudioTestResource.DATASET_LIMIT / line.length));
-        upload("huge.jsonl", farOver).statusCode(413).body("error.code", equalTo("dataset_too_large"))
-                .body("error.message", containsString("studio.finetune.dataset.max-bytes"));
+        HttpResponse<String> refused = uploadWithLength("huge.jsonl", farOver);
+        assertThat(refused.statusCode()).isEqualTo(413);
+        assertThat(refused.body()).contains("\"dataset_too_large\"", "the upload has", "studio.finetune.dataset.max-bytes");
         assertThat(storedDatasets()).isEqualTo(before);
     }
 
@@ -138,6 +149,25 @@ class DatasetApiTest {
                 .body("documents", hasItem("docs/ARCHITECTURE.md"))
                 .extract().path("path");
         assertThat(Path.of(path)).exists();
+    }
+
+    /** A multipart upload with its length declared up front (as browsers and curl send it; RestAssured streams). */
+    private HttpResponse<String> uploadWithLength(String fileName, byte[] content) throws IOException {
+        String boundary = "studio-test-boundary";
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + fileName
+                + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        body.writeBytes(content);
+        body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "api/finetune/upload-dataset"))
+                    .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
     }
 
     private static byte[] repeat(byte[] line, int times) {

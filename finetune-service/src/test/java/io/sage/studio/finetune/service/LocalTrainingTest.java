@@ -35,7 +35,8 @@ class LocalTrainingTest {
 
     @Test
     void aTaskRunsToCompletedWithRealProgressLossAndArtifacts() throws IOException {
-        try (Harness h = new Harness(tmp, FAST)) {
+        // 12 steps of 80 ms: longer than the 200 ms coalescing interval, so progress events go out between phases.
+        try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.08", "FAKE_TRAINER_STEPS", "12"))) {
             Task created = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(8)), "alice");
             assertThat(created.status()).isEqualTo(TaskStatus.QUEUED);
 
