@@ -169,12 +169,16 @@ def scenario(name, load, watcher, steps, settle=1.0):
     ended = time.time()
     results = load.window(began, ended)
     failed = [r for r in results if r[4]]
-    lags = []
+    lags, published, consumed = [], [], []
     for op in ops:
-        if op.get("timings", {}).get("ready_at"):
+        timings = op.get("timings", {})
+        if timings.get("ready_at"):
             applied = watcher.wait_for(op["id"])
             if applied is not None:
-                lags.append((applied - parse_instant(op["timings"]["ready_at"])) * 1000)
+                ready, routed = parse_instant(timings["ready_at"]), parse_instant(timings["routed_at"])
+                lags.append((applied - ready) * 1000)
+                published.append((routed - ready) * 1000)
+                consumed.append((applied - routed) * 1000)
     downtimes = [op["timings"]["downtime_ms"] for op in ops if op.get("timings", {}).get("downtime_ms")]
     spans = outages(results)
     print(f"\n== {name}: {len(ops)} switches, {len(results)} requests in {ended - began:.1f} s")
@@ -184,6 +188,9 @@ def scenario(name, load, watcher, steps, settle=1.0):
     if lags:
         print(f"   ready -> gateway routes (ms): p50 {statistics.median(lags):.1f}  p99 {percentile(lags, 99):.1f}"
               f"  max {max(lags):.1f}  (n={len(lags)})")
+        print(f"     of which ready -> route acknowledged by Kafka: p50 {statistics.median(published):.1f}"
+              f"  p99 {percentile(published, 99):.1f}; acknowledged -> applied by the gateway: p50"
+              f" {statistics.median(consumed):.1f}  p99 {percentile(consumed, 99):.1f}")
     if downtimes:
         print(f"   downtime measured by the service (ms): mean {statistics.mean(downtimes):.0f}  max {max(downtimes)}")
     if spans:

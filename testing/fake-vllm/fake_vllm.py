@@ -68,7 +68,7 @@ def load_overrides(model):
         "fail": os.environ.get("FAKE_VLLM_FAIL", ""),
     }
     path = os.path.join(model, "fake_vllm.json")
-    if os.path.isfile(path):
+    if os.path.isabs(model) and os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             settings.update(json.load(f))
     return settings
@@ -355,7 +355,7 @@ def main(argv):
     if args.model.startswith("/") and not os.path.exists(args.model):
         print(f"ERROR [fake_vllm] model path does not exist: {args.model}", file=sys.stderr, flush=True)
         return 1
-    settings = load_overrides(args.model) if os.path.isdir(args.model) else load_overrides("/nonexistent")
+    settings = load_overrides(args.model)
     engine = ModelServer(args, settings)
     for module in args.lora_modules:
         if module.startswith("{"):

@@ -7,6 +7,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import io.sage.studio.common.kafka.CompactedTopicView;
 import io.sage.studio.common.kafka.KafkaClientConfig;
 import io.sage.studio.events.ChatBackendEvent;
@@ -22,12 +23,7 @@ public class BackendTopic {
         this.view = new CompactedTopicView<>(Topics.CHAT_BACKEND, ChatBackendEvent.class, kafka.properties());
     }
 
-    /** Starts reading and waits until the view has read what the topic held at start. */
-    public boolean start(Duration timeout) throws InterruptedException {
-        view.start();
-        return view.awaitCaughtUp(timeout);
-    }
-
+    /** Waits until the view has read what the topic held when it started. */
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
         return view.awaitCaughtUp(timeout);
     }
@@ -38,6 +34,10 @@ public class BackendTopic {
 
     public long lastRevision() {
         return latest().map(ChatBackendEvent::revision).orElse(0L);
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        view.start();
     }
 
     void onStop(@Observes ShutdownEvent event) {

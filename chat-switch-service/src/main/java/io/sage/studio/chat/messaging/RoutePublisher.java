@@ -21,8 +21,9 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 /**
  * Publishes the route on the compacted {@code studio.chat.backend} topic (key {@code active}) and waits for the
  * broker's acknowledgement: once a method returns, every gateway following the topic will route accordingly.
- * Revisions only grow, across restarts too (the larger of the state file's and the topic's, plus one). Then
- * the state file and the external gateways (env file, ConfigMap) follow.
+ * Revisions only grow, across restarts too (the larger of the state file's and the topic's, plus one); nothing is
+ * written to disk between "ready" and the route. Then the state file and the external gateways (env file,
+ * ConfigMap) follow.
  */
 @ApplicationScoped
 public class RoutePublisher {

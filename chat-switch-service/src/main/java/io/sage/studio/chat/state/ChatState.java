@@ -62,10 +62,13 @@ public class ChatState {
         return new StateSnapshot(revision, routeState, route, List.copyOf(backends.values()), Instant.now());
     }
 
-    /** The next route revision, persisted before use so that it is never handed out twice, even across restarts. */
+    /**
+     * The next route revision: above every revision this instance used and above {@code atLeast} (the topic's
+     * last). Not written here: a published revision is durable on the topic (which a restart reads) and reaches
+     * the file with the route; an unpublished one may be handed out again.
+     */
     public synchronized long nextRevision(long atLeast) {
         revision = Math.max(revision, atLeast) + 1;
-        save();
         return revision;
     }
 

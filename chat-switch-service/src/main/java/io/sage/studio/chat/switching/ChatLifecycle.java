@@ -90,11 +90,8 @@ public class ChatLifecycle {
         try {
             StateSnapshot saved = state.load();
             operations.load();
-            if (!topic.start(Duration.ofSeconds(30))) {
+            while (!topic.awaitCaughtUp(Duration.ofSeconds(30))) {
                 LOG.warn("waiting for Kafka: the route topic is not readable yet");
-                while (!topic.awaitCaughtUp(Duration.ofSeconds(30))) {
-                    LOG.warn("still waiting for Kafka to read the route topic");
-                }
             }
             adopt(saved);
             switches.accept();

@@ -9,11 +9,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.ShutdownEvent;
 
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.common.files.AtomicFiles;
@@ -32,6 +38,11 @@ public class OperationStore {
     private final Path dir;
     private final int keep;
     private final Map<String, SwitchOperation> operations = new ConcurrentHashMap<>();
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "chat-operations-writer");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     public OperationStore(StudioHome home, ChatConfig config) {
         this.dir = home.chatDir().resolve("operations");
@@ -49,7 +60,7 @@ public class OperationStore {
                     SwitchOperation op = StudioJson.mapper().readValue(Files.readAllBytes(file), SwitchOperation.class);
                     if (!op.state().terminal()) {
                         op = interrupted(op);
-                        save(op);
+                        AtomicFiles.writeJson(file, op);
                     }
                     operations.put(op.id(), op);
                 } catch (IOException e) {
@@ -73,8 +84,19 @@ public class OperationStore {
                 .toList();
     }
 
-    public synchronized void save(SwitchOperation op) {
+    /**
+     * Records a new view of an operation: in memory at once, on disk in the background (one writer thread, in
+     * order), so that no file sync sits between a ready engine and its route.
+     */
+    public void save(SwitchOperation op) {
         operations.put(op.id(), op);
+        writer.execute(() -> write(op));
+    }
+
+    private void write(SwitchOperation op) {
+        if (operations.get(op.id()) != op) {
+            return;
+        }
         try {
             AtomicFiles.writeJson(dir.resolve(op.id() + ".json"), op);
         } catch (IOException e) {
@@ -82,6 +104,15 @@ public class OperationStore {
         }
         if (op.state().terminal() && operations.size() > keep) {
             prune();
+        }
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        writer.shutdown();
+        try {
+            writer.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

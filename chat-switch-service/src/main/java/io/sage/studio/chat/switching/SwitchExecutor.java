@@ -34,8 +34,13 @@ class SwitchExecutor {
     private static final Logger LOG = Logger.getLogger(SwitchExecutor.class);
     private static final Duration POLL = Duration.ofMillis(200);
     private static final int LOG_LINES = 8;
-    /** Gateways apply a new route within milliseconds; requests they sent just before must still reach the old engine. */
-    private static final Duration SETTLE = Duration.ofSeconds(1);
+    /**
+     * Gateways apply a new route within milliseconds; requests they sent just before must still reach the old engine.
+     * Blue-green waits generously (nobody waits for it); recreate, whose wait is downtime, only briefly: the route
+     * already says SWITCHING, so what arrives late would be refused anyway.
+     */
+    private static final Duration SETTLE_BLUE_GREEN = Duration.ofSeconds(1);
+    private static final Duration SETTLE_RECREATE = Duration.ofMillis(300);
 
     private final ChatConfig config;
     private final ServingRuntime runtime;
@@ -141,7 +146,7 @@ class SwitchExecutor {
         String old = previous.map(ActiveRoute::servedModelName).orElse(null);
         if (old != null && !old.equals(served) && engine.adapters().containsKey(old)) {
             op.step(State.DRAINING, "waiting for requests to " + old + " to finish, then unloading it");
-            drain(engine);
+            drain(engine, SETTLE_BLUE_GREEN);
             probe.unloadLora(engine.baseUrl(), old);
             state.put(engine.withoutAdapter(old));
         }
@@ -160,11 +165,11 @@ class SwitchExecutor {
         }
         try {
             awaitReady(op, fresh, target.servedName());
-            fresh = fresh.withState(Backend.State.READY);
-            state.put(fresh);
             op.step(State.ROUTING, "routing chat to engine " + fresh.id() + (old == null ? "" : " (was " + old.id() + ")"));
             Instant at = routes.active(routeTo(fresh, target, target.servedName()), op.id());
             op.routed(at, target.servedName(), target.displayName());
+            fresh = fresh.withState(Backend.State.READY);
+            state.put(fresh);
         } catch (SwitchFailure | RoutingFailure e) {
             discard(fresh);
             op.fail(e.getMessage() + (old == null ? "" : "; " + old.spec().servedName() + " keeps serving"), old != null);
@@ -172,7 +177,7 @@ class SwitchExecutor {
         }
         if (old != null) {
             op.step(State.DRAINING, "draining engine " + old.id() + " (up to " + config.drainGrace().toSeconds() + " s)");
-            retire(old);
+            retire(old, SETTLE_BLUE_GREEN);
         }
         op.complete("switched to " + target.displayName() + " on engine " + fresh.id());
     }
@@ -191,18 +196,18 @@ class SwitchExecutor {
         }
         if (old != null) {
             op.step(State.DRAINING, "draining and stopping engine " + old.id());
-            retire(old);
+            retire(old, SETTLE_RECREATE);
         }
         Backend fresh = null;
         try {
             fresh = start(op, plan.spec(), target);
             awaitReady(op, fresh, target.servedName());
-            fresh = fresh.withState(Backend.State.READY);
-            state.put(fresh);
             op.step(State.ROUTING, "routing chat to engine " + fresh.id());
             Instant at = routes.active(routeTo(fresh, target, target.servedName()), op.id());
             op.routed(at, target.servedName(), target.displayName());
             op.downtime(Duration.between(down, at));
+            fresh = fresh.withState(Backend.State.READY);
+            state.put(fresh);
         } catch (SwitchFailure | RoutingFailure e) {
             if (fresh != null) {
                 discard(fresh);
@@ -325,17 +330,17 @@ class SwitchExecutor {
     }
 
     /** Lets in-flight requests finish (the engine's request gauges reach zero, or the drain grace ends), then stops it. */
-    private void retire(Backend old) {
+    private void retire(Backend old, Duration settle) {
         state.put(old.withState(Backend.State.DRAINING));
-        drain(old);
+        drain(old, settle);
         runtime.stop(old);
         state.remove(old.id());
     }
 
-    private void drain(Backend backend) {
+    private void drain(Backend backend, Duration minimum) {
         long start = System.nanoTime();
         long deadline = start + config.drainGrace().toNanos();
-        long settle = start + Math.min(SETTLE.toNanos(), config.drainGrace().toNanos());
+        long settle = start + Math.min(minimum.toNanos(), config.drainGrace().toNanos());
         int idle = 0;
         while (System.nanoTime() < deadline && runtime.liveness(backend).alive()) {
             Optional<Double> inFlight = probe.inFlight(backend.baseUrl());
