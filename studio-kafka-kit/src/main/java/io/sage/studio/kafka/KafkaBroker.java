@@ -38,6 +38,15 @@ public final class KafkaBroker implements AutoCloseable {
         this.controllerPort = controllerPort;
     }
 
+    /**
+     * A handle on a broker that runs elsewhere (another class loader or process): it only knows the address;
+     * {@link #start()} and {@link #close()} do nothing.
+     */
+    public static KafkaBroker attached(String bootstrapServers) {
+        int colon = bootstrapServers.lastIndexOf(':');
+        return new KafkaBroker(null, Integer.parseInt(bootstrapServers.substring(colon + 1)), -1);
+    }
+
     /** A broker on two free loopback ports with a fresh temporary data directory. */
     public static KafkaBroker ephemeral() {
         try {
@@ -49,7 +58,7 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     public synchronized KafkaBroker start() {
-        if (server != null) {
+        if (server != null || dataDir == null) {
             return this;
         }
         try {
