@@ -101,7 +101,8 @@ for _ in $(seq 1 300); do grep -q "broker ready" "$WORK/broker.log" && break; sl
 grep -q "broker ready" "$WORK/broker.log" || { log "the broker did not start"; cat "$WORK/broker.log" >&2; exit 1; }
 
 publish() { # revision id base-url served-model
-    java -cp "$CP" "$HERE/PublishRoute.java" "127.0.0.1:$KAFKA_PORT" "$@"
+    java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "$CP" "$HERE/PublishRoute.java" \
+        "127.0.0.1:$KAFKA_PORT" "$@"
 }
 # Published before the gateway starts: it must read the route from the beginning and be ready with it.
 publish 1 nginx-backend "http://127.0.0.1:$BACKEND_PORT" bench-model

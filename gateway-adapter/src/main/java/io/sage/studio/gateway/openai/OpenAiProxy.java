@@ -305,9 +305,7 @@ public class OpenAiProxy {
             response.putHeader(BACKEND_HEADER, route.meters().backendId());
             boolean eventStream = isEventStream(up.getHeader(HttpHeaders.CONTENT_TYPE));
             if (eventStream) {
-                // Tell buffering proxies in front (nginx ingress) to pass the stream on as it comes.
-                response.putHeader("X-Accel-Buffering", "no");
-                response.writeHead();
+                Relay.sendEventStreamHead(response);
             }
             Outcome outcome = Outcome.ofStatus(up.statusCode());
             up.exceptionHandler(this::failDuringAnswer);

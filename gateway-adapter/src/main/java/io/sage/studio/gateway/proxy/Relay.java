@@ -6,6 +6,7 @@ import java.util.Set;
 
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -130,6 +131,21 @@ public final class Relay {
         } else if (!bodyless) {
             to.setChunked(true);
         }
+    }
+
+    /**
+     * Prepares an event stream's head: buffering proxies in front (an nginx ingress) are told to pass the stream
+     * on as it comes, and the head is sent without waiting for the first event, as the backend sent it. It goes
+     * on the next turn of the event loop, so that a first event that arrived together with the head leaves in the
+     * same packet.
+     */
+    public static void sendEventStreamHead(HttpServerResponse response) {
+        response.putHeader("X-Accel-Buffering", "no");
+        Vertx.currentContext().runOnContext(v -> {
+            if (!response.headWritten() && !response.closed()) {
+                response.writeHead();
+            }
+        });
     }
 
     /**

@@ -130,8 +130,7 @@ public class ServiceProxy {
         Relay.copyHead(up, response, request.method());
         String contentType = up.getHeader(HttpHeaders.CONTENT_TYPE);
         if (contentType != null && contentType.startsWith("text/event-stream")) {
-            response.putHeader("X-Accel-Buffering", "no");
-            response.writeHead();
+            Relay.sendEventStreamHead(response);
         }
         up.exceptionHandler(e -> response.reset());
         Relay.forwardBody(up, response, chunk -> { }, () -> { });
