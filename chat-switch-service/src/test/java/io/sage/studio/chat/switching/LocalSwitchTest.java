@@ -312,6 +312,24 @@ class LocalSwitchTest {
     }
 
     @Test
+    void aFineTunedModelOfTheRegistryServesByItsIdAndAMergedModelGetsItsOwnEngine() throws Exception {
+        serve(Map.of("model", BASE_A));
+        Path merged = Engines.modelDir(LocalEnvironment.home().resolve("studio_finetune/t-reg/merged_model"), null);
+        LocalEnvironment.finetune().finetunedModel("qwen-support-bot", merged.toString(), "merged", "t-reg", BASE_A);
+
+        JsonPath op = serve(Map.of("model", "qwen-support-bot"));
+
+        assertThat(op.getString("strategy")).isEqualTo("blue-green");
+        assertThat(op.getString("current_model")).isEqualTo("qwen-support-bot");
+        assertThat(op.getString("served_model_name")).isEqualTo("ft-t-reg-merged");
+        ChatBackendEvent route = routes.latest();
+        assertThat(route.backend().kind()).isEqualTo("finetuned");
+        assertThat(route.backend().modelPath()).isEqualTo(merged.toString());
+        assertThat(route.backend().baseModel()).isEqualTo(BASE_A);
+        assertThat(chat(route.backend().baseUrl(), "ft-t-reg-merged")).contains("[ft-t-reg-merged]");
+    }
+
+    @Test
     void requestsThatNameNoRegisteredModelAreRejectedWithoutTakingTheSlot() throws Exception {
         Files.createDirectories(LocalEnvironment.home().resolve("models/empty"));
         LocalEnvironment.finetune().task("t-running", "training", BASE_A, Map.of());
