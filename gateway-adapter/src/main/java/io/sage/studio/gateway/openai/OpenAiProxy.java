@@ -4,8 +4,8 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
 
 import io.quarkus.vertx.http.runtime.RouteConstants;
 import io.sage.studio.gateway.config.GatewayConfig;
@@ -34,7 +34,7 @@ import io.vertx.ext.web.RoutingContext;
  * chunk by chunk. {@code /v1/models} is answered from the route; the backend's adapter admin endpoints are not
  * exposed. See {@code DESIGN.md} for the request life cycle.
  */
-@ApplicationScoped
+@Singleton
 public class OpenAiProxy {
 
     /** Response header naming the model that answered (the served model name). */

@@ -4,8 +4,8 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 
@@ -31,7 +31,7 @@ import io.vertx.ext.web.RoutingContext;
  * so that a browser and an ingress see one origin. Bodies stream both ways (dataset uploads, SSE task streams,
  * model downloads); nothing is buffered whole. Errors of the proxy itself use the studio error shape.
  */
-@ApplicationScoped
+@Singleton
 public class ServiceProxy {
 
     private static final String[] PREFIXES = {"/api/finetune/*", "/api/chat/*", "/api/system/*"};

@@ -4,7 +4,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.sage.studio.gateway.config.GatewayConfig;
 import io.vertx.core.Vertx;
@@ -17,7 +17,7 @@ import io.vertx.core.http.PoolOptions;
  * the loop that serves the incoming request, so a proxied exchange never hops threads (a shared Vert.x pool
  * hands out connections of any loop). Services behind {@code /api} share one client.
  */
-@ApplicationScoped
+@Singleton
 public class UpstreamClients {
 
     private final Vertx vertx;

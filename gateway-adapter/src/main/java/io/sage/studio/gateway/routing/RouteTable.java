@@ -2,8 +2,8 @@ package io.sage.studio.gateway.routing;
 
 import java.time.Instant;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
@@ -22,7 +22,7 @@ import io.sage.studio.gateway.status.GatewayMetrics;
  * Until the topic has been read to the end it found at start, the route is {@link ActiveRoute#UNKNOWN} and the
  * readiness check is down, so a restarted gateway never routes by a stale record.
  */
-@ApplicationScoped
+@Singleton
 public class RouteTable {
 
     private static final Logger LOG = Logger.getLogger(RouteTable.class);

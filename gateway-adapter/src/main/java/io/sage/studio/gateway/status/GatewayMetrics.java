@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -16,7 +16,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  * Counts of the {@code /v1} edge: the in-flight slots behind {@code studio.gateway.max-concurrent-requests},
  * requests turned away before reaching a backend, and the {@link BackendMeters} of every backend seen.
  */
-@ApplicationScoped
+@Singleton
 public class GatewayMetrics {
 
     private final MeterRegistry registry;
