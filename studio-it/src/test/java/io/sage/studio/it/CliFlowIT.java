@@ -1,6 +1,7 @@
 package io.sage.studio.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -190,6 +191,23 @@ class CliFlowIT {
         Studio.Run run = studio.sage("finetune", "list", "--url", "http://127.0.0.1:" + closed);
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.output()).contains("cannot reach the studio");
+    }
+
+    @Test
+    @Order(8)
+    void stopEndsTheModelServersAndTheNextStartServesTheSameModel() {
+        Studio.Run stop = studio.sage("studio", "stop");
+        assertThat(stop.exitCode()).as(stop.output()).isZero();
+        for (int port : studio.enginePorts()) {
+            assertThat(Studio.listening(port)).as("model server port " + port + " after stop").isFalse();
+        }
+        Studio.Run start = studio.sage("studio", "start");
+        assertThat(start.exitCode()).as(start.output()).isZero();
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            Studio.Run chat = studio.sage("chat", "Are you back?");
+            assertThat(chat.exitCode()).as(chat.output()).isZero();
+            assertThat(chat.output()).contains(taskId);
+        });
     }
 
     private static List<String> tarNames(Path archive) throws IOException {

@@ -100,6 +100,11 @@ final class Studio implements AutoCloseable {
         }
     }
 
+    /** The ports the stand-in model servers get ({@code STUDIO_CHAT_LOCAL_PORTS}). */
+    List<Integer> enginePorts() {
+        return List.of(gatewayPort + 6, gatewayPort + 7);
+    }
+
     List<Integer> ports() {
         return List.of(gatewayPort, finetunePort, chatPort, gpuPort, kafkaPort, kafkaPort + 1);
     }

@@ -82,7 +82,7 @@ public class ChatLifecycle {
     void onStop(@Observes ShutdownEvent event) {
         scheduler.shutdownNow();
         if (config.local().stopOnShutdown() && runtime.hasEngines()) {
-            stopEngines(null);
+            suspendEngines();
         }
     }
 
@@ -124,14 +124,6 @@ public class ChatLifecycle {
     }
 
     private void ensureServing(StateSnapshot saved) {
-        if (!runtime.hasEngines()) {
-            if (cloud.configured()) {
-                startWith(cloud.model(cloud.defaultModel().orElseThrow()), "startup");
-            } else {
-                announceNone();
-            }
-            return;
-        }
         Optional<Backend> active = state.activeBackend();
         if (active.isPresent()) {
             ActiveRoute route = state.route().orElseThrow();
@@ -149,9 +141,12 @@ public class ChatLifecycle {
             return;
         }
         ActiveRoute previous = saved.route();
-        if (previous != null && !ResolvedModel.KIND_CLOUD.equals(previous.model().kind())) {
+        if (previous != null && saved.routeState() != RouteState.NONE && config.runtime() != ChatConfig.RuntimeKind.NONE
+                && !ResolvedModel.KIND_CLOUD.equals(previous.model().kind())) {
             LOG.infof("the engine of %s is gone; starting it again", previous.model().displayName());
             startWith(previous.model(), "startup");
+        } else if (cloud.configured()) {
+            startWith(cloud.model(cloud.defaultModel().orElseThrow()), "startup");
         } else {
             announceNone();
         }
@@ -216,7 +211,23 @@ public class ChatLifecycle {
         }
     }
 
-    /** Stops every engine and routes to nothing ({@code POST /api/chat/stop}, shutdown with {@code stop-on-shutdown}). */
+    /**
+     * Shutdown with {@code stop-on-shutdown}: stops every engine but keeps the route, published as SWITCHING (gateways
+     * answer 503 with Retry-After), so the next start serves the same model again.
+     */
+    private void suspendEngines() {
+        try {
+            routes.switching(null);
+        } catch (RoutingFailure e) {
+            LOG.errorf("cannot publish that the backend is suspended: %s", e.getMessage());
+        }
+        for (Backend backend : state.backends()) {
+            runtime.stop(backend);
+            state.remove(backend.id());
+        }
+    }
+
+    /** Stops every engine and routes to nothing ({@code POST /api/chat/stop}). */
     public List<String> stopEngines(String reason) {
         List<Backend> all = state.backends();
         if (!all.isEmpty() || state.routeState() != RouteState.NONE) {

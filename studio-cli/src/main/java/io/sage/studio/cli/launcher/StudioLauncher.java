@@ -191,6 +191,11 @@ public final class StudioLauncher {
         env.put("STUDIO_SERVICES_CHAT_URL", "http://127.0.0.1:" + settings.chat().port());
         env.put("STUDIO_SERVICES_GPU_URL", "http://127.0.0.1:" + settings.gpu().port());
         env.put("STUDIO_SERVICES_GATEWAY_URL", "http://127.0.0.1:" + settings.gateway().port());
+        // `sage studio stop` ends the model servers too (unless the user says otherwise); a crashed
+        // chat-switch-service still re-adopts them, and the next start serves the same model again.
+        if (!settings.environment().containsKey("STUDIO_CHAT_LOCAL_STOP_ON_SHUTDOWN")) {
+            env.put("STUDIO_CHAT_LOCAL_STOP_ON_SHUTDOWN", "true");
+        }
         if (!settings.environment().containsKey("STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND")
                 && Files.isExecutable(settings.defaultTrainer())) {
             env.put("STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND", settings.defaultTrainer().toString());
