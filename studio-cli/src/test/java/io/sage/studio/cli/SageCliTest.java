@@ -1,6 +1,7 @@
 package io.sage.studio.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,6 +28,8 @@ import com.sun.net.httpserver.HttpServer;
 
 import io.sage.studio.cli.client.StudioClient;
 import io.sage.studio.cli.commands.ProgressLines;
+import io.sage.studio.cli.commands.StudioCommand;
+import io.sage.studio.cli.launcher.LauncherException;
 import io.sage.studio.events.StudioJson;
 import picocli.CommandLine;
 
@@ -163,5 +167,13 @@ class SageCliTest {
 
     private String url() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    @Test
+    void prodRefusesToListenBeyondLoopbackWithoutAuth() {
+        assertThatThrownBy(() -> StudioCommand.StartFlags.checkProductionBinding(Map.of("QUARKUS_HTTP_HOST", "0.0.0.0")))
+                .isInstanceOf(LauncherException.class).hasMessageContaining("without authentication");
+        StudioCommand.StartFlags.checkProductionBinding(Map.of("QUARKUS_HTTP_HOST", "0.0.0.0", "STUDIO_AUTH_MODE", "token"));
+        StudioCommand.StartFlags.checkProductionBinding(Map.of());
     }
 }

@@ -50,7 +50,7 @@ public class StudioCommand implements Runnable {
     }
 
     /** Options of {@code start} and {@code restart}. */
-    static class StartFlags {
+    public static class StartFlags {
         @Option(names = "--prod", description = "Production profile: JSON logs; refuses to bind beyond loopback without auth.")
         boolean prod;
 
@@ -80,6 +80,20 @@ public class StudioCommand implements Runnable {
             int chosen = (noLlm ? 1 : 0) + (useFinetuned ? 1 : 0) + (llmModel != null ? 1 : 0);
             if (chosen > 1) {
                 throw new LauncherException("choose one of --no-llm, --use-finetuned and --llm-model");
+            }
+            if (prod) {
+                checkProductionBinding(System.getenv());
+            }
+        }
+
+        /** In production the services only listen beyond loopback with authentication on. */
+        public static void checkProductionBinding(Map<String, String> env) {
+            String host = env.getOrDefault("QUARKUS_HTTP_HOST", "127.0.0.1").trim();
+            String auth = env.getOrDefault("STUDIO_AUTH_MODE", "none").trim();
+            boolean loopback = host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
+            if (!loopback && auth.equalsIgnoreCase("none")) {
+                throw new LauncherException("--prod refuses to listen on " + host + " without authentication: set "
+                        + "STUDIO_AUTH_MODE=token (with STUDIO_AUTH_TOKENS_FILE) or oidc, or bind to 127.0.0.1");
             }
         }
 
