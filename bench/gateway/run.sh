@@ -82,8 +82,8 @@ nginx_conf proxy "$NGINX_WORKERS" "
         proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }
     server { listen 127.0.0.1:$SSE_PROXY_PORT; location / {
         proxy_pass http://sse; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; } }"
-nginx -p "$WORK/backend" -c "$WORK/backend/nginx.conf" & PIDS+=($!)
-nginx -p "$WORK/proxy" -c "$WORK/proxy/nginx.conf" & PIDS+=($!)
+nginx -p "$WORK/backend" -c "$WORK/backend/nginx.conf" & PIDS+=($!); BACKEND_MASTER=$!
+nginx -p "$WORK/proxy" -c "$WORK/proxy/nginx.conf" & PIDS+=($!); PROXY_MASTER=$!
 
 # -- streamed backend: a role chunk at once, then TOKENS chunks TOKEN_DELAY s apart ---------------------------------
 TOKENS=${TOKENS:-16}; TOKEN_DELAY=${TOKEN_DELAY:-0.005}
@@ -110,7 +110,7 @@ publish 1 nginx-backend "http://127.0.0.1:$BACKEND_PORT" bench-model
 java -Xms512m -Xmx512m -XX:+UseParallelGC \
     -Dquarkus.http.port="$GATEWAY_PORT" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
     -Dquarkus.vertx.event-loops-pool-size="$EVENT_LOOPS" -Dquarkus.log.level=WARN \
-    -jar "$JAR" >"$WORK/gateway.log" 2>&1 & PIDS+=($!)
+    -jar "$JAR" >"$WORK/gateway.log" 2>&1 & PIDS+=($!); GATEWAY_PID=$!
 wait_http "http://127.0.0.1:$GATEWAY_PORT/q/health/ready"
 wait_http "http://127.0.0.1:$BACKEND_PORT/"
 for _ in $(seq 1 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $SSE_PORT), 1)" 2>/dev/null && break; sleep 0.1; done
@@ -129,16 +129,27 @@ declare -A URL=(
     [nginx]="http://127.0.0.1:$PROXY_PORT/v1/chat/completions"
     [gateway]="http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions")
 TARGETS=(direct nginx gateway)
+# Whose CPU time a target's requests cost on top of the backend's: the backend's workers for "direct", the proxy.
+declare -A CPU_PIDS=(
+    [direct]="$(pgrep -P "$BACKEND_MASTER" | tr '\n' ' ')"
+    [nginx]="$(pgrep -P "$PROXY_MASTER" | tr '\n' ' ')"
+    [gateway]="$GATEWAY_PID")
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { local total=0 pid; for pid in $1; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$total"; }
 
 to_ms() { # wrk latency value (us/ms/s) → ms
     awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) ; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
-run_wrk() { # target connections threads duration → "rps p50 p99"
-    local out
+run_wrk() { # target connections threads duration → "rps p50 p99 cpu-us-per-request"
+    local out before after
+    before=$(cpu_ticks "${CPU_PIDS[$1]}")
     out=$(wrk -t"$3" -c"$2" -d"$4" --latency -s "$WORK/post.lua" "${URL[$1]}")
+    after=$(cpu_ticks "${CPU_PIDS[$1]}")
     if grep -q "Non-2xx" <<<"$out"; then log "$1: non-2xx answers"; echo "$out" >&2; exit 1; fi
-    printf '%s %s %s\n' "$(awk '/^Requests\/sec/ {print $2}' <<<"$out")" \
-        "$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")" "$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")"
+    printf '%s %s %s %s\n' "$(awk '/^Requests\/sec/ {print $2}' <<<"$out")" \
+        "$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")" "$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")" \
+        "$(awk -v t=$((after - before)) -v k="$TICK" -v n="$(awk '/requests in/ {print $1}' <<<"$out")" \
+            'BEGIN { printf "%.1f", t / k * 1e6 / n }')"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -147,13 +158,13 @@ run_wrk gateway "$CONNECTIONS" "$THREADS" 20s >/dev/null
 run_wrk gateway 1 1 10s >/dev/null
 for target in direct nginx; do run_wrk "$target" "$CONNECTIONS" "$THREADS" 5s >/dev/null; done
 
-declare -A RPS P50 P99 LP50 LP99
+declare -A RPS P50 P99 CPU LP50 LP99
 for round in $(seq 1 "$ROUNDS"); do
     log "round $round/$ROUNDS"
     for target in "${TARGETS[@]}"; do
-        read -r rps p50 p99 < <(run_wrk "$target" "$CONNECTIONS" "$THREADS" "$DURATION")
-        RPS[$target]+="$rps "; P50[$target]+="$p50 "; P99[$target]+="$p99 "
-        read -r _ lp50 lp99 < <(run_wrk "$target" 1 1 "$DURATION")
+        read -r rps p50 p99 cpu < <(run_wrk "$target" "$CONNECTIONS" "$THREADS" "$DURATION")
+        RPS[$target]+="$rps "; P50[$target]+="$p50 "; P99[$target]+="$p99 "; CPU[$target]+="$cpu "
+        read -r _ lp50 lp99 _ < <(run_wrk "$target" 1 1 "$DURATION")
         LP50[$target]+="$lp50 "; LP99[$target]+="$lp99 "
     done
 done
@@ -175,15 +186,16 @@ echo
 echo "SAGE Studio gateway benchmark — $(date -u +%FT%TZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk: $CONNECTIONS connections / $THREADS threads for throughput, 1 connection for latency; $DURATION per run,"
 echo "median of $ROUNDS rounds. nginx backend: 1 worker; nginx proxy: $NGINX_WORKERS workers; gateway: $EVENT_LOOPS event loops."
+echo "CPU us/req: user+system CPU time per request of the backend (direct) or of the proxy alone, at $CONNECTIONS connections."
 echo
-printf '%-9s | %10s | %9s | %11s %11s | %12s %12s | %13s %13s\n' "target" "req/s" "vs nginx" \
+printf '%-9s | %10s | %9s | %10s | %11s %11s | %12s %12s | %13s %13s\n' "target" "req/s" "vs nginx" "CPU us/req" \
     "p50 @${CONNECTIONS}c" "p99 @${CONNECTIONS}c" "p50 @1c (ms)" "p99 @1c (ms)" "added p50 @1c" "added p99 @1c"
-printf -- '----------+------------+-----------+-------------------------+---------------------------+-----------------------------\n'
+printf -- '----------+------------+-----------+------------+-------------------------+---------------------------+-----------------------------\n'
 NGINX_RPS=$(m "${RPS[nginx]}")
 for target in "${TARGETS[@]}"; do
     rps=$(m "${RPS[$target]}"); l50=$(m "${LP50[$target]}"); l99=$(m "${LP99[$target]}")
-    printf '%-9s | %10.0f | %8.0f%% | %11.3f %11.3f | %12.3f %12.3f | %13.3f %13.3f\n' "$target" "$rps" \
-        "$(awk -v a="$rps" -v b="$NGINX_RPS" 'BEGIN { print 100 * a / b }')" \
+    printf '%-9s | %10.0f | %8.0f%% | %10s | %11.3f %11.3f | %12.3f %12.3f | %13.3f %13.3f\n' "$target" "$rps" \
+        "$(awk -v a="$rps" -v b="$NGINX_RPS" 'BEGIN { print 100 * a / b }')" "$(m "${CPU[$target]}")" \
         "$(m "${P50[$target]}")" "$(m "${P99[$target]}")" "$l50" "$l99" \
         "$(awk -v a="$l50" -v b="$D50" 'BEGIN { print a - b }')" "$(awk -v a="$l99" -v b="$D99" 'BEGIN { print a - b }')"
 done

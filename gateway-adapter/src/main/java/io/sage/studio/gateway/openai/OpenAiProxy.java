@@ -250,14 +250,6 @@ public class OpenAiProxy {
             }
             RequestOptions options = route.target().options(request.method(), pathAndQuery)
                     .setIdleTimeout(upstreamTimeoutMs);
-            MultiMap headers = HttpHeaders.headers();
-            Relay.copyHeaders(request.headers(), headers);
-            // The gateway is the credential boundary: the client's key is for the gateway, the backend gets its own.
-            headers.remove(HttpHeaders.AUTHORIZATION);
-            if (route.target().authorization() != null) {
-                headers.set(HttpHeaders.AUTHORIZATION, route.target().authorization());
-            }
-            options.setHeaders(headers);
             sent = true;
             route.meters().started();
             clients.backends().request(options).onComplete(ar -> {
@@ -271,6 +263,13 @@ public class OpenAiProxy {
                     return;
                 }
                 upstream = up;
+                MultiMap headers = up.headers();
+                Relay.copyHeaders(request.headers(), headers);
+                // The gateway is the credential boundary: the client's key is for the gateway, the backend gets its own.
+                headers.remove(HttpHeaders.AUTHORIZATION);
+                if (route.target().authorization() != null) {
+                    headers.set(HttpHeaders.AUTHORIZATION, route.target().authorization());
+                }
                 // Failures reach the response future (before the answer) or the response (during it).
                 up.exceptionHandler(e -> { });
                 up.response().onComplete(this::answer);

@@ -23,9 +23,9 @@ import io.vertx.core.http.HttpServerResponse;
 public final class Relay {
 
     /** Hop-by-hop headers (RFC 9110 §7.6.1) plus the ones the relay sets itself. */
-    private static final Set<String> NOT_FORWARDED = Set.of(
+    private static final String[] NOT_FORWARDED = {
             "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-            "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect");
+            "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect"};
 
     private Relay() {
     }
@@ -37,11 +37,20 @@ public final class Relay {
     public static void copyHeaders(MultiMap from, MultiMap to) {
         Set<String> named = connectionTokens(from);
         from.forEach((name, value) -> {
-            String lower = name.toLowerCase(Locale.ROOT);
-            if (!NOT_FORWARDED.contains(lower) && !named.contains(lower)) {
+            if (forwarded(name) && (named.isEmpty() || !named.contains(name.toLowerCase(Locale.ROOT)))) {
                 to.add(name, value);
             }
         });
+    }
+
+    /** Whether a header is end-to-end; on every proxied request, so without allocating. */
+    private static boolean forwarded(String name) {
+        for (String hop : NOT_FORWARDED) {
+            if (hop.length() == name.length() && hop.equalsIgnoreCase(name)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Set<String> connectionTokens(MultiMap headers) {

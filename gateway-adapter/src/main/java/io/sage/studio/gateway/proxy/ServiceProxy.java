@@ -75,11 +75,8 @@ public class ServiceProxy {
             error(response, 413, "payload_too_large", tooLarge());
             return;
         }
-        MultiMap headers = HttpHeaders.headers();
-        Relay.copyHeaders(request.headers(), headers);
-        forwardedFor(request, headers);
         RequestOptions options = target.options(request.method(),
-                request.query() == null ? path : path + "?" + request.query()).setHeaders(headers);
+                request.query() == null ? path : path + "?" + request.query());
         HttpClientRequest[] upstream = {null};
         ctx.addEndHandler(ar -> {
             if (ar.failed() && upstream[0] != null) {
@@ -97,6 +94,8 @@ public class ServiceProxy {
                 return;
             }
             upstream[0] = up;
+            Relay.copyHeaders(request.headers(), up.headers());
+            forwardedFor(request, up.headers());
             // Failures reach the response future (before the answer) or the response (during it).
             up.exceptionHandler(e -> { });
             up.response().onComplete(answer -> answer(request, response, owner, target, answer));
