@@ -116,6 +116,11 @@ public class Authenticator {
         }
     }
 
+    /** Whether authentication is off ({@code studio.auth.mode=none}, loopback only). */
+    boolean disabled() {
+        return config.mode() == AuthMode.NONE;
+    }
+
     /** The caller of a request that needs {@code access}; fails with {@link AuthException} when it has none. */
     Uni<Caller> authenticate(RoutingContext request, Access access) {
         if (config.mode() == AuthMode.NONE) {
