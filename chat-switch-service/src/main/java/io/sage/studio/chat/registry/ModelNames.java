@@ -9,17 +9,19 @@ import java.util.Locale;
 /** The model names engines serve under: stable, unique per model, safe in a URL and a Kubernetes label. */
 public final class ModelNames {
 
+    private static final String PREFIX = "ft-";
+
     private ModelNames() {
     }
 
-    /** A LoRA adapter of a task. */
+    /** A LoRA adapter of a task: the task id, {@code ft-}-prefixed unless the studio's ids already are. */
     public static String adapter(String taskId) {
-        return "ft-" + taskId;
+        return taskId.startsWith(PREFIX) ? taskId : PREFIX + taskId;
     }
 
     /** A merged model of a task. */
     public static String merged(String taskId) {
-        return "ft-" + taskId + "-merged";
+        return adapter(taskId) + "-merged";
     }
 
     /** The name an engine serves a base model under: a catalogue id stays as it is, a directory gets a short name. */
