@@ -42,14 +42,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { # url [expected-status]
-    for _ in $(seq 1 600); do
-        if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = "${2:-200}" ]; then return 0; fi
-        sleep 0.2
-    done
-    log "timed out waiting for $1"; return 1
-}
+# shellcheck source=../lib.sh
+source "$ROOT/bench/lib.sh"
 
 BACKEND_PORT=$(free_port); PROXY_PORT=$(free_port); SSE_PROXY_PORT=$(free_port); SSE_PORT=$(free_port)
 GATEWAY_PORT=$(free_port); KAFKA_PORT=$(free_port); CONTROLLER_PORT=$(free_port)
@@ -90,15 +84,10 @@ TOKENS=${TOKENS:-16}; TOKEN_DELAY=${TOKEN_DELAY:-0.005}
 python3 "$HERE/sse_backend.py" "$SSE_PORT" bench-sse "$TOKENS" "$TOKEN_DELAY" >"$WORK/sse.log" 2>&1 & PIDS+=($!)
 
 # -- broker and gateway ------------------------------------------------------------------------------------------
-log "resolving the Kafka kit classpath"
-mvn -B -q -o dependency:build-classpath -f "$ROOT/studio-kafka-kit/pom.xml" -Dmdep.outputFile="$WORK/cp.txt" \
-    -Dmdep.includeScope=runtime >/dev/null
-KIT_JAR=$(ls "$HOME"/.m2/repository/io/sage/studio/studio-kafka-kit/0.1.0-SNAPSHOT/studio-kafka-kit-0.1.0-SNAPSHOT.jar)
-CP="$KIT_JAR:$(cat "$WORK/cp.txt")"
-java -Xmx512m -cp "$CP" io.sage.studio.kafka.StandaloneBroker "$WORK/kafka" "$KAFKA_PORT" "$CONTROLLER_PORT" \
-    >"$WORK/broker.log" 2>&1 & PIDS+=($!)
-for _ in $(seq 1 300); do grep -q "broker ready" "$WORK/broker.log" && break; sleep 0.2; done
-grep -q "broker ready" "$WORK/broker.log" || { log "the broker did not start"; cat "$WORK/broker.log" >&2; exit 1; }
+log "starting a standalone Kafka broker"
+start_broker "$WORK/kafka" "$KAFKA_PORT" "$CONTROLLER_PORT"
+PIDS+=("$BROKER_PID")
+CP="$(cat "$WORK/kafka/kit.classpath")"
 
 publish() { # revision id base-url served-model
     java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "$CP" "$HERE/PublishRoute.java" \

@@ -20,7 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=../lib.sh
+source "$repo/bench/lib.sh"
 free_range() {
   python3 - <<'PY'
 import random, socket
@@ -37,29 +38,14 @@ for _ in range(100):
         for s in socks: s.close()
 PY
 }
-wait_http() {
-  for _ in $(seq 1 240); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.5; done
-  echo "timed out waiting for $1" >&2; return 1
-}
 
 chat_jar="$repo/chat-switch-service/target/quarkus-app/quarkus-run.jar"
 gateway_jar="$repo/gateway-adapter/target/quarkus-app/quarkus-run.jar"
 [[ -f "$chat_jar" ]] || mvn -B -q -o package -DskipTests -f "$repo/chat-switch-service/pom.xml"
 [[ -f "$gateway_jar" ]] || mvn -B -q -o package -DskipTests -f "$repo/gateway-adapter/pom.xml"
-kit_jar="$(ls "$repo"/studio-kafka-kit/target/studio-kafka-kit-*.jar 2>/dev/null | head -n1 || true)"
-if [[ -z "$kit_jar" ]]; then
-  mvn -B -q -o install -DskipTests -f "$repo/studio-kafka-kit/pom.xml"
-  kit_jar="$(ls "$repo"/studio-kafka-kit/target/studio-kafka-kit-*.jar | head -n1)"
-fi
-mvn -B -q -o dependency:build-classpath -f "$repo/studio-kafka-kit/pom.xml" -Dmdep.includeScope=runtime \
-  -Dmdep.outputFile="$work/kit.classpath" >/dev/null
-
 kafka_port="$(free_port)"; controller_port="$(free_port)"; chat_port="$(free_port)"; gateway_port="$(free_port)"
-java -Xmx512m -XX:+UseSerialGC -cp "$kit_jar:$(cat "$work/kit.classpath")" io.sage.studio.kafka.StandaloneBroker \
-  "$work/kafka" "$kafka_port" "$controller_port" >"$work/broker.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 120); do grep -q "broker ready" "$work/broker.log" && break; sleep 0.5; done
-grep -q "broker ready" "$work/broker.log" || { cat "$work/broker.log" >&2; exit 1; }
+start_broker "$work/kafka" "$kafka_port" "$controller_port"
+pids+=("$BROKER_PID")
 
 # Two "models" whose engines take 5 s to become ready, and LoRA adapters of the first one.
 home="$work/home"

@@ -155,6 +155,12 @@ public interface FinetuneConfig {
         /** ServiceAccount of the trainer pod. */
         Optional<String> serviceAccount();
 
+        /**
+         * Group of the trainer pod ({@code fsGroup} and {@code runAsGroup}); set it to the services' group so that
+         * the trainer and the studio can both write the task folders on the shared volume.
+         */
+        Optional<Long> fsGroup();
+
         /** Kueue LocalQueue; when set, Jobs carry {@code kueue.x-k8s.io/queue-name}. */
         Optional<String> kueueQueue();
 

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
@@ -75,6 +76,9 @@ final class TrainerJobs {
                             .withRestartPolicy("Never")
                             .withRuntimeClassName(config.runtimeClassName().orElse(null))
                             .withServiceAccountName(config.serviceAccount().orElse(null))
+                            .withSecurityContext(config.fsGroup()
+                                    .map(group -> new PodSecurityContextBuilder().withFsGroup(group).withRunAsGroup(group).build())
+                                    .orElse(null))
                             .withNodeSelector(config.nodeSelector().isEmpty() ? null : config.nodeSelector())
                             .withTolerations(tolerations(config.tolerations().orElse(List.of())))
                             .addNewContainer()

@@ -64,7 +64,8 @@ class KubernetesExecutorTest {
     record Settings(Optional<String> namespace, String image, String imagePullPolicy, List<String> command,
             String homeClaim, String homeMountPath, int gpuCount, String gpuResource, String cpuRequest, String memory,
             Map<String, String> nodeSelector, Optional<List<String>> tolerations, Optional<String> runtimeClassName,
-            Optional<String> serviceAccount, Optional<String> kueueQueue, int backoffLimit, long activeDeadlineSeconds,
+            Optional<String> serviceAccount, Optional<Long> fsGroup, Optional<String> kueueQueue, int backoffLimit,
+            long activeDeadlineSeconds,
             int concurrency, Duration pollInterval) implements FinetuneConfig.Kubernetes {
     }
 
@@ -76,7 +77,7 @@ class KubernetesExecutorTest {
                 List.of("python3", "-m", "sage_trainer"), "studio-home-pvc", "/studio-home", 1, "nvidia.com/gpu", "4",
                 "24Gi", Map.of("nvidia.com/gpu.product", "NVIDIA-L4"),
                 Optional.of(List.of("nvidia.com/gpu:NoSchedule", "dedicated=training:NoExecute")), Optional.of("nvidia"),
-                Optional.of("sage-trainer"), kueue, 0, 3600, 2, Duration.ofMillis(50));
+                Optional.of("sage-trainer"), Optional.of(185L), kueue, 0, 3600, 2, Duration.ofMillis(50));
     }
 
     @BeforeEach
@@ -155,6 +156,8 @@ class KubernetesExecutorTest {
         assertThat(pod.getRestartPolicy()).isEqualTo("Never");
         assertThat(pod.getRuntimeClassName()).isEqualTo("nvidia");
         assertThat(pod.getServiceAccountName()).isEqualTo("sage-trainer");
+        assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(185L);
+        assertThat(pod.getSecurityContext().getRunAsGroup()).isEqualTo(185L);
         assertThat(pod.getNodeSelector()).containsEntry("nvidia.com/gpu.product", "NVIDIA-L4");
         assertThat(pod.getTolerations()).extracting(t -> t.getKey() + "|" + t.getOperator() + "|" + t.getValue() + "|" + t.getEffect())
                 .containsExactly("nvidia.com/gpu|Exists|null|NoSchedule", "dedicated|Equal|training|NoExecute");
