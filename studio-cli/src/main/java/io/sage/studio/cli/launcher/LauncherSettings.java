@@ -33,14 +33,19 @@ public record LauncherSettings(
         Optional<String> external = Optional.ofNullable(env.get("KAFKA_BOOTSTRAP_SERVERS")).filter(s -> !s.isBlank());
         String javaOpts = env.getOrDefault("STUDIO_JAVA_OPTS", "-Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
         return new LauncherSettings(repo, home, external,
-                new Component(Component.KAFKA, null, port(env, "STUDIO_KAFKA_PORT", 9092), false),
-                new Component("gateway-adapter", "gateway-adapter", port(env, "STUDIO_GATEWAY_PORT", 8080), true),
-                new Component("finetune-service", "finetune-service", port(env, "STUDIO_FINETUNE_PORT", 8081), true),
-                new Component("chat-switch-service", "chat-switch-service", port(env, "STUDIO_CHAT_PORT", 8082), true),
-                new Component("gpu-probe-service", "gpu-probe-service", port(env, "STUDIO_GPU_PORT", 8083), true),
+                component(env, Component.KAFKA, null, "STUDIO_KAFKA_PORT", 9092),
+                component(env, "gateway-adapter", "gateway-adapter", "STUDIO_GATEWAY_PORT", 8080),
+                component(env, "finetune-service", "finetune-service", "STUDIO_FINETUNE_PORT", 8081),
+                component(env, "chat-switch-service", "chat-switch-service", "STUDIO_CHAT_PORT", 8082),
+                component(env, "gpu-probe-service", "gpu-probe-service", "STUDIO_GPU_PORT", 8083),
                 javaOpts.isBlank() ? List.of() : List.of(javaOpts.trim().split("\\s+")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("STUDIO_START_TIMEOUT", "180"))),
                 Map.copyOf(env));
+    }
+
+    private static Component component(Map<String, String> env, String name, String module, String portVariable,
+            int defaultPort) {
+        return new Component(name, module, port(env, portVariable, defaultPort), portVariable, module != null);
     }
 
     private static int port(Map<String, String> env, String name, int fallback) {

@@ -45,30 +45,36 @@ final class ProcessControl {
         }
     }
 
-    /** The start time of a process in clock ticks since boot ({@code /proc/<pid>/stat} field 22). */
-    static Optional<Long> startTime(long pid) {
+    /** The fields of {@code /proc/<pid>/stat} the launcher needs. */
+    private record ProcStat(char state, long pgid, long startTime) {
+        boolean exited() {
+            return state == 'Z' || state == 'X';
+        }
+    }
+
+    /** Reads {@code /proc/<pid>/stat}: state (field 3), process group (field 5), start time in ticks (field 22). */
+    private static Optional<ProcStat> stat(String pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
+            String stat = Files.readString(Path.of("/proc", pid, "stat"), StandardCharsets.UTF_8);
+            // The command name (field 2) may hold spaces and parentheses: fields after the last ')' start at 3.
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            // fields[0] is field 3 (state); field 22 is at index 19.
-            return Optional.of(Long.parseLong(fields[19]));
+            return Optional.of(new ProcStat(fields[0].charAt(0), Long.parseLong(fields[2]), Long.parseLong(fields[19])));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
     }
 
+    /** The start time of a process in clock ticks since boot. */
+    static Optional<Long> startTime(long pid) {
+        return stat(Long.toString(pid)).map(ProcStat::startTime);
+    }
+
     /** Whether the recorded process still runs (same pid, same start time, not a zombie). */
     static boolean alive(PidRecord record) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(record.pid()), "stat"), StandardCharsets.UTF_8);
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            if (fields[0].equals("Z") || fields[0].equals("X")) {
-                return false;
-            }
-            return record.startTime() == 0 || Long.parseLong(fields[19]) == record.startTime();
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
+        return stat(Long.toString(record.pid()))
+                .filter(s -> !s.exited())
+                .filter(s -> record.startTime() == 0 || s.startTime() == record.startTime())
+                .isPresent();
     }
 
     /** Whether any process of the group led by {@code pgid} is left. */
@@ -76,27 +82,11 @@ final class ProcessControl {
         try (var dirs = Files.list(Path.of("/proc"))) {
             return dirs.map(p -> p.getFileName().toString())
                     .filter(name -> name.chars().allMatch(Character::isDigit))
-                    .anyMatch(pid -> pgidOf(pid) == pgid && !zombie(pid));
+                    .map(ProcessControl::stat)
+                    .flatMap(Optional::stream)
+                    .anyMatch(s -> s.pgid() == pgid && !s.exited());
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static long pgidOf(String pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", pid, "stat"), StandardCharsets.UTF_8);
-            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[2]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-    }
-
-    private static boolean zombie(String pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", pid, "stat"), StandardCharsets.UTF_8);
-            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-        } catch (IOException | RuntimeException e) {
-            return true;
         }
     }
 

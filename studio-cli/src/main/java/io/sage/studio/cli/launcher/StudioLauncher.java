@@ -136,23 +136,13 @@ public final class StudioLauncher {
             if (!ProcessControl.portFree(component.port())) {
                 throw new LauncherException("port " + component.port() + " needed by " + component.name()
                         + " is already in use by another program; stop that program or choose another port with "
-                        + portVariable(component));
+                        + component.portVariable());
             }
             if (component.equals(settings.kafka()) && !ProcessControl.portFree(settings.kafkaControllerPort())) {
                 throw new LauncherException("port " + settings.kafkaControllerPort() + " needed by the kafka controller"
-                        + " is already in use by another program; choose other ports with STUDIO_KAFKA_PORT");
+                        + " is already in use by another program; choose other ports with " + component.portVariable());
             }
         }
-    }
-
-    private static String portVariable(Component component) {
-        return switch (component.name()) {
-            case Component.KAFKA -> "STUDIO_KAFKA_PORT";
-            case "gateway-adapter" -> "STUDIO_GATEWAY_PORT";
-            case "finetune-service" -> "STUDIO_FINETUNE_PORT";
-            case "chat-switch-service" -> "STUDIO_CHAT_PORT";
-            default -> "STUDIO_GPU_PORT";
-        };
     }
 
     private void startBroker() {
