@@ -1,6 +1,7 @@
 package io.sage.studio.gateway.proxy;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -23,44 +24,70 @@ import io.vertx.core.http.HttpServerResponse;
 public final class Relay {
 
     /** Hop-by-hop headers (RFC 9110 §7.6.1) plus the ones the relay sets itself. */
-    private static final String[] NOT_FORWARDED = {
+    private static final List<String> NOT_FORWARDED = List.of(
             "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-            "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect"};
+            "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect");
+    /** {@link #NOT_FORWARDED} by name length. */
+    private static final String[][] HOP_BY_LENGTH = byLength(NOT_FORWARDED);
 
     private Relay() {
     }
 
+    private static String[][] byLength(List<String> names) {
+        int longest = names.stream().mapToInt(String::length).max().orElse(0);
+        String[][] table = new String[longest + 1][];
+        for (int length = 0; length <= longest; length++) {
+            int l = length;
+            table[length] = names.stream().filter(name -> name.length() == l).toArray(String[]::new);
+        }
+        return table;
+    }
+
     /**
      * Copies the end-to-end headers of {@code from} into {@code to}: hop-by-hop headers, headers named in
-     * {@code Connection}, {@code Host}, {@code Content-Length} and {@code Expect} stay behind.
+     * {@code Connection}, {@code Host}, {@code Content-Length} and {@code Expect} stay behind. Runs twice per
+     * proxied request, so the usual case ({@code Connection} absent or only {@code keep-alive}/{@code close})
+     * allocates nothing.
      */
     public static void copyHeaders(MultiMap from, MultiMap to) {
-        Set<String> named = connectionTokens(from);
+        Set<String> named = connectionTokens(from.get(HttpHeaders.CONNECTION));
         from.forEach((name, value) -> {
-            if (forwarded(name) && (named.isEmpty() || !named.contains(name.toLowerCase(Locale.ROOT)))) {
+            if (forwarded(name) && (named == null || !named.contains(name.toLowerCase(Locale.ROOT)))) {
                 to.add(name, value);
             }
         });
     }
 
-    /** Whether a header is end-to-end; on every proxied request, so without allocating. */
+    /** Whether a header is end-to-end: a length check rules most names out before any comparison. */
     private static boolean forwarded(String name) {
-        for (String hop : NOT_FORWARDED) {
-            if (hop.length() == name.length() && hop.equalsIgnoreCase(name)) {
-                return false;
+        int length = name.length();
+        if (length < HOP_BY_LENGTH.length) {
+            for (String hop : HOP_BY_LENGTH[length]) {
+                if (hop.equalsIgnoreCase(name)) {
+                    return false;
+                }
             }
         }
         return true;
     }
 
-    private static Set<String> connectionTokens(MultiMap headers) {
-        String connection = headers.get(HttpHeaders.CONNECTION);
+    /**
+     * The header names a {@code Connection} value lists beyond the hop-by-hop ones and {@code close}, lower case;
+     * {@code null} when it lists none (the usual {@code keep-alive} or {@code close}).
+     */
+    static Set<String> connectionTokens(String connection) {
         if (connection == null) {
-            return Set.of();
+            return null;
         }
-        Set<String> tokens = new HashSet<>();
+        Set<String> tokens = null;
         for (String token : connection.split(",")) {
-            tokens.add(token.trim().toLowerCase(Locale.ROOT));
+            String name = token.trim().toLowerCase(Locale.ROOT);
+            if (!name.isEmpty() && !name.equals("close") && forwarded(name)) {
+                if (tokens == null) {
+                    tokens = new HashSet<>();
+                }
+                tokens.add(name);
+            }
         }
         return tokens;
     }
@@ -69,11 +96,7 @@ public final class Relay {
     public static long declaredLength(HttpServerRequest request) {
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
         if (length != null) {
-            try {
-                return Long.parseLong(length.trim());
-            } catch (NumberFormatException e) {
-                return -1;
-            }
+            return declaredLength(length);
         }
         String encoding = request.getHeader(HttpHeaders.TRANSFER_ENCODING);
         return encoding != null && encoding.toLowerCase(Locale.ROOT).contains("chunked") ? -1 : 0;
@@ -160,11 +183,21 @@ public final class Relay {
     /**
      * Streams the body of {@code from} to {@code to} chunk by chunk, each chunk written (and flushed) as it
      * arrives; {@code onChunk} sees every chunk before it is written, {@code onEnd} runs after {@code to} ended.
+     * The chunk that completes a declared {@code Content-Length} ends {@code to} with it: one write instead of a
+     * write and an empty end, which is the whole answer of a small non-streamed completion.
      */
     public static void forwardBody(HttpClientResponse from, HttpServerResponse to, Handler<Buffer> onChunk,
             Runnable onEnd) {
+        long[] remaining = {declaredLength(from.getHeader(HttpHeaders.CONTENT_LENGTH))};
         from.handler(chunk -> {
             onChunk.handle(chunk);
+            if (remaining[0] > 0) {
+                remaining[0] -= chunk.length();
+                if (remaining[0] == 0) {
+                    to.end(chunk);
+                    return;
+                }
+            }
             to.write(chunk);
             if (to.writeQueueFull()) {
                 from.pause();
@@ -172,9 +205,23 @@ public final class Relay {
             }
         });
         from.endHandler(v -> {
-            to.end();
+            if (remaining[0] != 0) {
+                to.end();
+            }
             onEnd.run();
         });
+    }
+
+    /** A {@code Content-Length} value, {@code -1} when absent or not a number. */
+    private static long declaredLength(String contentLength) {
+        if (contentLength == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(contentLength.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** A cause's message for an error answer (its class name when it has none). */

@@ -136,6 +136,25 @@ class OpenAiProxyTest {
     }
 
     @Test
+    void aLargeAnswerArrivesWholeAndTheConnectionServesTheNextRequest() {
+        int dimensions = 300_000;
+        for (int i = 0; i < 2; i++) {
+            io.restassured.response.Response answer = given().contentType(ContentType.JSON)
+                    .body("{\"model\":\"sage-chat\",\"input\":\"hi\",\"dimensions\":" + dimensions + "}")
+                    .post("/v1/embeddings");
+            answer.then().statusCode(200)
+                    .header(OpenAiProxy.MODEL_HEADER, "qwen-0.5b-ft-a")
+                    .body("model", equalTo("qwen-0.5b-ft-a"));
+            byte[] body = answer.asByteArray();
+            assertThat(body.length).isGreaterThan(1_000_000);
+            assertThat(answer.header("Content-Length")).isEqualTo(Integer.toString(body.length));
+            List<Float> vector = answer.jsonPath().getList("data[0].embedding", Float.class);
+            assertThat(vector).hasSize(dimensions);
+            assertThat(vector.get(dimensions - 1)).isEqualTo((dimensions - 1) / 1000f);
+        }
+    }
+
+    @Test
     void adapterAdminEndpointsAreNotExposed() {
         given().contentType(ContentType.JSON).body("{\"lora_name\":\"x\",\"lora_path\":\"/etc\"}")
                 .post("/v1/load_lora_adapter").then().statusCode(404).body("error.code", equalTo("not_found"));

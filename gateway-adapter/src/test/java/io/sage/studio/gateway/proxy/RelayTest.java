@@ -31,4 +31,12 @@ class RelayTest {
         assertThat(to.names()).containsExactlyInAnyOrder("Content-Type", "Authorization", "Accept", "Set-Cookie");
         assertThat(to.getAll("Set-Cookie")).containsExactly("a=1", "b=2");
     }
+
+    @Test
+    void onlyConnectionTokensThatNameEndToEndHeadersAreKept() {
+        assertThat(Relay.connectionTokens(null)).isNull();
+        assertThat(Relay.connectionTokens("keep-alive")).isNull();
+        assertThat(Relay.connectionTokens("Close")).isNull();
+        assertThat(Relay.connectionTokens("Keep-Alive, X-A ,x-b,")).containsExactlyInAnyOrder("x-a", "x-b");
+    }
 }

@@ -28,7 +28,15 @@ public final class RoutePublisher {
     private static final AtomicLong REVISION = new AtomicLong(System.currentTimeMillis());
     private static KafkaProducer<String, byte[]> producer;
 
+    /** The bearer token that reads {@code /api/gateway/status} when the test runs with authentication on. */
+    private static volatile String statusToken;
+
     private RoutePublisher() {
+    }
+
+    /** Reads the gateway's status with {@code token} from now on ({@code null}: without credentials). */
+    public static void statusToken(String token) {
+        statusToken = token;
     }
 
     /** Routes to {@code backend} and returns the switch operation id. */
@@ -68,7 +76,9 @@ public final class RoutePublisher {
             throw new IllegalStateException("cannot publish the route", e);
         }
         await().atMost(Duration.ofSeconds(15)).until(() -> {
-            Number applied = given().get("/api/gateway/status").then().statusCode(200).extract().path("revision");
+            String token = statusToken;
+            Number applied = (token == null ? given() : given().header("Authorization", "Bearer " + token))
+                    .get("/api/gateway/status").then().statusCode(200).extract().path("revision");
             return applied != null && applied.longValue() == revision;
         });
         return operation;

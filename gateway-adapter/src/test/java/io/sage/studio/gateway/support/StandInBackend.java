@@ -135,6 +135,15 @@ public final class StandInBackend implements AutoCloseable {
                             .putNull("logprobs")
                             .put("finish_reason", "stop")))
                     .put("usage", usage()));
+        } else if (path.equals("/v1/embeddings") && json != null && json.containsKey("dimensions")) {
+            // An answer far larger than one read: it reaches the gateway in many chunks (Content-Length framing).
+            JsonArray vector = new JsonArray();
+            for (int i = 0; i < json.getInteger("dimensions", 8); i++) {
+                vector.add(i / 1000.0);
+            }
+            json(response, new JsonObject().put("object", "list").put("model", json.getString("model"))
+                    .put("data", new JsonArray().add(new JsonObject().put("object", "embedding").put("index", 0)
+                            .put("embedding", vector))));
         } else if (path.equals("/v1/completions")) {
             json(response, new JsonObject()
                     .put("id", "cmpl-standin").put("object", "text_completion").put("created", 1700000000L)

@@ -117,7 +117,7 @@ public class Authenticator {
     }
 
     /** Whether authentication is off ({@code studio.auth.mode=none}, loopback only). */
-    boolean disabled() {
+    public boolean disabled() {
         return config.mode() == AuthMode.NONE;
     }
 

@@ -1,0 +1,106 @@
+package io.sage.studio.gateway.openai;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.sage.studio.gateway.support.RoutePublisher;
+import io.sage.studio.gateway.support.StandInBackend;
+import io.sage.studio.gateway.support.StandInServices;
+import io.sage.studio.kafka.KafkaTestResource;
+
+/**
+ * With authentication on, {@code /v1} stays behind the studio's gate (only mode {@code none} takes the route
+ * before it): no credentials is a 401, a studio token or a {@code /v1} API key gets through, and neither reaches
+ * the model server.
+ */
+@QuarkusTest
+@TestProfile(TokenModeEdgeTest.TokenMode.class)
+@WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
+@WithTestResource(value = StandInServices.class, scope = TestResourceScope.GLOBAL)
+class TokenModeEdgeTest {
+
+    private static final String VIEWER = "viewer-token-3e9a1c5b7d2f4a6c";
+    private static final String API_KEY = "sk-edge-api-key-8b6d4f2a0c9e7a5b";
+    private static final String CHAT = "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+
+    public static class TokenMode implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            try {
+                Path dir = Files.createTempDirectory("gateway-auth-token");
+                Path tokens = Files.writeString(dir.resolve("tokens.json"),
+                        "{\"tokens\": [{\"name\": \"vera\", \"role\": \"viewer\", \"token\": \"" + VIEWER + "\"}]}");
+                Path apiKeys = Files.writeString(dir.resolve("api-keys.json"),
+                        "{\"tokens\": [{\"name\": \"chat-app\", \"token\": \"" + API_KEY + "\"}]}");
+                return Map.of(
+                        "studio.auth.mode", "token",
+                        "studio.auth.tokens-file", tokens.toString(),
+                        "studio.auth.openai-api-keys-file", apiKeys.toString());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    private static StandInBackend backend;
+
+    @BeforeAll
+    static void startBackend() {
+        backend = StandInBackend.start("guarded-model");
+        RoutePublisher.statusToken(VIEWER);
+    }
+
+    @AfterAll
+    static void stopBackend() throws Exception {
+        RoutePublisher.statusToken(null);
+        backend.close();
+    }
+
+    @BeforeEach
+    void route() {
+        backend.reset();
+        RoutePublisher.active(backend);
+    }
+
+    @Test
+    void withoutCredentialsTheEdgeAnswers401AndTheBackendSeesNothing() {
+        given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then()
+                .statusCode(401)
+                .header("WWW-Authenticate", containsString("Bearer"));
+        given().contentType(ContentType.JSON).body(CHAT).header("Authorization", "Bearer not-a-token")
+                .post("/v1/chat/completions").then()
+                .statusCode(401);
+        assertThat(backend.arrived()).isZero();
+    }
+
+    @Test
+    void aStudioTokenOrAnApiKeyChatsAndNeitherReachesTheModelServer() {
+        for (String credential : new String[]{VIEWER, API_KEY}) {
+            given().contentType(ContentType.JSON).body(CHAT).header("Authorization", "Bearer " + credential)
+                    .post("/v1/chat/completions").then()
+                    .statusCode(200)
+                    .header(OpenAiProxy.MODEL_HEADER, "guarded-model")
+                    .body("choices[0].message.content", equalTo("hello from guarded-model"));
+            assertThat(backend.last().headers().get("Authorization")).isNull();
+        }
+    }
+}
