@@ -6,6 +6,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -37,9 +39,22 @@ class LauncherIT {
 
             Map<String, Long> pids = Map.of("gateway-adapter", studio.pid("gateway-adapter"),
                     "kafka", studio.pid("kafka"), "chat-switch-service", studio.pid("chat-switch-service"));
-            Studio.Run again = studio.sage("studio", "start");
-            assertThat(again.exitCode()).isZero();
-            assertThat(again.output()).contains("already running");
+            // A source edited while the studio runs (a pull): nothing is rebuilt under a running service; the
+            // start names it and the command that rebuilds it.
+            Path edited = Studio.REPO.resolve("gpu-probe-service/src/main/resources/application.properties");
+            FileTime original = Files.getLastModifiedTime(edited);
+            Studio.Run again;
+            try {
+                Files.setLastModifiedTime(edited, FileTime.from(Instant.now().plusSeconds(60)));
+                again = studio.sage("studio", "start");
+            } finally {
+                Files.setLastModifiedTime(edited, original);
+            }
+            assertThat(again.exitCode()).as(again.output()).isZero();
+            assertThat(again.output()).contains("already running")
+                    .contains("gpu-probe-service runs a build older than its sources")
+                    .contains("./sage studio restart")
+                    .doesNotContain("rebuilding");
             pids.forEach((component, pid) -> assertThat(studio.pid(component)).isEqualTo(pid));
 
             // A crashed service: status says so, start brings back just that one.

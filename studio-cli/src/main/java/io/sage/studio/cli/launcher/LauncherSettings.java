@@ -1,6 +1,5 @@
 package io.sage.studio.cli.launcher;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -120,9 +119,5 @@ public record LauncherSettings(
     /** The default trainer: the project's Python trainer. */
     public Path defaultTrainer() {
         return repo.resolve("trainer/bin/sage-trainer");
-    }
-
-    public boolean built() {
-        return services().stream().allMatch(c -> Files.isRegularFile(c.jar(repo)));
     }
 }

@@ -8,13 +8,19 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
- * Builds the services on first run ({@code mvn install -DskipTests} of the modules the studio needs), showing
- * one progress line per module and keeping the full output in {@code logs/build.log}.
+ * Builds the services on first run and rebuilds the ones whose sources changed since ({@code mvn install
+ * -DskipTests} of those modules and what they need), showing one progress line per module and keeping the full
+ * output in {@code logs/build.log}. A running service is never rebuilt under its feet: it is named, with the
+ * command that rebuilds and restarts it.
  */
 final class StudioBuild {
 
@@ -28,14 +34,40 @@ final class StudioBuild {
         this.out = out;
     }
 
-    void ensureBuilt() {
-        if (settings.built()) {
+    void ensureBuilt(Collection<Component> running) {
+        List<Component> toBuild = new ArrayList<>();
+        String reason = null;
+        for (Component service : settings.services()) {
+            if (!Files.isRegularFile(service.jar(settings.repo()))) {
+                toBuild.add(service);
+                continue;
+            }
+            Optional<Path> changed = BuildFreshness.changedSince(settings.repo(), service);
+            if (changed.isEmpty()) {
+                continue;
+            }
+            if (running.contains(service)) {
+                out.println("Note: " + service.name() + " runs a build older than its sources (" + changed.get()
+                        + " changed); `./sage studio restart` rebuilds and restarts it.");
+            } else {
+                toBuild.add(service);
+                if (reason == null) {
+                    reason = changed.get().toString();
+                }
+            }
+        }
+        if (toBuild.isEmpty()) {
             return;
         }
         Path log = settings.logsDir().resolve("build.log");
-        out.println("First run: building the studio services (a few minutes; full output in " + log + ") …");
-        List<String> command = List.of(maven(), "-B", "install", "-DskipTests",
-                "-pl", "gpu-probe-service,finetune-service,chat-switch-service,gateway-adapter", "-am");
+        String modules = toBuild.stream().map(Component::module).collect(Collectors.joining(","));
+        if (reason == null) {
+            out.println("First run: building the studio services (a few minutes; full output in " + log + ") …");
+        } else {
+            out.println("Sources changed since the last build (" + reason + "): rebuilding " + modules
+                    + " (full output in " + log + ") …");
+        }
+        List<String> command = List.of(maven(), "-B", "install", "-DskipTests", "-pl", modules, "-am");
         ProcessBuilder builder = new ProcessBuilder(command).directory(settings.repo().toFile()).redirectErrorStream(true);
         long started = System.nanoTime();
         try (Writer writer = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {

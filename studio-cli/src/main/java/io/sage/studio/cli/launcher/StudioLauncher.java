@@ -71,9 +71,11 @@ public final class StudioLauncher {
     /** Starts whatever is not running; returns {@code true} when something was started. */
     public boolean start(StartOptions options) {
         prepareDirectories();
-        new StudioBuild(settings, out).ensureBuilt();
-
         Map<Component, Status> before = statusByComponent();
+        new StudioBuild(settings, out).ensureBuilt(before.entrySet().stream()
+                .filter(e -> e.getValue().state() == State.RUNNING || e.getValue().state() == State.STARTING)
+                .map(Map.Entry::getKey).toList());
+
         List<Component> missing = settings.components().stream()
                 .filter(c -> before.get(c).state() != State.RUNNING && before.get(c).state() != State.EXTERNAL)
                 .toList();
