@@ -112,7 +112,7 @@ public final class IdleWatch {
                 unwatch(watched);
                 watched.idle();
                 if (next != null && next.loop != loop) {
-                    next = loop.head; // idle() ended others too: start over (the ones left are not idle yet or are)
+                    next = loop.head; // idle() ended others too: go over what is left from the start
                 }
             }
             watched = next;

@@ -76,7 +76,7 @@ public final class Relay {
      * {@code null} when it lists none (the usual {@code keep-alive} or {@code close}).
      */
     static Set<String> connectionTokens(String connection) {
-        if (connection == null) {
+        if (connection == null || connection.equalsIgnoreCase("keep-alive") || connection.equalsIgnoreCase("close")) {
             return null;
         }
         Set<String> tokens = null;
