@@ -188,12 +188,15 @@ public final class Relay {
      */
     public static void forwardBody(HttpClientResponse from, HttpServerResponse to, Handler<Buffer> onChunk,
             Runnable onEnd) {
+        // Bytes still to come of a declared body (-1: not declared); ended[0] once the last one went out with it.
         long[] remaining = {declaredLength(from.getHeader(HttpHeaders.CONTENT_LENGTH))};
+        boolean[] ended = {false};
         from.handler(chunk -> {
             onChunk.handle(chunk);
             if (remaining[0] > 0) {
                 remaining[0] -= chunk.length();
                 if (remaining[0] == 0) {
+                    ended[0] = true;
                     to.end(chunk);
                     return;
                 }
@@ -205,7 +208,7 @@ public final class Relay {
             }
         });
         from.endHandler(v -> {
-            if (remaining[0] != 0) {
+            if (!ended[0]) {
                 to.end();
             }
             onEnd.run();

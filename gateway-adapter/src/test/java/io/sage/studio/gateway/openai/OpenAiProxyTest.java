@@ -136,6 +136,16 @@ class OpenAiProxyTest {
     }
 
     @Test
+    @Timeout(20)
+    void anEmptyAnswerWithContentLengthZeroEnds() {
+        for (int i = 0; i < 2; i++) {
+            io.restassured.response.Response answer = given().get("/v1/empty");
+            answer.then().statusCode(200).header("Content-Length", "0");
+            assertThat(answer.asByteArray()).isEmpty();
+        }
+    }
+
+    @Test
     void aLargeAnswerArrivesWholeAndTheConnectionServesTheNextRequest() {
         int dimensions = 300_000;
         for (int i = 0; i < 2; i++) {

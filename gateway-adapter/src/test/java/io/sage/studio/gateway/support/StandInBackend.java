@@ -120,7 +120,10 @@ public final class StandInBackend implements AutoCloseable {
     private void answer(HttpServerRequest request, JsonObject json) {
         HttpServerResponse response = request.response();
         String path = request.path();
-        if (path.equals("/v1/models")) {
+        if (path.equals("/v1/empty")) {
+            // An empty answer that says so: Content-Length 0, no body chunk at all.
+            response.setStatusCode(200).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
+        } else if (path.equals("/v1/models")) {
             json(response, new JsonObject().put("object", "list").put("data", new JsonArray()
                     .add(new JsonObject().put("id", servedModel).put("object", "model").put("owned_by", "vllm"))));
         } else if (path.equals("/v1/chat/completions") && json != null && json.getBoolean("stream", false)) {
