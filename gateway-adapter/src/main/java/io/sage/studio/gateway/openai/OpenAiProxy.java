@@ -292,7 +292,8 @@ public class OpenAiProxy {
                 if (body != null) {
                     up.end(body);
                 } else if (declared != 0) {
-                    Relay.forwardBody(request, up, declared, maxRequestBytes, () -> {
+                    // A slow upload is progress too: the backend answers only once it has the whole body.
+                    Relay.forwardBody(request, up, declared, maxRequestBytes, this::touch, () -> {
                         finish(Outcome.CANCELLED);
                         metrics.rejected("too_large");
                         response.putHeader(HttpHeaders.CONNECTION, "close");
@@ -338,8 +339,8 @@ public class OpenAiProxy {
         }
 
         /**
-         * Nothing came from the backend for {@code upstream-timeout}: before its answer that is a 504, during a
-         * stream the connection is cut (headers are out).
+         * Nothing moved for {@code upstream-timeout} (no byte from the backend, no byte of a streamed upload to
+         * it): before the backend's answer that is a 504, during a stream the connection is cut (headers are out).
          */
         @Override
         protected void idle() {

@@ -112,11 +112,11 @@ public final class Relay {
 
     /**
      * Streams the (paused) body of {@code from} into {@code to} and ends {@code to}; sets {@code Content-Length}
-     * or chunked mode on {@code to} first. When more than {@code limit} bytes arrive, {@code tooLarge} runs
-     * once and nothing more is forwarded.
+     * or chunked mode on {@code to} first. {@code onChunk} runs for every chunk forwarded. When more than
+     * {@code limit} bytes arrive, {@code tooLarge} runs once and nothing more is forwarded.
      */
     public static void forwardBody(HttpServerRequest from, HttpClientRequest to, long declared, long limit,
-            Runnable tooLarge) {
+            Runnable onChunk, Runnable tooLarge) {
         if (declared > 0) {
             to.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(declared));
         } else {
@@ -133,6 +133,7 @@ public final class Relay {
                 tooLarge.run();
                 return;
             }
+            onChunk.run();
             to.write(chunk);
             if (to.writeQueueFull()) {
                 from.pause();

@@ -103,7 +103,7 @@ public class ServiceProxy {
                 up.end();
                 request.resume();
             } else {
-                Relay.forwardBody(request, up, declared, maxUploadBytes, () -> {
+                Relay.forwardBody(request, up, declared, maxUploadBytes, () -> { }, () -> {
                     response.putHeader(HttpHeaders.CONNECTION, "close");
                     error(response, 413, "payload_too_large", tooLarge());
                     up.reset();

@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.equalTo;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -126,6 +127,55 @@ class LimitsTest {
         }
         backend.release();
         given().get("/q/metrics").then().body(containsString("reason=\"timeout\""));
+    }
+
+    @Test
+    @Timeout(30)
+    void anUploadSlowerThanTheTimeoutIsNotCutOff() {
+        // 8 pieces 300 ms apart: 2.4 s of upload, more than twice the 1 s upstream timeout, but never silent for 1 s.
+        InputStream slow = new InputStream() {
+            private int piece;
+            private byte[] current = new byte[0];
+            private int at;
+
+            @Override
+            public int read() {
+                if (at == current.length) {
+                    if (piece == 8) {
+                        return -1;
+                    }
+                    try {
+                        Thread.sleep(300);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return -1;
+                    }
+                    current = ("piece " + piece++ + " of a recording;").getBytes(StandardCharsets.UTF_8);
+                    at = 0;
+                }
+                return current[at++];
+            }
+
+            @Override
+            public int read(byte[] buffer, int offset, int length) {
+                int first = read();
+                if (first < 0) {
+                    return -1;
+                }
+                buffer[offset] = (byte) first;
+                int n = 1;
+                while (n < length && at < current.length) {
+                    buffer[offset + n++] = current[at++];
+                }
+                return n;
+            }
+        };
+        HttpResponse<String> answer = Http.send(HttpRequest.newBuilder(Http.uri("/v1/audio/transcriptions"))
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> slow))
+                .build());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(answer.body()).contains("/v1/audio/transcriptions");
     }
 
     @Test
