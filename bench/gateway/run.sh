@@ -7,8 +7,9 @@
 # reverse proxy (keep-alive upstream pool), (c) the gateway (packaged jar, route published on a standalone broker).
 # Prints throughput (wrk, CONNECTIONS connections) and latency at one connection (p50/p99, and what each proxy adds
 # to the direct path), then time to first chunk of a streamed answer (sse_backend.py) through each path. With
-# FLOOR=1 (the default) a fourth target, "vertx", is a bare Vert.x proxy (BareVertxProxy.java): the gateway's own
-# stack without Quarkus and without the gateway's work, i.e. the floor of what the gateway can cost.
+# FLOOR=1 (the default) two more targets: "vertx", a bare Vert.x proxy (BareVertxProxy.java: the gateway's own
+# stack without Quarkus and without the gateway's work, i.e. the floor of what the gateway can cost), and "netty",
+# the same on Netty alone (BareNettyProxy.java: what hand-written Netty pipelines could reach).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -50,6 +51,7 @@ source "$ROOT/bench/lib.sh"
 
 BACKEND_PORT=$(free_port); PROXY_PORT=$(free_port); SSE_PROXY_PORT=$(free_port); SSE_PORT=$(free_port)
 GATEWAY_PORT=$(free_port); KAFKA_PORT=$(free_port); CONTROLLER_PORT=$(free_port); FLOOR_PORT=$(free_port)
+NETTY_PORT=$(free_port)
 
 # -- backend and reverse proxy: nginx ----------------------------------------------------------------------------
 RESPONSE='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I help you today?"},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
@@ -107,6 +109,8 @@ if [ "$FLOOR" = 1 ]; then
     GATEWAY_LIBS=$(find "$ROOT/gateway-adapter/target/quarkus-app/lib/main" -name '*.jar' | sort | tr '\n' ':')
     java -Xms512m -Xmx512m -XX:+UseParallelGC -cp "$GATEWAY_LIBS" "$HERE/BareVertxProxy.java" \
         "$FLOOR_PORT" "$BACKEND_PORT" bench-model "$EVENT_LOOPS" >"$WORK/floor.log" 2>&1 & PIDS+=($!); FLOOR_PID=$!
+    java -Xms512m -Xmx512m -XX:+UseParallelGC -cp "$GATEWAY_LIBS" "$HERE/BareNettyProxy.java" \
+        "$NETTY_PORT" "$BACKEND_PORT" bench-model "$EVENT_LOOPS" >"$WORK/netty.log" 2>&1 & PIDS+=($!); NETTY_PID=$!
 fi
 wait_http "http://127.0.0.1:$GATEWAY_PORT/q/health/ready"
 wait_http "http://127.0.0.1:$BACKEND_PORT/"
@@ -127,20 +131,23 @@ declare -A URL=(
     [gateway]="http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions")
 TARGETS=(direct nginx gateway)
 if [ "$FLOOR" = 1 ]; then
-    floor_up() {
+    answers() { # port
         [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"model":"sage-chat"}' \
-            "http://127.0.0.1:$FLOOR_PORT/v1/chat/completions")" = 200 ]
+            "http://127.0.0.1:$1/v1/chat/completions")" = 200 ]
     }
-    for _ in $(seq 1 150); do floor_up && break; sleep 0.2; done
-    floor_up || { log "the bare Vert.x proxy did not answer (FLOOR=0 skips it):"; cat "$WORK/floor.log" >&2; exit 1; }
-    URL[vertx]="http://127.0.0.1:$FLOOR_PORT/v1/chat/completions"
-    TARGETS+=(vertx)
+    for floor in "vertx $FLOOR_PORT floor.log" "netty $NETTY_PORT netty.log"; do
+        read -r name port logfile <<<"$floor"
+        for _ in $(seq 1 150); do answers "$port" && break; sleep 0.2; done
+        answers "$port" || { log "the bare $name proxy did not answer (FLOOR=0 skips it):"; cat "$WORK/$logfile" >&2; exit 1; }
+        URL[$name]="http://127.0.0.1:$port/v1/chat/completions"
+        TARGETS+=("$name")
+    done
 fi
 # Whose CPU time a target's requests cost on top of the backend's: the backend's workers for "direct", the proxy.
 declare -A CPU_PIDS=(
     [direct]="$(pgrep -P "$BACKEND_MASTER" | tr '\n' ' ')"
     [nginx]="$(pgrep -P "$PROXY_MASTER" | tr '\n' ' ')"
-    [gateway]="$GATEWAY_PID" [vertx]="${FLOOR_PID:-}")
+    [gateway]="$GATEWAY_PID" [vertx]="${FLOOR_PID:-}" [netty]="${NETTY_PID:-}")
 TICK=$(getconf CLK_TCK)
 cpu_ticks() { local total=0 pid; for pid in $1; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$total"; }
 
@@ -160,11 +167,13 @@ run_wrk() { # target connections threads duration → "rps p50 p99 cpu-us-per-re
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-log "warm-up: 30 s of load on the gateway and 20 s on the bare Vert.x proxy (JIT), 5 s on the others"
+log "warm-up: 30 s of load on the gateway and 20 s on each bare proxy (JIT), 5 s on the others"
 run_wrk gateway "$CONNECTIONS" "$THREADS" 20s >/dev/null
 run_wrk gateway 1 1 10s >/dev/null
 for target in direct nginx; do run_wrk "$target" "$CONNECTIONS" "$THREADS" 5s >/dev/null; done
-[ "$FLOOR" = 1 ] && run_wrk vertx "$CONNECTIONS" "$THREADS" 20s >/dev/null
+if [ "$FLOOR" = 1 ]; then
+    for target in vertx netty; do run_wrk "$target" "$CONNECTIONS" "$THREADS" 20s >/dev/null; done
+fi
 
 declare -A RPS P50 P99 CPU LP50 LP99 RATIO
 for round in $(seq 1 "$ROUNDS"); do
