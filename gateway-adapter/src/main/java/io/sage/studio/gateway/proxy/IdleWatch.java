@@ -68,7 +68,6 @@ public final class IdleWatch {
             loop.tail.next = watched;
         }
         loop.tail = watched;
-        loop.size++;
     }
 
     /** Stops watching {@code watched}; does nothing when it is not watched. */
@@ -90,13 +89,16 @@ public final class IdleWatch {
         watched.loop = null;
         watched.previous = null;
         watched.next = null;
-        loop.size--;
     }
 
     /** Exchanges watched on the calling thread's event loop (for tests). */
     int watchedHere() {
         Loop loop = loops.get();
-        return loop == null ? 0 : loop.size;
+        int count = 0;
+        for (Watched watched = loop == null ? null : loop.head; watched != null; watched = watched.next) {
+            count++;
+        }
+        return count;
     }
 
     private void sweep() {
@@ -123,6 +125,5 @@ public final class IdleWatch {
     private static final class Loop {
         private Watched head;
         private Watched tail;
-        private int size;
     }
 }

@@ -6,14 +6,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
  * Whether a packaged service is older than the sources it is built from: after a {@code git pull} or an edit, the
  * launcher rebuilds instead of starting yesterday's jars. The inputs of a service are its own module, the modules
- * every service is built on, the parent POM and, for the gateway, the web UI it serves.
+ * every service is built on, the parent POM and, for the gateway, the web UI it serves. One instance walks each
+ * input once, however many services share it.
  */
 final class BuildFreshness {
 
@@ -24,7 +28,16 @@ final class BuildFreshness {
     private static final List<String> UI = List.of("studio-ui/src", "studio-ui/public", "studio-ui/index.html",
             "studio-ui/package.json", "studio-ui/package-lock.json", "studio-ui/vite.config.ts", "studio-ui/tsconfig.json");
 
-    private BuildFreshness() {
+    /** A file and when it was last modified. */
+    private record Modified(Path file, FileTime time) {
+    }
+
+    private final Path repo;
+    /** The newest file of each input walked so far (empty: the input does not exist or holds no file). */
+    private final Map<String, Optional<Modified>> newest = new HashMap<>();
+
+    BuildFreshness(Path repo) {
+        this.repo = repo;
     }
 
     /** The files and folders {@code service} is built from, relative to the repository. */
@@ -39,33 +52,38 @@ final class BuildFreshness {
     }
 
     /**
-     * A source of {@code service} changed after its jar was packaged (the first one found), or empty when the jar
-     * is current or missing (a missing jar is built anyway).
+     * A source of {@code service} changed after its jar was packaged (the newest such input's newest file), or
+     * empty when the jar is current or missing (a missing jar is built anyway).
      */
-    static Optional<Path> changedSince(Path repo, Component service) {
+    Optional<Path> changedSince(Component service) {
         Path jar = service.jar(repo);
         if (!Files.isRegularFile(jar)) {
             return Optional.empty();
         }
         try {
             FileTime packaged = Files.getLastModifiedTime(jar);
-            for (String input : inputs(service)) {
-                Path path = repo.resolve(input);
-                if (!Files.exists(path)) {
-                    continue;
-                }
-                try (Stream<Path> files = Files.walk(path)) {
-                    Optional<Path> newer = files.filter(Files::isRegularFile)
-                            .filter(file -> modified(file).compareTo(packaged) > 0)
-                            .findFirst();
-                    if (newer.isPresent()) {
-                        return Optional.of(repo.relativize(newer.get()));
-                    }
-                }
-            }
-            return Optional.empty();
+            return inputs(service).stream()
+                    .map(input -> newest.computeIfAbsent(input, this::newestFile))
+                    .flatMap(Optional::stream)
+                    .filter(modified -> modified.time().compareTo(packaged) > 0)
+                    .map(modified -> repo.relativize(modified.file()))
+                    .findFirst();
         } catch (IOException | UncheckedIOException e) {
             return Optional.empty(); // cannot tell: start what is there rather than fail
+        }
+    }
+
+    private Optional<Modified> newestFile(String input) {
+        Path path = repo.resolve(input);
+        if (!Files.exists(path)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> files = Files.walk(path)) {
+            return files.filter(Files::isRegularFile)
+                    .map(file -> new Modified(file, modified(file)))
+                    .max(Comparator.comparing(Modified::time));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -37,12 +37,13 @@ final class StudioBuild {
     void ensureBuilt(Collection<Component> running) {
         List<Component> toBuild = new ArrayList<>();
         String reason = null;
+        BuildFreshness freshness = new BuildFreshness(settings.repo());
         for (Component service : settings.services()) {
             if (!Files.isRegularFile(service.jar(settings.repo()))) {
                 toBuild.add(service);
                 continue;
             }
-            Optional<Path> changed = BuildFreshness.changedSince(settings.repo(), service);
+            Optional<Path> changed = freshness.changedSince(service);
             if (changed.isEmpty()) {
                 continue;
             }

@@ -39,9 +39,9 @@ class BuildFreshnessTest {
         file("pom.xml", PACKAGED.minusSeconds(60));
         file("finetune-service/src/main/java/A.java", PACKAGED.minusSeconds(60));
         file("studio-common/src/main/java/B.java", PACKAGED.minusSeconds(60));
-        assertThat(BuildFreshness.changedSince(repo, finetune)).isEmpty();
+        assertThat(new BuildFreshness(repo).changedSince(finetune)).isEmpty();
         packaged(finetune);
-        assertThat(BuildFreshness.changedSince(repo, finetune)).isEmpty();
+        assertThat(new BuildFreshness(repo).changedSince(finetune)).isEmpty();
     }
 
     @Test
@@ -51,10 +51,10 @@ class BuildFreshnessTest {
         for (String changed : new String[]{"finetune-service/src/main/resources/application.properties",
                 "studio-common/src/main/java/io/sage/Common.java", "studio-events/pom.xml", "pom.xml"}) {
             Path path = file(changed, PACKAGED.plusSeconds(5));
-            assertThat(BuildFreshness.changedSince(repo, finetune)).contains(Path.of(changed));
+            assertThat(new BuildFreshness(repo).changedSince(finetune)).contains(Path.of(changed));
             Files.setLastModifiedTime(path, FileTime.from(PACKAGED.minusSeconds(5)));
         }
-        assertThat(BuildFreshness.changedSince(repo, finetune)).isEmpty();
+        assertThat(new BuildFreshness(repo).changedSince(finetune)).isEmpty();
     }
 
     @Test
@@ -65,7 +65,7 @@ class BuildFreshnessTest {
         file("finetune-service/src/test/java/ATest.java", PACKAGED.plusSeconds(5));
         file("chat-switch-service/src/main/java/C.java", PACKAGED.plusSeconds(5));
         file("studio-ui/node_modules/x/index.js", PACKAGED.plusSeconds(5));
-        assertThat(BuildFreshness.changedSince(repo, gateway)).contains(Path.of("studio-ui/src/App.tsx"));
-        assertThat(BuildFreshness.changedSince(repo, finetune)).isEmpty();
+        assertThat(new BuildFreshness(repo).changedSince(gateway)).contains(Path.of("studio-ui/src/App.tsx"));
+        assertThat(new BuildFreshness(repo).changedSince(finetune)).isEmpty();
     }
 }
