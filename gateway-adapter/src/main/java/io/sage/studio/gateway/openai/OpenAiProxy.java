@@ -7,28 +7,38 @@ import java.util.concurrent.TimeoutException;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
 import io.quarkus.vertx.http.runtime.RouteConstants;
 import io.quarkus.vertx.http.runtime.security.SecurityHandlerPriorities;
 import io.sage.studio.common.auth.Authenticator;
 import io.sage.studio.gateway.config.GatewayConfig;
+import io.sage.studio.gateway.proxy.BackendConnection;
+import io.sage.studio.gateway.proxy.BackendConnections;
 import io.sage.studio.gateway.proxy.IdleWatch;
 import io.sage.studio.gateway.proxy.Relay;
-import io.sage.studio.gateway.proxy.UpstreamClients;
+import io.sage.studio.gateway.proxy.UpstreamTarget;
 import io.sage.studio.gateway.routing.ActiveRoute;
 import io.sage.studio.gateway.routing.RouteTable;
 import io.sage.studio.gateway.status.GatewayMetrics;
 import io.sage.studio.gateway.status.Outcome;
-import io.vertx.core.AsyncResult;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -54,18 +64,24 @@ public class OpenAiProxy {
     private static final int FAST_ROUTE_ORDER = -(SecurityHandlerPriorities.AUTHENTICATION + SecurityHandlerPriorities.CORS) / 2;
 
     private final RouteTable routes;
-    private final UpstreamClients clients;
+    /**
+     * Headers of requests to backends: copied from a request Vert.x parsed and validated already, so they are not
+     * validated twice.
+     */
+    private static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+
+    private final BackendConnections connections;
     private final GatewayMetrics metrics;
     private final GatewayConfig config;
     private final Authenticator authenticator;
     private final long maxRequestBytes;
     private final IdleWatch idleWatch;
 
-    public OpenAiProxy(Vertx vertx, RouteTable routes, UpstreamClients clients, GatewayMetrics metrics,
+    public OpenAiProxy(Vertx vertx, RouteTable routes, BackendConnections connections, GatewayMetrics metrics,
             GatewayConfig config, Authenticator authenticator) {
         this.authenticator = authenticator;
         this.routes = routes;
-        this.clients = clients;
+        this.connections = connections;
         this.metrics = metrics;
         this.config = config;
         this.maxRequestBytes = this.config.maxRequestSize().asLongValue();
@@ -94,7 +110,7 @@ public class OpenAiProxy {
         }
         ActiveRoute route = routes.current();
         if (!route.serving()) {
-            response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(route.retryAfterSeconds(config.retryAfter())));
+            response.putHeader(HttpHeaderNames.RETRY_AFTER, Long.toString(route.retryAfterSeconds(config.retryAfter())));
             reject(response, 503, OpenAiErrors.SERVER_ERROR, route.condition().errorCode(), null, route.problem(),
                     route.condition().errorCode());
             return;
@@ -105,12 +121,12 @@ public class OpenAiProxy {
         }
         long declared = Relay.declaredLength(request);
         if (declared > maxRequestBytes) {
-            response.putHeader(HttpHeaders.CONNECTION, "close");
+            response.putHeader(HttpHeaderNames.CONNECTION, "close");
             reject(response, 413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null, tooLarge(), "too_large");
             return;
         }
         if (!metrics.tryAcquire(config.maxConcurrentRequests())) {
-            response.putHeader(HttpHeaders.RETRY_AFTER, "1");
+            response.putHeader(HttpHeaderNames.RETRY_AFTER, "1");
             reject(response, 429, OpenAiErrors.RATE_LIMIT, "too_many_concurrent_requests", null,
                     "the gateway already has " + config.maxConcurrentRequests()
                             + " requests in progress (studio.gateway.max-concurrent-requests); retry shortly",
@@ -120,7 +136,7 @@ public class OpenAiProxy {
         Exchange exchange = new Exchange(ctx, route, path, declared);
         if (declared == 0) {
             exchange.send(null);
-        } else if (isJson(request.getHeader(HttpHeaders.CONTENT_TYPE))) {
+        } else if (isJson(request.getHeader(HttpHeaderNames.CONTENT_TYPE))) {
             exchange.readJson();
         } else {
             exchange.stream();
@@ -141,7 +157,7 @@ public class OpenAiProxy {
                 return;
             }
         }
-        response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(Json.buffer(body));
+        response.putHeader(HttpHeaderNames.CONTENT_TYPE, "application/json").end(Json.buffer(body));
     }
 
     private void reject(HttpServerResponse response, int status, String type, String code, String param,
@@ -169,7 +185,7 @@ public class OpenAiProxy {
     }
 
     /** One proxied request, from the slot it holds to the end of the answer. All on the request's event loop. */
-    private final class Exchange extends IdleWatch.Watched {
+    private final class Exchange extends IdleWatch.Watched implements BackendConnection.Listener {
 
         private final HttpServerRequest request;
         private final HttpServerResponse response;
@@ -178,7 +194,15 @@ public class OpenAiProxy {
         private final String pathAndQuery;
         private final long declared;
         private final long start = System.nanoTime();
-        private HttpClientRequest upstream;
+        /** The request's context, whose event loop runs the whole exchange. */
+        private final ContextInternal context = (ContextInternal) Vertx.currentContext();
+        /** The backend connection while the exchange holds it. */
+        private BackendConnection upstream;
+        /** The body as sent, when it was read whole: it can go again on a new connection. */
+        private Buffer replay;
+        private boolean retried;
+        private boolean eventStream;
+        private Outcome outcome;
         private boolean sent;
         private boolean finished;
         private boolean firstChunk = true;
@@ -208,7 +232,7 @@ public class OpenAiProxy {
                 }
                 if (body.length() + chunk.length() > maxRequestBytes) {
                     over[0] = true;
-                    response.putHeader(HttpHeaders.CONNECTION, "close");
+                    response.putHeader(HttpHeaderNames.CONNECTION, "close");
                     rejectAfterAcquire(413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null, tooLarge(),
                             "too_large");
                     return;
@@ -259,78 +283,177 @@ public class OpenAiProxy {
             if (finished) {
                 return;
             }
-            RequestOptions options = route.target().options(request.method(), pathAndQuery);
             sent = true;
+            replay = body;
             idleWatch.watch(this);
             route.meters().started();
-            clients.backends().request(options).onComplete(ar -> {
+            lease(false);
+        }
+
+        private void lease(boolean fresh) {
+            connections.lease(context.nettyEventLoop(), route.target(), fresh, lastActivity(), ar -> {
                 if (ar.failed()) {
                     failBeforeAnswer(ar.cause());
-                    return;
-                }
-                HttpClientRequest up = ar.result();
-                if (finished) {
-                    up.reset();
-                    return;
-                }
-                upstream = up;
-                MultiMap headers = up.headers();
-                Relay.copyHeaders(request.headers(), headers);
-                // The gateway is the credential boundary: the client's key is for the gateway, the backend gets its own.
-                headers.remove(HttpHeaders.AUTHORIZATION);
-                if (route.target().authorization() != null) {
-                    headers.set(HttpHeaders.AUTHORIZATION, route.target().authorization());
-                }
-                // Failures reach the response future (before the answer) or the response (during it).
-                up.exceptionHandler(e -> { });
-                up.response().onComplete(this::answer);
-                if (body != null) {
-                    up.end(body);
-                } else if (declared != 0) {
-                    // A slow upload is progress too: the backend answers only once it has the whole body.
-                    Relay.forwardBody(request, up, declared, maxRequestBytes, this::touch, () -> {
-                        finish(Outcome.CANCELLED);
-                        metrics.rejected("too_large");
-                        response.putHeader(HttpHeaders.CONNECTION, "close");
-                        OpenAiErrors.send(response, 413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null,
-                                tooLarge());
-                        up.reset();
-                    });
+                } else if (finished) {
+                    ar.result().release();
                 } else {
-                    up.end();
+                    upstream = ar.result();
+                    upstream.send(head(), this);
+                    if (replay == null && declared != 0) {
+                        forwardUpload();
+                    }
                 }
             });
         }
 
-        private void answer(AsyncResult<HttpClientResponse> ar) {
+        /** The request for the backend: the client's end-to-end headers, the backend's credentials, the body. */
+        private HttpRequest head() {
+            UpstreamTarget target = route.target();
+            HttpHeaders headers = HEADERS.newHeaders();
+            Relay.copyHeaders(request.headers(), headers);
+            headers.set(HttpHeaderNames.HOST, target.hostHeader());
+            // The gateway is the credential boundary: the client's key is for the gateway, the backend gets its own.
+            headers.remove(HttpHeaderNames.AUTHORIZATION);
+            if (target.authorization() != null) {
+                headers.set(HttpHeaderNames.AUTHORIZATION, target.authorization());
+            }
+            io.netty.handler.codec.http.HttpMethod method = request.method().toNetty();
+            String uri = target.uri(pathAndQuery);
+            if (replay != null) {
+                headers.set(HttpHeaderNames.CONTENT_LENGTH, replay.length());
+                return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri, replay.getByteBuf(), headers,
+                        EmptyHttpHeaders.INSTANCE);
+            }
+            if (declared == 0) {
+                if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
+                    headers.set(HttpHeaderNames.CONTENT_LENGTH, 0);
+                }
+                return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri, Unpooled.EMPTY_BUFFER, headers,
+                        EmptyHttpHeaders.INSTANCE);
+            }
+            if (declared > 0) {
+                headers.set(HttpHeaderNames.CONTENT_LENGTH, declared);
+            } else {
+                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+            return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, headers);
+        }
+
+        /**
+         * Streams the client's body to the backend as it arrives, pausing the client while the connection's write
+         * buffer is full; a slow upload is progress too (the backend answers only once it has the whole body).
+         */
+        private void forwardUpload() {
+            long[] received = {0};
+            request.handler(chunk -> {
+                BackendConnection to = upstream;
+                if (to == null || finished) {
+                    return;
+                }
+                received[0] += chunk.length();
+                if (received[0] > maxRequestBytes) {
+                    finish(Outcome.CANCELLED);
+                    metrics.rejected("too_large");
+                    response.putHeader(HttpHeaderNames.CONNECTION, "close");
+                    OpenAiErrors.send(response, 413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null,
+                            tooLarge());
+                    return;
+                }
+                touch();
+                to.write(chunk.getByteBuf());
+                if (!to.writable()) {
+                    request.pause();
+                }
+            });
+            request.endHandler(v -> {
+                if (upstream != null && !finished) {
+                    upstream.end();
+                }
+            });
+            Relay.continueIfExpected(request);
+            request.resume();
+        }
+
+        @Override
+        public void drained() {
+            request.resume();
+        }
+
+        @Override
+        public void head(HttpResponse head) {
             if (finished) {
                 return;
             }
-            if (ar.failed()) {
-                failBeforeAnswer(ar.cause());
-                return;
-            }
-            HttpClientResponse up = ar.result();
-            Relay.copyHead(up, response, request.method());
+            Relay.copyHead(head, response, request.method());
             response.putHeader(MODEL_HEADER, route.servedModel());
             response.putHeader(BACKEND_HEADER, route.meters().backendId());
-            boolean eventStream = isEventStream(up.getHeader(HttpHeaders.CONTENT_TYPE));
+            eventStream = isEventStream(head.headers().get(HttpHeaderNames.CONTENT_TYPE));
             if (eventStream) {
-                Relay.sendEventStreamHead(response);
+                Relay.sendEventStreamHead(response, context);
             }
-            Outcome outcome = Outcome.ofStatus(up.statusCode());
-            up.exceptionHandler(this::failDuringAnswer);
+            outcome = Outcome.ofStatus(head.status().code());
             answered = true;
             touch();
-            Relay.forwardBody(up, response, chunk -> {
-                touch();
-                if (firstChunk) {
-                    firstChunk = false;
-                    if (eventStream) {
-                        route.meters().firstChunk(System.nanoTime() - start);
-                    }
+        }
+
+        /**
+         * A piece of the answer, written (and flushed) as it arrives; the last one ends the response with it (one
+         * write for a small non-streamed completion). A client slower than the backend pauses the backend.
+         */
+        @Override
+        public void content(ByteBuf content, boolean last) {
+            if (finished) {
+                return;
+            }
+            touch();
+            int length = content.readableBytes();
+            if (length > 0 && firstChunk) {
+                firstChunk = false;
+                if (eventStream) {
+                    route.meters().firstChunk(System.nanoTime() - start);
                 }
-            }, () -> finish(outcome));
+            }
+            Buffer chunk = length == 0 ? null : Buffer.buffer(ByteBufUtil.getBytes(content));
+            if (last) {
+                if (chunk == null) {
+                    response.end();
+                } else {
+                    response.end(chunk);
+                }
+                finish(outcome);
+                return;
+            }
+            if (chunk != null) {
+                response.write(chunk);
+                if (response.writeQueueFull()) {
+                    BackendConnection from = upstream;
+                    from.pauseReading();
+                    response.drainHandler(v -> {
+                        if (upstream == from) {
+                            from.resumeReading();
+                        }
+                    });
+                }
+            }
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            if (finished) {
+                return;
+            }
+            if (answered) {
+                failDuringAnswer(cause);
+            } else if (upstream != null && upstream.reused() && replay != null && !retried) {
+                // The backend closed a pooled connection as the request went out (its keep-alive ran out): the
+                // body is at hand, so it goes once more on a new connection.
+                retried = true;
+                upstream.release();
+                upstream = null;
+                lease(true);
+            } else {
+                failBeforeAnswer(cause);
+            }
         }
 
         /**
@@ -349,9 +472,6 @@ public class OpenAiProxy {
             } else {
                 failBeforeAnswer(timeout);
             }
-            if (upstream != null) {
-                upstream.reset();
-            }
         }
 
         private void failBeforeAnswer(Throwable cause) {
@@ -360,7 +480,7 @@ public class OpenAiProxy {
             }
             String backend = "the model backend '" + route.meters().backendId() + "' at " + route.target();
             if (!request.isEnded()) {
-                response.putHeader(HttpHeaders.CONNECTION, "close");
+                response.putHeader(HttpHeaderNames.CONNECTION, "close");
             }
             boolean timeout = cause instanceof TimeoutException;
             if (upstream == null) {
@@ -389,12 +509,6 @@ public class OpenAiProxy {
         }
 
         private void cancel() {
-            if (finished) {
-                return;
-            }
-            if (upstream != null) {
-                upstream.reset();
-            }
             finish(Outcome.CANCELLED);
         }
 
@@ -415,6 +529,11 @@ public class OpenAiProxy {
             finished = true;
             metrics.release();
             idleWatch.unwatch(this);
+            if (upstream != null) {
+                // Back to the pool after a clean exchange; closed otherwise, which cancels the backend's work.
+                upstream.release();
+                upstream = null;
+            }
             if (sent) {
                 route.meters().finished(outcome, System.nanoTime() - start);
             }

@@ -31,6 +31,11 @@ public final class IdleWatch {
             lastActivity = System.nanoTime();
         }
 
+        /** When progress last happened ({@link System#nanoTime()}): a clock reading to share. */
+        protected final long lastActivity() {
+            return lastActivity;
+        }
+
         /** Runs on the exchange's event loop once nothing happened for the timeout; it is no longer watched. */
         protected abstract void idle();
     }

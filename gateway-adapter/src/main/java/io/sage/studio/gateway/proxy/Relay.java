@@ -1,17 +1,23 @@
 package io.sage.studio.gateway.proxy;
 
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.AsciiString;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Vertx;
+import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -50,7 +56,7 @@ public final class Relay {
      * allocates nothing.
      */
     public static void copyHeaders(MultiMap from, MultiMap to) {
-        Set<String> named = connectionTokens(from.get(HttpHeaders.CONNECTION));
+        Set<String> named = connectionTokens(from.get(HttpHeaderNames.CONNECTION));
         from.forEach((name, value) -> {
             if (forwarded(name) && (named == null || !named.contains(name.toLowerCase(Locale.ROOT)))) {
                 to.add(name, value);
@@ -58,12 +64,34 @@ public final class Relay {
         });
     }
 
+    /** {@link #copyHeaders(MultiMap, MultiMap)} from a client's request to a request for a model backend. */
+    public static void copyHeaders(MultiMap from, HttpHeaders to) {
+        Set<String> named = connectionTokens(from.get(HttpHeaderNames.CONNECTION));
+        from.forEach((name, value) -> {
+            if (forwarded(name) && (named == null || !named.contains(name.toLowerCase(Locale.ROOT)))) {
+                to.add(name, value);
+            }
+        });
+    }
+
+    /** {@link #copyHeaders(MultiMap, MultiMap)} from a model backend's answer to the client's response. */
+    public static void copyHeaders(HttpHeaders from, MultiMap to) {
+        Set<String> named = connectionTokens(from.get(HttpHeaderNames.CONNECTION));
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> headers = from.iteratorCharSequence(); headers.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> header = headers.next();
+            CharSequence name = header.getKey();
+            if (forwarded(name) && (named == null || !named.contains(name.toString().toLowerCase(Locale.ROOT)))) {
+                to.add(name, header.getValue());
+            }
+        }
+    }
+
     /** Whether a header is end-to-end: a length check rules most names out before any comparison. */
-    private static boolean forwarded(String name) {
+    private static boolean forwarded(CharSequence name) {
         int length = name.length();
         if (length < HOP_BY_LENGTH.length) {
             for (String hop : HOP_BY_LENGTH[length]) {
-                if (hop.equalsIgnoreCase(name)) {
+                if (AsciiString.contentEqualsIgnoreCase(hop, name)) {
                     return false;
                 }
             }
@@ -94,17 +122,17 @@ public final class Relay {
 
     /** The declared body length of a request, {@code -1} when it is chunked, {@code 0} when it has none. */
     public static long declaredLength(HttpServerRequest request) {
-        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        String length = request.getHeader(HttpHeaderNames.CONTENT_LENGTH);
         if (length != null) {
             return declaredLength(length);
         }
-        String encoding = request.getHeader(HttpHeaders.TRANSFER_ENCODING);
+        String encoding = request.getHeader(HttpHeaderNames.TRANSFER_ENCODING);
         return encoding != null && encoding.toLowerCase(Locale.ROOT).contains("chunked") ? -1 : 0;
     }
 
     /** Answers {@code 100 Continue} when the client waits for it before sending its body. */
     public static void continueIfExpected(HttpServerRequest request) {
-        String expect = request.getHeader(HttpHeaders.EXPECT);
+        String expect = request.getHeader(HttpHeaderNames.EXPECT);
         if (expect != null && expect.equalsIgnoreCase("100-continue") && !request.response().headWritten()) {
             request.response().writeContinue();
         }
@@ -118,7 +146,7 @@ public final class Relay {
     public static void forwardBody(HttpServerRequest from, HttpClientRequest to, long declared, long limit,
             Runnable onChunk, Runnable tooLarge) {
         if (declared > 0) {
-            to.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(declared));
+            to.putHeader(HttpHeaderNames.CONTENT_LENGTH, Long.toString(declared));
         } else {
             to.setChunked(true);
         }
@@ -156,11 +184,23 @@ public final class Relay {
             to.setStatusMessage(from.statusMessage());
         }
         copyHeaders(from.headers(), to.headers());
-        String length = from.getHeader(HttpHeaders.CONTENT_LENGTH);
-        int status = from.statusCode();
+        frame(to, from.statusCode(), from.getHeader(HttpHeaderNames.CONTENT_LENGTH), method);
+    }
+
+    /** {@link #copyHead(HttpClientResponse, HttpServerResponse, HttpMethod)} for a model backend's answer. */
+    public static void copyHead(HttpResponse from, HttpServerResponse to, HttpMethod method) {
+        HttpResponseStatus status = from.status();
+        to.setStatusCode(status.code());
+        to.setStatusMessage(status.reasonPhrase());
+        copyHeaders(from.headers(), to.headers());
+        frame(to, status.code(), from.headers().get(HttpHeaderNames.CONTENT_LENGTH), method);
+    }
+
+    /** The answer's framing: its {@code Content-Length}, else chunked unless it has no body. */
+    private static void frame(HttpServerResponse to, int status, String length, HttpMethod method) {
         boolean bodyless = method == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
         if (length != null) {
-            to.putHeader(HttpHeaders.CONTENT_LENGTH, length);
+            to.putHeader(HttpHeaderNames.CONTENT_LENGTH, length);
         } else if (!bodyless) {
             to.setChunked(true);
         }
@@ -171,10 +211,12 @@ public final class Relay {
      * on as it comes, and the head is sent without waiting for the first event, as the backend sent it. It goes
      * on the next turn of the event loop, so that a first event that arrived together with the head leaves in the
      * same packet.
+     *
+     * @param context the context of the response's request
      */
-    public static void sendEventStreamHead(HttpServerResponse response) {
+    public static void sendEventStreamHead(HttpServerResponse response, Context context) {
         response.putHeader("X-Accel-Buffering", "no");
-        Vertx.currentContext().runOnContext(v -> {
+        context.runOnContext(v -> {
             if (!response.headWritten() && !response.closed()) {
                 response.writeHead();
             }
@@ -190,7 +232,7 @@ public final class Relay {
     public static void forwardBody(HttpClientResponse from, HttpServerResponse to, Handler<Buffer> onChunk,
             Runnable onEnd) {
         // Bytes still to come of a declared body (-1: not declared); ended[0] once the last one went out with it.
-        long[] remaining = {declaredLength(from.getHeader(HttpHeaders.CONTENT_LENGTH))};
+        long[] remaining = {declaredLength(from.getHeader(HttpHeaderNames.CONTENT_LENGTH))};
         boolean[] ended = {false};
         from.handler(chunk -> {
             onChunk.handle(chunk);
@@ -217,7 +259,7 @@ public final class Relay {
     }
 
     /** A {@code Content-Length} value, {@code -1} when absent or not a number. */
-    private static long declaredLength(String contentLength) {
+    public static long declaredLength(String contentLength) {
         if (contentLength == null) {
             return -1;
         }

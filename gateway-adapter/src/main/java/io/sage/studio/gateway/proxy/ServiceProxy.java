@@ -16,6 +16,7 @@ import io.sage.studio.gateway.config.GatewayConfig;
 import io.sage.studio.gateway.config.ServicesConfig;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -129,7 +130,7 @@ public class ServiceProxy {
         Relay.copyHead(up, response, request.method());
         String contentType = up.getHeader(HttpHeaders.CONTENT_TYPE);
         if (contentType != null && contentType.startsWith("text/event-stream")) {
-            Relay.sendEventStreamHead(response);
+            Relay.sendEventStreamHead(response, Vertx.currentContext());
         }
         up.exceptionHandler(e -> response.reset());
         Relay.forwardBody(up, response, chunk -> { }, () -> { });

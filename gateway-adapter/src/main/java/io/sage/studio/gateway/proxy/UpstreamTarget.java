@@ -20,6 +20,10 @@ public final class UpstreamTarget {
     private final boolean ssl;
     private final String basePath;
     private final String authorization;
+    /** The {@code Host} header: the port only when it is not the scheme's. */
+    private final String hostHeader;
+    /** Identifies the connections this target can share: scheme, host and port. */
+    private final String endpoint;
 
     private UpstreamTarget(String baseUrl, String host, int port, boolean ssl, String basePath, String authorization) {
         this.baseUrl = baseUrl;
@@ -28,6 +32,8 @@ public final class UpstreamTarget {
         this.ssl = ssl;
         this.basePath = basePath;
         this.authorization = authorization;
+        this.hostHeader = port == (ssl ? 443 : 80) ? host : host + ":" + port;
+        this.endpoint = (ssl ? "https://" : "http://") + host + ":" + port;
     }
 
     /**
@@ -77,6 +83,34 @@ public final class UpstreamTarget {
                 .setPort(port)
                 .setSsl(ssl)
                 .setURI(basePath + pathAndQuery);
+    }
+
+    /** The path and query to request upstream for {@code pathAndQuery} (starting with {@code /}). */
+    public String uri(String pathAndQuery) {
+        return basePath + pathAndQuery;
+    }
+
+    /** The host to connect to: a name or an address (an IPv6 literal without its brackets). */
+    public String connectHost() {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public boolean ssl() {
+        return ssl;
+    }
+
+    /** The {@code Host} header value: host, and port unless it is the scheme's default. */
+    public String hostHeader() {
+        return hostHeader;
+    }
+
+    /** Scheme, host and port: targets with the same endpoint share pooled connections. */
+    public String endpoint() {
+        return endpoint;
     }
 
     /** The base URL as configured (shown in status pages and errors). */

@@ -1,0 +1,251 @@
+package io.sage.studio.gateway.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.TrustManagerFactory;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.sage.studio.gateway.support.RawBackend;
+import io.sage.studio.gateway.support.RawBackend.Behaviour;
+import io.sage.studio.gateway.support.TestVertx;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.net.PfxOptions;
+
+/** The model backends' connections: pooling per event loop, what ends a connection's reuse, TLS verification. */
+class BackendConnectionsTest {
+
+    private static final String KEY_STORE = "tls/backend.p12";
+    private static final String KEY_STORE_PASSWORD = "stand-in"; // a test-only key for CN=localhost
+
+    private static Vertx vertx;
+    private static ContextInternal loop;
+    private static RawBackend backend;
+
+    /** One exchange's answer. */
+    private record Answer(int status, String body) {
+    }
+
+    @BeforeAll
+    static void start() {
+        vertx = Vertx.vertx();
+        loop = (ContextInternal) vertx.getOrCreateContext();
+        backend = RawBackend.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        backend.close();
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private static BackendConnections connections(Duration keepAlive) {
+        return new BackendConnections(vertx, Duration.ofSeconds(2), keepAlive, null);
+    }
+
+    /** Sends one POST with {@code body} on a leased connection and releases it when the answer ended. */
+    private static Answer exchange(BackendConnections connections, UpstreamTarget target, String body)
+            throws Exception {
+        CompletableFuture<Answer> done = new CompletableFuture<>();
+        loop.runOnContext(v -> connections.lease(loop.nettyEventLoop(), target, false, System.nanoTime(), ar -> {
+            if (ar.failed()) {
+                done.completeExceptionally(ar.cause());
+                return;
+            }
+            BackendConnection connection = ar.result();
+            StringBuilder received = new StringBuilder();
+            int[] status = {0};
+            ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
+            DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
+                    target.uri("/v1/chat/completions"), content);
+            request.headers().set(HttpHeaderNames.HOST, target.hostHeader())
+                    .set(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+            connection.send(request, new BackendConnection.Listener() {
+                @Override
+                public void head(HttpResponse head) {
+                    status[0] = head.status().code();
+                }
+
+                @Override
+                public void content(ByteBuf piece, boolean last) {
+                    received.append(piece.toString(StandardCharsets.UTF_8));
+                    if (last) {
+                        connection.release();
+                        done.complete(new Answer(status[0], received.toString()));
+                    }
+                }
+
+                @Override
+                public void failed(Throwable cause) {
+                    connection.release();
+                    done.completeExceptionally(cause);
+                }
+
+                @Override
+                public void drained() {
+                }
+            });
+        }));
+        try {
+            return done.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw (Exception) e.getCause();
+        }
+    }
+
+    private static UpstreamTarget target(String baseUrl) {
+        return UpstreamTarget.parse(baseUrl, null);
+    }
+
+    @Test
+    void aConnectionServesTheNextRequestOfItsLoop() throws Exception {
+        backend.script((connection, request) -> Behaviour.ANSWER);
+        int before = backend.connections();
+        BackendConnections connections = connections(Duration.ofSeconds(30));
+        UpstreamTarget target = target(backend.baseUrl());
+        for (int i = 0; i < 3; i++) {
+            assertThat(exchange(connections, target, "{\"n\":" + i + "}")).isEqualTo(new Answer(200,
+                    "{\"object\":\"chat.completion\",\"echo\":7}"));
+        }
+        assertThat(backend.connections() - before).isEqualTo(1);
+        assertThat(backend.received()).extracting(RawBackend.Received::requestLine)
+                .containsOnly("POST /v1/chat/completions HTTP/1.1");
+        assertThat(backend.received().get(0).head()).contains("host: 127.0.0.1:" + backend.port());
+    }
+
+    @Test
+    void anAnswerWithConnectionCloseEndsTheConnectionsReuse() throws Exception {
+        backend.script((connection, request) -> Behaviour.ANSWER_AND_CLOSE);
+        int before = backend.connections();
+        BackendConnections connections = connections(Duration.ofSeconds(30));
+        UpstreamTarget target = target(backend.baseUrl());
+        assertThat(exchange(connections, target, "{}").status()).isEqualTo(200);
+        assertThat(exchange(connections, target, "{}").status()).isEqualTo(200);
+        assertThat(backend.connections() - before).isEqualTo(2);
+    }
+
+    @Test
+    void interimAnswersAreSkippedAndTheConnectionStaysUsable() throws Exception {
+        backend.script((connection, request) -> Behaviour.INTERIM_THEN_ANSWER);
+        int before = backend.connections();
+        BackendConnections connections = connections(Duration.ofSeconds(30));
+        UpstreamTarget target = target(backend.baseUrl());
+        assertThat(exchange(connections, target, "{}")).isEqualTo(new Answer(200,
+                "{\"object\":\"chat.completion\",\"echo\":2}"));
+        assertThat(exchange(connections, target, "{}").status()).isEqualTo(200);
+        assertThat(backend.connections() - before).isEqualTo(1);
+    }
+
+    @Test
+    void aBodyEndedByTheConnectionClosingArrivesWhole() throws Exception {
+        backend.script((connection, request) -> Behaviour.CLOSE_DELIMITED);
+        BackendConnections connections = connections(Duration.ofSeconds(30));
+        assertThat(exchange(connections, target(backend.baseUrl()), "{\"a\":1}"))
+                .isEqualTo(new Answer(200, "{\"object\":\"chat.completion\",\"echo\":7}"));
+    }
+
+    @Test
+    void idleConnectionsCloseAfterTheKeepAliveTimeout() throws Exception {
+        backend.script((connection, request) -> Behaviour.ANSWER);
+        int before = backend.connections();
+        int closedBefore = backend.closedConnections();
+        BackendConnections connections = connections(Duration.ofMillis(300));
+        UpstreamTarget target = target(backend.baseUrl());
+        assertThat(exchange(connections, target, "{}").status()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> backend.closedConnections() - closedBefore == 1);
+        assertThat(exchange(connections, target, "{}").status()).isEqualTo(200);
+        assertThat(backend.connections() - before).isEqualTo(2);
+    }
+
+    @Test
+    void aConnectionReleasedBeforeItsAnswerEndedIsClosed() throws Exception {
+        int closedBefore = backend.closedConnections();
+        BackendConnections connections = connections(Duration.ofSeconds(30));
+        UpstreamTarget target = target(backend.baseUrl());
+        CompletableFuture<Void> released = new CompletableFuture<>();
+        loop.runOnContext(v -> connections.lease(loop.nettyEventLoop(), target, false, System.nanoTime(), ar -> {
+            BackendConnection connection = ar.result();
+            DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET,
+                    "/v1/models");
+            request.headers().set(HttpHeaderNames.HOST, target.hostHeader());
+            connection.send(request, null);
+            connection.release(); // as a client disconnect does: the backend must see its connection close
+            released.complete(null);
+        }));
+        released.get(10, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(5)).until(() -> backend.closedConnections() - closedBefore == 1);
+    }
+
+    @Test
+    void aRefusedConnectionFailsTheLeaseNamingTheAddress() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        UpstreamTarget target = target("http://127.0.0.1:" + port);
+        assertThatThrownBy(() -> exchange(connections(Duration.ofSeconds(4)), target, "{}"))
+                .hasMessageContaining("Connection refused").hasMessageContaining(Integer.toString(port));
+    }
+
+    @Test
+    void httpsBackendsAreVerifiedByCertificateAndHostName() throws Exception {
+        HttpServer server = TestVertx.get().createHttpServer(new HttpServerOptions().setSsl(true).setSni(true)
+                        .setKeyCertOptions(new PfxOptions().setPath(KEY_STORE).setPassword(KEY_STORE_PASSWORD)))
+                .requestHandler(request -> request.body().onSuccess(body -> request.response()
+                        .putHeader("Content-Type", "application/json")
+                        .end("{\"sni\":\"" + request.connection().indicatedServerName() + "\",\"got\":"
+                                + body.length() + "}")))
+                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try {
+            int port = server.actualPort();
+            BackendConnections trusting = new BackendConnections(vertx, Duration.ofSeconds(2), Duration.ofSeconds(4),
+                    SslContextBuilder.forClient().trustManager(trustStore()).build());
+            assertThat(exchange(trusting, target("https://localhost:" + port + "/v1"), "{}"))
+                    .isEqualTo(new Answer(200, "{\"sni\":\"localhost\",\"got\":2}"));
+            // The certificate names localhost only: the same server by address is refused.
+            assertThatThrownBy(() -> exchange(trusting, target("https://127.0.0.1:" + port), "{}"))
+                    .hasMessageContaining("TLS handshake failed").hasMessageContaining("127.0.0.1");
+            // And the JVM's own trust store does not know this self-signed certificate.
+            assertThatThrownBy(() -> exchange(connections(Duration.ofSeconds(4)),
+                    target("https://localhost:" + port), "{}"))
+                    .hasMessageContaining("TLS handshake failed");
+        } finally {
+            server.close();
+        }
+    }
+
+    private static TrustManagerFactory trustStore() throws Exception {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (InputStream in = BackendConnectionsTest.class.getClassLoader().getResourceAsStream(KEY_STORE)) {
+            store.load(in, KEY_STORE_PASSWORD.toCharArray());
+        }
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(store);
+        return factory;
+    }
+}
