@@ -126,10 +126,15 @@ combination fails the install with a message that says what to set.
 {{- end }}
 {{- end }}
 
-{{/* Environment of every studio container: JVM options, the downward API and values from Secrets. */}}
+{{/*
+Environment of every studio container: JVM options (pods.javaOpts, then the component's own), the downward API
+and values from Secrets. Call with a list: root ($) and the component's JVM options ("" for none).
+*/}}
 {{- define "sage-studio.secretEnv" -}}
+{{- $root := index . 0 -}}
+{{- $javaOpts := index . 1 -}}
 - name: JAVA_OPTS_APPEND
-  value: {{ .Values.pods.javaOpts | quote }}
+  value: {{ trim (printf "%s %s" $root.Values.pods.javaOpts $javaOpts) | quote }}
 - name: POD_NAMESPACE
   valueFrom:
     fieldRef:
@@ -138,7 +143,7 @@ combination fails the install with a message that says what to set.
   valueFrom:
     fieldRef:
       fieldPath: spec.nodeName
-{{- with .Values.kafka }}
+{{- with $root.Values.kafka }}
 {{- if .sasl.enabled }}
 - name: STUDIO_KAFKA_SASL_PASSWORD
   valueFrom:
@@ -146,7 +151,7 @@ combination fails the install with a message that says what to set.
       name: {{ .sasl.passwordSecret.name }}
       key: {{ .sasl.passwordSecret.key }}
 - name: KAFKA_SASL_JAAS_CONFIG
-  value: {{ printf "%s required username=\"%s\" password=\"$(STUDIO_KAFKA_SASL_PASSWORD)\";" (include "sage-studio.kafkaLoginModule" $) .sasl.username | quote }}
+  value: {{ printf "%s required username=\"%s\" password=\"$(STUDIO_KAFKA_SASL_PASSWORD)\";" (include "sage-studio.kafkaLoginModule" $root) .sasl.username | quote }}
 {{- end }}
 {{- if and .tls.enabled .tls.clientCertSecret.name }}
 - name: KAFKA_SSL_KEYSTORE_PASSWORD
@@ -298,7 +303,8 @@ imagePullSecrets:
 
 {{/*
 The container of a studio service. Call with a dict: root ($), component ("finetune"), port (8081),
-image (.Values.finetune.image), resources, extraEnv and env (a list of component-specific env entries).
+image (.Values.finetune.image), resources, extraEnv, env (a list of component-specific env entries) and
+optionally javaOpts (JVM options after pods.javaOpts).
 */}}
 {{- define "sage-studio.serviceContainer" -}}
 {{- $root := .root -}}
@@ -310,7 +316,7 @@ image (.Values.finetune.image), resources, extraEnv and env (a list of component
       containerPort: {{ .port }}
       protocol: TCP
   env:
-    {{- include "sage-studio.secretEnv" $root | nindent 4 }}
+    {{- include "sage-studio.secretEnv" (list $root (default "" .javaOpts)) | nindent 4 }}
     {{- with .env }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

@@ -437,6 +437,18 @@ class HelmChartTest {
     }
 
     @Test
+    void theGatewayRunsTheThroughputCollectorOnTopOfTheCommonJvmOptions() {
+        Install install = render();
+        assertThat(env(container(install.pod("sage-studio-gateway")), "JAVA_OPTS_APPEND").orElseThrow().getValue())
+                .isEqualTo("-XX:MaxRAMPercentage=75.0 -XX:+ExitOnOutOfMemoryError -XX:+UseParallelGC");
+        assertThat(env(container(install.pod("sage-studio-finetune")), "JAVA_OPTS_APPEND").orElseThrow().getValue())
+                .isEqualTo("-XX:MaxRAMPercentage=75.0 -XX:+ExitOnOutOfMemoryError");
+        Install plain = render(Map.of("gateway.javaOpts", ""));
+        assertThat(env(container(plain.pod("sage-studio-gateway")), "JAVA_OPTS_APPEND").orElseThrow().getValue())
+                .isEqualTo("-XX:MaxRAMPercentage=75.0 -XX:+ExitOnOutOfMemoryError");
+    }
+
+    @Test
     void singletonServicesNeverRunTwiceDuringAnUpgrade() {
         Install install = render();
         for (String name : List.of("sage-studio-finetune", "sage-studio-chat-switch")) {

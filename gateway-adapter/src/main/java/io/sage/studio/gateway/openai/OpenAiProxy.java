@@ -68,7 +68,8 @@ public class OpenAiProxy {
      * Headers of requests to backends: copied from a request Vert.x parsed and validated already, so they are not
      * validated twice.
      */
-    private static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+    private static final DefaultHttpHeadersFactory HEADERS =
+            DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final BackendConnections connections;
     private final GatewayMetrics metrics;
@@ -188,6 +189,7 @@ public class OpenAiProxy {
     private final class Exchange extends IdleWatch.Watched implements BackendConnection.Listener {
 
         private final HttpServerRequest request;
+        private final HttpMethod method;
         private final HttpServerResponse response;
         private final ActiveRoute route;
         private final String path;
@@ -210,6 +212,7 @@ public class OpenAiProxy {
 
         Exchange(RoutingContext ctx, ActiveRoute route, String path, long declared) {
             this.request = ctx.request();
+            this.method = request.method();
             this.response = ctx.response();
             this.route = route;
             this.declared = declared;
@@ -317,18 +320,18 @@ public class OpenAiProxy {
             if (target.authorization() != null) {
                 headers.set(HttpHeaderNames.AUTHORIZATION, target.authorization());
             }
-            io.netty.handler.codec.http.HttpMethod method = request.method().toNetty();
+            io.netty.handler.codec.http.HttpMethod verb = method.toNetty();
             String uri = target.uri(pathAndQuery);
             if (replay != null) {
                 headers.set(HttpHeaderNames.CONTENT_LENGTH, replay.length());
-                return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri, replay.getByteBuf(), headers,
+                return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, verb, uri, replay.getByteBuf(), headers,
                         EmptyHttpHeaders.INSTANCE);
             }
             if (declared == 0) {
-                if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
+                if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
                     headers.set(HttpHeaderNames.CONTENT_LENGTH, 0);
                 }
-                return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri, Unpooled.EMPTY_BUFFER, headers,
+                return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, verb, uri, Unpooled.EMPTY_BUFFER, headers,
                         EmptyHttpHeaders.INSTANCE);
             }
             if (declared > 0) {
@@ -336,7 +339,7 @@ public class OpenAiProxy {
             } else {
                 headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             }
-            return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, headers);
+            return new DefaultHttpRequest(HttpVersion.HTTP_1_1, verb, uri, headers);
         }
 
         /**
@@ -384,7 +387,7 @@ public class OpenAiProxy {
             if (finished) {
                 return;
             }
-            Relay.copyHead(head, response, request.method());
+            Relay.copyHead(head, response, method);
             response.putHeader(MODEL_HEADER, route.servedModel());
             response.putHeader(BACKEND_HEADER, route.meters().backendId());
             eventStream = isEventStream(head.headers().get(HttpHeaderNames.CONTENT_TYPE));
@@ -405,7 +408,9 @@ public class OpenAiProxy {
             if (finished) {
                 return;
             }
-            touch();
+            if (!last) {
+                touch();
+            }
             int length = content.readableBytes();
             if (length > 0 && firstChunk) {
                 firstChunk = false;

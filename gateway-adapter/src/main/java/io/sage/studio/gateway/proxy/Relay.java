@@ -77,7 +77,8 @@ public final class Relay {
     /** {@link #copyHeaders(MultiMap, MultiMap)} from a model backend's answer to the client's response. */
     public static void copyHeaders(HttpHeaders from, MultiMap to) {
         Set<String> named = connectionTokens(from.get(HttpHeaderNames.CONNECTION));
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> headers = from.iteratorCharSequence(); headers.hasNext(); ) {
+        Iterator<Map.Entry<CharSequence, CharSequence>> headers = from.iteratorCharSequence();
+        while (headers.hasNext()) {
             Map.Entry<CharSequence, CharSequence> header = headers.next();
             CharSequence name = header.getKey();
             if (forwarded(name) && (named == null || !named.contains(name.toString().toLowerCase(Locale.ROOT)))) {
