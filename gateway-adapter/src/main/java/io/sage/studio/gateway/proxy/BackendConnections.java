@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import javax.net.ssl.SNIHostName;
@@ -199,7 +200,11 @@ public class BackendConnections {
     @PreDestroy
     void close() {
         for (Pool pool : allPools) {
-            pool.loop.execute(pool::closeAll);
+            try {
+                pool.loop.execute(pool::closeAll);
+            } catch (RejectedExecutionException e) {
+                // the event loop is gone, and its connections with it
+            }
         }
     }
 
