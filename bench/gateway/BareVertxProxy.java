@@ -12,9 +12,10 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 
 /**
- * The floor of the gateway's stack, for the benchmark: a bare Vert.x reverse proxy (the Vert.x and Netty the
- * gateway runs on, without Quarkus, routing, limits, metrics or error handling) that rewrites {@code "sage-chat"}
- * and adds the model header, one verticle and one client per event loop like the gateway:
+ * A reference for the benchmark: a bare Vert.x reverse proxy (Vert.x' HTTP server and client on the jars the
+ * gateway ships, without Quarkus, routing, limits, metrics or error handling) that rewrites {@code "sage-chat"}
+ * and adds the model header, one verticle and one client per event loop — the stack the gateway's {@code /v1} edge
+ * ran on before it got its own Netty connections to backends:
  * {@code java -cp <gateway libs> BareVertxProxy.java <port> <backend-port> <served-model> <event-loops>}.
  */
 public class BareVertxProxy extends AbstractVerticle {

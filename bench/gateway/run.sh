@@ -7,9 +7,9 @@
 # reverse proxy (keep-alive upstream pool), (c) the gateway (packaged jar, route published on a standalone broker).
 # Prints throughput (wrk, CONNECTIONS connections) and latency at one connection (p50/p99, and what each proxy adds
 # to the direct path), then time to first chunk of a streamed answer (sse_backend.py) through each path. With
-# FLOOR=1 (the default) two more targets: "vertx", a bare Vert.x proxy (BareVertxProxy.java: the gateway's own
-# stack without Quarkus and without the gateway's work, i.e. the floor of what the gateway can cost), and "netty",
-# the same on Netty alone (BareNettyProxy.java: what hand-written Netty pipelines could reach).
+# FLOOR=1 (the default) two more targets: "vertx", a bare Vert.x proxy (BareVertxProxy.java: Vert.x' server and
+# client without Quarkus and without the gateway's work), and "netty", the same on Netty alone (BareNettyProxy.java:
+# the floor of a wholly hand-written edge; the gateway has its client half, on Vert.x' server under Quarkus).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
