@@ -21,7 +21,6 @@ import jakarta.inject.Singleton;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -120,6 +119,13 @@ public class BackendConnections {
     }
 
     private void connect(Pool pool, UpstreamTarget target, Handler<AsyncResult<BackendConnection>> handler) {
+        SslContext tlsContext;
+        try {
+            tlsContext = target.ssl() ? tls() : null;
+        } catch (IllegalStateException e) { // the JVM's trust store is unusable
+            handler.handle(Future.failedFuture(e));
+            return;
+        }
         BackendConnection connection = new BackendConnection(pool);
         Bootstrap bootstrap = new Bootstrap()
                 .group(pool.loop)
@@ -131,22 +137,15 @@ public class BackendConnections {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel channel) {
-                        if (target.ssl()) {
-                            channel.pipeline().addLast("tls", tlsHandler(channel, target));
+                        if (tlsContext != null) {
+                            channel.pipeline().addLast("tls", tlsHandler(tlsContext, channel, target));
                         }
                         channel.pipeline().addLast("http", new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADERS, MAX_CHUNK,
                                 false, false));
                         channel.pipeline().addLast("exchange", connection);
                     }
                 });
-        ChannelFuture connecting;
-        try {
-            connecting = bootstrap.connect(target.connectHost(), target.port());
-        } catch (RuntimeException e) { // no TLS context: the JVM's trust store is unusable
-            handler.handle(Future.failedFuture(e));
-            return;
-        }
-        connecting.addListener((ChannelFutureListener) connected -> {
+        bootstrap.connect(target.connectHost(), target.port()).addListener((ChannelFutureListener) connected -> {
             if (!connected.isSuccess()) {
                 handler.handle(Future.failedFuture(connected.cause()));
             } else if (!target.ssl()) {
@@ -165,8 +164,8 @@ public class BackendConnections {
         });
     }
 
-    private SslHandler tlsHandler(Channel channel, UpstreamTarget target) {
-        SslHandler handler = tls().newHandler(channel.alloc(), target.connectHost(), target.port());
+    private SslHandler tlsHandler(SslContext context, Channel channel, UpstreamTarget target) {
+        SslHandler handler = context.newHandler(channel.alloc(), target.connectHost(), target.port());
         SSLEngine engine = handler.engine();
         SSLParameters parameters = engine.getSSLParameters();
         parameters.setEndpointIdentificationAlgorithm("HTTPS");

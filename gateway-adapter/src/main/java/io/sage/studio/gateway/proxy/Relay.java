@@ -6,15 +6,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.AsciiString;
+import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -56,20 +57,19 @@ public final class Relay {
      * allocates nothing.
      */
     public static void copyHeaders(MultiMap from, MultiMap to) {
-        Set<String> named = connectionTokens(from.get(HttpHeaderNames.CONNECTION));
-        from.forEach((name, value) -> {
-            if (forwarded(name) && (named == null || !named.contains(name.toLowerCase(Locale.ROOT)))) {
-                to.add(name, value);
-            }
-        });
+        copyHeaders(from, (BiConsumer<String, String>) to::add);
     }
 
     /** {@link #copyHeaders(MultiMap, MultiMap)} from a client's request to a request for a model backend. */
     public static void copyHeaders(MultiMap from, HttpHeaders to) {
+        copyHeaders(from, (BiConsumer<String, String>) to::add);
+    }
+
+    private static void copyHeaders(MultiMap from, BiConsumer<String, String> to) {
         Set<String> named = connectionTokens(from.get(HttpHeaderNames.CONNECTION));
         from.forEach((name, value) -> {
             if (forwarded(name) && (named == null || !named.contains(name.toLowerCase(Locale.ROOT)))) {
-                to.add(name, value);
+                to.accept(name, value);
             }
         });
     }
