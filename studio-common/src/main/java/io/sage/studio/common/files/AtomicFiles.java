@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 import io.sage.studio.events.StudioJson;
 
@@ -23,7 +24,19 @@ public final class AtomicFiles {
     public static void write(Path target, byte[] content) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        write(target, content, Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp"));
+    }
+
+    /** Like {@link #write(Path, byte[])}, readable and writable by the owner only (mode 0600) from the first byte. */
+    public static void writePrivate(Path target, byte[] content) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        write(target, content, Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))));
+    }
+
+    private static void write(Path target, byte[] content, Path tmp) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
         try {
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buffer = ByteBuffer.wrap(content);
@@ -48,7 +61,31 @@ public final class AtomicFiles {
         write(target, StudioJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(value));
     }
 
-    private static void fsyncDirectory(Path dir) {
+    /**
+     * Moves a finished file into place atomically (same file system) and makes both the file and the directory
+     * entry durable: the file's data is forced before the rename, the directory after it. For streamed files
+     * (uploads) whose temp file was written by the caller.
+     */
+    public static void moveDurably(Path source, Path target) throws IOException {
+        try (FileChannel channel = FileChannel.open(source, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        fsyncDirectory(dir);
+        Path sourceDir = source.toAbsolutePath().getParent();
+        if (!sourceDir.equals(dir)) {
+            fsyncDirectory(sourceDir);
+        }
+    }
+
+    /** Forces a directory's entries (a rename or a new file in it) to disk, where the file system allows it. */
+    public static void fsyncDirectory(Path dir) {
         try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
             channel.force(true);
         } catch (IOException ignored) {
