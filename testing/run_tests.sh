@@ -3,5 +3,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-cd "${here}/fake-trainer"
-"${PYTHON:-python3}" -m unittest discover -s . -p 'test_*.py' "$@"
+for standin in fake-trainer fake-vllm; do
+  (cd "${here}/${standin}" && "${PYTHON:-python3}" -m unittest discover -s . -p 'test_*.py' "$@")
+done

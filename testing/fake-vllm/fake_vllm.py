@@ -2,8 +2,8 @@
 """A stand-in for `vllm serve` that speaks vLLM's OpenAI-compatible HTTP API without a GPU.
 
 Same command line as vLLM (`fake_vllm.py serve MODEL --host H --port P --served-model-name NAME
-[--enable-lora] [--max-lora-rank N] [--lora-modules name=path ...] [--api-key KEY]`), same routes,
-same error shapes. Every answer names the model that produced it ("[<model>] ...") so a test can see
+[--enable-lora] [--max-lora-rank N] [--lora-modules name=path ...] [--api-key KEY ...]`), same routes,
+same error shapes, same API-key check (VLLM_API_KEY when --api-key is not given). Every answer names the model that produced it ("[<model>] ...") so a test can see
 which backend and which adapter served a request.
 
 Behaviour knobs (environment, overridden per model by `<model dir>/fake_vllm.json` with the keys
@@ -15,6 +15,8 @@ A model path containing "broken-model" fails at start like a model vLLM cannot l
 """
 
 import argparse
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -44,7 +46,7 @@ def parse_args(argv):
     parser.add_argument("--max-loras", type=int, default=1)
     parser.add_argument("--max-cpu-loras", type=int)
     parser.add_argument("--lora-modules", nargs="+", default=[])
-    parser.add_argument("--api-key", default=os.environ.get("VLLM_API_KEY"))
+    parser.add_argument("--api-key", nargs="+", help="keys of which requests to /v1 must present one (else VLLM_API_KEY)")
     parser.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     parser.add_argument("--max-model-len", type=int, default=4096)
     parser.add_argument("--dtype", default="auto")
@@ -57,6 +59,8 @@ def parse_args(argv):
     if not args.model:
         parser.error("a model is required")
     args.served_model_name = (args.served_model_name or [args.model])[0]
+    # Like vLLM's build_app: --api-key wins over VLLM_API_KEY; empty keys do not count.
+    args.api_keys = [key for key in (args.api_key or [os.environ.get("VLLM_API_KEY")]) if key]
     return args
 
 
@@ -95,6 +99,7 @@ class ModelServer:
         self.adapters = {}  # name -> path
         self.generations = 0
         self.running = 0
+        self.token_hashes = [hashlib.sha256(key.encode("utf-8")).digest() for key in args.api_keys]
         fail = str(settings.get("fail") or "")
         self.never_ready = fail == "never_ready"
         self.smoke_fail = fail == "smoke_fail"
@@ -197,6 +202,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
 
@@ -212,14 +219,32 @@ class Handler(BaseHTTPRequestHandler):
             self.send(*error(HTTPStatus.BAD_REQUEST, f"invalid JSON: {e}", "BadRequestError"))
             return None
 
-    def authorized(self):
-        key = self.engine.args.api_key
-        if not key or not self.path.startswith("/v1"):
+    def authenticated(self):
+        """vLLM's AuthenticationMiddleware: with API keys set, every path that starts with /v1 (OPTIONS aside) needs
+        `Authorization: Bearer <one of the keys>` (scheme case-insensitive, token compared in constant time);
+        otherwise 401 `{"error": "Unauthorized"}`. Other paths (/health, /metrics, /ping, /version) stay open."""
+        tokens = self.engine.token_hashes
+        if not tokens or self.command == "OPTIONS" or not self.path.split("?", 1)[0].startswith("/v1"):
             return True
-        if self.headers.get("Authorization") == f"Bearer {key}":
-            return True
+        scheme, _, param = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() == "bearer":
+            presented = hashlib.sha256(param.encode("utf-8")).digest()
+            match = False
+            for token in tokens:
+                match |= hmac.compare_digest(presented, token)
+            if match:
+                return True
+        self.discard_body()
         self.send_json(HTTPStatus.UNAUTHORIZED, {"error": "Unauthorized"})
         return False
+
+    def discard_body(self):
+        """Reads an unread request body away so the kept-alive connection stays in step (a large one closes it)."""
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 1 << 20:
+            self.close_connection = True
+        elif length:
+            self.rfile.read(length)
 
     def chunk(self, text):
         data = text.encode("utf-8")
@@ -229,6 +254,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- routes -----------------------------------------------------------------------------------
     def do_GET(self):
         path = self.path.split("?", 1)[0]
+        if not self.authenticated():
+            return
         if path == "/health":
             if self.engine.ready():
                 self.send(HTTPStatus.OK, "application/json", "")
@@ -248,14 +275,13 @@ class Handler(BaseHTTPRequestHandler):
                     f'vllm:num_requests_waiting{{model_name="{name}"}} 0\n')
             self.send(HTTPStatus.OK, "text/plain; version=0.0.4", text)
         elif path == "/v1/models":
-            if self.authorized():
-                self.send_json(HTTPStatus.OK, {"object": "list", "data": self.engine.model_cards()})
+            self.send_json(HTTPStatus.OK, {"object": "list", "data": self.engine.model_cards()})
         else:
             self.send_json(HTTPStatus.NOT_FOUND, {"detail": "Not Found"})
 
     def do_POST(self):
         path = self.path.split("?", 1)[0]
-        if not self.authorized():
+        if not self.authenticated():
             return
         if path in ("/v1/chat/completions", "/v1/completions"):
             body = self.read_json()
@@ -349,7 +375,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main(argv):
     args = parse_args(argv)
-    shown = {k: ("<redacted>" if k == "api_key" and v else v) for k, v in vars(args).items()}
+    shown = {k: ("<redacted>" if k in ("api_key", "api_keys") and v else v) for k, v in vars(args).items()}
     log(f"vLLM API server (fake) version 0.0.0; args: {shown}")
     broken = "broken-model" in args.model
     if args.model.startswith("/") and not os.path.exists(args.model):
