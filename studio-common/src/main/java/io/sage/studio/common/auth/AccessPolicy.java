@@ -18,7 +18,7 @@ public final class AccessPolicy {
 
     /** What a request needs. */
     public enum Access {
-        /** Nothing: health, metrics and the web UI's files. */
+        /** Nothing: health probes and the web UI's files. */
         OPEN,
         /** The OpenAI-compatible API: an API key from {@code studio.auth.openai-api-keys-file} or any studio role. */
         CHAT_API,
@@ -46,10 +46,10 @@ public final class AccessPolicy {
     private static final Set<String> ANY = Set.of();
 
     private static final List<Rule> RULES = List.of(
-            // Probes and scrapers carry no credentials.
+            // Probes carry no credentials. Metrics (names of models, tasks, users' traffic) need a viewer: Prometheus
+            // scrapes with a token (the chart's README shows how).
             new Rule(READ, "/q/health", Access.OPEN),
             new Rule(READ, "/q/health/**", Access.OPEN),
-            new Rule(READ, "/q/metrics", Access.OPEN),
             // CORS preflights never change anything and carry no credentials.
             new Rule(Set.of("OPTIONS"), "/**", Access.OPEN),
             new Rule(ANY, "/v1/**", Access.CHAT_API),
@@ -59,6 +59,7 @@ public final class AccessPolicy {
             new Rule(POST, "/api/finetune/create", Access.TRAINER),
             new Rule(POST, "/api/finetune/tasks/*/cancel", Access.TRAINER),
             new Rule(DELETE, "/api/finetune/tasks/*", Access.TRAINER),
+            new Rule(DELETE, "/api/finetune/datasets/*", Access.TRAINER),
             // A computation that changes nothing.
             new Rule(POST, "/api/system/memory-estimate", Access.VIEWER),
             // Switching what the chat endpoint serves.

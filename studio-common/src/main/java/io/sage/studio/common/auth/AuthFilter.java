@@ -1,5 +1,7 @@
 package io.sage.studio.common.auth;
 
+import java.util.Optional;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -17,9 +19,12 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * The one gate of every service: a Vert.x filter that runs before any route (REST resources, SSE streams, the
- * gateway's {@code /v1/*} routes, static files), looks the request up in {@link AccessPolicy}, authenticates it
+ * gateway's {@code /v1/*} routes, static files), checks where it comes from with {@link RequestGuard} (421 for a
+ * foreign {@code Host}, 403 for a cross-site change, in every mode), looks it up in {@link AccessPolicy}, authenticates it
  * with {@link Authenticator} and lets it through only with a role that suffices. Refusals are the studio JSON
  * error shape: 401 with {@code WWW-Authenticate: Bearer}, or 403.
+ * Requests let through with a credential are tracked by {@link OpenRequests} while they last, so that a revoked or
+ * expired credential also ends the streams it opened.
  */
 @ApplicationScoped
 public class AuthFilter {
@@ -33,10 +38,14 @@ public class AuthFilter {
     private static final Logger LOG = Logger.getLogger(AuthFilter.class);
 
     private final Authenticator authenticator;
+    private final RequestGuard guard;
+    private final OpenRequests open;
     private final ObjectMapper json;
 
-    public AuthFilter(Authenticator authenticator, ObjectMapper json) {
+    public AuthFilter(Authenticator authenticator, RequestGuard guard, OpenRequests open, ObjectMapper json) {
         this.authenticator = authenticator;
+        this.guard = guard;
+        this.open = open;
         this.json = json;
     }
 
@@ -45,6 +54,12 @@ public class AuthFilter {
     }
 
     void filter(RoutingContext request) {
+        Optional<RequestGuard.Refusal> refused = guard.check(request.request(), request.normalizedPath());
+        if (refused.isPresent()) {
+            RequestGuard.Refusal refusal = refused.get();
+            refuse(request, new AuthException(refusal.status(), refusal.code(), refusal.message()));
+            return;
+        }
         if (authenticator.disabled()) {
             // Mode none (loopback only): everyone is the local user; no look-up, no reactive detour on the hot path.
             request.put(CALLER, Caller.LOCAL);
@@ -66,6 +81,7 @@ public class AuthFilter {
                 return;
             }
             request.put(CALLER, caller);
+            open.track(request, caller);
             request.next();
         }, failure -> {
             if (failure instanceof AuthException refusal) {

@@ -3,6 +3,7 @@ package io.sage.studio.common.auth;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.BiConsumer;
@@ -133,12 +134,14 @@ public class Authenticator {
             return Uni.createFrom().failure(e);
         }
         if (bearer.isPresent() && serviceToken.matches(bearer.get())) {
-            return Uni.createFrom().item(new Caller(ServiceToken.CALLER_NAME, StudioRole.VIEWER));
+            return let(request, new Credential(Credential.Kind.SERVICE_TOKEN, bearer.get(), null),
+                    new Caller(ServiceToken.CALLER_NAME, StudioRole.VIEWER));
         }
         if (access == Access.CHAT_API && apiKeys != null && bearer.isPresent()) {
             Verdict verdict = apiKeys.verify(bearer.get());
             if (verdict instanceof Valid key) {
-                return Uni.createFrom().item(new Caller(key.name(), StudioRole.VIEWER));
+                return let(request, new Credential(Credential.Kind.API_KEY, bearer.get(), null),
+                        new Caller(key.name(), StudioRole.VIEWER));
             }
             if (verdict instanceof Expired expired) {
                 return Uni.createFrom().failure(expired(expired));
@@ -150,7 +153,8 @@ public class Authenticator {
             }
             Verdict verdict = tokens.verify(bearer.get());
             if (verdict instanceof Valid valid) {
-                return Uni.createFrom().item(new Caller(valid.name(), valid.role()));
+                return let(request, new Credential(Credential.Kind.TOKEN, bearer.get(), null),
+                        new Caller(valid.name(), valid.role()));
             }
             if (verdict instanceof Expired expired) {
                 return Uni.createFrom().failure(expired(expired));
@@ -168,7 +172,13 @@ public class Authenticator {
                 .transform(failure -> AuthException.unauthorized("invalid_token",
                         "the access token is not valid (expired, not yet valid, wrong issuer or audience, or a bad "
                                 + "signature)"))
-                .map(this::fromIdentity);
+                .map(identity -> {
+                    Caller caller = fromIdentity(identity);
+                    Object expires = identity.getAttribute("quarkus.identity.expire-time");
+                    request.put(CREDENTIAL, new Credential(Credential.Kind.OIDC, null,
+                            expires instanceof Number seconds ? Instant.ofEpochSecond(seconds.longValue()) : null));
+                    return caller;
+                });
     }
 
     private Caller fromIdentity(SecurityIdentity identity) {
@@ -192,6 +202,43 @@ public class Authenticator {
                     + "claim needs " + prefix + "viewer, " + prefix + "trainer or " + prefix + "admin");
         }
         return new Caller(name, best);
+    }
+
+    /** Routing-context key of the {@link Credential} that let a request in. */
+    static final String CREDENTIAL = Authenticator.class.getName() + ".credential";
+
+    /** How a request was let in, kept to check it again while the request stays open ({@link OpenRequests}). */
+    record Credential(Kind kind, String bearer, Instant expiresAt) {
+
+        enum Kind {
+            SERVICE_TOKEN, API_KEY, TOKEN, OIDC
+        }
+    }
+
+    private static <T> Uni<T> let(RoutingContext request, Credential credential, T caller) {
+        request.put(CREDENTIAL, credential);
+        return Uni.createFrom().item(caller);
+    }
+
+    /**
+     * Why a credential that let a request in no longer would (revoked, expired, removed), or {@code null} while it
+     * still passes.
+     */
+    String noLongerValid(Credential credential, Instant now) {
+        if (credential.expiresAt() != null && !now.isBefore(credential.expiresAt())) {
+            return "its credential expired at " + credential.expiresAt();
+        }
+        return switch (credential.kind()) {
+            case SERVICE_TOKEN -> serviceToken.matches(credential.bearer()) ? null : "the service token changed";
+            case API_KEY -> apiKeys != null && apiKeys.verify(credential.bearer()) instanceof Valid ? null
+                    : "its API key was removed or expired";
+            case TOKEN -> {
+                Verdict verdict = tokens.verify(credential.bearer());
+                yield verdict instanceof Valid ? null
+                        : verdict instanceof Expired expired ? "its token expired at " + expired.at() : "its token was revoked";
+            }
+            case OIDC -> null;
+        };
     }
 
     private static Optional<String> bearer(RoutingContext request) {

@@ -20,7 +20,7 @@ class AccessPolicyTest {
         assertThat(required("GET", "/")).isEqualTo(Access.OPEN);
         assertThat(required("GET", "/assets/index-3f2a.js")).isEqualTo(Access.OPEN);
         assertThat(required("GET", "/q/health/ready")).isEqualTo(Access.OPEN);
-        assertThat(required("GET", "/q/metrics")).isEqualTo(Access.OPEN);
+        assertThat(required("GET", "/q/metrics")).isEqualTo(Access.VIEWER);
         assertThat(required("OPTIONS", "/api/finetune/create")).isEqualTo(Access.OPEN);
     }
 
@@ -31,6 +31,7 @@ class AccessPolicyTest {
         assertThat(required("POST", "/api/finetune/create")).isEqualTo(Access.TRAINER);
         assertThat(required("post", "/api/finetune/tasks/t1/cancel")).isEqualTo(Access.TRAINER);
         assertThat(required("DELETE", "/api/finetune/tasks/t1")).isEqualTo(Access.TRAINER);
+        assertThat(required("DELETE", "/api/finetune/datasets/ds1")).isEqualTo(Access.TRAINER);
         assertThat(required("POST", "/api/system/memory-estimate")).isEqualTo(Access.VIEWER);
     }
 

@@ -1,5 +1,6 @@
 package io.sage.studio.common.auth;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -88,6 +89,15 @@ public class TestEndpoints {
         @RestStreamElementType(MediaType.TEXT_PLAIN)
         public Multi<String> stream() {
             return Multi.createFrom().items("task-1", "task-2");
+        }
+
+        /** A followed log: ticks until the client goes away. */
+        @GET
+        @Path("/tasks/{id}/logs")
+        @Produces(MediaType.SERVER_SENT_EVENTS)
+        @RestStreamElementType(MediaType.TEXT_PLAIN)
+        public Multi<String> follow(@PathParam("id") String id) {
+            return Multi.createFrom().ticks().every(Duration.ofMillis(50)).map(tick -> id + " line " + tick);
         }
 
         @POST
