@@ -10,6 +10,8 @@ import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.sage.studio.common.error.ApiException;
@@ -22,7 +24,7 @@ import io.sage.studio.events.StudioJson;
 /**
  * Finds the architecture of the model a request names: explicit numbers, a catalogue id, a model folder's
  * {@code config.json} inside the studio home, or a LoRA adapter folder whose {@code adapter_config.json}
- * names its base model.
+ * names its base model. Only folders are read; an error never quotes what a file holds.
  */
 @ApplicationScoped
 public class ModelResolver {
@@ -57,15 +59,25 @@ public class ModelResolver {
         return new ResolvedModel(base.id(), "catalog", ModelArchitecture.of(base), base.params(), base.contextLength());
     }
 
+    /**
+     * A model folder ({@code config.json}) or a LoRA adapter folder ({@code adapter_config.json}) inside the studio
+     * home. Anything else that exists is 400 {@code not_a_model}: files are never parsed as configs, so an error can
+     * never quote a file that is not a model's (the studio home also holds keys, env files and task metadata).
+     */
     private ResolvedModel fromFolder(String model, Path path, boolean followAdapter) {
-        Path dir = Files.isRegularFile(path) ? path.getParent() : path;
-        Path config = Files.isRegularFile(path) ? path : dir.resolve("config.json");
-        if (Files.isRegularFile(config)) {
-            return fromConfig(model, config);
+        if (!Files.exists(path)) {
+            throw unknown(model, "it is not in the base-model catalogue and " + path + " does not exist");
         }
-        Path adapter = dir.resolve("adapter_config.json");
+        if (!Files.isDirectory(path)) {
+            throw notAModel(path);
+        }
+        Path config = path.resolve("config.json");
+        if (Files.isRegularFile(config)) {
+            return fromConfig(model, inside(config));
+        }
+        Path adapter = path.resolve("adapter_config.json");
         if (followAdapter && Files.isRegularFile(adapter)) {
-            String base = read(adapter).path("base_model_name_or_path").asText("");
+            String base = read(inside(adapter)).path("base_model_name_or_path").asText("");
             if (base.isBlank()) {
                 throw unknown(model, adapter + " names no base_model_name_or_path");
             }
@@ -75,7 +87,16 @@ public class ModelResolver {
             }
             return fromFolder(model, home.resolveInside(base, "model"), false);
         }
-        throw unknown(model, "it is not in the base-model catalogue and " + path + " holds no config.json");
+        throw notAModel(path);
+    }
+
+    /** A config file whose real path (links resolved) stays inside the studio home. */
+    private Path inside(Path file) {
+        if (!home.contains(file)) {
+            throw new ApiException(400, "path_outside_home", file.getFileName() + " of " + file.getParent()
+                    + " links outside the studio home", List.of(new FieldError("model", "links outside the studio home")));
+        }
+        return file;
     }
 
     private ResolvedModel fromConfig(String model, Path file) {
@@ -143,8 +164,9 @@ public class ModelResolver {
             return 0;
         }
         if (value < min || value > max) {
-            errors.add(error(field, key, String.format(Locale.ROOT, "%s%s must be between %d and %d, was %d", prefix,
-                    key, min, max, value)));
+            String was = field.endsWith(".") ? String.format(Locale.ROOT, ", was %d", value) : "";
+            errors.add(error(field, key, String.format(Locale.ROOT, "%s%s must be between %d and %d%s", prefix, key,
+                    min, max, was)));
             return 0;
         }
         return value;
@@ -159,6 +181,10 @@ public class ModelResolver {
         return value != null && value.canConvertToInt() ? value.asInt() : null;
     }
 
+    /**
+     * Parses a model's JSON config. Errors name the file and where parsing failed, never what it holds (Jackson's
+     * own messages quote the offending token).
+     */
     private static JsonNode read(Path file) {
         try {
             if (Files.size(file) > MAX_CONFIG_BYTES) {
@@ -169,9 +195,19 @@ public class ModelResolver {
                 throw ApiException.invalidField("model", file + " is not a JSON object");
             }
             return node;
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            throw ApiException.invalidField("model", file + " is not valid JSON"
+                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
         } catch (IOException e) {
-            throw ApiException.invalidField("model", "cannot read " + file + ": " + e.getMessage());
+            throw ApiException.invalidField("model", "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
         }
+    }
+
+    private static ApiException notAModel(Path path) {
+        return new ApiException(400, "not_a_model", path + " is not a model folder: give a catalogue id, a folder with "
+                + "config.json, or a LoRA adapter folder with adapter_config.json",
+                List.of(new FieldError("model", "not a model folder")));
     }
 
     private static ApiException unknown(String model, String why) {

@@ -144,6 +144,60 @@ class MemoryEstimateResourceTest {
     }
 
     @Test
+    void aFileOfTheStudioHomeIsNotAModelAndItsContentNeverReachesTheAnswer() throws Exception {
+        Path home = StandinGpuProfile.home();
+        String secret = "TOPSECRET4711";
+        Path env = write(home.resolve("studio/chat/backend.env"), secret + "_URL=http://10.0.0.7:8001/v1\n");
+        Path key = write(home.resolve("studio/chat/engine-api-key"), secret + "-sk-sage-abc\n");
+        Path meta = write(home.resolve("studio_finetune/t-leak/finetune_meta.json"),
+                "{\"task_id\":\"t-leak\",\"owner\":\"" + secret + "\",\"status\":\"completed\"}");
+        for (Path file : new Path[] {env, key, meta}) {
+            for (String model : new String[] {file.toString(), home.relativize(file).toString()}) {
+                String body = post("{\"model\":\"" + model + "\"}").statusCode(400)
+                        .body("error.code", equalTo("not_a_model"))
+                        .body("error.details[0].field", equalTo("model"))
+                        .extract().asString();
+                assertThat(body).doesNotContain(secret);
+            }
+        }
+        post("{\"model\":\"studio/chat\"}").statusCode(400).body("error.code", equalTo("not_a_model"));
+    }
+
+    @Test
+    void aConfigLinkedToAnotherFileIsReportedWithoutItsContent() throws Exception {
+        Path home = StandinGpuProfile.home();
+        String secret = "LINKEDSECRET0815";
+        Path key = write(home.resolve("studio/chat/engine-api-key-2"), secret + "\n");
+        Path model = Files.createDirectories(home.resolve("models/linked-config"));
+        Files.deleteIfExists(model.resolve("config.json"));
+        Files.createSymbolicLink(model.resolve("config.json"), key);
+        Path adapter = Files.createDirectories(home.resolve("studio_finetune/t-linked/lora"));
+        Files.deleteIfExists(adapter.resolve("adapter_config.json"));
+        Files.createSymbolicLink(adapter.resolve("adapter_config.json"), key);
+
+        for (Path folder : new Path[] {model, adapter}) {
+            String body = post("{\"model\":\"" + folder + "\"}").statusCode(400)
+                    .body("error.code", equalTo("invalid_field"))
+                    .body("error.message", containsString("is not valid JSON (line 1, column"))
+                    .extract().asString();
+            assertThat(body).doesNotContain(secret);
+        }
+
+        Path outside = Files.createTempFile("outside-config", ".json");
+        Files.writeString(outside, "{\"hidden_size\": 64}", StandardCharsets.UTF_8);
+        Path escaping = Files.createDirectories(home.resolve("models/escaping-config"));
+        Files.deleteIfExists(escaping.resolve("config.json"));
+        Files.createSymbolicLink(escaping.resolve("config.json"), outside);
+        post("{\"model\":\"" + escaping + "\"}").statusCode(400).body("error.code", equalTo("path_outside_home"));
+    }
+
+    private static Path write(Path file, String content) throws Exception {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    @Test
     void acceptsExplicitArchitectureNumbersSuchAsTheCalibrationModels() {
         post("{\"model\":\"tiny\",\"architecture\":{\"model_type\":\"qwen2\",\"hidden_size\":64,"
                 + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
