@@ -1,7 +1,5 @@
 package io.sage.studio.cli;
 
-import java.nio.file.Path;
-
 import io.sage.studio.cli.commands.ChatCommand;
 import io.sage.studio.cli.commands.CompletionCommand;
 import io.sage.studio.cli.commands.FinetuneCommand;
@@ -28,18 +26,30 @@ public final class SageCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final CliEnvironment environment;
+
+    public SageCli(CliEnvironment environment) {
+        this.environment = environment;
+    }
+
+    /** The environment variables and repository this command line reads. */
+    public CliEnvironment environment() {
+        return environment;
+    }
+
     @Override
     public void run() {
         spec.commandLine().usage(System.out);
     }
 
-    /** The repository the CLI runs from ({@code -Dsage.repo}, set by {@code ./sage}). */
-    public static Path repo() {
-        return Path.of(System.getProperty("sage.repo", ".")).toAbsolutePath().normalize();
+    /** The command line of this process: its environment and {@code -Dsage.repo}. */
+    public static CommandLine commandLine() {
+        return commandLine(CliEnvironment.system());
     }
 
-    public static CommandLine commandLine() {
-        return new CommandLine(new SageCli())
+    /** A command line that reads {@code environment} only (tests give each run its own home and ports). */
+    public static CommandLine commandLine(CliEnvironment environment) {
+        return new CommandLine(new SageCli(environment))
                 .setExecutionExceptionHandler(new ErrorHandler())
                 .setCaseInsensitiveEnumValuesAllowed(true);
     }

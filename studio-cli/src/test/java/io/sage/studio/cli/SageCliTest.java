@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -39,10 +40,22 @@ class SageCliTest {
     Path tmp;
 
     private HttpServer server;
+    /** This test's studio: its own home and free ports, never the user's ({@code ~/.sage}, 8080-8083, 9092). */
+    private final Map<String, String> env = new HashMap<>();
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     private PrintStream originalOut;
     private PrintStream originalErr;
+
+    @BeforeEach
+    void ownHomeAndPorts() throws IOException {
+        env.put("STUDIO_HOME", tmp.resolve("home").toString());
+        String[] variables = {"STUDIO_GATEWAY_PORT", "STUDIO_FINETUNE_PORT", "STUDIO_CHAT_PORT", "STUDIO_GPU_PORT",
+                "STUDIO_KAFKA_PORT"};
+        for (String variable : variables) {
+            env.put(variable, Integer.toString(closedPort()));
+        }
+    }
 
     @BeforeEach
     void captureOutput() {
@@ -65,8 +78,12 @@ class SageCliTest {
     }
 
     private Result run(String... args) {
+        return run(env, args);
+    }
+
+    private Result run(Map<String, String> variables, String... args) {
         StringWriter err = new StringWriter();
-        CommandLine cli = SageCli.commandLine();
+        CommandLine cli = SageCli.commandLine(new CliEnvironment(variables, tmp));
         cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(args);
         return new Result(code, stdout.toString(StandardCharsets.UTF_8), err + stderr.toString(StandardCharsets.UTF_8));
@@ -146,9 +163,62 @@ class SageCliTest {
 
     @Test
     void studioStatusExitsNonZeroWhenNothingRuns() {
-        System.setProperty("sage.repo", tmp.toString());
         Result result = run("studio", "status", "--json");
         assertThat(result.code()).isEqualTo(1);
+    }
+
+    /**
+     * A studio "runs" at the default home (the JVM's {@code user.home}, which comes from passwd, not {@code $HOME}):
+     * its pid files name live processes. Status with this test's environment must not see it, and must report the
+     * ports of this environment, not the defaults.
+     */
+    @Test
+    void studioStatusReadsTheGivenHomeAndPortsNeverTheDefaultStudio() throws IOException {
+        Path decoyUser = tmp.resolve("decoy-user");
+        Path run = Files.createDirectories(decoyUser.resolve(".sage/studio/run"));
+        long pid = ProcessHandle.current().pid();
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String startTime = stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19];
+        for (String component : List.of("kafka", "gateway-adapter", "finetune-service", "chat-switch-service",
+                "gpu-probe-service")) {
+            Files.writeString(run.resolve(component + ".pid"),
+                    "pid=" + pid + "\nstart_time=" + startTime + "\ncommand=decoy\n");
+        }
+        String userHome = System.getProperty("user.home");
+        System.setProperty("user.home", decoyUser.toString());
+        try {
+            // The decoy is visible where the default home is read ...
+            Map<String, String> defaults = new HashMap<>(env);
+            defaults.remove("STUDIO_HOME");
+            Result decoy = run(defaults, "studio", "status", "--json");
+            assertThat(StudioJson.mapper().readTree(decoy.out()).findValuesAsText("pid")).contains(Long.toString(pid));
+            stdout.reset();
+
+            // ... and nowhere else.
+            Result result = run("studio", "status", "--json");
+            assertThat(result.code()).isEqualTo(1);
+            JsonNode statuses = StudioJson.mapper().readTree(result.out());
+            assertThat(statuses).hasSize(5);
+            for (JsonNode status : statuses) {
+                assertThat(status.path("state").asText()).as(status.toString()).isEqualTo("down");
+                assertThat(status.path("pid").isNull()).as(status.toString()).isTrue();
+            }
+            assertThat(statuses.findValuesAsText("url")).containsExactlyInAnyOrder(
+                    "localhost:" + env.get("STUDIO_KAFKA_PORT"),
+                    "http://localhost:" + env.get("STUDIO_GATEWAY_PORT"),
+                    "http://localhost:" + env.get("STUDIO_FINETUNE_PORT"),
+                    "http://localhost:" + env.get("STUDIO_CHAT_PORT"),
+                    "http://localhost:" + env.get("STUDIO_GPU_PORT"));
+        } finally {
+            System.setProperty("user.home", userHome);
+        }
+    }
+
+    @Test
+    void clientCommandsUseTheGatewayPortOfTheirEnvironment() {
+        Result result = run("finetune", "list");
+        assertThat(result.code()).as(result.err()).isEqualTo(SageCli.EXIT_UNREACHABLE);
+        assertThat(result.err()).contains("cannot reach the studio at http://localhost:" + env.get("STUDIO_GATEWAY_PORT"));
     }
 
     private void serve(String path, int status, String body) throws IOException {
@@ -163,6 +233,12 @@ class SageCliTest {
             }
         });
         server.start();
+    }
+
+    private static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     private String url() {

@@ -17,15 +17,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import io.sage.studio.cli.SageCli;
+import io.sage.studio.cli.CliEnvironment;
 import io.sage.studio.cli.client.StudioClient;
 import io.sage.studio.cli.launcher.LauncherException;
 import io.sage.studio.cli.launcher.LauncherSettings;
 import io.sage.studio.cli.launcher.StudioLauncher;
 import io.sage.studio.events.StudioJson;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code sage studio …}: the local studio's lifecycle. */
 @Command(name = "studio", mixinStandardHelpOptions = true, description = "Start, stop and inspect the local studio.",
@@ -33,24 +35,28 @@ import picocli.CommandLine.Parameters;
                 StudioCommand.StatusCmd.class, StudioCommand.Logs.class})
 public class StudioCommand implements Runnable {
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     @Override
     public void run() {
         spec.commandLine().usage(System.out);
     }
 
-    static LauncherSettings settings() {
-        return LauncherSettings.from(System.getenv(), SageCli.repo());
+    static LauncherSettings settings(CommandSpec spec) {
+        CliEnvironment env = CliEnvironment.of(spec);
+        return LauncherSettings.from(env.variables(), env.repo());
     }
 
-    static StudioLauncher launcher() {
-        return new StudioLauncher(settings(), System.out);
+    static StudioLauncher launcher(CommandSpec spec) {
+        return new StudioLauncher(settings(spec), System.out);
     }
 
     /** Options of {@code start} and {@code restart}. */
     public static class StartFlags {
+        @Spec(Spec.Target.MIXEE)
+        CommandSpec mixee;
+
         @Option(names = "--prod", description = "Production profile: JSON logs; refuses to bind beyond loopback without auth.")
         boolean prod;
 
@@ -82,7 +88,7 @@ public class StudioCommand implements Runnable {
                 throw new LauncherException("choose one of --no-llm, --use-finetuned and --llm-model");
             }
             if (prod) {
-                checkProductionBinding(System.getenv());
+                checkProductionBinding(CliEnvironment.of(mixee).variables());
             }
         }
 
@@ -102,9 +108,9 @@ public class StudioCommand implements Runnable {
             if (llmModel == null && !useFinetuned) {
                 return 0;
             }
-            LauncherSettings settings = settings();
+            LauncherSettings settings = settings(mixee);
             StudioClient client = new StudioClient("http://127.0.0.1:" + settings.gateway().port(),
-                    System.getenv("SAGE_STUDIO_TOKEN"));
+                    settings.environment().get("SAGE_STUDIO_TOKEN"));
             String model = llmModel;
             if (useFinetuned) {
                 model = latestFinetuned(client);
@@ -132,6 +138,9 @@ public class StudioCommand implements Runnable {
     @Command(name = "start", mixinStandardHelpOptions = true,
             description = "Build what is missing, start Kafka and the four services, wait until all are ready.")
     static class Start implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @picocli.CommandLine.Mixin
         StartFlags flags;
 
@@ -144,32 +153,38 @@ public class StudioCommand implements Runnable {
         @Override
         public Integer call() {
             if (listFinetuned) {
-                return listFinetuned(settings().home(), json, System.out);
+                return listFinetuned(settings(spec).home(), json, System.out);
             }
             flags.validate();
-            launcher().start(flags.options());
+            launcher(spec).start(flags.options());
             return flags.applyModelChoice(System.out);
         }
     }
 
     @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop everything `studio start` started.")
     static class Stop implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Override
         public Integer call() {
-            launcher().stop();
+            launcher(spec).stop();
             return 0;
         }
     }
 
     @Command(name = "restart", mixinStandardHelpOptions = true, description = "Stop, then start the studio.")
     static class Restart implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @picocli.CommandLine.Mixin
         StartFlags flags;
 
         @Override
         public Integer call() {
             flags.validate();
-            StudioLauncher launcher = launcher();
+            StudioLauncher launcher = launcher(spec);
             launcher.stop();
             launcher.start(flags.options());
             return flags.applyModelChoice(System.out);
@@ -179,12 +194,15 @@ public class StudioCommand implements Runnable {
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Each component's state, pid and URL; exits 1 if any is down.")
     static class StatusCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Option(names = "--json", description = "Print JSON.")
         boolean json;
 
         @Override
         public Integer call() {
-            StudioLauncher launcher = launcher();
+            StudioLauncher launcher = launcher(spec);
             List<StudioLauncher.Status> statuses = launcher.status();
             if (json) {
                 ArrayNode array = StudioJson.mapper().createArrayNode();
@@ -211,6 +229,9 @@ public class StudioCommand implements Runnable {
 
     @Command(name = "logs", mixinStandardHelpOptions = true, description = "Show (and follow) component logs.")
     static class Logs implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Parameters(arity = "0..1", paramLabel = "COMPONENT",
                 description = "kafka, gateway-adapter, finetune-service, chat-switch-service or gpu-probe-service (short names work: finetune, chat, gpu, gateway). Default: all.")
         String component;
@@ -223,10 +244,10 @@ public class StudioCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            StudioLauncher launcher = launcher();
+            StudioLauncher launcher = launcher(spec);
             List<Path> files = component == null ? launcher.logFiles() : List.of(launcher.logFile(component));
             if (files.isEmpty() || files.stream().noneMatch(Files::exists)) {
-                System.out.println("No logs yet under " + settings().logsDir());
+                System.out.println("No logs yet under " + settings(spec).logsDir());
                 return 0;
             }
             new LogTail(files, files.size() > 1, System.out).run(lines, follow);

@@ -3,6 +3,7 @@ package io.sage.studio.cli.launcher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -11,7 +12,9 @@ import java.util.Optional;
  * {@code STUDIO_HOME} (default {@code ~/.sage}), {@code KAFKA_BOOTSTRAP_SERVERS} (an existing cluster: no broker
  * is started), {@code STUDIO_GATEWAY_PORT} (8080), {@code STUDIO_FINETUNE_PORT} (8081), {@code STUDIO_CHAT_PORT}
  * (8082), {@code STUDIO_GPU_PORT} (8083), {@code STUDIO_KAFKA_PORT} (9092; the controller takes the next port),
- * {@code STUDIO_JAVA_OPTS} (JVM options of the services), {@code STUDIO_START_TIMEOUT} (seconds, default 180).
+ * {@code STUDIO_JAVA_OPTS} (JVM options of the services), {@code STUDIO_START_TIMEOUT} (seconds, default 180),
+ * {@code STUDIO_BUILD} ({@code auto}, the default: build missing and rebuild stale services; {@code never}: start
+ * the jars as they are, e.g. while another build of the same checkout runs).
  */
 public record LauncherSettings(
         Path repo,
@@ -24,6 +27,7 @@ public record LauncherSettings(
         Component gpu,
         List<String> javaOptions,
         Duration startTimeout,
+        boolean build,
         Map<String, String> environment) {
 
     public static LauncherSettings from(Map<String, String> env, Path repo) {
@@ -39,7 +43,16 @@ public record LauncherSettings(
                 component(env, "gpu-probe-service", "gpu-probe-service", "STUDIO_GPU_PORT", 8083),
                 javaOpts.isBlank() ? List.of() : List.of(javaOpts.trim().split("\\s+")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("STUDIO_START_TIMEOUT", "180"))),
+                build(env.getOrDefault("STUDIO_BUILD", "auto")),
                 Map.copyOf(env));
+    }
+
+    private static boolean build(String value) {
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "auto", "" -> true;
+            case "never" -> false;
+            default -> throw new LauncherException("STUDIO_BUILD must be auto or never, got '" + value + "'");
+        };
     }
 
     private static Component component(Map<String, String> env, String name, String module, String portVariable,

@@ -40,6 +40,10 @@ final class StudioBuild {
         BuildFreshness freshness = new BuildFreshness(settings.repo());
         for (Component service : settings.services()) {
             if (!Files.isRegularFile(service.jar(settings.repo()))) {
+                if (!settings.build()) {
+                    throw new LauncherException(service.name() + " is not built (no " + service.jar(settings.repo())
+                            + ") and STUDIO_BUILD=never: build it with `mvn -B install -DskipTests` or unset STUDIO_BUILD");
+                }
                 toBuild.add(service);
                 continue;
             }
@@ -50,6 +54,9 @@ final class StudioBuild {
             if (running.contains(service)) {
                 out.println("Note: " + service.name() + " runs a build older than its sources (" + changed.get()
                         + " changed); `./sage studio restart` rebuilds and restarts it.");
+            } else if (!settings.build()) {
+                out.println("Note: " + service.name() + " is older than its sources (" + changed.get()
+                        + " changed); STUDIO_BUILD=never starts it as built.");
             } else {
                 toBuild.add(service);
                 if (reason == null) {

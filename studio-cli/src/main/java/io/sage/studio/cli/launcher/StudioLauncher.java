@@ -76,10 +76,15 @@ public final class StudioLauncher {
                 .filter(e -> e.getValue().state() == State.RUNNING || e.getValue().state() == State.STARTING)
                 .map(Map.Entry::getKey).toList());
 
-        List<Component> missing = settings.components().stream()
-                .filter(c -> before.get(c).state() != State.RUNNING && before.get(c).state() != State.EXTERNAL)
+        // A component whose process runs but does not answer yet (starting, or waiting for the broker) is waited
+        // for, never started a second time: the copy could not bind its port and would orphan the first.
+        List<Component> starting = settings.components().stream()
+                .filter(c -> before.get(c).state() == State.STARTING)
                 .toList();
-        if (missing.isEmpty()) {
+        List<Component> missing = settings.components().stream()
+                .filter(c -> before.get(c).state() == State.DOWN)
+                .toList();
+        if (missing.isEmpty() && starting.isEmpty()) {
             out.println("SAGE Studio is already running; nothing to do.");
             printStatus(before.values());
             out.println();
@@ -90,7 +95,10 @@ public final class StudioLauncher {
             throw new LauncherException("Kafka at " + settings.kafkaBootstrap()
                     + " (KAFKA_BOOTSTRAP_SERVERS) does not answer; start it or unset KAFKA_BOOTSTRAP_SERVERS to let the studio run its own broker");
         }
-        checkPorts(missing, before);
+        checkPorts(missing);
+        for (Component component : starting) {
+            out.println(component.name() + " (pid " + before.get(component).pid() + ") is starting; waiting for it …");
+        }
 
         List<Component> started = new ArrayList<>();
         try {
@@ -99,6 +107,8 @@ public final class StudioLauncher {
                 startBroker();
                 started.add(settings.kafka());
                 awaitReady(List.of(settings.kafka()));
+            } else if (starting.contains(settings.kafka())) {
+                awaitReady(List.of(settings.kafka()));
             }
             List<Component> services = missing.stream().filter(Component::service).toList();
             for (Component service : services) {
@@ -106,7 +116,9 @@ public final class StudioLauncher {
                 startService(service, options);
                 started.add(service);
             }
-            awaitReady(services);
+            List<Component> awaited = new ArrayList<>(services);
+            starting.stream().filter(Component::service).forEach(awaited::add);
+            awaitReady(awaited);
         } catch (LauncherException e) {
             out.println("Start failed; stopping what this command started.");
             for (Component component : reversed(started)) {
@@ -130,11 +142,8 @@ public final class StudioLauncher {
         }
     }
 
-    private void checkPorts(List<Component> missing, Map<Component, Status> before) {
+    private void checkPorts(List<Component> missing) {
         for (Component component : missing) {
-            if (before.get(component).state() == State.STARTING) {
-                continue;
-            }
             if (!ProcessControl.portFree(component.port())) {
                 throw new LauncherException("port " + component.port() + " needed by " + component.name()
                         + " is already in use by another program; stop that program or choose another port with "

@@ -1,0 +1,104 @@
+package io.sage.studio.cli.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.sun.net.httpserver.HttpServer;
+
+import io.sage.studio.events.Topics;
+import io.sage.studio.kafka.KafkaBroker;
+
+/** The launcher against a real broker and services whose processes run but do not answer yet. */
+class StudioLauncherTest {
+
+    @TempDir
+    Path repo;
+
+    private final List<HttpServer> servers = new ArrayList<>();
+    private KafkaBroker broker;
+
+    @AfterEach
+    void stop() {
+        servers.forEach(s -> s.stop(0));
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    /**
+     * After a broker outage the services run but are not ready (their readiness needs the broker): {@code studio
+     * start} must wait for them, not start second copies that cannot bind the port and orphan the first ones.
+     */
+    @Test
+    void aServiceThatIsStartingIsAwaitedNeverStartedTwice() throws Exception {
+        broker = KafkaBroker.ephemeral().start();
+        Properties admin = new Properties();
+        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        try (Admin client = Admin.create(admin)) {
+            client.createTopics(Topics.ALL.stream().map(t -> new NewTopic(t.name(), t.partitions(), (short) 1)).toList())
+                    .all().get();
+        }
+        Map<String, String> env = new HashMap<>();
+        env.put("STUDIO_HOME", repo.resolve("home").toString());
+        env.put("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
+        env.put("STUDIO_BUILD", "never");
+        AtomicInteger readinessCalls = new AtomicInteger();
+        for (String variable : List.of("STUDIO_GATEWAY_PORT", "STUDIO_FINETUNE_PORT", "STUDIO_CHAT_PORT", "STUDIO_GPU_PORT")) {
+            env.put(variable, Integer.toString(notReadyTwice(readinessCalls)));
+        }
+        LauncherSettings settings = LauncherSettings.from(env, repo);
+        long pid = ProcessHandle.current().pid();
+        PidRecord self = new PidRecord(pid, ProcessControl.startTime(pid).orElseThrow(), "this test");
+        for (Component service : settings.services()) {
+            Path jar = service.jar(repo); // an empty jar: a second start of it would exit at once
+            Files.createDirectories(jar.getParent());
+            Files.writeString(jar, "");
+            self.write(settings.pidFile(service));
+        }
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new StudioLauncher(settings, new PrintStream(out, true, StandardCharsets.UTF_8)).start(StudioLauncher.StartOptions.defaults());
+
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("gateway-adapter (pid " + pid + ") is starting; waiting")
+                .contains("✓ finetune-service is ready").doesNotContain("Starting ");
+        for (Component service : settings.services()) {
+            assertThat(PidRecord.read(settings.pidFile(service))).contains(self);
+        }
+        assertThat(readinessCalls.get()).isGreaterThanOrEqualTo(8);
+    }
+
+    /** A readiness endpoint on a free port that answers 503 twice, then 200. */
+    private int notReadyTwice(AtomicInteger calls) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        AtomicInteger mine = new AtomicInteger();
+        server.createContext("/q/health/ready", exchange -> {
+            calls.incrementAndGet();
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(mine.incrementAndGet() <= 2 ? 503 : 200, -1);
+            exchange.close();
+        });
+        server.start();
+        servers.add(server);
+        return server.getAddress().getPort();
+    }
+}
