@@ -63,6 +63,7 @@ class ClusterModeTest {
                         """.formatted(ALICE, BOB, VERA, ROOT));
                 return Map.of("studio.auth.mode", "token",
                         "studio.auth.tokens-file", tokens.toString(),
+                        "studio.events.signing-key", "test-signing-key-0123456789abcdef",
                         "studio.finetune.executor", "kubernetes",
                         "studio.finetune.kubernetes.namespace", NS,
                         "studio.finetune.kubernetes.poll-interval", "100ms",

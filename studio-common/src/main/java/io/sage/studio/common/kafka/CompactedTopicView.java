@@ -9,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -38,6 +39,7 @@ public final class CompactedTopicView<V> implements AutoCloseable {
     private final Properties clientProps;
     private final Map<String, V> table = new ConcurrentHashMap<>();
     private final List<BiConsumer<String, V>> listeners = new CopyOnWriteArrayList<>();
+    private volatile Predicate<ConsumerRecord<String, byte[]>> admission = record -> true;
     private final CountDownLatch caughtUp = new CountDownLatch(1);
     private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile boolean running = true;
@@ -60,6 +62,15 @@ public final class CompactedTopicView<V> implements AutoCloseable {
     /** Called for each change after it is applied (value {@code null} for a removal), on the reader thread. */
     public void onChange(BiConsumer<String, V> listener) {
         listeners.add(listener);
+    }
+
+    /**
+     * Only records {@code admission} accepts reach the table (e.g. {@link EventSigning#accept}); others are skipped
+     * as if they were not on the topic. Set before {@link #start()}.
+     */
+    public CompactedTopicView<V> admitOnly(Predicate<ConsumerRecord<String, byte[]>> admission) {
+        this.admission = admission;
+        return this;
     }
 
     public V get(String key) {
@@ -119,7 +130,7 @@ public final class CompactedTopicView<V> implements AutoCloseable {
     }
 
     private void apply(ConsumerRecord<String, byte[]> record) {
-        if (record.key() == null) {
+        if (record.key() == null || !admission.test(record)) {
             return;
         }
         V value = null;

@@ -25,6 +25,7 @@ public class OidcModeProfile implements QuarkusTestProfile {
         try {
             return Map.of(
                     "studio.auth.mode", "oidc",
+                    "studio.events.signing-key", "test-signing-key-0123456789abcdef",
                     "studio.auth.oidc.role-prefix", "studio-",
                     "quarkus.oidc.tenant-enabled", "true",
                     "quarkus.oidc.public-key",

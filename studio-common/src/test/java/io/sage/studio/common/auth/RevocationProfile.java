@@ -31,6 +31,7 @@ public class RevocationProfile implements QuarkusTestProfile {
             Files.writeString(TOKENS, tokens(KEPT, REVOKED));
             return Map.of(
                     "studio.auth.mode", "token",
+                    "studio.events.signing-key", "test-signing-key-0123456789abcdef",
                     "studio.auth.tokens-file", TOKENS.toString(),
                     "studio.auth.reload-interval", "200ms",
                     "studio.home", Files.createDirectories(DIR.resolve("home")).toString());

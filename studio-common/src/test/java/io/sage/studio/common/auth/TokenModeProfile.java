@@ -39,6 +39,7 @@ public class TokenModeProfile implements QuarkusTestProfile {
             Path service = Files.writeString(dir.resolve("service-token"), SERVICE + "\n");
             return Map.of(
                     "studio.auth.mode", "token",
+                    "studio.events.signing-key", "test-signing-key-0123456789abcdef",
                     "studio.auth.tokens-file", tokens.toString(),
                     "studio.auth.openai-api-keys-file", apiKeys.toString(),
                     "studio.auth.service-token-file", service.toString(),
