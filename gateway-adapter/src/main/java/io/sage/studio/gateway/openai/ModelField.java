@@ -45,7 +45,16 @@ record ModelField(String requested, int valueStart, int valueEnd, int objectStar
         }
     }
 
+    /**
+     * Finds the top-level {@code model} of {@code body} and checks that the body is one JSON object in UTF-8.
+     *
+     * @throws InvalidBody with one of a few fixed messages (never a piece of the body) when it is not
+     */
     static ModelField locate(byte[] body) throws InvalidBody {
+        if (!utf8(body)) {
+            // Jackson would read UTF-16/32 as well, but the rewrite splices UTF-8 bytes into the body.
+            throw new InvalidBody("invalid_json", null, "the request body must be JSON in UTF-8");
+        }
         try (JsonParser parser = JSON.createParser(body)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new InvalidBody("invalid_json", null, "the request body must be a JSON object");
@@ -81,6 +90,23 @@ record ModelField(String requested, int valueStart, int valueEnd, int objectStar
         } catch (IOException e) {
             throw new InvalidBody("invalid_json", null, "the request body is not valid JSON");
         }
+    }
+
+    /**
+     * Whether a JSON text is UTF-8 by the detection of RFC 4627 §3 (which Jackson and Python's {@code json} both
+     * apply): no UTF-16 byte order mark and no zero byte among the first four bytes.
+     */
+    private static boolean utf8(byte[] body) {
+        if (body.length >= 2 && ((body[0] == (byte) 0xFE && body[1] == (byte) 0xFF)
+                || (body[0] == (byte) 0xFF && body[1] == (byte) 0xFE))) {
+            return false;
+        }
+        for (int i = 0; i < Math.min(4, body.length); i++) {
+            if (body[i] == 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The body with its model set to {@code served}: the value replaced, or the field added first. */

@@ -43,4 +43,19 @@ class ModelFieldTest {
         assertThatThrownBy(() -> ModelField.locate(bytes("{\"model\":\"a\",\"model\":\"b\"}")))
                 .hasMessageContaining("more than once");
     }
+
+    @Test
+    void onlyUtf8IsScannedSinceTheRewriteWritesUtf8() throws Exception {
+        String json = "{\"model\":\"gpt-4o\"}";
+        for (String encoding : new String[]{"UTF-16", "UTF-16BE", "UTF-16LE", "UTF-32BE", "UTF-32LE"}) {
+            assertThatThrownBy(() -> ModelField.locate(json.getBytes(encoding))).as(encoding)
+                    .hasMessage("the request body must be JSON in UTF-8");
+        }
+        byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+        byte[] withBom = new byte[bom.length + json.length()];
+        System.arraycopy(bom, 0, withBom, 0, bom.length);
+        System.arraycopy(bytes(json), 0, withBom, bom.length, json.length());
+        assertThat(ModelField.locate(withBom).requested()).isEqualTo("gpt-4o");
+        assertThat(ModelField.locate(withBom).withModel(withBom, "m").getBytes()).endsWith(bytes("{\"model\":\"m\"}"));
+    }
 }
