@@ -18,6 +18,7 @@ import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRequest;
+import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.executor.local.LocalExecutor;
 import io.sage.studio.finetune.gpu.GpuInventory;
 
@@ -65,7 +66,7 @@ final class Harness implements AutoCloseable {
                 return gpus;
             }
         };
-        LocalExecutor executor = new LocalExecutor(local(command, concurrency, env), inventory);
+        LocalExecutor executor = new LocalExecutor(local(command, concurrency, env), inventory, InstanceIdentity.of(home));
         DatasetService datasets = new DatasetService(home, datasetLimits());
         this.manager = new TaskManager(store, executor, datasets, request -> List.of(),
                 List.of((kind, task, revision) -> events.add(new Event(kind, task, revision))),
@@ -77,9 +78,9 @@ final class Harness implements AutoCloseable {
         this(root, env, 1, List.of());
     }
 
-    /** A small chat dataset inside the home; returns its path. */
+    /** A small raw dataset in the home's datasets area; returns its path. */
     Path dataset(int samples) throws IOException {
-        Path file = home.root().resolve("data").resolve("chat-" + samples + ".jsonl");
+        Path file = home.datasetsDir().resolve("chat-" + samples + ".jsonl");
         Files.createDirectories(file.getParent());
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < samples; i++) {

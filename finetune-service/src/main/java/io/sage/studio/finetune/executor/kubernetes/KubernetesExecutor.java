@@ -37,6 +37,7 @@ import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.RunHandle;
 import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor;
 
@@ -58,6 +59,7 @@ public class KubernetesExecutor implements TaskExecutor {
     private final KubernetesClient client;
     private final FinetuneConfig.Kubernetes config;
     private final StudioHome home;
+    private final InstanceIdentity identity;
     private final String namespace;
     private final Map<String, Watched> watched = new ConcurrentHashMap<>();
     private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -68,14 +70,20 @@ public class KubernetesExecutor implements TaskExecutor {
     private volatile boolean closed;
 
     @Inject
-    public KubernetesExecutor(KubernetesClient client, FinetuneConfig config, StudioHome home) {
-        this(client, config.kubernetes(), home);
+    public KubernetesExecutor(KubernetesClient client, FinetuneConfig config, StudioHome home, InstanceIdentity identity) {
+        this(client, config.kubernetes(), home, identity);
     }
 
     public KubernetesExecutor(KubernetesClient client, FinetuneConfig.Kubernetes config, StudioHome home) {
+        this(client, config, home, InstanceIdentity.of(home));
+    }
+
+    public KubernetesExecutor(KubernetesClient client, FinetuneConfig.Kubernetes config, StudioHome home,
+            InstanceIdentity identity) {
         this.client = client;
         this.config = config;
         this.home = home;
+        this.identity = identity;
         this.namespace = config.namespace().orElseGet(() -> Optional.ofNullable(client.getNamespace()).orElse("default"));
         long every = config.pollInterval().toMillis();
         poller.scheduleWithFixedDelay(this::pollAll, every, every, TimeUnit.MILLISECONDS);
@@ -112,7 +120,7 @@ public class KubernetesExecutor implements TaskExecutor {
     @Override
     public RunHandle launch(TaskRecord task, Path taskDir, RunListener listener) throws LaunchException {
         String inPod = config.homeMountPath().replaceAll("/+$", "") + "/" + home.root().relativize(taskDir);
-        Job job = TrainerJobs.build(task.taskId(), namespace, inPod, config);
+        Job job = TrainerJobs.build(task.taskId(), namespace, inPod, config, identity.id());
         try {
             client.batch().v1().jobs().inNamespace(namespace).resource(job).create();
         } catch (KubernetesClientException e) {
@@ -123,23 +131,30 @@ public class KubernetesExecutor implements TaskExecutor {
             LOG.infof("Job %s already exists (created before a restart); following it", task.taskId());
         }
         watched.put(task.taskId(), new Watched(task.taskId(), namespace, task.taskId(), taskDir, listener));
-        return RunHandle.kubernetes(namespace, task.taskId());
+        return RunHandle.kubernetes(namespace, task.taskId(), identity.id());
     }
 
-    /** Whether the Job named after the task carries the task's label (so it is this task's Job). */
+    /** Whether the Job named after the task carries the task's label and this install's (so this install made it). */
     private boolean ours(String taskId) {
         Job existing = client.batch().v1().jobs().inNamespace(namespace).withName(taskId).get();
-        return existing != null && existing.getMetadata().getLabels() != null
-                && taskId.equals(existing.getMetadata().getLabels().get(TrainerJobs.LABEL_TASK));
+        Map<String, String> labels = existing == null ? null : existing.getMetadata().getLabels();
+        return labels != null && taskId.equals(labels.get(TrainerJobs.LABEL_TASK))
+                && identity.id().equals(labels.get(TrainerJobs.LABEL_INSTANCE));
     }
 
+    /**
+     * Finds the task's Job again by its labels (task id and this install's id) — in the namespace the handle
+     * names only when this install wrote the handle, else in the configured one. A copied-in folder's Job name
+     * or namespace is never used to find, follow or delete a Job.
+     */
     @Override
     public boolean reattach(TaskRecord task, Path taskDir, RunListener listener) {
         String ns = namespaceOf(task);
         List<Job> jobs;
         try {
             jobs = client.batch().v1().jobs().inNamespace(ns)
-                    .withLabel(TrainerJobs.LABEL_TASK, task.taskId()).list().getItems();
+                    .withLabel(TrainerJobs.LABEL_TASK, task.taskId())
+                    .withLabel(TrainerJobs.LABEL_INSTANCE, identity.id()).list().getItems();
         } catch (KubernetesClientException e) {
             LOG.warnf("cannot look for the Job of %s: %s", task.taskId(), e.getMessage());
             return false;
@@ -152,18 +167,19 @@ public class KubernetesExecutor implements TaskExecutor {
         return true;
     }
 
+    /** Deletes only a Job this executor created or re-adopted (never one named by a task's files). */
     @Override
     public void cancel(TaskRecord task) {
         Watched w = watched.get(task.taskId());
-        String jobName = w != null ? w.jobName : task.run() != null ? task.run().jobName() : null;
-        if (jobName == null) {
+        if (w == null) {
+            LOG.debugf("task %s: no Job of this install to delete", task.taskId());
             return;
         }
         try {
-            client.batch().v1().jobs().inNamespace(w != null ? w.namespace : namespaceOf(task)).withName(jobName)
+            client.batch().v1().jobs().inNamespace(w.namespace).withName(w.jobName)
                     .withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
         } catch (KubernetesClientException e) {
-            LOG.warnf("cannot delete the Job %s: %s", jobName, e.getMessage());
+            LOG.warnf("cannot delete the Job %s: %s", w.jobName, e.getMessage());
         }
     }
 
@@ -176,7 +192,8 @@ public class KubernetesExecutor implements TaskExecutor {
     }
 
     private String namespaceOf(TaskRecord task) {
-        return task.run() != null && task.run().namespace() != null ? task.run().namespace() : namespace;
+        RunHandle run = task.run();
+        return run != null && run.namespace() != null && identity.sameInstance(run) ? run.namespace() : namespace;
     }
 
     private void pollAll() {
@@ -284,7 +301,8 @@ public class KubernetesExecutor implements TaskExecutor {
     }
 
     private Pod latestPod(Watched w) {
-        return client.pods().inNamespace(w.namespace).withLabel(TrainerJobs.LABEL_TASK, w.taskId).list().getItems()
+        return client.pods().inNamespace(w.namespace).withLabel(TrainerJobs.LABEL_TASK, w.taskId)
+                .withLabel(TrainerJobs.LABEL_INSTANCE, identity.id()).list().getItems()
                 .stream()
                 .max(Comparator.comparing(p -> Objects.toString(p.getMetadata().getCreationTimestamp(), "")))
                 .orElse(null);

@@ -22,6 +22,8 @@ final class TrainerJobs {
     static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
     static final String LABEL_PART_OF = "app.kubernetes.io/part-of";
     static final String LABEL_TASK = "studio.sage.io/task-id";
+    /** The id of the studio install that created the Job; only that install follows or deletes it. */
+    static final String LABEL_INSTANCE = "studio.sage.io/instance";
     static final String LABEL_KUEUE_QUEUE = "kueue.x-k8s.io/queue-name";
     static final String MANAGED_BY = "sage-studio-finetune";
     static final String CONTAINER = "trainer";
@@ -42,10 +44,16 @@ final class TrainerJobs {
     }
 
     /**
+     * The pod's environment is exactly {@code SAGE_TASK_ID} and {@code PYTHONUNBUFFERED}: nothing of the service's
+     * own environment (its keys and tokens) is copied into a Job.
+     *
      * @param taskDirInPod the task directory as the pod sees it (on the studio-home volume)
+     * @param instanceId   this install's id, as the {@value #LABEL_INSTANCE} label
      */
-    static Job build(String taskId, String namespace, String taskDirInPod, FinetuneConfig.Kubernetes config) {
+    static Job build(String taskId, String namespace, String taskDirInPod, FinetuneConfig.Kubernetes config,
+            String instanceId) {
         Map<String, String> labels = labels(taskId);
+        labels.put(LABEL_INSTANCE, instanceId);
         Map<String, String> jobLabels = new LinkedHashMap<>(labels);
         config.kueueQueue().ifPresent(queue -> jobLabels.put(LABEL_KUEUE_QUEUE, queue));
 

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,10 +28,12 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.sage.studio.common.process.ChildEnvironment;
 import io.sage.studio.events.GpuTelemetryEvent;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.RunHandle;
 import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor;
 import io.sage.studio.finetune.gpu.GpuInventory;
@@ -39,7 +42,10 @@ import io.sage.studio.finetune.gpu.GpuInventory;
  * Runs each trainer as a local process: {@code setsid <trainer command> --spec <task_dir>/job.json}, so the
  * trainer leads its own process group (cancel signals the whole group, the service's own signals and
  * terminal never reach it) and outlives a crash of the service. Working directory: the task directory;
- * stdout and stderr: {@code logs.txt}; stdin: {@code /dev/null}. The JVM reaps its children.
+ * stdout and stderr: {@code logs.txt}; stdin: {@code /dev/null}. The JVM reaps its children. Environment: the
+ * allow-listed part of the service's ({@link ChildEnvironment}: never its keys, tokens or {@code STUDIO_*}
+ * settings) plus {@code studio.finetune.local.env.*}, {@code SAGE_TASK_ID}, {@code PYTHONUNBUFFERED} and
+ * {@code CUDA_VISIBLE_DEVICES}.
  *
  * <p>Slots: one task per GPU of this node known from telemetry ({@code CUDA_VISIBLE_DEVICES} set to its
  * index), or {@code studio.finetune.local.concurrency} tasks when no GPU is known.
@@ -55,6 +61,7 @@ public class LocalExecutor implements TaskExecutor {
 
     private final FinetuneConfig.Local config;
     private final GpuInventory inventory;
+    private final InstanceIdentity identity;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "local-executor-timer");
@@ -64,17 +71,18 @@ public class LocalExecutor implements TaskExecutor {
     private volatile boolean closed;
 
     @Inject
-    public LocalExecutor(FinetuneConfig config, GpuInventory inventory) {
-        this(config.local(), inventory);
+    public LocalExecutor(FinetuneConfig config, GpuInventory inventory, InstanceIdentity identity) {
+        this(config.local(), inventory, identity);
     }
 
-    public LocalExecutor(FinetuneConfig.Local config, GpuInventory inventory) {
+    public LocalExecutor(FinetuneConfig.Local config, GpuInventory inventory, InstanceIdentity identity) {
         this.config = config;
         this.inventory = inventory;
+        this.identity = identity;
     }
 
-    /** A watched trainer. */
-    private record Running(String taskId, long pid, List<Integer> gpus) {
+    /** A watched trainer: one this executor launched, or re-adopted after checking it launched it. */
+    private record Running(String taskId, long pid, long startTicks, List<Integer> gpus) {
     }
 
     @Override
@@ -117,13 +125,13 @@ public class LocalExecutor implements TaskExecutor {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(taskDir.resolve("logs.txt").toFile()));
-        Map<String, String> env = builder.environment();
-        env.putAll(config.env());
+        Map<String, String> env = new LinkedHashMap<>(config.env());
         env.put("SAGE_TASK_ID", task.taskId());
         env.put("PYTHONUNBUFFERED", "1");
         if (!assigned.isEmpty()) {
             env.put("CUDA_VISIBLE_DEVICES", assigned.stream().map(String::valueOf).collect(Collectors.joining(",")));
         }
+        ChildEnvironment.apply(builder, env);
         Process process;
         try {
             appendLog(taskDir, "starting trainer: " + String.join(" ", command.subList(1, command.size()))
@@ -134,17 +142,29 @@ public class LocalExecutor implements TaskExecutor {
         }
         long pid = process.pid();
         long ticks = ProcStat.read(pid).map(ProcStat::startTicks).orElse(-1L);
-        running.put(task.taskId(), new Running(task.taskId(), pid, assigned));
+        running.put(task.taskId(), new Running(task.taskId(), pid, ticks, assigned));
         String taskId = task.taskId();
         process.onExit().whenComplete((p, error) -> ended(taskId, listener, exitCodeOf(process)));
-        return RunHandle.local(pid, ticks, assigned);
+        return RunHandle.local(pid, ticks, assigned, identity.id(), identity.bootId());
     }
 
+    /**
+     * Re-adopts a trainer only when this install launched it since the machine booted (instance and boot id of
+     * the handle) and the pid still names the process that started then: a copied-in task folder's pid is never
+     * trusted, so no unrelated process is ever watched or signalled.
+     */
     @Override
     public synchronized boolean reattach(TaskRecord task, Path taskDir, RunListener listener) {
         RunHandle handle = task.run();
-        if (handle == null || !NAME.equals(handle.executor()) || handle.pid() == null || handle.pidStartTicks() == null
-                || !ProcStat.isSameLiveProcess(handle.pid(), handle.pidStartTicks())) {
+        if (handle == null || !NAME.equals(handle.executor()) || handle.pid() == null || handle.pidStartTicks() == null) {
+            return false;
+        }
+        if (!identity.sameInstanceAndBoot(handle)) {
+            LOG.warnf("task %s: its run handle was not written by this install since the last boot (a task folder "
+                    + "copied in?); pid %d is not adopted or signalled", task.taskId(), handle.pid());
+            return false;
+        }
+        if (!ProcStat.isSameLiveProcess(handle.pid(), handle.pidStartTicks())) {
             return false;
         }
         Optional<ProcessHandle> process = ProcessHandle.of(handle.pid());
@@ -152,20 +172,22 @@ public class LocalExecutor implements TaskExecutor {
             return false;
         }
         String taskId = task.taskId();
-        running.put(taskId, new Running(taskId, handle.pid(), handle.gpus()));
+        running.put(taskId, new Running(taskId, handle.pid(), handle.pidStartTicks(), handle.gpus()));
         process.get().onExit().whenComplete((p, error) -> ended(taskId, listener, null));
         LOG.infof("re-adopted trainer of %s (pid %d)", taskId, handle.pid());
         return true;
     }
 
+    /** Signals only a trainer this executor launched or re-adopted (never a pid read from a task's files). */
     @Override
     public void cancel(TaskRecord task) {
-        RunHandle handle = task.run();
-        if (handle == null || handle.pid() == null) {
+        Running run = running.get(task.taskId());
+        if (run == null) {
+            LOG.debugf("task %s: no trainer of this install to signal", task.taskId());
             return;
         }
-        long pid = handle.pid();
-        long ticks = handle.pidStartTicks() == null ? -1 : handle.pidStartTicks();
+        long pid = run.pid();
+        long ticks = run.startTicks();
         if (!isAlive(pid, ticks)) {
             return;
         }

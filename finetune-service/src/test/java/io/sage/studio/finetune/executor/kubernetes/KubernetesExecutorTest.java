@@ -26,6 +26,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -33,6 +34,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.sage.studio.common.error.ApiException;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.events.StudioJson;
@@ -41,6 +43,7 @@ import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.domain.TaskStatus;
+import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.service.TaskManager;
 import io.sage.studio.finetune.service.TaskStore;
 
@@ -106,10 +109,17 @@ class KubernetesExecutorTest {
     }
 
     private Task create() throws IOException {
-        Path data = root.resolve("d.jsonl");
+        Path data = Files.createDirectories(home.datasetsDir()).resolve("d.jsonl");
         Files.writeString(data, "{\"prompt\":\"p\",\"completion\":\"c\"}\n");
         return manager.create(new TaskRequest("Qwen/Qwen2.5-0.5B-Instruct", data.toString(), 1, 1, 1, 1e-4, 128, null,
                 null, null, null, null, null, false, null, null), "alice");
+    }
+
+    /** The labels of a trainer pod of this install's Job for task {@code id}. */
+    private Map<String, String> podLabels(String id) {
+        Map<String, String> labels = TrainerJobs.labels(id);
+        labels.put(TrainerJobs.LABEL_INSTANCE, InstanceIdentity.of(home).id());
+        return labels;
     }
 
     private Job job(String id) {
@@ -118,7 +128,7 @@ class KubernetesExecutorTest {
 
     private void pod(String id, String phase, Pod status) {
         Pod pod = new PodBuilder().withNewMetadata().withName(id + "-abcde").withNamespace(NS)
-                .withLabels(TrainerJobs.labels(id)).endMetadata()
+                .withLabels(podLabels(id)).endMetadata()
                 .withNewSpec().addNewContainer().withName("trainer").withImage("x").endContainer()
                 .withNodeName("gpu-node-1").endSpec()
                 .withStatus(status.getStatus()).build();
@@ -174,6 +184,55 @@ class KubernetesExecutorTest {
         assertThat(trainer.getResources().getRequests()).containsEntry("cpu", new Quantity("4"));
         assertThat(manager.get(task.taskId()).status()).isEqualTo(TaskStatus.PREPARING);
         assertThat(manager.get(task.taskId()).executor()).isEqualTo("kubernetes");
+        assertThat(job.getMetadata().getLabels()).containsEntry(TrainerJobs.LABEL_INSTANCE, InstanceIdentity.of(home).id());
+    }
+
+    @Test
+    void theTrainerPodGetsOnlyItsOwnEnvironmentNothingOfTheServices() throws IOException {
+        assertThat(System.getenv()).as("the service's environment holds secrets (surefire sets them)")
+                .containsKeys("STUDIO_CHAT_CLOUD_API_KEY", "STUDIO_EVENTS_SIGNING_KEY");
+        Task task = create();
+        await().atMost(LONG).until(() -> job(task.taskId()) != null);
+        Container trainer = job(task.taskId()).getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(trainer.getEnv()).extracting(e -> e.getName() + "=" + e.getValue())
+                .containsExactlyInAnyOrder("SAGE_TASK_ID=" + task.taskId(), "PYTHONUNBUFFERED=1");
+        assertThat(trainer.getEnvFrom()).isEmpty();
+        assertThat(StudioJson.mapper().writeValueAsString(job(task.taskId())))
+                .doesNotContain(System.getenv("STUDIO_CHAT_CLOUD_API_KEY"))
+                .doesNotContain(System.getenv("STUDIO_EVENTS_SIGNING_KEY"));
+    }
+
+    @Test
+    void aCopiedInTasksJobNameAndNamespaceAreNeverAdoptedOrDeleted() throws IOException {
+        String id = "ft-20250101-000000-c0p1ed";
+        // Jobs this install did not create: one in the namespace the copied handle names, one in ours, both
+        // labelled with the task id (another install running the same task folder).
+        Job foreign = new JobBuilder().withNewMetadata().withName(id).withNamespace("victim")
+                .withLabels(TrainerJobs.labels(id)).endMetadata()
+                .withNewSpec().withNewTemplate().withNewSpec().addNewContainer().withName("trainer").withImage("x")
+                .endContainer().withRestartPolicy("Never").endSpec().endTemplate().endSpec().build();
+        client.batch().v1().jobs().inNamespace("victim").resource(foreign).create();
+        foreign.getMetadata().setNamespace(NS);
+        client.batch().v1().jobs().inNamespace(NS).resource(foreign).create();
+        manager.close();
+        Path dir = Files.createDirectories(home.finetuneDir().resolve(id));
+        Files.writeString(dir.resolve(TaskStore.META_FILE), """
+                {"task_id":"%s","model_name":"m","status":"training","created_at":"2025-01-01T00:00:00Z",
+                 "owner":"alice","revision":3,"executor":"kubernetes",
+                 "run":{"executor":"kubernetes","namespace":"victim","job_name":"%s",
+                        "instance_id":"0b0b0b0b-0000-4000-8000-000000000001"}}
+                """.formatted(id, id));
+
+        manager = manager(Optional.empty());
+        assertThat(manager.get(id).status()).as("settled from its files, not adopted").isEqualTo(TaskStatus.FAILED);
+        try {
+            manager.cancel(id);
+        } catch (ApiException e) {
+            assertThat(e.status()).isEqualTo(409);
+        }
+        await().during(Duration.ofMillis(300)).atMost(LONG).until(() ->
+                client.batch().v1().jobs().inNamespace("victim").withName(id).get() != null
+                        && client.batch().v1().jobs().inNamespace(NS).withName(id).get() != null);
     }
 
     @Test

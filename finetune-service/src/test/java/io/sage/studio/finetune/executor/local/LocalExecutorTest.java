@@ -1,0 +1,101 @@
+package io.sage.studio.finetune.executor.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.events.GpuTelemetryEvent;
+import io.sage.studio.finetune.config.FinetuneConfig;
+import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.executor.InstanceIdentity;
+import io.sage.studio.finetune.executor.RunListener;
+import io.sage.studio.finetune.gpu.GpuInventory;
+
+/**
+ * The trainer's environment, checked on a real process. The test JVM carries service secrets in its own
+ * environment (set by surefire in {@code finetune-service/pom.xml}), as a deployed service would.
+ */
+class LocalExecutorTest {
+
+    static final String CLOUD_KEY = "STUDIO_CHAT_CLOUD_API_KEY";
+    static final String SIGNING_KEY = "STUDIO_EVENTS_SIGNING_KEY";
+
+    @TempDir
+    Path root;
+
+    record Settings(String trainerCommand, int concurrency, boolean onePerGpu, Optional<String> gpuNode,
+            Duration cancelGrace, Map<String, String> env) implements FinetuneConfig.Local {
+    }
+
+    private static final GpuInventory NO_GPUS = new GpuInventory() {
+        @Override
+        public List<GpuTelemetryEvent> localGpus() {
+            return List.of();
+        }
+
+        @Override
+        public List<GpuTelemetryEvent> allGpus() {
+            return List.of();
+        }
+    };
+
+    @Test
+    void theTrainerGetsTheAllowListedEnvironmentNeverTheServicesSecrets() throws Exception {
+        assertThat(System.getenv()).as("the service's environment holds secrets (surefire sets them)")
+                .containsKeys(CLOUD_KEY, SIGNING_KEY, "HF_TOKEN");
+        StudioHome home = StudioHome.at(root);
+        Path dir = Files.createDirectories(home.finetuneDir().resolve("ft-env"));
+        LocalExecutor executor = new LocalExecutor(new Settings("sh -c 'env > env.txt' trainer", 1, false,
+                Optional.empty(), Duration.ofSeconds(1), Map.of("HF_HOME", "/models/hf")), NO_GPUS,
+                InstanceIdentity.of(home));
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        executor.launch(TaskRecord.builder().taskId("ft-env").build(), dir, new RunListener() {
+            @Override
+            public void exited(String taskId, Integer exitCode, String detail) {
+                exit.complete(exitCode);
+            }
+
+            @Override
+            public void waiting(String taskId, String phase, String message) {
+            }
+        });
+        assertThat(exit.get(30, TimeUnit.SECONDS)).isZero();
+
+        String dump = Files.readString(dir.resolve("env.txt"));
+        Map<String, String> env = dump.lines().filter(l -> l.indexOf('=') > 0)
+                .collect(Collectors.toMap(l -> l.substring(0, l.indexOf('=')), l -> l.substring(l.indexOf('=') + 1),
+                        (a, b) -> b));
+        assertThat(env).doesNotContainKeys(CLOUD_KEY, SIGNING_KEY)
+                .containsEntry("HF_TOKEN", System.getenv("HF_TOKEN"))
+                .containsEntry("HF_HOME", "/models/hf")
+                .containsEntry("SAGE_TASK_ID", "ft-env")
+                .containsEntry("PYTHONUNBUFFERED", "1")
+                .containsKey("PATH");
+        assertThat(dump).doesNotContain(System.getenv(CLOUD_KEY)).doesNotContain(System.getenv(SIGNING_KEY));
+        executor.close();
+    }
+
+    @Test
+    void theInstallIdIsKeptPrivatelyAndReused() throws IOException {
+        StudioHome home = StudioHome.at(root);
+        String first = InstanceIdentity.of(home).id();
+        assertThat(InstanceIdentity.of(home).id()).isEqualTo(first);
+        Path file = home.studioDir().resolve("finetune-instance-id");
+        assertThat(Files.getPosixFilePermissions(file)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
+                PosixFilePermission.OWNER_WRITE);
+    }
+}
