@@ -80,6 +80,81 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- .Values.auth.serviceToken.secretName | default (include "sage-studio.tokensSecret" .) }}
 {{- end }}
 
+{{/* Secret with the model servers' API key (key api-key): an existing one, or the one the chart generates. */}}
+{{- define "sage-studio.engineApiKeySecret" -}}
+{{- .Values.engineApiKey.existingSecret | default (include "sage-studio.componentName" (list . "engine-api-key")) }}
+{{- end }}
+
+{{/* Secret with the key that signs the steering events (key signing-key): an existing one, or the chart's. */}}
+{{- define "sage-studio.eventsSigningSecret" -}}
+{{- .Values.events.signingKey.existingSecret | default (include "sage-studio.componentName" (list . "events-signing")) }}
+{{- end }}
+
+{{/*
+A random key kept across upgrades: on "helm upgrade" the value the Secret already holds in the cluster (lookup),
+else (first install, "helm template") a new one; "helm template" never contacts a cluster. Tools that render with
+"helm template" on every sync (Argo CD) would make a new key each time: give them an existing Secret.
+Call with (list $ "<secret name>" "<key>").
+*/}}
+{{- define "sage-studio.generatedKey" -}}
+{{- $root := index . 0 }}
+{{- $existing := dict }}
+{{- if $root.Release.IsUpgrade }}
+{{- $existing = lookup "v1" "Secret" $root.Release.Namespace (index . 1) }}
+{{- end }}
+{{- if and $existing $existing.data (hasKey $existing.data (index . 2)) }}
+{{- index $existing.data (index . 2) }}
+{{- else }}
+{{- randAlphaNum 48 | b64enc }}
+{{- end }}
+{{- end }}
+
+{{/*
+Host names the services answer to (studio.http.allowed-hosts; any other Host gets 421): loopback, the ingress
+host, the services' in-cluster names, the pod's own IP (Prometheus scrapes pods by IP) and http.extraAllowedHosts.
+A leading "*." matches every sub-domain. Kubelet probes (/q/health) are not checked.
+*/}}
+{{- define "sage-studio.allowedHosts" -}}
+{{- $hosts := list "localhost" "127.0.0.1" "[::1]" }}
+{{- if and .Values.ingress.enabled .Values.ingress.host }}
+{{- $hosts = append $hosts .Values.ingress.host }}
+{{- end }}
+{{- range list "gateway" "finetune" "chat-switch" "gpu-probe" }}
+{{- $hosts = append $hosts (include "sage-studio.componentName" (list $ .)) }}
+{{- end }}
+{{- $hosts = append $hosts (printf "*.%s.svc" .Release.Namespace) }}
+{{- $hosts = append $hosts (printf "*.%s.svc.cluster.local" .Release.Namespace) }}
+{{- $hosts = append $hosts "$(POD_IP)" }}
+{{- range .Values.http.extraAllowedHosts }}
+{{- $hosts = append $hosts . }}
+{{- end }}
+{{- join "," $hosts }}
+{{- end }}
+
+{{/*
+Kafka user of a service when the chart creates Strimzi KafkaUsers ("" otherwise): "<fullname>-<component>".
+Call with (list $ "<container name>"): gateway-adapter, finetune-service, chat-switch-service, gpu-probe-service.
+*/}}
+{{- define "sage-studio.kafkaUser" -}}
+{{- $root := index . 0 }}
+{{- if $root.Values.kafka.strimzi.users.enabled }}
+{{- $component := index (dict "gateway-adapter" "gateway" "finetune-service" "finetune" "chat-switch-service" "chat-switch" "gpu-probe-service" "gpu-probe" "gpu-probe-api" "gpu-probe" "gateway" "gateway" "finetune" "finetune" "chat-switch" "chat-switch" "gpu-probe" "gpu-probe") (index . 1) }}
+{{- include "sage-studio.componentName" (list $root $component) }}
+{{- end }}
+{{- end }}
+
+{{/* Whether the services authenticate to Kafka with SASL (shared user, or their own SCRAM KafkaUsers). */}}
+{{- define "sage-studio.kafkaSasl" -}}
+{{- $users := .Values.kafka.strimzi.users }}
+{{- if or .Values.kafka.sasl.enabled (and $users.enabled (eq $users.authentication "scram-sha-512")) }}true{{ end }}
+{{- end }}
+
+{{/* Whether the services present a TLS client certificate to Kafka (shared keystore, or their own TLS KafkaUsers). */}}
+{{- define "sage-studio.kafkaClientCert" -}}
+{{- $users := .Values.kafka.strimzi.users }}
+{{- if and .Values.kafka.tls.enabled (or .Values.kafka.tls.clientCertSecret.name (and $users.enabled (eq $users.authentication "tls"))) }}true{{ end }}
+{{- end }}
+
 {{/* URL of a studio service inside the cluster. Call with (list $ "finetune" 8081). */}}
 {{- define "sage-studio.serviceUrl" -}}
 {{- printf "http://%s:%v" (include "sage-studio.componentName" (list (index . 0) (index . 1))) (index . 2) }}
@@ -88,18 +163,24 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{/* Kafka security protocol from the TLS and SASL switches. */}}
 {{- define "sage-studio.kafkaProtocol" -}}
 {{- $kafka := .Values.kafka }}
-{{- if and $kafka.tls.enabled $kafka.sasl.enabled }}SASL_SSL
+{{- $sasl := include "sage-studio.kafkaSasl" . }}
+{{- if and $kafka.tls.enabled $sasl }}SASL_SSL
 {{- else if $kafka.tls.enabled }}SSL
-{{- else if $kafka.sasl.enabled }}SASL_PLAINTEXT
+{{- else if $sasl }}SASL_PLAINTEXT
 {{- else }}PLAINTEXT
 {{- end }}
 {{- end }}
 
 {{/* JAAS login module of a SASL mechanism. */}}
 {{- define "sage-studio.kafkaLoginModule" -}}
-{{- if hasPrefix "SCRAM-" .Values.kafka.sasl.mechanism }}org.apache.kafka.common.security.scram.ScramLoginModule
+{{- if hasPrefix "SCRAM-" (include "sage-studio.kafkaMechanism" .) }}org.apache.kafka.common.security.scram.ScramLoginModule
 {{- else }}org.apache.kafka.common.security.plain.PlainLoginModule
 {{- end }}
+{{- end }}
+
+{{/* SASL mechanism: SCRAM-SHA-512 for the chart's Strimzi users, else kafka.sasl.mechanism. */}}
+{{- define "sage-studio.kafkaMechanism" -}}
+{{- if .Values.kafka.strimzi.users.enabled }}SCRAM-SHA-512{{ else }}{{ .Values.kafka.sasl.mechanism }}{{ end }}
 {{- end }}
 
 {{/*
@@ -110,7 +191,10 @@ combination fails the install with a message that says what to set.
 {{- if and .Values.kafka.tls.enabled (not .Values.kafka.tls.caSecret.name) }}
 {{- fail "kafka.tls.caSecret.name is required when kafka.tls.enabled is true (Strimzi: <cluster>-cluster-ca-cert)" }}
 {{- end }}
-{{- if .Values.kafka.sasl.enabled }}
+{{- if and .Values.kafka.strimzi.users.enabled (eq .Values.kafka.strimzi.users.authentication "tls") (not .Values.kafka.tls.enabled) }}
+{{- fail "kafka.tls.enabled must be true when kafka.strimzi.users.authentication is tls" }}
+{{- end }}
+{{- if and .Values.kafka.sasl.enabled (not .Values.kafka.strimzi.users.enabled) }}
 {{- $_ := required "kafka.sasl.username is required when kafka.sasl.enabled is true" .Values.kafka.sasl.username }}
 {{- $_ := required "kafka.sasl.passwordSecret.name is required when kafka.sasl.enabled is true" .Values.kafka.sasl.passwordSecret.name }}
 {{- end }}
@@ -127,12 +211,14 @@ combination fails the install with a message that says what to set.
 {{- end }}
 
 {{/*
-Environment of every studio container: JVM options (pods.javaOpts, then the component's own), the downward API
-and values from Secrets. Call with a list: root ($) and the component's JVM options ("" for none).
+Environment of every studio container: JVM options (pods.javaOpts, then the component's own), the downward API,
+the hosts the service answers to and values from Secrets (Kafka credentials, the event signing key). Call with a
+list: root ($), the component's JVM options ("" for none) and the container name (gateway-adapter, …).
 */}}
 {{- define "sage-studio.secretEnv" -}}
 {{- $root := index . 0 -}}
 {{- $javaOpts := index . 1 -}}
+{{- $user := include "sage-studio.kafkaUser" (list $root (index . 2)) -}}
 - name: JAVA_OPTS_APPEND
   value: {{ trim (printf "%s %s" $root.Values.pods.javaOpts $javaOpts) | quote }}
 - name: POD_NAMESPACE
@@ -143,22 +229,33 @@ and values from Secrets. Call with a list: root ($) and the component's JVM opti
   valueFrom:
     fieldRef:
       fieldPath: spec.nodeName
+- name: POD_IP
+  valueFrom:
+    fieldRef:
+      fieldPath: status.podIP
+- name: STUDIO_HTTP_ALLOWED_HOSTS
+  value: {{ include "sage-studio.allowedHosts" $root | quote }}
+- name: STUDIO_EVENTS_SIGNING_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "sage-studio.eventsSigningSecret" $root }}
+      key: signing-key
 {{- with $root.Values.kafka }}
-{{- if .sasl.enabled }}
+{{- if include "sage-studio.kafkaSasl" $root }}
 - name: STUDIO_KAFKA_SASL_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ .sasl.passwordSecret.name }}
-      key: {{ .sasl.passwordSecret.key }}
+      name: {{ $user | default .sasl.passwordSecret.name }}
+      key: {{ ternary "password" .sasl.passwordSecret.key (ne $user "") }}
 - name: KAFKA_SASL_JAAS_CONFIG
-  value: {{ printf "%s required username=\"%s\" password=\"$(STUDIO_KAFKA_SASL_PASSWORD)\";" (include "sage-studio.kafkaLoginModule" $root) .sasl.username | quote }}
+  value: {{ printf "%s required username=\"%s\" password=\"$(STUDIO_KAFKA_SASL_PASSWORD)\";" (include "sage-studio.kafkaLoginModule" $root) ($user | default .sasl.username) | quote }}
 {{- end }}
-{{- if and .tls.enabled .tls.clientCertSecret.name }}
+{{- if include "sage-studio.kafkaClientCert" $root }}
 - name: KAFKA_SSL_KEYSTORE_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ .tls.clientCertSecret.name }}
-      key: {{ .tls.clientCertSecret.passwordKey }}
+      name: {{ $user | default .tls.clientCertSecret.name }}
+      key: {{ ternary "user.password" .tls.clientCertSecret.passwordKey (ne $user "") }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -209,12 +306,13 @@ Kafka TLS files. Call with (list $ "finetune").
     items:
       - key: {{ .Values.kafka.tls.caSecret.key }}
         path: ca.crt
-{{- if .Values.kafka.tls.clientCertSecret.name }}
+{{- if include "sage-studio.kafkaClientCert" . }}
+{{- $user := include "sage-studio.kafkaUser" (list . $component) }}
 - name: kafka-client
   secret:
-    secretName: {{ .Values.kafka.tls.clientCertSecret.name }}
+    secretName: {{ $user | default .Values.kafka.tls.clientCertSecret.name }}
     items:
-      - key: {{ .Values.kafka.tls.clientCertSecret.keystoreKey }}
+      - key: {{ ternary "user.p12" .Values.kafka.tls.clientCertSecret.keystoreKey (ne $user "") }}
         path: user.p12
 {{- end }}
 {{- end }}
@@ -251,7 +349,7 @@ Kafka TLS files. Call with (list $ "finetune").
 - name: kafka-ca
   mountPath: /etc/sage-studio/kafka/ca
   readOnly: true
-{{- if .Values.kafka.tls.clientCertSecret.name }}
+{{- if include "sage-studio.kafkaClientCert" . }}
 - name: kafka-client
   mountPath: /etc/sage-studio/kafka/client
   readOnly: true
@@ -316,7 +414,7 @@ optionally javaOpts (JVM options after pods.javaOpts).
       containerPort: {{ .port }}
       protocol: TCP
   env:
-    {{- include "sage-studio.secretEnv" (list $root (default "" .javaOpts)) | nindent 4 }}
+    {{- include "sage-studio.secretEnv" (list $root (default "" .javaOpts) .component) | nindent 4 }}
     {{- with .env }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -379,13 +477,13 @@ studio.kafka.create-topics={{ .Values.kafka.createTopics }}
 {{- if .Values.kafka.tls.enabled }}
 kafka.ssl.truststore.type=PEM
 kafka.ssl.truststore.location=/etc/sage-studio/kafka/ca/ca.crt
-{{- if .Values.kafka.tls.clientCertSecret.name }}
+{{- if include "sage-studio.kafkaClientCert" . }}
 kafka.ssl.keystore.type=PKCS12
 kafka.ssl.keystore.location=/etc/sage-studio/kafka/client/user.p12
 {{- end }}
 {{- end }}
-{{- if .Values.kafka.sasl.enabled }}
-kafka.sasl.mechanism={{ .Values.kafka.sasl.mechanism }}
+{{- if include "sage-studio.kafkaSasl" . }}
+kafka.sasl.mechanism={{ include "sage-studio.kafkaMechanism" . }}
 {{- end }}
 ## Authentication
 studio.auth.mode={{ .Values.auth.mode }}

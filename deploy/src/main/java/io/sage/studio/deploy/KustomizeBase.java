@@ -25,6 +25,15 @@ public final class KustomizeBase {
      */
     public static final String NAMESPACE = "default";
 
+    /**
+     * The Secrets the chart would generate with random keys are not part of the base (a committed key would be every
+     * install's key): the base names them as existing Secrets, which an install creates first
+     * (docs/operator-guide.md, "Without Helm").
+     */
+    static final Map<String, String> EXISTING_SECRETS = Map.of(
+            "engineApiKey.existingSecret", RELEASE + "-engine-api-key",
+            "events.signingKey.existingSecret", RELEASE + "-events-signing");
+
     static final String HEADER = "# Generated from deploy/helm/sage-studio by deploy/k8s/generate.sh; do not edit.\n";
     private static final Pattern CHART_LABEL = Pattern.compile("(?m)^\\s*helm\\.sh/chart: .*\\R");
     private static final Pattern SOURCE_COMMENT = Pattern.compile("(?m)^# Source: .*\\R");
@@ -37,7 +46,7 @@ public final class KustomizeBase {
 
     /** File name to content of every file of the base, {@code kustomization.yaml} included. */
     public Map<String, String> files() {
-        Rendered rendered = chart.template(RELEASE, NAMESPACE, List.of(), Map.of());
+        Rendered rendered = chart.template(RELEASE, NAMESPACE, List.of(), EXISTING_SECRETS);
         Map<String, String> files = new TreeMap<>();
         rendered.bySource().forEach((source, documents) -> {
             String file = Path.of(source).getFileName().toString();

@@ -33,6 +33,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Toleration;
@@ -41,6 +42,7 @@ import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
@@ -126,6 +128,12 @@ class HelmChartTest {
         assertThat(install.all(Ingress.class)).hasSize(1);
         assertThat(install.all(PersistentVolumeClaim.class)).hasSize(1);
         assertThat(install.all(PodDisruptionBudget.class)).hasSize(1);
+        assertThat(install.all(Secret.class)).extracting(s -> s.getMetadata().getName())
+                .containsExactlyInAnyOrder("sage-studio-engine-api-key", "sage-studio-events-signing");
+        assertThat(install.all(NetworkPolicy.class)).extracting(p -> p.getMetadata().getName())
+                .containsExactlyInAnyOrder("sage-studio-gateway", "sage-studio-services", "sage-studio-chat-engines",
+                        "sage-studio-trainers");
+        assertThat(install.objects()).noneMatch(o -> o.getKind().equals("KafkaUser"));
         assertThat(install.all(ClusterRole.class)).as("namespace-scoped only").isEmpty();
     }
 
@@ -382,7 +390,10 @@ class HelmChartTest {
                 "/configmaps:create,delete,get,list,patch,update,watch",
                 "/pods:get,list,watch",
                 "/pods/log:get",
-                "/events:get,list,watch");
+                "/events:get,list,watch",
+                "/secrets:get");
+        assertThat(role.getRules()).filteredOn(r -> r.getResources().contains("secrets")).singleElement()
+                .satisfies(r -> assertThat(r.getResourceNames()).containsExactly("sage-studio-engine-api-key"));
         assertBoundTo(install, "sage-studio-chat-switch", "sage-studio-chat-switch");
     }
 
@@ -390,7 +401,14 @@ class HelmChartTest {
     void noRoleGrantsSecretsOrWildcards() {
         for (Role role : render(PRODUCTION).all(Role.class)) {
             for (PolicyRule rule : role.getRules()) {
-                assertThat(rule.getResources()).doesNotContain("secrets", "*");
+                if (rule.getResources().contains("secrets")) {
+                    // Only the chat-switch-service reads the engine key Secret, by name, to check it before a start.
+                    assertThat(role.getMetadata().getName()).isEqualTo("sage-studio-chat-switch");
+                    assertThat(rule.getResources()).containsExactly("secrets");
+                    assertThat(rule.getVerbs()).containsExactly("get");
+                    assertThat(rule.getResourceNames()).containsExactly("sage-studio-engine-api-key");
+                }
+                assertThat(rule.getResources()).doesNotContain("*");
                 assertThat(rule.getVerbs()).doesNotContain("*", "escalate", "bind", "impersonate");
                 assertThat(rule.getApiGroups()).doesNotContain("*");
             }

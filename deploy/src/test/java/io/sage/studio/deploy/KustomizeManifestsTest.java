@@ -26,10 +26,12 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
@@ -96,11 +98,35 @@ class KustomizeManifestsTest {
                 .isEqualTo("kubernetes");
         for (Role role : base.all(Role.class)) {
             for (PolicyRule rule : role.getRules()) {
-                assertThat(rule.getResources()).doesNotContain("secrets", "*");
+                assertThat(rule.getResources()).doesNotContain("*");
+                if (rule.getResources().contains("secrets")) {
+                    assertThat(rule.getResourceNames()).containsExactly("sage-studio-engine-api-key");
+                    assertThat(rule.getVerbs()).containsExactly("get");
+                }
             }
         }
         assertThat(base.get(RoleBinding.class, "sage-studio-finetune").getSubjects().get(0).getNamespace())
                 .as("rewritten by an overlay's namespace").isEqualTo("default");
+    }
+
+    /**
+     * No key is committed: the base names the engine key and signing key Secrets the chart would generate, which an
+     * install creates first; and it carries the chart's NetworkPolicies.
+     */
+    @Test
+    void baseReferencesTheKeySecretsWithoutShippingThemAndCarriesTheNetworkPolicies() throws IOException {
+        Install base = new Install(baseObjects());
+        assertThat(base.all(Secret.class)).isEmpty();
+        for (PodTemplateSpec pod : base.podTemplates()) {
+            assertThat(env(container(pod), "STUDIO_EVENTS_SIGNING_KEY").orElseThrow().getValueFrom().getSecretKeyRef()
+                    .getName()).isEqualTo("sage-studio-events-signing");
+        }
+        assertThat(env(container(base.pod("sage-studio-gateway")), "STUDIO_ENGINES_API_KEY").orElseThrow().getValueFrom()
+                .getSecretKeyRef().getName()).isEqualTo("sage-studio-engine-api-key");
+        assertThat(base.properties("sage-studio-chat-switch").getProperty("studio.chat.kubernetes.engine-api-key-secret"))
+                .isEqualTo("sage-studio-engine-api-key");
+        assertThat(base.all(NetworkPolicy.class)).extracting(p -> p.getMetadata().getName()).containsExactlyInAnyOrder(
+                "sage-studio-gateway", "sage-studio-services", "sage-studio-chat-engines", "sage-studio-trainers");
     }
 
     @Test
@@ -113,7 +139,7 @@ class KustomizeManifestsTest {
         for (JsonNode patch : kustomization.get("patches")) {
             JsonNode ops = YAML.readTree(OVERLAY.resolve(patch.get("path").asText()).toFile());
             assertThat(ops.isArray()).isTrue();
-            ops.forEach(op -> assertThat(op.get("op").asText()).isIn("add", "replace", "remove"));
+            ops.forEach(op -> assertThat(op.get("op").asText()).isIn("add", "replace", "remove", "test"));
         }
     }
 
@@ -142,6 +168,11 @@ class KustomizeManifestsTest {
             assertThat(container(pod).getImage()).startsWith("registry.example.com/ml-platform/");
             assertThat(pod.getSpec().getVolumes()).anyMatch(v -> v.getName().equals("kafka-ca"));
         });
+        assertThat(overlay.podTemplates()).allSatisfy(pod -> assertThat(
+                env(container(pod), "STUDIO_HTTP_ALLOWED_HOSTS").orElseThrow().getValue().split(","))
+                .contains("studio.example.com", "sage-studio-finetune", "*.ml-studio.svc", "$(POD_IP)")
+                .doesNotContain("*.default.svc"));
+        assertThat(overlay.all(NetworkPolicy.class)).hasSize(4);
         assertThat(overlay.get(Deployment.class, "sage-studio-gateway").getSpec().getReplicas()).isEqualTo(3);
         Ingress ingress = overlay.get(Ingress.class, "sage-studio-gateway");
         assertThat(ingress.getSpec().getRules().get(0).getHost()).isEqualTo("studio.example.com");
