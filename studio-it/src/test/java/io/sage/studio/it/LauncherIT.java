@@ -13,6 +13,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.sage.studio.events.StudioJson;
+
 /** {@code ./sage studio start|status|stop} on the packaged services, as a user runs them. */
 class LauncherIT {
 
@@ -87,6 +91,38 @@ class LauncherIT {
             assertThat(restart.exitCode()).as(restart.output()).isZero();
             assertThat(Files.readString(studio.home.resolve("studio/kafka/data/meta.properties"))).isEqualTo(clusterId);
         }
+    }
+
+    /**
+     * A studio "runs" at the default home of the CLI's JVM (its {@code user.home}, which comes from passwd, not
+     * {@code $HOME}; moved here to a decoy): a test studio's runs never see it, and name the test studio's ports.
+     */
+    @Test
+    void aTestStudioNeverSeesTheStudioAtTheDefaultHome() throws Exception {
+        Path decoyUser = tmp.resolve("decoy-user");
+        Path run = Files.createDirectories(decoyUser.resolve(".sage/studio/run"));
+        long pid = ProcessHandle.current().pid();
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String startTime = stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19];
+        for (String component : new String[] {"kafka", "gateway-adapter", "finetune-service", "chat-switch-service",
+                "gpu-probe-service"}) {
+            Files.writeString(run.resolve(component + ".pid"), "pid=" + pid + "\nstart_time=" + startTime + "\n");
+        }
+        Studio studio = new Studio(tmp.resolve("home4"));
+        studio.env.put("SAGE_CLI_JAVA_OPTS", "-XX:+UseSerialGC -Duser.home=" + decoyUser);
+
+        Studio.Run isolated = studio.sage("studio", "status", "--json");
+        assertThat(isolated.exitCode()).as(isolated.output()).isEqualTo(1);
+        JsonNode statuses = StudioJson.mapper().readTree(isolated.stdout());
+        assertThat(statuses.findValuesAsText("state")).containsOnly("down");
+        assertThat(statuses.findValues("pid")).allMatch(JsonNode::isNull);
+        assertThat(statuses.findValuesAsText("url")).contains("http://localhost:" + studio.gatewayPort,
+                "localhost:" + studio.kafkaPort);
+
+        studio.env.remove("STUDIO_HOME"); // the control: without its own home a run does see the decoy
+        Studio.Run defaults = studio.sage("studio", "status", "--json");
+        assertThat(StudioJson.mapper().readTree(defaults.stdout()).findValuesAsText("pid")).as(defaults.output())
+                .contains(Long.toString(pid));
     }
 
     @Test

@@ -21,7 +21,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A studio started by the real {@code ./sage} launcher in its own studio home and on its own free ports,
- * with the stand-in trainer and model server, for end-to-end tests.
+ * with the stand-in trainer and model server, for end-to-end tests. It never reaches the user's studio: the
+ * runs get an explicit home and ports, and no {@code STUDIO_*}, {@code SAGE_*}, {@code QUARKUS_*} or
+ * {@code KAFKA_*} variable of the shell that started the tests. The packaged jars are started as they are
+ * ({@code STUDIO_BUILD=never}): the tests never build a module.
  */
 final class Studio implements AutoCloseable {
 
@@ -45,6 +48,7 @@ final class Studio implements AutoCloseable {
         this.gpuPort = base + 3;
         this.kafkaPort = base + 4; // the controller takes base + 5
         env.put("STUDIO_HOME", home.toString());
+        env.put("STUDIO_BUILD", "never");
         env.put("STUDIO_GATEWAY_PORT", Integer.toString(gatewayPort));
         env.put("STUDIO_FINETUNE_PORT", Integer.toString(finetunePort));
         env.put("STUDIO_CHAT_PORT", Integer.toString(chatPort));
@@ -75,7 +79,7 @@ final class Studio implements AutoCloseable {
         command.add(REPO.resolve("sage").toString());
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(REPO.toFile());
-        builder.environment().remove("KAFKA_BOOTSTRAP_SERVERS");
+        builder.environment().keySet().removeIf(Studio::studioVariable);
         builder.environment().putAll(env);
         try {
             Path out = Files.createTempFile("sage-run", ".out");
@@ -98,6 +102,12 @@ final class Studio implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /** A variable of the test's own shell that would point a run at another studio or change its services. */
+    static boolean studioVariable(String name) {
+        return name.startsWith("STUDIO_") || name.startsWith("SAGE_") || name.startsWith("QUARKUS_")
+                || name.startsWith("KAFKA_") || name.startsWith("FAKE_") || name.startsWith("VLLM_");
     }
 
     /** The ports the stand-in model servers get ({@code STUDIO_CHAT_LOCAL_PORTS}). */
