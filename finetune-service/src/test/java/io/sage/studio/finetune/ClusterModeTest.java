@@ -133,4 +133,17 @@ class ClusterModeTest {
         as(ROOT).delete("/api/finetune/tasks/" + id).then().statusCode(204);
         as(ROOT).get("/api/finetune/tasks/" + id).then().statusCode(404);
     }
+
+    @Test
+    void datasetsRecordTheirOwnerAndOnlyTheOwnerOrAnAdminMayDeleteThem() {
+        String id = as(ALICE).multiPart("file", "d.jsonl", "{\"prompt\":\"p\",\"completion\":\"c\"}\n".getBytes())
+                .post("/api/finetune/upload-dataset").then().statusCode(200).body("owner", equalTo("alice"))
+                .extract().path("dataset_id");
+        as(VERA).get("/api/finetune/datasets").then().statusCode(200)
+                .body("find { it.dataset_id == '" + id + "' }.owner", equalTo("alice"));
+        as(VERA).delete("/api/finetune/datasets/" + id).then().statusCode(403);
+        as(BOB).delete("/api/finetune/datasets/" + id).then().statusCode(403);
+        as(ROOT).delete("/api/finetune/datasets/" + id).then().statusCode(204);
+        as(VERA).get("/api/finetune/datasets/" + id).then().statusCode(404);
+    }
 }

@@ -1,32 +1,40 @@
 package io.sage.studio.finetune.api;
 
 import java.io.IOException;
+import java.util.List;
 
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
+import io.sage.studio.common.auth.StudioPrincipal;
 import io.sage.studio.common.error.ApiException;
 import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.dataset.SageDocs;
 import io.sage.studio.finetune.domain.Dataset;
 
-/** Datasets: upload (validated while streamed from the uploaded temp file) and the bundled-docs set. */
+/** Datasets: upload (validated while streamed from the uploaded temp file), the bundled-docs set, list, delete. */
 @Path("/api/finetune")
 @Produces(MediaType.APPLICATION_JSON)
 public class DatasetResource {
 
     private final DatasetService datasets;
     private final SageDocs docs;
+    private final StudioPrincipal caller;
 
-    public DatasetResource(DatasetService datasets, SageDocs docs) {
+    public DatasetResource(DatasetService datasets, SageDocs docs, StudioPrincipal caller) {
         this.datasets = datasets;
         this.docs = docs;
+        this.caller = caller;
     }
 
     @POST
@@ -36,12 +44,34 @@ public class DatasetResource {
         if (file == null || file.uploadedFile() == null) {
             throw ApiException.badRequest("missing_file", "send the dataset as the multipart form field 'file'");
         }
-        return datasets.upload(file.fileName(), file.uploadedFile());
+        return datasets.upload(file.fileName(), file.uploadedFile(), caller.name());
     }
 
     @POST
     @Path("/prepare-sage-docs")
     public SageDocs.Prepared prepareSageDocs() throws IOException {
-        return docs.prepare();
+        return docs.prepare(caller.name());
+    }
+
+    /** Every stored dataset, newest first. */
+    @GET
+    @Path("/datasets")
+    public List<Dataset> list() {
+        return datasets.list();
+    }
+
+    @GET
+    @Path("/datasets/{id}")
+    public Dataset get(@PathParam("id") String id) {
+        return datasets.get(id);
+    }
+
+    /** Deletes a dataset of the caller (an admin: any). Tasks made from it keep their own copy of the data. */
+    @DELETE
+    @Path("/datasets/{id}")
+    public Response delete(@PathParam("id") String id) {
+        caller.requireOwnerOrAdmin(datasets.get(id).owner(), "dataset " + id);
+        datasets.delete(id);
+        return Response.noContent().build();
     }
 }

@@ -2,6 +2,7 @@ package io.sage.studio.finetune.api;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
@@ -34,6 +35,7 @@ import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.messaging.TaskBroadcaster;
 import io.sage.studio.finetune.service.ArtifactArchive;
+import io.sage.studio.finetune.service.LogEvent;
 import io.sage.studio.finetune.service.MetricsSeries;
 import io.sage.studio.finetune.service.TaskManager;
 import io.smallrye.common.annotation.Blocking;
@@ -49,11 +51,13 @@ public class TaskResource {
     private final TaskManager tasks;
     private final TaskBroadcaster broadcaster;
     private final StudioPrincipal caller;
+    private final DownloadSlots downloads;
 
-    public TaskResource(TaskManager tasks, TaskBroadcaster broadcaster, StudioPrincipal caller) {
+    public TaskResource(TaskManager tasks, TaskBroadcaster broadcaster, StudioPrincipal caller, DownloadSlots downloads) {
         this.tasks = tasks;
         this.broadcaster = broadcaster;
         this.caller = caller;
+        this.downloads = downloads;
     }
 
     /** A deleted task on the SSE stream. */
@@ -79,18 +83,32 @@ public class TaskResource {
         return tasks.listJson();
     }
 
-    /** Every task now (event {@code task}), then each change as it happens ({@code task} / {@code deleted}). */
+    /**
+     * Every task now (event {@code task}), then each change as it happens ({@code task} / {@code deleted}); a client
+     * that falls {@code 1024} changes behind gets {@code end} ({@code reason: too_slow}) and the stream closes.
+     */
     @GET
     @Path("/tasks/stream")
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Blocking
     public Multi<OutboundSseEvent> stream(@Context Sse sse) {
+        AtomicBoolean ended = new AtomicBoolean();
         Multi<OutboundSseEvent> current = Multi.createFrom().iterable(tasks.list()).map(t -> taskEvent(sse, t));
-        Multi<OutboundSseEvent> live = broadcaster.changes().map(change -> change.kind() == TaskEvent.Kind.DELETED
-                ? sse.newEventBuilder().name("deleted").mediaType(MediaType.APPLICATION_JSON_TYPE)
-                        .data(Deleted.class, new Deleted(change.task().taskId())).build()
-                : taskEvent(sse, change.task()));
-        Multi<OutboundSseEvent> heartbeat = Multi.createFrom().ticks().every(HEARTBEAT)
+        Multi<OutboundSseEvent> live = broadcaster.changes().map(change -> {
+            if (change.isEnd()) {
+                ended.set(true);
+                return sse.newEventBuilder().name("end").mediaType(MediaType.APPLICATION_JSON_TYPE)
+                        .data(LogStream.End.class, new LogStream.End(LogEvent.TOO_SLOW, "the client read too slowly "
+                                + "and was dropped; reconnect to get every task again"))
+                        .build();
+            }
+            return change.kind() == TaskEvent.Kind.DELETED
+                    ? sse.newEventBuilder().name("deleted").mediaType(MediaType.APPLICATION_JSON_TYPE)
+                            .data(Deleted.class, new Deleted(change.task().taskId())).build()
+                    : taskEvent(sse, change.task());
+        });
+        Multi<OutboundSseEvent> heartbeat = Multi.createFrom().ticks().every(HEARTBEAT).onOverflow().drop()
+                .select().first(tick -> !ended.get())
                 .map(tick -> sse.newEventBuilder().comment("keep-alive").build());
         return Multi.createBy().merging().streams(current, live, heartbeat);
     }
@@ -141,7 +159,16 @@ public class TaskResource {
     @Produces("application/gzip")
     public Response download(@PathParam("id") String id, @QueryParam("artifact") String artifact) {
         TaskManager.Download download = tasks.download(id, artifact);
-        StreamingOutput body = out -> ArtifactArchive.write(download.folder(), download.name(), out);
+        if (!downloads.tryAcquire()) {
+            return downloads.refusal();
+        }
+        StreamingOutput body = out -> {
+            try {
+                ArtifactArchive.write(download.folder(), download.name(), out);
+            } finally {
+                downloads.release();
+            }
+        };
         return Response.ok(body, "application/gzip")
                 .header("Content-Disposition", "attachment; filename=\"" + download.name() + ".tar.gz\"")
                 .build();

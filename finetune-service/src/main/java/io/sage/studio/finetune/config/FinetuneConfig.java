@@ -38,6 +38,26 @@ public interface FinetuneConfig {
     @Max(1000)
     int logsTailLines();
 
+    /** Queued plus running tasks one owner may have at once; one more is answered 429 {@code quota_exceeded}. */
+    @WithDefault("20")
+    @Min(1)
+    @Max(100000)
+    int maxQueuedPerOwner();
+
+    /**
+     * Total bytes of normalised dataset files one owner may keep stored; an upload past it is answered 413
+     * {@code dataset_quota_exceeded}. Datasets stored before owners were recorded count against no one.
+     */
+    @WithDefault("10737418240")
+    @Min(1)
+    long maxDatasetsBytes();
+
+    /** Model downloads streamed at once (each holds a worker thread); one more is answered 503 {@code too_many_downloads}. */
+    @WithDefault("4")
+    @Min(1)
+    @Max(256)
+    int maxConcurrentDownloads();
+
     Datasets dataset();
 
     Local local();
@@ -95,7 +115,11 @@ public interface FinetuneConfig {
         @WithDefault("10s")
         Duration cancelGrace();
 
-        /** Extra environment variables for the trainer (e.g. {@code HF_HOME}); the service's own environment is inherited. */
+        /**
+         * Extra environment variables for the trainer (e.g. {@code HF_HOME}). Of the service's own environment only
+         * an allow-list passes ({@code ChildEnvironment}: PATH, HOME, locale, proxies, {@code HF_*}, {@code CUDA_*}, …;
+         * never {@code STUDIO_*} or anything named like a key, secret or password).
+         */
         Map<String, String> env();
     }
 

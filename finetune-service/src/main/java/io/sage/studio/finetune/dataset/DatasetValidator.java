@@ -91,8 +91,10 @@ public final class DatasetValidator {
         Limited limited = new Limited(input, maxBytes);
         PushbackInputStream in = new PushbackInputStream(limited, 1);
         long leadingLines = skipBomAndWhitespace(in);
-        int first = in.read();
-        if (first == -1) {
+        int first = leadingLines < 0 ? -1 : in.read();
+        if (leadingLines < 0) {
+            run.fatal(1, "invalid_encoding", "the file starts with bytes that are not UTF-8 text");
+        } else if (first == -1) {
             run.fatal(1, "empty_file", "the file contains no records");
         } else {
             in.unread(first);
@@ -105,7 +107,10 @@ public final class DatasetValidator {
         return run.report(limited.count);
     }
 
-    /** Drops a UTF-8 BOM and leading whitespace; returns how many line breaks were skipped. */
+    /**
+     * Drops a UTF-8 BOM and leading whitespace; returns how many line breaks were skipped, or -1 when the file
+     * starts like a BOM but is not one (not UTF-8).
+     */
     private static long skipBomAndWhitespace(PushbackInputStream in) throws IOException {
         long lines = 0;
         int b = in.read();
@@ -113,7 +118,7 @@ public final class DatasetValidator {
             int b2 = in.read();
             int b3 = in.read();
             if (b2 != 0xBB || b3 != 0xBF) {
-                throw ApiException.badRequest("invalid_encoding", "the file is not UTF-8 text");
+                return -1;
             }
             b = in.read();
         }
@@ -189,7 +194,8 @@ public final class DatasetValidator {
         try {
             node = lineReader.readTree(line, begin, end - begin);
         } catch (JsonProcessingException e) {
-            run.reject(lineNo, codeOf(e), "line is not valid JSON: " + e.getOriginalMessage());
+            JsonProblems.Problem problem = JsonProblems.describe(e, "line is not valid JSON");
+            run.reject(lineNo, problem.code(), problem.message());
             return;
         }
         run.accept(node, lineNo);
@@ -221,14 +227,11 @@ public final class DatasetValidator {
                         "unexpected content after the JSON array");
             }
         } catch (JsonProcessingException e) {
-            long at = e.getLocation() != null ? e.getLocation().getLineNr() + lineOffset : line;
-            run.fatal(at, codeOf(e), "the JSON array is malformed: " + e.getOriginalMessage());
+            long at = e.getLocation() != null && e.getLocation().getLineNr() > 0
+                    ? e.getLocation().getLineNr() + lineOffset : line;
+            JsonProblems.Problem problem = JsonProblems.describe(e, "the JSON array is malformed");
+            run.fatal(Math.max(1, at), problem.code(), problem.message());
         }
-    }
-
-    private static String codeOf(JsonProcessingException e) {
-        String message = String.valueOf(e.getOriginalMessage());
-        return message.contains("UTF-8") || message.contains("UTF8") ? "invalid_encoding" : "invalid_json";
     }
 
     private static boolean isWhitespace(byte b) {

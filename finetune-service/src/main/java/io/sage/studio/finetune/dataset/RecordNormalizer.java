@@ -10,7 +10,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * Checks one decoded record against its format and turns it into chat messages. Error codes follow the spirit
- * of OpenAI's fine-tuning data checks ({@code missing_messages}, {@code unrecognized_role}, …).
+ * of OpenAI's fine-tuning data checks ({@code missing_messages}, {@code unrecognized_role}, …). Messages name
+ * the field and the problem, never a value of the record.
  */
 final class RecordNormalizer {
 
@@ -78,8 +79,7 @@ final class RecordNormalizer {
             }
             JsonNode role = m.get("role");
             if (role == null || !role.isTextual() || !CHAT_ROLES.contains(role.asText())) {
-                return Result.error("unrecognized_role", "messages[" + i + "].role must be system, user or assistant"
-                        + (role == null ? "" : ", got " + abbreviate(role.toString())));
+                return Result.error("unrecognized_role", "messages[" + i + "].role must be system, user or assistant");
             }
             JsonNode content = m.get("content");
             if (content == null || !content.isTextual()) {
@@ -109,8 +109,7 @@ final class RecordNormalizer {
             String role = from != null && from.isTextual()
                     ? SHAREGPT_ROLES.get(from.asText().toLowerCase(Locale.ROOT)) : null;
             if (role == null) {
-                return Result.error("unrecognized_role", "conversations[" + i + "].from must be human, gpt or system"
-                        + (from == null ? "" : ", got " + abbreviate(from.toString())));
+                return Result.error("unrecognized_role", "conversations[" + i + "].from must be human, gpt or system");
             }
             JsonNode value = t.get("value");
             if (value == null || !value.isTextual()) {
@@ -187,9 +186,5 @@ final class RecordNormalizer {
 
     private static String kind(JsonNode node) {
         return node.getNodeType().name().toLowerCase(Locale.ROOT);
-    }
-
-    private static String abbreviate(String text) {
-        return text.length() <= 40 ? text : text.substring(0, 40) + "…";
     }
 }

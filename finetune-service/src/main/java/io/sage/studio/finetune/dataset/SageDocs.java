@@ -59,7 +59,8 @@ public class SageDocs {
     record Section(String document, String title, String body) {
     }
 
-    public Prepared prepare() throws IOException {
+    /** Builds the set and stores it as a dataset of {@code owner}. */
+    public Prepared prepare(String owner) throws IOException {
         List<String> names = index();
         List<Section> sections = new ArrayList<>();
         for (String name : names) {
@@ -83,7 +84,7 @@ public class SageDocs {
             throw new ApiException(500, "docs_unavailable", "no bundled documentation section is long enough to "
                     + "make a sample (studio.finetune.docs.min-section-chars=" + config.minSectionChars() + ")");
         }
-        Dataset dataset = datasets.store("sage-docs.jsonl", new ByteArrayInputStream(jsonl.toByteArray()));
+        Dataset dataset = datasets.store("sage-docs.jsonl", new ByteArrayInputStream(jsonl.toByteArray()), owner);
         return new Prepared(dataset, dataset.validRecords(), dataset.stats().totalChars(),
                 dataset.stats().estimatedTokens(), names);
     }

@@ -6,14 +6,29 @@ import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.service.TaskListener;
 import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.subscription.BackPressureFailure;
 import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
 
-/** Fans task changes out to the SSE clients of this instance (no Kafka round trip, so the UI sees them at once). */
+/**
+ * Fans task changes out to the SSE clients of this instance (no Kafka round trip, so the UI sees them at once).
+ * Each subscriber has a bounded buffer of {@value #SUBSCRIBER_BUFFER} changes; one that falls further behind gets
+ * {@link Change#END} and its stream completes (it reconnects and starts again from the full list) instead of
+ * the buffer growing.
+ */
 @ApplicationScoped
 public class TaskBroadcaster implements TaskListener {
 
-    /** A change as the stream carries it: the task, or only its id when deleted. */
+    static final int SUBSCRIBER_BUFFER = 1024;
+
+    /** A change as the stream carries it: the task, or only its id when deleted; {@link #END} ends a stream. */
     public record Change(TaskEvent.Kind kind, Task task) {
+
+        /** The last item of a subscriber that fell too far behind. */
+        public static final Change END = new Change(null, null);
+
+        public boolean isEnd() {
+            return kind == null;
+        }
     }
 
     private final BroadcastProcessor<Change> processor = BroadcastProcessor.create();
@@ -23,8 +38,9 @@ public class TaskBroadcaster implements TaskListener {
         processor.onNext(new Change(kind, task));
     }
 
-    /** Live changes from now on; a client that falls 4096 changes behind gets an error and reconnects. */
+    /** Live changes from now on; after {@link Change#END} (the subscriber fell too far behind) it completes. */
     public Multi<Change> changes() {
-        return processor.onOverflow().buffer(4096);
+        return processor.onOverflow().buffer(SUBSCRIBER_BUFFER)
+                .onFailure(BackPressureFailure.class).recoverWithItem(Change.END);
     }
 }

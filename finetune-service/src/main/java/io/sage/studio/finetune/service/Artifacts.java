@@ -2,6 +2,7 @@ package io.sage.studio.finetune.service;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +19,7 @@ public final class Artifacts {
     private Artifacts() {
     }
 
-    /** The artifact folders that exist and are not empty, as paths relative to {@code taskDir}. */
+    /** The artifact folders that exist (real folders, not links) and are not empty, relative to {@code taskDir}. */
     public static Map<String, String> onDisk(Path taskDir) {
         Map<String, String> found = new LinkedHashMap<>();
         for (String kind : KINDS) {
@@ -40,7 +41,7 @@ public final class Artifacts {
     }
 
     private static boolean nonEmptyDir(Path dir) {
-        if (!Files.isDirectory(dir)) {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
         try (Stream<Path> entries = Files.list(dir)) {

@@ -41,7 +41,8 @@ public class FinetuneBeans {
             @All List<TaskListener> listeners, FinetuneConfig config) {
         TaskStore store = new TaskStore(home.finetuneDir(), AtomicFiles::write);
         return new TaskManager(store, executor, datasets, advisor, listeners, new TaskManager.Settings(
-                config.progressInterval(), config.progressPoll(), config.rescanInterval(), config.logsTailLines()));
+                config.progressInterval(), config.progressPoll(), config.rescanInterval(), config.logsTailLines(),
+                config.maxQueuedPerOwner()));
     }
 
     void dispose(@Disposes TaskManager manager) {
@@ -52,8 +53,9 @@ public class FinetuneBeans {
      * Recovers the tasks at start. The local executor hands out GPUs from telemetry, so it first lets the
      * telemetry view catch up (briefly: without Kafka it goes on as if no GPU were known).
      */
-    void onStart(@Observes StartupEvent event, TaskManager manager, FinetuneConfig config,
+    void onStart(@Observes StartupEvent event, TaskManager manager, DatasetService datasets, FinetuneConfig config,
             Instance<TelemetryGpuInventory> telemetry) throws Exception {
+        datasets.removeLeftovers();
         if (config.executor() == FinetuneConfig.ExecutorKind.LOCAL && config.local().onePerGpu()
                 && !telemetry.get().awaitCaughtUp(TELEMETRY_WAIT)) {
             LOG.warnf("GPU telemetry not read within %s; tasks start without a GPU assignment until it is", TELEMETRY_WAIT);

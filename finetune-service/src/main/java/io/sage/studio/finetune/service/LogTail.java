@@ -1,9 +1,11 @@
 package io.sage.studio.finetune.service;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
@@ -14,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The last lines of a log file, read backwards from its end (never the whole file). Results are cached per
  * file until its size or modification time changes, so listing many finished tasks costs one {@code stat} each.
+ * A log that is a symbolic link reads as empty: it is never followed (see {@link TaskFiles}).
  */
 public final class LogTail {
 
@@ -31,7 +34,7 @@ public final class LogTail {
         }
         BasicFileAttributes attrs;
         try {
-            attrs = Files.readAttributes(file, BasicFileAttributes.class);
+            attrs = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             cache.remove(file);
             return "";
@@ -53,14 +56,16 @@ public final class LogTail {
 
     /** The last {@code lines} complete or trailing lines of a file, read from its end. */
     public static List<String> lastLines(Path file, int lines) {
-        try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
-            long length = in.length();
+        try (SeekableByteChannel in = TaskFiles.open(file)) {
+            long length = in.size();
             int read = (int) Math.min(length, MAX_TAIL_BYTES);
-            byte[] bytes = new byte[read];
-            in.seek(length - read);
-            in.readFully(bytes);
-            String text = new String(bytes, StandardCharsets.UTF_8);
-            if (read < length) {
+            ByteBuffer bytes = ByteBuffer.allocate(read);
+            in.position(length - read);
+            while (bytes.hasRemaining() && in.read(bytes) > 0) {
+                continue;
+            }
+            String text = new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8);
+            if (bytes.position() < length) {
                 int firstBreak = text.indexOf('\n');
                 text = firstBreak < 0 ? text : text.substring(firstBreak + 1);
             }

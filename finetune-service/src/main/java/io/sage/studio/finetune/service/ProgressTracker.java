@@ -1,9 +1,11 @@
 package io.sage.studio.finetune.service;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,10 +29,13 @@ final class ProgressTracker {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> ARTIFACT_KINDS = Set.of("lora", "merged_model");
     private static final int READ_CHUNK = 1 << 16;
+    private static final int MAX_LINE = 1 << 20;
 
     private final Path file;
     private long offset;
     private byte[] partial = new byte[0];
+    /** The rest of an over-long line is being skipped (a protocol record is never that long). */
+    private boolean skipping;
 
     private String phase;
     private long step;
@@ -53,11 +58,11 @@ final class ProgressTracker {
 
     /** Reads the lines appended since the last call; returns whether the folded state changed. */
     boolean poll() throws IOException {
-        if (!Files.exists(file)) {
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
-        try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
-            long length = in.length();
+        try (SeekableByteChannel in = TaskFiles.open(file)) {
+            long length = in.size();
             if (length < offset) {
                 offset = 0;
                 partial = new byte[0];
@@ -66,17 +71,27 @@ final class ProgressTracker {
                 int n = (int) Math.min(READ_CHUNK, length - offset);
                 byte[] chunk = new byte[partial.length + n];
                 System.arraycopy(partial, 0, chunk, 0, partial.length);
-                in.seek(offset);
-                in.readFully(chunk, partial.length, n);
+                ByteBuffer into = ByteBuffer.wrap(chunk, partial.length, n);
+                in.position(offset);
+                while (into.hasRemaining() && in.read(into) > 0) {
+                    continue;
+                }
                 offset += n;
                 int start = 0;
                 for (int i = 0; i < chunk.length; i++) {
                     if (chunk[i] == '\n') {
-                        line(new String(chunk, start, i - start, StandardCharsets.UTF_8));
+                        if (!skipping) {
+                            line(new String(chunk, start, i - start, StandardCharsets.UTF_8));
+                        }
+                        skipping = false;
                         start = i + 1;
                     }
                 }
                 partial = Arrays.copyOfRange(chunk, start, chunk.length);
+                if (partial.length > MAX_LINE) {
+                    partial = new byte[0];
+                    skipping = true;
+                }
             }
         }
         boolean result = changed;

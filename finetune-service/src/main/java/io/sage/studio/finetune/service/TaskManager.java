@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,8 +62,13 @@ public final class TaskManager implements AutoCloseable {
     private static final Duration RETRY = Duration.ofSeconds(5);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
-    /** Timing and presentation settings. */
-    public record Settings(Duration progressInterval, Duration progressPoll, Duration rescanInterval, int logsTailLines) {
+    /** Timing, presentation and quota settings. */
+    public record Settings(Duration progressInterval, Duration progressPoll, Duration rescanInterval, int logsTailLines,
+            int maxQueuedPerOwner) {
+
+        public Settings(Duration progressInterval, Duration progressPoll, Duration rescanInterval, int logsTailLines) {
+            this(progressInterval, progressPoll, rescanInterval, logsTailLines, Integer.MAX_VALUE);
+        }
     }
 
     private final TaskStore store;
@@ -76,6 +83,8 @@ public final class TaskManager implements AutoCloseable {
     private final Map<String, View> views = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
+    /** Creations in progress per owner (counted by the task quota); guarded by itself. */
+    private final Map<String, Integer> creating = new ConcurrentHashMap<>();
     private final RunListener runListener = new ExecutorEvents();
     private final ExecutorService dispatcher = Executors.newSingleThreadExecutor(daemon("finetune-dispatcher"));
     private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(daemon("finetune-progress"));
@@ -211,8 +220,49 @@ public final class TaskManager implements AutoCloseable {
                     + "already 4-bit; full fine-tuning cannot train 8-bit weights)");
         }
         DatasetService.Source source = datasets.resolve(request.datasetFile());
+        reserveQuota(owner);
+        try {
+            return create(request, owner, config, method, source);
+        } finally {
+            creating.computeIfPresent(String.valueOf(owner), (k, n) -> n <= 1 ? null : n - 1);
+        }
+    }
+
+    /**
+     * Counts a creation of {@code owner} against {@code max-queued-per-owner} (queued and running tasks plus
+     * creations in progress); 429 {@code quota_exceeded} when it would go over.
+     */
+    private void reserveQuota(String owner) {
+        String key = String.valueOf(owner);
+        synchronized (creating) {
+            long active = store.all().stream()
+                    .filter(r -> key.equals(String.valueOf(r.owner())) && (r.status().waiting() || r.status().running()))
+                    .count();
+            int inFlight = creating.getOrDefault(key, 0);
+            if (active + inFlight >= settings.maxQueuedPerOwner()) {
+                throw new ApiException(429, "quota_exceeded", "'" + key + "' has " + (active + inFlight)
+                        + " queued or running task(s); the limit is " + settings.maxQueuedPerOwner()
+                        + " per owner (studio.finetune.max-queued-per-owner). Wait for one to finish or cancel one",
+                        List.of(new QuotaDetail("studio.finetune.max-queued-per-owner", settings.maxQueuedPerOwner(),
+                                active + inFlight)));
+            }
+            creating.merge(key, 1, Integer::sum);
+        }
+    }
+
+    /** Details of a refused task quota: the limit's key and value, and the caller's queued + running tasks. */
+    public record QuotaDetail(String limit, long max, long used) {
+    }
+
+    private Task create(TaskRequest request, String owner, TrainingConfig config, String method,
+            DatasetService.Source source) throws IOException {
         List<TaskWarning> warnings = advisor.warningsFor(request);
-        String id = reserveTaskId(request.suffix());
+        String id;
+        try {
+            id = reserveTaskId(request.suffix());
+        } catch (IOException e) {
+            throw StorageErrors.of(e, "the task", "no task was created");
+        }
         Path staging = staging(id);
         try {
             datasets.materialize(source, staging.resolve(DatasetService.DATA_FILE));
@@ -244,6 +294,8 @@ public final class TaskManager implements AutoCloseable {
             publish(TaskEvent.Kind.CREATED, record);
             kick();
             return view(record);
+        } catch (IOException e) {
+            throw StorageErrors.of(e, "the task", "no task was created");
         } finally {
             TreeFiles.deleteQuietly(staging);
         }
@@ -341,8 +393,11 @@ public final class TaskManager implements AutoCloseable {
         return tail.isEmpty() ? "" : String.join("\n", tail) + "\n";
     }
 
-    /** The last lines of the log, then every line appended until the task is finished. */
-    public Multi<String> followLog(String taskId, int lines) {
+    /**
+     * The last lines of the log, then every line appended until the task is finished, then the end (also sent to
+     * a reader that falls too far behind: see {@link LogEvent}).
+     */
+    public Multi<LogEvent> followLog(String taskId, int lines) {
         return logFollower.follow(taskDir(taskId).resolve(LOG_FILE), lines,
                 () -> store.get(taskId).map(r -> r.status().terminal()).orElse(true));
     }
@@ -367,13 +422,30 @@ public final class TaskManager implements AutoCloseable {
         }
         String kind = artifact != null ? artifact
                 : record.artifacts().containsKey(Artifacts.MERGED) ? Artifacts.MERGED : Artifacts.LORA;
-        Path dir = store.dir(taskId);
         String relative = record.artifacts().get(kind);
-        Path folder = relative == null ? null : dir.resolve(relative).normalize();
-        if (folder == null || !folder.startsWith(dir) || !Files.isDirectory(folder)) {
+        Path folder = relative == null ? null : artifactFolder(taskId, kind, relative);
+        if (folder == null) {
             throw ApiException.notFound("artifact_not_found", "task " + taskId + " has no " + kind + " artifact");
         }
         return new Download(folder, taskId + "-" + kind);
+    }
+
+    /**
+     * The real path of an artifact folder when it is a folder strictly inside the task's real folder once every
+     * link on the way is resolved (a lexical check would let {@code link/x} with {@code link -> ../../studio} out).
+     */
+    private Path artifactFolder(String taskId, String kind, String relative) {
+        try {
+            Path dir = store.dir(taskId).toRealPath();
+            Path real = dir.resolve(relative).toRealPath();
+            if (real.startsWith(dir) && !real.equals(dir) && Files.isDirectory(real, LinkOption.NOFOLLOW_LINKS)) {
+                return real;
+            }
+            LOG.warnf("task %s: its %s artifact leads outside the task folder; refused", taskId, kind);
+            return null;
+        } catch (IOException | InvalidPathException e) {
+            return null;
+        }
     }
 
     /** The folder of an existing task (404 otherwise). */

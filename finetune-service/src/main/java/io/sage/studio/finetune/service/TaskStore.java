@@ -1,8 +1,10 @@
 package io.sage.studio.finetune.service;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
@@ -43,11 +45,17 @@ public final class TaskStore {
 
     private final Path root;
     private final MetaWriter writer;
+    private final Durability durability;
     private final Map<String, TaskRecord> tasks = new ConcurrentHashMap<>();
 
     public TaskStore(Path root, MetaWriter writer) {
+        this(root, writer, Durability.REAL);
+    }
+
+    public TaskStore(Path root, MetaWriter writer, Durability durability) {
         this.root = root;
         this.writer = writer;
+        this.durability = durability;
     }
 
     public Path root() {
@@ -87,9 +95,14 @@ public final class TaskStore {
                 .writeValueAsBytes(record));
     }
 
-    /** Moves a fully written staging folder into place as the task's folder and makes the task known. */
+    /**
+     * Moves a fully written staging folder into place as the task's folder (its entries forced to disk before,
+     * the rename after) and makes the task known.
+     */
     public synchronized void commit(Path staging, TaskRecord record) throws IOException {
+        durability.directory(staging);
         Files.move(staging, dir(record.taskId()), StandardCopyOption.ATOMIC_MOVE);
+        durability.directory(root);
         tasks.put(record.taskId(), record);
     }
 
@@ -144,8 +157,15 @@ public final class TaskStore {
      * is, so a folder copied from another install (or the seed's layout) is valid here.
      */
     Optional<TaskRecord> load(Path dir) {
+        TaskRecord stored;
+        try (InputStream in = Files.newInputStream(dir.resolve(META_FILE), LinkOption.NOFOLLOW_LINKS)) {
+            stored = StudioJson.mapper().readValue(in, TaskRecord.class);
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("skipping task folder %s: %s is a link or not a task record (%s)", dir.getFileName(), META_FILE,
+                    e.getClass().getSimpleName());
+            return Optional.empty();
+        }
         try {
-            TaskRecord stored = StudioJson.mapper().readValue(dir.resolve(META_FILE).toFile(), TaskRecord.class);
             TaskRecord.Builder record = stored.toBuilder()
                     .taskId(dir.getFileName().toString())
                     .outputDir(dir.toString())
@@ -157,8 +177,9 @@ public final class TaskStore {
                 record.artifacts(Artifacts.onDisk(dir));
             }
             return Optional.of(record.build());
-        } catch (IOException | RuntimeException e) {
-            LOG.warnf("skipping task folder %s: unreadable %s (%s)", dir, META_FILE, e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.warnf("skipping task folder %s: unusable %s (%s)", dir.getFileName(), META_FILE,
+                    e.getClass().getSimpleName());
             return Optional.empty();
         }
     }

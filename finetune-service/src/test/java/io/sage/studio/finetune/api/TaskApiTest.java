@@ -254,7 +254,7 @@ class TaskApiTest {
             given().contentType(ContentType.JSON).body(Map.of("model_name", "m", "dataset_file", path))
                     .post("/api/finetune/create").then().statusCode(400).body("error.code", equalTo("path_outside_home"));
         }
-        given().contentType(ContentType.JSON).body(Map.of("model_name", "m", "dataset_file", "data/missing.jsonl"))
+        given().contentType(ContentType.JSON).body(Map.of("model_name", "m", "dataset_file", "studio/datasets/missing.jsonl"))
                 .post("/api/finetune/create").then().statusCode(400).body("error.code", equalTo("dataset_not_found"));
     }
 
@@ -272,11 +272,12 @@ class TaskApiTest {
 
     @Test
     void aRawJsonlInsideTheHomeIsNormalisedIntoTheTaskAndWarningsNeverBlock() throws IOException {
-        Path raw = StudioTestResource.home().resolve("my-data").resolve("raw.jsonl");
+        Path raw = StudioTestResource.home().resolve("studio/datasets/my-data").resolve("raw.jsonl");
         Files.createDirectories(raw.getParent());
         Files.writeString(raw, "{\"instruction\":\"i\",\"output\":\"o\"}\nnot json\n");
         String id = given().contentType(ContentType.JSON)
-                .body(Map.of("model_name", "acme/no-estimate-model", "dataset_file", "my-data/raw.jsonl", "method", "full"))
+                .body(Map.of("model_name", "acme/no-estimate-model", "dataset_file", "studio/datasets/my-data/raw.jsonl",
+                        "method", "full"))
                 .post("/api/finetune/create").then().statusCode(201)
                 .body("warnings.code", hasItems("model_not_in_catalog", "estimate_unavailable"))
                 .extract().path("task_id");

@@ -169,6 +169,42 @@ class DatasetValidatorTest {
         assertThat(r.report().errors()).extracting(RecordError::code).containsExactly("empty_file");
     }
 
+    @Test
+    void errorsNameTheLineAndTheProblemButNeverQuoteTheText() throws IOException {
+        String secret = "sk-live-7f3a9c2e51b8";
+        Result r = validate(String.join("\n",
+                "SAGE_CHAT_API_KEY=" + secret,
+                secret,
+                "{\"prompt\": " + secret + "}",
+                "{\"messages\":[{\"role\":\"" + secret + "\",\"content\":\"x\"}]}",
+                "{\"conversations\":[{\"from\":\"" + secret + "\",\"value\":\"x\"}]}",
+                "{\"prompt\":\"p\",\"completion\":\"c\"} [\"" + secret + "\"]",
+                "{\"prompt\":\"p\\q" + secret + "\"}"));
+        assertThat(r.report().errors()).extracting(RecordError::line).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
+        assertThat(r.report().errors()).allSatisfy(e -> {
+            assertThat(e.message()).doesNotContain(secret).doesNotContain("SAGE_CHAT").doesNotContain("sk-");
+            assertThat(e.code()).isIn("invalid_json", "unrecognized_role", "unrecognized_format");
+        });
+        assertThat(r.report().errors().get(0).message()).startsWith("line is not valid JSON (column ")
+                .endsWith(": an unquoted word that is not true, false or null");
+        assertThat(r.report().errors().get(5).message()).endsWith(": more than one JSON value");
+
+        Result array = validate("[{\"prompt\":\"p\",\"completion\":\"c\"},\n" + secret + "]");
+        assertThat(array.report().errors()).singleElement().satisfies(e -> {
+            assertThat(e.line()).isEqualTo(2);
+            assertThat(e.code()).isEqualTo("invalid_json");
+            assertThat(e.message()).doesNotContain(secret).startsWith("the JSON array is malformed");
+        });
+    }
+
+    @Test
+    void aFileThatStartsLikeAByteOrderMarkButIsNoneIsAnEncodingErrorOnLineOne() throws IOException {
+        Result r = validate(new byte[] {(byte) 0xEF, 'x', 'y', '\n'});
+        assertThat(r.report().usable()).isFalse();
+        assertThat(r.report().errors()).extracting(RecordError::line, RecordError::code)
+                .containsExactly(tuple(1L, "invalid_encoding"));
+    }
+
     private static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (byte[] p : parts) {

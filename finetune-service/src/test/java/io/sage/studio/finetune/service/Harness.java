@@ -48,6 +48,11 @@ final class Harness implements AutoCloseable {
 
     Harness(Path root, String command, Map<String, String> env, int concurrency, List<GpuTelemetryEvent> gpus)
             throws IOException {
+        this(root, command, env, concurrency, gpus, Integer.MAX_VALUE);
+    }
+
+    Harness(Path root, String command, Map<String, String> env, int concurrency, List<GpuTelemetryEvent> gpus,
+            int maxQueuedPerOwner) throws IOException {
         this.home = StudioHome.at(root);
         this.store = new TaskStore(home.finetuneDir(), (target, content) -> {
             if (diskFull.get()) {
@@ -70,7 +75,8 @@ final class Harness implements AutoCloseable {
         DatasetService datasets = new DatasetService(home, datasetLimits());
         this.manager = new TaskManager(store, executor, datasets, request -> List.of(),
                 List.of((kind, task, revision) -> events.add(new Event(kind, task, revision))),
-                new TaskManager.Settings(Duration.ofMillis(200), Duration.ofMillis(20), Duration.ofMillis(300), 20));
+                new TaskManager.Settings(Duration.ofMillis(200), Duration.ofMillis(20), Duration.ofMillis(300), 20,
+                        maxQueuedPerOwner));
         manager.start();
     }
 

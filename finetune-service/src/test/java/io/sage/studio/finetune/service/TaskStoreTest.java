@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
@@ -89,5 +90,27 @@ class TaskStoreTest {
         Files.delete(copied.resolve(TaskStore.META_FILE));
         Files.delete(copied);
         assertThat(store.rescan().removed()).extracting(TaskRecord::taskId).isEqualTo(List.of("ft-copied"));
+    }
+
+    @Test
+    void aCommittedTaskFolderIsForcedToDiskBeforeAndAfterItsRename() throws IOException {
+        List<String> calls = new ArrayList<>();
+        TaskStore store = new TaskStore(root, AtomicFiles::write, new Durability() {
+            @Override
+            public void file(Path file) {
+                calls.add("file " + file.getFileName());
+            }
+
+            @Override
+            public void directory(Path dir) {
+                calls.add("dir " + (dir.equals(root) ? "root" + (Files.exists(root.resolve("ft-9")) ? " (after rename)" : "")
+                        : dir.getFileName().toString()));
+            }
+        });
+        Path staging = Files.createDirectories(root.resolve(".creating-ft-9"));
+        TaskRecord record = record("ft-9", TaskStatus.QUEUED);
+        store.write(staging, record);
+        store.commit(staging, record);
+        assertThat(calls).containsExactly("dir .creating-ft-9", "dir root (after rename)");
     }
 }
