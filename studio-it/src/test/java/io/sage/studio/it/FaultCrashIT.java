@@ -15,7 +15,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -126,25 +125,32 @@ class FaultCrashIT {
 
     @Test
     @Order(1)
-    void aFullStudioHomeAnswers507LeavesNothingHalfWrittenAndRecovers() throws IOException {
-        assumeTrue(mountProblem == null, () -> "full-filesystem scenario skipped: " + mountProblem
-                + " (it needs root on Linux to mount a small tmpfs)");
+    void aFullStudioHomeAnswers507LeavesNothingHalfWrittenAndRecovers() throws Exception {
+        FaultReport.run("full-filesystem", FaultCrashIT::fullFilesystem);
+    }
+
+    private static void fullFilesystem(FaultReport.Figures figures) throws IOException {
+        assumeTrue(mountProblem == null, () -> mountProblem + " (the scenario needs root on Linux to mount a small tmpfs)");
+        figures.add("studio_finetune/, studio/datasets/, studio/uploads/ on 16 MiB tmpfs mounts, filled");
         Set<String> before = files();
         List<Path> fillers = new ArrayList<>();
-        StudioApi.Answer upload;
-        StudioApi.Answer create;
         try {
             for (Path mount : MOUNTS) {
                 fillers.add(fill(mount));
             }
-            upload = api.upload("full.jsonl", StudioApi.alpaca(50));
-            create = api.createTask(dataset, 1, false);
+            StudioApi.Answer upload = api.upload("full.jsonl", StudioApi.alpaca(50));
+            StudioApi.Answer create = api.createTask(dataset, 1, false);
             Set<String> after = files();
             fillers.forEach(f -> after.remove(f.toString()));
+            Set<String> leftBehind = new TreeSet<>(after);
+            leftBehind.removeAll(before);
+            figures.add("upload %d %s, create %d %s, %d files left behind", upload.status(), upload.errorCode(),
+                    create.status(), create.errorCode(), leftBehind.size());
             assertThat(upload.status()).as(upload.body().toString()).isEqualTo(507);
             assertThat(create.status()).as(create.body().toString()).isEqualTo(507);
             assertThat(after).as("nothing half-written").isEqualTo(before);
             assertThat(api.health("live", Duration.ofSeconds(5)).values()).as("liveness while full").containsOnly(200);
+            figures.add("liveness up");
         } finally {
             for (Path filler : fillers) {
                 Files.deleteIfExists(filler);
@@ -153,16 +159,12 @@ class FaultCrashIT {
         Instant freed = Instant.now();
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .untilAsserted(() -> assertThat(api.upload("again.jsonl", StudioApi.alpaca(10)).status()).isEqualTo(200));
-        Duration recovered = Duration.between(freed, Instant.now());
+        figures.add("space freed → upload 200 after %s", seconds(Duration.between(freed, Instant.now())));
         String taskId = api.startTask(dataset, 1, false);
         JsonNode task = api.awaitTask(taskId, Duration.ofMinutes(2), TASK_ENDS);
         assertThat(task.path("status").asText()).as(task.toString()).isEqualTo("completed");
         assertThat(api.health("ready", Duration.ofSeconds(5)).values()).as("readiness after").containsOnly(200);
-
-        FaultReport.line("full-filesystem", String.format(Locale.ROOT,
-                "studio home storage on 3 × 16 MiB tmpfs, filled: upload %d %s, create %d %s, 0 files left behind, "
-                        + "liveness up; space freed → upload 200 after %s, a new task completed",
-                upload.status(), upload.errorCode(), create.status(), create.errorCode(), seconds(recovered)));
+        figures.add("a new task completed, all services ready");
     }
 
     /** Every file under the storage folders, relative paths. */
@@ -200,7 +202,11 @@ class FaultCrashIT {
     @ParameterizedTest(name = "kill -9 {0}")
     @Order(2)
     @ValueSource(strings = {"gpu-probe-service", "gateway-adapter", "finetune-service", "chat-switch-service"})
-    void kill9InTheMiddleOfASwitchAndATraining(String service) {
+    void kill9InTheMiddleOfASwitchAndATraining(String service) throws Exception {
+        FaultReport.run("kill-9 " + service, figures -> kill9(service, figures));
+    }
+
+    private static void kill9(String service, FaultReport.Figures figures) {
         List<String> tasksBefore = api.taskIds();
         // A killed finetune-service must find the trainer still running when it is back: a longer training.
         String taskId = api.startTask(dataset, service.equals("finetune-service") ? 2 : 1, true);
@@ -214,13 +220,15 @@ class FaultCrashIT {
         SERVICES.forEach(s -> pids.put(s, studio.pid(s)));
 
         long pid = pids.get(service);
-        long stepAtKill = api.task(taskId).path("step").asLong();
+        JsonNode running = api.task(taskId);
         String opAtKill = api.operation(operation).path("state").asText();
         Instant killed = Instant.now();
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly)).contains(true);
+        figures.add("killed mid-training (step %d/%d) and mid-switch (%s)", running.path("step").asLong(),
+                running.path("total_steps").asLong(), opAtKill);
         await().atMost(Duration.ofSeconds(10)).until(() -> !Studio.alive(pid));
         Studio.Run start = studio.sage("studio", "start");
-        Duration down = Duration.between(killed, Instant.now());
+        figures.add("back and ready after %s", seconds(Duration.between(killed, Instant.now())));
         assertThat(start.exitCode()).as(start.output()).isZero();
         assertThat(start.output()).contains("Starting " + service).doesNotContain("Starting kafka");
         for (String other : SERVICES) {
@@ -235,18 +243,16 @@ class FaultCrashIT {
         assertThat(task.path("progress").asDouble()).isEqualTo(100.0);
         assertThat(task.path("artifacts").path("lora").asText()).isNotBlank();
         assertThat(api.taskIds()).as("no task lost").containsAll(tasksBefore).contains(taskId);
-        int events = api.assertTaskEventsWhole(task);
+        StudioApi.TaskEvents events = api.assertTaskEventsWhole(task);
+        figures.add("task completed (%s; no task lost)", events);
 
         JsonNode op = api.awaitOperation(operation, Duration.ofMinutes(2), StudioApi.FINISHED);
+        figures.add("switch %s%s", op.path("state").asText(),
+                op.path("error").isNull() ? "" : " (" + op.path("error").asText() + ")");
         String routed = api.assertRouteConsistent();
         String expected = op.path("state").asText().equals("completed") ? op.path("served_model_name").asText()
                 : before.path("served_model_name").asText();
         assertThat(routed).as("the route follows the switch's outcome " + op).isEqualTo(expected);
-
-        FaultReport.line("kill-9 " + service, String.format(Locale.ROOT,
-                "killed mid-training (step %d/%d) and mid-switch (%s); back and ready after %s; task completed "
-                        + "(%d events, revisions in order, no task lost); switch %s%s; route → %s (consistent)",
-                stepAtKill, task.path("total_steps").asLong(), opAtKill, seconds(down), events, op.path("state").asText(),
-                op.path("error").isNull() ? "" : " (" + op.path("error").asText() + ")", routed));
+        figures.add("route → %s (consistent)", routed);
     }
 }
