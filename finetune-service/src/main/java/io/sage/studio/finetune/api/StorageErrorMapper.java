@@ -1,0 +1,33 @@
+package io.sage.studio.finetune.api;
+
+import java.io.IOException;
+
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.ApiExceptionMappers;
+import io.sage.studio.common.error.ErrorBody;
+import io.sage.studio.finetune.service.StorageErrors;
+
+/**
+ * A write that failed because the studio home is full, wherever it happened (the multipart upload spooled to
+ * {@code studio/uploads/} before any resource runs, or a service call): 507 {@code insufficient_storage} in the
+ * studio shape. Any other I/O failure is an unexpected 500, logged with a reference like every other.
+ */
+public class StorageErrorMapper {
+
+    private final ApiExceptionMappers fallback = new ApiExceptionMappers();
+
+    @ServerExceptionMapper
+    public Response storage(IOException e) {
+        if (!StorageErrors.isFull(e)) {
+            return fallback.unexpected(e);
+        }
+        ApiException full = StorageErrors.of(e, "the request's data", "nothing was stored");
+        return Response.status(full.status()).type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(ErrorBody.of(full.code(), full.getMessage())).build();
+    }
+}
