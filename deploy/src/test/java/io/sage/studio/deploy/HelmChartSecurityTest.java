@@ -267,11 +267,15 @@ class HelmChartSecurityTest {
 
         Install install = render(Map.of(
                 "networkPolicy.extraEngineClients[0].podSelector.matchLabels.app", "sage-gateway",
+                "networkPolicy.extraServiceClients[0].podSelector.matchLabels.app", "prometheus",
                 "networkPolicy.egress[0].to[0].namespaceSelector.matchLabels.name", "kafka"));
         Map<String, Map<String, String>> pods = new LinkedHashMap<>(pods(install));
         pods.put("external-gateway", Map.of("app", "sage-gateway"));
+        pods.put("prometheus", Map.of("app", "prometheus"));
         assertThat(sources(install.get(NetworkPolicy.class, "sage-studio-chat-engines"), pods))
                 .containsExactlyInAnyOrder("sage-studio-gateway", "sage-studio-chat-switch", "external-gateway");
+        assertThat(sources(install.get(NetworkPolicy.class, "sage-studio-services"), pods)).contains("prometheus")
+                .doesNotContain("external-gateway", "engine", "trainer");
         for (String name : List.of("sage-studio-gateway", "sage-studio-services")) {
             NetworkPolicy policy = install.get(NetworkPolicy.class, name);
             assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress", "Egress");
