@@ -86,6 +86,20 @@ public interface ChatConfig {
     @Min(1)
     int keepOperations();
 
+    /**
+     * Longest wait for the broker to acknowledge a route event. The {@code chat-backend} producer's own timeouts are
+     * derived from it ({@code max.block.ms} 20 %, {@code delivery.timeout.ms} 70 %), so a route that was not
+     * acknowledged in time can no longer be written afterwards.
+     */
+    @WithDefault("30s")
+    Duration routePublishTimeout();
+
+    /** Switch commands from Kafka waiting for the executor at most; more are recorded as failed at once. */
+    @WithDefault("16")
+    @Min(1)
+    @Max(1024)
+    int maxQueuedCommands();
+
     Lora lora();
 
     Memory memory();
@@ -133,11 +147,14 @@ public interface ChatConfig {
     /** Engines as local child processes. */
     interface Local {
 
-        /** Command template split into arguments without a shell; placeholders {model}, {port}, {name}. */
-        @WithDefault("vllm serve {model} --host 127.0.0.1 --port {port} --served-model-name {name}")
+        /**
+         * Command template split into arguments without a shell; placeholders {model}, {port}, {name}, {host}. Its
+         * {@code --host} is always {@code host} (added when missing: vLLM would listen on every interface).
+         */
+        @WithDefault("vllm serve {model} --host {host} --port {port} --served-model-name {name}")
         String command();
 
-        /** Host the engines listen on, as used in their base URLs. */
+        /** Host the engines listen on (and only there), as used in their base URLs. */
         @WithDefault("127.0.0.1")
         String host();
 
@@ -145,7 +162,11 @@ public interface ChatConfig {
         @WithDefault("8001-8010")
         String ports();
 
-        /** Extra environment of engine processes (e.g. CUDA_VISIBLE_DEVICES). */
+        /**
+         * Extra environment of engine processes (e.g. CUDA_VISIBLE_DEVICES). Engines otherwise get only the allow-listed
+         * part of this service's environment (PATH, HOME, locale, proxies, HF_*, CUDA_*, ...; never a key or secret)
+         * plus VLLM_API_KEY and, with LoRA, VLLM_ALLOW_RUNTIME_LORA_UPDATING.
+         */
         Map<String, String> environment();
 
         /** Grace between SIGTERM and SIGKILL when an engine is stopped. */
@@ -155,6 +176,11 @@ public interface ChatConfig {
         /** Stop engines when this service stops; otherwise they keep serving and are re-adopted at the next start. */
         @WithDefault("false")
         boolean stopOnShutdown();
+
+        /** How many engine log files ({@code <backend>.log}) are kept; older ones of stopped engines are deleted at start. */
+        @WithDefault("20")
+        @Min(1)
+        int keepLogs();
     }
 
     /** Engines as Kubernetes Deployments (one Deployment and Service per backend). */
@@ -227,6 +253,13 @@ public interface ChatConfig {
 
         /** Deployment of an external gateway restarted (rollout) after that ConfigMap changes. */
         Optional<String> gatewayDeployment();
+
+        /**
+         * Secret (key {@code api-key}) whose value engines get as VLLM_API_KEY; it must hold this service's
+         * {@code studio.engines.api-key}. Unset, the service keeps the Secret {@code sage-chat-engine-api-key} itself
+         * (created or updated with its key; needs get/create/update on Secrets).
+         */
+        Optional<String> engineApiKeySecret();
     }
 
     /** An OpenAI-compatible cloud API (runtime {@code none}). */

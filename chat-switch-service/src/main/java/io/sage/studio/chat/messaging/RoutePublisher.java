@@ -1,5 +1,6 @@
 package io.sage.studio.chat.messaging;
 
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -30,13 +31,13 @@ public class RoutePublisher {
 
     public static final String COMPONENT = "chat-switch-service";
     private static final Logger LOG = Logger.getLogger(RoutePublisher.class);
-    private static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
 
     private final MutinyEmitter<ChatBackendEvent> emitter;
     private final ChatState state;
     private final BackendTopic topic;
     private final Instance<GatewaySync> gateways;
     private final int retryAfterSeconds;
+    private final Duration ackTimeout;
 
     public RoutePublisher(@Channel("chat-backend") MutinyEmitter<ChatBackendEvent> emitter, ChatState state, BackendTopic topic,
             Instance<GatewaySync> gateways, ChatConfig config) {
@@ -45,9 +46,14 @@ public class RoutePublisher {
         this.topic = topic;
         this.gateways = gateways;
         this.retryAfterSeconds = config.retryAfterSeconds();
+        this.ackTimeout = config.routePublishTimeout();
     }
 
-    /** The route could not be published; the previous route still holds. */
+    /**
+     * The broker did not acknowledge the route within {@code route-publish-timeout}. The producer gives up before that
+     * ({@link ProducerTimeouts}), so the event is either on the topic already or never will be; publishing again (the
+     * same route or the one to restore) settles which holds: the producer keeps the order.
+     */
     public static class RoutingFailure extends Exception {
         RoutingFailure(String message, Throwable cause) {
             super(message, cause);
@@ -72,6 +78,15 @@ public class RoutePublisher {
         return publish(ChatBackendEvent.State.NONE, null, null, operationId);
     }
 
+    /** Publishes {@code route} in state {@code kind} again (idempotent: gateways already there stay there). */
+    public synchronized Instant republish(RouteState kind, ActiveRoute route, String operationId) throws RoutingFailure {
+        return switch (kind) {
+            case ACTIVE -> active(route, operationId);
+            case SWITCHING -> publish(ChatBackendEvent.State.SWITCHING, null, route, operationId);
+            case NONE -> none(operationId);
+        };
+    }
+
     private Instant publish(ChatBackendEvent.State kind, ChatBackendEvent.Backend backend, ActiveRoute route, String operationId)
             throws RoutingFailure {
         long revision = state.nextRevision(topic.lastRevision());
@@ -79,9 +94,10 @@ public class RoutePublisher {
         ChatBackendEvent event = new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, revision, kind, backend, since,
                 operationId, kind == ChatBackendEvent.State.SWITCHING ? retryAfterSeconds : null);
         try {
-            emitter.sendMessage(EventMessages.of(event, COMPONENT)).await().atMost(ACK_TIMEOUT);
+            emitter.sendMessage(EventMessages.of(event, COMPONENT)).await().atMost(ackTimeout);
         } catch (RuntimeException e) {
-            throw new RoutingFailure("cannot publish the route on Kafka: " + e.getMessage(), e);
+            throw new RoutingFailure("cannot publish the route on Kafka within " + ackTimeout.toSeconds() + " s: "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
         }
         Instant at = Instant.now();
         RouteState routeState = switch (kind) {
@@ -92,7 +108,12 @@ public class RoutePublisher {
         ActiveRoute kept = route == null ? null
                 : new ActiveRoute(route.backendId(), route.baseUrl(), route.servedModelName(), route.model(), route.runtime(),
                         kind == ChatBackendEvent.State.ACTIVE ? since : route.since());
-        state.route(routeState, kept);
+        try {
+            state.route(routeState, kept);
+        } catch (UncheckedIOException e) {
+            // The route is on the topic (and in memory): that is what counts; the file follows with the next change.
+            LOG.errorf("route revision %d is published but the state file could not be written: %s", revision, e.getMessage());
+        }
         LOG.infof("route revision %d: %s%s", revision, kind,
                 backend == null ? "" : " → " + backend.servedModelName() + " at " + backend.baseUrl());
         for (GatewaySync gateway : gateways) {

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.sage.studio.common.error.ApiException;
@@ -18,19 +20,33 @@ import io.sage.studio.events.StudioJson;
 public record AdapterConfig(int rank, String baseModel) {
 
     public static final String FILE = "adapter_config.json";
+    private static final long MAX_BYTES = 1 << 20;
 
     public static boolean isAdapter(Path dir) {
         return Files.isRegularFile(dir.resolve(FILE));
     }
 
-    /** Reads the adapter config of {@code dir}; 400 {@code invalid_adapter} when missing or malformed. */
+    /**
+     * Reads the adapter config of {@code dir}; 400 {@code invalid_adapter} when missing or malformed. Errors name the
+     * file and where it is broken, never what it holds (Jackson's messages quote the offending token).
+     */
     public static AdapterConfig read(Path dir) {
         Path file = dir.resolve(FILE);
         JsonNode json;
         try {
+            if (Files.size(file) > MAX_BYTES) {
+                throw ApiException.badRequest("invalid_adapter", file + " is larger than 1 MiB; not an adapter config");
+            }
             json = StudioJson.mapper().readTree(Files.readAllBytes(file));
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            throw ApiException.badRequest("invalid_adapter", file + " is not valid JSON"
+                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
         } catch (IOException e) {
-            throw ApiException.badRequest("invalid_adapter", "cannot read " + file + ": " + e.getMessage());
+            throw ApiException.badRequest("invalid_adapter", "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+        }
+        if (json == null || !json.isObject()) {
+            throw ApiException.badRequest("invalid_adapter", file + " is not a JSON object");
         }
         JsonNode r = json.get("r");
         if (r == null || !r.canConvertToInt() || r.asInt() < 1) {

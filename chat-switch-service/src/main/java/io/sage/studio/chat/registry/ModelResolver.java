@@ -87,6 +87,9 @@ public class ModelResolver {
             throw unknown(m, registry.isPresent());
         }
         Path dir = home.resolveInside(m, FIELD_MODEL);
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw notAModel(dir);
+        }
         if (!Files.isDirectory(dir)) {
             throw unknown(m, registry.isPresent());
         }
@@ -118,6 +121,9 @@ public class ModelResolver {
     private ResolvedModel fromDirectory(Path dir, String taskId, String baseHint, String displayName) {
         String path = dir.toString();
         if (AdapterConfig.isAdapter(dir)) {
+            if (!home.contains(dir.resolve(AdapterConfig.FILE))) {
+                throw ApiException.badRequest("invalid_adapter", dir.resolve(AdapterConfig.FILE) + " links outside the studio home");
+            }
             AdapterConfig adapter = AdapterConfig.read(dir);
             String base = adapter.baseModel() != null ? adapter.baseModel() : baseHint;
             if (base == null) {
@@ -132,8 +138,7 @@ public class ModelResolver {
                     Artifact.LORA, base, path, base, adapter.rank(), taskId, served);
         }
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
-            throw ApiException.badRequest("not_a_model",
-                    path + " holds neither a model (config.json) nor a LoRA adapter (" + AdapterConfig.FILE + ")");
+            throw notAModel(dir);
         }
         if (taskId == null && baseHint == null) {
             return localBase(dir);
@@ -175,6 +180,13 @@ public class ModelResolver {
 
     private static boolean looksLikePath(String m) {
         return m.startsWith("/") || m.startsWith("~") || m.startsWith(".") || m.contains("/");
+    }
+
+    /** 400 {@code not_a_model}: a file, or a folder with neither config.json nor adapter_config.json (never read). */
+    private static ApiException notAModel(Path path) {
+        return new ApiException(400, "not_a_model", path + " holds neither a model (config.json) nor a LoRA adapter ("
+                + AdapterConfig.FILE + "): give a model or adapter folder",
+                List.of(new ApiException.FieldError(FIELD_MODEL, "not a model folder")));
     }
 
     private ApiException unknown(String m, boolean registryReachable) {

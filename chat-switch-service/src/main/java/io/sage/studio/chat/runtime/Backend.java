@@ -7,6 +7,8 @@ import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 
+import io.sage.studio.chat.registry.ResolvedModel;
+
 /**
  * A serving engine this service started: how to reach it, how to find it again after a restart, and which
  * LoRA adapters it holds. Immutable; changes make a new record.
@@ -67,10 +69,13 @@ public record Backend(
         return new Backend(id, runtime, spec, baseUrl, port, pid, processStart, deployment, logFile, fewer, state, startedAt);
     }
 
-    /** The spec that starts this engine again with the adapters it holds now (for a rollback of a recreate). */
-    public BackendSpec restartSpec(String newId) {
+    /**
+     * The spec that starts this engine again with the adapters it holds now (for a rollback of a recreate), to serve
+     * {@code model}.
+     */
+    public BackendSpec restartSpec(String newId, ResolvedModel model) {
         Map<String, String> all = new LinkedHashMap<>(spec.adapters());
         all.putAll(adapters);
-        return new BackendSpec(newId, spec.modelPath(), spec.servedName(), spec.loraEnabled(), spec.maxLoraRank(), all);
+        return new BackendSpec(newId, spec.modelPath(), spec.servedName(), spec.loraEnabled(), spec.maxLoraRank(), all, model);
     }
 }

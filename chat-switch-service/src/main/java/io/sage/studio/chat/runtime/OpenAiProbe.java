@@ -1,10 +1,12 @@
 package io.sage.studio.chat.runtime;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,24 +20,31 @@ import jakarta.enterprise.context.ApplicationScoped;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.sage.studio.chat.config.ChatConfig;
+import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.events.StudioJson;
 
 /**
  * Talks to an engine's OpenAI-compatible API (vLLM's routes): health, model list, a one-token generation, runtime
- * LoRA loading, and the request gauges used to drain it. Each call answers a {@link Result}; nothing here throws
- * for an HTTP error or a refused connection.
+ * LoRA loading, and the request gauges used to drain it. Every call to an engine carries the engines' API key
+ * ({@link EngineApiKey}, {@code Authorization: Bearer}); the cloud API's calls carry the key the caller gives. Each
+ * call answers a {@link Result}; nothing here throws for an HTTP error or a refused connection, and no answer is read
+ * beyond {@value #MAX_BODY_BYTES} bytes.
  */
 @ApplicationScoped
 public class OpenAiProbe {
 
+    /** Largest answer read (a model list or the metrics of a busy engine are far smaller). */
+    static final int MAX_BODY_BYTES = 4 << 20;
     private static final Pattern GAUGE = Pattern.compile("^vllm:num_requests_(running|waiting)(\\{[^}]*})?\\s+([0-9.eE+-]+)\\s*$",
             Pattern.MULTILINE);
 
     private final HttpClient http;
     private final Duration timeout;
+    private final EngineApiKey engineKey;
 
-    public OpenAiProbe(ChatConfig config) {
+    public OpenAiProbe(ChatConfig config, EngineApiKey engineKey) {
         this.timeout = config.probeTimeout();
+        this.engineKey = engineKey;
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5))
@@ -45,9 +54,9 @@ public class OpenAiProbe {
     /** Outcome of one call: success, or why not (status and body, or the I/O error). */
     public record Result(boolean ok, int status, String body, String error) {
 
-        static Result of(HttpResponse<String> response) {
-            boolean ok = response.statusCode() / 100 == 2;
-            return new Result(ok, response.statusCode(), response.body(), ok ? null : "HTTP " + response.statusCode() + ": " + abbreviate(response.body()));
+        static Result of(int status, String body) {
+            boolean ok = status / 100 == 2;
+            return new Result(ok, status, body, ok ? null : "HTTP " + status + ": " + abbreviate(body));
         }
 
         static Result failed(String error) {
@@ -57,10 +66,15 @@ public class OpenAiProbe {
 
     /** {@code GET /health} answers 200. */
     public Result health(String baseUrl) {
-        return send(HttpRequest.newBuilder(uri(baseUrl, "/health")).timeout(timeout).GET(), null);
+        return send(HttpRequest.newBuilder(uri(baseUrl, "/health")).timeout(timeout).GET(), engineKey());
     }
 
-    /** Ids listed by {@code GET /v1/models}, or empty when the call failed. */
+    /** Ids an engine lists at {@code GET /v1/models}, or empty when the call failed. */
+    public Optional<List<String>> models(String baseUrl) {
+        return models(baseUrl, engineKey());
+    }
+
+    /** Ids listed by {@code GET /v1/models} of any OpenAI-compatible API, or empty when the call failed. */
     public Optional<List<String>> models(String baseUrl, String apiKey) {
         Result result = send(HttpRequest.newBuilder(uri(baseUrl, "/v1/models")).timeout(timeout).GET(), apiKey);
         if (!result.ok()) {
@@ -75,6 +89,11 @@ public class OpenAiProbe {
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    /** A one-token chat completion with {@code model} on an engine. */
+    public Result smoke(String baseUrl, String model) {
+        return smoke(baseUrl, model, engineKey());
     }
 
     /** A one-token chat completion with {@code model}; ok only when the answer has a choice. */
@@ -99,17 +118,17 @@ public class OpenAiProbe {
 
     /** {@code POST /v1/load_lora_adapter}. */
     public Result loadLora(String baseUrl, String name, String path) {
-        return post(baseUrl, "/v1/load_lora_adapter", Map.of("lora_name", name, "lora_path", path), null);
+        return post(baseUrl, "/v1/load_lora_adapter", Map.of("lora_name", name, "lora_path", path), engineKey());
     }
 
     /** {@code POST /v1/unload_lora_adapter}. */
     public Result unloadLora(String baseUrl, String name) {
-        return post(baseUrl, "/v1/unload_lora_adapter", Map.of("lora_name", name), null);
+        return post(baseUrl, "/v1/unload_lora_adapter", Map.of("lora_name", name), engineKey());
     }
 
     /** Requests running plus waiting, from vLLM's Prometheus gauges; empty when the engine exposes none. */
     public Optional<Double> inFlight(String baseUrl) {
-        Result result = send(HttpRequest.newBuilder(uri(baseUrl, "/metrics")).timeout(Duration.ofSeconds(5)).GET(), null);
+        Result result = send(HttpRequest.newBuilder(uri(baseUrl, "/metrics")).timeout(Duration.ofSeconds(5)).GET(), engineKey());
         if (!result.ok()) {
             return Optional.empty();
         }
@@ -121,6 +140,10 @@ public class OpenAiProbe {
             total += Double.parseDouble(m.group(3));
         }
         return found ? Optional.of(total) : Optional.empty();
+    }
+
+    private String engineKey() {
+        return engineKey.getOrCreate();
     }
 
     private Result post(String baseUrl, String path, Object body, String apiKey) {
@@ -140,7 +163,14 @@ public class OpenAiProbe {
             request.header("Authorization", "Bearer " + apiKey);
         }
         try {
-            return Result.of(http.send(request.build(), HttpResponse.BodyHandlers.ofString()));
+            HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream in = response.body()) {
+                byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
+                if (body.length > MAX_BODY_BYTES) {
+                    return Result.failed("the answer is larger than " + (MAX_BODY_BYTES >> 20) + " MiB");
+                }
+                return Result.of(response.statusCode(), new String(body, StandardCharsets.UTF_8));
+            }
         } catch (IOException e) {
             return Result.failed(e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
         } catch (InterruptedException e) {

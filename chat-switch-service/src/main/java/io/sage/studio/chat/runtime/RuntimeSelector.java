@@ -3,7 +3,6 @@ package io.sage.studio.chat.runtime;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
-import jakarta.inject.Singleton;
 
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.runtime.cloud.NoEngineRuntime;
@@ -15,7 +14,7 @@ import io.sage.studio.chat.runtime.local.LocalProcessRuntime;
 public class RuntimeSelector {
 
     @Produces
-    @Singleton
+    @ApplicationScoped
     ServingRuntime runtime(ChatConfig config, Instance<LocalProcessRuntime> local, Instance<KubernetesRuntime> kubernetes,
             Instance<NoEngineRuntime> none) {
         if (config.forceCloud()) {

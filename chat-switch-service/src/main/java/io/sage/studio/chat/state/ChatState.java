@@ -22,7 +22,8 @@ import io.sage.studio.events.StudioJson;
 
 /**
  * The service's memory of the route and the engines, written through to {@code state.json} (atomically) on every
- * change. All methods are synchronized; readers get immutable snapshots.
+ * change. All methods are synchronized; readers get immutable snapshots. A failed write leaves memory changed and
+ * throws {@link UncheckedIOException}.
  */
 @ApplicationScoped
 public class ChatState {
@@ -33,6 +34,7 @@ public class ChatState {
     private long revision;
     private RouteState routeState = RouteState.NONE;
     private ActiveRoute route;
+    private boolean pending;
     private final Map<String, Backend> backends = new LinkedHashMap<>();
 
     public ChatState(StudioHome home) {
@@ -76,10 +78,29 @@ public class ChatState {
         return revision;
     }
 
+    /** The route as the broker acknowledged it: what every gateway follows now. */
     public synchronized void route(RouteState state, ActiveRoute newRoute) {
         routeState = state;
         route = newRoute;
+        pending = false;
         save();
+    }
+
+    /**
+     * The route chat must take, but the broker has not acknowledged it yet (Kafka failed or timed out): gateways may
+     * still follow an earlier one. The monitor publishes it as soon as it can ({@link #routePending()}), and until then
+     * no engine a gateway may still follow is stopped.
+     */
+    public synchronized void routePending(RouteState state, ActiveRoute newRoute) {
+        routeState = state;
+        route = newRoute;
+        pending = true;
+        save();
+    }
+
+    /** Whether the route is still to be published (see {@link #routePending(RouteState, ActiveRoute)}). */
+    public synchronized boolean routePending() {
+        return pending;
     }
 
     public synchronized RouteState routeState() {
@@ -106,6 +127,10 @@ public class ChatState {
     public synchronized void remove(String backendId) {
         backends.remove(backendId);
         save();
+    }
+
+    public synchronized Optional<Backend> backend(String id) {
+        return Optional.ofNullable(backends.get(id));
     }
 
     public synchronized List<Backend> backends() {

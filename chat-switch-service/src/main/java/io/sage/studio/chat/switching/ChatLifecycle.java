@@ -1,12 +1,15 @@
 package io.sage.studio.chat.switching;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -33,10 +36,14 @@ import io.sage.studio.common.error.ApiException;
 import io.sage.studio.events.ChatBackendEvent;
 
 /**
- * Start-up and supervision. At start: read the state file and the route topic (revisions continue), re-adopt the
- * engine that served and stop every other one, then make sure something serves: the adopted engine (route
- * republished), else {@code initial-model}, else the model that served before; in cloud mode the cloud API.
- * Afterwards a monitor restarts the active engine when it dies and expires switch commands Kafka never delivered.
+ * Start-up and supervision. At start: read the state file and the route topic (revisions continue), adopt the
+ * recorded engines that still run, and converge — even after a {@code kill -9} in the middle of a switch — on a route
+ * to an engine that serves: the one the route named, else another adopted engine that serves its model (the route
+ * said SWITCHING, or its engine is gone), with every other engine stopped; else {@code initial-model}, else the model
+ * that served before (gateways answer 503 meanwhile instead of reaching a stopped engine); in cloud mode the cloud
+ * API; else NONE. Afterwards a monitor publishes a route Kafka did not acknowledge, replaces a left-over SWITCHING
+ * route, stops engines no route names, restarts the active engine when it dies and expires switch commands Kafka never
+ * delivered.
  */
 @ApplicationScoped
 public class ChatLifecycle {
@@ -55,6 +62,7 @@ public class ChatLifecycle {
     private final ModelResolver resolver;
     private final CloudApi cloud;
     private final OpenAiProbe probe;
+    private final EngineCheck check;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "chat-lifecycle");
         thread.setDaemon(true);
@@ -62,7 +70,7 @@ public class ChatLifecycle {
     });
 
     public ChatLifecycle(ChatConfig config, ChatState state, OperationStore operations, BackendTopic topic, ServingRuntime runtime,
-            RoutePublisher routes, SwitchService switches, ModelResolver resolver, CloudApi cloud, OpenAiProbe probe) {
+            RoutePublisher routes, SwitchService switches, ModelResolver resolver, CloudApi cloud, OpenAiProbe probe, EngineCheck check) {
         this.config = config;
         this.state = state;
         this.operations = operations;
@@ -73,6 +81,7 @@ public class ChatLifecycle {
         this.resolver = resolver;
         this.cloud = cloud;
         this.probe = probe;
+        this.check = check;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -93,9 +102,13 @@ public class ChatLifecycle {
             while (!topic.awaitCaughtUp(Duration.ofSeconds(30))) {
                 LOG.warn("waiting for Kafka: the route topic is not readable yet");
             }
-            adopt(saved);
+            List<Backend> live = adopt(saved);
+            boolean[] serving = new boolean[1];
+            switches.tryExclusively("startup", () -> serving[0] = converge(saved, live));
             switches.accept();
-            ensureServing(saved);
+            if (!serving[0]) {
+                ensureServing(saved);
+            }
             scheduler.scheduleWithFixedDelay(this::monitor, config.monitorInterval().toMillis(), config.monitorInterval().toMillis(),
                     TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -106,10 +119,13 @@ public class ChatLifecycle {
         }
     }
 
-    /** Keeps the engine the route pointed at when it is still there and healthy; stops every other one. */
-    private void adopt(StateSnapshot saved) {
-        Set<String> keep = saved.routeState() == RouteState.ACTIVE && saved.route() != null ? Set.of(saved.route().backendId()) : Set.of();
-        List<Backend> adopted = runtime.adopt(saved.backends(), keep).stream()
+    /**
+     * Finds every recorded engine that still runs and answers {@code /health} (a restart, or a crash in the middle of a
+     * switch, may leave more than one); stops the rest, and for Kubernetes every labelled Deployment nobody recorded.
+     */
+    private List<Backend> adopt(StateSnapshot saved) {
+        Set<String> recorded = saved.backends().stream().map(Backend::id).collect(Collectors.toSet());
+        List<Backend> adopted = runtime.adopt(saved.backends(), recorded).stream()
                 .filter(b -> {
                     if (probe.health(b.baseUrl()).ok()) {
                         return true;
@@ -118,25 +134,60 @@ public class ChatLifecycle {
                     runtime.stop(b);
                     return false;
                 })
-                .map(b -> b.withState(Backend.State.READY))
                 .toList();
         state.replaceBackends(adopted);
+        return adopted;
     }
 
-    private void ensureServing(StateSnapshot saved) {
-        Optional<Backend> active = state.activeBackend();
-        if (active.isPresent()) {
-            ActiveRoute route = state.route().orElseThrow();
-            try {
-                routes.active(route, null);
-                LOG.infof("re-adopted engine %s serving %s", active.get().id(), route.servedModelName());
-            } catch (RoutingFailure e) {
-                LOG.errorf("cannot republish the route: %s", e.getMessage());
-            }
-            return;
+    /**
+     * Makes the route name an engine that serves, holding the switch slot: the engine the route named if it still
+     * serves, else (a switch was interrupted: the route says SWITCHING, or its engine is gone) another adopted engine
+     * that serves the model it was started for — the previous route's model first, then the newest. Every other
+     * engine is stopped once the route is acknowledged. False when no engine serves.
+     */
+    private boolean converge(StateSnapshot saved, List<Backend> live) {
+        ActiveRoute previous = saved.route();
+        Optional<ActiveRoute> route = Optional.empty();
+        if (saved.routeState() == RouteState.ACTIVE && previous != null) {
+            // Running and healthy (adopt checked both): it kept serving while this service was down.
+            route = live.stream().filter(b -> b.id().equals(previous.backendId())).findFirst().map(b -> previous);
         }
+        if (route.isEmpty()) {
+            route = live.stream()
+                    .filter(b -> b.spec().model() != null)
+                    .sorted(Comparator.comparing((Backend b) -> previous == null || !b.spec().model().id().equals(previous.model().id()))
+                            .thenComparing(Backend::startedAt, Comparator.nullsLast(Comparator.reverseOrder())))
+                    .filter(b -> check.serves(b, b.spec().model().servedName()))
+                    .findFirst()
+                    .map(b -> new ActiveRoute(b.id(), b.baseUrl(), b.spec().model().servedName(), b.spec().model(), runtime.name(),
+                            Instant.now()));
+            route.ifPresent(r -> LOG.infof("the route named no serving engine; engine %s serves %s and takes chat", r.backendId(),
+                    r.model().displayName()));
+        }
+        if (route.isEmpty()) {
+            live.forEach(runtime::stop);
+            state.replaceBackends(List.of());
+            return false;
+        }
+        ActiveRoute chosen = route.get();
+        state.replaceBackends(live.stream().map(b -> b.id().equals(chosen.backendId()) ? b.withState(Backend.State.READY) : b).toList());
+        try {
+            routes.active(chosen, null);
+            LOG.infof("engine %s serves %s", chosen.backendId(), chosen.servedModelName());
+        } catch (RoutingFailure e) {
+            LOG.errorf("cannot publish the route: %s; the monitor publishes it and stops the other engines", e.getMessage());
+            state.routePending(RouteState.ACTIVE, chosen);
+            return true;
+        }
+        stopAllBut(chosen.backendId());
+        return true;
+    }
+
+    /** Nothing serves after start-up: {@code initial-model}, else the model that served before, else the cloud, else NONE. */
+    private void ensureServing(StateSnapshot saved) {
         Optional<String> initial = config.initialModel();
         if (initial.isPresent()) {
+            leaveDeadRoute();
             resolveInitial(initial.get(), 1);
             return;
         }
@@ -144,11 +195,28 @@ public class ChatLifecycle {
         if (previous != null && saved.routeState() != RouteState.NONE && config.runtime() != ChatConfig.RuntimeKind.NONE
                 && !ResolvedModel.KIND_CLOUD.equals(previous.model().kind())) {
             LOG.infof("the engine of %s is gone; starting it again", previous.model().displayName());
+            leaveDeadRoute();
             startWith(previous.model(), "startup");
         } else if (cloud.configured()) {
             startWith(cloud.model(cloud.defaultModel().orElseThrow()), "startup");
         } else {
             announceNone();
+        }
+    }
+
+    /**
+     * The topic still routes to an engine that is gone: gateways answer 503 with Retry-After (SWITCHING) until the
+     * model starting now is ready, instead of failing against a stopped engine.
+     */
+    private void leaveDeadRoute() {
+        Optional<ChatBackendEvent> last = topic.latest();
+        if (last.isPresent() && last.get().state() == ChatBackendEvent.State.ACTIVE && last.get().backend() != null
+                && !CloudApi.BACKEND_ID.equals(last.get().backend().id()) && state.backend(last.get().backend().id()).isEmpty()) {
+            try {
+                routes.switching(null);
+            } catch (RoutingFailure e) {
+                LOG.errorf("cannot publish that the backend is being replaced: %s", e.getMessage());
+            }
         }
     }
 
@@ -187,11 +255,17 @@ public class ChatLifecycle {
     private void monitor() {
         try {
             switches.expireUndelivered();
-            if (switches.running().isPresent() || !runtime.hasEngines()) {
+            if (switches.running().isPresent()) {
+                return;
+            }
+            if (unsettled()) {
+                switches.tryExclusively("monitor", this::reconcile);
+            }
+            if (!runtime.hasEngines()) {
                 return;
             }
             Optional<Backend> active = state.activeBackend();
-            if (active.isEmpty() || active.get().state() == Backend.State.FAILED) {
+            if (active.isEmpty() || active.get().state() == Backend.State.FAILED || state.routePending()) {
                 return;
             }
             var liveness = runtime.liveness(active.get());
@@ -208,6 +282,65 @@ public class ChatLifecycle {
             }
         } catch (RoutingFailure | RuntimeException e) {
             LOG.errorf("the engine monitor failed: %s", e.getMessage());
+        }
+    }
+
+    /**
+     * What every switch leaves behind, restored when something (Kafka, a crash, an unexpected error) left it otherwise;
+     * runs while no switch does. A route the broker has not acknowledged is published; a SWITCHING route outside a
+     * switch is replaced (an engine that serves, else NONE); then every engine the route does not name is stopped.
+     */
+    private void reconcile() {
+        if (state.routePending()) {
+            try {
+                routes.republish(state.routeState(), state.route().orElse(null), null);
+                LOG.infof("published the pending route (%s)", state.routeState().wire());
+            } catch (RoutingFailure e) {
+                LOG.warnf("the route is still not acknowledged: %s", e.getMessage());
+                return;
+            }
+        }
+        if (!runtime.hasEngines()) {
+            return;
+        }
+        if (state.routeState() == RouteState.SWITCHING) {
+            Optional<ActiveRoute> serving = state.backends().stream()
+                    .filter(b -> b.spec().model() != null && check.serves(b, b.spec().model().servedName()))
+                    .findFirst()
+                    .map(b -> new ActiveRoute(b.id(), b.baseUrl(), b.spec().model().servedName(), b.spec().model(), runtime.name(),
+                            Instant.now()));
+            try {
+                if (serving.isPresent()) {
+                    routes.active(serving.get(), null);
+                } else {
+                    routes.none(null);
+                }
+            } catch (RoutingFailure e) {
+                LOG.warnf("cannot replace the left-over SWITCHING route: %s", e.getMessage());
+                return;
+            }
+        }
+        String keep = state.routeState() == RouteState.ACTIVE ? state.route().map(ActiveRoute::backendId).orElse(null) : null;
+        stopAllBut(keep);
+    }
+
+    /** Whether {@link #reconcile()} has something to do (checked without the slot, so requests rarely meet it). */
+    private boolean unsettled() {
+        if (state.routePending() || (runtime.hasEngines() && state.routeState() == RouteState.SWITCHING)) {
+            return true;
+        }
+        String keep = state.routeState() == RouteState.ACTIVE ? state.route().map(ActiveRoute::backendId).orElse(null) : null;
+        return state.backends().stream().anyMatch(b -> !b.id().equals(keep));
+    }
+
+    /** Stops every engine the route does not name. */
+    private void stopAllBut(String keep) {
+        for (Backend backend : state.backends()) {
+            if (!backend.id().equals(keep)) {
+                LOG.infof("stopping engine %s: no route names it", backend.id());
+                runtime.stop(backend);
+                state.remove(backend.id());
+            }
         }
     }
 

@@ -7,12 +7,16 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
+import org.jboss.logging.Logger;
+
 import io.sage.studio.chat.switching.SwitchOperation.State;
 import io.sage.studio.chat.switching.SwitchOperation.Step;
 import io.sage.studio.chat.switching.SwitchOperation.Timings;
 
 /** A switch in progress: the mutable side of {@link SwitchOperation}. Every change is reported to a listener (the store). */
 final class Operation {
+
+    private static final Logger LOG = Logger.getLogger(Operation.class);
 
     private final String id;
     private final String model;
@@ -98,26 +102,41 @@ final class Operation {
         restarted = true;
     }
 
+    /** Ends the operation successfully; an operation that ended already stays as it is. */
     synchronized void complete(String message) {
+        if (state.terminal()) {
+            return;
+        }
         state = State.COMPLETED;
         finishedAt = Instant.now();
         if (downtimeMs == null) {
             downtimeMs = 0L;
         }
         addStep(message);
-        SwitchOperation view = view();
-        listener.accept(view);
-        done.complete(view);
+        finish();
     }
 
+    /** Ends the operation as failed; an operation that ended already stays as it is. */
     synchronized void fail(String reason, boolean rollback) {
+        if (state.terminal()) {
+            return;
+        }
         state = State.FAILED;
         error = reason;
         rolledBack = rollback;
         finishedAt = Instant.now();
         addStep("failed: " + reason);
+        finish();
+    }
+
+    /** Whoever waits learns the outcome even when recording it fails. */
+    private void finish() {
         SwitchOperation view = view();
-        listener.accept(view);
+        try {
+            listener.accept(view);
+        } catch (RuntimeException e) {
+            LOG.warnf("cannot record the outcome of switch %s: %s", id, e.getMessage());
+        }
         done.complete(view);
     }
 
@@ -131,7 +150,12 @@ final class Operation {
         steps.add(new Step(Instant.now(), message));
     }
 
+    /** Reports a change; a listener that fails (the store) never fails the switch itself. */
     private void publish() {
-        listener.accept(view());
+        try {
+            listener.accept(view());
+        } catch (RuntimeException e) {
+            LOG.warnf("cannot record step of switch %s: %s", id, e.getMessage());
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.sage.studio.chat.switching;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
@@ -11,7 +12,9 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -38,6 +41,8 @@ public class OperationStore {
     private final Path dir;
     private final int keep;
     private final Map<String, SwitchOperation> operations = new ConcurrentHashMap<>();
+    private final Map<String, SwitchOperation> dirty = new ConcurrentHashMap<>();
+    private final AtomicBoolean flushQueued = new AtomicBoolean();
     private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
         Thread thread = new Thread(r, "chat-operations-writer");
         thread.setDaemon(true);
@@ -49,26 +54,49 @@ public class OperationStore {
         this.keep = config.keepOperations();
     }
 
-    /** Loads the operations of earlier runs; those a restart interrupted are marked failed. */
+    /**
+     * Loads the newest {@code keep-operations} operations of earlier runs (older files are deleted); those a restart
+     * interrupted are marked failed.
+     */
     public void load() {
         if (!Files.isDirectory(dir)) {
             return;
         }
+        List<Path> newestFirst;
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".json")).toList()) {
-                try {
-                    SwitchOperation op = StudioJson.mapper().readValue(Files.readAllBytes(file), SwitchOperation.class);
-                    if (!op.state().terminal()) {
-                        op = interrupted(op);
-                        AtomicFiles.writeJson(file, op);
-                    }
-                    operations.put(op.id(), op);
-                } catch (IOException e) {
-                    LOG.warnf("ignoring unreadable operation file %s: %s", file, e.getMessage());
-                }
-            }
+            newestFirst = files.filter(f -> f.getFileName().toString().endsWith(".json"))
+                    .sorted(Comparator.comparing(OperationStore::modified).reversed())
+                    .toList();
         } catch (IOException e) {
             LOG.warnf("cannot list %s: %s", dir, e.getMessage());
+            return;
+        }
+        for (Path file : newestFirst.subList(Math.min(keep, newestFirst.size()), newestFirst.size())) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                LOG.debugf("cannot delete %s: %s", file, e.getMessage());
+            }
+        }
+        for (Path file : newestFirst.subList(0, Math.min(keep, newestFirst.size()))) {
+            try {
+                SwitchOperation op = StudioJson.mapper().readValue(Files.readAllBytes(file), SwitchOperation.class);
+                if (!op.state().terminal()) {
+                    op = interrupted(op);
+                    AtomicFiles.writeJson(file, op);
+                }
+                operations.put(op.id(), op);
+            } catch (IOException | RuntimeException e) {
+                LOG.warnf("ignoring unreadable operation file %s (%s)", file.getFileName(), e.getClass().getSimpleName());
+            }
+        }
+    }
+
+    private static FileTime modified(Path file) {
+        try {
+            return Files.getLastModifiedTime(file);
+        } catch (IOException e) {
+            return FileTime.fromMillis(0);
         }
     }
 
@@ -85,12 +113,30 @@ public class OperationStore {
     }
 
     /**
-     * Records a new view of an operation: in memory at once, on disk in the background (one writer thread, in
-     * order), so that no file sync sits between a ready engine and its route.
+     * Records a new view of an operation: in memory at once, on disk in the background (one writer thread), so that no
+     * file sync sits between a ready engine and its route. Views written late are coalesced (the latest per operation
+     * wins), so a slow disk never makes a queue grow: at most one write task waits.
      */
     public void save(SwitchOperation op) {
         operations.put(op.id(), op);
-        writer.execute(() -> write(op));
+        dirty.put(op.id(), op);
+        if (flushQueued.compareAndSet(false, true)) {
+            try {
+                writer.execute(this::flush);
+            } catch (RejectedExecutionException e) {
+                flushQueued.set(false);
+            }
+        }
+    }
+
+    private void flush() {
+        flushQueued.set(false);
+        for (String id : List.copyOf(dirty.keySet())) {
+            SwitchOperation op = dirty.remove(id);
+            if (op != null) {
+                write(op);
+            }
+        }
     }
 
     private void write(SwitchOperation op) {

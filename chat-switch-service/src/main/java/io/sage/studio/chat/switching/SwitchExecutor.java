@@ -1,7 +1,9 @@
 package io.sage.studio.chat.switching;
 
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -21,12 +23,24 @@ import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.runtime.cloud.CloudApi;
 import io.sage.studio.chat.state.ActiveRoute;
 import io.sage.studio.chat.state.ChatState;
+import io.sage.studio.chat.state.RouteState;
 import io.sage.studio.chat.switching.SwitchOperation.State;
 
 /**
  * Carries out a {@link Plan}, one at a time (the caller holds the switch slot). Every path ends in
- * {@link Operation#complete} or {@link Operation#fail}; a failure leaves the previous model serving (or serving
- * again, for recreate) and says why, with the engine's last output when it died.
+ * {@link Operation#complete} or {@link Operation#fail} with a consistent route: the old model serving (or serving
+ * again, for recreate), the new one, or nothing — never an engine that was stopped, never {@code SWITCHING}.
+ * <ul>
+ * <li>A step that fails ({@link SwitchFailure}) undoes what the switch started; the route never moved, or (recreate)
+ * the previous model is started again.</li>
+ * <li>A route the broker did not acknowledge ({@link RoutingFailure}) may still have reached the topic, so the route
+ * to keep is published again; until that is acknowledged no engine a gateway may follow is stopped (the route stays
+ * pending in {@link ChatState} and the monitor publishes it).</li>
+ * <li>Anything unexpected (a {@link RuntimeException} or {@link Error} at any step) is recovered from what this switch
+ * has done so far ({@link Attempt}): keep the route it published if its engine serves, else the previous route if its
+ * engine serves, else an engine this switch started that serves, else (recreate) start the previous model again,
+ * else route to nothing; then stop every engine the route does not name.</li>
+ * </ul>
  */
 @ApplicationScoped
 class SwitchExecutor {
@@ -49,9 +63,10 @@ class SwitchExecutor {
     private final ChatState state;
     private final CloudApi cloud;
     private final SwitchPlanner planner;
+    private final EngineCheck check;
 
     SwitchExecutor(ChatConfig config, ServingRuntime runtime, OpenAiProbe probe, RoutePublisher routes, ChatState state,
-            CloudApi cloud, SwitchPlanner planner) {
+            CloudApi cloud, SwitchPlanner planner, EngineCheck check) {
         this.config = config;
         this.runtime = runtime;
         this.probe = probe;
@@ -59,6 +74,7 @@ class SwitchExecutor {
         this.state = state;
         this.cloud = cloud;
         this.planner = planner;
+        this.check = check;
     }
 
     /** A step of a switch failed; the message is what the user reads. */
@@ -68,32 +84,75 @@ class SwitchExecutor {
         }
     }
 
+    /** An engine this switch started, and what it was started to serve. */
+    private record Started(Backend backend, ResolvedModel model, String served) {
+
+        String backendId() {
+            return backend.id();
+        }
+    }
+
+    /** What one switch has changed so far: enough to finish or undo it after any failure. */
+    private static final class Attempt {
+        final Operation op;
+        final Plan plan;
+        final RouteState previousState;
+        final ActiveRoute previous;
+        final List<Started> started = new ArrayList<>();
+        /** A publication was tried: the topic may differ from {@code previous}. */
+        boolean routeTouched;
+        /** The adapter this switch loaded into the running engine, or {@code null}. */
+        String loadedAdapter;
+        /** The route to the target, once the broker acknowledged it. */
+        ActiveRoute routed;
+        /** When SWITCHING was acknowledged (recreate). */
+        Instant down;
+
+        Attempt(Operation op, Plan plan, RouteState previousState, ActiveRoute previous) {
+            this.op = op;
+            this.plan = plan;
+            this.previousState = previousState;
+            this.previous = previous;
+        }
+
+        /** The old engine, when a recreate may start it again (not for the restart of a dead engine). */
+        Backend restorable() {
+            return plan.restart() ? null : plan.current();
+        }
+    }
+
     void run(Operation op, Plan plan) {
+        Attempt a = new Attempt(op, plan, state.routeState(), state.route().orElse(null));
         try {
             switch (plan.strategy()) {
-                case NONE -> noop(op, plan);
-                case CLOUD -> cloud(op, plan);
-                case LORA_HOT_LOAD -> hotLoad(op, plan);
-                case BLUE_GREEN -> blueGreen(op, plan);
-                case RECREATE -> recreate(op, plan);
+                case NONE -> noop(a);
+                case CLOUD -> cloud(a);
+                case LORA_HOT_LOAD -> hotLoad(a);
+                case BLUE_GREEN -> blueGreen(a);
+                case RECREATE -> recreate(a);
                 default -> op.fail("unplanned strategy " + plan.strategy(), false);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             LOG.errorf(e, "switch %s failed unexpectedly", op.id());
-            if (!op.state().terminal()) {
-                op.fail("unexpected error: " + e.getMessage(), false);
+            String reason = "unexpected error: " + describe(e);
+            try {
+                recover(a, reason);
+            } catch (RuntimeException | Error again) {
+                LOG.errorf(again, "switch %s: recovering from the unexpected error failed too; the monitor settles the route", op.id());
+                op.fail(reason + "; recovering failed too (" + describe(again) + "); the monitor settles the route", false);
             }
         }
     }
 
-    private void noop(Operation op, Plan plan) {
+    private void noop(Attempt a) {
         ActiveRoute route = state.route().orElseThrow();
-        op.routed(route.since(), route.servedModelName(), route.model().displayName());
-        op.complete(plan.target().displayName() + " already serves; nothing to do");
+        a.op.routed(route.since(), route.servedModelName(), route.model().displayName());
+        a.op.complete(a.plan.target().displayName() + " already serves; nothing to do");
     }
 
-    private void cloud(Operation op, Plan plan) {
-        ResolvedModel target = plan.target();
+    private void cloud(Attempt a) {
+        Operation op = a.op;
+        ResolvedModel target = a.plan.target();
         op.step(State.WAITING_READY, "checking the cloud API for " + target.servedName());
         Optional<String> problem = cloud.verify(target.servedName());
         if (problem.isPresent()) {
@@ -103,21 +162,23 @@ class SwitchExecutor {
         op.ready();
         op.step(State.ROUTING, "routing chat to the cloud API");
         try {
-            Instant at = routes.active(cloud.route(target), op.id());
+            ActiveRoute route = cloud.route(target);
+            a.routeTouched = true;
+            Instant at = routes.active(route, op.id());
+            a.routed = route;
             op.routed(at, target.servedName(), target.displayName());
         } catch (RoutingFailure e) {
-            op.fail(e.getMessage(), false);
+            rollBackRoute(a, e.getMessage());
             return;
         }
         op.complete("chat goes to the cloud API, model " + target.servedName());
     }
 
-    private void hotLoad(Operation op, Plan plan) {
-        ResolvedModel target = plan.target();
-        Backend engine = plan.current();
+    private void hotLoad(Attempt a) {
+        Operation op = a.op;
+        ResolvedModel target = a.plan.target();
+        Backend engine = a.plan.current();
         String served = target.servedName();
-        Optional<ActiveRoute> previous = state.route();
-        boolean loaded = false;
         if (target.isLora() && !engine.adapters().containsKey(served)) {
             op.step(State.STARTING, "loading adapter " + served + " (rank " + target.loraRank() + ") from " + target.adapterPath()
                     + " into engine " + engine.id());
@@ -126,24 +187,28 @@ class SwitchExecutor {
                 op.fail("the engine refused the adapter: " + result.error(), false);
                 return;
             }
+            a.loadedAdapter = served;
             engine = engine.withAdapter(served, target.adapterPath());
             state.put(engine);
-            loaded = true;
         }
         try {
             awaitListedAndSmoke(op, engine, served);
             op.step(State.ROUTING, "routing chat to " + served + " on engine " + engine.id());
-            Instant at = routes.active(routeTo(engine, target, served), op.id());
+            ActiveRoute route = routeTo(engine, target, served);
+            a.routeTouched = true;
+            Instant at = routes.active(route, op.id());
+            a.routed = route;
             op.routed(at, served, target.displayName());
-        } catch (SwitchFailure | RoutingFailure e) {
-            if (loaded) {
-                probe.unloadLora(engine.baseUrl(), served);
-                state.put(engine.withoutAdapter(served));
-            }
+        } catch (SwitchFailure e) {
+            boolean loaded = a.loadedAdapter != null;
+            unloadAdapter(a);
             op.fail(e.getMessage(), loaded);
             return;
+        } catch (RoutingFailure e) {
+            rollBackRoute(a, e.getMessage());
+            return;
         }
-        String old = previous.map(ActiveRoute::servedModelName).orElse(null);
+        String old = a.previous == null ? null : a.previous.servedModelName();
         if (old != null && !old.equals(served) && engine.adapters().containsKey(old)) {
             op.step(State.DRAINING, "waiting for requests to " + old + " to finish, then unloading it");
             drain(engine, SETTLE_BLUE_GREEN);
@@ -153,12 +218,13 @@ class SwitchExecutor {
         op.complete("switched to " + target.displayName() + " without restarting the engine");
     }
 
-    private void blueGreen(Operation op, Plan plan) {
-        ResolvedModel target = plan.target();
-        Backend old = plan.current();
+    private void blueGreen(Attempt a) {
+        Operation op = a.op;
+        ResolvedModel target = a.plan.target();
+        Backend old = a.plan.current();
         Backend fresh;
         try {
-            fresh = start(op, plan.spec(), target);
+            fresh = start(a, a.plan.spec(), target, target.servedName());
         } catch (SwitchFailure e) {
             op.fail(e.getMessage(), false);
             return;
@@ -166,13 +232,19 @@ class SwitchExecutor {
         try {
             awaitReady(op, fresh, target.servedName());
             op.step(State.ROUTING, "routing chat to engine " + fresh.id() + (old == null ? "" : " (was " + old.id() + ")"));
-            Instant at = routes.active(routeTo(fresh, target, target.servedName()), op.id());
+            ActiveRoute route = routeTo(fresh, target, target.servedName());
+            a.routeTouched = true;
+            Instant at = routes.active(route, op.id());
+            a.routed = route;
             op.routed(at, target.servedName(), target.displayName());
             fresh = fresh.withState(Backend.State.READY);
             state.put(fresh);
-        } catch (SwitchFailure | RoutingFailure e) {
+        } catch (SwitchFailure e) {
             discard(fresh);
             op.fail(e.getMessage() + (old == null ? "" : "; " + old.spec().servedName() + " keeps serving"), old != null);
+            return;
+        } catch (RoutingFailure e) {
+            rollBackRoute(a, e.getMessage());
             return;
         }
         if (old != null) {
@@ -182,16 +254,16 @@ class SwitchExecutor {
         op.complete("switched to " + target.displayName() + " on engine " + fresh.id());
     }
 
-    private void recreate(Operation op, Plan plan) {
-        ResolvedModel target = plan.target();
-        Backend old = plan.current();
-        Optional<ActiveRoute> previous = state.route();
-        Instant down;
+    private void recreate(Attempt a) {
+        Operation op = a.op;
+        ResolvedModel target = a.plan.target();
+        Backend old = a.plan.current();
         try {
             op.step(State.ROUTING, "gateways answer 503 with Retry-After while the engine is replaced");
-            down = routes.switching(op.id());
+            a.routeTouched = true;
+            a.down = routes.switching(op.id());
         } catch (RoutingFailure e) {
-            op.fail(e.getMessage(), false);
+            rollBackRoute(a, e.getMessage());
             return;
         }
         if (old != null) {
@@ -200,65 +272,222 @@ class SwitchExecutor {
         }
         Backend fresh = null;
         try {
-            fresh = start(op, plan.spec(), target);
+            fresh = start(a, a.plan.spec(), target, target.servedName());
             awaitReady(op, fresh, target.servedName());
             op.step(State.ROUTING, "routing chat to engine " + fresh.id());
-            Instant at = routes.active(routeTo(fresh, target, target.servedName()), op.id());
+            ActiveRoute route = routeTo(fresh, target, target.servedName());
+            Instant at = routes.active(route, op.id());
+            a.routed = route;
             op.routed(at, target.servedName(), target.displayName());
-            op.downtime(Duration.between(down, at));
+            op.downtime(Duration.between(a.down, at));
             fresh = fresh.withState(Backend.State.READY);
             state.put(fresh);
-        } catch (SwitchFailure | RoutingFailure e) {
+        } catch (SwitchFailure e) {
             if (fresh != null) {
                 discard(fresh);
             }
-            restore(op, e.getMessage(), plan.restart() ? null : old, previous.orElse(null), down);
+            restore(a, e.getMessage());
             return;
+        } catch (RoutingFailure e) {
+            // The new engine is ready and the old one is gone: chat belongs to the new one, once Kafka takes the route.
+            ActiveRoute route = routeTo(fresh, target, target.servedName());
+            fresh = fresh.withState(Backend.State.READY);
+            state.put(fresh);
+            if (!settle(a, RouteState.ACTIVE, route)) {
+                op.fail(e.getMessage() + "; engine " + fresh.id() + " serves " + target.displayName()
+                        + " and chat is routed to it as soon as Kafka acknowledges the route", false);
+                return;
+            }
+            a.routed = route;
+            op.routed(Instant.now(), target.servedName(), target.displayName());
+            op.downtime(Duration.between(a.down, Instant.now()));
         }
         op.complete("switched to " + target.displayName() + " on engine " + fresh.id() + " after "
                 + op.view().timings().downtimeMs() + " ms without a backend");
     }
 
     /** Recreate failed: start the previous model again and route back to it; if even that fails, route to nothing. */
-    private void restore(Operation op, String reason, Backend old, ActiveRoute previous, Instant down) {
+    private void restore(Attempt a, String reason) {
+        Operation op = a.op;
+        Backend old = a.restorable();
+        ActiveRoute previous = a.previous;
         if (old == null || previous == null) {
-            publishNone(op);
-            op.fail(reason, false);
+            settleNone(a, reason);
             return;
         }
         op.note("rolling back: starting " + previous.model().displayName() + " again");
-        BackendSpec spec = old.restartSpec(planner.spec(previous.model()).id());
+        BackendSpec spec = old.restartSpec(planner.spec(previous.model()).id(), previous.model());
         Backend again = null;
         try {
-            again = start(op, spec, previous.model());
+            again = start(a, spec, previous.model(), previous.servedModelName());
             awaitReady(op, again, previous.servedModelName());
             again = again.withState(Backend.State.READY);
             state.put(again);
-            Instant at = routes.active(routeTo(again, previous.model(), previous.servedModelName()), op.id());
-            op.downtime(Duration.between(down, at));
-            op.fail(reason + "; the previous model " + previous.model().displayName() + " serves again", true);
-        } catch (SwitchFailure | RoutingFailure e) {
+        } catch (SwitchFailure e) {
             if (again != null) {
                 discard(again);
             }
-            publishNone(op);
-            op.fail(reason + "; restoring the previous model failed too: " + e.getMessage(), false);
+            settleNone(a, reason + "; restoring the previous model failed too: " + e.getMessage());
+            return;
+        }
+        ActiveRoute route = routeTo(again, previous.model(), previous.servedModelName());
+        if (!settle(a, RouteState.ACTIVE, route)) {
+            op.fail(reason + "; the previous model " + previous.model().displayName() + " runs again on engine " + again.id()
+                    + " and chat is routed back to it as soon as Kafka acknowledges the route", true);
+            return;
+        }
+        if (a.down != null) {
+            op.downtime(Duration.between(a.down, Instant.now()));
+        }
+        op.fail(reason + "; the previous model " + previous.model().displayName() + " serves again", true);
+    }
+
+    /** Nothing can serve: route to nothing (gateways answer 503), and stop whatever still runs once that is published. */
+    private void settleNone(Attempt a, String reason) {
+        boolean published = settle(a, RouteState.NONE, null);
+        if (published) {
+            stopAllBut(a, null);
+        }
+        a.op.fail(reason + (published ? "" : "; no backend serves and the monitor publishes that as soon as Kafka accepts it"), false);
+    }
+
+    /**
+     * The broker did not acknowledge a route of this switch, which may or may not have reached the topic: publish
+     * the route from before the switch again. Acknowledged, that settles it and what the switch started is undone;
+     * not acknowledged, every engine stays up (a gateway may follow either route) until the monitor publishes it.
+     */
+    private void rollBackRoute(Attempt a, String message) {
+        boolean changed = !a.started.isEmpty() || a.loadedAdapter != null;
+        if (!settle(a, a.previousState, a.previous)) {
+            a.op.fail(message + "; neither route is confirmed yet: every engine keeps running until the monitor has published "
+                    + describe(a.previousState, a.previous) + " again", false);
+            return;
+        }
+        undoStarted(a, null);
+        unloadAdapter(a);
+        a.op.fail(message + "; " + describe(a.previousState, a.previous) + " holds", changed);
+    }
+
+    /** After an unexpected error: keep or restore a route to an engine that serves, then stop every other engine. */
+    private void recover(Attempt a, String reason) {
+        Operation op = a.op;
+        op.note("recovering from " + reason);
+        Optional<ActiveRoute> choice = choose(a);
+        if (choice.isEmpty() && a.plan.strategy() == SwitchStrategy.RECREATE && a.restorable() != null && a.previous != null
+                && !alive(a.restorable())) {
+            restore(a, reason);
+            return;
+        }
+        RouteState kind = choice.isPresent() ? RouteState.ACTIVE : RouteState.NONE;
+        ActiveRoute route = choice.orElse(null);
+        if (route != null) {
+            state.backend(route.backendId()).ifPresent(b -> state.put(b.withState(Backend.State.READY)));
+        }
+        boolean unchanged = !a.routeTouched && kind == state.routeState() && sameBackend(route, state.route().orElse(null))
+                && !state.routePending();
+        boolean published = unchanged || settle(a, kind, route);
+        if (published) {
+            stopAllBut(a, route == null ? null : route.backendId());
+            if (a.loadedAdapter != null && (route == null || !a.loadedAdapter.equals(route.servedModelName()))) {
+                unloadAdapter(a);
+            }
+        }
+        String pending = published ? "" : "; the monitor publishes it as soon as Kafka accepts it";
+        if (route != null && a.routed != null && sameBackend(route, a.routed) && route.servedModelName().equals(a.routed.servedModelName())) {
+            op.complete("switched to " + a.plan.target().displayName() + " (then recovered from " + reason + ")");
+        } else if (route != null && route.model().id().equals(a.plan.target().id())) {
+            op.routed(Instant.now(), route.servedModelName(), route.model().displayName());
+            if (a.down != null) {
+                op.downtime(Duration.between(a.down, Instant.now()));
+            }
+            op.complete("switched to " + a.plan.target().displayName() + " on engine " + route.backendId() + " after recovering from "
+                    + reason + pending);
+        } else {
+            boolean rolledBack = route != null && (a.routeTouched || !a.started.isEmpty() || a.loadedAdapter != null);
+            op.fail(reason + "; " + describe(kind, route) + (published ? " holds" : " is the route") + pending, rolledBack);
         }
     }
 
-    private void publishNone(Operation op) {
+    /** The route to keep after an unexpected error, or empty for none. */
+    private Optional<ActiveRoute> choose(Attempt a) {
+        if (a.routed != null && (CloudApi.BACKEND_ID.equals(a.routed.backendId()) || engineServes(a.routed))) {
+            return Optional.of(a.routed);
+        }
+        if (a.previousState == RouteState.ACTIVE && a.previous != null
+                && (CloudApi.BACKEND_ID.equals(a.previous.backendId()) || engineServes(a.previous))) {
+            return Optional.of(a.previous);
+        }
+        for (int i = a.started.size() - 1; i >= 0; i--) {
+            Started s = a.started.get(i);
+            Backend engine = state.backend(s.backendId()).orElse(s.backend());
+            if (check.serves(engine, s.served())) {
+                return Optional.of(routeTo(engine, s.model(), s.served()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private boolean engineServes(ActiveRoute route) {
+        return state.backend(route.backendId()).map(b -> check.serves(b, route.servedModelName())).orElse(false);
+    }
+
+    /**
+     * Makes {@code route} the one to follow: recorded as pending first (so the monitor finishes the job if this fails),
+     * then published. True once the broker acknowledged it.
+     */
+    private boolean settle(Attempt a, RouteState kind, ActiveRoute route) {
         try {
-            routes.none(op.id());
+            state.routePending(kind, route);
+        } catch (UncheckedIOException e) {
+            LOG.errorf("switch %s: cannot write the state file: %s", a.op.id(), e.getMessage());
+        }
+        try {
+            a.routeTouched = true;
+            routes.republish(kind, route, a.op.id());
+            return true;
         } catch (RoutingFailure e) {
-            LOG.errorf("cannot publish that no backend serves: %s", e.getMessage());
+            a.op.note("the route " + describe(kind, route) + " is not acknowledged yet: " + e.getMessage());
+            return false;
         }
     }
 
-    private Backend start(Operation op, BackendSpec spec, ResolvedModel target) throws SwitchFailure {
-        op.step(State.STARTING, "starting engine " + spec.id() + " for " + target.displayName() + " (" + spec.modelPath()
+    /** Stops every engine but {@code keepId} (none for {@code null}), those this switch started included. */
+    private void stopAllBut(Attempt a, String keepId) {
+        for (Backend b : state.backends()) {
+            if (!b.id().equals(keepId)) {
+                discard(b);
+            }
+        }
+        undoStarted(a, keepId);
+    }
+
+    private void undoStarted(Attempt a, String keepId) {
+        for (Started s : a.started) {
+            if (!s.backendId().equals(keepId)) {
+                discard(state.backend(s.backendId()).orElse(s.backend()));
+            }
+        }
+    }
+
+    private void unloadAdapter(Attempt a) {
+        if (a.loadedAdapter == null) {
+            return;
+        }
+        Backend engine = state.backend(a.plan.current().id()).orElse(a.plan.current());
+        probe.unloadLora(engine.baseUrl(), a.loadedAdapter);
+        if (state.backend(engine.id()).isPresent()) {
+            state.put(engine.withoutAdapter(a.loadedAdapter));
+        }
+        a.loadedAdapter = null;
+    }
+
+    private Backend start(Attempt a, BackendSpec spec, ResolvedModel model, String served) throws SwitchFailure {
+        Operation op = a.op;
+        op.step(State.STARTING, "starting engine " + spec.id() + " for " + model.displayName() + " (" + spec.modelPath()
                 + (spec.adapters().isEmpty() ? "" : " with adapter " + String.join(", ", spec.adapters().keySet())) + ")");
         try {
             Backend backend = runtime.start(spec);
+            a.started.add(new Started(backend, model, served));
             state.put(backend);
             op.restarted();
             op.note("engine " + backend.id() + " started at " + backend.baseUrl());
@@ -288,7 +517,7 @@ class SwitchExecutor {
                 last = healthy ? last : "/health: " + health.error();
             }
             if (healthy) {
-                Optional<List<String>> models = probe.models(backend.baseUrl(), null);
+                Optional<List<String>> models = probe.models(backend.baseUrl());
                 if (models.isPresent() && models.get().contains(model)) {
                     break;
                 }
@@ -307,7 +536,7 @@ class SwitchExecutor {
 
     private void awaitListedAndSmoke(Operation op, Backend engine, String model) throws SwitchFailure {
         op.step(State.WAITING_READY, "checking that engine " + engine.id() + " lists " + model);
-        Optional<List<String>> models = probe.models(engine.baseUrl(), null);
+        Optional<List<String>> models = probe.models(engine.baseUrl());
         if (models.isEmpty() || !models.get().contains(model)) {
             throw new SwitchFailure("engine " + engine.id() + " does not list " + model + " after loading it");
         }
@@ -317,7 +546,7 @@ class SwitchExecutor {
     private void smoke(Operation op, Backend backend, String model) throws SwitchFailure {
         if (config.smokeTest()) {
             op.step(State.SMOKE_TEST, "one-token generation with " + model);
-            OpenAiProbe.Result result = probe.smoke(backend.baseUrl(), model, null);
+            OpenAiProbe.Result result = probe.smoke(backend.baseUrl(), model);
             if (!result.ok()) {
                 throw new SwitchFailure("the smoke generation with " + model + " failed: " + result.error());
             }
@@ -359,6 +588,26 @@ class SwitchExecutor {
     private void discard(Backend backend) {
         runtime.stop(backend);
         state.remove(backend.id());
+    }
+
+    private boolean alive(Backend backend) {
+        return runtime.liveness(backend).alive();
+    }
+
+    private static boolean sameBackend(ActiveRoute a, ActiveRoute b) {
+        return a == null ? b == null : b != null && a.backendId().equals(b.backendId());
+    }
+
+    private static String describe(RouteState kind, ActiveRoute route) {
+        return switch (kind) {
+            case ACTIVE -> route == null ? "the route" : route.model().displayName() + " on " + route.backendId();
+            case SWITCHING -> "the route SWITCHING";
+            case NONE -> "no backend";
+        };
+    }
+
+    private static String describe(Throwable e) {
+        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
 
     private static void pause(Duration duration) throws SwitchFailure {

@@ -119,9 +119,9 @@ class SwitchPlanner {
         int maxRank = config.lora().maxRank();
         if (target.isLora()) {
             return new BackendSpec(id, target.enginePath(), target.engineServedName(), true, Math.max(maxRank, target.loraRank()),
-                    Map.of(target.servedName(), target.adapterPath()));
+                    Map.of(target.servedName(), target.adapterPath()), target);
         }
-        return new BackendSpec(id, target.enginePath(), target.servedName(), config.lora().enabled(), maxRank, Map.of());
+        return new BackendSpec(id, target.enginePath(), target.servedName(), config.lora().enabled(), maxRank, Map.of(), target);
     }
 
     static boolean sameModel(String a, String b) {

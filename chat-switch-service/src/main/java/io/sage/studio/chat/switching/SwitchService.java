@@ -7,9 +7,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
@@ -21,6 +23,7 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.sage.studio.chat.config.ChatConfig;
+import io.sage.studio.chat.messaging.ProducerTimeouts;
 import io.sage.studio.chat.messaging.RoutePublisher;
 import io.sage.studio.chat.registry.ModelResolver;
 import io.sage.studio.chat.registry.ResolvedModel;
@@ -41,8 +44,9 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 @ApplicationScoped
 public class SwitchService {
 
+    /** Name of the thread switches run on. */
+    public static final String EXECUTOR_THREAD = "chat-switch";
     private static final Logger LOG = Logger.getLogger(SwitchService.class);
-    private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(10);
 
     private final ChatConfig config;
     private final ModelResolver resolver;
@@ -55,11 +59,7 @@ public class SwitchService {
     private final AtomicReference<String> slot = new AtomicReference<>();
     private final Map<String, Prepared> prepared = new ConcurrentHashMap<>();
     private final Map<String, Operation> live = new ConcurrentHashMap<>();
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-        Thread thread = new Thread(r, "chat-switch");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ThreadPoolExecutor worker;
     private volatile boolean accepting;
 
     SwitchService(ChatConfig config, ModelResolver resolver, SwitchPlanner planner, SwitchExecutor executor, OperationStore store,
@@ -72,6 +72,13 @@ public class SwitchService {
         this.runtime = runtime;
         this.cloud = cloud;
         this.commands = commands;
+        // One switch at a time; commands from Kafka wait in a bounded queue (a flood of them is refused, not buffered).
+        this.worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.maxQueuedCommands()),
+                r -> {
+                    Thread thread = new Thread(r, EXECUTOR_THREAD);
+                    thread.setDaemon(true);
+                    return thread;
+                }, new ThreadPoolExecutor.AbortPolicy());
     }
 
     /** A planned switch waiting for its command to come back from Kafka. */
@@ -118,7 +125,7 @@ public class SwitchService {
         try {
             commands.sendMessage(EventMessages.of(new ChatSwitchCommandEvent(ChatSwitchCommandEvent.SCHEMA_VERSION, id, model, taskId,
                     asked == null ? null : asked.wire(), requestedBy, op.requestedAt()), RoutePublisher.COMPONENT))
-                    .await().atMost(PUBLISH_TIMEOUT);
+                    .await().atMost(ProducerTimeouts.COMMAND_PUBLISH_TIMEOUT);
         } catch (RuntimeException e) {
             if (prepared.remove(id) != null) {
                 op.fail("cannot publish the switch command on Kafka: " + e.getMessage(), false);
@@ -136,7 +143,10 @@ public class SwitchService {
         }
         Prepared mine = prepared.remove(command.operationId());
         if (mine != null) {
-            worker.execute(() -> execute(mine.operation(), mine.plan()));
+            if (!queue(() -> execute(mine.operation(), mine.plan()))) {
+                mine.operation().fail("too many switch commands are waiting; try again shortly", false);
+                finish(mine.operation());
+            }
             return;
         }
         if (live.containsKey(command.operationId()) || store.find(command.operationId()).isPresent()) {
@@ -147,7 +157,21 @@ public class SwitchService {
             LOG.infof("ignoring switch command %s from %s: older than %s", command.operationId(), at, config.commandMaxAge());
             return;
         }
-        worker.execute(() -> external(command));
+        if (!queue(() -> external(command))) {
+            String by = command.requestedBy() == null ? "kafka" : command.requestedBy();
+            Operation op = newOperation(command.operationId(), command.model(), command.taskId(), config.strategy(), by);
+            op.fail("too many switch commands are waiting (studio.chat.max-queued-commands=" + config.maxQueuedCommands() + ")", false);
+            live.remove(op.id());
+        }
+    }
+
+    private boolean queue(Runnable task) {
+        try {
+            worker.execute(task);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
     }
 
     /** A switch started by this service itself (start-up, crash monitor); empty when another switch holds the slot. */
@@ -166,7 +190,10 @@ public class SwitchService {
             return Optional.of(op.view());
         }
         op.strategy(plan.strategy(), plan.reason());
-        worker.execute(() -> execute(op, plan));
+        if (!queue(() -> execute(op, plan))) {
+            op.fail("too many switch commands are waiting; try again shortly", false);
+            finish(op);
+        }
         return Optional.of(op.view());
     }
 
@@ -212,6 +239,23 @@ public class SwitchService {
         }
     }
 
+    /**
+     * Runs {@code action} holding the switch slot when it is free (the monitor's reconciliation); false, without
+     * running it, while a switch holds the slot.
+     */
+    public boolean tryExclusively(String purpose, Runnable action) {
+        String id = purpose + "-" + UUID.randomUUID();
+        if (!slot.compareAndSet(null, id)) {
+            return false;
+        }
+        try {
+            action.run();
+            return true;
+        } finally {
+            release(id);
+        }
+    }
+
     private void external(ChatSwitchCommandEvent command) {
         String id = command.operationId();
         SwitchStrategy asked = parseStrategyQuietly(command.strategy());
@@ -243,6 +287,9 @@ public class SwitchService {
         try {
             executor.run(op, plan);
         } finally {
+            if (!op.state().terminal()) {
+                op.fail("the switch ended without a result", false);
+            }
             finish(op);
         }
     }

@@ -16,12 +16,14 @@ import io.sage.studio.events.ChatBackendEvent;
 
 /**
  * Chat traffic the way a gateway sends it: every request goes to the route the topic names at that moment
- * ({@code backend.base_url} with {@code backend.served_model_name}), one after another on a background thread.
+ * ({@code backend.base_url} with {@code backend.served_model_name}, the engines' API key), one after another on a
+ * background thread.
  * Counts answers per answering model and every failure, with its reason.
  */
 public final class ChatLoad implements AutoCloseable {
 
     private final RouteWatcher routes;
+    private final String apiKey;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Map<String, AtomicInteger> answeredBy = new ConcurrentHashMap<>();
     private final List<String> failures = new CopyOnWriteArrayList<>();
@@ -29,8 +31,9 @@ public final class ChatLoad implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    public ChatLoad(RouteWatcher routes) {
+    public ChatLoad(RouteWatcher routes, String apiKey) {
         this.routes = routes;
+        this.apiKey = apiKey;
         this.thread = new Thread(this::run, "chat-load");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -57,7 +60,7 @@ public final class ChatLoad implements AutoCloseable {
         String body = "{\"model\":\"" + backend.servedModelName() + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":2}";
         try {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(backend.baseUrl() + "/v1/chat/completions"))
-                    .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "application/json").header("Authorization", "Bearer " + apiKey).timeout(Duration.ofSeconds(10))
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 failures.add("HTTP " + response.statusCode() + " from " + backend.baseUrl() + ": " + response.body());

@@ -4,19 +4,27 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+
+import io.sage.studio.common.files.AtomicFiles;
 
 /** The stand-in vLLM ({@code testing/fake-vllm/fake_vllm.py}) and model directories for it. */
 public final class Engines {
 
     public static final String BASE_A = "Qwen/Qwen2.5-0.5B-Instruct";
     public static final String BASE_B = "Qwen/Qwen2.5-1.5B-Instruct";
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private Engines() {
     }
@@ -31,7 +39,62 @@ public final class Engines {
 
     /** The local engine command template running the stand-in. */
     public static String commandTemplate() {
-        return "python3 " + fakeVllm() + " serve {model} --host 127.0.0.1 --port {port} --served-model-name {name}";
+        return "python3 " + fakeVllm() + " serve {model} --host {host} --port {port} --served-model-name {name}";
+    }
+
+    /** The engines' API key the service generated in {@code home} ({@code studio/chat/engine-api-key}). */
+    public static String apiKey(Path home) {
+        try {
+            return Files.readString(home.resolve("studio/chat/engine-api-key"), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Writes the engines' API key a previous run of the service left in {@code home}. */
+    public static String writeApiKey(Path home, String key) {
+        try {
+            AtomicFiles.writePrivate(home.resolve("studio/chat/engine-api-key"), key.getBytes(StandardCharsets.UTF_8));
+            return key;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A chat completion with {@code model} at an engine, with its API key; answers the body (status 200 asserted). */
+    public static String chat(String baseUrl, String model, String apiKey) {
+        try {
+            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/chat/completions"))
+                    .header("Content-Type", "application/json")
+                    .header("Authorization", "Bearer " + apiKey)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new AssertionError("chat with " + model + " at " + baseUrl + ": HTTP " + response.statusCode() + " " + response.body());
+            }
+            return response.body();
+        } catch (IOException e) {
+            throw new AssertionError("chat with " + model + " at " + baseUrl + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** GET {@code path} at an engine with an optional API key; the status. */
+    public static int status(String baseUrl, String path, String apiKey) {
+        try {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path)).GET();
+            if (apiKey != null) {
+                request.header("Authorization", "Bearer " + apiKey);
+            }
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     /** Ten consecutive free ports, so that parallel builds on this machine do not collide on 8001-8010. */

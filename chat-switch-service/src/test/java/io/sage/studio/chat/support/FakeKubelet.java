@@ -1,7 +1,9 @@
 package io.sage.studio.chat.support;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +13,8 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretKeySelector;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
@@ -19,7 +23,8 @@ import io.fabric8.kubernetes.client.WatcherException;
 
 /**
  * The part of a cluster the mock API server lacks: for every engine Deployment it runs the container's command
- * line (the vLLM arguments the service generated) with the stand-in vLLM as a local process, publishes a Pod with
+ * line (the vLLM arguments the service generated, its environment with {@code secretKeyRef}s resolved from the API
+ * server's Secrets) with the stand-in vLLM as a local process, publishes a Pod with
  * the template's labels, routes the Service through {@link ServiceRouter}, and reports a crashed engine as
  * {@code CrashLoopBackOff} like the kubelet would. Deleting the Deployment stops the process and the Pod.
  */
@@ -77,7 +82,7 @@ public final class FakeKubelet implements AutoCloseable {
         args.set(args.indexOf("--port") + 1, Integer.toString(port));
         Map<String, String> env = new HashMap<>();
         for (EnvVar var : container.getEnv()) {
-            env.put(var.getName(), var.getValue());
+            env.put(var.getName(), var.getValueFrom() == null ? var.getValue() : secretValue(var.getValueFrom().getSecretKeyRef()));
         }
         Process process = Engines.start(logDir.resolve(name + ".log"), args, env);
         processes.put(name, process);
@@ -93,6 +98,15 @@ public final class FakeKubelet implements AutoCloseable {
                 .build();
         client.pods().inNamespace(namespace).resource(pod).create();
         process.onExit().thenRun(() -> crashed(name));
+    }
+
+    /** What the kubelet puts in the container for a {@code secretKeyRef} (empty when the Secret or key is missing). */
+    private String secretValue(SecretKeySelector ref) {
+        Secret secret = client.secrets().inNamespace(namespace).withName(ref.getName()).get();
+        if (secret == null || secret.getData() == null || secret.getData().get(ref.getKey()) == null) {
+            return "";
+        }
+        return new String(Base64.getDecoder().decode(secret.getData().get(ref.getKey())), StandardCharsets.UTF_8);
     }
 
     private void crashed(String name) {

@@ -58,6 +58,7 @@ public class LocalEnvironment implements QuarkusTestResourceLifecycleManager {
         config.put("studio.chat.drain-grace", "3s");
         config.put("studio.chat.monitor-interval", "300ms");
         config.put("studio.chat.probe-timeout", "5s");
+        config.put("studio.chat.local.environment.SAGE_ENGINE_MARK", "explicit");
         return config;
     }
 

@@ -28,9 +28,9 @@ import io.sage.studio.chat.switching.SwitchStrategy;
 import io.sage.studio.common.files.AtomicFiles;
 
 /**
- * What a service that went down leaves behind, set up before the service starts: two engines still running
- * (the one the route points at and an orphan of an interrupted switch), the state file naming both with route
- * revision 41, and a switch operation that was in progress.
+ * What a service that went down leaves behind, set up before the service starts: two engines still running with the
+ * engines' API key of the studio home (the one the route points at and an orphan of an interrupted switch), the state
+ * file naming both with route revision 41, and a switch operation that was in progress.
  */
 public class ReadoptionEnvironment implements QuarkusTestResourceLifecycleManager {
 
@@ -67,18 +67,23 @@ public class ReadoptionEnvironment implements QuarkusTestResourceLifecycleManage
             String[] range = config.get("studio.chat.local.ports").split("-");
             int port = Integer.parseInt(range[0]);
             Path chat = Files.createDirectories(home.resolve("studio/chat"));
+            String key = Engines.writeApiKey(home, "sk-sage-readopt-" + Long.toHexString(System.nanoTime()));
             active = Engines.start(chat.resolve(ACTIVE_ID + ".log"), List.of(Engines.BASE_A, "--host", "127.0.0.1", "--port",
                     Integer.toString(port), "--served-model-name", Engines.BASE_A, "--enable-lora", "--max-lora-rank", "64"),
-                    Map.of("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True"));
+                    Map.of("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True", "VLLM_API_KEY", key));
             orphan = Engines.start(chat.resolve(ORPHAN_ID + ".log"), List.of(Engines.BASE_B, "--host", "127.0.0.1", "--port",
-                    Integer.toString(port + 1), "--served-model-name", Engines.BASE_B), Map.of());
+                    Integer.toString(port + 1), "--served-model-name", Engines.BASE_B), Map.of("VLLM_API_KEY", key));
             awaitHealthy(port);
             awaitHealthy(port + 1);
 
             ResolvedModel model = new ResolvedModel(Engines.BASE_A, Engines.BASE_A, "base", ResolvedModel.Artifact.BASE, Engines.BASE_A,
                     null, Engines.BASE_A, null, null, Engines.BASE_A);
             Backend serving = backend(ACTIVE_ID, active, port, new BackendSpec(ACTIVE_ID, Engines.BASE_A, Engines.BASE_A, true, 64, Map.of()));
-            Backend starting = backend(ORPHAN_ID, orphan, port + 1, new BackendSpec(ORPHAN_ID, Engines.BASE_B, Engines.BASE_B, true, 64, Map.of()));
+            // The orphan was started for a model of its own and serves it: still, the route's engine lives, so it goes.
+            ResolvedModel other = new ResolvedModel(Engines.BASE_B, Engines.BASE_B, "base", ResolvedModel.Artifact.BASE, Engines.BASE_B,
+                    null, Engines.BASE_B, null, null, Engines.BASE_B);
+            Backend starting = backend(ORPHAN_ID, orphan, port + 1, new BackendSpec(ORPHAN_ID, Engines.BASE_B, Engines.BASE_B, true, 64,
+                    Map.of(), other));
             ActiveRoute route = new ActiveRoute(ACTIVE_ID, serving.baseUrl(), Engines.BASE_A, model, "local", Instant.now());
             AtomicFiles.writeJson(chat.resolve("state.json"), new StateSnapshot(41, RouteState.ACTIVE, route, List.of(serving, starting), Instant.now()));
             AtomicFiles.writeJson(chat.resolve("operations/" + INTERRUPTED_OP + ".json"), new SwitchOperation(INTERRUPTED_OP, Engines.BASE_B,

@@ -19,8 +19,13 @@ public final class RouteWatcher implements AutoCloseable {
     private final List<ChatBackendEvent> seen = new CopyOnWriteArrayList<>();
 
     public RouteWatcher() {
+        this(KafkaTestResource.broker().bootstrapServers());
+    }
+
+    /** Follows the route topic of the broker at {@code bootstrapServers}. */
+    public RouteWatcher(String bootstrapServers) {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.broker().bootstrapServers());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         view = new CompactedTopicView<>(Topics.CHAT_BACKEND, ChatBackendEvent.class, props);
         view.onChange((key, event) -> {
             if (event != null) {

@@ -17,7 +17,7 @@ import com.sun.net.httpserver.HttpServer;
 
 /**
  * What cluster DNS and a Service do for the fake kubelet's engines: {@code /<service>/<path>} on one local port is
- * forwarded to the engine process behind that Service. The base-URL template {@code http://127.0.0.1:<port>/{service}}
+ * forwarded (with its {@code Content-Type} and {@code Authorization}) to the engine process behind that Service. The base-URL template {@code http://127.0.0.1:<port>/{service}}
  * points the service at it.
  */
 public final class ServiceRouter implements AutoCloseable {
@@ -62,9 +62,11 @@ public final class ServiceRouter implements AutoCloseable {
         byte[] body = exchange.getRequestBody().readAllBytes();
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + (slash < 0 ? "/" : path.substring(slash))))
                 .method(exchange.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-        String type = exchange.getRequestHeaders().getFirst("Content-Type");
-        if (type != null) {
-            request.header("Content-Type", type);
+        for (String header : new String[] {"Content-Type", "Authorization"}) {
+            String value = exchange.getRequestHeaders().getFirst(header);
+            if (value != null) {
+                request.header(header, value);
+            }
         }
         try {
             HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());

@@ -12,13 +12,10 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -70,7 +67,6 @@ class LocalSwitchTest {
 
     private static final long GIB = 1L << 30;
     private static RouteWatcher routes;
-    private final HttpClient http = HttpClient.newHttpClient();
 
     @Inject
     GpuTelemetry telemetry;
@@ -97,7 +93,7 @@ class LocalSwitchTest {
         long revision = routes.revision();
 
         JsonPath op;
-        try (ChatLoad load = new ChatLoad(routes)) {
+        try (ChatLoad load = new ChatLoad(routes, key())) {
             await().until(() -> load.answeredBy(BASE_A) >= 3);
             op = awaitEnd(start(Map.of("model", BASE_B, "strategy", "blue-green")));
             await().until(() -> load.answeredBy(BASE_B) >= 3);
@@ -131,7 +127,7 @@ class LocalSwitchTest {
         Path lora = Engines.adapterDir(LocalEnvironment.home().resolve("studio_finetune/t-hot/lora"), 8, BASE_A);
         LocalEnvironment.finetune().task("t-hot", "completed", BASE_A, Map.of("lora", lora.toString()));
 
-        try (ChatLoad load = new ChatLoad(routes)) {
+        try (ChatLoad load = new ChatLoad(routes, key())) {
             await().until(() -> load.sent() >= 3);
             given().contentType(ContentType.JSON).body(Map.of("task_id", "t-hot")).post("/api/finetune/use-as-backend")
                     .then().statusCode(200)
@@ -330,6 +326,48 @@ class LocalSwitchTest {
     }
 
     @Test
+    void enginesRequireTheGeneratedApiKeyAndTheServiceSendsIt() throws Exception {
+        serve(Map.of("model", BASE_A));
+        String baseUrl = activeBackend().getString("base_url");
+        Path keyFile = LocalEnvironment.home().resolve("studio/chat/engine-api-key");
+
+        assertThat(Files.getPosixFilePermissions(keyFile)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
+                PosixFilePermission.OWNER_WRITE);
+        assertThat(key()).startsWith("sk-sage-").hasSizeGreaterThan(40);
+        assertThat(Engines.status(baseUrl, "/v1/models", null)).isEqualTo(401);
+        assertThat(Engines.status(baseUrl, "/v1/models", "sk-wrong")).isEqualTo(401);
+        assertThat(Engines.status(baseUrl, "/v1/models", key())).isEqualTo(200);
+        assertThat(Engines.status(baseUrl, "/health", null)).isEqualTo(200);
+        // Readiness, the smoke test and the hot-load all went through with the key.
+        Path lora = Engines.adapterDir(LocalEnvironment.home().resolve("studio_finetune/t-key/lora"), 8, BASE_A);
+        JsonPath op = serve(Map.of("model", lora.toString()));
+        assertThat(op.getString("strategy")).isEqualTo("lora-hot-load");
+        assertThat(Files.readString(LocalEnvironment.home().resolve("studio/chat/" + activeBackend().getString("id") + ".log")))
+                .doesNotContain(key());
+    }
+
+    @Test
+    void aFileOfTheStudioHomeIsNotAModelAndErrorsNeverQuoteWhatAFileHolds() throws Exception {
+        String secret = "LEAKME4711";
+        Path env = LocalEnvironment.home().resolve("studio/chat/secret-test.env");
+        Files.createDirectories(env.getParent());
+        Files.writeString(env, secret + "_URL=http://10.1.2.3:8001/v1\n");
+        Path adapter = Files.createDirectories(LocalEnvironment.home().resolve("studio_finetune/t-linked/lora"));
+        Files.deleteIfExists(adapter.resolve("adapter_config.json"));
+        Files.createSymbolicLink(adapter.resolve("adapter_config.json"), env);
+
+        String asFile = given().contentType(ContentType.JSON).body(Map.of("model", env.toString())).post("/api/chat/switch").then()
+                .statusCode(400).body("error.code", equalTo("not_a_model")).extract().asString();
+        String asAdapter = given().contentType(ContentType.JSON).body(Map.of("model", adapter.toString())).post("/api/chat/switch").then()
+                .statusCode(400).body("error.code", equalTo("invalid_adapter"))
+                .body("error.message", containsString("is not valid JSON (line 1, column")).extract().asString();
+
+        assertThat(asFile).doesNotContain(secret);
+        assertThat(asAdapter).doesNotContain(secret);
+        assertThat(current().getString("switch_in_progress")).isNull();
+    }
+
+    @Test
     void requestsThatNameNoRegisteredModelAreRejectedWithoutTakingTheSlot() throws Exception {
         Files.createDirectories(LocalEnvironment.home().resolve("models/empty"));
         LocalEnvironment.finetune().task("t-running", "training", BASE_A, Map.of());
@@ -427,17 +465,12 @@ class LocalSwitchTest {
                 .statusCode(status).body("error.code", equalTo(code));
     }
 
-    private String chat(String baseUrl, String model) {
-        try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/chat/completions"))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(response.statusCode()).isEqualTo(200);
-            return response.body();
-        } catch (Exception e) {
-            throw new AssertionError("chat with " + model + " at " + baseUrl + " failed", e);
-        }
+    private static String chat(String baseUrl, String model) {
+        return Engines.chat(baseUrl, model, key());
+    }
+
+    private static String key() {
+        return Engines.apiKey(LocalEnvironment.home());
     }
 
     private static boolean alive(long pid) {

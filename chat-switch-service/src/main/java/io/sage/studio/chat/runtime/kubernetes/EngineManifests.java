@@ -9,6 +9,7 @@ import java.util.Map;
 
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
@@ -23,8 +24,8 @@ import io.sage.studio.chat.runtime.BackendSpec;
 import io.sage.studio.events.StudioJson;
 
 /**
- * The Deployment and Service of one engine: the vLLM OpenAI server image with the spec's arguments, GPUs as an
- * extended resource, the studio home's claim mounted read-only at the same path (artifact paths stay valid),
+ * The Deployment and Service of one engine: the vLLM OpenAI server image with the spec's arguments, its API key
+ * from a Secret, GPUs as an extended resource, the studio home's claim mounted read-only at the same path (artifact paths stay valid),
  * an in-memory {@code /dev/shm}, a readiness probe on {@code /health}, and labels to find it again.
  */
 final class EngineManifests {
@@ -66,7 +67,12 @@ final class EngineManifests {
         return labels;
     }
 
-    Deployment deployment(BackendSpec spec) {
+    /**
+     * The Deployment of one engine. Its container gets exactly this environment: VLLM_API_KEY from the Secret
+     * {@code keySecret} (key {@code api-key}) and, with LoRA, VLLM_ALLOW_RUNTIME_LORA_UPDATING; nothing of this
+     * service's own environment.
+     */
+    Deployment deployment(BackendSpec spec, String keySecret) {
         String name = nameOf(spec.id());
         Map<String, String> limits = new LinkedHashMap<>();
         Map<String, String> requests = new LinkedHashMap<>();
@@ -83,6 +89,8 @@ final class EngineManifests {
             requests.put("memory", mem);
         });
         List<EnvVar> env = new ArrayList<>();
+        env.add(new EnvVarBuilder().withName("VLLM_API_KEY")
+                .withNewValueFrom().withNewSecretKeyRef(EngineKeySecret.KEY, keySecret, false).endValueFrom().build());
         if (spec.loraEnabled()) {
             env.add(new EnvVar("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True", null));
         }

@@ -25,6 +25,7 @@ import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
 import io.sage.studio.chat.runtime.Liveness;
 import io.sage.studio.chat.runtime.ServingRuntime;
+import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.common.home.StudioHome;
 
 /**
@@ -38,6 +39,8 @@ import io.sage.studio.common.home.StudioHome;
 public class KubernetesRuntime implements ServingRuntime {
 
     private static final Logger LOG = Logger.getLogger(KubernetesRuntime.class);
+    /** Most of a pod log quoted in an error message. */
+    private static final int LOG_CHARS = 4 * 1024;
     private static final Set<String> FATAL_WAITING = Set.of("CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "InvalidImageName",
             "CreateContainerConfigError", "CreateContainerError");
 
@@ -46,14 +49,16 @@ public class KubernetesRuntime implements ServingRuntime {
     private final EngineManifests manifests;
     private final String namespace;
     private final Duration stopTimeout;
+    private final EngineKeySecret engineKey;
 
-    public KubernetesRuntime(KubernetesClient client, ChatConfig config, StudioHome home) {
+    public KubernetesRuntime(KubernetesClient client, ChatConfig config, StudioHome home, EngineApiKey apiKey) {
         this.client = client;
         this.config = config.kubernetes();
         this.manifests = new EngineManifests(config, home.root().toString());
         this.namespace = this.config.namespace().filter(n -> !n.isBlank())
                 .orElseGet(() -> client.getNamespace() == null ? "default" : client.getNamespace());
         this.stopTimeout = config.local().stopTimeout();
+        this.engineKey = new EngineKeySecret(client, namespace, this.config.engineApiKeySecret(), apiKey);
     }
 
     @Override
@@ -73,8 +78,9 @@ public class KubernetesRuntime implements ServingRuntime {
     @Override
     public Backend start(BackendSpec spec) throws RuntimeFailure {
         String name = EngineManifests.nameOf(spec.id());
+        String keySecret = engineKey.ensure();
         try {
-            client.apps().deployments().inNamespace(namespace).resource(manifests.deployment(spec)).create();
+            client.apps().deployments().inNamespace(namespace).resource(manifests.deployment(spec, keySecret)).create();
             client.services().inNamespace(namespace).resource(manifests.service(spec)).create();
         } catch (KubernetesClientException e) {
             deleteQuietly(name);
@@ -164,7 +170,7 @@ public class KubernetesRuntime implements ServingRuntime {
             try {
                 String log = client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).inContainer(EngineManifests.CONTAINER)
                         .tailingLines(lines).getLog();
-                return log == null ? "" : log.strip();
+                return log == null ? "" : bounded(log.strip());
             } catch (KubernetesClientException e) {
                 return "";
             }
@@ -191,10 +197,15 @@ public class KubernetesRuntime implements ServingRuntime {
         try {
             String log = client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).inContainer(EngineManifests.CONTAINER)
                     .tailingLines(5).getLog();
-            return log == null || log.isBlank() ? "" : "; last output:\n" + log.strip();
+            return log == null || log.isBlank() ? "" : "; last output:\n" + bounded(log.strip());
         } catch (KubernetesClientException e) {
             return "";
         }
+    }
+
+    /** The end of a log, at most {@value #LOG_CHARS} characters (a line may be long). */
+    private static String bounded(String log) {
+        return log.length() <= LOG_CHARS ? log : "…" + log.substring(log.length() - LOG_CHARS);
     }
 
     private void deleteQuietly(String name) {

@@ -6,9 +6,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +19,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Typed;
@@ -28,7 +33,9 @@ import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
 import io.sage.studio.chat.runtime.Liveness;
 import io.sage.studio.chat.runtime.ServingRuntime;
+import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.common.process.ChildEnvironment;
 
 /**
  * Engines as child processes of this machine: the command template split into arguments (no shell), each engine
@@ -45,7 +52,10 @@ public class LocalProcessRuntime implements ServingRuntime {
     private static final Path KILL = Path.of("/usr/bin/kill");
     /** Start times read twice from /proc can differ by a clock tick. */
     private static final long START_TOLERANCE_MS = 1000;
-    private static final Set<String> HIDDEN_ENV = Set.of("STUDIO_CHAT_CLOUD_API_KEY");
+    /** vLLM reads its API key from here when no {@code --api-key} is given (kept out of {@code ps}). */
+    static final String API_KEY_ENV = "VLLM_API_KEY";
+    static final String RUNTIME_LORA_ENV = "VLLM_ALLOW_RUNTIME_LORA_UPDATING";
+    private static final Pattern LOG_FILE = Pattern.compile("b-[A-Za-z0-9._-]+\\.log");
 
     private final ChatConfig.Local config;
     private final ChatConfig.Memory memory;
@@ -53,11 +63,13 @@ public class LocalProcessRuntime implements ServingRuntime {
     private final PortPool ports;
     private final Path logDir;
     private final boolean useSetsid;
+    private final EngineApiKey apiKey;
     private final Map<String, Process> children = new ConcurrentHashMap<>();
     private final Map<String, Integer> portsInUse = new ConcurrentHashMap<>();
 
-    public LocalProcessRuntime(ChatConfig config, StudioHome home) {
+    public LocalProcessRuntime(ChatConfig config, StudioHome home, EngineApiKey apiKey) {
         this.config = config.local();
+        this.apiKey = apiKey;
         this.memory = config.memory();
         this.template = CommandTemplate.parse(this.config.command());
         this.ports = PortPool.parse(this.config.host(), this.config.ports());
@@ -80,17 +92,15 @@ public class LocalProcessRuntime implements ServingRuntime {
         int port = ports.next(new HashSet<>(portsInUse.values()))
                 .orElseThrow(() -> new RuntimeFailure("no free port for a new engine in studio.chat.local.ports=" + config.ports()));
         List<String> command = command(spec, port);
+        Set<String> running = new HashSet<>(portsInUse.keySet());
+        running.add(spec.id());
+        pruneLogs(running);
         Path log = logDir.resolve(spec.id() + ".log");
         ProcessBuilder builder = new ProcessBuilder(useSetsid ? prepend(SETSID.toString(), command) : command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-        Map<String, String> env = builder.environment();
-        HIDDEN_ENV.forEach(env::remove);
-        env.putAll(config.environment());
-        if (spec.loraEnabled()) {
-            env.put("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True");
-        }
+        ChildEnvironment.apply(builder, environment(spec));
         Process process;
         try {
             Files.createDirectories(logDir);
@@ -108,7 +118,27 @@ public class LocalProcessRuntime implements ServingRuntime {
                 null, log.toString(), spec.adapters(), Backend.State.STARTING, Instant.now());
     }
 
-    /** The engine's arguments: the template, then the LoRA and memory flags the spec asks for. */
+    /**
+     * What an engine gets on top of the allow-listed part of this service's environment ({@link ChildEnvironment}: never
+     * a key or a secret of this service): {@code studio.chat.local.environment}, the engines' API key and, with LoRA,
+     * runtime adapter loading.
+     */
+    Map<String, String> environment(BackendSpec spec) {
+        Map<String, String> explicit = new LinkedHashMap<>(config.environment());
+        if (spec.loraEnabled()) {
+            explicit.put(RUNTIME_LORA_ENV, "True");
+        } else {
+            explicit.remove(RUNTIME_LORA_ENV);
+        }
+        explicit.put(API_KEY_ENV, apiKey.getOrCreate());
+        return explicit;
+    }
+
+    /**
+     * The engine's arguments: the template, then the LoRA and memory flags the spec asks for. The engine listens on
+     * {@code studio.chat.local.host} only: a {@code --host} of the template is replaced, a missing one added (vLLM
+     * would listen on every interface).
+     */
     List<String> command(BackendSpec spec, int port) {
         Map<String, String> values = new LinkedHashMap<>();
         values.put("model", spec.modelPath());
@@ -116,6 +146,20 @@ public class LocalProcessRuntime implements ServingRuntime {
         values.put("name", spec.servedName());
         values.put("host", config.host());
         List<String> args = new ArrayList<>(template.render(values));
+        boolean hostGiven = false;
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("--host") && i + 1 < args.size()) {
+                args.set(i + 1, config.host());
+                hostGiven = true;
+            } else if (args.get(i).startsWith("--host=")) {
+                args.set(i, "--host=" + config.host());
+                hostGiven = true;
+            }
+        }
+        if (!hostGiven) {
+            args.add("--host");
+            args.add(config.host());
+        }
         memory.gpuMemoryUtilization().ifPresent(u -> {
             args.add("--gpu-memory-utilization");
             args.add(Double.toString(u));
@@ -188,7 +232,36 @@ public class LocalProcessRuntime implements ServingRuntime {
                 stop(backend);
             }
         }
+        pruneLogs(adopted.stream().map(Backend::id).collect(Collectors.toSet()));
         return adopted;
+    }
+
+    /** Deletes the oldest engine logs ({@code b-*.log}) beyond {@code local.keep-logs}, never one of a running engine. */
+    void pruneLogs(Set<String> running) {
+        List<Path> logs;
+        try (Stream<Path> files = Files.list(logDir)) {
+            logs = files.filter(f -> LOG_FILE.matcher(f.getFileName().toString()).matches())
+                    .filter(f -> !running.contains(f.getFileName().toString().replaceFirst("\\.log$", "")))
+                    .sorted(Comparator.comparing(LocalProcessRuntime::modified).reversed())
+                    .toList();
+        } catch (IOException e) {
+            return;
+        }
+        for (Path old : logs.subList(Math.min(logs.size(), Math.max(0, config.keepLogs() - running.size())), logs.size())) {
+            try {
+                Files.deleteIfExists(old);
+            } catch (IOException e) {
+                LOG.debugf("cannot delete the engine log %s: %s", old, e.getMessage());
+            }
+        }
+    }
+
+    private static FileTime modified(Path file) {
+        try {
+            return Files.getLastModifiedTime(file);
+        } catch (IOException e) {
+            return FileTime.fromMillis(0);
+        }
     }
 
     @Override

@@ -10,18 +10,19 @@ import static io.sage.studio.chat.support.Switches.awaitEnd;
 import static io.sage.studio.chat.support.Switches.serve;
 import static io.sage.studio.chat.support.Switches.start;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import jakarta.inject.Inject;
@@ -32,7 +33,10 @@ import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -46,10 +50,12 @@ import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import io.restassured.path.json.JsonPath;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
+import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.support.Engines;
 import io.sage.studio.chat.support.FakeKubelet;
 import io.sage.studio.chat.support.KubernetesEnvironment;
 import io.sage.studio.chat.support.Switches;
+import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.kafka.KafkaTestResource;
 
 /**
@@ -63,13 +69,15 @@ import io.sage.studio.kafka.KafkaTestResource;
 class KubernetesSwitchTest {
 
     private static FakeKubelet kubelet;
-    private final HttpClient http = HttpClient.newHttpClient();
 
     @Inject
     KubernetesClient client;
 
     @Inject
     KubernetesRuntime runtime;
+
+    @Inject
+    EngineApiKey apiKey;
 
     @BeforeEach
     void cluster() {
@@ -106,7 +114,18 @@ class KubernetesSwitchTest {
         assertThat(engine.getImage()).isEqualTo("vllm/vllm-openai:v0.11.0");
         assertThat(engine.getArgs()).containsSubsequence("--model", BASE_A).containsSubsequence("--served-model-name", BASE_A)
                 .containsSubsequence("--enable-lora", "--max-lora-rank", "64");
+        assertThat(engine.getEnv()).extracting(EnvVar::getName).containsExactlyInAnyOrder("VLLM_API_KEY", "VLLM_ALLOW_RUNTIME_LORA_UPDATING");
         assertThat(engine.getEnv()).anyMatch(e -> e.getName().equals("VLLM_ALLOW_RUNTIME_LORA_UPDATING") && e.getValue().equals("True"));
+        EnvVar keyVar = engine.getEnv().stream().filter(e -> e.getName().equals("VLLM_API_KEY")).findFirst().orElseThrow();
+        assertThat(keyVar.getValue()).isNull();
+        assertThat(keyVar.getValueFrom().getSecretKeyRef().getName()).isEqualTo("sage-chat-engine-api-key");
+        assertThat(keyVar.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("api-key");
+        assertThat(deployment.toString() + engine.getArgs()).doesNotContain(apiKey.getOrCreate());
+        Secret keySecret = client.secrets().inNamespace(NAMESPACE).withName("sage-chat-engine-api-key").get();
+        assertThat(new String(Base64.getDecoder().decode(keySecret.getData().get("api-key")), StandardCharsets.UTF_8))
+                .isEqualTo(apiKey.getOrCreate());
+        assertThat(keySecret.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "sage-chat-switch");
+        assertThat(Engines.status(Switches.current().getString("base_url"), "/v1/models", null)).isEqualTo(401);
         assertThat(engine.getResources().getLimits().get("nvidia.com/gpu").getAmount()).isEqualTo("1");
         assertThat(engine.getResources().getLimits().get("memory").toString()).isEqualTo("24Gi");
         assertThat(engine.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health");
@@ -186,6 +205,36 @@ class KubernetesSwitchTest {
         assertThat(managedDeployments()).containsExactly("sage-chat-" + active);
     }
 
+    @Test
+    void aConfiguredKeySecretMustExistAndHoldTheServicesKeyAndTheDefaultOneIsKeptCurrent() throws Exception {
+        EngineKeySecret configured = new EngineKeySecret(client, NAMESPACE, Optional.of("team-engine-key"), apiKey);
+        assertThatThrownBy(configured::ensure).isInstanceOf(ServingRuntime.RuntimeFailure.class)
+                .hasMessageContaining("sage/team-engine-key").hasMessageContaining("does not exist");
+
+        client.secrets().inNamespace(NAMESPACE).resource(secret("team-engine-key", Map.of("other", "x"))).create();
+        assertThatThrownBy(configured::ensure).hasMessageContaining("has no key 'api-key'");
+
+        client.secrets().inNamespace(NAMESPACE).resource(secret("team-engine-key", Map.of("api-key", "sk-another-key"))).update();
+        assertThatThrownBy(configured::ensure).hasMessageContaining("holds another key than this service")
+                .hasMessageNotContaining("sk-another-key").hasMessageNotContaining(apiKey.getOrCreate());
+
+        client.secrets().inNamespace(NAMESPACE).resource(secret("team-engine-key", Map.of("api-key", apiKey.getOrCreate()))).update();
+        assertThat(configured.ensure()).isEqualTo("team-engine-key");
+
+        EngineKeySecret owned = new EngineKeySecret(client, NAMESPACE, Optional.empty(), apiKey);
+        client.secrets().inNamespace(NAMESPACE).resource(secret(EngineKeySecret.DEFAULT_NAME, Map.of("api-key", "sk-stale"))).createOr(NonDeletingOperation::update);
+        assertThat(owned.ensure()).isEqualTo(EngineKeySecret.DEFAULT_NAME);
+        Secret current = client.secrets().inNamespace(NAMESPACE).withName(EngineKeySecret.DEFAULT_NAME).get();
+        assertThat(new String(Base64.getDecoder().decode(current.getData().get("api-key")), StandardCharsets.UTF_8))
+                .isEqualTo(apiKey.getOrCreate());
+    }
+
+    private static Secret secret(String name, Map<String, String> values) {
+        Map<String, String> data = new HashMap<>();
+        values.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+        return new SecretBuilder().withNewMetadata().withName(name).endMetadata().withData(data).build();
+    }
+
     private Deployment deployment(String name) {
         return client.apps().deployments().inNamespace(NAMESPACE).withName(name).get();
     }
@@ -203,15 +252,6 @@ class KubernetesSwitchTest {
     }
 
     private String chat(String baseUrl, String model) {
-        try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/chat/completions"))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(response.statusCode()).isEqualTo(200);
-            return response.body();
-        } catch (Exception e) {
-            throw new AssertionError("chat with " + model + " at " + baseUrl + " failed", e);
-        }
+        return Engines.chat(baseUrl, model, apiKey.getOrCreate());
     }
 }
