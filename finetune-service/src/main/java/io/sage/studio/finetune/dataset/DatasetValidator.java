@@ -8,6 +8,8 @@ import java.io.PushbackInputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.function.LongUnaryOperator;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -34,6 +36,15 @@ import io.sage.studio.finetune.domain.Dataset.RecordError;
 public final class DatasetValidator {
 
     private static final int BUFFER = 1 << 16;
+
+    /**
+     * Every code a rejected record (or file) can carry, as documented in the module README. Each error also names
+     * its 1-based line and says what is wrong without quoting the record.
+     */
+    public static final Set<String> ERROR_CODES = Set.of("empty_file", "invalid_encoding", "invalid_json",
+            "record_too_large", "not_an_object", "unrecognized_format", "format_mismatch", "missing_messages",
+            "invalid_message", "unrecognized_role", "missing_content", "missing_instruction", "missing_prompt",
+            "missing_assistant_message", "invalid_field_type", "invalid_history");
 
     private final long maxBytes;
     private final int maxRecordBytes;
@@ -99,7 +110,8 @@ public final class DatasetValidator {
         } else {
             in.unread(first);
             if (first == '[') {
-                readArray(in, leadingLines, run);
+                limited.countLines = true;
+                readArray(in, leadingLines, run, limited);
             } else {
                 readLines(in, leadingLines, run);
             }
@@ -201,19 +213,25 @@ public final class DatasetValidator {
         run.accept(node, lineNo);
     }
 
-    private void readArray(InputStream in, long lineOffset, Run run) throws IOException {
+    /**
+     * Line numbers come from the parser, which also counts a lone {@code \r} as a line break; they are capped at
+     * the line breaks actually read, so an error never names a line past the end of the file.
+     */
+    private void readArray(InputStream in, long lineOffset, Run run, Limited limited) throws IOException {
         JsonParser parser = mapper.getFactory().createParser(in);
+        LongUnaryOperator at = parserLine -> Math.max(1,
+                Math.min(parserLine + lineOffset, lineOffset + limited.newlines + 1));
         long line = lineOffset + 1;
         try (parser) {
             parser.nextToken();
             JsonToken token;
             while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
                 if (token == null) {
-                    run.fatal(parser.currentLocation().getLineNr() + lineOffset, "invalid_json",
+                    run.fatal(at.applyAsLong(parser.currentLocation().getLineNr()), "invalid_json",
                             "the file ends inside the JSON array");
                     return;
                 }
-                line = parser.currentTokenLocation().getLineNr() + lineOffset;
+                line = at.applyAsLong(parser.currentTokenLocation().getLineNr());
                 long startOffset = parser.currentTokenLocation().getByteOffset();
                 JsonNode node = mapper.readTree(parser);
                 if (parser.currentLocation().getByteOffset() - startOffset > maxRecordBytes) {
@@ -223,14 +241,14 @@ public final class DatasetValidator {
                 run.accept(node, line);
             }
             if (parser.nextToken() != null) {
-                run.fatal(parser.currentTokenLocation().getLineNr() + lineOffset, "invalid_json",
+                run.fatal(at.applyAsLong(parser.currentTokenLocation().getLineNr()), "invalid_json",
                         "unexpected content after the JSON array");
             }
         } catch (JsonProcessingException e) {
-            long at = e.getLocation() != null && e.getLocation().getLineNr() > 0
-                    ? e.getLocation().getLineNr() + lineOffset : line;
+            long where = e.getLocation() != null && e.getLocation().getLineNr() > 0
+                    ? at.applyAsLong(e.getLocation().getLineNr()) : line;
             JsonProblems.Problem problem = JsonProblems.describe(e, "the JSON array is malformed");
-            run.fatal(Math.max(1, at), problem.code(), problem.message());
+            run.fatal(where, problem.code(), problem.message());
         }
     }
 
@@ -313,10 +331,12 @@ public final class DatasetValidator {
         }
     }
 
-    /** Counts the bytes read and fails once there are more than the limit. */
+    /** Counts the bytes (and, when asked, the line breaks) read and fails once there are more than the limit. */
     private static final class Limited extends FilterInputStream {
         private final long limit;
         private long count;
+        private boolean countLines;
+        private long newlines;
 
         Limited(InputStream in, long limit) {
             super(in);
@@ -328,6 +348,9 @@ public final class DatasetValidator {
             int b = super.read();
             if (b != -1) {
                 add(1);
+                if (countLines && b == '\n') {
+                    newlines++;
+                }
             }
             return b;
         }
@@ -337,6 +360,13 @@ public final class DatasetValidator {
             int n = super.read(b, off, len);
             if (n > 0) {
                 add(n);
+                if (countLines) {
+                    for (int i = off; i < off + n; i++) {
+                        if (b[i] == '\n') {
+                            newlines++;
+                        }
+                    }
+                }
             }
             return n;
         }
