@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -418,6 +419,27 @@ class LocalSwitchTest {
                 .until(() -> "completed".equals(given().get("/api/chat/switch/" + id).then().statusCode(200).extract().path("state")));
         assertThat(given().get("/api/chat/switch/" + id).then().extract().<String>path("requested_by")).isEqualTo("sage-cli");
         assertThat(routes.latest().backend().servedModelName()).isEqualTo(BASE_B);
+    }
+
+    @Test
+    void aFloodOfCommandsFromKafkaIsRefusedBeyondTheBoundedQueueNotBuffered() {
+        serve(Map.of("model", BASE_A));
+        Path slow = Engines.modelDir(LocalEnvironment.home().resolve("models/slow-flood"), "{\"startup_delay\": 3}");
+        String running = start(Map.of("model", slow.toString()));
+        List<String> flood = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            String id = "flood-" + UUID.randomUUID();
+            flood.add(id);
+            ChatSwitchCommandEvent command = new ChatSwitchCommandEvent(ChatSwitchCommandEvent.SCHEMA_VERSION, id, "gpt-nonexistent", null,
+                    null, "flooder", Instant.now());
+            produce(Topics.CHAT_COMMANDS, id, CloudEvents.encode(command), command.cloudEventType());
+        }
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> flood.stream().allMatch(id -> "failed".equals(
+                given().get("/api/chat/switch/" + id).then().extract().path("state"))));
+        List<String> errors = flood.stream().map(id -> given().get("/api/chat/switch/" + id).then().extract().<String>path("error")).toList();
+        assertThat(errors).filteredOn(e -> e.contains("too many switch commands are waiting")).hasSizeGreaterThanOrEqualTo(40 - 16 - 1);
+        assertThat(awaitEnd(running).getString("state")).isEqualTo("completed");
     }
 
     @Test
