@@ -61,6 +61,9 @@ class DiskFullTest {
                     String output = new String(mounting.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
                     if (!mounting.waitFor(30, TimeUnit.SECONDS) || mounting.exitValue() != 0) {
                         notMounted = "cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN): " + output;
+                    } else {
+                        // Also when the test never runs (the application fails to start): unmounted as the JVM ends.
+                        Runtime.getRuntime().addShutdownHook(new Thread(DiskFullTest::unmountQuietly));
                     }
                 }
             } catch (IOException e) {
@@ -83,6 +86,16 @@ class DiskFullTest {
     StudioHome home;
 
     /** Lazily: the service of this profile keeps its (now detached) home until Quarkus stops it. */
+    private static void unmountQuietly() {
+        try {
+            unmount();
+        } catch (IOException e) {
+            System.err.println("cannot unmount " + mount + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private static void unmount() throws IOException, InterruptedException {
         if (mounted()) {
             new ProcessBuilder("umount", "-l", mount.toString()).inheritIO().start().waitFor(30, TimeUnit.SECONDS);
