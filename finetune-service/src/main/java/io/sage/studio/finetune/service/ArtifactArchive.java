@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -84,8 +83,14 @@ public final class ArtifactArchive {
                         skipped(file);
                         return FileVisitResult.CONTINUE;
                     }
-                    try (SeekableByteChannel channel = Files.newByteChannel(file, StandardOpenOption.READ,
-                            LinkOption.NOFOLLOW_LINKS)) {
+                    SeekableByteChannel opened;
+                    try {
+                        opened = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+                    } catch (IOException e) {
+                        skipped(file);
+                        return FileVisitResult.CONTINUE;
+                    }
+                    try (SeekableByteChannel channel = opened) {
                         long size = channel.size();
                         TarArchiveEntry entry = new TarArchiveEntry(entryName(file));
                         entry.setSize(size);
@@ -93,8 +98,6 @@ public final class ArtifactArchive {
                         tar.putArchiveEntry(entry);
                         copy(channel, size, tar);
                         tar.closeArchiveEntry();
-                    } catch (FileSystemException e) {
-                        skipped(file);
                     }
                     return FileVisitResult.CONTINUE;
                 }

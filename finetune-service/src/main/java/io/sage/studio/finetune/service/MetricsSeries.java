@@ -4,9 +4,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,8 +33,13 @@ public final class MetricsSeries {
 
     public static Series read(String taskId, Path taskDir, int maxPoints) throws IOException {
         List<Point> points = new ArrayList<>();
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(
-                taskDir.resolve(ProgressTracker.FILE), LinkOption.NOFOLLOW_LINKS), StandardCharsets.UTF_8))) {
+        Path file = taskDir.resolve(ProgressTracker.FILE);
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            // Missing, or a link (never followed: it could point at any file of the home).
+            return new Series(taskId, 0, List.of());
+        }
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(file,
+                LinkOption.NOFOLLOW_LINKS), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
                 Point point = parse(line);
@@ -42,8 +47,7 @@ public final class MetricsSeries {
                     points.add(point);
                 }
             }
-        } catch (FileSystemException e) {
-            // Missing, or a link (never followed: it could point at any file of the home).
+        } catch (NoSuchFileException e) {
             return new Series(taskId, 0, List.of());
         }
         return new Series(taskId, points.size(), thin(points, maxPoints));
