@@ -27,6 +27,13 @@ public interface GatewayConfig {
     @WithDefault("120s")
     Duration upstreamTimeout();
 
+    /**
+     * Longest wait for the next piece of a request body once its head has arrived ({@code /v1} and {@code /api}):
+     * a body that stalls longer is answered 408 {@code request_timeout} and its connection closed.
+     */
+    @WithDefault("10s")
+    Duration bodyReadTimeout();
+
     /** Longest wait for a connection to a model backend or a service. */
     @WithDefault("5s")
     Duration connectTimeout();
@@ -48,6 +55,14 @@ public interface GatewayConfig {
     @WithDefault("16M")
     MemorySize maxRequestSize();
 
+    /**
+     * Memory for {@code /v1} request bodies, all requests together: a body is read whole (as its bytes arrive)
+     * before the request takes a slot, and holds its bytes until the request ends. A body that would go beyond it
+     * is answered 503 {@code request_buffer_full}.
+     */
+    @WithDefault("128M")
+    MemorySize maxBufferedRequestBytes();
+
     /** Largest request body proxied to a service under {@code /api} (dataset uploads); larger ones get 413. */
     @WithDefault("512M")
     MemorySize maxUploadSize();
@@ -56,9 +71,38 @@ public interface GatewayConfig {
     @WithDefault("5s")
     Duration retryAfter();
 
-    /** Connections kept per service (each open SSE stream through {@code /api} holds one). */
+    /** Connections per service for {@code /api} calls without a body (uploads and streams have their own). */
     @WithDefault("256")
     @Min(1)
     @Max(100_000)
     int servicePoolSize();
+
+    /**
+     * {@code /api} calls (and uploads, in their own queue) that may wait per service while all their connections
+     * are busy; one more is answered 503 {@code service_busy} at once.
+     */
+    @WithDefault("256")
+    @Min(0)
+    @Max(100_000)
+    int serviceWaitQueueSize();
+
+    /**
+     * {@code /api} requests with a body (dataset uploads, JSON posts) in progress at once per service, on connections
+     * of their own, so that slow uploads never take the connections of other calls; more wait in the queue of
+     * {@code service-wait-queue-size}, and beyond it are answered 503 {@code service_busy}.
+     */
+    @WithDefault("64")
+    @Min(1)
+    @Max(100_000)
+    int maxServiceUploads();
+
+    /**
+     * Long-lived {@code /api} streams (server-sent events: {@code Accept: text/event-stream}, {@code …/stream},
+     * {@code ?follow=true}) open at once per service, each on a connection of its own outside the ordinary pool;
+     * one more is answered 503 {@code too_many_streams} at once.
+     */
+    @WithDefault("256")
+    @Min(1)
+    @Max(100_000)
+    int maxServiceStreams();
 }

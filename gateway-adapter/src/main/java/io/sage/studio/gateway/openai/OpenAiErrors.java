@@ -1,5 +1,6 @@
 package io.sage.studio.gateway.openai;
 
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
@@ -21,12 +22,14 @@ final class OpenAiErrors {
     record Error(String message, String type, String param, String code) {
     }
 
-    static void send(HttpServerResponse response, int status, String type, String code, String param, String message) {
+    /** Answers with the error; completes once it is written (at once when the head was out and it was reset). */
+    static Future<Void> send(HttpServerResponse response, int status, String type, String code, String param,
+            String message) {
         if (response.headWritten()) {
             response.reset();
-            return;
+            return Future.succeededFuture();
         }
-        response.setStatusCode(status)
+        return response.setStatusCode(status)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end(Json.buffer(new Body(new Error(message, type, param, code))));
     }

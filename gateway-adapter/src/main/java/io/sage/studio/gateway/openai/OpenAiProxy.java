@@ -12,10 +12,8 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -23,6 +21,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.quarkus.vertx.http.runtime.RouteConstants;
 import io.quarkus.vertx.http.runtime.security.SecurityHandlerPriorities;
 import io.sage.studio.common.auth.Authenticator;
+import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.gateway.config.GatewayConfig;
 import io.sage.studio.gateway.proxy.BackendConnection;
 import io.sage.studio.gateway.proxy.BackendConnections;
@@ -57,6 +56,8 @@ public class OpenAiProxy {
 
     /** Paths that add the model field when a request has none. */
     private static final Set<String> GENERATION_PATHS = Set.of("/v1/chat/completions", "/v1/completions");
+    /** Endpoints that take {@code multipart/form-data} (vLLM's audio API); every other {@code /v1} body is JSON. */
+    private static final String MULTIPART_PREFIX = "/v1/audio/";
     /** vLLM's runtime adapter management belongs to the chat-switch-service, never to chat clients. */
     private static final Set<String> HIDDEN_PATHS = Set.of("/v1/load_lora_adapter", "/v1/unload_lora_adapter");
     private static final String MODELS = "/v1/models";
@@ -75,18 +76,26 @@ public class OpenAiProxy {
     private final GatewayMetrics metrics;
     private final GatewayConfig config;
     private final Authenticator authenticator;
+    private final EngineAuthorization engineAuthorization;
     private final long maxRequestBytes;
+    private final long maxBufferedBytes;
+    /** Deadlines of exchanges at their backend ({@code upstream-timeout}). */
     private final IdleWatch idleWatch;
+    /** Deadlines of request bodies being read ({@code body-read-timeout}). */
+    private final IdleWatch bodyWatch;
 
     public OpenAiProxy(Vertx vertx, RouteTable routes, BackendConnections connections, GatewayMetrics metrics,
-            GatewayConfig config, Authenticator authenticator) {
+            GatewayConfig config, Authenticator authenticator, EngineApiKey engineKey) {
         this.authenticator = authenticator;
         this.routes = routes;
         this.connections = connections;
         this.metrics = metrics;
         this.config = config;
+        this.engineAuthorization = new EngineAuthorization(engineKey);
         this.maxRequestBytes = this.config.maxRequestSize().asLongValue();
+        this.maxBufferedBytes = this.config.maxBufferedRequestBytes().asLongValue();
         this.idleWatch = new IdleWatch(vertx, config.upstreamTimeout());
+        this.bodyWatch = new IdleWatch(vertx, config.bodyReadTimeout());
     }
 
     /**
@@ -122,25 +131,18 @@ public class OpenAiProxy {
         }
         long declared = Relay.declaredLength(request);
         if (declared > maxRequestBytes) {
+            // The body is not read: the connection closes once the answer is out.
+            metrics.rejected("too_large");
             response.putHeader(HttpHeaderNames.CONNECTION, "close");
-            reject(response, 413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null, tooLarge(), "too_large");
+            Relay.closeAfter(OpenAiErrors.send(response, 413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null,
+                    tooLarge()), request, true);
             return;
         }
-        if (!metrics.tryAcquire(config.maxConcurrentRequests())) {
-            response.putHeader(HttpHeaderNames.RETRY_AFTER, "1");
-            reject(response, 429, OpenAiErrors.RATE_LIMIT, "too_many_concurrent_requests", null,
-                    "the gateway already has " + config.maxConcurrentRequests()
-                            + " requests in progress (studio.gateway.max-concurrent-requests); retry shortly",
-                    "too_many_requests");
-            return;
-        }
-        Exchange exchange = new Exchange(ctx, route, path, declared);
+        Exchange exchange = new Exchange(ctx, route, path);
         if (declared == 0) {
-            exchange.send(null);
-        } else if (isJson(request.getHeader(HttpHeaderNames.CONTENT_TYPE))) {
-            exchange.readJson();
+            exchange.begin();
         } else {
-            exchange.stream();
+            exchange.readBody();
         }
     }
 
@@ -181,11 +183,20 @@ public class OpenAiProxy {
         return contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("application/json");
     }
 
+    /** Whether a {@code /v1} endpoint takes JSON: all but the multipart ones ({@code /v1/audio/…}). */
+    private static boolean jsonEndpoint(String path) {
+        return !path.startsWith(MULTIPART_PREFIX);
+    }
+
     private static boolean isEventStream(String contentType) {
         return contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
     }
 
-    /** One proxied request, from the slot it holds to the end of the answer. All on the request's event loop. */
+    /**
+     * One proxied request, from its head to the end of the answer, all on the request's event loop: its body is read
+     * whole first (bytes held only as they arrive, counted in {@code max-buffered-request-bytes}, under
+     * {@code body-read-timeout}), then it takes a slot of {@code max-concurrent-requests} and goes to the backend.
+     */
     private final class Exchange extends IdleWatch.Watched implements BackendConnection.Listener {
 
         private final HttpServerRequest request;
@@ -194,14 +205,21 @@ public class OpenAiProxy {
         private final ActiveRoute route;
         private final String path;
         private final String pathAndQuery;
-        private final long declared;
         private final long start = System.nanoTime();
         /** The request's context, whose event loop runs the whole exchange. */
         private final ContextInternal context = (ContextInternal) Vertx.currentContext();
         /** The backend connection while the exchange holds it. */
         private BackendConnection upstream;
-        /** The body as sent, when it was read whole: it can go again on a new connection. */
-        private Buffer replay;
+        /** The body read so far (then: as sent), {@code null} while nothing arrived. */
+        private Buffer body;
+        /** Bytes of {@link #body} counted in the gateway's request buffer. */
+        private long buffered;
+        /** The body is being read (watched by {@code bodyWatch}). */
+        private boolean reading;
+        /** The exchange holds one of the {@code max-concurrent-requests} slots. */
+        private boolean slot;
+        /** The client's JSON body is sent with {@code Content-Type: application/json} whatever it said. */
+        private boolean declareJson;
         private boolean retried;
         private boolean eventStream;
         private Outcome outcome;
@@ -210,12 +228,11 @@ public class OpenAiProxy {
         private boolean firstChunk = true;
         private boolean answered;
 
-        Exchange(RoutingContext ctx, ActiveRoute route, String path, long declared) {
+        Exchange(RoutingContext ctx, ActiveRoute route, String path) {
             this.request = ctx.request();
             this.method = request.method();
             this.response = ctx.response();
             this.route = route;
-            this.declared = declared;
             this.path = path;
             this.pathAndQuery = request.query() == null ? path : path + "?" + request.query();
             ctx.addEndHandler(ar -> {
@@ -225,69 +242,104 @@ public class OpenAiProxy {
             });
         }
 
-        /** Reads a JSON body (bounded), puts the served model name in it, then sends it. */
-        void readJson() {
-            Buffer body = Buffer.buffer(declared > 0 ? (int) declared : 1024);
-            boolean[] over = {false};
-            request.handler(chunk -> {
-                if (over[0]) {
-                    return;
-                }
-                if (body.length() + chunk.length() > maxRequestBytes) {
-                    over[0] = true;
-                    response.putHeader(HttpHeaderNames.CONNECTION, "close");
-                    rejectAfterAcquire(413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null, tooLarge(),
-                            "too_large");
-                    return;
-                }
-                body.appendBuffer(chunk);
-            });
+        /**
+         * Reads the body as it arrives (bounded by {@code max-request-size} and the gateway's request buffer; a body
+         * that stalls for {@code body-read-timeout} is answered 408), then {@linkplain #begin() begins}. Nothing is
+         * reserved for a declared {@code Content-Length}: a client that announces 16 MiB and sends nothing costs
+         * its connection, no memory and no slot.
+         */
+        void readBody() {
+            reading = true;
+            bodyWatch.watch(this);
+            request.handler(this::bodyChunk);
+            request.exceptionHandler(e -> cancel());
             request.endHandler(v -> {
-                if (!over[0] && !finished) {
-                    rewriteAndSend(body);
+                if (!finished) {
+                    reading = false;
+                    bodyWatch.unwatch(this);
+                    begin();
                 }
             });
             Relay.continueIfExpected(request);
         }
 
-        /** Streams a non-JSON body (multipart audio, …) through untouched. */
-        void stream() {
-            request.pause();
-            send(null);
+        private void bodyChunk(Buffer chunk) {
+            if (finished) {
+                return;
+            }
+            int length = chunk.length();
+            if (buffered + length > maxRequestBytes) {
+                refuseBody(413, OpenAiErrors.INVALID_REQUEST, "request_too_large", tooLarge(), "too_large");
+                return;
+            }
+            if (!metrics.tryBuffer(length, maxBufferedBytes)) {
+                response.putHeader(HttpHeaderNames.RETRY_AFTER, "1");
+                refuseBody(503, OpenAiErrors.SERVER_ERROR, "request_buffer_full",
+                        "the gateway holds " + maxBufferedBytes + " bytes of request bodies already"
+                                + " (studio.gateway.max-buffered-request-bytes); retry shortly", "buffer_full");
+                return;
+            }
+            buffered += length;
+            touch();
+            // The first piece is kept as it is (the whole body, usually); later ones are appended as they come.
+            body = body == null ? chunk : body.appendBuffer(chunk);
         }
 
-        private void rewriteAndSend(Buffer body) {
-            byte[] bytes = body.getBytes();
+        /** The whole request is in: it takes a slot, then its body is checked and it goes to the backend. */
+        void begin() {
+            if (finished) {
+                return;
+            }
+            if (!metrics.tryAcquire(config.maxConcurrentRequests())) {
+                response.putHeader(HttpHeaderNames.RETRY_AFTER, "1");
+                refuse(429, OpenAiErrors.RATE_LIMIT, "too_many_concurrent_requests", null,
+                        "the gateway already has " + config.maxConcurrentRequests()
+                                + " requests in progress (studio.gateway.max-concurrent-requests); retry shortly",
+                        "too_many_requests");
+                return;
+            }
+            slot = true;
+            if (body != null && jsonEndpoint(path)) {
+                // Whatever its Content-Type says (none, text/plain, application/*+json, …): the engine reads it as
+                // JSON, so the gateway checks it as JSON and says so upstream.
+                declareJson = !isJson(request.getHeader(HttpHeaderNames.CONTENT_TYPE));
+                rewriteAndSend(body);
+            } else {
+                send(body);
+            }
+        }
+
+        private void rewriteAndSend(Buffer json) {
+            byte[] bytes = json.getBytes();
             ModelField model;
             try {
                 model = ModelField.locate(bytes);
             } catch (ModelField.InvalidBody e) {
-                rejectAfterAcquire(400, OpenAiErrors.INVALID_REQUEST, e.code(), e.param(), e.getMessage(),
-                        "invalid_json");
+                refuse(400, OpenAiErrors.INVALID_REQUEST, e.code(), e.param(), e.getMessage(), "invalid_json");
                 return;
             }
             String requested = model.requested();
             if (!route.accepts(requested)) {
-                rejectAfterAcquire(404, OpenAiErrors.INVALID_REQUEST, "model_not_found", "model",
-                        unknownModel(requested, route), "unknown_model");
+                refuse(404, OpenAiErrors.INVALID_REQUEST, "model_not_found", "model", unknownModel(requested, route),
+                        "unknown_model");
                 return;
             }
             String served = route.servedModel();
             boolean present = model.valueStart() >= 0;
             if (served.equals(requested) || (!present && !GENERATION_PATHS.contains(path))) {
-                send(body);
+                send(json);
             } else {
                 send(model.withModel(bytes, served));
             }
         }
 
-        /** Sends the request upstream: {@code body} when given, else the client's (paused) body as it streams in. */
-        void send(Buffer body) {
+        /** Sends the request upstream with {@code content} as its whole body ({@code null}: none). */
+        void send(Buffer content) {
             if (finished) {
                 return;
             }
             sent = true;
-            replay = body;
+            body = content;
             idleWatch.watch(this);
             route.meters().started();
             lease(false);
@@ -302,14 +354,14 @@ public class OpenAiProxy {
                 } else {
                     upstream = ar.result();
                     upstream.send(head(), this);
-                    if (replay == null && declared != 0) {
-                        forwardUpload();
-                    }
                 }
             });
         }
 
-        /** The request for the backend: the client's end-to-end headers, the backend's credentials, the body. */
+        /**
+         * The request for the backend, whole: the client's end-to-end headers, the backend's own credentials (the
+         * engine API key, or a cloud backend's key; never the client's), the body.
+         */
         private HttpRequest head() {
             UpstreamTarget target = route.target();
             HttpHeaders headers = HEADERS.newHeaders();
@@ -317,69 +369,31 @@ public class OpenAiProxy {
             headers.set(HttpHeaderNames.HOST, target.hostHeader());
             // The gateway is the credential boundary: the client's key is for the gateway, the backend gets its own.
             headers.remove(HttpHeaderNames.AUTHORIZATION);
-            if (target.authorization() != null) {
-                headers.set(HttpHeaderNames.AUTHORIZATION, target.authorization());
+            String authorization = EngineAuthorization.cloud(route) ? target.authorization()
+                    : engineAuthorization.header(route, lastActivity());
+            if (authorization != null) {
+                headers.set(HttpHeaderNames.AUTHORIZATION, authorization);
+            }
+            if (declareJson) {
+                headers.set(HttpHeaderNames.CONTENT_TYPE, "application/json");
             }
             io.netty.handler.codec.http.HttpMethod verb = method.toNetty();
             String uri = target.uri(pathAndQuery);
-            if (replay != null) {
-                headers.set(HttpHeaderNames.CONTENT_LENGTH, replay.length());
-                return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, verb, uri, replay.getByteBuf(), headers,
+            if (body != null) {
+                headers.set(HttpHeaderNames.CONTENT_LENGTH, body.length());
+                return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, verb, uri, body.getByteBuf(), headers,
                         EmptyHttpHeaders.INSTANCE);
             }
-            if (declared == 0) {
-                if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
-                    headers.set(HttpHeaderNames.CONTENT_LENGTH, 0);
-                }
-                return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, verb, uri, Unpooled.EMPTY_BUFFER, headers,
-                        EmptyHttpHeaders.INSTANCE);
+            if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
+                headers.set(HttpHeaderNames.CONTENT_LENGTH, 0);
             }
-            if (declared > 0) {
-                headers.set(HttpHeaderNames.CONTENT_LENGTH, declared);
-            } else {
-                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
-            return new DefaultHttpRequest(HttpVersion.HTTP_1_1, verb, uri, headers);
+            return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, verb, uri, Unpooled.EMPTY_BUFFER, headers,
+                    EmptyHttpHeaders.INSTANCE);
         }
 
-        /**
-         * Streams the client's body to the backend as it arrives, pausing the client while the connection's write
-         * buffer is full; a slow upload is progress too (the backend answers only once it has the whole body).
-         */
-        private void forwardUpload() {
-            long[] received = {0};
-            request.handler(chunk -> {
-                BackendConnection to = upstream;
-                if (to == null || finished) {
-                    return;
-                }
-                received[0] += chunk.length();
-                if (received[0] > maxRequestBytes) {
-                    finish(Outcome.CANCELLED);
-                    metrics.rejected("too_large");
-                    response.putHeader(HttpHeaderNames.CONNECTION, "close");
-                    OpenAiErrors.send(response, 413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null,
-                            tooLarge());
-                    return;
-                }
-                touch();
-                to.write(chunk.getByteBuf());
-                if (!to.writable()) {
-                    request.pause();
-                }
-            });
-            request.endHandler(v -> {
-                if (upstream != null && !finished) {
-                    upstream.end();
-                }
-            });
-            Relay.continueIfExpected(request);
-            request.resume();
-        }
-
+        /** Request bodies go to the backend whole, in one write: nothing waits for the connection to drain. */
         @Override
         public void drained() {
-            request.resume();
         }
 
         @Override
@@ -449,9 +463,9 @@ public class OpenAiProxy {
             }
             if (answered) {
                 failDuringAnswer(cause);
-            } else if (upstream != null && upstream.reused() && replay != null && !retried) {
+            } else if (upstream != null && upstream.reused() && !retried) {
                 // The backend closed a pooled connection as the request went out (its keep-alive ran out): the
-                // body is at hand, so it goes once more on a new connection.
+                // request is at hand whole, so it goes once more on a new connection.
                 retried = true;
                 upstream.release();
                 upstream = null;
@@ -462,12 +476,19 @@ public class OpenAiProxy {
         }
 
         /**
-         * Nothing moved for {@code upstream-timeout} (no byte from the backend, no byte of a streamed upload to
-         * it): before the backend's answer that is a 504, during a stream the connection is cut (headers are out).
+         * While the body is read: nothing of it arrived for {@code body-read-timeout}, a 408 and the connection
+         * closed. At the backend: nothing came from it for {@code upstream-timeout}; before its answer that is a 504,
+         * during a stream the connection is cut (headers are out).
          */
         @Override
         protected void idle() {
             if (finished) {
+                return;
+            }
+            if (reading) {
+                refuseBody(408, OpenAiErrors.INVALID_REQUEST, "request_timeout",
+                        "the request body stalled: nothing of it arrived for " + config.bodyReadTimeout().toMillis()
+                                + " ms (studio.gateway.body-read-timeout)", "body_timeout");
                 return;
             }
             TimeoutException timeout =
@@ -517,14 +538,27 @@ public class OpenAiProxy {
             finish(Outcome.CANCELLED);
         }
 
-        private void rejectAfterAcquire(int status, String type, String code, String param, String message,
-                String reason) {
+        /** Answers the request with an error of the gateway's own; nothing went (or goes) to the backend. */
+        private void refuse(int status, String type, String code, String param, String message, String reason) {
             if (finished) {
                 return;
             }
-            finished = true;
-            metrics.release();
+            finish(null);
             reject(response, status, type, code, param, message, reason);
+        }
+
+        /**
+         * {@link #refuse} while the body is still coming: the rest of it is not kept, and the connection closes once
+         * the answer is out (a client that keeps sending must not keep it).
+         */
+        private void refuseBody(int status, String type, String code, String message, String reason) {
+            if (finished) {
+                return;
+            }
+            finish(null);
+            metrics.rejected(reason);
+            response.putHeader(HttpHeaderNames.CONNECTION, "close");
+            Relay.closeAfter(OpenAiErrors.send(response, status, type, code, null, message), request, status != 408);
         }
 
         private void finish(Outcome outcome) {
@@ -532,8 +566,18 @@ public class OpenAiProxy {
                 return;
             }
             finished = true;
-            metrics.release();
-            idleWatch.unwatch(this);
+            if (slot) {
+                metrics.release();
+            }
+            if (buffered > 0) {
+                metrics.unbuffer(buffered);
+                buffered = 0;
+            }
+            if (reading) {
+                bodyWatch.unwatch(this);
+            } else {
+                idleWatch.unwatch(this);
+            }
             if (upstream != null) {
                 // Back to the pool after a clean exchange; closed otherwise, which cancels the backend's work.
                 upstream.release();

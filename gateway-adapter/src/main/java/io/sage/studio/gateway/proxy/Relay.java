@@ -14,7 +14,9 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.AsciiString;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -22,6 +24,7 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 
 /**
  * The byte-moving half of a reverse proxy, shared by {@code /v1} and {@code /api}: end-to-end header copies and
@@ -131,6 +134,42 @@ public final class Relay {
         return encoding != null && encoding.toLowerCase(Locale.ROOT).contains("chunked") ? -1 : 0;
     }
 
+    /** How long the rest of a refused body is read (and dropped) before the connection closes anyway. */
+    private static final long LINGER_MS = 2_000;
+
+    /**
+     * Closes the connection of {@code request} once {@code answer} is written: the answer came before the end of the
+     * request's body, and a keep-alive connection would go on reading (and waiting for) the rest of it. A client
+     * still sending gets up to two seconds to finish (what it sends is dropped), so that it can read the answer
+     * rather than a reset; a client that stalled ({@code linger} false) is cut at once. On HTTP/2 the stream is
+     * reset instead, the connection carries other requests.
+     */
+    public static void closeAfter(Future<Void> answer, HttpServerRequest request, boolean linger) {
+        Vertx vertx = Vertx.currentContext().owner();
+        answer.onComplete(ar -> {
+            if (!linger || request.isEnded()) {
+                close(request);
+                return;
+            }
+            long timer = vertx.setTimer(LINGER_MS, t -> close(request));
+            request.handler(chunk -> { });
+            request.exceptionHandler(e -> vertx.cancelTimer(timer));
+            request.endHandler(v -> {
+                vertx.cancelTimer(timer);
+                close(request);
+            });
+            request.resume();
+        });
+    }
+
+    private static void close(HttpServerRequest request) {
+        if (request.version() == HttpVersion.HTTP_2) {
+            request.response().reset();
+        } else {
+            request.connection().close();
+        }
+    }
+
     /** Answers {@code 100 Continue} when the client waits for it before sending its body. */
     public static void continueIfExpected(HttpServerRequest request) {
         String expect = request.getHeader(HttpHeaderNames.EXPECT);
@@ -141,11 +180,11 @@ public final class Relay {
 
     /**
      * Streams the (paused) body of {@code from} into {@code to} and ends {@code to}; sets {@code Content-Length}
-     * or chunked mode on {@code to} first. {@code onChunk} runs for every chunk forwarded. When more than
-     * {@code limit} bytes arrive, {@code tooLarge} runs once and nothing more is forwarded.
+     * or chunked mode on {@code to} first. {@code onChunk} runs for every chunk forwarded, {@code onEnd} when the body
+     * ended. When more than {@code limit} bytes arrive, {@code tooLarge} runs once and nothing more is forwarded.
      */
     public static void forwardBody(HttpServerRequest from, HttpClientRequest to, long declared, long limit,
-            Runnable onChunk, Runnable tooLarge) {
+            Runnable onChunk, Runnable onEnd, Runnable tooLarge) {
         if (declared > 0) {
             to.putHeader(HttpHeaderNames.CONTENT_LENGTH, Long.toString(declared));
         } else {
@@ -171,6 +210,7 @@ public final class Relay {
         });
         from.endHandler(v -> {
             if (received[0] >= 0) {
+                onEnd.run();
                 to.end();
             }
         });

@@ -51,7 +51,9 @@ public record GatewayStatus(
      * @param rejected  answered by the gateway itself with an error (no backend, unknown model, limits, …)
      * @param inFlight  in progress now
      * @param maxConcurrent the cap on {@code inFlight}
+     * @param bufferedBytes bytes of request bodies held now (read, or being read, before they go to a backend)
      */
-    public record Requests(long total, long errors, long rejected, int inFlight, int maxConcurrent) {
+    public record Requests(long total, long errors, long rejected, int inFlight, int maxConcurrent,
+            long bufferedBytes) {
     }
 }

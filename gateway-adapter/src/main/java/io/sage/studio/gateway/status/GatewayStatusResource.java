@@ -54,7 +54,7 @@ public class GatewayStatusResource {
                 List.copyOf(route.acceptedModels()),
                 cloud.apiKey().filter(k -> !k.isBlank()).isPresent(),
                 new GatewayStatus.Requests(total, errors, metrics.rejectedCount(), metrics.inFlight(),
-                        config.maxConcurrentRequests()),
+                        config.maxConcurrentRequests(), metrics.bufferedBytes()),
                 backends);
     }
 }

@@ -31,13 +31,18 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
+import io.sage.studio.gateway.proxy.OwningService;
 import io.sage.studio.gateway.support.Http;
+import io.sage.studio.gateway.support.RawClient;
 import io.sage.studio.gateway.support.RoutePublisher;
 import io.sage.studio.gateway.support.StandInBackend;
 import io.sage.studio.gateway.support.StandInServices;
 import io.sage.studio.kafka.KafkaTestResource;
 
-/** The limits of the edge, with small values: concurrency cap, upstream timeout, body sizes. */
+/**
+ * The limits of the edge, with small values: concurrency cap, upstream and body-read timeouts, body sizes, the
+ * request buffer, the connections and wait queues of {@code /api}.
+ */
 @QuarkusTest
 @TestProfile(LimitsTest.SmallLimits.class)
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
@@ -49,11 +54,17 @@ class LimitsTest {
     public static class SmallLimits implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "studio.gateway.max-concurrent-requests", "2",
-                    "studio.gateway.upstream-timeout", "1s",
-                    "studio.gateway.max-request-size", "1K",
-                    "studio.gateway.max-upload-size", "64K");
+            return Map.ofEntries(
+                    Map.entry("studio.gateway.max-concurrent-requests", "2"),
+                    Map.entry("studio.gateway.upstream-timeout", "1s"),
+                    Map.entry("studio.gateway.body-read-timeout", "2s"),
+                    Map.entry("studio.gateway.max-request-size", "1K"),
+                    Map.entry("studio.gateway.max-buffered-request-bytes", "8K"),
+                    Map.entry("studio.gateway.max-upload-size", "64K"),
+                    Map.entry("studio.gateway.service-pool-size", "2"),
+                    Map.entry("studio.gateway.service-wait-queue-size", "2"),
+                    Map.entry("studio.gateway.max-service-uploads", "2"),
+                    Map.entry("studio.gateway.max-service-streams", "3"));
         }
     }
 
@@ -207,5 +218,157 @@ class LimitsTest {
                 .build());
         assertThat(chunked.statusCode()).isEqualTo(413);
         assertThat(chunked.body()).contains("payload_too_large");
+    }
+
+    private static final String OPENAI_TIMEOUT = "\"code\":\"request_timeout\"";
+
+    private static String head(String path, long contentLength) {
+        return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + contentLength + "\r\n\r\n";
+    }
+
+    private static long bufferedBytes() {
+        return given().get("/api/gateway/status").then().statusCode(200).extract().<Number>path("requests.buffered_bytes")
+                .longValue();
+    }
+
+    @Test
+    @Timeout(60)
+    void headerOnlyRequestsHoldNeitherSlotsNorMemoryAndAre408AfterTheBodyReadTimeout() {
+        // Ten clients announce a body and send none of it: more than the two slots there are.
+        List<RawClient> stalled = new ArrayList<>();
+        try {
+            for (int i = 0; i < 10; i++) {
+                stalled.add(RawClient.connect().send(head("/v1/chat/completions", 1000)));
+            }
+            HttpResponse<String> chat = Http.send(Http.post("/v1/chat/completions", CHAT));
+            assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+            assertThat(bufferedBytes()).isZero();
+            for (RawClient client : stalled) {
+                String answer = client.readUntilClosed();
+                assertThat(answer).startsWith("HTTP/1.1 408").contains(OPENAI_TIMEOUT)
+                        .contains("\"type\":\"invalid_request_error\"").contains("studio.gateway.body-read-timeout");
+            }
+        } finally {
+            stalled.forEach(RawClient::close);
+        }
+        assertThat(backend.arrived()).isEqualTo(1);
+        given().get("/q/metrics").then().body(containsString("reason=\"body_timeout\""));
+    }
+
+    @Test
+    @Timeout(60)
+    void bodiesAreHeldAsTheirBytesArriveWithinTheRequestBuffer() {
+        String start = "{\"prompt\":\"" + "x".repeat(889);
+        String end = "\",\"model\":\"sage-chat\"";
+        end = end + " ".repeat(80 - end.length() - 1) + "}";
+        List<RawClient> partial = new ArrayList<>();
+        try {
+            // 9 bodies of 980 declared bytes, 900 sent each: 8100 bytes held (not 8820) of the 8 KiB buffer.
+            for (int i = 0; i < 9; i++) {
+                partial.add(RawClient.connect().send(head("/v1/completions", 980) + start));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> bufferedBytes() == 9 * 900);
+            // 900 more do not fit: 503 at once, and the connection closed.
+            RawClient over = RawClient.connect();
+            partial.add(over);
+            assertThat(over.send(head("/v1/completions", 980) + start).readAnswer()).startsWith("HTTP/1.1 503")
+                    .containsIgnoringCase("Retry-After: 1").contains("\"code\":\"request_buffer_full\"")
+                    .contains("studio.gateway.max-buffered-request-bytes");
+            // A body that ends (80 bytes more: 8180) goes to the backend, and gives its bytes back once answered.
+            assertThat(partial.get(0).send(end).readAnswer()).startsWith("HTTP/1.1 200");
+            assertThat(backend.last().json().getString("model")).isEqualTo("limits-model");
+            await().atMost(Duration.ofSeconds(10)).until(() -> bufferedBytes() == 8 * 900);
+            assertThat(over.readUntilClosed()).isEmpty();
+        } finally {
+            partial.forEach(RawClient::close);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> bufferedBytes() == 0);
+    }
+
+    @Test
+    @Timeout(60)
+    void aStalledUploadIs408InTheStudioShapeAndTheServiceSeesItCut() {
+        StandInServices.Service finetune = StandInServices.service(OwningService.FINETUNE);
+        try (RawClient upload = RawClient.connect()) {
+            upload.send("POST /api/finetune/upload-dataset HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/octet-stream\r\nContent-Length: 50000\r\n\r\n" + "y".repeat(1000));
+            await().atMost(Duration.ofSeconds(10)).until(() -> finetune.uploadedBytes() == 1000);
+            String answer = upload.readUntilClosed();
+            assertThat(answer).startsWith("HTTP/1.1 408").contains("\"code\":\"request_timeout\"")
+                    .contains("studio.gateway.body-read-timeout");
+        }
+        // The upload connection to the service was given up: the next uploads get through.
+        for (int i = 0; i < 3; i++) {
+            given().contentType("application/octet-stream").body(new byte[10_000]).post("/api/finetune/upload-dataset")
+                    .then().statusCode(200).body("bytes", equalTo(10_000));
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void openStreamsNeverTakeTheConnectionsOfOrdinaryCalls() throws Exception {
+        StandInServices.Service finetune = StandInServices.service(OwningService.FINETUNE);
+        finetune.holdStreams();
+        List<Http.Stream> streams = new ArrayList<>();
+        try {
+            // More streams than the two connections of ordinary calls, as many as max-service-streams allows.
+            for (int i = 0; i < 3; i++) {
+                Http.Stream stream = Http.open(HttpRequest.newBuilder(Http.uri("/api/finetune/tasks/stream")).GET()
+                        .build());
+                streams.add(stream);
+                assertThat(stream.nextLine()).isEqualTo("event: task");
+            }
+            HttpResponse<String> oneTooMany = Http.send(HttpRequest.newBuilder(Http.uri("/api/finetune/tasks/t1/logs?follow=true"))
+                    .GET().build());
+            assertThat(oneTooMany.statusCode()).isEqualTo(503);
+            assertThat(oneTooMany.headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(oneTooMany.body()).contains("\"code\":\"too_many_streams\"")
+                    .contains("studio.gateway.max-service-streams");
+            // Ordinary calls still answer at once, several times over the two connections they have.
+            for (int i = 0; i < 5; i++) {
+                HttpResponse<String> call = Http.send(HttpRequest.newBuilder(Http.uri("/api/finetune/tasks"))
+                        .timeout(Duration.ofSeconds(5)).GET().build());
+                assertThat(call.statusCode()).isEqualTo(200);
+            }
+        } finally {
+            finetune.release();
+            for (Http.Stream stream : streams) {
+                stream.close();
+            }
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void callsBeyondTheConnectionsAndTheWaitQueueAre503AtOnce() throws Exception {
+        StandInServices.Service finetune = StandInServices.service(OwningService.FINETUNE);
+        finetune.holdCalls();
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        try {
+            // Two connections and a queue of two: the fifth call at the latest is turned away at once. (Vert.x
+            // counts calls waiting for a connection being opened as waiting too: on a cold pool more are.)
+            for (int i = 0; i < 5; i++) {
+                calls.add(Http.sendAsync(HttpRequest.newBuilder(Http.uri("/api/finetune/slow")).GET().build()));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> calls.stream().anyMatch(CompletableFuture::isDone));
+            for (CompletableFuture<HttpResponse<String>> call : calls) {
+                if (call.isDone()) {
+                    HttpResponse<String> busy = call.get();
+                    assertThat(busy.statusCode()).isEqualTo(503);
+                    assertThat(busy.headers().firstValue("Retry-After")).hasValue("1");
+                    assertThat(busy.body()).contains("\"code\":\"service_busy\"")
+                            .contains("studio.gateway.service-wait-queue-size");
+                }
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> finetune.received().stream()
+                    .filter(r -> r.uri().endsWith("/slow")).count() == 2);
+        } finally {
+            finetune.release();
+        }
+        List<Integer> statuses = calls.stream().map(call -> call.join().statusCode()).toList();
+        assertThat(statuses).contains(503).containsOnly(200, 503);
+        assertThat(statuses.stream().filter(status -> status == 200).count()).isBetween(2L, 4L);
+        given().get("/api/finetune/tasks").then().statusCode(200);
     }
 }

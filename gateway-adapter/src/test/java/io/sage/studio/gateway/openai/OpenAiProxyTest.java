@@ -14,6 +14,8 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -250,5 +252,51 @@ class OpenAiProxyTest {
                 .body("error.type", equalTo("server_error"))
                 .body("error.code", equalTo("backend_unreachable"))
                 .body("error.message", containsString("dead-backend"));
+    }
+
+    /** {@code null}: no Content-Type header at all. */
+    private static HttpResponse<String> post(String path, String contentType, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(Http.uri(path)).timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        return Http.send(request.build());
+    }
+
+    @Test
+    void aJsonEndpointReadsEveryBodyAsJsonWhateverItsContentTypeSays() {
+        // vLLM (FastAPI) parses a body without Content-Type as JSON: the gateway must check what the engine reads.
+        for (String type : new String[]{null, "", "text/plain", "application/vnd.custom+json", "*/*",
+                "application/x-www-form-urlencoded", "application/json; charset=utf-8"}) {
+            HttpResponse<String> other = post("/v1/chat/completions", type, "{\"model\":\"gpt-4o\",\"messages\":[]}");
+            assertThat(other.statusCode()).as("Content-Type %s: %s", type, other.body()).isEqualTo(404);
+            assertThat(other.body()).contains("\"code\":\"model_not_found\"");
+            assertThat(backend.arrived()).as("Content-Type %s", type).isZero();
+
+            HttpResponse<String> alias = post("/v1/chat/completions", type,
+                    "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+            assertThat(alias.statusCode()).as("Content-Type %s: %s", type, alias.body()).isEqualTo(200);
+            StandInBackend.Received received = backend.last();
+            assertThat(received.json().getString("model")).isEqualTo("qwen-0.5b-ft-a");
+            assertThat(received.headers().get("Content-Type")).startsWith("application/json");
+            backend.reset();
+        }
+        HttpResponse<String> notJson = post("/v1/embeddings", "text/plain", "model=gpt-4o&input=hi");
+        assertThat(notJson.statusCode()).isEqualTo(400);
+        assertThat(notJson.body()).contains("\"code\":\"invalid_json\"");
+        assertThat(backend.arrived()).isZero();
+    }
+
+    @Test
+    void multipartAudioBodiesGoThroughAsTheyCame() {
+        String multipart = "--b0undary\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nsage-chat\r\n"
+                + "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
+                + "Content-Type: audio/wav\r\n\r\nRIFF....WAVE\r\n--b0undary--\r\n";
+        HttpResponse<String> answer = post("/v1/audio/transcriptions", "multipart/form-data; boundary=b0undary",
+                multipart);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(backend.last().body()).isEqualTo(multipart);
+        assertThat(backend.last().headers().get("Content-Type")).isEqualTo("multipart/form-data; boundary=b0undary");
     }
 }

@@ -1,6 +1,7 @@
 package io.sage.studio.gateway.support;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -21,12 +22,15 @@ import io.vertx.core.json.JsonObject;
  * A stand-in for vLLM's OpenAI-compatible server (the real one needs a GPU): {@code /v1/models},
  * {@code /v1/chat/completions} (JSON and SSE stream), {@code /v1/completions}, {@code /v1/embeddings}, and an echo
  * for any other path. It records what it receives, can hold its answers on a gate, and counts streams whose
- * connection closed before they ended.
+ * connection closed before they ended. Like vLLM (FastAPI) it reads a body as JSON when it has no
+ * {@code Content-Type} or an {@code application/json} / {@code application/*+json} one, and, once told to
+ * {@linkplain #requireKey require a key} ({@code --api-key}), answers every {@code /v1} path without
+ * {@code Authorization: Bearer <key>} with 401 {@code {"error": "Unauthorized"}}.
  */
 public final class StandInBackend implements AutoCloseable {
 
-    /** One request as the backend saw it. */
-    public record Received(String method, String uri, MultiMap headers, JsonObject json) {
+    /** One request as the backend saw it ({@code body}: as text, {@code json}: when read as JSON). */
+    public record Received(String method, String uri, MultiMap headers, JsonObject json, String body) {
     }
 
     private final String servedModel;
@@ -36,6 +40,7 @@ public final class StandInBackend implements AutoCloseable {
     private final AtomicInteger arrived = new AtomicInteger();
     private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
     private volatile boolean holdAnswers;
+    private volatile String requiredKey;
 
     private StandInBackend(String servedModel) throws Exception {
         this.servedModel = servedModel;
@@ -93,8 +98,14 @@ public final class StandInBackend implements AutoCloseable {
         gate.complete(null);
     }
 
+    /** From now on, {@code /v1} paths need {@code Authorization: Bearer key} as vLLM's {@code --api-key} makes them. */
+    public void requireKey(String key) {
+        requiredKey = key;
+    }
+
     public void reset() {
         release();
+        requiredKey = null;
         received.clear();
         cancelledStreams.set(0);
         arrived.set(0);
@@ -103,18 +114,52 @@ public final class StandInBackend implements AutoCloseable {
     private void handle(HttpServerRequest request) {
         arrived.incrementAndGet();
         Context context = Vertx.currentContext();
-        request.body().onSuccess(body -> {
-            JsonObject json = body.length() > 0 && isJson(request) ? body.toJsonObject() : null;
+        String key = requiredKey;
+        if (key != null && request.path().startsWith("/v1")
+                && !("Bearer " + key).equals(request.getHeader(HttpHeaders.AUTHORIZATION))) {
             received.add(new Received(request.method().name(), request.uri(), MultiMap.caseInsensitiveMultiMap()
-                    .addAll(request.headers()), json));
+                    .addAll(request.headers()), null, null));
+            request.response().setStatusCode(401).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .end(new JsonObject().put("error", "Unauthorized").encode());
+            return;
+        }
+        request.body().onSuccess(body -> {
+            JsonObject json = null;
+            boolean jsonEndpoint = !request.path().startsWith("/v1/audio/");
+            if (body.length() > 0 && jsonEndpoint) {
+                // vLLM's request models take JSON only: anything else is a validation error (400 in vLLM's shape).
+                try {
+                    json = isJson(request) ? body.toJsonObject() : null;
+                } catch (RuntimeException e) {
+                    json = null;
+                }
+                if (json == null) {
+                    badRequest(request.response());
+                    return;
+                }
+            }
+            JsonObject parsed = json;
+            received.add(new Received(request.method().name(), request.uri(), MultiMap.caseInsensitiveMultiMap()
+                    .addAll(request.headers()), json, body.toString()));
             CompletableFuture<Void> waitFor = holdAnswers ? gate : CompletableFuture.completedFuture(null);
-            waitFor.thenRun(() -> context.runOnContext(v -> answer(request, json)));
+            waitFor.thenRun(() -> context.runOnContext(v -> answer(request, parsed)));
         });
     }
 
+    private static void badRequest(HttpServerResponse response) {
+        response.setStatusCode(400).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end(new JsonObject().put("object", "error").put("message", "the body is not a JSON object")
+                        .put("type", "BadRequestError").put("code", 400).encode());
+    }
+
+    /** FastAPI's rule: a body without a content type, or with application/json or application/*+json, is JSON. */
     private static boolean isJson(HttpServerRequest request) {
         String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
-        return type != null && type.startsWith("application/json");
+        if (type == null || type.isBlank()) {
+            return true;
+        }
+        String media = type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
     }
 
     private void answer(HttpServerRequest request, JsonObject json) {

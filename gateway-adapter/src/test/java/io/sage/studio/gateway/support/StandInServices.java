@@ -1,5 +1,9 @@
 package io.sage.studio.gateway.support;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.EnumMap;
@@ -36,6 +40,7 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
     public static final int DOWNLOAD_BYTES = 4 * 1024 * 1024;
 
     private static final Map<OwningService, Service> SERVICES = new EnumMap<>(OwningService.class);
+    private static Path home;
 
     @Override
     public synchronized Map<String, String> start() {
@@ -50,7 +55,20 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
                 "studio.services.finetune-url", SERVICES.get(OwningService.FINETUNE).url(),
                 "studio.services.chat-url", SERVICES.get(OwningService.CHAT).url(),
                 "studio.services.gpu-url", SERVICES.get(OwningService.GPU).url(),
-                "studio.chat.cloud.api-key", CLOUD_API_KEY);
+                "studio.chat.cloud.api-key", CLOUD_API_KEY,
+                "studio.home", home().toString());
+    }
+
+    /** The gateway's studio home in tests: fresh per run, with no engine API key file unless a test writes one. */
+    public static synchronized Path home() {
+        if (home == null) {
+            try {
+                home = Files.createTempDirectory("gateway-studio-home");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return home;
     }
 
     @Override
@@ -73,6 +91,7 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
         private final List<Received> received = new CopyOnWriteArrayList<>();
         private final AtomicLong uploadedBytes = new AtomicLong();
         private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
+        private volatile CompletableFuture<Void> callGate = CompletableFuture.completedFuture(null);
         private volatile HttpServer server;
         private volatile int port;
 
@@ -111,8 +130,14 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
             gate = new CompletableFuture<>();
         }
 
+        /** From now on, calls to {@code …/slow} wait for {@link #release()} before they are answered. */
+        public void holdCalls() {
+            callGate = new CompletableFuture<>();
+        }
+
         public void release() {
             gate.complete(null);
+            callGate.complete(null);
         }
 
         /** Stops listening (the service is down) until {@link #restart()}. */
@@ -135,6 +160,11 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
                 upload(request);
             } else if (path.endsWith("/download")) {
                 download(request.response());
+            } else if (path.endsWith("/slow")) {
+                var context = Vertx.currentContext();
+                callGate.thenRun(() -> context.runOnContext(v -> request.response()
+                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                        .end(new JsonObject().put("service", owner.serviceName()).put("path", path).encode())));
             } else {
                 request.body().onSuccess(body -> request.response()
                         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
