@@ -121,6 +121,15 @@ public interface FinetuneConfig {
          * never {@code STUDIO_*} or anything named like a key, secret or password).
          */
         Map<String, String> env();
+
+        /**
+         * Variables of the service's own environment passed to the trainer on top of the allow-list: names, or
+         * prefixes ending in {@code *}. A name that looks like a secret (key, token, secret, password, credential) is
+         * never passed. The default passes the stand-in trainer's settings ({@code FAKE_TRAINER_*}), which the
+         * launcher's tests, end-to-end runs and benchmarks set in the service's environment.
+         */
+        @WithDefault("FAKE_TRAINER_*")
+        List<String> passEnv();
     }
 
     /** The Kubernetes Job executor. */

@@ -119,7 +119,8 @@ final class Harness implements AutoCloseable {
     }
 
     static FinetuneConfig.Local local(String command, int concurrency, Map<String, String> env) {
-        return new LocalSettings(command, concurrency, true, Optional.empty(), Duration.ofSeconds(1), env);
+        return new LocalSettings(command, concurrency, true, Optional.empty(), Duration.ofSeconds(1), env,
+                List.of("FAKE_TRAINER_*"));
     }
 
     static FinetuneConfig.Datasets datasetLimits() {
@@ -128,7 +129,7 @@ final class Harness implements AutoCloseable {
 
     /** Local executor settings for tests. */
     record LocalSettings(String trainerCommand, int concurrency, boolean onePerGpu, Optional<String> gpuNode,
-            Duration cancelGrace, Map<String, String> env) implements FinetuneConfig.Local {
+            Duration cancelGrace, Map<String, String> env, List<String> passEnv) implements FinetuneConfig.Local {
     }
 
     /** Dataset limits for tests. */

@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -44,8 +45,8 @@ import io.sage.studio.finetune.gpu.GpuInventory;
  * terminal never reach it) and outlives a crash of the service. Working directory: the task directory;
  * stdout and stderr: {@code logs.txt}; stdin: {@code /dev/null}. The JVM reaps its children. Environment: the
  * allow-listed part of the service's ({@link ChildEnvironment}: never its keys, tokens or {@code STUDIO_*}
- * settings) plus {@code studio.finetune.local.env.*}, {@code SAGE_TASK_ID}, {@code PYTHONUNBUFFERED} and
- * {@code CUDA_VISIBLE_DEVICES}.
+ * settings) plus what {@code studio.finetune.local.pass-env} names, {@code studio.finetune.local.env.*},
+ * {@code SAGE_TASK_ID}, {@code PYTHONUNBUFFERED} and {@code CUDA_VISIBLE_DEVICES}.
  *
  * <p>Slots: one task per GPU of this node known from telemetry ({@code CUDA_VISIBLE_DEVICES} set to its
  * index), or {@code studio.finetune.local.concurrency} tasks when no GPU is known.
@@ -56,6 +57,9 @@ public class LocalExecutor implements TaskExecutor {
 
     public static final String NAME = "local";
     private static final Logger LOG = Logger.getLogger(LocalExecutor.class);
+    /** Name parts that mark a variable as a secret, never passed by {@code pass-env}. */
+    private static final List<String> SECRET_WORDS = List.of("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD",
+            "CREDENTIAL");
     private static final Map<Integer, String> SIGNALS = Map.of(1, "SIGHUP", 2, "SIGINT", 6, "SIGABRT", 9, "SIGKILL",
             11, "SIGSEGV", 15, "SIGTERM");
 
@@ -125,7 +129,8 @@ public class LocalExecutor implements TaskExecutor {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(taskDir.resolve("logs.txt").toFile()));
-        Map<String, String> env = new LinkedHashMap<>(config.env());
+        Map<String, String> env = passed(System.getenv(), config.passEnv());
+        env.putAll(config.env());
         env.put("SAGE_TASK_ID", task.taskId());
         env.put("PYTHONUNBUFFERED", "1");
         if (!assigned.isEmpty()) {
@@ -153,6 +158,24 @@ public class LocalExecutor implements TaskExecutor {
      * the handle) and the pid still names the process that started then: a copied-in task folder's pid is never
      * trusted, so no unrelated process is ever watched or signalled.
      */
+    /**
+     * The variables of {@code parent} that {@code patterns} (names, or prefixes ending in {@code *}) name, except
+     * those whose name says they hold a secret.
+     */
+    static Map<String, String> passed(Map<String, String> parent, List<String> patterns) {
+        Map<String, String> out = new LinkedHashMap<>();
+        parent.forEach((name, value) -> {
+            String upper = name.toUpperCase(Locale.ROOT);
+            boolean secret = SECRET_WORDS.stream().anyMatch(upper::contains);
+            boolean named = patterns.stream().map(String::strip).anyMatch(p -> p.endsWith("*")
+                    ? !p.equals("*") && name.startsWith(p.substring(0, p.length() - 1)) : name.equals(p));
+            if (named && !secret) {
+                out.put(name, value);
+            }
+        });
+        return out;
+    }
+
     @Override
     public synchronized boolean reattach(TaskRecord task, Path taskDir, RunListener listener) {
         RunHandle handle = task.run();

@@ -38,7 +38,7 @@ class LocalExecutorTest {
     Path root;
 
     record Settings(String trainerCommand, int concurrency, boolean onePerGpu, Optional<String> gpuNode,
-            Duration cancelGrace, Map<String, String> env) implements FinetuneConfig.Local {
+            Duration cancelGrace, Map<String, String> env, List<String> passEnv) implements FinetuneConfig.Local {
     }
 
     private static final GpuInventory NO_GPUS = new GpuInventory() {
@@ -56,11 +56,12 @@ class LocalExecutorTest {
     @Test
     void theTrainerGetsTheAllowListedEnvironmentNeverTheServicesSecrets() throws Exception {
         assertThat(System.getenv()).as("the service's environment holds secrets (surefire sets them)")
-                .containsKeys(CLOUD_KEY, SIGNING_KEY, "HF_TOKEN");
+                .containsKeys(CLOUD_KEY, SIGNING_KEY, "HF_TOKEN", "FAKE_TRAINER_MARKER");
         StudioHome home = StudioHome.at(root);
         Path dir = Files.createDirectories(home.finetuneDir().resolve("ft-env"));
         LocalExecutor executor = new LocalExecutor(new Settings("sh -c 'env > env.txt' trainer", 1, false,
-                Optional.empty(), Duration.ofSeconds(1), Map.of("HF_HOME", "/models/hf")), NO_GPUS,
+                Optional.empty(), Duration.ofSeconds(1), Map.of("HF_HOME", "/models/hf"),
+                List.of("FAKE_TRAINER_*", "STUDIO_*")), NO_GPUS,
                 InstanceIdentity.of(home));
         CompletableFuture<Integer> exit = new CompletableFuture<>();
         executor.launch(TaskRecord.builder().taskId("ft-env").build(), dir, new RunListener() {
@@ -84,9 +85,18 @@ class LocalExecutorTest {
                 .containsEntry("HF_HOME", "/models/hf")
                 .containsEntry("SAGE_TASK_ID", "ft-env")
                 .containsEntry("PYTHONUNBUFFERED", "1")
+                .containsEntry("FAKE_TRAINER_MARKER", System.getenv("FAKE_TRAINER_MARKER"))
                 .containsKey("PATH");
         assertThat(dump).doesNotContain(System.getenv(CLOUD_KEY)).doesNotContain(System.getenv(SIGNING_KEY));
         executor.close();
+    }
+
+    @Test
+    void passEnvNamesVariablesOrPrefixesButNeverASecretLookingName() {
+        Map<String, String> parent = Map.of("STUDIO_CHAT_CLOUD_API_KEY", "k", "STUDIO_EVENTS_SIGNING_KEY", "s",
+                "STUDIO_X", "1", "FAKE_TRAINER_STEPS", "2", "MY_VAR", "3", "MY_PASSWORD", "p", "OTHER", "4");
+        assertThat(LocalExecutor.passed(parent, List.of("STUDIO_*", "FAKE_TRAINER_*", "MY_VAR", "MY_PASSWORD", "*")))
+                .containsOnly(Map.entry("STUDIO_X", "1"), Map.entry("FAKE_TRAINER_STEPS", "2"), Map.entry("MY_VAR", "3"));
     }
 
     @Test
