@@ -244,11 +244,7 @@ public class ChatLifecycle {
     private void announceNone() {
         Optional<ChatBackendEvent> last = topic.latest();
         if (last.isPresent() && last.get().state() != ChatBackendEvent.State.NONE) {
-            try {
-                routes.none(null);
-            } catch (RoutingFailure e) {
-                LOG.errorf("cannot publish that no backend serves: %s", e.getMessage());
-            }
+            noneOrPending("no model serves after start-up");
         }
     }
 
@@ -278,9 +274,9 @@ public class ChatLifecycle {
             if (config.restartCrashed()) {
                 switches.submit(route.model(), "monitor", true);
             } else {
-                routes.none(null);
+                noneOrPending("the active engine died");
             }
-        } catch (RoutingFailure | RuntimeException e) {
+        } catch (RuntimeException e) {
             LOG.errorf("the engine monitor failed: %s", e.getMessage());
         }
     }
@@ -333,6 +329,16 @@ public class ChatLifecycle {
         return state.backends().stream().anyMatch(b -> !b.id().equals(keep));
     }
 
+    /** Routes to nothing; when Kafka does not acknowledge it, the monitor publishes it as soon as it can. */
+    private void noneOrPending(String why) {
+        try {
+            routes.none(null);
+        } catch (RoutingFailure e) {
+            LOG.errorf("cannot publish that no backend serves (%s): %s; publishing it again later", why, e.getMessage());
+            state.routePending(RouteState.NONE, null);
+        }
+    }
+
     /** Stops every engine the route does not name. */
     private void stopAllBut(String keep) {
         for (Backend backend : state.backends()) {
@@ -364,11 +370,7 @@ public class ChatLifecycle {
     public List<String> stopEngines(String reason) {
         List<Backend> all = state.backends();
         if (!all.isEmpty() || state.routeState() != RouteState.NONE) {
-            try {
-                routes.none(reason);
-            } catch (RoutingFailure e) {
-                LOG.errorf("cannot publish that no backend serves: %s", e.getMessage());
-            }
+            noneOrPending(reason == null ? "every engine is stopped" : reason);
         }
         for (Backend backend : all) {
             runtime.stop(backend);

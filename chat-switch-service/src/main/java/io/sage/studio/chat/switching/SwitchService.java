@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,8 @@ public class SwitchService {
     private final Map<String, Operation> live = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor worker;
     private volatile boolean accepting;
+    /** Commands from Kafka wait for start-up (state, operations, the route) before they are looked at. */
+    private final CountDownLatch started = new CountDownLatch(1);
 
     SwitchService(ChatConfig config, ModelResolver resolver, SwitchPlanner planner, SwitchExecutor executor, OperationStore store,
             ServingRuntime runtime, CloudApi cloud, @Channel("chat-commands-out") MutinyEmitter<ChatSwitchCommandEvent> commands) {
@@ -88,6 +91,7 @@ public class SwitchService {
     /** Opens the service to requests once start-up (state, re-adoption) is done. */
     public void accept() {
         accepting = true;
+        started.countDown();
     }
 
     public boolean accepting() {
@@ -149,7 +153,7 @@ public class SwitchService {
             }
             return;
         }
-        if (live.containsKey(command.operationId()) || store.find(command.operationId()).isPresent()) {
+        if (accepting && (live.containsKey(command.operationId()) || store.find(command.operationId()).isPresent())) {
             return;
         }
         Instant at = command.requestedAt() == null ? Instant.now() : command.requestedAt();
@@ -158,6 +162,10 @@ public class SwitchService {
             return;
         }
         if (!queue(() -> external(command))) {
+            if (!accepting) {
+                LOG.warnf("dropping switch command %s: too many arrived during start-up", command.operationId());
+                return;
+            }
             String by = command.requestedBy() == null ? "kafka" : command.requestedBy();
             Operation op = newOperation(command.operationId(), command.model(), command.taskId(), config.strategy(), by);
             op.fail("too many switch commands are waiting (studio.chat.max-queued-commands=" + config.maxQueuedCommands() + ")", false);
@@ -257,7 +265,16 @@ public class SwitchService {
     }
 
     private void external(ChatSwitchCommandEvent command) {
+        try {
+            started.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
         String id = command.operationId();
+        if (live.containsKey(id) || store.find(id).isPresent()) {
+            return;
+        }
         SwitchStrategy asked = parseStrategyQuietly(command.strategy());
         String by = command.requestedBy() == null ? "kafka" : command.requestedBy();
         if (!slot.compareAndSet(null, id)) {

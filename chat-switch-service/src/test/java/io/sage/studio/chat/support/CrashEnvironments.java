@@ -42,6 +42,8 @@ public final class CrashEnvironments {
 
     public static final String OLD_ID = "b-old00001";
     public static final String NEW_ID = "b-new00001";
+    /** Operation id of the route event the crashed service published last (marks where the restart's events begin). */
+    public static final String CRASHED_OP = "op-crashed-by-kill";
 
     private CrashEnvironments() {
     }
@@ -78,7 +80,7 @@ public final class CrashEnvironments {
         }
         ChatBackendEvent.Backend named = backend == null ? null : new ChatBackendEvent.Backend(backend.id(), backend.baseUrl(),
                 model.servedName(), model.displayName(), model.modelPath(), model.baseModel(), model.kind(), "local");
-        ChatBackendEvent event = new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, revision, kind, named, Instant.now(), "op-crashed",
+        ChatBackendEvent event = new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, revision, kind, named, Instant.now(), CRASHED_OP,
                 kind == ChatBackendEvent.State.SWITCHING ? 15 : null);
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.bootstrapServers());

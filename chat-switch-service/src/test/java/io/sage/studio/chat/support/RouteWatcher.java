@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 
@@ -50,6 +51,31 @@ public final class RouteWatcher implements AutoCloseable {
     public long revision() {
         ChatBackendEvent latest = latest();
         return latest == null ? 0 : latest.revision();
+    }
+
+    /** How many events were seen so far: pass it to {@link #after(int)}. */
+    public int mark() {
+        return seen.size();
+    }
+
+    /**
+     * Every event seen after {@code mark}, in log order. Unlike revisions (which another service instance of the
+     * shared test broker, e.g. one that admits signed events only, may reuse), the log order never goes back.
+     */
+    public List<ChatBackendEvent> after(int mark) {
+        return List.copyOf(seen.subList(Math.min(mark, seen.size()), seen.size()));
+    }
+
+    /** Every event seen after the last one {@code marker} matches (all of them when none does). */
+    public List<ChatBackendEvent> after(Predicate<ChatBackendEvent> marker) {
+        List<ChatBackendEvent> all = List.copyOf(seen);
+        int last = -1;
+        for (int i = 0; i < all.size(); i++) {
+            if (marker.test(all.get(i))) {
+                last = i;
+            }
+        }
+        return all.subList(last + 1, all.size());
     }
 
     /** Every event seen after {@code revision}, in order. */

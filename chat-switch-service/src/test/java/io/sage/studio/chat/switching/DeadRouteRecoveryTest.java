@@ -41,7 +41,7 @@ class DeadRouteRecoveryTest {
                 assertThat(route.state()).isEqualTo(ChatBackendEvent.State.ACTIVE);
                 assertThat(route.backend().id()).isNotEqualTo(CrashEnvironments.OLD_ID);
             });
-            List<ChatBackendEvent> after = routes.since(DeadRoute.revision());
+            List<ChatBackendEvent> after = routes.after(e -> CrashEnvironments.CRASHED_OP.equals(e.switchOperationId()));
             assertThat(after).extracting(ChatBackendEvent::state)
                     .containsExactly(ChatBackendEvent.State.SWITCHING, ChatBackendEvent.State.ACTIVE);
             ChatBackendEvent route = routes.latest();

@@ -42,7 +42,7 @@ class InterruptedRecreateRecoveryTest {
                 assertThat(route.state()).isEqualTo(ChatBackendEvent.State.ACTIVE);
                 assertThat(route.backend().id()).isEqualTo(CrashEnvironments.NEW_ID);
             });
-            assertThat(routes.since(InterruptedRecreate.revision())).extracting(ChatBackendEvent::state)
+            assertThat(routes.after(e -> CrashEnvironments.CRASHED_OP.equals(e.switchOperationId()))).extracting(ChatBackendEvent::state)
                     .containsOnly(ChatBackendEvent.State.ACTIVE);
             ChatBackendEvent route = routes.latest();
             assertThat(Engines.chat(route.backend().baseUrl(), BASE_B, Engines.apiKey(InterruptedRecreate.home())))

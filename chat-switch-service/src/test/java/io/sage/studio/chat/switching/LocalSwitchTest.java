@@ -173,13 +173,14 @@ class LocalSwitchTest {
         serve(Map.of("model", BASE_A));
         long oldPid = activeBackend().getLong("pid");
         long revision = routes.revision();
+        int mark = routes.mark();
 
         JsonPath op = serve(Map.of("model", BASE_B, "strategy", "recreate"));
 
         assertThat(op.getString("strategy")).isEqualTo("recreate");
         assertThat(op.getLong("timings.downtime_ms")).isPositive();
         assertThat(alive(oldPid)).isFalse();
-        List<ChatBackendEvent> events = routes.since(revision);
+        List<ChatBackendEvent> events = routes.after(mark);
         assertThat(events).extracting(ChatBackendEvent::state)
                 .containsExactly(ChatBackendEvent.State.SWITCHING, ChatBackendEvent.State.ACTIVE);
         assertThat(events.get(0).retryAfterSeconds()).isEqualTo(15);
@@ -241,7 +242,7 @@ class LocalSwitchTest {
     @Test
     void aFailedRecreateStartsThePreviousModelAgain() {
         serve(Map.of("model", BASE_A));
-        long revision = routes.revision();
+        int mark = routes.mark();
         Path broken = Engines.modelDir(LocalEnvironment.home().resolve("models/broken-model-2"), null);
 
         JsonPath op = awaitEnd(start(Map.of("model", broken.toString(), "strategy", "recreate")));
@@ -249,7 +250,7 @@ class LocalSwitchTest {
         assertThat(op.getString("state")).isEqualTo("failed");
         assertThat(op.getBoolean("rolled_back")).isTrue();
         assertThat(op.getString("error")).contains("cannot load model", "serves again");
-        List<ChatBackendEvent> events = routes.since(revision);
+        List<ChatBackendEvent> events = routes.after(mark);
         assertThat(events).extracting(ChatBackendEvent::state)
                 .containsExactly(ChatBackendEvent.State.SWITCHING, ChatBackendEvent.State.ACTIVE);
         assertThat(events.get(1).backend().servedModelName()).isEqualTo(BASE_A);

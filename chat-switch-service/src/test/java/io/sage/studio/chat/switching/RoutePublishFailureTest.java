@@ -94,6 +94,7 @@ class RoutePublishFailureTest {
         serve(Map.of("model", BASE_A));
         String oldId = backends().getString("[0].id");
         long revision = routes.revision();
+        int mark = routes.mark();
 
         kafka.misbehave(FlakyRoutes.Mode.LOST, 1, Integer.MAX_VALUE / 2);
         JsonPath op = awaitEnd(start(Map.of("model", BASE_B, "strategy", "blue-green")));
@@ -114,7 +115,7 @@ class RoutePublishFailureTest {
             assertThat(backends().getList("id", String.class)).containsExactly(oldId);
             assertThat(alive(newPid)).isFalse();
         });
-        assertThat(routes.since(revision)).extracting(e -> e.backend().id()).containsOnly(oldId);
+        assertThat(routes.after(mark)).extracting(e -> e.backend().id()).containsOnly(oldId);
         assertServes(BASE_A);
     }
 
@@ -123,6 +124,7 @@ class RoutePublishFailureTest {
         serve(Map.of("model", BASE_A));
         String oldId = backends().getString("[0].id");
         long revision = routes.revision();
+        int mark = routes.mark();
 
         kafka.misbehave(FlakyRoutes.Mode.LATE_ACK, 1, 1);
         JsonPath op = awaitEnd(start(Map.of("model", BASE_B, "strategy", "blue-green")));
@@ -130,7 +132,7 @@ class RoutePublishFailureTest {
         assertThat(op.getString("state")).isEqualTo("failed");
         assertThat(op.getString("error")).contains("cannot publish the route on Kafka within 3 s", BASE_A + " on " + oldId + " holds");
         assertThat(op.getBoolean("rolled_back")).isTrue();
-        List<ChatBackendEvent> events = routes.since(revision);
+        List<ChatBackendEvent> events = routes.after(mark);
         assertThat(events).hasSize(2);
         assertThat(events.get(0).backend().servedModelName()).isEqualTo(BASE_B);
         assertThat(events.get(1).backend().id()).isEqualTo(oldId);
@@ -144,6 +146,7 @@ class RoutePublishFailureTest {
         String oldId = backends().getString("[0].id");
         long oldPid = backends().getLong("[0].pid");
         long revision = routes.revision();
+        int mark = routes.mark();
 
         kafka.misbehave(FlakyRoutes.Mode.LOST, 1, Integer.MAX_VALUE / 2);
         JsonPath op = awaitEnd(start(Map.of("model", BASE_B, "strategy", "recreate")));
@@ -159,7 +162,7 @@ class RoutePublishFailureTest {
             assertThat(routes.latest().revision()).isGreaterThan(revision);
             assertThat(routes.latest().backend().id()).isEqualTo(oldId);
         });
-        assertThat(routes.since(revision)).extracting(ChatBackendEvent::state).containsOnly(ChatBackendEvent.State.ACTIVE);
+        assertThat(routes.after(mark)).extracting(ChatBackendEvent::state).containsOnly(ChatBackendEvent.State.ACTIVE);
         assertThat(alive(oldPid)).isTrue();
         assertServes(BASE_A);
     }
@@ -169,6 +172,7 @@ class RoutePublishFailureTest {
         serve(Map.of("model", BASE_A));
         long oldPid = backends().getLong("[0].pid");
         long revision = routes.revision();
+        int mark = routes.mark();
 
         kafka.misbehave(FlakyRoutes.Mode.LOST, 2, Integer.MAX_VALUE / 2);
         JsonPath op = awaitEnd(start(Map.of("model", BASE_B, "strategy", "recreate")));
@@ -187,7 +191,7 @@ class RoutePublishFailureTest {
             assertThat(routes.latest().state()).isEqualTo(ChatBackendEvent.State.ACTIVE);
             assertThat(routes.latest().backend().id()).isEqualTo(newId);
         });
-        assertThat(routes.since(revision)).extracting(ChatBackendEvent::state)
+        assertThat(routes.after(mark)).extracting(ChatBackendEvent::state)
                 .containsExactly(ChatBackendEvent.State.SWITCHING, ChatBackendEvent.State.ACTIVE);
         assertServes(BASE_B);
     }
