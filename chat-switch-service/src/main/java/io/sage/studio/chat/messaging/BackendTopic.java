@@ -9,18 +9,23 @@ import jakarta.enterprise.event.Observes;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.sage.studio.common.kafka.CompactedTopicView;
+import io.sage.studio.common.kafka.EventSigning;
 import io.sage.studio.common.kafka.KafkaClientConfig;
 import io.sage.studio.events.ChatBackendEvent;
 import io.sage.studio.events.Topics;
 
-/** The compacted {@code studio.chat.backend} topic read from the beginning: the last route any instance published. */
+/**
+ * The compacted {@code studio.chat.backend} topic read from the beginning: the last route any instance published
+ * (with a signing key, the last one signed with it).
+ */
 @ApplicationScoped
 public class BackendTopic {
 
     private final CompactedTopicView<ChatBackendEvent> view;
 
-    public BackendTopic(KafkaClientConfig kafka) {
-        this.view = new CompactedTopicView<>(Topics.CHAT_BACKEND, ChatBackendEvent.class, kafka.properties());
+    public BackendTopic(KafkaClientConfig kafka, EventSigning signing) {
+        this.view = new CompactedTopicView<>(Topics.CHAT_BACKEND, ChatBackendEvent.class, kafka.properties())
+                .admitOnly(signing::accept);
     }
 
     /** Waits until the view has read what the topic held when it started. */
