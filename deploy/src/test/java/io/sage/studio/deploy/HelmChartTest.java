@@ -603,6 +603,9 @@ class HelmChartTest {
         Properties props = install.properties("sage-studio-chat-switch");
         assertThat(props.getProperty("studio.chat.runtime")).isEqualTo("none");
         assertThat(props.getProperty("studio.chat.cloud.base-url")).isEqualTo("https://api.openai.com/v1");
+        // The gateway follows cloud routes only to the configured API.
+        assertThat(install.properties("sage-studio-gateway").getProperty("studio.chat.cloud.base-url"))
+                .isEqualTo("https://api.openai.com/v1");
         for (String workload : List.of("sage-studio-chat-switch", "sage-studio-gateway")) {
             EnvVar key = env(container(install.pod(workload)), "STUDIO_CHAT_CLOUD_API_KEY").orElseThrow();
             assertThat(key.getValue()).isNull();

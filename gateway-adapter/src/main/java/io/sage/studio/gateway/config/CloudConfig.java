@@ -13,4 +13,11 @@ public interface CloudConfig {
      * {@code STUDIO_CHAT_CLOUD_API_KEY}. Never sent to browsers, never logged.
      */
     Optional<String> apiKey();
+
+    /**
+     * Base URL of the cloud API ({@code STUDIO_CHAT_CLOUD_BASE_URL}, the same setting the chat-switch-service uses).
+     * A route to a {@code kind: cloud} backend is followed only when its URL is this one (with or without
+     * {@code /v1}), so that nobody who can publish a route can send chat — and the cloud key — elsewhere.
+     */
+    Optional<String> baseUrl();
 }

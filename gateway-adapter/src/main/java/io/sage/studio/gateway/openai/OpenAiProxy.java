@@ -1,6 +1,7 @@
 package io.sage.studio.gateway.openai;
 
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
@@ -21,6 +22,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.quarkus.vertx.http.runtime.RouteConstants;
 import io.quarkus.vertx.http.runtime.security.SecurityHandlerPriorities;
 import io.sage.studio.common.auth.Authenticator;
+import io.sage.studio.common.auth.RequestGuard;
 import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.gateway.config.GatewayConfig;
 import io.sage.studio.gateway.proxy.BackendConnection;
@@ -76,6 +78,8 @@ public class OpenAiProxy {
     private final GatewayMetrics metrics;
     private final GatewayConfig config;
     private final Authenticator authenticator;
+    /** Host/Origin checks of the fast route (mode none); {@code null} when {@code AuthFilter} runs first. */
+    private final RequestGuard guard;
     private final EngineAuthorization engineAuthorization;
     private final long maxRequestBytes;
     private final long maxBufferedBytes;
@@ -85,8 +89,9 @@ public class OpenAiProxy {
     private final IdleWatch bodyWatch;
 
     public OpenAiProxy(Vertx vertx, RouteTable routes, BackendConnections connections, GatewayMetrics metrics,
-            GatewayConfig config, Authenticator authenticator, EngineApiKey engineKey) {
+            GatewayConfig config, Authenticator authenticator, EngineApiKey engineKey, RequestGuard guard) {
         this.authenticator = authenticator;
+        this.guard = authenticator.disabled() ? guard : null;
         this.routes = routes;
         this.connections = connections;
         this.metrics = metrics;
@@ -113,6 +118,16 @@ public class OpenAiProxy {
         HttpServerRequest request = ctx.request();
         HttpServerResponse response = ctx.response();
         String path = ctx.normalizedPath();
+        if (guard != null) {
+            // The fast route runs ahead of AuthFilter, so it checks Host and Origin itself (DNS rebinding, drive-by posts).
+            Optional<RequestGuard.Refusal> refused = guard.check(request, path);
+            if (refused.isPresent()) {
+                RequestGuard.Refusal refusal = refused.get();
+                reject(response, refusal.status(), OpenAiErrors.INVALID_REQUEST, refusal.code(), null, refusal.message(),
+                        refusal.code());
+                return;
+            }
+        }
         if (HIDDEN_PATHS.contains(path)) {
             reject(response, 404, OpenAiErrors.INVALID_REQUEST, "not_found", null,
                     "'" + path + "' is not served by the gateway", "hidden_path");

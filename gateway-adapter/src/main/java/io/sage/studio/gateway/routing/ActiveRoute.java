@@ -38,7 +38,10 @@ public record ActiveRoute(
         NONE("none", "no_backend"),
         /** The route topic has not been read up to its end yet (start-up, or Kafka unreachable). */
         UNKNOWN("unknown", "route_unknown"),
-        /** The route names a backend the gateway cannot use (no served model name, a bad base URL). */
+        /**
+         * The route names a backend the gateway cannot use (no served model name, a bad base URL, a cloud API other
+         * than the configured one).
+         */
         INVALID("invalid", "backend_misconfigured");
 
         private final String label;
@@ -67,10 +70,10 @@ public record ActiveRoute(
      * The route an event describes.
      *
      * @param alias    the model alias every client may use
-     * @param cloudKey the API key added for {@code kind: cloud} backends
+     * @param cloud    the configured cloud API: routes of {@code kind: cloud} must go to its base URL, and get its key
      * @param meters   the meters of a backend, by backend id and served model name
      */
-    public static ActiveRoute of(ChatBackendEvent event, String alias, Optional<String> cloudKey,
+    public static ActiveRoute of(ChatBackendEvent event, String alias, Cloud cloud,
             BiFunction<String, String, BackendMeters> meters) {
         if (event == null || event.state() == null || event.state() == ChatBackendEvent.State.NONE) {
             return new ActiveRoute(Condition.NONE, event, null, Set.of(), null);
@@ -84,8 +87,11 @@ public record ActiveRoute(
         }
         UpstreamTarget target;
         try {
-            boolean cloud = "cloud".equals(backend.kind() == null ? null : backend.kind().toLowerCase(Locale.ROOT));
-            String authorization = cloud ? cloudKey.filter(k -> !k.isBlank()).map(k -> "Bearer " + k.trim()).orElse(null)
+            boolean isCloud = "cloud".equals(backend.kind() == null ? null : backend.kind().toLowerCase(Locale.ROOT));
+            if (isCloud && !cloud.matches(backend.baseUrl())) {
+                return new ActiveRoute(Condition.INVALID, event, null, Set.of(), null);
+            }
+            String authorization = isCloud ? cloud.apiKey().filter(k -> !k.isBlank()).map(k -> "Bearer " + k.trim()).orElse(null)
                     : null;
             target = UpstreamTarget.parse(backend.baseUrl(), authorization);
         } catch (IllegalArgumentException e) {
@@ -139,11 +145,44 @@ public record ActiveRoute(
             case UNKNOWN -> "the gateway is still reading the active route";
             case INVALID -> "the active chat backend cannot be used: "
                     + (backend() == null || blank(backend().servedModelName()) ? "it has no served model name"
-                            : "its base URL '" + backend().baseUrl() + "' is not a usable http(s) URL");
+                            : "cloud".equalsIgnoreCase(backend().kind()) ? "it is a cloud API at '" + backend().baseUrl()
+                                    + "', which is not the gateway's studio.chat.cloud.base-url (or not a usable URL)"
+                                    : "its base URL '" + backend().baseUrl() + "' is not a usable http(s) URL");
         };
     }
 
     private static boolean blank(String value) {
         return value == null || value.isBlank();
+    }
+
+    /**
+     * The cloud API this gateway may route to ({@code studio.chat.cloud.*}).
+     *
+     * @param baseUrl the configured base URL, if any
+     * @param apiKey  its key, if any
+     */
+    public record Cloud(Optional<String> baseUrl, Optional<String> apiKey) {
+
+        public static final Cloud NONE = new Cloud(Optional.empty(), Optional.empty());
+
+        /** Whether a route's base URL is the configured one (trailing {@code /} and {@code /v1} ignored). */
+        boolean matches(String routeUrl) {
+            return routeUrl != null && baseUrl.map(Cloud::normalize).filter(u -> !u.isEmpty())
+                    .map(u -> u.equals(normalize(routeUrl))).orElse(false);
+        }
+
+        static String normalize(String url) {
+            String value = url.strip();
+            while (value.endsWith("/")) {
+                value = value.substring(0, value.length() - 1);
+            }
+            if (value.endsWith("/v1")) {
+                value = value.substring(0, value.length() - 3);
+            }
+            while (value.endsWith("/")) {
+                value = value.substring(0, value.length() - 1);
+            }
+            return value.toLowerCase(Locale.ROOT);
+        }
     }
 }

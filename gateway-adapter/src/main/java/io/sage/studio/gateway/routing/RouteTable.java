@@ -10,6 +10,7 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.sage.studio.common.kafka.CompactedTopicView;
+import io.sage.studio.common.kafka.EventSigning;
 import io.sage.studio.common.kafka.KafkaClientConfig;
 import io.sage.studio.events.ChatBackendEvent;
 import io.sage.studio.events.Topics;
@@ -20,7 +21,9 @@ import io.sage.studio.gateway.status.GatewayMetrics;
 /**
  * Follows {@code studio.chat.backend} from the beginning of the topic and holds the resulting {@link ActiveRoute}.
  * Until the topic has been read to the end it found at start, the route is {@link ActiveRoute#UNKNOWN} and the
- * readiness check is down, so a restarted gateway never routes by a stale record.
+ * readiness check is down, so a restarted gateway never routes by a stale record. With a signing key
+ * ({@link EventSigning}) only routes signed with it are followed, and a route older than the one followed (a replay)
+ * is ignored.
  */
 @Singleton
 public class RouteTable {
@@ -29,25 +32,27 @@ public class RouteTable {
 
     private final KafkaClientConfig kafka;
     private final GatewayConfig config;
-    private final CloudConfig cloud;
+    private final ActiveRoute.Cloud cloud;
     private final GatewayMetrics metrics;
+    private final EventSigning signing;
     private volatile ActiveRoute latest;
     private volatile LastSwitch lastSwitch;
     private volatile Instant appliedAt;
     private volatile CompactedTopicView<ChatBackendEvent> view;
 
-    public RouteTable(KafkaClientConfig kafka, GatewayConfig config, CloudConfig cloud, GatewayMetrics metrics) {
+    public RouteTable(KafkaClientConfig kafka, GatewayConfig config, CloudConfig cloud, GatewayMetrics metrics,
+            EventSigning signing) {
         this.kafka = kafka;
         this.config = config;
-        this.cloud = cloud;
+        this.cloud = new ActiveRoute.Cloud(cloud.baseUrl(), cloud.apiKey());
         this.metrics = metrics;
-        this.latest = ActiveRoute.of(null, config.modelAlias(), cloud.apiKey(),
-                metrics::backend);
+        this.signing = signing;
+        this.latest = ActiveRoute.of(null, config.modelAlias(), this.cloud, metrics::backend);
     }
 
     void start(@Observes StartupEvent event) {
         CompactedTopicView<ChatBackendEvent> v = new CompactedTopicView<>(Topics.CHAT_BACKEND, ChatBackendEvent.class,
-                kafka.properties());
+                kafka.properties()).admitOnly(signing::accept);
         v.onChange((key, value) -> {
             if (ChatBackendEvent.KEY.equals(key)) {
                 apply(value);
@@ -88,11 +93,17 @@ public class RouteTable {
     private void apply(ChatBackendEvent event) {
         ActiveRoute previous = latest;
         if (event != null && previous.event() != null && event.revision() < previous.event().revision()) {
+            if (signing.enabled()) {
+                // Signed routes only grow; an older one is a replay of a record captured earlier.
+                LOG.warnf("ignoring route revision %d: this gateway follows revision %d already (a replayed event; if "
+                        + "the chat-switch state and the topic were both wiped, restart the gateways)", event.revision(),
+                        previous.event().revision());
+                return;
+            }
             LOG.warnf("route revision went back from %d to %d; following the topic", previous.event().revision(),
                     event.revision());
         }
-        ActiveRoute next = ActiveRoute.of(event, config.modelAlias(), cloud.apiKey(),
-                metrics::backend);
+        ActiveRoute next = ActiveRoute.of(event, config.modelAlias(), cloud, metrics::backend);
         latest = next;
         appliedAt = Instant.now();
         if (event != null && event.switchOperationId() != null) {

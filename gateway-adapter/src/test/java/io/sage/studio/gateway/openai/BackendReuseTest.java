@@ -121,7 +121,7 @@ class BackendReuseTest {
         })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         try (Socket client = new Socket("127.0.0.1", RestAssured.port)) {
             RoutePublisher.active("large-backend", "http://127.0.0.1:" + large.actualPort(), "large-model");
-            client.getOutputStream().write(("POST /v1/files HTTP/1.1\r\nHost: gateway\r\n"
+            client.getOutputStream().write(("POST /v1/files HTTP/1.1\r\nHost: localhost\r\n"
                     + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII));
             InputStream in = client.getInputStream();
             String head = readHead(in);

@@ -95,11 +95,12 @@ class EngineKeyTest {
         given().get("/api/gateway/status").then().statusCode(200)
                 .body(not(containsString(ENGINE_KEY)));
 
-        engine.reset();
-        RoutePublisher.active(engine, "cloud", "gpt-4o-mini");
+        StandInBackend cloud = StandInServices.cloud();
+        cloud.reset();
+        RoutePublisher.active(cloud, "cloud", "gpt-4o-mini");
         given().contentType(ContentType.JSON).body("{\"model\":\"gpt-4o-mini\",\"messages\":[]}")
                 .post("/v1/chat/completions").then().statusCode(200);
-        assertThat(engine.last().headers().getAll("Authorization"))
+        assertThat(cloud.last().headers().getAll("Authorization"))
                 .isEqualTo(List.of("Bearer " + StandInServices.CLOUD_API_KEY));
     }
 

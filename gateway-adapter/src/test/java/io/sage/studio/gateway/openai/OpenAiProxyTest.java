@@ -89,6 +89,23 @@ class OpenAiProxyTest {
     }
 
     @Test
+    void theFastRouteOfModeNoneRefusesAForeignHostAndACrossSitePageBeforeTheBackend() {
+        backend.reset();
+        given().header("Host", "rebound.evil.example").contentType(ContentType.JSON)
+                .body("{\"model\":\"sage-chat\",\"messages\":[]}").post("/v1/chat/completions").then()
+                .statusCode(421)
+                .body("error.code", equalTo("host_not_allowed"));
+        given().header("Host", "rebound.evil.example").get("/v1/models").then().statusCode(421);
+        given().header("Origin", "https://evil.example").contentType(ContentType.JSON)
+                .body("{\"model\":\"sage-chat\",\"messages\":[]}").post("/v1/chat/completions").then()
+                .statusCode(403)
+                .body("error.code", equalTo("cross_origin_request"));
+        assertThat(backend.received()).isEmpty();
+        given().header("Origin", "http://localhost:8080").contentType(ContentType.JSON)
+                .body("{\"model\":\"sage-chat\",\"messages\":[]}").post("/v1/chat/completions").then().statusCode(200);
+    }
+
+    @Test
     void unknownModelIsA404InOpenAiShapeAndNeverReachesTheBackend() {
         given().contentType(ContentType.JSON).body("{\"model\":\"gpt-4o\",\"messages\":[]}")
                 .post("/v1/chat/completions").then()

@@ -53,7 +53,7 @@ class TokenModeEdgeTest {
                         "{\"tokens\": [{\"name\": \"chat-app\", \"token\": \"" + API_KEY + "\"}]}");
                 return Map.of(
                         "studio.auth.mode", "token",
-                        "studio.events.signing-key", "test-signing-key-0123456789abcdef",
+                        "studio.events.signing-key", RoutePublisher.SIGNING_KEY,
                         "studio.auth.tokens-file", tokens.toString(),
                         "studio.auth.openai-api-keys-file", apiKeys.toString());
             } catch (IOException e) {

@@ -19,8 +19,10 @@ class ActiveRouteTest {
         return new ChatBackendEvent(1, 7, state, backend, Instant.parse("2026-01-01T00:00:00Z"), "op-1", retryAfter);
     }
 
+    private static final Optional<String> CLOUD_URL = Optional.of("https://api.example.com/v1/");
+
     private static ActiveRoute route(ChatBackendEvent event, Optional<String> cloudKey) {
-        return ActiveRoute.of(event, "sage-chat", cloudKey, (id, model) -> null);
+        return ActiveRoute.of(event, "sage-chat", new ActiveRoute.Cloud(CLOUD_URL, cloudKey), (id, model) -> null);
     }
 
     @Test
@@ -46,6 +48,20 @@ class ActiveRouteTest {
                 .isNull();
         assertThat(route(event(State.ACTIVE, "cloud", "https://api.example.com/v1", null), Optional.empty()).target()
                 .authorization()).isNull();
+    }
+
+    @Test
+    void aCloudRouteIsFollowedOnlyToTheConfiguredCloudUrlSoTheKeyNeverLeavesForAnotherHost() {
+        Optional<String> key = Optional.of("sk-cloud");
+        assertThat(route(event(State.ACTIVE, "cloud", "https://api.example.com", null), key).serving()).isTrue();
+        ActiveRoute elsewhere = route(event(State.ACTIVE, "cloud", "https://collector.evil.example/v1", null), key);
+        assertThat(elsewhere.serving()).isFalse();
+        assertThat(elsewhere.condition()).isEqualTo(ActiveRoute.Condition.INVALID);
+        assertThat(elsewhere.target()).isNull();
+        assertThat(elsewhere.problem()).contains("studio.chat.cloud.base-url");
+        ActiveRoute unconfigured = ActiveRoute.of(event(State.ACTIVE, "cloud", "https://api.example.com/v1", null), "sage-chat",
+                new ActiveRoute.Cloud(Optional.empty(), key), (id, model) -> null);
+        assertThat(unconfigured.serving()).isFalse();
     }
 
     @Test

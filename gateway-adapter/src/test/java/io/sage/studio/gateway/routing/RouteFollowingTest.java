@@ -113,15 +113,28 @@ class RouteFollowingTest {
 
     @Test
     void aCloudBackendGetsTheApiKeyServerSideAndTheClientNeverSeesIt() {
-        RoutePublisher.active(finetuned, "cloud", "gpt-4o-mini");
+        StandInBackend cloud = StandInServices.cloud();
+        RoutePublisher.active(cloud, "cloud", "gpt-4o-mini");
         String answer = given().contentType(ContentType.JSON).header("Authorization", "Bearer browser-token")
                 .body("{\"model\":\"gpt-4o-mini\",\"messages\":[]}")
                 .post("/v1/chat/completions").then().statusCode(200).extract().asString();
-        assertThat(finetuned.last().headers().get("Authorization")).isEqualTo("Bearer " + StandInServices.CLOUD_API_KEY);
+        assertThat(cloud.last().headers().get("Authorization")).isEqualTo("Bearer " + StandInServices.CLOUD_API_KEY);
         assertThat(answer).doesNotContain(StandInServices.CLOUD_API_KEY);
         given().get("/api/gateway/status").then().statusCode(200)
                 .body("cloud_api_key_configured", equalTo(true))
                 .body(not(containsString(StandInServices.CLOUD_API_KEY)));
+    }
+
+    @Test
+    void aCloudRouteToAnotherAddressIsRefusedAndTheKeyNeverLeaves() {
+        finetuned.reset();
+        RoutePublisher.active(finetuned, "cloud", "gpt-4o-mini");
+        given().contentType(ContentType.JSON).body("{\"model\":\"gpt-4o-mini\",\"messages\":[]}")
+                .post("/v1/chat/completions").then()
+                .statusCode(503)
+                .body("error.code", equalTo("backend_misconfigured"))
+                .body("error.message", containsString("studio.chat.cloud.base-url"));
+        assertThat(finetuned.received()).isEmpty();
     }
 
     @Test

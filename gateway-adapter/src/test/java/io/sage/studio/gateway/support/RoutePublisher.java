@@ -12,11 +12,13 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import io.sage.studio.events.ChatBackendEvent;
 import io.sage.studio.events.CloudEvents;
+import io.sage.studio.events.EventSignature;
 import io.sage.studio.kafka.KafkaTestResource;
 
 /**
@@ -25,6 +27,8 @@ import io.sage.studio.kafka.KafkaTestResource;
  */
 public final class RoutePublisher {
 
+    /** The key token-mode tests give the gateway ({@code studio.events.signing-key}). */
+    public static final String SIGNING_KEY = "test-signing-key-0123456789abcdef";
     private static final AtomicLong REVISION = new AtomicLong(System.currentTimeMillis());
     private static KafkaProducer<String, byte[]> producer;
 
@@ -71,7 +75,10 @@ public final class RoutePublisher {
         ChatBackendEvent event = new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, revision, state, backend,
                 Instant.now(), operation, retryAfter);
         try {
-            producer().send(CloudEvents.record(event, CloudEvents.source("gateway-adapter-test"))).get(10, TimeUnit.SECONDS);
+            ProducerRecord<String, byte[]> record = CloudEvents.record(event, CloudEvents.source("gateway-adapter-test"));
+            // Signed, as chat-switch signs: a gateway with the key (token mode) follows it, one without ignores the header.
+            EventSignature.withKey(SIGNING_KEY).sign(record.headers(), record.value());
+            producer().send(record).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("cannot publish the route", e);
         }

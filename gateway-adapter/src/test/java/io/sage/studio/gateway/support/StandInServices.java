@@ -41,6 +41,7 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
 
     private static final Map<OwningService, Service> SERVICES = new EnumMap<>(OwningService.class);
     private static Path home;
+    private static StandInBackend cloud;
 
     @Override
     public synchronized Map<String, String> start() {
@@ -56,7 +57,16 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
                 "studio.services.chat-url", SERVICES.get(OwningService.CHAT).url(),
                 "studio.services.gpu-url", SERVICES.get(OwningService.GPU).url(),
                 "studio.chat.cloud.api-key", CLOUD_API_KEY,
+                "studio.chat.cloud.base-url", cloud().baseUrl() + "/v1",
                 "studio.home", home().toString());
+    }
+
+    /** The stand-in cloud API: the only place a {@code kind: cloud} route may go ({@code studio.chat.cloud.base-url}). */
+    public static synchronized StandInBackend cloud() {
+        if (cloud == null) {
+            cloud = StandInBackend.start("gpt-4o-mini");
+        }
+        return cloud;
     }
 
     /** The gateway's studio home in tests: fresh per run, with no engine API key file unless a test writes one. */

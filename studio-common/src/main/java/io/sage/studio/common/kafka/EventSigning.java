@@ -49,7 +49,8 @@ public class EventSigning {
         this(key, auth.mode(), registry.isResolvable() ? Optional.of(registry.get()) : Optional.empty());
     }
 
-    EventSigning(Optional<String> key, AuthMode mode, Optional<MeterRegistry> registry) {
+    /** Without CDI (plain clients, tests): a key or none, the auth mode, a registry to count refusals in or none. */
+    public EventSigning(Optional<String> key, AuthMode mode, Optional<MeterRegistry> registry) {
         this.signature = key.filter(k -> !k.isBlank()).map(EventSignature::withKey);
         this.mode = mode;
         this.registry = registry;
