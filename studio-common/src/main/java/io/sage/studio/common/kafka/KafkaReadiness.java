@@ -1,0 +1,101 @@
+package io.sage.studio.common.kafka;
+
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Readiness;
+
+/**
+ * Readiness of the Kafka connection that answers within {@code studio.kafka.health-timeout} (3 s) whatever the
+ * broker does. Quarkus' own Kafka check waits for the admin client's default API timeout (60 s) when the broker is
+ * gone, longer than any probe waits, so a service with the broker down looked hung instead of "not ready". The
+ * answer is cached for a second, so probes from several places cost one round trip.
+ */
+@Readiness
+@ApplicationScoped
+public class KafkaReadiness implements HealthCheck {
+
+    private static final String NAME = "Kafka connection";
+    private static final long CACHE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final KafkaClientConfig kafka;
+    private final Duration timeout;
+    private final boolean enabled;
+    private Admin admin;
+    private HealthCheckResponse last;
+    private long lastAt;
+
+    public KafkaReadiness(KafkaClientConfig kafka,
+            @ConfigProperty(name = "studio.kafka.health-timeout", defaultValue = "3s") Duration timeout,
+            @ConfigProperty(name = "studio.kafka.health.enabled", defaultValue = "true") boolean enabled) {
+        this.kafka = kafka;
+        this.timeout = timeout;
+        this.enabled = enabled;
+    }
+
+    @Override
+    public synchronized HealthCheckResponse call() {
+        if (!enabled) {
+            return HealthCheckResponse.named(NAME).up().withData("check", "disabled").build();
+        }
+        long now = System.nanoTime();
+        if (last != null && now - lastAt < CACHE_NANOS) {
+            return last;
+        }
+        last = probe();
+        lastAt = System.nanoTime();
+        return last;
+    }
+
+    private HealthCheckResponse probe() {
+        int millis = (int) Math.max(100, timeout.toMillis());
+        try {
+            int nodes = admin().describeCluster(new DescribeClusterOptions().timeoutMs(millis)).nodes()
+                    .get(millis + 500L, TimeUnit.MILLISECONDS).size();
+            return HealthCheckResponse.named(NAME).up().withData("bootstrap_servers", kafka.bootstrapServers())
+                    .withData("nodes", nodes).build();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return down("interrupted");
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            return down("no answer from " + kafka.bootstrapServers() + " within " + millis + " ms ("
+                    + cause.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private HealthCheckResponse down(String reason) {
+        return HealthCheckResponse.named(NAME).down().withData("reason", reason).build();
+    }
+
+    private Admin admin() {
+        if (admin == null) {
+            Properties props = kafka.properties();
+            int millis = (int) Math.max(100, timeout.toMillis());
+            props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Integer.toString(millis));
+            props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Integer.toString(millis));
+            props.put(AdminClientConfig.CLIENT_ID_CONFIG, "studio-readiness");
+            admin = Admin.create(props);
+        }
+        return admin;
+    }
+
+    @PreDestroy
+    synchronized void close() {
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(1));
+        }
+    }
+}
