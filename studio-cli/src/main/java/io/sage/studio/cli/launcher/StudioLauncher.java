@@ -197,6 +197,10 @@ public final class StudioLauncher {
         if (!settings.environment().containsKey("STUDIO_CHAT_LOCAL_STOP_ON_SHUTDOWN")) {
             env.put("STUDIO_CHAT_LOCAL_STOP_ON_SHUTDOWN", "true");
         }
+        // Route and switch events on the broker are signed and checked (a key of the user's own wins).
+        if (!settings.environment().containsKey(SigningKey.VARIABLE)) {
+            env.put(SigningKey.VARIABLE, SigningKey.getOrCreate(settings.studioDir()));
+        }
         if (!settings.environment().containsKey("STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND")
                 && Files.isExecutable(settings.defaultTrainer())) {
             env.put("STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND", settings.defaultTrainer().toString());

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -43,6 +44,33 @@ class StudioLauncherTest {
         if (broker != null) {
             broker.close();
         }
+    }
+
+    @Test
+    void everyServiceGetsTheSameEventSigningKeyMadeOncePerHomeAndAUsersKeyWins() throws Exception {
+        LauncherSettings settings = LauncherSettings.from(Map.of("STUDIO_HOME", repo.resolve("home").toString(),
+                "STUDIO_BUILD", "never"), repo);
+        StudioLauncher launcher = new StudioLauncher(settings, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        String gateway = launcher.serviceEnvironment(settings.gateway(), StudioLauncher.StartOptions.defaults())
+                .get("STUDIO_EVENTS_SIGNING_KEY");
+        String chat = launcher.serviceEnvironment(settings.chat(), StudioLauncher.StartOptions.defaults())
+                .get("STUDIO_EVENTS_SIGNING_KEY");
+        assertThat(gateway).hasSizeGreaterThanOrEqualTo(40).isEqualTo(chat);
+        Path file = settings.studioDir().resolve("events-signing-key");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+
+        LauncherSettings again = LauncherSettings.from(Map.of("STUDIO_HOME", repo.resolve("home").toString(),
+                "STUDIO_BUILD", "never"), repo);
+        assertThat(new StudioLauncher(again, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+                .serviceEnvironment(again.finetune(), StudioLauncher.StartOptions.defaults()).get("STUDIO_EVENTS_SIGNING_KEY"))
+                .isEqualTo(gateway);
+
+        LauncherSettings own = LauncherSettings.from(Map.of("STUDIO_HOME", repo.resolve("home").toString(),
+                "STUDIO_BUILD", "never", "STUDIO_EVENTS_SIGNING_KEY", "users-own-signing-key-000000"), repo);
+        Map<String, String> env = new StudioLauncher(own, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+                .serviceEnvironment(own.gpu(), StudioLauncher.StartOptions.defaults());
+        // Not overridden: the services inherit the launcher's environment, the user's key with it.
+        assertThat(env).doesNotContainKey("STUDIO_EVENTS_SIGNING_KEY");
     }
 
     /**
