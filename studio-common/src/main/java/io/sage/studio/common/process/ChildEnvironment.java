@@ -87,8 +87,25 @@ public final class ChildEnvironment {
         return false;
     }
 
+    /**
+     * The variables of {@code parent} that {@code patterns} name (exact names, or prefixes ending in {@code *}), except
+     * those whose name says they hold a secret: for a setting such as {@code studio.finetune.local.pass-env} that lets
+     * an operator pass more of the service's environment on.
+     */
+    public static Map<String, String> named(Map<String, String> parent, List<String> patterns) {
+        Map<String, String> out = new TreeMap<>();
+        parent.forEach((name, value) -> {
+            boolean named = patterns.stream().map(String::strip).anyMatch(p -> p.endsWith("*")
+                    ? p.length() > 1 && name.startsWith(p.substring(0, p.length() - 1)) : name.equals(p));
+            if (named && !isSecretName(name) && !name.toUpperCase(Locale.ROOT).contains("KEY")) {
+                out.put(name, value);
+            }
+        });
+        return out;
+    }
+
     /** Whether a name says it holds a secret (an API key, a password, a credential); {@code HF_TOKEN} is let through by name. */
-    static boolean isSecretName(String name) {
+    public static boolean isSecretName(String name) {
         String upper = name.toUpperCase(Locale.ROOT);
         return upper.endsWith("_API_KEY") || upper.equals("API_KEY") || upper.contains("SECRET") || upper.contains("PASSWORD")
                 || upper.contains("PASSWD") || upper.contains("CREDENTIAL") || upper.contains("PRIVATE_KEY")

@@ -2,6 +2,7 @@ package io.sage.studio.common.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -61,5 +62,13 @@ class ChildEnvironmentTest {
         builder.environment().put("STUDIO_CHAT_CLOUD_API_KEY", "sk-cloud");
         ChildEnvironment.apply(builder, Map.of("X_GIVEN", "1"));
         assertThat(builder.environment()).doesNotContainKey("STUDIO_CHAT_CLOUD_API_KEY").containsEntry("X_GIVEN", "1");
+    }
+
+    @Test
+    void namedPassesNamesOrPrefixesButNeverASecretLookingName() {
+        Map<String, String> parent = Map.of("STUDIO_CHAT_CLOUD_API_KEY", "k", "STUDIO_EVENTS_SIGNING_KEY", "s",
+                "STUDIO_X", "1", "FAKE_TRAINER_STEPS", "2", "MY_VAR", "3", "MY_PASSWORD", "p", "OTHER", "4");
+        assertThat(ChildEnvironment.named(parent, List.of("STUDIO_*", "FAKE_TRAINER_*", "MY_VAR", "MY_PASSWORD", "*")))
+                .containsOnly(Map.entry("STUDIO_X", "1"), Map.entry("FAKE_TRAINER_STEPS", "2"), Map.entry("MY_VAR", "3"));
     }
 }

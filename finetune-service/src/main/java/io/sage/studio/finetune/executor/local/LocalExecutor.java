@@ -12,7 +12,6 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -57,9 +56,6 @@ public class LocalExecutor implements TaskExecutor {
 
     public static final String NAME = "local";
     private static final Logger LOG = Logger.getLogger(LocalExecutor.class);
-    /** Name parts that mark a variable as a secret, never passed by {@code pass-env}. */
-    private static final List<String> SECRET_WORDS = List.of("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD",
-            "CREDENTIAL");
     private static final Map<Integer, String> SIGNALS = Map.of(1, "SIGHUP", 2, "SIGINT", 6, "SIGABRT", 9, "SIGKILL",
             11, "SIGSEGV", 15, "SIGTERM");
 
@@ -129,7 +125,7 @@ public class LocalExecutor implements TaskExecutor {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(taskDir.resolve("logs.txt").toFile()));
-        Map<String, String> env = passed(System.getenv(), config.passEnv());
+        Map<String, String> env = ChildEnvironment.named(System.getenv(), config.passEnv());
         env.putAll(config.env());
         env.put("SAGE_TASK_ID", task.taskId());
         env.put("PYTHONUNBUFFERED", "1");
@@ -158,24 +154,6 @@ public class LocalExecutor implements TaskExecutor {
      * the handle) and the pid still names the process that started then: a copied-in task folder's pid is never
      * trusted, so no unrelated process is ever watched or signalled.
      */
-    /**
-     * The variables of {@code parent} that {@code patterns} (names, or prefixes ending in {@code *}) name, except
-     * those whose name says they hold a secret.
-     */
-    static Map<String, String> passed(Map<String, String> parent, List<String> patterns) {
-        Map<String, String> out = new LinkedHashMap<>();
-        parent.forEach((name, value) -> {
-            String upper = name.toUpperCase(Locale.ROOT);
-            boolean secret = SECRET_WORDS.stream().anyMatch(upper::contains);
-            boolean named = patterns.stream().map(String::strip).anyMatch(p -> p.endsWith("*")
-                    ? !p.equals("*") && name.startsWith(p.substring(0, p.length() - 1)) : name.equals(p));
-            if (named && !secret) {
-                out.put(name, value);
-            }
-        });
-        return out;
-    }
-
     @Override
     public synchronized boolean reattach(TaskRecord task, Path taskDir, RunListener listener) {
         RunHandle handle = task.run();
