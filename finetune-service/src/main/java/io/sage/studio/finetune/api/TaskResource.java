@@ -46,7 +46,8 @@ import io.smallrye.mutiny.Multi;
 @Produces(MediaType.APPLICATION_JSON)
 public class TaskResource {
 
-    private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+    /** Between two keep-alive comments on an SSE stream. */
+    static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
     private final TaskManager tasks;
     private final TaskBroadcaster broadcaster;
