@@ -96,7 +96,7 @@ record ModelField(String requested, int valueStart, int valueEnd, int objectStar
      * Whether a JSON text is UTF-8 by the detection of RFC 4627 §3 (which Jackson and Python's {@code json} both
      * apply): no UTF-16 byte order mark and no zero byte among the first four bytes.
      */
-    private static boolean utf8(byte[] body) {
+    static boolean utf8(byte[] body) {
         if (body.length >= 2 && ((body[0] == (byte) 0xFE && body[1] == (byte) 0xFF)
                 || (body[0] == (byte) 0xFF && body[1] == (byte) 0xFE))) {
             return false;

@@ -109,7 +109,7 @@ class ModelFieldFuzzTest {
             case "'model' is given more than once" -> topLevelModels(body).size() > 1;
             case "'model' must be a string" -> topLevelModels(body).stream()
                     .anyMatch(token -> token != JsonToken.VALUE_STRING && token != JsonToken.VALUE_NULL);
-            case "the request body must be JSON in UTF-8" -> !utf8(body);
+            case "the request body must be JSON in UTF-8" -> !ModelField.utf8(body);
             default -> false;
         };
     }
@@ -143,19 +143,6 @@ class ModelFieldFuzzTest {
         }
     }
 
-    /** Whether the body is UTF-8 by JSON's detection rules (RFC 4627 §3): no zero byte among the first four. */
-    private static boolean utf8(byte[] body) {
-        if (body.length >= 2 && ((body[0] == (byte) 0xFE && body[1] == (byte) 0xFF)
-                || (body[0] == (byte) 0xFF && body[1] == (byte) 0xFE))) {
-            return false;
-        }
-        for (int i = 0; i < Math.min(4, body.length); i++) {
-            if (body[i] == 0) {
-                return false;
-            }
-        }
-        return true;
-    }
 
     @Provide
     Arbitrary<byte[]> bodies() {

@@ -45,11 +45,7 @@ public final class AtomicFiles {
                 }
                 channel.force(true);
             }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            replace(tmp, target);
             fsyncDirectory(dir);
         } finally {
             Files.deleteIfExists(tmp);
@@ -72,15 +68,20 @@ public final class AtomicFiles {
         }
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        try {
-            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
-        }
+        replace(source, target);
         fsyncDirectory(dir);
         Path sourceDir = source.toAbsolutePath().getParent();
         if (!sourceDir.equals(dir)) {
             fsyncDirectory(sourceDir);
+        }
+    }
+
+    /** Renames {@code source} over {@code target}, atomically where the file system can. */
+    private static void replace(Path source, Path target) throws IOException {
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 
