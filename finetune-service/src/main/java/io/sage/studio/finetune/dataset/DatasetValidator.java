@@ -1,5 +1,6 @@
 package io.sage.studio.finetune.dataset;
 
+import java.io.CharConversionException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -202,9 +203,17 @@ public final class DatasetValidator {
         if (begin == end) {
             return;
         }
+        if (!utf8Start(line, begin, end)) {
+            // A zero byte among the first four would make the parser guess UTF-16/32 (RFC 4627 §3).
+            run.reject(lineNo, "invalid_encoding", "line is not UTF-8 text");
+            return;
+        }
         JsonNode node;
         try {
             node = lineReader.readTree(line, begin, end - begin);
+        } catch (CharConversionException e) {
+            run.reject(lineNo, "invalid_encoding", "line is not UTF-8 text");
+            return;
         } catch (JsonProcessingException e) {
             JsonProblems.Problem problem = JsonProblems.describe(e, "line is not valid JSON");
             run.reject(lineNo, problem.code(), problem.message());
@@ -244,12 +253,24 @@ public final class DatasetValidator {
                 run.fatal(at.applyAsLong(parser.currentTokenLocation().getLineNr()), "invalid_json",
                         "unexpected content after the JSON array");
             }
+        } catch (CharConversionException e) {
+            run.fatal(line, "invalid_encoding", "the JSON array is not UTF-8 text");
         } catch (JsonProcessingException e) {
             long where = e.getLocation() != null && e.getLocation().getLineNr() > 0
                     ? at.applyAsLong(e.getLocation().getLineNr()) : line;
             JsonProblems.Problem problem = JsonProblems.describe(e, "the JSON array is malformed");
             run.fatal(where, problem.code(), problem.message());
         }
+    }
+
+    /** Whether the first four bytes of {@code line[begin, end)} hold no zero byte, as UTF-8 JSON text never does. */
+    private static boolean utf8Start(byte[] line, int begin, int end) {
+        for (int i = begin; i < Math.min(end, begin + 4); i++) {
+            if (line[i] == 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean isWhitespace(byte b) {

@@ -45,6 +45,25 @@ class DatasetValidatorTest {
     }
 
     @Test
+    void aLineThatLooksLikeUtf16Or32IsAnEncodingErrorOnItsLineNotAnException() throws IOException {
+        byte[] good = "{\"prompt\":\"P\",\"completion\":\"C\"}\n".getBytes(StandardCharsets.UTF_8);
+        // Found by DatasetFuzzTest: bytes the parser takes for UCS-4 of an unsupported byte order, or UTF-16.
+        byte[] ucs4 = {0x00, 0x00, (byte) 0xFF, (byte) 0xFE, 0x41, 0x0A};
+        byte[] utf16 = {0x7B, 0x00, 0x22, 0x00, 0x0A};
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        file.write(good);
+        file.write(ucs4);
+        file.write(utf16);
+        file.write(good);
+        Result r = validate(file.toByteArray());
+        assertThat(r.report().errors()).extracting(RecordError::line, RecordError::code).containsExactly(
+                tuple(2L, "invalid_encoding"), tuple(3L, "invalid_encoding"));
+        assertThat(r.samples()).hasSize(2);
+        Result array = validate(new byte[] {'[', 0x00, 0x00, 0x00, ']'});
+        assertThat(array.report().errors()).extracting(RecordError::code).containsOnly("invalid_encoding");
+    }
+
+    @Test
     void normalisesEveryFormatToChatMessages() throws IOException {
         Result alpaca = validate("""
                 {"instruction":"Add","input":"1+1","output":"2","system":"Be brief","history":[["hi","hello"]]}
