@@ -26,7 +26,7 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.sage.studio.common.home.StudioHome;
-import io.sage.studio.finetune.service.TreeFiles;
+import io.sage.studio.finetune.storage.TreeFiles;
 import io.sage.studio.kafka.KafkaTestResource;
 
 /**

@@ -7,7 +7,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 
-import io.sage.studio.finetune.service.LogEvent;
+import io.sage.studio.finetune.progress.LogEvent;
 import io.smallrye.mutiny.Multi;
 
 /**

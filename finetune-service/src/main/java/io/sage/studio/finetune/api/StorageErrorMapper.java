@@ -10,7 +10,7 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import io.sage.studio.common.error.ApiException;
 import io.sage.studio.common.error.ApiExceptionMappers;
 import io.sage.studio.common.error.ErrorBody;
-import io.sage.studio.finetune.service.StorageErrors;
+import io.sage.studio.finetune.storage.StorageErrors;
 
 /**
  * A write that failed because the studio home is full, wherever it happened (the multipart upload spooled to

@@ -31,13 +31,13 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import io.sage.studio.common.auth.StudioPrincipal;
 import io.sage.studio.common.error.ApiException;
 import io.sage.studio.events.TaskEvent;
+import io.sage.studio.finetune.artifact.ArtifactArchive;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.messaging.TaskBroadcaster;
-import io.sage.studio.finetune.service.ArtifactArchive;
-import io.sage.studio.finetune.service.LogEvent;
-import io.sage.studio.finetune.service.MetricsSeries;
-import io.sage.studio.finetune.service.TaskManager;
+import io.sage.studio.finetune.progress.LogEvent;
+import io.sage.studio.finetune.progress.MetricsSeries;
+import io.sage.studio.finetune.task.TaskManager;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 

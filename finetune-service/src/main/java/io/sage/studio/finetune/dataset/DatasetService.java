@@ -30,10 +30,10 @@ import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.events.StudioJson;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.Dataset;
-import io.sage.studio.finetune.service.Durability;
-import io.sage.studio.finetune.service.Ids;
-import io.sage.studio.finetune.service.StorageErrors;
-import io.sage.studio.finetune.service.TreeFiles;
+import io.sage.studio.finetune.domain.Ids;
+import io.sage.studio.finetune.storage.Durability;
+import io.sage.studio.finetune.storage.StorageErrors;
+import io.sage.studio.finetune.storage.TreeFiles;
 
 /**
  * Stores validated datasets under {@code studio/datasets/<dataset_id>/} ({@code dataset.jsonl} normalised +

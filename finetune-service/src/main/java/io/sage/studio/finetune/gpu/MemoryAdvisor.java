@@ -17,7 +17,7 @@ import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.domain.TaskWarning;
 import io.sage.studio.finetune.domain.TrainingConfig;
-import io.sage.studio.finetune.service.WarningsProvider;
+import io.sage.studio.finetune.task.WarningsProvider;
 
 /**
  * Create-time warnings: the gpu-probe estimate of the task's GPU memory against the GPUs known from telemetry

@@ -4,10 +4,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.domain.Task;
-import io.sage.studio.finetune.service.TaskListener;
+import io.sage.studio.finetune.task.TaskListener;
 import io.smallrye.mutiny.Multi;
-import io.smallrye.mutiny.subscription.BackPressureFailure;
 import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
+import io.smallrye.mutiny.subscription.BackPressureFailure;
 
 /**
  * Fans task changes out to the SSE clients of this instance (no Kafka round trip, so the UI sees them at once).

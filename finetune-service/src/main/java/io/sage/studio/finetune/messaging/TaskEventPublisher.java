@@ -12,7 +12,7 @@ import org.jboss.logging.Logger;
 import io.sage.studio.common.kafka.EventMessages;
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.domain.Task;
-import io.sage.studio.finetune.service.TaskListener;
+import io.sage.studio.finetune.task.TaskListener;
 
 /**
  * Publishes every task change to {@code studio.finetune.tasks} (channel {@value #CHANNEL}): key = task id,

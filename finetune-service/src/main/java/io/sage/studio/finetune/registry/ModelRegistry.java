@@ -10,12 +10,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.sage.studio.common.models.BaseModel;
 import io.sage.studio.common.models.BaseModelCatalog;
+import io.sage.studio.finetune.artifact.Artifacts;
 import io.sage.studio.finetune.domain.Model;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.gpu.MemoryAdvisor;
-import io.sage.studio.finetune.service.Artifacts;
-import io.sage.studio.finetune.service.TaskManager;
+import io.sage.studio.finetune.task.TaskManager;
 
 /**
  * The models a user can pick: the base catalogue (shared with gpu-probe, replaceable with

@@ -19,7 +19,7 @@ import io.sage.studio.common.error.ApiException;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.Dataset;
-import io.sage.studio.finetune.service.Durability;
+import io.sage.studio.finetune.storage.Durability;
 
 class DatasetServiceTest {
 

@@ -44,8 +44,8 @@ import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.executor.InstanceIdentity;
-import io.sage.studio.finetune.service.TaskManager;
-import io.sage.studio.finetune.service.TaskStore;
+import io.sage.studio.finetune.task.TaskManager;
+import io.sage.studio.finetune.task.TaskStore;
 
 /**
  * The Kubernetes executor against the fabric8 mock API server in CRUD mode. The test plays the cluster: it sets

@@ -1,0 +1,89 @@
+package io.sage.studio.finetune.progress;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** The loss / learning-rate series of a task for a chart, read from its {@code progress.jsonl}. */
+public final class MetricsSeries {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private MetricsSeries() {
+    }
+
+    /** One {@code metrics} record. */
+    public record Point(Long step, Double epoch, Double loss, Double learningRate, Double gradNorm,
+            Double tokensPerSecond, String timestamp) {
+    }
+
+    /** {@code GET …/metrics}: the task and its points (evenly thinned to at most {@code maxPoints}, last kept). */
+    public record Series(String taskId, long totalPoints, List<Point> points) {
+    }
+
+    public static Series read(String taskId, Path taskDir, int maxPoints) throws IOException {
+        List<Point> points = new ArrayList<>();
+        Path file = taskDir.resolve(ProgressTracker.FILE);
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            // Missing, or a link (never followed: it could point at any file of the home).
+            return new Series(taskId, 0, List.of());
+        }
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(file,
+                LinkOption.NOFOLLOW_LINKS), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                Point point = parse(line);
+                if (point != null) {
+                    points.add(point);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return new Series(taskId, 0, List.of());
+        }
+        return new Series(taskId, points.size(), thin(points, maxPoints));
+    }
+
+    private static Point parse(String line) {
+        if (line.isBlank()) {
+            return null;
+        }
+        try {
+            JsonNode r = JSON.readTree(line);
+            if (r == null || !"metrics".equals(r.path("type").asText())) {
+                return null;
+            }
+            return new Point(r.hasNonNull("step") ? r.get("step").asLong() : null, number(r, "epoch"),
+                    number(r, "loss"), number(r, "learning_rate"), number(r, "grad_norm"),
+                    number(r, "tokens_per_second"), r.hasNonNull("time") ? r.get("time").asText() : null);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static Double number(JsonNode r, String field) {
+        JsonNode value = r.get(field);
+        return value != null && value.isNumber() ? value.asDouble() : null;
+    }
+
+    static List<Point> thin(List<Point> points, int maxPoints) {
+        if (points.size() <= maxPoints) {
+            return points;
+        }
+        List<Point> out = new ArrayList<>(maxPoints);
+        double stride = (points.size() - 1) / (double) (maxPoints - 1);
+        for (int i = 0; i < maxPoints; i++) {
+            out.add(points.get((int) Math.round(i * stride)));
+        }
+        return out;
+    }
+}

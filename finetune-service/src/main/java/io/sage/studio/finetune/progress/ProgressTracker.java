@@ -1,0 +1,223 @@
+package io.sage.studio.finetune.progress;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Follows one task's {@code progress.jsonl} (trainer protocol, SPEC §5) and folds its records into the
+ * task's live state: phase, step, epoch, loss, learning rate, ETA, artifacts, the last error. Reads only
+ * complete lines from where it stopped; a line still being written is picked up on the next read.
+ * Not thread-safe: one poller thread (or the exit handler, under the task's lock) uses it at a time.
+ */
+public final class ProgressTracker {
+
+    public static final String FILE = "progress.jsonl";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> ARTIFACT_KINDS = Set.of("lora", "merged_model");
+    private static final int READ_CHUNK = 1 << 16;
+    private static final int MAX_LINE = 1 << 20;
+
+    private final Path file;
+    private long offset;
+    private byte[] partial = new byte[0];
+    /** The rest of an over-long line is being skipped (a protocol record is never that long). */
+    private boolean skipping;
+
+    private String phase;
+    private long step;
+    private long totalSteps;
+    private Double epoch;
+    private Double loss;
+    private Double learningRate;
+    private Long etaSeconds;
+    private Instant firstMetricsAt;
+    private long firstMetricsStep;
+    private final Map<String, String> artifacts = new LinkedHashMap<>();
+    private String errorCode;
+    private String errorMessage;
+    private boolean done;
+    private boolean changed;
+
+    public ProgressTracker(Path taskDir) {
+        this.file = taskDir.resolve(FILE);
+    }
+
+    /** Reads the lines appended since the last call; returns whether the folded state changed. */
+    public boolean poll() throws IOException {
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try (SeekableByteChannel in = TaskFiles.open(file)) {
+            long length = in.size();
+            if (length < offset) {
+                offset = 0;
+                partial = new byte[0];
+            }
+            while (offset < length) {
+                int n = (int) Math.min(READ_CHUNK, length - offset);
+                byte[] chunk = new byte[partial.length + n];
+                System.arraycopy(partial, 0, chunk, 0, partial.length);
+                ByteBuffer into = ByteBuffer.wrap(chunk, partial.length, n);
+                in.position(offset);
+                while (into.hasRemaining() && in.read(into) > 0) {
+                    continue;
+                }
+                offset += n;
+                int start = 0;
+                for (int i = 0; i < chunk.length; i++) {
+                    if (chunk[i] == '\n') {
+                        if (!skipping) {
+                            line(new String(chunk, start, i - start, StandardCharsets.UTF_8));
+                        }
+                        skipping = false;
+                        start = i + 1;
+                    }
+                }
+                partial = Arrays.copyOfRange(chunk, start, chunk.length);
+                if (partial.length > MAX_LINE) {
+                    partial = new byte[0];
+                    skipping = true;
+                }
+            }
+        }
+        boolean result = changed;
+        changed = false;
+        return result;
+    }
+
+    private void line(String text) {
+        if (text.isBlank()) {
+            return;
+        }
+        JsonNode record;
+        try {
+            record = JSON.readTree(text);
+        } catch (IOException e) {
+            return;
+        }
+        if (record == null || !record.isObject()) {
+            return;
+        }
+        switch (record.path("type").asText()) {
+            case "phase" -> {
+                String value = record.path("phase").asText(null);
+                if (value != null) {
+                    phase = value;
+                    done |= value.equals("done");
+                    changed = true;
+                }
+            }
+            case "metrics" -> metrics(record);
+            case "artifact" -> {
+                String kind = record.path("kind").asText("");
+                String path = record.path("path").asText(null);
+                if (ARTIFACT_KINDS.contains(kind) && path != null) {
+                    artifacts.put(kind, path);
+                    changed = true;
+                }
+            }
+            case "error" -> {
+                errorCode = record.path("code").asText("trainer_error");
+                errorMessage = record.path("message").asText("the trainer reported an error");
+                changed = true;
+            }
+            default -> {
+                // Unknown record types are allowed by the protocol and ignored.
+            }
+        }
+    }
+
+    private void metrics(JsonNode r) {
+        if (r.hasNonNull("step")) {
+            step = r.get("step").asLong();
+        }
+        if (r.hasNonNull("total_steps")) {
+            totalSteps = r.get("total_steps").asLong();
+        }
+        epoch = number(r, "epoch", epoch);
+        loss = number(r, "loss", loss);
+        learningRate = number(r, "learning_rate", learningRate);
+        Instant now = Instant.now();
+        if (firstMetricsAt == null) {
+            firstMetricsAt = now;
+            firstMetricsStep = step;
+        }
+        if (r.hasNonNull("eta_seconds")) {
+            etaSeconds = r.get("eta_seconds").asLong();
+        } else if (totalSteps > 0 && step > firstMetricsStep) {
+            double perStep = Duration.between(firstMetricsAt, now).toMillis() / 1000.0 / (step - firstMetricsStep);
+            etaSeconds = Math.max(0, Math.round(perStep * (totalSteps - step)));
+        }
+        changed = true;
+    }
+
+    private static Double number(JsonNode r, String field, Double previous) {
+        JsonNode value = r.get(field);
+        return value != null && value.isNumber() ? Double.valueOf(value.asDouble()) : previous;
+    }
+
+    public String phase() {
+        return phase;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public long totalSteps() {
+        return totalSteps;
+    }
+
+    public Double epoch() {
+        return epoch;
+    }
+
+    public Double loss() {
+        return loss;
+    }
+
+    public Double learningRate() {
+        return learningRate;
+    }
+
+    public Long etaSeconds() {
+        return etaSeconds;
+    }
+
+    /** Artifact kind to the path the trainer reported (relative to the task directory, or absolute). */
+    public Map<String, String> artifacts() {
+        return artifacts;
+    }
+
+    public String errorCode() {
+        return errorCode;
+    }
+
+    public String errorMessage() {
+        return errorMessage;
+    }
+
+    /** The trainer reported the {@code done} phase: it finished its work. */
+    public boolean done() {
+        return done;
+    }
+
+    /** Percent complete from the step count, or {@code null} before the trainer knows its total. */
+    public Double percent() {
+        return totalSteps > 0 ? Math.min(100.0, Math.round(step * 1000.0 / totalSteps) / 10.0) : null;
+    }
+}

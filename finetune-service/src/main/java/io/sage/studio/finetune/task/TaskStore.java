@@ -1,0 +1,188 @@
+package io.sage.studio.finetune.task;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.jboss.logging.Logger;
+
+import io.sage.studio.events.StudioJson;
+import io.sage.studio.finetune.artifact.Artifacts;
+import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.domain.TaskStatus;
+import io.sage.studio.finetune.storage.Durability;
+
+/**
+ * The tasks: one folder per task under {@code studio_finetune/}, each with its {@code finetune_meta.json}, and
+ * an in-memory copy of every record for fast reads. A record is replaced in memory only after its file has been
+ * written, so memory never shows a state the disk does not hold; a failed write (disk full) leaves both at the
+ * previous state. Folders whose name starts with a dot are work in progress (creation, deletion) and skipped.
+ */
+public final class TaskStore {
+
+    public static final String META_FILE = "finetune_meta.json";
+    private static final Logger LOG = Logger.getLogger(TaskStore.class);
+
+    /** How a metadata file is written; production: {@code AtomicFiles::write} (temp + fsync + rename). */
+    @FunctionalInterface
+    public interface MetaWriter {
+        void write(Path target, byte[] content) throws IOException;
+    }
+
+    /** What a rescan of the folder found. */
+    public record Changes(List<TaskRecord> added, List<TaskRecord> removed) {
+    }
+
+    private final Path root;
+    private final MetaWriter writer;
+    private final Durability durability;
+    private final Map<String, TaskRecord> tasks = new ConcurrentHashMap<>();
+
+    public TaskStore(Path root, MetaWriter writer) {
+        this(root, writer, Durability.REAL);
+    }
+
+    public TaskStore(Path root, MetaWriter writer, Durability durability) {
+        this.root = root;
+        this.writer = writer;
+        this.durability = durability;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Path dir(String taskId) {
+        return root.resolve(taskId);
+    }
+
+    public Optional<TaskRecord> get(String taskId) {
+        return Optional.ofNullable(tasks.get(taskId));
+    }
+
+    public Collection<TaskRecord> all() {
+        return tasks.values();
+    }
+
+    /**
+     * Writes the record's file, then makes it the current version.
+     *
+     * @throws IllegalStateException when the change of status is not allowed by the state machine
+     */
+    public void save(TaskRecord record) throws IOException {
+        TaskRecord previous = tasks.get(record.taskId());
+        if (previous != null && previous.status() != record.status() && !previous.status().canMoveTo(record.status())) {
+            throw new IllegalStateException("task " + record.taskId() + " cannot go from " + previous.status().wire()
+                    + " to " + record.status().wire());
+        }
+        write(dir(record.taskId()), record);
+        tasks.put(record.taskId(), record);
+    }
+
+    /** Writes a record's metadata into a (staging) folder without publishing it. */
+    public void write(Path taskDir, TaskRecord record) throws IOException {
+        writer.write(taskDir.resolve(META_FILE), StudioJson.mapper().writerWithDefaultPrettyPrinter()
+                .writeValueAsBytes(record));
+    }
+
+    /**
+     * Moves a fully written staging folder into place as the task's folder (its entries forced to disk before,
+     * the rename after) and makes the task known.
+     */
+    public synchronized void commit(Path staging, TaskRecord record) throws IOException {
+        durability.directory(staging);
+        Files.move(staging, dir(record.taskId()), StandardCopyOption.ATOMIC_MOVE);
+        durability.directory(root);
+        tasks.put(record.taskId(), record);
+    }
+
+    /**
+     * Takes a task out of the folder at once (renamed to a hidden trash folder, so it is never listed half
+     * deleted) and forgets it; returns the trash folder for the caller to delete.
+     */
+    public synchronized Path remove(String taskId) throws IOException {
+        Path trash = root.resolve(".deleting-" + taskId);
+        Files.move(dir(taskId), trash, StandardCopyOption.ATOMIC_MOVE);
+        tasks.remove(taskId);
+        return trash;
+    }
+
+    /**
+     * Brings memory in line with the folder: loads task folders not known yet (created, or copied in from another
+     * install) and forgets finished tasks whose folder is gone.
+     */
+    public synchronized Changes rescan() throws IOException {
+        if (!Files.isDirectory(root)) {
+            return new Changes(List.of(), List.of());
+        }
+        List<TaskRecord> added = new ArrayList<>();
+        Set<String> present = new HashSet<>();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
+            for (Path dir : dirs) {
+                String name = dir.getFileName().toString();
+                if (name.startsWith(".")) {
+                    continue;
+                }
+                present.add(name);
+                if (!tasks.containsKey(name) && Files.isRegularFile(dir.resolve(META_FILE))) {
+                    load(dir).ifPresent(record -> {
+                        tasks.put(record.taskId(), record);
+                        added.add(record);
+                    });
+                }
+            }
+        }
+        List<TaskRecord> removed = new ArrayList<>();
+        for (TaskRecord record : List.copyOf(tasks.values())) {
+            if (!present.contains(record.taskId()) && record.status().terminal()) {
+                tasks.remove(record.taskId());
+                removed.add(record);
+            }
+        }
+        return new Changes(added, removed);
+    }
+
+    /**
+     * Reads a task folder. The folder name is the task id and the paths are re-derived from where the folder
+     * is, so a folder copied from another install (or the seed's layout) is valid here.
+     */
+    Optional<TaskRecord> load(Path dir) {
+        TaskRecord stored;
+        try (InputStream in = Files.newInputStream(dir.resolve(META_FILE), LinkOption.NOFOLLOW_LINKS)) {
+            stored = StudioJson.mapper().readValue(in, TaskRecord.class);
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("skipping task folder %s: %s is a link or not a task record (%s)", dir.getFileName(), META_FILE,
+                    e.getClass().getSimpleName());
+            return Optional.empty();
+        }
+        try {
+            TaskRecord.Builder record = stored.toBuilder()
+                    .taskId(dir.getFileName().toString())
+                    .outputDir(dir.toString())
+                    .datasetPath(dir.resolve("dataset.jsonl").toString());
+            if (stored.status() == null) {
+                record.status(TaskStatus.FAILED).errorMessage("finetune_meta.json has no status");
+            }
+            if (stored.status() == TaskStatus.COMPLETED && stored.artifacts().isEmpty()) {
+                record.artifacts(Artifacts.onDisk(dir));
+            }
+            return Optional.of(record.build());
+        } catch (RuntimeException e) {
+            LOG.warnf("skipping task folder %s: unusable %s (%s)", dir.getFileName(), META_FILE,
+                    e.getClass().getSimpleName());
+            return Optional.empty();
+        }
+    }
+}
