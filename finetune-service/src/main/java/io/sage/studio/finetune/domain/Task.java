@@ -19,7 +19,7 @@ public record Task(
         String datasetSource,
         String outputDir,
         TaskStatus status,
-        String phase,
+        TrainerPhase phase,
         String statusMessage,
         double progress,
         double currentEpoch,
@@ -37,7 +37,7 @@ public record Task(
         String errorMessage,
         String logs,
         TrainingConfig config,
-        String method,
+        TrainingMethod method,
         boolean merge,
         int priority,
         String suffix,
@@ -60,7 +60,7 @@ public record Task(
 
     /** The event view (Kafka). */
     public TaskSnapshot snapshot() {
-        return new TaskSnapshot(taskId, modelName, status.wire(), phase, progress, currentEpoch, totalEpochs, step,
+        return new TaskSnapshot(taskId, modelName, status.wire(), phase == null ? null : phase.wire(), progress, currentEpoch, totalEpochs, step,
                 totalSteps, loss, learningRate, etaSeconds, queuePosition, errorMessage, artifacts, createdAt,
                 startedAt, completedAt);
     }

@@ -15,8 +15,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param datasetPath   absolute path of the task's normalised {@code dataset.jsonl} (re-derived on load)
  * @param datasetSource what the user named as {@code dataset_file}: a dataset id or a path
  * @param outputDir     the task directory, where the trainer writes {@code lora/} and {@code merged_model/} (re-derived on load)
- * @param phase         refines preparing/training: {@code loading_model}, {@code preparing_data}, {@code training},
- *                      {@code saving}, {@code merging}, {@code done}
+ * @param phase         refines preparing/training (see {@link TrainerPhase})
  * @param statusMessage a sentence about the current state, e.g. why a Kubernetes pod waits
  * @param errorCode     the trainer's (or the service's) error code when failed
  * @param priority      higher runs first; FIFO ({@code queueSeq}) within a priority
@@ -35,7 +34,7 @@ public record TaskRecord(
         String datasetSource,
         String outputDir,
         TaskStatus status,
-        String phase,
+        TrainerPhase phase,
         String statusMessage,
         double progress,
         double currentEpoch,
@@ -50,7 +49,7 @@ public record TaskRecord(
         Instant completedAt,
         String errorCode,
         String errorMessage,
-        String method,
+        TrainingMethod method,
         boolean merge,
         TrainingConfig config,
         int priority,
@@ -89,7 +88,7 @@ public record TaskRecord(
         private String datasetSource;
         private String outputDir;
         private TaskStatus status;
-        private String phase;
+        private TrainerPhase phase;
         private String statusMessage;
         private double progress;
         private double currentEpoch;
@@ -104,7 +103,7 @@ public record TaskRecord(
         private Instant completedAt;
         private String errorCode;
         private String errorMessage;
-        private String method;
+        private TrainingMethod method;
         private boolean merge;
         private TrainingConfig config;
         private int priority;
@@ -195,7 +194,7 @@ public record TaskRecord(
             return this;
         }
 
-        public Builder phase(String value) {
+        public Builder phase(TrainerPhase value) {
             this.phase = value;
             return this;
         }
@@ -270,7 +269,7 @@ public record TaskRecord(
             return this;
         }
 
-        public Builder method(String value) {
+        public Builder method(TrainingMethod value) {
             this.method = value;
             return this;
         }

@@ -53,8 +53,8 @@ public record TaskRequest(
                 gradientCheckpointing == null || gradientCheckpointing);
     }
 
-    public String methodOrDefault() {
-        return method == null ? "lora" : method;
+    public TrainingMethod methodOrDefault() {
+        return method == null ? TrainingMethod.DEFAULT : TrainingMethod.of(method);
     }
 
     public boolean mergeOrDefault() {

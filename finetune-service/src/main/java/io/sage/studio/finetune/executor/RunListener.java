@@ -1,5 +1,7 @@
 package io.sage.studio.finetune.executor;
 
+import io.sage.studio.finetune.domain.TrainerPhase;
+
 /** What an executor reports about a trainer it watches. Called from executor threads. */
 public interface RunListener {
 
@@ -15,8 +17,8 @@ public interface RunListener {
     /**
      * Where a launched trainer stands before it reports progress itself (e.g. a pod waiting to be scheduled).
      *
-     * @param phase   e.g. {@code scheduling}, {@code unschedulable}, {@code pulling_image}, {@code image_pull_failed}
+     * @param phase   one of the {@link TrainerPhase.Source#EXECUTOR executor's} phases, e.g. {@code scheduling}
      * @param message a sentence for the user
      */
-    void waiting(String taskId, String phase, String message);
+    void waiting(String taskId, TrainerPhase phase, String message);
 }

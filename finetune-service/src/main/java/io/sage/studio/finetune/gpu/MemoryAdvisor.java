@@ -54,7 +54,7 @@ public class MemoryAdvisor implements WarningsProvider {
         }
         TrainingConfig config = request.trainingConfig();
         Optional<MemoryEstimate> estimate = estimator.estimate(new EstimateRequest(request.modelName(),
-                request.methodOrDefault(), config.batchSize(), config.maxLength(), config.loraR(),
+                request.methodOrDefault().wire(), config.batchSize(), config.maxLength(), config.loraR(),
                 config.gradientCheckpointing(), "auto", config.loadIn8bit()));
         if (estimate.isEmpty()) {
             warnings.add(new TaskWarning("estimate_unavailable", "no GPU memory estimate (the gpu-probe-service did "

@@ -17,6 +17,8 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.sage.studio.finetune.domain.TrainerPhase;
+
 /**
  * Follows one task's {@code progress.jsonl} (trainer protocol, SPEC §5) and folds its records into the
  * task's live state: phase, step, epoch, loss, learning rate, ETA, artifacts, the last error. Reads only
@@ -37,7 +39,7 @@ public final class ProgressTracker {
     /** The rest of an over-long line is being skipped (a protocol record is never that long). */
     private boolean skipping;
 
-    private String phase;
+    private TrainerPhase phase;
     private long step;
     private long totalSteps;
     private Double epoch;
@@ -114,10 +116,10 @@ public final class ProgressTracker {
         }
         switch (record.path("type").asText()) {
             case "phase" -> {
-                String value = record.path("phase").asText(null);
+                TrainerPhase value = TrainerPhase.reportedByTrainer(record.path("phase").asText(null));
                 if (value != null) {
                     phase = value;
-                    done |= value.equals("done");
+                    done |= value == TrainerPhase.DONE;
                     changed = true;
                 }
             }
@@ -170,7 +172,7 @@ public final class ProgressTracker {
         return value != null && value.isNumber() ? Double.valueOf(value.asDouble()) : previous;
     }
 
-    public String phase() {
+    public TrainerPhase phase() {
         return phase;
     }
 

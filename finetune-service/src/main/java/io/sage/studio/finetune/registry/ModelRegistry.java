@@ -67,7 +67,7 @@ public class ModelRegistry {
                     "finetuned", r.modelName(), dir.resolve(artifact.getValue()).normalize().toString(), kind,
                     r.taskId(), r.completedAt(), base == null ? null : Math.round(base.params() / 1e7) / 100.0,
                     base == null ? null : base.contextLength(), null,
-                    "fine-tuned with " + r.method() + " by task " + r.taskId()));
+                    "fine-tuned with " + (r.method() == null ? null : r.method().wire()) + " by task " + r.taskId()));
         }
         return out;
     }

@@ -41,7 +41,9 @@ import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.domain.TaskWarning;
+import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.domain.TrainingConfig;
+import io.sage.studio.finetune.domain.TrainingMethod;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor;
 import io.sage.studio.finetune.progress.LogEvent;
@@ -223,8 +225,8 @@ public final class TaskManager implements AutoCloseable {
      */
     public Task create(TaskRequest request, String owner) throws IOException {
         TrainingConfig config = request.trainingConfig();
-        String method = request.methodOrDefault();
-        if (config.loadIn8bit() && !method.equals("lora")) {
+        TrainingMethod method = request.methodOrDefault();
+        if (config.loadIn8bit() && method != TrainingMethod.LORA) {
             throw ApiException.invalidField("load_in_8bit", "load_in_8bit works with method lora only (qlora is "
                     + "already 4-bit; full fine-tuning cannot train 8-bit weights)");
         }
@@ -263,7 +265,7 @@ public final class TaskManager implements AutoCloseable {
     public record QuotaDetail(String limit, long max, long used) {
     }
 
-    private Task create(TaskRequest request, String owner, TrainingConfig config, String method,
+    private Task create(TaskRequest request, String owner, TrainingConfig config, TrainingMethod method,
             DatasetService.Source source) throws IOException {
         List<TaskWarning> warnings = advisor.warningsFor(request);
         String id;
@@ -582,8 +584,7 @@ public final class TaskManager implements AutoCloseable {
         TaskRecord.Builder b = record.toBuilder();
         if (p.phase() != null) {
             b.phase(p.phase());
-            if (record.status() == TaskStatus.PREPARING && !p.phase().equals("loading_model")
-                    && !p.phase().equals("preparing_data")) {
+            if (record.status() == TaskStatus.PREPARING && p.phase().training()) {
                 b.status(TaskStatus.TRAINING);
             }
             b.statusMessage(record.cancelRequested() ? record.statusMessage() : null);
@@ -677,7 +678,7 @@ public final class TaskManager implements AutoCloseable {
         }
 
         @Override
-        public void waiting(String taskId, String phase, String message) {
+        public void waiting(String taskId, TrainerPhase phase, String message) {
             if (closed) {
                 return;
             }

@@ -23,6 +23,7 @@ import io.sage.studio.events.StudioJson;
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskStatus;
+import io.sage.studio.finetune.domain.TrainerPhase;
 
 /** The task manager with the local executor and the stand-in trainer as real processes. */
 class LocalTrainingTest {
@@ -47,7 +48,7 @@ class LocalTrainingTest {
             assertThat(done.totalSteps()).isEqualTo(12);
             assertThat(done.loss()).isNotNull().isPositive().isLessThan(2.5);
             assertThat(done.learningRate()).isNotNull();
-            assertThat(done.phase()).isEqualTo("done");
+            assertThat(done.phase()).isEqualTo(TrainerPhase.DONE);
             assertThat(done.startedAt()).isNotNull();
             assertThat(done.completedAt()).isAfterOrEqualTo(done.startedAt());
             Path dir = Path.of(done.outputDir());

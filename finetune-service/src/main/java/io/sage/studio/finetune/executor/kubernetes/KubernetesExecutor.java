@@ -37,6 +37,7 @@ import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.RunHandle;
 import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor;
@@ -96,7 +97,7 @@ public class KubernetesExecutor implements TaskExecutor {
         final String jobName;
         final Path taskDir;
         final RunListener listener;
-        String lastWaiting;
+        Waiting lastWaiting;
 
         Watched(String taskId, String namespace, String jobName, Path taskDir, RunListener listener) {
             this.taskId = taskId;
@@ -230,28 +231,31 @@ public class KubernetesExecutor implements TaskExecutor {
                     + (failed.getMessage() == null ? "" : " (" + failed.getMessage() + ")"), pod);
             return;
         }
-        String[] waiting = waiting(job, pod);
+        Waiting waiting = waiting(job, pod);
         if (waiting != null) {
-            String key = waiting[0] + "|" + waiting[1];
-            if (!key.equals(w.lastWaiting)) {
-                w.lastWaiting = key;
-                w.listener.waiting(w.taskId, waiting[0], waiting[1]);
+            if (!waiting.equals(w.lastWaiting)) {
+                w.lastWaiting = waiting;
+                w.listener.waiting(w.taskId, waiting.phase(), waiting.message());
             }
         }
     }
 
+    /** Why a launched trainer does not run yet, told to the user once per change. */
+    private record Waiting(TrainerPhase phase, String message) {
+    }
+
     /** Phase and message while the trainer is not running yet, or {@code null}. */
-    private static String[] waiting(Job job, Pod pod) {
+    private static Waiting waiting(Job job, Pod pod) {
         if (Boolean.TRUE.equals(job.getSpec().getSuspend())) {
-            return new String[] {"queued_in_cluster", "the Job waits for admission (Kueue)"};
+            return new Waiting(TrainerPhase.QUEUED_IN_CLUSTER, "the Job waits for admission (Kueue)");
         }
         if (pod == null) {
-            return new String[] {"scheduling", "waiting for the trainer pod to be created"};
+            return new Waiting(TrainerPhase.SCHEDULING, "waiting for the trainer pod to be created");
         }
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
         if ("Running".equals(phase)) {
-            return new String[] {"pod_running", "trainer pod " + pod.getMetadata().getName() + " runs on "
-                    + pod.getSpec().getNodeName()};
+            return new Waiting(TrainerPhase.POD_RUNNING, "trainer pod " + pod.getMetadata().getName() + " runs on "
+                    + pod.getSpec().getNodeName());
         }
         if (!"Pending".equals(phase) && phase != null) {
             return null;
@@ -262,18 +266,20 @@ public class KubernetesExecutor implements TaskExecutor {
             String reason = Objects.toString(container.get().getReason(), "");
             String message = container.get().getMessage() == null ? "" : ": " + container.get().getMessage();
             if (reason.equals("ErrImagePull") || reason.equals("ImagePullBackOff") || reason.equals("InvalidImageName")) {
-                return new String[] {"image_pull_failed", "cannot pull the trainer image (" + reason + message + ")"};
+                return new Waiting(TrainerPhase.IMAGE_PULL_FAILED,
+                        "cannot pull the trainer image (" + reason + message + ")");
             }
-            return new String[] {"starting_container", "the trainer container is starting (" + reason + message + ")"};
+            return new Waiting(TrainerPhase.STARTING_CONTAINER,
+                    "the trainer container is starting (" + reason + message + ")");
         }
         PodCondition scheduled = pod.getStatus() == null || pod.getStatus().getConditions() == null ? null
                 : pod.getStatus().getConditions().stream().filter(c -> "PodScheduled".equals(c.getType()))
                         .findFirst().orElse(null);
         if (scheduled != null && "False".equals(scheduled.getStatus())) {
-            return new String[] {"unschedulable", "no node can run the trainer pod yet: "
-                    + Objects.toString(scheduled.getMessage(), Objects.toString(scheduled.getReason(), "unschedulable"))};
+            return new Waiting(TrainerPhase.UNSCHEDULABLE, "no node can run the trainer pod yet: "
+                    + Objects.toString(scheduled.getMessage(), Objects.toString(scheduled.getReason(), "unschedulable")));
         }
-        return new String[] {"scheduling", "the trainer pod is waiting to be scheduled"};
+        return new Waiting(TrainerPhase.SCHEDULING, "the trainer pod is waiting to be scheduled");
     }
 
     private void end(Watched w, Integer exitCode, String detail, Pod pod) {

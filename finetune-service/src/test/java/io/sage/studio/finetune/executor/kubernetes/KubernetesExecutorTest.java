@@ -43,6 +43,7 @@ import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.domain.TaskStatus;
+import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.task.TaskManager;
 import io.sage.studio.finetune.task.TaskStore;
@@ -243,26 +244,26 @@ class KubernetesExecutorTest {
         await().atMost(LONG).until(() -> job(task.taskId()) != null);
         assertThat(job(task.taskId()).getMetadata().getLabels()).containsEntry("kueue.x-k8s.io/queue-name", "gpu-queue");
         assertThat(job(task.taskId()).getSpec().getSuspend()).isTrue();
-        await().atMost(LONG).until(() -> "queued_in_cluster".equals(manager.get(task.taskId()).phase()));
+        await().atMost(LONG).until(() -> manager.get(task.taskId()).phase() == TrainerPhase.QUEUED_IN_CLUSTER);
     }
 
     @Test
     void podsThatWaitAreShownAsUnschedulableOrFailingImagePulls() throws IOException {
         Task task = create();
         await().atMost(LONG).until(() -> job(task.taskId()) != null);
-        await().atMost(LONG).until(() -> "scheduling".equals(manager.get(task.taskId()).phase()));
+        await().atMost(LONG).until(() -> manager.get(task.taskId()).phase() == TrainerPhase.SCHEDULING);
 
         pod(task.taskId(), "Pending", new PodBuilder().withNewStatus().addNewCondition().withType("PodScheduled")
                 .withStatus("False").withReason("Unschedulable")
                 .withMessage("0/3 nodes are available: 3 Insufficient nvidia.com/gpu.").endCondition().endStatus().build());
-        await().atMost(LONG).until(() -> "unschedulable".equals(manager.get(task.taskId()).phase()));
+        await().atMost(LONG).until(() -> manager.get(task.taskId()).phase() == TrainerPhase.UNSCHEDULABLE);
         assertThat(manager.get(task.taskId()).statusMessage()).contains("Insufficient nvidia.com/gpu");
         assertThat(manager.get(task.taskId()).status()).isEqualTo(TaskStatus.PREPARING);
 
         pod(task.taskId(), "Pending", new PodBuilder().withNewStatus().addNewContainerStatus().withName("trainer")
                 .withNewState().withNewWaiting().withReason("ImagePullBackOff")
                 .withMessage("Back-off pulling image").endWaiting().endState().endContainerStatus().endStatus().build());
-        await().atMost(LONG).until(() -> "image_pull_failed".equals(manager.get(task.taskId()).phase()));
+        await().atMost(LONG).until(() -> manager.get(task.taskId()).phase() == TrainerPhase.IMAGE_PULL_FAILED);
         assertThat(manager.get(task.taskId()).statusMessage()).contains("ImagePullBackOff");
     }
 

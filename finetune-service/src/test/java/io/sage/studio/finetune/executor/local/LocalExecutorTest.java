@@ -21,6 +21,7 @@ import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.events.GpuTelemetryEvent;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.gpu.GpuInventory;
@@ -71,7 +72,7 @@ class LocalExecutorTest {
             }
 
             @Override
-            public void waiting(String taskId, String phase, String message) {
+            public void waiting(String taskId, TrainerPhase phase, String message) {
             }
         });
         assertThat(exit.get(30, TimeUnit.SECONDS)).isZero();
