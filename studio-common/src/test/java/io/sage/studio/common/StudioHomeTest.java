@@ -9,7 +9,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.ErrorKind;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.common.models.BaseModelCatalog;
 
@@ -34,10 +35,9 @@ class StudioHomeTest {
 
         for (String bad : new String[] {"../outside", "/etc/passwd", "link/secret", home.root() + "/../outside"}) {
             assertThatThrownBy(() -> home.resolveInside(bad, "model_path"))
-                    .isInstanceOf(ApiException.class)
-                    .satisfies(e -> {
-                        assertThat(((ApiException) e).status()).isEqualTo(400);
-                        assertThat(((ApiException) e).code()).isEqualTo("path_outside_home");
+                    .isInstanceOfSatisfying(StudioException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(ErrorKind.INVALID);
+                        assertThat(e.code()).isEqualTo("path_outside_home");
                     });
         }
     }

@@ -12,6 +12,7 @@ import org.eclipse.microprofile.faulttolerance.Timeout;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 
 import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.StudioException;
 
 /**
  * The finetune-service as this service sees it: tasks and the model registry, with timeouts, retries and a
@@ -28,8 +29,8 @@ public class FinetuneClient {
 
     /** The task, or empty when the finetune-service does not know it; 503 {@code finetune_unavailable} when unreachable. */
     @Timeout(5000)
-    @Retry(maxRetries = 2, delay = 200, abortOn = ApiException.class)
-    @Fallback(fallbackMethod = "taskUnavailable", skipOn = ApiException.class)
+    @Retry(maxRetries = 2, delay = 200, abortOn = StudioException.class)
+    @Fallback(fallbackMethod = "taskUnavailable", skipOn = StudioException.class)
     public Optional<TaskView> task(String taskId) {
         try {
             return Optional.of(client.task(taskId));

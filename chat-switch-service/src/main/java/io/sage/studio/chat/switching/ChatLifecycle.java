@@ -32,7 +32,8 @@ import io.sage.studio.chat.state.ActiveRoute;
 import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.RouteState;
 import io.sage.studio.chat.state.StateSnapshot;
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.ErrorKind;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.events.ChatBackendEvent;
 
 /**
@@ -225,8 +226,8 @@ public class ChatLifecycle {
         try {
             ResolvedModel target = model.startsWith("task:") ? resolver.byTask(model.substring(5)) : resolver.byModel(model);
             startWith(target, "startup");
-        } catch (ApiException e) {
-            if (e.status() == 503 && attempt < INITIAL_MODEL_ATTEMPTS) {
+        } catch (StudioException e) {
+            if (e.kind() == ErrorKind.UNAVAILABLE && attempt < INITIAL_MODEL_ATTEMPTS) {
                 scheduler.schedule(() -> resolveInitial(model, attempt + 1), RETRY.toMillis(), TimeUnit.MILLISECONDS);
                 return;
             }

@@ -31,6 +31,7 @@ import io.sage.studio.chat.registry.ResolvedModel;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.runtime.cloud.CloudApi;
 import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.kafka.EventMessages;
 import io.sage.studio.events.ChatSwitchCommandEvent;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -192,7 +193,7 @@ public class SwitchService {
         Plan plan;
         try {
             plan = planner.plan(target, null, restart);
-        } catch (ApiException e) {
+        } catch (StudioException e) {
             op.fail(e.getMessage(), false);
             finish(op);
             return Optional.of(op.view());
@@ -291,7 +292,7 @@ public class SwitchService {
             }
             ResolvedModel target = resolve(command.model(), command.taskId());
             plan = planner.plan(target, asked, false);
-        } catch (ApiException e) {
+        } catch (StudioException e) {
             op.fail(e.getMessage(), false);
             finish(op);
             return;
@@ -366,7 +367,7 @@ public class SwitchService {
     private static SwitchStrategy parseStrategyQuietly(String strategy) {
         try {
             return parseStrategy(strategy);
-        } catch (ApiException e) {
+        } catch (StudioException e) {
             return null;
         }
     }

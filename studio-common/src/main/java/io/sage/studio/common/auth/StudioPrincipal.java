@@ -3,7 +3,8 @@ package io.sage.studio.common.auth;
 import jakarta.enterprise.context.RequestScoped;
 
 import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.CommonError;
+import io.sage.studio.common.error.StudioException;
 
 /**
  * The caller of the current request, for the few decisions the path alone cannot make: who owns a new task, and
@@ -19,11 +20,11 @@ public class StudioPrincipal {
         this.request = request;
     }
 
-    /** The caller; 401 when the request came in on an open path (no caller was established). */
+    /** The caller; {@code missing_token} (401) when the request came in on an open path (no caller was established). */
     public Caller caller() {
         Caller caller = request.getCurrent() == null ? null : request.getCurrent().get(AuthFilter.CALLER);
         if (caller == null) {
-            throw new ApiException(401, "missing_token", "this endpoint needs a bearer token");
+            throw new StudioException(CommonError.MISSING_TOKEN, "this endpoint needs a bearer token");
         }
         return caller;
     }
@@ -43,10 +44,10 @@ public class StudioPrincipal {
         return caller.role().includes(StudioRole.ADMIN) || caller.name().equals(owner);
     }
 
-    /** Throws 403 {@code not_owner} unless {@link #mayModify}; {@code what} names the object in the message. */
+    /** Throws {@code not_owner} (403) unless {@link #mayModify}; {@code what} names the object in the message. */
     public void requireOwnerOrAdmin(String owner, String what) {
         if (!mayModify(owner)) {
-            throw new ApiException(403, "not_owner", "'" + name() + "' may not change " + what + ": it belongs to "
+            throw new StudioException(CommonError.NOT_OWNER, "'" + name() + "' may not change " + what + ": it belongs to "
                     + (owner == null ? "nobody (only an admin may)" : "'" + owner + "'"));
         }
     }

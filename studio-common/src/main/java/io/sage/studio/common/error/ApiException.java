@@ -3,20 +3,17 @@ package io.sage.studio.common.error;
 import java.util.List;
 
 /**
- * An error the caller can act on: an HTTP status, a stable machine-readable code and a sentence for humans.
- * Thrown anywhere; {@link ApiExceptionMappers} turns it into the one JSON error shape.
+ * A {@link StudioException} with an explicit HTTP status, for the REST edge only (resources and exception mappers
+ * that must answer a status no {@link ErrorKind} stands for). Domain and service code throw {@link StudioException}
+ * with a code from their service's error enum instead; this type is kept while the last callers move over.
  */
-public class ApiException extends RuntimeException {
+public class ApiException extends StudioException {
 
     private final int status;
-    private final String code;
-    private final List<?> details;
 
     public ApiException(int status, String code, String message, List<?> details) {
-        super(message);
+        super(ErrorCode.of(code, HttpStatuses.kindOf(status)), null, message, details, null);
         this.status = status;
-        this.code = code;
-        this.details = details == null ? List.of() : List.copyOf(details);
     }
 
     public ApiException(int status, String code, String message) {
@@ -44,15 +41,10 @@ public class ApiException extends RuntimeException {
         return status;
     }
 
-    public String code() {
-        return code;
-    }
-
-    public List<?> details() {
-        return details;
-    }
-
-    /** Detail entry naming an invalid request field. */
+    /**
+     * Detail entry naming an invalid request field; serialised exactly like {@link io.sage.studio.common.error.FieldError},
+     * which new code uses.
+     */
     public record FieldError(String field, String message) {
     }
 }

@@ -14,19 +14,23 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 
-/** Maps every exception that reaches a REST resource to {@link ErrorBody} with the right status. */
+/**
+ * Maps every exception that reaches a REST resource to {@link ErrorBody} with the right status: a
+ * {@link StudioException} by its {@link ErrorKind} ({@link HttpStatuses}), an {@link ApiException} by its explicit
+ * status, framework and JSON errors by theirs. A service may add its own, more specific mappers.
+ */
 public class ApiExceptionMappers {
 
     private static final Logger LOG = Logger.getLogger(ApiExceptionMappers.class);
 
     @ServerExceptionMapper
-    public Response api(ApiException e) {
-        return respond(e.status(), ErrorBody.of(e.code(), e.getMessage(), e.details()));
+    public Response studio(StudioException e) {
+        return respond(HttpStatuses.of(e), ErrorBody.of(e.code(), e.getMessage(), e.details()));
     }
 
     @ServerExceptionMapper
     public Response json(JsonProcessingException e) {
-        return respond(400, ErrorBody.of("invalid_json", describe(e)));
+        return respond(400, ErrorBody.of(CommonError.INVALID_JSON.code(), describe(e)));
     }
 
     /**
@@ -67,7 +71,7 @@ public class ApiExceptionMappers {
     public Response unexpected(Throwable e) {
         String id = UUID.randomUUID().toString();
         LOG.errorf(e, "unexpected error %s", id);
-        return respond(500, ErrorBody.of("internal", "unexpected server error (reference " + id + ")"));
+        return respond(500, ErrorBody.of(CommonError.INTERNAL.code(), "unexpected server error (reference " + id + ")"));
     }
 
     private static Response respond(int status, ErrorBody body) {

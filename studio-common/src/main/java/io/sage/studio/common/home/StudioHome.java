@@ -11,7 +11,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.CommonError;
+import io.sage.studio.common.error.FieldError;
+import io.sage.studio.common.error.StudioException;
 
 /**
  * The studio home ({@code studio.home}, env {@code STUDIO_HOME}, default {@code ~/.sage}) and its layout.
@@ -61,26 +63,26 @@ public class StudioHome {
      * Resolves a user-supplied path (absolute, {@code ~/…}, or relative to the studio home) and checks that it
      * stays inside the studio home once {@code ..} and symbolic links are resolved.
      *
-     * @param field the request field, named in the 400 error
+     * @param field the request field, named in the {@code invalid_field} or {@code path_outside_home} error
      */
     public Path resolveInside(String userPath, String field) {
         if (userPath == null || userPath.isBlank()) {
-            throw ApiException.invalidField(field, field + " is required");
+            throw StudioException.invalidField(field, field + " is required");
         }
         if (userPath.indexOf('\0') >= 0) {
-            throw ApiException.invalidField(field, field + " contains a NUL character");
+            throw StudioException.invalidField(field, field + " contains a NUL character");
         }
         Path candidate;
         try {
             Path given = expandTilde(userPath.strip());
             candidate = canonical(given.isAbsolute() ? given : root.resolve(given));
         } catch (InvalidPathException e) {
-            throw ApiException.invalidField(field, field + " is not a valid path: " + e.getReason());
+            throw StudioException.invalidField(field, field + " is not a valid path: " + e.getReason());
         }
         if (!candidate.startsWith(root)) {
-            throw new ApiException(400, "path_outside_home",
+            throw new StudioException(CommonError.PATH_OUTSIDE_HOME,
                     field + " must be inside the studio home (" + root + "): " + userPath,
-                    List.of(new ApiException.FieldError(field, "outside the studio home")));
+                    List.of(new FieldError(field, "outside the studio home")));
         }
         return candidate;
     }
