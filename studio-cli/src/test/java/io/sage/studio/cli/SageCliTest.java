@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 
+import io.sage.studio.cli.api.TaskView;
 import io.sage.studio.cli.client.StudioClient;
 import io.sage.studio.cli.commands.ProgressLines;
 import io.sage.studio.cli.commands.StudioCommand;
@@ -134,9 +135,9 @@ class SageCliTest {
 
     @Test
     void progressLineShowsStepEpochLossAndEta() throws IOException {
-        JsonNode task = StudioJson.mapper().readTree("""
+        TaskView task = StudioJson.mapper().readValue("""
                 {"status":"training","progress":42.5,"step":17,"total_steps":40,"current_epoch":1.27,
-                 "total_epochs":3,"loss":0.83125,"eta_seconds":95}""");
+                 "total_epochs":3,"loss":0.83125,"eta_seconds":95}""", TaskView.class);
         String line = ProgressLines.of(task);
         assertThat(line).contains("42.5%").contains("step 17/40").contains("epoch 1.27/3").contains("loss 0.8313")
                 .contains("ETA 1m35s").contains("[########------------]");

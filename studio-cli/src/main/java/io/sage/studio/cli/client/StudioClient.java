@@ -19,16 +19,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.function.Consumer;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.sage.studio.cli.api.ApiError;
 import io.sage.studio.events.StudioJson;
 
 /**
  * The studio's REST API as the CLI uses it, through the gateway ({@code --url}, {@code SAGE_STUDIO_URL},
  * default {@code http://localhost:8080}), with an optional bearer token ({@code --token}, {@code SAGE_STUDIO_TOKEN}).
+ * Answers are read as the typed records of {@code io.sage.studio.cli.api}; the untyped {@link JsonNode} methods
+ * exist for {@code --json}, which prints the server's answer as it came (fields the CLI does not read included).
  */
 public final class StudioClient {
 
@@ -49,13 +52,51 @@ public final class StudioClient {
         return baseUrl;
     }
 
+    /** The answer as it came (for {@code --json}); read it with {@link #as}. */
     public JsonNode get(String path) {
         return json(send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream()));
     }
 
+    public <T> T get(String path, Class<T> type) {
+        return as(get(path), type);
+    }
+
+    /** The answer as it came (for {@code --json}); read it with {@link #as}. */
     public JsonNode post(String path, Object body) {
         return json(send(request(path).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(body))).build(), HttpResponse.BodyHandlers.ofInputStream()));
+    }
+
+    public <T> T post(String path, Object body, Class<T> type) {
+        return as(post(path, body), type);
+    }
+
+    /** Reads an answer as one of the {@code cli.api} records; a shape it cannot read is a {@code bad_response}. */
+    public static <T> T as(JsonNode json, Class<T> type) {
+        try {
+            return JSON.treeToValue(json, type);
+        } catch (IOException | IllegalArgumentException e) {
+            throw badResponse(type.getSimpleName(), e);
+        }
+    }
+
+    /** {@link #as(JsonNode, Class)} for generic types such as {@code List<TaskView>}. */
+    public static <T> T as(JsonNode json, TypeReference<T> type) {
+        try {
+            return JSON.readerFor(type).readValue(json);
+        } catch (IOException | IllegalArgumentException e) {
+            throw badResponse(type.getType().getTypeName(), e);
+        }
+    }
+
+    /** Reads one JSON text (an SSE event's data) as a {@code cli.api} record. */
+    public static <T> T parse(String json, Class<T> type) throws IOException {
+        return JSON.readValue(json, type);
+    }
+
+    private static StudioClientException badResponse(String type, Exception e) {
+        return new StudioClientException(0, "bad_response", "the studio answered something the CLI cannot read as "
+                + type + ": " + e.getMessage().lines().findFirst().orElse(""), List.of(), false);
     }
 
     public void delete(String path) {
@@ -64,7 +105,11 @@ public final class StudioClient {
     }
 
     /** {@code multipart/form-data} upload of one file as the part {@code file}, streamed from disk. */
-    public JsonNode upload(String path, Path file) {
+    public <T> T upload(String path, Path file, Class<T> type) {
+        return as(upload(path, file), type);
+    }
+
+    private JsonNode upload(String path, Path file) {
         if (!Files.isRegularFile(file)) {
             throw new StudioClientException(0, "file_not_found", "no such file: " + file, List.of(), false);
         }
@@ -243,20 +288,34 @@ public final class StudioClient {
         if (error.isTextual()) {
             return new StudioClientException(status, "http_" + status, error.asText(), List.of(), false);
         }
+        ApiError body;
+        try {
+            body = JSON.treeToValue(error, ApiError.class);
+        } catch (IOException | IllegalArgumentException e) {
+            body = new ApiError(null, null, List.of());
+        }
         List<String> details = new ArrayList<>();
-        error.path("details").forEach(d -> details.add(describeDetail(d)));
-        String message = error.path("message").asText("HTTP " + status);
-        return new StudioClientException(status, error.path("code").asText("http_" + status), message, details, false);
+        body.details().forEach(d -> details.add(describeDetail(d)));
+        String message = body.message() != null ? body.message() : "HTTP " + status;
+        return new StudioClientException(status, body.code() != null ? body.code() : "http_" + status, message, details, false);
     }
 
-    private static String describeDetail(JsonNode d) {
-        if (d.has("line")) {
-            return "line " + d.path("line").asText() + ": " + d.path("code").asText() + " — " + d.path("message").asText();
+    /** A record error, a field error, or (any other shape) the detail as it came. */
+    private static String describeDetail(JsonNode raw) {
+        if (raw.isObject()) {
+            ApiError.Detail d = as(raw, ApiError.Detail.class);
+            if (d.line() != null) {
+                return "line " + d.line() + ": " + orEmpty(d.code()) + " — " + orEmpty(d.message());
+            }
+            if (d.field() != null) {
+                return d.field() + ": " + orEmpty(d.message());
+            }
         }
-        if (d.has("field")) {
-            return d.path("field").asText() + ": " + d.path("message").asText();
-        }
-        return d.isTextual() ? d.asText() : d.toString();
+        return raw.isTextual() ? raw.asText() : raw.toString();
+    }
+
+    private static String orEmpty(String s) {
+        return s == null ? "" : s;
     }
 
     private static byte[] bytes(Object body) {
@@ -264,13 +323,6 @@ public final class StudioClient {
             return JSON.writeValueAsBytes(body);
         } catch (IOException e) {
             throw new IllegalArgumentException(e);
-        }
-    }
-
-    /** Calls {@code action} on each element of a JSON array (or nothing). */
-    public static void each(JsonNode array, Consumer<JsonNode> action) {
-        if (array != null && array.isArray()) {
-            array.forEach(action);
         }
     }
 }

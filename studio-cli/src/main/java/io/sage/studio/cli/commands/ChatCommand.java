@@ -7,10 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
+import io.sage.studio.cli.api.ChatChunk;
 import io.sage.studio.cli.client.StudioClient;
-import io.sage.studio.events.StudioJson;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -59,13 +57,13 @@ public class ChatCommand implements Callable<Integer> {
                 return false;
             }
             try {
-                JsonNode chunk = StudioJson.mapper().readTree(event.data());
-                if (chunk.hasNonNull("model")) {
-                    answeredBy[0] = chunk.path("model").asText();
+                ChatChunk chunk = StudioClient.parse(event.data(), ChatChunk.class);
+                if (chunk.model() != null) {
+                    answeredBy[0] = chunk.model();
                 }
-                JsonNode delta = chunk.path("choices").path(0).path("delta").path("content");
-                if (delta.isTextual()) {
-                    System.out.print(delta.asText());
+                String delta = chunk.content();
+                if (delta != null) {
+                    System.out.print(delta);
                     System.out.flush();
                 }
             } catch (IOException e) {

@@ -5,14 +5,17 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.sage.studio.cli.SageCli;
+import io.sage.studio.cli.api.DatasetUpload;
+import io.sage.studio.cli.api.TaskView;
 import io.sage.studio.cli.client.StudioClient;
 import io.sage.studio.cli.client.StudioClientException;
 import io.sage.studio.events.StudioJson;
@@ -27,8 +30,6 @@ import picocli.CommandLine.Parameters;
                 FinetuneCommand.Logs.class, FinetuneCommand.Cancel.class, FinetuneCommand.Remove.class,
                 FinetuneCommand.Download.class})
 public class FinetuneCommand implements Runnable {
-
-    static final Set<String> TERMINAL = Set.of("completed", "failed", "cancelled");
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -98,9 +99,9 @@ public class FinetuneCommand implements Runnable {
             Path local = Path.of(data);
             if (Files.isRegularFile(local)) {
                 out.println("Uploading " + local + " …");
-                JsonNode ds;
+                DatasetUpload ds;
                 try {
-                    ds = client.upload("/api/finetune/upload-dataset", local);
+                    ds = client.upload("/api/finetune/upload-dataset", local, DatasetUpload.class);
                 } catch (StudioClientException e) {
                     if (e.status() == 400 || e.status() == 413) {
                         System.err.println("The dataset was rejected: " + e.getMessage());
@@ -109,11 +110,11 @@ public class FinetuneCommand implements Runnable {
                     }
                     throw e;
                 }
-                out.printf("  format %s, %d valid records, %d invalid%n", ds.path("format").asText(),
-                        ds.path("valid_records").asLong(), ds.path("invalid_records").asLong());
-                StudioClient.each(ds.path("errors"), err -> out.println("  line " + err.path("line").asText() + ": "
-                        + err.path("code").asText() + " — " + err.path("message").asText()));
-                datasetFile = ds.path("path").asText(ds.path("dataset_id").asText());
+                out.printf("  format %s, %d valid records, %d invalid%n", Output.orEmpty(ds.format()),
+                        ds.validRecords(), ds.invalidRecords());
+                ds.errors().forEach(err -> out.println("  line " + Output.orEmpty(err.line()) + ": "
+                        + Output.orEmpty(err.code()) + " — " + Output.orEmpty(err.message())));
+                datasetFile = ds.path() != null ? ds.path() : Output.orEmpty(ds.datasetId());
             }
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("model_name", model);
@@ -131,19 +132,21 @@ public class FinetuneCommand implements Runnable {
             if (noMerge) {
                 body.put("merge", false);
             }
-            JsonNode task = client.post("/api/finetune/create", body);
-            String id = task.path("task_id").asText();
-            out.println("Created task " + id + " (" + task.path("status").asText() + ")");
-            StudioClient.each(task.path("warnings"), w -> out.println("  ⚠ " + w.path("message").asText(w.asText())));
+            JsonNode created = client.post("/api/finetune/create", body);
+            TaskView task = StudioClient.as(created, TaskView.class);
+            String id = Output.orEmpty(task.taskId());
+            out.println("Created task " + id + " (" + Output.orEmpty(task.status()) + ")");
+            task.warnings().forEach(w -> out.println("  ⚠ " + w.text()));
             if (!await) {
                 if (options.json()) {
-                    Output.json(System.out, task);
+                    Output.json(System.out, created);
                 }
                 return 0;
             }
-            JsonNode end = new ProgressFollower(client, out).follow(id);
+            ProgressFollower follower = new ProgressFollower(client, out);
+            TaskView end = follower.follow(id);
             if (options.json()) {
-                Output.json(System.out, end);
+                Output.json(System.out, follower.latestJson());
             }
             return exitCode(end);
         }
@@ -155,8 +158,8 @@ public class FinetuneCommand implements Runnable {
         }
     }
 
-    static int exitCode(JsonNode task) {
-        return switch (task.path("status").asText()) {
+    static int exitCode(TaskView task) {
+        return switch (Output.orEmpty(task.status())) {
             case "completed" -> 0;
             case "cancelled" -> SageCli.EXIT_CANCELLED;
             default -> 1;
@@ -170,19 +173,20 @@ public class FinetuneCommand implements Runnable {
 
         @Override
         public Integer call() {
-            JsonNode tasks = options.client().get("/api/finetune/tasks");
+            JsonNode json = options.client().get("/api/finetune/tasks");
             if (options.json()) {
-                Output.json(System.out, tasks);
+                Output.json(System.out, json);
                 return 0;
             }
+            List<TaskView> tasks = StudioClient.as(json, new TypeReference<List<TaskView>>() { });
             System.out.printf("%-36s %-3s %-10s %6s %-9s %-8s %-30s %s%n", "TASK", "", "STATUS", "PROG", "EPOCH", "LOSS", "MODEL", "CREATED");
-            for (JsonNode t : tasks) {
-                String status = Output.text(t, "status");
-                String queue = t.path("queue_position").isNumber() ? " #" + t.path("queue_position").asInt() : "";
-                System.out.printf("%-36s %-3s %-10s %5.0f%% %-9s %-8s %-30s %s%n", Output.truncate(Output.text(t, "task_id"), 36),
-                        Output.statusIcon(status), status + queue, t.path("progress").asDouble(),
-                        String.format(Locale.ROOT, "%.1f/%d", t.path("current_epoch").asDouble(), t.path("total_epochs").asInt()),
-                        Output.number(t, "loss", "%.4f"), Output.truncate(Output.text(t, "model_name"), 30), Output.text(t, "created_at"));
+            for (TaskView t : tasks) {
+                String status = Output.text(t.status());
+                String queue = t.queuePosition() != null ? " #" + t.queuePosition() : "";
+                System.out.printf("%-36s %-3s %-10s %5.0f%% %-9s %-8s %-30s %s%n", Output.truncate(Output.text(t.taskId()), 36),
+                        Output.statusIcon(status), status + queue, Output.or0(t.progress()),
+                        String.format(Locale.ROOT, "%.1f/%d", Output.or0(t.currentEpoch()), Output.or0(t.totalEpochs())),
+                        Output.number(t.loss(), "%.4f"), Output.truncate(Output.text(t.modelName()), 30), Output.text(t.createdAt()));
             }
             return 0;
         }
@@ -198,26 +202,43 @@ public class FinetuneCommand implements Runnable {
 
         @Override
         public Integer call() {
-            JsonNode t = options.client().get(taskPath(id));
+            JsonNode json = options.client().get(taskPath(id));
             if (options.json()) {
-                Output.json(System.out, t);
+                Output.json(System.out, json);
                 return 0;
             }
-            String[] fields = {"task_id", "status", "phase", "model_name", "method", "dataset_path", "output_dir", "progress",
-                "current_epoch", "total_epochs", "step", "total_steps", "loss", "learning_rate", "eta_seconds",
-                "queue_position", "created_at", "started_at", "completed_at", "error_message"};
-            for (String f : fields) {
-                if (t.hasNonNull(f)) {
-                    System.out.printf("%-16s %s%n", f, t.path(f).asText());
+            TaskView t = StudioClient.as(json, TaskView.class);
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("task_id", t.taskId());
+            fields.put("status", t.status());
+            fields.put("phase", t.phase());
+            fields.put("model_name", t.modelName());
+            fields.put("method", t.method());
+            fields.put("dataset_path", t.datasetPath());
+            fields.put("output_dir", t.outputDir());
+            fields.put("progress", t.progress());
+            fields.put("current_epoch", t.currentEpoch());
+            fields.put("total_epochs", t.totalEpochs());
+            fields.put("step", t.step());
+            fields.put("total_steps", t.totalSteps());
+            fields.put("loss", t.loss());
+            fields.put("learning_rate", t.learningRate());
+            fields.put("eta_seconds", t.etaSeconds());
+            fields.put("queue_position", t.queuePosition());
+            fields.put("created_at", t.createdAt());
+            fields.put("started_at", t.startedAt());
+            fields.put("completed_at", t.completedAt());
+            fields.put("error_message", t.errorMessage());
+            fields.forEach((name, value) -> {
+                if (value != null) {
+                    System.out.printf("%-16s %s%n", name, value);
                 }
+            });
+            t.artifacts().forEach((kind, path) -> System.out.printf("%-16s %s%n", "artifact." + kind, path));
+            if (t.config() != null && t.config().size() > 0) {
+                System.out.printf("%-16s %s%n", "config", t.config());
             }
-            if (t.path("artifacts").size() > 0) {
-                t.path("artifacts").fields().forEachRemaining(e -> System.out.printf("%-16s %s%n", "artifact." + e.getKey(), e.getValue().asText()));
-            }
-            if (t.path("config").size() > 0) {
-                System.out.printf("%-16s %s%n", "config", t.path("config"));
-            }
-            StudioClient.each(t.path("warnings"), w -> System.out.println("warning          " + w.path("message").asText(w.asText())));
+            t.warnings().forEach(w -> System.out.println("warning          " + w.text()));
             return 0;
         }
     }
@@ -263,11 +284,11 @@ public class FinetuneCommand implements Runnable {
 
         @Override
         public Integer call() {
-            JsonNode t = options.client().post(taskPath(id) + "/cancel", Map.of());
+            JsonNode json = options.client().post(taskPath(id) + "/cancel", Map.of());
             if (options.json()) {
-                Output.json(System.out, t);
+                Output.json(System.out, json);
             } else {
-                System.out.println("Task " + id + ": " + t.path("status").asText());
+                System.out.println("Task " + id + ": " + Output.orEmpty(StudioClient.as(json, TaskView.class).status()));
             }
             return 0;
         }
@@ -317,63 +338,77 @@ public class FinetuneCommand implements Runnable {
         private final boolean tty = System.console() != null;
         private String lastLine = "";
         private long lastPrint;
+        private JsonNode latestJson;
+        private TaskView latest;
 
         ProgressFollower(StudioClient client, PrintStream out) {
             this.client = client;
             this.out = out;
         }
 
-        JsonNode follow(String id) {
-            JsonNode[] latest = {client.get(taskPath(id))};
-            render(latest[0]);
-            if (!TERMINAL.contains(latest[0].path("status").asText())) {
+        /** The last answer or event as it came, for {@code --json}. */
+        JsonNode latestJson() {
+            return latestJson;
+        }
+
+        private void update(JsonNode json) {
+            latestJson = json;
+            latest = StudioClient.as(json, TaskView.class);
+            render(latest);
+        }
+
+        TaskView follow(String id) {
+            update(client.get(taskPath(id)));
+            if (!latest.terminal()) {
                 try {
                     client.stream("/api/finetune/tasks/stream", event -> {
                         if (!event.event().equals("task")) {
                             return true;
                         }
+                        JsonNode json;
+                        TaskView task;
                         try {
-                            JsonNode task = StudioJson.mapper().readTree(event.data());
-                            if (!id.equals(task.path("task_id").asText())) {
-                                return true;
-                            }
-                            latest[0] = task;
-                            render(task);
-                            return !TERMINAL.contains(task.path("status").asText());
-                        } catch (IOException e) {
+                            json = StudioJson.mapper().readTree(event.data());
+                            task = StudioClient.as(json, TaskView.class);
+                        } catch (IOException | StudioClientException e) {
                             return true;
                         }
+                        if (!id.equals(Output.orEmpty(task.taskId()))) {
+                            return true;
+                        }
+                        update(json);
+                        return !task.terminal();
                     });
                 } catch (StudioClientException e) {
                     // The stream broke: fall back to polling below.
                 }
-                while (!TERMINAL.contains(latest[0].path("status").asText())) {
+                while (!latest.terminal()) {
                     sleep(1000);
-                    latest[0] = client.get(taskPath(id));
-                    render(latest[0]);
+                    update(client.get(taskPath(id)));
                 }
-                latest[0] = client.get(taskPath(id));
+                latestJson = client.get(taskPath(id));
+                latest = StudioClient.as(latestJson, TaskView.class);
             }
             if (tty) {
                 out.println();
             }
-            JsonNode end = latest[0];
-            String status = end.path("status").asText();
+            TaskView end = latest;
+            String status = Output.orEmpty(end.status());
             out.println(Output.statusIcon(status) + " " + id + " " + status
-                    + (end.hasNonNull("error_message") ? ": " + end.path("error_message").asText() : ""));
+                    + (end.errorMessage() != null ? ": " + end.errorMessage() : ""));
             if ("completed".equals(status)) {
-                end.path("artifacts").fields().forEachRemaining(e -> out.println("  " + e.getKey() + ": " + e.getValue().asText()));
+                end.artifacts().forEach((kind, path) -> out.println("  " + kind + ": " + path));
             }
             return end;
         }
 
-        private void render(JsonNode t) {
+        private void render(TaskView t) {
             String line = ProgressLines.of(t);
             long now = System.currentTimeMillis();
             if (tty) {
                 out.print("\r" + line + " ".repeat(Math.max(0, lastLine.length() - line.length())));
                 out.flush();
-            } else if (!line.equals(lastLine) && (now - lastPrint >= 1000 || TERMINAL.contains(t.path("status").asText()))) {
+            } else if (!line.equals(lastLine) && (now - lastPrint >= 1000 || t.terminal())) {
                 out.println(line);
                 lastPrint = now;
             }

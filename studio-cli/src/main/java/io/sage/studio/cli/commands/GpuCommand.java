@@ -4,6 +4,9 @@ import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.sage.studio.cli.api.GpuInfo;
+import io.sage.studio.cli.client.StudioClient;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -20,25 +23,25 @@ public class GpuCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        JsonNode info = options.client().get("/api/system/gpu-info" + (node == null ? "" : "?node=" + node));
+        JsonNode json = options.client().get("/api/system/gpu-info" + (node == null ? "" : "?node=" + node));
         if (options.json()) {
-            Output.json(System.out, info);
+            Output.json(System.out, json);
             return 0;
         }
-        if (!info.path("available").asBoolean(false)) {
-            System.out.println("No GPU detected" + (info.hasNonNull("reason") ? ": " + info.path("reason").asText() : "."));
+        GpuInfo info = StudioClient.as(json, GpuInfo.class);
+        if (!info.available()) {
+            System.out.println("No GPU detected" + (info.reason() != null ? ": " + info.reason() : "."));
             return 0;
         }
         System.out.printf("%-16s %-4s %-28s %10s %10s %6s%n", "NODE", "GPU", "NAME", "FREE GiB", "TOTAL GiB", "UTIL%");
-        for (JsonNode d : info.path("devices")) {
-            System.out.printf("%-16s %-4s %-28s %10.1f %10.1f %6s%n", Output.truncate(Output.text(d, "node"), 16),
-                    Output.text(d, "index"), Output.truncate(Output.text(d, "name"), 28),
-                    d.path("memory_free_bytes").asDouble() / (1L << 30), d.path("memory_total_bytes").asDouble() / (1L << 30),
-                    Output.text(d, "utilization_gpu"));
+        for (GpuInfo.Device d : info.devices()) {
+            System.out.printf("%-16s %-4s %-28s %10.1f %10.1f %6s%n", Output.truncate(Output.text(d.node()), 16),
+                    Output.text(d.index()), Output.truncate(Output.text(d.name()), 28),
+                    d.memoryFreeBytes() / (1L << 30), d.memoryTotalBytes() / (1L << 30), Output.text(d.utilizationGpu()));
         }
-        if (info.hasNonNull("recommendation")) {
+        if (info.recommendation() != null) {
             System.out.println();
-            System.out.println(info.path("recommendation").asText());
+            System.out.println(info.recommendation());
         }
         return 0;
     }

@@ -23,14 +23,30 @@ final class Output {
         }
     }
 
-    static String text(JsonNode node, String field) {
-        JsonNode value = node.path(field);
-        return value.isMissingNode() || value.isNull() ? "-" : value.asText();
+    /** A field as the tables print it: {@code -} when absent. */
+    static String text(Object value) {
+        return value == null ? "-" : value.toString();
     }
 
-    static String number(JsonNode node, String field, String format) {
-        JsonNode value = node.path(field);
-        return value.isNumber() ? String.format(Locale.ROOT, format, value.asDouble()) : "-";
+    /** A field as a sentence prints it: empty when absent. */
+    static String orEmpty(Object value) {
+        return value == null ? "" : value.toString();
+    }
+
+    static String number(Double value, String format) {
+        return value != null ? String.format(Locale.ROOT, format, value) : "-";
+    }
+
+    static double or0(Double value) {
+        return value == null ? 0 : value;
+    }
+
+    static int or0(Integer value) {
+        return value == null ? 0 : value;
+    }
+
+    static long or0(Long value) {
+        return value == null ? 0 : value;
     }
 
     static String duration(long seconds) {

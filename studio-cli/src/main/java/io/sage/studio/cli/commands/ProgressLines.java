@@ -2,7 +2,7 @@ package io.sage.studio.cli.commands;
 
 import java.util.Locale;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.sage.studio.cli.api.TaskView;
 
 /** The one-line progress of a task, as {@code sage finetune start --wait} prints it. */
 public final class ProgressLines {
@@ -11,25 +11,25 @@ public final class ProgressLines {
     }
 
     /** {@code [########------------]  42.5% training step 17/40 epoch 1.27/3 loss 0.8313 ETA 1m35s}. */
-    public static String of(JsonNode t) {
-        double pct = t.path("progress").asDouble();
+    public static String of(TaskView t) {
+        double pct = Output.or0(t.progress());
         int filled = (int) (Math.max(0, Math.min(100, pct)) / 5);
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "[%s%s] %5.1f%% %-9s",
-                "#".repeat(filled), "-".repeat(20 - filled), pct, t.path("status").asText()));
-        if (t.path("queue_position").isNumber()) {
-            line.append(" queue #").append(t.path("queue_position").asInt());
+                "#".repeat(filled), "-".repeat(20 - filled), pct, Output.orEmpty(t.status())));
+        if (t.queuePosition() != null) {
+            line.append(" queue #").append(t.queuePosition());
         }
-        if (t.path("total_steps").asLong() > 0) {
-            line.append(String.format(Locale.ROOT, " step %d/%d", t.path("step").asLong(), t.path("total_steps").asLong()));
+        if (Output.or0(t.totalSteps()) > 0) {
+            line.append(String.format(Locale.ROOT, " step %d/%d", Output.or0(t.step()), t.totalSteps()));
         }
-        if (t.path("total_epochs").asInt() > 0) {
-            line.append(String.format(Locale.ROOT, " epoch %.2f/%d", t.path("current_epoch").asDouble(), t.path("total_epochs").asInt()));
+        if (Output.or0(t.totalEpochs()) > 0) {
+            line.append(String.format(Locale.ROOT, " epoch %.2f/%d", Output.or0(t.currentEpoch()), t.totalEpochs()));
         }
-        if (t.path("loss").isNumber()) {
-            line.append(String.format(Locale.ROOT, " loss %.4f", t.path("loss").asDouble()));
+        if (t.loss() != null) {
+            line.append(String.format(Locale.ROOT, " loss %.4f", t.loss()));
         }
-        if (t.path("eta_seconds").isNumber()) {
-            line.append(" ETA ").append(Output.duration(t.path("eta_seconds").asLong()));
+        if (t.etaSeconds() != null) {
+            line.append(" ETA ").append(Output.duration(t.etaSeconds()));
         }
         return line.toString();
     }

@@ -13,12 +13,16 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.sage.studio.cli.CliEnvironment;
+import io.sage.studio.cli.api.ModelView;
+import io.sage.studio.cli.api.TaskView;
 import io.sage.studio.cli.client.StudioClient;
+import io.sage.studio.cli.client.StudioClientException;
 import io.sage.studio.cli.launcher.LauncherException;
 import io.sage.studio.cli.launcher.LauncherSettings;
 import io.sage.studio.cli.launcher.StudioLauncher;
@@ -120,18 +124,18 @@ public class StudioCommand implements Runnable {
         }
 
         private static String latestFinetuned(StudioClient client) {
-            JsonNode models = client.get("/api/finetune/models");
-            JsonNode latest = null;
-            for (JsonNode m : models) {
-                if ("finetuned".equals(m.path("type").asText())
-                        && (latest == null || m.path("created_at").asText().compareTo(latest.path("created_at").asText()) > 0)) {
+            List<ModelView> models = StudioClient.as(client.get("/api/finetune/models"), new TypeReference<List<ModelView>>() { });
+            ModelView latest = null;
+            for (ModelView m : models) {
+                if ("finetuned".equals(m.type())
+                        && (latest == null || Output.orEmpty(m.createdAt()).compareTo(Output.orEmpty(latest.createdAt())) > 0)) {
                     latest = m;
                 }
             }
             if (latest == null) {
                 throw new LauncherException("--use-finetuned: no completed fine-tuned model yet; see ./sage studio start --list-finetuned");
             }
-            return latest.path("path").asText(latest.path("id").asText());
+            return latest.path() != null ? latest.path() : Output.orEmpty(latest.id());
         }
     }
 
@@ -255,19 +259,24 @@ public class StudioCommand implements Runnable {
         }
     }
 
+    /** A completed task's {@code finetune_meta.json} as it is ({@code --json}) and as the table reads it. */
+    private record Finetuned(JsonNode json, TaskView view) {
+    }
+
     /** {@code --list-finetuned}: read the task folders directly, so it works with the studio stopped. */
     static int listFinetuned(Path home, boolean json, PrintStream out) {
         Path root = home.resolve("studio_finetune");
-        List<JsonNode> tasks = new ArrayList<>();
+        List<Finetuned> tasks = new ArrayList<>();
         if (Files.isDirectory(root)) {
             try (Stream<Path> dirs = Files.list(root)) {
                 dirs.map(d -> d.resolve("finetune_meta.json")).filter(Files::isRegularFile).forEach(meta -> {
                     try {
-                        JsonNode task = StudioJson.mapper().readTree(Files.readString(meta, StandardCharsets.UTF_8));
-                        if ("completed".equals(task.path("status").asText()) && task.path("artifacts").size() > 0) {
-                            tasks.add(task);
+                        JsonNode stored = StudioJson.mapper().readTree(Files.readString(meta, StandardCharsets.UTF_8));
+                        TaskView task = StudioClient.as(stored, TaskView.class);
+                        if ("completed".equals(task.status()) && !task.artifacts().isEmpty()) {
+                            tasks.add(new Finetuned(stored, task));
                         }
-                    } catch (IOException e) {
+                    } catch (IOException | StudioClientException e) {
                         out.println("skipping unreadable " + meta + ": " + e.getMessage());
                     }
                 });
@@ -275,10 +284,10 @@ public class StudioCommand implements Runnable {
                 throw new LauncherException("cannot list " + root + ": " + e.getMessage());
             }
         }
-        tasks.sort(Comparator.comparing((JsonNode t) -> t.path("completed_at").asText()).reversed());
+        tasks.sort(Comparator.comparing((Finetuned t) -> Output.orEmpty(t.view().completedAt())).reversed());
         if (json) {
             ArrayNode array = StudioJson.mapper().createArrayNode();
-            tasks.forEach(array::add);
+            tasks.forEach(t -> array.add(t.json()));
             Output.json(out, array);
             return 0;
         }
@@ -287,11 +296,12 @@ public class StudioCommand implements Runnable {
             return 0;
         }
         out.printf("%-34s %-34s %-8s %s%n", "TASK", "BASE MODEL", "ARTIFACT", "PATH");
-        for (JsonNode t : tasks) {
-            JsonNode artifacts = t.path("artifacts");
-            boolean merged = artifacts.hasNonNull("merged_model");
-            out.printf("%-34s %-34s %-8s %s%n", t.path("task_id").asText(), Output.truncate(t.path("model_name").asText(), 34),
-                    merged ? "merged" : "lora", merged ? artifacts.path("merged_model").asText() : artifacts.path("lora").asText());
+        for (Finetuned entry : tasks) {
+            TaskView t = entry.view();
+            Map<String, String> artifacts = t.artifacts();
+            boolean merged = artifacts.get("merged_model") != null;
+            out.printf("%-34s %-34s %-8s %s%n", Output.orEmpty(t.taskId()), Output.truncate(Output.orEmpty(t.modelName()), 34),
+                    merged ? "merged" : "lora", Output.orEmpty(merged ? artifacts.get("merged_model") : artifacts.get("lora")));
         }
         return 0;
     }

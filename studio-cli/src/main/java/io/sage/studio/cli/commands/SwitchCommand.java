@@ -7,6 +7,8 @@ import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.sage.studio.cli.api.CurrentModel;
+import io.sage.studio.cli.api.SwitchOperation;
 import io.sage.studio.cli.client.StudioClient;
 import io.sage.studio.cli.client.StudioClientException;
 import picocli.CommandLine.Command;
@@ -37,13 +39,14 @@ public class SwitchCommand implements Callable<Integer> {
         String taskId = isTask(client, target) ? target : null;
         String model = taskId == null ? target : null;
         if (!await) {
-            JsonNode op = client.post("/api/chat/switch", body(model, taskId, strategy));
+            JsonNode json = client.post("/api/chat/switch", body(model, taskId, strategy));
             if (options.json()) {
-                Output.json(System.out, op);
+                Output.json(System.out, json);
             } else {
-                System.out.println("Switch " + op.path("id").asText() + " " + op.path("state").asText()
-                        + " (strategy " + op.path("strategy").asText() + "); follow it with --wait or GET /api/chat/switch/"
-                        + op.path("id").asText());
+                SwitchOperation op = StudioClient.as(json, SwitchOperation.class);
+                System.out.println("Switch " + Output.orEmpty(op.id()) + " " + Output.orEmpty(op.state())
+                        + " (strategy " + Output.orEmpty(op.strategy()) + "); follow it with --wait or GET /api/chat/switch/"
+                        + Output.orEmpty(op.id()));
             }
             return 0;
         }
@@ -81,20 +84,21 @@ public class SwitchCommand implements Callable<Integer> {
 
     /** Requests a switch and follows it to the end; 0 when the new model serves, 1 when it failed. */
     static int switchAndWait(StudioClient client, String model, String taskId, String strategy, PrintStream out, boolean json) {
-        JsonNode op = client.post("/api/chat/switch", body(model, taskId, strategy));
-        String id = op.path("id").asText();
+        JsonNode answer = client.post("/api/chat/switch", body(model, taskId, strategy));
+        SwitchOperation op = StudioClient.as(answer, SwitchOperation.class);
+        String id = Output.orEmpty(op.id());
         String last = "";
         if (!json) {
             out.println("Switching to " + (taskId != null ? taskId : model) + " (operation " + id + ", strategy "
-                    + op.path("strategy").asText() + ") …");
+                    + Output.orEmpty(op.strategy()) + ") …");
         }
         while (true) {
-            String state = op.path("state").asText();
+            String state = Output.orEmpty(op.state());
             if (!json && !state.equals(last)) {
                 out.println("  " + state);
                 last = state;
             }
-            if (state.equals("completed") || state.equals("failed")) {
+            if (op.finished()) {
                 break;
             }
             try {
@@ -103,28 +107,29 @@ public class SwitchCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
                 return 1;
             }
-            op = client.get("/api/chat/switch/" + StudioClient.encode(id));
+            answer = client.get("/api/chat/switch/" + StudioClient.encode(id));
+            op = StudioClient.as(answer, SwitchOperation.class);
         }
         if (json) {
-            Output.json(out, op);
+            Output.json(out, answer);
         }
-        if (op.path("state").asText().equals("failed")) {
+        if ("failed".equals(op.state())) {
             if (!json) {
-                out.println("Switch failed: " + op.path("error").asText("unknown error")
-                        + (op.path("rolled_back").asBoolean(false) ? " — the previous model keeps serving." : ""));
+                out.println("Switch failed: " + (op.error() != null ? op.error() : "unknown error")
+                        + (op.rolledBack() ? " — the previous model keeps serving." : ""));
             }
             return 1;
         }
         if (!json) {
-            JsonNode current = client.get("/api/finetune/current-model");
-            out.println("Chat now served by " + current.path("current_model").asText() + " ("
-                    + current.path("kind").asText() + ")" + downtime(op));
+            CurrentModel current = client.get("/api/finetune/current-model", CurrentModel.class);
+            out.println("Chat now served by " + Output.orEmpty(current.currentModel()) + " ("
+                    + Output.orEmpty(current.kind()) + ")" + downtime(op));
         }
         return 0;
     }
 
-    private static String downtime(JsonNode op) {
-        JsonNode ms = op.path("timings").path("downtime_ms");
-        return ms.isNumber() && ms.asLong() > 0 ? "; downtime " + ms.asLong() + " ms" : "; no downtime";
+    private static String downtime(SwitchOperation op) {
+        Long ms = op.timings() == null ? null : op.timings().downtimeMs();
+        return ms != null && ms > 0 ? "; downtime " + ms + " ms" : "; no downtime";
     }
 }
