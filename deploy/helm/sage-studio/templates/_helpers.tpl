@@ -438,27 +438,14 @@ and the properties format takes one too: a backslash becomes four, a comma backs
 {{- . | toString | replace "\\" "\\\\\\\\" | replace "," "\\\\," }}
 {{- end }}
 
-{{/* Tolerations as the services take them: comma-separated key[=value]:Effect (Exists when no value). */}}
-{{- define "sage-studio.tolerationList" -}}
-{{- $items := list }}
-{{- range . }}
-{{- if and (eq (.operator | default "Equal") "Equal") .value }}
-{{- $items = append $items (printf "%s=%s:%s" .key .value .effect) }}
-{{- else }}
-{{- $items = append $items (printf "%s:%s" .key .effect) }}
-{{- end }}
-{{- end }}
-{{- join "," $items }}
-{{- end }}
-
-{{/* A node selector as map entries of a property: <prefix>."<label>"=<value>. Call with (list "<prefix>" map). */}}
-{{- define "sage-studio.mapProperties" -}}
-{{- $prefix := index . 0 }}
-{{- $lines := list }}
-{{- range $key, $value := index . 1 }}
-{{- $lines = append $lines (printf "%s.\"%s\"=%s" $prefix $key (toString $value)) }}
-{{- end }}
-{{- join "\n" $lines }}
+{{/*
+Where a studio-made pod runs (trainer Job, model server) as one JSON object for the services' `…kubernetes.scheduling`
+key, read into Kubernetes types by studio-kube's Scheduling: nodeSelector, tolerations and affinity exactly as in the
+values (nothing is re-encoded as strings); backslashes doubled for the properties format. Call with the values block
+that holds them.
+*/}}
+{{- define "sage-studio.schedulingJson" -}}
+{{- dict "nodeSelector" (.nodeSelector | default dict) "tolerations" (.tolerations | default list) "affinity" (.affinity | default dict) | toJson | replace "\\" "\\\\" }}
 {{- end }}
 
 {{/* Settings every service reads, as application.properties lines. */}}

@@ -48,6 +48,7 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.sage.studio.kube.Scheduling;
 
 /** The chart rendered with its defaults and with representative values, checked object by object. */
 class HelmChartTest {
@@ -320,7 +321,10 @@ class HelmChartTest {
         assertThat(defaults.getProperty("studio.finetune.kubernetes.namespace")).isEqualTo("${POD_NAMESPACE}");
         assertThat(defaults.getProperty("studio.finetune.kubernetes.gpu-resource")).isEqualTo("nvidia.com/gpu");
         assertThat(defaults.getProperty("studio.finetune.kubernetes.gpu-count")).isEqualTo("1");
-        assertThat(defaults.getProperty("studio.finetune.kubernetes.tolerations")).isEqualTo("nvidia.com/gpu:NoSchedule");
+        assertThat(defaults.getProperty("studio.finetune.kubernetes.scheduling")).isEqualTo(
+                "{\"affinity\":{},\"nodeSelector\":{},\"tolerations\":[{\"effect\":\"NoSchedule\",\"key\":\"nvidia.com/gpu\","
+                        + "\"operator\":\"Exists\"}]}");
+        assertThat(defaults).doesNotContainKey("studio.finetune.kubernetes.tolerations");
         assertThat(defaults.getProperty("studio.finetune.kubernetes.service-account")).isEqualTo("sage-studio-workload");
         assertThat(defaults).doesNotContainKey("studio.finetune.kubernetes.kueue-queue");
 
@@ -330,11 +334,16 @@ class HelmChartTest {
         assertThat(production.getProperty("studio.finetune.kubernetes.memory")).isEqualTo("64Gi");
         assertThat(production.getProperty("studio.finetune.kubernetes.kueue-queue")).isEqualTo("team-a");
         assertThat(production.getProperty("studio.finetune.kubernetes.runtime-class-name")).isEqualTo("nvidia");
-        assertThat(production.getProperty("studio.finetune.kubernetes.tolerations"))
-                .isEqualTo("nvidia.com/gpu:NoSchedule,dedicated=training:NoSchedule");
-        assertThat(production.getProperty("studio.finetune.kubernetes.node-selector.\"nvidia.com/gpu.product\""))
-                .isEqualTo("NVIDIA-A100-SXM4-80GB");
-        assertThat(production.getProperty("studio.finetune.kubernetes.node-selector.\"pool\"")).isEqualTo("training");
+        Scheduling trainers = Scheduling.fromJson(production.getProperty("studio.finetune.kubernetes.scheduling"));
+        assertThat(trainers.tolerations()).extracting(Toleration::getKey, Toleration::getOperator, Toleration::getValue,
+                Toleration::getEffect).containsExactly(tuple("nvidia.com/gpu", "Exists", null, "NoSchedule"),
+                        tuple("dedicated", "Equal", "training", "NoSchedule"));
+        assertThat(trainers.nodeSelector()).containsOnly(Map.entry("nvidia.com/gpu.product", "NVIDIA-A100-SXM4-80GB"),
+                Map.entry("pool", "training"));
+        assertThat(trainers.affinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution()
+                .getNodeSelectorTerms().get(0).getMatchExpressions().get(0).getValues()).containsExactly("a100", "h100");
+        assertThat(production.stringPropertyNames()).noneMatch(key -> key.startsWith("studio.finetune.kubernetes.node-selector")
+                || key.equals("studio.finetune.kubernetes.tolerations"));
         assertThat(production.getProperty("studio.finetune.kubernetes.image"))
                 .isEqualTo("registry.example.com/ml-platform/sage-trainer:0.1.0");
         assertThat(production.getProperty("studio.finetune.dataset.max-bytes")).isEqualTo(String.valueOf(2048L << 20));
@@ -346,7 +355,12 @@ class HelmChartTest {
         assertThat(production.getProperty("studio.chat.runtime")).isEqualTo("kubernetes");
         assertThat(production.getProperty("studio.chat.strategy")).isEqualTo("blue-green");
         assertThat(production.getProperty("studio.chat.kubernetes.gpu-count")).isEqualTo("1");
-        assertThat(production.getProperty("studio.chat.kubernetes.node-selector.\"pool\"")).isEqualTo("serving");
+        Scheduling engines = Scheduling.fromJson(production.getProperty("studio.chat.kubernetes.scheduling"));
+        assertThat(engines.nodeSelector()).containsOnly(Map.entry("pool", "serving"));
+        assertThat(engines.tolerations()).extracting(Toleration::getKey, Toleration::getOperator, Toleration::getEffect,
+                Toleration::getTolerationSeconds).containsExactly(tuple("nvidia.com/gpu", "Exists", "NoSchedule", null),
+                        tuple(null, "Exists", "NoExecute", 300L));
+        assertThat(engines.affinity()).isNull();
         assertThat(production.getProperty("studio.chat.kubernetes.extra-args"))
                 .isEqualTo("--gpu-memory-utilization,0.85,--max-model-len,8192");
         assertThat(production.getProperty("studio.chat.kubernetes.gateway-config-map")).isEqualTo("sage-gateway-chat");

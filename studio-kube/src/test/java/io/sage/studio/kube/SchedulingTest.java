@@ -108,4 +108,13 @@ class SchedulingTest {
                 "{\"tolerations\":[{\"key\":\"nvidia.com/gpu\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]}")
                 .tolerations().get(0));
     }
+
+    @Test
+    void theSharedFixtureHoldsTogether() {
+        Scheduling s = Scheduling.of(Optional.of(SchedulingFixture.JSON), SchedulingFixture.LEGACY_NODE_SELECTOR,
+                SchedulingFixture.legacyTolerationList());
+        assertThat(s.nodeSelector()).isEqualTo(SchedulingFixture.nodeSelector());
+        assertThat(s.tolerations()).isEqualTo(SchedulingFixture.tolerations());
+        assertThat(s.affinity()).isEqualTo(SchedulingFixture.affinity());
+    }
 }

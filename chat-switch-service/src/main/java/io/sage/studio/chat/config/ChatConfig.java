@@ -212,10 +212,21 @@ public interface ChatConfig {
         @WithDefault("nvidia.com/gpu")
         String gpuResource();
 
-        /** Node selector of engine pods. */
+        /**
+         * Scheduling of engine pods as one JSON object with the optional fields {@code nodeSelector},
+         * {@code tolerations} and {@code affinity} in Kubernetes' own shape (the chart writes it with {@code toJson});
+         * read by studio-kube's {@code Scheduling}.
+         */
+        Optional<String> scheduling();
+
+        /** Node selector of engine pods (older form, read for one release; prefer {@code scheduling}). */
         Map<String, String> nodeSelector();
 
-        /** Tolerations of engine pods, each {@code key[=value]:Effect} ({@code Exists} when no value). */
+        /**
+         * Tolerations of engine pods in the older string form, read for one release (prefer {@code scheduling}):
+         * {@code key=value:Effect}, {@code key=value}, {@code key:Exists:Effect}, {@code key:Exists}, {@code key:Effect},
+         * {@code key} or {@code :Exists}.
+         */
         Optional<List<String>> tolerations();
 
         /** RuntimeClass of engine pods (e.g. {@code nvidia}). */

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.sage.studio.kube.SchedulingFixture;
 
 /**
  * The Kubernetes-runtime test environment (with {@code @WithKubernetesTestServer}): engines as Deployments in
@@ -45,8 +46,10 @@ public class KubernetesEnvironment implements QuarkusTestResourceLifecycleManage
         config.put("studio.chat.max-concurrent-backends", "2");
         config.put("studio.chat.kubernetes.namespace", NAMESPACE);
         config.put("studio.chat.kubernetes.base-url-template", router.baseUrlTemplate());
-        config.put("studio.chat.kubernetes.node-selector.\"nvidia.com/gpu.present\"", "true");
-        config.put("studio.chat.kubernetes.tolerations", "nvidia.com/gpu:NoSchedule,dedicated=llm:NoExecute");
+        config.put("studio.chat.kubernetes.scheduling", SchedulingFixture.JSON);
+        SchedulingFixture.LEGACY_NODE_SELECTOR.forEach((label, value) ->
+                config.put("studio.chat.kubernetes.node-selector.\"" + label + "\"", value));
+        config.put("studio.chat.kubernetes.tolerations", SchedulingFixture.LEGACY_TOLERATIONS);
         config.put("studio.chat.kubernetes.runtime-class-name", "nvidia");
         config.put("studio.chat.kubernetes.memory", "24Gi");
         config.put("studio.chat.kubernetes.gateway-config-map", GATEWAY_CONFIG_MAP);

@@ -176,10 +176,21 @@ public interface FinetuneConfig {
         @WithDefault("16Gi")
         String memory();
 
-        /** Node selector of the trainer pod. */
+        /**
+         * Scheduling of the trainer pod as one JSON object with the optional fields {@code nodeSelector},
+         * {@code tolerations} and {@code affinity} in Kubernetes' own shape (the chart writes it with {@code toJson});
+         * read by studio-kube's {@code Scheduling}.
+         */
+        Optional<String> scheduling();
+
+        /** Node selector of the trainer pod (older form, read for one release; prefer {@code scheduling}). */
         Map<String, String> nodeSelector();
 
-        /** Tolerations, each {@code key[=value]:Effect} or {@code key:Exists:Effect}. */
+        /**
+         * Tolerations of the trainer pod in the older string form, read for one release (prefer {@code scheduling}):
+         * {@code key=value:Effect}, {@code key=value}, {@code key:Exists:Effect}, {@code key:Exists}, {@code key:Effect},
+         * {@code key} or {@code :Exists}.
+         */
         Optional<List<String>> tolerations();
 
         /** RuntimeClass of the trainer pod (e.g. {@code nvidia}). */

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sage.studio.chat.runtime.ServingRuntime.RuntimeFailure;
 import io.sage.studio.common.engine.EngineApiKey;
+import io.sage.studio.kube.StudioLabels;
 
 /**
  * The Secret engine pods read their API key from (key {@value #KEY}, as VLLM_API_KEY). Configured
@@ -73,8 +74,7 @@ final class EngineKeySecret {
         Secret wanted = new SecretBuilder()
                 .withNewMetadata()
                     .withName(name)
-                    .addToLabels(EngineManifests.LABEL_PART_OF, "sage-studio")
-                    .addToLabels(EngineManifests.LABEL_MANAGED_BY, EngineManifests.MANAGED_BY)
+                    .withLabels(StudioLabels.owned(StudioLabels.MANAGED_BY_CHAT_SWITCH))
                 .endMetadata()
                 .withType("Opaque")
                 .withData(Map.of(KEY, Base64.getEncoder().encodeToString(key.getBytes(StandardCharsets.UTF_8))))

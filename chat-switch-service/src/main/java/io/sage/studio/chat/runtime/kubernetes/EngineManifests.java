@@ -15,38 +15,40 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.Toleration;
-import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.runtime.BackendSpec;
 import io.sage.studio.events.StudioJson;
+import io.sage.studio.kube.Scheduling;
+import io.sage.studio.kube.StudioLabels;
 
 /**
  * The Deployment and Service of one engine: the vLLM OpenAI server image with the spec's arguments, its API key
  * from a Secret, GPUs as an extended resource, the studio home's claim mounted read-only at the same path (artifact paths stay valid),
- * an in-memory {@code /dev/shm}, a readiness probe on {@code /health}, and labels to find it again.
+ * an in-memory {@code /dev/shm}, a readiness probe on {@code /health}, and labels to find it again. Labels and
+ * scheduling come from studio-kube ({@link StudioLabels}, {@link Scheduling}), as for finetune's trainer Jobs.
  */
 final class EngineManifests {
 
-    static final String LABEL_NAME = "app.kubernetes.io/name";
-    static final String LABEL_COMPONENT = "app.kubernetes.io/component";
-    static final String LABEL_PART_OF = "app.kubernetes.io/part-of";
-    static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
-    static final String LABEL_BACKEND = "studio.sage.io/backend-id";
-    static final String ANNOTATION_SPEC = "studio.sage.io/backend-spec";
-    static final String MANAGED_BY = "sage-chat-switch";
     static final String CONTAINER = "vllm";
 
     private final ChatConfig.Kubernetes config;
     private final ChatConfig.Memory memory;
     private final String mountPath;
+    private final Scheduling scheduling;
 
+    /** @throws IllegalArgumentException when the scheduling settings are invalid (read once, at start-up) */
     EngineManifests(ChatConfig config, String studioHome) {
         this.config = config.kubernetes();
         this.memory = config.memory();
         this.mountPath = this.config.modelsMountPath().orElse(studioHome);
+        this.scheduling = scheduling(this.config);
+    }
+
+    /** The engines' scheduling: {@code scheduling} (JSON) combined with the older node-selector and tolerations keys. */
+    static Scheduling scheduling(ChatConfig.Kubernetes config) {
+        return Scheduling.of(config.scheduling(), config.nodeSelector(), config.tolerations().orElse(List.of()));
     }
 
     static String nameOf(String backendId) {
@@ -54,16 +56,13 @@ final class EngineManifests {
     }
 
     static Map<String, String> selector(String backendId) {
-        return Map.of(LABEL_BACKEND, backendId);
+        return Map.of(StudioLabels.BACKEND_ID, backendId);
     }
 
-    Map<String, String> labels(String backendId) {
-        Map<String, String> labels = new LinkedHashMap<>();
-        labels.put(LABEL_NAME, "vllm");
-        labels.put(LABEL_COMPONENT, "chat-engine");
-        labels.put(LABEL_PART_OF, "sage-studio");
-        labels.put(LABEL_MANAGED_BY, MANAGED_BY);
-        labels.put(LABEL_BACKEND, backendId);
+    static Map<String, String> labels(String backendId) {
+        Map<String, String> labels = StudioLabels.workload(StudioLabels.NAME_ENGINE, StudioLabels.COMPONENT_ENGINE,
+                StudioLabels.MANAGED_BY_CHAT_SWITCH);
+        labels.put(StudioLabels.BACKEND_ID, backendId);
         return labels;
     }
 
@@ -112,7 +111,7 @@ final class EngineManifests {
                 .withNewMetadata()
                     .withName(name)
                     .withLabels(labels(spec.id()))
-                    .addToAnnotations(ANNOTATION_SPEC, json(spec))
+                    .addToAnnotations(StudioLabels.BACKEND_SPEC, json(spec))
                 .endMetadata()
                 .withNewSpec()
                     .withReplicas(1)
@@ -122,8 +121,9 @@ final class EngineManifests {
                         .withNewMetadata().withLabels(labels(spec.id())).endMetadata()
                         .withNewSpec()
                             .withContainers(container.build())
-                            .withNodeSelector(config.nodeSelector().isEmpty() ? null : config.nodeSelector())
-                            .withTolerations(tolerations())
+                            .withNodeSelector(scheduling.nodeSelectorOrNull())
+                            .withTolerations(scheduling.tolerations())
+                            .withAffinity(scheduling.affinity())
                             .withRuntimeClassName(config.runtimeClassName().orElse(null))
                             .withServiceAccountName(config.serviceAccount().orElse(null))
                             .addNewVolume().withName("models")
@@ -165,35 +165,13 @@ final class EngineManifests {
         return args;
     }
 
-    /** {@code key=value:Effect} (Equal), {@code key:Effect} or {@code key} (Exists). */
-    List<Toleration> tolerations() {
-        List<Toleration> result = new ArrayList<>();
-        for (String text : config.tolerations().orElse(List.of())) {
-            String t = text.strip();
-            if (t.isEmpty()) {
-                continue;
-            }
-            String effect = null;
-            int colon = t.lastIndexOf(':');
-            if (colon >= 0) {
-                effect = t.substring(colon + 1);
-                t = t.substring(0, colon);
-            }
-            int eq = t.indexOf('=');
-            TolerationBuilder toleration = new TolerationBuilder().withEffect(effect == null || effect.isEmpty() ? null : effect);
-            if (eq >= 0) {
-                toleration.withKey(t.substring(0, eq)).withOperator("Equal").withValue(t.substring(eq + 1));
-            } else {
-                toleration.withKey(t).withOperator("Exists");
-            }
-            result.add(toleration.build());
-        }
-        return result;
+    Scheduling scheduling() {
+        return scheduling;
     }
 
     static BackendSpec specOf(Deployment deployment) {
         String json = deployment.getMetadata().getAnnotations() == null ? null
-                : deployment.getMetadata().getAnnotations().get(ANNOTATION_SPEC);
+                : deployment.getMetadata().getAnnotations().get(StudioLabels.BACKEND_SPEC);
         if (json == null) {
             return null;
         }

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.state.GatewaySync;
 import io.sage.studio.events.ChatBackendEvent;
+import io.sage.studio.kube.StudioLabels;
 
 /**
  * In a cluster, keeps the ConfigMap {@code studio.chat.kubernetes.gateway-config-map} holding
@@ -59,8 +60,7 @@ public class KubernetesGatewaySync implements GatewaySync {
             }
             ConfigMap desired = new ConfigMapBuilder()
                     .withNewMetadata().withName(configMap.get())
-                        .addToLabels("app.kubernetes.io/part-of", "sage-studio")
-                        .addToLabels("app.kubernetes.io/managed-by", EngineManifests.MANAGED_BY)
+                        .withLabels(StudioLabels.owned(StudioLabels.MANAGED_BY_CHAT_SWITCH))
                     .endMetadata()
                     .withData(data)
                     .build();

@@ -27,6 +27,7 @@ import io.sage.studio.chat.runtime.Liveness;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.kube.StudioLabels;
 
 /**
  * Engines as Kubernetes Deployments, one Deployment and one ClusterIP Service per backend
@@ -146,9 +147,9 @@ public class KubernetesRuntime implements ServingRuntime {
     public List<Backend> adopt(List<Backend> recorded, Set<String> keep) {
         List<Backend> adopted = new ArrayList<>();
         List<Deployment> deployments = client.apps().deployments().inNamespace(namespace)
-                .withLabel(EngineManifests.LABEL_MANAGED_BY, EngineManifests.MANAGED_BY).list().getItems();
+                .withLabel(StudioLabels.MANAGED_BY, StudioLabels.MANAGED_BY_CHAT_SWITCH).list().getItems();
         for (Deployment deployment : deployments) {
-            String id = deployment.getMetadata().getLabels().get(EngineManifests.LABEL_BACKEND);
+            String id = deployment.getMetadata().getLabels().get(StudioLabels.BACKEND_ID);
             BackendSpec spec = EngineManifests.specOf(deployment);
             if (id == null || spec == null || !keep.contains(id)) {
                 LOG.infof("deleting orphaned engine %s/%s", namespace, deployment.getMetadata().getName());

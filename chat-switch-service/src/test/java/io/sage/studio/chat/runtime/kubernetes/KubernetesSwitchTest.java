@@ -11,7 +11,6 @@ import static io.sage.studio.chat.support.Switches.serve;
 import static io.sage.studio.chat.support.Switches.start;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
@@ -57,6 +56,8 @@ import io.sage.studio.chat.support.KubernetesEnvironment;
 import io.sage.studio.chat.support.Switches;
 import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.kafka.KafkaTestResource;
+import io.sage.studio.kube.SchedulingFixture;
+import io.sage.studio.kube.StudioLabels;
 
 /**
  * The Kubernetes runtime on the fabric8 mock API server (CRUD mode). A fake kubelet runs each engine Deployment's
@@ -133,10 +134,13 @@ class KubernetesSwitchTest {
                 && m.getMountPath().equals(KubernetesEnvironment.home().toString()));
         assertThat(pod.getVolumes()).anyMatch(v -> v.getName().equals("models")
                 && v.getPersistentVolumeClaim().getClaimName().equals("sage-studio-home"));
-        assertThat(pod.getNodeSelector()).containsEntry("nvidia.com/gpu.present", "true");
-        assertThat(pod.getTolerations()).extracting(Toleration::getKey, Toleration::getOperator, Toleration::getValue, Toleration::getEffect)
-                .containsExactly(tuple("nvidia.com/gpu", "Exists", null, "NoSchedule"),
-                        tuple("dedicated", "Equal", "llm", "NoExecute"));
+        // The same settings as finetune's KubernetesExecutorTest, the same pod fields (studio-kube's SchedulingFixture).
+        assertThat(pod.getNodeSelector()).isEqualTo(SchedulingFixture.nodeSelector());
+        assertThat(pod.getTolerations()).isEqualTo(SchedulingFixture.tolerations());
+        assertThat(pod.getAffinity()).isEqualTo(SchedulingFixture.affinity());
+        Map<String, String> engineLabels = StudioLabels.workload("vllm", "chat-engine", "sage-chat-switch");
+        engineLabels.put(StudioLabels.BACKEND_ID, first);
+        assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels()).isEqualTo(engineLabels);
         assertThat(pod.getRuntimeClassName()).isEqualTo("nvidia");
         Service service = client.services().inNamespace(NAMESPACE).withName("sage-chat-" + first).get();
         assertThat(service.getSpec().getSelector()).containsEntry("studio.sage.io/backend-id", first);

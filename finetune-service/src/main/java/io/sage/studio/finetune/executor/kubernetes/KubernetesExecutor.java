@@ -41,6 +41,8 @@ import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor;
+import io.sage.studio.kube.Scheduling;
+import io.sage.studio.kube.StudioLabels;
 
 /**
  * Runs each task as a {@code batch/v1} Job (named after the task, labelled {@code studio.sage.io/task-id}) whose
@@ -61,6 +63,7 @@ public class KubernetesExecutor implements TaskExecutor {
     private final FinetuneConfig.Kubernetes config;
     private final StudioHome home;
     private final InstanceIdentity identity;
+    private final Scheduling scheduling;
     private final String namespace;
     private final Map<String, Watched> watched = new ConcurrentHashMap<>();
     private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -85,6 +88,7 @@ public class KubernetesExecutor implements TaskExecutor {
         this.config = config;
         this.home = home;
         this.identity = identity;
+        this.scheduling = TrainerJobs.scheduling(config);
         this.namespace = config.namespace().orElseGet(() -> Optional.ofNullable(client.getNamespace()).orElse("default"));
         long every = config.pollInterval().toMillis();
         poller.scheduleWithFixedDelay(this::pollAll, every, every, TimeUnit.MILLISECONDS);
@@ -121,7 +125,7 @@ public class KubernetesExecutor implements TaskExecutor {
     @Override
     public RunHandle launch(TaskRecord task, Path taskDir, RunListener listener) throws LaunchException {
         String inPod = config.homeMountPath().replaceAll("/+$", "") + "/" + home.root().relativize(taskDir);
-        Job job = TrainerJobs.build(task.taskId(), namespace, inPod, config, identity.id());
+        Job job = TrainerJobs.build(task.taskId(), namespace, inPod, config, scheduling, identity.id());
         try {
             client.batch().v1().jobs().inNamespace(namespace).resource(job).create();
         } catch (KubernetesClientException e) {
@@ -139,8 +143,8 @@ public class KubernetesExecutor implements TaskExecutor {
     private boolean ours(String taskId) {
         Job existing = client.batch().v1().jobs().inNamespace(namespace).withName(taskId).get();
         Map<String, String> labels = existing == null ? null : existing.getMetadata().getLabels();
-        return labels != null && taskId.equals(labels.get(TrainerJobs.LABEL_TASK))
-                && identity.id().equals(labels.get(TrainerJobs.LABEL_INSTANCE));
+        return labels != null && taskId.equals(labels.get(StudioLabels.TASK_ID))
+                && identity.id().equals(labels.get(StudioLabels.STUDIO_INSTANCE));
     }
 
     /**
@@ -154,8 +158,8 @@ public class KubernetesExecutor implements TaskExecutor {
         List<Job> jobs;
         try {
             jobs = client.batch().v1().jobs().inNamespace(ns)
-                    .withLabel(TrainerJobs.LABEL_TASK, task.taskId())
-                    .withLabel(TrainerJobs.LABEL_INSTANCE, identity.id()).list().getItems();
+                    .withLabel(StudioLabels.TASK_ID, task.taskId())
+                    .withLabel(StudioLabels.STUDIO_INSTANCE, identity.id()).list().getItems();
         } catch (KubernetesClientException e) {
             LOG.warnf("cannot look for the Job of %s: %s", task.taskId(), e.getMessage());
             return false;
@@ -307,8 +311,8 @@ public class KubernetesExecutor implements TaskExecutor {
     }
 
     private Pod latestPod(Watched w) {
-        return client.pods().inNamespace(w.namespace).withLabel(TrainerJobs.LABEL_TASK, w.taskId)
-                .withLabel(TrainerJobs.LABEL_INSTANCE, identity.id()).list().getItems()
+        return client.pods().inNamespace(w.namespace).withLabel(StudioLabels.TASK_ID, w.taskId)
+                .withLabel(StudioLabels.STUDIO_INSTANCE, identity.id()).list().getItems()
                 .stream()
                 .max(Comparator.comparing(p -> Objects.toString(p.getMetadata().getCreationTimestamp(), "")))
                 .orElse(null);

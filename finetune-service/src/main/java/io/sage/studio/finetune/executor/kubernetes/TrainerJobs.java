@@ -1,6 +1,5 @@
 package io.sage.studio.finetune.executor.kubernetes;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,24 +7,18 @@ import java.util.Map;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.Toleration;
-import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.sage.studio.finetune.config.FinetuneConfig;
+import io.sage.studio.kube.Scheduling;
+import io.sage.studio.kube.StudioLabels;
 
-/** Builds the {@code batch/v1} Job of a task from the executor settings. */
+/**
+ * Builds the {@code batch/v1} Job of a task from the executor settings. Labels and scheduling come from studio-kube
+ * ({@link StudioLabels}, {@link Scheduling}), as for chat-switch's engines.
+ */
 final class TrainerJobs {
 
-    static final String LABEL_NAME = "app.kubernetes.io/name";
-    static final String LABEL_COMPONENT = "app.kubernetes.io/component";
-    static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
-    static final String LABEL_PART_OF = "app.kubernetes.io/part-of";
-    static final String LABEL_TASK = "studio.sage.io/task-id";
-    /** The id of the studio install that created the Job; only that install follows or deletes it. */
-    static final String LABEL_INSTANCE = "studio.sage.io/instance";
-    static final String LABEL_KUEUE_QUEUE = "kueue.x-k8s.io/queue-name";
-    static final String MANAGED_BY = "sage-studio-finetune";
     static final String CONTAINER = "trainer";
     static final String VOLUME = "studio-home";
 
@@ -34,13 +27,20 @@ final class TrainerJobs {
 
     /** The labels that find a task's Job and pods again. */
     static Map<String, String> labels(String taskId) {
-        Map<String, String> labels = new LinkedHashMap<>();
-        labels.put(LABEL_NAME, "sage-trainer");
-        labels.put(LABEL_COMPONENT, "finetune-job");
-        labels.put(LABEL_PART_OF, "sage-studio");
-        labels.put(LABEL_MANAGED_BY, MANAGED_BY);
-        labels.put(LABEL_TASK, taskId);
+        Map<String, String> labels = StudioLabels.workload(StudioLabels.NAME_TRAINER, StudioLabels.COMPONENT_TRAINER,
+                StudioLabels.MANAGED_BY_FINETUNE);
+        labels.put(StudioLabels.TASK_ID, taskId);
         return labels;
+    }
+
+    /**
+     * The trainer pods' scheduling: {@code scheduling} (JSON) combined with the older node-selector and tolerations
+     * keys.
+     *
+     * @throws IllegalArgumentException when they are invalid (read once, when the executor starts)
+     */
+    static Scheduling scheduling(FinetuneConfig.Kubernetes config) {
+        return Scheduling.of(config.scheduling(), config.nodeSelector(), config.tolerations().orElse(List.of()));
     }
 
     /**
@@ -48,14 +48,15 @@ final class TrainerJobs {
      * own environment (its keys and tokens) is copied into a Job.
      *
      * @param taskDirInPod the task directory as the pod sees it (on the studio-home volume)
-     * @param instanceId   this install's id, as the {@value #LABEL_INSTANCE} label
+     * @param scheduling   {@link #scheduling} of {@code config}
+     * @param instanceId   this install's id, as the {@value StudioLabels#STUDIO_INSTANCE} label
      */
     static Job build(String taskId, String namespace, String taskDirInPod, FinetuneConfig.Kubernetes config,
-            String instanceId) {
+            Scheduling scheduling, String instanceId) {
         Map<String, String> labels = labels(taskId);
-        labels.put(LABEL_INSTANCE, instanceId);
+        labels.put(StudioLabels.STUDIO_INSTANCE, instanceId);
         Map<String, String> jobLabels = new LinkedHashMap<>(labels);
-        config.kueueQueue().ifPresent(queue -> jobLabels.put(LABEL_KUEUE_QUEUE, queue));
+        config.kueueQueue().ifPresent(queue -> jobLabels.put(StudioLabels.KUEUE_QUEUE, queue));
 
         Map<String, Quantity> requests = new LinkedHashMap<>();
         Map<String, Quantity> limits = new LinkedHashMap<>();
@@ -87,8 +88,9 @@ final class TrainerJobs {
                             .withSecurityContext(config.fsGroup()
                                     .map(group -> new PodSecurityContextBuilder().withFsGroup(group).withRunAsGroup(group).build())
                                     .orElse(null))
-                            .withNodeSelector(config.nodeSelector().isEmpty() ? null : config.nodeSelector())
-                            .withTolerations(tolerations(config.tolerations().orElse(List.of())))
+                            .withNodeSelector(scheduling.nodeSelectorOrNull())
+                            .withTolerations(scheduling.tolerations())
+                            .withAffinity(scheduling.affinity())
                             .addNewContainer()
                                 .withName(CONTAINER)
                                 .withImage(config.image())
@@ -109,32 +111,5 @@ final class TrainerJobs {
                     .endTemplate()
                 .endSpec()
                 .build();
-    }
-
-    /**
-     * Tolerations written {@code key=value:Effect} (Equal), {@code key:Effect} (Exists), {@code key=value} or
-     * {@code key}; an empty effect matches all effects.
-     */
-    static List<Toleration> tolerations(List<String> specs) {
-        List<Toleration> out = new ArrayList<>();
-        for (String spec : specs) {
-            String body = spec.strip();
-            String effect = null;
-            int colon = body.lastIndexOf(':');
-            if (colon >= 0) {
-                effect = body.substring(colon + 1).strip();
-                body = body.substring(0, colon).strip();
-            }
-            int eq = body.indexOf('=');
-            TolerationBuilder toleration = new TolerationBuilder()
-                    .withEffect(effect == null || effect.isEmpty() ? null : effect);
-            if (eq >= 0) {
-                toleration.withKey(body.substring(0, eq)).withOperator("Equal").withValue(body.substring(eq + 1));
-            } else {
-                toleration.withKey(body).withOperator("Exists");
-            }
-            out.add(toleration.build());
-        }
-        return out;
     }
 }

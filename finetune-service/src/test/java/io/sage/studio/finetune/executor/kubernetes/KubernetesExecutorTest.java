@@ -45,6 +45,8 @@ import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.InstanceIdentity;
+import io.sage.studio.kube.SchedulingFixture;
+import io.sage.studio.kube.StudioLabels;
 import io.sage.studio.finetune.task.TaskManager;
 import io.sage.studio.finetune.task.TaskStore;
 
@@ -67,7 +69,8 @@ class KubernetesExecutorTest {
 
     record Settings(Optional<String> namespace, String image, String imagePullPolicy, List<String> command,
             String homeClaim, String homeMountPath, int gpuCount, String gpuResource, String cpuRequest, String memory,
-            Map<String, String> nodeSelector, Optional<List<String>> tolerations, Optional<String> runtimeClassName,
+            Optional<String> scheduling, Map<String, String> nodeSelector, Optional<List<String>> tolerations,
+            Optional<String> runtimeClassName,
             Optional<String> serviceAccount, Optional<Long> fsGroup, Optional<String> kueueQueue, int backoffLimit,
             long activeDeadlineSeconds,
             int concurrency, Duration pollInterval) implements FinetuneConfig.Kubernetes {
@@ -79,8 +82,8 @@ class KubernetesExecutorTest {
     private static Settings settings(Optional<String> kueue) {
         return new Settings(Optional.of(NS), "registry.example/sage-trainer:1.2.3", "IfNotPresent",
                 List.of("python3", "-m", "sage_trainer"), "studio-home-pvc", "/studio-home", 1, "nvidia.com/gpu", "4",
-                "24Gi", Map.of("nvidia.com/gpu.product", "NVIDIA-L4"),
-                Optional.of(List.of("nvidia.com/gpu:NoSchedule", "dedicated=training:NoExecute")), Optional.of("nvidia"),
+                "24Gi", Optional.of(SchedulingFixture.JSON), SchedulingFixture.LEGACY_NODE_SELECTOR,
+                Optional.of(SchedulingFixture.legacyTolerationList()), Optional.of("nvidia"),
                 Optional.of("sage-trainer"), Optional.of(185L), kueue, 0, 3600, 2, Duration.ofMillis(50));
     }
 
@@ -119,7 +122,7 @@ class KubernetesExecutorTest {
     /** The labels of a trainer pod of this install's Job for task {@code id}. */
     private Map<String, String> podLabels(String id) {
         Map<String, String> labels = TrainerJobs.labels(id);
-        labels.put(TrainerJobs.LABEL_INSTANCE, InstanceIdentity.of(home).id());
+        labels.put(StudioLabels.STUDIO_INSTANCE, InstanceIdentity.of(home).id());
         return labels;
     }
 
@@ -158,8 +161,11 @@ class KubernetesExecutorTest {
         Task task = create();
         await().atMost(LONG).until(() -> job(task.taskId()) != null);
         Job job = job(task.taskId());
-        assertThat(job.getMetadata().getLabels()).containsEntry(TrainerJobs.LABEL_TASK, task.taskId())
-                .containsEntry(TrainerJobs.LABEL_MANAGED_BY, TrainerJobs.MANAGED_BY);
+        Map<String, String> podLabels = StudioLabels.workload("sage-trainer", "finetune-job", "sage-studio-finetune");
+        podLabels.put(StudioLabels.TASK_ID, task.taskId());
+        podLabels.put(StudioLabels.STUDIO_INSTANCE, InstanceIdentity.of(home).id());
+        assertThat(job.getMetadata().getLabels()).isEqualTo(podLabels);
+        assertThat(job.getSpec().getTemplate().getMetadata().getLabels()).isEqualTo(podLabels);
         assertThat(job.getSpec().getBackoffLimit()).isZero();
         assertThat(job.getSpec().getActiveDeadlineSeconds()).isEqualTo(3600);
         assertThat(job.getSpec().getSuspend()).isNull();
@@ -169,9 +175,10 @@ class KubernetesExecutorTest {
         assertThat(pod.getServiceAccountName()).isEqualTo("sage-trainer");
         assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(185L);
         assertThat(pod.getSecurityContext().getRunAsGroup()).isEqualTo(185L);
-        assertThat(pod.getNodeSelector()).containsEntry("nvidia.com/gpu.product", "NVIDIA-L4");
-        assertThat(pod.getTolerations()).extracting(t -> t.getKey() + "|" + t.getOperator() + "|" + t.getValue() + "|" + t.getEffect())
-                .containsExactly("nvidia.com/gpu|Exists|null|NoSchedule", "dedicated|Equal|training|NoExecute");
+        // The same settings as chat-switch's KubernetesSwitchTest, the same pod fields (studio-kube's SchedulingFixture).
+        assertThat(pod.getNodeSelector()).isEqualTo(SchedulingFixture.nodeSelector());
+        assertThat(pod.getTolerations()).isEqualTo(SchedulingFixture.tolerations());
+        assertThat(pod.getAffinity()).isEqualTo(SchedulingFixture.affinity());
         assertThat(pod.getVolumes().get(0).getPersistentVolumeClaim().getClaimName()).isEqualTo("studio-home-pvc");
         Container trainer = pod.getContainers().get(0);
         String inPod = "/studio-home/studio_finetune/" + task.taskId();
@@ -185,7 +192,7 @@ class KubernetesExecutorTest {
         assertThat(trainer.getResources().getRequests()).containsEntry("cpu", new Quantity("4"));
         assertThat(manager.get(task.taskId()).status()).isEqualTo(TaskStatus.PREPARING);
         assertThat(manager.get(task.taskId()).executor()).isEqualTo("kubernetes");
-        assertThat(job.getMetadata().getLabels()).containsEntry(TrainerJobs.LABEL_INSTANCE, InstanceIdentity.of(home).id());
+        assertThat(job.getMetadata().getLabels()).containsEntry(StudioLabels.STUDIO_INSTANCE, InstanceIdentity.of(home).id());
     }
 
     @Test
