@@ -12,7 +12,7 @@ fi
 
 stale() {
   [ ! -f "$JAR" ] && return 0
-  [ -n "$(find "$ROOT/studio-cli/src" "$ROOT/studio-cli/pom.xml" "$ROOT/studio-events/src" "$ROOT/studio-kafka-kit/src" \
+  [ -n "$(find "$ROOT/studio-cli/src" "$ROOT/studio-cli/pom.xml" "$ROOT/studio-events/src" "$ROOT/studio-kafka-kit/src" "$ROOT/studio-process/src" \
             -newer "$JAR" -type f -print -quit 2>/dev/null)" ]
 }
 

@@ -1,5 +1,6 @@
 package io.sage.studio.cli.launcher;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -28,10 +29,12 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
 import io.sage.studio.events.Topics;
+import io.sage.studio.process.ProcessControl;
 
 /**
  * {@code ./sage studio start|stop|restart|status|logs}: the broker and the four services as background
- * processes of the local machine, with pid files, logs and readiness checks.
+ * processes of the local machine, with pid files, logs and readiness checks. Each runs in its own process group and
+ * is recognised by pid, kernel start time and boot id ({@link ProcessControl}, module {@code studio-process}).
  */
 public final class StudioLauncher {
 
@@ -39,6 +42,8 @@ public final class StudioLauncher {
 
     private final LauncherSettings settings;
     private final PrintStream out;
+    /** The launcher keeps no install id: its pid files live in the studio home they belong to. */
+    private final ProcessControl processes = new ProcessControl(null);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     public StudioLauncher(LauncherSettings settings, PrintStream out) {
@@ -144,12 +149,12 @@ public final class StudioLauncher {
 
     private void checkPorts(List<Component> missing) {
         for (Component component : missing) {
-            if (!ProcessControl.portFree(component.port())) {
+            if (!Ports.free(component.port())) {
                 throw new LauncherException("port " + component.port() + " needed by " + component.name()
                         + " is already in use by another program; stop that program or choose another port with "
                         + component.portVariable());
             }
-            if (component.equals(settings.kafka()) && !ProcessControl.portFree(settings.kafkaControllerPort())) {
+            if (component.equals(settings.kafka()) && !Ports.free(settings.kafkaControllerPort())) {
                 throw new LauncherException("port " + settings.kafkaControllerPort() + " needed by the kafka controller"
                         + " is already in use by another program; choose other ports with " + component.portVariable());
             }
@@ -168,7 +173,7 @@ public final class StudioLauncher {
         command.add(settings.kafkaDir().toString());
         command.add(Integer.toString(settings.kafka().port()));
         command.add(Integer.toString(settings.kafkaControllerPort()));
-        PidRecord record = ProcessControl.start(command, Map.of(), settings.log(settings.kafka()), settings.kafkaDir());
+        PidRecord record = start(command, Map.of(), settings.log(settings.kafka()), settings.kafkaDir());
         record.write(settings.pidFile(settings.kafka()));
     }
 
@@ -178,9 +183,27 @@ public final class StudioLauncher {
         command.addAll(settings.javaOptions());
         command.add("-jar");
         command.add(service.jar(settings.repo()).toString());
-        PidRecord record = ProcessControl.start(command, serviceEnvironment(service, options),
-                settings.log(service), settings.repo());
+        PidRecord record = start(command, serviceEnvironment(service, options), settings.log(service), settings.repo());
         record.write(settings.pidFile(service));
+    }
+
+    /**
+     * Starts {@code command} detached from this process (own session and process group), with this launcher's
+     * environment plus {@code env}, output appended to {@code log}.
+     */
+    private PidRecord start(List<String> command, Map<String, String> env, Path log, Path cwd) {
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(cwd.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        builder.environment().putAll(env);
+        try {
+            Files.createDirectories(log.getParent());
+            return PidRecord.of(processes.start(builder).identity(), String.join(" ", command));
+        } catch (IOException e) {
+            throw new LauncherException("cannot start " + command.get(0) + ": " + e.getMessage());
+        }
     }
 
     /** The launcher's environment plus where everything is; explicit settings of the user win. */
@@ -217,7 +240,7 @@ public final class StudioLauncher {
         while (!pending.isEmpty()) {
             for (Component component : List.copyOf(pending)) {
                 Optional<PidRecord> record = PidRecord.read(settings.pidFile(component));
-                if (record.isEmpty() || !ProcessControl.alive(record.get())) {
+                if (record.isEmpty() || !processes.alive(record.get().identity())) {
                     throw new LauncherException(component.name() + " exited during start-up. Last lines of "
                             + settings.log(component) + ":\n" + tail(settings.log(component), 30));
                 }
@@ -233,7 +256,7 @@ public final class StudioLauncher {
                             + settings.startTimeout().toSeconds() + " s (STUDIO_START_TIMEOUT). Last lines of "
                             + settings.log(late) + ":\n" + tail(settings.log(late), 30));
                 }
-                ProcessControl.sleep(250);
+                sleep(250);
             }
         }
     }
@@ -256,16 +279,13 @@ public final class StudioLauncher {
         Path pidFile = settings.pidFile(component);
         Optional<PidRecord> record = PidRecord.read(pidFile);
         boolean stopped = false;
-        if (record.isPresent() && ProcessControl.alive(record.get())) {
-            if (!quiet) {
+        if (record.isPresent()) {
+            if (!quiet && processes.alive(record.get().identity())) {
                 out.println("Stopping " + component.name() + " (pid " + record.get().pid() + ") …");
             }
-            ProcessControl.stopGroup(record.get().pid(), STOP_GRACE);
-            stopped = true;
-        } else if (record.isPresent() && ProcessControl.groupAlive(record.get().pid())) {
-            // The leader is gone but children of its group are left: stop them too.
-            ProcessControl.stopGroup(record.get().pid(), STOP_GRACE);
-            stopped = true;
+            // Also what the leader left behind in its group when the leader itself is gone.
+            ProcessControl.Stop stop = processes.stop(record.get().identity(), STOP_GRACE);
+            stopped = stop != ProcessControl.Stop.NOT_RUNNING && stop != ProcessControl.Stop.NOT_OURS;
         }
         try {
             Files.deleteIfExists(pidFile);
@@ -289,7 +309,8 @@ public final class StudioLauncher {
                     settings.kafkaBootstrap()));
         }
         for (Component component : settings.components()) {
-            Optional<PidRecord> record = PidRecord.read(settings.pidFile(component)).filter(ProcessControl::alive);
+            Optional<PidRecord> record = PidRecord.read(settings.pidFile(component))
+                    .filter(r -> processes.alive(r.identity()));
             State state = record.isEmpty() ? State.DOWN : ready(component) ? State.RUNNING : State.STARTING;
             result.put(component, new Status(component, state, record.map(PidRecord::pid).orElse(null), component.url()));
         }
@@ -329,7 +350,7 @@ public final class StudioLauncher {
     static boolean kafkaAnswers(String bootstrap) {
         String first = bootstrap.split(",")[0].trim();
         int colon = first.lastIndexOf(':');
-        if (colon > 0 && !ProcessControl.listening(first.substring(0, colon), Integer.parseInt(first.substring(colon + 1)))) {
+        if (colon > 0 && !Ports.listening(first.substring(0, colon), Integer.parseInt(first.substring(colon + 1)))) {
             return false;
         }
         Properties props = new Properties();
@@ -363,6 +384,15 @@ public final class StudioLauncher {
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LauncherException("interrupted");
         }
     }
 

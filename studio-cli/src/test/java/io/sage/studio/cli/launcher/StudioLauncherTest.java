@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -28,6 +29,7 @@ import com.sun.net.httpserver.HttpServer;
 
 import io.sage.studio.events.Topics;
 import io.sage.studio.kafka.KafkaBroker;
+import io.sage.studio.process.ProcessControl;
 
 /** The launcher against a real broker and services whose processes run but do not answer yet. */
 class StudioLauncherTest {
@@ -96,7 +98,7 @@ class StudioLauncherTest {
         }
         LauncherSettings settings = LauncherSettings.from(env, repo);
         long pid = ProcessHandle.current().pid();
-        PidRecord self = new PidRecord(pid, ProcessControl.startTime(pid).orElseThrow(), "this test");
+        PidRecord self = new PidRecord(pid, ProcessControl.startTicks(pid).orElseThrow(), "this test");
         for (Component service : settings.services()) {
             Path jar = service.jar(repo); // an empty jar: a second start of it would exit at once
             Files.createDirectories(jar.getParent());
@@ -113,6 +115,25 @@ class StudioLauncherTest {
             assertThat(PidRecord.read(settings.pidFile(service))).contains(self);
         }
         assertThat(readinessCalls.get()).isGreaterThanOrEqualTo(8);
+    }
+
+    /** {@code studio stop} ends the recorded process with everything of its group, and forgets it. */
+    @Test
+    void stopEndsTheRecordedProcessGroupAndRemovesItsPidFile() throws Exception {
+        LauncherSettings settings = LauncherSettings.from(Map.of("STUDIO_HOME", repo.resolve("home").toString(),
+                "STUDIO_BUILD", "never"), repo);
+        ProcessControl.Started child = new ProcessControl(null).start(new ProcessBuilder("sh", "-c", "sleep 60 & wait")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD));
+        Component gpu = settings.gpu();
+        PidRecord.of(child.identity(), "sh").write(settings.pidFile(gpu));
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertThat(new StudioLauncher(settings, new PrintStream(out, true, StandardCharsets.UTF_8)).stop()).isTrue();
+
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("Stopping " + gpu.name() + " (pid " + child.process().pid() + ")");
+        assertThat(child.process().waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(ProcessControl.groupAlive(child.process().pid())).isFalse();
+        assertThat(settings.pidFile(gpu)).doesNotExist();
     }
 
     /** A readiness endpoint on a free port that answers 503 twice, then 200. */

@@ -35,23 +35,22 @@ import io.sage.studio.chat.runtime.Liveness;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.common.home.StudioHome;
-import io.sage.studio.common.process.ChildEnvironment;
+import io.sage.studio.process.ChildEnvironment;
+import io.sage.studio.process.ProcessControl;
+import io.sage.studio.process.ProcessIdentity;
 
 /**
  * Engines as child processes of this machine: the command template split into arguments (no shell), each engine
- * in its own session and process group ({@code setsid}) so that it outlives a restart of this service and can be
- * stopped with everything it spawned, output appended to {@code $STUDIO_HOME/studio/chat/<backend>.log}.
- * A process is recognised after a restart by its pid and start time, never by pid alone.
+ * in its own session and process group ({@code setsid}, through {@link ProcessControl} of module {@code studio-process})
+ * so that it outlives a restart of this service and can be stopped with everything it spawned, output appended to
+ * {@code $STUDIO_HOME/studio/chat/<backend>.log}. A process is recognised after a restart by its pid and start time
+ * ({@code state.json} keeps the start instant), never by pid alone.
  */
 @ApplicationScoped
 @Typed(LocalProcessRuntime.class)
 public class LocalProcessRuntime implements ServingRuntime {
 
     private static final Logger LOG = Logger.getLogger(LocalProcessRuntime.class);
-    private static final Path SETSID = Path.of("/usr/bin/setsid");
-    private static final Path KILL = Path.of("/usr/bin/kill");
-    /** Start times read twice from /proc can differ by a clock tick. */
-    private static final long START_TOLERANCE_MS = 1000;
     /** vLLM reads its API key from here when no {@code --api-key} is given (kept out of {@code ps}). */
     static final String API_KEY_ENV = "VLLM_API_KEY";
     static final String RUNTIME_LORA_ENV = "VLLM_ALLOW_RUNTIME_LORA_UPDATING";
@@ -62,7 +61,7 @@ public class LocalProcessRuntime implements ServingRuntime {
     private final CommandTemplate template;
     private final PortPool ports;
     private final Path logDir;
-    private final boolean useSetsid;
+    private final ProcessControl processes = new ProcessControl(null);
     private final EngineApiKey apiKey;
     private final Map<String, Process> children = new ConcurrentHashMap<>();
     private final Map<String, Integer> portsInUse = new ConcurrentHashMap<>();
@@ -74,7 +73,6 @@ public class LocalProcessRuntime implements ServingRuntime {
         this.template = CommandTemplate.parse(this.config.command());
         this.ports = PortPool.parse(this.config.host(), this.config.ports());
         this.logDir = home.chatDir();
-        this.useSetsid = Files.isExecutable(SETSID) && Files.isExecutable(KILL);
     }
 
     @Override
@@ -96,7 +94,7 @@ public class LocalProcessRuntime implements ServingRuntime {
         running.add(spec.id());
         pruneLogs(running);
         Path log = logDir.resolve(spec.id() + ".log");
-        ProcessBuilder builder = new ProcessBuilder(useSetsid ? prepend(SETSID.toString(), command) : command)
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
@@ -106,7 +104,7 @@ public class LocalProcessRuntime implements ServingRuntime {
             Files.createDirectories(logDir);
             Files.writeString(log, "=== " + Instant.now() + " starting " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            process = builder.start();
+            process = processes.start(builder).process();
         } catch (IOException e) {
             throw new RuntimeFailure("cannot start the engine '" + command.get(0) + "': " + e.getMessage(), e);
         }
@@ -185,26 +183,21 @@ public class LocalProcessRuntime implements ServingRuntime {
         if (own != null) {
             return Liveness.ALIVE;
         }
-        return handle(backend).isPresent() ? Liveness.ALIVE : Liveness.dead("the engine process " + backend.pid() + " is gone" + tailSuffix(backend));
+        return identity(backend).isPresent() ? Liveness.ALIVE : Liveness.dead("the engine process " + backend.pid() + " is gone" + tailSuffix(backend));
     }
 
     @Override
     public void stop(Backend backend) {
-        Optional<ProcessHandle> handle = handle(backend);
+        Optional<ProcessIdentity> process = identity(backend);
         Process own = children.remove(backend.id());
         portsInUse.remove(backend.id());
-        if (handle.isEmpty()) {
+        if (process.isEmpty()) {
             return;
         }
-        ProcessHandle process = handle.get();
         Duration grace = config.stopTimeout();
-        List<ProcessHandle> family = new ArrayList<>(process.descendants().toList());
-        signal(process, "TERM", family);
-        boolean gone = waitGone(process, grace);
-        if (!gone || groupAlive(process)) {
-            LOG.warnf("engine %s did not stop within %s; killing it", backend.id(), grace);
-            signal(process, "KILL", family);
-            waitGone(process, Duration.ofSeconds(10));
+        ProcessControl.Stop stopped = processes.stop(process.get(), grace);
+        if (stopped == ProcessControl.Stop.KILLED || stopped == ProcessControl.Stop.SURVIVED) {
+            LOG.warnf("engine %s did not stop within %s; killed it", backend.id(), grace);
         }
         if (own != null) {
             try {
@@ -213,14 +206,14 @@ public class LocalProcessRuntime implements ServingRuntime {
                 Thread.currentThread().interrupt();
             }
         }
-        LOG.infof("stopped engine %s (pid %d)", backend.id(), process.pid());
+        LOG.infof("stopped engine %s (pid %d)", backend.id(), backend.pid());
     }
 
     @Override
     public List<Backend> adopt(List<Backend> recorded, Set<String> keep) {
         List<Backend> adopted = new ArrayList<>();
         for (Backend backend : recorded) {
-            if (!name().equals(backend.runtime()) || handle(backend).isEmpty()) {
+            if (!name().equals(backend.runtime()) || identity(backend).isEmpty()) {
                 continue;
             }
             if (keep.contains(backend.id())) {
@@ -288,76 +281,10 @@ public class LocalProcessRuntime implements ServingRuntime {
     }
 
     /** The live process of a backend, only if its start time is the recorded one (pids are reused). */
-    private Optional<ProcessHandle> handle(Backend backend) {
+    private Optional<ProcessIdentity> identity(Backend backend) {
         if (backend.pid() == null) {
             return Optional.empty();
         }
-        return ProcessHandle.of(backend.pid())
-                .filter(ProcessHandle::isAlive)
-                .filter(h -> backend.processStart() == null || h.info().startInstant()
-                        .map(s -> Math.abs(Duration.between(s, backend.processStart()).toMillis()) <= START_TOLERANCE_MS)
-                        .orElse(false));
-    }
-
-    private void signal(ProcessHandle process, String signal, List<ProcessHandle> family) {
-        if (useSetsid && runKill("-" + signal, "--", "-" + process.pid())) {
-            return;
-        }
-        boolean force = "KILL".equals(signal);
-        for (ProcessHandle member : family) {
-            if (force) {
-                member.destroyForcibly();
-            } else {
-                member.destroy();
-            }
-        }
-        if (force) {
-            process.destroyForcibly();
-        } else {
-            process.destroy();
-        }
-    }
-
-    /** Whether any process of the engine's process group is still there. */
-    private boolean groupAlive(ProcessHandle process) {
-        return useSetsid && runKill("-0", "--", "-" + process.pid());
-    }
-
-    private static boolean runKill(String... args) {
-        try {
-            Process kill = new ProcessBuilder(prepend(KILL.toString(), List.of(args)))
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-            return kill.waitFor(5, TimeUnit.SECONDS) && kill.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private boolean waitGone(ProcessHandle process, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive() && !groupAlive(process)) {
-                return true;
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return !process.isAlive() && !groupAlive(process);
-    }
-
-    private static List<String> prepend(String first, List<String> rest) {
-        List<String> all = new ArrayList<>(rest.size() + 1);
-        all.add(first);
-        all.addAll(rest);
-        return all;
+        return processes.identify(backend.pid(), backend.processStart());
     }
 }

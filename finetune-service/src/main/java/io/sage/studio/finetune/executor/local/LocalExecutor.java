@@ -10,15 +10,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import jakarta.annotation.PreDestroy;
@@ -28,7 +24,6 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
-import io.sage.studio.common.process.ChildEnvironment;
 import io.sage.studio.events.GpuTelemetryEvent;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.RunHandle;
@@ -37,11 +32,14 @@ import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor;
 import io.sage.studio.finetune.gpu.GpuInventory;
+import io.sage.studio.process.ChildEnvironment;
+import io.sage.studio.process.ProcessControl;
+import io.sage.studio.process.ProcessIdentity;
 
 /**
- * Runs each trainer as a local process: {@code setsid <trainer command> --spec <task_dir>/job.json}, so the
- * trainer leads its own process group (cancel signals the whole group, the service's own signals and
- * terminal never reach it) and outlives a crash of the service. Working directory: the task directory;
+ * Runs each trainer as a local process: {@code setsid <trainer command> --spec <task_dir>/job.json} through
+ * {@link ProcessControl} (module {@code studio-process}), so the trainer leads its own process group (cancel signals
+ * the whole group, the service's own signals and terminal never reach it) and outlives a crash of the service. Working directory: the task directory;
  * stdout and stderr: {@code logs.txt}; stdin: {@code /dev/null}. The JVM reaps its children. Environment: the
  * allow-listed part of the service's ({@link ChildEnvironment}: never its keys, tokens or {@code STUDIO_*}
  * settings) plus what {@code studio.finetune.local.pass-env} names, {@code studio.finetune.local.env.*},
@@ -62,12 +60,8 @@ public class LocalExecutor implements TaskExecutor {
     private final FinetuneConfig.Local config;
     private final GpuInventory inventory;
     private final InstanceIdentity identity;
+    private final ProcessControl processes;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread thread = new Thread(r, "local-executor-timer");
-        thread.setDaemon(true);
-        return thread;
-    });
     private volatile boolean closed;
 
     @Inject
@@ -79,10 +73,11 @@ public class LocalExecutor implements TaskExecutor {
         this.config = config;
         this.inventory = inventory;
         this.identity = identity;
+        this.processes = new ProcessControl(identity.id(), identity.bootId());
     }
 
     /** A watched trainer: one this executor launched, or re-adopted after checking it launched it. */
-    private record Running(String taskId, long pid, long startTicks, List<Integer> gpus) {
+    private record Running(String taskId, ProcessIdentity process, List<Integer> gpus) {
     }
 
     @Override
@@ -111,7 +106,6 @@ public class LocalExecutor implements TaskExecutor {
             assigned = List.of(free.get(0));
         }
         List<String> command = new ArrayList<>();
-        command.add("setsid");
         try {
             command.addAll(CommandLine.split(config.trainerCommand()));
         } catch (IllegalArgumentException e) {
@@ -133,20 +127,20 @@ public class LocalExecutor implements TaskExecutor {
             env.put("CUDA_VISIBLE_DEVICES", assigned.stream().map(String::valueOf).collect(Collectors.joining(",")));
         }
         ChildEnvironment.apply(builder, env);
-        Process process;
+        ProcessControl.Started started;
         try {
-            appendLog(taskDir, "starting trainer: " + String.join(" ", command.subList(1, command.size()))
+            appendLog(taskDir, "starting trainer: " + String.join(" ", command)
                     + (assigned.isEmpty() ? "" : " (CUDA_VISIBLE_DEVICES=" + env.get("CUDA_VISIBLE_DEVICES") + ")"));
-            process = builder.start();
+            started = processes.start(builder);
         } catch (IOException e) {
-            throw new LaunchException("cannot start the trainer (" + command.get(1) + "): " + e.getMessage(), e);
+            throw new LaunchException("cannot start the trainer (" + command.get(0) + "): " + e.getMessage(), e);
         }
-        long pid = process.pid();
-        long ticks = ProcStat.read(pid).map(ProcStat::startTicks).orElse(-1L);
-        running.put(task.taskId(), new Running(task.taskId(), pid, ticks, assigned));
+        Process process = started.process();
+        ProcessIdentity id = started.identity();
+        running.put(task.taskId(), new Running(task.taskId(), id, assigned));
         String taskId = task.taskId();
         process.onExit().whenComplete((p, error) -> ended(taskId, listener, exitCodeOf(process)));
-        return RunHandle.local(pid, ticks, assigned, identity.id(), identity.bootId());
+        return RunHandle.local(id.pid(), id.startTicks(), assigned, id.installId(), id.bootId());
     }
 
     /**
@@ -157,23 +151,23 @@ public class LocalExecutor implements TaskExecutor {
     @Override
     public synchronized boolean reattach(TaskRecord task, Path taskDir, RunListener listener) {
         RunHandle handle = task.run();
-        if (handle == null || !NAME.equals(handle.executor()) || handle.pid() == null || handle.pidStartTicks() == null) {
+        if (handle == null || !NAME.equals(handle.executor()) || handle.pid() == null || handle.pidStartTicks() == null
+                || !ProcessIdentity.validPid(handle.pid()) || handle.pidStartTicks() <= 0) {
             return false;
         }
-        if (!identity.sameInstanceAndBoot(handle)) {
+        ProcessIdentity id = new ProcessIdentity(handle.pid(), handle.pidStartTicks(), handle.instanceId(),
+                handle.bootId());
+        if (!processes.ours(id)) {
             LOG.warnf("task %s: its run handle was not written by this install since the last boot (a task folder "
                     + "copied in?); pid %d is not adopted or signalled", task.taskId(), handle.pid());
             return false;
         }
-        if (!ProcStat.isSameLiveProcess(handle.pid(), handle.pidStartTicks())) {
-            return false;
-        }
-        Optional<ProcessHandle> process = ProcessHandle.of(handle.pid());
+        Optional<ProcessHandle> process = processes.adopt(id);
         if (process.isEmpty()) {
             return false;
         }
         String taskId = task.taskId();
-        running.put(taskId, new Running(taskId, handle.pid(), handle.pidStartTicks(), handle.gpus()));
+        running.put(taskId, new Running(taskId, id, handle.gpus()));
         process.get().onExit().whenComplete((p, error) -> ended(taskId, listener, null));
         LOG.infof("re-adopted trainer of %s (pid %d)", taskId, handle.pid());
         return true;
@@ -187,25 +181,21 @@ public class LocalExecutor implements TaskExecutor {
             LOG.debugf("task %s: no trainer of this install to signal", task.taskId());
             return;
         }
-        long pid = run.pid();
-        long ticks = run.startTicks();
-        if (!isAlive(pid, ticks)) {
-            return;
-        }
-        signalGroup(pid, "TERM");
-        timer.schedule(() -> {
-            if (isAlive(pid, ticks)) {
-                LOG.infof("trainer of %s ignored SIGTERM for %s; sending SIGKILL", task.taskId(), config.cancelGrace());
-                signalGroup(pid, "KILL");
+        String taskId = task.taskId();
+        processes.stopAsync(run.process(), config.cancelGrace()).whenComplete((stop, error) -> {
+            if (stop == ProcessControl.Stop.KILLED || stop == ProcessControl.Stop.SURVIVED) {
+                LOG.infof("trainer of %s ignored SIGTERM for %s; it got SIGKILL%s", taskId, config.cancelGrace(),
+                        stop == ProcessControl.Stop.SURVIVED ? " and is still there" : "");
+            } else if (error != null) {
+                LOG.warnf("stopping the trainer of %s failed: %s", taskId, error.getMessage());
             }
-        }, config.cancelGrace().toMillis(), TimeUnit.MILLISECONDS);
+        });
     }
 
     @Override
     @PreDestroy
     public void close() {
         closed = true;
-        timer.shutdownNow();
         running.clear();
     }
 
@@ -226,37 +216,6 @@ public class LocalExecutor implements TaskExecutor {
             return process.exitValue();
         } catch (IllegalThreadStateException e) {
             return null;
-        }
-    }
-
-    private static boolean isAlive(long pid, long ticks) {
-        return ticks < 0 ? ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
-                : ProcStat.isSameLiveProcess(pid, ticks);
-    }
-
-    /**
-     * Signals the trainer's process group with {@code kill(1)} (executed directly, no shell). Right after the
-     * start, before {@code setsid} has made the group, only the process itself can be signalled.
-     */
-    private static void signalGroup(long pgid, String signal) {
-        if (run("kill", "-s", signal, "--", "-" + pgid) != 0) {
-            run("kill", "-s", signal, Long.toString(pgid));
-        }
-    }
-
-    private static int run(String... command) {
-        try {
-            Process kill = new ProcessBuilder(command)
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-            return kill.waitFor(5, TimeUnit.SECONDS) ? kill.exitValue() : -1;
-        } catch (IOException e) {
-            LOG.warnf("cannot run %s: %s", String.join(" ", command), e.getMessage());
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
         }
     }
 

@@ -1,4 +1,4 @@
-package io.sage.studio.common.process;
+package io.sage.studio.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

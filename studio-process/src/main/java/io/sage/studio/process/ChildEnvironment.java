@@ -1,4 +1,4 @@
-package io.sage.studio.common.process;
+package io.sage.studio.process;
 
 import java.util.List;
 import java.util.Locale;
