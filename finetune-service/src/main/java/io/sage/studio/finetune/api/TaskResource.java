@@ -32,12 +32,15 @@ import io.sage.studio.common.auth.StudioPrincipal;
 import io.sage.studio.common.error.ApiException;
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.artifact.ArtifactArchive;
+import io.sage.studio.finetune.artifact.Download;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.messaging.TaskBroadcaster;
 import io.sage.studio.finetune.progress.LogEvent;
+import io.sage.studio.finetune.progress.LogFollower;
+import io.sage.studio.finetune.progress.LogTail;
 import io.sage.studio.finetune.progress.MetricsSeries;
-import io.sage.studio.finetune.task.TaskManager;
+import io.sage.studio.finetune.task.TaskLifecycle;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 
@@ -49,13 +52,18 @@ public class TaskResource {
     /** Between two keep-alive comments on an SSE stream. */
     static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
-    private final TaskManager tasks;
+    private final TaskLifecycle tasks;
+    private final TaskViewCache views;
+    private final LogFollower logFollower;
     private final TaskBroadcaster broadcaster;
     private final StudioPrincipal caller;
     private final DownloadSlots downloads;
 
-    public TaskResource(TaskManager tasks, TaskBroadcaster broadcaster, StudioPrincipal caller, DownloadSlots downloads) {
+    public TaskResource(TaskLifecycle tasks, TaskViewCache views, LogFollower logFollower, TaskBroadcaster broadcaster,
+            StudioPrincipal caller, DownloadSlots downloads) {
         this.tasks = tasks;
+        this.views = views;
+        this.logFollower = logFollower;
         this.broadcaster = broadcaster;
         this.caller = caller;
         this.downloads = downloads;
@@ -81,7 +89,7 @@ public class TaskResource {
     @APIResponse(responseCode = "200", content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(type = SchemaType.ARRAY, implementation = Task.class)))
     public byte[] list() {
-        return tasks.listJson();
+        return views.listJson();
     }
 
     /**
@@ -94,7 +102,7 @@ public class TaskResource {
     @Blocking
     public Multi<OutboundSseEvent> stream(@Context Sse sse) {
         AtomicBoolean ended = new AtomicBoolean();
-        Multi<OutboundSseEvent> current = Multi.createFrom().iterable(tasks.list()).map(t -> taskEvent(sse, t));
+        Multi<OutboundSseEvent> current = Multi.createFrom().iterable(views.list()).map(t -> taskEvent(sse, t));
         Multi<OutboundSseEvent> live = broadcaster.changes().map(change -> {
             if (change.isEnd()) {
                 ended.set(true);
@@ -122,7 +130,7 @@ public class TaskResource {
     @GET
     @Path("/tasks/{id}")
     public Task get(@PathParam("id") String id) {
-        return tasks.get(id);
+        return views.get(id);
     }
 
     @DELETE
@@ -144,14 +152,15 @@ public class TaskResource {
     @Path("/tasks/{id}/logs")
     public Object logs(@PathParam("id") String id, @QueryParam("tail") @DefaultValue("200") @Min(0) @Max(100000) int tail,
             @QueryParam("follow") @DefaultValue("false") boolean follow) {
-        return follow ? new LogStream(tasks.followLog(id, tail)) : new LogText(tasks.logTail(id, tail));
+        return follow ? new LogStream(logFollower.follow(tasks.logFile(id), tail, () -> tasks.finished(id)))
+                : new LogText(LogTail.text(tasks.logFile(id), tail));
     }
 
     @GET
     @Path("/tasks/{id}/metrics")
     public MetricsSeries.Series metrics(@PathParam("id") String id,
             @QueryParam("max_points") @DefaultValue("2000") @Min(2) @Max(100000) int maxPoints) throws IOException {
-        return tasks.metrics(id, maxPoints);
+        return MetricsSeries.read(id, tasks.taskDir(id), maxPoints);
     }
 
     /** A {@code .tar.gz} of {@code merged_model/} (default when present) or {@code lora/}, streamed. */
@@ -159,7 +168,7 @@ public class TaskResource {
     @Path("/tasks/{id}/download")
     @Produces("application/gzip")
     public Response download(@PathParam("id") String id, @QueryParam("artifact") String artifact) {
-        TaskManager.Download download = tasks.download(id, artifact);
+        Download download = Download.of(tasks.record(id), tasks.taskDir(id), artifact);
         if (!downloads.tryAcquire()) {
             return downloads.refusal();
         }

@@ -20,6 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class LogTail {
 
+    /** The trainer's stdout and stderr in its task folder. */
+    public static final String FILE = "logs.txt";
+
     private static final int MAX_TAIL_BYTES = 64 * 1024;
 
     private record Cached(long size, long modified, int lines, String text) {
@@ -52,6 +55,12 @@ public final class LogTail {
 
     public void forget(Path file) {
         cache.remove(file);
+    }
+
+    /** The last {@code lines} lines of {@code file} as text, each ending with a line break ({@code ""} for none). */
+    public static String text(Path file, int lines) {
+        List<String> tail = lastLines(file, lines);
+        return tail.isEmpty() ? "" : String.join("\n", tail) + "\n";
     }
 
     /** The last {@code lines} complete or trailing lines of a file, read from its end. */

@@ -15,7 +15,7 @@ import io.sage.studio.finetune.domain.Model;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.gpu.MemoryAdvisor;
-import io.sage.studio.finetune.task.TaskManager;
+import io.sage.studio.finetune.task.TaskLifecycle;
 
 /**
  * The models a user can pick: the base catalogue (shared with gpu-probe, replaceable with
@@ -27,9 +27,9 @@ public class ModelRegistry {
 
     private final BaseModelCatalog catalog;
     private final MemoryAdvisor advisor;
-    private final TaskManager tasks;
+    private final TaskLifecycle tasks;
 
-    public ModelRegistry(BaseModelCatalog catalog, MemoryAdvisor advisor, TaskManager tasks) {
+    public ModelRegistry(BaseModelCatalog catalog, MemoryAdvisor advisor, TaskLifecycle tasks) {
         this.catalog = catalog;
         this.advisor = advisor;
         this.tasks = tasks;

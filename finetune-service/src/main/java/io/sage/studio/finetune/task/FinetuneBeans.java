@@ -21,6 +21,8 @@ import io.sage.studio.finetune.executor.TaskExecutor;
 import io.sage.studio.finetune.executor.kubernetes.KubernetesExecutor;
 import io.sage.studio.finetune.executor.local.LocalExecutor;
 import io.sage.studio.finetune.gpu.TelemetryGpuInventory;
+import io.sage.studio.finetune.progress.LogFollower;
+import io.sage.studio.finetune.queue.TaskQueue;
 
 /** Wires the task machinery from configuration and starts it with the application. */
 @Singleton
@@ -37,29 +39,55 @@ public class FinetuneBeans {
 
     @Produces
     @Singleton
-    TaskManager manager(StudioHome home, TaskExecutor executor, DatasetService datasets, WarningsProvider advisor,
-            @All List<TaskListener> listeners, FinetuneConfig config) {
-        TaskStore store = new TaskStore(home.finetuneDir(), AtomicFiles::write);
-        return new TaskManager(store, executor, datasets, advisor, listeners, new TaskManager.Settings(
-                config.progressInterval(), config.progressPoll(), config.rescanInterval(), config.logsTailLines(),
-                config.maxQueuedPerOwner()));
+    TaskStore store(StudioHome home) {
+        return new TaskStore(home.finetuneDir(), AtomicFiles::write);
     }
 
-    void dispose(@Disposes TaskManager manager) {
-        manager.close();
+    @Produces
+    @Singleton
+    TaskQueue queue() {
+        return new TaskQueue();
+    }
+
+    @Produces
+    @Singleton
+    TaskEngine engine(TaskStore store, TaskQueue queue, TaskExecutor executor, DatasetService datasets,
+            WarningsProvider advisor, TaskViews views, @All List<TaskListener> listeners, FinetuneConfig config) {
+        return new TaskEngine(store, queue, executor, datasets, advisor, views, listeners, new TaskEngine.Settings(
+                config.progressInterval(), config.progressPoll(), config.rescanInterval(), config.maxQueuedPerOwner()));
+    }
+
+    void dispose(@Disposes TaskEngine engine) {
+        engine.close();
+    }
+
+    @Produces
+    @Singleton
+    TaskLifecycle lifecycle(TaskEngine engine) {
+        return engine.lifecycle();
+    }
+
+    @Produces
+    @Singleton
+    LogFollower logFollower() {
+        return new LogFollower();
+    }
+
+    void dispose(@Disposes LogFollower follower) {
+        follower.close();
     }
 
     /**
      * Recovers the tasks at start. The local executor hands out GPUs from telemetry, so it first lets the
      * telemetry view catch up (briefly: without Kafka it goes on as if no GPU were known).
      */
-    void onStart(@Observes StartupEvent event, TaskManager manager, DatasetService datasets, FinetuneConfig config,
+    void onStart(@Observes StartupEvent event, TaskEngine engine, DatasetService datasets, FinetuneConfig config,
             Instance<TelemetryGpuInventory> telemetry) throws Exception {
         datasets.removeLeftovers();
         if (config.executor() == FinetuneConfig.ExecutorKind.LOCAL && config.local().onePerGpu()
                 && !telemetry.get().awaitCaughtUp(TELEMETRY_WAIT)) {
             LOG.warnf("GPU telemetry not read within %s; tasks start without a GPU assignment until it is", TELEMETRY_WAIT);
         }
-        manager.start();
+        engine.start();
     }
 }

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.jboss.logging.Logger;
 
+import io.sage.studio.common.error.ApiException;
 import io.sage.studio.events.StudioJson;
 import io.sage.studio.finetune.artifact.Artifacts;
 import io.sage.studio.finetune.domain.TaskRecord;
@@ -70,6 +71,11 @@ public final class TaskStore {
 
     public Optional<TaskRecord> get(String taskId) {
         return Optional.ofNullable(tasks.get(taskId));
+    }
+
+    /** The task {@code taskId}; 404 {@code task_not_found} when there is none. */
+    public TaskRecord require(String taskId) {
+        return get(taskId).orElseThrow(() -> ApiException.notFound("task_not_found", "no task " + taskId));
     }
 
     public Collection<TaskRecord> all() {

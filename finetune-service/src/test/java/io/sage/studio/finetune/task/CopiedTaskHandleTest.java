@@ -70,7 +70,7 @@ class CopiedTaskHandleTest {
 
     private void assertNotAdoptedNorSignalled(Harness h, String id) {
         assertThat(h.task(id).status()).as("settled from its files, not adopted").isEqualTo(TaskStatus.FAILED);
-        assertThatThrownBy(() -> h.manager.cancel(id)).isInstanceOf(ApiException.class)
+        assertThatThrownBy(() -> h.tasks.cancel(id)).isInstanceOf(ApiException.class)
                 .extracting(e -> ((ApiException) e).status()).isEqualTo(409);
         await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(victim::isAlive);
     }

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.sage.studio.common.error.ApiException;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.finetune.artifact.ArtifactArchive;
+import io.sage.studio.finetune.artifact.Download;
 
 /**
  * Model downloads with real symbolic links planted in a completed task's {@code lora/} and {@code merged_model/}
@@ -58,7 +59,7 @@ class DownloadEscapeTest {
         return dir;
     }
 
-    private static Map<String, String> archive(TaskManager.Download download) throws IOException {
+    private static Map<String, String> archive(Download download) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ArtifactArchive.write(download.folder(), download.name(), out);
         Map<String, String> entries = new LinkedHashMap<>();
@@ -88,11 +89,11 @@ class DownloadEscapeTest {
         Files.createSymbolicLink(merged.resolve("model.safetensors"), outside.resolve("secret.txt"));
 
         try (Harness h = new Harness(root, Map.of())) {
-            Map<String, String> loraEntries = archive(h.manager.download("ft-20250101-000000-11nk01", "lora"));
+            Map<String, String> loraEntries = archive(h.download("ft-20250101-000000-11nk01", "lora"));
             assertThat(loraEntries).containsOnlyKeys("ft-20250101-000000-11nk01-lora/",
                     "ft-20250101-000000-11nk01-lora/adapter_config.json", "ft-20250101-000000-11nk01-lora/tokenizer/",
                     "ft-20250101-000000-11nk01-lora/tokenizer/vocab.json");
-            Map<String, String> mergedEntries = archive(h.manager.download("ft-20250101-000000-11nk01", null));
+            Map<String, String> mergedEntries = archive(h.download("ft-20250101-000000-11nk01", null));
             assertThat(mergedEntries).containsOnlyKeys("ft-20250101-000000-11nk01-merged_model/",
                     "ft-20250101-000000-11nk01-merged_model/config.json");
             assertThat(String.join("", loraEntries.values()) + String.join("", mergedEntries.values()))
@@ -105,7 +106,7 @@ class DownloadEscapeTest {
         Path dir = task("ft-20250101-000000-11nk02", "{\"lora\":\"out/lora\"}");
         Files.createSymbolicLink(dir.resolve("out"), outside);
         try (Harness h = new Harness(root, Map.of())) {
-            assertThatThrownBy(() -> archive(h.manager.download("ft-20250101-000000-11nk02", "lora")))
+            assertThatThrownBy(() -> archive(h.download("ft-20250101-000000-11nk02", "lora")))
                     .isInstanceOf(ApiException.class).hasMessageContaining("has no lora artifact");
         }
     }
@@ -118,7 +119,7 @@ class DownloadEscapeTest {
         Files.createSymbolicLink(dir.resolve("lora"), Path.of("hop"));
         try (Harness h = new Harness(root, Map.of())) {
             for (String kind : new String[] {"lora", "merged_model"}) {
-                assertThatThrownBy(() -> archive(h.manager.download("ft-20250101-000000-11nk03", kind)))
+                assertThatThrownBy(() -> archive(h.download("ft-20250101-000000-11nk03", kind)))
                         .isInstanceOf(ApiException.class).hasMessageContaining("has no " + kind + " artifact");
             }
         }
@@ -128,7 +129,7 @@ class DownloadEscapeTest {
     void theWholeTaskFolderIsNeverAnArtifact() throws IOException {
         task("ft-20250101-000000-11nk04", "{\"lora\":\".\"}");
         try (Harness h = new Harness(root, Map.of())) {
-            assertThatThrownBy(() -> h.manager.download("ft-20250101-000000-11nk04", "lora"))
+            assertThatThrownBy(() -> h.download("ft-20250101-000000-11nk04", "lora"))
                     .isInstanceOf(ApiException.class);
         }
     }

@@ -14,6 +14,8 @@ import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.events.GpuTelemetryEvent;
 import io.sage.studio.events.TaskEvent;
+import io.sage.studio.finetune.api.TaskViewCache;
+import io.sage.studio.finetune.artifact.Download;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.domain.Task;
@@ -21,9 +23,10 @@ import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.executor.local.LocalExecutor;
 import io.sage.studio.finetune.gpu.GpuInventory;
+import io.sage.studio.finetune.queue.TaskQueue;
 
 /**
- * A task manager with the real local executor over a temporary studio home, running the stand-in trainer
+ * The task engine with the real local executor over a temporary studio home, running the stand-in trainer
  * ({@code testing/fake-trainer/fake_trainer.py}) as real processes. Several harnesses over the same home
  * simulate restarts of the service.
  */
@@ -37,7 +40,9 @@ final class Harness implements AutoCloseable {
 
     final StudioHome home;
     final TaskStore store;
-    final TaskManager manager;
+    final TaskViewCache views;
+    final TaskEngine engine;
+    final TaskLifecycle tasks;
     final List<Event> events = new CopyOnWriteArrayList<>();
     /** Flip to make every metadata write fail like a full disk. */
     final AtomicBoolean diskFull = new AtomicBoolean();
@@ -73,11 +78,14 @@ final class Harness implements AutoCloseable {
         };
         LocalExecutor executor = new LocalExecutor(local(command, concurrency, env), inventory, InstanceIdentity.of(home));
         DatasetService datasets = new DatasetService(home, datasetLimits());
-        this.manager = new TaskManager(store, executor, datasets, request -> List.of(),
+        TaskQueue queue = new TaskQueue();
+        this.views = new TaskViewCache(store, queue, 20);
+        this.engine = new TaskEngine(store, queue, executor, datasets, request -> List.of(), views,
                 List.of((kind, task, revision) -> events.add(new Event(kind, task, revision))),
-                new TaskManager.Settings(Duration.ofMillis(200), Duration.ofMillis(20), Duration.ofMillis(300), 20,
+                new TaskEngine.Settings(Duration.ofMillis(200), Duration.ofMillis(20), Duration.ofMillis(300),
                         maxQueuedPerOwner));
-        manager.start();
+        this.tasks = engine.lifecycle();
+        engine.start();
     }
 
     Harness(Path root, Map<String, String> env) throws IOException {
@@ -106,7 +114,12 @@ final class Harness implements AutoCloseable {
     }
 
     Task task(String id) {
-        return manager.get(id);
+        return views.get(id);
+    }
+
+    /** What {@code GET …/download} streams for a task. */
+    Download download(String id, String artifact) {
+        return Download.of(tasks.record(id), tasks.taskDir(id), artifact);
     }
 
     List<Event> eventsOf(String id) {
@@ -115,7 +128,7 @@ final class Harness implements AutoCloseable {
 
     @Override
     public void close() {
-        manager.close();
+        engine.close();
     }
 
     static FinetuneConfig.Local local(String command, int concurrency, Map<String, String> env) {

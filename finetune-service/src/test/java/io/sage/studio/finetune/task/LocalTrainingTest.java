@@ -25,7 +25,7 @@ import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.domain.TrainerPhase;
 
-/** The task manager with the local executor and the stand-in trainer as real processes. */
+/** The task engine with the local executor and the stand-in trainer as real processes. */
 class LocalTrainingTest {
 
     private static final Duration LONG = Duration.ofSeconds(60);
@@ -38,7 +38,7 @@ class LocalTrainingTest {
     void aTaskRunsToCompletedWithRealProgressLossAndArtifacts() throws IOException {
         // 12 steps of 80 ms: longer than the 200 ms coalescing interval, so progress events go out between phases.
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.08", "FAKE_TRAINER_STEPS", "12"))) {
-            Task created = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(8)), "alice");
+            Task created = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(8)), "alice");
             assertThat(created.status()).isEqualTo(TaskStatus.QUEUED);
 
             await().atMost(LONG).until(() -> h.task(created.taskId()).status() == TaskStatus.COMPLETED);
@@ -75,7 +75,7 @@ class LocalTrainingTest {
     @Test
     void aTrainerCrashFailsTheTaskWithTheTrainersError() throws IOException {
         try (Harness h = new Harness(tmp, FAST)) {
-            Task task = h.manager.create(Harness.request("org/model-fail-me", h.dataset(8)), "alice");
+            Task task = h.tasks.create(Harness.request("org/model-fail-me", h.dataset(8)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).status() == TaskStatus.FAILED);
             Task failed = h.task(task.taskId());
             assertThat(failed.errorCode()).isEqualTo("internal");
@@ -89,7 +89,7 @@ class LocalTrainingTest {
         Map<String, String> env = Map.of("FAKE_TRAINER_STEP_DELAY", "0.02", "FAKE_TRAINER_STEPS", "12",
                 "FAKE_TRAINER_MODE", "crash_silent");
         try (Harness h = new Harness(tmp, env)) {
-            Task task = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(8)), "alice");
+            Task task = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(8)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).status() == TaskStatus.FAILED);
             Task failed = h.task(task.taskId());
             assertThat(failed.errorCode()).isEqualTo("trainer_exit");
@@ -101,7 +101,7 @@ class LocalTrainingTest {
     @Test
     void aTrainerCommandThatCannotRunFailsTheTaskAtLaunch() throws IOException {
         try (Harness h = new Harness(tmp, "'/no such/trainer' --x", FAST, 1, List.of())) {
-            Task task = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(2)), "alice");
+            Task task = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(2)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).status().terminal());
             Task failed = h.task(task.taskId());
             assertThat(failed.status()).isEqualTo(TaskStatus.FAILED);
@@ -113,19 +113,19 @@ class LocalTrainingTest {
     void cancellingAQueuedTaskNeverStartsItsTrainerAndTheRunningOneStopsOnSigterm() throws IOException {
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "400"))) {
             Path data = h.dataset(4);
-            Task running = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
-            Task waiting = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task running = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task waiting = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
             await().atMost(LONG).until(() -> h.task(running.taskId()).status() == TaskStatus.TRAINING
                     && h.task(running.taskId()).step() > 0);
             assertThat(h.task(waiting.taskId()).queuePosition()).isEqualTo(1);
 
-            Task cancelledQueued = h.manager.cancel(waiting.taskId());
+            Task cancelledQueued = h.tasks.cancel(waiting.taskId());
             assertThat(cancelledQueued.status()).isEqualTo(TaskStatus.CANCELLED);
             assertThat(cancelledQueued.queuePosition()).isNull();
-            assertThatThrownBy(() -> h.manager.cancel(waiting.taskId()))
+            assertThatThrownBy(() -> h.tasks.cancel(waiting.taskId()))
                     .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409));
 
-            Task cancelling = h.manager.cancel(running.taskId());
+            Task cancelling = h.tasks.cancel(running.taskId());
             assertThat(cancelling.cancelRequested()).isTrue();
             await().atMost(LONG).until(() -> h.task(running.taskId()).status() == TaskStatus.CANCELLED);
             Path runningDir = Path.of(running.outputDir());
@@ -141,11 +141,11 @@ class LocalTrainingTest {
         Map<String, String> env = Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "400",
                 "FAKE_TRAINER_MODE", "ignore_sigterm");
         try (Harness h = new Harness(tmp, env)) {
-            Task task = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(4)), "alice");
+            Task task = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(4)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).step() > 0);
             long pid = h.store.get(task.taskId()).orElseThrow().run().pid();
             Instant asked = Instant.now();
-            h.manager.cancel(task.taskId());
+            h.tasks.cancel(task.taskId());
             await().atMost(LONG).until(() -> h.task(task.taskId()).status() == TaskStatus.CANCELLED);
             assertThat(Duration.between(asked, Instant.now())).isGreaterThanOrEqualTo(Duration.ofMillis(900));
             assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
@@ -156,16 +156,16 @@ class LocalTrainingTest {
     void higherPriorityRunsFirstAndFifoWithinAPriority() throws IOException {
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.02", "FAKE_TRAINER_STEPS", "40"))) {
             Path data = h.dataset(4);
-            Task first = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
-            Task low = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 0), "alice");
-            Task later = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 0), "alice");
-            Task high = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 7), "alice");
+            Task first = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task low = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 0), "alice");
+            Task later = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 0), "alice");
+            Task high = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 7), "alice");
             assertThat(h.task(high.taskId()).queuePosition()).isEqualTo(1);
             assertThat(h.task(low.taskId()).queuePosition()).isEqualTo(2);
             assertThat(h.task(later.taskId()).queuePosition()).isEqualTo(3);
 
-            await().atMost(LONG).until(() -> h.manager.list().stream().allMatch(t -> t.status() == TaskStatus.COMPLETED));
-            List<String> order = h.manager.list().stream()
+            await().atMost(LONG).until(() -> h.views.list().stream().allMatch(t -> t.status() == TaskStatus.COMPLETED));
+            List<String> order = h.views.list().stream()
                     .sorted((a, b) -> a.startedAt().compareTo(b.startedAt())).map(Task::taskId).toList();
             assertThat(order).containsExactly(first.taskId(), high.taskId(), low.taskId(), later.taskId());
         }
@@ -176,9 +176,9 @@ class LocalTrainingTest {
         List<GpuTelemetryEvent> gpus = List.of(gpu(0), gpu(1));
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "30"), 1, gpus)) {
             Path data = h.dataset(4);
-            Task a = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
-            Task b = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
-            Task c = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task a = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task b = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task c = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
             await().atMost(LONG).until(() -> h.task(a.taskId()).status().running() && h.task(b.taskId()).status().running());
             assertThat(h.task(c.taskId()).status()).isEqualTo(TaskStatus.QUEUED);
             String logs = Files.readString(Path.of(a.outputDir()).resolve("logs.txt"))
@@ -193,7 +193,7 @@ class LocalTrainingTest {
         Path marker = tmp.resolve("pwned");
         String model = "a'b\"c; touch " + marker + " $(touch " + marker + ") `touch " + marker + "`\nrm -rf ~";
         try (Harness h = new Harness(tmp, FAST)) {
-            Task task = h.manager.create(Harness.request(model, h.dataset(4)), "alice");
+            Task task = h.tasks.create(Harness.request(model, h.dataset(4)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).status().terminal());
             Path dir = Path.of(task.outputDir());
             assertThat(StudioJson.mapper().readTree(dir.resolve("job.json").toFile()).get("base_model").asText())
@@ -212,8 +212,8 @@ class LocalTrainingTest {
         long pid;
         Harness first = new Harness(tmp, env);
         Path data = first.dataset(4);
-        running = first.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
-        queued = first.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+        running = first.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+        queued = first.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
         await().atMost(LONG).until(() -> first.task(running.taskId()).step() > 2);
         pid = first.store.get(running.taskId()).orElseThrow().run().pid();
         first.close(); // the service dies; its trainer does not
@@ -236,7 +236,7 @@ class LocalTrainingTest {
         Map<String, String> env = Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "20");
         Harness first = new Harness(tmp, env);
         Path data = first.dataset(4);
-        Task ok = first.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+        Task ok = first.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
         await().atMost(LONG).until(() -> first.task(ok.taskId()).status() == TaskStatus.TRAINING);
         long pid = first.store.get(ok.taskId()).orElseThrow().run().pid();
         first.close();
@@ -254,13 +254,13 @@ class LocalTrainingTest {
     void aDiskFullWhileWritingMetadataLeavesTheOldMetadataAndStateIntact() throws IOException {
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "400"))) {
             Path data = h.dataset(4);
-            Task running = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
-            Task queued = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task running = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            Task queued = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
             Path meta = Path.of(queued.outputDir()).resolve(TaskStore.META_FILE);
             byte[] before = Files.readAllBytes(meta);
 
             h.diskFull.set(true);
-            assertThatThrownBy(() -> h.manager.cancel(queued.taskId())).isInstanceOfSatisfying(ApiException.class, e -> {
+            assertThatThrownBy(() -> h.tasks.cancel(queued.taskId())).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(507);
                 assertThat(e.code()).isEqualTo("storage_error");
             });
@@ -269,8 +269,8 @@ class LocalTrainingTest {
             assertThat(h.task(queued.taskId()).queuePosition()).isEqualTo(1);
 
             h.diskFull.set(false);
-            assertThat(h.manager.cancel(queued.taskId()).status()).isEqualTo(TaskStatus.CANCELLED);
-            h.manager.cancel(running.taskId());
+            assertThat(h.tasks.cancel(queued.taskId()).status()).isEqualTo(TaskStatus.CANCELLED);
+            h.tasks.cancel(running.taskId());
             await().atMost(LONG).until(() -> h.task(running.taskId()).status() == TaskStatus.CANCELLED);
         }
     }
@@ -278,14 +278,14 @@ class LocalTrainingTest {
     @Test
     void deleteRemovesAFinishedTaskAndItsFilesButRefusesAnActiveOne() throws IOException {
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "400"))) {
-            Task task = h.manager.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(4)), "alice");
-            assertThatThrownBy(() -> h.manager.delete(task.taskId()))
+            Task task = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(4)), "alice");
+            assertThatThrownBy(() -> h.tasks.delete(task.taskId()))
                     .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409));
-            h.manager.cancel(task.taskId());
+            h.tasks.cancel(task.taskId());
             await().atMost(LONG).until(() -> h.task(task.taskId()).status() == TaskStatus.CANCELLED);
-            h.manager.delete(task.taskId());
+            h.tasks.delete(task.taskId());
             assertThat(Path.of(task.outputDir())).doesNotExist();
-            assertThatThrownBy(() -> h.manager.get(task.taskId()))
+            assertThatThrownBy(() -> h.task(task.taskId()))
                     .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(404));
             assertThat(h.eventsOf(task.taskId())).last().extracting(Harness.Event::kind).isEqualTo(TaskEvent.Kind.DELETED);
         }

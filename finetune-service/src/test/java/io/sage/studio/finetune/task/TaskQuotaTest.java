@@ -30,11 +30,11 @@ class TaskQuotaTest {
         Map<String, String> slow = Map.of("FAKE_TRAINER_MODE", "slow", "FAKE_TRAINER_STEP_DELAY", "0.5");
         try (Harness h = new Harness(root, "python3 " + Harness.FAKE_TRAINER, slow, 1, List.of(), 2)) {
             Path data = h.dataset(2);
-            Task running = h.manager.create(Harness.request("m", data), "alice");
-            h.manager.create(Harness.request("m", data), "alice");
+            Task running = h.tasks.create(Harness.request("m", data), "alice");
+            h.tasks.create(Harness.request("m", data), "alice");
             await().atMost(Duration.ofSeconds(30)).until(() -> h.task(running.taskId()).status().running());
 
-            assertThatThrownBy(() -> h.manager.create(Harness.request("m", data), "alice"))
+            assertThatThrownBy(() -> h.tasks.create(Harness.request("m", data), "alice"))
                     .isInstanceOfSatisfying(ApiException.class, e -> {
                         assertThat(e.status()).isEqualTo(429);
                         assertThat(e.code()).isEqualTo("quota_exceeded");
@@ -43,12 +43,12 @@ class TaskQuotaTest {
             try (Stream<Path> dirs = Files.list(h.home.finetuneDir())) {
                 assertThat(dirs.count()).as("no folder for the refused task").isEqualTo(2);
             }
-            Task bobs = h.manager.create(Harness.request("m", data), "bob");
+            Task bobs = h.tasks.create(Harness.request("m", data), "bob");
             assertThat(bobs.status()).isEqualTo(TaskStatus.QUEUED);
 
-            h.manager.cancel(running.taskId());
+            h.tasks.cancel(running.taskId());
             await().atMost(Duration.ofSeconds(30)).until(() -> h.task(running.taskId()).status().terminal());
-            assertThat(h.manager.create(Harness.request("m", data), "alice").status()).isEqualTo(TaskStatus.QUEUED);
+            assertThat(h.tasks.create(Harness.request("m", data), "alice").status()).isEqualTo(TaskStatus.QUEUED);
         }
     }
 }

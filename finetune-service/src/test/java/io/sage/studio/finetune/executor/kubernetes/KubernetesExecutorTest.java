@@ -38,6 +38,7 @@ import io.sage.studio.common.error.ApiException;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.events.StudioJson;
+import io.sage.studio.finetune.api.TaskViewCache;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.domain.Task;
@@ -45,9 +46,11 @@ import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.InstanceIdentity;
+import io.sage.studio.finetune.queue.TaskQueue;
 import io.sage.studio.kube.SchedulingFixture;
 import io.sage.studio.kube.StudioLabels;
-import io.sage.studio.finetune.task.TaskManager;
+import io.sage.studio.finetune.task.TaskEngine;
+import io.sage.studio.finetune.task.TaskLifecycle;
 import io.sage.studio.finetune.task.TaskStore;
 
 /**
@@ -65,7 +68,7 @@ class KubernetesExecutorTest {
     private KubernetesMockServer server;
     private KubernetesClient client;
     private StudioHome home;
-    private TaskManager manager;
+    private Tasks manager;
 
     record Settings(Optional<String> namespace, String image, String imagePullPolicy, List<String> command,
             String homeClaim, String homeMountPath, int gpuCount, String gpuResource, String cpuRequest, String memory,
@@ -96,13 +99,37 @@ class KubernetesExecutorTest {
         manager = manager(Optional.empty());
     }
 
-    private TaskManager manager(Optional<String> kueue) throws IOException {
+    /** The task engine over the executor under test, with the views the API shows. */
+    private record Tasks(TaskEngine engine, TaskLifecycle lifecycle, TaskViewCache views) implements AutoCloseable {
+
+        Task get(String id) {
+            return views.get(id);
+        }
+
+        Task create(TaskRequest request, String owner) throws IOException {
+            return lifecycle.create(request, owner);
+        }
+
+        Task cancel(String id) {
+            return lifecycle.cancel(id);
+        }
+
+        @Override
+        public void close() {
+            engine.close();
+        }
+    }
+
+    private Tasks manager(Optional<String> kueue) throws IOException {
         KubernetesExecutor executor = new KubernetesExecutor(client, settings(kueue), home);
-        TaskManager m = new TaskManager(new TaskStore(home.finetuneDir(), AtomicFiles::write), executor,
-                new DatasetService(home, new Limits(1 << 20, 1 << 16, 10)), request -> List.of(), List.of(),
-                new TaskManager.Settings(Duration.ofMillis(100), Duration.ofMillis(20), Duration.ofSeconds(1), 10));
-        m.start();
-        return m;
+        TaskStore store = new TaskStore(home.finetuneDir(), AtomicFiles::write);
+        TaskQueue queue = new TaskQueue();
+        TaskViewCache views = new TaskViewCache(store, queue, 10);
+        TaskEngine engine = new TaskEngine(store, queue, executor,
+                new DatasetService(home, new Limits(1 << 20, 1 << 16, 10)), request -> List.of(), views, List.of(),
+                new TaskEngine.Settings(Duration.ofMillis(100), Duration.ofMillis(20), Duration.ofSeconds(1)));
+        engine.start();
+        return new Tasks(engine, engine.lifecycle(), views);
     }
 
     @AfterEach

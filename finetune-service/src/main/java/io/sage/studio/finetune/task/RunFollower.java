@@ -1,0 +1,222 @@
+package io.sage.studio.finetune.task;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.jboss.logging.Logger;
+
+import io.sage.studio.events.TaskEvent;
+import io.sage.studio.finetune.artifact.Artifacts;
+import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.domain.TaskStatus;
+import io.sage.studio.finetune.domain.TrainerPhase;
+import io.sage.studio.finetune.executor.RunListener;
+import io.sage.studio.finetune.progress.LogTail;
+import io.sage.studio.finetune.progress.ProgressTracker;
+
+/**
+ * Follows the tasks handed to the executor until each has its outcome: reads every running task's
+ * {@code progress.jsonl} on the poller thread (a phase or status change is published at once, metrics at most once
+ * per {@code progressInterval}), records what the executor says while a trainer waits to run, and settles a task
+ * when its trainer exits.
+ */
+final class RunFollower {
+
+    private static final Logger LOG = Logger.getLogger(RunFollower.class);
+    private static final Duration RETRY = Duration.ofSeconds(5);
+
+    private final TaskChanges changes;
+    private final Duration progressInterval;
+    private final ScheduledExecutorService poller;
+    private final Runnable afterExit;
+    private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
+    private final RunListener listener = new ExecutorEvents();
+
+    /** A running task whose progress file is followed. */
+    private static final class Tracked {
+        final ProgressTracker tracker;
+        long lastFlushNanos;
+        boolean dirty;
+
+        Tracked(ProgressTracker tracker) {
+            this.tracker = tracker;
+        }
+    }
+
+    /**
+     * @param poller    the thread that reads progress files and settles tasks
+     * @param afterExit run after a task was settled (a slot is free: dispatch the queue)
+     */
+    RunFollower(TaskChanges changes, Duration progressInterval, ScheduledExecutorService poller, Runnable afterExit) {
+        this.changes = changes;
+        this.progressInterval = progressInterval;
+        this.poller = poller;
+        this.afterExit = afterExit;
+    }
+
+    /** Reads the progress of every followed task every {@code poll}. */
+    void start(Duration poll) {
+        poller.scheduleWithFixedDelay(this::pollAll, poll.toMillis(), poll.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** What the executor is told to report to. */
+    RunListener listener() {
+        return listener;
+    }
+
+    /** Follows a trainer about to be launched (its progress file starts empty). */
+    void launching(String id) {
+        tracked.put(id, new Tracked(new ProgressTracker(changes.store().dir(id))));
+    }
+
+    /** Follows a re-adopted trainer, reading what it wrote so far at once. */
+    void adopted(String id) {
+        Tracked t = new Tracked(new ProgressTracker(changes.store().dir(id)));
+        tracked.put(id, t);
+        poll(id, t);
+    }
+
+    /** Stops following a task whose trainer never started. */
+    void forget(String id) {
+        tracked.remove(id);
+    }
+
+    private void pollAll() {
+        for (Map.Entry<String, Tracked> entry : tracked.entrySet()) {
+            try {
+                poll(entry.getKey(), entry.getValue());
+            } catch (RuntimeException e) {
+                LOG.warnf(e, "reading the progress of %s failed", entry.getKey());
+            }
+        }
+    }
+
+    private void poll(String id, Tracked t) {
+        synchronized (changes.lock(id)) {
+            if (tracked.get(id) != t) {
+                return;
+            }
+            try {
+                t.dirty |= t.tracker.poll();
+            } catch (IOException e) {
+                LOG.debugf("cannot read the progress of %s: %s", id, e.getMessage());
+                return;
+            }
+            if (!t.dirty) {
+                return;
+            }
+            TaskRecord record = changes.store().get(id).orElse(null);
+            if (record == null || !record.status().running()) {
+                return;
+            }
+            TaskRecord updated = TaskTransitions.withProgress(record, t.tracker);
+            boolean stateChange = updated.status() != record.status() || updated.phase() != record.phase();
+            long now = System.nanoTime();
+            if (!stateChange && now - t.lastFlushNanos < progressInterval.toNanos()) {
+                return;
+            }
+            if (TaskTransitions.sameProgress(record, updated)) {
+                t.dirty = false;
+                return;
+            }
+            TaskRecord next = updated.toBuilder().revision(record.revision() + 1).build();
+            if (changes.saveAndPublish(next, stateChange ? TaskEvent.Kind.STATE_CHANGED : TaskEvent.Kind.PROGRESS)) {
+                t.lastFlushNanos = now;
+                t.dirty = false;
+            }
+        }
+    }
+
+    /**
+     * Gives a task whose trainer has ended its outcome (read the rest of its progress file first); retried while
+     * its file cannot be written.
+     *
+     * @param exitCode the trainer's exit status, {@code null} when unknown
+     * @param detail   what the executor knows about the end, or {@code null}
+     */
+    void settle(String id, Integer exitCode, String detail) {
+        synchronized (changes.lock(id)) {
+            TaskRecord record = changes.store().get(id).orElse(null);
+            if (record == null || !record.status().running()) {
+                tracked.remove(id);
+                return;
+            }
+            Path dir = changes.store().dir(id);
+            Tracked t = tracked.get(id);
+            ProgressTracker tracker = t != null ? t.tracker : new ProgressTracker(dir);
+            try {
+                tracker.poll();
+            } catch (IOException e) {
+                LOG.warnf("cannot read the progress of %s: %s", id, e.getMessage());
+            }
+            Outcome outcome = Outcome.decide(record.cancelRequested(), exitCode, detail, tracker.errorCode(),
+                    tracker.errorMessage(), tracker.done(), LogTail.lastLines(dir.resolve(LogTail.FILE), 5));
+            Map<String, String> artifacts = outcome.status() == TaskStatus.COMPLETED ? artifacts(dir, tracker) : Map.of();
+            TaskRecord finished = TaskTransitions.finished(record, tracker, outcome, artifacts, Instant.now());
+            if (changes.saveAndPublish(finished, TaskEvent.Kind.STATE_CHANGED)) {
+                tracked.remove(id);
+            } else if (!poller.isShutdown()) {
+                try {
+                    poller.schedule(() -> settle(id, exitCode, detail), RETRY.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (RejectedExecutionException e) {
+                    LOG.debugf("service stopping; %s is settled at the next start", id);
+                }
+            }
+        }
+    }
+
+    /** The artifacts the trainer reported that exist, plus artifact folders it left without reporting. */
+    private static Map<String, String> artifacts(Path dir, ProgressTracker tracker) {
+        Map<String, String> found = new LinkedHashMap<>();
+        tracker.artifacts().forEach((kind, path) -> {
+            String relative = Artifacts.relative(dir, path);
+            if (Files.exists(dir.resolve(relative))) {
+                found.put(kind, relative);
+            }
+        });
+        Artifacts.onDisk(dir).forEach(found::putIfAbsent);
+        return found;
+    }
+
+    /** What executors report, routed to the task's lock. */
+    private final class ExecutorEvents implements RunListener {
+
+        @Override
+        public void exited(String taskId, Integer exitCode, String detail) {
+            if (poller.isShutdown()) {
+                return;
+            }
+            try {
+                poller.execute(() -> {
+                    settle(taskId, exitCode, detail);
+                    afterExit.run();
+                });
+            } catch (RejectedExecutionException e) {
+                LOG.debugf("service stopping; %s is settled at the next start", taskId);
+            }
+        }
+
+        @Override
+        public void waiting(String taskId, TrainerPhase phase, String message) {
+            if (poller.isShutdown()) {
+                return;
+            }
+            synchronized (changes.lock(taskId)) {
+                TaskRecord record = changes.store().get(taskId).orElse(null);
+                TaskRecord next = record == null ? null : TaskTransitions.waiting(record, phase, message);
+                if (next != null) {
+                    changes.saveAndPublish(next, TaskEvent.Kind.STATE_CHANGED);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+package io.sage.studio.finetune.task;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.jboss.logging.Logger;
+
+import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.files.AtomicFiles;
+import io.sage.studio.events.TaskEvent;
+import io.sage.studio.finetune.dataset.DatasetService;
+import io.sage.studio.finetune.domain.Ids;
+import io.sage.studio.finetune.domain.Task;
+import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.domain.TaskRequest;
+import io.sage.studio.finetune.domain.TaskStatus;
+import io.sage.studio.finetune.domain.TaskWarning;
+import io.sage.studio.finetune.domain.TrainingConfig;
+import io.sage.studio.finetune.domain.TrainingMethod;
+import io.sage.studio.finetune.executor.TaskExecutor;
+import io.sage.studio.finetune.progress.LogTail;
+import io.sage.studio.finetune.queue.TaskQueue;
+import io.sage.studio.finetune.storage.StorageErrors;
+import io.sage.studio.finetune.storage.TreeFiles;
+
+/**
+ * What callers do to tasks: create (all or nothing, within the owner's quota), cancel, delete, and look a task up.
+ * Each change goes through {@link TaskChanges} (file first, then the listeners) under the task's lock.
+ */
+public final class TaskLifecycle {
+
+    private static final Logger LOG = Logger.getLogger(TaskLifecycle.class);
+    static final String JOB_FILE = "job.json";
+
+    private final TaskChanges changes;
+    private final TaskQueue queue;
+    private final TaskExecutor executor;
+    private final DatasetService datasets;
+    private final WarningsProvider advisor;
+    private final TaskDispatcher dispatcher;
+    private final TaskRecovery recovery;
+    private final int maxQueuedPerOwner;
+    /** Creations in progress per owner (counted by the task quota); guarded by itself. */
+    private final Map<String, Integer> creating = new ConcurrentHashMap<>();
+
+    TaskLifecycle(TaskChanges changes, TaskQueue queue, TaskExecutor executor, DatasetService datasets,
+            WarningsProvider advisor, TaskDispatcher dispatcher, TaskRecovery recovery, int maxQueuedPerOwner) {
+        this.changes = changes;
+        this.queue = queue;
+        this.executor = executor;
+        this.datasets = datasets;
+        this.advisor = advisor;
+        this.dispatcher = dispatcher;
+        this.recovery = recovery;
+        this.maxQueuedPerOwner = maxQueuedPerOwner;
+    }
+
+    /**
+     * Creates a task owned by {@code owner} (the caller), queued behind the tasks of higher or equal priority.
+     */
+    public Task create(TaskRequest request, String owner) throws IOException {
+        TrainingConfig config = request.trainingConfig();
+        TrainingMethod method = request.methodOrDefault();
+        if (config.loadIn8bit() && method != TrainingMethod.LORA) {
+            throw ApiException.invalidField("load_in_8bit", "load_in_8bit works with method lora only (qlora is "
+                    + "already 4-bit; full fine-tuning cannot train 8-bit weights)");
+        }
+        DatasetService.Source source = datasets.resolve(request.datasetFile());
+        reserveQuota(owner);
+        try {
+            return create(request, owner, config, method, source);
+        } finally {
+            creating.computeIfPresent(String.valueOf(owner), (k, n) -> n <= 1 ? null : n - 1);
+        }
+    }
+
+    /**
+     * Counts a creation of {@code owner} against {@code max-queued-per-owner} (queued and running tasks plus
+     * creations in progress); 429 {@code quota_exceeded} when it would go over.
+     */
+    private void reserveQuota(String owner) {
+        String key = String.valueOf(owner);
+        synchronized (creating) {
+            long active = changes.store().all().stream()
+                    .filter(r -> key.equals(String.valueOf(r.owner())) && (r.status().waiting() || r.status().running()))
+                    .count();
+            int inFlight = creating.getOrDefault(key, 0);
+            if (active + inFlight >= maxQueuedPerOwner) {
+                throw new ApiException(429, "quota_exceeded", "'" + key + "' has " + (active + inFlight)
+                        + " queued or running task(s); the limit is " + maxQueuedPerOwner
+                        + " per owner (studio.finetune.max-queued-per-owner). Wait for one to finish or cancel one",
+                        List.of(new QuotaDetail("studio.finetune.max-queued-per-owner", maxQueuedPerOwner,
+                                active + inFlight)));
+            }
+            creating.merge(key, 1, Integer::sum);
+        }
+    }
+
+    /** Details of a refused task quota: the limit's key and value, and the caller's queued + running tasks. */
+    public record QuotaDetail(String limit, long max, long used) {
+    }
+
+    private Task create(TaskRequest request, String owner, TrainingConfig config, TrainingMethod method,
+            DatasetService.Source source) throws IOException {
+        List<TaskWarning> warnings = advisor.warningsFor(request);
+        TaskStore store = changes.store();
+        String id;
+        try {
+            id = reserveTaskId(request.suffix());
+        } catch (IOException e) {
+            throw StorageErrors.of(e, "the task", "no task was created");
+        }
+        Path staging = staging(id);
+        try {
+            datasets.materialize(source, staging.resolve(DatasetService.DATA_FILE));
+            Path dir = store.dir(id);
+            TaskRecord record = TaskRecord.builder()
+                    .taskId(id)
+                    .modelName(request.modelName())
+                    .datasetPath(dir.resolve(DatasetService.DATA_FILE).toString())
+                    .datasetSource(request.datasetFile())
+                    .outputDir(dir.toString())
+                    .status(TaskStatus.QUEUED)
+                    .totalEpochs(config.numEpochs())
+                    .createdAt(Instant.now())
+                    .method(method)
+                    .merge(request.mergeOrDefault())
+                    .config(config)
+                    .priority(request.priorityOrDefault())
+                    .suffix(Ids.sanitizeSuffix(request.suffix()))
+                    .owner(owner)
+                    .warnings(warnings)
+                    .executor(executor.name())
+                    .queueSeq(queue.nextSeq())
+                    .revision(1)
+                    .build();
+            AtomicFiles.writeJson(staging.resolve(JOB_FILE), jobSpec(record));
+            store.write(staging, record);
+            store.commit(staging, record);
+            queue.add(id, record.priority(), record.queueSeq());
+            changes.publish(TaskEvent.Kind.CREATED, record);
+            dispatcher.kick();
+            return changes.views().view(record);
+        } catch (IOException e) {
+            throw StorageErrors.of(e, "the task", "no task was created");
+        } finally {
+            TreeFiles.deleteQuietly(staging);
+        }
+    }
+
+    /** Cancels a waiting task at once, or asks a running trainer to stop (cancelled once it has exited). */
+    public Task cancel(String taskId) {
+        synchronized (changes.lock(taskId)) {
+            TaskRecord record = record(taskId);
+            if (record.status().terminal()) {
+                throw ApiException.conflict("task_finished", "task " + taskId + " is already " + record.status().wire());
+            }
+            if (record.status().waiting()) {
+                TaskRecord cancelled = TaskTransitions.cancelled(record, Instant.now());
+                changes.saveOrFail(cancelled);
+                queue.remove(taskId);
+                changes.publish(TaskEvent.Kind.STATE_CHANGED, cancelled);
+                return changes.views().view(cancelled);
+            }
+            if (record.cancelRequested()) {
+                executor.cancel(record);
+                return changes.views().view(record);
+            }
+            TaskRecord cancelling = TaskTransitions.cancelling(record);
+            changes.saveOrFail(cancelling);
+            changes.publish(TaskEvent.Kind.STATE_CHANGED, cancelling);
+            executor.cancel(cancelling);
+            return changes.views().view(cancelling);
+        }
+    }
+
+    /** Removes a finished task and its folder. */
+    public void delete(String taskId) {
+        synchronized (changes.lock(taskId)) {
+            TaskRecord record = record(taskId);
+            if (!record.status().terminal()) {
+                throw ApiException.conflict("task_active", "task " + taskId + " is " + record.status().wire()
+                        + "; cancel it first");
+            }
+            Path trash;
+            try {
+                trash = changes.store().remove(taskId);
+            } catch (IOException e) {
+                throw TaskChanges.storageError(e);
+            }
+            changes.publish(TaskEvent.Kind.DELETED, record);
+            changes.views().forget(taskId);
+            TreeFiles.deleteQuietly(trash);
+        }
+        changes.forgetLock(taskId);
+    }
+
+    /** The stored record of a task (404 {@code task_not_found} when there is none). */
+    public TaskRecord record(String taskId) {
+        return changes.store().require(taskId);
+    }
+
+    /** The folder of an existing task (404 otherwise). */
+    public Path taskDir(String taskId) {
+        return changes.store().dir(record(taskId).taskId());
+    }
+
+    /** The {@code logs.txt} of an existing task (404 otherwise). */
+    public Path logFile(String taskId) {
+        return taskDir(taskId).resolve(LogTail.FILE);
+    }
+
+    /** Whether a task writes nothing more: it has finished, or it is gone. */
+    public boolean finished(String taskId) {
+        return changes.store().get(taskId).map(r -> r.status().terminal()).orElse(true);
+    }
+
+    /** The stored records of all tasks (no derived fields). */
+    public Collection<TaskRecord> records() {
+        return changes.store().all();
+    }
+
+    /** Picks up task folders added or removed from outside since the last scan. */
+    public void refresh() {
+        recovery.rescan();
+    }
+
+    /** A new task id whose staging folder this call created (exclusively, so two creations never share an id). */
+    private String reserveTaskId(String suffix) throws IOException {
+        TaskStore store = changes.store();
+        Files.createDirectories(store.root());
+        while (true) {
+            String id = Ids.newId("ft", suffix);
+            if (store.get(id).isPresent() || Files.exists(store.dir(id))) {
+                continue;
+            }
+            try {
+                Files.createDirectory(staging(id));
+                return id;
+            } catch (FileAlreadyExistsException e) {
+                LOG.debugf("task id %s taken; drawing another", id);
+            }
+        }
+    }
+
+    private Path staging(String id) {
+        return changes.store().root().resolve(".creating-" + id);
+    }
+
+    /** {@code job.json} (SPEC §5); paths relative to the task directory so it works on any mount of it. */
+    static Map<String, Object> jobSpec(TaskRecord record) {
+        Map<String, Object> job = new LinkedHashMap<>();
+        job.put("task_id", record.taskId());
+        job.put("base_model", record.modelName());
+        job.put("dataset_path", DatasetService.DATA_FILE);
+        job.put("output_dir", ".");
+        job.put("method", record.method());
+        job.put("hyperparameters", record.config().trainerHyperparameters());
+        job.put("merge", record.merge());
+        job.put("resume_from", null);
+        return job;
+    }
+}

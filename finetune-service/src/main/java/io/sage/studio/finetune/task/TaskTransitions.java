@@ -1,0 +1,136 @@
+package io.sage.studio.finetune.task;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+
+import io.sage.studio.finetune.domain.RunHandle;
+import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.domain.TaskStatus;
+import io.sage.studio.finetune.domain.TrainerPhase;
+import io.sage.studio.finetune.progress.ProgressTracker;
+
+/**
+ * The task state machine: what each transition does to a record. Pure functions of a record (no I/O, no locks);
+ * which status may follow which is {@link TaskStatus#canMoveTo}, enforced again by {@link TaskStore#save}. Every
+ * transition but {@link #launched} grows the revision by one (a published change).
+ *
+ * <pre>
+ * queued ──▶ preparing ──▶ training ──▶ completed
+ *   │            │   ▲          ├─────▶ failed
+ *   │            │   └ (requeued: the launch never happened)
+ *   └──────▶ cancelled ◀────────┘
+ * </pre>
+ */
+final class TaskTransitions {
+
+    private TaskTransitions() {
+    }
+
+    /** The next version of a record: a copy with the revision grown by one. */
+    static TaskRecord.Builder next(TaskRecord record) {
+        return record.toBuilder().revision(record.revision() + 1);
+    }
+
+    /** {@code pending} (old folders) → {@code queued}. */
+    static TaskRecord queued(TaskRecord record) {
+        return next(record).status(TaskStatus.QUEUED).build();
+    }
+
+    /** {@code preparing} without a run handle → {@code queued} again: the launch never happened. */
+    static TaskRecord requeued(TaskRecord record) {
+        return next(record).status(TaskStatus.QUEUED).phase(null).startedAt(null).statusMessage(null).build();
+    }
+
+    /** {@code queued} → {@code preparing}: saved before the executor is asked to launch. */
+    static TaskRecord preparing(TaskRecord record, Instant now) {
+        return next(record).status(TaskStatus.PREPARING).phase(null).startedAt(now).statusMessage(null).build();
+    }
+
+    /** The run handle of a launched trainer (same revision: nothing the user sees changed). */
+    static TaskRecord launched(TaskRecord preparing, RunHandle handle) {
+        return preparing.toBuilder().run(handle).build();
+    }
+
+    /** {@code preparing} → {@code failed}: the executor could not launch the trainer. */
+    static TaskRecord launchFailed(TaskRecord preparing, String message, Instant now) {
+        return next(preparing).status(TaskStatus.FAILED).completedAt(now).errorCode("launch_failed")
+                .errorMessage(message).build();
+    }
+
+    /** {@code queued} → {@code cancelled} at once. */
+    static TaskRecord cancelled(TaskRecord waiting, Instant now) {
+        return next(waiting).status(TaskStatus.CANCELLED).completedAt(now).statusMessage(null).build();
+    }
+
+    /** A running task asked to stop; it is {@code cancelled} once its trainer has exited. */
+    static TaskRecord cancelling(TaskRecord running) {
+        return next(running).cancelRequested(true)
+                .statusMessage("cancelling: the trainer was asked to checkpoint and stop").build();
+    }
+
+    /**
+     * Why a {@code preparing} task waits, as its executor reports it; {@code null} when nothing changes (not
+     * preparing, a cancel requested, or the same phase and message).
+     */
+    static TaskRecord waiting(TaskRecord record, TrainerPhase phase, String message) {
+        if (record.status() != TaskStatus.PREPARING || record.cancelRequested()
+                || (phase == record.phase() && Objects.equals(message, record.statusMessage()))) {
+            return null;
+        }
+        return next(record).phase(phase).statusMessage(message).build();
+    }
+
+    /**
+     * The record with the trainer's live state folded in (same revision). The status follows the trainer:
+     * {@code preparing} becomes {@code training} with the first phase past data preparation, or the first step.
+     */
+    static TaskRecord withProgress(TaskRecord record, ProgressTracker p) {
+        TaskRecord.Builder b = record.toBuilder();
+        if (p.phase() != null) {
+            b.phase(p.phase());
+            if (record.status() == TaskStatus.PREPARING && p.phase().training()) {
+                b.status(TaskStatus.TRAINING);
+            }
+            b.statusMessage(record.cancelRequested() ? record.statusMessage() : null);
+        }
+        if (p.totalSteps() > 0) {
+            b.step(p.step()).totalSteps(p.totalSteps()).progress(p.percent());
+            if (record.status() == TaskStatus.PREPARING) {
+                b.status(TaskStatus.TRAINING);
+            }
+        }
+        if (p.epoch() != null) {
+            b.currentEpoch(p.epoch());
+        }
+        return b.loss(p.loss()).learningRate(p.learningRate()).etaSeconds(p.etaSeconds()).build();
+    }
+
+    /** Whether two records show the same progress (nothing worth an event). */
+    static boolean sameProgress(TaskRecord a, TaskRecord b) {
+        return a.status() == b.status() && a.phase() == b.phase() && a.step() == b.step()
+                && a.totalSteps() == b.totalSteps() && a.currentEpoch() == b.currentEpoch()
+                && Objects.equals(a.loss(), b.loss()) && Objects.equals(a.learningRate(), b.learningRate())
+                && Objects.equals(a.etaSeconds(), b.etaSeconds()) && Objects.equals(a.statusMessage(), b.statusMessage());
+    }
+
+    /**
+     * A running task whose trainer ended → its outcome, with the last progress folded in; a completed task gets
+     * 100 % and its {@code artifacts}.
+     */
+    static TaskRecord finished(TaskRecord record, ProgressTracker p, Outcome outcome, Map<String, String> artifacts,
+            Instant now) {
+        TaskRecord.Builder b = withProgress(record, p).toBuilder()
+                .revision(record.revision() + 1)
+                .status(outcome.status())
+                .errorCode(outcome.errorCode())
+                .errorMessage(outcome.errorMessage())
+                .statusMessage(null)
+                .completedAt(now)
+                .etaSeconds(null);
+        if (outcome.status() == TaskStatus.COMPLETED) {
+            b.progress(100).etaSeconds(0L).artifacts(artifacts);
+        }
+        return b.build();
+    }
+}
