@@ -14,6 +14,10 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
 import io.sage.studio.chat.switching.ChatLifecycle;
 import io.sage.studio.chat.switching.ChatOverview;
 import io.sage.studio.chat.switching.SwitchOperation;
@@ -39,6 +43,8 @@ public class ChatSwitchResource {
     @POST
     @Path("/switch")
     @Consumes(MediaType.APPLICATION_JSON)
+    @APIResponse(responseCode = "202", description = "the switch started",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = SwitchOperation.class)))
     public Response switchModel(SwitchRequest request) {
         if (request == null) {
             throw ApiException.badRequest("missing_body", "send {\"model\": ...} or {\"task_id\": ...}");

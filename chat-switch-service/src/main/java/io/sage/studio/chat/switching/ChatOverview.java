@@ -6,6 +6,8 @@ import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.state.ActiveRoute;
@@ -27,8 +29,10 @@ public class ChatOverview {
     }
 
     /** {@code GET /api/finetune/current-model}. */
-    public record CurrentModel(String currentModel, String modelPath, String servedModelName, String kind, String baseModel,
-            String baseUrl, RouteState state, boolean llmServiceRunning, Instant since, String runtime, long revision,
+    public record CurrentModel(String currentModel, String modelPath, String servedModelName,
+            @Schema(required = true, enumeration = { "base", "finetuned", "cloud", "none" }) String kind, String baseModel,
+            String baseUrl, RouteState state, @Schema(required = true) boolean llmServiceRunning, Instant since,
+            String runtime, @Schema(required = true) long revision,
             String switchInProgress) {
     }
 

@@ -6,6 +6,8 @@ import java.util.Locale;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /**
  * A switch as the API shows it ({@code GET /api/chat/switch/{id}}).
  *
@@ -24,20 +26,21 @@ import com.fasterxml.jackson.annotation.JsonValue;
  * @param llmServiceRestarted whether a new engine was started for it
  */
 public record SwitchOperation(
-        String id,
+        @Schema(required = true) String id,
         String model,
         String taskId,
         SwitchStrategy strategy,
-        State state,
+        @Schema(required = true) State state,
         String error,
-        boolean rolledBack,
+        @Schema(required = true) boolean rolledBack,
         Timings timings,
-        List<Step> steps,
+        @Schema(required = true) List<Step> steps,
         String requestedBy,
         String servedModelName,
         String currentModel,
-        boolean llmServiceRestarted) {
+        @Schema(required = true) boolean llmServiceRestarted) {
 
+    @Schema(name = "SwitchState")
     public enum State {
         PENDING, STARTING, WAITING_READY, SMOKE_TEST, ROUTING, DRAINING, COMPLETED, FAILED;
 
@@ -52,9 +55,11 @@ public record SwitchOperation(
     }
 
     /** Milestones; {@code downtimeMs} is the time no backend served (recreate), 0 otherwise. */
+    @Schema(name = "SwitchTimings")
     public record Timings(Instant requestedAt, Instant readyAt, Instant routedAt, Instant finishedAt, Long downtimeMs) {
     }
 
-    public record Step(Instant at, String message) {
+    @Schema(name = "SwitchStep")
+    public record Step(@Schema(required = true) Instant at, @Schema(required = true) String message) {
     }
 }
