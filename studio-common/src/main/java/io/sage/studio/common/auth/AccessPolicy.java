@@ -3,16 +3,23 @@ package io.sage.studio.common.auth;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import io.sage.studio.common.auth.tables.ChatSwitchAccess;
+import io.sage.studio.common.auth.tables.FinetuneAccess;
+import io.sage.studio.common.auth.tables.GatewayAccess;
+import io.sage.studio.common.auth.tables.GpuProbeAccess;
 
 /**
- * Who may call what, for every service, in one table: (methods, path pattern) to the access a request needs. The
- * first matching rule wins; {@link AuthFilter} applies it before any route (REST resources, SSE streams, the
- * gateway's Vert.x routes), so endpoints carry no annotations. Patterns: {@code *} is one path segment,
- * {@code /**} any rest of the path.
+ * Who may call what: the shared rules every service starts and ends with, and between them each service's own table
+ * ({@link ServiceAccess}, in {@code io.sage.studio.common.auth.tables}). The first matching rule wins; {@link AuthFilter}
+ * applies it before any route (REST resources, SSE streams, the gateway's Vert.x routes), so endpoints carry no
+ * annotations. Every service enforces every table: the gateway because it checks a request before it proxies it to
+ * the service that owns the path, the services because a table only names their own paths (another service's
+ * rules never match a path they serve).
  *
- * <p>Ownership is finer than a path: a trainer reaches {@code DELETE /api/finetune/tasks/*} here, and the
- * finetune-service lets it delete only its own tasks ({@link StudioPrincipal#requireOwnerOrAdmin}).
+ * <p>Deny by default: an endpoint no table lists needs a viewer to read under {@code /api} and {@code /q}, and an
+ * admin for any change.
  */
 public final class AccessPolicy {
 
@@ -40,39 +47,32 @@ public final class AccessPolicy {
         }
     }
 
-    private static final Set<String> READ = Set.of("GET", "HEAD");
-    private static final Set<String> POST = Set.of("POST");
-    private static final Set<String> DELETE = Set.of("DELETE");
-    private static final Set<String> ANY = Set.of();
+    /** The services' own tables, in the order they are consulted (they never overlap). */
+    public static final List<ServiceAccess> SERVICES = List.of(
+            GatewayAccess.TABLE, FinetuneAccess.TABLE, ChatSwitchAccess.TABLE, GpuProbeAccess.TABLE);
 
-    private static final List<Rule> RULES = List.of(
+    /** Before any service's table. */
+    private static final List<AccessRule> FIRST = List.of(
             // Probes carry no credentials. Metrics (names of models, tasks, users' traffic) need a viewer: Prometheus
             // scrapes with a token (the chart's README shows how).
-            new Rule(READ, "/q/health", Access.OPEN),
-            new Rule(READ, "/q/health/**", Access.OPEN),
+            AccessRule.read("/q/health", Access.OPEN),
+            AccessRule.read("/q/health/**", Access.OPEN),
             // CORS preflights never change anything and carry no credentials.
-            new Rule(Set.of("OPTIONS"), "/**", Access.OPEN),
-            new Rule(ANY, "/v1/**", Access.CHAT_API),
-            // Training: uploading data and starting, cancelling or deleting (own) tasks.
-            new Rule(POST, "/api/finetune/upload-dataset", Access.TRAINER),
-            new Rule(POST, "/api/finetune/prepare-sage-docs", Access.TRAINER),
-            new Rule(POST, "/api/finetune/create", Access.TRAINER),
-            new Rule(POST, "/api/finetune/tasks/*/cancel", Access.TRAINER),
-            new Rule(DELETE, "/api/finetune/tasks/*", Access.TRAINER),
-            new Rule(DELETE, "/api/finetune/datasets/*", Access.TRAINER),
-            // A computation that changes nothing.
-            new Rule(POST, "/api/system/memory-estimate", Access.VIEWER),
-            // Switching what the chat endpoint serves.
-            new Rule(POST, "/api/finetune/switch-model", Access.ADMIN),
-            new Rule(POST, "/api/finetune/use-as-backend", Access.ADMIN),
-            new Rule(ANY, "/api/chat/switch/**", Access.ADMIN),
+            new AccessRule(Set.of("OPTIONS"), "/**", Access.OPEN));
+
+    /** After every service's table: the defaults. */
+    private static final List<AccessRule> LAST = List.of(
             // Reading the API and the service's own documents (OpenAPI).
-            new Rule(READ, "/api/**", Access.VIEWER),
-            new Rule(READ, "/q/**", Access.VIEWER),
+            AccessRule.read("/api/**", Access.VIEWER),
+            AccessRule.read("/q/**", Access.VIEWER),
             // The gateway's web UI: the page loads without a token and then asks for one.
-            new Rule(READ, "/**", Access.OPEN),
-            // Any other change (settings, endpoints added later) needs an admin until listed above.
-            new Rule(ANY, "/**", Access.ADMIN));
+            AccessRule.read("/**", Access.OPEN),
+            // Any other change (settings, endpoints added later) needs an admin until a table lists it.
+            AccessRule.any("/**", Access.ADMIN));
+
+    private static final List<AccessRule> RULES = Stream.of(FIRST.stream(),
+            SERVICES.stream().flatMap(service -> service.rules().stream()), LAST.stream())
+            .flatMap(rules -> rules).toList();
 
     private AccessPolicy() {
     }
@@ -80,7 +80,7 @@ public final class AccessPolicy {
     /** The access a request with this method and (already normalised, see {@link #canonicalPath}) path needs. */
     public static Access required(String method, String path) {
         String verb = method.toUpperCase(Locale.ROOT);
-        for (Rule rule : RULES) {
+        for (AccessRule rule : RULES) {
             if (rule.matches(verb, path)) {
                 return rule.access();
             }
@@ -106,33 +106,5 @@ public final class AccessPolicy {
             }
         }
         return canonical.isEmpty() ? "/" : canonical.toString();
-    }
-
-    private record Rule(Set<String> methods, String pattern, Access access, Pattern regex) {
-
-        Rule(Set<String> methods, String pattern, Access access) {
-            this(methods, pattern, access, compile(pattern));
-        }
-
-        boolean matches(String method, String path) {
-            return (methods.isEmpty() || methods.contains(method)) && regex.matcher(path).matches();
-        }
-
-        private static Pattern compile(String pattern) {
-            StringBuilder regex = new StringBuilder();
-            String rest = pattern;
-            boolean any = rest.endsWith("/**");
-            if (any) {
-                rest = rest.substring(0, rest.length() - 3);
-            }
-            for (String segment : rest.split("/")) {
-                if (segment.isEmpty()) {
-                    continue;
-                }
-                regex.append('/').append(segment.equals("*") ? "[^/]+" : Pattern.quote(segment));
-            }
-            regex.append(any ? "(/.*)?" : "");
-            return Pattern.compile(regex.isEmpty() ? "/" : regex.toString());
-        }
     }
 }

@@ -1,0 +1,28 @@
+package io.sage.studio.common.auth.tables;
+
+import static io.sage.studio.common.auth.AccessRule.delete;
+import static io.sage.studio.common.auth.AccessRule.post;
+
+import java.util.List;
+
+import io.sage.studio.common.auth.AccessPolicy.Access;
+import io.sage.studio.common.auth.ServiceAccess;
+
+/**
+ * The finetune-service's endpoints that a trainer may use: uploading data and starting, cancelling or deleting
+ * (own) tasks. Reads need a viewer and every other change an admin (the shared defaults). Ownership is finer than
+ * a path: the service lets a trainer cancel or delete only its own tasks ({@code StudioPrincipal.requireOwnerOrAdmin}).
+ */
+public final class FinetuneAccess {
+
+    public static final ServiceAccess TABLE = new ServiceAccess("finetune-service", List.of("/api/finetune/**"), List.of(
+            post("/api/finetune/upload-dataset", Access.TRAINER),
+            post("/api/finetune/prepare-sage-docs", Access.TRAINER),
+            post("/api/finetune/create", Access.TRAINER),
+            post("/api/finetune/tasks/*/cancel", Access.TRAINER),
+            delete("/api/finetune/tasks/*", Access.TRAINER),
+            delete("/api/finetune/datasets/*", Access.TRAINER)));
+
+    private FinetuneAccess() {
+    }
+}
