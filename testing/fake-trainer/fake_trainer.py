@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A stand-in trainer for Java / CLI / UI tests: speaks the trainer protocol (SPEC §5) exactly like
+"""A stand-in trainer for Java / CLI / UI tests: speaks the trainer protocol (docs/trainer-protocol.md) exactly like
 ``trainer/`` (sage_trainer) does, in milliseconds, with the standard library only.
 
 Usage (working directory = the task directory, like the real trainer):

@@ -1,4 +1,4 @@
-"""``job.json``: parsing and strict validation (SPEC §5).
+"""``job.json``: parsing and strict validation (docs/trainer-protocol.md, schema docs/trainer-protocol/job.schema.json).
 
 Every problem is reported at once, each naming its field, as one ``bad_spec`` error. Hyperparameters
 the trainer does not know are rejected rather than ignored: a setting that would silently have no

@@ -24,7 +24,7 @@ public record TrainingConfig(
         double loraDropout,
         boolean gradientCheckpointing) {
 
-    /** The {@code hyperparameters} object of {@code job.json} (SPEC §5 names). */
+    /** The {@code hyperparameters} object of {@code job.json} (names of {@code docs/trainer-protocol.md}). */
     public Map<String, Object> trainerHyperparameters() {
         Map<String, Object> hp = new LinkedHashMap<>();
         hp.put("epochs", numEpochs);

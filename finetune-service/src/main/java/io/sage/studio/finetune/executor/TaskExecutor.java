@@ -7,7 +7,7 @@ import io.sage.studio.finetune.domain.TaskRecord;
 
 /**
  * Runs trainers: a local process per task or a Kubernetes Job per task. Both speak the same trainer protocol
- * (SPEC §5): {@code <command> --spec <task_dir>/job.json} with the task directory as working directory.
+ * ({@code docs/trainer-protocol.md}): {@code <command> --spec <task_dir>/job.json} with the task directory as working directory.
  * Progress is read from the task's {@code progress.jsonl} by the service, not by the executor.
  */
 public interface TaskExecutor {

@@ -20,7 +20,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sage.studio.finetune.domain.TrainerPhase;
 
 /**
- * Follows one task's {@code progress.jsonl} (trainer protocol, SPEC §5) and folds its records into the
+ * Follows one task's {@code progress.jsonl} (trainer protocol: {@code docs/trainer-protocol.md}) and folds its records into the
  * task's live state: phase, step, epoch, loss, learning rate, ETA, artifacts, the last error. Reads only
  * complete lines from where it stopped; a line still being written is picked up on the next read.
  * Not thread-safe: one poller thread (or the exit handler, under the task's lock) uses it at a time.

@@ -6,7 +6,7 @@ import io.sage.studio.finetune.domain.TaskStatus;
 
 /**
  * How a trainer run ended, decided from what is known: a requested cancel wins; then the exit status
- * (0 = success, SPEC §5) with the trainer's last {@code error} record as the reason of a failure; when the exit
+ * (0 = success, {@code docs/trainer-protocol.md}) with the trainer's last {@code error} record as the reason of a failure; when the exit
  * status is unknown (the trainer ended while the service was down, or a re-adopted process), the protocol
  * records decide: an {@code error} record means failed, the {@code done} phase means completed.
  */

@@ -255,7 +255,7 @@ public final class TaskLifecycle {
         return changes.store().root().resolve(".creating-" + id);
     }
 
-    /** {@code job.json} (SPEC §5); paths relative to the task directory so it works on any mount of it. */
+    /** {@code job.json} ({@code docs/trainer-protocol.md}, {@code job.schema.json}); paths relative to the task directory so it works on any mount of it. */
     static Map<String, Object> jobSpec(TaskRecord record) {
         Map<String, Object> job = new LinkedHashMap<>();
         job.put("task_id", record.taskId());
