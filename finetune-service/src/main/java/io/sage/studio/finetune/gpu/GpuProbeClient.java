@@ -9,7 +9,7 @@ import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 import io.sage.studio.common.auth.StudioClientHeaders;
 
 /**
- * The gpu-probe-service's estimator ({@code quarkus.rest-client.gpu-probe.url}); used through {@link MemoryEstimator}.
+ * The gpu-probe-service's estimator ({@code quarkus.rest-client.gpu-probe.url}); used through {@link GpuProbeEstimates}.
  * Carries the caller's credentials (or the service token) like every call between studio services.
  */
 @RegisterRestClient(configKey = "gpu-probe")
@@ -19,5 +19,5 @@ interface GpuProbeClient {
 
     @POST
     @Path("/memory-estimate")
-    MemoryEstimate estimate(EstimateRequest request);
+    GpuProbeEstimate estimate(GpuProbeEstimateRequest request);
 }

@@ -30,14 +30,14 @@ public class MemoryAdvisor implements WarningsProvider {
     private static final double GIB = 1024.0 * 1024 * 1024;
     private static final Duration RETRY_UNAVAILABLE = Duration.ofSeconds(60);
 
-    private final MemoryEstimator estimator;
+    private final GpuProbeEstimates estimator;
     private final GpuInventory inventory;
     private final BaseModelCatalog catalog;
     private final boolean kubernetes;
     private final Map<String, Double> hints = new ConcurrentHashMap<>();
     private volatile long hintsUnavailableUntil;
 
-    public MemoryAdvisor(MemoryEstimator estimator, GpuInventory inventory, BaseModelCatalog catalog,
+    public MemoryAdvisor(GpuProbeEstimates estimator, GpuInventory inventory, BaseModelCatalog catalog,
             FinetuneConfig config) {
         this.estimator = estimator;
         this.inventory = inventory;
@@ -53,7 +53,7 @@ public class MemoryAdvisor implements WarningsProvider {
                     + "trainer must be able to load it (a Hugging Face id in its cache, or a model folder)"));
         }
         TrainingConfig config = request.trainingConfig();
-        Optional<MemoryEstimate> estimate = estimator.estimate(new EstimateRequest(request.modelName(),
+        Optional<GpuProbeEstimate> estimate = estimator.estimate(new GpuProbeEstimateRequest(request.modelName(),
                 request.methodOrDefault().wire(), config.batchSize(), config.maxLength(), config.loraR(),
                 config.gradientCheckpointing(), "auto", config.loadIn8bit()));
         if (estimate.isEmpty()) {
@@ -61,7 +61,7 @@ public class MemoryAdvisor implements WarningsProvider {
                     + "not answer); the task is queued without one"));
             return warnings;
         }
-        MemoryEstimate e = estimate.get();
+        GpuProbeEstimate e = estimate.get();
         String need = "about " + gib(e.expectedBytes()) + " GiB of GPU memory (" + gib(e.lowBytes()) + "–"
                 + gib(e.highBytes()) + " GiB)";
         List<GpuTelemetryEvent> gpus = kubernetes ? inventory.allGpus() : inventory.localGpus();
@@ -95,7 +95,7 @@ public class MemoryAdvisor implements WarningsProvider {
         if (known != null || System.currentTimeMillis() < hintsUnavailableUntil) {
             return known;
         }
-        Optional<MemoryEstimate> estimate = estimator.estimate(new EstimateRequest(modelId, "lora",
+        Optional<GpuProbeEstimate> estimate = estimator.estimate(new GpuProbeEstimateRequest(modelId, "lora",
                 TaskRequest.DEFAULT_BATCH_SIZE, TaskRequest.DEFAULT_MAX_LENGTH, 16, true, "auto", false));
         if (estimate.isEmpty()) {
             hintsUnavailableUntil = System.currentTimeMillis() + RETRY_UNAVAILABLE.toMillis();

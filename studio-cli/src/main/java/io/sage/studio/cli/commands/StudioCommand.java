@@ -254,7 +254,7 @@ public class StudioCommand implements Runnable {
                 System.out.println("No logs yet under " + settings(spec).logsDir());
                 return 0;
             }
-            new LogTail(files, files.size() > 1, System.out).run(lines, follow);
+            new FileTailer(files, files.size() > 1, System.out).run(lines, follow);
             return 0;
         }
     }

@@ -14,23 +14,23 @@ import org.jboss.logging.Logger;
  * result is empty and the caller goes on without it.
  */
 @ApplicationScoped
-public class MemoryEstimator {
+public class GpuProbeEstimates {
 
-    private static final Logger LOG = Logger.getLogger(MemoryEstimator.class);
+    private static final Logger LOG = Logger.getLogger(GpuProbeEstimates.class);
 
     private final GpuProbeClient client;
 
-    public MemoryEstimator(@RestClient GpuProbeClient client) {
+    public GpuProbeEstimates(@RestClient GpuProbeClient client) {
         this.client = client;
     }
 
     @Timeout(3000)
     @Fallback(fallbackMethod = "unavailable")
-    public Optional<MemoryEstimate> estimate(EstimateRequest request) {
+    public Optional<GpuProbeEstimate> estimate(GpuProbeEstimateRequest request) {
         return Optional.of(client.estimate(request));
     }
 
-    Optional<MemoryEstimate> unavailable(EstimateRequest request, Throwable cause) {
+    Optional<GpuProbeEstimate> unavailable(GpuProbeEstimateRequest request, Throwable cause) {
         LOG.debugf("memory estimate for %s unavailable: %s", request.model(), cause.toString());
         return Optional.empty();
     }

@@ -11,13 +11,13 @@ import java.util.List;
 import java.util.Map;
 
 /** Prints the last lines of log files and, with follow, what is appended to them (like {@code tail -F}). */
-final class LogTail {
+final class FileTailer {
 
     private final List<Path> files;
     private final boolean prefix;
     private final PrintStream out;
 
-    LogTail(List<Path> files, boolean prefix, PrintStream out) {
+    FileTailer(List<Path> files, boolean prefix, PrintStream out) {
         this.files = files;
         this.prefix = prefix;
         this.out = out;

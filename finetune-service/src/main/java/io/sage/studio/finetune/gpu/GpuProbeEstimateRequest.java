@@ -3,7 +3,7 @@ package io.sage.studio.finetune.gpu;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /** Body of gpu-probe's {@code POST /api/system/memory-estimate}. */
-public record EstimateRequest(
+public record GpuProbeEstimateRequest(
         String model,
         String method,
         int batchSize,
