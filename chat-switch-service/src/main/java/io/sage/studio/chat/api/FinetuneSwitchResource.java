@@ -12,11 +12,12 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
+import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.switching.ChatOverview;
 import io.sage.studio.chat.switching.SwitchOperation;
 import io.sage.studio.chat.switching.SwitchService;
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.StudioException;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 
@@ -49,7 +50,7 @@ public class FinetuneSwitchResource {
     @Blocking
     public Uni<SeedSwitchResponse> switchModel(@QueryParam("model_path") String modelPath, @QueryParam("strategy") String strategy) {
         if (modelPath == null || modelPath.isBlank()) {
-            throw ApiException.invalidField("model_path", "model_path is required");
+            throw StudioException.invalidField("model_path", "model_path is required");
         }
         return await(switches.request(modelPath, null, strategy, "api"));
     }
@@ -60,7 +61,7 @@ public class FinetuneSwitchResource {
     @Blocking
     public Uni<SeedSwitchResponse> useAsBackend(UseAsBackendRequest request) {
         if (request == null || request.taskId() == null || request.taskId().isBlank()) {
-            throw ApiException.invalidField("task_id", "task_id is required");
+            throw StudioException.invalidField("task_id", "task_id is required");
         }
         return await(switches.request(null, request.taskId(), request.strategy(), "api"));
     }
@@ -68,11 +69,11 @@ public class FinetuneSwitchResource {
     private Uni<SeedSwitchResponse> await(SwitchOperation started) {
         CompletableFuture<SwitchOperation> done = switches.completion(started.id()).orElseThrow();
         return Uni.createFrom().completionStage(done)
-                .ifNoItem().after(wait).failWith(() -> new ApiException(504, "switch_timeout",
+                .ifNoItem().after(wait).failWith(() -> new StudioException(ChatSwitchError.SWITCH_TIMEOUT,
                         "switch " + started.id() + " is still running; follow it at GET /api/chat/switch/" + started.id()))
                 .map(op -> {
                     if (op.state() == SwitchOperation.State.FAILED) {
-                        throw new ApiException(502, "switch_failed", op.error(), List.of(op));
+                        throw new StudioException(ChatSwitchError.SWITCH_FAILED, op.error(), List.of(op));
                     }
                     return new SeedSwitchResponse(op.currentModel(), op.llmServiceRestarted(), op);
                 });

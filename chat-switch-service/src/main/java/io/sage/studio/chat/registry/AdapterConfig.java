@@ -8,7 +8,8 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.chat.ChatSwitchError;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.events.StudioJson;
 
 /**
@@ -35,22 +36,22 @@ public record AdapterConfig(int rank, String baseModel) {
         JsonNode json;
         try {
             if (Files.size(file) > MAX_BYTES) {
-                throw ApiException.badRequest("invalid_adapter", file + " is larger than 1 MiB; not an adapter config");
+                throw new StudioException(ChatSwitchError.INVALID_ADAPTER, file + " is larger than 1 MiB; not an adapter config");
             }
             json = StudioJson.mapper().readTree(Files.readAllBytes(file));
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
-            throw ApiException.badRequest("invalid_adapter", file + " is not valid JSON"
+            throw new StudioException(ChatSwitchError.INVALID_ADAPTER, file + " is not valid JSON"
                     + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
         } catch (IOException e) {
-            throw ApiException.badRequest("invalid_adapter", "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+            throw new StudioException(ChatSwitchError.INVALID_ADAPTER, "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
         }
         if (json == null || !json.isObject()) {
-            throw ApiException.badRequest("invalid_adapter", file + " is not a JSON object");
+            throw new StudioException(ChatSwitchError.INVALID_ADAPTER, file + " is not a JSON object");
         }
         JsonNode r = json.get("r");
         if (r == null || !r.canConvertToInt() || r.asInt() < 1) {
-            throw ApiException.badRequest("invalid_adapter", file + " has no valid rank 'r'");
+            throw new StudioException(ChatSwitchError.INVALID_ADAPTER, file + " has no valid rank 'r'");
         }
         JsonNode base = json.get("base_model_name_or_path");
         String baseModel = base == null || base.isNull() || base.asText().isBlank() ? null : base.asText().strip();

@@ -11,7 +11,7 @@ import org.eclipse.microprofile.faulttolerance.Retry;
 import org.eclipse.microprofile.faulttolerance.Timeout;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.common.error.StudioException;
 
 /**
@@ -27,7 +27,7 @@ public class FinetuneClient {
         this.client = client;
     }
 
-    /** The task, or empty when the finetune-service does not know it; 503 {@code finetune_unavailable} when unreachable. */
+    /** The task, or empty when the finetune-service does not know it; {@code finetune_unavailable} when unreachable. */
     @Timeout(5000)
     @Retry(maxRetries = 2, delay = 200, abortOn = StudioException.class)
     @Fallback(fallbackMethod = "taskUnavailable", skipOn = StudioException.class)
@@ -40,7 +40,7 @@ public class FinetuneClient {
                 return Optional.empty();
             }
             if (status < 500) {
-                throw new ApiException(502, "finetune_error", "the finetune-service refused task " + taskId + ": HTTP " + status);
+                throw new StudioException(ChatSwitchError.FINETUNE_ERROR, "the finetune-service refused task " + taskId + ": HTTP " + status);
             }
             throw e;
         }
@@ -55,7 +55,7 @@ public class FinetuneClient {
     }
 
     Optional<TaskView> taskUnavailable(String taskId) {
-        throw new ApiException(503, "finetune_unavailable",
+        throw new StudioException(ChatSwitchError.FINETUNE_UNAVAILABLE,
                 "the finetune-service cannot be reached to look up task " + taskId + "; try again shortly");
     }
 

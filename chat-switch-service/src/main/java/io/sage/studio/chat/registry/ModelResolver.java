@@ -9,10 +9,12 @@ import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.config.ChatConfig.PreferredArtifact;
 import io.sage.studio.chat.registry.ResolvedModel.Artifact;
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.FieldError;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.common.models.BaseModelCatalog;
 
@@ -20,7 +22,7 @@ import io.sage.studio.common.models.BaseModelCatalog;
  * Turns what a user asked for (a model id or path, or a task id) into a {@link ResolvedModel}. Only registered
  * models serve: a base model id (the finetune-service registry or the shared catalogue), a fine-tuned model of
  * the registry (by id or path), a completed task's artifact, or a model directory inside the studio home.
- * Anything else is a 400 that says which of those was expected.
+ * Anything else is {@code unknown_model} (or {@code not_a_model}), saying which of those was expected.
  */
 @ApplicationScoped
 public class ModelResolver {
@@ -44,12 +46,12 @@ public class ModelResolver {
     /** The artifact of a completed task ({@code lora} or {@code merged_model}, as {@code prefer-artifact} says). */
     public ResolvedModel byTask(String taskId) {
         if (taskId == null || !TASK_ID.matcher(taskId).matches()) {
-            throw ApiException.invalidField(FIELD_TASK, "task_id must be a task id such as the one in GET /api/finetune/tasks");
+            throw StudioException.invalidField(FIELD_TASK, "task_id must be a task id such as the one in GET /api/finetune/tasks");
         }
         TaskView task = finetune.task(taskId)
-                .orElseThrow(() -> ApiException.notFound("task_not_found", "no fine-tuning task " + taskId));
+                .orElseThrow(() -> new StudioException(ChatSwitchError.TASK_NOT_FOUND, "no fine-tuning task " + taskId));
         if (!TaskView.COMPLETED.equals(task.status())) {
-            throw ApiException.conflict("task_not_completed",
+            throw new StudioException(ChatSwitchError.TASK_NOT_COMPLETED,
                     "task " + taskId + " is " + task.status() + "; only a completed task can serve chat");
         }
         String lora = task.artifact("lora");
@@ -58,7 +60,7 @@ public class ModelResolver {
         String second = prefer == PreferredArtifact.MERGED ? lora : merged;
         String chosen = first != null ? first : second;
         if (chosen == null) {
-            throw ApiException.conflict("no_artifact", "task " + taskId + " produced no LoRA adapter and no merged model");
+            throw new StudioException(ChatSwitchError.NO_ARTIFACT, "task " + taskId + " produced no LoRA adapter and no merged model");
         }
         Path dir = artifactPath(task, chosen);
         return fromDirectory(dir, taskId, task.modelName(), null);
@@ -67,7 +69,7 @@ public class ModelResolver {
     /** A model named by id or path (the seed's {@code model_path}). */
     public ResolvedModel byModel(String model) {
         if (model == null || model.isBlank()) {
-            throw ApiException.invalidField(FIELD_MODEL, "model_path is required");
+            throw StudioException.invalidField(FIELD_MODEL, "model_path is required");
         }
         String m = model.strip();
         Optional<List<ModelView>> registry = finetune.models();
@@ -122,16 +124,16 @@ public class ModelResolver {
         String path = dir.toString();
         if (AdapterConfig.isAdapter(dir)) {
             if (!home.contains(dir.resolve(AdapterConfig.FILE))) {
-                throw ApiException.badRequest("invalid_adapter", dir.resolve(AdapterConfig.FILE) + " links outside the studio home");
+                throw new StudioException(ChatSwitchError.INVALID_ADAPTER, dir.resolve(AdapterConfig.FILE) + " links outside the studio home");
             }
             AdapterConfig adapter = AdapterConfig.read(dir);
             String base = adapter.baseModel() != null ? adapter.baseModel() : baseHint;
             if (base == null) {
-                throw ApiException.badRequest("invalid_adapter",
+                throw new StudioException(ChatSwitchError.INVALID_ADAPTER,
                         dir.resolve(AdapterConfig.FILE) + " names no base_model_name_or_path and no task says which base it belongs to");
             }
             if (base.startsWith("/") && !home.contains(Path.of(base))) {
-                throw ApiException.badRequest("invalid_adapter", "the adapter's base model " + base + " is outside the studio home");
+                throw new StudioException(ChatSwitchError.INVALID_ADAPTER, "the adapter's base model " + base + " is outside the studio home");
             }
             String served = taskId != null ? ModelNames.adapter(taskId) : ModelNames.local(path);
             return new ResolvedModel(path, displayName != null ? displayName : served, ResolvedModel.KIND_FINETUNED,
@@ -156,7 +158,7 @@ public class ModelResolver {
         }
         Path dir = home.resolveInside(given.toString(), FIELD_TASK);
         if (!Files.isDirectory(dir)) {
-            throw ApiException.conflict("artifact_missing", "task " + task.taskId() + " lists " + dir + " but it does not exist");
+            throw new StudioException(ChatSwitchError.ARTIFACT_MISSING, "task " + task.taskId() + " lists " + dir + " but it does not exist");
         }
         return dir;
     }
@@ -182,17 +184,17 @@ public class ModelResolver {
         return m.startsWith("/") || m.startsWith("~") || m.startsWith(".") || m.contains("/");
     }
 
-    /** 400 {@code not_a_model}: a file, or a folder with neither config.json nor adapter_config.json (never read). */
-    private static ApiException notAModel(Path path) {
-        return new ApiException(400, "not_a_model", path + " holds neither a model (config.json) nor a LoRA adapter ("
+    /** {@code not_a_model}: a file, or a folder with neither config.json nor adapter_config.json (never read). */
+    private static StudioException notAModel(Path path) {
+        return new StudioException(ChatSwitchError.NOT_A_MODEL, path + " holds neither a model (config.json) nor a LoRA adapter ("
                 + AdapterConfig.FILE + "): give a model or adapter folder",
-                List.of(new ApiException.FieldError(FIELD_MODEL, "not a model folder")));
+                List.of(new FieldError(FIELD_MODEL, "not a model folder")));
     }
 
-    private ApiException unknown(String m, boolean registryReachable) {
+    private StudioException unknown(String m, boolean registryReachable) {
         String why = registryReachable ? "" : " (the finetune-service cannot be reached, so only catalogue ids and paths were checked)";
-        return new ApiException(400, "unknown_model", "'" + m + "' is not a registered model: use a base model id, a fine-tuned"
+        return new StudioException(ChatSwitchError.UNKNOWN_MODEL, "'" + m + "' is not a registered model: use a base model id, a fine-tuned"
                 + " model from GET /api/finetune/models, or a model directory inside the studio home" + why,
-                List.of(new ApiException.FieldError(FIELD_MODEL, "not a registered model")));
+                List.of(new FieldError(FIELD_MODEL, "not a registered model")));
     }
 }

@@ -9,6 +9,7 @@ import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.registry.ResolvedModel;
 import io.sage.studio.chat.runtime.Backend;
@@ -17,7 +18,7 @@ import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.state.ActiveRoute;
 import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.RouteState;
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.StudioException;
 
 /**
  * Chooses how to switch. {@code auto}: the model already serves → nothing; a LoRA adapter (or the base model)
@@ -60,7 +61,7 @@ class SwitchPlanner {
         switch (asked) {
             case LORA_HOT_LOAD -> {
                 if (notHotLoadable != null) {
-                    throw ApiException.badRequest("strategy_not_applicable", "lora-hot-load cannot switch to "
+                    throw new StudioException(ChatSwitchError.STRATEGY_NOT_APPLICABLE, "lora-hot-load cannot switch to "
                             + target.displayName() + ": " + notHotLoadable);
                 }
                 return hotLoad(target, active.get());

@@ -23,6 +23,7 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
+import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.messaging.ProducerTimeouts;
 import io.sage.studio.chat.messaging.RoutePublisher;
@@ -30,7 +31,6 @@ import io.sage.studio.chat.registry.ModelResolver;
 import io.sage.studio.chat.registry.ResolvedModel;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.runtime.cloud.CloudApi;
-import io.sage.studio.common.error.ApiException;
 import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.kafka.EventMessages;
 import io.sage.studio.events.ChatSwitchCommandEvent;
@@ -105,12 +105,13 @@ public class SwitchService {
     }
 
     /**
-     * A switch asked for over REST: resolves and plans it now (4xx on a bad request, 409 while another runs),
+     * A switch asked for over REST: resolves and plans it now (a {@code StudioException} on a bad request,
+     * {@code switch_in_progress} while another runs),
      * publishes the command and returns the pending operation.
      */
     public SwitchOperation request(String model, String taskId, String strategy, String requestedBy) {
         if (!accepting) {
-            throw new ApiException(503, "not_ready", "the chat-switch-service is still starting; try again shortly");
+            throw new StudioException(ChatSwitchError.NOT_READY, "the chat-switch-service is still starting; try again shortly");
         }
         SwitchStrategy asked = parseStrategy(strategy);
         ResolvedModel target = resolve(model, taskId);
@@ -135,7 +136,7 @@ public class SwitchService {
             if (prepared.remove(id) != null) {
                 op.fail("cannot publish the switch command on Kafka: " + e.getMessage(), false);
                 finish(op);
-                throw new ApiException(503, "kafka_unavailable", "the switch command could not be published: " + e.getMessage());
+                throw new StudioException(ChatSwitchError.KAFKA_UNAVAILABLE, "the switch command could not be published: " + e.getMessage());
             }
         }
         return op.view();
@@ -288,7 +289,7 @@ public class SwitchService {
         Plan plan;
         try {
             if (command.strategy() != null && asked == null) {
-                throw ApiException.invalidField("strategy", "unknown strategy " + command.strategy());
+                throw StudioException.invalidField("strategy", "unknown strategy " + command.strategy());
             }
             ResolvedModel target = resolve(command.model(), command.taskId());
             plan = planner.plan(target, asked, false);
@@ -327,7 +328,7 @@ public class SwitchService {
     private void reserve(String id) {
         if (!slot.compareAndSet(null, id)) {
             String running = slot.get();
-            throw new ApiException(409, "switch_in_progress", "another switch is in progress: " + running,
+            throw new StudioException(ChatSwitchError.SWITCH_IN_PROGRESS, "another switch is in progress: " + running,
                     List.of(Map.of("operation_id", String.valueOf(running))));
         }
     }
@@ -340,12 +341,12 @@ public class SwitchService {
         boolean hasModel = model != null && !model.isBlank();
         boolean hasTask = taskId != null && !taskId.isBlank();
         if (hasModel == hasTask) {
-            throw ApiException.invalidField(hasModel ? "task_id" : "model", "give exactly one of model (model_path) and task_id");
+            throw StudioException.invalidField(hasModel ? "task_id" : "model", "give exactly one of model (model_path) and task_id");
         }
         if (!runtime.hasEngines()) {
             String m = hasModel ? model.strip() : "";
             if (hasTask || m.startsWith("/") || m.startsWith("~") || m.startsWith(".")) {
-                throw ApiException.badRequest("no_local_engine", "the chat backend runs in cloud mode (runtime none): only models of the"
+                throw new StudioException(ChatSwitchError.NO_LOCAL_ENGINE, "the chat backend runs in cloud mode (runtime none): only models of the"
                         + " cloud API can serve; start the studio with a local engine to serve fine-tuned models");
             }
             return cloud.model(m);
@@ -359,7 +360,7 @@ public class SwitchService {
         }
         SwitchStrategy parsed = SwitchStrategy.fromWire(strategy);
         if (parsed == null || !parsed.requestable()) {
-            throw ApiException.invalidField("strategy", "strategy must be one of auto, lora-hot-load, blue-green, recreate");
+            throw StudioException.invalidField("strategy", "strategy must be one of auto, lora-hot-load, blue-green, recreate");
         }
         return parsed;
     }

@@ -1,0 +1,66 @@
+package io.sage.studio.chat;
+
+import io.sage.studio.common.error.ErrorCode;
+import io.sage.studio.common.error.ErrorKind;
+
+/**
+ * Every error code the chat-switch-service answers besides the shared ones ({@code invalid_field},
+ * {@code path_outside_home}, … in {@link io.sage.studio.common.error.CommonError}). Domain and service classes throw
+ * {@link io.sage.studio.common.error.StudioException} with one of these; the REST edge turns the kind into a status.
+ */
+public enum ChatSwitchError implements ErrorCode {
+    /** The service is still starting (convergence holds the switch slot). */
+    NOT_READY("not_ready", ErrorKind.UNAVAILABLE),
+    /** The switch command could not be published on Kafka. */
+    KAFKA_UNAVAILABLE("kafka_unavailable", ErrorKind.UNAVAILABLE),
+    /** Another switch holds the slot; details carry its {@code operation_id}. */
+    SWITCH_IN_PROGRESS("switch_in_progress", ErrorKind.CONFLICT),
+    /** A local model asked for while the runtime is {@code none} (cloud only). */
+    NO_LOCAL_ENGINE("no_local_engine", ErrorKind.INVALID),
+    /** The strategy asked for cannot reach the target (e.g. {@code lora-hot-load} to a merged model). */
+    STRATEGY_NOT_APPLICABLE("strategy_not_applicable", ErrorKind.INVALID),
+    /** The finetune-service knows no such task. */
+    TASK_NOT_FOUND("task_not_found", ErrorKind.NOT_FOUND),
+    /** The task has not completed, so it has nothing to serve. */
+    TASK_NOT_COMPLETED("task_not_completed", ErrorKind.CONFLICT),
+    /** The completed task produced neither a LoRA adapter nor a merged model. */
+    NO_ARTIFACT("no_artifact", ErrorKind.CONFLICT),
+    /** The task lists an artifact folder that does not exist. */
+    ARTIFACT_MISSING("artifact_missing", ErrorKind.CONFLICT),
+    /** An adapter folder whose {@code adapter_config.json} is unusable or points outside the studio home. */
+    INVALID_ADAPTER("invalid_adapter", ErrorKind.INVALID),
+    /** A file, or a folder with neither {@code config.json} nor {@code adapter_config.json}. */
+    NOT_A_MODEL("not_a_model", ErrorKind.INVALID),
+    /** Neither a registered model, a catalogue id nor a model folder inside the studio home. */
+    UNKNOWN_MODEL("unknown_model", ErrorKind.INVALID),
+    /** The finetune-service refused a look-up (a 4xx other than 404). */
+    FINETUNE_ERROR("finetune_error", ErrorKind.UPSTREAM_FAILED),
+    /** The finetune-service cannot be reached to look up a task. */
+    FINETUNE_UNAVAILABLE("finetune_unavailable", ErrorKind.UNAVAILABLE),
+    /** {@code POST /api/chat/switch} without a body. */
+    MISSING_BODY("missing_body", ErrorKind.INVALID),
+    /** No switch operation with that id. */
+    OPERATION_NOT_FOUND("operation_not_found", ErrorKind.NOT_FOUND),
+    /** The seed-compatible endpoints waited longer than a switch may take; the switch goes on. */
+    SWITCH_TIMEOUT("switch_timeout", ErrorKind.TIMEOUT),
+    /** The switch failed (the old model serves on); details carry the operation. */
+    SWITCH_FAILED("switch_failed", ErrorKind.UPSTREAM_FAILED);
+
+    private final String code;
+    private final ErrorKind kind;
+
+    ChatSwitchError(String code, ErrorKind kind) {
+        this.code = code;
+        this.kind = kind;
+    }
+
+    @Override
+    public String code() {
+        return code;
+    }
+
+    @Override
+    public ErrorKind kind() {
+        return kind;
+    }
+}
