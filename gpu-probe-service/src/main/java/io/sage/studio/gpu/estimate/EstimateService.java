@@ -12,11 +12,13 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.sage.studio.common.error.ApiException;
-import io.sage.studio.common.error.ApiException.FieldError;
+import io.sage.studio.common.error.CommonError;
+import io.sage.studio.common.error.FieldError;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.models.BaseModel;
 import io.sage.studio.common.models.BaseModelCatalog;
 import io.sage.studio.events.GpuTelemetryEvent;
+import io.sage.studio.gpu.GpuProbeError;
 import io.sage.studio.gpu.telemetry.ClusterGpus;
 
 /**
@@ -47,7 +49,7 @@ public class EstimateService {
 
     public EstimateResponse estimate(EstimateRequest request) {
         if (request == null) {
-            throw ApiException.badRequest("invalid_json", "a JSON body is required");
+            throw new StudioException(CommonError.INVALID_JSON, "a JSON body is required");
         }
         Validated input = validate(request);
         ResolvedModel model = models.resolve(request.model(), request.architecture());
@@ -57,7 +59,7 @@ public class EstimateService {
             device = seen.stream()
                     .filter(d -> d.node().equals(request.node()) && d.uuid().equals(request.gpuUuid()))
                     .findFirst()
-                    .orElseThrow(() -> ApiException.notFound("gpu_not_found", "no current telemetry for GPU "
+                    .orElseThrow(() -> new StudioException(GpuProbeError.GPU_NOT_FOUND, "no current telemetry for GPU "
                             + request.gpuUuid() + " on node " + request.node()));
         }
         boolean bf16 = device == null || GpuNames.hasBf16(device.name());
@@ -217,7 +219,7 @@ public class EstimateService {
         if (!errors.isEmpty()) {
             String message = errors.size() == 1 ? errors.get(0).message()
                     : errors.get(0).message() + " (and " + (errors.size() - 1) + " more problems)";
-            throw new ApiException(400, "invalid_field", message, errors);
+            throw new StudioException(CommonError.INVALID_FIELD, message, errors);
         }
         return new Validated(method, precision, batch, length, accumulation, rank, targets,
                 Boolean.TRUE.equals(r.gradientCheckpointing()), eightBit);

@@ -14,12 +14,14 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.sage.studio.common.error.ApiException;
-import io.sage.studio.common.error.ApiException.FieldError;
+import io.sage.studio.common.error.CommonError;
+import io.sage.studio.common.error.FieldError;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.common.models.BaseModel;
 import io.sage.studio.common.models.BaseModelCatalog;
 import io.sage.studio.events.StudioJson;
+import io.sage.studio.gpu.GpuProbeError;
 
 /**
  * Finds the architecture of the model a request names: explicit numbers, a catalogue id, a model folder's
@@ -45,7 +47,7 @@ public class ModelResolver {
                     "architecture.");
         }
         if (model == null || model.isBlank()) {
-            throw ApiException.invalidField("model", "model is required (a catalogue id or a model folder), "
+            throw StudioException.invalidField("model", "model is required (a catalogue id or a model folder), "
                     + "or give architecture");
         }
         Optional<BaseModel> known = catalog.find(model.strip());
@@ -61,7 +63,7 @@ public class ModelResolver {
 
     /**
      * A model folder ({@code config.json}) or a LoRA adapter folder ({@code adapter_config.json}) inside the studio
-     * home. Anything else that exists is 400 {@code not_a_model}: files are never parsed as configs, so an error can
+     * home. Anything else that exists is {@code not_a_model}: files are never parsed as configs, so an error can
      * never quote a file that is not a model's (the studio home also holds keys, env files and task metadata).
      */
     private ResolvedModel fromFolder(String model, Path path, boolean followAdapter) {
@@ -93,7 +95,7 @@ public class ModelResolver {
     /** A config file whose real path (links resolved) stays inside the studio home. */
     private Path inside(Path file) {
         if (!home.contains(file)) {
-            throw new ApiException(400, "path_outside_home", file.getFileName() + " of " + file.getParent()
+            throw new StudioException(CommonError.PATH_OUTSIDE_HOME, file.getFileName() + " of " + file.getParent()
                     + " links outside the studio home", List.of(new FieldError("model", "links outside the studio home")));
         }
         return file;
@@ -105,7 +107,7 @@ public class ModelResolver {
             config = config.get("text_config");
         }
         if (config.path("num_local_experts").asInt(0) > 1 || config.path("num_experts").asInt(0) > 1) {
-            throw ApiException.invalidField("model", "mixture-of-experts models are not supported by the estimator: "
+            throw StudioException.invalidField("model", "mixture-of-experts models are not supported by the estimator: "
                     + file);
         }
         String type = config.path("model_type").asText(null);
@@ -146,7 +148,7 @@ public class ModelResolver {
             errors.add(error(field, "params", prefix + "params must be between 1 and 10^13"));
         }
         if (!errors.isEmpty()) {
-            throw new ApiException(400, "invalid_field", errors.get(0).message(), errors);
+            throw new StudioException(CommonError.INVALID_FIELD, errors.get(0).message(), errors);
         }
         boolean bias = a.attentionBias() != null ? a.attentionBias()
                 : a.modelType() != null && a.modelType().toLowerCase(Locale.ROOT).startsWith("qwen2");
@@ -188,30 +190,30 @@ public class ModelResolver {
     private static JsonNode read(Path file) {
         try {
             if (Files.size(file) > MAX_CONFIG_BYTES) {
-                throw ApiException.invalidField("model", file + " is larger than 1 MiB; not a model config");
+                throw StudioException.invalidField("model", file + " is larger than 1 MiB; not a model config");
             }
             JsonNode node = StudioJson.mapper().readTree(file.toFile());
             if (node == null || !node.isObject()) {
-                throw ApiException.invalidField("model", file + " is not a JSON object");
+                throw StudioException.invalidField("model", file + " is not a JSON object");
             }
             return node;
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
-            throw ApiException.invalidField("model", file + " is not valid JSON"
+            throw StudioException.invalidField("model", file + " is not valid JSON"
                     + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
         } catch (IOException e) {
-            throw ApiException.invalidField("model", "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+            throw StudioException.invalidField("model", "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
         }
     }
 
-    private static ApiException notAModel(Path path) {
-        return new ApiException(400, "not_a_model", path + " is not a model folder: give a catalogue id, a folder with "
+    private static StudioException notAModel(Path path) {
+        return new StudioException(GpuProbeError.NOT_A_MODEL, path + " is not a model folder: give a catalogue id, a folder with "
                 + "config.json, or a LoRA adapter folder with adapter_config.json",
                 List.of(new FieldError("model", "not a model folder")));
     }
 
-    private static ApiException unknown(String model, String why) {
-        return new ApiException(400, "unknown_model", "cannot size model " + model + ": " + why,
+    private static StudioException unknown(String model, String why) {
+        return new StudioException(GpuProbeError.UNKNOWN_MODEL, "cannot size model " + model + ": " + why,
                 List.of(new FieldError("model", why)));
     }
 }
