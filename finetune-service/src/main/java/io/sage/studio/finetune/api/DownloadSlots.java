@@ -7,6 +7,8 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import io.sage.studio.common.error.ErrorBody;
+import io.sage.studio.common.error.HttpStatuses;
+import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.config.FinetuneConfig;
 
 /**
@@ -34,9 +36,10 @@ public class DownloadSlots {
 
     /** The answer when no slot is free: 503 {@code too_many_downloads} with {@code Retry-After}. */
     Response refusal() {
-        return Response.status(503).type(MediaType.APPLICATION_JSON_TYPE)
+        return Response.status(HttpStatuses.of(FinetuneError.TOO_MANY_DOWNLOADS.kind()))
+                .type(MediaType.APPLICATION_JSON_TYPE)
                 .header("Retry-After", Integer.toString(RETRY_AFTER_SECONDS))
-                .entity(ErrorBody.of("too_many_downloads", max + " model download(s) are being streamed, the most at "
+                .entity(ErrorBody.of(FinetuneError.TOO_MANY_DOWNLOADS.code(), max + " model download(s) are being streamed, the most at "
                         + "once (studio.finetune.max-concurrent-downloads); try again in " + RETRY_AFTER_SECONDS + " s"))
                 .build();
     }

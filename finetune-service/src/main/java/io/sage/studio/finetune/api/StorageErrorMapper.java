@@ -7,15 +7,16 @@ import jakarta.ws.rs.core.Response;
 
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-import io.sage.studio.common.error.ApiException;
 import io.sage.studio.common.error.ApiExceptionMappers;
 import io.sage.studio.common.error.ErrorBody;
+import io.sage.studio.common.error.HttpStatuses;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.finetune.storage.StorageErrors;
 
 /**
  * A write that failed because the studio home is full, wherever it happened (the multipart upload spooled to
  * {@code studio/uploads/} before any resource runs, or a service call): 507 {@code insufficient_storage} in the
- * studio shape. Any other I/O failure is an unexpected 500, logged with a reference like every other.
+ * studio shape ({@link StorageErrors}). Any other I/O failure is an unexpected 500, logged with a reference like every other.
  */
 public class StorageErrorMapper {
 
@@ -26,8 +27,8 @@ public class StorageErrorMapper {
         if (!StorageErrors.isFull(e)) {
             return fallback.unexpected(e);
         }
-        ApiException full = StorageErrors.of(e, "the request's data", "nothing was stored");
-        return Response.status(full.status()).type(MediaType.APPLICATION_JSON_TYPE)
+        StudioException full = StorageErrors.of(e, "the request's data", "nothing was stored");
+        return Response.status(HttpStatuses.of(full)).type(MediaType.APPLICATION_JSON_TYPE)
                 .entity(ErrorBody.of(full.code(), full.getMessage())).build();
     }
 }

@@ -8,7 +8,9 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.configuration.MemorySize;
 import io.sage.studio.common.error.ErrorBody;
+import io.sage.studio.common.error.HttpStatuses;
 import io.sage.studio.events.CloudEvents;
+import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -44,7 +46,7 @@ public class UploadSizeGuard {
         router.route(HttpMethod.POST, "/api/finetune/upload-dataset").order(Integer.MIN_VALUE).handler(ctx -> {
             String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
             if (length != null && parse(length) > maxBytes + MULTIPART_OVERHEAD) {
-                ctx.response().setStatusCode(413)
+                ctx.response().setStatusCode(HttpStatuses.of(FinetuneError.DATASET_TOO_LARGE.kind()))
                         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                         .putHeader(HttpHeaders.CONNECTION, "close")
                         .end(body(length));
@@ -55,7 +57,7 @@ public class UploadSizeGuard {
     }
 
     private Buffer body(String length) {
-        return Buffer.buffer(CloudEvents.encode(ErrorBody.of("dataset_too_large", "the upload has " + length
+        return Buffer.buffer(CloudEvents.encode(ErrorBody.of(FinetuneError.DATASET_TOO_LARGE.code(), "the upload has " + length
                 + " bytes; the dataset limit is " + maxBytes + " bytes (studio.finetune.dataset.max-bytes)")));
     }
 

@@ -13,8 +13,10 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.CommonError;
 import io.sage.studio.common.error.ErrorBody;
+import io.sage.studio.common.error.FieldError;
+import io.sage.studio.common.error.HttpStatuses;
 
 /** Bean Validation failures in the studio error shape: 400 {@code invalid_field}, each field named (snake_case). */
 public class ValidationErrorMapper {
@@ -24,14 +26,14 @@ public class ValidationErrorMapper {
 
     @ServerExceptionMapper
     public Response invalid(ConstraintViolationException e) {
-        List<ApiException.FieldError> fields = e.getConstraintViolations().stream()
-                .map(v -> new ApiException.FieldError(field(v), field(v) + " " + v.getMessage()))
-                .sorted(Comparator.comparing(ApiException.FieldError::field))
+        List<FieldError> fields = e.getConstraintViolations().stream()
+                .map(v -> new FieldError(field(v), field(v) + " " + v.getMessage()))
+                .sorted(Comparator.comparing(FieldError::field))
                 .toList();
         String message = fields.isEmpty() ? "invalid request"
-                : String.join("; ", fields.stream().map(ApiException.FieldError::message).toList());
-        return Response.status(400).type(MediaType.APPLICATION_JSON_TYPE)
-                .entity(ErrorBody.of("invalid_field", message, fields)).build();
+                : String.join("; ", fields.stream().map(FieldError::message).toList());
+        return Response.status(HttpStatuses.of(CommonError.INVALID_FIELD.kind())).type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(ErrorBody.of(CommonError.INVALID_FIELD.code(), message, fields)).build();
     }
 
     /** The last node of the violation's path (method.argument.property) in the JSON's snake_case. */

@@ -8,7 +8,8 @@ import java.nio.file.Path;
 
 import org.jboss.logging.Logger;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.StudioException;
+import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskStatus;
 
@@ -31,18 +32,18 @@ public record Download(Path folder, String name) {
     public static Download of(TaskRecord record, Path taskDir, String artifact) {
         String taskId = record.taskId();
         if (record.status() != TaskStatus.COMPLETED) {
-            throw ApiException.conflict("task_not_completed", "task " + taskId + " is " + record.status().wire()
+            throw new StudioException(FinetuneError.TASK_NOT_COMPLETED, "task " + taskId + " is " + record.status().wire()
                     + "; only a completed task has a model to download");
         }
         if (artifact != null && !artifact.equals(Artifacts.LORA) && !artifact.equals(Artifacts.MERGED)) {
-            throw ApiException.invalidField("artifact", "artifact must be lora or merged_model");
+            throw StudioException.invalidField("artifact", "artifact must be lora or merged_model");
         }
         String kind = artifact != null ? artifact
                 : record.artifacts().containsKey(Artifacts.MERGED) ? Artifacts.MERGED : Artifacts.LORA;
         String relative = record.artifacts().get(kind);
         Path folder = relative == null ? null : artifactFolder(taskId, taskDir, kind, relative);
         if (folder == null) {
-            throw ApiException.notFound("artifact_not_found", "task " + taskId + " has no " + kind + " artifact");
+            throw new StudioException(FinetuneError.ARTIFACT_NOT_FOUND, "task " + taskId + " has no " + kind + " artifact");
         }
         return new Download(folder, taskId + "-" + kind);
     }

@@ -24,10 +24,13 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.ErrorKind;
+import io.sage.studio.common.error.FieldError;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.events.StudioJson;
+import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.Dataset;
 import io.sage.studio.finetune.domain.Ids;
@@ -96,12 +99,12 @@ public class DatasetService {
         String filename = displayName(clientFileName);
         String lower = filename.toLowerCase(Locale.ROOT);
         if (!lower.endsWith(".jsonl") && !lower.endsWith(".json")) {
-            throw ApiException.badRequest("unsupported_file_type",
+            throw new StudioException(FinetuneError.UNSUPPORTED_FILE_TYPE,
                     "upload a .jsonl file (one record per line) or a .json file holding an array of records");
         }
         long size = Files.size(uploaded);
         if (size > config.maxBytes()) {
-            throw new ApiException(413, "dataset_too_large", "the dataset has " + size + " bytes; the limit is "
+            throw new StudioException(FinetuneError.DATASET_TOO_LARGE, "the dataset has " + size + " bytes; the limit is "
                     + config.maxBytes() + " bytes (studio.finetune.dataset.max-bytes)");
         }
         try (InputStream in = Files.newInputStream(uploaded)) {
@@ -168,11 +171,11 @@ public class DatasetService {
         return out;
     }
 
-    /** One stored dataset; 404 {@code dataset_not_found} when there is none of that id. */
+    /** One stored dataset; {@code dataset_not_found} when there is none of that id. */
     public Dataset get(String datasetId) {
         Optional<Dataset> found = datasetId != null && DATASET_ID.matcher(datasetId).matches()
                 ? read(home.datasetsDir().resolve(datasetId)) : Optional.empty();
-        return found.orElseThrow(() -> ApiException.notFound("dataset_not_found", "no dataset " + datasetId));
+        return found.orElseThrow(() -> new StudioException(FinetuneError.DATASET_NOT_FOUND, "no dataset " + datasetId));
     }
 
     /**
@@ -186,7 +189,7 @@ public class DatasetService {
         try {
             Files.move(datasets.resolve(datasetId), trash, StandardCopyOption.ATOMIC_MOVE);
         } catch (NoSuchFileException e) {
-            throw ApiException.notFound("dataset_not_found", "no dataset " + datasetId);
+            throw new StudioException(FinetuneError.DATASET_NOT_FOUND, "no dataset " + datasetId);
         } catch (IOException e) {
             throw StorageErrors.of(e, "the deletion of dataset " + datasetId, "the dataset is unchanged");
         }
@@ -226,7 +229,7 @@ public class DatasetService {
         }
         long used = usage(owner);
         if (used + adding > maxOwnerBytes || (adding == 0 && used >= maxOwnerBytes)) {
-            throw new ApiException(413, "dataset_quota_exceeded", "the datasets of '" + owner + "' hold " + used
+            throw new StudioException(FinetuneError.DATASET_QUOTA_EXCEEDED, "the datasets of '" + owner + "' hold " + used
                     + " bytes" + (adding > 0 ? " and this one has " + adding : "") + "; the limit is " + maxOwnerBytes
                     + " bytes per owner (studio.finetune.max-datasets-bytes). Delete datasets you no longer need",
                     List.of(new QuotaDetail("studio.finetune.max-datasets-bytes", maxOwnerBytes, used, adding)));
@@ -276,10 +279,10 @@ public class DatasetService {
         }
         Path path = home.resolveInside(given, FIELD);
         if (!allowed(path)) {
-            throw new ApiException(400, "dataset_not_allowed", FIELD + " must be a dataset id, a file in the datasets "
+            throw new StudioException(FinetuneError.DATASET_NOT_ALLOWED, FIELD + " must be a dataset id, a file in the datasets "
                     + "area (studio/datasets/) or a task's dataset (studio_finetune/<task_id>/dataset.jsonl); "
                     + "other files of the studio home are never read",
-                    List.of(new ApiException.FieldError(FIELD, "not a dataset location")));
+                    List.of(new FieldError(FIELD, "not a dataset location")));
         }
         Path data = path.resolve(DATA_FILE);
         if (Files.isDirectory(path) && Files.isRegularFile(data, LinkOption.NOFOLLOW_LINKS)
@@ -291,8 +294,8 @@ public class DatasetService {
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (!name.endsWith(".jsonl") && !name.endsWith(".json")) {
-            throw new ApiException(400, "dataset_not_allowed", FIELD + " must name a .jsonl or .json file",
-                    List.of(new ApiException.FieldError(FIELD, "not a .jsonl or .json file")));
+            throw new StudioException(FinetuneError.DATASET_NOT_ALLOWED, FIELD + " must name a .jsonl or .json file",
+                    List.of(new FieldError(FIELD, "not a .jsonl or .json file")));
         }
         boolean normalized = name.equals(DATA_FILE) && path.getParent().getParent().equals(home.datasetsDir())
                 && Files.isRegularFile(path.resolveSibling(META_FILE), LinkOption.NOFOLLOW_LINKS);
@@ -316,9 +319,10 @@ public class DatasetService {
                 && real.getFileName().toString().equals(DATA_FILE);
     }
 
-    private static ApiException notFound(String datasetFile) {
-        return new ApiException(400, "dataset_not_found", FIELD + " names no dataset id or file: " + datasetFile,
-                List.of(new ApiException.FieldError(FIELD, "not found")));
+    /** A {@code dataset_file} that names nothing: a bad request, not a missing resource. */
+    private static StudioException notFound(String datasetFile) {
+        return new StudioException(FinetuneError.DATASET_NOT_FOUND, ErrorKind.INVALID, FIELD
+                + " names no dataset id or file: " + datasetFile, List.of(new FieldError(FIELD, "not found")), null);
     }
 
     /**
@@ -357,7 +361,7 @@ public class DatasetService {
         }
         String why = report.fatal() ? report.errors().get(report.errors().size() - 1).message()
                 : report.invalid() + " invalid record(s)";
-        throw new ApiException(400, "dataset_invalid", "no valid record in " + filename + ": " + why,
+        throw new StudioException(FinetuneError.DATASET_INVALID, "no valid record in " + filename + ": " + why,
                 report.errors());
     }
 

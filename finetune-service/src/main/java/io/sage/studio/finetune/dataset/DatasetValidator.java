@@ -23,7 +23,8 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 
 import io.quarkus.runtime.annotations.RegisterForReflection;
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.StudioException;
+import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.domain.Dataset.RecordError;
 
 /**
@@ -96,7 +97,7 @@ public final class DatasetValidator {
     /**
      * Reads {@code input} to its end (or to the size limit) and writes the normalised valid records to {@code out}.
      *
-     * @throws ApiException 413 {@code dataset_too_large} once more than the limit has been read
+     * @throws StudioException {@code dataset_too_large} once more than the limit has been read
      */
     public Report validate(InputStream input, OutputStream out) throws IOException {
         Run run = new Run(out);
@@ -395,7 +396,7 @@ public final class DatasetValidator {
         private void add(long n) {
             count += n;
             if (count > limit) {
-                throw new ApiException(413, "dataset_too_large", "the dataset is larger than the limit of "
+                throw new StudioException(FinetuneError.DATASET_TOO_LARGE, "the dataset is larger than the limit of "
                         + limit + " bytes (studio.finetune.dataset.max-bytes)");
             }
         }

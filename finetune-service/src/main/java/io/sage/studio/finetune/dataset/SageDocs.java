@@ -14,8 +14,9 @@ import jakarta.inject.Inject;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.ObjectWriter;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.events.StudioJson;
+import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.Dataset;
 
@@ -81,7 +82,7 @@ public class SageDocs {
             }
         }
         if (n == 0) {
-            throw new ApiException(500, "docs_unavailable", "no bundled documentation section is long enough to "
+            throw new StudioException(FinetuneError.DOCS_UNAVAILABLE, "no bundled documentation section is long enough to "
                     + "make a sample (studio.finetune.docs.min-section-chars=" + config.minSectionChars() + ")");
         }
         Dataset dataset = datasets.store("sage-docs.jsonl", new ByteArrayInputStream(jsonl.toByteArray()), owner);
@@ -97,7 +98,7 @@ public class SageDocs {
     private static String read(String name) throws IOException {
         try (InputStream in = SageDocs.class.getClassLoader().getResourceAsStream(ROOT + name)) {
             if (in == null) {
-                throw new ApiException(500, "docs_unavailable", "the bundled documentation is missing " + name
+                throw new StudioException(FinetuneError.DOCS_UNAVAILABLE, "the bundled documentation is missing " + name
                         + " (the service was built without it)");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -7,8 +7,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.jboss.logging.Logger;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.ErrorKind;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.events.TaskEvent;
+import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRecord;
 
@@ -62,7 +64,7 @@ final class TaskChanges {
         return true;
     }
 
-    /** Saves for an API call; a storage failure becomes a 5xx and nothing changes. */
+    /** Saves for an API call; a storage failure becomes {@code storage_error} and nothing changes. */
     void saveOrFail(TaskRecord record) {
         try {
             store.save(record);
@@ -71,10 +73,11 @@ final class TaskChanges {
         }
     }
 
-    static ApiException storageError(IOException e) {
+    /** {@code storage_error}, of the kind {@code insufficient_storage} when the disk is full. */
+    static StudioException storageError(IOException e) {
         boolean full = String.valueOf(e.getMessage()).contains("No space left");
-        return new ApiException(full ? 507 : 500, "storage_error", "cannot write the task's files ("
-                + e.getMessage() + "); the task is unchanged");
+        return new StudioException(FinetuneError.STORAGE_ERROR, full ? ErrorKind.INSUFFICIENT_STORAGE : null,
+                "cannot write the task's files (" + e.getMessage() + "); the task is unchanged", List.of(), e);
     }
 
     void publish(TaskEvent.Kind kind, TaskRecord record) {

@@ -13,9 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.jboss.logging.Logger;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.events.TaskEvent;
+import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.domain.Ids;
 import io.sage.studio.finetune.domain.Task;
@@ -70,7 +71,7 @@ public final class TaskLifecycle {
         TrainingConfig config = request.trainingConfig();
         TrainingMethod method = request.methodOrDefault();
         if (config.loadIn8bit() && method != TrainingMethod.LORA) {
-            throw ApiException.invalidField("load_in_8bit", "load_in_8bit works with method lora only (qlora is "
+            throw StudioException.invalidField("load_in_8bit", "load_in_8bit works with method lora only (qlora is "
                     + "already 4-bit; full fine-tuning cannot train 8-bit weights)");
         }
         DatasetService.Source source = datasets.resolve(request.datasetFile());
@@ -84,7 +85,7 @@ public final class TaskLifecycle {
 
     /**
      * Counts a creation of {@code owner} against {@code max-queued-per-owner} (queued and running tasks plus
-     * creations in progress); 429 {@code quota_exceeded} when it would go over.
+     * creations in progress); {@code quota_exceeded} when it would go over.
      */
     private void reserveQuota(String owner) {
         String key = String.valueOf(owner);
@@ -94,7 +95,7 @@ public final class TaskLifecycle {
                     .count();
             int inFlight = creating.getOrDefault(key, 0);
             if (active + inFlight >= maxQueuedPerOwner) {
-                throw new ApiException(429, "quota_exceeded", "'" + key + "' has " + (active + inFlight)
+                throw new StudioException(FinetuneError.QUOTA_EXCEEDED, "'" + key + "' has " + (active + inFlight)
                         + " queued or running task(s); the limit is " + maxQueuedPerOwner
                         + " per owner (studio.finetune.max-queued-per-owner). Wait for one to finish or cancel one",
                         List.of(new QuotaDetail("studio.finetune.max-queued-per-owner", maxQueuedPerOwner,
@@ -161,7 +162,7 @@ public final class TaskLifecycle {
         synchronized (changes.lock(taskId)) {
             TaskRecord record = record(taskId);
             if (record.status().terminal()) {
-                throw ApiException.conflict("task_finished", "task " + taskId + " is already " + record.status().wire());
+                throw new StudioException(FinetuneError.TASK_FINISHED, "task " + taskId + " is already " + record.status().wire());
             }
             if (record.status().waiting()) {
                 TaskRecord cancelled = TaskTransitions.cancelled(record, Instant.now());
@@ -187,7 +188,7 @@ public final class TaskLifecycle {
         synchronized (changes.lock(taskId)) {
             TaskRecord record = record(taskId);
             if (!record.status().terminal()) {
-                throw ApiException.conflict("task_active", "task " + taskId + " is " + record.status().wire()
+                throw new StudioException(FinetuneError.TASK_ACTIVE, "task " + taskId + " is " + record.status().wire()
                         + "; cancel it first");
             }
             Path trash;
@@ -203,17 +204,17 @@ public final class TaskLifecycle {
         changes.forgetLock(taskId);
     }
 
-    /** The stored record of a task (404 {@code task_not_found} when there is none). */
+    /** The stored record of a task ({@code task_not_found} when there is none). */
     public TaskRecord record(String taskId) {
         return changes.store().require(taskId);
     }
 
-    /** The folder of an existing task (404 otherwise). */
+    /** The folder of an existing task ({@code task_not_found} otherwise). */
     public Path taskDir(String taskId) {
         return changes.store().dir(record(taskId).taskId());
     }
 
-    /** The {@code logs.txt} of an existing task (404 otherwise). */
+    /** The {@code logs.txt} of an existing task ({@code task_not_found} otherwise). */
     public Path logFile(String taskId) {
         return taskDir(taskId).resolve(LogTail.FILE);
     }

@@ -18,8 +18,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.jboss.logging.Logger;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.events.StudioJson;
+import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.artifact.Artifacts;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskStatus;
@@ -73,9 +74,9 @@ public final class TaskStore {
         return Optional.ofNullable(tasks.get(taskId));
     }
 
-    /** The task {@code taskId}; 404 {@code task_not_found} when there is none. */
+    /** The task {@code taskId}; {@code task_not_found} when there is none. */
     public TaskRecord require(String taskId) {
-        return get(taskId).orElseThrow(() -> ApiException.notFound("task_not_found", "no task " + taskId));
+        return get(taskId).orElseThrow(() -> new StudioException(FinetuneError.TASK_NOT_FOUND, "no task " + taskId));
     }
 
     public Collection<TaskRecord> all() {

@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.HttpStatuses;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.Dataset;
@@ -99,8 +100,8 @@ class DatasetServiceTest {
         assertThat(first.storedBytes()).isEqualTo(Files.size(Path.of(first.path()))).isBetween(1000L, 2000L);
 
         assertThatThrownBy(() -> service.store("b.jsonl", records(20, "p"), "alice"))
-                .isInstanceOfSatisfying(ApiException.class, e -> {
-                    assertThat(e.status()).isEqualTo(413);
+                .isInstanceOfSatisfying(StudioException.class, e -> {
+                    assertThat(HttpStatuses.of(e)).isEqualTo(413);
                     assertThat(e.code()).isEqualTo("dataset_quota_exceeded");
                     assertThat(e.getMessage()).contains("studio.finetune.max-datasets-bytes").contains("2000");
                 });
@@ -124,11 +125,11 @@ class DatasetServiceTest {
         Files.writeString(half.resolve("dataset.jsonl"), "{}\n");
         Files.createDirectories(home.datasetsDir().resolve(".staging-ds-20250101-000000-fedcba"));
         assertThat(service.list()).extracting(Dataset::datasetId).containsExactly(kept.datasetId());
-        assertThatThrownBy(() -> service.get(".deleting-ds-20250101-000000-abcdef")).isInstanceOf(ApiException.class);
+        assertThatThrownBy(() -> service.get(".deleting-ds-20250101-000000-abcdef")).isInstanceOf(StudioException.class);
 
         service.removeLeftovers();
         assertThat(entries(home.datasetsDir())).containsExactly(kept.datasetId());
         assertThatThrownBy(() -> service.delete("ds-20990101-000000-000000"))
-                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(404));
+                .isInstanceOfSatisfying(StudioException.class, e -> assertThat(HttpStatuses.of(e)).isEqualTo(404));
     }
 }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.HttpStatuses;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.finetune.domain.Dataset.RecordError;
 
 class DatasetValidatorTest {
@@ -168,8 +169,8 @@ class DatasetValidatorTest {
             }
         };
         assertThatThrownBy(() -> small.validate(endless, new ByteArrayOutputStream()))
-                .isInstanceOf(ApiException.class)
-                .satisfies(e -> assertThat(((ApiException) e).status()).isEqualTo(413));
+                .isInstanceOf(StudioException.class)
+                .satisfies(e -> assertThat(HttpStatuses.of((StudioException) e)).isEqualTo(413));
     }
 
     @Test

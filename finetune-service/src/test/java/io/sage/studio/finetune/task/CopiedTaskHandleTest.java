@@ -16,7 +16,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.HttpStatuses;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.executor.InstanceIdentity;
@@ -70,8 +71,8 @@ class CopiedTaskHandleTest {
 
     private void assertNotAdoptedNorSignalled(Harness h, String id) {
         assertThat(h.task(id).status()).as("settled from its files, not adopted").isEqualTo(TaskStatus.FAILED);
-        assertThatThrownBy(() -> h.tasks.cancel(id)).isInstanceOf(ApiException.class)
-                .extracting(e -> ((ApiException) e).status()).isEqualTo(409);
+        assertThatThrownBy(() -> h.tasks.cancel(id)).isInstanceOf(StudioException.class)
+                .extracting(e -> HttpStatuses.of((StudioException) e)).isEqualTo(409);
         await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(victim::isAlive);
     }
 

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.HttpStatuses;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.finetune.artifact.ArtifactArchive;
 import io.sage.studio.finetune.artifact.Download;
@@ -107,7 +108,7 @@ class DownloadEscapeTest {
         Files.createSymbolicLink(dir.resolve("out"), outside);
         try (Harness h = new Harness(root, Map.of())) {
             assertThatThrownBy(() -> archive(h.download("ft-20250101-000000-11nk02", "lora")))
-                    .isInstanceOf(ApiException.class).hasMessageContaining("has no lora artifact");
+                    .isInstanceOf(StudioException.class).hasMessageContaining("has no lora artifact");
         }
     }
 
@@ -120,7 +121,7 @@ class DownloadEscapeTest {
         try (Harness h = new Harness(root, Map.of())) {
             for (String kind : new String[] {"lora", "merged_model"}) {
                 assertThatThrownBy(() -> archive(h.download("ft-20250101-000000-11nk03", kind)))
-                        .isInstanceOf(ApiException.class).hasMessageContaining("has no " + kind + " artifact");
+                        .isInstanceOf(StudioException.class).hasMessageContaining("has no " + kind + " artifact");
             }
         }
     }
@@ -130,7 +131,7 @@ class DownloadEscapeTest {
         task("ft-20250101-000000-11nk04", "{\"lora\":\".\"}");
         try (Harness h = new Harness(root, Map.of())) {
             assertThatThrownBy(() -> h.download("ft-20250101-000000-11nk04", "lora"))
-                    .isInstanceOf(ApiException.class);
+                    .isInstanceOf(StudioException.class);
         }
     }
 }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.HttpStatuses;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.events.GpuTelemetryEvent;
 import io.sage.studio.events.StudioJson;
 import io.sage.studio.events.TaskEvent;
@@ -123,7 +124,7 @@ class LocalTrainingTest {
             assertThat(cancelledQueued.status()).isEqualTo(TaskStatus.CANCELLED);
             assertThat(cancelledQueued.queuePosition()).isNull();
             assertThatThrownBy(() -> h.tasks.cancel(waiting.taskId()))
-                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409));
+                    .isInstanceOfSatisfying(StudioException.class, e -> assertThat(HttpStatuses.of(e)).isEqualTo(409));
 
             Task cancelling = h.tasks.cancel(running.taskId());
             assertThat(cancelling.cancelRequested()).isTrue();
@@ -260,8 +261,8 @@ class LocalTrainingTest {
             byte[] before = Files.readAllBytes(meta);
 
             h.diskFull.set(true);
-            assertThatThrownBy(() -> h.tasks.cancel(queued.taskId())).isInstanceOfSatisfying(ApiException.class, e -> {
-                assertThat(e.status()).isEqualTo(507);
+            assertThatThrownBy(() -> h.tasks.cancel(queued.taskId())).isInstanceOfSatisfying(StudioException.class, e -> {
+                assertThat(HttpStatuses.of(e)).isEqualTo(507);
                 assertThat(e.code()).isEqualTo("storage_error");
             });
             assertThat(Files.readAllBytes(meta)).isEqualTo(before);
@@ -280,13 +281,13 @@ class LocalTrainingTest {
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "400"))) {
             Task task = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(4)), "alice");
             assertThatThrownBy(() -> h.tasks.delete(task.taskId()))
-                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409));
+                    .isInstanceOfSatisfying(StudioException.class, e -> assertThat(HttpStatuses.of(e)).isEqualTo(409));
             h.tasks.cancel(task.taskId());
             await().atMost(LONG).until(() -> h.task(task.taskId()).status() == TaskStatus.CANCELLED);
             h.tasks.delete(task.taskId());
             assertThat(Path.of(task.outputDir())).doesNotExist();
             assertThatThrownBy(() -> h.task(task.taskId()))
-                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(404));
+                    .isInstanceOfSatisfying(StudioException.class, e -> assertThat(HttpStatuses.of(e)).isEqualTo(404));
             assertThat(h.eventsOf(task.taskId())).last().extracting(Harness.Event::kind).isEqualTo(TaskEvent.Kind.DELETED);
         }
     }

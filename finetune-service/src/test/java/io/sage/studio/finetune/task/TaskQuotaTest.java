@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.HttpStatuses;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskStatus;
 
@@ -35,8 +36,8 @@ class TaskQuotaTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> h.task(running.taskId()).status().running());
 
             assertThatThrownBy(() -> h.tasks.create(Harness.request("m", data), "alice"))
-                    .isInstanceOfSatisfying(ApiException.class, e -> {
-                        assertThat(e.status()).isEqualTo(429);
+                    .isInstanceOfSatisfying(StudioException.class, e -> {
+                        assertThat(HttpStatuses.of(e)).isEqualTo(429);
                         assertThat(e.code()).isEqualTo("quota_exceeded");
                         assertThat(e.getMessage()).contains("studio.finetune.max-queued-per-owner").contains("2");
                     });

@@ -34,7 +34,8 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.HttpStatuses;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.events.StudioJson;
@@ -262,8 +263,8 @@ class KubernetesExecutorTest {
         assertThat(manager.get(id).status()).as("settled from its files, not adopted").isEqualTo(TaskStatus.FAILED);
         try {
             manager.cancel(id);
-        } catch (ApiException e) {
-            assertThat(e.status()).isEqualTo(409);
+        } catch (StudioException e) {
+            assertThat(HttpStatuses.of(e)).isEqualTo(409);
         }
         await().during(Duration.ofMillis(300)).atMost(LONG).until(() ->
                 client.batch().v1().jobs().inNamespace("victim").withName(id).get() != null
