@@ -18,11 +18,12 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
+import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.chat.switching.ChatLifecycle;
 import io.sage.studio.chat.switching.ChatOverview;
 import io.sage.studio.chat.switching.SwitchOperation;
 import io.sage.studio.chat.switching.SwitchService;
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.StudioException;
 
 /** Switch operations and engines: {@code /api/chat/*}. */
 @Path("/api/chat")
@@ -47,7 +48,7 @@ public class ChatSwitchResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = SwitchOperation.class)))
     public Response switchModel(SwitchRequest request) {
         if (request == null) {
-            throw ApiException.badRequest("missing_body", "send {\"model\": ...} or {\"task_id\": ...}");
+            throw new StudioException(ChatSwitchError.MISSING_BODY, "send {\"model\": ...} or {\"task_id\": ...}");
         }
         SwitchOperation op = switches.request(request.model(), request.taskId(), request.strategy(), "api");
         return Response.accepted(op).build();
@@ -56,7 +57,7 @@ public class ChatSwitchResource {
     @GET
     @Path("/switch/{id}")
     public SwitchOperation operation(@PathParam("id") String id) {
-        return switches.find(id).orElseThrow(() -> ApiException.notFound("operation_not_found", "no switch operation " + id));
+        return switches.find(id).orElseThrow(() -> new StudioException(ChatSwitchError.OPERATION_NOT_FOUND, "no switch operation " + id));
     }
 
     /** The latest switch operations, newest first. */
@@ -64,7 +65,7 @@ public class ChatSwitchResource {
     @Path("/switch")
     public List<SwitchOperation> operations(@QueryParam("limit") @DefaultValue("20") int limit) {
         if (limit < 1 || limit > 200) {
-            throw ApiException.invalidField("limit", "limit must be between 1 and 200");
+            throw StudioException.invalidField("limit", "limit must be between 1 and 200");
         }
         return switches.recent(limit);
     }
