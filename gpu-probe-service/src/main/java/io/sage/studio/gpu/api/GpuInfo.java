@@ -3,6 +3,8 @@ package io.sage.studio.gpu.api;
 import java.time.Instant;
 import java.util.List;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /**
  * {@code GET /api/system/gpu-info}: the seed's {@code {available, count, devices: [{id, name, memory_gb}],
  * recommendation}} plus memory, utilisation, processes and the node of every GPU in the cluster.
@@ -13,9 +15,9 @@ import java.util.List;
  * @param errors GPUs of this node that NVML could not read
  */
 public record GpuInfo(
-        boolean available,
-        int count,
-        List<Device> devices,
+        @Schema(required = true) boolean available,
+        @Schema(required = true) int count,
+        @Schema(required = true) List<Device> devices,
         String recommendation,
         String reason,
         List<Node> nodes,
@@ -27,16 +29,17 @@ public record GpuInfo(
      * @param memoryGb total memory in GiB, one decimal
      * @param processes compute processes; {@code used_memory_bytes} is {@code null} when NVML cannot tell
      */
+    @Schema(name = "GpuDevice")
     public record Device(
-            String id,
-            int index,
+            @Schema(required = true) String id,
+            @Schema(required = true) int index,
             String uuid,
-            String name,
+            @Schema(required = true) String name,
             String node,
-            double memoryGb,
-            long memoryTotalBytes,
-            long memoryFreeBytes,
-            long memoryUsedBytes,
+            @Schema(required = true) double memoryGb,
+            @Schema(required = true) long memoryTotalBytes,
+            @Schema(required = true) long memoryFreeBytes,
+            @Schema(required = true) long memoryUsedBytes,
             Integer utilizationGpu,
             Integer utilizationMemory,
             Integer temperatureC,
@@ -45,15 +48,17 @@ public record GpuInfo(
             Instant timestamp) {
     }
 
-    public record Process(long pid, Long usedMemoryBytes) {
+    public record Process(@Schema(required = true) long pid, Long usedMemoryBytes) {
     }
 
     /** A node with current telemetry. */
-    public record Node(String name, int count, String driverVersion, String cudaVersion, Instant lastSeen,
+    @Schema(name = "GpuNode")
+    public record Node(@Schema(required = true) String name, @Schema(required = true) int count, String driverVersion, String cudaVersion, Instant lastSeen,
             boolean local) {
     }
 
     /** An NVML call that failed for a GPU of this node ({@code index} -1: the device list). */
-    public record Error(int index, String function, int code, String message) {
+    @Schema(name = "NvmlError")
+    public record Error(@Schema(required = true) int index, String function, int code, String message) {
     }
 }

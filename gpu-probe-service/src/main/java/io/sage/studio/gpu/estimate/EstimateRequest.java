@@ -1,5 +1,7 @@
 package io.sage.studio.gpu.estimate;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,7 +26,8 @@ public record EstimateRequest(
         Integer maxLength,
         Integer gradientAccumulationSteps,
         Integer loraR,
-        JsonNode loraTargetModules,
+        @Schema(description = "null, \"all-linear\" or a list of projection names", oneOf = { String.class,
+                String[].class }) JsonNode loraTargetModules,
         Boolean gradientCheckpointing,
         String precision,
         @JsonProperty("load_in_8bit") Boolean loadIn8bit,

@@ -2,6 +2,8 @@ package io.sage.studio.gpu.estimate;
 
 import java.util.List;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /**
  * The answer of {@code POST /api/system/memory-estimate}.
  *
@@ -15,19 +17,19 @@ import java.util.List;
 public record EstimateResponse(
         String model,
         String source,
-        long params,
-        long trainableParams,
+        @Schema(required = true) long params,
+        @Schema(required = true) long trainableParams,
         Method method,
         Precision precision,
-        long lowBytes,
-        long expectedBytes,
-        long highBytes,
+        @Schema(required = true) long lowBytes,
+        @Schema(required = true) long expectedBytes,
+        @Schema(required = true) long highBytes,
         MemoryEstimate.Breakdown breakdown,
-        List<Fit> fits,
-        List<Device> devices,
+        @Schema(required = true) List<Fit> fits,
+        @Schema(required = true) List<Device> devices,
         Recommendation recommendation,
         String formula,
-        List<String> notes) {
+        @Schema(required = true) List<String> notes) {
 
     /**
      * @param fits the expected peak fits
@@ -35,12 +37,17 @@ public record EstimateResponse(
      * @param headroomBytes memory left at the expected peak (negative: missing)
      * @param node {@code null} for a well-known GPU
      */
-    public record Fit(String gpu, long memoryBytes, boolean fits, boolean fitsWorstCase, long headroomBytes,
+    @Schema(name = "GpuFit")
+    public record Fit(@Schema(required = true) String gpu, @Schema(required = true) long memoryBytes,
+            @Schema(required = true) boolean fits, @Schema(required = true) boolean fitsWorstCase,
+            @Schema(required = true) long headroomBytes,
             String node, String uuid) {
     }
 
     /** A GPU seen in telemetry and whether the run fits its free memory now. */
-    public record Device(String node, String uuid, int index, String name, long memoryTotalBytes,
-            long memoryFreeBytes, boolean fits, long headroomBytes) {
+    @Schema(name = "EstimateDevice")
+    public record Device(String node, String uuid, @Schema(required = true) int index, @Schema(required = true) String name,
+            @Schema(required = true) long memoryTotalBytes, @Schema(required = true) long memoryFreeBytes,
+            @Schema(required = true) boolean fits, @Schema(required = true) long headroomBytes) {
     }
 }
