@@ -13,12 +13,12 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
 import io.sage.studio.common.auth.StudioPrincipal;
-import io.sage.studio.common.error.StudioException;
-import io.sage.studio.finetune.FinetuneError;
+import io.sage.studio.common.error.ApiException;
 import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.dataset.SageDocs;
 import io.sage.studio.finetune.domain.Dataset;
@@ -43,7 +43,7 @@ public class DatasetResource {
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     public Dataset upload(@RestForm("file") FileUpload file) throws IOException {
         if (file == null || file.uploadedFile() == null) {
-            throw new StudioException(FinetuneError.MISSING_FILE, "send the dataset as the multipart form field 'file'");
+            throw ApiException.badRequest("missing_file", "send the dataset as the multipart form field 'file'");
         }
         return datasets.upload(file.fileName(), file.uploadedFile(), caller.name());
     }
@@ -70,6 +70,7 @@ public class DatasetResource {
     /** Deletes a dataset of the caller (an admin: any). Tasks made from it keep their own copy of the data. */
     @DELETE
     @Path("/datasets/{id}")
+    @APIResponse(responseCode = "204", description = "deleted")
     public Response delete(@PathParam("id") String id) {
         caller.requireOwnerOrAdmin(datasets.get(id).owner(), "dataset " + id);
         datasets.delete(id);

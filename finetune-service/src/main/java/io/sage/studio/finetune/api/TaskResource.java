@@ -29,9 +29,8 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import io.sage.studio.common.auth.StudioPrincipal;
-import io.sage.studio.common.error.StudioException;
+import io.sage.studio.common.error.ApiException;
 import io.sage.studio.events.TaskEvent;
-import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.artifact.ArtifactArchive;
 import io.sage.studio.finetune.artifact.Download;
 import io.sage.studio.finetune.domain.Task;
@@ -71,15 +70,18 @@ public class TaskResource {
     }
 
     /** A deleted task on the SSE stream. */
-    public record Deleted(String taskId) {
+    @Schema(name = "TaskDeleted")
+    public record Deleted(@Schema(required = true) String taskId) {
     }
 
     @POST
     @Path("/create")
     @Consumes(MediaType.APPLICATION_JSON)
+    @APIResponse(responseCode = "201", description = "the task, queued", content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Task.class)))
     public Response create(@Valid TaskRequest request) throws IOException {
         if (request == null) {
-            throw new StudioException(FinetuneError.MISSING_BODY, "send the task as a JSON object");
+            throw ApiException.badRequest("missing_body", "send the task as a JSON object");
         }
         return Response.status(Response.Status.CREATED).entity(tasks.create(request, caller.name())).build();
     }
@@ -100,6 +102,9 @@ public class TaskResource {
     @GET
     @Path("/tasks/stream")
     @Produces(MediaType.SERVER_SENT_EVENTS)
+    @APIResponse(responseCode = "200", description = "SSE; each event's data is JSON: task (a Task), deleted (a TaskDeleted), "
+            + "end (a LogStream End)", content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS,
+                    schema = @Schema(oneOf = { Task.class, Deleted.class, LogStream.End.class })))
     @Blocking
     public Multi<OutboundSseEvent> stream(@Context Sse sse) {
         AtomicBoolean ended = new AtomicBoolean();
@@ -136,6 +141,7 @@ public class TaskResource {
 
     @DELETE
     @Path("/tasks/{id}")
+    @APIResponse(responseCode = "204", description = "deleted")
     public Response delete(@PathParam("id") String id) {
         caller.requireOwnerOrAdmin(tasks.record(id).owner(), "task " + id);
         tasks.delete(id);

@@ -3,6 +3,8 @@ package io.sage.studio.finetune.domain;
 import java.time.Instant;
 import java.util.List;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
@@ -13,24 +15,26 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  */
 @RegisterForReflection
 public record Dataset(
-        String datasetId,
-        String path,
-        String filename,
-        String format,
-        long validRecords,
-        long invalidRecords,
-        long sizeBytes,
+        @Schema(required = true) String datasetId,
+        @Schema(required = true) String path,
+        @Schema(required = true) String filename,
+        @Schema(required = true) String format,
+        @Schema(required = true) long validRecords,
+        @Schema(required = true) long invalidRecords,
+        @Schema(required = true) long sizeBytes,
         Stats stats,
         List<RecordError> errors,
         Instant createdAt,
         String owner,
-        long storedBytes) {
+        @Schema(required = true) long storedBytes) {
 
     /** Size of the samples in characters of message content, and an estimate of their tokens. */
-    public record Stats(double avgChars, long maxChars, long totalChars, long estimatedTokens) {
+    public record Stats(@Schema(required = true) double avgChars, @Schema(required = true) long maxChars,
+            @Schema(required = true) long totalChars, @Schema(required = true) long estimatedTokens) {
     }
 
     /** A rejected record: 1-based line of the file, an OpenAI-style code and what is wrong. */
-    public record RecordError(long line, String code, String message) {
+    public record RecordError(@Schema(required = true) long line, @Schema(required = true) String code,
+            @Schema(required = true) String message) {
     }
 }

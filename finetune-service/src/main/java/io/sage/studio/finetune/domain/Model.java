@@ -2,6 +2,8 @@ package io.sage.studio.finetune.domain;
 
 import java.time.Instant;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /**
  * A model a user can pick: a base model from the catalogue or the artifact of a completed task.
  *
@@ -10,9 +12,9 @@ import java.time.Instant;
  * @param artifact fine-tuned only: {@code lora} or {@code merged}
  */
 public record Model(
-        String id,
-        String name,
-        String type,
+        @Schema(required = true) String id,
+        @Schema(required = true) String name,
+        @Schema(required = true, enumeration = { "base", "finetuned" }) String type,
         String baseModel,
         String path,
         String artifact,

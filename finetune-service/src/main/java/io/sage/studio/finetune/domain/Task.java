@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import io.sage.studio.events.TaskSnapshot;
 
 /**
@@ -13,19 +15,19 @@ import io.sage.studio.events.TaskSnapshot;
  * {@link TaskRecord} plus what is derived when it is shown — queue position, absolute artifact paths, the log tail.
  */
 public record Task(
-        String taskId,
-        String modelName,
+        @Schema(required = true) String taskId,
+        @Schema(required = true) String modelName,
         String datasetPath,
         String datasetSource,
         String outputDir,
-        TaskStatus status,
+        @Schema(required = true) TaskStatus status,
         TrainerPhase phase,
         String statusMessage,
-        double progress,
-        double currentEpoch,
-        int totalEpochs,
-        long step,
-        long totalSteps,
+        @Schema(required = true) double progress,
+        @Schema(required = true) double currentEpoch,
+        @Schema(required = true) int totalEpochs,
+        @Schema(required = true) long step,
+        @Schema(required = true) long totalSteps,
         Double loss,
         Double learningRate,
         Long etaSeconds,
@@ -38,15 +40,15 @@ public record Task(
         String logs,
         TrainingConfig config,
         TrainingMethod method,
-        boolean merge,
-        int priority,
+        @Schema(required = true) boolean merge,
+        @Schema(required = true) int priority,
         String suffix,
         String owner,
         Map<String, String> artifacts,
         List<TaskWarning> warnings,
         String executor,
-        boolean cancelRequested,
-        long revision) {
+        @Schema(required = true) boolean cancelRequested,
+        @Schema(required = true) long revision) {
 
     /** The view of {@code r}, whose directory is {@code taskDir}. */
     public static Task of(TaskRecord r, Path taskDir, Integer queuePosition, String logs) {

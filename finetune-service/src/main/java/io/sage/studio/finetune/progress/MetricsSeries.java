@@ -14,6 +14,8 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /** The loss / learning-rate series of a task for a chart, read from its {@code progress.jsonl}. */
 public final class MetricsSeries {
 
@@ -23,12 +25,15 @@ public final class MetricsSeries {
     }
 
     /** One {@code metrics} record. */
+    @Schema(name = "MetricPoint")
     public record Point(Long step, Double epoch, Double loss, Double learningRate, Double gradNorm,
             Double tokensPerSecond, String timestamp) {
     }
 
     /** {@code GET …/metrics}: the task and its points (evenly thinned to at most {@code maxPoints}, last kept). */
-    public record Series(String taskId, long totalPoints, List<Point> points) {
+    @Schema(name = "TaskMetrics")
+    public record Series(@Schema(required = true) String taskId, @Schema(required = true) long totalPoints,
+            @Schema(required = true) List<Point> points) {
     }
 
     public static Series read(String taskId, Path taskDir, int maxPoints) throws IOException {
