@@ -1,15 +1,11 @@
 import { ApiError, getJson, sendJson } from './http';
 import { streamSse } from './sse';
-import type { ChatMessage, CurrentModel, SwitchOperation, SwitchResult } from './types';
+import type { ChatMessage, CurrentModel, SwitchOperation, SwitchRequest, SwitchResult } from './types';
 
 /** The gateway's stable alias for whatever model the chat backend serves now. */
 export const CHAT_MODEL_ALIAS = 'sage-chat';
 
-export interface SwitchRequest {
-  model?: string;
-  task_id?: string;
-  strategy?: string;
-}
+export type { SwitchRequest };
 
 export interface ChatStreamHandlers {
   /** The model that answers, as soon as it is known (header first, then the chunks' `model`). */

@@ -1,6 +1,6 @@
 import { apiFetch, getJson, getToken, sendJson } from './http';
 import { streamSse, type SseEvent } from './sse';
-import type { CreateTaskRequest, Dataset, Model, Task, TaskMetrics } from './types';
+import type { CreateTaskRequest, Dataset, Model, PreparedDataset, Task, TaskMetrics } from './types';
 
 const BASE = '/api/finetune';
 const taskPath = (id: string) => `${BASE}/tasks/${encodeURIComponent(id)}`;
@@ -14,7 +14,7 @@ export const finetuneApi = {
   metrics: (id: string, signal?: AbortSignal) => getJson<TaskMetrics>(`${taskPath(id)}/metrics`, signal),
   listModels: (signal?: AbortSignal) => getJson<Model[]>(`${BASE}/models`, signal),
   listBaseModels: (signal?: AbortSignal) => getJson<Model[]>(`${BASE}/models/base`, signal),
-  prepareSageDocs: () => sendJson<Dataset>('POST', `${BASE}/prepare-sage-docs`),
+  prepareSageDocs: () => sendJson<PreparedDataset>('POST', `${BASE}/prepare-sage-docs`),
 
   async uploadDataset(file: File): Promise<Dataset> {
     const form = new FormData();
@@ -27,7 +27,7 @@ export const finetuneApi = {
     return (await response.json()) as Dataset;
   },
 
-  /** SSE: `task` events carry a Task, `deleted` events `{task_id}`. */
+  /** SSE: `task` events carry a Task, `deleted` events a TaskDeleted (`{task_id}`). */
   streamTasks: (signal: AbortSignal, onEvent: (event: SseEvent) => void, onOpen?: () => void) =>
     streamSse(`${BASE}/tasks/stream`, { signal, onEvent, onOpen }),
 

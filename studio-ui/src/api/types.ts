@@ -1,233 +1,67 @@
-// REST shapes of docs/ARCHITECTURE.md (snake_case, as the services send them).
+// The REST shapes the UI reads, named from the services' OpenAPI documents (src/api/generated/, made by
+// `npm run gen:api` from src/api/openapi/*.json). Nothing here restates a service's response by hand: when a service
+// drops or renames a field the UI reads, `tsc` (part of `npm test` and of the build) fails.
+import type { components as ChatSwitchApi } from './generated/chat-switch';
+import type { components as FinetuneApi } from './generated/finetune';
+import type { components as GpuProbeApi } from './generated/gpu-probe';
 
-export type TaskStatus =
-  | 'pending'
-  | 'queued'
-  | 'preparing'
-  | 'training'
-  | 'completed'
-  | 'failed'
-  | 'cancelled';
+type Finetune = FinetuneApi['schemas'];
+type ChatSwitch = ChatSwitchApi['schemas'];
+type GpuProbe = GpuProbeApi['schemas'];
 
-export type TrainingMethod = 'lora' | 'qlora' | 'full';
+/** The fields `K` of a request body that the UI always sets (the service accepts them absent or null). */
+type Sent<T, K extends keyof T> = { [P in K]-?: NonNullable<T[P]> };
 
-export interface Warning {
-  code: string;
-  message: string;
-}
+// finetune-service
+export type Task = Finetune['Task'];
+export type TaskStatus = Finetune['TaskStatus'];
+export type TrainingMethod = Finetune['TrainingMethod'];
+export type Warning = Finetune['TaskWarning'];
+export type Dataset = Finetune['Dataset'];
+export type DatasetError = Finetune['RecordError'];
+export type PreparedDataset = Finetune['Prepared'];
+export type Model = Finetune['Model'];
+export type TaskMetrics = Finetune['TaskMetrics'];
+export type MetricPoint = Finetune['MetricPoint'];
+/** `data` of a `deleted` event on `/api/finetune/tasks/stream`. */
+export type TaskDeleted = Finetune['TaskDeleted'];
+/** What the create form sends: every field of the service's request that the form sets. */
+export type CreateTaskRequest = Sent<
+  Finetune['TaskRequest'],
+  | 'model_name'
+  | 'dataset_file'
+  | 'num_epochs'
+  | 'batch_size'
+  | 'gradient_accumulation_steps'
+  | 'learning_rate'
+  | 'max_length'
+  | 'method'
+  | 'lora_r'
+  | 'lora_alpha'
+  | 'merge'
+> & { method: TrainingMethod };
 
-export interface Task {
-  task_id: string;
-  model_name: string;
-  dataset_path?: string | null;
-  output_dir?: string | null;
-  status: TaskStatus;
-  phase?: string | null;
-  progress?: number | null;
-  current_epoch?: number | null;
-  total_epochs?: number | null;
-  step?: number | null;
-  total_steps?: number | null;
-  loss?: number | null;
-  learning_rate?: number | null;
-  eta_seconds?: number | null;
-  queue_position?: number | null;
-  created_at?: string | null;
-  started_at?: string | null;
-  completed_at?: string | null;
-  error_message?: string | null;
-  logs?: string[] | string | null;
-  config?: Record<string, unknown> | null;
-  method?: TrainingMethod | string | null;
-  artifacts?: { lora?: string | null; merged_model?: string | null } | null;
-  warnings?: Warning[] | null;
-  executor?: string | null;
-}
+// chat-switch-service
+export type CurrentModel = ChatSwitch['CurrentModel'];
+export type ModelKind = CurrentModel['kind'];
+export type SwitchOperation = ChatSwitch['SwitchOperation'];
+export type SwitchState = ChatSwitch['SwitchState'];
+export type SwitchResult = ChatSwitch['SeedSwitchResponse'];
+export type SwitchRequest = ChatSwitch['SwitchRequest'];
 
-export interface DatasetError {
-  line: number;
-  code: string;
-  message: string;
-}
+// gpu-probe-service
+export type GpuInfo = GpuProbe['GpuInfo'];
+export type GpuDevice = GpuProbe['GpuDevice'];
+/** What the create form asks the estimate for. */
+export type MemoryEstimateRequest = Sent<
+  GpuProbe['EstimateRequest'],
+  'model' | 'method' | 'batch_size' | 'max_length' | 'gradient_accumulation_steps' | 'lora_r'
+>;
+export type MemoryEstimate = GpuProbe['EstimateResponse'];
+export type GpuFit = GpuProbe['GpuFit'];
+export type EstimateDevice = GpuProbe['EstimateDevice'];
 
-export interface Dataset {
-  dataset_id: string;
-  path: string;
-  filename: string;
-  format: 'alpaca' | 'sharegpt' | 'openai' | 'prompt_completion' | string;
-  valid_records: number;
-  invalid_records: number;
-  size_bytes: number;
-  stats?: { avg_chars?: number; max_chars?: number; estimated_tokens?: number } | null;
-  errors?: DatasetError[] | null;
-  samples?: number;
-  characters?: number;
-  estimated_tokens?: number;
-}
-
-export interface Model {
-  id: string;
-  name: string;
-  type: 'base' | 'finetuned';
-  base_model?: string | null;
-  path?: string | null;
-  artifact?: 'lora' | 'merged' | null;
-  task_id?: string | null;
-  created_at?: string | null;
-  params_b?: number | null;
-  context_length?: number | null;
-  vram_hint_gb?: number | null;
-  description?: string | null;
-}
-
-export type ModelKind = 'base' | 'finetuned' | 'cloud' | 'none';
-
-export interface CurrentModel {
-  current_model: string | null;
-  model_path?: string | null;
-  served_model_name?: string | null;
-  kind: ModelKind;
-  base_model?: string | null;
-  base_url?: string | null;
-  state?: string | null;
-  llm_service_running: boolean;
-  since?: string | null;
-}
-
-export type SwitchState =
-  | 'pending'
-  | 'starting'
-  | 'waiting_ready'
-  | 'smoke_test'
-  | 'routing'
-  | 'draining'
-  | 'completed'
-  | 'failed';
-
-export interface SwitchOperation {
-  id: string;
-  model?: string | null;
-  task_id?: string | null;
-  strategy?: string | null;
-  state: SwitchState;
-  error?: string | null;
-  rolled_back?: boolean | null;
-  /** true when a local serving engine now runs the model; false when the switch is only recorded. */
-  llm_service_restarted?: boolean | null;
-  timings?: {
-    requested_at?: string | null;
-    ready_at?: string | null;
-    routed_at?: string | null;
-    finished_at?: string | null;
-    downtime_ms?: number | null;
-  } | null;
-  steps?: { at: string; message: string }[] | null;
-}
-
-export interface SwitchResult {
-  current_model: string;
-  llm_service_restarted: boolean;
-  operation?: SwitchOperation | null;
-}
-
-export interface GpuDevice {
-  id?: string;
-  index: number;
-  uuid?: string;
-  name: string;
-  node?: string | null;
-  memory_gb?: number | null;
-  memory_total_bytes?: number | null;
-  memory_free_bytes?: number | null;
-  memory_used_bytes?: number | null;
-  utilization_gpu?: number | null;
-  utilization_memory?: number | null;
-  temperature_c?: number | null;
-  power_w?: number | null;
-  processes?: { pid: number; used_memory_bytes: number }[] | null;
-}
-
-export interface GpuInfo {
-  available: boolean;
-  count: number;
-  devices: GpuDevice[];
-  recommendation?: unknown;
-  reason?: string | null;
-  nodes?: unknown;
-}
-
-export interface MemoryEstimateRequest {
-  model: string;
-  method: string;
-  batch_size: number;
-  max_length: number;
-  gradient_accumulation_steps: number;
-  lora_r: number;
-}
-
-export interface GpuFit {
-  /** a well-known GPU ("NVIDIA A10 24GB") or a GPU seen in telemetry */
-  gpu: string;
-  memory_bytes: number;
-  fits: boolean;
-  fits_worst_case?: boolean;
-  headroom_bytes?: number;
-  /** null for a well-known GPU */
-  node?: string | null;
-  uuid?: string | null;
-}
-
-export interface EstimateDevice {
-  node?: string | null;
-  uuid?: string | null;
-  index: number;
-  name: string;
-  memory_total_bytes: number;
-  memory_free_bytes: number;
-  fits: boolean;
-  headroom_bytes?: number;
-}
-
-export interface MemoryEstimate {
-  low_bytes: number;
-  expected_bytes: number;
-  high_bytes: number;
-  breakdown?: Record<string, number> | null;
-  fits?: GpuFit[] | null;
-  devices?: EstimateDevice[] | null;
-  recommendation?: { target?: string; fits?: boolean | null; reason?: string | null } | null;
-  notes?: string[] | null;
-}
-
-export interface MetricPoint {
-  step: number;
-  epoch?: number | null;
-  loss?: number | null;
-  learning_rate?: number | null;
-  grad_norm?: number | null;
-  tokens_per_second?: number | null;
-  timestamp?: string | null;
-}
-
-export interface TaskMetrics {
-  task_id: string;
-  points: MetricPoint[];
-}
-
-export interface CreateTaskRequest {
-  model_name: string;
-  dataset_file: string;
-  num_epochs: number;
-  batch_size: number;
-  gradient_accumulation_steps: number;
-  learning_rate: number;
-  max_length: number;
-  method: TrainingMethod;
-  lora_r: number;
-  lora_alpha: number;
-  merge: boolean;
-}
-
+/** A message of `/v1/chat/completions` (the OpenAI protocol the model server speaks; not a Studio service's document). */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;

@@ -27,7 +27,8 @@ const uploaded: Dataset = {
   valid_records: 118,
   invalid_records: 2,
   size_bytes: 52_000,
-  stats: { avg_chars: 400, max_chars: 2000, estimated_tokens: 12_345 },
+  stored_bytes: 52_000,
+  stats: { avg_chars: 400, max_chars: 2000, total_chars: 48_000, estimated_tokens: 12_345 },
   errors: [
     { line: 7, code: 'missing_field', message: 'no "output" field' },
     { line: 19, code: 'invalid_json', message: 'Unexpected end of JSON input' },

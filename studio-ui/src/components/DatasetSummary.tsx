@@ -1,5 +1,5 @@
 import { Alert, Descriptions, Tag, Typography } from 'antd';
-import type { Dataset, DatasetError } from '../api/types';
+import type { Dataset, DatasetError, PreparedDataset } from '../api/types';
 import { useI18n } from '../i18n/I18nProvider';
 import { formatBytes } from '../lib/taskFormat';
 
@@ -29,10 +29,10 @@ export function DatasetErrors({ errors, limit = 5 }: { errors: DatasetError[]; l
 }
 
 /** What the server made of a dataset: format, sample count, size, and the first line errors. */
-export function DatasetSummary({ dataset }: { dataset: Dataset }) {
+export function DatasetSummary({ dataset }: { dataset: Dataset | PreparedDataset }) {
   const { t } = useI18n();
   const errors = dataset.errors ?? [];
-  const tokens = dataset.stats?.estimated_tokens ?? dataset.estimated_tokens;
+  const tokens = dataset.stats?.estimated_tokens ?? ('estimated_tokens' in dataset ? dataset.estimated_tokens : undefined);
   return (
     <div className="dataset-summary" data-testid="dataset-summary" data-valid={dataset.valid_records}>
       <Descriptions size="small" column={2} className="compact-descriptions">

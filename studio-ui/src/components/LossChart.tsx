@@ -10,7 +10,8 @@ const LR_COLOR = '#f59e0b';
 const HEIGHT = 220;
 
 export function toSeries(points: MetricPoint[]): AlignedData {
-  const sorted = [...points].sort((a, b) => a.step - b.step);
+  // A metrics record without a step has no place on the x axis.
+  const sorted = points.filter((p): p is MetricPoint & { step: number } => p.step != null).sort((a, b) => a.step - b.step);
   return [sorted.map((p) => p.step), sorted.map((p) => p.loss ?? null), sorted.map((p) => p.learning_rate ?? null)];
 }
 

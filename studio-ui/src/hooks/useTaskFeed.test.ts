@@ -4,12 +4,13 @@ import type { Task } from '../api/types';
 import { apiError, json, sseStream, stubFetch } from '../test/fetchStub';
 import { useTaskFeed } from './useTaskFeed';
 
-const task = (id: string, status: Task['status'], created = '2026-01-01T00:00:00Z'): Task => ({
-  task_id: id,
-  model_name: 'Qwen/Qwen2.5-0.5B-Instruct',
-  status,
-  created_at: created,
-});
+const task = (id: string, status: Task['status'], created = '2026-01-01T00:00:00Z'): Task =>
+  ({
+    task_id: id,
+    model_name: 'Qwen/Qwen2.5-0.5B-Instruct',
+    status,
+    created_at: created,
+  }) as Task;
 
 describe('useTaskFeed', () => {
   it('applies task and deleted events from the stream, newest first', async () => {

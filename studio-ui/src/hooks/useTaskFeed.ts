@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { finetuneApi } from '../api/finetune';
 import { errorMessage } from '../api/http';
 import type { SseEvent } from '../api/sse';
-import type { Task } from '../api/types';
+import type { Task, TaskDeleted } from '../api/types';
 import { isAbort } from './usePolling';
 
 /** `live`: the SSE stream is open; `polling`: it failed, the list is fetched every few seconds. */
@@ -87,7 +87,7 @@ export function useTaskFeed({ pollMs = 3000, retryStreamMs = 15000 }: TaskFeedOp
         const task = JSON.parse(event.data) as Task;
         setTasks((current) => upsertInto(current, task));
       } else if (event.event === 'deleted') {
-        const { task_id } = JSON.parse(event.data) as { task_id: string };
+        const { task_id } = JSON.parse(event.data) as TaskDeleted;
         setTasks((current) => current.filter((t) => t.task_id !== task_id));
       }
     };

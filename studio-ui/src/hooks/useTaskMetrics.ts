@@ -10,7 +10,7 @@ export function appendLive(points: MetricPoint[], task: Task): MetricPoint[] {
     return points;
   }
   const last = points[points.length - 1];
-  if (last && last.step >= task.step) {
+  if (last?.step != null && last.step >= task.step) {
     return points;
   }
   return [...points, { step: task.step, epoch: task.current_epoch, loss: task.loss, learning_rate: task.learning_rate }];

@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { CurrentModel, SwitchOperation } from '../api/types';
 import { switchOutcome } from './switchOutcome';
 
-const op = (state: SwitchOperation['state'], extra: Partial<SwitchOperation> = {}): SwitchOperation => ({ id: 'op1', state, ...extra });
-const current = (extra: Partial<CurrentModel>): CurrentModel => ({ current_model: 'm', kind: 'finetuned', llm_service_running: true, ...extra });
+// Partial answers on purpose: these tests are about the fields they set.
+const op = (state: SwitchOperation['state'], extra: Partial<SwitchOperation> = {}): SwitchOperation =>
+  ({ id: 'op1', state, ...extra }) as SwitchOperation;
+const current = (extra: Partial<CurrentModel>): CurrentModel =>
+  ({ current_model: 'm', kind: 'finetuned', llm_service_running: true, ...extra }) as CurrentModel;
 
 describe('switchOutcome', () => {
   it('is failed when the operation failed, whatever serves now', () => {

@@ -9,7 +9,8 @@ import { displayEpoch, formatDuration, hasModel, progressPercent, progressText, 
 
 const t = (key: MessageKey, vars?: Record<string, string | number>) => interpolate(en[key], vars);
 
-const base: Task = { task_id: 't1', model_name: 'm', status: 'training' };
+// The fields these tests are about; the rest as a partial task (the service always sends them).
+const base = { task_id: 't1', model_name: 'm', status: 'training' } as Task;
 
 describe('progressText', () => {
   it('shows epoch, step and loss as the trainer reports them', () => {
