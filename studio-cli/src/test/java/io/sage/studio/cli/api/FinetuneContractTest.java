@@ -1,0 +1,186 @@
+package io.sage.studio.cli.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+
+import au.com.dius.pact.consumer.MockServer;
+import au.com.dius.pact.consumer.dsl.PactDslJsonArray;
+import au.com.dius.pact.consumer.dsl.PactDslJsonBody;
+import au.com.dius.pact.consumer.dsl.PactDslWithProvider;
+import au.com.dius.pact.consumer.junit5.PactConsumerTestExt;
+import au.com.dius.pact.consumer.junit5.PactTestFor;
+import au.com.dius.pact.core.model.V4Pact;
+import au.com.dius.pact.core.model.annotations.Pact;
+import au.com.dius.pact.core.model.annotations.PactDirectory;
+import io.sage.studio.cli.client.StudioClient;
+
+/**
+ * The CLI's contract with the finetune-service: the requests it sends and the fields of the answers it reads,
+ * written to {@code contracts/pacts/studio-cli-finetune-service.json} and replayed against the real service by
+ * {@code ConsumerContractsTest} in finetune-service. Pact's type matchers cannot say "a number or null", so a field
+ * that may be null is checked in a provider state where its value is known (a completed task has no queue position,
+ * no error; its ETA is 0), and the list interactions hold only fields every task or model has.
+ */
+@ExtendWith(PactConsumerTestExt.class)
+@PactTestFor(providerName = FinetuneContractTest.PROVIDER)
+@PactDirectory("../contracts/pacts")
+class FinetuneContractTest {
+
+    static final String PROVIDER = "finetune-service";
+    static final String CONSUMER = "studio-cli";
+    static final String COMPLETED_TASK = "a completed task";
+    static final String STORED_DATASET = "a stored dataset";
+    private static final String TASK_ID = "qwen-0.5b-20260101-120000-ab12";
+    private static final String INSTANT = "yyyy-MM-dd'T'HH:mm:ss[.SSSSSSSSS][.SSSSSS][.SSS]X";
+
+    /** Every field of {@link TaskView}: what {@code sage finetune show} prints. */
+    private static PactDslJsonBody completedTask() {
+        PactDslJsonBody body = new PactDslJsonBody()
+                .stringType("task_id", TASK_ID)
+                .stringValue("status", "completed")
+                .stringType("phase", "done")
+                .stringType("model_name", "Qwen/Qwen2.5-0.5B-Instruct")
+                .stringType("method", "lora")
+                .stringType("dataset_path", "/home/u/.sage/studio/datasets/ds1/data.jsonl")
+                .stringType("output_dir", "/home/u/.sage/studio_finetune/" + TASK_ID)
+                .numberType("progress", 100.0)
+                .numberType("current_epoch", 1.0)
+                .integerType("total_epochs", 1)
+                .integerType("step", 12)
+                .integerType("total_steps", 12)
+                .numberType("loss", 0.8313)
+                .numberType("learning_rate", 2.0E-4)
+                .integerType("eta_seconds", 0)
+                .nullValue("queue_position")
+                .stringType("created_at", "2026-01-01T12:00:00Z")
+                .stringType("started_at", "2026-01-01T12:00:05.123456Z")
+                .stringType("completed_at", "2026-01-01T12:10:00Z")
+                .nullValue("error_message");
+        body.object("artifacts").stringType("lora", "/home/u/.sage/studio_finetune/" + TASK_ID + "/lora").closeObject();
+        body.object("config").integerType("num_epochs", 1).closeObject();
+        body.minArrayLike("warnings", 0, 1).stringType("code", "small_dataset").stringType("message", "only 12 records")
+                .closeObject().closeArray();
+        return body;
+    }
+
+    @Pact(consumer = CONSUMER)
+    V4Pact showTask(PactDslWithProvider builder) {
+        return builder.given(COMPLETED_TASK)
+                .uponReceiving("sage finetune show: one task")
+                .method("GET").pathFromProviderState("/api/finetune/tasks/${taskId}", "/api/finetune/tasks/" + TASK_ID)
+                .willRespondWith().status(200).body(completedTask())
+                .toPact(V4Pact.class);
+    }
+
+    @Test
+    @PactTestFor(pactMethod = "showTask")
+    void showReadsEveryFieldOfATask(MockServer server) {
+        TaskView task = new StudioClient(server.getUrl(), null).get("/api/finetune/tasks/" + TASK_ID, TaskView.class);
+        assertThat(task.status()).isEqualTo("completed");
+        assertThat(task.terminal()).isTrue();
+        assertThat(task.artifacts()).containsKey("lora");
+        assertThat(task.config().size()).isPositive();
+        // A field added to TaskView must be added to the contract above, or the service may drop it unnoticed.
+        assertThat(jsonFields(completedTask())).containsAll(components(TaskView.class));
+    }
+
+    @Pact(consumer = CONSUMER)
+    V4Pact listTasks(PactDslWithProvider builder) {
+        return builder.given(COMPLETED_TASK)
+                .uponReceiving("sage finetune list: all tasks")
+                .method("GET").path("/api/finetune/tasks")
+                .willRespondWith().status(200).body(PactDslJsonArray.arrayMinLike(1)
+                        .stringType("task_id", TASK_ID)
+                        .stringType("status", "completed")
+                        .numberType("progress", 100.0)
+                        .numberType("current_epoch", 1.0)
+                        .integerType("total_epochs", 1)
+                        .stringType("model_name", "Qwen/Qwen2.5-0.5B-Instruct")
+                        .stringType("created_at", "2026-01-01T12:00:00Z")
+                        .closeObject())
+                .toPact(V4Pact.class);
+    }
+
+    @Test
+    @PactTestFor(pactMethod = "listTasks")
+    void listReadsTheTaskTable(MockServer server) {
+        List<TaskView> tasks = StudioClient.as(new StudioClient(server.getUrl(), null).get("/api/finetune/tasks"),
+                new TypeReference<List<TaskView>>() { });
+        assertThat(tasks).isNotEmpty().allSatisfy(t -> {
+            assertThat(t.taskId()).isNotNull();
+            assertThat(t.progress()).isNotNull();
+            assertThat(t.totalEpochs()).isNotNull();
+        });
+    }
+
+    @Pact(consumer = CONSUMER)
+    V4Pact createTask(PactDslWithProvider builder) {
+        return builder.given(STORED_DATASET)
+                .uponReceiving("sage finetune start: create a task")
+                .method("POST").path("/api/finetune/create")
+                .headers(Map.of("Content-Type", "application/json"))
+                .body(new PactDslJsonBody()
+                        .stringType("model_name", "Qwen/Qwen2.5-0.5B-Instruct")
+                        .valueFromProviderState("dataset_file", "${datasetPath}", "/home/u/.sage/studio/datasets/ds1/data.jsonl")
+                        .integerType("num_epochs", 1))
+                .willRespondWith().status(201).body(new PactDslJsonBody()
+                        .stringType("task_id", TASK_ID)
+                        .stringType("status", "queued")
+                        .minArrayLike("warnings", 0, 1).stringType("message", "only 12 records").closeObject().closeArray())
+                .toPact(V4Pact.class);
+    }
+
+    @Test
+    @PactTestFor(pactMethod = "createTask")
+    void startReadsTheCreatedTask(MockServer server) {
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("model_name", "Qwen/Qwen2.5-0.5B-Instruct");
+        body.put("dataset_file", "/home/u/.sage/studio/datasets/ds1/data.jsonl");
+        body.put("num_epochs", 1);
+        TaskView task = new StudioClient(server.getUrl(), null).post("/api/finetune/create", body, TaskView.class);
+        assertThat(task.taskId()).isNotBlank();
+        assertThat(task.status()).isNotBlank();
+    }
+
+    @Pact(consumer = CONSUMER)
+    V4Pact listModels(PactDslWithProvider builder) {
+        return builder.given(COMPLETED_TASK)
+                .uponReceiving("sage models list: base and fine-tuned models")
+                .method("GET").path("/api/finetune/models")
+                .willRespondWith().status(200).body(PactDslJsonArray.arrayMinLike(1)
+                        .stringType("id", "Qwen/Qwen2.5-0.5B-Instruct")
+                        .stringType("type", "base")
+                        .stringType("path", "Qwen/Qwen2.5-0.5B-Instruct")
+                        .closeObject())
+                .toPact(V4Pact.class);
+    }
+
+    @Test
+    @PactTestFor(pactMethod = "listModels")
+    void modelsListReadsIdTypeAndPath(MockServer server) {
+        List<ModelView> models = StudioClient.as(new StudioClient(server.getUrl(), null).get("/api/finetune/models"),
+                new TypeReference<List<ModelView>>() { });
+        assertThat(models).isNotEmpty().allSatisfy(m -> assertThat(m.id()).isNotNull());
+    }
+
+    private static Set<String> jsonFields(PactDslJsonBody body) {
+        return new TreeSet<>(body.getBody().asObject().getEntries().keySet());
+    }
+
+    private static Set<String> components(Class<? extends Record> type) {
+        var naming = (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
+        return Stream.of(type.getRecordComponents()).map(c -> naming.translate(c.getName())).collect(Collectors.toSet());
+    }
+}
