@@ -38,7 +38,7 @@ import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.messaging.TaskBroadcaster;
 import io.sage.studio.finetune.progress.LogEvent;
 import io.sage.studio.finetune.progress.LogFollower;
-import io.sage.studio.finetune.progress.LogTail;
+import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.progress.MetricsSeries;
 import io.sage.studio.finetune.task.TaskLifecycle;
 import io.smallrye.common.annotation.Blocking;
@@ -160,7 +160,7 @@ public class TaskResource {
     public Object logs(@PathParam("id") String id, @QueryParam("tail") @DefaultValue("200") @Min(0) @Max(100000) int tail,
             @QueryParam("follow") @DefaultValue("false") boolean follow) {
         return follow ? new LogStream(logFollower.follow(tasks.logFile(id), tail, () -> tasks.finished(id)))
-                : new LogText(LogTail.text(tasks.logFile(id), tail));
+                : new LogText(TrainerLogTail.text(tasks.logFile(id), tail));
     }
 
     @GET

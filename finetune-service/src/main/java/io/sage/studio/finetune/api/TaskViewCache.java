@@ -17,7 +17,7 @@ import io.sage.studio.events.StudioJson;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRecord;
-import io.sage.studio.finetune.progress.LogTail;
+import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.queue.TaskQueue;
 import io.sage.studio.finetune.task.TaskStore;
 import io.sage.studio.finetune.task.TaskViews;
@@ -34,7 +34,7 @@ public class TaskViewCache implements TaskViews {
     private final TaskStore store;
     private final TaskQueue queue;
     private final int logsTailLines;
-    private final LogTail logTail = new LogTail();
+    private final TrainerLogTail logTail = new TrainerLogTail();
     private final Map<String, View> views = new ConcurrentHashMap<>();
 
     /** A task as shown, with its JSON. */
@@ -86,7 +86,7 @@ public class TaskViewCache implements TaskViews {
     @Override
     public void forget(String taskId) {
         views.remove(taskId);
-        logTail.forget(store.dir(taskId).resolve(LogTail.FILE));
+        logTail.forget(store.dir(taskId).resolve(TrainerLogTail.FILE));
     }
 
     private List<View> views() {
@@ -105,7 +105,7 @@ public class TaskViewCache implements TaskViews {
             return cached;
         }
         Path dir = store.dir(record.taskId());
-        String logs = logTail.tail(dir.resolve(LogTail.FILE), logsTailLines);
+        String logs = logTail.tail(dir.resolve(TrainerLogTail.FILE), logsTailLines);
         if (same && cached.logs().equals(logs)) {
             return cached;
         }

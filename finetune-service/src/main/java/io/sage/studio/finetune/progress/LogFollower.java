@@ -99,7 +99,7 @@ public final class LogFollower implements AutoCloseable {
             } catch (IOException e) {
                 offset = 0;
             }
-            LogTail.lastLines(file, tail).forEach(this::add);
+            TrainerLogTail.lastLines(file, tail).forEach(this::add);
         }
 
         synchronized void step() {

@@ -20,7 +20,7 @@ import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.RunListener;
-import io.sage.studio.finetune.progress.LogTail;
+import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.progress.ProgressTracker;
 
 /**
@@ -158,8 +158,8 @@ final class RunFollower {
             } catch (IOException e) {
                 LOG.warnf("cannot read the progress of %s: %s", id, e.getMessage());
             }
-            Outcome outcome = Outcome.decide(record.cancelRequested(), exitCode, detail, tracker.errorCode(),
-                    tracker.errorMessage(), tracker.done(), LogTail.lastLines(dir.resolve(LogTail.FILE), 5));
+            RunOutcome outcome = RunOutcome.decide(record.cancelRequested(), exitCode, detail, tracker.errorCode(),
+                    tracker.errorMessage(), tracker.done(), TrainerLogTail.lastLines(dir.resolve(TrainerLogTail.FILE), 5));
             Map<String, String> artifacts = outcome.status() == TaskStatus.COMPLETED ? artifacts(dir, tracker) : Map.of();
             TaskRecord finished = TaskTransitions.finished(record, tracker, outcome, artifacts, Instant.now());
             if (changes.saveAndPublish(finished, TaskEvent.Kind.STATE_CHANGED)) {

@@ -27,7 +27,7 @@ import io.sage.studio.finetune.domain.TaskWarning;
 import io.sage.studio.finetune.domain.TrainingConfig;
 import io.sage.studio.finetune.domain.TrainingMethod;
 import io.sage.studio.finetune.executor.TaskExecutor;
-import io.sage.studio.finetune.progress.LogTail;
+import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.queue.TaskQueue;
 import io.sage.studio.finetune.storage.StorageErrors;
 import io.sage.studio.finetune.storage.TreeFiles;
@@ -216,7 +216,7 @@ public final class TaskLifecycle {
 
     /** The {@code logs.txt} of an existing task ({@code task_not_found} otherwise). */
     public Path logFile(String taskId) {
-        return taskDir(taskId).resolve(LogTail.FILE);
+        return taskDir(taskId).resolve(TrainerLogTail.FILE);
     }
 
     /** Whether a task writes nothing more: it has finished, or it is gone. */

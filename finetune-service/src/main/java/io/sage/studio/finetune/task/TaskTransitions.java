@@ -118,7 +118,7 @@ final class TaskTransitions {
      * A running task whose trainer ended → its outcome, with the last progress folded in; a completed task gets
      * 100 % and its {@code artifacts}.
      */
-    static TaskRecord finished(TaskRecord record, ProgressTracker p, Outcome outcome, Map<String, String> artifacts,
+    static TaskRecord finished(TaskRecord record, ProgressTracker p, RunOutcome outcome, Map<String, String> artifacts,
             Instant now) {
         TaskRecord.Builder b = withProgress(record, p).toBuilder()
                 .revision(record.revision() + 1)

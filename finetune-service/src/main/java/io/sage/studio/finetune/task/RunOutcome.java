@@ -10,21 +10,21 @@ import io.sage.studio.finetune.domain.TaskStatus;
  * status is unknown (the trainer ended while the service was down, or a re-adopted process), the protocol
  * records decide: an {@code error} record means failed, the {@code done} phase means completed.
  */
-record Outcome(TaskStatus status, String errorCode, String errorMessage) {
+record RunOutcome(TaskStatus status, String errorCode, String errorMessage) {
 
-    static Outcome decide(boolean cancelRequested, Integer exitCode, String detail, String trainerErrorCode,
+    static RunOutcome decide(boolean cancelRequested, Integer exitCode, String detail, String trainerErrorCode,
             String trainerErrorMessage, boolean done, List<String> lastLogLines) {
         if (cancelRequested) {
-            return new Outcome(TaskStatus.CANCELLED, null, null);
+            return new RunOutcome(TaskStatus.CANCELLED, null, null);
         }
         if (exitCode != null && exitCode == 0) {
-            return new Outcome(TaskStatus.COMPLETED, null, null);
+            return new RunOutcome(TaskStatus.COMPLETED, null, null);
         }
         if (trainerErrorCode != null) {
-            return new Outcome(TaskStatus.FAILED, trainerErrorCode, trainerErrorMessage);
+            return new RunOutcome(TaskStatus.FAILED, trainerErrorCode, trainerErrorMessage);
         }
         if (exitCode == null && done) {
-            return new Outcome(TaskStatus.COMPLETED, null, null);
+            return new RunOutcome(TaskStatus.COMPLETED, null, null);
         }
         StringBuilder message = new StringBuilder();
         if (exitCode != null) {
@@ -40,6 +40,6 @@ record Outcome(TaskStatus status, String errorCode, String errorMessage) {
         if (!tail.isEmpty()) {
             message.append("; last log line: ").append(tail.get(tail.size() - 1).strip());
         }
-        return new Outcome(TaskStatus.FAILED, exitCode != null ? "trainer_exit" : "trainer_lost", message.toString());
+        return new RunOutcome(TaskStatus.FAILED, exitCode != null ? "trainer_exit" : "trainer_lost", message.toString());
     }
 }

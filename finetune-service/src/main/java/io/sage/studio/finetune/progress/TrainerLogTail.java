@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * file until its size or modification time changes, so listing many finished tasks costs one {@code stat} each.
  * A log that is a symbolic link reads as empty: it is never followed (see {@link TaskFiles}).
  */
-public final class LogTail {
+public final class TrainerLogTail {
 
     /** The trainer's stdout and stderr in its task folder. */
     public static final String FILE = "logs.txt";
