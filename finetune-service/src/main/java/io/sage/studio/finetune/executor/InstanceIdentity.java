@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Objects;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -15,17 +14,18 @@ import jakarta.inject.Inject;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.finetune.domain.RunHandle;
+import io.sage.studio.process.ProcessControl;
 
 /**
  * Who launched a trainer: this install's id (a random UUID kept in {@code studio/finetune-instance-id}, mode 0600,
- * created at first start) and the machine's boot id. Recorded in every {@link RunHandle} (and as a label on
- * every Job), so that only the install that started a trainer ever re-adopts, signals or deletes it.
+ * created at first start) and the machine's boot id ({@link ProcessControl#currentBootId()}). Recorded in every
+ * {@link RunHandle} (and as a label on every Job), so that only the install that started a trainer ever re-adopts,
+ * signals or deletes it.
  */
 @ApplicationScoped
 public class InstanceIdentity {
 
     static final String FILE = "finetune-instance-id";
-    private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
     private static final Pattern UUID_TEXT = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     private final String id;
@@ -33,12 +33,12 @@ public class InstanceIdentity {
 
     @Inject
     public InstanceIdentity(StudioHome home) {
-        this(home.studioDir().resolve(FILE), BOOT_ID);
+        this(home.studioDir().resolve(FILE), ProcessControl.currentBootId().orElse(null));
     }
 
-    InstanceIdentity(Path idFile, Path bootIdFile) {
+    InstanceIdentity(Path idFile, String bootId) {
         this.id = readOrCreate(idFile);
-        this.bootId = read(bootIdFile);
+        this.bootId = bootId;
     }
 
     public static InstanceIdentity of(StudioHome home) {
@@ -58,11 +58,6 @@ public class InstanceIdentity {
     /** Whether {@code handle} was written by this install. */
     public boolean sameInstance(RunHandle handle) {
         return handle != null && id.equals(handle.instanceId());
-    }
-
-    /** Whether {@code handle} was written by this install since the machine last booted (its pid is still meaningful). */
-    public boolean sameInstanceAndBoot(RunHandle handle) {
-        return sameInstance(handle) && bootId != null && Objects.equals(bootId, handle.bootId());
     }
 
     private static String readOrCreate(Path file) {
