@@ -45,6 +45,13 @@ public interface GatewayConfig {
     @WithDefault("4s")
     Duration upstreamKeepAliveTimeout();
 
+    /**
+     * The HTTP client of {@code /v1} requests to model backends: {@code netty} (hand-written on Netty, the cheapest
+     * per request) or {@code vertx} (Vert.x' HTTP client, the reference implementation it is tested against).
+     */
+    @WithDefault("netty")
+    BackendClientKind backendClient();
+
     /** Upper bound of {@code /v1} requests in progress at once; more are answered 429 at once. */
     @WithDefault("256")
     @Min(1)

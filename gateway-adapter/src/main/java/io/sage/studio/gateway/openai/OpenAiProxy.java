@@ -14,9 +14,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.quarkus.vertx.http.runtime.RouteConstants;
@@ -25,8 +25,7 @@ import io.sage.studio.common.auth.Authenticator;
 import io.sage.studio.common.auth.RequestGuard;
 import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.gateway.config.GatewayConfig;
-import io.sage.studio.gateway.proxy.BackendConnection;
-import io.sage.studio.gateway.proxy.BackendConnections;
+import io.sage.studio.gateway.proxy.BackendClient;
 import io.sage.studio.gateway.proxy.IdleWatch;
 import io.sage.studio.gateway.proxy.Relay;
 import io.sage.studio.gateway.proxy.UpstreamTarget;
@@ -74,7 +73,7 @@ public class OpenAiProxy {
     private static final DefaultHttpHeadersFactory HEADERS =
             DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
-    private final BackendConnections connections;
+    private final BackendClient connections;
     private final GatewayMetrics metrics;
     private final GatewayConfig config;
     private final Authenticator authenticator;
@@ -88,7 +87,7 @@ public class OpenAiProxy {
     /** Deadlines of request bodies being read ({@code body-read-timeout}). */
     private final IdleWatch bodyWatch;
 
-    public OpenAiProxy(Vertx vertx, RouteTable routes, BackendConnections connections, GatewayMetrics metrics,
+    public OpenAiProxy(Vertx vertx, RouteTable routes, BackendClient connections, GatewayMetrics metrics,
             GatewayConfig config, Authenticator authenticator, EngineApiKey engineKey, RequestGuard guard) {
         this.authenticator = authenticator;
         this.guard = authenticator.disabled() ? guard : null;
@@ -212,7 +211,7 @@ public class OpenAiProxy {
      * whole first (bytes held only as they arrive, counted in {@code max-buffered-request-bytes}, under
      * {@code body-read-timeout}), then it takes a slot of {@code max-concurrent-requests} and goes to the backend.
      */
-    private final class Exchange extends IdleWatch.Watched implements BackendConnection.Listener {
+    private final class Exchange extends IdleWatch.Watched implements BackendClient.Listener {
 
         private final HttpServerRequest request;
         private final HttpMethod method;
@@ -224,24 +223,20 @@ public class OpenAiProxy {
         /** The request's context, whose event loop runs the whole exchange. */
         private final ContextInternal context = (ContextInternal) Vertx.currentContext();
         /** The backend connection while the exchange holds it. */
-        private BackendConnection upstream;
+        private BackendClient.Lease upstream;
         /** The body read so far (then: as sent), {@code null} while nothing arrived. */
         private Buffer body;
         /** Bytes of {@link #body} counted in the gateway's request buffer. */
         private long buffered;
-        /** The body is being read (watched by {@code bodyWatch}). */
-        private boolean reading;
-        /** The exchange holds one of the {@code max-concurrent-requests} slots. */
-        private boolean slot;
+        /** Where the exchange is in its life cycle; changed by {@link #moveTo} only. */
+        private State state = State.RECEIVED;
         /** The client's JSON body is sent with {@code Content-Type: application/json} whatever it said. */
         private boolean declareJson;
-        private boolean retried;
+        /** The answer is a server-sent-event stream. */
         private boolean eventStream;
-        private Outcome outcome;
-        private boolean sent;
-        private boolean finished;
+        /** No piece of the answer's body has arrived yet (time to first chunk). */
         private boolean firstChunk = true;
-        private boolean answered;
+        private Outcome outcome;
 
         Exchange(RoutingContext ctx, ActiveRoute route, String path) {
             this.request = ctx.request();
@@ -264,13 +259,13 @@ public class OpenAiProxy {
          * its connection, no memory and no slot.
          */
         void readBody() {
-            reading = true;
+            moveTo(State.READING_BODY);
             bodyWatch.watch(this);
             request.handler(this::bodyChunk);
             request.exceptionHandler(e -> cancel());
             request.endHandler(v -> {
-                if (!finished) {
-                    reading = false;
+                if (state == State.READING_BODY) {
+                    moveTo(State.RECEIVED);
                     bodyWatch.unwatch(this);
                     begin();
                 }
@@ -279,7 +274,7 @@ public class OpenAiProxy {
         }
 
         private void bodyChunk(Buffer chunk) {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
             int length = chunk.length();
@@ -302,7 +297,7 @@ public class OpenAiProxy {
 
         /** The whole request is in: it takes a slot, then its body is checked and it goes to the backend. */
         void begin() {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
             if (!metrics.tryAcquire(config.maxConcurrentRequests())) {
@@ -313,7 +308,7 @@ public class OpenAiProxy {
                         "too_many_requests");
                 return;
             }
-            slot = true;
+            moveTo(State.ADMITTED);
             if (body != null && jsonEndpoint(path)) {
                 // Whatever its Content-Type says (none, text/plain, application/*+json, …): the engine reads it as
                 // JSON, so the gateway checks it as JSON and says so upstream.
@@ -350,10 +345,10 @@ public class OpenAiProxy {
 
         /** Sends the request upstream with {@code content} as its whole body ({@code null}: none). */
         void send(Buffer content) {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
-            sent = true;
+            moveTo(State.AT_BACKEND);
             body = content;
             idleWatch.watch(this);
             route.meters().started();
@@ -364,7 +359,7 @@ public class OpenAiProxy {
             connections.lease(context.nettyEventLoop(), route.target(), fresh, lastActivity(), ar -> {
                 if (ar.failed()) {
                     failBeforeAnswer(ar.cause());
-                } else if (finished) {
+                } else if (state == State.FINISHED) {
                     ar.result().release();
                 } else {
                     upstream = ar.result();
@@ -377,7 +372,7 @@ public class OpenAiProxy {
          * The request for the backend, whole: the client's end-to-end headers, the backend's own credentials (the
          * engine API key, or a cloud backend's key; never the client's), the body.
          */
-        private HttpRequest head() {
+        private FullHttpRequest head() {
             UpstreamTarget target = route.target();
             HttpHeaders headers = HEADERS.newHeaders();
             Relay.copyHeaders(request.headers(), headers);
@@ -413,7 +408,7 @@ public class OpenAiProxy {
 
         @Override
         public void head(HttpResponse head) {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
             Relay.copyHead(head, response, method);
@@ -424,7 +419,7 @@ public class OpenAiProxy {
                 Relay.sendEventStreamHead(response, context);
             }
             outcome = Outcome.ofStatus(head.status().code());
-            answered = true;
+            moveTo(State.ANSWERING);
             touch();
         }
 
@@ -434,7 +429,7 @@ public class OpenAiProxy {
          */
         @Override
         public void content(ByteBuf content, boolean last) {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
             if (!last) {
@@ -460,7 +455,7 @@ public class OpenAiProxy {
             if (chunk != null) {
                 response.write(chunk);
                 if (response.writeQueueFull()) {
-                    BackendConnection from = upstream;
+                    BackendClient.Lease from = upstream;
                     from.pauseReading();
                     response.drainHandler(v -> {
                         if (upstream == from) {
@@ -473,15 +468,15 @@ public class OpenAiProxy {
 
         @Override
         public void failed(Throwable cause) {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
-            if (answered) {
+            if (state == State.ANSWERING) {
                 failDuringAnswer(cause);
-            } else if (upstream != null && upstream.reused() && !retried) {
+            } else if (state == State.AT_BACKEND && upstream != null && upstream.reused()) {
                 // The backend closed a pooled connection as the request went out (its keep-alive ran out): the
                 // request is at hand whole, so it goes once more on a new connection.
-                retried = true;
+                moveTo(State.RESENT);
                 upstream.release();
                 upstream = null;
                 lease(true);
@@ -497,10 +492,10 @@ public class OpenAiProxy {
          */
         @Override
         protected void idle() {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
-            if (reading) {
+            if (state == State.READING_BODY) {
                 refuseBody(408, OpenAiErrors.INVALID_REQUEST, "request_timeout",
                         "the request body stalled: nothing of it arrived for " + config.bodyReadTimeout().toMillis()
                                 + " ms (studio.gateway.body-read-timeout)", "body_timeout");
@@ -508,7 +503,7 @@ public class OpenAiProxy {
             }
             TimeoutException timeout =
                     new TimeoutException("nothing moved for " + config.upstreamTimeout().toMillis() + " ms");
-            if (answered) {
+            if (state == State.ANSWERING) {
                 failDuringAnswer(timeout);
             } else {
                 failBeforeAnswer(timeout);
@@ -516,7 +511,7 @@ public class OpenAiProxy {
         }
 
         private void failBeforeAnswer(Throwable cause) {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
             String backend = "the model backend '" + route.meters().backendId() + "' at " + route.target();
@@ -541,7 +536,7 @@ public class OpenAiProxy {
         }
 
         private void failDuringAnswer(Throwable cause) {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
             finish(cause instanceof TimeoutException ? Outcome.TIMEOUT : Outcome.BROKEN);
@@ -555,7 +550,7 @@ public class OpenAiProxy {
 
         /** Answers the request with an error of the gateway's own; nothing went (or goes) to the backend. */
         private void refuse(int status, String type, String code, String param, String message, String reason) {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
             finish(null);
@@ -567,7 +562,7 @@ public class OpenAiProxy {
          * the answer is out (a client that keeps sending must not keep it).
          */
         private void refuseBody(int status, String type, String code, String message, String reason) {
-            if (finished) {
+            if (state == State.FINISHED) {
                 return;
             }
             finish(null);
@@ -577,18 +572,19 @@ public class OpenAiProxy {
         }
 
         private void finish(Outcome outcome) {
-            if (finished) {
+            State was = state;
+            if (was == State.FINISHED) {
                 return;
             }
-            finished = true;
-            if (slot) {
+            moveTo(State.FINISHED);
+            if (was.holdsSlot()) {
                 metrics.release();
             }
             if (buffered > 0) {
                 metrics.unbuffer(buffered);
                 buffered = 0;
             }
-            if (reading) {
+            if (was == State.READING_BODY) {
                 bodyWatch.unwatch(this);
             } else {
                 idleWatch.unwatch(this);
@@ -598,9 +594,64 @@ public class OpenAiProxy {
                 upstream.release();
                 upstream = null;
             }
-            if (sent) {
+            if (was.sent()) {
                 route.meters().finished(outcome, System.nanoTime() - start);
             }
+        }
+
+        /** The one place the state changes: a move the life cycle does not have is a bug, and fails loudly. */
+        private void moveTo(State next) {
+            if (!state.canMoveTo(next)) {
+                throw new IllegalStateException("exchange " + pathAndQuery + ": " + state + " -> " + next);
+            }
+            state = next;
+        }
+    }
+
+    /**
+     * The life cycle of an {@link Exchange}. Every state can end in {@link #FINISHED} (answered, refused, failed or
+     * cancelled); otherwise it goes forward only:
+     *
+     * <pre>
+     * RECEIVED ⇄ READING_BODY (a body is read, then the request is whole)
+     * RECEIVED → ADMITTED → AT_BACKEND → ANSWERING
+     *                       AT_BACKEND → RESENT → ANSWERING (a dropped pooled connection: once more on a new one)
+     * </pre>
+     */
+    enum State {
+        /** The head arrived; the body, if any, is whole (or not read yet). */
+        RECEIVED,
+        /** The body is being read, watched by {@code body-read-timeout}; no slot held. */
+        READING_BODY,
+        /** Holds one of the {@code max-concurrent-requests} slots; the body is being checked. */
+        ADMITTED,
+        /** Sent (or being sent) to the backend, watched by {@code upstream-timeout}; no answer yet. */
+        AT_BACKEND,
+        /** Sent once more on a new connection after a pooled one broke; no answer yet, no further retry. */
+        RESENT,
+        /** The answer's head is out to the client; its body is being relayed. */
+        ANSWERING,
+        /** Over: nothing more happens, whatever arrives. */
+        FINISHED;
+
+        boolean holdsSlot() {
+            return this == ADMITTED || sent();
+        }
+
+        boolean sent() {
+            return this == AT_BACKEND || this == RESENT || this == ANSWERING;
+        }
+
+        boolean canMoveTo(State next) {
+            return switch (next) {
+                case FINISHED -> this != FINISHED;
+                case READING_BODY -> this == RECEIVED;
+                case RECEIVED -> this == READING_BODY;
+                case ADMITTED -> this == RECEIVED;
+                case AT_BACKEND -> this == ADMITTED;
+                case RESENT -> this == AT_BACKEND;
+                case ANSWERING -> this == AT_BACKEND || this == RESENT;
+            };
         }
     }
 }

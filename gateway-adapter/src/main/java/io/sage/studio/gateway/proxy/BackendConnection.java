@@ -23,34 +23,15 @@ import io.netty.util.ReferenceCountUtil;
  * call and every callback happens on that one thread.
  *
  * <p>An exchange {@linkplain #send sends} a request head (with its whole body, or followed by {@link #write} and
- * {@link #end}), receives the answer through its {@link Listener}, and {@linkplain #release() releases} the
- * connection when it is done, whatever happened: the connection goes back to its pool only when the request and
+ * {@link #end}), receives the answer through its {@link BackendClient.Listener}, and {@linkplain #release()
+ * releases} the connection when it is done, whatever happened: the connection goes back to its pool only when the request and
  * the answer both ended cleanly and the backend keeps the connection alive; otherwise it is closed.
  */
-public final class BackendConnection extends ChannelInboundHandlerAdapter {
-
-    /** What an exchange hears from its connection, on the event loop. */
-    public interface Listener {
-
-        /** The answer's status line and headers (interim {@code 1xx} answers are skipped). */
-        void head(HttpResponse head);
-
-        /**
-         * A piece of the answer's body; {@code content} is only valid during the call. {@code last} marks the end
-         * of the answer (its content may be empty).
-         */
-        void content(ByteBuf content, boolean last);
-
-        /** The connection broke or the answer was malformed before the answer ended; the connection is unusable. */
-        void failed(Throwable cause);
-
-        /** The connection can take more request body (after {@link #writable()} said it could not). */
-        void drained();
-    }
+public final class BackendConnection extends ChannelInboundHandlerAdapter implements BackendClient.Lease {
 
     private final BackendConnections.Pool pool;
     private Channel channel;
-    private Listener listener;
+    private BackendClient.Listener listener;
     /** The current lease came out of the pool (the connection carried requests before). */
     private boolean reused;
     /** A request was sent on the current lease. */
@@ -85,7 +66,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         channel = ctx.channel();
     }
 
-    /** Whether this lease came out of the pool (a fresh connection has never carried a request). */
+    @Override
     public boolean reused() {
         return reused;
     }
@@ -94,7 +75,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      * Sends a request: a {@link FullHttpRequest} is the whole request; any other head is followed by the body
      * through {@link #write} and {@link #end}.
      */
-    public void send(HttpRequest head, Listener listener) {
+    public void send(HttpRequest head, BackendClient.Listener listener) {
         this.listener = listener;
         used = true;
         requestEnded = head instanceof FullHttpRequest;
@@ -106,22 +87,31 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         channel.writeAndFlush(new DefaultHttpContent(chunk), channel.voidPromise());
     }
 
+    @Override
+    public void send(FullHttpRequest request, BackendClient.Listener listener) {
+        send((HttpRequest) request, listener);
+    }
+
     /** Ends the request body. */
     public void end() {
         requestEnded = true;
         channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
     }
 
-    /** Whether the connection takes more body now; when it does not, {@link Listener#drained()} says when it does. */
+    /**
+     * Whether the connection takes more body now; when it does not, {@link BackendClient.Listener#drained()} says
+     * when it does.
+     */
     public boolean writable() {
         return channel.isWritable();
     }
 
-    /** Stops reading the answer (the client is slower than the backend) until {@link #resumeReading()}. */
+    @Override
     public void pauseReading() {
         channel.config().setAutoRead(false);
     }
 
+    @Override
     public void resumeReading() {
         channel.config().setAutoRead(true);
     }
@@ -130,6 +120,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      * Ends the lease: back to the pool when the exchange completed on a connection the backend keeps alive (or
      * never used it), closed otherwise — a half-sent request or a half-read answer would corrupt the next one.
      */
+    @Override
     public void release() {
         if (released) {
             return;
@@ -212,7 +203,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void fail(Throwable cause) {
-        Listener current = listener;
+        BackendClient.Listener current = listener;
         listener = null;
         keepAlive = false;
         if (current != null) {

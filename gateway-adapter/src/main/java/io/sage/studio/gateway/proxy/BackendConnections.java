@@ -15,10 +15,6 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 
-import jakarta.annotation.PreDestroy;
-import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
-
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -50,9 +46,11 @@ import io.vertx.core.impl.VertxInternal;
  * does not land on a connection the backend is closing); a sweep per pool closes the ones nobody asks for. New
  * connections resolve names with Vert.x's non-blocking resolver, give up after {@code connect-timeout}, and for
  * {@code https} verify the backend's certificate and host name against the JVM's trust store (SNI included).
+ *
+ * <p>The default {@link BackendClient} ({@code studio.gateway.backend-client=netty}); {@link VertxBackendClient} is the
+ * reference it is tested against.
  */
-@Singleton
-public class BackendConnections {
+public class BackendConnections implements BackendClient {
 
     /** Codec limits: a status line and headers of at most 4 KiB and 16 KiB, body pieces of up to 64 KiB. */
     private static final int MAX_INITIAL_LINE = 4096;
@@ -73,7 +71,6 @@ public class BackendConnections {
     };
     private final Set<Pool> allPools = ConcurrentHashMap.newKeySet();
 
-    @Inject
     public BackendConnections(Vertx vertx, GatewayConfig config) {
         this(vertx, config.connectTimeout(), config.upstreamKeepAliveTimeout(), null);
     }
@@ -90,16 +87,10 @@ public class BackendConnections {
         this.configuredTls = tls;
     }
 
-    /**
-     * Leases a connection to {@code target} for the event loop {@code loop}, the calling thread: the most recently
-     * used idle one, or a new one when there is none or {@code fresh} is asked for. {@code handler} runs on the
-     * event loop, with a failure naming the problem when no connection could be made.
-     *
-     * @param now {@link System#nanoTime()} as the caller read it, to tell expired idle connections
-     * @throws IllegalStateException when not called on {@code loop}
-     */
+    /** {@inheritDoc} The idle connection is the most recently used one. */
+    @Override
     public void lease(EventLoop loop, UpstreamTarget target, boolean fresh, long now,
-            Handler<AsyncResult<BackendConnection>> handler) {
+            Handler<AsyncResult<Lease>> handler) {
         if (!loop.inEventLoop()) {
             throw new IllegalStateException("backend connections are leased on their event loop");
         }
@@ -111,14 +102,14 @@ public class BackendConnections {
         } else if (!fresh) {
             BackendConnection idle = pool.poll(now);
             if (idle != null) {
-                handler.handle(Future.succeededFuture(idle));
+                handler.handle(Future.<Lease>succeededFuture(idle));
                 return;
             }
         }
         connect(pool, target, handler);
     }
 
-    private void connect(Pool pool, UpstreamTarget target, Handler<AsyncResult<BackendConnection>> handler) {
+    private void connect(Pool pool, UpstreamTarget target, Handler<AsyncResult<Lease>> handler) {
         SslContext tlsContext;
         try {
             tlsContext = target.ssl() ? tls() : null;
@@ -149,11 +140,11 @@ public class BackendConnections {
             if (!connected.isSuccess()) {
                 handler.handle(Future.failedFuture(connected.cause()));
             } else if (!target.ssl()) {
-                handler.handle(Future.succeededFuture(connection.lease(false)));
+                handler.handle(Future.<Lease>succeededFuture(connection.lease(false)));
             } else {
                 connected.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(handshake -> {
                     if (handshake.isSuccess()) {
-                        handler.handle(Future.succeededFuture(connection.lease(false)));
+                        handler.handle(Future.<Lease>succeededFuture(connection.lease(false)));
                     } else {
                         connected.channel().close();
                         handler.handle(Future.failedFuture(new SSLException(
@@ -196,8 +187,8 @@ public class BackendConnections {
         return context;
     }
 
-    @PreDestroy
-    void close() {
+    @Override
+    public void close() {
         for (Pool pool : allPools) {
             try {
                 pool.loop.execute(pool::closeAll);
