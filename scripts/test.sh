@@ -12,8 +12,17 @@ cd "$ROOT"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 started=$(date +%s)
 
-step "Java build and tests (unit, @QuarkusTest on a real in-JVM Kafka broker, chart rendering)"
+step "Java build and tests (unit, @QuarkusTest on a real in-JVM Kafka broker, chart rendering, enforcer and
+ArchUnit rules, spotless:check once spotless.check.skip is false in the parent pom)"
 mvn -B -ntp install
+
+# The Python and web UI formatter checks (black, prettier) go with the Java one; see README "Checks".
+FORMAT_CHECK=${FORMAT_CHECK:-0}
+if [ "$FORMAT_CHECK" = 1 ]; then
+  step "Formatting: black (trainer, testing) and prettier (studio-ui)"
+  black --check --quiet --line-length 120 trainer testing
+  (cd studio-ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npx --no-install prettier --check .)
+fi
 
 step "Trainer unit tests (plain python3; torch-dependent tests skip without torch)"
 trainer/run_tests.sh
