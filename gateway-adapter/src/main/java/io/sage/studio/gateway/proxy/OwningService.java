@@ -1,16 +1,16 @@
 package io.sage.studio.gateway.proxy;
 
-import java.util.Set;
+import io.sage.studio.common.auth.tables.ChatSwitchAccess;
+import io.sage.studio.common.auth.tables.GpuProbeAccess;
 
-/** The services behind {@code /api}, and which one owns a path. */
+/**
+ * The services behind {@code /api}, and which one owns a path: the paths each service's access table says it owns
+ * (the chat-switch-service also answers three paths under {@code /api/finetune}); the finetune-service the rest.
+ */
 public enum OwningService {
     FINETUNE("finetune-service"),
     CHAT("chat-switch-service"),
     GPU("gpu-probe-service");
-
-    /** Paths under {@code /api/finetune} that the chat-switch-service answers (the current model and switches). */
-    private static final Set<String> CHAT_PATHS_UNDER_FINETUNE = Set.of(
-            "/api/finetune/switch-model", "/api/finetune/use-as-backend", "/api/finetune/current-model");
 
     private final String serviceName;
 
@@ -25,16 +25,12 @@ public enum OwningService {
 
     /** The owner of a normalized path under {@code /api/finetune}, {@code /api/chat} or {@code /api/system}. */
     public static OwningService of(String path) {
-        if (CHAT_PATHS_UNDER_FINETUNE.contains(path) || under(path, "/api/chat")) {
+        if (ChatSwitchAccess.TABLE.owns(path)) {
             return CHAT;
         }
-        if (under(path, "/api/system")) {
+        if (GpuProbeAccess.TABLE.owns(path)) {
             return GPU;
         }
         return FINETUNE;
-    }
-
-    private static boolean under(String path, String prefix) {
-        return path.equals(prefix) || path.startsWith(prefix + "/");
     }
 }

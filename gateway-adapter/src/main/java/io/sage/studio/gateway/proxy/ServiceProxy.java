@@ -11,7 +11,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 
 import io.quarkus.vertx.http.runtime.RouteConstants;
 import io.sage.studio.common.error.ErrorBody;
+import io.sage.studio.common.error.ErrorKind;
+import io.sage.studio.common.error.HttpStatuses;
 import io.sage.studio.events.StudioJson;
+import io.sage.studio.gateway.GatewayError;
 import io.sage.studio.gateway.config.GatewayConfig;
 import io.sage.studio.gateway.config.ServicesConfig;
 import io.vertx.core.AsyncResult;
@@ -103,7 +106,7 @@ public class ServiceProxy {
         long declared = Relay.declaredLength(request);
         if (declared > maxUploadBytes) {
             response.putHeader(HttpHeaders.CONNECTION, "close");
-            Relay.closeAfter(error(response, 413, "payload_too_large", tooLarge()), request, true);
+            Relay.closeAfter(error(response, GatewayError.PAYLOAD_TOO_LARGE, tooLarge()), request, true);
             return;
         }
         UpstreamClients.Kind kind = kind(request, path, declared);
@@ -150,7 +153,7 @@ public class ServiceProxy {
                     if (!response.headWritten()) {
                         response.putHeader(HttpHeaders.CONNECTION, "close");
                     }
-                    Relay.closeAfter(error(response, 413, "payload_too_large", tooLarge()), request, true);
+                    Relay.closeAfter(error(response, GatewayError.PAYLOAD_TOO_LARGE, tooLarge()), request, true);
                     up.reset();
                 });
             }
@@ -167,12 +170,12 @@ public class ServiceProxy {
         }
         Future<Void> answer;
         if (kind == UpstreamClients.Kind.STREAM) {
-            answer = error(response, 503, "too_many_streams", owner.serviceName() + " already has "
+            answer = error(response, GatewayError.TOO_MANY_STREAMS, owner.serviceName() + " already has "
                     + config.maxServiceStreams() + " streams open through the gateway"
                     + " (studio.gateway.max-service-streams); retry shortly");
         } else {
             boolean upload = kind == UpstreamClients.Kind.UPLOAD;
-            answer = error(response, 503, "service_busy", owner.serviceName() + " is busy: its "
+            answer = error(response, GatewayError.SERVICE_BUSY, owner.serviceName() + " is busy: its "
                     + (upload ? config.maxServiceUploads() + " upload connections" : config.servicePoolSize() + " connections")
                     + " and " + config.serviceWaitQueueSize() + " places to wait are taken (studio.gateway."
                     + (upload ? "max-service-uploads" : "service-pool-size")
@@ -236,7 +239,7 @@ public class ServiceProxy {
                 Relay.closeAfter(Future.succeededFuture(), request, false);
             } else {
                 response.putHeader(HttpHeaders.CONNECTION, "close");
-                Relay.closeAfter(error(response, 408, "request_timeout", "the upload stalled: nothing of it arrived"
+                Relay.closeAfter(error(response, GatewayError.REQUEST_TIMEOUT, "the upload stalled: nothing of it arrived"
                         + " for " + config.bodyReadTimeout().toMillis() + " ms (studio.gateway.body-read-timeout)"),
                         request, false);
             }
@@ -254,7 +257,7 @@ public class ServiceProxy {
             if (!request.isEnded()) {
                 response.putHeader(HttpHeaders.CONNECTION, "close");
             }
-            error(response, 502, "service_failed",
+            error(response, GatewayError.SERVICE_FAILED,
                     owner.serviceName() + " at " + target + " failed before answering: " + Relay.describe(ar.cause()));
             return;
         }
@@ -274,7 +277,7 @@ public class ServiceProxy {
             response.putHeader(HttpHeaders.CONNECTION, "close");
         }
         boolean timeout = cause instanceof TimeoutException;
-        error(response, timeout ? 504 : 502, "service_unreachable",
+        error(response, GatewayError.SERVICE_UNREACHABLE, timeout ? ErrorKind.TIMEOUT : null,
                 owner.serviceName() + " is not reachable at " + target + ": " + Relay.describe(cause));
     }
 
@@ -297,18 +300,23 @@ public class ServiceProxy {
         return "the request body is larger than " + maxUploadBytes + " bytes (studio.gateway.max-upload-size)";
     }
 
-    private static Future<Void> error(HttpServerResponse response, int status, String code, String message) {
+    private static Future<Void> error(HttpServerResponse response, GatewayError error, String message) {
+        return error(response, error, null, message);
+    }
+
+    /** Answers in the studio shape with the status of the error's kind ({@code kind} overrides it when not null). */
+    private static Future<Void> error(HttpServerResponse response, GatewayError error, ErrorKind kind, String message) {
         if (response.headWritten()) {
             response.reset();
             return Future.succeededFuture();
         }
         byte[] body;
         try {
-            body = StudioJson.mapper().writeValueAsBytes(ErrorBody.of(code, message));
+            body = StudioJson.mapper().writeValueAsBytes(ErrorBody.of(error.code(), message));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        return response.setStatusCode(status)
+        return response.setStatusCode(HttpStatuses.of(kind != null ? kind : error.kind()))
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end(Buffer.buffer(body));
     }

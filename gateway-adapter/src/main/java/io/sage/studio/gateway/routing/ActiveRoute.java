@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.function.BiFunction;
 
 import io.sage.studio.events.ChatBackendEvent;
+import io.sage.studio.gateway.GatewayError;
 import io.sage.studio.gateway.proxy.UpstreamTarget;
 import io.sage.studio.gateway.status.BackendMeters;
 
@@ -33,23 +34,23 @@ public record ActiveRoute(
         /** A backend serves. */
         ACTIVE("active", null),
         /** A switch is under way without a serving backend. */
-        SWITCHING("switching", "backend_switching"),
+        SWITCHING("switching", GatewayError.BACKEND_SWITCHING),
         /** No backend is configured. */
-        NONE("none", "no_backend"),
+        NONE("none", GatewayError.NO_BACKEND),
         /** The route topic has not been read up to its end yet (start-up, or Kafka unreachable). */
-        UNKNOWN("unknown", "route_unknown"),
+        UNKNOWN("unknown", GatewayError.ROUTE_UNKNOWN),
         /**
          * The route names a backend the gateway cannot use (no served model name, a bad base URL, a cloud API other
          * than the configured one).
          */
-        INVALID("invalid", "backend_misconfigured");
+        INVALID("invalid", GatewayError.BACKEND_MISCONFIGURED);
 
         private final String label;
-        private final String errorCode;
+        private final GatewayError error;
 
-        Condition(String label, String errorCode) {
+        Condition(String label, GatewayError error) {
             this.label = label;
-            this.errorCode = errorCode;
+            this.error = error;
         }
 
         /** The lower-case name shown in the status page. */
@@ -59,7 +60,12 @@ public record ActiveRoute(
 
         /** The OpenAI-style error code answered while not serving. */
         public String errorCode() {
-            return errorCode;
+            return error == null ? null : error.code();
+        }
+
+        /** The error answered while not serving; {@code null} for {@link #ACTIVE}. */
+        public GatewayError error() {
+            return error;
         }
     }
 
