@@ -11,7 +11,7 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.jboss.logging.Logger;
 
 import io.sage.studio.chat.config.ChatConfig;
-import io.sage.studio.chat.state.ActiveRoute;
+import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.GatewaySync;
 import io.sage.studio.chat.state.RouteState;
@@ -61,7 +61,7 @@ public class RoutePublisher {
     }
 
     /** Routes chat to {@code route}; returns when the broker has the event. */
-    public synchronized Instant active(ActiveRoute route, String operationId) throws RoutingFailure {
+    public synchronized Instant active(PublishedRoute route, String operationId) throws RoutingFailure {
         ChatBackendEvent.Backend backend = new ChatBackendEvent.Backend(route.backendId(), route.baseUrl(),
                 route.servedModelName(), route.model().displayName(), route.model().modelPath(), route.model().baseModel(),
                 route.model().kind(), route.runtime());
@@ -79,7 +79,7 @@ public class RoutePublisher {
     }
 
     /** Publishes {@code route} in state {@code kind} again (idempotent: gateways already there stay there). */
-    public synchronized Instant republish(RouteState kind, ActiveRoute route, String operationId) throws RoutingFailure {
+    public synchronized Instant republish(RouteState kind, PublishedRoute route, String operationId) throws RoutingFailure {
         return switch (kind) {
             case ACTIVE -> active(route, operationId);
             case SWITCHING -> publish(ChatBackendEvent.State.SWITCHING, null, route, operationId);
@@ -87,7 +87,7 @@ public class RoutePublisher {
         };
     }
 
-    private Instant publish(ChatBackendEvent.State kind, ChatBackendEvent.Backend backend, ActiveRoute route, String operationId)
+    private Instant publish(ChatBackendEvent.State kind, ChatBackendEvent.Backend backend, PublishedRoute route, String operationId)
             throws RoutingFailure {
         long revision = state.nextRevision(topic.lastRevision());
         Instant since = Instant.now();
@@ -105,8 +105,8 @@ public class RoutePublisher {
             case SWITCHING -> RouteState.SWITCHING;
             case NONE -> RouteState.NONE;
         };
-        ActiveRoute kept = route == null ? null
-                : new ActiveRoute(route.backendId(), route.baseUrl(), route.servedModelName(), route.model(), route.runtime(),
+        PublishedRoute kept = route == null ? null
+                : new PublishedRoute(route.backendId(), route.baseUrl(), route.servedModelName(), route.model(), route.runtime(),
                         kind == ChatBackendEvent.State.ACTIVE ? since : route.since());
         try {
             state.route(routeState, kept);

@@ -1,16 +1,10 @@
 package io.sage.studio.chat.registry;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 
 import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.common.error.StudioException;
-import io.sage.studio.events.StudioJson;
+import io.sage.studio.common.models.ModelFolder;
 
 /**
  * What a hot-load needs to know about a PEFT LoRA adapter, from its {@code adapter_config.json}.
@@ -20,41 +14,27 @@ import io.sage.studio.events.StudioJson;
  */
 public record AdapterConfig(int rank, String baseModel) {
 
-    public static final String FILE = "adapter_config.json";
-    private static final long MAX_BYTES = 1 << 20;
+    public static final String FILE = ModelFolder.ADAPTER_CONFIG;
 
     public static boolean isAdapter(Path dir) {
-        return Files.isRegularFile(dir.resolve(FILE));
+        return ModelFolder.hasAdapterConfig(dir);
     }
 
     /**
-     * Reads the adapter config of {@code dir}; 400 {@code invalid_adapter} when missing or malformed. Errors name the
-     * file and where it is broken, never what it holds (Jackson's messages quote the offending token).
+     * Reads the adapter config of {@code dir} with studio-common's {@link ModelFolder}; {@code invalid_adapter} when
+     * missing or malformed. Errors name the file and where it is broken, never what it holds.
      */
     public static AdapterConfig read(Path dir) {
         Path file = dir.resolve(FILE);
-        JsonNode json;
+        ModelFolder.Adapter adapter;
         try {
-            if (Files.size(file) > MAX_BYTES) {
-                throw new StudioException(ChatSwitchError.INVALID_ADAPTER, file + " is larger than 1 MiB; not an adapter config");
-            }
-            json = StudioJson.mapper().readTree(Files.readAllBytes(file));
-        } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            throw new StudioException(ChatSwitchError.INVALID_ADAPTER, file + " is not valid JSON"
-                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
-        } catch (IOException e) {
-            throw new StudioException(ChatSwitchError.INVALID_ADAPTER, "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+            adapter = ModelFolder.readAdapter(dir, "an adapter config");
+        } catch (ModelFolder.Unreadable e) {
+            throw new StudioException(ChatSwitchError.INVALID_ADAPTER, e.getMessage());
         }
-        if (json == null || !json.isObject()) {
-            throw new StudioException(ChatSwitchError.INVALID_ADAPTER, file + " is not a JSON object");
-        }
-        JsonNode r = json.get("r");
-        if (r == null || !r.canConvertToInt() || r.asInt() < 1) {
+        if (adapter.rank() == null) {
             throw new StudioException(ChatSwitchError.INVALID_ADAPTER, file + " has no valid rank 'r'");
         }
-        JsonNode base = json.get("base_model_name_or_path");
-        String baseModel = base == null || base.isNull() || base.asText().isBlank() ? null : base.asText().strip();
-        return new AdapterConfig(r.asInt(), baseModel);
+        return new AdapterConfig(adapter.rank(), adapter.baseModel());
     }
 }

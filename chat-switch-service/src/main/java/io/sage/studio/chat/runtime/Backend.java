@@ -7,7 +7,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 
-import io.sage.studio.chat.registry.ResolvedModel;
+import io.sage.studio.chat.registry.ServableModel;
 
 /**
  * A serving engine this service started: how to reach it, how to find it again after a restart, and which
@@ -73,7 +73,7 @@ public record Backend(
      * The spec that starts this engine again with the adapters it holds now (for a rollback of a recreate), to serve
      * {@code model}.
      */
-    public BackendSpec restartSpec(String newId, ResolvedModel model) {
+    public BackendSpec restartSpec(String newId, ServableModel model) {
         Map<String, String> all = new LinkedHashMap<>(spec.adapters());
         all.putAll(adapters);
         return new BackendSpec(newId, spec.modelPath(), spec.servedName(), spec.loraEnabled(), spec.maxLoraRank(), all, model);

@@ -2,7 +2,7 @@ package io.sage.studio.chat.runtime;
 
 import java.util.Map;
 
-import io.sage.studio.chat.registry.ResolvedModel;
+import io.sage.studio.chat.registry.ServableModel;
 
 /**
  * What an engine is started with.
@@ -16,7 +16,7 @@ import io.sage.studio.chat.registry.ResolvedModel;
  * @param model       the model it was started to serve (so a restarted service can route to it), or {@code null}
  */
 public record BackendSpec(String id, String modelPath, String servedName, boolean loraEnabled, int maxLoraRank,
-        Map<String, String> adapters, ResolvedModel model) {
+        Map<String, String> adapters, ServableModel model) {
 
     public BackendSpec {
         adapters = Map.copyOf(adapters);

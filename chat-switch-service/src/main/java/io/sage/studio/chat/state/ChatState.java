@@ -33,7 +33,7 @@ public class ChatState {
     private final Path file;
     private long revision;
     private RouteState routeState = RouteState.NONE;
-    private ActiveRoute route;
+    private PublishedRoute route;
     private boolean pending;
     private final Map<String, Backend> backends = new LinkedHashMap<>();
 
@@ -79,7 +79,7 @@ public class ChatState {
     }
 
     /** The route as the broker acknowledged it: what every gateway follows now. */
-    public synchronized void route(RouteState state, ActiveRoute newRoute) {
+    public synchronized void route(RouteState state, PublishedRoute newRoute) {
         routeState = state;
         route = newRoute;
         pending = false;
@@ -91,14 +91,14 @@ public class ChatState {
      * still follow an earlier one. The monitor publishes it as soon as it can ({@link #routePending()}), and until then
      * no engine a gateway may still follow is stopped.
      */
-    public synchronized void routePending(RouteState state, ActiveRoute newRoute) {
+    public synchronized void routePending(RouteState state, PublishedRoute newRoute) {
         routeState = state;
         route = newRoute;
         pending = true;
         save();
     }
 
-    /** Whether the route is still to be published (see {@link #routePending(RouteState, ActiveRoute)}). */
+    /** Whether the route is still to be published (see {@link #routePending(RouteState, PublishedRoute)}). */
     public synchronized boolean routePending() {
         return pending;
     }
@@ -107,7 +107,7 @@ public class ChatState {
         return routeState;
     }
 
-    public synchronized Optional<ActiveRoute> route() {
+    public synchronized Optional<PublishedRoute> route() {
         return Optional.ofNullable(route);
     }
 

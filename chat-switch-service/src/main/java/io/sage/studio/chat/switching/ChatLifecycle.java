@@ -22,13 +22,13 @@ import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.messaging.BackendTopic;
 import io.sage.studio.chat.messaging.RoutePublisher;
 import io.sage.studio.chat.messaging.RoutePublisher.RoutingFailure;
-import io.sage.studio.chat.registry.ModelResolver;
-import io.sage.studio.chat.registry.ResolvedModel;
+import io.sage.studio.chat.registry.ServableModelResolver;
+import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.OpenAiProbe;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.runtime.cloud.CloudApi;
-import io.sage.studio.chat.state.ActiveRoute;
+import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.RouteState;
 import io.sage.studio.chat.state.StateSnapshot;
@@ -60,7 +60,7 @@ public class ChatLifecycle {
     private final ServingRuntime runtime;
     private final RoutePublisher routes;
     private final SwitchService switches;
-    private final ModelResolver resolver;
+    private final ServableModelResolver resolver;
     private final CloudApi cloud;
     private final OpenAiProbe probe;
     private final EngineCheck check;
@@ -71,7 +71,7 @@ public class ChatLifecycle {
     });
 
     public ChatLifecycle(ChatConfig config, ChatState state, OperationStore operations, BackendTopic topic, ServingRuntime runtime,
-            RoutePublisher routes, SwitchService switches, ModelResolver resolver, CloudApi cloud, OpenAiProbe probe, EngineCheck check) {
+            RoutePublisher routes, SwitchService switches, ServableModelResolver resolver, CloudApi cloud, OpenAiProbe probe, EngineCheck check) {
         this.config = config;
         this.state = state;
         this.operations = operations;
@@ -147,8 +147,8 @@ public class ChatLifecycle {
      * engine is stopped once the route is acknowledged. False when no engine serves.
      */
     private boolean converge(StateSnapshot saved, List<Backend> live) {
-        ActiveRoute previous = saved.route();
-        Optional<ActiveRoute> route = Optional.empty();
+        PublishedRoute previous = saved.route();
+        Optional<PublishedRoute> route = Optional.empty();
         if (saved.routeState() == RouteState.ACTIVE && previous != null) {
             // Running and healthy (adopt checked both): it kept serving while this service was down.
             route = live.stream().filter(b -> b.id().equals(previous.backendId())).findFirst().map(b -> previous);
@@ -160,7 +160,7 @@ public class ChatLifecycle {
                             .thenComparing(Backend::startedAt, Comparator.nullsLast(Comparator.reverseOrder())))
                     .filter(b -> check.serves(b, b.spec().model().servedName()))
                     .findFirst()
-                    .map(b -> new ActiveRoute(b.id(), b.baseUrl(), b.spec().model().servedName(), b.spec().model(), runtime.name(),
+                    .map(b -> new PublishedRoute(b.id(), b.baseUrl(), b.spec().model().servedName(), b.spec().model(), runtime.name(),
                             Instant.now()));
             route.ifPresent(r -> LOG.infof("the route named no serving engine; engine %s serves %s and takes chat", r.backendId(),
                     r.model().displayName()));
@@ -170,7 +170,7 @@ public class ChatLifecycle {
             state.replaceBackends(List.of());
             return false;
         }
-        ActiveRoute chosen = route.get();
+        PublishedRoute chosen = route.get();
         state.replaceBackends(live.stream().map(b -> b.id().equals(chosen.backendId()) ? b.withState(Backend.State.READY) : b).toList());
         try {
             routes.active(chosen, null);
@@ -192,9 +192,9 @@ public class ChatLifecycle {
             resolveInitial(initial.get(), 1);
             return;
         }
-        ActiveRoute previous = saved.route();
+        PublishedRoute previous = saved.route();
         if (previous != null && saved.routeState() != RouteState.NONE && config.runtime() != ChatConfig.RuntimeKind.NONE
-                && !ResolvedModel.KIND_CLOUD.equals(previous.model().kind())) {
+                && !ServableModel.KIND_CLOUD.equals(previous.model().kind())) {
             LOG.infof("the engine of %s is gone; starting it again", previous.model().displayName());
             leaveDeadRoute();
             startWith(previous.model(), "startup");
@@ -224,7 +224,7 @@ public class ChatLifecycle {
     /** Resolves {@code initial-model}, retrying while the finetune-service is not up yet. */
     private void resolveInitial(String model, int attempt) {
         try {
-            ResolvedModel target = model.startsWith("task:") ? resolver.byTask(model.substring(5)) : resolver.byModel(model);
+            ServableModel target = model.startsWith("task:") ? resolver.byTask(model.substring(5)) : resolver.byModel(model);
             startWith(target, "startup");
         } catch (StudioException e) {
             if (e.kind() == ErrorKind.UNAVAILABLE && attempt < INITIAL_MODEL_ATTEMPTS) {
@@ -236,7 +236,7 @@ public class ChatLifecycle {
         }
     }
 
-    private void startWith(ResolvedModel target, String requestedBy) {
+    private void startWith(ServableModel target, String requestedBy) {
         Optional<SwitchOperation> op = switches.submit(target, requestedBy, false);
         op.ifPresent(o -> LOG.infof("switch %s to %s started (%s)", o.id(), target.displayName(), requestedBy));
     }
@@ -271,7 +271,7 @@ public class ChatLifecycle {
             }
             LOG.warnf("the active engine %s died: %s", active.get().id(), liveness.reason());
             state.put(active.get().withState(Backend.State.FAILED));
-            ActiveRoute route = state.route().orElseThrow();
+            PublishedRoute route = state.route().orElseThrow();
             if (config.restartCrashed()) {
                 switches.submit(route.model(), "monitor", true);
             } else {
@@ -301,10 +301,10 @@ public class ChatLifecycle {
             return;
         }
         if (state.routeState() == RouteState.SWITCHING) {
-            Optional<ActiveRoute> serving = state.backends().stream()
+            Optional<PublishedRoute> serving = state.backends().stream()
                     .filter(b -> b.spec().model() != null && check.serves(b, b.spec().model().servedName()))
                     .findFirst()
-                    .map(b -> new ActiveRoute(b.id(), b.baseUrl(), b.spec().model().servedName(), b.spec().model(), runtime.name(),
+                    .map(b -> new PublishedRoute(b.id(), b.baseUrl(), b.spec().model().servedName(), b.spec().model(), runtime.name(),
                             Instant.now()));
             try {
                 if (serving.isPresent()) {
@@ -317,7 +317,7 @@ public class ChatLifecycle {
                 return;
             }
         }
-        String keep = state.routeState() == RouteState.ACTIVE ? state.route().map(ActiveRoute::backendId).orElse(null) : null;
+        String keep = state.routeState() == RouteState.ACTIVE ? state.route().map(PublishedRoute::backendId).orElse(null) : null;
         stopAllBut(keep);
     }
 
@@ -326,7 +326,7 @@ public class ChatLifecycle {
         if (state.routePending() || (runtime.hasEngines() && state.routeState() == RouteState.SWITCHING)) {
             return true;
         }
-        String keep = state.routeState() == RouteState.ACTIVE ? state.route().map(ActiveRoute::backendId).orElse(null) : null;
+        String keep = state.routeState() == RouteState.ACTIVE ? state.route().map(PublishedRoute::backendId).orElse(null) : null;
         return state.backends().stream().anyMatch(b -> !b.id().equals(keep));
     }
 

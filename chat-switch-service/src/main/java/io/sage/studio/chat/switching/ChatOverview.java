@@ -10,7 +10,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.ServingRuntime;
-import io.sage.studio.chat.state.ActiveRoute;
+import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.RouteState;
 
@@ -46,20 +46,20 @@ public class ChatOverview {
 
     public CurrentModel current() {
         RouteState routeState = state.routeState();
-        Optional<ActiveRoute> route = state.route();
+        Optional<PublishedRoute> route = state.route();
         boolean running = state.activeBackend().map(b -> runtime.liveness(b).alive()).orElse(false);
         String inProgress = switches.running().orElse(null);
         if (route.isEmpty() || routeState == RouteState.NONE) {
             return new CurrentModel(null, null, null, "none", null, null, routeState, running, null, runtime.name(), state.revision(),
                     inProgress);
         }
-        ActiveRoute r = route.get();
+        PublishedRoute r = route.get();
         return new CurrentModel(r.model().displayName(), r.model().modelPath(), r.servedModelName(), r.model().kind(),
                 r.model().baseModel(), r.baseUrl(), routeState, running, r.since(), r.runtime(), state.revision(), inProgress);
     }
 
     public List<BackendView> backends() {
-        String activeId = state.routeState() == RouteState.ACTIVE ? state.route().map(ActiveRoute::backendId).orElse(null) : null;
+        String activeId = state.routeState() == RouteState.ACTIVE ? state.route().map(PublishedRoute::backendId).orElse(null) : null;
         return state.backends().stream().map(b -> view(b, b.id().equals(activeId))).toList();
     }
 

@@ -14,7 +14,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.messaging.GpuTelemetry;
-import io.sage.studio.chat.registry.ResolvedModel;
+import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.common.models.BaseModelCatalog;
 import io.sage.studio.events.GpuTelemetryEvent;
 
@@ -49,7 +49,7 @@ public class GpuCapacity {
     public record Decision(boolean fitsTwo, String reason) {
     }
 
-    public Decision secondEngineFits(ResolvedModel target) {
+    public Decision secondEngineFits(ServableModel target) {
         Optional<Integer> max = config.maxConcurrentBackends();
         if (max.isPresent()) {
             return new Decision(max.get() >= 2, "studio.chat.max-concurrent-backends=" + max.get());
@@ -66,7 +66,7 @@ public class GpuCapacity {
     }
 
     /** Bytes of GPU memory an engine for {@code model} takes on a GPU of {@code gpuTotal} bytes. */
-    long footprint(ResolvedModel model, long gpuTotal) {
+    long footprint(ServableModel model, long gpuTotal) {
         Optional<Long> fixed = config.memory().servingBytes();
         if (fixed.isPresent()) {
             return fixed.get();

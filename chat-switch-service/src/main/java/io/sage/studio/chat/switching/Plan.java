@@ -1,6 +1,6 @@
 package io.sage.studio.chat.switching;
 
-import io.sage.studio.chat.registry.ResolvedModel;
+import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
 
@@ -14,5 +14,5 @@ import io.sage.studio.chat.runtime.BackendSpec;
  * @param spec     the engine to start (blue-green, recreate), or {@code null}
  * @param restart  a restart of a dead engine: no rollback to it
  */
-record Plan(SwitchStrategy strategy, String reason, ResolvedModel target, Backend current, BackendSpec spec, boolean restart) {
+record Plan(SwitchStrategy strategy, String reason, ServableModel target, Backend current, BackendSpec spec, boolean restart) {
 }

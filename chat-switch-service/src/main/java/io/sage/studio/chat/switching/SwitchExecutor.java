@@ -14,14 +14,14 @@ import org.jboss.logging.Logger;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.messaging.RoutePublisher;
 import io.sage.studio.chat.messaging.RoutePublisher.RoutingFailure;
-import io.sage.studio.chat.registry.ResolvedModel;
+import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
 import io.sage.studio.chat.runtime.Liveness;
 import io.sage.studio.chat.runtime.OpenAiProbe;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.runtime.cloud.CloudApi;
-import io.sage.studio.chat.state.ActiveRoute;
+import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.RouteState;
 import io.sage.studio.chat.switching.SwitchOperation.State;
@@ -85,7 +85,7 @@ class SwitchExecutor {
     }
 
     /** An engine this switch started, and what it was started to serve. */
-    private record Started(Backend backend, ResolvedModel model, String served) {
+    private record Started(Backend backend, ServableModel model, String served) {
 
         String backendId() {
             return backend.id();
@@ -97,18 +97,18 @@ class SwitchExecutor {
         final Operation op;
         final Plan plan;
         final RouteState previousState;
-        final ActiveRoute previous;
+        final PublishedRoute previous;
         final List<Started> started = new ArrayList<>();
         /** A publication was tried: the topic may differ from {@code previous}. */
         boolean routeTouched;
         /** The adapter this switch loaded into the running engine, or {@code null}. */
         String loadedAdapter;
         /** The route to the target, once the broker acknowledged it. */
-        ActiveRoute routed;
+        PublishedRoute routed;
         /** When SWITCHING was acknowledged (recreate). */
         Instant down;
 
-        Attempt(Operation op, Plan plan, RouteState previousState, ActiveRoute previous) {
+        Attempt(Operation op, Plan plan, RouteState previousState, PublishedRoute previous) {
             this.op = op;
             this.plan = plan;
             this.previousState = previousState;
@@ -145,14 +145,14 @@ class SwitchExecutor {
     }
 
     private void noop(Attempt a) {
-        ActiveRoute route = state.route().orElseThrow();
+        PublishedRoute route = state.route().orElseThrow();
         a.op.routed(route.since(), route.servedModelName(), route.model().displayName());
         a.op.complete(a.plan.target().displayName() + " already serves; nothing to do");
     }
 
     private void cloud(Attempt a) {
         Operation op = a.op;
-        ResolvedModel target = a.plan.target();
+        ServableModel target = a.plan.target();
         op.step(State.WAITING_READY, "checking the cloud API for " + target.servedName());
         Optional<String> problem = cloud.verify(target.servedName());
         if (problem.isPresent()) {
@@ -162,7 +162,7 @@ class SwitchExecutor {
         op.ready();
         op.step(State.ROUTING, "routing chat to the cloud API");
         try {
-            ActiveRoute route = cloud.route(target);
+            PublishedRoute route = cloud.route(target);
             a.routeTouched = true;
             Instant at = routes.active(route, op.id());
             a.routed = route;
@@ -176,7 +176,7 @@ class SwitchExecutor {
 
     private void hotLoad(Attempt a) {
         Operation op = a.op;
-        ResolvedModel target = a.plan.target();
+        ServableModel target = a.plan.target();
         Backend engine = a.plan.current();
         String served = target.servedName();
         if (target.isLora() && !engine.adapters().containsKey(served)) {
@@ -194,7 +194,7 @@ class SwitchExecutor {
         try {
             awaitListedAndSmoke(op, engine, served);
             op.step(State.ROUTING, "routing chat to " + served + " on engine " + engine.id());
-            ActiveRoute route = routeTo(engine, target, served);
+            PublishedRoute route = routeTo(engine, target, served);
             a.routeTouched = true;
             Instant at = routes.active(route, op.id());
             a.routed = route;
@@ -220,7 +220,7 @@ class SwitchExecutor {
 
     private void blueGreen(Attempt a) {
         Operation op = a.op;
-        ResolvedModel target = a.plan.target();
+        ServableModel target = a.plan.target();
         Backend old = a.plan.current();
         Backend fresh;
         try {
@@ -232,7 +232,7 @@ class SwitchExecutor {
         try {
             awaitReady(op, fresh, target.servedName());
             op.step(State.ROUTING, "routing chat to engine " + fresh.id() + (old == null ? "" : " (was " + old.id() + ")"));
-            ActiveRoute route = routeTo(fresh, target, target.servedName());
+            PublishedRoute route = routeTo(fresh, target, target.servedName());
             a.routeTouched = true;
             Instant at = routes.active(route, op.id());
             a.routed = route;
@@ -256,7 +256,7 @@ class SwitchExecutor {
 
     private void recreate(Attempt a) {
         Operation op = a.op;
-        ResolvedModel target = a.plan.target();
+        ServableModel target = a.plan.target();
         Backend old = a.plan.current();
         try {
             op.step(State.ROUTING, "gateways answer 503 with Retry-After while the engine is replaced");
@@ -275,7 +275,7 @@ class SwitchExecutor {
             fresh = start(a, a.plan.spec(), target, target.servedName());
             awaitReady(op, fresh, target.servedName());
             op.step(State.ROUTING, "routing chat to engine " + fresh.id());
-            ActiveRoute route = routeTo(fresh, target, target.servedName());
+            PublishedRoute route = routeTo(fresh, target, target.servedName());
             Instant at = routes.active(route, op.id());
             a.routed = route;
             op.routed(at, target.servedName(), target.displayName());
@@ -290,7 +290,7 @@ class SwitchExecutor {
             return;
         } catch (RoutingFailure e) {
             // The new engine is ready and the old one is gone: chat belongs to the new one, once Kafka takes the route.
-            ActiveRoute route = routeTo(fresh, target, target.servedName());
+            PublishedRoute route = routeTo(fresh, target, target.servedName());
             fresh = fresh.withState(Backend.State.READY);
             state.put(fresh);
             if (!settle(a, RouteState.ACTIVE, route)) {
@@ -310,7 +310,7 @@ class SwitchExecutor {
     private void restore(Attempt a, String reason) {
         Operation op = a.op;
         Backend old = a.restorable();
-        ActiveRoute previous = a.previous;
+        PublishedRoute previous = a.previous;
         if (old == null || previous == null) {
             settleNone(a, reason);
             return;
@@ -330,7 +330,7 @@ class SwitchExecutor {
             settleNone(a, reason + "; restoring the previous model failed too: " + e.getMessage());
             return;
         }
-        ActiveRoute route = routeTo(again, previous.model(), previous.servedModelName());
+        PublishedRoute route = routeTo(again, previous.model(), previous.servedModelName());
         if (!settle(a, RouteState.ACTIVE, route)) {
             op.fail(reason + "; the previous model " + previous.model().displayName() + " runs again on engine " + again.id()
                     + " and chat is routed back to it as soon as Kafka acknowledges the route", true);
@@ -372,14 +372,14 @@ class SwitchExecutor {
     private void recover(Attempt a, String reason) {
         Operation op = a.op;
         op.note("recovering from " + reason);
-        Optional<ActiveRoute> choice = choose(a);
+        Optional<PublishedRoute> choice = choose(a);
         if (choice.isEmpty() && a.plan.strategy() == SwitchStrategy.RECREATE && a.restorable() != null && a.previous != null
                 && !alive(a.restorable())) {
             restore(a, reason);
             return;
         }
         RouteState kind = choice.isPresent() ? RouteState.ACTIVE : RouteState.NONE;
-        ActiveRoute route = choice.orElse(null);
+        PublishedRoute route = choice.orElse(null);
         if (route != null) {
             state.backend(route.backendId()).ifPresent(b -> state.put(b.withState(Backend.State.READY)));
         }
@@ -409,7 +409,7 @@ class SwitchExecutor {
     }
 
     /** The route to keep after an unexpected error, or empty for none. */
-    private Optional<ActiveRoute> choose(Attempt a) {
+    private Optional<PublishedRoute> choose(Attempt a) {
         if (a.routed != null && (CloudApi.BACKEND_ID.equals(a.routed.backendId()) || engineServes(a.routed))) {
             return Optional.of(a.routed);
         }
@@ -427,7 +427,7 @@ class SwitchExecutor {
         return Optional.empty();
     }
 
-    private boolean engineServes(ActiveRoute route) {
+    private boolean engineServes(PublishedRoute route) {
         return state.backend(route.backendId()).map(b -> check.serves(b, route.servedModelName())).orElse(false);
     }
 
@@ -435,7 +435,7 @@ class SwitchExecutor {
      * Makes {@code route} the one to follow: recorded as pending first (so the monitor finishes the job if this fails),
      * then published. True once the broker acknowledged it.
      */
-    private boolean settle(Attempt a, RouteState kind, ActiveRoute route) {
+    private boolean settle(Attempt a, RouteState kind, PublishedRoute route) {
         try {
             state.routePending(kind, route);
         } catch (UncheckedIOException e) {
@@ -481,7 +481,7 @@ class SwitchExecutor {
         a.loadedAdapter = null;
     }
 
-    private Backend start(Attempt a, BackendSpec spec, ResolvedModel model, String served) throws SwitchFailure {
+    private Backend start(Attempt a, BackendSpec spec, ServableModel model, String served) throws SwitchFailure {
         Operation op = a.op;
         op.step(State.STARTING, "starting engine " + spec.id() + " for " + model.displayName() + " (" + spec.modelPath()
                 + (spec.adapters().isEmpty() ? "" : " with adapter " + String.join(", ", spec.adapters().keySet())) + ")");
@@ -554,8 +554,8 @@ class SwitchExecutor {
         op.ready();
     }
 
-    private ActiveRoute routeTo(Backend backend, ResolvedModel target, String served) {
-        return new ActiveRoute(backend.id(), backend.baseUrl(), served, target, runtime.name(), Instant.now());
+    private PublishedRoute routeTo(Backend backend, ServableModel target, String served) {
+        return new PublishedRoute(backend.id(), backend.baseUrl(), served, target, runtime.name(), Instant.now());
     }
 
     /** Lets in-flight requests finish (the engine's request gauges reach zero, or the drain grace ends), then stops it. */
@@ -594,11 +594,11 @@ class SwitchExecutor {
         return runtime.liveness(backend).alive();
     }
 
-    private static boolean sameBackend(ActiveRoute a, ActiveRoute b) {
+    private static boolean sameBackend(PublishedRoute a, PublishedRoute b) {
         return a == null ? b == null : b != null && a.backendId().equals(b.backendId());
     }
 
-    private static String describe(RouteState kind, ActiveRoute route) {
+    private static String describe(RouteState kind, PublishedRoute route) {
         return switch (kind) {
             case ACTIVE -> route == null ? "the route" : route.model().displayName() + " on " + route.backendId();
             case SWITCHING -> "the route SWITCHING";

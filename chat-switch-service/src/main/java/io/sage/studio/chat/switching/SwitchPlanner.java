@@ -11,11 +11,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.chat.config.ChatConfig;
-import io.sage.studio.chat.registry.ResolvedModel;
+import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
 import io.sage.studio.chat.runtime.ServingRuntime;
-import io.sage.studio.chat.state.ActiveRoute;
+import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.RouteState;
 import io.sage.studio.common.error.StudioException;
@@ -41,9 +41,9 @@ class SwitchPlanner {
         this.capacity = capacity;
     }
 
-    Plan plan(ResolvedModel target, SwitchStrategy requested, boolean restart) {
+    Plan plan(ServableModel target, SwitchStrategy requested, boolean restart) {
         SwitchStrategy asked = requested == null ? config.strategy() : requested;
-        Optional<ActiveRoute> route = state.route();
+        Optional<PublishedRoute> route = state.route();
         boolean routed = state.routeState() == RouteState.ACTIVE && route.isPresent() && route.get().model().id().equals(target.id());
         if (!runtime.hasEngines()) {
             return routed ? new Plan(SwitchStrategy.NONE, target.displayName() + " already serves", target, null, null, false)
@@ -83,7 +83,7 @@ class SwitchPlanner {
         }
     }
 
-    private Plan hotLoad(ResolvedModel target, Backend engine) {
+    private Plan hotLoad(ServableModel target, Backend engine) {
         String why = target.isLora()
                 ? "adapter of rank " + target.loraRank() + " for " + target.enginePath() + " loads into the running engine " + engine.id()
                 : "the running engine " + engine.id() + " serves this base model; only the route changes";
@@ -91,7 +91,7 @@ class SwitchPlanner {
     }
 
     /** {@code null} when {@code target} can be served by {@code engine} without a restart, else the reason. */
-    String whyNotHotLoadable(Backend engine, ResolvedModel target) {
+    String whyNotHotLoadable(Backend engine, ServableModel target) {
         BackendSpec spec = engine.spec();
         if (engine.state() != Backend.State.READY) {
             return "the running engine is " + engine.state().wire();
@@ -99,7 +99,7 @@ class SwitchPlanner {
         if (!sameModel(spec.modelPath(), target.enginePath())) {
             return "the running engine serves " + spec.modelPath() + ", not " + target.enginePath();
         }
-        if (target.artifact() == ResolvedModel.Artifact.BASE) {
+        if (target.artifact() == ServableModel.Artifact.BASE) {
             return null;
         }
         if (!target.isLora()) {
@@ -115,7 +115,7 @@ class SwitchPlanner {
     }
 
     /** The engine to start for {@code target}: its base with the adapter preloaded for a LoRA, else the model itself. */
-    BackendSpec spec(ResolvedModel target) {
+    BackendSpec spec(ServableModel target) {
         String id = "b-" + UUID.randomUUID().toString().substring(0, 8);
         int maxRank = config.lora().maxRank();
         if (target.isLora()) {

@@ -27,8 +27,8 @@ import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.messaging.ProducerTimeouts;
 import io.sage.studio.chat.messaging.RoutePublisher;
-import io.sage.studio.chat.registry.ModelResolver;
-import io.sage.studio.chat.registry.ResolvedModel;
+import io.sage.studio.chat.registry.ServableModelResolver;
+import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.runtime.cloud.CloudApi;
 import io.sage.studio.common.error.StudioException;
@@ -51,7 +51,7 @@ public class SwitchService {
     private static final Logger LOG = Logger.getLogger(SwitchService.class);
 
     private final ChatConfig config;
-    private final ModelResolver resolver;
+    private final ServableModelResolver resolver;
     private final SwitchPlanner planner;
     private final SwitchExecutor executor;
     private final OperationStore store;
@@ -66,7 +66,7 @@ public class SwitchService {
     /** Commands from Kafka wait for start-up (state, operations, the route) before they are looked at. */
     private final CountDownLatch started = new CountDownLatch(1);
 
-    SwitchService(ChatConfig config, ModelResolver resolver, SwitchPlanner planner, SwitchExecutor executor, OperationStore store,
+    SwitchService(ChatConfig config, ServableModelResolver resolver, SwitchPlanner planner, SwitchExecutor executor, OperationStore store,
             ServingRuntime runtime, CloudApi cloud, @Channel("chat-commands-out") MutinyEmitter<ChatSwitchCommandEvent> commands) {
         this.config = config;
         this.resolver = resolver;
@@ -114,7 +114,7 @@ public class SwitchService {
             throw new StudioException(ChatSwitchError.NOT_READY, "the chat-switch-service is still starting; try again shortly");
         }
         SwitchStrategy asked = parseStrategy(strategy);
-        ResolvedModel target = resolve(model, taskId);
+        ServableModel target = resolve(model, taskId);
         String id = UUID.randomUUID().toString();
         reserve(id);
         Operation op;
@@ -185,7 +185,7 @@ public class SwitchService {
     }
 
     /** A switch started by this service itself (start-up, crash monitor); empty when another switch holds the slot. */
-    public Optional<SwitchOperation> submit(ResolvedModel target, String requestedBy, boolean restart) {
+    public Optional<SwitchOperation> submit(ServableModel target, String requestedBy, boolean restart) {
         String id = UUID.randomUUID().toString();
         if (!slot.compareAndSet(null, id)) {
             return Optional.empty();
@@ -291,7 +291,7 @@ public class SwitchService {
             if (command.strategy() != null && asked == null) {
                 throw StudioException.invalidField("strategy", "unknown strategy " + command.strategy());
             }
-            ResolvedModel target = resolve(command.model(), command.taskId());
+            ServableModel target = resolve(command.model(), command.taskId());
             plan = planner.plan(target, asked, false);
         } catch (StudioException e) {
             op.fail(e.getMessage(), false);
@@ -337,7 +337,7 @@ public class SwitchService {
         slot.compareAndSet(id, null);
     }
 
-    private ResolvedModel resolve(String model, String taskId) {
+    private ServableModel resolve(String model, String taskId) {
         boolean hasModel = model != null && !model.isBlank();
         boolean hasTask = taskId != null && !taskId.isBlank();
         if (hasModel == hasTask) {

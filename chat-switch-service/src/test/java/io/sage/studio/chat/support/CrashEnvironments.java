@@ -21,10 +21,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import io.sage.studio.chat.registry.ResolvedModel;
+import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
-import io.sage.studio.chat.state.ActiveRoute;
+import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.RouteState;
 import io.sage.studio.chat.state.StateSnapshot;
 import io.sage.studio.common.files.AtomicFiles;
@@ -48,8 +48,8 @@ public final class CrashEnvironments {
     private CrashEnvironments() {
     }
 
-    static ResolvedModel base(String id) {
-        return new ResolvedModel(id, id, ResolvedModel.KIND_BASE, ResolvedModel.Artifact.BASE, id, null, id, null, null, id);
+    static ServableModel base(String id) {
+        return new ServableModel(id, id, ServableModel.KIND_BASE, ServableModel.Artifact.BASE, id, null, id, null, null, id);
     }
 
     /** A process that is gone: its pid is not an engine any more. */
@@ -66,14 +66,14 @@ public final class CrashEnvironments {
         }
     }
 
-    static Backend dead(String id, ResolvedModel model) {
+    static Backend dead(String id, ServableModel model) {
         return new Backend(id, "local", new BackendSpec(id, model.enginePath(), model.servedName(), true, 64, Map.of(), model),
                 "http://127.0.0.1:1", 1, deadPid(), Instant.now().minusSeconds(3600), null, null, Map.of(), Backend.State.READY,
                 Instant.now().minusSeconds(3600));
     }
 
     /** The route event a crashed service had published last, written to the shared broker's topic; its revision. */
-    static long publishRoute(ChatBackendEvent.State kind, Backend backend, ResolvedModel model) {
+    static long publishRoute(ChatBackendEvent.State kind, Backend backend, ServableModel model) {
         long revision;
         try (RouteWatcher watcher = new RouteWatcher()) {
             revision = watcher.revision() + 1;
@@ -148,15 +148,15 @@ public final class CrashEnvironments {
                     Integer.toString(port), "--served-model-name", Engines.BASE_B, "--enable-lora", "--max-lora-rank", "64"),
                     Map.of("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True", "VLLM_API_KEY", key));
             await().atMost(Duration.ofSeconds(20)).until(() -> Engines.status("http://127.0.0.1:" + port, "/health", null) == 200);
-            ResolvedModel a = base(Engines.BASE_A);
-            ResolvedModel b = base(Engines.BASE_B);
+            ServableModel a = base(Engines.BASE_A);
+            ServableModel b = base(Engines.BASE_B);
             Backend old = dead(OLD_ID, a).withState(Backend.State.DRAINING);
             Backend started = new Backend(NEW_ID, "local", new BackendSpec(NEW_ID, Engines.BASE_B, Engines.BASE_B, true, 64, Map.of(), b),
                     "http://127.0.0.1:" + port, port, fresh.pid(), fresh.info().startInstant().orElseThrow(), null,
                     chat.resolve(NEW_ID + ".log").toString(), Map.of(), Backend.State.STARTING, Instant.now());
             revision = publishRoute(ChatBackendEvent.State.SWITCHING, null, a);
             writeState(home, new StateSnapshot(revision, RouteState.SWITCHING,
-                    new ActiveRoute(OLD_ID, old.baseUrl(), Engines.BASE_A, a, "local", Instant.now()), List.of(old, started), Instant.now()));
+                    new PublishedRoute(OLD_ID, old.baseUrl(), Engines.BASE_A, a, "local", Instant.now()), List.of(old, started), Instant.now()));
             return config;
         }
 
@@ -194,11 +194,11 @@ public final class CrashEnvironments {
             home = freshHome("chat-crash-dead-");
             finetune = new FinetuneStandIn();
             Map<String, String> config = new HashMap<>(LocalEnvironment.common(home, finetune.url()));
-            ResolvedModel a = base(Engines.BASE_A);
+            ServableModel a = base(Engines.BASE_A);
             Backend gone = dead(OLD_ID, a);
             revision = publishRoute(ChatBackendEvent.State.ACTIVE, gone, a);
             writeState(home, new StateSnapshot(revision, RouteState.ACTIVE,
-                    new ActiveRoute(OLD_ID, gone.baseUrl(), Engines.BASE_A, a, "local", Instant.now()), List.of(gone), Instant.now()));
+                    new PublishedRoute(OLD_ID, gone.baseUrl(), Engines.BASE_A, a, "local", Instant.now()), List.of(gone), Instant.now()));
             return config;
         }
 

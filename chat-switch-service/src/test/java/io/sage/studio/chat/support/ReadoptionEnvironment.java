@@ -17,10 +17,10 @@ import java.util.List;
 import java.util.Map;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import io.sage.studio.chat.registry.ResolvedModel;
+import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
-import io.sage.studio.chat.state.ActiveRoute;
+import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.RouteState;
 import io.sage.studio.chat.state.StateSnapshot;
 import io.sage.studio.chat.switching.SwitchOperation;
@@ -76,15 +76,15 @@ public class ReadoptionEnvironment implements QuarkusTestResourceLifecycleManage
             awaitHealthy(port);
             awaitHealthy(port + 1);
 
-            ResolvedModel model = new ResolvedModel(Engines.BASE_A, Engines.BASE_A, "base", ResolvedModel.Artifact.BASE, Engines.BASE_A,
+            ServableModel model = new ServableModel(Engines.BASE_A, Engines.BASE_A, "base", ServableModel.Artifact.BASE, Engines.BASE_A,
                     null, Engines.BASE_A, null, null, Engines.BASE_A);
             Backend serving = backend(ACTIVE_ID, active, port, new BackendSpec(ACTIVE_ID, Engines.BASE_A, Engines.BASE_A, true, 64, Map.of()));
             // The orphan was started for a model of its own and serves it: still, the route's engine lives, so it goes.
-            ResolvedModel other = new ResolvedModel(Engines.BASE_B, Engines.BASE_B, "base", ResolvedModel.Artifact.BASE, Engines.BASE_B,
+            ServableModel other = new ServableModel(Engines.BASE_B, Engines.BASE_B, "base", ServableModel.Artifact.BASE, Engines.BASE_B,
                     null, Engines.BASE_B, null, null, Engines.BASE_B);
             Backend starting = backend(ORPHAN_ID, orphan, port + 1, new BackendSpec(ORPHAN_ID, Engines.BASE_B, Engines.BASE_B, true, 64,
                     Map.of(), other));
-            ActiveRoute route = new ActiveRoute(ACTIVE_ID, serving.baseUrl(), Engines.BASE_A, model, "local", Instant.now());
+            PublishedRoute route = new PublishedRoute(ACTIVE_ID, serving.baseUrl(), Engines.BASE_A, model, "local", Instant.now());
             AtomicFiles.writeJson(chat.resolve("state.json"), new StateSnapshot(41, RouteState.ACTIVE, route, List.of(serving, starting), Instant.now()));
             AtomicFiles.writeJson(chat.resolve("operations/" + INTERRUPTED_OP + ".json"), new SwitchOperation(INTERRUPTED_OP, Engines.BASE_B,
                     null, SwitchStrategy.BLUE_GREEN, SwitchOperation.State.WAITING_READY, null, false,

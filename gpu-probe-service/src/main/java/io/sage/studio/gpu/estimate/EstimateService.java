@@ -35,13 +35,13 @@ public class EstimateService {
     static final long MIN_BUDGET = 256L << 20;
     static final long MAX_BUDGET = 1L << 50;
 
-    private final ModelResolver models;
+    private final ArchitectureResolver models;
     private final ClusterGpus gpus;
     private final BaseModelCatalog catalog;
     private final MemoryEstimator estimator = new MemoryEstimator();
     private final Recommender recommender = new Recommender(estimator);
 
-    public EstimateService(ModelResolver models, ClusterGpus gpus, BaseModelCatalog catalog) {
+    public EstimateService(ArchitectureResolver models, ClusterGpus gpus, BaseModelCatalog catalog) {
         this.models = models;
         this.gpus = gpus;
         this.catalog = catalog;
@@ -52,7 +52,7 @@ public class EstimateService {
             throw new StudioException(CommonError.INVALID_JSON, "a JSON body is required");
         }
         Validated input = validate(request);
-        ResolvedModel model = models.resolve(request.model(), request.architecture());
+        ResolvedArchitecture model = models.resolve(request.model(), request.architecture());
         List<GpuTelemetryEvent> seen = gpus.devices(null, Instant.now());
         GpuTelemetryEvent device = null;
         if (request.node() != null) {
@@ -135,7 +135,7 @@ public class EstimateService {
         return best;
     }
 
-    private Recommendation recommend(ResolvedModel model, TrainingSetup setup, EstimateRequest request,
+    private Recommendation recommend(ResolvedArchitecture model, TrainingSetup setup, EstimateRequest request,
             GpuTelemetryEvent device, List<GpuTelemetryEvent> seen, Validated input) {
         if (request.gpuMemoryBytes() != null) {
             return recommender.recommend(model.architecture(), model.params(), setup,
@@ -164,7 +164,7 @@ public class EstimateService {
         return String.format(Locale.ROOT, "%s (GPU %d)", name, d.index());
     }
 
-    private static List<String> notes(ResolvedModel model, TrainingSetup setup, Validated input) {
+    private static List<String> notes(ResolvedArchitecture model, TrainingSetup setup, Validated input) {
         List<String> notes = new ArrayList<>();
         if (input.precision() == Precision.AUTO) {
             notes.add("precision auto is estimated as bf16, and as fp16 on GPUs without bf16 (T4, V100 and older)");

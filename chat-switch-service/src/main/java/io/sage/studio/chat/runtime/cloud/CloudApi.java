@@ -7,9 +7,9 @@ import java.util.Optional;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.sage.studio.chat.config.ChatConfig;
-import io.sage.studio.chat.registry.ResolvedModel;
+import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.runtime.OpenAiProbe;
-import io.sage.studio.chat.state.ActiveRoute;
+import io.sage.studio.chat.state.PublishedRoute;
 
 /**
  * The configured OpenAI-compatible cloud API (runtime {@code none}): {@code studio.chat.cloud.base-url},
@@ -49,13 +49,13 @@ public class CloudApi {
     }
 
     /** A model of the cloud API as a switch target (its identity includes the API's URL). */
-    public ResolvedModel model(String name) {
-        return new ResolvedModel("cloud:" + baseUrl.orElse("") + "#" + name, name, ResolvedModel.KIND_CLOUD, ResolvedModel.Artifact.CLOUD, name, null, name,
+    public ServableModel model(String name) {
+        return new ServableModel("cloud:" + baseUrl.orElse("") + "#" + name, name, ServableModel.KIND_CLOUD, ServableModel.Artifact.CLOUD, name, null, name,
                 null, null, name);
     }
 
-    public ActiveRoute route(ResolvedModel target) {
-        return new ActiveRoute(BACKEND_ID, baseUrl.orElseThrow(), target.servedName(), target, "none", Instant.now());
+    public PublishedRoute route(ServableModel target) {
+        return new PublishedRoute(BACKEND_ID, baseUrl.orElseThrow(), target.servedName(), target, "none", Instant.now());
     }
 
     /** Checks that the API lists the model and generates a token with it; empty when fine, else why not. */

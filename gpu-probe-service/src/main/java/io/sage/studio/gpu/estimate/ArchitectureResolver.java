@@ -1,6 +1,5 @@
 package io.sage.studio.gpu.estimate;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,8 +9,6 @@ import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.sage.studio.common.error.CommonError;
@@ -20,28 +17,27 @@ import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.common.models.BaseModel;
 import io.sage.studio.common.models.BaseModelCatalog;
-import io.sage.studio.events.StudioJson;
+import io.sage.studio.common.models.ModelFolder;
 import io.sage.studio.gpu.GpuProbeError;
 
 /**
  * Finds the architecture of the model a request names: explicit numbers, a catalogue id, a model folder's
  * {@code config.json} inside the studio home, or a LoRA adapter folder whose {@code adapter_config.json}
- * names its base model. Only folders are read; an error never quotes what a file holds.
+ * names its base model. Only folders are read, with studio-common's {@link ModelFolder} (the reader chat-switch's
+ * {@code ServableModelResolver} uses too); an error never quotes what a file holds.
  */
 @ApplicationScoped
-public class ModelResolver {
-
-    static final long MAX_CONFIG_BYTES = 1 << 20;
+public class ArchitectureResolver {
 
     private final BaseModelCatalog catalog;
     private final StudioHome home;
 
-    public ModelResolver(BaseModelCatalog catalog, StudioHome home) {
+    public ArchitectureResolver(BaseModelCatalog catalog, StudioHome home) {
         this.catalog = catalog;
         this.home = home;
     }
 
-    public ResolvedModel resolve(String model, EstimateRequest.Architecture explicit) {
+    public ResolvedArchitecture resolve(String model, EstimateRequest.Architecture explicit) {
         if (explicit != null) {
             return fromNumbers(model == null || model.isBlank() ? "custom" : model, "request", explicit,
                     "architecture.");
@@ -57,8 +53,8 @@ public class ModelResolver {
         return fromFolder(model, home.resolveInside(model, "model"), true);
     }
 
-    private ResolvedModel fromCatalog(BaseModel base) {
-        return new ResolvedModel(base.id(), "catalog", ModelArchitecture.of(base), base.params(), base.contextLength());
+    private ResolvedArchitecture fromCatalog(BaseModel base) {
+        return new ResolvedArchitecture(base.id(), "catalog", ModelArchitecture.of(base), base.params(), base.contextLength());
     }
 
     /**
@@ -66,19 +62,18 @@ public class ModelResolver {
      * home. Anything else that exists is {@code not_a_model}: files are never parsed as configs, so an error can
      * never quote a file that is not a model's (the studio home also holds keys, env files and task metadata).
      */
-    private ResolvedModel fromFolder(String model, Path path, boolean followAdapter) {
+    private ResolvedArchitecture fromFolder(String model, Path path, boolean followAdapter) {
         if (!Files.exists(path)) {
             throw unknown(model, "it is not in the base-model catalogue and " + path + " does not exist");
         }
         if (!Files.isDirectory(path)) {
             throw notAModel(path);
         }
-        Path config = path.resolve("config.json");
-        if (Files.isRegularFile(config)) {
-            return fromConfig(model, inside(config));
+        if (ModelFolder.hasConfig(path)) {
+            return fromConfig(model, inside(path.resolve(ModelFolder.CONFIG)));
         }
-        Path adapter = path.resolve("adapter_config.json");
-        if (followAdapter && Files.isRegularFile(adapter)) {
+        Path adapter = path.resolve(ModelFolder.ADAPTER_CONFIG);
+        if (followAdapter && ModelFolder.hasAdapterConfig(path)) {
             String base = read(inside(adapter)).path("base_model_name_or_path").asText("");
             if (base.isBlank()) {
                 throw unknown(model, adapter + " names no base_model_name_or_path");
@@ -101,7 +96,7 @@ public class ModelResolver {
         return file;
     }
 
-    private ResolvedModel fromConfig(String model, Path file) {
+    private ResolvedArchitecture fromConfig(String model, Path file) {
         JsonNode config = read(file);
         if (config.has("text_config") && !config.has("hidden_size")) {
             config = config.get("text_config");
@@ -117,14 +112,14 @@ public class ModelResolver {
                 intOrNull(config, "head_dim"), intOrNull(config, "intermediate_size"), intOrNull(config, "vocab_size"),
                 config.has("tie_word_embeddings") ? config.get("tie_word_embeddings").asBoolean() : null,
                 config.has("attention_bias") ? config.get("attention_bias").asBoolean() : null, null, type);
-        ResolvedModel resolved = fromNumbers(model, "config", numbers, file.getFileName() + ": ");
+        ResolvedArchitecture resolved = fromNumbers(model, "config", numbers, file.getFileName() + ": ");
         Integer context = intOrNull(config, "max_position_embeddings");
-        return new ResolvedModel(resolved.name(), resolved.source(), resolved.architecture(), resolved.params(),
+        return new ResolvedArchitecture(resolved.name(), resolved.source(), resolved.architecture(), resolved.params(),
                 context);
     }
 
     /** Validates architecture numbers; {@code prefix} names where they came from in messages. */
-    static ResolvedModel fromNumbers(String name, String source, EstimateRequest.Architecture a, String prefix) {
+    static ResolvedArchitecture fromNumbers(String name, String source, EstimateRequest.Architecture a, String prefix) {
         List<FieldError> errors = new ArrayList<>();
         String field = source.equals("request") ? "architecture." : "model";
         int hidden = require(errors, field, prefix, "hidden_size", a.hiddenSize(), 1, 1 << 17);
@@ -156,7 +151,7 @@ public class ModelResolver {
         ModelArchitecture arch = new ModelArchitecture(hidden, layers, heads, kvHeads, headDim, intermediate, vocab,
                 tied, bias);
         long params = a.params() != null ? a.params() : arch.countParams();
-        return new ResolvedModel(name, source, arch, params, null);
+        return new ResolvedArchitecture(name, source, arch, params, null);
     }
 
     private static int require(List<FieldError> errors, String field, String prefix, String key, Integer value,
@@ -183,26 +178,12 @@ public class ModelResolver {
         return value != null && value.canConvertToInt() ? value.asInt() : null;
     }
 
-    /**
-     * Parses a model's JSON config. Errors name the file and where parsing failed, never what it holds (Jackson's
-     * own messages quote the offending token).
-     */
+    /** Parses a model's JSON config with the shared reader (errors name the file, never what it holds). */
     private static JsonNode read(Path file) {
         try {
-            if (Files.size(file) > MAX_CONFIG_BYTES) {
-                throw StudioException.invalidField("model", file + " is larger than 1 MiB; not a model config");
-            }
-            JsonNode node = StudioJson.mapper().readTree(file.toFile());
-            if (node == null || !node.isObject()) {
-                throw StudioException.invalidField("model", file + " is not a JSON object");
-            }
-            return node;
-        } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            throw StudioException.invalidField("model", file + " is not valid JSON"
-                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
-        } catch (IOException e) {
-            throw StudioException.invalidField("model", "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+            return ModelFolder.readJson(file, "a model config");
+        } catch (ModelFolder.Unreadable e) {
+            throw StudioException.invalidField("model", e.getMessage());
         }
     }
 

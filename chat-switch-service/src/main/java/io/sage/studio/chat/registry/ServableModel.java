@@ -17,7 +17,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
  * @param taskId       the fine-tuning task it came from, or {@code null}
  * @param servedName   the model name clients send (the adapter's name for a LoRA)
  */
-public record ResolvedModel(
+public record ServableModel(
         String id,
         String displayName,
         String kind,

@@ -12,20 +12,21 @@ import jakarta.enterprise.context.ApplicationScoped;
 import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.config.ChatConfig.PreferredArtifact;
-import io.sage.studio.chat.registry.ResolvedModel.Artifact;
+import io.sage.studio.chat.registry.ServableModel.Artifact;
 import io.sage.studio.common.error.FieldError;
 import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.common.models.BaseModelCatalog;
+import io.sage.studio.common.models.ModelFolder;
 
 /**
- * Turns what a user asked for (a model id or path, or a task id) into a {@link ResolvedModel}. Only registered
+ * Turns what a user asked for (a model id or path, or a task id) into a {@link ServableModel}. Only registered
  * models serve: a base model id (the finetune-service registry or the shared catalogue), a fine-tuned model of
  * the registry (by id or path), a completed task's artifact, or a model directory inside the studio home.
  * Anything else is {@code unknown_model} (or {@code not_a_model}), saying which of those was expected.
  */
 @ApplicationScoped
-public class ModelResolver {
+public class ServableModelResolver {
 
     private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final String FIELD_MODEL = "model_path";
@@ -36,7 +37,7 @@ public class ModelResolver {
     private final BaseModelCatalog catalog;
     private final PreferredArtifact prefer;
 
-    public ModelResolver(FinetuneClient finetune, StudioHome home, BaseModelCatalog catalog, ChatConfig config) {
+    public ServableModelResolver(FinetuneClient finetune, StudioHome home, BaseModelCatalog catalog, ChatConfig config) {
         this.finetune = finetune;
         this.home = home;
         this.catalog = catalog;
@@ -44,7 +45,7 @@ public class ModelResolver {
     }
 
     /** The artifact of a completed task ({@code lora} or {@code merged_model}, as {@code prefer-artifact} says). */
-    public ResolvedModel byTask(String taskId) {
+    public ServableModel byTask(String taskId) {
         if (taskId == null || !TASK_ID.matcher(taskId).matches()) {
             throw StudioException.invalidField(FIELD_TASK, "task_id must be a task id such as the one in GET /api/finetune/tasks");
         }
@@ -67,7 +68,7 @@ public class ModelResolver {
     }
 
     /** A model named by id or path (the seed's {@code model_path}). */
-    public ResolvedModel byModel(String model) {
+    public ServableModel byModel(String model) {
         if (model == null || model.isBlank()) {
             throw StudioException.invalidField(FIELD_MODEL, "model_path is required");
         }
@@ -108,19 +109,19 @@ public class ModelResolver {
         return fromDirectory(dir, taskOf(dir), null, null);
     }
 
-    private ResolvedModel base(String id) {
-        return new ResolvedModel(id, id, ResolvedModel.KIND_BASE, Artifact.BASE, id, null, id, null, null,
+    private ServableModel base(String id) {
+        return new ServableModel(id, id, ServableModel.KIND_BASE, Artifact.BASE, id, null, id, null, null,
                 ModelNames.servedNameOfEngine(id));
     }
 
-    private ResolvedModel localBase(Path dir) {
+    private ServableModel localBase(Path dir) {
         String path = dir.toString();
         String name = ModelNames.local(path);
-        return new ResolvedModel(path, name, ResolvedModel.KIND_BASE, Artifact.BASE, path, null, path, null, null, name);
+        return new ServableModel(path, name, ServableModel.KIND_BASE, Artifact.BASE, path, null, path, null, null, name);
     }
 
     /** A LoRA adapter or a model directory; {@code baseHint} is the task's base model when known. */
-    private ResolvedModel fromDirectory(Path dir, String taskId, String baseHint, String displayName) {
+    private ServableModel fromDirectory(Path dir, String taskId, String baseHint, String displayName) {
         String path = dir.toString();
         if (AdapterConfig.isAdapter(dir)) {
             if (!home.contains(dir.resolve(AdapterConfig.FILE))) {
@@ -136,17 +137,17 @@ public class ModelResolver {
                 throw new StudioException(ChatSwitchError.INVALID_ADAPTER, "the adapter's base model " + base + " is outside the studio home");
             }
             String served = taskId != null ? ModelNames.adapter(taskId) : ModelNames.local(path);
-            return new ResolvedModel(path, displayName != null ? displayName : served, ResolvedModel.KIND_FINETUNED,
+            return new ServableModel(path, displayName != null ? displayName : served, ServableModel.KIND_FINETUNED,
                     Artifact.LORA, base, path, base, adapter.rank(), taskId, served);
         }
-        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+        if (!ModelFolder.hasConfig(dir)) {
             throw notAModel(dir);
         }
         if (taskId == null && baseHint == null) {
             return localBase(dir);
         }
         String served = taskId != null ? ModelNames.merged(taskId) : ModelNames.local(path);
-        return new ResolvedModel(path, displayName != null ? displayName : served, ResolvedModel.KIND_FINETUNED,
+        return new ServableModel(path, displayName != null ? displayName : served, ServableModel.KIND_FINETUNED,
                 Artifact.MERGED, path, null, baseHint != null ? baseHint : path, null, taskId, served);
     }
 
