@@ -1,0 +1,81 @@
+package io.sage.studio.finetune.contract;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestTemplate;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import au.com.dius.pact.provider.junit5.HttpTestTarget;
+import au.com.dius.pact.provider.junit5.PactVerificationContext;
+import au.com.dius.pact.provider.junit5.PactVerificationInvocationContextProvider;
+import au.com.dius.pact.provider.junitsupport.Provider;
+import au.com.dius.pact.provider.junitsupport.State;
+import au.com.dius.pact.provider.junitsupport.loader.PactFolder;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.sage.studio.finetune.StudioTestResource;
+import io.sage.studio.kafka.KafkaTestResource;
+
+/**
+ * The consumers' contracts with this service ({@code contracts/pacts/*-finetune-service.json}, written by the CLI's
+ * and chat-switch's consumer tests), replayed against the real service: each interaction's request is sent and the
+ * answer must hold every field the consumer reads, with its type. A renamed or dropped field fails here.
+ */
+@QuarkusTest
+@WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
+@WithTestResource(value = StudioTestResource.class, scope = TestResourceScope.GLOBAL)
+@Provider("finetune-service")
+@PactFolder("../contracts/pacts")
+class ConsumerContractsTest {
+
+    private static String completedTask;
+
+    @BeforeEach
+    void target(PactVerificationContext context) {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        context.setTarget(new HttpTestTarget("localhost", port));
+    }
+
+    @TestTemplate
+    @ExtendWith(PactVerificationInvocationContextProvider.class)
+    void honoursTheContract(PactVerificationContext context) {
+        context.verifyInteraction();
+    }
+
+    @State("a stored dataset")
+    Map<String, Object> storedDataset() {
+        return Map.of("datasetPath", upload());
+    }
+
+    /** A task trained to the end by the stand-in trainer (once for all interactions). */
+    @State("a completed task")
+    synchronized Map<String, Object> completedTask() {
+        if (completedTask == null) {
+            String id = given().contentType(ContentType.JSON)
+                    .body(Map.of("model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", upload(), "num_epochs", 1))
+                    .when().post("/api/finetune/create").then().statusCode(201).extract().path("task_id");
+            await().atMost(Duration.ofSeconds(60)).until(() -> "completed".equals(
+                    given().get("/api/finetune/tasks/" + id).then().extract().path("status")));
+            completedTask = id;
+        }
+        return Map.of("taskId", completedTask);
+    }
+
+    private static String upload() {
+        StringBuilder jsonl = new StringBuilder();
+        for (int i = 0; i < 10; i++) {
+            jsonl.append("{\"prompt\":\"question ").append(i).append("\",\"completion\":\"answer ").append(i).append("\"}\n");
+        }
+        return given().multiPart("file", "qa.jsonl", jsonl.toString().getBytes(StandardCharsets.UTF_8))
+                .when().post("/api/finetune/upload-dataset").then().statusCode(200).extract().path("path");
+    }
+}
