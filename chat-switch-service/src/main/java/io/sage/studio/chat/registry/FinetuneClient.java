@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.WebApplicationException;
 
 import org.eclipse.microprofile.faulttolerance.Fallback;
 import org.eclipse.microprofile.faulttolerance.Retry;
@@ -34,8 +33,8 @@ public class FinetuneClient {
     public Optional<TaskView> task(String taskId) {
         try {
             return Optional.of(client.task(taskId));
-        } catch (WebApplicationException e) {
-            int status = e.getResponse().getStatus();
+        } catch (FinetuneRestClient.Refused e) {
+            int status = e.status();
             if (status == 404) {
                 return Optional.empty();
             }
