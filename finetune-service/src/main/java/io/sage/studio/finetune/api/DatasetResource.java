@@ -18,7 +18,8 @@ import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
 import io.sage.studio.common.auth.StudioPrincipal;
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.StudioException;
+import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.dataset.SageDocs;
 import io.sage.studio.finetune.domain.Dataset;
@@ -43,7 +44,7 @@ public class DatasetResource {
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     public Dataset upload(@RestForm("file") FileUpload file) throws IOException {
         if (file == null || file.uploadedFile() == null) {
-            throw ApiException.badRequest("missing_file", "send the dataset as the multipart form field 'file'");
+            throw new StudioException(FinetuneError.MISSING_FILE, "send the dataset as the multipart form field 'file'");
         }
         return datasets.upload(file.fileName(), file.uploadedFile(), caller.name());
     }

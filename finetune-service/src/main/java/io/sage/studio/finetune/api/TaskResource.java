@@ -29,8 +29,9 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import io.sage.studio.common.auth.StudioPrincipal;
-import io.sage.studio.common.error.ApiException;
+import io.sage.studio.common.error.StudioException;
 import io.sage.studio.events.TaskEvent;
+import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.artifact.ArtifactArchive;
 import io.sage.studio.finetune.artifact.Download;
 import io.sage.studio.finetune.domain.Task;
@@ -81,7 +82,7 @@ public class TaskResource {
             mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Task.class)))
     public Response create(@Valid TaskRequest request) throws IOException {
         if (request == null) {
-            throw ApiException.badRequest("missing_body", "send the task as a JSON object");
+            throw new StudioException(FinetuneError.MISSING_BODY, "send the task as a JSON object");
         }
         return Response.status(Response.Status.CREATED).entity(tasks.create(request, caller.name())).build();
     }

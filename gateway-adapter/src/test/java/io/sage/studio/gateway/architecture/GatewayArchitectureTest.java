@@ -5,7 +5,6 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import jakarta.ws.rs.Path;
 
 import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -44,8 +43,6 @@ class GatewayArchitectureTest {
      * Domain and service code throws the studio's own exceptions; only resources ({@code ..api..}, {@code @Path}),
      * exception mappers there, and REST client interfaces speak JAX-RS.
      */
-    // TODO(issue 16 item 4): enable once the error vocabulary has moved every ApiException/WebApplicationException
-    // out of the domain (then delete this @Disabled).
     static final ArchRule domainDoesNotSpeakJaxRs = noClasses().that().resideInAPackage("io.sage.studio.gateway..")
             .and().resideOutsideOfPackage("..api..")
             .and().areNotAnnotatedWith(Path.class)
@@ -73,7 +70,6 @@ class GatewayArchitectureTest {
     }
 
     @Test
-    @Disabled("holds once issue 16 item 4 (errors as a vocabulary, HTTP at the edge) is finished")
     void domainDoesNotSpeakJaxRs() {
         domainDoesNotSpeakJaxRs.check(CLASSES);
     }
