@@ -54,11 +54,14 @@ CHAT_TEMPLATE = (
     "{%- endfor %}"
     "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
 )
-WORDS = ("apple river stone cloud green quiet seven silver window garden music paper bright winter "
-         "orange candle forest yellow market pencil rocket summer violet harbor").split()
+WORDS = (
+    "apple river stone cloud green quiet seven silver window garden music paper bright winter "
+    "orange candle forest yellow market pencil rocket summer violet harbor"
+).split()
 
 
 # --- reporting ---------------------------------------------------------------------------------
+
 
 class Report:
     def __init__(self):
@@ -85,6 +88,7 @@ class Report:
 
 
 # --- the tiny base model -----------------------------------------------------------------------
+
 
 def _names(rng: random.Random, count: int, syllables: int) -> list[str]:
     parts = ["ka", "lo", "mi", "ra", "ten", "vo", "zu", "pel", "dor", "an", "is", "bre", "sol", "ur"]
@@ -124,24 +128,35 @@ def make_conversations(count: int, seed: int = 0) -> list[dict]:
 def make_long_conversations(count: int, tokens: int, seed: int = 1) -> list[dict]:
     """Multi-turn chats of more than ``tokens`` tokens (calibration rows filled to max_length); each
     turn bundles several short questions and answers, so a chat has few turns."""
-    pairs = [(c["messages"][-2]["content"], c["messages"][-1]["content"])
-             for c in make_conversations(max(64, tokens // 8), seed)]
+    pairs = [
+        (c["messages"][-2]["content"], c["messages"][-1]["content"])
+        for c in make_conversations(max(64, tokens // 8), seed)
+    ]
     result = []
     for index in range(count):
         messages: list[dict] = []
         position = index
         while sum(len(m["content"]) for m in messages) < tokens * 5:  # > 5 characters per token: rows fill up
             bundle = [pairs[(position + k * 7) % len(pairs)] for k in range(8)]
-            messages += [{"role": "user", "content": " ".join(q for q, _ in bundle)},
-                         {"role": "assistant", "content": " ".join(a for _, a in bundle)}]
+            messages += [
+                {"role": "user", "content": " ".join(q for q, _ in bundle)},
+                {"role": "assistant", "content": " ".join(a for _, a in bundle)},
+            ]
             position += 57
         result.append({"messages": messages})
     return result
 
 
-def build_base(directory: Path, hidden: int = 256, layers: int = 4, heads: int | None = None,
-               intermediate: int | None = None, vocab: int = 1024, model_vocab: int | None = None,
-               dtype: str = "float32") -> dict:
+def build_base(
+    directory: Path,
+    hidden: int = 256,
+    layers: int = 4,
+    heads: int | None = None,
+    intermediate: int | None = None,
+    vocab: int = 1024,
+    model_vocab: int | None = None,
+    dtype: str = "float32",
+) -> dict:
     """Train a byte-level BPE tokenizer on the check's texts and save it with a random Qwen2 model."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
@@ -154,19 +169,33 @@ def build_base(directory: Path, hidden: int = 256, layers: int = 4, heads: int |
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     backend.decoder = decoders.ByteLevel()
     backend.post_processor = processors.ByteLevel(trim_offsets=False)
-    backend.train_from_iterator(texts, trainer=trainers.BpeTrainer(
-        vocab_size=vocab, min_frequency=1, special_tokens=SPECIAL_TOKENS, show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, eos_token="<|im_end|>",
-                                        pad_token="<|endoftext|>", model_max_length=32768)
+    backend.train_from_iterator(
+        texts,
+        trainer=trainers.BpeTrainer(
+            vocab_size=vocab,
+            min_frequency=1,
+            special_tokens=SPECIAL_TOKENS,
+            show_progress=False,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, eos_token="<|im_end|>", pad_token="<|endoftext|>", model_max_length=32768
+    )
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.save_pretrained(directory)
 
     heads = heads or max(1, hidden // 64)
-    config = Qwen2Config(vocab_size=max(len(tokenizer), model_vocab or 0), hidden_size=hidden,
-                         intermediate_size=intermediate or 4 * hidden, num_hidden_layers=layers,
-                         num_attention_heads=heads, num_key_value_heads=max(1, heads // 2),
-                         max_position_embeddings=32768, tie_word_embeddings=True)
+    config = Qwen2Config(
+        vocab_size=max(len(tokenizer), model_vocab or 0),
+        hidden_size=hidden,
+        intermediate_size=intermediate or 4 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=max(1, heads // 2),
+        max_position_embeddings=32768,
+        tie_word_embeddings=True,
+    )
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     config.eos_token_id, config.pad_token_id, config.bos_token_id = im_end, pad, None
@@ -179,8 +208,15 @@ def build_base(directory: Path, hidden: int = 256, layers: int = 4, heads: int |
     model.generation_config.pad_token_id = pad
     model.generation_config.bos_token_id = None
     model.save_pretrained(directory)
-    info = {"params": sum(p.numel() for p in model.parameters()), "hidden": hidden, "layers": layers,
-            "heads": heads, "vocab": config.vocab_size, "tokenizer_vocab": len(tokenizer), "dtype": dtype}
+    info = {
+        "params": sum(p.numel() for p in model.parameters()),
+        "hidden": hidden,
+        "layers": layers,
+        "heads": heads,
+        "vocab": config.vocab_size,
+        "tokenizer_vocab": len(tokenizer),
+        "dtype": dtype,
+    }
     (directory / "base_info.json").write_text(json.dumps(info))
     del model
     if device == "cuda":
@@ -190,20 +226,51 @@ def build_base(directory: Path, hidden: int = 256, layers: int = 4, heads: int |
 
 # --- driving the real entry point --------------------------------------------------------------
 
-def write_task(task_dir: Path, base_dir: Path, conversations: list[dict], method: str = "lora",
-               merge: bool = False, resume_from: str | None = None, **hyperparameters) -> Path:
+
+def write_task(
+    task_dir: Path,
+    base_dir: Path,
+    conversations: list[dict],
+    method: str = "lora",
+    merge: bool = False,
+    resume_from: str | None = None,
+    **hyperparameters,
+) -> Path:
     task_dir.mkdir(parents=True, exist_ok=True)
     with (task_dir / "dataset.jsonl").open("w", encoding="utf-8") as handle:
         for conversation in conversations:
             handle.write(json.dumps(conversation) + "\n")
-    hp = {"epochs": 1, "batch_size": 8, "learning_rate": 2e-3, "gradient_accumulation_steps": 1,
-          "max_length": 256, "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.0, "seed": 7,
-          "warmup_ratio": 0.05, "weight_decay": 0.0, "logging_steps": 2, "save_steps": 0, "packing": False,
-          "gradient_checkpointing": False, "load_in_8bit": False, "precision": "auto", "max_steps": -1}
+    hp = {
+        "epochs": 1,
+        "batch_size": 8,
+        "learning_rate": 2e-3,
+        "gradient_accumulation_steps": 1,
+        "max_length": 256,
+        "lora_r": 16,
+        "lora_alpha": 32,
+        "lora_dropout": 0.0,
+        "seed": 7,
+        "warmup_ratio": 0.05,
+        "weight_decay": 0.0,
+        "logging_steps": 2,
+        "save_steps": 0,
+        "packing": False,
+        "gradient_checkpointing": False,
+        "load_in_8bit": False,
+        "precision": "auto",
+        "max_steps": -1,
+    }
     hp.update(hyperparameters)
-    job = {"task_id": task_dir.name, "base_model": str(base_dir), "dataset_path": "dataset.jsonl",
-           "output_dir": str(task_dir), "method": method, "hyperparameters": hp, "merge": merge,
-           "resume_from": resume_from}
+    job = {
+        "task_id": task_dir.name,
+        "base_model": str(base_dir),
+        "dataset_path": "dataset.jsonl",
+        "output_dir": str(task_dir),
+        "method": method,
+        "hyperparameters": hp,
+        "merge": merge,
+        "resume_from": resume_from,
+    }
     (task_dir / "job.json").write_text(json.dumps(job, indent=2))
     return task_dir
 
@@ -219,8 +286,14 @@ def run_trainer(task_dir: Path, *args: str, timeout: float = 300) -> tuple[int, 
     """Run bin/sage-trainer in ``task_dir`` with output to logs.txt, like the local executor."""
     started = time.monotonic()
     with (task_dir / "logs.txt").open("ab") as log:
-        result = subprocess.run([str(WRAPPER), *args], cwd=task_dir, env=trainer_env(), stdout=log,
-                                stderr=subprocess.STDOUT, timeout=timeout)
+        result = subprocess.run(
+            [str(WRAPPER), *args],
+            cwd=task_dir,
+            env=trainer_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+        )
     return result.returncode, time.monotonic() - started
 
 
@@ -239,18 +312,25 @@ def calibration_line(task_dir: Path, info: dict, method: str, hp: dict) -> dict:
     precision = re.search(r"precision (\w+)", log_tail(task_dir, 400))
     trainable = re.search(r"([\d,]+) trainable", log_tail(task_dir, 400))
     line = {
-        "method": method, "params": info["params"],
+        "method": method,
+        "params": info["params"],
         "trainable_params": int(trainable.group(1).replace(",", "")) if trainable else None,
-        "hidden": info["hidden"], "layers": info["layers"], "vocab": info["vocab"],
-        "batch_size": hp["batch_size"], "max_length": hp["max_length"],
+        "hidden": info["hidden"],
+        "layers": info["layers"],
+        "vocab": info["vocab"],
+        "batch_size": hp["batch_size"],
+        "max_length": hp["max_length"],
         "lora_r": hp["lora_r"] if method != "full" else None,
-        "gradient_checkpointing": hp["gradient_checkpointing"], "packing": hp["packing"],
+        "gradient_checkpointing": hp["gradient_checkpointing"],
+        "packing": hp["packing"],
         "precision": precision.group(1) if precision else None,
         "peak_memory_bytes": max((m.get("peak_memory_bytes") or 0) for m in metrics) if metrics else None,
         "peak_memory_reserved_bytes": max((m.get("peak_memory_reserved_bytes") or 0) for m in metrics)
-        if metrics else None,
+        if metrics
+        else None,
         "tokens_per_second": statistics.median(m["tokens_per_second"] for m in metrics[1:] or metrics)
-        if metrics else None,
+        if metrics
+        else None,
     }
     print("CALIBRATION " + json.dumps(line), flush=True)
     return line
@@ -263,21 +343,33 @@ def check_progress(report: Report, name: str, task_dir: Path, expect_phases: lis
     except (OSError, ValueError) as exc:
         report.check(f"{name}: progress.jsonl well-formed", False, str(exc))
         return []
-    report.check(f"{name}: progress.jsonl well-formed", all("time" in r for r in records),
-                 f"{len(records)} lines")
+    report.check(f"{name}: progress.jsonl well-formed", all("time" in r for r in records), f"{len(records)} lines")
     phases = [r["phase"] for r in records if r["type"] == "phase"]
     report.check(f"{name}: phases in order", phases == expect_phases, f"got {phases}")
     errors = [r for r in records if r["type"] == "error"]
     report.check(f"{name}: no error line", not errors, json.dumps(errors))
     metrics = metrics_of(records)
-    keys = {"step", "total_steps", "epoch", "loss", "learning_rate", "grad_norm", "tokens_per_second",
-            "eta_seconds", "peak_memory_bytes"}
+    keys = {
+        "step",
+        "total_steps",
+        "epoch",
+        "loss",
+        "learning_rate",
+        "grad_norm",
+        "tokens_per_second",
+        "eta_seconds",
+        "peak_memory_bytes",
+    }
     steps = [m["step"] for m in metrics]
-    report.check(f"{name}: metrics lines complete",
-                 bool(metrics) and all(keys <= m.keys() for m in metrics)
-                 and all(isinstance(m["loss"], float) for m in metrics)
-                 and steps == sorted(set(steps)) and steps[-1] == metrics[-1]["total_steps"],
-                 f"{len(metrics)} lines, steps {steps[:3]}..{steps[-1:]}")
+    report.check(
+        f"{name}: metrics lines complete",
+        bool(metrics)
+        and all(keys <= m.keys() for m in metrics)
+        and all(isinstance(m["loss"], float) for m in metrics)
+        and steps == sorted(set(steps))
+        and steps[-1] == metrics[-1]["total_steps"],
+        f"{len(metrics)} lines, steps {steps[:3]}..{steps[-1:]}",
+    )
     return records
 
 
@@ -287,11 +379,15 @@ def loss_falls(report: Report, name: str, metrics: list[dict], ratio: float) -> 
         report.check(f"{name}: loss falls", False, f"only {len(losses)} metrics lines")
         return
     first, last = statistics.mean(losses[:5]), statistics.mean(losses[-5:])
-    report.check(f"{name}: loss falls", last < ratio * first,
-                 f"mean of first 5 {first:.3f} -> last 5 {last:.3f} (needs < {ratio} x)")
+    report.check(
+        f"{name}: loss falls",
+        last < ratio * first,
+        f"mean of first 5 {first:.3f} -> last 5 {last:.3f} (needs < {ratio} x)",
+    )
 
 
 # --- checks ------------------------------------------------------------------------------------
+
 
 def check_masking(report: Report, base_dir: Path) -> None:
     from transformers import AutoTokenizer
@@ -310,20 +406,25 @@ def check_masking(report: Report, base_dir: Path) -> None:
     if current:
         runs.append(tokenizer.decode(current, clean_up_tokenization_spaces=False))
     expected = [m["content"] + "<|im_end|>" for m in conversation if m["role"] == "assistant"]
-    report.check("labels cover exactly the assistant turns (real tokenizer)", runs == expected,
-                 f"offsets={encoder.uses_offsets} runs={runs!r}")
+    report.check(
+        "labels cover exactly the assistant turns (real tokenizer)",
+        runs == expected,
+        f"offsets={encoder.uses_offsets} runs={runs!r}",
+    )
 
 
 def generate(model, tokenizer, question: str, max_new_tokens: int = 16) -> str:
     import torch
 
-    text = tokenizer.apply_chat_template([{"role": "user", "content": question}], tokenize=False,
-                                         add_generation_prompt=True)
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": question}], tokenize=False, add_generation_prompt=True
+    )
     inputs = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)
     with torch.no_grad():
-        output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
-                                pad_token_id=tokenizer.pad_token_id)
-    return tokenizer.decode(output[0][inputs["input_ids"].shape[1]:], skip_special_tokens=False)
+        output = model.generate(
+            **inputs, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id
+        )
+    return tokenizer.decode(output[0][inputs["input_ids"].shape[1] :], skip_special_tokens=False)
 
 
 def check_reload(report: Report, base_dir: Path, task_dir: Path, question: str) -> None:
@@ -344,8 +445,9 @@ def check_reload(report: Report, base_dir: Path, task_dir: Path, question: str) 
     answer = generate(adapted, lora_tokenizer, question)
     report.check("lora/ loads with PEFT onto the base and generates", len(answer) > 0, repr(answer))
 
-    text = tokenizer.apply_chat_template([{"role": "user", "content": question}], tokenize=False,
-                                         add_generation_prompt=True)
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": question}], tokenize=False, add_generation_prompt=True
+    )
     ids = tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"].to(device)
     with torch.no_grad():
         difference = (merged(input_ids=ids).logits.float() - adapted(input_ids=ids).logits.float()).abs().max().item()
@@ -355,14 +457,28 @@ def check_reload(report: Report, base_dir: Path, task_dir: Path, question: str) 
 def check_files(report: Report, name: str, directory: Path, required: list[str]) -> None:
     missing = [f for f in required if not (directory / f).exists()]
     weights = list(directory.glob("*.safetensors"))
-    report.check(f"{name}: files", not missing and bool(weights),
-                 f"missing {missing}" if missing else ", ".join(sorted(p.name for p in directory.iterdir())))
+    report.check(
+        f"{name}: files",
+        not missing and bool(weights),
+        f"missing {missing}" if missing else ", ".join(sorted(p.name for p in directory.iterdir())),
+    )
 
 
 def lora_run(report: Report, base_dir: Path, work: Path, info: dict) -> Path | None:
-    task = write_task(work / "task-lora", base_dir, make_conversations(320), method="lora", merge=True,
-                      learning_rate=3e-3, batch_size=4, gradient_accumulation_steps=2, max_steps=80,
-                      save_steps=20, logging_steps=1, gradient_checkpointing=True)
+    task = write_task(
+        work / "task-lora",
+        base_dir,
+        make_conversations(320),
+        method="lora",
+        merge=True,
+        learning_rate=3e-3,
+        batch_size=4,
+        gradient_accumulation_steps=2,
+        max_steps=80,
+        save_steps=20,
+        logging_steps=1,
+        gradient_checkpointing=True,
+    )
     code, wall = run_trainer(task, "--spec", "job.json")
     if not report.check("lora run exits 0", code == 0, f"exit {code} after {wall:.1f}s\n{log_tail(task)}"):
         return None
@@ -370,27 +486,48 @@ def lora_run(report: Report, base_dir: Path, work: Path, info: dict) -> Path | N
     metrics = metrics_of(records)
     loss_falls(report, "lora run", metrics, 0.7)
     artifacts = {(r["kind"], r["path"]) for r in records if r["type"] == "artifact"}
-    report.check("lora run: artifact lines", {("lora", "lora"), ("merged_model", "merged_model"),
-                                               ("checkpoint", "checkpoints/step-20"),
-                                               ("checkpoint", "checkpoints/step-40")} <= artifacts,
-                 str(sorted(artifacts)))
-    check_files(report, "lora/", task / "lora", ["adapter_config.json", "adapter_model.safetensors",
-                                                 "tokenizer_config.json"])
-    check_files(report, "merged_model/", task / "merged_model", ["config.json", "generation_config.json",
-                                                                 "tokenizer_config.json"])
+    report.check(
+        "lora run: artifact lines",
+        {
+            ("lora", "lora"),
+            ("merged_model", "merged_model"),
+            ("checkpoint", "checkpoints/step-20"),
+            ("checkpoint", "checkpoints/step-40"),
+        }
+        <= artifacts,
+        str(sorted(artifacts)),
+    )
+    check_files(
+        report, "lora/", task / "lora", ["adapter_config.json", "adapter_model.safetensors", "tokenizer_config.json"]
+    )
+    check_files(
+        report,
+        "merged_model/",
+        task / "merged_model",
+        ["config.json", "generation_config.json", "tokenizer_config.json"],
+    )
     adapter = json.loads((task / "lora" / "adapter_config.json").read_text())
-    report.check("adapter_config.json carries the job's settings",
-                 adapter.get("r") == 16 and adapter.get("lora_alpha") == 32
-                 and adapter.get("base_model_name_or_path") == str(base_dir.resolve())
-                 and set(adapter.get("target_modules") or []) >= {"q_proj", "down_proj"},
-                 json.dumps({k: adapter.get(k) for k in ("r", "lora_alpha", "target_modules",
-                                                         "base_model_name_or_path")}))
-    report.check("checkpoint holds adapter + optimizer state",
-                 all((task / "checkpoints/step-20" / f).exists()
-                     for f in ("model/adapter_model.safetensors", "training_state.pt", "trainer_state.json")))
+    report.check(
+        "adapter_config.json carries the job's settings",
+        adapter.get("r") == 16
+        and adapter.get("lora_alpha") == 32
+        and adapter.get("base_model_name_or_path") == str(base_dir.resolve())
+        and set(adapter.get("target_modules") or []) >= {"q_proj", "down_proj"},
+        json.dumps({k: adapter.get(k) for k in ("r", "lora_alpha", "target_modules", "base_model_name_or_path")}),
+    )
+    report.check(
+        "checkpoint holds adapter + optimizer state",
+        all(
+            (task / "checkpoints/step-20" / f).exists()
+            for f in ("model/adapter_model.safetensors", "training_state.pt", "trainer_state.json")
+        ),
+    )
     calibration_line(task, info, "lora", json.loads((task / "job.json").read_text())["hyperparameters"])
-    print(f"lora run: {wall:.1f}s wall, median {statistics.median(m['tokens_per_second'] for m in metrics):.0f} "
-          f"tokens/s", flush=True)
+    print(
+        f"lora run: {wall:.1f}s wall, median {statistics.median(m['tokens_per_second'] for m in metrics):.0f} "
+        f"tokens/s",
+        flush=True,
+    )
     return task
 
 
@@ -399,23 +536,41 @@ def merge_entry_point(report: Report, task: Path) -> None:
     code, wall = run_trainer(task, "merge", "--task-dir", str(task))
     records = read_records(task / "progress.jsonl")
     tail = [r for r in records if r["type"] in ("phase", "artifact")][-3:]
-    report.check("merge entry point rebuilds merged_model/",
-                 code == 0 and (task / "merged_model" / "config.json").is_file()
-                 and [r.get("phase") or r.get("kind") for r in tail] == ["merging", "merged_model", "done"],
-                 f"exit {code} in {wall:.1f}s, last lines {tail}\n{'' if code == 0 else log_tail(task)}")
+    report.check(
+        "merge entry point rebuilds merged_model/",
+        code == 0
+        and (task / "merged_model" / "config.json").is_file()
+        and [r.get("phase") or r.get("kind") for r in tail] == ["merging", "merged_model", "done"],
+        f"exit {code} in {wall:.1f}s, last lines {tail}\n{'' if code == 0 else log_tail(task)}",
+    )
 
 
 def full_run(report: Report, base_dir: Path, work: Path, info: dict) -> None:
-    task = write_task(work / "task-full", base_dir, make_conversations(320), method="full", merge=True,
-                      learning_rate=1e-3, batch_size=4, max_steps=30, packing=True, logging_steps=1)
+    task = write_task(
+        work / "task-full",
+        base_dir,
+        make_conversations(320),
+        method="full",
+        merge=True,
+        learning_rate=1e-3,
+        batch_size=4,
+        max_steps=30,
+        packing=True,
+        logging_steps=1,
+    )
     code, wall = run_trainer(task, "--spec", "job.json")
     if not report.check("full + packing run exits 0", code == 0, f"exit {code} after {wall:.1f}s\n{log_tail(task)}"):
         return
-    records = check_progress(report, "full run", task, ["loading_model", "preparing_data", "training", "saving",
-                                                        "done"])
+    records = check_progress(
+        report, "full run", task, ["loading_model", "preparing_data", "training", "saving", "done"]
+    )
     loss_falls(report, "full run", metrics_of(records), 0.8)
-    check_files(report, "full run merged_model/", task / "merged_model", ["config.json", "generation_config.json",
-                                                                          "tokenizer_config.json"])
+    check_files(
+        report,
+        "full run merged_model/",
+        task / "merged_model",
+        ["config.json", "generation_config.json", "tokenizer_config.json"],
+    )
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(str(task / "merged_model"))
@@ -426,11 +581,13 @@ def full_run(report: Report, base_dir: Path, work: Path, info: dict) -> None:
 
 
 def sigterm_and_resume(report: Report, base_dir: Path, work: Path) -> None:
-    task = write_task(work / "task-sigterm", base_dir, make_conversations(320), batch_size=4, max_steps=100_000,
-                      logging_steps=1)
+    task = write_task(
+        work / "task-sigterm", base_dir, make_conversations(320), batch_size=4, max_steps=100_000, logging_steps=1
+    )
     log = (task / "logs.txt").open("ab")
-    process = subprocess.Popen([str(WRAPPER), "--spec", "job.json"], cwd=task, env=trainer_env(), stdout=log,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(WRAPPER), "--spec", "job.json"], cwd=task, env=trainer_env(), stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and process.poll() is None:
@@ -438,8 +595,11 @@ def sigterm_and_resume(report: Report, base_dir: Path, work: Path) -> None:
             if progress.exists() and metrics_of(read_records(progress)):
                 break
             time.sleep(0.2)
-        if not report.check("sigterm run reaches training", process.poll() is None
-                            and bool(metrics_of(read_records(task / "progress.jsonl"))), log_tail(task)):
+        if not report.check(
+            "sigterm run reaches training",
+            process.poll() is None and bool(metrics_of(read_records(task / "progress.jsonl"))),
+            log_tail(task),
+        ):
             return
         sent = time.monotonic()
         process.send_signal(signal.SIGTERM)
@@ -457,20 +617,34 @@ def sigterm_and_resume(report: Report, base_dir: Path, work: Path) -> None:
     records = read_records(task / "progress.jsonl")
     errors = [r for r in records if r["type"] == "error"]
     checkpoints = [r["path"] for r in records if r["type"] == "artifact" and r["kind"] == "checkpoint"]
-    report.check("SIGTERM writes a cancelled line and a checkpoint",
-                 bool(errors) and errors[-1]["code"] == "cancelled" and len(checkpoints) == 1
-                 and (task / checkpoints[0] / "training_state.pt").is_file(), json.dumps(errors + checkpoints))
+    report.check(
+        "SIGTERM writes a cancelled line and a checkpoint",
+        bool(errors)
+        and errors[-1]["code"] == "cancelled"
+        and len(checkpoints) == 1
+        and (task / checkpoints[0] / "training_state.pt").is_file(),
+        json.dumps(errors + checkpoints),
+    )
     if not checkpoints:
         return
     step = json.loads((task / checkpoints[0] / "trainer_state.json").read_text())["step"]
-    resumed = write_task(work / "task-resume", base_dir, make_conversations(320), batch_size=4,
-                         max_steps=step + 6, logging_steps=1, resume_from=str(task / checkpoints[0]))
+    resumed = write_task(
+        work / "task-resume",
+        base_dir,
+        make_conversations(320),
+        batch_size=4,
+        max_steps=step + 6,
+        logging_steps=1,
+        resume_from=str(task / checkpoints[0]),
+    )
     code, wall = run_trainer(resumed, "--spec", "job.json")
     metrics = metrics_of(read_records(resumed / "progress.jsonl")) if code == 0 else []
-    report.check("resume_from continues after the checkpoint",
-                 code == 0 and [m["step"] for m in metrics] == list(range(step + 1, step + 7)),
-                 f"checkpoint step {step}, exit {code}, steps {[m['step'] for m in metrics]}\n"
-                 f"{'' if code == 0 else log_tail(resumed)}")
+    report.check(
+        "resume_from continues after the checkpoint",
+        code == 0 and [m["step"] for m in metrics] == list(range(step + 1, step + 7)),
+        f"checkpoint step {step}, exit {code}, steps {[m['step'] for m in metrics]}\n"
+        f"{'' if code == 0 else log_tail(resumed)}",
+    )
 
 
 def environment(report: Report) -> bool:
@@ -482,10 +656,16 @@ def environment(report: Report) -> bool:
         return report.check("ML stack importable", False, str(exc))
     cuda = torch.cuda.is_available()
     gpu = f"{torch.cuda.get_device_name(0)}, bf16={torch.cuda.is_bf16_supported()}" if cuda else "no CUDA"
-    print(f"python {sys.version.split()[0]}, torch {torch.__version__}, transformers {transformers.__version__}, "
-          f"peft {peft.__version__}; {gpu}", flush=True)
-    return report.check("CUDA GPU visible", cuda or os.environ.get("GPU_CHECK_ALLOW_CPU") == "1",
-                        gpu + ("" if cuda else " (set GPU_CHECK_ALLOW_CPU=1 to run on CPU anyway)"))
+    print(
+        f"python {sys.version.split()[0]}, torch {torch.__version__}, transformers {transformers.__version__}, "
+        f"peft {peft.__version__}; {gpu}",
+        flush=True,
+    )
+    return report.check(
+        "CUDA GPU visible",
+        cuda or os.environ.get("GPU_CHECK_ALLOW_CPU") == "1",
+        gpu + ("" if cuda else " (set GPU_CHECK_ALLOW_CPU=1 to run on CPU anyway)"),
+    )
 
 
 def command_check(args: argparse.Namespace, work: Path) -> Report:
@@ -516,16 +696,29 @@ def command_calibrate(args: argparse.Namespace, work: Path) -> Report:
     if (base_dir / "base_info.json").is_file():
         info = json.loads((base_dir / "base_info.json").read_text())
     else:
-        info = build_base(base_dir, hidden=args.hidden, layers=args.layers, model_vocab=args.model_vocab,
-                          dtype="bfloat16")
+        info = build_base(
+            base_dir, hidden=args.hidden, layers=args.layers, model_vocab=args.model_vocab, dtype="bfloat16"
+        )
     steps = args.steps
     name = f"{key}-calibrate-{args.method}-b{args.batch_size}-l{args.max_length}-r{args.lora_r}"
-    task = write_task(work / name, base_dir, make_long_conversations(args.batch_size * steps, args.max_length),
-                      method=args.method, batch_size=args.batch_size, max_length=args.max_length,
-                      lora_r=args.lora_r, lora_alpha=2 * args.lora_r, max_steps=steps, logging_steps=1,
-                      gradient_checkpointing=args.gradient_checkpointing, precision=args.precision)
+    task = write_task(
+        work / name,
+        base_dir,
+        make_long_conversations(args.batch_size * steps, args.max_length),
+        method=args.method,
+        batch_size=args.batch_size,
+        max_length=args.max_length,
+        lora_r=args.lora_r,
+        lora_alpha=2 * args.lora_r,
+        max_steps=steps,
+        logging_steps=1,
+        gradient_checkpointing=args.gradient_checkpointing,
+        precision=args.precision,
+    )
     code, wall = run_trainer(task, "--spec", "job.json")
-    if report.check(f"{name} exits 0", code == 0, f"exit {code} after {wall:.1f}s\n{'' if code == 0 else log_tail(task)}"):
+    if report.check(
+        f"{name} exits 0", code == 0, f"exit {code} after {wall:.1f}s\n{'' if code == 0 else log_tail(task)}"
+    ):
         calibration_line(task, info, args.method, json.loads((task / "job.json").read_text())["hyperparameters"])
     return report
 
@@ -536,8 +729,12 @@ def main() -> int:
     parser.add_argument("--workdir", help="keep everything here (default: a temporary directory, removed)")
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
-    parser.add_argument("--model-vocab", type=int, default=None,
-                        help="embedding rows (>= tokenizer size), e.g. 151936 to match Qwen2.5's logits memory")
+    parser.add_argument(
+        "--model-vocab",
+        type=int,
+        default=None,
+        help="embedding rows (>= tokenizer size), e.g. 151936 to match Qwen2.5's logits memory",
+    )
     parser.add_argument("--method", choices=("lora", "qlora", "full"), default="lora")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-length", type=int, default=512)
@@ -552,18 +749,24 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         report = command_check(args, work) if args.command == "check" else command_calibrate(args, work)
-        peaks = [m.get("peak_memory_bytes") or 0 for progress in work.glob("*/progress.jsonl")
-                 for m in metrics_of(read_records(progress))]
+        peaks = [
+            m.get("peak_memory_bytes") or 0
+            for progress in work.glob("*/progress.jsonl")
+            for m in metrics_of(read_records(progress))
+        ]
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
     wall = time.monotonic() - started
     peak = f"; peak GPU memory {max(peaks) / 2**20:.0f} MiB" if any(peaks) else ""
-    print(f"gpu_check {args.command}: {report.passed} passed, {len(report.failures)} failed in {wall:.0f}s wall{peak}",
-          flush=True)
+    print(
+        f"gpu_check {args.command}: {report.passed} passed, {len(report.failures)} failed in {wall:.0f}s wall{peak}",
+        flush=True,
+    )
     if report.failures:
         print("FAILED: " + ", ".join(report.failures), flush=True)
     return 1 if report.failures else 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

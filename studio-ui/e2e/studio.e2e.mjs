@@ -39,7 +39,9 @@ function writeDatasets() {
       output: `Open the Finetune panel, pick model ${i} in the Current model card and press "Switch to chat backend".`,
     }),
   ).join('\n');
-  const bad = ['{"instruction": "fine", "output": "ok"', '{"question": "no known format"}', 'not json at all', ''].join('\n');
+  const bad = ['{"instruction": "fine", "output": "ok"', '{"question": "no known format"}', 'not json at all', ''].join(
+    '\n',
+  );
   writeFileSync(join(data, 'support-e2e.jsonl'), `${good}\n`);
   writeFileSync(join(data, 'broken-e2e.jsonl'), bad);
 }
@@ -94,7 +96,10 @@ test('an invalid dataset shows its line errors', async () => {
   await rejected.waitFor();
   const lines = await rejected.getByTestId('dataset-error').allTextContents();
   assert.ok(lines.length >= 2, `expected per-line errors, got ${JSON.stringify(lines)}`);
-  assert.ok(lines.some((l) => l.startsWith('line 1')), `line 1 should be reported: ${JSON.stringify(lines)}`);
+  assert.ok(
+    lines.some((l) => l.startsWith('line 1')),
+    `line 1 should be reported: ${JSON.stringify(lines)}`,
+  );
   assert.equal(await page.getByTestId('create-submit').isDisabled(), true);
   await shot('invalid-dataset');
 });
@@ -116,10 +121,13 @@ test('a valid dataset shows its format and sample count, and a task is created',
   // no GPU here: the backend may warn, and the user goes on
   const keep = page.getByRole('button', { name: 'Keep the task' });
   const row = page.locator('[data-testid^="task-row-"]').first();
-  await Promise.race([keep.waitFor().then(async () => {
-    await shot('create-warnings');
-    await keep.click();
-  }), page.waitForFunction((n) => document.querySelectorAll('[data-testid^="task-row-"]').length > n, before)]);
+  await Promise.race([
+    keep.waitFor().then(async () => {
+      await shot('create-warnings');
+      await keep.click();
+    }),
+    page.waitForFunction((n) => document.querySelectorAll('[data-testid^="task-row-"]').length > n, before),
+  ]);
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="task-row-"]').length > n, before);
   taskId = (await row.getAttribute('data-testid')).replace('task-row-', '');
   assert.ok(taskId);
@@ -128,7 +136,8 @@ test('a valid dataset shows its format and sample count, and a task is created',
 test('progress and the loss curve move while training, until completed', async () => {
   const row = page.getByTestId(`task-row-${taskId}`);
   await page.waitForFunction(
-    (id) => ['training', 'completed'].includes(document.querySelector(`[data-testid="task-row-${id}"]`)?.dataset.status),
+    (id) =>
+      ['training', 'completed'].includes(document.querySelector(`[data-testid="task-row-${id}"]`)?.dataset.status),
     taskId,
     { timeout: TRAINING_TIMEOUT_MS },
   );
@@ -141,10 +150,18 @@ test('progress and the loss curve move while training, until completed', async (
   await page.getByTestId('loss-chart').waitFor({ timeout: TRAINING_TIMEOUT_MS });
   const first = await points();
   const firstText = await row.getByTestId('task-progress-text').textContent();
-  assert.notEqual(await status(), 'completed', 'training finished before the UI saw it run: start the studio with FAKE_TRAINER_STEP_DELAY=0.3');
-  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="loss-chart"]')?.dataset.points) > n, first, {
-    timeout: TRAINING_TIMEOUT_MS,
-  });
+  assert.notEqual(
+    await status(),
+    'completed',
+    'training finished before the UI saw it run: start the studio with FAKE_TRAINER_STEP_DELAY=0.3',
+  );
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid="loss-chart"]')?.dataset.points) > n,
+    first,
+    {
+      timeout: TRAINING_TIMEOUT_MS,
+    },
+  );
   const moved = await points();
   const movedText = await row.getByTestId('task-progress-text').textContent();
   assert.ok(moved > first, `the curve should grow: ${first} → ${moved}`);
@@ -152,10 +169,16 @@ test('progress and the loss curve move while training, until completed', async (
   assert.match(movedText, /^Epoch \d+\/\d+ · Step \d+\/\d+ · Loss \d+\.\d{4}/);
   await shot('training-progress');
 
-  await page.waitForFunction((id) => document.querySelector(`[data-testid="task-row-${id}"]`)?.dataset.status === 'completed', taskId, {
-    timeout: TRAINING_TIMEOUT_MS,
-  });
-  await page.waitForFunction(() => document.querySelector('[data-testid="drawer-progress-text"]')?.textContent?.includes('Loss'));
+  await page.waitForFunction(
+    (id) => document.querySelector(`[data-testid="task-row-${id}"]`)?.dataset.status === 'completed',
+    taskId,
+    {
+      timeout: TRAINING_TIMEOUT_MS,
+    },
+  );
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid="drawer-progress-text"]')?.textContent?.includes('Loss'),
+  );
   assert.match(await row.getByTestId('task-status').textContent(), /✅/);
   const final = await points();
   assert.ok(final >= moved, 'the curve keeps its points when the task completes');
@@ -175,7 +198,10 @@ let servedModel;
 test('the model picker lists the new fine-tuned model under its base model', async () => {
   await page.getByTestId('model-select').click();
   await page.keyboard.type(taskId);
-  const option = page.getByTestId(`model-option-${taskId}`).or(page.locator('.ant-select-item-option').filter({ hasText: taskId })).first();
+  const option = page
+    .getByTestId(`model-option-${taskId}`)
+    .or(page.locator('.ant-select-item-option').filter({ hasText: taskId }))
+    .first();
   await option.waitFor();
   assert.match(await option.textContent(), /Fine-tuned/);
   const group = page.locator('.ant-select-item-group').filter({ hasText: 'Qwen/' }).first();
@@ -233,9 +259,13 @@ test('the chat answers from the new model and the badge shows it', async () => {
 
 test('the UI speaks Simplified Chinese after the switch and keeps it', async () => {
   await page.getByText('中文').click();
-  await page.waitForFunction(() => document.querySelector('[data-testid="nav-finetune"]')?.textContent?.includes('微调'));
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid="nav-finetune"]')?.textContent?.includes('微调'),
+  );
   await page.reload();
-  await page.waitForFunction(() => document.querySelector('[data-testid="nav-finetune"]')?.textContent?.includes('微调'));
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid="nav-finetune"]')?.textContent?.includes('微调'),
+  );
   await page.getByTestId('nav-finetune').click();
   await page.getByTestId('task-table').waitFor();
   await page.waitForFunction((id) => document.querySelector(`[data-testid="task-row-${id}"]`) !== null, taskId);

@@ -146,14 +146,26 @@ def write_files(directory: Path, files: dict[str, bytes | str]) -> None:
 
 
 def write_merged_model(directory: Path, base_model: str) -> None:
-    config = {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 2,
-              "num_hidden_layers": 1, "vocab_size": 4, "dtype": "float32", "_name_or_path": base_model}
-    write_files(directory, {
-        "config.json": json.dumps(config, indent=2),
-        "generation_config.json": json.dumps({"eos_token_id": 2, "pad_token_id": 0}, indent=2),
-        "model.safetensors": safetensors_bytes({"model.embed_tokens.weight": ([4, 2], [0.1 * i for i in range(8)])}),
-        "tokenizer_config.json": json.dumps({"eos_token": "<|im_end|>"}),
-    })
+    config = {
+        "architectures": ["Qwen2ForCausalLM"],
+        "model_type": "qwen2",
+        "hidden_size": 2,
+        "num_hidden_layers": 1,
+        "vocab_size": 4,
+        "dtype": "float32",
+        "_name_or_path": base_model,
+    }
+    write_files(
+        directory,
+        {
+            "config.json": json.dumps(config, indent=2),
+            "generation_config.json": json.dumps({"eos_token_id": 2, "pad_token_id": 0}, indent=2),
+            "model.safetensors": safetensors_bytes(
+                {"model.embed_tokens.weight": ([4, 2], [0.1 * i for i in range(8)])}
+            ),
+            "tokenizer_config.json": json.dumps({"eos_token": "<|im_end|>"}),
+        },
+    )
 
 
 def relative(path: Path, task_dir: Path) -> str:
@@ -201,10 +213,18 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
         time.sleep(delay)
         state["step"] = step
         if step % logging_steps == 0 or step == total:
-            progress.emit("metrics", step=step, total_steps=total, epoch=round(step / steps_per_epoch, 4),
-                          loss=loss_at(step, total), learning_rate=lr_at(step, warmup, total, peak_lr),
-                          grad_norm=round(1.5 * math.exp(-step / total) + 0.2, 4), tokens_per_second=2048.0,
-                          eta_seconds=round((total - step) * delay), peak_memory_bytes=3 * 2**30)
+            progress.emit(
+                "metrics",
+                step=step,
+                total_steps=total,
+                epoch=round(step / steps_per_epoch, 4),
+                loss=loss_at(step, total),
+                learning_rate=lr_at(step, warmup, total, peak_lr),
+                grad_norm=round(1.5 * math.exp(-step / total) + 0.2, 4),
+                tokens_per_second=2048.0,
+                eta_seconds=round((total - step) * delay),
+                peak_memory_bytes=3 * 2**30,
+            )
 
     state["step"] = None  # no checkpoint on cancel from here on: the work is done
     progress.emit("phase", phase="saving")
@@ -214,16 +234,31 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
         progress.emit("artifact", kind="merged_model", path=relative(output_dir / "merged_model", task_dir))
     else:
         r = int(hp.get("lora_r", 16))
-        adapter = {"peft_type": "LORA", "task_type": "CAUSAL_LM", "r": r, "lora_alpha": hp.get("lora_alpha", 32),
-                   "lora_dropout": hp.get("lora_dropout", 0.05), "bias": "none",
-                   "base_model_name_or_path": job.get("base_model", ""),
-                   "target_modules": hp.get("lora_target_modules") or TARGET_MODULES}
+        adapter = {
+            "peft_type": "LORA",
+            "task_type": "CAUSAL_LM",
+            "r": r,
+            "lora_alpha": hp.get("lora_alpha", 32),
+            "lora_dropout": hp.get("lora_dropout", 0.05),
+            "bias": "none",
+            "base_model_name_or_path": job.get("base_model", ""),
+            "target_modules": hp.get("lora_target_modules") or TARGET_MODULES,
+        }
         prefix = "base_model.model.model.layers.0.self_attn.q_proj"
-        weights = safetensors_bytes({f"{prefix}.lora_A.weight": ([r, 2], [0.01] * (2 * r)),
-                                     f"{prefix}.lora_B.weight": ([2, r], [0.0] * (2 * r))})
-        write_files(output_dir / "lora", {"adapter_config.json": json.dumps(adapter, indent=2),
-                                          "adapter_model.safetensors": weights,
-                                          "tokenizer_config.json": json.dumps({"eos_token": "<|im_end|>"})})
+        weights = safetensors_bytes(
+            {
+                f"{prefix}.lora_A.weight": ([r, 2], [0.01] * (2 * r)),
+                f"{prefix}.lora_B.weight": ([2, r], [0.0] * (2 * r)),
+            }
+        )
+        write_files(
+            output_dir / "lora",
+            {
+                "adapter_config.json": json.dumps(adapter, indent=2),
+                "adapter_model.safetensors": weights,
+                "tokenizer_config.json": json.dumps({"eos_token": "<|im_end|>"}),
+            },
+        )
         progress.emit("artifact", kind="lora", path=relative(output_dir / "lora", task_dir))
         if job.get("merge"):
             progress.emit("phase", phase="merging")

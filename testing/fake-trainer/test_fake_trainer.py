@@ -19,7 +19,7 @@ PHASES = ["loading_model", "preparing_data", "training", "saving", "merging", "d
 def read_safetensors(path: Path) -> dict:
     data = path.read_bytes()
     (size,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + size])
+    header = json.loads(data[8 : 8 + size])
     body = len(data) - 8 - size
     for name, entry in header.items():
         if name != "__metadata__":
@@ -32,19 +32,39 @@ class FakeTrainerTest(unittest.TestCase):
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory()
         self.task = Path(self._tmp.name)
-        (self.task / "dataset.jsonl").write_text("".join(
-            json.dumps({"messages": [{"role": "user", "content": f"q{i}"},
-                                     {"role": "assistant", "content": f"a{i}"}]}) + "\n" for i in range(10)))
+        (self.task / "dataset.jsonl").write_text(
+            "".join(
+                json.dumps(
+                    {"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}]}
+                )
+                + "\n"
+                for i in range(10)
+            )
+        )
 
     def tearDown(self):
         self._tmp.cleanup()
 
     def write_job(self, **overrides):
-        job = {"task_id": "t1", "base_model": "Qwen/Qwen2.5-0.5B-Instruct", "dataset_path": "dataset.jsonl",
-               "output_dir": ".", "method": "lora", "merge": True, "resume_from": None,
-               "hyperparameters": {"epochs": 2, "batch_size": 2, "gradient_accumulation_steps": 2,
-                                   "learning_rate": 1e-4, "lora_r": 8, "lora_alpha": 16, "warmup_ratio": 0.1,
-                                   "logging_steps": 1}}
+        job = {
+            "task_id": "t1",
+            "base_model": "Qwen/Qwen2.5-0.5B-Instruct",
+            "dataset_path": "dataset.jsonl",
+            "output_dir": ".",
+            "method": "lora",
+            "merge": True,
+            "resume_from": None,
+            "hyperparameters": {
+                "epochs": 2,
+                "batch_size": 2,
+                "gradient_accumulation_steps": 2,
+                "learning_rate": 1e-4,
+                "lora_r": 8,
+                "lora_alpha": 16,
+                "warmup_ratio": 0.1,
+                "logging_steps": 1,
+            },
+        }
         job.update(overrides)
         (self.task / "job.json").write_text(json.dumps(job))
 
@@ -55,8 +75,14 @@ class FakeTrainerTest(unittest.TestCase):
         return env
 
     def run_fake(self, *args, **variables):
-        return subprocess.run([sys.executable, str(SCRIPT), *(args or ("--spec", "job.json"))], cwd=self.task,
-                              env=self.env(**variables), capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, str(SCRIPT), *(args or ("--spec", "job.json"))],
+            cwd=self.task,
+            env=self.env(**variables),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     def records(self):
         lines = (self.task / "progress.jsonl").read_text().splitlines()
@@ -87,8 +113,10 @@ class FakeTrainerTest(unittest.TestCase):
         self.assertEqual((adapter["peft_type"], adapter["r"], adapter["lora_alpha"]), ("LORA", 8, 16))
         self.assertEqual(adapter["base_model_name_or_path"], "Qwen/Qwen2.5-0.5B-Instruct")
         self.assertIn("q_proj", adapter["target_modules"])
-        self.assertIn("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight",
-                      read_safetensors(self.task / "lora" / "adapter_model.safetensors"))
+        self.assertIn(
+            "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight",
+            read_safetensors(self.task / "lora" / "adapter_model.safetensors"),
+        )
         read_safetensors(self.task / "merged_model" / "model.safetensors")
         for name in ("config.json", "generation_config.json"):
             json.loads((self.task / "merged_model" / name).read_text())
@@ -137,8 +165,13 @@ class FakeTrainerTest(unittest.TestCase):
         self.assertEqual(self.of_type("error")[-1]["code"], "internal")
 
     def start(self, **variables):
-        return subprocess.Popen([sys.executable, str(SCRIPT), "--spec", "job.json"], cwd=self.task,
-                                env=self.env(**variables), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, str(SCRIPT), "--spec", "job.json"],
+            cwd=self.task,
+            env=self.env(**variables),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def wait_for_metrics(self, process):
         deadline = time.monotonic() + 20
@@ -172,8 +205,9 @@ class FakeTrainerTest(unittest.TestCase):
 
     def test_ignore_sigterm_needs_sigkill(self):
         self.write_job()
-        process = self.start(FAKE_TRAINER_MODE="ignore_sigterm", FAKE_TRAINER_STEP_DELAY="0.05",
-                             FAKE_TRAINER_STEPS="1000")
+        process = self.start(
+            FAKE_TRAINER_MODE="ignore_sigterm", FAKE_TRAINER_STEP_DELAY="0.05", FAKE_TRAINER_STEPS="1000"
+        )
         try:
             self.wait_for_metrics(process)
             process.send_signal(signal.SIGTERM)

@@ -46,7 +46,9 @@ def parse_args(argv):
     parser.add_argument("--max-loras", type=int, default=1)
     parser.add_argument("--max-cpu-loras", type=int)
     parser.add_argument("--lora-modules", nargs="+", default=[])
-    parser.add_argument("--api-key", nargs="+", help="keys of which requests to /v1 must present one (else VLLM_API_KEY)")
+    parser.add_argument(
+        "--api-key", nargs="+", help="keys of which requests to /v1 must present one (else VLLM_API_KEY)"
+    )
     parser.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     parser.add_argument("--max-model-len", type=int, default=4096)
     parser.add_argument("--dtype", default="auto")
@@ -110,22 +112,27 @@ class ModelServer:
 
     def load_adapter(self, name, path):
         if not self.args.enable_lora:
-            return error(HTTPStatus.BAD_REQUEST, "LoRA is not enabled. Use --enable-lora to enable LoRA.",
-                         "BadRequestError")
+            return error(
+                HTTPStatus.BAD_REQUEST, "LoRA is not enabled. Use --enable-lora to enable LoRA.", "BadRequestError"
+            )
         if not name or not path:
-            return error(HTTPStatus.BAD_REQUEST, "Both 'lora_name' and 'lora_path' must be provided.",
-                         "InvalidUserInput")
+            return error(
+                HTTPStatus.BAD_REQUEST, "Both 'lora_name' and 'lora_path' must be provided.", "InvalidUserInput"
+            )
         with self.lock:
             if name in self.adapters:
-                return error(HTTPStatus.BAD_REQUEST, f"The lora adapter '{name}' has already been loaded.",
-                             "InvalidUserInput")
+                return error(
+                    HTTPStatus.BAD_REQUEST, f"The lora adapter '{name}' has already been loaded.", "InvalidUserInput"
+                )
         if not os.path.isfile(os.path.join(path, "adapter_config.json")):
             return error(HTTPStatus.NOT_FOUND, f"No adapter found for {path}", "NotFoundError")
         rank = read_adapter_rank(path)
         if rank > self.args.max_lora_rank:
-            return error(HTTPStatus.BAD_REQUEST,
-                         f"LoRA rank {rank} is greater than max_lora_rank {self.args.max_lora_rank}.",
-                         "BadRequestError")
+            return error(
+                HTTPStatus.BAD_REQUEST,
+                f"LoRA rank {rank} is greater than max_lora_rank {self.args.max_lora_rank}.",
+                "BadRequestError",
+            )
         with self.lock:
             self.adapters[name] = path
         log(f"Loaded new LoRA adapter: name '{name}', path '{path}'")
@@ -141,14 +148,32 @@ class ModelServer:
 
     def model_cards(self):
         created = int(self.started)
-        cards = [{"id": self.args.served_model_name, "object": "model", "created": created, "owned_by": "vllm",
-                  "root": self.args.model, "parent": None, "max_model_len": self.args.max_model_len,
-                  "permission": [{"id": "modelperm-fake", "object": "model_permission"}]}]
+        cards = [
+            {
+                "id": self.args.served_model_name,
+                "object": "model",
+                "created": created,
+                "owned_by": "vllm",
+                "root": self.args.model,
+                "parent": None,
+                "max_model_len": self.args.max_model_len,
+                "permission": [{"id": "modelperm-fake", "object": "model_permission"}],
+            }
+        ]
         with self.lock:
             for name, path in self.adapters.items():
-                cards.append({"id": name, "object": "model", "created": created, "owned_by": "vllm",
-                              "root": path, "parent": self.args.served_model_name, "max_model_len": None,
-                              "permission": [{"id": "modelperm-fake", "object": "model_permission"}]})
+                cards.append(
+                    {
+                        "id": name,
+                        "object": "model",
+                        "created": created,
+                        "owned_by": "vllm",
+                        "root": path,
+                        "parent": self.args.served_model_name,
+                        "max_model_len": None,
+                        "permission": [{"id": "modelperm-fake", "object": "model_permission"}],
+                    }
+                )
         return cards
 
     def knows(self, model):
@@ -269,10 +294,12 @@ class Handler(BaseHTTPRequestHandler):
             name = self.engine.args.served_model_name
             with self.engine.lock:
                 running = self.engine.running
-            text = ("# TYPE vllm:num_requests_running gauge\n"
-                    f'vllm:num_requests_running{{model_name="{name}"}} {running}\n'
-                    "# TYPE vllm:num_requests_waiting gauge\n"
-                    f'vllm:num_requests_waiting{{model_name="{name}"}} 0\n')
+            text = (
+                "# TYPE vllm:num_requests_running gauge\n"
+                f'vllm:num_requests_running{{model_name="{name}"}} {running}\n'
+                "# TYPE vllm:num_requests_waiting gauge\n"
+                f'vllm:num_requests_waiting{{model_name="{name}"}} 0\n'
+            )
             self.send(HTTPStatus.OK, "text/plain; version=0.0.4", text)
         elif path == "/v1/models":
             self.send_json(HTTPStatus.OK, {"object": "list", "data": self.engine.model_cards()})
@@ -287,7 +314,9 @@ class Handler(BaseHTTPRequestHandler):
             body = self.read_json()
             if body is not None:
                 self.generate(body, chat=path == "/v1/chat/completions")
-        elif path in ("/v1/load_lora_adapter", "/v1/unload_lora_adapter") and env_true("VLLM_ALLOW_RUNTIME_LORA_UPDATING"):
+        elif path in ("/v1/load_lora_adapter", "/v1/unload_lora_adapter") and env_true(
+            "VLLM_ALLOW_RUNTIME_LORA_UPDATING"
+        ):
             body = self.read_json()
             if body is None:
                 return
@@ -316,11 +345,15 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(*error(HTTPStatus.INTERNAL_SERVER_ERROR, "simulated engine failure", "InternalServerError"))
                 return
             max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
-            tokens, prompt_tokens = tokens_for(model, body.get("messages") if chat else body.get("prompt", ""),
-                                               max_tokens)
+            tokens, prompt_tokens = tokens_for(
+                model, body.get("messages") if chat else body.get("prompt", ""), max_tokens
+            )
             finish = "length" if max_tokens is not None and len(tokens) >= int(max_tokens) else "stop"
-            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
-                     "total_tokens": prompt_tokens + len(tokens)}
+            usage = {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": len(tokens),
+                "total_tokens": prompt_tokens + len(tokens),
+            }
             request_id = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex
             created = int(time.time())
             if body.get("stream"):
@@ -328,14 +361,27 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 text = "".join(tokens)
                 if chat:
-                    choice = {"index": 0, "message": {"role": "assistant", "content": text},
-                              "logprobs": None, "finish_reason": finish}
+                    choice = {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "logprobs": None,
+                        "finish_reason": finish,
+                    }
                     obj = "chat.completion"
                 else:
                     choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
                     obj = "text_completion"
-                self.send_json(HTTPStatus.OK, {"id": request_id, "object": obj, "created": created, "model": model,
-                                               "choices": [choice], "usage": usage})
+                self.send_json(
+                    HTTPStatus.OK,
+                    {
+                        "id": request_id,
+                        "object": obj,
+                        "created": created,
+                        "model": model,
+                        "choices": [choice],
+                        "usage": usage,
+                    },
+                )
         finally:
             engine.end_generation(number)
 
@@ -355,7 +401,9 @@ class Handler(BaseHTTPRequestHandler):
 
         delay = float(self.engine.settings["token_delay"])
         if chat:
-            event([{"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}])
+            event(
+                [{"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}]
+            )
         for token in tokens:
             time.sleep(delay)
             if chat:

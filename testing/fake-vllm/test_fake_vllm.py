@@ -31,9 +31,12 @@ class Engine:
         environment = {k: v for k, v in os.environ.items() if not k.startswith(("FAKE_VLLM_", "VLLM_"))}
         environment.update(env or {})
         self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen([sys.executable, str(SCRIPT), "serve", MODEL, "--host", "127.0.0.1",
-                                         "--port", str(self.port), *args],
-                                        env=environment, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, str(SCRIPT), "serve", MODEL, "--host", "127.0.0.1", "--port", str(self.port), *args],
+            env=environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -77,7 +80,6 @@ CHAT = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "max_to
 
 
 class ApiKeyTest(unittest.TestCase):
-
     def engine(self, *args, env=None):
         engine = Engine(*args, env=env)
         self.addCleanup(engine.close)
@@ -96,12 +98,16 @@ class ApiKeyTest(unittest.TestCase):
 
     def test_every_v1_path_needs_the_bearer_key_and_the_others_stay_open(self):
         engine = self.engine("--api-key", "sk-right")
-        for method, path, body in (("GET", "/v1/models", None), ("POST", "/v1/chat/completions", CHAT),
-                                   ("POST", "/v1/completions", {"model": MODEL, "prompt": "x"}),
-                                   ("POST", "/v1/load_lora_adapter", {"lora_name": "a", "lora_path": "/x"}),
-                                   ("POST", "/v1/unload_lora_adapter", {"lora_name": "a"}),
-                                   ("GET", "/v1/no-such-route", None), ("GET", "/v1models", None),
-                                   ("GET", "/v1/models?x=1", None)):
+        for method, path, body in (
+            ("GET", "/v1/models", None),
+            ("POST", "/v1/chat/completions", CHAT),
+            ("POST", "/v1/completions", {"model": MODEL, "prompt": "x"}),
+            ("POST", "/v1/load_lora_adapter", {"lora_name": "a", "lora_path": "/x"}),
+            ("POST", "/v1/unload_lora_adapter", {"lora_name": "a"}),
+            ("GET", "/v1/no-such-route", None),
+            ("GET", "/v1models", None),
+            ("GET", "/v1/models?x=1", None),
+        ):
             with self.subTest(path=path):
                 self.assert_unauthorized(engine.request(method, path, body))
                 self.assert_unauthorized(engine.request(method, path, body, {"Authorization": "Bearer sk-wrong"}))
@@ -121,9 +127,18 @@ class ApiKeyTest(unittest.TestCase):
         status, _, _ = engine.request("POST", "/v1/chat/completions", CHAT, {"Authorization": "Bearer sk-right"})
         self.assertEqual(200, status)
         # Past the key, vLLM's own answers: an unknown route is 404, runtime LoRA loading off is 404.
-        self.assertEqual(404, engine.request("GET", "/v1/no-such-route", headers={"Authorization": "Bearer sk-right"})[0])
-        self.assertEqual(404, engine.request("POST", "/v1/load_lora_adapter", {"lora_name": "a", "lora_path": "/x"},
-                                             {"Authorization": "Bearer sk-right"})[0])
+        self.assertEqual(
+            404, engine.request("GET", "/v1/no-such-route", headers={"Authorization": "Bearer sk-right"})[0]
+        )
+        self.assertEqual(
+            404,
+            engine.request(
+                "POST",
+                "/v1/load_lora_adapter",
+                {"lora_name": "a", "lora_path": "/x"},
+                {"Authorization": "Bearer sk-right"},
+            )[0],
+        )
 
     def test_the_key_comes_from_vllm_api_key_when_no_flag_gives_one(self):
         engine = self.engine(env={"VLLM_API_KEY": "sk-from-env"})
@@ -145,8 +160,12 @@ class ApiKeyTest(unittest.TestCase):
         connection = http.client.HTTPConnection("127.0.0.1", engine.port, timeout=10)
         self.addCleanup(connection.close)
         for headers, expected in (({}, 401), ({"Authorization": "Bearer sk-right"}, 200)):
-            connection.request("POST", "/v1/chat/completions", body=json.dumps(CHAT).encode(),
-                               headers={"Content-Type": "application/json", **headers})
+            connection.request(
+                "POST",
+                "/v1/chat/completions",
+                body=json.dumps(CHAT).encode(),
+                headers={"Content-Type": "application/json", **headers},
+            )
             response = connection.getresponse()
             response.read()
             self.assertEqual(expected, response.status)
@@ -154,10 +173,14 @@ class ApiKeyTest(unittest.TestCase):
     def test_runtime_lora_loading_needs_the_key_too(self):
         with tempfile.TemporaryDirectory() as adapter:
             Path(adapter, "adapter_config.json").write_text(json.dumps({"r": 8, "base_model_name_or_path": MODEL}))
-            engine = self.engine("--api-key", "sk-right", "--enable-lora", env={"VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True"})
+            engine = self.engine(
+                "--api-key", "sk-right", "--enable-lora", env={"VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True"}
+            )
             load = {"lora_name": "ft-x", "lora_path": adapter}
             self.assert_unauthorized(engine.request("POST", "/v1/load_lora_adapter", load))
-            status, body, _ = engine.request("POST", "/v1/load_lora_adapter", load, {"Authorization": "Bearer sk-right"})
+            status, body, _ = engine.request(
+                "POST", "/v1/load_lora_adapter", load, {"Authorization": "Bearer sk-right"}
+            )
             self.assertEqual(200, status, body)
 
     def test_the_key_never_reaches_the_log(self):

@@ -20,8 +20,7 @@ DEFAULT_GRACE_SECONDS = 60.0
 
 
 class CancelToken:
-    def __init__(self, on_timeout: Callable[[str], None] | None = None,
-                 grace_seconds: float = DEFAULT_GRACE_SECONDS):
+    def __init__(self, on_timeout: Callable[[str], None] | None = None, grace_seconds: float = DEFAULT_GRACE_SECONDS):
         self._requested = threading.Event()
         self._deferred = 0
         self._on_timeout = on_timeout
@@ -52,8 +51,10 @@ class CancelToken:
 
     def _start_watchdog(self) -> None:
         def expire() -> None:
-            message = (f"cancelled by {self.signal_name}; the checkpoint did not finish within "
-                       f"{self._grace_seconds:g}s, exiting without it")
+            message = (
+                f"cancelled by {self.signal_name}; the checkpoint did not finish within "
+                f"{self._grace_seconds:g}s, exiting without it"
+            )
             if self._on_timeout is not None:
                 self._on_timeout(message)
             os._exit(EXIT_CANCELLED)

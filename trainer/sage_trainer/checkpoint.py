@@ -23,7 +23,7 @@ def list_checkpoints(root: Path) -> list[Path]:
     """Complete checkpoints under ``root``, oldest step first."""
     found = []
     for path in Path(root).glob("step-*"):
-        suffix = path.name[len("step-"):]
+        suffix = path.name[len("step-") :]
         if path.is_dir() and suffix.isdigit() and (path / STATE_FILE).is_file():
             found.append((int(suffix), path))
     return [path for _, path in sorted(found)]
@@ -35,8 +35,10 @@ def read_state(checkpoint: Path) -> dict[str, Any]:
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise TrainerError(BAD_SPEC, f"resume_from {checkpoint} is not a checkpoint of this trainer "
-                                     f"({STATE_FILE} unreadable: {exc})") from exc
+        raise TrainerError(
+            BAD_SPEC,
+            f"resume_from {checkpoint} is not a checkpoint of this trainer " f"({STATE_FILE} unreadable: {exc})",
+        ) from exc
     if not isinstance(state.get("step"), int) or not (Path(checkpoint) / MODEL_DIR).is_dir():
         raise TrainerError(BAD_SPEC, f"resume_from {checkpoint} is an incomplete checkpoint")
     return state
@@ -51,8 +53,15 @@ def load_training_state(checkpoint: Path) -> dict[str, Any]:
 class CheckpointSaver:
     """Saves checkpoints for the training loop and reports each one as a protocol artifact."""
 
-    def __init__(self, root: Path, save_model: Callable[[Path], None], metadata: dict[str, Any],
-                 keep: int | None, writer: ProgressWriter, task_dir: Path):
+    def __init__(
+        self,
+        root: Path,
+        save_model: Callable[[Path], None],
+        metadata: dict[str, Any],
+        keep: int | None,
+        writer: ProgressWriter,
+        task_dir: Path,
+    ):
         self.root = Path(root)
         self._save_model = save_model
         self._metadata = metadata

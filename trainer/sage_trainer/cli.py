@@ -69,7 +69,8 @@ def train_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="sage_trainer",
         description="Fine-tune a causal LM as described by job.json (run with the task directory as cwd). "
-                    "Subcommand: 'merge --task-dir DIR' merges an existing LoRA adapter.")
+        "Subcommand: 'merge --task-dir DIR' merges an existing LoRA adapter.",
+    )
     parser.add_argument("--spec", required=True, help="path to job.json")
     parser.add_argument("--version", action="version", version=f"sage-trainer {__version__}")
     args = parser.parse_args(argv)
@@ -104,10 +105,13 @@ def _read_job(task_dir: Path) -> dict:
 def merge_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="sage_trainer merge",
-        description="Merge a task's LoRA adapter (lora/) into its base model, writing merged_model/.")
+        description="Merge a task's LoRA adapter (lora/) into its base model, writing merged_model/.",
+    )
     parser.add_argument("--task-dir", default=".", help="the task directory (default: cwd)")
-    parser.add_argument("--base-model", help="base model id or path (default: job.json's base_model, "
-                                             "else the adapter's base_model_name_or_path)")
+    parser.add_argument(
+        "--base-model",
+        help="base model id or path (default: job.json's base_model, " "else the adapter's base_model_name_or_path)",
+    )
     args = parser.parse_args(argv)
 
     task_dir = Path(args.task_dir).resolve()
@@ -122,10 +126,15 @@ def merge_command(argv: list[str]) -> int:
             lora_dir = output_dir / "lora"
             adapter_config = lora_dir / "adapter_config.json"
             if not adapter_config.is_file():
-                raise TrainerError(BAD_SPEC, f"{relative_to_task(lora_dir, task_dir)} holds no LoRA adapter "
-                                             "(adapter_config.json is missing)")
-            base_model = (args.base_model or job.get("base_model")
-                          or json.loads(adapter_config.read_text(encoding="utf-8")).get("base_model_name_or_path"))
+                raise TrainerError(
+                    BAD_SPEC,
+                    f"{relative_to_task(lora_dir, task_dir)} holds no LoRA adapter " "(adapter_config.json is missing)",
+                )
+            base_model = (
+                args.base_model
+                or job.get("base_model")
+                or json.loads(adapter_config.read_text(encoding="utf-8")).get("base_model_name_or_path")
+            )
             if not base_model:
                 raise TrainerError(BAD_SPEC, "no base model: pass --base-model")
             log(f"merging {lora_dir} into {base_model}")
@@ -138,4 +147,3 @@ def merge_command(argv: list[str]) -> int:
             return _report(exc, writer, cancel, None)
         cancel.finish()
         return 0
-

@@ -34,8 +34,10 @@ class DataStats:
     trained_tokens: int
 
     def describe(self) -> str:
-        text = (f"{self.conversations} conversations -> {self.examples} training examples, "
-                f"{self.tokens} tokens ({self.trained_tokens} assistant tokens in the loss)")
+        text = (
+            f"{self.conversations} conversations -> {self.examples} training examples, "
+            f"{self.tokens} tokens ({self.trained_tokens} assistant tokens in the loss)"
+        )
         if self.truncated:
             text += f"; {self.truncated} truncated to max_length"
         if self.dropped:
@@ -82,8 +84,7 @@ def load_conversations(path: Path) -> list[list[dict[str, str]]]:
                 else:
                     problem = _check_record(record)
                 if problem is None:
-                    conversations.append([{"role": m["role"], "content": m["content"]}
-                                          for m in record["messages"]])
+                    conversations.append([{"role": m["role"], "content": m["content"]} for m in record["messages"]])
                 else:
                     error_count += 1
                     if len(errors) < _MAX_REPORTED_ERRORS:
@@ -92,15 +93,17 @@ def load_conversations(path: Path) -> list[list[dict[str, str]]]:
         raise TrainerError(DATASET_INVALID, f"dataset file {path} is not UTF-8 text: {exc}") from exc
     if error_count:
         more = f" (and {error_count - len(errors)} more)" if error_count > len(errors) else ""
-        raise TrainerError(DATASET_INVALID, f"{error_count} invalid line(s) in {path.name}: "
-                                            + "; ".join(errors) + more)
+        raise TrainerError(
+            DATASET_INVALID, f"{error_count} invalid line(s) in {path.name}: " + "; ".join(errors) + more
+        )
     if not conversations:
         raise TrainerError(DATASET_EMPTY, f"dataset file {path} has no samples")
     return conversations
 
 
-def encode_conversations(encoder: ChatEncoder, conversations: Sequence[list[dict[str, str]]]
-                         ) -> tuple[list[EncodedExample], DataStats]:
+def encode_conversations(
+    encoder: ChatEncoder, conversations: Sequence[list[dict[str, str]]]
+) -> tuple[list[EncodedExample], DataStats]:
     """Encode every conversation; drop those left without an assistant token by truncation."""
     examples: list[EncodedExample] = []
     dropped = truncated = tokens = trained = 0
@@ -118,8 +121,11 @@ def encode_conversations(encoder: ChatEncoder, conversations: Sequence[list[dict
         trained += example.trained_tokens
     stats = DataStats(len(conversations), len(examples), dropped, truncated, tokens, trained)
     if not examples:
-        raise TrainerError(DATASET_INVALID, f"no sample keeps an assistant token within max_length="
-                                            f"{encoder.max_length}; raise max_length or shorten the prompts")
+        raise TrainerError(
+            DATASET_INVALID,
+            f"no sample keeps an assistant token within max_length="
+            f"{encoder.max_length}; raise max_length or shorten the prompts",
+        )
     return examples, stats
 
 
@@ -158,12 +164,12 @@ def pack(examples: Sequence[EncodedExample], max_length: int, seed: int) -> list
 
 def micro_batches(count: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     order = shuffled(count, seed, epoch)
-    return [order[i:i + batch_size] for i in range(0, count, batch_size)]
+    return [order[i : i + batch_size] for i in range(0, count, batch_size)]
 
 
 def optimizer_groups(batches: list[list[int]], accumulation: int) -> list[list[list[int]]]:
     """Micro-batches grouped per optimizer step; the last group of an epoch may be shorter."""
-    return [batches[i:i + accumulation] for i in range(0, len(batches), accumulation)]
+    return [batches[i : i + accumulation] for i in range(0, len(batches), accumulation)]
 
 
 def collate(samples: Sequence[Sample], pad_id: int) -> dict[str, list[list[int]]]:

@@ -58,5 +58,6 @@ def require_ml_stack(quantized: bool) -> None:
         install = _requirements_hint()
         if quantized and any(p.startswith("bitsandbytes") for p in problems):
             install += " && pip install 'bitsandbytes>=0.43' (QLoRA / 8-bit; needs a CUDA GPU)"
-        raise TrainerError(MISSING_DEPENDENCY, "the trainer needs " + "; ".join(problems)
-                           + f". Install with: {install}")
+        raise TrainerError(
+            MISSING_DEPENDENCY, "the trainer needs " + "; ".join(problems) + f". Install with: {install}"
+        )

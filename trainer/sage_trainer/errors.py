@@ -82,6 +82,8 @@ def classify(exc: BaseException, method: str | None = None, hp=None) -> TrainerE
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "CUDA out of memory"
         return TrainerError(CUDA_OOM, f"{first_line}. Try: {out_of_memory_advice(method, hp)}")
     if isinstance(exc, MemoryError):
-        return TrainerError(INTERNAL, "the host ran out of RAM (MemoryError); use a machine with more memory "
-                                      "or a smaller model/dataset")
+        return TrainerError(
+            INTERNAL,
+            "the host ran out of RAM (MemoryError); use a machine with more memory " "or a smaller model/dataset",
+        )
     return TrainerError(INTERNAL, f"{type(exc).__name__}: {exc}")

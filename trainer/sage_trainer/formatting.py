@@ -41,8 +41,7 @@ class EncodedExample:
 
 
 def render(tokenizer: Any, messages: Sequence[dict], add_generation_prompt: bool) -> str:
-    text = tokenizer.apply_chat_template(list(messages), tokenize=False,
-                                         add_generation_prompt=add_generation_prompt)
+    text = tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=add_generation_prompt)
     if not isinstance(text, str):
         raise FormattingError("apply_chat_template(tokenize=False) did not return a string")
     return text
@@ -65,8 +64,10 @@ def _span_by_search(full: str, content: str, cursor: int, end_markers: Sequence[
     needle = content.strip()
     start = full.find(needle, cursor)
     if start < 0:
-        raise FormattingError("the chat template does not reproduce an assistant message verbatim, so its "
-                              "tokens cannot be located for the loss mask")
+        raise FormattingError(
+            "the chat template does not reproduce an assistant message verbatim, so its "
+            "tokens cannot be located for the loss mask"
+        )
     end = start + len(needle)
     for marker in end_markers:
         if marker and full.startswith(marker, end):

@@ -23,9 +23,13 @@ def write_generation_config(model: Any, source: str, directory: Path) -> None:
         generation = GenerationConfig.from_pretrained(source)
     except (OSError, ValueError):
         config = model.config
-        generation = GenerationConfig(**{key: getattr(config, key) for key in
-                                         ("bos_token_id", "eos_token_id", "pad_token_id")
-                                         if getattr(config, key, None) is not None})
+        generation = GenerationConfig(
+            **{
+                key: getattr(config, key)
+                for key in ("bos_token_id", "eos_token_id", "pad_token_id")
+                if getattr(config, key, None) is not None
+            }
+        )
     generation.save_pretrained(directory)
 
 
@@ -36,8 +40,9 @@ def save_tokenizer(preferred: Path, source: str, directory: Path) -> None:
     AutoTokenizer.from_pretrained(origin).save_pretrained(directory)
 
 
-def merge_adapter(base_model: str, task_dir: Path, lora_dir: Path, output_dir: Path,
-                  cancel: CancelToken | None = None) -> Path:
+def merge_adapter(
+    base_model: str, task_dir: Path, lora_dir: Path, output_dir: Path, cancel: CancelToken | None = None
+) -> Path:
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM

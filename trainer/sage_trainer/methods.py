@@ -62,8 +62,10 @@ def resolve_model_source(base_model: str, task_dir: Path) -> str:
 
 def _hub_hint() -> str:
     home = os.environ.get("HF_HOME", "~/.cache/huggingface")
-    return (f"A Hugging Face id must be in the local cache (HF_HOME={home}) or downloadable; "
-            "on an offline machine give a local model directory instead")
+    return (
+        f"A Hugging Face id must be in the local cache (HF_HOME={home}) or downloadable; "
+        "on an offline machine give a local model directory instead"
+    )
 
 
 def dtype_kwargs(dtype: Any) -> dict[str, Any]:
@@ -91,8 +93,9 @@ def load_config(source: str):
     try:
         return AutoConfig.from_pretrained(source)
     except Exception as exc:  # noqa: BLE001 - hub/OS/JSON errors all mean "no usable model here"
-        raise TrainerError(MODEL_NOT_FOUND, f"cannot load base model {source}: {type(exc).__name__}: {exc}. "
-                                            f"{_hub_hint()}") from exc
+        raise TrainerError(
+            MODEL_NOT_FOUND, f"cannot load base model {source}: {type(exc).__name__}: {exc}. " f"{_hub_hint()}"
+        ) from exc
 
 
 def load_tokenizer(source: str):
@@ -101,11 +104,15 @@ def load_tokenizer(source: str):
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
     except Exception as exc:  # noqa: BLE001
-        raise TrainerError(MODEL_NOT_FOUND, f"cannot load the tokenizer of {source}: {type(exc).__name__}: "
-                                            f"{exc}") from exc
+        raise TrainerError(
+            MODEL_NOT_FOUND, f"cannot load the tokenizer of {source}: {type(exc).__name__}: " f"{exc}"
+        ) from exc
     if not getattr(tokenizer, "chat_template", None):
-        raise TrainerError(UNSUPPORTED, f"the tokenizer of {source} has no chat template; use a chat/instruct "
-                                        "model or add chat_template to its tokenizer_config.json")
+        raise TrainerError(
+            UNSUPPORTED,
+            f"the tokenizer of {source} has no chat template; use a chat/instruct "
+            "model or add chat_template to its tokenizer_config.json",
+        )
     return tokenizer
 
 
@@ -118,8 +125,10 @@ def pad_token_id(tokenizer: Any) -> int:
 
 def _enable_gradient_checkpointing(model: Any) -> None:
     if not getattr(model, "supports_gradient_checkpointing", False):
-        raise TrainerError(UNSUPPORTED, f"{type(model).__name__} does not support gradient checkpointing; "
-                                        "set gradient_checkpointing to false")
+        raise TrainerError(
+            UNSUPPORTED,
+            f"{type(model).__name__} does not support gradient checkpointing; " "set gradient_checkpointing to false",
+        )
     try:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     except TypeError:
@@ -132,13 +141,24 @@ def _quantization_config(method: str, hp: Hyperparameters, compute_dtype: Any):
     from transformers import BitsAndBytesConfig
 
     if method == "qlora":
-        return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                  bnb_4bit_compute_dtype=compute_dtype)
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=compute_dtype,
+        )
     return BitsAndBytesConfig(load_in_8bit=True)
 
 
-def load_training_model(source: str, model_type: str, method: str, hp: Hyperparameters, precision: str,
-                        device: Any, resume_model_dir: Path | None):
+def load_training_model(
+    source: str,
+    model_type: str,
+    method: str,
+    hp: Hyperparameters,
+    precision: str,
+    device: Any,
+    resume_model_dir: Path | None,
+):
     """The model ready to train: PEFT-wrapped for lora/qlora, all parameters trainable for full.
 
     Base weights are loaded in the compute dtype for LoRA (frozen, so no master copy is needed)
@@ -168,8 +188,10 @@ def load_training_model(source: str, model_type: str, method: str, hp: Hyperpara
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(
-            model, use_gradient_checkpointing=hp.gradient_checkpointing,
-            gradient_checkpointing_kwargs={"use_reentrant": False})
+            model,
+            use_gradient_checkpointing=hp.gradient_checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": False},
+        )
     elif hp.gradient_checkpointing:
         _enable_gradient_checkpointing(model)
 
@@ -185,14 +207,23 @@ def load_training_model(source: str, model_type: str, method: str, hp: Hyperpara
         model = PeftModel.from_pretrained(model, str(resume_model_dir), is_trainable=True)
         saved = model.peft_config["default"]
         if saved.r != hp.lora_r or float(saved.lora_alpha) != float(hp.lora_alpha):
-            raise TrainerError(BAD_SPEC, f"resume_from holds an adapter with lora_r={saved.r}, "
-                                         f"lora_alpha={saved.lora_alpha}; the job asks for lora_r={hp.lora_r}, "
-                                         f"lora_alpha={hp.lora_alpha}")
+            raise TrainerError(
+                BAD_SPEC,
+                f"resume_from holds an adapter with lora_r={saved.r}, "
+                f"lora_alpha={saved.lora_alpha}; the job asks for lora_r={hp.lora_r}, "
+                f"lora_alpha={hp.lora_alpha}",
+            )
         return model
     targets = target_modules_for(model_type, hp.lora_target_modules)
     log(f"LoRA r={hp.lora_r} alpha={hp.lora_alpha} dropout={hp.lora_dropout} on {targets}")
-    config = LoraConfig(r=hp.lora_r, lora_alpha=hp.lora_alpha, lora_dropout=hp.lora_dropout,
-                        target_modules=targets, bias="none", task_type="CAUSAL_LM")
+    config = LoraConfig(
+        r=hp.lora_r,
+        lora_alpha=hp.lora_alpha,
+        lora_dropout=hp.lora_dropout,
+        target_modules=targets,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
     try:
         return get_peft_model(model, config)
     except ValueError as exc:

@@ -58,11 +58,16 @@ def resolve_precision(requested: str, device_type: str, bf16_supported: bool) ->
             return "bf16" if bf16_supported else "fp16"
         return "fp32"
     if requested == "bf16" and device_type == "cuda" and not bf16_supported:
-        raise TrainerError(UNSUPPORTED, "precision bf16 was requested but this GPU does not support bfloat16; "
-                                        "use precision fp16 or auto")
+        raise TrainerError(
+            UNSUPPORTED,
+            "precision bf16 was requested but this GPU does not support bfloat16; " "use precision fp16 or auto",
+        )
     if requested == "fp16" and device_type != "cuda":
-        raise TrainerError(UNSUPPORTED, "precision fp16 needs a CUDA GPU (mixed-precision fp16 training is not "
-                                        "supported on CPU); use precision fp32 or auto")
+        raise TrainerError(
+            UNSUPPORTED,
+            "precision fp16 needs a CUDA GPU (mixed-precision fp16 training is not "
+            "supported on CPU); use precision fp32 or auto",
+        )
     return requested
 
 

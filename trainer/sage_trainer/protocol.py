@@ -105,8 +105,14 @@ def describe(record: dict[str, Any]) -> str:
         return f"phase {record['phase']}"
     if kind == "metrics":
         parts = [f"step {record.get('step')}/{record.get('total_steps')}"]
-        for key, fmt in (("epoch", "{:.2f}"), ("loss", "{:.4f}"), ("learning_rate", "{:.3g}"),
-                         ("grad_norm", "{:.3f}"), ("tokens_per_second", "{:.0f}"), ("eta_seconds", "{}")):
+        for key, fmt in (
+            ("epoch", "{:.2f}"),
+            ("loss", "{:.4f}"),
+            ("learning_rate", "{:.3g}"),
+            ("grad_norm", "{:.3f}"),
+            ("tokens_per_second", "{:.0f}"),
+            ("eta_seconds", "{}"),
+        ):
             value = record.get(key)
             if value is not None:
                 parts.append(f"{key}={fmt.format(value)}")

@@ -71,6 +71,7 @@ class JobSpec:
 
 # --- value checks: each returns the normalised value or raises _Invalid -------------------------
 
+
 class _Invalid(Exception):
     pass
 
@@ -87,6 +88,7 @@ def _int(low: int, high: int | None = None, also: tuple[int, ...] = ()) -> Calla
             extra = "".join(f" or {v}" for v in also)
             raise _Invalid(f"must be an integer {bound}{extra}")
         return value
+
     return check
 
 
@@ -98,6 +100,7 @@ def _number(low: float, high: float, low_open: bool = False, high_open: bool = F
             left, right = ("(" if low_open else "["), (")" if high_open else "]")
             raise _Invalid(f"must be a number in {left}{low:g}, {high:g}{right}")
         return value
+
     return check
 
 
@@ -112,6 +115,7 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
         if value not in options:
             raise _Invalid(f"must be one of {', '.join(options)}")
         return value
+
     return check
 
 
@@ -120,8 +124,7 @@ def _module_names(value: Any) -> tuple[str, ...] | None:
         return None
     if value == "all-linear":
         return ("all-linear",)
-    if (not isinstance(value, list) or not value
-            or not all(isinstance(item, str) and item.strip() for item in value)):
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) and item.strip() for item in value):
         raise _Invalid('must be null, "all-linear" or a non-empty list of module names')
     return tuple(item.strip() for item in value)
 
@@ -173,8 +176,7 @@ def parse_spec(data: Any, task_dir: Path) -> JobSpec:
         raise TrainerError(BAD_SPEC, "job.json must contain a JSON object")
     problems: list[str] = []
 
-    def take(container: dict, prefix: str, name: str, check: Callable[[Any], Any], default: Any,
-             required: bool) -> Any:
+    def take(container: dict, prefix: str, name: str, check: Callable[[Any], Any], default: Any, required: bool) -> Any:
         if name not in container:
             if required:
                 problems.append(f"{prefix}{name} is required")
@@ -199,19 +201,25 @@ def parse_spec(data: Any, task_dir: Path) -> JobSpec:
         problems.append("hyperparameters must be a JSON object")
         raw_hp = {}
     for name in sorted(set(raw_hp) - set(HYPERPARAMETER_CHECKS)):
-        problems.append(f"hyperparameters.{name} is not a known hyperparameter "
-                        f"(known: {', '.join(sorted(HYPERPARAMETER_CHECKS))})")
+        problems.append(
+            f"hyperparameters.{name} is not a known hyperparameter "
+            f"(known: {', '.join(sorted(HYPERPARAMETER_CHECKS))})"
+        )
     defaults = Hyperparameters()
     for name, check in HYPERPARAMETER_CHECKS.items():
         values[name] = take(raw_hp, "hyperparameters.", name, check, getattr(defaults, name), False)
     hp = Hyperparameters(**values)
 
     if hp.load_in_8bit and method == "qlora":
-        problems.append("hyperparameters.load_in_8bit cannot be combined with method qlora (4-bit); "
-                        "use method lora with load_in_8bit, or qlora alone")
+        problems.append(
+            "hyperparameters.load_in_8bit cannot be combined with method qlora (4-bit); "
+            "use method lora with load_in_8bit, or qlora alone"
+        )
     if hp.load_in_8bit and method == "full":
-        problems.append("hyperparameters.load_in_8bit cannot be used with method full "
-                        "(8-bit weights are not trainable); use method lora")
+        problems.append(
+            "hyperparameters.load_in_8bit cannot be used with method full "
+            "(8-bit weights are not trainable); use method lora"
+        )
 
     if problems:
         raise TrainerError(BAD_SPEC, "invalid job.json: " + "; ".join(problems))

@@ -13,8 +13,15 @@ from .data import as_samples, encode_conversations, load_conversations, pack
 from .errors import UNSUPPORTED, TrainerError
 from .fsutil import staged_dir
 from .formatting import ChatEncoder
-from .methods import (config_dtype, load_config, load_tokenizer, load_training_model, pad_token_id,
-                      parameter_counts, resolve_model_source)
+from .methods import (
+    config_dtype,
+    load_config,
+    load_tokenizer,
+    load_training_model,
+    pad_token_id,
+    parameter_counts,
+    resolve_model_source,
+)
 from .plan import make_plan, resolve_precision
 from .protocol import ProgressWriter, log
 from .spec import JobSpec
@@ -25,8 +32,7 @@ def create_backend(spec: JobSpec, writer: ProgressWriter, cancel: CancelToken) -
     return TorchBackend(spec, writer, cancel)
 
 
-def merge_adapter(base_model: str, task_dir: Path, lora_dir: Path, output_dir: Path,
-                  cancel: CancelToken) -> Path:
+def merge_adapter(base_model: str, task_dir: Path, lora_dir: Path, output_dir: Path, cancel: CancelToken) -> Path:
     return merging.merge_adapter(base_model, task_dir, lora_dir, output_dir, cancel)
 
 
@@ -64,11 +70,14 @@ class TorchBackend:
         self.saved_dtype = config_dtype(config)
         self.tokenizer = load_tokenizer(self.source)
         resume_model = spec.resume_from / MODEL_DIR if spec.resume_from else None
-        self.model = load_training_model(self.source, config.model_type, spec.method, hp, self.precision,
-                                         self.device, resume_model)
+        self.model = load_training_model(
+            self.source, config.model_type, spec.method, hp, self.precision, self.device, resume_model
+        )
         trainable, total = parameter_counts(self.model)
-        log(f"loaded {self.source} ({config.model_type}): {total:,} parameters, {trainable:,} trainable "
-            f"({100 * trainable / max(1, total):.2f}%)")
+        log(
+            f"loaded {self.source} ({config.model_type}): {total:,} parameters, {trainable:,} trainable "
+            f"({100 * trainable / max(1, total):.2f}%)"
+        )
 
     def prepare_data(self) -> None:
         hp = self.spec.hyperparameters
@@ -78,9 +87,11 @@ class TorchBackend:
         log(stats.describe())
         self.samples = pack(examples, hp.max_length, hp.seed) if hp.packing else as_samples(examples)
         self.plan = make_plan(len(self.samples), hp)
-        log(f"{len(self.samples)} rows{' (packed)' if hp.packing else ''}, {self.plan.steps_per_epoch} "
+        log(
+            f"{len(self.samples)} rows{' (packed)' if hp.packing else ''}, {self.plan.steps_per_epoch} "
             f"steps/epoch, {self.plan.total_steps} steps, {self.plan.warmup_steps} warmup; effective batch "
-            f"{hp.batch_size * hp.gradient_accumulation_steps}")
+            f"{hp.batch_size * hp.gradient_accumulation_steps}"
+        )
 
     def _save_model(self, directory: Path) -> None:
         self.model.save_pretrained(directory)
@@ -88,17 +99,36 @@ class TorchBackend:
 
     def train(self) -> None:
         spec, hp = self.spec, self.spec.hyperparameters
-        metadata = {"task_id": spec.task_id, "method": spec.method, "base_model": self.source,
-                    "total_steps": self.plan.total_steps, "lora_r": hp.lora_r, "lora_alpha": hp.lora_alpha}
-        saver = CheckpointSaver(spec.checkpoints_dir, self._save_model, metadata, hp.save_total_limit,
-                                self.writer, spec.task_dir)
-        trainer = Trainer(self.model, self.samples, hp, self.plan, self.device, self.precision,
-                          pad_token_id(self.tokenizer), self.writer, self.cancel, saver)
+        metadata = {
+            "task_id": spec.task_id,
+            "method": spec.method,
+            "base_model": self.source,
+            "total_steps": self.plan.total_steps,
+            "lora_r": hp.lora_r,
+            "lora_alpha": hp.lora_alpha,
+        }
+        saver = CheckpointSaver(
+            spec.checkpoints_dir, self._save_model, metadata, hp.save_total_limit, self.writer, spec.task_dir
+        )
+        trainer = Trainer(
+            self.model,
+            self.samples,
+            hp,
+            self.plan,
+            self.device,
+            self.precision,
+            pad_token_id(self.tokenizer),
+            self.writer,
+            self.cancel,
+            saver,
+        )
         if self.resume_state is not None:
             trainer.load_state_dict(load_training_state(spec.resume_from))
             if self.resume_state.get("total_steps") != self.plan.total_steps:
-                log(f"note: the checkpoint was taken in a run of {self.resume_state.get('total_steps')} steps, "
-                    f"this run has {self.plan.total_steps}")
+                log(
+                    f"note: the checkpoint was taken in a run of {self.resume_state.get('total_steps')} steps, "
+                    f"this run has {self.plan.total_steps}"
+                )
             log(f"resumed from {spec.resume_from} at step {trainer.step}")
         trainer.run()
 
@@ -121,5 +151,6 @@ class TorchBackend:
         gc.collect()
         if self.device.type == "cuda":
             self.torch.cuda.empty_cache()
-        return merging.merge_adapter(self.source, self.spec.task_dir, self.spec.lora_dir,
-                                     self.spec.merged_dir, self.cancel)
+        return merging.merge_adapter(
+            self.source, self.spec.task_dir, self.spec.lora_dir, self.spec.merged_dir, self.cancel
+        )

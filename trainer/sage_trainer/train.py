@@ -40,9 +40,19 @@ def _grad_scaler(torch: Any):
 
 
 class Trainer:
-    def __init__(self, model: Any, samples: Sequence[Sample], hp: Hyperparameters, plan: TrainingPlan,
-                 device: Any, precision: str, pad_id: int, writer: ProgressWriter, cancel: CancelToken,
-                 checkpoints: CheckpointSaver):
+    def __init__(
+        self,
+        model: Any,
+        samples: Sequence[Sample],
+        hp: Hyperparameters,
+        plan: TrainingPlan,
+        device: Any,
+        precision: str,
+        pad_id: int,
+        writer: ProgressWriter,
+        cancel: CancelToken,
+        checkpoints: CheckpointSaver,
+    ):
         import torch
 
         self.torch = torch
@@ -68,7 +78,8 @@ class Trainer:
         self.optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=hp.learning_rate)
         warmup, total = plan.warmup_steps, plan.total_steps
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda index: lr_factor(index + 1, warmup, total))
+            self.optimizer, lambda index: lr_factor(index + 1, warmup, total)
+        )
         self.scaler = _grad_scaler(torch) if precision == "fp16" else None
         self.autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
 
@@ -79,8 +90,12 @@ class Trainer:
         rng = {"cpu": torch.get_rng_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
-        state = {"step": self.step, "optimizer": self.optimizer.state_dict(),
-                 "scheduler": self.scheduler.state_dict(), "rng": rng}
+        state = {
+            "step": self.step,
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "rng": rng,
+        }
         if self.scaler is not None:
             state["scaler"] = self.scaler.state_dict()
         return state
@@ -113,7 +128,7 @@ class Trainer:
                     epoch = self.step // plan.steps_per_epoch
                     batches = micro_batches(len(self.samples), hp.batch_size, hp.seed, epoch)
                     groups = optimizer_groups(batches, hp.gradient_accumulation_steps)
-                    for group in groups[self.step - epoch * plan.steps_per_epoch:]:
+                    for group in groups[self.step - epoch * plan.steps_per_epoch :]:
                         window.add(*self._accumulate(group))
                         grad_norm, learning_rate = self._optimizer_step()
                         self.step += 1
@@ -127,8 +142,10 @@ class Trainer:
             except _Stop:
                 self.optimizer.zero_grad(set_to_none=True)
                 saved = self.save_checkpoint()
-                raise Cancelled(f"cancelled by {self.cancel.signal_name or 'signal'} at step {self.step}; "
-                                f"checkpoint saved to {relative_to_task(saved, self.checkpoints.task_dir)}")
+                raise Cancelled(
+                    f"cancelled by {self.cancel.signal_name or 'signal'} at step {self.step}; "
+                    f"checkpoint saved to {relative_to_task(saved, self.checkpoints.task_dir)}"
+                )
 
     def _accumulate(self, group: list[list[int]]):
         torch = self.torch
@@ -139,11 +156,16 @@ class Trainer:
         for batch in batches:
             if self.cancel.requested:
                 raise _Stop()
-            tensors = {name: torch.tensor(rows, dtype=torch.long, device=self.device)
-                       for name, rows in collate(batch, self.pad_id).items()}
+            tensors = {
+                name: torch.tensor(rows, dtype=torch.long, device=self.device)
+                for name, rows in collate(batch, self.pad_id).items()
+            }
             trained = count_trained_tokens(batch)
-            autocast = (torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
-                        if self.autocast_dtype is not None else contextlib.nullcontext())
+            autocast = (
+                torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
+                if self.autocast_dtype is not None
+                else contextlib.nullcontext()
+            )
             with autocast:
                 loss = self.model(**tensors, use_cache=False).loss.float()
             share = loss * (trained / group_tokens)
@@ -170,13 +192,15 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         return grad_norm, learning_rate
 
-    def _log(self, window: "_Window", grad_norm: Any, learning_rate: float, elapsed: float,
-             steps_done: int) -> None:
+    def _log(self, window: "_Window", grad_norm: Any, learning_rate: float, elapsed: float, steps_done: int) -> None:
         loss, tokens_per_second = window.flush()
         if not math.isfinite(loss):
             hint = " or use bf16/fp32 precision" if self.scaler is not None else ""
-            raise TrainerError(DIVERGED, f"the loss became {loss} at step {self.step}; lower learning_rate "
-                                         f"(now {self.hp.learning_rate:g}){hint}")
+            raise TrainerError(
+                DIVERGED,
+                f"the loss became {loss} at step {self.step}; lower learning_rate "
+                f"(now {self.hp.learning_rate:g}){hint}",
+            )
         metrics = {
             "step": self.step,
             "total_steps": self.plan.total_steps,

@@ -39,8 +39,9 @@ class FakeBackend:
 
     def prepare_data(self):
         hp = self.spec.hyperparameters
-        examples, _ = encode_conversations(ChatEncoder(ChatMLTokenizer(), hp.max_length),
-                                           load_conversations(self.spec.dataset_path))
+        examples, _ = encode_conversations(
+            ChatEncoder(ChatMLTokenizer(), hp.max_length), load_conversations(self.spec.dataset_path)
+        )
         self.plan = make_plan(len(as_samples(examples)), hp)
 
     def _checkpoint(self, step):
@@ -56,17 +57,26 @@ class FakeBackend:
             for step in range(1, self.plan.total_steps + 1):
                 if self.cancel.requested:
                     saved = self._checkpoint(step - 1)
-                    raise Cancelled(f"cancelled by {self.cancel.signal_name}; checkpoint saved to "
-                                    f"{relative_to_task(saved, self.spec.task_dir)}")
+                    raise Cancelled(
+                        f"cancelled by {self.cancel.signal_name}; checkpoint saved to "
+                        f"{relative_to_task(saved, self.spec.task_dir)}"
+                    )
                 if failure == "oom" and step == 2:
                     raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
                 if failure == "crash" and step == 2:
                     raise RuntimeError("simulated crash")
                 time.sleep(_seconds("FAKE_BACKEND_STEP_SECONDS"))
-                self.writer.metrics(step=step, total_steps=self.plan.total_steps,
-                                    epoch=round(self.plan.epoch_at(step), 4), loss=2.0 / step,
-                                    learning_rate=1e-4, grad_norm=1.0, tokens_per_second=100.0,
-                                    eta_seconds=0, peak_memory_bytes=None)
+                self.writer.metrics(
+                    step=step,
+                    total_steps=self.plan.total_steps,
+                    epoch=round(self.plan.epoch_at(step), 4),
+                    loss=2.0 / step,
+                    learning_rate=1e-4,
+                    grad_norm=1.0,
+                    tokens_per_second=100.0,
+                    eta_seconds=0,
+                    peak_memory_bytes=None,
+                )
 
     def save(self):
         lora = self.spec.lora_dir
@@ -75,8 +85,9 @@ class FakeBackend:
         return [("lora", lora)]
 
     def merge(self):
-        return merge_adapter(self.spec.base_model, self.spec.task_dir, self.spec.lora_dir,
-                             self.spec.merged_dir, self.cancel)
+        return merge_adapter(
+            self.spec.base_model, self.spec.task_dir, self.spec.lora_dir, self.spec.merged_dir, self.cancel
+        )
 
 
 def create_backend(spec, writer, cancel):

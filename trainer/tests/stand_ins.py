@@ -71,8 +71,9 @@ class Llama3Tokenizer(WordTokenizer):
         assert tokenize is False
         parts = ["<|begin_of_text|>"]
         for message in messages:
-            parts.append(f"<|start_header_id|>{message['role']}<|end_header_id|>\n\n"
-                         f"{message['content'].strip()}<|eot_id|>")
+            parts.append(
+                f"<|start_header_id|>{message['role']}<|end_header_id|>\n\n" f"{message['content'].strip()}<|eot_id|>"
+            )
         if add_generation_prompt:
             parts.append("<|start_header_id|>assistant<|end_header_id|>\n\n")
         return "".join(parts)

@@ -12,11 +12,13 @@ TRAINER_ROOT = Path(__file__).resolve().parent.parent
 
 
 def conversation(index: int) -> dict:
-    return {"messages": [
-        {"role": "system", "content": "You answer briefly."},
-        {"role": "user", "content": f"What is {index} plus {index}?"},
-        {"role": "assistant", "content": f"{index} plus {index} is {2 * index}."},
-    ]}
+    return {
+        "messages": [
+            {"role": "system", "content": "You answer briefly."},
+            {"role": "user", "content": f"What is {index} plus {index}?"},
+            {"role": "assistant", "content": f"{index} plus {index} is {2 * index}."},
+        ]
+    }
 
 
 def write_dataset(path: Path, count: int = 8) -> Path:
@@ -31,8 +33,7 @@ def job(**overrides) -> dict:
         "dataset_path": "dataset.jsonl",
         "output_dir": ".",
         "method": "lora",
-        "hyperparameters": {"epochs": 1, "batch_size": 2, "learning_rate": 2e-4, "max_length": 256,
-                            "logging_steps": 1},
+        "hyperparameters": {"epochs": 1, "batch_size": 2, "learning_rate": 2e-4, "max_length": 256, "logging_steps": 1},
         "merge": False,
         "resume_from": None,
     }
@@ -48,10 +49,14 @@ def write_job(task_dir: Path, **overrides) -> Path:
     return path
 
 
-def trainer_env(backend: str | None = "tests.fake_backend", extra_path: list[str] | None = None,
-                **variables: str) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if key != "SAGE_TRAINER_TEST_BACKEND" and not key.startswith("FAKE_BACKEND_")}
+def trainer_env(
+    backend: str | None = "tests.fake_backend", extra_path: list[str] | None = None, **variables: str
+) -> dict:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key != "SAGE_TRAINER_TEST_BACKEND" and not key.startswith("FAKE_BACKEND_")
+    }
     env["PYTHONPATH"] = os.pathsep.join([*(extra_path or []), str(TRAINER_ROOT)])
     if backend:
         env["SAGE_TRAINER_TEST_BACKEND"] = backend
@@ -64,8 +69,9 @@ def trainer_command(*args: str) -> list[str]:
 
 
 def run_trainer(task_dir: Path, *args: str, env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(trainer_command(*args), cwd=task_dir, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        trainer_command(*args), cwd=task_dir, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def records(task_dir: Path) -> list[dict]:

@@ -38,8 +38,9 @@ class CancelTokenTest(unittest.TestCase):
             "    import os, signal; os.kill(os.getpid(), signal.SIGTERM)\n"
             "    time.sleep(30)\n"
         )
-        result = subprocess.run([sys.executable, "-c", script], cwd=TRAINER_ROOT, capture_output=True,
-                                text=True, timeout=20)
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=TRAINER_ROOT, capture_output=True, text=True, timeout=20
+        )
         self.assertEqual(result.returncode, 143)
         self.assertIn("TIMEOUT cancelled by SIGTERM; the checkpoint did not finish within 0.2s", result.stdout)
 

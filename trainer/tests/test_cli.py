@@ -9,8 +9,7 @@ import time
 import unittest
 from pathlib import Path
 
-from tests.support import (TRAINER_ROOT, records, run_trainer, trainer_command, trainer_env, write_dataset,
-                           write_job)
+from tests.support import TRAINER_ROOT, records, run_trainer, trainer_command, trainer_env, write_dataset, write_job
 
 ALL_PHASES = ["loading_model", "preparing_data", "training", "saving", "merging", "done"]
 
@@ -113,8 +112,13 @@ class CliTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1)
         error = self.last_error()
         self.assertEqual(error["code"], "cuda_oom")
-        for advice in ("batch_size to 1", "gradient_accumulation_steps to 2", "max_length",
-                       "gradient_checkpointing", "qlora"):
+        for advice in (
+            "batch_size to 1",
+            "gradient_accumulation_steps to 2",
+            "max_length",
+            "gradient_checkpointing",
+            "qlora",
+        ):
             self.assertIn(advice, error["message"])
 
     def test_unexpected_exception_is_internal_with_traceback_in_the_log(self):
@@ -126,15 +130,23 @@ class CliTest(unittest.TestCase):
         self.assertIn("Traceback", result.stderr)
 
     def start(self, **env):
-        return subprocess.Popen(trainer_command("--spec", "job.json"), cwd=self.task, env=trainer_env(**env),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            trainer_command("--spec", "job.json"),
+            cwd=self.task,
+            env=trainer_env(**env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def test_sigterm_during_training_checkpoints_and_exits_143(self):
         write_job(self.task, hyperparameters={"max_steps": 10_000})
         process = self.start(FAKE_BACKEND_STEP_SECONDS="0.05")
         try:
-            wait_for(lambda: (self.task / "progress.jsonl").exists()
-                     and any(r["type"] == "metrics" for r in records(self.task)))
+            wait_for(
+                lambda: (self.task / "progress.jsonl").exists()
+                and any(r["type"] == "metrics" for r in records(self.task))
+            )
             sent = time.monotonic()
             process.send_signal(signal.SIGTERM)
             self.assertEqual(process.wait(timeout=10), 143)
@@ -184,13 +196,15 @@ class CliTest(unittest.TestCase):
         self.assertTrue(os.access(wrapper, os.X_OK))
         env = trainer_env(SAGE_TRAINER_PYTHON=sys.executable)
         env.pop("PYTHONPATH")
-        result = subprocess.run([str(wrapper), "--spec", "job.json"], cwd=self.task, env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [str(wrapper), "--spec", "job.json"], cwd=self.task, env=env, capture_output=True, text=True, timeout=60
+        )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(self.phases()[-1], "done")
         env["SAGE_TRAINER_PYTHON"] = "/nonexistent/python"
-        result = subprocess.run([str(wrapper), "--spec", "job.json"], cwd=self.task, env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [str(wrapper), "--spec", "job.json"], cwd=self.task, env=env, capture_output=True, text=True, timeout=60
+        )
         self.assertNotEqual(result.returncode, 0)
 
 

@@ -3,8 +3,17 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from sage_trainer.data import (Sample, as_samples, collate, count_trained_tokens, encode_conversations,
-                               load_conversations, micro_batches, optimizer_groups, pack)
+from sage_trainer.data import (
+    Sample,
+    as_samples,
+    collate,
+    count_trained_tokens,
+    encode_conversations,
+    load_conversations,
+    micro_batches,
+    optimizer_groups,
+    pack,
+)
 from sage_trainer.errors import DATASET_EMPTY, DATASET_INVALID, TrainerError
 from sage_trainer.formatting import IGNORE_INDEX, ChatEncoder
 
@@ -40,9 +49,15 @@ class LoadConversationsTest(unittest.TestCase):
 
     def test_invalid_lines_are_reported_with_numbers(self):
         good = json.dumps(conversation(1))
-        bad = ["{not json", json.dumps({"text": "hi"}), json.dumps({"messages": [{"role": "bot", "content": "x"}]}),
-               json.dumps({"messages": [{"role": "user", "content": "only a question"}]}),
-               json.dumps({"messages": [{"role": "assistant", "content": 5}]}), "[]", "7"]
+        bad = [
+            "{not json",
+            json.dumps({"text": "hi"}),
+            json.dumps({"messages": [{"role": "bot", "content": "x"}]}),
+            json.dumps({"messages": [{"role": "user", "content": "only a question"}]}),
+            json.dumps({"messages": [{"role": "assistant", "content": 5}]}),
+            "[]",
+            "7",
+        ]
         self.path.write_text("\n".join([good, *bad]) + "\n")
         error = self.error()
         self.assertEqual(error.code, DATASET_INVALID)

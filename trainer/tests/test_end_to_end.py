@@ -23,9 +23,17 @@ class EndToEndTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             gpu_check.build_base(work / "base", hidden=64, layers=2, vocab=512)
-            task = gpu_check.write_task(work / "task", work / "base", gpu_check.make_conversations(24),
-                                        merge=True, batch_size=4, max_steps=4, logging_steps=1, save_steps=2,
-                                        precision="fp32")
+            task = gpu_check.write_task(
+                work / "task",
+                work / "base",
+                gpu_check.make_conversations(24),
+                merge=True,
+                batch_size=4,
+                max_steps=4,
+                logging_steps=1,
+                save_steps=2,
+                precision="fp32",
+            )
             code, _ = gpu_check.run_trainer(task, "--spec", "job.json", timeout=600)
             self.assertEqual(code, 0, gpu_check.log_tail(task))
             records = read_records(task / "progress.jsonl")
@@ -33,7 +41,9 @@ class EndToEndTest(unittest.TestCase):
             self.assertEqual([r["step"] for r in records if r["type"] == "metrics"], [1, 2, 3, 4])
             self.assertTrue((task / "lora" / "adapter_model.safetensors").is_file())
             self.assertTrue((task / "merged_model" / "config.json").is_file())
-            self.assertEqual(json.loads((task / "checkpoints" / "step-2" / "trainer_state.json").read_text())["step"], 2)
+            self.assertEqual(
+                json.loads((task / "checkpoints" / "step-2" / "trainer_state.json").read_text())["step"], 2
+            )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,7 @@ class ChatFormattingTest(unittest.TestCase):
     def test_qwen2_template_trains_only_assistant_turns_and_their_end_token(self):
         tokenizer = ChatMLTokenizer()
         example = ChatEncoder(tokenizer, max_length=1024).encode(CHAT)
-        self.assertEqual(trained_text(tokenizer, example),
-                         ["Hello! How can I help?<|im_end|>", "Blue.<|im_end|>"])
+        self.assertEqual(trained_text(tokenizer, example), ["Hello! How can I help?<|im_end|>", "Blue.<|im_end|>"])
         self.assertEqual(tokenizer.decode(example.input_ids), tokenizer.apply_chat_template(CHAT, tokenize=False))
         self.assertFalse(example.truncated)
 
@@ -67,19 +66,28 @@ class ChatFormattingTest(unittest.TestCase):
         example = ChatEncoder(tokenizer, 1024).encode(CHAT)
         # The final turn is everything the model generates after the generation prompt, think block
         # included; the earlier turn, rendered differently in context, is located by its text.
-        self.assertEqual(trained_text(tokenizer, example),
-                         ["Hello! How can I help?<|im_end|>", "<think>\n\n</think>\n\nBlue.<|im_end|>"])
+        self.assertEqual(
+            trained_text(tokenizer, example),
+            ["Hello! How can I help?<|im_end|>", "<think>\n\n</think>\n\nBlue.<|im_end|>"],
+        )
 
     def test_leading_assistant_turn_and_empty_replies(self):
         tokenizer = ChatMLTokenizer()
-        chat = [{"role": "assistant", "content": "Welcome."}, {"role": "user", "content": "Hi"},
-                {"role": "assistant", "content": "   "}]
+        chat = [
+            {"role": "assistant", "content": "Welcome."},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "   "},
+        ]
         self.assertEqual(trained_text(tokenizer, ChatEncoder(tokenizer, 512).encode(chat)), ["Welcome.<|im_end|>"])
 
     def test_identical_replies_are_located_in_order(self):
         tokenizer = ReasoningChatMLTokenizer()
-        chat = [{"role": "user", "content": "A"}, {"role": "assistant", "content": "Yes."},
-                {"role": "user", "content": "B"}, {"role": "assistant", "content": "Yes."}]
+        chat = [
+            {"role": "user", "content": "A"},
+            {"role": "assistant", "content": "Yes."},
+            {"role": "user", "content": "B"},
+            {"role": "assistant", "content": "Yes."},
+        ]
         _, spans = assistant_spans(tokenizer, chat)
         self.assertEqual(len(spans), 2)
         self.assertLess(spans[0][1], spans[1][0])
@@ -87,9 +95,9 @@ class ChatFormattingTest(unittest.TestCase):
     def test_template_that_changes_the_reply_text_is_an_error(self):
         class Shouting(ChatMLTokenizer):
             def apply_chat_template(self, messages, tokenize=True, add_generation_prompt=False):
-                loud = [{**m, "content": m["content"].upper()} if m["role"] == "assistant" else m
-                        for m in messages]
+                loud = [{**m, "content": m["content"].upper()} if m["role"] == "assistant" else m for m in messages]
                 return f"[{len(messages)}]" + super().apply_chat_template(loud, tokenize, add_generation_prompt)
+
         with self.assertRaises(FormattingError):
             ChatEncoder(Shouting(), 512).encode(CHAT)
 
@@ -98,8 +106,8 @@ class ChatFormattingTest(unittest.TestCase):
         full = ChatEncoder(tokenizer, 4096).encode(CHAT)
         cut = ChatEncoder(tokenizer, len(full.input_ids) - 3).encode(CHAT)
         self.assertTrue(cut.truncated)
-        self.assertEqual(cut.input_ids, full.input_ids[:len(cut.input_ids)])
-        self.assertEqual(cut.labels, full.labels[:len(cut.labels)])
+        self.assertEqual(cut.input_ids, full.input_ids[: len(cut.input_ids)])
+        self.assertEqual(cut.labels, full.labels[: len(cut.labels)])
 
     def test_trained_tokens_ignore_position_zero(self):
         tokenizer = ChatMLTokenizer()

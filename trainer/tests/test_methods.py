@@ -10,8 +10,10 @@ from sage_trainer.spec import Hyperparameters
 
 class TargetModulesTest(unittest.TestCase):
     def test_known_architectures(self):
-        self.assertEqual(target_modules_for("qwen2", None),
-                         ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+        self.assertEqual(
+            target_modules_for("qwen2", None),
+            ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        )
         self.assertEqual(target_modules_for("phi3", None), ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"])
         self.assertEqual(target_modules_for("phi", None), ["q_proj", "k_proj", "v_proj", "dense", "fc1", "fc2"])
         for name in ("llama", "mistral", "gemma", "gemma2"):
@@ -33,8 +35,9 @@ class ModelSourceTest(unittest.TestCase):
             self.assertEqual(no_config.exception.code, MODEL_NOT_FOUND)
             (task / "models" / "tiny" / "config.json").write_text("{}")
             self.assertEqual(resolve_model_source("models/tiny", task), str((task / "models/tiny").resolve()))
-            self.assertEqual(resolve_model_source(str(task / "models/tiny"), Path("/")),
-                             str((task / "models/tiny").resolve()))
+            self.assertEqual(
+                resolve_model_source(str(task / "models/tiny"), Path("/")), str((task / "models/tiny").resolve())
+            )
             self.assertEqual(resolve_model_source("Qwen/Qwen2.5-0.5B-Instruct", task), "Qwen/Qwen2.5-0.5B-Instruct")
             for missing in ("/no/such/model", "./nope", "~/nope-model-dir"):
                 with self.assertRaises(TrainerError) as caught:

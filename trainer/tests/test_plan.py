@@ -8,8 +8,7 @@ from sage_trainer.spec import Hyperparameters
 
 class PlanTest(unittest.TestCase):
     def test_steps_follow_epochs_batch_and_accumulation(self):
-        plan = make_plan(100, Hyperparameters(epochs=3, batch_size=8, gradient_accumulation_steps=4,
-                                              warmup_ratio=0.1))
+        plan = make_plan(100, Hyperparameters(epochs=3, batch_size=8, gradient_accumulation_steps=4, warmup_ratio=0.1))
         self.assertEqual(plan.micro_batches_per_epoch, 13)
         self.assertEqual(plan.steps_per_epoch, 4)
         self.assertEqual(plan.total_steps, 12)

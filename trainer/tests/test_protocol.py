@@ -68,9 +68,11 @@ class ProgressWriterTest(unittest.TestCase):
 
     def test_concurrent_threads_never_interleave_lines(self):
         with ProgressWriter(self.path) as writer:
+
             def spam(worker):
                 for i in range(200):
                     writer.metrics(step=i, worker=worker, padding="x" * 500)
+
             threads = [threading.Thread(target=spam, args=(w,)) for w in range(8)]
             for thread in threads:
                 thread.start()
@@ -81,11 +83,14 @@ class ProgressWriterTest(unittest.TestCase):
         self.assertEqual({r["worker"] for r in records}, set(range(8)))
 
     def test_concurrent_processes_never_interleave_lines(self):
-        script = ("import sys; from sage_trainer.protocol import ProgressWriter\n"
-                  "w = ProgressWriter(sys.argv[1])\n"
-                  "[w.metrics(step=i, worker=int(sys.argv[2]), padding='y' * 3000) for i in range(100)]\n")
-        workers = [subprocess.Popen([sys.executable, "-c", script, str(self.path), str(n)], cwd=TRAINER_ROOT)
-                   for n in range(4)]
+        script = (
+            "import sys; from sage_trainer.protocol import ProgressWriter\n"
+            "w = ProgressWriter(sys.argv[1])\n"
+            "[w.metrics(step=i, worker=int(sys.argv[2]), padding='y' * 3000) for i in range(100)]\n"
+        )
+        workers = [
+            subprocess.Popen([sys.executable, "-c", script, str(self.path), str(n)], cwd=TRAINER_ROOT) for n in range(4)
+        ]
         for worker in workers:
             self.assertEqual(worker.wait(timeout=60), 0)
         records = read_records(self.path)

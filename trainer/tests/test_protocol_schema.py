@@ -48,8 +48,9 @@ class ProtocolSchemaTest(unittest.TestCase):
             self.assertEqual(errors, [], record)
 
     def run_trainer(self, env):
-        return subprocess.run(trainer_command("--spec", "job.json"), cwd=self.task, env=env, capture_output=True,
-                              text=True, timeout=60)
+        return subprocess.run(
+            trainer_command("--spec", "job.json"), cwd=self.task, env=env, capture_output=True, text=True, timeout=60
+        )
 
     def test_a_successful_run_writes_valid_phase_metrics_and_artifact_records(self):
         write_job(self.task, merge=True)
@@ -71,13 +72,16 @@ class ProtocolSchemaTest(unittest.TestCase):
 
     def test_a_cancel_writes_valid_checkpoint_and_error_records(self):
         write_job(self.task, hyperparameters={"epochs": 50})
-        process = subprocess.Popen(trainer_command("--spec", "job.json"), cwd=self.task,
-                                   env=trainer_env(FAKE_BACKEND_STEP_SECONDS="0.05"),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            trainer_command("--spec", "job.json"),
+            cwd=self.task,
+            env=trainer_env(FAKE_BACKEND_STEP_SECONDS="0.05"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not any(
-                    r["type"] == "metrics" for r in self._records_or_empty()):
+            while time.monotonic() < deadline and not any(r["type"] == "metrics" for r in self._records_or_empty()):
                 time.sleep(0.02)
             process.send_signal(signal.SIGTERM)
             self.assertEqual(process.wait(timeout=30), 143)
@@ -94,20 +98,48 @@ class ProtocolSchemaTest(unittest.TestCase):
 
     def test_jobs_the_trainer_accepts_match_the_job_schema(self):
         every_hyperparameter = {
-            "epochs": 2, "batch_size": 4, "learning_rate": 1e-4, "gradient_accumulation_steps": 2, "max_length": 512,
-            "lora_r": 8, "lora_alpha": 16, "lora_dropout": 0.1, "lora_target_modules": ["q_proj", "v_proj"],
-            "seed": 7, "warmup_ratio": 0.1, "weight_decay": 0.01, "logging_steps": 5, "save_steps": 100,
-            "save_total_limit": 2, "packing": True, "gradient_checkpointing": True, "load_in_8bit": False,
-            "precision": "bf16", "max_steps": 10, "max_grad_norm": 1.0}
+            "epochs": 2,
+            "batch_size": 4,
+            "learning_rate": 1e-4,
+            "gradient_accumulation_steps": 2,
+            "max_length": 512,
+            "lora_r": 8,
+            "lora_alpha": 16,
+            "lora_dropout": 0.1,
+            "lora_target_modules": ["q_proj", "v_proj"],
+            "seed": 7,
+            "warmup_ratio": 0.1,
+            "weight_decay": 0.01,
+            "logging_steps": 5,
+            "save_steps": 100,
+            "save_total_limit": 2,
+            "packing": True,
+            "gradient_checkpointing": True,
+            "load_in_8bit": False,
+            "precision": "bf16",
+            "max_steps": 10,
+            "max_grad_norm": 1.0,
+        }
         self.assertEqual(set(every_hyperparameter), set(HYPERPARAMETER_CHECKS))
-        for spec in (job(), job(method="qlora", merge=True), job(hyperparameters=every_hyperparameter),
-                     job(hyperparameters={"lora_target_modules": "all-linear", "max_steps": -1})):
+        for spec in (
+            job(),
+            job(method="qlora", merge=True),
+            job(hyperparameters=every_hyperparameter),
+            job(hyperparameters={"lora_target_modules": "all-linear", "max_steps": -1}),
+        ):
             parse_spec(spec, self.task)  # the trainer accepts it ...
-            self.assertEqual([e.message for e in self.job_schema.iter_errors(spec)], [], spec)  # ... and so does the schema
+            self.assertEqual(
+                [e.message for e in self.job_schema.iter_errors(spec)], [], spec
+            )  # ... and so does the schema
 
     def test_jobs_the_trainer_rejects_are_rejected_by_the_job_schema(self):
-        for spec in (job(method="sft"), job(hyperparameters={"epochs": 0}), job(hyperparameters={"unknown": 1}),
-                     job(hyperparameters={"learning_rate": 0}), {k: v for k, v in job().items() if k != "task_id"}):
+        for spec in (
+            job(method="sft"),
+            job(hyperparameters={"epochs": 0}),
+            job(hyperparameters={"unknown": 1}),
+            job(hyperparameters={"learning_rate": 0}),
+            {k: v for k, v in job().items() if k != "task_id"},
+        ):
             with self.subTest(spec=spec):
                 with self.assertRaises(Exception):
                     parse_spec(spec, self.task)

@@ -21,10 +21,21 @@ class SpecTest(unittest.TestCase):
         return caught.exception.message
 
     def test_valid_job_keeps_every_setting_as_given(self):
-        spec = parse_spec(job(method="qlora", merge=True, resume_from="checkpoints/step-10",
-                              hyperparameters={"lora_r": 64, "lora_alpha": 128, "precision": "fp16",
-                                               "lora_target_modules": ["q_proj", "v_proj"], "max_steps": 50}),
-                          TASK)
+        spec = parse_spec(
+            job(
+                method="qlora",
+                merge=True,
+                resume_from="checkpoints/step-10",
+                hyperparameters={
+                    "lora_r": 64,
+                    "lora_alpha": 128,
+                    "precision": "fp16",
+                    "lora_target_modules": ["q_proj", "v_proj"],
+                    "max_steps": 50,
+                },
+            ),
+            TASK,
+        )
         self.assertEqual(spec.method, "qlora")
         self.assertTrue(spec.merge)
         self.assertEqual(spec.dataset_path, TASK / "dataset.jsonl")
@@ -48,15 +59,26 @@ class SpecTest(unittest.TestCase):
         self.assertIn("method must be one of lora, qlora, full", self.invalid(job(method="dpo")))
 
     def test_wrong_types_name_their_fields(self):
-        message = self.invalid(job(hyperparameters={"batch_size": "8", "packing": 1, "learning_rate": True,
-                                                    "epochs": 2.5}))
+        message = self.invalid(
+            job(hyperparameters={"batch_size": "8", "packing": 1, "learning_rate": True, "epochs": 2.5})
+        )
         for field in ("batch_size", "packing", "learning_rate", "epochs"):
             self.assertIn(f"hyperparameters.{field}", message)
 
     def test_out_of_range_values_are_rejected(self):
-        cases = {"batch_size": 0, "learning_rate": 0, "lora_dropout": 1.0, "warmup_ratio": 1.5,
-                 "max_length": 8, "max_steps": 0, "logging_steps": 0, "gradient_accumulation_steps": -1,
-                 "precision": "int8", "lora_target_modules": [], "save_total_limit": 0}
+        cases = {
+            "batch_size": 0,
+            "learning_rate": 0,
+            "lora_dropout": 1.0,
+            "warmup_ratio": 1.5,
+            "max_length": 8,
+            "max_steps": 0,
+            "logging_steps": 0,
+            "gradient_accumulation_steps": -1,
+            "precision": "int8",
+            "lora_target_modules": [],
+            "save_total_limit": 0,
+        }
         for name, value in cases.items():
             with self.subTest(name=name):
                 self.assertIn(f"hyperparameters.{name}", self.invalid(job(hyperparameters={name: value})))
@@ -65,8 +87,10 @@ class SpecTest(unittest.TestCase):
         self.assertEqual(parse_spec(job(hyperparameters={"max_steps": -1}), TASK).hyperparameters.max_steps, -1)
 
     def test_unknown_hyperparameter_is_not_silently_ignored(self):
-        self.assertIn("hyperparameters.num_epochs is not a known hyperparameter",
-                      self.invalid(job(hyperparameters={"num_epochs": 3})))
+        self.assertIn(
+            "hyperparameters.num_epochs is not a known hyperparameter",
+            self.invalid(job(hyperparameters={"num_epochs": 3})),
+        )
 
     def test_required_fields(self):
         spec = job()

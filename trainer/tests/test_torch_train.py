@@ -40,8 +40,9 @@ def tiny_model(seed=0):
 
         def forward(self, input_ids, attention_mask=None, position_ids=None, labels=None, use_cache=None):
             logits = self.head(torch.tanh(self.hidden(self.embed(input_ids))))
-            loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, VOCAB).float(),
-                                                     labels[:, 1:].reshape(-1), ignore_index=IGNORE_INDEX)
+            loss = torch.nn.functional.cross_entropy(
+                logits[:, :-1].reshape(-1, VOCAB).float(), labels[:, 1:].reshape(-1), ignore_index=IGNORE_INDEX
+            )
             return SimpleNamespace(loss=loss, logits=logits)
 
     return TinyCausalLM()
@@ -79,17 +80,26 @@ class TrainingLoopTest(unittest.TestCase):
             directory.mkdir(parents=True)
             torch.save(model.state_dict(), directory / "model.pt")
 
-        saver = CheckpointSaver(self.task / "checkpoints", save_model, {"total_steps": plan.total_steps}, keep,
-                                self.writer, self.task)
-        return Trainer(model, samples, hp, plan, torch.device("cpu"), "fp32", 0, self.writer,
-                       cancel or CancelToken(), saver)
+        saver = CheckpointSaver(
+            self.task / "checkpoints", save_model, {"total_steps": plan.total_steps}, keep, self.writer, self.task
+        )
+        return Trainer(
+            model, samples, hp, plan, torch.device("cpu"), "fp32", 0, self.writer, cancel or CancelToken(), saver
+        )
 
     def metrics(self):
         return [r for r in read_records(self.task / "progress.jsonl") if r["type"] == "metrics"]
 
     def test_loss_falls_and_every_metrics_line_is_complete(self):
-        hp = Hyperparameters(batch_size=4, learning_rate=0.05, max_steps=30, logging_steps=3, warmup_ratio=0.1,
-                             save_steps=0, weight_decay=0.01)
+        hp = Hyperparameters(
+            batch_size=4,
+            learning_rate=0.05,
+            max_steps=30,
+            logging_steps=3,
+            warmup_ratio=0.1,
+            save_steps=0,
+            weight_decay=0.01,
+        )
         self.trainer(tiny_model(), hp).run()
         metrics = self.metrics()
         self.assertEqual([m["step"] for m in metrics], list(range(3, 31, 3)))
@@ -116,8 +126,15 @@ class TrainingLoopTest(unittest.TestCase):
             torch.testing.assert_close(mine.grad, theirs.grad)
 
     def test_cancel_checkpoints_and_resume_continues_exactly(self):
-        hp = Hyperparameters(batch_size=3, gradient_accumulation_steps=2, learning_rate=0.05, max_steps=8,
-                             logging_steps=1, save_steps=0, warmup_ratio=0.25)
+        hp = Hyperparameters(
+            batch_size=3,
+            gradient_accumulation_steps=2,
+            learning_rate=0.05,
+            max_steps=8,
+            logging_steps=1,
+            save_steps=0,
+            warmup_ratio=0.25,
+        )
         straight = tiny_model()
         self.trainer(straight, hp).run()
 

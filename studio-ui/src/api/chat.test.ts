@@ -27,7 +27,11 @@ describe('chatApi.streamChat', () => {
     await expect(done).resolves.toBe('task-42-lora');
     expect(deltas.join('')).toBe('Hello');
     expect(models).toEqual(['task-42-lora']);
-    expect(JSON.parse(calls[0].body as string)).toEqual({ model: 'sage-chat', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    expect(JSON.parse(calls[0].body as string)).toEqual({
+      model: 'sage-chat',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
   });
 
   it('falls back to the model field of the chunks without the header', async () => {
@@ -38,7 +42,10 @@ describe('chatApi.streamChat', () => {
         return stream.response;
       },
     });
-    const done = chatApi.streamChat([], 'sage-chat', new AbortController().signal, { onModel: () => undefined, onDelta: () => undefined });
+    const done = chatApi.streamChat([], 'sage-chat', new AbortController().signal, {
+      onModel: () => undefined,
+      onDelta: () => undefined,
+    });
     await expect.poll(() => stream).toBeDefined();
     stream.raw(`data: ${chunk('x', 'Qwen/Qwen2.5-0.5B-Instruct')}\n\ndata: [DONE]\n\n`);
     stream.close();
@@ -53,7 +60,10 @@ describe('chatApi.streamChat', () => {
         return stream.response;
       },
     });
-    const done = chatApi.streamChat([], 'm', new AbortController().signal, { onModel: () => undefined, onDelta: () => undefined });
+    const done = chatApi.streamChat([], 'm', new AbortController().signal, {
+      onModel: () => undefined,
+      onDelta: () => undefined,
+    });
     await expect.poll(() => stream).toBeDefined();
     stream.raw(`data: ${JSON.stringify({ error: { code: 'engine_down', message: 'model server crashed' } })}\n\n`);
     await expect(done).rejects.toThrow('model server crashed');
@@ -76,7 +86,9 @@ describe('chatApi.streamChat', () => {
   });
 
   it('reports a 503 during a switch with the gateway message', async () => {
-    stubFetch({ 'POST /v1/chat/completions': () => apiError(503, 'switching', 'the chat backend is switching models') });
+    stubFetch({
+      'POST /v1/chat/completions': () => apiError(503, 'switching', 'the chat backend is switching models'),
+    });
     await expect(
       chatApi.streamChat([], 'm', new AbortController().signal, { onModel: () => undefined, onDelta: () => undefined }),
     ).rejects.toMatchObject({ status: 503, message: 'the chat backend is switching models' });

@@ -32,7 +32,12 @@ export const chatApi = {
    * Streams one assistant answer from /v1/chat/completions. Resolves with the model that answered
    * once the stream ends ([DONE] or close); rejects with an AbortError when `signal` fires.
    */
-  async streamChat(messages: ChatMessage[], model: string, signal: AbortSignal, handlers: ChatStreamHandlers): Promise<string> {
+  async streamChat(
+    messages: ChatMessage[],
+    model: string,
+    signal: AbortSignal,
+    handlers: ChatStreamHandlers,
+  ): Promise<string> {
     let answeredBy = '';
     const noteModel = (name: string | null | undefined) => {
       if (name && name !== answeredBy) {

@@ -63,9 +63,12 @@ describe('streamSse', () => {
 
   it('rejects with the server message on an error answer', async () => {
     stubFetch({
-      'GET /events': () => new Response(JSON.stringify({ error: { code: 'unauthorized', message: 'token expired' } }), { status: 401 }),
+      'GET /events': () =>
+        new Response(JSON.stringify({ error: { code: 'unauthorized', message: 'token expired' } }), { status: 401 }),
     });
-    await expect(streamSse('/events', { signal: new AbortController().signal, onEvent: () => undefined })).rejects.toMatchObject({
+    await expect(
+      streamSse('/events', { signal: new AbortController().signal, onEvent: () => undefined }),
+    ).rejects.toMatchObject({
       status: 401,
       code: 'unauthorized',
       message: 'token expired',

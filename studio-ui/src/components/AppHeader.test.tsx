@@ -11,7 +11,12 @@ import { AppHeader } from './AppHeader';
 function stubStudio(kind = 'base', running = true) {
   return stubFetch({
     'GET /api/finetune/current-model': () =>
-      json({ current_model: 'Qwen/Qwen2.5-0.5B-Instruct', served_model_name: 'Qwen/Qwen2.5-0.5B-Instruct', kind, llm_service_running: running }),
+      json({
+        current_model: 'Qwen/Qwen2.5-0.5B-Instruct',
+        served_model_name: 'Qwen/Qwen2.5-0.5B-Instruct',
+        kind,
+        llm_service_running: running,
+      }),
   });
 }
 
@@ -85,6 +90,8 @@ describe('App', () => {
     render(<App />);
     expect(screen.getByTestId('nav-chat')).toHaveAttribute('aria-current', 'page');
     expect(screen.getByTestId('chat-input')).toBeInTheDocument();
-    await waitFor(() => expect(screen.getByTestId('current-model-badge')).toHaveAttribute('data-model', 'Qwen/Qwen2.5-0.5B-Instruct'));
+    await waitFor(() =>
+      expect(screen.getByTestId('current-model-badge')).toHaveAttribute('data-model', 'Qwen/Qwen2.5-0.5B-Instruct'),
+    );
   });
 });

@@ -5,7 +5,9 @@ import { json, stubFetch } from '../test/fetchStub';
 import { renderWithProviders } from '../test/render';
 import { CreateTaskForm } from './CreateTaskForm';
 
-const base = [{ id: 'Qwen/Qwen2.5-0.5B-Instruct', name: 'Qwen2.5 0.5B Instruct', type: 'base', params_b: 0.49, vram_hint_gb: 10.4 }];
+const base = [
+  { id: 'Qwen/Qwen2.5-0.5B-Instruct', name: 'Qwen2.5 0.5B Instruct', type: 'base', params_b: 0.49, vram_hint_gb: 10.4 },
+];
 const dataset = {
   dataset_id: 'd1',
   path: '/home/u/.sage/studio/datasets/d1/dataset.jsonl',
@@ -15,15 +17,23 @@ const dataset = {
   invalid_records: 0,
   size_bytes: 1000,
 };
-const estimate = { low_bytes: 4e9, expected_bytes: 5e9, high_bytes: 6e9, fits: [{ gpu: 'NVIDIA T4 16GB', memory_bytes: 16e9, fits: true, node: null }], devices: [] };
+const estimate = {
+  low_bytes: 4e9,
+  expected_bytes: 5e9,
+  high_bytes: 6e9,
+  fits: [{ gpu: 'NVIDIA T4 16GB', memory_bytes: 16e9, fits: true, node: null }],
+  devices: [],
+};
 
 function studio(task: Partial<Task> = {}) {
   return stubFetch({
     'GET /api/finetune/models/base': () => json(base),
     'POST /api/system/memory-estimate': () => json(estimate),
     'POST /api/finetune/prepare-sage-docs': () => json(dataset),
-    'POST /api/finetune/create': () => json({ task_id: 'ft-1', model_name: base[0].id, status: 'queued', ...task }, 201),
-    'POST /api/finetune/tasks/ft-1/cancel': () => json({ task_id: 'ft-1', model_name: base[0].id, status: 'cancelled' }),
+    'POST /api/finetune/create': () =>
+      json({ task_id: 'ft-1', model_name: base[0].id, status: 'queued', ...task }, 201),
+    'POST /api/finetune/tasks/ft-1/cancel': () =>
+      json({ task_id: 'ft-1', model_name: base[0].id, status: 'cancelled' }),
   });
 }
 
@@ -38,8 +48,17 @@ describe('CreateTaskForm', () => {
     await waitFor(() => expect(screen.getByTestId('preset-hint')).toHaveTextContent('QLoRA, short context'));
     expect(screen.getByTestId('field-batch_size')).toHaveValue('1');
 
-    const lastEstimate = () => JSON.parse(calls.filter((c) => c.url === '/api/system/memory-estimate').at(-1)?.body as string ?? '{}');
-    await waitFor(() => expect(lastEstimate()).toMatchObject({ model: base[0].id, method: 'qlora', batch_size: 1, max_length: 512, lora_r: 8 }));
+    const lastEstimate = () =>
+      JSON.parse((calls.filter((c) => c.url === '/api/system/memory-estimate').at(-1)?.body as string) ?? '{}');
+    await waitFor(() =>
+      expect(lastEstimate()).toMatchObject({
+        model: base[0].id,
+        method: 'qlora',
+        batch_size: 1,
+        max_length: 512,
+        lora_r: 8,
+      }),
+    );
     await waitFor(() => expect(screen.getByTestId('memory-estimate-value')).toHaveTextContent('≈ 4.7 GB'));
     expect(screen.getByTestId('memory-estimate-smallest')).toHaveTextContent('NVIDIA T4 16GB');
 
@@ -61,7 +80,13 @@ describe('CreateTaskForm', () => {
     const warnings = await screen.findByTestId('create-warnings');
     expect(warnings).toHaveTextContent('needs 9.6 GiB, the GPU has 8 GiB');
     const sent = JSON.parse(calls.find((c) => c.url === '/api/finetune/create')!.body as string);
-    expect(sent).toMatchObject({ model_name: base[0].id, dataset_file: dataset.path, num_epochs: 3, method: 'lora', merge: false });
+    expect(sent).toMatchObject({
+      model_name: base[0].id,
+      dataset_file: dataset.path,
+      num_epochs: 3,
+      method: 'lora',
+      merge: false,
+    });
     expect(onCreated).toHaveBeenCalledWith(expect.objectContaining({ task_id: 'ft-1', status: 'queued' }));
 
     const dialog = warnings.closest('.ant-modal') as HTMLElement;

@@ -1,12 +1,34 @@
 import { PlusCircleOutlined, RocketOutlined } from '@ant-design/icons';
-import { App, Button, Card, Col, Collapse, Flex, Form, InputNumber, Row, Segmented, Select, Switch, Tag, Typography } from 'antd';
+import {
+  App,
+  Button,
+  Card,
+  Col,
+  Collapse,
+  Flex,
+  Form,
+  InputNumber,
+  Row,
+  Segmented,
+  Select,
+  Switch,
+  Tag,
+  Typography,
+} from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import { finetuneApi } from '../api/finetune';
 import { errorMessage } from '../api/http';
 import type { Dataset, MemoryEstimateRequest, Model, Task } from '../api/types';
 import { usePolling } from '../hooks/usePolling';
 import { useI18n } from '../i18n/I18nProvider';
-import { effectiveBatch, matchPreset, PRESET_NAMES, PRESETS, type Hyperparameters, type PresetName } from '../lib/presets';
+import {
+  effectiveBatch,
+  matchPreset,
+  PRESET_NAMES,
+  PRESETS,
+  type Hyperparameters,
+  type PresetName,
+} from '../lib/presets';
 import { DatasetPicker } from './DatasetPicker';
 import { MemoryEstimate } from './MemoryEstimate';
 
@@ -133,7 +155,11 @@ export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void 
         onFinish={(v) => void submit(v)}
         className="create-form"
       >
-        <Form.Item name="model_name" label={t('create.baseModel')} rules={[{ required: true, message: t('create.needModel') }]}>
+        <Form.Item
+          name="model_name"
+          label={t('create.baseModel')}
+          rules={[{ required: true, message: t('create.needModel') }]}
+        >
           <Select
             showSearch
             loading={base.loading}
@@ -162,7 +188,9 @@ export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void 
               onChange={(name) => name !== 'custom' && form.setFieldsValue(PRESETS[name])}
               options={[
                 ...PRESET_NAMES.map((name) => ({ value: name, label: t(`preset.${name}`) })),
-                ...(preset === 'custom' ? [{ value: 'custom' as const, label: t('preset.custom'), disabled: true }] : []),
+                ...(preset === 'custom'
+                  ? [{ value: 'custom' as const, label: t('preset.custom'), disabled: true }]
+                  : []),
               ]}
               data-testid="preset-switch"
             />
@@ -201,7 +229,14 @@ export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void 
                   {numberField('gradient_accumulation_steps', t('field.gradAccum'), 1, 256)}
                   <Col xs={12} md={8}>
                     <Form.Item name="learning_rate" label={t('field.learningRate')} rules={[{ required: true }]}>
-                      <InputNumber min={1e-7} max={1} step={1e-5} style={{ width: '100%' }} stringMode={false} data-testid="field-learning_rate" />
+                      <InputNumber
+                        min={1e-7}
+                        max={1}
+                        step={1e-5}
+                        style={{ width: '100%' }}
+                        stringMode={false}
+                        data-testid="field-learning_rate"
+                      />
                     </Form.Item>
                   </Col>
                   {numberField('max_length', t('field.maxLength'), 64, 32768, 64)}
@@ -220,7 +255,12 @@ export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void 
                   {numberField('lora_r', t('field.loraR'), 1, 512)}
                   {numberField('lora_alpha', t('field.loraAlpha'), 1, 1024)}
                   <Col xs={12} md={8}>
-                    <Form.Item name="merge" label={t('field.merge')} valuePropName="checked" tooltip={t('field.mergeHint')}>
+                    <Form.Item
+                      name="merge"
+                      label={t('field.merge')}
+                      valuePropName="checked"
+                      tooltip={t('field.mergeHint')}
+                    >
                       <Switch data-testid="field-merge" />
                     </Form.Item>
                   </Col>
@@ -234,7 +274,14 @@ export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void 
           <MemoryEstimate request={estimateRequest} />
           <Flex align="center" gap={8}>
             {!dataset && <Tag>{t('create.needDataset')}</Tag>}
-            <Button type="primary" htmlType="submit" icon={<RocketOutlined />} loading={submitting} disabled={!dataset} data-testid="create-submit">
+            <Button
+              type="primary"
+              htmlType="submit"
+              icon={<RocketOutlined />}
+              loading={submitting}
+              disabled={!dataset}
+              data-testid="create-submit"
+            >
               {t('create.submit')}
             </Button>
           </Flex>

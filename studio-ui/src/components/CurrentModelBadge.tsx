@@ -48,7 +48,15 @@ export function CurrentModelBadge() {
 
   return (
     <Tooltip title={tooltip ? <span style={{ whiteSpace: 'pre-line' }}>{tooltip}</span> : undefined}>
-      <div className="current-model-badge" data-testid="current-model-badge" data-model={name ?? ''} data-kind={kind} data-health={health} tabIndex={0} aria-label={t('header.currentModel')}>
+      <div
+        className="current-model-badge"
+        data-testid="current-model-badge"
+        data-model={name ?? ''}
+        data-kind={kind}
+        data-health={health}
+        tabIndex={0}
+        aria-label={t('header.currentModel')}
+      >
         <Space size={8}>
           <Badge status={HEALTH_STATUS[health]} />
           <Typography.Text type="secondary" className="current-model-badge__label">

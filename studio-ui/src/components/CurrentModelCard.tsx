@@ -87,15 +87,27 @@ export function CurrentModelCard({ refreshKey }: { refreshKey: number }) {
           <Typography.Text strong data-testid="current-model-card-name">
             {name ?? t('header.noModel')}
           </Typography.Text>
-          {current && current.kind !== 'none' && <Tag style={{ marginInlineStart: 8 }}>{kindLabel(current.kind, t)}</Tag>}
+          {current && current.kind !== 'none' && (
+            <Tag style={{ marginInlineStart: 8 }}>{kindLabel(current.kind, t)}</Tag>
+          )}
         </Descriptions.Item>
         {current?.base_model && current.kind === 'finetuned' && (
           <Descriptions.Item label={t('current.baseModel')}>{current.base_model}</Descriptions.Item>
         )}
-        {current?.since && <Descriptions.Item label={t('current.since')}>{formatTime(current.since, lang)}</Descriptions.Item>}
+        {current?.since && (
+          <Descriptions.Item label={t('current.since')}>{formatTime(current.since, lang)}</Descriptions.Item>
+        )}
       </Descriptions>
 
-      {models.error && <Alert type="error" showIcon title={t('current.modelsError')} description={models.error} style={{ marginBottom: 8 }} />}
+      {models.error && (
+        <Alert
+          type="error"
+          showIcon
+          title={t('current.modelsError')}
+          description={models.error}
+          style={{ marginBottom: 8 }}
+        />
+      )}
 
       <Flex gap={8} style={{ marginTop: 8 }}>
         <Select

@@ -52,7 +52,10 @@ describe('DatasetPicker', () => {
     expect(within(summary).getByTestId('dataset-count')).toHaveTextContent('118');
     expect(summary).toHaveTextContent('2 invalid, skipped');
     const errors = within(summary).getAllByTestId('dataset-error');
-    expect(errors.map((e) => e.textContent)).toEqual(['line 7 no "output" field', 'line 19 Unexpected end of JSON input']);
+    expect(errors.map((e) => e.textContent)).toEqual([
+      'line 7 no "output" field',
+      'line 19 Unexpected end of JSON input',
+    ]);
     expect(accepted).toEqual(uploaded);
     const body = calls[0].body as FormData;
     expect((body.get('file') as File).name).toBe('support.jsonl');
@@ -80,7 +83,8 @@ describe('DatasetPicker', () => {
 
   it('uses the bundled docs sample', async () => {
     stubFetch({
-      'POST /api/finetune/prepare-sage-docs': () => json({ ...uploaded, filename: 'sage-docs.jsonl', format: 'openai', errors: [], invalid_records: 0 }),
+      'POST /api/finetune/prepare-sage-docs': () =>
+        json({ ...uploaded, filename: 'sage-docs.jsonl', format: 'openai', errors: [], invalid_records: 0 }),
     });
     renderWithProviders(<Harness />);
     fireEvent.click(screen.getByTestId('dataset-sample'));

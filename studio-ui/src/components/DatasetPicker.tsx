@@ -22,7 +22,13 @@ interface Rejection {
  * Dataset upload (.json / .jsonl) or the bundled docs sample. Reports the accepted dataset through
  * `onChange` (null while there is none) and shows what the server detected or refused.
  */
-export function DatasetPicker({ value, onChange }: { value: Dataset | null; onChange: (dataset: Dataset | null) => void }) {
+export function DatasetPicker({
+  value,
+  onChange,
+}: {
+  value: Dataset | null;
+  onChange: (dataset: Dataset | null) => void;
+}) {
   const { t } = useI18n();
   const [busy, setBusy] = useState<'upload' | 'sample' | null>(null);
   const [rejection, setRejection] = useState<Rejection | null>(null);

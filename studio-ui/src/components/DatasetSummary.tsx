@@ -21,7 +21,9 @@ export function DatasetErrors({ errors, limit = 5 }: { errors: DatasetError[]; l
       ))}
       {errors.length > limit && (
         <li>
-          <Typography.Text type="secondary">{t('dataset.moreErrors', { count: errors.length - limit })}</Typography.Text>
+          <Typography.Text type="secondary">
+            {t('dataset.moreErrors', { count: errors.length - limit })}
+          </Typography.Text>
         </li>
       )}
     </ul>
@@ -32,7 +34,8 @@ export function DatasetErrors({ errors, limit = 5 }: { errors: DatasetError[]; l
 export function DatasetSummary({ dataset }: { dataset: Dataset | PreparedDataset }) {
   const { t } = useI18n();
   const errors = dataset.errors ?? [];
-  const tokens = dataset.stats?.estimated_tokens ?? ('estimated_tokens' in dataset ? dataset.estimated_tokens : undefined);
+  const tokens =
+    dataset.stats?.estimated_tokens ?? ('estimated_tokens' in dataset ? dataset.estimated_tokens : undefined);
   return (
     <div className="dataset-summary" data-testid="dataset-summary" data-valid={dataset.valid_records}>
       <Descriptions size="small" column={2} className="compact-descriptions">
@@ -56,10 +59,17 @@ export function DatasetSummary({ dataset }: { dataset: Dataset | PreparedDataset
           )}
         </Descriptions.Item>
         <Descriptions.Item label={t('dataset.size')}>{formatBytes(dataset.size_bytes)}</Descriptions.Item>
-        {tokens != null && <Descriptions.Item label={t('dataset.tokens')}>≈ {tokens.toLocaleString()}</Descriptions.Item>}
+        {tokens != null && (
+          <Descriptions.Item label={t('dataset.tokens')}>≈ {tokens.toLocaleString()}</Descriptions.Item>
+        )}
       </Descriptions>
       {errors.length > 0 && (
-        <Alert type="warning" showIcon title={t('dataset.someInvalid')} description={<DatasetErrors errors={errors} />} />
+        <Alert
+          type="warning"
+          showIcon
+          title={t('dataset.someInvalid')}
+          description={<DatasetErrors errors={errors} />}
+        />
       )}
     </div>
   );

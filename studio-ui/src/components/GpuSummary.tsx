@@ -24,7 +24,9 @@ function recommendationText(info: GpuInfo): string | null {
 function DeviceRow({ device }: { device: GpuDevice }) {
   const { t } = useI18n();
   const total = device.memory_total_bytes ?? (device.memory_gb != null ? device.memory_gb * 1024 ** 3 : null);
-  const used = device.memory_used_bytes ?? (total != null && device.memory_free_bytes != null ? total - device.memory_free_bytes : null);
+  const used =
+    device.memory_used_bytes ??
+    (total != null && device.memory_free_bytes != null ? total - device.memory_free_bytes : null);
   const percent = total && used != null ? Math.round((100 * used) / total) : 0;
   return (
     <div className="gpu-device" data-testid="gpu-device">
@@ -76,7 +78,11 @@ export function GpuSummary() {
             <br />
             <Typography.Text type="secondary">{t('gpu.noneHint')}</Typography.Text>
             {data.reason && (
-              <Typography.Paragraph type="secondary" className="gpu-none__reason" ellipsis={{ rows: 1, tooltip: data.reason }}>
+              <Typography.Paragraph
+                type="secondary"
+                className="gpu-none__reason"
+                ellipsis={{ rows: 1, tooltip: data.reason }}
+              >
                 {data.reason}
               </Typography.Paragraph>
             )}

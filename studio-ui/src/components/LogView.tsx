@@ -29,7 +29,14 @@ export function LogView({ lines, follow, canFollow, onFollowChange, error }: Pro
       <Flex justify="space-between" align="center">
         <Typography.Text type="secondary">{t('drawer.logLines', { count: lines.length })}</Typography.Text>
         <label className="follow-toggle">
-          <Switch size="small" checked={follow && canFollow} disabled={!canFollow} onChange={onFollowChange} data-testid="logs-follow" /> {t('drawer.follow')}
+          <Switch
+            size="small"
+            checked={follow && canFollow}
+            disabled={!canFollow}
+            onChange={onFollowChange}
+            data-testid="logs-follow"
+          />{' '}
+          {t('drawer.follow')}
         </label>
       </Flex>
       {error && <Typography.Text type="danger">{error}</Typography.Text>}

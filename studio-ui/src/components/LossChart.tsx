@@ -11,7 +11,9 @@ const HEIGHT = 220;
 
 export function toSeries(points: MetricPoint[]): AlignedData {
   // A metrics record without a step has no place on the x axis.
-  const sorted = points.filter((p): p is MetricPoint & { step: number } => p.step != null).sort((a, b) => a.step - b.step);
+  const sorted = points
+    .filter((p): p is MetricPoint & { step: number } => p.step != null)
+    .sort((a, b) => a.step - b.step);
   return [sorted.map((p) => p.step), sorted.map((p) => p.loss ?? null), sorted.map((p) => p.learning_rate ?? null)];
 }
 
@@ -42,18 +44,44 @@ export function LossChart({ points }: { points: MetricPoint[] }) {
       scales: { x: { time: false }, lr: { auto: true } },
       series: [
         { label: stepLabel },
-        { label: lossLabel, stroke: LOSS_COLOR, width: 2, fill: 'rgba(79, 70, 229, 0.08)', points: { show: false }, spanGaps: true },
-        { label: lrLabel, stroke: LR_COLOR, width: 1.5, dash: [6, 4], scale: 'lr', points: { show: false }, spanGaps: true, value: (_u, v) => (v == null ? '—' : formatLr(v)) },
+        {
+          label: lossLabel,
+          stroke: LOSS_COLOR,
+          width: 2,
+          fill: 'rgba(79, 70, 229, 0.08)',
+          points: { show: false },
+          spanGaps: true,
+        },
+        {
+          label: lrLabel,
+          stroke: LR_COLOR,
+          width: 1.5,
+          dash: [6, 4],
+          scale: 'lr',
+          points: { show: false },
+          spanGaps: true,
+          value: (_u, v) => (v == null ? '—' : formatLr(v)),
+        },
       ],
       axes: [
         { label: stepLabel, stroke: '#6b7280', grid: { stroke: '#f1f1f4' } },
         { label: lossLabel, stroke: LOSS_COLOR, grid: { stroke: '#f1f1f4' } },
-        { label: lrLabel, stroke: LR_COLOR, scale: 'lr', side: 1, grid: { show: false }, values: (_u, ticks) => ticks.map(formatLr), size: 64 },
+        {
+          label: lrLabel,
+          stroke: LR_COLOR,
+          scale: 'lr',
+          side: 1,
+          grid: { show: false },
+          values: (_u, ticks) => ticks.map(formatLr),
+          size: 64,
+        },
       ],
     };
     const chart = new uPlot(options, [[], [], []], element);
     plot.current = chart;
-    const observer = new ResizeObserver(() => chart.setSize({ width: Math.max(element.clientWidth, 200), height: HEIGHT }));
+    const observer = new ResizeObserver(() =>
+      chart.setSize({ width: Math.max(element.clientWidth, 200), height: HEIGHT }),
+    );
     observer.observe(element);
     return () => {
       observer.disconnect();
@@ -71,14 +99,24 @@ export function LossChart({ points }: { points: MetricPoint[] }) {
   }
   return (
     <figure className="loss-chart-figure" style={{ margin: 0 }}>
-      <div ref={host} className="loss-chart" data-testid="loss-chart" data-points={points.length} role="img" aria-label={t('chart.aria', { count: points.length })} />
+      <div
+        ref={host}
+        className="loss-chart"
+        data-testid="loss-chart"
+        data-points={points.length}
+        role="img"
+        aria-label={t('chart.aria', { count: points.length })}
+      />
       <figcaption className="chart-legend">
         <span>
           <span className="chart-legend__swatch" style={{ '--swatch': LOSS_COLOR } as CSSProperties} />
           {lossLabel}
         </span>
         <span>
-          <span className="chart-legend__swatch chart-legend__swatch--dashed" style={{ '--swatch': LR_COLOR } as CSSProperties} />
+          <span
+            className="chart-legend__swatch chart-legend__swatch--dashed"
+            style={{ '--swatch': LR_COLOR } as CSSProperties}
+          />
           {lrLabel}
         </span>
       </figcaption>

@@ -65,7 +65,9 @@ export function MemoryEstimate({ request }: { request: MemoryEstimateRequest | n
         <DashboardOutlined />
         <Typography.Text type="secondary">{t('estimate.title')}</Typography.Text>
         {estimate && (
-          <Tooltip title={t('estimate.range', { low: formatGb(estimate.low_bytes), high: formatGb(estimate.high_bytes) })}>
+          <Tooltip
+            title={t('estimate.range', { low: formatGb(estimate.low_bytes), high: formatGb(estimate.high_bytes) })}
+          >
             <Typography.Text strong data-testid="memory-estimate-value">
               ≈ {formatGb(estimate.expected_bytes)}
             </Typography.Text>
@@ -86,8 +88,12 @@ export function MemoryEstimate({ request }: { request: MemoryEstimateRequest | n
             {fits.smallest ? t('estimate.smallest', { gpu: fits.smallest }) : t('estimate.nothingFits')}
           </Typography.Text>
         )}
-        {!estimate && !error && <Typography.Text type="secondary">{loading ? t('common.loading') : '—'}</Typography.Text>}
-        {error && !estimate && <Typography.Text type="secondary">{t('estimate.unavailable', { reason: error })}</Typography.Text>}
+        {!estimate && !error && (
+          <Typography.Text type="secondary">{loading ? t('common.loading') : '—'}</Typography.Text>
+        )}
+        {error && !estimate && (
+          <Typography.Text type="secondary">{t('estimate.unavailable', { reason: error })}</Typography.Text>
+        )}
       </Flex>
     </div>
   );

@@ -28,7 +28,9 @@ export function SettingsPopover({ onSaved }: { onSaved?: () => void }) {
         />
       </Form.Item>
       <Space style={{ width: '100%', justifyContent: 'space-between' }}>
-        <Typography.Text type="secondary">{getToken() ? t('settings.tokenSet') : t('settings.tokenUnset')}</Typography.Text>
+        <Typography.Text type="secondary">
+          {getToken() ? t('settings.tokenSet') : t('settings.tokenUnset')}
+        </Typography.Text>
         <Space>
           <Button onClick={() => setDraft('')}>{t('common.clear')}</Button>
           <Button type="primary" htmlType="submit" data-testid="settings-save">

@@ -4,7 +4,15 @@ import type { Task } from '../api/types';
 import { useTaskLogs } from '../hooks/useTaskLogs';
 import { useTaskMetrics } from '../hooks/useTaskMetrics';
 import { useI18n } from '../i18n/I18nProvider';
-import { displayEpoch, formatDuration, formatLoss, formatTime, isActive, progressPercent, progressText } from '../lib/taskFormat';
+import {
+  displayEpoch,
+  formatDuration,
+  formatLoss,
+  formatTime,
+  isActive,
+  progressPercent,
+  progressText,
+} from '../lib/taskFormat';
 import { LogView } from './LogView';
 import { LossChart } from './LossChart';
 import { TaskStatusTag } from './TaskStatusTag';
@@ -55,23 +63,47 @@ export function TaskDrawer({ task, onClose }: { task: Task | undefined; onClose:
               children: (
                 <Flex vertical gap={16}>
                   {task.error_message && (
-                    <Alert type="error" showIcon title={t('drawer.error')} description={task.error_message} data-testid="task-error" />
+                    <Alert
+                      type="error"
+                      showIcon
+                      title={t('drawer.error')}
+                      description={task.error_message}
+                      data-testid="task-error"
+                    />
                   )}
                   <div>
-                    <Progress percent={progressPercent(task)} status={task.status === 'failed' ? 'exception' : task.status === 'completed' ? 'success' : 'active'} />
+                    <Progress
+                      percent={progressPercent(task)}
+                      status={
+                        task.status === 'failed' ? 'exception' : task.status === 'completed' ? 'success' : 'active'
+                      }
+                    />
                     <Typography.Text type="secondary" data-testid="drawer-progress-text">
                       {progressText(task, t)}
                     </Typography.Text>
                   </div>
                   <Flex gap={24} wrap className="drawer-stats">
                     <Statistic title={t('drawer.loss')} value={formatLoss(task.loss)} />
-                    <Statistic title={t('drawer.learningRate')} value={task.learning_rate != null ? task.learning_rate.toExponential(2) : '—'} />
-                    <Statistic title={t('drawer.epoch')} value={`${displayEpoch(task) ?? '—'} / ${task.total_epochs ?? '—'}`} />
-                    <Statistic title={t('drawer.eta')} value={isActive(task.status) ? formatDuration(task.eta_seconds) : '—'} />
+                    <Statistic
+                      title={t('drawer.learningRate')}
+                      value={task.learning_rate != null ? task.learning_rate.toExponential(2) : '—'}
+                    />
+                    <Statistic
+                      title={t('drawer.epoch')}
+                      value={`${displayEpoch(task) ?? '—'} / ${task.total_epochs ?? '—'}`}
+                    />
+                    <Statistic
+                      title={t('drawer.eta')}
+                      value={isActive(task.status) ? formatDuration(task.eta_seconds) : '—'}
+                    />
                   </Flex>
                   <div>
                     <Typography.Title level={5}>{t('drawer.chart')}</Typography.Title>
-                    {metricsError && points.length === 0 ? <Typography.Text type="danger">{metricsError}</Typography.Text> : <LossChart points={points} />}
+                    {metricsError && points.length === 0 ? (
+                      <Typography.Text type="danger">{metricsError}</Typography.Text>
+                    ) : (
+                      <LossChart points={points} />
+                    )}
                   </div>
                   <Descriptions size="small" column={1} bordered className="drawer-details">
                     <Descriptions.Item label={t('table.baseModel')}>{task.model_name}</Descriptions.Item>
@@ -114,7 +146,18 @@ export function TaskDrawer({ task, onClose }: { task: Task | undefined; onClose:
                     )}
                   </div>
                   {(task.warnings ?? []).length > 0 && (
-                    <Alert type="warning" showIcon title={t('drawer.warnings')} description={<ul>{task.warnings!.map((w) => <li key={w.code}>{w.message}</li>)}</ul>} />
+                    <Alert
+                      type="warning"
+                      showIcon
+                      title={t('drawer.warnings')}
+                      description={
+                        <ul>
+                          {task.warnings!.map((w) => (
+                            <li key={w.code}>{w.message}</li>
+                          ))}
+                        </ul>
+                      }
+                    />
                   )}
                 </Flex>
               ),
@@ -122,7 +165,15 @@ export function TaskDrawer({ task, onClose }: { task: Task | undefined; onClose:
             {
               key: 'logs',
               label: t('drawer.logs'),
-              children: <LogView lines={logs.lines} error={logs.error} follow={follow} canFollow={active} onFollowChange={setFollow} />,
+              children: (
+                <LogView
+                  lines={logs.lines}
+                  error={logs.error}
+                  follow={follow}
+                  canFollow={active}
+                  onFollowChange={setFollow}
+                />
+              ),
             },
             {
               key: 'settings',

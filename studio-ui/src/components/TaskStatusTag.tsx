@@ -23,7 +23,10 @@ export function phaseLabel(phase: string, t: Translate): string {
 /** ✅ completed · 🔄 training/preparing (with its phase) · ⏳ queued/pending · ❌ failed · ⊘ cancelled */
 export function TaskStatusTag({ task }: { task: Pick<Task, 'status' | 'phase'> }) {
   const { t } = useI18n();
-  const phase = task.phase && (task.status === 'preparing' || task.status === 'training') && task.phase !== task.status ? task.phase : null;
+  const phase =
+    task.phase && (task.status === 'preparing' || task.status === 'training') && task.phase !== task.status
+      ? task.phase
+      : null;
   return (
     <Tag color={COLOR[task.status]} data-testid="task-status" data-status={task.status} className="status-tag">
       <span aria-hidden className="status-tag__icon">

@@ -7,7 +7,15 @@ import { errorMessage } from '../api/http';
 import type { Task } from '../api/types';
 import type { FeedMode } from '../hooks/useTaskFeed';
 import { useI18n } from '../i18n/I18nProvider';
-import { formatDuration, formatTime, hasModel, isActive, isRunning, progressPercent, progressText } from '../lib/taskFormat';
+import {
+  formatDuration,
+  formatTime,
+  hasModel,
+  isActive,
+  isRunning,
+  progressPercent,
+  progressText,
+} from '../lib/taskFormat';
 import { useModelSwitch } from '../state/ModelSwitchContext';
 import { TaskStatusTag } from './TaskStatusTag';
 
@@ -26,13 +34,22 @@ const FEED_BADGE = { live: 'success', polling: 'warning', connecting: 'default' 
 export function TaskProgress({ task }: { task: Task }) {
   const { t } = useI18n();
   const percent = progressPercent(task);
-  const status = task.status === 'failed' ? 'exception' : task.status === 'completed' ? 'success' : isRunning(task.status) ? 'active' : 'normal';
+  const status =
+    task.status === 'failed'
+      ? 'exception'
+      : task.status === 'completed'
+        ? 'success'
+        : isRunning(task.status)
+          ? 'active'
+          : 'normal';
   return (
     <div className="task-progress">
       <Progress percent={percent} size="small" status={status} />
       <Typography.Text type="secondary" className="task-progress__text" data-testid="task-progress-text">
         {progressText(task, t)}
-        {isRunning(task.status) && task.eta_seconds != null && ` · ${t('progress.eta', { eta: formatDuration(task.eta_seconds) })}`}
+        {isRunning(task.status) &&
+          task.eta_seconds != null &&
+          ` · ${t('progress.eta', { eta: formatDuration(task.eta_seconds) })}`}
       </Typography.Text>
     </div>
   );
@@ -100,7 +117,11 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
       width: 64,
       align: 'center',
       render: (position: number | null | undefined, task) =>
-        position != null && (task.status === 'queued' || task.status === 'pending') ? <span data-testid="task-queue">#{position}</span> : '—',
+        position != null && (task.status === 'queued' || task.status === 'pending') ? (
+          <span data-testid="task-queue">#{position}</span>
+        ) : (
+          '—'
+        ),
     },
     {
       title: t('table.actions'),
@@ -139,7 +160,14 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
               onConfirm={() => act(async () => onChanged(await finetuneApi.cancelTask(task.task_id)))}
             >
               <Tooltip title={t('action.cancel')}>
-                <Button size="small" type="text" danger icon={<StopOutlined />} aria-label={t('action.cancel')} data-testid="task-cancel" />
+                <Button
+                  size="small"
+                  type="text"
+                  danger
+                  icon={<StopOutlined />}
+                  aria-label={t('action.cancel')}
+                  data-testid="task-cancel"
+                />
               </Tooltip>
             </Popconfirm>
           ) : (
@@ -158,7 +186,14 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
               }
             >
               <Tooltip title={t('action.delete')}>
-                <Button size="small" type="text" danger icon={<DeleteOutlined />} aria-label={t('action.delete')} data-testid="task-delete" />
+                <Button
+                  size="small"
+                  type="text"
+                  danger
+                  icon={<DeleteOutlined />}
+                  aria-label={t('action.delete')}
+                  data-testid="task-delete"
+                />
               </Tooltip>
             </Popconfirm>
           )}
@@ -173,7 +208,10 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
       title={t('table.title')}
       extra={
         <Tooltip title={error ?? undefined}>
-          <Badge status={error ? 'error' : FEED_BADGE[mode]} text={<span data-testid="feed-mode">{t(`feed.${mode}`)}</span>} />
+          <Badge
+            status={error ? 'error' : FEED_BADGE[mode]}
+            text={<span data-testid="feed-mode">{t(`feed.${mode}`)}</span>}
+          />
         </Tooltip>
       }
       data-testid="task-table"
@@ -187,7 +225,9 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
         loading={!loaded && !error}
         pagination={tasks.length > 10 ? { pageSize: 10, size: 'small' } : false}
         scroll={{ x: 860 }}
-        onRow={(task) => ({ 'data-testid': `task-row-${task.task_id}`, 'data-status': task.status }) as HTMLAttributes<HTMLElement>}
+        onRow={(task) =>
+          ({ 'data-testid': `task-row-${task.task_id}`, 'data-status': task.status }) as HTMLAttributes<HTMLElement>
+        }
         locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={error ?? t('table.empty')} /> }}
       />
     </Card>

@@ -52,7 +52,11 @@ export function useChat(model: string) {
       const userEntry: ChatEntry = { id: nextId.current++, role: 'user', content: question, status: 'done' };
       const answerId = nextId.current++;
       const history: ChatMessage[] = historyOf([...latest.current, userEntry]);
-      setEntries((current) => [...current, userEntry, { id: answerId, role: 'assistant', content: '', status: 'streaming' }]);
+      setEntries((current) => [
+        ...current,
+        userEntry,
+        { id: answerId, role: 'assistant', content: '', status: 'streaming' },
+      ]);
       setStreaming(true);
       try {
         await chatApi.streamChat(history, model, abort.signal, {

@@ -129,6 +129,9 @@ export function useTaskFeed({ pollMs = 3000, retryStreamMs = 15000 }: TaskFeedOp
   }, [pollMs, retryStreamMs]);
 
   const upsert = useCallback((task: Task) => setTasks((current) => upsertInto(current, task)), []);
-  const remove = useCallback((taskId: string) => setTasks((current) => current.filter((t) => t.task_id !== taskId)), []);
+  const remove = useCallback(
+    (taskId: string) => setTasks((current) => current.filter((t) => t.task_id !== taskId)),
+    [],
+  );
   return { tasks, mode, loaded, error, upsert, remove };
 }

@@ -18,7 +18,11 @@ function splitLines(text: string): string[] {
  * A task's log: with `follow`, the SSE stream (`log` events, the tail first), falling back to
  * fetching the tail every `pollMs` when the stream is unavailable; without, the tail once.
  */
-export function useTaskLogs(taskId: string | undefined, follow: boolean, pollMs = 3000): { lines: string[]; error: string | null } {
+export function useTaskLogs(
+  taskId: string | undefined,
+  follow: boolean,
+  pollMs = 3000,
+): { lines: string[]; error: string | null } {
   const [lines, setLines] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
 

@@ -13,7 +13,10 @@ export function appendLive(points: MetricPoint[], task: Task): MetricPoint[] {
   if (last?.step != null && last.step >= task.step) {
     return points;
   }
-  return [...points, { step: task.step, epoch: task.current_epoch, loss: task.loss, learning_rate: task.learning_rate }];
+  return [
+    ...points,
+    { step: task.step, epoch: task.current_epoch, loss: task.loss, learning_rate: task.learning_rate },
+  ];
 }
 
 /**

@@ -69,7 +69,8 @@ export const en = {
   'switch.toast.live': 'Switched: {model} is live',
   'switch.toast.downtime': 'Chat was unavailable for {ms} ms during the switch.',
   'switch.toast.recorded': 'Switch to {model} recorded, but no local engine serves it',
-  'switch.toast.recordedHint': 'The local LLM service is not running (llm_service_restarted: false). Start it, e.g. "./sage studio restart", to chat with this model.',
+  'switch.toast.recordedHint':
+    'The local LLM service is not running (llm_service_restarted: false). Start it, e.g. "./sage studio restart", to chat with this model.',
   'switch.toast.failed': 'Switch to {model} failed',
   'switch.toast.oldServes': 'The previous model still serves chat.',
   'switch.toast.inProgress': 'Another switch is in progress',

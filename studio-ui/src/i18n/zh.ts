@@ -70,7 +70,8 @@ export const zh: Record<MessageKey, string> = {
   'switch.toast.live': '模型已切换并生效：{model}',
   'switch.toast.downtime': '切换期间对话中断了 {ms} 毫秒。',
   'switch.toast.recorded': '已记录切换到 {model}，但没有本地推理引擎在运行',
-  'switch.toast.recordedHint': '本地 LLM 服务未运行（llm_service_restarted: false）。请启动它（例如 "./sage studio restart"）后再与该模型对话。',
+  'switch.toast.recordedHint':
+    '本地 LLM 服务未运行（llm_service_restarted: false）。请启动它（例如 "./sage studio restart"）后再与该模型对话。',
   'switch.toast.failed': '切换到 {model} 失败',
   'switch.toast.oldServes': '原来的模型仍在提供对话服务。',
   'switch.toast.inProgress': '另一个切换正在进行',

@@ -15,7 +15,9 @@ describe('switchOutcome', () => {
 
   it('follows llm_service_restarted when the operation says it', () => {
     expect(switchOutcome(op('completed', { llm_service_restarted: false }), current({}))).toBe('recorded');
-    expect(switchOutcome(op('completed', { llm_service_restarted: true }), current({ llm_service_running: false }))).toBe('live');
+    expect(
+      switchOutcome(op('completed', { llm_service_restarted: true }), current({ llm_service_running: false })),
+    ).toBe('live');
   });
 
   it('is live when an engine serves the model or the backend is a cloud API', () => {

@@ -6,7 +6,15 @@ import type { CurrentModel, SwitchOperation } from '../api/types';
  */
 export type SwitchOutcome = 'live' | 'recorded' | 'failed';
 
-export const SWITCH_STEPS = ['pending', 'starting', 'waiting_ready', 'smoke_test', 'routing', 'draining', 'completed'] as const;
+export const SWITCH_STEPS = [
+  'pending',
+  'starting',
+  'waiting_ready',
+  'smoke_test',
+  'routing',
+  'draining',
+  'completed',
+] as const;
 
 export function isFinished(operation: SwitchOperation): boolean {
   return operation.state === 'completed' || operation.state === 'failed';

@@ -11,11 +11,16 @@ function Message({ entry }: { entry: ChatEntry }) {
   const { t } = useI18n();
   const mine = entry.role === 'user';
   return (
-    <div className={`chat-message chat-message--${entry.role}`} data-testid={`chat-message-${entry.role}`} data-status={entry.status}>
+    <div
+      className={`chat-message chat-message--${entry.role}`}
+      data-testid={`chat-message-${entry.role}`}
+      data-status={entry.status}
+    >
       <Avatar size="small" icon={mine ? <UserOutlined /> : <RobotOutlined />} className="chat-message__avatar" />
       <div className="chat-message__body">
         <div className="chat-message__bubble">
-          {entry.content || (entry.status === 'streaming' ? <span className="typing" aria-label={t('chat.thinking')} /> : null)}
+          {entry.content ||
+            (entry.status === 'streaming' ? <span className="typing" aria-label={t('chat.thinking')} /> : null)}
           {entry.status === 'error' && (
             <Typography.Text type="danger" data-testid="chat-error">
               {entry.error}
@@ -121,7 +126,14 @@ export function ChatPage({ onNavigate }: { onNavigate: (page: Page) => void }) {
             {t('chat.stop')}
           </Button>
         ) : (
-          <Button key="send" type="primary" icon={<SendOutlined />} onClick={submit} disabled={!draft.trim()} data-testid="chat-send">
+          <Button
+            key="send"
+            type="primary"
+            icon={<SendOutlined />}
+            onClick={submit}
+            disabled={!draft.trim()}
+            data-testid="chat-send"
+          >
             {t('chat.send')}
           </Button>
         )}

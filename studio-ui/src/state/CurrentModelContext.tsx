@@ -18,7 +18,9 @@ const fetchCurrent = (signal: AbortSignal) => chatApi.currentModel(signal);
 export function CurrentModelProvider({ children, intervalMs = 5000 }: { children: ReactNode; intervalMs?: number }) {
   const { data, error, loading, refresh } = usePolling(fetchCurrent, intervalMs);
   return (
-    <CurrentModelContext.Provider value={{ current: data, error, loading, refresh }}>{children}</CurrentModelContext.Provider>
+    <CurrentModelContext.Provider value={{ current: data, error, loading, refresh }}>
+      {children}
+    </CurrentModelContext.Provider>
   );
 }
 

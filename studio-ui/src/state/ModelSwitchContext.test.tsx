@@ -36,7 +36,8 @@ function studio(states: Partial<SwitchOperation>[], running: boolean) {
   let polls = 0;
   return stubFetch({
     'POST /api/chat/switch': () => json({ id: 'op-1', task_id: 'ft-7', strategy: 'blue-green', state: 'pending' }, 202),
-    'GET /api/chat/switch/op-1': () => json({ id: 'op-1', strategy: 'blue-green', ...states[Math.min(polls++, states.length - 1)] }),
+    'GET /api/chat/switch/op-1': () =>
+      json({ id: 'op-1', strategy: 'blue-green', ...states[Math.min(polls++, states.length - 1)] }),
     'GET /api/finetune/current-model': () =>
       json({ current_model: 'ft-7', served_model_name: 'ft-ft-7', kind: 'finetuned', llm_service_running: running }),
   });
@@ -63,12 +64,17 @@ describe('model switch', () => {
   });
 
   it('reports a failed switch with its reason and that the old model still serves', async () => {
-    studio([{ state: 'waiting_ready' }, { state: 'failed', error: 'engine not ready after 120 s', rolled_back: true }], true);
+    studio(
+      [{ state: 'waiting_ready' }, { state: 'failed', error: 'engine not ready after 120 s', rolled_back: true }],
+      true,
+    );
     renderSwitch();
     fireEvent.click(screen.getByText('go'));
     expect(await screen.findByText('Switch to ft-7 failed')).toBeInTheDocument();
     expect(screen.getByTestId('switch-toast-icon')).toHaveTextContent('❌');
-    await waitFor(() => expect(document.body).toHaveTextContent('engine not ready after 120 s The previous model still serves chat.'));
+    await waitFor(() =>
+      expect(document.body).toHaveTextContent('engine not ready after 120 s The previous model still serves chat.'),
+    );
     expect(screen.getByTestId('switch-error')).toHaveTextContent('engine not ready after 120 s');
   });
 });

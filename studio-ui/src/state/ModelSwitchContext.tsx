@@ -93,7 +93,9 @@ export function ModelSwitchProvider({ children, pollMs = 500 }: { children: Reac
             key: 'switch',
             icon: <ToastIcon>✅</ToastIcon>,
             title: t('switch.toast.live', { model: next.label }),
-            description: op.timings?.downtime_ms ? t('switch.toast.downtime', { ms: op.timings.downtime_ms }) : undefined,
+            description: op.timings?.downtime_ms
+              ? t('switch.toast.downtime', { ms: op.timings.downtime_ms })
+              : undefined,
           });
         } else if (result === 'recorded') {
           notification.warning({
@@ -136,7 +138,9 @@ export function ModelSwitchProvider({ children, pollMs = 500 }: { children: Reac
   );
 
   return (
-    <ModelSwitchContext.Provider value={{ operation, target, outcome, busy, start }}>{children}</ModelSwitchContext.Provider>
+    <ModelSwitchContext.Provider value={{ operation, target, outcome, busy, start }}>
+      {children}
+    </ModelSwitchContext.Provider>
   );
 }
 

@@ -41,7 +41,9 @@ export function sseStream(signal?: AbortSignal | null, headers: Record<string, s
     response: new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream', ...headers } }),
     raw: (text: string) => controller.enqueue(encoder.encode(text)),
     send: (event: string, data: unknown) =>
-      controller.enqueue(encoder.encode(`event: ${event}\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`)),
+      controller.enqueue(
+        encoder.encode(`event: ${event}\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`),
+      ),
     close: () => {
       closed = true;
       controller.close();
@@ -70,5 +72,9 @@ export function stubFetch(routes: Record<string, Handler>) {
     return routes[key](call);
   });
   vi.stubGlobal('fetch', fetchMock);
-  return { calls, fetchMock, count: (prefix: string) => calls.filter((c) => `${c.method} ${c.url}`.startsWith(prefix)).length };
+  return {
+    calls,
+    fetchMock,
+    count: (prefix: string) => calls.filter((c) => `${c.method} ${c.url}`.startsWith(prefix)).length,
+  };
 }

@@ -38,7 +38,8 @@ public final class ChartRenderer {
      * the values break the schema or a template fails.
      */
     public Rendered template(String release, String namespace, List<Path> valuesFiles, Map<String, String> sets) {
-        TemplateCommand command = new Helm(chart).template()
+        TemplateCommand command = new Helm(chart)
+                .template()
                 .withName(release)
                 .withNamespace(namespace)
                 .withKubeVersion(KUBE_VERSION);

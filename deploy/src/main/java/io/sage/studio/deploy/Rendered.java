@@ -50,7 +50,8 @@ public final class Rendered {
     /** The documents grouped by the template that produced them, in rendering order. */
     public Map<String, List<Document>> bySource() {
         Map<String, List<Document>> grouped = new LinkedHashMap<>();
-        documents.forEach(doc -> grouped.computeIfAbsent(doc.source(), key -> new ArrayList<>()).add(doc));
+        documents.forEach(doc ->
+                grouped.computeIfAbsent(doc.source(), key -> new ArrayList<>()).add(doc));
         return grouped;
     }
 

@@ -106,33 +106,54 @@ class HelmChartTest {
                 undocumented.add((i + 1) + ": " + line.strip());
             }
         }
-        assertThat(undocumented).as("values without a '# --' comment on them or on a parent").isEmpty();
+        assertThat(undocumented)
+                .as("values without a '# --' comment on them or on a parent")
+                .isEmpty();
     }
 
     @Test
     void defaultValuesRenderACompleteInstall() {
         Install install = render();
 
-        assertThat(install.all(Deployment.class)).extracting(d -> d.getMetadata().getName())
-                .containsExactlyInAnyOrder("sage-studio-finetune", "sage-studio-chat-switch", "sage-studio-gateway",
+        assertThat(install.all(Deployment.class))
+                .extracting(d -> d.getMetadata().getName())
+                .containsExactlyInAnyOrder(
+                        "sage-studio-finetune",
+                        "sage-studio-chat-switch",
+                        "sage-studio-gateway",
                         "sage-studio-gpu-probe-api");
-        assertThat(install.all(DaemonSet.class)).extracting(d -> d.getMetadata().getName())
+        assertThat(install.all(DaemonSet.class))
+                .extracting(d -> d.getMetadata().getName())
                 .containsExactly("sage-studio-gpu-probe");
-        assertThat(install.all(Service.class)).extracting(s -> s.getMetadata().getName())
-                .containsExactlyInAnyOrder("sage-studio-finetune", "sage-studio-chat-switch", "sage-studio-gpu-probe",
+        assertThat(install.all(Service.class))
+                .extracting(s -> s.getMetadata().getName())
+                .containsExactlyInAnyOrder(
+                        "sage-studio-finetune",
+                        "sage-studio-chat-switch",
+                        "sage-studio-gpu-probe",
                         "sage-studio-gateway");
-        assertThat(install.all(ServiceAccount.class)).extracting(s -> s.getMetadata().getName())
-                .containsExactlyInAnyOrder("sage-studio-finetune", "sage-studio-chat-switch", "sage-studio-gpu-probe",
-                        "sage-studio-gateway", "sage-studio-workload");
+        assertThat(install.all(ServiceAccount.class))
+                .extracting(s -> s.getMetadata().getName())
+                .containsExactlyInAnyOrder(
+                        "sage-studio-finetune",
+                        "sage-studio-chat-switch",
+                        "sage-studio-gpu-probe",
+                        "sage-studio-gateway",
+                        "sage-studio-workload");
         assertThat(install.all(Role.class)).hasSize(2);
         assertThat(install.all(RoleBinding.class)).hasSize(2);
         assertThat(install.all(Ingress.class)).hasSize(1);
         assertThat(install.all(PersistentVolumeClaim.class)).hasSize(1);
         assertThat(install.all(PodDisruptionBudget.class)).hasSize(1);
-        assertThat(install.all(Secret.class)).extracting(s -> s.getMetadata().getName())
+        assertThat(install.all(Secret.class))
+                .extracting(s -> s.getMetadata().getName())
                 .containsExactlyInAnyOrder("sage-studio-engine-api-key", "sage-studio-events-signing");
-        assertThat(install.all(NetworkPolicy.class)).extracting(p -> p.getMetadata().getName())
-                .containsExactlyInAnyOrder("sage-studio-gateway", "sage-studio-services", "sage-studio-chat-engines",
+        assertThat(install.all(NetworkPolicy.class))
+                .extracting(p -> p.getMetadata().getName())
+                .containsExactlyInAnyOrder(
+                        "sage-studio-gateway",
+                        "sage-studio-services",
+                        "sage-studio-chat-engines",
                         "sage-studio-trainers");
         assertThat(install.objects()).noneMatch(o -> o.getKind().equals("KafkaUser"));
         assertThat(install.all(ClusterRole.class)).as("namespace-scoped only").isEmpty();
@@ -141,7 +162,8 @@ class HelmChartTest {
     @Test
     void everyObjectCarriesTheRecommendedLabels() {
         for (HasMetadata object : render(PRODUCTION).objects()) {
-            assertThat(object.getMetadata().getLabels()).as(object.getKind() + " " + object.getMetadata().getName())
+            assertThat(object.getMetadata().getLabels())
+                    .as(object.getKind() + " " + object.getMetadata().getName())
                     .containsEntry("app.kubernetes.io/name", "sage-studio")
                     .containsEntry("app.kubernetes.io/instance", "sage-studio")
                     .containsEntry("app.kubernetes.io/part-of", "sage-studio")
@@ -159,13 +181,21 @@ class HelmChartTest {
             List<PodTemplateSpec> selected = pods.stream()
                     .filter(pod -> pod.getMetadata().getLabels().entrySet().containsAll(selector.entrySet()))
                     .toList();
-            assertThat(selected).as("pods of " + service.getMetadata().getName()).isNotEmpty();
+            assertThat(selected)
+                    .as("pods of " + service.getMetadata().getName())
+                    .isNotEmpty();
             String target = service.getSpec().getPorts().get(0).getTargetPort().getStrVal();
             for (PodTemplateSpec pod : selected) {
-                assertThat(container(pod).getPorts()).extracting(ContainerPort::getName).contains(target);
+                assertThat(container(pod).getPorts())
+                        .extracting(ContainerPort::getName)
+                        .contains(target);
             }
         }
-        assertThat(install.get(Service.class, "sage-studio-finetune").getSpec().getPorts().get(0).getPort())
+        assertThat(install.get(Service.class, "sage-studio-finetune")
+                        .getSpec()
+                        .getPorts()
+                        .get(0)
+                        .getPort())
                 .isEqualTo(8081);
     }
 
@@ -176,7 +206,8 @@ class HelmChartTest {
             assertThat(path(container.getLivenessProbe())).isEqualTo("/q/health/live");
             assertThat(path(container.getReadinessProbe())).isEqualTo("/q/health/ready");
             assertThat(path(container.getStartupProbe())).isEqualTo("/q/health/started");
-            assertThat(container.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("http");
+            assertThat(container.getReadinessProbe().getHttpGet().getPort().getStrVal())
+                    .isEqualTo("http");
         }
     }
 
@@ -204,9 +235,12 @@ class HelmChartTest {
         for (PodTemplateSpec pod : render().podTemplates()) {
             assertThat(pod.getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
             Container container = container(pod);
-            assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
-            assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
-            assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+            assertThat(container.getSecurityContext().getReadOnlyRootFilesystem())
+                    .isTrue();
+            assertThat(container.getSecurityContext().getAllowPrivilegeEscalation())
+                    .isFalse();
+            assertThat(container.getSecurityContext().getCapabilities().getDrop())
+                    .containsExactly("ALL");
             assertThat(mount(container, "tmp").getMountPath()).isEqualTo("/tmp");
         }
     }
@@ -235,13 +269,15 @@ class HelmChartTest {
 
         assertThat(checksum(trainerChanged, "sage-studio-finetune"))
                 .isNotEqualTo(checksum(before, "sage-studio-finetune"));
-        assertThat(checksum(trainerChanged, "sage-studio-gateway"))
-                .isEqualTo(checksum(before, "sage-studio-gateway"));
-        assertThat(checksum(replicasChanged, "sage-studio-gateway"))
-                .isEqualTo(checksum(before, "sage-studio-gateway"));
+        assertThat(checksum(trainerChanged, "sage-studio-gateway")).isEqualTo(checksum(before, "sage-studio-gateway"));
+        assertThat(checksum(replicasChanged, "sage-studio-gateway")).isEqualTo(checksum(before, "sage-studio-gateway"));
         Install kafkaChanged = render(Map.of("kafka.bootstrapServers", "other-kafka:9092"));
-        for (String workload : List.of("sage-studio-finetune", "sage-studio-chat-switch", "sage-studio-gateway",
-                "sage-studio-gpu-probe", "sage-studio-gpu-probe-api")) {
+        for (String workload : List.of(
+                "sage-studio-finetune",
+                "sage-studio-chat-switch",
+                "sage-studio-gateway",
+                "sage-studio-gpu-probe",
+                "sage-studio-gpu-probe-api")) {
             assertThat(checksum(kafkaChanged, workload)).as(workload).isNotEqualTo(checksum(before, workload));
         }
     }
@@ -255,7 +291,8 @@ class HelmChartTest {
         Install install = render();
         PersistentVolumeClaim claim = install.get(PersistentVolumeClaim.class, "sage-studio-studio-home");
         assertThat(claim.getSpec().getAccessModes()).containsExactly("ReadWriteMany");
-        assertThat(claim.getSpec().getResources().getRequests().get("storage").toString()).isEqualTo("200Gi");
+        assertThat(claim.getSpec().getResources().getRequests().get("storage").toString())
+                .isEqualTo("200Gi");
         assertThat(claim.getMetadata().getAnnotations()).containsEntry("helm.sh/resource-policy", "keep");
 
         for (PodTemplateSpec pod : install.podTemplates()) {
@@ -265,8 +302,10 @@ class HelmChartTest {
         }
         Properties finetune = install.properties("sage-studio-finetune");
         assertThat(finetune.getProperty("studio.home")).isEqualTo("/var/lib/sage-studio");
-        assertThat(finetune.getProperty("studio.finetune.kubernetes.home-claim")).isEqualTo("sage-studio-studio-home");
-        assertThat(finetune.getProperty("studio.finetune.kubernetes.home-mount-path")).isEqualTo("/var/lib/sage-studio");
+        assertThat(finetune.getProperty("studio.finetune.kubernetes.home-claim"))
+                .isEqualTo("sage-studio-studio-home");
+        assertThat(finetune.getProperty("studio.finetune.kubernetes.home-mount-path"))
+                .isEqualTo("/var/lib/sage-studio");
         assertThat(install.properties("sage-studio-chat-switch").getProperty("studio.chat.kubernetes.models-claim"))
                 .isEqualTo("sage-studio-studio-home");
     }
@@ -291,15 +330,19 @@ class HelmChartTest {
         PodTemplateSpec pod = probe.getSpec().getTemplate();
         Container container = container(pod);
 
-        assertThat(pod.getSpec().getTolerations()).extracting(Toleration::getKey, Toleration::getOperator,
-                Toleration::getEffect).contains(tuple("nvidia.com/gpu", "Exists",
-                        "NoSchedule"));
+        assertThat(pod.getSpec().getTolerations())
+                .extracting(Toleration::getKey, Toleration::getOperator, Toleration::getEffect)
+                .contains(tuple("nvidia.com/gpu", "Exists", "NoSchedule"));
         assertThat(pod.getSpec().getNodeSelector()).containsEntry("nvidia.com/gpu.present", "true");
         assertThat(pod.getSpec().getRuntimeClassName()).isEqualTo("nvidia");
-        assertThat(env(container, "NODE_NAME")).get()
-                .satisfies(e -> assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("spec.nodeName"));
-        assertThat(env(container, "NVIDIA_VISIBLE_DEVICES").map(EnvVar::getValue)).contains("all");
-        assertThat(env(container, "NVIDIA_DRIVER_CAPABILITIES").map(EnvVar::getValue)).contains("utility");
+        assertThat(env(container, "NODE_NAME"))
+                .get()
+                .satisfies(e -> assertThat(e.getValueFrom().getFieldRef().getFieldPath())
+                        .isEqualTo("spec.nodeName"));
+        assertThat(env(container, "NVIDIA_VISIBLE_DEVICES").map(EnvVar::getValue))
+                .contains("all");
+        assertThat(env(container, "NVIDIA_DRIVER_CAPABILITIES").map(EnvVar::getValue))
+                .contains("utility");
         assertThat(container.getResources().getRequests()).doesNotContainKey("nvidia.com/gpu");
         assertThat(container.getResources().getLimits()).doesNotContainKey("nvidia.com/gpu");
         assertThat(pod.getSpec().getAutomountServiceAccountToken()).isFalse();
@@ -310,7 +353,9 @@ class HelmChartTest {
         Properties api = install.properties("sage-studio-gpu-probe-api");
         assertThat(api.getProperty("studio.gpu.probe")).isEqualTo("none");
         assertThat(api.getProperty("studio.gpu.publish-telemetry")).isEqualTo("false");
-        assertThat(container(install.pod("sage-studio-gpu-probe-api")).getResources().getLimits())
+        assertThat(container(install.pod("sage-studio-gpu-probe-api"))
+                        .getResources()
+                        .getLimits())
                 .doesNotContainKey("nvidia.com/gpu");
     }
 
@@ -319,31 +364,49 @@ class HelmChartTest {
         Properties defaults = render().properties("sage-studio-finetune");
         assertThat(defaults.getProperty("studio.finetune.executor")).isEqualTo("kubernetes");
         assertThat(defaults.getProperty("studio.finetune.kubernetes.namespace")).isEqualTo("${POD_NAMESPACE}");
-        assertThat(defaults.getProperty("studio.finetune.kubernetes.gpu-resource")).isEqualTo("nvidia.com/gpu");
+        assertThat(defaults.getProperty("studio.finetune.kubernetes.gpu-resource"))
+                .isEqualTo("nvidia.com/gpu");
         assertThat(defaults.getProperty("studio.finetune.kubernetes.gpu-count")).isEqualTo("1");
-        assertThat(defaults.getProperty("studio.finetune.kubernetes.scheduling")).isEqualTo(
-                "{\"affinity\":{},\"nodeSelector\":{},\"tolerations\":[{\"effect\":\"NoSchedule\",\"key\":\"nvidia.com/gpu\","
-                        + "\"operator\":\"Exists\"}]}");
+        assertThat(defaults.getProperty("studio.finetune.kubernetes.scheduling"))
+                .isEqualTo(
+                        "{\"affinity\":{},\"nodeSelector\":{},\"tolerations\":[{\"effect\":\"NoSchedule\",\"key\":\"nvidia.com/gpu\","
+                                + "\"operator\":\"Exists\"}]}");
         assertThat(defaults).doesNotContainKey("studio.finetune.kubernetes.tolerations");
-        assertThat(defaults.getProperty("studio.finetune.kubernetes.service-account")).isEqualTo("sage-studio-workload");
+        assertThat(defaults.getProperty("studio.finetune.kubernetes.service-account"))
+                .isEqualTo("sage-studio-workload");
         assertThat(defaults).doesNotContainKey("studio.finetune.kubernetes.kueue-queue");
 
         Properties production = render(PRODUCTION).properties("sage-studio-finetune");
-        assertThat(production.getProperty("studio.finetune.kubernetes.gpu-count")).isEqualTo("2");
-        assertThat(production.getProperty("studio.finetune.kubernetes.cpu-request")).isEqualTo("8");
+        assertThat(production.getProperty("studio.finetune.kubernetes.gpu-count"))
+                .isEqualTo("2");
+        assertThat(production.getProperty("studio.finetune.kubernetes.cpu-request"))
+                .isEqualTo("8");
         assertThat(production.getProperty("studio.finetune.kubernetes.memory")).isEqualTo("64Gi");
-        assertThat(production.getProperty("studio.finetune.kubernetes.kueue-queue")).isEqualTo("team-a");
-        assertThat(production.getProperty("studio.finetune.kubernetes.runtime-class-name")).isEqualTo("nvidia");
+        assertThat(production.getProperty("studio.finetune.kubernetes.kueue-queue"))
+                .isEqualTo("team-a");
+        assertThat(production.getProperty("studio.finetune.kubernetes.runtime-class-name"))
+                .isEqualTo("nvidia");
         Scheduling trainers = Scheduling.fromJson(production.getProperty("studio.finetune.kubernetes.scheduling"));
-        assertThat(trainers.tolerations()).extracting(Toleration::getKey, Toleration::getOperator, Toleration::getValue,
-                Toleration::getEffect).containsExactly(tuple("nvidia.com/gpu", "Exists", null, "NoSchedule"),
+        assertThat(trainers.tolerations())
+                .extracting(Toleration::getKey, Toleration::getOperator, Toleration::getValue, Toleration::getEffect)
+                .containsExactly(
+                        tuple("nvidia.com/gpu", "Exists", null, "NoSchedule"),
                         tuple("dedicated", "Equal", "training", "NoSchedule"));
-        assertThat(trainers.nodeSelector()).containsOnly(Map.entry("nvidia.com/gpu.product", "NVIDIA-A100-SXM4-80GB"),
-                Map.entry("pool", "training"));
-        assertThat(trainers.affinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution()
-                .getNodeSelectorTerms().get(0).getMatchExpressions().get(0).getValues()).containsExactly("a100", "h100");
-        assertThat(production.stringPropertyNames()).noneMatch(key -> key.startsWith("studio.finetune.kubernetes.node-selector")
-                || key.equals("studio.finetune.kubernetes.tolerations"));
+        assertThat(trainers.nodeSelector())
+                .containsOnly(
+                        Map.entry("nvidia.com/gpu.product", "NVIDIA-A100-SXM4-80GB"), Map.entry("pool", "training"));
+        assertThat(trainers.affinity()
+                        .getNodeAffinity()
+                        .getRequiredDuringSchedulingIgnoredDuringExecution()
+                        .getNodeSelectorTerms()
+                        .get(0)
+                        .getMatchExpressions()
+                        .get(0)
+                        .getValues())
+                .containsExactly("a100", "h100");
+        assertThat(production.stringPropertyNames())
+                .noneMatch(key -> key.startsWith("studio.finetune.kubernetes.node-selector")
+                        || key.equals("studio.finetune.kubernetes.tolerations"));
         assertThat(production.getProperty("studio.finetune.kubernetes.image"))
                 .isEqualTo("registry.example.com/ml-platform/sage-trainer:0.1.0");
         assertThat(production.getProperty("studio.finetune.dataset.max-bytes")).isEqualTo(String.valueOf(2048L << 20));
@@ -357,15 +420,24 @@ class HelmChartTest {
         assertThat(production.getProperty("studio.chat.kubernetes.gpu-count")).isEqualTo("1");
         Scheduling engines = Scheduling.fromJson(production.getProperty("studio.chat.kubernetes.scheduling"));
         assertThat(engines.nodeSelector()).containsOnly(Map.entry("pool", "serving"));
-        assertThat(engines.tolerations()).extracting(Toleration::getKey, Toleration::getOperator, Toleration::getEffect,
-                Toleration::getTolerationSeconds).containsExactly(tuple("nvidia.com/gpu", "Exists", "NoSchedule", null),
+        assertThat(engines.tolerations())
+                .extracting(
+                        Toleration::getKey,
+                        Toleration::getOperator,
+                        Toleration::getEffect,
+                        Toleration::getTolerationSeconds)
+                .containsExactly(
+                        tuple("nvidia.com/gpu", "Exists", "NoSchedule", null),
                         tuple(null, "Exists", "NoExecute", 300L));
         assertThat(engines.affinity()).isNull();
         assertThat(production.getProperty("studio.chat.kubernetes.extra-args"))
                 .isEqualTo("--gpu-memory-utilization,0.85,--max-model-len,8192");
-        assertThat(production.getProperty("studio.chat.kubernetes.gateway-config-map")).isEqualTo("sage-gateway-chat");
-        assertThat(production.getProperty("studio.chat.kubernetes.gateway-deployment")).isEqualTo("sage-gateway");
-        assertThat(production.getProperty("studio.chat.max-concurrent-backends")).isEqualTo("2");
+        assertThat(production.getProperty("studio.chat.kubernetes.gateway-config-map"))
+                .isEqualTo("sage-gateway-chat");
+        assertThat(production.getProperty("studio.chat.kubernetes.gateway-deployment"))
+                .isEqualTo("sage-gateway");
+        assertThat(production.getProperty("studio.chat.max-concurrent-backends"))
+                .isEqualTo("2");
         assertThat(production.getProperty("studio.chat.initial-model")).isEqualTo("Qwen/Qwen2.5-1.5B-Instruct");
     }
 
@@ -386,11 +458,12 @@ class HelmChartTest {
     void finetuneRoleIsLimitedToJobsPodsAndLogsInItsNamespace() {
         Install install = render();
         Role role = install.get(Role.class, "sage-studio-finetune");
-        assertThat(rules(role)).containsExactlyInAnyOrder(
-                "batch/jobs:create,delete,get,list,watch",
-                "/pods:get,list,watch",
-                "/pods/log:get",
-                "/events:get,list,watch");
+        assertThat(rules(role))
+                .containsExactlyInAnyOrder(
+                        "batch/jobs:create,delete,get,list,watch",
+                        "/pods:get,list,watch",
+                        "/pods/log:get",
+                        "/events:get,list,watch");
         assertBoundTo(install, "sage-studio-finetune", "sage-studio-finetune");
     }
 
@@ -398,15 +471,18 @@ class HelmChartTest {
     void chatSwitchRoleIsLimitedToDeploymentsServicesAndConfigMapsInItsNamespace() {
         Install install = render();
         Role role = install.get(Role.class, "sage-studio-chat-switch");
-        assertThat(rules(role)).containsExactlyInAnyOrder(
-                "apps/deployments:create,delete,get,list,patch,update,watch",
-                "/services:create,delete,get,list,patch,update,watch",
-                "/configmaps:create,delete,get,list,patch,update,watch",
-                "/pods:get,list,watch",
-                "/pods/log:get",
-                "/events:get,list,watch",
-                "/secrets:get");
-        assertThat(role.getRules()).filteredOn(r -> r.getResources().contains("secrets")).singleElement()
+        assertThat(rules(role))
+                .containsExactlyInAnyOrder(
+                        "apps/deployments:create,delete,get,list,patch,update,watch",
+                        "/services:create,delete,get,list,patch,update,watch",
+                        "/configmaps:create,delete,get,list,patch,update,watch",
+                        "/pods:get,list,watch",
+                        "/pods/log:get",
+                        "/events:get,list,watch",
+                        "/secrets:get");
+        assertThat(role.getRules())
+                .filteredOn(r -> r.getResources().contains("secrets"))
+                .singleElement()
                 .satisfies(r -> assertThat(r.getResourceNames()).containsExactly("sage-studio-engine-api-key"));
         assertBoundTo(install, "sage-studio-chat-switch", "sage-studio-chat-switch");
     }
@@ -432,28 +508,36 @@ class HelmChartTest {
     @Test
     void onlyTheServicesThatCallTheKubernetesApiGetAToken() {
         Install install = render();
-        assertThat(install.pod("sage-studio-finetune").getSpec().getServiceAccountName()).isEqualTo("sage-studio-finetune");
+        assertThat(install.pod("sage-studio-finetune").getSpec().getServiceAccountName())
+                .isEqualTo("sage-studio-finetune");
         assertThat(install.pod("sage-studio-chat-switch").getSpec().getServiceAccountName())
                 .isEqualTo("sage-studio-chat-switch");
         for (String workload : List.of("sage-studio-gateway", "sage-studio-gpu-probe", "sage-studio-gpu-probe-api")) {
-            assertThat(install.pod(workload).getSpec().getAutomountServiceAccountToken()).as(workload).isFalse();
+            assertThat(install.pod(workload).getSpec().getAutomountServiceAccountToken())
+                    .as(workload)
+                    .isFalse();
         }
-        assertThat(install.get(ServiceAccount.class, "sage-studio-workload").getAutomountServiceAccountToken()).isFalse();
+        assertThat(install.get(ServiceAccount.class, "sage-studio-workload").getAutomountServiceAccountToken())
+                .isFalse();
     }
 
     @Test
     void trainerJobsAndModelServersPullWithTheInstallsSecrets() {
         ServiceAccount workload = render(PRODUCTION).get(ServiceAccount.class, "sage-studio-workload");
         assertThat(workload.getImagePullSecrets()).extracting(r -> r.getName()).containsExactly("registry-credentials");
-        assertThat(render(PRODUCTION).properties("sage-studio-chat-switch")
-                .getProperty("studio.chat.kubernetes.service-account")).isEqualTo("sage-studio-workload");
-        assertThat(render().get(ServiceAccount.class, "sage-studio-workload").getImagePullSecrets()).isEmpty();
+        assertThat(render(PRODUCTION)
+                        .properties("sage-studio-chat-switch")
+                        .getProperty("studio.chat.kubernetes.service-account"))
+                .isEqualTo("sage-studio-workload");
+        assertThat(render().get(ServiceAccount.class, "sage-studio-workload").getImagePullSecrets())
+                .isEmpty();
     }
 
     private static Set<String> rules(Role role) {
         return role.getRules().stream()
-                .flatMap(rule -> rule.getResources().stream().map(resource -> String.join(",", rule.getApiGroups())
-                        + "/" + resource + ":" + rule.getVerbs().stream().sorted().collect(Collectors.joining(","))))
+                .flatMap(rule -> rule.getResources().stream()
+                        .map(resource -> String.join(",", rule.getApiGroups()) + "/" + resource + ":"
+                                + rule.getVerbs().stream().sorted().collect(Collectors.joining(","))))
                 .collect(Collectors.toSet());
     }
 
@@ -471,12 +555,18 @@ class HelmChartTest {
     @Test
     void theGatewayRunsTheThroughputCollectorOnTopOfTheCommonJvmOptions() {
         Install install = render();
-        assertThat(env(container(install.pod("sage-studio-gateway")), "JAVA_OPTS_APPEND").orElseThrow().getValue())
+        assertThat(env(container(install.pod("sage-studio-gateway")), "JAVA_OPTS_APPEND")
+                        .orElseThrow()
+                        .getValue())
                 .isEqualTo("-XX:MaxRAMPercentage=75.0 -XX:+ExitOnOutOfMemoryError -XX:+UseParallelGC");
-        assertThat(env(container(install.pod("sage-studio-finetune")), "JAVA_OPTS_APPEND").orElseThrow().getValue())
+        assertThat(env(container(install.pod("sage-studio-finetune")), "JAVA_OPTS_APPEND")
+                        .orElseThrow()
+                        .getValue())
                 .isEqualTo("-XX:MaxRAMPercentage=75.0 -XX:+ExitOnOutOfMemoryError");
         Install plain = render(Map.of("gateway.javaOpts", ""));
-        assertThat(env(container(plain.pod("sage-studio-gateway")), "JAVA_OPTS_APPEND").orElseThrow().getValue())
+        assertThat(env(container(plain.pod("sage-studio-gateway")), "JAVA_OPTS_APPEND")
+                        .orElseThrow()
+                        .getValue())
                 .isEqualTo("-XX:MaxRAMPercentage=75.0 -XX:+ExitOnOutOfMemoryError");
     }
 
@@ -490,7 +580,12 @@ class HelmChartTest {
         }
         Deployment gateway = install.get(Deployment.class, "sage-studio-gateway");
         assertThat(gateway.getSpec().getReplicas()).isEqualTo(2);
-        assertThat(gateway.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+        assertThat(gateway.getSpec()
+                        .getStrategy()
+                        .getRollingUpdate()
+                        .getMaxUnavailable()
+                        .getIntVal())
+                .isZero();
     }
 
     @Test
@@ -514,7 +609,8 @@ class HelmChartTest {
             assertThat(tls.getHosts()).containsExactly("studio.example.com");
             assertThat(tls.getSecretName()).isEqualTo("studio-example-com-tls");
         });
-        assertThat(render(Map.of("ingress.enabled", "false")).all(Ingress.class)).isEmpty();
+        assertThat(render(Map.of("ingress.enabled", "false")).all(Ingress.class))
+                .isEmpty();
     }
 
     @Test
@@ -533,30 +629,43 @@ class HelmChartTest {
             Container container = container(pod);
             assertThat(volume(pod, "kafka-ca").getSecret().getSecretName()).isEqualTo("prod-cluster-ca-cert");
             assertThat(mount(container, "kafka-ca").getMountPath()).isEqualTo("/etc/sage-studio/kafka/ca");
-            List<String> names = container.getEnv().stream().map(EnvVar::getName).toList();
+            List<String> names =
+                    container.getEnv().stream().map(EnvVar::getName).toList();
             EnvVar password = env(container, "STUDIO_KAFKA_SASL_PASSWORD").orElseThrow();
             assertThat(password.getValueFrom().getSecretKeyRef().getName()).isEqualTo("sage-studio");
             assertThat(password.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("password");
             EnvVar jaas = env(container, "KAFKA_SASL_JAAS_CONFIG").orElseThrow();
-            assertThat(jaas.getValue()).isEqualTo("org.apache.kafka.common.security.scram.ScramLoginModule required "
-                    + "username=\"sage-studio\" password=\"$(STUDIO_KAFKA_SASL_PASSWORD)\";");
+            assertThat(jaas.getValue())
+                    .isEqualTo("org.apache.kafka.common.security.scram.ScramLoginModule required "
+                            + "username=\"sage-studio\" password=\"$(STUDIO_KAFKA_SASL_PASSWORD)\";");
             assertThat(names.indexOf("STUDIO_KAFKA_SASL_PASSWORD"))
-                    .as("$(VAR) expands only variables defined earlier").isLessThan(names.indexOf("KAFKA_SASL_JAAS_CONFIG"));
-            assertThat(pod.getSpec().getImagePullSecrets()).extracting(r -> r.getName())
+                    .as("$(VAR) expands only variables defined earlier")
+                    .isLessThan(names.indexOf("KAFKA_SASL_JAAS_CONFIG"));
+            assertThat(pod.getSpec().getImagePullSecrets())
+                    .extracting(r -> r.getName())
                     .containsExactly("registry-credentials");
         }
     }
 
     @Test
     void strimziMutualTlsUsesTheUsersKeystore() {
-        Install install = render(Map.of("kafka.tls.enabled", "true", "kafka.tls.caSecret.name", "my-cluster-cluster-ca-cert",
-                "kafka.tls.clientCertSecret.name", "sage-studio-user"));
+        Install install = render(Map.of(
+                "kafka.tls.enabled",
+                "true",
+                "kafka.tls.caSecret.name",
+                "my-cluster-cluster-ca-cert",
+                "kafka.tls.clientCertSecret.name",
+                "sage-studio-user"));
         Properties props = install.properties("sage-studio-gateway");
         assertThat(props.getProperty("kafka.security.protocol")).isEqualTo("SSL");
         assertThat(props.getProperty("kafka.ssl.keystore.type")).isEqualTo("PKCS12");
-        assertThat(props.getProperty("kafka.ssl.keystore.location")).isEqualTo("/etc/sage-studio/kafka/client/user.p12");
+        assertThat(props.getProperty("kafka.ssl.keystore.location"))
+                .isEqualTo("/etc/sage-studio/kafka/client/user.p12");
         Container gateway = container(install.pod("sage-studio-gateway"));
-        assertThat(env(gateway, "KAFKA_SSL_KEYSTORE_PASSWORD").orElseThrow().getValueFrom().getSecretKeyRef())
+        assertThat(env(gateway, "KAFKA_SSL_KEYSTORE_PASSWORD")
+                        .orElseThrow()
+                        .getValueFrom()
+                        .getSecretKeyRef())
                 .satisfies(ref -> {
                     assertThat(ref.getName()).isEqualTo("sage-studio-user");
                     assertThat(ref.getKey()).isEqualTo("user.password");
@@ -568,33 +677,48 @@ class HelmChartTest {
         Install install = render(PRODUCTION);
         for (PodTemplateSpec pod : install.podTemplates()) {
             assertThat(volume(pod, "auth-tokens").getSecret().getSecretName()).isEqualTo("studio-tokens");
-            assertThat(volume(pod, "openai-api-keys").getSecret().getSecretName()).isEqualTo("studio-openai-keys");
+            assertThat(volume(pod, "openai-api-keys").getSecret().getSecretName())
+                    .isEqualTo("studio-openai-keys");
             assertThat(mount(container(pod), "auth-tokens").getReadOnly()).isTrue();
-            Properties props = install.properties(volume(pod, "config").getConfigMap().getName());
+            Properties props =
+                    install.properties(volume(pod, "config").getConfigMap().getName());
             assertThat(props.getProperty("studio.auth.mode")).isEqualTo("token");
-            assertThat(props.getProperty("studio.auth.tokens-file")).isEqualTo("/etc/sage-studio/auth/tokens/tokens.json");
+            assertThat(props.getProperty("studio.auth.tokens-file"))
+                    .isEqualTo("/etc/sage-studio/auth/tokens/tokens.json");
             assertThat(props.getProperty("studio.auth.openai-api-keys-file"))
                     .isEqualTo("/etc/sage-studio/auth/openai/api-keys.json");
-            assertThat(props.getProperty("studio.auth.service-token-file")).isEqualTo("/etc/sage-studio/auth/service/token");
+            assertThat(props.getProperty("studio.auth.service-token-file"))
+                    .isEqualTo("/etc/sage-studio/auth/service/token");
             assertThat(volume(pod, "auth-service").getSecret().getSecretName()).isEqualTo("studio-tokens");
-            assertThat(volume(pod, "auth-service").getSecret().getItems()).singleElement()
+            assertThat(volume(pod, "auth-service").getSecret().getItems())
+                    .singleElement()
                     .satisfies(item -> assertThat(item.getKey()).isEqualTo("service-token"));
             assertThat(mount(container(pod), "auth-service").getMountPath()).isEqualTo("/etc/sage-studio/auth/service");
         }
-        assertThat(volume(render().pod("sage-studio-gateway"), "auth-tokens").getSecret().getSecretName())
+        assertThat(volume(render().pod("sage-studio-gateway"), "auth-tokens")
+                        .getSecret()
+                        .getSecretName())
                 .isEqualTo("sage-studio-auth-tokens");
     }
 
     @Test
     void oidcAuthConfiguresQuarkusOidcAndMountsNoTokens() {
-        Install install = render(Map.of("auth.mode", "oidc",
-                "auth.oidc.authServerUrl", "https://keycloak.example.com/realms/sage",
-                "auth.oidc.clientId", "sage-studio", "auth.oidc.rolesClaim", "realm_access/roles",
-                "auth.oidc.rolePrefix", "studio-"));
+        Install install = render(Map.of(
+                "auth.mode",
+                "oidc",
+                "auth.oidc.authServerUrl",
+                "https://keycloak.example.com/realms/sage",
+                "auth.oidc.clientId",
+                "sage-studio",
+                "auth.oidc.rolesClaim",
+                "realm_access/roles",
+                "auth.oidc.rolePrefix",
+                "studio-"));
         Properties props = install.properties("sage-studio-chat-switch");
         assertThat(props.getProperty("studio.auth.mode")).isEqualTo("oidc");
         assertThat(props.getProperty("quarkus.oidc.tenant-enabled")).isEqualTo("true");
-        assertThat(props.getProperty("quarkus.oidc.auth-server-url")).isEqualTo("https://keycloak.example.com/realms/sage");
+        assertThat(props.getProperty("quarkus.oidc.auth-server-url"))
+                .isEqualTo("https://keycloak.example.com/realms/sage");
         assertThat(props.getProperty("quarkus.oidc.client-id")).isEqualTo("sage-studio");
         assertThat(props.getProperty("quarkus.oidc.roles.role-claim-path")).isEqualTo("realm_access/roles");
         assertThat(props.getProperty("studio.auth.oidc.role-prefix")).isEqualTo("studio-");
@@ -603,7 +727,8 @@ class HelmChartTest {
             assertThat(pod.getSpec().getVolumes()).noneMatch(v -> v.getName().equals("auth-tokens"));
             assertThat(volume(pod, "auth-service").getSecret().getSecretName()).isEqualTo("sage-studio-auth-tokens");
         }
-        assertThat(props.getProperty("studio.auth.service-token-file")).isEqualTo("/etc/sage-studio/auth/service/token");
+        assertThat(props.getProperty("studio.auth.service-token-file"))
+                .isEqualTo("/etc/sage-studio/auth/service/token");
     }
 
     @Test
@@ -611,9 +736,15 @@ class HelmChartTest {
         assertThatThrownBy(() -> render(Map.of("chatSwitch.runtime", "none")))
                 .hasMessageContaining("chatSwitch.cloud.baseUrl is required when chatSwitch.runtime is none");
 
-        Install install = render(Map.of("chatSwitch.runtime", "none",
-                "chatSwitch.cloud.baseUrl", "https://api.openai.com/v1", "chatSwitch.cloud.model", "gpt-4o-mini",
-                "chatSwitch.cloud.apiKeySecret.name", "openai"));
+        Install install = render(Map.of(
+                "chatSwitch.runtime",
+                "none",
+                "chatSwitch.cloud.baseUrl",
+                "https://api.openai.com/v1",
+                "chatSwitch.cloud.model",
+                "gpt-4o-mini",
+                "chatSwitch.cloud.apiKeySecret.name",
+                "openai"));
         Properties props = install.properties("sage-studio-chat-switch");
         assertThat(props.getProperty("studio.chat.runtime")).isEqualTo("none");
         assertThat(props.getProperty("studio.chat.cloud.base-url")).isEqualTo("https://api.openai.com/v1");
@@ -621,7 +752,8 @@ class HelmChartTest {
         assertThat(install.properties("sage-studio-gateway").getProperty("studio.chat.cloud.base-url"))
                 .isEqualTo("https://api.openai.com/v1");
         for (String workload : List.of("sage-studio-chat-switch", "sage-studio-gateway")) {
-            EnvVar key = env(container(install.pod(workload)), "STUDIO_CHAT_CLOUD_API_KEY").orElseThrow();
+            EnvVar key = env(container(install.pod(workload)), "STUDIO_CHAT_CLOUD_API_KEY")
+                    .orElseThrow();
             assertThat(key.getValue()).isNull();
             assertThat(key.getValueFrom().getSecretKeyRef().getName()).isEqualTo("openai");
         }
@@ -641,16 +773,12 @@ class HelmChartTest {
 
     @Test
     void theValuesSchemaRejectsWrongTypesUnknownKeysAndFloatingTags() {
-        assertThatThrownBy(() -> render(Map.of("gateway.replicas", "two")))
-                .hasMessageContaining("/gateway/replicas");
+        assertThatThrownBy(() -> render(Map.of("gateway.replicas", "two"))).hasMessageContaining("/gateway/replicas");
         assertThatThrownBy(() -> render(Map.of("finetune.trainer.gpu.count", "-1")))
                 .hasMessageContaining("/finetune/trainer/gpu/count");
-        assertThatThrownBy(() -> render(Map.of("finetune.trainer.gpus", "2")))
-                .hasMessageContaining("gpus");
-        assertThatThrownBy(() -> render(Map.of("image.tag", "latest")))
-                .hasMessageContaining("/image/tag");
-        assertThatThrownBy(() -> render(Map.of("auth.mode", "basic")))
-                .hasMessageContaining("/auth/mode");
+        assertThatThrownBy(() -> render(Map.of("finetune.trainer.gpus", "2"))).hasMessageContaining("gpus");
+        assertThatThrownBy(() -> render(Map.of("image.tag", "latest"))).hasMessageContaining("/image/tag");
+        assertThatThrownBy(() -> render(Map.of("auth.mode", "basic"))).hasMessageContaining("/auth/mode");
         assertThatThrownBy(() -> render(Map.of("kafka.bootstrapServers", "no-port")))
                 .hasMessageContaining("/kafka/bootstrapServers");
         assertThatThrownBy(() -> render(Map.of("chatSwitch.vllm.tolerations[0].key", "nvidia.com/gpu")))
@@ -659,13 +787,20 @@ class HelmChartTest {
 
     @Test
     void gatewayDisruptionBudgetFollowsItsReplicas() {
-        assertThat(render(PRODUCTION).get(PodDisruptionBudget.class, "sage-studio-gateway").getSpec().getMinAvailable()
-                .getIntVal()).isEqualTo(1);
-        assertThat(render(Map.of("gateway.replicas", "1")).all(PodDisruptionBudget.class)).isEmpty();
+        assertThat(render(PRODUCTION)
+                        .get(PodDisruptionBudget.class, "sage-studio-gateway")
+                        .getSpec()
+                        .getMinAvailable()
+                        .getIntVal())
+                .isEqualTo(1);
+        assertThat(render(Map.of("gateway.replicas", "1")).all(PodDisruptionBudget.class))
+                .isEmpty();
     }
 
     private static VolumeMount mount(Container container, String volume) {
-        return container.getVolumeMounts().stream().filter(m -> m.getName().equals(volume)).findFirst()
+        return container.getVolumeMounts().stream()
+                .filter(m -> m.getName().equals(volume))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no mount of " + volume + " in " + container.getName()));
     }
 }

@@ -26,15 +26,20 @@ class ImagesTest {
     @Test
     void chartDefaultsMatchTheRootPomsContainerImageProperties() throws Exception {
         Map<String, String> props = rootPomProperties();
-        JsonNode values = YAML.readTree(HelmChartTest.CHART.resolve("values.yaml").toFile());
+        JsonNode values =
+                YAML.readTree(HelmChartTest.CHART.resolve("values.yaml").toFile());
         JsonNode chart = YAML.readTree(HelmChartTest.CHART.resolve("Chart.yaml").toFile());
 
         assertThat(values.at("/image/registry").asText()).isEqualTo(props.get("quarkus.container-image.registry"));
         assertThat(values.at("/image/group").asText()).isEqualTo(props.get("quarkus.container-image.group"));
-        assertThat(values.at("/image/tag").asText()).as("empty: the chart's appVersion").isEmpty();
+        assertThat(values.at("/image/tag").asText())
+                .as("empty: the chart's appVersion")
+                .isEmpty();
         assertThat(chart.at("/appVersion").asText()).isEqualTo(props.get("quarkus.container-image.tag"));
         for (String component : new String[] {"finetune", "chatSwitch", "gateway", "gpuProbe"}) {
-            assertThat(values.at("/" + component + "/image/tag").asText()).as(component).isEmpty();
+            assertThat(values.at("/" + component + "/image/tag").asText())
+                    .as(component)
+                    .isEmpty();
         }
     }
 
@@ -46,7 +51,9 @@ class ImagesTest {
     }
 
     static Map<String, String> rootPomProperties() throws Exception {
-        Element root = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(ROOT_POM.toFile())
+        Element root = DocumentBuilderFactory.newInstance()
+                .newDocumentBuilder()
+                .parse(ROOT_POM.toFile())
                 .getDocumentElement();
         Map<String, String> props = new HashMap<>();
         NodeList blocks = root.getElementsByTagName("properties");

@@ -30,21 +30,29 @@ record Install(List<HasMetadata> objects) {
     }
 
     <T extends HasMetadata> Optional<T> find(Class<T> type, String name) {
-        return all(type).stream().filter(o -> o.getMetadata().getName().equals(name)).findFirst();
+        return all(type).stream()
+                .filter(o -> o.getMetadata().getName().equals(name))
+                .findFirst();
     }
 
     <T extends HasMetadata> T get(Class<T> type, String name) {
-        return find(type, name).orElseThrow(() -> new AssertionError(
-                "no " + type.getSimpleName() + " named " + name + " among " + names()));
+        return find(type, name)
+                .orElseThrow(() ->
+                        new AssertionError("no " + type.getSimpleName() + " named " + name + " among " + names()));
     }
 
     List<String> names() {
-        return objects.stream().map(o -> o.getKind() + "/" + o.getMetadata().getName()).toList();
+        return objects.stream()
+                .map(o -> o.getKind() + "/" + o.getMetadata().getName())
+                .toList();
     }
 
     /** Every pod template of the install: Deployments and DaemonSets. */
     List<PodTemplateSpec> podTemplates() {
-        return objects.stream().map(Install::podTemplate).flatMap(Optional::stream).toList();
+        return objects.stream()
+                .map(Install::podTemplate)
+                .flatMap(Optional::stream)
+                .toList();
     }
 
     static Optional<PodTemplateSpec> podTemplate(HasMetadata object) {
@@ -58,7 +66,8 @@ record Install(List<HasMetadata> objects) {
     }
 
     PodTemplateSpec pod(String workload) {
-        return find(Deployment.class, workload).map(d -> d.getSpec().getTemplate())
+        return find(Deployment.class, workload)
+                .map(d -> d.getSpec().getTemplate())
                 .or(() -> find(DaemonSet.class, workload).map(d -> d.getSpec().getTemplate()))
                 .orElseThrow(() -> new AssertionError("no workload " + workload + " among " + names()));
     }
@@ -73,15 +82,19 @@ record Install(List<HasMetadata> objects) {
     }
 
     static Volume volume(PodTemplateSpec pod, String name) {
-        return pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst()
-                .orElseThrow(() -> new AssertionError("no volume " + name + " in " + pod.getSpec().getVolumes()));
+        return pod.getSpec().getVolumes().stream()
+                .filter(v -> v.getName().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(
+                        "no volume " + name + " in " + pod.getSpec().getVolumes()));
     }
 
     /** The application.properties a component's ConfigMap gives its service. */
     Properties properties(String configMap) {
         Properties props = new Properties();
         try {
-            props.load(new StringReader(get(ConfigMap.class, configMap).getData().get("application.properties")));
+            props.load(
+                    new StringReader(get(ConfigMap.class, configMap).getData().get("application.properties")));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

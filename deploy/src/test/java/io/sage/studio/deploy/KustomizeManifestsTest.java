@@ -54,7 +54,8 @@ class KustomizeManifestsTest {
                 actual.put(file.getFileName().toString(), Files.readString(file));
             }
         }
-        assertThat(actual.keySet()).as("files of deploy/k8s/base; run deploy/k8s/generate.sh")
+        assertThat(actual.keySet())
+                .as("files of deploy/k8s/base; run deploy/k8s/generate.sh")
                 .containsExactlyInAnyOrderElementsOf(expected.keySet());
         expected.forEach((file, content) -> assertThat(actual.get(file))
                 .as("deploy/k8s/base/%s is out of date with the chart; run deploy/k8s/generate.sh", file)
@@ -63,7 +64,8 @@ class KustomizeManifestsTest {
 
     @Test
     void everyBaseFileIsMarkedGeneratedAndListedInTheKustomization() throws IOException {
-        JsonNode kustomization = YAML.readTree(BASE.resolve("kustomization.yaml").toFile());
+        JsonNode kustomization =
+                YAML.readTree(BASE.resolve("kustomization.yaml").toFile());
         List<String> resources = new ArrayList<>();
         kustomization.get("resources").forEach(node -> resources.add(node.asText()));
         try (Stream<Path> files = Files.list(BASE)) {
@@ -75,7 +77,9 @@ class KustomizeManifestsTest {
                 }
             }
         }
-        assertThat(kustomization.has("namespace")).as("overlays set the namespace").isFalse();
+        assertThat(kustomization.has("namespace"))
+                .as("overlays set the namespace")
+                .isFalse();
     }
 
     @Test
@@ -88,11 +92,13 @@ class KustomizeManifestsTest {
                     .doesNotContainKey("helm.sh/chart");
         }
         for (PodTemplateSpec pod : base.podTemplates()) {
-            assertThat(container(pod).getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
+            assertThat(container(pod).getReadinessProbe().getHttpGet().getPath())
+                    .isEqualTo("/q/health/ready");
             assertThat(container(pod).getImage()).endsWith(":0.1.0");
         }
         DaemonSet probe = base.get(DaemonSet.class, "sage-studio-gpu-probe");
-        assertThat(probe.getSpec().getTemplate().getSpec().getTolerations()).extracting(Toleration::getKey)
+        assertThat(probe.getSpec().getTemplate().getSpec().getTolerations())
+                .extracting(Toleration::getKey)
                 .contains("nvidia.com/gpu");
         assertThat(base.properties("sage-studio-finetune").getProperty("studio.finetune.executor"))
                 .isEqualTo("kubernetes");
@@ -105,8 +111,12 @@ class KustomizeManifestsTest {
                 }
             }
         }
-        assertThat(base.get(RoleBinding.class, "sage-studio-finetune").getSubjects().get(0).getNamespace())
-                .as("rewritten by an overlay's namespace").isEqualTo("default");
+        assertThat(base.get(RoleBinding.class, "sage-studio-finetune")
+                        .getSubjects()
+                        .get(0)
+                        .getNamespace())
+                .as("rewritten by an overlay's namespace")
+                .isEqualTo("default");
     }
 
     /**
@@ -118,26 +128,42 @@ class KustomizeManifestsTest {
         Install base = new Install(baseObjects());
         assertThat(base.all(Secret.class)).isEmpty();
         for (PodTemplateSpec pod : base.podTemplates()) {
-            assertThat(env(container(pod), "STUDIO_EVENTS_SIGNING_KEY").orElseThrow().getValueFrom().getSecretKeyRef()
-                    .getName()).isEqualTo("sage-studio-events-signing");
+            assertThat(env(container(pod), "STUDIO_EVENTS_SIGNING_KEY")
+                            .orElseThrow()
+                            .getValueFrom()
+                            .getSecretKeyRef()
+                            .getName())
+                    .isEqualTo("sage-studio-events-signing");
         }
-        assertThat(env(container(base.pod("sage-studio-gateway")), "STUDIO_ENGINES_API_KEY").orElseThrow().getValueFrom()
-                .getSecretKeyRef().getName()).isEqualTo("sage-studio-engine-api-key");
-        assertThat(base.properties("sage-studio-chat-switch").getProperty("studio.chat.kubernetes.engine-api-key-secret"))
+        assertThat(env(container(base.pod("sage-studio-gateway")), "STUDIO_ENGINES_API_KEY")
+                        .orElseThrow()
+                        .getValueFrom()
+                        .getSecretKeyRef()
+                        .getName())
                 .isEqualTo("sage-studio-engine-api-key");
-        assertThat(base.all(NetworkPolicy.class)).extracting(p -> p.getMetadata().getName()).containsExactlyInAnyOrder(
-                "sage-studio-gateway", "sage-studio-services", "sage-studio-chat-engines", "sage-studio-trainers");
+        assertThat(base.properties("sage-studio-chat-switch")
+                        .getProperty("studio.chat.kubernetes.engine-api-key-secret"))
+                .isEqualTo("sage-studio-engine-api-key");
+        assertThat(base.all(NetworkPolicy.class))
+                .extracting(p -> p.getMetadata().getName())
+                .containsExactlyInAnyOrder(
+                        "sage-studio-gateway",
+                        "sage-studio-services",
+                        "sage-studio-chat-engines",
+                        "sage-studio-trainers");
     }
 
     @Test
     void exampleOverlayReferencesFilesThatExist() throws IOException {
-        JsonNode kustomization = YAML.readTree(OVERLAY.resolve("kustomization.yaml").toFile());
+        JsonNode kustomization =
+                YAML.readTree(OVERLAY.resolve("kustomization.yaml").toFile());
         assertThat(kustomization.get("namespace").asText()).isEqualTo("ml-studio");
         for (JsonNode resource : kustomization.get("resources")) {
             assertThat(OVERLAY.resolve(resource.asText())).exists();
         }
         for (JsonNode patch : kustomization.get("patches")) {
-            JsonNode ops = YAML.readTree(OVERLAY.resolve(patch.get("path").asText()).toFile());
+            JsonNode ops =
+                    YAML.readTree(OVERLAY.resolve(patch.get("path").asText()).toFile());
             assertThat(ops.isArray()).isTrue();
             ops.forEach(op -> assertThat(op.get("op").asText()).isIn("add", "replace", "remove", "test"));
         }
@@ -147,7 +173,8 @@ class KustomizeManifestsTest {
     void exampleOverlayBuildsWithKubectl() throws Exception {
         assumeTrue(onPath("kubectl"), "kubectl is not installed");
         Process process = new ProcessBuilder("kubectl", "kustomize", OVERLAY.toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         String yaml = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).isZero();
@@ -156,24 +183,35 @@ class KustomizeManifestsTest {
         assertThat(overlay.get(Namespace.class, "ml-studio")).isNotNull();
         for (HasMetadata object : overlay.objects()) {
             if (!(object instanceof Namespace)) {
-                assertThat(object.getMetadata().getNamespace()).as(object.getKind()).isEqualTo("ml-studio");
+                assertThat(object.getMetadata().getNamespace())
+                        .as(object.getKind())
+                        .isEqualTo("ml-studio");
             }
         }
         for (RoleBinding binding : overlay.all(RoleBinding.class)) {
-            assertThat(binding.getSubjects()).allSatisfy(s -> assertThat(s.getNamespace()).isEqualTo("ml-studio"));
+            assertThat(binding.getSubjects())
+                    .allSatisfy(s -> assertThat(s.getNamespace()).isEqualTo("ml-studio"));
         }
         assertThat(overlay.podTemplates()).hasSize(5).allSatisfy(pod -> {
-            assertThat(env(container(pod), "KAFKA_BOOTSTRAP_SERVERS").orElseThrow().getValue())
+            assertThat(env(container(pod), "KAFKA_BOOTSTRAP_SERVERS")
+                            .orElseThrow()
+                            .getValue())
                     .isEqualTo("prod-kafka-bootstrap.kafka.svc:9093");
             assertThat(container(pod).getImage()).startsWith("registry.example.com/ml-platform/");
             assertThat(pod.getSpec().getVolumes()).anyMatch(v -> v.getName().equals("kafka-ca"));
         });
-        assertThat(overlay.podTemplates()).allSatisfy(pod -> assertThat(
-                env(container(pod), "STUDIO_HTTP_ALLOWED_HOSTS").orElseThrow().getValue().split(","))
-                .contains("studio.example.com", "sage-studio-finetune", "*.ml-studio.svc", "$(POD_IP)")
-                .doesNotContain("*.default.svc"));
+        assertThat(overlay.podTemplates())
+                .allSatisfy(pod -> assertThat(env(container(pod), "STUDIO_HTTP_ALLOWED_HOSTS")
+                                .orElseThrow()
+                                .getValue()
+                                .split(","))
+                        .contains("studio.example.com", "sage-studio-finetune", "*.ml-studio.svc", "$(POD_IP)")
+                        .doesNotContain("*.default.svc"));
         assertThat(overlay.all(NetworkPolicy.class)).hasSize(4);
-        assertThat(overlay.get(Deployment.class, "sage-studio-gateway").getSpec().getReplicas()).isEqualTo(3);
+        assertThat(overlay.get(Deployment.class, "sage-studio-gateway")
+                        .getSpec()
+                        .getReplicas())
+                .isEqualTo(3);
         Ingress ingress = overlay.get(Ingress.class, "sage-studio-gateway");
         assertThat(ingress.getSpec().getRules().get(0).getHost()).isEqualTo("studio.example.com");
         assertThat(ingress.getSpec().getTls().get(0).getSecretName()).isEqualTo("studio-example-com-tls");

@@ -61,13 +61,21 @@ class ClusterModeTest {
                           {"name": "root", "role": "admin", "token": "%s"}
                         ]}
                         """.formatted(ALICE, BOB, VERA, ROOT));
-                return Map.of("studio.auth.mode", "token",
-                        "studio.auth.tokens-file", tokens.toString(),
-                        "studio.events.signing-key", "test-signing-key-0123456789abcdef",
-                        "studio.finetune.executor", "kubernetes",
-                        "studio.finetune.kubernetes.namespace", NS,
-                        "studio.finetune.kubernetes.poll-interval", "100ms",
-                        "studio.finetune.kubernetes.image", "registry.example/sage-trainer:9.9.9");
+                return Map.of(
+                        "studio.auth.mode",
+                        "token",
+                        "studio.auth.tokens-file",
+                        tokens.toString(),
+                        "studio.events.signing-key",
+                        "test-signing-key-0123456789abcdef",
+                        "studio.finetune.executor",
+                        "kubernetes",
+                        "studio.finetune.kubernetes.namespace",
+                        NS,
+                        "studio.finetune.kubernetes.poll-interval",
+                        "100ms",
+                        "studio.finetune.kubernetes.image",
+                        "registry.example/sage-trainer:9.9.9");
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -82,11 +90,21 @@ class ClusterModeTest {
     }
 
     private static String create(String token) {
-        String dataset = as(token).multiPart("file", "d.jsonl", "{\"prompt\":\"p\",\"completion\":\"c\"}\n".getBytes())
-                .post("/api/finetune/upload-dataset").then().statusCode(200).extract().path("dataset_id");
-        return as(token).contentType(ContentType.JSON)
+        String dataset = as(token)
+                .multiPart("file", "d.jsonl", "{\"prompt\":\"p\",\"completion\":\"c\"}\n".getBytes())
+                .post("/api/finetune/upload-dataset")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("dataset_id");
+        return as(token)
+                .contentType(ContentType.JSON)
                 .body(Map.of("model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", dataset))
-                .post("/api/finetune/create").then().statusCode(201).extract().path("task_id");
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("task_id");
     }
 
     private static String status(String id) {
@@ -99,35 +117,59 @@ class ClusterModeTest {
         as(VERA).get("/api/finetune/tasks/" + id).then().body("executor", equalTo("kubernetes"));
 
         KubernetesClient client = server.getClient();
-        await().atMost(Duration.ofSeconds(30)).until(() -> client.batch().v1().jobs().inNamespace(NS).withName(id).get() != null);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() ->
+                        client.batch().v1().jobs().inNamespace(NS).withName(id).get() != null);
         Job job = client.batch().v1().jobs().inNamespace(NS).withName(id).get();
         assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
                 .isEqualTo("registry.example/sage-trainer:9.9.9");
         assertThat(status(id)).isEqualTo("preparing");
 
         Path dir = StudioTestResource.home().resolve("studio_finetune").resolve(id);
-        Files.createDirectories(dir.resolve("lora")).resolve("adapter_config.json").toFile().createNewFile();
+        Files.createDirectories(dir.resolve("lora"))
+                .resolve("adapter_config.json")
+                .toFile()
+                .createNewFile();
         Files.writeString(dir.resolve("progress.jsonl"), "{\"type\":\"phase\",\"phase\":\"done\"}\n");
-        job.setStatus(new JobStatusBuilder().withSucceeded(1).withConditions(new JobConditionBuilder()
-                .withType("Complete").withStatus("True").build()).build());
+        job.setStatus(new JobStatusBuilder()
+                .withSucceeded(1)
+                .withConditions(new JobConditionBuilder()
+                        .withType("Complete")
+                        .withStatus("True")
+                        .build())
+                .build());
         client.batch().v1().jobs().inNamespace(NS).resource(job).updateStatus();
         await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(status(id)));
-        as(VERA).get("/api/finetune/models").then().body("find { it.task_id == '" + id + "' }.artifact", equalTo("lora"));
+        as(VERA).get("/api/finetune/models")
+                .then()
+                .body("find { it.task_id == '" + id + "' }.artifact", equalTo("lora"));
     }
 
     @Test
     void onlyTheOwnerOrAnAdminMayCancelOrDeleteATask() {
         String id = create(ALICE);
-        as(VERA).contentType(ContentType.JSON).body(Map.of("model_name", "m", "dataset_file", "x"))
-                .post("/api/finetune/create").then().statusCode(403);
+        as(VERA).contentType(ContentType.JSON)
+                .body(Map.of("model_name", "m", "dataset_file", "x"))
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(403);
         as(VERA).get("/api/finetune/tasks/" + id).then().statusCode(200).body("owner", equalTo("alice"));
 
-        as(BOB).post("/api/finetune/tasks/" + id + "/cancel").then().statusCode(403)
+        as(BOB).post("/api/finetune/tasks/" + id + "/cancel")
+                .then()
+                .statusCode(403)
                 .body("error.code", equalTo("not_owner"));
         given().post("/api/finetune/tasks/" + id + "/cancel").then().statusCode(401);
         as(ALICE).post("/api/finetune/tasks/" + id + "/cancel").then().statusCode(200);
         await().atMost(Duration.ofSeconds(30)).until(() -> "cancelled".equals(status(id)));
-        assertThat(server.getClient().batch().v1().jobs().inNamespace(NS).withName(id).get()).isNull();
+        assertThat(server.getClient()
+                        .batch()
+                        .v1()
+                        .jobs()
+                        .inNamespace(NS)
+                        .withName(id)
+                        .get())
+                .isNull();
 
         as(BOB).delete("/api/finetune/tasks/" + id).then().statusCode(403).body("error.code", equalTo("not_owner"));
         as(ROOT).delete("/api/finetune/tasks/" + id).then().statusCode(204);
@@ -136,10 +178,17 @@ class ClusterModeTest {
 
     @Test
     void datasetsRecordTheirOwnerAndOnlyTheOwnerOrAnAdminMayDeleteThem() {
-        String id = as(ALICE).multiPart("file", "d.jsonl", "{\"prompt\":\"p\",\"completion\":\"c\"}\n".getBytes())
-                .post("/api/finetune/upload-dataset").then().statusCode(200).body("owner", equalTo("alice"))
-                .extract().path("dataset_id");
-        as(VERA).get("/api/finetune/datasets").then().statusCode(200)
+        String id = as(ALICE)
+                .multiPart("file", "d.jsonl", "{\"prompt\":\"p\",\"completion\":\"c\"}\n".getBytes())
+                .post("/api/finetune/upload-dataset")
+                .then()
+                .statusCode(200)
+                .body("owner", equalTo("alice"))
+                .extract()
+                .path("dataset_id");
+        as(VERA).get("/api/finetune/datasets")
+                .then()
+                .statusCode(200)
                 .body("find { it.dataset_id == '" + id + "' }.owner", equalTo("alice"));
         as(VERA).delete("/api/finetune/datasets/" + id).then().statusCode(403);
         as(BOB).delete("/api/finetune/datasets/" + id).then().statusCode(403);

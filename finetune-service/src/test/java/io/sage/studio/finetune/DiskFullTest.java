@@ -52,13 +52,18 @@ class DiskFullTest {
     public static class FullHome implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            mount = Path.of(System.getProperty("java.io.tmpdir"), "studio-full-home-" + ProcessHandle.current().pid());
+            mount = Path.of(
+                    System.getProperty("java.io.tmpdir"),
+                    "studio-full-home-" + ProcessHandle.current().pid());
             try {
                 Files.createDirectories(mount);
                 if (!mounted()) {
-                    Process mounting = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs",
-                            mount.toString()).redirectErrorStream(true).start();
-                    String output = new String(mounting.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+                    Process mounting = new ProcessBuilder(
+                                    "mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", mount.toString())
+                            .redirectErrorStream(true)
+                            .start();
+                    String output =
+                            new String(mounting.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
                     if (!mounting.waitFor(30, TimeUnit.SECONDS) || mounting.exitValue() != 0) {
                         notMounted = "cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN): " + output;
                     } else {
@@ -72,8 +77,11 @@ class DiskFullTest {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
             }
-            return Map.of("studio.home", mount.toString(),
-                    "quarkus.http.body.uploads-directory", mount.resolve("studio").resolve("uploads").toString());
+            return Map.of(
+                    "studio.home",
+                    mount.toString(),
+                    "quarkus.http.body.uploads-directory",
+                    mount.resolve("studio").resolve("uploads").toString());
         }
     }
 
@@ -98,7 +106,10 @@ class DiskFullTest {
 
     private static void unmount() throws IOException, InterruptedException {
         if (mounted()) {
-            new ProcessBuilder("umount", "-l", mount.toString()).inheritIO().start().waitFor(30, TimeUnit.SECONDS);
+            new ProcessBuilder("umount", "-l", mount.toString())
+                    .inheritIO()
+                    .start()
+                    .waitFor(30, TimeUnit.SECONDS);
         }
         TreeFiles.deleteQuietly(mount);
     }
@@ -106,17 +117,23 @@ class DiskFullTest {
     private static byte[] dataset(int records) {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < records; i++) {
-            out.append("{\"prompt\":\"question ").append(i).append("\",\"completion\":\"answer ").append(i).append("\"}\n");
+            out.append("{\"prompt\":\"question ")
+                    .append(i)
+                    .append("\",\"completion\":\"answer ")
+                    .append(i)
+                    .append("\"}\n");
         }
         return out.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private static Response upload(byte[] content) {
-        return given().multiPart("file", "d.jsonl", content, "application/octet-stream").post("/api/finetune/upload-dataset");
+        return given().multiPart("file", "d.jsonl", content, "application/octet-stream")
+                .post("/api/finetune/upload-dataset");
     }
 
     private static Response create(String dataset) {
-        return given().contentType(ContentType.JSON).body(Map.of("model_name", "m", "dataset_file", dataset))
+        return given().contentType(ContentType.JSON)
+                .body(Map.of("model_name", "m", "dataset_file", dataset))
                 .post("/api/finetune/create");
     }
 
@@ -178,10 +195,14 @@ class DiskFullTest {
 
         assertThat(entries(home.datasetsDir())).as("no partial dataset").isEqualTo(datasetsBefore);
         assertThat(entries(home.finetuneDir())).as("no task folder left behind").isEqualTo(tasksBefore);
-        assertThat(entries(home.studioDir().resolve("uploads"))).as("no upload left behind").isEmpty();
+        assertThat(entries(home.studioDir().resolve("uploads")))
+                .as("no upload left behind")
+                .isEmpty();
         given().get("/api/finetune/datasets").then().statusCode(200);
-        assertThat(given().get("/api/finetune/datasets").jsonPath().getList("dataset_id")).containsExactly(stored);
-        assertThat(given().get("/api/finetune/tasks").jsonPath().getList("task_id")).isEmpty();
+        assertThat(given().get("/api/finetune/datasets").jsonPath().getList("dataset_id"))
+                .containsExactly(stored);
+        assertThat(given().get("/api/finetune/tasks").jsonPath().getList("task_id"))
+                .isEmpty();
         given().get("/q/health/live").then().statusCode(200);
 
         Files.delete(filler);
@@ -189,8 +210,9 @@ class DiskFullTest {
         String task = create(again).then().statusCode(201).extract().path("task_id");
         given().get("/api/finetune/tasks/" + task).then().statusCode(200);
         given().get("/q/health/live").then().statusCode(200);
-        System.out.printf("disk-full: tmpfs 2 MiB home, %d KiB filler; upload -> 507 in %d ms, create -> 507 in %d ms; "
-                + "0 partial datasets, 0 task folders left; after freeing space upload 200, create 201, live UP%n",
+        System.out.printf(
+                "disk-full: tmpfs 2 MiB home, %d KiB filler; upload -> 507 in %d ms, create -> 507 in %d ms; "
+                        + "0 partial datasets, 0 task folders left; after freeing space upload 200, create 201, live UP%n",
                 filled / 1024, uploadMillis, createMillis);
     }
 }

@@ -26,7 +26,8 @@ import io.sage.studio.kafka.KafkaBroker;
  */
 class ServiceRestartIT {
 
-    private static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath();
+    private static final Path JAR =
+            Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath();
     private static final Duration LONG = Duration.ofSeconds(120);
 
     @TempDir
@@ -38,20 +39,27 @@ class ServiceRestartIT {
     private Process startService(Path home, int port) throws IOException {
         ProcessBuilder builder = new ProcessBuilder("java", "-Xmx384m", "-jar", JAR.toString())
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(tmp.resolve("service.log").toFile()));
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        tmp.resolve("service.log").toFile()));
         Map<String, String> env = builder.environment();
         env.put("STUDIO_HOME", home.toString());
         env.put("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
         env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
         env.put("STUDIO_SERVICES_GPU_URL", "http://127.0.0.1:9");
-        env.put("STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND", "python3 "
-                + Path.of("..", "testing", "fake-trainer", "fake_trainer.py").toAbsolutePath().normalize());
+        env.put(
+                "STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND",
+                "python3 "
+                        + Path.of("..", "testing", "fake-trainer", "fake_trainer.py")
+                                .toAbsolutePath()
+                                .normalize());
         env.put("FAKE_TRAINER_STEP_DELAY", "0.1");
         env.put("FAKE_TRAINER_STEPS", "60");
         Process process = builder.start();
         services.add(process);
-        await().atMost(LONG).pollInterval(Duration.ofMillis(250)).ignoreExceptions().until(() ->
-                given().port(port).get("/q/health/live").statusCode() == 200);
+        await().atMost(LONG)
+                .pollInterval(Duration.ofMillis(250))
+                .ignoreExceptions()
+                .until(() -> given().port(port).get("/q/health/live").statusCode() == 200);
         return process;
     }
 
@@ -70,33 +78,72 @@ class ServiceRestartIT {
         int port = KafkaBroker.freePort();
         Process first = startService(home, port);
 
-        String dataset = given().port(port).multiPart("file", write(tmp.resolve("d.jsonl")).toFile())
-                .post("/api/finetune/upload-dataset").then().statusCode(200).extract().path("dataset_id");
+        String dataset = given().port(port)
+                .multiPart("file", write(tmp.resolve("d.jsonl")).toFile())
+                .post("/api/finetune/upload-dataset")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("dataset_id");
         Map<String, Object> body = Map.of("model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", dataset);
-        String running = given().port(port).contentType(ContentType.JSON).body(body).post("/api/finetune/create")
-                .then().statusCode(201).extract().path("task_id");
-        String queued = given().port(port).contentType(ContentType.JSON).body(body).post("/api/finetune/create")
-                .then().statusCode(201).extract().path("task_id");
-        await().atMost(LONG).until(() -> given().port(port).get("/api/finetune/tasks/" + running).then().extract()
-                .<Integer>path("step") > 3);
+        String running = given().port(port)
+                .contentType(ContentType.JSON)
+                .body(body)
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("task_id");
+        String queued = given().port(port)
+                .contentType(ContentType.JSON)
+                .body(body)
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("task_id");
+        await().atMost(LONG)
+                .until(() -> given().port(port)
+                                .get("/api/finetune/tasks/" + running)
+                                .then()
+                                .extract()
+                                .<Integer>path("step")
+                        > 3);
 
         first.destroyForcibly().waitFor();
         Path meta = home.resolve("studio_finetune").resolve(running).resolve("finetune_meta.json");
         long pid = Long.parseLong(Files.readString(meta).replaceAll("(?s).*\"pid\"\\s*:\\s*(\\d+).*", "$1"));
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("trainer outlives the service").isTrue();
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                .as("trainer outlives the service")
+                .isTrue();
 
         int again = KafkaBroker.freePort();
         startService(home, again);
         given().port(again).get("/api/finetune/tasks/" + running).then().statusCode(200);
-        await().atMost(LONG).until(() -> "completed".equals(given().port(again).get("/api/finetune/tasks/" + running)
-                .then().extract().path("status")));
-        assertThat(home.resolve("studio_finetune").resolve(running).resolve("lora").resolve("adapter_config.json")).exists();
-        await().atMost(LONG).until(() -> "completed".equals(given().port(again).get("/api/finetune/tasks/" + queued)
-                .then().extract().path("status")));
+        await().atMost(LONG)
+                .until(() -> "completed"
+                        .equals(given().port(again)
+                                .get("/api/finetune/tasks/" + running)
+                                .then()
+                                .extract()
+                                .path("status")));
+        assertThat(home.resolve("studio_finetune")
+                        .resolve(running)
+                        .resolve("lora")
+                        .resolve("adapter_config.json"))
+                .exists();
+        await().atMost(LONG)
+                .until(() -> "completed"
+                        .equals(given().port(again)
+                                .get("/api/finetune/tasks/" + queued)
+                                .then()
+                                .extract()
+                                .path("status")));
     }
 
     private static Path write(Path file) throws IOException {
-        Files.writeString(file, "{\"prompt\":\"p1\",\"completion\":\"c1\"}\n{\"prompt\":\"p2\",\"completion\":\"c2\"}\n");
+        Files.writeString(
+                file, "{\"prompt\":\"p1\",\"completion\":\"c1\"}\n{\"prompt\":\"p2\",\"completion\":\"c2\"}\n");
         return file;
     }
 }

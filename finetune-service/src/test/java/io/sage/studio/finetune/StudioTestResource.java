@@ -23,7 +23,9 @@ public class StudioTestResource implements QuarkusTestResourceLifecycleManager {
 
     public static final long DATASET_LIMIT = 2_000_000;
     public static final long EXPECTED_BYTES = 30L << 30;
-    static final Path FAKE_TRAINER = Path.of("..", "testing", "fake-trainer", "fake_trainer.py").toAbsolutePath().normalize();
+    static final Path FAKE_TRAINER = Path.of("..", "testing", "fake-trainer", "fake_trainer.py")
+            .toAbsolutePath()
+            .normalize();
 
     private static Path home;
     private HttpServer estimator;
@@ -44,8 +46,9 @@ public class StudioTestResource implements QuarkusTestResourceLifecycleManager {
         estimator.createContext("/api/system/memory-estimate", exchange -> {
             String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             byte[] answer = ("{\"model\":\"m\",\"low_bytes\":" + (28L << 30) + ",\"expected_bytes\":" + EXPECTED_BYTES
-                    + ",\"high_bytes\":" + (33L << 30) + ",\"breakdown\":{\"weights_bytes\":1},\"fits\":[],"
-                    + "\"recommendation\":{\"batch_size\":1}}").getBytes(StandardCharsets.UTF_8);
+                            + ",\"high_bytes\":" + (33L << 30) + ",\"breakdown\":{\"weights_bytes\":1},\"fits\":[],"
+                            + "\"recommendation\":{\"batch_size\":1}}")
+                    .getBytes(StandardCharsets.UTF_8);
             int status = body.contains("no-estimate") ? 503 : 200;
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(status, status == 200 ? answer.length : -1);
@@ -60,7 +63,9 @@ public class StudioTestResource implements QuarkusTestResourceLifecycleManager {
 
         Map<String, String> config = new HashMap<>();
         config.put("studio.home", home.toString());
-        config.put("studio.services.gpu-url", "http://127.0.0.1:" + estimator.getAddress().getPort());
+        config.put(
+                "studio.services.gpu-url",
+                "http://127.0.0.1:" + estimator.getAddress().getPort());
         config.put("studio.finetune.local.trainer-command", "python3 " + FAKE_TRAINER);
         config.put("studio.finetune.local.env.FAKE_TRAINER_STEP_DELAY", "0.02");
         config.put("studio.finetune.local.env.FAKE_TRAINER_STEPS", "12");

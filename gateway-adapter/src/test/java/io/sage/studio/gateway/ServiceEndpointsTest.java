@@ -18,7 +18,9 @@ class ServiceEndpointsTest {
 
     @Test
     void readinessIncludesTheKafkaConnection() {
-        given().when().get("/q/health/ready").then()
+        given().when()
+                .get("/q/health/ready")
+                .then()
                 .statusCode(200)
                 .body("status", equalTo("UP"))
                 .body("checks.name", hasItem(containsString("Kafka")));

@@ -41,7 +41,8 @@ import io.sage.studio.kafka.KafkaTestResource;
 class SlowLorisTest {
 
     private static final int SOCKETS = 300;
-    private static final String CHAT = "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String CHAT =
+            "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     private static StandInBackend backend;
 
@@ -59,8 +60,10 @@ class SlowLorisTest {
     private static long chat() {
         long start = System.nanoTime();
         HttpResponse<String> answer = Http.send(HttpRequest.newBuilder(Http.uri("/v1/chat/completions"))
-                .timeout(Duration.ofSeconds(5)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(CHAT)).build());
+                .timeout(Duration.ofSeconds(5))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(CHAT))
+                .build());
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
         return millis;
@@ -70,15 +73,21 @@ class SlowLorisTest {
     private static long apiCall() {
         long start = System.nanoTime();
         HttpResponse<String> answer = Http.send(HttpRequest.newBuilder(Http.uri("/api/finetune/tasks"))
-                .timeout(Duration.ofSeconds(5)).GET().build());
+                .timeout(Duration.ofSeconds(5))
+                .GET()
+                .build());
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
         return millis;
     }
 
     private static long bufferedBytes() {
-        return given().get("/api/gateway/status").then().statusCode(200).extract()
-                .<Number>path("requests.buffered_bytes").longValue();
+        return given().get("/api/gateway/status")
+                .then()
+                .statusCode(200)
+                .extract()
+                .<Number>path("requests.buffered_bytes")
+                .longValue();
     }
 
     @Test
@@ -87,7 +96,8 @@ class SlowLorisTest {
         RoutePublisher.active(backend);
         StandInServices.Service finetune = StandInServices.service(OwningService.FINETUNE);
         finetune.received().clear();
-        int uploadConnections = ConfigProvider.getConfig().getValue("studio.gateway.max-service-uploads", Integer.class);
+        int uploadConnections =
+                ConfigProvider.getConfig().getValue("studio.gateway.max-service-uploads", Integer.class);
         chat();
         apiCall();
         List<RawClient> v1 = new ArrayList<>();
@@ -107,16 +117,27 @@ class SlowLorisTest {
             }
             // The gateway has taken the burst in: the uploads fill their connections to the finetune-service (the
             // rest wait for one or were turned away).
-            await().atMost(Duration.ofSeconds(5)).until(() -> finetune.received().stream()
-                    .filter(r -> r.uri().endsWith("/upload-dataset")).count() >= uploadConnections);
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> finetune.received().stream()
+                                    .filter(r -> r.uri().endsWith("/upload-dataset"))
+                                    .count()
+                            >= uploadConnections);
             long chatDuringBodies = chat();
             long apiDuringBodies = apiCall();
             // Every /v1 body is being read meanwhile: 100 bytes held each, not the 64 KiB announced.
             await().atMost(Duration.ofSeconds(5)).until(() -> bufferedBytes() == (long) SOCKETS * someBody.length());
 
-            System.out.printf(Locale.ROOT, "slow-loris: %d /v1 + %d /api sockets open (heads, then bodies stalled);"
-                    + " chat %d ms / %d ms, /api call %d ms / %d ms; /v1 bodies held %d bytes%n", SOCKETS, SOCKETS,
-                    chatDuringHeads, chatDuringBodies, apiDuringHeads, apiDuringBodies, bufferedBytes());
+            System.out.printf(
+                    Locale.ROOT,
+                    "slow-loris: %d /v1 + %d /api sockets open (heads, then bodies stalled);"
+                            + " chat %d ms / %d ms, /api call %d ms / %d ms; /v1 bodies held %d bytes%n",
+                    SOCKETS,
+                    SOCKETS,
+                    chatDuringHeads,
+                    chatDuringBodies,
+                    apiDuringHeads,
+                    apiDuringBodies,
+                    bufferedBytes());
             assertThat(List.of(chatDuringHeads, chatDuringBodies, apiDuringHeads, apiDuringBodies))
                     .allSatisfy(millis -> assertThat(millis).isLessThan(1_000));
         } finally {

@@ -21,11 +21,14 @@ class ServiceEndpointsTest {
 
     @Test
     void readinessIncludesTheKafkaConnectionAndTheTelemetryView() {
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().when().get("/q/health/ready").then()
-                .statusCode(200)
-                .body("status", equalTo("UP"))
-                .body("checks.name", hasItem(containsString("Kafka")))
-                .body("checks.name", hasItem("GPU telemetry")));
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> given().when()
+                        .get("/q/health/ready")
+                        .then()
+                        .statusCode(200)
+                        .body("status", equalTo("UP"))
+                        .body("checks.name", hasItem(containsString("Kafka")))
+                        .body("checks.name", hasItem("GPU telemetry")));
     }
 
     @Test

@@ -18,8 +18,8 @@ public class StandinGpuProfile implements QuarkusTestProfile {
 
     public static final String NODE = "gpu-node-a";
     public static final long GIB = 1L << 30;
-    public static final Gpu A100 = new Gpu("GPU-standin-a100", "NVIDIA A100-SXM4-80GB", 80 * GIB, 70 * GIB)
-            .with("processes=3141:" + 10 * GIB);
+    public static final Gpu A100 =
+            new Gpu("GPU-standin-a100", "NVIDIA A100-SXM4-80GB", 80 * GIB, 70 * GIB).with("processes=3141:" + 10 * GIB);
     public static final Gpu L4 = new Gpu("GPU-standin-l4", "NVIDIA L4 — Prüfstand 测试", 23 * GIB, 22 * GIB);
 
     private static final Path DIR = Path.of("target", "standin-gpu-profile").toAbsolutePath();
@@ -33,10 +33,14 @@ public class StandinGpuProfile implements QuarkusTestProfile {
             throw new UncheckedIOException(e);
         }
         return Map.of(
-                "studio.gpu.nvml-library", nvml.library().toString(),
-                "studio.gpu.node-name", NODE,
-                "studio.gpu.telemetry-interval", "200ms",
-                "studio.home", home().toString());
+                "studio.gpu.nvml-library",
+                nvml.library().toString(),
+                "studio.gpu.node-name",
+                NODE,
+                "studio.gpu.telemetry-interval",
+                "200ms",
+                "studio.home",
+                home().toString());
     }
 
     /** The stand-in library the running service loaded. */

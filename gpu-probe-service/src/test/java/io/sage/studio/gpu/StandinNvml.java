@@ -29,7 +29,8 @@ public final class StandinNvml {
     public static StandinNvml in(Path dir) {
         String built = System.getProperty("standin.nvml.library");
         if (built == null) {
-            throw new IllegalStateException("system property standin.nvml.library is not set (run the tests with Maven)");
+            throw new IllegalStateException(
+                    "system property standin.nvml.library is not set (run the tests with Maven)");
         }
         try {
             Files.createDirectories(dir);
@@ -66,8 +67,8 @@ public final class StandinNvml {
 
     /** A configuration: driver 550.54.15, CUDA 12.4, these GPUs. */
     public static List<String> system(Gpu... gpus) {
-        List<String> lines = new ArrayList<>(List.of("driver_version=550.54.15", "cuda_version=12040",
-                "count=" + gpus.length));
+        List<String> lines =
+                new ArrayList<>(List.of("driver_version=550.54.15", "cuda_version=12040", "count=" + gpus.length));
         for (int i = 0; i < gpus.length; i++) {
             lines.addAll(gpus[i].lines(i));
         }

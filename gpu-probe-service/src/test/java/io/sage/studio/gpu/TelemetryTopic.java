@@ -40,7 +40,8 @@ public final class TelemetryTopic implements AutoCloseable {
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> partitions = consumer.partitionsFor(Topics.GPU_TELEMETRY, Duration.ofSeconds(10)).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                .map(p -> new TopicPartition(p.topic(), p.partition()))
+                .toList();
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
         Properties p = new Properties();
@@ -57,7 +58,8 @@ public final class TelemetryTopic implements AutoCloseable {
 
     /** Publishes a reading as another node's gpu-probe would (CloudEvents binary mode), and waits for the ack. */
     public void publish(GpuTelemetryEvent event) throws Exception {
-        producer.send(CloudEvents.record(event, CloudEvents.source("gpu-probe-service"))).get();
+        producer.send(CloudEvents.record(event, CloudEvents.source("gpu-probe-service")))
+                .get();
     }
 
     /** Removes a GPU from the compacted topic, as its node does when the GPU is gone. */
@@ -66,14 +68,31 @@ public final class TelemetryTopic implements AutoCloseable {
     }
 
     public static GpuTelemetryEvent reading(String node, String uuid, int index, long freeBytes, Instant at) {
-        return new GpuTelemetryEvent(GpuTelemetryEvent.SCHEMA_VERSION, node, at, 1000, "550.54.15", "12.4", index,
-                uuid, "NVIDIA H100 80GB HBM3", 80L << 30, freeBytes, (80L << 30) - freeBytes, 90, 40, 61, 350.5,
+        return new GpuTelemetryEvent(
+                GpuTelemetryEvent.SCHEMA_VERSION,
+                node,
+                at,
+                1000,
+                "550.54.15",
+                "12.4",
+                index,
+                uuid,
+                "NVIDIA H100 80GB HBM3",
+                80L << 30,
+                freeBytes,
+                (80L << 30) - freeBytes,
+                90,
+                40,
+                61,
+                350.5,
                 List.of(new GpuTelemetryEvent.GpuProcess(777, 5L << 30)));
     }
 
     public static Map<String, String> headers(ConsumerRecord<String, byte[]> record) {
         Map<String, String> out = new HashMap<>();
-        record.headers().forEach(h -> out.put(h.key(), h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8)));
+        record.headers()
+                .forEach(h ->
+                        out.put(h.key(), h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8)));
         return out;
     }
 

@@ -11,10 +11,20 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code sage}: the SAGE Studio command line. */
-@Command(name = "sage", mixinStandardHelpOptions = true, version = "sage 0.1.0",
+@Command(
+        name = "sage",
+        mixinStandardHelpOptions = true,
+        version = "sage 0.1.0",
         description = "SAGE Studio: fine-tune an LLM on your data and hot-switch your chat endpoint to it.",
-        subcommands = {StudioCommand.class, FinetuneCommand.class, ModelsCommand.class, SwitchCommand.class,
-                GpuCommand.class, ChatCommand.class, CompletionCommand.class},
+        subcommands = {
+            StudioCommand.class,
+            FinetuneCommand.class,
+            ModelsCommand.class,
+            SwitchCommand.class,
+            GpuCommand.class,
+            ChatCommand.class,
+            CompletionCommand.class
+        },
         footer = {"", "Exit codes: 0 ok, 1 failed or invalid input, 2 studio unreachable, 3 task cancelled."})
 public final class SageCli implements Runnable {
 

@@ -43,6 +43,7 @@ class SageCliTest {
     private HttpServer server;
     /** This test's studio: its own home and free ports, never the user's ({@code ~/.sage}, 8080-8083, 9092). */
     private final Map<String, String> env = new HashMap<>();
+
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     private PrintStream originalOut;
@@ -51,8 +52,9 @@ class SageCliTest {
     @BeforeEach
     void ownHomeAndPorts() throws IOException {
         env.put("STUDIO_HOME", tmp.resolve("home").toString());
-        String[] variables = {"STUDIO_GATEWAY_PORT", "STUDIO_FINETUNE_PORT", "STUDIO_CHAT_PORT", "STUDIO_GPU_PORT",
-                "STUDIO_KAFKA_PORT"};
+        String[] variables = {
+            "STUDIO_GATEWAY_PORT", "STUDIO_FINETUNE_PORT", "STUDIO_CHAT_PORT", "STUDIO_GPU_PORT", "STUDIO_KAFKA_PORT"
+        };
         for (String variable : variables) {
             env.put(variable, Integer.toString(closedPort()));
         }
@@ -75,8 +77,7 @@ class SageCliTest {
         }
     }
 
-    private record Result(int code, String out, String err) {
-    }
+    private record Result(int code, String out, String err) {}
 
     private Result run(String... args) {
         return run(env, args);
@@ -109,8 +110,15 @@ class SageCliTest {
                  "details":[{"line":1,"code":"invalid_json","message":"Unexpected character"},
                             {"line":2,"code":"missing_assistant_message","message":"no assistant turn"}]}}""");
         Path data = Files.writeString(tmp.resolve("data.jsonl"), "{oops\n{\"messages\":[]}\n");
-        Result result = run("finetune", "start", "--model", "Qwen/Qwen2.5-0.5B-Instruct", "--data", data.toString(),
-                "--url", url());
+        Result result = run(
+                "finetune",
+                "start",
+                "--model",
+                "Qwen/Qwen2.5-0.5B-Instruct",
+                "--data",
+                data.toString(),
+                "--url",
+                url());
         assertThat(result.code()).isEqualTo(1);
         assertThat(result.err()).contains("line 1: invalid_json").contains("line 2: missing_assistant_message");
     }
@@ -122,7 +130,9 @@ class SageCliTest {
                  "details":[{"field":"num_epochs","message":"must be between 1 and 100"}]}}""");
         Result result = run("finetune", "show", "t1", "--url", url());
         assertThat(result.code()).isEqualTo(1);
-        assertThat(result.err()).contains("num_epochs must be between 1 and 100").contains("num_epochs: must be");
+        assertThat(result.err())
+                .contains("num_epochs must be between 1 and 100")
+                .contains("num_epochs: must be");
     }
 
     @Test
@@ -139,8 +149,13 @@ class SageCliTest {
                 {"status":"training","progress":42.5,"step":17,"total_steps":40,"current_epoch":1.27,
                  "total_epochs":3,"loss":0.83125,"eta_seconds":95}""", TaskView.class);
         String line = ProgressLines.of(task);
-        assertThat(line).contains("42.5%").contains("step 17/40").contains("epoch 1.27/3").contains("loss 0.8313")
-                .contains("ETA 1m35s").contains("[########------------]");
+        assertThat(line)
+                .contains("42.5%")
+                .contains("step 17/40")
+                .contains("epoch 1.27/3")
+                .contains("loss 0.8313")
+                .contains("ETA 1m35s")
+                .contains("[########------------]");
     }
 
     @Test
@@ -150,7 +165,8 @@ class SageCliTest {
             exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
             exchange.sendResponseHeaders(200, 0);
             try (OutputStream out = exchange.getResponseBody()) {
-                out.write("event: task\ndata: {\"a\":\ndata: 1}\n\n: comment\n\nevent: end\ndata: x\n\n".getBytes(StandardCharsets.UTF_8));
+                out.write("event: task\ndata: {\"a\":\ndata: 1}\n\n: comment\n\nevent: end\ndata: x\n\n"
+                        .getBytes(StandardCharsets.UTF_8));
             }
         });
         server.start();
@@ -159,7 +175,9 @@ class SageCliTest {
             events.add(e);
             return true;
         });
-        assertThat(events).containsExactly(new StudioClient.SseEvent("task", "{\"a\":\n1}"), new StudioClient.SseEvent("end", "x"));
+        assertThat(events)
+                .containsExactly(
+                        new StudioClient.SseEvent("task", "{\"a\":\n1}"), new StudioClient.SseEvent("end", "x"));
     }
 
     @Test
@@ -180,10 +198,10 @@ class SageCliTest {
         long pid = ProcessHandle.current().pid();
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         String startTime = stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19];
-        for (String component : List.of("kafka", "gateway-adapter", "finetune-service", "chat-switch-service",
-                "gpu-probe-service")) {
-            Files.writeString(run.resolve(component + ".pid"),
-                    "pid=" + pid + "\nstart_time=" + startTime + "\ncommand=decoy\n");
+        for (String component :
+                List.of("kafka", "gateway-adapter", "finetune-service", "chat-switch-service", "gpu-probe-service")) {
+            Files.writeString(
+                    run.resolve(component + ".pid"), "pid=" + pid + "\nstart_time=" + startTime + "\ncommand=decoy\n");
         }
         String userHome = System.getProperty("user.home");
         System.setProperty("user.home", decoyUser.toString());
@@ -192,7 +210,8 @@ class SageCliTest {
             Map<String, String> defaults = new HashMap<>(env);
             defaults.remove("STUDIO_HOME");
             Result decoy = run(defaults, "studio", "status", "--json");
-            assertThat(StudioJson.mapper().readTree(decoy.out()).findValuesAsText("pid")).contains(Long.toString(pid));
+            assertThat(StudioJson.mapper().readTree(decoy.out()).findValuesAsText("pid"))
+                    .contains(Long.toString(pid));
             stdout.reset();
 
             // ... and nowhere else.
@@ -204,12 +223,13 @@ class SageCliTest {
                 assertThat(status.path("state").asText()).as(status.toString()).isEqualTo("down");
                 assertThat(status.path("pid").isNull()).as(status.toString()).isTrue();
             }
-            assertThat(statuses.findValuesAsText("url")).containsExactlyInAnyOrder(
-                    "localhost:" + env.get("STUDIO_KAFKA_PORT"),
-                    "http://localhost:" + env.get("STUDIO_GATEWAY_PORT"),
-                    "http://localhost:" + env.get("STUDIO_FINETUNE_PORT"),
-                    "http://localhost:" + env.get("STUDIO_CHAT_PORT"),
-                    "http://localhost:" + env.get("STUDIO_GPU_PORT"));
+            assertThat(statuses.findValuesAsText("url"))
+                    .containsExactlyInAnyOrder(
+                            "localhost:" + env.get("STUDIO_KAFKA_PORT"),
+                            "http://localhost:" + env.get("STUDIO_GATEWAY_PORT"),
+                            "http://localhost:" + env.get("STUDIO_FINETUNE_PORT"),
+                            "http://localhost:" + env.get("STUDIO_CHAT_PORT"),
+                            "http://localhost:" + env.get("STUDIO_GPU_PORT"));
         } finally {
             System.setProperty("user.home", userHome);
         }
@@ -219,7 +239,8 @@ class SageCliTest {
     void clientCommandsUseTheGatewayPortOfTheirEnvironment() {
         Result result = run("finetune", "list");
         assertThat(result.code()).as(result.err()).isEqualTo(SageCli.EXIT_UNREACHABLE);
-        assertThat(result.err()).contains("cannot reach the studio at http://localhost:" + env.get("STUDIO_GATEWAY_PORT"));
+        assertThat(result.err())
+                .contains("cannot reach the studio at http://localhost:" + env.get("STUDIO_GATEWAY_PORT"));
     }
 
     private void serve(String path, int status, String body) throws IOException {
@@ -248,9 +269,12 @@ class SageCliTest {
 
     @Test
     void prodRefusesToListenBeyondLoopbackWithoutAuth() {
-        assertThatThrownBy(() -> StudioCommand.StartFlags.checkProductionBinding(Map.of("QUARKUS_HTTP_HOST", "0.0.0.0")))
-                .isInstanceOf(LauncherException.class).hasMessageContaining("without authentication");
-        StudioCommand.StartFlags.checkProductionBinding(Map.of("QUARKUS_HTTP_HOST", "0.0.0.0", "STUDIO_AUTH_MODE", "token"));
+        assertThatThrownBy(
+                        () -> StudioCommand.StartFlags.checkProductionBinding(Map.of("QUARKUS_HTTP_HOST", "0.0.0.0")))
+                .isInstanceOf(LauncherException.class)
+                .hasMessageContaining("without authentication");
+        StudioCommand.StartFlags.checkProductionBinding(
+                Map.of("QUARKUS_HTTP_HOST", "0.0.0.0", "STUDIO_AUTH_MODE", "token"));
         StudioCommand.StartFlags.checkProductionBinding(Map.of());
     }
 }

@@ -45,7 +45,8 @@ class StudioHomeTest {
     @Test
     void builtInCatalogueHasTheDefaultSuggestions() {
         BaseModelCatalog catalog = BaseModelCatalog.builtInCatalog();
-        assertThat(catalog.find("Qwen/Qwen2.5-0.5B-Instruct")).get()
+        assertThat(catalog.find("Qwen/Qwen2.5-0.5B-Instruct"))
+                .get()
                 .satisfies(m -> assertThat(m.hiddenSize()).isEqualTo(896));
         assertThat(catalog.find("Qwen/Qwen2.5-Coder-1.5B-Instruct")).isPresent();
         assertThat(catalog.find("Qwen/Qwen2.5-1.5B-Instruct")).isPresent();

@@ -16,7 +16,8 @@ public record ChatBackendEvent(
         Backend backend,
         Instant since,
         String switchOperationId,
-        Integer retryAfterSeconds) implements StudioEvent {
+        Integer retryAfterSeconds)
+        implements StudioEvent {
 
     public static final int SCHEMA_VERSION = 1;
     public static final String TYPE = "io.sage.studio.chat.backend.v1";
@@ -51,8 +52,7 @@ public record ChatBackendEvent(
             String modelPath,
             String baseModel,
             String kind,
-            String runtime) {
-    }
+            String runtime) {}
 
     @Override
     public String key() {

@@ -16,7 +16,8 @@ public record ChatSwitchCommandEvent(
         String taskId,
         String strategy,
         String requestedBy,
-        Instant requestedAt) implements StudioEvent {
+        Instant requestedAt)
+        implements StudioEvent {
 
     public static final int SCHEMA_VERSION = 1;
     public static final String TYPE = "io.sage.studio.chat.switch-requested.v1";

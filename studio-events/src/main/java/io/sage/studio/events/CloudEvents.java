@@ -30,8 +30,7 @@ public final class CloudEvents {
     public static final String H_SUBJECT = "ce_subject";
     public static final String H_CONTENT_TYPE = "content-type";
 
-    private CloudEvents() {
-    }
+    private CloudEvents() {}
 
     /** The CloudEvents {@code source} of a studio component, e.g. {@code /sage-studio/finetune-service}. */
     public static String source(String component) {

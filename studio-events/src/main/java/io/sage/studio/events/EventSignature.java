@@ -26,6 +26,7 @@ public final class EventSignature {
 
     /** The Kafka header of the signature (CloudEvents binary mode: {@code ce_} + the extension's name). */
     public static final String HEADER = "ce_studiosignature";
+
     static final String VERSION = "v1";
     private static final String ALGORITHM = "HmacSHA256";
 
@@ -63,8 +64,10 @@ public final class EventSignature {
             throw new IllegalArgumentException("an event needs the CloudEvents id, type and time headers to be signed");
         }
         headers.remove(HEADER);
-        headers.add(HEADER, (VERSION + "=" + Base64.getEncoder().encodeToString(mac(id, type, time, value)))
-                .getBytes(StandardCharsets.UTF_8));
+        headers.add(
+                HEADER,
+                (VERSION + "=" + Base64.getEncoder().encodeToString(mac(id, type, time, value)))
+                        .getBytes(StandardCharsets.UTF_8));
     }
 
     /** Checks a consumed record's signature in constant time. */

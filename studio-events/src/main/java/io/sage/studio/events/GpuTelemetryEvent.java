@@ -24,14 +24,14 @@ public record GpuTelemetryEvent(
         Integer memoryUtilizationPercent,
         Integer temperatureCelsius,
         Double powerWatts,
-        List<GpuProcess> processes) implements StudioEvent {
+        List<GpuProcess> processes)
+        implements StudioEvent {
 
     public static final int SCHEMA_VERSION = 1;
     public static final String TYPE = "io.sage.studio.gpu.telemetry.v1";
 
     /** A process holding memory on the GPU. */
-    public record GpuProcess(long pid, long usedMemoryBytes) {
-    }
+    public record GpuProcess(long pid, long usedMemoryBytes) {}
 
     public static String keyOf(String node, String uuid) {
         return node + "/" + uuid;

@@ -12,8 +12,7 @@ public final class StudioJson {
 
     private static final ObjectMapper MAPPER = configure(new ObjectMapper());
 
-    private StudioJson() {
-    }
+    private StudioJson() {}
 
     /** A shared, thread-safe mapper configured for studio events and API payloads. */
     public static ObjectMapper mapper() {

@@ -15,15 +15,13 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.TopicExistsException;
 
-
 /**
  * Creates the studio topics that are missing, with their partitions and configs; the replication factor is
  * the cluster's default. Idempotent and safe to run from several services at once.
  */
 public final class StudioTopics {
 
-    private StudioTopics() {
-    }
+    private StudioTopics() {}
 
     public static void ensure(String bootstrapServers) {
         Properties props = new Properties();
@@ -52,7 +50,8 @@ public final class StudioTopics {
             if (missing.isEmpty()) {
                 return;
             }
-            for (Map.Entry<String, KafkaFuture<Void>> created : admin.createTopics(missing).values().entrySet()) {
+            for (Map.Entry<String, KafkaFuture<Void>> created :
+                    admin.createTopics(missing).values().entrySet()) {
                 try {
                     created.getValue().get(30, TimeUnit.SECONDS);
                 } catch (ExecutionException e) {

@@ -8,18 +8,17 @@ import java.time.Instant;
  * <p>{@code revision} grows by one with every change of the task, so a consumer that has seen revision
  * {@code n} ignores anything at or below it (idempotent under redelivery).
  */
-public record TaskEvent(
-        int schemaVersion,
-        Kind kind,
-        long revision,
-        Instant timestamp,
-        TaskSnapshot task) implements StudioEvent {
+public record TaskEvent(int schemaVersion, Kind kind, long revision, Instant timestamp, TaskSnapshot task)
+        implements StudioEvent {
 
     public static final int SCHEMA_VERSION = 1;
     public static final String TYPE = "io.sage.studio.finetune.task.v1";
 
     public enum Kind {
-        CREATED, STATE_CHANGED, PROGRESS, DELETED
+        CREATED,
+        STATE_CHANGED,
+        PROGRESS,
+        DELETED
     }
 
     public static TaskEvent of(Kind kind, long revision, TaskSnapshot task) {

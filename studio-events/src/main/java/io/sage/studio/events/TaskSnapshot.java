@@ -25,5 +25,4 @@ public record TaskSnapshot(
         Map<String, String> artifacts,
         Instant createdAt,
         Instant startedAt,
-        Instant completedAt) {
-}
+        Instant completedAt) {}

@@ -22,21 +22,25 @@ public final class Topics {
     /** Every topic with the partitions and configs it is created with when missing. */
     public static final List<TopicSpec> ALL = List.of(
             new TopicSpec(FINETUNE_TASKS, 3, Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS)),
-            new TopicSpec(GPU_TELEMETRY, 1, Map.of(
-                    "cleanup.policy", "compact",
-                    "min.cleanable.dirty.ratio", "0.1",
-                    "segment.ms", "3600000",
-                    "delete.retention.ms", "86400000")),
+            new TopicSpec(
+                    GPU_TELEMETRY,
+                    1,
+                    Map.of(
+                            "cleanup.policy", "compact",
+                            "min.cleanable.dirty.ratio", "0.1",
+                            "segment.ms", "3600000",
+                            "delete.retention.ms", "86400000")),
             new TopicSpec(CHAT_COMMANDS, 1, Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS)),
-            new TopicSpec(CHAT_BACKEND, 1, Map.of(
-                    "cleanup.policy", "compact",
-                    "min.cleanable.dirty.ratio", "0.1",
-                    "segment.ms", "3600000")));
+            new TopicSpec(
+                    CHAT_BACKEND,
+                    1,
+                    Map.of(
+                            "cleanup.policy", "compact",
+                            "min.cleanable.dirty.ratio", "0.1",
+                            "segment.ms", "3600000")));
 
-    private Topics() {
-    }
+    private Topics() {}
 
     /** A topic and the settings it is created with. */
-    public record TopicSpec(String name, int partitions, Map<String, String> configs) {
-    }
+    public record TopicSpec(String name, int partitions, Map<String, String> configs) {}
 }

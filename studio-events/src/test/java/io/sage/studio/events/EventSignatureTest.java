@@ -19,8 +19,14 @@ class EventSignatureTest {
     private final EventSignature signature = EventSignature.withKey(KEY);
 
     private static ProducerRecord<String, byte[]> route(String baseUrl) {
-        ChatBackendEvent event = new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, 7, ChatBackendEvent.State.ACTIVE,
-                new ChatBackendEvent.Backend("b1", baseUrl, "m", "m", "m", "m", "base", "local"), Instant.now(), "op1", null);
+        ChatBackendEvent event = new ChatBackendEvent(
+                ChatBackendEvent.SCHEMA_VERSION,
+                7,
+                ChatBackendEvent.State.ACTIVE,
+                new ChatBackendEvent.Backend("b1", baseUrl, "m", "m", "m", "m", "base", "local"),
+                Instant.now(),
+                "op1",
+                null);
         return CloudEvents.record(event, CloudEvents.source("test"));
     }
 
@@ -30,7 +36,8 @@ class EventSignatureTest {
         signature.sign(record.headers(), record.value());
         assertThat(signature.verify(record.headers(), record.value())).isEqualTo(Verdict.VALID);
 
-        byte[] changed = new String(record.value(), StandardCharsets.UTF_8).replace("127.0.0.1:8001", "evil.example:80")
+        byte[] changed = new String(record.value(), StandardCharsets.UTF_8)
+                .replace("127.0.0.1:8001", "evil.example:80")
                 .getBytes(StandardCharsets.UTF_8);
         assertThat(signature.verify(record.headers(), changed)).isEqualTo(Verdict.FORGED);
 
@@ -67,7 +74,8 @@ class EventSignatureTest {
 
     @Test
     void aShortKeyIsRefused() {
-        assertThatThrownBy(() -> EventSignature.withKey("short")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> EventSignature.withKey("short"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("at least 16 bytes");
     }
 }

@@ -79,8 +79,10 @@ class CliFlowIT {
     @Test
     @Order(1)
     void anInvalidDatasetIsRejectedWithLineNumbers() throws IOException {
-        Path bad = dataset("bad.jsonl", List.of("{not json", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));
-        Studio.Run run = studio.sage("finetune", "start", "--model", "Qwen/Qwen2.5-0.5B-Instruct", "--data", bad.toString());
+        Path bad =
+                dataset("bad.jsonl", List.of("{not json", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));
+        Studio.Run run =
+                studio.sage("finetune", "start", "--model", "Qwen/Qwen2.5-0.5B-Instruct", "--data", bad.toString());
         assertThat(run.exitCode()).as(run.output()).isEqualTo(1);
         assertThat(run.output()).contains("line 1").contains("invalid_json").contains("line 2");
     }
@@ -89,8 +91,21 @@ class CliFlowIT {
     @Order(2)
     void finetuneStartWaitsForTheTaskAndReportsSuccess() throws IOException {
         Path data = dataset("good.jsonl", alpaca(40));
-        Studio.Run run = studio.sage("finetune", "start", "--model", "Qwen/Qwen2.5-0.5B-Instruct", "--data", data.toString(),
-                "--epochs", "2", "--batch-size", "4", "--lr", "0.0002", "--wait", "--json");
+        Studio.Run run = studio.sage(
+                "finetune",
+                "start",
+                "--model",
+                "Qwen/Qwen2.5-0.5B-Instruct",
+                "--data",
+                data.toString(),
+                "--epochs",
+                "2",
+                "--batch-size",
+                "4",
+                "--lr",
+                "0.0002",
+                "--wait",
+                "--json");
         JsonNode task = json(run);
         taskId = task.path("task_id").asText();
         assertThat(task.path("status").asText()).isEqualTo("completed");
@@ -106,7 +121,10 @@ class CliFlowIT {
     void listShowLogsAndModelsSeeTheTask() {
         JsonNode tasks = json(studio.sage("finetune", "list", "--json"));
         assertThat(tasks.findValuesAsText("task_id")).contains(taskId);
-        assertThat(json(studio.sage("finetune", "show", taskId, "--json")).path("total_epochs").asInt()).isEqualTo(2);
+        assertThat(json(studio.sage("finetune", "show", taskId, "--json"))
+                        .path("total_epochs")
+                        .asInt())
+                .isEqualTo(2);
         Studio.Run logs = studio.sage("finetune", "logs", taskId);
         assertThat(logs.exitCode()).isZero();
         assertThat(logs.output()).isNotBlank();
@@ -148,14 +166,28 @@ class CliFlowIT {
     @Order(6)
     void waitingOnATaskThatGetsCancelledExitsWith3AndRemoveDeletesIt() throws Exception {
         Path data = dataset("slow.jsonl", alpaca(40));
-        CompletableFuture<Studio.Run> waiting = CompletableFuture.supplyAsync(() -> studio.sage(Duration.ofMinutes(5),
-                "finetune", "start", "--model", "Qwen/Qwen2.5-0.5B-Instruct", "--data", data.toString(),
-                "--epochs", "50", "--batch-size", "1", "--suffix", "slow-me", "--wait", "--json"));
+        CompletableFuture<Studio.Run> waiting = CompletableFuture.supplyAsync(() -> studio.sage(
+                Duration.ofMinutes(5),
+                "finetune",
+                "start",
+                "--model",
+                "Qwen/Qwen2.5-0.5B-Instruct",
+                "--data",
+                data.toString(),
+                "--epochs",
+                "50",
+                "--batch-size",
+                "1",
+                "--suffix",
+                "slow-me",
+                "--wait",
+                "--json"));
         String id = null;
         long deadline = System.currentTimeMillis() + 120_000;
         while (id == null && System.currentTimeMillis() < deadline) {
             for (JsonNode t : json(studio.sage("finetune", "list", "--json"))) {
-                if (t.path("task_id").asText().contains("slow-me") && t.path("status").asText().equals("training")) {
+                if (t.path("task_id").asText().contains("slow-me")
+                        && t.path("status").asText().equals("training")) {
                     id = t.path("task_id").asText();
                 }
             }
@@ -182,7 +214,8 @@ class CliFlowIT {
         JsonNode gpu = json(studio.sage("gpu", "--json"));
         assertThat(gpu.has("available")).isTrue();
         assertThat(studio.sage("studio", "status").exitCode()).isZero();
-        assertThat(studio.sage("studio", "logs", "finetune", "-n", "5").output()).isNotBlank();
+        assertThat(studio.sage("studio", "logs", "finetune", "-n", "5").output())
+                .isNotBlank();
 
         int closed;
         try (ServerSocket socket = new ServerSocket(0)) {
@@ -199,15 +232,19 @@ class CliFlowIT {
         Studio.Run stop = studio.sage("studio", "stop");
         assertThat(stop.exitCode()).as(stop.output()).isZero();
         for (int port : studio.enginePorts()) {
-            assertThat(Studio.listening(port)).as("model server port " + port + " after stop").isFalse();
+            assertThat(Studio.listening(port))
+                    .as("model server port " + port + " after stop")
+                    .isFalse();
         }
         Studio.Run start = studio.sage("studio", "start");
         assertThat(start.exitCode()).as(start.output()).isZero();
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
-            Studio.Run chat = studio.sage("chat", "Are you back?");
-            assertThat(chat.exitCode()).as(chat.output()).isZero();
-            assertThat(chat.output()).contains(taskId);
-        });
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofSeconds(1))
+                .untilAsserted(() -> {
+                    Studio.Run chat = studio.sage("chat", "Are you back?");
+                    assertThat(chat.exitCode()).as(chat.output()).isZero();
+                    assertThat(chat.output()).contains(taskId);
+                });
     }
 
     private static List<String> tarNames(Path archive) throws IOException {
@@ -215,18 +252,24 @@ class CliFlowIT {
         try (InputStream in = new GZIPInputStream(Files.newInputStream(archive))) {
             byte[] header = new byte[512];
             while (in.readNBytes(header, 0, 512) == 512) {
-                String name = new String(header, 0, 100, StandardCharsets.US_ASCII).replace("\0", "").trim();
+                String name = new String(header, 0, 100, StandardCharsets.US_ASCII)
+                        .replace("\0", "")
+                        .trim();
                 if (name.isEmpty()) {
                     break;
                 }
-                String sizeField = new String(header, 124, 12, StandardCharsets.US_ASCII).replace("\0", "").trim();
+                String sizeField = new String(header, 124, 12, StandardCharsets.US_ASCII)
+                        .replace("\0", "")
+                        .trim();
                 long size = sizeField.isEmpty() ? 0 : Long.parseLong(sizeField, 8);
                 char type = (char) header[156];
                 if (type == 'L') { // GNU long name: the next entry's name is in this entry's data
                     byte[] longName = in.readNBytes((int) ((size + 511) / 512 * 512));
                     String full = new String(longName, 0, (int) size, StandardCharsets.UTF_8).replace("\0", "");
                     in.readNBytes(header, 0, 512);
-                    String nextSize = new String(header, 124, 12, StandardCharsets.US_ASCII).replace("\0", "").trim();
+                    String nextSize = new String(header, 124, 12, StandardCharsets.US_ASCII)
+                            .replace("\0", "")
+                            .trim();
                     size = nextSize.isEmpty() ? 0 : Long.parseLong(nextSize, 8);
                     name = full;
                 }

@@ -36,12 +36,20 @@ class DefaultTrainerIT {
 
             List<String> lines = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
-                lines.add("{\"messages\":[{\"role\":\"user\",\"content\":\"q" + i + "\"},{\"role\":\"assistant\",\"content\":\"a" + i + "\"}]}");
+                lines.add("{\"messages\":[{\"role\":\"user\",\"content\":\"q" + i
+                        + "\"},{\"role\":\"assistant\",\"content\":\"a" + i + "\"}]}");
             }
             Path data = Files.write(tmp.resolve("chat.jsonl"), lines);
             long started = System.nanoTime();
-            Studio.Run run = studio.sage("finetune", "start", "--model", "Qwen/Qwen2.5-0.5B-Instruct", "--data",
-                    data.toString(), "--wait", "--json");
+            Studio.Run run = studio.sage(
+                    "finetune",
+                    "start",
+                    "--model",
+                    "Qwen/Qwen2.5-0.5B-Instruct",
+                    "--data",
+                    data.toString(),
+                    "--wait",
+                    "--json");
             long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
             assertThat(run.exitCode()).as(run.output()).isEqualTo(1);
             JsonNode task = StudioJson.mapper().readTree(run.stdout());
@@ -49,14 +57,18 @@ class DefaultTrainerIT {
             assertThat(task.path("error_code").asText()).isEqualTo("missing_dependency");
             assertThat(task.path("error_message").asText()).contains("torch").contains("pip install -r");
             assertThat(seconds).as("fails fast").isLessThan(60);
-            Path taskDir = studio.home.resolve("studio_finetune").resolve(task.path("task_id").asText());
+            Path taskDir = studio.home
+                    .resolve("studio_finetune")
+                    .resolve(task.path("task_id").asText());
             assertThat(Files.readString(taskDir.resolve("progress.jsonl"))).contains("missing_dependency");
             assertThat(Files.readString(taskDir.resolve("logs.txt"))).doesNotContain("Traceback");
         }
     }
 
     private static boolean pythonHasTorch() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("python3", "-c", "import torch").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("python3", "-c", "import torch")
+                .redirectErrorStream(true)
+                .start();
         p.getInputStream().readAllBytes();
         return p.waitFor() == 0;
     }

@@ -28,8 +28,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 class FaultBrokerOutageIT {
 
     private static final Duration OUTAGE = Duration.ofSeconds(60);
-    private static final List<String> SERVICES = List.of("gateway-adapter", "finetune-service", "chat-switch-service",
-            "gpu-probe-service");
+    private static final List<String> SERVICES =
+            List.of("gateway-adapter", "finetune-service", "chat-switch-service", "gpu-probe-service");
 
     @TempDir
     Path tmp;
@@ -54,8 +54,9 @@ class FaultBrokerOutageIT {
         StudioApi.TaskStream stream = api.taskStream();
         String dataset = api.dataset(40);
         String taskId = api.startTask(dataset, 2, true); // 80 steps of about 1 s
-        await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> assertThat(api.task(taskId).path("step").asLong())
-                .isPositive());
+        await().atMost(Duration.ofMinutes(2))
+                .untilAsserted(
+                        () -> assertThat(api.task(taskId).path("step").asLong()).isPositive());
         String operation = api.switchTo(slow.toString());
         api.awaitOperation(operation, Duration.ofSeconds(60), List.of("starting", "waiting_ready"));
         Map<String, Long> pids = new LinkedHashMap<>();
@@ -63,11 +64,16 @@ class FaultBrokerOutageIT {
         long stepAtKill = api.task(taskId).path("step").asLong();
 
         Instant down = Instant.now();
-        assertThat(ProcessHandle.of(studio.pid("kafka")).map(ProcessHandle::destroyForcibly)).contains(true);
+        assertThat(ProcessHandle.of(studio.pid("kafka")).map(ProcessHandle::destroyForcibly))
+                .contains(true);
 
-        await("readiness of every service goes down").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
-                .until(() -> api.health("ready", Duration.ofSeconds(3)).values().stream().noneMatch(s -> s == 200));
-        figures.add("readiness of 4/4 services down %s after the broker was killed",
+        await("readiness of every service goes down")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofSeconds(1))
+                .until(() -> api.health("ready", Duration.ofSeconds(3)).values().stream()
+                        .noneMatch(s -> s == 200));
+        figures.add(
+                "readiness of 4/4 services down %s after the broker was killed",
                 FaultReport.seconds(Duration.between(down, Instant.now())));
 
         AtomicInteger samples = new AtomicInteger();
@@ -76,8 +82,11 @@ class FaultBrokerOutageIT {
         List<String> problems = new ArrayList<>();
         Duration left = OUTAGE.minus(Duration.between(down, Instant.now()));
         try {
-            await("liveness of every service while the broker is down").pollInterval(Duration.ofSeconds(5))
-                    .during(left).atMost(left.plusSeconds(20)).until(() -> {
+            await("liveness of every service while the broker is down")
+                    .pollInterval(Duration.ofSeconds(5))
+                    .during(left)
+                    .atMost(left.plusSeconds(20))
+                    .until(() -> {
                         samples.incrementAndGet();
                         Map<String, Integer> health = api.health("live", Duration.ofSeconds(5));
                         if (api.chat().status() == 200) {
@@ -92,8 +101,9 @@ class FaultBrokerOutageIT {
                         return up;
                     });
         } finally {
-            figures.add("liveness up in %d/%d samples, chat answered %d/%d times while down", live.get(), samples.get(),
-                    chatAnswered.get(), samples.get());
+            figures.add(
+                    "liveness up in %d/%d samples, chat answered %d/%d times while down",
+                    live.get(), samples.get(), chatAnswered.get(), samples.get());
         }
         assertThat(problems).as("liveness answers while the broker was down").isEmpty();
         long stepAfter = api.task(taskId).path("step").asLong();
@@ -102,7 +112,8 @@ class FaultBrokerOutageIT {
 
         Instant restart = Instant.now();
         Studio.Run back = studio.sage("studio", "start");
-        figures.add("broker killed for %s, then ./sage studio start had it back and every service ready in %s",
+        figures.add(
+                "broker killed for %s, then ./sage studio start had it back and every service ready in %s",
                 FaultReport.seconds(Duration.between(down, restart)),
                 FaultReport.seconds(Duration.between(restart, Instant.now())));
         assertThat(back.exitCode()).as(back.output()).isZero();
@@ -120,21 +131,28 @@ class FaultBrokerOutageIT {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             sse.set(stream.of(taskId));
             assertThat(sse.get()).isNotEmpty();
-            assertThat(sse.get().get(sse.get().size() - 1).path("status").asText()).isEqualTo("completed");
+            assertThat(sse.get().get(sse.get().size() - 1).path("status").asText())
+                    .isEqualTo("completed");
         });
         long previous = -1;
         for (JsonNode t : sse.get()) {
             assertThat(t.path("revision").asLong()).as("SSE revisions increase").isGreaterThan(previous);
             previous = t.path("revision").asLong();
         }
-        figures.add("task completed: %s; %d on SSE, revisions strictly increasing", events, sse.get().size());
+        figures.add(
+                "task completed: %s; %d on SSE, revisions strictly increasing",
+                events, sse.get().size());
 
         JsonNode op = api.awaitOperation(operation, Duration.ofMinutes(2), StudioApi.FINISHED);
-        figures.add("blue-green switch %s%s", op.path("state").asText(),
+        figures.add(
+                "blue-green switch %s%s",
+                op.path("state").asText(),
                 op.path("error").isNull() ? "" : " (" + op.path("error").asText() + ")");
         String routed = api.assertRouteConsistent();
         if (op.path("state").asText().equals("failed")) {
-            assertThat(routed).as("a failed switch leaves the old model serving").isEqualTo(StudioApi.BASE_MODEL);
+            assertThat(routed)
+                    .as("a failed switch leaves the old model serving")
+                    .isEqualTo(StudioApi.BASE_MODEL);
         }
         figures.add("route → %s (consistent)", routed);
     }

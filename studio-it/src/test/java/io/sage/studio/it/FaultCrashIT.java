@@ -41,8 +41,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 class FaultCrashIT {
 
     private static final List<String> STORAGE = List.of("studio_finetune", "studio/datasets", "studio/uploads");
-    private static final List<String> SERVICES = List.of("gateway-adapter", "finetune-service", "chat-switch-service",
-            "gpu-probe-service");
+    private static final List<String> SERVICES =
+            List.of("gateway-adapter", "finetune-service", "chat-switch-service", "gpu-probe-service");
     private static final List<String> TASK_ENDS = List.of("completed", "failed", "cancelled");
 
     private static Path root;
@@ -109,7 +109,8 @@ class FaultCrashIT {
         if (mount.exitCode() == 0) {
             MOUNTS.add(dir);
         } else {
-            mountProblem = "mount -t tmpfs on " + dir + " failed: " + mount.output().strip();
+            mountProblem =
+                    "mount -t tmpfs on " + dir + " failed: " + mount.output().strip();
         }
     }
 
@@ -126,7 +127,8 @@ class FaultCrashIT {
     private record Command(int exitCode, String output) {
         static Command run(String... command) {
             try {
-                Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+                Process process =
+                        new ProcessBuilder(command).redirectErrorStream(true).start();
                 String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 return new Command(process.waitFor(), output);
             } catch (IOException e) {
@@ -145,7 +147,9 @@ class FaultCrashIT {
     }
 
     private static void fullFilesystem(FaultReport.Figures figures) throws IOException {
-        assumeTrue(mountProblem == null, () -> mountProblem + " (the scenario needs root on Linux to mount a small tmpfs)");
+        assumeTrue(
+                mountProblem == null,
+                () -> mountProblem + " (the scenario needs root on Linux to mount a small tmpfs)");
         figures.add("studio_finetune/, studio/datasets/, studio/uploads/ on 16 MiB tmpfs mounts, filled");
         Set<String> before = files();
         List<Path> fillers = new ArrayList<>();
@@ -159,12 +163,15 @@ class FaultCrashIT {
             fillers.forEach(f -> after.remove(f.toString()));
             Set<String> leftBehind = new TreeSet<>(after);
             leftBehind.removeAll(before);
-            figures.add("upload %d %s, create %d %s, %d files left behind", upload.status(), upload.errorCode(),
-                    create.status(), create.errorCode(), leftBehind.size());
+            figures.add(
+                    "upload %d %s, create %d %s, %d files left behind",
+                    upload.status(), upload.errorCode(), create.status(), create.errorCode(), leftBehind.size());
             assertThat(upload.status()).as(upload.body().toString()).isEqualTo(507);
             assertThat(create.status()).as(create.body().toString()).isEqualTo(507);
             assertThat(after).as("nothing half-written").isEqualTo(before);
-            assertThat(api.health("live", Duration.ofSeconds(5)).values()).as("liveness while full").containsOnly(200);
+            assertThat(api.health("live", Duration.ofSeconds(5)).values())
+                    .as("liveness while full")
+                    .containsOnly(200);
             figures.add("liveness up");
         } finally {
             for (Path filler : fillers) {
@@ -172,13 +179,18 @@ class FaultCrashIT {
             }
         }
         Instant freed = Instant.now();
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                .untilAsserted(() -> assertThat(api.upload("again.jsonl", StudioApi.alpaca(10)).status()).isEqualTo(200));
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(
+                                api.upload("again.jsonl", StudioApi.alpaca(10)).status())
+                        .isEqualTo(200));
         figures.add("space freed → upload 200 after %s", seconds(Duration.between(freed, Instant.now())));
         String taskId = api.startTask(dataset, 1, false);
         JsonNode task = api.awaitTask(taskId, Duration.ofMinutes(2), TASK_ENDS);
         assertThat(task.path("status").asText()).as(task.toString()).isEqualTo("completed");
-        assertThat(api.health("ready", Duration.ofSeconds(5)).values()).as("readiness after").containsOnly(200);
+        assertThat(api.health("ready", Duration.ofSeconds(5)).values())
+                .as("readiness after")
+                .containsOnly(200);
         figures.add("a new task completed, all services ready");
     }
 
@@ -225,8 +237,9 @@ class FaultCrashIT {
         List<String> tasksBefore = api.taskIds();
         // A killed finetune-service must find the trainer still running when it is back: a longer training.
         String taskId = api.startTask(dataset, service.equals("finetune-service") ? 2 : 1, true);
-        await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> assertThat(api.task(taskId).path("step").asLong())
-                .isPositive());
+        await().atMost(Duration.ofMinutes(2))
+                .untilAsserted(
+                        () -> assertThat(api.task(taskId).path("step").asLong()).isPositive());
         JsonNode before = api.currentModel();
         Path target = before.path("model_path").asText().equals(slowA.toString()) ? slowB : slowA;
         String operation = api.switchTo(target.toString());
@@ -239,8 +252,9 @@ class FaultCrashIT {
         String opAtKill = api.operation(operation).path("state").asText();
         Instant killed = Instant.now();
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly)).contains(true);
-        figures.add("killed mid-training (step %d/%d) and mid-switch (%s)", running.path("step").asLong(),
-                running.path("total_steps").asLong(), opAtKill);
+        figures.add(
+                "killed mid-training (step %d/%d) and mid-switch (%s)",
+                running.path("step").asLong(), running.path("total_steps").asLong(), opAtKill);
         await().atMost(Duration.ofSeconds(10)).until(() -> !Studio.alive(pid));
         Studio.Run start = studio.sage("studio", "start");
         figures.add("back and ready after %s", seconds(Duration.between(killed, Instant.now())));
@@ -262,10 +276,13 @@ class FaultCrashIT {
         figures.add("task completed (%s; no task lost)", events);
 
         JsonNode op = api.awaitOperation(operation, Duration.ofMinutes(2), StudioApi.FINISHED);
-        figures.add("switch %s%s", op.path("state").asText(),
+        figures.add(
+                "switch %s%s",
+                op.path("state").asText(),
                 op.path("error").isNull() ? "" : " (" + op.path("error").asText() + ")");
         String routed = api.assertRouteConsistent();
-        String expected = op.path("state").asText().equals("completed") ? op.path("served_model_name").asText()
+        String expected = op.path("state").asText().equals("completed")
+                ? op.path("served_model_name").asText()
                 : before.path("served_model_name").asText();
         assertThat(routed).as("the route follows the switch's outcome " + op).isEqualTo(expected);
         figures.add("route → %s (consistent)", routed);

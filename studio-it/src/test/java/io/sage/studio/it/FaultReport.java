@@ -21,15 +21,18 @@ final class FaultReport {
 
     static final Path LINES = Path.of("target", "fault-lines.txt");
 
-    private FaultReport() {
-    }
+    private FaultReport() {}
 
     static synchronized void line(String name, String figures) {
         String line = "FAULT " + name + ": " + figures;
         System.out.println(line);
         try {
             Files.createDirectories(LINES.getParent());
-            Files.writeString(LINES, line + System.lineSeparator(), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+            Files.writeString(
+                    LINES,
+                    line + System.lineSeparator(),
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -31,7 +31,9 @@ class LauncherIT {
             assertThat(start.output()).contains("SAGE Studio is ready: http://localhost:" + studio.gatewayPort);
 
             for (int port : new int[] {studio.gatewayPort, studio.finetunePort, studio.chatPort, studio.gpuPort}) {
-                assertThat(studio.get(port, "/q/health/ready").statusCode()).as("ready on " + port).isEqualTo(200);
+                assertThat(studio.get(port, "/q/health/ready").statusCode())
+                        .as("ready on " + port)
+                        .isEqualTo(200);
             }
             assertThat(Studio.listening(studio.kafkaPort)).isTrue();
             assertThat(studio.home.resolve("studio/kafka/data/meta.properties")).exists();
@@ -41,8 +43,13 @@ class LauncherIT {
             assertThat(status.exitCode()).as(status.output()).isZero();
             assertThat(status.output()).doesNotContain("\"down\"");
 
-            Map<String, Long> pids = Map.of("gateway-adapter", studio.pid("gateway-adapter"),
-                    "kafka", studio.pid("kafka"), "chat-switch-service", studio.pid("chat-switch-service"));
+            Map<String, Long> pids = Map.of(
+                    "gateway-adapter",
+                    studio.pid("gateway-adapter"),
+                    "kafka",
+                    studio.pid("kafka"),
+                    "chat-switch-service",
+                    studio.pid("chat-switch-service"));
             // A source edited while the studio runs (a pull): nothing is rebuilt under a running service; the
             // start names it and the command that rebuilds it.
             Path edited = Studio.REPO.resolve("gpu-probe-service/src/main/resources/application.properties");
@@ -55,28 +62,36 @@ class LauncherIT {
                 Files.setLastModifiedTime(edited, original);
             }
             assertThat(again.exitCode()).as(again.output()).isZero();
-            assertThat(again.output()).contains("already running")
+            assertThat(again.output())
+                    .contains("already running")
                     .contains("gpu-probe-service runs a build older than its sources")
                     .contains("./sage studio restart")
                     .doesNotContain("rebuilding");
             pids.forEach((component, pid) -> assertThat(studio.pid(component)).isEqualTo(pid));
 
             // A crashed service: status says so, start brings back just that one.
-            new ProcessBuilder("kill", "-9", Long.toString(studio.pid("finetune-service"))).start().waitFor();
+            new ProcessBuilder("kill", "-9", Long.toString(studio.pid("finetune-service")))
+                    .start()
+                    .waitFor();
             Studio.Run down = studio.sage("studio", "status");
             assertThat(down.exitCode()).isEqualTo(1);
             assertThat(down.output()).containsPattern("finetune-service\\s+down");
             Studio.Run recover = studio.sage("studio", "start");
             assertThat(recover.exitCode()).as(recover.output()).isZero();
-            assertThat(recover.output()).contains("Starting finetune-service").doesNotContain("Starting gateway-adapter")
+            assertThat(recover.output())
+                    .contains("Starting finetune-service")
+                    .doesNotContain("Starting gateway-adapter")
                     .doesNotContain("Starting kafka");
             pids.forEach((component, pid) -> assertThat(studio.pid(component)).isEqualTo(pid));
-            assertThat(studio.get(studio.finetunePort, "/q/health/ready").statusCode()).isEqualTo(200);
+            assertThat(studio.get(studio.finetunePort, "/q/health/ready").statusCode())
+                    .isEqualTo(200);
 
             Studio.Run stop = studio.sage("studio", "stop");
             assertThat(stop.exitCode()).as(stop.output()).isZero();
             for (int port : studio.ports()) {
-                assertThat(Studio.listening(port)).as("port " + port + " after stop").isFalse();
+                assertThat(Studio.listening(port))
+                        .as("port " + port + " after stop")
+                        .isFalse();
             }
             for (long pid : pids.values()) {
                 assertThat(Studio.alive(pid)).as("pid " + pid + " after stop").isFalse();
@@ -89,7 +104,8 @@ class LauncherIT {
             String clusterId = Files.readString(studio.home.resolve("studio/kafka/data/meta.properties"));
             Studio.Run restart = studio.sage("studio", "start");
             assertThat(restart.exitCode()).as(restart.output()).isZero();
-            assertThat(Files.readString(studio.home.resolve("studio/kafka/data/meta.properties"))).isEqualTo(clusterId);
+            assertThat(Files.readString(studio.home.resolve("studio/kafka/data/meta.properties")))
+                    .isEqualTo(clusterId);
         }
     }
 
@@ -104,8 +120,9 @@ class LauncherIT {
         long pid = ProcessHandle.current().pid();
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         String startTime = stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19];
-        for (String component : new String[] {"kafka", "gateway-adapter", "finetune-service", "chat-switch-service",
-                "gpu-probe-service"}) {
+        for (String component :
+                new String[] {"kafka", "gateway-adapter", "finetune-service", "chat-switch-service", "gpu-probe-service"
+                }) {
             Files.writeString(run.resolve(component + ".pid"), "pid=" + pid + "\nstart_time=" + startTime + "\n");
         }
         Studio studio = new Studio(tmp.resolve("home4"));
@@ -116,12 +133,13 @@ class LauncherIT {
         JsonNode statuses = StudioJson.mapper().readTree(isolated.stdout());
         assertThat(statuses.findValuesAsText("state")).containsOnly("down");
         assertThat(statuses.findValues("pid")).allMatch(JsonNode::isNull);
-        assertThat(statuses.findValuesAsText("url")).contains("http://localhost:" + studio.gatewayPort,
-                "localhost:" + studio.kafkaPort);
+        assertThat(statuses.findValuesAsText("url"))
+                .contains("http://localhost:" + studio.gatewayPort, "localhost:" + studio.kafkaPort);
 
         studio.env.remove("STUDIO_HOME"); // the control: without its own home a run does see the decoy
         Studio.Run defaults = studio.sage("studio", "status", "--json");
-        assertThat(StudioJson.mapper().readTree(defaults.stdout()).findValuesAsText("pid")).as(defaults.output())
+        assertThat(StudioJson.mapper().readTree(defaults.stdout()).findValuesAsText("pid"))
+                .as(defaults.output())
                 .contains(Long.toString(pid));
     }
 
@@ -132,7 +150,9 @@ class LauncherIT {
             squatter.bind(new InetSocketAddress("127.0.0.1", studio.chatPort));
             Studio.Run start = studio.sage("studio", "start");
             assertThat(start.exitCode()).isEqualTo(1);
-            assertThat(start.output()).contains("port " + studio.chatPort).contains("chat-switch-service")
+            assertThat(start.output())
+                    .contains("port " + studio.chatPort)
+                    .contains("chat-switch-service")
                     .contains("STUDIO_CHAT_PORT");
             for (int port : studio.ports()) {
                 if (port != studio.chatPort) {

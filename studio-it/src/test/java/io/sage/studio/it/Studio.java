@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class Studio implements AutoCloseable {
 
-    static final Path REPO = Path.of(System.getProperty("sage.repo", "..")).toAbsolutePath().normalize();
+    static final Path REPO =
+            Path.of(System.getProperty("sage.repo", "..")).toAbsolutePath().normalize();
 
     final Path home;
     final int gatewayPort;
@@ -37,7 +38,8 @@ final class Studio implements AutoCloseable {
     final int gpuPort;
     final int kafkaPort;
     final Map<String, String> env = new HashMap<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
 
     Studio(Path home) {
         this.home = home;
@@ -55,10 +57,13 @@ final class Studio implements AutoCloseable {
         env.put("STUDIO_GPU_PORT", Integer.toString(gpuPort));
         env.put("STUDIO_KAFKA_PORT", Integer.toString(kafkaPort));
         env.put("STUDIO_CHAT_LOCAL_PORTS", (base + 6) + "-" + (base + 7));
-        env.put("STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND",
+        env.put(
+                "STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND",
                 "python3 " + REPO.resolve("testing/fake-trainer/fake_trainer.py"));
-        env.put("STUDIO_CHAT_LOCAL_COMMAND", "python3 " + REPO.resolve("testing/fake-vllm/fake_vllm.py")
-                + " serve {model} --host 127.0.0.1 --port {port} --served-model-name {name}");
+        env.put(
+                "STUDIO_CHAT_LOCAL_COMMAND",
+                "python3 " + REPO.resolve("testing/fake-vllm/fake_vllm.py")
+                        + " serve {model} --host 127.0.0.1 --port {port} --served-model-name {name}");
         env.put("SAGE_STUDIO_URL", "http://127.0.0.1:" + gatewayPort);
     }
 
@@ -88,10 +93,13 @@ final class Studio implements AutoCloseable {
             Process process = builder.start();
             if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                throw new AssertionError("./sage " + String.join(" ", args) + " did not finish in " + timeout
-                        + ":\n" + Files.readString(out, StandardCharsets.UTF_8) + Files.readString(err, StandardCharsets.UTF_8));
+                throw new AssertionError("./sage " + String.join(" ", args) + " did not finish in " + timeout + ":\n"
+                        + Files.readString(out, StandardCharsets.UTF_8)
+                        + Files.readString(err, StandardCharsets.UTF_8));
             }
-            Run run = new Run(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+            Run run = new Run(
+                    process.exitValue(),
+                    Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
@@ -106,8 +114,12 @@ final class Studio implements AutoCloseable {
 
     /** A variable of the test's own shell that would point a run at another studio or change its services. */
     static boolean studioVariable(String name) {
-        return name.startsWith("STUDIO_") || name.startsWith("SAGE_") || name.startsWith("QUARKUS_")
-                || name.startsWith("KAFKA_") || name.startsWith("FAKE_") || name.startsWith("VLLM_");
+        return name.startsWith("STUDIO_")
+                || name.startsWith("SAGE_")
+                || name.startsWith("QUARKUS_")
+                || name.startsWith("KAFKA_")
+                || name.startsWith("FAKE_")
+                || name.startsWith("VLLM_");
     }
 
     /** The ports the stand-in model servers get ({@code STUDIO_CHAT_LOCAL_PORTS}). */
@@ -121,8 +133,12 @@ final class Studio implements AutoCloseable {
 
     HttpResponse<String> get(int port, String path) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                    .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            return http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                            .timeout(Duration.ofSeconds(10))
+                            .GET()
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new AssertionError("GET :" + port + path + " failed: " + e, e);
         } catch (InterruptedException e) {

@@ -45,7 +45,8 @@ final class StudioApi {
     static final List<String> FINISHED = List.of("completed", "failed");
 
     private final Studio studio;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
 
     StudioApi(Studio studio) {
         this.studio = studio;
@@ -63,8 +64,11 @@ final class StudioApi {
     }
 
     Answer post(int port, String path, String json) {
-        return send(HttpRequest.newBuilder(uri(port, path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)), Duration.ofSeconds(30));
+        return send(
+                HttpRequest.newBuilder(uri(port, path))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(json)),
+                Duration.ofSeconds(30));
     }
 
     /** {@code multipart/form-data} upload of {@code content} as the part {@code file}, through the gateway. */
@@ -72,9 +76,11 @@ final class StudioApi {
         String boundary = "sage-" + UUID.randomUUID();
         String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename
                 + "\"\r\nContent-Type: application/octet-stream\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
-        return send(HttpRequest.newBuilder(uri(studio.gatewayPort, "/api/finetune/upload-dataset"))
-                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofString(body)), Duration.ofSeconds(30));
+        return send(
+                HttpRequest.newBuilder(uri(studio.gatewayPort, "/api/finetune/upload-dataset"))
+                        .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                        .POST(HttpRequest.BodyPublishers.ofString(body)),
+                Duration.ofSeconds(30));
     }
 
     private static URI uri(int port, String path) {
@@ -83,7 +89,8 @@ final class StudioApi {
 
     private Answer send(HttpRequest.Builder request, Duration timeout) {
         try {
-            HttpResponse<String> response = http.send(request.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response =
+                    http.send(request.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
             JsonNode body;
             try {
                 body = StudioJson.mapper().readTree(response.body());
@@ -101,8 +108,12 @@ final class StudioApi {
 
     /** The status of a health endpoint, or 0 when it does not answer within {@code timeout}. */
     CompletableFuture<Integer> health(int port, String which, Duration timeout) {
-        HttpRequest request = HttpRequest.newBuilder(uri(port, "/q/health/" + which)).timeout(timeout).GET().build();
-        return http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).thenApply(HttpResponse::statusCode)
+        HttpRequest request = HttpRequest.newBuilder(uri(port, "/q/health/" + which))
+                .timeout(timeout)
+                .GET()
+                .build();
+        return http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                .thenApply(HttpResponse::statusCode)
                 .exceptionally(e -> 0);
     }
 
@@ -112,8 +123,15 @@ final class StudioApi {
         CompletableFuture<Integer> finetune = health(studio.finetunePort, which, timeout);
         CompletableFuture<Integer> chat = health(studio.chatPort, which, timeout);
         CompletableFuture<Integer> gpu = health(studio.gpuPort, which, timeout);
-        return Map.of("gateway-adapter", gateway.join(), "finetune-service", finetune.join(),
-                "chat-switch-service", chat.join(), "gpu-probe-service", gpu.join());
+        return Map.of(
+                "gateway-adapter",
+                gateway.join(),
+                "finetune-service",
+                finetune.join(),
+                "chat-switch-service",
+                chat.join(),
+                "gpu-probe-service",
+                gpu.join());
     }
 
     // ------------------------------------------------------------------ datasets and tasks
@@ -121,8 +139,11 @@ final class StudioApi {
     static String alpaca(int records) {
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < records; i++) {
-            lines.append("{\"instruction\":\"What is ").append(i).append(" plus 1?\",\"input\":\"\",\"output\":\"")
-                    .append(i + 1).append("\"}\n");
+            lines.append("{\"instruction\":\"What is ")
+                    .append(i)
+                    .append(" plus 1?\",\"input\":\"\",\"output\":\"")
+                    .append(i + 1)
+                    .append("\"}\n");
         }
         return lines.toString();
     }
@@ -140,8 +161,11 @@ final class StudioApi {
      */
     Answer createTask(String dataset, int epochs, boolean slow) {
         String suffix = slow ? ",\"suffix\":\"slow-me\"" : "";
-        return post(studio.gatewayPort, "/api/finetune/create", "{\"model_name\":\"" + BASE_MODEL + "\",\"dataset_file\":\""
-                + dataset + "\",\"num_epochs\":" + epochs + ",\"batch_size\":1,\"merge\":false" + suffix + "}");
+        return post(
+                studio.gatewayPort,
+                "/api/finetune/create",
+                "{\"model_name\":\"" + BASE_MODEL + "\",\"dataset_file\":\"" + dataset + "\",\"num_epochs\":" + epochs
+                        + ",\"batch_size\":1,\"merge\":false" + suffix + "}");
     }
 
     String startTask(String dataset, int epochs, boolean slow) {
@@ -158,7 +182,9 @@ final class StudioApi {
 
     List<String> taskIds() {
         List<String> ids = new ArrayList<>();
-        get(studio.finetunePort, "/api/finetune/tasks").body().forEach(t -> ids.add(t.path("task_id").asText()));
+        get(studio.finetunePort, "/api/finetune/tasks")
+                .body()
+                .forEach(t -> ids.add(t.path("task_id").asText()));
         return ids;
     }
 
@@ -177,7 +203,8 @@ final class StudioApi {
     /** A model folder in the studio home that the stand-in engine takes {@code startupDelay} seconds to load. */
     Path slowModel(String name, double startupDelay) throws IOException {
         Path dir = Files.createDirectories(studio.home.resolve("models").resolve(name));
-        Files.writeString(dir.resolve("config.json"),
+        Files.writeString(
+                dir.resolve("config.json"),
                 "{\"model_type\":\"qwen2\",\"architectures\":[\"Qwen2ForCausalLM\"],\"hidden_size\":896}");
         Files.writeString(dir.resolve("fake_vllm.json"), "{\"startup_delay\": " + startupDelay + "}");
         return dir;
@@ -189,8 +216,8 @@ final class StudioApi {
 
     /** Starts a blue-green switch to {@code model}; returns the operation id. */
     String switchTo(String model) {
-        Answer answer = post(studio.chatPort, "/api/chat/switch",
-                "{\"model\":\"" + model + "\",\"strategy\":\"blue-green\"}");
+        Answer answer =
+                post(studio.chatPort, "/api/chat/switch", "{\"model\":\"" + model + "\",\"strategy\":\"blue-green\"}");
         assertThat(answer.status()).as(answer.body().toString()).isEqualTo(202);
         return answer.body().path("id").asText();
     }
@@ -211,13 +238,17 @@ final class StudioApi {
 
     /** One chat completion through the gateway: status and body. */
     Answer chat() {
-        return post(studio.gatewayPort, "/v1/chat/completions",
+        return post(
+                studio.gatewayPort,
+                "/v1/chat/completions",
                 "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":3}");
     }
 
     void awaitRouteActive() {
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-                .untilAsserted(() -> assertThat(currentModel().path("state").asText()).isEqualTo("active"));
+        await().atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(
+                        () -> assertThat(currentModel().path("state").asText()).isEqualTo("active"));
     }
 
     /**
@@ -227,37 +258,55 @@ final class StudioApi {
      */
     String assertRouteConsistent() {
         AtomicReference<String> served = new AtomicReference<>();
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
-            JsonNode current = currentModel();
-            assertThat(current.path("state").asText()).as(current.toString()).isEqualTo("active");
-            assertThat(current.path("switch_in_progress").isNull()).as(current.toString()).isTrue();
-            String name = current.path("served_model_name").asText();
-            String baseUrl = current.path("base_url").asText();
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofSeconds(1))
+                .untilAsserted(() -> {
+                    JsonNode current = currentModel();
+                    assertThat(current.path("state").asText())
+                            .as(current.toString())
+                            .isEqualTo("active");
+                    assertThat(current.path("switch_in_progress").isNull())
+                            .as(current.toString())
+                            .isTrue();
+                    String name = current.path("served_model_name").asText();
+                    String baseUrl = current.path("base_url").asText();
 
-            List<JsonNode> active = new ArrayList<>();
-            get(studio.chatPort, "/api/chat/backends").body().forEach(b -> {
-                if (b.path("active").asBoolean()) {
-                    active.add(b);
-                }
-            });
-            assertThat(active).as("active engines").hasSize(1);
-            JsonNode engine = active.get(0);
-            assertThat(engine.path("base_url").asText()).isEqualTo(baseUrl);
-            assertThat(Studio.alive(engine.path("pid").asLong())).as("engine process " + engine).isTrue();
-            int port = URI.create(baseUrl).getPort();
-            assertThat(get(port, "/health").status()).as("engine /health").isEqualTo(200);
+                    List<JsonNode> active = new ArrayList<>();
+                    get(studio.chatPort, "/api/chat/backends").body().forEach(b -> {
+                        if (b.path("active").asBoolean()) {
+                            active.add(b);
+                        }
+                    });
+                    assertThat(active).as("active engines").hasSize(1);
+                    JsonNode engine = active.get(0);
+                    assertThat(engine.path("base_url").asText()).isEqualTo(baseUrl);
+                    assertThat(Studio.alive(engine.path("pid").asLong()))
+                            .as("engine process " + engine)
+                            .isTrue();
+                    int port = URI.create(baseUrl).getPort();
+                    assertThat(get(port, "/health").status())
+                            .as("engine /health")
+                            .isEqualTo(200);
 
-            Answer chat = chat();
-            assertThat(chat.status()).as(chat.body().toString()).isEqualTo(200);
-            assertThat(chat.body().path("choices").path(0).path("message").path("content").asText())
-                    .as("answered by the routed engine").startsWith("[" + name + "]");
+                    Answer chat = chat();
+                    assertThat(chat.status()).as(chat.body().toString()).isEqualTo(200);
+                    assertThat(chat.body()
+                                    .path("choices")
+                                    .path(0)
+                                    .path("message")
+                                    .path("content")
+                                    .asText())
+                            .as("answered by the routed engine")
+                            .startsWith("[" + name + "]");
 
-            JsonNode route = lastRouteEvent();
-            assertThat(route.path("revision").asLong()).as(route.toString()).isEqualTo(current.path("revision").asLong());
-            assertThat(route.path("state").asText()).isEqualToIgnoringCase("active");
-            assertThat(route.path("backend").path("base_url").asText()).isEqualTo(baseUrl);
-            served.set(name);
-        });
+                    JsonNode route = lastRouteEvent();
+                    assertThat(route.path("revision").asLong())
+                            .as(route.toString())
+                            .isEqualTo(current.path("revision").asLong());
+                    assertThat(route.path("state").asText()).isEqualToIgnoringCase("active");
+                    assertThat(route.path("backend").path("base_url").asText()).isEqualTo(baseUrl);
+                    served.set(name);
+                });
         return served.get();
     }
 
@@ -274,10 +323,11 @@ final class StudioApi {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(20)).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                    .map(p -> new TopicPartition(p.topic(), p.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(20));
@@ -308,15 +358,21 @@ final class StudioApi {
 
     /** The task's events on {@code studio.finetune.tasks}, in order. */
     List<JsonNode> taskEvents(String taskId) {
-        return readTopic("studio.finetune.tasks").stream().filter(r -> taskId.equals(r.key())).map(StudioApi::value).toList();
+        return readTopic("studio.finetune.tasks").stream()
+                .filter(r -> taskId.equals(r.key()))
+                .map(StudioApi::value)
+                .toList();
     }
 
     /** What a task's events on Kafka look like: how many, and how many arrived after a later revision. */
     record TaskEvents(int count, int late) {
         @Override
         public String toString() {
-            return count + " events on Kafka, no revision twice" + (late == 0 ? ", all in order"
-                    : ", " + late + " delivered late (after a higher revision; consumers skip them by revision)");
+            return count + " events on Kafka, no revision twice"
+                    + (late == 0
+                            ? ", all in order"
+                            : ", " + late
+                                    + " delivered late (after a higher revision; consumers skip them by revision)");
         }
     }
 
@@ -330,8 +386,10 @@ final class StudioApi {
         List<JsonNode> events = taskEvents(id);
         assertThat(events).as("events of " + id).isNotEmpty();
         assertThat(events.get(0).path("kind").asText()).isEqualToIgnoringCase("created");
-        List<Long> revisions = events.stream().map(e -> e.path("revision").asLong()).toList();
-        assertThat(revisions).as("revisions of " + id + " (a duplicate means a state was published twice)")
+        List<Long> revisions =
+                events.stream().map(e -> e.path("revision").asLong()).toList();
+        assertThat(revisions)
+                .as("revisions of " + id + " (a duplicate means a state was published twice)")
                 .doesNotHaveDuplicates();
         long highest = -1;
         int late = 0;
@@ -345,7 +403,8 @@ final class StudioApi {
                 late++;
             }
         }
-        assertThat(newest.path("task").path("status").asText()).isEqualTo(task.path("status").asText());
+        assertThat(newest.path("task").path("status").asText())
+                .isEqualTo(task.path("status").asText());
         assertThat(highest).isEqualTo(task.path("revision").asLong());
         return new TaskEvents(events.size(), late);
     }
@@ -358,7 +417,9 @@ final class StudioApi {
 
         List<JsonNode> of(String taskId) {
             synchronized (tasks) {
-                return tasks.stream().filter(t -> taskId.equals(t.path("task_id").asText())).toList();
+                return tasks.stream()
+                        .filter(t -> taskId.equals(t.path("task_id").asText()))
+                        .toList();
             }
         }
     }
@@ -366,7 +427,9 @@ final class StudioApi {
     TaskStream taskStream() {
         TaskStream stream = new TaskStream();
         HttpRequest request = HttpRequest.newBuilder(uri(studio.finetunePort, "/api/finetune/tasks/stream"))
-                .header("Accept", "text/event-stream").GET().build();
+                .header("Accept", "text/event-stream")
+                .GET()
+                .build();
         http.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).thenAccept(response -> {
             Thread reader = new Thread(() -> read(response.body(), stream), "sse-reader");
             reader.setDaemon(true);
@@ -387,7 +450,8 @@ final class StudioApi {
                 } else if (line.isEmpty()) {
                     if ("task".equals(event[0]) && data.length() > 0) {
                         try {
-                            stream.tasks.add(StudioJson.mapper().readTree(data.toString().getBytes(StandardCharsets.UTF_8)));
+                            stream.tasks.add(
+                                    StudioJson.mapper().readTree(data.toString().getBytes(StandardCharsets.UTF_8)));
                         } catch (IOException e) {
                             throw new AssertionError("SSE data is not JSON: " + data, e);
                         }

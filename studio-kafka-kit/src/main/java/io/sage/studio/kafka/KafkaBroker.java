@@ -113,8 +113,8 @@ public final class KafkaBroker implements AutoCloseable {
             rc = StorageTool.execute(new String[] {"format", "-t", clusterId, "-c", cfg.toString()}, out);
         }
         if (rc != 0) {
-            throw new IllegalStateException("formatting Kafka storage in " + dataDir + " failed: "
-                    + buffer.toString(StandardCharsets.UTF_8));
+            throw new IllegalStateException(
+                    "formatting Kafka storage in " + dataDir + " failed: " + buffer.toString(StandardCharsets.UTF_8));
         }
     }
 

@@ -46,27 +46,34 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
     private static String startIsolated() {
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
-        URLClassLoader loader = new URLClassLoader("sage-test-kafka", classPath(), ClassLoader.getPlatformClassLoader());
+        URLClassLoader loader =
+                new URLClassLoader("sage-test-kafka", classPath(), ClassLoader.getPlatformClassLoader());
         // Kafka loads plug-in classes through the context loader, and its threads inherit it.
         thread.setContextClassLoader(loader);
         try {
             Class<?> brokerClass = Class.forName(KafkaBroker.class.getName(), true, loader);
             Object broker = brokerClass.getMethod("ephemeral").invoke(null);
             brokerClass.getMethod("start").invoke(broker);
-            String bootstrap = (String) brokerClass.getMethod("bootstrapServers").invoke(broker);
-            Class.forName("io.sage.studio.events.StudioTopics", true, loader).getMethod("ensure", String.class)
+            String bootstrap =
+                    (String) brokerClass.getMethod("bootstrapServers").invoke(broker);
+            Class.forName("io.sage.studio.events.StudioTopics", true, loader)
+                    .getMethod("ensure", String.class)
                     .invoke(null, bootstrap);
             Method close = brokerClass.getMethod("close");
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    close.invoke(broker);
-                } catch (ReflectiveOperationException e) {
-                    // The JVM is going away; nothing left to clean up.
-                }
-            }, "test-broker-shutdown"));
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(
+                            () -> {
+                                try {
+                                    close.invoke(broker);
+                                } catch (ReflectiveOperationException e) {
+                                    // The JVM is going away; nothing left to clean up.
+                                }
+                            },
+                            "test-broker-shutdown"));
             return bootstrap;
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot start the test Kafka broker", e.getCause() != null ? e.getCause() : e);
+            throw new IllegalStateException(
+                    "cannot start the test Kafka broker", e.getCause() != null ? e.getCause() : e);
         } finally {
             thread.setContextClassLoader(previous);
         }

@@ -12,8 +12,7 @@ import io.sage.studio.events.StudioTopics;
  */
 public final class StandaloneBroker {
 
-    private StandaloneBroker() {
-    }
+    private StandaloneBroker() {}
 
     public static void main(String[] args) throws InterruptedException {
         if (args.length != 3) {
@@ -22,10 +21,13 @@ public final class StandaloneBroker {
         }
         KafkaBroker broker = new KafkaBroker(Path.of(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]));
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            broker.close();
-            stopped.countDown();
-        }, "broker-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            broker.close();
+                            stopped.countDown();
+                        },
+                        "broker-shutdown"));
         broker.start();
         StudioTopics.ensure(broker.bootstrapServers());
         System.out.println("SAGE Studio Kafka broker ready on " + broker.bootstrapServers());

@@ -20,8 +20,7 @@ public final class OpenApiSnapshot {
     /** Where the committed documents live, relative to a service module's directory (Surefire's working directory). */
     public static final Path DIRECTORY = Path.of("..", "studio-ui", "src", "api", "openapi");
 
-    private OpenApiSnapshot() {
-    }
+    private OpenApiSnapshot() {}
 
     /** Fetches {@code <base>q/openapi?format=json} and compares it with the committed {@code <service>.json}. */
     public static void check(URI base, String service) throws IOException, InterruptedException {
@@ -46,8 +45,13 @@ public final class OpenApiSnapshot {
     }
 
     private static String fetch(URI uri) throws IOException, InterruptedException {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build(),
+        HttpClient client =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        HttpResponse<String> response = client.send(
+                HttpRequest.newBuilder(uri)
+                        .timeout(Duration.ofSeconds(30))
+                        .GET()
+                        .build(),
                 HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         if (response.statusCode() != 200) {
             throw new AssertionError(uri + " answered " + response.statusCode() + ": " + response.body());

@@ -36,21 +36,29 @@ class KafkaBrokerTest {
         StudioTopics.ensure(broker.bootstrapServers());
         StudioTopics.ensure(broker.bootstrapServers()); // idempotent
 
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-            assertThat(admin.listTopics().names().get()).containsAll(Topics.ALL.stream().map(Topics.TopicSpec::name).toList());
+        try (Admin admin =
+                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            assertThat(admin.listTopics().names().get())
+                    .containsAll(Topics.ALL.stream().map(Topics.TopicSpec::name).toList());
             ConfigResource backend = new ConfigResource(ConfigResource.Type.TOPIC, Topics.CHAT_BACKEND);
             Config config = admin.describeConfigs(List.of(backend)).all().get().get(backend);
             assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
         }
 
-        ChatBackendEvent event = new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, 7, ChatBackendEvent.State.ACTIVE,
+        ChatBackendEvent event = new ChatBackendEvent(
+                ChatBackendEvent.SCHEMA_VERSION,
+                7,
+                ChatBackendEvent.State.ACTIVE,
                 new ChatBackendEvent.Backend("b1", "http://127.0.0.1:8001", "m", "m", "m", "m", "base", "local"),
-                java.time.Instant.now(), "op1", null);
+                java.time.Instant.now(),
+                "op1",
+                null);
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
             producer.send(CloudEvents.record(event, CloudEvents.source("test"))).get();
         }
 
@@ -58,9 +66,10 @@ class KafkaBrokerTest {
         broker.close();
         KafkaBroker again = new KafkaBroker(broker.dataDir(), broker.port(), KafkaBroker.freePort());
         again.start();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, again.bootstrapServers()),
-                new StringDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, again.bootstrapServers()),
+                new StringDeserializer(),
+                new ByteArrayDeserializer())) {
             TopicPartition tp = new TopicPartition(Topics.CHAT_BACKEND, 0);
             consumer.assign(List.of(tp));
             consumer.seekToBeginning(List.of(tp));
@@ -74,7 +83,8 @@ class KafkaBrokerTest {
             assertThat(got).isNotNull();
             assertThat(got.key()).isEqualTo(ChatBackendEvent.KEY);
             assertThat(CloudEvents.typeOf(got)).isEqualTo(ChatBackendEvent.TYPE);
-            assertThat(CloudEvents.header(got.headers(), CloudEvents.H_SPEC_VERSION)).isEqualTo("1.0");
+            assertThat(CloudEvents.header(got.headers(), CloudEvents.H_SPEC_VERSION))
+                    .isEqualTo("1.0");
             ChatBackendEvent decoded = CloudEvents.decode(got.value(), ChatBackendEvent.class);
             assertThat(decoded).isEqualTo(event);
         } finally {

@@ -68,21 +68,20 @@ public record Scheduling(Map<String, String> nodeSelector, List<Toleration> tole
             if (root == null || !root.isObject()) {
                 throw new IllegalArgumentException("scheduling must be a JSON object, got: " + json);
             }
-            for (Iterator<String> names = root.fieldNames(); names.hasNext();) {
+            for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
                 String name = names.next();
                 if (!FIELDS.contains(name)) {
                     throw new IllegalArgumentException("scheduling has an unknown field '" + name + "' (known: "
                             + "nodeSelector, tolerations, affinity)");
                 }
             }
-            Map<String, String> nodeSelector = read(root.get("nodeSelector"), new TypeReference<>() {
-            });
-            List<Toleration> tolerations = read(root.get("tolerations"), new TypeReference<>() {
-            });
-            Affinity affinity = read(root.get("affinity"), new TypeReference<>() {
-            });
-            return new Scheduling(nodeSelector == null ? Map.of() : nodeSelector,
-                    tolerations == null ? List.of() : tolerations, affinity);
+            Map<String, String> nodeSelector = read(root.get("nodeSelector"), new TypeReference<>() {});
+            List<Toleration> tolerations = read(root.get("tolerations"), new TypeReference<>() {});
+            Affinity affinity = read(root.get("affinity"), new TypeReference<>() {});
+            return new Scheduling(
+                    nodeSelector == null ? Map.of() : nodeSelector,
+                    tolerations == null ? List.of() : tolerations,
+                    affinity);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("scheduling is not valid JSON: " + e.getOriginalMessage(), e);
         }
@@ -97,8 +96,8 @@ public record Scheduling(Map<String, String> nodeSelector, List<Toleration> tole
      * @param legacyNodeSelector the older map-valued node selector
      * @param legacyTolerations  the older string-form tolerations ({@link #legacyToleration})
      */
-    public static Scheduling of(Optional<String> json, Map<String, String> legacyNodeSelector,
-            List<String> legacyTolerations) {
+    public static Scheduling of(
+            Optional<String> json, Map<String, String> legacyNodeSelector, List<String> legacyTolerations) {
         Scheduling structured = fromJson(json.orElse(null));
         Map<String, String> nodeSelector = new LinkedHashMap<>(legacyNodeSelector);
         nodeSelector.putAll(structured.nodeSelector());
@@ -166,7 +165,10 @@ public record Scheduling(Map<String, String> nodeSelector, List<Toleration> tole
             if (key.isEmpty()) {
                 throw invalid(spec, "a value needs a key");
             }
-            toleration.withKey(key).withOperator("Equal").withValue(head.substring(eq + 1).strip());
+            toleration
+                    .withKey(key)
+                    .withOperator("Equal")
+                    .withValue(head.substring(eq + 1).strip());
         } else {
             toleration.withKey(head.isEmpty() ? null : head).withOperator("Exists");
         }
@@ -214,7 +216,9 @@ public record Scheduling(Map<String, String> nodeSelector, List<Toleration> tole
     }
 
     private static boolean isEmpty(Affinity affinity) {
-        return affinity == null || (affinity.getNodeAffinity() == null && affinity.getPodAffinity() == null
-                && affinity.getPodAntiAffinity() == null);
+        return affinity == null
+                || (affinity.getNodeAffinity() == null
+                        && affinity.getPodAffinity() == null
+                        && affinity.getPodAntiAffinity() == null);
     }
 }

@@ -52,8 +52,7 @@ public final class StudioLabels {
     /** Kueue's queue label: a Job with it is created suspended and admitted by Kueue. */
     public static final String KUEUE_QUEUE = "kueue.x-k8s.io/queue-name";
 
-    private StudioLabels() {
-    }
+    private StudioLabels() {}
 
     /**
      * The recommended labels of a workload the studio creates, in a fixed order: name, component, part-of,

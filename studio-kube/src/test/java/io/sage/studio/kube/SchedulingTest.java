@@ -19,34 +19,48 @@ import io.fabric8.kubernetes.api.model.TolerationBuilder;
 class SchedulingTest {
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(nullValues = "-", value = {
-            "dedicated=training:NoSchedule, dedicated,      Equal,  training, NoSchedule",
-            "dedicated=training,            dedicated,      Equal,  training, -",
-            "nvidia.com/gpu:Exists:NoSchedule, nvidia.com/gpu, Exists, -,     NoSchedule",
-            "nvidia.com/gpu:Exists,         nvidia.com/gpu, Exists, -,        -",
-            "nvidia.com/gpu:NoExecute,      nvidia.com/gpu, Exists, -,        NoExecute",
-            "nvidia.com/gpu,                nvidia.com/gpu, Exists, -,        -",
-            ":Exists,                       -,              Exists, -,        -",
-            ":Exists:PreferNoSchedule,      -,              Exists, -,        PreferNoSchedule",
-            "' dedicated = llm : NoExecute ', dedicated,    Equal,  llm,      NoExecute",
-    })
+    @CsvSource(
+            nullValues = "-",
+            value = {
+                "dedicated=training:NoSchedule, dedicated,      Equal,  training, NoSchedule",
+                "dedicated=training,            dedicated,      Equal,  training, -",
+                "nvidia.com/gpu:Exists:NoSchedule, nvidia.com/gpu, Exists, -,     NoSchedule",
+                "nvidia.com/gpu:Exists,         nvidia.com/gpu, Exists, -,        -",
+                "nvidia.com/gpu:NoExecute,      nvidia.com/gpu, Exists, -,        NoExecute",
+                "nvidia.com/gpu,                nvidia.com/gpu, Exists, -,        -",
+                ":Exists,                       -,              Exists, -,        -",
+                ":Exists:PreferNoSchedule,      -,              Exists, -,        PreferNoSchedule",
+                "' dedicated = llm : NoExecute ', dedicated,    Equal,  llm,      NoExecute",
+            })
     void everyDocumentedStringFormParses(String spec, String key, String operator, String value, String effect) {
         Toleration t = Scheduling.legacyToleration(spec);
-        assertThat(t).extracting(Toleration::getKey, Toleration::getOperator, Toleration::getValue,
-                Toleration::getEffect).containsExactly(key, operator, value, effect);
+        assertThat(t)
+                .extracting(Toleration::getKey, Toleration::getOperator, Toleration::getValue, Toleration::getEffect)
+                .containsExactly(key, operator, value, effect);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"a:b:c:d", "key:Equal:NoSchedule", "key=value:Exists", "key=value:Exists:NoSchedule",
-            "key:Sometimes", "=value:NoSchedule", "key=v:NoScheduleX"})
+    @ValueSource(
+            strings = {
+                "a:b:c:d",
+                "key:Equal:NoSchedule",
+                "key=value:Exists",
+                "key=value:Exists:NoSchedule",
+                "key:Sometimes",
+                "=value:NoSchedule",
+                "key=v:NoScheduleX"
+            })
     void otherStringFormsAreRejectedWithTheFormsInTheMessage(String spec) {
-        assertThatThrownBy(() -> Scheduling.legacyToleration(spec)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(spec).hasMessageContaining("key:Exists:Effect");
+        assertThatThrownBy(() -> Scheduling.legacyToleration(spec))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(spec)
+                .hasMessageContaining("key:Exists:Effect");
     }
 
     @Test
     void blankEntriesOfTheListAreSkipped() {
-        assertThat(Scheduling.legacyTolerations(List.of(" ", "", "gpu:Exists"))).extracting(Toleration::getKey)
+        assertThat(Scheduling.legacyTolerations(List.of(" ", "", "gpu:Exists")))
+                .extracting(Toleration::getKey)
                 .containsExactly("gpu");
     }
 
@@ -61,13 +75,26 @@ class SchedulingTest {
                    {"operator":"Exists"}]}
                 """);
         assertThat(s.nodeSelector()).containsExactly(Map.entry("nvidia.com/gpu.product", "NVIDIA-L4"));
-        assertThat(s.tolerations()).extracting(Toleration::getKey, Toleration::getOperator, Toleration::getValue,
-                Toleration::getEffect, Toleration::getTolerationSeconds).containsExactly(
+        assertThat(s.tolerations())
+                .extracting(
+                        Toleration::getKey,
+                        Toleration::getOperator,
+                        Toleration::getValue,
+                        Toleration::getEffect,
+                        Toleration::getTolerationSeconds)
+                .containsExactly(
                         tuple("nvidia.com/gpu", "Exists", null, "NoSchedule", null),
                         tuple("dedicated", "Equal", "llm", "NoExecute", 30L),
                         tuple(null, "Exists", null, null, null));
-        assertThat(s.affinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution()
-                .getNodeSelectorTerms().get(0).getMatchExpressions().get(0).getValues()).containsExactly("gpu");
+        assertThat(s.affinity()
+                        .getNodeAffinity()
+                        .getRequiredDuringSchedulingIgnoredDuringExecution()
+                        .getNodeSelectorTerms()
+                        .get(0)
+                        .getMatchExpressions()
+                        .get(0)
+                        .getValues())
+                .containsExactly("gpu");
     }
 
     @Test
@@ -81,37 +108,60 @@ class SchedulingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"[]", "{\"tolerance\":[]}", "{\"tolerations\":[{\"key\":\"k\",\"operator\":\"Sometimes\"}]}",
-            "{\"tolerations\":[{\"key\":\"k\",\"effect\":\"NoScheduleX\"}]}",
-            "{\"tolerations\":[{\"key\":\"k\",\"operator\":\"Exists\",\"value\":\"v\"}]}",
-            "{\"tolerations\":[{\"value\":\"v\"}]}", "{\"nodeSelector\":[1]}", "{nodeSelector"})
+    @ValueSource(
+            strings = {
+                "[]",
+                "{\"tolerance\":[]}",
+                "{\"tolerations\":[{\"key\":\"k\",\"operator\":\"Sometimes\"}]}",
+                "{\"tolerations\":[{\"key\":\"k\",\"effect\":\"NoScheduleX\"}]}",
+                "{\"tolerations\":[{\"key\":\"k\",\"operator\":\"Exists\",\"value\":\"v\"}]}",
+                "{\"tolerations\":[{\"value\":\"v\"}]}",
+                "{\"nodeSelector\":[1]}",
+                "{nodeSelector"
+            })
     void invalidJsonIsRejected(String json) {
         assertThatThrownBy(() -> Scheduling.fromJson(json)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void olderKeysCombineWithTheJson() {
-        Scheduling s = Scheduling.of(Optional.of("{\"nodeSelector\":{\"pool\":\"serving\"},"
-                + "\"tolerations\":[{\"key\":\"nvidia.com/gpu\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]}"),
-                Map.of("pool", "old", "zone", "a"), List.of("dedicated=llm:NoExecute"));
+        Scheduling s = Scheduling.of(
+                Optional.of(
+                        "{\"nodeSelector\":{\"pool\":\"serving\"},"
+                                + "\"tolerations\":[{\"key\":\"nvidia.com/gpu\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]}"),
+                Map.of("pool", "old", "zone", "a"),
+                List.of("dedicated=llm:NoExecute"));
         assertThat(s.nodeSelector()).containsOnly(Map.entry("pool", "serving"), Map.entry("zone", "a"));
-        assertThat(s.tolerations()).containsExactly(
-                new TolerationBuilder().withKey("nvidia.com/gpu").withOperator("Exists").withEffect("NoSchedule").build(),
-                new TolerationBuilder().withKey("dedicated").withOperator("Equal").withValue("llm")
-                        .withEffect("NoExecute").build());
+        assertThat(s.tolerations())
+                .containsExactly(
+                        new TolerationBuilder()
+                                .withKey("nvidia.com/gpu")
+                                .withOperator("Exists")
+                                .withEffect("NoSchedule")
+                                .build(),
+                        new TolerationBuilder()
+                                .withKey("dedicated")
+                                .withOperator("Equal")
+                                .withValue("llm")
+                                .withEffect("NoExecute")
+                                .build());
         assertThat(Scheduling.of(Optional.empty(), Map.of(), List.of())).isEqualTo(Scheduling.NONE);
     }
 
     @Test
     void theChartsOldRenderingAndTheJsonGiveTheSameToleration() {
-        assertThat(Scheduling.legacyToleration("nvidia.com/gpu:NoSchedule")).isEqualTo(Scheduling.fromJson(
-                "{\"tolerations\":[{\"key\":\"nvidia.com/gpu\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]}")
-                .tolerations().get(0));
+        assertThat(Scheduling.legacyToleration("nvidia.com/gpu:NoSchedule"))
+                .isEqualTo(Scheduling.fromJson(
+                                "{\"tolerations\":[{\"key\":\"nvidia.com/gpu\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]}")
+                        .tolerations()
+                        .get(0));
     }
 
     @Test
     void theSharedFixtureHoldsTogether() {
-        Scheduling s = Scheduling.of(Optional.of(SchedulingFixture.JSON), SchedulingFixture.LEGACY_NODE_SELECTOR,
+        Scheduling s = Scheduling.of(
+                Optional.of(SchedulingFixture.JSON),
+                SchedulingFixture.LEGACY_NODE_SELECTOR,
                 SchedulingFixture.legacyTolerationList());
         assertThat(s.nodeSelector()).isEqualTo(SchedulingFixture.nodeSelector());
         assertThat(s.tolerations()).isEqualTo(SchedulingFixture.tolerations());

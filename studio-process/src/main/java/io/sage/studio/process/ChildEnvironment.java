@@ -25,23 +25,62 @@ public final class ChildEnvironment {
 
     /** Names passed as they are. */
     static final Set<String> NAMES = Set.of(
-            "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
-            "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN",
-            "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy",
-            "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
-            "LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV",
-            "OMP_NUM_THREADS", "MKL_NUM_THREADS", "TOKENIZERS_PARALLELISM", "XDG_CACHE_HOME", "XDG_CONFIG_HOME",
-            "TRITON_CACHE_DIR", "NODE_NAME");
+            "PATH",
+            "HOME",
+            "USER",
+            "LOGNAME",
+            "SHELL",
+            "LANG",
+            "LANGUAGE",
+            "TZ",
+            "TMPDIR",
+            "TERM",
+            "HF_TOKEN",
+            "HUGGING_FACE_HUB_TOKEN",
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "NO_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "no_proxy",
+            "all_proxy",
+            "SSL_CERT_FILE",
+            "SSL_CERT_DIR",
+            "REQUESTS_CA_BUNDLE",
+            "CURL_CA_BUNDLE",
+            "LD_LIBRARY_PATH",
+            "PYTHONPATH",
+            "PYTHONHOME",
+            "PYTHONUNBUFFERED",
+            "PYTHONDONTWRITEBYTECODE",
+            "VIRTUAL_ENV",
+            "OMP_NUM_THREADS",
+            "MKL_NUM_THREADS",
+            "TOKENIZERS_PARALLELISM",
+            "XDG_CACHE_HOME",
+            "XDG_CONFIG_HOME",
+            "TRITON_CACHE_DIR",
+            "NODE_NAME");
 
     /** Name prefixes passed (subject to {@link #isSecretName(String)}). */
-    static final List<String> PREFIXES = List.of("LC_", "HF_", "TRANSFORMERS_", "CUDA_", "NCCL_", "NVIDIA_", "TORCH_",
-            "PYTORCH_", "VLLM_", "CONDA_", "PYENV_");
+    static final List<String> PREFIXES = List.of(
+            "LC_",
+            "HF_",
+            "TRANSFORMERS_",
+            "CUDA_",
+            "NCCL_",
+            "NVIDIA_",
+            "TORCH_",
+            "PYTORCH_",
+            "VLLM_",
+            "CONDA_",
+            "PYENV_");
 
     /** Never passed from the parent, whatever the prefix says. */
     static final List<String> DENIED_PREFIXES = List.of("STUDIO_", "SAGE_", "KAFKA_", "QUARKUS_", "OPENAI_");
 
-    private ChildEnvironment() {
-    }
+    private ChildEnvironment() {}
 
     /**
      * The child's environment: the allowed part of {@code parent}, then {@code explicit} on top (its entries always
@@ -95,8 +134,11 @@ public final class ChildEnvironment {
     public static Map<String, String> named(Map<String, String> parent, List<String> patterns) {
         Map<String, String> out = new TreeMap<>();
         parent.forEach((name, value) -> {
-            boolean named = patterns.stream().map(String::strip).anyMatch(p -> p.endsWith("*")
-                    ? p.length() > 1 && name.startsWith(p.substring(0, p.length() - 1)) : name.equals(p));
+            boolean named = patterns.stream()
+                    .map(String::strip)
+                    .anyMatch(p -> p.endsWith("*")
+                            ? p.length() > 1 && name.startsWith(p.substring(0, p.length() - 1))
+                            : name.equals(p));
             if (named && !isSecretName(name) && !name.toUpperCase(Locale.ROOT).contains("KEY")) {
                 out.put(name, value);
             }
@@ -107,8 +149,14 @@ public final class ChildEnvironment {
     /** Whether a name says it holds a secret (an API key, a password, a credential); {@code HF_TOKEN} is let through by name. */
     public static boolean isSecretName(String name) {
         String upper = name.toUpperCase(Locale.ROOT);
-        return upper.endsWith("_API_KEY") || upper.equals("API_KEY") || upper.contains("SECRET") || upper.contains("PASSWORD")
-                || upper.contains("PASSWD") || upper.contains("CREDENTIAL") || upper.contains("PRIVATE_KEY")
-                || upper.endsWith("_SIGNING_KEY") || (upper.endsWith("_TOKEN") && !NAMES.contains(name));
+        return upper.endsWith("_API_KEY")
+                || upper.equals("API_KEY")
+                || upper.contains("SECRET")
+                || upper.contains("PASSWORD")
+                || upper.contains("PASSWD")
+                || upper.contains("CREDENTIAL")
+                || upper.contains("PRIVATE_KEY")
+                || upper.endsWith("_SIGNING_KEY")
+                || (upper.endsWith("_TOKEN") && !NAMES.contains(name));
     }
 }

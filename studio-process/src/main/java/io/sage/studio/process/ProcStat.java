@@ -26,8 +26,8 @@ record ProcStat(long pid, char state, long processGroup, long startTicks) {
             // "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime
             //  cstime priority nice num_threads itrealvalue starttime ..." - comm may hold spaces and ')'.
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Optional.of(new ProcStat(Long.parseLong(pid), f[0].charAt(0), Long.parseLong(f[2]),
-                    Long.parseLong(f[19])));
+            return Optional.of(
+                    new ProcStat(Long.parseLong(pid), f[0].charAt(0), Long.parseLong(f[2]), Long.parseLong(f[19])));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }

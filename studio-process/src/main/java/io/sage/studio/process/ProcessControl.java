@@ -33,6 +33,7 @@ public final class ProcessControl {
     static final Duration KILL_WAIT = Duration.ofSeconds(10);
     /** Start instants (the JDK's, from the boot time in whole seconds plus the start ticks) can differ by a second. */
     static final Duration START_INSTANT_TOLERANCE = Duration.ofSeconds(1);
+
     private static final long POLL_MILLIS = 100;
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -77,8 +78,7 @@ public final class ProcessControl {
     }
 
     /** A process just started: the JDK's handle on it (exit code, {@code onExit}) and what to record of it. */
-    public record Started(Process process, ProcessIdentity identity) {
-    }
+    public record Started(Process process, ProcessIdentity identity) {}
 
     /** This machine's boot id ({@code /proc/sys/kernel/random/boot_id}), where the system tells. */
     public static Optional<String> currentBootId() {
@@ -171,9 +171,10 @@ public final class ProcessControl {
             return Optional.empty();
         }
         if (startedAt != null) {
-            Optional<Instant> actual = ProcessHandle.of(pid).flatMap(h -> h.info().startInstant());
-            if (actual.isEmpty() || Duration.between(actual.get(), startedAt).abs()
-                    .compareTo(START_INSTANT_TOLERANCE) > 0) {
+            Optional<Instant> actual =
+                    ProcessHandle.of(pid).flatMap(h -> h.info().startInstant());
+            if (actual.isEmpty()
+                    || Duration.between(actual.get(), startedAt).abs().compareTo(START_INSTANT_TOLERANCE) > 0) {
                 return Optional.empty();
             }
         }
@@ -213,7 +214,8 @@ public final class ProcessControl {
             return CompletableFuture.completedFuture(Stop.NOT_OURS);
         }
         if (!sameLiveProcess(process)) {
-            boolean pidFree = ProcStat.read(process.pid()).filter(ProcStat::alive).isEmpty();
+            boolean pidFree =
+                    ProcStat.read(process.pid()).filter(ProcStat::alive).isEmpty();
             if (!pidFree || !groupAlive(process.pid())) {
                 return CompletableFuture.completedFuture(Stop.NOT_RUNNING);
             }
@@ -225,7 +227,11 @@ public final class ProcessControl {
         return result;
     }
 
-    private void await(ProcessIdentity process, Set<ProcessHandle> family, long deadline, boolean killed,
+    private void await(
+            ProcessIdentity process,
+            Set<ProcessHandle> family,
+            long deadline,
+            boolean killed,
             CompletableFuture<Stop> result) {
         try {
             if (!anythingLeft(process, family)) {
@@ -240,7 +246,9 @@ public final class ProcessControl {
                 family.addAll(descendants(process));
                 signal(process, "KILL", family);
                 long killDeadline = System.nanoTime() + KILL_WAIT.toNanos();
-                TIMER.schedule(() -> await(process, family, killDeadline, true, result), POLL_MILLIS / 2,
+                TIMER.schedule(
+                        () -> await(process, family, killDeadline, true, result),
+                        POLL_MILLIS / 2,
                         TimeUnit.MILLISECONDS);
                 return;
             }
@@ -252,7 +260,8 @@ public final class ProcessControl {
 
     private boolean anythingLeft(ProcessIdentity process, Set<ProcessHandle> family) {
         // Zombies do not count: an orphan's reaper may be slow (or, in some containers, never come).
-        return sameLiveProcess(process) || groupAlive(process.pid())
+        return sameLiveProcess(process)
+                || groupAlive(process.pid())
                 || family.stream().anyMatch(member -> running(member.pid()));
     }
 
@@ -260,7 +269,9 @@ public final class ProcessControl {
         if (!sameLiveProcess(process)) {
             return List.of();
         }
-        return ProcessHandle.of(process.pid()).map(h -> h.descendants().toList()).orElse(List.of());
+        return ProcessHandle.of(process.pid())
+                .map(h -> h.descendants().toList())
+                .orElse(List.of());
     }
 
     /**
@@ -327,6 +338,9 @@ public final class ProcessControl {
                 }
             }
         }
-        return candidates.stream().filter(Files::isExecutable).map(Path::toString).findFirst();
+        return candidates.stream()
+                .filter(Files::isExecutable)
+                .map(Path::toString)
+                .findFirst();
     }
 }

@@ -35,24 +35,46 @@ class ChildEnvironmentTest {
     @Test
     void passesTheBasicsHuggingFaceProxiesAndGpuSettings() {
         Map<String, String> env = ChildEnvironment.build(PARENT, Map.of());
-        assertThat(env).containsKeys("PATH", "HOME", "LC_ALL", "HF_TOKEN", "HF_HOME", "HUGGING_FACE_HUB_TOKEN",
-                "https_proxy", "CUDA_VISIBLE_DEVICES", "NCCL_DEBUG", "VLLM_USE_V1");
+        assertThat(env)
+                .containsKeys(
+                        "PATH",
+                        "HOME",
+                        "LC_ALL",
+                        "HF_TOKEN",
+                        "HF_HOME",
+                        "HUGGING_FACE_HUB_TOKEN",
+                        "https_proxy",
+                        "CUDA_VISIBLE_DEVICES",
+                        "NCCL_DEBUG",
+                        "VLLM_USE_V1");
     }
 
     @Test
     void neverPassesTheStudiosSecretsOrAnythingNamedLikeASecret() {
         Map<String, String> env = ChildEnvironment.build(PARENT, Map.of());
-        assertThat(env).doesNotContainKeys("STUDIO_CHAT_CLOUD_API_KEY", "STUDIO_EVENTS_SIGNING_KEY", "SAGE_STUDIO_TOKEN",
-                "OPENAI_API_KEY", "KAFKA_BOOTSTRAP_SERVERS", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "HF_HUB_SECRET_THING",
-                "VLLM_API_KEY", "DATABASE_PASSWORD", "RANDOM_VARIABLE");
+        assertThat(env)
+                .doesNotContainKeys(
+                        "STUDIO_CHAT_CLOUD_API_KEY",
+                        "STUDIO_EVENTS_SIGNING_KEY",
+                        "SAGE_STUDIO_TOKEN",
+                        "OPENAI_API_KEY",
+                        "KAFKA_BOOTSTRAP_SERVERS",
+                        "AWS_SECRET_ACCESS_KEY",
+                        "GITHUB_TOKEN",
+                        "HF_HUB_SECRET_THING",
+                        "VLLM_API_KEY",
+                        "DATABASE_PASSWORD",
+                        "RANDOM_VARIABLE");
         assertThat(env.values()).doesNotContain("sk-cloud", "sign", "tok", "sk-openai", "aws", "gh", "pw");
     }
 
     @Test
     void whatTheCallerGivesAlwaysPassesAndWins() {
-        Map<String, String> env = ChildEnvironment.build(PARENT,
-                Map.of("VLLM_API_KEY", "engine-key", "CUDA_VISIBLE_DEVICES", "1", "SAGE_TASK_ID", "t1"));
-        assertThat(env).containsEntry("VLLM_API_KEY", "engine-key").containsEntry("CUDA_VISIBLE_DEVICES", "1")
+        Map<String, String> env = ChildEnvironment.build(
+                PARENT, Map.of("VLLM_API_KEY", "engine-key", "CUDA_VISIBLE_DEVICES", "1", "SAGE_TASK_ID", "t1"));
+        assertThat(env)
+                .containsEntry("VLLM_API_KEY", "engine-key")
+                .containsEntry("CUDA_VISIBLE_DEVICES", "1")
                 .containsEntry("SAGE_TASK_ID", "t1");
     }
 
@@ -61,14 +83,30 @@ class ChildEnvironmentTest {
         ProcessBuilder builder = new ProcessBuilder("true");
         builder.environment().put("STUDIO_CHAT_CLOUD_API_KEY", "sk-cloud");
         ChildEnvironment.apply(builder, Map.of("X_GIVEN", "1"));
-        assertThat(builder.environment()).doesNotContainKey("STUDIO_CHAT_CLOUD_API_KEY").containsEntry("X_GIVEN", "1");
+        assertThat(builder.environment())
+                .doesNotContainKey("STUDIO_CHAT_CLOUD_API_KEY")
+                .containsEntry("X_GIVEN", "1");
     }
 
     @Test
     void namedPassesNamesOrPrefixesButNeverASecretLookingName() {
-        Map<String, String> parent = Map.of("STUDIO_CHAT_CLOUD_API_KEY", "k", "STUDIO_EVENTS_SIGNING_KEY", "s",
-                "STUDIO_X", "1", "FAKE_TRAINER_STEPS", "2", "MY_VAR", "3", "MY_PASSWORD", "p", "OTHER", "4");
+        Map<String, String> parent = Map.of(
+                "STUDIO_CHAT_CLOUD_API_KEY",
+                "k",
+                "STUDIO_EVENTS_SIGNING_KEY",
+                "s",
+                "STUDIO_X",
+                "1",
+                "FAKE_TRAINER_STEPS",
+                "2",
+                "MY_VAR",
+                "3",
+                "MY_PASSWORD",
+                "p",
+                "OTHER",
+                "4");
         assertThat(ChildEnvironment.named(parent, List.of("STUDIO_*", "FAKE_TRAINER_*", "MY_VAR", "MY_PASSWORD", "*")))
-                .containsOnly(Map.entry("STUDIO_X", "1"), Map.entry("FAKE_TRAINER_STEPS", "2"), Map.entry("MY_VAR", "3"));
+                .containsOnly(
+                        Map.entry("STUDIO_X", "1"), Map.entry("FAKE_TRAINER_STEPS", "2"), Map.entry("MY_VAR", "3"));
     }
 }

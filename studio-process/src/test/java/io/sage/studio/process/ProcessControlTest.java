@@ -57,7 +57,8 @@ class ProcessControlTest {
     @Test
     void aPidWhoseStartTimeDiffersIsNotOursAndIsNeverSignalled() throws IOException {
         ProcessIdentity real = start("sleep", "60").identity();
-        ProcessIdentity reused = new ProcessIdentity(real.pid(), real.startTicks() + 1, real.installId(), real.bootId());
+        ProcessIdentity reused =
+                new ProcessIdentity(real.pid(), real.startTicks() + 1, real.installId(), real.bootId());
 
         assertThat(control.alive(reused)).isFalse();
         assertThat(control.adopt(reused)).isEmpty();
@@ -70,9 +71,11 @@ class ProcessControlTest {
         ProcessIdentity id = start("sleep", "60").identity();
 
         assertThat(new ProcessControl("install-b").stop(id, GRACE)).isEqualTo(ProcessControl.Stop.NOT_OURS);
-        assertThat(new ProcessControl("install-a", "another-boot").stop(id, GRACE)).isEqualTo(ProcessControl.Stop.NOT_OURS);
+        assertThat(new ProcessControl("install-a", "another-boot").stop(id, GRACE))
+                .isEqualTo(ProcessControl.Stop.NOT_OURS);
         assertThat(new ProcessControl(null, "another-boot").alive(id)).isFalse();
-        // An install that records ids trusts no handle without a boot id; a user that records none (an older pid file) does.
+        // An install that records ids trusts no handle without a boot id; a user that records none (an older pid file)
+        // does.
         ProcessIdentity withoutBoot = new ProcessIdentity(id.pid(), id.startTicks(), "install-a", null);
         assertThat(control.alive(withoutBoot)).isFalse();
         ProcessIdentity legacy = new ProcessIdentity(id.pid(), 0, null, null);
@@ -137,7 +140,8 @@ class ProcessControlTest {
         Instant startedAt = child.process().info().startInstant().orElseThrow();
 
         assertThat(control.identify(child.identity().pid(), startedAt)).contains(child.identity());
-        assertThat(control.identify(child.identity().pid(), startedAt.minusSeconds(3600))).isEmpty();
+        assertThat(control.identify(child.identity().pid(), startedAt.minusSeconds(3600)))
+                .isEmpty();
         assertThat(control.identify(child.identity().pid(), null)).contains(child.identity());
     }
 
@@ -163,7 +167,8 @@ class ProcessControlTest {
     }
 
     private ProcessControl.Started start(String... command) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         ProcessControl.Started child = control.start(builder);

@@ -44,8 +44,13 @@ public class ChatSwitchResource {
     @POST
     @Path("/switch")
     @Consumes(MediaType.APPLICATION_JSON)
-    @APIResponse(responseCode = "202", description = "the switch started",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = SwitchOperation.class)))
+    @APIResponse(
+            responseCode = "202",
+            description = "the switch started",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(implementation = SwitchOperation.class)))
     public Response switchModel(SwitchRequest request) {
         if (request == null) {
             throw new StudioException(ChatSwitchError.MISSING_BODY, "send {\"model\": ...} or {\"task_id\": ...}");
@@ -57,7 +62,9 @@ public class ChatSwitchResource {
     @GET
     @Path("/switch/{id}")
     public SwitchOperation operation(@PathParam("id") String id) {
-        return switches.find(id).orElseThrow(() -> new StudioException(ChatSwitchError.OPERATION_NOT_FOUND, "no switch operation " + id));
+        return switches.find(id)
+                .orElseThrow(
+                        () -> new StudioException(ChatSwitchError.OPERATION_NOT_FOUND, "no switch operation " + id));
     }
 
     /** The latest switch operations, newest first. */

@@ -36,7 +36,8 @@ public class FinetuneSwitchResource {
     public FinetuneSwitchResource(SwitchService switches, ChatOverview overview, ChatConfig config) {
         this.switches = switches;
         this.overview = overview;
-        this.wait = config.readyTimeout().multipliedBy(2).plus(config.drainGrace()).plusMinutes(1);
+        this.wait =
+                config.readyTimeout().multipliedBy(2).plus(config.drainGrace()).plusMinutes(1);
     }
 
     @GET
@@ -48,7 +49,8 @@ public class FinetuneSwitchResource {
     @POST
     @Path("/switch-model")
     @Blocking
-    public Uni<SeedSwitchResponse> switchModel(@QueryParam("model_path") String modelPath, @QueryParam("strategy") String strategy) {
+    public Uni<SeedSwitchResponse> switchModel(
+            @QueryParam("model_path") String modelPath, @QueryParam("strategy") String strategy) {
         if (modelPath == null || modelPath.isBlank()) {
             throw StudioException.invalidField("model_path", "model_path is required");
         }
@@ -67,10 +69,16 @@ public class FinetuneSwitchResource {
     }
 
     private Uni<SeedSwitchResponse> await(SwitchOperation started) {
-        CompletableFuture<SwitchOperation> done = switches.completion(started.id()).orElseThrow();
-        return Uni.createFrom().completionStage(done)
-                .ifNoItem().after(wait).failWith(() -> new StudioException(ChatSwitchError.SWITCH_TIMEOUT,
-                        "switch " + started.id() + " is still running; follow it at GET /api/chat/switch/" + started.id()))
+        CompletableFuture<SwitchOperation> done =
+                switches.completion(started.id()).orElseThrow();
+        return Uni.createFrom()
+                .completionStage(done)
+                .ifNoItem()
+                .after(wait)
+                .failWith(() -> new StudioException(
+                        ChatSwitchError.SWITCH_TIMEOUT,
+                        "switch " + started.id() + " is still running; follow it at GET /api/chat/switch/"
+                                + started.id()))
                 .map(op -> {
                     if (op.state() == SwitchOperation.State.FAILED) {
                         throw new StudioException(ChatSwitchError.SWITCH_FAILED, op.error(), List.of(op));

@@ -7,5 +7,4 @@ package io.sage.studio.chat.api;
  * @param taskId   a completed fine-tuning task
  * @param strategy {@code auto} (default), {@code lora-hot-load}, {@code blue-green} or {@code recreate}
  */
-public record SwitchRequest(String model, String taskId, String strategy) {
-}
+public record SwitchRequest(String model, String taskId, String strategy) {}

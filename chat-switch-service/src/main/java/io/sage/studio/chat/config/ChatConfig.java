@@ -113,11 +113,14 @@ public interface ChatConfig {
     Gateway gateway();
 
     enum RuntimeKind {
-        LOCAL, KUBERNETES, NONE
+        LOCAL,
+        KUBERNETES,
+        NONE
     }
 
     enum PreferredArtifact {
-        LORA, MERGED
+        LORA,
+        MERGED
     }
 
     /** LoRA serving. */

@@ -54,7 +54,8 @@ public class ProducerTimeouts implements ClientCustomizer<Map<String, Object>> {
         long request = Math.max(1, Math.min(30_000, (delivery - lingerMs) / 2));
         return Map.of(
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(maxBlock),
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.toString((int) Math.min(Integer.MAX_VALUE, delivery)),
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+                        Integer.toString((int) Math.min(Integer.MAX_VALUE, delivery)),
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Integer.toString((int) request));
     }
 

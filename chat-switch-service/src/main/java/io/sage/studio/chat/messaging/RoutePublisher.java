@@ -11,9 +11,9 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.jboss.logging.Logger;
 
 import io.sage.studio.chat.config.ChatConfig;
-import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.GatewaySync;
+import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.RouteState;
 import io.sage.studio.common.kafka.EventMessages;
 import io.sage.studio.events.ChatBackendEvent;
@@ -39,8 +39,12 @@ public class RoutePublisher {
     private final int retryAfterSeconds;
     private final Duration ackTimeout;
 
-    public RoutePublisher(@Channel("chat-backend") MutinyEmitter<ChatBackendEvent> emitter, ChatState state, BackendTopic topic,
-            Instance<GatewaySync> gateways, ChatConfig config) {
+    public RoutePublisher(
+            @Channel("chat-backend") MutinyEmitter<ChatBackendEvent> emitter,
+            ChatState state,
+            BackendTopic topic,
+            Instance<GatewaySync> gateways,
+            ChatConfig config) {
         this.emitter = emitter;
         this.state = state;
         this.topic = topic;
@@ -62,9 +66,15 @@ public class RoutePublisher {
 
     /** Routes chat to {@code route}; returns when the broker has the event. */
     public synchronized Instant active(PublishedRoute route, String operationId) throws RoutingFailure {
-        ChatBackendEvent.Backend backend = new ChatBackendEvent.Backend(route.backendId(), route.baseUrl(),
-                route.servedModelName(), route.model().displayName(), route.model().modelPath(), route.model().baseModel(),
-                route.model().kind(), route.runtime());
+        ChatBackendEvent.Backend backend = new ChatBackendEvent.Backend(
+                route.backendId(),
+                route.baseUrl(),
+                route.servedModelName(),
+                route.model().displayName(),
+                route.model().modelPath(),
+                route.model().baseModel(),
+                route.model().kind(),
+                route.runtime());
         return publish(ChatBackendEvent.State.ACTIVE, backend, route, operationId);
     }
 
@@ -79,7 +89,8 @@ public class RoutePublisher {
     }
 
     /** Publishes {@code route} in state {@code kind} again (idempotent: gateways already there stay there). */
-    public synchronized Instant republish(RouteState kind, PublishedRoute route, String operationId) throws RoutingFailure {
+    public synchronized Instant republish(RouteState kind, PublishedRoute route, String operationId)
+            throws RoutingFailure {
         return switch (kind) {
             case ACTIVE -> active(route, operationId);
             case SWITCHING -> publish(ChatBackendEvent.State.SWITCHING, null, route, operationId);
@@ -87,17 +98,26 @@ public class RoutePublisher {
         };
     }
 
-    private Instant publish(ChatBackendEvent.State kind, ChatBackendEvent.Backend backend, PublishedRoute route, String operationId)
+    private Instant publish(
+            ChatBackendEvent.State kind, ChatBackendEvent.Backend backend, PublishedRoute route, String operationId)
             throws RoutingFailure {
         long revision = state.nextRevision(topic.lastRevision());
         Instant since = Instant.now();
-        ChatBackendEvent event = new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, revision, kind, backend, since,
-                operationId, kind == ChatBackendEvent.State.SWITCHING ? retryAfterSeconds : null);
+        ChatBackendEvent event = new ChatBackendEvent(
+                ChatBackendEvent.SCHEMA_VERSION,
+                revision,
+                kind,
+                backend,
+                since,
+                operationId,
+                kind == ChatBackendEvent.State.SWITCHING ? retryAfterSeconds : null);
         try {
             emitter.sendMessage(EventMessages.of(event, COMPONENT)).await().atMost(ackTimeout);
         } catch (RuntimeException e) {
-            throw new RoutingFailure("cannot publish the route on Kafka within " + ackTimeout.toSeconds() + " s: "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+            throw new RoutingFailure(
+                    "cannot publish the route on Kafka within " + ackTimeout.toSeconds() + " s: "
+                            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
+                    e);
         }
         Instant at = Instant.now();
         RouteState routeState = switch (kind) {
@@ -105,22 +125,33 @@ public class RoutePublisher {
             case SWITCHING -> RouteState.SWITCHING;
             case NONE -> RouteState.NONE;
         };
-        PublishedRoute kept = route == null ? null
-                : new PublishedRoute(route.backendId(), route.baseUrl(), route.servedModelName(), route.model(), route.runtime(),
+        PublishedRoute kept = route == null
+                ? null
+                : new PublishedRoute(
+                        route.backendId(),
+                        route.baseUrl(),
+                        route.servedModelName(),
+                        route.model(),
+                        route.runtime(),
                         kind == ChatBackendEvent.State.ACTIVE ? since : route.since());
         try {
             state.route(routeState, kept);
         } catch (UncheckedIOException e) {
             // The route is on the topic (and in memory): that is what counts; the file follows with the next change.
-            LOG.errorf("route revision %d is published but the state file could not be written: %s", revision, e.getMessage());
+            LOG.errorf(
+                    "route revision %d is published but the state file could not be written: %s",
+                    revision, e.getMessage());
         }
-        LOG.infof("route revision %d: %s%s", revision, kind,
-                backend == null ? "" : " → " + backend.servedModelName() + " at " + backend.baseUrl());
+        LOG.infof(
+                "route revision %d: %s%s",
+                revision, kind, backend == null ? "" : " → " + backend.servedModelName() + " at " + backend.baseUrl());
         for (GatewaySync gateway : gateways) {
             try {
                 gateway.routeChanged(event);
             } catch (RuntimeException e) {
-                LOG.errorf("updating the external gateway (%s) failed: %s", gateway.getClass().getSimpleName(), e.getMessage());
+                LOG.errorf(
+                        "updating the external gateway (%s) failed: %s",
+                        gateway.getClass().getSimpleName(), e.getMessage());
             }
         }
         return at;

@@ -38,7 +38,9 @@ public class SwitchCommandConsumer {
         try {
             command = CloudEvents.decode(record.value(), ChatSwitchCommandEvent.class);
         } catch (RuntimeException e) {
-            LOG.warnf("skipping an undecodable switch command (partition %d, offset %d)", record.partition(), record.offset());
+            LOG.warnf(
+                    "skipping an undecodable switch command (partition %d, offset %d)",
+                    record.partition(), record.offset());
             return;
         }
         switches.onCommand(command);

@@ -39,7 +39,9 @@ public class FinetuneClient {
                 return Optional.empty();
             }
             if (status < 500) {
-                throw new StudioException(ChatSwitchError.FINETUNE_ERROR, "the finetune-service refused task " + taskId + ": HTTP " + status);
+                throw new StudioException(
+                        ChatSwitchError.FINETUNE_ERROR,
+                        "the finetune-service refused task " + taskId + ": HTTP " + status);
             }
             throw e;
         }
@@ -54,7 +56,8 @@ public class FinetuneClient {
     }
 
     Optional<TaskView> taskUnavailable(String taskId) {
-        throw new StudioException(ChatSwitchError.FINETUNE_UNAVAILABLE,
+        throw new StudioException(
+                ChatSwitchError.FINETUNE_UNAVAILABLE,
                 "the finetune-service cannot be reached to look up task " + taskId + "; try again shortly");
     }
 

@@ -11,8 +11,7 @@ public final class ModelNames {
 
     private static final String PREFIX = "ft-";
 
-    private ModelNames() {
-    }
+    private ModelNames() {}
 
     /** A LoRA adapter of a task: the task id, {@code ft-}-prefixed unless the studio's ids already are. */
     public static String adapter(String taskId) {
@@ -32,7 +31,9 @@ public final class ModelNames {
     /** A model directory that is not a task's artifact: {@code local-<dir name>-<hash>}. */
     public static String local(String path) {
         String name = path.replaceAll("/+$", "");
-        name = name.substring(name.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9.-]+", "-");
+        name = name.substring(name.lastIndexOf('/') + 1)
+                .toLowerCase(Locale.ROOT)
+                .replaceAll("[^a-z0-9.-]+", "-");
         if (name.length() > 40) {
             name = name.substring(0, 40);
         }

@@ -37,7 +37,8 @@ public class ServableModelResolver {
     private final BaseModelCatalog catalog;
     private final PreferredArtifact prefer;
 
-    public ServableModelResolver(FinetuneClient finetune, StudioHome home, BaseModelCatalog catalog, ChatConfig config) {
+    public ServableModelResolver(
+            FinetuneClient finetune, StudioHome home, BaseModelCatalog catalog, ChatConfig config) {
         this.finetune = finetune;
         this.home = home;
         this.catalog = catalog;
@@ -47,12 +48,15 @@ public class ServableModelResolver {
     /** The artifact of a completed task ({@code lora} or {@code merged_model}, as {@code prefer-artifact} says). */
     public ServableModel byTask(String taskId) {
         if (taskId == null || !TASK_ID.matcher(taskId).matches()) {
-            throw StudioException.invalidField(FIELD_TASK, "task_id must be a task id such as the one in GET /api/finetune/tasks");
+            throw StudioException.invalidField(
+                    FIELD_TASK, "task_id must be a task id such as the one in GET /api/finetune/tasks");
         }
         TaskView task = finetune.task(taskId)
-                .orElseThrow(() -> new StudioException(ChatSwitchError.TASK_NOT_FOUND, "no fine-tuning task " + taskId));
+                .orElseThrow(
+                        () -> new StudioException(ChatSwitchError.TASK_NOT_FOUND, "no fine-tuning task " + taskId));
         if (!TaskView.COMPLETED.equals(task.status())) {
-            throw new StudioException(ChatSwitchError.TASK_NOT_COMPLETED,
+            throw new StudioException(
+                    ChatSwitchError.TASK_NOT_COMPLETED,
                     "task " + taskId + " is " + task.status() + "; only a completed task can serve chat");
         }
         String lora = task.artifact("lora");
@@ -61,7 +65,8 @@ public class ServableModelResolver {
         String second = prefer == PreferredArtifact.MERGED ? lora : merged;
         String chosen = first != null ? first : second;
         if (chosen == null) {
-            throw new StudioException(ChatSwitchError.NO_ARTIFACT, "task " + taskId + " produced no LoRA adapter and no merged model");
+            throw new StudioException(
+                    ChatSwitchError.NO_ARTIFACT, "task " + taskId + " produced no LoRA adapter and no merged model");
         }
         Path dir = artifactPath(task, chosen);
         return fromDirectory(dir, taskId, task.modelName(), null);
@@ -75,7 +80,8 @@ public class ServableModelResolver {
         String m = model.strip();
         Optional<List<ModelView>> registry = finetune.models();
         List<ModelView> entries = registry.orElse(List.of());
-        boolean registeredBase = entries.stream().anyMatch(e -> ModelView.TYPE_BASE.equals(e.type()) && m.equals(e.id()));
+        boolean registeredBase =
+                entries.stream().anyMatch(e -> ModelView.TYPE_BASE.equals(e.type()) && m.equals(e.id()));
         if (registeredBase || catalog.find(m).isPresent()) {
             return base(m);
         }
@@ -84,7 +90,8 @@ public class ServableModelResolver {
                 .findFirst();
         if (byId.isPresent()) {
             ModelView entry = byId.get();
-            return fromDirectory(home.resolveInside(entry.path(), FIELD_MODEL), entry.taskId(), entry.baseModel(), entry.name());
+            return fromDirectory(
+                    home.resolveInside(entry.path(), FIELD_MODEL), entry.taskId(), entry.baseModel(), entry.name());
         }
         if (!looksLikePath(m)) {
             throw unknown(m, registry.isPresent());
@@ -110,14 +117,24 @@ public class ServableModelResolver {
     }
 
     private ServableModel base(String id) {
-        return new ServableModel(id, id, ServableModel.KIND_BASE, Artifact.BASE, id, null, id, null, null,
+        return new ServableModel(
+                id,
+                id,
+                ServableModel.KIND_BASE,
+                Artifact.BASE,
+                id,
+                null,
+                id,
+                null,
+                null,
                 ModelNames.servedNameOfEngine(id));
     }
 
     private ServableModel localBase(Path dir) {
         String path = dir.toString();
         String name = ModelNames.local(path);
-        return new ServableModel(path, name, ServableModel.KIND_BASE, Artifact.BASE, path, null, path, null, null, name);
+        return new ServableModel(
+                path, name, ServableModel.KIND_BASE, Artifact.BASE, path, null, path, null, null, name);
     }
 
     /** A LoRA adapter or a model directory; {@code baseHint} is the task's base model when known. */
@@ -125,20 +142,35 @@ public class ServableModelResolver {
         String path = dir.toString();
         if (AdapterConfig.isAdapter(dir)) {
             if (!home.contains(dir.resolve(AdapterConfig.FILE))) {
-                throw new StudioException(ChatSwitchError.INVALID_ADAPTER, dir.resolve(AdapterConfig.FILE) + " links outside the studio home");
+                throw new StudioException(
+                        ChatSwitchError.INVALID_ADAPTER,
+                        dir.resolve(AdapterConfig.FILE) + " links outside the studio home");
             }
             AdapterConfig adapter = AdapterConfig.read(dir);
             String base = adapter.baseModel() != null ? adapter.baseModel() : baseHint;
             if (base == null) {
-                throw new StudioException(ChatSwitchError.INVALID_ADAPTER,
-                        dir.resolve(AdapterConfig.FILE) + " names no base_model_name_or_path and no task says which base it belongs to");
+                throw new StudioException(
+                        ChatSwitchError.INVALID_ADAPTER,
+                        dir.resolve(AdapterConfig.FILE)
+                                + " names no base_model_name_or_path and no task says which base it belongs to");
             }
             if (base.startsWith("/") && !home.contains(Path.of(base))) {
-                throw new StudioException(ChatSwitchError.INVALID_ADAPTER, "the adapter's base model " + base + " is outside the studio home");
+                throw new StudioException(
+                        ChatSwitchError.INVALID_ADAPTER,
+                        "the adapter's base model " + base + " is outside the studio home");
             }
             String served = taskId != null ? ModelNames.adapter(taskId) : ModelNames.local(path);
-            return new ServableModel(path, displayName != null ? displayName : served, ServableModel.KIND_FINETUNED,
-                    Artifact.LORA, base, path, base, adapter.rank(), taskId, served);
+            return new ServableModel(
+                    path,
+                    displayName != null ? displayName : served,
+                    ServableModel.KIND_FINETUNED,
+                    Artifact.LORA,
+                    base,
+                    path,
+                    base,
+                    adapter.rank(),
+                    taskId,
+                    served);
         }
         if (!ModelFolder.hasConfig(dir)) {
             throw notAModel(dir);
@@ -147,19 +179,32 @@ public class ServableModelResolver {
             return localBase(dir);
         }
         String served = taskId != null ? ModelNames.merged(taskId) : ModelNames.local(path);
-        return new ServableModel(path, displayName != null ? displayName : served, ServableModel.KIND_FINETUNED,
-                Artifact.MERGED, path, null, baseHint != null ? baseHint : path, null, taskId, served);
+        return new ServableModel(
+                path,
+                displayName != null ? displayName : served,
+                ServableModel.KIND_FINETUNED,
+                Artifact.MERGED,
+                path,
+                null,
+                baseHint != null ? baseHint : path,
+                null,
+                taskId,
+                served);
     }
 
     private Path artifactPath(TaskView task, String artifact) {
         Path given = Path.of(artifact);
         if (!given.isAbsolute()) {
-            Path taskDir = task.outputDir() != null ? Path.of(task.outputDir()) : home.finetuneDir().resolve(task.taskId());
+            Path taskDir = task.outputDir() != null
+                    ? Path.of(task.outputDir())
+                    : home.finetuneDir().resolve(task.taskId());
             given = taskDir.resolve(given);
         }
         Path dir = home.resolveInside(given.toString(), FIELD_TASK);
         if (!Files.isDirectory(dir)) {
-            throw new StudioException(ChatSwitchError.ARTIFACT_MISSING, "task " + task.taskId() + " lists " + dir + " but it does not exist");
+            throw new StudioException(
+                    ChatSwitchError.ARTIFACT_MISSING,
+                    "task " + task.taskId() + " lists " + dir + " but it does not exist");
         }
         return dir;
     }
@@ -187,15 +232,21 @@ public class ServableModelResolver {
 
     /** {@code not_a_model}: a file, or a folder with neither config.json nor adapter_config.json (never read). */
     private static StudioException notAModel(Path path) {
-        return new StudioException(ChatSwitchError.NOT_A_MODEL, path + " holds neither a model (config.json) nor a LoRA adapter ("
-                + AdapterConfig.FILE + "): give a model or adapter folder",
+        return new StudioException(
+                ChatSwitchError.NOT_A_MODEL,
+                path + " holds neither a model (config.json) nor a LoRA adapter (" + AdapterConfig.FILE
+                        + "): give a model or adapter folder",
                 List.of(new FieldError(FIELD_MODEL, "not a model folder")));
     }
 
     private StudioException unknown(String m, boolean registryReachable) {
-        String why = registryReachable ? "" : " (the finetune-service cannot be reached, so only catalogue ids and paths were checked)";
-        return new StudioException(ChatSwitchError.UNKNOWN_MODEL, "'" + m + "' is not a registered model: use a base model id, a fine-tuned"
-                + " model from GET /api/finetune/models, or a model directory inside the studio home" + why,
+        String why = registryReachable
+                ? ""
+                : " (the finetune-service cannot be reached, so only catalogue ids and paths were checked)";
+        return new StudioException(
+                ChatSwitchError.UNKNOWN_MODEL,
+                "'" + m + "' is not a registered model: use a base model id, a fine-tuned"
+                        + " model from GET /api/finetune/models, or a model directory inside the studio home" + why,
                 List.of(new FieldError(FIELD_MODEL, "not a registered model")));
     }
 }

@@ -41,7 +41,11 @@ public record Backend(
         Instant startedAt) {
 
     public enum State {
-        STARTING, READY, DRAINING, STOPPED, FAILED;
+        STARTING,
+        READY,
+        DRAINING,
+        STOPPED,
+        FAILED;
 
         @JsonValue
         public String wire() {
@@ -54,19 +58,33 @@ public record Backend(
     }
 
     public Backend withState(State newState) {
-        return new Backend(id, runtime, spec, baseUrl, port, pid, processStart, deployment, logFile, adapters, newState, startedAt);
+        return new Backend(
+                id,
+                runtime,
+                spec,
+                baseUrl,
+                port,
+                pid,
+                processStart,
+                deployment,
+                logFile,
+                adapters,
+                newState,
+                startedAt);
     }
 
     public Backend withAdapter(String name, String path) {
         Map<String, String> more = new LinkedHashMap<>(adapters);
         more.put(name, path);
-        return new Backend(id, runtime, spec, baseUrl, port, pid, processStart, deployment, logFile, more, state, startedAt);
+        return new Backend(
+                id, runtime, spec, baseUrl, port, pid, processStart, deployment, logFile, more, state, startedAt);
     }
 
     public Backend withoutAdapter(String name) {
         Map<String, String> fewer = new LinkedHashMap<>(adapters);
         fewer.remove(name);
-        return new Backend(id, runtime, spec, baseUrl, port, pid, processStart, deployment, logFile, fewer, state, startedAt);
+        return new Backend(
+                id, runtime, spec, baseUrl, port, pid, processStart, deployment, logFile, fewer, state, startedAt);
     }
 
     /**
@@ -76,6 +94,7 @@ public record Backend(
     public BackendSpec restartSpec(String newId, ServableModel model) {
         Map<String, String> all = new LinkedHashMap<>(spec.adapters());
         all.putAll(adapters);
-        return new BackendSpec(newId, spec.modelPath(), spec.servedName(), spec.loraEnabled(), spec.maxLoraRank(), all, model);
+        return new BackendSpec(
+                newId, spec.modelPath(), spec.servedName(), spec.loraEnabled(), spec.maxLoraRank(), all, model);
     }
 }

@@ -15,15 +15,27 @@ import io.sage.studio.chat.registry.ServableModel;
  * @param adapters    LoRA adapters to load at start ({@code --lora-modules name=path}), name → path
  * @param model       the model it was started to serve (so a restarted service can route to it), or {@code null}
  */
-public record BackendSpec(String id, String modelPath, String servedName, boolean loraEnabled, int maxLoraRank,
-        Map<String, String> adapters, ServableModel model) {
+public record BackendSpec(
+        String id,
+        String modelPath,
+        String servedName,
+        boolean loraEnabled,
+        int maxLoraRank,
+        Map<String, String> adapters,
+        ServableModel model) {
 
     public BackendSpec {
         adapters = Map.copyOf(adapters);
     }
 
     /** A spec that records no model (an engine nothing will be routed to by itself). */
-    public BackendSpec(String id, String modelPath, String servedName, boolean loraEnabled, int maxLoraRank, Map<String, String> adapters) {
+    public BackendSpec(
+            String id,
+            String modelPath,
+            String servedName,
+            boolean loraEnabled,
+            int maxLoraRank,
+            Map<String, String> adapters) {
         this(id, modelPath, servedName, loraEnabled, maxLoraRank, adapters, null);
     }
 }

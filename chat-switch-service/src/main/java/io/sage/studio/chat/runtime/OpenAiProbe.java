@@ -35,8 +35,9 @@ public class OpenAiProbe {
 
     /** Largest answer read (a model list or the metrics of a busy engine are far smaller). */
     static final int MAX_BODY_BYTES = 4 << 20;
-    private static final Pattern GAUGE = Pattern.compile("^vllm:num_requests_(running|waiting)(\\{[^}]*})?\\s+([0-9.eE+-]+)\\s*$",
-            Pattern.MULTILINE);
+
+    private static final Pattern GAUGE = Pattern.compile(
+            "^vllm:num_requests_(running|waiting)(\\{[^}]*})?\\s+([0-9.eE+-]+)\\s*$", Pattern.MULTILINE);
 
     private final HttpClient http;
     private final Duration timeout;
@@ -66,7 +67,8 @@ public class OpenAiProbe {
 
     /** {@code GET /health} answers 200. */
     public Result health(String baseUrl) {
-        return send(HttpRequest.newBuilder(uri(baseUrl, "/health")).timeout(timeout).GET(), engineKey());
+        return send(
+                HttpRequest.newBuilder(uri(baseUrl, "/health")).timeout(timeout).GET(), engineKey());
     }
 
     /** Ids an engine lists at {@code GET /v1/models}, or empty when the call failed. */
@@ -76,7 +78,11 @@ public class OpenAiProbe {
 
     /** Ids listed by {@code GET /v1/models} of any OpenAI-compatible API, or empty when the call failed. */
     public Optional<List<String>> models(String baseUrl, String apiKey) {
-        Result result = send(HttpRequest.newBuilder(uri(baseUrl, "/v1/models")).timeout(timeout).GET(), apiKey);
+        Result result = send(
+                HttpRequest.newBuilder(uri(baseUrl, "/v1/models"))
+                        .timeout(timeout)
+                        .GET(),
+                apiKey);
         if (!result.ok()) {
             return Optional.empty();
         }
@@ -99,20 +105,30 @@ public class OpenAiProbe {
     /** A one-token chat completion with {@code model}; ok only when the answer has a choice. */
     public Result smoke(String baseUrl, String model, String apiKey) {
         Map<String, Object> body = Map.of(
-                "model", model,
-                "messages", List.of(Map.of("role", "user", "content", "ping")),
-                "max_tokens", 1,
-                "temperature", 0);
+                "model",
+                model,
+                "messages",
+                List.of(Map.of("role", "user", "content", "ping")),
+                "max_tokens",
+                1,
+                "temperature",
+                0);
         Result result = post(baseUrl, "/v1/chat/completions", body, apiKey);
         if (!result.ok()) {
             return result;
         }
         try {
             JsonNode choices = StudioJson.mapper().readTree(result.body()).path("choices");
-            return choices.isArray() && !choices.isEmpty() ? result
-                    : new Result(false, result.status(), result.body(), "the answer has no choices: " + abbreviate(result.body()));
+            return choices.isArray() && !choices.isEmpty()
+                    ? result
+                    : new Result(
+                            false,
+                            result.status(),
+                            result.body(),
+                            "the answer has no choices: " + abbreviate(result.body()));
         } catch (IOException e) {
-            return new Result(false, result.status(), result.body(), "the answer is not JSON: " + abbreviate(result.body()));
+            return new Result(
+                    false, result.status(), result.body(), "the answer is not JSON: " + abbreviate(result.body()));
         }
     }
 
@@ -128,7 +144,11 @@ public class OpenAiProbe {
 
     /** Requests running plus waiting, from vLLM's Prometheus gauges; empty when the engine exposes none. */
     public Optional<Double> inFlight(String baseUrl) {
-        Result result = send(HttpRequest.newBuilder(uri(baseUrl, "/metrics")).timeout(Duration.ofSeconds(5)).GET(), engineKey());
+        Result result = send(
+                HttpRequest.newBuilder(uri(baseUrl, "/metrics"))
+                        .timeout(Duration.ofSeconds(5))
+                        .GET(),
+                engineKey());
         if (!result.ok()) {
             return Optional.empty();
         }
@@ -153,9 +173,12 @@ public class OpenAiProbe {
         } catch (IOException e) {
             return Result.failed(e.getMessage());
         }
-        return send(HttpRequest.newBuilder(uri(baseUrl, path)).timeout(timeout)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(json)), apiKey);
+        return send(
+                HttpRequest.newBuilder(uri(baseUrl, path))
+                        .timeout(timeout)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(json)),
+                apiKey);
     }
 
     private Result send(HttpRequest.Builder request, String apiKey) {

@@ -15,7 +15,10 @@ public class RuntimeSelector {
 
     @Produces
     @ApplicationScoped
-    ServingRuntime runtime(ChatConfig config, Instance<LocalProcessRuntime> local, Instance<KubernetesRuntime> kubernetes,
+    ServingRuntime runtime(
+            ChatConfig config,
+            Instance<LocalProcessRuntime> local,
+            Instance<KubernetesRuntime> kubernetes,
             Instance<NoEngineRuntime> none) {
         if (config.forceCloud()) {
             return none.get();

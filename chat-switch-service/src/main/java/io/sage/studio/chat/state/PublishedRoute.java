@@ -15,5 +15,5 @@ import io.sage.studio.chat.registry.ServableModel;
  * @param runtime         {@code local}, {@code kubernetes} or {@code none}
  * @param since           when the route was published
  */
-public record PublishedRoute(String backendId, String baseUrl, String servedModelName, ServableModel model, String runtime, Instant since) {
-}
+public record PublishedRoute(
+        String backendId, String baseUrl, String servedModelName, ServableModel model, String runtime, Instant since) {}

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.annotation.JsonValue;
 
 /** The route's state as the API reports it; mirrors {@code ChatBackendEvent.State}. */
 public enum RouteState {
-    ACTIVE, SWITCHING, NONE;
+    ACTIVE,
+    SWITCHING,
+    NONE;
 
     @JsonValue
     public String wire() {

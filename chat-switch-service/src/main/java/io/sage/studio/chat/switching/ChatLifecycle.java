@@ -22,14 +22,14 @@ import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.messaging.BackendTopic;
 import io.sage.studio.chat.messaging.RoutePublisher;
 import io.sage.studio.chat.messaging.RoutePublisher.RoutingFailure;
-import io.sage.studio.chat.registry.ServableModelResolver;
 import io.sage.studio.chat.registry.ServableModel;
+import io.sage.studio.chat.registry.ServableModelResolver;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.OpenAiProbe;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.runtime.cloud.CloudApi;
-import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.ChatState;
+import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.RouteState;
 import io.sage.studio.chat.state.StateSnapshot;
 import io.sage.studio.common.error.ErrorKind;
@@ -70,8 +70,18 @@ public class ChatLifecycle {
         return thread;
     });
 
-    public ChatLifecycle(ChatConfig config, ChatState state, OperationStore operations, BackendTopic topic, ServingRuntime runtime,
-            RoutePublisher routes, SwitchService switches, ServableModelResolver resolver, CloudApi cloud, OpenAiProbe probe, EngineCheck check) {
+    public ChatLifecycle(
+            ChatConfig config,
+            ChatState state,
+            OperationStore operations,
+            BackendTopic topic,
+            ServingRuntime runtime,
+            RoutePublisher routes,
+            SwitchService switches,
+            ServableModelResolver resolver,
+            CloudApi cloud,
+            OpenAiProbe probe,
+            EngineCheck check) {
         this.config = config;
         this.state = state;
         this.operations = operations;
@@ -110,7 +120,10 @@ public class ChatLifecycle {
             if (!serving[0]) {
                 ensureServing(saved);
             }
-            scheduler.scheduleWithFixedDelay(this::monitor, config.monitorInterval().toMillis(), config.monitorInterval().toMillis(),
+            scheduler.scheduleWithFixedDelay(
+                    this::monitor,
+                    config.monitorInterval().toMillis(),
+                    config.monitorInterval().toMillis(),
                     TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -151,19 +164,32 @@ public class ChatLifecycle {
         Optional<PublishedRoute> route = Optional.empty();
         if (saved.routeState() == RouteState.ACTIVE && previous != null) {
             // Running and healthy (adopt checked both): it kept serving while this service was down.
-            route = live.stream().filter(b -> b.id().equals(previous.backendId())).findFirst().map(b -> previous);
+            route = live.stream()
+                    .filter(b -> b.id().equals(previous.backendId()))
+                    .findFirst()
+                    .map(b -> previous);
         }
         if (route.isEmpty()) {
             route = live.stream()
                     .filter(b -> b.spec().model() != null)
-                    .sorted(Comparator.comparing((Backend b) -> previous == null || !b.spec().model().id().equals(previous.model().id()))
+                    .sorted(Comparator.comparing((Backend b) -> previous == null
+                                    || !b.spec()
+                                            .model()
+                                            .id()
+                                            .equals(previous.model().id()))
                             .thenComparing(Backend::startedAt, Comparator.nullsLast(Comparator.reverseOrder())))
                     .filter(b -> check.serves(b, b.spec().model().servedName()))
                     .findFirst()
-                    .map(b -> new PublishedRoute(b.id(), b.baseUrl(), b.spec().model().servedName(), b.spec().model(), runtime.name(),
+                    .map(b -> new PublishedRoute(
+                            b.id(),
+                            b.baseUrl(),
+                            b.spec().model().servedName(),
+                            b.spec().model(),
+                            runtime.name(),
                             Instant.now()));
-            route.ifPresent(r -> LOG.infof("the route named no serving engine; engine %s serves %s and takes chat", r.backendId(),
-                    r.model().displayName()));
+            route.ifPresent(r -> LOG.infof(
+                    "the route named no serving engine; engine %s serves %s and takes chat",
+                    r.backendId(), r.model().displayName()));
         }
         if (route.isEmpty()) {
             live.forEach(runtime::stop);
@@ -171,12 +197,16 @@ public class ChatLifecycle {
             return false;
         }
         PublishedRoute chosen = route.get();
-        state.replaceBackends(live.stream().map(b -> b.id().equals(chosen.backendId()) ? b.withState(Backend.State.READY) : b).toList());
+        state.replaceBackends(live.stream()
+                .map(b -> b.id().equals(chosen.backendId()) ? b.withState(Backend.State.READY) : b)
+                .toList());
         try {
             routes.active(chosen, null);
             LOG.infof("engine %s serves %s", chosen.backendId(), chosen.servedModelName());
         } catch (RoutingFailure e) {
-            LOG.errorf("cannot publish the route: %s; the monitor publishes it and stops the other engines", e.getMessage());
+            LOG.errorf(
+                    "cannot publish the route: %s; the monitor publishes it and stops the other engines",
+                    e.getMessage());
             state.routePending(RouteState.ACTIVE, chosen);
             return true;
         }
@@ -193,9 +223,13 @@ public class ChatLifecycle {
             return;
         }
         PublishedRoute previous = saved.route();
-        if (previous != null && saved.routeState() != RouteState.NONE && config.runtime() != ChatConfig.RuntimeKind.NONE
+        if (previous != null
+                && saved.routeState() != RouteState.NONE
+                && config.runtime() != ChatConfig.RuntimeKind.NONE
                 && !ServableModel.KIND_CLOUD.equals(previous.model().kind())) {
-            LOG.infof("the engine of %s is gone; starting it again", previous.model().displayName());
+            LOG.infof(
+                    "the engine of %s is gone; starting it again",
+                    previous.model().displayName());
             leaveDeadRoute();
             startWith(previous.model(), "startup");
         } else if (cloud.configured()) {
@@ -211,8 +245,11 @@ public class ChatLifecycle {
      */
     private void leaveDeadRoute() {
         Optional<ChatBackendEvent> last = topic.latest();
-        if (last.isPresent() && last.get().state() == ChatBackendEvent.State.ACTIVE && last.get().backend() != null
-                && !CloudApi.BACKEND_ID.equals(last.get().backend().id()) && state.backend(last.get().backend().id()).isEmpty()) {
+        if (last.isPresent()
+                && last.get().state() == ChatBackendEvent.State.ACTIVE
+                && last.get().backend() != null
+                && !CloudApi.BACKEND_ID.equals(last.get().backend().id())
+                && state.backend(last.get().backend().id()).isEmpty()) {
             try {
                 routes.switching(null);
             } catch (RoutingFailure e) {
@@ -224,7 +261,8 @@ public class ChatLifecycle {
     /** Resolves {@code initial-model}, retrying while the finetune-service is not up yet. */
     private void resolveInitial(String model, int attempt) {
         try {
-            ServableModel target = model.startsWith("task:") ? resolver.byTask(model.substring(5)) : resolver.byModel(model);
+            ServableModel target =
+                    model.startsWith("task:") ? resolver.byTask(model.substring(5)) : resolver.byModel(model);
             startWith(target, "startup");
         } catch (StudioException e) {
             if (e.kind() == ErrorKind.UNAVAILABLE && attempt < INITIAL_MODEL_ATTEMPTS) {
@@ -302,9 +340,15 @@ public class ChatLifecycle {
         }
         if (state.routeState() == RouteState.SWITCHING) {
             Optional<PublishedRoute> serving = state.backends().stream()
-                    .filter(b -> b.spec().model() != null && check.serves(b, b.spec().model().servedName()))
+                    .filter(b -> b.spec().model() != null
+                            && check.serves(b, b.spec().model().servedName()))
                     .findFirst()
-                    .map(b -> new PublishedRoute(b.id(), b.baseUrl(), b.spec().model().servedName(), b.spec().model(), runtime.name(),
+                    .map(b -> new PublishedRoute(
+                            b.id(),
+                            b.baseUrl(),
+                            b.spec().model().servedName(),
+                            b.spec().model(),
+                            runtime.name(),
                             Instant.now()));
             try {
                 if (serving.isPresent()) {
@@ -317,7 +361,9 @@ public class ChatLifecycle {
                 return;
             }
         }
-        String keep = state.routeState() == RouteState.ACTIVE ? state.route().map(PublishedRoute::backendId).orElse(null) : null;
+        String keep = state.routeState() == RouteState.ACTIVE
+                ? state.route().map(PublishedRoute::backendId).orElse(null)
+                : null;
         stopAllBut(keep);
     }
 
@@ -326,7 +372,9 @@ public class ChatLifecycle {
         if (state.routePending() || (runtime.hasEngines() && state.routeState() == RouteState.SWITCHING)) {
             return true;
         }
-        String keep = state.routeState() == RouteState.ACTIVE ? state.route().map(PublishedRoute::backendId).orElse(null) : null;
+        String keep = state.routeState() == RouteState.ACTIVE
+                ? state.route().map(PublishedRoute::backendId).orElse(null)
+                : null;
         return state.backends().stream().anyMatch(b -> !b.id().equals(keep));
     }
 
@@ -335,7 +383,8 @@ public class ChatLifecycle {
         try {
             routes.none(null);
         } catch (RoutingFailure e) {
-            LOG.errorf("cannot publish that no backend serves (%s): %s; publishing it again later", why, e.getMessage());
+            LOG.errorf(
+                    "cannot publish that no backend serves (%s): %s; publishing it again later", why, e.getMessage());
             state.routePending(RouteState.NONE, null);
         }
     }

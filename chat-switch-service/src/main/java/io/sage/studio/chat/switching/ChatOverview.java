@@ -10,8 +10,8 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.ServingRuntime;
-import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.ChatState;
+import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.RouteState;
 
 /** Read models of the current route and the engines, for the API. */
@@ -29,43 +29,104 @@ public class ChatOverview {
     }
 
     /** {@code GET /api/finetune/current-model}. */
-    public record CurrentModel(String currentModel, String modelPath, String servedModelName,
-            @Schema(required = true, enumeration = { "base", "finetuned", "cloud", "none" }) String kind, String baseModel,
-            String baseUrl, RouteState state, @Schema(required = true) boolean llmServiceRunning, Instant since,
-            String runtime, @Schema(required = true) long revision,
-            String switchInProgress) {
-    }
+    public record CurrentModel(
+            String currentModel,
+            String modelPath,
+            String servedModelName,
+
+            @Schema(
+                    required = true,
+                    enumeration = {"base", "finetuned", "cloud", "none"})
+            String kind,
+
+            String baseModel,
+            String baseUrl,
+            RouteState state,
+            @Schema(required = true) boolean llmServiceRunning,
+            Instant since,
+            String runtime,
+            @Schema(required = true) long revision,
+            String switchInProgress) {}
 
     /** One engine of {@code GET /api/chat/backends}. */
-    public record BackendView(String id, String modelPath, String servedModelName, String baseUrl, String runtime, String state,
-            boolean active, Long pid, Integer port, String deployment, List<Adapter> adapters, Instant startedAt) {
-    }
+    public record BackendView(
+            String id,
+            String modelPath,
+            String servedModelName,
+            String baseUrl,
+            String runtime,
+            String state,
+            boolean active,
+            Long pid,
+            Integer port,
+            String deployment,
+            List<Adapter> adapters,
+            Instant startedAt) {}
 
-    public record Adapter(String name, String path) {
-    }
+    public record Adapter(String name, String path) {}
 
     public CurrentModel current() {
         RouteState routeState = state.routeState();
         Optional<PublishedRoute> route = state.route();
-        boolean running = state.activeBackend().map(b -> runtime.liveness(b).alive()).orElse(false);
+        boolean running =
+                state.activeBackend().map(b -> runtime.liveness(b).alive()).orElse(false);
         String inProgress = switches.running().orElse(null);
         if (route.isEmpty() || routeState == RouteState.NONE) {
-            return new CurrentModel(null, null, null, "none", null, null, routeState, running, null, runtime.name(), state.revision(),
+            return new CurrentModel(
+                    null,
+                    null,
+                    null,
+                    "none",
+                    null,
+                    null,
+                    routeState,
+                    running,
+                    null,
+                    runtime.name(),
+                    state.revision(),
                     inProgress);
         }
         PublishedRoute r = route.get();
-        return new CurrentModel(r.model().displayName(), r.model().modelPath(), r.servedModelName(), r.model().kind(),
-                r.model().baseModel(), r.baseUrl(), routeState, running, r.since(), r.runtime(), state.revision(), inProgress);
+        return new CurrentModel(
+                r.model().displayName(),
+                r.model().modelPath(),
+                r.servedModelName(),
+                r.model().kind(),
+                r.model().baseModel(),
+                r.baseUrl(),
+                routeState,
+                running,
+                r.since(),
+                r.runtime(),
+                state.revision(),
+                inProgress);
     }
 
     public List<BackendView> backends() {
-        String activeId = state.routeState() == RouteState.ACTIVE ? state.route().map(PublishedRoute::backendId).orElse(null) : null;
-        return state.backends().stream().map(b -> view(b, b.id().equals(activeId))).toList();
+        String activeId = state.routeState() == RouteState.ACTIVE
+                ? state.route().map(PublishedRoute::backendId).orElse(null)
+                : null;
+        return state.backends().stream()
+                .map(b -> view(b, b.id().equals(activeId)))
+                .toList();
     }
 
     private static BackendView view(Backend b, boolean active) {
-        List<Adapter> adapters = b.adapters().entrySet().stream().map(e -> new Adapter(e.getKey(), e.getValue())).toList();
-        return new BackendView(b.id(), b.spec().modelPath(), b.spec().servedName(), b.baseUrl(), b.runtime(), b.state().wire(), active,
-                b.pid(), b.port(), b.deployment(), adapters, b.startedAt());
+        List<Adapter> adapters = b.adapters().entrySet().stream()
+                .map(e -> new Adapter(e.getKey(), e.getValue()))
+                .toList();
+        return new BackendView(
+                b.id(),
+                b.spec().modelPath(),
+                b.spec().servedName(),
+                b.baseUrl(),
+                b.runtime(),
+                b.state().wire(),
+                active,
+                b.pid(),
+                b.port(),
+                b.deployment(),
+                adapters,
+                b.startedAt());
     }
 }

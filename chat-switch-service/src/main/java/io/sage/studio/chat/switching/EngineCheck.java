@@ -40,7 +40,8 @@ class EngineCheck {
         if (smoke) {
             OpenAiProbe.Result result = probe.smoke(engine.baseUrl(), served);
             if (!result.ok()) {
-                return Optional.of("engine " + engine.id() + " failed a generation with " + served + " (" + result.error() + ")");
+                return Optional.of(
+                        "engine " + engine.id() + " failed a generation with " + served + " (" + result.error() + ")");
             }
         }
         return Optional.empty();

@@ -46,8 +46,7 @@ public class GpuCapacity {
     }
 
     /** Whether the new engine fits beside the running one, and why. */
-    public record Decision(boolean fitsTwo, String reason) {
-    }
+    public record Decision(boolean fitsTwo, String reason) {}
 
     public Decision secondEngineFits(ServableModel target) {
         Optional<Integer> max = config.maxConcurrentBackends();
@@ -58,11 +57,21 @@ public class GpuCapacity {
         if (gpus.isEmpty()) {
             return new Decision(true, "no GPU telemetry for this node; assuming room for a second engine");
         }
-        GpuTelemetryEvent best = gpus.stream().max(Comparator.comparingLong(GpuTelemetryEvent::memoryFreeBytes)).orElseThrow();
+        GpuTelemetryEvent best = gpus.stream()
+                .max(Comparator.comparingLong(GpuTelemetryEvent::memoryFreeBytes))
+                .orElseThrow();
         long needed = footprint(target, best.memoryTotalBytes());
         boolean fits = best.memoryFreeBytes() >= needed;
-        return new Decision(fits, String.format(Locale.ROOT, "GPU %d (%s) on %s has %.1f GiB free; the new engine needs about %.1f GiB",
-                best.index(), best.name(), best.node(), best.memoryFreeBytes() / (double) GIB, needed / (double) GIB));
+        return new Decision(
+                fits,
+                String.format(
+                        Locale.ROOT,
+                        "GPU %d (%s) on %s has %.1f GiB free; the new engine needs about %.1f GiB",
+                        best.index(),
+                        best.name(),
+                        best.node(),
+                        best.memoryFreeBytes() / (double) GIB,
+                        needed / (double) GIB));
     }
 
     /** Bytes of GPU memory an engine for {@code model} takes on a GPU of {@code gpuTotal} bytes. */
@@ -81,14 +90,16 @@ public class GpuCapacity {
         if (enginePath.startsWith("/") && Files.isDirectory(dir)) {
             try (Stream<Path> files = Files.walk(dir, 2)) {
                 return files.filter(Files::isRegularFile)
-                        .filter(f -> WEIGHT_SUFFIXES.stream().anyMatch(s -> f.getFileName().toString().endsWith(s)))
+                        .filter(f -> WEIGHT_SUFFIXES.stream()
+                                .anyMatch(s -> f.getFileName().toString().endsWith(s)))
                         .mapToLong(f -> {
                             try {
                                 return Files.size(f);
                             } catch (IOException e) {
                                 return 0;
                             }
-                        }).sum();
+                        })
+                        .sum();
             } catch (IOException e) {
                 return 0;
             }

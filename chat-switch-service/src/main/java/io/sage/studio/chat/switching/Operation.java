@@ -38,7 +38,13 @@ final class Operation {
     private String currentModel;
     private boolean restarted;
 
-    Operation(String id, String model, String taskId, SwitchStrategy strategy, String requestedBy, Instant requestedAt,
+    Operation(
+            String id,
+            String model,
+            String taskId,
+            SwitchStrategy strategy,
+            String requestedBy,
+            Instant requestedAt,
             Consumer<SwitchOperation> listener) {
         this.id = id;
         this.model = model;
@@ -141,9 +147,20 @@ final class Operation {
     }
 
     synchronized SwitchOperation view() {
-        return new SwitchOperation(id, model, taskId, strategy, state, error, rolledBack,
-                new Timings(requestedAt, readyAt, routedAt, finishedAt, downtimeMs), List.copyOf(steps), requestedBy,
-                servedModelName, currentModel, restarted);
+        return new SwitchOperation(
+                id,
+                model,
+                taskId,
+                strategy,
+                state,
+                error,
+                rolledBack,
+                new Timings(requestedAt, readyAt, routedAt, finishedAt, downtimeMs),
+                List.copyOf(steps),
+                requestedBy,
+                servedModelName,
+                currentModel,
+                restarted);
     }
 
     private void addStep(String message) {

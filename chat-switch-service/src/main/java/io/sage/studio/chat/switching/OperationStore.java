@@ -23,7 +23,6 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
-
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.common.home.StudioHome;
@@ -87,7 +86,9 @@ public class OperationStore {
                 }
                 operations.put(op.id(), op);
             } catch (IOException | RuntimeException e) {
-                LOG.warnf("ignoring unreadable operation file %s (%s)", file.getFileName(), e.getClass().getSimpleName());
+                LOG.warnf(
+                        "ignoring unreadable operation file %s (%s)",
+                        file.getFileName(), e.getClass().getSimpleName());
             }
         }
     }
@@ -107,7 +108,9 @@ public class OperationStore {
     /** Newest first. */
     public List<SwitchOperation> recent(int limit) {
         return operations.values().stream()
-                .sorted(Comparator.comparing((SwitchOperation op) -> op.timings().requestedAt()).reversed())
+                .sorted(Comparator.comparing(
+                                (SwitchOperation op) -> op.timings().requestedAt())
+                        .reversed())
                 .limit(limit)
                 .toList();
     }
@@ -165,7 +168,8 @@ public class OperationStore {
     private void prune() {
         List<SwitchOperation> old = operations.values().stream()
                 .filter(op -> op.state().terminal())
-                .sorted(Comparator.comparing((SwitchOperation op) -> op.timings().requestedAt()))
+                .sorted(Comparator.comparing(
+                        (SwitchOperation op) -> op.timings().requestedAt()))
                 .limit(Math.max(0, operations.size() - keep))
                 .toList();
         for (SwitchOperation op : old) {
@@ -180,12 +184,25 @@ public class OperationStore {
 
     private static SwitchOperation interrupted(SwitchOperation op) {
         Instant now = Instant.now();
-        List<SwitchOperation.Step> steps = Stream.concat(op.steps().stream(),
-                Stream.of(new SwitchOperation.Step(now, "failed: interrupted by a restart of the chat-switch-service"))).toList();
+        List<SwitchOperation.Step> steps = Stream.concat(
+                        op.steps().stream(),
+                        Stream.of(new SwitchOperation.Step(
+                                now, "failed: interrupted by a restart of the chat-switch-service")))
+                .toList();
         SwitchOperation.Timings t = op.timings();
-        return new SwitchOperation(op.id(), op.model(), op.taskId(), op.strategy(), SwitchOperation.State.FAILED,
-                "interrupted by a restart of the chat-switch-service", false,
-                new SwitchOperation.Timings(t.requestedAt(), t.readyAt(), t.routedAt(), now, t.downtimeMs()), steps,
-                op.requestedBy(), op.servedModelName(), op.currentModel(), op.llmServiceRestarted());
+        return new SwitchOperation(
+                op.id(),
+                op.model(),
+                op.taskId(),
+                op.strategy(),
+                SwitchOperation.State.FAILED,
+                "interrupted by a restart of the chat-switch-service",
+                false,
+                new SwitchOperation.Timings(t.requestedAt(), t.readyAt(), t.routedAt(), now, t.downtimeMs()),
+                steps,
+                op.requestedBy(),
+                op.servedModelName(),
+                op.currentModel(),
+                op.llmServiceRestarted());
     }
 }

@@ -14,5 +14,10 @@ import io.sage.studio.chat.runtime.BackendSpec;
  * @param spec     the engine to start (blue-green, recreate), or {@code null}
  * @param restart  a restart of a dead engine: no rollback to it
  */
-record Plan(SwitchStrategy strategy, String reason, ServableModel target, Backend current, BackendSpec spec, boolean restart) {
-}
+record Plan(
+        SwitchStrategy strategy,
+        String reason,
+        ServableModel target,
+        Backend current,
+        BackendSpec spec,
+        boolean restart) {}

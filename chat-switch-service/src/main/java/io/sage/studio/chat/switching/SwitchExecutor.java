@@ -21,8 +21,8 @@ import io.sage.studio.chat.runtime.Liveness;
 import io.sage.studio.chat.runtime.OpenAiProbe;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.runtime.cloud.CloudApi;
-import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.ChatState;
+import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.RouteState;
 import io.sage.studio.chat.switching.SwitchOperation.State;
 
@@ -54,6 +54,7 @@ class SwitchExecutor {
      * already says SWITCHING, so what arrives late would be refused anyway.
      */
     private static final Duration SETTLE_BLUE_GREEN = Duration.ofSeconds(1);
+
     private static final Duration SETTLE_RECREATE = Duration.ofMillis(300);
 
     private final ChatConfig config;
@@ -65,8 +66,15 @@ class SwitchExecutor {
     private final SwitchPlanner planner;
     private final EngineCheck check;
 
-    SwitchExecutor(ChatConfig config, ServingRuntime runtime, OpenAiProbe probe, RoutePublisher routes, ChatState state,
-            CloudApi cloud, SwitchPlanner planner, EngineCheck check) {
+    SwitchExecutor(
+            ChatConfig config,
+            ServingRuntime runtime,
+            OpenAiProbe probe,
+            RoutePublisher routes,
+            ChatState state,
+            CloudApi cloud,
+            SwitchPlanner planner,
+            EngineCheck check) {
         this.config = config;
         this.runtime = runtime;
         this.probe = probe;
@@ -138,8 +146,13 @@ class SwitchExecutor {
             try {
                 recover(a, reason);
             } catch (RuntimeException | Error again) {
-                LOG.errorf(again, "switch %s: recovering from the unexpected error failed too; the monitor settles the route", op.id());
-                op.fail(reason + "; recovering failed too (" + describe(again) + "); the monitor settles the route", false);
+                LOG.errorf(
+                        again,
+                        "switch %s: recovering from the unexpected error failed too; the monitor settles the route",
+                        op.id());
+                op.fail(
+                        reason + "; recovering failed too (" + describe(again) + "); the monitor settles the route",
+                        false);
             }
         }
     }
@@ -180,8 +193,10 @@ class SwitchExecutor {
         Backend engine = a.plan.current();
         String served = target.servedName();
         if (target.isLora() && !engine.adapters().containsKey(served)) {
-            op.step(State.STARTING, "loading adapter " + served + " (rank " + target.loraRank() + ") from " + target.adapterPath()
-                    + " into engine " + engine.id());
+            op.step(
+                    State.STARTING,
+                    "loading adapter " + served + " (rank " + target.loraRank() + ") from " + target.adapterPath()
+                            + " into engine " + engine.id());
             OpenAiProbe.Result result = probe.loadLora(engine.baseUrl(), served, target.adapterPath());
             if (!result.ok()) {
                 op.fail("the engine refused the adapter: " + result.error(), false);
@@ -231,7 +246,9 @@ class SwitchExecutor {
         }
         try {
             awaitReady(op, fresh, target.servedName());
-            op.step(State.ROUTING, "routing chat to engine " + fresh.id() + (old == null ? "" : " (was " + old.id() + ")"));
+            op.step(
+                    State.ROUTING,
+                    "routing chat to engine " + fresh.id() + (old == null ? "" : " (was " + old.id() + ")"));
             PublishedRoute route = routeTo(fresh, target, target.servedName());
             a.routeTouched = true;
             Instant at = routes.active(route, op.id());
@@ -241,14 +258,19 @@ class SwitchExecutor {
             state.put(fresh);
         } catch (SwitchFailure e) {
             discard(fresh);
-            op.fail(e.getMessage() + (old == null ? "" : "; " + old.spec().servedName() + " keeps serving"), old != null);
+            op.fail(
+                    e.getMessage() + (old == null ? "" : "; " + old.spec().servedName() + " keeps serving"),
+                    old != null);
             return;
         } catch (RoutingFailure e) {
             rollBackRoute(a, e.getMessage());
             return;
         }
         if (old != null) {
-            op.step(State.DRAINING, "draining engine " + old.id() + " (up to " + config.drainGrace().toSeconds() + " s)");
+            op.step(
+                    State.DRAINING,
+                    "draining engine " + old.id() + " (up to "
+                            + config.drainGrace().toSeconds() + " s)");
             retire(old, SETTLE_BLUE_GREEN);
         }
         op.complete("switched to " + target.displayName() + " on engine " + fresh.id());
@@ -294,8 +316,10 @@ class SwitchExecutor {
             fresh = fresh.withState(Backend.State.READY);
             state.put(fresh);
             if (!settle(a, RouteState.ACTIVE, route)) {
-                op.fail(e.getMessage() + "; engine " + fresh.id() + " serves " + target.displayName()
-                        + " and chat is routed to it as soon as Kafka acknowledges the route", false);
+                op.fail(
+                        e.getMessage() + "; engine " + fresh.id() + " serves " + target.displayName()
+                                + " and chat is routed to it as soon as Kafka acknowledges the route",
+                        false);
                 return;
             }
             a.routed = route;
@@ -332,8 +356,10 @@ class SwitchExecutor {
         }
         PublishedRoute route = routeTo(again, previous.model(), previous.servedModelName());
         if (!settle(a, RouteState.ACTIVE, route)) {
-            op.fail(reason + "; the previous model " + previous.model().displayName() + " runs again on engine " + again.id()
-                    + " and chat is routed back to it as soon as Kafka acknowledges the route", true);
+            op.fail(
+                    reason + "; the previous model " + previous.model().displayName() + " runs again on engine "
+                            + again.id() + " and chat is routed back to it as soon as Kafka acknowledges the route",
+                    true);
             return;
         }
         if (a.down != null) {
@@ -348,7 +374,12 @@ class SwitchExecutor {
         if (published) {
             stopAllBut(a, null);
         }
-        a.op.fail(reason + (published ? "" : "; no backend serves and the monitor publishes that as soon as Kafka accepts it"), false);
+        a.op.fail(
+                reason
+                        + (published
+                                ? ""
+                                : "; no backend serves and the monitor publishes that as soon as Kafka accepts it"),
+                false);
     }
 
     /**
@@ -359,8 +390,11 @@ class SwitchExecutor {
     private void rollBackRoute(Attempt a, String message) {
         boolean changed = !a.started.isEmpty() || a.loadedAdapter != null;
         if (!settle(a, a.previousState, a.previous)) {
-            a.op.fail(message + "; neither route is confirmed yet: every engine keeps running until the monitor has published "
-                    + describe(a.previousState, a.previous) + " again", false);
+            a.op.fail(
+                    message
+                            + "; neither route is confirmed yet: every engine keeps running until the monitor has published "
+                            + describe(a.previousState, a.previous) + " again",
+                    false);
             return;
         }
         undoStarted(a, null);
@@ -373,7 +407,10 @@ class SwitchExecutor {
         Operation op = a.op;
         op.note("recovering from " + reason);
         Optional<PublishedRoute> choice = choose(a);
-        if (choice.isEmpty() && a.plan.strategy() == SwitchStrategy.RECREATE && a.restorable() != null && a.previous != null
+        if (choice.isEmpty()
+                && a.plan.strategy() == SwitchStrategy.RECREATE
+                && a.restorable() != null
+                && a.previous != null
                 && !alive(a.restorable())) {
             restore(a, reason);
             return;
@@ -383,7 +420,9 @@ class SwitchExecutor {
         if (route != null) {
             state.backend(route.backendId()).ifPresent(b -> state.put(b.withState(Backend.State.READY)));
         }
-        boolean unchanged = !a.routeTouched && kind == state.routeState() && sameBackend(route, state.route().orElse(null))
+        boolean unchanged = !a.routeTouched
+                && kind == state.routeState()
+                && sameBackend(route, state.route().orElse(null))
                 && !state.routePending();
         boolean published = unchanged || settle(a, kind, route);
         if (published) {
@@ -393,18 +432,23 @@ class SwitchExecutor {
             }
         }
         String pending = published ? "" : "; the monitor publishes it as soon as Kafka accepts it";
-        if (route != null && a.routed != null && sameBackend(route, a.routed) && route.servedModelName().equals(a.routed.servedModelName())) {
+        if (route != null
+                && a.routed != null
+                && sameBackend(route, a.routed)
+                && route.servedModelName().equals(a.routed.servedModelName())) {
             op.complete("switched to " + a.plan.target().displayName() + " (then recovered from " + reason + ")");
         } else if (route != null && route.model().id().equals(a.plan.target().id())) {
             op.routed(Instant.now(), route.servedModelName(), route.model().displayName());
             if (a.down != null) {
                 op.downtime(Duration.between(a.down, Instant.now()));
             }
-            op.complete("switched to " + a.plan.target().displayName() + " on engine " + route.backendId() + " after recovering from "
-                    + reason + pending);
+            op.complete("switched to " + a.plan.target().displayName() + " on engine " + route.backendId()
+                    + " after recovering from " + reason + pending);
         } else {
             boolean rolledBack = route != null && (a.routeTouched || !a.started.isEmpty() || a.loadedAdapter != null);
-            op.fail(reason + "; " + describe(kind, route) + (published ? " holds" : " is the route") + pending, rolledBack);
+            op.fail(
+                    reason + "; " + describe(kind, route) + (published ? " holds" : " is the route") + pending,
+                    rolledBack);
         }
     }
 
@@ -413,7 +457,8 @@ class SwitchExecutor {
         if (a.routed != null && (CloudApi.BACKEND_ID.equals(a.routed.backendId()) || engineServes(a.routed))) {
             return Optional.of(a.routed);
         }
-        if (a.previousState == RouteState.ACTIVE && a.previous != null
+        if (a.previousState == RouteState.ACTIVE
+                && a.previous != null
                 && (CloudApi.BACKEND_ID.equals(a.previous.backendId()) || engineServes(a.previous))) {
             return Optional.of(a.previous);
         }
@@ -428,7 +473,9 @@ class SwitchExecutor {
     }
 
     private boolean engineServes(PublishedRoute route) {
-        return state.backend(route.backendId()).map(b -> check.serves(b, route.servedModelName())).orElse(false);
+        return state.backend(route.backendId())
+                .map(b -> check.serves(b, route.servedModelName()))
+                .orElse(false);
     }
 
     /**
@@ -483,8 +530,14 @@ class SwitchExecutor {
 
     private Backend start(Attempt a, BackendSpec spec, ServableModel model, String served) throws SwitchFailure {
         Operation op = a.op;
-        op.step(State.STARTING, "starting engine " + spec.id() + " for " + model.displayName() + " (" + spec.modelPath()
-                + (spec.adapters().isEmpty() ? "" : " with adapter " + String.join(", ", spec.adapters().keySet())) + ")");
+        op.step(
+                State.STARTING,
+                "starting engine " + spec.id() + " for " + model.displayName() + " (" + spec.modelPath()
+                        + (spec.adapters().isEmpty()
+                                ? ""
+                                : " with adapter "
+                                        + String.join(", ", spec.adapters().keySet()))
+                        + ")");
         try {
             Backend backend = runtime.start(spec);
             a.started.add(new Started(backend, model, served));
@@ -500,16 +553,18 @@ class SwitchExecutor {
     /** Health, the model listed, then the smoke generation, within {@code ready-timeout}; the engine must stay alive. */
     private void awaitReady(Operation op, Backend backend, String model) throws SwitchFailure {
         Duration timeout = config.readyTimeout();
-        op.step(State.WAITING_READY, "waiting for engine " + backend.id() + " to answer /health and list " + model
-                + " (up to " + timeout.toSeconds() + " s)");
+        op.step(
+                State.WAITING_READY,
+                "waiting for engine " + backend.id() + " to answer /health and list " + model + " (up to "
+                        + timeout.toSeconds() + " s)");
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean healthy = false;
         String last = "no answer yet";
         while (true) {
             Liveness liveness = runtime.liveness(backend);
             if (!liveness.alive()) {
-                throw new SwitchFailure("engine " + backend.id() + " for " + backend.spec().modelPath() + " died before it was ready: "
-                        + liveness.reason());
+                throw new SwitchFailure("engine " + backend.id() + " for "
+                        + backend.spec().modelPath() + " died before it was ready: " + liveness.reason());
             }
             if (!healthy) {
                 OpenAiProbe.Result health = probe.health(backend.baseUrl());
@@ -521,12 +576,13 @@ class SwitchExecutor {
                 if (models.isPresent() && models.get().contains(model)) {
                     break;
                 }
-                last = models.map(list -> "/v1/models lists " + list + ", not " + model).orElse("/v1/models does not answer");
+                last = models.map(list -> "/v1/models lists " + list + ", not " + model)
+                        .orElse("/v1/models does not answer");
             }
             if (System.nanoTime() > deadline) {
                 String tail = runtime.logTail(backend, LOG_LINES);
-                throw new SwitchFailure("engine " + backend.id() + " was not ready within " + timeout.toSeconds() + " s (" + last + ")"
-                        + (tail.isEmpty() ? "" : "; last output:\n" + tail));
+                throw new SwitchFailure("engine " + backend.id() + " was not ready within " + timeout.toSeconds()
+                        + " s (" + last + ")" + (tail.isEmpty() ? "" : "; last output:\n" + tail));
             }
             pause(POLL);
         }

@@ -4,9 +4,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 
-import com.fasterxml.jackson.annotation.JsonValue;
-
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+import com.fasterxml.jackson.annotation.JsonValue;
 
 /**
  * A switch as the API shows it ({@code GET /api/chat/switch/{id}}).
@@ -42,7 +42,14 @@ public record SwitchOperation(
 
     @Schema(name = "SwitchState")
     public enum State {
-        PENDING, STARTING, WAITING_READY, SMOKE_TEST, ROUTING, DRAINING, COMPLETED, FAILED;
+        PENDING,
+        STARTING,
+        WAITING_READY,
+        SMOKE_TEST,
+        ROUTING,
+        DRAINING,
+        COMPLETED,
+        FAILED;
 
         @JsonValue
         public String wire() {
@@ -56,10 +63,11 @@ public record SwitchOperation(
 
     /** Milestones; {@code downtimeMs} is the time no backend served (recreate), 0 otherwise. */
     @Schema(name = "SwitchTimings")
-    public record Timings(Instant requestedAt, Instant readyAt, Instant routedAt, Instant finishedAt, Long downtimeMs) {
-    }
+    public record Timings(
+            Instant requestedAt, Instant readyAt, Instant routedAt, Instant finishedAt, Long downtimeMs) {}
 
     @Schema(name = "SwitchStep")
-    public record Step(@Schema(required = true) Instant at, @Schema(required = true) String message) {
-    }
+    public record Step(
+            @Schema(required = true) Instant at,
+            @Schema(required = true) String message) {}
 }

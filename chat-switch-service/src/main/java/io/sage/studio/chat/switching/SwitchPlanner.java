@@ -15,8 +15,8 @@ import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
 import io.sage.studio.chat.runtime.ServingRuntime;
-import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.ChatState;
+import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.RouteState;
 import io.sage.studio.common.error.StudioException;
 
@@ -44,25 +44,36 @@ class SwitchPlanner {
     Plan plan(ServableModel target, SwitchStrategy requested, boolean restart) {
         SwitchStrategy asked = requested == null ? config.strategy() : requested;
         Optional<PublishedRoute> route = state.route();
-        boolean routed = state.routeState() == RouteState.ACTIVE && route.isPresent() && route.get().model().id().equals(target.id());
+        boolean routed = state.routeState() == RouteState.ACTIVE
+                && route.isPresent()
+                && route.get().model().id().equals(target.id());
         if (!runtime.hasEngines()) {
-            return routed ? new Plan(SwitchStrategy.NONE, target.displayName() + " already serves", target, null, null, false)
+            return routed
+                    ? new Plan(SwitchStrategy.NONE, target.displayName() + " already serves", target, null, null, false)
                     : new Plan(SwitchStrategy.CLOUD, "runtime none routes to the cloud API", target, null, null, false);
         }
-        Optional<Backend> active = state.activeBackend().filter(b -> runtime.liveness(b).alive());
+        Optional<Backend> active =
+                state.activeBackend().filter(b -> runtime.liveness(b).alive());
         if (restart) {
-            return new Plan(SwitchStrategy.RECREATE, "the engine of the active model died; starting it again", target,
-                    state.activeBackend().orElse(null), spec(target), true);
+            return new Plan(
+                    SwitchStrategy.RECREATE,
+                    "the engine of the active model died; starting it again",
+                    target,
+                    state.activeBackend().orElse(null),
+                    spec(target),
+                    true);
         }
         if (routed && active.isPresent()) {
-            return new Plan(SwitchStrategy.NONE, target.displayName() + " already serves", target, active.get(), null, false);
+            return new Plan(
+                    SwitchStrategy.NONE, target.displayName() + " already serves", target, active.get(), null, false);
         }
         String notHotLoadable = active.isPresent() ? whyNotHotLoadable(active.get(), target) : "no engine serves now";
         switch (asked) {
             case LORA_HOT_LOAD -> {
                 if (notHotLoadable != null) {
-                    throw new StudioException(ChatSwitchError.STRATEGY_NOT_APPLICABLE, "lora-hot-load cannot switch to "
-                            + target.displayName() + ": " + notHotLoadable);
+                    throw new StudioException(
+                            ChatSwitchError.STRATEGY_NOT_APPLICABLE,
+                            "lora-hot-load cannot switch to " + target.displayName() + ": " + notHotLoadable);
                 }
                 return hotLoad(target, active.get());
             }
@@ -74,18 +85,30 @@ class SwitchPlanner {
                     return hotLoad(target, active.get());
                 }
                 if (active.isEmpty()) {
-                    return new Plan(SwitchStrategy.BLUE_GREEN, "no engine serves now; starting one", target, null, spec(target), false);
+                    return new Plan(
+                            SwitchStrategy.BLUE_GREEN,
+                            "no engine serves now; starting one",
+                            target,
+                            null,
+                            spec(target),
+                            false);
                 }
                 GpuCapacity.Decision fit = capacity.secondEngineFits(target);
-                return new Plan(fit.fitsTwo() ? SwitchStrategy.BLUE_GREEN : SwitchStrategy.RECREATE,
-                        "not hot-loadable (" + notHotLoadable + "); " + fit.reason(), target, active.get(), spec(target), false);
+                return new Plan(
+                        fit.fitsTwo() ? SwitchStrategy.BLUE_GREEN : SwitchStrategy.RECREATE,
+                        "not hot-loadable (" + notHotLoadable + "); " + fit.reason(),
+                        target,
+                        active.get(),
+                        spec(target),
+                        false);
             }
         }
     }
 
     private Plan hotLoad(ServableModel target, Backend engine) {
         String why = target.isLora()
-                ? "adapter of rank " + target.loraRank() + " for " + target.enginePath() + " loads into the running engine " + engine.id()
+                ? "adapter of rank " + target.loraRank() + " for " + target.enginePath()
+                        + " loads into the running engine " + engine.id()
                 : "the running engine " + engine.id() + " serves this base model; only the route changes";
         return new Plan(SwitchStrategy.LORA_HOT_LOAD, why, target, engine, null, false);
     }
@@ -109,7 +132,8 @@ class SwitchPlanner {
             return "the running engine was started without --enable-lora";
         }
         if (target.loraRank() > spec.maxLoraRank()) {
-            return "the adapter's rank " + target.loraRank() + " is above the engine's --max-lora-rank " + spec.maxLoraRank();
+            return "the adapter's rank " + target.loraRank() + " is above the engine's --max-lora-rank "
+                    + spec.maxLoraRank();
         }
         return null;
     }
@@ -119,10 +143,17 @@ class SwitchPlanner {
         String id = "b-" + UUID.randomUUID().toString().substring(0, 8);
         int maxRank = config.lora().maxRank();
         if (target.isLora()) {
-            return new BackendSpec(id, target.enginePath(), target.engineServedName(), true, Math.max(maxRank, target.loraRank()),
-                    Map.of(target.servedName(), target.adapterPath()), target);
+            return new BackendSpec(
+                    id,
+                    target.enginePath(),
+                    target.engineServedName(),
+                    true,
+                    Math.max(maxRank, target.loraRank()),
+                    Map.of(target.servedName(), target.adapterPath()),
+                    target);
         }
-        return new BackendSpec(id, target.enginePath(), target.servedName(), config.lora().enabled(), maxRank, Map.of(), target);
+        return new BackendSpec(
+                id, target.enginePath(), target.servedName(), config.lora().enabled(), maxRank, Map.of(), target);
     }
 
     static boolean sameModel(String a, String b) {

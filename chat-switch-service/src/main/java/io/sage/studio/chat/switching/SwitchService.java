@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
@@ -27,8 +27,8 @@ import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.messaging.ProducerTimeouts;
 import io.sage.studio.chat.messaging.RoutePublisher;
-import io.sage.studio.chat.registry.ServableModelResolver;
 import io.sage.studio.chat.registry.ServableModel;
+import io.sage.studio.chat.registry.ServableModelResolver;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.runtime.cloud.CloudApi;
 import io.sage.studio.common.error.StudioException;
@@ -48,6 +48,7 @@ public class SwitchService {
 
     /** Name of the thread switches run on. */
     public static final String EXECUTOR_THREAD = "chat-switch";
+
     private static final Logger LOG = Logger.getLogger(SwitchService.class);
 
     private final ChatConfig config;
@@ -66,8 +67,15 @@ public class SwitchService {
     /** Commands from Kafka wait for start-up (state, operations, the route) before they are looked at. */
     private final CountDownLatch started = new CountDownLatch(1);
 
-    SwitchService(ChatConfig config, ServableModelResolver resolver, SwitchPlanner planner, SwitchExecutor executor, OperationStore store,
-            ServingRuntime runtime, CloudApi cloud, @Channel("chat-commands-out") MutinyEmitter<ChatSwitchCommandEvent> commands) {
+    SwitchService(
+            ChatConfig config,
+            ServableModelResolver resolver,
+            SwitchPlanner planner,
+            SwitchExecutor executor,
+            OperationStore store,
+            ServingRuntime runtime,
+            CloudApi cloud,
+            @Channel("chat-commands-out") MutinyEmitter<ChatSwitchCommandEvent> commands) {
         this.config = config;
         this.resolver = resolver;
         this.planner = planner;
@@ -77,17 +85,22 @@ public class SwitchService {
         this.cloud = cloud;
         this.commands = commands;
         // One switch at a time; commands from Kafka wait in a bounded queue (a flood of them is refused, not buffered).
-        this.worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.maxQueuedCommands()),
+        this.worker = new ThreadPoolExecutor(
+                1,
+                1,
+                0,
+                TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(config.maxQueuedCommands()),
                 r -> {
                     Thread thread = new Thread(r, EXECUTOR_THREAD);
                     thread.setDaemon(true);
                     return thread;
-                }, new ThreadPoolExecutor.AbortPolicy());
+                },
+                new ThreadPoolExecutor.AbortPolicy());
     }
 
     /** A planned switch waiting for its command to come back from Kafka. */
-    private record Prepared(Operation operation, Plan plan, Instant at) {
-    }
+    private record Prepared(Operation operation, Plan plan, Instant at) {}
 
     /** Opens the service to requests once start-up (state, re-adoption) is done. */
     public void accept() {
@@ -111,7 +124,8 @@ public class SwitchService {
      */
     public SwitchOperation request(String model, String taskId, String strategy, String requestedBy) {
         if (!accepting) {
-            throw new StudioException(ChatSwitchError.NOT_READY, "the chat-switch-service is still starting; try again shortly");
+            throw new StudioException(
+                    ChatSwitchError.NOT_READY, "the chat-switch-service is still starting; try again shortly");
         }
         SwitchStrategy asked = parseStrategy(strategy);
         ServableModel target = resolve(model, taskId);
@@ -129,14 +143,25 @@ public class SwitchService {
         }
         prepared.put(id, new Prepared(op, plan, Instant.now()));
         try {
-            commands.sendMessage(EventMessages.of(new ChatSwitchCommandEvent(ChatSwitchCommandEvent.SCHEMA_VERSION, id, model, taskId,
-                    asked == null ? null : asked.wire(), requestedBy, op.requestedAt()), RoutePublisher.COMPONENT))
-                    .await().atMost(ProducerTimeouts.COMMAND_PUBLISH_TIMEOUT);
+            commands.sendMessage(EventMessages.of(
+                            new ChatSwitchCommandEvent(
+                                    ChatSwitchCommandEvent.SCHEMA_VERSION,
+                                    id,
+                                    model,
+                                    taskId,
+                                    asked == null ? null : asked.wire(),
+                                    requestedBy,
+                                    op.requestedAt()),
+                            RoutePublisher.COMPONENT))
+                    .await()
+                    .atMost(ProducerTimeouts.COMMAND_PUBLISH_TIMEOUT);
         } catch (RuntimeException e) {
             if (prepared.remove(id) != null) {
                 op.fail("cannot publish the switch command on Kafka: " + e.getMessage(), false);
                 finish(op);
-                throw new StudioException(ChatSwitchError.KAFKA_UNAVAILABLE, "the switch command could not be published: " + e.getMessage());
+                throw new StudioException(
+                        ChatSwitchError.KAFKA_UNAVAILABLE,
+                        "the switch command could not be published: " + e.getMessage());
             }
         }
         return op.view();
@@ -155,12 +180,16 @@ public class SwitchService {
             }
             return;
         }
-        if (accepting && (live.containsKey(command.operationId()) || store.find(command.operationId()).isPresent())) {
+        if (accepting
+                && (live.containsKey(command.operationId())
+                        || store.find(command.operationId()).isPresent())) {
             return;
         }
         Instant at = command.requestedAt() == null ? Instant.now() : command.requestedAt();
         if (Duration.between(at, Instant.now()).compareTo(config.commandMaxAge()) > 0) {
-            LOG.infof("ignoring switch command %s from %s: older than %s", command.operationId(), at, config.commandMaxAge());
+            LOG.infof(
+                    "ignoring switch command %s from %s: older than %s",
+                    command.operationId(), at, config.commandMaxAge());
             return;
         }
         if (!queue(() -> external(command))) {
@@ -169,8 +198,12 @@ public class SwitchService {
                 return;
             }
             String by = command.requestedBy() == null ? "kafka" : command.requestedBy();
-            Operation op = newOperation(command.operationId(), command.model(), command.taskId(), config.strategy(), by);
-            op.fail("too many switch commands are waiting (studio.chat.max-queued-commands=" + config.maxQueuedCommands() + ")", false);
+            Operation op =
+                    newOperation(command.operationId(), command.model(), command.taskId(), config.strategy(), by);
+            op.fail(
+                    "too many switch commands are waiting (studio.chat.max-queued-commands="
+                            + config.maxQueuedCommands() + ")",
+                    false);
             live.remove(op.id());
         }
     }
@@ -190,7 +223,12 @@ public class SwitchService {
         if (!slot.compareAndSet(null, id)) {
             return Optional.empty();
         }
-        Operation op = newOperation(id, target.modelPath(), target.taskId(), restart ? SwitchStrategy.RECREATE : config.strategy(), requestedBy);
+        Operation op = newOperation(
+                id,
+                target.modelPath(),
+                target.taskId(),
+                restart ? SwitchStrategy.RECREATE : config.strategy(),
+                requestedBy);
         Plan plan;
         try {
             plan = planner.plan(target, null, restart);
@@ -230,7 +268,11 @@ public class SwitchService {
         Instant limit = Instant.now().minus(config.commandTimeout());
         for (Prepared p : prepared.values()) {
             if (p.at().isBefore(limit) && prepared.remove(p.operation().id(), p)) {
-                p.operation().fail("the switch command did not come back from Kafka within " + config.commandTimeout().toSeconds() + " s", false);
+                p.operation()
+                        .fail(
+                                "the switch command did not come back from Kafka within "
+                                        + config.commandTimeout().toSeconds() + " s",
+                                false);
                 finish(p.operation());
             }
         }
@@ -280,12 +322,14 @@ public class SwitchService {
         SwitchStrategy asked = parseStrategyQuietly(command.strategy());
         String by = command.requestedBy() == null ? "kafka" : command.requestedBy();
         if (!slot.compareAndSet(null, id)) {
-            Operation op = newOperation(id, command.model(), command.taskId(), asked == null ? config.strategy() : asked, by);
+            Operation op =
+                    newOperation(id, command.model(), command.taskId(), asked == null ? config.strategy() : asked, by);
             op.fail("another switch is in progress (" + slot.get() + ")", false);
             live.remove(id);
             return;
         }
-        Operation op = newOperation(id, command.model(), command.taskId(), asked == null ? config.strategy() : asked, by);
+        Operation op =
+                newOperation(id, command.model(), command.taskId(), asked == null ? config.strategy() : asked, by);
         Plan plan;
         try {
             if (command.strategy() != null && asked == null) {
@@ -318,7 +362,8 @@ public class SwitchService {
         release(op.id());
     }
 
-    private Operation newOperation(String id, String model, String taskId, SwitchStrategy strategy, String requestedBy) {
+    private Operation newOperation(
+            String id, String model, String taskId, SwitchStrategy strategy, String requestedBy) {
         Operation op = new Operation(id, model, taskId, strategy, requestedBy, Instant.now(), store::save);
         live.put(id, op);
         op.note("requested by " + requestedBy + ": " + (taskId != null ? "task " + taskId : model));
@@ -328,7 +373,9 @@ public class SwitchService {
     private void reserve(String id) {
         if (!slot.compareAndSet(null, id)) {
             String running = slot.get();
-            throw new StudioException(ChatSwitchError.SWITCH_IN_PROGRESS, "another switch is in progress: " + running,
+            throw new StudioException(
+                    ChatSwitchError.SWITCH_IN_PROGRESS,
+                    "another switch is in progress: " + running,
                     List.of(Map.of("operation_id", String.valueOf(running))));
         }
     }
@@ -341,13 +388,16 @@ public class SwitchService {
         boolean hasModel = model != null && !model.isBlank();
         boolean hasTask = taskId != null && !taskId.isBlank();
         if (hasModel == hasTask) {
-            throw StudioException.invalidField(hasModel ? "task_id" : "model", "give exactly one of model (model_path) and task_id");
+            throw StudioException.invalidField(
+                    hasModel ? "task_id" : "model", "give exactly one of model (model_path) and task_id");
         }
         if (!runtime.hasEngines()) {
             String m = hasModel ? model.strip() : "";
             if (hasTask || m.startsWith("/") || m.startsWith("~") || m.startsWith(".")) {
-                throw new StudioException(ChatSwitchError.NO_LOCAL_ENGINE, "the chat backend runs in cloud mode (runtime none): only models of the"
-                        + " cloud API can serve; start the studio with a local engine to serve fine-tuned models");
+                throw new StudioException(
+                        ChatSwitchError.NO_LOCAL_ENGINE,
+                        "the chat backend runs in cloud mode (runtime none): only models of the"
+                                + " cloud API can serve; start the studio with a local engine to serve fine-tuned models");
             }
             return cloud.model(m);
         }
@@ -360,7 +410,8 @@ public class SwitchService {
         }
         SwitchStrategy parsed = SwitchStrategy.fromWire(strategy);
         if (parsed == null || !parsed.requestable()) {
-            throw StudioException.invalidField("strategy", "strategy must be one of auto, lora-hot-load, blue-green, recreate");
+            throw StudioException.invalidField(
+                    "strategy", "strategy must be one of auto, lora-hot-load, blue-green, recreate");
         }
         return parsed;
     }

@@ -60,33 +60,55 @@ class SignedEventsTest {
     @BeforeEach
     void ready() {
         Switches.awaitServiceReady();
-        await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(Switches.current().getString("state")));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> "active".equals(Switches.current().getString("state")));
         Switches.awaitIdle();
     }
 
     @Test
     void publishedRoutesCarryAValidSignature() {
         ConsumerRecord<String, byte[]> last = lastRouteRecord();
-        assertThat(EventSignature.withKey(KEY).verify(last.headers(), last.value())).isEqualTo(EventSignature.Verdict.VALID);
+        assertThat(EventSignature.withKey(KEY).verify(last.headers(), last.value()))
+                .isEqualTo(EventSignature.Verdict.VALID);
     }
 
     @Test
     void theServicesOwnSwitchesStillWork() {
-        given().queryParam("model_path", CloudEnvironment.MODEL).post("/api/finetune/switch-model").then().statusCode(200);
+        given().queryParam("model_path", CloudEnvironment.MODEL)
+                .post("/api/finetune/switch-model")
+                .then()
+                .statusCode(200);
     }
 
     @Test
     void aCommandWithoutTheKeyIsDroppedAndCounted() {
         String forged = "forged-" + UUID.randomUUID();
-        ChatSwitchCommandEvent command = new ChatSwitchCommandEvent(ChatSwitchCommandEvent.SCHEMA_VERSION, forged,
-                CloudEnvironment.MODEL, null, "auto", "attacker", Instant.now());
+        ChatSwitchCommandEvent command = new ChatSwitchCommandEvent(
+                ChatSwitchCommandEvent.SCHEMA_VERSION,
+                forged,
+                CloudEnvironment.MODEL,
+                null,
+                "auto",
+                "attacker",
+                Instant.now());
         ProducerRecord<String, byte[]> record = CloudEvents.record(command, CloudEvents.source("attacker"));
-        ProducerRecord<String, byte[]> wrongKey = CloudEvents.record(new ChatSwitchCommandEvent(ChatSwitchCommandEvent.SCHEMA_VERSION,
-                forged + "-2", CloudEnvironment.MODEL, null, "auto", "attacker", Instant.now()), CloudEvents.source("attacker"));
+        ProducerRecord<String, byte[]> wrongKey = CloudEvents.record(
+                new ChatSwitchCommandEvent(
+                        ChatSwitchCommandEvent.SCHEMA_VERSION,
+                        forged + "-2",
+                        CloudEnvironment.MODEL,
+                        null,
+                        "auto",
+                        "attacker",
+                        Instant.now()),
+                CloudEvents.source("attacker"));
         EventSignature.withKey("not-the-studio-key-000000000000").sign(wrongKey.headers(), wrongKey.value());
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.broker().bootstrapServers()),
-                new StringSerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        KafkaTestResource.broker().bootstrapServers()),
+                new StringSerializer(),
+                new ByteArraySerializer())) {
             producer.send(record);
             producer.send(wrongKey);
             producer.flush();
@@ -97,9 +119,11 @@ class SignedEventsTest {
     }
 
     private static double rejected(String reason) {
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics =
+                given().get("/q/metrics").then().statusCode(200).extract().asString();
         for (String line : metrics.split("\n")) {
-            if (line.startsWith("studio_events_rejected_total{") && line.contains("topic=\"" + Topics.CHAT_COMMANDS + "\"")
+            if (line.startsWith("studio_events_rejected_total{")
+                    && line.contains("topic=\"" + Topics.CHAT_COMMANDS + "\"")
                     && line.contains("reason=\"" + reason + "\"")) {
                 return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
@@ -108,9 +132,12 @@ class SignedEventsTest {
     }
 
     private static ConsumerRecord<String, byte[]> lastRouteRecord() {
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.broker().bootstrapServers()),
-                new StringDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        KafkaTestResource.broker().bootstrapServers()),
+                new StringDeserializer(),
+                new ByteArrayDeserializer())) {
             TopicPartition partition = new TopicPartition(Topics.CHAT_BACKEND, 0);
             consumer.assign(List.of(partition));
             consumer.seekToBeginning(List.of(partition));

@@ -54,7 +54,9 @@ class FinetuneContractTest {
                 .stringType("model_name", "Qwen/Qwen2.5-0.5B-Instruct")
                 .stringValue("status", TaskView.COMPLETED)
                 .stringType("output_dir", "/home/u/.sage/studio_finetune/" + TASK_ID);
-        body.object("artifacts").stringType("lora", "/home/u/.sage/studio_finetune/" + TASK_ID + "/lora").closeObject();
+        body.object("artifacts")
+                .stringType("lora", "/home/u/.sage/studio_finetune/" + TASK_ID + "/lora")
+                .closeObject();
         return body;
     }
 
@@ -62,20 +64,25 @@ class FinetuneContractTest {
     V4Pact task(PactDslWithProvider builder) {
         return builder.given("a completed task")
                 .uponReceiving("chat-switch: the task to switch to")
-                .method("GET").pathFromProviderState("/api/finetune/tasks/${taskId}", "/api/finetune/tasks/" + TASK_ID)
-                .willRespondWith().status(200).body(completedTask())
+                .method("GET")
+                .pathFromProviderState("/api/finetune/tasks/${taskId}", "/api/finetune/tasks/" + TASK_ID)
+                .willRespondWith()
+                .status(200)
+                .body(completedTask())
                 .toPact(V4Pact.class);
     }
 
     @Test
     @PactTestFor(pactMethod = "task")
     void readsTheTaskToSwitchTo(MockServer server) throws Exception {
-        TaskView task = StudioJson.mapper().readValue(get(server, path("task").replace("{id}", TASK_ID)), TaskView.class);
+        TaskView task =
+                StudioJson.mapper().readValue(get(server, path("task").replace("{id}", TASK_ID)), TaskView.class);
         assertThat(task.status()).isEqualTo(TaskView.COMPLETED);
         assertThat(task.artifact("lora")).isNotBlank();
         assertThat(task.outputDir()).isNotBlank();
         // A field added to TaskView must be added to the contract above, or the service may drop it unnoticed.
-        assertThat(new TreeSet<>(completedTask().getBody().asObject().getEntries().keySet()))
+        assertThat(new TreeSet<>(
+                        completedTask().getBody().asObject().getEntries().keySet()))
                 .containsAll(components(TaskView.class));
     }
 
@@ -83,8 +90,11 @@ class FinetuneContractTest {
     V4Pact models(PactDslWithProvider builder) {
         return builder.given("a completed task")
                 .uponReceiving("chat-switch: the model registry")
-                .method("GET").path("/api/finetune/models")
-                .willRespondWith().status(200).body(PactDslJsonArray.arrayMinLike(1)
+                .method("GET")
+                .path("/api/finetune/models")
+                .willRespondWith()
+                .status(200)
+                .body(PactDslJsonArray.arrayMinLike(1)
                         .stringType("id", "Qwen/Qwen2.5-0.5B-Instruct")
                         .stringType("name", "Qwen2.5 0.5B Instruct")
                         .stringType("type", ModelView.TYPE_BASE)
@@ -96,7 +106,8 @@ class FinetuneContractTest {
     @Test
     @PactTestFor(pactMethod = "models")
     void readsTheRegistry(MockServer server) throws Exception {
-        List<ModelView> models = StudioJson.mapper().readValue(get(server, path("models")), new TypeReference<List<ModelView>>() { });
+        List<ModelView> models =
+                StudioJson.mapper().readValue(get(server, path("models")), new TypeReference<List<ModelView>>() {});
         assertThat(models).isNotEmpty().allSatisfy(m -> {
             assertThat(m.id()).isNotBlank();
             assertThat(m.type()).isNotBlank();
@@ -107,20 +118,28 @@ class FinetuneContractTest {
     /** The path of a {@link FinetuneRestClient} method, from its annotations (so the contract follows the client). */
     private static String path(String method) throws NoSuchMethodException {
         String base = FinetuneRestClient.class.getAnnotation(Path.class).value();
-        var m = Stream.of(FinetuneRestClient.class.getDeclaredMethods()).filter(x -> x.getName().equals(method))
-                .findFirst().orElseThrow(() -> new NoSuchMethodException(method));
+        var m = Stream.of(FinetuneRestClient.class.getDeclaredMethods())
+                .filter(x -> x.getName().equals(method))
+                .findFirst()
+                .orElseThrow(() -> new NoSuchMethodException(method));
         return base + m.getAnnotation(Path.class).value();
     }
 
     private static String get(MockServer server, String path) throws IOException, InterruptedException {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(server.getUrl() + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(server.getUrl() + path))
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
         return response.body();
     }
 
     private static Set<String> components(Class<? extends Record> type) {
         var naming = (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
-        return Stream.of(type.getRecordComponents()).map(c -> naming.translate(c.getName())).collect(Collectors.toSet());
+        return Stream.of(type.getRecordComponents())
+                .map(c -> naming.translate(c.getName()))
+                .collect(Collectors.toSet());
     }
 }

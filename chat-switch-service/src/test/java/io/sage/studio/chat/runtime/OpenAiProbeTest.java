@@ -70,7 +70,8 @@ class OpenAiProbeTest {
     @Test
     void anAnswerLargerThanTheLimitIsRefusedNotRead() {
         String padding = "x".repeat(OpenAiProbe.MAX_BODY_BYTES);
-        models = ("{\"object\":\"list\",\"pad\":\"" + padding + "\",\"data\":[{\"id\":\"m\"}]}").getBytes(StandardCharsets.UTF_8);
+        models = ("{\"object\":\"list\",\"pad\":\"" + padding + "\",\"data\":[{\"id\":\"m\"}]}")
+                .getBytes(StandardCharsets.UTF_8);
 
         assertThat(probe().models(url())).isEmpty();
         OpenAiProbe.Result health = probe().health(url());
@@ -78,7 +79,8 @@ class OpenAiProbeTest {
     }
 
     private OpenAiProbe probe() {
-        return new OpenAiProbe(Configs.chat(Map.of()), new EngineApiKey(Optional.of("sk-engine-test"), StudioHome.at(home)));
+        return new OpenAiProbe(
+                Configs.chat(Map.of()), new EngineApiKey(Optional.of("sk-engine-test"), StudioHome.at(home)));
     }
 
     private String url() {

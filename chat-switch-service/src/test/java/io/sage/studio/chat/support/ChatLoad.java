@@ -24,7 +24,8 @@ public final class ChatLoad implements AutoCloseable {
 
     private final RouteWatcher routes;
     private final String apiKey;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Map<String, AtomicInteger> answeredBy = new ConcurrentHashMap<>();
     private final List<String> failures = new CopyOnWriteArrayList<>();
     private final AtomicInteger sent = new AtomicInteger();
@@ -57,18 +58,27 @@ public final class ChatLoad implements AutoCloseable {
     }
 
     private void send(ChatBackendEvent.Backend backend) {
-        String body = "{\"model\":\"" + backend.servedModelName() + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":2}";
+        String body = "{\"model\":\"" + backend.servedModelName()
+                + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":2}";
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(backend.baseUrl() + "/v1/chat/completions"))
-                    .header("Content-Type", "application/json").header("Authorization", "Bearer " + apiKey).timeout(Duration.ofSeconds(10))
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(URI.create(backend.baseUrl() + "/v1/chat/completions"))
+                            .header("Content-Type", "application/json")
+                            .header("Authorization", "Bearer " + apiKey)
+                            .timeout(Duration.ofSeconds(10))
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 failures.add("HTTP " + response.statusCode() + " from " + backend.baseUrl() + ": " + response.body());
                 return;
             }
             String marker = "\"model\": \"";
             int at = response.body().indexOf(marker);
-            String model = at < 0 ? "?" : response.body().substring(at + marker.length(), response.body().indexOf('"', at + marker.length()));
+            String model = at < 0
+                    ? "?"
+                    : response.body()
+                            .substring(at + marker.length(), response.body().indexOf('"', at + marker.length()));
             answeredBy.computeIfAbsent(model, m -> new AtomicInteger()).incrementAndGet();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

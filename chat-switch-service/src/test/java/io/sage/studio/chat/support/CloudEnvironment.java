@@ -45,11 +45,28 @@ public class CloudEnvironment implements QuarkusTestResourceLifecycleManager {
             throw new UncheckedIOException(e);
         }
         port = Engines.freePort();
-        cloud = Engines.start(home.resolve("cloud.log"), List.of(MODEL, "--host", "127.0.0.1", "--port", Integer.toString(port),
-                "--served-model-name", MODEL, "--api-key", API_KEY), Map.of());
+        cloud = Engines.start(
+                home.resolve("cloud.log"),
+                List.of(
+                        MODEL,
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        Integer.toString(port),
+                        "--served-model-name",
+                        MODEL,
+                        "--api-key",
+                        API_KEY),
+                Map.of());
         HttpClient http = HttpClient.newHttpClient();
-        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> http.send(
-                HttpRequest.newBuilder(URI.create(baseUrl() + "/health")).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        await().atMost(Duration.ofSeconds(20))
+                .ignoreExceptions()
+                .until(() -> http.send(
+                                        HttpRequest.newBuilder(URI.create(baseUrl() + "/health"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200);
         Map<String, String> config = new HashMap<>(LocalEnvironment.common(home, "http://127.0.0.1:9"));
         config.put("studio.chat.force-cloud", "true");
         config.put("studio.chat.cloud.base-url", baseUrl() + "/v1");

@@ -11,8 +11,7 @@ import io.smallrye.config.SmallRyeConfigBuilder;
 /** The service's real {@link ChatConfig} mapping (defaults included) for plain unit tests, with some keys set. */
 public final class Configs {
 
-    private Configs() {
-    }
+    private Configs() {}
 
     public static ChatConfig chat(Map<String, String> values) {
         SmallRyeConfig config = new SmallRyeConfigBuilder()

@@ -45,11 +45,11 @@ public final class CrashEnvironments {
     /** Operation id of the route event the crashed service published last (marks where the restart's events begin). */
     public static final String CRASHED_OP = "op-crashed-by-kill";
 
-    private CrashEnvironments() {
-    }
+    private CrashEnvironments() {}
 
     static ServableModel base(String id) {
-        return new ServableModel(id, id, ServableModel.KIND_BASE, ServableModel.Artifact.BASE, id, null, id, null, null, id);
+        return new ServableModel(
+                id, id, ServableModel.KIND_BASE, ServableModel.Artifact.BASE, id, null, id, null, null, id);
     }
 
     /** A process that is gone: its pid is not an engine any more. */
@@ -67,8 +67,18 @@ public final class CrashEnvironments {
     }
 
     static Backend dead(String id, ServableModel model) {
-        return new Backend(id, "local", new BackendSpec(id, model.enginePath(), model.servedName(), true, 64, Map.of(), model),
-                "http://127.0.0.1:1", 1, deadPid(), Instant.now().minusSeconds(3600), null, null, Map.of(), Backend.State.READY,
+        return new Backend(
+                id,
+                "local",
+                new BackendSpec(id, model.enginePath(), model.servedName(), true, 64, Map.of(), model),
+                "http://127.0.0.1:1",
+                1,
+                deadPid(),
+                Instant.now().minusSeconds(3600),
+                null,
+                null,
+                Map.of(),
+                Backend.State.READY,
                 Instant.now().minusSeconds(3600));
     }
 
@@ -78,14 +88,31 @@ public final class CrashEnvironments {
         try (RouteWatcher watcher = new RouteWatcher()) {
             revision = watcher.revision() + 1;
         }
-        ChatBackendEvent.Backend named = backend == null ? null : new ChatBackendEvent.Backend(backend.id(), backend.baseUrl(),
-                model.servedName(), model.displayName(), model.modelPath(), model.baseModel(), model.kind(), "local");
-        ChatBackendEvent event = new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, revision, kind, named, Instant.now(), CRASHED_OP,
+        ChatBackendEvent.Backend named = backend == null
+                ? null
+                : new ChatBackendEvent.Backend(
+                        backend.id(),
+                        backend.baseUrl(),
+                        model.servedName(),
+                        model.displayName(),
+                        model.modelPath(),
+                        model.baseModel(),
+                        model.kind(),
+                        "local");
+        ChatBackendEvent event = new ChatBackendEvent(
+                ChatBackendEvent.SCHEMA_VERSION,
+                revision,
+                kind,
+                named,
+                Instant.now(),
+                CRASHED_OP,
                 kind == ChatBackendEvent.State.SWITCHING ? 15 : null);
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.bootstrapServers());
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-            ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.CHAT_BACKEND, ChatBackendEvent.KEY, CloudEvents.encode(event));
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+            ProducerRecord<String, byte[]> record =
+                    new ProducerRecord<>(Topics.CHAT_BACKEND, ChatBackendEvent.KEY, CloudEvents.encode(event));
             record.headers().add(CloudEvents.H_TYPE, event.cloudEventType().getBytes(StandardCharsets.UTF_8));
             producer.send(record).get();
         } catch (Exception e) {
@@ -144,19 +171,47 @@ public final class CrashEnvironments {
             int port = Integer.parseInt(config.get("studio.chat.local.ports").split("-")[0]);
             String key = Engines.writeApiKey(home, "sk-sage-crash-" + Long.toHexString(System.nanoTime()));
             Path chat = home.resolve("studio/chat");
-            fresh = Engines.start(chat.resolve(NEW_ID + ".log"), List.of(Engines.BASE_B, "--host", "127.0.0.1", "--port",
-                    Integer.toString(port), "--served-model-name", Engines.BASE_B, "--enable-lora", "--max-lora-rank", "64"),
+            fresh = Engines.start(
+                    chat.resolve(NEW_ID + ".log"),
+                    List.of(
+                            Engines.BASE_B,
+                            "--host",
+                            "127.0.0.1",
+                            "--port",
+                            Integer.toString(port),
+                            "--served-model-name",
+                            Engines.BASE_B,
+                            "--enable-lora",
+                            "--max-lora-rank",
+                            "64"),
                     Map.of("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True", "VLLM_API_KEY", key));
-            await().atMost(Duration.ofSeconds(20)).until(() -> Engines.status("http://127.0.0.1:" + port, "/health", null) == 200);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> Engines.status("http://127.0.0.1:" + port, "/health", null) == 200);
             ServableModel a = base(Engines.BASE_A);
             ServableModel b = base(Engines.BASE_B);
             Backend old = dead(OLD_ID, a).withState(Backend.State.DRAINING);
-            Backend started = new Backend(NEW_ID, "local", new BackendSpec(NEW_ID, Engines.BASE_B, Engines.BASE_B, true, 64, Map.of(), b),
-                    "http://127.0.0.1:" + port, port, fresh.pid(), fresh.info().startInstant().orElseThrow(), null,
-                    chat.resolve(NEW_ID + ".log").toString(), Map.of(), Backend.State.STARTING, Instant.now());
+            Backend started = new Backend(
+                    NEW_ID,
+                    "local",
+                    new BackendSpec(NEW_ID, Engines.BASE_B, Engines.BASE_B, true, 64, Map.of(), b),
+                    "http://127.0.0.1:" + port,
+                    port,
+                    fresh.pid(),
+                    fresh.info().startInstant().orElseThrow(),
+                    null,
+                    chat.resolve(NEW_ID + ".log").toString(),
+                    Map.of(),
+                    Backend.State.STARTING,
+                    Instant.now());
             revision = publishRoute(ChatBackendEvent.State.SWITCHING, null, a);
-            writeState(home, new StateSnapshot(revision, RouteState.SWITCHING,
-                    new PublishedRoute(OLD_ID, old.baseUrl(), Engines.BASE_A, a, "local", Instant.now()), List.of(old, started), Instant.now()));
+            writeState(
+                    home,
+                    new StateSnapshot(
+                            revision,
+                            RouteState.SWITCHING,
+                            new PublishedRoute(OLD_ID, old.baseUrl(), Engines.BASE_A, a, "local", Instant.now()),
+                            List.of(old, started),
+                            Instant.now()));
             return config;
         }
 
@@ -197,8 +252,14 @@ public final class CrashEnvironments {
             ServableModel a = base(Engines.BASE_A);
             Backend gone = dead(OLD_ID, a);
             revision = publishRoute(ChatBackendEvent.State.ACTIVE, gone, a);
-            writeState(home, new StateSnapshot(revision, RouteState.ACTIVE,
-                    new PublishedRoute(OLD_ID, gone.baseUrl(), Engines.BASE_A, a, "local", Instant.now()), List.of(gone), Instant.now()));
+            writeState(
+                    home,
+                    new StateSnapshot(
+                            revision,
+                            RouteState.ACTIVE,
+                            new PublishedRoute(OLD_ID, gone.baseUrl(), Engines.BASE_A, a, "local", Instant.now()),
+                            List.of(gone),
+                            Instant.now()));
             return config;
         }
 

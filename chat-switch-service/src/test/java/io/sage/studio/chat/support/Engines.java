@@ -24,13 +24,15 @@ public final class Engines {
 
     public static final String BASE_A = "Qwen/Qwen2.5-0.5B-Instruct";
     public static final String BASE_B = "Qwen/Qwen2.5-1.5B-Instruct";
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private Engines() {
-    }
+    private Engines() {}
 
     public static Path fakeVllm() {
-        Path script = Path.of("..", "testing", "fake-vllm", "fake_vllm.py").toAbsolutePath().normalize();
+        Path script = Path.of("..", "testing", "fake-vllm", "fake_vllm.py")
+                .toAbsolutePath()
+                .normalize();
         if (!Files.isRegularFile(script)) {
             throw new IllegalStateException("the stand-in vLLM is missing: " + script);
         }
@@ -45,7 +47,8 @@ public final class Engines {
     /** The engines' API key the service generated in {@code home} ({@code studio/chat/engine-api-key}). */
     public static String apiKey(Path home) {
         try {
-            return Files.readString(home.resolve("studio/chat/engine-api-key"), StandardCharsets.UTF_8).strip();
+            return Files.readString(home.resolve("studio/chat/engine-api-key"), StandardCharsets.UTF_8)
+                    .strip();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -64,13 +67,17 @@ public final class Engines {
     /** A chat completion with {@code model} at an engine, with its API key; answers the body (status 200 asserted). */
     public static String chat(String baseUrl, String model, String apiKey) {
         try {
-            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/chat/completions"))
-                    .header("Content-Type", "application/json")
-                    .header("Authorization", "Bearer " + apiKey)
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(baseUrl + "/v1/chat/completions"))
+                            .header("Content-Type", "application/json")
+                            .header("Authorization", "Bearer " + apiKey)
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model
+                                    + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
-                throw new AssertionError("chat with " + model + " at " + baseUrl + ": HTTP " + response.statusCode() + " " + response.body());
+                throw new AssertionError("chat with " + model + " at " + baseUrl + ": HTTP " + response.statusCode()
+                        + " " + response.body());
             }
             return response.body();
         } catch (IOException e) {
@@ -84,11 +91,13 @@ public final class Engines {
     /** GET {@code path} at an engine with an optional API key; the status. */
     public static int status(String baseUrl, String path, String apiKey) {
         try {
-            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path)).GET();
+            HttpRequest.Builder request =
+                    HttpRequest.newBuilder(URI.create(baseUrl + path)).GET();
             if (apiKey != null) {
                 request.header("Authorization", "Bearer " + apiKey);
             }
-            return HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {
@@ -141,8 +150,11 @@ public final class Engines {
 
     /** A PEFT LoRA adapter directory. */
     public static Path adapterDir(Path dir, int rank, String baseModel) {
-        write(dir.resolve("adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": " + rank + ", \"lora_alpha\": " + (2 * rank)
-                + ", \"base_model_name_or_path\": \"" + baseModel + "\", \"target_modules\": [\"q_proj\", \"v_proj\"]}");
+        write(
+                dir.resolve("adapter_config.json"),
+                "{\"peft_type\": \"LORA\", \"r\": " + rank + ", \"lora_alpha\": " + (2 * rank)
+                        + ", \"base_model_name_or_path\": \"" + baseModel
+                        + "\", \"target_modules\": [\"q_proj\", \"v_proj\"]}");
         return dir;
     }
 
@@ -158,9 +170,11 @@ public final class Engines {
     /** Starts the stand-in directly (not through the service), in its own session like the service does. */
     public static Process start(Path log, List<String> args, Map<String, String> env) {
         try {
-            List<String> command = new ArrayList<>(List.of("/usr/bin/setsid", "python3", fakeVllm().toString(), "serve"));
+            List<String> command = new ArrayList<>(
+                    List.of("/usr/bin/setsid", "python3", fakeVllm().toString(), "serve"));
             command.addAll(args);
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            ProcessBuilder builder =
+                    new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             builder.environment().putAll(env);
             return builder.start();
         } catch (IOException e) {

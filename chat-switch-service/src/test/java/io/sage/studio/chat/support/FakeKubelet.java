@@ -74,7 +74,8 @@ public final class FakeKubelet implements AutoCloseable {
 
     private void launch(Deployment deployment) {
         String name = deployment.getMetadata().getName();
-        Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+        Container container =
+                deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
         int port = Engines.freePort();
         List<String> args = new ArrayList<>(container.getArgs());
         launchedArgs.put(name, List.copyOf(args));
@@ -82,18 +83,34 @@ public final class FakeKubelet implements AutoCloseable {
         args.set(args.indexOf("--port") + 1, Integer.toString(port));
         Map<String, String> env = new HashMap<>();
         for (EnvVar var : container.getEnv()) {
-            env.put(var.getName(), var.getValueFrom() == null ? var.getValue() : secretValue(var.getValueFrom().getSecretKeyRef()));
+            env.put(
+                    var.getName(),
+                    var.getValueFrom() == null
+                            ? var.getValue()
+                            : secretValue(var.getValueFrom().getSecretKeyRef()));
         }
         Process process = Engines.start(logDir.resolve(name + ".log"), args, env);
         processes.put(name, process);
         router.route(name, port);
         Pod pod = new PodBuilder()
-                .withNewMetadata().withName(name + "-0").withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels()).endMetadata()
-                .withNewSpec().withContainers(container).endSpec()
-                .withNewStatus().withPhase("Running")
-                    .addNewContainerStatus().withName(container.getName()).withReady(false).withRestartCount(0)
-                        .withNewState().withNewRunning().endRunning().endState()
-                    .endContainerStatus()
+                .withNewMetadata()
+                .withName(name + "-0")
+                .withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels())
+                .endMetadata()
+                .withNewSpec()
+                .withContainers(container)
+                .endSpec()
+                .withNewStatus()
+                .withPhase("Running")
+                .addNewContainerStatus()
+                .withName(container.getName())
+                .withReady(false)
+                .withRestartCount(0)
+                .withNewState()
+                .withNewRunning()
+                .endRunning()
+                .endState()
+                .endContainerStatus()
                 .endStatus()
                 .build();
         client.pods().inNamespace(namespace).resource(pod).create();
@@ -102,7 +119,8 @@ public final class FakeKubelet implements AutoCloseable {
 
     /** What the kubelet puts in the container for a {@code secretKeyRef} (empty when the Secret or key is missing). */
     private String secretValue(SecretKeySelector ref) {
-        Secret secret = client.secrets().inNamespace(namespace).withName(ref.getName()).get();
+        Secret secret =
+                client.secrets().inNamespace(namespace).withName(ref.getName()).get();
         if (secret == null || secret.getData() == null || secret.getData().get(ref.getKey()) == null) {
             return "";
         }
@@ -117,12 +135,19 @@ public final class FakeKubelet implements AutoCloseable {
         if (pod == null) {
             return;
         }
-        Pod looping = new PodBuilder(pod).editStatus()
-                .editFirstContainerStatus().withRestartCount(1)
-                    .withNewState().withNewWaiting().withReason("CrashLoopBackOff").withMessage("back-off 10s restarting failed container")
-                    .endWaiting().endState()
+        Pod looping = new PodBuilder(pod)
+                .editStatus()
+                .editFirstContainerStatus()
+                .withRestartCount(1)
+                .withNewState()
+                .withNewWaiting()
+                .withReason("CrashLoopBackOff")
+                .withMessage("back-off 10s restarting failed container")
+                .endWaiting()
+                .endState()
                 .endContainerStatus()
-                .endStatus().build();
+                .endStatus()
+                .build();
         client.pods().inNamespace(namespace).resource(looping).updateStatus();
     }
 

@@ -24,11 +24,12 @@ public final class Faults {
 
     /** Which engine a fault hits. */
     public enum Target {
-        OLD, NEW, ANY
+        OLD,
+        NEW,
+        ANY
     }
 
-    private record Fault(String method, Target target) {
-    }
+    private record Fault(String method, Target target) {}
 
     private final AtomicReference<Fault> armed = new AtomicReference<>();
     private final AtomicReference<String> fired = new AtomicReference<>();
@@ -60,12 +61,17 @@ public final class Faults {
     }
 
     void check(String method, String baseUrl) {
-        check(method, baseUrl.equals(oldBaseUrl) && ProcessHandle.of(oldPid).map(ProcessHandle::isAlive).orElse(false));
+        check(
+                method,
+                baseUrl.equals(oldBaseUrl)
+                        && ProcessHandle.of(oldPid).map(ProcessHandle::isAlive).orElse(false));
     }
 
     private void check(String method, Boolean aboutOld) {
         Fault fault = armed.get();
-        if (fault == null || !fault.method().equals(method) || !Thread.currentThread().getName().equals(SwitchService.EXECUTOR_THREAD)) {
+        if (fault == null
+                || !fault.method().equals(method)
+                || !Thread.currentThread().getName().equals(SwitchService.EXECUTOR_THREAD)) {
             return;
         }
         boolean old = aboutOld != null && aboutOld;

@@ -69,7 +69,12 @@ public final class FinetuneStandIn implements AutoCloseable {
         String id = exchange.getRequestURI().getPath().substring("/api/finetune/tasks/".length());
         Map<String, Object> task = tasks.get(id);
         if (task == null) {
-            send(exchange, 404, Map.of("error", Map.of("code", "task_not_found", "message", "no task " + id, "details", List.of())));
+            send(
+                    exchange,
+                    404,
+                    Map.of(
+                            "error",
+                            Map.of("code", "task_not_found", "message", "no task " + id, "details", List.of())));
         } else {
             send(exchange, 200, task);
         }

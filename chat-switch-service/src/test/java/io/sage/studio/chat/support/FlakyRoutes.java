@@ -18,7 +18,8 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 public final class FlakyRoutes implements MutinyEmitter<ChatBackendEvent> {
 
     public enum Mode {
-        LOST, LATE_ACK
+        LOST,
+        LATE_ACK
     }
 
     private static final Duration LATE_BY = Duration.ofSeconds(6);
@@ -72,12 +73,12 @@ public final class FlakyRoutes implements MutinyEmitter<ChatBackendEvent> {
 
     @Override
     public Cancellable sendAndForget(ChatBackendEvent payload) {
-        return send(payload).subscribe().with(x -> { });
+        return send(payload).subscribe().with(x -> {});
     }
 
     @Override
     public <M extends Message<? extends ChatBackendEvent>> void send(M msg) {
-        sendMessage(msg).subscribe().with(x -> { });
+        sendMessage(msg).subscribe().with(x -> {});
     }
 
     @Override
@@ -87,7 +88,7 @@ public final class FlakyRoutes implements MutinyEmitter<ChatBackendEvent> {
 
     @Override
     public <M extends Message<? extends ChatBackendEvent>> Cancellable sendMessageAndForget(M msg) {
-        return sendMessage(msg).subscribe().with(x -> { });
+        return sendMessage(msg).subscribe().with(x -> {});
     }
 
     @Override

@@ -41,12 +41,39 @@ public class InitialModelEnvironment implements QuarkusTestResourceLifecycleMana
             gone.waitFor();
             deadPid = gone.pid();
             Map<String, String> config = new HashMap<>(LocalEnvironment.common(home, finetune.url()));
-            ServableModel model = new ServableModel(Engines.BASE_A, Engines.BASE_A, "base", ServableModel.Artifact.BASE, Engines.BASE_A,
-                    null, Engines.BASE_A, null, null, Engines.BASE_A);
-            Backend dead = new Backend("b-dead0001", "local", new BackendSpec("b-dead0001", Engines.BASE_A, Engines.BASE_A, true, 64, Map.of()),
-                    "http://127.0.0.1:1", 1, deadPid, Instant.now().minusSeconds(3600), null, null, Map.of(), Backend.State.READY, Instant.now());
-            AtomicFiles.writeJson(home.resolve("studio/chat/state.json"), new StateSnapshot(7, RouteState.ACTIVE,
-                    new PublishedRoute(dead.id(), dead.baseUrl(), Engines.BASE_A, model, "local", Instant.now()), List.of(dead), Instant.now()));
+            ServableModel model = new ServableModel(
+                    Engines.BASE_A,
+                    Engines.BASE_A,
+                    "base",
+                    ServableModel.Artifact.BASE,
+                    Engines.BASE_A,
+                    null,
+                    Engines.BASE_A,
+                    null,
+                    null,
+                    Engines.BASE_A);
+            Backend dead = new Backend(
+                    "b-dead0001",
+                    "local",
+                    new BackendSpec("b-dead0001", Engines.BASE_A, Engines.BASE_A, true, 64, Map.of()),
+                    "http://127.0.0.1:1",
+                    1,
+                    deadPid,
+                    Instant.now().minusSeconds(3600),
+                    null,
+                    null,
+                    Map.of(),
+                    Backend.State.READY,
+                    Instant.now());
+            AtomicFiles.writeJson(
+                    home.resolve("studio/chat/state.json"),
+                    new StateSnapshot(
+                            7,
+                            RouteState.ACTIVE,
+                            new PublishedRoute(
+                                    dead.id(), dead.baseUrl(), Engines.BASE_A, model, "local", Instant.now()),
+                            List.of(dead),
+                            Instant.now()));
             config.put("studio.chat.initial-model", Engines.BASE_B);
             return config;
         } catch (IOException e) {

@@ -47,8 +47,8 @@ public class KubernetesEnvironment implements QuarkusTestResourceLifecycleManage
         config.put("studio.chat.kubernetes.namespace", NAMESPACE);
         config.put("studio.chat.kubernetes.base-url-template", router.baseUrlTemplate());
         config.put("studio.chat.kubernetes.scheduling", SchedulingFixture.JSON);
-        SchedulingFixture.LEGACY_NODE_SELECTOR.forEach((label, value) ->
-                config.put("studio.chat.kubernetes.node-selector.\"" + label + "\"", value));
+        SchedulingFixture.LEGACY_NODE_SELECTOR.forEach(
+                (label, value) -> config.put("studio.chat.kubernetes.node-selector.\"" + label + "\"", value));
         config.put("studio.chat.kubernetes.tolerations", SchedulingFixture.LEGACY_TOLERATIONS);
         config.put("studio.chat.kubernetes.runtime-class-name", "nvidia");
         config.put("studio.chat.kubernetes.memory", "24Gi");

@@ -68,27 +68,88 @@ public class ReadoptionEnvironment implements QuarkusTestResourceLifecycleManage
             int port = Integer.parseInt(range[0]);
             Path chat = Files.createDirectories(home.resolve("studio/chat"));
             String key = Engines.writeApiKey(home, "sk-sage-readopt-" + Long.toHexString(System.nanoTime()));
-            active = Engines.start(chat.resolve(ACTIVE_ID + ".log"), List.of(Engines.BASE_A, "--host", "127.0.0.1", "--port",
-                    Integer.toString(port), "--served-model-name", Engines.BASE_A, "--enable-lora", "--max-lora-rank", "64"),
+            active = Engines.start(
+                    chat.resolve(ACTIVE_ID + ".log"),
+                    List.of(
+                            Engines.BASE_A,
+                            "--host",
+                            "127.0.0.1",
+                            "--port",
+                            Integer.toString(port),
+                            "--served-model-name",
+                            Engines.BASE_A,
+                            "--enable-lora",
+                            "--max-lora-rank",
+                            "64"),
                     Map.of("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True", "VLLM_API_KEY", key));
-            orphan = Engines.start(chat.resolve(ORPHAN_ID + ".log"), List.of(Engines.BASE_B, "--host", "127.0.0.1", "--port",
-                    Integer.toString(port + 1), "--served-model-name", Engines.BASE_B), Map.of("VLLM_API_KEY", key));
+            orphan = Engines.start(
+                    chat.resolve(ORPHAN_ID + ".log"),
+                    List.of(
+                            Engines.BASE_B,
+                            "--host",
+                            "127.0.0.1",
+                            "--port",
+                            Integer.toString(port + 1),
+                            "--served-model-name",
+                            Engines.BASE_B),
+                    Map.of("VLLM_API_KEY", key));
             awaitHealthy(port);
             awaitHealthy(port + 1);
 
-            ServableModel model = new ServableModel(Engines.BASE_A, Engines.BASE_A, "base", ServableModel.Artifact.BASE, Engines.BASE_A,
-                    null, Engines.BASE_A, null, null, Engines.BASE_A);
-            Backend serving = backend(ACTIVE_ID, active, port, new BackendSpec(ACTIVE_ID, Engines.BASE_A, Engines.BASE_A, true, 64, Map.of()));
+            ServableModel model = new ServableModel(
+                    Engines.BASE_A,
+                    Engines.BASE_A,
+                    "base",
+                    ServableModel.Artifact.BASE,
+                    Engines.BASE_A,
+                    null,
+                    Engines.BASE_A,
+                    null,
+                    null,
+                    Engines.BASE_A);
+            Backend serving = backend(
+                    ACTIVE_ID,
+                    active,
+                    port,
+                    new BackendSpec(ACTIVE_ID, Engines.BASE_A, Engines.BASE_A, true, 64, Map.of()));
             // The orphan was started for a model of its own and serves it: still, the route's engine lives, so it goes.
-            ServableModel other = new ServableModel(Engines.BASE_B, Engines.BASE_B, "base", ServableModel.Artifact.BASE, Engines.BASE_B,
-                    null, Engines.BASE_B, null, null, Engines.BASE_B);
-            Backend starting = backend(ORPHAN_ID, orphan, port + 1, new BackendSpec(ORPHAN_ID, Engines.BASE_B, Engines.BASE_B, true, 64,
-                    Map.of(), other));
-            PublishedRoute route = new PublishedRoute(ACTIVE_ID, serving.baseUrl(), Engines.BASE_A, model, "local", Instant.now());
-            AtomicFiles.writeJson(chat.resolve("state.json"), new StateSnapshot(41, RouteState.ACTIVE, route, List.of(serving, starting), Instant.now()));
-            AtomicFiles.writeJson(chat.resolve("operations/" + INTERRUPTED_OP + ".json"), new SwitchOperation(INTERRUPTED_OP, Engines.BASE_B,
-                    null, SwitchStrategy.BLUE_GREEN, SwitchOperation.State.WAITING_READY, null, false,
-                    new SwitchOperation.Timings(Instant.now(), null, null, null, null), List.of(), "api", null, null, true));
+            ServableModel other = new ServableModel(
+                    Engines.BASE_B,
+                    Engines.BASE_B,
+                    "base",
+                    ServableModel.Artifact.BASE,
+                    Engines.BASE_B,
+                    null,
+                    Engines.BASE_B,
+                    null,
+                    null,
+                    Engines.BASE_B);
+            Backend starting = backend(
+                    ORPHAN_ID,
+                    orphan,
+                    port + 1,
+                    new BackendSpec(ORPHAN_ID, Engines.BASE_B, Engines.BASE_B, true, 64, Map.of(), other));
+            PublishedRoute route =
+                    new PublishedRoute(ACTIVE_ID, serving.baseUrl(), Engines.BASE_A, model, "local", Instant.now());
+            AtomicFiles.writeJson(
+                    chat.resolve("state.json"),
+                    new StateSnapshot(41, RouteState.ACTIVE, route, List.of(serving, starting), Instant.now()));
+            AtomicFiles.writeJson(
+                    chat.resolve("operations/" + INTERRUPTED_OP + ".json"),
+                    new SwitchOperation(
+                            INTERRUPTED_OP,
+                            Engines.BASE_B,
+                            null,
+                            SwitchStrategy.BLUE_GREEN,
+                            SwitchOperation.State.WAITING_READY,
+                            null,
+                            false,
+                            new SwitchOperation.Timings(Instant.now(), null, null, null, null),
+                            List.of(),
+                            "api",
+                            null,
+                            null,
+                            true));
             return config;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -96,15 +157,31 @@ public class ReadoptionEnvironment implements QuarkusTestResourceLifecycleManage
     }
 
     private static Backend backend(String id, Process process, int port, BackendSpec spec) {
-        return new Backend(id, "local", spec, "http://127.0.0.1:" + port, port, process.pid(), process.info().startInstant().orElseThrow(),
-                null, home.resolve("studio/chat/" + id + ".log").toString(), Map.of(), Backend.State.READY, Instant.now());
+        return new Backend(
+                id,
+                "local",
+                spec,
+                "http://127.0.0.1:" + port,
+                port,
+                process.pid(),
+                process.info().startInstant().orElseThrow(),
+                null,
+                home.resolve("studio/chat/" + id + ".log").toString(),
+                Map.of(),
+                Backend.State.READY,
+                Instant.now());
     }
 
     private static void awaitHealthy(int port) {
         HttpClient http = HttpClient.newHttpClient();
-        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        await().atMost(Duration.ofSeconds(20))
+                .ignoreExceptions()
+                .until(() -> http.send(
+                                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200);
     }
 
     @Override

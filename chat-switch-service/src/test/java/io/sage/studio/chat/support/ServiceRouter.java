@@ -23,7 +23,8 @@ import com.sun.net.httpserver.HttpServer;
 public final class ServiceRouter implements AutoCloseable {
 
     private final HttpServer server;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Map<String, Integer> services = new ConcurrentHashMap<>();
 
     public ServiceRouter() {
@@ -60,8 +61,13 @@ public final class ServiceRouter implements AutoCloseable {
             return;
         }
         byte[] body = exchange.getRequestBody().readAllBytes();
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + (slash < 0 ? "/" : path.substring(slash))))
-                .method(exchange.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + (slash < 0 ? "/" : path.substring(slash))))
+                .method(
+                        exchange.getRequestMethod(),
+                        body.length == 0
+                                ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofByteArray(body));
         for (String header : new String[] {"Content-Type", "Authorization"}) {
             String value = exchange.getRequestHeaders().getFirst(header);
             if (value != null) {
@@ -70,8 +76,11 @@ public final class ServiceRouter implements AutoCloseable {
         }
         try {
             HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-            response.headers().firstValue("Content-Type").ifPresent(t -> exchange.getResponseHeaders().set("Content-Type", t));
-            exchange.sendResponseHeaders(response.statusCode(), response.body().length == 0 ? -1 : response.body().length);
+            response.headers()
+                    .firstValue("Content-Type")
+                    .ifPresent(t -> exchange.getResponseHeaders().set("Content-Type", t));
+            exchange.sendResponseHeaders(
+                    response.statusCode(), response.body().length == 0 ? -1 : response.body().length);
             exchange.getResponseBody().write(response.body());
         } catch (IOException e) {
             exchange.sendResponseHeaders(502, -1);

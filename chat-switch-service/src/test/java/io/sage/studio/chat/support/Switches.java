@@ -12,24 +12,34 @@ import io.restassured.path.json.JsonPath;
 /** REST helpers for switch tests. */
 public final class Switches {
 
-    private Switches() {
-    }
+    private Switches() {}
 
     public static void awaitServiceReady() {
-        await().atMost(Duration.ofSeconds(60)).until(() -> given().get("/q/health/ready").statusCode() == 200);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> given().get("/q/health/ready").statusCode() == 200);
     }
 
     /** POSTs a switch (202 expected) and returns its id. */
     public static String start(Map<String, Object> body) {
-        return given().contentType(ContentType.JSON).body(body).post("/api/chat/switch")
-                .then().statusCode(202).extract().path("id");
+        return given().contentType(ContentType.JSON)
+                .body(body)
+                .post("/api/chat/switch")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id");
     }
 
     /** Waits until the operation ends and returns it. */
     public static JsonPath awaitEnd(String id) {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> {
-                    String state = given().get("/api/chat/switch/" + id).then().statusCode(200).extract().path("state");
+                    String state = given().get("/api/chat/switch/" + id)
+                            .then()
+                            .statusCode(200)
+                            .extract()
+                            .path("state");
                     return "completed".equals(state) || "failed".equals(state);
                 });
         return given().get("/api/chat/switch/" + id).then().extract().jsonPath();
@@ -47,11 +57,19 @@ public final class Switches {
 
     /** Waits until no switch runs. */
     public static void awaitIdle() {
-        await().atMost(Duration.ofSeconds(60)).until(() -> given().get("/api/finetune/current-model").then().extract()
-                .path("switch_in_progress") == null);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> given().get("/api/finetune/current-model")
+                                .then()
+                                .extract()
+                                .path("switch_in_progress")
+                        == null);
     }
 
     public static JsonPath current() {
-        return given().get("/api/finetune/current-model").then().statusCode(200).extract().jsonPath();
+        return given().get("/api/finetune/current-model")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
     }
 }

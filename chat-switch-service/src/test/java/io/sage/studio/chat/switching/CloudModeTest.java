@@ -43,7 +43,8 @@ class CloudModeTest {
     @BeforeEach
     void ready() {
         Switches.awaitServiceReady();
-        await().atMost(Duration.ofSeconds(30)).until(() -> "active".equals(Switches.current().getString("state")));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> "active".equals(Switches.current().getString("state")));
         Switches.awaitIdle();
     }
 
@@ -64,21 +65,31 @@ class CloudModeTest {
 
         assertThat(everyRouteRecord()).isNotEmpty().noneMatch(value -> value.contains(CloudEnvironment.API_KEY));
         String env = Files.readString(CloudEnvironment.home().resolve("studio/chat/backend.env"));
-        assertThat(env).contains("SAGE_CHAT_BASE_URL=" + CloudEnvironment.baseUrl() + "/v1", "SAGE_CHAT_MODEL=" + CloudEnvironment.MODEL)
+        assertThat(env)
+                .contains(
+                        "SAGE_CHAT_BASE_URL=" + CloudEnvironment.baseUrl() + "/v1",
+                        "SAGE_CHAT_MODEL=" + CloudEnvironment.MODEL)
                 .doesNotContain(CloudEnvironment.API_KEY);
-        assertThat(Files.readString(CloudEnvironment.home().resolve("studio/chat/state.json"))).doesNotContain(CloudEnvironment.API_KEY);
+        assertThat(Files.readString(CloudEnvironment.home().resolve("studio/chat/state.json")))
+                .doesNotContain(CloudEnvironment.API_KEY);
     }
 
     @Test
     void switchingToTheCloudModelIsANoOpWithoutARestart() {
-        given().queryParam("model_path", CloudEnvironment.MODEL).post("/api/finetune/switch-model").then().statusCode(200)
+        given().queryParam("model_path", CloudEnvironment.MODEL)
+                .post("/api/finetune/switch-model")
+                .then()
+                .statusCode(200)
                 .body("current_model", equalTo(CloudEnvironment.MODEL))
                 .body("llm_service_restarted", equalTo(false));
     }
 
     @Test
     void aModelTheCloudDoesNotOfferFailsAndTheRouteStays() {
-        given().queryParam("model_path", "gpt-unknown").post("/api/finetune/switch-model").then().statusCode(502)
+        given().queryParam("model_path", "gpt-unknown")
+                .post("/api/finetune/switch-model")
+                .then()
+                .statusCode(502)
                 .body("error.code", equalTo("switch_failed"))
                 .body("error.message", containsString("does not offer the model 'gpt-unknown'"));
         assertThat(Switches.current().getString("current_model")).isEqualTo(CloudEnvironment.MODEL);
@@ -86,16 +97,26 @@ class CloudModeTest {
 
     @Test
     void fineTunedModelsNeedALocalEngine() {
-        given().contentType(ContentType.JSON).body(Map.of("task_id", "t1")).post("/api/finetune/use-as-backend").then()
-                .statusCode(400).body("error.code", equalTo("no_local_engine"));
-        given().queryParam("model_path", "/models/merged").post("/api/finetune/switch-model").then()
-                .statusCode(400).body("error.code", equalTo("no_local_engine"));
+        given().contentType(ContentType.JSON)
+                .body(Map.of("task_id", "t1"))
+                .post("/api/finetune/use-as-backend")
+                .then()
+                .statusCode(400)
+                .body("error.code", equalTo("no_local_engine"));
+        given().queryParam("model_path", "/models/merged")
+                .post("/api/finetune/switch-model")
+                .then()
+                .statusCode(400)
+                .body("error.code", equalTo("no_local_engine"));
     }
 
     private static List<String> everyRouteRecord() {
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.broker().bootstrapServers()),
-                new StringDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        KafkaTestResource.broker().bootstrapServers()),
+                new StringDeserializer(),
+                new ByteArrayDeserializer())) {
             TopicPartition partition = new TopicPartition(Topics.CHAT_BACKEND, 0);
             consumer.assign(List.of(partition));
             consumer.seekToBeginning(List.of(partition));

@@ -41,15 +41,25 @@ class DeadRouteRecoveryTest {
                 assertThat(route.state()).isEqualTo(ChatBackendEvent.State.ACTIVE);
                 assertThat(route.backend().id()).isNotEqualTo(CrashEnvironments.OLD_ID);
             });
-            List<ChatBackendEvent> after = routes.after(e -> CrashEnvironments.CRASHED_OP.equals(e.switchOperationId()));
-            assertThat(after).extracting(ChatBackendEvent::state)
+            List<ChatBackendEvent> after =
+                    routes.after(e -> CrashEnvironments.CRASHED_OP.equals(e.switchOperationId()));
+            assertThat(after)
+                    .extracting(ChatBackendEvent::state)
                     .containsExactly(ChatBackendEvent.State.SWITCHING, ChatBackendEvent.State.ACTIVE);
             ChatBackendEvent route = routes.latest();
             assertThat(route.backend().servedModelName()).isEqualTo(BASE_A);
-            assertThat(Engines.chat(route.backend().baseUrl(), BASE_A, Engines.apiKey(DeadRoute.home()))).contains("[" + BASE_A + "]");
+            assertThat(Engines.chat(route.backend().baseUrl(), BASE_A, Engines.apiKey(DeadRoute.home())))
+                    .contains("[" + BASE_A + "]");
         }
-        JsonPath backends = given().get("/api/chat/backends").then().statusCode(200).extract().jsonPath();
+        JsonPath backends = given().get("/api/chat/backends")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
         assertThat(backends.getList("id")).hasSize(1).doesNotContain(CrashEnvironments.OLD_ID);
-        assertThat(ProcessHandle.of(backends.getLong("[0].pid")).map(ProcessHandle::isAlive).orElse(false)).isTrue();
+        assertThat(ProcessHandle.of(backends.getLong("[0].pid"))
+                        .map(ProcessHandle::isAlive)
+                        .orElse(false))
+                .isTrue();
     }
 }

@@ -26,13 +26,19 @@ class InitialModelTest {
     @Test
     void theInitialModelServesWhenTheRecordedEngineIsGone() {
         Switches.awaitServiceReady();
-        await().atMost(Duration.ofSeconds(60)).until(() -> BASE_B.equals(Switches.current().getString("current_model"))
-                && Switches.current().getBoolean("llm_service_running"));
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> BASE_B.equals(Switches.current().getString("current_model"))
+                        && Switches.current().getBoolean("llm_service_running"));
 
-        JsonPath startup = given().get("/api/chat/switch?limit=1").then().statusCode(200).extract().jsonPath();
+        JsonPath startup = given().get("/api/chat/switch?limit=1")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
         assertThat(startup.getString("[0].requested_by")).isEqualTo("startup");
         assertThat(startup.getString("[0].state")).isEqualTo("completed");
-        assertThat(given().get("/api/chat/backends").then().extract().jsonPath().getList("served_model_name")).containsExactly(BASE_B);
+        assertThat(given().get("/api/chat/backends").then().extract().jsonPath().getList("served_model_name"))
+                .containsExactly(BASE_B);
         assertThat(Switches.current().getLong("revision")).isGreaterThan(7);
     }
 }

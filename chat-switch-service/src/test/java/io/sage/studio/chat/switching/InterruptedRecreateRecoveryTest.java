@@ -42,19 +42,29 @@ class InterruptedRecreateRecoveryTest {
                 assertThat(route.state()).isEqualTo(ChatBackendEvent.State.ACTIVE);
                 assertThat(route.backend().id()).isEqualTo(CrashEnvironments.NEW_ID);
             });
-            assertThat(routes.after(e -> CrashEnvironments.CRASHED_OP.equals(e.switchOperationId()))).extracting(ChatBackendEvent::state)
+            assertThat(routes.after(e -> CrashEnvironments.CRASHED_OP.equals(e.switchOperationId())))
+                    .extracting(ChatBackendEvent::state)
                     .containsOnly(ChatBackendEvent.State.ACTIVE);
             ChatBackendEvent route = routes.latest();
             assertThat(Engines.chat(route.backend().baseUrl(), BASE_B, Engines.apiKey(InterruptedRecreate.home())))
                     .contains("[" + BASE_B + "]");
         }
-        JsonPath backends = given().get("/api/chat/backends").then().statusCode(200).extract().jsonPath();
+        JsonPath backends = given().get("/api/chat/backends")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
         assertThat(backends.getList("id")).containsExactly(CrashEnvironments.NEW_ID);
         assertThat(backends.getLong("[0].pid")).isEqualTo(InterruptedRecreate.freshPid());
         assertThat(backends.getString("[0].state")).isEqualTo("ready");
         JsonPath current = Switches.current();
         assertThat(current.getString("current_model")).isEqualTo(BASE_B);
         assertThat(current.getString("state")).isEqualTo("active");
-        assertThat(given().get("/api/chat/switch?limit=5").then().extract().jsonPath().getList("id")).isEmpty();
+        assertThat(given().get("/api/chat/switch?limit=5")
+                        .then()
+                        .extract()
+                        .jsonPath()
+                        .getList("id"))
+                .isEmpty();
     }
 }

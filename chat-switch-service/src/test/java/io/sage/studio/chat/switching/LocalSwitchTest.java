@@ -105,7 +105,8 @@ class LocalSwitchTest {
         assertThat(op.getString("strategy")).isEqualTo("blue-green");
         assertThat(op.getBoolean("llm_service_restarted")).isTrue();
         assertThat(op.getLong("timings.downtime_ms")).isZero();
-        assertThat(Instant.parse(op.getString("timings.ready_at"))).isBeforeOrEqualTo(Instant.parse(op.getString("timings.routed_at")));
+        assertThat(Instant.parse(op.getString("timings.ready_at")))
+                .isBeforeOrEqualTo(Instant.parse(op.getString("timings.routed_at")));
 
         ChatBackendEvent route = routes.latest();
         assertThat(route.revision()).isGreaterThan(revision);
@@ -115,10 +116,14 @@ class LocalSwitchTest {
         assertThat(route.backend().kind()).isEqualTo("base");
         assertThat(route.backend().runtime()).isEqualTo("local");
         await().until(() -> !alive(oldPid));
-        assertThat(given().get("/api/chat/backends").then().extract().jsonPath().getList("id")).hasSize(1);
+        assertThat(given().get("/api/chat/backends").then().extract().jsonPath().getList("id"))
+                .hasSize(1);
 
         String env = Files.readString(LocalEnvironment.home().resolve("studio/chat/backend.env"));
-        assertThat(env).contains("SAGE_CHAT_BASE_URL=" + route.backend().baseUrl() + "/v1\n", "SAGE_CHAT_MODEL=" + BASE_B + "\n");
+        assertThat(env)
+                .contains(
+                        "SAGE_CHAT_BASE_URL=" + route.backend().baseUrl() + "/v1\n",
+                        "SAGE_CHAT_MODEL=" + BASE_B + "\n");
     }
 
     @Test
@@ -130,8 +135,11 @@ class LocalSwitchTest {
 
         try (ChatLoad load = new ChatLoad(routes, key())) {
             await().until(() -> load.sent() >= 3);
-            given().contentType(ContentType.JSON).body(Map.of("task_id", "t-hot")).post("/api/finetune/use-as-backend")
-                    .then().statusCode(200)
+            given().contentType(ContentType.JSON)
+                    .body(Map.of("task_id", "t-hot"))
+                    .post("/api/finetune/use-as-backend")
+                    .then()
+                    .statusCode(200)
                     .body("current_model", equalTo("ft-t-hot"))
                     .body("llm_service_restarted", equalTo(false))
                     .body("operation.strategy", equalTo("lora-hot-load"));
@@ -162,7 +170,10 @@ class LocalSwitchTest {
         JsonPath op = serve(Map.of("model", BASE_A));
         assertThat(op.getString("strategy")).isEqualTo("none");
         assertThat(op.getBoolean("llm_service_restarted")).isFalse();
-        given().queryParam("model_path", BASE_A).post("/api/finetune/switch-model").then().statusCode(200)
+        given().queryParam("model_path", BASE_A)
+                .post("/api/finetune/switch-model")
+                .then()
+                .statusCode(200)
                 .body("current_model", equalTo(BASE_A))
                 .body("llm_service_restarted", equalTo(false));
         assertThat(routes.revision()).isEqualTo(revision);
@@ -181,7 +192,8 @@ class LocalSwitchTest {
         assertThat(op.getLong("timings.downtime_ms")).isPositive();
         assertThat(alive(oldPid)).isFalse();
         List<ChatBackendEvent> events = routes.after(mark);
-        assertThat(events).extracting(ChatBackendEvent::state)
+        assertThat(events)
+                .extracting(ChatBackendEvent::state)
                 .containsExactly(ChatBackendEvent.State.SWITCHING, ChatBackendEvent.State.ACTIVE);
         assertThat(events.get(0).retryAfterSeconds()).isEqualTo(15);
         assertThat(events.get(1).backend().servedModelName()).isEqualTo(BASE_B);
@@ -195,7 +207,9 @@ class LocalSwitchTest {
         long revision = routes.revision();
         Path broken = Engines.modelDir(LocalEnvironment.home().resolve("models/broken-model"), null);
 
-        given().queryParam("model_path", broken.toString()).post("/api/finetune/switch-model").then()
+        given().queryParam("model_path", broken.toString())
+                .post("/api/finetune/switch-model")
+                .then()
                 .statusCode(502)
                 .body("error.code", equalTo("switch_failed"))
                 .body("error.message", containsString("died before it was ready"))
@@ -206,14 +220,16 @@ class LocalSwitchTest {
         assertThat(current().getString("current_model")).isEqualTo(BASE_A);
         assertThat(alive(pid)).isTrue();
         assertThat(chat(routes.latest().backend().baseUrl(), BASE_A)).contains("[" + BASE_A + "]");
-        assertThat(given().get("/api/chat/backends").then().extract().jsonPath().getList("id")).hasSize(1);
+        assertThat(given().get("/api/chat/backends").then().extract().jsonPath().getList("id"))
+                .hasSize(1);
     }
 
     @Test
     void anEngineThatNeverGetsReadyTimesOutAndIsRolledBack() {
         serve(Map.of("model", BASE_A));
         long revision = routes.revision();
-        Path stuck = Engines.modelDir(LocalEnvironment.home().resolve("models/never-ready"), "{\"fail\": \"never_ready\"}");
+        Path stuck =
+                Engines.modelDir(LocalEnvironment.home().resolve("models/never-ready"), "{\"fail\": \"never_ready\"}");
 
         JsonPath op = awaitEnd(start(Map.of("model", stuck.toString())));
 
@@ -228,7 +244,8 @@ class LocalSwitchTest {
     void aFailedSmokeGenerationIsRolledBack() {
         serve(Map.of("model", BASE_A));
         long revision = routes.revision();
-        Path mute = Engines.modelDir(LocalEnvironment.home().resolve("models/smoke-fails"), "{\"fail\": \"smoke_fail\"}");
+        Path mute =
+                Engines.modelDir(LocalEnvironment.home().resolve("models/smoke-fails"), "{\"fail\": \"smoke_fail\"}");
 
         JsonPath op = awaitEnd(start(Map.of("model", mute.toString())));
 
@@ -236,7 +253,8 @@ class LocalSwitchTest {
         assertThat(op.getString("error")).contains("smoke generation", "HTTP 500");
         assertThat(op.getBoolean("rolled_back")).isTrue();
         assertThat(routes.revision()).isEqualTo(revision);
-        assertThat(given().get("/api/chat/backends").then().extract().jsonPath().getList("id")).hasSize(1);
+        assertThat(given().get("/api/chat/backends").then().extract().jsonPath().getList("id"))
+                .hasSize(1);
     }
 
     @Test
@@ -251,7 +269,8 @@ class LocalSwitchTest {
         assertThat(op.getBoolean("rolled_back")).isTrue();
         assertThat(op.getString("error")).contains("cannot load model", "serves again");
         List<ChatBackendEvent> events = routes.after(mark);
-        assertThat(events).extracting(ChatBackendEvent::state)
+        assertThat(events)
+                .extracting(ChatBackendEvent::state)
                 .containsExactly(ChatBackendEvent.State.SWITCHING, ChatBackendEvent.State.ACTIVE);
         assertThat(events.get(1).backend().servedModelName()).isEqualTo(BASE_A);
         assertThat(chat(events.get(1).backend().baseUrl(), BASE_A)).contains("[" + BASE_A + "]");
@@ -264,7 +283,10 @@ class LocalSwitchTest {
         Path slow = Engines.modelDir(LocalEnvironment.home().resolve("models/slow-start"), "{\"startup_delay\": 2}");
 
         String first = start(Map.of("model", slow.toString()));
-        given().contentType(ContentType.JSON).body(Map.of("model", BASE_B)).post("/api/chat/switch").then()
+        given().contentType(ContentType.JSON)
+                .body(Map.of("model", BASE_B))
+                .post("/api/chat/switch")
+                .then()
                 .statusCode(409)
                 .body("error.code", equalTo("switch_in_progress"))
                 .body("error.details[0].operation_id", equalTo(first));
@@ -278,8 +300,11 @@ class LocalSwitchTest {
         Path big = Engines.adapterDir(LocalEnvironment.home().resolve("studio_finetune/t-big/lora"), 128, BASE_A);
         LocalEnvironment.finetune().task("t-big", "completed", BASE_A, Map.of("lora", big.toString()));
 
-        given().contentType(ContentType.JSON).body(Map.of("task_id", "t-big", "strategy", "lora-hot-load")).post("/api/chat/switch")
-                .then().statusCode(400)
+        given().contentType(ContentType.JSON)
+                .body(Map.of("task_id", "t-big", "strategy", "lora-hot-load"))
+                .post("/api/chat/switch")
+                .then()
+                .statusCode(400)
                 .body("error.code", equalTo("strategy_not_applicable"))
                 .body("error.message", containsString("rank 128 is above the engine's --max-lora-rank 64"));
 
@@ -295,13 +320,15 @@ class LocalSwitchTest {
         String uuid = "GPU-" + UUID.randomUUID();
         try {
             gpu(uuid, 80 * GIB, 8 * GIB);
-            await().until(() -> telemetry.gpus().stream().anyMatch(g -> g.uuid().equals(uuid) && g.memoryFreeBytes() == 8 * GIB));
+            await().until(() ->
+                    telemetry.gpus().stream().anyMatch(g -> g.uuid().equals(uuid) && g.memoryFreeBytes() == 8 * GIB));
             JsonPath tight = serve(Map.of("model", BASE_B));
             assertThat(tight.getString("strategy")).isEqualTo("recreate");
             assertThat(tight.getList("steps.message").toString()).contains("8.0 GiB free", "needs about 72.0 GiB");
 
             gpu(uuid, 80 * GIB, 79 * GIB);
-            await().until(() -> telemetry.gpus().stream().anyMatch(g -> g.uuid().equals(uuid) && g.memoryFreeBytes() == 79 * GIB));
+            await().until(() ->
+                    telemetry.gpus().stream().anyMatch(g -> g.uuid().equals(uuid) && g.memoryFreeBytes() == 79 * GIB));
             JsonPath roomy = serve(Map.of("model", BASE_A));
             assertThat(roomy.getString("strategy")).isEqualTo("blue-green");
         } finally {
@@ -333,8 +360,8 @@ class LocalSwitchTest {
         String baseUrl = activeBackend().getString("base_url");
         Path keyFile = LocalEnvironment.home().resolve("studio/chat/engine-api-key");
 
-        assertThat(Files.getPosixFilePermissions(keyFile)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
-                PosixFilePermission.OWNER_WRITE);
+        assertThat(Files.getPosixFilePermissions(keyFile))
+                .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
         assertThat(key()).startsWith("sk-sage-").hasSizeGreaterThan(40);
         assertThat(Engines.status(baseUrl, "/v1/models", null)).isEqualTo(401);
         assertThat(Engines.status(baseUrl, "/v1/models", "sk-wrong")).isEqualTo(401);
@@ -344,7 +371,8 @@ class LocalSwitchTest {
         Path lora = Engines.adapterDir(LocalEnvironment.home().resolve("studio_finetune/t-key/lora"), 8, BASE_A);
         JsonPath op = serve(Map.of("model", lora.toString()));
         assertThat(op.getString("strategy")).isEqualTo("lora-hot-load");
-        assertThat(Files.readString(LocalEnvironment.home().resolve("studio/chat/" + activeBackend().getString("id") + ".log")))
+        assertThat(Files.readString(LocalEnvironment.home()
+                        .resolve("studio/chat/" + activeBackend().getString("id") + ".log")))
                 .doesNotContain(key());
     }
 
@@ -358,11 +386,23 @@ class LocalSwitchTest {
         Files.deleteIfExists(adapter.resolve("adapter_config.json"));
         Files.createSymbolicLink(adapter.resolve("adapter_config.json"), env);
 
-        String asFile = given().contentType(ContentType.JSON).body(Map.of("model", env.toString())).post("/api/chat/switch").then()
-                .statusCode(400).body("error.code", equalTo("not_a_model")).extract().asString();
-        String asAdapter = given().contentType(ContentType.JSON).body(Map.of("model", adapter.toString())).post("/api/chat/switch").then()
-                .statusCode(400).body("error.code", equalTo("invalid_adapter"))
-                .body("error.message", containsString("is not valid JSON (line 1, column")).extract().asString();
+        String asFile = given().contentType(ContentType.JSON)
+                .body(Map.of("model", env.toString()))
+                .post("/api/chat/switch")
+                .then()
+                .statusCode(400)
+                .body("error.code", equalTo("not_a_model"))
+                .extract()
+                .asString();
+        String asAdapter = given().contentType(ContentType.JSON)
+                .body(Map.of("model", adapter.toString()))
+                .post("/api/chat/switch")
+                .then()
+                .statusCode(400)
+                .body("error.code", equalTo("invalid_adapter"))
+                .body("error.message", containsString("is not valid JSON (line 1, column"))
+                .extract()
+                .asString();
 
         assertThat(asFile).doesNotContain(secret);
         assertThat(asAdapter).doesNotContain(secret);
@@ -393,15 +433,18 @@ class LocalSwitchTest {
 
     @Test
     void aCrashedEngineIsStartedAgainByTheMonitor() throws Exception {
-        Path crashy = Engines.modelDir(LocalEnvironment.home().resolve("models/crashy"), "{\"fail\": \"crash_after:2\"}");
+        Path crashy =
+                Engines.modelDir(LocalEnvironment.home().resolve("models/crashy"), "{\"fail\": \"crash_after:2\"}");
         serve(Map.of("model", crashy.toString()));
         JsonPath engine = activeBackend();
 
         chat(engine.getString("base_url"), engine.getString("served_model_name"));
 
         await().atMost(Duration.ofSeconds(30)).until(() -> {
-            JsonPath latest = given().get("/api/chat/switch?limit=1").then().extract().jsonPath();
-            return "monitor".equals(latest.getString("[0].requested_by")) && "completed".equals(latest.getString("[0].state"));
+            JsonPath latest =
+                    given().get("/api/chat/switch?limit=1").then().extract().jsonPath();
+            return "monitor".equals(latest.getString("[0].requested_by"))
+                    && "completed".equals(latest.getString("[0].state"));
         });
         assertThat(alive(engine.getLong("pid"))).isFalse();
         assertThat(routes.latest().backend().id()).isNotEqualTo(engine.getString("id"));
@@ -412,13 +455,20 @@ class LocalSwitchTest {
     void aCommandFromAnotherProducerOnTheTopicIsExecuted() {
         serve(Map.of("model", BASE_A));
         String id = "cli-" + UUID.randomUUID();
-        ChatSwitchCommandEvent command = new ChatSwitchCommandEvent(ChatSwitchCommandEvent.SCHEMA_VERSION, id, BASE_B, null, null,
-                "sage-cli", Instant.now());
+        ChatSwitchCommandEvent command = new ChatSwitchCommandEvent(
+                ChatSwitchCommandEvent.SCHEMA_VERSION, id, BASE_B, null, null, "sage-cli", Instant.now());
         produce(Topics.CHAT_COMMANDS, id, CloudEvents.encode(command), command.cloudEventType());
 
-        await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-                .until(() -> "completed".equals(given().get("/api/chat/switch/" + id).then().statusCode(200).extract().path("state")));
-        assertThat(given().get("/api/chat/switch/" + id).then().extract().<String>path("requested_by")).isEqualTo("sage-cli");
+        await().atMost(Duration.ofSeconds(60))
+                .ignoreExceptions()
+                .until(() -> "completed"
+                        .equals(given().get("/api/chat/switch/" + id)
+                                .then()
+                                .statusCode(200)
+                                .extract()
+                                .path("state")));
+        assertThat(given().get("/api/chat/switch/" + id).then().extract().<String>path("requested_by"))
+                .isEqualTo("sage-cli");
         assertThat(routes.latest().backend().servedModelName()).isEqualTo(BASE_B);
     }
 
@@ -431,15 +481,25 @@ class LocalSwitchTest {
         for (int i = 0; i < 40; i++) {
             String id = "flood-" + UUID.randomUUID();
             flood.add(id);
-            ChatSwitchCommandEvent command = new ChatSwitchCommandEvent(ChatSwitchCommandEvent.SCHEMA_VERSION, id, "gpt-nonexistent", null,
-                    null, "flooder", Instant.now());
+            ChatSwitchCommandEvent command = new ChatSwitchCommandEvent(
+                    ChatSwitchCommandEvent.SCHEMA_VERSION, id, "gpt-nonexistent", null, null, "flooder", Instant.now());
             produce(Topics.CHAT_COMMANDS, id, CloudEvents.encode(command), command.cloudEventType());
         }
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> flood.stream().allMatch(id -> "failed".equals(
-                given().get("/api/chat/switch/" + id).then().extract().path("state"))));
-        List<String> errors = flood.stream().map(id -> given().get("/api/chat/switch/" + id).then().extract().<String>path("error")).toList();
-        assertThat(errors).filteredOn(e -> e.contains("too many switch commands are waiting")).hasSizeGreaterThanOrEqualTo(40 - 16 - 1);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> flood.stream()
+                        .allMatch(id -> "failed"
+                                .equals(given().get("/api/chat/switch/" + id)
+                                        .then()
+                                        .extract()
+                                        .path("state"))));
+        List<String> errors = flood.stream()
+                .map(id ->
+                        given().get("/api/chat/switch/" + id).then().extract().<String>path("error"))
+                .toList();
+        assertThat(errors)
+                .filteredOn(e -> e.contains("too many switch commands are waiting"))
+                .hasSizeGreaterThanOrEqualTo(40 - 16 - 1);
         assertThat(awaitEnd(running).getString("state")).isEqualTo("completed");
     }
 
@@ -472,20 +532,29 @@ class LocalSwitchTest {
         assertThat(alive(pid)).isFalse();
         assertThat(routes.latest().state()).isEqualTo(ChatBackendEvent.State.NONE);
         assertThat(current().getString("state")).isEqualTo("none");
-        assertThat(given().get("/api/chat/backends").then().extract().jsonPath().getList("id")).isEmpty();
+        assertThat(given().get("/api/chat/backends").then().extract().jsonPath().getList("id"))
+                .isEmpty();
     }
 
     /** The engine the route points at, from {@code GET /api/chat/backends}. */
     private static JsonPath activeBackend() throws JsonProcessingException {
-        JsonPath all = given().get("/api/chat/backends").then().statusCode(200).extract().jsonPath();
+        JsonPath all = given().get("/api/chat/backends")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
         List<Map<String, Object>> active = all.getList("findAll { it.active }");
         assertThat(active).hasSize(1);
         return JsonPath.from(StudioJson.mapper().writeValueAsString(active.get(0)));
     }
 
     private static void rejected(Map<String, Object> body, int status, String code) {
-        given().contentType(ContentType.JSON).body(body).post("/api/chat/switch").then()
-                .statusCode(status).body("error.code", equalTo(code));
+        given().contentType(ContentType.JSON)
+                .body(body)
+                .post("/api/chat/switch")
+                .then()
+                .statusCode(status)
+                .body("error.code", equalTo(code));
     }
 
     private static String chat(String baseUrl, String model) {
@@ -501,15 +570,34 @@ class LocalSwitchTest {
     }
 
     private static void gpu(String uuid, long total, long free) {
-        GpuTelemetryEvent event = new GpuTelemetryEvent(GpuTelemetryEvent.SCHEMA_VERSION, LocalEnvironment.node(), Instant.now(), 1000,
-                "550.0", "12.4", 0, uuid, "NVIDIA Test GPU", total, free, total - free, 0, 0, 40, 60.0, List.of());
+        GpuTelemetryEvent event = new GpuTelemetryEvent(
+                GpuTelemetryEvent.SCHEMA_VERSION,
+                LocalEnvironment.node(),
+                Instant.now(),
+                1000,
+                "550.0",
+                "12.4",
+                0,
+                uuid,
+                "NVIDIA Test GPU",
+                total,
+                free,
+                total - free,
+                0,
+                0,
+                40,
+                60.0,
+                List.of());
         produce(Topics.GPU_TELEMETRY, event.key(), CloudEvents.encode(event), event.cloudEventType());
     }
 
     private static void produce(String topic, String key, byte[] value, String type) {
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.broker().bootstrapServers());
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+        p.put(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                KafkaTestResource.broker().bootstrapServers());
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
             ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
             if (type != null) {
                 record.headers().add(CloudEvents.H_TYPE, type.getBytes(StandardCharsets.UTF_8));

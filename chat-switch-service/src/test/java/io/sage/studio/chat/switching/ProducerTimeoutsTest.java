@@ -33,7 +33,9 @@ class ProducerTimeoutsTest {
 
     @Test
     void theRouteProducerGivesUpWithinTheRoutePublishTimeout() {
-        assertBoundedBy(kafka.getProducer("chat-backend").configuration(), config.routePublishTimeout().toMillis());
+        assertBoundedBy(
+                kafka.getProducer("chat-backend").configuration(),
+                config.routePublishTimeout().toMillis());
     }
 
     @Test

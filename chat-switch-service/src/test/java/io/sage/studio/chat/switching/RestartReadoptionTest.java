@@ -47,11 +47,17 @@ class RestartReadoptionTest {
     @Test
     @Order(1)
     void theServingEngineIsReadoptedAndTheOrphanStopped() {
-        JsonPath backends = given().get("/api/chat/backends").then().statusCode(200).extract().jsonPath();
+        JsonPath backends = given().get("/api/chat/backends")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
         assertThat(backends.getList("id")).containsExactly(ReadoptionEnvironment.ACTIVE_ID);
         assertThat(backends.getLong("[0].pid")).isEqualTo(ReadoptionEnvironment.activePid());
         assertThat(backends.getBoolean("[0].active")).isTrue();
-        await().until(() -> !ProcessHandle.of(ReadoptionEnvironment.orphanPid()).map(ProcessHandle::isAlive).orElse(false));
+        await().until(() -> !ProcessHandle.of(ReadoptionEnvironment.orphanPid())
+                .map(ProcessHandle::isAlive)
+                .orElse(false));
 
         try (RouteWatcher routes = new RouteWatcher()) {
             ChatBackendEvent route = routes.latest();
@@ -66,7 +72,9 @@ class RestartReadoptionTest {
     @Test
     @Order(2)
     void aSwitchThatARestartInterruptedIsReportedFailed() {
-        given().get("/api/chat/switch/" + ReadoptionEnvironment.INTERRUPTED_OP).then().statusCode(200)
+        given().get("/api/chat/switch/" + ReadoptionEnvironment.INTERRUPTED_OP)
+                .then()
+                .statusCode(200)
                 .body("state", equalTo("failed"))
                 .body("error", containsString("interrupted by a restart"));
     }
@@ -74,7 +82,8 @@ class RestartReadoptionTest {
     @Test
     @Order(3)
     void theReadoptedEngineTakesAnAdapterWithoutARestart() {
-        Path lora = Engines.adapterDir(ReadoptionEnvironment.home().resolve("studio_finetune/t-after/lora"), 16, BASE_A);
+        Path lora =
+                Engines.adapterDir(ReadoptionEnvironment.home().resolve("studio_finetune/t-after/lora"), 16, BASE_A);
         ReadoptionEnvironment.finetune().task("t-after", "completed", BASE_A, Map.of("lora", lora.toString()));
 
         JsonPath op = serve(Map.of("task_id", "t-after"));

@@ -100,11 +100,13 @@ class RoutePublishFailureTest {
         JsonPath op = awaitEnd(start(Map.of("model", BASE_B, "strategy", "blue-green")));
 
         assertThat(op.getString("state")).isEqualTo("failed");
-        assertThat(op.getString("error")).contains("cannot publish the route on Kafka within 3 s", "every engine keeps running");
+        assertThat(op.getString("error"))
+                .contains("cannot publish the route on Kafka within 3 s", "every engine keeps running");
         JsonPath both = backends();
         assertThat(both.getList("id", String.class)).hasSize(2).contains(oldId);
         assertThat(both.getList("pid", Long.class)).allMatch(RoutePublishFailureTest::alive);
-        long newPid = both.getList("findAll { it.id != '" + oldId + "' }.pid", Long.class).get(0);
+        long newPid = both.getList("findAll { it.id != '" + oldId + "' }.pid", Long.class)
+                .get(0);
         assertThat(routes.revision()).isEqualTo(revision);
 
         kafka.heal();
@@ -130,7 +132,8 @@ class RoutePublishFailureTest {
         JsonPath op = awaitEnd(start(Map.of("model", BASE_B, "strategy", "blue-green")));
 
         assertThat(op.getString("state")).isEqualTo("failed");
-        assertThat(op.getString("error")).contains("cannot publish the route on Kafka within 3 s", BASE_A + " on " + oldId + " holds");
+        assertThat(op.getString("error"))
+                .contains("cannot publish the route on Kafka within 3 s", BASE_A + " on " + oldId + " holds");
         assertThat(op.getBoolean("rolled_back")).isTrue();
         List<ChatBackendEvent> events = routes.after(mark);
         assertThat(events).hasSize(2);
@@ -178,7 +181,8 @@ class RoutePublishFailureTest {
         JsonPath op = awaitEnd(start(Map.of("model", BASE_B, "strategy", "recreate")));
 
         assertThat(op.getString("state")).isEqualTo("failed");
-        assertThat(op.getString("error")).contains("cannot publish the route on Kafka", "as soon as Kafka acknowledges the route");
+        assertThat(op.getString("error"))
+                .contains("cannot publish the route on Kafka", "as soon as Kafka acknowledges the route");
         assertThat(alive(oldPid)).isFalse();
         JsonPath engines = backends();
         assertThat(engines.getList("id")).hasSize(1);
@@ -191,7 +195,8 @@ class RoutePublishFailureTest {
             assertThat(routes.latest().state()).isEqualTo(ChatBackendEvent.State.ACTIVE);
             assertThat(routes.latest().backend().id()).isEqualTo(newId);
         });
-        assertThat(routes.after(mark)).extracting(ChatBackendEvent::state)
+        assertThat(routes.after(mark))
+                .extracting(ChatBackendEvent::state)
                 .containsExactly(ChatBackendEvent.State.SWITCHING, ChatBackendEvent.State.ACTIVE);
         assertServes(BASE_B);
     }
@@ -208,7 +213,11 @@ class RoutePublishFailureTest {
     }
 
     private static JsonPath backends() {
-        return given().get("/api/chat/backends").then().statusCode(200).extract().jsonPath();
+        return given().get("/api/chat/backends")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
     }
 
     private static boolean alive(long pid) {

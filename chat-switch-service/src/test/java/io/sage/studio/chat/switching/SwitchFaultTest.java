@@ -108,8 +108,8 @@ class SwitchFaultTest {
 
     @ParameterizedTest(name = "{0}: {1} ({2} engine)")
     @MethodSource("steps")
-    void aSwitchToAnotherModelEndsInAConsistentRouteWhateverStepFails(String strategy, String method, Faults.Target target,
-            String expected) {
+    void aSwitchToAnotherModelEndsInAConsistentRouteWhateverStepFails(
+            String strategy, String method, Faults.Target target, String expected) {
         serve(Map.of("model", BASE_A));
         install();
         armAgainstTheServingEngine(method, target);
@@ -134,7 +134,8 @@ class SwitchFaultTest {
     void aHotLoadEndsInAConsistentRouteWhateverStepFails(String method, Faults.Target target, boolean adapterServes) {
         serve(Map.of("model", BASE_A));
         String oldBaseUrl = current().getString("base_url");
-        Path lora = Engines.adapterDir(LocalEnvironment.home().resolve("studio_finetune/t-fault-" + method + "/lora"), 8, BASE_A);
+        Path lora = Engines.adapterDir(
+                LocalEnvironment.home().resolve("studio_finetune/t-fault-" + method + "/lora"), 8, BASE_A);
         install();
         armAgainstTheServingEngine(method, target);
 
@@ -144,7 +145,11 @@ class SwitchFaultTest {
         String served = "ft-t-fault-" + method;
         assertConsistent(op, served, adapterServes ? served : BASE_A);
         assertThat(current().getString("base_url")).isEqualTo(oldBaseUrl);
-        assertThat(given().get("/api/chat/backends").then().extract().jsonPath().getList("[0].adapters.name", String.class))
+        assertThat(given().get("/api/chat/backends")
+                        .then()
+                        .extract()
+                        .jsonPath()
+                        .getList("[0].adapters.name", String.class))
                 .doesNotContain(served);
     }
 
@@ -156,8 +161,10 @@ class SwitchFaultTest {
     @MethodSource("adapterDrainSteps")
     void aFailureWhileTheOldAdapterDrainsKeepsTheNewOneServing(String method, Faults.Target target) {
         serve(Map.of("model", BASE_A));
-        Path first = Engines.adapterDir(LocalEnvironment.home().resolve("studio_finetune/t-drain1-" + method + "/lora"), 8, BASE_A);
-        Path second = Engines.adapterDir(LocalEnvironment.home().resolve("studio_finetune/t-drain2-" + method + "/lora"), 8, BASE_A);
+        Path first = Engines.adapterDir(
+                LocalEnvironment.home().resolve("studio_finetune/t-drain1-" + method + "/lora"), 8, BASE_A);
+        Path second = Engines.adapterDir(
+                LocalEnvironment.home().resolve("studio_finetune/t-drain2-" + method + "/lora"), 8, BASE_A);
         serve(Map.of("model", first.toString()));
         install();
         armAgainstTheServingEngine(method, target);
@@ -170,7 +177,12 @@ class SwitchFaultTest {
 
     private void armAgainstTheServingEngine(String method, Faults.Target target) {
         JsonPath engine = given().get("/api/chat/backends").then().extract().jsonPath();
-        faults.arm(method, target, engine.getString("[0].id"), engine.getString("[0].base_url"), engine.getLong("[0].pid"));
+        faults.arm(
+                method,
+                target,
+                engine.getString("[0].id"),
+                engine.getString("[0].base_url"),
+                engine.getLong("[0].pid"));
     }
 
     private void install() {
@@ -187,21 +199,31 @@ class SwitchFaultTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             ChatBackendEvent route = routes.latest();
             assertThat(route.state()).isEqualTo(ChatBackendEvent.State.ACTIVE);
-            JsonPath backends = given().get("/api/chat/backends").then().statusCode(200).extract().jsonPath();
-            assertThat(backends.getList("id", String.class)).containsExactly(route.backend().id());
-            assertThat(ProcessHandle.of(backends.getLong("[0].pid")).map(ProcessHandle::isAlive).orElse(false)).isTrue();
+            JsonPath backends = given().get("/api/chat/backends")
+                    .then()
+                    .statusCode(200)
+                    .extract()
+                    .jsonPath();
+            assertThat(backends.getList("id", String.class))
+                    .containsExactly(route.backend().id());
+            assertThat(ProcessHandle.of(backends.getLong("[0].pid"))
+                            .map(ProcessHandle::isAlive)
+                            .orElse(false))
+                    .isTrue();
             assertThat(Engines.chat(route.backend().baseUrl(), route.backend().servedModelName(), apiKey.getOrCreate()))
                     .contains("[" + route.backend().servedModelName() + "]");
             JsonPath current = current();
             assertThat(current.getString("state")).isEqualTo("active");
             assertThat(current.getString("base_url")).isEqualTo(route.backend().baseUrl());
-            assertThat(current.getString("served_model_name")).isEqualTo(route.backend().servedModelName());
+            assertThat(current.getString("served_model_name"))
+                    .isEqualTo(route.backend().servedModelName());
         });
         String served = routes.latest().backend().servedModelName();
         if (expected != null) {
             assertThat(served).isEqualTo(expected);
         }
-        assertThat(op.getString("state")).as(op.getString("error") + " / " + op.getList("steps.message"))
+        assertThat(op.getString("state"))
+                .as(op.getString("error") + " / " + op.getList("steps.message"))
                 .isEqualTo(served.equals(target) ? "completed" : "failed");
         assertThat(List.of(op.getString("state"))).doesNotContain("pending", "starting", "routing");
     }

@@ -44,7 +44,8 @@ public class DatasetResource {
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     public Dataset upload(@RestForm("file") FileUpload file) throws IOException {
         if (file == null || file.uploadedFile() == null) {
-            throw new StudioException(FinetuneError.MISSING_FILE, "send the dataset as the multipart form field 'file'");
+            throw new StudioException(
+                    FinetuneError.MISSING_FILE, "send the dataset as the multipart form field 'file'");
         }
         return datasets.upload(file.fileName(), file.uploadedFile(), caller.name());
     }

@@ -39,8 +39,11 @@ public class DownloadSlots {
         return Response.status(HttpStatuses.of(FinetuneError.TOO_MANY_DOWNLOADS.kind()))
                 .type(MediaType.APPLICATION_JSON_TYPE)
                 .header("Retry-After", Integer.toString(RETRY_AFTER_SECONDS))
-                .entity(ErrorBody.of(FinetuneError.TOO_MANY_DOWNLOADS.code(), max + " model download(s) are being streamed, the most at "
-                        + "once (studio.finetune.max-concurrent-downloads); try again in " + RETRY_AFTER_SECONDS + " s"))
+                .entity(ErrorBody.of(
+                        FinetuneError.TOO_MANY_DOWNLOADS.code(),
+                        max + " model download(s) are being streamed, the most at "
+                                + "once (studio.finetune.max-concurrent-downloads); try again in " + RETRY_AFTER_SECONDS
+                                + " s"))
                 .build();
     }
 

@@ -25,28 +25,37 @@ public class LogStream {
     }
 
     /** The {@code end} event's data. */
-    public record End(String reason, String message) {
-    }
+    public record End(String reason, String message) {}
 
     @GET
     @Produces(MediaType.SERVER_SENT_EVENTS)
     public Multi<OutboundSseEvent> events(@Context Sse sse) {
         OutboundSseEvent done = sse.newEventBuilder().comment("done").build();
         Multi<OutboundSseEvent> lines = events.map(e -> e.isEnd()
-                ? sse.newEventBuilder().name("end").mediaType(MediaType.APPLICATION_JSON_TYPE)
-                        .data(End.class, end(e.end())).build()
-                : sse.newEventBuilder().name("log").data(e.line()).build())
-                .onCompletion().continueWith(done);
+                        ? sse.newEventBuilder()
+                                .name("end")
+                                .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                                .data(End.class, end(e.end()))
+                                .build()
+                        : sse.newEventBuilder().name("log").data(e.line()).build())
+                .onCompletion()
+                .continueWith(done);
         // A quiet trainer must not look like a dead connection to proxies and the gateway's idle timeout; the
         // heartbeat stops with the last line (the marker is never sent), so the stream closes at once.
-        Multi<OutboundSseEvent> heartbeat = Multi.createFrom().ticks().every(TaskResource.HEARTBEAT).onOverflow().drop()
+        Multi<OutboundSseEvent> heartbeat = Multi.createFrom()
+                .ticks()
+                .every(TaskResource.HEARTBEAT)
+                .onOverflow()
+                .drop()
                 .map(tick -> sse.newEventBuilder().comment("keep-alive").build());
         return Multi.createBy().merging().streams(lines, heartbeat).select().first(event -> event != done);
     }
 
     static End end(String reason) {
-        return new End(reason, LogEvent.TOO_SLOW.equals(reason)
-                ? "the client read too slowly and was dropped; reconnect to follow again from the tail"
-                : "the task has ended; every line was sent");
+        return new End(
+                reason,
+                LogEvent.TOO_SLOW.equals(reason)
+                        ? "the client read too slowly and was dropped; reconnect to follow again from the tail"
+                        : "the task has ended; every line was sent");
     }
 }

@@ -28,7 +28,9 @@ public class StorageErrorMapper {
             return fallback.unexpected(e);
         }
         StudioException full = StorageErrors.of(e, "the request's data", "nothing was stored");
-        return Response.status(HttpStatuses.of(full)).type(MediaType.APPLICATION_JSON_TYPE)
-                .entity(ErrorBody.of(full.code(), full.getMessage())).build();
+        return Response.status(HttpStatuses.of(full))
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(ErrorBody.of(full.code(), full.getMessage()))
+                .build();
     }
 }

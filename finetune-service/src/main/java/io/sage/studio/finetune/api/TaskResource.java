@@ -39,8 +39,8 @@ import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.messaging.TaskBroadcaster;
 import io.sage.studio.finetune.progress.LogEvent;
 import io.sage.studio.finetune.progress.LogFollower;
-import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.progress.MetricsSeries;
+import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.task.TaskLifecycle;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
@@ -60,8 +60,13 @@ public class TaskResource {
     private final StudioPrincipal caller;
     private final DownloadSlots downloads;
 
-    public TaskResource(TaskLifecycle tasks, TaskViewCache views, LogFollower logFollower, TaskBroadcaster broadcaster,
-            StudioPrincipal caller, DownloadSlots downloads) {
+    public TaskResource(
+            TaskLifecycle tasks,
+            TaskViewCache views,
+            LogFollower logFollower,
+            TaskBroadcaster broadcaster,
+            StudioPrincipal caller,
+            DownloadSlots downloads) {
         this.tasks = tasks;
         this.views = views;
         this.logFollower = logFollower;
@@ -72,26 +77,33 @@ public class TaskResource {
 
     /** A deleted task on the SSE stream. */
     @Schema(name = "TaskDeleted")
-    public record Deleted(@Schema(required = true) String taskId) {
-    }
+    public record Deleted(@Schema(required = true) String taskId) {}
 
     @POST
     @Path("/create")
     @Consumes(MediaType.APPLICATION_JSON)
-    @APIResponse(responseCode = "201", description = "the task, queued", content = @Content(
-            mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Task.class)))
+    @APIResponse(
+            responseCode = "201",
+            description = "the task, queued",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Task.class)))
     public Response create(@Valid TaskRequest request) throws IOException {
         if (request == null) {
             throw new StudioException(FinetuneError.MISSING_BODY, "send the task as a JSON object");
         }
-        return Response.status(Response.Status.CREATED).entity(tasks.create(request, caller.name())).build();
+        return Response.status(Response.Status.CREATED)
+                .entity(tasks.create(request, caller.name()))
+                .build();
     }
 
     /** Every task, newest first (the JSON of an array of {@link Task}, assembled from per-task cached JSON). */
     @GET
     @Path("/tasks")
-    @APIResponse(responseCode = "200", content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(type = SchemaType.ARRAY, implementation = Task.class)))
+    @APIResponse(
+            responseCode = "200",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(type = SchemaType.ARRAY, implementation = Task.class)))
     public byte[] list() {
         return views.listJson();
     }
@@ -103,35 +115,59 @@ public class TaskResource {
     @GET
     @Path("/tasks/stream")
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    @APIResponse(responseCode = "200", description = "SSE; each event's data is JSON: task (a Task), deleted (a TaskDeleted), "
-            + "end (a LogStream End)", content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS,
-                    schema = @Schema(oneOf = { Task.class, Deleted.class, LogStream.End.class })))
+    @APIResponse(
+            responseCode = "200",
+            description = "SSE; each event's data is JSON: task (a Task), deleted (a TaskDeleted), "
+                    + "end (a LogStream End)",
+            content =
+                    @Content(
+                            mediaType = MediaType.SERVER_SENT_EVENTS,
+                            schema = @Schema(oneOf = {Task.class, Deleted.class, LogStream.End.class})))
     @Blocking
     public Multi<OutboundSseEvent> stream(@Context Sse sse) {
         AtomicBoolean ended = new AtomicBoolean();
-        Multi<OutboundSseEvent> current = Multi.createFrom().iterable(views.list()).map(t -> taskEvent(sse, t));
+        Multi<OutboundSseEvent> current =
+                Multi.createFrom().iterable(views.list()).map(t -> taskEvent(sse, t));
         Multi<OutboundSseEvent> live = broadcaster.changes().map(change -> {
             if (change.isEnd()) {
                 ended.set(true);
-                return sse.newEventBuilder().name("end").mediaType(MediaType.APPLICATION_JSON_TYPE)
-                        .data(LogStream.End.class, new LogStream.End(LogEvent.TOO_SLOW, "the client read too slowly "
-                                + "and was dropped; reconnect to get every task again"))
+                return sse.newEventBuilder()
+                        .name("end")
+                        .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                        .data(
+                                LogStream.End.class,
+                                new LogStream.End(
+                                        LogEvent.TOO_SLOW,
+                                        "the client read too slowly "
+                                                + "and was dropped; reconnect to get every task again"))
                         .build();
             }
             return change.kind() == TaskEvent.Kind.DELETED
-                    ? sse.newEventBuilder().name("deleted").mediaType(MediaType.APPLICATION_JSON_TYPE)
-                            .data(Deleted.class, new Deleted(change.task().taskId())).build()
+                    ? sse.newEventBuilder()
+                            .name("deleted")
+                            .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                            .data(Deleted.class, new Deleted(change.task().taskId()))
+                            .build()
                     : taskEvent(sse, change.task());
         });
-        Multi<OutboundSseEvent> heartbeat = Multi.createFrom().ticks().every(HEARTBEAT).onOverflow().drop()
-                .select().first(tick -> !ended.get())
+        Multi<OutboundSseEvent> heartbeat = Multi.createFrom()
+                .ticks()
+                .every(HEARTBEAT)
+                .onOverflow()
+                .drop()
+                .select()
+                .first(tick -> !ended.get())
                 .map(tick -> sse.newEventBuilder().comment("keep-alive").build());
         return Multi.createBy().merging().streams(current, live, heartbeat);
     }
 
     private static OutboundSseEvent taskEvent(Sse sse, Task task) {
-        return sse.newEventBuilder().name("task").id(task.taskId() + "/" + task.revision())
-                .mediaType(MediaType.APPLICATION_JSON_TYPE).data(Task.class, task).build();
+        return sse.newEventBuilder()
+                .name("task")
+                .id(task.taskId() + "/" + task.revision())
+                .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                .data(Task.class, task)
+                .build();
     }
 
     @GET
@@ -158,16 +194,21 @@ public class TaskResource {
 
     /** {@code ?tail=N}: the last lines as text; {@code &follow=true}: SSE {@code log} events until the task ends. */
     @Path("/tasks/{id}/logs")
-    public Object logs(@PathParam("id") String id, @QueryParam("tail") @DefaultValue("200") @Min(0) @Max(100000) int tail,
+    public Object logs(
+            @PathParam("id") String id,
+            @QueryParam("tail") @DefaultValue("200") @Min(0) @Max(100000) int tail,
             @QueryParam("follow") @DefaultValue("false") boolean follow) {
-        return follow ? new LogStream(logFollower.follow(tasks.logFile(id), tail, () -> tasks.finished(id)))
+        return follow
+                ? new LogStream(logFollower.follow(tasks.logFile(id), tail, () -> tasks.finished(id)))
                 : new LogText(TrainerLogTail.text(tasks.logFile(id), tail));
     }
 
     @GET
     @Path("/tasks/{id}/metrics")
-    public MetricsSeries.Series metrics(@PathParam("id") String id,
-            @QueryParam("max_points") @DefaultValue("2000") @Min(2) @Max(100000) int maxPoints) throws IOException {
+    public MetricsSeries.Series metrics(
+            @PathParam("id") String id,
+            @QueryParam("max_points") @DefaultValue("2000") @Min(2) @Max(100000) int maxPoints)
+            throws IOException {
         return MetricsSeries.read(id, tasks.taskDir(id), maxPoints);
     }
 

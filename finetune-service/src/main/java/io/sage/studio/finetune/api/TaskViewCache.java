@@ -38,8 +38,7 @@ public class TaskViewCache implements TaskViews {
     private final Map<String, View> views = new ConcurrentHashMap<>();
 
     /** A task as shown, with its JSON. */
-    private record View(TaskRecord record, Integer position, String logs, Task task, byte[] json) {
-    }
+    private record View(TaskRecord record, Integer position, String logs, Task task, byte[] json) {}
 
     @Inject
     public TaskViewCache(TaskStore store, TaskQueue queue, FinetuneConfig config) {

@@ -27,38 +27,46 @@ public class UploadSizeGuard {
 
     /** Room for the multipart framing around the file. */
     static final long MULTIPART_OVERHEAD = 1024 * 1024;
+
     private static final Logger LOG = Logger.getLogger(UploadSizeGuard.class);
 
     private final long maxBytes;
     private final long maxBodyBytes;
 
-    public UploadSizeGuard(FinetuneConfig config,
-            @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody) {
+    public UploadSizeGuard(
+            FinetuneConfig config, @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody) {
         this.maxBytes = config.dataset().maxBytes();
         this.maxBodyBytes = maxBody.asLongValue();
     }
 
     void install(@Observes Router router) {
         if (maxBodyBytes < maxBytes + MULTIPART_OVERHEAD) {
-            LOG.warnf("quarkus.http.limits.max-body-size (%d bytes) is below studio.finetune.dataset.max-bytes (%d) "
-                    + "plus multipart framing; raise it or large datasets are cut off", maxBodyBytes, maxBytes);
+            LOG.warnf(
+                    "quarkus.http.limits.max-body-size (%d bytes) is below studio.finetune.dataset.max-bytes (%d) "
+                            + "plus multipart framing; raise it or large datasets are cut off",
+                    maxBodyBytes, maxBytes);
         }
-        router.route(HttpMethod.POST, "/api/finetune/upload-dataset").order(Integer.MIN_VALUE).handler(ctx -> {
-            String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
-            if (length != null && parse(length) > maxBytes + MULTIPART_OVERHEAD) {
-                ctx.response().setStatusCode(HttpStatuses.of(FinetuneError.DATASET_TOO_LARGE.kind()))
-                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                        .putHeader(HttpHeaders.CONNECTION, "close")
-                        .end(body(length));
-                return;
-            }
-            ctx.next();
-        });
+        router.route(HttpMethod.POST, "/api/finetune/upload-dataset")
+                .order(Integer.MIN_VALUE)
+                .handler(ctx -> {
+                    String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+                    if (length != null && parse(length) > maxBytes + MULTIPART_OVERHEAD) {
+                        ctx.response()
+                                .setStatusCode(HttpStatuses.of(FinetuneError.DATASET_TOO_LARGE.kind()))
+                                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                                .putHeader(HttpHeaders.CONNECTION, "close")
+                                .end(body(length));
+                        return;
+                    }
+                    ctx.next();
+                });
     }
 
     private Buffer body(String length) {
-        return Buffer.buffer(CloudEvents.encode(ErrorBody.of(FinetuneError.DATASET_TOO_LARGE.code(), "the upload has " + length
-                + " bytes; the dataset limit is " + maxBytes + " bytes (studio.finetune.dataset.max-bytes)")));
+        return Buffer.buffer(CloudEvents.encode(ErrorBody.of(
+                FinetuneError.DATASET_TOO_LARGE.code(),
+                "the upload has " + length + " bytes; the dataset limit is " + maxBytes
+                        + " bytes (studio.finetune.dataset.max-bytes)")));
     }
 
     private static long parse(String length) {

@@ -30,10 +30,13 @@ public class ValidationErrorMapper {
                 .map(v -> new FieldError(field(v), field(v) + " " + v.getMessage()))
                 .sorted(Comparator.comparing(FieldError::field))
                 .toList();
-        String message = fields.isEmpty() ? "invalid request"
+        String message = fields.isEmpty()
+                ? "invalid request"
                 : String.join("; ", fields.stream().map(FieldError::message).toList());
-        return Response.status(HttpStatuses.of(CommonError.INVALID_FIELD.kind())).type(MediaType.APPLICATION_JSON_TYPE)
-                .entity(ErrorBody.of(CommonError.INVALID_FIELD.code(), message, fields)).build();
+        return Response.status(HttpStatuses.of(CommonError.INVALID_FIELD.kind()))
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(ErrorBody.of(CommonError.INVALID_FIELD.code(), message, fields))
+                .build();
     }
 
     /** The last node of the violation's path (method.argument.property) in the JSON's snake_case. */

@@ -14,11 +14,10 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Locale;
 import java.util.Set;
 
-import org.jboss.logging.Logger;
-
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+import org.jboss.logging.Logger;
 
 /**
  * Streams a model folder as {@code .tar.gz} straight to the response (nothing is built on disk). Training
@@ -28,17 +27,19 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 public final class ArtifactArchive {
 
     private static final Logger LOG = Logger.getLogger(ArtifactArchive.class);
-    private static final Set<String> TRAINING_STATE = Set.of("optimizer.pt", "optimizer.bin", "scheduler.pt",
-            "trainer_state.json", "training_args.bin", "scaler.pt");
+    private static final Set<String> TRAINING_STATE = Set.of(
+            "optimizer.pt", "optimizer.bin", "scheduler.pt", "trainer_state.json", "training_args.bin", "scaler.pt");
 
-    private ArtifactArchive() {
-    }
+    private ArtifactArchive() {}
 
     /** Whether a file or folder name is training state rather than part of the model. */
     static boolean isTrainingState(String name) {
         String lower = name.toLowerCase(Locale.ROOT);
-        return TRAINING_STATE.contains(lower) || lower.startsWith("checkpoint-") || lower.equals("checkpoints")
-                || (lower.startsWith("rng_state") && lower.endsWith(".pth")) || lower.startsWith("global_step");
+        return TRAINING_STATE.contains(lower)
+                || lower.startsWith("checkpoint-")
+                || lower.equals("checkpoints")
+                || (lower.startsWith("rng_state") && lower.endsWith(".pth"))
+                || lower.startsWith("global_step");
     }
 
     /**
@@ -76,7 +77,8 @@ public final class ArtifactArchive {
                         skipped(file);
                         return FileVisitResult.CONTINUE;
                     }
-                    if (!attrs.isRegularFile() || isTrainingState(file.getFileName().toString())) {
+                    if (!attrs.isRegularFile()
+                            || isTrainingState(file.getFileName().toString())) {
                         return FileVisitResult.CONTINUE;
                     }
                     if (!inside(file)) {
@@ -111,7 +113,8 @@ public final class ArtifactArchive {
                 }
 
                 private void skipped(Path path) {
-                    LOG.warnf("archive %s: skipped %s, a link or an entry that leads outside the artifact folder",
+                    LOG.warnf(
+                            "archive %s: skipped %s, a link or an entry that leads outside the artifact folder",
                             rootName, entryName(path));
                 }
 

@@ -16,8 +16,7 @@ public final class Artifacts {
     public static final String MERGED = "merged_model";
     static final List<String> KINDS = List.of(MERGED, LORA);
 
-    private Artifacts() {
-    }
+    private Artifacts() {}
 
     /** The artifact folders that exist (real folders, not links) and are not empty, relative to {@code taskDir}. */
     public static Map<String, String> onDisk(Path taskDir) {

@@ -32,18 +32,22 @@ public record Download(Path folder, String name) {
     public static Download of(TaskRecord record, Path taskDir, String artifact) {
         String taskId = record.taskId();
         if (record.status() != TaskStatus.COMPLETED) {
-            throw new StudioException(FinetuneError.TASK_NOT_COMPLETED, "task " + taskId + " is " + record.status().wire()
-                    + "; only a completed task has a model to download");
+            throw new StudioException(
+                    FinetuneError.TASK_NOT_COMPLETED,
+                    "task " + taskId + " is " + record.status().wire()
+                            + "; only a completed task has a model to download");
         }
         if (artifact != null && !artifact.equals(Artifacts.LORA) && !artifact.equals(Artifacts.MERGED)) {
             throw StudioException.invalidField("artifact", "artifact must be lora or merged_model");
         }
-        String kind = artifact != null ? artifact
+        String kind = artifact != null
+                ? artifact
                 : record.artifacts().containsKey(Artifacts.MERGED) ? Artifacts.MERGED : Artifacts.LORA;
         String relative = record.artifacts().get(kind);
         Path folder = relative == null ? null : artifactFolder(taskId, taskDir, kind, relative);
         if (folder == null) {
-            throw new StudioException(FinetuneError.ARTIFACT_NOT_FOUND, "task " + taskId + " has no " + kind + " artifact");
+            throw new StudioException(
+                    FinetuneError.ARTIFACT_NOT_FOUND, "task " + taskId + " has no " + kind + " artifact");
         }
         return new Download(folder, taskId + "-" + kind);
     }

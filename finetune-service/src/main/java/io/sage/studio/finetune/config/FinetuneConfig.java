@@ -67,7 +67,8 @@ public interface FinetuneConfig {
     Docs docs();
 
     enum ExecutorKind {
-        LOCAL, KUBERNETES
+        LOCAL,
+        KUBERNETES
     }
 
     /** Uploaded datasets. */

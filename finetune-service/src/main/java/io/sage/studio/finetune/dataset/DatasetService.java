@@ -88,8 +88,7 @@ public class DatasetService {
     }
 
     /** A source of training data for a task: already normalised (link it) or a raw file (validate it). */
-    public record Source(Path file, boolean normalized) {
-    }
+    public record Source(Path file, boolean normalized) {}
 
     /**
      * Validates and stores an uploaded file for {@code owner}. The client's file name is only shown, never used as
@@ -99,13 +98,16 @@ public class DatasetService {
         String filename = displayName(clientFileName);
         String lower = filename.toLowerCase(Locale.ROOT);
         if (!lower.endsWith(".jsonl") && !lower.endsWith(".json")) {
-            throw new StudioException(FinetuneError.UNSUPPORTED_FILE_TYPE,
+            throw new StudioException(
+                    FinetuneError.UNSUPPORTED_FILE_TYPE,
                     "upload a .jsonl file (one record per line) or a .json file holding an array of records");
         }
         long size = Files.size(uploaded);
         if (size > config.maxBytes()) {
-            throw new StudioException(FinetuneError.DATASET_TOO_LARGE, "the dataset has " + size + " bytes; the limit is "
-                    + config.maxBytes() + " bytes (studio.finetune.dataset.max-bytes)");
+            throw new StudioException(
+                    FinetuneError.DATASET_TOO_LARGE,
+                    "the dataset has " + size + " bytes; the limit is " + config.maxBytes()
+                            + " bytes (studio.finetune.dataset.max-bytes)");
         }
         try (InputStream in = Files.newInputStream(uploaded)) {
             return store(filename, in, owner);
@@ -128,8 +130,15 @@ public class DatasetService {
                 report = validator().validate(in, out);
             }
             long millis = Math.max(1, (System.nanoTime() - started) / 1_000_000);
-            LOG.infof("dataset %s (%s): %d valid and %d invalid records, %d bytes validated in %d ms (%.1f MB/s)", id,
-                    filename, report.valid(), report.invalid(), report.bytes(), millis, report.bytes() / 1000.0 / millis);
+            LOG.infof(
+                    "dataset %s (%s): %d valid and %d invalid records, %d bytes validated in %d ms (%.1f MB/s)",
+                    id,
+                    filename,
+                    report.valid(),
+                    report.invalid(),
+                    report.bytes(),
+                    millis,
+                    report.bytes() / 1000.0 / millis);
             requireUsable(report, filename);
             durability.file(data);
             Path target = datasets.resolve(id);
@@ -173,8 +182,10 @@ public class DatasetService {
 
     /** One stored dataset; {@code dataset_not_found} when there is none of that id. */
     public Dataset get(String datasetId) {
-        Optional<Dataset> found = datasetId != null && DATASET_ID.matcher(datasetId).matches()
-                ? read(home.datasetsDir().resolve(datasetId)) : Optional.empty();
+        Optional<Dataset> found =
+                datasetId != null && DATASET_ID.matcher(datasetId).matches()
+                        ? read(home.datasetsDir().resolve(datasetId))
+                        : Optional.empty();
         return found.orElseThrow(() -> new StudioException(FinetuneError.DATASET_NOT_FOUND, "no dataset " + datasetId));
     }
 
@@ -229,32 +240,46 @@ public class DatasetService {
         }
         long used = usage(owner);
         if (used + adding > maxOwnerBytes || (adding == 0 && used >= maxOwnerBytes)) {
-            throw new StudioException(FinetuneError.DATASET_QUOTA_EXCEEDED, "the datasets of '" + owner + "' hold " + used
-                    + " bytes" + (adding > 0 ? " and this one has " + adding : "") + "; the limit is " + maxOwnerBytes
-                    + " bytes per owner (studio.finetune.max-datasets-bytes). Delete datasets you no longer need",
+            throw new StudioException(
+                    FinetuneError.DATASET_QUOTA_EXCEEDED,
+                    "the datasets of '" + owner + "' hold " + used
+                            + " bytes" + (adding > 0 ? " and this one has " + adding : "") + "; the limit is "
+                            + maxOwnerBytes
+                            + " bytes per owner (studio.finetune.max-datasets-bytes). Delete datasets you no longer need",
                     List.of(new QuotaDetail("studio.finetune.max-datasets-bytes", maxOwnerBytes, used, adding)));
         }
     }
 
     /** Details of a refused quota: the limit's key and value, what is used, what was asked for. */
-    public record QuotaDetail(String limit, long max, long used, long requested) {
-    }
+    public record QuotaDetail(String limit, long max, long used, long requested) {}
 
     /** A dataset folder's metadata (the stored size read from disk), or empty when it is not a complete dataset. */
     private Optional<Dataset> read(Path dir) {
         Path meta = dir.resolve(META_FILE);
         Path data = dir.resolve(DATA_FILE);
         try {
-            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || !Files.isRegularFile(data, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+                    || !Files.isRegularFile(data, LinkOption.NOFOLLOW_LINKS)) {
                 return Optional.empty();
             }
             Dataset d;
             try (InputStream in = Files.newInputStream(meta, LinkOption.NOFOLLOW_LINKS)) {
                 d = StudioJson.mapper().readValue(in, Dataset.class);
             }
-            long stored = Files.readAttributes(data, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size();
-            return Optional.of(new Dataset(dir.getFileName().toString(), data.toString(), d.filename(), d.format(),
-                    d.validRecords(), d.invalidRecords(), d.sizeBytes(), d.stats(), d.errors(), d.createdAt(), d.owner(),
+            long stored = Files.readAttributes(data, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                    .size();
+            return Optional.of(new Dataset(
+                    dir.getFileName().toString(),
+                    data.toString(),
+                    d.filename(),
+                    d.format(),
+                    d.validRecords(),
+                    d.invalidRecords(),
+                    d.sizeBytes(),
+                    d.stats(),
+                    d.errors(),
+                    d.createdAt(),
+                    d.owner(),
                     stored));
         } catch (IOException | RuntimeException e) {
             LOG.debugf("skipping dataset folder %s: unreadable %s", dir.getFileName(), META_FILE);
@@ -279,13 +304,16 @@ public class DatasetService {
         }
         Path path = home.resolveInside(given, FIELD);
         if (!allowed(path)) {
-            throw new StudioException(FinetuneError.DATASET_NOT_ALLOWED, FIELD + " must be a dataset id, a file in the datasets "
-                    + "area (studio/datasets/) or a task's dataset (studio_finetune/<task_id>/dataset.jsonl); "
-                    + "other files of the studio home are never read",
+            throw new StudioException(
+                    FinetuneError.DATASET_NOT_ALLOWED,
+                    FIELD + " must be a dataset id, a file in the datasets "
+                            + "area (studio/datasets/) or a task's dataset (studio_finetune/<task_id>/dataset.jsonl); "
+                            + "other files of the studio home are never read",
                     List.of(new FieldError(FIELD, "not a dataset location")));
         }
         Path data = path.resolve(DATA_FILE);
-        if (Files.isDirectory(path) && Files.isRegularFile(data, LinkOption.NOFOLLOW_LINKS)
+        if (Files.isDirectory(path)
+                && Files.isRegularFile(data, LinkOption.NOFOLLOW_LINKS)
                 && Files.isRegularFile(path.resolve(META_FILE), LinkOption.NOFOLLOW_LINKS)) {
             return new Source(data, true);
         }
@@ -294,10 +322,13 @@ public class DatasetService {
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (!name.endsWith(".jsonl") && !name.endsWith(".json")) {
-            throw new StudioException(FinetuneError.DATASET_NOT_ALLOWED, FIELD + " must name a .jsonl or .json file",
+            throw new StudioException(
+                    FinetuneError.DATASET_NOT_ALLOWED,
+                    FIELD + " must name a .jsonl or .json file",
                     List.of(new FieldError(FIELD, "not a .jsonl or .json file")));
         }
-        boolean normalized = name.equals(DATA_FILE) && path.getParent().getParent().equals(home.datasetsDir())
+        boolean normalized = name.equals(DATA_FILE)
+                && path.getParent().getParent().equals(home.datasetsDir())
                 && Files.isRegularFile(path.resolveSibling(META_FILE), LinkOption.NOFOLLOW_LINKS);
         return new Source(path, normalized);
     }
@@ -314,15 +345,20 @@ public class DatasetService {
             return true;
         }
         Path taskDir = real.getParent();
-        return taskDir != null && home.finetuneDir().equals(taskDir.getParent())
+        return taskDir != null
+                && home.finetuneDir().equals(taskDir.getParent())
                 && !taskDir.getFileName().toString().startsWith(".")
                 && real.getFileName().toString().equals(DATA_FILE);
     }
 
     /** A {@code dataset_file} that names nothing: a bad request, not a missing resource. */
     private static StudioException notFound(String datasetFile) {
-        return new StudioException(FinetuneError.DATASET_NOT_FOUND, ErrorKind.INVALID, FIELD
-                + " names no dataset id or file: " + datasetFile, List.of(new FieldError(FIELD, "not found")), null);
+        return new StudioException(
+                FinetuneError.DATASET_NOT_FOUND,
+                ErrorKind.INVALID,
+                FIELD + " names no dataset id or file: " + datasetFile,
+                List.of(new FieldError(FIELD, "not found")),
+                null);
     }
 
     /**
@@ -359,17 +395,28 @@ public class DatasetService {
         if (report.usable()) {
             return;
         }
-        String why = report.fatal() ? report.errors().get(report.errors().size() - 1).message()
+        String why = report.fatal()
+                ? report.errors().get(report.errors().size() - 1).message()
                 : report.invalid() + " invalid record(s)";
-        throw new StudioException(FinetuneError.DATASET_INVALID, "no valid record in " + filename + ": " + why,
-                report.errors());
+        throw new StudioException(
+                FinetuneError.DATASET_INVALID, "no valid record in " + filename + ": " + why, report.errors());
     }
 
-    private static Dataset describe(String id, Path file, String filename, DatasetValidator.Report r, String owner,
-            long storedBytes) {
-        return new Dataset(id, file.toString(), filename, r.format().wire(), r.valid(), r.invalid(), r.bytes(),
-                new Dataset.Stats(r.avgChars(), r.maxChars(), r.totalChars(), r.estimatedTokens()), r.errors(),
-                Instant.now(), owner, storedBytes);
+    private static Dataset describe(
+            String id, Path file, String filename, DatasetValidator.Report r, String owner, long storedBytes) {
+        return new Dataset(
+                id,
+                file.toString(),
+                filename,
+                r.format().wire(),
+                r.valid(),
+                r.invalid(),
+                r.bytes(),
+                new Dataset.Stats(r.avgChars(), r.maxChars(), r.totalChars(), r.estimatedTokens()),
+                r.errors(),
+                Instant.now(),
+                owner,
+                storedBytes);
     }
 
     /** The last path element of a client's file name, reduced to a safe alphabet; shown, never used as a path. */

@@ -43,10 +43,23 @@ public final class DatasetValidator {
      * Every code a rejected record (or file) can carry, as documented in the module README. Each error also names
      * its 1-based line and says what is wrong without quoting the record.
      */
-    public static final Set<String> ERROR_CODES = Set.of("empty_file", "invalid_encoding", "invalid_json",
-            "record_too_large", "not_an_object", "unrecognized_format", "format_mismatch", "missing_messages",
-            "invalid_message", "unrecognized_role", "missing_content", "missing_instruction", "missing_prompt",
-            "missing_assistant_message", "invalid_field_type", "invalid_history");
+    public static final Set<String> ERROR_CODES = Set.of(
+            "empty_file",
+            "invalid_encoding",
+            "invalid_json",
+            "record_too_large",
+            "not_an_object",
+            "unrecognized_format",
+            "format_mismatch",
+            "missing_messages",
+            "invalid_message",
+            "unrecognized_role",
+            "missing_content",
+            "missing_instruction",
+            "missing_prompt",
+            "missing_assistant_message",
+            "invalid_field_type",
+            "invalid_history");
 
     private final long maxBytes;
     private final int maxRecordBytes;
@@ -60,18 +73,19 @@ public final class DatasetValidator {
         this.maxRecordBytes = maxRecordBytes;
         this.maxErrors = maxErrors;
         this.mapper = new ObjectMapper();
-        this.mapper.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxStringLength(maxRecordBytes)
-                .maxNestingDepth(64)
-                .build());
+        this.mapper
+                .getFactory()
+                .setStreamReadConstraints(StreamReadConstraints.builder()
+                        .maxStringLength(maxRecordBytes)
+                        .maxNestingDepth(64)
+                        .build());
         this.lineReader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.sampleWriter = mapper.writerFor(Sample.class);
     }
 
     /** The normalised line written per valid record. */
     @RegisterForReflection
-    record Sample(List<ChatMessage> messages) {
-    }
+    record Sample(List<ChatMessage> messages) {}
 
     /** What a validation found. {@code fatal} means the file as a whole is unusable. */
     public record Report(
@@ -229,15 +243,17 @@ public final class DatasetValidator {
      */
     private void readArray(InputStream in, long lineOffset, Run run, Limited limited) throws IOException {
         JsonParser parser = mapper.getFactory().createParser(in);
-        LongUnaryOperator at = parserLine -> Math.max(1,
-                Math.min(parserLine + lineOffset, lineOffset + limited.newlines + 1));
+        LongUnaryOperator at =
+                parserLine -> Math.max(1, Math.min(parserLine + lineOffset, lineOffset + limited.newlines + 1));
         long line = lineOffset + 1;
         try (parser) {
             parser.nextToken();
             JsonToken token;
             while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
                 if (token == null) {
-                    run.fatal(at.applyAsLong(parser.currentLocation().getLineNr()), "invalid_json",
+                    run.fatal(
+                            at.applyAsLong(parser.currentLocation().getLineNr()),
+                            "invalid_json",
                             "the file ends inside the JSON array");
                     return;
                 }
@@ -251,14 +267,17 @@ public final class DatasetValidator {
                 run.accept(node, line);
             }
             if (parser.nextToken() != null) {
-                run.fatal(at.applyAsLong(parser.currentTokenLocation().getLineNr()), "invalid_json",
+                run.fatal(
+                        at.applyAsLong(parser.currentTokenLocation().getLineNr()),
+                        "invalid_json",
                         "unexpected content after the JSON array");
             }
         } catch (CharConversionException e) {
             run.fatal(line, "invalid_encoding", "the JSON array is not UTF-8 text");
         } catch (JsonProcessingException e) {
             long where = e.getLocation() != null && e.getLocation().getLineNr() > 0
-                    ? at.applyAsLong(e.getLocation().getLineNr()) : line;
+                    ? at.applyAsLong(e.getLocation().getLineNr())
+                    : line;
             JsonProblems.Problem problem = JsonProblems.describe(e, "the JSON array is malformed");
             run.fatal(where, problem.code(), problem.message());
         }
@@ -396,8 +415,10 @@ public final class DatasetValidator {
         private void add(long n) {
             count += n;
             if (count > limit) {
-                throw new StudioException(FinetuneError.DATASET_TOO_LARGE, "the dataset is larger than the limit of "
-                        + limit + " bytes (studio.finetune.dataset.max-bytes)");
+                throw new StudioException(
+                        FinetuneError.DATASET_TOO_LARGE,
+                        "the dataset is larger than the limit of " + limit
+                                + " bytes (studio.finetune.dataset.max-bytes)");
             }
         }
     }

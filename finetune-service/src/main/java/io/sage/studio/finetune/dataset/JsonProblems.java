@@ -14,11 +14,9 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 final class JsonProblems {
 
     /** A problem found in a record: an error code of the documented list and a content-free sentence. */
-    record Problem(String code, String message) {
-    }
+    record Problem(String code, String message) {}
 
-    private JsonProblems() {
-    }
+    private JsonProblems() {}
 
     /** The problem of {@code e}, prefixed with {@code context} (e.g. "line is not valid JSON"). */
     static Problem describe(JsonProcessingException e, String context) {
@@ -26,7 +24,8 @@ final class JsonProblems {
         JsonLocation at = e.getLocation();
         String where = at != null && at.getColumnNr() > 0 ? " (column " + at.getColumnNr() + ")" : "";
         String code = original.contains("utf-8") || original.contains("utf8") || original.contains("surrogate")
-                ? "invalid_encoding" : "invalid_json";
+                ? "invalid_encoding"
+                : "invalid_json";
         return new Problem(code, context + where + ": " + kind(e, original));
     }
 

@@ -17,12 +17,22 @@ final class RecordNormalizer {
 
     private static final Set<String> CHAT_ROLES = Set.of("system", "user", "assistant");
     private static final Map<String, String> SHAREGPT_ROLES = Map.of(
-            "human", "user", "user", "user",
-            "gpt", "assistant", "assistant", "assistant", "chatgpt", "assistant", "bing", "assistant",
-            "system", "system");
+            "human",
+            "user",
+            "user",
+            "user",
+            "gpt",
+            "assistant",
+            "assistant",
+            "assistant",
+            "chatgpt",
+            "assistant",
+            "bing",
+            "assistant",
+            "system",
+            "system");
 
-    private RecordNormalizer() {
-    }
+    private RecordNormalizer() {}
 
     /** The outcome for one record: messages, or an error code and message. */
     record Result(List<ChatMessage> messages, String code, String message) {
@@ -50,13 +60,15 @@ final class RecordNormalizer {
         DatasetFormat format = DatasetFormat.detect(record);
         if (format == null) {
             if (expected == null) {
-                return Result.error("unrecognized_format", "record has none of the keys messages, conversations, "
-                        + "instruction or prompt/completion");
+                return Result.error(
+                        "unrecognized_format",
+                        "record has none of the keys messages, conversations, " + "instruction or prompt/completion");
             }
             format = expected;
         } else if (expected != null && format != expected) {
-            return Result.error("format_mismatch", "record is in " + format.wire() + " format but the dataset is "
-                    + expected.wire());
+            return Result.error(
+                    "format_mismatch",
+                    "record is in " + format.wire() + " format but the dataset is " + expected.wire());
         }
         return switch (format) {
             case OPENAI -> openai(record);
@@ -107,7 +119,8 @@ final class RecordNormalizer {
             }
             JsonNode from = t.get("from");
             String role = from != null && from.isTextual()
-                    ? SHAREGPT_ROLES.get(from.asText().toLowerCase(Locale.ROOT)) : null;
+                    ? SHAREGPT_ROLES.get(from.asText().toLowerCase(Locale.ROOT))
+                    : null;
             if (role == null) {
                 return Result.error("unrecognized_role", "conversations[" + i + "].from must be human, gpt or system");
             }
@@ -145,15 +158,20 @@ final class RecordNormalizer {
             }
             for (int i = 0; i < history.size(); i++) {
                 JsonNode pair = history.get(i);
-                if (!pair.isArray() || pair.size() != 2 || !pair.get(0).isTextual() || !pair.get(1).isTextual()) {
-                    return Result.error("invalid_history", "history[" + i + "] must be [instruction, response] strings");
+                if (!pair.isArray()
+                        || pair.size() != 2
+                        || !pair.get(0).isTextual()
+                        || !pair.get(1).isTextual()) {
+                    return Result.error(
+                            "invalid_history", "history[" + i + "] must be [instruction, response] strings");
                 }
                 out.add(ChatMessage.user(pair.get(0).asText()));
                 out.add(ChatMessage.assistant(pair.get(1).asText()));
             }
         }
         String prompt = input == null || input.isNull() || input.asText().isBlank()
-                ? instruction : instruction + "\n\n" + input.asText();
+                ? instruction
+                : instruction + "\n\n" + input.asText();
         out.add(ChatMessage.user(prompt));
         out.add(ChatMessage.assistant(output));
         return withAssistant(out);
@@ -175,7 +193,8 @@ final class RecordNormalizer {
     private static Result withAssistant(List<ChatMessage> messages) {
         boolean hasAnswer = messages.stream()
                 .anyMatch(m -> m.role().equals("assistant") && !m.content().isBlank());
-        return hasAnswer ? Result.ok(messages)
+        return hasAnswer
+                ? Result.ok(messages)
                 : Result.error("missing_assistant_message", "record has no non-empty assistant message");
     }
 

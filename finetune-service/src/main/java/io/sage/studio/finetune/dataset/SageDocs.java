@@ -30,8 +30,8 @@ import io.sage.studio.finetune.domain.Dataset;
 public class SageDocs {
 
     static final String ROOT = "sage-docs/";
-    static final String SYSTEM_PROMPT = "You are the SAGE Studio assistant. Answer questions about SAGE Studio "
-            + "from its documentation.";
+    static final String SYSTEM_PROMPT =
+            "You are the SAGE Studio assistant. Answer questions about SAGE Studio " + "from its documentation.";
     private static final String[] QUESTIONS = {
         "What does the SAGE Studio documentation say about \"%s\" (%s)?",
         "Explain \"%s\" from %s.",
@@ -52,13 +52,15 @@ public class SageDocs {
     }
 
     /** The stored dataset plus what was built. */
-    public record Prepared(@JsonUnwrapped Dataset dataset, long samples, long characters, long estimatedTokens,
-            List<String> documents) {
-    }
+    public record Prepared(
+            @JsonUnwrapped Dataset dataset,
+            long samples,
+            long characters,
+            long estimatedTokens,
+            List<String> documents) {}
 
     /** A Markdown section: its heading path and body. */
-    record Section(String document, String title, String body) {
-    }
+    record Section(String document, String title, String body) {}
 
     /** Builds the set and stores it as a dataset of {@code owner}. */
     public Prepared prepare(String owner) throws IOException {
@@ -76,30 +78,43 @@ public class SageDocs {
                 String title = chunks.size() == 1 ? section.title() : section.title() + " (part " + (part + 1) + ")";
                 String question = String.format(QUESTIONS[n++ % QUESTIONS.length], title, section.document());
                 jsonl.write(writer.writeValueAsBytes(new DatasetValidator.Sample(List.of(
-                        ChatMessage.system(SYSTEM_PROMPT), ChatMessage.user(question),
+                        ChatMessage.system(SYSTEM_PROMPT),
+                        ChatMessage.user(question),
                         ChatMessage.assistant(chunks.get(part))))));
                 jsonl.write('\n');
             }
         }
         if (n == 0) {
-            throw new StudioException(FinetuneError.DOCS_UNAVAILABLE, "no bundled documentation section is long enough to "
-                    + "make a sample (studio.finetune.docs.min-section-chars=" + config.minSectionChars() + ")");
+            throw new StudioException(
+                    FinetuneError.DOCS_UNAVAILABLE,
+                    "no bundled documentation section is long enough to "
+                            + "make a sample (studio.finetune.docs.min-section-chars=" + config.minSectionChars()
+                            + ")");
         }
         Dataset dataset = datasets.store("sage-docs.jsonl", new ByteArrayInputStream(jsonl.toByteArray()), owner);
-        return new Prepared(dataset, dataset.validRecords(), dataset.stats().totalChars(),
-                dataset.stats().estimatedTokens(), names);
+        return new Prepared(
+                dataset,
+                dataset.validRecords(),
+                dataset.stats().totalChars(),
+                dataset.stats().estimatedTokens(),
+                names);
     }
 
     private static List<String> index() throws IOException {
         String index = read("index.txt");
-        return index.lines().map(String::strip).filter(l -> l.endsWith(".md")).sorted().toList();
+        return index.lines()
+                .map(String::strip)
+                .filter(l -> l.endsWith(".md"))
+                .sorted()
+                .toList();
     }
 
     private static String read(String name) throws IOException {
         try (InputStream in = SageDocs.class.getClassLoader().getResourceAsStream(ROOT + name)) {
             if (in == null) {
-                throw new StudioException(FinetuneError.DOCS_UNAVAILABLE, "the bundled documentation is missing " + name
-                        + " (the service was built without it)");
+                throw new StudioException(
+                        FinetuneError.DOCS_UNAVAILABLE,
+                        "the bundled documentation is missing " + name + " (the service was built without it)");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }

@@ -29,12 +29,15 @@ public record Dataset(
         @Schema(required = true) long storedBytes) {
 
     /** Size of the samples in characters of message content, and an estimate of their tokens. */
-    public record Stats(@Schema(required = true) double avgChars, @Schema(required = true) long maxChars,
-            @Schema(required = true) long totalChars, @Schema(required = true) long estimatedTokens) {
-    }
+    public record Stats(
+            @Schema(required = true) double avgChars,
+            @Schema(required = true) long maxChars,
+            @Schema(required = true) long totalChars,
+            @Schema(required = true) long estimatedTokens) {}
 
     /** A rejected record: 1-based line of the file, an OpenAI-style code and what is wrong. */
-    public record RecordError(@Schema(required = true) long line, @Schema(required = true) String code,
-            @Schema(required = true) String message) {
-    }
+    public record RecordError(
+            @Schema(required = true) long line,
+            @Schema(required = true) String code,
+            @Schema(required = true) String message) {}
 }

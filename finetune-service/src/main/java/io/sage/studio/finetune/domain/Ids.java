@@ -19,14 +19,14 @@ public final class Ids {
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT);
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private Ids() {
-    }
+    private Ids() {}
 
     /** A new id with the given prefix and an optional user suffix (sanitised; {@code null} or blank for none). */
     public static String newId(String prefix, String suffix) {
         byte[] random = new byte[3];
         RANDOM.nextBytes(random);
-        String id = prefix + "-" + STAMP.format(ZonedDateTime.now(ZoneOffset.UTC)) + "-" + HexFormat.of().formatHex(random);
+        String id = prefix + "-" + STAMP.format(ZonedDateTime.now(ZoneOffset.UTC)) + "-"
+                + HexFormat.of().formatHex(random);
         String clean = sanitizeSuffix(suffix);
         return clean.isEmpty() ? id : id + "-" + clean;
     }
@@ -36,7 +36,8 @@ public final class Ids {
         if (suffix == null) {
             return "";
         }
-        String clean = suffix.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+        String clean =
+                suffix.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
         if (clean.length() > MAX_SUFFIX) {
             clean = clean.substring(0, MAX_SUFFIX).replaceAll("-+$", "");
         }

@@ -14,7 +14,12 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 public record Model(
         @Schema(required = true) String id,
         @Schema(required = true) String name,
-        @Schema(required = true, enumeration = { "base", "finetuned" }) String type,
+
+        @Schema(
+                required = true,
+                enumeration = {"base", "finetuned"})
+        String type,
+
         String baseModel,
         String path,
         String artifact,
@@ -23,5 +28,4 @@ public record Model(
         Double paramsB,
         Integer contextLength,
         Double vramHintGb,
-        String description) {
-}
+        String description) {}

@@ -52,24 +52,70 @@ public record Task(
 
     /** The view of {@code r}, whose directory is {@code taskDir}. */
     public static Task of(TaskRecord r, Path taskDir, Integer queuePosition, String logs) {
-        return new Task(r.taskId(), r.modelName(), r.datasetPath(), r.datasetSource(), r.outputDir(), r.status(),
-                r.phase(), r.statusMessage(), r.progress(), r.currentEpoch(), r.totalEpochs(), r.step(),
-                r.totalSteps(), r.loss(), r.learningRate(), r.etaSeconds(), queuePosition, r.createdAt(),
-                r.startedAt(), r.completedAt(), r.errorCode(), r.errorMessage(), logs, r.config(), r.method(),
-                r.merge(), r.priority(), r.suffix(), r.owner(), absolute(r.artifacts(), taskDir), r.warnings(), r.executor(),
-                r.cancelRequested(), r.revision());
+        return new Task(
+                r.taskId(),
+                r.modelName(),
+                r.datasetPath(),
+                r.datasetSource(),
+                r.outputDir(),
+                r.status(),
+                r.phase(),
+                r.statusMessage(),
+                r.progress(),
+                r.currentEpoch(),
+                r.totalEpochs(),
+                r.step(),
+                r.totalSteps(),
+                r.loss(),
+                r.learningRate(),
+                r.etaSeconds(),
+                queuePosition,
+                r.createdAt(),
+                r.startedAt(),
+                r.completedAt(),
+                r.errorCode(),
+                r.errorMessage(),
+                logs,
+                r.config(),
+                r.method(),
+                r.merge(),
+                r.priority(),
+                r.suffix(),
+                r.owner(),
+                absolute(r.artifacts(), taskDir),
+                r.warnings(),
+                r.executor(),
+                r.cancelRequested(),
+                r.revision());
     }
 
     /** The event view (Kafka). */
     public TaskSnapshot snapshot() {
-        return new TaskSnapshot(taskId, modelName, status.wire(), phase == null ? null : phase.wire(), progress, currentEpoch, totalEpochs, step,
-                totalSteps, loss, learningRate, etaSeconds, queuePosition, errorMessage, artifacts, createdAt,
-                startedAt, completedAt);
+        return new TaskSnapshot(
+                taskId,
+                modelName,
+                status.wire(),
+                phase == null ? null : phase.wire(),
+                progress,
+                currentEpoch,
+                totalEpochs,
+                step,
+                totalSteps,
+                loss,
+                learningRate,
+                etaSeconds,
+                queuePosition,
+                errorMessage,
+                artifacts,
+                createdAt,
+                startedAt,
+                completedAt);
     }
 
     private static Map<String, String> absolute(Map<String, String> artifacts, Path taskDir) {
         Map<String, String> out = new LinkedHashMap<>();
-        artifacts.forEach((kind, path) -> out.put(kind, taskDir.resolve(path).normalize().toString()));
+        artifacts.forEach(
+                (kind, path) -> out.put(kind, taskDir.resolve(path).normalize().toString()));
         return out;
     }
 }

@@ -335,7 +335,42 @@ public record TaskRecord(
         }
 
         public TaskRecord build() {
-            return new TaskRecord(schemaVersion, taskId, modelName, datasetPath, datasetSource, outputDir, status, phase, statusMessage, progress, currentEpoch, totalEpochs, step, totalSteps, loss, learningRate, etaSeconds, createdAt, startedAt, completedAt, errorCode, errorMessage, method, merge, config, priority, suffix, owner, artifacts, warnings, executor, queueSeq, revision, cancelRequested, run);
+            return new TaskRecord(
+                    schemaVersion,
+                    taskId,
+                    modelName,
+                    datasetPath,
+                    datasetSource,
+                    outputDir,
+                    status,
+                    phase,
+                    statusMessage,
+                    progress,
+                    currentEpoch,
+                    totalEpochs,
+                    step,
+                    totalSteps,
+                    loss,
+                    learningRate,
+                    etaSeconds,
+                    createdAt,
+                    startedAt,
+                    completedAt,
+                    errorCode,
+                    errorMessage,
+                    method,
+                    merge,
+                    config,
+                    priority,
+                    suffix,
+                    owner,
+                    artifacts,
+                    warnings,
+                    executor,
+                    queueSeq,
+                    revision,
+                    cancelRequested,
+                    run);
         }
     }
 }

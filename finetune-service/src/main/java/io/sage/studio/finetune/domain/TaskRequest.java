@@ -21,13 +21,24 @@ public record TaskRequest(
         @Range(min = 1, max = 100) Integer numEpochs,
         @Range(min = 1, max = 1024) Integer batchSize,
         @Range(min = 1, max = 1024) Integer gradientAccumulationSteps,
-        @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") Double learningRate,
+
+        @DecimalMin(value = "0", inclusive = false) @DecimalMax("1")
+        Double learningRate,
+
         @Range(min = 16, max = 131072) Integer maxLength,
         @JsonProperty("load_in_8bit") Boolean loadIn8bit,
-        @Pattern(regexp = "lora|qlora|full", message = "must be one of lora, qlora, full") String method,
+
+        @Pattern(regexp = "lora|qlora|full", message = "must be one of lora, qlora, full")
+        String method,
+
         @Range(min = 1, max = 1024) Integer loraR,
-        @DecimalMin(value = "0", inclusive = false) @DecimalMax("4096") Double loraAlpha,
-        @DecimalMin("0") @DecimalMax(value = "1", inclusive = false) Double loraDropout,
+
+        @DecimalMin(value = "0", inclusive = false) @DecimalMax("4096")
+        Double loraAlpha,
+
+        @DecimalMin("0") @DecimalMax(value = "1", inclusive = false)
+        Double loraDropout,
+
         Boolean gradientCheckpointing,
         Boolean merge,
         @Range(min = -100, max = 100) Integer priority,

@@ -16,7 +16,13 @@ import com.fasterxml.jackson.annotation.JsonValue;
  * {@code pending} is accepted on input (seed task directories) and treated like {@code queued}.
  */
 public enum TaskStatus {
-    PENDING, QUEUED, PREPARING, TRAINING, COMPLETED, FAILED, CANCELLED;
+    PENDING,
+    QUEUED,
+    PREPARING,
+    TRAINING,
+    COMPLETED,
+    FAILED,
+    CANCELLED;
 
     @JsonValue
     public String wire() {

@@ -6,5 +6,6 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /** Something the user should know about a task's settings; informs, never blocks. */
 @RegisterForReflection
-public record TaskWarning(@Schema(required = true) String code, @Schema(required = true) String message) {
-}
+public record TaskWarning(
+        @Schema(required = true) String code,
+        @Schema(required = true) String message) {}

@@ -10,7 +10,9 @@ import com.fasterxml.jackson.annotation.JsonValue;
  * {@code lora} (adapter on the frozen base), {@code qlora} (adapter on a 4-bit base), {@code full} (all weights).
  */
 public enum TrainingMethod {
-    LORA, QLORA, FULL;
+    LORA,
+    QLORA,
+    FULL;
 
     /** What a request without {@code method} gets. */
     public static final TrainingMethod DEFAULT = LORA;

@@ -26,7 +26,8 @@ import io.sage.studio.process.ProcessControl;
 public class InstanceIdentity {
 
     static final String FILE = "finetune-instance-id";
-    private static final Pattern UUID_TEXT = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    private static final Pattern UUID_TEXT =
+            Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     private final String id;
     private final String bootId;

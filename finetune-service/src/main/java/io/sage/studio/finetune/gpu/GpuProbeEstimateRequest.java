@@ -11,5 +11,4 @@ public record GpuProbeEstimateRequest(
         int loraR,
         boolean gradientCheckpointing,
         String precision,
-        @JsonProperty("load_in_8bit") boolean loadIn8bit) {
-}
+        @JsonProperty("load_in_8bit") boolean loadIn8bit) {}

@@ -37,8 +37,8 @@ public class MemoryAdvisor implements WarningsProvider {
     private final Map<String, Double> hints = new ConcurrentHashMap<>();
     private volatile long hintsUnavailableUntil;
 
-    public MemoryAdvisor(GpuProbeEstimates estimator, GpuInventory inventory, BaseModelCatalog catalog,
-            FinetuneConfig config) {
+    public MemoryAdvisor(
+            GpuProbeEstimates estimator, GpuInventory inventory, BaseModelCatalog catalog, FinetuneConfig config) {
         this.estimator = estimator;
         this.inventory = inventory;
         this.catalog = catalog;
@@ -49,16 +49,26 @@ public class MemoryAdvisor implements WarningsProvider {
     public List<TaskWarning> warningsFor(TaskRequest request) {
         List<TaskWarning> warnings = new ArrayList<>();
         if (catalog.find(request.modelName()).isEmpty()) {
-            warnings.add(new TaskWarning("model_not_in_catalog", "the base model is not in the catalogue; the "
-                    + "trainer must be able to load it (a Hugging Face id in its cache, or a model folder)"));
+            warnings.add(new TaskWarning(
+                    "model_not_in_catalog",
+                    "the base model is not in the catalogue; the "
+                            + "trainer must be able to load it (a Hugging Face id in its cache, or a model folder)"));
         }
         TrainingConfig config = request.trainingConfig();
-        Optional<GpuProbeEstimate> estimate = estimator.estimate(new GpuProbeEstimateRequest(request.modelName(),
-                request.methodOrDefault().wire(), config.batchSize(), config.maxLength(), config.loraR(),
-                config.gradientCheckpointing(), "auto", config.loadIn8bit()));
+        Optional<GpuProbeEstimate> estimate = estimator.estimate(new GpuProbeEstimateRequest(
+                request.modelName(),
+                request.methodOrDefault().wire(),
+                config.batchSize(),
+                config.maxLength(),
+                config.loraR(),
+                config.gradientCheckpointing(),
+                "auto",
+                config.loadIn8bit()));
         if (estimate.isEmpty()) {
-            warnings.add(new TaskWarning("estimate_unavailable", "no GPU memory estimate (the gpu-probe-service did "
-                    + "not answer); the task is queued without one"));
+            warnings.add(new TaskWarning(
+                    "estimate_unavailable",
+                    "no GPU memory estimate (the gpu-probe-service did "
+                            + "not answer); the task is queued without one"));
             return warnings;
         }
         GpuProbeEstimate e = estimate.get();
@@ -69,22 +79,32 @@ public class MemoryAdvisor implements WarningsProvider {
             warnings.add(new TaskWarning("no_gpu_known", "no GPU is reported by telemetry; this task needs " + need));
             return warnings;
         }
-        GpuTelemetryEvent largest = gpus.stream().max(Comparator.comparingLong(GpuTelemetryEvent::memoryTotalBytes))
+        GpuTelemetryEvent largest = gpus.stream()
+                .max(Comparator.comparingLong(GpuTelemetryEvent::memoryTotalBytes))
                 .orElseThrow();
-        GpuTelemetryEvent freest = gpus.stream().max(Comparator.comparingLong(GpuTelemetryEvent::memoryFreeBytes))
+        GpuTelemetryEvent freest = gpus.stream()
+                .max(Comparator.comparingLong(GpuTelemetryEvent::memoryFreeBytes))
                 .orElseThrow();
         if (e.expectedBytes() > largest.memoryTotalBytes()) {
-            warnings.add(new TaskWarning("insufficient_gpu_memory", "this task needs " + need + " but the largest GPU ("
-                    + describe(largest) + ") has " + gib(largest.memoryTotalBytes()) + " GiB; lower batch_size or "
-                    + "max_length, use method qlora, or pick a smaller model"));
+            warnings.add(new TaskWarning(
+                    "insufficient_gpu_memory",
+                    "this task needs " + need + " but the largest GPU ("
+                            + describe(largest) + ") has " + gib(largest.memoryTotalBytes())
+                            + " GiB; lower batch_size or "
+                            + "max_length, use method qlora, or pick a smaller model"));
         } else if (e.expectedBytes() > freest.memoryFreeBytes()) {
-            warnings.add(new TaskWarning("gpu_memory_in_use", "this task needs " + need + "; the GPU with the most "
-                    + "free memory (" + describe(freest) + ") has " + gib(freest.memoryFreeBytes()) + " GiB free now "
-                    + "(other processes, e.g. a model server, hold the rest); it may run out of memory until that "
-                    + "is freed"));
+            warnings.add(new TaskWarning(
+                    "gpu_memory_in_use",
+                    "this task needs " + need + "; the GPU with the most "
+                            + "free memory (" + describe(freest) + ") has " + gib(freest.memoryFreeBytes())
+                            + " GiB free now "
+                            + "(other processes, e.g. a model server, hold the rest); it may run out of memory until that "
+                            + "is freed"));
         } else if (e.highBytes() > largest.memoryTotalBytes()) {
-            warnings.add(new TaskWarning("gpu_memory_tight", "this task needs " + need + "; the high end of the "
-                    + "estimate exceeds the " + gib(largest.memoryTotalBytes()) + " GiB of " + describe(largest)));
+            warnings.add(new TaskWarning(
+                    "gpu_memory_tight",
+                    "this task needs " + need + "; the high end of the " + "estimate exceeds the "
+                            + gib(largest.memoryTotalBytes()) + " GiB of " + describe(largest)));
         }
         return warnings;
     }
@@ -95,8 +115,15 @@ public class MemoryAdvisor implements WarningsProvider {
         if (known != null || System.currentTimeMillis() < hintsUnavailableUntil) {
             return known;
         }
-        Optional<GpuProbeEstimate> estimate = estimator.estimate(new GpuProbeEstimateRequest(modelId, "lora",
-                TaskRequest.DEFAULT_BATCH_SIZE, TaskRequest.DEFAULT_MAX_LENGTH, 16, true, "auto", false));
+        Optional<GpuProbeEstimate> estimate = estimator.estimate(new GpuProbeEstimateRequest(
+                modelId,
+                "lora",
+                TaskRequest.DEFAULT_BATCH_SIZE,
+                TaskRequest.DEFAULT_MAX_LENGTH,
+                16,
+                true,
+                "auto",
+                false));
         if (estimate.isEmpty()) {
             hintsUnavailableUntil = System.currentTimeMillis() + RETRY_UNAVAILABLE.toMillis();
             return null;

@@ -29,7 +29,8 @@ public class TelemetryGpuInventory implements GpuInventory {
 
     public TelemetryGpuInventory(KafkaClientConfig kafka, FinetuneConfig config) {
         this.view = new CompactedTopicView<>(Topics.GPU_TELEMETRY, GpuTelemetryEvent.class, kafka.properties()).start();
-        this.node = config.local().gpuNode()
+        this.node = config.local()
+                .gpuNode()
                 .or(() -> Optional.ofNullable(System.getenv("NODE_NAME")).filter(n -> !n.isBlank()))
                 .orElseGet(TelemetryGpuInventory::hostName);
     }
@@ -42,8 +43,10 @@ public class TelemetryGpuInventory implements GpuInventory {
     @Override
     public List<GpuTelemetryEvent> localGpus() {
         List<GpuTelemetryEvent> all = allGpus();
-        List<GpuTelemetryEvent> mine = all.stream().filter(g -> node.equals(g.node())).toList();
-        if (mine.isEmpty() && all.stream().map(GpuTelemetryEvent::node).distinct().count() == 1) {
+        List<GpuTelemetryEvent> mine =
+                all.stream().filter(g -> node.equals(g.node())).toList();
+        if (mine.isEmpty()
+                && all.stream().map(GpuTelemetryEvent::node).distinct().count() == 1) {
             return all;
         }
         return mine;

@@ -40,7 +40,10 @@ public class TaskBroadcaster implements TaskListener {
 
     /** Live changes from now on; after {@link Change#END} (the subscriber fell too far behind) it completes. */
     public Multi<Change> changes() {
-        return processor.onOverflow().buffer(SUBSCRIBER_BUFFER)
-                .onFailure(BackPressureFailure.class).recoverWithItem(Change.END);
+        return processor
+                .onOverflow()
+                .buffer(SUBSCRIBER_BUFFER)
+                .onFailure(BackPressureFailure.class)
+                .recoverWithItem(Change.END);
     }
 }

@@ -28,8 +28,9 @@ public class TaskEventPublisher implements TaskListener {
 
     private final Emitter<TaskEvent> emitter;
 
-    public TaskEventPublisher(@Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 4096)
-            Emitter<TaskEvent> emitter) {
+    public TaskEventPublisher(
+            @Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 4096)
+                    Emitter<TaskEvent> emitter) {
         this.emitter = emitter;
     }
 

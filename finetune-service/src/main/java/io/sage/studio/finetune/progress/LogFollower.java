@@ -59,8 +59,8 @@ public final class LogFollower implements AutoCloseable {
         return Multi.createFrom().emitter(emitter -> {
             Follow follow = new Follow(file, emitter, finished);
             follow.start(tail);
-            ScheduledFuture<?> task = timer.scheduleWithFixedDelay(follow::step, POLL.toMillis(), POLL.toMillis(),
-                    TimeUnit.MILLISECONDS);
+            ScheduledFuture<?> task =
+                    timer.scheduleWithFixedDelay(follow::step, POLL.toMillis(), POLL.toMillis(), TimeUnit.MILLISECONDS);
             emitter.onTermination(() -> task.cancel(false));
             emitter.onRequest(n -> follow.drain());
         });

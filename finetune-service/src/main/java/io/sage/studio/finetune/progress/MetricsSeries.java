@@ -11,30 +11,35 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
-import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** The loss / learning-rate series of a task for a chart, read from its {@code progress.jsonl}. */
 public final class MetricsSeries {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private MetricsSeries() {
-    }
+    private MetricsSeries() {}
 
     /** One {@code metrics} record. */
     @Schema(name = "MetricPoint")
-    public record Point(Long step, Double epoch, Double loss, Double learningRate, Double gradNorm,
-            Double tokensPerSecond, String timestamp) {
-    }
+    public record Point(
+            Long step,
+            Double epoch,
+            Double loss,
+            Double learningRate,
+            Double gradNorm,
+            Double tokensPerSecond,
+            String timestamp) {}
 
     /** {@code GET …/metrics}: the task and its points (evenly thinned to at most {@code maxPoints}, last kept). */
     @Schema(name = "TaskMetrics")
-    public record Series(@Schema(required = true) String taskId, @Schema(required = true) long totalPoints,
-            @Schema(required = true) List<Point> points) {
-    }
+    public record Series(
+            @Schema(required = true) String taskId,
+            @Schema(required = true) long totalPoints,
+            @Schema(required = true) List<Point> points) {}
 
     public static Series read(String taskId, Path taskDir, int maxPoints) throws IOException {
         List<Point> points = new ArrayList<>();
@@ -43,8 +48,8 @@ public final class MetricsSeries {
             // Missing, or a link (never followed: it could point at any file of the home).
             return new Series(taskId, 0, List.of());
         }
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(file,
-                LinkOption.NOFOLLOW_LINKS), StandardCharsets.UTF_8))) {
+        try (BufferedReader in = new BufferedReader(
+                new InputStreamReader(Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
                 Point point = parse(line);
@@ -67,9 +72,14 @@ public final class MetricsSeries {
             if (r == null || !"metrics".equals(r.path("type").asText())) {
                 return null;
             }
-            return new Point(r.hasNonNull("step") ? r.get("step").asLong() : null, number(r, "epoch"),
-                    number(r, "loss"), number(r, "learning_rate"), number(r, "grad_norm"),
-                    number(r, "tokens_per_second"), r.hasNonNull("time") ? r.get("time").asText() : null);
+            return new Point(
+                    r.hasNonNull("step") ? r.get("step").asLong() : null,
+                    number(r, "epoch"),
+                    number(r, "loss"),
+                    number(r, "learning_rate"),
+                    number(r, "grad_norm"),
+                    number(r, "tokens_per_second"),
+                    r.hasNonNull("time") ? r.get("time").asText() : null);
         } catch (IOException e) {
             return null;
         }

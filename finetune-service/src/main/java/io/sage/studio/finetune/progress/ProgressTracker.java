@@ -116,7 +116,8 @@ public final class ProgressTracker {
         }
         switch (record.path("type").asText()) {
             case "phase" -> {
-                TrainerPhase value = TrainerPhase.reportedByTrainer(record.path("phase").asText(null));
+                TrainerPhase value =
+                        TrainerPhase.reportedByTrainer(record.path("phase").asText(null));
                 if (value != null) {
                     phase = value;
                     done |= value == TrainerPhase.DONE;

@@ -14,8 +14,7 @@ import java.nio.file.StandardOpenOption;
  */
 final class TaskFiles {
 
-    private TaskFiles() {
-    }
+    private TaskFiles() {}
 
     /** Opens {@code file} for reading; fails (ELOOP) when it is a symbolic link. */
     static SeekableByteChannel open(Path file) throws IOException {

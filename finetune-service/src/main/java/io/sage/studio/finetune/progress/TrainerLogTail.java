@@ -25,8 +25,7 @@ public final class TrainerLogTail {
 
     private static final int MAX_TAIL_BYTES = 64 * 1024;
 
-    private record Cached(long size, long modified, int lines, String text) {
-    }
+    private record Cached(long size, long modified, int lines, String text) {}
 
     private final Map<Path, Cached> cache = new ConcurrentHashMap<>();
 

@@ -14,10 +14,10 @@ import java.util.TreeSet;
 public final class TaskQueue {
 
     /** One waiting task. */
-    public record Entry(String taskId, int priority, long seq) {
-    }
+    public record Entry(String taskId, int priority, long seq) {}
 
-    private static final Comparator<Entry> ORDER = Comparator.comparingInt(Entry::priority).reversed()
+    private static final Comparator<Entry> ORDER = Comparator.comparingInt(Entry::priority)
+            .reversed()
             .thenComparingLong(Entry::seq)
             .thenComparing(Entry::taskId);
 
@@ -49,7 +49,9 @@ public final class TaskQueue {
     }
 
     public synchronized Optional<String> head() {
-        return entries.isEmpty() ? Optional.empty() : Optional.of(entries.first().taskId());
+        return entries.isEmpty()
+                ? Optional.empty()
+                : Optional.of(entries.first().taskId());
     }
 
     public synchronized int size() {

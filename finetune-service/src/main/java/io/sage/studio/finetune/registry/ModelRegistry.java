@@ -44,15 +44,27 @@ public class ModelRegistry {
         List<Model> models = new ArrayList<>(base());
         tasks.refresh();
         tasks.records().stream()
-                .filter(r -> r.status() == TaskStatus.COMPLETED && !r.artifacts().isEmpty())
+                .filter(r ->
+                        r.status() == TaskStatus.COMPLETED && !r.artifacts().isEmpty())
                 .sorted(Comparator.comparing(TaskRecord::completedAt, Comparator.nullsLast(Comparator.reverseOrder())))
                 .forEach(r -> models.addAll(finetuned(r)));
         return models;
     }
 
     private Model base(BaseModel m) {
-        return new Model(m.id(), m.name(), "base", m.id(), m.id(), null, null, null,
-                Math.round(m.params() / 1e7) / 100.0, m.contextLength(), advisor.vramHintGb(m.id()), m.description());
+        return new Model(
+                m.id(),
+                m.name(),
+                "base",
+                m.id(),
+                m.id(),
+                null,
+                null,
+                null,
+                Math.round(m.params() / 1e7) / 100.0,
+                m.contextLength(),
+                advisor.vramHintGb(m.id()),
+                m.description());
     }
 
     private List<Model> finetuned(TaskRecord r) {
@@ -62,11 +74,18 @@ public class ModelRegistry {
             String kind = artifact.getKey().equals(Artifacts.MERGED) ? "merged" : "lora";
             BaseModel base = catalog.find(r.modelName()).orElse(null);
             String label = r.suffix() == null || r.suffix().isBlank() ? r.taskId() : r.suffix();
-            out.add(new Model(r.taskId() + "/" + artifact.getKey(),
+            out.add(new Model(
+                    r.taskId() + "/" + artifact.getKey(),
                     label + " (" + (kind.equals("merged") ? "merged" : "LoRA") + " on " + r.modelName() + ")",
-                    "finetuned", r.modelName(), dir.resolve(artifact.getValue()).normalize().toString(), kind,
-                    r.taskId(), r.completedAt(), base == null ? null : Math.round(base.params() / 1e7) / 100.0,
-                    base == null ? null : base.contextLength(), null,
+                    "finetuned",
+                    r.modelName(),
+                    dir.resolve(artifact.getValue()).normalize().toString(),
+                    kind,
+                    r.taskId(),
+                    r.completedAt(),
+                    base == null ? null : Math.round(base.params() / 1e7) / 100.0,
+                    base == null ? null : base.contextLength(),
+                    null,
                     "fine-tuned with " + (r.method() == null ? null : r.method().wire()) + " by task " + r.taskId()));
         }
         return out;

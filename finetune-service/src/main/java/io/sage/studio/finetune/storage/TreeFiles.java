@@ -16,8 +16,7 @@ public final class TreeFiles {
 
     private static final Logger LOG = Logger.getLogger(TreeFiles.class);
 
-    private TreeFiles() {
-    }
+    private TreeFiles() {}
 
     public static void delete(Path root) throws IOException {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {

@@ -33,7 +33,8 @@ public class FinetuneBeans {
 
     @Produces
     @Singleton
-    TaskExecutor executor(FinetuneConfig config, Instance<LocalExecutor> local, Instance<KubernetesExecutor> kubernetes) {
+    TaskExecutor executor(
+            FinetuneConfig config, Instance<LocalExecutor> local, Instance<KubernetesExecutor> kubernetes) {
         return config.executor() == FinetuneConfig.ExecutorKind.KUBERNETES ? kubernetes.get() : local.get();
     }
 
@@ -51,10 +52,28 @@ public class FinetuneBeans {
 
     @Produces
     @Singleton
-    TaskEngine engine(TaskStore store, TaskQueue queue, TaskExecutor executor, DatasetService datasets,
-            WarningsProvider advisor, TaskViews views, @All List<TaskListener> listeners, FinetuneConfig config) {
-        return new TaskEngine(store, queue, executor, datasets, advisor, views, listeners, new TaskEngine.Settings(
-                config.progressInterval(), config.progressPoll(), config.rescanInterval(), config.maxQueuedPerOwner()));
+    TaskEngine engine(
+            TaskStore store,
+            TaskQueue queue,
+            TaskExecutor executor,
+            DatasetService datasets,
+            WarningsProvider advisor,
+            TaskViews views,
+            @All List<TaskListener> listeners,
+            FinetuneConfig config) {
+        return new TaskEngine(
+                store,
+                queue,
+                executor,
+                datasets,
+                advisor,
+                views,
+                listeners,
+                new TaskEngine.Settings(
+                        config.progressInterval(),
+                        config.progressPoll(),
+                        config.rescanInterval(),
+                        config.maxQueuedPerOwner()));
     }
 
     void dispose(@Disposes TaskEngine engine) {
@@ -81,12 +100,20 @@ public class FinetuneBeans {
      * Recovers the tasks at start. The local executor hands out GPUs from telemetry, so it first lets the
      * telemetry view catch up (briefly: without Kafka it goes on as if no GPU were known).
      */
-    void onStart(@Observes StartupEvent event, TaskEngine engine, DatasetService datasets, FinetuneConfig config,
-            Instance<TelemetryGpuInventory> telemetry) throws Exception {
+    void onStart(
+            @Observes StartupEvent event,
+            TaskEngine engine,
+            DatasetService datasets,
+            FinetuneConfig config,
+            Instance<TelemetryGpuInventory> telemetry)
+            throws Exception {
         datasets.removeLeftovers();
-        if (config.executor() == FinetuneConfig.ExecutorKind.LOCAL && config.local().onePerGpu()
+        if (config.executor() == FinetuneConfig.ExecutorKind.LOCAL
+                && config.local().onePerGpu()
                 && !telemetry.get().awaitCaughtUp(TELEMETRY_WAIT)) {
-            LOG.warnf("GPU telemetry not read within %s; tasks start without a GPU assignment until it is", TELEMETRY_WAIT);
+            LOG.warnf(
+                    "GPU telemetry not read within %s; tasks start without a GPU assignment until it is",
+                    TELEMETRY_WAIT);
         }
         engine.start();
     }

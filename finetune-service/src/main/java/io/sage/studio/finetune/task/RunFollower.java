@@ -20,8 +20,8 @@ import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.RunListener;
-import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.progress.ProgressTracker;
+import io.sage.studio.finetune.progress.TrainerLogTail;
 
 /**
  * Follows the tasks handed to the executor until each has its outcome: reads every running task's
@@ -128,7 +128,8 @@ final class RunFollower {
                 t.dirty = false;
                 return;
             }
-            TaskRecord next = updated.toBuilder().revision(record.revision() + 1).build();
+            TaskRecord next =
+                    updated.toBuilder().revision(record.revision() + 1).build();
             if (changes.saveAndPublish(next, stateChange ? TaskEvent.Kind.STATE_CHANGED : TaskEvent.Kind.PROGRESS)) {
                 t.lastFlushNanos = now;
                 t.dirty = false;
@@ -158,9 +159,16 @@ final class RunFollower {
             } catch (IOException e) {
                 LOG.warnf("cannot read the progress of %s: %s", id, e.getMessage());
             }
-            RunOutcome outcome = RunOutcome.decide(record.cancelRequested(), exitCode, detail, tracker.errorCode(),
-                    tracker.errorMessage(), tracker.done(), TrainerLogTail.lastLines(dir.resolve(TrainerLogTail.FILE), 5));
-            Map<String, String> artifacts = outcome.status() == TaskStatus.COMPLETED ? artifacts(dir, tracker) : Map.of();
+            RunOutcome outcome = RunOutcome.decide(
+                    record.cancelRequested(),
+                    exitCode,
+                    detail,
+                    tracker.errorCode(),
+                    tracker.errorMessage(),
+                    tracker.done(),
+                    TrainerLogTail.lastLines(dir.resolve(TrainerLogTail.FILE), 5));
+            Map<String, String> artifacts =
+                    outcome.status() == TaskStatus.COMPLETED ? artifacts(dir, tracker) : Map.of();
             TaskRecord finished = TaskTransitions.finished(record, tracker, outcome, artifacts, Instant.now());
             if (changes.saveAndPublish(finished, TaskEvent.Kind.STATE_CHANGED)) {
                 tracked.remove(id);

@@ -12,8 +12,14 @@ import io.sage.studio.finetune.domain.TaskStatus;
  */
 record RunOutcome(TaskStatus status, String errorCode, String errorMessage) {
 
-    static RunOutcome decide(boolean cancelRequested, Integer exitCode, String detail, String trainerErrorCode,
-            String trainerErrorMessage, boolean done, List<String> lastLogLines) {
+    static RunOutcome decide(
+            boolean cancelRequested,
+            Integer exitCode,
+            String detail,
+            String trainerErrorCode,
+            String trainerErrorMessage,
+            boolean done,
+            List<String> lastLogLines) {
         if (cancelRequested) {
             return new RunOutcome(TaskStatus.CANCELLED, null, null);
         }
@@ -33,13 +39,16 @@ record RunOutcome(TaskStatus status, String errorCode, String errorMessage) {
                 message.append(" (").append(detail).append(')');
             }
         } else {
-            message.append(detail != null ? detail
-                    : "the trainer ended while the service was not watching it and reported no outcome");
+            message.append(
+                    detail != null
+                            ? detail
+                            : "the trainer ended while the service was not watching it and reported no outcome");
         }
         List<String> tail = lastLogLines.stream().filter(l -> !l.isBlank()).toList();
         if (!tail.isEmpty()) {
             message.append("; last log line: ").append(tail.get(tail.size() - 1).strip());
         }
-        return new RunOutcome(TaskStatus.FAILED, exitCode != null ? "trainer_exit" : "trainer_lost", message.toString());
+        return new RunOutcome(
+                TaskStatus.FAILED, exitCode != null ? "trainer_exit" : "trainer_lost", message.toString());
     }
 }

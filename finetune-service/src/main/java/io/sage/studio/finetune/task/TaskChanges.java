@@ -56,8 +56,9 @@ final class TaskChanges {
         try {
             store.save(record);
         } catch (IOException e) {
-            LOG.errorf("task %s: cannot write %s (%s); the previous state stays", record.taskId(), TaskStore.META_FILE,
-                    e.getMessage());
+            LOG.errorf(
+                    "task %s: cannot write %s (%s); the previous state stays",
+                    record.taskId(), TaskStore.META_FILE, e.getMessage());
             return false;
         }
         publish(kind, record);
@@ -76,8 +77,12 @@ final class TaskChanges {
     /** {@code storage_error}, of the kind {@code insufficient_storage} when the disk is full. */
     static StudioException storageError(IOException e) {
         boolean full = String.valueOf(e.getMessage()).contains("No space left");
-        return new StudioException(FinetuneError.STORAGE_ERROR, full ? ErrorKind.INSUFFICIENT_STORAGE : null,
-                "cannot write the task's files (" + e.getMessage() + "); the task is unchanged", List.of(), e);
+        return new StudioException(
+                FinetuneError.STORAGE_ERROR,
+                full ? ErrorKind.INSUFFICIENT_STORAGE : null,
+                "cannot write the task's files (" + e.getMessage() + "); the task is unchanged",
+                List.of(),
+                e);
     }
 
     void publish(TaskEvent.Kind kind, TaskRecord record) {

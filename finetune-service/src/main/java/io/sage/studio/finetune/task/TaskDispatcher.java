@@ -32,7 +32,11 @@ final class TaskDispatcher {
     private final RunFollower follower;
     private final ScheduledExecutorService thread;
 
-    TaskDispatcher(TaskChanges changes, TaskQueue queue, TaskExecutor executor, RunFollower follower,
+    TaskDispatcher(
+            TaskChanges changes,
+            TaskQueue queue,
+            TaskExecutor executor,
+            RunFollower follower,
             ScheduledExecutorService thread) {
         this.changes = changes;
         this.queue = queue;
@@ -87,7 +91,8 @@ final class TaskDispatcher {
                 }
             } catch (TaskExecutor.LaunchException e) {
                 follower.forget(id);
-                changes.saveAndPublish(TaskTransitions.launchFailed(preparing, e.getMessage(), Instant.now()),
+                changes.saveAndPublish(
+                        TaskTransitions.launchFailed(preparing, e.getMessage(), Instant.now()),
                         TaskEvent.Kind.STATE_CHANGED);
             }
             return true;

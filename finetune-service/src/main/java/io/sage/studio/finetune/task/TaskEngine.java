@@ -26,8 +26,8 @@ public final class TaskEngine implements AutoCloseable {
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
     /** Timing and quota settings. */
-    public record Settings(Duration progressInterval, Duration progressPoll, Duration rescanInterval,
-            int maxQueuedPerOwner) {
+    public record Settings(
+            Duration progressInterval, Duration progressPoll, Duration rescanInterval, int maxQueuedPerOwner) {
 
         public Settings(Duration progressInterval, Duration progressPoll, Duration rescanInterval) {
             this(progressInterval, progressPoll, rescanInterval, Integer.MAX_VALUE);
@@ -40,14 +40,22 @@ public final class TaskEngine implements AutoCloseable {
     private final Settings settings;
     private final ScheduledExecutorService dispatcherThread =
             Executors.newSingleThreadScheduledExecutor(daemon("finetune-dispatcher"));
-    private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(daemon("finetune-progress"));
+    private final ScheduledExecutorService poller =
+            Executors.newSingleThreadScheduledExecutor(daemon("finetune-progress"));
     private final TaskDispatcher dispatcher;
     private final RunFollower follower;
     private final TaskRecovery recovery;
     private final TaskLifecycle lifecycle;
 
-    public TaskEngine(TaskStore store, TaskQueue queue, TaskExecutor executor, DatasetService datasets,
-            WarningsProvider advisor, TaskViews views, List<TaskListener> listeners, Settings settings) {
+    public TaskEngine(
+            TaskStore store,
+            TaskQueue queue,
+            TaskExecutor executor,
+            DatasetService datasets,
+            WarningsProvider advisor,
+            TaskViews views,
+            List<TaskListener> listeners,
+            Settings settings) {
         this.store = store;
         this.queue = queue;
         this.executor = executor;
@@ -56,8 +64,8 @@ public final class TaskEngine implements AutoCloseable {
         this.follower = new RunFollower(changes, settings.progressInterval(), poller, this::dispatch);
         this.dispatcher = new TaskDispatcher(changes, queue, executor, follower, dispatcherThread);
         this.recovery = new TaskRecovery(changes, queue, executor, follower, this::dispatch);
-        this.lifecycle = new TaskLifecycle(changes, queue, executor, datasets, advisor, dispatcher, recovery,
-                settings.maxQueuedPerOwner());
+        this.lifecycle = new TaskLifecycle(
+                changes, queue, executor, datasets, advisor, dispatcher, recovery, settings.maxQueuedPerOwner());
     }
 
     /** What callers do to tasks. */
@@ -71,8 +79,9 @@ public final class TaskEngine implements AutoCloseable {
         follower.start(settings.progressPoll());
         long rescan = settings.rescanInterval().toMillis();
         poller.scheduleWithFixedDelay(recovery::rescan, rescan, rescan, TimeUnit.MILLISECONDS);
-        LOG.infof("%d task(s) loaded from %s, %d queued, executor %s", loaded, store.root(), queue.size(),
-                executor.name());
+        LOG.infof(
+                "%d task(s) loaded from %s, %d queued, executor %s",
+                loaded, store.root(), queue.size(), executor.name());
         dispatch();
     }
 

@@ -52,8 +52,15 @@ public final class TaskLifecycle {
     /** Creations in progress per owner (counted by the task quota); guarded by itself. */
     private final Map<String, Integer> creating = new ConcurrentHashMap<>();
 
-    TaskLifecycle(TaskChanges changes, TaskQueue queue, TaskExecutor executor, DatasetService datasets,
-            WarningsProvider advisor, TaskDispatcher dispatcher, TaskRecovery recovery, int maxQueuedPerOwner) {
+    TaskLifecycle(
+            TaskChanges changes,
+            TaskQueue queue,
+            TaskExecutor executor,
+            DatasetService datasets,
+            WarningsProvider advisor,
+            TaskDispatcher dispatcher,
+            TaskRecovery recovery,
+            int maxQueuedPerOwner) {
         this.changes = changes;
         this.queue = queue;
         this.executor = executor;
@@ -71,8 +78,10 @@ public final class TaskLifecycle {
         TrainingConfig config = request.trainingConfig();
         TrainingMethod method = request.methodOrDefault();
         if (config.loadIn8bit() && method != TrainingMethod.LORA) {
-            throw StudioException.invalidField("load_in_8bit", "load_in_8bit works with method lora only (qlora is "
-                    + "already 4-bit; full fine-tuning cannot train 8-bit weights)");
+            throw StudioException.invalidField(
+                    "load_in_8bit",
+                    "load_in_8bit works with method lora only (qlora is "
+                            + "already 4-bit; full fine-tuning cannot train 8-bit weights)");
         }
         DatasetService.Source source = datasets.resolve(request.datasetFile());
         reserveQuota(owner);
@@ -91,26 +100,33 @@ public final class TaskLifecycle {
         String key = String.valueOf(owner);
         synchronized (creating) {
             long active = changes.store().all().stream()
-                    .filter(r -> key.equals(String.valueOf(r.owner())) && (r.status().waiting() || r.status().running()))
+                    .filter(r -> key.equals(String.valueOf(r.owner()))
+                            && (r.status().waiting() || r.status().running()))
                     .count();
             int inFlight = creating.getOrDefault(key, 0);
             if (active + inFlight >= maxQueuedPerOwner) {
-                throw new StudioException(FinetuneError.QUOTA_EXCEEDED, "'" + key + "' has " + (active + inFlight)
-                        + " queued or running task(s); the limit is " + maxQueuedPerOwner
-                        + " per owner (studio.finetune.max-queued-per-owner). Wait for one to finish or cancel one",
-                        List.of(new QuotaDetail("studio.finetune.max-queued-per-owner", maxQueuedPerOwner,
-                                active + inFlight)));
+                throw new StudioException(
+                        FinetuneError.QUOTA_EXCEEDED,
+                        "'" + key + "' has " + (active + inFlight)
+                                + " queued or running task(s); the limit is " + maxQueuedPerOwner
+                                + " per owner (studio.finetune.max-queued-per-owner). Wait for one to finish or cancel one",
+                        List.of(new QuotaDetail(
+                                "studio.finetune.max-queued-per-owner", maxQueuedPerOwner, active + inFlight)));
             }
             creating.merge(key, 1, Integer::sum);
         }
     }
 
     /** Details of a refused task quota: the limit's key and value, and the caller's queued + running tasks. */
-    public record QuotaDetail(String limit, long max, long used) {
-    }
+    public record QuotaDetail(String limit, long max, long used) {}
 
-    private Task create(TaskRequest request, String owner, TrainingConfig config, TrainingMethod method,
-            DatasetService.Source source) throws IOException {
+    private Task create(
+            TaskRequest request,
+            String owner,
+            TrainingConfig config,
+            TrainingMethod method,
+            DatasetService.Source source)
+            throws IOException {
         List<TaskWarning> warnings = advisor.warningsFor(request);
         TaskStore store = changes.store();
         String id;
@@ -162,7 +178,9 @@ public final class TaskLifecycle {
         synchronized (changes.lock(taskId)) {
             TaskRecord record = record(taskId);
             if (record.status().terminal()) {
-                throw new StudioException(FinetuneError.TASK_FINISHED, "task " + taskId + " is already " + record.status().wire());
+                throw new StudioException(
+                        FinetuneError.TASK_FINISHED,
+                        "task " + taskId + " is already " + record.status().wire());
             }
             if (record.status().waiting()) {
                 TaskRecord cancelled = TaskTransitions.cancelled(record, Instant.now());
@@ -188,8 +206,9 @@ public final class TaskLifecycle {
         synchronized (changes.lock(taskId)) {
             TaskRecord record = record(taskId);
             if (!record.status().terminal()) {
-                throw new StudioException(FinetuneError.TASK_ACTIVE, "task " + taskId + " is " + record.status().wire()
-                        + "; cancel it first");
+                throw new StudioException(
+                        FinetuneError.TASK_ACTIVE,
+                        "task " + taskId + " is " + record.status().wire() + "; cancel it first");
             }
             Path trash;
             try {

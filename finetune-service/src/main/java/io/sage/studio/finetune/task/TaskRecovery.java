@@ -51,7 +51,8 @@ final class TaskRecovery {
             }
         }
         List<TaskRecord> records = store.rescan().added().stream()
-                .sorted(Comparator.comparingLong(TaskRecord::queueSeq)).toList();
+                .sorted(Comparator.comparingLong(TaskRecord::queueSeq))
+                .toList();
         for (TaskRecord record : records) {
             queue.observeSeq(record.queueSeq());
             recover(record);
@@ -68,7 +69,8 @@ final class TaskRecovery {
                 LOG.infof("task folder %s appeared; listed", added.taskId());
                 queue.observeSeq(added.queueSeq());
                 recover(added);
-                changes.publish(TaskEvent.Kind.CREATED, store.get(added.taskId()).orElse(added));
+                changes.publish(
+                        TaskEvent.Kind.CREATED, store.get(added.taskId()).orElse(added));
             }
             for (TaskRecord removed : found.removed()) {
                 changes.publish(TaskEvent.Kind.DELETED, removed);
@@ -110,12 +112,14 @@ final class TaskRecovery {
                 }
                 return;
             }
-            if (run != null && executor.name().equals(run.executor())
+            if (run != null
+                    && executor.name().equals(run.executor())
                     && executor.reattach(record, dir, follower.listener())) {
                 follower.adopted(id);
                 return;
             }
-            String detail = run == null || executor.name().equals(run.executor()) ? null
+            String detail = run == null || executor.name().equals(run.executor())
+                    ? null
                     : "the task was started by the " + run.executor() + " executor, which is not active here";
             follower.settle(id, null, detail);
         }

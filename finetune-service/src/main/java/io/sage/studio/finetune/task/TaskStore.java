@@ -44,8 +44,7 @@ public final class TaskStore {
     }
 
     /** What a rescan of the folder found. */
-    public record Changes(List<TaskRecord> added, List<TaskRecord> removed) {
-    }
+    public record Changes(List<TaskRecord> added, List<TaskRecord> removed) {}
 
     private final Path root;
     private final MetaWriter writer;
@@ -90,9 +89,11 @@ public final class TaskStore {
      */
     public void save(TaskRecord record) throws IOException {
         TaskRecord previous = tasks.get(record.taskId());
-        if (previous != null && previous.status() != record.status() && !previous.status().canMoveTo(record.status())) {
-            throw new IllegalStateException("task " + record.taskId() + " cannot go from " + previous.status().wire()
-                    + " to " + record.status().wire());
+        if (previous != null
+                && previous.status() != record.status()
+                && !previous.status().canMoveTo(record.status())) {
+            throw new IllegalStateException("task " + record.taskId() + " cannot go from "
+                    + previous.status().wire() + " to " + record.status().wire());
         }
         write(dir(record.taskId()), record);
         tasks.put(record.taskId(), record);
@@ -100,8 +101,9 @@ public final class TaskStore {
 
     /** Writes a record's metadata into a (staging) folder without publishing it. */
     public void write(Path taskDir, TaskRecord record) throws IOException {
-        writer.write(taskDir.resolve(META_FILE), StudioJson.mapper().writerWithDefaultPrettyPrinter()
-                .writeValueAsBytes(record));
+        writer.write(
+                taskDir.resolve(META_FILE),
+                StudioJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
     }
 
     /**
@@ -170,8 +172,9 @@ public final class TaskStore {
         try (InputStream in = Files.newInputStream(dir.resolve(META_FILE), LinkOption.NOFOLLOW_LINKS)) {
             stored = StudioJson.mapper().readValue(in, TaskRecord.class);
         } catch (IOException | RuntimeException e) {
-            LOG.warnf("skipping task folder %s: %s is a link or not a task record (%s)", dir.getFileName(), META_FILE,
-                    e.getClass().getSimpleName());
+            LOG.warnf(
+                    "skipping task folder %s: %s is a link or not a task record (%s)",
+                    dir.getFileName(), META_FILE, e.getClass().getSimpleName());
             return Optional.empty();
         }
         try {
@@ -187,8 +190,9 @@ public final class TaskStore {
             }
             return Optional.of(record.build());
         } catch (RuntimeException e) {
-            LOG.warnf("skipping task folder %s: unusable %s (%s)", dir.getFileName(), META_FILE,
-                    e.getClass().getSimpleName());
+            LOG.warnf(
+                    "skipping task folder %s: unusable %s (%s)",
+                    dir.getFileName(), META_FILE, e.getClass().getSimpleName());
             return Optional.empty();
         }
     }

@@ -24,8 +24,7 @@ import io.sage.studio.finetune.progress.ProgressTracker;
  */
 final class TaskTransitions {
 
-    private TaskTransitions() {
-    }
+    private TaskTransitions() {}
 
     /** The next version of a record: a copy with the revision grown by one. */
     static TaskRecord.Builder next(TaskRecord record) {
@@ -39,12 +38,22 @@ final class TaskTransitions {
 
     /** {@code preparing} without a run handle → {@code queued} again: the launch never happened. */
     static TaskRecord requeued(TaskRecord record) {
-        return next(record).status(TaskStatus.QUEUED).phase(null).startedAt(null).statusMessage(null).build();
+        return next(record)
+                .status(TaskStatus.QUEUED)
+                .phase(null)
+                .startedAt(null)
+                .statusMessage(null)
+                .build();
     }
 
     /** {@code queued} → {@code preparing}: saved before the executor is asked to launch. */
     static TaskRecord preparing(TaskRecord record, Instant now) {
-        return next(record).status(TaskStatus.PREPARING).phase(null).startedAt(now).statusMessage(null).build();
+        return next(record)
+                .status(TaskStatus.PREPARING)
+                .phase(null)
+                .startedAt(now)
+                .statusMessage(null)
+                .build();
     }
 
     /** The run handle of a launched trainer (same revision: nothing the user sees changed). */
@@ -54,19 +63,29 @@ final class TaskTransitions {
 
     /** {@code preparing} → {@code failed}: the executor could not launch the trainer. */
     static TaskRecord launchFailed(TaskRecord preparing, String message, Instant now) {
-        return next(preparing).status(TaskStatus.FAILED).completedAt(now).errorCode("launch_failed")
-                .errorMessage(message).build();
+        return next(preparing)
+                .status(TaskStatus.FAILED)
+                .completedAt(now)
+                .errorCode("launch_failed")
+                .errorMessage(message)
+                .build();
     }
 
     /** {@code queued} → {@code cancelled} at once. */
     static TaskRecord cancelled(TaskRecord waiting, Instant now) {
-        return next(waiting).status(TaskStatus.CANCELLED).completedAt(now).statusMessage(null).build();
+        return next(waiting)
+                .status(TaskStatus.CANCELLED)
+                .completedAt(now)
+                .statusMessage(null)
+                .build();
     }
 
     /** A running task asked to stop; it is {@code cancelled} once its trainer has exited. */
     static TaskRecord cancelling(TaskRecord running) {
-        return next(running).cancelRequested(true)
-                .statusMessage("cancelling: the trainer was asked to checkpoint and stop").build();
+        return next(running)
+                .cancelRequested(true)
+                .statusMessage("cancelling: the trainer was asked to checkpoint and stop")
+                .build();
     }
 
     /**
@@ -74,7 +93,8 @@ final class TaskTransitions {
      * preparing, a cancel requested, or the same phase and message).
      */
     static TaskRecord waiting(TaskRecord record, TrainerPhase phase, String message) {
-        if (record.status() != TaskStatus.PREPARING || record.cancelRequested()
+        if (record.status() != TaskStatus.PREPARING
+                || record.cancelRequested()
                 || (phase == record.phase() && Objects.equals(message, record.statusMessage()))) {
             return null;
         }
@@ -103,23 +123,31 @@ final class TaskTransitions {
         if (p.epoch() != null) {
             b.currentEpoch(p.epoch());
         }
-        return b.loss(p.loss()).learningRate(p.learningRate()).etaSeconds(p.etaSeconds()).build();
+        return b.loss(p.loss())
+                .learningRate(p.learningRate())
+                .etaSeconds(p.etaSeconds())
+                .build();
     }
 
     /** Whether two records show the same progress (nothing worth an event). */
     static boolean sameProgress(TaskRecord a, TaskRecord b) {
-        return a.status() == b.status() && a.phase() == b.phase() && a.step() == b.step()
-                && a.totalSteps() == b.totalSteps() && a.currentEpoch() == b.currentEpoch()
-                && Objects.equals(a.loss(), b.loss()) && Objects.equals(a.learningRate(), b.learningRate())
-                && Objects.equals(a.etaSeconds(), b.etaSeconds()) && Objects.equals(a.statusMessage(), b.statusMessage());
+        return a.status() == b.status()
+                && a.phase() == b.phase()
+                && a.step() == b.step()
+                && a.totalSteps() == b.totalSteps()
+                && a.currentEpoch() == b.currentEpoch()
+                && Objects.equals(a.loss(), b.loss())
+                && Objects.equals(a.learningRate(), b.learningRate())
+                && Objects.equals(a.etaSeconds(), b.etaSeconds())
+                && Objects.equals(a.statusMessage(), b.statusMessage());
     }
 
     /**
      * A running task whose trainer ended → its outcome, with the last progress folded in; a completed task gets
      * 100 % and its {@code artifacts}.
      */
-    static TaskRecord finished(TaskRecord record, ProgressTracker p, RunOutcome outcome, Map<String, String> artifacts,
-            Instant now) {
+    static TaskRecord finished(
+            TaskRecord record, ProgressTracker p, RunOutcome outcome, Map<String, String> artifacts, Instant now) {
         TaskRecord.Builder b = withProgress(record, p).toBuilder()
                 .revision(record.revision() + 1)
                 .status(outcome.status())

@@ -43,7 +43,9 @@ class DatasetApiTest {
 
     private static ValidatableResponse upload(String fileName, byte[] content) {
         return given().multiPart("file", fileName, content, "application/octet-stream")
-                .when().post("/api/finetune/upload-dataset").then();
+                .when()
+                .post("/api/finetune/upload-dataset")
+                .then();
     }
 
     private static long storedDatasets() throws IOException {
@@ -75,11 +77,14 @@ class DatasetApiTest {
                 .body("stats.estimated_tokens", greaterThan(0))
                 .body("errors.line", contains(2, 3))
                 .body("errors.code", contains("unrecognized_role", "invalid_json"))
-                .extract().path("path");
+                .extract()
+                .path("path");
         Path stored = Path.of(path);
         assertThat(stored).startsWith(datasets());
-        assertThat(Files.readAllLines(stored)).hasSize(2)
-                .first().isEqualTo("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},"
+        assertThat(Files.readAllLines(stored))
+                .hasSize(2)
+                .first()
+                .isEqualTo("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},"
                         + "{\"role\":\"assistant\",\"content\":\"Hello!\"}]}");
         assertThat(stored.resolveSibling("dataset_meta.json")).exists();
     }
@@ -101,11 +106,13 @@ class DatasetApiTest {
     @Test
     void aJsonArrayWithAByteOrderMarkIsAccepted() {
         byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
-        byte[] body = "[{\"instruction\":\"说你好\",\"output\":\"你好\"},{\"conversations\":[]}]".getBytes(StandardCharsets.UTF_8);
+        byte[] body =
+                "[{\"instruction\":\"说你好\",\"output\":\"你好\"},{\"conversations\":[]}]".getBytes(StandardCharsets.UTF_8);
         byte[] content = new byte[bom.length + body.length];
         System.arraycopy(bom, 0, content, 0, bom.length);
         System.arraycopy(body, 0, content, bom.length, body.length);
-        upload("alpaca.json", content).statusCode(200)
+        upload("alpaca.json", content)
+                .statusCode(200)
                 .body("format", equalTo("alpaca"))
                 .body("valid_records", equalTo(1))
                 .body("errors[0].code", equalTo("format_mismatch"));
@@ -113,40 +120,53 @@ class DatasetApiTest {
 
     @Test
     void theClientsFileNameNeverChoosesThePath() {
-        String path = upload("../../../../tmp/evil name;rm.jsonl", "{\"prompt\":\"p\",\"completion\":\"c\"}\n".getBytes())
+        String path = upload(
+                        "../../../../tmp/evil name;rm.jsonl", "{\"prompt\":\"p\",\"completion\":\"c\"}\n".getBytes())
                 .statusCode(200)
                 .body("filename", equalTo("evil_name_rm.jsonl"))
-                .extract().path("path");
+                .extract()
+                .path("path");
         assertThat(Path.of(path)).startsWith(datasets()).hasFileName("dataset.jsonl");
         upload("data.csv", "a,b\n".getBytes()).statusCode(400).body("error.code", equalTo("unsupported_file_type"));
-        given().multiPart("other", "x").when().post("/api/finetune/upload-dataset").then()
-                .statusCode(400).body("error.code", equalTo("missing_file"));
+        given().multiPart("other", "x")
+                .when()
+                .post("/api/finetune/upload-dataset")
+                .then()
+                .statusCode(400)
+                .body("error.code", equalTo("missing_file"));
     }
 
     @Test
     void anUploadOverTheLimitIs413BeforeOrAfterItIsRead() throws IOException {
         long before = storedDatasets();
-        byte[] line = "{\"prompt\":\"ppppppppppppppppppppppppppppppp\",\"completion\":\"ccccccccccccccc\"}\n".getBytes();
+        byte[] line =
+                "{\"prompt\":\"ppppppppppppppppppppppppppppppp\",\"completion\":\"ccccccccccccccc\"}\n".getBytes();
         byte[] justOver = repeat(line, (int) (StudioTestResource.DATASET_LIMIT / line.length) + 10);
-        upload("big.jsonl", justOver).statusCode(413).body("error.code", equalTo("dataset_too_large"))
+        upload("big.jsonl", justOver)
+                .statusCode(413)
+                .body("error.code", equalTo("dataset_too_large"))
                 .body("error.message", startsWith("the dataset has"));
         byte[] farOver = repeat(line, (int) (4 * StudioTestResource.DATASET_LIMIT / line.length));
         HttpResponse<String> refused = uploadWithLength("huge.jsonl", farOver);
         assertThat(refused.statusCode()).isEqualTo(413);
-        assertThat(refused.body()).contains("\"dataset_too_large\"", "the upload has", "studio.finetune.dataset.max-bytes");
+        assertThat(refused.body())
+                .contains("\"dataset_too_large\"", "the upload has", "studio.finetune.dataset.max-bytes");
         assertThat(storedDatasets()).isEqualTo(before);
     }
 
     @Test
     void prepareSageDocsBuildsAChatSetFromTheBundledDocs() {
-        String path = given().when().post("/api/finetune/prepare-sage-docs").then()
+        String path = given().when()
+                .post("/api/finetune/prepare-sage-docs")
+                .then()
                 .statusCode(200)
                 .body("format", equalTo("openai"))
                 .body("samples", greaterThan(3))
                 .body("characters", greaterThan(1000))
                 .body("estimated_tokens", greaterThan(100))
                 .body("documents", hasItem("docs/ARCHITECTURE.md"))
-                .extract().path("path");
+                .extract()
+                .path("path");
         assertThat(Path.of(path)).exists();
     }
 
@@ -155,14 +175,18 @@ class DatasetApiTest {
         String boundary = "studio-test-boundary";
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + fileName
-                + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                        + "\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .getBytes(StandardCharsets.UTF_8));
         body.writeBytes(content);
         body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "api/finetune/upload-dataset"))
-                    .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            return HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(base + "api/finetune/upload-dataset"))
+                                    .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                                    .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException(e);

@@ -44,9 +44,13 @@ final class SseRecorder implements AutoCloseable {
     }
 
     static SseRecorder open(String url) throws IOException, InterruptedException {
-        HttpResponse<InputStream> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream").GET().build(),
-                HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(url))
+                                .header("Accept", "text/event-stream")
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() != 200) {
             throw new IllegalStateException("SSE " + url + " answered " + response.statusCode());
         }

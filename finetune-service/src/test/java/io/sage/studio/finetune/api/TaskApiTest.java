@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.endsWith;
-import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.notNullValue;
@@ -70,11 +70,30 @@ class TaskApiTest {
 
     @BeforeAll
     static void oneGpuOf24GiBInTelemetry() throws Exception {
-        GpuTelemetryEvent gpu = new GpuTelemetryEvent(GpuTelemetryEvent.SCHEMA_VERSION, "gpu-node-1", Instant.now(), 1000,
-                "550.54", "12.4", 0, "GPU-aaaa", "NVIDIA L4", 24L << 30, 22L << 30, 2L << 30, 3, 1, 40, 31.0, List.of());
+        GpuTelemetryEvent gpu = new GpuTelemetryEvent(
+                GpuTelemetryEvent.SCHEMA_VERSION,
+                "gpu-node-1",
+                Instant.now(),
+                1000,
+                "550.54",
+                "12.4",
+                0,
+                "GPU-aaaa",
+                "NVIDIA L4",
+                24L << 30,
+                22L << 30,
+                2L << 30,
+                3,
+                1,
+                40,
+                31.0,
+                List.of());
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.broker().bootstrapServers());
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+        props.put(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                KafkaTestResource.broker().bootstrapServers());
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
             producer.send(CloudEvents.record(gpu, CloudEvents.source("test"))).get();
         }
     }
@@ -82,14 +101,27 @@ class TaskApiTest {
     private static String uploadChat(int samples) {
         StringBuilder jsonl = new StringBuilder();
         for (int i = 0; i < samples; i++) {
-            jsonl.append("{\"prompt\":\"question ").append(i).append("\",\"completion\":\"answer ").append(i).append("\"}\n");
+            jsonl.append("{\"prompt\":\"question ")
+                    .append(i)
+                    .append("\",\"completion\":\"answer ")
+                    .append(i)
+                    .append("\"}\n");
         }
         return given().multiPart("file", "qa.jsonl", jsonl.toString().getBytes(StandardCharsets.UTF_8))
-                .when().post("/api/finetune/upload-dataset").then().statusCode(200).extract().path("dataset_id");
+                .when()
+                .post("/api/finetune/upload-dataset")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("dataset_id");
     }
 
     private static String status(String id) {
-        return given().get("/api/finetune/tasks/" + id).then().statusCode(200).extract().path("status");
+        return given().get("/api/finetune/tasks/" + id)
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("status");
     }
 
     @Test
@@ -98,9 +130,20 @@ class TaskApiTest {
         String dataset = uploadChat(10);
         try (SseRecorder sse = SseRecorder.open(base + "api/finetune/tasks/stream")) {
             String id = given().contentType(ContentType.JSON)
-                    .body(Map.of("model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", dataset,
-                            "num_epochs", 1, "batch_size", 2, "suffix", "My Run!"))
-                    .when().post("/api/finetune/create").then()
+                    .body(Map.of(
+                            "model_name",
+                            "Qwen/Qwen2.5-0.5B-Instruct",
+                            "dataset_file",
+                            dataset,
+                            "num_epochs",
+                            1,
+                            "batch_size",
+                            2,
+                            "suffix",
+                            "My Run!"))
+                    .when()
+                    .post("/api/finetune/create")
+                    .then()
                     .statusCode(201)
                     .body("task_id", endsWith("-my-run"))
                     .body("status", equalTo("queued"))
@@ -112,10 +155,12 @@ class TaskApiTest {
                     .body("merge", equalTo(true))
                     .body("warnings.code", hasItem("insufficient_gpu_memory"))
                     .body("warnings.message", hasItem(containsString("NVIDIA L4")))
-                    .extract().path("task_id");
+                    .extract()
+                    .path("task_id");
 
             await().atMost(LONG).until(() -> status(id).equals("completed"));
-            given().get("/api/finetune/tasks/" + id).then()
+            given().get("/api/finetune/tasks/" + id)
+                    .then()
                     .body("progress", equalTo(100.0f))
                     .body("step", equalTo(12))
                     .body("total_steps", equalTo(12))
@@ -128,60 +173,85 @@ class TaskApiTest {
                     .body("executor", equalTo("local"));
             given().get("/api/finetune/tasks").then().statusCode(200).body("task_id", hasItem(id));
 
-            await().atMost(LONG).until(() -> sse.named("task").stream()
-                    .anyMatch(e -> e.json().path("task_id").asText().equals(id)
-                            && e.json().path("status").asText().equals("completed")));
-            List<String> seen = sse.named("task").stream().filter(e -> e.json().path("task_id").asText().equals(id))
-                    .map(e -> e.json().path("status").asText()).distinct().toList();
+            await().atMost(LONG)
+                    .until(() -> sse.named("task").stream()
+                            .anyMatch(e -> e.json().path("task_id").asText().equals(id)
+                                    && e.json().path("status").asText().equals("completed")));
+            List<String> seen = sse.named("task").stream()
+                    .filter(e -> e.json().path("task_id").asText().equals(id))
+                    .map(e -> e.json().path("status").asText())
+                    .distinct()
+                    .toList();
             assertThat(seen).containsSubsequence("queued", "preparing", "training", "completed");
 
-            given().get("/api/finetune/tasks/" + id + "/metrics").then().statusCode(200)
+            given().get("/api/finetune/tasks/" + id + "/metrics")
+                    .then()
+                    .statusCode(200)
                     .body("task_id", equalTo(id))
                     .body("points.size()", equalTo(12))
                     .body("points[0].loss", notNullValue())
                     .body("points[11].step", equalTo(12));
-            given().get("/api/finetune/tasks/" + id + "/metrics?max_points=3").then().body("points.step", hasItems(1, 12));
+            given().get("/api/finetune/tasks/" + id + "/metrics?max_points=3")
+                    .then()
+                    .body("points.step", hasItems(1, 12));
 
-            given().get("/api/finetune/tasks/" + id + "/logs?tail=3").then().statusCode(200)
+            given().get("/api/finetune/tasks/" + id + "/logs?tail=3")
+                    .then()
+                    .statusCode(200)
                     .contentType(containsString("text/plain"))
                     .body(containsString("[fake-trainer]"));
-            try (SseRecorder follow = SseRecorder.open(base + "api/finetune/tasks/" + id + "/logs?follow=true&tail=5")) {
+            try (SseRecorder follow =
+                    SseRecorder.open(base + "api/finetune/tasks/" + id + "/logs?follow=true&tail=5")) {
                 await().atMost(LONG).until(() -> follow.ended);
                 assertThat(follow.named("log")).hasSize(5);
             }
 
-            given().get("/api/finetune/models").then().statusCode(200)
+            given().get("/api/finetune/models")
+                    .then()
+                    .statusCode(200)
                     .body("find { it.id == '" + id + "/merged_model' }.artifact", equalTo("merged"))
                     .body("find { it.id == '" + id + "/lora' }.type", equalTo("finetuned"))
                     .body("find { it.id == '" + id + "/lora' }.base_model", equalTo("Qwen/Qwen2.5-0.5B-Instruct"))
                     .body("find { it.id == 'Qwen/Qwen2.5-0.5B-Instruct' }.vram_hint_gb", equalTo(30.0f));
 
-            assertThat(archive(id, null)).contains(id + "-merged_model/config.json", id + "-merged_model/model.safetensors");
-            assertThat(archive(id, "lora")).contains(id + "-lora/adapter_config.json")
+            assertThat(archive(id, null))
+                    .contains(id + "-merged_model/config.json", id + "-merged_model/model.safetensors");
+            assertThat(archive(id, "lora"))
+                    .contains(id + "-lora/adapter_config.json")
                     .noneMatch(name -> name.contains("checkpoint"));
 
-            given().post("/api/finetune/tasks/" + id + "/cancel").then().statusCode(409)
+            given().post("/api/finetune/tasks/" + id + "/cancel")
+                    .then()
+                    .statusCode(409)
                     .body("error.code", equalTo("task_finished"));
 
             assertTaskEventsOnKafka(id);
 
             given().delete("/api/finetune/tasks/" + id).then().statusCode(204);
-            given().get("/api/finetune/tasks/" + id).then().statusCode(404).body("error.code", equalTo("task_not_found"));
-            assertThat(StudioTestResource.home().resolve("studio_finetune").resolve(id)).doesNotExist();
-            await().atMost(LONG).until(() -> sse.named("deleted").stream()
-                    .anyMatch(e -> e.json().path("task_id").asText().equals(id)));
+            given().get("/api/finetune/tasks/" + id)
+                    .then()
+                    .statusCode(404)
+                    .body("error.code", equalTo("task_not_found"));
+            assertThat(StudioTestResource.home().resolve("studio_finetune").resolve(id))
+                    .doesNotExist();
+            await().atMost(LONG)
+                    .until(() -> sse.named("deleted").stream()
+                            .anyMatch(e -> e.json().path("task_id").asText().equals(id)));
         }
     }
 
     private List<String> archive(String id, String artifact) throws IOException {
         String query = artifact == null ? "" : "?artifact=" + artifact;
-        byte[] body = given().get("/api/finetune/tasks/" + id + "/download" + query).then()
+        byte[] body = given().get("/api/finetune/tasks/" + id + "/download" + query)
+                .then()
                 .statusCode(200)
                 .contentType("application/gzip")
                 .header("Content-Disposition", containsString(".tar.gz"))
-                .extract().asByteArray();
+                .extract()
+                .asByteArray();
         List<String> names = new ArrayList<>();
-        try (TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(new ByteArrayInputStream(body)))) {
+        try (TarArchiveInputStream tar =
+                new TarArchiveInputStream(new GzipCompressorInputStream(new ByteArrayInputStream(body)))) {
             TarArchiveEntry entry;
             while ((entry = tar.getNextEntry()) != null) {
                 names.add(entry.getName());
@@ -191,10 +261,14 @@ class TaskApiTest {
     }
 
     private static void assertTaskEventsOnKafka(String id) {
-        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.broker().bootstrapServers());
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
+        Map<String, Object> config = Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                KafkaTestResource.broker().bootstrapServers());
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(Topics.FINETUNE_TASKS).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                    .map(p -> new TopicPartition(p.topic(), p.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             List<ConsumerRecord<String, byte[]>> mine = new ArrayList<>();
@@ -204,15 +278,24 @@ class TaskApiTest {
                         mine.add(r);
                     }
                 });
-                return mine.stream().anyMatch(r -> CloudEvents.decode(r.value(), TaskEvent.class).task().status().equals("completed"));
+                return mine.stream()
+                        .anyMatch(r -> CloudEvents.decode(r.value(), TaskEvent.class)
+                                .task()
+                                .status()
+                                .equals("completed"));
             });
             ConsumerRecord<String, byte[]> first = mine.get(0);
-            assertThat(CloudEvents.header(first.headers(), CloudEvents.H_SPEC_VERSION)).isEqualTo("1.0");
+            assertThat(CloudEvents.header(first.headers(), CloudEvents.H_SPEC_VERSION))
+                    .isEqualTo("1.0");
             assertThat(CloudEvents.typeOf(first)).isEqualTo(TaskEvent.TYPE);
-            assertThat(CloudEvents.header(first.headers(), CloudEvents.H_SOURCE)).isEqualTo("/sage-studio/finetune-service");
-            assertThat(CloudEvents.header(first.headers(), CloudEvents.H_SUBJECT)).isEqualTo(id);
+            assertThat(CloudEvents.header(first.headers(), CloudEvents.H_SOURCE))
+                    .isEqualTo("/sage-studio/finetune-service");
+            assertThat(CloudEvents.header(first.headers(), CloudEvents.H_SUBJECT))
+                    .isEqualTo(id);
             assertThat(CloudEvents.header(first.headers(), CloudEvents.H_ID)).isNotBlank();
-            List<TaskEvent> events = mine.stream().map(r -> CloudEvents.decode(r.value(), TaskEvent.class)).toList();
+            List<TaskEvent> events = mine.stream()
+                    .map(r -> CloudEvents.decode(r.value(), TaskEvent.class))
+                    .toList();
             assertThat(events.get(0).kind()).isEqualTo(TaskEvent.Kind.CREATED);
             assertThat(events).extracting(TaskEvent::revision).isSorted().doesNotHaveDuplicates();
             assertThat(events).extracting(TaskEvent::kind).contains(TaskEvent.Kind.STATE_CHANGED);
@@ -225,37 +308,68 @@ class TaskApiTest {
     void everyFieldIsRangeCheckedAndNamed() {
         String dataset = uploadChat(2);
         Object[][] bad = {
-            {"num_epochs", 0}, {"num_epochs", 101}, {"batch_size", 0}, {"learning_rate", 0}, {"learning_rate", 2},
-            {"max_length", 8}, {"gradient_accumulation_steps", 5000}, {"lora_r", 0}, {"lora_dropout", 1.0},
-            {"lora_alpha", -1}, {"priority", 101}, {"method", "dpo"},
+            {"num_epochs", 0},
+            {"num_epochs", 101},
+            {"batch_size", 0},
+            {"learning_rate", 0},
+            {"learning_rate", 2},
+            {"max_length", 8},
+            {"gradient_accumulation_steps", 5000},
+            {"lora_r", 0},
+            {"lora_dropout", 1.0},
+            {"lora_alpha", -1},
+            {"priority", 101},
+            {"method", "dpo"},
         };
         for (Object[] field : bad) {
             given().contentType(ContentType.JSON)
-                    .body(Map.of("model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", dataset, field[0], field[1]))
-                    .when().post("/api/finetune/create").then()
+                    .body(Map.of(
+                            "model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", dataset, field[0], field[1]))
+                    .when()
+                    .post("/api/finetune/create")
+                    .then()
                     .statusCode(400)
                     .body("error.code", equalTo("invalid_field"))
                     .body("error.details.field", hasItem(field[0]))
                     .body("error.message", containsString((String) field[0]));
         }
-        given().contentType(ContentType.JSON).body(Map.of("dataset_file", dataset))
-                .post("/api/finetune/create").then().statusCode(400).body("error.details.field", hasItem("model_name"));
-        given().contentType(ContentType.JSON).body("{\"model_name\":\"m\",\"dataset_file\":\"" + dataset + "\",\"num_epochs\":\"lots\"}")
-                .post("/api/finetune/create").then().statusCode(400).body("error.code", equalTo("invalid_json"))
+        given().contentType(ContentType.JSON)
+                .body(Map.of("dataset_file", dataset))
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(400)
+                .body("error.details.field", hasItem("model_name"));
+        given().contentType(ContentType.JSON)
+                .body("{\"model_name\":\"m\",\"dataset_file\":\"" + dataset + "\",\"num_epochs\":\"lots\"}")
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(400)
+                .body("error.code", equalTo("invalid_json"))
                 .body("error.message", containsString("num_epochs"));
-        given().contentType(ContentType.JSON).body(Map.of("model_name", "m", "dataset_file", dataset, "method", "qlora",
-                "load_in_8bit", true)).post("/api/finetune/create").then().statusCode(400)
+        given().contentType(ContentType.JSON)
+                .body(Map.of("model_name", "m", "dataset_file", dataset, "method", "qlora", "load_in_8bit", true))
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(400)
                 .body("error.details.field", hasItem("load_in_8bit"));
     }
 
     @Test
     void aDatasetOutsideTheStudioHomeIsRefused() {
         for (String path : new String[] {"/etc/passwd", "../../etc/passwd", "studio/../../outside.jsonl"}) {
-            given().contentType(ContentType.JSON).body(Map.of("model_name", "m", "dataset_file", path))
-                    .post("/api/finetune/create").then().statusCode(400).body("error.code", equalTo("path_outside_home"));
+            given().contentType(ContentType.JSON)
+                    .body(Map.of("model_name", "m", "dataset_file", path))
+                    .post("/api/finetune/create")
+                    .then()
+                    .statusCode(400)
+                    .body("error.code", equalTo("path_outside_home"));
         }
-        given().contentType(ContentType.JSON).body(Map.of("model_name", "m", "dataset_file", "studio/datasets/missing.jsonl"))
-                .post("/api/finetune/create").then().statusCode(400).body("error.code", equalTo("dataset_not_found"));
+        given().contentType(ContentType.JSON)
+                .body(Map.of("model_name", "m", "dataset_file", "studio/datasets/missing.jsonl"))
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(400)
+                .body("error.code", equalTo("dataset_not_found"));
     }
 
     @Test
@@ -276,16 +390,28 @@ class TaskApiTest {
         Files.createDirectories(raw.getParent());
         Files.writeString(raw, "{\"instruction\":\"i\",\"output\":\"o\"}\nnot json\n");
         String id = given().contentType(ContentType.JSON)
-                .body(Map.of("model_name", "acme/no-estimate-model", "dataset_file", "studio/datasets/my-data/raw.jsonl",
-                        "method", "full"))
-                .post("/api/finetune/create").then().statusCode(201)
+                .body(Map.of(
+                        "model_name",
+                        "acme/no-estimate-model",
+                        "dataset_file",
+                        "studio/datasets/my-data/raw.jsonl",
+                        "method",
+                        "full"))
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(201)
                 .body("warnings.code", hasItems("model_not_in_catalog", "estimate_unavailable"))
-                .extract().path("task_id");
-        Path taskData = StudioTestResource.home().resolve("studio_finetune").resolve(id).resolve("dataset.jsonl");
-        assertThat(Files.readAllLines(taskData)).containsExactly(
-                "{\"messages\":[{\"role\":\"user\",\"content\":\"i\"},{\"role\":\"assistant\",\"content\":\"o\"}]}");
+                .extract()
+                .path("task_id");
+        Path taskData =
+                StudioTestResource.home().resolve("studio_finetune").resolve(id).resolve("dataset.jsonl");
+        assertThat(Files.readAllLines(taskData))
+                .containsExactly(
+                        "{\"messages\":[{\"role\":\"user\",\"content\":\"i\"},{\"role\":\"assistant\",\"content\":\"o\"}]}");
         await().atMost(LONG).until(() -> status(id).equals("completed"));
-        given().get("/api/finetune/tasks/" + id).then().body("artifacts.merged_model", notNullValue())
+        given().get("/api/finetune/tasks/" + id)
+                .then()
+                .body("artifacts.merged_model", notNullValue())
                 .body("artifacts.lora", nullValue());
     }
 
@@ -299,12 +425,25 @@ class TaskApiTest {
                  "progress":100,"created_at":"2025-01-01T00:00:00Z","completed_at":"2025-01-01T01:00:00Z",
                  "artifacts":{"lora":"lora"},"output_dir":"/elsewhere/studio_finetune/ft-20250101-000000-c0ffee"}
                 """);
-        await().atMost(LONG).untilAsserted(() -> given().get("/api/finetune/models").then()
-                .body("find { it.task_id == 'ft-20250101-000000-c0ffee' }.path", equalTo(dir.resolve("lora").toString())));
-        given().get("/api/finetune/tasks/ft-20250101-000000-c0ffee").then().statusCode(200)
+        await().atMost(LONG)
+                .untilAsserted(() -> given().get("/api/finetune/models")
+                        .then()
+                        .body(
+                                "find { it.task_id == 'ft-20250101-000000-c0ffee' }.path",
+                                equalTo(dir.resolve("lora").toString())));
+        given().get("/api/finetune/tasks/ft-20250101-000000-c0ffee")
+                .then()
+                .statusCode(200)
                 .body("output_dir", equalTo(dir.toString()));
-        given().get("/api/finetune/models/base").then().statusCode(200)
-                .body("id", hasItems("Qwen/Qwen2.5-0.5B-Instruct", "Qwen/Qwen2.5-1.5B-Instruct", "Qwen/Qwen2.5-Coder-1.5B-Instruct"))
+        given().get("/api/finetune/models/base")
+                .then()
+                .statusCode(200)
+                .body(
+                        "id",
+                        hasItems(
+                                "Qwen/Qwen2.5-0.5B-Instruct",
+                                "Qwen/Qwen2.5-1.5B-Instruct",
+                                "Qwen/Qwen2.5-Coder-1.5B-Instruct"))
                 .body("type", everyItem(equalTo("base")));
     }
 }

@@ -22,11 +22,18 @@ class FinetuneArchitectureTest {
 
     /** The module's own classes (tests left out), read once. */
     private static final JavaClasses CLASSES = new ClassFileImporter()
-            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.sage.studio.finetune");
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.sage.studio.finetune");
 
-    static final ArchRule noOtherServicesClasses = noClasses().that().resideInAPackage("io.sage.studio.finetune..")
-            .should().dependOnClassesThat().resideInAnyPackage(
-                    "io.sage.studio.chat..", "io.sage.studio.gpu..", "io.sage.studio.gateway..",
+    static final ArchRule noOtherServicesClasses = noClasses()
+            .that()
+            .resideInAPackage("io.sage.studio.finetune..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.sage.studio.chat..",
+                    "io.sage.studio.gpu..",
+                    "io.sage.studio.gateway..",
                     "io.sage.studio.cli..");
 
     static final ArchRule noJavaUtilLogging = GeneralCodingRules.NO_CLASSES_SHOULD_USE_JAVA_UTIL_LOGGING;
@@ -34,19 +41,29 @@ class FinetuneArchitectureTest {
     static final ArchRule noStandardStreams = GeneralCodingRules.NO_CLASSES_SHOULD_ACCESS_STANDARD_STREAMS;
 
     /** Resources map, delegate and choose the status; the executors' internals stay behind their interface. */
-    static final ArchRule resourcesDoNotReachExecutorInternals = noClasses().that().resideInAPackage("..finetune.api..")
-            .should().dependOnClassesThat().resideInAnyPackage(
-                    "..finetune.executor.local..", "..finetune.executor.kubernetes..");
+    static final ArchRule resourcesDoNotReachExecutorInternals = noClasses()
+            .that()
+            .resideInAPackage("..finetune.api..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("..finetune.executor.local..", "..finetune.executor.kubernetes..");
 
     /**
      * Domain and service code throws the studio's own exceptions; only resources ({@code ..api..}, {@code @Path}),
      * exception mappers there, and REST client interfaces speak JAX-RS.
      */
-    static final ArchRule domainDoesNotSpeakJaxRs = noClasses().that().resideInAPackage("io.sage.studio.finetune..")
-            .and().resideOutsideOfPackage("..api..")
-            .and().areNotAnnotatedWith(Path.class)
-            .and().areNotAnnotatedWith(RegisterRestClient.class)
-            .should().dependOnClassesThat().resideInAPackage("jakarta.ws.rs..");
+    static final ArchRule domainDoesNotSpeakJaxRs = noClasses()
+            .that()
+            .resideInAPackage("io.sage.studio.finetune..")
+            .and()
+            .resideOutsideOfPackage("..api..")
+            .and()
+            .areNotAnnotatedWith(Path.class)
+            .and()
+            .areNotAnnotatedWith(RegisterRestClient.class)
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("jakarta.ws.rs..");
 
     @Test
     void noOtherServicesClasses() {

@@ -62,9 +62,18 @@ class ConsumerContractsTest {
         if (completedTask == null) {
             String id = given().contentType(ContentType.JSON)
                     .body(Map.of("model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", upload(), "num_epochs", 1))
-                    .when().post("/api/finetune/create").then().statusCode(201).extract().path("task_id");
-            await().atMost(Duration.ofSeconds(60)).until(() -> "completed".equals(
-                    given().get("/api/finetune/tasks/" + id).then().extract().path("status")));
+                    .when()
+                    .post("/api/finetune/create")
+                    .then()
+                    .statusCode(201)
+                    .extract()
+                    .path("task_id");
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> "completed"
+                            .equals(given().get("/api/finetune/tasks/" + id)
+                                    .then()
+                                    .extract()
+                                    .path("status")));
             completedTask = id;
         }
         return Map.of("taskId", completedTask);
@@ -73,9 +82,18 @@ class ConsumerContractsTest {
     private static String upload() {
         StringBuilder jsonl = new StringBuilder();
         for (int i = 0; i < 10; i++) {
-            jsonl.append("{\"prompt\":\"question ").append(i).append("\",\"completion\":\"answer ").append(i).append("\"}\n");
+            jsonl.append("{\"prompt\":\"question ")
+                    .append(i)
+                    .append("\",\"completion\":\"answer ")
+                    .append(i)
+                    .append("\"}\n");
         }
         return given().multiPart("file", "qa.jsonl", jsonl.toString().getBytes(StandardCharsets.UTF_8))
-                .when().post("/api/finetune/upload-dataset").then().statusCode(200).extract().path("path");
+                .when()
+                .post("/api/finetune/upload-dataset")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("path");
     }
 }

@@ -54,23 +54,53 @@ class TrainerProtocolSchemaTest {
     }
 
     private static void assertValid(JsonSchema schema, JsonNode document) {
-        assertThat(schema.validate(document)).as(document.toString()).extracting(ValidationMessage::getMessage).isEmpty();
+        assertThat(schema.validate(document))
+                .as(document.toString())
+                .extracting(ValidationMessage::getMessage)
+                .isEmpty();
     }
 
     @Test
     void theJobJsonOfARealTaskAndItsRecordsMatchTheSchemas() throws IOException {
         StringBuilder jsonl = new StringBuilder();
         for (int i = 0; i < 6; i++) {
-            jsonl.append("{\"prompt\":\"q").append(i).append("\",\"completion\":\"a").append(i).append("\"}\n");
+            jsonl.append("{\"prompt\":\"q")
+                    .append(i)
+                    .append("\",\"completion\":\"a")
+                    .append(i)
+                    .append("\"}\n");
         }
         String dataset = given().multiPart("file", "qa.jsonl", jsonl.toString().getBytes(StandardCharsets.UTF_8))
-                .when().post("/api/finetune/upload-dataset").then().statusCode(200).extract().path("dataset_id");
+                .when()
+                .post("/api/finetune/upload-dataset")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("dataset_id");
         String id = given().contentType(ContentType.JSON)
-                .body(Map.of("model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", dataset, "num_epochs", 1,
-                        "method", "qlora", "lora_r", 8))
-                .when().post("/api/finetune/create").then().statusCode(201).extract().path("task_id");
-        await().atMost(Duration.ofSeconds(60)).until(() -> "completed".equals(
-                given().get("/api/finetune/tasks/" + id).then().extract().path("status")));
+                .body(Map.of(
+                        "model_name",
+                        "Qwen/Qwen2.5-0.5B-Instruct",
+                        "dataset_file",
+                        dataset,
+                        "num_epochs",
+                        1,
+                        "method",
+                        "qlora",
+                        "lora_r",
+                        8))
+                .when()
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("task_id");
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> "completed"
+                        .equals(given().get("/api/finetune/tasks/" + id)
+                                .then()
+                                .extract()
+                                .path("status")));
         Path taskDir = StudioTestResource.home().resolve("studio_finetune").resolve(id);
 
         JsonNode job = JSON.readTree(taskDir.resolve("job.json").toFile());
@@ -118,7 +148,8 @@ class TrainerProtocolSchemaTest {
         assertThat(tracker.loss()).isEqualTo(0.8313);
         assertThat(tracker.learningRate()).isEqualTo(0.0002);
         assertThat(tracker.etaSeconds()).isEqualTo(30);
-        assertThat(tracker.artifacts()).containsOnly(Map.entry("lora", "lora"), Map.entry("merged_model", "merged_model"));
+        assertThat(tracker.artifacts())
+                .containsOnly(Map.entry("lora", "lora"), Map.entry("merged_model", "merged_model"));
         assertThat(tracker.errorCode()).isEqualTo("cuda_oom");
         assertThat(tracker.errorMessage()).isEqualTo("lower batch_size");
     }
@@ -126,7 +157,8 @@ class TrainerProtocolSchemaTest {
     @Test
     void recordsTheSchemaRejects() throws IOException {
         JsonSchema record = schema("progress-record.schema.json");
-        for (String bad : List.of("{\"type\":\"phase\",\"phase\":\"warming_up\",\"time\":\"2025-01-31T12:00:00Z\"}",
+        for (String bad : List.of(
+                "{\"type\":\"phase\",\"phase\":\"warming_up\",\"time\":\"2025-01-31T12:00:00Z\"}",
                 "{\"type\":\"metrics\",\"total_steps\":12,\"time\":\"2025-01-31T12:00:00Z\"}",
                 "{\"type\":\"artifact\",\"kind\":\"weights\",\"path\":\"w\",\"time\":\"2025-01-31T12:00:00Z\"}",
                 "{\"type\":\"error\",\"message\":\"no code\",\"time\":\"2025-01-31T12:00:00Z\"}",

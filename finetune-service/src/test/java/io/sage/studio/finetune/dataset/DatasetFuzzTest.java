@@ -49,15 +49,12 @@ class DatasetFuzzTest {
     private final DatasetValidator validator = new DatasetValidator(1 << 22, MAX_RECORD, 1000);
 
     /** One generated record and the chat messages it must become. */
-    record Sample(DatasetFormat format, JsonNode record, List<ChatMessage> expected) {
-    }
+    record Sample(DatasetFormat format, JsonNode record, List<ChatMessage> expected) {}
 
     /** How a list of records is written to a file. */
-    record Layout(boolean array, boolean bom, boolean crlf, int blankLinesEvery) {
-    }
+    record Layout(boolean array, boolean bom, boolean crlf, int blankLinesEvery) {}
 
-    private record Run(DatasetValidator.Report report, List<JsonNode> samples) {
-    }
+    private record Run(DatasetValidator.Report report, List<JsonNode> samples) {}
 
     private Run validate(byte[] bytes) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -74,8 +71,8 @@ class DatasetFuzzTest {
     // ------------------------------------------------------------------ properties (10,000 tries in all)
 
     @Property(tries = 2500)
-    void validRecordsOfEveryFormatNormaliseToExactlyTheirChatMessages(@ForAll("datasets") List<Sample> records,
-            @ForAll("layouts") Layout layout) throws IOException {
+    void validRecordsOfEveryFormatNormaliseToExactlyTheirChatMessages(
+            @ForAll("datasets") List<Sample> records, @ForAll("layouts") Layout layout) throws IOException {
         Run run = validate(render(records, layout));
         assertThat(run.report().errors()).isEmpty();
         assertThat(run.report().valid()).isEqualTo(records.size());
@@ -87,8 +84,10 @@ class DatasetFuzzTest {
     }
 
     @Property(tries = 3000)
-    void mutatedRecordsAreRejectedByLineAndCodeOrNormalisedNeverThrown(@ForAll("datasets") List<Sample> records,
-            @ForAll("layouts") Layout layout, @ForAll("mutations") List<Tuple2<Integer, String>> mutations)
+    void mutatedRecordsAreRejectedByLineAndCodeOrNormalisedNeverThrown(
+            @ForAll("datasets") List<Sample> records,
+            @ForAll("layouts") Layout layout,
+            @ForAll("mutations") List<Tuple2<Integer, String>> mutations)
             throws IOException {
         String text = new String(render(records, layout), StandardCharsets.UTF_8);
         StringBuilder mutated = new StringBuilder(text);
@@ -116,8 +115,9 @@ class DatasetFuzzTest {
     }
 
     @Property(tries = 500)
-    void anOverlongLineIsRejectedOnItsOwnLineAndTheRestIsKept(@ForAll("datasets") List<Sample> records,
-            @ForAll("overlongAt") int position, @ForAll("crlf") boolean crlf) throws IOException {
+    void anOverlongLineIsRejectedOnItsOwnLineAndTheRestIsKept(
+            @ForAll("datasets") List<Sample> records, @ForAll("overlongAt") int position, @ForAll("crlf") boolean crlf)
+            throws IOException {
         List<String> lines = new ArrayList<>();
         for (Sample s : records) {
             lines.add(JSON.writeValueAsString(s.record()));
@@ -126,15 +126,16 @@ class DatasetFuzzTest {
         lines.add(at, "{\"prompt\":\"" + "x".repeat(MAX_RECORD) + "\",\"completion\":\"c\"}");
         byte[] bytes = String.join(crlf ? "\r\n" : "\n", lines).getBytes(StandardCharsets.UTF_8);
         Run run = validate(bytes);
-        assertThat(run.report().errors()).extracting(RecordError::line, RecordError::code)
+        assertThat(run.report().errors())
+                .extracting(RecordError::line, RecordError::code)
                 .containsExactly(tuple((long) at + 1, "record_too_large"));
         assertThat(run.report().valid()).isEqualTo(records.size());
         assertWellBehaved(bytes, run);
     }
 
     @Property(tries = 1500)
-    void anyJsonValueIsNormalisedToChatOrRejectedWithADocumentedCode(@ForAll("trees") JsonNode tree,
-            @ForAll("expectedFormats") DatasetFormat expected) {
+    void anyJsonValueIsNormalisedToChatOrRejectedWithADocumentedCode(
+            @ForAll("trees") JsonNode tree, @ForAll("expectedFormats") DatasetFormat expected) {
         RecordNormalizer.Result result = RecordNormalizer.normalize(tree, expected);
         if (result.valid()) {
             assertChat(result.messages());
@@ -147,7 +148,8 @@ class DatasetFuzzTest {
     @Example
     void theReadmeDocumentsEveryErrorCode() throws IOException {
         String readme = Files.readString(Path.of("README.md"));
-        assertThat(DatasetValidator.ERROR_CODES).allSatisfy(code -> assertThat(readme).contains("`" + code + "`"));
+        assertThat(DatasetValidator.ERROR_CODES)
+                .allSatisfy(code -> assertThat(readme).contains("`" + code + "`"));
     }
 
     // ------------------------------------------------------------------ checks
@@ -177,7 +179,8 @@ class DatasetFuzzTest {
             assertThat(m.role()).isIn(ROLES);
             assertThat(m.content()).isNotNull();
         });
-        assertThat(messages).anyMatch(m -> m.role().equals("assistant") && !m.content().isBlank());
+        assertThat(messages)
+                .anyMatch(m -> m.role().equals("assistant") && !m.content().isBlank());
     }
 
     private static List<ChatMessage> messages(JsonNode sample) {
@@ -196,8 +199,12 @@ class DatasetFuzzTest {
         if (layout.array()) {
             ArrayNode array = JSON.createArrayNode();
             records.forEach(s -> array.add(s.record()));
-            text.append(layout.blankLinesEvery() % 2 == 0 ? JSON.writeValueAsString(array)
-                    : JSON.writerWithDefaultPrettyPrinter().writeValueAsString(array).replace("\n", eol));
+            text.append(
+                    layout.blankLinesEvery() % 2 == 0
+                            ? JSON.writeValueAsString(array)
+                            : JSON.writerWithDefaultPrettyPrinter()
+                                    .writeValueAsString(array)
+                                    .replace("\n", eol));
         } else {
             for (int i = 0; i < records.size(); i++) {
                 if (layout.blankLinesEvery() > 0 && i % layout.blankLinesEvery() == 0) {
@@ -233,7 +240,8 @@ class DatasetFuzzTest {
     private static Arbitrary<Sample> openai() {
         Arbitrary<ChatMessage> message = Combinators.combine(Arbitraries.of("system", "user", "assistant"), text())
                 .as(ChatMessage::new);
-        return Combinators.combine(message.list().ofMaxSize(4), nonBlank(), message.list().ofMaxSize(2))
+        return Combinators.combine(
+                        message.list().ofMaxSize(4), nonBlank(), message.list().ofMaxSize(2))
                 .as((before, answer, after) -> {
                     List<ChatMessage> all = new ArrayList<>(before);
                     all.add(ChatMessage.assistant(answer));
@@ -271,9 +279,15 @@ class DatasetFuzzTest {
     }
 
     private static Arbitrary<Sample> alpaca() {
-        Arbitrary<Tuple2<String, String>> pair = Combinators.combine(text(), text()).as(Tuple::of);
-        return Combinators.combine(nonBlank(), text().injectNull(0.4), nonBlank(), text().injectNull(0.5),
-                pair.list().ofMaxSize(3)).as((instruction, input, output, system, history) -> {
+        Arbitrary<Tuple2<String, String>> pair =
+                Combinators.combine(text(), text()).as(Tuple::of);
+        return Combinators.combine(
+                        nonBlank(),
+                        text().injectNull(0.4),
+                        nonBlank(),
+                        text().injectNull(0.5),
+                        pair.list().ofMaxSize(3))
+                .as((instruction, input, output, system, history) -> {
                     ObjectNode record = JsonNodeFactory.instance.objectNode();
                     List<ChatMessage> expected = new ArrayList<>();
                     record.put("instruction", instruction);
@@ -295,8 +309,8 @@ class DatasetFuzzTest {
                             expected.add(ChatMessage.assistant(p.get2()));
                         }
                     }
-                    expected.add(ChatMessage.user(input == null || input.isBlank() ? instruction
-                            : instruction + "\n\n" + input));
+                    expected.add(ChatMessage.user(
+                            input == null || input.isBlank() ? instruction : instruction + "\n\n" + input));
                     expected.add(ChatMessage.assistant(output));
                     return new Sample(DatasetFormat.ALPACA, record, expected);
                 });
@@ -304,52 +318,101 @@ class DatasetFuzzTest {
 
     private static Arbitrary<Sample> promptCompletion() {
         return Combinators.combine(nonBlank(), nonBlank()).as((prompt, completion) -> {
-            ObjectNode record = JsonNodeFactory.instance.objectNode().put("prompt", prompt).put("completion", completion);
-            return new Sample(DatasetFormat.PROMPT_COMPLETION, record,
+            ObjectNode record =
+                    JsonNodeFactory.instance.objectNode().put("prompt", prompt).put("completion", completion);
+            return new Sample(
+                    DatasetFormat.PROMPT_COMPLETION,
+                    record,
                     List.of(ChatMessage.user(prompt), ChatMessage.assistant(completion)));
         });
     }
 
     @Provide
     Arbitrary<List<Sample>> datasets() {
-        return Arbitraries.of(DatasetFormat.values()).flatMap(format -> (switch (format) {
-            case OPENAI -> openai();
-            case SHAREGPT -> sharegpt();
-            case ALPACA -> alpaca();
-            case PROMPT_COMPLETION -> promptCompletion();
-        }).list().ofMinSize(1).ofMaxSize(8));
+        return Arbitraries.of(DatasetFormat.values())
+                .flatMap(format -> (switch (format) {
+                            case OPENAI -> openai();
+                            case SHAREGPT -> sharegpt();
+                            case ALPACA -> alpaca();
+                            case PROMPT_COMPLETION -> promptCompletion();
+                        })
+                        .list()
+                        .ofMinSize(1)
+                        .ofMaxSize(8));
     }
 
     @Provide
     Arbitrary<Layout> layouts() {
-        return Combinators.combine(Arbitraries.of(false, true), Arbitraries.of(false, true), Arbitraries.of(false, true),
-                Arbitraries.integers().between(0, 4)).as(Layout::new);
+        return Combinators.combine(
+                        Arbitraries.of(false, true),
+                        Arbitraries.of(false, true),
+                        Arbitraries.of(false, true),
+                        Arbitraries.integers().between(0, 4))
+                .as(Layout::new);
     }
 
     @Provide
     Arbitrary<List<Tuple2<Integer, String>>> mutations() {
         Arbitrary<String> op = Arbitraries.oneOf(
-                Arbitraries.of("DEL", "CUT", "DUP", "\n", "\r\n", "\"", "{", "}", "[", "]", ",", ":", "\\", "\\u12",
-                        "\u0000", "\uFEFF", "null", "1e999999", "-", "tru", "\"role\"", "\"messages\"", "\"prompt\":1,"),
-                Arbitraries.strings().withCharRange('\u0000', '\uD7FF').ofMinLength(1).ofMaxLength(3));
-        return Combinators.combine(Arbitraries.integers().greaterOrEqual(0), op).as(Tuple::of).list().ofMinSize(1)
+                Arbitraries.of(
+                        "DEL",
+                        "CUT",
+                        "DUP",
+                        "\n",
+                        "\r\n",
+                        "\"",
+                        "{",
+                        "}",
+                        "[",
+                        "]",
+                        ",",
+                        ":",
+                        "\\",
+                        "\\u12",
+                        "\u0000",
+                        "\uFEFF",
+                        "null",
+                        "1e999999",
+                        "-",
+                        "tru",
+                        "\"role\"",
+                        "\"messages\"",
+                        "\"prompt\":1,"),
+                Arbitraries.strings()
+                        .withCharRange('\u0000', '\uD7FF')
+                        .ofMinLength(1)
+                        .ofMaxLength(3));
+        return Combinators.combine(Arbitraries.integers().greaterOrEqual(0), op)
+                .as(Tuple::of)
+                .list()
+                .ofMinSize(1)
                 .ofMaxSize(6);
     }
 
     @Provide
     Arbitrary<byte[]> noise() {
         Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMaxSize(2048);
-        Arbitrary<byte[]> jsonish = Arbitraries.bytes().between((byte) 0x20, (byte) 0x7E).array(byte[].class)
-                .ofMaxSize(512).map(b -> {
+        Arbitrary<byte[]> jsonish = Arbitraries.bytes()
+                .between((byte) 0x20, (byte) 0x7E)
+                .array(byte[].class)
+                .ofMaxSize(512)
+                .map(b -> {
                     byte[] framed = new byte[b.length + 2];
                     framed[0] = '{';
                     System.arraycopy(b, 0, framed, 1, b.length);
                     framed[framed.length - 1] = '}';
                     return framed;
                 });
-        Arbitrary<byte[]> invalidUtf8 = Arbitraries.of(new byte[] {(byte) 0xC3, 0x28}, new byte[] {(byte) 0xED, (byte) 0xA0,
-            (byte) 0x80}, new byte[] {(byte) 0xFF}, new byte[] {(byte) 0xF0, (byte) 0x90}, BOM, new byte[] {(byte) 0xEF})
-                .list().ofMaxSize(4).map(parts -> {
+        Arbitrary<byte[]> invalidUtf8 = Arbitraries.of(
+                        new byte[] {(byte) 0xC3, 0x28},
+                        new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+                        new byte[] {(byte) 0xFF},
+                        new byte[] {(byte) 0xF0, (byte) 0x90},
+                        BOM,
+                        new byte[] {(byte) 0xEF})
+                .list()
+                .ofMaxSize(4)
+                .map(parts -> {
                     ByteArrayOutputStream out = new ByteArrayOutputStream();
                     out.writeBytes("{\"prompt\":\"".getBytes(StandardCharsets.UTF_8));
                     parts.forEach(out::writeBytes);
@@ -383,22 +446,42 @@ class DatasetFuzzTest {
     private static Arbitrary<JsonNode> tree(int depth) {
         JsonNodeFactory f = JsonNodeFactory.instance;
         Arbitrary<JsonNode> leaf = Arbitraries.oneOf(
-                text().map(f::textNode), Arbitraries.integers().map(f::numberNode), Arbitraries.of(f.booleanNode(true),
-                        f.booleanNode(false), f.nullNode()),
-                Arbitraries.of("system", "user", "assistant", "human", "gpt", "robot", "").map(f::textNode));
+                text().map(f::textNode),
+                Arbitraries.integers().map(f::numberNode),
+                Arbitraries.of(f.booleanNode(true), f.booleanNode(false), f.nullNode()),
+                Arbitraries.of("system", "user", "assistant", "human", "gpt", "robot", "")
+                        .map(f::textNode));
         if (depth == 0) {
             return leaf;
         }
-        Arbitrary<String> keys = Arbitraries.oneOf(Arbitraries.of("messages", "role", "content", "conversations",
-                "from", "value", "instruction", "input", "output", "system", "history", "prompt", "completion"),
+        Arbitrary<String> keys = Arbitraries.oneOf(
+                Arbitraries.of(
+                        "messages",
+                        "role",
+                        "content",
+                        "conversations",
+                        "from",
+                        "value",
+                        "instruction",
+                        "input",
+                        "output",
+                        "system",
+                        "history",
+                        "prompt",
+                        "completion"),
                 Arbitraries.strings().alpha().ofMaxLength(6));
-        Arbitrary<JsonNode> object = Combinators.combine(keys, Arbitraries.lazy(() -> tree(depth - 1))).as(Tuple::of)
-                .list().ofMaxSize(5).map(entries -> {
+        Arbitrary<JsonNode> object = Combinators.combine(keys, Arbitraries.lazy(() -> tree(depth - 1)))
+                .as(Tuple::of)
+                .list()
+                .ofMaxSize(5)
+                .map(entries -> {
                     ObjectNode node = f.objectNode();
                     entries.forEach(e -> node.set(e.get1(), e.get2()));
                     return (JsonNode) node;
                 });
-        Arbitrary<JsonNode> array = Arbitraries.lazy(() -> tree(depth - 1)).list().ofMaxSize(4)
+        Arbitrary<JsonNode> array = Arbitraries.lazy(() -> tree(depth - 1))
+                .list()
+                .ofMaxSize(4)
                 .map(items -> (JsonNode) f.arrayNode().addAll(items));
         return Arbitraries.frequencyOf(Tuple.of(2, leaf), Tuple.of(4, object), Tuple.of(2, array));
     }

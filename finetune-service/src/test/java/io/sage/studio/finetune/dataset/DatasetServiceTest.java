@@ -27,8 +27,7 @@ class DatasetServiceTest {
     @TempDir
     Path root;
 
-    record Limits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {
-    }
+    record Limits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {}
 
     private static final Limits LIMITS = new Limits(1 << 20, 1 << 16, 10);
 
@@ -48,8 +47,10 @@ class DatasetServiceTest {
 
         @Override
         public void directory(Path dir) {
-            calls.add("dir " + (dir.equals(datasets) ? "datasets" + (published() ? " (after rename)" : "")
-                    : datasets.relativize(dir).toString().replaceAll("ds-[a-z0-9-]+", "ID")));
+            calls.add("dir "
+                    + (dir.equals(datasets)
+                            ? "datasets" + (published() ? " (after rename)" : "")
+                            : datasets.relativize(dir).toString().replaceAll("ds-[a-z0-9-]+", "ID")));
         }
 
         private boolean published() {
@@ -81,12 +82,14 @@ class DatasetServiceTest {
         Recorder sync = new Recorder(home.datasetsDir());
         DatasetService service = new DatasetService(home, LIMITS, Long.MAX_VALUE, sync);
         service.store("d.jsonl", records(2, "p"), "alice");
-        assertThat(sync.calls).containsExactly("file .staging-ID/dataset.jsonl", "dir .staging-ID",
-                "dir datasets (after rename)");
+        assertThat(sync.calls)
+                .containsExactly("file .staging-ID/dataset.jsonl", "dir .staging-ID", "dir datasets (after rename)");
 
         sync.calls.clear();
-        Path raw = Files.writeString(home.datasetsDir().resolve("raw.jsonl"), "{\"prompt\":\"p\",\"completion\":\"c\"}\n");
-        Path target = Files.createDirectories(home.datasetsDir().resolve("task")).resolve("dataset.jsonl");
+        Path raw =
+                Files.writeString(home.datasetsDir().resolve("raw.jsonl"), "{\"prompt\":\"p\",\"completion\":\"c\"}\n");
+        Path target =
+                Files.createDirectories(home.datasetsDir().resolve("task")).resolve("dataset.jsonl");
         service.materialize(service.resolve(raw.toString()), target);
         assertThat(sync.calls).containsExactly("file task/dataset.jsonl");
     }
@@ -97,13 +100,17 @@ class DatasetServiceTest {
         DatasetService service = new DatasetService(home, LIMITS, 2000, Durability.REAL);
         Dataset first = service.store("a.jsonl", records(20, "p"), "alice");
         assertThat(first.owner()).isEqualTo("alice");
-        assertThat(first.storedBytes()).isEqualTo(Files.size(Path.of(first.path()))).isBetween(1000L, 2000L);
+        assertThat(first.storedBytes())
+                .isEqualTo(Files.size(Path.of(first.path())))
+                .isBetween(1000L, 2000L);
 
         assertThatThrownBy(() -> service.store("b.jsonl", records(20, "p"), "alice"))
                 .isInstanceOfSatisfying(StudioException.class, e -> {
                     assertThat(HttpStatuses.of(e)).isEqualTo(413);
                     assertThat(e.code()).isEqualTo("dataset_quota_exceeded");
-                    assertThat(e.getMessage()).contains("studio.finetune.max-datasets-bytes").contains("2000");
+                    assertThat(e.getMessage())
+                            .contains("studio.finetune.max-datasets-bytes")
+                            .contains("2000");
                 });
         assertThat(service.list()).extracting(Dataset::datasetId).containsExactly(first.datasetId());
         assertThat(entries(home.datasetsDir())).containsExactly(first.datasetId());
@@ -125,11 +132,14 @@ class DatasetServiceTest {
         Files.writeString(half.resolve("dataset.jsonl"), "{}\n");
         Files.createDirectories(home.datasetsDir().resolve(".staging-ds-20250101-000000-fedcba"));
         assertThat(service.list()).extracting(Dataset::datasetId).containsExactly(kept.datasetId());
-        assertThatThrownBy(() -> service.get(".deleting-ds-20250101-000000-abcdef")).isInstanceOf(StudioException.class);
+        assertThatThrownBy(() -> service.get(".deleting-ds-20250101-000000-abcdef"))
+                .isInstanceOf(StudioException.class);
 
         service.removeLeftovers();
         assertThat(entries(home.datasetsDir())).containsExactly(kept.datasetId());
         assertThatThrownBy(() -> service.delete("ds-20990101-000000-000000"))
-                .isInstanceOfSatisfying(StudioException.class, e -> assertThat(HttpStatuses.of(e)).isEqualTo(404));
+                .isInstanceOfSatisfying(
+                        StudioException.class,
+                        e -> assertThat(HttpStatuses.of(e)).isEqualTo(404));
     }
 }

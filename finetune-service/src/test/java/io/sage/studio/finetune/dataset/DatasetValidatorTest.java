@@ -25,8 +25,7 @@ class DatasetValidatorTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final DatasetValidator validator = new DatasetValidator(1 << 20, 4096, 10);
 
-    private record Result(DatasetValidator.Report report, List<JsonNode> samples) {
-    }
+    private record Result(DatasetValidator.Report report, List<JsonNode> samples) {}
 
     private Result validate(String text) throws IOException {
         return validate(text.getBytes(StandardCharsets.UTF_8));
@@ -35,13 +34,16 @@ class DatasetValidatorTest {
     private Result validate(byte[] bytes) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         DatasetValidator.Report report = validator.validate(new ByteArrayInputStream(bytes), out);
-        List<JsonNode> samples = out.toString(StandardCharsets.UTF_8).lines().map(l -> {
-            try {
-                return JSON.readTree(l);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }).toList();
+        List<JsonNode> samples = out.toString(StandardCharsets.UTF_8)
+                .lines()
+                .map(l -> {
+                    try {
+                        return JSON.readTree(l);
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                })
+                .toList();
         return new Result(report, samples);
     }
 
@@ -57,8 +59,9 @@ class DatasetValidatorTest {
         file.write(utf16);
         file.write(good);
         Result r = validate(file.toByteArray());
-        assertThat(r.report().errors()).extracting(RecordError::line, RecordError::code).containsExactly(
-                tuple(2L, "invalid_encoding"), tuple(3L, "invalid_encoding"));
+        assertThat(r.report().errors())
+                .extracting(RecordError::line, RecordError::code)
+                .containsExactly(tuple(2L, "invalid_encoding"), tuple(3L, "invalid_encoding"));
         assertThat(r.samples()).hasSize(2);
         Result array = validate(new byte[] {'[', 0x00, 0x00, 0x00, ']'});
         assertThat(array.report().errors()).extracting(RecordError::code).containsOnly("invalid_encoding");
@@ -70,10 +73,11 @@ class DatasetValidatorTest {
                 {"instruction":"Add","input":"1+1","output":"2","system":"Be brief","history":[["hi","hello"]]}
                 """);
         assertThat(alpaca.report().format()).isEqualTo(DatasetFormat.ALPACA);
-        assertThat(alpaca.samples().get(0).toString()).isEqualTo("{\"messages\":["
-                + "{\"role\":\"system\",\"content\":\"Be brief\"},{\"role\":\"user\",\"content\":\"hi\"},"
-                + "{\"role\":\"assistant\",\"content\":\"hello\"},{\"role\":\"user\",\"content\":\"Add\\n\\n1+1\"},"
-                + "{\"role\":\"assistant\",\"content\":\"2\"}]}");
+        assertThat(alpaca.samples().get(0).toString())
+                .isEqualTo("{\"messages\":["
+                        + "{\"role\":\"system\",\"content\":\"Be brief\"},{\"role\":\"user\",\"content\":\"hi\"},"
+                        + "{\"role\":\"assistant\",\"content\":\"hello\"},{\"role\":\"user\",\"content\":\"Add\\n\\n1+1\"},"
+                        + "{\"role\":\"assistant\",\"content\":\"2\"}]}");
 
         Result sharegpt = validate("""
                 {"conversations":[{"from":"system","value":"S"},{"from":"human","value":"Q"},{"from":"gpt","value":"A"}]}
@@ -85,7 +89,8 @@ class DatasetValidatorTest {
                 {"messages":[{"role":"user","content":"Q"},{"role":"assistant","content":"A","weight":1}]}
                 """);
         assertThat(openai.report().format()).isEqualTo(DatasetFormat.OPENAI);
-        assertThat(openai.samples().get(0).at("/messages/1").toString()).isEqualTo("{\"role\":\"assistant\",\"content\":\"A\"}");
+        assertThat(openai.samples().get(0).at("/messages/1").toString())
+                .isEqualTo("{\"role\":\"assistant\",\"content\":\"A\"}");
 
         Result pc = validate("{\"prompt\":\"P\",\"completion\":\"C\"}\n");
         assertThat(pc.report().format()).isEqualTo(DatasetFormat.PROMPT_COMPLETION);
@@ -94,44 +99,51 @@ class DatasetValidatorTest {
 
     @Test
     void reportsEachBadLineWithAnOpenAiStyleCodeAndKeepsTheGoodOnes() throws IOException {
-        Result r = validate(String.join("\n",
-                "{\"messages\":[{\"role\":\"user\",\"content\":\"Q\"},{\"role\":\"assistant\",\"content\":\"A\"}]}",
-                "{not json",
-                "[1,2]",
-                "{\"messages\":[]}",
-                "{\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}",
-                "{\"messages\":[{\"role\":\"user\"}]}",
-                "{\"messages\":[{\"role\":\"user\",\"content\":\"only a question\"}]}",
-                "",
-                "{\"prompt\":\"p\",\"completion\":\"c\"}",
-                "{\"messages\":[{\"role\":\"user\",\"content\":\"Q2\"},{\"role\":\"assistant\",\"content\":\"A2\"}]} trailing"));
+        Result r = validate(
+                String.join(
+                        "\n",
+                        "{\"messages\":[{\"role\":\"user\",\"content\":\"Q\"},{\"role\":\"assistant\",\"content\":\"A\"}]}",
+                        "{not json",
+                        "[1,2]",
+                        "{\"messages\":[]}",
+                        "{\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}",
+                        "{\"messages\":[{\"role\":\"user\"}]}",
+                        "{\"messages\":[{\"role\":\"user\",\"content\":\"only a question\"}]}",
+                        "",
+                        "{\"prompt\":\"p\",\"completion\":\"c\"}",
+                        "{\"messages\":[{\"role\":\"user\",\"content\":\"Q2\"},{\"role\":\"assistant\",\"content\":\"A2\"}]} trailing"));
         assertThat(r.report().valid()).isEqualTo(1);
         assertThat(r.report().invalid()).isEqualTo(8);
-        assertThat(r.report().errors()).extracting(RecordError::line, RecordError::code).containsExactly(
-                tuple(2L, "invalid_json"),
-                tuple(3L, "not_an_object"),
-                tuple(4L, "missing_messages"),
-                tuple(5L, "unrecognized_role"),
-                tuple(6L, "missing_content"),
-                tuple(7L, "missing_assistant_message"),
-                tuple(9L, "format_mismatch"),
-                tuple(10L, "invalid_json"));
+        assertThat(r.report().errors())
+                .extracting(RecordError::line, RecordError::code)
+                .containsExactly(
+                        tuple(2L, "invalid_json"),
+                        tuple(3L, "not_an_object"),
+                        tuple(4L, "missing_messages"),
+                        tuple(5L, "unrecognized_role"),
+                        tuple(6L, "missing_content"),
+                        tuple(7L, "missing_assistant_message"),
+                        tuple(9L, "format_mismatch"),
+                        tuple(10L, "invalid_json"));
         assertThat(r.samples()).hasSize(1);
     }
 
     @Test
     void readsJsonArraysAndToleratesAByteOrderMarkAndCrLf() throws IOException {
         byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
-        String array = "\r\n[\r\n {\"instruction\":\"I1\",\"output\":\"O1\"},\r\n {\"instruction\":\"\",\"output\":\"O2\"},\r\n"
-                + " {\"instruction\":\"I3\",\"output\":\"O3\"}\r\n]\r\n";
+        String array =
+                "\r\n[\r\n {\"instruction\":\"I1\",\"output\":\"O1\"},\r\n {\"instruction\":\"\",\"output\":\"O2\"},\r\n"
+                        + " {\"instruction\":\"I3\",\"output\":\"O3\"}\r\n]\r\n";
         byte[] bytes = concat(bom, array.getBytes(StandardCharsets.UTF_8));
         Result r = validate(bytes);
         assertThat(r.report().valid()).isEqualTo(2);
-        assertThat(r.report().errors()).singleElement()
+        assertThat(r.report().errors())
+                .singleElement()
                 .satisfies(e -> assertThat(e.line()).isEqualTo(4))
                 .satisfies(e -> assertThat(e.code()).isEqualTo("missing_instruction"));
 
-        Result lines = validate(concat(bom, "{\"prompt\":\"é\",\"completion\":\"ü\"}\r\n".getBytes(StandardCharsets.UTF_8)));
+        Result lines =
+                validate(concat(bom, "{\"prompt\":\"é\",\"completion\":\"ü\"}\r\n".getBytes(StandardCharsets.UTF_8)));
         assertThat(lines.report().valid()).isEqualTo(1);
         assertThat(lines.samples().get(0).at("/messages/0/content").asText()).isEqualTo("é");
     }
@@ -149,12 +161,17 @@ class DatasetValidatorTest {
 
     @Test
     void flagsInvalidUtf8AndOversizedRecords() throws IOException {
-        byte[] bad = concat("{\"prompt\":\"".getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xC3, 0x28},
+        byte[] bad = concat(
+                "{\"prompt\":\"".getBytes(StandardCharsets.UTF_8),
+                new byte[] {(byte) 0xC3, 0x28},
                 "\",\"completion\":\"c\"}\n".getBytes(StandardCharsets.UTF_8));
         String big = "{\"prompt\":\"" + "x".repeat(5000) + "\",\"completion\":\"c\"}\n";
-        Result r = validate(concat(bad, big.getBytes(StandardCharsets.UTF_8),
+        Result r = validate(concat(
+                bad,
+                big.getBytes(StandardCharsets.UTF_8),
                 "{\"prompt\":\"p\",\"completion\":\"c\"}".getBytes(StandardCharsets.UTF_8)));
-        assertThat(r.report().errors()).extracting(RecordError::code)
+        assertThat(r.report().errors())
+                .extracting(RecordError::code)
                 .containsExactly("invalid_encoding", "record_too_large");
         assertThat(r.report().valid()).isEqualTo(1);
     }
@@ -175,7 +192,8 @@ class DatasetValidatorTest {
 
     @Test
     void countsCharactersAndEstimatesTokens() throws IOException {
-        Result r = validate("{\"prompt\":\"abcd\",\"completion\":\"efgh\"}\n{\"prompt\":\"你好\",\"completion\":\"ab\"}\n");
+        Result r =
+                validate("{\"prompt\":\"abcd\",\"completion\":\"efgh\"}\n{\"prompt\":\"你好\",\"completion\":\"ab\"}\n");
         assertThat(r.report().totalChars()).isEqualTo(12);
         assertThat(r.report().maxChars()).isEqualTo(8);
         assertThat(r.report().avgChars()).isEqualTo(6.0);
@@ -192,7 +210,8 @@ class DatasetValidatorTest {
     @Test
     void errorsNameTheLineAndTheProblemButNeverQuoteTheText() throws IOException {
         String secret = "sk-live-7f3a9c2e51b8";
-        Result r = validate(String.join("\n",
+        Result r = validate(String.join(
+                "\n",
                 "SAGE_CHAT_API_KEY=" + secret,
                 secret,
                 "{\"prompt\": " + secret + "}",
@@ -202,10 +221,14 @@ class DatasetValidatorTest {
                 "{\"prompt\":\"p\\q" + secret + "\"}"));
         assertThat(r.report().errors()).extracting(RecordError::line).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
         assertThat(r.report().errors()).allSatisfy(e -> {
-            assertThat(e.message()).doesNotContain(secret).doesNotContain("SAGE_CHAT").doesNotContain("sk-");
+            assertThat(e.message())
+                    .doesNotContain(secret)
+                    .doesNotContain("SAGE_CHAT")
+                    .doesNotContain("sk-");
             assertThat(e.code()).isIn("invalid_json", "unrecognized_role", "unrecognized_format");
         });
-        assertThat(r.report().errors().get(0).message()).startsWith("line is not valid JSON (column ")
+        assertThat(r.report().errors().get(0).message())
+                .startsWith("line is not valid JSON (column ")
                 .endsWith(": an unquoted word that is not true, false or null");
         assertThat(r.report().errors().get(5).message()).endsWith(": more than one JSON value");
 
@@ -221,7 +244,8 @@ class DatasetValidatorTest {
     void aFileThatStartsLikeAByteOrderMarkButIsNoneIsAnEncodingErrorOnLineOne() throws IOException {
         Result r = validate(new byte[] {(byte) 0xEF, 'x', 'y', '\n'});
         assertThat(r.report().usable()).isFalse();
-        assertThat(r.report().errors()).extracting(RecordError::line, RecordError::code)
+        assertThat(r.report().errors())
+                .extracting(RecordError::line, RecordError::code)
                 .containsExactly(tuple(1L, "invalid_encoding"));
     }
 

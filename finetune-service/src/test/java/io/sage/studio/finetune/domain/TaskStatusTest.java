@@ -8,8 +8,9 @@ class TaskStatusTest {
 
     @Test
     void wireNamesAreTheSeedStrings() {
-        assertThat(TaskStatus.values()).extracting(TaskStatus::wire).containsExactly("pending", "queued", "preparing",
-                "training", "completed", "failed", "cancelled");
+        assertThat(TaskStatus.values())
+                .extracting(TaskStatus::wire)
+                .containsExactly("pending", "queued", "preparing", "training", "completed", "failed", "cancelled");
         assertThat(TaskStatus.of("Training")).isEqualTo(TaskStatus.TRAINING);
     }
 

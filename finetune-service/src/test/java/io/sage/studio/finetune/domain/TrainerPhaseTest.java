@@ -10,12 +10,20 @@ class TrainerPhaseTest {
 
     @Test
     void wireNamesAreTheProtocolAndExecutorStrings() {
-        assertThat(TrainerPhase.values()).filteredOn(p -> p.source() == TrainerPhase.Source.TRAINER)
+        assertThat(TrainerPhase.values())
+                .filteredOn(p -> p.source() == TrainerPhase.Source.TRAINER)
                 .extracting(TrainerPhase::wire)
                 .containsExactly("loading_model", "preparing_data", "training", "saving", "merging", "done");
-        assertThat(TrainerPhase.values()).filteredOn(p -> p.source() == TrainerPhase.Source.EXECUTOR)
-                .extracting(TrainerPhase::wire).containsExactly("queued_in_cluster", "scheduling", "unschedulable",
-                        "image_pull_failed", "starting_container", "pod_running");
+        assertThat(TrainerPhase.values())
+                .filteredOn(p -> p.source() == TrainerPhase.Source.EXECUTOR)
+                .extracting(TrainerPhase::wire)
+                .containsExactly(
+                        "queued_in_cluster",
+                        "scheduling",
+                        "unschedulable",
+                        "image_pull_failed",
+                        "starting_container",
+                        "pod_running");
     }
 
     @Test
@@ -38,11 +46,13 @@ class TrainerPhaseTest {
 
     @Test
     void methodsAndPhasesKeepTheirJsonStrings() throws Exception {
-        assertThat(StudioJson.mapper().writeValueAsString(TrainerPhase.IMAGE_PULL_FAILED)).isEqualTo("\"image_pull_failed\"");
+        assertThat(StudioJson.mapper().writeValueAsString(TrainerPhase.IMAGE_PULL_FAILED))
+                .isEqualTo("\"image_pull_failed\"");
         assertThat(StudioJson.mapper().readValue("\"preparing_data\"", TrainerPhase.class))
                 .isEqualTo(TrainerPhase.PREPARING_DATA);
         assertThat(TrainingMethod.values()).extracting(TrainingMethod::wire).containsExactly("lora", "qlora", "full");
         assertThat(StudioJson.mapper().writeValueAsString(TrainingMethod.QLORA)).isEqualTo("\"qlora\"");
-        assertThat(StudioJson.mapper().readValue("\"full\"", TrainingMethod.class)).isEqualTo(TrainingMethod.FULL);
+        assertThat(StudioJson.mapper().readValue("\"full\"", TrainingMethod.class))
+                .isEqualTo(TrainingMethod.FULL);
     }
 }

@@ -14,10 +14,10 @@ class TaskBroadcasterTest {
     @Test
     void aSubscriberThatFallsTooFarBehindGetsTheEndAndIsClosedNotBufferedFor() {
         TaskBroadcaster broadcaster = new TaskBroadcaster();
-        AssertSubscriber<TaskBroadcaster.Change> slow = broadcaster.changes()
-                .subscribe().withSubscriber(AssertSubscriber.create(1));
-        AssertSubscriber<TaskBroadcaster.Change> fast = broadcaster.changes()
-                .subscribe().withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
+        AssertSubscriber<TaskBroadcaster.Change> slow =
+                broadcaster.changes().subscribe().withSubscriber(AssertSubscriber.create(1));
+        AssertSubscriber<TaskBroadcaster.Change> fast =
+                broadcaster.changes().subscribe().withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
         int published = TaskBroadcaster.SUBSCRIBER_BUFFER * 3;
         for (int i = 0; i < published; i++) {
             broadcaster.changed(TaskEvent.Kind.PROGRESS, null, i);

@@ -36,7 +36,8 @@ class LogFollowerTest {
         AtomicBoolean finished = new AtomicBoolean();
         try (LogFollower follower = new LogFollower()) {
             AssertSubscriber<LogEvent> sub = follower.follow(log, 3, finished::get)
-                    .subscribe().withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
+                    .subscribe()
+                    .withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
             append(log, 2000, "new");
             Files.writeString(log, "last line without a break", StandardOpenOption.APPEND);
             finished.set(true);
@@ -54,14 +55,16 @@ class LogFollowerTest {
         Path log = tmp.resolve("logs.txt");
         append(log, 1, "start");
         try (LogFollower follower = new LogFollower(Duration.ofMillis(200))) {
-            AssertSubscriber<LogEvent> sub = follower.follow(log, 0, () -> false)
-                    .subscribe().withSubscriber(AssertSubscriber.create(1));
+            AssertSubscriber<LogEvent> sub =
+                    follower.follow(log, 0, () -> false).subscribe().withSubscriber(AssertSubscriber.create(1));
             // Far more than the read-ahead bound, while the reader asks for nothing more.
             append(log, 50_000, "x".repeat(100));
-            await().pollInterval(Duration.ofMillis(500)).atMost(Duration.ofSeconds(30)).until(() -> {
-                sub.request(1);
-                return sub.getItems().stream().anyMatch(LogEvent::isEnd);
-            });
+            await().pollInterval(Duration.ofMillis(500))
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> {
+                        sub.request(1);
+                        return sub.getItems().stream().anyMatch(LogEvent::isEnd);
+                    });
             sub.awaitCompletion(Duration.ofSeconds(5));
             assertThat(sub.getItems().get(sub.getItems().size() - 1).end()).isEqualTo(LogEvent.TOO_SLOW);
             assertThat(sub.getItems()).hasSizeLessThan(200);
@@ -75,11 +78,14 @@ class LogFollowerTest {
         AtomicBoolean finished = new AtomicBoolean();
         try (LogFollower follower = new LogFollower()) {
             AssertSubscriber<LogEvent> sub = follower.follow(log, 0, finished::get)
-                    .subscribe().withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
+                    .subscribe()
+                    .withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
             Files.writeString(log, "y".repeat(LogFollower.MAX_LINE_BYTES * 3) + "\nshort\n", StandardOpenOption.APPEND);
             finished.set(true);
             sub.awaitCompletion(Duration.ofSeconds(30));
-            assertThat(sub.getItems().get(0).line()).startsWith("yyy").contains("line cut at")
+            assertThat(sub.getItems().get(0).line())
+                    .startsWith("yyy")
+                    .contains("line cut at")
                     .hasSizeLessThan(LogFollower.MAX_LINE_BYTES + 100);
             assertThat(sub.getItems().get(1).line()).isEqualTo("short");
         }

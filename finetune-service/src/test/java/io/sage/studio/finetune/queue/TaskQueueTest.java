@@ -14,8 +14,12 @@ class TaskQueueTest {
         queue.add("c", 5, queue.nextSeq());
         queue.add("d", -1, queue.nextSeq());
         queue.add("e", 5, queue.nextSeq());
-        assertThat(queue.positions()).containsEntry("c", 1).containsEntry("e", 2).containsEntry("a", 3)
-                .containsEntry("b", 4).containsEntry("d", 5);
+        assertThat(queue.positions())
+                .containsEntry("c", 1)
+                .containsEntry("e", 2)
+                .containsEntry("a", 3)
+                .containsEntry("b", 4)
+                .containsEntry("d", 5);
         assertThat(queue.head()).contains("c");
         assertThat(queue.remove("c")).isTrue();
         assertThat(queue.position("a")).isEqualTo(2);

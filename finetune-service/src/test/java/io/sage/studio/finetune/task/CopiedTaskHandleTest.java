@@ -61,7 +61,8 @@ class CopiedTaskHandleTest {
                  "started_at":"2025-01-01T00:01:00Z","owner":"alice","revision":7,
                  "run":{"executor":"local","pid":%d,"pid_start_ticks":%d,"gpus":[],
                         "instance_id":%s,"boot_id":%s}}
-                """.formatted(id, victim.pid(), startTicks(victim.pid()), json(instanceId), json(bootId)));
+                """.formatted(
+                        id, victim.pid(), startTicks(victim.pid()), json(instanceId), json(bootId)));
         return id;
     }
 
@@ -70,9 +71,13 @@ class CopiedTaskHandleTest {
     }
 
     private void assertNotAdoptedNorSignalled(Harness h, String id) {
-        assertThat(h.task(id).status()).as("settled from its files, not adopted").isEqualTo(TaskStatus.FAILED);
-        assertThatThrownBy(() -> h.tasks.cancel(id)).isInstanceOf(StudioException.class)
-                .extracting(e -> HttpStatuses.of((StudioException) e)).isEqualTo(409);
+        assertThat(h.task(id).status())
+                .as("settled from its files, not adopted")
+                .isEqualTo(TaskStatus.FAILED);
+        assertThatThrownBy(() -> h.tasks.cancel(id))
+                .isInstanceOf(StudioException.class)
+                .extracting(e -> HttpStatuses.of((StudioException) e))
+                .isEqualTo(409);
         await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(victim::isAlive);
     }
 

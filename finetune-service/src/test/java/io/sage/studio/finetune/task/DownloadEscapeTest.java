@@ -19,7 +19,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.sage.studio.common.error.HttpStatuses;
 import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.finetune.artifact.ArtifactArchive;
@@ -64,8 +63,8 @@ class DownloadEscapeTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ArtifactArchive.write(download.folder(), download.name(), out);
         Map<String, String> entries = new LinkedHashMap<>();
-        try (TarArchiveInputStream tar = new TarArchiveInputStream(
-                new GzipCompressorInputStream(new ByteArrayInputStream(out.toByteArray())))) {
+        try (TarArchiveInputStream tar =
+                new TarArchiveInputStream(new GzipCompressorInputStream(new ByteArrayInputStream(out.toByteArray())))) {
             TarArchiveEntry entry;
             while ((entry = tar.getNextEntry()) != null) {
                 entries.put(entry.getName(), new String(tar.readAllBytes(), StandardCharsets.UTF_8));
@@ -91,12 +90,17 @@ class DownloadEscapeTest {
 
         try (Harness h = new Harness(root, Map.of())) {
             Map<String, String> loraEntries = archive(h.download("ft-20250101-000000-11nk01", "lora"));
-            assertThat(loraEntries).containsOnlyKeys("ft-20250101-000000-11nk01-lora/",
-                    "ft-20250101-000000-11nk01-lora/adapter_config.json", "ft-20250101-000000-11nk01-lora/tokenizer/",
-                    "ft-20250101-000000-11nk01-lora/tokenizer/vocab.json");
+            assertThat(loraEntries)
+                    .containsOnlyKeys(
+                            "ft-20250101-000000-11nk01-lora/",
+                            "ft-20250101-000000-11nk01-lora/adapter_config.json",
+                            "ft-20250101-000000-11nk01-lora/tokenizer/",
+                            "ft-20250101-000000-11nk01-lora/tokenizer/vocab.json");
             Map<String, String> mergedEntries = archive(h.download("ft-20250101-000000-11nk01", null));
-            assertThat(mergedEntries).containsOnlyKeys("ft-20250101-000000-11nk01-merged_model/",
-                    "ft-20250101-000000-11nk01-merged_model/config.json");
+            assertThat(mergedEntries)
+                    .containsOnlyKeys(
+                            "ft-20250101-000000-11nk01-merged_model/",
+                            "ft-20250101-000000-11nk01-merged_model/config.json");
             assertThat(String.join("", loraEntries.values()) + String.join("", mergedEntries.values()))
                     .doesNotContain(SECRET);
         }
@@ -108,7 +112,8 @@ class DownloadEscapeTest {
         Files.createSymbolicLink(dir.resolve("out"), outside);
         try (Harness h = new Harness(root, Map.of())) {
             assertThatThrownBy(() -> archive(h.download("ft-20250101-000000-11nk02", "lora")))
-                    .isInstanceOf(StudioException.class).hasMessageContaining("has no lora artifact");
+                    .isInstanceOf(StudioException.class)
+                    .hasMessageContaining("has no lora artifact");
         }
     }
 
@@ -121,7 +126,8 @@ class DownloadEscapeTest {
         try (Harness h = new Harness(root, Map.of())) {
             for (String kind : new String[] {"lora", "merged_model"}) {
                 assertThatThrownBy(() -> archive(h.download("ft-20250101-000000-11nk03", kind)))
-                        .isInstanceOf(StudioException.class).hasMessageContaining("has no " + kind + " artifact");
+                        .isInstanceOf(StudioException.class)
+                        .hasMessageContaining("has no " + kind + " artifact");
             }
         }
     }

@@ -32,11 +32,12 @@ import io.sage.studio.finetune.queue.TaskQueue;
  */
 final class Harness implements AutoCloseable {
 
-    static final Path FAKE_TRAINER = Path.of("..", "testing", "fake-trainer", "fake_trainer.py").toAbsolutePath().normalize();
+    static final Path FAKE_TRAINER = Path.of("..", "testing", "fake-trainer", "fake_trainer.py")
+            .toAbsolutePath()
+            .normalize();
 
     /** One published change. */
-    record Event(TaskEvent.Kind kind, Task task, long revision) {
-    }
+    record Event(TaskEvent.Kind kind, Task task, long revision) {}
 
     final StudioHome home;
     final TaskStore store;
@@ -56,8 +57,14 @@ final class Harness implements AutoCloseable {
         this(root, command, env, concurrency, gpus, Integer.MAX_VALUE);
     }
 
-    Harness(Path root, String command, Map<String, String> env, int concurrency, List<GpuTelemetryEvent> gpus,
-            int maxQueuedPerOwner) throws IOException {
+    Harness(
+            Path root,
+            String command,
+            Map<String, String> env,
+            int concurrency,
+            List<GpuTelemetryEvent> gpus,
+            int maxQueuedPerOwner)
+            throws IOException {
         this.home = StudioHome.at(root);
         this.store = new TaskStore(home.finetuneDir(), (target, content) -> {
             if (diskFull.get()) {
@@ -76,14 +83,21 @@ final class Harness implements AutoCloseable {
                 return gpus;
             }
         };
-        LocalExecutor executor = new LocalExecutor(local(command, concurrency, env), inventory, InstanceIdentity.of(home));
+        LocalExecutor executor =
+                new LocalExecutor(local(command, concurrency, env), inventory, InstanceIdentity.of(home));
         DatasetService datasets = new DatasetService(home, datasetLimits());
         TaskQueue queue = new TaskQueue();
         this.views = new TaskViewCache(store, queue, 20);
-        this.engine = new TaskEngine(store, queue, executor, datasets, request -> List.of(), views,
+        this.engine = new TaskEngine(
+                store,
+                queue,
+                executor,
+                datasets,
+                request -> List.of(),
+                views,
                 List.of((kind, task, revision) -> events.add(new Event(kind, task, revision))),
-                new TaskEngine.Settings(Duration.ofMillis(200), Duration.ofMillis(20), Duration.ofMillis(300),
-                        maxQueuedPerOwner));
+                new TaskEngine.Settings(
+                        Duration.ofMillis(200), Duration.ofMillis(20), Duration.ofMillis(300), maxQueuedPerOwner));
         this.tasks = engine.lifecycle();
         engine.start();
     }
@@ -98,7 +112,11 @@ final class Harness implements AutoCloseable {
         Files.createDirectories(file.getParent());
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < samples; i++) {
-            lines.append("{\"instruction\":\"q").append(i).append("\",\"output\":\"a").append(i).append("\"}\n");
+            lines.append("{\"instruction\":\"q")
+                    .append(i)
+                    .append("\",\"output\":\"a")
+                    .append(i)
+                    .append("\"}\n");
         }
         Files.writeString(file, lines);
         return file;
@@ -109,8 +127,8 @@ final class Harness implements AutoCloseable {
     }
 
     static TaskRequest request(String model, Path dataset, Integer priority) {
-        return new TaskRequest(model, dataset.toString(), 1, 2, 1, 2e-4, 256, null, null, 4, null, null, null, true,
-                priority, null);
+        return new TaskRequest(
+                model, dataset.toString(), 1, 2, 1, 2e-4, 256, null, null, 4, null, null, null, true, priority, null);
     }
 
     Task task(String id) {
@@ -132,8 +150,8 @@ final class Harness implements AutoCloseable {
     }
 
     static FinetuneConfig.Local local(String command, int concurrency, Map<String, String> env) {
-        return new LocalSettings(command, concurrency, true, Optional.empty(), Duration.ofSeconds(1), env,
-                List.of("FAKE_TRAINER_*"));
+        return new LocalSettings(
+                command, concurrency, true, Optional.empty(), Duration.ofSeconds(1), env, List.of("FAKE_TRAINER_*"));
     }
 
     static FinetuneConfig.Datasets datasetLimits() {
@@ -141,11 +159,16 @@ final class Harness implements AutoCloseable {
     }
 
     /** Local executor settings for tests. */
-    record LocalSettings(String trainerCommand, int concurrency, boolean onePerGpu, Optional<String> gpuNode,
-            Duration cancelGrace, Map<String, String> env, List<String> passEnv) implements FinetuneConfig.Local {
-    }
+    record LocalSettings(
+            String trainerCommand,
+            int concurrency,
+            boolean onePerGpu,
+            Optional<String> gpuNode,
+            Duration cancelGrace,
+            Map<String, String> env,
+            List<String> passEnv)
+            implements FinetuneConfig.Local {}
 
     /** Dataset limits for tests. */
-    record DatasetLimits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {
-    }
+    record DatasetLimits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {}
 }

@@ -30,7 +30,8 @@ import io.sage.studio.finetune.domain.TrainerPhase;
 class LocalTrainingTest {
 
     private static final Duration LONG = Duration.ofSeconds(60);
-    private static final Map<String, String> FAST = Map.of("FAKE_TRAINER_STEP_DELAY", "0.02", "FAKE_TRAINER_STEPS", "12");
+    private static final Map<String, String> FAST =
+            Map.of("FAKE_TRAINER_STEP_DELAY", "0.02", "FAKE_TRAINER_STEPS", "12");
 
     @TempDir
     Path tmp;
@@ -53,7 +54,8 @@ class LocalTrainingTest {
             assertThat(done.startedAt()).isNotNull();
             assertThat(done.completedAt()).isAfterOrEqualTo(done.startedAt());
             Path dir = Path.of(done.outputDir());
-            assertThat(done.artifacts()).containsEntry("lora", dir.resolve("lora").toString())
+            assertThat(done.artifacts())
+                    .containsEntry("lora", dir.resolve("lora").toString())
                     .containsEntry("merged_model", dir.resolve("merged_model").toString());
             assertThat(dir.resolve("lora/adapter_config.json")).exists();
             assertThat(done.logs()).contains("[fake-trainer]");
@@ -64,12 +66,16 @@ class LocalTrainingTest {
             assertThat(events).extracting(Harness.Event::kind).contains(TaskEvent.Kind.PROGRESS);
             assertThat(events.get(events.size() - 1).task().status()).isEqualTo(TaskStatus.COMPLETED);
             assertThat(events).extracting(Harness.Event::revision).isSorted().doesNotHaveDuplicates();
-            assertThat(events).filteredOn(e -> e.task().status() == TaskStatus.TRAINING && e.task().loss() != null)
+            assertThat(events)
+                    .filteredOn(e ->
+                            e.task().status() == TaskStatus.TRAINING && e.task().loss() != null)
                     .isNotEmpty();
 
-            JsonNode meta = StudioJson.mapper().readTree(dir.resolve(TaskStore.META_FILE).toFile());
+            JsonNode meta = StudioJson.mapper()
+                    .readTree(dir.resolve(TaskStore.META_FILE).toFile());
             assertThat(meta.get("status").asText()).isEqualTo("completed");
-            assertThat(meta.get("revision").asLong()).isEqualTo(events.get(events.size() - 1).revision());
+            assertThat(meta.get("revision").asLong())
+                    .isEqualTo(events.get(events.size() - 1).revision());
         }
     }
 
@@ -87,14 +93,15 @@ class LocalTrainingTest {
 
     @Test
     void aSilentNonZeroExitFailsTheTaskWithItsStatusAndLastLogLine() throws IOException {
-        Map<String, String> env = Map.of("FAKE_TRAINER_STEP_DELAY", "0.02", "FAKE_TRAINER_STEPS", "12",
-                "FAKE_TRAINER_MODE", "crash_silent");
+        Map<String, String> env = Map.of(
+                "FAKE_TRAINER_STEP_DELAY", "0.02", "FAKE_TRAINER_STEPS", "12", "FAKE_TRAINER_MODE", "crash_silent");
         try (Harness h = new Harness(tmp, env)) {
             Task task = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(8)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).status() == TaskStatus.FAILED);
             Task failed = h.task(task.taskId());
             assertThat(failed.errorCode()).isEqualTo("trainer_exit");
-            assertThat(failed.errorMessage()).startsWith("the trainer exited with status 3")
+            assertThat(failed.errorMessage())
+                    .startsWith("the trainer exited with status 3")
                     .contains("dying without a word");
         }
     }
@@ -116,15 +123,18 @@ class LocalTrainingTest {
             Path data = h.dataset(4);
             Task running = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
             Task waiting = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
-            await().atMost(LONG).until(() -> h.task(running.taskId()).status() == TaskStatus.TRAINING
-                    && h.task(running.taskId()).step() > 0);
+            await().atMost(LONG)
+                    .until(() -> h.task(running.taskId()).status() == TaskStatus.TRAINING
+                            && h.task(running.taskId()).step() > 0);
             assertThat(h.task(waiting.taskId()).queuePosition()).isEqualTo(1);
 
             Task cancelledQueued = h.tasks.cancel(waiting.taskId());
             assertThat(cancelledQueued.status()).isEqualTo(TaskStatus.CANCELLED);
             assertThat(cancelledQueued.queuePosition()).isNull();
             assertThatThrownBy(() -> h.tasks.cancel(waiting.taskId()))
-                    .isInstanceOfSatisfying(StudioException.class, e -> assertThat(HttpStatuses.of(e)).isEqualTo(409));
+                    .isInstanceOfSatisfying(
+                            StudioException.class,
+                            e -> assertThat(HttpStatuses.of(e)).isEqualTo(409));
 
             Task cancelling = h.tasks.cancel(running.taskId());
             assertThat(cancelling.cancelRequested()).isTrue();
@@ -133,14 +143,15 @@ class LocalTrainingTest {
             assertThat(Files.readString(runningDir.resolve("progress.jsonl"))).contains("\"code\":\"cancelled\"");
             assertThat(runningDir.resolve("checkpoints")).isDirectory();
             assertThat(Path.of(waiting.outputDir()).resolve("progress.jsonl")).doesNotExist();
-            assertThat(Files.readString(Path.of(waiting.outputDir()).resolve(TaskStore.META_FILE))).contains("cancelled");
+            assertThat(Files.readString(Path.of(waiting.outputDir()).resolve(TaskStore.META_FILE)))
+                    .contains("cancelled");
         }
     }
 
     @Test
     void aTrainerThatIgnoresSigtermIsKilledAfterTheGracePeriod() throws IOException {
-        Map<String, String> env = Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "400",
-                "FAKE_TRAINER_MODE", "ignore_sigterm");
+        Map<String, String> env = Map.of(
+                "FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "400", "FAKE_TRAINER_MODE", "ignore_sigterm");
         try (Harness h = new Harness(tmp, env)) {
             Task task = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(4)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).step() > 0);
@@ -149,7 +160,8 @@ class LocalTrainingTest {
             h.tasks.cancel(task.taskId());
             await().atMost(LONG).until(() -> h.task(task.taskId()).status() == TaskStatus.CANCELLED);
             assertThat(Duration.between(asked, Instant.now())).isGreaterThanOrEqualTo(Duration.ofMillis(900));
-            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                    .isFalse();
         }
     }
 
@@ -167,7 +179,9 @@ class LocalTrainingTest {
 
             await().atMost(LONG).until(() -> h.views.list().stream().allMatch(t -> t.status() == TaskStatus.COMPLETED));
             List<String> order = h.views.list().stream()
-                    .sorted((a, b) -> a.startedAt().compareTo(b.startedAt())).map(Task::taskId).toList();
+                    .sorted((a, b) -> a.startedAt().compareTo(b.startedAt()))
+                    .map(Task::taskId)
+                    .toList();
             assertThat(order).containsExactly(first.taskId(), high.taskId(), low.taskId(), later.taskId());
         }
     }
@@ -175,12 +189,15 @@ class LocalTrainingTest {
     @Test
     void oneTaskPerGpuWithCudaVisibleDevices() throws IOException {
         List<GpuTelemetryEvent> gpus = List.of(gpu(0), gpu(1));
-        try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "30"), 1, gpus)) {
+        try (Harness h =
+                new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "30"), 1, gpus)) {
             Path data = h.dataset(4);
             Task a = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
             Task b = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
             Task c = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
-            await().atMost(LONG).until(() -> h.task(a.taskId()).status().running() && h.task(b.taskId()).status().running());
+            await().atMost(LONG)
+                    .until(() -> h.task(a.taskId()).status().running()
+                            && h.task(b.taskId()).status().running());
             assertThat(h.task(c.taskId()).status()).isEqualTo(TaskStatus.QUEUED);
             String logs = Files.readString(Path.of(a.outputDir()).resolve("logs.txt"))
                     + Files.readString(Path.of(b.outputDir()).resolve("logs.txt"));
@@ -197,7 +214,10 @@ class LocalTrainingTest {
             Task task = h.tasks.create(Harness.request(model, h.dataset(4)), "alice");
             await().atMost(LONG).until(() -> h.task(task.taskId()).status().terminal());
             Path dir = Path.of(task.outputDir());
-            assertThat(StudioJson.mapper().readTree(dir.resolve("job.json").toFile()).get("base_model").asText())
+            assertThat(StudioJson.mapper()
+                            .readTree(dir.resolve("job.json").toFile())
+                            .get("base_model")
+                            .asText())
                     .isEqualTo(model);
             assertThat(h.task(task.taskId()).modelName()).isEqualTo(model);
             assertThat(h.task(task.taskId()).status()).isEqualTo(TaskStatus.COMPLETED);
@@ -219,7 +239,8 @@ class LocalTrainingTest {
         pid = first.store.get(running.taskId()).orElseThrow().run().pid();
         first.close(); // the service dies; its trainer does not
 
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isTrue();
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                .isTrue();
         try (Harness second = new Harness(tmp, env)) {
             Task adopted = second.task(running.taskId());
             assertThat(adopted.status()).isEqualTo(TaskStatus.TRAINING);
@@ -228,7 +249,8 @@ class LocalTrainingTest {
             await().atMost(LONG).until(() -> second.task(running.taskId()).status() == TaskStatus.COMPLETED);
             assertThat(second.task(running.taskId()).artifacts()).containsKey("lora");
             await().atMost(LONG).until(() -> second.task(queued.taskId()).status() == TaskStatus.COMPLETED);
-            assertThat(second.task(queued.taskId()).startedAt()).isAfter(second.task(running.taskId()).startedAt());
+            assertThat(second.task(queued.taskId()).startedAt())
+                    .isAfter(second.task(running.taskId()).startedAt());
         }
     }
 
@@ -261,10 +283,11 @@ class LocalTrainingTest {
             byte[] before = Files.readAllBytes(meta);
 
             h.diskFull.set(true);
-            assertThatThrownBy(() -> h.tasks.cancel(queued.taskId())).isInstanceOfSatisfying(StudioException.class, e -> {
-                assertThat(HttpStatuses.of(e)).isEqualTo(507);
-                assertThat(e.code()).isEqualTo("storage_error");
-            });
+            assertThatThrownBy(() -> h.tasks.cancel(queued.taskId()))
+                    .isInstanceOfSatisfying(StudioException.class, e -> {
+                        assertThat(HttpStatuses.of(e)).isEqualTo(507);
+                        assertThat(e.code()).isEqualTo("storage_error");
+                    });
             assertThat(Files.readAllBytes(meta)).isEqualTo(before);
             assertThat(h.task(queued.taskId()).status()).isEqualTo(TaskStatus.QUEUED);
             assertThat(h.task(queued.taskId()).queuePosition()).isEqualTo(1);
@@ -281,19 +304,42 @@ class LocalTrainingTest {
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "400"))) {
             Task task = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", h.dataset(4)), "alice");
             assertThatThrownBy(() -> h.tasks.delete(task.taskId()))
-                    .isInstanceOfSatisfying(StudioException.class, e -> assertThat(HttpStatuses.of(e)).isEqualTo(409));
+                    .isInstanceOfSatisfying(
+                            StudioException.class,
+                            e -> assertThat(HttpStatuses.of(e)).isEqualTo(409));
             h.tasks.cancel(task.taskId());
             await().atMost(LONG).until(() -> h.task(task.taskId()).status() == TaskStatus.CANCELLED);
             h.tasks.delete(task.taskId());
             assertThat(Path.of(task.outputDir())).doesNotExist();
             assertThatThrownBy(() -> h.task(task.taskId()))
-                    .isInstanceOfSatisfying(StudioException.class, e -> assertThat(HttpStatuses.of(e)).isEqualTo(404));
-            assertThat(h.eventsOf(task.taskId())).last().extracting(Harness.Event::kind).isEqualTo(TaskEvent.Kind.DELETED);
+                    .isInstanceOfSatisfying(
+                            StudioException.class,
+                            e -> assertThat(HttpStatuses.of(e)).isEqualTo(404));
+            assertThat(h.eventsOf(task.taskId()))
+                    .last()
+                    .extracting(Harness.Event::kind)
+                    .isEqualTo(TaskEvent.Kind.DELETED);
         }
     }
 
     private static GpuTelemetryEvent gpu(int index) {
-        return new GpuTelemetryEvent(GpuTelemetryEvent.SCHEMA_VERSION, "node-a", Instant.now(), 1000, "550", "12.4",
-                index, "GPU-" + index, "NVIDIA L4", 24L << 30, 20L << 30, 4L << 30, 0, 0, 40, 30.0, List.of());
+        return new GpuTelemetryEvent(
+                GpuTelemetryEvent.SCHEMA_VERSION,
+                "node-a",
+                Instant.now(),
+                1000,
+                "550",
+                "12.4",
+                index,
+                "GPU-" + index,
+                "NVIDIA L4",
+                24L << 30,
+                20L << 30,
+                4L << 30,
+                0,
+                0,
+                40,
+                30.0,
+                List.of());
     }
 }

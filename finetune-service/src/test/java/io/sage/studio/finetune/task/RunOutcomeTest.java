@@ -12,18 +12,29 @@ class RunOutcomeTest {
 
     @Test
     void exitZeroIsSuccessAndACancelWins() {
-        assertThat(RunOutcome.decide(false, 0, null, null, null, false, List.of()).status()).isEqualTo(TaskStatus.COMPLETED);
-        assertThat(RunOutcome.decide(true, 143, null, "cancelled", "cancelled by SIGTERM", false, List.of()).status())
+        assertThat(RunOutcome.decide(false, 0, null, null, null, false, List.of())
+                        .status())
+                .isEqualTo(TaskStatus.COMPLETED);
+        assertThat(RunOutcome.decide(true, 143, null, "cancelled", "cancelled by SIGTERM", false, List.of())
+                        .status())
                 .isEqualTo(TaskStatus.CANCELLED);
     }
 
     @Test
     void aCrashCarriesTheTrainersErrorRecordOrItsExitStatusAndLastLogLine() {
-        RunOutcome withError = RunOutcome.decide(false, 1, null, "cuda_oom", "CUDA out of memory. Try: lower batch_size", false,
+        RunOutcome withError = RunOutcome.decide(
+                false,
+                1,
+                null,
+                "cuda_oom",
+                "CUDA out of memory. Try: lower batch_size",
+                false,
                 List.of("Traceback", "boom"));
-        assertThat(withError).isEqualTo(new RunOutcome(TaskStatus.FAILED, "cuda_oom", "CUDA out of memory. Try: lower batch_size"));
+        assertThat(withError)
+                .isEqualTo(new RunOutcome(TaskStatus.FAILED, "cuda_oom", "CUDA out of memory. Try: lower batch_size"));
 
-        RunOutcome silent = RunOutcome.decide(false, 137, "killed by signal 9 (SIGKILL)", null, null, false, List.of("step 3", ""));
+        RunOutcome silent =
+                RunOutcome.decide(false, 137, "killed by signal 9 (SIGKILL)", null, null, false, List.of("step 3", ""));
         assertThat(silent.status()).isEqualTo(TaskStatus.FAILED);
         assertThat(silent.errorCode()).isEqualTo("trainer_exit");
         assertThat(silent.errorMessage())
@@ -32,8 +43,11 @@ class RunOutcomeTest {
 
     @Test
     void anUnknownExitStatusIsDecidedByTheProgressRecords() {
-        assertThat(RunOutcome.decide(false, null, null, null, null, true, List.of()).status()).isEqualTo(TaskStatus.COMPLETED);
-        assertThat(RunOutcome.decide(false, null, null, "diverged", "loss is NaN", true, List.of()).status())
+        assertThat(RunOutcome.decide(false, null, null, null, null, true, List.of())
+                        .status())
+                .isEqualTo(TaskStatus.COMPLETED);
+        assertThat(RunOutcome.decide(false, null, null, "diverged", "loss is NaN", true, List.of())
+                        .status())
                 .isEqualTo(TaskStatus.FAILED);
         RunOutcome lost = RunOutcome.decide(false, null, null, null, null, false, List.of());
         assertThat(lost.status()).isEqualTo(TaskStatus.FAILED);

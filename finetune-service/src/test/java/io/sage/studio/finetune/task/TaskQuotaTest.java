@@ -33,13 +33,16 @@ class TaskQuotaTest {
             Path data = h.dataset(2);
             Task running = h.tasks.create(Harness.request("m", data), "alice");
             h.tasks.create(Harness.request("m", data), "alice");
-            await().atMost(Duration.ofSeconds(30)).until(() -> h.task(running.taskId()).status().running());
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> h.task(running.taskId()).status().running());
 
             assertThatThrownBy(() -> h.tasks.create(Harness.request("m", data), "alice"))
                     .isInstanceOfSatisfying(StudioException.class, e -> {
                         assertThat(HttpStatuses.of(e)).isEqualTo(429);
                         assertThat(e.code()).isEqualTo("quota_exceeded");
-                        assertThat(e.getMessage()).contains("studio.finetune.max-queued-per-owner").contains("2");
+                        assertThat(e.getMessage())
+                                .contains("studio.finetune.max-queued-per-owner")
+                                .contains("2");
                     });
             try (Stream<Path> dirs = Files.list(h.home.finetuneDir())) {
                 assertThat(dirs.count()).as("no folder for the refused task").isEqualTo(2);
@@ -48,8 +51,10 @@ class TaskQuotaTest {
             assertThat(bobs.status()).isEqualTo(TaskStatus.QUEUED);
 
             h.tasks.cancel(running.taskId());
-            await().atMost(Duration.ofSeconds(30)).until(() -> h.task(running.taskId()).status().terminal());
-            assertThat(h.tasks.create(Harness.request("m", data), "alice").status()).isEqualTo(TaskStatus.QUEUED);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> h.task(running.taskId()).status().terminal());
+            assertThat(h.tasks.create(Harness.request("m", data), "alice").status())
+                    .isEqualTo(TaskStatus.QUEUED);
         }
     }
 }

@@ -26,8 +26,13 @@ class TaskStoreTest {
     Path root;
 
     private static TaskRecord record(String id, TaskStatus status) {
-        return TaskRecord.builder().taskId(id).modelName("Qwen/Qwen2.5-0.5B-Instruct").status(status)
-                .createdAt(Instant.parse("2026-01-01T00:00:00Z")).revision(1).build();
+        return TaskRecord.builder()
+                .taskId(id)
+                .modelName("Qwen/Qwen2.5-0.5B-Instruct")
+                .status(status)
+                .createdAt(Instant.parse("2026-01-01T00:00:00Z"))
+                .revision(1)
+                .build();
     }
 
     @Test
@@ -48,10 +53,14 @@ class TaskStoreTest {
             }
         });
         full.rescan();
-        TaskRecord cancelled = full.get("ft-1").orElseThrow().toBuilder().status(TaskStatus.CANCELLED).revision(2).build();
+        TaskRecord cancelled = full.get("ft-1").orElseThrow().toBuilder()
+                .status(TaskStatus.CANCELLED)
+                .revision(2)
+                .build();
         assertThatThrownBy(() -> full.save(cancelled)).hasMessageContaining("No space left");
 
-        assertThat(Files.readAllBytes(root.resolve("ft-1").resolve(TaskStore.META_FILE))).isEqualTo(before);
+        assertThat(Files.readAllBytes(root.resolve("ft-1").resolve(TaskStore.META_FILE)))
+                .isEqualTo(before);
         assertThat(full.get("ft-1")).get().extracting(TaskRecord::status).isEqualTo(TaskStatus.QUEUED);
         try (Stream<Path> files = Files.list(root.resolve("ft-1"))) {
             assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactly(TaskStore.META_FILE);
@@ -64,13 +73,17 @@ class TaskStoreTest {
         Files.createDirectories(root.resolve("ft-2"));
         store.save(record("ft-2", TaskStatus.COMPLETED));
         assertThatThrownBy(() -> store.save(record("ft-2", TaskStatus.TRAINING)))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("completed to training");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("completed to training");
     }
 
     @Test
     void aCopiedInFolderIsListedWithItsPathsRederivedAndHiddenFoldersAreSkipped() throws IOException {
         Path copied = Files.createDirectories(root.resolve("ft-copied"));
-        Files.createDirectories(copied.resolve("lora")).resolve("adapter_config.json").toFile().createNewFile();
+        Files.createDirectories(copied.resolve("lora"))
+                .resolve("adapter_config.json")
+                .toFile()
+                .createNewFile();
         Files.writeString(copied.resolve(TaskStore.META_FILE), """
                 {"task_id": "ft-elsewhere", "model_name": "Qwen/Qwen2.5-0.5B-Instruct", "status": "completed",
                  "output_dir": "/home/someone/.sage/studio_finetune/ft-elsewhere", "progress": 100,
@@ -104,8 +117,10 @@ class TaskStoreTest {
 
             @Override
             public void directory(Path dir) {
-                calls.add("dir " + (dir.equals(root) ? "root" + (Files.exists(root.resolve("ft-9")) ? " (after rename)" : "")
-                        : dir.getFileName().toString()));
+                calls.add("dir "
+                        + (dir.equals(root)
+                                ? "root" + (Files.exists(root.resolve("ft-9")) ? " (after rename)" : "")
+                                : dir.getFileName().toString()));
             }
         });
         Path staging = Files.createDirectories(root.resolve(".creating-ft-9"));

@@ -57,13 +57,15 @@ final class EngineAuthorization {
             header = key.current().map(k -> "Bearer " + k).orElse(null);
         } catch (UncheckedIOException e) {
             header = previous == null ? null : previous.header;
-            LOG.warnf("cannot read the engine API key file %s (%s); %s", key.file(), e.getCause().getMessage(),
+            LOG.warnf(
+                    "cannot read the engine API key file %s (%s); %s",
+                    key.file(),
+                    e.getCause().getMessage(),
                     header == null ? "engines get no key" : "engines keep getting the key read before");
         }
         cached = new Cached(route, now, header);
         return header;
     }
 
-    private record Cached(ActiveRoute route, long checkedAt, String header) {
-    }
+    private record Cached(ActiveRoute route, long checkedAt, String header) {}
 }

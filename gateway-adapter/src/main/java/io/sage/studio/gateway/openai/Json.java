@@ -8,8 +8,7 @@ import io.vertx.core.buffer.Buffer;
 /** JSON bodies the gateway writes itself, in the studio dialect (snake_case). */
 final class Json {
 
-    private Json() {
-    }
+    private Json() {}
 
     static Buffer buffer(Object value) {
         try {

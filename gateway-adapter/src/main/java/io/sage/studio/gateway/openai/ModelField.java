@@ -97,8 +97,9 @@ record ModelField(String requested, int valueStart, int valueEnd, int objectStar
      * apply): no UTF-16 byte order mark and no zero byte among the first four bytes.
      */
     static boolean utf8(byte[] body) {
-        if (body.length >= 2 && ((body[0] == (byte) 0xFE && body[1] == (byte) 0xFF)
-                || (body[0] == (byte) 0xFF && body[1] == (byte) 0xFE))) {
+        if (body.length >= 2
+                && ((body[0] == (byte) 0xFE && body[1] == (byte) 0xFF)
+                        || (body[0] == (byte) 0xFF && body[1] == (byte) 0xFE))) {
             return false;
         }
         for (int i = 0; i < Math.min(4, body.length); i++) {

@@ -14,14 +14,14 @@ record ModelList(String object, List<ModelCard> data) {
     static final String OWNER = "sage-studio";
 
     /** One model in OpenAI's shape ({@code owned_by}, {@code created} in epoch seconds). */
-    record ModelCard(String id, String object, long created, String ownedBy, String root) {
-    }
+    record ModelCard(String id, String object, long created, String ownedBy, String root) {}
 
     static ModelList of(ActiveRoute route, String alias) {
         ChatBackendEvent event = route.event();
         long created = event.since() == null ? 0 : event.since().getEpochSecond();
         String served = route.servedModel();
-        String root = route.backend().modelPath() == null ? served : route.backend().modelPath();
+        String root =
+                route.backend().modelPath() == null ? served : route.backend().modelPath();
         ModelCard primary = new ModelCard(served, "model", created, OWNER, root);
         if (alias.equals(served)) {
             return new ModelList("list", List.of(primary));
@@ -35,7 +35,9 @@ record ModelList(String object, List<ModelCard> data) {
             return null;
         }
         ModelList list = of(route, alias);
-        return list.data().stream().filter(card -> card.id().equals(id)).findFirst()
+        return list.data().stream()
+                .filter(card -> card.id().equals(id))
+                .findFirst()
                 .orElseGet(() -> new ModelCard(id, "model", list.data().get(0).created(), OWNER, route.servedModel()));
     }
 }

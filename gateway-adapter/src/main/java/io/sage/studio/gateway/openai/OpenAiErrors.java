@@ -1,7 +1,6 @@
 package io.sage.studio.gateway.openai;
 
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 
@@ -12,19 +11,16 @@ final class OpenAiErrors {
     static final String SERVER_ERROR = "server_error";
     static final String RATE_LIMIT = "rate_limit_error";
 
-    private OpenAiErrors() {
-    }
+    private OpenAiErrors() {}
 
     /** {@code {"error": {"message", "type", "param", "code"}}}. */
-    record Body(Error error) {
-    }
+    record Body(Error error) {}
 
-    record Error(String message, String type, String param, String code) {
-    }
+    record Error(String message, String type, String param, String code) {}
 
     /** Answers with the error; completes once it is written (at once when the head was out and it was reset). */
-    static Future<Void> send(HttpServerResponse response, int status, String type, String code, String param,
-            String message) {
+    static Future<Void> send(
+            HttpServerResponse response, int status, String type, String code, String param, String message) {
         if (response.headWritten()) {
             response.reset();
             return Future.succeededFuture();

@@ -61,9 +61,11 @@ public class OpenAiProxy {
     private static final String MULTIPART_PREFIX = "/v1/audio/";
     /** vLLM's runtime adapter management belongs to the chat-switch-service, never to chat clients. */
     private static final Set<String> HIDDEN_PATHS = Set.of("/v1/load_lora_adapter", "/v1/unload_lora_adapter");
+
     private static final String MODELS = "/v1/models";
     /** Quarkus' filters run at order {@code -priority}: after CORS (300), before authentication (200). */
-    private static final int FAST_ROUTE_ORDER = -(SecurityHandlerPriorities.AUTHENTICATION + SecurityHandlerPriorities.CORS) / 2;
+    private static final int FAST_ROUTE_ORDER =
+            -(SecurityHandlerPriorities.AUTHENTICATION + SecurityHandlerPriorities.CORS) / 2;
 
     private final RouteTable routes;
     /**
@@ -79,6 +81,7 @@ public class OpenAiProxy {
     private final Authenticator authenticator;
     /** Host/Origin checks of the fast route (mode none); {@code null} when {@code AuthFilter} runs first. */
     private final RequestGuard guard;
+
     private final EngineAuthorization engineAuthorization;
     private final long maxRequestBytes;
     private final long maxBufferedBytes;
@@ -87,8 +90,15 @@ public class OpenAiProxy {
     /** Deadlines of request bodies being read ({@code body-read-timeout}). */
     private final IdleWatch bodyWatch;
 
-    public OpenAiProxy(Vertx vertx, RouteTable routes, BackendClient connections, GatewayMetrics metrics,
-            GatewayConfig config, Authenticator authenticator, EngineApiKey engineKey, RequestGuard guard) {
+    public OpenAiProxy(
+            Vertx vertx,
+            RouteTable routes,
+            BackendClient connections,
+            GatewayMetrics metrics,
+            GatewayConfig config,
+            Authenticator authenticator,
+            EngineApiKey engineKey,
+            RequestGuard guard) {
         this.authenticator = authenticator;
         this.guard = authenticator.disabled() ? guard : null;
         this.routes = routes;
@@ -118,24 +128,44 @@ public class OpenAiProxy {
         HttpServerResponse response = ctx.response();
         String path = ctx.normalizedPath();
         if (guard != null) {
-            // The fast route runs ahead of AuthFilter, so it checks Host and Origin itself (DNS rebinding, drive-by posts).
+            // The fast route runs ahead of AuthFilter, so it checks Host and Origin itself (DNS rebinding, drive-by
+            // posts).
             Optional<RequestGuard.Refusal> refused = guard.check(request, path);
             if (refused.isPresent()) {
                 RequestGuard.Refusal refusal = refused.get();
-                reject(response, refusal.status(), OpenAiErrors.INVALID_REQUEST, refusal.code(), null, refusal.message(),
+                reject(
+                        response,
+                        refusal.status(),
+                        OpenAiErrors.INVALID_REQUEST,
+                        refusal.code(),
+                        null,
+                        refusal.message(),
                         refusal.code());
                 return;
             }
         }
         if (HIDDEN_PATHS.contains(path)) {
-            reject(response, 404, OpenAiErrors.INVALID_REQUEST, "not_found", null,
-                    "'" + path + "' is not served by the gateway", "hidden_path");
+            reject(
+                    response,
+                    404,
+                    OpenAiErrors.INVALID_REQUEST,
+                    "not_found",
+                    null,
+                    "'" + path + "' is not served by the gateway",
+                    "hidden_path");
             return;
         }
         ActiveRoute route = routes.current();
         if (!route.serving()) {
-            response.putHeader(HttpHeaderNames.RETRY_AFTER, Long.toString(route.retryAfterSeconds(config.retryAfter())));
-            reject(response, 503, OpenAiErrors.SERVER_ERROR, route.condition().errorCode(), null, route.problem(),
+            response.putHeader(
+                    HttpHeaderNames.RETRY_AFTER, Long.toString(route.retryAfterSeconds(config.retryAfter())));
+            reject(
+                    response,
+                    503,
+                    OpenAiErrors.SERVER_ERROR,
+                    route.condition().errorCode(),
+                    null,
+                    route.problem(),
                     route.condition().errorCode());
             return;
         }
@@ -148,8 +178,11 @@ public class OpenAiProxy {
             // The body is not read: the connection closes once the answer is out.
             metrics.rejected("too_large");
             response.putHeader(HttpHeaderNames.CONNECTION, "close");
-            Relay.closeAfter(OpenAiErrors.send(response, 413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null,
-                    tooLarge()), request, true);
+            Relay.closeAfter(
+                    OpenAiErrors.send(
+                            response, 413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null, tooLarge()),
+                    request,
+                    true);
             return;
         }
         Exchange exchange = new Exchange(ctx, route, path);
@@ -169,7 +202,13 @@ public class OpenAiProxy {
             String id = path.substring(MODELS.length() + 1);
             body = ModelList.card(route, config.modelAlias(), id);
             if (body == null) {
-                reject(response, 404, OpenAiErrors.INVALID_REQUEST, "model_not_found", "model", unknownModel(id, route),
+                reject(
+                        response,
+                        404,
+                        OpenAiErrors.INVALID_REQUEST,
+                        "model_not_found",
+                        "model",
+                        unknownModel(id, route),
                         "unknown_model");
                 return;
             }
@@ -177,8 +216,14 @@ public class OpenAiProxy {
         response.putHeader(HttpHeaderNames.CONTENT_TYPE, "application/json").end(Json.buffer(body));
     }
 
-    private void reject(HttpServerResponse response, int status, String type, String code, String param,
-            String message, String reason) {
+    private void reject(
+            HttpServerResponse response,
+            int status,
+            String type,
+            String code,
+            String param,
+            String message,
+            String reason) {
         metrics.rejected(reason);
         OpenAiErrors.send(response, status, type, code, param, message);
     }
@@ -189,8 +234,8 @@ public class OpenAiProxy {
     }
 
     private String unknownModel(String requested, ActiveRoute route) {
-        return "The model '" + requested + "' does not exist. The active model is '" + route.servedModel()
-                + "'; '" + config.modelAlias() + "' always names it.";
+        return "The model '" + requested + "' does not exist. The active model is '" + route.servedModel() + "'; '"
+                + config.modelAlias() + "' always names it.";
     }
 
     private static boolean isJson(String contentType) {
@@ -236,6 +281,7 @@ public class OpenAiProxy {
         private boolean eventStream;
         /** No piece of the answer's body has arrived yet (time to first chunk). */
         private boolean firstChunk = true;
+
         private Outcome outcome;
 
         Exchange(RoutingContext ctx, ActiveRoute route, String path) {
@@ -284,9 +330,13 @@ public class OpenAiProxy {
             }
             if (!metrics.tryBuffer(length, maxBufferedBytes)) {
                 response.putHeader(HttpHeaderNames.RETRY_AFTER, "1");
-                refuseBody(503, OpenAiErrors.SERVER_ERROR, "request_buffer_full",
+                refuseBody(
+                        503,
+                        OpenAiErrors.SERVER_ERROR,
+                        "request_buffer_full",
                         "the gateway holds " + maxBufferedBytes + " bytes of request bodies already"
-                                + " (studio.gateway.max-buffered-request-bytes); retry shortly", "buffer_full");
+                                + " (studio.gateway.max-buffered-request-bytes); retry shortly",
+                        "buffer_full");
                 return;
             }
             buffered += length;
@@ -302,7 +352,11 @@ public class OpenAiProxy {
             }
             if (!metrics.tryAcquire(config.maxConcurrentRequests())) {
                 response.putHeader(HttpHeaderNames.RETRY_AFTER, "1");
-                refuse(429, OpenAiErrors.RATE_LIMIT, "too_many_concurrent_requests", null,
+                refuse(
+                        429,
+                        OpenAiErrors.RATE_LIMIT,
+                        "too_many_concurrent_requests",
+                        null,
                         "the gateway already has " + config.maxConcurrentRequests()
                                 + " requests in progress (studio.gateway.max-concurrent-requests); retry shortly",
                         "too_many_requests");
@@ -330,7 +384,12 @@ public class OpenAiProxy {
             }
             String requested = model.requested();
             if (!route.accepts(requested)) {
-                refuse(404, OpenAiErrors.INVALID_REQUEST, "model_not_found", "model", unknownModel(requested, route),
+                refuse(
+                        404,
+                        OpenAiErrors.INVALID_REQUEST,
+                        "model_not_found",
+                        "model",
+                        unknownModel(requested, route),
                         "unknown_model");
                 return;
             }
@@ -379,7 +438,8 @@ public class OpenAiProxy {
             headers.set(HttpHeaderNames.HOST, target.hostHeader());
             // The gateway is the credential boundary: the client's key is for the gateway, the backend gets its own.
             headers.remove(HttpHeaderNames.AUTHORIZATION);
-            String authorization = EngineAuthorization.cloud(route) ? target.authorization()
+            String authorization = EngineAuthorization.cloud(route)
+                    ? target.authorization()
                     : engineAuthorization.header(route, lastActivity());
             if (authorization != null) {
                 headers.set(HttpHeaderNames.AUTHORIZATION, authorization);
@@ -391,20 +451,19 @@ public class OpenAiProxy {
             String uri = target.uri(pathAndQuery);
             if (body != null) {
                 headers.set(HttpHeaderNames.CONTENT_LENGTH, body.length());
-                return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, verb, uri, body.getByteBuf(), headers,
-                        EmptyHttpHeaders.INSTANCE);
+                return new DefaultFullHttpRequest(
+                        HttpVersion.HTTP_1_1, verb, uri, body.getByteBuf(), headers, EmptyHttpHeaders.INSTANCE);
             }
             if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
                 headers.set(HttpHeaderNames.CONTENT_LENGTH, 0);
             }
-            return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, verb, uri, Unpooled.EMPTY_BUFFER, headers,
-                    EmptyHttpHeaders.INSTANCE);
+            return new DefaultFullHttpRequest(
+                    HttpVersion.HTTP_1_1, verb, uri, Unpooled.EMPTY_BUFFER, headers, EmptyHttpHeaders.INSTANCE);
         }
 
         /** Request bodies go to the backend whole, in one write: nothing waits for the connection to drain. */
         @Override
-        public void drained() {
-        }
+        public void drained() {}
 
         @Override
         public void head(HttpResponse head) {
@@ -496,13 +555,17 @@ public class OpenAiProxy {
                 return;
             }
             if (state == State.READING_BODY) {
-                refuseBody(408, OpenAiErrors.INVALID_REQUEST, "request_timeout",
-                        "the request body stalled: nothing of it arrived for " + config.bodyReadTimeout().toMillis()
-                                + " ms (studio.gateway.body-read-timeout)", "body_timeout");
+                refuseBody(
+                        408,
+                        OpenAiErrors.INVALID_REQUEST,
+                        "request_timeout",
+                        "the request body stalled: nothing of it arrived for "
+                                + config.bodyReadTimeout().toMillis() + " ms (studio.gateway.body-read-timeout)",
+                        "body_timeout");
                 return;
             }
-            TimeoutException timeout =
-                    new TimeoutException("nothing moved for " + config.upstreamTimeout().toMillis() + " ms");
+            TimeoutException timeout = new TimeoutException(
+                    "nothing moved for " + config.upstreamTimeout().toMillis() + " ms");
             if (state == State.ANSWERING) {
                 failDuringAnswer(timeout);
             } else {
@@ -521,16 +584,31 @@ public class OpenAiProxy {
             boolean timeout = cause instanceof TimeoutException;
             if (upstream == null) {
                 finish(timeout ? Outcome.TIMEOUT : Outcome.UNREACHABLE);
-                OpenAiErrors.send(response, timeout ? 504 : 502, OpenAiErrors.SERVER_ERROR, "backend_unreachable", null,
+                OpenAiErrors.send(
+                        response,
+                        timeout ? 504 : 502,
+                        OpenAiErrors.SERVER_ERROR,
+                        "backend_unreachable",
+                        null,
                         backend + " is not reachable: " + Relay.describe(cause));
             } else if (timeout) {
                 finish(Outcome.TIMEOUT);
-                OpenAiErrors.send(response, 504, OpenAiErrors.SERVER_ERROR, "backend_timeout", null,
-                        backend + " sent nothing for " + config.upstreamTimeout().toSeconds()
-                                + " s (studio.gateway.upstream-timeout)");
+                OpenAiErrors.send(
+                        response,
+                        504,
+                        OpenAiErrors.SERVER_ERROR,
+                        "backend_timeout",
+                        null,
+                        backend + " sent nothing for "
+                                + config.upstreamTimeout().toSeconds() + " s (studio.gateway.upstream-timeout)");
             } else {
                 finish(Outcome.BROKEN);
-                OpenAiErrors.send(response, 502, OpenAiErrors.SERVER_ERROR, "backend_failed", null,
+                OpenAiErrors.send(
+                        response,
+                        502,
+                        OpenAiErrors.SERVER_ERROR,
+                        "backend_failed",
+                        null,
                         backend + " failed before answering: " + Relay.describe(cause));
             }
         }

@@ -74,7 +74,6 @@ public interface BackendClient extends AutoCloseable {
          * The connection can take more request body again ({@link BackendConnection#write} with the Netty client
          * only; whole requests never wait).
          */
-        default void drained() {
-        }
+        default void drained() {}
     }
 }

@@ -36,11 +36,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter implem
     private boolean reused;
     /** A request was sent on the current lease. */
     private boolean used;
+
     private boolean requestEnded;
     private boolean responseEnded;
     private boolean keepAlive;
     /** Skipping an interim (1xx) answer up to its end. */
     private boolean interim;
+
     private boolean released;
     /** When the connection last went back to its pool ({@link System#nanoTime()}). */
     long idleSince;

@@ -54,6 +54,7 @@ public class BackendConnections implements BackendClient {
 
     /** Codec limits: a status line and headers of at most 4 KiB and 16 KiB, body pieces of up to 64 KiB. */
     private static final int MAX_INITIAL_LINE = 4096;
+
     private static final int MAX_HEADERS = 16 * 1024;
     private static final int MAX_CHUNK = 64 * 1024;
 
@@ -89,8 +90,8 @@ public class BackendConnections implements BackendClient {
 
     /** {@inheritDoc} The idle connection is the most recently used one. */
     @Override
-    public void lease(EventLoop loop, UpstreamTarget target, boolean fresh, long now,
-            Handler<AsyncResult<Lease>> handler) {
+    public void lease(
+            EventLoop loop, UpstreamTarget target, boolean fresh, long now, Handler<AsyncResult<Lease>> handler) {
         if (!loop.inEventLoop()) {
             throw new IllegalStateException("backend connections are leased on their event loop");
         }
@@ -131,8 +132,10 @@ public class BackendConnections implements BackendClient {
                         if (tlsContext != null) {
                             channel.pipeline().addLast("tls", tlsHandler(tlsContext, channel, target));
                         }
-                        channel.pipeline().addLast("http", new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADERS, MAX_CHUNK,
-                                false, false));
+                        channel.pipeline()
+                                .addLast(
+                                        "http",
+                                        new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADERS, MAX_CHUNK, false, false));
                         channel.pipeline().addLast("exchange", connection);
                     }
                 });
@@ -142,15 +145,21 @@ public class BackendConnections implements BackendClient {
             } else if (!target.ssl()) {
                 handler.handle(Future.<Lease>succeededFuture(connection.lease(false)));
             } else {
-                connected.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(handshake -> {
-                    if (handshake.isSuccess()) {
-                        handler.handle(Future.<Lease>succeededFuture(connection.lease(false)));
-                    } else {
-                        connected.channel().close();
-                        handler.handle(Future.failedFuture(new SSLException(
-                                "TLS handshake failed: " + Relay.describe(handshake.cause()), handshake.cause())));
-                    }
-                });
+                connected
+                        .channel()
+                        .pipeline()
+                        .get(SslHandler.class)
+                        .handshakeFuture()
+                        .addListener(handshake -> {
+                            if (handshake.isSuccess()) {
+                                handler.handle(Future.<Lease>succeededFuture(connection.lease(false)));
+                            } else {
+                                connected.channel().close();
+                                handler.handle(Future.failedFuture(new SSLException(
+                                        "TLS handshake failed: " + Relay.describe(handshake.cause()),
+                                        handshake.cause())));
+                            }
+                        });
             }
         });
     }
@@ -177,7 +186,9 @@ public class BackendConnections implements BackendClient {
                 context = configuredTls;
             } else {
                 try {
-                    context = SslContextBuilder.forClient().sslProvider(SslProvider.JDK).build();
+                    context = SslContextBuilder.forClient()
+                            .sslProvider(SslProvider.JDK)
+                            .build();
                 } catch (SSLException e) {
                     throw new IllegalStateException("cannot set up TLS for https backends: " + e.getMessage(), e);
                 }
@@ -205,6 +216,7 @@ public class BackendConnections implements BackendClient {
         private final EventLoop loop;
         /** Most recently used first. */
         private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
+
         private ScheduledFuture<?> sweep;
 
         Pool(String endpoint, EventLoop loop) {

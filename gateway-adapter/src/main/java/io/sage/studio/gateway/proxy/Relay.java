@@ -16,8 +16,8 @@ import io.netty.util.AsciiString;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -35,13 +35,22 @@ public final class Relay {
 
     /** Hop-by-hop headers (RFC 9110 §7.6.1) plus the ones the relay sets itself. */
     private static final List<String> NOT_FORWARDED = List.of(
-            "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-            "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect");
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "proxy-authenticate",
+            "proxy-authorization",
+            "te",
+            "trailer",
+            "transfer-encoding",
+            "upgrade",
+            "host",
+            "content-length",
+            "expect");
     /** {@link #NOT_FORWARDED} by name length. */
     private static final String[][] HOP_BY_LENGTH = byLength(NOT_FORWARDED);
 
-    private Relay() {
-    }
+    private Relay() {}
 
     private static String[][] byLength(List<String> names) {
         int longest = names.stream().mapToInt(String::length).max().orElse(0);
@@ -84,7 +93,8 @@ public final class Relay {
         while (headers.hasNext()) {
             Map.Entry<CharSequence, CharSequence> header = headers.next();
             CharSequence name = header.getKey();
-            if (forwarded(name) && (named == null || !named.contains(name.toString().toLowerCase(Locale.ROOT)))) {
+            if (forwarded(name)
+                    && (named == null || !named.contains(name.toString().toLowerCase(Locale.ROOT)))) {
                 to.add(name, header.getValue());
             }
         }
@@ -152,7 +162,7 @@ public final class Relay {
                 return;
             }
             long timer = vertx.setTimer(LINGER_MS, t -> close(request));
-            request.handler(chunk -> { });
+            request.handler(chunk -> {});
             request.exceptionHandler(e -> vertx.cancelTimer(timer));
             request.endHandler(v -> {
                 vertx.cancelTimer(timer);
@@ -173,7 +183,9 @@ public final class Relay {
     /** Answers {@code 100 Continue} when the client waits for it before sending its body. */
     public static void continueIfExpected(HttpServerRequest request) {
         String expect = request.getHeader(HttpHeaderNames.EXPECT);
-        if (expect != null && expect.equalsIgnoreCase("100-continue") && !request.response().headWritten()) {
+        if (expect != null
+                && expect.equalsIgnoreCase("100-continue")
+                && !request.response().headWritten()) {
             request.response().writeContinue();
         }
     }
@@ -183,8 +195,14 @@ public final class Relay {
      * or chunked mode on {@code to} first. {@code onChunk} runs for every chunk forwarded, {@code onEnd} when the body
      * ended. When more than {@code limit} bytes arrive, {@code tooLarge} runs once and nothing more is forwarded.
      */
-    public static void forwardBody(HttpServerRequest from, HttpClientRequest to, long declared, long limit,
-            Runnable onChunk, Runnable onEnd, Runnable tooLarge) {
+    public static void forwardBody(
+            HttpServerRequest from,
+            HttpClientRequest to,
+            long declared,
+            long limit,
+            Runnable onChunk,
+            Runnable onEnd,
+            Runnable tooLarge) {
         if (declared > 0) {
             to.putHeader(HttpHeaderNames.CONTENT_LENGTH, Long.toString(declared));
         } else {
@@ -270,8 +288,8 @@ public final class Relay {
      * The chunk that completes a declared {@code Content-Length} ends {@code to} with it: one write instead of a
      * write and an empty end, which is the whole answer of a small non-streamed completion.
      */
-    public static void forwardBody(HttpClientResponse from, HttpServerResponse to, Handler<Buffer> onChunk,
-            Runnable onEnd) {
+    public static void forwardBody(
+            HttpClientResponse from, HttpServerResponse to, Handler<Buffer> onChunk, Runnable onEnd) {
         // Bytes still to come of a declared body (-1: not declared); ended[0] once the last one went out with it.
         long[] remaining = {declaredLength(from.getHeader(HttpHeaderNames.CONTENT_LENGTH))};
         boolean[] ended = {false};

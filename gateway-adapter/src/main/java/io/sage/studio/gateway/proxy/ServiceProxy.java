@@ -22,8 +22,8 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -72,7 +72,9 @@ public class ServiceProxy {
 
     void register(@Observes Router router) {
         for (String prefix : PREFIXES) {
-            router.route(prefix).order(RouteConstants.ROUTE_ORDER_BEFORE_DEFAULT).handler(this::handle);
+            router.route(prefix)
+                    .order(RouteConstants.ROUTE_ORDER_BEFORE_DEFAULT)
+                    .handler(this::handle);
         }
     }
 
@@ -88,7 +90,8 @@ public class ServiceProxy {
         if (request.method() == HttpMethod.GET) {
             String accept = request.getHeader(HttpHeaders.ACCEPT);
             String query = request.query();
-            if ((accept != null && accept.contains("text/event-stream")) || path.endsWith("/stream")
+            if ((accept != null && accept.contains("text/event-stream"))
+                    || path.endsWith("/stream")
                     || (query != null && query.contains("follow=true"))) {
                 return UpstreamClients.Kind.STREAM;
             }
@@ -110,8 +113,8 @@ public class ServiceProxy {
             return;
         }
         UpstreamClients.Kind kind = kind(request, path, declared);
-        RequestOptions options = target.options(request.method(),
-                request.query() == null ? path : path + "?" + request.query());
+        RequestOptions options =
+                target.options(request.method(), request.query() == null ? path : path + "?" + request.query());
         HttpClientRequest[] upstream = {null};
         Upload upload = kind == UpstreamClients.Kind.UPLOAD ? new Upload(request, response) : null;
         ctx.addEndHandler(ar -> {
@@ -134,7 +137,7 @@ public class ServiceProxy {
             }
             HttpClientRequest up = ar.result();
             // Failures reach the response future (before the answer) or the response (during it).
-            up.exceptionHandler(e -> { });
+            up.exceptionHandler(e -> {});
             if (response.closed()) {
                 up.reset(); // the client left while the request waited for a connection
                 return;
@@ -161,8 +164,8 @@ public class ServiceProxy {
     }
 
     /** The service's connections of that kind and their wait queue are all taken. */
-    private void busy(HttpServerRequest request, HttpServerResponse response, OwningService owner,
-            UpstreamClients.Kind kind) {
+    private void busy(
+            HttpServerRequest request, HttpServerResponse response, OwningService owner, UpstreamClients.Kind kind) {
         response.putHeader(HttpHeaders.RETRY_AFTER, "1");
         boolean bodyLeft = !request.isEnded();
         if (bodyLeft) {
@@ -170,16 +173,24 @@ public class ServiceProxy {
         }
         Future<Void> answer;
         if (kind == UpstreamClients.Kind.STREAM) {
-            answer = error(response, GatewayError.TOO_MANY_STREAMS, owner.serviceName() + " already has "
-                    + config.maxServiceStreams() + " streams open through the gateway"
-                    + " (studio.gateway.max-service-streams); retry shortly");
+            answer = error(
+                    response,
+                    GatewayError.TOO_MANY_STREAMS,
+                    owner.serviceName() + " already has "
+                            + config.maxServiceStreams() + " streams open through the gateway"
+                            + " (studio.gateway.max-service-streams); retry shortly");
         } else {
             boolean upload = kind == UpstreamClients.Kind.UPLOAD;
-            answer = error(response, GatewayError.SERVICE_BUSY, owner.serviceName() + " is busy: its "
-                    + (upload ? config.maxServiceUploads() + " upload connections" : config.servicePoolSize() + " connections")
-                    + " and " + config.serviceWaitQueueSize() + " places to wait are taken (studio.gateway."
-                    + (upload ? "max-service-uploads" : "service-pool-size")
-                    + ", studio.gateway.service-wait-queue-size); retry shortly");
+            answer = error(
+                    response,
+                    GatewayError.SERVICE_BUSY,
+                    owner.serviceName() + " is busy: its "
+                            + (upload
+                                    ? config.maxServiceUploads() + " upload connections"
+                                    : config.servicePoolSize() + " connections")
+                            + " and " + config.serviceWaitQueueSize() + " places to wait are taken (studio.gateway."
+                            + (upload ? "max-service-uploads" : "service-pool-size")
+                            + ", studio.gateway.service-wait-queue-size); retry shortly");
         }
         if (bodyLeft) {
             Relay.closeAfter(answer, request, true);
@@ -239,17 +250,27 @@ public class ServiceProxy {
                 Relay.closeAfter(Future.succeededFuture(), request, false);
             } else {
                 response.putHeader(HttpHeaders.CONNECTION, "close");
-                Relay.closeAfter(error(response, GatewayError.REQUEST_TIMEOUT, "the upload stalled: nothing of it arrived"
-                        + " for " + config.bodyReadTimeout().toMillis() + " ms (studio.gateway.body-read-timeout)"),
-                        request, false);
+                Relay.closeAfter(
+                        error(
+                                response,
+                                GatewayError.REQUEST_TIMEOUT,
+                                "the upload stalled: nothing of it arrived" + " for "
+                                        + config.bodyReadTimeout().toMillis()
+                                        + " ms (studio.gateway.body-read-timeout)"),
+                        request,
+                        false);
             }
             // After the answer: resetting the service's request fails its answer, which must not answer instead.
             upstream.reset();
         }
     }
 
-    private void answer(HttpServerRequest request, HttpServerResponse response, OwningService owner,
-            UpstreamTarget target, AsyncResult<HttpClientResponse> ar) {
+    private void answer(
+            HttpServerRequest request,
+            HttpServerResponse response,
+            OwningService owner,
+            UpstreamTarget target,
+            AsyncResult<HttpClientResponse> ar) {
         if (response.ended() || response.closed()) {
             return;
         }
@@ -257,7 +278,9 @@ public class ServiceProxy {
             if (!request.isEnded()) {
                 response.putHeader(HttpHeaders.CONNECTION, "close");
             }
-            error(response, GatewayError.SERVICE_FAILED,
+            error(
+                    response,
+                    GatewayError.SERVICE_FAILED,
                     owner.serviceName() + " at " + target + " failed before answering: " + Relay.describe(ar.cause()));
             return;
         }
@@ -268,21 +291,29 @@ public class ServiceProxy {
             Relay.sendEventStreamHead(response, Vertx.currentContext());
         }
         up.exceptionHandler(e -> response.reset());
-        Relay.forwardBody(up, response, chunk -> { }, () -> { });
+        Relay.forwardBody(up, response, chunk -> {}, () -> {});
     }
 
-    private void unreachable(HttpServerRequest request, HttpServerResponse response, OwningService owner,
-            UpstreamTarget target, Throwable cause) {
+    private void unreachable(
+            HttpServerRequest request,
+            HttpServerResponse response,
+            OwningService owner,
+            UpstreamTarget target,
+            Throwable cause) {
         if (!request.isEnded()) {
             response.putHeader(HttpHeaders.CONNECTION, "close");
         }
         boolean timeout = cause instanceof TimeoutException;
-        error(response, GatewayError.SERVICE_UNREACHABLE, timeout ? ErrorKind.TIMEOUT : null,
+        error(
+                response,
+                GatewayError.SERVICE_UNREACHABLE,
+                timeout ? ErrorKind.TIMEOUT : null,
                 owner.serviceName() + " is not reachable at " + target + ": " + Relay.describe(cause));
     }
 
     private static void forwardedFor(HttpServerRequest request, MultiMap headers) {
-        String client = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
+        String client =
+                request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
         if (client != null) {
             String prior = headers.get("X-Forwarded-For");
             headers.set("X-Forwarded-For", prior == null ? client : prior + ", " + client);

@@ -35,14 +35,20 @@ public class UpstreamClients {
     private final HttpClient streams;
 
     public UpstreamClients(Vertx vertx, GatewayConfig gateway) {
-        int connectTimeoutMs = (int) Math.min(Integer.MAX_VALUE, gateway.connectTimeout().toMillis());
-        this.calls = vertx.createHttpClient(options("studio-services", connectTimeoutMs),
-                new PoolOptions().setHttp1MaxSize(gateway.servicePoolSize())
+        int connectTimeoutMs =
+                (int) Math.min(Integer.MAX_VALUE, gateway.connectTimeout().toMillis());
+        this.calls = vertx.createHttpClient(
+                options("studio-services", connectTimeoutMs),
+                new PoolOptions()
+                        .setHttp1MaxSize(gateway.servicePoolSize())
                         .setMaxWaitQueueSize(gateway.serviceWaitQueueSize()));
-        this.uploads = vertx.createHttpClient(options("studio-service-uploads", connectTimeoutMs),
-                new PoolOptions().setHttp1MaxSize(gateway.maxServiceUploads())
+        this.uploads = vertx.createHttpClient(
+                options("studio-service-uploads", connectTimeoutMs),
+                new PoolOptions()
+                        .setHttp1MaxSize(gateway.maxServiceUploads())
                         .setMaxWaitQueueSize(gateway.serviceWaitQueueSize()));
-        this.streams = vertx.createHttpClient(options("studio-service-streams", connectTimeoutMs),
+        this.streams = vertx.createHttpClient(
+                options("studio-service-streams", connectTimeoutMs),
                 new PoolOptions().setHttp1MaxSize(gateway.maxServiceStreams()).setMaxWaitQueueSize(0));
     }
 

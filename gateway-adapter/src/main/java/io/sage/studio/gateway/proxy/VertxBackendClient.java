@@ -60,8 +60,8 @@ public class VertxBackendClient implements BackendClient {
      * @param poolSize the most connections per backend endpoint
      * @param trust the trust store for {@code https} backends; {@code null} for the JVM's
      */
-    public VertxBackendClient(Vertx vertx, Duration connectTimeout, Duration keepAlive, int poolSize,
-            TrustOptions trust) {
+    public VertxBackendClient(
+            Vertx vertx, Duration connectTimeout, Duration keepAlive, int poolSize, TrustOptions trust) {
         HttpClientOptions options = new HttpClientOptions()
                 .setName("studio-model-backends")
                 .setKeepAlive(true)
@@ -77,14 +77,14 @@ public class VertxBackendClient implements BackendClient {
         if (trust != null) {
             options.setTrustOptions(trust);
         }
-        PoolOptions pool = new PoolOptions().setHttp1MaxSize(poolSize)
-                .setCleanerPeriod((int) Math.max(100, Math.min(1000, keepAlive.toMillis() / 2)));
+        PoolOptions pool = new PoolOptions().setHttp1MaxSize(poolSize).setCleanerPeriod((int)
+                Math.max(100, Math.min(1000, keepAlive.toMillis() / 2)));
         this.client = vertx.createHttpClient(options, pool);
     }
 
     @Override
-    public void lease(EventLoop loop, UpstreamTarget target, boolean fresh, long now,
-            Handler<AsyncResult<Lease>> handler) {
+    public void lease(
+            EventLoop loop, UpstreamTarget target, boolean fresh, long now, Handler<AsyncResult<Lease>> handler) {
         if (!loop.inEventLoop()) {
             throw new IllegalStateException("backend connections are leased on their event loop");
         }
@@ -156,8 +156,9 @@ public class VertxBackendClient implements BackendClient {
                 }
             });
             int length = head.content().readableBytes();
-            boolean bodyless = length == 0 && (head.method().equals(io.netty.handler.codec.http.HttpMethod.GET)
-                    || head.method().equals(io.netty.handler.codec.http.HttpMethod.HEAD));
+            boolean bodyless = length == 0
+                    && (head.method().equals(io.netty.handler.codec.http.HttpMethod.GET)
+                            || head.method().equals(io.netty.handler.codec.http.HttpMethod.HEAD));
             if (bodyless) {
                 request.end();
             } else {

@@ -79,8 +79,8 @@ public record ActiveRoute(
      * @param cloud    the configured cloud API: routes of {@code kind: cloud} must go to its base URL, and get its key
      * @param meters   the meters of a backend, by backend id and served model name
      */
-    public static ActiveRoute of(ChatBackendEvent event, String alias, Cloud cloud,
-            BiFunction<String, String, BackendMeters> meters) {
+    public static ActiveRoute of(
+            ChatBackendEvent event, String alias, Cloud cloud, BiFunction<String, String, BackendMeters> meters) {
         if (event == null || event.state() == null || event.state() == ChatBackendEvent.State.NONE) {
             return new ActiveRoute(Condition.NONE, event, null, Set.of(), null);
         }
@@ -93,11 +93,16 @@ public record ActiveRoute(
         }
         UpstreamTarget target;
         try {
-            boolean isCloud = "cloud".equals(backend.kind() == null ? null : backend.kind().toLowerCase(Locale.ROOT));
+            boolean isCloud = "cloud"
+                    .equals(backend.kind() == null ? null : backend.kind().toLowerCase(Locale.ROOT));
             if (isCloud && !cloud.matches(backend.baseUrl())) {
                 return new ActiveRoute(Condition.INVALID, event, null, Set.of(), null);
             }
-            String authorization = isCloud ? cloud.apiKey().filter(k -> !k.isBlank()).map(k -> "Bearer " + k.trim()).orElse(null)
+            String authorization = isCloud
+                    ? cloud.apiKey()
+                            .filter(k -> !k.isBlank())
+                            .map(k -> "Bearer " + k.trim())
+                            .orElse(null)
                     : null;
             target = UpstreamTarget.parse(backend.baseUrl(), authorization);
         } catch (IllegalArgumentException e) {
@@ -110,8 +115,8 @@ public record ActiveRoute(
             accepted.add(backend.displayName());
         }
         String id = blank(backend.id()) ? backend.servedModelName() : backend.id();
-        return new ActiveRoute(Condition.ACTIVE, event, target, Set.copyOf(accepted),
-                meters.apply(id, backend.servedModelName()));
+        return new ActiveRoute(
+                Condition.ACTIVE, event, target, Set.copyOf(accepted), meters.apply(id, backend.servedModelName()));
     }
 
     public boolean serving() {
@@ -149,11 +154,14 @@ public record ActiveRoute(
             case SWITCHING -> "the chat backend is switching models; retry shortly";
             case NONE -> "no chat model is active; switch one on in the Studio or with POST /api/finetune/switch-model";
             case UNKNOWN -> "the gateway is still reading the active route";
-            case INVALID -> "the active chat backend cannot be used: "
-                    + (backend() == null || blank(backend().servedModelName()) ? "it has no served model name"
-                            : "cloud".equalsIgnoreCase(backend().kind()) ? "it is a cloud API at '" + backend().baseUrl()
-                                    + "', which is not the gateway's studio.chat.cloud.base-url (or not a usable URL)"
-                                    : "its base URL '" + backend().baseUrl() + "' is not a usable http(s) URL");
+            case INVALID ->
+                "the active chat backend cannot be used: "
+                        + (backend() == null || blank(backend().servedModelName())
+                                ? "it has no served model name"
+                                : "cloud".equalsIgnoreCase(backend().kind())
+                                        ? "it is a cloud API at '" + backend().baseUrl()
+                                                + "', which is not the gateway's studio.chat.cloud.base-url (or not a usable URL)"
+                                        : "its base URL '" + backend().baseUrl() + "' is not a usable http(s) URL");
         };
     }
 
@@ -173,8 +181,11 @@ public record ActiveRoute(
 
         /** Whether a route's base URL is the configured one (trailing {@code /} and {@code /v1} ignored). */
         boolean matches(String routeUrl) {
-            return routeUrl != null && baseUrl.map(Cloud::normalize).filter(u -> !u.isEmpty())
-                    .map(u -> u.equals(normalize(routeUrl))).orElse(false);
+            return routeUrl != null
+                    && baseUrl.map(Cloud::normalize)
+                            .filter(u -> !u.isEmpty())
+                            .map(u -> u.equals(normalize(routeUrl)))
+                            .orElse(false);
         }
 
         static String normalize(String url) {

@@ -40,7 +40,11 @@ public class RouteTable {
     private volatile Instant appliedAt;
     private volatile CompactedTopicView<ChatBackendEvent> view;
 
-    public RouteTable(KafkaClientConfig kafka, GatewayConfig config, CloudConfig cloud, GatewayMetrics metrics,
+    public RouteTable(
+            KafkaClientConfig kafka,
+            GatewayConfig config,
+            CloudConfig cloud,
+            GatewayMetrics metrics,
             EventSigning signing) {
         this.kafka = kafka;
         this.config = config;
@@ -51,8 +55,9 @@ public class RouteTable {
     }
 
     void start(@Observes StartupEvent event) {
-        CompactedTopicView<ChatBackendEvent> v = new CompactedTopicView<>(Topics.CHAT_BACKEND, ChatBackendEvent.class,
-                kafka.properties()).admitOnly(signing::accept);
+        CompactedTopicView<ChatBackendEvent> v = new CompactedTopicView<>(
+                        Topics.CHAT_BACKEND, ChatBackendEvent.class, kafka.properties())
+                .admitOnly(signing::accept);
         v.onChange((key, value) -> {
             if (ChatBackendEvent.KEY.equals(key)) {
                 apply(value);
@@ -92,29 +97,39 @@ public class RouteTable {
 
     private void apply(ChatBackendEvent event) {
         ActiveRoute previous = latest;
-        if (event != null && previous.event() != null && event.revision() < previous.event().revision()) {
+        if (event != null
+                && previous.event() != null
+                && event.revision() < previous.event().revision()) {
             if (signing.enabled()) {
                 // Signed routes only grow; an older one is a replay of a record captured earlier.
-                LOG.warnf("ignoring route revision %d: this gateway follows revision %d already (a replayed event; if "
-                        + "the chat-switch state and the topic were both wiped, restart the gateways)", event.revision(),
-                        previous.event().revision());
+                LOG.warnf(
+                        "ignoring route revision %d: this gateway follows revision %d already (a replayed event; if "
+                                + "the chat-switch state and the topic were both wiped, restart the gateways)",
+                        event.revision(), previous.event().revision());
                 return;
             }
-            LOG.warnf("route revision went back from %d to %d; following the topic", previous.event().revision(),
-                    event.revision());
+            LOG.warnf(
+                    "route revision went back from %d to %d; following the topic",
+                    previous.event().revision(), event.revision());
         }
         ActiveRoute next = ActiveRoute.of(event, config.modelAlias(), cloud, metrics::backend);
         latest = next;
         appliedAt = Instant.now();
         if (event != null && event.switchOperationId() != null) {
-            lastSwitch = new LastSwitch(event.switchOperationId(), event.revision(), next.condition().label(), appliedAt);
+            lastSwitch = new LastSwitch(
+                    event.switchOperationId(),
+                    event.revision(),
+                    next.condition().label(),
+                    appliedAt);
         }
         if (next.serving()) {
-            LOG.infof("route (revision %d): %s → %s as '%s'", event.revision(), next.backend().id(), next.target(),
-                    next.servedModel());
+            LOG.infof(
+                    "route (revision %d): %s → %s as '%s'",
+                    event.revision(), next.backend().id(), next.target(), next.servedModel());
         } else {
-            LOG.infof("route (revision %d): %s — %s", event == null ? -1 : event.revision(),
-                    next.condition().label(), next.problem());
+            LOG.infof(
+                    "route (revision %d): %s — %s",
+                    event == null ? -1 : event.revision(), next.condition().label(), next.problem());
         }
     }
 
@@ -126,6 +141,5 @@ public class RouteTable {
      * @param state       the route condition it led to
      * @param appliedAt   when this gateway applied it
      */
-    public record LastSwitch(String operationId, long revision, String state, Instant appliedAt) {
-    }
+    public record LastSwitch(String operationId, long revision, String state, Instant appliedAt) {}
 }

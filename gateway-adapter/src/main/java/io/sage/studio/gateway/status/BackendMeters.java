@@ -35,15 +35,21 @@ public final class BackendMeters {
         this.model = model;
         Tags tags = Tags.of("backend", backendId, "model", model);
         for (Outcome outcome : Outcome.values()) {
-            requests.put(outcome, Counter.builder("studio.gateway.requests")
-                    .description("Requests proxied to a model backend, by outcome")
-                    .tags(tags).tag("outcome", outcome.tag())
-                    .register(registry));
+            requests.put(
+                    outcome,
+                    Counter.builder("studio.gateway.requests")
+                            .description("Requests proxied to a model backend, by outcome")
+                            .tags(tags)
+                            .tag("outcome", outcome.tag())
+                            .register(registry));
             if (outcome.error()) {
-                errors.put(outcome, Counter.builder("studio.gateway.errors")
-                        .description("Proxied requests that failed at the backend or on the way")
-                        .tags(tags).tag("reason", outcome.tag())
-                        .register(registry));
+                errors.put(
+                        outcome,
+                        Counter.builder("studio.gateway.errors")
+                                .description("Proxied requests that failed at the backend or on the way")
+                                .tags(tags)
+                                .tag("reason", outcome.tag())
+                                .register(registry));
             }
         }
         this.duration = Timer.builder("studio.gateway.request.duration")
@@ -84,12 +90,16 @@ public final class BackendMeters {
 
     /** This backend's counts for the status page. */
     public BackendCounts counts() {
-        return new BackendCounts(backendId, model, total.sum(), errorCount.sum(), inFlight.get(),
+        return new BackendCounts(
+                backendId,
+                model,
+                total.sum(),
+                errorCount.sum(),
+                inFlight.get(),
                 lastRequestAt == 0 ? null : Instant.ofEpochMilli(lastRequestAt));
     }
 
     /** Request counts of one backend since the gateway started. */
-    public record BackendCounts(String backend, String model, long requests, long errors, int inFlight,
-            Instant lastRequestAt) {
-    }
+    public record BackendCounts(
+            String backend, String model, long requests, long errors, int inFlight, Instant lastRequestAt) {}
 }

@@ -88,10 +88,13 @@ public class GatewayMetrics {
     /** Counts a request answered by the gateway itself with an error ({@code reason}: a stable code). */
     public void rejected(String reason) {
         rejectedCount.increment();
-        rejected.computeIfAbsent(reason, r -> Counter.builder("studio.gateway.rejected")
-                .description("Requests the gateway answered itself with an error, by reason")
-                .tag("reason", r)
-                .register(registry)).increment();
+        rejected.computeIfAbsent(
+                        reason,
+                        r -> Counter.builder("studio.gateway.rejected")
+                                .description("Requests the gateway answered itself with an error, by reason")
+                                .tag("reason", r)
+                                .register(registry))
+                .increment();
     }
 
     public long rejectedCount() {
@@ -100,7 +103,8 @@ public class GatewayMetrics {
 
     /** The meters of a backend, registered on first use. */
     public BackendMeters backend(String backendId, String model) {
-        return backends.computeIfAbsent(backendId + '\u0000' + model, k -> new BackendMeters(registry, backendId, model));
+        return backends.computeIfAbsent(
+                backendId + '\u0000' + model, k -> new BackendMeters(registry, backendId, model));
     }
 
     /** Counts of every backend seen since start. */

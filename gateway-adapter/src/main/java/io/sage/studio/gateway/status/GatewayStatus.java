@@ -41,9 +41,15 @@ public record GatewayStatus(
         List<BackendMeters.BackendCounts> backends) {
 
     /** The routed backend, as the route event names it. */
-    public record Backend(String id, String baseUrl, String servedModelName, String displayName, String modelPath,
-            String baseModel, String kind, String runtime) {
-    }
+    public record Backend(
+            String id,
+            String baseUrl,
+            String servedModelName,
+            String displayName,
+            String modelPath,
+            String baseModel,
+            String kind,
+            String runtime) {}
 
     /**
      * @param total     requests proxied to backends
@@ -53,7 +59,6 @@ public record GatewayStatus(
      * @param maxConcurrent the cap on {@code inFlight}
      * @param bufferedBytes bytes of request bodies held now (read, or being read, before they go to a backend)
      */
-    public record Requests(long total, long errors, long rejected, int inFlight, int maxConcurrent,
-            long bufferedBytes) {
-    }
+    public record Requests(
+            long total, long errors, long rejected, int inFlight, int maxConcurrent, long bufferedBytes) {}
 }

@@ -35,11 +35,23 @@ public class GatewayStatusResource {
         ActiveRoute route = routes.current();
         ChatBackendEvent event = route.event();
         ChatBackendEvent.Backend b = route.backend();
-        GatewayStatus.Backend backend = b == null ? null : new GatewayStatus.Backend(b.id(), b.baseUrl(),
-                b.servedModelName(), b.displayName(), b.modelPath(), b.baseModel(), b.kind(), b.runtime());
+        GatewayStatus.Backend backend = b == null
+                ? null
+                : new GatewayStatus.Backend(
+                        b.id(),
+                        b.baseUrl(),
+                        b.servedModelName(),
+                        b.displayName(),
+                        b.modelPath(),
+                        b.baseModel(),
+                        b.kind(),
+                        b.runtime());
         List<BackendMeters.BackendCounts> backends = metrics.backendCounts();
-        long total = backends.stream().mapToLong(BackendMeters.BackendCounts::requests).sum();
-        long errors = backends.stream().mapToLong(BackendMeters.BackendCounts::errors).sum();
+        long total = backends.stream()
+                .mapToLong(BackendMeters.BackendCounts::requests)
+                .sum();
+        long errors =
+                backends.stream().mapToLong(BackendMeters.BackendCounts::errors).sum();
         return new GatewayStatus(
                 route.condition().label(),
                 routes.caughtUp(),
@@ -53,8 +65,13 @@ public class GatewayStatusResource {
                 config.modelAlias(),
                 List.copyOf(route.acceptedModels()),
                 cloud.apiKey().filter(k -> !k.isBlank()).isPresent(),
-                new GatewayStatus.Requests(total, errors, metrics.rejectedCount(), metrics.inFlight(),
-                        config.maxConcurrentRequests(), metrics.bufferedBytes()),
+                new GatewayStatus.Requests(
+                        total,
+                        errors,
+                        metrics.rejectedCount(),
+                        metrics.inFlight(),
+                        config.maxConcurrentRequests(),
+                        metrics.bufferedBytes()),
                 backends);
     }
 }

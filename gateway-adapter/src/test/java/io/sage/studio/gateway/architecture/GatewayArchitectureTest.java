@@ -22,11 +22,18 @@ class GatewayArchitectureTest {
 
     /** The module's own classes (tests left out), read once. */
     private static final JavaClasses CLASSES = new ClassFileImporter()
-            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.sage.studio.gateway");
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.sage.studio.gateway");
 
-    static final ArchRule noOtherServicesClasses = noClasses().that().resideInAPackage("io.sage.studio.gateway..")
-            .should().dependOnClassesThat().resideInAnyPackage(
-                    "io.sage.studio.finetune..", "io.sage.studio.chat..", "io.sage.studio.gpu..",
+    static final ArchRule noOtherServicesClasses = noClasses()
+            .that()
+            .resideInAPackage("io.sage.studio.gateway..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.sage.studio.finetune..",
+                    "io.sage.studio.chat..",
+                    "io.sage.studio.gpu..",
                     "io.sage.studio.cli..");
 
     static final ArchRule noJavaUtilLogging = GeneralCodingRules.NO_CLASSES_SHOULD_USE_JAVA_UTIL_LOGGING;
@@ -34,20 +41,32 @@ class GatewayArchitectureTest {
     static final ArchRule noStandardStreams = GeneralCodingRules.NO_CLASSES_SHOULD_ACCESS_STANDARD_STREAMS;
 
     /** The {@code /v1} edge uses the model backends' client through its interface, whichever implementation runs. */
-    static final ArchRule edgeUsesTheBackendClientInterface = noClasses().that()
+    static final ArchRule edgeUsesTheBackendClientInterface = noClasses()
+            .that()
             .resideInAPackage("io.sage.studio.gateway.openai..")
-            .should().dependOnClassesThat().haveSimpleNameStartingWith("BackendConnection")
-            .orShould().dependOnClassesThat().haveSimpleName("VertxBackendClient");
+            .should()
+            .dependOnClassesThat()
+            .haveSimpleNameStartingWith("BackendConnection")
+            .orShould()
+            .dependOnClassesThat()
+            .haveSimpleName("VertxBackendClient");
 
     /**
      * Domain and service code throws the studio's own exceptions; only resources ({@code ..api..}, {@code @Path}),
      * exception mappers there, and REST client interfaces speak JAX-RS.
      */
-    static final ArchRule domainDoesNotSpeakJaxRs = noClasses().that().resideInAPackage("io.sage.studio.gateway..")
-            .and().resideOutsideOfPackage("..api..")
-            .and().areNotAnnotatedWith(Path.class)
-            .and().areNotAnnotatedWith(RegisterRestClient.class)
-            .should().dependOnClassesThat().resideInAPackage("jakarta.ws.rs..");
+    static final ArchRule domainDoesNotSpeakJaxRs = noClasses()
+            .that()
+            .resideInAPackage("io.sage.studio.gateway..")
+            .and()
+            .resideOutsideOfPackage("..api..")
+            .and()
+            .areNotAnnotatedWith(Path.class)
+            .and()
+            .areNotAnnotatedWith(RegisterRestClient.class)
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("jakarta.ws.rs..");
 
     @Test
     void noOtherServicesClasses() {

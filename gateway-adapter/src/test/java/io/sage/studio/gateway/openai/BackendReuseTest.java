@@ -47,7 +47,8 @@ import io.vertx.core.http.HttpServerResponse;
 @WithTestResource(value = StandInServices.class, scope = TestResourceScope.GLOBAL)
 class BackendReuseTest {
 
-    private static final String CHAT = "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String CHAT =
+            "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     public static class OneLoop implements QuarkusTestProfile {
         @Override
@@ -88,12 +89,14 @@ class BackendReuseTest {
     void aJsonRequestOnAConnectionTheBackendDropsGoesOnceMoreOnANewOne() {
         int first = 1;
         // The first connection answers once, then drops the next request; new connections answer.
-        backend.script((connection, request) -> connection == first && request == 2 ? Behaviour.DROP : Behaviour.ANSWER);
+        backend.script(
+                (connection, request) -> connection == first && request == 2 ? Behaviour.DROP : Behaviour.ANSWER);
         assertThat(chat().statusCode()).isEqualTo(200);
         HttpResponse<String> retried = chat();
         assertThat(retried.statusCode()).isEqualTo(200);
         assertThat(retried.headers().firstValue(OpenAiProxy.MODEL_HEADER)).hasValue("raw-model");
-        assertThat(backend.received()).extracting(RawBackend.Received::connection)
+        assertThat(backend.received())
+                .extracting(RawBackend.Received::connection)
                 .containsExactly(first, first, first + 1);
     }
 
@@ -101,7 +104,8 @@ class BackendReuseTest {
     void aRequestIsRetriedOnlyOnce() {
         int first = 1;
         // Every connection after the first drops what it gets.
-        backend.script((connection, request) -> connection == first && request == 1 ? Behaviour.ANSWER : Behaviour.DROP);
+        backend.script(
+                (connection, request) -> connection == first && request == 1 ? Behaviour.ANSWER : Behaviour.DROP);
         assertThat(chat().statusCode()).isEqualTo(200);
         HttpResponse<String> failed = chat();
         assertThat(failed.statusCode()).isEqualTo(502);
@@ -114,24 +118,35 @@ class BackendReuseTest {
     void aClientThatStopsReadingStopsTheBackend() throws Exception {
         long total = 64L << 20;
         AtomicLong sent = new AtomicLong();
-        HttpServer large = TestVertx.get().createHttpServer().requestHandler(request -> request.body().onSuccess(b -> {
-            HttpServerResponse response = request.response().putHeader("Content-Type", "application/octet-stream")
-                    .putHeader("Content-Length", Long.toString(total));
-            pump(response, Buffer.buffer(new byte[64 * 1024]), total, sent);
-        })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        HttpServer large = TestVertx.get()
+                .createHttpServer()
+                .requestHandler(request -> request.body().onSuccess(b -> {
+                    HttpServerResponse response = request.response()
+                            .putHeader("Content-Type", "application/octet-stream")
+                            .putHeader("Content-Length", Long.toString(total));
+                    pump(response, Buffer.buffer(new byte[64 * 1024]), total, sent);
+                }))
+                .listen(0, "127.0.0.1")
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
         try (Socket client = new Socket("127.0.0.1", RestAssured.port)) {
             RoutePublisher.active("large-backend", "http://127.0.0.1:" + large.actualPort(), "large-model");
-            client.getOutputStream().write(("POST /v1/files HTTP/1.1\r\nHost: localhost\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII));
+            client.getOutputStream()
+                    .write(("POST /v1/files HTTP/1.1\r\nHost: localhost\r\n"
+                                    + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = client.getInputStream();
             String head = readHead(in);
             assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: " + total);
             // The client reads nothing more: the backend must come to a stop long before it has sent it all.
-            await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(20)).until(() -> {
-                long before = sent.get();
-                Thread.sleep(500);
-                return sent.get() == before;
-            });
+            await().pollDelay(Duration.ofMillis(500))
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() -> {
+                        long before = sent.get();
+                        Thread.sleep(500);
+                        return sent.get() == before;
+                    });
             assertThat(sent.get()).isLessThan(total / 2);
             byte[] buffer = new byte[256 * 1024];
             long received = 0;
@@ -173,12 +188,14 @@ class BackendReuseTest {
     @Test
     void anUploadIsReadWholeFirstSoItGoesOnceMoreToo() {
         int first = 1;
-        backend.script((connection, request) -> connection == first && request == 2 ? Behaviour.DROP : Behaviour.ANSWER);
+        backend.script(
+                (connection, request) -> connection == first && request == 2 ? Behaviour.DROP : Behaviour.ANSWER);
         assertThat(chat().statusCode()).isEqualTo(200);
         // Not JSON, but every /v1 body is read whole before it goes upstream: it is at hand for the retry.
         HttpResponse<String> retried = Http.send(HttpRequest.newBuilder(Http.uri("/v1/audio/transcriptions"))
                 .header("Content-Type", "application/octet-stream")
-                .POST(HttpRequest.BodyPublishers.ofString("RIFF....WAVE")).build());
+                .POST(HttpRequest.BodyPublishers.ofString("RIFF....WAVE"))
+                .build());
         assertThat(retried.statusCode()).isEqualTo(200);
         assertThat(backend.received()).hasSize(3);
         assertThat(backend.received().get(2).connection()).isEqualTo(first + 1);

@@ -36,8 +36,10 @@ import io.sage.studio.kafka.KafkaTestResource;
 @WithTestResource(value = StandInServices.class, scope = TestResourceScope.GLOBAL)
 class EngineKeyFileTest {
 
-    private static final String CHAT = "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    private static final Path KEY_FILE = StandInServices.home().resolve("studio/chat").resolve(EngineApiKey.FILE_NAME);
+    private static final String CHAT =
+            "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final Path KEY_FILE =
+            StandInServices.home().resolve("studio/chat").resolve(EngineApiKey.FILE_NAME);
 
     private static StandInBackend engine;
 
@@ -65,8 +67,13 @@ class EngineKeyFileTest {
     }
 
     private static int chat() {
-        return given().contentType(ContentType.JSON).header("Authorization", "Bearer sk-client").body(CHAT)
-                .post("/v1/chat/completions").then().extract().statusCode();
+        return given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer sk-client")
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
+                .extract()
+                .statusCode();
     }
 
     private static void writeKey(String key, long modifiedAt) throws Exception {
@@ -95,7 +102,9 @@ class EngineKeyFileTest {
         writeKey(rotated, System.currentTimeMillis() + 5_000);
         engine.requireKey(rotated);
         // Same route: the cached key is looked at again within EngineAuthorization.RECHECK_NANOS (5 s).
-        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500)).until(() -> chat() == 200);
+        await().atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> chat() == 200);
         assertThat(engine.last().headers().getAll("Authorization")).containsExactly("Bearer " + rotated);
     }
 }

@@ -43,7 +43,8 @@ import io.sage.studio.kafka.KafkaTestResource;
 class EngineKeyTest {
 
     static final String ENGINE_KEY = "sk-engine-" + UUID.randomUUID();
-    private static final String CHAT = "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String CHAT =
+            "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     public static class ConfiguredKey implements QuarkusTestProfile {
         @Override
@@ -73,33 +74,46 @@ class EngineKeyTest {
 
     @Test
     void everyRequestToAnEngineCarriesExactlyTheEngineKey() throws Exception {
-        given().contentType(ContentType.JSON).header("Authorization", "Bearer sk-client-key").body(CHAT)
-                .post("/v1/chat/completions").then().statusCode(200)
+        given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer sk-client-key")
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
+                .statusCode(200)
                 .body("choices[0].message.content", equalTo("hello from qwen-keyed"));
         given().get("/v1/custom/thing").then().statusCode(200);
-        try (Http.Stream stream = Http.open(Http.post("/v1/chat/completions",
-                "{\"model\":\"sage-chat\",\"stream\":true,\"messages\":[]}"))) {
+        try (Http.Stream stream = Http.open(
+                Http.post("/v1/chat/completions", "{\"model\":\"sage-chat\",\"stream\":true,\"messages\":[]}"))) {
             assertThat(stream.response().statusCode()).isEqualTo(200);
             assertThat(stream.rest()).endsWith("data: [DONE]");
         }
-        assertThat(engine.received()).hasSize(3).allSatisfy(received ->
-                assertThat(received.headers().getAll("Authorization")).containsExactly("Bearer " + ENGINE_KEY));
+        assertThat(engine.received())
+                .hasSize(3)
+                .allSatisfy(received ->
+                        assertThat(received.headers().getAll("Authorization")).containsExactly("Bearer " + ENGINE_KEY));
     }
 
     @Test
     @Timeout(30)
     void theKeyNeverReachesTheClientNorACloudBackend() {
-        String answer = given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then()
-                .statusCode(200).extract().asString();
+        String answer = given().contentType(ContentType.JSON)
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
         assertThat(answer).doesNotContain(ENGINE_KEY);
-        given().get("/api/gateway/status").then().statusCode(200)
-                .body(not(containsString(ENGINE_KEY)));
+        given().get("/api/gateway/status").then().statusCode(200).body(not(containsString(ENGINE_KEY)));
 
         StandInBackend cloud = StandInServices.cloud();
         cloud.reset();
         RoutePublisher.active(cloud, "cloud", "gpt-4o-mini");
-        given().contentType(ContentType.JSON).body("{\"model\":\"gpt-4o-mini\",\"messages\":[]}")
-                .post("/v1/chat/completions").then().statusCode(200);
+        given().contentType(ContentType.JSON)
+                .body("{\"model\":\"gpt-4o-mini\",\"messages\":[]}")
+                .post("/v1/chat/completions")
+                .then()
+                .statusCode(200);
         assertThat(cloud.last().headers().getAll("Authorization"))
                 .isEqualTo(List.of("Bearer " + StandInServices.CLOUD_API_KEY));
     }
@@ -108,6 +122,10 @@ class EngineKeyTest {
     void anEngineThatRequiresAKeyRefusesRequestsWithoutIt() {
         // The stand-in obeys vLLM's rule: the gateway's key is what lets the requests above through.
         assertThat(Http.send(HttpRequest.newBuilder(URI.create(engine.baseUrl() + "/v1/models"))
-                .timeout(Duration.ofSeconds(10)).GET().build()).statusCode()).isEqualTo(401);
+                                .timeout(Duration.ofSeconds(10))
+                                .GET()
+                                .build())
+                        .statusCode())
+                .isEqualTo(401);
     }
 }

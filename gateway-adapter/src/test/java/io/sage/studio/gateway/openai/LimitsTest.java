@@ -49,7 +49,8 @@ import io.sage.studio.kafka.KafkaTestResource;
 @WithTestResource(value = StandInServices.class, scope = TestResourceScope.GLOBAL)
 class LimitsTest {
 
-    private static final String CHAT = "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String CHAT =
+            "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     public static class SmallLimits implements QuarkusTestProfile {
         @Override
@@ -94,7 +95,10 @@ class LimitsTest {
         held.add(Http.sendAsync(Http.post("/v1/chat/completions", CHAT)));
         await().atMost(Duration.ofSeconds(10)).until(() -> backend.arrived() == 2);
 
-        given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(429)
                 .header("Retry-After", "1")
                 .body("error.type", equalTo("rate_limit_error"))
@@ -105,15 +109,22 @@ class LimitsTest {
         for (CompletableFuture<HttpResponse<String>> response : held) {
             assertThat(response.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         }
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/api/gateway/status").then()
-                .body("requests.in_flight", equalTo(0)));
-        given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then().statusCode(200);
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> given().get("/api/gateway/status").then().body("requests.in_flight", equalTo(0)));
+        given().contentType(ContentType.JSON)
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
+                .statusCode(200);
     }
 
     @Test
     void aSilentBackendTimesOutWith504() {
         backend.holdAnswers();
-        given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(504)
                 .body("error.code", equalTo("backend_timeout"))
                 .body("error.message", containsString("studio.gateway.upstream-timeout"));
@@ -124,8 +135,8 @@ class LimitsTest {
     @Timeout(30)
     void aStreamThatStallsMidwayIsCutOff() throws Exception {
         backend.holdStreams();
-        try (Http.Stream stream = Http.open(Http.post("/v1/chat/completions",
-                "{\"model\":\"sage-chat\",\"stream\":true,\"messages\":[]}"))) {
+        try (Http.Stream stream = Http.open(
+                Http.post("/v1/chat/completions", "{\"model\":\"sage-chat\",\"stream\":true,\"messages\":[]}"))) {
             assertThat(stream.nextLine()).contains("\"role\":\"assistant\"");
             List<String> rest;
             try {
@@ -192,7 +203,10 @@ class LimitsTest {
     @Test
     void bodiesOverTheRequestLimitAre413WhetherDeclaredOrChunked() {
         String big = "{\"model\":\"sage-chat\",\"prompt\":\"" + "x".repeat(2000) + "\"}";
-        given().contentType(ContentType.JSON).body(big).post("/v1/completions").then()
+        given().contentType(ContentType.JSON)
+                .body(big)
+                .post("/v1/completions")
+                .then()
                 .statusCode(413)
                 .body("error.code", equalTo("request_too_large"));
         HttpResponse<String> chunked = Http.send(HttpRequest.newBuilder(Http.uri("/v1/completions"))
@@ -207,8 +221,10 @@ class LimitsTest {
 
     @Test
     void uploadsOverTheUploadLimitAre413InTheStudioShape() {
-        given().contentType("application/octet-stream").body(new byte[100_000])
-                .post("/api/finetune/upload-dataset").then()
+        given().contentType("application/octet-stream")
+                .body(new byte[100_000])
+                .post("/api/finetune/upload-dataset")
+                .then()
                 .statusCode(413)
                 .body("error.code", equalTo("payload_too_large"))
                 .body("error.message", containsString("studio.gateway.max-upload-size"));
@@ -228,7 +244,11 @@ class LimitsTest {
     }
 
     private static long bufferedBytes() {
-        return given().get("/api/gateway/status").then().statusCode(200).extract().<Number>path("requests.buffered_bytes")
+        return given().get("/api/gateway/status")
+                .then()
+                .statusCode(200)
+                .extract()
+                .<Number>path("requests.buffered_bytes")
                 .longValue();
     }
 
@@ -246,8 +266,11 @@ class LimitsTest {
             assertThat(bufferedBytes()).isZero();
             for (RawClient client : stalled) {
                 String answer = client.readUntilClosed();
-                assertThat(answer).startsWith("HTTP/1.1 408").contains(OPENAI_TIMEOUT)
-                        .contains("\"type\":\"invalid_request_error\"").contains("studio.gateway.body-read-timeout");
+                assertThat(answer)
+                        .startsWith("HTTP/1.1 408")
+                        .contains(OPENAI_TIMEOUT)
+                        .contains("\"type\":\"invalid_request_error\"")
+                        .contains("studio.gateway.body-read-timeout");
             }
         } finally {
             stalled.forEach(RawClient::close);
@@ -272,8 +295,10 @@ class LimitsTest {
             // 900 more do not fit: 503 at once, and the connection closed.
             RawClient over = RawClient.connect();
             partial.add(over);
-            assertThat(over.send(head("/v1/completions", 980) + start).readAnswer()).startsWith("HTTP/1.1 503")
-                    .containsIgnoringCase("Retry-After: 1").contains("\"code\":\"request_buffer_full\"")
+            assertThat(over.send(head("/v1/completions", 980) + start).readAnswer())
+                    .startsWith("HTTP/1.1 503")
+                    .containsIgnoringCase("Retry-After: 1")
+                    .contains("\"code\":\"request_buffer_full\"")
                     .contains("studio.gateway.max-buffered-request-bytes");
             // A body that ends (80 bytes more: 8180) goes to the backend, and gives its bytes back once answered.
             assertThat(partial.get(0).send(end).readAnswer()).startsWith("HTTP/1.1 200");
@@ -295,13 +320,19 @@ class LimitsTest {
                     + "Content-Type: application/octet-stream\r\nContent-Length: 50000\r\n\r\n" + "y".repeat(1000));
             await().atMost(Duration.ofSeconds(10)).until(() -> finetune.uploadedBytes() == 1000);
             String answer = upload.readUntilClosed();
-            assertThat(answer).startsWith("HTTP/1.1 408").contains("\"code\":\"request_timeout\"")
+            assertThat(answer)
+                    .startsWith("HTTP/1.1 408")
+                    .contains("\"code\":\"request_timeout\"")
                     .contains("studio.gateway.body-read-timeout");
         }
         // The upload connection to the service was given up: the next uploads get through.
         for (int i = 0; i < 3; i++) {
-            given().contentType("application/octet-stream").body(new byte[10_000]).post("/api/finetune/upload-dataset")
-                    .then().statusCode(200).body("bytes", equalTo(10_000));
+            given().contentType("application/octet-stream")
+                    .body(new byte[10_000])
+                    .post("/api/finetune/upload-dataset")
+                    .then()
+                    .statusCode(200)
+                    .body("bytes", equalTo(10_000));
         }
     }
 
@@ -314,21 +345,27 @@ class LimitsTest {
         try {
             // More streams than the two connections of ordinary calls, as many as max-service-streams allows.
             for (int i = 0; i < 3; i++) {
-                Http.Stream stream = Http.open(HttpRequest.newBuilder(Http.uri("/api/finetune/tasks/stream")).GET()
+                Http.Stream stream = Http.open(HttpRequest.newBuilder(Http.uri("/api/finetune/tasks/stream"))
+                        .GET()
                         .build());
                 streams.add(stream);
                 assertThat(stream.nextLine()).isEqualTo("event: task");
             }
-            HttpResponse<String> oneTooMany = Http.send(HttpRequest.newBuilder(Http.uri("/api/finetune/tasks/t1/logs?follow=true"))
-                    .GET().build());
+            HttpResponse<String> oneTooMany =
+                    Http.send(HttpRequest.newBuilder(Http.uri("/api/finetune/tasks/t1/logs?follow=true"))
+                            .GET()
+                            .build());
             assertThat(oneTooMany.statusCode()).isEqualTo(503);
             assertThat(oneTooMany.headers().firstValue("Retry-After")).hasValue("1");
-            assertThat(oneTooMany.body()).contains("\"code\":\"too_many_streams\"")
+            assertThat(oneTooMany.body())
+                    .contains("\"code\":\"too_many_streams\"")
                     .contains("studio.gateway.max-service-streams");
             // Ordinary calls still answer at once, several times over the two connections they have.
             for (int i = 0; i < 5; i++) {
                 HttpResponse<String> call = Http.send(HttpRequest.newBuilder(Http.uri("/api/finetune/tasks"))
-                        .timeout(Duration.ofSeconds(5)).GET().build());
+                        .timeout(Duration.ofSeconds(5))
+                        .GET()
+                        .build());
                 assertThat(call.statusCode()).isEqualTo(200);
             }
         } finally {
@@ -349,7 +386,9 @@ class LimitsTest {
             // Two connections and a queue of two: the fifth call at the latest is turned away at once. (Vert.x
             // counts calls waiting for a connection being opened as waiting too: on a cold pool more are.)
             for (int i = 0; i < 5; i++) {
-                calls.add(Http.sendAsync(HttpRequest.newBuilder(Http.uri("/api/finetune/slow")).GET().build()));
+                calls.add(Http.sendAsync(HttpRequest.newBuilder(Http.uri("/api/finetune/slow"))
+                        .GET()
+                        .build()));
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> calls.stream().anyMatch(CompletableFuture::isDone));
             for (CompletableFuture<HttpResponse<String>> call : calls) {
@@ -357,16 +396,21 @@ class LimitsTest {
                     HttpResponse<String> busy = call.get();
                     assertThat(busy.statusCode()).isEqualTo(503);
                     assertThat(busy.headers().firstValue("Retry-After")).hasValue("1");
-                    assertThat(busy.body()).contains("\"code\":\"service_busy\"")
+                    assertThat(busy.body())
+                            .contains("\"code\":\"service_busy\"")
                             .contains("studio.gateway.service-wait-queue-size");
                 }
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> finetune.received().stream()
-                    .filter(r -> r.uri().endsWith("/slow")).count() == 2);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> finetune.received().stream()
+                                    .filter(r -> r.uri().endsWith("/slow"))
+                                    .count()
+                            == 2);
         } finally {
             finetune.release();
         }
-        List<Integer> statuses = calls.stream().map(call -> call.join().statusCode()).toList();
+        List<Integer> statuses =
+                calls.stream().map(call -> call.join().statusCode()).toList();
         assertThat(statuses).contains(503).containsOnly(200, 503);
         assertThat(statuses.stream().filter(status -> status == 200).count()).isBetween(2L, 4L);
         given().get("/api/finetune/tasks").then().statusCode(200);

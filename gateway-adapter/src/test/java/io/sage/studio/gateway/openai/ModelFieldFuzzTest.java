@@ -46,8 +46,9 @@ class ModelFieldFuzzTest {
 
     private static final String SERVED = "qwen-ft/\u00e4\"\\1";
     /** Jackson with its defaults (the scan's factory has them too), one value and nothing after it. */
-    private static final ObjectMapper JACKSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper JACKSON =
+            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
     private static final Set<String> MESSAGES = Set.of(
             "the request body must be a JSON object",
             "the request body is not a single JSON object",
@@ -55,10 +56,21 @@ class ModelFieldFuzzTest {
             "the request body must be JSON in UTF-8",
             "'model' is given more than once",
             "'model' must be a string");
-    private static final List<String> LOOK_ALIKES = List.of("Model", "MODEL", "models", "mode", "model ", " model",
-            "modell", "mod\u0435l", "model\u0000", "");
-    private static final List<String> NAMES = List.of("sage-chat", "qwen-0.5b-ft-a", "", " ", "\u00e4\u00f6\u00fc",
-            "\ud83d\ude00", "a\"b", "back\\slash", "line\nbreak", "\u2028", "\ud800", "gpt-4o");
+    private static final List<String> LOOK_ALIKES =
+            List.of("Model", "MODEL", "models", "mode", "model ", " model", "modell", "mod\u0435l", "model\u0000", "");
+    private static final List<String> NAMES = List.of(
+            "sage-chat",
+            "qwen-0.5b-ft-a",
+            "",
+            " ",
+            "\u00e4\u00f6\u00fc",
+            "\ud83d\ude00",
+            "a\"b",
+            "back\\slash",
+            "line\nbreak",
+            "\u2028",
+            "\ud800",
+            "gpt-4o");
 
     @Property(tries = 10_000, edgeCases = EdgeCasesMode.NONE)
     void theScanAgreesWithJacksonAndRejectsEverythingElseCleanly(@ForAll("bodies") byte[] body) {
@@ -71,7 +83,8 @@ class ModelFieldFuzzTest {
             assertThat(MESSAGES).as("message of a rejection").contains(rejected.getMessage());
             if (tree != null && tree.isObject()) {
                 assertThat(refusedObject(body, tree, rejected))
-                        .as("a valid JSON object rejected with '%s'", rejected.getMessage()).isTrue();
+                        .as("a valid JSON object rejected with '%s'", rejected.getMessage())
+                        .isTrue();
             }
             return;
         } catch (RuntimeException escaped) {
@@ -107,8 +120,9 @@ class ModelFieldFuzzTest {
     private static boolean refusedObject(byte[] body, JsonNode tree, ModelField.InvalidBody rejected) {
         return switch (rejected.getMessage()) {
             case "'model' is given more than once" -> topLevelModels(body).size() > 1;
-            case "'model' must be a string" -> topLevelModels(body).stream()
-                    .anyMatch(token -> token != JsonToken.VALUE_STRING && token != JsonToken.VALUE_NULL);
+            case "'model' must be a string" ->
+                topLevelModels(body).stream()
+                        .anyMatch(token -> token != JsonToken.VALUE_STRING && token != JsonToken.VALUE_NULL);
             case "the request body must be JSON in UTF-8" -> !ModelField.utf8(body);
             default -> false;
         };
@@ -143,35 +157,71 @@ class ModelFieldFuzzTest {
         }
     }
 
-
     @Provide
     Arbitrary<byte[]> bodies() {
         Arbitrary<String> objects = objects(3);
         return Arbitraries.frequencyOf(
                 Tuple.of(40, objects.map(ModelFieldFuzzTest::utf8Bytes)),
                 Tuple.of(5, value(2).map(ModelFieldFuzzTest::utf8Bytes)),
-                Tuple.of(15, Combinators.combine(objects, Arbitraries.doubles().between(0, 1))
-                        .as((json, cut) -> Arrays.copyOf(utf8Bytes(json), (int) (json.length() * cut)))),
+                Tuple.of(
+                        15,
+                        Combinators.combine(objects, Arbitraries.doubles().between(0, 1))
+                                .as((json, cut) -> Arrays.copyOf(utf8Bytes(json), (int) (json.length() * cut)))),
                 Tuple.of(15, Combinators.combine(objects, mutations()).as(ModelFieldFuzzTest::mutate)),
                 Tuple.of(10, Arbitraries.bytes().array(byte[].class).ofMaxSize(48)),
-                Tuple.of(5, Combinators.combine(objects, Arbitraries.of("UTF-16BE", "UTF-16LE", "UTF-32BE",
-                        "UTF-32LE", "UTF-8-BOM", "UTF-16")).as(ModelFieldFuzzTest::encode)),
-                Tuple.of(5, Combinators.combine(Arbitraries.integers().between(1, 1_500), Arbitraries.of("[", "{\"a\":"),
-                        Arbitraries.of(true, false)).as(ModelFieldFuzzTest::deep)),
-                Tuple.of(5, Arbitraries.of("", " ", "{", "}", "{}", "null", "\"model\"", "{\"model\"}",
-                        "{\"model\":}", "{\"model\":\"a\",}", "{,}", "{\"model\":\"a\"}}", "{\"model\":\"a\"} x",
-                        "{\"model\":NaN}", "{\"model\":'a'}", "{model:\"a\"}", "{\"model\":\"a\"\u0000}",
-                        "{\"a\":1}\n\n", "\ufeff{}", "{\"model\":\"\\ud83d\"}", "{\"model\":\"\\x41\"}")
-                        .map(ModelFieldFuzzTest::utf8Bytes)));
+                Tuple.of(
+                        5,
+                        Combinators.combine(
+                                        objects,
+                                        Arbitraries.of(
+                                                "UTF-16BE", "UTF-16LE", "UTF-32BE", "UTF-32LE", "UTF-8-BOM", "UTF-16"))
+                                .as(ModelFieldFuzzTest::encode)),
+                Tuple.of(
+                        5,
+                        Combinators.combine(
+                                        Arbitraries.integers().between(1, 1_500),
+                                        Arbitraries.of("[", "{\"a\":"),
+                                        Arbitraries.of(true, false))
+                                .as(ModelFieldFuzzTest::deep)),
+                Tuple.of(
+                        5,
+                        Arbitraries.of(
+                                        "",
+                                        " ",
+                                        "{",
+                                        "}",
+                                        "{}",
+                                        "null",
+                                        "\"model\"",
+                                        "{\"model\"}",
+                                        "{\"model\":}",
+                                        "{\"model\":\"a\",}",
+                                        "{,}",
+                                        "{\"model\":\"a\"}}",
+                                        "{\"model\":\"a\"} x",
+                                        "{\"model\":NaN}",
+                                        "{\"model\":'a'}",
+                                        "{model:\"a\"}",
+                                        "{\"model\":\"a\"\u0000}",
+                                        "{\"a\":1}\n\n",
+                                        "\ufeff{}",
+                                        "{\"model\":\"\\ud83d\"}",
+                                        "{\"model\":\"\\x41\"}")
+                                .map(ModelFieldFuzzTest::utf8Bytes)));
     }
 
     /** A top-level object: fields in any order, some named {@code model} (escaped or not) or like it. */
     private Arbitrary<String> objects(int depth) {
         Arbitrary<String> modelKey = Arbitraries.integers().map(seed -> quote("model", seed));
-        Arbitrary<String> otherKey = Arbitraries.oneOf(jsonString(),
-                Combinators.combine(Arbitraries.of(LOOK_ALIKES), Arbitraries.integers()).as(ModelFieldFuzzTest::quote));
+        Arbitrary<String> otherKey = Arbitraries.oneOf(
+                jsonString(),
+                Combinators.combine(Arbitraries.of(LOOK_ALIKES), Arbitraries.integers())
+                        .as(ModelFieldFuzzTest::quote));
         Arbitrary<String> modelValue = Arbitraries.frequencyOf(
-                Tuple.of(6, Combinators.combine(Arbitraries.of(NAMES), Arbitraries.integers()).as(ModelFieldFuzzTest::quote)),
+                Tuple.of(
+                        6,
+                        Combinators.combine(Arbitraries.of(NAMES), Arbitraries.integers())
+                                .as(ModelFieldFuzzTest::quote)),
                 Tuple.of(2, jsonString()),
                 Tuple.of(2, Arbitraries.just("null")),
                 Tuple.of(1, value(1)));
@@ -179,11 +229,14 @@ class ModelFieldFuzzTest {
                 .as((key, value, before, after) -> key + before + ":" + after + value);
         Arbitrary<String> otherField = Combinators.combine(otherKey, value(depth - 1), ws(), ws())
                 .as((key, value, before, after) -> key + before + ":" + after + value);
-        Arbitrary<List<String>> models = Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(0)),
-                Tuple.of(6, Arbitraries.just(1)), Tuple.of(1, Arbitraries.just(2)))
+        Arbitrary<List<String>> models = Arbitraries.frequencyOf(
+                        Tuple.of(3, Arbitraries.just(0)),
+                        Tuple.of(6, Arbitraries.just(1)),
+                        Tuple.of(1, Arbitraries.just(2)))
                 .flatMap(count -> modelField.list().ofSize(count));
-        Arbitrary<List<String>> fields = Combinators.combine(otherField.list().ofMaxSize(5), models,
-                Arbitraries.integers()).as((others, placed, seed) -> {
+        Arbitrary<List<String>> fields = Combinators.combine(
+                        otherField.list().ofMaxSize(5), models, Arbitraries.integers())
+                .as((others, placed, seed) -> {
                     List<String> all = new ArrayList<>(others);
                     Random random = new Random(seed);
                     for (String model : placed) {
@@ -191,19 +244,20 @@ class ModelFieldFuzzTest {
                     }
                     return all;
                 });
-        return Combinators.combine(fields, ws(), ws(), ws()).as((list, outer, inner, separator) ->
-                outer + "{" + inner + String.join(separator + "," + inner, list) + separator + "}" + outer);
+        return Combinators.combine(fields, ws(), ws(), ws())
+                .as((list, outer, inner, separator) ->
+                        outer + "{" + inner + String.join(separator + "," + inner, list) + separator + "}" + outer);
     }
 
     /** Any JSON value, nesting at most {@code depth} deep. */
     private Arbitrary<String> value(int depth) {
-        Arbitrary<String> leaf = Arbitraries.oneOf(jsonString(), numbers(),
-                Arbitraries.of("true", "false", "null"));
+        Arbitrary<String> leaf = Arbitraries.oneOf(jsonString(), numbers(), Arbitraries.of("true", "false", "null"));
         if (depth <= 0) {
             return leaf;
         }
-        Arbitrary<String> array = Combinators.combine(Arbitraries.lazy(() -> value(depth - 1)).list().ofMaxSize(4),
-                ws()).as((items, space) -> "[" + space + String.join("," + space, items) + space + "]");
+        Arbitrary<String> array = Combinators.combine(
+                        Arbitraries.lazy(() -> value(depth - 1)).list().ofMaxSize(4), ws())
+                .as((items, space) -> "[" + space + String.join("," + space, items) + space + "]");
         Arbitrary<String> object = Arbitraries.lazy(() -> objects(depth - 1)).map(String::strip);
         return Arbitraries.frequencyOf(Tuple.of(6, leaf), Tuple.of(2, array), Tuple.of(2, object));
     }
@@ -211,21 +265,24 @@ class ModelFieldFuzzTest {
     private static Arbitrary<String> numbers() {
         return Arbitraries.oneOf(
                 Arbitraries.longs().map(String::valueOf),
-                Arbitraries.doubles().map(d -> String.format(Locale.ROOT, "%s", d)).filter(s -> !s.contains("N")
-                        && !s.contains("I")),
+                Arbitraries.doubles()
+                        .map(d -> String.format(Locale.ROOT, "%s", d))
+                        .filter(s -> !s.contains("N") && !s.contains("I")),
                 Arbitraries.of("0", "-0", "1e10", "-1.5E-3", "2E+5", "123456789012345678901234567890", "0.0000001"));
     }
 
     /** A JSON string with any characters, each written plainly or escaped at random. */
     private static Arbitrary<String> jsonString() {
-        Arbitrary<String> text = Arbitraries.oneOf(Arbitraries.strings().all().ofMaxLength(12),
-                Arbitraries.strings().withCharRange(' ', '~').ofMaxLength(12), Arbitraries.of(NAMES));
+        Arbitrary<String> text = Arbitraries.oneOf(
+                Arbitraries.strings().all().ofMaxLength(12),
+                Arbitraries.strings().withCharRange(' ', '~').ofMaxLength(12),
+                Arbitraries.of(NAMES));
         return Combinators.combine(text, Arbitraries.integers()).as(ModelFieldFuzzTest::quote);
     }
 
     private static Arbitrary<String> ws() {
-        return Arbitraries.frequencyOf(Tuple.of(6, Arbitraries.just("")),
-                Tuple.of(4, Arbitraries.of(" ", "\n", "\t", "\r\n", "  \t ")));
+        return Arbitraries.frequencyOf(
+                Tuple.of(6, Arbitraries.just("")), Tuple.of(4, Arbitraries.of(" ", "\n", "\t", "\r\n", "  \t ")));
     }
 
     /** A quoted JSON string of {@code text}; {@code seed} picks, per character, plain or which escape. */
@@ -262,8 +319,14 @@ class ModelFieldFuzzTest {
 
     /** Up to four edits: (position fraction, byte, kind: flip, insert, delete). */
     private static Arbitrary<List<Tuple.Tuple3<Double, Byte, Integer>>> mutations() {
-        return Combinators.combine(Arbitraries.doubles().between(0, 1), Arbitraries.bytes(),
-                Arbitraries.integers().between(0, 2)).as(Tuple::of).list().ofMinSize(1).ofMaxSize(4);
+        return Combinators.combine(
+                        Arbitraries.doubles().between(0, 1),
+                        Arbitraries.bytes(),
+                        Arbitraries.integers().between(0, 2))
+                .as(Tuple::of)
+                .list()
+                .ofMinSize(1)
+                .ofMaxSize(4);
     }
 
     private static byte[] mutate(String json, List<Tuple.Tuple3<Double, Byte, Integer>> edits) {

@@ -36,7 +36,8 @@ class ModelFieldTest {
 
     @Test
     void bodiesThatAreNotOneJsonObjectOrHaveABadModelAreRejected() {
-        assertThatThrownBy(() -> ModelField.locate(bytes("{\"model\":\"a\",\"messages\":["))).hasMessageContaining("not valid JSON");
+        assertThatThrownBy(() -> ModelField.locate(bytes("{\"model\":\"a\",\"messages\":[")))
+                .hasMessageContaining("not valid JSON");
         assertThatThrownBy(() -> ModelField.locate(bytes("[1]"))).hasMessageContaining("must be a JSON object");
         assertThatThrownBy(() -> ModelField.locate(bytes("{} {}"))).hasMessageContaining("single JSON object");
         assertThatThrownBy(() -> ModelField.locate(bytes("{\"model\":42}"))).hasMessageContaining("must be a string");
@@ -47,8 +48,9 @@ class ModelFieldTest {
     @Test
     void onlyUtf8IsScannedSinceTheRewriteWritesUtf8() throws Exception {
         String json = "{\"model\":\"gpt-4o\"}";
-        for (String encoding : new String[]{"UTF-16", "UTF-16BE", "UTF-16LE", "UTF-32BE", "UTF-32LE"}) {
-            assertThatThrownBy(() -> ModelField.locate(json.getBytes(encoding))).as(encoding)
+        for (String encoding : new String[] {"UTF-16", "UTF-16BE", "UTF-16LE", "UTF-32BE", "UTF-32LE"}) {
+            assertThatThrownBy(() -> ModelField.locate(json.getBytes(encoding)))
+                    .as(encoding)
                     .hasMessage("the request body must be JSON in UTF-8");
         }
         byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
@@ -56,6 +58,7 @@ class ModelFieldTest {
         System.arraycopy(bom, 0, withBom, 0, bom.length);
         System.arraycopy(bytes(json), 0, withBom, bom.length, json.length());
         assertThat(ModelField.locate(withBom).requested()).isEqualTo("gpt-4o");
-        assertThat(ModelField.locate(withBom).withModel(withBom, "m").getBytes()).endsWith(bytes("{\"model\":\"m\"}"));
+        assertThat(ModelField.locate(withBom).withModel(withBom, "m").getBytes())
+                .endsWith(bytes("{\"model\":\"m\"}"));
     }
 }

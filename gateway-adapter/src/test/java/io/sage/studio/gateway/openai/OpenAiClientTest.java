@@ -84,7 +84,8 @@ class OpenAiClientTest {
         assertThat(completion.choices().get(0).message().content()).hasValue("hello from sdk-model-one");
         assertThat(completion.model()).isEqualTo("sdk-model-one");
 
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat("sage-chat"))) {
+        try (StreamResponse<ChatCompletionChunk> stream =
+                client.chat().completions().createStreaming(chat("sage-chat"))) {
             String text = stream.stream()
                     .flatMap(chunk -> chunk.choices().stream())
                     .map(choice -> choice.delta().content().orElse(""))
@@ -93,12 +94,24 @@ class OpenAiClientTest {
         }
 
         RoutePublisher.active(second);
-        assertThat(client.chat().completions().create(chat("sage-chat")).choices().get(0).message().content())
+        assertThat(client.chat()
+                        .completions()
+                        .create(chat("sage-chat"))
+                        .choices()
+                        .get(0)
+                        .message()
+                        .content())
                 .hasValue("hello from sdk-model-two");
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat("sage-chat"))) {
-            assertThat(stream.stream().map(ChatCompletionChunk::model).distinct().toList()).containsExactly("sdk-model-two");
+        try (StreamResponse<ChatCompletionChunk> stream =
+                client.chat().completions().createStreaming(chat("sage-chat"))) {
+            assertThat(stream.stream()
+                            .map(ChatCompletionChunk::model)
+                            .distinct()
+                            .toList())
+                    .containsExactly("sdk-model-two");
         }
-        List<String> models = client.models().list().data().stream().map(Model::id).toList();
+        List<String> models =
+                client.models().list().data().stream().map(Model::id).toList();
         assertThat(models).containsExactly("sdk-model-two", "sage-chat");
     }
 
@@ -110,15 +123,26 @@ class OpenAiClientTest {
         try (ServerSocket probe = new ServerSocket(0)) {
             port = probe.getLocalPort();
         }
-        ProcessBuilder builder = new ProcessBuilder("python3", FAKE_VLLM.toString(), "serve", "Qwen/Qwen2.5-0.5B-Instruct",
-                "--host", "127.0.0.1", "--port", Integer.toString(port), "--served-model-name", "qwen-fake")
+        ProcessBuilder builder = new ProcessBuilder(
+                        "python3",
+                        FAKE_VLLM.toString(),
+                        "serve",
+                        "Qwen/Qwen2.5-0.5B-Instruct",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        Integer.toString(port),
+                        "--served-model-name",
+                        "qwen-fake")
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         builder.environment().put("FAKE_VLLM_TOKEN_DELAY", "0");
         Process vllm = builder.start();
         try {
-            HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build();
-            await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+            HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+                    .build();
+            await().atMost(Duration.ofSeconds(30))
+                    .ignoreExceptions()
                     .until(() -> Http.send(health).statusCode() == 200);
             RoutePublisher.active("fake-vllm", "http://127.0.0.1:" + port, "qwen-fake");
             OpenAIClient client = client();
@@ -126,9 +150,12 @@ class OpenAiClientTest {
             ChatCompletion completion = client.chat().completions().create(chat("sage-chat"));
             assertThat(completion.model()).isEqualTo("qwen-fake");
             assertThat(completion.choices().get(0).message().content()).hasValue("[qwen-fake] you said: Say hello");
-            try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat("sage-chat"))) {
-                assertThat(stream.stream().flatMap(chunk -> chunk.choices().stream())
-                        .map(choice -> choice.delta().content().orElse("")).collect(Collectors.joining()))
+            try (StreamResponse<ChatCompletionChunk> stream =
+                    client.chat().completions().createStreaming(chat("sage-chat"))) {
+                assertThat(stream.stream()
+                                .flatMap(chunk -> chunk.choices().stream())
+                                .map(choice -> choice.delta().content().orElse(""))
+                                .collect(Collectors.joining()))
                         .isEqualTo("[qwen-fake] you said: Say hello");
             }
         } finally {

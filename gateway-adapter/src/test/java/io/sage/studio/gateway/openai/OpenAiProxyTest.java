@@ -3,8 +3,8 @@ package io.sage.studio.gateway.openai;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.nullValue;
@@ -63,8 +63,10 @@ class OpenAiProxyTest {
     @Test
     void aliasIsRewrittenToTheServedModelAndTheAnswerNamesIt() {
         given().contentType(ContentType.JSON)
-                .body("{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":0.7}")
-                .post("/v1/chat/completions").then()
+                .body(
+                        "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":0.7}")
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(200)
                 .header(OpenAiProxy.MODEL_HEADER, "qwen-0.5b-ft-a")
                 .header(OpenAiProxy.BACKEND_HEADER, "standin-qwen-0.5b-ft-a")
@@ -73,42 +75,64 @@ class OpenAiProxyTest {
         assertThat(received.uri()).isEqualTo("/v1/chat/completions");
         assertThat(received.json().getString("model")).isEqualTo("qwen-0.5b-ft-a");
         assertThat(received.json().getDouble("temperature")).isEqualTo(0.7);
-        assertThat(received.json().getJsonArray("messages").getJsonObject(0).getString("content")).isEqualTo("hi");
+        assertThat(received.json().getJsonArray("messages").getJsonObject(0).getString("content"))
+                .isEqualTo("hi");
     }
 
     @Test
     void servedNameDisplayNameEmptyAndMissingModelAllReachTheActiveModel() {
         for (String model : List.of("\"qwen-0.5b-ft-a\"", "\"qwen-0.5b-ft-a-display\"", "\"\"", "null")) {
-            given().contentType(ContentType.JSON).body("{\"model\":" + model + ",\"prompt\":\"hi\"}")
-                    .post("/v1/completions").then().statusCode(200)
+            given().contentType(ContentType.JSON)
+                    .body("{\"model\":" + model + ",\"prompt\":\"hi\"}")
+                    .post("/v1/completions")
+                    .then()
+                    .statusCode(200)
                     .body("choices[0].text", equalTo("hello from qwen-0.5b-ft-a"));
-            assertThat(backend.last().json().getString("model")).as("for model %s", model).isEqualTo("qwen-0.5b-ft-a");
+            assertThat(backend.last().json().getString("model"))
+                    .as("for model %s", model)
+                    .isEqualTo("qwen-0.5b-ft-a");
         }
-        given().contentType(ContentType.JSON).body("{\"prompt\":\"hi\"}").post("/v1/completions").then().statusCode(200);
+        given().contentType(ContentType.JSON)
+                .body("{\"prompt\":\"hi\"}")
+                .post("/v1/completions")
+                .then()
+                .statusCode(200);
         assertThat(backend.last().json().getString("model")).isEqualTo("qwen-0.5b-ft-a");
     }
 
     @Test
     void theFastRouteOfModeNoneRefusesAForeignHostAndACrossSitePageBeforeTheBackend() {
         backend.reset();
-        given().header("Host", "rebound.evil.example").contentType(ContentType.JSON)
-                .body("{\"model\":\"sage-chat\",\"messages\":[]}").post("/v1/chat/completions").then()
+        given().header("Host", "rebound.evil.example")
+                .contentType(ContentType.JSON)
+                .body("{\"model\":\"sage-chat\",\"messages\":[]}")
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(421)
                 .body("error.code", equalTo("host_not_allowed"));
         given().header("Host", "rebound.evil.example").get("/v1/models").then().statusCode(421);
-        given().header("Origin", "https://evil.example").contentType(ContentType.JSON)
-                .body("{\"model\":\"sage-chat\",\"messages\":[]}").post("/v1/chat/completions").then()
+        given().header("Origin", "https://evil.example")
+                .contentType(ContentType.JSON)
+                .body("{\"model\":\"sage-chat\",\"messages\":[]}")
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(403)
                 .body("error.code", equalTo("cross_origin_request"));
         assertThat(backend.received()).isEmpty();
-        given().header("Origin", "http://localhost:8080").contentType(ContentType.JSON)
-                .body("{\"model\":\"sage-chat\",\"messages\":[]}").post("/v1/chat/completions").then().statusCode(200);
+        given().header("Origin", "http://localhost:8080")
+                .contentType(ContentType.JSON)
+                .body("{\"model\":\"sage-chat\",\"messages\":[]}")
+                .post("/v1/chat/completions")
+                .then()
+                .statusCode(200);
     }
 
     @Test
     void unknownModelIsA404InOpenAiShapeAndNeverReachesTheBackend() {
-        given().contentType(ContentType.JSON).body("{\"model\":\"gpt-4o\",\"messages\":[]}")
-                .post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body("{\"model\":\"gpt-4o\",\"messages\":[]}")
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(404)
                 .body("error.type", equalTo("invalid_request_error"))
                 .body("error.code", equalTo("model_not_found"))
@@ -119,8 +143,10 @@ class OpenAiProxyTest {
 
     @Test
     void malformedJsonIsA400InOpenAiShape() {
-        given().contentType(ContentType.JSON).body("{\"model\": \"sage-chat\", \"messages\": [")
-                .post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body("{\"model\": \"sage-chat\", \"messages\": [")
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(400)
                 .body("error.type", equalTo("invalid_request_error"))
                 .body("error.code", equalTo("invalid_json"))
@@ -130,7 +156,8 @@ class OpenAiProxyTest {
 
     @Test
     void modelsListsTheServedNameAndTheAlias() {
-        given().get("/v1/models").then()
+        given().get("/v1/models")
+                .then()
                 .statusCode(200)
                 .header(OpenAiProxy.MODEL_HEADER, "qwen-0.5b-ft-a")
                 .body("object", equalTo("list"))
@@ -143,14 +170,23 @@ class OpenAiProxyTest {
 
     @Test
     void otherV1PathsPassThroughWithTheirQueryAndTheModelRewritten() {
-        given().contentType(ContentType.JSON).body("{\"model\":\"sage-chat\",\"input\":\"hi\"}")
-                .post("/v1/embeddings").then().statusCode(200)
+        given().contentType(ContentType.JSON)
+                .body("{\"model\":\"sage-chat\",\"input\":\"hi\"}")
+                .post("/v1/embeddings")
+                .then()
+                .statusCode(200)
                 .body("path", equalTo("/v1/embeddings"))
                 .body("model", equalTo("qwen-0.5b-ft-a"));
-        given().get("/v1/custom/thing?x=1&y=two").then().statusCode(200)
+        given().get("/v1/custom/thing?x=1&y=two")
+                .then()
+                .statusCode(200)
                 .body("path", equalTo("/v1/custom/thing"))
                 .body("query", equalTo("x=1&y=two"));
-        given().contentType(ContentType.JSON).body("{\"input\":\"hi\"}").post("/v1/embeddings").then().statusCode(200)
+        given().contentType(ContentType.JSON)
+                .body("{\"input\":\"hi\"}")
+                .post("/v1/embeddings")
+                .then()
+                .statusCode(200)
                 .body("model", nullValue());
     }
 
@@ -171,7 +207,8 @@ class OpenAiProxyTest {
             io.restassured.response.Response answer = given().contentType(ContentType.JSON)
                     .body("{\"model\":\"sage-chat\",\"input\":\"hi\",\"dimensions\":" + dimensions + "}")
                     .post("/v1/embeddings");
-            answer.then().statusCode(200)
+            answer.then()
+                    .statusCode(200)
                     .header(OpenAiProxy.MODEL_HEADER, "qwen-0.5b-ft-a")
                     .body("model", equalTo("qwen-0.5b-ft-a"));
             byte[] body = answer.asByteArray();
@@ -185,8 +222,12 @@ class OpenAiProxyTest {
 
     @Test
     void adapterAdminEndpointsAreNotExposed() {
-        given().contentType(ContentType.JSON).body("{\"lora_name\":\"x\",\"lora_path\":\"/etc\"}")
-                .post("/v1/load_lora_adapter").then().statusCode(404).body("error.code", equalTo("not_found"));
+        given().contentType(ContentType.JSON)
+                .body("{\"lora_name\":\"x\",\"lora_path\":\"/etc\"}")
+                .post("/v1/load_lora_adapter")
+                .then()
+                .statusCode(404)
+                .body("error.code", equalTo("not_found"));
         assertThat(backend.arrived()).isZero();
     }
 
@@ -194,12 +235,14 @@ class OpenAiProxyTest {
     @Timeout(30)
     void streamedChunksReachTheClientBeforeTheBackendFinishes() throws Exception {
         backend.holdStreams();
-        try (Http.Stream stream = Http.open(Http.post("/v1/chat/completions",
+        try (Http.Stream stream = Http.open(Http.post(
+                "/v1/chat/completions",
                 "{\"model\":\"sage-chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))) {
             assertThat(stream.response().statusCode()).isEqualTo(200);
-            assertThat(stream.response().headers().firstValue("content-type")).hasValueSatisfying(
-                    type -> assertThat(type).startsWith("text/event-stream"));
-            assertThat(stream.response().headers().firstValue(OpenAiProxy.MODEL_HEADER)).hasValue("qwen-0.5b-ft-a");
+            assertThat(stream.response().headers().firstValue("content-type"))
+                    .hasValueSatisfying(type -> assertThat(type).startsWith("text/event-stream"));
+            assertThat(stream.response().headers().firstValue(OpenAiProxy.MODEL_HEADER))
+                    .hasValue("qwen-0.5b-ft-a");
             // The backend is holding everything after its first chunk: this line can only come through unbuffered.
             assertThat(stream.nextLine()).contains("\"role\":\"assistant\"");
             backend.release();
@@ -211,8 +254,11 @@ class OpenAiProxyTest {
             assertThat(rest.get(3)).contains("\"finish_reason\":\"stop\"");
             assertThat(rest.get(4)).isEqualTo("data: [DONE]");
         }
-        given().get("/q/metrics").then().statusCode(200)
-                .body(containsString("studio_gateway_time_to_first_token_seconds_count{backend=\"standin-qwen-0.5b-ft-a\""));
+        given().get("/q/metrics")
+                .then()
+                .statusCode(200)
+                .body(containsString(
+                        "studio_gateway_time_to_first_token_seconds_count{backend=\"standin-qwen-0.5b-ft-a\""));
     }
 
     @Test
@@ -224,9 +270,11 @@ class OpenAiProxyTest {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+                            + "Content-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             String line;
             do {
                 line = in.readLine();
@@ -235,23 +283,30 @@ class OpenAiProxyTest {
             given().get("/api/gateway/status").then().body("requests.in_flight", equalTo(1));
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> backend.cancelledStreams() == 1);
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/api/gateway/status").then()
-                .body("requests.in_flight", equalTo(0)));
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> given().get("/api/gateway/status").then().body("requests.in_flight", equalTo(0)));
         given().get("/q/metrics").then().body(containsString("outcome=\"cancelled\""));
     }
 
     @Test
     void requestCountsAndMetricsArePerBackend() {
-        given().contentType(ContentType.JSON).body("{\"model\":\"sage-chat\",\"prompt\":\"x\"}").post("/v1/completions")
-                .then().statusCode(200);
-        given().get("/api/gateway/status").then().statusCode(200)
+        given().contentType(ContentType.JSON)
+                .body("{\"model\":\"sage-chat\",\"prompt\":\"x\"}")
+                .post("/v1/completions")
+                .then()
+                .statusCode(200);
+        given().get("/api/gateway/status")
+                .then()
+                .statusCode(200)
                 .body("state", equalTo("active"))
                 .body("ready", equalTo(true))
                 .body("backend.served_model_name", equalTo("qwen-0.5b-ft-a"))
                 .body("backends.find { it.backend == 'standin-qwen-0.5b-ft-a' }.requests", greaterThan(0));
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics =
+                given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertThat(metrics)
-                .contains("studio_gateway_requests_total{backend=\"standin-qwen-0.5b-ft-a\",model=\"qwen-0.5b-ft-a\",outcome=\"ok\"}")
+                .contains(
+                        "studio_gateway_requests_total{backend=\"standin-qwen-0.5b-ft-a\",model=\"qwen-0.5b-ft-a\",outcome=\"ok\"}")
                 .contains("studio_gateway_request_duration_seconds_bucket{backend=\"standin-qwen-0.5b-ft-a\"")
                 .contains("studio_gateway_in_flight");
     }
@@ -263,8 +318,10 @@ class OpenAiProxyTest {
             deadPort = probe.getLocalPort();
         }
         RoutePublisher.active("dead-backend", "http://127.0.0.1:" + deadPort, "dead-model");
-        given().contentType(ContentType.JSON).body("{\"model\":\"sage-chat\",\"messages\":[]}")
-                .post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body("{\"model\":\"sage-chat\",\"messages\":[]}")
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(502)
                 .body("error.type", equalTo("server_error"))
                 .body("error.code", equalTo("backend_unreachable"))
@@ -273,7 +330,8 @@ class OpenAiProxyTest {
 
     /** {@code null}: no Content-Type header at all. */
     private static HttpResponse<String> post(String path, String contentType, String body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(Http.uri(path)).timeout(Duration.ofSeconds(30))
+        HttpRequest.Builder request = HttpRequest.newBuilder(Http.uri(path))
+                .timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (contentType != null) {
             request.header("Content-Type", contentType);
@@ -284,16 +342,29 @@ class OpenAiProxyTest {
     @Test
     void aJsonEndpointReadsEveryBodyAsJsonWhateverItsContentTypeSays() {
         // vLLM (FastAPI) parses a body without Content-Type as JSON: the gateway must check what the engine reads.
-        for (String type : new String[]{null, "", "text/plain", "application/vnd.custom+json", "*/*",
-                "application/x-www-form-urlencoded", "application/json; charset=utf-8"}) {
+        for (String type : new String[] {
+            null,
+            "",
+            "text/plain",
+            "application/vnd.custom+json",
+            "*/*",
+            "application/x-www-form-urlencoded",
+            "application/json; charset=utf-8"
+        }) {
             HttpResponse<String> other = post("/v1/chat/completions", type, "{\"model\":\"gpt-4o\",\"messages\":[]}");
-            assertThat(other.statusCode()).as("Content-Type %s: %s", type, other.body()).isEqualTo(404);
+            assertThat(other.statusCode())
+                    .as("Content-Type %s: %s", type, other.body())
+                    .isEqualTo(404);
             assertThat(other.body()).contains("\"code\":\"model_not_found\"");
             assertThat(backend.arrived()).as("Content-Type %s", type).isZero();
 
-            HttpResponse<String> alias = post("/v1/chat/completions", type,
+            HttpResponse<String> alias = post(
+                    "/v1/chat/completions",
+                    type,
                     "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
-            assertThat(alias.statusCode()).as("Content-Type %s: %s", type, alias.body()).isEqualTo(200);
+            assertThat(alias.statusCode())
+                    .as("Content-Type %s: %s", type, alias.body())
+                    .isEqualTo(200);
             StandInBackend.Received received = backend.last();
             assertThat(received.json().getString("model")).isEqualTo("qwen-0.5b-ft-a");
             assertThat(received.headers().get("Content-Type")).startsWith("application/json");
@@ -310,8 +381,8 @@ class OpenAiProxyTest {
         String multipart = "--b0undary\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nsage-chat\r\n"
                 + "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
                 + "Content-Type: audio/wav\r\n\r\nRIFF....WAVE\r\n--b0undary--\r\n";
-        HttpResponse<String> answer = post("/v1/audio/transcriptions", "multipart/form-data; boundary=b0undary",
-                multipart);
+        HttpResponse<String> answer =
+                post("/v1/audio/transcriptions", "multipart/form-data; boundary=b0undary", multipart);
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
         assertThat(backend.last().body()).isEqualTo(multipart);
         assertThat(backend.last().headers().get("Content-Type")).isEqualTo("multipart/form-data; boundary=b0undary");

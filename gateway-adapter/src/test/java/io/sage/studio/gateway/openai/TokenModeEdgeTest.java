@@ -40,22 +40,29 @@ class TokenModeEdgeTest {
 
     private static final String VIEWER = "viewer-token-3e9a1c5b7d2f4a6c";
     private static final String API_KEY = "sk-edge-api-key-8b6d4f2a0c9e7a5b";
-    private static final String CHAT = "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String CHAT =
+            "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     public static class TokenMode implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             try {
                 Path dir = Files.createTempDirectory("gateway-auth-token");
-                Path tokens = Files.writeString(dir.resolve("tokens.json"),
+                Path tokens = Files.writeString(
+                        dir.resolve("tokens.json"),
                         "{\"tokens\": [{\"name\": \"vera\", \"role\": \"viewer\", \"token\": \"" + VIEWER + "\"}]}");
-                Path apiKeys = Files.writeString(dir.resolve("api-keys.json"),
+                Path apiKeys = Files.writeString(
+                        dir.resolve("api-keys.json"),
                         "{\"tokens\": [{\"name\": \"chat-app\", \"token\": \"" + API_KEY + "\"}]}");
                 return Map.of(
-                        "studio.auth.mode", "token",
-                        "studio.events.signing-key", RoutePublisher.SIGNING_KEY,
-                        "studio.auth.tokens-file", tokens.toString(),
-                        "studio.auth.openai-api-keys-file", apiKeys.toString());
+                        "studio.auth.mode",
+                        "token",
+                        "studio.events.signing-key",
+                        RoutePublisher.SIGNING_KEY,
+                        "studio.auth.tokens-file",
+                        tokens.toString(),
+                        "studio.auth.openai-api-keys-file",
+                        apiKeys.toString());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -84,20 +91,29 @@ class TokenModeEdgeTest {
 
     @Test
     void withoutCredentialsTheEdgeAnswers401AndTheBackendSeesNothing() {
-        given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(401)
                 .header("WWW-Authenticate", containsString("Bearer"));
-        given().contentType(ContentType.JSON).body(CHAT).header("Authorization", "Bearer not-a-token")
-                .post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body(CHAT)
+                .header("Authorization", "Bearer not-a-token")
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(401);
         assertThat(backend.arrived()).isZero();
     }
 
     @Test
     void aStudioTokenOrAnApiKeyChatsAndNeitherReachesTheModelServer() {
-        for (String credential : new String[]{VIEWER, API_KEY}) {
-            given().contentType(ContentType.JSON).body(CHAT).header("Authorization", "Bearer " + credential)
-                    .post("/v1/chat/completions").then()
+        for (String credential : new String[] {VIEWER, API_KEY}) {
+            given().contentType(ContentType.JSON)
+                    .body(CHAT)
+                    .header("Authorization", "Bearer " + credential)
+                    .post("/v1/chat/completions")
+                    .then()
                     .statusCode(200)
                     .header(OpenAiProxy.MODEL_HEADER, "guarded-model")
                     .body("choices[0].message.content", equalTo("hello from guarded-model"));

@@ -48,14 +48,19 @@ import io.sage.studio.kafka.KafkaTestResource;
 @WithTestResource(value = StandInServices.class, scope = TestResourceScope.GLOBAL)
 class VertxBackendClientTest {
 
-    private static final String CHAT = "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String CHAT =
+            "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     public static class VertxClient implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("studio.gateway.backend-client", "vertx",
-                    "studio.gateway.upstream-timeout", "1s",
-                    "quarkus.vertx.event-loops-pool-size", "1");
+            return Map.of(
+                    "studio.gateway.backend-client",
+                    "vertx",
+                    "studio.gateway.upstream-timeout",
+                    "1s",
+                    "quarkus.vertx.event-loops-pool-size",
+                    "1");
         }
     }
 
@@ -79,14 +84,17 @@ class VertxBackendClientTest {
 
     @Test
     void answersAndStreamsAreRelayed() throws Exception {
-        given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(200)
                 .header(OpenAiProxy.MODEL_HEADER, "vertx-model")
                 .body("object", equalTo("chat.completion"));
-        try (Http.Stream stream = Http.open(Http.post("/v1/chat/completions",
-                "{\"model\":\"sage-chat\",\"stream\":true,\"messages\":[]}"))) {
-            assertThat(stream.response().headers().firstValue("content-type")).hasValueSatisfying(
-                    type -> assertThat(type).startsWith("text/event-stream"));
+        try (Http.Stream stream = Http.open(
+                Http.post("/v1/chat/completions", "{\"model\":\"sage-chat\",\"stream\":true,\"messages\":[]}"))) {
+            assertThat(stream.response().headers().firstValue("content-type"))
+                    .hasValueSatisfying(type -> assertThat(type).startsWith("text/event-stream"));
             assertThat(stream.nextLine()).contains("\"role\":\"assistant\"");
             List<String> rest = stream.rest();
             assertThat(rest).last().isEqualTo("data: [DONE]");
@@ -99,7 +107,8 @@ class VertxBackendClientTest {
             RoutePublisher.active("raw-backend", raw.baseUrl(), "raw-model");
             raw.script((connection, request) -> Behaviour.ANSWER);
             for (int i = 0; i < 5; i++) {
-                assertThat(Http.send(Http.post("/v1/chat/completions", CHAT)).statusCode()).isEqualTo(200);
+                assertThat(Http.send(Http.post("/v1/chat/completions", CHAT)).statusCode())
+                        .isEqualTo(200);
             }
             assertThat(raw.connections()).isEqualTo(1);
             assertThat(raw.received()).hasSize(5);
@@ -115,9 +124,11 @@ class VertxBackendClientTest {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+                            + "Content-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             String line;
             do {
                 line = in.readLine();
@@ -135,7 +146,10 @@ class VertxBackendClientTest {
             deadPort = probe.getLocalPort();
         }
         RoutePublisher.active("dead-backend", "http://127.0.0.1:" + deadPort, "dead-model");
-        given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(502)
                 .body("error.code", equalTo("backend_unreachable"))
                 .body("error.message", containsString("dead-backend"));
@@ -146,7 +160,10 @@ class VertxBackendClientTest {
         try (RawBackend raw = RawBackend.start()) {
             RoutePublisher.active("raw-backend", raw.baseUrl(), "raw-model");
             raw.script((connection, request) -> Behaviour.DROP);
-            given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then()
+            given().contentType(ContentType.JSON)
+                    .body(CHAT)
+                    .post("/v1/chat/completions")
+                    .then()
                     .statusCode(502)
                     .body("error.code", equalTo("backend_failed"));
         }
@@ -155,7 +172,10 @@ class VertxBackendClientTest {
     @Test
     void aSilentBackendTimesOutWith504() {
         backend.holdAnswers();
-        given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(504)
                 .body("error.code", equalTo("backend_timeout"));
         backend.release();

@@ -60,8 +60,7 @@ class BackendClientTest {
     private static RawBackend backend;
 
     /** One exchange's answer. */
-    private record Answer(int status, String body) {
-    }
+    private record Answer(int status, String body) {}
 
     /** The implementations under test. */
     enum Client {
@@ -106,8 +105,9 @@ class BackendClientTest {
     }
 
     /** {@link #exchange}, noting the answer's body pieces in {@code pieces} and whether the lease was reused. */
-    private static Answer exchange(BackendClient connections, UpstreamTarget target, String body, List<String> pieces,
-            boolean[] reused) throws Exception {
+    private static Answer exchange(
+            BackendClient connections, UpstreamTarget target, String body, List<String> pieces, boolean[] reused)
+            throws Exception {
         CompletableFuture<Answer> done = new CompletableFuture<>();
         loop.runOnContext(v -> connections.lease(loop.nettyEventLoop(), target, false, System.nanoTime(), ar -> {
             if (ar.failed()) {
@@ -119,9 +119,10 @@ class BackendClientTest {
             StringBuilder received = new StringBuilder();
             int[] status = {0};
             ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
-            DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
-                    target.uri("/v1/chat/completions"), content);
-            request.headers().set(HttpHeaderNames.HOST, target.hostHeader())
+            DefaultFullHttpRequest request = new DefaultFullHttpRequest(
+                    HttpVersion.HTTP_1_1, HttpMethod.POST, target.uri("/v1/chat/completions"), content);
+            request.headers()
+                    .set(HttpHeaderNames.HOST, target.hostHeader())
                     .set(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
             connection.send(request, new BackendClient.Listener() {
                 @Override
@@ -167,11 +168,12 @@ class BackendClientTest {
         BackendClient connections = client.create(Duration.ofSeconds(30));
         UpstreamTarget target = target(backend.baseUrl());
         for (int i = 0; i < 3; i++) {
-            assertThat(exchange(connections, target, "{\"n\":" + i + "}")).isEqualTo(new Answer(200,
-                    "{\"object\":\"chat.completion\",\"echo\":7}"));
+            assertThat(exchange(connections, target, "{\"n\":" + i + "}"))
+                    .isEqualTo(new Answer(200, "{\"object\":\"chat.completion\",\"echo\":7}"));
         }
         assertThat(backend.connections() - before).isEqualTo(1);
-        assertThat(backend.received()).extracting(RawBackend.Received::requestLine)
+        assertThat(backend.received())
+                .extracting(RawBackend.Received::requestLine)
                 .containsOnly("POST /v1/chat/completions HTTP/1.1");
         assertThat(backend.received().get(0).head()).contains("host: 127.0.0.1:" + backend.port());
     }
@@ -193,19 +195,28 @@ class BackendClientTest {
     @EnumSource(Client.class)
     void aStreamedAnswerArrivesPieceByPieceAsItIsSent(Client client) throws Exception {
         Vertx stand = TestVertx.get();
-        HttpServer server = stand.createHttpServer().requestHandler(request -> request.body().onSuccess(b -> {
-            HttpServerResponse response = request.response().setChunked(true)
-                    .putHeader("Content-Type", "text/event-stream");
-            response.write("data: 1\n\n");
-            stand.setTimer(50, t1 -> {
-                response.write("data: 2\n\n");
-                stand.setTimer(50, t2 -> response.end("data: [DONE]\n\n"));
-            });
-        })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        HttpServer server = stand.createHttpServer()
+                .requestHandler(request -> request.body().onSuccess(b -> {
+                    HttpServerResponse response =
+                            request.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+                    response.write("data: 1\n\n");
+                    stand.setTimer(50, t1 -> {
+                        response.write("data: 2\n\n");
+                        stand.setTimer(50, t2 -> response.end("data: [DONE]\n\n"));
+                    });
+                }))
+                .listen(0, "127.0.0.1")
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
         try {
             List<String> pieces = new CopyOnWriteArrayList<>();
-            Answer answer = exchange(client.create(Duration.ofSeconds(30)),
-                    target("http://127.0.0.1:" + server.actualPort()), "{}", pieces, new boolean[1]);
+            Answer answer = exchange(
+                    client.create(Duration.ofSeconds(30)),
+                    target("http://127.0.0.1:" + server.actualPort()),
+                    "{}",
+                    pieces,
+                    new boolean[1]);
             assertThat(answer).isEqualTo(new Answer(200, "data: 1\n\ndata: 2\n\ndata: [DONE]\n\n"));
             // Relayed as the backend sent it, not gathered first.
             assertThat(pieces).hasSizeGreaterThanOrEqualTo(3).startsWith("data: 1\n\n", "data: 2\n\n");
@@ -242,8 +253,8 @@ class BackendClientTest {
         int before = backend.connections();
         BackendClient connections = client.create(Duration.ofSeconds(30));
         UpstreamTarget target = target(backend.baseUrl());
-        assertThat(exchange(connections, target, "{}")).isEqualTo(new Answer(200,
-                "{\"object\":\"chat.completion\",\"echo\":2}"));
+        assertThat(exchange(connections, target, "{}"))
+                .isEqualTo(new Answer(200, "{\"object\":\"chat.completion\",\"echo\":2}"));
         assertThat(exchange(connections, target, "{}").status()).isEqualTo(200);
         assertThat(backend.connections() - before).isEqualTo(1);
     }
@@ -280,8 +291,8 @@ class BackendClientTest {
         CompletableFuture<Void> released = new CompletableFuture<>();
         loop.runOnContext(v -> connections.lease(loop.nettyEventLoop(), target, false, System.nanoTime(), ar -> {
             BackendClient.Lease connection = ar.result();
-            DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET,
-                    "/v1/models");
+            DefaultFullHttpRequest request =
+                    new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/v1/models");
             request.headers().set(HttpHeaderNames.HOST, target.hostHeader());
             connection.send(request, null);
             connection.release(); // as a client disconnect does: the backend must see its connection close
@@ -300,31 +311,43 @@ class BackendClientTest {
         }
         UpstreamTarget target = target("http://127.0.0.1:" + port);
         assertThatThrownBy(() -> exchange(client.create(Duration.ofSeconds(4)), target, "{}"))
-                .hasMessageContaining("Connection refused").hasMessageContaining(Integer.toString(port));
+                .hasMessageContaining("Connection refused")
+                .hasMessageContaining(Integer.toString(port));
     }
 
     /** The Netty client's own TLS set-up (Vert.x' client verifies with its own, well-tested code). */
     @Test
     void httpsBackendsAreVerifiedByCertificateAndHostName() throws Exception {
-        HttpServer server = TestVertx.get().createHttpServer(new HttpServerOptions().setSsl(true).setSni(true)
+        HttpServer server = TestVertx.get()
+                .createHttpServer(new HttpServerOptions()
+                        .setSsl(true)
+                        .setSni(true)
                         .setKeyCertOptions(new PfxOptions().setPath(KEY_STORE).setPassword(KEY_STORE_PASSWORD)))
-                .requestHandler(request -> request.body().onSuccess(body -> request.response()
-                        .putHeader("Content-Type", "application/json")
-                        .end("{\"sni\":\"" + request.connection().indicatedServerName() + "\",\"got\":"
-                                + body.length() + "}")))
-                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                .requestHandler(request -> request.body()
+                        .onSuccess(body -> request.response()
+                                .putHeader("Content-Type", "application/json")
+                                .end("{\"sni\":\"" + request.connection().indicatedServerName() + "\",\"got\":"
+                                        + body.length() + "}")))
+                .listen(0, "127.0.0.1")
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
         try {
             int port = server.actualPort();
-            BackendConnections trusting = new BackendConnections(vertx, Duration.ofSeconds(2), Duration.ofSeconds(4),
+            BackendConnections trusting = new BackendConnections(
+                    vertx,
+                    Duration.ofSeconds(2),
+                    Duration.ofSeconds(4),
                     SslContextBuilder.forClient().trustManager(trustStore()).build());
             assertThat(exchange(trusting, target("https://localhost:" + port + "/v1"), "{}"))
                     .isEqualTo(new Answer(200, "{\"sni\":\"localhost\",\"got\":2}"));
             // The certificate names localhost only: the same server by address is refused.
             assertThatThrownBy(() -> exchange(trusting, target("https://127.0.0.1:" + port), "{}"))
-                    .hasMessageContaining("TLS handshake failed").hasMessageContaining("127.0.0.1");
+                    .hasMessageContaining("TLS handshake failed")
+                    .hasMessageContaining("127.0.0.1");
             // And the JVM's own trust store does not know this self-signed certificate.
-            assertThatThrownBy(() -> exchange(Client.NETTY.create(Duration.ofSeconds(4)),
-                    target("https://localhost:" + port), "{}"))
+            assertThatThrownBy(() -> exchange(
+                            Client.NETTY.create(Duration.ofSeconds(4)), target("https://localhost:" + port), "{}"))
                     .hasMessageContaining("TLS handshake failed");
         } finally {
             server.close();

@@ -9,19 +9,19 @@ class OwningServiceTest {
 
     @ParameterizedTest
     @CsvSource({
-            "/api/finetune/tasks, FINETUNE",
-            "/api/finetune/tasks/t1/download, FINETUNE",
-            "/api/finetune/upload-dataset, FINETUNE",
-            "/api/finetune/models, FINETUNE",
-            "/api/finetune/switch-model, CHAT",
-            "/api/finetune/use-as-backend, CHAT",
-            "/api/finetune/current-model, CHAT",
-            "/api/finetune/current-model-history, FINETUNE",
-            "/api/chat, CHAT",
-            "/api/chat/switch/op-1, CHAT",
-            "/api/chat/backends, CHAT",
-            "/api/system/gpu-info, GPU",
-            "/api/system/memory-estimate, GPU",
+        "/api/finetune/tasks, FINETUNE",
+        "/api/finetune/tasks/t1/download, FINETUNE",
+        "/api/finetune/upload-dataset, FINETUNE",
+        "/api/finetune/models, FINETUNE",
+        "/api/finetune/switch-model, CHAT",
+        "/api/finetune/use-as-backend, CHAT",
+        "/api/finetune/current-model, CHAT",
+        "/api/finetune/current-model-history, FINETUNE",
+        "/api/chat, CHAT",
+        "/api/chat/switch/op-1, CHAT",
+        "/api/chat/backends, CHAT",
+        "/api/system/gpu-info, GPU",
+        "/api/system/memory-estimate, GPU",
     })
     void eachPathHasOneOwner(String path, OwningService owner) {
         assertThat(OwningService.of(path)).isEqualTo(owner);

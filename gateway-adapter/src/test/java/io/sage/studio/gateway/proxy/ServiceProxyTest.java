@@ -44,26 +44,39 @@ class ServiceProxyTest {
 
     @Test
     void eachPathGoesToTheServiceThatOwnsIt() {
-        given().get("/api/finetune/tasks?limit=5").then().statusCode(200)
+        given().get("/api/finetune/tasks?limit=5")
+                .then()
+                .statusCode(200)
                 .body("service", equalTo("finetune-service"))
                 .body("path", equalTo("/api/finetune/tasks"))
                 .body("query", equalTo("limit=5"));
         given().get("/api/finetune/current-model").then().body("service", equalTo("chat-switch-service"));
-        given().post("/api/finetune/switch-model?model_path=/m").then().body("service", equalTo("chat-switch-service"))
+        given().post("/api/finetune/switch-model?model_path=/m")
+                .then()
+                .body("service", equalTo("chat-switch-service"))
                 .body("query", equalTo("model_path=%2Fm"));
-        given().contentType("application/json").body("{\"task_id\":\"t1\"}").post("/api/finetune/use-as-backend").then()
+        given().contentType("application/json")
+                .body("{\"task_id\":\"t1\"}")
+                .post("/api/finetune/use-as-backend")
+                .then()
                 .body("service", equalTo("chat-switch-service"))
                 .body("body", equalTo("{\"task_id\":\"t1\"}"));
         given().get("/api/chat/switch/op-1").then().body("service", equalTo("chat-switch-service"));
         given().get("/api/system/gpu-info").then().body("service", equalTo("gpu-probe-service"));
-        given().delete("/api/finetune/tasks/t1").then().body("service", equalTo("finetune-service"))
+        given().delete("/api/finetune/tasks/t1")
+                .then()
+                .body("service", equalTo("finetune-service"))
                 .body("method", equalTo("DELETE"));
     }
 
     @Test
     void authorizationAndForwardingHeadersArePassedOn() {
-        given().header("Authorization", "Bearer user-token").get("/api/finetune/models").then().statusCode(200);
-        StandInServices.Service.Received received = service(OwningService.FINETUNE).last();
+        given().header("Authorization", "Bearer user-token")
+                .get("/api/finetune/models")
+                .then()
+                .statusCode(200);
+        StandInServices.Service.Received received =
+                service(OwningService.FINETUNE).last();
         assertThat(received.authorization()).isEqualTo("Bearer user-token");
         assertThat(received.forwardedFor()).isEqualTo("127.0.0.1");
     }
@@ -79,7 +92,9 @@ class ServiceProxyTest {
     void serverSentEventsStreamThroughAsTheyCome() throws Exception {
         StandInServices.Service finetune = service(OwningService.FINETUNE);
         finetune.holdStreams();
-        try (Http.Stream stream = Http.open(HttpRequest.newBuilder(Http.uri("/api/finetune/tasks/stream")).GET().build())) {
+        try (Http.Stream stream = Http.open(HttpRequest.newBuilder(Http.uri("/api/finetune/tasks/stream"))
+                .GET()
+                .build())) {
             assertThat(stream.response().headers().firstValue("content-type")).hasValue("text/event-stream");
             assertThat(stream.nextLine()).isEqualTo("event: task");
             // The service holds its second event: the first one got here unbuffered.
@@ -96,10 +111,15 @@ class ServiceProxyTest {
         HttpClient client = TestVertx.get().createHttpClient();
         MessageDigest sha = StandInServices.sha256();
         Buffer firstPart = StandInServices.Service.downloadChunk(0);
-        HttpClientRequest request = client.request(new RequestOptions().setMethod(HttpMethod.POST)
-                .setHost("127.0.0.1").setPort(RestAssured.port).setURI("/api/finetune/upload-dataset")
-                .putHeader("Content-Type", "multipart/form-data; boundary=x"))
-                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        HttpClientRequest request = client.request(new RequestOptions()
+                        .setMethod(HttpMethod.POST)
+                        .setHost("127.0.0.1")
+                        .setPort(RestAssured.port)
+                        .setURI("/api/finetune/upload-dataset")
+                        .putHeader("Content-Type", "multipart/form-data; boundary=x"))
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
         request.setChunked(true);
         request.write(firstPart);
         sha.update(firstPart.getBytes());
@@ -114,10 +134,14 @@ class ServiceProxyTest {
         }
         request.end();
         int[] status = {0};
-        Buffer body = request.response().compose(response -> {
-            status[0] = response.statusCode();
-            return response.body();
-        }).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        Buffer body = request.response()
+                .compose(response -> {
+                    status[0] = response.statusCode();
+                    return response.body();
+                })
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
         assertThat(status[0]).as("answer %s", body).isEqualTo(200);
         JsonObject answer = body.toJsonObject();
         assertThat(answer.getLong("bytes")).isEqualTo(total);
@@ -127,7 +151,9 @@ class ServiceProxyTest {
 
     @Test
     void downloadsStreamThroughIntactWithTheirHeaders() throws Exception {
-        ExtractableResponse<Response> response = given().get("/api/finetune/tasks/t1/download").then().statusCode(200)
+        ExtractableResponse<Response> response = given().get("/api/finetune/tasks/t1/download")
+                .then()
+                .statusCode(200)
                 .header("Content-Disposition", "attachment; filename=\"model.tar.gz\"")
                 .header("Content-Length", Integer.toString(StandInServices.DOWNLOAD_BYTES))
                 .extract();
@@ -147,7 +173,8 @@ class ServiceProxyTest {
         StandInServices.Service gpu = service(OwningService.GPU);
         gpu.stop();
         try {
-            given().get("/api/system/gpu-info").then()
+            given().get("/api/system/gpu-info")
+                    .then()
                     .statusCode(502)
                     .body("error.code", equalTo("service_unreachable"))
                     .body("error.message", containsString("gpu-probe-service"))

@@ -12,8 +12,8 @@ class UpstreamTargetTest {
 
     @Test
     void requestPathsAreAppendedToTheBasePath() {
-        RequestOptions options = UpstreamTarget.parse("http://10.0.0.5:8001", null)
-                .options(HttpMethod.POST, "/v1/chat/completions");
+        RequestOptions options =
+                UpstreamTarget.parse("http://10.0.0.5:8001", null).options(HttpMethod.POST, "/v1/chat/completions");
         assertThat(options.getHost()).isEqualTo("10.0.0.5");
         assertThat(options.getPort()).isEqualTo(8001);
         assertThat(options.isSsl()).isFalse();
@@ -23,8 +23,11 @@ class UpstreamTargetTest {
     @Test
     void aTrailingV1OrSlashIsNotDoubled() {
         assertThat(UpstreamTarget.parse("https://api.example.com/compatible-mode/v1/", null)
-                .options(HttpMethod.GET, "/v1/models?x=1").getURI()).isEqualTo("/compatible-mode/v1/models?x=1");
-        RequestOptions cloud = UpstreamTarget.parse("https://api.example.com/v1", null).options(HttpMethod.GET, "/v1/models");
+                        .options(HttpMethod.GET, "/v1/models?x=1")
+                        .getURI())
+                .isEqualTo("/compatible-mode/v1/models?x=1");
+        RequestOptions cloud =
+                UpstreamTarget.parse("https://api.example.com/v1", null).options(HttpMethod.GET, "/v1/models");
         assertThat(cloud.getURI()).isEqualTo("/v1/models");
         assertThat(cloud.getPort()).isEqualTo(443);
         assertThat(cloud.isSsl()).isTrue();

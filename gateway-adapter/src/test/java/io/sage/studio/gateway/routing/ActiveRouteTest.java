@@ -14,8 +14,8 @@ import io.sage.studio.events.ChatBackendEvent.State;
 class ActiveRouteTest {
 
     private static ChatBackendEvent event(State state, String kind, String baseUrl, Integer retryAfter) {
-        ChatBackendEvent.Backend backend = new ChatBackendEvent.Backend("b1", baseUrl, "served", "Display Name",
-                "/models/m", "Qwen/Qwen2.5-0.5B-Instruct", kind, "local");
+        ChatBackendEvent.Backend backend = new ChatBackendEvent.Backend(
+                "b1", baseUrl, "served", "Display Name", "/models/m", "Qwen/Qwen2.5-0.5B-Instruct", kind, "local");
         return new ChatBackendEvent(1, 7, state, backend, Instant.parse("2026-01-01T00:00:00Z"), "op-1", retryAfter);
     }
 
@@ -42,25 +42,36 @@ class ActiveRouteTest {
     @Test
     void theCloudKeyIsAddedForCloudBackendsOnly() {
         Optional<String> key = Optional.of("sk-cloud");
-        assertThat(route(event(State.ACTIVE, "cloud", "https://api.example.com/v1", null), key).target().authorization())
+        assertThat(route(event(State.ACTIVE, "cloud", "https://api.example.com/v1", null), key)
+                        .target()
+                        .authorization())
                 .isEqualTo("Bearer sk-cloud");
-        assertThat(route(event(State.ACTIVE, "finetuned", "http://127.0.0.1:8001", null), key).target().authorization())
+        assertThat(route(event(State.ACTIVE, "finetuned", "http://127.0.0.1:8001", null), key)
+                        .target()
+                        .authorization())
                 .isNull();
-        assertThat(route(event(State.ACTIVE, "cloud", "https://api.example.com/v1", null), Optional.empty()).target()
-                .authorization()).isNull();
+        assertThat(route(event(State.ACTIVE, "cloud", "https://api.example.com/v1", null), Optional.empty())
+                        .target()
+                        .authorization())
+                .isNull();
     }
 
     @Test
     void aCloudRouteIsFollowedOnlyToTheConfiguredCloudUrlSoTheKeyNeverLeavesForAnotherHost() {
         Optional<String> key = Optional.of("sk-cloud");
-        assertThat(route(event(State.ACTIVE, "cloud", "https://api.example.com", null), key).serving()).isTrue();
+        assertThat(route(event(State.ACTIVE, "cloud", "https://api.example.com", null), key)
+                        .serving())
+                .isTrue();
         ActiveRoute elsewhere = route(event(State.ACTIVE, "cloud", "https://collector.evil.example/v1", null), key);
         assertThat(elsewhere.serving()).isFalse();
         assertThat(elsewhere.condition()).isEqualTo(ActiveRoute.Condition.INVALID);
         assertThat(elsewhere.target()).isNull();
         assertThat(elsewhere.problem()).contains("studio.chat.cloud.base-url");
-        ActiveRoute unconfigured = ActiveRoute.of(event(State.ACTIVE, "cloud", "https://api.example.com/v1", null), "sage-chat",
-                new ActiveRoute.Cloud(Optional.empty(), key), (id, model) -> null);
+        ActiveRoute unconfigured = ActiveRoute.of(
+                event(State.ACTIVE, "cloud", "https://api.example.com/v1", null),
+                "sage-chat",
+                new ActiveRoute.Cloud(Optional.empty(), key),
+                (id, model) -> null);
         assertThat(unconfigured.serving()).isFalse();
     }
 

@@ -32,7 +32,8 @@ import io.sage.studio.kafka.KafkaTestResource;
 @WithTestResource(value = StandInServices.class, scope = TestResourceScope.GLOBAL)
 class RouteFollowingTest {
 
-    private static final String CHAT = "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String CHAT =
+            "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     private static StandInBackend base;
     private static StandInBackend finetuned;
@@ -60,18 +61,22 @@ class RouteFollowingTest {
     void aSwitchEventRoutesTheNextRequestWhileTheOneInFlightFinishesWhereItStarted() throws Exception {
         RoutePublisher.active(base);
         base.holdStreams();
-        try (Http.Stream inFlight = Http.open(Http.post("/v1/chat/completions",
-                "{\"model\":\"sage-chat\",\"stream\":true,\"messages\":[]}"))) {
+        try (Http.Stream inFlight = Http.open(
+                Http.post("/v1/chat/completions", "{\"model\":\"sage-chat\",\"stream\":true,\"messages\":[]}"))) {
             assertThat(inFlight.nextLine()).contains("\"model\":\"qwen-base\"");
 
             String operation = RoutePublisher.active(finetuned);
 
-            given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then()
+            given().contentType(ContentType.JSON)
+                    .body(CHAT)
+                    .post("/v1/chat/completions")
+                    .then()
                     .statusCode(200)
                     .header(OpenAiProxy.MODEL_HEADER, "qwen-ft-7")
                     .body("choices[0].message.content", equalTo("hello from qwen-ft-7"));
             assertThat(finetuned.last().json().getString("model")).isEqualTo("qwen-ft-7");
-            given().get("/api/gateway/status").then()
+            given().get("/api/gateway/status")
+                    .then()
                     .body("last_switch.operation_id", equalTo(operation))
                     .body("backend.served_model_name", equalTo("qwen-ft-7"))
                     .body("since", notNullValue());
@@ -80,30 +85,42 @@ class RouteFollowingTest {
             List<String> rest = inFlight.rest();
             assertThat(rest).last().isEqualTo("data: [DONE]");
             assertThat(rest.get(2)).contains("\" qwen-base\"");
-            assertThat(inFlight.response().headers().firstValue(OpenAiProxy.MODEL_HEADER)).hasValue("qwen-base");
+            assertThat(inFlight.response().headers().firstValue(OpenAiProxy.MODEL_HEADER))
+                    .hasValue("qwen-base");
         }
         given().get("/v1/models").then().body("data.id", hasItem("qwen-ft-7"));
-        given().contentType(ContentType.JSON).body("{\"model\":\"qwen-base\",\"messages\":[]}")
-                .post("/v1/chat/completions").then().statusCode(404);
+        given().contentType(ContentType.JSON)
+                .body("{\"model\":\"qwen-base\",\"messages\":[]}")
+                .post("/v1/chat/completions")
+                .then()
+                .statusCode(404);
     }
 
     @Test
     void whileSwitchingChatAnswers503WithTheAnnouncedRetryAfter() {
         RoutePublisher.switching(42);
-        given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(503)
                 .header("Retry-After", "42")
                 .body("error.type", equalTo("server_error"))
                 .body("error.code", equalTo("backend_switching"));
         given().get("/v1/models").then().statusCode(503).header("Retry-After", "42");
-        given().get("/api/gateway/status").then().body("state", equalTo("switching"))
+        given().get("/api/gateway/status")
+                .then()
+                .body("state", equalTo("switching"))
                 .body("retry_after_seconds", equalTo(42));
     }
 
     @Test
     void withNoBackendChatAnswers503InOpenAiShape() {
         RoutePublisher.none();
-        given().contentType(ContentType.JSON).body(CHAT).post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(503)
                 .header("Retry-After", notNullValue())
                 .body("error.code", equalTo("no_backend"))
@@ -115,12 +132,19 @@ class RouteFollowingTest {
     void aCloudBackendGetsTheApiKeyServerSideAndTheClientNeverSeesIt() {
         StandInBackend cloud = StandInServices.cloud();
         RoutePublisher.active(cloud, "cloud", "gpt-4o-mini");
-        String answer = given().contentType(ContentType.JSON).header("Authorization", "Bearer browser-token")
+        String answer = given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer browser-token")
                 .body("{\"model\":\"gpt-4o-mini\",\"messages\":[]}")
-                .post("/v1/chat/completions").then().statusCode(200).extract().asString();
+                .post("/v1/chat/completions")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
         assertThat(cloud.last().headers().get("Authorization")).isEqualTo("Bearer " + StandInServices.CLOUD_API_KEY);
         assertThat(answer).doesNotContain(StandInServices.CLOUD_API_KEY);
-        given().get("/api/gateway/status").then().statusCode(200)
+        given().get("/api/gateway/status")
+                .then()
+                .statusCode(200)
                 .body("cloud_api_key_configured", equalTo(true))
                 .body(not(containsString(StandInServices.CLOUD_API_KEY)));
     }
@@ -129,8 +153,10 @@ class RouteFollowingTest {
     void aCloudRouteToAnotherAddressIsRefusedAndTheKeyNeverLeaves() {
         finetuned.reset();
         RoutePublisher.active(finetuned, "cloud", "gpt-4o-mini");
-        given().contentType(ContentType.JSON).body("{\"model\":\"gpt-4o-mini\",\"messages\":[]}")
-                .post("/v1/chat/completions").then()
+        given().contentType(ContentType.JSON)
+                .body("{\"model\":\"gpt-4o-mini\",\"messages\":[]}")
+                .post("/v1/chat/completions")
+                .then()
                 .statusCode(503)
                 .body("error.code", equalTo("backend_misconfigured"))
                 .body("error.message", containsString("studio.chat.cloud.base-url"));
@@ -140,15 +166,21 @@ class RouteFollowingTest {
     @Test
     void theClientsCredentialsNeverReachALocalBackend() {
         RoutePublisher.active(base);
-        given().contentType(ContentType.JSON).header("Authorization", "Bearer sk-gateway-key").body(CHAT)
-                .post("/v1/chat/completions").then().statusCode(200);
+        given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer sk-gateway-key")
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
+                .statusCode(200);
         assertThat(base.last().headers().contains("Authorization")).isFalse();
     }
 
     @Test
     void readinessReportsTheChatRoute() {
         RoutePublisher.active(base);
-        given().get("/q/health/ready").then().statusCode(200)
+        given().get("/q/health/ready")
+                .then()
+                .statusCode(200)
                 .body("checks.find { it.name == 'chat-route' }.status", equalTo("UP"))
                 .body("checks.find { it.name == 'chat-route' }.data.model", equalTo("qwen-base"));
     }

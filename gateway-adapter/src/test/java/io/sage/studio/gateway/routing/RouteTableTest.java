@@ -44,10 +44,15 @@ class RouteTableTest {
     void aStartingGatewayIsReadyOnlyOnceItRoutesByThePublishedRoute() throws Exception {
         String bootstrap = KafkaTestResource.broker().bootstrapServers();
         long revision = System.currentTimeMillis();
-        ChatBackendEvent event = new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, revision,
-                ChatBackendEvent.State.ACTIVE, new ChatBackendEvent.Backend("restart-check", "http://127.0.0.1:8001",
-                        "restart-model", null, null, null, "base", "local"),
-                Instant.now(), "op-restart", null);
+        ChatBackendEvent event = new ChatBackendEvent(
+                ChatBackendEvent.SCHEMA_VERSION,
+                revision,
+                ChatBackendEvent.State.ACTIVE,
+                new ChatBackendEvent.Backend(
+                        "restart-check", "http://127.0.0.1:8001", "restart-model", null, null, null, "base", "local"),
+                Instant.now(),
+                "op-restart",
+                null);
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (KafkaProducer<String, byte[]> producer =
@@ -88,16 +93,19 @@ class RouteTableTest {
         try (KafkaProducer<String, byte[]> producer = producer(bootstrap)) {
             await().atMost(Duration.ofSeconds(30)).until(routes::caughtUp);
             producer.send(current).get(10, TimeUnit.SECONDS);
-            await().atMost(Duration.ofSeconds(10)).until(() -> routes.current().serving()
-                    && "current-model".equals(routes.current().servedModel()));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> routes.current().serving()
+                            && "current-model".equals(routes.current().servedModel()));
 
             // A producer without the key, then a captured older signed route played again: neither is followed.
-            producer.send(route(revision + 5, "http://collector.evil.example", "stolen")).get(10, TimeUnit.SECONDS);
+            producer.send(route(revision + 5, "http://collector.evil.example", "stolen"))
+                    .get(10, TimeUnit.SECONDS);
             producer.send(old).get(10, TimeUnit.SECONDS);
             ProducerRecord<String, byte[]> barrier = route(revision + 2, "http://127.0.0.1:8003", "barrier-model");
             EventSignature.withKey(key).sign(barrier.headers(), barrier.value());
             producer.send(barrier).get(10, TimeUnit.SECONDS);
-            await().atMost(Duration.ofSeconds(10)).until(() -> "barrier-model".equals(routes.current().servedModel()));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> "barrier-model".equals(routes.current().servedModel()));
             assertThat(routes.current().event().revision()).isEqualTo(revision + 2);
         } finally {
             routes.stop(null);
@@ -105,9 +113,16 @@ class RouteTableTest {
     }
 
     private static ProducerRecord<String, byte[]> route(long revision, String baseUrl, String model) {
-        return CloudEvents.record(new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, revision, ChatBackendEvent.State.ACTIVE,
-                new ChatBackendEvent.Backend("b-" + model, baseUrl, model, null, null, null, "base", "local"), Instant.now(),
-                "op-" + model, null), CloudEvents.source("test"));
+        return CloudEvents.record(
+                new ChatBackendEvent(
+                        ChatBackendEvent.SCHEMA_VERSION,
+                        revision,
+                        ChatBackendEvent.State.ACTIVE,
+                        new ChatBackendEvent.Backend("b-" + model, baseUrl, model, null, null, null, "base", "local"),
+                        Instant.now(),
+                        "op-" + model,
+                        null),
+                CloudEvents.source("test"));
     }
 
     private static KafkaProducer<String, byte[]> producer(String bootstrap) {
@@ -134,8 +149,12 @@ class RouteTableTest {
                 return Optional.empty();
             }
         };
-        return new RouteTable(new KafkaClientConfig(Map.of("bootstrap.servers", bootstrap)), config, cloud,
+        return new RouteTable(
+                new KafkaClientConfig(Map.of("bootstrap.servers", bootstrap)),
+                config,
+                cloud,
                 new GatewayMetrics(new SimpleMeterRegistry()),
-                new EventSigning(signingKey, signingKey.isPresent() ? AuthMode.TOKEN : AuthMode.NONE, Optional.empty()));
+                new EventSigning(
+                        signingKey, signingKey.isPresent() ? AuthMode.TOKEN : AuthMode.NONE, Optional.empty()));
     }
 }

@@ -24,17 +24,18 @@ public final class Http {
             .connectTimeout(Duration.ofSeconds(5))
             .build();
 
-    private Http() {
-    }
+    private Http() {}
 
     public static URI uri(String path) {
         return URI.create("http://127.0.0.1:" + RestAssured.port + path);
     }
 
     public static HttpRequest post(String path, String json) {
-        return HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30))
+        return HttpRequest.newBuilder(uri(path))
+                .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build();
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build();
     }
 
     public static HttpResponse<String> send(HttpRequest request) {

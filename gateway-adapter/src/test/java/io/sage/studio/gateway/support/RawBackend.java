@@ -34,8 +34,7 @@ public final class RawBackend implements AutoCloseable {
     }
 
     /** One request as received: the connection it came on, its request line and its body. */
-    public record Received(int connection, String requestLine, String head, String body) {
-    }
+    public record Received(int connection, String requestLine, String head, String body) {}
 
     private final NetServer server;
     private final AtomicInteger connections = new AtomicInteger();
@@ -44,8 +43,13 @@ public final class RawBackend implements AutoCloseable {
     private volatile BiFunction<Integer, Integer, Behaviour> script = (connection, request) -> Behaviour.ANSWER;
 
     private RawBackend() throws Exception {
-        server = TestVertx.get().createNetServer().connectHandler(this::serve).listen(0, "127.0.0.1")
-                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        server = TestVertx.get()
+                .createNetServer()
+                .connectHandler(this::serve)
+                .listen(0, "127.0.0.1")
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
     }
 
     public static RawBackend start() {
@@ -125,8 +129,8 @@ public final class RawBackend implements AutoCloseable {
                 socket.write(answer(json, "Connection: close\r\n")).onComplete(v -> socket.close());
                 return false;
             }
-            case INTERIM_THEN_ANSWER -> socket.write("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
-                    + answer(json, ""));
+            case INTERIM_THEN_ANSWER ->
+                socket.write("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + answer(json, ""));
             case CLOSE_DELIMITED -> {
                 socket.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" + json)
                         .onComplete(v -> socket.close());

@@ -74,7 +74,8 @@ public final class RawClient implements AutoCloseable {
             int length = 0;
             for (String line : head.toString().split("\r\n")) {
                 if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
-                    length = Integer.parseInt(line.substring("content-length:".length()).trim());
+                    length = Integer.parseInt(
+                            line.substring("content-length:".length()).trim());
                 }
             }
             return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);

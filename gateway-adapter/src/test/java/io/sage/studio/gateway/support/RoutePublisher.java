@@ -29,14 +29,14 @@ public final class RoutePublisher {
 
     /** The key token-mode tests give the gateway ({@code studio.events.signing-key}). */
     public static final String SIGNING_KEY = "test-signing-key-0123456789abcdef";
+
     private static final AtomicLong REVISION = new AtomicLong(System.currentTimeMillis());
     private static KafkaProducer<String, byte[]> producer;
 
     /** The bearer token that reads {@code /api/gateway/status} when the test runs with authentication on. */
     private static volatile String statusToken;
 
-    private RoutePublisher() {
-    }
+    private RoutePublisher() {}
 
     /** Reads the gateway's status with {@code token} from now on ({@code null}: without credentials). */
     public static void statusToken(String token) {
@@ -49,15 +49,26 @@ public final class RoutePublisher {
     }
 
     public static String active(StandInBackend backend, String kind, String displayName) {
-        return publish(ChatBackendEvent.State.ACTIVE, new ChatBackendEvent.Backend("standin-" + backend.servedModel(),
-                backend.baseUrl(), backend.servedModel(), displayName, "/models/" + backend.servedModel(),
-                "Qwen/Qwen2.5-0.5B-Instruct", kind, "local"), null);
+        return publish(
+                ChatBackendEvent.State.ACTIVE,
+                new ChatBackendEvent.Backend(
+                        "standin-" + backend.servedModel(),
+                        backend.baseUrl(),
+                        backend.servedModel(),
+                        displayName,
+                        "/models/" + backend.servedModel(),
+                        "Qwen/Qwen2.5-0.5B-Instruct",
+                        kind,
+                        "local"),
+                null);
     }
 
     /** Routes to a backend at {@code baseUrl} that may not exist. */
     public static String active(String id, String baseUrl, String servedModel) {
-        return publish(ChatBackendEvent.State.ACTIVE, new ChatBackendEvent.Backend(id, baseUrl, servedModel,
-                servedModel, null, null, "base", "local"), null);
+        return publish(
+                ChatBackendEvent.State.ACTIVE,
+                new ChatBackendEvent.Backend(id, baseUrl, servedModel, servedModel, null, null, "base", "local"),
+                null);
     }
 
     public static String switching(int retryAfterSeconds) {
@@ -68,15 +79,17 @@ public final class RoutePublisher {
         return publish(ChatBackendEvent.State.NONE, null, null);
     }
 
-    private static synchronized String publish(ChatBackendEvent.State state, ChatBackendEvent.Backend backend,
-            Integer retryAfter) {
+    private static synchronized String publish(
+            ChatBackendEvent.State state, ChatBackendEvent.Backend backend, Integer retryAfter) {
         long revision = REVISION.incrementAndGet();
         String operation = "op-" + UUID.randomUUID();
-        ChatBackendEvent event = new ChatBackendEvent(ChatBackendEvent.SCHEMA_VERSION, revision, state, backend,
-                Instant.now(), operation, retryAfter);
+        ChatBackendEvent event = new ChatBackendEvent(
+                ChatBackendEvent.SCHEMA_VERSION, revision, state, backend, Instant.now(), operation, retryAfter);
         try {
-            ProducerRecord<String, byte[]> record = CloudEvents.record(event, CloudEvents.source("gateway-adapter-test"));
-            // Signed, as chat-switch signs: a gateway with the key (token mode) follows it, one without ignores the header.
+            ProducerRecord<String, byte[]> record =
+                    CloudEvents.record(event, CloudEvents.source("gateway-adapter-test"));
+            // Signed, as chat-switch signs: a gateway with the key (token mode) follows it, one without ignores the
+            // header.
             EventSignature.withKey(SIGNING_KEY).sign(record.headers(), record.value());
             producer().send(record).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -85,7 +98,11 @@ public final class RoutePublisher {
         await().atMost(Duration.ofSeconds(15)).until(() -> {
             String token = statusToken;
             Number applied = (token == null ? given() : given().header("Authorization", "Bearer " + token))
-                    .get("/api/gateway/status").then().statusCode(200).extract().path("revision");
+                    .get("/api/gateway/status")
+                    .then()
+                    .statusCode(200)
+                    .extract()
+                    .path("revision");
             return applied != null && applied.longValue() == revision;
         });
         return operation;
@@ -94,7 +111,9 @@ public final class RoutePublisher {
     private static KafkaProducer<String, byte[]> producer() {
         if (producer == null) {
             Properties props = new Properties();
-            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.broker().bootstrapServers());
+            props.put(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    KafkaTestResource.broker().bootstrapServers());
             props.put(ProducerConfig.ACKS_CONFIG, "all");
             producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
             Runtime.getRuntime().addShutdownHook(new Thread(producer::close, "route-publisher-shutdown"));

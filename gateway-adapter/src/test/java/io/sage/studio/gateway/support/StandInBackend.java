@@ -30,8 +30,7 @@ import io.vertx.core.json.JsonObject;
 public final class StandInBackend implements AutoCloseable {
 
     /** One request as the backend saw it ({@code body}: as text, {@code json}: when read as JSON). */
-    public record Received(String method, String uri, MultiMap headers, JsonObject json, String body) {
-    }
+    public record Received(String method, String uri, MultiMap headers, JsonObject json, String body) {}
 
     private final String servedModel;
     private final HttpServer server;
@@ -44,8 +43,13 @@ public final class StandInBackend implements AutoCloseable {
 
     private StandInBackend(String servedModel) throws Exception {
         this.servedModel = servedModel;
-        this.server = TestVertx.get().createHttpServer().requestHandler(this::handle).listen(0, "127.0.0.1")
-                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        this.server = TestVertx.get()
+                .createHttpServer()
+                .requestHandler(this::handle)
+                .listen(0, "127.0.0.1")
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
     }
 
     public static StandInBackend start(String servedModel) {
@@ -115,11 +119,18 @@ public final class StandInBackend implements AutoCloseable {
         arrived.incrementAndGet();
         Context context = Vertx.currentContext();
         String key = requiredKey;
-        if (key != null && request.path().startsWith("/v1")
+        if (key != null
+                && request.path().startsWith("/v1")
                 && !("Bearer " + key).equals(request.getHeader(HttpHeaders.AUTHORIZATION))) {
-            received.add(new Received(request.method().name(), request.uri(), MultiMap.caseInsensitiveMultiMap()
-                    .addAll(request.headers()), null, null));
-            request.response().setStatusCode(401).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+            received.add(new Received(
+                    request.method().name(),
+                    request.uri(),
+                    MultiMap.caseInsensitiveMultiMap().addAll(request.headers()),
+                    null,
+                    null));
+            request.response()
+                    .setStatusCode(401)
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                     .end(new JsonObject().put("error", "Unauthorized").encode());
             return;
         }
@@ -139,17 +150,26 @@ public final class StandInBackend implements AutoCloseable {
                 }
             }
             JsonObject parsed = json;
-            received.add(new Received(request.method().name(), request.uri(), MultiMap.caseInsensitiveMultiMap()
-                    .addAll(request.headers()), json, body.toString()));
+            received.add(new Received(
+                    request.method().name(),
+                    request.uri(),
+                    MultiMap.caseInsensitiveMultiMap().addAll(request.headers()),
+                    json,
+                    body.toString()));
             CompletableFuture<Void> waitFor = holdAnswers ? gate : CompletableFuture.completedFuture(null);
             waitFor.thenRun(() -> context.runOnContext(v -> answer(request, parsed)));
         });
     }
 
     private static void badRequest(HttpServerResponse response) {
-        response.setStatusCode(400).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                .end(new JsonObject().put("object", "error").put("message", "the body is not a JSON object")
-                        .put("type", "BadRequestError").put("code", 400).encode());
+        response.setStatusCode(400)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end(new JsonObject()
+                        .put("object", "error")
+                        .put("message", "the body is not a JSON object")
+                        .put("type", "BadRequestError")
+                        .put("code", 400)
+                        .encode());
     }
 
     /** FastAPI's rule: a body without a content type, or with application/json or application/*+json, is JSON. */
@@ -167,42 +187,88 @@ public final class StandInBackend implements AutoCloseable {
         String path = request.path();
         if (path.equals("/v1/empty")) {
             // An empty answer that says so: Content-Length 0, no body chunk at all.
-            response.setStatusCode(200).putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
+            response.setStatusCode(200)
+                    .putHeader(HttpHeaders.CONTENT_LENGTH, "0")
+                    .end();
         } else if (path.equals("/v1/models")) {
-            json(response, new JsonObject().put("object", "list").put("data", new JsonArray()
-                    .add(new JsonObject().put("id", servedModel).put("object", "model").put("owned_by", "vllm"))));
+            json(
+                    response,
+                    new JsonObject()
+                            .put("object", "list")
+                            .put(
+                                    "data",
+                                    new JsonArray()
+                                            .add(new JsonObject()
+                                                    .put("id", servedModel)
+                                                    .put("object", "model")
+                                                    .put("owned_by", "vllm"))));
         } else if (path.equals("/v1/chat/completions") && json != null && json.getBoolean("stream", false)) {
             stream(response);
         } else if (path.equals("/v1/chat/completions")) {
-            json(response, new JsonObject()
-                    .put("id", "chatcmpl-standin").put("object", "chat.completion").put("created", 1700000000L)
-                    .put("model", json == null ? servedModel : json.getString("model"))
-                    .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
-                            .put("message", new JsonObject().put("role", "assistant").put("content", reply())
-                                    .putNull("refusal"))
-                            .putNull("logprobs")
-                            .put("finish_reason", "stop")))
-                    .put("usage", usage()));
+            json(
+                    response,
+                    new JsonObject()
+                            .put("id", "chatcmpl-standin")
+                            .put("object", "chat.completion")
+                            .put("created", 1700000000L)
+                            .put("model", json == null ? servedModel : json.getString("model"))
+                            .put(
+                                    "choices",
+                                    new JsonArray()
+                                            .add(new JsonObject()
+                                                    .put("index", 0)
+                                                    .put(
+                                                            "message",
+                                                            new JsonObject()
+                                                                    .put("role", "assistant")
+                                                                    .put("content", reply())
+                                                                    .putNull("refusal"))
+                                                    .putNull("logprobs")
+                                                    .put("finish_reason", "stop")))
+                            .put("usage", usage()));
         } else if (path.equals("/v1/embeddings") && json != null && json.containsKey("dimensions")) {
             // An answer far larger than one read: it reaches the gateway in many chunks (Content-Length framing).
             JsonArray vector = new JsonArray();
             for (int i = 0; i < json.getInteger("dimensions", 8); i++) {
                 vector.add(i / 1000.0);
             }
-            json(response, new JsonObject().put("object", "list").put("model", json.getString("model"))
-                    .put("data", new JsonArray().add(new JsonObject().put("object", "embedding").put("index", 0)
-                            .put("embedding", vector))));
+            json(
+                    response,
+                    new JsonObject()
+                            .put("object", "list")
+                            .put("model", json.getString("model"))
+                            .put(
+                                    "data",
+                                    new JsonArray()
+                                            .add(new JsonObject()
+                                                    .put("object", "embedding")
+                                                    .put("index", 0)
+                                                    .put("embedding", vector))));
         } else if (path.equals("/v1/completions")) {
-            json(response, new JsonObject()
-                    .put("id", "cmpl-standin").put("object", "text_completion").put("created", 1700000000L)
-                    .put("model", json == null ? servedModel : json.getString("model"))
-                    .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("text", reply())
-                            .putNull("logprobs").put("finish_reason", "stop")))
-                    .put("usage", usage()));
+            json(
+                    response,
+                    new JsonObject()
+                            .put("id", "cmpl-standin")
+                            .put("object", "text_completion")
+                            .put("created", 1700000000L)
+                            .put("model", json == null ? servedModel : json.getString("model"))
+                            .put(
+                                    "choices",
+                                    new JsonArray()
+                                            .add(new JsonObject()
+                                                    .put("index", 0)
+                                                    .put("text", reply())
+                                                    .putNull("logprobs")
+                                                    .put("finish_reason", "stop")))
+                            .put("usage", usage()));
         } else {
-            json(response, new JsonObject().put("path", path).put("query", request.query())
-                    .put("method", request.method().name())
-                    .put("model", json == null ? null : json.getValue("model")));
+            json(
+                    response,
+                    new JsonObject()
+                            .put("path", path)
+                            .put("query", request.query())
+                            .put("method", request.method().name())
+                            .put("model", json == null ? null : json.getValue("model")));
         }
     }
 
@@ -211,7 +277,10 @@ public final class StandInBackend implements AutoCloseable {
     }
 
     private static JsonObject usage() {
-        return new JsonObject().put("prompt_tokens", 3).put("completion_tokens", 3).put("total_tokens", 6);
+        return new JsonObject()
+                .put("prompt_tokens", 3)
+                .put("completion_tokens", 3)
+                .put("total_tokens", 6);
     }
 
     private static void json(HttpServerResponse response, JsonObject body) {
@@ -233,7 +302,7 @@ public final class StandInBackend implements AutoCloseable {
             if (response.closed()) {
                 return;
             }
-            for (String token : new String[]{"hello", " from", " " + servedModel}) {
+            for (String token : new String[] {"hello", " from", " " + servedModel}) {
                 response.write(chunk(new JsonObject().put("content", token), null));
             }
             response.write(chunk(new JsonObject(), "stop"));
@@ -243,10 +312,17 @@ public final class StandInBackend implements AutoCloseable {
     }
 
     private Buffer chunk(JsonObject delta, String finishReason) {
-        JsonObject choice = new JsonObject().put("index", 0).put("delta", delta).putNull("logprobs")
+        JsonObject choice = new JsonObject()
+                .put("index", 0)
+                .put("delta", delta)
+                .putNull("logprobs")
                 .put("finish_reason", finishReason);
-        JsonObject chunk = new JsonObject().put("id", "chatcmpl-standin").put("object", "chat.completion.chunk")
-                .put("created", 1700000000L).put("model", servedModel).put("choices", new JsonArray().add(choice));
+        JsonObject chunk = new JsonObject()
+                .put("id", "chatcmpl-standin")
+                .put("object", "chat.completion.chunk")
+                .put("created", 1700000000L)
+                .put("model", servedModel)
+                .put("choices", new JsonArray().add(choice));
         return Buffer.buffer("data: " + chunk.encode() + "\n\n");
     }
 

@@ -53,7 +53,8 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
             }
         }
         return Map.of(
-                "studio.services.finetune-url", SERVICES.get(OwningService.FINETUNE).url(),
+                "studio.services.finetune-url",
+                        SERVICES.get(OwningService.FINETUNE).url(),
                 "studio.services.chat-url", SERVICES.get(OwningService.CHAT).url(),
                 "studio.services.gpu-url", SERVICES.get(OwningService.GPU).url(),
                 "studio.chat.cloud.api-key", CLOUD_API_KEY,
@@ -94,8 +95,7 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
     public static final class Service {
 
         /** One request as the service saw it. */
-        public record Received(String method, String uri, String authorization, String forwardedFor) {
-        }
+        public record Received(String method, String uri, String authorization, String forwardedFor) {}
 
         private final OwningService owner;
         private final List<Received> received = new CopyOnWriteArrayList<>();
@@ -111,8 +111,13 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
 
         void listen(int wanted) {
             try {
-                server = TestVertx.get().createHttpServer().requestHandler(this::handle).listen(wanted, "127.0.0.1")
-                        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                server = TestVertx.get()
+                        .createHttpServer()
+                        .requestHandler(this::handle)
+                        .listen(wanted, "127.0.0.1")
+                        .toCompletionStage()
+                        .toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS);
             } catch (Exception e) {
                 throw new IllegalStateException("cannot start the stand-in " + owner.serviceName(), e);
             }
@@ -161,8 +166,11 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
         }
 
         private void handle(HttpServerRequest request) {
-            received.add(new Received(request.method().name(), request.uri(),
-                    request.getHeader(HttpHeaders.AUTHORIZATION), request.getHeader("X-Forwarded-For")));
+            received.add(new Received(
+                    request.method().name(),
+                    request.uri(),
+                    request.getHeader(HttpHeaders.AUTHORIZATION),
+                    request.getHeader("X-Forwarded-For")));
             String path = request.path();
             if (path.endsWith("/stream")) {
                 stream(request.response());
@@ -174,13 +182,21 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
                 var context = Vertx.currentContext();
                 callGate.thenRun(() -> context.runOnContext(v -> request.response()
                         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                        .end(new JsonObject().put("service", owner.serviceName()).put("path", path).encode())));
+                        .end(new JsonObject()
+                                .put("service", owner.serviceName())
+                                .put("path", path)
+                                .encode())));
             } else {
-                request.body().onSuccess(body -> request.response()
-                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                        .end(new JsonObject().put("service", owner.serviceName()).put("method", request.method().name())
-                                .put("path", path).put("query", request.query()).put("body", body.toString())
-                                .encode()));
+                request.body()
+                        .onSuccess(body -> request.response()
+                                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                                .end(new JsonObject()
+                                        .put("service", owner.serviceName())
+                                        .put("method", request.method().name())
+                                        .put("path", path)
+                                        .put("query", request.query())
+                                        .put("body", body.toString())
+                                        .encode()));
             }
         }
 
@@ -204,8 +220,10 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
             });
             request.endHandler(v -> request.response()
                     .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                    .end(new JsonObject().put("bytes", uploadedBytes.get())
-                            .put("sha256", HexFormat.of().formatHex(sha.digest())).encode()));
+                    .end(new JsonObject()
+                            .put("bytes", uploadedBytes.get())
+                            .put("sha256", HexFormat.of().formatHex(sha.digest()))
+                            .encode()));
         }
 
         private static void download(HttpServerResponse response) {

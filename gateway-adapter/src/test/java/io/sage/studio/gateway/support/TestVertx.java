@@ -7,8 +7,7 @@ public final class TestVertx {
 
     private static Vertx vertx;
 
-    private TestVertx() {
-    }
+    private TestVertx() {}
 
     public static synchronized Vertx get() {
         if (vertx == null) {

@@ -45,20 +45,21 @@ public record GpuInfo(
             Integer temperatureC,
             Double powerW,
             List<Process> processes,
-            Instant timestamp) {
-    }
+            Instant timestamp) {}
 
-    public record Process(@Schema(required = true) long pid, Long usedMemoryBytes) {
-    }
+    public record Process(@Schema(required = true) long pid, Long usedMemoryBytes) {}
 
     /** A node with current telemetry. */
     @Schema(name = "GpuNode")
-    public record Node(@Schema(required = true) String name, @Schema(required = true) int count, String driverVersion, String cudaVersion, Instant lastSeen,
-            boolean local) {
-    }
+    public record Node(
+            @Schema(required = true) String name,
+            @Schema(required = true) int count,
+            String driverVersion,
+            String cudaVersion,
+            Instant lastSeen,
+            boolean local) {}
 
     /** An NVML call that failed for a GPU of this node ({@code index} -1: the device list). */
     @Schema(name = "NvmlError")
-    public record Error(@Schema(required = true) int index, String function, int code, String message) {
-    }
+    public record Error(@Schema(required = true) int index, String function, int code, String message) {}
 }

@@ -26,8 +26,9 @@ public class GpuProbeProducer {
         }
         try {
             NvmlGpuProbe probe = NvmlGpuProbe.open(config.nvmlLibrary());
-            LOG.infof("NVML ready through %s: driver %s, CUDA %s", config.nvmlLibrary(), probe.driverVersion(),
-                    probe.cudaVersion());
+            LOG.infof(
+                    "NVML ready through %s: driver %s, CUDA %s",
+                    config.nvmlLibrary(), probe.driverVersion(), probe.cudaVersion());
             return probe;
         } catch (NvmlException e) {
             String reason = "no usable NVIDIA driver on this node: " + e.getMessage();

@@ -26,8 +26,12 @@ public record EstimateRequest(
         Integer maxLength,
         Integer gradientAccumulationSteps,
         Integer loraR,
-        @Schema(description = "null, \"all-linear\" or a list of projection names", oneOf = { String.class,
-                String[].class }) JsonNode loraTargetModules,
+
+        @Schema(
+                description = "null, \"all-linear\" or a list of projection names",
+                oneOf = {String.class, String[].class})
+        JsonNode loraTargetModules,
+
         Boolean gradientCheckpointing,
         String precision,
         @JsonProperty("load_in_8bit") Boolean loadIn8bit,
@@ -53,6 +57,5 @@ public record EstimateRequest(
             Boolean tieWordEmbeddings,
             Boolean attentionBias,
             Long params,
-            String modelType) {
-    }
+            String modelType) {}
 }

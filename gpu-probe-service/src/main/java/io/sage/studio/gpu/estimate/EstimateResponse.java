@@ -38,16 +38,24 @@ public record EstimateResponse(
      * @param node {@code null} for a well-known GPU
      */
     @Schema(name = "GpuFit")
-    public record Fit(@Schema(required = true) String gpu, @Schema(required = true) long memoryBytes,
-            @Schema(required = true) boolean fits, @Schema(required = true) boolean fitsWorstCase,
+    public record Fit(
+            @Schema(required = true) String gpu,
+            @Schema(required = true) long memoryBytes,
+            @Schema(required = true) boolean fits,
+            @Schema(required = true) boolean fitsWorstCase,
             @Schema(required = true) long headroomBytes,
-            String node, String uuid) {
-    }
+            String node,
+            String uuid) {}
 
     /** A GPU seen in telemetry and whether the run fits its free memory now. */
     @Schema(name = "EstimateDevice")
-    public record Device(String node, String uuid, @Schema(required = true) int index, @Schema(required = true) String name,
-            @Schema(required = true) long memoryTotalBytes, @Schema(required = true) long memoryFreeBytes,
-            @Schema(required = true) boolean fits, @Schema(required = true) long headroomBytes) {
-    }
+    public record Device(
+            String node,
+            String uuid,
+            @Schema(required = true) int index,
+            @Schema(required = true) String name,
+            @Schema(required = true) long memoryTotalBytes,
+            @Schema(required = true) long memoryFreeBytes,
+            @Schema(required = true) boolean fits,
+            @Schema(required = true) long headroomBytes) {}
 }

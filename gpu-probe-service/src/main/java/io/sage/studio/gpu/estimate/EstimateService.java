@@ -30,6 +30,7 @@ public class EstimateService {
 
     /** The trainer's defaults, so an estimate of an empty form matches what a task would run. */
     static final int DEFAULT_BATCH = 4;
+
     static final int DEFAULT_LENGTH = 1024;
     static final int DEFAULT_LORA_R = 16;
     static final long MIN_BUDGET = 256L << 20;
@@ -59,8 +60,9 @@ public class EstimateService {
             device = seen.stream()
                     .filter(d -> d.node().equals(request.node()) && d.uuid().equals(request.gpuUuid()))
                     .findFirst()
-                    .orElseThrow(() -> new StudioException(GpuProbeError.GPU_NOT_FOUND, "no current telemetry for GPU "
-                            + request.gpuUuid() + " on node " + request.node()));
+                    .orElseThrow(() -> new StudioException(
+                            GpuProbeError.GPU_NOT_FOUND,
+                            "no current telemetry for GPU " + request.gpuUuid() + " on node " + request.node()));
         }
         boolean bf16 = device == null || GpuNames.hasBf16(device.name());
         TrainingSetup setup = input.setup(input.precision().resolve(bf16));
@@ -68,24 +70,46 @@ public class EstimateService {
 
         List<EstimateResponse.Fit> fits = new ArrayList<>();
         for (KnownGpu gpu : KnownGpu.ALL) {
-            MemoryEstimate onGpu = estimator.estimate(model.architecture(), model.params(),
+            MemoryEstimate onGpu = estimator.estimate(
+                    model.architecture(),
+                    model.params(),
                     input.setup(input.precision().resolve(gpu.bf16())));
             fits.add(fit(gpu.name(), gpu.memoryBytes(), onGpu, null, null));
         }
         List<EstimateResponse.Device> devices = new ArrayList<>();
         for (GpuTelemetryEvent d : seen) {
-            MemoryEstimate onDevice = estimator.estimate(model.architecture(), model.params(),
+            MemoryEstimate onDevice = estimator.estimate(
+                    model.architecture(),
+                    model.params(),
                     input.setup(input.precision().resolve(GpuNames.hasBf16(d.name()))));
             fits.add(fit(label(d), d.memoryFreeBytes(), onDevice, d.node(), d.uuid()));
-            devices.add(new EstimateResponse.Device(d.node(), d.uuid(), d.index(), d.name(), d.memoryTotalBytes(),
-                    d.memoryFreeBytes(), onDevice.expectedBytes() <= d.memoryFreeBytes(),
+            devices.add(new EstimateResponse.Device(
+                    d.node(),
+                    d.uuid(),
+                    d.index(),
+                    d.name(),
+                    d.memoryTotalBytes(),
+                    d.memoryFreeBytes(),
+                    onDevice.expectedBytes() <= d.memoryFreeBytes(),
                     d.memoryFreeBytes() - onDevice.expectedBytes()));
         }
 
         Recommendation recommendation = recommend(model, setup, request, device, seen, input);
-        return new EstimateResponse(model.name(), model.source(), estimate.params(), estimate.trainableParams(),
-                setup.method(), setup.precision(), estimate.lowBytes(), estimate.expectedBytes(), estimate.highBytes(),
-                estimate.breakdown(), fits, devices, recommendation, MemoryEstimator.FORMULA,
+        return new EstimateResponse(
+                model.name(),
+                model.source(),
+                estimate.params(),
+                estimate.trainableParams(),
+                setup.method(),
+                setup.precision(),
+                estimate.lowBytes(),
+                estimate.expectedBytes(),
+                estimate.highBytes(),
+                estimate.breakdown(),
+                fits,
+                devices,
+                recommendation,
+                MemoryEstimator.FORMULA,
                 notes(model, setup, input));
     }
 
@@ -94,8 +118,8 @@ public class EstimateService {
      * catalogue model that fits with LoRA and with full fine-tuning at the trainer's defaults.
      */
     public String advice(List<GpuTelemetryEvent> devices) {
-        Optional<GpuTelemetryEvent> best = devices.stream()
-                .max(Comparator.comparingLong(GpuTelemetryEvent::memoryFreeBytes));
+        Optional<GpuTelemetryEvent> best =
+                devices.stream().max(Comparator.comparingLong(GpuTelemetryEvent::memoryFreeBytes));
         if (best.isEmpty()) {
             return null;
         }
@@ -105,14 +129,19 @@ public class EstimateService {
         String lora = largestFitting(Method.LORA, precision, free);
         String qlora = largestFitting(Method.QLORA, precision, free);
         String full = largestFitting(Method.FULL, precision, free);
-        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%s on %s has %s free. ", label(gpu),
-                gpu.node(), Recommender.gib(free)));
+        StringBuilder out = new StringBuilder(
+                String.format(Locale.ROOT, "%s on %s has %s free. ", label(gpu), gpu.node(), Recommender.gib(free)));
         if (lora == null && qlora == null) {
             return out.append("Not even the smallest catalogue model fits with QLoRA at batch 4 x 1024 tokens: free "
-                    + "memory on it, or lower the batch size and max length").toString();
+                            + "memory on it, or lower the batch size and max length")
+                    .toString();
         }
-        out.append(String.format(Locale.ROOT, "At batch %d x %d tokens, LoRA fits up to %s", DEFAULT_BATCH,
-                DEFAULT_LENGTH, lora == null ? "none of the catalogue" : lora));
+        out.append(String.format(
+                Locale.ROOT,
+                "At batch %d x %d tokens, LoRA fits up to %s",
+                DEFAULT_BATCH,
+                DEFAULT_LENGTH,
+                lora == null ? "none of the catalogue" : lora));
         if (qlora != null && !qlora.equals(lora)) {
             out.append(", QLoRA up to ").append(qlora);
         }
@@ -121,8 +150,16 @@ public class EstimateService {
     }
 
     private String largestFitting(Method method, Precision precision, long budget) {
-        TrainingSetup setup = new TrainingSetup(method, precision, DEFAULT_BATCH, DEFAULT_LENGTH, 1, DEFAULT_LORA_R,
-                ModelArchitecture.LINEAR_MODULES, false, false);
+        TrainingSetup setup = new TrainingSetup(
+                method,
+                precision,
+                DEFAULT_BATCH,
+                DEFAULT_LENGTH,
+                1,
+                DEFAULT_LORA_R,
+                ModelArchitecture.LINEAR_MODULES,
+                false,
+                false);
         String best = null;
         long bestParams = -1;
         for (BaseModel model : catalog.all()) {
@@ -135,28 +172,59 @@ public class EstimateService {
         return best;
     }
 
-    private Recommendation recommend(ResolvedArchitecture model, TrainingSetup setup, EstimateRequest request,
-            GpuTelemetryEvent device, List<GpuTelemetryEvent> seen, Validated input) {
+    private Recommendation recommend(
+            ResolvedArchitecture model,
+            TrainingSetup setup,
+            EstimateRequest request,
+            GpuTelemetryEvent device,
+            List<GpuTelemetryEvent> seen,
+            Validated input) {
         if (request.gpuMemoryBytes() != null) {
-            return recommender.recommend(model.architecture(), model.params(), setup,
-                    "a budget of " + Recommender.gib(request.gpuMemoryBytes()), request.gpuMemoryBytes());
+            return recommender.recommend(
+                    model.architecture(),
+                    model.params(),
+                    setup,
+                    "a budget of " + Recommender.gib(request.gpuMemoryBytes()),
+                    request.gpuMemoryBytes());
         }
-        GpuTelemetryEvent target = device != null ? device
-                : seen.stream().max(Comparator.comparingLong(GpuTelemetryEvent::memoryFreeBytes)).orElse(null);
+        GpuTelemetryEvent target = device != null
+                ? device
+                : seen.stream()
+                        .max(Comparator.comparingLong(GpuTelemetryEvent::memoryFreeBytes))
+                        .orElse(null);
         if (target == null) {
-            return new Recommendation(null, 0, null, setup.method(), setup.batchSize(),
-                    setup.gradientAccumulationSteps(), setup.maxLength(), setup.gradientCheckpointing(), null, null,
+            return new Recommendation(
+                    null,
+                    0,
+                    null,
+                    setup.method(),
+                    setup.batchSize(),
+                    setup.gradientAccumulationSteps(),
+                    setup.maxLength(),
+                    setup.gradientCheckpointing(),
+                    null,
+                    null,
                     "no GPU to size for: no telemetry from any node; pass gpu_memory_bytes, or node and gpu_uuid");
         }
         TrainingSetup onTarget = input.setup(input.precision().resolve(GpuNames.hasBf16(target.name())));
-        return recommender.recommend(model.architecture(), model.params(), onTarget,
-                label(target) + " on " + target.node() + " (free memory)", target.memoryFreeBytes());
+        return recommender.recommend(
+                model.architecture(),
+                model.params(),
+                onTarget,
+                label(target) + " on " + target.node() + " (free memory)",
+                target.memoryFreeBytes());
     }
 
-    private static EstimateResponse.Fit fit(String gpu, long memory, MemoryEstimate estimate, String node,
-            String uuid) {
-        return new EstimateResponse.Fit(gpu, memory, estimate.expectedBytes() <= memory,
-                estimate.highBytes() <= memory, memory - estimate.expectedBytes(), node, uuid);
+    private static EstimateResponse.Fit fit(
+            String gpu, long memory, MemoryEstimate estimate, String node, String uuid) {
+        return new EstimateResponse.Fit(
+                gpu,
+                memory,
+                estimate.expectedBytes() <= memory,
+                estimate.highBytes() <= memory,
+                memory - estimate.expectedBytes(),
+                node,
+                uuid);
     }
 
     private static String label(GpuTelemetryEvent d) {
@@ -174,8 +242,11 @@ public class EstimateService {
                     + "parameter); fp16 or fp32 needs fp32 master weights (16-18 bytes per parameter)");
         }
         if (model.contextLength() != null && setup.maxLength() > model.contextLength()) {
-            notes.add(String.format(Locale.ROOT, "max_length %d is longer than the model's context length %d",
-                    setup.maxLength(), model.contextLength()));
+            notes.add(String.format(
+                    Locale.ROOT,
+                    "max_length %d is longer than the model's context length %d",
+                    setup.maxLength(),
+                    model.contextLength()));
         }
         notes.add("activations assume every sample is max_length tokens long (worst case without packing)");
         return notes;
@@ -199,30 +270,43 @@ public class EstimateService {
         List<String> targets = targets(errors, r.loraTargetModules());
         boolean eightBit = Boolean.TRUE.equals(r.loadIn8bit());
         if (eightBit && method != null && method != Method.LORA) {
-            errors.add(new FieldError("load_in_8bit", "load_in_8bit works with method lora only (qlora is 4-bit, "
-                    + "full needs trainable weights)"));
+            errors.add(new FieldError(
+                    "load_in_8bit",
+                    "load_in_8bit works with method lora only (qlora is 4-bit, " + "full needs trainable weights)"));
         }
         if (r.gpuMemoryBytes() != null && (r.gpuMemoryBytes() < MIN_BUDGET || r.gpuMemoryBytes() > MAX_BUDGET)) {
-            errors.add(new FieldError("gpu_memory_bytes", "gpu_memory_bytes must be between " + MIN_BUDGET + " and "
-                    + MAX_BUDGET + ", was " + r.gpuMemoryBytes()));
+            errors.add(new FieldError(
+                    "gpu_memory_bytes",
+                    "gpu_memory_bytes must be between " + MIN_BUDGET + " and " + MAX_BUDGET + ", was "
+                            + r.gpuMemoryBytes()));
         }
         if ((r.node() == null) != (r.gpuUuid() == null)) {
             String missing = r.node() == null ? "node" : "gpu_uuid";
             errors.add(new FieldError(missing, "node and gpu_uuid go together: " + missing + " is missing"));
         }
         if (r.node() != null && r.gpuUuid() != null && r.gpuMemoryBytes() != null) {
-            errors.add(new FieldError("gpu_memory_bytes", "give either gpu_memory_bytes or node and gpu_uuid, not both"));
+            errors.add(
+                    new FieldError("gpu_memory_bytes", "give either gpu_memory_bytes or node and gpu_uuid, not both"));
         }
         if (r.model() != null && r.model().length() > 1024) {
             errors.add(new FieldError("model", "model must be at most 1024 characters"));
         }
         if (!errors.isEmpty()) {
-            String message = errors.size() == 1 ? errors.get(0).message()
+            String message = errors.size() == 1
+                    ? errors.get(0).message()
                     : errors.get(0).message() + " (and " + (errors.size() - 1) + " more problems)";
             throw new StudioException(CommonError.INVALID_FIELD, message, errors);
         }
-        return new Validated(method, precision, batch, length, accumulation, rank, targets,
-                Boolean.TRUE.equals(r.gradientCheckpointing()), eightBit);
+        return new Validated(
+                method,
+                precision,
+                batch,
+                length,
+                accumulation,
+                rank,
+                targets,
+                Boolean.TRUE.equals(r.gradientCheckpointing()),
+                eightBit);
     }
 
     private static int range(List<FieldError> errors, String field, Integer value, int fallback, int min, int max) {
@@ -230,19 +314,22 @@ public class EstimateService {
             return fallback;
         }
         if (value < min || value > max) {
-            errors.add(new FieldError(field, String.format(Locale.ROOT, "%s must be between %d and %d, was %d", field,
-                    min, max, value)));
+            errors.add(new FieldError(
+                    field, String.format(Locale.ROOT, "%s must be between %d and %d, was %d", field, min, max, value)));
             return fallback;
         }
         return value;
     }
 
     private static List<String> targets(List<FieldError> errors, JsonNode value) {
-        if (value == null || value.isNull() || (value.isTextual() && value.asText().equals("all-linear"))) {
+        if (value == null
+                || value.isNull()
+                || (value.isTextual() && value.asText().equals("all-linear"))) {
             return ModelArchitecture.LINEAR_MODULES;
         }
         if (!value.isArray() || value.isEmpty()) {
-            errors.add(new FieldError("lora_target_modules",
+            errors.add(new FieldError(
+                    "lora_target_modules",
                     "lora_target_modules must be null, \"all-linear\" or a non-empty list of projection names"));
             return ModelArchitecture.LINEAR_MODULES;
         }
@@ -250,8 +337,10 @@ public class EstimateService {
         for (JsonNode item : value) {
             String name = item.asText("");
             if (!item.isTextual() || !ModelArchitecture.LINEAR_MODULES.contains(name)) {
-                errors.add(new FieldError("lora_target_modules", "lora_target_modules: unknown projection '" + name
-                        + "'; known: " + String.join(", ", ModelArchitecture.LINEAR_MODULES)));
+                errors.add(new FieldError(
+                        "lora_target_modules",
+                        "lora_target_modules: unknown projection '" + name + "'; known: "
+                                + String.join(", ", ModelArchitecture.LINEAR_MODULES)));
                 return ModelArchitecture.LINEAR_MODULES;
             }
             names.add(name);
@@ -260,12 +349,28 @@ public class EstimateService {
     }
 
     /** A request's settings after validation, precision not yet resolved for a particular GPU. */
-    record Validated(Method method, Precision precision, int batchSize, int maxLength, int accumulation, int loraR,
-            List<String> targets, boolean gradientCheckpointing, boolean loadIn8bit) {
+    record Validated(
+            Method method,
+            Precision precision,
+            int batchSize,
+            int maxLength,
+            int accumulation,
+            int loraR,
+            List<String> targets,
+            boolean gradientCheckpointing,
+            boolean loadIn8bit) {
 
         TrainingSetup setup(Precision resolved) {
-            return new TrainingSetup(method, resolved, batchSize, maxLength, accumulation, loraR, targets,
-                    gradientCheckpointing, loadIn8bit);
+            return new TrainingSetup(
+                    method,
+                    resolved,
+                    batchSize,
+                    maxLength,
+                    accumulation,
+                    loraR,
+                    targets,
+                    gradientCheckpointing,
+                    loadIn8bit);
         }
     }
 }

@@ -51,18 +51,8 @@ public record EstimatorConstants(
      * overheads and the context fitted to 20 runs on an H200 (torch 2.11, transformers 5.17, peft 0.21): every
      * measured peak inside [low, high], expected within 10% (mean 3.3%); 10 held-out runs within 7%.
      */
-    public static final EstimatorConstants CURRENT = new EstimatorConstants(
-            26, 8, 8,
-            13, 8, 6, 3,
-            4,
-            12.4,
-            2,
-            800L << 20,
-            0.03,
-            0.12,
-            0.85,
-            1.25,
-            256L << 20);
+    public static final EstimatorConstants CURRENT =
+            new EstimatorConstants(26, 8, 8, 13, 8, 6, 3, 4, 12.4, 2, 800L << 20, 0.03, 0.12, 0.85, 1.25, 256L << 20);
 
     /** Bytes of a 4-bit NormalFloat weight with double quantisation: 4 + 0.127 bits (QLoRA, Dettmers et al. 2023, §3). */
     public static final double NF4_BYTES = (4 + 0.127) / 8;

@@ -8,12 +8,7 @@ package io.sage.studio.gpu.estimate;
  * @param trainableParams parameters the optimizer updates (the adapter for LoRA/QLoRA)
  */
 public record MemoryEstimate(
-        long params,
-        long trainableParams,
-        long lowBytes,
-        long expectedBytes,
-        long highBytes,
-        Breakdown breakdown) {
+        long params, long trainableParams, long lowBytes, long expectedBytes, long highBytes, Breakdown breakdown) {
 
     /**
      * @param weightsBytes the model's weights as loaded (16-bit, 8-bit or 4-bit; fp32 master copy for AMP)
@@ -31,6 +26,5 @@ public record MemoryEstimate(
             long optimizerBytes,
             long activationsBytes,
             long allocatorBytes,
-            long cudaContextBytes) {
-    }
+            long cudaContextBytes) {}
 }

@@ -99,9 +99,20 @@ public final class MemoryEstimator {
         double expected = torch + c.cudaContextBytes();
         double low = resident + c.lowActivationFactor() * peakActivations + c.cudaContextBytes();
         double high = torch * c.highFactor() + c.cudaContextBytes() + c.highMarginBytes();
-        return new MemoryEstimate(params, trainable, Math.round(low), Math.round(expected), Math.round(high),
-                new MemoryEstimate.Breakdown(Math.round(weights), Math.round(adapter), Math.round(gradients),
-                        Math.round(optimizer), Math.round(activations), Math.round(allocator), c.cudaContextBytes()));
+        return new MemoryEstimate(
+                params,
+                trainable,
+                Math.round(low),
+                Math.round(expected),
+                Math.round(high),
+                new MemoryEstimate.Breakdown(
+                        Math.round(weights),
+                        Math.round(adapter),
+                        Math.round(gradients),
+                        Math.round(optimizer),
+                        Math.round(activations),
+                        Math.round(allocator),
+                        c.cudaContextBytes()));
     }
 
     /** Bytes kept for the backward pass at its peak, plus the loss's logits. */
@@ -110,10 +121,12 @@ public final class MemoryEstimator {
         double hidden = arch.hiddenSize();
         double perLayer;
         if (setup.method() == Method.FULL) {
-            perLayer = c.fullActPerHidden() * hidden + c.fullActPerKv() * arch.kvDim()
+            perLayer = c.fullActPerHidden() * hidden
+                    + c.fullActPerKv() * arch.kvDim()
                     + c.fullActPerIntermediate() * arch.intermediateSize();
         } else {
-            perLayer = c.loraActPerHidden() * hidden + c.loraActPerKv() * arch.kvDim()
+            perLayer = c.loraActPerHidden() * hidden
+                    + c.loraActPerKv() * arch.kvDim()
                     + c.loraActPerIntermediate() * arch.intermediateSize()
                     + c.loraActPerTargetInput() * arch.targetInputs(setup.loraTargets());
         }

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.annotation.JsonValue;
 
 /** How the model is trained: a LoRA adapter on 16-bit weights, on 4-bit weights (QLoRA), or every weight. */
 public enum Method {
-    LORA, QLORA, FULL;
+    LORA,
+    QLORA,
+    FULL;
 
     @JsonValue
     public String id() {

@@ -27,9 +27,16 @@ public record ModelArchitecture(
             List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
     public static ModelArchitecture of(BaseModel model) {
-        return new ModelArchitecture(model.hiddenSize(), model.numLayers(), model.numAttentionHeads(),
-                model.numKeyValueHeads(), model.hiddenSize() / model.numAttentionHeads(), model.intermediateSize(),
-                model.vocabSize(), model.tieWordEmbeddings(), "qwen2".equals(model.family()));
+        return new ModelArchitecture(
+                model.hiddenSize(),
+                model.numLayers(),
+                model.numAttentionHeads(),
+                model.numKeyValueHeads(),
+                model.hiddenSize() / model.numAttentionHeads(),
+                model.intermediateSize(),
+                model.vocabSize(),
+                model.tieWordEmbeddings(),
+                "qwen2".equals(model.family()));
     }
 
     /** Width of the key (and of the value) projection: {@code num_key_value_heads × head_dim}. */

@@ -9,7 +9,10 @@ import com.fasterxml.jackson.annotation.JsonValue;
  * fp16 on older ones.
  */
 public enum Precision {
-    AUTO, BF16, FP16, FP32;
+    AUTO,
+    BF16,
+    FP16,
+    FP32;
 
     @JsonValue
     public String id() {

@@ -20,10 +20,19 @@ public record Recommendation(
         Long highBytes,
         String reason) {
 
-    static Recommendation of(TrainingSetup setup, MemoryEstimate estimate, String target, long budget, boolean fits,
-            String reason) {
-        return new Recommendation(target, budget, fits, setup.method(), setup.batchSize(),
-                setup.gradientAccumulationSteps(), setup.maxLength(), setup.gradientCheckpointing(),
-                estimate.expectedBytes(), estimate.highBytes(), reason);
+    static Recommendation of(
+            TrainingSetup setup, MemoryEstimate estimate, String target, long budget, boolean fits, String reason) {
+        return new Recommendation(
+                target,
+                budget,
+                fits,
+                setup.method(),
+                setup.batchSize(),
+                setup.gradientAccumulationSteps(),
+                setup.maxLength(),
+                setup.gradientCheckpointing(),
+                estimate.expectedBytes(),
+                estimate.highBytes(),
+                reason);
     }
 }

@@ -27,17 +27,26 @@ public final class Recommender {
     /**
      * @param target human name of the budget, e.g. {@code "NVIDIA A10 24GB"} or {@code "node-a GPU 0 (free memory)"}
      */
-    public Recommendation recommend(ModelArchitecture arch, long params, TrainingSetup requested, String target,
-            long budgetBytes) {
+    public Recommendation recommend(
+            ModelArchitecture arch, long params, TrainingSetup requested, String target, long budgetBytes) {
         MemoryEstimate asRequested = estimator.estimate(arch, params, requested);
         if (asRequested.highBytes() <= budgetBytes) {
             TrainingSetup best = larger(arch, params, requested, budgetBytes);
             String reason = best.equals(requested)
-                    ? String.format(Locale.ROOT, "fits %s as requested: %s expected of %s", target,
-                            gib(asRequested.expectedBytes()), gib(budgetBytes))
-                    : String.format(Locale.ROOT, "fits %s with room to spare: micro-batch %d x %d accumulation steps "
-                            + "keeps the effective batch of %d and trains faster", target, best.batchSize(),
-                            best.gradientAccumulationSteps(), requested.effectiveBatch());
+                    ? String.format(
+                            Locale.ROOT,
+                            "fits %s as requested: %s expected of %s",
+                            target,
+                            gib(asRequested.expectedBytes()),
+                            gib(budgetBytes))
+                    : String.format(
+                            Locale.ROOT,
+                            "fits %s with room to spare: micro-batch %d x %d accumulation steps "
+                                    + "keeps the effective batch of %d and trains faster",
+                            target,
+                            best.batchSize(),
+                            best.gradientAccumulationSteps(),
+                            requested.effectiveBatch());
             return Recommendation.of(best, estimator.estimate(arch, params, best), target, budgetBytes, true, reason);
         }
         for (boolean strict : new boolean[] {true, false}) {
@@ -45,17 +54,33 @@ public final class Recommender {
                 MemoryEstimate estimate = estimator.estimate(arch, params, candidate);
                 long needed = strict ? estimate.highBytes() : estimate.expectedBytes();
                 if (needed <= budgetBytes) {
-                    return Recommendation.of(candidate, estimate, target, budgetBytes, true,
+                    return Recommendation.of(
+                            candidate,
+                            estimate,
+                            target,
+                            budgetBytes,
+                            true,
                             explain(requested, candidate, target, strict));
                 }
             }
         }
         TrainingSetup smallest = smallest(requested);
         MemoryEstimate estimate = estimator.estimate(arch, params, smallest);
-        return Recommendation.of(smallest, estimate, target, budgetBytes, false, String.format(Locale.ROOT,
-                "does not fit %s (%s): even %s with micro-batch 1, max length %d and gradient checkpointing needs %s;"
-                        + " choose a smaller model or a larger GPU",
-                target, gib(budgetBytes), smallest.method().id(), smallest.maxLength(), gib(estimate.expectedBytes())));
+        return Recommendation.of(
+                smallest,
+                estimate,
+                target,
+                budgetBytes,
+                false,
+                String.format(
+                        Locale.ROOT,
+                        "does not fit %s (%s): even %s with micro-batch 1, max length %d and gradient checkpointing needs %s;"
+                                + " choose a smaller model or a larger GPU",
+                        target,
+                        gib(budgetBytes),
+                        smallest.method().id(),
+                        smallest.maxLength(),
+                        gib(estimate.expectedBytes())));
     }
 
     /** Doubles the micro-batch while halving the accumulation, as long as it fits. */
@@ -84,7 +109,10 @@ public final class Recommender {
                 for (boolean checkpointing : checkpointingChoices(requested)) {
                     for (int batch = requested.batchSize(); batch >= 1; batch /= 2) {
                         int accumulation = (int) Math.ceil((double) requested.effectiveBatch() / batch);
-                        out.add(requested.withMethod(method).withMaxLength(length).withGradientCheckpointing(checkpointing)
+                        out.add(requested
+                                .withMethod(method)
+                                .withMaxLength(length)
+                                .withGradientCheckpointing(checkpointing)
                                 .withBatch(batch, accumulation));
                         if (batch == 1) {
                             break;
@@ -98,8 +126,11 @@ public final class Recommender {
 
     private static TrainingSetup smallest(TrainingSetup requested) {
         int accumulation = (int) Math.min(Integer.MAX_VALUE, requested.effectiveBatch());
-        return requested.withMethod(Method.QLORA).withMaxLength(Math.min(MIN_LENGTH, requested.maxLength()))
-                .withGradientCheckpointing(true).withBatch(1, accumulation);
+        return requested
+                .withMethod(Method.QLORA)
+                .withMaxLength(Math.min(MIN_LENGTH, requested.maxLength()))
+                .withGradientCheckpointing(true)
+                .withBatch(1, accumulation);
     }
 
     private static List<Method> lighterMethods(Method method) {
@@ -117,8 +148,11 @@ public final class Recommender {
     private static String explain(TrainingSetup from, TrainingSetup to, String target, boolean strict) {
         List<String> changes = new ArrayList<>();
         if (to.batchSize() != from.batchSize()) {
-            changes.add(String.format(Locale.ROOT, "micro-batch %d with %d gradient accumulation steps (same effective "
-                    + "batch)", to.batchSize(), to.gradientAccumulationSteps()));
+            changes.add(String.format(
+                    Locale.ROOT,
+                    "micro-batch %d with %d gradient accumulation steps (same effective " + "batch)",
+                    to.batchSize(),
+                    to.gradientAccumulationSteps()));
         }
         if (to.gradientCheckpointing() && !from.gradientCheckpointing()) {
             changes.add("gradient checkpointing (about 30% slower)");
@@ -129,8 +163,12 @@ public final class Recommender {
         if (to.maxLength() != from.maxLength()) {
             changes.add(String.format(Locale.ROOT, "max length %d (longer samples are truncated)", to.maxLength()));
         }
-        return String.format(Locale.ROOT, "%s %s with %s", strict ? "fits" : "fits tightly (only the expected value, "
-                + "not the high bound)", target, String.join(", ", changes));
+        return String.format(
+                Locale.ROOT,
+                "%s %s with %s",
+                strict ? "fits" : "fits tightly (only the expected value, " + "not the high bound)",
+                target,
+                String.join(", ", changes));
     }
 
     static String gib(long bytes) {

@@ -33,27 +33,67 @@ public record TrainingSetup(
     }
 
     public TrainingSetup withMethod(Method value) {
-        return new TrainingSetup(value, precision, batchSize, maxLength, gradientAccumulationSteps, loraR, loraTargets,
-                gradientCheckpointing, value == Method.LORA && loadIn8bit);
+        return new TrainingSetup(
+                value,
+                precision,
+                batchSize,
+                maxLength,
+                gradientAccumulationSteps,
+                loraR,
+                loraTargets,
+                gradientCheckpointing,
+                value == Method.LORA && loadIn8bit);
     }
 
     public TrainingSetup withPrecision(Precision value) {
-        return new TrainingSetup(method, value, batchSize, maxLength, gradientAccumulationSteps, loraR, loraTargets,
-                gradientCheckpointing, loadIn8bit);
+        return new TrainingSetup(
+                method,
+                value,
+                batchSize,
+                maxLength,
+                gradientAccumulationSteps,
+                loraR,
+                loraTargets,
+                gradientCheckpointing,
+                loadIn8bit);
     }
 
     public TrainingSetup withBatch(int batch, int accumulation) {
-        return new TrainingSetup(method, precision, batch, maxLength, accumulation, loraR, loraTargets,
-                gradientCheckpointing, loadIn8bit);
+        return new TrainingSetup(
+                method,
+                precision,
+                batch,
+                maxLength,
+                accumulation,
+                loraR,
+                loraTargets,
+                gradientCheckpointing,
+                loadIn8bit);
     }
 
     public TrainingSetup withMaxLength(int value) {
-        return new TrainingSetup(method, precision, batchSize, value, gradientAccumulationSteps, loraR, loraTargets,
-                gradientCheckpointing, loadIn8bit);
+        return new TrainingSetup(
+                method,
+                precision,
+                batchSize,
+                value,
+                gradientAccumulationSteps,
+                loraR,
+                loraTargets,
+                gradientCheckpointing,
+                loadIn8bit);
     }
 
     public TrainingSetup withGradientCheckpointing(boolean value) {
-        return new TrainingSetup(method, precision, batchSize, maxLength, gradientAccumulationSteps, loraR, loraTargets,
-                value, loadIn8bit);
+        return new TrainingSetup(
+                method,
+                precision,
+                batchSize,
+                maxLength,
+                gradientAccumulationSteps,
+                loraR,
+                loraTargets,
+                value,
+                loadIn8bit);
     }
 }

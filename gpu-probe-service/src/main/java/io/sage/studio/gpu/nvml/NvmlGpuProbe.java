@@ -40,7 +40,8 @@ public final class NvmlGpuProbe implements GpuProbe {
 
     private NvmlGpuProbe(NvmlLibrary nvml) throws NvmlException {
         this.nvml = nvml;
-        this.driverVersion = readString("nvmlSystemGetDriverVersion",
+        this.driverVersion = readString(
+                "nvmlSystemGetDriverVersion",
                 (buffer, length) -> nvml.nvmlSystemGetDriverVersion(buffer, length),
                 NvmlLibrary.DRIVER_VERSION_BUFFER_SIZE);
         this.cudaVersion = cudaVersion(nvml);
@@ -57,14 +58,18 @@ public final class NvmlGpuProbe implements GpuProbe {
         try {
             nvml = Native.load(library, NvmlLibrary.class);
         } catch (UnsatisfiedLinkError e) {
-            throw new NvmlException("dlopen", NvmlReturn.LIBRARY_NOT_FOUND.code(),
+            throw new NvmlException(
+                    "dlopen",
+                    NvmlReturn.LIBRARY_NOT_FOUND.code(),
                     "cannot load " + library + " (" + summary(e.getMessage()) + ")");
         }
         int rc;
         try {
             rc = nvml.nvmlInit_v2();
         } catch (UnsatisfiedLinkError e) {
-            throw new NvmlException("nvmlInit_v2", NvmlReturn.FUNCTION_NOT_FOUND.code(),
+            throw new NvmlException(
+                    "nvmlInit_v2",
+                    NvmlReturn.FUNCTION_NOT_FOUND.code(),
                     library + " is not an NVML library (" + summary(e.getMessage()) + ")");
         }
         if (rc != SUCCESS) {
@@ -77,8 +82,8 @@ public final class NvmlGpuProbe implements GpuProbe {
             throw e;
         } catch (UnsatisfiedLinkError e) {
             nvml.nvmlShutdown();
-            throw new NvmlException("nvmlSystemGetCudaDriverVersion", NvmlReturn.FUNCTION_NOT_FOUND.code(),
-                    summary(e.getMessage()));
+            throw new NvmlException(
+                    "nvmlSystemGetCudaDriverVersion", NvmlReturn.FUNCTION_NOT_FOUND.code(), summary(e.getMessage()));
         }
     }
 
@@ -101,7 +106,12 @@ public final class NvmlGpuProbe implements GpuProbe {
             check("nvmlDeviceGetCount_v2", nvml.nvmlDeviceGetCount_v2(ref));
             count = ref.getValue();
         } catch (NvmlException e) {
-            return new GpuSnapshot(false, e.getMessage(), driverVersion, cudaVersion, List.of(),
+            return new GpuSnapshot(
+                    false,
+                    e.getMessage(),
+                    driverVersion,
+                    cudaVersion,
+                    List.of(),
                     List.of(new DeviceError(-1, e.function(), e.code(), e.getMessage())));
         }
         List<GpuReading> devices = new ArrayList<>(count);
@@ -131,14 +141,18 @@ public final class NvmlGpuProbe implements GpuProbe {
         PointerByReference handleRef = new PointerByReference();
         check("nvmlDeviceGetHandleByIndex_v2", nvml.nvmlDeviceGetHandleByIndex_v2(index, handleRef));
         Pointer device = handleRef.getValue();
-        String uuid = readString("nvmlDeviceGetUUID", (buffer, length) -> nvml.nvmlDeviceGetUUID(device, buffer, length),
+        String uuid = readString(
+                "nvmlDeviceGetUUID",
+                (buffer, length) -> nvml.nvmlDeviceGetUUID(device, buffer, length),
                 NvmlLibrary.UUID_BUFFER_SIZE);
         NvmlLibrary.Memory memory = new NvmlLibrary.Memory();
         check("nvmlDeviceGetMemoryInfo", nvml.nvmlDeviceGetMemoryInfo(device, memory));
 
         OptionalReadings optional = new OptionalReadings(index, errors);
-        String name = optional.get(() -> readString("nvmlDeviceGetName",
-                (buffer, length) -> nvml.nvmlDeviceGetName(device, buffer, length), NvmlLibrary.NAME_BUFFER_SIZE));
+        String name = optional.get(() -> readString(
+                "nvmlDeviceGetName",
+                (buffer, length) -> nvml.nvmlDeviceGetName(device, buffer, length),
+                NvmlLibrary.NAME_BUFFER_SIZE));
         NvmlLibrary.Utilization utilization = optional.get(() -> {
             NvmlLibrary.Utilization u = new NvmlLibrary.Utilization();
             check("nvmlDeviceGetUtilizationRates", nvml.nvmlDeviceGetUtilizationRates(device, u));
@@ -155,10 +169,18 @@ public final class NvmlGpuProbe implements GpuProbe {
             return Integer.toUnsignedLong(milliwatts.getValue()) / 1000.0;
         });
         List<GpuReading.Process> processes = optional.get(() -> processes(device));
-        return new GpuReading(index, uuid, name, memory.total, memory.free, memory.used,
+        return new GpuReading(
+                index,
+                uuid,
+                name,
+                memory.total,
+                memory.free,
+                memory.used,
                 utilization == null ? null : utilization.gpu,
                 utilization == null ? null : utilization.memory,
-                temperature, power, processes == null ? List.of() : processes);
+                temperature,
+                power,
+                processes == null ? List.of() : processes);
     }
 
     private List<GpuReading.Process> processes(Pointer device) throws NvmlException {
@@ -166,7 +188,8 @@ public final class NvmlGpuProbe implements GpuProbe {
         int rc = computeProcesses(device, count, null);
         for (int attempt = 0; attempt < 3 && rc == NvmlReturn.INSUFFICIENT_SIZE.code(); attempt++) {
             int capacity = count.getValue() + PROCESS_SLACK;
-            NvmlLibrary.ProcessInfo[] infos = (NvmlLibrary.ProcessInfo[]) new NvmlLibrary.ProcessInfo().toArray(capacity);
+            NvmlLibrary.ProcessInfo[] infos =
+                    (NvmlLibrary.ProcessInfo[]) new NvmlLibrary.ProcessInfo().toArray(capacity);
             count.setValue(capacity);
             rc = computeProcesses(device, count, infos[0]);
             if (rc == SUCCESS) {
@@ -174,7 +197,8 @@ public final class NvmlGpuProbe implements GpuProbe {
                 for (int i = 0; i < count.getValue(); i++) {
                     infos[i].read();
                     long used = infos[i].usedGpuMemory;
-                    processes.add(new GpuReading.Process(Integer.toUnsignedLong(infos[i].pid),
+                    processes.add(new GpuReading.Process(
+                            Integer.toUnsignedLong(infos[i].pid),
                             used == NvmlLibrary.VALUE_NOT_AVAILABLE ? null : used));
                 }
                 return processes;
@@ -256,7 +280,10 @@ public final class NvmlGpuProbe implements GpuProbe {
         if (message == null || message.isBlank()) {
             return "no detail";
         }
-        return message.lines().map(String::strip).filter(line -> !line.isEmpty()).limit(2)
+        return message.lines()
+                .map(String::strip)
+                .filter(line -> !line.isEmpty())
+                .limit(2)
                 .reduce((first, second) -> first.endsWith(":") ? first + " " + second : first)
                 .orElse("no detail");
     }

@@ -32,6 +32,5 @@ public record GpuReading(
      *
      * @param usedMemoryBytes {@code null} when NVML cannot tell (e.g. the process lives in another PID namespace)
      */
-    public record Process(long pid, Long usedMemoryBytes) {
-    }
+    public record Process(long pid, Long usedMemoryBytes) {}
 }

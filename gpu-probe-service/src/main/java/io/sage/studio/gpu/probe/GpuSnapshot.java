@@ -36,6 +36,5 @@ public record GpuSnapshot(
      * @param function the NVML function that failed
      * @param code its {@code nvmlReturn_t}
      */
-    public record DeviceError(int index, String function, int code, String message) {
-    }
+    public record DeviceError(int index, String function, int code, String message) {}
 }

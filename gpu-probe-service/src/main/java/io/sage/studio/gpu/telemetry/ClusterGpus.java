@@ -26,9 +26,9 @@ import io.sage.studio.gpu.config.GpuConfig;
 @ApplicationScoped
 public class ClusterGpus {
 
-    private static final Comparator<GpuTelemetryEvent> ORDER =
-            Comparator.comparing(GpuTelemetryEvent::node).thenComparingInt(GpuTelemetryEvent::index)
-                    .thenComparing(GpuTelemetryEvent::uuid);
+    private static final Comparator<GpuTelemetryEvent> ORDER = Comparator.comparing(GpuTelemetryEvent::node)
+            .thenComparingInt(GpuTelemetryEvent::index)
+            .thenComparing(GpuTelemetryEvent::uuid);
 
     private final KafkaClientConfig kafka;
     private final LocalGpus local;
@@ -87,6 +87,8 @@ public class ClusterGpus {
     boolean fresh(GpuTelemetryEvent event, Instant now) {
         long intervalMillis = event.intervalMillis() > 0 ? event.intervalMillis() : interval.toMillis();
         return event.timestamp() != null
-                && !event.timestamp().plusMillis(intervalMillis * staleAfterIntervals).isBefore(now);
+                && !event.timestamp()
+                        .plusMillis(intervalMillis * staleAfterIntervals)
+                        .isBefore(now);
     }
 }

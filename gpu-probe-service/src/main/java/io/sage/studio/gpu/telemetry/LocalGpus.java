@@ -32,7 +32,8 @@ public class LocalGpus {
     public Reading refresh() {
         GpuSnapshot snapshot = probe.read();
         Instant at = Instant.now();
-        List<GpuTelemetryEvent> events = snapshot.devices().stream().map(r -> event(node, snapshot, r, at, interval))
+        List<GpuTelemetryEvent> events = snapshot.devices().stream()
+                .map(r -> event(node, snapshot, r, at, interval))
                 .toList();
         Reading reading = new Reading(node, at, snapshot, events);
         latest.set(reading);
@@ -49,17 +50,30 @@ public class LocalGpus {
         return node;
     }
 
-    static GpuTelemetryEvent event(String node, GpuSnapshot snapshot, GpuReading reading, Instant at,
-            Duration interval) {
+    static GpuTelemetryEvent event(
+            String node, GpuSnapshot snapshot, GpuReading reading, Instant at, Duration interval) {
         List<GpuTelemetryEvent.GpuProcess> processes = reading.processes().stream()
-                .map(p -> new GpuTelemetryEvent.GpuProcess(p.pid(),
-                        p.usedMemoryBytes() == null ? -1 : p.usedMemoryBytes()))
+                .map(p -> new GpuTelemetryEvent.GpuProcess(
+                        p.pid(), p.usedMemoryBytes() == null ? -1 : p.usedMemoryBytes()))
                 .toList();
-        return new GpuTelemetryEvent(GpuTelemetryEvent.SCHEMA_VERSION, node, at, interval.toMillis(),
-                snapshot.driverVersion(), snapshot.cudaVersion(), reading.index(), reading.uuid(), reading.name(),
-                reading.memoryTotalBytes(), reading.memoryFreeBytes(), reading.memoryUsedBytes(),
-                reading.gpuUtilizationPercent(), reading.memoryUtilizationPercent(), reading.temperatureCelsius(),
-                reading.powerWatts(), processes);
+        return new GpuTelemetryEvent(
+                GpuTelemetryEvent.SCHEMA_VERSION,
+                node,
+                at,
+                interval.toMillis(),
+                snapshot.driverVersion(),
+                snapshot.cudaVersion(),
+                reading.index(),
+                reading.uuid(),
+                reading.name(),
+                reading.memoryTotalBytes(),
+                reading.memoryFreeBytes(),
+                reading.memoryUsedBytes(),
+                reading.gpuUtilizationPercent(),
+                reading.memoryUtilizationPercent(),
+                reading.temperatureCelsius(),
+                reading.powerWatts(),
+                processes);
     }
 
     /**
@@ -67,6 +81,5 @@ public class LocalGpus {
      *
      * @param events the GPUs read, as the events published for them
      */
-    public record Reading(String node, Instant at, GpuSnapshot snapshot, List<GpuTelemetryEvent> events) {
-    }
+    public record Reading(String node, Instant at, GpuSnapshot snapshot, List<GpuTelemetryEvent> events) {}
 }

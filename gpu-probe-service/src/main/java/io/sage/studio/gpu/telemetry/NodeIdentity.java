@@ -14,7 +14,8 @@ public class NodeIdentity {
     private final String name;
 
     public NodeIdentity(GpuConfig config) {
-        this.name = config.nodeName().map(String::strip).filter(n -> !n.isEmpty()).orElseGet(NodeIdentity::hostName);
+        this.name =
+                config.nodeName().map(String::strip).filter(n -> !n.isEmpty()).orElseGet(NodeIdentity::hostName);
         if (name.contains("/")) {
             throw new IllegalArgumentException("studio.gpu.node-name must not contain '/' (it separates node and GPU "
                     + "in telemetry keys): " + name);

@@ -37,6 +37,7 @@ public class TelemetryPublisher {
 
     /** The CloudEvents source component of these events. */
     public static final String COMPONENT = "gpu-probe-service";
+
     static final String CHANNEL = "gpu-telemetry";
 
     private static final Logger LOG = Logger.getLogger(TelemetryPublisher.class);
@@ -53,15 +54,18 @@ public class TelemetryPublisher {
     });
     private boolean leftoversSwept;
 
-    public TelemetryPublisher(LocalGpus local, ClusterGpus cluster,
-            @Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.DROP) Emitter<Object> emitter, GpuConfig config) {
+    public TelemetryPublisher(
+            LocalGpus local,
+            ClusterGpus cluster,
+            @Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.DROP) Emitter<Object> emitter,
+            GpuConfig config) {
         this.local = local;
         this.cluster = cluster;
         this.emitter = emitter;
         this.config = config;
         if (config.telemetryInterval().toMillis() < 100) {
-            throw new IllegalArgumentException("studio.gpu.telemetry-interval must be at least 100ms, was "
-                    + config.telemetryInterval());
+            throw new IllegalArgumentException(
+                    "studio.gpu.telemetry-interval must be at least 100ms, was " + config.telemetryInterval());
         }
     }
 
@@ -90,7 +94,9 @@ public class TelemetryPublisher {
                 Set<String> gone = new HashSet<>(published);
                 if (!leftoversSwept && cluster.caughtUp()) {
                     String prefix = GpuTelemetryEvent.keyOf(reading.node(), "");
-                    cluster.published().keySet().stream().filter(k -> k.startsWith(prefix)).forEach(gone::add);
+                    cluster.published().keySet().stream()
+                            .filter(k -> k.startsWith(prefix))
+                            .forEach(gone::add);
                     leftoversSwept = true;
                 }
                 gone.removeAll(current);

@@ -39,15 +39,21 @@ class MemoryEstimateResourceTest {
     @BeforeEach
     void oneA100() {
         StandinGpuProfile.nvml().configure(StandinNvml.system(A100));
-        await().atMost(Duration.ofSeconds(20)).until(() -> given().queryParam("node", NODE)
-                .get("/api/system/gpu-info").jsonPath().getInt("count") == 1);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> given().queryParam("node", NODE)
+                                .get("/api/system/gpu-info")
+                                .jsonPath()
+                                .getInt("count")
+                        == 1);
     }
 
     @Test
     void estimatesACatalogueModelAndSizesItForTheFreeMemoryOfATelemetryGpu() {
         JsonPath answer = post("{\"model\":\"Qwen/Qwen2.5-7B-Instruct\",\"method\":\"lora\",\"batch_size\":4,"
-                + "\"max_length\":1024,\"node\":\"" + NODE + "\",\"gpu_uuid\":\"" + A100.uuid() + "\"}")
-                .statusCode(200).extract().jsonPath();
+                        + "\"max_length\":1024,\"node\":\"" + NODE + "\",\"gpu_uuid\":\"" + A100.uuid() + "\"}")
+                .statusCode(200)
+                .extract()
+                .jsonPath();
 
         assertThat(answer.getString("model")).isEqualTo("Qwen/Qwen2.5-7B-Instruct");
         assertThat(answer.getString("source")).isEqualTo("catalog");
@@ -60,14 +66,31 @@ class MemoryEstimateResourceTest {
         assertThat(low).isLessThan(expected);
         assertThat(expected).isLessThan(high);
         assertThat(answer.getLong("breakdown.weights_bytes")).isEqualTo(2 * 7_615_616_512L);
-        assertThat(answer.getMap("breakdown")).containsKeys("adapter_bytes", "gradients_bytes", "optimizer_bytes",
-                "activations_bytes", "allocator_bytes", "cuda_context_bytes");
-        assertThat(answer.getList("fits.gpu", String.class)).contains("NVIDIA T4 16GB", "NVIDIA RTX 3090 24GB",
-                "NVIDIA RTX 4090 24GB", "NVIDIA A10 24GB", "NVIDIA L4 24GB", "NVIDIA A100 40GB", "NVIDIA A100 80GB",
-                "NVIDIA H100 80GB", "NVIDIA A100-SXM4-80GB (GPU 0)");
-        assertThat(answer.getBoolean("fits.find { it.gpu == 'NVIDIA T4 16GB' }.fits")).isFalse();
-        assertThat(answer.getBoolean("fits.find { it.gpu == 'NVIDIA A100 80GB' }.fits")).isTrue();
-        assertThat(answer.getString("fits.find { it.node == 'gpu-node-a' }.uuid")).isEqualTo(A100.uuid());
+        assertThat(answer.getMap("breakdown"))
+                .containsKeys(
+                        "adapter_bytes",
+                        "gradients_bytes",
+                        "optimizer_bytes",
+                        "activations_bytes",
+                        "allocator_bytes",
+                        "cuda_context_bytes");
+        assertThat(answer.getList("fits.gpu", String.class))
+                .contains(
+                        "NVIDIA T4 16GB",
+                        "NVIDIA RTX 3090 24GB",
+                        "NVIDIA RTX 4090 24GB",
+                        "NVIDIA A10 24GB",
+                        "NVIDIA L4 24GB",
+                        "NVIDIA A100 40GB",
+                        "NVIDIA A100 80GB",
+                        "NVIDIA H100 80GB",
+                        "NVIDIA A100-SXM4-80GB (GPU 0)");
+        assertThat(answer.getBoolean("fits.find { it.gpu == 'NVIDIA T4 16GB' }.fits"))
+                .isFalse();
+        assertThat(answer.getBoolean("fits.find { it.gpu == 'NVIDIA A100 80GB' }.fits"))
+                .isTrue();
+        assertThat(answer.getString("fits.find { it.node == 'gpu-node-a' }.uuid"))
+                .isEqualTo(A100.uuid());
         assertThat(answer.getLong("devices[0].memory_free_bytes")).isEqualTo(A100.free());
         assertThat(answer.getString("recommendation.target")).contains("NVIDIA A100-SXM4-80GB", NODE, "free memory");
         assertThat(answer.getLong("recommendation.target_memory_bytes")).isEqualTo(A100.free());
@@ -88,13 +111,23 @@ class MemoryEstimateResourceTest {
     @Test
     void rangeChecksEveryFieldAndNamesEachOne() {
         post("{\"model\":\"Qwen/Qwen2.5-0.5B-Instruct\",\"method\":\"dpo\",\"batch_size\":0,\"max_length\":8,"
-                + "\"lora_r\":5000,\"precision\":\"fp8\",\"gradient_accumulation_steps\":0,"
-                + "\"gpu_memory_bytes\":1,\"lora_target_modules\":[\"q_proj\",\"attn\"],\"node\":\"x\"}")
+                        + "\"lora_r\":5000,\"precision\":\"fp8\",\"gradient_accumulation_steps\":0,"
+                        + "\"gpu_memory_bytes\":1,\"lora_target_modules\":[\"q_proj\",\"attn\"],\"node\":\"x\"}")
                 .statusCode(400)
                 .body("error.code", equalTo("invalid_field"))
                 .body("error.message", containsString("method must be lora, qlora or full"))
-                .body("error.details.field", hasItems("method", "precision", "batch_size", "max_length", "lora_r",
-                        "gradient_accumulation_steps", "gpu_memory_bytes", "lora_target_modules", "gpu_uuid"));
+                .body(
+                        "error.details.field",
+                        hasItems(
+                                "method",
+                                "precision",
+                                "batch_size",
+                                "max_length",
+                                "lora_r",
+                                "gradient_accumulation_steps",
+                                "gpu_memory_bytes",
+                                "lora_target_modules",
+                                "gpu_uuid"));
         post("{\"model\":\"Qwen/Qwen2.5-0.5B-Instruct\",\"method\":\"qlora\",\"load_in_8bit\":true}")
                 .statusCode(400)
                 .body("error.details.field", hasItem("load_in_8bit"));
@@ -109,16 +142,20 @@ class MemoryEstimateResourceTest {
     void readsTheArchitectureOfAModelFolderInsideTheStudioHome() throws Exception {
         Path folder = StandinGpuProfile.home().resolve("models/tiny-qwen2");
         Files.createDirectories(folder);
-        Files.writeString(folder.resolve("config.json"), "{\"model_type\":\"qwen2\",\"hidden_size\":64,"
-                + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
-                + "\"intermediate_size\":128,\"vocab_size\":1024,\"tie_word_embeddings\":true,"
-                + "\"max_position_embeddings\":512}", StandardCharsets.UTF_8);
+        Files.writeString(
+                folder.resolve("config.json"),
+                "{\"model_type\":\"qwen2\",\"hidden_size\":64,"
+                        + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
+                        + "\"intermediate_size\":128,\"vocab_size\":1024,\"tie_word_embeddings\":true,"
+                        + "\"max_position_embeddings\":512}",
+                StandardCharsets.UTF_8);
 
         post("{\"model\":\"models/tiny-qwen2\",\"max_length\":1024}")
                 .statusCode(200)
                 .body("source", equalTo("config"))
-                .body("params", equalTo(64 * 1024 + 2 * (64 * 64 * 2 + 64 * 32 * 2 + 3 * 64 * 128 + 64 + 32 * 2 + 128)
-                        + 64))
+                .body(
+                        "params",
+                        equalTo(64 * 1024 + 2 * (64 * 64 * 2 + 64 * 32 * 2 + 3 * 64 * 128 + 64 + 32 * 2 + 128) + 64))
                 .body("notes", hasItem("max_length 1024 is longer than the model's context length 512"));
     }
 
@@ -126,10 +163,13 @@ class MemoryEstimateResourceTest {
     void followsALoraAdapterFolderToItsBaseModel() throws Exception {
         Path adapter = StandinGpuProfile.home().resolve("studio_finetune/task-1/lora");
         Files.createDirectories(adapter);
-        Files.writeString(adapter.resolve("adapter_config.json"),
-                "{\"base_model_name_or_path\":\"Qwen/Qwen2.5-1.5B-Instruct\",\"r\":16}", StandardCharsets.UTF_8);
+        Files.writeString(
+                adapter.resolve("adapter_config.json"),
+                "{\"base_model_name_or_path\":\"Qwen/Qwen2.5-1.5B-Instruct\",\"r\":16}",
+                StandardCharsets.UTF_8);
 
-        post("{\"model\":\"" + adapter + "\"}").statusCode(200)
+        post("{\"model\":\"" + adapter + "\"}")
+                .statusCode(200)
                 .body("model", equalTo("Qwen/Qwen2.5-1.5B-Instruct"))
                 .body("params", equalTo(1543714304));
     }
@@ -138,7 +178,8 @@ class MemoryEstimateResourceTest {
     void refusesPathsOutsideTheStudioHomeAndModelsItCannotFind() {
         post("{\"model\":\"/etc\"}").statusCode(400).body("error.code", equalTo("path_outside_home"));
         post("{\"model\":\"../../etc/passwd\"}").statusCode(400).body("error.code", equalTo("path_outside_home"));
-        post("{\"model\":\"someone/unknown-model\"}").statusCode(400)
+        post("{\"model\":\"someone/unknown-model\"}")
+                .statusCode(400)
                 .body("error.code", equalTo("unknown_model"))
                 .body("error.details[0].field", equalTo("model"));
     }
@@ -149,14 +190,18 @@ class MemoryEstimateResourceTest {
         String secret = "TOPSECRET4711";
         Path env = write(home.resolve("studio/chat/backend.env"), secret + "_URL=http://10.0.0.7:8001/v1\n");
         Path key = write(home.resolve("studio/chat/engine-api-key"), secret + "-sk-sage-abc\n");
-        Path meta = write(home.resolve("studio_finetune/t-leak/finetune_meta.json"),
+        Path meta = write(
+                home.resolve("studio_finetune/t-leak/finetune_meta.json"),
                 "{\"task_id\":\"t-leak\",\"owner\":\"" + secret + "\",\"status\":\"completed\"}");
         for (Path file : new Path[] {env, key, meta}) {
-            for (String model : new String[] {file.toString(), home.relativize(file).toString()}) {
-                String body = post("{\"model\":\"" + model + "\"}").statusCode(400)
+            for (String model :
+                    new String[] {file.toString(), home.relativize(file).toString()}) {
+                String body = post("{\"model\":\"" + model + "\"}")
+                        .statusCode(400)
                         .body("error.code", equalTo("not_a_model"))
                         .body("error.details[0].field", equalTo("model"))
-                        .extract().asString();
+                        .extract()
+                        .asString();
                 assertThat(body).doesNotContain(secret);
             }
         }
@@ -176,10 +221,12 @@ class MemoryEstimateResourceTest {
         Files.createSymbolicLink(adapter.resolve("adapter_config.json"), key);
 
         for (Path folder : new Path[] {model, adapter}) {
-            String body = post("{\"model\":\"" + folder + "\"}").statusCode(400)
+            String body = post("{\"model\":\"" + folder + "\"}")
+                    .statusCode(400)
                     .body("error.code", equalTo("invalid_field"))
                     .body("error.message", containsString("is not valid JSON (line 1, column"))
-                    .extract().asString();
+                    .extract()
+                    .asString();
             assertThat(body).doesNotContain(secret);
         }
 
@@ -200,16 +247,20 @@ class MemoryEstimateResourceTest {
     @Test
     void acceptsExplicitArchitectureNumbersSuchAsTheCalibrationModels() {
         post("{\"model\":\"tiny\",\"architecture\":{\"model_type\":\"qwen2\",\"hidden_size\":64,"
-                + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
-                + "\"intermediate_size\":128,\"vocab_size\":1024,\"tie_word_embeddings\":true},"
-                + "\"batch_size\":2,\"max_length\":128,\"lora_r\":8}")
+                        + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
+                        + "\"intermediate_size\":128,\"vocab_size\":1024,\"tie_word_embeddings\":true},"
+                        + "\"batch_size\":2,\"max_length\":128,\"lora_r\":8}")
                 .statusCode(200)
                 .body("source", equalTo("request"))
                 .body("params", equalTo(139_840));
         post("{\"architecture\":{\"hidden_size\":65,\"num_hidden_layers\":0,\"num_attention_heads\":4}}")
                 .statusCode(400)
-                .body("error.details.field", hasItems("architecture.num_hidden_layers",
-                        "architecture.intermediate_size", "architecture.vocab_size"));
+                .body(
+                        "error.details.field",
+                        hasItems(
+                                "architecture.num_hidden_layers",
+                                "architecture.intermediate_size",
+                                "architecture.vocab_size"));
     }
 
     @Test
@@ -221,6 +272,9 @@ class MemoryEstimateResourceTest {
     }
 
     private static ValidatableResponse post(String body) {
-        return given().contentType(ContentType.JSON).body(body).post("/api/system/memory-estimate").then();
+        return given().contentType(ContentType.JSON)
+                .body(body)
+                .post("/api/system/memory-estimate")
+                .then();
     }
 }

@@ -28,23 +28,29 @@ class NoGpuModeTest {
 
     @Test
     void gpuInfoAnswersNotAvailableWithTheReason() {
-        given().queryParam("node", NODE).get("/api/system/gpu-info").then()
+        given().queryParam("node", NODE)
+                .get("/api/system/gpu-info")
+                .then()
                 .statusCode(200)
                 .body("available", equalTo(false))
                 .body("count", equalTo(0))
                 .body("devices", empty())
                 .body("local_node", equalTo(NODE))
-                .body("reason", startsWith("no usable NVIDIA driver on this node: dlopen failed: cannot load "
-                        + "/nonexistent/libnvidia-ml.so.1"))
+                .body(
+                        "reason",
+                        startsWith("no usable NVIDIA driver on this node: dlopen failed: cannot load "
+                                + "/nonexistent/libnvidia-ml.so.1"))
                 .body("recommendation", startsWith("No GPU to train on"));
     }
 
     @Test
     void staysReadyAndReportsTheProbeState() {
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/q/health/ready").then()
-                .statusCode(200)
-                .body("checks.find { it.name == 'GPU telemetry' }.data.nvml_available", equalTo(false))
-                .body("checks.find { it.name == 'GPU telemetry' }.data.view_caught_up", equalTo(true)));
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> given().get("/q/health/ready")
+                        .then()
+                        .statusCode(200)
+                        .body("checks.find { it.name == 'GPU telemetry' }.data.nvml_available", equalTo(false))
+                        .body("checks.find { it.name == 'GPU telemetry' }.data.view_caught_up", equalTo(true)));
         given().get("/q/health/live").then().statusCode(200);
     }
 
@@ -52,7 +58,8 @@ class NoGpuModeTest {
     void memoryEstimatesStillWorkForAGivenBudget() {
         given().contentType(ContentType.JSON)
                 .body("{\"model\":\"Qwen/Qwen2.5-1.5B-Instruct\",\"gpu_memory_bytes\":" + (16L << 30) + "}")
-                .post("/api/system/memory-estimate").then()
+                .post("/api/system/memory-estimate")
+                .then()
                 .statusCode(200)
                 .body("params", equalTo(1543714304))
                 .body("recommendation.fits", equalTo(true))
@@ -62,13 +69,16 @@ class NoGpuModeTest {
 
     @Test
     void withoutABudgetOrTelemetryTheRecommendationSaysWhatIsMissing() {
-        given().contentType(ContentType.JSON).body("{\"model\":\"Qwen/Qwen2.5-0.5B-Instruct\",\"node\":\"" + NODE
-                        + "\",\"gpu_uuid\":\"GPU-none\"}")
-                .post("/api/system/memory-estimate").then()
+        given().contentType(ContentType.JSON)
+                .body("{\"model\":\"Qwen/Qwen2.5-0.5B-Instruct\",\"node\":\"" + NODE + "\",\"gpu_uuid\":\"GPU-none\"}")
+                .post("/api/system/memory-estimate")
+                .then()
                 .statusCode(404)
                 .body("error.code", equalTo("gpu_not_found"));
-        given().contentType(ContentType.JSON).body("{\"model\":\"Qwen/Qwen2.5-0.5B-Instruct\"}")
-                .post("/api/system/memory-estimate").then()
+        given().contentType(ContentType.JSON)
+                .body("{\"model\":\"Qwen/Qwen2.5-0.5B-Instruct\"}")
+                .post("/api/system/memory-estimate")
+                .then()
                 .statusCode(200)
                 .body("recommendation.fits", nullValue());
     }

@@ -52,30 +52,52 @@ class CalibrationTest {
         List<String> outside = new ArrayList<>();
         double worst = 0;
         for (JsonNode row : rows) {
-            TrainingSetup setup = new TrainingSetup(Method.parse(row.get("method").asText()),
-                    Precision.parse(row.path("precision").asText("bf16")), row.get("batch_size").asInt(),
-                    row.get("max_length").asInt(), 1, row.path("lora_r").asInt(16),
-                    ModelArchitecture.LINEAR_MODULES, row.get("gradient_checkpointing").asBoolean(), false);
-            MemoryEstimate estimate = estimator.estimate(architecture(row), row.get("params").asLong(), setup);
+            TrainingSetup setup = new TrainingSetup(
+                    Method.parse(row.get("method").asText()),
+                    Precision.parse(row.path("precision").asText("bf16")),
+                    row.get("batch_size").asInt(),
+                    row.get("max_length").asInt(),
+                    1,
+                    row.path("lora_r").asInt(16),
+                    ModelArchitecture.LINEAR_MODULES,
+                    row.get("gradient_checkpointing").asBoolean(),
+                    false);
+            MemoryEstimate estimate =
+                    estimator.estimate(architecture(row), row.get("params").asLong(), setup);
             long measured = devicePeak(row);
             double error = (double) estimate.expectedBytes() / measured - 1;
             worst = Math.max(worst, Math.abs(error));
-            String line = String.format(Locale.ROOT, "%s %s %s b%d s%d gc=%s: measured %.2f GiB, expected %.2f "
-                    + "[%.2f, %.2f] (%+.1f%%)", row.path("name").asText("trainer-check"), setup.method().id(),
-                    setup.precision().id(), setup.batchSize(), setup.maxLength(), setup.gradientCheckpointing(),
-                    gib(measured), gib(estimate.expectedBytes()), gib(estimate.lowBytes()),
-                    gib(estimate.highBytes()), error * 100);
+            String line = String.format(
+                    Locale.ROOT,
+                    "%s %s %s b%d s%d gc=%s: measured %.2f GiB, expected %.2f " + "[%.2f, %.2f] (%+.1f%%)",
+                    row.path("name").asText("trainer-check"),
+                    setup.method().id(),
+                    setup.precision().id(),
+                    setup.batchSize(),
+                    setup.maxLength(),
+                    setup.gradientCheckpointing(),
+                    gib(measured),
+                    gib(estimate.expectedBytes()),
+                    gib(estimate.lowBytes()),
+                    gib(estimate.highBytes()),
+                    error * 100);
             report.add(line);
             if (measured < estimate.lowBytes() || measured > estimate.highBytes() || Math.abs(error) > 0.20) {
                 outside.add(line);
             }
         }
-        report.add(String.format(Locale.ROOT, "%d runs, worst error %.1f%%, %d outside [low, high] or 20%%",
-                rows.size(), worst * 100, outside.size()));
+        report.add(String.format(
+                Locale.ROOT,
+                "%d runs, worst error %.1f%%, %d outside [low, high] or 20%%",
+                rows.size(),
+                worst * 100,
+                outside.size()));
         if (Boolean.getBoolean("calibration.report")) {
             report.forEach(System.out::println);
         }
-        assertThat(outside).as("runs outside [low, high] or off by more than 20%").isEmpty();
+        assertThat(outside)
+                .as("runs outside [low, high] or off by more than 20%")
+                .isEmpty();
         if (OTHER_FILE.isEmpty()) {
             assertThat(worst).as(String.join("\n", report)).isLessThan(0.12);
         }
@@ -88,7 +110,8 @@ class CalibrationTest {
         List<JsonNode> rows = new ArrayList<>(resource(FITTED));
         rows.addAll(resource(HELD_OUT));
         for (JsonNode row : rows) {
-            assertThat(architecture(row).countParams()).as(row.path("name").asText("trainer check"))
+            assertThat(architecture(row).countParams())
+                    .as(row.path("name").asText("trainer check"))
                     .isEqualTo(row.get("params").asLong());
         }
     }
@@ -123,14 +146,28 @@ class CalibrationTest {
         if (a == null) {
             int hidden = row.get("hidden").asInt();
             int heads = Math.max(1, hidden / 64);
-            return new ModelArchitecture(hidden, row.get("layers").asInt(), heads, Math.max(1, heads / 2),
-                    hidden / heads, 4 * hidden, row.get("vocab").asInt(), true, true);
+            return new ModelArchitecture(
+                    hidden,
+                    row.get("layers").asInt(),
+                    heads,
+                    Math.max(1, heads / 2),
+                    hidden / heads,
+                    4 * hidden,
+                    row.get("vocab").asInt(),
+                    true,
+                    true);
         }
         int hidden = a.get("hidden_size").asInt();
         int heads = a.get("num_attention_heads").asInt();
-        return new ModelArchitecture(hidden, a.get("num_hidden_layers").asInt(), heads,
-                a.get("num_key_value_heads").asInt(), hidden / heads, a.get("intermediate_size").asInt(),
-                a.get("vocab_size").asInt(), a.get("tie_word_embeddings").asBoolean(),
+        return new ModelArchitecture(
+                hidden,
+                a.get("num_hidden_layers").asInt(),
+                heads,
+                a.get("num_key_value_heads").asInt(),
+                hidden / heads,
+                a.get("intermediate_size").asInt(),
+                a.get("vocab_size").asInt(),
+                a.get("tie_word_embeddings").asBoolean(),
                 a.get("model_type").asText().equals("qwen2"));
     }
 

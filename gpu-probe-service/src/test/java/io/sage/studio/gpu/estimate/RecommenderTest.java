@@ -13,8 +13,10 @@ class RecommenderTest {
     private static final long GIB = 1L << 30;
     private final MemoryEstimator estimator = new MemoryEstimator();
     private final Recommender recommender = new Recommender(estimator);
-    private final BaseModel qwen7b = BaseModelCatalog.builtInCatalog().find("Qwen/Qwen2.5-7B-Instruct").orElseThrow();
-    private final BaseModel qwen05 = BaseModelCatalog.builtInCatalog().find("Qwen/Qwen2.5-0.5B-Instruct").orElseThrow();
+    private final BaseModel qwen7b =
+            BaseModelCatalog.builtInCatalog().find("Qwen/Qwen2.5-7B-Instruct").orElseThrow();
+    private final BaseModel qwen05 =
+            BaseModelCatalog.builtInCatalog().find("Qwen/Qwen2.5-0.5B-Instruct").orElseThrow();
 
     @Test
     void keepsTheRequestWhenItFits() {
@@ -51,9 +53,19 @@ class RecommenderTest {
         assertThat(r.method()).isIn(Method.LORA, Method.QLORA);
         assertThat(r.gradientCheckpointing()).isTrue();
         assertThat(r.reason()).contains("method");
-        TrainingSetup chosen = new TrainingSetup(r.method(), Precision.BF16, r.batchSize(), r.maxLength(),
-                r.gradientAccumulationSteps(), 16, ModelArchitecture.LINEAR_MODULES, r.gradientCheckpointing(), false);
-        assertThat(estimator.estimate(ModelArchitecture.of(qwen7b), qwen7b.params(), chosen).highBytes())
+        TrainingSetup chosen = new TrainingSetup(
+                r.method(),
+                Precision.BF16,
+                r.batchSize(),
+                r.maxLength(),
+                r.gradientAccumulationSteps(),
+                16,
+                ModelArchitecture.LINEAR_MODULES,
+                r.gradientCheckpointing(),
+                false);
+        assertThat(estimator
+                        .estimate(ModelArchitecture.of(qwen7b), qwen7b.params(), chosen)
+                        .highBytes())
                 .isLessThanOrEqualTo(24 * GIB);
     }
 
@@ -68,8 +80,8 @@ class RecommenderTest {
 
     @Test
     void suggestsALargerMicroBatchWhenThereIsRoomAndAccumulationToTrade() {
-        TrainingSetup requested = new TrainingSetup(Method.LORA, Precision.BF16, 1, 512, 8, 16,
-                ModelArchitecture.LINEAR_MODULES, false, false);
+        TrainingSetup requested = new TrainingSetup(
+                Method.LORA, Precision.BF16, 1, 512, 8, 16, ModelArchitecture.LINEAR_MODULES, false, false);
         Recommendation r = recommend(qwen05, requested, 140 * GIB);
 
         assertThat(r.batchSize()).isEqualTo(8);

@@ -25,9 +25,10 @@ class NvmlGpuProbeTest {
 
     @Test
     void readsEveryGpuWithMemoryUtilisationTemperaturePowerAndVersions() throws Exception {
-        StandinNvml nvml = StandinNvml.in(dir).configure(StandinNvml.system(
-                new Gpu("GPU-aaaa-0001", "NVIDIA A100-SXM4-80GB", 80 * GIB, 60 * GIB),
-                new Gpu("GPU-bbbb-0002", "NVIDIA L4", 23 * GIB, 20 * GIB)));
+        StandinNvml nvml = StandinNvml.in(dir)
+                .configure(StandinNvml.system(
+                        new Gpu("GPU-aaaa-0001", "NVIDIA A100-SXM4-80GB", 80 * GIB, 60 * GIB),
+                        new Gpu("GPU-bbbb-0002", "NVIDIA L4", 23 * GIB, 20 * GIB)));
         try (NvmlGpuProbe probe = NvmlGpuProbe.open(nvml.library().toString())) {
             GpuSnapshot snapshot = probe.read();
 
@@ -35,10 +36,10 @@ class NvmlGpuProbeTest {
             assertThat(snapshot.errors()).isEmpty();
             assertThat(snapshot.driverVersion()).isEqualTo("550.54.15");
             assertThat(snapshot.cudaVersion()).isEqualTo("12.4");
-            assertThat(snapshot.devices()).extracting(GpuReading::index, GpuReading::uuid, GpuReading::name)
+            assertThat(snapshot.devices())
+                    .extracting(GpuReading::index, GpuReading::uuid, GpuReading::name)
                     .containsExactly(
-                            tuple(0, "GPU-aaaa-0001", "NVIDIA A100-SXM4-80GB"),
-                            tuple(1, "GPU-bbbb-0002", "NVIDIA L4"));
+                            tuple(0, "GPU-aaaa-0001", "NVIDIA A100-SXM4-80GB"), tuple(1, "GPU-bbbb-0002", "NVIDIA L4"));
             GpuReading first = snapshot.devices().get(0);
             assertThat(first.memoryTotalBytes()).isEqualTo(80 * GIB);
             assertThat(first.memoryFreeBytes()).isEqualTo(60 * GIB);
@@ -55,16 +56,20 @@ class NvmlGpuProbeTest {
         String name = "NVIDIA GeForce RTX 4090 — Überprüft 测试";
         StandinNvml nvml = StandinNvml.in(dir).configure(StandinNvml.system(new Gpu("GPU-utf8", name, 24 * GIB, GIB)));
         try (NvmlGpuProbe probe = NvmlGpuProbe.open(nvml.library().toString())) {
-            assertThat(probe.read().devices()).singleElement().extracting(GpuReading::name).isEqualTo(name);
+            assertThat(probe.read().devices())
+                    .singleElement()
+                    .extracting(GpuReading::name)
+                    .isEqualTo(name);
         }
     }
 
     @Test
     void aGpuFailingOneEssentialCallIsReportedAndDoesNotHideTheOthers() throws Exception {
-        StandinNvml nvml = StandinNvml.in(dir).configure(StandinNvml.system(
-                new Gpu("GPU-lost", "NVIDIA H100", 80 * GIB, 80 * GIB).with("fail.memory=15"),
-                new Gpu("GPU-fine", "NVIDIA H100", 80 * GIB, 70 * GIB),
-                new Gpu("GPU-nohandle", "NVIDIA H100", 80 * GIB, 80 * GIB).with("fail.handle=999")));
+        StandinNvml nvml = StandinNvml.in(dir)
+                .configure(StandinNvml.system(
+                        new Gpu("GPU-lost", "NVIDIA H100", 80 * GIB, 80 * GIB).with("fail.memory=15"),
+                        new Gpu("GPU-fine", "NVIDIA H100", 80 * GIB, 70 * GIB),
+                        new Gpu("GPU-nohandle", "NVIDIA H100", 80 * GIB, 80 * GIB).with("fail.handle=999")));
         try (NvmlGpuProbe probe = NvmlGpuProbe.open(nvml.library().toString())) {
             GpuSnapshot snapshot = probe.read();
 
@@ -84,8 +89,8 @@ class NvmlGpuProbeTest {
 
     @Test
     void unsupportedOptionalReadingsAreEmptyWithoutAnErrorOtherFailuresAreListed() throws Exception {
-        StandinNvml nvml = StandinNvml.in(dir).configure(StandinNvml.system(
-                new Gpu("GPU-consumer", "NVIDIA GeForce GTX 1080", 8 * GIB, 8 * GIB)
+        StandinNvml nvml = StandinNvml.in(dir)
+                .configure(StandinNvml.system(new Gpu("GPU-consumer", "NVIDIA GeForce GTX 1080", 8 * GIB, 8 * GIB)
                         .with("fail.power=3", "fail.temperature=3", "fail.utilization=4")));
         try (NvmlGpuProbe probe = NvmlGpuProbe.open(nvml.library().toString())) {
             GpuSnapshot snapshot = probe.read();
@@ -108,8 +113,9 @@ class NvmlGpuProbeTest {
         for (int pid = 5000; pid < 5020; pid++) {
             processes.append(',').append(pid).append(':').append(pid);
         }
-        StandinNvml nvml = StandinNvml.in(dir).configure(StandinNvml.system(
-                new Gpu("GPU-busy", "NVIDIA A10", 23 * GIB, 10 * GIB).with(processes.toString())));
+        StandinNvml nvml = StandinNvml.in(dir)
+                .configure(StandinNvml.system(
+                        new Gpu("GPU-busy", "NVIDIA A10", 23 * GIB, 10 * GIB).with(processes.toString())));
         try (NvmlGpuProbe probe = NvmlGpuProbe.open(nvml.library().toString())) {
             List<GpuReading.Process> listed = probe.read().devices().get(0).processes();
 
@@ -122,7 +128,8 @@ class NvmlGpuProbeTest {
 
     @Test
     void followsGpusAppearingAndDisappearingBetweenReads() throws Exception {
-        StandinNvml nvml = StandinNvml.in(dir).configure(StandinNvml.system(new Gpu("GPU-1", "NVIDIA T4", 15 * GIB, GIB)));
+        StandinNvml nvml =
+                StandinNvml.in(dir).configure(StandinNvml.system(new Gpu("GPU-1", "NVIDIA T4", 15 * GIB, GIB)));
         try (NvmlGpuProbe probe = NvmlGpuProbe.open(nvml.library().toString())) {
             assertThat(probe.read().devices()).hasSize(1);
             nvml.configure(StandinNvml.system());
@@ -134,20 +141,18 @@ class NvmlGpuProbeTest {
     void aMissingLibraryIsReportedAsLibraryNotFound() {
         String missing = dir.resolve("no-such-libnvidia-ml.so.1").toString();
 
-        assertThatThrownBy(() -> NvmlGpuProbe.open(missing))
-                .isInstanceOfSatisfying(NvmlException.class, e -> {
-                    assertThat(e.is(NvmlReturn.LIBRARY_NOT_FOUND)).isTrue();
-                    assertThat(e.getMessage()).contains("cannot load " + missing);
-                });
+        assertThatThrownBy(() -> NvmlGpuProbe.open(missing)).isInstanceOfSatisfying(NvmlException.class, e -> {
+            assertThat(e.is(NvmlReturn.LIBRARY_NOT_FOUND)).isTrue();
+            assertThat(e.getMessage()).contains("cannot load " + missing);
+        });
     }
 
     @Test
     void aLibraryThatIsNotNvmlIsReportedAsFunctionNotFound() {
-        assertThatThrownBy(() -> NvmlGpuProbe.open("libc.so.6"))
-                .isInstanceOfSatisfying(NvmlException.class, e -> {
-                    assertThat(e.is(NvmlReturn.FUNCTION_NOT_FOUND)).isTrue();
-                    assertThat(e.getMessage()).contains("is not an NVML library");
-                });
+        assertThatThrownBy(() -> NvmlGpuProbe.open("libc.so.6")).isInstanceOfSatisfying(NvmlException.class, e -> {
+            assertThat(e.is(NvmlReturn.FUNCTION_NOT_FOUND)).isTrue();
+            assertThat(e.getMessage()).contains("is not an NVML library");
+        });
     }
 
     @Test
@@ -163,7 +168,8 @@ class NvmlGpuProbeTest {
 
     @Test
     void aClosedProbeReadsNothing() throws Exception {
-        StandinNvml nvml = StandinNvml.in(dir).configure(StandinNvml.system(new Gpu("GPU-1", "NVIDIA T4", 15 * GIB, GIB)));
+        StandinNvml nvml =
+                StandinNvml.in(dir).configure(StandinNvml.system(new Gpu("GPU-1", "NVIDIA T4", 15 * GIB, GIB)));
         NvmlGpuProbe probe = NvmlGpuProbe.open(nvml.library().toString());
         probe.close();
         probe.close();

@@ -39,7 +39,8 @@ class GpuTelemetryTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
 
-    private final String otherNode = "gpu-node-b-" + UUID.randomUUID().toString().substring(0, 8);
+    private final String otherNode =
+            "gpu-node-b-" + UUID.randomUUID().toString().substring(0, 8);
     private TelemetryTopic topic;
 
     @BeforeEach
@@ -72,7 +73,8 @@ class GpuTelemetryTest {
             assertThat(info.getInt("devices[0].temperature_c")).isEqualTo(54);
             assertThat(info.getDouble("devices[0].power_w")).isEqualTo(71.25);
             assertThat(info.getLong("devices[0].processes[0].pid")).isEqualTo(3141);
-            assertThat(info.getLong("devices[0].processes[0].used_memory_bytes")).isEqualTo(10 * GIB);
+            assertThat(info.getLong("devices[0].processes[0].used_memory_bytes"))
+                    .isEqualTo(10 * GIB);
             assertThat(info.getString("nodes[0].driver_version")).isEqualTo("550.54.15");
             assertThat(info.getString("nodes[0].cuda_version")).isEqualTo("12.4");
             assertThat(info.getBoolean("nodes[0].local")).isTrue();
@@ -84,25 +86,28 @@ class GpuTelemetryTest {
     @Test
     void publishesEveryGpuKeyedByNodeAndUuidWithCloudEventsHeaders() {
         String key = GpuTelemetryEvent.keyOf(NODE, L4.uuid());
-        await().atMost(WAIT).untilAsserted(() -> assertThat(topic.records()).anySatisfy(record -> {
-            assertThat(record.key()).isEqualTo(key);
-            Map<String, String> headers = TelemetryTopic.headers(record);
-            assertThat(headers).containsEntry(CloudEvents.H_TYPE, GpuTelemetryEvent.TYPE)
-                    .containsEntry(CloudEvents.H_SOURCE, CloudEvents.source("gpu-probe-service"))
-                    .containsEntry(CloudEvents.H_SUBJECT, key)
-                    .containsEntry(CloudEvents.H_SPEC_VERSION, "1.0");
-            GpuTelemetryEvent event = CloudEvents.decode(record.value(), GpuTelemetryEvent.class);
-            assertThat(event.node()).isEqualTo(NODE);
-            assertThat(event.name()).isEqualTo(L4.name());
-            assertThat(event.memoryFreeBytes()).isEqualTo(22 * GIB);
-            assertThat(event.intervalMillis()).isEqualTo(200);
-            assertThat(event.schemaVersion()).isEqualTo(GpuTelemetryEvent.SCHEMA_VERSION);
-        }));
+        await().atMost(WAIT)
+                .untilAsserted(() -> assertThat(topic.records()).anySatisfy(record -> {
+                    assertThat(record.key()).isEqualTo(key);
+                    Map<String, String> headers = TelemetryTopic.headers(record);
+                    assertThat(headers)
+                            .containsEntry(CloudEvents.H_TYPE, GpuTelemetryEvent.TYPE)
+                            .containsEntry(CloudEvents.H_SOURCE, CloudEvents.source("gpu-probe-service"))
+                            .containsEntry(CloudEvents.H_SUBJECT, key)
+                            .containsEntry(CloudEvents.H_SPEC_VERSION, "1.0");
+                    GpuTelemetryEvent event = CloudEvents.decode(record.value(), GpuTelemetryEvent.class);
+                    assertThat(event.node()).isEqualTo(NODE);
+                    assertThat(event.name()).isEqualTo(L4.name());
+                    assertThat(event.memoryFreeBytes()).isEqualTo(22 * GIB);
+                    assertThat(event.intervalMillis()).isEqualTo(200);
+                    assertThat(event.schemaVersion()).isEqualTo(GpuTelemetryEvent.SCHEMA_VERSION);
+                }));
     }
 
     @Test
     void aggregatesEveryNodeSeenOnKafkaAndFiltersByNode() throws Exception {
-        topic.publish(TelemetryTopic.reading(otherNode, "GPU-remote-0", 0, 40 * GIB, Instant.now().plusSeconds(2)));
+        topic.publish(TelemetryTopic.reading(
+                otherNode, "GPU-remote-0", 0, 40 * GIB, Instant.now().plusSeconds(2)));
 
         await().atMost(WAIT).untilAsserted(() -> {
             JsonPath all = gpuInfo(null);
@@ -123,11 +128,14 @@ class GpuTelemetryTest {
 
     @Test
     void leavesOutReadingsOfNodesThatStoppedReporting() throws Exception {
-        topic.publish(TelemetryTopic.reading(otherNode, "GPU-remote-0", 0, GIB, Instant.now().minusSeconds(3600)));
-        topic.publish(TelemetryTopic.reading(otherNode, "GPU-remote-1", 1, GIB, Instant.now().plusSeconds(2)));
+        topic.publish(TelemetryTopic.reading(
+                otherNode, "GPU-remote-0", 0, GIB, Instant.now().minusSeconds(3600)));
+        topic.publish(TelemetryTopic.reading(
+                otherNode, "GPU-remote-1", 1, GIB, Instant.now().plusSeconds(2)));
 
-        await().atMost(WAIT).untilAsserted(() ->
-                assertThat(gpuInfo(otherNode).getList("devices.uuid")).containsExactly("GPU-remote-1"));
+        await().atMost(WAIT)
+                .untilAsserted(() ->
+                        assertThat(gpuInfo(otherNode).getList("devices.uuid")).containsExactly("GPU-remote-1"));
     }
 
     @Test
@@ -162,6 +170,10 @@ class GpuTelemetryTest {
 
     private static JsonPath gpuInfo(String node) {
         return (node == null ? given() : given().queryParam("node", node))
-                .get("/api/system/gpu-info").then().statusCode(200).extract().jsonPath();
+                .get("/api/system/gpu-info")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
     }
 }

@@ -15,6 +15,5 @@ public record ApiError(String code, String message, List<JsonNode> details) {
     }
 
     /** A detail of a known shape. */
-    public record Detail(Long line, String field, String code, String message) {
-    }
+    public record Detail(Long line, String field, String code, String message) {}
 }

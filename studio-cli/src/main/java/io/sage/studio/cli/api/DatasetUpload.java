@@ -16,6 +16,5 @@ public record DatasetUpload(
     }
 
     /** A rejected record: 1-based line, code, what is wrong. */
-    public record RecordError(Long line, String code, String message) {
-    }
+    public record RecordError(Long line, String code, String message) {}
 }

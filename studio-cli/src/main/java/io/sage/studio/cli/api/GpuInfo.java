@@ -10,7 +10,11 @@ public record GpuInfo(boolean available, String reason, List<Device> devices, St
     }
 
     /** One GPU. */
-    public record Device(String node, Integer index, String name, double memoryFreeBytes, double memoryTotalBytes,
-            Integer utilizationGpu) {
-    }
+    public record Device(
+            String node,
+            Integer index,
+            String name,
+            double memoryFreeBytes,
+            double memoryTotalBytes,
+            Integer utilizationGpu) {}
 }

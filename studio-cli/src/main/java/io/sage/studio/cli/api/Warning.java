@@ -12,8 +12,7 @@ public record Warning(String code, String message) {
     }
 
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
-    public Warning {
-    }
+    public Warning {}
 
     /** What the CLI prints: the message ({@code ""} when an object has none). */
     public String text() {

@@ -44,8 +44,10 @@ public final class StudioClient {
     public StudioClient(String baseUrl, String token) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         this.token = token == null || token.isBlank() ? null : token.trim();
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-                .followRedirects(HttpClient.Redirect.NORMAL).build();
+        this.http = HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(5))
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .build();
     }
 
     public String baseUrl() {
@@ -63,8 +65,12 @@ public final class StudioClient {
 
     /** The answer as it came (for {@code --json}); read it with {@link #as}. */
     public JsonNode post(String path, Object body) {
-        return json(send(request(path).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(body))).build(), HttpResponse.BodyHandlers.ofInputStream()));
+        return json(send(
+                request(path)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(body)))
+                        .build(),
+                HttpResponse.BodyHandlers.ofInputStream()));
     }
 
     public <T> T post(String path, Object body, Class<T> type) {
@@ -95,12 +101,18 @@ public final class StudioClient {
     }
 
     private static StudioClientException badResponse(String type, Exception e) {
-        return new StudioClientException(0, "bad_response", "the studio answered something the CLI cannot read as "
-                + type + ": " + e.getMessage().lines().findFirst().orElse(""), List.of(), false);
+        return new StudioClientException(
+                0,
+                "bad_response",
+                "the studio answered something the CLI cannot read as " + type + ": "
+                        + e.getMessage().lines().findFirst().orElse(""),
+                List.of(),
+                false);
     }
 
     public void delete(String path) {
-        HttpResponse<InputStream> response = send(request(path).DELETE().build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response =
+                send(request(path).DELETE().build(), HttpResponse.BodyHandlers.ofInputStream());
         json(response);
     }
 
@@ -114,26 +126,37 @@ public final class StudioClient {
             throw new StudioClientException(0, "file_not_found", "no such file: " + file, List.of(), false);
         }
         String boundary = "sage-" + UUID.randomUUID();
-        String name = file.getFileName().toString().replace("\"", "_").replace("\r", "_").replace("\n", "_");
+        String name = file.getFileName()
+                .toString()
+                .replace("\"", "_")
+                .replace("\r", "_")
+                .replace("\n", "_");
         byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name
-                + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+                        + "\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .getBytes(StandardCharsets.UTF_8);
         byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
         try {
             HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.concat(
                     HttpRequest.BodyPublishers.ofByteArray(head),
                     HttpRequest.BodyPublishers.ofFile(file),
                     HttpRequest.BodyPublishers.ofByteArray(tail));
-            return json(send(request(path).header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                    .timeout(Duration.ofMinutes(30)).POST(body).build(), HttpResponse.BodyHandlers.ofInputStream()));
+            return json(send(
+                    request(path)
+                            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                            .timeout(Duration.ofMinutes(30))
+                            .POST(body)
+                            .build(),
+                    HttpResponse.BodyHandlers.ofInputStream()));
         } catch (IOException e) {
-            throw new StudioClientException(0, "file_unreadable", "cannot read " + file + ": " + e.getMessage(), List.of(), false);
+            throw new StudioClientException(
+                    0, "file_unreadable", "cannot read " + file + ": " + e.getMessage(), List.of(), false);
         }
     }
 
     /** Streams a response body into {@code target}; returns the bytes written. */
     public long download(String path, Path target) {
-        HttpResponse<InputStream> response = send(request(path).timeout(Duration.ofHours(2)).GET().build(),
-                HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response = send(
+                request(path).timeout(Duration.ofHours(2)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() >= 400) {
             json(response);
         }
@@ -148,13 +171,15 @@ public final class StudioClient {
             } catch (IOException ignored) {
                 // best effort
             }
-            throw new StudioClientException(0, "download_failed", "download interrupted: " + e.getMessage(), List.of(), false);
+            throw new StudioClientException(
+                    0, "download_failed", "download interrupted: " + e.getMessage(), List.of(), false);
         }
     }
 
     /** Plain text ({@code text/plain} endpoints such as a log tail). */
     public String text(String path) {
-        HttpResponse<InputStream> response = send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response =
+                send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() >= 400) {
             json(response);
         }
@@ -170,8 +195,13 @@ public final class StudioClient {
      * consumer returns {@code false}.
      */
     public void stream(String path, SseListener onEvent) {
-        HttpResponse<InputStream> response = send(request(path).header("Accept", "text/event-stream")
-                .timeout(Duration.ofDays(1)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response = send(
+                request(path)
+                        .header("Accept", "text/event-stream")
+                        .timeout(Duration.ofDays(1))
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() >= 400) {
             json(response);
         }
@@ -180,9 +210,14 @@ public final class StudioClient {
 
     /** POSTs a JSON body and reads the SSE answer (OpenAI streaming); returns the response headers' model. */
     public String streamPost(String path, Object body, SseListener onEvent) {
-        HttpResponse<InputStream> response = send(request(path).header("Content-Type", "application/json")
-                .header("Accept", "text/event-stream").timeout(Duration.ofMinutes(30))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(body))).build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response = send(
+                request(path)
+                        .header("Content-Type", "application/json")
+                        .header("Accept", "text/event-stream")
+                        .timeout(Duration.ofMinutes(30))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(body)))
+                        .build(),
+                HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() >= 400) {
             json(response);
         }
@@ -191,8 +226,7 @@ public final class StudioClient {
     }
 
     /** One server-sent event. */
-    public record SseEvent(String event, String data) {
-    }
+    public record SseEvent(String event, String data) {}
 
     /** Receives events; returns {@code false} to stop reading. */
     @FunctionalInterface
@@ -225,7 +259,8 @@ public final class StudioClient {
                 listener.onEvent(new SseEvent(event, data.toString()));
             }
         } catch (IOException e) {
-            throw new StudioClientException(0, "stream_broken", "the stream broke off: " + e.getMessage(), List.of(), true);
+            throw new StudioClientException(
+                    0, "stream_broken", "the stream broke off: " + e.getMessage(), List.of(), true);
         }
     }
 
@@ -234,7 +269,8 @@ public final class StudioClient {
     }
 
     private HttpRequest.Builder request(String path) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofMinutes(5));
+        HttpRequest.Builder builder =
+                HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofMinutes(5));
         if (token != null) {
             builder.header("Authorization", "Bearer " + token);
         }
@@ -247,8 +283,8 @@ public final class StudioClient {
         } catch (ConnectException | HttpConnectTimeoutException e) {
             throw StudioClientException.unreachable(baseUrl, "connection refused or timed out");
         } catch (IOException e) {
-            throw StudioClientException.unreachable(baseUrl, e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+            throw StudioClientException.unreachable(
+                    baseUrl, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StudioClientException(0, "interrupted", "interrupted", List.of(), false);
@@ -272,8 +308,12 @@ public final class StudioClient {
             throw error(response.statusCode(), node, new String(body, StandardCharsets.UTF_8));
         }
         if (node == null) {
-            throw new StudioClientException(response.statusCode(), "bad_response",
-                    "the studio answered something that is not JSON", List.of(), false);
+            throw new StudioClientException(
+                    response.statusCode(),
+                    "bad_response",
+                    "the studio answered something that is not JSON",
+                    List.of(),
+                    false);
         }
         return node;
     }
@@ -282,8 +322,12 @@ public final class StudioClient {
         JsonNode error = node == null ? null : node.path("error");
         if (error == null || error.isMissingNode() || error.isNull()) {
             String text = raw.isBlank() ? "HTTP " + status : raw.strip();
-            return new StudioClientException(status, "http_" + status, "HTTP " + status + ": "
-                    + (text.length() > 300 ? text.substring(0, 300) + "…" : text), List.of(), status == 502 || status == 503);
+            return new StudioClientException(
+                    status,
+                    "http_" + status,
+                    "HTTP " + status + ": " + (text.length() > 300 ? text.substring(0, 300) + "…" : text),
+                    List.of(),
+                    status == 502 || status == 503);
         }
         if (error.isTextual()) {
             return new StudioClientException(status, "http_" + status, error.asText(), List.of(), false);
@@ -297,7 +341,8 @@ public final class StudioClient {
         List<String> details = new ArrayList<>();
         body.details().forEach(d -> details.add(describeDetail(d)));
         String message = body.message() != null ? body.message() : "HTTP " + status;
-        return new StudioClientException(status, body.code() != null ? body.code() : "http_" + status, message, details, false);
+        return new StudioClientException(
+                status, body.code() != null ? body.code() : "http_" + status, message, details, false);
     }
 
     /** A record error, a field error, or (any other shape) the detail as it came. */

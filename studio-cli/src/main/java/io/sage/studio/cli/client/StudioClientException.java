@@ -19,9 +19,13 @@ public class StudioClientException extends RuntimeException {
     }
 
     public static StudioClientException unreachable(String url, String reason) {
-        return new StudioClientException(0, "unreachable", "cannot reach the studio at " + url + " (" + reason
-                + "); is it running? Start it with ./sage studio start, or point --url / SAGE_STUDIO_URL at it",
-                List.of(), true);
+        return new StudioClientException(
+                0,
+                "unreachable",
+                "cannot reach the studio at " + url + " (" + reason
+                        + "); is it running? Start it with ./sage studio start, or point --url / SAGE_STUDIO_URL at it",
+                List.of(),
+                true);
     }
 
     public int status() {

@@ -21,13 +21,19 @@ public class ChatCommand implements Callable<Integer> {
     @Parameters(paramLabel = "PROMPT", description = "What to ask.")
     String prompt;
 
-    @Option(names = "--model", defaultValue = "sage-chat", description = "Model name or alias (default ${DEFAULT-VALUE}: the active model).")
+    @Option(
+            names = "--model",
+            defaultValue = "sage-chat",
+            description = "Model name or alias (default ${DEFAULT-VALUE}: the active model).")
     String model;
 
     @Option(names = "--system", description = "A system message.")
     String system;
 
-    @Option(names = "--max-tokens", defaultValue = "512", description = "Answer length limit (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-tokens",
+            defaultValue = "512",
+            description = "Answer length limit (default ${DEFAULT-VALUE}).")
     int maxTokens;
 
     @Mixin

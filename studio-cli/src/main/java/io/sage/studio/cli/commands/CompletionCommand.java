@@ -7,7 +7,9 @@ import picocli.AutoComplete;
 import picocli.CommandLine.Command;
 
 /** {@code sage completion}: a bash/zsh completion script ({@code source <(./sage completion)}). */
-@Command(name = "completion", mixinStandardHelpOptions = true,
+@Command(
+        name = "completion",
+        mixinStandardHelpOptions = true,
         description = "Print a bash/zsh completion script: source <(./sage completion)")
 public class CompletionCommand implements Callable<Integer> {
 

@@ -58,7 +58,8 @@ final class FileTailer {
                             for (String line : text.substring(0, end).split("\n", -1)) {
                                 print(file, line);
                             }
-                            offsets.put(file, offset + text.substring(0, end + 1).getBytes(StandardCharsets.UTF_8).length);
+                            offsets.put(
+                                    file, offset + text.substring(0, end + 1).getBytes(StandardCharsets.UTF_8).length);
                             any = true;
                         }
                     }

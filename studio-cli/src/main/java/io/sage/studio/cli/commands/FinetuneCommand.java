@@ -25,10 +25,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code sage finetune …}: scriptable fine-tuning. */
-@Command(name = "finetune", mixinStandardHelpOptions = true, description = "Create, watch and manage fine-tuning tasks.",
-        subcommands = {FinetuneCommand.Start.class, FinetuneCommand.ListTasks.class, FinetuneCommand.Show.class,
-                FinetuneCommand.Logs.class, FinetuneCommand.Cancel.class, FinetuneCommand.Remove.class,
-                FinetuneCommand.Download.class})
+@Command(
+        name = "finetune",
+        mixinStandardHelpOptions = true,
+        description = "Create, watch and manage fine-tuning tasks.",
+        subcommands = {
+            FinetuneCommand.Start.class,
+            FinetuneCommand.ListTasks.class,
+            FinetuneCommand.Show.class,
+            FinetuneCommand.Logs.class,
+            FinetuneCommand.Cancel.class,
+            FinetuneCommand.Remove.class,
+            FinetuneCommand.Download.class
+        })
 public class FinetuneCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -43,13 +52,19 @@ public class FinetuneCommand implements Runnable {
         return "/api/finetune/tasks/" + StudioClient.encode(id);
     }
 
-    @Command(name = "start", mixinStandardHelpOptions = true,
-            description = "Upload a dataset (validated, errors with line numbers), create a task and optionally wait for it.")
+    @Command(
+            name = "start",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Upload a dataset (validated, errors with line numbers), create a task and optionally wait for it.")
     static class Start implements Callable<Integer> {
         @Option(names = "--model", required = true, description = "Base model id or path.")
         String model;
 
-        @Option(names = "--data", required = true, description = "A local .jsonl/.json file (uploaded) or a dataset id/path already in the studio.")
+        @Option(
+                names = "--data",
+                required = true,
+                description = "A local .jsonl/.json file (uploaded) or a dataset id/path already in the studio.")
         String data;
 
         @Option(names = "--epochs", description = "Epochs.")
@@ -85,7 +100,9 @@ public class FinetuneCommand implements Runnable {
         @Option(names = "--suffix", description = "A suffix for the task id / model name.")
         String suffix;
 
-        @Option(names = "--wait", description = "Show live progress until the task ends; the exit code tells the outcome.")
+        @Option(
+                names = "--wait",
+                description = "Show live progress until the task ends; the exit code tells the outcome.")
         boolean await;
 
         @Mixin
@@ -110,10 +127,12 @@ public class FinetuneCommand implements Runnable {
                     }
                     throw e;
                 }
-                out.printf("  format %s, %d valid records, %d invalid%n", Output.orEmpty(ds.format()),
-                        ds.validRecords(), ds.invalidRecords());
-                ds.errors().forEach(err -> out.println("  line " + Output.orEmpty(err.line()) + ": "
-                        + Output.orEmpty(err.code()) + " — " + Output.orEmpty(err.message())));
+                out.printf(
+                        "  format %s, %d valid records, %d invalid%n",
+                        Output.orEmpty(ds.format()), ds.validRecords(), ds.invalidRecords());
+                ds.errors()
+                        .forEach(err -> out.println("  line " + Output.orEmpty(err.line()) + ": "
+                                + Output.orEmpty(err.code()) + " — " + Output.orEmpty(err.message())));
                 datasetFile = ds.path() != null ? ds.path() : Output.orEmpty(ds.datasetId());
             }
             Map<String, Object> body = new LinkedHashMap<>();
@@ -178,15 +197,24 @@ public class FinetuneCommand implements Runnable {
                 Output.json(System.out, json);
                 return 0;
             }
-            List<TaskView> tasks = StudioClient.as(json, new TypeReference<List<TaskView>>() { });
-            System.out.printf("%-36s %-3s %-10s %6s %-9s %-8s %-30s %s%n", "TASK", "", "STATUS", "PROG", "EPOCH", "LOSS", "MODEL", "CREATED");
+            List<TaskView> tasks = StudioClient.as(json, new TypeReference<List<TaskView>>() {});
+            System.out.printf(
+                    "%-36s %-3s %-10s %6s %-9s %-8s %-30s %s%n",
+                    "TASK", "", "STATUS", "PROG", "EPOCH", "LOSS", "MODEL", "CREATED");
             for (TaskView t : tasks) {
                 String status = Output.text(t.status());
                 String queue = t.queuePosition() != null ? " #" + t.queuePosition() : "";
-                System.out.printf("%-36s %-3s %-10s %5.0f%% %-9s %-8s %-30s %s%n", Output.truncate(Output.text(t.taskId()), 36),
-                        Output.statusIcon(status), status + queue, Output.or0(t.progress()),
-                        String.format(Locale.ROOT, "%.1f/%d", Output.or0(t.currentEpoch()), Output.or0(t.totalEpochs())),
-                        Output.number(t.loss(), "%.4f"), Output.truncate(Output.text(t.modelName()), 30), Output.text(t.createdAt()));
+                System.out.printf(
+                        "%-36s %-3s %-10s %5.0f%% %-9s %-8s %-30s %s%n",
+                        Output.truncate(Output.text(t.taskId()), 36),
+                        Output.statusIcon(status),
+                        status + queue,
+                        Output.or0(t.progress()),
+                        String.format(
+                                Locale.ROOT, "%.1f/%d", Output.or0(t.currentEpoch()), Output.or0(t.totalEpochs())),
+                        Output.number(t.loss(), "%.4f"),
+                        Output.truncate(Output.text(t.modelName()), 30),
+                        Output.text(t.createdAt()));
             }
             return 0;
         }
@@ -248,10 +276,15 @@ public class FinetuneCommand implements Runnable {
         @Parameters(paramLabel = "ID")
         String id;
 
-        @Option(names = {"-f", "--follow"}, description = "Keep printing new lines until the task ends.")
+        @Option(
+                names = {"-f", "--follow"},
+                description = "Keep printing new lines until the task ends.")
         boolean follow;
 
-        @Option(names = {"-n", "--tail"}, defaultValue = "200", description = "Lines of history (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = {"-n", "--tail"},
+                defaultValue = "200",
+                description = "Lines of history (default ${DEFAULT-VALUE}).")
         int tail;
 
         @Mixin
@@ -288,7 +321,8 @@ public class FinetuneCommand implements Runnable {
             if (options.json()) {
                 Output.json(System.out, json);
             } else {
-                System.out.println("Task " + id + ": " + Output.orEmpty(StudioClient.as(json, TaskView.class).status()));
+                System.out.println("Task " + id + ": "
+                        + Output.orEmpty(StudioClient.as(json, TaskView.class).status()));
             }
             return 0;
         }
@@ -310,13 +344,17 @@ public class FinetuneCommand implements Runnable {
         }
     }
 
-    @Command(name = "download", mixinStandardHelpOptions = true,
+    @Command(
+            name = "download",
+            mixinStandardHelpOptions = true,
             description = "Download the produced model (merged model, else LoRA adapter) as .tar.gz.")
     static class Download implements Callable<Integer> {
         @Parameters(paramLabel = "ID")
         String id;
 
-        @Option(names = {"-o", "--output"}, description = "Target file (default <ID>.tar.gz).")
+        @Option(
+                names = {"-o", "--output"},
+                description = "Target file (default <ID>.tar.gz).")
         Path output;
 
         @Mixin

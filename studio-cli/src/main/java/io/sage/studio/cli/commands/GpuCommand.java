@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.sage.studio.cli.api.GpuInfo;
 import io.sage.studio.cli.client.StudioClient;
-
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,9 +34,14 @@ public class GpuCommand implements Callable<Integer> {
         }
         System.out.printf("%-16s %-4s %-28s %10s %10s %6s%n", "NODE", "GPU", "NAME", "FREE GiB", "TOTAL GiB", "UTIL%");
         for (GpuInfo.Device d : info.devices()) {
-            System.out.printf("%-16s %-4s %-28s %10.1f %10.1f %6s%n", Output.truncate(Output.text(d.node()), 16),
-                    Output.text(d.index()), Output.truncate(Output.text(d.name()), 28),
-                    d.memoryFreeBytes() / (1L << 30), d.memoryTotalBytes() / (1L << 30), Output.text(d.utilizationGpu()));
+            System.out.printf(
+                    "%-16s %-4s %-28s %10.1f %10.1f %6s%n",
+                    Output.truncate(Output.text(d.node()), 16),
+                    Output.text(d.index()),
+                    Output.truncate(Output.text(d.name()), 28),
+                    d.memoryFreeBytes() / (1L << 30),
+                    d.memoryTotalBytes() / (1L << 30),
+                    Output.text(d.utilizationGpu()));
         }
         if (info.recommendation() != null) {
             System.out.println();

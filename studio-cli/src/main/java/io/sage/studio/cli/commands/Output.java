@@ -12,8 +12,7 @@ import io.sage.studio.events.StudioJson;
 /** Small formatting helpers shared by the commands. */
 final class Output {
 
-    private Output() {
-    }
+    private Output() {}
 
     static void json(PrintStream out, JsonNode node) {
         try {

@@ -7,15 +7,19 @@ import io.sage.studio.cli.api.TaskView;
 /** The one-line progress of a task, as {@code sage finetune start --wait} prints it. */
 public final class ProgressLines {
 
-    private ProgressLines() {
-    }
+    private ProgressLines() {}
 
     /** {@code [########------------]  42.5% training step 17/40 epoch 1.27/3 loss 0.8313 ETA 1m35s}. */
     public static String of(TaskView t) {
         double pct = Output.or0(t.progress());
         int filled = (int) (Math.max(0, Math.min(100, pct)) / 5);
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "[%s%s] %5.1f%% %-9s",
-                "#".repeat(filled), "-".repeat(20 - filled), pct, Output.orEmpty(t.status())));
+        StringBuilder line = new StringBuilder(String.format(
+                Locale.ROOT,
+                "[%s%s] %5.1f%% %-9s",
+                "#".repeat(filled),
+                "-".repeat(20 - filled),
+                pct,
+                Output.orEmpty(t.status())));
         if (t.queuePosition() != null) {
             line.append(" queue #").append(t.queuePosition());
         }

@@ -34,9 +34,17 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code sage studio …}: the local studio's lifecycle. */
-@Command(name = "studio", mixinStandardHelpOptions = true, description = "Start, stop and inspect the local studio.",
-        subcommands = {StudioCommand.Start.class, StudioCommand.Stop.class, StudioCommand.Restart.class,
-                StudioCommand.StatusCmd.class, StudioCommand.Logs.class})
+@Command(
+        name = "studio",
+        mixinStandardHelpOptions = true,
+        description = "Start, stop and inspect the local studio.",
+        subcommands = {
+            StudioCommand.Start.class,
+            StudioCommand.Stop.class,
+            StudioCommand.Restart.class,
+            StudioCommand.StatusCmd.class,
+            StudioCommand.Logs.class
+        })
 public class StudioCommand implements Runnable {
 
     @Spec
@@ -61,7 +69,9 @@ public class StudioCommand implements Runnable {
         @Spec(Spec.Target.MIXEE)
         CommandSpec mixee;
 
-        @Option(names = "--prod", description = "Production profile: JSON logs; refuses to bind beyond loopback without auth.")
+        @Option(
+                names = "--prod",
+                description = "Production profile: JSON logs; refuses to bind beyond loopback without auth.")
         boolean prod;
 
         @Option(names = "--no-llm", description = "No local model server: chat goes to the configured cloud API.")
@@ -70,7 +80,10 @@ public class StudioCommand implements Runnable {
         @Option(names = "--use-finetuned", description = "Serve the latest completed fine-tuned model.")
         boolean useFinetuned;
 
-        @Option(names = "--llm-model", paramLabel = "PATH", description = "Serve this model (base id, task artifact or path).")
+        @Option(
+                names = "--llm-model",
+                paramLabel = "PATH",
+                description = "Serve this model (base id, task artifact or path).")
         String llmModel;
 
         StudioLauncher.StartOptions options() {
@@ -113,7 +126,8 @@ public class StudioCommand implements Runnable {
                 return 0;
             }
             LauncherSettings settings = settings(mixee);
-            StudioClient client = new StudioClient("http://127.0.0.1:" + settings.gateway().port(),
+            StudioClient client = new StudioClient(
+                    "http://127.0.0.1:" + settings.gateway().port(),
                     settings.environment().get("SAGE_STUDIO_TOKEN"));
             String model = llmModel;
             if (useFinetuned) {
@@ -124,22 +138,27 @@ public class StudioCommand implements Runnable {
         }
 
         private static String latestFinetuned(StudioClient client) {
-            List<ModelView> models = StudioClient.as(client.get("/api/finetune/models"), new TypeReference<List<ModelView>>() { });
+            List<ModelView> models =
+                    StudioClient.as(client.get("/api/finetune/models"), new TypeReference<List<ModelView>>() {});
             ModelView latest = null;
             for (ModelView m : models) {
                 if ("finetuned".equals(m.type())
-                        && (latest == null || Output.orEmpty(m.createdAt()).compareTo(Output.orEmpty(latest.createdAt())) > 0)) {
+                        && (latest == null
+                                || Output.orEmpty(m.createdAt()).compareTo(Output.orEmpty(latest.createdAt())) > 0)) {
                     latest = m;
                 }
             }
             if (latest == null) {
-                throw new LauncherException("--use-finetuned: no completed fine-tuned model yet; see ./sage studio start --list-finetuned");
+                throw new LauncherException(
+                        "--use-finetuned: no completed fine-tuned model yet; see ./sage studio start --list-finetuned");
             }
             return latest.path() != null ? latest.path() : Output.orEmpty(latest.id());
         }
     }
 
-    @Command(name = "start", mixinStandardHelpOptions = true,
+    @Command(
+            name = "start",
+            mixinStandardHelpOptions = true,
             description = "Build what is missing, start Kafka and the four services, wait until all are ready.")
     static class Start implements Callable<Integer> {
         @Spec
@@ -195,7 +214,9 @@ public class StudioCommand implements Runnable {
         }
     }
 
-    @Command(name = "status", mixinStandardHelpOptions = true,
+    @Command(
+            name = "status",
+            mixinStandardHelpOptions = true,
             description = "Each component's state, pid and URL; exits 1 if any is down.")
     static class StatusCmd implements Callable<Integer> {
         @Spec
@@ -225,8 +246,9 @@ public class StudioCommand implements Runnable {
             } else {
                 launcher.printStatus(statuses);
             }
-            boolean up = statuses.stream().allMatch(s -> s.state() == StudioLauncher.State.RUNNING
-                    || s.state() == StudioLauncher.State.EXTERNAL);
+            boolean up = statuses.stream()
+                    .allMatch(s ->
+                            s.state() == StudioLauncher.State.RUNNING || s.state() == StudioLauncher.State.EXTERNAL);
             return up ? 0 : 1;
         }
     }
@@ -236,14 +258,22 @@ public class StudioCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Parameters(arity = "0..1", paramLabel = "COMPONENT",
-                description = "kafka, gateway-adapter, finetune-service, chat-switch-service or gpu-probe-service (short names work: finetune, chat, gpu, gateway). Default: all.")
+        @Parameters(
+                arity = "0..1",
+                paramLabel = "COMPONENT",
+                description =
+                        "kafka, gateway-adapter, finetune-service, chat-switch-service or gpu-probe-service (short names work: finetune, chat, gpu, gateway). Default: all.")
         String component;
 
-        @Option(names = {"-f", "--follow"}, description = "Keep printing new lines.")
+        @Option(
+                names = {"-f", "--follow"},
+                description = "Keep printing new lines.")
         boolean follow;
 
-        @Option(names = {"-n", "--lines"}, defaultValue = "50", description = "Lines of history per log (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = {"-n", "--lines"},
+                defaultValue = "50",
+                description = "Lines of history per log (default ${DEFAULT-VALUE}).")
         int lines;
 
         @Override
@@ -260,8 +290,7 @@ public class StudioCommand implements Runnable {
     }
 
     /** A completed task's {@code finetune_meta.json} as it is ({@code --json}) and as the table reads it. */
-    private record Finetuned(JsonNode json, TaskView view) {
-    }
+    private record Finetuned(JsonNode json, TaskView view) {}
 
     /** {@code --list-finetuned}: read the task folders directly, so it works with the studio stopped. */
     static int listFinetuned(Path home, boolean json, PrintStream out) {
@@ -269,22 +298,27 @@ public class StudioCommand implements Runnable {
         List<Finetuned> tasks = new ArrayList<>();
         if (Files.isDirectory(root)) {
             try (Stream<Path> dirs = Files.list(root)) {
-                dirs.map(d -> d.resolve("finetune_meta.json")).filter(Files::isRegularFile).forEach(meta -> {
-                    try {
-                        JsonNode stored = StudioJson.mapper().readTree(Files.readString(meta, StandardCharsets.UTF_8));
-                        TaskView task = StudioClient.as(stored, TaskView.class);
-                        if ("completed".equals(task.status()) && !task.artifacts().isEmpty()) {
-                            tasks.add(new Finetuned(stored, task));
-                        }
-                    } catch (IOException | StudioClientException e) {
-                        out.println("skipping unreadable " + meta + ": " + e.getMessage());
-                    }
-                });
+                dirs.map(d -> d.resolve("finetune_meta.json"))
+                        .filter(Files::isRegularFile)
+                        .forEach(meta -> {
+                            try {
+                                JsonNode stored =
+                                        StudioJson.mapper().readTree(Files.readString(meta, StandardCharsets.UTF_8));
+                                TaskView task = StudioClient.as(stored, TaskView.class);
+                                if ("completed".equals(task.status())
+                                        && !task.artifacts().isEmpty()) {
+                                    tasks.add(new Finetuned(stored, task));
+                                }
+                            } catch (IOException | StudioClientException e) {
+                                out.println("skipping unreadable " + meta + ": " + e.getMessage());
+                            }
+                        });
             } catch (IOException e) {
                 throw new LauncherException("cannot list " + root + ": " + e.getMessage());
             }
         }
-        tasks.sort(Comparator.comparing((Finetuned t) -> Output.orEmpty(t.view().completedAt())).reversed());
+        tasks.sort(Comparator.comparing((Finetuned t) -> Output.orEmpty(t.view().completedAt()))
+                .reversed());
         if (json) {
             ArrayNode array = StudioJson.mapper().createArrayNode();
             tasks.forEach(t -> array.add(t.json()));
@@ -300,8 +334,12 @@ public class StudioCommand implements Runnable {
             TaskView t = entry.view();
             Map<String, String> artifacts = t.artifacts();
             boolean merged = artifacts.get("merged_model") != null;
-            out.printf("%-34s %-34s %-8s %s%n", Output.orEmpty(t.taskId()), Output.truncate(Output.orEmpty(t.modelName()), 34),
-                    merged ? "merged" : "lora", Output.orEmpty(merged ? artifacts.get("merged_model") : artifacts.get("lora")));
+            out.printf(
+                    "%-34s %-34s %-8s %s%n",
+                    Output.orEmpty(t.taskId()),
+                    Output.truncate(Output.orEmpty(t.modelName()), 34),
+                    merged ? "merged" : "lora",
+                    Output.orEmpty(merged ? artifacts.get("merged_model") : artifacts.get("lora")));
         }
         return 0;
     }

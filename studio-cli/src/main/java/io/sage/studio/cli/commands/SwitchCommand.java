@@ -17,11 +17,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code sage switch <task-id|model>}: point the chat backend at another model. */
-@Command(name = "switch", mixinStandardHelpOptions = true,
+@Command(
+        name = "switch",
+        mixinStandardHelpOptions = true,
         description = "Switch the chat backend to a fine-tuned task's model or to a model id/path.")
 public class SwitchCommand implements Callable<Integer> {
 
-    @Parameters(paramLabel = "TASK_ID|MODEL", description = "A task id, a base model id or a model path in the studio home.")
+    @Parameters(
+            paramLabel = "TASK_ID|MODEL",
+            description = "A task id, a base model id or a model path in the studio home.")
     String target;
 
     @Option(names = "--strategy", description = "auto, lora-hot-load, blue-green or recreate (default: the server's).")
@@ -45,7 +49,8 @@ public class SwitchCommand implements Callable<Integer> {
             } else {
                 SwitchOperation op = StudioClient.as(json, SwitchOperation.class);
                 System.out.println("Switch " + Output.orEmpty(op.id()) + " " + Output.orEmpty(op.state())
-                        + " (strategy " + Output.orEmpty(op.strategy()) + "); follow it with --wait or GET /api/chat/switch/"
+                        + " (strategy " + Output.orEmpty(op.strategy())
+                        + "); follow it with --wait or GET /api/chat/switch/"
                         + Output.orEmpty(op.id()));
             }
             return 0;
@@ -83,7 +88,8 @@ public class SwitchCommand implements Callable<Integer> {
     }
 
     /** Requests a switch and follows it to the end; 0 when the new model serves, 1 when it failed. */
-    static int switchAndWait(StudioClient client, String model, String taskId, String strategy, PrintStream out, boolean json) {
+    static int switchAndWait(
+            StudioClient client, String model, String taskId, String strategy, PrintStream out, boolean json) {
         JsonNode answer = client.post("/api/chat/switch", body(model, taskId, strategy));
         SwitchOperation op = StudioClient.as(answer, SwitchOperation.class);
         String id = Output.orEmpty(op.id());

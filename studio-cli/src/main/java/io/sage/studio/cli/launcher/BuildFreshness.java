@@ -22,16 +22,26 @@ import java.util.stream.Stream;
 final class BuildFreshness {
 
     /** Inputs of every service, relative to the repository. */
-    private static final List<String> SHARED = List.of("pom.xml",
-            "studio-events/pom.xml", "studio-events/src", "studio-common/pom.xml", "studio-common/src",
-            "studio-process/pom.xml", "studio-process/src");
+    private static final List<String> SHARED = List.of(
+            "pom.xml",
+            "studio-events/pom.xml",
+            "studio-events/src",
+            "studio-common/pom.xml",
+            "studio-common/src",
+            "studio-process/pom.xml",
+            "studio-process/src");
     /** The web UI, built into the gateway (its tests and installed packages are not inputs). */
-    private static final List<String> UI = List.of("studio-ui/src", "studio-ui/public", "studio-ui/index.html",
-            "studio-ui/package.json", "studio-ui/package-lock.json", "studio-ui/vite.config.ts", "studio-ui/tsconfig.json");
+    private static final List<String> UI = List.of(
+            "studio-ui/src",
+            "studio-ui/public",
+            "studio-ui/index.html",
+            "studio-ui/package.json",
+            "studio-ui/package-lock.json",
+            "studio-ui/vite.config.ts",
+            "studio-ui/tsconfig.json");
 
     /** A file and when it was last modified. */
-    private record Modified(Path file, FileTime time) {
-    }
+    private record Modified(Path file, FileTime time) {}
 
     private final Path repo;
     /** The newest file of each input walked so far (empty: the input does not exist or holds no file). */

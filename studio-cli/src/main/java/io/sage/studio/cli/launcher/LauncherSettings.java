@@ -32,10 +32,15 @@ public record LauncherSettings(
 
     public static LauncherSettings from(Map<String, String> env, Path repo) {
         Path home = Path.of(env.getOrDefault("STUDIO_HOME", System.getProperty("user.home") + "/.sage"))
-                .toAbsolutePath().normalize();
-        Optional<String> external = Optional.ofNullable(env.get("KAFKA_BOOTSTRAP_SERVERS")).filter(s -> !s.isBlank());
+                .toAbsolutePath()
+                .normalize();
+        Optional<String> external =
+                Optional.ofNullable(env.get("KAFKA_BOOTSTRAP_SERVERS")).filter(s -> !s.isBlank());
         String javaOpts = env.getOrDefault("STUDIO_JAVA_OPTS", "-Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
-        return new LauncherSettings(repo, home, external,
+        return new LauncherSettings(
+                repo,
+                home,
+                external,
                 component(env, Component.KAFKA, null, "STUDIO_KAFKA_PORT", 9092),
                 component(env, "gateway-adapter", "gateway-adapter", "STUDIO_GATEWAY_PORT", 8080),
                 component(env, "finetune-service", "finetune-service", "STUDIO_FINETUNE_PORT", 8081),
@@ -55,8 +60,8 @@ public record LauncherSettings(
         };
     }
 
-    private static Component component(Map<String, String> env, String name, String module, String portVariable,
-            int defaultPort) {
+    private static Component component(
+            Map<String, String> env, String name, String module, String portVariable, int defaultPort) {
         return new Component(name, module, port(env, portVariable, defaultPort), portVariable, module != null);
     }
 
@@ -88,7 +93,9 @@ public record LauncherSettings(
     }
 
     public Optional<Component> component(String name) {
-        return components().stream().filter(c -> c.name().equals(name) || c.name().startsWith(name + "-")).findFirst();
+        return components().stream()
+                .filter(c -> c.name().equals(name) || c.name().startsWith(name + "-"))
+                .findFirst();
     }
 
     public String kafkaBootstrap() {

@@ -62,8 +62,11 @@ record PidRecord(long pid, long startTime, String bootId, String command) {
             if (!ProcessIdentity.validPid(pid)) {
                 return Optional.empty();
             }
-            return Optional.of(new PidRecord(pid, Long.parseLong(props.getProperty("start_time", "0")),
-                    props.getProperty("boot_id"), props.getProperty("command", "")));
+            return Optional.of(new PidRecord(
+                    pid,
+                    Long.parseLong(props.getProperty("start_time", "0")),
+                    props.getProperty("boot_id"),
+                    props.getProperty("command", "")));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }

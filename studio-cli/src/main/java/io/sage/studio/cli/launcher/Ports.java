@@ -8,8 +8,7 @@ import java.net.Socket;
 /** Whether the ports the studio needs are free, and whether something answers on one. */
 final class Ports {
 
-    private Ports() {
-    }
+    private Ports() {}
 
     /** Whether something accepts connections on the loopback port. */
     static boolean listening(int port) {

@@ -23,8 +23,7 @@ final class SigningKey {
     static final String FILE_NAME = "events-signing-key";
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private SigningKey() {
-    }
+    private SigningKey() {}
 
     /** The key in {@code studioDir}, created when missing. */
     static String getOrCreate(Path studioDir) {
@@ -34,10 +33,15 @@ final class SigningKey {
                 Files.createDirectories(studioDir);
                 byte[] secret = new byte[32];
                 RANDOM.nextBytes(secret);
-                Path tmp = Files.createTempFile(studioDir, "." + FILE_NAME + ".", ".tmp",
+                Path tmp = Files.createTempFile(
+                        studioDir,
+                        "." + FILE_NAME + ".",
+                        ".tmp",
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 try {
-                    Files.writeString(tmp, Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n",
+                    Files.writeString(
+                            tmp,
+                            Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "\n",
                             StandardCharsets.US_ASCII);
                     try {
                         // No REPLACE_EXISTING: a second launcher that raced us keeps the first key.

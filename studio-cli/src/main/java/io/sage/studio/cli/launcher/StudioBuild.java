@@ -41,8 +41,9 @@ final class StudioBuild {
         for (Component service : settings.services()) {
             if (!Files.isRegularFile(service.jar(settings.repo()))) {
                 if (!settings.build()) {
-                    throw new LauncherException(service.name() + " is not built (no " + service.jar(settings.repo())
-                            + ") and STUDIO_BUILD=never: build it with `mvn -B install -DskipTests` or unset STUDIO_BUILD");
+                    throw new LauncherException(
+                            service.name() + " is not built (no " + service.jar(settings.repo())
+                                    + ") and STUDIO_BUILD=never: build it with `mvn -B install -DskipTests` or unset STUDIO_BUILD");
                 }
                 toBuild.add(service);
                 continue;
@@ -76,11 +77,13 @@ final class StudioBuild {
                     + " (full output in " + log + ") …");
         }
         List<String> command = List.of(maven(), "-B", "install", "-DskipTests", "-pl", modules, "-am");
-        ProcessBuilder builder = new ProcessBuilder(command).directory(settings.repo().toFile()).redirectErrorStream(true);
+        ProcessBuilder builder =
+                new ProcessBuilder(command).directory(settings.repo().toFile()).redirectErrorStream(true);
         long started = System.nanoTime();
         try (Writer writer = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
             Process process = builder.start();
-            try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader reader =
+                    new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = reader.readLine()) != null) {
                     writer.write(line);
@@ -98,8 +101,8 @@ final class StudioBuild {
                         + StudioLauncher.tail(log, 40));
             }
         } catch (IOException e) {
-            throw new LauncherException("cannot run Maven (" + e.getMessage()
-                    + "); install JDK 17+ and Maven 3.8+, then try again");
+            throw new LauncherException(
+                    "cannot run Maven (" + e.getMessage() + "); install JDK 17+ and Maven 3.8+, then try again");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new LauncherException("interrupted while building");

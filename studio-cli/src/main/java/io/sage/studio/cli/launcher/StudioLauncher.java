@@ -44,7 +44,9 @@ public final class StudioLauncher {
     private final PrintStream out;
     /** The launcher keeps no install id: its pid files live in the studio home they belong to. */
     private final ProcessControl processes = new ProcessControl(null);
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     public StudioLauncher(LauncherSettings settings, PrintStream out) {
         this.settings = settings;
@@ -53,7 +55,11 @@ public final class StudioLauncher {
 
     /** What a component is doing now. */
     public enum State {
-        RUNNING, STARTING, DOWN, EXTERNAL, UNREACHABLE;
+        RUNNING,
+        STARTING,
+        DOWN,
+        EXTERNAL,
+        UNREACHABLE;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -61,8 +67,7 @@ public final class StudioLauncher {
     }
 
     /** One line of {@code sage studio status}. */
-    public record Status(Component component, State state, Long pid, String url) {
-    }
+    public record Status(Component component, State state, Long pid, String url) {}
 
     /** Extra environment for the services, e.g. the chat runtime chosen by {@code --no-llm}. */
     public record StartOptions(Map<String, String> serviceEnv, boolean prod) {
@@ -77,9 +82,12 @@ public final class StudioLauncher {
     public boolean start(StartOptions options) {
         prepareDirectories();
         Map<Component, Status> before = statusByComponent();
-        new StudioBuild(settings, out).ensureBuilt(before.entrySet().stream()
-                .filter(e -> e.getValue().state() == State.RUNNING || e.getValue().state() == State.STARTING)
-                .map(Map.Entry::getKey).toList());
+        new StudioBuild(settings, out)
+                .ensureBuilt(before.entrySet().stream()
+                        .filter(e -> e.getValue().state() == State.RUNNING
+                                || e.getValue().state() == State.STARTING)
+                        .map(Map.Entry::getKey)
+                        .toList());
 
         // A component whose process runs but does not answer yet (starting, or waiting for the broker) is waited
         // for, never started a second time: the copy could not bind its port and would orphan the first.
@@ -97,8 +105,9 @@ public final class StudioLauncher {
             return false;
         }
         if (before.values().stream().anyMatch(s -> s.state() == State.UNREACHABLE)) {
-            throw new LauncherException("Kafka at " + settings.kafkaBootstrap()
-                    + " (KAFKA_BOOTSTRAP_SERVERS) does not answer; start it or unset KAFKA_BOOTSTRAP_SERVERS to let the studio run its own broker");
+            throw new LauncherException(
+                    "Kafka at " + settings.kafkaBootstrap()
+                            + " (KAFKA_BOOTSTRAP_SERVERS) does not answer; start it or unset KAFKA_BOOTSTRAP_SERVERS to let the studio run its own broker");
         }
         checkPorts(missing);
         for (Component component : starting) {
@@ -115,7 +124,8 @@ public final class StudioLauncher {
             } else if (starting.contains(settings.kafka())) {
                 awaitReady(List.of(settings.kafka()));
             }
-            List<Component> services = missing.stream().filter(Component::service).toList();
+            List<Component> services =
+                    missing.stream().filter(Component::service).toList();
             for (Component service : services) {
                 out.println("Starting " + service.name() + " on port " + service.port() + " …");
                 startService(service, options);
@@ -211,10 +221,16 @@ public final class StudioLauncher {
         Map<String, String> env = new HashMap<>();
         env.put("STUDIO_HOME", settings.home().toString());
         env.put("KAFKA_BOOTSTRAP_SERVERS", settings.kafkaBootstrap());
-        env.put("STUDIO_SERVICES_FINETUNE_URL", "http://127.0.0.1:" + settings.finetune().port());
-        env.put("STUDIO_SERVICES_CHAT_URL", "http://127.0.0.1:" + settings.chat().port());
+        env.put(
+                "STUDIO_SERVICES_FINETUNE_URL",
+                "http://127.0.0.1:" + settings.finetune().port());
+        env.put(
+                "STUDIO_SERVICES_CHAT_URL",
+                "http://127.0.0.1:" + settings.chat().port());
         env.put("STUDIO_SERVICES_GPU_URL", "http://127.0.0.1:" + settings.gpu().port());
-        env.put("STUDIO_SERVICES_GATEWAY_URL", "http://127.0.0.1:" + settings.gateway().port());
+        env.put(
+                "STUDIO_SERVICES_GATEWAY_URL",
+                "http://127.0.0.1:" + settings.gateway().port());
         // `sage studio stop` ends the model servers too (unless the user says otherwise); a crashed
         // chat-switch-service still re-adopts them, and the next start serves the same model again.
         if (!settings.environment().containsKey("STUDIO_CHAT_LOCAL_STOP_ON_SHUTDOWN")) {
@@ -226,7 +242,9 @@ public final class StudioLauncher {
         }
         if (!settings.environment().containsKey("STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND")
                 && Files.isExecutable(settings.defaultTrainer())) {
-            env.put("STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND", settings.defaultTrainer().toString());
+            env.put(
+                    "STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND",
+                    settings.defaultTrainer().toString());
         }
         env.putAll(options.serviceEnv());
         // The port is the launcher's to decide: never inherit a QUARKUS_HTTP_PORT meant for something else.
@@ -281,7 +299,8 @@ public final class StudioLauncher {
         boolean stopped = false;
         if (record.isPresent()) {
             if (!quiet && processes.alive(record.get().identity())) {
-                out.println("Stopping " + component.name() + " (pid " + record.get().pid() + ") …");
+                out.println(
+                        "Stopping " + component.name() + " (pid " + record.get().pid() + ") …");
             }
             // Also what the leader left behind in its group when the leader itself is gone.
             ProcessControl.Stop stop = processes.stop(record.get().identity(), STOP_GRACE);
@@ -305,14 +324,21 @@ public final class StudioLauncher {
         Map<Component, Status> result = new LinkedHashMap<>();
         if (settings.externalKafka().isPresent()) {
             boolean up = kafkaAnswers(settings.kafkaBootstrap());
-            result.put(settings.kafka(), new Status(settings.kafka(), up ? State.EXTERNAL : State.UNREACHABLE, null,
-                    settings.kafkaBootstrap()));
+            result.put(
+                    settings.kafka(),
+                    new Status(
+                            settings.kafka(),
+                            up ? State.EXTERNAL : State.UNREACHABLE,
+                            null,
+                            settings.kafkaBootstrap()));
         }
         for (Component component : settings.components()) {
-            Optional<PidRecord> record = PidRecord.read(settings.pidFile(component))
-                    .filter(r -> processes.alive(r.identity()));
+            Optional<PidRecord> record =
+                    PidRecord.read(settings.pidFile(component)).filter(r -> processes.alive(r.identity()));
             State state = record.isEmpty() ? State.DOWN : ready(component) ? State.RUNNING : State.STARTING;
-            result.put(component, new Status(component, state, record.map(PidRecord::pid).orElse(null), component.url()));
+            result.put(
+                    component,
+                    new Status(component, state, record.map(PidRecord::pid).orElse(null), component.url()));
         }
         return result;
     }
@@ -325,8 +351,9 @@ public final class StudioLauncher {
     public void printStatus(Collection<Status> statuses) {
         out.printf("%-22s %-12s %-8s %s%n", "COMPONENT", "STATE", "PID", "URL");
         for (Status s : statuses) {
-            out.printf("%-22s %-12s %-8s %s%n", s.component().name(), s.state().label(),
-                    s.pid() == null ? "-" : s.pid(), s.url());
+            out.printf(
+                    "%-22s %-12s %-8s %s%n",
+                    s.component().name(), s.state().label(), s.pid() == null ? "-" : s.pid(), s.url());
         }
     }
 
@@ -335,8 +362,12 @@ public final class StudioLauncher {
             return kafkaAnswers(settings.kafkaBootstrap());
         }
         try {
-            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(component.healthUrl()))
-                    .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.discarding());
+            HttpResponse<Void> response = http.send(
+                    HttpRequest.newBuilder(URI.create(component.healthUrl()))
+                            .timeout(Duration.ofSeconds(3))
+                            .GET()
+                            .build(),
+                    HttpResponse.BodyHandlers.discarding());
             return response.statusCode() == 200;
         } catch (IOException e) {
             return false;
@@ -359,7 +390,8 @@ public final class StudioLauncher {
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
         try (Admin admin = Admin.create(props)) {
             Set<String> names = admin.listTopics().names().get(3, TimeUnit.SECONDS);
-            return names.containsAll(Topics.ALL.stream().map(Topics.TopicSpec::name).collect(Collectors.toSet()));
+            return names.containsAll(
+                    Topics.ALL.stream().map(Topics.TopicSpec::name).collect(Collectors.toSet()));
         } catch (Exception e) {
             return false;
         }
@@ -368,14 +400,17 @@ public final class StudioLauncher {
     // ---------------------------------------------------------------- logs
 
     public Path logFile(String componentName) {
-        Component component = settings.component(componentName).orElseThrow(() -> new LauncherException(
-                "unknown component '" + componentName + "'; one of: " + settings.components().stream()
-                        .map(Component::name).collect(Collectors.joining(", "))));
+        Component component = settings.component(componentName)
+                .orElseThrow(() -> new LauncherException("unknown component '" + componentName + "'; one of: "
+                        + settings.components().stream().map(Component::name).collect(Collectors.joining(", "))));
         return settings.log(component);
     }
 
     public List<Path> logFiles() {
-        return settings.components().stream().map(settings::log).filter(Files::exists).toList();
+        return settings.components().stream()
+                .map(settings::log)
+                .filter(Files::exists)
+                .toList();
     }
 
     static String tail(Path file, int lines) {

@@ -68,10 +68,15 @@ class FinetuneContractTest {
                 .stringType("started_at", "2026-01-01T12:00:05.123456Z")
                 .stringType("completed_at", "2026-01-01T12:10:00Z")
                 .nullValue("error_message");
-        body.object("artifacts").stringType("lora", "/home/u/.sage/studio_finetune/" + TASK_ID + "/lora").closeObject();
+        body.object("artifacts")
+                .stringType("lora", "/home/u/.sage/studio_finetune/" + TASK_ID + "/lora")
+                .closeObject();
         body.object("config").integerType("num_epochs", 1).closeObject();
-        body.minArrayLike("warnings", 0, 1).stringType("code", "small_dataset").stringType("message", "only 12 records")
-                .closeObject().closeArray();
+        body.minArrayLike("warnings", 0, 1)
+                .stringType("code", "small_dataset")
+                .stringType("message", "only 12 records")
+                .closeObject()
+                .closeArray();
         return body;
     }
 
@@ -79,8 +84,11 @@ class FinetuneContractTest {
     V4Pact showTask(PactDslWithProvider builder) {
         return builder.given(COMPLETED_TASK)
                 .uponReceiving("sage finetune show: one task")
-                .method("GET").pathFromProviderState("/api/finetune/tasks/${taskId}", "/api/finetune/tasks/" + TASK_ID)
-                .willRespondWith().status(200).body(completedTask())
+                .method("GET")
+                .pathFromProviderState("/api/finetune/tasks/${taskId}", "/api/finetune/tasks/" + TASK_ID)
+                .willRespondWith()
+                .status(200)
+                .body(completedTask())
                 .toPact(V4Pact.class);
     }
 
@@ -100,8 +108,11 @@ class FinetuneContractTest {
     V4Pact listTasks(PactDslWithProvider builder) {
         return builder.given(COMPLETED_TASK)
                 .uponReceiving("sage finetune list: all tasks")
-                .method("GET").path("/api/finetune/tasks")
-                .willRespondWith().status(200).body(PactDslJsonArray.arrayMinLike(1)
+                .method("GET")
+                .path("/api/finetune/tasks")
+                .willRespondWith()
+                .status(200)
+                .body(PactDslJsonArray.arrayMinLike(1)
                         .stringType("task_id", TASK_ID)
                         .stringType("status", "completed")
                         .numberType("progress", 100.0)
@@ -116,8 +127,9 @@ class FinetuneContractTest {
     @Test
     @PactTestFor(pactMethod = "listTasks")
     void listReadsTheTaskTable(MockServer server) {
-        List<TaskView> tasks = StudioClient.as(new StudioClient(server.getUrl(), null).get("/api/finetune/tasks"),
-                new TypeReference<List<TaskView>>() { });
+        List<TaskView> tasks = StudioClient.as(
+                new StudioClient(server.getUrl(), null).get("/api/finetune/tasks"),
+                new TypeReference<List<TaskView>>() {});
         assertThat(tasks).isNotEmpty().allSatisfy(t -> {
             assertThat(t.taskId()).isNotNull();
             assertThat(t.progress()).isNotNull();
@@ -129,16 +141,23 @@ class FinetuneContractTest {
     V4Pact createTask(PactDslWithProvider builder) {
         return builder.given(STORED_DATASET)
                 .uponReceiving("sage finetune start: create a task")
-                .method("POST").path("/api/finetune/create")
+                .method("POST")
+                .path("/api/finetune/create")
                 .headers(Map.of("Content-Type", "application/json"))
                 .body(new PactDslJsonBody()
                         .stringType("model_name", "Qwen/Qwen2.5-0.5B-Instruct")
-                        .valueFromProviderState("dataset_file", "${datasetPath}", "/home/u/.sage/studio/datasets/ds1/data.jsonl")
+                        .valueFromProviderState(
+                                "dataset_file", "${datasetPath}", "/home/u/.sage/studio/datasets/ds1/data.jsonl")
                         .integerType("num_epochs", 1))
-                .willRespondWith().status(201).body(new PactDslJsonBody()
+                .willRespondWith()
+                .status(201)
+                .body(new PactDslJsonBody()
                         .stringType("task_id", TASK_ID)
                         .stringType("status", "queued")
-                        .minArrayLike("warnings", 0, 1).stringType("message", "only 12 records").closeObject().closeArray())
+                        .minArrayLike("warnings", 0, 1)
+                        .stringType("message", "only 12 records")
+                        .closeObject()
+                        .closeArray())
                 .toPact(V4Pact.class);
     }
 
@@ -158,8 +177,11 @@ class FinetuneContractTest {
     V4Pact listModels(PactDslWithProvider builder) {
         return builder.given(COMPLETED_TASK)
                 .uponReceiving("sage models list: base and fine-tuned models")
-                .method("GET").path("/api/finetune/models")
-                .willRespondWith().status(200).body(PactDslJsonArray.arrayMinLike(1)
+                .method("GET")
+                .path("/api/finetune/models")
+                .willRespondWith()
+                .status(200)
+                .body(PactDslJsonArray.arrayMinLike(1)
                         .stringType("id", "Qwen/Qwen2.5-0.5B-Instruct")
                         .stringType("type", "base")
                         .stringType("path", "Qwen/Qwen2.5-0.5B-Instruct")
@@ -170,8 +192,9 @@ class FinetuneContractTest {
     @Test
     @PactTestFor(pactMethod = "listModels")
     void modelsListReadsIdTypeAndPath(MockServer server) {
-        List<ModelView> models = StudioClient.as(new StudioClient(server.getUrl(), null).get("/api/finetune/models"),
-                new TypeReference<List<ModelView>>() { });
+        List<ModelView> models = StudioClient.as(
+                new StudioClient(server.getUrl(), null).get("/api/finetune/models"),
+                new TypeReference<List<ModelView>>() {});
         assertThat(models).isNotEmpty().allSatisfy(m -> assertThat(m.id()).isNotNull());
     }
 
@@ -181,6 +204,8 @@ class FinetuneContractTest {
 
     private static Set<String> components(Class<? extends Record> type) {
         var naming = (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
-        return Stream.of(type.getRecordComponents()).map(c -> naming.translate(c.getName())).collect(Collectors.toSet());
+        return Stream.of(type.getRecordComponents())
+                .map(c -> naming.translate(c.getName()))
+                .collect(Collectors.toSet());
     }
 }

@@ -19,9 +19,9 @@ import java.util.Map;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.io.TempDir;
 
 import com.sun.net.httpserver.HttpServer;
 
@@ -74,32 +74,40 @@ class CommandOutputTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "finetune-list      | | finetune list",
-        "finetune-list-json | | finetune list --json",
-        "finetune-show      | | finetune show qwen-0.5b-20260101-120000-ab12",
-        "finetune-show-json | | finetune show qwen-0.5b-20260101-120000-ab12 --json",
-        "finetune-cancel    | | finetune cancel qwen-0.5b-20260101-120000-ab12",
-        "finetune-start     | | finetune start --model Qwen/Qwen2.5-0.5B-Instruct --data DATA --epochs 2",
-        "finetune-start-json| | finetune start --model Qwen/Qwen2.5-0.5B-Instruct --data DATA --json",
-        "models-list        | | models list",
-        "gpu                | | gpu",
-        "gpu-none           | /none | gpu",
-        "switch             | | switch Qwen/Qwen2.5-0.5B-Instruct",
-        "switch-wait        | | switch Qwen/Qwen2.5-0.5B-Instruct --wait",
-        "switch-wait-failed | /failing | switch qwen-0.5b-20260101-120000-ab12 --wait",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "finetune-list      | | finetune list",
+                "finetune-list-json | | finetune list --json",
+                "finetune-show      | | finetune show qwen-0.5b-20260101-120000-ab12",
+                "finetune-show-json | | finetune show qwen-0.5b-20260101-120000-ab12 --json",
+                "finetune-cancel    | | finetune cancel qwen-0.5b-20260101-120000-ab12",
+                "finetune-start     | | finetune start --model Qwen/Qwen2.5-0.5B-Instruct --data DATA --epochs 2",
+                "finetune-start-json| | finetune start --model Qwen/Qwen2.5-0.5B-Instruct --data DATA --json",
+                "models-list        | | models list",
+                "gpu                | | gpu",
+                "gpu-none           | /none | gpu",
+                "switch             | | switch Qwen/Qwen2.5-0.5B-Instruct",
+                "switch-wait        | | switch Qwen/Qwen2.5-0.5B-Instruct --wait",
+                "switch-wait-failed | /failing | switch qwen-0.5b-20260101-120000-ab12 --wait",
+            })
     void outputIsUnchanged(String name, String prefix, String args) throws IOException {
         Path data = Files.writeString(tmp.resolve("data.jsonl"), "{\"messages\":[]}\n");
         String url = "http://127.0.0.1:" + server.getAddress().getPort() + (prefix == null ? "" : prefix);
         String[] argv = (args.replace("DATA", data.toString()) + " --url " + url).split(" ");
         StringWriter err = new StringWriter();
-        CommandLine cli = SageCli.commandLine(new CliEnvironment(Map.of("STUDIO_HOME", tmp.resolve("home").toString(),
-                "STUDIO_GATEWAY_PORT", Integer.toString(closedPort())), tmp));
+        CommandLine cli = SageCli.commandLine(new CliEnvironment(
+                Map.of(
+                        "STUDIO_HOME",
+                        tmp.resolve("home").toString(),
+                        "STUDIO_GATEWAY_PORT",
+                        Integer.toString(closedPort())),
+                tmp));
         cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(argv);
-        String actual = ("exit " + code + "\n--- stdout\n" + stdout.toString(StandardCharsets.UTF_8)
-                + "--- stderr\n" + err + stderr.toString(StandardCharsets.UTF_8)).replace(data.toString(), "DATA");
+        String actual = ("exit " + code + "\n--- stdout\n" + stdout.toString(StandardCharsets.UTF_8) + "--- stderr\n"
+                        + err + stderr.toString(StandardCharsets.UTF_8))
+                .replace(data.toString(), "DATA");
         Path expected = Path.of("src/test/resources/golden", name + ".out");
         if (Boolean.getBoolean("golden.write")) {
             Files.writeString(expected, actual, StandardCharsets.UTF_8);

@@ -19,8 +19,10 @@ class BuildFreshnessTest {
     @TempDir
     Path repo;
 
-    private final Component gateway = new Component("gateway-adapter", "gateway-adapter", 8080, "STUDIO_GATEWAY_PORT", true);
-    private final Component finetune = new Component("finetune-service", "finetune-service", 8081, "STUDIO_FINETUNE_PORT", true);
+    private final Component gateway =
+            new Component("gateway-adapter", "gateway-adapter", 8080, "STUDIO_GATEWAY_PORT", true);
+    private final Component finetune =
+            new Component("finetune-service", "finetune-service", 8081, "STUDIO_FINETUNE_PORT", true);
 
     private Path file(String relative, Instant modified) throws IOException {
         Path path = repo.resolve(relative);
@@ -48,8 +50,12 @@ class BuildFreshnessTest {
     void anEditInTheModuleTheSharedModulesOrTheParentPomMakesItStale() throws IOException {
         packaged(finetune);
         file("finetune-service/src/main/java/A.java", PACKAGED.minusSeconds(60));
-        for (String changed : new String[]{"finetune-service/src/main/resources/application.properties",
-                "studio-common/src/main/java/io/sage/Common.java", "studio-events/pom.xml", "pom.xml"}) {
+        for (String changed : new String[] {
+            "finetune-service/src/main/resources/application.properties",
+            "studio-common/src/main/java/io/sage/Common.java",
+            "studio-events/pom.xml",
+            "pom.xml"
+        }) {
             Path path = file(changed, PACKAGED.plusSeconds(5));
             assertThat(new BuildFreshness(repo).changedSince(finetune)).contains(Path.of(changed));
             Files.setLastModifiedTime(path, FileTime.from(PACKAGED.minusSeconds(5)));

@@ -24,8 +24,10 @@ class PidRecordTest {
     @Test
     void aPidFileOfAnOlderLauncherWithoutABootIdIsStillRecognised() throws Exception {
         Path file = dir.resolve("gateway-adapter.pid");
-        Files.writeString(file, "#written by ./sage studio start\npid=" + SELF + "\nstart_time="
-                + ProcessControl.startTicks(SELF).orElseThrow() + "\ncommand=java -jar quarkus-run.jar\n");
+        Files.writeString(
+                file,
+                "#written by ./sage studio start\npid=" + SELF + "\nstart_time="
+                        + ProcessControl.startTicks(SELF).orElseThrow() + "\ncommand=java -jar quarkus-run.jar\n");
 
         PidRecord record = PidRecord.read(file).orElseThrow();
         assertThat(record.bootId()).isNull();
@@ -36,14 +38,17 @@ class PidRecordTest {
     @Test
     void aRecordKeepsItsBootIdAndOneOfAnotherBootNamesNothing() {
         long ticks = ProcessControl.startTicks(SELF).orElseThrow();
-        PidRecord current = new PidRecord(SELF, ticks, ProcessControl.currentBootId().orElseThrow(), "this test");
+        PidRecord current =
+                new PidRecord(SELF, ticks, ProcessControl.currentBootId().orElseThrow(), "this test");
         current.write(dir.resolve("a.pid"));
         assertThat(PidRecord.read(dir.resolve("a.pid"))).contains(current);
         assertThat(processes.alive(current.identity())).isTrue();
 
         PidRecord stale = new PidRecord(SELF, ticks, "another-boot", "this test");
         stale.write(dir.resolve("b.pid"));
-        assertThat(processes.alive(PidRecord.read(dir.resolve("b.pid")).orElseThrow().identity())).isFalse();
+        assertThat(processes.alive(
+                        PidRecord.read(dir.resolve("b.pid")).orElseThrow().identity()))
+                .isFalse();
         assertThat(processes.stop(stale.identity(), Duration.ZERO)).isEqualTo(ProcessControl.Stop.NOT_OURS);
     }
 

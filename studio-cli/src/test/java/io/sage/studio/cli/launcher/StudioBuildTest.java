@@ -28,7 +28,8 @@ class StudioBuildTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
     private LauncherSettings settings(String build) {
-        return LauncherSettings.from(Map.of("STUDIO_HOME", repo.resolve("home").toString(), "STUDIO_BUILD", build), repo);
+        return LauncherSettings.from(
+                Map.of("STUDIO_HOME", repo.resolve("home").toString(), "STUDIO_BUILD", build), repo);
     }
 
     private void file(String relative, Instant modified) throws IOException {
@@ -57,7 +58,7 @@ class StudioBuildTest {
     void neverFailsOnAMissingJarNamingItAndTheBuildCommand() {
         LauncherSettings settings = settings("never");
         assertThatThrownBy(() -> new StudioBuild(settings, new PrintStream(out, true, StandardCharsets.UTF_8))
-                .ensureBuilt(List.of()))
+                        .ensureBuilt(List.of()))
                 .isInstanceOf(LauncherException.class)
                 .hasMessageContaining("is not built")
                 .hasMessageContaining("quarkus-run.jar")
@@ -66,7 +67,8 @@ class StudioBuildTest {
 
     @Test
     void anUnknownBuildPolicyIsRefused() {
-        assertThatThrownBy(() -> settings("sometimes")).isInstanceOf(LauncherException.class)
+        assertThatThrownBy(() -> settings("sometimes"))
+                .isInstanceOf(LauncherException.class)
                 .hasMessageContaining("STUDIO_BUILD must be auto or never");
         assertThat(settings("auto").build()).isTrue();
         assertThat(settings("NEVER").build()).isFalse();

@@ -50,26 +50,37 @@ class StudioLauncherTest {
 
     @Test
     void everyServiceGetsTheSameEventSigningKeyMadeOncePerHomeAndAUsersKeyWins() throws Exception {
-        LauncherSettings settings = LauncherSettings.from(Map.of("STUDIO_HOME", repo.resolve("home").toString(),
-                "STUDIO_BUILD", "never"), repo);
-        StudioLauncher launcher = new StudioLauncher(settings, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        LauncherSettings settings = LauncherSettings.from(
+                Map.of("STUDIO_HOME", repo.resolve("home").toString(), "STUDIO_BUILD", "never"), repo);
+        StudioLauncher launcher = new StudioLauncher(
+                settings, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         String gateway = launcher.serviceEnvironment(settings.gateway(), StudioLauncher.StartOptions.defaults())
                 .get("STUDIO_EVENTS_SIGNING_KEY");
         String chat = launcher.serviceEnvironment(settings.chat(), StudioLauncher.StartOptions.defaults())
                 .get("STUDIO_EVENTS_SIGNING_KEY");
         assertThat(gateway).hasSizeGreaterThanOrEqualTo(40).isEqualTo(chat);
         Path file = settings.studioDir().resolve("events-signing-key");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .isEqualTo("rw-------");
 
-        LauncherSettings again = LauncherSettings.from(Map.of("STUDIO_HOME", repo.resolve("home").toString(),
-                "STUDIO_BUILD", "never"), repo);
+        LauncherSettings again = LauncherSettings.from(
+                Map.of("STUDIO_HOME", repo.resolve("home").toString(), "STUDIO_BUILD", "never"), repo);
         assertThat(new StudioLauncher(again, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
-                .serviceEnvironment(again.finetune(), StudioLauncher.StartOptions.defaults()).get("STUDIO_EVENTS_SIGNING_KEY"))
+                        .serviceEnvironment(again.finetune(), StudioLauncher.StartOptions.defaults())
+                        .get("STUDIO_EVENTS_SIGNING_KEY"))
                 .isEqualTo(gateway);
 
-        LauncherSettings own = LauncherSettings.from(Map.of("STUDIO_HOME", repo.resolve("home").toString(),
-                "STUDIO_BUILD", "never", "STUDIO_EVENTS_SIGNING_KEY", "users-own-signing-key-000000"), repo);
-        Map<String, String> env = new StudioLauncher(own, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+        LauncherSettings own = LauncherSettings.from(
+                Map.of(
+                        "STUDIO_HOME",
+                        repo.resolve("home").toString(),
+                        "STUDIO_BUILD",
+                        "never",
+                        "STUDIO_EVENTS_SIGNING_KEY",
+                        "users-own-signing-key-000000"),
+                repo);
+        Map<String, String> env = new StudioLauncher(
+                        own, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
                 .serviceEnvironment(own.gpu(), StudioLauncher.StartOptions.defaults());
         // Not overridden: the services inherit the launcher's environment, the user's key with it.
         assertThat(env).doesNotContainKey("STUDIO_EVENTS_SIGNING_KEY");
@@ -85,15 +96,19 @@ class StudioLauncherTest {
         Properties admin = new Properties();
         admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         try (Admin client = Admin.create(admin)) {
-            client.createTopics(Topics.ALL.stream().map(t -> new NewTopic(t.name(), t.partitions(), (short) 1)).toList())
-                    .all().get();
+            client.createTopics(Topics.ALL.stream()
+                            .map(t -> new NewTopic(t.name(), t.partitions(), (short) 1))
+                            .toList())
+                    .all()
+                    .get();
         }
         Map<String, String> env = new HashMap<>();
         env.put("STUDIO_HOME", repo.resolve("home").toString());
         env.put("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
         env.put("STUDIO_BUILD", "never");
         AtomicInteger readinessCalls = new AtomicInteger();
-        for (String variable : List.of("STUDIO_GATEWAY_PORT", "STUDIO_FINETUNE_PORT", "STUDIO_CHAT_PORT", "STUDIO_GPU_PORT")) {
+        for (String variable :
+                List.of("STUDIO_GATEWAY_PORT", "STUDIO_FINETUNE_PORT", "STUDIO_CHAT_PORT", "STUDIO_GPU_PORT")) {
             env.put(variable, Integer.toString(notReadyTwice(readinessCalls)));
         }
         LauncherSettings settings = LauncherSettings.from(env, repo);
@@ -107,10 +122,13 @@ class StudioLauncherTest {
         }
 
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        new StudioLauncher(settings, new PrintStream(out, true, StandardCharsets.UTF_8)).start(StudioLauncher.StartOptions.defaults());
+        new StudioLauncher(settings, new PrintStream(out, true, StandardCharsets.UTF_8))
+                .start(StudioLauncher.StartOptions.defaults());
 
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("gateway-adapter (pid " + pid + ") is starting; waiting")
-                .contains("✓ finetune-service is ready").doesNotContain("Starting ");
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("gateway-adapter (pid " + pid + ") is starting; waiting")
+                .contains("✓ finetune-service is ready")
+                .doesNotContain("Starting ");
         for (Component service : settings.services()) {
             assertThat(PidRecord.read(settings.pidFile(service))).contains(self);
         }
@@ -120,17 +138,20 @@ class StudioLauncherTest {
     /** {@code studio stop} ends the recorded process with everything of its group, and forgets it. */
     @Test
     void stopEndsTheRecordedProcessGroupAndRemovesItsPidFile() throws Exception {
-        LauncherSettings settings = LauncherSettings.from(Map.of("STUDIO_HOME", repo.resolve("home").toString(),
-                "STUDIO_BUILD", "never"), repo);
-        ProcessControl.Started child = new ProcessControl(null).start(new ProcessBuilder("sh", "-c", "sleep 60 & wait")
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD));
+        LauncherSettings settings = LauncherSettings.from(
+                Map.of("STUDIO_HOME", repo.resolve("home").toString(), "STUDIO_BUILD", "never"), repo);
+        ProcessControl.Started child = new ProcessControl(null)
+                .start(new ProcessBuilder("sh", "-c", "sleep 60 & wait")
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD));
         Component gpu = settings.gpu();
         PidRecord.of(child.identity(), "sh").write(settings.pidFile(gpu));
 
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertThat(new StudioLauncher(settings, new PrintStream(out, true, StandardCharsets.UTF_8)).stop()).isTrue();
+        assertThat(new StudioLauncher(settings, new PrintStream(out, true, StandardCharsets.UTF_8)).stop())
+                .isTrue();
 
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("Stopping " + gpu.name() + " (pid " + child.process().pid() + ")");
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("Stopping " + gpu.name() + " (pid " + child.process().pid() + ")");
         assertThat(child.process().waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(ProcessControl.groupAlive(child.process().pid())).isFalse();
         assertThat(settings.pidFile(gpu)).doesNotExist();

@@ -48,8 +48,8 @@ public final class AccessPolicy {
     }
 
     /** The services' own tables, in the order they are consulted (they never overlap). */
-    public static final List<ServiceAccess> SERVICES = List.of(
-            GatewayAccess.TABLE, FinetuneAccess.TABLE, ChatSwitchAccess.TABLE, GpuProbeAccess.TABLE);
+    public static final List<ServiceAccess> SERVICES =
+            List.of(GatewayAccess.TABLE, FinetuneAccess.TABLE, ChatSwitchAccess.TABLE, GpuProbeAccess.TABLE);
 
     /** Before any service's table. */
     private static final List<AccessRule> FIRST = List.of(
@@ -70,12 +70,12 @@ public final class AccessPolicy {
             // Any other change (settings, endpoints added later) needs an admin until a table lists it.
             AccessRule.any("/**", Access.ADMIN));
 
-    private static final List<AccessRule> RULES = Stream.of(FIRST.stream(),
-            SERVICES.stream().flatMap(service -> service.rules().stream()), LAST.stream())
-            .flatMap(rules -> rules).toList();
+    private static final List<AccessRule> RULES = Stream.of(
+                    FIRST.stream(), SERVICES.stream().flatMap(service -> service.rules().stream()), LAST.stream())
+            .flatMap(rules -> rules)
+            .toList();
 
-    private AccessPolicy() {
-    }
+    private AccessPolicy() {}
 
     /** The access a request with this method and (already normalised, see {@link #canonicalPath}) path needs. */
     public static Access required(String method, String path) {

@@ -38,7 +38,8 @@ public record AccessRule(Set<String> methods, String pattern, Access access, Pat
 
     /** Whether the rule covers this (upper-case) method and canonical path. */
     public boolean matches(String method, String path) {
-        return (methods.isEmpty() || methods.contains(method.toUpperCase(Locale.ROOT))) && regex.matcher(path).matches();
+        return (methods.isEmpty() || methods.contains(method.toUpperCase(Locale.ROOT)))
+                && regex.matcher(path).matches();
     }
 
     private static Pattern compile(String pattern) {

@@ -73,24 +73,34 @@ public class AuthFilter {
             request.next();
             return;
         }
-        authenticator.authenticate(request, access).subscribe().with(caller -> {
-            StudioRole needed = access.minimumRole();
-            if (!caller.role().includes(needed)) {
-                refuse(request, AuthException.forbidden("forbidden", "'" + caller.name() + "' has role "
-                        + caller.role().id() + ", but " + method + " " + path + " needs " + needed.id()));
-                return;
-            }
-            request.put(CALLER, caller);
-            open.track(request, caller);
-            request.next();
-        }, failure -> {
-            if (failure instanceof AuthException refusal) {
-                refuse(request, refusal);
-            } else {
-                LOG.errorf(failure, "authentication of %s %s failed", method, path);
-                request.fail(failure);
-            }
-        });
+        authenticator
+                .authenticate(request, access)
+                .subscribe()
+                .with(
+                        caller -> {
+                            StudioRole needed = access.minimumRole();
+                            if (!caller.role().includes(needed)) {
+                                refuse(
+                                        request,
+                                        AuthException.forbidden(
+                                                "forbidden",
+                                                "'" + caller.name() + "' has role "
+                                                        + caller.role().id() + ", but " + method + " " + path
+                                                        + " needs " + needed.id()));
+                                return;
+                            }
+                            request.put(CALLER, caller);
+                            open.track(request, caller);
+                            request.next();
+                        },
+                        failure -> {
+                            if (failure instanceof AuthException refusal) {
+                                refuse(request, refusal);
+                            } else {
+                                LOG.errorf(failure, "authentication of %s %s failed", method, path);
+                                request.fail(failure);
+                            }
+                        });
     }
 
     private void refuse(RoutingContext request, AuthException refusal) {

@@ -33,8 +33,7 @@ import io.vertx.ext.web.RoutingContext;
 public class Authenticator {
 
     private static final Logger LOG = Logger.getLogger(Authenticator.class);
-    private static final BiConsumer<RoutingContext, Throwable> LEAVE_FAILURE_TO_FILTER = (request, failure) -> {
-    };
+    private static final BiConsumer<RoutingContext, Throwable> LEAVE_FAILURE_TO_FILTER = (request, failure) -> {};
 
     private final AuthConfig config;
     private final Config settings;
@@ -49,10 +48,14 @@ public class Authenticator {
     }
 
     void onStart(@Observes StartupEvent event) {
-        String host = settings.getOptionalValue("quarkus.http.host", String.class).orElse("0.0.0.0");
-        boolean oidcTenant = settings.getOptionalValue("quarkus.oidc.tenant-enabled", Boolean.class).orElse(false);
-        boolean oidcServer = settings.getOptionalValue("quarkus.oidc.auth-server-url", String.class).isPresent()
-                || settings.getOptionalValue("quarkus.oidc.public-key", String.class).isPresent();
+        String host =
+                settings.getOptionalValue("quarkus.http.host", String.class).orElse("0.0.0.0");
+        boolean oidcTenant = settings.getOptionalValue("quarkus.oidc.tenant-enabled", Boolean.class)
+                .orElse(false);
+        boolean oidcServer = settings.getOptionalValue("quarkus.oidc.auth-server-url", String.class)
+                        .isPresent()
+                || settings.getOptionalValue("quarkus.oidc.public-key", String.class)
+                        .isPresent();
         checkSettings(config.mode(), host, config.tokensFile().isPresent(), oidcTenant, oidcServer);
         Clock clock = Clock.systemUTC();
         if (config.mode() == AuthMode.TOKEN) {
@@ -61,7 +64,9 @@ public class Authenticator {
         if (config.mode() != AuthMode.NONE && config.openaiApiKeysFile().isPresent()) {
             apiKeys = CredentialsFile.load(config.openaiApiKeysFile().get(), config.reloadInterval(), clock);
         }
-        LOG.infof("authentication: mode %s%s%s%s", config.mode().name().toLowerCase(Locale.ROOT),
+        LOG.infof(
+                "authentication: mode %s%s%s%s",
+                config.mode().name().toLowerCase(Locale.ROOT),
                 tokens == null ? "" : ", " + tokens.size() + " tokens",
                 apiKeys == null ? "" : ", " + apiKeys.size() + " API keys for /v1",
                 serviceToken.authorization().isPresent() ? ", a service token" : "");
@@ -134,13 +139,17 @@ public class Authenticator {
             return Uni.createFrom().failure(e);
         }
         if (bearer.isPresent() && serviceToken.matches(bearer.get())) {
-            return let(request, new Credential(Credential.Kind.SERVICE_TOKEN, bearer.get(), null),
+            return let(
+                    request,
+                    new Credential(Credential.Kind.SERVICE_TOKEN, bearer.get(), null),
                     new Caller(ServiceToken.CALLER_NAME, StudioRole.VIEWER));
         }
         if (access == Access.CHAT_API && apiKeys != null && bearer.isPresent()) {
             Verdict verdict = apiKeys.verify(bearer.get());
             if (verdict instanceof Valid key) {
-                return let(request, new Credential(Credential.Kind.API_KEY, bearer.get(), null),
+                return let(
+                        request,
+                        new Credential(Credential.Kind.API_KEY, bearer.get(), null),
                         new Caller(key.name(), StudioRole.VIEWER));
             }
             if (verdict instanceof Expired expired) {
@@ -153,13 +162,16 @@ public class Authenticator {
             }
             Verdict verdict = tokens.verify(bearer.get());
             if (verdict instanceof Valid valid) {
-                return let(request, new Credential(Credential.Kind.TOKEN, bearer.get(), null),
+                return let(
+                        request,
+                        new Credential(Credential.Kind.TOKEN, bearer.get(), null),
                         new Caller(valid.name(), valid.role()));
             }
             if (verdict instanceof Expired expired) {
                 return Uni.createFrom().failure(expired(expired));
             }
-            return Uni.createFrom().failure(AuthException.unauthorized("invalid_token", "the bearer token is not valid"));
+            return Uni.createFrom()
+                    .failure(AuthException.unauthorized("invalid_token", "the bearer token is not valid"));
         }
         return oidc(request);
     }
@@ -169,14 +181,21 @@ public class Authenticator {
         request.put(QuarkusHttpUser.AUTH_FAILURE_HANDLER, LEAVE_FAILURE_TO_FILTER);
         return QuarkusHttpUser.getSecurityIdentity(request, null)
                 .onFailure(failure -> !(failure instanceof AuthException))
-                .transform(failure -> AuthException.unauthorized("invalid_token",
+                .transform(failure -> AuthException.unauthorized(
+                        "invalid_token",
                         "the access token is not valid (expired, not yet valid, wrong issuer or audience, or a bad "
                                 + "signature)"))
                 .map(identity -> {
                     Caller caller = fromIdentity(identity);
                     Object expires = identity.getAttribute("quarkus.identity.expire-time");
-                    request.put(CREDENTIAL, new Credential(Credential.Kind.OIDC, null,
-                            expires instanceof Number seconds ? Instant.ofEpochSecond(seconds.longValue()) : null));
+                    request.put(
+                            CREDENTIAL,
+                            new Credential(
+                                    Credential.Kind.OIDC,
+                                    null,
+                                    expires instanceof Number seconds
+                                            ? Instant.ofEpochSecond(seconds.longValue())
+                                            : null));
                     return caller;
                 });
     }
@@ -198,8 +217,10 @@ public class Authenticator {
         }
         String name = identity.getPrincipal().getName();
         if (best == null) {
-            throw AuthException.forbidden("no_role", "the token of '" + name + "' carries no studio role: its roles "
-                    + "claim needs " + prefix + "viewer, " + prefix + "trainer or " + prefix + "admin");
+            throw AuthException.forbidden(
+                    "no_role",
+                    "the token of '" + name + "' carries no studio role: its roles " + "claim needs " + prefix
+                            + "viewer, " + prefix + "trainer or " + prefix + "admin");
         }
         return new Caller(name, best);
     }
@@ -211,7 +232,10 @@ public class Authenticator {
     record Credential(Kind kind, String bearer, Instant expiresAt) {
 
         enum Kind {
-            SERVICE_TOKEN, API_KEY, TOKEN, OIDC
+            SERVICE_TOKEN,
+            API_KEY,
+            TOKEN,
+            OIDC
         }
     }
 
@@ -230,12 +254,17 @@ public class Authenticator {
         }
         return switch (credential.kind()) {
             case SERVICE_TOKEN -> serviceToken.matches(credential.bearer()) ? null : "the service token changed";
-            case API_KEY -> apiKeys != null && apiKeys.verify(credential.bearer()) instanceof Valid ? null
-                    : "its API key was removed or expired";
+            case API_KEY ->
+                apiKeys != null && apiKeys.verify(credential.bearer()) instanceof Valid
+                        ? null
+                        : "its API key was removed or expired";
             case TOKEN -> {
                 Verdict verdict = tokens.verify(credential.bearer());
-                yield verdict instanceof Valid ? null
-                        : verdict instanceof Expired expired ? "its token expired at " + expired.at() : "its token was revoked";
+                yield verdict instanceof Valid
+                        ? null
+                        : verdict instanceof Expired expired
+                                ? "its token expired at " + expired.at()
+                                : "its token was revoked";
             }
             case OIDC -> null;
         };
@@ -248,20 +277,22 @@ public class Authenticator {
         }
         String value = header.strip();
         int space = value.indexOf(' ');
-        if (space < 0 || !value.substring(0, space).equalsIgnoreCase("Bearer") || value.substring(space).isBlank()) {
-            throw AuthException.unauthorized("invalid_token",
-                    "only bearer tokens are accepted: send 'Authorization: Bearer <token>'");
+        if (space < 0
+                || !value.substring(0, space).equalsIgnoreCase("Bearer")
+                || value.substring(space).isBlank()) {
+            throw AuthException.unauthorized(
+                    "invalid_token", "only bearer tokens are accepted: send 'Authorization: Bearer <token>'");
         }
         return Optional.of(value.substring(space + 1).strip());
     }
 
     private static AuthException missing() {
-        return AuthException.unauthorized("missing_token",
-                "this endpoint needs a bearer token: send 'Authorization: Bearer <token>'");
+        return AuthException.unauthorized(
+                "missing_token", "this endpoint needs a bearer token: send 'Authorization: Bearer <token>'");
     }
 
     private static AuthException expired(Expired expired) {
-        return AuthException.unauthorized("token_expired",
-                "the token '" + expired.name() + "' expired at " + expired.at());
+        return AuthException.unauthorized(
+                "token_expired", "the token '" + expired.name() + "' expired at " + expired.at());
     }
 }

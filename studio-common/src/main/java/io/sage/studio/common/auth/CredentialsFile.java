@@ -62,17 +62,13 @@ final class CredentialsFile {
     }
 
     /** What a presented token is. */
-    sealed interface Verdict {
-    }
+    sealed interface Verdict {}
 
-    record Valid(String name, StudioRole role) implements Verdict {
-    }
+    record Valid(String name, StudioRole role) implements Verdict {}
 
-    record Expired(String name, Instant at) implements Verdict {
-    }
+    record Expired(String name, Instant at) implements Verdict {}
 
-    record Unknown() implements Verdict {
-    }
+    record Unknown() implements Verdict {}
 
     Verdict verify(String token) {
         Snapshot current = current();
@@ -119,8 +115,9 @@ final class CredentialsFile {
     }
 
     private static Snapshot read(Path file, Instant now) {
-        String stamp = stamp(file).orElseThrow(() -> new IllegalStateException("credentials file " + file
-                + " does not exist (mount the Secret there, or point the setting at it)"));
+        String stamp = stamp(file)
+                .orElseThrow(() -> new IllegalStateException("credentials file " + file
+                        + " does not exist (mount the Secret there, or point the setting at it)"));
         JsonNode root;
         try {
             root = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
@@ -139,8 +136,8 @@ final class CredentialsFile {
         for (int i = 0; i < tokens.size(); i++) {
             Entry entry = entry(tokens.get(i), "credentials file " + file + ", tokens[" + i + "]");
             if (!names.add(entry.name())) {
-                throw new IllegalStateException("credentials file " + file + ", tokens[" + i + "]: name '"
-                        + entry.name() + "' is used twice");
+                throw new IllegalStateException(
+                        "credentials file " + file + ", tokens[" + i + "]: name '" + entry.name() + "' is used twice");
             }
             entries.add(entry);
         }
@@ -153,8 +150,9 @@ final class CredentialsFile {
         }
         String name = text(node, "name").orElseThrow(() -> new IllegalStateException(where + ": name is required"));
         String roleName = text(node, "role").orElse(StudioRole.VIEWER.id());
-        StudioRole role = StudioRole.parse(roleName).orElseThrow(() -> new IllegalStateException(
-                where + " (" + name + "): role must be viewer, trainer or admin, not '" + roleName + "'"));
+        StudioRole role = StudioRole.parse(roleName)
+                .orElseThrow(() -> new IllegalStateException(
+                        where + " (" + name + "): role must be viewer, trainer or admin, not '" + roleName + "'"));
         Optional<String> token = text(node, "token");
         Optional<String> hash = text(node, "token_sha256");
         if (token.isPresent() == hash.isPresent()) {
@@ -163,8 +161,8 @@ final class CredentialsFile {
         byte[] digest;
         if (token.isPresent()) {
             if (token.get().length() < MIN_TOKEN_LENGTH) {
-                throw new IllegalStateException(where + " (" + name + "): token is shorter than "
-                        + MIN_TOKEN_LENGTH + " characters; generate one with: openssl rand -hex 32");
+                throw new IllegalStateException(where + " (" + name + "): token is shorter than " + MIN_TOKEN_LENGTH
+                        + " characters; generate one with: openssl rand -hex 32");
             }
             digest = sha256(token.get());
         } else {
@@ -193,14 +191,16 @@ final class CredentialsFile {
     private static Optional<String> text(JsonNode node, String field) {
         JsonNode value = node.get(field);
         return value == null || value.isNull() || value.asText().isBlank()
-                ? Optional.empty() : Optional.of(value.asText().strip());
+                ? Optional.empty()
+                : Optional.of(value.asText().strip());
     }
 
     /** What identifies a version of the file: its real path (a Secret volume swaps a link), size and time. */
     private static Optional<String> stamp(Path file) {
         try {
             Path real = file.toRealPath();
-            return Optional.of(real + "|" + Files.size(real) + "|" + Files.getLastModifiedTime(real).toMillis());
+            return Optional.of(real + "|" + Files.size(real) + "|"
+                    + Files.getLastModifiedTime(real).toMillis());
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -216,8 +216,7 @@ final class CredentialsFile {
         }
     }
 
-    private record Entry(String name, StudioRole role, byte[] digest, Instant expiresAt) {
-    }
+    private record Entry(String name, StudioRole role, byte[] digest, Instant expiresAt) {}
 
     private record Snapshot(List<Entry> entries, String stamp, Instant checkedAt) {
 

@@ -42,8 +42,7 @@ public class OpenRequests {
         this.clock = Clock.systemUTC();
     }
 
-    private record Entry(String caller, Authenticator.Credential credential) {
-    }
+    private record Entry(String caller, Authenticator.Credential credential) {}
 
     /** Tracks a request {@link AuthFilter} let through, until its response ends. */
     void track(RoutingContext request, Caller caller) {
@@ -51,7 +50,8 @@ public class OpenRequests {
             return;
         }
         Authenticator.Credential credential = request.get(Authenticator.CREDENTIAL);
-        if (credential == null || credential.kind() == Authenticator.Credential.Kind.OIDC && credential.expiresAt() == null) {
+        if (credential == null
+                || credential.kind() == Authenticator.Credential.Kind.OIDC && credential.expiresAt() == null) {
             return;
         }
         Entry entry = new Entry(caller.name(), credential);
@@ -98,13 +98,17 @@ public class OpenRequests {
                     thread.setDaemon(true);
                     return thread;
                 });
-                executor.scheduleWithFixedDelay(() -> {
-                    try {
-                        sweep();
-                    } catch (RuntimeException e) {
-                        LOG.errorf(e, "checking open requests failed");
-                    }
-                }, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
+                executor.scheduleWithFixedDelay(
+                        () -> {
+                            try {
+                                sweep();
+                            } catch (RuntimeException e) {
+                                LOG.errorf(e, "checking open requests failed");
+                            }
+                        },
+                        intervalMillis,
+                        intervalMillis,
+                        TimeUnit.MILLISECONDS);
                 sweeper = executor;
             }
         }

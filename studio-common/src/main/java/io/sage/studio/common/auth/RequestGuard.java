@@ -68,8 +68,7 @@ public class RequestGuard {
     }
 
     /** Why a request is refused. */
-    public record Refusal(int status, String code, String message) {
-    }
+    public record Refusal(int status, String code, String message) {}
 
     /** The refusal of a request, or empty when it may go on to authentication. */
     public Optional<Refusal> check(HttpServerRequest request, String path) {
@@ -79,9 +78,13 @@ public class RequestGuard {
                 authority = request.authority().host();
             }
             if (authority != null && !hostAllowed(authority)) {
-                return Optional.of(new Refusal(421, "host_not_allowed", "this service does not answer to the host '"
-                        + printable(authority) + "': add it to studio.http.allowed-hosts (STUDIO_HTTP_ALLOWED_HOSTS) if "
-                        + "it is yours"));
+                return Optional.of(new Refusal(
+                        421,
+                        "host_not_allowed",
+                        "this service does not answer to the host '"
+                                + printable(authority)
+                                + "': add it to studio.http.allowed-hosts (STUDIO_HTTP_ALLOWED_HOSTS) if "
+                                + "it is yours"));
             }
         }
         if (SAFE.contains(request.method())) {
@@ -90,16 +93,22 @@ public class RequestGuard {
         String origin = request.getHeader("Origin");
         if (origin != null) {
             if (!originAllowed(origin)) {
-                return Optional.of(new Refusal(403, "cross_origin_request", "a page from '" + printable(origin)
-                        + "' may not change anything here: only the studio's own pages (or "
-                        + "studio.http.allowed-origins) may send " + request.method().name() + " requests"));
+                return Optional.of(new Refusal(
+                        403,
+                        "cross_origin_request",
+                        "a page from '" + printable(origin)
+                                + "' may not change anything here: only the studio's own pages (or "
+                                + "studio.http.allowed-origins) may send "
+                                + request.method().name() + " requests"));
             }
             return Optional.empty();
         }
         String site = request.getHeader("Sec-Fetch-Site");
         if (site != null && site.equalsIgnoreCase("cross-site")) {
-            return Optional.of(new Refusal(403, "cross_origin_request", "a cross-site request may not change anything "
-                    + "here (Sec-Fetch-Site: cross-site)"));
+            return Optional.of(new Refusal(
+                    403,
+                    "cross_origin_request",
+                    "a cross-site request may not change anything " + "here (Sec-Fetch-Site: cross-site)"));
         }
         return Optional.empty();
     }
@@ -132,7 +141,8 @@ public class RequestGuard {
         try {
             URI uri = new URI(value);
             String scheme = uri.getScheme();
-            if (uri.getHost() == null || scheme == null
+            if (uri.getHost() == null
+                    || scheme == null
                     || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
                 return false;
             }

@@ -24,12 +24,13 @@ public final class ServiceAccess {
         this.service = service;
         this.prefixes = List.copyOf(prefixes);
         this.rules = List.copyOf(rules);
-        this.owned = this.prefixes.stream().map(p -> AccessRule.any(p, Access.ADMIN)).toList();
+        this.owned =
+                this.prefixes.stream().map(p -> AccessRule.any(p, Access.ADMIN)).toList();
         for (AccessRule rule : this.rules) {
             String sample = rule.pattern().replace("/**", "/x").replace("*", "x");
             if (!owns(sample)) {
-                throw new IllegalArgumentException(service + ": rule " + rule.pattern() + " lies outside "
-                        + String.join(", ", this.prefixes));
+                throw new IllegalArgumentException(
+                        service + ": rule " + rule.pattern() + " lies outside " + String.join(", ", this.prefixes));
             }
         }
     }

@@ -24,7 +24,9 @@ public class ServiceToken {
     private final byte[] digest;
 
     public ServiceToken(AuthConfig config) {
-        this.token = config.mode() == AuthMode.NONE ? Optional.empty() : config.serviceTokenFile().map(ServiceToken::read);
+        this.token = config.mode() == AuthMode.NONE
+                ? Optional.empty()
+                : config.serviceTokenFile().map(ServiceToken::read);
         this.digest = token.map(CredentialsFile::sha256).orElse(null);
     }
 
@@ -33,8 +35,8 @@ public class ServiceToken {
         try {
             value = Files.readString(file, StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read the service token file " + file + " (studio.auth.service-token-file): "
-                    + e.getMessage());
+            throw new IllegalStateException("cannot read the service token file " + file
+                    + " (studio.auth.service-token-file): " + e.getMessage());
         }
         if (value.length() < CredentialsFile.MIN_TOKEN_LENGTH || value.chars().anyMatch(Character::isWhitespace)) {
             throw new IllegalStateException("the service token in " + file + " must be one word of at least "

@@ -23,8 +23,8 @@ public class StudioClientHeaders implements ClientHeadersFactory {
     }
 
     @Override
-    public MultivaluedMap<String, String> update(MultivaluedMap<String, String> incomingHeaders,
-            MultivaluedMap<String, String> clientOutgoingHeaders) {
+    public MultivaluedMap<String, String> update(
+            MultivaluedMap<String, String> incomingHeaders, MultivaluedMap<String, String> clientOutgoingHeaders) {
         MultivaluedMap<String, String> headers = new MultivaluedHashMap<>();
         if (clientOutgoingHeaders.containsKey(HttpHeaders.AUTHORIZATION)) {
             return headers;

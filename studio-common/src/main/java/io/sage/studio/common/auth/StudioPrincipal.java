@@ -22,7 +22,8 @@ public class StudioPrincipal {
 
     /** The caller; {@code missing_token} (401) when the request came in on an open path (no caller was established). */
     public Caller caller() {
-        Caller caller = request.getCurrent() == null ? null : request.getCurrent().get(AuthFilter.CALLER);
+        Caller caller =
+                request.getCurrent() == null ? null : request.getCurrent().get(AuthFilter.CALLER);
         if (caller == null) {
             throw new StudioException(CommonError.MISSING_TOKEN, "this endpoint needs a bearer token");
         }
@@ -47,8 +48,10 @@ public class StudioPrincipal {
     /** Throws {@code not_owner} (403) unless {@link #mayModify}; {@code what} names the object in the message. */
     public void requireOwnerOrAdmin(String owner, String what) {
         if (!mayModify(owner)) {
-            throw new StudioException(CommonError.NOT_OWNER, "'" + name() + "' may not change " + what + ": it belongs to "
-                    + (owner == null ? "nobody (only an admin may)" : "'" + owner + "'"));
+            throw new StudioException(
+                    CommonError.NOT_OWNER,
+                    "'" + name() + "' may not change " + what + ": it belongs to "
+                            + (owner == null ? "nobody (only an admin may)" : "'" + owner + "'"));
         }
     }
 }

@@ -96,6 +96,5 @@ public class EngineApiKey {
         return file;
     }
 
-    private record Cached(String key, FileTime modified) {
-    }
+    private record Cached(String key, FileTime modified) {}
 }

@@ -45,6 +45,5 @@ public class ApiException extends StudioException {
      * Detail entry naming an invalid request field; serialised exactly like {@link io.sage.studio.common.error.FieldError},
      * which new code uses.
      */
-    public record FieldError(String field, String message) {
-    }
+    public record FieldError(String field, String message) {}
 }

@@ -10,9 +10,9 @@ import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.JsonMappingException;
 
 /**
  * Maps every exception that reaches a REST resource to {@link ErrorBody} with the right status: a
@@ -71,11 +71,15 @@ public class ApiExceptionMappers {
     public Response unexpected(Throwable e) {
         String id = UUID.randomUUID().toString();
         LOG.errorf(e, "unexpected error %s", id);
-        return respond(500, ErrorBody.of(CommonError.INTERNAL.code(), "unexpected server error (reference " + id + ")"));
+        return respond(
+                500, ErrorBody.of(CommonError.INTERNAL.code(), "unexpected server error (reference " + id + ")"));
     }
 
     private static Response respond(int status, ErrorBody body) {
-        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(body).build();
+        return Response.status(status)
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(body)
+                .build();
     }
 
     /** A message about a malformed body that names the offending field when Jackson knows it. */

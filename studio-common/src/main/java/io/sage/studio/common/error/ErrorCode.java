@@ -24,6 +24,5 @@ public interface ErrorCode {
     }
 
     /** {@link #of}'s value. */
-    record Adhoc(String code, ErrorKind kind) implements ErrorCode {
-    }
+    record Adhoc(String code, ErrorKind kind) implements ErrorCode {}
 }

@@ -7,8 +7,7 @@ package io.sage.studio.common.error;
  */
 public final class HttpStatuses {
 
-    private HttpStatuses() {
-    }
+    private HttpStatuses() {}
 
     /** The status a failure of this kind is answered with. */
     public static int of(ErrorKind kind) {

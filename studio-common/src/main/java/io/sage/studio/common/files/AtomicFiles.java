@@ -18,8 +18,7 @@ import io.sage.studio.events.StudioJson;
  */
 public final class AtomicFiles {
 
-    private AtomicFiles() {
-    }
+    private AtomicFiles() {}
 
     public static void write(Path target, byte[] content) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
@@ -31,14 +30,21 @@ public final class AtomicFiles {
     public static void writePrivate(Path target, byte[] content) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        write(target, content, Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))));
+        write(
+                target,
+                content,
+                Files.createTempFile(
+                        dir,
+                        "." + target.getFileName() + ".",
+                        ".tmp",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))));
     }
 
     private static void write(Path target, byte[] content, Path tmp) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         try {
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel channel =
+                    FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buffer = ByteBuffer.wrap(content);
                 while (buffer.hasRemaining()) {
                     channel.write(buffer);

@@ -80,7 +80,8 @@ public class StudioHome {
             throw StudioException.invalidField(field, field + " is not a valid path: " + e.getReason());
         }
         if (!candidate.startsWith(root)) {
-            throw new StudioException(CommonError.PATH_OUTSIDE_HOME,
+            throw new StudioException(
+                    CommonError.PATH_OUTSIDE_HOME,
                     field + " must be inside the studio home (" + root + "): " + userPath,
                     List.of(new FieldError(field, "outside the studio home")));
         }

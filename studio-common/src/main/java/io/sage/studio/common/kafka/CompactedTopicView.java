@@ -122,7 +122,9 @@ public final class CompactedTopicView<V> implements AutoCloseable {
         while (running) {
             List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(10));
             if (infos != null && !infos.isEmpty()) {
-                return infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+                return infos.stream()
+                        .map(p -> new TopicPartition(topic, p.partition()))
+                        .toList();
             }
             sleepQuietly(1000);
         }
@@ -138,7 +140,9 @@ public final class CompactedTopicView<V> implements AutoCloseable {
             try {
                 value = CloudEvents.decode(record.value(), type);
             } catch (RuntimeException e) {
-                LOG.warnf("skipping an undecodable record on %s at offset %d: %s", topic, record.offset(), e.getMessage());
+                LOG.warnf(
+                        "skipping an undecodable record on %s at offset %d: %s",
+                        topic, record.offset(), e.getMessage());
                 return;
             }
             table.put(record.key(), value);

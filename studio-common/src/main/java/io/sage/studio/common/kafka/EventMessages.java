@@ -16,12 +16,13 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
  */
 public final class EventMessages {
 
-    private EventMessages() {
-    }
+    private EventMessages() {}
 
     public static <T extends StudioEvent> Message<T> of(T event, String component) {
         return Message.of(event)
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(event.key()).build())
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
+                        .withKey(event.key())
+                        .build())
                 .addMetadata(OutgoingCloudEventMetadata.builder()
                         .withId(UUID.randomUUID().toString())
                         .withSource(URI.create(CloudEvents.source(component)))

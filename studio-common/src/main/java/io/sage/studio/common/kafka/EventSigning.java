@@ -44,7 +44,9 @@ public class EventSigning {
     private final AtomicLong rejected = new AtomicLong();
 
     @Inject
-    public EventSigning(@ConfigProperty(name = "studio.events.signing-key") Optional<String> key, AuthConfig auth,
+    public EventSigning(
+            @ConfigProperty(name = "studio.events.signing-key") Optional<String> key,
+            AuthConfig auth,
             Instance<MeterRegistry> registry) {
         this(key, auth.mode(), registry.isResolvable() ? Optional.of(registry.get()) : Optional.empty());
     }
@@ -58,8 +60,11 @@ public class EventSigning {
 
     void onStart(@Observes StartupEvent event) {
         check(mode, signature.isPresent());
-        LOG.infof("event signing: %s", signature.isPresent() ? "on (steering events are signed and checked)"
-                : "off (mode none: any producer on the broker can steer routing)");
+        LOG.infof(
+                "event signing: %s",
+                signature.isPresent()
+                        ? "on (steering events are signed and checked)"
+                        : "off (mode none: any producer on the broker can steer routing)");
     }
 
     /** Refuses to start with authentication on and no signing key. */
@@ -87,12 +92,20 @@ public class EventSigning {
         }
         rejected.incrementAndGet();
         String reason = verdict == Verdict.UNSIGNED ? "unsigned" : "forged";
-        LOG.warnf("dropped a%s %s event on %s (partition %d, offset %d, type %s): not signed with the studio's key",
-                verdict == Verdict.UNSIGNED ? "n" : "", reason, record.topic(), record.partition(), record.offset(),
+        LOG.warnf(
+                "dropped a%s %s event on %s (partition %d, offset %d, type %s): not signed with the studio's key",
+                verdict == Verdict.UNSIGNED ? "n" : "",
+                reason,
+                record.topic(),
+                record.partition(),
+                record.offset(),
                 printable(CloudEvents.typeOf(record)));
         registry.ifPresent(meters -> Counter.builder("studio_events_rejected")
                 .description("Events dropped because their signature was missing or wrong")
-                .tag("topic", record.topic()).tag("reason", reason).register(meters).increment());
+                .tag("topic", record.topic())
+                .tag("reason", reason)
+                .register(meters)
+                .increment());
         return false;
     }
 

@@ -37,7 +37,8 @@ public class KafkaReadiness implements HealthCheck {
     private HealthCheckResponse last;
     private long lastAt;
 
-    public KafkaReadiness(KafkaClientConfig kafka,
+    public KafkaReadiness(
+            KafkaClientConfig kafka,
             @ConfigProperty(name = "studio.kafka.health-timeout", defaultValue = "3s") Duration timeout,
             @ConfigProperty(name = "studio.kafka.health.enabled", defaultValue = "true") boolean enabled) {
         this.kafka = kafka;
@@ -48,7 +49,10 @@ public class KafkaReadiness implements HealthCheck {
     @Override
     public synchronized HealthCheckResponse call() {
         if (!enabled) {
-            return HealthCheckResponse.named(NAME).up().withData("check", "disabled").build();
+            return HealthCheckResponse.named(NAME)
+                    .up()
+                    .withData("check", "disabled")
+                    .build();
         }
         long now = System.nanoTime();
         if (last != null && now - lastAt < CACHE_NANOS) {
@@ -62,10 +66,15 @@ public class KafkaReadiness implements HealthCheck {
     private HealthCheckResponse probe() {
         int millis = (int) Math.max(100, timeout.toMillis());
         try {
-            int nodes = admin().describeCluster(new DescribeClusterOptions().timeoutMs(millis)).nodes()
-                    .get(millis + 500L, TimeUnit.MILLISECONDS).size();
-            return HealthCheckResponse.named(NAME).up().withData("bootstrap_servers", kafka.bootstrapServers())
-                    .withData("nodes", nodes).build();
+            int nodes = admin().describeCluster(new DescribeClusterOptions().timeoutMs(millis))
+                    .nodes()
+                    .get(millis + 500L, TimeUnit.MILLISECONDS)
+                    .size();
+            return HealthCheckResponse.named(NAME)
+                    .up()
+                    .withData("bootstrap_servers", kafka.bootstrapServers())
+                    .withData("nodes", nodes)
+                    .build();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return down("interrupted");

@@ -33,7 +33,8 @@ public class TopicInitializer {
         return thread;
     });
 
-    public TopicInitializer(KafkaClientConfig kafka,
+    public TopicInitializer(
+            KafkaClientConfig kafka,
             @ConfigProperty(name = "studio.kafka.create-topics", defaultValue = "true") boolean enabled) {
         this.kafka = kafka;
         this.enabled = enabled;

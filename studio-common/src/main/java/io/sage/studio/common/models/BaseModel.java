@@ -17,5 +17,4 @@ public record BaseModel(
         int numKeyValueHeads,
         int intermediateSize,
         int vocabSize,
-        boolean tieWordEmbeddings) {
-}
+        boolean tieWordEmbeddings) {}

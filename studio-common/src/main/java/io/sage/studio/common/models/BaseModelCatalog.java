@@ -25,8 +25,7 @@ import io.sage.studio.events.StudioJson;
 public class BaseModelCatalog {
 
     private static final String BUILT_IN = "/io/sage/studio/common/models/base-models.json";
-    private static final TypeReference<List<BaseModel>> LIST = new TypeReference<>() {
-    };
+    private static final TypeReference<List<BaseModel>> LIST = new TypeReference<>() {};
 
     private final List<BaseModel> models;
 

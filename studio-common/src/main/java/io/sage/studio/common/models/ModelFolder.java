@@ -27,8 +27,7 @@ public final class ModelFolder {
     /** Configs are small; anything larger is not one (and is never read whole). */
     public static final long MAX_CONFIG_BYTES = 1 << 20;
 
-    private ModelFolder() {
-    }
+    private ModelFolder() {}
 
     /** Whether {@code dir} holds a model's {@value #CONFIG} (a regular file). */
     public static boolean hasConfig(Path dir) {
@@ -46,8 +45,7 @@ public final class ModelFolder {
      * @param rank      {@code r}, or {@code null} when missing or not a positive integer
      * @param baseModel {@code base_model_name_or_path} stripped, or {@code null} when missing or blank
      */
-    public record Adapter(Integer rank, String baseModel) {
-    }
+    public record Adapter(Integer rank, String baseModel) {}
 
     /** Reads {@code dir}'s {@value #ADAPTER_CONFIG}; {@code what} names it in errors ("an adapter config"). */
     public static Adapter readAdapter(Path dir, String what) {
@@ -55,7 +53,9 @@ public final class ModelFolder {
         JsonNode r = json.get("r");
         Integer rank = r != null && r.canConvertToInt() && r.asInt() >= 1 ? r.asInt() : null;
         JsonNode base = json.get("base_model_name_or_path");
-        String baseModel = base == null || base.isNull() || base.asText().isBlank() ? null : base.asText().strip();
+        String baseModel = base == null || base.isNull() || base.asText().isBlank()
+                ? null
+                : base.asText().strip();
         return new Adapter(rank, baseModel);
     }
 
@@ -79,10 +79,13 @@ public final class ModelFolder {
             return node;
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
-            throw new Unreadable(file, file + " is not valid JSON"
-                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
+            throw new Unreadable(
+                    file,
+                    file + " is not valid JSON"
+                            + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
         } catch (IOException e) {
-            throw new Unreadable(file, "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+            throw new Unreadable(
+                    file, "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
         }
     }
 

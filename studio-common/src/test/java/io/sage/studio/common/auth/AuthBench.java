@@ -27,8 +27,7 @@ public final class AuthBench {
             new String[] {"GET", "/assets/index-3f2a.js"},
             new String[] {"POST", "/api/finetune/switch-model"});
 
-    private AuthBench() {
-    }
+    private AuthBench() {}
 
     public static void main(String[] args) throws IOException {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 2_000_000;
@@ -40,7 +39,8 @@ public final class AuthBench {
             long start = System.nanoTime();
             for (int i = 0; i < rounds; i++) {
                 String[] request = REQUESTS.get(i % REQUESTS.size());
-                sink += AccessPolicy.required(request[0], AccessPolicy.canonicalPath(request[1])).ordinal();
+                sink += AccessPolicy.required(request[0], AccessPolicy.canonicalPath(request[1]))
+                        .ordinal();
             }
             if (warm == 1) {
                 print("policy look-up (canonical path + table)", System.nanoTime() - start, rounds);
@@ -52,7 +52,8 @@ public final class AuthBench {
             for (int size : new int[] {10, 100, 1000}) {
                 StringJoiner entries = new StringJoiner(",\n", "{\"tokens\": [\n", "]}");
                 for (int i = 0; i < size; i++) {
-                    entries.add("{\"name\": \"user" + i + "\", \"role\": \"trainer\", \"token\": \"" + token(i) + "\"}");
+                    entries.add(
+                            "{\"name\": \"user" + i + "\", \"role\": \"trainer\", \"token\": \"" + token(i) + "\"}");
                 }
                 Path file = Files.writeString(dir.resolve("tokens-" + size + ".json"), entries.toString());
                 CredentialsFile tokens = CredentialsFile.load(file, Duration.ofSeconds(10), Clock.systemUTC());
@@ -83,7 +84,11 @@ public final class AuthBench {
     }
 
     private static void print(String what, long nanos, int operations) {
-        System.out.printf(Locale.ROOT, "  %-45s %10.0f ns/op  %12.0f ops/s%n", what, (double) nanos / operations,
+        System.out.printf(
+                Locale.ROOT,
+                "  %-45s %10.0f ns/op  %12.0f ops/s%n",
+                what,
+                (double) nanos / operations,
                 operations * 1e9 / nanos);
     }
 }

@@ -12,11 +12,13 @@ class AuthenticatorSettingsTest {
     @Test
     void noAuthenticationIsOnlyAllowedOnLoopback() {
         for (String host : new String[] {"127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"}) {
-            assertThatCode(() -> checkSettings(AuthMode.NONE, host, false, false, false)).as(host)
+            assertThatCode(() -> checkSettings(AuthMode.NONE, host, false, false, false))
+                    .as(host)
                     .doesNotThrowAnyException();
         }
         for (String host : new String[] {"0.0.0.0", "::", "", "10.1.2.3", "studio.example.com"}) {
-            assertThatThrownBy(() -> checkSettings(AuthMode.NONE, host, false, false, false)).as(host)
+            assertThatThrownBy(() -> checkSettings(AuthMode.NONE, host, false, false, false))
+                    .as(host)
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("studio.auth.mode=none")
                     .hasMessageContaining("set studio.auth.mode to token or oidc");
@@ -27,7 +29,8 @@ class AuthenticatorSettingsTest {
     void tokenModeNeedsATokensFile() {
         assertThatThrownBy(() -> checkSettings(AuthMode.TOKEN, "0.0.0.0", false, false, false))
                 .hasMessageContaining("studio.auth.tokens-file");
-        assertThatCode(() -> checkSettings(AuthMode.TOKEN, "0.0.0.0", true, false, false)).doesNotThrowAnyException();
+        assertThatCode(() -> checkSettings(AuthMode.TOKEN, "0.0.0.0", true, false, false))
+                .doesNotThrowAnyException();
     }
 
     @Test
@@ -36,7 +39,8 @@ class AuthenticatorSettingsTest {
                 .hasMessageContaining("quarkus.oidc.tenant-enabled=true");
         assertThatThrownBy(() -> checkSettings(AuthMode.OIDC, "0.0.0.0", false, true, false))
                 .hasMessageContaining("quarkus.oidc.auth-server-url");
-        assertThatCode(() -> checkSettings(AuthMode.OIDC, "0.0.0.0", false, true, true)).doesNotThrowAnyException();
+        assertThatCode(() -> checkSettings(AuthMode.OIDC, "0.0.0.0", false, true, true))
+                .doesNotThrowAnyException();
     }
 
     @Test

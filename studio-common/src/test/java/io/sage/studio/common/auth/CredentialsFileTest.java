@@ -57,7 +57,8 @@ class CredentialsFileTest {
 
     @Test
     void clearAndHashedTokensVerifyToTheirNameAndRole() throws IOException {
-        CredentialsFile file = load("""
+        CredentialsFile file =
+                load("""
                 {"tokens": [
                   {"name": "alice", "role": "trainer", "token": "%s"},
                   {"name": "bob", "role": "ADMIN", "token_sha256": "%s"},
@@ -84,28 +85,26 @@ class CredentialsFileTest {
     void badFilesFailWithAMessageThatSaysWhereAndNeverShowsATokenValue() throws IOException {
         assertThatThrownBy(() -> CredentialsFile.load(dir.resolve("missing.json"), Duration.ZERO, clock))
                 .hasMessageContaining("does not exist");
-        assertThatThrownBy(() -> load("{\"tokens\": [ {\"name\": "))
-                .hasMessageContaining("not valid JSON");
+        assertThatThrownBy(() -> load("{\"tokens\": [ {\"name\": ")).hasMessageContaining("not valid JSON");
         assertThatThrownBy(() -> load("[]")).hasMessageContaining("must be {\"tokens\": [...]}");
         assertThatThrownBy(() -> load("{\"tokens\": [{\"role\": \"admin\", \"token\": \"%s\"}]}".formatted(ALICE)))
                 .hasMessageContaining("tokens[0]: name is required");
-        assertThatThrownBy(() -> load("{\"tokens\": [{\"name\": \"a\", \"role\": \"root\", \"token\": \"%s\"}]}"
-                .formatted(ALICE)))
+        assertThatThrownBy(() -> load(
+                        "{\"tokens\": [{\"name\": \"a\", \"role\": \"root\", \"token\": \"%s\"}]}".formatted(ALICE)))
                 .hasMessageContaining("role must be viewer, trainer or admin, not 'root'")
                 .hasMessageNotContaining(ALICE);
         assertThatThrownBy(() -> load("{\"tokens\": [{\"name\": \"a\", \"token\": \"short-secret\"}]}"))
                 .hasMessageContaining("shorter than 22 characters")
                 .hasMessageNotContaining("short-secret");
         assertThatThrownBy(() -> load("{\"tokens\": [{\"name\": \"a\", \"token\": \"%s\", \"token_sha256\": \"00\"}]}"
-                .formatted(ALICE)))
+                        .formatted(ALICE)))
                 .hasMessageContaining("exactly one of token and token_sha256");
         assertThatThrownBy(() -> load("{\"tokens\": [{\"name\": \"a\", \"token_sha256\": \"abc\"}]}"))
                 .hasMessageContaining("64 hex digits");
         assertThatThrownBy(() -> load("""
-                {"tokens": [{"name": "a", "token": "%s"}, {"name": "a", "token": "%s"}]}""".formatted(ALICE, BOB)))
-                .hasMessageContaining("name 'a' is used twice");
+                {"tokens": [{"name": "a", "token": "%s"}, {"name": "a", "token": "%s"}]}""".formatted(ALICE, BOB))).hasMessageContaining("name 'a' is used twice");
         assertThatThrownBy(() -> load("{\"tokens\": [{\"name\": \"a\", \"token\": \"%s\", \"expires_at\": \"soon\"}]}"
-                .formatted(ALICE)))
+                        .formatted(ALICE)))
                 .hasMessageContaining("ISO-8601");
     }
 
@@ -115,8 +114,8 @@ class CredentialsFileTest {
         CredentialsFile file = CredentialsFile.load(path, Duration.ofSeconds(10), clock);
 
         // A Kubernetes Secret volume swaps a symbolic link to a new file.
-        Path next = Files.writeString(dir.resolve("next.json"), "{\"tokens\": [{\"name\": \"bob\", \"token\": \"%s\"}]}"
-                .formatted(BOB));
+        Path next = Files.writeString(
+                dir.resolve("next.json"), "{\"tokens\": [{\"name\": \"bob\", \"token\": \"%s\"}]}".formatted(BOB));
         Files.move(next, path, StandardCopyOption.REPLACE_EXISTING);
         assertThat(file.verify(BOB)).as("not before the interval").isInstanceOf(Unknown.class);
         now = now.plusSeconds(10);

@@ -24,15 +24,22 @@ public class OidcModeProfile implements QuarkusTestProfile {
     public Map<String, String> getConfigOverrides() {
         try {
             return Map.of(
-                    "studio.auth.mode", "oidc",
-                    "studio.events.signing-key", "test-signing-key-0123456789abcdef",
-                    "studio.auth.oidc.role-prefix", "studio-",
-                    "quarkus.oidc.tenant-enabled", "true",
+                    "studio.auth.mode",
+                    "oidc",
+                    "studio.events.signing-key",
+                    "test-signing-key-0123456789abcdef",
+                    "studio.auth.oidc.role-prefix",
+                    "studio-",
+                    "quarkus.oidc.tenant-enabled",
+                    "true",
                     "quarkus.oidc.public-key",
                     Base64.getEncoder().encodeToString(PROVIDER_KEYS.getPublic().getEncoded()),
-                    "quarkus.oidc.token.issuer", ISSUER,
-                    "quarkus.oidc.roles.role-claim-path", "groups",
-                    "studio.home", Files.createTempDirectory("studio-auth-oidc").toString());
+                    "quarkus.oidc.token.issuer",
+                    ISSUER,
+                    "quarkus.oidc.roles.role-claim-path",
+                    "groups",
+                    "studio.home",
+                    Files.createTempDirectory("studio-auth-oidc").toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -26,7 +26,8 @@ class OidcModeTest {
                 .groups(groups)
                 .issuedAt(expiresAt.minusSeconds(3600))
                 .expiresAt(expiresAt)
-                .jws().keyId("k1")
+                .jws()
+                .keyId("k1")
                 .sign(key);
     }
 
@@ -36,22 +37,41 @@ class OidcModeTest {
 
     @Test
     void rolesComeFromTheGroupsClaim() {
-        as(token("vera", "studio-viewer")).when().get("/api/finetune/tasks").then().statusCode(200);
-        as(token("vera", "studio-viewer")).when().post("/api/finetune/create").then()
+        as(token("vera", "studio-viewer"))
+                .when()
+                .get("/api/finetune/tasks")
+                .then()
+                .statusCode(200);
+        as(token("vera", "studio-viewer"))
+                .when()
+                .post("/api/finetune/create")
+                .then()
                 .statusCode(403)
                 .body("error.message", equalTo("'vera' has role viewer, but POST /api/finetune/create needs trainer"));
-        as(token("alice", "studio-trainer", "other-group")).when().post("/api/finetune/create").then()
+        as(token("alice", "studio-trainer", "other-group"))
+                .when()
+                .post("/api/finetune/create")
+                .then()
                 .statusCode(201)
                 .body("owner", equalTo("alice"));
-        as(token("alice", "studio-trainer")).when().post("/api/finetune/switch-model?model_path=models/m").then()
+        as(token("alice", "studio-trainer"))
+                .when()
+                .post("/api/finetune/switch-model?model_path=models/m")
+                .then()
                 .statusCode(403);
-        as(token("root", "studio-viewer", "studio-admin")).when().post("/api/finetune/switch-model?model_path=models/m")
-                .then().statusCode(200);
+        as(token("root", "studio-viewer", "studio-admin"))
+                .when()
+                .post("/api/finetune/switch-model?model_path=models/m")
+                .then()
+                .statusCode(200);
     }
 
     @Test
     void aTokenWithoutAStudioRoleIsForbidden() {
-        as(token("eve", "admin", "developers")).when().get("/api/finetune/tasks").then()
+        as(token("eve", "admin", "developers"))
+                .when()
+                .get("/api/finetune/tasks")
+                .then()
                 .statusCode(403)
                 .body("error.code", equalTo("no_role"))
                 .body("error.message", containsString("studio-viewer"));
@@ -59,18 +79,30 @@ class OidcModeTest {
 
     @Test
     void expiredTokensAreRefused() {
-        String expired = token("alice", Set.of("studio-trainer"), Instant.now().minusSeconds(600),
+        String expired = token(
+                "alice",
+                Set.of("studio-trainer"),
+                Instant.now().minusSeconds(600),
                 OidcModeProfile.PROVIDER_KEYS.getPrivate());
-        as(expired).when().get("/api/finetune/tasks").then()
+        as(expired)
+                .when()
+                .get("/api/finetune/tasks")
+                .then()
                 .statusCode(401)
                 .body("error.code", equalTo("invalid_token"));
     }
 
     @Test
     void tokensSignedByAnotherKeyAreRefused() {
-        String forged = token("mallory", Set.of("studio-admin"), Instant.now().plusSeconds(600),
+        String forged = token(
+                "mallory",
+                Set.of("studio-admin"),
+                Instant.now().plusSeconds(600),
                 OidcModeProfile.rsa().getPrivate());
-        as(forged).when().post("/api/finetune/switch-model?model_path=models/m").then()
+        as(forged)
+                .when()
+                .post("/api/finetune/switch-model?model_path=models/m")
+                .then()
                 .statusCode(401)
                 .body("error.code", equalTo("invalid_token"));
     }
@@ -78,15 +110,22 @@ class OidcModeTest {
     @Test
     void missingAndMalformedTokensAreRefusedButHealthStaysOpen() {
         given().when().get("/api/finetune/tasks").then().statusCode(401).body("error.code", equalTo("missing_token"));
-        as("not-a-jwt").when().get("/api/finetune/tasks").then().statusCode(401)
+        as("not-a-jwt")
+                .when()
+                .get("/api/finetune/tasks")
+                .then()
+                .statusCode(401)
                 .body("error.code", equalTo("invalid_token"));
         as("not-a-jwt").when().get("/q/health/live").then().statusCode(200);
     }
 
     @Test
     void aPathOutsideTheStudioHomeIsRejectedEvenForAnAdmin() {
-        as(token("root", "studio-admin")).queryParam("model_path", "/etc/passwd")
-                .when().post("/api/finetune/switch-model").then()
+        as(token("root", "studio-admin"))
+                .queryParam("model_path", "/etc/passwd")
+                .when()
+                .post("/api/finetune/switch-model")
+                .then()
                 .statusCode(400)
                 .body("error.code", equalTo("path_outside_home"));
     }

@@ -34,10 +34,12 @@ class RequestGuardTest {
     void aLeadingStarMatchesSubDomainsOnlyAndAStarAlone() {
         RequestGuard cluster = new RequestGuard(List.of("studio.example.com", "*.ns.svc.cluster.local"), List.of());
         assertThat(cluster.hostAllowed("studio.example.com:443")).isTrue();
-        assertThat(cluster.hostAllowed("sage-finetune.ns.svc.cluster.local:8081")).isTrue();
+        assertThat(cluster.hostAllowed("sage-finetune.ns.svc.cluster.local:8081"))
+                .isTrue();
         assertThat(cluster.hostAllowed("ns.svc.cluster.local")).isFalse();
         assertThat(cluster.hostAllowed("evilns.svc.cluster.local")).isFalse();
-        assertThat(new RequestGuard(List.of("*"), List.of()).hostAllowed("anything.at.all")).isTrue();
+        assertThat(new RequestGuard(List.of("*"), List.of()).hostAllowed("anything.at.all"))
+                .isTrue();
     }
 
     @Test

@@ -19,8 +19,12 @@ public class RevocationProfile implements QuarkusTestProfile {
     static String tokens(String... values) {
         StringBuilder json = new StringBuilder("{\"tokens\": [");
         for (int i = 0; i < values.length; i++) {
-            json.append(i == 0 ? "" : ",").append("{\"name\": \"user").append(i).append("\", \"role\": \"viewer\", \"token\": \"")
-                    .append(values[i]).append("\"}");
+            json.append(i == 0 ? "" : ",")
+                    .append("{\"name\": \"user")
+                    .append(i)
+                    .append("\", \"role\": \"viewer\", \"token\": \"")
+                    .append(values[i])
+                    .append("\"}");
         }
         return json.append("]}").toString();
     }

@@ -50,28 +50,34 @@ class RevocationTest {
         kept.thread.interrupt();
     }
 
-    private record Stream(AtomicInteger lines, AtomicBoolean ended, Thread thread) {
-    }
+    private record Stream(AtomicInteger lines, AtomicBoolean ended, Thread thread) {}
 
     private Stream open(String token, String task) throws IOException, InterruptedException {
-        HttpResponse<InputStream> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://localhost:" + port + "/api/finetune/tasks/" + task + "/logs"))
-                .header("Authorization", "Bearer " + token).header("Accept", "text/event-stream").build(),
-                HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(
+                                        "http://localhost:" + port + "/api/finetune/tasks/" + task + "/logs"))
+                                .header("Authorization", "Bearer " + token)
+                                .header("Accept", "text/event-stream")
+                                .build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
         assertThat(response.statusCode()).isEqualTo(200);
         AtomicInteger lines = new AtomicInteger();
         AtomicBoolean ended = new AtomicBoolean();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-                while (in.readLine() != null) {
-                    lines.incrementAndGet();
-                }
-            } catch (IOException e) {
-                // a reset connection ends the stream too
-            } finally {
-                ended.set(true);
-            }
-        }, "stream-" + task);
+        Thread reader = new Thread(
+                () -> {
+                    try (BufferedReader in =
+                            new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+                        while (in.readLine() != null) {
+                            lines.incrementAndGet();
+                        }
+                    } catch (IOException e) {
+                        // a reset connection ends the stream too
+                    } finally {
+                        ended.set(true);
+                    }
+                },
+                "stream-" + task);
         reader.setDaemon(true);
         reader.start();
         return new Stream(lines, ended, reader);

@@ -16,8 +16,10 @@ class ServiceAccessTest {
 
     @Test
     void aTableCannotNameAnotherServicesPaths() {
-        assertThatThrownBy(() -> new ServiceAccess("gpu-probe-service", List.of("/api/system/**"),
-                List.of(AccessRule.post("/api/finetune/create", Access.VIEWER))))
+        assertThatThrownBy(() -> new ServiceAccess(
+                        "gpu-probe-service",
+                        List.of("/api/system/**"),
+                        List.of(AccessRule.post("/api/finetune/create", Access.VIEWER))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("/api/finetune/create");
     }
@@ -40,8 +42,13 @@ class ServiceAccessTest {
                 String sample = rule.pattern().replace("/**", "/x").replace("*", "x");
                 for (ServiceAccess other : tables) {
                     if (other != table) {
-                        assertThat(other.rules()).as(table.service() + " " + rule.pattern() + " in " + other.service())
-                                .noneMatch(o -> o.matches(rule.methods().isEmpty() ? "POST" : rule.methods().iterator().next(), sample));
+                        assertThat(other.rules())
+                                .as(table.service() + " " + rule.pattern() + " in " + other.service())
+                                .noneMatch(o -> o.matches(
+                                        rule.methods().isEmpty()
+                                                ? "POST"
+                                                : rule.methods().iterator().next(),
+                                        sample));
                     }
                 }
             }

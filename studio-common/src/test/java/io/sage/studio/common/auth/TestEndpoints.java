@@ -110,7 +110,9 @@ public class TestEndpoints {
         @Path("/create")
         public Response create() {
             String id = tasks.create(principal.name());
-            return Response.status(201).entity(Map.of("task_id", id, "owner", principal.name())).build();
+            return Response.status(201)
+                    .entity(Map.of("task_id", id, "owner", principal.name()))
+                    .build();
         }
 
         @POST
@@ -131,7 +133,8 @@ public class TestEndpoints {
         @POST
         @Path("/switch-model")
         public Map<String, String> switchModel(@QueryParam("model_path") String modelPath) {
-            return Map.of("current_model", home.resolveInside(modelPath, "model_path").toString());
+            return Map.of(
+                    "current_model", home.resolveInside(modelPath, "model_path").toString());
         }
     }
 
@@ -162,7 +165,10 @@ public class TestEndpoints {
         void routes(@Observes Router router) {
             router.get("/v1/models").handler(ctx -> ctx.json(Map.of("data", List.of(Map.of("id", "sage-chat")))));
             router.post("/v1/chat/completions").handler(ctx -> ctx.json(Map.of("object", "chat.completion")));
-            router.get("/").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html").end("<html></html>"));
+            router.get("/")
+                    .handler(ctx -> ctx.response()
+                            .putHeader("Content-Type", "text/html")
+                            .end("<html></html>"));
         }
     }
 }

@@ -32,7 +32,8 @@ public class TokenModeProfile implements QuarkusTestProfile {
                       {"name": "root", "role": "admin", "token_sha256": "%s"},
                       {"name": "old-ci", "role": "trainer", "token": "%s", "expires_at": "2020-01-01T00:00:00Z"}
                     ]}
-                    """.formatted(VIEWER, ALICE, BOB, HexFormat.of().formatHex(CredentialsFile.sha256(ADMIN)), EXPIRED));
+                    """.formatted(
+                            VIEWER, ALICE, BOB, HexFormat.of().formatHex(CredentialsFile.sha256(ADMIN)), EXPIRED));
             Path apiKeys = Files.writeString(dir.resolve("api-keys.json"), """
                     {"tokens": [{"name": "chat-app", "token": "%s"}]}
                     """.formatted(API_KEY));

@@ -74,7 +74,10 @@ class TokenModeTest {
         List<Arguments> cases = new ArrayList<>();
         for (Endpoint endpoint : Endpoint.values()) {
             for (int i = 0; i < tokens.length; i++) {
-                cases.add(Arguments.of(endpoint, new String[] {"none", "viewer", "trainer", "admin"}[i], tokens[i],
+                cases.add(Arguments.of(
+                        endpoint,
+                        new String[] {"none", "viewer", "trainer", "admin"}[i],
+                        tokens[i],
                         endpoint.statuses[i]));
             }
         }
@@ -89,7 +92,9 @@ class TokenModeTest {
 
     @Test
     void missingTokenIsA401InTheStudioErrorShapeWithABearerChallenge() {
-        given().when().get("/api/finetune/tasks").then()
+        given().when()
+                .get("/api/finetune/tasks")
+                .then()
                 .statusCode(401)
                 .header("WWW-Authenticate", startsWith("Bearer"))
                 .contentType("application/json")
@@ -99,7 +104,10 @@ class TokenModeTest {
 
     @Test
     void expiredTokenIsRefusedAndSaysSo() {
-        as(EXPIRED).when().post("/api/finetune/create").then()
+        as(EXPIRED)
+                .when()
+                .post("/api/finetune/create")
+                .then()
                 .statusCode(401)
                 .body("error.code", equalTo("token_expired"))
                 .body("error.message", containsString("old-ci"));
@@ -107,14 +115,20 @@ class TokenModeTest {
 
     @Test
     void unknownTokenIsRefused() {
-        as(ALICE + "x").when().get("/api/finetune/tasks").then()
+        as(ALICE + "x")
+                .when()
+                .get("/api/finetune/tasks")
+                .then()
                 .statusCode(401)
                 .body("error.code", equalTo("invalid_token"));
     }
 
     @Test
     void otherSchemesThanBearerAreRefused() {
-        given().header("Authorization", "Basic YWxpY2U6c2VjcmV0").when().get("/api/finetune/tasks").then()
+        given().header("Authorization", "Basic YWxpY2U6c2VjcmV0")
+                .when()
+                .get("/api/finetune/tasks")
+                .then()
                 .statusCode(401)
                 .body("error.code", equalTo("invalid_token"))
                 .body("error.message", containsString("only bearer tokens"));
@@ -122,7 +136,10 @@ class TokenModeTest {
 
     @Test
     void forbiddenNamesTheRoleAndWhatItNeeds() {
-        as(VIEWER).when().post("/api/finetune/create").then()
+        as(VIEWER)
+                .when()
+                .post("/api/finetune/create")
+                .then()
                 .statusCode(403)
                 .contentType("application/json")
                 .body("error.code", equalTo("forbidden"))
@@ -131,10 +148,18 @@ class TokenModeTest {
 
     @Test
     void trainersCancelAndDeleteOnlyTheirOwnTasksAndAdminsAnyTask() {
-        String mine = as(ALICE).when().post("/api/finetune/create").then().statusCode(201)
-                .body("owner", equalTo("alice")).extract().path("task_id");
+        String mine = as(ALICE)
+                .when()
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(201)
+                .body("owner", equalTo("alice"))
+                .extract()
+                .path("task_id");
 
-        as(BOB).when().post("/api/finetune/tasks/" + mine + "/cancel").then()
+        as(BOB).when()
+                .post("/api/finetune/tasks/" + mine + "/cancel")
+                .then()
                 .statusCode(403)
                 .body("error.code", equalTo("not_owner"))
                 .body("error.message", containsString("belongs to 'alice'"));
@@ -143,14 +168,23 @@ class TokenModeTest {
         as(ALICE).when().post("/api/finetune/tasks/" + mine + "/cancel").then().statusCode(200);
         as(ALICE).when().delete("/api/finetune/tasks/" + mine).then().statusCode(204);
 
-        String bobs = as(BOB).when().post("/api/finetune/create").then().statusCode(201).extract().path("task_id");
+        String bobs = as(BOB).when()
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("task_id");
         as(ADMIN).when().delete("/api/finetune/tasks/" + bobs).then().statusCode(204);
     }
 
     @Test
     void aPathOutsideTheStudioHomeIsRejectedEvenForAnAdmin() {
         for (String path : new String[] {"/etc/passwd", "../../etc/passwd", "models/../../outside"}) {
-            as(ADMIN).queryParam("model_path", path).when().post("/api/finetune/switch-model").then()
+            as(ADMIN)
+                    .queryParam("model_path", path)
+                    .when()
+                    .post("/api/finetune/switch-model")
+                    .then()
                     .statusCode(400)
                     .body("error.code", equalTo("path_outside_home"));
         }
@@ -160,15 +194,22 @@ class TokenModeTest {
     void apiKeysOpenTheChatApiOnly() {
         as(API_KEY).when().post("/v1/chat/completions").then().statusCode(200);
         as(API_KEY).when().get("/v1/models").then().statusCode(200);
-        as(API_KEY).when().get("/api/finetune/tasks").then()
+        as(API_KEY)
+                .when()
+                .get("/api/finetune/tasks")
+                .then()
                 .statusCode(401)
                 .body("error.code", equalTo("invalid_token"));
     }
 
     @Test
     void pathTricksAreJudgedAsThePathTheRouterServes() {
-        for (String path : new String[] {"/api;x=1/finetune/create", "/api/finetune//create/",
-                "/api/finetune/tasks/../create", "/api/%66inetune/create"}) {
+        for (String path : new String[] {
+            "/api;x=1/finetune/create",
+            "/api/finetune//create/",
+            "/api/finetune/tasks/../create",
+            "/api/%66inetune/create"
+        }) {
             as(VIEWER).when().post(path).then().statusCode(403);
         }
         given().when().head("/api/finetune/tasks").then().statusCode(401);
@@ -178,7 +219,11 @@ class TokenModeTest {
     void healthAndTheWebUiNeedNoToken() {
         // Readiness is down here (this test app has no broker), but it answers without a token.
         given().when().get("/q/health/ready").then().statusCode(503).body(containsString("Kafka connection"));
-        given().header("Authorization", "Bearer nonsense").when().get("/q/health/live").then().statusCode(200);
+        given().header("Authorization", "Bearer nonsense")
+                .when()
+                .get("/q/health/live")
+                .then()
+                .statusCode(200);
         given().when().get("/").then().statusCode(200).body(containsString("<html>"));
     }
 
@@ -187,11 +232,17 @@ class TokenModeTest {
         // The test thread serves no request: the client sends the service token.
         assertThat(otherService.tasks()).isNotNull();
         assertThatThrownBy(() -> otherService.create())
-                .isInstanceOfSatisfying(WebApplicationException.class,
+                .isInstanceOfSatisfying(
+                        WebApplicationException.class,
                         e -> assertThat(e.getResponse().getStatus()).isEqualTo(403));
-        as(SERVICE).when().post("/api/finetune/create").then()
+        as(SERVICE)
+                .when()
+                .post("/api/finetune/create")
+                .then()
                 .statusCode(403)
-                .body("error.message", equalTo("'studio-service' has role viewer, but POST /api/finetune/create needs trainer"));
+                .body(
+                        "error.message",
+                        equalTo("'studio-service' has role viewer, but POST /api/finetune/create needs trainer"));
     }
 
     @Test
@@ -200,7 +251,9 @@ class TokenModeTest {
         incoming.putSingle("Authorization", "Bearer " + ALICE);
         assertThat(clientHeaders.update(incoming, new MultivaluedHashMap<>()).getFirst("Authorization"))
                 .isEqualTo("Bearer " + ALICE);
-        assertThat(clientHeaders.update(new MultivaluedHashMap<>(), new MultivaluedHashMap<>()).getFirst("Authorization"))
+        assertThat(clientHeaders
+                        .update(new MultivaluedHashMap<>(), new MultivaluedHashMap<>())
+                        .getFirst("Authorization"))
                 .isEqualTo("Bearer " + SERVICE);
         MultivaluedMap<String, String> own = new MultivaluedHashMap<>();
         own.putSingle("Authorization", "Bearer explicit");

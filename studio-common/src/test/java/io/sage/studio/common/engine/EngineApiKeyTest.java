@@ -33,7 +33,8 @@ class EngineApiKeyTest {
         assertThat(gateway.current()).isEmpty();
         String created = chat.getOrCreate();
         assertThat(created).startsWith("sk-sage-").hasSizeGreaterThan(40);
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(chat.file()))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(chat.file())))
+                .isEqualTo("rw-------");
         assertThat(gateway.current()).contains(created);
         assertThat(chat.getOrCreate()).isEqualTo(created);
     }

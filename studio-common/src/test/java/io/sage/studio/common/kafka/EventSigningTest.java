@@ -25,7 +25,8 @@ class EventSigningTest {
 
     @Test
     void authenticationWithoutASigningKeyDoesNotStart() {
-        assertThatThrownBy(() -> EventSigning.check(AuthMode.TOKEN, false)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> EventSigning.check(AuthMode.TOKEN, false))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("STUDIO_EVENTS_SIGNING_KEY");
         assertThatThrownBy(() -> EventSigning.check(AuthMode.OIDC, false)).isInstanceOf(IllegalStateException.class);
         assertThatCode(() -> EventSigning.check(AuthMode.NONE, false)).doesNotThrowAnyException();
@@ -47,8 +48,16 @@ class EventSigningTest {
         assertThat(signing.accept(consumed(forged))).isFalse();
 
         assertThat(signing.rejected()).isEqualTo(2);
-        assertThat(meters.get("studio_events_rejected").tag("reason", "unsigned").counter().count()).isEqualTo(1);
-        assertThat(meters.get("studio_events_rejected").tag("reason", "forged").counter().count()).isEqualTo(1);
+        assertThat(meters.get("studio_events_rejected")
+                        .tag("reason", "unsigned")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(meters.get("studio_events_rejected")
+                        .tag("reason", "forged")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
     }
 
     @Test
@@ -59,13 +68,31 @@ class EventSigningTest {
     }
 
     private static ProducerRecord<String, byte[]> command() {
-        return CloudEvents.record(new ChatSwitchCommandEvent(ChatSwitchCommandEvent.SCHEMA_VERSION, "op-1", "Qwen/Qwen2.5-0.5B-Instruct",
-                null, "auto", "test", Instant.now()), CloudEvents.source("test"));
+        return CloudEvents.record(
+                new ChatSwitchCommandEvent(
+                        ChatSwitchCommandEvent.SCHEMA_VERSION,
+                        "op-1",
+                        "Qwen/Qwen2.5-0.5B-Instruct",
+                        null,
+                        "auto",
+                        "test",
+                        Instant.now()),
+                CloudEvents.source("test"));
     }
 
     private static ConsumerRecord<String, byte[]> consumed(ProducerRecord<String, byte[]> record) {
         RecordHeaders headers = new RecordHeaders(record.headers().toArray());
-        return new ConsumerRecord<>(record.topic(), 0, 42L, 0L, TimestampType.CREATE_TIME, 0, record.value().length,
-                record.key(), record.value(), headers, Optional.empty());
+        return new ConsumerRecord<>(
+                record.topic(),
+                0,
+                42L,
+                0L,
+                TimestampType.CREATE_TIME,
+                0,
+                record.value().length,
+                record.key(),
+                record.value(),
+                headers,
+                Optional.empty());
     }
 }

@@ -15,7 +15,10 @@ class KafkaReadinessTest {
     @Test
     void readinessIsDownWithinTheHealthTimeoutWhenNoBrokerAnswers() {
         long started = System.nanoTime();
-        given().get("/q/health/ready").then().statusCode(503).body(containsString("Kafka connection"))
+        given().get("/q/health/ready")
+                .then()
+                .statusCode(503)
+                .body(containsString("Kafka connection"))
                 .body(containsString("no answer from 127.0.0.1:1"));
         long millis = (System.nanoTime() - started) / 1_000_000;
         assertThat(millis).as("readiness answered in %d ms", millis).isLessThan(15_000);

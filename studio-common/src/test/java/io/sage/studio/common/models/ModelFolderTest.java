@@ -27,7 +27,9 @@ class ModelFolderTest {
 
     @Test
     void readsAnAdaptersRankAndBase() throws IOException {
-        Files.writeString(dir.resolve("adapter_config.json"), "{\"r\": 16, \"base_model_name_or_path\": \" Qwen/Qwen2.5-0.5B \"}");
+        Files.writeString(
+                dir.resolve("adapter_config.json"),
+                "{\"r\": 16, \"base_model_name_or_path\": \" Qwen/Qwen2.5-0.5B \"}");
         assertThat(ModelFolder.readAdapter(dir, "an adapter config"))
                 .isEqualTo(new ModelFolder.Adapter(16, "Qwen/Qwen2.5-0.5B"));
         Files.writeString(dir.resolve("adapter_config.json"), "{\"r\": 0, \"base_model_name_or_path\": null}");
@@ -37,10 +39,13 @@ class ModelFolderTest {
     @Test
     void errorsNameTheFileAndWhereNeverWhatItHolds() throws IOException {
         Path file = Files.writeString(dir.resolve("config.json"), "{\"token\": sk-secret-value}");
-        assertThatThrownBy(() -> ModelFolder.readJson(file, "a model config")).isInstanceOf(ModelFolder.Unreadable.class)
-                .hasMessage(file + " is not valid JSON (line 1, column 11)").hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> ModelFolder.readJson(file, "a model config"))
+                .isInstanceOf(ModelFolder.Unreadable.class)
+                .hasMessage(file + " is not valid JSON (line 1, column 11)")
+                .hasMessageNotContaining("secret");
         Files.writeString(file, "[1]");
-        assertThatThrownBy(() -> ModelFolder.readJson(file, "a model config")).hasMessage(file + " is not a JSON object");
+        assertThatThrownBy(() -> ModelFolder.readJson(file, "a model config"))
+                .hasMessage(file + " is not a JSON object");
         Files.write(file, new byte[(int) ModelFolder.MAX_CONFIG_BYTES + 1]);
         assertThatThrownBy(() -> ModelFolder.readJson(file, "an adapter config"))
                 .hasMessage(file + " is larger than 1 MiB; not an adapter config");

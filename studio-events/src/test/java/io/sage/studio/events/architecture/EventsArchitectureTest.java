@@ -16,11 +16,15 @@ class EventsArchitectureTest {
 
     /** The module's own classes (tests left out), read once. */
     private static final JavaClasses CLASSES = new ClassFileImporter()
-            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.sage.studio.events");
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.sage.studio.events");
 
-    static final ArchRule dependsOnNoStudioModule = noClasses().that().resideInAPackage("io.sage.studio.events..")
-            .should().dependOnClassesThat(resideInAPackage("io.sage.studio..")
-                    .and(resideOutsideOfPackage("io.sage.studio.events..")));
+    static final ArchRule dependsOnNoStudioModule = noClasses()
+            .that()
+            .resideInAPackage("io.sage.studio.events..")
+            .should()
+            .dependOnClassesThat(
+                    resideInAPackage("io.sage.studio..").and(resideOutsideOfPackage("io.sage.studio.events..")));
 
     @Test
     void dependsOnNoStudioModule() {

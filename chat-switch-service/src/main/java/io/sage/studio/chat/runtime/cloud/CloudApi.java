@@ -28,7 +28,11 @@ public class CloudApi {
     private final OpenAiProbe probe;
 
     public CloudApi(ChatConfig config, OpenAiProbe probe) {
-        this.baseUrl = config.cloud().baseUrl().map(String::strip).filter(s -> !s.isEmpty()).map(CloudApi::withoutV1);
+        this.baseUrl = config.cloud()
+                .baseUrl()
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
+                .map(CloudApi::withoutV1);
         this.apiKey = config.cloud().apiKey().filter(s -> !s.isBlank());
         this.model = config.cloud().model().map(String::strip).filter(s -> !s.isEmpty());
         this.verify = config.cloud().verify();
@@ -50,12 +54,22 @@ public class CloudApi {
 
     /** A model of the cloud API as a switch target (its identity includes the API's URL). */
     public ServableModel model(String name) {
-        return new ServableModel("cloud:" + baseUrl.orElse("") + "#" + name, name, ServableModel.KIND_CLOUD, ServableModel.Artifact.CLOUD, name, null, name,
-                null, null, name);
+        return new ServableModel(
+                "cloud:" + baseUrl.orElse("") + "#" + name,
+                name,
+                ServableModel.KIND_CLOUD,
+                ServableModel.Artifact.CLOUD,
+                name,
+                null,
+                name,
+                null,
+                null,
+                name);
     }
 
     public PublishedRoute route(ServableModel target) {
-        return new PublishedRoute(BACKEND_ID, baseUrl.orElseThrow(), target.servedName(), target, "none", Instant.now());
+        return new PublishedRoute(
+                BACKEND_ID, baseUrl.orElseThrow(), target.servedName(), target, "none", Instant.now());
     }
 
     /** Checks that the API lists the model and generates a token with it; empty when fine, else why not. */
@@ -69,13 +83,16 @@ public class CloudApi {
         String key = apiKey.orElse(null);
         Optional<List<String>> listed = probe.models(baseUrl.get(), key);
         if (listed.isEmpty()) {
-            return Optional.of("the cloud API at " + baseUrl.get() + " did not list its models (check the URL and studio.chat.cloud.api-key)");
+            return Optional.of("the cloud API at " + baseUrl.get()
+                    + " did not list its models (check the URL and studio.chat.cloud.api-key)");
         }
         if (!listed.get().contains(name)) {
             return Optional.of("the cloud API does not offer the model '" + name + "'");
         }
         OpenAiProbe.Result smoke = probe.smoke(baseUrl.get(), name, key);
-        return smoke.ok() ? Optional.empty() : Optional.of("the cloud API failed a one-token generation: " + smoke.error());
+        return smoke.ok()
+                ? Optional.empty()
+                : Optional.of("the cloud API failed a one-token generation: " + smoke.error());
     }
 
     /** {@code https://api.example.com/v1} → {@code https://api.example.com}: routes carry base URLs without {@code /v1}. */

@@ -51,7 +51,8 @@ final class EngineKeySecret {
         try {
             secret = client.secrets().inNamespace(namespace).withName(name).get();
         } catch (KubernetesClientException e) {
-            throw new RuntimeFailure("cannot read the engine API key Secret " + namespace + "/" + name + ": " + e.getMessage(), e);
+            throw new RuntimeFailure(
+                    "cannot read the engine API key Secret " + namespace + "/" + name + ": " + e.getMessage(), e);
         }
         Optional<String> held = Optional.ofNullable(secret).flatMap(EngineKeySecret::valueOf);
         if (configured.isPresent()) {
@@ -60,11 +61,13 @@ final class EngineKeySecret {
                         + " (studio.chat.kubernetes.engine-api-key-secret) does not exist");
             }
             if (held.isEmpty()) {
-                throw new RuntimeFailure("the engine API key Secret " + namespace + "/" + name + " has no key '" + KEY + "'");
+                throw new RuntimeFailure(
+                        "the engine API key Secret " + namespace + "/" + name + " has no key '" + KEY + "'");
             }
             if (!same(held.get(), key)) {
-                throw new RuntimeFailure("the engine API key Secret " + namespace + "/" + name + " holds another key than this service"
-                        + " (studio.engines.api-key): give the service STUDIO_ENGINES_API_KEY from that Secret");
+                throw new RuntimeFailure(
+                        "the engine API key Secret " + namespace + "/" + name + " holds another key than this service"
+                                + " (studio.engines.api-key): give the service STUDIO_ENGINES_API_KEY from that Secret");
             }
             return name;
         }
@@ -73,8 +76,8 @@ final class EngineKeySecret {
         }
         Secret wanted = new SecretBuilder()
                 .withNewMetadata()
-                    .withName(name)
-                    .withLabels(StudioLabels.owned(StudioLabels.MANAGED_BY_CHAT_SWITCH))
+                .withName(name)
+                .withLabels(StudioLabels.owned(StudioLabels.MANAGED_BY_CHAT_SWITCH))
                 .endMetadata()
                 .withType("Opaque")
                 .withData(Map.of(KEY, Base64.getEncoder().encodeToString(key.getBytes(StandardCharsets.UTF_8))))
@@ -86,15 +89,18 @@ final class EngineKeySecret {
                 client.secrets().inNamespace(namespace).resource(wanted).update();
             }
         } catch (KubernetesClientException e) {
-            throw new RuntimeFailure("cannot " + (secret == null ? "create" : "update") + " the engine API key Secret " + namespace + "/"
-                    + name + ": " + e.getMessage(), e);
+            throw new RuntimeFailure(
+                    "cannot " + (secret == null ? "create" : "update") + " the engine API key Secret " + namespace + "/"
+                            + name + ": " + e.getMessage(),
+                    e);
         }
         return name;
     }
 
     private static Optional<String> valueOf(Secret secret) {
         if (secret.getData() != null && secret.getData().get(KEY) != null) {
-            return Optional.of(new String(Base64.getDecoder().decode(secret.getData().get(KEY)), StandardCharsets.UTF_8).strip());
+            return Optional.of(
+                    new String(Base64.getDecoder().decode(secret.getData().get(KEY)), StandardCharsets.UTF_8).strip());
         }
         if (secret.getStringData() != null && secret.getStringData().get(KEY) != null) {
             return Optional.of(secret.getStringData().get(KEY).strip());

@@ -48,7 +48,8 @@ final class EngineManifests {
 
     /** The engines' scheduling: {@code scheduling} (JSON) combined with the older node-selector and tolerations keys. */
     static Scheduling scheduling(ChatConfig.Kubernetes config) {
-        return Scheduling.of(config.scheduling(), config.nodeSelector(), config.tolerations().orElse(List.of()));
+        return Scheduling.of(
+                config.scheduling(), config.nodeSelector(), config.tolerations().orElse(List.of()));
     }
 
     static String nameOf(String backendId) {
@@ -60,8 +61,8 @@ final class EngineManifests {
     }
 
     static Map<String, String> labels(String backendId) {
-        Map<String, String> labels = StudioLabels.workload(StudioLabels.NAME_ENGINE, StudioLabels.COMPONENT_ENGINE,
-                StudioLabels.MANAGED_BY_CHAT_SWITCH);
+        Map<String, String> labels = StudioLabels.workload(
+                StudioLabels.NAME_ENGINE, StudioLabels.COMPONENT_ENGINE, StudioLabels.MANAGED_BY_CHAT_SWITCH);
         labels.put(StudioLabels.BACKEND_ID, backendId);
         return labels;
     }
@@ -88,8 +89,12 @@ final class EngineManifests {
             requests.put("memory", mem);
         });
         List<EnvVar> env = new ArrayList<>();
-        env.add(new EnvVarBuilder().withName("VLLM_API_KEY")
-                .withNewValueFrom().withNewSecretKeyRef(EngineKeySecret.KEY, keySecret, false).endValueFrom().build());
+        env.add(new EnvVarBuilder()
+                .withName("VLLM_API_KEY")
+                .withNewValueFrom()
+                .withNewSecretKeyRef(EngineKeySecret.KEY, keySecret, false)
+                .endValueFrom()
+                .build());
         if (spec.loraEnabled()) {
             env.add(new EnvVar("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True", null));
         }
@@ -99,61 +104,110 @@ final class EngineManifests {
                 .withImagePullPolicy(config.imagePullPolicy())
                 .withArgs(args(spec))
                 .withEnv(env)
-                .addNewPort().withName("http").withContainerPort(config.port()).withProtocol("TCP").endPort()
-                .withResources(new ResourceRequirementsBuilder().withLimits(quantities(limits)).withRequests(quantities(requests)).build())
+                .addNewPort()
+                .withName("http")
+                .withContainerPort(config.port())
+                .withProtocol("TCP")
+                .endPort()
+                .withResources(new ResourceRequirementsBuilder()
+                        .withLimits(quantities(limits))
+                        .withRequests(quantities(requests))
+                        .build())
                 .withNewReadinessProbe()
-                    .withNewHttpGet().withPath("/health").withPort(new IntOrString("http")).endHttpGet()
-                    .withPeriodSeconds(5).withFailureThreshold(3).withTimeoutSeconds(3)
+                .withNewHttpGet()
+                .withPath("/health")
+                .withPort(new IntOrString("http"))
+                .endHttpGet()
+                .withPeriodSeconds(5)
+                .withFailureThreshold(3)
+                .withTimeoutSeconds(3)
                 .endReadinessProbe()
-                .addNewVolumeMount().withName("models").withMountPath(mountPath).withReadOnly(true).endVolumeMount()
-                .addNewVolumeMount().withName("dshm").withMountPath("/dev/shm").endVolumeMount();
+                .addNewVolumeMount()
+                .withName("models")
+                .withMountPath(mountPath)
+                .withReadOnly(true)
+                .endVolumeMount()
+                .addNewVolumeMount()
+                .withName("dshm")
+                .withMountPath("/dev/shm")
+                .endVolumeMount();
         return new DeploymentBuilder()
                 .withNewMetadata()
-                    .withName(name)
-                    .withLabels(labels(spec.id()))
-                    .addToAnnotations(StudioLabels.BACKEND_SPEC, json(spec))
+                .withName(name)
+                .withLabels(labels(spec.id()))
+                .addToAnnotations(StudioLabels.BACKEND_SPEC, json(spec))
                 .endMetadata()
                 .withNewSpec()
-                    .withReplicas(1)
-                    .withNewStrategy().withType("Recreate").endStrategy()
-                    .withNewSelector().withMatchLabels(selector(spec.id())).endSelector()
-                    .withNewTemplate()
-                        .withNewMetadata().withLabels(labels(spec.id())).endMetadata()
-                        .withNewSpec()
-                            .withContainers(container.build())
-                            .withNodeSelector(scheduling.nodeSelectorOrNull())
-                            .withTolerations(scheduling.tolerations())
-                            .withAffinity(scheduling.affinity())
-                            .withRuntimeClassName(config.runtimeClassName().orElse(null))
-                            .withServiceAccountName(config.serviceAccount().orElse(null))
-                            .addNewVolume().withName("models")
-                                .withNewPersistentVolumeClaim().withClaimName(config.modelsClaim()).withReadOnly(true).endPersistentVolumeClaim()
-                            .endVolume()
-                            .addNewVolume().withName("dshm")
-                                .withNewEmptyDir().withMedium("Memory").withSizeLimit(new Quantity(config.shmSize())).endEmptyDir()
-                            .endVolume()
-                        .endSpec()
-                    .endTemplate()
+                .withReplicas(1)
+                .withNewStrategy()
+                .withType("Recreate")
+                .endStrategy()
+                .withNewSelector()
+                .withMatchLabels(selector(spec.id()))
+                .endSelector()
+                .withNewTemplate()
+                .withNewMetadata()
+                .withLabels(labels(spec.id()))
+                .endMetadata()
+                .withNewSpec()
+                .withContainers(container.build())
+                .withNodeSelector(scheduling.nodeSelectorOrNull())
+                .withTolerations(scheduling.tolerations())
+                .withAffinity(scheduling.affinity())
+                .withRuntimeClassName(config.runtimeClassName().orElse(null))
+                .withServiceAccountName(config.serviceAccount().orElse(null))
+                .addNewVolume()
+                .withName("models")
+                .withNewPersistentVolumeClaim()
+                .withClaimName(config.modelsClaim())
+                .withReadOnly(true)
+                .endPersistentVolumeClaim()
+                .endVolume()
+                .addNewVolume()
+                .withName("dshm")
+                .withNewEmptyDir()
+                .withMedium("Memory")
+                .withSizeLimit(new Quantity(config.shmSize()))
+                .endEmptyDir()
+                .endVolume()
+                .endSpec()
+                .endTemplate()
                 .endSpec()
                 .build();
     }
 
     Service service(BackendSpec spec) {
         return new ServiceBuilder()
-                .withNewMetadata().withName(nameOf(spec.id())).withLabels(labels(spec.id())).endMetadata()
+                .withNewMetadata()
+                .withName(nameOf(spec.id()))
+                .withLabels(labels(spec.id()))
+                .endMetadata()
                 .withNewSpec()
-                    .withType("ClusterIP")
-                    .withSelector(selector(spec.id()))
-                    .addNewPort().withName("http").withPort(config.port()).withTargetPort(new IntOrString("http")).withProtocol("TCP").endPort()
+                .withType("ClusterIP")
+                .withSelector(selector(spec.id()))
+                .addNewPort()
+                .withName("http")
+                .withPort(config.port())
+                .withTargetPort(new IntOrString("http"))
+                .withProtocol("TCP")
+                .endPort()
                 .endSpec()
                 .build();
     }
 
     /** vLLM's server arguments (the image's entrypoint is the server). */
     List<String> args(BackendSpec spec) {
-        List<String> args = new ArrayList<>(List.of("--model", spec.modelPath(), "--served-model-name", spec.servedName(),
-                "--host", "0.0.0.0", "--port", Integer.toString(config.port())));
-        memory.gpuMemoryUtilization().ifPresent(u -> args.addAll(List.of("--gpu-memory-utilization", Double.toString(u))));
+        List<String> args = new ArrayList<>(List.of(
+                "--model",
+                spec.modelPath(),
+                "--served-model-name",
+                spec.servedName(),
+                "--host",
+                "0.0.0.0",
+                "--port",
+                Integer.toString(config.port())));
+        memory.gpuMemoryUtilization()
+                .ifPresent(u -> args.addAll(List.of("--gpu-memory-utilization", Double.toString(u))));
         if (spec.loraEnabled()) {
             args.addAll(List.of("--enable-lora", "--max-lora-rank", Integer.toString(spec.maxLoraRank())));
             if (!spec.adapters().isEmpty()) {
@@ -170,7 +224,8 @@ final class EngineManifests {
     }
 
     static BackendSpec specOf(Deployment deployment) {
-        String json = deployment.getMetadata().getAnnotations() == null ? null
+        String json = deployment.getMetadata().getAnnotations() == null
+                ? null
                 : deployment.getMetadata().getAnnotations().get(StudioLabels.BACKEND_SPEC);
         if (json == null) {
             return null;

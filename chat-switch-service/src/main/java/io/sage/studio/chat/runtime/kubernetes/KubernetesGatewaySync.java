@@ -37,7 +37,8 @@ public class KubernetesGatewaySync implements GatewaySync {
     private final Instance<KubernetesClient> client;
     private final Instance<KubernetesRuntime> runtime;
 
-    public KubernetesGatewaySync(ChatConfig config, Instance<KubernetesClient> client, Instance<KubernetesRuntime> runtime) {
+    public KubernetesGatewaySync(
+            ChatConfig config, Instance<KubernetesClient> client, Instance<KubernetesRuntime> runtime) {
         this.enabled = config.runtime() == ChatConfig.RuntimeKind.KUBERNETES && !config.forceCloud();
         this.configMap = config.kubernetes().gatewayConfigMap().filter(s -> !s.isBlank());
         this.deployment = config.kubernetes().gatewayDeployment().filter(s -> !s.isBlank());
@@ -51,34 +52,50 @@ public class KubernetesGatewaySync implements GatewaySync {
             return;
         }
         String namespace = runtime.get().namespace();
-        Map<String, String> data = Map.of("SAGE_CHAT_BASE_URL", GatewaySync.baseUrlOf(event), "SAGE_CHAT_MODEL", GatewaySync.modelOf(event));
+        Map<String, String> data = Map.of(
+                "SAGE_CHAT_BASE_URL", GatewaySync.baseUrlOf(event), "SAGE_CHAT_MODEL", GatewaySync.modelOf(event));
         KubernetesClient k8s = client.get();
         try {
-            ConfigMap existing = k8s.configMaps().inNamespace(namespace).withName(configMap.get()).get();
+            ConfigMap existing = k8s.configMaps()
+                    .inNamespace(namespace)
+                    .withName(configMap.get())
+                    .get();
             if (existing != null && data.equals(existing.getData())) {
                 return;
             }
             ConfigMap desired = new ConfigMapBuilder()
-                    .withNewMetadata().withName(configMap.get())
-                        .withLabels(StudioLabels.owned(StudioLabels.MANAGED_BY_CHAT_SWITCH))
+                    .withNewMetadata()
+                    .withName(configMap.get())
+                    .withLabels(StudioLabels.owned(StudioLabels.MANAGED_BY_CHAT_SWITCH))
                     .endMetadata()
                     .withData(data)
                     .build();
             if (existing == null) {
                 k8s.configMaps().inNamespace(namespace).resource(desired).create();
             } else {
-                k8s.configMaps().inNamespace(namespace).withName(configMap.get()).edit(cm -> new ConfigMapBuilder(cm).withData(data).build());
+                k8s.configMaps()
+                        .inNamespace(namespace)
+                        .withName(configMap.get())
+                        .edit(cm -> new ConfigMapBuilder(cm).withData(data).build());
             }
-            LOG.infof("ConfigMap %s/%s now routes the external gateway to %s", namespace, configMap.get(), data.get("SAGE_CHAT_MODEL"));
+            LOG.infof(
+                    "ConfigMap %s/%s now routes the external gateway to %s",
+                    namespace, configMap.get(), data.get("SAGE_CHAT_MODEL"));
             deployment.ifPresent(name -> restart(k8s, namespace, name));
         } catch (KubernetesClientException e) {
-            LOG.errorf("cannot update the external gateway's ConfigMap %s/%s: %s", namespace, configMap.get(), e.getMessage());
+            LOG.errorf(
+                    "cannot update the external gateway's ConfigMap %s/%s: %s",
+                    namespace, configMap.get(), e.getMessage());
         }
     }
 
     private static void restart(KubernetesClient k8s, String namespace, String name) {
-        String patch = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"" + RESTARTED_AT + "\":\"" + Instant.now() + "\"}}}}}";
-        k8s.apps().deployments().inNamespace(namespace).withName(name)
+        String patch = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"" + RESTARTED_AT + "\":\""
+                + Instant.now() + "\"}}}}}";
+        k8s.apps()
+                .deployments()
+                .inNamespace(namespace)
+                .withName(name)
                 .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
         LOG.infof("restarted the external gateway Deployment %s/%s", namespace, name);
     }

@@ -42,8 +42,14 @@ public class KubernetesRuntime implements ServingRuntime {
     private static final Logger LOG = Logger.getLogger(KubernetesRuntime.class);
     /** Most of a pod log quoted in an error message. */
     private static final int LOG_CHARS = 4 * 1024;
-    private static final Set<String> FATAL_WAITING = Set.of("CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "InvalidImageName",
-            "CreateContainerConfigError", "CreateContainerError");
+
+    private static final Set<String> FATAL_WAITING = Set.of(
+            "CrashLoopBackOff",
+            "ErrImagePull",
+            "ImagePullBackOff",
+            "InvalidImageName",
+            "CreateContainerConfigError",
+            "CreateContainerError");
 
     private final KubernetesClient client;
     private final ChatConfig.Kubernetes config;
@@ -56,7 +62,9 @@ public class KubernetesRuntime implements ServingRuntime {
         this.client = client;
         this.config = config.kubernetes();
         this.manifests = new EngineManifests(config, home.root().toString());
-        this.namespace = this.config.namespace().filter(n -> !n.isBlank())
+        this.namespace = this.config
+                .namespace()
+                .filter(n -> !n.isBlank())
                 .orElseGet(() -> client.getNamespace() == null ? "default" : client.getNamespace());
         this.stopTimeout = config.local().stopTimeout();
         this.engineKey = new EngineKeySecret(client, namespace, this.config.engineApiKeySecret(), apiKey);
@@ -81,8 +89,15 @@ public class KubernetesRuntime implements ServingRuntime {
         String name = EngineManifests.nameOf(spec.id());
         String keySecret = engineKey.ensure();
         try {
-            client.apps().deployments().inNamespace(namespace).resource(manifests.deployment(spec, keySecret)).create();
-            client.services().inNamespace(namespace).resource(manifests.service(spec)).create();
+            client.apps()
+                    .deployments()
+                    .inNamespace(namespace)
+                    .resource(manifests.deployment(spec, keySecret))
+                    .create();
+            client.services()
+                    .inNamespace(namespace)
+                    .resource(manifests.service(spec))
+                    .create();
         } catch (KubernetesClientException e) {
             deleteQuietly(name);
             throw new RuntimeFailure("Kubernetes refused the engine " + name + ": " + e.getMessage(), e);
@@ -95,7 +110,11 @@ public class KubernetesRuntime implements ServingRuntime {
     public Liveness liveness(Backend backend) {
         Deployment deployment;
         try {
-            deployment = client.apps().deployments().inNamespace(namespace).withName(backend.deployment()).get();
+            deployment = client.apps()
+                    .deployments()
+                    .inNamespace(namespace)
+                    .withName(backend.deployment())
+                    .get();
         } catch (KubernetesClientException e) {
             return Liveness.ALIVE;
         }
@@ -105,8 +124,8 @@ public class KubernetesRuntime implements ServingRuntime {
         if (deployment.getStatus() != null && deployment.getStatus().getConditions() != null) {
             for (DeploymentCondition condition : deployment.getStatus().getConditions()) {
                 if ("Progressing".equals(condition.getType()) && "False".equals(condition.getStatus())) {
-                    return Liveness.dead("the rollout of " + backend.deployment() + " failed: " + condition.getReason() + " "
-                            + Optional.ofNullable(condition.getMessage()).orElse(""));
+                    return Liveness.dead("the rollout of " + backend.deployment() + " failed: " + condition.getReason()
+                            + " " + Optional.ofNullable(condition.getMessage()).orElse(""));
                 }
             }
         }
@@ -115,13 +134,18 @@ public class KubernetesRuntime implements ServingRuntime {
                 continue;
             }
             if ("Failed".equals(pod.getStatus().getPhase())) {
-                return Liveness.dead("pod " + pod.getMetadata().getName() + " failed: " + pod.getStatus().getReason());
+                return Liveness.dead("pod " + pod.getMetadata().getName() + " failed: "
+                        + pod.getStatus().getReason());
             }
-            for (ContainerStatus status : Optional.ofNullable(pod.getStatus().getContainerStatuses()).orElse(List.of())) {
-                if (status.getState() != null && status.getState().getWaiting() != null
+            for (ContainerStatus status :
+                    Optional.ofNullable(pod.getStatus().getContainerStatuses()).orElse(List.of())) {
+                if (status.getState() != null
+                        && status.getState().getWaiting() != null
                         && FATAL_WAITING.contains(status.getState().getWaiting().getReason())) {
-                    return Liveness.dead("pod " + pod.getMetadata().getName() + " cannot run: " + status.getState().getWaiting().getReason()
-                            + " " + Optional.ofNullable(status.getState().getWaiting().getMessage()).orElse("") + lastLog(pod));
+                    return Liveness.dead("pod " + pod.getMetadata().getName() + " cannot run: "
+                            + status.getState().getWaiting().getReason() + " "
+                            + Optional.ofNullable(status.getState().getWaiting().getMessage())
+                                    .orElse("") + lastLog(pod));
                 }
             }
         }
@@ -146,39 +170,56 @@ public class KubernetesRuntime implements ServingRuntime {
     @Override
     public List<Backend> adopt(List<Backend> recorded, Set<String> keep) {
         List<Backend> adopted = new ArrayList<>();
-        List<Deployment> deployments = client.apps().deployments().inNamespace(namespace)
-                .withLabel(StudioLabels.MANAGED_BY, StudioLabels.MANAGED_BY_CHAT_SWITCH).list().getItems();
+        List<Deployment> deployments = client.apps()
+                .deployments()
+                .inNamespace(namespace)
+                .withLabel(StudioLabels.MANAGED_BY, StudioLabels.MANAGED_BY_CHAT_SWITCH)
+                .list()
+                .getItems();
         for (Deployment deployment : deployments) {
             String id = deployment.getMetadata().getLabels().get(StudioLabels.BACKEND_ID);
             BackendSpec spec = EngineManifests.specOf(deployment);
             if (id == null || spec == null || !keep.contains(id)) {
-                LOG.infof("deleting orphaned engine %s/%s", namespace, deployment.getMetadata().getName());
+                LOG.infof(
+                        "deleting orphaned engine %s/%s",
+                        namespace, deployment.getMetadata().getName());
                 deleteQuietly(deployment.getMetadata().getName());
                 continue;
             }
-            Optional<Backend> known = recorded.stream().filter(b -> b.id().equals(id)).findFirst();
+            Optional<Backend> known =
+                    recorded.stream().filter(b -> b.id().equals(id)).findFirst();
             Map<String, String> adapters = known.map(Backend::adapters).orElse(spec.adapters());
             Instant started = known.map(Backend::startedAt).orElse(Instant.now());
             adopted.add(backendOf(spec, deployment.getMetadata().getName(), adapters, Backend.State.READY, started));
-            LOG.infof("re-adopted engine %s/%s", namespace, deployment.getMetadata().getName());
+            LOG.infof(
+                    "re-adopted engine %s/%s",
+                    namespace, deployment.getMetadata().getName());
         }
         return adopted;
     }
 
     @Override
     public String logTail(Backend backend, int lines) {
-        return pods(backend.id()).stream().findFirst().map(pod -> {
-            try {
-                String log = client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).inContainer(EngineManifests.CONTAINER)
-                        .tailingLines(lines).getLog();
-                return log == null ? "" : bounded(log.strip());
-            } catch (KubernetesClientException e) {
-                return "";
-            }
-        }).orElse("");
+        return pods(backend.id()).stream()
+                .findFirst()
+                .map(pod -> {
+                    try {
+                        String log = client.pods()
+                                .inNamespace(namespace)
+                                .withName(pod.getMetadata().getName())
+                                .inContainer(EngineManifests.CONTAINER)
+                                .tailingLines(lines)
+                                .getLog();
+                        return log == null ? "" : bounded(log.strip());
+                    } catch (KubernetesClientException e) {
+                        return "";
+                    }
+                })
+                .orElse("");
     }
 
-    private Backend backendOf(BackendSpec spec, String name, Map<String, String> adapters, Backend.State state, Instant startedAt) {
+    private Backend backendOf(
+            BackendSpec spec, String name, Map<String, String> adapters, Backend.State state, Instant startedAt) {
         String baseUrl = config.baseUrlTemplate()
                 .replace("{service}", name)
                 .replace("{namespace}", namespace)
@@ -188,7 +229,11 @@ public class KubernetesRuntime implements ServingRuntime {
 
     private List<Pod> pods(String backendId) {
         try {
-            return client.pods().inNamespace(namespace).withLabels(EngineManifests.selector(backendId)).list().getItems();
+            return client.pods()
+                    .inNamespace(namespace)
+                    .withLabels(EngineManifests.selector(backendId))
+                    .list()
+                    .getItems();
         } catch (KubernetesClientException e) {
             return List.of();
         }
@@ -196,8 +241,12 @@ public class KubernetesRuntime implements ServingRuntime {
 
     private String lastLog(Pod pod) {
         try {
-            String log = client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).inContainer(EngineManifests.CONTAINER)
-                    .tailingLines(5).getLog();
+            String log = client.pods()
+                    .inNamespace(namespace)
+                    .withName(pod.getMetadata().getName())
+                    .inContainer(EngineManifests.CONTAINER)
+                    .tailingLines(5)
+                    .getLog();
             return log == null || log.isBlank() ? "" : "; last output:\n" + bounded(log.strip());
         } catch (KubernetesClientException e) {
             return "";
@@ -211,8 +260,12 @@ public class KubernetesRuntime implements ServingRuntime {
 
     private void deleteQuietly(String name) {
         try {
-            client.apps().deployments().inNamespace(namespace).withName(name)
-                    .withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
+            client.apps()
+                    .deployments()
+                    .inNamespace(namespace)
+                    .withName(name)
+                    .withPropagationPolicy(DeletionPropagation.FOREGROUND)
+                    .delete();
             client.services().inNamespace(namespace).withName(name).delete();
         } catch (KubernetesClientException e) {
             LOG.warnf("cannot delete engine %s/%s: %s", namespace, name, e.getMessage());

@@ -25,7 +25,8 @@ final class CommandTemplate {
         String joined = String.join(" ", words);
         for (String required : List.of("{model}", "{port}")) {
             if (!joined.contains(required)) {
-                throw new IllegalArgumentException("the engine command template must contain " + required + ": " + template);
+                throw new IllegalArgumentException(
+                        "the engine command template must contain " + required + ": " + template);
             }
         }
         return new CommandTemplate(words);

@@ -53,6 +53,7 @@ public class LocalProcessRuntime implements ServingRuntime {
     private static final Logger LOG = Logger.getLogger(LocalProcessRuntime.class);
     /** vLLM reads its API key from here when no {@code --api-key} is given (kept out of {@code ps}). */
     static final String API_KEY_ENV = "VLLM_API_KEY";
+
     static final String RUNTIME_LORA_ENV = "VLLM_ALLOW_RUNTIME_LORA_UPDATING";
     private static final Pattern LOG_FILE = Pattern.compile("b-[A-Za-z0-9._-]+\\.log");
 
@@ -88,7 +89,8 @@ public class LocalProcessRuntime implements ServingRuntime {
     @Override
     public synchronized Backend start(BackendSpec spec) throws RuntimeFailure {
         int port = ports.next(new HashSet<>(portsInUse.values()))
-                .orElseThrow(() -> new RuntimeFailure("no free port for a new engine in studio.chat.local.ports=" + config.ports()));
+                .orElseThrow(() -> new RuntimeFailure(
+                        "no free port for a new engine in studio.chat.local.ports=" + config.ports()));
         List<String> command = command(spec, port);
         Set<String> running = new HashSet<>(portsInUse.keySet());
         running.add(spec.id());
@@ -102,8 +104,12 @@ public class LocalProcessRuntime implements ServingRuntime {
         Process process;
         try {
             Files.createDirectories(logDir);
-            Files.writeString(log, "=== " + Instant.now() + " starting " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Files.writeString(
+                    log,
+                    "=== " + Instant.now() + " starting " + String.join(" ", command) + "\n",
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
             process = processes.start(builder).process();
         } catch (IOException e) {
             throw new RuntimeFailure("cannot start the engine '" + command.get(0) + "': " + e.getMessage(), e);
@@ -112,8 +118,19 @@ public class LocalProcessRuntime implements ServingRuntime {
         portsInUse.put(spec.id(), port);
         Instant started = process.info().startInstant().orElse(Instant.now());
         LOG.infof("started engine %s (pid %d, port %d): %s", spec.id(), process.pid(), port, spec.modelPath());
-        return new Backend(spec.id(), name(), spec, "http://" + config.host() + ":" + port, port, process.pid(), started,
-                null, log.toString(), spec.adapters(), Backend.State.STARTING, Instant.now());
+        return new Backend(
+                spec.id(),
+                name(),
+                spec,
+                "http://" + config.host() + ":" + port,
+                port,
+                process.pid(),
+                started,
+                null,
+                log.toString(),
+                spec.adapters(),
+                Backend.State.STARTING,
+                Instant.now());
     }
 
     /**
@@ -183,7 +200,9 @@ public class LocalProcessRuntime implements ServingRuntime {
         if (own != null) {
             return Liveness.ALIVE;
         }
-        return identity(backend).isPresent() ? Liveness.ALIVE : Liveness.dead("the engine process " + backend.pid() + " is gone" + tailSuffix(backend));
+        return identity(backend).isPresent()
+                ? Liveness.ALIVE
+                : Liveness.dead("the engine process " + backend.pid() + " is gone" + tailSuffix(backend));
     }
 
     @Override
@@ -233,14 +252,16 @@ public class LocalProcessRuntime implements ServingRuntime {
     void pruneLogs(Set<String> running) {
         List<Path> logs;
         try (Stream<Path> files = Files.list(logDir)) {
-            logs = files.filter(f -> LOG_FILE.matcher(f.getFileName().toString()).matches())
+            logs = files.filter(
+                            f -> LOG_FILE.matcher(f.getFileName().toString()).matches())
                     .filter(f -> !running.contains(f.getFileName().toString().replaceFirst("\\.log$", "")))
                     .sorted(Comparator.comparing(LocalProcessRuntime::modified).reversed())
                     .toList();
         } catch (IOException e) {
             return;
         }
-        for (Path old : logs.subList(Math.min(logs.size(), Math.max(0, config.keepLogs() - running.size())), logs.size())) {
+        for (Path old :
+                logs.subList(Math.min(logs.size(), Math.max(0, config.keepLogs() - running.size())), logs.size())) {
             try {
                 Files.deleteIfExists(old);
             } catch (IOException e) {
@@ -268,7 +289,10 @@ public class LocalProcessRuntime implements ServingRuntime {
             byte[] buffer = new byte[size];
             file.seek(length - size);
             file.readFully(buffer);
-            List<String> all = new String(buffer, StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+            List<String> all = new String(buffer, StandardCharsets.UTF_8)
+                    .lines()
+                    .filter(l -> !l.isBlank())
+                    .toList();
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {
             return "";

@@ -30,7 +30,8 @@ final class PortPool {
             try {
                 int dash = p.indexOf('-');
                 int from = Integer.parseInt(dash < 0 ? p : p.substring(0, dash).strip());
-                int to = dash < 0 ? from : Integer.parseInt(p.substring(dash + 1).strip());
+                int to =
+                        dash < 0 ? from : Integer.parseInt(p.substring(dash + 1).strip());
                 if (from < 1 || to > 65535 || from > to) {
                     throw new IllegalArgumentException("invalid port range '" + p + "' in studio.chat.local.ports");
                 }

@@ -37,7 +37,6 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -83,7 +82,8 @@ class KubernetesSwitchTest {
     @BeforeEach
     void cluster() {
         if (kubelet == null) {
-            kubelet = new FakeKubelet(client, NAMESPACE, KubernetesEnvironment.router(), KubernetesEnvironment.home()).start();
+            kubelet = new FakeKubelet(client, NAMESPACE, KubernetesEnvironment.router(), KubernetesEnvironment.home())
+                    .start();
         }
         Switches.awaitServiceReady();
     }
@@ -98,43 +98,78 @@ class KubernetesSwitchTest {
 
     @Test
     void blueGreenCreatesADeploymentAndServicePerEngineAndDeletesTheOldOnes() throws Exception {
-        client.apps().deployments().inNamespace(NAMESPACE).resource(new DeploymentBuilder()
-                .withNewMetadata().withName(GATEWAY_DEPLOYMENT).endMetadata()
-                .withNewSpec().withNewTemplate().withNewMetadata().endMetadata()
-                    .withNewSpec().addNewContainer().withName("gateway").withImage("sage/gateway:1.0").endContainer().endSpec()
-                .endTemplate().endSpec().build()).createOr(NonDeletingOperation::update);
+        client.apps()
+                .deployments()
+                .inNamespace(NAMESPACE)
+                .resource(new DeploymentBuilder()
+                        .withNewMetadata()
+                        .withName(GATEWAY_DEPLOYMENT)
+                        .endMetadata()
+                        .withNewSpec()
+                        .withNewTemplate()
+                        .withNewMetadata()
+                        .endMetadata()
+                        .withNewSpec()
+                        .addNewContainer()
+                        .withName("gateway")
+                        .withImage("sage/gateway:1.0")
+                        .endContainer()
+                        .endSpec()
+                        .endTemplate()
+                        .endSpec()
+                        .build())
+                .createOr(NonDeletingOperation::update);
 
         serve(Map.of("model", BASE_A, "strategy", "blue-green"));
         String first = activeId();
         Deployment deployment = deployment("sage-chat-" + first);
-        assertThat(deployment.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "sage-chat-switch")
+        assertThat(deployment.getMetadata().getLabels())
+                .containsEntry("app.kubernetes.io/managed-by", "sage-chat-switch")
                 .containsEntry("studio.sage.io/backend-id", first);
         assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("Recreate");
         PodSpec pod = deployment.getSpec().getTemplate().getSpec();
         Container engine = pod.getContainers().get(0);
         assertThat(engine.getImage()).isEqualTo("vllm/vllm-openai:v0.11.0");
-        assertThat(engine.getArgs()).containsSubsequence("--model", BASE_A).containsSubsequence("--served-model-name", BASE_A)
+        assertThat(engine.getArgs())
+                .containsSubsequence("--model", BASE_A)
+                .containsSubsequence("--served-model-name", BASE_A)
                 .containsSubsequence("--enable-lora", "--max-lora-rank", "64");
-        assertThat(engine.getEnv()).extracting(EnvVar::getName).containsExactlyInAnyOrder("VLLM_API_KEY", "VLLM_ALLOW_RUNTIME_LORA_UPDATING");
-        assertThat(engine.getEnv()).anyMatch(e -> e.getName().equals("VLLM_ALLOW_RUNTIME_LORA_UPDATING") && e.getValue().equals("True"));
-        EnvVar keyVar = engine.getEnv().stream().filter(e -> e.getName().equals("VLLM_API_KEY")).findFirst().orElseThrow();
+        assertThat(engine.getEnv())
+                .extracting(EnvVar::getName)
+                .containsExactlyInAnyOrder("VLLM_API_KEY", "VLLM_ALLOW_RUNTIME_LORA_UPDATING");
+        assertThat(engine.getEnv())
+                .anyMatch(e -> e.getName().equals("VLLM_ALLOW_RUNTIME_LORA_UPDATING")
+                        && e.getValue().equals("True"));
+        EnvVar keyVar = engine.getEnv().stream()
+                .filter(e -> e.getName().equals("VLLM_API_KEY"))
+                .findFirst()
+                .orElseThrow();
         assertThat(keyVar.getValue()).isNull();
         assertThat(keyVar.getValueFrom().getSecretKeyRef().getName()).isEqualTo("sage-chat-engine-api-key");
         assertThat(keyVar.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("api-key");
         assertThat(deployment.toString() + engine.getArgs()).doesNotContain(apiKey.getOrCreate());
-        Secret keySecret = client.secrets().inNamespace(NAMESPACE).withName("sage-chat-engine-api-key").get();
+        Secret keySecret = client.secrets()
+                .inNamespace(NAMESPACE)
+                .withName("sage-chat-engine-api-key")
+                .get();
         assertThat(new String(Base64.getDecoder().decode(keySecret.getData().get("api-key")), StandardCharsets.UTF_8))
                 .isEqualTo(apiKey.getOrCreate());
-        assertThat(keySecret.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "sage-chat-switch");
-        assertThat(Engines.status(Switches.current().getString("base_url"), "/v1/models", null)).isEqualTo(401);
-        assertThat(engine.getResources().getLimits().get("nvidia.com/gpu").getAmount()).isEqualTo("1");
+        assertThat(keySecret.getMetadata().getLabels())
+                .containsEntry("app.kubernetes.io/managed-by", "sage-chat-switch");
+        assertThat(Engines.status(Switches.current().getString("base_url"), "/v1/models", null))
+                .isEqualTo(401);
+        assertThat(engine.getResources().getLimits().get("nvidia.com/gpu").getAmount())
+                .isEqualTo("1");
         assertThat(engine.getResources().getLimits().get("memory").toString()).isEqualTo("24Gi");
         assertThat(engine.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health");
-        assertThat(engine.getVolumeMounts()).anyMatch(m -> m.getName().equals("models")
-                && m.getMountPath().equals(KubernetesEnvironment.home().toString()));
-        assertThat(pod.getVolumes()).anyMatch(v -> v.getName().equals("models")
-                && v.getPersistentVolumeClaim().getClaimName().equals("sage-studio-home"));
-        // The same settings as finetune's KubernetesExecutorTest, the same pod fields (studio-kube's SchedulingFixture).
+        assertThat(engine.getVolumeMounts())
+                .anyMatch(m -> m.getName().equals("models")
+                        && m.getMountPath().equals(KubernetesEnvironment.home().toString()));
+        assertThat(pod.getVolumes())
+                .anyMatch(v -> v.getName().equals("models")
+                        && v.getPersistentVolumeClaim().getClaimName().equals("sage-studio-home"));
+        // The same settings as finetune's KubernetesExecutorTest, the same pod fields (studio-kube's
+        // SchedulingFixture).
         assertThat(pod.getNodeSelector()).isEqualTo(SchedulingFixture.nodeSelector());
         assertThat(pod.getTolerations()).isEqualTo(SchedulingFixture.tolerations());
         assertThat(pod.getAffinity()).isEqualTo(SchedulingFixture.affinity());
@@ -142,7 +177,10 @@ class KubernetesSwitchTest {
         engineLabels.put(StudioLabels.BACKEND_ID, first);
         assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels()).isEqualTo(engineLabels);
         assertThat(pod.getRuntimeClassName()).isEqualTo("nvidia");
-        Service service = client.services().inNamespace(NAMESPACE).withName("sage-chat-" + first).get();
+        Service service = client.services()
+                .inNamespace(NAMESPACE)
+                .withName("sage-chat-" + first)
+                .get();
         assertThat(service.getSpec().getSelector()).containsEntry("studio.sage.io/backend-id", first);
         assertThat(service.getSpec().getPorts().get(0).getPort()).isEqualTo(8000);
 
@@ -150,15 +188,33 @@ class KubernetesSwitchTest {
         String second = activeId();
         assertThat(op.getString("strategy")).isEqualTo("blue-green");
         assertThat(second).isNotEqualTo(first);
-        await().until(() -> client.apps().deployments().inNamespace(NAMESPACE).withName("sage-chat-" + first).get() == null
-                && client.services().inNamespace(NAMESPACE).withName("sage-chat-" + first).get() == null);
+        await().until(() -> client.apps()
+                                .deployments()
+                                .inNamespace(NAMESPACE)
+                                .withName("sage-chat-" + first)
+                                .get()
+                        == null
+                && client.services()
+                                .inNamespace(NAMESPACE)
+                                .withName("sage-chat-" + first)
+                                .get()
+                        == null);
         String baseUrl = Switches.current().getString("base_url");
         assertThat(baseUrl).endsWith("/sage-chat-" + second);
         assertThat(chat(baseUrl, BASE_B)).contains("[" + BASE_B + "]");
 
-        ConfigMap gateway = client.configMaps().inNamespace(NAMESPACE).withName(GATEWAY_CONFIG_MAP).get();
-        assertThat(gateway.getData()).containsEntry("SAGE_CHAT_MODEL", BASE_B).containsEntry("SAGE_CHAT_BASE_URL", baseUrl + "/v1");
-        assertThat(deployment(GATEWAY_DEPLOYMENT).getSpec().getTemplate().getMetadata().getAnnotations())
+        ConfigMap gateway = client.configMaps()
+                .inNamespace(NAMESPACE)
+                .withName(GATEWAY_CONFIG_MAP)
+                .get();
+        assertThat(gateway.getData())
+                .containsEntry("SAGE_CHAT_MODEL", BASE_B)
+                .containsEntry("SAGE_CHAT_BASE_URL", baseUrl + "/v1");
+        assertThat(deployment(GATEWAY_DEPLOYMENT)
+                        .getSpec()
+                        .getTemplate()
+                        .getMetadata()
+                        .getAnnotations())
                 .containsKey("kubectl.kubernetes.io/restartedAt");
     }
 
@@ -186,7 +242,9 @@ class KubernetesSwitchTest {
         assertThat(op.getString("state")).isEqualTo("failed");
         assertThat(op.getString("error")).contains("CrashLoopBackOff").doesNotContain("not ready within");
         assertThat(op.getBoolean("rolled_back")).isTrue();
-        assertThat(Duration.between(Instant.parse(op.getString("timings.requested_at")), Instant.parse(op.getString("timings.finished_at"))))
+        assertThat(Duration.between(
+                        Instant.parse(op.getString("timings.requested_at")),
+                        Instant.parse(op.getString("timings.finished_at"))))
                 .isLessThan(Duration.ofSeconds(8));
         assertThat(activeId()).isEqualTo(engine);
         await().until(() -> managedDeployments().equals(List.of("sage-chat-" + engine)));
@@ -202,9 +260,16 @@ class KubernetesSwitchTest {
         List<Backend> adopted = runtime.adopt(List.of(kept), Set.of(active, kept.id()));
 
         assertThat(adopted).extracting(Backend::id).containsExactlyInAnyOrder(active, kept.id());
-        assertThat(adopted).filteredOn(b -> b.id().equals(kept.id())).first()
+        assertThat(adopted)
+                .filteredOn(b -> b.id().equals(kept.id()))
+                .first()
                 .satisfies(b -> assertThat(b.spec().modelPath()).isEqualTo(BASE_B));
-        await().until(() -> client.apps().deployments().inNamespace(NAMESPACE).withName("sage-chat-b-orph0001").get() == null);
+        await().until(() -> client.apps()
+                        .deployments()
+                        .inNamespace(NAMESPACE)
+                        .withName("sage-chat-b-orph0001")
+                        .get()
+                == null);
         runtime.stop(kept);
         assertThat(managedDeployments()).containsExactly("sage-chat-" + active);
     }
@@ -212,23 +277,42 @@ class KubernetesSwitchTest {
     @Test
     void aConfiguredKeySecretMustExistAndHoldTheServicesKeyAndTheDefaultOneIsKeptCurrent() throws Exception {
         EngineKeySecret configured = new EngineKeySecret(client, NAMESPACE, Optional.of("team-engine-key"), apiKey);
-        assertThatThrownBy(configured::ensure).isInstanceOf(ServingRuntime.RuntimeFailure.class)
-                .hasMessageContaining("sage/team-engine-key").hasMessageContaining("does not exist");
+        assertThatThrownBy(configured::ensure)
+                .isInstanceOf(ServingRuntime.RuntimeFailure.class)
+                .hasMessageContaining("sage/team-engine-key")
+                .hasMessageContaining("does not exist");
 
-        client.secrets().inNamespace(NAMESPACE).resource(secret("team-engine-key", Map.of("other", "x"))).create();
+        client.secrets()
+                .inNamespace(NAMESPACE)
+                .resource(secret("team-engine-key", Map.of("other", "x")))
+                .create();
         assertThatThrownBy(configured::ensure).hasMessageContaining("has no key 'api-key'");
 
-        client.secrets().inNamespace(NAMESPACE).resource(secret("team-engine-key", Map.of("api-key", "sk-another-key"))).update();
-        assertThatThrownBy(configured::ensure).hasMessageContaining("holds another key than this service")
-                .hasMessageNotContaining("sk-another-key").hasMessageNotContaining(apiKey.getOrCreate());
+        client.secrets()
+                .inNamespace(NAMESPACE)
+                .resource(secret("team-engine-key", Map.of("api-key", "sk-another-key")))
+                .update();
+        assertThatThrownBy(configured::ensure)
+                .hasMessageContaining("holds another key than this service")
+                .hasMessageNotContaining("sk-another-key")
+                .hasMessageNotContaining(apiKey.getOrCreate());
 
-        client.secrets().inNamespace(NAMESPACE).resource(secret("team-engine-key", Map.of("api-key", apiKey.getOrCreate()))).update();
+        client.secrets()
+                .inNamespace(NAMESPACE)
+                .resource(secret("team-engine-key", Map.of("api-key", apiKey.getOrCreate())))
+                .update();
         assertThat(configured.ensure()).isEqualTo("team-engine-key");
 
         EngineKeySecret owned = new EngineKeySecret(client, NAMESPACE, Optional.empty(), apiKey);
-        client.secrets().inNamespace(NAMESPACE).resource(secret(EngineKeySecret.DEFAULT_NAME, Map.of("api-key", "sk-stale"))).createOr(NonDeletingOperation::update);
+        client.secrets()
+                .inNamespace(NAMESPACE)
+                .resource(secret(EngineKeySecret.DEFAULT_NAME, Map.of("api-key", "sk-stale")))
+                .createOr(NonDeletingOperation::update);
         assertThat(owned.ensure()).isEqualTo(EngineKeySecret.DEFAULT_NAME);
-        Secret current = client.secrets().inNamespace(NAMESPACE).withName(EngineKeySecret.DEFAULT_NAME).get();
+        Secret current = client.secrets()
+                .inNamespace(NAMESPACE)
+                .withName(EngineKeySecret.DEFAULT_NAME)
+                .get();
         assertThat(new String(Base64.getDecoder().decode(current.getData().get("api-key")), StandardCharsets.UTF_8))
                 .isEqualTo(apiKey.getOrCreate());
     }
@@ -236,7 +320,12 @@ class KubernetesSwitchTest {
     private static Secret secret(String name, Map<String, String> values) {
         Map<String, String> data = new HashMap<>();
         values.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
-        return new SecretBuilder().withNewMetadata().withName(name).endMetadata().withData(data).build();
+        return new SecretBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
+                .withData(data)
+                .build();
     }
 
     private Deployment deployment(String name) {
@@ -244,12 +333,24 @@ class KubernetesSwitchTest {
     }
 
     private List<String> managedDeployments() {
-        return client.apps().deployments().inNamespace(NAMESPACE).withLabel("app.kubernetes.io/managed-by", "sage-chat-switch")
-                .list().getItems().stream().map(d -> d.getMetadata().getName()).toList();
+        return client
+                .apps()
+                .deployments()
+                .inNamespace(NAMESPACE)
+                .withLabel("app.kubernetes.io/managed-by", "sage-chat-switch")
+                .list()
+                .getItems()
+                .stream()
+                .map(d -> d.getMetadata().getName())
+                .toList();
     }
 
     private static String activeId() {
-        List<Map<String, Object>> active = given().get("/api/chat/backends").then().statusCode(200).extract().jsonPath()
+        List<Map<String, Object>> active = given().get("/api/chat/backends")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
                 .getList("findAll { it.active }");
         assertThat(active).hasSize(1);
         return (String) active.get(0).get("id");

@@ -16,17 +16,29 @@ class CommandTemplateTest {
 
     @Test
     void splitsLikeAShellButNeverRunsOne() {
-        CommandTemplate template = CommandTemplate.parse("vllm serve {model} --port {port} --served-model-name '{name}' --x \"a b\" c\\ d");
+        CommandTemplate template = CommandTemplate.parse(
+                "vllm serve {model} --port {port} --served-model-name '{name}' --x \"a b\" c\\ d");
         assertThat(template.render(Map.of("model", "/models/my model; rm -rf /", "port", "8001", "name", "$(id)")))
-                .containsExactly("vllm", "serve", "/models/my model; rm -rf /", "--port", "8001", "--served-model-name", "$(id)",
-                        "--x", "a b", "c d");
+                .containsExactly(
+                        "vllm",
+                        "serve",
+                        "/models/my model; rm -rf /",
+                        "--port",
+                        "8001",
+                        "--served-model-name",
+                        "$(id)",
+                        "--x",
+                        "a b",
+                        "c d");
     }
 
     @Test
     void aTemplateWithoutModelOrPortOrWithAnOpenQuoteIsRefused() {
-        assertThatThrownBy(() -> CommandTemplate.parse("vllm serve --port {port}")).hasMessageContaining("{model}");
+        assertThatThrownBy(() -> CommandTemplate.parse("vllm serve --port {port}"))
+                .hasMessageContaining("{model}");
         assertThatThrownBy(() -> CommandTemplate.parse("vllm serve {model}")).hasMessageContaining("{port}");
-        assertThatThrownBy(() -> CommandTemplate.parse("vllm serve '{model} {port}")).hasMessageContaining("unbalanced quote");
+        assertThatThrownBy(() -> CommandTemplate.parse("vllm serve '{model} {port}"))
+                .hasMessageContaining("unbalanced quote");
         assertThatThrownBy(() -> CommandTemplate.parse("   ")).hasMessageContaining("empty");
     }
 
@@ -38,7 +50,8 @@ class CommandTemplateTest {
             assertThat(pool.next(Set.of())).contains(free);
             assertThat(pool.next(Set.of(free))).isEmpty();
         }
-        assertThat(PortPool.parse("127.0.0.1", "8001-8003").next(Set.of(8001, 8002, 8003))).isEmpty();
+        assertThat(PortPool.parse("127.0.0.1", "8001-8003").next(Set.of(8001, 8002, 8003)))
+                .isEmpty();
         assertThatThrownBy(() -> PortPool.parse("127.0.0.1", "9-3")).hasMessageContaining("invalid port range");
         assertThatThrownBy(() -> PortPool.parse("127.0.0.1", "abc")).hasMessageContaining("invalid port");
     }

@@ -3,11 +3,11 @@ package io.sage.studio.chat.runtime.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,15 +71,27 @@ class LocalProcessRuntimeTest {
         assertThat(after.liveness(kept).alive()).isTrue();
         after.stop(kept);
         assertThat(alive(kept.pid())).isFalse();
-        assertThat(Files.readString(home.chatDir().resolve(kept.id() + ".log"))).contains("Uvicorn running on http://127.0.0.1:" + kept.port());
+        assertThat(Files.readString(home.chatDir().resolve(kept.id() + ".log")))
+                .contains("Uvicorn running on http://127.0.0.1:" + kept.port());
     }
 
     @Test
     void aRecordedPidWithAnotherStartTimeIsNotTheEngineAndIsLeftAlone() throws Exception {
         LocalProcessRuntime runtime = new LocalProcessRuntime(config, home, apiKey);
         Backend engine = runtime.start(spec("b-unit-pid"));
-        Backend impostor = new Backend(engine.id(), "local", engine.spec(), engine.baseUrl(), engine.port(), engine.pid(),
-                engine.processStart().minusSeconds(3600), null, engine.logFile(), Map.of(), Backend.State.READY, engine.startedAt());
+        Backend impostor = new Backend(
+                engine.id(),
+                "local",
+                engine.spec(),
+                engine.baseUrl(),
+                engine.port(),
+                engine.pid(),
+                engine.processStart().minusSeconds(3600),
+                null,
+                engine.logFile(),
+                Map.of(),
+                Backend.State.READY,
+                engine.startedAt());
 
         LocalProcessRuntime restarted = new LocalProcessRuntime(config, home, apiKey);
         assertThat(restarted.adopt(List.of(impostor), Set.of())).isEmpty();
@@ -93,7 +105,8 @@ class LocalProcessRuntimeTest {
         LocalProcessRuntime runtime = new LocalProcessRuntime(config, home, apiKey);
         Backend broken;
         try {
-            broken = runtime.start(new BackendSpec("b-unit-broken", "/nonexistent/broken-model", "x", false, 16, Map.of()));
+            broken = runtime.start(
+                    new BackendSpec("b-unit-broken", "/nonexistent/broken-model", "x", false, 16, Map.of()));
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -104,8 +117,12 @@ class LocalProcessRuntimeTest {
     @Test
     void loraEnginesGetTheFlagsAndTheRuntimeUpdateSwitch() {
         LocalProcessRuntime runtime = new LocalProcessRuntime(config, home, apiKey);
-        List<String> args = runtime.command(new BackendSpec("b", "/m/base dir", "base", true, 128, Map.of("ft-1", "/a/lora")), 8001);
-        assertThat(args).contains("/m/base dir").containsSubsequence("--port", "8001").containsSubsequence("--host", "127.0.0.1")
+        List<String> args = runtime.command(
+                new BackendSpec("b", "/m/base dir", "base", true, 128, Map.of("ft-1", "/a/lora")), 8001);
+        assertThat(args)
+                .contains("/m/base dir")
+                .containsSubsequence("--port", "8001")
+                .containsSubsequence("--host", "127.0.0.1")
                 .containsSubsequence("--served-model-name", "base")
                 .containsSubsequence("--enable-lora", "--max-lora-rank", "128", "--lora-modules", "ft-1=/a/lora");
     }
@@ -118,17 +135,26 @@ class LocalProcessRuntimeTest {
             awaitHealthy(engine);
             Map<String, String> env = environmentOf(engine.pid());
 
-            assertThat(env).containsEntry("VLLM_API_KEY", apiKey.getOrCreate())
+            assertThat(env)
+                    .containsEntry("VLLM_API_KEY", apiKey.getOrCreate())
                     .containsEntry("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True")
                     .containsEntry("SAGE_ENGINE_MARK", "explicit")
                     .containsKey("PATH");
             // Set for this test JVM by the module's pom (surefire environmentVariables).
-            assertThat(env).containsEntry("HF_TOKEN", "hf_test_token_passes").containsEntry("HF_HOME", "/tmp/hf-home-test")
-                    .containsEntry("HTTPS_PROXY", "http://proxy.test.invalid:3128").containsEntry("CUDA_VISIBLE_DEVICES", "0");
-            assertThat(env).doesNotContainKeys("STUDIO_CHAT_CLOUD_API_KEY", "OPENAI_API_KEY", "AWS_SECRET_ACCESS_KEY",
-                    "SAGE_NOT_FOR_ENGINES");
+            assertThat(env)
+                    .containsEntry("HF_TOKEN", "hf_test_token_passes")
+                    .containsEntry("HF_HOME", "/tmp/hf-home-test")
+                    .containsEntry("HTTPS_PROXY", "http://proxy.test.invalid:3128")
+                    .containsEntry("CUDA_VISIBLE_DEVICES", "0");
+            assertThat(env)
+                    .doesNotContainKeys(
+                            "STUDIO_CHAT_CLOUD_API_KEY",
+                            "OPENAI_API_KEY",
+                            "AWS_SECRET_ACCESS_KEY",
+                            "SAGE_NOT_FOR_ENGINES");
             assertThat(String.join("\n", env.values())).doesNotContain("sk-cloud-must-not-leak", "aws-must-not-leak");
-            assertThat(Files.readString(Path.of("/proc/" + engine.pid() + "/cmdline"))).doesNotContain(apiKey.getOrCreate());
+            assertThat(Files.readString(Path.of("/proc/" + engine.pid() + "/cmdline")))
+                    .doesNotContain(apiKey.getOrCreate());
         } finally {
             runtime.stop(engine);
         }
@@ -141,7 +167,8 @@ class LocalProcessRuntimeTest {
         try {
             awaitHealthy(engine);
             assertThat(Engines.status(engine.baseUrl(), "/v1/models", null)).isEqualTo(401);
-            assertThat(Engines.status(engine.baseUrl(), "/v1/models", apiKey.getOrCreate())).isEqualTo(200);
+            assertThat(Engines.status(engine.baseUrl(), "/v1/models", apiKey.getOrCreate()))
+                    .isEqualTo(200);
         } finally {
             runtime.stop(engine);
         }
@@ -150,7 +177,8 @@ class LocalProcessRuntimeTest {
     @Test
     void anEngineListensOnTheConfiguredHostOnlyWhateverTheTemplateSays() throws Exception {
         String script = Engines.fakeVllm().toString();
-        for (String template : List.of(Engines.commandTemplate(),
+        for (String template : List.of(
+                Engines.commandTemplate(),
                 "python3 " + script + " serve {model} --port {port} --served-model-name {name}",
                 "python3 " + script + " serve {model} --host 0.0.0.0 --port {port} --served-model-name {name}",
                 "python3 " + script + " serve {model} --host=0.0.0.0 --port {port} --served-model-name {name}")) {
@@ -169,7 +197,8 @@ class LocalProcessRuntimeTest {
     private static List<String> listeningAddresses(int port) throws Exception {
         List<String> addresses = new ArrayList<>();
         for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            for (String line : Files.readAllLines(Path.of(table)).subList(1, Files.readAllLines(Path.of(table)).size())) {
+            for (String line : Files.readAllLines(Path.of(table))
+                    .subList(1, Files.readAllLines(Path.of(table)).size())) {
                 String[] fields = line.strip().split("\\s+");
                 String[] local = fields[1].split(":");
                 if (Integer.parseInt(local[1], 16) == port && "0A".equals(fields[3])) {
@@ -190,7 +219,8 @@ class LocalProcessRuntimeTest {
 
     private static Map<String, String> environmentOf(long pid) throws Exception {
         Map<String, String> env = new HashMap<>();
-        for (String entry : new String(Files.readAllBytes(Path.of("/proc/" + pid + "/environ")), StandardCharsets.UTF_8).split("\0")) {
+        for (String entry : new String(Files.readAllBytes(Path.of("/proc/" + pid + "/environ")), StandardCharsets.UTF_8)
+                .split("\0")) {
             int eq = entry.indexOf('=');
             if (eq > 0) {
                 env.put(entry.substring(0, eq), entry.substring(eq + 1));
@@ -201,9 +231,14 @@ class LocalProcessRuntimeTest {
 
     /** This service's configuration with another engine command template. */
     private ChatConfig withCommand(String template) {
-        ChatConfig.Local local = (ChatConfig.Local) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ChatConfig.Local.class},
-                (proxy, method, args) -> method.getName().equals("command") ? template : method.invoke(config.local(), args));
-        return (ChatConfig) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ChatConfig.class},
+        ChatConfig.Local local = (ChatConfig.Local) Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {ChatConfig.Local.class},
+                (proxy, method, args) ->
+                        method.getName().equals("command") ? template : method.invoke(config.local(), args));
+        return (ChatConfig) Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {ChatConfig.class},
                 (proxy, method, args) -> method.getName().equals("local") ? local : method.invoke(config, args));
     }
 
@@ -212,9 +247,14 @@ class LocalProcessRuntimeTest {
     }
 
     private void awaitHealthy(Backend backend) {
-        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> http.send(
-                HttpRequest.newBuilder(URI.create(backend.baseUrl() + "/health")).build(), HttpResponse.BodyHandlers.discarding())
-                .statusCode() == 200);
+        await().atMost(Duration.ofSeconds(20))
+                .ignoreExceptions()
+                .until(() -> http.send(
+                                        HttpRequest.newBuilder(URI.create(backend.baseUrl() + "/health"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200);
     }
 
     private static boolean alive(long pid) {

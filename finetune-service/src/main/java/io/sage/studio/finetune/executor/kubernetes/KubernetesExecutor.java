@@ -74,7 +74,8 @@ public class KubernetesExecutor implements TaskExecutor {
     private volatile boolean closed;
 
     @Inject
-    public KubernetesExecutor(KubernetesClient client, FinetuneConfig config, StudioHome home, InstanceIdentity identity) {
+    public KubernetesExecutor(
+            KubernetesClient client, FinetuneConfig config, StudioHome home, InstanceIdentity identity) {
         this(client, config.kubernetes(), home, identity);
     }
 
@@ -82,14 +83,15 @@ public class KubernetesExecutor implements TaskExecutor {
         this(client, config, home, InstanceIdentity.of(home));
     }
 
-    public KubernetesExecutor(KubernetesClient client, FinetuneConfig.Kubernetes config, StudioHome home,
-            InstanceIdentity identity) {
+    public KubernetesExecutor(
+            KubernetesClient client, FinetuneConfig.Kubernetes config, StudioHome home, InstanceIdentity identity) {
         this.client = client;
         this.config = config;
         this.home = home;
         this.identity = identity;
         this.scheduling = TrainerJobs.scheduling(config);
-        this.namespace = config.namespace().orElseGet(() -> Optional.ofNullable(client.getNamespace()).orElse("default"));
+        this.namespace = config.namespace()
+                .orElseGet(() -> Optional.ofNullable(client.getNamespace()).orElse("default"));
         long every = config.pollInterval().toMillis();
         poller.scheduleWithFixedDelay(this::pollAll, every, every, TimeUnit.MILLISECONDS);
     }
@@ -124,14 +126,16 @@ public class KubernetesExecutor implements TaskExecutor {
 
     @Override
     public RunHandle launch(TaskRecord task, Path taskDir, RunListener listener) throws LaunchException {
-        String inPod = config.homeMountPath().replaceAll("/+$", "") + "/" + home.root().relativize(taskDir);
+        String inPod =
+                config.homeMountPath().replaceAll("/+$", "") + "/" + home.root().relativize(taskDir);
         Job job = TrainerJobs.build(task.taskId(), namespace, inPod, config, scheduling, identity.id());
         try {
             client.batch().v1().jobs().inNamespace(namespace).resource(job).create();
         } catch (KubernetesClientException e) {
             if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || !ours(task.taskId())) {
-                throw new LaunchException("cannot create the Job " + task.taskId() + " in namespace " + namespace
-                        + ": " + e.getMessage(), e);
+                throw new LaunchException(
+                        "cannot create the Job " + task.taskId() + " in namespace " + namespace + ": " + e.getMessage(),
+                        e);
             }
             LOG.infof("Job %s already exists (created before a restart); following it", task.taskId());
         }
@@ -141,9 +145,16 @@ public class KubernetesExecutor implements TaskExecutor {
 
     /** Whether the Job named after the task carries the task's label and this install's (so this install made it). */
     private boolean ours(String taskId) {
-        Job existing = client.batch().v1().jobs().inNamespace(namespace).withName(taskId).get();
-        Map<String, String> labels = existing == null ? null : existing.getMetadata().getLabels();
-        return labels != null && taskId.equals(labels.get(StudioLabels.TASK_ID))
+        Job existing = client.batch()
+                .v1()
+                .jobs()
+                .inNamespace(namespace)
+                .withName(taskId)
+                .get();
+        Map<String, String> labels =
+                existing == null ? null : existing.getMetadata().getLabels();
+        return labels != null
+                && taskId.equals(labels.get(StudioLabels.TASK_ID))
                 && identity.id().equals(labels.get(StudioLabels.STUDIO_INSTANCE));
     }
 
@@ -157,9 +168,14 @@ public class KubernetesExecutor implements TaskExecutor {
         String ns = namespaceOf(task);
         List<Job> jobs;
         try {
-            jobs = client.batch().v1().jobs().inNamespace(ns)
+            jobs = client.batch()
+                    .v1()
+                    .jobs()
+                    .inNamespace(ns)
                     .withLabel(StudioLabels.TASK_ID, task.taskId())
-                    .withLabel(StudioLabels.STUDIO_INSTANCE, identity.id()).list().getItems();
+                    .withLabel(StudioLabels.STUDIO_INSTANCE, identity.id())
+                    .list()
+                    .getItems();
         } catch (KubernetesClientException e) {
             LOG.warnf("cannot look for the Job of %s: %s", task.taskId(), e.getMessage());
             return false;
@@ -167,7 +183,9 @@ public class KubernetesExecutor implements TaskExecutor {
         if (jobs.isEmpty()) {
             return false;
         }
-        watched.put(task.taskId(), new Watched(task.taskId(), ns, jobs.get(0).getMetadata().getName(), taskDir, listener));
+        watched.put(
+                task.taskId(),
+                new Watched(task.taskId(), ns, jobs.get(0).getMetadata().getName(), taskDir, listener));
         LOG.infof("re-adopted Job %s of task %s", jobs.get(0).getMetadata().getName(), task.taskId());
         return true;
     }
@@ -181,8 +199,13 @@ public class KubernetesExecutor implements TaskExecutor {
             return;
         }
         try {
-            client.batch().v1().jobs().inNamespace(w.namespace).withName(w.jobName)
-                    .withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
+            client.batch()
+                    .v1()
+                    .jobs()
+                    .inNamespace(w.namespace)
+                    .withName(w.jobName)
+                    .withPropagationPolicy(DeletionPropagation.FOREGROUND)
+                    .delete();
         } catch (KubernetesClientException e) {
             LOG.warnf("cannot delete the Job %s: %s", w.jobName, e.getMessage());
         }
@@ -217,22 +240,33 @@ public class KubernetesExecutor implements TaskExecutor {
     }
 
     private void poll(Watched w) {
-        Job job = client.batch().v1().jobs().inNamespace(w.namespace).withName(w.jobName).get();
+        Job job = client.batch()
+                .v1()
+                .jobs()
+                .inNamespace(w.namespace)
+                .withName(w.jobName)
+                .get();
         if (job == null) {
             end(w, null, "the Job " + w.jobName + " no longer exists (deleted outside the studio?)", null);
             return;
         }
         Pod pod = latestPod(w);
         if (condition(job, "Complete") != null
-                || (job.getStatus() != null && Optional.ofNullable(job.getStatus().getSucceeded()).orElse(0) > 0)) {
+                || (job.getStatus() != null
+                        && Optional.ofNullable(job.getStatus().getSucceeded()).orElse(0) > 0)) {
             end(w, 0, null, pod);
             return;
         }
         JobCondition failed = condition(job, "Failed");
         if (failed != null) {
-            Integer exitCode = terminated(pod).map(ContainerStateTerminated::getExitCode).orElse(null);
-            end(w, exitCode, "Job failed: " + failed.getReason()
-                    + (failed.getMessage() == null ? "" : " (" + failed.getMessage() + ")"), pod);
+            Integer exitCode =
+                    terminated(pod).map(ContainerStateTerminated::getExitCode).orElse(null);
+            end(
+                    w,
+                    exitCode,
+                    "Job failed: " + failed.getReason()
+                            + (failed.getMessage() == null ? "" : " (" + failed.getMessage() + ")"),
+                    pod);
             return;
         }
         Waiting waiting = waiting(job, pod);
@@ -245,8 +279,7 @@ public class KubernetesExecutor implements TaskExecutor {
     }
 
     /** Why a launched trainer does not run yet, told to the user once per change. */
-    private record Waiting(TrainerPhase phase, String message) {
-    }
+    private record Waiting(TrainerPhase phase, String message) {}
 
     /** Phase and message while the trainer is not running yet, or {@code null}. */
     private static Waiting waiting(Job job, Pod pod) {
@@ -258,30 +291,42 @@ public class KubernetesExecutor implements TaskExecutor {
         }
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
         if ("Running".equals(phase)) {
-            return new Waiting(TrainerPhase.POD_RUNNING, "trainer pod " + pod.getMetadata().getName() + " runs on "
-                    + pod.getSpec().getNodeName());
+            return new Waiting(
+                    TrainerPhase.POD_RUNNING,
+                    "trainer pod " + pod.getMetadata().getName() + " runs on "
+                            + pod.getSpec().getNodeName());
         }
         if (!"Pending".equals(phase) && phase != null) {
             return null;
         }
-        Optional<ContainerStateWaiting> container = containerStatus(pod).map(ContainerStatus::getState)
-                .map(state -> state.getWaiting());
+        Optional<ContainerStateWaiting> container =
+                containerStatus(pod).map(ContainerStatus::getState).map(state -> state.getWaiting());
         if (container.isPresent()) {
             String reason = Objects.toString(container.get().getReason(), "");
-            String message = container.get().getMessage() == null ? "" : ": " + container.get().getMessage();
-            if (reason.equals("ErrImagePull") || reason.equals("ImagePullBackOff") || reason.equals("InvalidImageName")) {
-                return new Waiting(TrainerPhase.IMAGE_PULL_FAILED,
-                        "cannot pull the trainer image (" + reason + message + ")");
+            String message = container.get().getMessage() == null
+                    ? ""
+                    : ": " + container.get().getMessage();
+            if (reason.equals("ErrImagePull")
+                    || reason.equals("ImagePullBackOff")
+                    || reason.equals("InvalidImageName")) {
+                return new Waiting(
+                        TrainerPhase.IMAGE_PULL_FAILED, "cannot pull the trainer image (" + reason + message + ")");
             }
-            return new Waiting(TrainerPhase.STARTING_CONTAINER,
-                    "the trainer container is starting (" + reason + message + ")");
+            return new Waiting(
+                    TrainerPhase.STARTING_CONTAINER, "the trainer container is starting (" + reason + message + ")");
         }
-        PodCondition scheduled = pod.getStatus() == null || pod.getStatus().getConditions() == null ? null
-                : pod.getStatus().getConditions().stream().filter(c -> "PodScheduled".equals(c.getType()))
-                        .findFirst().orElse(null);
+        PodCondition scheduled = pod.getStatus() == null || pod.getStatus().getConditions() == null
+                ? null
+                : pod.getStatus().getConditions().stream()
+                        .filter(c -> "PodScheduled".equals(c.getType()))
+                        .findFirst()
+                        .orElse(null);
         if (scheduled != null && "False".equals(scheduled.getStatus())) {
-            return new Waiting(TrainerPhase.UNSCHEDULABLE, "no node can run the trainer pod yet: "
-                    + Objects.toString(scheduled.getMessage(), Objects.toString(scheduled.getReason(), "unschedulable")));
+            return new Waiting(
+                    TrainerPhase.UNSCHEDULABLE,
+                    "no node can run the trainer pod yet: "
+                            + Objects.toString(
+                                    scheduled.getMessage(), Objects.toString(scheduled.getReason(), "unschedulable")));
         }
         return new Waiting(TrainerPhase.SCHEDULING, "the trainer pod is waiting to be scheduled");
     }
@@ -299,11 +344,18 @@ public class KubernetesExecutor implements TaskExecutor {
     /** The trainer's stdout/stderr live in the pod log; keep them with the task. */
     private void copyLog(Watched w, Pod pod) {
         try {
-            String log = client.pods().inNamespace(w.namespace).withName(pod.getMetadata().getName())
-                    .inContainer(TrainerJobs.CONTAINER).getLog();
+            String log = client.pods()
+                    .inNamespace(w.namespace)
+                    .withName(pod.getMetadata().getName())
+                    .inContainer(TrainerJobs.CONTAINER)
+                    .getLog();
             if (log != null && !log.isEmpty()) {
-                Files.writeString(w.taskDir.resolve("logs.txt"), log.endsWith("\n") ? log : log + "\n",
-                        StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                Files.writeString(
+                        w.taskDir.resolve("logs.txt"),
+                        log.endsWith("\n") ? log : log + "\n",
+                        StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND);
             }
         } catch (KubernetesClientException | IOException e) {
             LOG.debugf("no log copied for %s: %s", w.taskId, e.getMessage());
@@ -311,8 +363,13 @@ public class KubernetesExecutor implements TaskExecutor {
     }
 
     private Pod latestPod(Watched w) {
-        return client.pods().inNamespace(w.namespace).withLabel(StudioLabels.TASK_ID, w.taskId)
-                .withLabel(StudioLabels.STUDIO_INSTANCE, identity.id()).list().getItems()
+        return client
+                .pods()
+                .inNamespace(w.namespace)
+                .withLabel(StudioLabels.TASK_ID, w.taskId)
+                .withLabel(StudioLabels.STUDIO_INSTANCE, identity.id())
+                .list()
+                .getItems()
                 .stream()
                 .max(Comparator.comparing(p -> Objects.toString(p.getMetadata().getCreationTimestamp(), "")))
                 .orElse(null);
@@ -324,7 +381,8 @@ public class KubernetesExecutor implements TaskExecutor {
         }
         return job.getStatus().getConditions().stream()
                 .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
-                .findFirst().orElse(null);
+                .findFirst()
+                .orElse(null);
     }
 
     private static Optional<ContainerStatus> containerStatus(Pod pod) {
@@ -332,7 +390,8 @@ public class KubernetesExecutor implements TaskExecutor {
             return Optional.empty();
         }
         return pod.getStatus().getContainerStatuses().stream()
-                .filter(c -> TrainerJobs.CONTAINER.equals(c.getName())).findFirst();
+                .filter(c -> TrainerJobs.CONTAINER.equals(c.getName()))
+                .findFirst();
     }
 
     private static Optional<ContainerStateTerminated> terminated(Pod pod) {

@@ -22,13 +22,12 @@ final class TrainerJobs {
     static final String CONTAINER = "trainer";
     static final String VOLUME = "studio-home";
 
-    private TrainerJobs() {
-    }
+    private TrainerJobs() {}
 
     /** The labels that find a task's Job and pods again. */
     static Map<String, String> labels(String taskId) {
-        Map<String, String> labels = StudioLabels.workload(StudioLabels.NAME_TRAINER, StudioLabels.COMPONENT_TRAINER,
-                StudioLabels.MANAGED_BY_FINETUNE);
+        Map<String, String> labels = StudioLabels.workload(
+                StudioLabels.NAME_TRAINER, StudioLabels.COMPONENT_TRAINER, StudioLabels.MANAGED_BY_FINETUNE);
         labels.put(StudioLabels.TASK_ID, taskId);
         return labels;
     }
@@ -40,7 +39,8 @@ final class TrainerJobs {
      * @throws IllegalArgumentException when they are invalid (read once, when the executor starts)
      */
     static Scheduling scheduling(FinetuneConfig.Kubernetes config) {
-        return Scheduling.of(config.scheduling(), config.nodeSelector(), config.tolerations().orElse(List.of()));
+        return Scheduling.of(
+                config.scheduling(), config.nodeSelector(), config.tolerations().orElse(List.of()));
     }
 
     /**
@@ -51,8 +51,13 @@ final class TrainerJobs {
      * @param scheduling   {@link #scheduling} of {@code config}
      * @param instanceId   this install's id, as the {@value StudioLabels#STUDIO_INSTANCE} label
      */
-    static Job build(String taskId, String namespace, String taskDirInPod, FinetuneConfig.Kubernetes config,
-            Scheduling scheduling, String instanceId) {
+    static Job build(
+            String taskId,
+            String namespace,
+            String taskDirInPod,
+            FinetuneConfig.Kubernetes config,
+            Scheduling scheduling,
+            String instanceId) {
         Map<String, String> labels = labels(taskId);
         labels.put(StudioLabels.STUDIO_INSTANCE, instanceId);
         Map<String, String> jobLabels = new LinkedHashMap<>(labels);
@@ -71,44 +76,56 @@ final class TrainerJobs {
 
         return new JobBuilder()
                 .withNewMetadata()
-                    .withName(taskId)
-                    .withNamespace(namespace)
-                    .withLabels(jobLabels)
+                .withName(taskId)
+                .withNamespace(namespace)
+                .withLabels(jobLabels)
                 .endMetadata()
                 .withNewSpec()
-                    .withBackoffLimit(config.backoffLimit())
-                    .withActiveDeadlineSeconds(config.activeDeadlineSeconds())
-                    .withSuspend(config.kueueQueue().isPresent() ? Boolean.TRUE : null)
-                    .withNewTemplate()
-                        .withNewMetadata().withLabels(labels).endMetadata()
-                        .withNewSpec()
-                            .withRestartPolicy("Never")
-                            .withRuntimeClassName(config.runtimeClassName().orElse(null))
-                            .withServiceAccountName(config.serviceAccount().orElse(null))
-                            .withSecurityContext(config.fsGroup()
-                                    .map(group -> new PodSecurityContextBuilder().withFsGroup(group).withRunAsGroup(group).build())
-                                    .orElse(null))
-                            .withNodeSelector(scheduling.nodeSelectorOrNull())
-                            .withTolerations(scheduling.tolerations())
-                            .withAffinity(scheduling.affinity())
-                            .addNewContainer()
-                                .withName(CONTAINER)
-                                .withImage(config.image())
-                                .withImagePullPolicy(config.imagePullPolicy())
-                                .withCommand(config.command())
-                                .withArgs(args)
-                                .withWorkingDir(taskDirInPod)
-                                .withEnv(new EnvVar("SAGE_TASK_ID", taskId, null),
-                                        new EnvVar("PYTHONUNBUFFERED", "1", null))
-                                .withNewResources().withRequests(requests).withLimits(limits).endResources()
-                                .addNewVolumeMount().withName(VOLUME).withMountPath(config.homeMountPath()).endVolumeMount()
-                            .endContainer()
-                            .addNewVolume()
-                                .withName(VOLUME)
-                                .withNewPersistentVolumeClaim().withClaimName(config.homeClaim()).endPersistentVolumeClaim()
-                            .endVolume()
-                        .endSpec()
-                    .endTemplate()
+                .withBackoffLimit(config.backoffLimit())
+                .withActiveDeadlineSeconds(config.activeDeadlineSeconds())
+                .withSuspend(config.kueueQueue().isPresent() ? Boolean.TRUE : null)
+                .withNewTemplate()
+                .withNewMetadata()
+                .withLabels(labels)
+                .endMetadata()
+                .withNewSpec()
+                .withRestartPolicy("Never")
+                .withRuntimeClassName(config.runtimeClassName().orElse(null))
+                .withServiceAccountName(config.serviceAccount().orElse(null))
+                .withSecurityContext(config.fsGroup()
+                        .map(group -> new PodSecurityContextBuilder()
+                                .withFsGroup(group)
+                                .withRunAsGroup(group)
+                                .build())
+                        .orElse(null))
+                .withNodeSelector(scheduling.nodeSelectorOrNull())
+                .withTolerations(scheduling.tolerations())
+                .withAffinity(scheduling.affinity())
+                .addNewContainer()
+                .withName(CONTAINER)
+                .withImage(config.image())
+                .withImagePullPolicy(config.imagePullPolicy())
+                .withCommand(config.command())
+                .withArgs(args)
+                .withWorkingDir(taskDirInPod)
+                .withEnv(new EnvVar("SAGE_TASK_ID", taskId, null), new EnvVar("PYTHONUNBUFFERED", "1", null))
+                .withNewResources()
+                .withRequests(requests)
+                .withLimits(limits)
+                .endResources()
+                .addNewVolumeMount()
+                .withName(VOLUME)
+                .withMountPath(config.homeMountPath())
+                .endVolumeMount()
+                .endContainer()
+                .addNewVolume()
+                .withName(VOLUME)
+                .withNewPersistentVolumeClaim()
+                .withClaimName(config.homeClaim())
+                .endPersistentVolumeClaim()
+                .endVolume()
+                .endSpec()
+                .endTemplate()
                 .endSpec()
                 .build();
     }

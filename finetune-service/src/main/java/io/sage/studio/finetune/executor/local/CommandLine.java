@@ -11,8 +11,7 @@ import java.util.List;
  */
 final class CommandLine {
 
-    private CommandLine() {
-    }
+    private CommandLine() {}
 
     static List<String> split(String command) {
         List<String> args = new ArrayList<>();
@@ -39,7 +38,8 @@ final class CommandLine {
                     if (d == '"') {
                         break;
                     }
-                    if (d == '\\' && i + 1 < command.length()
+                    if (d == '\\'
+                            && i + 1 < command.length()
                             && (command.charAt(i + 1) == '"' || command.charAt(i + 1) == '\\')) {
                         d = command.charAt(++i);
                     }

@@ -54,8 +54,8 @@ public class LocalExecutor implements TaskExecutor {
 
     public static final String NAME = "local";
     private static final Logger LOG = Logger.getLogger(LocalExecutor.class);
-    private static final Map<Integer, String> SIGNALS = Map.of(1, "SIGHUP", 2, "SIGINT", 6, "SIGABRT", 9, "SIGKILL",
-            11, "SIGSEGV", 15, "SIGTERM");
+    private static final Map<Integer, String> SIGNALS =
+            Map.of(1, "SIGHUP", 2, "SIGINT", 6, "SIGABRT", 9, "SIGKILL", 11, "SIGSEGV", 15, "SIGTERM");
 
     private final FinetuneConfig.Local config;
     private final GpuInventory inventory;
@@ -77,8 +77,7 @@ public class LocalExecutor implements TaskExecutor {
     }
 
     /** A watched trainer: one this executor launched, or re-adopted after checking it launched it. */
-    private record Running(String taskId, ProcessIdentity process, List<Integer> gpus) {
-    }
+    private record Running(String taskId, ProcessIdentity process, List<Integer> gpus) {}
 
     @Override
     public String name() {
@@ -118,19 +117,26 @@ public class LocalExecutor implements TaskExecutor {
                 .directory(taskDir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(taskDir.resolve("logs.txt").toFile()));
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        taskDir.resolve("logs.txt").toFile()));
         Map<String, String> env = ChildEnvironment.named(System.getenv(), config.passEnv());
         env.putAll(config.env());
         env.put("SAGE_TASK_ID", task.taskId());
         env.put("PYTHONUNBUFFERED", "1");
         if (!assigned.isEmpty()) {
-            env.put("CUDA_VISIBLE_DEVICES", assigned.stream().map(String::valueOf).collect(Collectors.joining(",")));
+            env.put(
+                    "CUDA_VISIBLE_DEVICES",
+                    assigned.stream().map(String::valueOf).collect(Collectors.joining(",")));
         }
         ChildEnvironment.apply(builder, env);
         ProcessControl.Started started;
         try {
-            appendLog(taskDir, "starting trainer: " + String.join(" ", command)
-                    + (assigned.isEmpty() ? "" : " (CUDA_VISIBLE_DEVICES=" + env.get("CUDA_VISIBLE_DEVICES") + ")"));
+            appendLog(
+                    taskDir,
+                    "starting trainer: " + String.join(" ", command)
+                            + (assigned.isEmpty()
+                                    ? ""
+                                    : " (CUDA_VISIBLE_DEVICES=" + env.get("CUDA_VISIBLE_DEVICES") + ")"));
             started = processes.start(builder);
         } catch (IOException e) {
             throw new LaunchException("cannot start the trainer (" + command.get(0) + "): " + e.getMessage(), e);
@@ -151,15 +157,21 @@ public class LocalExecutor implements TaskExecutor {
     @Override
     public synchronized boolean reattach(TaskRecord task, Path taskDir, RunListener listener) {
         RunHandle handle = task.run();
-        if (handle == null || !NAME.equals(handle.executor()) || handle.pid() == null || handle.pidStartTicks() == null
-                || !ProcessIdentity.validPid(handle.pid()) || handle.pidStartTicks() <= 0) {
+        if (handle == null
+                || !NAME.equals(handle.executor())
+                || handle.pid() == null
+                || handle.pidStartTicks() == null
+                || !ProcessIdentity.validPid(handle.pid())
+                || handle.pidStartTicks() <= 0) {
             return false;
         }
-        ProcessIdentity id = new ProcessIdentity(handle.pid(), handle.pidStartTicks(), handle.instanceId(),
-                handle.bootId());
+        ProcessIdentity id =
+                new ProcessIdentity(handle.pid(), handle.pidStartTicks(), handle.instanceId(), handle.bootId());
         if (!processes.ours(id)) {
-            LOG.warnf("task %s: its run handle was not written by this install since the last boot (a task folder "
-                    + "copied in?); pid %d is not adopted or signalled", task.taskId(), handle.pid());
+            LOG.warnf(
+                    "task %s: its run handle was not written by this install since the last boot (a task folder "
+                            + "copied in?); pid %d is not adopted or signalled",
+                    task.taskId(), handle.pid());
             return false;
         }
         Optional<ProcessHandle> process = processes.adopt(id);
@@ -184,7 +196,10 @@ public class LocalExecutor implements TaskExecutor {
         String taskId = task.taskId();
         processes.stopAsync(run.process(), config.cancelGrace()).whenComplete((stop, error) -> {
             if (stop == ProcessControl.Stop.KILLED || stop == ProcessControl.Stop.SURVIVED) {
-                LOG.infof("trainer of %s ignored SIGTERM for %s; it got SIGKILL%s", taskId, config.cancelGrace(),
+                LOG.infof(
+                        "trainer of %s ignored SIGTERM for %s; it got SIGKILL%s",
+                        taskId,
+                        config.cancelGrace(),
                         stop == ProcessControl.Stop.SURVIVED ? " and is still there" : "");
             } else if (error != null) {
                 LOG.warnf("stopping the trainer of %s failed: %s", taskId, error.getMessage());
@@ -205,8 +220,10 @@ public class LocalExecutor implements TaskExecutor {
         }
         running.remove(taskId);
         String detail = exitCode != null && exitCode > 128
-                ? "killed by signal " + (exitCode - 128) + Optional.ofNullable(SIGNALS.get(exitCode - 128))
-                        .map(n -> " (" + n + ")").orElse("")
+                ? "killed by signal " + (exitCode - 128)
+                        + Optional.ofNullable(SIGNALS.get(exitCode - 128))
+                                .map(n -> " (" + n + ")")
+                                .orElse("")
                 : null;
         listener.exited(taskId, exitCode, detail);
     }
@@ -223,8 +240,11 @@ public class LocalExecutor implements TaskExecutor {
         if (!config.onePerGpu()) {
             return List.of();
         }
-        return inventory.localGpus().stream().map(GpuTelemetryEvent::index).distinct()
-                .sorted(Comparator.naturalOrder()).toList();
+        return inventory.localGpus().stream()
+                .map(GpuTelemetryEvent::index)
+                .distinct()
+                .sorted(Comparator.naturalOrder())
+                .toList();
     }
 
     private List<Integer> freeGpus(List<Integer> gpus) {
@@ -234,7 +254,11 @@ public class LocalExecutor implements TaskExecutor {
     }
 
     private static void appendLog(Path taskDir, String line) throws IOException {
-        Files.writeString(taskDir.resolve("logs.txt"), "[finetune-service " + Instant.now() + "] " + line + "\n",
-                StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Files.writeString(
+                taskDir.resolve("logs.txt"),
+                "[finetune-service " + Instant.now() + "] " + line + "\n",
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
     }
 }

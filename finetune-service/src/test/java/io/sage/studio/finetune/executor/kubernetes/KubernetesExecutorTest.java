@@ -48,11 +48,11 @@ import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.queue.TaskQueue;
-import io.sage.studio.kube.SchedulingFixture;
-import io.sage.studio.kube.StudioLabels;
 import io.sage.studio.finetune.task.TaskEngine;
 import io.sage.studio.finetune.task.TaskLifecycle;
 import io.sage.studio.finetune.task.TaskStore;
+import io.sage.studio.kube.SchedulingFixture;
+import io.sage.studio.kube.StudioLabels;
 
 /**
  * The Kubernetes executor against the fabric8 mock API server in CRUD mode. The test plays the cluster: it sets
@@ -71,29 +71,61 @@ class KubernetesExecutorTest {
     private StudioHome home;
     private Tasks manager;
 
-    record Settings(Optional<String> namespace, String image, String imagePullPolicy, List<String> command,
-            String homeClaim, String homeMountPath, int gpuCount, String gpuResource, String cpuRequest, String memory,
-            Optional<String> scheduling, Map<String, String> nodeSelector, Optional<List<String>> tolerations,
+    record Settings(
+            Optional<String> namespace,
+            String image,
+            String imagePullPolicy,
+            List<String> command,
+            String homeClaim,
+            String homeMountPath,
+            int gpuCount,
+            String gpuResource,
+            String cpuRequest,
+            String memory,
+            Optional<String> scheduling,
+            Map<String, String> nodeSelector,
+            Optional<List<String>> tolerations,
             Optional<String> runtimeClassName,
-            Optional<String> serviceAccount, Optional<Long> fsGroup, Optional<String> kueueQueue, int backoffLimit,
+            Optional<String> serviceAccount,
+            Optional<Long> fsGroup,
+            Optional<String> kueueQueue,
+            int backoffLimit,
             long activeDeadlineSeconds,
-            int concurrency, Duration pollInterval) implements FinetuneConfig.Kubernetes {
-    }
+            int concurrency,
+            Duration pollInterval)
+            implements FinetuneConfig.Kubernetes {}
 
-    record Limits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {
-    }
+    record Limits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {}
 
     private static Settings settings(Optional<String> kueue) {
-        return new Settings(Optional.of(NS), "registry.example/sage-trainer:1.2.3", "IfNotPresent",
-                List.of("python3", "-m", "sage_trainer"), "studio-home-pvc", "/studio-home", 1, "nvidia.com/gpu", "4",
-                "24Gi", Optional.of(SchedulingFixture.JSON), SchedulingFixture.LEGACY_NODE_SELECTOR,
-                Optional.of(SchedulingFixture.legacyTolerationList()), Optional.of("nvidia"),
-                Optional.of("sage-trainer"), Optional.of(185L), kueue, 0, 3600, 2, Duration.ofMillis(50));
+        return new Settings(
+                Optional.of(NS),
+                "registry.example/sage-trainer:1.2.3",
+                "IfNotPresent",
+                List.of("python3", "-m", "sage_trainer"),
+                "studio-home-pvc",
+                "/studio-home",
+                1,
+                "nvidia.com/gpu",
+                "4",
+                "24Gi",
+                Optional.of(SchedulingFixture.JSON),
+                SchedulingFixture.LEGACY_NODE_SELECTOR,
+                Optional.of(SchedulingFixture.legacyTolerationList()),
+                Optional.of("nvidia"),
+                Optional.of("sage-trainer"),
+                Optional.of(185L),
+                kueue,
+                0,
+                3600,
+                2,
+                Duration.ofMillis(50));
     }
 
     @BeforeEach
     void start() throws IOException {
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        server = new KubernetesMockServer(
+                new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         server.init();
         client = server.createClient();
         home = StudioHome.at(root);
@@ -126,8 +158,14 @@ class KubernetesExecutorTest {
         TaskStore store = new TaskStore(home.finetuneDir(), AtomicFiles::write);
         TaskQueue queue = new TaskQueue();
         TaskViewCache views = new TaskViewCache(store, queue, 10);
-        TaskEngine engine = new TaskEngine(store, queue, executor,
-                new DatasetService(home, new Limits(1 << 20, 1 << 16, 10)), request -> List.of(), views, List.of(),
+        TaskEngine engine = new TaskEngine(
+                store,
+                queue,
+                executor,
+                new DatasetService(home, new Limits(1 << 20, 1 << 16, 10)),
+                request -> List.of(),
+                views,
+                List.of(),
                 new TaskEngine.Settings(Duration.ofMillis(100), Duration.ofMillis(20), Duration.ofSeconds(1)));
         engine.start();
         return new Tasks(engine, engine.lifecycle(), views);
@@ -143,8 +181,25 @@ class KubernetesExecutorTest {
     private Task create() throws IOException {
         Path data = Files.createDirectories(home.datasetsDir()).resolve("d.jsonl");
         Files.writeString(data, "{\"prompt\":\"p\",\"completion\":\"c\"}\n");
-        return manager.create(new TaskRequest("Qwen/Qwen2.5-0.5B-Instruct", data.toString(), 1, 1, 1, 1e-4, 128, null,
-                null, null, null, null, null, false, null, null), "alice");
+        return manager.create(
+                new TaskRequest(
+                        "Qwen/Qwen2.5-0.5B-Instruct",
+                        data.toString(),
+                        1,
+                        1,
+                        1,
+                        1e-4,
+                        128,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        false,
+                        null,
+                        null),
+                "alice");
     }
 
     /** The labels of a trainer pod of this install's Job for task {@code id}. */
@@ -159,11 +214,21 @@ class KubernetesExecutorTest {
     }
 
     private void pod(String id, String phase, Pod status) {
-        Pod pod = new PodBuilder().withNewMetadata().withName(id + "-abcde").withNamespace(NS)
-                .withLabels(podLabels(id)).endMetadata()
-                .withNewSpec().addNewContainer().withName("trainer").withImage("x").endContainer()
-                .withNodeName("gpu-node-1").endSpec()
-                .withStatus(status.getStatus()).build();
+        Pod pod = new PodBuilder()
+                .withNewMetadata()
+                .withName(id + "-abcde")
+                .withNamespace(NS)
+                .withLabels(podLabels(id))
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("trainer")
+                .withImage("x")
+                .endContainer()
+                .withNodeName("gpu-node-1")
+                .endSpec()
+                .withStatus(status.getStatus())
+                .build();
         pod.getStatus().setPhase(phase);
         client.pods().inNamespace(NS).resource(pod).createOr(existing -> existing.update());
     }
@@ -173,15 +238,23 @@ class KubernetesExecutorTest {
         job.setStatus(new JobStatusBuilder()
                 .withSucceeded(type.equals("Complete") ? 1 : 0)
                 .withFailed(type.equals("Failed") ? 1 : 0)
-                .withConditions(new JobConditionBuilder().withType(type).withStatus("True").withReason(reason)
-                        .withMessage(reason + " happened").build())
+                .withConditions(new JobConditionBuilder()
+                        .withType(type)
+                        .withStatus("True")
+                        .withReason(reason)
+                        .withMessage(reason + " happened")
+                        .build())
                 .build());
         client.batch().v1().jobs().inNamespace(NS).resource(job).updateStatus();
     }
 
     private static void progress(Path taskDir, String... lines) throws IOException {
-        Files.writeString(taskDir.resolve("progress.jsonl"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Files.writeString(
+                taskDir.resolve("progress.jsonl"),
+                String.join("\n", lines) + "\n",
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
     }
 
     @Test
@@ -203,11 +276,13 @@ class KubernetesExecutorTest {
         assertThat(pod.getServiceAccountName()).isEqualTo("sage-trainer");
         assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(185L);
         assertThat(pod.getSecurityContext().getRunAsGroup()).isEqualTo(185L);
-        // The same settings as chat-switch's KubernetesSwitchTest, the same pod fields (studio-kube's SchedulingFixture).
+        // The same settings as chat-switch's KubernetesSwitchTest, the same pod fields (studio-kube's
+        // SchedulingFixture).
         assertThat(pod.getNodeSelector()).isEqualTo(SchedulingFixture.nodeSelector());
         assertThat(pod.getTolerations()).isEqualTo(SchedulingFixture.tolerations());
         assertThat(pod.getAffinity()).isEqualTo(SchedulingFixture.affinity());
-        assertThat(pod.getVolumes().get(0).getPersistentVolumeClaim().getClaimName()).isEqualTo("studio-home-pvc");
+        assertThat(pod.getVolumes().get(0).getPersistentVolumeClaim().getClaimName())
+                .isEqualTo("studio-home-pvc");
         Container trainer = pod.getContainers().get(0);
         String inPod = "/studio-home/studio_finetune/" + task.taskId();
         assertThat(trainer.getImage()).isEqualTo("registry.example/sage-trainer:1.2.3");
@@ -215,22 +290,32 @@ class KubernetesExecutorTest {
         assertThat(trainer.getArgs()).containsExactly("--spec", inPod + "/job.json");
         assertThat(trainer.getWorkingDir()).isEqualTo(inPod);
         assertThat(trainer.getVolumeMounts().get(0).getMountPath()).isEqualTo("/studio-home");
-        assertThat(trainer.getResources().getLimits()).containsEntry("nvidia.com/gpu", new Quantity("1"))
+        assertThat(trainer.getResources().getLimits())
+                .containsEntry("nvidia.com/gpu", new Quantity("1"))
                 .containsEntry("memory", new Quantity("24Gi"));
         assertThat(trainer.getResources().getRequests()).containsEntry("cpu", new Quantity("4"));
         assertThat(manager.get(task.taskId()).status()).isEqualTo(TaskStatus.PREPARING);
         assertThat(manager.get(task.taskId()).executor()).isEqualTo("kubernetes");
-        assertThat(job.getMetadata().getLabels()).containsEntry(StudioLabels.STUDIO_INSTANCE, InstanceIdentity.of(home).id());
+        assertThat(job.getMetadata().getLabels())
+                .containsEntry(
+                        StudioLabels.STUDIO_INSTANCE, InstanceIdentity.of(home).id());
     }
 
     @Test
     void theTrainerPodGetsOnlyItsOwnEnvironmentNothingOfTheServices() throws IOException {
-        assertThat(System.getenv()).as("the service's environment holds secrets (surefire sets them)")
+        assertThat(System.getenv())
+                .as("the service's environment holds secrets (surefire sets them)")
                 .containsKeys("STUDIO_CHAT_CLOUD_API_KEY", "STUDIO_EVENTS_SIGNING_KEY");
         Task task = create();
         await().atMost(LONG).until(() -> job(task.taskId()) != null);
-        Container trainer = job(task.taskId()).getSpec().getTemplate().getSpec().getContainers().get(0);
-        assertThat(trainer.getEnv()).extracting(e -> e.getName() + "=" + e.getValue())
+        Container trainer = job(task.taskId())
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0);
+        assertThat(trainer.getEnv())
+                .extracting(e -> e.getName() + "=" + e.getValue())
                 .containsExactlyInAnyOrder("SAGE_TASK_ID=" + task.taskId(), "PYTHONUNBUFFERED=1");
         assertThat(trainer.getEnvFrom()).isEmpty();
         assertThat(StudioJson.mapper().writeValueAsString(job(task.taskId())))
@@ -243,10 +328,24 @@ class KubernetesExecutorTest {
         String id = "ft-20250101-000000-c0p1ed";
         // Jobs this install did not create: one in the namespace the copied handle names, one in ours, both
         // labelled with the task id (another install running the same task folder).
-        Job foreign = new JobBuilder().withNewMetadata().withName(id).withNamespace("victim")
-                .withLabels(TrainerJobs.labels(id)).endMetadata()
-                .withNewSpec().withNewTemplate().withNewSpec().addNewContainer().withName("trainer").withImage("x")
-                .endContainer().withRestartPolicy("Never").endSpec().endTemplate().endSpec().build();
+        Job foreign = new JobBuilder()
+                .withNewMetadata()
+                .withName(id)
+                .withNamespace("victim")
+                .withLabels(TrainerJobs.labels(id))
+                .endMetadata()
+                .withNewSpec()
+                .withNewTemplate()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("trainer")
+                .withImage("x")
+                .endContainer()
+                .withRestartPolicy("Never")
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build();
         client.batch().v1().jobs().inNamespace("victim").resource(foreign).create();
         foreign.getMetadata().setNamespace(NS);
         client.batch().v1().jobs().inNamespace(NS).resource(foreign).create();
@@ -260,15 +359,30 @@ class KubernetesExecutorTest {
                 """.formatted(id, id));
 
         manager = manager(Optional.empty());
-        assertThat(manager.get(id).status()).as("settled from its files, not adopted").isEqualTo(TaskStatus.FAILED);
+        assertThat(manager.get(id).status())
+                .as("settled from its files, not adopted")
+                .isEqualTo(TaskStatus.FAILED);
         try {
             manager.cancel(id);
         } catch (StudioException e) {
             assertThat(HttpStatuses.of(e)).isEqualTo(409);
         }
-        await().during(Duration.ofMillis(300)).atMost(LONG).until(() ->
-                client.batch().v1().jobs().inNamespace("victim").withName(id).get() != null
-                        && client.batch().v1().jobs().inNamespace(NS).withName(id).get() != null);
+        await().during(Duration.ofMillis(300))
+                .atMost(LONG)
+                .until(() -> client.batch()
+                                        .v1()
+                                        .jobs()
+                                        .inNamespace("victim")
+                                        .withName(id)
+                                        .get()
+                                != null
+                        && client.batch()
+                                        .v1()
+                                        .jobs()
+                                        .inNamespace(NS)
+                                        .withName(id)
+                                        .get()
+                                != null);
     }
 
     @Test
@@ -277,7 +391,8 @@ class KubernetesExecutorTest {
         manager = manager(Optional.of("gpu-queue"));
         Task task = create();
         await().atMost(LONG).until(() -> job(task.taskId()) != null);
-        assertThat(job(task.taskId()).getMetadata().getLabels()).containsEntry("kueue.x-k8s.io/queue-name", "gpu-queue");
+        assertThat(job(task.taskId()).getMetadata().getLabels())
+                .containsEntry("kueue.x-k8s.io/queue-name", "gpu-queue");
         assertThat(job(task.taskId()).getSpec().getSuspend()).isTrue();
         await().atMost(LONG).until(() -> manager.get(task.taskId()).phase() == TrainerPhase.QUEUED_IN_CLUSTER);
     }
@@ -288,16 +403,39 @@ class KubernetesExecutorTest {
         await().atMost(LONG).until(() -> job(task.taskId()) != null);
         await().atMost(LONG).until(() -> manager.get(task.taskId()).phase() == TrainerPhase.SCHEDULING);
 
-        pod(task.taskId(), "Pending", new PodBuilder().withNewStatus().addNewCondition().withType("PodScheduled")
-                .withStatus("False").withReason("Unschedulable")
-                .withMessage("0/3 nodes are available: 3 Insufficient nvidia.com/gpu.").endCondition().endStatus().build());
+        pod(
+                task.taskId(),
+                "Pending",
+                new PodBuilder()
+                        .withNewStatus()
+                        .addNewCondition()
+                        .withType("PodScheduled")
+                        .withStatus("False")
+                        .withReason("Unschedulable")
+                        .withMessage("0/3 nodes are available: 3 Insufficient nvidia.com/gpu.")
+                        .endCondition()
+                        .endStatus()
+                        .build());
         await().atMost(LONG).until(() -> manager.get(task.taskId()).phase() == TrainerPhase.UNSCHEDULABLE);
         assertThat(manager.get(task.taskId()).statusMessage()).contains("Insufficient nvidia.com/gpu");
         assertThat(manager.get(task.taskId()).status()).isEqualTo(TaskStatus.PREPARING);
 
-        pod(task.taskId(), "Pending", new PodBuilder().withNewStatus().addNewContainerStatus().withName("trainer")
-                .withNewState().withNewWaiting().withReason("ImagePullBackOff")
-                .withMessage("Back-off pulling image").endWaiting().endState().endContainerStatus().endStatus().build());
+        pod(
+                task.taskId(),
+                "Pending",
+                new PodBuilder()
+                        .withNewStatus()
+                        .addNewContainerStatus()
+                        .withName("trainer")
+                        .withNewState()
+                        .withNewWaiting()
+                        .withReason("ImagePullBackOff")
+                        .withMessage("Back-off pulling image")
+                        .endWaiting()
+                        .endState()
+                        .endContainerStatus()
+                        .endStatus()
+                        .build());
         await().atMost(LONG).until(() -> manager.get(task.taskId()).phase() == TrainerPhase.IMAGE_PULL_FAILED);
         assertThat(manager.get(task.taskId()).statusMessage()).contains("ImagePullBackOff");
     }
@@ -307,20 +445,32 @@ class KubernetesExecutorTest {
         Task task = create();
         Path dir = Path.of(task.outputDir());
         await().atMost(LONG).until(() -> job(task.taskId()) != null);
-        pod(task.taskId(), "Running", new PodBuilder().withNewStatus().endStatus().build());
-        progress(dir, "{\"type\":\"phase\",\"phase\":\"training\"}",
+        pod(
+                task.taskId(),
+                "Running",
+                new PodBuilder().withNewStatus().endStatus().build());
+        progress(
+                dir,
+                "{\"type\":\"phase\",\"phase\":\"training\"}",
                 "{\"type\":\"metrics\",\"step\":5,\"total_steps\":10,\"epoch\":0.5,\"loss\":1.25,\"learning_rate\":0.0001}");
         await().atMost(LONG).until(() -> manager.get(task.taskId()).step() == 5);
         assertThat(manager.get(task.taskId()).status()).isEqualTo(TaskStatus.TRAINING);
         assertThat(manager.get(task.taskId()).progress()).isEqualTo(50.0);
         assertThat(manager.get(task.taskId()).loss()).isEqualTo(1.25);
 
-        Files.createDirectories(dir.resolve("lora")).resolve("adapter_config.json").toFile().createNewFile();
-        progress(dir, "{\"type\":\"metrics\",\"step\":10,\"total_steps\":10,\"epoch\":1.0,\"loss\":0.5}",
-                "{\"type\":\"artifact\",\"kind\":\"lora\",\"path\":\"lora\"}", "{\"type\":\"phase\",\"phase\":\"done\"}");
+        Files.createDirectories(dir.resolve("lora"))
+                .resolve("adapter_config.json")
+                .toFile()
+                .createNewFile();
+        progress(
+                dir,
+                "{\"type\":\"metrics\",\"step\":10,\"total_steps\":10,\"epoch\":1.0,\"loss\":0.5}",
+                "{\"type\":\"artifact\",\"kind\":\"lora\",\"path\":\"lora\"}",
+                "{\"type\":\"phase\",\"phase\":\"done\"}");
         finishJob(task.taskId(), "Complete", "Completed");
         await().atMost(LONG).until(() -> manager.get(task.taskId()).status() == TaskStatus.COMPLETED);
-        assertThat(manager.get(task.taskId()).artifacts()).containsEntry("lora", dir.resolve("lora").toString());
+        assertThat(manager.get(task.taskId()).artifacts())
+                .containsEntry("lora", dir.resolve("lora").toString());
         assertThat(manager.get(task.taskId()).loss()).isEqualTo(0.5);
     }
 
@@ -328,7 +478,9 @@ class KubernetesExecutorTest {
     void aFailedJobFailsTheTaskWithTheTrainersErrorOrTheJobCondition() throws IOException {
         Task oom = create();
         await().atMost(LONG).until(() -> job(oom.taskId()) != null);
-        progress(Path.of(oom.outputDir()), "{\"type\":\"error\",\"code\":\"cuda_oom\",\"message\":\"CUDA out of memory\"}");
+        progress(
+                Path.of(oom.outputDir()),
+                "{\"type\":\"error\",\"code\":\"cuda_oom\",\"message\":\"CUDA out of memory\"}");
         finishJob(oom.taskId(), "Failed", "BackoffLimitExceeded");
         await().atMost(LONG).until(() -> manager.get(oom.taskId()).status() == TaskStatus.FAILED);
         assertThat(manager.get(oom.taskId()).errorCode()).isEqualTo("cuda_oom");

@@ -38,9 +38,15 @@ class LocalExecutorTest {
     @TempDir
     Path root;
 
-    record Settings(String trainerCommand, int concurrency, boolean onePerGpu, Optional<String> gpuNode,
-            Duration cancelGrace, Map<String, String> env, List<String> passEnv) implements FinetuneConfig.Local {
-    }
+    record Settings(
+            String trainerCommand,
+            int concurrency,
+            boolean onePerGpu,
+            Optional<String> gpuNode,
+            Duration cancelGrace,
+            Map<String, String> env,
+            List<String> passEnv)
+            implements FinetuneConfig.Local {}
 
     private static final GpuInventory NO_GPUS = new GpuInventory() {
         @Override
@@ -56,13 +62,21 @@ class LocalExecutorTest {
 
     @Test
     void theTrainerGetsTheAllowListedEnvironmentNeverTheServicesSecrets() throws Exception {
-        assertThat(System.getenv()).as("the service's environment holds secrets (surefire sets them)")
+        assertThat(System.getenv())
+                .as("the service's environment holds secrets (surefire sets them)")
                 .containsKeys(CLOUD_KEY, SIGNING_KEY, "HF_TOKEN", "FAKE_TRAINER_MARKER");
         StudioHome home = StudioHome.at(root);
         Path dir = Files.createDirectories(home.finetuneDir().resolve("ft-env"));
-        LocalExecutor executor = new LocalExecutor(new Settings("sh -c 'env > env.txt' trainer", 1, false,
-                Optional.empty(), Duration.ofSeconds(1), Map.of("HF_HOME", "/models/hf"),
-                List.of("FAKE_TRAINER_*", "STUDIO_*")), NO_GPUS,
+        LocalExecutor executor = new LocalExecutor(
+                new Settings(
+                        "sh -c 'env > env.txt' trainer",
+                        1,
+                        false,
+                        Optional.empty(),
+                        Duration.ofSeconds(1),
+                        Map.of("HF_HOME", "/models/hf"),
+                        List.of("FAKE_TRAINER_*", "STUDIO_*")),
+                NO_GPUS,
                 InstanceIdentity.of(home));
         CompletableFuture<Integer> exit = new CompletableFuture<>();
         executor.launch(TaskRecord.builder().taskId("ft-env").build(), dir, new RunListener() {
@@ -72,16 +86,17 @@ class LocalExecutorTest {
             }
 
             @Override
-            public void waiting(String taskId, TrainerPhase phase, String message) {
-            }
+            public void waiting(String taskId, TrainerPhase phase, String message) {}
         });
         assertThat(exit.get(30, TimeUnit.SECONDS)).isZero();
 
         String dump = Files.readString(dir.resolve("env.txt"));
-        Map<String, String> env = dump.lines().filter(l -> l.indexOf('=') > 0)
-                .collect(Collectors.toMap(l -> l.substring(0, l.indexOf('=')), l -> l.substring(l.indexOf('=') + 1),
-                        (a, b) -> b));
-        assertThat(env).doesNotContainKeys(CLOUD_KEY, SIGNING_KEY)
+        Map<String, String> env = dump.lines()
+                .filter(l -> l.indexOf('=') > 0)
+                .collect(Collectors.toMap(
+                        l -> l.substring(0, l.indexOf('=')), l -> l.substring(l.indexOf('=') + 1), (a, b) -> b));
+        assertThat(env)
+                .doesNotContainKeys(CLOUD_KEY, SIGNING_KEY)
                 .containsEntry("HF_TOKEN", System.getenv("HF_TOKEN"))
                 .containsEntry("HF_HOME", "/models/hf")
                 .containsEntry("SAGE_TASK_ID", "ft-env")
@@ -98,7 +113,7 @@ class LocalExecutorTest {
         String first = InstanceIdentity.of(home).id();
         assertThat(InstanceIdentity.of(home).id()).isEqualTo(first);
         Path file = home.studioDir().resolve("finetune-instance-id");
-        assertThat(Files.getPosixFilePermissions(file)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
-                PosixFilePermission.OWNER_WRITE);
+        assertThat(Files.getPosixFilePermissions(file))
+                .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     }
 }

@@ -15,13 +15,17 @@ import io.sage.studio.common.auth.ServiceAccess;
  */
 public final class ChatSwitchAccess {
 
-    public static final ServiceAccess TABLE = new ServiceAccess("chat-switch-service", List.of(
-            "/api/chat/**", "/api/finetune/switch-model", "/api/finetune/use-as-backend", "/api/finetune/current-model"),
+    public static final ServiceAccess TABLE = new ServiceAccess(
+            "chat-switch-service",
+            List.of(
+                    "/api/chat/**",
+                    "/api/finetune/switch-model",
+                    "/api/finetune/use-as-backend",
+                    "/api/finetune/current-model"),
             List.of(
                     post("/api/finetune/switch-model", Access.ADMIN),
                     post("/api/finetune/use-as-backend", Access.ADMIN),
                     any("/api/chat/switch/**", Access.ADMIN)));
 
-    private ChatSwitchAccess() {
-    }
+    private ChatSwitchAccess() {}
 }

@@ -15,14 +15,16 @@ import io.sage.studio.common.auth.ServiceAccess;
  */
 public final class FinetuneAccess {
 
-    public static final ServiceAccess TABLE = new ServiceAccess("finetune-service", List.of("/api/finetune/**"), List.of(
-            post("/api/finetune/upload-dataset", Access.TRAINER),
-            post("/api/finetune/prepare-sage-docs", Access.TRAINER),
-            post("/api/finetune/create", Access.TRAINER),
-            post("/api/finetune/tasks/*/cancel", Access.TRAINER),
-            delete("/api/finetune/tasks/*", Access.TRAINER),
-            delete("/api/finetune/datasets/*", Access.TRAINER)));
+    public static final ServiceAccess TABLE = new ServiceAccess(
+            "finetune-service",
+            List.of("/api/finetune/**"),
+            List.of(
+                    post("/api/finetune/upload-dataset", Access.TRAINER),
+                    post("/api/finetune/prepare-sage-docs", Access.TRAINER),
+                    post("/api/finetune/create", Access.TRAINER),
+                    post("/api/finetune/tasks/*/cancel", Access.TRAINER),
+                    delete("/api/finetune/tasks/*", Access.TRAINER),
+                    delete("/api/finetune/datasets/*", Access.TRAINER)));
 
-    private FinetuneAccess() {
-    }
+    private FinetuneAccess() {}
 }

@@ -14,9 +14,8 @@ import io.sage.studio.common.auth.ServiceAccess;
  */
 public final class GatewayAccess {
 
-    public static final ServiceAccess TABLE = new ServiceAccess("gateway-adapter", List.of("/v1/**", "/api/gateway/**"),
-            List.of(any("/v1/**", Access.CHAT_API)));
+    public static final ServiceAccess TABLE = new ServiceAccess(
+            "gateway-adapter", List.of("/v1/**", "/api/gateway/**"), List.of(any("/v1/**", Access.CHAT_API)));
 
-    private GatewayAccess() {
-    }
+    private GatewayAccess() {}
 }

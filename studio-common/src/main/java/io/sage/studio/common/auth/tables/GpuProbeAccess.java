@@ -10,9 +10,10 @@ import io.sage.studio.common.auth.ServiceAccess;
 /** The gpu-probe-service: the memory estimate is a computation that changes nothing, so a viewer may post it. */
 public final class GpuProbeAccess {
 
-    public static final ServiceAccess TABLE = new ServiceAccess("gpu-probe-service", List.of("/api/system/**"), List.of(
-            post("/api/system/memory-estimate", Access.VIEWER)));
+    public static final ServiceAccess TABLE = new ServiceAccess(
+            "gpu-probe-service",
+            List.of("/api/system/**"),
+            List.of(post("/api/system/memory-estimate", Access.VIEWER)));
 
-    private GpuProbeAccess() {
-    }
+    private GpuProbeAccess() {}
 }
