@@ -2,94 +2,31 @@ package io.sage.studio.gateway.architecture;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
-import jakarta.ws.rs.Path;
-
-import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 import org.junit.jupiter.api.Test;
 
-import com.tngtech.archunit.core.domain.JavaClasses;
-import com.tngtech.archunit.core.importer.ClassFileImporter;
-import com.tngtech.archunit.core.importer.ImportOption;
-import com.tngtech.archunit.lang.ArchRule;
-import com.tngtech.archunit.library.GeneralCodingRules;
+import io.sage.studio.testkit.ServiceBoundaries;
 
-/**
- * The boundaries of the service that a compiler does not check (issue 16): it talks to the other services over HTTP
- * and Kafka only, never through their classes; it logs through JBoss Logging, never {@code java.util.logging} or
- * the standard streams; HTTP stays at the edge.
- */
+/** The service's boundaries that a compiler does not check: the shared ones and those of its own layout. */
 class GatewayArchitectureTest {
 
-    /** The module's own classes (tests left out), read once. */
-    private static final JavaClasses CLASSES = new ClassFileImporter()
-            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-            .importPackages("io.sage.studio.gateway");
+    private static final ServiceBoundaries SERVICE = ServiceBoundaries.of("io.sage.studio.gateway");
 
-    static final ArchRule noOtherServicesClasses = noClasses()
-            .that()
-            .resideInAPackage("io.sage.studio.gateway..")
-            .should()
-            .dependOnClassesThat()
-            .resideInAnyPackage(
-                    "io.sage.studio.finetune..",
-                    "io.sage.studio.chat..",
-                    "io.sage.studio.gpu..",
-                    "io.sage.studio.cli..");
-
-    static final ArchRule noJavaUtilLogging = GeneralCodingRules.NO_CLASSES_SHOULD_USE_JAVA_UTIL_LOGGING;
-
-    static final ArchRule noStandardStreams = GeneralCodingRules.NO_CLASSES_SHOULD_ACCESS_STANDARD_STREAMS;
+    @Test
+    void sharedBoundariesHold() {
+        SERVICE.checkSharedRules();
+    }
 
     /** The {@code /v1} edge uses the model backends' client through its interface, whichever implementation runs. */
-    static final ArchRule edgeUsesTheBackendClientInterface = noClasses()
-            .that()
-            .resideInAPackage("io.sage.studio.gateway.openai..")
-            .should()
-            .dependOnClassesThat()
-            .haveSimpleNameStartingWith("BackendConnection")
-            .orShould()
-            .dependOnClassesThat()
-            .haveSimpleName("VertxBackendClient");
-
-    /**
-     * Domain and service code throws the studio's own exceptions; only resources ({@code ..api..}, {@code @Path}),
-     * exception mappers there, and REST client interfaces speak JAX-RS.
-     */
-    static final ArchRule domainDoesNotSpeakJaxRs = noClasses()
-            .that()
-            .resideInAPackage("io.sage.studio.gateway..")
-            .and()
-            .resideOutsideOfPackage("..api..")
-            .and()
-            .areNotAnnotatedWith(Path.class)
-            .and()
-            .areNotAnnotatedWith(RegisterRestClient.class)
-            .should()
-            .dependOnClassesThat()
-            .resideInAPackage("jakarta.ws.rs..");
-
-    @Test
-    void noOtherServicesClasses() {
-        noOtherServicesClasses.check(CLASSES);
-    }
-
-    @Test
-    void noJavaUtilLogging() {
-        noJavaUtilLogging.check(CLASSES);
-    }
-
-    @Test
-    void noStandardStreams() {
-        noStandardStreams.check(CLASSES);
-    }
-
     @Test
     void edgeUsesTheBackendClientInterface() {
-        edgeUsesTheBackendClientInterface.check(CLASSES);
-    }
-
-    @Test
-    void domainDoesNotSpeakJaxRs() {
-        domainDoesNotSpeakJaxRs.check(CLASSES);
+        SERVICE.check(noClasses()
+                .that()
+                .resideInAPackage("io.sage.studio.gateway.openai..")
+                .should()
+                .dependOnClassesThat()
+                .haveSimpleNameStartingWith("BackendConnection")
+                .orShould()
+                .dependOnClassesThat()
+                .haveSimpleName("VertxBackendClient"));
     }
 }
