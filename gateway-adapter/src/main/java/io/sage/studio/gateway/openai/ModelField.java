@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 
+import io.sage.studio.gateway.GatewayError;
 import io.vertx.core.buffer.Buffer;
 
 /**
@@ -27,16 +28,16 @@ record ModelField(String requested, int valueStart, int valueEnd, int objectStar
     /** Why a body cannot be routed: the OpenAI error code, the offending parameter and a message. */
     static final class InvalidBody extends Exception {
 
-        private final String code;
+        private final GatewayError code;
         private final String param;
 
-        InvalidBody(String code, String param, String message) {
+        InvalidBody(GatewayError code, String param, String message) {
             super(message, null, false, false);
             this.code = code;
             this.param = param;
         }
 
-        String code() {
+        GatewayError code() {
             return code;
         }
 
@@ -53,11 +54,11 @@ record ModelField(String requested, int valueStart, int valueEnd, int objectStar
     static ModelField locate(byte[] body) throws InvalidBody {
         if (!utf8(body)) {
             // Jackson would read UTF-16/32 as well, but the rewrite splices UTF-8 bytes into the body.
-            throw new InvalidBody("invalid_json", null, "the request body must be JSON in UTF-8");
+            throw new InvalidBody(GatewayError.INVALID_JSON, null, "the request body must be JSON in UTF-8");
         }
         try (JsonParser parser = JSON.createParser(body)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
-                throw new InvalidBody("invalid_json", null, "the request body must be a JSON object");
+                throw new InvalidBody(GatewayError.INVALID_JSON, null, "the request body must be a JSON object");
             }
             int objectStart = (int) parser.currentTokenLocation().getByteOffset();
             String requested = null;
@@ -74,21 +75,21 @@ record ModelField(String requested, int valueStart, int valueEnd, int objectStar
                     continue;
                 }
                 if (start >= 0) {
-                    throw new InvalidBody("invalid_request", "model", "'model' is given more than once");
+                    throw new InvalidBody(GatewayError.INVALID_REQUEST, "model", "'model' is given more than once");
                 }
                 if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) {
-                    throw new InvalidBody("invalid_type", "model", "'model' must be a string");
+                    throw new InvalidBody(GatewayError.INVALID_TYPE, "model", "'model' must be a string");
                 }
                 start = (int) parser.currentTokenLocation().getByteOffset();
                 requested = value == JsonToken.VALUE_STRING ? parser.getText() : null;
                 end = (int) parser.currentLocation().getByteOffset();
             }
             if (token != JsonToken.END_OBJECT || parser.nextToken() != null) {
-                throw new InvalidBody("invalid_json", null, "the request body is not a single JSON object");
+                throw new InvalidBody(GatewayError.INVALID_JSON, null, "the request body is not a single JSON object");
             }
             return new ModelField(requested, start, end, objectStart, empty);
         } catch (IOException e) {
-            throw new InvalidBody("invalid_json", null, "the request body is not valid JSON");
+            throw new InvalidBody(GatewayError.INVALID_JSON, null, "the request body is not valid JSON");
         }
     }
 

@@ -24,6 +24,9 @@ import io.quarkus.vertx.http.runtime.security.SecurityHandlerPriorities;
 import io.sage.studio.common.auth.Authenticator;
 import io.sage.studio.common.auth.RequestGuard;
 import io.sage.studio.common.engine.EngineApiKey;
+import io.sage.studio.common.error.ErrorCode;
+import io.sage.studio.common.error.ErrorKind;
+import io.sage.studio.gateway.GatewayError;
 import io.sage.studio.gateway.config.GatewayConfig;
 import io.sage.studio.gateway.proxy.BackendClient;
 import io.sage.studio.gateway.proxy.IdleWatch;
@@ -133,23 +136,15 @@ public class OpenAiProxy {
             Optional<RequestGuard.Refusal> refused = guard.check(request, path);
             if (refused.isPresent()) {
                 RequestGuard.Refusal refusal = refused.get();
-                reject(
-                        response,
-                        refusal.status(),
-                        OpenAiErrors.INVALID_REQUEST,
-                        refusal.code(),
-                        null,
-                        refusal.message(),
-                        refusal.code());
+                metrics.rejected(refusal.code());
+                OpenAiErrors.send(response, refusal.status(), refusal.code(), null, refusal.message());
                 return;
             }
         }
         if (HIDDEN_PATHS.contains(path)) {
             reject(
                     response,
-                    404,
-                    OpenAiErrors.INVALID_REQUEST,
-                    "not_found",
+                    GatewayError.NOT_FOUND,
                     null,
                     "'" + path + "' is not served by the gateway",
                     "hidden_path");
@@ -161,9 +156,7 @@ public class OpenAiProxy {
                     HttpHeaderNames.RETRY_AFTER, Long.toString(route.retryAfterSeconds(config.retryAfter())));
             reject(
                     response,
-                    503,
-                    OpenAiErrors.SERVER_ERROR,
-                    route.condition().errorCode(),
+                    route.condition().error(),
                     null,
                     route.problem(),
                     route.condition().errorCode());
@@ -179,10 +172,7 @@ public class OpenAiProxy {
             metrics.rejected("too_large");
             response.putHeader(HttpHeaderNames.CONNECTION, "close");
             Relay.closeAfter(
-                    OpenAiErrors.send(
-                            response, 413, OpenAiErrors.INVALID_REQUEST, "request_too_large", null, tooLarge()),
-                    request,
-                    true);
+                    OpenAiErrors.send(response, GatewayError.REQUEST_TOO_LARGE, null, tooLarge()), request, true);
             return;
         }
         Exchange exchange = new Exchange(ctx, route, path);
@@ -202,30 +192,16 @@ public class OpenAiProxy {
             String id = path.substring(MODELS.length() + 1);
             body = ModelList.card(route, config.modelAlias(), id);
             if (body == null) {
-                reject(
-                        response,
-                        404,
-                        OpenAiErrors.INVALID_REQUEST,
-                        "model_not_found",
-                        "model",
-                        unknownModel(id, route),
-                        "unknown_model");
+                reject(response, GatewayError.MODEL_NOT_FOUND, "model", unknownModel(id, route), "unknown_model");
                 return;
             }
         }
         response.putHeader(HttpHeaderNames.CONTENT_TYPE, "application/json").end(Json.buffer(body));
     }
 
-    private void reject(
-            HttpServerResponse response,
-            int status,
-            String type,
-            String code,
-            String param,
-            String message,
-            String reason) {
+    private void reject(HttpServerResponse response, ErrorCode code, String param, String message, String reason) {
         metrics.rejected(reason);
-        OpenAiErrors.send(response, status, type, code, param, message);
+        OpenAiErrors.send(response, code, param, message);
     }
 
     private String tooLarge() {
@@ -325,15 +301,13 @@ public class OpenAiProxy {
             }
             int length = chunk.length();
             if (buffered + length > maxRequestBytes) {
-                refuseBody(413, OpenAiErrors.INVALID_REQUEST, "request_too_large", tooLarge(), "too_large");
+                refuseBody(GatewayError.REQUEST_TOO_LARGE, tooLarge(), "too_large");
                 return;
             }
             if (!metrics.tryBuffer(length, maxBufferedBytes)) {
                 response.putHeader(HttpHeaderNames.RETRY_AFTER, "1");
                 refuseBody(
-                        503,
-                        OpenAiErrors.SERVER_ERROR,
-                        "request_buffer_full",
+                        GatewayError.REQUEST_BUFFER_FULL,
                         "the gateway holds " + maxBufferedBytes + " bytes of request bodies already"
                                 + " (studio.gateway.max-buffered-request-bytes); retry shortly",
                         "buffer_full");
@@ -353,9 +327,7 @@ public class OpenAiProxy {
             if (!metrics.tryAcquire(config.maxConcurrentRequests())) {
                 response.putHeader(HttpHeaderNames.RETRY_AFTER, "1");
                 refuse(
-                        429,
-                        OpenAiErrors.RATE_LIMIT,
-                        "too_many_concurrent_requests",
+                        GatewayError.TOO_MANY_CONCURRENT_REQUESTS,
                         null,
                         "the gateway already has " + config.maxConcurrentRequests()
                                 + " requests in progress (studio.gateway.max-concurrent-requests); retry shortly",
@@ -379,18 +351,12 @@ public class OpenAiProxy {
             try {
                 model = ModelField.locate(bytes);
             } catch (ModelField.InvalidBody e) {
-                refuse(400, OpenAiErrors.INVALID_REQUEST, e.code(), e.param(), e.getMessage(), "invalid_json");
+                refuse(e.code(), e.param(), e.getMessage(), "invalid_json");
                 return;
             }
             String requested = model.requested();
             if (!route.accepts(requested)) {
-                refuse(
-                        404,
-                        OpenAiErrors.INVALID_REQUEST,
-                        "model_not_found",
-                        "model",
-                        unknownModel(requested, route),
-                        "unknown_model");
+                refuse(GatewayError.MODEL_NOT_FOUND, "model", unknownModel(requested, route), "unknown_model");
                 return;
             }
             String served = route.servedModel();
@@ -556,9 +522,7 @@ public class OpenAiProxy {
             }
             if (state == State.READING_BODY) {
                 refuseBody(
-                        408,
-                        OpenAiErrors.INVALID_REQUEST,
-                        "request_timeout",
+                        GatewayError.REQUEST_TIMEOUT,
                         "the request body stalled: nothing of it arrived for "
                                 + config.bodyReadTimeout().toMillis() + " ms (studio.gateway.body-read-timeout)",
                         "body_timeout");
@@ -586,18 +550,15 @@ public class OpenAiProxy {
                 finish(timeout ? Outcome.TIMEOUT : Outcome.UNREACHABLE);
                 OpenAiErrors.send(
                         response,
-                        timeout ? 504 : 502,
-                        OpenAiErrors.SERVER_ERROR,
-                        "backend_unreachable",
+                        GatewayError.BACKEND_UNREACHABLE,
+                        timeout ? ErrorKind.TIMEOUT : ErrorKind.UPSTREAM_FAILED,
                         null,
                         backend + " is not reachable: " + Relay.describe(cause));
             } else if (timeout) {
                 finish(Outcome.TIMEOUT);
                 OpenAiErrors.send(
                         response,
-                        504,
-                        OpenAiErrors.SERVER_ERROR,
-                        "backend_timeout",
+                        GatewayError.BACKEND_TIMEOUT,
                         null,
                         backend + " sent nothing for "
                                 + config.upstreamTimeout().toSeconds() + " s (studio.gateway.upstream-timeout)");
@@ -605,9 +566,7 @@ public class OpenAiProxy {
                 finish(Outcome.BROKEN);
                 OpenAiErrors.send(
                         response,
-                        502,
-                        OpenAiErrors.SERVER_ERROR,
-                        "backend_failed",
+                        GatewayError.BACKEND_FAILED,
                         null,
                         backend + " failed before answering: " + Relay.describe(cause));
             }
@@ -627,26 +586,27 @@ public class OpenAiProxy {
         }
 
         /** Answers the request with an error of the gateway's own; nothing went (or goes) to the backend. */
-        private void refuse(int status, String type, String code, String param, String message, String reason) {
+        private void refuse(ErrorCode code, String param, String message, String reason) {
             if (state == State.FINISHED) {
                 return;
             }
             finish(null);
-            reject(response, status, type, code, param, message, reason);
+            reject(response, code, param, message, reason);
         }
 
         /**
          * {@link #refuse} while the body is still coming: the rest of it is not kept, and the connection closes once
          * the answer is out (a client that keeps sending must not keep it).
          */
-        private void refuseBody(int status, String type, String code, String message, String reason) {
+        private void refuseBody(GatewayError code, String message, String reason) {
             if (state == State.FINISHED) {
                 return;
             }
             finish(null);
             metrics.rejected(reason);
             response.putHeader(HttpHeaderNames.CONNECTION, "close");
-            Relay.closeAfter(OpenAiErrors.send(response, status, type, code, null, message), request, status != 408);
+            Relay.closeAfter(
+                    OpenAiErrors.send(response, code, null, message), request, code != GatewayError.REQUEST_TIMEOUT);
         }
 
         private void finish(Outcome outcome) {
