@@ -16,6 +16,15 @@ step "Java build and tests (unit, @QuarkusTest on a real in-JVM Kafka broker, ch
 ArchUnit rules, spotless:check)"
 mvn -B -ntp install
 
+# The consumers rewrite their contracts (contracts/pacts/) as they test, after finetune-service verified the
+# committed ones: a contract that changed without being committed was never checked against the provider.
+if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 \
+    && ! git -C "$ROOT" diff --quiet -- contracts/pacts; then
+  git -C "$ROOT" diff --stat -- contracts/pacts
+  echo "contracts/pacts/ changed during the build: commit the regenerated files (see contracts/README.md)" >&2
+  exit 1
+fi
+
 # The Python and web UI formatter checks (black, prettier) go with the Java one; see README "Checks".
 # FORMAT_CHECK=0 skips them (e.g. while iterating on a change you will format later).
 FORMAT_CHECK=${FORMAT_CHECK:-1}
