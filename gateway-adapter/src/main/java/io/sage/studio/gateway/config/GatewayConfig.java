@@ -1,6 +1,7 @@
 package io.sage.studio.gateway.config;
 
 import java.time.Duration;
+import java.util.Optional;
 
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -112,4 +113,12 @@ public interface GatewayConfig {
     @Min(1)
     @Max(100_000)
     int maxServiceStreams();
+
+    /**
+     * A second port that serves only the OpenAI-compatible API ({@code /v1/*}, through the same handlers as the main
+     * port), so that the seed's stable local URL {@code http://localhost:8001/v1} keeps answering whichever engine
+     * port serves behind ({@code ./sage studio start} sets it from {@code SAGE_STUDIO_LLM_PORT}, default 8001);
+     * bound on {@code quarkus.http.host}; {@code 0} picks a free port; unset, no second listener.
+     */
+    Optional<@Min(0) @Max(65535) Integer> llmPort();
 }

@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import jakarta.inject.Inject;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -62,7 +64,9 @@ class TokenModeEdgeTest {
                         "studio.auth.tokens-file",
                         tokens.toString(),
                         "studio.auth.openai-api-keys-file",
-                        apiKeys.toString());
+                        apiKeys.toString(),
+                        "studio.gateway.llm-port",
+                        "0");
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -70,6 +74,9 @@ class TokenModeEdgeTest {
     }
 
     private static StandInBackend backend;
+
+    @Inject
+    LlmPortListener llmPort;
 
     @BeforeAll
     static void startBackend() {
@@ -119,5 +126,28 @@ class TokenModeEdgeTest {
                     .body("choices[0].message.content", equalTo("hello from guarded-model"));
             assertThat(backend.last().headers().get("Authorization")).isNull();
         }
+    }
+
+    @Test
+    void theLlmPortIsBehindTheSameGate() {
+        int port = llmPort.port().orElseThrow();
+        given().port(port)
+                .contentType(ContentType.JSON)
+                .body(CHAT)
+                .post("/v1/chat/completions")
+                .then()
+                .statusCode(401)
+                .header("WWW-Authenticate", containsString("Bearer"));
+        given().port(port).get("/v1/models").then().statusCode(401);
+        assertThat(backend.arrived()).isZero();
+        given().port(port)
+                .contentType(ContentType.JSON)
+                .body(CHAT)
+                .header("Authorization", "Bearer " + API_KEY)
+                .post("/v1/chat/completions")
+                .then()
+                .statusCode(200)
+                .body("choices[0].message.content", equalTo("hello from guarded-model"));
+        assertThat(backend.last().headers().get("Authorization")).isNull();
     }
 }
