@@ -1,5 +1,6 @@
 package io.sage.studio.cli.commands;
 
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,12 +36,12 @@ public class GpuCommand implements Callable<Integer> {
         System.out.printf("%-16s %-4s %-28s %10s %10s %6s%n", "NODE", "GPU", "NAME", "FREE GiB", "TOTAL GiB", "UTIL%");
         for (GpuInfo.Device d : info.devices()) {
             System.out.printf(
-                    "%-16s %-4s %-28s %10.1f %10.1f %6s%n",
+                    "%-16s %-4s %-28s %10s %10s %6s%n",
                     Output.truncate(Output.text(d.node()), 16),
-                    Output.text(d.index()),
+                    Output.text(d.indexOnNode()),
                     Output.truncate(Output.text(d.name()), 28),
-                    d.memoryFreeBytes() / (1L << 30),
-                    d.memoryTotalBytes() / (1L << 30),
+                    gib(d.freeGib()),
+                    gib(d.totalGib()),
                     Output.text(d.utilizationGpu()));
         }
         if (info.recommendation() != null) {
@@ -48,5 +49,9 @@ public class GpuCommand implements Callable<Integer> {
             System.out.println(info.recommendation());
         }
         return 0;
+    }
+
+    private static String gib(Double value) {
+        return value == null ? "-" : String.format(Locale.ROOT, "%.1f", value);
     }
 }

@@ -128,8 +128,13 @@ public class SwitchCommand implements Callable<Integer> {
         }
         if (!json) {
             CurrentModel current = client.get("/api/finetune/current-model", CurrentModel.class);
-            out.println("Chat now served by " + Output.orEmpty(current.currentModel()) + " ("
-                    + Output.orEmpty(current.kind()) + ")" + downtime(op));
+            String shown = current.shownName();
+            String path =
+                    current.currentModel() != null && !current.currentModel().equals(shown)
+                            ? ", " + current.currentModel()
+                            : "";
+            out.println("Chat now served by " + Output.orEmpty(shown) + " (" + Output.orEmpty(current.kind()) + path
+                    + ")" + downtime(op));
         }
         return 0;
     }

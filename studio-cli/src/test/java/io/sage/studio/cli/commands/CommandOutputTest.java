@@ -63,6 +63,10 @@ class CommandOutputTest {
         route("/api/chat/switch", "switch.json");
         route("/failing/api/chat/switch", "switch-failed.json");
         route("/failing/api/finetune/tasks/", "task.json");
+        route("/seed/api/system/gpu-info", "gpu-seed.json");
+        route("/finetuned/api/finetune/tasks/", "task.json");
+        route("/finetuned/api/chat/switch", "switch.json");
+        route("/finetuned/api/finetune/current-model", "current-model-finetuned.json");
         server.start();
     }
 
@@ -87,9 +91,11 @@ class CommandOutputTest {
                 "models-list        | | models list",
                 "gpu                | | gpu",
                 "gpu-none           | /none | gpu",
+                "gpu-seed           | /seed | gpu",
                 "switch             | | switch Qwen/Qwen2.5-0.5B-Instruct",
                 "switch-wait        | | switch Qwen/Qwen2.5-0.5B-Instruct --wait",
                 "switch-wait-failed | /failing | switch qwen-0.5b-20260101-120000-ab12 --wait",
+                "switch-wait-ft     | /finetuned | switch qwen-0.5b-20260101-120000-ab12 --wait",
             })
     void outputIsUnchanged(String name, String prefix, String args) throws IOException {
         Path data = Files.writeString(tmp.resolve("data.jsonl"), "{\"messages\":[]}\n");
