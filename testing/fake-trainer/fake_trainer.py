@@ -21,13 +21,15 @@ On SIGTERM/SIGINT it writes checkpoints/step-N/, an ``artifact`` line for it and
 Environment:
     FAKE_TRAINER_STEP_DELAY  seconds per training step (default 0.05)
     FAKE_TRAINER_STEPS       total steps, overriding the computed number
+    FAKE_TRAINER_MERGE_DELAY seconds a ``merge`` takes (default 0; 30 for a task marked ``merge-slowly``)
     FAKE_TRAINER_MODE        success (default)
                              crash          error line (code internal) and exit 1 halfway through training
                              crash_silent   exit 3 halfway through training, no error line
                              ignore_sigterm SIGTERM is ignored (the caller has to SIGKILL)
                              slow           loading takes 1 s and each step 20 × FAKE_TRAINER_STEP_DELAY
 Per task (so one task of an end-to-end test can fail): when base_model, model_name or task_id in
-job.json contains ``fail-me`` the task runs in ``crash`` mode, ``slow-me`` in ``slow`` mode.
+job.json contains ``fail-me`` the task runs in ``crash`` mode, ``slow-me`` in ``slow`` mode; for ``merge``,
+``merge-fails`` in base_model or task_id fails the merge and ``merge-slowly`` makes it slow.
 
 Exit codes: 0 success, 1 error (with an error line), 2 bad_spec, 3 crash_silent, 143 cancelled.
 """
@@ -38,6 +40,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import signal
 import struct
 import sys
@@ -312,6 +315,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def merge_main(argv: list[str]) -> int:
+    """``merge --task-dir DIR``: like sage_trainer's merge, writes merged_model/ staged (a hidden folder renamed into
+    place, so readers never see it half-written). Per task (job.json's base_model or task_id): ``merge-fails`` fails
+    it (error ``internal``, exit 1), ``merge-slowly`` makes it take FAKE_TRAINER_MERGE_DELAY seconds (default 30;
+    otherwise the delay defaults to 0). SIGTERM: error ``cancelled``, exit 143, merged_model/ untouched."""
     parser = argparse.ArgumentParser(prog="fake_trainer.py merge")
     parser.add_argument("--task-dir", default=".")
     parser.add_argument("--base-model")
@@ -322,12 +329,56 @@ def merge_main(argv: list[str]) -> int:
     if not adapter.is_file():
         progress.emit("error", code="bad_spec", message="lora/ holds no LoRA adapter (adapter_config.json is missing)")
         return 2
-    base = options.base_model or json.loads(adapter.read_text()).get("base_model_name_or_path", "")
-    progress.emit("phase", phase="merging")
-    write_merged_model(task_dir / "merged_model", base)
-    progress.emit("artifact", kind="merged_model", path="merged_model")
-    progress.emit("phase", phase="done")
-    return 0
+    job: dict = {}
+    try:
+        job = json.loads((task_dir / "job.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        job = {}
+    names = " ".join(str(job.get(key, "")) for key in ("base_model", "task_id"))
+    base = (
+        options.base_model
+        or job.get("base_model")
+        or json.loads(adapter.read_text()).get("base_model_name_or_path", "")
+    )
+
+    def on_signal(signum, _frame):
+        raise Cancelled(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    staging = task_dir / ".merged_model.partial"
+    try:
+        print(f"fake trainer: merging lora/ into {base}", flush=True)
+        progress.emit("phase", phase="merging")
+        delay = float(os.environ.get("FAKE_TRAINER_MERGE_DELAY", "30" if "merge-slowly" in names else "0"))
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline:
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        if "merge-fails" in names:
+            raise Failure("internal", "merging failed (the stand-in was asked to fail: merge-fails)")
+        shutil.rmtree(staging, ignore_errors=True)
+        write_merged_model(staging, base)
+        final = task_dir / "merged_model"
+        if final.exists():
+            old = task_dir / ".merged_model.old"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+            os.replace(staging, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, final)
+        progress.emit("artifact", kind="merged_model", path="merged_model")
+        progress.emit("phase", phase="done")
+        return 0
+    except Cancelled as cancelled:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        shutil.rmtree(staging, ignore_errors=True)
+        progress.emit("error", code="cancelled", message=f"merge cancelled by {cancelled}")
+        return 143
+    except Failure as failure:
+        shutil.rmtree(staging, ignore_errors=True)
+        progress.emit("error", code=failure.code, message=failure.message)
+        return failure.exit_code
 
 
 if __name__ == "__main__":

@@ -13,12 +13,18 @@ import io.sage.studio.common.error.ErrorKind;
 public enum FinetuneError implements ErrorCode {
     /** No task with that id. */
     TASK_NOT_FOUND("task_not_found", ErrorKind.NOT_FOUND),
-    /** Cancel of a task that has already ended. */
+    /** Cancel of a task that has already ended (and has no merge queued or running). */
     TASK_FINISHED("task_finished", ErrorKind.CONFLICT),
-    /** Delete of a task that is still queued or running. */
+    /** Delete of a task that is still queued or running, or whose merge is. */
     TASK_ACTIVE("task_active", ErrorKind.CONFLICT),
-    /** Download from a task that has not completed. */
+    /** Download from (or merge of) a task that has not completed. */
     TASK_NOT_COMPLETED("task_not_completed", ErrorKind.CONFLICT),
+    /** Merge of a task without a LoRA adapter: a full fine-tune (its output is the model) or no {@code lora/}. */
+    NOTHING_TO_MERGE("nothing_to_merge", ErrorKind.CONFLICT),
+    /** Merge of a task that already has {@code merged_model/} (without {@code force=true}). */
+    ALREADY_MERGED("already_merged", ErrorKind.CONFLICT),
+    /** Merge of a task whose merge is queued or running. */
+    MERGE_IN_PROGRESS("merge_in_progress", ErrorKind.CONFLICT),
     /** Download of an artifact the completed task does not have (or whose folder leads outside the task). */
     ARTIFACT_NOT_FOUND("artifact_not_found", ErrorKind.NOT_FOUND),
     /** The owner already has {@code max-queued-per-owner} queued or running tasks; details name the limit. */

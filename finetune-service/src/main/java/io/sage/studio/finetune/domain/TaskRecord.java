@@ -24,6 +24,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param revision      grows by one with every change (the events' revision)
  * @param cancelRequested a cancel was asked for while the trainer ran
  * @param run           how to find the launched trainer again; {@code null} before launch
+ * @param mergeRun      the last merge of the adapter after training ({@code POST …/merge}); {@code null} when none
  */
 @RegisterForReflection
 public record TaskRecord(
@@ -61,12 +62,14 @@ public record TaskRecord(
         long queueSeq,
         long revision,
         boolean cancelRequested,
-        RunHandle run) {
+        RunHandle run,
+        MergeRun mergeRun) {
 
     public static final int SCHEMA_VERSION = 1;
 
     public TaskRecord {
         artifacts = artifacts == null ? Map.of() : Map.copyOf(artifacts);
+        mergeRun = mergeRun == null || mergeRun.state() == null ? null : mergeRun;
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
     }
 
@@ -116,6 +119,7 @@ public record TaskRecord(
         private long revision;
         private boolean cancelRequested;
         private RunHandle run;
+        private MergeRun mergeRun;
 
         private Builder() {
             this.schemaVersion = SCHEMA_VERSION;
@@ -157,6 +161,7 @@ public record TaskRecord(
             this.revision = r.revision;
             this.cancelRequested = r.cancelRequested;
             this.run = r.run;
+            this.mergeRun = r.mergeRun;
         }
 
         public Builder schemaVersion(int value) {
@@ -334,6 +339,11 @@ public record TaskRecord(
             return this;
         }
 
+        public Builder mergeRun(MergeRun value) {
+            this.mergeRun = value;
+            return this;
+        }
+
         public TaskRecord build() {
             return new TaskRecord(
                     schemaVersion,
@@ -370,7 +380,8 @@ public record TaskRecord(
                     queueSeq,
                     revision,
                     cancelRequested,
-                    run);
+                    run,
+                    mergeRun);
         }
     }
 }

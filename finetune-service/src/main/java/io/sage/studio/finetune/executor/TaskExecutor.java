@@ -15,7 +15,7 @@ public interface TaskExecutor {
     /** {@code local} or {@code kubernetes}, as recorded in {@link RunHandle#executor()}. */
     String name();
 
-    /** How many more tasks may start now. */
+    /** How many more runs (trainings or merges: both hold a GPU) may start now. */
     int freeSlots();
 
     /**
@@ -23,17 +23,41 @@ public interface TaskExecutor {
      *
      * @throws LaunchException when it cannot be started; nothing is left running then
      */
-    RunHandle launch(TaskRecord task, Path taskDir, RunListener listener) throws LaunchException;
+    default RunHandle launch(TaskRecord task, Path taskDir, RunListener listener) throws LaunchException {
+        return launch(task, taskDir, RunKind.TRAIN, listener);
+    }
+
+    /**
+     * Starts a run of {@code kind} for {@code task} and watches it until it ends; it takes a slot like a training.
+     *
+     * @throws LaunchException when it cannot be started; nothing is left running then
+     */
+    RunHandle launch(TaskRecord task, Path taskDir, RunKind kind, RunListener listener) throws LaunchException;
 
     /**
      * After a restart of the service: finds the trainer of {@code task} again from its {@link RunHandle}.
      *
      * @return {@code true} when it still runs and is watched again; {@code false} when it is gone
      */
-    boolean reattach(TaskRecord task, Path taskDir, RunListener listener);
+    default boolean reattach(TaskRecord task, Path taskDir, RunListener listener) {
+        return reattach(task, task.run(), taskDir, RunKind.TRAIN, listener);
+    }
+
+    /**
+     * After a restart of the service: finds the run of {@code kind} of {@code task} again from {@code handle} (which
+     * may be {@code null}: Kubernetes then looks for the Job by its labels).
+     *
+     * @return {@code true} when it still runs and is watched again; {@code false} when it is gone
+     */
+    boolean reattach(TaskRecord task, RunHandle handle, Path taskDir, RunKind kind, RunListener listener);
 
     /** Asks the trainer to stop (it checkpoints and exits); forces it after a grace period. */
-    void cancel(TaskRecord task);
+    default void cancel(TaskRecord task) {
+        cancel(task, RunKind.TRAIN);
+    }
+
+    /** Asks the run of {@code kind} of {@code task} to stop; forces it after a grace period. */
+    void cancel(TaskRecord task, RunKind kind);
 
     /** Stops watching; trainers keep running and are re-adopted by the next start of the service. */
     void close();

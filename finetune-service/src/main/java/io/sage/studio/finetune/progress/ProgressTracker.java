@@ -55,7 +55,26 @@ public final class ProgressTracker {
     private boolean changed;
 
     public ProgressTracker(Path taskDir) {
+        this(taskDir, 0);
+    }
+
+    /**
+     * Follows the records appended after the first {@code fromOffset} bytes (a merge run after training appends its
+     * records to the same file; its tracker starts where the file ended when it was launched).
+     */
+    public ProgressTracker(Path taskDir, long fromOffset) {
         this.file = taskDir.resolve(FILE);
+        this.offset = Math.max(0, fromOffset);
+    }
+
+    /** The length of a task's {@code progress.jsonl} now ({@code 0} when there is none or it is a link). */
+    public static long length(Path taskDir) {
+        Path file = taskDir.resolve(FILE);
+        try {
+            return Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) ? Files.size(file) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     /** Reads the lines appended since the last call; returns whether the folded state changed. */

@@ -17,8 +17,9 @@ import io.sage.studio.finetune.executor.TaskExecutor;
 import io.sage.studio.finetune.queue.TaskQueue;
 
 /**
- * Queue → executor, on one dispatcher thread: while the executor has a free slot, the head of the queue is saved as
- * {@code preparing}, handed to the executor, and its run handle saved. Runs after every create, exit and rescan
+ * Queue → executor, on one dispatcher thread: while the executor has a free slot, a queued merge is started
+ * ({@link MergeRuns}, before trainings), else the head of the queue is saved as {@code preparing}, handed to the
+ * executor, and its run handle saved. Runs after every create, exit and rescan
  * ({@link #kick}); pauses (and retries later) while the task files cannot be written.
  */
 final class TaskDispatcher {
@@ -31,6 +32,7 @@ final class TaskDispatcher {
     private final TaskExecutor executor;
     private final RunFollower follower;
     private final ScheduledExecutorService thread;
+    private MergeRuns merges;
 
     TaskDispatcher(
             TaskChanges changes,
@@ -43,6 +45,11 @@ final class TaskDispatcher {
         this.executor = executor;
         this.follower = follower;
         this.thread = thread;
+    }
+
+    /** The merges to start before queued trainings (set once, before the engine starts). */
+    void merges(MergeRuns value) {
+        this.merges = value;
     }
 
     /** Starts queued tasks while there are free slots (on the dispatcher thread; returns at once). */
@@ -59,6 +66,13 @@ final class TaskDispatcher {
 
     private void dispatch() {
         while (!thread.isShutdown() && executor.freeSlots() > 0) {
+            if (merges != null && merges.hasQueued()) {
+                if (!merges.launchNext()) {
+                    thread.schedule(this::kick, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+                    return;
+                }
+                continue;
+            }
             String id = queue.head().orElse(null);
             if (id == null || !launch(id)) {
                 return;

@@ -45,6 +45,7 @@ public final class TaskEngine implements AutoCloseable {
     private final TaskDispatcher dispatcher;
     private final RunFollower follower;
     private final TaskRecovery recovery;
+    private final MergeRuns merges;
     private final TaskLifecycle lifecycle;
 
     public TaskEngine(
@@ -63,9 +64,19 @@ public final class TaskEngine implements AutoCloseable {
         TaskChanges changes = new TaskChanges(store, views, listeners);
         this.follower = new RunFollower(changes, settings.progressInterval(), poller, this::dispatch);
         this.dispatcher = new TaskDispatcher(changes, queue, executor, follower, dispatcherThread);
-        this.recovery = new TaskRecovery(changes, queue, executor, follower, this::dispatch);
+        this.merges = new MergeRuns(changes, executor, poller, this::dispatch);
+        this.dispatcher.merges(merges);
+        this.recovery = new TaskRecovery(changes, queue, executor, follower, merges, this::dispatch);
         this.lifecycle = new TaskLifecycle(
-                changes, queue, executor, datasets, advisor, dispatcher, recovery, settings.maxQueuedPerOwner());
+                changes,
+                queue,
+                executor,
+                datasets,
+                advisor,
+                dispatcher,
+                recovery,
+                merges,
+                settings.maxQueuedPerOwner());
     }
 
     /** What callers do to tasks. */

@@ -48,6 +48,7 @@ public final class TaskLifecycle {
     private final WarningsProvider advisor;
     private final TaskDispatcher dispatcher;
     private final TaskRecovery recovery;
+    private final MergeRuns merges;
     private final int maxQueuedPerOwner;
     /** Creations in progress per owner (counted by the task quota); guarded by itself. */
     private final Map<String, Integer> creating = new ConcurrentHashMap<>();
@@ -60,6 +61,7 @@ public final class TaskLifecycle {
             WarningsProvider advisor,
             TaskDispatcher dispatcher,
             TaskRecovery recovery,
+            MergeRuns merges,
             int maxQueuedPerOwner) {
         this.changes = changes;
         this.queue = queue;
@@ -68,6 +70,7 @@ public final class TaskLifecycle {
         this.advisor = advisor;
         this.dispatcher = dispatcher;
         this.recovery = recovery;
+        this.merges = merges;
         this.maxQueuedPerOwner = maxQueuedPerOwner;
     }
 
@@ -173,10 +176,16 @@ public final class TaskLifecycle {
         }
     }
 
-    /** Cancels a waiting task at once, or asks a running trainer to stop (cancelled once it has exited). */
+    /**
+     * Cancels a waiting task at once, or asks a running trainer to stop (cancelled once it has exited); of a completed
+     * task with a merge queued or running, cancels the merge only.
+     */
     public Task cancel(String taskId) {
         synchronized (changes.lock(taskId)) {
             TaskRecord record = record(taskId);
+            if (record.mergeRun() != null && record.mergeRun().active()) {
+                return merges.cancel(record);
+            }
             if (record.status().terminal()) {
                 throw new StudioException(
                         FinetuneError.TASK_FINISHED,
@@ -201,6 +210,16 @@ public final class TaskLifecycle {
         }
     }
 
+    /**
+     * Queues the merge of a completed LoRA/QLoRA task's adapter into {@code merged_model/} ({@link MergeRuns}); the
+     * caller has checked that {@code requestedBy} may change the task.
+     *
+     * @param force merge again although the task has {@code merged_model/}
+     */
+    public Task merge(String taskId, String requestedBy, boolean force) {
+        return merges.request(taskId, requestedBy, force);
+    }
+
     /** Removes a finished task and its folder. */
     public void delete(String taskId) {
         synchronized (changes.lock(taskId)) {
@@ -209,6 +228,12 @@ public final class TaskLifecycle {
                 throw new StudioException(
                         FinetuneError.TASK_ACTIVE,
                         "task " + taskId + " is " + record.status().wire() + "; cancel it first");
+            }
+            if (record.mergeRun() != null && record.mergeRun().active()) {
+                throw new StudioException(
+                        FinetuneError.TASK_ACTIVE,
+                        "the merge of task " + taskId + " is "
+                                + record.mergeRun().state().wire() + "; cancel it first");
             }
             Path trash;
             try {

@@ -21,7 +21,8 @@ import io.sage.studio.finetune.storage.TreeFiles;
  * Puts every task found on disk back where it belongs: at start (all folders), and at each rescan (folders copied
  * in or removed from outside). A waiting task goes back into the queue at its place; a running one is re-adopted
  * when the executor finds the very trainer this install launched, queued again when its launch never happened,
- * and otherwise settled from its files. See {@code DESIGN.md} (Restart) for the table.
+ * and otherwise settled from its files; so is a completed task's merge ({@link MergeRuns#recover}). See
+ * {@code DESIGN.md} (Restart) for the table.
  */
 final class TaskRecovery {
 
@@ -31,13 +32,21 @@ final class TaskRecovery {
     private final TaskQueue queue;
     private final TaskExecutor executor;
     private final RunFollower follower;
+    private final MergeRuns merges;
     private final Runnable dispatch;
 
-    TaskRecovery(TaskChanges changes, TaskQueue queue, TaskExecutor executor, RunFollower follower, Runnable dispatch) {
+    TaskRecovery(
+            TaskChanges changes,
+            TaskQueue queue,
+            TaskExecutor executor,
+            RunFollower follower,
+            MergeRuns merges,
+            Runnable dispatch) {
         this.changes = changes;
         this.queue = queue;
         this.executor = executor;
         this.follower = follower;
+        this.merges = merges;
         this.dispatch = dispatch;
     }
 
@@ -96,6 +105,7 @@ final class TaskRecovery {
                 return;
             }
             if (!status.running()) {
+                merges.recover(record);
                 return;
             }
             RunHandle run = record.run();

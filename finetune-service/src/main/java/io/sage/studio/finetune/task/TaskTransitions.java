@@ -4,6 +4,8 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 
+import io.sage.studio.finetune.domain.MergeRun;
+import io.sage.studio.finetune.domain.MergeState;
 import io.sage.studio.finetune.domain.RunHandle;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskStatus;
@@ -160,5 +162,65 @@ final class TaskTransitions {
             b.progress(100).etaSeconds(0L).artifacts(artifacts);
         }
         return b.build();
+    }
+
+    /** A completed task whose adapter is to be merged: {@code merge_run} queued (its status stays completed). */
+    static TaskRecord mergeQueued(TaskRecord completed, String requestedBy, Instant now) {
+        return next(completed).mergeRun(MergeRun.queued(requestedBy, now)).build();
+    }
+
+    /** A queued merge handed to the executor: running, phase {@code merging}; saved before the launch. */
+    static TaskRecord mergeLaunching(TaskRecord record, long progressOffset, Instant now) {
+        return next(record)
+                .phase(TrainerPhase.MERGING)
+                .statusMessage(null)
+                .mergeRun(record.mergeRun().launching(progressOffset, now))
+                .build();
+    }
+
+    /** The run handle of a launched merge (same revision). */
+    static TaskRecord mergeLaunched(TaskRecord record, RunHandle handle) {
+        return record.toBuilder().mergeRun(record.mergeRun().withRun(handle)).build();
+    }
+
+    /** A running merge asked to stop; it is {@code cancelled} once its process or Job has ended. */
+    static TaskRecord mergeCancelling(TaskRecord record) {
+        return next(record)
+                .mergeRun(record.mergeRun().cancelling())
+                .statusMessage("cancelling the merge: the trainer was asked to stop")
+                .build();
+    }
+
+    /**
+     * Why a running merge waits (a Kubernetes pod not scheduled yet); {@code null} when nothing changes. The phase
+     * stays {@code merging}.
+     */
+    static TaskRecord mergeWaiting(TaskRecord record, String message) {
+        if (record.mergeRun() == null
+                || record.mergeRun().state() != MergeState.RUNNING
+                || record.mergeRun().cancelRequested()
+                || Objects.equals(message, record.statusMessage())) {
+            return null;
+        }
+        return next(record).statusMessage(message).build();
+    }
+
+    /**
+     * The end of a merge: {@code succeeded} registers {@code merged_model} among the artifacts; the task stays
+     * completed and its phase goes back to {@code done}.
+     */
+    static TaskRecord mergeEnded(
+            TaskRecord record,
+            MergeState end,
+            String code,
+            String message,
+            Map<String, String> artifacts,
+            Instant now) {
+        return next(record)
+                .phase(TrainerPhase.DONE)
+                .statusMessage(null)
+                .artifacts(artifacts)
+                .mergeRun(record.mergeRun().ended(end, code, message, now))
+                .build();
     }
 }

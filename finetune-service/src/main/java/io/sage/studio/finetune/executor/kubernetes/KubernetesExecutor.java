@@ -39,6 +39,7 @@ import io.sage.studio.finetune.domain.RunHandle;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.InstanceIdentity;
+import io.sage.studio.finetune.executor.RunKind;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor;
 import io.sage.studio.kube.Scheduling;
@@ -50,7 +51,9 @@ import io.sage.studio.kube.StudioLabels;
  * where this service reads them. Job and pod status are polled: a pod that waits (unschedulable, image pull
  * failing) is reported as such, a finished Job settles the task with its container's exit code, and the pod's
  * log is copied to {@code logs.txt}. Cancel deletes the Job with foreground propagation. After a restart the
- * Jobs are found again by label. The client is created only when this executor is chosen.
+ * Jobs are found again by label. The merge of a task's adapter is a Job of its own ({@code <task_id>-merge}, label
+ * {@value RunKind#LABEL}{@code =merge}, log copied to {@code merge_logs.txt}) and counts against the same
+ * {@code concurrency}. The client is created only when this executor is chosen.
  */
 @ApplicationScoped
 @Typed(KubernetesExecutor.class)
@@ -99,14 +102,16 @@ public class KubernetesExecutor implements TaskExecutor {
     /** A Job being followed. */
     private static final class Watched {
         final String taskId;
+        final RunKind kind;
         final String namespace;
         final String jobName;
         final Path taskDir;
         final RunListener listener;
         Waiting lastWaiting;
 
-        Watched(String taskId, String namespace, String jobName, Path taskDir, RunListener listener) {
+        Watched(String taskId, RunKind kind, String namespace, String jobName, Path taskDir, RunListener listener) {
             this.taskId = taskId;
+            this.kind = kind;
             this.namespace = namespace;
             this.jobName = jobName;
             this.taskDir = taskDir;
@@ -125,37 +130,70 @@ public class KubernetesExecutor implements TaskExecutor {
     }
 
     @Override
-    public RunHandle launch(TaskRecord task, Path taskDir, RunListener listener) throws LaunchException {
+    public RunHandle launch(TaskRecord task, Path taskDir, RunKind kind, RunListener listener) throws LaunchException {
         String inPod =
                 config.homeMountPath().replaceAll("/+$", "") + "/" + home.root().relativize(taskDir);
-        Job job = TrainerJobs.build(task.taskId(), namespace, inPod, config, scheduling, identity.id());
+        String jobName = kind.jobName(task.taskId());
+        Job job = TrainerJobs.build(task.taskId(), kind, namespace, inPod, config, scheduling, identity.id());
         try {
             client.batch().v1().jobs().inNamespace(namespace).resource(job).create();
         } catch (KubernetesClientException e) {
-            if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || !ours(task.taskId())) {
+            if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || !ours(jobName, task.taskId(), kind)) {
                 throw new LaunchException(
-                        "cannot create the Job " + task.taskId() + " in namespace " + namespace + ": " + e.getMessage(),
-                        e);
+                        "cannot create the Job " + jobName + " in namespace " + namespace + ": " + e.getMessage(), e);
             }
-            LOG.infof("Job %s already exists (created before a restart); following it", task.taskId());
+            if (kind == RunKind.MERGE) {
+                // A finished merge Job of an earlier merge (kept by the cluster) would end the new one at once.
+                if (finished(jobName)) {
+                    deleteJob(namespace, jobName);
+                    throw new LaunchException(
+                            "the Job " + jobName + " of an earlier merge still existed; it was deleted, try again", e);
+                }
+            }
+            LOG.infof("Job %s already exists (created before a restart); following it", jobName);
         }
-        watched.put(task.taskId(), new Watched(task.taskId(), namespace, task.taskId(), taskDir, listener));
-        return RunHandle.kubernetes(namespace, task.taskId(), identity.id());
+        watched.put(kind.key(task.taskId()), new Watched(task.taskId(), kind, namespace, jobName, taskDir, listener));
+        return RunHandle.kubernetes(namespace, jobName, identity.id());
     }
 
-    /** Whether the Job named after the task carries the task's label and this install's (so this install made it). */
-    private boolean ours(String taskId) {
+    /** Whether the Job {@code jobName} carries the task's labels of {@code kind} and this install's (so this install made it). */
+    private boolean ours(String jobName, String taskId, RunKind kind) {
         Job existing = client.batch()
                 .v1()
                 .jobs()
                 .inNamespace(namespace)
-                .withName(taskId)
+                .withName(jobName)
                 .get();
         Map<String, String> labels =
                 existing == null ? null : existing.getMetadata().getLabels();
         return labels != null
                 && taskId.equals(labels.get(StudioLabels.TASK_ID))
+                && TrainerJobs.isKind(labels, kind)
                 && identity.id().equals(labels.get(StudioLabels.STUDIO_INSTANCE));
+    }
+
+    private boolean finished(String jobName) {
+        Job job = client.batch()
+                .v1()
+                .jobs()
+                .inNamespace(namespace)
+                .withName(jobName)
+                .get();
+        return job != null && (condition(job, "Complete") != null || condition(job, "Failed") != null);
+    }
+
+    private void deleteJob(String ns, String jobName) {
+        try {
+            client.batch()
+                    .v1()
+                    .jobs()
+                    .inNamespace(ns)
+                    .withName(jobName)
+                    .withPropagationPolicy(DeletionPropagation.FOREGROUND)
+                    .delete();
+        } catch (KubernetesClientException e) {
+            LOG.warnf("cannot delete the Job %s: %s", jobName, e.getMessage());
+        }
     }
 
     /**
@@ -164,18 +202,22 @@ public class KubernetesExecutor implements TaskExecutor {
      * or namespace is never used to find, follow or delete a Job.
      */
     @Override
-    public boolean reattach(TaskRecord task, Path taskDir, RunListener listener) {
-        String ns = namespaceOf(task);
+    public boolean reattach(TaskRecord task, RunHandle handle, Path taskDir, RunKind kind, RunListener listener) {
+        String ns = namespaceOf(handle);
         List<Job> jobs;
         try {
-            jobs = client.batch()
+            jobs = client
+                    .batch()
                     .v1()
                     .jobs()
                     .inNamespace(ns)
                     .withLabel(StudioLabels.TASK_ID, task.taskId())
                     .withLabel(StudioLabels.STUDIO_INSTANCE, identity.id())
                     .list()
-                    .getItems();
+                    .getItems()
+                    .stream()
+                    .filter(j -> TrainerJobs.isKind(j.getMetadata().getLabels(), kind))
+                    .toList();
         } catch (KubernetesClientException e) {
             LOG.warnf("cannot look for the Job of %s: %s", task.taskId(), e.getMessage());
             return false;
@@ -184,31 +226,21 @@ public class KubernetesExecutor implements TaskExecutor {
             return false;
         }
         watched.put(
-                task.taskId(),
-                new Watched(task.taskId(), ns, jobs.get(0).getMetadata().getName(), taskDir, listener));
+                kind.key(task.taskId()),
+                new Watched(task.taskId(), kind, ns, jobs.get(0).getMetadata().getName(), taskDir, listener));
         LOG.infof("re-adopted Job %s of task %s", jobs.get(0).getMetadata().getName(), task.taskId());
         return true;
     }
 
     /** Deletes only a Job this executor created or re-adopted (never one named by a task's files). */
     @Override
-    public void cancel(TaskRecord task) {
-        Watched w = watched.get(task.taskId());
+    public void cancel(TaskRecord task, RunKind kind) {
+        Watched w = watched.get(kind.key(task.taskId()));
         if (w == null) {
             LOG.debugf("task %s: no Job of this install to delete", task.taskId());
             return;
         }
-        try {
-            client.batch()
-                    .v1()
-                    .jobs()
-                    .inNamespace(w.namespace)
-                    .withName(w.jobName)
-                    .withPropagationPolicy(DeletionPropagation.FOREGROUND)
-                    .delete();
-        } catch (KubernetesClientException e) {
-            LOG.warnf("cannot delete the Job %s: %s", w.jobName, e.getMessage());
-        }
+        deleteJob(w.namespace, w.jobName);
     }
 
     @Override
@@ -219,8 +251,7 @@ public class KubernetesExecutor implements TaskExecutor {
         watched.clear();
     }
 
-    private String namespaceOf(TaskRecord task) {
-        RunHandle run = task.run();
+    private String namespaceOf(RunHandle run) {
         return run != null && run.namespace() != null && identity.sameInstance(run) ? run.namespace() : namespace;
     }
 
@@ -332,11 +363,15 @@ public class KubernetesExecutor implements TaskExecutor {
     }
 
     private void end(Watched w, Integer exitCode, String detail, Pod pod) {
-        if (watched.remove(w.taskId) == null) {
+        if (watched.remove(w.kind.key(w.taskId)) == null) {
             return;
         }
         if (pod != null) {
             copyLog(w, pod);
+        }
+        if (w.kind == RunKind.MERGE) {
+            // Its log is copied: the finished merge Job goes, so a later merge of the task can take the name.
+            deleteJob(w.namespace, w.jobName);
         }
         w.listener.exited(w.taskId, exitCode, detail);
     }
@@ -351,7 +386,7 @@ public class KubernetesExecutor implements TaskExecutor {
                     .getLog();
             if (log != null && !log.isEmpty()) {
                 Files.writeString(
-                        w.taskDir.resolve("logs.txt"),
+                        w.taskDir.resolve(w.kind.logFile()),
                         log.endsWith("\n") ? log : log + "\n",
                         StandardCharsets.UTF_8,
                         StandardOpenOption.CREATE,
@@ -371,6 +406,7 @@ public class KubernetesExecutor implements TaskExecutor {
                 .list()
                 .getItems()
                 .stream()
+                .filter(p -> TrainerJobs.isKind(p.getMetadata().getLabels(), w.kind))
                 .max(Comparator.comparing(p -> Objects.toString(p.getMetadata().getCreationTimestamp(), "")))
                 .orElse(null);
     }

@@ -10,11 +10,14 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.sage.studio.finetune.config.FinetuneConfig;
+import io.sage.studio.finetune.executor.RunKind;
 import io.sage.studio.kube.Scheduling;
 import io.sage.studio.kube.StudioLabels;
 
 /**
- * Builds the {@code batch/v1} Job of a task from the executor settings. Labels and scheduling come from studio-kube
+ * Builds the {@code batch/v1} Jobs of a task from the executor settings: its training (named after the task) and the
+ * merge of its adapter ({@code <task_id>-merge}, labelled {@value RunKind#LABEL}{@code =merge}, args
+ * {@code merge --task-dir <dir>}; same image, resources and scheduling, since a merge loads the base model too). Labels and scheduling come from studio-kube
  * ({@link StudioLabels}, {@link Scheduling}), as for chat-switch's engines.
  */
 final class TrainerJobs {
@@ -24,12 +27,26 @@ final class TrainerJobs {
 
     private TrainerJobs() {}
 
-    /** The labels that find a task's Job and pods again. */
+    /** The labels that find a task's training Job and pods again. */
     static Map<String, String> labels(String taskId) {
+        return labels(taskId, RunKind.TRAIN);
+    }
+
+    /** The labels that find a task's Job and pods of {@code kind} again. */
+    static Map<String, String> labels(String taskId, RunKind kind) {
         Map<String, String> labels = StudioLabels.workload(
                 StudioLabels.NAME_TRAINER, StudioLabels.COMPONENT_TRAINER, StudioLabels.MANAGED_BY_FINETUNE);
         labels.put(StudioLabels.TASK_ID, taskId);
+        if (kind.labelValue() != null) {
+            labels.put(RunKind.LABEL, kind.labelValue());
+        }
         return labels;
+    }
+
+    /** Whether a Job's or pod's labels mark it as a run of {@code kind} (training: no {@value RunKind#LABEL}). */
+    static boolean isKind(Map<String, String> labels, RunKind kind) {
+        String value = labels == null ? null : labels.get(RunKind.LABEL);
+        return kind.labelValue() == null ? value == null : kind.labelValue().equals(value);
     }
 
     /**
@@ -58,7 +75,19 @@ final class TrainerJobs {
             FinetuneConfig.Kubernetes config,
             Scheduling scheduling,
             String instanceId) {
-        Map<String, String> labels = labels(taskId);
+        return build(taskId, RunKind.TRAIN, namespace, taskDirInPod, config, scheduling, instanceId);
+    }
+
+    /** The Job of {@code kind} for a task; see {@link #build(String, String, String, FinetuneConfig.Kubernetes, Scheduling, String)}. */
+    static Job build(
+            String taskId,
+            RunKind kind,
+            String namespace,
+            String taskDirInPod,
+            FinetuneConfig.Kubernetes config,
+            Scheduling scheduling,
+            String instanceId) {
+        Map<String, String> labels = labels(taskId, kind);
         labels.put(StudioLabels.STUDIO_INSTANCE, instanceId);
         Map<String, String> jobLabels = new LinkedHashMap<>(labels);
         config.kueueQueue().ifPresent(queue -> jobLabels.put(StudioLabels.KUEUE_QUEUE, queue));
@@ -72,11 +101,11 @@ final class TrainerJobs {
             requests.put(config.gpuResource(), new Quantity(Integer.toString(config.gpuCount())));
             limits.put(config.gpuResource(), new Quantity(Integer.toString(config.gpuCount())));
         }
-        List<String> args = List.of("--spec", taskDirInPod + "/job.json");
+        List<String> args = kind.args(taskDirInPod);
 
         return new JobBuilder()
                 .withNewMetadata()
-                .withName(taskId)
+                .withName(kind.jobName(taskId))
                 .withNamespace(namespace)
                 .withLabels(jobLabels)
                 .endMetadata()

@@ -29,6 +29,7 @@ import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.RunHandle;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.executor.InstanceIdentity;
+import io.sage.studio.finetune.executor.RunKind;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor;
 import io.sage.studio.finetune.gpu.GpuInventory;
@@ -43,7 +44,9 @@ import io.sage.studio.process.ProcessIdentity;
  * stdout and stderr: {@code logs.txt}; stdin: {@code /dev/null}. The JVM reaps its children. Environment: the
  * allow-listed part of the service's ({@link ChildEnvironment}: never its keys, tokens or {@code STUDIO_*}
  * settings) plus what {@code studio.finetune.local.pass-env} names, {@code studio.finetune.local.env.*},
- * {@code SAGE_TASK_ID}, {@code PYTHONUNBUFFERED} and {@code CUDA_VISIBLE_DEVICES}.
+ * {@code SAGE_TASK_ID}, {@code PYTHONUNBUFFERED} and {@code CUDA_VISIBLE_DEVICES}. A merge
+ * ({@link RunKind#MERGE}) is the same command with {@code merge --task-dir <task_dir>}, its output in
+ * {@code merge_logs.txt}, and takes a slot (a GPU) like a training.
  *
  * <p>Slots: one task per GPU of this node known from telemetry ({@code CUDA_VISIBLE_DEVICES} set to its
  * index), or {@code studio.finetune.local.concurrency} tasks when no GPU is known.
@@ -76,8 +79,8 @@ public class LocalExecutor implements TaskExecutor {
         this.processes = new ProcessControl(identity.id(), identity.bootId());
     }
 
-    /** A watched trainer: one this executor launched, or re-adopted after checking it launched it. */
-    private record Running(String taskId, ProcessIdentity process, List<Integer> gpus) {}
+    /** A watched run: one this executor launched, or re-adopted after checking it launched it. */
+    private record Running(String taskId, RunKind kind, ProcessIdentity process, List<Integer> gpus) {}
 
     @Override
     public String name() {
@@ -94,7 +97,8 @@ public class LocalExecutor implements TaskExecutor {
     }
 
     @Override
-    public synchronized RunHandle launch(TaskRecord task, Path taskDir, RunListener listener) throws LaunchException {
+    public synchronized RunHandle launch(TaskRecord task, Path taskDir, RunKind kind, RunListener listener)
+            throws LaunchException {
         List<Integer> gpus = gpuIndexes();
         List<Integer> assigned = List.of();
         if (!gpus.isEmpty()) {
@@ -110,15 +114,14 @@ public class LocalExecutor implements TaskExecutor {
         } catch (IllegalArgumentException e) {
             throw new LaunchException("studio.finetune.local.trainer-command is malformed: " + e.getMessage(), e);
         }
-        command.add("--spec");
-        command.add(taskDir.resolve("job.json").toString());
+        command.addAll(kind.args(taskDir.toString()));
 
         ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(taskDir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(
-                        taskDir.resolve("logs.txt").toFile()));
+                        taskDir.resolve(kind.logFile()).toFile()));
         Map<String, String> env = ChildEnvironment.named(System.getenv(), config.passEnv());
         env.putAll(config.env());
         env.put("SAGE_TASK_ID", task.taskId());
@@ -132,8 +135,9 @@ public class LocalExecutor implements TaskExecutor {
         ProcessControl.Started started;
         try {
             appendLog(
-                    taskDir,
-                    "starting trainer: " + String.join(" ", command)
+                    taskDir.resolve(kind.logFile()),
+                    (kind == RunKind.MERGE ? "starting merge: " : "starting trainer: ")
+                            + String.join(" ", command)
                             + (assigned.isEmpty()
                                     ? ""
                                     : " (CUDA_VISIBLE_DEVICES=" + env.get("CUDA_VISIBLE_DEVICES") + ")"));
@@ -143,9 +147,10 @@ public class LocalExecutor implements TaskExecutor {
         }
         Process process = started.process();
         ProcessIdentity id = started.identity();
-        running.put(task.taskId(), new Running(task.taskId(), id, assigned));
+        String key = kind.key(task.taskId());
+        running.put(key, new Running(task.taskId(), kind, id, assigned));
         String taskId = task.taskId();
-        process.onExit().whenComplete((p, error) -> ended(taskId, listener, exitCodeOf(process)));
+        process.onExit().whenComplete((p, error) -> ended(key, taskId, listener, exitCodeOf(process)));
         return RunHandle.local(id.pid(), id.startTicks(), assigned, id.installId(), id.bootId());
     }
 
@@ -155,8 +160,8 @@ public class LocalExecutor implements TaskExecutor {
      * trusted, so no unrelated process is ever watched or signalled.
      */
     @Override
-    public synchronized boolean reattach(TaskRecord task, Path taskDir, RunListener listener) {
-        RunHandle handle = task.run();
+    public synchronized boolean reattach(
+            TaskRecord task, RunHandle handle, Path taskDir, RunKind kind, RunListener listener) {
         if (handle == null
                 || !NAME.equals(handle.executor())
                 || handle.pid() == null
@@ -179,16 +184,17 @@ public class LocalExecutor implements TaskExecutor {
             return false;
         }
         String taskId = task.taskId();
-        running.put(taskId, new Running(taskId, id, handle.gpus()));
-        process.get().onExit().whenComplete((p, error) -> ended(taskId, listener, null));
-        LOG.infof("re-adopted trainer of %s (pid %d)", taskId, handle.pid());
+        String key = kind.key(taskId);
+        running.put(key, new Running(taskId, kind, id, handle.gpus()));
+        process.get().onExit().whenComplete((p, error) -> ended(key, taskId, listener, null));
+        LOG.infof("re-adopted %s of %s (pid %d)", kind == RunKind.MERGE ? "merge" : "trainer", taskId, handle.pid());
         return true;
     }
 
     /** Signals only a trainer this executor launched or re-adopted (never a pid read from a task's files). */
     @Override
-    public void cancel(TaskRecord task) {
-        Running run = running.get(task.taskId());
+    public void cancel(TaskRecord task, RunKind kind) {
+        Running run = running.get(kind.key(task.taskId()));
         if (run == null) {
             LOG.debugf("task %s: no trainer of this install to signal", task.taskId());
             return;
@@ -214,11 +220,11 @@ public class LocalExecutor implements TaskExecutor {
         running.clear();
     }
 
-    private void ended(String taskId, RunListener listener, Integer exitCode) {
+    private void ended(String key, String taskId, RunListener listener, Integer exitCode) {
         if (closed) {
             return;
         }
-        running.remove(taskId);
+        running.remove(key);
         String detail = exitCode != null && exitCode > 128
                 ? "killed by signal " + (exitCode - 128)
                         + Optional.ofNullable(SIGNALS.get(exitCode - 128))
@@ -253,9 +259,9 @@ public class LocalExecutor implements TaskExecutor {
         return gpus.stream().filter(g -> !held.contains(g)).toList();
     }
 
-    private static void appendLog(Path taskDir, String line) throws IOException {
+    private static void appendLog(Path logFile, String line) throws IOException {
         Files.writeString(
-                taskDir.resolve("logs.txt"),
+                logFile,
                 "[finetune-service " + Instant.now() + "] " + line + "\n",
                 StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE,

@@ -9,9 +9,9 @@ import io.sage.studio.common.auth.AccessPolicy.Access;
 import io.sage.studio.common.auth.ServiceAccess;
 
 /**
- * The finetune-service's endpoints that a trainer may use: uploading data and starting, cancelling or deleting
- * (own) tasks. Reads need a viewer and every other change an admin (the shared defaults). Ownership is finer than
- * a path: the service lets a trainer cancel or delete only its own tasks ({@code StudioPrincipal.requireOwnerOrAdmin}).
+ * The finetune-service's endpoints that a trainer may use: uploading data and starting, cancelling, merging or
+ * deleting (own) tasks. Reads need a viewer and every other change an admin (the shared defaults). Ownership is finer than
+ * a path: the service lets a trainer cancel, merge or delete only its own tasks ({@code StudioPrincipal.requireOwnerOrAdmin}).
  */
 public final class FinetuneAccess {
 
@@ -23,6 +23,7 @@ public final class FinetuneAccess {
                     post("/api/finetune/prepare-sage-docs", Access.TRAINER),
                     post("/api/finetune/create", Access.TRAINER),
                     post("/api/finetune/tasks/*/cancel", Access.TRAINER),
+                    post("/api/finetune/tasks/*/merge", Access.TRAINER),
                     delete("/api/finetune/tasks/*", Access.TRAINER),
                     delete("/api/finetune/datasets/*", Access.TRAINER)));
 
