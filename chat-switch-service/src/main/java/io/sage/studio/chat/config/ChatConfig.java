@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
@@ -161,9 +162,51 @@ public interface ChatConfig {
         @WithDefault("127.0.0.1")
         String host();
 
-        /** Ports engines may use, e.g. {@code 8001-8010}. */
-        @WithDefault("8001-8010")
+        /**
+         * Ports engines may use, e.g. {@code 8002-8011} ({@code from-to} ranges and single ports, comma-separated). 8001
+         * is left out: it is the gateway's stable local OpenAI port ({@link #llmPort()}).
+         */
+        @WithDefault("8002-8011")
         String ports();
+
+        /**
+         * The gateway's stable local OpenAI port ({@code studio.gateway.llm-port}; {@code ./sage studio start} sets both
+         * from {@code SAGE_STUDIO_LLM_PORT}, default 8001). Engines never listen there: the service refuses to start
+         * when {@link #ports()} includes it. Unset, nothing is checked.
+         */
+        Optional<@Min(1) @Max(65535) Integer> llmPort();
+
+        /** Start-up check: {@link #ports()} leaves {@link #llmPort()} to the gateway. */
+        @AssertTrue(
+                message = "studio.chat.local.ports must not include the gateway's LLM port studio.chat.local.llm-port"
+                        + " (SAGE_STUDIO_LLM_PORT): leave that port out of the engines' range")
+        default boolean isPortsClearOfLlmPort() {
+            return llmPort().isEmpty() || !includes(ports(), llmPort().get());
+        }
+
+        /**
+         * Whether a port list ({@code 8002-8011}, {@code 8001,8005}, a mix) includes {@code port}; parts that are not
+         * numbers are left to the engines' port pool to report.
+         */
+        static boolean includes(String ports, int port) {
+            for (String part : ports.split(",")) {
+                String p = part.strip();
+                int dash = p.indexOf('-');
+                try {
+                    int from =
+                            Integer.parseInt(dash < 0 ? p : p.substring(0, dash).strip());
+                    int to = dash < 0
+                            ? from
+                            : Integer.parseInt(p.substring(dash + 1).strip());
+                    if (port >= from && port <= to) {
+                        return true;
+                    }
+                } catch (NumberFormatException e) {
+                    // not a port: PortPool says so
+                }
+            }
+            return false;
+        }
 
         /**
          * Extra environment of engine processes (e.g. CUDA_VISIBLE_DEVICES). Engines otherwise get only the allow-listed
