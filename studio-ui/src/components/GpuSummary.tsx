@@ -32,7 +32,7 @@ function DeviceRow({ device }: { device: GpuDevice }) {
     <div className="gpu-device" data-testid="gpu-device">
       <Flex justify="space-between" align="baseline" gap={8}>
         <Typography.Text strong ellipsis>
-          #{device.index} {device.name}
+          #{device.index ?? device.id} {device.name}
         </Typography.Text>
         <Typography.Text type="secondary" className="nowrap">
           {t('gpu.memory', { used: formatGb(used), total: formatGb(total) })}
@@ -92,7 +92,7 @@ export function GpuSummary() {
       {data?.available && (
         <Flex vertical gap={12}>
           {data.devices.map((device) => (
-            <DeviceRow key={device.uuid ?? `${device.node}-${device.index}`} device={device} />
+            <DeviceRow key={device.device_id ?? device.uuid ?? `${device.node}-${device.id}`} device={device} />
           ))}
           {recommendation && <Typography.Text type="secondary">{recommendation}</Typography.Text>}
         </Flex>

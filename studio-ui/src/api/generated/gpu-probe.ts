@@ -185,7 +185,9 @@ export interface components {
             notes: string[];
         };
         GpuDevice: {
-            id: string;
+            /** Format: int32 */
+            id: number;
+            device_id: string;
             /** Format: int32 */
             index: number;
             uuid?: string | null;

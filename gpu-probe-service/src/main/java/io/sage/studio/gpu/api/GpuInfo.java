@@ -25,13 +25,17 @@ public record GpuInfo(
         List<Error> errors) {
 
     /**
-     * @param id {@code node/uuid}, unique in the cluster
+     * @param id the seed's integer id: the GPU's NVML index on its node (the same as {@code index}; unique only within
+     *     a node — {@code device_id} is unique in the cluster)
+     * @param deviceId {@code node/uuid}, unique in the cluster (what {@code id} held before the seed's integer came
+     *     back)
      * @param memoryGb total memory in GiB, one decimal
      * @param processes compute processes; {@code used_memory_bytes} is {@code null} when NVML cannot tell
      */
     @Schema(name = "GpuDevice")
     public record Device(
-            @Schema(required = true) String id,
+            @Schema(required = true) int id,
+            @Schema(required = true) String deviceId,
             @Schema(required = true) int index,
             String uuid,
             @Schema(required = true) String name,

@@ -89,6 +89,7 @@ public class GpuInfoService {
                         .toList();
         double gib = Math.round(e.memoryTotalBytes() / (double) (1L << 30) * 10) / 10.0;
         return new GpuInfo.Device(
+                e.index(),
                 e.key(),
                 e.index(),
                 e.uuid(),

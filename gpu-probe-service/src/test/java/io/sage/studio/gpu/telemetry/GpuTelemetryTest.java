@@ -65,7 +65,11 @@ class GpuTelemetryTest {
             assertThat(info.getInt("count")).isEqualTo(2);
             assertThat(info.getList("devices.uuid")).containsExactly(A100.uuid(), L4.uuid());
             assertThat(info.getList("devices.name")).containsExactly(A100.name(), L4.name());
-            assertThat(info.getList("devices.id")).containsExactly(NODE + "/" + A100.uuid(), NODE + "/" + L4.uuid());
+            // The seed reads an integer id (the NVML index); the cluster-wide key is device_id.
+            assertThat(info.getList("devices.id", Integer.class)).containsExactly(0, 1);
+            assertThat(info.getList("devices.index", Integer.class)).containsExactly(0, 1);
+            assertThat(info.getList("devices.device_id"))
+                    .containsExactly(NODE + "/" + A100.uuid(), NODE + "/" + L4.uuid());
             assertThat(info.getDouble("devices[0].memory_gb")).isEqualTo(80.0);
             assertThat(info.getLong("devices[0].memory_free_bytes")).isEqualTo(70 * GIB);
             assertThat(info.getLong("devices[0].memory_used_bytes")).isEqualTo(10 * GIB);
@@ -78,7 +82,8 @@ class GpuTelemetryTest {
             assertThat(info.getString("nodes[0].driver_version")).isEqualTo("550.54.15");
             assertThat(info.getString("nodes[0].cuda_version")).isEqualTo("12.4");
             assertThat(info.getBoolean("nodes[0].local")).isTrue();
-            assertThat(info.getString("recommendation")).contains("NVIDIA A100-SXM4-80GB", "LoRA fits up to");
+            assertThat(info.getString("recommendation"))
+                    .contains("NVIDIA A100-SXM4-80GB", "LoRA fits up to Qwen/Qwen2.5-");
             assertThat(info.getString("reason")).isNull();
         });
     }
@@ -113,12 +118,13 @@ class GpuTelemetryTest {
             JsonPath all = gpuInfo(null);
             assertThat(all.getList("devices.node", String.class)).contains(NODE, otherNode);
             assertThat(all.getList("nodes.name", String.class)).contains(NODE, otherNode);
-            assertThat(all.getList("devices.id", String.class)).contains(otherNode + "/GPU-remote-0");
+            assertThat(all.getList("devices.device_id", String.class)).contains(otherNode + "/GPU-remote-0");
         });
         JsonPath remote = gpuInfo(otherNode);
         assertThat(remote.getInt("count")).isEqualTo(1);
         assertThat(remote.getList("devices.node", String.class)).containsOnly(otherNode);
         assertThat(remote.getLong("devices[0].memory_free_bytes")).isEqualTo(40 * GIB);
+        assertThat(remote.getInt("devices[0].id")).isZero();
         assertThat(remote.getList("nodes.local", Boolean.class)).containsExactly(false);
 
         JsonPath unknown = gpuInfo("no-such-node");
