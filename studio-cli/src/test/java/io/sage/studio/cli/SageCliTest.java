@@ -53,7 +53,12 @@ class SageCliTest {
     void ownHomeAndPorts() throws IOException {
         env.put("STUDIO_HOME", tmp.resolve("home").toString());
         String[] variables = {
-            "STUDIO_GATEWAY_PORT", "STUDIO_FINETUNE_PORT", "STUDIO_CHAT_PORT", "STUDIO_GPU_PORT", "STUDIO_KAFKA_PORT"
+            "STUDIO_GATEWAY_PORT",
+            "STUDIO_FINETUNE_PORT",
+            "STUDIO_CHAT_PORT",
+            "STUDIO_GPU_PORT",
+            "STUDIO_KAFKA_PORT",
+            "SAGE_STUDIO_LLM_PORT"
         };
         for (String variable : variables) {
             env.put(variable, Integer.toString(closedPort()));
@@ -276,5 +281,30 @@ class SageCliTest {
         StudioCommand.StartFlags.checkProductionBinding(
                 Map.of("QUARKUS_HTTP_HOST", "0.0.0.0", "STUDIO_AUTH_MODE", "token"));
         StudioCommand.StartFlags.checkProductionBinding(Map.of());
+    }
+
+    @Test
+    void studioStatusPrintsTheLocalOpenAiUrlOfItsEnvironment() throws IOException {
+        String url = "http://localhost:" + env.get("SAGE_STUDIO_LLM_PORT") + "/v1";
+        Result text = run("studio", "status");
+        assertThat(text.out()).contains("Local OpenAI API: " + url);
+        stdout.reset();
+        Result json = run("studio", "status", "--json");
+        assertThat(StudioJson.mapper().readTree(json.out()).findValuesAsText("openai_url"))
+                .containsExactly(url);
+    }
+
+    @Test
+    void studioLogsTakesTheOriginalStudiosLogNames() throws IOException {
+        Path logs = Files.createDirectories(tmp.resolve("home/studio/logs"));
+        Files.writeString(logs.resolve("finetune-service.log"), "finetune line\n");
+        Files.writeString(logs.resolve("gateway-adapter.log"), "gateway line\n");
+        Result finetune = run("studio", "logs", "finetune_api.log", "-n", "5");
+        assertThat(finetune.code()).as(finetune.err()).isZero();
+        assertThat(finetune.out()).contains("finetune line").doesNotContain("gateway line");
+        stdout.reset();
+        Result gateway = run("studio", "logs", "~/.sage/studio/chat/gateway.log", "-n", "5");
+        assertThat(gateway.code()).as(gateway.err()).isZero();
+        assertThat(gateway.out()).contains("gateway line").doesNotContain("finetune line");
     }
 }

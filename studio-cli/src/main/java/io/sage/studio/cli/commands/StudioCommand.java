@@ -74,8 +74,18 @@ public class StudioCommand implements Runnable {
                 description = "Production profile: JSON logs; refuses to bind beyond loopback without auth.")
         boolean prod;
 
-        @Option(names = "--no-llm", description = "No local model server: chat goes to the configured cloud API.")
-        boolean noLlm;
+        @Option(
+                names = "--llm",
+                negatable = true,
+                defaultValue = "true",
+                fallbackValue = "true",
+                description = {
+                    "--llm (the default, as in the original studio): start the local model server; its OpenAI API "
+                            + "answers at http://localhost:8001/v1 (the port: SAGE_STUDIO_LLM_PORT) and on the "
+                            + "gateway's /v1.",
+                    "--no-llm: no local model server: chat goes to the configured cloud API (SAGE_FORCE_CLOUD_API)."
+                })
+        boolean llm = true;
 
         @Option(names = "--use-finetuned", description = "Serve the latest completed fine-tuned model.")
         boolean useFinetuned;
@@ -88,7 +98,7 @@ public class StudioCommand implements Runnable {
 
         StudioLauncher.StartOptions options() {
             Map<String, String> env = new HashMap<>();
-            if (noLlm) {
+            if (!llm) {
                 env.put("STUDIO_CHAT_RUNTIME", "none");
                 env.put("SAGE_FORCE_CLOUD_API", "true");
             }
@@ -100,7 +110,7 @@ public class StudioCommand implements Runnable {
         }
 
         void validate() {
-            int chosen = (noLlm ? 1 : 0) + (useFinetuned ? 1 : 0) + (llmModel != null ? 1 : 0);
+            int chosen = (llm ? 0 : 1) + (useFinetuned ? 1 : 0) + (llmModel != null ? 1 : 0);
             if (chosen > 1) {
                 throw new LauncherException("choose one of --no-llm, --use-finetuned and --llm-model");
             }
@@ -241,10 +251,15 @@ public class StudioCommand implements Runnable {
                         o.putNull("pid");
                     }
                     o.put("url", s.url());
+                    if (s.component().equals(settings(spec).gateway())) {
+                        settings(spec).openAiUrl().ifPresent(url -> o.put("openai_url", url));
+                    }
                 }
                 Output.json(System.out, array);
             } else {
                 launcher.printStatus(statuses);
+                System.out.println();
+                launcher.printOpenAiUrl();
             }
             boolean up = statuses.stream()
                     .allMatch(s ->
@@ -253,7 +268,16 @@ public class StudioCommand implements Runnable {
         }
     }
 
-    @Command(name = "logs", mixinStandardHelpOptions = true, description = "Show (and follow) component logs.")
+    @Command(
+            name = "logs",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Show (and follow) component logs: <studio home>/studio/logs/<component>.log (STUDIO_HOME, default "
+                        + "~/.sage); model servers log to <studio home>/studio/chat/<backend>.log.",
+                "The original studio's logs are these: ~/.sage/studio/chat/gateway.log is gateway-adapter.log, "
+                        + "~/.sage/studio/finetune_api.log is finetune-service.log; their names work as COMPONENT "
+                        + "(sage studio logs finetune_api.log)."
+            })
     static class Logs implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -262,7 +286,7 @@ public class StudioCommand implements Runnable {
                 arity = "0..1",
                 paramLabel = "COMPONENT",
                 description =
-                        "kafka, gateway-adapter, finetune-service, chat-switch-service or gpu-probe-service (short names work: finetune, chat, gpu, gateway). Default: all.")
+                        "kafka, gateway-adapter, finetune-service, chat-switch-service or gpu-probe-service (short names work: finetune, chat, gpu, gateway; so do log file names: gateway.log, finetune_api.log, finetune-service.log). Default: all.")
         String component;
 
         @Option(

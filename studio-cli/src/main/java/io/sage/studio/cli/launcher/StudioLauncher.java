@@ -102,6 +102,7 @@ public final class StudioLauncher {
             printStatus(before.values());
             out.println();
             out.println("Studio: " + settings.gateway().url());
+            printOpenAiUrl();
             return false;
         }
         if (before.values().stream().anyMatch(s -> s.state() == State.UNREACHABLE)) {
@@ -144,6 +145,7 @@ public final class StudioLauncher {
         printStatus(statusByComponent().values());
         out.println();
         out.println("SAGE Studio is ready: " + settings.gateway().url());
+        printOpenAiUrl();
         return true;
     }
 
@@ -163,6 +165,14 @@ public final class StudioLauncher {
                 throw new LauncherException("port " + component.port() + " needed by " + component.name()
                         + " is already in use by another program; stop that program or choose another port with "
                         + component.portVariable());
+            }
+            if (component.equals(settings.gateway())
+                    && settings.llmPort().isPresent()
+                    && !Ports.free(settings.llmPort().getAsInt())) {
+                throw new LauncherException("port " + settings.llmPort().getAsInt() + " needed by the gateway's local "
+                        + "OpenAI URL " + settings.openAiUrl().orElseThrow() + " is already in use by another program "
+                        + "(an older studio's model server?); stop that program or choose another port with "
+                        + LauncherSettings.LLM_PORT_VARIABLE + " (off: no such URL)");
             }
             if (component.equals(settings.kafka()) && !Ports.free(settings.kafkaControllerPort())) {
                 throw new LauncherException("port " + settings.kafkaControllerPort() + " needed by the kafka controller"
@@ -245,6 +255,14 @@ public final class StudioLauncher {
             env.put(
                     "STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND",
                     settings.defaultTrainer().toString());
+        }
+        // The stable local OpenAI URL (the original studio's SAGE_STUDIO_LLM_PORT): the gateway listens there too, and
+        // model servers take ports that leave it free (the chat-switch-service checks it again at start).
+        env.put("STUDIO_CHAT_LOCAL_PORTS", settings.enginePorts());
+        if (settings.llmPort().isPresent()) {
+            String llmPort = Integer.toString(settings.llmPort().getAsInt());
+            env.put("STUDIO_GATEWAY_LLM_PORT", llmPort);
+            env.put("STUDIO_CHAT_LOCAL_LLM_PORT", llmPort);
         }
         env.putAll(options.serviceEnv());
         // The port is the launcher's to decide: never inherit a QUARKUS_HTTP_PORT meant for something else.
@@ -355,6 +373,13 @@ public final class StudioLauncher {
                     "%-22s %-12s %-8s %s%n",
                     s.component().name(), s.state().label(), s.pid() == null ? "-" : s.pid(), s.url());
         }
+    }
+
+    /** The local OpenAI URL (the LLM port), where the original studio's scripts point their OpenAI clients. */
+    public void printOpenAiUrl() {
+        settings.openAiUrl()
+                .ifPresent(url -> out.println("Local OpenAI API: " + url + " (" + LauncherSettings.LLM_PORT_VARIABLE
+                        + "; also " + settings.gateway().url() + "/v1)"));
     }
 
     private boolean ready(Component component) {
