@@ -17,6 +17,7 @@ import {
   progressText,
 } from '../lib/taskFormat';
 import { useModelSwitch } from '../state/ModelSwitchContext';
+import { MergeAction } from './MergeAction';
 import { TaskStatusTag } from './TaskStatusTag';
 
 interface Props {
@@ -126,7 +127,7 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
     {
       title: t('table.actions'),
       key: 'actions',
-      width: 108,
+      width: 136,
       fixed: 'right',
       render: (_: unknown, task) => (
         <Flex gap={2}>
@@ -152,6 +153,7 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
               onClick={() => void act(() => finetuneApi.download(task.task_id))}
             />
           </Tooltip>
+          <MergeAction task={task} onChanged={onChanged} compact />
           {isActive(task.status) ? (
             <Popconfirm
               title={t('action.cancelConfirm', { id: task.task_id })}

@@ -177,6 +177,16 @@ export const en = {
   'action.deleteHint': 'Its folder, adapter and merged model are removed.',
   'action.deleted': 'Task {id} deleted',
 
+  'merge.action': 'Merge LoRA',
+  'merge.retry': 'Merge again',
+  'merge.hint': 'Merge the adapter into the base model (merged_model/): a full model that loads without the adapter',
+  'merge.started': 'Merging task {id}…',
+  'merge.queued': 'Merge queued',
+  'merge.running': 'Merging…',
+  'merge.failed': 'Merge failed',
+  'merge.cancelled': 'Merge cancelled',
+  'merge.cancel': 'Cancel merge',
+
   'drawer.overview': 'Overview',
   'drawer.logs': 'Logs',
   'drawer.settings': 'Settings',

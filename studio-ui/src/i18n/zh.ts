@@ -178,6 +178,16 @@ export const zh: Record<MessageKey, string> = {
   'action.deleteHint': '将删除其目录、适配器和合并后的模型。',
   'action.deleted': '任务 {id} 已删除',
 
+  'merge.action': '合并 LoRA',
+  'merge.retry': '重新合并',
+  'merge.hint': '将适配器合并进基础模型（merged_model/）：无需适配器即可加载的完整模型',
+  'merge.started': '正在合并任务 {id}…',
+  'merge.queued': '合并排队中',
+  'merge.running': '合并中…',
+  'merge.failed': '合并失败',
+  'merge.cancelled': '合并已取消',
+  'merge.cancel': '取消合并',
+
   'drawer.overview': '概览',
   'drawer.logs': '日志',
   'drawer.settings': '参数',
