@@ -6,6 +6,10 @@ import java.util.Map;
 /**
  * The public view of a fine-tuning task, as the API, the SSE stream and Kafka show it.
  * Field names follow the original studio (snake_case on the wire).
+ *
+ * @param mergeState the state of the merge of a completed task's adapter after training
+ *                   ({@code queued|running|succeeded|failed|cancelled}), {@code null} when there was none; added in
+ *                   schema version 1 as an optional field (consumers ignore fields they do not know)
  */
 public record TaskSnapshot(
         String taskId,
@@ -25,4 +29,48 @@ public record TaskSnapshot(
         Map<String, String> artifacts,
         Instant createdAt,
         Instant startedAt,
-        Instant completedAt) {}
+        Instant completedAt,
+        String mergeState) {
+
+    /** A snapshot without a merge. */
+    public TaskSnapshot(
+            String taskId,
+            String modelName,
+            String status,
+            String phase,
+            double progress,
+            double currentEpoch,
+            int totalEpochs,
+            long step,
+            long totalSteps,
+            Double loss,
+            Double learningRate,
+            Long etaSeconds,
+            Integer queuePosition,
+            String errorMessage,
+            Map<String, String> artifacts,
+            Instant createdAt,
+            Instant startedAt,
+            Instant completedAt) {
+        this(
+                taskId,
+                modelName,
+                status,
+                phase,
+                progress,
+                currentEpoch,
+                totalEpochs,
+                step,
+                totalSteps,
+                loss,
+                learningRate,
+                etaSeconds,
+                queuePosition,
+                errorMessage,
+                artifacts,
+                createdAt,
+                startedAt,
+                completedAt,
+                null);
+    }
+}
