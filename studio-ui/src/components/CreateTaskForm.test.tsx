@@ -68,7 +68,10 @@ describe('CreateTaskForm', () => {
   });
 
   it('submits the form with the dataset path and offers to cancel when the backend warns', async () => {
-    const { calls } = studio({ warnings: [{ code: 'gpu_too_small', message: 'needs 9.6 GiB, the GPU has 8 GiB' }] });
+    const { calls } = studio({
+      warnings: ['needs 9.6 GiB, the GPU has 8 GiB'],
+      warning_details: [{ code: 'gpu_too_small', message: 'needs 9.6 GiB, the GPU has 8 GiB' }],
+    });
     const onCreated = vi.fn();
     renderWithProviders(<CreateTaskForm onCreated={onCreated} />);
     await screen.findByText('Qwen2.5 0.5B Instruct');

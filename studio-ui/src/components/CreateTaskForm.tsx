@@ -93,7 +93,7 @@ export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void 
     try {
       const task = await finetuneApi.createTask({ ...formValues, dataset_file: dataset.path });
       onCreated(task);
-      const warnings = task.warnings ?? [];
+      const warnings = task.warning_details ?? [];
       if (warnings.length === 0) {
         message.success(t('create.created', { id: task.task_id }));
         return;

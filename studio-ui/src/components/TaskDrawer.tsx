@@ -83,7 +83,7 @@ export function TaskDrawer({ task, onClose }: { task: Task | undefined; onClose:
                     </Typography.Text>
                   </div>
                   <Flex gap={24} wrap className="drawer-stats">
-                    <Statistic title={t('drawer.loss')} value={formatLoss(task.loss)} />
+                    <Statistic title={t('drawer.loss')} value={formatLoss(task.latest_loss)} />
                     <Statistic
                       title={t('drawer.learningRate')}
                       value={task.learning_rate != null ? task.learning_rate.toExponential(2) : '—'}
@@ -145,14 +145,14 @@ export function TaskDrawer({ task, onClose }: { task: Task | undefined; onClose:
                       </Flex>
                     )}
                   </div>
-                  {(task.warnings ?? []).length > 0 && (
+                  {(task.warning_details ?? []).length > 0 && (
                     <Alert
                       type="warning"
                       showIcon
                       title={t('drawer.warnings')}
                       description={
                         <ul>
-                          {task.warnings!.map((w) => (
+                          {task.warning_details!.map((w) => (
                             <li key={w.code}>{w.message}</li>
                           ))}
                         </ul>

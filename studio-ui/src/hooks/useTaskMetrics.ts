@@ -6,17 +6,14 @@ import { isAbort } from './usePolling';
 
 /** Adds the task's latest reading when it is a step the series does not have yet. */
 export function appendLive(points: MetricPoint[], task: Task): MetricPoint[] {
-  if (task.step == null || task.loss == null) {
+  if (task.step == null || task.latest_loss == null) {
     return points;
   }
   const last = points[points.length - 1];
   if (last?.step != null && last.step >= task.step) {
     return points;
   }
-  return [
-    ...points,
-    { step: task.step, epoch: task.current_epoch, loss: task.loss, learning_rate: task.learning_rate },
-  ];
+  return [...points, { step: task.step, epoch: task.epoch, loss: task.latest_loss, learning_rate: task.learning_rate }];
 }
 
 /**

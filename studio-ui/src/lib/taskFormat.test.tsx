@@ -14,17 +14,31 @@ const base = { task_id: 't1', model_name: 'm', status: 'training' } as Task;
 
 describe('progressText', () => {
   it('shows epoch, step and loss as the trainer reports them', () => {
-    const task = { ...base, current_epoch: 1.5, total_epochs: 3, step: 45, total_steps: 90, loss: 1.23456 };
+    const task = {
+      ...base,
+      current_epoch: 2,
+      epoch: 1.5,
+      total_epochs: 3,
+      step: 45,
+      total_steps: 90,
+      loss: 1.23456,
+      latest_loss: 1.23456,
+    };
     expect(progressText(task, t)).toBe('Epoch 2/3 · Step 45/90 · Loss 1.2346');
   });
 
   it('shows dashes, not zeros, for what is not reported yet', () => {
     expect(progressText({ ...base, status: 'queued', total_epochs: 3 }, t)).toBe('Epoch —/3 · Step —/— · Loss —');
+    // The seed's `loss` is 0 before the first report: the UI reads `latest_loss`, which stays null until then.
+    expect(progressText({ ...base, status: 'queued', total_epochs: 3, loss: 0, latest_loss: null }, t)).toContain(
+      'Loss —',
+    );
   });
 
   it('counts the first epoch from 1 while training', () => {
     expect(displayEpoch({ ...base, current_epoch: 0, total_epochs: 3 })).toBe(1);
-    expect(displayEpoch({ ...base, current_epoch: 0.25, total_epochs: 3 })).toBe(1);
+    expect(displayEpoch({ ...base, current_epoch: 1, epoch: 0.25, total_epochs: 3 })).toBe(1);
+    expect(displayEpoch({ ...base, current_epoch: 2, epoch: 1.5, total_epochs: 3 })).toBe(2);
     expect(displayEpoch({ ...base, status: 'completed', current_epoch: 3, total_epochs: 3 })).toBe(3);
   });
 

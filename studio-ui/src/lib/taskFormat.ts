@@ -27,10 +27,10 @@ export function hasModel(task: Task): boolean {
   return task.status === 'completed' && Boolean(task.artifacts?.lora || task.artifacts?.merged_model);
 }
 
-/** The epoch being worked on, 1-based: a trainer reports 0.25 a quarter into the first epoch. */
+/** The epoch being worked on, 1-based: a trainer reports 0.25 a quarter into the first epoch (`epoch`). */
 export function displayEpoch(task: Task): number | null {
   const total = task.total_epochs ?? null;
-  const current = task.current_epoch;
+  const current = task.epoch ?? task.current_epoch;
   if (current == null) {
     return null;
   }
@@ -54,7 +54,7 @@ export function progressText(task: Task, t: Translate): string {
   const parts = [
     t('progress.epoch', { current: epoch ?? '—', total: task.total_epochs ?? '—' }),
     t('progress.step', { current: task.step ?? '—', total: task.total_steps ?? '—' }),
-    t('progress.loss', { loss: formatLoss(task.loss) }),
+    t('progress.loss', { loss: formatLoss(task.latest_loss) }),
   ];
   return parts.join(' · ');
 }

@@ -226,7 +226,9 @@ export interface paths {
         /** Prepare Sage Docs */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    force_refresh?: boolean;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -366,12 +368,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description deleted */
-                204: {
+                /** @description OK */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["TaskDeletion"];
+                    };
                 };
             };
         };
@@ -407,7 +411,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Task"];
+                        "application/json": components["schemas"]["TaskCancellation"];
                     };
                 };
             };
@@ -452,6 +456,47 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/finetune/tasks/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Merge */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description merge again although the task has merged_model/ (replaced once the new one is complete) */
+                    force?: boolean;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the task with its merge queued or running (merge_run) */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Task"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -562,6 +607,7 @@ export interface components {
             owner?: string | null;
             /** Format: int64 */
             stored_bytes: number;
+            readonly file_path: string;
         };
         End: {
             reason?: string | null;
@@ -607,21 +653,27 @@ export interface components {
         };
         Prepared: {
             owner?: string | null;
-            path: string;
-            created_at?: components["schemas"]["Instant"] | null;
             /** Format: int64 */
             stored_bytes: number;
-            filename: string;
-            stats?: components["schemas"]["Stats"] | null;
+            readonly file_path: string;
             format: string;
-            dataset_id: string;
             /** Format: int64 */
             valid_records: number;
             /** Format: int64 */
+            size_bytes: number;
+            path: string;
+            created_at?: components["schemas"]["Instant"] | null;
+            filename: string;
+            stats?: components["schemas"]["Stats"] | null;
+            dataset_id: string;
+            /** Format: int64 */
             invalid_records: number;
             errors?: components["schemas"]["RecordError"][] | null;
-            /** Format: int64 */
-            size_bytes: number;
+            /** @enum {string} */
+            status: "success";
+            message: string;
+            data_file: string;
+            reused: boolean;
             /** Format: int64 */
             samples?: number | null;
             /** Format: int64 */
@@ -637,6 +689,8 @@ export interface components {
             message: string;
         };
         Stats: {
+            /** Format: int64 */
+            total_samples: number;
             /** Format: double */
             avg_chars: number;
             /** Format: int64 */
@@ -657,8 +711,10 @@ export interface components {
             status_message?: string | null;
             /** Format: double */
             progress: number;
-            /** Format: double */
+            /** Format: int32 */
             current_epoch: number;
+            /** Format: double */
+            epoch: number;
             /** Format: int32 */
             total_epochs: number;
             /** Format: int64 */
@@ -666,7 +722,9 @@ export interface components {
             /** Format: int64 */
             total_steps: number;
             /** Format: double */
-            loss?: number | null;
+            loss: number;
+            /** Format: double */
+            latest_loss?: number | null;
             /** Format: double */
             learning_rate?: number | null;
             /** Format: int64 */
@@ -678,7 +736,7 @@ export interface components {
             completed_at?: components["schemas"]["Instant"] | null;
             error_code?: string | null;
             error_message?: string | null;
-            logs?: string | null;
+            logs: string[];
             config?: components["schemas"]["TrainingConfig"] | null;
             method?: components["schemas"]["TrainingMethod"] | null;
             merge: boolean;
@@ -689,13 +747,75 @@ export interface components {
             artifacts?: {
                 [key: string]: string;
             } | null;
-            warnings?: components["schemas"]["TaskWarning"][] | null;
+            warnings: string[];
+            warning_details: components["schemas"]["TaskWarning"][];
             executor?: string | null;
             cancel_requested: boolean;
             /** Format: int64 */
             revision: number;
         };
+        TaskCancellation: {
+            /** Format: double */
+            latest_loss?: number | null;
+            /** Format: int64 */
+            total_steps: number;
+            started_at?: components["schemas"]["Instant"] | null;
+            error_code?: string | null;
+            /** Format: double */
+            epoch: number;
+            suffix?: string | null;
+            /** Format: int32 */
+            current_epoch: number;
+            /** Format: double */
+            loss: number;
+            created_at?: components["schemas"]["Instant"] | null;
+            warning_details: components["schemas"]["TaskWarning"][];
+            executor?: string | null;
+            merge: boolean;
+            logs: string[];
+            artifacts?: {
+                [key: string]: string;
+            } | null;
+            phase?: components["schemas"]["TrainerPhase"] | null;
+            owner?: string | null;
+            output_dir?: string | null;
+            completed_at?: components["schemas"]["Instant"] | null;
+            /** Format: int32 */
+            total_epochs: number;
+            /** Format: int32 */
+            queue_position?: number | null;
+            method?: components["schemas"]["TrainingMethod"] | null;
+            warnings: string[];
+            error_message?: string | null;
+            /** Format: int32 */
+            priority: number;
+            status_message?: string | null;
+            /** Format: double */
+            learning_rate?: number | null;
+            /** Format: int64 */
+            revision: number;
+            model_name: string;
+            dataset_path?: string | null;
+            /** Format: double */
+            progress: number;
+            /** Format: int64 */
+            step: number;
+            dataset_source?: string | null;
+            cancel_requested: boolean;
+            config?: components["schemas"]["TrainingConfig"] | null;
+            task_id: string;
+            /** Format: int64 */
+            eta_seconds?: number | null;
+            status: components["schemas"]["TaskStatus"];
+            message: string;
+        };
         TaskDeleted: {
+            task_id: string;
+        };
+        TaskDeletion: {
+            /** @enum {string} */
+            status: "success";
+            message: string;
             task_id: string;
         };
         TaskMetrics: {
@@ -705,7 +825,7 @@ export interface components {
             points: components["schemas"]["MetricPoint"][];
         };
         TaskRequest: {
-            model_name: string;
+            model_name?: string | null;
             dataset_file: string;
             /** Format: int32 */
             num_epochs?: number | null;

@@ -151,8 +151,8 @@ class SageCliTest {
     @Test
     void progressLineShowsStepEpochLossAndEta() throws IOException {
         TaskView task = StudioJson.mapper().readValue("""
-                {"status":"training","progress":42.5,"step":17,"total_steps":40,"current_epoch":1.27,
-                 "total_epochs":3,"loss":0.83125,"eta_seconds":95}""", TaskView.class);
+                {"status":"training","progress":42.5,"step":17,"total_steps":40,"current_epoch":2,"epoch":1.27,
+                 "total_epochs":3,"loss":0.83125,"latest_loss":0.83125,"eta_seconds":95}""", TaskView.class);
         String line = ProgressLines.of(task);
         assertThat(line)
                 .contains("42.5%")

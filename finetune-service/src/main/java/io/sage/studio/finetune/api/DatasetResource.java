@@ -5,11 +5,13 @@ import java.util.List;
 
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
@@ -52,8 +54,9 @@ public class DatasetResource {
 
     @POST
     @Path("/prepare-sage-docs")
-    public SageDocs.Prepared prepareSageDocs() throws IOException {
-        return docs.prepare(caller.name());
+    public SageDocs.Prepared prepareSageDocs(@QueryParam("force_refresh") @DefaultValue("false") boolean forceRefresh)
+            throws IOException {
+        return docs.prepare(caller.name(), forceRefresh);
     }
 
     /** Every stored dataset, newest first. */

@@ -28,14 +28,18 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+
 import io.sage.studio.common.auth.StudioPrincipal;
 import io.sage.studio.common.error.StudioException;
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.artifact.ArtifactArchive;
 import io.sage.studio.finetune.artifact.Download;
+import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRequest;
+import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.messaging.TaskBroadcaster;
 import io.sage.studio.finetune.progress.LogEvent;
 import io.sage.studio.finetune.progress.LogFollower;
@@ -59,6 +63,7 @@ public class TaskResource {
     private final TaskBroadcaster broadcaster;
     private final StudioPrincipal caller;
     private final DownloadSlots downloads;
+    private final String defaultModel;
 
     public TaskResource(
             TaskLifecycle tasks,
@@ -66,7 +71,9 @@ public class TaskResource {
             LogFollower logFollower,
             TaskBroadcaster broadcaster,
             StudioPrincipal caller,
-            DownloadSlots downloads) {
+            DownloadSlots downloads,
+            FinetuneConfig config) {
+        this.defaultModel = config.defaultModel();
         this.tasks = tasks;
         this.views = views;
         this.logFollower = logFollower;
@@ -79,6 +86,28 @@ public class TaskResource {
     @Schema(name = "TaskDeleted")
     public record Deleted(@Schema(required = true) String taskId) {}
 
+    /**
+     * The answer of a delete: the seed's {@code {"status": "success", "message"}} (its UI shows the message) plus the
+     * id.
+     */
+    @Schema(name = "TaskDeletion")
+    public record Deletion(
+            @Schema(required = true, enumeration = "success")
+            String status,
+
+            @Schema(required = true) String message,
+            @Schema(required = true) String taskId) {}
+
+    /**
+     * The answer of a cancel: the task as it is now, plus the seed's {@code message}. The task's {@code status} is
+     * {@code cancelled} when it had not started, else still {@code preparing}/{@code training} with
+     * {@code cancel_requested} until the trainer has stopped.
+     */
+    @Schema(name = "TaskCancellation")
+    public record Cancellation(
+            @JsonUnwrapped Task task,
+            @Schema(required = true) String message) {}
+
     @POST
     @Path("/create")
     @Consumes(MediaType.APPLICATION_JSON)
@@ -89,6 +118,12 @@ public class TaskResource {
     public Response create(@Valid TaskRequest request) throws IOException {
         if (request == null) {
             throw new StudioException(FinetuneError.MISSING_BODY, "send the task as a JSON object");
+        }
+        if (request.modelName() == null) {
+            request = request.withModelName(defaultModel);
+        } else if (request.modelName().isBlank()) {
+            throw StudioException.invalidField(
+                    "model_name", "model_name must not be blank; leave it out to train " + defaultModel);
         }
         return Response.status(Response.Status.CREATED)
                 .entity(tasks.create(request, caller.name()))
@@ -178,18 +213,22 @@ public class TaskResource {
 
     @DELETE
     @Path("/tasks/{id}")
-    @APIResponse(responseCode = "204", description = "deleted")
-    public Response delete(@PathParam("id") String id) {
+    public Deletion delete(@PathParam("id") String id) {
         caller.requireOwnerOrAdmin(tasks.record(id).owner(), "task " + id);
         tasks.delete(id);
-        return Response.noContent().build();
+        return new Deletion("success", "task " + id + " deleted", id);
     }
 
     @POST
     @Path("/tasks/{id}/cancel")
-    public Task cancel(@PathParam("id") String id) {
+    public Cancellation cancel(@PathParam("id") String id) {
         caller.requireOwnerOrAdmin(tasks.record(id).owner(), "task " + id);
-        return tasks.cancel(id);
+        Task task = tasks.cancel(id);
+        return new Cancellation(
+                task,
+                task.status() == TaskStatus.CANCELLED
+                        ? "task " + id + " cancelled"
+                        : "task " + id + " is stopping; it turns cancelled when the trainer has stopped");
     }
 
     /** {@code ?tail=N}: the last lines as text; {@code &follow=true}: SSE {@code log} events until the task ends. */

@@ -16,6 +16,13 @@ import io.smallrye.config.WithDefault;
 @ConfigMapping(prefix = "studio.finetune")
 public interface FinetuneConfig {
 
+    /**
+     * The base model of a task created without {@code model_name} (the original SAGE Studio's default, kept so its
+     * clients can leave the field out).
+     */
+    @WithDefault("Qwen/Qwen2.5-7B-Instruct")
+    String defaultModel();
+
     /** Where tasks run: {@code local} (a process on this machine) or {@code kubernetes} (one Job per task). */
     @WithDefault("local")
     ExecutorKind executor();

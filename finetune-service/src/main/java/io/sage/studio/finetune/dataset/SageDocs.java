@@ -5,11 +5,18 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -51,19 +58,50 @@ public class SageDocs {
         this.config = config;
     }
 
-    /** The stored dataset plus what was built. */
+    /**
+     * The stored dataset plus what was built. {@code status}, {@code message} and {@code data_file} (the dataset's
+     * path) are the original SAGE Studio's answer, which its client reads with {@code stats.total_samples};
+     * {@code reused} says the caller's dataset built from the same bundled docs was returned instead of a new one.
+     */
     public record Prepared(
             @JsonUnwrapped Dataset dataset,
+
+            @Schema(required = true, enumeration = "success")
+            String status,
+
+            @Schema(required = true) String message,
+            @Schema(required = true) String dataFile,
+            @Schema(required = true) boolean reused,
             long samples,
             long characters,
             long estimatedTokens,
-            List<String> documents) {}
+            List<String> documents) {
+
+        static Prepared of(Dataset dataset, boolean reused, List<String> documents) {
+            return new Prepared(
+                    dataset,
+                    "success",
+                    (reused ? "SAGE docs dataset already prepared: " : "SAGE docs dataset prepared: ")
+                            + dataset.validRecords() + " samples from " + documents.size() + " documents",
+                    dataset.path(),
+                    reused,
+                    dataset.validRecords(),
+                    dataset.stats().totalChars(),
+                    dataset.stats().estimatedTokens(),
+                    documents);
+        }
+    }
 
     /** A Markdown section: its heading path and body. */
     record Section(String document, String title, String body) {}
 
-    /** Builds the set and stores it as a dataset of {@code owner}. */
-    public Prepared prepare(String owner) throws IOException {
+    /**
+     * Builds the set and stores it as a dataset of {@code owner}; unless {@code forceRefresh}, a dataset of
+     * {@code owner} built from the same docs with the same settings (same content, named by its hash) is returned
+     * instead of storing a copy. The seed's {@code force_refresh} re-downloaded the docs; ours are bundled, so it
+     * rebuilds them into a new dataset.
+     */
+    public synchronized Prepared prepare(String owner, boolean forceRefresh) throws IOException {
         List<String> names = index();
         List<Section> sections = new ArrayList<>();
         for (String name : names) {
@@ -91,13 +129,28 @@ public class SageDocs {
                             + "make a sample (studio.finetune.docs.min-section-chars=" + config.minSectionChars()
                             + ")");
         }
-        Dataset dataset = datasets.store("sage-docs.jsonl", new ByteArrayInputStream(jsonl.toByteArray()), owner);
-        return new Prepared(
-                dataset,
-                dataset.validRecords(),
-                dataset.stats().totalChars(),
-                dataset.stats().estimatedTokens(),
-                names);
+        byte[] content = jsonl.toByteArray();
+        String filename = "sage-docs-" + contentHash(content) + ".jsonl";
+        if (!forceRefresh) {
+            Optional<Dataset> built = datasets.list().stream()
+                    .filter(d -> filename.equals(d.filename()) && Objects.equals(owner, d.owner()))
+                    .findFirst();
+            if (built.isPresent()) {
+                return Prepared.of(built.get(), true, names);
+            }
+        }
+        return Prepared.of(datasets.store(filename, new ByteArrayInputStream(content), owner), false, names);
+    }
+
+    /** The first 12 hex digits of the SHA-256 of {@code content}. */
+    static String contentHash(byte[] content) {
+        try {
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(content))
+                    .substring(0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
     }
 
     private static List<String> index() throws IOException {

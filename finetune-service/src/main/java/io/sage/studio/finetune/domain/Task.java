@@ -13,6 +13,12 @@ import io.sage.studio.events.TaskSnapshot;
 /**
  * A task as the API and the SSE stream show it (seed field names, snake_case on the wire): the stored
  * {@link TaskRecord} plus what is derived when it is shown — queue position, absolute artifact paths, the log tail.
+ *
+ * <p>The seed's client reads some fields in its own types (docs/seed-compatibility.md): {@code current_epoch} is a
+ * whole number (the epoch in progress, 1-based; {@code total_epochs} once completed), {@code loss} a number ({@code 0}
+ * until the trainer reports one), {@code logs} a list of lines and {@code warnings} a list of messages. The precise
+ * values are beside them: {@code epoch} (fractional epochs done), {@code latest_loss} ({@code null} until reported)
+ * and {@code warning_details} (codes and messages).
  */
 public record Task(
         @Schema(required = true) String taskId,
@@ -24,11 +30,13 @@ public record Task(
         TrainerPhase phase,
         String statusMessage,
         @Schema(required = true) double progress,
-        @Schema(required = true) double currentEpoch,
+        @Schema(required = true) int currentEpoch,
+        @Schema(required = true) double epoch,
         @Schema(required = true) int totalEpochs,
         @Schema(required = true) long step,
         @Schema(required = true) long totalSteps,
-        Double loss,
+        @Schema(required = true) double loss,
+        Double latestLoss,
         Double learningRate,
         Long etaSeconds,
         Integer queuePosition,
@@ -37,7 +45,7 @@ public record Task(
         Instant completedAt,
         String errorCode,
         String errorMessage,
-        String logs,
+        @Schema(required = true) List<String> logs,
         TrainingConfig config,
         TrainingMethod method,
         @Schema(required = true) boolean merge,
@@ -45,13 +53,15 @@ public record Task(
         String suffix,
         String owner,
         Map<String, String> artifacts,
-        List<TaskWarning> warnings,
+        @Schema(required = true) List<String> warnings,
+        @Schema(required = true) List<TaskWarning> warningDetails,
         String executor,
         @Schema(required = true) boolean cancelRequested,
         @Schema(required = true) long revision) {
 
-    /** The view of {@code r}, whose directory is {@code taskDir}. */
+    /** The view of {@code r}, whose directory is {@code taskDir}; {@code logs} is the log tail, lines joined by LF. */
     public static Task of(TaskRecord r, Path taskDir, Integer queuePosition, String logs) {
+        List<TaskWarning> warnings = r.warnings() == null ? List.of() : r.warnings();
         return new Task(
                 r.taskId(),
                 r.modelName(),
@@ -62,10 +72,12 @@ public record Task(
                 r.phase(),
                 r.statusMessage(),
                 r.progress(),
+                wholeEpoch(r.status(), r.currentEpoch(), r.totalEpochs()),
                 r.currentEpoch(),
                 r.totalEpochs(),
                 r.step(),
                 r.totalSteps(),
+                r.loss() == null ? 0.0 : r.loss(),
                 r.loss(),
                 r.learningRate(),
                 r.etaSeconds(),
@@ -75,7 +87,7 @@ public record Task(
                 r.completedAt(),
                 r.errorCode(),
                 r.errorMessage(),
-                logs,
+                lines(logs),
                 r.config(),
                 r.method(),
                 r.merge(),
@@ -83,7 +95,8 @@ public record Task(
                 r.suffix(),
                 r.owner(),
                 absolute(r.artifacts(), taskDir),
-                r.warnings(),
+                warnings.stream().map(TaskWarning::message).toList(),
+                warnings,
                 r.executor(),
                 r.cancelRequested(),
                 r.revision());
@@ -97,11 +110,11 @@ public record Task(
                 status.wire(),
                 phase == null ? null : phase.wire(),
                 progress,
-                currentEpoch,
+                epoch,
                 totalEpochs,
                 step,
                 totalSteps,
-                loss,
+                latestLoss,
                 learningRate,
                 etaSeconds,
                 queuePosition,
@@ -110,6 +123,26 @@ public record Task(
                 createdAt,
                 startedAt,
                 completedAt);
+    }
+
+    /**
+     * The seed's whole {@code current_epoch}: the epoch in progress counted from 1 ({@code 0} before the first
+     * step), {@code total} once completed; never above {@code total}.
+     */
+    static int wholeEpoch(TaskStatus status, double epochs, int total) {
+        if (status == TaskStatus.COMPLETED) {
+            return total;
+        }
+        int whole = (int) Math.ceil(Math.max(0, epochs) - 1e-9);
+        return total > 0 ? Math.min(whole, total) : whole;
+    }
+
+    private static List<String> lines(String text) {
+        if (text == null || text.isEmpty()) {
+            return List.of();
+        }
+        String body = text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+        return List.of(body.split("\n", -1));
     }
 
     private static Map<String, String> absolute(Map<String, String> artifacts, Path taskDir) {

@@ -12,11 +12,12 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
  * {@code POST /api/finetune/create}: the seed's form fields plus method, LoRA settings, merge, priority and
- * suffix. What is left out gets the default shown; what is given is used as given. {@code model_name} is data:
+ * suffix. What is left out gets the default shown ({@code model_name}: {@code studio.finetune.default-model}, the
+ * seed's {@code Qwen/Qwen2.5-7B-Instruct}); what is given is used as given. {@code model_name} is data:
  * any characters are stored and passed to the trainer verbatim, never to a shell.
  */
 public record TaskRequest(
-        @NotBlank @Size(max = 512) String modelName,
+        @Size(max = 512) String modelName,
         @NotBlank @Size(max = 4096) String datasetFile,
         @Range(min = 1, max = 100) Integer numEpochs,
         @Range(min = 1, max = 1024) Integer batchSize,
@@ -48,6 +49,27 @@ public record TaskRequest(
     public static final int DEFAULT_BATCH_SIZE = 4;
     public static final double DEFAULT_LEARNING_RATE = 2e-4;
     public static final int DEFAULT_MAX_LENGTH = 1024;
+
+    /** This request with {@code modelName} (the default model of a request that left it out). */
+    public TaskRequest withModelName(String model) {
+        return new TaskRequest(
+                model,
+                datasetFile,
+                numEpochs,
+                batchSize,
+                gradientAccumulationSteps,
+                learningRate,
+                maxLength,
+                loadIn8bit,
+                method,
+                loraR,
+                loraAlpha,
+                loraDropout,
+                gradientCheckpointing,
+                merge,
+                priority,
+                suffix);
+    }
 
     /** The hyperparameters, defaults filled in. */
     public TrainingConfig trainingConfig() {

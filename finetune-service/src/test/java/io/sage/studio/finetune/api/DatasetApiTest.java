@@ -3,6 +3,7 @@ package io.sage.studio.finetune.api;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItem;
@@ -75,6 +76,7 @@ class DatasetApiTest {
                 .body("size_bytes", equalTo(jsonl.getBytes(StandardCharsets.UTF_8).length))
                 .body("stats.max_chars", equalTo(8))
                 .body("stats.estimated_tokens", greaterThan(0))
+                .body("stats.total_samples", equalTo(2))
                 .body("errors.line", contains(2, 3))
                 .body("errors.code", contains("unrecognized_role", "invalid_json"))
                 .extract()
@@ -87,6 +89,11 @@ class DatasetApiTest {
                 .isEqualTo("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},"
                         + "{\"role\":\"assistant\",\"content\":\"Hello!\"}]}");
         assertThat(stored.resolveSibling("dataset_meta.json")).exists();
+        // The seed's client sends file_path back as dataset_file.
+        given().get("/api/finetune/datasets/" + stored.getParent().getFileName())
+                .then()
+                .body("file_path", equalTo(path))
+                .body("stats.total_samples", equalTo(2));
     }
 
     @Test
@@ -155,11 +162,15 @@ class DatasetApiTest {
     }
 
     @Test
-    void prepareSageDocsBuildsAChatSetFromTheBundledDocs() {
+    void prepareSageDocsBuildsAChatSetFromTheBundledDocs() throws IOException {
         String path = given().when()
+                .queryParam("force_refresh", true)
                 .post("/api/finetune/prepare-sage-docs")
                 .then()
                 .statusCode(200)
+                .body("status", equalTo("success"))
+                .body("message", containsString("samples"))
+                .body("reused", equalTo(false))
                 .body("format", equalTo("openai"))
                 .body("samples", greaterThan(3))
                 .body("characters", greaterThan(1000))
@@ -168,6 +179,29 @@ class DatasetApiTest {
                 .extract()
                 .path("path");
         assertThat(Path.of(path)).exists();
+
+        // The seed's client: a JSON body it does not need, then data_file and stats.total_samples; without
+        // force_refresh the same build is returned, not stored again.
+        long before = storedDatasets();
+        given().contentType("application/json")
+                .body("{}")
+                .post("/api/finetune/prepare-sage-docs")
+                .then()
+                .statusCode(200)
+                .body("reused", equalTo(true))
+                .body("data_file", equalTo(path))
+                .body("file_path", equalTo(path))
+                .body("stats.total_samples", greaterThan(3));
+        assertThat(storedDatasets()).isEqualTo(before);
+        String rebuilt = given().queryParam("force_refresh", "true")
+                .post("/api/finetune/prepare-sage-docs")
+                .then()
+                .statusCode(200)
+                .body("reused", equalTo(false))
+                .extract()
+                .path("data_file");
+        assertThat(rebuilt).isNotEqualTo(path);
+        assertThat(storedDatasets()).isEqualTo(before + 1);
     }
 
     /** A multipart upload with its length declared up front (as browsers and curl send it; RestAssured streams). */

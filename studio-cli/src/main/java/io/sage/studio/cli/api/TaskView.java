@@ -9,6 +9,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  * A fine-tuning task ({@code GET /api/finetune/tasks[/ID]}, the {@code task} events of {@code /tasks/stream},
  * {@code POST /create}, {@code POST /tasks/ID/cancel}; also {@code finetune_meta.json}). Numbers are boxed: a
  * missing or {@code null} field stays {@code null}. {@code config} is printed as it came, never interpreted.
+ * {@code current_epoch} is the whole epoch in progress and {@code epoch} the fractional count; {@code loss} is
+ * {@code 0} until the trainer reports one, {@code latest_loss} stays {@code null} until then; {@code warnings} are
+ * messages and {@code warning_details} the same with their codes.
  */
 public record TaskView(
         String taskId,
@@ -19,11 +22,13 @@ public record TaskView(
         String datasetPath,
         String outputDir,
         Double progress,
-        Double currentEpoch,
+        Integer currentEpoch,
+        Double epoch,
         Integer totalEpochs,
         Long step,
         Long totalSteps,
         Double loss,
+        Double latestLoss,
         Double learningRate,
         Long etaSeconds,
         Integer queuePosition,
@@ -33,11 +38,31 @@ public record TaskView(
         String errorMessage,
         Map<String, String> artifacts,
         JsonNode config,
-        List<Warning> warnings) {
+        List<Warning> warnings,
+        List<Warning> warningDetails) {
 
     public TaskView {
         artifacts = artifacts == null ? Map.of() : artifacts;
         warnings = warnings == null ? List.of() : warnings;
+        warningDetails = warningDetails == null ? List.of() : warningDetails;
+    }
+
+    /** The warnings with their codes when the service sent them, else the messages. */
+    public List<Warning> warningsToShow() {
+        return warningDetails.isEmpty() ? warnings : warningDetails;
+    }
+
+    /**
+     * The last reported loss: {@code latest_loss} from a service that sends it ({@code null} before the first),
+     * else {@code loss}.
+     */
+    public Double lossToShow() {
+        return latestLoss != null || epoch != null ? latestLoss : loss;
+    }
+
+    /** The fractional epoch count when the service sent it, else the whole {@code current_epoch}. */
+    public Double epochsDone() {
+        return epoch != null ? epoch : currentEpoch == null ? null : currentEpoch.doubleValue();
     }
 
     /** {@code completed}, {@code failed} or {@code cancelled}. */

@@ -155,7 +155,7 @@ public class FinetuneCommand implements Runnable {
             TaskView task = StudioClient.as(created, TaskView.class);
             String id = Output.orEmpty(task.taskId());
             out.println("Created task " + id + " (" + Output.orEmpty(task.status()) + ")");
-            task.warnings().forEach(w -> out.println("  ⚠ " + w.text()));
+            task.warningsToShow().forEach(w -> out.println("  ⚠ " + w.text()));
             if (!await) {
                 if (options.json()) {
                     Output.json(System.out, created);
@@ -210,9 +210,8 @@ public class FinetuneCommand implements Runnable {
                         Output.statusIcon(status),
                         status + queue,
                         Output.or0(t.progress()),
-                        String.format(
-                                Locale.ROOT, "%.1f/%d", Output.or0(t.currentEpoch()), Output.or0(t.totalEpochs())),
-                        Output.number(t.loss(), "%.4f"),
+                        String.format(Locale.ROOT, "%.1f/%d", Output.or0(t.epochsDone()), Output.or0(t.totalEpochs())),
+                        Output.number(t.lossToShow(), "%.4f"),
                         Output.truncate(Output.text(t.modelName()), 30),
                         Output.text(t.createdAt()));
             }
@@ -246,10 +245,11 @@ public class FinetuneCommand implements Runnable {
             fields.put("output_dir", t.outputDir());
             fields.put("progress", t.progress());
             fields.put("current_epoch", t.currentEpoch());
+            fields.put("epoch", t.epoch());
             fields.put("total_epochs", t.totalEpochs());
             fields.put("step", t.step());
             fields.put("total_steps", t.totalSteps());
-            fields.put("loss", t.loss());
+            fields.put("loss", t.lossToShow());
             fields.put("learning_rate", t.learningRate());
             fields.put("eta_seconds", t.etaSeconds());
             fields.put("queue_position", t.queuePosition());
@@ -266,7 +266,7 @@ public class FinetuneCommand implements Runnable {
             if (t.config() != null && t.config().size() > 0) {
                 System.out.printf("%-16s %s%n", "config", t.config());
             }
-            t.warnings().forEach(w -> System.out.println("warning          " + w.text()));
+            t.warningsToShow().forEach(w -> System.out.println("warning          " + w.text()));
             return 0;
         }
     }

@@ -27,10 +27,10 @@ public final class ProgressLines {
             line.append(String.format(Locale.ROOT, " step %d/%d", Output.or0(t.step()), t.totalSteps()));
         }
         if (Output.or0(t.totalEpochs()) > 0) {
-            line.append(String.format(Locale.ROOT, " epoch %.2f/%d", Output.or0(t.currentEpoch()), t.totalEpochs()));
+            line.append(String.format(Locale.ROOT, " epoch %.2f/%d", Output.or0(t.epochsDone()), t.totalEpochs()));
         }
-        if (t.loss() != null) {
-            line.append(String.format(Locale.ROOT, " loss %.4f", t.loss()));
+        if (t.lossToShow() != null) {
+            line.append(String.format(Locale.ROOT, " loss %.4f", t.lossToShow()));
         }
         if (t.etaSeconds() != null) {
             line.append(" ETA ").append(Output.duration(t.etaSeconds()));

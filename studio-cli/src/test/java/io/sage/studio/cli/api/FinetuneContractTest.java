@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import au.com.dius.pact.consumer.MockServer;
 import au.com.dius.pact.consumer.dsl.PactDslJsonArray;
 import au.com.dius.pact.consumer.dsl.PactDslJsonBody;
+import au.com.dius.pact.consumer.dsl.PactDslJsonRootValue;
 import au.com.dius.pact.consumer.dsl.PactDslWithProvider;
 import au.com.dius.pact.consumer.junit5.PactConsumerTestExt;
 import au.com.dius.pact.consumer.junit5.PactTestFor;
@@ -56,11 +57,13 @@ class FinetuneContractTest {
                 .stringType("dataset_path", "/home/u/.sage/studio/datasets/ds1/data.jsonl")
                 .stringType("output_dir", "/home/u/.sage/studio_finetune/" + TASK_ID)
                 .numberType("progress", 100.0)
-                .numberType("current_epoch", 1.0)
+                .integerType("current_epoch", 1)
+                .numberType("epoch", 1.0)
                 .integerType("total_epochs", 1)
                 .integerType("step", 12)
                 .integerType("total_steps", 12)
                 .numberType("loss", 0.8313)
+                .numberType("latest_loss", 0.8313)
                 .numberType("learning_rate", 2.0E-4)
                 .integerType("eta_seconds", 0)
                 .nullValue("queue_position")
@@ -72,7 +75,8 @@ class FinetuneContractTest {
                 .stringType("lora", "/home/u/.sage/studio_finetune/" + TASK_ID + "/lora")
                 .closeObject();
         body.object("config").integerType("num_epochs", 1).closeObject();
-        body.minArrayLike("warnings", 0, 1)
+        body.minArrayLike("warnings", 0, PactDslJsonRootValue.stringType("only 12 records"), 1);
+        body.minArrayLike("warning_details", 0, 1)
                 .stringType("code", "small_dataset")
                 .stringType("message", "only 12 records")
                 .closeObject()
@@ -116,7 +120,7 @@ class FinetuneContractTest {
                         .stringType("task_id", TASK_ID)
                         .stringType("status", "completed")
                         .numberType("progress", 100.0)
-                        .numberType("current_epoch", 1.0)
+                        .integerType("current_epoch", 1)
                         .integerType("total_epochs", 1)
                         .stringType("model_name", "Qwen/Qwen2.5-0.5B-Instruct")
                         .stringType("created_at", "2026-01-01T12:00:00Z")
@@ -154,7 +158,9 @@ class FinetuneContractTest {
                 .body(new PactDslJsonBody()
                         .stringType("task_id", TASK_ID)
                         .stringType("status", "queued")
-                        .minArrayLike("warnings", 0, 1)
+                        .minArrayLike("warnings", 0, PactDslJsonRootValue.stringType("only 12 records"), 1)
+                        .minArrayLike("warning_details", 0, 1)
+                        .stringType("code", "small_dataset")
                         .stringType("message", "only 12 records")
                         .closeObject()
                         .closeArray())

@@ -456,7 +456,7 @@ class KubernetesExecutorTest {
         await().atMost(LONG).until(() -> manager.get(task.taskId()).step() == 5);
         assertThat(manager.get(task.taskId()).status()).isEqualTo(TaskStatus.TRAINING);
         assertThat(manager.get(task.taskId()).progress()).isEqualTo(50.0);
-        assertThat(manager.get(task.taskId()).loss()).isEqualTo(1.25);
+        assertThat(manager.get(task.taskId()).latestLoss()).isEqualTo(1.25);
 
         Files.createDirectories(dir.resolve("lora"))
                 .resolve("adapter_config.json")
@@ -471,7 +471,7 @@ class KubernetesExecutorTest {
         await().atMost(LONG).until(() -> manager.get(task.taskId()).status() == TaskStatus.COMPLETED);
         assertThat(manager.get(task.taskId()).artifacts())
                 .containsEntry("lora", dir.resolve("lora").toString());
-        assertThat(manager.get(task.taskId()).loss()).isEqualTo(0.5);
+        assertThat(manager.get(task.taskId()).latestLoss()).isEqualTo(0.5);
     }
 
     @Test
