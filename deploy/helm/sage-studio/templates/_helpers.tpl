@@ -402,7 +402,7 @@ imagePullSecrets:
 {{/*
 The container of a studio service. Call with a dict: root ($), component ("finetune"), port (8081),
 image (.Values.finetune.image), resources, extraEnv, env (a list of component-specific env entries) and
-optionally javaOpts (JVM options after pods.javaOpts).
+optionally javaOpts (JVM options after pods.javaOpts) and extraPorts (container ports besides http).
 */}}
 {{- define "sage-studio.serviceContainer" -}}
 {{- $root := .root -}}
@@ -413,6 +413,9 @@ optionally javaOpts (JVM options after pods.javaOpts).
     - name: http
       containerPort: {{ .port }}
       protocol: TCP
+    {{- with .extraPorts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   env:
     {{- include "sage-studio.secretEnv" (list $root (default "" .javaOpts) .component) | nindent 4 }}
     {{- with .env }}

@@ -36,6 +36,7 @@ import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
@@ -550,6 +551,45 @@ class HelmChartTest {
             assertThat(subject.getName()).isEqualTo(serviceAccount);
             assertThat(subject.getNamespace()).isEqualTo(NS);
         });
+    }
+
+    /**
+     * The original studio's stable OpenAI URL ({@code SAGE_STUDIO_LLM_PORT}, 8001): the gateway listens there too
+     * ({@code studio.gateway.llm-port}) and its Service exposes the port as {@code llm}, so in-cluster clients keep
+     * {@code http://<release>-gateway:8001/v1}; {@code gateway.llmPort: 0} turns it off.
+     */
+    @Test
+    void theGatewayServiceExposesTheStableLlmPort() {
+        Install install = render();
+        assertThat(install.properties("sage-studio-gateway").getProperty("studio.gateway.llm-port"))
+                .isEqualTo("8001");
+        assertThat(container(install.pod("sage-studio-gateway")).getPorts()).anySatisfy(port -> {
+            assertThat(port.getName()).isEqualTo("llm");
+            assertThat(port.getContainerPort()).isEqualTo(8001);
+        });
+        assertThat(install.get(Service.class, "sage-studio-gateway").getSpec().getPorts())
+                .anySatisfy(port -> {
+                    assertThat(port.getName()).isEqualTo("llm");
+                    assertThat(port.getPort()).isEqualTo(8001);
+                    assertThat(port.getTargetPort().getStrVal()).isEqualTo("llm");
+                })
+                .anySatisfy(port -> assertThat(port.getPort()).isEqualTo(8080));
+
+        Install moved = render(Map.of("gateway.llmPort", "9001"));
+        assertThat(moved.properties("sage-studio-gateway").getProperty("studio.gateway.llm-port"))
+                .isEqualTo("9001");
+        assertThat(moved.get(Service.class, "sage-studio-gateway").getSpec().getPorts())
+                .anySatisfy(port -> assertThat(port.getPort()).isEqualTo(9001));
+
+        Install off = render(Map.of("gateway.llmPort", "0"));
+        assertThat(off.properties("sage-studio-gateway").getProperty("studio.gateway.llm-port"))
+                .isNull();
+        assertThat(off.get(Service.class, "sage-studio-gateway").getSpec().getPorts())
+                .extracting(ServicePort::getName)
+                .containsExactly("http");
+        assertThat(container(off.pod("sage-studio-gateway")).getPorts())
+                .extracting(ContainerPort::getName)
+                .containsExactly("http");
     }
 
     @Test
