@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ServerSocket;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -149,6 +150,11 @@ class CliFlowIT {
         assertThat(chat.exitCode()).as(chat.output()).isZero();
         assertThat(chat.output()).contains("you said").contains("answered by");
         assertThat(chat.output()).contains(taskId);
+
+        // The seed's stable local URL (SAGE_STUDIO_LLM_PORT, here a free port) serves the switched-to model too.
+        HttpResponse<String> models = studio.get(studio.llmPort, "/v1/models");
+        assertThat(models.statusCode()).as(models.body()).isEqualTo(200);
+        assertThat(models.body()).contains(taskId);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -36,6 +37,16 @@ class LauncherIT {
                         .isEqualTo(200);
             }
             assertThat(Studio.listening(studio.kafkaPort)).isTrue();
+            assertThat(start.output()).contains("Local OpenAI API: http://localhost:" + studio.llmPort + "/v1");
+            // The seed's stable local URL (SAGE_STUDIO_LLM_PORT): /v1/models answers there as on the gateway's port
+            // (no model serves yet: the same OpenAI-shaped answer), and nothing else is served there.
+            HttpResponse<String> models = studio.get(studio.llmPort, "/v1/models");
+            HttpResponse<String> viaGateway = studio.get(studio.gatewayPort, "/v1/models");
+            assertThat(models.statusCode()).as(models.body()).isEqualTo(viaGateway.statusCode());
+            assertThat(models.body()).as("OpenAI shape").containsAnyOf("\"data\"", "\"error\"");
+            HttpResponse<String> elsewhere = studio.get(studio.llmPort, "/api/gateway/status");
+            assertThat(elsewhere.statusCode()).isEqualTo(404);
+            assertThat(elsewhere.body()).contains("only the OpenAI-compatible API under /v1");
             assertThat(studio.home.resolve("studio/kafka/data/meta.properties")).exists();
             assertThat(studio.home.resolve("studio/logs/finetune-service.log")).exists();
 

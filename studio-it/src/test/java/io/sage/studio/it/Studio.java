@@ -37,18 +37,22 @@ final class Studio implements AutoCloseable {
     final int chatPort;
     final int gpuPort;
     final int kafkaPort;
+    /** The gateway's stable local OpenAI port ({@code SAGE_STUDIO_LLM_PORT}): a free one, never the default 8001. */
+    final int llmPort;
+
     final Map<String, String> env = new HashMap<>();
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
 
     Studio(Path home) {
         this.home = home;
-        int base = freeBlock(8);
+        int base = freeBlock(9);
         this.gatewayPort = base;
         this.finetunePort = base + 1;
         this.chatPort = base + 2;
         this.gpuPort = base + 3;
         this.kafkaPort = base + 4; // the controller takes base + 5
+        this.llmPort = base + 8; // engines take base + 6 and base + 7
         env.put("STUDIO_HOME", home.toString());
         env.put("STUDIO_BUILD", "never");
         env.put("STUDIO_GATEWAY_PORT", Integer.toString(gatewayPort));
@@ -57,6 +61,7 @@ final class Studio implements AutoCloseable {
         env.put("STUDIO_GPU_PORT", Integer.toString(gpuPort));
         env.put("STUDIO_KAFKA_PORT", Integer.toString(kafkaPort));
         env.put("STUDIO_CHAT_LOCAL_PORTS", (base + 6) + "-" + (base + 7));
+        env.put("SAGE_STUDIO_LLM_PORT", Integer.toString(llmPort));
         env.put(
                 "STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND",
                 "python3 " + REPO.resolve("testing/fake-trainer/fake_trainer.py"));
@@ -128,7 +133,7 @@ final class Studio implements AutoCloseable {
     }
 
     List<Integer> ports() {
-        return List.of(gatewayPort, finetunePort, chatPort, gpuPort, kafkaPort, kafkaPort + 1);
+        return List.of(gatewayPort, finetunePort, chatPort, gpuPort, kafkaPort, kafkaPort + 1, llmPort);
     }
 
     HttpResponse<String> get(int port, String path) {
