@@ -41,11 +41,16 @@ export function switchTargetOf(model: Model): SwitchTarget {
   return { model: model.type === 'base' ? model.id : (model.path ?? model.id), label: model.name };
 }
 
-/** The catalogue entry the chat backend serves now, if it is one of `models`. */
+/**
+ * The catalogue entry the chat backend serves now, if it is one of `models`. `current_model` is the model's path
+ * (or id), as in the seed; the name users see is `display_name`.
+ */
 export function findCurrent(models: Model[], current: CurrentModel | undefined): Model | undefined {
   if (!current || current.kind === 'none') {
     return undefined;
   }
-  const keys = [current.current_model, current.model_path, current.served_model_name].filter(Boolean);
+  const keys = [current.current_model, current.model_path, current.display_name, current.served_model_name].filter(
+    Boolean,
+  );
   return models.find((m) => keys.includes(m.id) || (m.path != null && keys.includes(m.path)) || keys.includes(m.name));
 }

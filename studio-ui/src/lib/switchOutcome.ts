@@ -2,7 +2,9 @@ import type { CurrentModel, SwitchOperation } from '../api/types';
 
 /**
  * live: the new model answers now; recorded: the switch is stored but no local engine runs it
- * (`llm_service_restarted: false`); failed: it did not happen and the previous model still serves.
+ * (`llm_service_restarted: false`, the seed's "switched, needs restart"; a LoRA hot-loaded without a restart is
+ * `true`: `engine_started` says whether a new engine was started); failed: it did not happen and the previous model
+ * still serves.
  */
 export type SwitchOutcome = 'live' | 'recorded' | 'failed';
 

@@ -32,11 +32,14 @@ export function useCurrentModel(): CurrentModelState {
   return context;
 }
 
-/** The name to show for the current model: the served name, else the last part of its path. */
+/**
+ * The name to show for the current model: the served name, else its display name, else its path (`current_model`
+ * is the model's path or id, as in the seed).
+ */
 export function displayModelName(current: CurrentModel | undefined): string | null {
   if (!current || current.kind === 'none') {
     return null;
   }
-  const name = current.served_model_name || current.current_model || current.model_path;
+  const name = current.served_model_name || current.display_name || current.current_model || current.model_path;
   return name ?? null;
 }

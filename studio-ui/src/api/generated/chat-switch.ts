@@ -330,6 +330,7 @@ export interface components {
         };
         CurrentModel: {
             current_model?: string | null;
+            display_name?: string | null;
             model_path?: string | null;
             served_model_name?: string | null;
             /** @enum {string} */
@@ -352,9 +353,15 @@ export interface components {
         /** @enum {string} */
         RouteState: "active" | "switching" | "none";
         SeedSwitchResponse: {
+            /** @enum {string} */
+            status: "success";
+            message: string;
             current_model: string;
             llm_service_restarted: boolean;
-            operation?: components["schemas"]["SwitchOperation"] | null;
+            model_name: string;
+            model_path: string;
+            served_model_name?: string | null;
+            operation: components["schemas"]["SwitchOperation"];
         };
         SwitchOperation: {
             id: string;
@@ -369,7 +376,9 @@ export interface components {
             requested_by?: string | null;
             served_model_name?: string | null;
             current_model?: string | null;
+            model_path?: string | null;
             llm_service_restarted: boolean;
+            engine_started: boolean;
         };
         SwitchRequest: {
             model?: string | null;

@@ -31,6 +31,8 @@ public enum ChatSwitchError implements ErrorCode {
     INVALID_ADAPTER("invalid_adapter", ErrorKind.INVALID),
     /** A file, or a folder with neither {@code config.json} nor {@code adapter_config.json}. */
     NOT_A_MODEL("not_a_model", ErrorKind.INVALID),
+    /** A name that several models of the registry carry; details list the candidates. */
+    AMBIGUOUS_MODEL("ambiguous_model", ErrorKind.CONFLICT),
     /** Neither a registered model, a catalogue id nor a model folder inside the studio home. */
     UNKNOWN_MODEL("unknown_model", ErrorKind.INVALID),
     /** The finetune-service refused a look-up (a 4xx other than 404). */

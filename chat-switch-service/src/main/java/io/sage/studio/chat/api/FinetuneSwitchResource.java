@@ -22,8 +22,10 @@ import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 
 /**
- * The seed's endpoints under {@code /api/finetune/}: they wait for the switch and answer {@code current_model} and
- * {@code llm_service_restarted}; a failed switch is 502 {@code switch_failed} with the reason (the old model serves on).
+ * The seed's endpoints under {@code /api/finetune/}: they wait for the switch and answer the seed's fields
+ * ({@link SeedSwitchResponse}); a failed switch is 502 {@code switch_failed} with the reason (the old model serves on).
+ * {@code model_path} takes what the seed's clients send: a model id or path, a task's folder (its {@code output_dir}),
+ * a name of {@code GET /api/finetune/models}, or the {@code current_model} read from {@code current-model}.
  */
 @Path("/api/finetune")
 @Produces(MediaType.APPLICATION_JSON)
@@ -83,7 +85,7 @@ public class FinetuneSwitchResource {
                     if (op.state() == SwitchOperation.State.FAILED) {
                         throw new StudioException(ChatSwitchError.SWITCH_FAILED, op.error(), List.of(op));
                     }
-                    return new SeedSwitchResponse(op.currentModel(), op.llmServiceRestarted(), op);
+                    return SeedSwitchResponse.of(op);
                 });
     }
 }

@@ -3,7 +3,9 @@ package io.sage.studio.chat.registry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -21,8 +23,9 @@ import io.sage.studio.common.models.ModelFolder;
 
 /**
  * Turns what a user asked for (a model id or path, or a task id) into a {@link ServableModel}. Only registered
- * models serve: a base model id (the finetune-service registry or the shared catalogue), a fine-tuned model of
- * the registry (by id or path), a completed task's artifact, or a model directory inside the studio home.
+ * models serve: a base model id (the finetune-service registry or the shared catalogue), a model of the registry
+ * (by id, path or – as the seed's clients send it – name), a completed task's artifact (by task id, or by the task's
+ * folder, the seed's {@code output_dir}), or a model directory inside the studio home.
  * Anything else is {@code unknown_model} (or {@code not_a_model}), saying which of those was expected.
  */
 @ApplicationScoped
@@ -54,6 +57,12 @@ public class ServableModelResolver {
         TaskView task = finetune.task(taskId)
                 .orElseThrow(
                         () -> new StudioException(ChatSwitchError.TASK_NOT_FOUND, "no fine-tuning task " + taskId));
+        return artifactOf(task, prefer, null);
+    }
+
+    /** The artifact {@code preferred} of a completed task, else its other one; {@code displayName} may be null. */
+    private ServableModel artifactOf(TaskView task, PreferredArtifact preferred, String displayName) {
+        String taskId = task.taskId();
         if (!TaskView.COMPLETED.equals(task.status())) {
             throw new StudioException(
                     ChatSwitchError.TASK_NOT_COMPLETED,
@@ -61,15 +70,15 @@ public class ServableModelResolver {
         }
         String lora = task.artifact("lora");
         String merged = task.artifact("merged_model");
-        String first = prefer == PreferredArtifact.MERGED ? merged : lora;
-        String second = prefer == PreferredArtifact.MERGED ? lora : merged;
+        String first = preferred == PreferredArtifact.MERGED ? merged : lora;
+        String second = preferred == PreferredArtifact.MERGED ? lora : merged;
         String chosen = first != null ? first : second;
         if (chosen == null) {
             throw new StudioException(
                     ChatSwitchError.NO_ARTIFACT, "task " + taskId + " produced no LoRA adapter and no merged model");
         }
         Path dir = artifactPath(task, chosen);
-        return fromDirectory(dir, taskId, task.modelName(), null);
+        return fromDirectory(dir, taskId, task.modelName(), displayName);
     }
 
     /** A model named by id or path (the seed's {@code model_path}). */
@@ -89,9 +98,14 @@ public class ServableModelResolver {
                 .filter(e -> ModelView.TYPE_FINETUNED.equals(e.type()) && m.equals(e.id()) && e.path() != null)
                 .findFirst();
         if (byId.isPresent()) {
-            ModelView entry = byId.get();
-            return fromDirectory(
-                    home.resolveInside(entry.path(), FIELD_MODEL), entry.taskId(), entry.baseModel(), entry.name());
+            return registered(byId.get());
+        }
+        List<ModelView> named = entries.stream().filter(e -> m.equals(e.name())).toList();
+        if (named.size() == 1) {
+            return registered(named.get(0));
+        }
+        if (named.size() > 1) {
+            throw ambiguous(m, named);
         }
         if (!looksLikePath(m)) {
             throw unknown(m, registry.isPresent());
@@ -102,6 +116,10 @@ public class ServableModelResolver {
         }
         if (!Files.isDirectory(dir)) {
             throw unknown(m, registry.isPresent());
+        }
+        Optional<TaskView> task = taskFolder(dir);
+        if (task.isPresent()) {
+            return artifactOf(task.get(), PreferredArtifact.MERGED, null);
         }
         Optional<ModelView> byPath = entries.stream()
                 .filter(e -> e.path() != null && home.contains(Path.of(e.path())) && samePath(e.path(), dir))
@@ -114,6 +132,45 @@ public class ServableModelResolver {
             return fromDirectory(dir, entry.taskId(), entry.baseModel(), entry.name());
         }
         return fromDirectory(dir, taskOf(dir), null, null);
+    }
+
+    /** A registry entry named by its id or its name: a base model by id, a fine-tuned one by its folder. */
+    private ServableModel registered(ModelView entry) {
+        if (ModelView.TYPE_BASE.equals(entry.type())) {
+            return base(entry.id());
+        }
+        if (entry.path() == null) {
+            throw new StudioException(
+                    ChatSwitchError.ARTIFACT_MISSING,
+                    "the registry lists the fine-tuned model " + entry.id() + " without a path");
+        }
+        Path dir = home.resolveInside(entry.path(), FIELD_MODEL);
+        if (Files.isDirectory(dir)) {
+            Optional<TaskView> task = taskFolder(dir);
+            if (task.isPresent()) {
+                return artifactOf(task.get(), PreferredArtifact.MERGED, entry.name());
+            }
+        }
+        return fromDirectory(dir, entry.taskId(), entry.baseModel(), entry.name());
+    }
+
+    /**
+     * The seed's {@code output_dir}: a task's own folder ({@code studio_finetune/<task_id>}) that is neither a model
+     * nor an adapter itself, for a task the finetune-service knows (its {@code output_dir} is this folder).
+     */
+    private Optional<TaskView> taskFolder(Path dir) {
+        if (AdapterConfig.isAdapter(dir) || ModelFolder.hasConfig(dir)) {
+            return Optional.empty();
+        }
+        Path tasks = home.finetuneDir();
+        if (!dir.startsWith(tasks) || dir.getNameCount() != tasks.getNameCount() + 1) {
+            return Optional.empty();
+        }
+        String taskId = dir.getFileName().toString();
+        if (!TASK_ID.matcher(taskId).matches()) {
+            return Optional.empty();
+        }
+        return finetune.task(taskId).filter(t -> t.outputDir() == null || samePath(t.outputDir(), dir));
     }
 
     private ServableModel base(String id) {
@@ -237,6 +294,28 @@ public class ServableModelResolver {
                 path + " holds neither a model (config.json) nor a LoRA adapter (" + AdapterConfig.FILE
                         + "): give a model or adapter folder",
                 List.of(new FieldError(FIELD_MODEL, "not a model folder")));
+    }
+
+    /** {@code ambiguous_model}: a name that several registry entries carry; the details list them. */
+    private static StudioException ambiguous(String m, List<ModelView> candidates) {
+        List<Map<String, String>> listed = candidates.stream()
+                .map(e -> {
+                    Map<String, String> c = new LinkedHashMap<>();
+                    c.put("id", e.id());
+                    c.put("name", e.name());
+                    c.put("type", e.type());
+                    c.put("path", e.path());
+                    c.put("task_id", e.taskId());
+                    return c;
+                })
+                .toList();
+        return new StudioException(
+                ChatSwitchError.AMBIGUOUS_MODEL,
+                "'" + m + "' names " + candidates.size() + " models of GET /api/finetune/models ("
+                        + String.join(
+                                ", ", candidates.stream().map(ModelView::id).toList())
+                        + "): give one of these ids, or the model's path",
+                listed);
     }
 
     private StudioException unknown(String m, boolean registryReachable) {

@@ -28,9 +28,19 @@ public class ChatOverview {
         this.switches = switches;
     }
 
-    /** {@code GET /api/finetune/current-model}. */
+    /**
+     * {@code GET /api/finetune/current-model}.
+     *
+     * @param currentModel the seed's field: the model's path (or id), which {@code switch-model?model_path=} takes back
+     *     and resolves to the same model — a base model's id or folder, a LoRA adapter's folder, a merged model's
+     *     folder, the cloud model's name; {@code null} when nothing serves
+     * @param displayName how users see the model (registry name, served name or id); {@code current_model} held it
+     *     before the seed's meaning was restored
+     * @param modelPath the same as {@code current_model}
+     */
     public record CurrentModel(
             String currentModel,
+            String displayName,
             String modelPath,
             String servedModelName,
 
@@ -76,6 +86,7 @@ public class ChatOverview {
                     null,
                     null,
                     null,
+                    null,
                     "none",
                     null,
                     null,
@@ -88,6 +99,7 @@ public class ChatOverview {
         }
         PublishedRoute r = route.get();
         return new CurrentModel(
+                r.model().modelPath(),
                 r.model().displayName(),
                 r.model().modelPath(),
                 r.servedModelName(),

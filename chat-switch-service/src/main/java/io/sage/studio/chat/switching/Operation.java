@@ -9,6 +9,7 @@ import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
+import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.switching.SwitchOperation.State;
 import io.sage.studio.chat.switching.SwitchOperation.Step;
 import io.sage.studio.chat.switching.SwitchOperation.Timings;
@@ -26,6 +27,7 @@ final class Operation {
     private final List<Step> steps = new ArrayList<>();
     private final CompletableFuture<SwitchOperation> done = new CompletableFuture<>();
     private final Consumer<SwitchOperation> listener;
+    private final boolean localEngines;
     private SwitchStrategy strategy;
     private State state = State.PENDING;
     private String error;
@@ -36,6 +38,7 @@ final class Operation {
     private Long downtimeMs;
     private String servedModelName;
     private String currentModel;
+    private String modelPath;
     private boolean restarted;
 
     Operation(
@@ -45,6 +48,7 @@ final class Operation {
             SwitchStrategy strategy,
             String requestedBy,
             Instant requestedAt,
+            boolean localEngines,
             Consumer<SwitchOperation> listener) {
         this.id = id;
         this.model = model;
@@ -52,6 +56,7 @@ final class Operation {
         this.strategy = strategy;
         this.requestedBy = requestedBy;
         this.requestedAt = requestedAt;
+        this.localEngines = localEngines;
         this.listener = listener;
     }
 
@@ -94,10 +99,11 @@ final class Operation {
         readyAt = Instant.now();
     }
 
-    synchronized void routed(Instant at, String served, String shown) {
+    synchronized void routed(Instant at, String served, ServableModel model) {
         routedAt = at;
         servedModelName = served;
-        currentModel = shown;
+        currentModel = model.displayName();
+        modelPath = model.modelPath();
     }
 
     synchronized void downtime(Duration downtime) {
@@ -160,6 +166,8 @@ final class Operation {
                 requestedBy,
                 servedModelName,
                 currentModel,
+                modelPath,
+                state == State.COMPLETED && localEngines,
                 restarted);
     }
 

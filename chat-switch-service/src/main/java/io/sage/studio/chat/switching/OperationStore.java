@@ -203,6 +203,8 @@ public class OperationStore {
                 op.requestedBy(),
                 op.servedModelName(),
                 op.currentModel(),
-                op.llmServiceRestarted());
+                op.modelPath(),
+                false,
+                op.engineStarted());
     }
 }

@@ -159,7 +159,7 @@ class SwitchExecutor {
 
     private void noop(Attempt a) {
         PublishedRoute route = state.route().orElseThrow();
-        a.op.routed(route.since(), route.servedModelName(), route.model().displayName());
+        a.op.routed(route.since(), route.servedModelName(), route.model());
         a.op.complete(a.plan.target().displayName() + " already serves; nothing to do");
     }
 
@@ -179,7 +179,7 @@ class SwitchExecutor {
             a.routeTouched = true;
             Instant at = routes.active(route, op.id());
             a.routed = route;
-            op.routed(at, target.servedName(), target.displayName());
+            op.routed(at, target.servedName(), target);
         } catch (RoutingFailure e) {
             rollBackRoute(a, e.getMessage());
             return;
@@ -213,7 +213,7 @@ class SwitchExecutor {
             a.routeTouched = true;
             Instant at = routes.active(route, op.id());
             a.routed = route;
-            op.routed(at, served, target.displayName());
+            op.routed(at, served, target);
         } catch (SwitchFailure e) {
             boolean loaded = a.loadedAdapter != null;
             unloadAdapter(a);
@@ -253,7 +253,7 @@ class SwitchExecutor {
             a.routeTouched = true;
             Instant at = routes.active(route, op.id());
             a.routed = route;
-            op.routed(at, target.servedName(), target.displayName());
+            op.routed(at, target.servedName(), target);
             fresh = fresh.withState(Backend.State.READY);
             state.put(fresh);
         } catch (SwitchFailure e) {
@@ -300,7 +300,7 @@ class SwitchExecutor {
             PublishedRoute route = routeTo(fresh, target, target.servedName());
             Instant at = routes.active(route, op.id());
             a.routed = route;
-            op.routed(at, target.servedName(), target.displayName());
+            op.routed(at, target.servedName(), target);
             op.downtime(Duration.between(a.down, at));
             fresh = fresh.withState(Backend.State.READY);
             state.put(fresh);
@@ -323,7 +323,7 @@ class SwitchExecutor {
                 return;
             }
             a.routed = route;
-            op.routed(Instant.now(), target.servedName(), target.displayName());
+            op.routed(Instant.now(), target.servedName(), target);
             op.downtime(Duration.between(a.down, Instant.now()));
         }
         op.complete("switched to " + target.displayName() + " on engine " + fresh.id() + " after "
@@ -438,7 +438,7 @@ class SwitchExecutor {
                 && route.servedModelName().equals(a.routed.servedModelName())) {
             op.complete("switched to " + a.plan.target().displayName() + " (then recovered from " + reason + ")");
         } else if (route != null && route.model().id().equals(a.plan.target().id())) {
-            op.routed(Instant.now(), route.servedModelName(), route.model().displayName());
+            op.routed(Instant.now(), route.servedModelName(), route.model());
             if (a.down != null) {
                 op.downtime(Duration.between(a.down, Instant.now()));
             }

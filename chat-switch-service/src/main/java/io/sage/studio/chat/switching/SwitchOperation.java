@@ -23,7 +23,12 @@ import com.fasterxml.jackson.annotation.JsonValue;
  * @param requestedBy         who asked ({@code api}, {@code startup}, {@code monitor}, or a command's {@code requested_by})
  * @param servedModelName     the model name that serves after the switch
  * @param currentModel        the model users see after the switch
- * @param llmServiceRestarted whether a new engine was started for it
+ * @param modelPath           the path (or id) of that model, which {@code model_path} and {@code model} take back
+ * @param llmServiceRestarted the seed's flag: the switch completed and a local LLM engine (process or Deployment)
+ *                            serves the model now — started for it, hot-loaded into it or already serving; {@code
+ *                            false} while running, on failure and for the cloud API (the seed's "switched, needs
+ *                            restart")
+ * @param engineStarted       whether a new engine was started for it
  */
 public record SwitchOperation(
         @Schema(required = true) String id,
@@ -38,7 +43,9 @@ public record SwitchOperation(
         String requestedBy,
         String servedModelName,
         String currentModel,
-        @Schema(required = true) boolean llmServiceRestarted) {
+        String modelPath,
+        @Schema(required = true) boolean llmServiceRestarted,
+        @Schema(required = true) boolean engineStarted) {
 
     @Schema(name = "SwitchState")
     public enum State {

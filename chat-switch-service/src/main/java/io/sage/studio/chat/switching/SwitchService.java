@@ -364,7 +364,8 @@ public class SwitchService {
 
     private Operation newOperation(
             String id, String model, String taskId, SwitchStrategy strategy, String requestedBy) {
-        Operation op = new Operation(id, model, taskId, strategy, requestedBy, Instant.now(), store::save);
+        Operation op = new Operation(
+                id, model, taskId, strategy, requestedBy, Instant.now(), runtime.hasEngines(), store::save);
         live.put(id, op);
         op.note("requested by " + requestedBy + ": " + (taskId != null ? "task " + taskId : model));
         return op;

@@ -43,25 +43,48 @@ public final class FinetuneStandIn implements AutoCloseable {
 
     /** Registers a task; {@code artifacts} maps {@code lora}/{@code merged_model} to paths. */
     public void task(String id, String status, String baseModel, Map<String, String> artifacts) {
+        task(id, status, baseModel, artifacts, null);
+    }
+
+    /** Registers a task with its {@code output_dir} (the task's folder). */
+    public void task(String id, String status, String baseModel, Map<String, String> artifacts, String outputDir) {
         Map<String, Object> task = new LinkedHashMap<>();
         task.put("task_id", id);
         task.put("model_name", baseModel);
         task.put("status", status);
         task.put("progress", "completed".equals(status) ? 100 : 10);
         task.put("artifacts", artifacts);
+        if (outputDir != null) {
+            task.put("output_dir", outputDir);
+        }
         tasks.put(id, task);
     }
 
     /** Registers a fine-tuned model in the registry. */
     public void finetunedModel(String id, String path, String artifact, String taskId, String baseModel) {
+        finetunedModel(id, id, path, artifact, taskId, baseModel);
+    }
+
+    /** Registers a fine-tuned model in the registry under a display name of its own. */
+    public void finetunedModel(String id, String name, String path, String artifact, String taskId, String baseModel) {
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("id", id);
-        model.put("name", id);
+        model.put("name", name);
         model.put("type", "finetuned");
         model.put("base_model", baseModel);
         model.put("path", path);
         model.put("artifact", artifact);
         model.put("task_id", taskId);
+        models.put(id, model);
+    }
+
+    /** Registers a base model in the registry ({@code path} its id, as the finetune-service lists catalogue models). */
+    public void baseModel(String id, String name) {
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("id", id);
+        model.put("name", name);
+        model.put("type", "base");
+        model.put("path", id);
         models.put(id, model);
     }
 

@@ -149,6 +149,8 @@ public class ReadoptionEnvironment implements QuarkusTestResourceLifecycleManage
                             "api",
                             null,
                             null,
+                            null,
+                            false,
                             true));
             return config;
         } catch (IOException e) {

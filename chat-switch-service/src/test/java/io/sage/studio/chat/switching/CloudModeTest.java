@@ -81,6 +81,8 @@ class CloudModeTest {
                 .then()
                 .statusCode(200)
                 .body("current_model", equalTo(CloudEnvironment.MODEL))
+                .body("status", equalTo("success"))
+                .body("message", containsString("no local LLM engine serves it"))
                 .body("llm_service_restarted", equalTo(false));
     }
 

@@ -104,6 +104,7 @@ class LocalSwitchTest {
         assertThat(op.getString("state")).isEqualTo("completed");
         assertThat(op.getString("strategy")).isEqualTo("blue-green");
         assertThat(op.getBoolean("llm_service_restarted")).isTrue();
+        assertThat(op.getBoolean("engine_started")).isTrue();
         assertThat(op.getLong("timings.downtime_ms")).isZero();
         assertThat(Instant.parse(op.getString("timings.ready_at")))
                 .isBeforeOrEqualTo(Instant.parse(op.getString("timings.routed_at")));
@@ -140,8 +141,14 @@ class LocalSwitchTest {
                     .post("/api/finetune/use-as-backend")
                     .then()
                     .statusCode(200)
-                    .body("current_model", equalTo("ft-t-hot"))
-                    .body("llm_service_restarted", equalTo(false))
+                    .body("status", equalTo("success"))
+                    .body("current_model", equalTo(lora.toString()))
+                    .body("model_path", equalTo(lora.toString()))
+                    .body("model_name", equalTo("ft-t-hot"))
+                    .body("message", containsString("no restart"))
+                    // Live without a restart: the seed's "switched and live", not its "needs restart".
+                    .body("llm_service_restarted", equalTo(true))
+                    .body("operation.engine_started", equalTo(false))
                     .body("operation.strategy", equalTo("lora-hot-load"));
             await().until(() -> load.answeredBy("ft-t-hot") >= 3);
             assertThat(load.failures()).isEmpty();
@@ -169,13 +176,15 @@ class LocalSwitchTest {
 
         JsonPath op = serve(Map.of("model", BASE_A));
         assertThat(op.getString("strategy")).isEqualTo("none");
-        assertThat(op.getBoolean("llm_service_restarted")).isFalse();
+        assertThat(op.getBoolean("llm_service_restarted")).isTrue();
+        assertThat(op.getBoolean("engine_started")).isFalse();
         given().queryParam("model_path", BASE_A)
                 .post("/api/finetune/switch-model")
                 .then()
                 .statusCode(200)
                 .body("current_model", equalTo(BASE_A))
-                .body("llm_service_restarted", equalTo(false));
+                .body("message", containsString("already serving"))
+                .body("llm_service_restarted", equalTo(true));
         assertThat(routes.revision()).isEqualTo(revision);
     }
 

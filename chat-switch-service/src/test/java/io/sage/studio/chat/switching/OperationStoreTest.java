@@ -40,6 +40,8 @@ class OperationStoreTest {
                     "api",
                     null,
                     null,
+                    null,
+                    false,
                     false);
             Path file = dir.resolve(op.id() + ".json");
             AtomicFiles.writeJson(file, op);
