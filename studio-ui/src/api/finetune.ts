@@ -10,6 +10,9 @@ export const finetuneApi = {
   getTask: (id: string, signal?: AbortSignal) => getJson<Task>(taskPath(id), signal),
   createTask: (request: CreateTaskRequest) => sendJson<Task>('POST', `${BASE}/create`, request),
   cancelTask: (id: string) => sendJson<Task>('POST', `${taskPath(id)}/cancel`),
+  /** Merges a completed LoRA/QLoRA task's adapter into merged_model/ (202: the task with `merge_run` queued). */
+  mergeTask: (id: string, force = false) =>
+    sendJson<Task>('POST', `${taskPath(id)}/merge${force ? '?force=true' : ''}`),
   deleteTask: (id: string) => sendJson<void>('DELETE', taskPath(id)),
   metrics: (id: string, signal?: AbortSignal) => getJson<TaskMetrics>(`${taskPath(id)}/metrics`, signal),
   listModels: (signal?: AbortSignal) => getJson<Model[]>(`${BASE}/models`, signal),

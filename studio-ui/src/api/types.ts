@@ -14,6 +14,8 @@ type Sent<T, K extends keyof T> = { [P in K]-?: NonNullable<T[P]> };
 
 // finetune-service
 export type Task = Finetune['Task'];
+/** A task's `merge_run`: the merge of its LoRA adapter into merged_model/ after training. */
+export type MergeRun = Finetune['MergeRun'];
 export type TaskStatus = Finetune['TaskStatus'];
 export type TrainingMethod = Finetune['TrainingMethod'];
 export type Warning = Finetune['TaskWarning'];

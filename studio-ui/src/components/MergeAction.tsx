@@ -1,20 +1,14 @@
 import { LoadingOutlined, MergeCellsOutlined } from '@ant-design/icons';
 import { App, Button, Flex, Tag, Tooltip } from 'antd';
 import { useState } from 'react';
-import { errorMessage, sendJson } from '../api/http';
-import type { Task } from '../api/types';
+import { finetuneApi } from '../api/finetune';
+import { errorMessage } from '../api/http';
+import type { MergeRun, Task } from '../api/types';
 import { useI18n } from '../i18n/I18nProvider';
 
 /** A task's `merge_run` (`POST /api/finetune/tasks/{id}/merge`): the merge of its LoRA adapter into merged_model/. */
-export interface MergeRunView {
-  state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  error_code?: string | null;
-  error_message?: string | null;
-  finished_at?: string | null;
-}
-
-export function mergeRunOf(task: Task): MergeRunView | null {
-  return (task as Task & { merge_run?: MergeRunView | null }).merge_run ?? null;
+export function mergeRunOf(task: Task): MergeRun | null {
+  return task.merge_run ?? null;
 }
 
 /** The merge is queued or running. */
@@ -33,8 +27,6 @@ export function canMerge(task: Task): boolean {
     !isMerging(task)
   );
 }
-
-export const mergeTask = (id: string) => sendJson<Task>('POST', `/api/finetune/tasks/${encodeURIComponent(id)}/merge`);
 
 interface Props {
   task: Task;
@@ -91,9 +83,7 @@ export function MergeAction({ task, onChanged, compact = false }: Props) {
           danger
           loading={sending}
           data-testid="merge-cancel"
-          onClick={() =>
-            void act(() => sendJson<Task>('POST', `/api/finetune/tasks/${encodeURIComponent(task.task_id)}/cancel`))
-          }
+          onClick={() => void act(() => finetuneApi.cancelTask(task.task_id))}
         >
           {t('merge.cancel')}
         </Button>
@@ -113,7 +103,7 @@ export function MergeAction({ task, onChanged, compact = false }: Props) {
         loading={sending}
         aria-label={t('merge.action')}
         data-testid="task-merge"
-        onClick={() => void act(() => mergeTask(task.task_id), t('merge.started', { id: task.task_id }))}
+        onClick={() => void act(() => finetuneApi.mergeTask(task.task_id), t('merge.started', { id: task.task_id }))}
       />
     </Tooltip>
   ) : (
@@ -123,7 +113,7 @@ export function MergeAction({ task, onChanged, compact = false }: Props) {
         icon={<MergeCellsOutlined />}
         loading={sending}
         data-testid="task-merge"
-        onClick={() => void act(() => mergeTask(task.task_id), t('merge.started', { id: task.task_id }))}
+        onClick={() => void act(() => finetuneApi.mergeTask(task.task_id), t('merge.started', { id: task.task_id }))}
       >
         {failed ? t('merge.retry') : t('merge.action')}
       </Button>

@@ -15,6 +15,7 @@ import {
 } from '../lib/taskFormat';
 import { LogView } from './LogView';
 import { LossChart } from './LossChart';
+import { MergeAction } from './MergeAction';
 import { TaskStatusTag } from './TaskStatusTag';
 
 function settingValue(value: unknown): string {
@@ -24,8 +25,15 @@ function settingValue(value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-/** One task: progress, loss and learning-rate chart, live logs, settings, artifacts and error. */
-export function TaskDrawer({ task, onClose }: { task: Task | undefined; onClose: () => void }) {
+interface Props {
+  task: Task | undefined;
+  onClose: () => void;
+  /** A task as an action answered it (e.g. its merge queued); the live feed brings the rest. */
+  onChanged?: (task: Task) => void;
+}
+
+/** One task: progress, loss and learning-rate chart, live logs, settings, artifacts (and their merge) and error. */
+export function TaskDrawer({ task, onClose, onChanged = () => {} }: Props) {
   const { t, lang } = useI18n();
   const [tab, setTab] = useState('overview');
   const [follow, setFollow] = useState(true);
@@ -144,6 +152,9 @@ export function TaskDrawer({ task, onClose }: { task: Task | undefined; onClose:
                         ))}
                       </Flex>
                     )}
+                    <div className="drawer-merge">
+                      <MergeAction task={task} onChanged={onChanged} />
+                    </div>
                   </div>
                   {(task.warning_details ?? []).length > 0 && (
                     <Alert

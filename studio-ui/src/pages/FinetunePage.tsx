@@ -11,8 +11,13 @@ export function FinetunePage() {
   const feed = useTaskFeed();
   const [openId, setOpenId] = useState<string>();
   const openTask = feed.tasks.find((task) => task.task_id === openId);
-  // a newly completed task is a new fine-tuned model: the model picker refetches when this changes
-  const completed = useMemo(() => feed.tasks.filter((task) => task.status === 'completed').length, [feed.tasks]);
+  // a newly completed task (or a newly merged one) is a new fine-tuned model: the model picker refetches when this changes
+  const completed = useMemo(
+    () =>
+      feed.tasks.filter((task) => task.status === 'completed').length +
+      feed.tasks.filter((task) => task.merge_run?.state === 'succeeded').length,
+    [feed.tasks],
+  );
 
   return (
     <Row gutter={[16, 16]} className="finetune-page">
@@ -39,7 +44,7 @@ export function FinetunePage() {
           }}
         />
       </Col>
-      <TaskDrawer task={openTask} onClose={() => setOpenId(undefined)} />
+      <TaskDrawer task={openTask} onClose={() => setOpenId(undefined)} onChanged={feed.upsert} />
     </Row>
   );
 }

@@ -618,6 +618,18 @@ export interface components {
          * @example 2022-03-10T16:15:50Z
          */
         Instant: string;
+        /** @description the merge of a completed task's LoRA adapter into merged_model/ */
+        MergeRun: {
+            state: components["schemas"]["MergeState"];
+            requested_at?: components["schemas"]["Instant"] | null;
+            started_at?: components["schemas"]["Instant"] | null;
+            finished_at?: components["schemas"]["Instant"] | null;
+            error_code?: string | null;
+            error_message?: string | null;
+            cancel_requested: boolean;
+        };
+        /** @enum {string} */
+        MergeState: "queued" | "running" | "succeeded" | "failed" | "cancelled";
         MetricPoint: {
             /** Format: int64 */
             step?: number | null;
@@ -740,6 +752,7 @@ export interface components {
             config?: components["schemas"]["TrainingConfig"] | null;
             method?: components["schemas"]["TrainingMethod"] | null;
             merge: boolean;
+            merge_run?: components["schemas"]["MergeRun"] | null;
             /** Format: int32 */
             priority: number;
             suffix?: string | null;
@@ -787,6 +800,7 @@ export interface components {
             method?: components["schemas"]["TrainingMethod"] | null;
             warnings: string[];
             error_message?: string | null;
+            merge_run?: components["schemas"]["MergeRun"] | null;
             /** Format: int32 */
             priority: number;
             status_message?: string | null;

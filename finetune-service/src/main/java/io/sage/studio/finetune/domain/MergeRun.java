@@ -2,6 +2,8 @@ package io.sage.studio.finetune.domain;
 
 import java.time.Instant;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import com.fasterxml.jackson.annotation.JsonIgnore;
 
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -97,12 +99,13 @@ public record MergeRun(
      * @param cancelRequested a cancel was asked for while it ran
      */
     @RegisterForReflection
+    @Schema(name = "MergeRun", description = "the merge of a completed task's LoRA adapter into merged_model/")
     public record View(
-            MergeState state,
+            @Schema(required = true) MergeState state,
             Instant requestedAt,
             Instant startedAt,
             Instant finishedAt,
             String errorCode,
             String errorMessage,
-            boolean cancelRequested) {}
+            @Schema(required = true) boolean cancelRequested) {}
 }

@@ -19,6 +19,9 @@ import io.sage.studio.events.TaskSnapshot;
  * until the trainer reports one), {@code logs} a list of lines and {@code warnings} a list of messages. The precise
  * values are beside them: {@code epoch} (fractional epochs done), {@code latest_loss} ({@code null} until reported)
  * and {@code warning_details} (codes and messages).
+ *
+ * <p>{@code merge_run} is the merge of the adapter after training ({@code POST …/merge}; {@code null} when none): the
+ * task's {@code status} stays {@code completed} whatever it does.
  */
 public record Task(
         @Schema(required = true) String taskId,
@@ -49,6 +52,7 @@ public record Task(
         TrainingConfig config,
         TrainingMethod method,
         @Schema(required = true) boolean merge,
+        MergeRun.View mergeRun,
         @Schema(required = true) int priority,
         String suffix,
         String owner,
@@ -91,6 +95,7 @@ public record Task(
                 r.config(),
                 r.method(),
                 r.merge(),
+                r.mergeRun() == null ? null : r.mergeRun().view(),
                 r.priority(),
                 r.suffix(),
                 r.owner(),
@@ -122,7 +127,10 @@ public record Task(
                 artifacts,
                 createdAt,
                 startedAt,
-                completedAt);
+                completedAt,
+                mergeRun == null || mergeRun.state() == null
+                        ? null
+                        : mergeRun.state().wire());
     }
 
     /**
