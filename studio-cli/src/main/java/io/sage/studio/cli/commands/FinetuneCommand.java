@@ -36,7 +36,8 @@ import picocli.CommandLine.Parameters;
             FinetuneCommand.Logs.class,
             FinetuneCommand.Cancel.class,
             FinetuneCommand.Remove.class,
-            FinetuneCommand.Download.class
+            FinetuneCommand.Download.class,
+            MergeCommand.class
         })
 public class FinetuneCommand implements Runnable {
 
