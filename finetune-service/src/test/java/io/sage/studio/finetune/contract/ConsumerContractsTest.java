@@ -79,6 +79,34 @@ class ConsumerContractsTest {
         return Map.of("taskId", completedTask);
     }
 
+    /** A LoRA task trained with {@code merge: false} by the stand-in trainer: a new one for each interaction. */
+    @State("a completed LoRA task without a merged model")
+    Map<String, Object> unmergedTask() {
+        String id = given().contentType(ContentType.JSON)
+                .body(Map.of(
+                        "model_name",
+                        "Qwen/Qwen2.5-0.5B-Instruct",
+                        "dataset_file",
+                        upload(),
+                        "num_epochs",
+                        1,
+                        "merge",
+                        false))
+                .when()
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("task_id");
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> "completed"
+                        .equals(given().get("/api/finetune/tasks/" + id)
+                                .then()
+                                .extract()
+                                .path("status")));
+        return Map.of("taskId", id);
+    }
+
     private static String upload() {
         StringBuilder jsonl = new StringBuilder();
         for (int i = 0; i < 10; i++) {

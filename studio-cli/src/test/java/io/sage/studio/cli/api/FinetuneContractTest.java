@@ -43,6 +43,7 @@ class FinetuneContractTest {
     static final String CONSUMER = "studio-cli";
     static final String COMPLETED_TASK = "a completed task";
     static final String STORED_DATASET = "a stored dataset";
+    static final String UNMERGED_TASK = "a completed LoRA task without a merged model";
     private static final String TASK_ID = "qwen-0.5b-20260101-120000-ab12";
     private static final String INSTANT = "yyyy-MM-dd'T'HH:mm:ss[.SSSSSSSSS][.SSSSSS][.SSS]X";
 
@@ -202,6 +203,37 @@ class FinetuneContractTest {
                 new StudioClient(server.getUrl(), null).get("/api/finetune/models"),
                 new TypeReference<List<ModelView>>() {});
         assertThat(models).isNotEmpty().allSatisfy(m -> assertThat(m.id()).isNotNull());
+    }
+
+    @Pact(consumer = CONSUMER)
+    V4Pact mergeTask(PactDslWithProvider builder) {
+        PactDslJsonBody merge = new PactDslJsonBody()
+                .stringType("task_id", TASK_ID)
+                .stringValue("status", "completed")
+                .object("merge_run")
+                .stringMatcher("state", "queued|running", "queued")
+                .closeObject()
+                .asBody();
+        return builder.given(UNMERGED_TASK)
+                .uponReceiving("sage finetune merge: merge a task's adapter")
+                .method("POST")
+                .pathFromProviderState(
+                        "/api/finetune/tasks/${taskId}/merge", "/api/finetune/tasks/" + TASK_ID + "/merge")
+                .willRespondWith()
+                .status(202)
+                .body(merge)
+                .toPact(V4Pact.class);
+    }
+
+    @Test
+    @PactTestFor(pactMethod = "mergeTask")
+    void mergeReadsTheMergeState(MockServer server) {
+        var answer =
+                new StudioClient(server.getUrl(), null).post("/api/finetune/tasks/" + TASK_ID + "/merge", Map.of());
+        MergeRunView merge = StudioClient.as(answer.path("merge_run"), MergeRunView.class);
+        assertThat(merge.state()).isEqualTo("queued");
+        assertThat(merge.ended()).isFalse();
+        assertThat(answer.path("status").asText()).isEqualTo("completed");
     }
 
     private static Set<String> jsonFields(PactDslJsonBody body) {
