@@ -4,6 +4,7 @@ import type { Task } from '../api/types';
 import { json, apiError, stubFetch } from '../test/fetchStub';
 import { renderWithProviders } from '../test/render';
 import { canMerge, MergeAction } from './MergeAction';
+import { TaskStatusTag } from './TaskStatusTag';
 
 const ID = 'ft-20260101-120000-ab12cd';
 
@@ -80,5 +81,11 @@ describe('MergeAction', () => {
     fireEvent.click(screen.getByTestId('task-merge'));
     expect(await screen.findByText(`the merge of task ${ID} is already running`)).toBeTruthy();
     expect(onChanged).not.toHaveBeenCalled();
+  });
+
+  it('shows a completed task that is merging as completed · merging', () => {
+    renderWithProviders(<TaskStatusTag task={task({ phase: 'merging', merge_run: { state: 'running' } })} />);
+    expect(screen.getByTestId('task-status').textContent).toContain('Completed');
+    expect(screen.getByTestId('task-status').textContent).toContain('merging');
   });
 });

@@ -20,13 +20,13 @@ export function phaseLabel(phase: string, t: Translate): string {
   return (PHASES as readonly string[]).includes(phase) ? t(`phase.${phase as Phase}`) : phase;
 }
 
-/** ✅ completed · 🔄 training/preparing (with its phase) · ⏳ queued/pending · ❌ failed · ⊘ cancelled */
+/** ✅ completed (· merging) · 🔄 training/preparing (with its phase) · ⏳ queued/pending · ❌ failed · ⊘ cancelled */
 export function TaskStatusTag({ task }: { task: Pick<Task, 'status' | 'phase'> }) {
   const { t } = useI18n();
-  const phase =
-    task.phase && (task.status === 'preparing' || task.status === 'training') && task.phase !== task.status
-      ? task.phase
-      : null;
+  const running = task.status === 'preparing' || task.status === 'training';
+  // a completed task whose adapter is being merged stays completed: its phase says so
+  const merging = task.status === 'completed' && task.phase === 'merging';
+  const phase = task.phase && ((running && task.phase !== task.status) || merging) ? task.phase : null;
   return (
     <Tag color={COLOR[task.status]} data-testid="task-status" data-status={task.status} className="status-tag">
       <span aria-hidden className="status-tag__icon">
