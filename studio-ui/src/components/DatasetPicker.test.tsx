@@ -28,7 +28,8 @@ const uploaded: Dataset = {
   invalid_records: 2,
   size_bytes: 52_000,
   stored_bytes: 52_000,
-  stats: { avg_chars: 400, max_chars: 2000, total_chars: 48_000, estimated_tokens: 12_345 },
+  file_path: '/home/u/.sage/studio/datasets/ds1/dataset.jsonl',
+  stats: { total_samples: 118, avg_chars: 400, max_chars: 2000, total_chars: 48_000, estimated_tokens: 12_345 },
   errors: [
     { line: 7, code: 'missing_field', message: 'no "output" field' },
     { line: 19, code: 'invalid_json', message: 'Unexpected end of JSON input' },
