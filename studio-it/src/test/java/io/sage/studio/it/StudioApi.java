@@ -71,6 +71,21 @@ final class StudioApi {
                 Duration.ofSeconds(30));
     }
 
+    /**
+     * A request as a browser's {@code fetch} sends it: {@code method} with {@code body} (none when {@code null}, then no
+     * {@code Content-Type} either), e.g. the original studio's {@code POST /switch-model?model_path=…} without a body.
+     */
+    Answer send(String method, int port, String path, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(port, path));
+        if (body == null) {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            request.header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofString(body));
+        }
+        return send(request, Duration.ofMinutes(3));
+    }
+
     /** {@code multipart/form-data} upload of {@code content} as the part {@code file}, through the gateway. */
     Answer upload(String filename, String content) {
         String boundary = "sage-" + UUID.randomUUID();
