@@ -228,6 +228,39 @@ class FakeTrainerTest(unittest.TestCase):
         self.assertEqual([r["phase"] for r in self.of_type("phase")][-2:], ["merging", "done"])
         self.assertTrue((self.task / "merged_model" / "config.json").is_file())
 
+    def test_merge_fails_or_stops_on_sigterm_leaving_no_half_written_merged_model(self):
+        self.write_job(merge=False, task_id="t1-merge-fails")
+        self.run_fake()
+        failed = self.run_fake("merge", "--task-dir", str(self.task))
+        self.assertEqual(failed.returncode, 1)
+        self.assertEqual(self.of_type("error")[-1]["code"], "internal")
+        self.assertFalse((self.task / "merged_model").exists())
+        self.assertFalse((self.task / ".merged_model.partial").exists())
+
+        self.write_job(merge=False)
+        phases_before = len(self.of_type("phase"))
+        process = subprocess.Popen(
+            [sys.executable, str(SCRIPT), "merge", "--task-dir", str(self.task)],
+            cwd=self.task,
+            env=self.env(FAKE_TRAINER_MERGE_DELAY="30"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and len(self.of_type("phase")) == phases_before:
+                time.sleep(0.05)
+            process.send_signal(signal.SIGTERM)
+            self.assertEqual(process.wait(timeout=10), 143)
+        finally:
+            process.kill()
+            process.wait()
+        self.assertEqual(self.of_type("error")[-1]["code"], "cancelled")
+        self.assertFalse((self.task / "merged_model").exists())
+
+        self.assertEqual(self.run_fake("merge", "--task-dir", str(self.task)).returncode, 0)
+        self.assertEqual(sorted(p.name for p in self.task.iterdir() if p.name.startswith(".merged")), [])
+
 
 if __name__ == "__main__":
     unittest.main()
