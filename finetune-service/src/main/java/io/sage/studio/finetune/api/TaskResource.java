@@ -37,6 +37,7 @@ import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.artifact.ArtifactArchive;
 import io.sage.studio.finetune.artifact.Download;
 import io.sage.studio.finetune.config.FinetuneConfig;
+import io.sage.studio.finetune.domain.MergeState;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.domain.TaskStatus;
@@ -224,6 +225,14 @@ public class TaskResource {
     public Cancellation cancel(@PathParam("id") String id) {
         caller.requireOwnerOrAdmin(tasks.record(id).owner(), "task " + id);
         Task task = tasks.cancel(id);
+        if (task.status() == TaskStatus.COMPLETED && task.mergeRun() != null) {
+            // a completed task's merge was cancelled: the task stays completed
+            return new Cancellation(
+                    task,
+                    task.mergeRun().state() == MergeState.CANCELLED
+                            ? "the merge of task " + id + " cancelled; the task stays completed"
+                            : "the merge of task " + id + " is stopping; the task stays completed");
+        }
         return new Cancellation(
                 task,
                 task.status() == TaskStatus.CANCELLED

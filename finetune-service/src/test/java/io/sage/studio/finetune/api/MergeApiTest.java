@@ -56,7 +56,14 @@ class MergeApiTest {
     }
 
     private static String create(String method, boolean merge) {
+        return create(method, merge, null);
+    }
+
+    private static String create(String method, boolean merge, String suffix) {
         Map<String, Object> body = new HashMap<>();
+        if (suffix != null) {
+            body.put("suffix", suffix);
+        }
         body.put("model_name", "Qwen/Qwen2.5-0.5B-Instruct");
         body.put("dataset_file", upload());
         body.put("num_epochs", 1);
@@ -119,6 +126,34 @@ class MergeApiTest {
                 .body("error.message", containsString("force=true"));
         given().post("/api/finetune/tasks/" + id + "/merge?force=true").then().statusCode(202);
         await().atMost(LONG).until(() -> "succeeded".equals(field(id, "merge_run.state")));
+    }
+
+    @Test
+    void cancelDuringAMergeStopsTheMergeOnlyAndDeleteWaitsForIt() {
+        // "merge-slowly" in the task id: the stand-in's merge takes 30 s
+        String id = create("lora", false, "merge-slowly");
+        completed(id);
+        given().post("/api/finetune/tasks/" + id + "/merge").then().statusCode(202);
+        await().atMost(LONG).until(() -> "running".equals(field(id, "merge_run.state")));
+        given().get("/api/finetune/tasks/" + id).then().body("phase", equalTo("merging"));
+        given().post("/api/finetune/tasks/" + id + "/merge?force=true")
+                .then()
+                .statusCode(409)
+                .body("error.code", equalTo("merge_in_progress"));
+        given().delete("/api/finetune/tasks/" + id).then().statusCode(409).body("error.code", equalTo("task_active"));
+
+        given().post("/api/finetune/tasks/" + id + "/cancel")
+                .then()
+                .statusCode(200)
+                .body("status", equalTo("completed"))
+                .body("merge_run.cancel_requested", equalTo(true))
+                .body("message", containsString("merge"));
+        await().atMost(LONG).until(() -> "cancelled".equals(field(id, "merge_run.state")));
+        given().get("/api/finetune/tasks/" + id)
+                .then()
+                .body("status", equalTo("completed"))
+                .body("artifacts", not(hasKey("merged_model")));
+        given().delete("/api/finetune/tasks/" + id).then().statusCode(200);
     }
 
     @Test
