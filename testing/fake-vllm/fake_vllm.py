@@ -2,7 +2,8 @@
 """A stand-in for `vllm serve` that speaks vLLM's OpenAI-compatible HTTP API without a GPU.
 
 Same command line as vLLM (`fake_vllm.py serve MODEL --host H --port P --served-model-name NAME
-[--enable-lora] [--max-lora-rank N] [--lora-modules name=path ...] [--api-key KEY ...]`), same routes,
+[--enable-lora] [--max-lora-rank N] [--max-loras N] [--max-cpu-loras N] [--lora-modules JSON|name=path ...]
+[--api-key KEY ...]`), same routes,
 same error shapes, same API-key check (VLLM_API_KEY when --api-key is not given). Every answer names the model that produced it ("[<model>] ...") so a test can see
 which backend and which adapter served a request.
 
@@ -12,6 +13,13 @@ Behaviour knobs (environment, overridden per model by `<model dir>/fake_vllm.jso
   FAKE_VLLM_TOKEN_DELAY    seconds between streamed tokens (default 0.02)
   FAKE_VLLM_FAIL           exit_on_start | never_ready | smoke_fail | crash_after:N
 A model path containing "broken-model" fails at start like a model vLLM cannot load.
+
+vLLM's rules it enforces (v0.11; chat-switch-service DESIGN.md "vLLM's rules" names the sources):
+  --max-lora-rank only 8, 16, 32, 64, 128, 256, 320, 512 (else exit at start); --max-loras default 1 (requests to
+  more distinct adapters wait for a slot); --max-cpu-loras >= --max-loras (else exit); --enable-lora on an
+  architecture without LoRA support exits; --lora-modules in the JSON form or the old name=path form; runtime-loaded
+  adapters live in memory only; loading a loaded name is a 400; chat completions are a 400 for a model without a
+  chat template; error bodies are {"error": {"message", "type", "param", "code"}}.
 """
 
 import argparse
@@ -28,8 +36,63 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+# vLLM v0.11's accepted --max-lora-rank values (vllm/config/lora.py).
+LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
+
+# Architectures the stand-in serves LoRA adapters on (a subset of vLLM's SupportsLoRA model classes). A model folder
+# whose config.json lists only other architectures makes --enable-lora exit at start, as vLLM does.
+LORA_ARCHITECTURES = {
+    "LlamaForCausalLM",
+    "MistralForCausalLM",
+    "MixtralForCausalLM",
+    "Qwen2ForCausalLM",
+    "Qwen3ForCausalLM",
+    "Qwen2MoeForCausalLM",
+    "Qwen3MoeForCausalLM",
+    "GemmaForCausalLM",
+    "Gemma2ForCausalLM",
+    "Gemma3ForCausalLM",
+    "PhiForCausalLM",
+    "Phi3ForCausalLM",
+}
+
+NO_CHAT_TEMPLATE = (
+    "As of transformers v4.44, default chat template is no longer allowed, so you must provide a chat template if "
+    "the tokenizer does not define one."
+)
+
+
 def log(message):
     print(f"INFO {time.strftime('%m-%d %H:%M:%S')} [fake_vllm] {message}", flush=True)
+
+
+class LoraModulesAction(argparse.Action):
+    """vLLM's --lora-modules: `name=path` when the item has a `=` and no `,`, else a JSON object
+    {"name", "path", "base_model_name"?}; answers a list of (name, path, base_model_name)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        modules = []
+        for item in values or []:
+            if not item:
+                continue
+            if "=" in item and "," not in item:
+                parts = item.split("=")
+                if len(parts) != 2:
+                    parser.error(f"Invalid --lora-modules item (name=path with a second '='): {item}")
+                modules.append((parts[0], parts[1], None))
+                continue
+            try:
+                spec = json.loads(item)
+            except json.JSONDecodeError:
+                parser.error(f"Invalid JSON format for --lora-modules: {item}")
+            if (
+                not isinstance(spec, dict)
+                or set(spec) - {"name", "path", "base_model_name"}
+                or not ("name" in spec and "path" in spec)
+            ):
+                parser.error(f"Invalid fields for --lora-modules: {item}")
+            modules.append((spec["name"], spec["path"], spec.get("base_model_name")))
+        setattr(namespace, self.dest, modules)
 
 
 def parse_args(argv):
@@ -42,10 +105,10 @@ def parse_args(argv):
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--served-model-name", nargs="+")
     parser.add_argument("--enable-lora", action="store_true")
-    parser.add_argument("--max-lora-rank", type=int, default=16)
+    parser.add_argument("--max-lora-rank", type=int, default=16, choices=LORA_RANKS)
     parser.add_argument("--max-loras", type=int, default=1)
     parser.add_argument("--max-cpu-loras", type=int)
-    parser.add_argument("--lora-modules", nargs="+", default=[])
+    parser.add_argument("--lora-modules", nargs="+", default=[], action=LoraModulesAction)
     parser.add_argument(
         "--api-key", nargs="+", help="keys of which requests to /v1 must present one (else VLLM_API_KEY)"
     )
@@ -61,6 +124,12 @@ def parse_args(argv):
     if not args.model:
         parser.error("a model is required")
     args.served_model_name = (args.served_model_name or [args.model])[0]
+    if args.max_loras < 1:
+        parser.error(f"max_loras ({args.max_loras}) must be >= 1")
+    if args.max_cpu_loras is None:
+        args.max_cpu_loras = args.max_loras
+    elif args.max_cpu_loras < args.max_loras:
+        parser.error(f"max_cpu_loras ({args.max_cpu_loras}) must be >= max_loras ({args.max_loras})")
     # Like vLLM's build_app: --api-key wins over VLLM_API_KEY; empty keys do not count.
     args.api_keys = [key for key in (args.api_key or [os.environ.get("VLLM_API_KEY")]) if key]
     return args
@@ -78,6 +147,32 @@ def load_overrides(model):
         with open(path, encoding="utf-8") as f:
             settings.update(json.load(f))
     return settings
+
+
+def model_json(model, name):
+    """A JSON file of a local model folder, or None (hub ids and missing files)."""
+    path = os.path.join(model, name)
+    if not (os.path.isabs(model) and os.path.isfile(path)):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def lora_unsupported(model):
+    """The architectures of a local model without LoRA support, or None (supported, or not a local folder)."""
+    config = model_json(model, "config.json") or {}
+    architectures = config.get("architectures") or []
+    if architectures and not any(a in LORA_ARCHITECTURES for a in architectures):
+        return architectures
+    return None
+
+
+def has_chat_template(model):
+    """False for a local model whose tokenizer_config.json has no chat_template (and no chat_template.jinja)."""
+    tokenizer = model_json(model, "tokenizer_config.json")
+    if tokenizer is None:
+        return True
+    return bool(tokenizer.get("chat_template")) or os.path.isfile(os.path.join(model, "chat_template.jinja"))
 
 
 def env_true(name):
@@ -98,9 +193,13 @@ class ModelServer:
         self.started = time.time()
         self.ready_at = self.started + float(settings["startup_delay"])
         self.lock = threading.Lock()
-        self.adapters = {}  # name -> path
+        self.adapters = {}  # name -> path, in memory only (gone with the process, as in vLLM)
+        self.parents = {}  # name -> base_model_name given with --lora-modules
         self.generations = 0
         self.running = 0
+        self.slots = threading.Condition(self.lock)
+        self.active_adapters = {}  # adapter name -> generations running with it (at most --max-loras names)
+        self.chat_template = has_chat_template(args.model)
         self.token_hashes = [hashlib.sha256(key.encode("utf-8")).digest() for key in args.api_keys]
         fail = str(settings.get("fail") or "")
         self.never_ready = fail == "never_ready"
@@ -110,7 +209,7 @@ class ModelServer:
     def ready(self):
         return not self.never_ready and time.time() >= self.ready_at
 
-    def load_adapter(self, name, path):
+    def load_adapter(self, name, path, base_model_name=None):
         if not self.args.enable_lora:
             return error(
                 HTTPStatus.BAD_REQUEST, "LoRA is not enabled. Use --enable-lora to enable LoRA.", "BadRequestError"
@@ -135,6 +234,8 @@ class ModelServer:
             )
         with self.lock:
             self.adapters[name] = path
+            if base_model_name == self.args.served_model_name:
+                self.parents[name] = base_model_name
         log(f"Loaded new LoRA adapter: name '{name}', path '{path}'")
         return HTTPStatus.OK, "text/plain", f"Success: LoRA adapter '{name}' added successfully."
 
@@ -143,6 +244,7 @@ class ModelServer:
             if not name or name not in self.adapters:
                 return error(HTTPStatus.NOT_FOUND, f"The lora adapter '{name}' cannot be found.", "NotFoundError")
             del self.adapters[name]
+            self.parents.pop(name, None)
         log(f"Removed LoRA adapter: name '{name}'")
         return HTTPStatus.OK, "text/plain", f"Success: LoRA adapter '{name}' removed successfully."
 
@@ -169,7 +271,7 @@ class ModelServer:
                         "created": created,
                         "owned_by": "vllm",
                         "root": path,
-                        "parent": self.args.served_model_name,
+                        "parent": self.parents.get(name, self.args.served_model_name),
                         "max_model_len": None,
                         "permission": [{"id": "modelperm-fake", "object": "model_permission"}],
                     }
@@ -180,22 +282,35 @@ class ModelServer:
         with self.lock:
             return model == self.args.served_model_name or model in self.adapters
 
-    def begin_generation(self):
+    def begin_generation(self, model=None):
+        """Counts a generation in; one with an adapter waits (like vLLM's scheduler) while --max-loras other
+        adapters are in the running batch."""
         with self.lock:
+            if model in self.adapters:
+                self.slots.wait_for(
+                    lambda: model in self.active_adapters or len(self.active_adapters) < self.args.max_loras
+                )
+                self.active_adapters[model] = self.active_adapters.get(model, 0) + 1
             self.generations += 1
             self.running += 1
             return self.generations
 
-    def end_generation(self, number):
+    def end_generation(self, number, model=None):
         with self.lock:
             self.running -= 1
+            if model in self.active_adapters:
+                self.active_adapters[model] -= 1
+                if not self.active_adapters[model]:
+                    del self.active_adapters[model]
+                    self.slots.notify_all()
         if self.crash_after is not None and number >= self.crash_after:
             log(f"simulated crash after {number} generations")
             os._exit(70)
 
 
 def error(status, message, err_type):
-    body = {"object": "error", "message": message, "type": err_type, "param": None, "code": int(status)}
+    """vLLM v0.11's ErrorResponse: {"error": {"message", "type", "param", "code"}} (code = the HTTP status)."""
+    body = {"error": {"message": message, "type": err_type, "param": None, "code": int(status)}}
     return status, "application/json", json.dumps(body)
 
 
@@ -339,7 +454,10 @@ class Handler(BaseHTTPRequestHandler):
         if chat and not isinstance(body.get("messages"), list):
             self.send(*error(HTTPStatus.BAD_REQUEST, "'messages' must be a list", "BadRequestError"))
             return
-        number = engine.begin_generation()
+        if chat and not engine.chat_template:
+            self.send(*error(HTTPStatus.BAD_REQUEST, NO_CHAT_TEMPLATE, "BadRequestError"))
+            return
+        number = engine.begin_generation(model)
         try:
             if engine.smoke_fail:
                 self.send(*error(HTTPStatus.INTERNAL_SERVER_ERROR, "simulated engine failure", "InternalServerError"))
@@ -383,7 +501,7 @@ class Handler(BaseHTTPRequestHandler):
                     },
                 )
         finally:
-            engine.end_generation(number)
+            engine.end_generation(number, model)
 
     def stream(self, request_id, created, model, tokens, finish, usage, chat, body):
         self.send_response(HTTPStatus.OK)
@@ -429,17 +547,16 @@ def main(argv):
     if args.model.startswith("/") and not os.path.exists(args.model):
         print(f"ERROR [fake_vllm] model path does not exist: {args.model}", file=sys.stderr, flush=True)
         return 1
+    unsupported = lora_unsupported(args.model) if args.enable_lora else None
+    if unsupported:
+        print(f"ERROR [fake_vllm] ValueError: {unsupported[0]} does not support LoRA yet.", file=sys.stderr, flush=True)
+        return 1
     settings = load_overrides(args.model)
     engine = ModelServer(args, settings)
-    for module in args.lora_modules:
-        if module.startswith("{"):
-            spec = json.loads(module)
-            name, path = spec["name"], spec["path"]
-        else:
-            name, path = module.split("=", 1)
-        status, _, message = engine.load_adapter(name, path)
+    for name, path, base_model_name in args.lora_modules:
+        status, _, message = engine.load_adapter(name, path, base_model_name)
         if status != HTTPStatus.OK:
-            print(f"ERROR [fake_vllm] {json.loads(message)['message']}", file=sys.stderr, flush=True)
+            print(f"ERROR [fake_vllm] {json.loads(message)['error']['message']}", file=sys.stderr, flush=True)
             return 1
     Handler.engine = engine
     server = ThreadingHTTPServer((args.host, args.port), Handler)

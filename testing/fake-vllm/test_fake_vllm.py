@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 from pathlib import Path
@@ -26,13 +27,13 @@ def free_port():
 class Engine:
     """One fake_vllm process on a free loopback port."""
 
-    def __init__(self, *args, env=None):
+    def __init__(self, *args, env=None, model=MODEL):
         self.port = free_port()
         environment = {k: v for k, v in os.environ.items() if not k.startswith(("FAKE_VLLM_", "VLLM_"))}
         environment.update(env or {})
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [sys.executable, str(SCRIPT), "serve", MODEL, "--host", "127.0.0.1", "--port", str(self.port), *args],
+            [sys.executable, str(SCRIPT), "serve", model, "--host", "127.0.0.1", "--port", str(self.port), *args],
             env=environment,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -187,6 +188,175 @@ class ApiKeyTest(unittest.TestCase):
         engine = self.engine("--api-key", "sk-secret-value")
         engine.request("GET", "/v1/models", headers={"Authorization": "Bearer wrong"})
         self.assertNotIn("sk-secret-value", engine.output())
+
+
+def run_to_exit(*args, model=MODEL):
+    """Runs the stand-in expecting it to exit at start; answers (exit status, output)."""
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "serve", model, "--host", "127.0.0.1", "--port", str(free_port()), *args],
+        env={k: v for k, v in os.environ.items() if not k.startswith(("FAKE_VLLM_", "VLLM_"))},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def adapter_dir(parent, name, rank):
+    path = Path(parent, name)
+    path.mkdir(parents=True)
+    (path / "adapter_config.json").write_text(json.dumps({"r": rank, "base_model_name_or_path": MODEL}))
+    return str(path)
+
+
+def model_dir(parent, name, architectures, tokenizer=None):
+    path = Path(parent, name)
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps({"architectures": architectures}))
+    if tokenizer is not None:
+        (path / "tokenizer_config.json").write_text(json.dumps(tokenizer))
+    return str(path)
+
+
+RUNTIME_LORA = {"VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True"}
+
+
+class VllmRulesTest(unittest.TestCase):
+    """The rules of vLLM v0.11 the stand-in keeps (chat-switch-service DESIGN.md "vLLM's rules")."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", self.dir]))
+
+    def engine(self, *args, env=None, model=MODEL):
+        engine = Engine(*args, env=env, model=model)
+        self.addCleanup(engine.close)
+        return engine
+
+    def test_a_max_lora_rank_outside_vllms_set_exits_at_start(self):
+        for rank in ("96", "1024", "1", "100"):
+            with self.subTest(rank=rank):
+                status, output = run_to_exit("--enable-lora", "--max-lora-rank", rank)
+                self.assertNotEqual(0, status)
+                self.assertIn("--max-lora-rank", output)
+        for rank in ("8", "128", "320", "512"):
+            with self.subTest(rank=rank):
+                self.engine("--enable-lora", "--max-lora-rank", rank)
+
+    def test_max_cpu_loras_below_max_loras_exits_at_start(self):
+        status, output = run_to_exit("--enable-lora", "--max-loras", "4", "--max-cpu-loras", "2")
+        self.assertNotEqual(0, status)
+        self.assertIn("max_cpu_loras (2) must be >= max_loras (4)", output)
+        self.engine("--enable-lora", "--max-loras", "4", "--max-cpu-loras", "8")
+
+    def test_enable_lora_on_an_architecture_without_lora_support_exits_at_start(self):
+        bert = model_dir(self.dir, "bert", ["BertModel"])
+        status, output = run_to_exit("--enable-lora", model=bert)
+        self.assertEqual(1, status)
+        self.assertIn("BertModel does not support LoRA yet", output)
+        self.engine(model=bert)  # without --enable-lora it serves
+        self.engine("--enable-lora", model=model_dir(self.dir, "qwen", ["Qwen2ForCausalLM"]))
+
+    def test_lora_modules_take_the_json_form_with_any_path_and_the_old_name_equals_path_form(self):
+        odd = adapter_dir(self.dir, "a=b,c", 8)
+        plain = adapter_dir(self.dir, "plain", 8)
+        engine = self.engine(
+            "--enable-lora",
+            "--lora-modules",
+            json.dumps({"name": "ft-odd", "path": odd, "base_model_name": MODEL}),
+            "ft-plain=" + plain,
+        )
+        cards = {c["id"]: c for c in json.loads(engine.request("GET", "/v1/models")[1])["data"]}
+        self.assertEqual(odd, cards["ft-odd"]["root"])
+        self.assertEqual(MODEL, cards["ft-odd"]["parent"])
+        self.assertEqual(plain, cards["ft-plain"]["root"])
+        # The old form cannot carry a path with '=': vLLM's parser fails on it.
+        status, _ = run_to_exit("--enable-lora", "--lora-modules", "ft-odd=" + adapter_dir(self.dir, "x=y", 8))
+        self.assertNotEqual(0, status)
+
+    def test_runtime_adapters_live_in_memory_only_and_a_second_load_of_a_name_is_a_400(self):
+        path = adapter_dir(self.dir, "ad", 8)
+        engine = self.engine("--enable-lora", env=RUNTIME_LORA)
+        load = {"lora_name": "ft-a", "lora_path": path}
+        self.assertEqual(200, engine.request("POST", "/v1/load_lora_adapter", load)[0])
+        status, body, _ = engine.request("POST", "/v1/load_lora_adapter", load)
+        self.assertEqual(400, status)
+        self.assertEqual(
+            {
+                "error": {
+                    "message": "The lora adapter 'ft-a' has already been loaded.",
+                    "type": "InvalidUserInput",
+                    "param": None,
+                    "code": 400,
+                }
+            },
+            json.loads(body),
+        )
+        engine.close()
+        restarted = self.engine("--enable-lora", env=RUNTIME_LORA)
+        ids = [c["id"] for c in json.loads(restarted.request("GET", "/v1/models")[1])["data"]]
+        self.assertEqual([MODEL], ids)
+
+    def test_an_adapter_above_the_engines_rank_is_refused_with_vllms_error_shape(self):
+        engine = self.engine("--enable-lora", "--max-lora-rank", "64", env=RUNTIME_LORA)
+        status, body, _ = engine.request(
+            "POST", "/v1/load_lora_adapter", {"lora_name": "big", "lora_path": adapter_dir(self.dir, "big", 96)}
+        )
+        self.assertEqual(400, status)
+        self.assertEqual({"message", "type", "param", "code"}, set(json.loads(body)["error"]))
+        engine128 = self.engine("--enable-lora", "--max-lora-rank", "128", env=RUNTIME_LORA)
+        status, body, _ = engine128.request(
+            "POST", "/v1/load_lora_adapter", {"lora_name": "big", "lora_path": adapter_dir(self.dir, "big2", 96)}
+        )
+        self.assertEqual(200, status, body)
+
+    def test_errors_have_vllms_shape(self):
+        engine = self.engine()
+        status, body, _ = engine.request("POST", "/v1/chat/completions", {**CHAT, "model": "nope"})
+        self.assertEqual(404, status)
+        self.assertEqual(
+            {"message": "The model `nope` does not exist.", "type": "NotFoundError", "param": None, "code": 404},
+            json.loads(body)["error"],
+        )
+
+    def test_chat_completions_are_a_400_for_a_model_without_a_chat_template_and_completions_work(self):
+        base = model_dir(self.dir, "base", ["Qwen2ForCausalLM"], tokenizer={"model_max_length": 512})
+        engine = self.engine(model=base)
+        status, body, _ = engine.request("POST", "/v1/chat/completions", {**CHAT, "model": base})
+        self.assertEqual(400, status)
+        self.assertIn("chat template", json.loads(body)["error"]["message"])
+        self.assertEqual(200, engine.request("POST", "/v1/completions", {"model": base, "prompt": "x"})[0])
+        templated = model_dir(self.dir, "chat", ["Qwen2ForCausalLM"], tokenizer={"chat_template": "{{ messages }}"})
+        self.assertEqual(
+            200, self.engine(model=templated).request("POST", "/v1/chat/completions", {**CHAT, "model": templated})[0]
+        )
+
+    def test_with_max_loras_1_a_request_to_a_second_adapter_waits_for_the_first_to_finish(self):
+        for max_loras, b_waits in (("1", True), ("2", False)):
+            with self.subTest(max_loras=max_loras):
+                engine = self.engine(
+                    "--enable-lora",
+                    "--max-loras",
+                    max_loras,
+                    "--lora-modules",
+                    "ft-a=" + adapter_dir(self.dir, "a" + max_loras, 8),
+                    "ft-b=" + adapter_dir(self.dir, "b" + max_loras, 8),
+                    env={"FAKE_VLLM_TOKEN_DELAY": "0.1"},
+                )
+                finished = {}
+
+                def generate(name, stream):
+                    body = {"model": name, "messages": [{"role": "user", "content": "one two three"}]}
+                    engine.request("POST", "/v1/chat/completions", {**body, "stream": stream})
+                    finished[name] = time.monotonic()
+
+                first = threading.Thread(target=generate, args=("ft-a", True))
+                first.start()
+                time.sleep(0.2)
+                generate("ft-b", False)  # not streamed: answers at once when it gets a slot
+                first.join()
+                # ft-a streams for about 0.6 s; with one adapter slot ft-b is only answered after it.
+                self.assertEqual(b_waits, finished["ft-b"] >= finished["ft-a"])
 
 
 if __name__ == "__main__":

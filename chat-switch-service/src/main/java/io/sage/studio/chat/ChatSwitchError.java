@@ -46,7 +46,11 @@ public enum ChatSwitchError implements ErrorCode {
     /** The seed-compatible endpoints waited longer than a switch may take; the switch goes on. */
     SWITCH_TIMEOUT("switch_timeout", ErrorKind.TIMEOUT),
     /** The switch failed (the old model serves on); details carry the operation. */
-    SWITCH_FAILED("switch_failed", ErrorKind.UPSTREAM_FAILED);
+    SWITCH_FAILED("switch_failed", ErrorKind.UPSTREAM_FAILED),
+    /** A LoRA adapter of a rank above vLLM's largest {@code --max-lora-rank} (512). */
+    LORA_RANK_TOO_HIGH("lora_rank_too_high", ErrorKind.INVALID),
+    /** A LoRA adapter on a base model whose architecture vLLM serves without LoRA support. */
+    LORA_NOT_SUPPORTED("lora_not_supported", ErrorKind.INVALID);
 
     private final String code;
     private final ErrorKind kind;

@@ -103,6 +103,8 @@ public interface ChatConfig {
 
     Lora lora();
 
+    Engine engine();
+
     Memory memory();
 
     Local local();
@@ -131,11 +133,50 @@ public interface ChatConfig {
         @WithDefault("true")
         boolean enabled();
 
-        /** {@code --max-lora-rank} of new engines; an adapter of a higher rank gets an engine of its own. */
+        /**
+         * {@code --max-lora-rank} of new engines, rounded up to a value vLLM accepts (8, 16, 32, 64, 128, 256, 320,
+         * 512); an adapter of a higher rank gets an engine of its own.
+         */
         @WithDefault("64")
         @Min(1)
-        @Max(1024)
+        @Max(512)
         int maxRank();
+
+        /**
+         * Architectures ({@code config.json} {@code architectures}, or the catalogue's family as a model type such as
+         * {@code qwen2}) whose engines are started with {@code --enable-lora}; vLLM exits at start for a model class
+         * without LoRA support, so any other base is started without it and a LoRA switch onto it is refused. Extend
+         * the list when vLLM supports LoRA for another architecture.
+         */
+        @WithDefault("LlamaForCausalLM,MistralForCausalLM,MixtralForCausalLM,Qwen2ForCausalLM,Qwen3ForCausalLM,"
+                + "Qwen2MoeForCausalLM,Qwen3MoeForCausalLM,GemmaForCausalLM,Gemma2ForCausalLM,Gemma3ForCausalLM,"
+                + "PhiForCausalLM,Phi3ForCausalLM,llama,mistral,mixtral,qwen2,qwen3,qwen2_moe,qwen3_moe,gemma,gemma2,"
+                + "gemma3_text,phi,phi3")
+        List<String> architectures();
+    }
+
+    /** vLLM engine arguments every LoRA-enabled engine gets (local and Kubernetes alike). */
+    interface Engine {
+
+        /** {@code --max-loras}: adapters in one batch at most (vLLM's default is 1: requests to a second one wait). */
+        @WithDefault("4")
+        @Min(1)
+        @Max(256)
+        int maxLoras();
+
+        /** {@code --max-cpu-loras}: adapters vLLM keeps in its CPU cache; at least {@code max-loras}. */
+        @WithDefault("8")
+        @Min(1)
+        @Max(4096)
+        int maxCpuLoras();
+
+        /** Start-up check: vLLM exits when {@code --max-cpu-loras} is below {@code --max-loras}. */
+        @AssertTrue(
+                message = "studio.chat.engine.max-cpu-loras must be at least studio.chat.engine.max-loras"
+                        + " (vLLM refuses to start otherwise)")
+        default boolean isCpuCacheLargeEnough() {
+            return maxCpuLoras() >= maxLoras();
+        }
     }
 
     /** GPU memory accounting for the blue-green or recreate decision. */

@@ -9,7 +9,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -102,7 +104,11 @@ public class OpenAiProbe {
         return smoke(baseUrl, model, engineKey());
     }
 
-    /** A one-token chat completion with {@code model}; ok only when the answer has a choice. */
+    /**
+     * A one-token chat completion with {@code model}; ok only when the answer has a choice. vLLM answers 400 to chat
+     * completions for a model without a chat template (a base model, many merged models), which still generates: then
+     * the same one-token request goes to {@code /v1/completions}.
+     */
     public Result smoke(String baseUrl, String model, String apiKey) {
         Map<String, Object> body = Map.of(
                 "model",
@@ -114,6 +120,13 @@ public class OpenAiProbe {
                 "temperature",
                 0);
         Result result = post(baseUrl, "/v1/chat/completions", body, apiKey);
+        if (noChatTemplate(result)) {
+            result = post(
+                    baseUrl,
+                    "/v1/completions",
+                    Map.of("model", model, "prompt", "ping", "max_tokens", 1, "temperature", 0),
+                    apiKey);
+        }
         if (!result.ok()) {
             return result;
         }
@@ -129,6 +142,42 @@ public class OpenAiProbe {
         } catch (IOException e) {
             return new Result(
                     false, result.status(), result.body(), "the answer is not JSON: " + abbreviate(result.body()));
+        }
+    }
+
+    /**
+     * Whether a chat completion was refused because the model has no chat template: vLLM's 400 whose message says
+     * so ("… you must provide a chat template if the tokenizer does not define one").
+     */
+    static boolean noChatTemplate(Result result) {
+        return result.status() == 400
+                && result.body() != null
+                && result.body().toLowerCase(Locale.ROOT).contains("chat template");
+    }
+
+    /**
+     * The adapters an engine lists at {@code GET /v1/models} with the path each was loaded from (a LoRA card's
+     * {@code root}; its {@code parent} is the base), or empty when the call failed.
+     */
+    public Optional<Map<String, String>> loraRoots(String baseUrl) {
+        Result result = send(
+                HttpRequest.newBuilder(uri(baseUrl, "/v1/models"))
+                        .timeout(timeout)
+                        .GET(),
+                engineKey());
+        if (!result.ok()) {
+            return Optional.empty();
+        }
+        try {
+            Map<String, String> roots = new LinkedHashMap<>();
+            for (JsonNode card : StudioJson.mapper().readTree(result.body()).path("data")) {
+                if (card.hasNonNull("parent") && card.path("root").isTextual()) {
+                    roots.put(card.path("id").asText(), card.path("root").asText());
+                }
+            }
+            return Optional.of(roots);
+        } catch (IOException e) {
+            return Optional.empty();
         }
     }
 

@@ -198,11 +198,30 @@ class SwitchExecutor {
                     "loading adapter " + served + " (rank " + target.loraRank() + ") from " + target.adapterPath()
                             + " into engine " + engine.id());
             OpenAiProbe.Result result = probe.loadLora(engine.baseUrl(), served, target.adapterPath());
-            if (!result.ok()) {
+            boolean loadedBefore = false;
+            if (alreadyLoaded(result)) {
+                // vLLM answers 400 for a name it holds already (e.g. loaded by an earlier run of this service):
+                // that is the adapter only when it was loaded from the same path, else it is replaced.
+                String root = probe.loraRoots(engine.baseUrl())
+                        .map(roots -> roots.get(served))
+                        .orElse(null);
+                if (root != null && SwitchPlanner.sameModel(root, target.adapterPath())) {
+                    op.note("engine " + engine.id() + " holds adapter " + served + " from this path already");
+                    loadedBefore = true;
+                } else {
+                    op.note("engine " + engine.id() + " holds another adapter named " + served
+                            + (root == null ? "" : " (from " + root + ")") + "; replacing it");
+                    probe.unloadLora(engine.baseUrl(), served);
+                    result = probe.loadLora(engine.baseUrl(), served, target.adapterPath());
+                }
+            }
+            if (!loadedBefore && !result.ok()) {
                 op.fail("the engine refused the adapter: " + result.error(), false);
                 return;
             }
-            a.loadedAdapter = served;
+            if (!loadedBefore) {
+                a.loadedAdapter = served;
+            }
             engine = engine.withAdapter(served, target.adapterPath());
             state.put(engine);
         }
@@ -231,6 +250,11 @@ class SwitchExecutor {
             state.put(engine.withoutAdapter(old));
         }
         op.complete("switched to " + target.displayName() + " without restarting the engine");
+    }
+
+    /** vLLM's answer to loading a name it holds already: 400 "The lora adapter '…' has already been loaded." */
+    static boolean alreadyLoaded(OpenAiProbe.Result result) {
+        return result.status() == 400 && result.body() != null && result.body().contains("has already been loaded");
     }
 
     private void blueGreen(Attempt a) {

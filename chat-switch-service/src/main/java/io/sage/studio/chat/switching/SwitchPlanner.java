@@ -11,9 +11,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.chat.config.ChatConfig;
+import io.sage.studio.chat.registry.LoraSupport;
 import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
+import io.sage.studio.chat.runtime.EngineArgs;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.PublishedRoute;
@@ -33,12 +35,15 @@ class SwitchPlanner {
     private final ChatState state;
     private final ServingRuntime runtime;
     private final GpuCapacity capacity;
+    private final LoraSupport loraSupport;
 
-    SwitchPlanner(ChatConfig config, ChatState state, ServingRuntime runtime, GpuCapacity capacity) {
+    SwitchPlanner(
+            ChatConfig config, ChatState state, ServingRuntime runtime, GpuCapacity capacity, LoraSupport loraSupport) {
         this.config = config;
         this.state = state;
         this.runtime = runtime;
         this.capacity = capacity;
+        this.loraSupport = loraSupport;
     }
 
     Plan plan(ServableModel target, SwitchStrategy requested, boolean restart) {
@@ -54,6 +59,7 @@ class SwitchPlanner {
         }
         Optional<Backend> active =
                 state.activeBackend().filter(b -> runtime.liveness(b).alive());
+        servable(target);
         if (restart) {
             return new Plan(
                     SwitchStrategy.RECREATE,
@@ -105,6 +111,30 @@ class SwitchPlanner {
         }
     }
 
+    /**
+     * A LoRA adapter vLLM can serve at all: rank at most 512 (vLLM's largest {@code --max-lora-rank}) and a base whose
+     * architecture supports LoRA; else a 400 that says which limit it breaks.
+     */
+    void servable(ServableModel target) {
+        if (!target.isLora()) {
+            return;
+        }
+        if (EngineArgs.maxLoraRankFor(target.loraRank()).isEmpty()) {
+            throw new StudioException(
+                    ChatSwitchError.LORA_RANK_TOO_HIGH,
+                    "the adapter " + target.displayName() + " has rank " + target.loraRank()
+                            + ", above vLLM's largest --max-lora-rank " + EngineArgs.MAX_LORA_RANK
+                            + ": merge it into its base model (POST /api/finetune/tasks/{id}/merge) and serve the"
+                            + " merged model, or train with lora_r at most " + EngineArgs.MAX_LORA_RANK);
+        }
+        loraSupport.whyNot(target.enginePath()).ifPresent(why -> {
+            throw new StudioException(
+                    ChatSwitchError.LORA_NOT_SUPPORTED,
+                    "the adapter " + target.displayName() + " cannot be served: " + why
+                            + "; serve its merged model instead");
+        });
+    }
+
     private Plan hotLoad(ServableModel target, Backend engine) {
         String why = target.isLora()
                 ? "adapter of rank " + target.loraRank() + " for " + target.enginePath()
@@ -131,9 +161,9 @@ class SwitchPlanner {
         if (!spec.loraEnabled()) {
             return "the running engine was started without --enable-lora";
         }
-        if (target.loraRank() > spec.maxLoraRank()) {
-            return "the adapter's rank " + target.loraRank() + " is above the engine's --max-lora-rank "
-                    + spec.maxLoraRank();
+        int engineRank = allowedRank(spec.maxLoraRank());
+        if (target.loraRank() > engineRank) {
+            return "the adapter's rank " + target.loraRank() + " is above the engine's --max-lora-rank " + engineRank;
         }
         return null;
     }
@@ -148,12 +178,19 @@ class SwitchPlanner {
                     target.enginePath(),
                     target.engineServedName(),
                     true,
-                    Math.max(maxRank, target.loraRank()),
+                    allowedRank(Math.max(maxRank, target.loraRank())),
                     Map.of(target.servedName(), target.adapterPath()),
                     target);
         }
+        boolean lora = config.lora().enabled()
+                && loraSupport.whyNot(target.enginePath()).isEmpty();
         return new BackendSpec(
-                id, target.enginePath(), target.servedName(), config.lora().enabled(), maxRank, Map.of(), target);
+                id, target.enginePath(), target.servedName(), lora, allowedRank(maxRank), Map.of(), target);
+    }
+
+    /** {@code rank} rounded up to a {@code --max-lora-rank} vLLM accepts (the planner refused anything above 512). */
+    private static int allowedRank(int rank) {
+        return EngineArgs.maxLoraRankFor(rank).orElse(EngineArgs.MAX_LORA_RANK);
     }
 
     static boolean sameModel(String a, String b) {

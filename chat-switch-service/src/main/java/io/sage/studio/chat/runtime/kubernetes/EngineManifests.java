@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.runtime.BackendSpec;
+import io.sage.studio.chat.runtime.EngineArgs;
 import io.sage.studio.events.StudioJson;
 import io.sage.studio.kube.Scheduling;
 import io.sage.studio.kube.StudioLabels;
@@ -35,6 +36,7 @@ final class EngineManifests {
 
     private final ChatConfig.Kubernetes config;
     private final ChatConfig.Memory memory;
+    private final ChatConfig.Engine engine;
     private final String mountPath;
     private final Scheduling scheduling;
 
@@ -42,6 +44,7 @@ final class EngineManifests {
     EngineManifests(ChatConfig config, String studioHome) {
         this.config = config.kubernetes();
         this.memory = config.memory();
+        this.engine = config.engine();
         this.mountPath = this.config.modelsMountPath().orElse(studioHome);
         this.scheduling = scheduling(this.config);
     }
@@ -195,7 +198,7 @@ final class EngineManifests {
                 .build();
     }
 
-    /** vLLM's server arguments (the image's entrypoint is the server). */
+    /** vLLM's server arguments (the image's entrypoint is the server); the LoRA ones are {@link EngineArgs}'s. */
     List<String> args(BackendSpec spec) {
         List<String> args = new ArrayList<>(List.of(
                 "--model",
@@ -208,13 +211,7 @@ final class EngineManifests {
                 Integer.toString(config.port())));
         memory.gpuMemoryUtilization()
                 .ifPresent(u -> args.addAll(List.of("--gpu-memory-utilization", Double.toString(u))));
-        if (spec.loraEnabled()) {
-            args.addAll(List.of("--enable-lora", "--max-lora-rank", Integer.toString(spec.maxLoraRank())));
-            if (!spec.adapters().isEmpty()) {
-                args.add("--lora-modules");
-                spec.adapters().forEach((name, path) -> args.add(name + "=" + path));
-            }
-        }
+        args.addAll(EngineArgs.lora(spec, engine));
         config.extraArgs().ifPresent(args::addAll);
         return args;
     }

@@ -31,6 +31,7 @@ import org.jboss.logging.Logger;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
+import io.sage.studio.chat.runtime.EngineArgs;
 import io.sage.studio.chat.runtime.Liveness;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.common.engine.EngineApiKey;
@@ -59,6 +60,7 @@ public class LocalProcessRuntime implements ServingRuntime {
 
     private final ChatConfig.Local config;
     private final ChatConfig.Memory memory;
+    private final ChatConfig.Engine engine;
     private final CommandTemplate template;
     private final PortPool ports;
     private final Path logDir;
@@ -71,6 +73,7 @@ public class LocalProcessRuntime implements ServingRuntime {
         this.config = config.local();
         this.apiKey = apiKey;
         this.memory = config.memory();
+        this.engine = config.engine();
         this.template = CommandTemplate.parse(this.config.command());
         this.ports = PortPool.parse(this.config.host(), this.config.ports());
         this.logDir = home.chatDir();
@@ -150,7 +153,8 @@ public class LocalProcessRuntime implements ServingRuntime {
     }
 
     /**
-     * The engine's arguments: the template, then the LoRA and memory flags the spec asks for. The engine listens on
+     * The engine's arguments: the template, then the memory flags and the LoRA flags the spec asks for
+     * ({@link EngineArgs}, shared with the Kubernetes runtime). The engine listens on
      * {@code studio.chat.local.host} only: a {@code --host} of the template is replaced, a missing one added (vLLM
      * would listen on every interface).
      */
@@ -179,15 +183,7 @@ public class LocalProcessRuntime implements ServingRuntime {
             args.add("--gpu-memory-utilization");
             args.add(Double.toString(u));
         });
-        if (spec.loraEnabled()) {
-            args.add("--enable-lora");
-            args.add("--max-lora-rank");
-            args.add(Integer.toString(spec.maxLoraRank()));
-            if (!spec.adapters().isEmpty()) {
-                args.add("--lora-modules");
-                spec.adapters().forEach((name, path) -> args.add(name + "=" + path));
-            }
-        }
+        args.addAll(EngineArgs.lora(spec, engine));
         return args;
     }
 

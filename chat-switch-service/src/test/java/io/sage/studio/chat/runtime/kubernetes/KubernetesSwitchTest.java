@@ -133,7 +133,8 @@ class KubernetesSwitchTest {
         assertThat(engine.getArgs())
                 .containsSubsequence("--model", BASE_A)
                 .containsSubsequence("--served-model-name", BASE_A)
-                .containsSubsequence("--enable-lora", "--max-lora-rank", "64");
+                .containsSubsequence(
+                        "--enable-lora", "--max-lora-rank", "64", "--max-loras", "4", "--max-cpu-loras", "8");
         assertThat(engine.getEnv())
                 .extracting(EnvVar::getName)
                 .containsExactlyInAnyOrder("VLLM_API_KEY", "VLLM_ALLOW_RUNTIME_LORA_UPDATING");

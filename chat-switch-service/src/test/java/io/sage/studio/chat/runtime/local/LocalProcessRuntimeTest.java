@@ -124,7 +124,16 @@ class LocalProcessRuntimeTest {
                 .containsSubsequence("--port", "8001")
                 .containsSubsequence("--host", "127.0.0.1")
                 .containsSubsequence("--served-model-name", "base")
-                .containsSubsequence("--enable-lora", "--max-lora-rank", "128", "--lora-modules", "ft-1=/a/lora");
+                .containsSubsequence(
+                        "--enable-lora",
+                        "--max-lora-rank",
+                        "128",
+                        "--max-loras",
+                        "4",
+                        "--max-cpu-loras",
+                        "8",
+                        "--lora-modules",
+                        "{\"name\":\"ft-1\",\"path\":\"/a/lora\",\"base_model_name\":\"base\"}");
     }
 
     @Test
