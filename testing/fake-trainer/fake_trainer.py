@@ -13,10 +13,13 @@ adapter_config.json and a valid, tiny adapter_model.safetensors; full fine-tunin
 merged_model/ instead) → merging (when ``merge`` is true: merged_model/ with config.json,
 generation_config.json, model.safetensors) → done, plus ``artifact`` lines. Human log lines go to stdout.
 ``total_steps`` = epochs × ceil(samples / batch_size / gradient_accumulation_steps), or
-``max_steps`` when > 0. ``resume_from`` (a checkpoint it wrote) continues after that step.
+``max_steps`` when > 0. ``resume_from`` (a checkpoint it wrote, relative to the task folder) continues at the
+checkpoint's step + 1, like sage_trainer; a folder that is not a complete checkpoint is ``bad_spec`` (exit 2).
 
-On SIGTERM/SIGINT it writes checkpoints/step-N/, an ``artifact`` line for it and
-``{"type":"error","code":"cancelled",...}``, and exits 143 at once.
+Checkpoints are written like sage_trainer's: checkpoints/step-N/ with model/ and trainer_state.json (step, epoch,
+total_steps), every ``save_steps`` steps (hyperparameter, default 500, 0 never; not at the last step) and on
+SIGTERM/SIGINT, each with an ``artifact`` line of kind ``checkpoint``. On SIGTERM/SIGINT it then writes
+``{"type":"error","code":"cancelled",...}`` and exits 143 at once.
 
 Environment:
     FAKE_TRAINER_STEP_DELAY  seconds per training step (default 0.05)
@@ -201,9 +204,10 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
     logging_steps = max(1, int(hp.get("logging_steps", 1)))
     start = 0
     if job.get("resume_from"):
-        resume = task_dir / str(job["resume_from"]) / "trainer_state.json"
-        start = json.loads(resume.read_text())["step"]
-        print(f"resumed at step {start}", flush=True)
+        checkpoint = task_dir / str(job["resume_from"])
+        start = read_checkpoint(checkpoint)["step"]
+        print(f"resumed from {checkpoint} at step {start}", flush=True)
+    save_steps = int(hp.get("save_steps", 500))
 
     progress.emit("phase", phase="training")
     for step in range(start + 1, total + 1):
@@ -215,6 +219,10 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
             raise Failure("internal", "RuntimeError: simulated trainer crash (FAKE_TRAINER_MODE=crash)")
         time.sleep(delay)
         state["step"] = step
+        state["epoch"] = round(step / steps_per_epoch, 4)
+        state["total_steps"] = total
+        if save_steps and step % save_steps == 0 and step < total:
+            save_checkpoint(job, task_dir, progress, state)
         if step % logging_steps == 0 or step == total:
             progress.emit(
                 "metrics",
@@ -271,9 +279,42 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
     progress.emit("phase", phase="done")
 
 
-def save_checkpoint(job: dict, task_dir: Path, progress: Progress, step: int) -> Path:
-    directory = task_dir / str(job.get("output_dir") or ".") / "checkpoints" / f"step-{step}"
-    write_files(directory, {"trainer_state.json": json.dumps({"step": step, "task_id": job.get("task_id")})})
+def read_checkpoint(checkpoint: Path) -> dict:
+    """Like sage_trainer's checkpoint.read_state: ``bad_spec`` (exit 2) when ``resume_from`` is not a complete
+    checkpoint (a readable trainer_state.json with a whole ``step`` and a ``model/`` folder)."""
+    try:
+        state = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise Failure(
+            "bad_spec",
+            f"resume_from {checkpoint} is not a checkpoint of this trainer (trainer_state.json unreadable: {exc})",
+            2,
+        ) from exc
+    if not isinstance(state, dict) or not isinstance(state.get("step"), int) or not (checkpoint / "model").is_dir():
+        raise Failure("bad_spec", f"resume_from {checkpoint} is an incomplete checkpoint", 2)
+    return state
+
+
+def save_checkpoint(job: dict, task_dir: Path, progress: Progress, state: dict) -> Path:
+    """``checkpoints/step-N/`` like sage_trainer's CheckpointSaver: ``model/`` (a tiny adapter) and
+    ``trainer_state.json`` (step, epoch, total_steps, time), staged in a hidden folder and renamed into place."""
+    step = state["step"]
+    root = task_dir / str(job.get("output_dir") or ".") / "checkpoints"
+    directory = root / f"step-{step}"
+    staging = root / f".step-{step}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    write_files(staging / "model", {"adapter_config.json": json.dumps({"peft_type": "LORA", "r": 1})})
+    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    trainer_state = {
+        "task_id": job.get("task_id"),
+        "total_steps": state.get("total_steps"),
+        "step": step,
+        "epoch": state.get("epoch", 0.0),
+        "time": now,
+    }
+    write_files(staging, {"trainer_state.json": json.dumps(trainer_state, indent=2)})
+    shutil.rmtree(directory, ignore_errors=True)
+    os.replace(staging, directory)
     progress.emit("artifact", kind="checkpoint", path=relative(directory, task_dir))
     return directory
 
@@ -305,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         message = f"cancelled by {cancelled}"
         if state["step"] is not None:
-            saved = save_checkpoint(job, task_dir, progress, state["step"])
+            saved = save_checkpoint(job, task_dir, progress, state)
             message += f" at step {state['step']}; checkpoint saved to {relative(saved, task_dir)}"
         progress.emit("error", code="cancelled", message=message)
         return 143

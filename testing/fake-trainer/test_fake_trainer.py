@@ -203,6 +203,39 @@ class FakeTrainerTest(unittest.TestCase):
         self.assertEqual(self.run_fake().returncode, 0)
         self.assertEqual([m["step"] for m in self.of_type("metrics")], [state["step"] + 1, state["step"] + 2])
 
+    def test_checkpoints_every_save_steps_and_resume_continues_at_the_next_step(self):
+        hp = {"epochs": 1, "batch_size": 1, "gradient_accumulation_steps": 1, "logging_steps": 1, "save_steps": 4}
+        self.write_job(hyperparameters=hp)
+        self.assertEqual(self.run_fake().returncode, 0)
+        # 10 steps, saved at 4 and 8 (never at the last step), each a complete checkpoint like sage_trainer's
+        self.assertEqual(
+            [r["path"] for r in self.of_type("artifact") if r["kind"] == "checkpoint"],
+            ["checkpoints/step-4", "checkpoints/step-8"],
+        )
+        state = json.loads((self.task / "checkpoints/step-8/trainer_state.json").read_text())
+        self.assertEqual((state["step"], state["total_steps"]), (8, 10))
+        self.assertTrue((self.task / "checkpoints/step-8/model").is_dir())
+        self.assertFalse(list((self.task / "checkpoints").glob(".*")))
+
+        (self.task / "progress.jsonl").unlink()
+        self.write_job(resume_from="checkpoints/step-4", hyperparameters={**hp, "save_steps": 0})
+        result = self.run_fake()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("at step 4", result.stdout)
+        self.assertEqual([m["step"] for m in self.of_type("metrics")], [5, 6, 7, 8, 9, 10])
+        self.assertEqual(self.of_type("phase")[-1]["phase"], "done")
+
+    def test_resume_from_an_incomplete_checkpoint_is_bad_spec(self):
+        (self.task / "checkpoints/step-3").mkdir(parents=True)
+        (self.task / "checkpoints/step-3/trainer_state.json").write_text('{"step": 3}')
+        self.write_job(resume_from="checkpoints/step-3")
+        self.assertEqual(self.run_fake().returncode, 2)  # no model/ folder, like sage_trainer's read_state
+        self.assertEqual(self.of_type("error")[-1]["code"], "bad_spec")
+        self.write_job(resume_from="checkpoints/missing")
+        self.assertEqual(self.run_fake().returncode, 2)
+        self.assertIn("not a checkpoint", self.of_type("error")[-1]["message"])
+        self.assertFalse(self.of_type("metrics"))
+
     def test_ignore_sigterm_needs_sigkill(self):
         self.write_job()
         process = self.start(
