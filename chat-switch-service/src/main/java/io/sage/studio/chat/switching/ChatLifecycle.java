@@ -3,7 +3,9 @@ package io.sage.studio.chat.switching;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -305,6 +307,7 @@ public class ChatLifecycle {
             }
             var liveness = runtime.liveness(active.get());
             if (liveness.alive()) {
+                reloadLostAdapters(active.get());
                 return;
             }
             LOG.warnf("the active engine %s died: %s", active.get().id(), liveness.reason());
@@ -318,6 +321,48 @@ public class ChatLifecycle {
         } catch (RuntimeException e) {
             LOG.errorf("the engine monitor failed: %s", e.getMessage());
         }
+    }
+
+    /**
+     * Adapters loaded at runtime live in the engine's memory only (vLLM): an engine that restarted in place (a
+     * container restart keeps the pod, its address and this record; a local engine is restarted by this monitor from
+     * its spec, which preloads the routed adapter) has lost them. An adapter this service loaded that the engine no
+     * longer lists at {@code /v1/models} is loaded again, under the switch slot; those given at start
+     * ({@code --lora-modules}) come back by themselves.
+     */
+    private void reloadLostAdapters(Backend engine) {
+        Map<String, String> runtimeLoaded = new LinkedHashMap<>(engine.adapters());
+        runtimeLoaded.keySet().removeAll(engine.spec().adapters().keySet());
+        if (runtimeLoaded.isEmpty() || lostAdapters(engine, runtimeLoaded).isEmpty()) {
+            return;
+        }
+        switches.tryExclusively("monitor", () -> {
+            Optional<Backend> now = state.activeBackend().filter(b -> b.id().equals(engine.id()));
+            if (now.isEmpty()) {
+                return;
+            }
+            Map<String, String> loaded = new LinkedHashMap<>(now.get().adapters());
+            loaded.keySet().removeAll(now.get().spec().adapters().keySet());
+            lostAdapters(now.get(), loaded).forEach((name, path) -> {
+                OpenAiProbe.Result result = probe.loadLora(now.get().baseUrl(), name, path);
+                if (result.ok() || SwitchExecutor.alreadyLoaded(result)) {
+                    LOG.infof("engine %s had lost adapter %s (restarted?); loaded it again", engine.id(), name);
+                } else {
+                    LOG.warnf("engine %s lost adapter %s and refused it again: %s", engine.id(), name, result.error());
+                }
+            });
+        });
+    }
+
+    /** The adapters of {@code expected} the engine does not list (none when it does not answer: health covers that). */
+    private Map<String, String> lostAdapters(Backend engine, Map<String, String> expected) {
+        Optional<Map<String, String>> listed = probe.loraRoots(engine.baseUrl());
+        if (listed.isEmpty() || !probe.health(engine.baseUrl()).ok()) {
+            return Map.of();
+        }
+        Map<String, String> lost = new LinkedHashMap<>(expected);
+        lost.keySet().removeAll(listed.get().keySet());
+        return lost;
     }
 
     /**

@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static io.sage.studio.chat.support.Engines.BASE_A;
 import static io.sage.studio.chat.support.Switches.serve;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
@@ -13,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -140,11 +142,34 @@ class VllmRulesSwitchTest {
         assertThat(roots(url)).containsEntry("ft-t-other", right.toString());
     }
 
+    @Test
+    void anAdapterTheEngineLostIsLoadedAgainByTheMonitor() throws Exception {
+        serve(Map.of("model", BASE_A));
+        String url = activeBackend().getString("base_url");
+        Path lora = Engines.adapterDir(LocalEnvironment.home().resolve("studio_finetune/t-lost/lora"), 8, BASE_A);
+        LocalEnvironment.finetune().task("t-lost", "completed", BASE_A, Map.of("lora", lora.toString()));
+        assertThat(serve(Map.of("task_id", "t-lost")).getString("strategy")).isEqualTo("lora-hot-load");
+
+        // What an engine restarted in place (a container restart) looks like: healthy, the runtime-loaded adapter gone.
+        assertThat(post(url, "/v1/unload_lora_adapter", Map.of("lora_name", "ft-t-lost")))
+                .isEqualTo(200);
+        assertThat(roots(url)).doesNotContainKey("ft-t-lost");
+
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> lora.toString().equals(roots(url).get("ft-t-lost")));
+        assertThat(Engines.chat(url, "ft-t-lost", key())).contains("[ft-t-lost]");
+    }
+
     /** {@code POST /v1/load_lora_adapter} at an engine, as something other than the service would; the status. */
     private static int load(String baseUrl, String name, String path) throws Exception {
-        String body = StudioJson.mapper().writeValueAsString(Map.of("lora_name", name, "lora_path", path));
+        return post(baseUrl, "/v1/load_lora_adapter", Map.of("lora_name", name, "lora_path", path));
+    }
+
+    /** A JSON POST to an engine with its API key; the status. */
+    private static int post(String baseUrl, String path, Map<String, String> json) throws Exception {
+        String body = StudioJson.mapper().writeValueAsString(json);
         return HTTP.send(
-                        HttpRequest.newBuilder(URI.create(baseUrl + "/v1/load_lora_adapter"))
+                        HttpRequest.newBuilder(URI.create(baseUrl + path))
                                 .header("Content-Type", "application/json")
                                 .header("Authorization", "Bearer " + key())
                                 .POST(HttpRequest.BodyPublishers.ofString(body))
