@@ -419,6 +419,9 @@ class HelmChartTest {
         assertThat(production.getProperty("studio.chat.runtime")).isEqualTo("kubernetes");
         assertThat(production.getProperty("studio.chat.strategy")).isEqualTo("blue-green");
         assertThat(production.getProperty("studio.chat.kubernetes.gpu-count")).isEqualTo("1");
+        assertThat(production.getProperty("studio.chat.lora.max-rank")).isEqualTo("64");
+        assertThat(production.getProperty("studio.chat.engine.max-loras")).isEqualTo("4");
+        assertThat(production.getProperty("studio.chat.engine.max-cpu-loras")).isEqualTo("8");
         Scheduling engines = Scheduling.fromJson(production.getProperty("studio.chat.kubernetes.scheduling"));
         assertThat(engines.nodeSelector()).containsOnly(Map.entry("pool", "serving"));
         assertThat(engines.tolerations())

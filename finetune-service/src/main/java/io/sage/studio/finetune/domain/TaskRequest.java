@@ -32,7 +32,9 @@ public record TaskRequest(
         @Pattern(regexp = "lora|qlora|full", message = "must be one of lora, qlora, full")
         String method,
 
-        @Range(min = 1, max = 1024) Integer loraR,
+        // vLLM serves LoRA adapters up to rank 512 (its largest --max-lora-rank): a higher rank could never serve.
+        @Range(min = 1, max = 512, message = "must be between 1 and 512 (vLLM serves LoRA adapters up to rank 512)")
+        Integer loraR,
 
         @DecimalMin(value = "0", inclusive = false) @DecimalMax("4096")
         Double loraAlpha,

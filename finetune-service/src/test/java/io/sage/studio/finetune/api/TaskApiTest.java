@@ -329,6 +329,7 @@ class TaskApiTest {
             {"max_length", 8},
             {"gradient_accumulation_steps", 5000},
             {"lora_r", 0},
+            {"lora_r", 513},
             {"lora_dropout", 1.0},
             {"lora_alpha", -1},
             {"priority", 101},
@@ -346,6 +347,12 @@ class TaskApiTest {
                     .body("error.details.field", hasItem(field[0]))
                     .body("error.message", containsString((String) field[0]));
         }
+        given().contentType(ContentType.JSON)
+                .body(Map.of("model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", dataset, "lora_r", 1024))
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(400)
+                .body("error.message", containsString("vLLM serves LoRA adapters up to rank 512"));
         given().contentType(ContentType.JSON)
                 .body(Map.of("model_name", " ", "dataset_file", dataset))
                 .post("/api/finetune/create")
