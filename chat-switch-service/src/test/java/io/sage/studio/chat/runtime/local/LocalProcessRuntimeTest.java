@@ -206,8 +206,9 @@ class LocalProcessRuntimeTest {
     private static List<String> listeningAddresses(int port) throws Exception {
         List<String> addresses = new ArrayList<>();
         for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            for (String line : Files.readAllLines(Path.of(table))
-                    .subList(1, Files.readAllLines(Path.of(table)).size())) {
+            // One read: the table changes between two (other sockets open and close meanwhile).
+            List<String> lines = Files.readAllLines(Path.of(table));
+            for (String line : lines.subList(1, lines.size())) {
                 String[] fields = line.strip().split("\\s+");
                 String[] local = fields[1].split(":");
                 if (Integer.parseInt(local[1], 16) == port && "0A".equals(fields[3])) {
