@@ -12,7 +12,7 @@ import io.sage.studio.chat.registry.ServableModel;
  * @param servedName  {@code --served-model-name}
  * @param loraEnabled start with {@code --enable-lora} (and runtime adapter loading)
  * @param maxLoraRank {@code --max-lora-rank}
- * @param adapters    LoRA adapters to load at start ({@code --lora-modules name=path}), name → path
+ * @param adapters    LoRA adapters to load at start ({@code --lora-modules}, JSON form: {@link EngineArgs}), name → path
  * @param model       the model it was started to serve (so a restarted service can route to it), or {@code null}
  */
 public record BackendSpec(
