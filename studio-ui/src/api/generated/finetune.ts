@@ -422,6 +422,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/finetune/tasks/{id}/clone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Clone Task */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description overrides: any field of the create request; the rest comes from the source task */
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["TaskRequest"];
+                };
+            };
+            responses: {
+                /** @description the new task, queued (cloned_from names the source) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Task"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/finetune/tasks/{id}/download": {
         parameters: {
             query?: never;
@@ -537,6 +587,55 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/finetune/tasks/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retry */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RetryRequest"];
+                };
+            };
+            responses: {
+                /** @description the task, queued for its next attempt */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Task"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -700,6 +799,10 @@ export interface components {
             code: string;
             message: string;
         };
+        RetryRequest: {
+            /** @description resume from the trainer's latest checkpoint when the task has one (default true) */
+            from_checkpoint?: boolean | null;
+        };
         Stats: {
             /** Format: int64 */
             total_samples: number;
@@ -753,6 +856,10 @@ export interface components {
             method?: components["schemas"]["TrainingMethod"] | null;
             merge: boolean;
             merge_run?: components["schemas"]["MergeRun"] | null;
+            cloned_from?: string | null;
+            /** Format: int32 */
+            attempt: number;
+            attempts: components["schemas"]["TaskAttempt"][];
             /** Format: int32 */
             priority: number;
             suffix?: string | null;
@@ -767,6 +874,15 @@ export interface components {
             /** Format: int64 */
             revision: number;
         };
+        TaskAttempt: {
+            /** Format: int32 */
+            attempt: number;
+            started_at?: components["schemas"]["Instant"] | null;
+            ended_at?: components["schemas"]["Instant"] | null;
+            outcome?: components["schemas"]["TaskStatus"] | null;
+            error_code?: string | null;
+            error_message?: string | null;
+        };
         TaskCancellation: {
             /** Format: double */
             latest_loss?: number | null;
@@ -779,6 +895,8 @@ export interface components {
             suffix?: string | null;
             /** Format: int32 */
             current_epoch: number;
+            /** Format: int32 */
+            attempt: number;
             /** Format: double */
             loss: number;
             created_at?: components["schemas"]["Instant"] | null;
@@ -786,10 +904,12 @@ export interface components {
             executor?: string | null;
             merge: boolean;
             logs: string[];
+            attempts: components["schemas"]["TaskAttempt"][];
             artifacts?: {
                 [key: string]: string;
             } | null;
             phase?: components["schemas"]["TrainerPhase"] | null;
+            cloned_from?: string | null;
             owner?: string | null;
             output_dir?: string | null;
             completed_at?: components["schemas"]["Instant"] | null;

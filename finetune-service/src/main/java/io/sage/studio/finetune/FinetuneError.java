@@ -17,6 +17,8 @@ public enum FinetuneError implements ErrorCode {
     TASK_FINISHED("task_finished", ErrorKind.CONFLICT),
     /** Delete of a task that is still queued or running, or whose merge is. */
     TASK_ACTIVE("task_active", ErrorKind.CONFLICT),
+    /** Retry of a task that is not failed or cancelled (or that the executor cannot run again yet). */
+    TASK_NOT_RETRYABLE("task_not_retryable", ErrorKind.CONFLICT),
     /** Download from (or merge of) a task that has not completed. */
     TASK_NOT_COMPLETED("task_not_completed", ErrorKind.CONFLICT),
     /** Merge of a task without a LoRA adapter: a full fine-tune (its output is the model) or no {@code lora/}. */

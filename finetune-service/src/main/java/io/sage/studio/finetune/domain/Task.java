@@ -2,6 +2,7 @@ package io.sage.studio.finetune.domain;
 
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,10 @@ import io.sage.studio.events.TaskSnapshot;
  *
  * <p>{@code merge_run} is the merge of the adapter after training ({@code POST …/merge}; {@code null} when none): the
  * task's {@code status} stays {@code completed} whatever it does.
+ *
+ * <p>{@code cloned_from} names the task this one was cloned from ({@code POST …/clone}). {@code attempt} is the current
+ * run (1-based; {@code POST …/retry} starts the next one under the same id) and {@code attempts} lists them all, the
+ * current one last ({@code ended_at} and {@code outcome} null while it waits or runs).
  */
 public record Task(
         @Schema(required = true) String taskId,
@@ -53,6 +58,9 @@ public record Task(
         TrainingMethod method,
         @Schema(required = true) boolean merge,
         MergeRun.View mergeRun,
+        String clonedFrom,
+        @Schema(required = true) int attempt,
+        @Schema(required = true) List<Attempt> attempts,
         @Schema(required = true) int priority,
         String suffix,
         String owner,
@@ -96,6 +104,9 @@ public record Task(
                 r.method(),
                 r.merge(),
                 r.mergeRun() == null ? null : r.mergeRun().view(),
+                r.clonedFrom(),
+                r.attempt(),
+                attempts(r),
                 r.priority(),
                 r.suffix(),
                 r.owner(),
@@ -143,6 +154,13 @@ public record Task(
         }
         int whole = (int) Math.ceil(Math.max(0, epochs) - 1e-9);
         return total > 0 ? Math.min(whole, total) : whole;
+    }
+
+    /** Every attempt, the current one last. */
+    private static List<Attempt> attempts(TaskRecord r) {
+        List<Attempt> all = new ArrayList<>(r.attempts());
+        all.add(Attempt.current(r));
+        return all;
     }
 
     private static List<String> lines(String text) {

@@ -25,6 +25,9 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param cancelRequested a cancel was asked for while the trainer ran
  * @param run           how to find the launched trainer again; {@code null} before launch
  * @param mergeRun      the last merge of the adapter after training ({@code POST …/merge}); {@code null} when none
+ * @param clonedFrom    the task this one was cloned from ({@code POST …/clone}); {@code null} otherwise
+ * @param attempt       the current attempt, 1-based; grows by one with each {@code POST …/retry} (older files: 1)
+ * @param attempts      the attempts that ended before the current one, oldest first (older files: none)
  */
 @RegisterForReflection
 public record TaskRecord(
@@ -63,7 +66,10 @@ public record TaskRecord(
         long revision,
         boolean cancelRequested,
         RunHandle run,
-        MergeRun mergeRun) {
+        MergeRun mergeRun,
+        String clonedFrom,
+        int attempt,
+        List<Attempt> attempts) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -71,6 +77,8 @@ public record TaskRecord(
         artifacts = artifacts == null ? Map.of() : Map.copyOf(artifacts);
         mergeRun = mergeRun == null || mergeRun.state() == null ? null : mergeRun;
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
+        attempt = Math.max(1, attempt);
+        attempts = attempts == null ? List.of() : List.copyOf(attempts);
     }
 
     public Builder toBuilder() {
@@ -120,6 +128,9 @@ public record TaskRecord(
         private boolean cancelRequested;
         private RunHandle run;
         private MergeRun mergeRun;
+        private String clonedFrom;
+        private int attempt = 1;
+        private List<Attempt> attempts;
 
         private Builder() {
             this.schemaVersion = SCHEMA_VERSION;
@@ -162,6 +173,9 @@ public record TaskRecord(
             this.cancelRequested = r.cancelRequested;
             this.run = r.run;
             this.mergeRun = r.mergeRun;
+            this.clonedFrom = r.clonedFrom;
+            this.attempt = r.attempt;
+            this.attempts = r.attempts;
         }
 
         public Builder schemaVersion(int value) {
@@ -344,6 +358,21 @@ public record TaskRecord(
             return this;
         }
 
+        public Builder clonedFrom(String value) {
+            this.clonedFrom = value;
+            return this;
+        }
+
+        public Builder attempt(int value) {
+            this.attempt = value;
+            return this;
+        }
+
+        public Builder attempts(List<Attempt> value) {
+            this.attempts = value;
+            return this;
+        }
+
         public TaskRecord build() {
             return new TaskRecord(
                     schemaVersion,
@@ -381,7 +410,10 @@ public record TaskRecord(
                     revision,
                     cancelRequested,
                     run,
-                    mergeRun);
+                    mergeRun,
+                    clonedFrom,
+                    attempt,
+                    attempts);
         }
     }
 }

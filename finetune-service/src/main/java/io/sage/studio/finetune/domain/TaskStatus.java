@@ -12,6 +12,8 @@ import com.fasterxml.jackson.annotation.JsonValue;
  * queued ──▶ preparing ──▶ training ──▶ completed
  *   │            │             │  └────▶ failed
  *   └──────▶ cancelled ◀───────┘ (and from preparing: failed)
+ *   ▲            │
+ *   └────────────┴ failed / cancelled ──▶ queued: POST …/retry (a new attempt, same task id)
  * </pre>
  * {@code pending} is accepted on input (seed task directories) and treated like {@code queued}.
  */
@@ -34,7 +36,7 @@ public enum TaskStatus {
         return valueOf(value.strip().toUpperCase(Locale.ROOT));
     }
 
-    /** Finished for good: no executor holds it and it never runs again. */
+    /** Finished: no executor holds it; only a retry of a failed or cancelled task queues it again. */
     public boolean terminal() {
         return this == COMPLETED || this == FAILED || this == CANCELLED;
     }
@@ -56,7 +58,8 @@ public enum TaskStatus {
             case QUEUED -> next == PREPARING || next == CANCELLED || next == FAILED;
             case PREPARING -> next == TRAINING || next == QUEUED || next.terminal();
             case TRAINING -> next.terminal();
-            case COMPLETED, FAILED, CANCELLED -> false;
+            case FAILED, CANCELLED -> next == QUEUED;
+            case COMPLETED -> false;
         };
     }
 }

@@ -1,9 +1,12 @@
 package io.sage.studio.finetune.task;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -27,19 +30,24 @@ import io.sage.studio.finetune.domain.TaskWarning;
 import io.sage.studio.finetune.domain.TrainingConfig;
 import io.sage.studio.finetune.domain.TrainingMethod;
 import io.sage.studio.finetune.executor.TaskExecutor;
+import io.sage.studio.finetune.executor.local.LocalExecutor;
+import io.sage.studio.finetune.progress.ProgressTracker;
 import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.queue.TaskQueue;
 import io.sage.studio.finetune.storage.StorageErrors;
 import io.sage.studio.finetune.storage.TreeFiles;
 
 /**
- * What callers do to tasks: create (all or nothing, within the owner's quota), cancel, delete, and look a task up.
+ * What callers do to tasks: create or clone (all or nothing, within the owner's quota), cancel, retry, delete, and
+ * look a task up.
  * Each change goes through {@link TaskChanges} (file first, then the listeners) under the task's lock.
  */
 public final class TaskLifecycle {
 
     private static final Logger LOG = Logger.getLogger(TaskLifecycle.class);
     static final String JOB_FILE = "job.json";
+    /** {@link TaskExecutor#name()} of the local executor (the only one a retry runs on for now). */
+    private static final String LOCAL_EXECUTOR = LocalExecutor.NAME;
 
     private final TaskChanges changes;
     private final TaskQueue queue;
@@ -78,6 +86,23 @@ public final class TaskLifecycle {
      * Creates a task owned by {@code owner} (the caller), queued behind the tasks of higher or equal priority.
      */
     public Task create(TaskRequest request, String owner) throws IOException {
+        return create(request, owner, null);
+    }
+
+    /**
+     * Creates a task from {@code request} (the source task's settings with the caller's overrides, validated like a
+     * create) that records {@code cloned_from}; it trains on the source task's own copy of its dataset unless the
+     * overrides name another {@code dataset_file} ({@code ownDataset} false).
+     */
+    public Task clone(String sourceId, TaskRequest request, boolean ownDataset, String owner) throws IOException {
+        TaskRecord source = record(sourceId);
+        return create(request, owner, new Clone(source.taskId(), ownDataset));
+    }
+
+    /** What a clone takes from its source task. */
+    private record Clone(String sourceId, boolean ownDataset) {}
+
+    private Task create(TaskRequest request, String owner, Clone clone) throws IOException {
         TrainingConfig config = request.trainingConfig();
         TrainingMethod method = request.methodOrDefault();
         if (config.loadIn8bit() && method != TrainingMethod.LORA) {
@@ -86,10 +111,12 @@ public final class TaskLifecycle {
                     "load_in_8bit works with method lora only (qlora is "
                             + "already 4-bit; full fine-tuning cannot train 8-bit weights)");
         }
-        DatasetService.Source source = datasets.resolve(request.datasetFile());
+        DatasetService.Source source = clone != null && clone.ownDataset()
+                ? new DatasetService.Source(taskDir(clone.sourceId()).resolve(DatasetService.DATA_FILE), true)
+                : datasets.resolve(request.datasetFile());
         reserveQuota(owner);
         try {
-            return create(request, owner, config, method, source);
+            return create(request, owner, config, method, source, clone == null ? null : clone.sourceId());
         } finally {
             creating.computeIfPresent(String.valueOf(owner), (k, n) -> n <= 1 ? null : n - 1);
         }
@@ -102,11 +129,18 @@ public final class TaskLifecycle {
     private void reserveQuota(String owner) {
         String key = String.valueOf(owner);
         synchronized (creating) {
+            checkQuota(key, creating.getOrDefault(key, 0));
+            creating.merge(key, 1, Integer::sum);
+        }
+    }
+
+    /** {@code quota_exceeded} when one more queued task of {@code key} would go over the limit. */
+    private void checkQuota(String key, int inFlight) {
+        synchronized (creating) {
             long active = changes.store().all().stream()
                     .filter(r -> key.equals(String.valueOf(r.owner()))
                             && (r.status().waiting() || r.status().running()))
                     .count();
-            int inFlight = creating.getOrDefault(key, 0);
             if (active + inFlight >= maxQueuedPerOwner) {
                 throw new StudioException(
                         FinetuneError.QUOTA_EXCEEDED,
@@ -116,7 +150,6 @@ public final class TaskLifecycle {
                         List.of(new QuotaDetail(
                                 "studio.finetune.max-queued-per-owner", maxQueuedPerOwner, active + inFlight)));
             }
-            creating.merge(key, 1, Integer::sum);
         }
     }
 
@@ -128,7 +161,8 @@ public final class TaskLifecycle {
             String owner,
             TrainingConfig config,
             TrainingMethod method,
-            DatasetService.Source source)
+            DatasetService.Source source,
+            String clonedFrom)
             throws IOException {
         List<TaskWarning> warnings = advisor.warningsFor(request);
         TaskStore store = changes.store();
@@ -161,8 +195,9 @@ public final class TaskLifecycle {
                     .executor(executor.name())
                     .queueSeq(queue.nextSeq())
                     .revision(1)
+                    .clonedFrom(clonedFrom)
                     .build();
-            AtomicFiles.writeJson(staging.resolve(JOB_FILE), jobSpec(record));
+            AtomicFiles.writeJson(staging.resolve(JOB_FILE), jobSpec(record, null));
             store.write(staging, record);
             store.commit(staging, record);
             queue.add(id, record.priority(), record.queueSeq());
@@ -218,6 +253,64 @@ public final class TaskLifecycle {
      */
     public Task merge(String taskId, String requestedBy, boolean force) {
         return merges.request(taskId, requestedBy, force);
+    }
+
+    /**
+     * Runs a failed or cancelled task again under the same id: a new attempt, queued behind the tasks of higher or
+     * equal priority and counted by the owner's quota. With {@code fromCheckpoint} and a checkpoint of the trainer in
+     * the task folder, the trainer resumes from the latest one ({@code resume_from} in {@code job.json}) and the
+     * progress continues at its step; otherwise it starts from zero. The caller has checked that it may change the
+     * task.
+     */
+    public Task retry(String taskId, boolean fromCheckpoint) {
+        synchronized (changes.lock(taskId)) {
+            TaskRecord record = record(taskId);
+            if (record.status() != TaskStatus.FAILED && record.status() != TaskStatus.CANCELLED) {
+                throw new StudioException(
+                        FinetuneError.TASK_NOT_RETRYABLE,
+                        "task " + taskId + " is " + record.status().wire()
+                                + "; only a failed or cancelled task can be retried"
+                                + (record.status() == TaskStatus.COMPLETED
+                                        ? " (clone it to train again with the same settings)"
+                                        : ""));
+            }
+            if (!LOCAL_EXECUTOR.equals(executor.name())) {
+                throw new StudioException(
+                        FinetuneError.TASK_NOT_RETRYABLE,
+                        "retry runs on the local executor only for now (this service runs tasks on " + executor.name()
+                                + "); clone task " + taskId + " to train it again");
+            }
+            checkQuota(String.valueOf(record.owner()), 0);
+            Path dir = taskDir(taskId);
+            Retries.Checkpoint checkpoint =
+                    fromCheckpoint ? Retries.latestCheckpoint(dir).orElse(null) : null;
+            TaskRecord retried;
+            try {
+                ProgressTracker resumed =
+                        Retries.restartProgress(dir, record.attempt(), checkpoint == null ? -1 : checkpoint.step());
+                retried = TaskTransitions.retried(record, queue.nextSeq(), checkpoint == null ? null : resumed);
+                AtomicFiles.writeJson(
+                        dir.resolve(JOB_FILE), jobSpec(retried, checkpoint == null ? null : checkpoint.path()));
+                Files.writeString(
+                        dir.resolve(TrainerLogTail.FILE),
+                        "[finetune-service " + Instant.now() + "] attempt " + retried.attempt() + ": "
+                                + (checkpoint == null
+                                        ? "retry from the start"
+                                        : "retry from " + checkpoint.path() + " (step " + checkpoint.step() + ")")
+                                + "\n",
+                        StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND,
+                        LinkOption.NOFOLLOW_LINKS);
+            } catch (IOException e) {
+                throw TaskChanges.storageError(e);
+            }
+            changes.saveOrFail(retried);
+            queue.add(taskId, retried.priority(), retried.queueSeq());
+            changes.publish(TaskEvent.Kind.STATE_CHANGED, retried);
+            dispatcher.kick();
+            return changes.views().view(retried);
+        }
     }
 
     /** Removes a finished task and its folder. */
@@ -301,7 +394,7 @@ public final class TaskLifecycle {
     }
 
     /** {@code job.json} ({@code docs/trainer-protocol.md}, {@code job.schema.json}); paths relative to the task directory so it works on any mount of it. */
-    static Map<String, Object> jobSpec(TaskRecord record) {
+    static Map<String, Object> jobSpec(TaskRecord record, String resumeFrom) {
         Map<String, Object> job = new LinkedHashMap<>();
         job.put("task_id", record.taskId());
         job.put("base_model", record.modelName());
@@ -310,7 +403,7 @@ public final class TaskLifecycle {
         job.put("method", record.method());
         job.put("hyperparameters", record.config().trainerHyperparameters());
         job.put("merge", record.merge());
-        job.put("resume_from", null);
+        job.put("resume_from", resumeFrom);
         return job;
     }
 }

@@ -1,9 +1,12 @@
 package io.sage.studio.finetune.task;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+import io.sage.studio.finetune.domain.Attempt;
 import io.sage.studio.finetune.domain.MergeRun;
 import io.sage.studio.finetune.domain.MergeState;
 import io.sage.studio.finetune.domain.RunHandle;
@@ -22,6 +25,7 @@ import io.sage.studio.finetune.progress.ProgressTracker;
  *   │            │   ▲          ├─────▶ failed
  *   │            │   └ (requeued: the launch never happened)
  *   └──────▶ cancelled ◀────────┘
+ *  failed / cancelled ──▶ queued (retried: attempt + 1, same id)
  * </pre>
  */
 final class TaskTransitions {
@@ -160,6 +164,52 @@ final class TaskTransitions {
                 .etaSeconds(null);
         if (outcome.status() == TaskStatus.COMPLETED) {
             b.progress(100).etaSeconds(0L).artifacts(artifacts);
+        }
+        return b.build();
+    }
+
+    /**
+     * {@code failed}/{@code cancelled} → {@code queued}: a new attempt of the same task. The ended attempt joins
+     * {@code attempts}; what the last run left (error, times, run handle, merge, artifacts) is cleared, and the progress
+     * starts at {@code resumed} — the checkpoint's step and epoch, or nothing.
+     */
+    static TaskRecord retried(TaskRecord ended, long queueSeq, ProgressTracker resumed) {
+        List<Attempt> attempts = new ArrayList<>(ended.attempts());
+        attempts.add(new Attempt(
+                ended.attempt(),
+                ended.startedAt(),
+                ended.completedAt(),
+                ended.status(),
+                ended.errorCode(),
+                ended.errorMessage()));
+        TaskRecord.Builder b = next(ended)
+                .status(TaskStatus.QUEUED)
+                .phase(null)
+                .statusMessage(null)
+                .progress(0)
+                .currentEpoch(0)
+                .step(0)
+                .totalSteps(0)
+                .loss(null)
+                .learningRate(null)
+                .etaSeconds(null)
+                .startedAt(null)
+                .completedAt(null)
+                .errorCode(null)
+                .errorMessage(null)
+                .artifacts(Map.of())
+                .cancelRequested(false)
+                .run(null)
+                .mergeRun(null)
+                .queueSeq(queueSeq)
+                .attempt(ended.attempt() + 1)
+                .attempts(attempts);
+        if (resumed != null && resumed.totalSteps() > 0) {
+            b.step(resumed.step()).totalSteps(resumed.totalSteps()).progress(resumed.percent());
+            if (resumed.epoch() != null) {
+                b.currentEpoch(resumed.epoch());
+            }
+            b.loss(resumed.loss()).learningRate(resumed.learningRate());
         }
         return b.build();
     }

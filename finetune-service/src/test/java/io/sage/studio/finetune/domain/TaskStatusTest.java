@@ -15,11 +15,12 @@ class TaskStatusTest {
     }
 
     @Test
-    void finishedTasksNeverMoveAndRunningOnesOnlyMoveForward() {
-        for (TaskStatus done : new TaskStatus[] {TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED}) {
-            for (TaskStatus next : TaskStatus.values()) {
-                assertThat(done.canMoveTo(next)).isFalse();
-            }
+    void finishedTasksOnlyMoveToQueuedByARetryAndRunningOnesOnlyMoveForward() {
+        for (TaskStatus next : TaskStatus.values()) {
+            assertThat(TaskStatus.COMPLETED.canMoveTo(next)).isFalse();
+            // a retry of a failed or cancelled task (POST …/retry) queues it again; nothing else moves it
+            assertThat(TaskStatus.FAILED.canMoveTo(next)).isEqualTo(next == TaskStatus.QUEUED);
+            assertThat(TaskStatus.CANCELLED.canMoveTo(next)).isEqualTo(next == TaskStatus.QUEUED);
         }
         assertThat(TaskStatus.QUEUED.canMoveTo(TaskStatus.PREPARING)).isTrue();
         assertThat(TaskStatus.QUEUED.canMoveTo(TaskStatus.COMPLETED)).isFalse();
