@@ -37,7 +37,9 @@ import picocli.CommandLine.Parameters;
             FinetuneCommand.Cancel.class,
             FinetuneCommand.Remove.class,
             FinetuneCommand.Download.class,
-            MergeCommand.class
+            MergeCommand.class,
+            CloneCommand.class,
+            RetryCommand.class
         })
 public class FinetuneCommand implements Runnable {
 

@@ -1,0 +1,103 @@
+package io.sage.studio.cli.commands;
+
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.sage.studio.cli.api.TaskView;
+import io.sage.studio.cli.client.StudioClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sage finetune clone ID [--set key=value…] [--wait] [--json]}: a new task with the task's dataset (its own
+ * copy), base model, method and settings, changed by the {@code --set} overrides ({@code POST
+ * /api/finetune/tasks/{id}/clone}; the service validates them like a create and names a bad field).
+ */
+@Command(
+        name = "clone",
+        mixinStandardHelpOptions = true,
+        description = "Create a new task with a task's dataset and settings, changing some (--set key=value).")
+public class CloneCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Option(
+            names = "--set",
+            paramLabel = "KEY=VALUE",
+            description = "A field of the create request to change, e.g. --set num_epochs=5 --set lora_r=8 "
+                    + "(numbers and true/false are sent as such; '-' in the key works like '_').")
+    List<String> overrides = List.of();
+
+    @Option(names = "--wait", description = "Show live progress until the task ends; the exit code tells the outcome.")
+    boolean await;
+
+    @Mixin
+    ClientOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Map<String, Object> body = overrides(overrides);
+        StudioClient client = options.client();
+        PrintStream out = options.json() ? System.err : System.out;
+        JsonNode created = client.post(FinetuneCommand.taskPath(id) + "/clone", body);
+        TaskView task = StudioClient.as(created, TaskView.class);
+        String newId = Output.orEmpty(task.taskId());
+        out.println("Created task " + newId + " from " + id + " (" + Output.orEmpty(task.status()) + ")");
+        task.warningsToShow().forEach(w -> out.println("  ⚠ " + w.text()));
+        if (!await) {
+            if (options.json()) {
+                Output.json(System.out, created);
+            }
+            return 0;
+        }
+        FinetuneCommand.ProgressFollower follower = new FinetuneCommand.ProgressFollower(client, out);
+        TaskView end = follower.follow(newId);
+        if (options.json()) {
+            Output.json(System.out, follower.latestJson());
+        }
+        return FinetuneCommand.exitCode(end);
+    }
+
+    /** {@code key=value} pairs as a JSON object: whole numbers, decimals and true/false typed, the rest strings. */
+    Map<String, Object> overrides(List<String> pairs) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        for (String pair : pairs) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new ParameterException(spec.commandLine(), "--set takes key=value, got '" + pair + "'");
+            }
+            String key = pair.substring(0, eq).strip().replace('-', '_').toLowerCase(Locale.ROOT);
+            body.put(key, value(pair.substring(eq + 1)));
+        }
+        return body;
+    }
+
+    static Object value(String text) {
+        if (text.equals("true") || text.equals("false")) {
+            return Boolean.parseBoolean(text);
+        }
+        if (text.matches("-?[0-9]{1,9}")) {
+            return Integer.parseInt(text);
+        }
+        if (text.matches("-?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?")) {
+            return new BigDecimal(text);
+        }
+        return text;
+    }
+}
