@@ -13,6 +13,15 @@ export const finetuneApi = {
   /** Merges a completed LoRA/QLoRA task's adapter into merged_model/ (202: the task with `merge_run` queued). */
   mergeTask: (id: string, force = false) =>
     sendJson<Task>('POST', `${taskPath(id)}/merge${force ? '?force=true' : ''}`),
+  /**
+   * A new task with this task's dataset copy and settings plus `overrides` (any create field, validated like a
+   * create); 201 with the new task, whose `cloned_from` is `id`.
+   */
+  cloneTask: (id: string, overrides: Partial<CreateTaskRequest> = {}) =>
+    sendJson<Task>('POST', `${taskPath(id)}/clone`, overrides),
+  /** Runs a failed or cancelled task again (same id, next `attempt`), from its last checkpoint unless told not to. */
+  retryTask: (id: string, fromCheckpoint = true) =>
+    sendJson<Task>('POST', `${taskPath(id)}/retry`, { from_checkpoint: fromCheckpoint }),
   deleteTask: (id: string) => sendJson<void>('DELETE', taskPath(id)),
   metrics: (id: string, signal?: AbortSignal) => getJson<TaskMetrics>(`${taskPath(id)}/metrics`, signal),
   listModels: (signal?: AbortSignal) => getJson<Model[]>(`${BASE}/models`, signal),

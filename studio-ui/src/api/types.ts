@@ -16,6 +16,8 @@ type Sent<T, K extends keyof T> = { [P in K]-?: NonNullable<T[P]> };
 export type Task = Finetune['Task'];
 /** A task's `merge_run`: the merge of its LoRA adapter into merged_model/ after training. */
 export type MergeRun = Finetune['MergeRun'];
+/** One run of a task (`attempts` of a Task; `POST …/retry` starts the next). */
+export type TaskAttempt = Finetune['TaskAttempt'];
 export type TaskStatus = Finetune['TaskStatus'];
 export type TrainingMethod = Finetune['TrainingMethod'];
 export type Warning = Finetune['TaskWarning'];

@@ -1,5 +1,6 @@
-import { PlusCircleOutlined, RocketOutlined } from '@ant-design/icons';
+import { CopyOutlined, PlusCircleOutlined, RocketOutlined } from '@ant-design/icons';
 import {
+  Alert,
   App,
   Button,
   Card,
@@ -49,11 +50,41 @@ function vramHint(model: Model): string | null {
   return parts.length ? parts.join(' · ') : null;
 }
 
+/** The form's values of a task's settings ("Clone & edit"); what the task does not say keeps the form's value. */
+export function cloneValues(task: Task): Partial<FormValues> {
+  const config = task.config ?? {};
+  const values: Partial<FormValues> = {
+    model_name: task.model_name,
+    merge: task.merge,
+    num_epochs: config.num_epochs ?? undefined,
+    batch_size: config.batch_size ?? undefined,
+    gradient_accumulation_steps: config.gradient_accumulation_steps ?? undefined,
+    learning_rate: config.learning_rate ?? undefined,
+    max_length: config.max_length ?? undefined,
+    lora_r: config.lora_r ?? undefined,
+    lora_alpha: config.lora_alpha ?? undefined,
+    method: task.method ?? undefined,
+  };
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<FormValues>;
+}
+
+interface Props {
+  onCreated: (task: Task) => void;
+  /**
+   * "Clone & edit": the task whose settings fill the form. Its submit is then a clone (`POST …/tasks/{id}/clone` with
+   * the form's values as overrides): the new task records `cloned_from`, trains on the source task's own dataset
+   * copy unless another dataset is picked, and keeps the settings the form does not show (LoRA dropout, 8-bit, …).
+   */
+  cloneFrom?: Task | null;
+  /** The clone was created, or the user stopped cloning. */
+  onCloneDone?: () => void;
+}
+
 /**
  * The create-task form: base model (with VRAM hints), dataset, presets and advanced settings, the
  * memory estimate as the form changes; on submit, a warning modal when the backend sends warnings.
  */
-export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void }) {
+export function CreateTaskForm({ onCreated, cloneFrom = null, onCloneDone = () => {} }: Props) {
   const { t } = useI18n();
   const { modal, message } = App.useApp();
   const [form] = Form.useForm<FormValues>();
@@ -68,6 +99,13 @@ export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void 
       form.setFieldValue('model_name', first.id);
     }
   }, [base.data, form]);
+
+  useEffect(() => {
+    if (cloneFrom) {
+      form.setFieldsValue(cloneValues(cloneFrom));
+      setDataset(null);
+    }
+  }, [cloneFrom, form]);
 
   const preset = values ? matchPreset(values) : 'balanced';
   const estimateRequest = useMemo<MemoryEstimateRequest | null>(() => {
@@ -85,17 +123,29 @@ export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void 
   }, [values]);
 
   const submit = async (formValues: FormValues) => {
-    if (!dataset) {
+    if (!dataset && !cloneFrom) {
       message.error(t('create.needDataset'));
       return;
     }
     setSubmitting(true);
     try {
-      const task = await finetuneApi.createTask({ ...formValues, dataset_file: dataset.path });
+      const task = cloneFrom
+        ? await finetuneApi.cloneTask(cloneFrom.task_id, {
+            ...formValues,
+            ...(dataset ? { dataset_file: dataset.path } : {}),
+          })
+        : await finetuneApi.createTask({ ...formValues, dataset_file: dataset!.path });
       onCreated(task);
+      const created = cloneFrom
+        ? t('clone.created', { id: task.task_id, source: cloneFrom.task_id })
+        : t('create.created', { id: task.task_id });
+      if (cloneFrom) {
+        onCloneDone();
+        setDataset(null);
+      }
       const warnings = task.warning_details ?? [];
       if (warnings.length === 0) {
-        message.success(t('create.created', { id: task.task_id }));
+        message.success(created);
         return;
       }
       modal.confirm({
@@ -112,7 +162,7 @@ export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void 
         ),
         okText: t('create.keepTask'),
         cancelText: t('create.cancelTask'),
-        onOk: () => message.success(t('create.created', { id: task.task_id })),
+        onOk: () => message.success(created),
         onCancel: async () => {
           try {
             onCreated(await finetuneApi.cancelTask(task.task_id));
@@ -177,8 +227,28 @@ export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void 
           />
         </Form.Item>
 
+        {cloneFrom && (
+          <Alert
+            type="info"
+            showIcon
+            icon={<CopyOutlined />}
+            data-testid="clone-banner"
+            style={{ marginBottom: 12 }}
+            title={t('clone.banner', { id: cloneFrom.task_id })}
+            action={
+              <Button size="small" type="link" data-testid="clone-clear" onClick={onCloneDone}>
+                {t('clone.clear')}
+              </Button>
+            }
+          />
+        )}
         <Form.Item label={t('create.dataset')} required>
           <DatasetPicker value={dataset} onChange={setDataset} />
+          {cloneFrom && !dataset && (
+            <Typography.Text type="secondary" data-testid="clone-dataset">
+              {t('clone.dataset', { id: cloneFrom.task_id })}
+            </Typography.Text>
+          )}
         </Form.Item>
 
         <Form.Item label={t('create.preset')}>
@@ -273,16 +343,16 @@ export function CreateTaskForm({ onCreated }: { onCreated: (task: Task) => void 
         <Flex justify="space-between" align="center" gap={12} wrap style={{ marginTop: 12 }}>
           <MemoryEstimate request={estimateRequest} />
           <Flex align="center" gap={8}>
-            {!dataset && <Tag>{t('create.needDataset')}</Tag>}
+            {!dataset && !cloneFrom && <Tag>{t('create.needDataset')}</Tag>}
             <Button
               type="primary"
               htmlType="submit"
-              icon={<RocketOutlined />}
+              icon={cloneFrom ? <CopyOutlined /> : <RocketOutlined />}
               loading={submitting}
-              disabled={!dataset}
+              disabled={!dataset && !cloneFrom}
               data-testid="create-submit"
             >
-              {t('create.submit')}
+              {cloneFrom ? t('clone.submit') : t('create.submit')}
             </Button>
           </Flex>
         </Flex>

@@ -16,6 +16,7 @@ import {
 import { LogView } from './LogView';
 import { LossChart } from './LossChart';
 import { MergeAction } from './MergeAction';
+import { CloneAction, RetryAction } from './RetryAction';
 import { TaskStatusTag } from './TaskStatusTag';
 
 function settingValue(value: unknown): string {
@@ -30,10 +31,47 @@ interface Props {
   onClose: () => void;
   /** A task as an action answered it (e.g. its merge queued); the live feed brings the rest. */
   onChanged?: (task: Task) => void;
+  /** "Clone & edit": fills the create form with the task's settings. */
+  onClone?: (task: Task) => void;
+}
+
+/** Every attempt of a task that was retried (`attempts`, the current one last): when, how it ended, why. */
+function Attempts({ task }: { task: Task }) {
+  const { t, lang } = useI18n();
+  const attempts = task.attempts ?? [];
+  if (attempts.length < 2) {
+    return null;
+  }
+  return (
+    <div data-testid="task-attempts">
+      <Typography.Title level={5}>{t('drawer.attempts')}</Typography.Title>
+      <Flex vertical gap={4}>
+        {attempts.map((attempt) => (
+          <div key={attempt.attempt} data-testid={`task-attempt-${attempt.attempt}`}>
+            <Tag color={attempt.outcome === 'completed' ? 'success' : attempt.outcome ? 'default' : 'processing'}>
+              {t('drawer.attempt', { n: attempt.attempt })}
+            </Tag>
+            <Typography.Text>{attempt.outcome ?? t('drawer.attemptRunning')}</Typography.Text>
+            <Typography.Text type="secondary">
+              {' · '}
+              {formatTime(attempt.started_at, lang)} → {formatTime(attempt.ended_at, lang)}
+            </Typography.Text>
+            {attempt.error_message && (
+              <Typography.Text type="danger">
+                {' · '}
+                {attempt.error_code ? `${attempt.error_code}: ` : ''}
+                {attempt.error_message}
+              </Typography.Text>
+            )}
+          </div>
+        ))}
+      </Flex>
+    </div>
+  );
 }
 
 /** One task: progress, loss and learning-rate chart, live logs, settings, artifacts (and their merge) and error. */
-export function TaskDrawer({ task, onClose, onChanged = () => {} }: Props) {
+export function TaskDrawer({ task, onClose, onChanged = () => {}, onClone }: Props) {
   const { t, lang } = useI18n();
   const [tab, setTab] = useState('overview');
   const [follow, setFollow] = useState(true);
@@ -55,6 +93,14 @@ export function TaskDrawer({ task, onClose, onChanged = () => {} }: Props) {
           <Flex align="center" gap={8} wrap>
             <span className="mono">{task.task_id}</span>
             <TaskStatusTag task={task} />
+          </Flex>
+        )
+      }
+      extra={
+        task && (
+          <Flex gap={8}>
+            <RetryAction task={task} onChanged={onChanged} />
+            {onClone && <CloneAction task={task} onClone={onClone} />}
           </Flex>
         )
       }
@@ -125,6 +171,11 @@ export function TaskDrawer({ task, onClose, onChanged = () => {} }: Props) {
                         finished: formatTime(task.completed_at, lang),
                       })}
                     </Descriptions.Item>
+                    {task.cloned_from && (
+                      <Descriptions.Item label={t('drawer.clonedFrom')}>
+                        <Typography.Text className="mono">{task.cloned_from}</Typography.Text>
+                      </Descriptions.Item>
+                    )}
                     <Descriptions.Item label={t('drawer.dataset')}>
                       <Typography.Text className="mono" copyable={Boolean(task.dataset_path)}>
                         {task.dataset_path ?? '—'}
@@ -136,6 +187,7 @@ export function TaskDrawer({ task, onClose, onChanged = () => {} }: Props) {
                       </Typography.Text>
                     </Descriptions.Item>
                   </Descriptions>
+                  <Attempts task={task} />
                   <div data-testid="task-artifacts">
                     <Typography.Title level={5}>{t('drawer.artifacts')}</Typography.Title>
                     {artifacts.length === 0 ? (

@@ -18,6 +18,7 @@ import {
 } from '../lib/taskFormat';
 import { useModelSwitch } from '../state/ModelSwitchContext';
 import { MergeAction } from './MergeAction';
+import { CloneAction, RetryAction } from './RetryAction';
 import { TaskStatusTag } from './TaskStatusTag';
 
 interface Props {
@@ -28,6 +29,8 @@ interface Props {
   onOpen: (taskId: string) => void;
   onChanged: (task: Task) => void;
   onDeleted: (taskId: string) => void;
+  /** "Clone & edit": fills the create form with a task's settings. */
+  onClone?: (task: Task) => void;
 }
 
 const FEED_BADGE = { live: 'success', polling: 'warning', connecting: 'default' } as const;
@@ -57,7 +60,7 @@ export function TaskProgress({ task }: { task: Task }) {
 }
 
 /** Every task, newest first, live from the stream (or polling); actions per row. */
-export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDeleted }: Props) {
+export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDeleted, onClone }: Props) {
   const { t, lang } = useI18n();
   const { message } = App.useApp();
   const { start, busy } = useModelSwitch();
@@ -154,6 +157,8 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
             />
           </Tooltip>
           <MergeAction task={task} onChanged={onChanged} compact />
+          <RetryAction task={task} onChanged={onChanged} compact />
+          {onClone && <CloneAction task={task} onClone={onClone} compact />}
           {isActive(task.status) ? (
             <Popconfirm
               title={t('action.cancelConfirm', { id: task.task_id })}

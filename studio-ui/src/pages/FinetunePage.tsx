@@ -5,11 +5,19 @@ import { CurrentModelCard } from '../components/CurrentModelCard';
 import { GpuSummary } from '../components/GpuSummary';
 import { TaskDrawer } from '../components/TaskDrawer';
 import { TaskTable } from '../components/TaskTable';
+import type { Task } from '../api/types';
 import { useTaskFeed } from '../hooks/useTaskFeed';
 
 export function FinetunePage() {
   const feed = useTaskFeed();
   const [openId, setOpenId] = useState<string>();
+  // "Clone & edit": the task whose settings fill the create form (its submit then clones it)
+  const [cloneSource, setCloneSource] = useState<Task | null>(null);
+  const clone = (task: Task) => {
+    setCloneSource(task);
+    setOpenId(undefined);
+    document.querySelector('[data-testid="create-task"]')?.scrollIntoView?.({ behavior: 'smooth' });
+  };
   const openTask = feed.tasks.find((task) => task.task_id === openId);
   // a newly completed task (or a newly merged one) is a new fine-tuned model: the model picker refetches when this changes
   const completed = useMemo(
@@ -25,7 +33,7 @@ export function FinetunePage() {
         <div className="stack">
           <GpuSummary />
           <CurrentModelCard refreshKey={completed} />
-          <CreateTaskForm onCreated={feed.upsert} />
+          <CreateTaskForm onCreated={feed.upsert} cloneFrom={cloneSource} onCloneDone={() => setCloneSource(null)} />
         </div>
       </Col>
       <Col xs={24} xl={16}>
@@ -36,6 +44,7 @@ export function FinetunePage() {
           error={feed.error}
           onOpen={setOpenId}
           onChanged={feed.upsert}
+          onClone={clone}
           onDeleted={(id) => {
             feed.remove(id);
             if (id === openId) {
@@ -44,7 +53,7 @@ export function FinetunePage() {
           }}
         />
       </Col>
-      <TaskDrawer task={openTask} onClose={() => setOpenId(undefined)} onChanged={feed.upsert} />
+      <TaskDrawer task={openTask} onClose={() => setOpenId(undefined)} onChanged={feed.upsert} onClone={clone} />
     </Row>
   );
 }
