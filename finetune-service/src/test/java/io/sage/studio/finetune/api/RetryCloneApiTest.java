@@ -23,6 +23,9 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
 
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
@@ -258,10 +261,12 @@ class RetryCloneApiTest {
                 .body("status", equalTo("queued"))
                 .body("attempt", equalTo(2))
                 .body("step", equalTo((int) step));
-        assertThat(JSON.readTree(dir.resolve("job.json").toFile())
-                        .path("resume_from")
-                        .asText())
-                .isEqualTo("checkpoints/step-" + step);
+        JsonNode job = JSON.readTree(dir.resolve("job.json").toFile());
+        assertThat(job.path("resume_from").asText()).isEqualTo("checkpoints/step-" + step);
+        JsonSchema schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+                .getSchema(JSON.readTree(Path.of("..", "docs", "trainer-protocol", "job.schema.json")
+                        .toFile()));
+        assertThat(schema.validate(job)).isEmpty();
         status(id, "completed");
 
         List<JsonNode> records = records(dir.resolve("progress.jsonl"));
