@@ -1,12 +1,15 @@
 package io.sage.studio.finetune.task;
 
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.List;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,6 +27,8 @@ final class Retries {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Where the trainer writes checkpoints ({@code <output_dir>/checkpoints/step-N/}, output_dir is the task folder). */
     static final String CHECKPOINTS = "checkpoints";
+    /** The longest progress record carried over (the same bound as {@code ProgressTracker}'s). */
+    private static final int MAX_LINE = 1 << 20;
 
     private Retries() {}
 
@@ -84,28 +89,61 @@ final class Retries {
      */
     static ProgressTracker restartProgress(Path taskDir, int endedAttempt, long keepUpToStep) throws IOException {
         Path progress = taskDir.resolve(ProgressTracker.FILE);
-        StringBuilder kept = new StringBuilder();
-        if (Files.isRegularFile(progress, LinkOption.NOFOLLOW_LINKS)) {
-            if (keepUpToStep >= 0) {
-                List<String> lines = Files.readAllLines(progress, StandardCharsets.UTF_8);
-                for (String line : lines) {
-                    JsonNode record = parse(line);
-                    if ("metrics".equals(record.path("type").asText())
-                            && record.path("step").isIntegralNumber()
-                            && record.path("step").asLong() <= keepUpToStep) {
-                        kept.append(line.strip()).append('\n');
+        Path next = taskDir.resolve("." + ProgressTracker.FILE + ".retry");
+        Files.deleteIfExists(next); // a leftover of an interrupted retry (never followed if it is a link)
+        try (OutputStream out = Files.newOutputStream(next, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            if (keepUpToStep >= 0 && Files.isRegularFile(progress, LinkOption.NOFOLLOW_LINKS)) {
+                try (InputStream in =
+                        new BufferedInputStream(Files.newInputStream(progress, LinkOption.NOFOLLOW_LINKS))) {
+                    byte[] line;
+                    while ((line = readLine(in)) != null) {
+                        JsonNode record = parse(line);
+                        if ("metrics".equals(record.path("type").asText())
+                                && record.path("step").isIntegralNumber()
+                                && record.path("step").asLong() <= keepUpToStep) {
+                            out.write(line);
+                            out.write('\n');
+                        }
                     }
                 }
             }
-            AtomicFiles.moveDurably(progress, taskDir.resolve("progress.attempt-" + endedAttempt + ".jsonl"));
         }
-        AtomicFiles.write(progress, kept.toString().getBytes(StandardCharsets.UTF_8));
+        if (Files.isRegularFile(progress, LinkOption.NOFOLLOW_LINKS)) {
+            AtomicFiles.moveDurably(progress, taskDir.resolve("progress.attempt-" + endedAttempt + ".jsonl"));
+        } else {
+            Files.deleteIfExists(progress); // a link or anything else is never read, kept or followed
+        }
+        AtomicFiles.moveDurably(next, progress);
         ProgressTracker tracker = new ProgressTracker(taskDir);
         tracker.poll();
         return tracker;
     }
 
-    private static JsonNode parse(String line) {
+    /**
+     * The next line without its end ({@code null} at the end of the file); a line over {@link #MAX_LINE} bytes (never
+     * a protocol record) is skipped whole, so memory stays bounded whatever the file holds.
+     */
+    private static byte[] readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        boolean tooLong = false;
+        int b;
+        while ((b = in.read()) != -1 && b != '\n') {
+            if (line.size() < MAX_LINE) {
+                line.write(b);
+            } else {
+                tooLong = true;
+            }
+        }
+        if (b == -1 && line.size() == 0) {
+            return null;
+        }
+        return tooLong ? new byte[0] : line.toByteArray();
+    }
+
+    private static JsonNode parse(byte[] line) {
+        if (line.length == 0) {
+            return JSON.missingNode();
+        }
         try {
             JsonNode node = JSON.readTree(line);
             return node == null ? JSON.missingNode() : node;
