@@ -260,11 +260,31 @@ public class FinetuneCommand implements Runnable {
             fields.put("started_at", t.startedAt());
             fields.put("completed_at", t.completedAt());
             fields.put("error_message", t.errorMessage());
+            // a retried task's attempt (1 is not shown) and a clone's source
+            fields.put(
+                    "attempt",
+                    json.path("attempt").asInt(1) > 1 ? json.path("attempt").asInt() : null);
+            fields.put(
+                    "cloned_from",
+                    json.path("cloned_from").isTextual()
+                            ? json.path("cloned_from").asText()
+                            : null);
             fields.forEach((name, value) -> {
                 if (value != null) {
                     System.out.printf("%-16s %s%n", name, value);
                 }
             });
+            if (json.path("attempt").asInt(1) > 1) {
+                for (JsonNode a : json.path("attempts")) {
+                    String outcome = a.path("outcome").asText("running");
+                    String error = a.path("error_message").isTextual()
+                            ? " (" + a.path("error_code").asText("") + ": "
+                                    + a.path("error_message").asText() + ")"
+                            : "";
+                    System.out.printf(
+                            "%-16s %s%s%n", "attempt." + a.path("attempt").asInt(), outcome, error);
+                }
+            }
             t.artifacts().forEach((kind, path) -> System.out.printf("%-16s %s%n", "artifact." + kind, path));
             if (t.config() != null && t.config().size() > 0) {
                 System.out.printf("%-16s %s%n", "config", t.config());

@@ -222,4 +222,20 @@ class CloneRetryCommandTest {
         assertThat(cliErr + stderr.toString(StandardCharsets.UTF_8))
                 .contains("only a failed or cancelled task can be retried");
     }
+
+    @Test
+    void showSaysTheAttemptsOfARetriedTaskAndTheSourceOfAClone() throws IOException {
+        serve(200, "{}", """
+                {"task_id":"%s","status":"training","attempt":2,"cloned_from":"%s","artifacts":{},"warnings":[],
+                 "warning_details":[],"attempts":[
+                   {"attempt":1,"outcome":"failed","error_code":"cuda_oom","error_message":"CUDA out of memory"},
+                   {"attempt":2,"outcome":null}]}""".formatted(ID, CLONE));
+        int code = run("finetune", "show", ID);
+        assertThat(code).isZero();
+        assertThat(out())
+                .containsPattern("attempt +2")
+                .containsPattern("cloned_from +" + CLONE)
+                .containsPattern("attempt\\.1 +failed \\(cuda_oom: CUDA out of memory\\)")
+                .containsPattern("attempt\\.2 +running");
+    }
 }
