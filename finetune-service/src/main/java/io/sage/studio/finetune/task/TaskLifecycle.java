@@ -16,6 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.jboss.logging.Logger;
 
+import io.sage.studio.common.error.ErrorKind;
+import io.sage.studio.common.error.FieldError;
 import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.events.TaskEvent;
@@ -99,6 +101,21 @@ public final class TaskLifecycle {
         return create(request, owner, new Clone(source.taskId(), ownDataset));
     }
 
+    /** The source task's own {@code dataset.jsonl} (a real file, never a link), for its clone. */
+    private DatasetService.Source ownDataset(String sourceId) {
+        Path data = taskDir(sourceId).resolve(DatasetService.DATA_FILE);
+        if (!Files.isRegularFile(data, LinkOption.NOFOLLOW_LINKS)) {
+            throw new StudioException(
+                    FinetuneError.DATASET_NOT_FOUND,
+                    ErrorKind.INVALID,
+                    "task " + sourceId + " has no " + DatasetService.DATA_FILE
+                            + " of its own; name the data to train on in dataset_file",
+                    List.of(new FieldError("dataset_file", "the source task has no dataset")),
+                    null);
+        }
+        return new DatasetService.Source(data, true);
+    }
+
     /** What a clone takes from its source task. */
     private record Clone(String sourceId, boolean ownDataset) {}
 
@@ -112,7 +129,7 @@ public final class TaskLifecycle {
                             + "already 4-bit; full fine-tuning cannot train 8-bit weights)");
         }
         DatasetService.Source source = clone != null && clone.ownDataset()
-                ? new DatasetService.Source(taskDir(clone.sourceId()).resolve(DatasetService.DATA_FILE), true)
+                ? ownDataset(clone.sourceId())
                 : datasets.resolve(request.datasetFile());
         reserveQuota(owner);
         try {

@@ -160,13 +160,29 @@ class RetryCloneApiTest {
                 .body("attempts", hasSize(1))
                 .body("attempts[0].outcome", equalTo("completed"));
 
-        // no body: the same settings again
+        // a source without its own dataset copy (e.g. an old folder): 400 naming dataset_file, unless one is given
+        Files.delete(Path.of((String) field(source, "output_dir")).resolve("dataset.jsonl"));
         given().contentType(ContentType.JSON)
+                .body(Map.of("num_epochs", 1))
+                .post("/api/finetune/tasks/" + source + "/clone")
+                .then()
+                .statusCode(400)
+                .body("error.details.field", hasItem("dataset_file"))
+                .body("error.message", containsString("dataset_file"));
+        given().contentType(ContentType.JSON)
+                .body(Map.of("dataset_file", upload()))
                 .post("/api/finetune/tasks/" + source + "/clone")
                 .then()
                 .statusCode(201)
-                .body("cloned_from", equalTo(source))
-                .body("config.lora_r", equalTo(16));
+                .body("cloned_from", equalTo(source));
+
+        // no body: the same settings again
+        given().contentType(ContentType.JSON)
+                .post("/api/finetune/tasks/" + clone + "/clone")
+                .then()
+                .statusCode(201)
+                .body("cloned_from", equalTo(clone))
+                .body("config.lora_r", equalTo(8));
     }
 
     @Test
