@@ -206,6 +206,37 @@ class FinetuneContractTest {
     }
 
     @Pact(consumer = CONSUMER)
+    V4Pact cloneTask(PactDslWithProvider builder) {
+        PactDslJsonBody clone = new PactDslJsonBody()
+                .stringType("task_id", "qwen-0.5b-20260101-130000-cd34")
+                .stringMatcher("status", "queued|preparing|training|completed", "queued")
+                .stringType("cloned_from", TASK_ID)
+                .integerType("attempt", 1);
+        return builder.given(COMPLETED_TASK)
+                .uponReceiving("sage finetune clone: a new task from a task's settings with an override")
+                .method("POST")
+                .pathFromProviderState(
+                        "/api/finetune/tasks/${taskId}/clone", "/api/finetune/tasks/" + TASK_ID + "/clone")
+                .headers("Content-Type", "application/json")
+                .body(new PactDslJsonBody().integerType("num_epochs", 1))
+                .willRespondWith()
+                .status(201)
+                .body(clone)
+                .toPact(V4Pact.class);
+    }
+
+    @Test
+    @PactTestFor(pactMethod = "cloneTask")
+    void cloneReadsTheNewTaskAndItsSource(MockServer server) {
+        var answer = new StudioClient(server.getUrl(), null)
+                .post("/api/finetune/tasks/" + TASK_ID + "/clone", Map.of("num_epochs", 1));
+        TaskView task = StudioClient.as(answer, TaskView.class);
+        assertThat(task.taskId()).isNotEqualTo(TASK_ID);
+        assertThat(task.status()).isEqualTo("queued");
+        assertThat(answer.path("cloned_from").asText()).isEqualTo(TASK_ID);
+    }
+
+    @Pact(consumer = CONSUMER)
     V4Pact mergeTask(PactDslWithProvider builder) {
         PactDslJsonBody merge = new PactDslJsonBody()
                 .stringType("task_id", TASK_ID)
