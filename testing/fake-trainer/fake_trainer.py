@@ -52,6 +52,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 MODES = ("success", "crash", "crash_silent", "ignore_sigterm", "slow")
+# What the real trainer saves beside a model: the base (instruct) tokenizer's settings, chat template included
+# (sage_trainer refuses a base without one), so a merged model chats on vLLM, which answers 400 without a template.
+TOKENIZER_CONFIG = json.dumps(
+    {
+        "eos_token": "<|im_end|>",
+        "chat_template": "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}",
+    }
+)
 TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
@@ -169,7 +178,7 @@ def write_merged_model(directory: Path, base_model: str) -> None:
             "model.safetensors": safetensors_bytes(
                 {"model.embed_tokens.weight": ([4, 2], [0.1 * i for i in range(8)])}
             ),
-            "tokenizer_config.json": json.dumps({"eos_token": "<|im_end|>"}),
+            "tokenizer_config.json": TOKENIZER_CONFIG,
         },
     )
 
@@ -267,7 +276,7 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
             {
                 "adapter_config.json": json.dumps(adapter, indent=2),
                 "adapter_model.safetensors": weights,
-                "tokenizer_config.json": json.dumps({"eos_token": "<|im_end|>"}),
+                "tokenizer_config.json": TOKENIZER_CONFIG,
             },
         )
         progress.emit("artifact", kind="lora", path=relative(output_dir / "lora", task_dir))

@@ -120,6 +120,9 @@ class FakeTrainerTest(unittest.TestCase):
         read_safetensors(self.task / "merged_model" / "model.safetensors")
         for name in ("config.json", "generation_config.json"):
             json.loads((self.task / "merged_model" / name).read_text())
+        # Like the real trainer's: the base tokenizer's chat template, without which vLLM refuses chat (400).
+        tokenizer = json.loads((self.task / "merged_model" / "tokenizer_config.json").read_text())
+        self.assertIn("<|im_start|>", tokenizer["chat_template"])
         self.assertIn("[fake-trainer]", result.stdout)
 
     def test_max_steps_logging_steps_and_step_override(self):
