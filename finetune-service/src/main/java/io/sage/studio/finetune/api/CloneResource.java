@@ -93,12 +93,7 @@ public class CloneResource {
         if (!violations.isEmpty()) {
             throw new ConstraintViolationException(violations);
         }
-        if (request.modelName() == null) {
-            request = request.withModelName(defaultModel);
-        } else if (request.modelName().isBlank()) {
-            throw StudioException.invalidField(
-                    "model_name", "model_name must not be blank; leave it out to train " + defaultModel);
-        }
+        request = request.withDefaultModel(defaultModel);
         return Response.status(Response.Status.CREATED)
                 .entity(tasks.clone(source.taskId(), request, ownDataset, caller.name()))
                 .build();

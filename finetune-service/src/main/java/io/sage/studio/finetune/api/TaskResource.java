@@ -120,12 +120,7 @@ public class TaskResource {
         if (request == null) {
             throw new StudioException(FinetuneError.MISSING_BODY, "send the task as a JSON object");
         }
-        if (request.modelName() == null) {
-            request = request.withModelName(defaultModel);
-        } else if (request.modelName().isBlank()) {
-            throw StudioException.invalidField(
-                    "model_name", "model_name must not be blank; leave it out to train " + defaultModel);
-        }
+        request = request.withDefaultModel(defaultModel);
         return Response.status(Response.Status.CREATED)
                 .entity(tasks.create(request, caller.name()))
                 .build();

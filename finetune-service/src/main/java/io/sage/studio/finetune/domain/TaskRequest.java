@@ -10,6 +10,8 @@ import org.hibernate.validator.constraints.Range;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 
+import io.sage.studio.common.error.StudioException;
+
 /**
  * {@code POST /api/finetune/create}: the seed's form fields plus method, LoRA settings, merge, priority and
  * suffix. What is left out gets the default shown ({@code model_name}: {@code studio.finetune.default-model}, the
@@ -51,6 +53,21 @@ public record TaskRequest(
     public static final int DEFAULT_BATCH_SIZE = 4;
     public static final double DEFAULT_LEARNING_RATE = 2e-4;
     public static final int DEFAULT_MAX_LENGTH = 1024;
+
+    /**
+     * This request, with {@code defaultModel} as its base model when it left {@code model_name} out (the seed's
+     * clients may); a blank {@code model_name} is a mistake, not a request for the default: 400.
+     */
+    public TaskRequest withDefaultModel(String defaultModel) {
+        if (modelName == null) {
+            return withModelName(defaultModel);
+        }
+        if (modelName.isBlank()) {
+            throw StudioException.invalidField(
+                    "model_name", "model_name must not be blank; leave it out to train " + defaultModel);
+        }
+        return this;
+    }
 
     /** This request with {@code modelName} (the default model of a request that left it out). */
     public TaskRequest withModelName(String model) {
