@@ -50,7 +50,23 @@ public enum ChatSwitchError implements ErrorCode {
     /** A LoRA adapter of a rank above vLLM's largest {@code --max-lora-rank} (512). */
     LORA_RANK_TOO_HIGH("lora_rank_too_high", ErrorKind.INVALID),
     /** A LoRA adapter on a base model whose architecture vLLM serves without LoRA support. */
-    LORA_NOT_SUPPORTED("lora_not_supported", ErrorKind.INVALID);
+    LORA_NOT_SUPPORTED("lora_not_supported", ErrorKind.INVALID),
+    /** {@code DELETE /api/chat/serving/{model}} of a model that is not served. */
+    MODEL_NOT_SERVED("model_not_served", ErrorKind.NOT_FOUND),
+    /** Unserving the default model (switch to another one first). */
+    MODEL_IS_DEFAULT("model_is_default", ErrorKind.CONFLICT),
+    /** Unserving (or switching away from) a model a running rollout uses; details carry the {@code rollout_id}. */
+    MODEL_IN_ROLLOUT("model_in_rollout", ErrorKind.CONFLICT),
+    /** No running engine can take the model and no GPU has room for a new one; details say what is needed. */
+    NO_CAPACITY("no_capacity", ErrorKind.CONFLICT),
+    /** A load on demand of a model that would need an engine of its own (only hot-loads are done on demand). */
+    NOT_LOADABLE_ON_DEMAND("not_loadable_on_demand", ErrorKind.CONFLICT),
+    /** No rollout with that id. */
+    ROLLOUT_NOT_FOUND("rollout_not_found", ErrorKind.NOT_FOUND),
+    /** A rollout runs already (one at a time); details carry its {@code rollout_id}. */
+    ROLLOUT_IN_PROGRESS("rollout_in_progress", ErrorKind.CONFLICT),
+    /** Promote or abort of a rollout that has ended. */
+    ROLLOUT_FINISHED("rollout_finished", ErrorKind.CONFLICT);
 
     private final String code;
     private final ErrorKind kind;

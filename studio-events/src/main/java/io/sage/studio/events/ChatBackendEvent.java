@@ -1,11 +1,17 @@
 package io.sage.studio.events;
 
 import java.time.Instant;
+import java.util.List;
 
 /**
  * The route every gateway follows: which backend answers chat requests now.
  * Key: {@link #KEY} on a compacted topic, so the last record is the truth; a gateway reads the topic from
  * the beginning at start and routes correctly before it reports ready. {@code revision} only grows.
+ *
+ * <p>Besides the default backend ({@code backend}, what {@code sage-chat} and requests without a model reach), the
+ * route carries every other model served by name ({@code served}: {@code "model": "<served name or display name>"}
+ * goes there) and, while a rollout runs, the traffic split of the default ({@code split}). Both are {@code null} in
+ * records written before they existed; every gateway replica splits by the same weights because they travel here.
  *
  * <p>Secrets never travel here: for a cloud backend the gateway adds the API key from its own config.
  */
@@ -16,7 +22,9 @@ public record ChatBackendEvent(
         Backend backend,
         Instant since,
         String switchOperationId,
-        Integer retryAfterSeconds)
+        Integer retryAfterSeconds,
+        List<Backend> served,
+        Split split)
         implements StudioEvent {
 
     public static final int SCHEMA_VERSION = 1;
@@ -31,6 +39,33 @@ public record ChatBackendEvent(
         /** No backend configured at all. */
         NONE
     }
+
+    public ChatBackendEvent {
+        served = served == null ? List.of() : List.copyOf(served);
+    }
+
+    /** A route with only a default backend (no model served by name, no rollout). */
+    public ChatBackendEvent(
+            int schemaVersion,
+            long revision,
+            State state,
+            Backend backend,
+            Instant since,
+            String switchOperationId,
+            Integer retryAfterSeconds) {
+        this(schemaVersion, revision, state, backend, since, switchOperationId, retryAfterSeconds, List.of(), null);
+    }
+
+    /**
+     * The default's traffic split while a rollout runs: {@code weight} percent of the default's requests go to
+     * {@code candidate}, the rest to {@code backend}. A conversation sticks to one arm: the gateway hashes the
+     * request's {@code user} field or its {@code X-Session-Id} header (a request with neither is drawn at random).
+     *
+     * @param rolloutId the chat-switch rollout
+     * @param candidate the new model
+     * @param weight    the candidate's share in percent, 0–100
+     */
+    public record Split(String rolloutId, Backend candidate, int weight) {}
 
     /**
      * One serving backend.

@@ -42,4 +42,10 @@ public class EventDeserializer<T> implements Deserializer<T> {
             super(ChatBackendEvent.class);
         }
     }
+
+    public static class ChatTrafficEvents extends EventDeserializer<ChatTrafficEvent> {
+        public ChatTrafficEvents() {
+            super(ChatTrafficEvent.class);
+        }
+    }
 }

@@ -16,6 +16,11 @@ public final class Topics {
     public static final String CHAT_COMMANDS = "studio.chat.commands";
     /** The active chat backend. Key: {@link ChatBackendEvent#KEY}. Compacted: the latest route wins. */
     public static final String CHAT_BACKEND = "studio.chat.backend";
+    /**
+     * Every gateway replica's running totals per served model ({@link ChatTrafficEvent}). Key: gateway instance id.
+     * Compacted: the latest totals of every replica; read by the chat-switch rollouts and the serving set.
+     */
+    public static final String CHAT_TRAFFIC = "studio.chat.traffic";
 
     private static final String WEEK_MS = Long.toString(7L * 24 * 3600 * 1000);
 
@@ -37,7 +42,15 @@ public final class Topics {
                     Map.of(
                             "cleanup.policy", "compact",
                             "min.cleanable.dirty.ratio", "0.1",
-                            "segment.ms", "3600000")));
+                            "segment.ms", "3600000")),
+            new TopicSpec(
+                    CHAT_TRAFFIC,
+                    1,
+                    Map.of(
+                            "cleanup.policy", "compact",
+                            "min.cleanable.dirty.ratio", "0.1",
+                            "segment.ms", "3600000",
+                            "delete.retention.ms", "86400000")));
 
     private Topics() {}
 

@@ -66,7 +66,24 @@ public class RoutePublisher {
 
     /** Routes chat to {@code route}; returns when the broker has the event. */
     public synchronized Instant active(PublishedRoute route, String operationId) throws RoutingFailure {
-        ChatBackendEvent.Backend backend = new ChatBackendEvent.Backend(
+        return publish(ChatBackendEvent.State.ACTIVE, backendOf(route), route, operationId);
+    }
+
+    /**
+     * Publishes the route this service holds again with the serving set and split {@link ChatState} holds now (after
+     * a model was served or unserved, or a rollout's weight changed); returns when the broker has it.
+     */
+    public synchronized Instant refresh(String operationId) throws RoutingFailure {
+        RouteState kind = state.routeState();
+        PublishedRoute route = state.route().orElse(null);
+        if (kind == RouteState.ACTIVE && route == null) {
+            kind = RouteState.NONE;
+        }
+        return republish(kind, route, operationId);
+    }
+
+    private static ChatBackendEvent.Backend backendOf(PublishedRoute route) {
+        return new ChatBackendEvent.Backend(
                 route.backendId(),
                 route.baseUrl(),
                 route.servedModelName(),
@@ -75,7 +92,6 @@ public class RoutePublisher {
                 route.model().baseModel(),
                 route.model().kind(),
                 route.runtime());
-        return publish(ChatBackendEvent.State.ACTIVE, backend, route, operationId);
     }
 
     /** No backend serves for a while (recreate): gateways answer 503 with Retry-After. */
@@ -110,7 +126,11 @@ public class RoutePublisher {
                 backend,
                 since,
                 operationId,
-                kind == ChatBackendEvent.State.SWITCHING ? retryAfterSeconds : null);
+                kind == ChatBackendEvent.State.SWITCHING ? retryAfterSeconds : null,
+                state.served().stream().map(RoutePublisher::backendOf).toList(),
+                state.split()
+                        .map(s -> new ChatBackendEvent.Split(s.rolloutId(), backendOf(s.candidate()), s.weight()))
+                        .orElse(null));
         try {
             emitter.sendMessage(EventMessages.of(event, COMPONENT)).await().atMost(ackTimeout);
         } catch (RuntimeException e) {

@@ -36,6 +36,8 @@ public class ChatState {
     private PublishedRoute route;
     private boolean pending;
     private final Map<String, Backend> backends = new LinkedHashMap<>();
+    private final Map<String, PublishedRoute> served = new LinkedHashMap<>();
+    private RolloutSplit split;
 
     public ChatState(StudioHome home) {
         this.file = home.chatDir().resolve("state.json");
@@ -53,6 +55,9 @@ public class ChatState {
             route = saved.route();
             backends.clear();
             saved.backends().forEach(b -> backends.put(b.id(), b));
+            served.clear();
+            saved.served().forEach(r -> served.put(r.servedModelName(), r));
+            split = saved.split();
             return saved;
         } catch (IOException e) {
             LOG.warnf("ignoring the unreadable state file %s: %s", file, e.getMessage());
@@ -61,7 +66,14 @@ public class ChatState {
     }
 
     public synchronized StateSnapshot snapshot() {
-        return new StateSnapshot(revision, routeState, route, List.copyOf(backends.values()), Instant.now());
+        return new StateSnapshot(
+                revision,
+                routeState,
+                route,
+                List.copyOf(backends.values()),
+                Instant.now(),
+                List.copyOf(served.values()),
+                split);
     }
 
     /**
@@ -135,6 +147,40 @@ public class ChatState {
 
     public synchronized List<Backend> backends() {
         return new ArrayList<>(backends.values());
+    }
+
+    /**
+     * The models served by name besides the default, in the order they were added. Changing them changes what
+     * gateways route only once the route is published again ({@code RoutePublisher.refresh}).
+     */
+    public synchronized List<PublishedRoute> served() {
+        return List.copyOf(served.values());
+    }
+
+    /** Adds (or replaces) a model served by name, keyed by its served model name. */
+    public synchronized void serve(PublishedRoute model) {
+        served.put(model.servedModelName(), model);
+        save();
+    }
+
+    /** Removes a model served by name; whether it was there. */
+    public synchronized boolean unserve(String servedModelName) {
+        boolean removed = served.remove(servedModelName) != null;
+        if (removed) {
+            save();
+        }
+        return removed;
+    }
+
+    /** The default's split while a rollout runs. */
+    public synchronized Optional<RolloutSplit> split() {
+        return Optional.ofNullable(split);
+    }
+
+    /** Sets (or with {@code null} ends) the default's split; published with the next route. */
+    public synchronized void split(RolloutSplit newSplit) {
+        split = newSplit;
+        save();
     }
 
     /** Replaces every backend (after re-adoption). */

@@ -281,6 +281,8 @@ class LocalTrainingTest {
             Path data = h.dataset(4);
             Task running = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
             Task queued = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            // the first one must have left the queue, or the second is still second in it
+            await().atMost(LONG).until(() -> h.task(running.taskId()).status() == TaskStatus.TRAINING);
             Path meta = Path.of(queued.outputDir()).resolve(TaskStore.META_FILE);
             byte[] before = Files.readAllBytes(meta);
 
