@@ -129,6 +129,9 @@ public class RoutePublisher {
                 kind == ChatBackendEvent.State.SWITCHING ? retryAfterSeconds : null,
                 state.served().stream().map(RoutePublisher::backendOf).toList(),
                 state.split()
+                        .filter(s -> kind == ChatBackendEvent.State.ACTIVE
+                                && backend != null
+                                && s.baseline().equals(backend.servedModelName()))
                         .map(s -> new ChatBackendEvent.Split(s.rolloutId(), backendOf(s.candidate()), s.weight()))
                         .orElse(null));
         try {
