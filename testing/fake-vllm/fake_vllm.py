@@ -14,6 +14,11 @@ Behaviour knobs (environment, overridden per model by `<model dir>/fake_vllm.jso
   FAKE_VLLM_FAIL           exit_on_start | never_ready | smoke_fail | crash_after:N
 A model path containing "broken-model" fails at start like a model vLLM cannot load.
 
+Test-only fault injection for ONE served name (base or adapter), never part of vLLM's API: FAKE_VLLM_FAULTS (JSON, one
+{"model", "fail_ratio", "ttft_ms", "seed"} or a list of them) at start, and at runtime GET/POST/DELETE /_fake/faults
+(same API-key check as /v1; FAKE_VLLM_ADMIN=off answers 404). fail_ratio: that share of the name's generations answers
+500 in vLLM's error shape (seeded, so a run repeats); ttft_ms: added before the first token.
+
 vLLM's rules it enforces (v0.11; chat-switch-service DESIGN.md "vLLM's rules" names the sources):
   --max-lora-rank only 8, 16, 32, 64, 128, 256, 320, 512 (else exit at start); --max-loras default 1 (requests to
   more distinct adapters wait for a slot); --max-cpu-loras >= --max-loras (else exit); --enable-lora on an
@@ -27,6 +32,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import signal
 import sys
 import threading
@@ -60,6 +66,12 @@ NO_CHAT_TEMPLATE = (
     "As of transformers v4.44, default chat template is no longer allowed, so you must provide a chat template if "
     "the tokenizer does not define one."
 )
+
+
+# Fault injection (test-only): at most this many served names carry faults, and these bounds hold per name.
+MAX_FAULTS = 64
+MAX_TTFT_MS = 600_000
+ADMIN_PATH = "/_fake/faults"
 
 
 def log(message):
@@ -175,6 +187,11 @@ def has_chat_template(model):
     return bool(tokenizer.get("chat_template")) or os.path.isfile(os.path.join(model, "chat_template.jinja"))
 
 
+def admin_enabled():
+    """The test-only /_fake/ routes answer unless FAKE_VLLM_ADMIN switches them off."""
+    return os.environ.get("FAKE_VLLM_ADMIN", "").strip().lower() not in ("0", "off", "false", "no")
+
+
 def env_true(name):
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
 
@@ -184,12 +201,100 @@ def read_adapter_rank(path):
         return int(json.load(f).get("r", 8))
 
 
+class Faults:
+    """Test-only faults per served model name: a share of generations answered 500 (drawn from a seeded generator, so
+    the same requests fail in every run) and a delay before the first token. Set from FAKE_VLLM_FAULTS at start and
+    through /_fake/faults at runtime; never part of vLLM's API."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_model = {}  # served name -> {"spec": dict, "random": Random, "requests": n, "failed": n}
+
+    @staticmethod
+    def parse(spec):
+        """A validated {"model", "fail_ratio", "ttft_ms", "seed"}; ValueError says what is wrong."""
+        if not isinstance(spec, dict):
+            raise ValueError("a fault is a JSON object")
+        unknown = set(spec) - {"model", "fail_ratio", "ttft_ms", "seed"}
+        if unknown:
+            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        model = spec.get("model")
+        if not isinstance(model, str) or not model or len(model) > 512:
+            raise ValueError("'model' must be a served model name (1-512 characters)")
+        ratio = spec.get("fail_ratio", 0)
+        ttft = spec.get("ttft_ms", 0)
+        seed = spec.get("seed", 0)
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
+            raise ValueError("'fail_ratio' must be a number from 0 to 1")
+        if isinstance(ttft, bool) or not isinstance(ttft, (int, float)) or not 0 <= ttft <= MAX_TTFT_MS:
+            raise ValueError(f"'ttft_ms' must be a number from 0 to {MAX_TTFT_MS}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError("'seed' must be an integer")
+        return {"model": model, "fail_ratio": float(ratio), "ttft_ms": float(ttft), "seed": seed}
+
+    def set(self, spec):
+        """Sets (or, with fail_ratio and ttft_ms both 0, clears) the faults of one name; answers its view or None."""
+        spec = self.parse(spec)
+        with self.lock:
+            if not spec["fail_ratio"] and not spec["ttft_ms"]:
+                self.by_model.pop(spec["model"], None)
+                return None
+            if spec["model"] not in self.by_model and len(self.by_model) >= MAX_FAULTS:
+                raise ValueError(f"at most {MAX_FAULTS} names carry faults")
+            self.by_model[spec["model"]] = {
+                "spec": spec,
+                "random": random.Random(spec["seed"]),
+                "requests": 0,
+                "failed": 0,
+            }
+            return self._view(spec["model"])
+
+    def clear(self):
+        with self.lock:
+            self.by_model.clear()
+
+    def _view(self, model):
+        entry = self.by_model[model]
+        return dict(entry["spec"], requests=entry["requests"], failed=entry["failed"])
+
+    def views(self):
+        with self.lock:
+            return [self._view(model) for model in sorted(self.by_model)]
+
+    def draw(self, model):
+        """(seconds to wait before the first token, whether this generation fails) for one generation of `model`."""
+        with self.lock:
+            entry = self.by_model.get(model)
+            if entry is None:
+                return 0.0, False
+            entry["requests"] += 1
+            fail = entry["random"].random() < entry["spec"]["fail_ratio"]
+            if fail:
+                entry["failed"] += 1
+            return entry["spec"]["ttft_ms"] / 1000.0, fail
+
+
+def faults_from_env():
+    """FAKE_VLLM_FAULTS: one fault object or a list of them (JSON); ValueError when it is not valid."""
+    faults = Faults()
+    raw = os.environ.get("FAKE_VLLM_FAULTS", "").strip()
+    if raw:
+        try:
+            specs = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"FAKE_VLLM_FAULTS is not JSON: {e}") from None
+        for spec in specs if isinstance(specs, list) else [specs]:
+            faults.set(spec)
+    return faults
+
+
 class ModelServer:
     """What the engine holds: the base model, the loaded adapters, counters."""
 
-    def __init__(self, args, settings):
+    def __init__(self, args, settings, faults=None):
         self.args = args
         self.settings = settings
+        self.faults = faults or Faults()
         self.started = time.time()
         self.ready_at = self.started + float(settings["startup_delay"])
         self.lock = threading.Lock()
@@ -364,7 +469,8 @@ class Handler(BaseHTTPRequestHandler):
         `Authorization: Bearer <one of the keys>` (scheme case-insensitive, token compared in constant time);
         otherwise 401 `{"error": "Unauthorized"}`. Other paths (/health, /metrics, /ping, /version) stay open."""
         tokens = self.engine.token_hashes
-        if not tokens or self.command == "OPTIONS" or not self.path.split("?", 1)[0].startswith("/v1"):
+        path = self.path.split("?", 1)[0]
+        if not tokens or self.command == "OPTIONS" or not (path.startswith("/v1") or path.startswith("/_fake/")):
             return True
         scheme, _, param = (self.headers.get("Authorization") or "").partition(" ")
         if scheme.lower() == "bearer":
@@ -418,6 +524,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send(HTTPStatus.OK, "text/plain; version=0.0.4", text)
         elif path == "/v1/models":
             self.send_json(HTTPStatus.OK, {"object": "list", "data": self.engine.model_cards()})
+        elif path == ADMIN_PATH and admin_enabled():
+            self.send_json(HTTPStatus.OK, {"faults": self.engine.faults.views()})
         else:
             self.send_json(HTTPStatus.NOT_FOUND, {"detail": "Not Found"})
 
@@ -429,6 +537,17 @@ class Handler(BaseHTTPRequestHandler):
             body = self.read_json()
             if body is not None:
                 self.generate(body, chat=path == "/v1/chat/completions")
+        elif path == ADMIN_PATH and admin_enabled():
+            body = self.read_json()
+            if body is None:
+                return
+            try:
+                fault = self.engine.faults.set(body)
+            except ValueError as e:
+                self.send(*error(HTTPStatus.BAD_REQUEST, str(e), "BadRequestError"))
+                return
+            log(f"test-only faults of {body['model']!r}: {fault}")
+            self.send_json(HTTPStatus.OK, {"fault": fault, "faults": self.engine.faults.views()})
         elif path in ("/v1/load_lora_adapter", "/v1/unload_lora_adapter") and env_true(
             "VLLM_ALLOW_RUNTIME_LORA_UPDATING"
         ):
@@ -440,6 +559,18 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.send(*self.engine.unload_adapter(body.get("lora_name")))
         else:
+            self.send_json(HTTPStatus.NOT_FOUND, {"detail": "Not Found"})
+
+    def do_DELETE(self):
+        path = self.path.split("?", 1)[0]
+        if not self.authenticated():
+            return
+        if path == ADMIN_PATH and admin_enabled():
+            self.engine.faults.clear()
+            log("test-only faults cleared")
+            self.send_json(HTTPStatus.OK, {"faults": []})
+        else:
+            self.discard_body()
             self.send_json(HTTPStatus.NOT_FOUND, {"detail": "Not Found"})
 
     def generate(self, body, chat):
@@ -461,6 +592,18 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if engine.smoke_fail:
                 self.send(*error(HTTPStatus.INTERNAL_SERVER_ERROR, "simulated engine failure", "InternalServerError"))
+                return
+            delay, fail = engine.faults.draw(model)
+            if delay:
+                time.sleep(delay)
+            if fail:
+                self.send(
+                    *error(
+                        HTTPStatus.INTERNAL_SERVER_ERROR,
+                        f"injected failure of model `{model}` (fake_vllm fault)",
+                        "InternalServerError",
+                    )
+                )
                 return
             max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
             tokens, prompt_tokens = tokens_for(
@@ -552,7 +695,14 @@ def main(argv):
         print(f"ERROR [fake_vllm] ValueError: {unsupported[0]} does not support LoRA yet.", file=sys.stderr, flush=True)
         return 1
     settings = load_overrides(args.model)
-    engine = ModelServer(args, settings)
+    try:
+        faults = faults_from_env()
+    except ValueError as e:
+        print(f"ERROR [fake_vllm] {e}", file=sys.stderr, flush=True)
+        return 2
+    for fault in faults.views():
+        log(f"test-only faults of {fault['model']!r}: {fault}")
+    engine = ModelServer(args, settings, faults)
     for name, path, base_model_name in args.lora_modules:
         status, _, message = engine.load_adapter(name, path, base_model_name)
         if status != HTTPStatus.OK:

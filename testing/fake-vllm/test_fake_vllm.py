@@ -5,6 +5,7 @@ with `--api-key` (or, without it, `VLLM_API_KEY`) every path starting with /v1 n
 import http.client
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -190,11 +191,13 @@ class ApiKeyTest(unittest.TestCase):
         self.assertNotIn("sk-secret-value", engine.output())
 
 
-def run_to_exit(*args, model=MODEL):
+def run_to_exit(*args, model=MODEL, env=None):
     """Runs the stand-in expecting it to exit at start; answers (exit status, output)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("FAKE_VLLM_", "VLLM_"))}
+    environment.update(env or {})
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "serve", model, "--host", "127.0.0.1", "--port", str(free_port()), *args],
-        env={k: v for k, v in os.environ.items() if not k.startswith(("FAKE_VLLM_", "VLLM_"))},
+        env=environment,
         capture_output=True,
         text=True,
         timeout=20,
@@ -357,6 +360,169 @@ class VllmRulesTest(unittest.TestCase):
                 first.join()
                 # ft-a streams for about 0.6 s; with one adapter slot ft-b is only answered after it.
                 self.assertEqual(b_waits, finished["ft-b"] >= finished["ft-a"])
+
+
+def statuses(engine, model, count, stream=False):
+    """The HTTP statuses of `count` chat completions of `model`, one after the other."""
+    body = {**CHAT, "model": model, "stream": stream}
+    return [engine.request("POST", "/v1/chat/completions", body)[0] for _ in range(count)]
+
+
+def seeded_failures(seed, ratio, count):
+    """Which of `count` generations a fault with this seed and ratio fails (the stand-in's draw, redone here)."""
+    draws = random.Random(seed)
+    return [draws.random() < ratio for _ in range(count)]
+
+
+class FaultsTest(unittest.TestCase):
+    """Test-only fault injection for one served name: a seeded share of 500s and a delay before the first token, set
+    at runtime through /_fake/faults or at start through FAKE_VLLM_FAULTS, never visible in vLLM's own API."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", self.dir]))
+
+    def engine(self, *args, env=None):
+        engine = Engine(*args, env=env)
+        self.addCleanup(engine.close)
+        return engine
+
+    def lora_engine(self, env=None):
+        folder = tempfile.mkdtemp(dir=self.dir)
+        return self.engine(
+            "--enable-lora",
+            "--max-loras",
+            "2",
+            "--lora-modules",
+            "ft-a=" + adapter_dir(folder, "a", 8),
+            "ft-b=" + adapter_dir(folder, "b", 8),
+            env={"FAKE_VLLM_TOKEN_DELAY": "0", **(env or {})},
+        )
+
+    def test_a_fail_ratio_fails_that_seeded_share_of_one_adapters_generations_in_vllms_error_shape(self):
+        engine = self.lora_engine()
+        status, body, _ = engine.request("POST", "/_fake/faults", {"model": "ft-a", "fail_ratio": 0.5, "seed": 7})
+        self.assertEqual(200, status, body)
+        self.assertEqual(
+            {"model": "ft-a", "fail_ratio": 0.5, "ttft_ms": 0.0, "seed": 7, "requests": 0, "failed": 0},
+            json.loads(body)["fault"],
+        )
+
+        got = statuses(engine, "ft-a", 100) + statuses(engine, "ft-a", 20, stream=True)
+        expected = [500 if fail else 200 for fail in seeded_failures(7, 0.5, 120)]
+        self.assertEqual(expected, got)
+        self.assertTrue(35 <= got.count(500) <= 85, got.count(500))
+        # The other adapter and the base model are untouched.
+        self.assertEqual([200] * 30, statuses(engine, "ft-b", 30))
+        self.assertEqual([200] * 30, statuses(engine, MODEL, 30))
+
+        answers = [engine.request("POST", "/v1/chat/completions", {**CHAT, "model": "ft-a"}) for _ in range(10)]
+        status, body, content_type = next(a for a in answers if a[0] == 500)
+        self.assertEqual("application/json", content_type)
+        error = json.loads(body)["error"]
+        self.assertEqual({"message", "type", "param", "code"}, set(error))
+        self.assertEqual((500, "InternalServerError"), (error["code"], error["type"]))
+        self.assertIn("ft-a", error["message"])
+
+        faults = json.loads(engine.request("GET", "/_fake/faults")[1])["faults"]
+        self.assertEqual(1, len(faults))
+        self.assertEqual("ft-a", faults[0]["model"])
+        self.assertEqual((130, seeded_failures(7, 0.5, 130).count(True)), (faults[0]["requests"], faults[0]["failed"]))
+        # Never part of vLLM's API: the models list is unchanged.
+        ids = [card["id"] for card in json.loads(engine.request("GET", "/v1/models")[1])["data"]]
+        self.assertEqual([MODEL, "ft-a", "ft-b"], ids)
+
+    def test_setting_a_fault_again_restarts_its_seeded_sequence_and_zeros_clear_it(self):
+        engine = self.lora_engine()
+        fault = {"model": MODEL, "fail_ratio": 0.3, "seed": 42}
+        engine.request("POST", "/_fake/faults", fault)
+        first = statuses(engine, MODEL, 40)
+        engine.request("POST", "/_fake/faults", fault)
+        self.assertEqual(first, statuses(engine, MODEL, 40))
+        self.assertIn(500, first)
+
+        status, body, _ = engine.request("POST", "/_fake/faults", {"model": MODEL, "fail_ratio": 0, "ttft_ms": 0})
+        self.assertEqual((200, None, []), (status, json.loads(body)["fault"], json.loads(body)["faults"]))
+        self.assertEqual([200] * 20, statuses(engine, MODEL, 20))
+
+        engine.request("POST", "/_fake/faults", {"model": "ft-a", "fail_ratio": 1})
+        engine.request("POST", "/_fake/faults", {"model": "ft-b", "fail_ratio": 1})
+        status, body, _ = engine.request("DELETE", "/_fake/faults")
+        self.assertEqual((200, {"faults": []}), (status, json.loads(body)))
+        self.assertEqual([200] * 10, statuses(engine, "ft-a", 5) + statuses(engine, "ft-b", 5))
+
+    def test_ttft_ms_delays_the_first_token_of_that_name_only(self):
+        engine = self.lora_engine()
+        engine.request("POST", "/_fake/faults", {"model": "ft-b", "ttft_ms": 1500})
+
+        def first_chunk_after(model):
+            connection = http.client.HTTPConnection("127.0.0.1", engine.port, timeout=10)
+            try:
+                started = time.monotonic()
+                body = json.dumps({**CHAT, "model": model, "stream": True})
+                connection.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                self.assertEqual(200, response.status)
+                self.assertTrue(response.readline())
+                elapsed = time.monotonic() - started
+                response.read()
+                return elapsed
+            finally:
+                connection.close()
+
+        self.assertGreaterEqual(first_chunk_after("ft-b"), 1.5)
+        self.assertLess(first_chunk_after("ft-a"), 1.5)
+        started = time.monotonic()
+        self.assertEqual([200], statuses(engine, "ft-b", 1))
+        self.assertGreaterEqual(time.monotonic() - started, 1.5)
+
+    def test_fake_vllm_faults_sets_faults_at_start_and_a_bad_value_exits_like_a_bad_argument(self):
+        faults = [{"model": "ft-a", "fail_ratio": 1}, {"model": MODEL, "fail_ratio": 0.5, "seed": 3}]
+        engine = self.lora_engine(env={"FAKE_VLLM_FAULTS": json.dumps(faults)})
+        self.assertEqual([500] * 10, statuses(engine, "ft-a", 10))
+        self.assertEqual([500 if f else 200 for f in seeded_failures(3, 0.5, 30)], statuses(engine, MODEL, 30))
+        self.assertEqual([200] * 10, statuses(engine, "ft-b", 10))
+        single = self.lora_engine(env={"FAKE_VLLM_FAULTS": json.dumps({"model": "ft-b", "fail_ratio": 1})})
+        self.assertEqual([500] * 3, statuses(single, "ft-b", 3))
+
+        for bad in ("{not json", '{"model": "m", "fail_ratio": 2}', '{"fail_ratio": 0.5}', '[{"model": "m", "x": 1}]'):
+            with self.subTest(bad=bad):
+                status, output = run_to_exit(env={"FAKE_VLLM_FAULTS": bad})
+                self.assertEqual(2, status, output)
+                self.assertIn("FAKE_VLLM_FAULTS" if bad.startswith("{not") else "'", output)
+
+    def test_the_admin_route_is_checked_like_v1_validates_its_body_and_can_be_switched_off(self):
+        keyed = self.engine(env={"VLLM_API_KEY": "k-1"})
+        self.assertEqual(401, keyed.request("POST", "/_fake/faults", {"model": MODEL, "fail_ratio": 1})[0])
+        self.assertEqual(401, keyed.request("GET", "/_fake/faults")[0])
+        auth = {"Authorization": "Bearer k-1"}
+        self.assertEqual(200, keyed.request("POST", "/_fake/faults", {"model": MODEL, "fail_ratio": 1}, auth)[0])
+
+        engine = self.engine()
+        bad_bodies = (
+            {"fail_ratio": 0.5},
+            {"model": "", "fail_ratio": 0.5},
+            {"model": "m", "fail_ratio": -0.1},
+            {"model": "m", "ttft_ms": 600001},
+            {"model": "m", "seed": "x"},
+            {"model": "m", "other": 1},
+            [],
+        )
+        for bad in bad_bodies:
+            with self.subTest(bad=bad):
+                status, body, _ = engine.request("POST", "/_fake/faults", bad)
+                self.assertEqual(400, status, body)
+                self.assertEqual(400, json.loads(body)["error"]["code"])
+        for i in range(64):
+            self.assertEqual(200, engine.request("POST", "/_fake/faults", {"model": f"m{i}", "ttft_ms": 1})[0])
+        self.assertEqual(400, engine.request("POST", "/_fake/faults", {"model": "one-more", "ttft_ms": 1})[0])
+        self.assertEqual(200, engine.request("POST", "/_fake/faults", {"model": "m0", "ttft_ms": 2})[0])
+
+        off = self.engine(env={"FAKE_VLLM_ADMIN": "off"})
+        self.assertEqual(404, off.request("POST", "/_fake/faults", {"model": MODEL, "fail_ratio": 1})[0])
+        self.assertEqual(404, off.request("GET", "/_fake/faults")[0])
+        self.assertEqual(404, off.request("DELETE", "/_fake/faults")[0])
+        self.assertEqual(200, off.request("POST", "/v1/chat/completions", CHAT)[0])
 
 
 if __name__ == "__main__":
