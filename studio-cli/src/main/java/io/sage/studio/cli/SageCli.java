@@ -5,8 +5,11 @@ import io.sage.studio.cli.commands.CompletionCommand;
 import io.sage.studio.cli.commands.FinetuneCommand;
 import io.sage.studio.cli.commands.GpuCommand;
 import io.sage.studio.cli.commands.ModelsCommand;
+import io.sage.studio.cli.commands.RolloutCommand;
+import io.sage.studio.cli.commands.ServeCommand;
 import io.sage.studio.cli.commands.StudioCommand;
 import io.sage.studio.cli.commands.SwitchCommand;
+import io.sage.studio.cli.commands.UnserveCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,6 +24,9 @@ import picocli.CommandLine.Command;
             FinetuneCommand.class,
             ModelsCommand.class,
             SwitchCommand.class,
+            ServeCommand.class,
+            UnserveCommand.class,
+            RolloutCommand.class,
             GpuCommand.class,
             ChatCommand.class,
             CompletionCommand.class

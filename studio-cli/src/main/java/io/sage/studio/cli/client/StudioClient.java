@@ -110,10 +110,11 @@ public final class StudioClient {
                 false);
     }
 
-    public void delete(String path) {
+    /** The answer as it came (for {@code --json}); read it with {@link #as}. */
+    public JsonNode delete(String path) {
         HttpResponse<InputStream> response =
                 send(request(path).DELETE().build(), HttpResponse.BodyHandlers.ofInputStream());
-        json(response);
+        return json(response);
     }
 
     /** {@code multipart/form-data} upload of one file as the part {@code file}, streamed from disk. */

@@ -61,6 +61,8 @@ class CommandOutputTest {
         route("/api/system/gpu-info", "gpu.json");
         route("/none/api/system/gpu-info", "gpu-none.json");
         route("/api/chat/switch", "switch.json");
+        route("/api/chat/serving", "serving.json");
+        route("/api/chat/rollouts/ro-20260101-120500", "rollout.json");
         route("/failing/api/chat/switch", "switch-failed.json");
         route("/failing/api/finetune/tasks/", "task.json");
         route("/seed/api/system/gpu-info", "gpu-seed.json");
@@ -96,6 +98,8 @@ class CommandOutputTest {
                 "switch-wait        | | switch Qwen/Qwen2.5-0.5B-Instruct --wait",
                 "switch-wait-failed | /failing | switch qwen-0.5b-20260101-120000-ab12 --wait",
                 "switch-wait-ft     | /finetuned | switch qwen-0.5b-20260101-120000-ab12 --wait",
+                "serve              | | serve",
+                "rollout-status     | | rollout status ro-20260101-120500",
             })
     void outputIsUnchanged(String name, String prefix, String args) throws IOException {
         Path data = Files.writeString(tmp.resolve("data.jsonl"), "{\"messages\":[]}\n");
