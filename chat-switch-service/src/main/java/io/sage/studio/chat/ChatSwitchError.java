@@ -61,6 +61,8 @@ public enum ChatSwitchError implements ErrorCode {
     NO_CAPACITY("no_capacity", ErrorKind.CONFLICT),
     /** A load on demand of a model that would need an engine of its own (only hot-loads are done on demand). */
     NOT_LOADABLE_ON_DEMAND("not_loadable_on_demand", ErrorKind.CONFLICT),
+    /** A rollout asked for while no model serves as the default (nothing to roll out from). */
+    NO_DEFAULT_MODEL("no_default_model", ErrorKind.CONFLICT),
     /** No rollout with that id. */
     ROLLOUT_NOT_FOUND("rollout_not_found", ErrorKind.NOT_FOUND),
     /** A rollout runs already (one at a time); details carry its {@code rollout_id}. */

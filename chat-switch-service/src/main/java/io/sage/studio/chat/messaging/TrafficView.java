@@ -58,6 +58,14 @@ public class TrafficView {
         view.close();
     }
 
+    /**
+     * Whether the topic has been read up to the end it had at start: before that, totals are still growing towards
+     * what the gateways reported earlier, so no period may start on them.
+     */
+    public boolean caughtUp() {
+        return view.caughtUp();
+    }
+
     /** Every model's totals, by served model name. */
     public synchronized Map<String, Totals> totals() {
         return Map.copyOf(models);
