@@ -5,6 +5,7 @@ import { AppHeader } from './components/AppHeader';
 import { I18nProvider, useI18n } from './i18n/I18nProvider';
 import { ChatPage } from './pages/ChatPage';
 import { FinetunePage } from './pages/FinetunePage';
+import { ServingPage } from './pages/ServingPage';
 import { usePage } from './router';
 import { CurrentModelProvider } from './state/CurrentModelContext';
 import { ModelSwitchProvider } from './state/ModelSwitchContext';
@@ -21,7 +22,13 @@ function Shell() {
             <div className="app">
               <AppHeader page={page} onNavigate={navigate} />
               <main className={`app-main app-main--${page}`}>
-                {page === 'finetune' ? <FinetunePage /> : <ChatPage onNavigate={navigate} />}
+                {page === 'finetune' ? (
+                  <FinetunePage />
+                ) : page === 'serving' ? (
+                  <ServingPage />
+                ) : (
+                  <ChatPage onNavigate={navigate} />
+                )}
               </main>
             </div>
           </ModelSwitchProvider>

@@ -8,6 +8,8 @@ describe('pageOf', () => {
     expect(pageOf({ hash: '', pathname: '/chat/' })).toBe('chat');
     expect(pageOf({ hash: '', pathname: '/' })).toBe('finetune');
     expect(pageOf({ hash: '#section', pathname: '/' })).toBe('finetune');
+    expect(pageOf({ hash: '#/serving', pathname: '/' })).toBe('serving');
+    expect(pageOf({ hash: '', pathname: '/serving' })).toBe('serving');
   });
 
   it('links to the fragment', () => {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 
-export type Page = 'finetune' | 'chat';
+export type Page = 'finetune' | 'chat' | 'serving';
 
 /**
  * Pages live in the URL fragment (`/#/chat`): the gateway serves the UI at `/`, and a reload or a
@@ -9,7 +9,11 @@ export type Page = 'finetune' | 'chat';
  */
 export function pageOf(location: Pick<Location, 'hash' | 'pathname'>): Page {
   const route = location.hash.startsWith('#/') ? location.hash.slice(1) : location.pathname;
-  return route.replace(/\/+$/, '').endsWith('/chat') ? 'chat' : 'finetune';
+  const path = route.replace(/\/+$/, '');
+  if (path.endsWith('/chat')) {
+    return 'chat';
+  }
+  return path.endsWith('/serving') ? 'serving' : 'finetune';
 }
 
 export const hrefOf = (page: Page) => `/#/${page}`;

@@ -53,6 +53,101 @@ export type SwitchState = ChatSwitch['SwitchState'];
 export type SwitchResult = ChatSwitch['SeedSwitchResponse'];
 export type SwitchRequest = ChatSwitch['SwitchRequest'];
 
+// chat-switch-service: the serving set and rollouts (docs/ARCHITECTURE.md, chat-switch rows). Written by hand in this
+// one block only until chat-switch's OpenAPI document has them; then each becomes `ChatSwitch['…']` like the rest.
+/** An engine of `GET /api/chat/serving`: one model server with the LoRA adapters loaded on it. */
+export interface ServingEngine {
+  id: string;
+  base_model?: string | null;
+  url?: string | null;
+  state: string;
+  max_loras?: number | null;
+  max_lora_rank?: number | null;
+  adapters: { name: string; path?: string | null }[];
+}
+/** The traffic of a served model since chat-switch started (the gateways' running totals). */
+export interface ServedTraffic {
+  requests: number;
+  errors: number;
+  ttft_p50_ms?: number | null;
+  ttft_p95_ms?: number | null;
+}
+/** A model addressable by name (`model` in /v1 requests). */
+export interface ServedModel {
+  model: string;
+  display_name?: string | null;
+  engine?: string | null;
+  kind: 'base' | 'lora' | 'merged' | 'cloud';
+  state: 'loading' | 'ready' | 'failed';
+  default: boolean;
+  rollout?: { rollout_id: string; arm: 'baseline' | 'candidate'; weight: number } | null;
+  loaded_at?: string | null;
+  last_used_at?: string | null;
+  traffic?: ServedTraffic | null;
+}
+export interface ServingState {
+  engines: ServingEngine[];
+  models: ServedModel[];
+  /** The served name `sage-chat` reaches. */
+  default?: string | null;
+}
+export interface ServeRequest {
+  model: string;
+}
+export interface ServeResult {
+  model: string;
+  display_name?: string | null;
+  engine?: string | null;
+  state: ServedModel['state'];
+  operation_id?: string | null;
+}
+export interface UnserveResult {
+  model: string;
+  state: string;
+  engine_stopped: boolean;
+}
+/** One arm's figures in a rollout step. */
+export interface RolloutArm {
+  model: string;
+  requests: number;
+  errors: number;
+  error_rate: number;
+  ttft_p50_ms?: number | null;
+  ttft_p95_ms?: number | null;
+}
+export type RolloutState = 'running' | 'promoted' | 'rolled_back' | 'aborted';
+export interface RolloutEvent {
+  at: string;
+  weight: number;
+  event: 'started' | 'advanced' | 'promoted' | 'rolled_back' | 'aborted';
+  message?: string | null;
+  baseline?: RolloutArm | null;
+  candidate?: RolloutArm | null;
+}
+export interface RolloutGuards {
+  max_error_rate: number;
+  max_ttft_ratio: number;
+  min_requests: number;
+}
+export interface Rollout {
+  rollout_id: string;
+  model: string;
+  baseline?: string | null;
+  state: RolloutState;
+  weight: number;
+  step: number;
+  steps: number[];
+  step_seconds: number;
+  guards: RolloutGuards;
+  step_started_at?: string | null;
+  arms?: { baseline?: RolloutArm | null; candidate?: RolloutArm | null } | null;
+  history: RolloutEvent[];
+  reason?: string | null;
+  created_at?: string | null;
+  finished_at?: string | null;
+}
+export type RolloutRequest = { model: string; steps: number[]; step_seconds: number } & RolloutGuards;
+
 // gpu-probe-service
 export type GpuInfo = GpuProbe['GpuInfo'];
 export type GpuDevice = GpuProbe['GpuDevice'];

@@ -6,6 +6,7 @@ import { I18nProvider } from '../i18n/I18nProvider';
 import { CurrentModelProvider } from '../state/CurrentModelContext';
 import { ModelSwitchProvider } from '../state/ModelSwitchContext';
 import { json, stubFetch } from '../test/fetchStub';
+import type { Page } from '../router';
 import { AppHeader } from './AppHeader';
 
 function stubStudio(kind = 'base', running = true) {
@@ -20,7 +21,7 @@ function stubStudio(kind = 'base', running = true) {
   });
 }
 
-function Header({ onNavigate = () => undefined }: { onNavigate?: (page: 'finetune' | 'chat') => void }) {
+function Header({ onNavigate = () => undefined }: { onNavigate?: (page: Page) => void }) {
   return (
     <I18nProvider>
       <AntApp>

@@ -1,4 +1,4 @@
-import { ExperimentOutlined, MessageOutlined } from '@ant-design/icons';
+import { CloudServerOutlined, ExperimentOutlined, MessageOutlined } from '@ant-design/icons';
 import { Segmented, Space } from 'antd';
 import { useI18n, type Lang } from '../i18n/I18nProvider';
 import { hrefOf, type Page } from '../router';
@@ -19,7 +19,7 @@ export function AppHeader({ page, onNavigate }: { page: Page; onNavigate: (page:
         <span className="app-header__title">SAGE Studio</span>
       </div>
       <nav aria-label={t('nav.label')} className="app-header__nav">
-        {(['finetune', 'chat'] as const).map((target) => (
+        {(['finetune', 'serving', 'chat'] as const).map((target) => (
           <a
             key={target}
             href={hrefOf(target)}
@@ -31,7 +31,13 @@ export function AppHeader({ page, onNavigate }: { page: Page; onNavigate: (page:
               onNavigate(target);
             }}
           >
-            {target === 'finetune' ? <ExperimentOutlined /> : <MessageOutlined />}
+            {target === 'finetune' ? (
+              <ExperimentOutlined />
+            ) : target === 'serving' ? (
+              <CloudServerOutlined />
+            ) : (
+              <MessageOutlined />
+            )}
             <span>{t(`nav.${target}`)}</span>
           </a>
         ))}

@@ -2,6 +2,7 @@ import { ClearOutlined, RobotOutlined, SendOutlined, StopOutlined, UserOutlined 
 import { Alert, Avatar, Button, Card, Empty, Flex, Input, Tag, Typography } from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import { CHAT_MODEL_ALIAS } from '../api/chat';
+import { ChatModelPicker } from '../components/ChatModelPicker';
 import { useChat, type ChatEntry } from '../hooks/useChat';
 import { useI18n } from '../i18n/I18nProvider';
 import type { Page } from '../router';
@@ -42,11 +43,14 @@ function Message({ entry }: { entry: ChatEntry }) {
   );
 }
 
-/** Streaming chat with whatever model the chat backend serves now. */
+/**
+ * Streaming chat with the default model (`sage-chat`: what the chat backend serves now, split by a running rollout) or
+ * any served model picked by name.
+ */
 export function ChatPage({ onNavigate }: { onNavigate: (page: Page) => void }) {
   const { t } = useI18n();
   const { current } = useCurrentModel();
-  const model = current?.served_model_name || CHAT_MODEL_ALIAS;
+  const [model, setModel] = useState(CHAT_MODEL_ALIAS);
   const { entries, streaming, send, stop, reset } = useChat(model);
   const [draft, setDraft] = useState('');
   const list = useRef<HTMLDivElement>(null);
@@ -80,9 +84,12 @@ export function ChatPage({ onNavigate }: { onNavigate: (page: Page) => void }) {
         </Flex>
       }
       extra={
-        <Button icon={<ClearOutlined />} onClick={reset} data-testid="chat-new">
-          {t('chat.new')}
-        </Button>
+        <Flex gap={8} align="center">
+          <ChatModelPicker value={model} onChange={setModel} />
+          <Button icon={<ClearOutlined />} onClick={reset} data-testid="chat-new">
+            {t('chat.new')}
+          </Button>
+        </Flex>
       }
       styles={{ body: { display: 'flex', flexDirection: 'column', minHeight: 0, flex: 1, padding: 0 } }}
     >
