@@ -119,7 +119,8 @@ export type RolloutState = 'running' | 'promoted' | 'rolled_back' | 'aborted';
 export interface RolloutEvent {
   at: string;
   weight: number;
-  event: 'started' | 'advanced' | 'promoted' | 'rolled_back' | 'aborted';
+  /** `started`, `serving`, `advanced`, `promoted`, `rolled_back`, `aborted` or `note` (more may come). */
+  event: string;
   message?: string | null;
   baseline?: RolloutArm | null;
   candidate?: RolloutArm | null;

@@ -26,6 +26,7 @@ import {
   formatMs,
   formatRate,
   historySamples,
+  labelOf,
   liveSample,
   MAX_SAMPLES,
   parseSteps,
@@ -145,7 +146,7 @@ export function RolloutPanel({ rollout, onChanged }: { rollout: Rollout; onChang
             {rollout.rollout_id}
           </Typography.Text>
           <Tag color={STATE_COLOR[rollout.state] ?? 'default'} data-testid="rollout-state">
-            {t(`rollout.state.${rollout.state}`)}
+            {labelOf(t, 'rollout.state', rollout.state)}
           </Tag>
         </Flex>
         {running && (
@@ -212,7 +213,7 @@ export function RolloutPanel({ rollout, onChanged }: { rollout: Rollout; onChang
               content: (
                 <span>
                   <Typography.Text type="secondary">{formatTime(e.at, lang)}</Typography.Text>{' '}
-                  <Typography.Text strong>{t(`rollout.event.${e.event}`)}</Typography.Text> {e.weight}%
+                  <Typography.Text strong>{labelOf(t, 'rollout.event', e.event)}</Typography.Text> {e.weight}%
                   {e.message ? ` · ${e.message}` : ''}
                 </span>
               ),

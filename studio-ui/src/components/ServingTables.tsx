@@ -8,7 +8,7 @@ import type { ServedModel, ServingEngine } from '../api/types';
 import { usePolling } from '../hooks/usePolling';
 import { useI18n } from '../i18n/I18nProvider';
 import { groupModels, searchText } from '../lib/models';
-import { errorRate, formatMs, formatRate, unserveBlocker } from '../lib/serving';
+import { errorRate, formatMs, formatRate, labelOf, unserveBlocker } from '../lib/serving';
 
 const STATE_COLOR: Record<string, string> = { loading: 'processing', ready: 'success', failed: 'error' };
 
@@ -245,10 +245,10 @@ export function ServedModelsTable({
             </div>
           ),
         },
-        { title: t('serving.col.kind'), render: (_, m) => t(`serving.kind.${m.kind}`) },
+        { title: t('serving.col.kind'), render: (_, m) => labelOf(t, 'serving.kind', m.kind) },
         {
           title: t('serving.col.state'),
-          render: (_, m) => <Tag color={STATE_COLOR[m.state] ?? 'default'}>{t(`serving.state.${m.state}`)}</Tag>,
+          render: (_, m) => <Tag color={STATE_COLOR[m.state] ?? 'default'}>{labelOf(t, 'serving.state', m.state)}</Tag>,
         },
         { title: t('serving.engine'), render: (_, m) => <span className="mono">{m.engine ?? '—'}</span> },
         {

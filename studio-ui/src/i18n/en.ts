@@ -323,6 +323,8 @@ export const en = {
   'rollout.event.promoted': 'promoted',
   'rollout.event.rolled_back': 'rolled back',
   'rollout.event.aborted': 'aborted',
+  'rollout.event.serving': 'serving the candidate',
+  'rollout.event.note': 'note',
   'rollout.chart.weight': 'Candidate weight %',
   'rollout.chart.baselineErrors': 'Baseline errors %',
   'rollout.chart.candidateErrors': 'Candidate errors %',

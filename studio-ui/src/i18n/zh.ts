@@ -323,6 +323,8 @@ export const zh: Record<MessageKey, string> = {
   'rollout.event.promoted': '提升',
   'rollout.event.rolled_back': '回滚',
   'rollout.event.aborted': '中止',
+  'rollout.event.serving': '加载候选模型',
+  'rollout.event.note': '备注',
   'rollout.chart.weight': '候选权重 %',
   'rollout.chart.baselineErrors': '基线错误率 %',
   'rollout.chart.candidateErrors': '候选错误率 %',

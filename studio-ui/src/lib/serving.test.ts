@@ -5,6 +5,7 @@ import {
   currentRollout,
   formatRate,
   historySamples,
+  labelOf,
   parseSteps,
   rolloutSeries,
   unserveBlocker,
@@ -105,5 +106,13 @@ describe('serving helpers', () => {
     expect(currentRollout([r('new', 'aborted'), r('old', 'running')])?.rollout_id).toBe('old');
     expect(currentRollout([r('new', 'aborted'), r('old', 'promoted')])?.rollout_id).toBe('new');
     expect(currentRollout([])).toBeUndefined();
+  });
+});
+
+describe('labelOf', () => {
+  it('translates a known word and shows an unknown one as it came', () => {
+    const t = ((key: string) => `T(${key})`) as unknown as Parameters<typeof labelOf>[0];
+    expect(labelOf(t, 'rollout.event', 'advanced')).toBe('T(rollout.event.advanced)');
+    expect(labelOf(t, 'rollout.event', 'paused')).toBe('paused');
   });
 });

@@ -1,5 +1,7 @@
 import type { AlignedData } from 'uplot';
 import type { Rollout, RolloutArm, ServedModel, ServingState } from '../api/types';
+import { en, type MessageKey } from '../i18n/en';
+import type { Translate } from '../i18n/I18nProvider';
 
 /** The guards and steps a new rollout starts with (the server's documented defaults). */
 export const ROLLOUT_DEFAULTS = {
@@ -124,4 +126,10 @@ export function chatModels(serving: ServingState | undefined): ServedModel[] {
   return (serving?.models ?? [])
     .filter((m) => m.state === 'ready')
     .sort((a, b) => Number(b.default) - Number(a.default) || a.model.localeCompare(b.model));
+}
+
+/** The label of `prefix.value` when the UI has one, else the value as the server sent it (a newer server's word). */
+export function labelOf(t: Translate, prefix: string, value: string): string {
+  const key = `${prefix}.${value}`;
+  return key in en ? t(key as MessageKey) : value;
 }
