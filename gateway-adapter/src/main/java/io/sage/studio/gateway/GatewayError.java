@@ -55,7 +55,13 @@ public enum GatewayError implements ErrorCode {
     /** The engine did not answer in time. */
     BACKEND_TIMEOUT("backend_timeout", ErrorKind.TIMEOUT),
     /** The engine failed while answering. */
-    BACKEND_FAILED("backend_failed", ErrorKind.UPSTREAM_FAILED);
+    BACKEND_FAILED("backend_failed", ErrorKind.UPSTREAM_FAILED),
+    /** A model loaded on demand did not appear in the route within {@code studio.gateway.load-on-demand-timeout}. */
+    MODEL_LOAD_TIMEOUT("model_load_timeout", ErrorKind.TIMEOUT),
+    /** The chat-switch service could not be asked to load a model on demand (unreachable, or it failed). */
+    MODEL_LOAD_FAILED("model_load_failed", ErrorKind.UPSTREAM_FAILED),
+    /** {@code studio.gateway.max-on-demand-waits} requests wait for models loaded on demand already. */
+    TOO_MANY_MODEL_LOADS("too_many_model_loads", ErrorKind.UNAVAILABLE);
 
     private final String code;
     private final ErrorKind kind;

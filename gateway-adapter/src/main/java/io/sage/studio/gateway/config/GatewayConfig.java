@@ -121,4 +121,24 @@ public interface GatewayConfig {
      * bound on {@code quarkus.http.host}; {@code 0} picks a free port; unset, no second listener.
      */
     Optional<@Min(0) @Max(65535) Integer> llmPort();
+
+    /**
+     * Longest wait of a request for a model loaded on demand ({@code studio.chat.load-on-demand}): the chat-switch
+     * service's answer and the route that names the model; then 504 {@code model_load_timeout}.
+     */
+    @WithDefault("120s")
+    Duration loadOnDemandTimeout();
+
+    /** Requests that may wait for models loaded on demand at once, all models together; more get 503. */
+    @WithDefault("64")
+    @Min(1)
+    @Max(10_000)
+    int maxOnDemandWaits();
+
+    /**
+     * How often this gateway's traffic figures go to {@code studio.chat.traffic} when they changed (at least every
+     * 30 s when they did not): what rollouts and the serving set read.
+     */
+    @WithDefault("1s")
+    Duration trafficInterval();
 }

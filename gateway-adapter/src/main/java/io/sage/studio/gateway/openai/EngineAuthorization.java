@@ -1,7 +1,6 @@
 package io.sage.studio.gateway.openai;
 
 import java.io.UncheckedIOException;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
@@ -13,7 +12,8 @@ import io.sage.studio.gateway.routing.ActiveRoute;
  * The {@code Authorization} the gateway sends to the studio's own model servers (route backends of kind
  * {@code base} or {@code finetuned}, anything but {@code cloud}): {@code Bearer} and the engine API key, which the
  * chat-switch service starts every engine with ({@code --api-key}), or nothing while no key exists. A
- * {@code cloud} backend gets the cloud key of its route instead.
+ * {@code cloud} backend gets the cloud key of its route instead ({@link io.sage.studio.gateway.routing.RouteTarget#cloud()}).
+ * Every engine of a route has the same key, so one cached value serves all the models a route names.
  *
  * <p>The key comes from {@link EngineApiKey}: configured ({@code studio.engines.api-key}), else the key file in
  * the studio home. The value is cached and looked up again at most every {@link #RECHECK_NANOS} and whenever the
@@ -31,12 +31,6 @@ final class EngineAuthorization {
 
     EngineAuthorization(EngineApiKey key) {
         this.key = key;
-    }
-
-    /** Whether the route's backend is a cloud API (it gets the cloud key, never the engine key). */
-    static boolean cloud(ActiveRoute route) {
-        String kind = route.backend().kind();
-        return kind != null && kind.toLowerCase(Locale.ROOT).equals("cloud");
     }
 
     /**

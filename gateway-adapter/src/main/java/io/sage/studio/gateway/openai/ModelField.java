@@ -13,15 +13,18 @@ import io.vertx.core.buffer.Buffer;
 /**
  * The top-level {@code model} of a JSON request body, found with one streaming pass (which also checks that the
  * body is well-formed JSON) and replaced in place: the rest of the body goes upstream byte for byte, never
- * re-encoded (numbers, key order and whitespace stay as the client wrote them).
+ * re-encoded (numbers, key order and whitespace stay as the client wrote them). The same pass picks up the top-level
+ * {@code user} (OpenAI's end-user id), which keeps a conversation on one arm of a traffic split.
  *
  * @param requested   the requested model, {@code null} when absent or JSON {@code null}
  * @param valueStart  byte offset of the model's value, {@code -1} when the field is absent
  * @param valueEnd    byte offset just after the model's value
  * @param objectStart byte offset of the body's opening brace
  * @param empty       whether the object has no field at all
+ * @param user        the top-level {@code user} when it is a string, else {@code null} (as Jackson's tree reads it:
+ *                    the last {@code user} field wins)
  */
-record ModelField(String requested, int valueStart, int valueEnd, int objectStart, boolean empty) {
+record ModelField(String requested, int valueStart, int valueEnd, int objectStart, boolean empty, String user) {
 
     private static final JsonFactory JSON = new JsonFactory();
 
@@ -65,12 +68,17 @@ record ModelField(String requested, int valueStart, int valueEnd, int objectStar
             int start = -1;
             int end = -1;
             boolean empty = true;
+            String user = null;
             JsonToken token;
             while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
                 empty = false;
-                boolean model = "model".equals(parser.currentName());
+                String name = parser.currentName();
+                boolean model = "model".equals(name);
                 JsonToken value = parser.nextToken();
                 if (!model) {
+                    if ("user".equals(name)) {
+                        user = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    }
                     parser.skipChildren();
                     continue;
                 }
@@ -87,7 +95,7 @@ record ModelField(String requested, int valueStart, int valueEnd, int objectStar
             if (token != JsonToken.END_OBJECT || parser.nextToken() != null) {
                 throw new InvalidBody(GatewayError.INVALID_JSON, null, "the request body is not a single JSON object");
             }
-            return new ModelField(requested, start, end, objectStart, empty);
+            return new ModelField(requested, start, end, objectStart, empty, user);
         } catch (IOException e) {
             throw new InvalidBody(GatewayError.INVALID_JSON, null, "the request body is not valid JSON");
         }

@@ -1,13 +1,16 @@
 package io.sage.studio.gateway.openai;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import io.sage.studio.events.ChatBackendEvent;
 import io.sage.studio.gateway.routing.ActiveRoute;
+import io.sage.studio.gateway.routing.RouteTarget;
 
 /**
- * The answer of {@code GET /v1/models} in OpenAI's list shape: the active model under its served name and under
- * the alias (whose {@code root} is the served name).
+ * The answer of {@code GET /v1/models} in OpenAI's list shape: the default model under its served name, the alias
+ * (whose {@code root} is the default's served name), then every other model the route serves by name (the rollout's
+ * candidate included), each under its served name.
  */
 record ModelList(String object, List<ModelCard> data) {
 
@@ -17,27 +20,45 @@ record ModelList(String object, List<ModelCard> data) {
     record ModelCard(String id, String object, long created, String ownedBy, String root) {}
 
     static ModelList of(ActiveRoute route, String alias) {
-        ChatBackendEvent event = route.event();
-        long created = event.since() == null ? 0 : event.since().getEpochSecond();
+        long created = created(route);
+        List<ModelCard> cards = new ArrayList<>();
         String served = route.servedModel();
-        String root =
-                route.backend().modelPath() == null ? served : route.backend().modelPath();
-        ModelCard primary = new ModelCard(served, "model", created, OWNER, root);
-        if (alias.equals(served)) {
-            return new ModelList("list", List.of(primary));
+        cards.add(card(route.primary(), created));
+        if (!alias.equals(served)) {
+            cards.add(new ModelCard(alias, "model", created, OWNER, served));
         }
-        return new ModelList("list", List.of(primary, new ModelCard(alias, "model", created, OWNER, served)));
+        for (RouteTarget target : route.models()) {
+            String name = target.servedModel();
+            if (target != route.primary() && !name.equals(alias) && !name.equals(served)) {
+                cards.add(card(target, created));
+            }
+        }
+        return new ModelList("list", List.copyOf(cards));
     }
 
-    /** The card of {@code id} when it names the active model (served name, alias or display name), else {@code null}. */
+    /** The card of {@code id} when it names a model of the route (served name, alias or display name), else {@code null}. */
     static ModelCard card(ActiveRoute route, String alias, String id) {
-        if (!route.acceptedModels().contains(id)) {
+        long created = created(route);
+        if (id.equals(alias)) {
+            return new ModelCard(alias, "model", created, OWNER, route.servedModel());
+        }
+        RouteTarget target = route.byName().get(id);
+        if (target == null) {
             return null;
         }
-        ModelList list = of(route, alias);
-        return list.data().stream()
-                .filter(card -> card.id().equals(id))
-                .findFirst()
-                .orElseGet(() -> new ModelCard(id, "model", list.data().get(0).created(), OWNER, route.servedModel()));
+        return id.equals(target.servedModel())
+                ? card(target, created)
+                : new ModelCard(id, "model", created, OWNER, target.servedModel());
+    }
+
+    private static ModelCard card(RouteTarget target, long created) {
+        ChatBackendEvent.Backend backend = target.backend();
+        String root = backend.modelPath() == null ? backend.servedModelName() : backend.modelPath();
+        return new ModelCard(backend.servedModelName(), "model", created, OWNER, root);
+    }
+
+    private static long created(ActiveRoute route) {
+        ChatBackendEvent event = route.event();
+        return event.since() == null ? 0 : event.since().getEpochSecond();
     }
 }

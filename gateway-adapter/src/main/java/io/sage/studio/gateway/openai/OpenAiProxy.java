@@ -34,6 +34,7 @@ import io.sage.studio.gateway.proxy.Relay;
 import io.sage.studio.gateway.proxy.UpstreamTarget;
 import io.sage.studio.gateway.routing.ActiveRoute;
 import io.sage.studio.gateway.routing.RouteTable;
+import io.sage.studio.gateway.routing.RouteTarget;
 import io.sage.studio.gateway.status.GatewayMetrics;
 import io.sage.studio.gateway.status.Outcome;
 import io.vertx.core.Vertx;
@@ -66,6 +67,10 @@ public class OpenAiProxy {
     private static final Set<String> HIDDEN_PATHS = Set.of("/v1/load_lora_adapter", "/v1/unload_lora_adapter");
 
     private static final String MODELS = "/v1/models";
+    /** The header that names a conversation for a sticky traffic split (before the body's {@code user}). */
+    public static final String SESSION_HEADER = "X-Session-Id";
+    /** Served models an unknown-model error names at most. */
+    private static final int MODELS_NAMED = 20;
     /** Quarkus' filters run at order {@code -priority}: after CORS (300), before authentication (200). */
     private static final int FAST_ROUTE_ORDER =
             -(SecurityHandlerPriorities.AUTHENTICATION + SecurityHandlerPriorities.CORS) / 2;
@@ -86,6 +91,9 @@ public class OpenAiProxy {
     private final RequestGuard guard;
 
     private final EngineAuthorization engineAuthorization;
+    /** Models loaded on demand for requests that name one the route does not serve. */
+    private final OnDemandLoads onDemand;
+
     private final long maxRequestBytes;
     private final long maxBufferedBytes;
     /** Deadlines of exchanges at their backend ({@code upstream-timeout}). */
@@ -101,7 +109,9 @@ public class OpenAiProxy {
             GatewayConfig config,
             Authenticator authenticator,
             EngineApiKey engineKey,
-            RequestGuard guard) {
+            RequestGuard guard,
+            OnDemandLoads onDemand) {
+        this.onDemand = onDemand;
         this.authenticator = authenticator;
         this.guard = authenticator.disabled() ? guard : null;
         this.routes = routes;
@@ -210,8 +220,19 @@ public class OpenAiProxy {
     }
 
     private String unknownModel(String requested, ActiveRoute route) {
-        return "The model '" + requested + "' does not exist. The active model is '" + route.servedModel() + "'; '"
-                + config.modelAlias() + "' always names it.";
+        StringBuilder served = new StringBuilder();
+        int listed = 0;
+        for (RouteTarget target : route.models()) {
+            if (listed == MODELS_NAMED) {
+                served.append(", …");
+                break;
+            }
+            served.append(listed++ == 0 ? "'" : ", '")
+                    .append(target.servedModel())
+                    .append('\'');
+        }
+        return "The model '" + requested + "' does not exist. Served: " + served + "; '" + config.modelAlias()
+                + "' names the default model '" + route.servedModel() + "'.";
     }
 
     private static boolean isJson(String contentType) {
@@ -237,10 +258,18 @@ public class OpenAiProxy {
         private final HttpServerRequest request;
         private final HttpMethod method;
         private final HttpServerResponse response;
-        private final ActiveRoute route;
+        /** The route of the request: the one at its arrival, or the one a model loaded on demand appeared in. */
+        private ActiveRoute route;
+        /** The model the request goes to, chosen once its body is read. */
+        private RouteTarget target;
+        /** The wait for a model loaded on demand, while there is one. */
+        private OnDemandLoads.Wait waiting;
+
         private final String path;
         private final String pathAndQuery;
         private final long start = System.nanoTime();
+        /** When the request went to the backend (time to first byte is counted from there). */
+        private long sentAt;
         /** The request's context, whose event loop runs the whole exchange. */
         private final ContextInternal context = (ContextInternal) Vertx.currentContext();
         /** The backend connection while the exchange holds it. */
@@ -257,6 +286,8 @@ public class OpenAiProxy {
         private boolean eventStream;
         /** No piece of the answer's body has arrived yet (time to first chunk). */
         private boolean firstChunk = true;
+        /** The answer is a success, whose first body byte is a time-to-first-token sample of the traffic figures. */
+        private boolean countFirstByte;
 
         private Outcome outcome;
 
@@ -339,13 +370,20 @@ public class OpenAiProxy {
                 // Whatever its Content-Type says (none, text/plain, application/*+json, …): the engine reads it as
                 // JSON, so the gateway checks it as JSON and says so upstream.
                 declareJson = !isJson(request.getHeader(HttpHeaderNames.CONTENT_TYPE));
-                rewriteAndSend(body);
+                route(body);
             } else {
+                // Without a JSON body there is no model to read: the default serves (no split, no conversation key).
+                target = route.primary();
                 send(body);
             }
         }
 
-        private void rewriteAndSend(Buffer json) {
+        /**
+         * Picks the model of a JSON request by its {@code model} (and, for the default under a split, by its
+         * conversation: {@code X-Session-Id}, else the body's {@code user}); a name the route does not serve is
+         * loaded on demand when the gateway may, else refused.
+         */
+        private void route(Buffer json) {
             byte[] bytes = json.getBytes();
             ModelField model;
             try {
@@ -355,13 +393,55 @@ public class OpenAiProxy {
                 return;
             }
             String requested = model.requested();
-            if (!route.accepts(requested)) {
+            String session = request.getHeader(SESSION_HEADER);
+            String conversation = session != null && !session.isBlank() ? session : model.user();
+            target = route.choose(requested, conversation);
+            if (target != null) {
+                rewriteAndSend(json, bytes, model);
+            } else if (onDemand.enabled()) {
+                awaitModel(json, bytes, model, conversation);
+            } else {
                 refuse(GatewayError.MODEL_NOT_FOUND, "model", unknownModel(requested, route), "unknown_model");
-                return;
             }
-            String served = route.servedModel();
+        }
+
+        /**
+         * Asks the chat-switch service to serve a model the route does not name yet and waits (holding the slot, no
+         * thread) for a route that names it; a wait that ends in failure answers the client with its error.
+         */
+        private void awaitModel(Buffer json, byte[] bytes, ModelField model, String conversation) {
+            String requested = model.requested();
+            waiting = onDemand.await(requested, request.getHeader(HttpHeaderNames.AUTHORIZATION), context, ar -> {
+                waiting = null;
+                if (state == State.FINISHED) {
+                    return;
+                }
+                if (ar.failed()) {
+                    OnDemandLoads.Failure failure = OnDemandLoads.Failure.of(ar.cause());
+                    if (failure.retryAfterSeconds() > 0) {
+                        response.putHeader(HttpHeaderNames.RETRY_AFTER, Long.toString(failure.retryAfterSeconds()));
+                    }
+                    finish(null);
+                    metrics.rejected(failure.reason());
+                    OpenAiErrors.send(response, failure.code(), failure.kind(), "model", failure.getMessage());
+                    return;
+                }
+                route = ar.result();
+                target = route.choose(requested, conversation);
+                if (target == null) {
+                    refuse(GatewayError.MODEL_NOT_FOUND, "model", unknownModel(requested, route), "unknown_model");
+                } else {
+                    rewriteAndSend(json, bytes, model);
+                }
+            });
+        }
+
+        /** Sends the body with its {@code model} set to the chosen model's served name (added where it is missing). */
+        private void rewriteAndSend(Buffer json, byte[] bytes, ModelField model) {
+            String served = target.servedModel();
             boolean present = model.valueStart() >= 0;
-            if (served.equals(requested) || (!present && !GENERATION_PATHS.contains(path))) {
+            boolean keepAbsent = !present && !GENERATION_PATHS.contains(path) && target == route.primary();
+            if (served.equals(model.requested()) || keepAbsent) {
                 send(json);
             } else {
                 send(model.withModel(bytes, served));
@@ -376,12 +456,13 @@ public class OpenAiProxy {
             moveTo(State.AT_BACKEND);
             body = content;
             idleWatch.watch(this);
-            route.meters().started();
+            target.meters().started();
+            sentAt = System.nanoTime();
             lease(false);
         }
 
         private void lease(boolean fresh) {
-            connections.lease(context.nettyEventLoop(), route.target(), fresh, lastActivity(), ar -> {
+            connections.lease(context.nettyEventLoop(), target.upstream(), fresh, lastActivity(), ar -> {
                 if (ar.failed()) {
                     failBeforeAnswer(ar.cause());
                 } else if (state == State.FINISHED) {
@@ -398,15 +479,14 @@ public class OpenAiProxy {
          * engine API key, or a cloud backend's key; never the client's), the body.
          */
         private FullHttpRequest head() {
-            UpstreamTarget target = route.target();
+            UpstreamTarget upstreamTarget = target.upstream();
             HttpHeaders headers = HEADERS.newHeaders();
             Relay.copyHeaders(request.headers(), headers);
-            headers.set(HttpHeaderNames.HOST, target.hostHeader());
+            headers.set(HttpHeaderNames.HOST, upstreamTarget.hostHeader());
             // The gateway is the credential boundary: the client's key is for the gateway, the backend gets its own.
             headers.remove(HttpHeaderNames.AUTHORIZATION);
-            String authorization = EngineAuthorization.cloud(route)
-                    ? target.authorization()
-                    : engineAuthorization.header(route, lastActivity());
+            String authorization =
+                    target.cloud() ? upstreamTarget.authorization() : engineAuthorization.header(route, lastActivity());
             if (authorization != null) {
                 headers.set(HttpHeaderNames.AUTHORIZATION, authorization);
             }
@@ -414,7 +494,7 @@ public class OpenAiProxy {
                 headers.set(HttpHeaderNames.CONTENT_TYPE, "application/json");
             }
             io.netty.handler.codec.http.HttpMethod verb = method.toNetty();
-            String uri = target.uri(pathAndQuery);
+            String uri = upstreamTarget.uri(pathAndQuery);
             if (body != null) {
                 headers.set(HttpHeaderNames.CONTENT_LENGTH, body.length());
                 return new DefaultFullHttpRequest(
@@ -437,13 +517,14 @@ public class OpenAiProxy {
                 return;
             }
             Relay.copyHead(head, response, method);
-            response.putHeader(MODEL_HEADER, route.servedModel());
-            response.putHeader(BACKEND_HEADER, route.meters().backendId());
+            response.putHeader(MODEL_HEADER, target.servedModel());
+            response.putHeader(BACKEND_HEADER, target.backendId());
             eventStream = isEventStream(head.headers().get(HttpHeaderNames.CONTENT_TYPE));
             if (eventStream) {
                 Relay.sendEventStreamHead(response, context);
             }
             outcome = Outcome.ofStatus(head.status().code());
+            countFirstByte = head.status().code() < 400;
             moveTo(State.ANSWERING);
             touch();
         }
@@ -463,8 +544,12 @@ public class OpenAiProxy {
             int length = content.readableBytes();
             if (length > 0 && firstChunk) {
                 firstChunk = false;
+                long now = System.nanoTime();
                 if (eventStream) {
-                    route.meters().firstChunk(System.nanoTime() - start);
+                    target.meters().firstChunk(now - start);
+                }
+                if (countFirstByte) {
+                    target.meters().firstByte(now - sentAt);
                 }
             }
             Buffer chunk = length == 0 ? null : Buffer.buffer(ByteBufUtil.getBytes(content));
@@ -541,7 +626,7 @@ public class OpenAiProxy {
             if (state == State.FINISHED) {
                 return;
             }
-            String backend = "the model backend '" + route.meters().backendId() + "' at " + route.target();
+            String backend = "the model backend '" + target.backendId() + "' at " + target.upstream();
             if (!request.isEnded()) {
                 response.putHeader(HttpHeaderNames.CONNECTION, "close");
             }
@@ -632,8 +717,12 @@ public class OpenAiProxy {
                 upstream.release();
                 upstream = null;
             }
+            if (waiting != null) {
+                waiting.cancel();
+                waiting = null;
+            }
             if (was.sent()) {
-                route.meters().finished(outcome, System.nanoTime() - start);
+                target.meters().finished(outcome, System.nanoTime() - start);
             }
         }
 

@@ -1,10 +1,16 @@
 package io.sage.studio.gateway.routing;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiFunction;
 
 import io.sage.studio.events.ChatBackendEvent;
@@ -16,18 +22,30 @@ import io.sage.studio.gateway.status.BackendMeters;
  * The route of {@code /v1} at one moment, immutable: a request takes the current one when it arrives and keeps it
  * to the end, so a switch redirects the next request while the ones in flight finish where they started.
  *
- * @param condition      whether it serves, and if not why
- * @param event          the route event it was built from ({@code null} while nothing is known)
- * @param target         where requests go ({@code null} unless serving)
- * @param acceptedModels request {@code model} values rewritten to the served model name
- * @param meters         the backend's meters ({@code null} unless serving)
+ * <p>One route event becomes one table of names: the default backend ({@code backend}: what the alias and requests
+ * without a model reach) under its served name, its display name and the alias, every model served by name
+ * ({@code served}) under its served and display names, and the rollout's candidate ({@code split}). A name two of them
+ * claim goes to the default, else to the first that claims it. While a split is set, requests for the default by
+ * the alias (or by no name) go to the candidate for {@code weight} % of conversations ({@link #choose}).
+ *
+ * @param condition whether it serves, and if not why
+ * @param event     the route event it was built from ({@code null} while nothing is known)
+ * @param primary   the default target ({@code null} unless serving)
+ * @param alias     the model alias every client may use
+ * @param byName    every accepted {@code model} value and the target it reaches
+ * @param models    every target reachable by name or by the split, the default first (for {@code /v1/models})
+ * @param split     the default's traffic split, or {@code null}
+ * @param unusable  served names of backends of the event the gateway cannot use (bad URL, foreign cloud), left out
  */
 public record ActiveRoute(
         Condition condition,
         ChatBackendEvent event,
-        UpstreamTarget target,
-        Set<String> acceptedModels,
-        BackendMeters meters) {
+        RouteTarget primary,
+        String alias,
+        Map<String, RouteTarget> byName,
+        List<RouteTarget> models,
+        Split split,
+        List<String> unusable) {
 
     /** Whether and why the route serves. */
     public enum Condition {
@@ -69,8 +87,21 @@ public record ActiveRoute(
         }
     }
 
+    /**
+     * The default's traffic split while a rollout runs.
+     *
+     * @param rolloutId the chat-switch rollout (salts the conversation hash)
+     * @param candidate where {@code weight} % of the default's conversations go
+     * @param weight    0–100
+     */
+    public record Split(String rolloutId, RouteTarget candidate, int weight) {}
+
     /** The route while the topic has not been read to its end. */
-    public static final ActiveRoute UNKNOWN = new ActiveRoute(Condition.UNKNOWN, null, null, Set.of(), null);
+    public static final ActiveRoute UNKNOWN = idle(Condition.UNKNOWN, null, null);
+
+    private static ActiveRoute idle(Condition condition, ChatBackendEvent event, String alias) {
+        return new ActiveRoute(condition, event, null, alias, Map.of(), List.of(), null, List.of());
+    }
 
     /**
      * The route an event describes.
@@ -82,21 +113,70 @@ public record ActiveRoute(
     public static ActiveRoute of(
             ChatBackendEvent event, String alias, Cloud cloud, BiFunction<String, String, BackendMeters> meters) {
         if (event == null || event.state() == null || event.state() == ChatBackendEvent.State.NONE) {
-            return new ActiveRoute(Condition.NONE, event, null, Set.of(), null);
+            return idle(Condition.NONE, event, alias);
         }
         if (event.state() == ChatBackendEvent.State.SWITCHING) {
-            return new ActiveRoute(Condition.SWITCHING, event, null, Set.of(), null);
+            return idle(Condition.SWITCHING, event, alias);
         }
-        ChatBackendEvent.Backend backend = event.backend();
+        RouteTarget primary = target(event.backend(), cloud, meters);
+        if (primary == null) {
+            return idle(Condition.INVALID, event, alias);
+        }
+        Map<String, RouteTarget> byName = new LinkedHashMap<>();
+        List<String> unusable = new ArrayList<>();
+        addNames(byName, primary);
+        byName.put(alias, primary);
+        for (ChatBackendEvent.Backend backend : event.served()) {
+            RouteTarget served = target(backend, cloud, meters);
+            if (served == null) {
+                unusable.add(backend == null ? "(none)" : String.valueOf(backend.servedModelName()));
+            } else {
+                addNames(byName, served);
+            }
+        }
+        Split split = null;
+        ChatBackendEvent.Split wanted = event.split();
+        if (wanted != null && wanted.candidate() != null) {
+            RouteTarget candidate = target(wanted.candidate(), cloud, meters);
+            if (candidate == null) {
+                unusable.add(String.valueOf(wanted.candidate().servedModelName()));
+            } else {
+                RouteTarget named = byName.get(candidate.servedModel());
+                // The candidate served by name too is one target (one set of figures), whichever way it is reached.
+                if (named != null && named.backend().equals(candidate.backend())) {
+                    candidate = named;
+                } else {
+                    addNames(byName, candidate);
+                }
+                split = new Split(wanted.rolloutId(), candidate, Math.max(0, Math.min(100, wanted.weight())));
+            }
+        }
+        Set<RouteTarget> models = new LinkedHashSet<>(byName.values());
+        if (split != null) {
+            models.add(split.candidate());
+        }
+        return new ActiveRoute(
+                Condition.ACTIVE,
+                event,
+                primary,
+                alias,
+                Collections.unmodifiableMap(byName),
+                List.copyOf(models),
+                split,
+                List.copyOf(unusable));
+    }
+
+    /** The target of a backend, or {@code null} when the gateway cannot use it. */
+    private static RouteTarget target(
+            ChatBackendEvent.Backend backend, Cloud cloud, BiFunction<String, String, BackendMeters> meters) {
         if (backend == null || blank(backend.servedModelName())) {
-            return new ActiveRoute(Condition.INVALID, event, null, Set.of(), null);
+            return null;
         }
-        UpstreamTarget target;
+        UpstreamTarget upstream;
         try {
-            boolean isCloud = "cloud"
-                    .equals(backend.kind() == null ? null : backend.kind().toLowerCase(Locale.ROOT));
+            boolean isCloud = RouteTarget.isCloud(backend);
             if (isCloud && !cloud.matches(backend.baseUrl())) {
-                return new ActiveRoute(Condition.INVALID, event, null, Set.of(), null);
+                return null;
             }
             String authorization = isCloud
                     ? cloud.apiKey()
@@ -104,19 +184,21 @@ public record ActiveRoute(
                             .map(k -> "Bearer " + k.trim())
                             .orElse(null)
                     : null;
-            target = UpstreamTarget.parse(backend.baseUrl(), authorization);
+            upstream = UpstreamTarget.parse(backend.baseUrl(), authorization);
         } catch (IllegalArgumentException e) {
-            return new ActiveRoute(Condition.INVALID, event, null, Set.of(), null);
+            return null;
         }
-        Set<String> accepted = new LinkedHashSet<>();
-        accepted.add(backend.servedModelName());
-        accepted.add(alias);
-        if (!blank(backend.displayName())) {
-            accepted.add(backend.displayName());
+        return new RouteTarget(
+                backend, upstream, meters.apply(RouteTarget.backendIdOf(backend), backend.servedModelName()));
+    }
+
+    /** A target's served and display names, unless an earlier target (the default first) claims them. */
+    private static void addNames(Map<String, RouteTarget> byName, RouteTarget target) {
+        byName.putIfAbsent(target.servedModel(), target);
+        String display = target.backend().displayName();
+        if (!blank(display)) {
+            byName.putIfAbsent(display, target);
         }
-        String id = blank(backend.id()) ? backend.servedModelName() : backend.id();
-        return new ActiveRoute(
-                Condition.ACTIVE, event, target, Set.copyOf(accepted), meters.apply(id, backend.servedModelName()));
     }
 
     public boolean serving() {
@@ -128,14 +210,67 @@ public record ActiveRoute(
         return event == null ? null : event.backend();
     }
 
-    /** The model name sent to the backend; only when serving. */
+    /** The model name sent to the default backend; only when serving. */
     public String servedModel() {
-        return event.backend().servedModelName();
+        return primary.servedModel();
     }
 
-    /** Whether a request's {@code model} names this route's model (empty means "the active one"). */
+    /** Where the default's requests go; {@code null} unless serving. */
+    public UpstreamTarget target() {
+        return primary == null ? null : primary.upstream();
+    }
+
+    /** The default backend's meters; {@code null} unless serving. */
+    public BackendMeters meters() {
+        return primary == null ? null : primary.meters();
+    }
+
+    /** The {@code model} values that reach the default backend (served name, alias, display name). */
+    public Set<String> acceptedModels() {
+        Set<String> names = new LinkedHashSet<>();
+        byName.forEach((name, target) -> {
+            if (target == primary) {
+                names.add(name);
+            }
+        });
+        return names;
+    }
+
+    /** Whether a request's {@code model} names a model of this route (empty means "the default"). */
     public boolean accepts(String requested) {
-        return requested == null || requested.isBlank() || acceptedModels.contains(requested);
+        return requested == null || requested.isBlank() || byName.containsKey(requested);
+    }
+
+    /** Whether {@code name} reaches a model of this route by name (the alias and blank do not count). */
+    public boolean serves(String name) {
+        return name != null && !name.isBlank() && !name.equals(alias) && byName.containsKey(name);
+    }
+
+    /**
+     * Where a request for {@code requested} goes, or {@code null} when no model of the route has that name. The alias
+     * and no name reach the default, or, while a split is set, its candidate for the conversations whose
+     * {@linkplain StickyBucket bucket} is below the weight ({@code stickyKey}: the conversation's key, {@code null}:
+     * drawn at random); any other name reaches its model whatever the split.
+     */
+    public RouteTarget choose(String requested, String stickyKey) {
+        if (requested == null || requested.isBlank() || requested.equals(alias)) {
+            return split == null ? primary : splitArm(stickyKey);
+        }
+        return byName.get(requested);
+    }
+
+    private RouteTarget splitArm(String stickyKey) {
+        int weight = split.weight();
+        if (weight <= 0) {
+            return primary;
+        }
+        if (weight >= 100) {
+            return split.candidate();
+        }
+        int bucket = stickyKey == null || stickyKey.isEmpty()
+                ? ThreadLocalRandom.current().nextInt(100)
+                : StickyBucket.of(split.rolloutId(), stickyKey);
+        return bucket < weight ? split.candidate() : primary;
     }
 
     /** Seconds a client should wait before retrying while the route does not serve. */

@@ -1,6 +1,10 @@
 package io.sage.studio.gateway.routing;
 
 import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
@@ -23,7 +27,8 @@ import io.sage.studio.gateway.status.GatewayMetrics;
  * Until the topic has been read to the end it found at start, the route is {@link ActiveRoute#UNKNOWN} and the
  * readiness check is down, so a restarted gateway never routes by a stale record. With a signing key
  * ({@link EventSigning}) only routes signed with it are followed, and a route older than the one followed (a replay)
- * is ignored.
+ * is ignored. Requests waiting for a model loaded on demand {@linkplain #awaitModel wait} here, without a thread: the
+ * route that names the model completes their wait.
  */
 @Singleton
 public class RouteTable {
@@ -39,6 +44,8 @@ public class RouteTable {
     private volatile LastSwitch lastSwitch;
     private volatile Instant appliedAt;
     private volatile CompactedTopicView<ChatBackendEvent> view;
+    /** Waits for a route that serves a model by name; bounded by their callers ({@code max-on-demand-waits}). */
+    private final Set<ModelWait> waits = ConcurrentHashMap.newKeySet();
 
     public RouteTable(
             KafkaClientConfig kafka,
@@ -95,6 +102,35 @@ public class RouteTable {
         return appliedAt;
     }
 
+    /**
+     * A wait for the first route (this one, or one applied later) that serves {@code name} by name; it completes on
+     * the route reader's thread, or at once when the current route serves the name already. Give it up with
+     * {@link #cancel}.
+     */
+    public ModelWait awaitModel(String name) {
+        ModelWait wait = new ModelWait(name);
+        waits.add(wait);
+        // Checked after the wait is registered: a route applied in between completes it either here or in apply().
+        offer(wait, current());
+        return wait;
+    }
+
+    /** Gives a wait up (its future is left incomplete); nothing when it is over already. */
+    public void cancel(ModelWait wait) {
+        waits.remove(wait);
+    }
+
+    /** Waits registered now. */
+    public int waiting() {
+        return waits.size();
+    }
+
+    private void offer(ModelWait wait, ActiveRoute route) {
+        if (route.serving() && route.serves(wait.name) && waits.remove(wait)) {
+            wait.route.complete(route);
+        }
+    }
+
     private void apply(ChatBackendEvent event) {
         ActiveRoute previous = latest;
         if (event != null
@@ -115,6 +151,10 @@ public class RouteTable {
         ActiveRoute next = ActiveRoute.of(event, config.modelAlias(), cloud, metrics::backend);
         latest = next;
         appliedAt = Instant.now();
+        metrics.retain(next.models().stream().map(RouteTarget::meters).toList());
+        for (ModelWait wait : waits) {
+            offer(wait, next);
+        }
         if (event != null && event.switchOperationId() != null) {
             lastSwitch = new LastSwitch(
                     event.switchOperationId(),
@@ -124,12 +164,54 @@ public class RouteTable {
         }
         if (next.serving()) {
             LOG.infof(
-                    "route (revision %d): %s → %s as '%s'",
-                    event.revision(), next.backend().id(), next.target(), next.servedModel());
+                    "route (revision %d): %s → %s as '%s'%s%s",
+                    event.revision(),
+                    next.backend().id(),
+                    next.target(),
+                    next.servedModel(),
+                    next.models().size() > 1
+                            ? "; by name: "
+                                    + next.models().stream()
+                                            .filter(t -> t != next.primary())
+                                            .map(t -> "'" + t.servedModel() + "' (" + t.backendId() + ")")
+                                            .collect(Collectors.joining(", "))
+                            : "",
+                    next.split() == null
+                            ? ""
+                            : "; split " + next.split().weight() + " % to '"
+                                    + next.split().candidate().servedModel() + "' (rollout "
+                                    + next.split().rolloutId() + ")");
+            if (!next.unusable().isEmpty()) {
+                LOG.warnf(
+                        "route (revision %d): left out models whose backend the gateway cannot use (no served name, "
+                                + "a base URL that is not http(s), or a cloud API other than studio.chat.cloud.base-url): %s",
+                        event.revision(), next.unusable());
+            }
         } else {
             LOG.infof(
                     "route (revision %d): %s — %s",
                     event == null ? -1 : event.revision(), next.condition().label(), next.problem());
+        }
+    }
+
+    /** A request's wait for a route that serves a model by name ({@link #awaitModel}). */
+    public static final class ModelWait {
+
+        private final String name;
+        private final CompletableFuture<ActiveRoute> route = new CompletableFuture<>();
+
+        ModelWait(String name) {
+            this.name = name;
+        }
+
+        /** The model name waited for. */
+        public String name() {
+            return name;
+        }
+
+        /** Completed with the first route that serves the name (on the route reader's thread). */
+        public CompletableFuture<ActiveRoute> route() {
+            return route;
         }
     }
 

@@ -1,20 +1,26 @@
 package io.sage.studio.gateway.status;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.sage.studio.events.ChatTrafficEvent;
 
 /**
  * The meters of one backend (tags {@code backend} and {@code model}), created once per backend so that a request
- * only touches pre-registered meters.
+ * only touches pre-registered meters; also the running totals this gateway publishes on {@code studio.chat.traffic}
+ * ({@link #traffic()}: requests, errors and time-to-first-token buckets), which rollouts compare.
  */
 public final class BackendMeters {
 
@@ -27,6 +33,10 @@ public final class BackendMeters {
     private final LongAdder total = new LongAdder();
     private final LongAdder errorCount = new LongAdder();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Requests that ended other than by the client leaving: the traffic figures' {@code requests}. */
+    private final LongAdder routed = new LongAdder();
+    /** Time-to-first-byte counts in {@link ChatTrafficEvent#TTFT_BOUNDS_MS} buckets (one more for the rest). */
+    private final AtomicLongArray ttftBuckets = new AtomicLongArray(ChatTrafficEvent.TTFT_BOUNDS_MS.size() + 1);
     /** Epoch millis of the last request, 0 before the first (a clock read, no allocation, on every request). */
     private volatile long lastRequestAt;
 
@@ -77,9 +87,18 @@ public final class BackendMeters {
         timeToFirstToken.record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /** The first byte of a successful answer's body, {@code nanos} after the request went to the backend. */
+    public void firstByte(long nanos) {
+        long millis = (nanos + 999_999) / 1_000_000;
+        ttftBuckets.incrementAndGet(ChatTrafficEvent.ttftBucket(millis));
+    }
+
     public void finished(Outcome outcome, long nanos) {
         inFlight.decrementAndGet();
         total.increment();
+        if (outcome != Outcome.CANCELLED) {
+            routed.increment();
+        }
         requests.get(outcome).increment();
         duration.record(nanos, TimeUnit.NANOSECONDS);
         if (outcome.error()) {
@@ -97,6 +116,24 @@ public final class BackendMeters {
                 errorCount.sum(),
                 inFlight.get(),
                 lastRequestAt == 0 ? null : Instant.ofEpochMilli(lastRequestAt));
+    }
+
+    /** The running totals of the traffic figures ({@link ChatTrafficEvent}). */
+    public ChatTrafficEvent.ModelTraffic traffic() {
+        List<Long> buckets = new ArrayList<>(ttftBuckets.length());
+        for (int i = 0; i < ttftBuckets.length(); i++) {
+            buckets.add(ttftBuckets.get(i));
+        }
+        return new ChatTrafficEvent.ModelTraffic(backendId, model, routed.sum(), errorCount.sum(), buckets);
+    }
+
+    /** Takes this backend's meters out of {@code registry} (a backend no route names any more). */
+    void remove(MeterRegistry registry) {
+        List<Meter> meters = new ArrayList<>(requests.values());
+        meters.addAll(errors.values());
+        meters.add(duration);
+        meters.add(timeToFirstToken);
+        meters.forEach(registry::remove);
     }
 
     /** Request counts of one backend since the gateway started. */

@@ -1,6 +1,14 @@
 package io.sage.studio.gateway.status;
 
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,11 +20,14 @@ import jakarta.inject.Singleton;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sage.studio.events.ChatTrafficEvent;
 
 /**
  * Counts of the {@code /v1} edge: the in-flight slots behind {@code studio.gateway.max-concurrent-requests}, the
  * request-body bytes held behind {@code studio.gateway.max-buffered-request-bytes}, requests turned away before
- * reaching a backend, and the {@link BackendMeters} of every backend seen.
+ * reaching a backend, and the {@link BackendMeters} of the backends of the current route and of the
+ * {@value #RECENT_BACKENDS} it named last before (older ones are dropped, meters and traffic totals with them, so that
+ * a long-lived gateway that saw many models keeps a bounded set).
  */
 @Singleton
 public class GatewayMetrics {
@@ -26,7 +37,12 @@ public class GatewayMetrics {
     private final AtomicLong bufferedBytes = new AtomicLong();
     private final LongAdder rejectedCount = new LongAdder();
     private final ConcurrentMap<String, Counter> rejected = new ConcurrentHashMap<>();
+    /** Backends no route names any more, kept at most this many (the most recently left last). */
+    static final int RECENT_BACKENDS = 32;
+
     private final ConcurrentMap<String, BackendMeters> backends = new ConcurrentHashMap<>();
+    /** Keys of {@link #backends} the current route does not name, in the order they left it; guarded by itself. */
+    private final Map<String, Boolean> retired = new LinkedHashMap<>();
 
     public GatewayMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -107,8 +123,43 @@ public class GatewayMetrics {
                 backendId + '\u0000' + model, k -> new BackendMeters(registry, backendId, model));
     }
 
-    /** Counts of every backend seen since start. */
+    /**
+     * The route changed: {@code current} are the meters it names; the others become recent, and beyond
+     * {@value #RECENT_BACKENDS} recent ones the oldest are dropped.
+     */
+    public void retain(Collection<BackendMeters> current) {
+        Set<BackendMeters> named = Collections.newSetFromMap(new IdentityHashMap<>());
+        named.addAll(current);
+        synchronized (retired) {
+            backends.forEach((key, meters) -> {
+                if (named.contains(meters)) {
+                    retired.remove(key);
+                } else {
+                    retired.putIfAbsent(key, Boolean.TRUE);
+                }
+            });
+            Iterator<String> oldest = retired.keySet().iterator();
+            while (retired.size() > RECENT_BACKENDS && oldest.hasNext()) {
+                BackendMeters dropped = backends.remove(oldest.next());
+                oldest.remove();
+                if (dropped != null) {
+                    dropped.remove(registry);
+                }
+            }
+        }
+    }
+
+    /** Counts of the backends kept (the current route's and the recent ones). */
     public List<BackendMeters.BackendCounts> backendCounts() {
         return backends.values().stream().map(BackendMeters::counts).toList();
+    }
+
+    /** The traffic totals of the backends kept (the current route's and the recent ones). */
+    public List<ChatTrafficEvent.ModelTraffic> traffic() {
+        return backends.values().stream()
+                .map(BackendMeters::traffic)
+                .sorted(Comparator.comparing(ChatTrafficEvent.ModelTraffic::backendId)
+                        .thenComparing(ChatTrafficEvent.ModelTraffic::servedModelName))
+                .toList();
     }
 }

@@ -1,5 +1,6 @@
 package io.sage.studio.gateway.status;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.ws.rs.GET;
@@ -10,8 +11,10 @@ import jakarta.ws.rs.core.MediaType;
 import io.sage.studio.events.ChatBackendEvent;
 import io.sage.studio.gateway.config.CloudConfig;
 import io.sage.studio.gateway.config.GatewayConfig;
+import io.sage.studio.gateway.openai.OnDemandLoads;
 import io.sage.studio.gateway.routing.ActiveRoute;
 import io.sage.studio.gateway.routing.RouteTable;
+import io.sage.studio.gateway.routing.RouteTarget;
 
 /** What the gateway routes to now and what it has done since it started. */
 @Path("/api/gateway/status")
@@ -21,12 +24,22 @@ public class GatewayStatusResource {
     private final GatewayMetrics metrics;
     private final GatewayConfig config;
     private final CloudConfig cloud;
+    private final TrafficPublisher traffic;
+    private final OnDemandLoads onDemand;
 
-    public GatewayStatusResource(RouteTable routes, GatewayMetrics metrics, GatewayConfig config, CloudConfig cloud) {
+    public GatewayStatusResource(
+            RouteTable routes,
+            GatewayMetrics metrics,
+            GatewayConfig config,
+            CloudConfig cloud,
+            TrafficPublisher traffic,
+            OnDemandLoads onDemand) {
+        this.onDemand = onDemand;
         this.routes = routes;
         this.metrics = metrics;
         this.config = config;
         this.cloud = cloud;
+        this.traffic = traffic;
     }
 
     @GET
@@ -72,6 +85,34 @@ public class GatewayStatusResource {
                         metrics.inFlight(),
                         config.maxConcurrentRequests(),
                         metrics.bufferedBytes()),
-                backends);
+                backends,
+                models(route),
+                route.split() == null
+                        ? null
+                        : new GatewayStatus.Split(
+                                route.split().rolloutId(),
+                                route.split().candidate().servedModel(),
+                                route.split().weight()),
+                new GatewayStatus.Traffic(
+                        traffic.gatewayId(),
+                        traffic.startedAt(),
+                        traffic.last() == null ? null : traffic.last().at(),
+                        metrics.traffic()),
+                new GatewayStatus.LoadOnDemand(onDemand.enabled(), onDemand.waiting(), config.maxOnDemandWaits()));
+    }
+
+    private static List<GatewayStatus.ServedModel> models(ActiveRoute route) {
+        List<GatewayStatus.ServedModel> models = new ArrayList<>();
+        for (RouteTarget target : route.models()) {
+            List<String> names = new ArrayList<>();
+            route.byName().forEach((name, reached) -> {
+                if (reached == target) {
+                    names.add(name);
+                }
+            });
+            models.add(new GatewayStatus.ServedModel(
+                    target.servedModel(), target.backendId(), names, target == route.primary()));
+        }
+        return models;
     }
 }

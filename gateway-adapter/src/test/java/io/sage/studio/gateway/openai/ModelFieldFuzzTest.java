@@ -40,7 +40,8 @@ import net.jqwik.api.statistics.Statistics;
  * JSON object, the scan's {@code model} is Jackson's, and the rewrite yields the same object with only
  * {@code model} changed (every byte outside the model's value kept); a body it rejects is invalid for Jackson, or
  * an object the gateway refuses for a stated reason (model twice, model not a string, not UTF-8), and the message
- * is one of the scan's fixed messages, never a piece of the body.
+ * is one of the scan's fixed messages, never a piece of the body. The {@code user} the same pass reports (the key of
+ * a sticky traffic split) is Jackson's top-level {@code user} when that is a string, and {@code null} otherwise.
  */
 class ModelFieldFuzzTest {
 
@@ -56,8 +57,20 @@ class ModelFieldFuzzTest {
             "the request body must be JSON in UTF-8",
             "'model' is given more than once",
             "'model' must be a string");
-    private static final List<String> LOOK_ALIKES =
-            List.of("Model", "MODEL", "models", "mode", "model ", " model", "modell", "mod\u0435l", "model\u0000", "");
+    private static final List<String> LOOK_ALIKES = List.of(
+            "Model",
+            "MODEL",
+            "models",
+            "mode",
+            "model ",
+            " model",
+            "modell",
+            "mod\u0435l",
+            "model\u0000",
+            "",
+            "User",
+            "users",
+            "usr");
     private static final List<String> NAMES = List.of(
             "sage-chat",
             "qwen-0.5b-ft-a",
@@ -102,6 +115,10 @@ class ModelFieldFuzzTest {
             assertThat(field.valueStart()).isGreaterThanOrEqualTo(0);
             assertThat(field.requested()).isEqualTo(model.isNull() ? null : model.textValue());
         }
+        JsonNode user = tree.get("user");
+        assertThat(field.user())
+                .as("the user field")
+                .isEqualTo(user != null && user.isTextual() ? user.textValue() : null);
 
         byte[] rewritten = field.withModel(body, SERVED).getBytes();
         ObjectNode expected = ((ObjectNode) tree).deepCopy();
@@ -234,10 +251,20 @@ class ModelFieldFuzzTest {
                         Tuple.of(6, Arbitraries.just(1)),
                         Tuple.of(1, Arbitraries.just(2)))
                 .flatMap(count -> modelField.list().ofSize(count));
+        Arbitrary<String> userField = Combinators.combine(
+                        Arbitraries.integers().map(seed -> quote("user", seed)), modelValue, ws(), ws())
+                .as((key, value, before, after) -> key + before + ":" + after + value);
+        Arbitrary<List<String>> users = Arbitraries.frequencyOf(
+                        Tuple.of(5, Arbitraries.just(0)),
+                        Tuple.of(4, Arbitraries.just(1)),
+                        Tuple.of(1, Arbitraries.just(2)))
+                .flatMap(count -> userField.list().ofSize(count));
         Arbitrary<List<String>> fields = Combinators.combine(
-                        otherField.list().ofMaxSize(5), models, Arbitraries.integers())
-                .as((others, placed, seed) -> {
+                        otherField.list().ofMaxSize(5), models, users, Arbitraries.integers())
+                .as((others, placedModels, placedUsers, seed) -> {
                     List<String> all = new ArrayList<>(others);
+                    List<String> placed = new ArrayList<>(placedModels);
+                    placed.addAll(placedUsers);
                     Random random = new Random(seed);
                     for (String model : placed) {
                         all.add(random.nextInt(all.size() + 1), model);

@@ -61,4 +61,22 @@ class ModelFieldTest {
         assertThat(ModelField.locate(withBom).withModel(withBom, "m").getBytes())
                 .endsWith(bytes("{\"model\":\"m\"}"));
     }
+
+    @Test
+    void theSamePassReadsTheTopLevelUserWhenItIsAString() throws Exception {
+        assertThat(ModelField.locate(bytes("{\"model\":\"m\",\"user\":\"u-1\"}"))
+                        .user())
+                .isEqualTo("u-1");
+        assertThat(ModelField.locate(bytes("{\"user\":\"a\",\"x\":{\"user\":\"nested\"}}"))
+                        .user())
+                .isEqualTo("a");
+        assertThat(ModelField.locate(bytes("{\"user\":\"a\",\"user\":\"b\"}")).user())
+                .isEqualTo("b");
+        assertThat(ModelField.locate(bytes("{\"user\":\"a\",\"user\":7}")).user())
+                .isNull();
+        assertThat(ModelField.locate(bytes("{\"user\":{\"id\":\"a\"}}")).user()).isNull();
+        assertThat(ModelField.locate(bytes("{\"\\u0075ser\":\"escaped\"}")).user())
+                .isEqualTo("escaped");
+        assertThat(ModelField.locate(bytes("{\"model\":\"m\"}")).user()).isNull();
+    }
 }

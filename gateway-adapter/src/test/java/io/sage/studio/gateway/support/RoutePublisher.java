@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -49,18 +50,34 @@ public final class RoutePublisher {
     }
 
     public static String active(StandInBackend backend, String kind, String displayName) {
-        return publish(
-                ChatBackendEvent.State.ACTIVE,
-                new ChatBackendEvent.Backend(
-                        "standin-" + backend.servedModel(),
-                        backend.baseUrl(),
-                        backend.servedModel(),
-                        displayName,
-                        "/models/" + backend.servedModel(),
-                        "Qwen/Qwen2.5-0.5B-Instruct",
-                        kind,
-                        "local"),
-                null);
+        return publish(ChatBackendEvent.State.ACTIVE, backend(backend, kind, displayName), null);
+    }
+
+    /** The route event's description of a stand-in backend ({@code kind}: base, finetuned or cloud). */
+    public static ChatBackendEvent.Backend backend(StandInBackend backend, String kind, String displayName) {
+        return new ChatBackendEvent.Backend(
+                "standin-" + backend.servedModel(),
+                backend.baseUrl(),
+                backend.servedModel(),
+                displayName,
+                "/models/" + backend.servedModel(),
+                "Qwen/Qwen2.5-0.5B-Instruct",
+                kind,
+                "local");
+    }
+
+    /** The description of a stand-in backend as {@link #active(StandInBackend)} publishes it. */
+    public static ChatBackendEvent.Backend backend(StandInBackend backend) {
+        return backend(backend, "local", backend.servedModel() + "-display");
+    }
+
+    /**
+     * Routes to {@code primary} by default, to each of {@code served} by name, and splits the default's traffic when
+     * {@code split} is not {@code null}; returns the switch operation id once the gateway applied it.
+     */
+    public static String serving(
+            ChatBackendEvent.Backend primary, List<ChatBackendEvent.Backend> served, ChatBackendEvent.Split split) {
+        return publish(ChatBackendEvent.State.ACTIVE, primary, null, served, split);
     }
 
     /** Routes to a backend at {@code baseUrl} that may not exist. */
@@ -79,12 +96,28 @@ public final class RoutePublisher {
         return publish(ChatBackendEvent.State.NONE, null, null);
     }
 
+    private static String publish(ChatBackendEvent.State state, ChatBackendEvent.Backend backend, Integer retryAfter) {
+        return publish(state, backend, retryAfter, List.of(), null);
+    }
+
     private static synchronized String publish(
-            ChatBackendEvent.State state, ChatBackendEvent.Backend backend, Integer retryAfter) {
+            ChatBackendEvent.State state,
+            ChatBackendEvent.Backend backend,
+            Integer retryAfter,
+            List<ChatBackendEvent.Backend> served,
+            ChatBackendEvent.Split split) {
         long revision = REVISION.incrementAndGet();
         String operation = "op-" + UUID.randomUUID();
         ChatBackendEvent event = new ChatBackendEvent(
-                ChatBackendEvent.SCHEMA_VERSION, revision, state, backend, Instant.now(), operation, retryAfter);
+                ChatBackendEvent.SCHEMA_VERSION,
+                revision,
+                state,
+                backend,
+                Instant.now(),
+                operation,
+                retryAfter,
+                served,
+                split);
         try {
             ProducerRecord<String, byte[]> record =
                     CloudEvents.record(event, CloudEvents.source("gateway-adapter-test"));

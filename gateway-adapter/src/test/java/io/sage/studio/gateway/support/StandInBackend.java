@@ -40,6 +40,8 @@ public final class StandInBackend implements AutoCloseable {
     private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
     private volatile boolean holdAnswers;
     private volatile String requiredKey;
+    /** The status every {@code /v1} answer has while set (0: none, answers as usual). */
+    private volatile int failWith;
 
     private StandInBackend(String servedModel) throws Exception {
         this.servedModel = servedModel;
@@ -107,8 +109,14 @@ public final class StandInBackend implements AutoCloseable {
         requiredKey = key;
     }
 
+    /** From now on, every {@code /v1} request is answered {@code status} with vLLM's error shape (0: as usual). */
+    public void failWith(int status) {
+        failWith = status;
+    }
+
     public void reset() {
         release();
+        failWith = 0;
         requiredKey = null;
         received.clear();
         cancelledStreams.set(0);
@@ -185,7 +193,20 @@ public final class StandInBackend implements AutoCloseable {
     private void answer(HttpServerRequest request, JsonObject json) {
         HttpServerResponse response = request.response();
         String path = request.path();
-        if (path.equals("/v1/empty")) {
+        int failure = failWith;
+        if (failure > 0 && path.startsWith("/v1")) {
+            response.setStatusCode(failure)
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .end(new JsonObject()
+                            .put(
+                                    "error",
+                                    new JsonObject()
+                                            .put("message", "the stand-in fails as told")
+                                            .put("type", "InternalServerError")
+                                            .putNull("param")
+                                            .put("code", failure))
+                            .encode());
+        } else if (path.equals("/v1/empty")) {
             // An empty answer that says so: Content-Length 0, no body chunk at all.
             response.setStatusCode(200)
                     .putHeader(HttpHeaders.CONTENT_LENGTH, "0")

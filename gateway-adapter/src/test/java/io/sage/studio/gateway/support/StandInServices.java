@@ -18,19 +18,24 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.sage.studio.gateway.proxy.OwningService;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
  * Stand-ins for the three services behind {@code /api}, each an HTTP server on its own port, plus a random cloud
  * API key: the gateway is configured with their URLs before it starts. They echo what they receive, stream SSE
  * on {@code …/stream} (holding after the first event until released), count upload bytes as they arrive and
- * stream a download.
+ * stream a download. The chat-switch stand-in answers {@code POST /api/chat/serving} (the gateway's load on demand)
+ * as the service does for a model it does not know, 400 {@code unknown_model}, unless a test
+ * {@linkplain Service#serving answers it otherwise}.
  */
 public class StandInServices implements QuarkusTestResourceLifecycleManager {
 
@@ -102,6 +107,7 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
         private final AtomicLong uploadedBytes = new AtomicLong();
         private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
         private volatile CompletableFuture<Void> callGate = CompletableFuture.completedFuture(null);
+        private volatile Handler<HttpServerRequest> serving = Service::unknownModel;
         private volatile HttpServer server;
         private volatile int port;
 
@@ -141,6 +147,26 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
             return uploadedBytes.get();
         }
 
+        /** From now on, {@code POST /api/chat/serving} is answered by {@code handler} ({@code null}: 400 unknown_model). */
+        public void serving(Handler<HttpServerRequest> handler) {
+            serving = handler == null ? Service::unknownModel : handler;
+        }
+
+        private static void unknownModel(HttpServerRequest request) {
+            request.body()
+                    .onSuccess(body -> request.response()
+                            .setStatusCode(400)
+                            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                            .end(new JsonObject()
+                                    .put(
+                                            "error",
+                                            new JsonObject()
+                                                    .put("code", "unknown_model")
+                                                    .put("message", "no model, task or path is named so")
+                                                    .put("details", new JsonArray()))
+                                    .encode()));
+        }
+
         public void holdStreams() {
             gate = new CompletableFuture<>();
         }
@@ -172,7 +198,11 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
                     request.getHeader(HttpHeaders.AUTHORIZATION),
                     request.getHeader("X-Forwarded-For")));
             String path = request.path();
-            if (path.endsWith("/stream")) {
+            if (owner == OwningService.CHAT
+                    && path.equals("/api/chat/serving")
+                    && request.method() == HttpMethod.POST) {
+                serving.handle(request);
+            } else if (path.endsWith("/stream")) {
                 stream(request.response());
             } else if (path.endsWith("/upload-dataset")) {
                 upload(request);
