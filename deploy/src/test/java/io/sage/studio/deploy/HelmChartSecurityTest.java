@@ -441,19 +441,29 @@ class HelmChartSecurityTest {
                         "topic:studio.chat.backend:Describe",
                         "topic:studio.gpu.telemetry:Read",
                         "topic:studio.gpu.telemetry:Describe",
+                        "topic:studio.chat.traffic:Read",
+                        "topic:studio.chat.traffic:Describe",
                         "group:chat-switch-service:Read");
+        // The gateway writes its traffic figures, never a steering topic.
         assertThat(grants(user(install, "sage-studio-gateway")))
-                .containsExactlyInAnyOrder("topic:studio.chat.backend:Read", "topic:studio.chat.backend:Describe");
+                .containsExactlyInAnyOrder(
+                        "topic:studio.chat.backend:Read",
+                        "topic:studio.chat.backend:Describe",
+                        "topic:studio.chat.traffic:Write",
+                        "topic:studio.chat.traffic:Describe");
         assertThat(grants(user(install, "sage-studio-gpu-probe")))
                 .containsExactlyInAnyOrder(
                         "topic:studio.gpu.telemetry:Write",
                         "topic:studio.gpu.telemetry:Read",
                         "topic:studio.gpu.telemetry:Describe");
 
-        // With topic creation on, every user may create exactly the four studio topics.
+        // With topic creation on, every user may create exactly the five studio topics.
         Install creating = render(Map.of("kafka.strimzi.users.enabled", "true"));
         assertThat(grants(user(creating, "sage-studio-gateway")))
-                .contains("topic:studio.chat.commands:Create", "topic:studio.gpu.telemetry:DescribeConfigs")
+                .contains(
+                        "topic:studio.chat.commands:Create",
+                        "topic:studio.chat.traffic:Create",
+                        "topic:studio.gpu.telemetry:DescribeConfigs")
                 .noneMatch(g -> g.equals("topic:studio.chat.commands:Write"));
         assertThat(user(creating, "sage-studio-gateway").getMetadata().getNamespace())
                 .isEqualTo(NS);

@@ -2,9 +2,11 @@ package io.sage.studio.gateway.openai;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -50,7 +52,10 @@ import io.vertx.core.http.RequestOptions;
  * for {@code load-on-demand-timeout} at most (then 504 {@code model_load_timeout}); one call to the service per name
  * at a time, the requests that name it meanwhile wait on the same call (so at most that many calls). The service's
  * 4xx (an unknown model, one that cannot be loaded on demand, a caller it refuses) is a 404 {@code model_not_found}
- * with its message; its 5xx or no answer a 502 {@code model_load_failed}.
+ * with its message; its 5xx or no answer a 502 {@code model_load_failed}. A name the service refused for what it
+ * is (400, 404, 409: unknown, not loadable on demand, no room) is answered so again for {@value #REFUSAL_SECONDS}
+ * s without asking (at most {@value #MAX_REFUSALS} names remembered), so that a client repeating a wrong name does
+ * not make a call of every request; refusals of the caller (401, 403) are not remembered.
  */
 @Singleton
 public class OnDemandLoads {
@@ -62,6 +67,9 @@ public class OnDemandLoads {
     /** Longest model name sent to the service (a longer one cannot be a served name or a task id). */
     private static final int MAX_NAME_LENGTH = 512;
 
+    static final long REFUSAL_SECONDS = 5;
+    static final int MAX_REFUSALS = 256;
+
     private final boolean enabled;
     private final Vertx vertx;
     private final RouteTable routes;
@@ -72,6 +80,15 @@ public class OnDemandLoads {
     private final AtomicInteger waits = new AtomicInteger();
     /** The call to the service per model name while one is under way (at most one per waiting request). */
     private final ConcurrentMap<String, Future<Void>> calls = new ConcurrentHashMap<>();
+    /** Names the service refused lately, with the refusal and when it stops counting; guarded by itself. */
+    private final Map<String, Refusal> refusals = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Refusal> eldest) {
+            return size() > MAX_REFUSALS;
+        }
+    };
+
+    private record Refusal(Failure failure, long until) {}
 
     public OnDemandLoads(
             @ConfigProperty(name = "studio.chat.load-on-demand", defaultValue = "true") boolean enabled,
@@ -127,9 +144,36 @@ public class OnDemandLoads {
                     1));
             return wait;
         }
+        Failure refused = refused(name);
+        if (refused != null) {
+            waits.decrementAndGet();
+            wait.fail(refused);
+            return wait;
+        }
         wait.counted = true;
         wait.start(authorization);
         return wait;
+    }
+
+    /** The service's recent refusal of {@code name}, or {@code null}. */
+    private Failure refused(String name) {
+        synchronized (refusals) {
+            Refusal refusal = refusals.get(name);
+            if (refusal == null) {
+                return null;
+            }
+            if (System.nanoTime() - refusal.until() >= 0) {
+                refusals.remove(name);
+                return null;
+            }
+            return refusal.failure();
+        }
+    }
+
+    private void remember(String name, Failure failure) {
+        synchronized (refusals) {
+            refusals.put(name, new Refusal(failure, System.nanoTime() + TimeUnit.SECONDS.toNanos(REFUSAL_SECONDS)));
+        }
     }
 
     /** The call to the service for {@code name}: the one under way, or a new one. */
@@ -207,12 +251,16 @@ public class OnDemandLoads {
             }
             String why = message(answer);
             if (status >= 400 && status < 500) {
-                promise.tryFail(new Failure(
+                Failure refusal = new Failure(
                         GatewayError.MODEL_NOT_FOUND,
                         GatewayError.MODEL_NOT_FOUND.kind(),
                         "The model '" + name + "' is not served and cannot be loaded on demand: " + why,
                         "unknown_model",
-                        0));
+                        0);
+                if (status == 400 || status == 404 || status == 409) {
+                    remember(name, refusal);
+                }
+                promise.tryFail(refusal);
             } else {
                 LOG.warnf("load on demand of '%s': the chat-switch service answered %d: %s", name, status, why);
                 promise.tryFail(new Failure(
