@@ -33,13 +33,26 @@ public record ServingView(
     /**
      * One model server; {@code adapters} are the LoRA adapters loaded on it.
      *
-     * @param maxLoras the engine's adapter slots ({@code --max-loras})
+     * @param maxLoras adapters in one batch ({@code --max-loras})
+     * @param maxCpuLoras adapters it holds at most ({@code --max-cpu-loras}); the least recently used one is unloaded
+     *     for a new one
      */
     public record Engine(
-            String id, String baseModel, String url, String state, Integer maxLoras, List<Adapter> adapters) {
+            String id,
+            String baseModel,
+            String url,
+            String state,
+            Integer maxLoras,
+            Integer maxCpuLoras,
+            List<Adapter> adapters) {
 
         public Engine {
             adapters = adapters == null ? List.of() : adapters;
+        }
+
+        /** How many adapters it holds at most: {@code max_cpu_loras}, else {@code max_loras}. */
+        public Integer capacity() {
+            return maxCpuLoras != null ? maxCpuLoras : maxLoras;
         }
     }
 

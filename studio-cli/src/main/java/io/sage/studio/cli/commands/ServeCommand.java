@@ -146,7 +146,7 @@ public class ServeCommand implements Callable<Integer> {
         } else {
             out.printf("%-20s %-34s %-9s %-6s %s%n", "ENGINE", "BASE MODEL", "STATE", "LORAS", "URL");
             for (ServingView.Engine e : serving.engines()) {
-                String slots = e.adapters().size() + "/" + Output.text(e.maxLoras());
+                String slots = e.adapters().size() + "/" + Output.text(e.capacity());
                 out.printf(
                         "%-20s %-34s %-9s %-6s %s%n",
                         Output.truncate(Output.text(e.id()), 20),
