@@ -164,7 +164,10 @@ public interface ChatConfig {
         @Max(256)
         int maxLoras();
 
-        /** {@code --max-cpu-loras}: adapters vLLM keeps in its CPU cache; at least {@code max-loras}. */
+        /**
+         * {@code --max-cpu-loras}: adapters vLLM keeps in its CPU cache; at least {@code max-loras}. Also how many
+         * adapters the serving set puts on one engine: a full engine unloads its least recently used one first.
+         */
         @WithDefault("8")
         @Min(1)
         @Max(4096)

@@ -7,9 +7,11 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -170,6 +172,19 @@ public class ChatState {
             save();
         }
         return removed;
+    }
+
+    /**
+     * The engines that serve a model by name or the rollout's candidate: they must keep running whatever the default
+     * route does (the monitor's clean-up and a switch's stop only the others).
+     */
+    public synchronized Set<String> servingBackendIds() {
+        Set<String> ids = new LinkedHashSet<>();
+        served.values().forEach(r -> ids.add(r.backendId()));
+        if (split != null && split.candidate() != null) {
+            ids.add(split.candidate().backendId());
+        }
+        return ids;
     }
 
     /** The default's split while a rollout runs. */

@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 
 import org.jboss.logging.Logger;
 
@@ -66,6 +67,7 @@ public class ChatLifecycle {
     private final CloudApi cloud;
     private final OpenAiProbe probe;
     private final EngineCheck check;
+    private final Instance<ServingService> serving;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "chat-lifecycle");
         thread.setDaemon(true);
@@ -83,7 +85,8 @@ public class ChatLifecycle {
             ServableModelResolver resolver,
             CloudApi cloud,
             OpenAiProbe probe,
-            EngineCheck check) {
+            EngineCheck check,
+            Instance<ServingService> serving) {
         this.config = config;
         this.state = state;
         this.operations = operations;
@@ -95,6 +98,7 @@ public class ChatLifecycle {
         this.cloud = cloud;
         this.probe = probe;
         this.check = check;
+        this.serving = serving;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -194,8 +198,11 @@ public class ChatLifecycle {
                     r.backendId(), r.model().displayName()));
         }
         if (route.isEmpty()) {
-            live.forEach(runtime::stop);
-            state.replaceBackends(List.of());
+            // Engines that serve models by name keep serving them; the rest go.
+            Set<String> serving = state.servingBackendIds();
+            live.stream().filter(b -> !serving.contains(b.id())).forEach(runtime::stop);
+            state.replaceBackends(
+                    live.stream().filter(b -> serving.contains(b.id())).toList());
             return false;
         }
         PublishedRoute chosen = route.get();
@@ -301,25 +308,69 @@ public class ChatLifecycle {
             if (!runtime.hasEngines()) {
                 return;
             }
-            Optional<Backend> active = state.activeBackend();
-            if (active.isEmpty() || active.get().state() == Backend.State.FAILED || state.routePending()) {
-                return;
-            }
-            var liveness = runtime.liveness(active.get());
-            if (liveness.alive()) {
-                reloadLostAdapters(active.get());
-                return;
-            }
-            LOG.warnf("the active engine %s died: %s", active.get().id(), liveness.reason());
-            state.put(active.get().withState(Backend.State.FAILED));
-            PublishedRoute route = state.route().orElseThrow();
-            if (config.restartCrashed()) {
-                switches.submit(route.model(), "monitor", true);
-            } else {
-                noneOrPending("the active engine died");
-            }
+            superviseActive();
+            superviseServed();
         } catch (RuntimeException e) {
             LOG.errorf("the engine monitor failed: %s", e.getMessage());
+        }
+    }
+
+    /** Restarts the active engine when it died; loads again adapters it lost. */
+    private void superviseActive() {
+        Optional<Backend> active = state.activeBackend();
+        if (active.isEmpty() || active.get().state() == Backend.State.FAILED || state.routePending()) {
+            return;
+        }
+        var liveness = runtime.liveness(active.get());
+        if (liveness.alive()) {
+            reloadLostAdapters(active.get());
+            return;
+        }
+        LOG.warnf("the active engine %s died: %s", active.get().id(), liveness.reason());
+        state.put(active.get().withState(Backend.State.FAILED));
+        PublishedRoute route = state.route().orElseThrow();
+        if (config.restartCrashed()) {
+            switches.submit(route.model(), "monitor", true);
+        } else {
+            noneOrPending("the active engine died");
+        }
+    }
+
+    /**
+     * The models served by name outlive their engines: an engine that lost adapters gets them loaded again; a model
+     * whose engine is gone (it died, or a recreate of the default replaced it) is served again — onto an engine of its
+     * base, else an engine of its own where it fits, else it leaves the serving set (logged). One per round, while no
+     * switch runs.
+     */
+    private void superviseServed() {
+        if (switches.running().isPresent() || state.routePending()) {
+            return;
+        }
+        String activeId = state.activeBackend().map(Backend::id).orElse(null);
+        for (String id : state.servingBackendIds()) {
+            Optional<Backend> engine = state.backend(id);
+            if (engine.isPresent() && engine.get().state() == Backend.State.STARTING) {
+                continue;
+            }
+            if (engine.isPresent()
+                    && engine.get().state() != Backend.State.FAILED
+                    && runtime.liveness(engine.get()).alive()) {
+                if (!id.equals(activeId)) {
+                    reloadLostAdapters(engine.get());
+                }
+                continue;
+            }
+            if (id.equals(activeId) && config.restartCrashed()) {
+                // The default's engine: superviseActive restarts it; its served models follow once it is back.
+                continue;
+            }
+            Optional<PublishedRoute> orphan = state.served().stream()
+                    .filter(r -> r.backendId().equals(id))
+                    .findFirst();
+            if (orphan.isPresent()) {
+                serving.get().serveAgain(orphan.get(), "engine " + id + " is gone");
+                return;
+            }
         }
     }
 
@@ -337,7 +388,7 @@ public class ChatLifecycle {
             return;
         }
         switches.tryExclusively("monitor", () -> {
-            Optional<Backend> now = state.activeBackend().filter(b -> b.id().equals(engine.id()));
+            Optional<Backend> now = state.backend(engine.id());
             if (now.isEmpty()) {
                 return;
             }
@@ -345,7 +396,7 @@ public class ChatLifecycle {
             loaded.keySet().removeAll(now.get().spec().adapters().keySet());
             lostAdapters(now.get(), loaded).forEach((name, path) -> {
                 OpenAiProbe.Result result = probe.loadLora(now.get().baseUrl(), name, path);
-                if (result.ok() || SwitchExecutor.alreadyLoaded(result)) {
+                if (result.ok() || EngineSteps.alreadyLoaded(result)) {
                     LOG.infof("engine %s had lost adapter %s (restarted?); loaded it again", engine.id(), name);
                 } else {
                     LOG.warnf("engine %s lost adapter %s and refused it again: %s", engine.id(), name, result.error());
@@ -420,7 +471,8 @@ public class ChatLifecycle {
         String keep = state.routeState() == RouteState.ACTIVE
                 ? state.route().map(PublishedRoute::backendId).orElse(null)
                 : null;
-        return state.backends().stream().anyMatch(b -> !b.id().equals(keep));
+        Set<String> serving = state.servingBackendIds();
+        return state.backends().stream().anyMatch(b -> !b.id().equals(keep) && !serving.contains(b.id()));
     }
 
     /** Routes to nothing; when Kafka does not acknowledge it, the monitor publishes it as soon as it can. */
@@ -434,10 +486,11 @@ public class ChatLifecycle {
         }
     }
 
-    /** Stops every engine the route does not name. */
+    /** Stops every engine the route does not name and that serves no model by name. */
     private void stopAllBut(String keep) {
+        Set<String> serving = state.servingBackendIds();
         for (Backend backend : state.backends()) {
-            if (!backend.id().equals(keep)) {
+            if (!backend.id().equals(keep) && !serving.contains(backend.id())) {
                 LOG.infof("stopping engine %s: no route names it", backend.id());
                 runtime.stop(backend);
                 state.remove(backend.id());
@@ -461,9 +514,13 @@ public class ChatLifecycle {
         }
     }
 
-    /** Stops every engine and routes to nothing ({@code POST /api/chat/stop}). */
+    /**
+     * Stops every engine and routes to nothing ({@code POST /api/chat/stop}); the models served by name go with them
+     * (else the monitor would serve them again).
+     */
     public List<String> stopEngines(String reason) {
         List<Backend> all = state.backends();
+        state.served().forEach(r -> state.unserve(r.servedModelName()));
         if (!all.isEmpty() || state.routeState() != RouteState.NONE) {
             noneOrPending(reason == null ? "every engine is stopped" : reason);
         }

@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -72,6 +75,65 @@ public class GpuCapacity {
                         best.node(),
                         best.memoryFreeBytes() / (double) GIB,
                         needed / (double) GIB));
+    }
+
+    /**
+     * Whether one more engine (for a model served by name) fits, and the figures behind it.
+     *
+     * @param fits        whether it fits
+     * @param reason      a sentence that says why
+     * @param neededBytes the new engine's estimated footprint on the GPU with the most free memory (0 when no telemetry
+     *                    or {@code max-concurrent-backends} decides)
+     * @param gpus        the GPUs looked at: {@code node, index, uuid, name, free_bytes, total_bytes, needed_bytes}
+     */
+    public record Room(boolean fits, String reason, long neededBytes, List<Map<String, Object>> gpus) {}
+
+    /** Whether an engine for {@code target} fits beside the {@code running} engines. */
+    public Room newEngineFits(ServableModel target, int running) {
+        Optional<Integer> max = config.maxConcurrentBackends();
+        if (max.isPresent()) {
+            return new Room(
+                    running + 1 <= max.get(),
+                    running + " engines run and studio.chat.max-concurrent-backends=" + max.get(),
+                    0,
+                    List.of());
+        }
+        List<GpuTelemetryEvent> gpus = relevantGpus();
+        if (gpus.isEmpty()) {
+            return new Room(true, "no GPU telemetry for this node; assuming room for another engine", 0, List.of());
+        }
+        List<Map<String, Object>> seen = new ArrayList<>();
+        boolean fits = false;
+        for (GpuTelemetryEvent gpu : gpus) {
+            long needed = footprint(target, gpu.memoryTotalBytes());
+            fits |= gpu.memoryFreeBytes() >= needed;
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("node", gpu.node());
+            row.put("index", gpu.index());
+            row.put("uuid", gpu.uuid());
+            row.put("name", gpu.name());
+            row.put("free_bytes", gpu.memoryFreeBytes());
+            row.put("total_bytes", gpu.memoryTotalBytes());
+            row.put("needed_bytes", needed);
+            seen.add(row);
+        }
+        GpuTelemetryEvent best = gpus.stream()
+                .max(Comparator.comparingLong(GpuTelemetryEvent::memoryFreeBytes))
+                .orElseThrow();
+        long needed = footprint(target, best.memoryTotalBytes());
+        return new Room(
+                fits,
+                String.format(
+                        Locale.ROOT,
+                        "the GPU with the most free memory, %d (%s) on %s, has %.1f GiB free; a new engine needs"
+                                + " about %.1f GiB",
+                        best.index(),
+                        best.name(),
+                        best.node(),
+                        best.memoryFreeBytes() / (double) GIB,
+                        needed / (double) GIB),
+                needed,
+                seen);
     }
 
     /** Bytes of GPU memory an engine for {@code model} takes on a GPU of {@code gpuTotal} bytes. */

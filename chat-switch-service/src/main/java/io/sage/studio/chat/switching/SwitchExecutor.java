@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -17,7 +18,6 @@ import io.sage.studio.chat.messaging.RoutePublisher.RoutingFailure;
 import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
-import io.sage.studio.chat.runtime.Liveness;
 import io.sage.studio.chat.runtime.OpenAiProbe;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.runtime.cloud.CloudApi;
@@ -46,14 +46,12 @@ import io.sage.studio.chat.switching.SwitchOperation.State;
 class SwitchExecutor {
 
     private static final Logger LOG = Logger.getLogger(SwitchExecutor.class);
-    private static final Duration POLL = Duration.ofMillis(200);
-    private static final int LOG_LINES = 8;
     /**
      * Gateways apply a new route within milliseconds; requests they sent just before must still reach the old engine.
      * Blue-green waits generously (nobody waits for it); recreate, whose wait is downtime, only briefly: the route
      * already says SWITCHING, so what arrives late would be refused anyway.
      */
-    private static final Duration SETTLE_BLUE_GREEN = Duration.ofSeconds(1);
+    static final Duration SETTLE_BLUE_GREEN = Duration.ofSeconds(1);
 
     private static final Duration SETTLE_RECREATE = Duration.ofMillis(300);
 
@@ -65,6 +63,7 @@ class SwitchExecutor {
     private final CloudApi cloud;
     private final SwitchPlanner planner;
     private final EngineCheck check;
+    private final EngineSteps steps;
 
     SwitchExecutor(
             ChatConfig config,
@@ -74,7 +73,8 @@ class SwitchExecutor {
             ChatState state,
             CloudApi cloud,
             SwitchPlanner planner,
-            EngineCheck check) {
+            EngineCheck check,
+            EngineSteps steps) {
         this.config = config;
         this.runtime = runtime;
         this.probe = probe;
@@ -83,6 +83,7 @@ class SwitchExecutor {
         this.cloud = cloud;
         this.planner = planner;
         this.check = check;
+        this.steps = steps;
     }
 
     /** A step of a switch failed; the message is what the user reads. */
@@ -115,6 +116,8 @@ class SwitchExecutor {
         PublishedRoute routed;
         /** When SWITCHING was acknowledged (recreate). */
         Instant down;
+        /** The target's entry in the served set, taken out because it becomes the default, or {@code null}. */
+        PublishedRoute unservedByName;
 
         Attempt(Operation op, Plan plan, RouteState previousState, PublishedRoute previous) {
             this.op = op;
@@ -197,39 +200,27 @@ class SwitchExecutor {
                     State.STARTING,
                     "loading adapter " + served + " (rank " + target.loraRank() + ") from " + target.adapterPath()
                             + " into engine " + engine.id());
-            OpenAiProbe.Result result = probe.loadLora(engine.baseUrl(), served, target.adapterPath());
-            boolean loadedBefore = false;
-            if (alreadyLoaded(result)) {
-                // vLLM answers 400 for a name it holds already (e.g. loaded by an earlier run of this service):
-                // that is the adapter only when it was loaded from the same path, else it is replaced.
-                String root = probe.loraRoots(engine.baseUrl())
-                        .map(roots -> roots.get(served))
-                        .orElse(null);
-                if (root != null && SwitchPlanner.sameModel(root, target.adapterPath())) {
-                    op.note("engine " + engine.id() + " holds adapter " + served + " from this path already");
-                    loadedBefore = true;
-                } else {
-                    op.note("engine " + engine.id() + " holds another adapter named " + served
-                            + (root == null ? "" : " (from " + root + ")") + "; replacing it");
-                    probe.unloadLora(engine.baseUrl(), served);
-                    result = probe.loadLora(engine.baseUrl(), served, target.adapterPath());
+            try {
+                if (steps.loadAdapter(op, engine, served, target.adapterPath())) {
+                    a.loadedAdapter = served;
                 }
-            }
-            if (!loadedBefore && !result.ok()) {
-                op.fail("the engine refused the adapter: " + result.error(), false);
+            } catch (SwitchFailure e) {
+                op.fail(e.getMessage(), false);
                 return;
-            }
-            if (!loadedBefore) {
-                a.loadedAdapter = served;
             }
             engine = engine.withAdapter(served, target.adapterPath());
             state.put(engine);
         }
         try {
-            awaitListedAndSmoke(op, engine, served);
+            steps.awaitListedAndSmoke(op, engine, served);
             op.step(State.ROUTING, "routing chat to " + served + " on engine " + engine.id());
             PublishedRoute route = routeTo(engine, target, served);
             a.routeTouched = true;
+            // A model served by name becomes the default: it leaves the served set with the same route event.
+            a.unservedByName = servedByName(served).orElse(null);
+            if (a.unservedByName != null) {
+                state.unserve(served);
+            }
             Instant at = routes.active(route, op.id());
             a.routed = route;
             op.routed(at, served, target);
@@ -242,19 +233,52 @@ class SwitchExecutor {
             rollBackRoute(a, e.getMessage());
             return;
         }
-        String old = a.previous == null ? null : a.previous.servedModelName();
-        if (old != null && !old.equals(served) && engine.adapters().containsKey(old)) {
-            op.step(State.DRAINING, "waiting for requests to " + old + " to finish, then unloading it");
-            drain(engine, SETTLE_BLUE_GREEN);
-            probe.unloadLora(engine.baseUrl(), old);
-            state.put(engine.withoutAdapter(old));
-        }
+        releasePrevious(a, engine, served);
         op.complete("switched to " + target.displayName() + " without restarting the engine");
     }
 
-    /** vLLM's answer to loading a name it holds already: 400 "The lora adapter '…' has already been loaded." */
-    static boolean alreadyLoaded(OpenAiProbe.Result result) {
-        return result.status() == 400 && result.body() != null && result.body().contains("has already been loaded");
+    /**
+     * After a hot-load moved the default to {@code served} on {@code engine}: the previous default's adapter is unloaded
+     * (once its requests finished) unless it is served by name, and its engine, when it is another one that serves
+     * nothing by name, is drained and stopped.
+     */
+    private void releasePrevious(Attempt a, Backend engine, String served) {
+        PublishedRoute previous = a.previous;
+        if (previous == null || a.previousState != RouteState.ACTIVE) {
+            return;
+        }
+        Optional<Backend> before = state.backend(previous.backendId());
+        if (before.isEmpty()) {
+            return;
+        }
+        Backend prevEngine = before.get();
+        String old = previous.servedModelName();
+        if (!prevEngine.id().equals(engine.id())) {
+            if (!state.servingBackendIds().contains(prevEngine.id())) {
+                a.op.step(
+                        State.DRAINING,
+                        "draining engine " + prevEngine.id() + " (up to "
+                                + config.drainGrace().toSeconds() + " s)");
+                retire(prevEngine, SETTLE_BLUE_GREEN);
+            }
+            return;
+        }
+        if (old.equals(served) || !prevEngine.adapters().containsKey(old)) {
+            return;
+        }
+        if (servedByName(old).isPresent()) {
+            a.op.note(old + " stays loaded: it is served by name");
+            return;
+        }
+        a.op.step(State.DRAINING, "waiting for requests to " + old + " to finish, then unloading it");
+        steps.drainAndUnload(prevEngine, old, SETTLE_BLUE_GREEN);
+        state.backend(prevEngine.id()).ifPresent(b -> state.put(b.withoutAdapter(old)));
+    }
+
+    private Optional<PublishedRoute> servedByName(String servedName) {
+        return state.served().stream()
+                .filter(r -> r.servedModelName().equals(servedName))
+                .findFirst();
     }
 
     private void blueGreen(Attempt a) {
@@ -269,7 +293,7 @@ class SwitchExecutor {
             return;
         }
         try {
-            awaitReady(op, fresh, target.servedName());
+            steps.awaitReady(op, fresh, target.servedName());
             op.step(
                     State.ROUTING,
                     "routing chat to engine " + fresh.id() + (old == null ? "" : " (was " + old.id() + ")"));
@@ -290,7 +314,9 @@ class SwitchExecutor {
             rollBackRoute(a, e.getMessage());
             return;
         }
-        if (old != null) {
+        if (old != null && state.servingBackendIds().contains(old.id())) {
+            op.note("engine " + old.id() + " keeps running: it serves models by name");
+        } else if (old != null) {
             op.step(
                     State.DRAINING,
                     "draining engine " + old.id() + " (up to "
@@ -319,7 +345,7 @@ class SwitchExecutor {
         Backend fresh = null;
         try {
             fresh = start(a, a.plan.spec(), target, target.servedName());
-            awaitReady(op, fresh, target.servedName());
+            steps.awaitReady(op, fresh, target.servedName());
             op.step(State.ROUTING, "routing chat to engine " + fresh.id());
             PublishedRoute route = routeTo(fresh, target, target.servedName());
             Instant at = routes.active(route, op.id());
@@ -368,7 +394,7 @@ class SwitchExecutor {
         Backend again = null;
         try {
             again = start(a, spec, previous.model(), previous.servedModelName());
-            awaitReady(op, again, previous.servedModelName());
+            steps.awaitReady(op, again, previous.servedModelName());
             again = again.withState(Backend.State.READY);
             state.put(again);
         } catch (SwitchFailure e) {
@@ -413,6 +439,10 @@ class SwitchExecutor {
      */
     private void rollBackRoute(Attempt a, String message) {
         boolean changed = !a.started.isEmpty() || a.loadedAdapter != null;
+        if (a.unservedByName != null) {
+            state.serve(a.unservedByName);
+            a.unservedByName = null;
+        }
         if (!settle(a, a.previousState, a.previous)) {
             a.op.fail(
                     message
@@ -441,6 +471,10 @@ class SwitchExecutor {
         }
         RouteState kind = choice.isPresent() ? RouteState.ACTIVE : RouteState.NONE;
         PublishedRoute route = choice.orElse(null);
+        if (a.unservedByName != null
+                && (route == null || !route.servedModelName().equals(a.unservedByName.servedModelName()))) {
+            state.serve(a.unservedByName);
+        }
         if (route != null) {
             state.backend(route.backendId()).ifPresent(b -> state.put(b.withState(Backend.State.READY)));
         }
@@ -522,10 +556,14 @@ class SwitchExecutor {
         }
     }
 
-    /** Stops every engine but {@code keepId} (none for {@code null}), those this switch started included. */
+    /**
+     * Stops every engine but {@code keepId} (none for {@code null}) and those serving models by name, those this switch
+     * started included.
+     */
     private void stopAllBut(Attempt a, String keepId) {
+        Set<String> serving = state.servingBackendIds();
         for (Backend b : state.backends()) {
-            if (!b.id().equals(keepId)) {
+            if (!b.id().equals(keepId) && !serving.contains(b.id())) {
                 discard(b);
             }
         }
@@ -574,66 +612,6 @@ class SwitchExecutor {
         }
     }
 
-    /** Health, the model listed, then the smoke generation, within {@code ready-timeout}; the engine must stay alive. */
-    private void awaitReady(Operation op, Backend backend, String model) throws SwitchFailure {
-        Duration timeout = config.readyTimeout();
-        op.step(
-                State.WAITING_READY,
-                "waiting for engine " + backend.id() + " to answer /health and list " + model + " (up to "
-                        + timeout.toSeconds() + " s)");
-        long deadline = System.nanoTime() + timeout.toNanos();
-        boolean healthy = false;
-        String last = "no answer yet";
-        while (true) {
-            Liveness liveness = runtime.liveness(backend);
-            if (!liveness.alive()) {
-                throw new SwitchFailure("engine " + backend.id() + " for "
-                        + backend.spec().modelPath() + " died before it was ready: " + liveness.reason());
-            }
-            if (!healthy) {
-                OpenAiProbe.Result health = probe.health(backend.baseUrl());
-                healthy = health.ok();
-                last = healthy ? last : "/health: " + health.error();
-            }
-            if (healthy) {
-                Optional<List<String>> models = probe.models(backend.baseUrl());
-                if (models.isPresent() && models.get().contains(model)) {
-                    break;
-                }
-                last = models.map(list -> "/v1/models lists " + list + ", not " + model)
-                        .orElse("/v1/models does not answer");
-            }
-            if (System.nanoTime() > deadline) {
-                String tail = runtime.logTail(backend, LOG_LINES);
-                throw new SwitchFailure("engine " + backend.id() + " was not ready within " + timeout.toSeconds()
-                        + " s (" + last + ")" + (tail.isEmpty() ? "" : "; last output:\n" + tail));
-            }
-            pause(POLL);
-        }
-        op.note("engine " + backend.id() + " is healthy and lists " + model);
-        smoke(op, backend, model);
-    }
-
-    private void awaitListedAndSmoke(Operation op, Backend engine, String model) throws SwitchFailure {
-        op.step(State.WAITING_READY, "checking that engine " + engine.id() + " lists " + model);
-        Optional<List<String>> models = probe.models(engine.baseUrl());
-        if (models.isEmpty() || !models.get().contains(model)) {
-            throw new SwitchFailure("engine " + engine.id() + " does not list " + model + " after loading it");
-        }
-        smoke(op, engine, model);
-    }
-
-    private void smoke(Operation op, Backend backend, String model) throws SwitchFailure {
-        if (config.smokeTest()) {
-            op.step(State.SMOKE_TEST, "one-token generation with " + model);
-            OpenAiProbe.Result result = probe.smoke(backend.baseUrl(), model);
-            if (!result.ok()) {
-                throw new SwitchFailure("the smoke generation with " + model + " failed: " + result.error());
-            }
-        }
-        op.ready();
-    }
-
     private PublishedRoute routeTo(Backend backend, ServableModel target, String served) {
         return new PublishedRoute(backend.id(), backend.baseUrl(), served, target, runtime.name(), Instant.now());
     }
@@ -641,28 +619,9 @@ class SwitchExecutor {
     /** Lets in-flight requests finish (the engine's request gauges reach zero, or the drain grace ends), then stops it. */
     private void retire(Backend old, Duration settle) {
         state.put(old.withState(Backend.State.DRAINING));
-        drain(old, settle);
+        steps.drain(old, settle);
         runtime.stop(old);
         state.remove(old.id());
-    }
-
-    private void drain(Backend backend, Duration minimum) {
-        long start = System.nanoTime();
-        long deadline = start + config.drainGrace().toNanos();
-        long settle = start + Math.min(minimum.toNanos(), config.drainGrace().toNanos());
-        int idle = 0;
-        while (System.nanoTime() < deadline && runtime.liveness(backend).alive()) {
-            Optional<Double> inFlight = probe.inFlight(backend.baseUrl());
-            idle = inFlight.isPresent() && inFlight.get() == 0 ? idle + 1 : 0;
-            if (idle >= 2 && System.nanoTime() >= settle) {
-                return;
-            }
-            try {
-                pause(POLL);
-            } catch (SwitchFailure e) {
-                return;
-            }
-        }
     }
 
     private void discard(Backend backend) {
@@ -688,14 +647,5 @@ class SwitchExecutor {
 
     private static String describe(Throwable e) {
         return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-    }
-
-    private static void pause(Duration duration) throws SwitchFailure {
-        try {
-            Thread.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SwitchFailure("interrupted");
-        }
     }
 }

@@ -73,6 +73,17 @@ class SwitchPlanner {
             return new Plan(
                     SwitchStrategy.NONE, target.displayName() + " already serves", target, active.get(), null, false);
         }
+        Optional<Backend> byName = servedByName(target);
+        if (byName.isPresent() && (asked == SwitchStrategy.AUTO || asked == SwitchStrategy.LORA_HOT_LOAD)) {
+            return new Plan(
+                    SwitchStrategy.LORA_HOT_LOAD,
+                    target.displayName() + " is served by name on engine "
+                            + byName.get().id() + "; only the route changes",
+                    target,
+                    byName.get(),
+                    null,
+                    false);
+        }
         String notHotLoadable = active.isPresent() ? whyNotHotLoadable(active.get(), target) : "no engine serves now";
         switch (asked) {
             case LORA_HOT_LOAD -> {
@@ -109,6 +120,17 @@ class SwitchPlanner {
                         false);
             }
         }
+    }
+
+    /** The running engine that serves {@code target} by name (the serving set), if any. */
+    private Optional<Backend> servedByName(ServableModel target) {
+        return state.served().stream()
+                .filter(r -> r.servedModelName().equals(target.servedName())
+                        || r.model().id().equals(target.id()))
+                .findFirst()
+                .flatMap(r -> state.backend(r.backendId()))
+                .filter(b ->
+                        b.state() == Backend.State.READY && runtime.liveness(b).alive());
     }
 
     /**

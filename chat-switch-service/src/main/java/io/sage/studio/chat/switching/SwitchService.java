@@ -308,6 +308,27 @@ public class SwitchService {
         }
     }
 
+    /**
+     * Runs serving work ({@link ServingService}) on the switch thread for {@code op}, whose id holds the slot; the
+     * operation ends and the slot is freed whatever {@code work} does.
+     */
+    void runServing(Operation op, Runnable work) {
+        boolean queued = queue(() -> {
+            try {
+                work.run();
+            } finally {
+                if (!op.state().terminal()) {
+                    op.fail("the serving operation ended without a result", false);
+                }
+                finish(op);
+            }
+        });
+        if (!queued) {
+            op.fail("too many switch commands are waiting; try again shortly", false);
+            finish(op);
+        }
+    }
+
     private void external(ChatSwitchCommandEvent command) {
         try {
             started.await();
@@ -357,13 +378,12 @@ public class SwitchService {
         }
     }
 
-    private void finish(Operation op) {
+    void finish(Operation op) {
         live.remove(op.id());
         release(op.id());
     }
 
-    private Operation newOperation(
-            String id, String model, String taskId, SwitchStrategy strategy, String requestedBy) {
+    Operation newOperation(String id, String model, String taskId, SwitchStrategy strategy, String requestedBy) {
         Operation op = new Operation(
                 id, model, taskId, strategy, requestedBy, Instant.now(), runtime.hasEngines(), store::save);
         live.put(id, op);
@@ -371,7 +391,7 @@ public class SwitchService {
         return op;
     }
 
-    private void reserve(String id) {
+    void reserve(String id) {
         if (!slot.compareAndSet(null, id)) {
             String running = slot.get();
             throw new StudioException(
@@ -381,11 +401,16 @@ public class SwitchService {
         }
     }
 
-    private void release(String id) {
+    /** Takes the slot for {@code id} when it is free; false while something holds it. */
+    boolean tryReserve(String id) {
+        return slot.compareAndSet(null, id);
+    }
+
+    void release(String id) {
         slot.compareAndSet(id, null);
     }
 
-    private ServableModel resolve(String model, String taskId) {
+    ServableModel resolve(String model, String taskId) {
         boolean hasModel = model != null && !model.isBlank();
         boolean hasTask = taskId != null && !taskId.isBlank();
         if (hasModel == hasTask) {

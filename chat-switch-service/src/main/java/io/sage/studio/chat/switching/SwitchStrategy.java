@@ -19,7 +19,9 @@ public enum SwitchStrategy {
     /** Nothing to do: the requested model already serves. */
     NONE("none"),
     /** Route to the configured cloud API (no local engine). */
-    CLOUD("cloud");
+    CLOUD("cloud"),
+    /** Serve a model by name beside the default ({@code POST /api/chat/serving}); the default route stays. */
+    SERVE("serve");
 
     private final String wire;
 
