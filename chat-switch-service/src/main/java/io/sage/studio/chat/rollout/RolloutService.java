@@ -20,6 +20,7 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
 import io.sage.studio.chat.ChatSwitchError;
+import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.messaging.RoutePublisher;
 import io.sage.studio.chat.messaging.RoutePublisher.RoutingFailure;
 import io.sage.studio.chat.messaging.TrafficView;
@@ -27,6 +28,8 @@ import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.RolloutSplit;
 import io.sage.studio.chat.state.RouteState;
+import io.sage.studio.chat.switching.ServingService;
+import io.sage.studio.chat.switching.SwitchOperation;
 import io.sage.studio.chat.switching.SwitchService;
 import io.sage.studio.common.error.StudioException;
 
@@ -56,6 +59,8 @@ public class RolloutService {
     private final TrafficView traffic;
     private final RolloutStore store;
     private final SwitchService switches;
+    private final ServingService serving;
+    private final Duration serveTimeout;
     private final Clock clock;
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "chat-rollouts");
@@ -68,13 +73,26 @@ public class RolloutService {
 
     private Map<String, TrafficView.Totals> stepStart;
 
+    /** The operation serving the candidate when the rollout had to serve it, and until when it may take. */
+    private String servingOperation;
+
+    private Instant servedBy;
+
     public RolloutService(
-            ChatState state, RoutePublisher routes, TrafficView traffic, RolloutStore store, SwitchService switches) {
+            ChatState state,
+            RoutePublisher routes,
+            TrafficView traffic,
+            RolloutStore store,
+            SwitchService switches,
+            ServingService serving,
+            ChatConfig config) {
         this.state = state;
         this.routes = routes;
         this.traffic = traffic;
         this.store = store;
         this.switches = switches;
+        this.serving = serving;
+        this.serveTimeout = config.readyTimeout().plusMinutes(1);
         this.clock = Clock.systemUTC();
     }
 
@@ -82,6 +100,7 @@ public class RolloutService {
         synchronized (this) {
             for (Rollout rollout : store.load()) {
                 if (!rollout.state().terminal()) {
+                    servedBy = Instant.now().plus(serveTimeout);
                     running = rollout.with(new Rollout.Entry(
                             Instant.now(),
                             rollout.weight(),
@@ -120,19 +139,26 @@ public class RolloutService {
                 .orElseThrow(() -> new StudioException(
                         ChatSwitchError.NO_DEFAULT_MODEL,
                         "no model serves as the default yet: switch one on first, then roll another out"));
-        PublishedRoute candidate = servedByName(valid.model())
-                .orElseThrow(() -> candidateIsDefault(valid.model(), baseline)
-                        ? new StudioException(
-                                ChatSwitchError.MODEL_IS_DEFAULT,
-                                "'" + valid.model() + "' is the default already: roll out another model")
-                        : new StudioException(
-                                ChatSwitchError.MODEL_NOT_SERVED,
-                                "'" + valid.model() + "' is not served; serve it first (POST /api/chat/serving"
-                                        + " or `sage serve " + valid.model() + "`)"));
+        if (candidateIsDefault(valid.model(), baseline)) {
+            throw isDefault(valid.model());
+        }
+        Optional<PublishedRoute> served = servedByName(valid.model());
+        String candidate;
+        String operation = null;
+        if (served.isPresent()) {
+            candidate = served.get().servedModelName();
+        } else {
+            ServingService.Outcome outcome = serving.serve(valid.model(), false, "rollout");
+            candidate = outcome.result().model();
+            operation = outcome.result().operationId();
+            if (candidate.equals(baseline.servedModelName())) {
+                throw isDefault(valid.model());
+            }
+        }
         Instant now = clock.instant();
         Rollout rollout = new Rollout(
                 UUID.randomUUID().toString(),
-                candidate.servedModelName(),
+                candidate,
                 baseline.servedModelName(),
                 Rollout.State.RUNNING,
                 0,
@@ -150,12 +176,23 @@ public class RolloutService {
                 now,
                 0,
                 "started",
-                "rolling " + candidate.servedModelName() + " out in place of " + baseline.servedModelName()
-                        + " in steps of " + valid.steps() + " %, " + valid.stepSeconds() + " s each at least",
+                "rolling " + candidate + " out in place of " + baseline.servedModelName() + " in steps of "
+                        + valid.steps() + " %, " + valid.stepSeconds() + " s each at least",
                 null,
                 null));
+        if (operation != null) {
+            rollout = rollout.with(new Rollout.Entry(
+                    now,
+                    0,
+                    "serving",
+                    candidate + " is not served yet: serving it first (operation " + operation + ")",
+                    null,
+                    null));
+        }
         running = rollout;
         stepStart = null;
+        servingOperation = operation;
+        servedBy = now.plus(serveTimeout);
         store.save(rollout);
         tickSafely();
         return running == null ? store.find(rollout.rolloutId()).orElseThrow() : running;
@@ -248,7 +285,11 @@ public class RolloutService {
         }
         Optional<PublishedRoute> candidate = servedByName(running.model());
         if (candidate.isEmpty()) {
-            backToBaseline(Rollout.State.ABORTED, running.model() + " is no longer served");
+            if (stepStart == null && running.weight() == 0) {
+                awaitCandidate();
+            } else {
+                backToBaseline(Rollout.State.ABORTED, running.model() + " is no longer served");
+            }
             return;
         }
         if (stepStart == null) {
@@ -267,6 +308,24 @@ public class RolloutService {
                     candidate.get(),
                     Math.min(running.step() + 1, running.steps().size() - 1),
                     "advanced");
+        }
+    }
+
+    /** The candidate is being served for the rollout: ends the rollout when that failed or takes too long. */
+    private void awaitCandidate() {
+        Optional<SwitchOperation> failed = Optional.ofNullable(servingOperation)
+                .flatMap(serving::completion)
+                .filter(f -> f.isDone() && !f.isCompletedExceptionally())
+                .map(f -> f.join())
+                .filter(op -> op.state().terminal() && op.error() != null);
+        if (failed.isPresent()) {
+            backToBaseline(
+                    Rollout.State.ABORTED,
+                    "serving " + running.model() + " failed: " + failed.get().error());
+        } else if (servedBy == null || clock.instant().isAfter(servedBy)) {
+            backToBaseline(
+                    Rollout.State.ABORTED,
+                    running.model() + " did not come to serve within " + serveTimeout.toSeconds() + " s");
         }
     }
 
@@ -350,6 +409,8 @@ public class RolloutService {
         store.save(done);
         running = null;
         stepStart = null;
+        servingOperation = null;
+        servedBy = null;
     }
 
     private TrafficView.Totals at(String model) {
@@ -373,6 +434,11 @@ public class RolloutService {
                         || name.equals(r.model().taskId())
                         || name.equals(r.model().id()))
                 .findFirst();
+    }
+
+    private static StudioException isDefault(String model) {
+        return new StudioException(
+                ChatSwitchError.MODEL_IS_DEFAULT, "'" + model + "' is the default already: roll out another model");
     }
 
     private static boolean candidateIsDefault(String name, PublishedRoute baseline) {
