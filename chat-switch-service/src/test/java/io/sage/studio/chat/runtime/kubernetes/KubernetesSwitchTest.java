@@ -12,6 +12,7 @@ import static io.sage.studio.chat.support.Switches.start;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -230,6 +231,51 @@ class KubernetesSwitchTest {
         assertThat(op.getString("strategy")).isEqualTo("lora-hot-load");
         assertThat(activeId()).isEqualTo(engine);
         assertThat(chat(Switches.current().getString("base_url"), "ft-k-lora")).contains("[ft-k-lora]");
+    }
+
+    @Test
+    void modelsServedByNameLoadIntoTheDefaultsDeploymentOrGetADeploymentOfTheirOwn() {
+        serve(Map.of("model", BASE_A));
+        String engine = activeId();
+        Path lora = Engines.adapterDir(KubernetesEnvironment.home().resolve("studio_finetune/k-named/lora"), 8, BASE_A);
+        Path own = Engines.modelDir(KubernetesEnvironment.home().resolve("models/k-own"), null);
+
+        String adapter = servedByName(lora.toString());
+        String model = servedByName(own.toString());
+
+        JsonPath view = given().get("/api/chat/serving")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+        assertThat(view.getString("models.find { it.model == '" + adapter + "' }.engine"))
+                .isEqualTo(engine);
+        String ownEngine = view.getString("models.find { it.model == '" + model + "' }.engine");
+        assertThat(ownEngine).isNotEqualTo(engine);
+        assertThat(managedDeployments()).hasSize(2);
+        assertThat(chat(view.getString("engines.find { it.id == '" + engine + "' }.url"), adapter))
+                .contains("[" + adapter + "]");
+        assertThat(chat(view.getString("engines.find { it.id == '" + ownEngine + "' }.url"), model))
+                .contains("[" + model + "]");
+
+        given().delete("/api/chat/serving/" + model).then().statusCode(200).body("engine_stopped", equalTo(true));
+        await().until(() -> managedDeployments().size() == 1);
+        given().delete("/api/chat/serving/" + adapter).then().statusCode(200).body("engine_stopped", equalTo(false));
+        assertThat(activeId()).isEqualTo(engine);
+    }
+
+    /** Serves {@code model} by name (202, then the operation completes); its served name. */
+    private static String servedByName(String model) {
+        JsonPath started = given().contentType("application/json")
+                .body(Map.of("model", model))
+                .post("/api/chat/serving")
+                .then()
+                .statusCode(202)
+                .extract()
+                .jsonPath();
+        JsonPath op = awaitEnd(started.getString("operation_id"));
+        assertThat(op.getString("state")).as(op.getString("error")).isEqualTo("completed");
+        return started.getString("model");
     }
 
     @Test
