@@ -18,7 +18,9 @@ checkpoint's step + 1, like sage_trainer; a folder that is not a complete checkp
 
 Checkpoints are written like sage_trainer's: checkpoints/step-N/ with model/ and trainer_state.json (step, epoch,
 total_steps), every ``save_steps`` steps (hyperparameter, default 500, 0 never; not at the last step) and on
-SIGTERM/SIGINT, each with an ``artifact`` line of kind ``checkpoint``. On SIGTERM/SIGINT it then writes
+SIGTERM/SIGINT (inside the training loop at the end of the step in progress, after its metrics line, like
+sage_trainer's deferred cancel), each with an ``artifact`` line of kind ``checkpoint``; with ``save_total_limit`` only that many newest
+checkpoints are kept. On SIGTERM/SIGINT it then writes
 ``{"type":"error","code":"cancelled",...}`` and exits 143 at once.
 
 Environment:
@@ -219,19 +221,21 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
     save_steps = int(hp.get("save_steps", 500))
 
     progress.emit("phase", phase="training")
+    state["deferred"] = True  # like sage_trainer: a signal inside the loop ends it at the next step boundary
     for step in range(start + 1, total + 1):
         state["step"] = step - 1
+        if state.get("stop"):
+            raise Cancelled(state["stop"])
         if mode in ("crash", "crash_silent") and step > total // 2:
             if mode == "crash_silent":
                 print("fake trainer: dying without a word", flush=True)
                 os._exit(3)
             raise Failure("internal", "RuntimeError: simulated trainer crash (FAKE_TRAINER_MODE=crash)")
-        time.sleep(delay)
-        state["step"] = step
+        step_ends = time.monotonic() + delay
+        while not state.get("stop") and time.monotonic() < step_ends:  # a stop request cuts the step short
+            time.sleep(min(0.05, max(0.0, step_ends - time.monotonic())))
         state["epoch"] = round(step / steps_per_epoch, 4)
         state["total_steps"] = total
-        if save_steps and step % save_steps == 0 and step < total:
-            save_checkpoint(job, task_dir, progress, state)
         if step % logging_steps == 0 or step == total:
             progress.emit(
                 "metrics",
@@ -245,6 +249,12 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
                 eta_seconds=round((total - step) * delay),
                 peak_memory_bytes=3 * 2**30,
             )
+        state["step"] = step
+        if save_steps and step % save_steps == 0 and step < total:
+            save_checkpoint(job, task_dir, progress, state)
+    state["deferred"] = False
+    if state.get("stop"):
+        raise Cancelled(state["stop"])
 
     state["step"] = None  # no checkpoint on cancel from here on: the work is done
     progress.emit("phase", phase="saving")
@@ -325,7 +335,23 @@ def save_checkpoint(job: dict, task_dir: Path, progress: Progress, state: dict) 
     shutil.rmtree(directory, ignore_errors=True)
     os.replace(staging, directory)
     progress.emit("artifact", kind="checkpoint", path=relative(directory, task_dir))
+    prune_checkpoints(root, (job.get("hyperparameters") or {}).get("save_total_limit"))
     return directory
+
+
+def prune_checkpoints(root: Path, keep) -> None:
+    """Like sage_trainer's CheckpointSaver: with ``save_total_limit`` set, only the newest ``keep`` complete
+    checkpoints stay (by step)."""
+    if not isinstance(keep, int) or keep < 1:
+        return
+    steps = sorted(
+        (int(p.name[len("step-") :]), p)
+        for p in root.glob("step-*")
+        if p.is_dir() and p.name[len("step-") :].isdigit()
+    )
+    for _, stale in steps[: max(0, len(steps) - keep)]:
+        print(f"removing old checkpoint {stale.name} (save_total_limit={keep})", flush=True)
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -341,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     job: dict = {}
 
     def on_signal(signum, _frame):
+        if state.get("deferred"):
+            state["stop"] = signal.Signals(signum).name
+            return
         raise Cancelled(signal.Signals(signum).name)
 
     try:

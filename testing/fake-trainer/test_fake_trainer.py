@@ -228,6 +228,18 @@ class FakeTrainerTest(unittest.TestCase):
         self.assertEqual([m["step"] for m in self.of_type("metrics")], [5, 6, 7, 8, 9, 10])
         self.assertEqual(self.of_type("phase")[-1]["phase"], "done")
 
+    def test_save_total_limit_keeps_only_the_newest_checkpoints(self):
+        hp = {"epochs": 1, "batch_size": 1, "logging_steps": 1, "save_steps": 2, "save_total_limit": 2}
+        self.write_job(hyperparameters=hp)
+        self.assertEqual(self.run_fake().returncode, 0)
+        # 10 steps, saved at 2, 4, 6 and 8; only the newest two stay, each complete
+        self.assertEqual(
+            [r["path"] for r in self.of_type("artifact") if r["kind"] == "checkpoint"],
+            ["checkpoints/step-2", "checkpoints/step-4", "checkpoints/step-6", "checkpoints/step-8"],
+        )
+        self.assertEqual(sorted(p.name for p in (self.task / "checkpoints").iterdir()), ["step-6", "step-8"])
+        self.assertTrue((self.task / "checkpoints/step-8/model").is_dir())
+
     def test_resume_from_an_incomplete_checkpoint_is_bad_spec(self):
         (self.task / "checkpoints/step-3").mkdir(parents=True)
         (self.task / "checkpoints/step-3/trainer_state.json").write_text('{"step": 3}')

@@ -19,6 +19,10 @@ public enum FinetuneError implements ErrorCode {
     TASK_ACTIVE("task_active", ErrorKind.CONFLICT),
     /** Retry of a task that is not failed or cancelled (or that the executor cannot run again yet). */
     TASK_NOT_RETRYABLE("task_not_retryable", ErrorKind.CONFLICT),
+    /** Pause of a task that has ended or is being cancelled. */
+    TASK_NOT_PAUSABLE("task_not_pausable", ErrorKind.CONFLICT),
+    /** Resume of a task that is not paused (or that the executor cannot run again yet). */
+    TASK_NOT_PAUSED("task_not_paused", ErrorKind.CONFLICT),
     /** Download from (or merge of) a task that has not completed. */
     TASK_NOT_COMPLETED("task_not_completed", ErrorKind.CONFLICT),
     /** Merge of a task without a LoRA adapter: a full fine-tune (its output is the model) or no {@code lora/}. */

@@ -10,6 +10,11 @@ import java.util.Map;
  * @param mergeState the state of the merge of a completed task's adapter after training
  *                   ({@code queued|running|succeeded|failed|cancelled}), {@code null} when there was none; added in
  *                   schema version 1 as an optional field (consumers ignore fields they do not know)
+ * @param attempt    the task's current attempt (1-based; a retry, a resume after a pause and an automatic resume after
+ *                   a trainer died each start the next one under the same task id); {@code null} from producers that
+ *                   predate it. Optional, added in schema version 1 like {@code mergeState}
+ * @param clonedFrom the task this one was cloned from ({@code POST …/clone}), {@code null} otherwise. Optional, added
+ *                   in schema version 1
  */
 public record TaskSnapshot(
         String taskId,
@@ -30,7 +35,54 @@ public record TaskSnapshot(
         Instant createdAt,
         Instant startedAt,
         Instant completedAt,
-        String mergeState) {
+        String mergeState,
+        Integer attempt,
+        String clonedFrom) {
+
+    /** A snapshot without attempt and clone source (producers before they were added). */
+    public TaskSnapshot(
+            String taskId,
+            String modelName,
+            String status,
+            String phase,
+            double progress,
+            double currentEpoch,
+            int totalEpochs,
+            long step,
+            long totalSteps,
+            Double loss,
+            Double learningRate,
+            Long etaSeconds,
+            Integer queuePosition,
+            String errorMessage,
+            Map<String, String> artifacts,
+            Instant createdAt,
+            Instant startedAt,
+            Instant completedAt,
+            String mergeState) {
+        this(
+                taskId,
+                modelName,
+                status,
+                phase,
+                progress,
+                currentEpoch,
+                totalEpochs,
+                step,
+                totalSteps,
+                loss,
+                learningRate,
+                etaSeconds,
+                queuePosition,
+                errorMessage,
+                artifacts,
+                createdAt,
+                startedAt,
+                completedAt,
+                mergeState,
+                null,
+                null);
+    }
 
     /** A snapshot without a merge. */
     public TaskSnapshot(

@@ -52,6 +52,31 @@ public interface FinetuneConfig {
     int maxQueuedPerOwner();
 
     /**
+     * The trainer checkpoints every this many steps ({@code save_steps} in {@code job.json}); unset: about every 10 %
+     * of the run's estimated steps, at least 1. Pause, retry and automatic resume continue from the latest checkpoint.
+     */
+    Optional<@Min(1) Integer> saveSteps();
+
+    /** Checkpoints the trainer keeps ({@code save_total_limit}); it removes older ones. */
+    @WithDefault("3")
+    @Min(1)
+    @Max(1000)
+    int saveTotalLimit();
+
+    /**
+     * Attempts of a task in all, the first included: a trainer that dies without explaining why (killed, node lost,
+     * pod evicted) is resumed from its latest checkpoint until then; {@code 1}: never automatically.
+     */
+    @WithDefault("3")
+    @Min(1)
+    @Max(100)
+    int maxAttempts();
+
+    /** The wait before each automatic resume (the second attempt, the third, …; the last value repeats). */
+    @WithDefault("5s,30s,2m")
+    List<Duration> resumeBackoff();
+
+    /**
      * Total bytes of normalised dataset files one owner may keep stored; an upload past it is answered 413
      * {@code dataset_quota_exceeded}. Datasets stored before owners were recorded count against no one.
      */

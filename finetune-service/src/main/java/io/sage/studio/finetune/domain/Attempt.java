@@ -7,13 +7,15 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
- * One run of a task: the first, and one more for each {@code POST …/retry}. The record stores the attempts that have
+ * One run of a task: the first, and one more for each {@code POST …/retry}, {@code POST …/resume} and automatic
+ * resume after a trainer died. The record stores the attempts that have
  * ended before the current one; the {@link Task} view lists them all, the current one last.
  *
  * @param attempt   1-based
  * @param startedAt when its trainer was launched ({@code null} when it never was, e.g. cancelled while queued)
  * @param endedAt   when it ended; {@code null} while it runs
- * @param outcome   {@code completed}, {@code failed} or {@code cancelled}; {@code null} while it waits or runs
+ * @param outcome   {@code completed}, {@code failed}, {@code cancelled} or {@code paused}; {@code null} while it waits or
+ *                  runs
  */
 @RegisterForReflection
 @Schema(name = "TaskAttempt")
@@ -27,7 +29,7 @@ public record Attempt(
 
     /** The attempt {@code record} is on now (or ended with), as far as the record shows it. */
     static Attempt current(TaskRecord record) {
-        boolean ended = record.status().terminal();
+        boolean ended = record.status().idle();
         return new Attempt(
                 record.attempt(),
                 record.startedAt(),

@@ -27,6 +27,10 @@ import io.sage.studio.events.TaskSnapshot;
  * <p>{@code cloned_from} names the task this one was cloned from ({@code POST …/clone}). {@code attempt} is the current
  * run (1-based; {@code POST …/retry} starts the next one under the same id) and {@code attempts} lists them all, the
  * current one last ({@code ended_at} and {@code outcome} null while it waits or runs).
+ *
+ * <p>{@code pause_requested}: a running trainer was asked to checkpoint and stop ({@code POST …/pause}); the status
+ * turns {@code paused} when it has. {@code resume_at}: a queued attempt the service started after a trainer died
+ * joins the queue then (the automatic resume's backoff; {@code status_message} says why).
  */
 public record Task(
         @Schema(required = true) String taskId,
@@ -69,6 +73,8 @@ public record Task(
         @Schema(required = true) List<TaskWarning> warningDetails,
         String executor,
         @Schema(required = true) boolean cancelRequested,
+        @Schema(required = true) boolean pauseRequested,
+        Instant resumeAt,
         @Schema(required = true) long revision) {
 
     /** The view of {@code r}, whose directory is {@code taskDir}; {@code logs} is the log tail, lines joined by LF. */
@@ -115,6 +121,8 @@ public record Task(
                 warnings,
                 r.executor(),
                 r.cancelRequested(),
+                r.pauseRequested(),
+                r.resumeAt(),
                 r.revision());
     }
 
@@ -141,7 +149,9 @@ public record Task(
                 completedAt,
                 mergeRun == null || mergeRun.state() == null
                         ? null
-                        : mergeRun.state().wire());
+                        : mergeRun.state().wire(),
+                attempt,
+                clonedFrom);
     }
 
     /**

@@ -28,6 +28,9 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param clonedFrom    the task this one was cloned from ({@code POST …/clone}); {@code null} otherwise
  * @param attempt       the current attempt, 1-based; grows by one with each {@code POST …/retry} (older files: 1)
  * @param attempts      the attempts that ended before the current one, oldest first (older files: none)
+ * @param pauseRequested a pause was asked for while the trainer ran; it is {@code paused} once the trainer has exited
+ * @param resumeAt      a queued attempt that the service started after a trainer died waits until then before it joins
+ *                      the queue (the automatic resume's backoff); {@code null} otherwise
  */
 @RegisterForReflection
 public record TaskRecord(
@@ -69,7 +72,9 @@ public record TaskRecord(
         MergeRun mergeRun,
         String clonedFrom,
         int attempt,
-        List<Attempt> attempts) {
+        List<Attempt> attempts,
+        boolean pauseRequested,
+        Instant resumeAt) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -131,6 +136,8 @@ public record TaskRecord(
         private String clonedFrom;
         private int attempt = 1;
         private List<Attempt> attempts;
+        private boolean pauseRequested;
+        private Instant resumeAt;
 
         private Builder() {
             this.schemaVersion = SCHEMA_VERSION;
@@ -176,6 +183,8 @@ public record TaskRecord(
             this.clonedFrom = r.clonedFrom;
             this.attempt = r.attempt;
             this.attempts = r.attempts;
+            this.pauseRequested = r.pauseRequested;
+            this.resumeAt = r.resumeAt;
         }
 
         public Builder schemaVersion(int value) {
@@ -373,6 +382,16 @@ public record TaskRecord(
             return this;
         }
 
+        public Builder pauseRequested(boolean value) {
+            this.pauseRequested = value;
+            return this;
+        }
+
+        public Builder resumeAt(Instant value) {
+            this.resumeAt = value;
+            return this;
+        }
+
         public TaskRecord build() {
             return new TaskRecord(
                     schemaVersion,
@@ -413,7 +432,9 @@ public record TaskRecord(
                     mergeRun,
                     clonedFrom,
                     attempt,
-                    attempts);
+                    attempts,
+                    pauseRequested,
+                    resumeAt);
         }
     }
 }

@@ -14,6 +14,10 @@ import com.fasterxml.jackson.annotation.JsonValue;
  *   └──────▶ cancelled ◀───────┘ (and from preparing: failed)
  *   ▲            │
  *   └────────────┴ failed / cancelled ──▶ queued: POST …/retry (a new attempt, same task id)
+ *
+ * queued / preparing / training ──▶ paused: POST …/pause (the trainer checkpoints and exits; holds no slot)
+ * paused ──▶ queued: POST …/resume (a new attempt from the checkpoint); paused ──▶ cancelled
+ * preparing / training ──▶ queued: a trainer that died without explaining why, resumed automatically
  * </pre>
  * {@code pending} is accepted on input (seed task directories) and treated like {@code queued}.
  */
@@ -24,7 +28,9 @@ public enum TaskStatus {
     TRAINING,
     COMPLETED,
     FAILED,
-    CANCELLED;
+    CANCELLED,
+    /** Stopped on request with a checkpoint, holding no slot and no queue place until {@code POST …/resume}. */
+    PAUSED;
 
     @JsonValue
     public String wire() {
@@ -41,6 +47,11 @@ public enum TaskStatus {
         return this == COMPLETED || this == FAILED || this == CANCELLED;
     }
 
+    /** Held by no executor and writing nothing: finished, or paused until a resume. */
+    public boolean idle() {
+        return terminal() || this == PAUSED;
+    }
+
     /** Waiting for a slot. */
     public boolean waiting() {
         return this == PENDING || this == QUEUED;
@@ -54,11 +65,11 @@ public enum TaskStatus {
     /** Whether the state machine allows going from this state to {@code next}. */
     public boolean canMoveTo(TaskStatus next) {
         return switch (this) {
-            case PENDING -> next == QUEUED || next == CANCELLED || next == FAILED;
-            case QUEUED -> next == PREPARING || next == CANCELLED || next == FAILED;
-            case PREPARING -> next == TRAINING || next == QUEUED || next.terminal();
-            case TRAINING -> next.terminal();
-            case FAILED, CANCELLED -> next == QUEUED;
+            case PENDING -> next == QUEUED || next == CANCELLED || next == FAILED || next == PAUSED;
+            case QUEUED -> next == PREPARING || next == CANCELLED || next == FAILED || next == PAUSED;
+            case PREPARING -> next == TRAINING || next == QUEUED || next == PAUSED || next.terminal();
+            case TRAINING -> next == PAUSED || next == QUEUED || next.terminal();
+            case FAILED, CANCELLED, PAUSED -> next == QUEUED || (this == PAUSED && next == CANCELLED);
             case COMPLETED -> false;
         };
     }

@@ -73,7 +73,9 @@ public class FinetuneBeans {
                         config.progressInterval(),
                         config.progressPoll(),
                         config.rescanInterval(),
-                        config.maxQueuedPerOwner()));
+                        config.maxQueuedPerOwner(),
+                        new Checkpoints(config.saveSteps().orElse(null), config.saveTotalLimit()),
+                        new AutoResume(config.maxAttempts(), config.resumeBackoff())));
     }
 
     void dispose(@Disposes TaskEngine engine) {

@@ -38,6 +38,8 @@ final class RunFollower {
     private final Duration progressInterval;
     private final ScheduledExecutorService poller;
     private final Runnable afterExit;
+    private final NextAttempts attempts;
+    private final AutoResume autoResume;
     private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
     private final RunListener listener = new ExecutorEvents();
 
@@ -53,14 +55,24 @@ final class RunFollower {
     }
 
     /**
-     * @param poller    the thread that reads progress files and settles tasks
-     * @param afterExit run after a task was settled (a slot is free: dispatch the queue)
+     * @param poller     the thread that reads progress files and settles tasks
+     * @param afterExit  run after a task was settled (a slot is free: dispatch the queue)
+     * @param attempts   starts the next attempt of a trainer that died
+     * @param autoResume which deaths are resumed, how often, after how long
      */
-    RunFollower(TaskChanges changes, Duration progressInterval, ScheduledExecutorService poller, Runnable afterExit) {
+    RunFollower(
+            TaskChanges changes,
+            Duration progressInterval,
+            ScheduledExecutorService poller,
+            Runnable afterExit,
+            NextAttempts attempts,
+            AutoResume autoResume) {
         this.changes = changes;
         this.progressInterval = progressInterval;
         this.poller = poller;
         this.afterExit = afterExit;
+        this.attempts = attempts;
+        this.autoResume = autoResume;
     }
 
     /** Reads the progress of every followed task every {@code poll}. */
@@ -167,9 +179,16 @@ final class RunFollower {
                     tracker.errorMessage(),
                     tracker.done(),
                     TrainerLogTail.lastLines(dir.resolve(TrainerLogTail.FILE), 5));
+            if (record.pauseRequested() && !record.cancelRequested()) {
+                outcome = outcome.paused();
+            }
             Map<String, String> artifacts =
                     outcome.status() == TaskStatus.COMPLETED ? artifacts(dir, tracker) : Map.of();
             TaskRecord finished = TaskTransitions.finished(record, tracker, outcome, artifacts, Instant.now());
+            if (outcome.status() == TaskStatus.FAILED && resumed(finished)) {
+                tracked.remove(id);
+                return;
+            }
             if (changes.saveAndPublish(finished, TaskEvent.Kind.STATE_CHANGED)) {
                 tracked.remove(id);
             } else if (!poller.isShutdown()) {
@@ -179,6 +198,33 @@ final class RunFollower {
                     LOG.debugf("service stopping; %s is settled at the next start", id);
                 }
             }
+        }
+    }
+
+    /**
+     * Starts the next attempt of a run that died without the trainer saying why, from its latest checkpoint after the
+     * backoff ({@link AutoResume}); {@code false} when it is not resumed (the caller saves the failure).
+     */
+    private boolean resumed(TaskRecord failed) {
+        if (!autoResume.resumes(failed.attempt(), failed.errorCode())) {
+            return false;
+        }
+        int next = failed.attempt() + 1;
+        Instant at = Instant.now().plus(autoResume.delayBefore(next));
+        try {
+            attempts.start(
+                    failed,
+                    true,
+                    "the trainer ended without finishing (" + failed.errorCode() + "); resumed automatically, attempt "
+                            + next + " of " + autoResume.maxAttempts(),
+                    at);
+            LOG.infof(
+                    "task %s: the trainer died (%s); attempt %d starts at %s",
+                    failed.taskId(), failed.errorCode(), next, at);
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warnf("task %s: cannot start attempt %d (%s); it fails", failed.taskId(), next, e.getMessage());
+            return false;
         }
     }
 

@@ -12,6 +12,11 @@ import io.sage.studio.finetune.domain.TaskStatus;
  */
 record RunOutcome(TaskStatus status, String errorCode, String errorMessage) {
 
+    /** The end of a run that was asked to pause: {@code paused}, unless it completed before it stopped. */
+    RunOutcome paused() {
+        return status == TaskStatus.COMPLETED ? this : new RunOutcome(TaskStatus.PAUSED, null, null);
+    }
+
     static RunOutcome decide(
             boolean cancelRequested,
             Integer exitCode,

@@ -25,9 +25,26 @@ public final class TaskEngine implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TaskEngine.class);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
-    /** Timing and quota settings. */
+    /** Timing, quota, checkpoint and automatic-resume settings. */
     public record Settings(
-            Duration progressInterval, Duration progressPoll, Duration rescanInterval, int maxQueuedPerOwner) {
+            Duration progressInterval,
+            Duration progressPoll,
+            Duration rescanInterval,
+            int maxQueuedPerOwner,
+            Checkpoints checkpoints,
+            AutoResume autoResume) {
+
+        /** Default checkpoints, no automatic resume (tests of one attempt). */
+        public Settings(
+                Duration progressInterval, Duration progressPoll, Duration rescanInterval, int maxQueuedPerOwner) {
+            this(
+                    progressInterval,
+                    progressPoll,
+                    rescanInterval,
+                    maxQueuedPerOwner,
+                    Checkpoints.defaults(),
+                    AutoResume.off());
+        }
 
         public Settings(Duration progressInterval, Duration progressPoll, Duration rescanInterval) {
             this(progressInterval, progressPoll, rescanInterval, Integer.MAX_VALUE);
@@ -62,11 +79,13 @@ public final class TaskEngine implements AutoCloseable {
         this.executor = executor;
         this.settings = settings;
         TaskChanges changes = new TaskChanges(store, views, listeners);
-        this.follower = new RunFollower(changes, settings.progressInterval(), poller, this::dispatch);
+        NextAttempts attempts = new NextAttempts(changes, queue, settings.checkpoints(), poller, this::dispatch);
+        this.follower = new RunFollower(
+                changes, settings.progressInterval(), poller, this::dispatch, attempts, settings.autoResume());
         this.dispatcher = new TaskDispatcher(changes, queue, executor, follower, dispatcherThread);
         this.merges = new MergeRuns(changes, executor, poller, this::dispatch);
         this.dispatcher.merges(merges);
-        this.recovery = new TaskRecovery(changes, queue, executor, follower, merges, this::dispatch);
+        this.recovery = new TaskRecovery(changes, queue, attempts, executor, follower, merges, this::dispatch);
         this.lifecycle = new TaskLifecycle(
                 changes,
                 queue,
@@ -76,6 +95,7 @@ public final class TaskEngine implements AutoCloseable {
                 dispatcher,
                 recovery,
                 merges,
+                attempts,
                 settings.maxQueuedPerOwner());
     }
 

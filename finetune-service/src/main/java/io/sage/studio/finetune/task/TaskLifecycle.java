@@ -1,15 +1,12 @@
 package io.sage.studio.finetune.task;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,24 +29,20 @@ import io.sage.studio.finetune.domain.TaskWarning;
 import io.sage.studio.finetune.domain.TrainingConfig;
 import io.sage.studio.finetune.domain.TrainingMethod;
 import io.sage.studio.finetune.executor.TaskExecutor;
-import io.sage.studio.finetune.executor.local.LocalExecutor;
-import io.sage.studio.finetune.progress.ProgressTracker;
 import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.queue.TaskQueue;
 import io.sage.studio.finetune.storage.StorageErrors;
 import io.sage.studio.finetune.storage.TreeFiles;
 
 /**
- * What callers do to tasks: create or clone (all or nothing, within the owner's quota), cancel, retry, delete, and
- * look a task up.
+ * What callers do to tasks: create or clone (all or nothing, within the owner's quota), cancel, pause, resume, retry,
+ * delete, and look a task up.
  * Each change goes through {@link TaskChanges} (file first, then the listeners) under the task's lock.
  */
 public final class TaskLifecycle {
 
     private static final Logger LOG = Logger.getLogger(TaskLifecycle.class);
     static final String JOB_FILE = "job.json";
-    /** {@link TaskExecutor#name()} of the local executor (the only one a retry runs on for now). */
-    private static final String LOCAL_EXECUTOR = LocalExecutor.NAME;
 
     private final TaskChanges changes;
     private final TaskQueue queue;
@@ -59,6 +52,7 @@ public final class TaskLifecycle {
     private final TaskDispatcher dispatcher;
     private final TaskRecovery recovery;
     private final MergeRuns merges;
+    private final NextAttempts attempts;
     private final int maxQueuedPerOwner;
     /** Creations in progress per owner (counted by the task quota); guarded by itself. */
     private final Map<String, Integer> creating = new ConcurrentHashMap<>();
@@ -72,6 +66,7 @@ public final class TaskLifecycle {
             TaskDispatcher dispatcher,
             TaskRecovery recovery,
             MergeRuns merges,
+            NextAttempts attempts,
             int maxQueuedPerOwner) {
         this.changes = changes;
         this.queue = queue;
@@ -81,6 +76,7 @@ public final class TaskLifecycle {
         this.dispatcher = dispatcher;
         this.recovery = recovery;
         this.merges = merges;
+        this.attempts = attempts;
         this.maxQueuedPerOwner = maxQueuedPerOwner;
     }
 
@@ -214,7 +210,7 @@ public final class TaskLifecycle {
                     .revision(1)
                     .clonedFrom(clonedFrom)
                     .build();
-            AtomicFiles.writeJson(staging.resolve(JOB_FILE), jobSpec(record, null));
+            AtomicFiles.writeJson(staging.resolve(JOB_FILE), attempts.jobSpec(record, staging, null));
             store.write(staging, record);
             store.commit(staging, record);
             queue.add(id, record.priority(), record.queueSeq());
@@ -229,7 +225,7 @@ public final class TaskLifecycle {
     }
 
     /**
-     * Cancels a waiting task at once, or asks a running trainer to stop (cancelled once it has exited); of a completed
+     * Cancels a waiting or paused task at once, or asks a running trainer to stop (cancelled once it has exited); of a completed
      * task with a merge queued or running, cancels the merge only.
      */
     public Task cancel(String taskId) {
@@ -243,7 +239,7 @@ public final class TaskLifecycle {
                         FinetuneError.TASK_FINISHED,
                         "task " + taskId + " is already " + record.status().wire());
             }
-            if (record.status().waiting()) {
+            if (record.status().waiting() || record.status() == TaskStatus.PAUSED) {
                 TaskRecord cancelled = TaskTransitions.cancelled(record, Instant.now());
                 changes.saveOrFail(cancelled);
                 queue.remove(taskId);
@@ -289,44 +285,80 @@ public final class TaskLifecycle {
                                 + "; only a failed or cancelled task can be retried"
                                 + (record.status() == TaskStatus.COMPLETED
                                         ? " (clone it to train again with the same settings)"
-                                        : ""));
-            }
-            if (!LOCAL_EXECUTOR.equals(executor.name())) {
-                throw new StudioException(
-                        FinetuneError.TASK_NOT_RETRYABLE,
-                        "retry runs on the local executor only for now (this service runs tasks on " + executor.name()
-                                + "); clone task " + taskId + " to train it again");
+                                        : record.status() == TaskStatus.PAUSED ? " (resume it)" : ""));
             }
             checkQuota(String.valueOf(record.owner()), 0);
-            Path dir = taskDir(taskId);
-            Retries.Checkpoint checkpoint =
-                    fromCheckpoint ? Retries.latestCheckpoint(dir).orElse(null) : null;
-            TaskRecord retried;
-            try {
-                ProgressTracker resumed =
-                        Retries.restartProgress(dir, record.attempt(), checkpoint == null ? -1 : checkpoint.step());
-                retried = TaskTransitions.retried(record, queue.nextSeq(), checkpoint == null ? null : resumed);
-                AtomicFiles.writeJson(
-                        dir.resolve(JOB_FILE), jobSpec(retried, checkpoint == null ? null : checkpoint.path()));
-                Files.writeString(
-                        dir.resolve(TrainerLogTail.FILE),
-                        "[finetune-service " + Instant.now() + "] attempt " + retried.attempt() + ": "
-                                + (checkpoint == null
-                                        ? "retry from the start"
-                                        : "retry from " + checkpoint.path() + " (step " + checkpoint.step() + ")")
-                                + "\n",
-                        StandardCharsets.UTF_8,
-                        StandardOpenOption.CREATE,
-                        StandardOpenOption.APPEND,
-                        LinkOption.NOFOLLOW_LINKS);
-            } catch (IOException e) {
-                throw TaskChanges.storageError(e);
-            }
-            changes.saveOrFail(retried);
-            queue.add(taskId, retried.priority(), retried.queueSeq());
-            changes.publish(TaskEvent.Kind.STATE_CHANGED, retried);
-            dispatcher.kick();
+            TaskRecord retried = attempts.start(record, fromCheckpoint, "retry", null);
             return changes.views().view(retried);
+        }
+    }
+
+    /**
+     * Pauses a task: a waiting one leaves the queue at once; a running trainer is asked to checkpoint and stop (the
+     * cancel's SIGTERM path) and the task is {@code paused} once it has exited. A paused task holds no slot and no
+     * queue place; {@link #resume} continues it from its latest checkpoint. The caller has checked that it may change
+     * the task.
+     */
+    public Task pause(String taskId) {
+        synchronized (changes.lock(taskId)) {
+            TaskRecord record = record(taskId);
+            if (record.status() == TaskStatus.PAUSED) {
+                return changes.views().view(record);
+            }
+            if (record.status().terminal() || record.cancelRequested()) {
+                throw new StudioException(
+                        FinetuneError.TASK_NOT_PAUSABLE,
+                        "task " + taskId + " is "
+                                + (record.cancelRequested()
+                                        ? "being cancelled"
+                                        : record.status().wire())
+                                + "; only a queued or running task can be paused");
+            }
+            if (record.status().waiting()) {
+                TaskRecord paused = TaskTransitions.pausedWhileWaiting(record);
+                changes.saveOrFail(paused);
+                queue.remove(taskId);
+                changes.publish(TaskEvent.Kind.STATE_CHANGED, paused);
+                return changes.views().view(paused);
+            }
+            if (record.pauseRequested()) {
+                executor.cancel(record);
+                return changes.views().view(record);
+            }
+            TaskRecord pausing = TaskTransitions.pausing(record);
+            changes.saveOrFail(pausing);
+            changes.publish(TaskEvent.Kind.STATE_CHANGED, pausing);
+            executor.cancel(pausing);
+            return changes.views().view(pausing);
+        }
+    }
+
+    /**
+     * Queues a paused task again, counted by the owner's quota: a task paused while it waited goes back as the same
+     * attempt; one whose trainer ran starts its next attempt from the latest checkpoint ({@code resume_from}), the
+     * progress continuing at the checkpoint's step. The caller has checked that it may change the task.
+     */
+    public Task resume(String taskId) {
+        synchronized (changes.lock(taskId)) {
+            TaskRecord record = record(taskId);
+            if (record.status() != TaskStatus.PAUSED) {
+                throw new StudioException(
+                        FinetuneError.TASK_NOT_PAUSED,
+                        "task " + taskId + " is " + record.status().wire() + "; only a paused task can be resumed"
+                                + (record.status() == TaskStatus.FAILED || record.status() == TaskStatus.CANCELLED
+                                        ? " (retry it)"
+                                        : ""));
+            }
+            checkQuota(String.valueOf(record.owner()), 0);
+            if (record.startedAt() == null) {
+                TaskRecord queued = TaskTransitions.unpaused(record, queue.nextSeq());
+                changes.saveOrFail(queued);
+                queue.add(taskId, queued.priority(), queued.queueSeq());
+                changes.publish(TaskEvent.Kind.STATE_CHANGED, queued);
+                dispatcher.kick();
+                return changes.views().view(queued);
+            }
+            return changes.views().view(attempts.start(record, true, "resume after a pause", null));
         }
     }
 
@@ -373,9 +405,9 @@ public final class TaskLifecycle {
         return taskDir(taskId).resolve(TrainerLogTail.FILE);
     }
 
-    /** Whether a task writes nothing more: it has finished, or it is gone. */
+    /** Whether a task writes nothing more (for now): it has finished or is paused, or it is gone. */
     public boolean finished(String taskId) {
-        return changes.store().get(taskId).map(r -> r.status().terminal()).orElse(true);
+        return changes.store().get(taskId).map(r -> r.status().idle()).orElse(true);
     }
 
     /** The stored records of all tasks (no derived fields). */
@@ -408,19 +440,5 @@ public final class TaskLifecycle {
 
     private Path staging(String id) {
         return changes.store().root().resolve(".creating-" + id);
-    }
-
-    /** {@code job.json} ({@code docs/trainer-protocol.md}, {@code job.schema.json}); paths relative to the task directory so it works on any mount of it. */
-    static Map<String, Object> jobSpec(TaskRecord record, String resumeFrom) {
-        Map<String, Object> job = new LinkedHashMap<>();
-        job.put("task_id", record.taskId());
-        job.put("base_model", record.modelName());
-        job.put("dataset_path", DatasetService.DATA_FILE);
-        job.put("output_dir", ".");
-        job.put("method", record.method());
-        job.put("hyperparameters", record.config().trainerHyperparameters());
-        job.put("merge", record.merge());
-        job.put("resume_from", resumeFrom);
-        return job;
     }
 }

@@ -30,6 +30,7 @@ final class TaskRecovery {
 
     private final TaskChanges changes;
     private final TaskQueue queue;
+    private final NextAttempts attempts;
     private final TaskExecutor executor;
     private final RunFollower follower;
     private final MergeRuns merges;
@@ -38,12 +39,14 @@ final class TaskRecovery {
     TaskRecovery(
             TaskChanges changes,
             TaskQueue queue,
+            NextAttempts attempts,
             TaskExecutor executor,
             RunFollower follower,
             MergeRuns merges,
             Runnable dispatch) {
         this.changes = changes;
         this.queue = queue;
+        this.attempts = attempts;
         this.executor = executor;
         this.follower = follower;
         this.merges = merges;
@@ -98,14 +101,14 @@ final class TaskRecovery {
         synchronized (changes.lock(id)) {
             TaskStatus status = record.status();
             if (status.waiting()) {
-                queue.add(id, record.priority(), record.queueSeq());
+                attempts.enqueue(record);
                 if (status == TaskStatus.PENDING) {
                     changes.saveAndPublish(TaskTransitions.queued(record), TaskEvent.Kind.STATE_CHANGED);
                 }
                 return;
             }
             if (!status.running()) {
-                merges.recover(record);
+                merges.recover(record); // terminal or paused: only a completed task's merge may need care
                 return;
             }
             RunHandle run = record.run();

@@ -26,6 +26,9 @@ import io.sage.studio.finetune.progress.ProgressTracker;
  *   │            │   └ (requeued: the launch never happened)
  *   └──────▶ cancelled ◀────────┘
  *  failed / cancelled ──▶ queued (retried: attempt + 1, same id)
+ *  queued ──▶ paused; preparing / training ──▶ paused once the trainer stopped (pausing)
+ *  paused ──▶ queued (resumed: attempt + 1; unpaused when the attempt never started); paused ──▶ cancelled
+ *  preparing / training ──▶ queued (a trainer that died, resumed automatically: attempt + 1)
  * </pre>
  */
 final class TaskTransitions {
@@ -56,6 +59,7 @@ final class TaskTransitions {
     static TaskRecord preparing(TaskRecord record, Instant now) {
         return next(record)
                 .status(TaskStatus.PREPARING)
+                .resumeAt(null)
                 .phase(null)
                 .startedAt(now)
                 .statusMessage(null)
@@ -77,13 +81,57 @@ final class TaskTransitions {
                 .build();
     }
 
-    /** {@code queued} → {@code cancelled} at once. */
+    /** {@code queued} or {@code paused} → {@code cancelled} at once. */
     static TaskRecord cancelled(TaskRecord waiting, Instant now) {
         return next(waiting)
                 .status(TaskStatus.CANCELLED)
                 .completedAt(now)
                 .statusMessage(null)
+                .resumeAt(null)
                 .build();
+    }
+
+    /**
+     * {@code queued} → {@code paused} at once: it leaves the queue; its attempt never started, so resuming it is
+     * {@link #unpaused}, not a new attempt.
+     */
+    static TaskRecord pausedWhileWaiting(TaskRecord waiting) {
+        return next(waiting)
+                .status(TaskStatus.PAUSED)
+                .statusMessage(null)
+                .resumeAt(null)
+                .build();
+    }
+
+    /** A running task asked to pause; it is {@code paused} once its trainer has checkpointed and exited. */
+    static TaskRecord pausing(TaskRecord running) {
+        return next(running)
+                .pauseRequested(true)
+                .statusMessage("pausing: the trainer was asked to checkpoint and stop")
+                .build();
+    }
+
+    /** {@code paused} (never launched) → {@code queued} behind the tasks of its priority, the same attempt. */
+    static TaskRecord unpaused(TaskRecord paused, long queueSeq) {
+        return next(paused)
+                .status(TaskStatus.QUEUED)
+                .statusMessage(null)
+                .completedAt(null)
+                .queueSeq(queueSeq)
+                .build();
+    }
+
+    /** A queued attempt that joins the queue at {@code at} (an automatic resume's backoff), and why. */
+    static TaskRecord resumingAt(TaskRecord queued, Instant at, String why) {
+        return queued.toBuilder()
+                .resumeAt(at)
+                .statusMessage("attempt " + queued.attempt() + " starts at " + at + ": " + why)
+                .build();
+    }
+
+    /** The backoff of an automatic resume is over: the task joins the queue. */
+    static TaskRecord joined(TaskRecord waiting) {
+        return next(waiting).resumeAt(null).statusMessage(null).build();
     }
 
     /** A running task asked to stop; it is {@code cancelled} once its trainer has exited. */
@@ -118,7 +166,7 @@ final class TaskTransitions {
             if (record.status() == TaskStatus.PREPARING && p.phase().training()) {
                 b.status(TaskStatus.TRAINING);
             }
-            b.statusMessage(record.cancelRequested() ? record.statusMessage() : null);
+            b.statusMessage(record.cancelRequested() || record.pauseRequested() ? record.statusMessage() : null);
         }
         if (p.totalSteps() > 0) {
             b.step(p.step()).totalSteps(p.totalSteps()).progress(p.percent());
@@ -161,7 +209,8 @@ final class TaskTransitions {
                 .errorMessage(outcome.errorMessage())
                 .statusMessage(null)
                 .completedAt(now)
-                .etaSeconds(null);
+                .etaSeconds(null)
+                .pauseRequested(false);
         if (outcome.status() == TaskStatus.COMPLETED) {
             b.progress(100).etaSeconds(0L).artifacts(artifacts);
         }
@@ -169,7 +218,8 @@ final class TaskTransitions {
     }
 
     /**
-     * {@code failed}/{@code cancelled} → {@code queued}: a new attempt of the same task. The ended attempt joins
+     * {@code failed}/{@code cancelled}/{@code paused}, or a run that just died → {@code queued}: a new attempt of the
+     * same task. The ended attempt joins
      * {@code attempts}; what the last run left (error, times, run handle, merge, artifacts) is cleared, and the progress
      * starts at {@code resumed} — the checkpoint's step and epoch, or nothing.
      */
@@ -199,6 +249,8 @@ final class TaskTransitions {
                 .errorMessage(null)
                 .artifacts(Map.of())
                 .cancelRequested(false)
+                .pauseRequested(false)
+                .resumeAt(null)
                 .run(null)
                 .mergeRun(null)
                 .queueSeq(queueSeq)

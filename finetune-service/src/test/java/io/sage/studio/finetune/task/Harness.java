@@ -65,6 +65,24 @@ final class Harness implements AutoCloseable {
             List<GpuTelemetryEvent> gpus,
             int maxQueuedPerOwner)
             throws IOException {
+        this(root, command, env, concurrency, gpus, maxQueuedPerOwner, Checkpoints.defaults(), AutoResume.off());
+    }
+
+    /** The stand-in trainer with these checkpoint and automatic-resume settings, one task at a time. */
+    Harness(Path root, Map<String, String> env, Checkpoints checkpoints, AutoResume autoResume) throws IOException {
+        this(root, "python3 " + FAKE_TRAINER, env, 1, List.of(), Integer.MAX_VALUE, checkpoints, autoResume);
+    }
+
+    Harness(
+            Path root,
+            String command,
+            Map<String, String> env,
+            int concurrency,
+            List<GpuTelemetryEvent> gpus,
+            int maxQueuedPerOwner,
+            Checkpoints checkpoints,
+            AutoResume autoResume)
+            throws IOException {
         this.home = StudioHome.at(root);
         this.store = new TaskStore(home.finetuneDir(), (target, content) -> {
             if (diskFull.get()) {
@@ -97,7 +115,12 @@ final class Harness implements AutoCloseable {
                 views,
                 List.of((kind, task, revision) -> events.add(new Event(kind, task, revision))),
                 new TaskEngine.Settings(
-                        Duration.ofMillis(200), Duration.ofMillis(20), Duration.ofMillis(300), maxQueuedPerOwner));
+                        Duration.ofMillis(200),
+                        Duration.ofMillis(20),
+                        Duration.ofMillis(300),
+                        maxQueuedPerOwner,
+                        checkpoints,
+                        autoResume));
         this.tasks = engine.lifecycle();
         engine.start();
     }

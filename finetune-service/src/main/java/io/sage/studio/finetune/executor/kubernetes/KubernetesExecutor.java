@@ -133,8 +133,9 @@ public class KubernetesExecutor implements TaskExecutor {
     public RunHandle launch(TaskRecord task, Path taskDir, RunKind kind, RunListener listener) throws LaunchException {
         String inPod =
                 config.homeMountPath().replaceAll("/+$", "") + "/" + home.root().relativize(taskDir);
-        String jobName = kind.jobName(task.taskId());
-        Job job = TrainerJobs.build(task.taskId(), kind, namespace, inPod, config, scheduling, identity.id());
+        String jobName = TrainerJobs.jobName(task.taskId(), kind, task.attempt());
+        Job job = TrainerJobs.build(
+                task.taskId(), kind, task.attempt(), namespace, inPod, config, scheduling, identity.id());
         try {
             client.batch().v1().jobs().inNamespace(namespace).resource(job).create();
         } catch (KubernetesClientException e) {
@@ -217,6 +218,8 @@ public class KubernetesExecutor implements TaskExecutor {
                     .getItems()
                     .stream()
                     .filter(j -> TrainerJobs.isKind(j.getMetadata().getLabels(), kind))
+                    .filter(j -> kind != RunKind.TRAIN
+                            || TrainerJobs.attemptOf(j.getMetadata().getLabels()) == task.attempt())
                     .toList();
         } catch (KubernetesClientException e) {
             LOG.warnf("cannot look for the Job of %s: %s", task.taskId(), e.getMessage());
@@ -292,10 +295,12 @@ public class KubernetesExecutor implements TaskExecutor {
         if (failed != null) {
             Integer exitCode =
                     terminated(pod).map(ContainerStateTerminated::getExitCode).orElse(null);
+            String disruption = disruption(pod);
             end(
                     w,
                     exitCode,
-                    "Job failed: " + failed.getReason()
+                    (disruption == null ? "" : disruption + "; ")
+                            + "Job failed: " + failed.getReason()
                             + (failed.getMessage() == null ? "" : " (" + failed.getMessage() + ")"),
                     pod);
             return;
@@ -407,6 +412,7 @@ public class KubernetesExecutor implements TaskExecutor {
                 .getItems()
                 .stream()
                 .filter(p -> TrainerJobs.isKind(p.getMetadata().getLabels(), w.kind))
+                .filter(p -> ofJob(p, w.jobName))
                 .max(Comparator.comparing(p -> Objects.toString(p.getMetadata().getCreationTimestamp(), "")))
                 .orElse(null);
     }
@@ -428,6 +434,34 @@ public class KubernetesExecutor implements TaskExecutor {
         return pod.getStatus().getContainerStatuses().stream()
                 .filter(c -> TrainerJobs.CONTAINER.equals(c.getName()))
                 .findFirst();
+    }
+
+    /** Whether a pod belongs to the Job {@code jobName} (by the label Kubernetes gives a Job's pods, when it has it). */
+    private static boolean ofJob(Pod pod, String jobName) {
+        Map<String, String> labels = pod.getMetadata().getLabels();
+        String owner = labels == null ? null : labels.get(TrainerJobs.JOB_NAME);
+        return owner == null || owner.equals(jobName);
+    }
+
+    /**
+     * Why a pod was stopped from outside, when it was: evicted by the kubelet (status reason {@code Evicted}) or
+     * disrupted (condition {@code DisruptionTarget}: preemption, node drain, …); {@code null} otherwise.
+     */
+    private static String disruption(Pod pod) {
+        if (pod == null || pod.getStatus() == null) {
+            return null;
+        }
+        if ("Evicted".equals(pod.getStatus().getReason())) {
+            return "the pod was evicted"
+                    + Optional.ofNullable(pod.getStatus().getMessage())
+                            .map(m -> " (" + m + ")")
+                            .orElse("");
+        }
+        return Optional.ofNullable(pod.getStatus().getConditions()).orElse(List.of()).stream()
+                .filter(c -> "DisruptionTarget".equals(c.getType()) && "True".equals(c.getStatus()))
+                .findFirst()
+                .map(c -> "the pod was disrupted (" + Objects.toString(c.getReason(), "DisruptionTarget") + ")")
+                .orElse(null);
     }
 
     private static Optional<ContainerStateTerminated> terminated(Pod pod) {

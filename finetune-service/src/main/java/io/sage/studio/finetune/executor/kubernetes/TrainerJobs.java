@@ -15,7 +15,8 @@ import io.sage.studio.kube.Scheduling;
 import io.sage.studio.kube.StudioLabels;
 
 /**
- * Builds the {@code batch/v1} Jobs of a task from the executor settings: its training (named after the task) and the
+ * Builds the {@code batch/v1} Jobs of a task from the executor settings: its training (named after the task; attempt N
+ * of it {@code <task_id>-a<N>}, labelled {@value #ATTEMPT}) and the
  * merge of its adapter ({@code <task_id>-merge}, labelled {@value RunKind#LABEL}{@code =merge}, args
  * {@code merge --task-dir <dir>}; same image, resources and scheduling, since a merge loads the base model too). Labels and scheduling come from studio-kube
  * ({@link StudioLabels}, {@link Scheduling}), as for chat-switch's engines.
@@ -24,6 +25,13 @@ final class TrainerJobs {
 
     static final String CONTAINER = "trainer";
     static final String VOLUME = "studio-home";
+    /**
+     * The attempt a training Job runs (a retry, a resume and an automatic resume each start the next one); a Job
+     * without it is attempt 1.
+     */
+    static final String ATTEMPT = "studio.sage.io/attempt";
+    /** The label Kubernetes puts on a Job's pods naming the Job. */
+    static final String JOB_NAME = "job-name";
 
     private TrainerJobs() {}
 
@@ -41,6 +49,25 @@ final class TrainerJobs {
             labels.put(RunKind.LABEL, kind.labelValue());
         }
         return labels;
+    }
+
+    /**
+     * The name of a task's Job of {@code kind}: a training's first attempt is named after the task (as before attempts
+     * existed), attempt N after it {@code <task_id>-a<N>}, so an attempt never meets the finished Job of the one before
+     * it (which the cluster keeps); a merge is {@code <task_id>-merge}.
+     */
+    static String jobName(String taskId, RunKind kind, int attempt) {
+        return kind == RunKind.TRAIN && attempt > 1 ? taskId + "-a" + attempt : kind.jobName(taskId);
+    }
+
+    /** The attempt a training Job's labels name (1 without the label). */
+    static int attemptOf(Map<String, String> labels) {
+        String value = labels == null ? null : labels.get(ATTEMPT);
+        try {
+            return value == null ? 1 : Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** Whether a Job's or pod's labels mark it as a run of {@code kind} (training: no {@value RunKind#LABEL}). */
@@ -75,13 +102,14 @@ final class TrainerJobs {
             FinetuneConfig.Kubernetes config,
             Scheduling scheduling,
             String instanceId) {
-        return build(taskId, RunKind.TRAIN, namespace, taskDirInPod, config, scheduling, instanceId);
+        return build(taskId, RunKind.TRAIN, 1, namespace, taskDirInPod, config, scheduling, instanceId);
     }
 
     /** The Job of {@code kind} for a task; see {@link #build(String, String, String, FinetuneConfig.Kubernetes, Scheduling, String)}. */
     static Job build(
             String taskId,
             RunKind kind,
+            int attempt,
             String namespace,
             String taskDirInPod,
             FinetuneConfig.Kubernetes config,
@@ -89,6 +117,9 @@ final class TrainerJobs {
             String instanceId) {
         Map<String, String> labels = labels(taskId, kind);
         labels.put(StudioLabels.STUDIO_INSTANCE, instanceId);
+        if (kind == RunKind.TRAIN && attempt > 1) {
+            labels.put(ATTEMPT, Integer.toString(attempt));
+        }
         Map<String, String> jobLabels = new LinkedHashMap<>(labels);
         config.kueueQueue().ifPresent(queue -> jobLabels.put(StudioLabels.KUEUE_QUEUE, queue));
 
@@ -105,7 +136,7 @@ final class TrainerJobs {
 
         return new JobBuilder()
                 .withNewMetadata()
-                .withName(kind.jobName(taskId))
+                .withName(jobName(taskId, kind, attempt))
                 .withNamespace(namespace)
                 .withLabels(jobLabels)
                 .endMetadata()

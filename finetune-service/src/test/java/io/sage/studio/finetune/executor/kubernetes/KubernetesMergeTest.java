@@ -69,7 +69,8 @@ class KubernetesMergeTest {
     private TaskStore store;
     private TaskViewCache views;
 
-    private static KubernetesExecutorTest.Settings settings() {
+    /** The executor settings of the Job tests without Kueue (also used by {@link KubernetesResumeTest}). */
+    static KubernetesExecutorTest.Settings settings() {
         return new KubernetesExecutorTest.Settings(
                 Optional.of(NS),
                 "registry.example/sage-trainer:1.2.3",
@@ -201,7 +202,7 @@ class KubernetesMergeTest {
         Scheduling scheduling = TrainerJobs.scheduling(settings());
         String inPod = "/studio-home/studio_finetune/ft-1";
         Job train = TrainerJobs.build("ft-1", NS, inPod, settings(), scheduling, "install-1");
-        Job merge = TrainerJobs.build("ft-1", RunKind.MERGE, NS, inPod, settings(), scheduling, "install-1");
+        Job merge = TrainerJobs.build("ft-1", RunKind.MERGE, 1, NS, inPod, settings(), scheduling, "install-1");
 
         assertThat(merge.getMetadata().getName()).isEqualTo("ft-1-merge");
         assertThat(merge.getMetadata().getLabels())

@@ -9,9 +9,10 @@ import io.sage.studio.common.auth.AccessPolicy.Access;
 import io.sage.studio.common.auth.ServiceAccess;
 
 /**
- * The finetune-service's endpoints that a trainer may use: uploading data and starting, cloning, cancelling, retrying,
- * merging or deleting (own) tasks. Reads need a viewer and every other change an admin (the shared defaults). Ownership
- * is finer than a path: the service lets a trainer cancel, retry, merge or delete only its own tasks
+ * The finetune-service's endpoints that a trainer may use: uploading data and starting, cloning, cancelling, pausing,
+ * resuming, retrying, merging or deleting (own) tasks. Reads need a viewer and every other change an admin (the shared
+ * defaults). Ownership is finer than a path: the service lets a trainer cancel, pause, resume, retry, merge or delete
+ * only its own tasks
  * ({@code StudioPrincipal.requireOwnerOrAdmin}); a clone is the caller's new task, of any task it can read.
  */
 public final class FinetuneAccess {
@@ -26,6 +27,8 @@ public final class FinetuneAccess {
                     post("/api/finetune/tasks/*/cancel", Access.TRAINER),
                     post("/api/finetune/tasks/*/merge", Access.TRAINER),
                     post("/api/finetune/tasks/*/retry", Access.TRAINER),
+                    post("/api/finetune/tasks/*/pause", Access.TRAINER),
+                    post("/api/finetune/tasks/*/resume", Access.TRAINER),
                     post("/api/finetune/tasks/*/clone", Access.TRAINER),
                     delete("/api/finetune/tasks/*", Access.TRAINER),
                     delete("/api/finetune/datasets/*", Access.TRAINER)));
