@@ -73,7 +73,7 @@ def wait_for(what, check, timeout, interval=0.5):
 # ---------------------------------------------------------------------------------------------- set-up
 
 
-def upload_dataset(finetune, records=20):
+def upload_dataset(gateway, records=20):
     lines = "".join(
         json.dumps({"instruction": f"What is {i} plus 1?", "input": "", "output": str(i + 1)}) + "\n"
         for i in range(records)
@@ -84,7 +84,7 @@ def upload_dataset(finetune, records=20):
         f"Content-Type: application/octet-stream\r\n\r\n{lines}\r\n--{boundary}--\r\n"
     ).encode()
     request = urllib.request.Request(
-        finetune + "/api/finetune/upload-dataset",
+        gateway + "/api/finetune/upload-dataset",
         data=body,
         method="POST",
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
@@ -93,22 +93,26 @@ def upload_dataset(finetune, records=20):
         return json.loads(response.read())["dataset_id"]
 
 
-def fine_tune(finetune, dataset, suffix):
+def fine_tune(gateway, dataset, suffix):
     spec = {"model_name": BASE_MODEL, "dataset_file": dataset, "num_epochs": 1, "batch_size": 1, "merge": False,
             "suffix": suffix}
-    task = call(finetune, "POST", "/api/finetune/create", spec, expected=(201,))
+    task = call(gateway, "POST", "/api/finetune/create", spec, expected=(201,))
     return task["task_id"]
 
 
-def task_done(finetune, task_id):
-    task = call(finetune, "GET", f"/api/finetune/tasks/{task_id}", expected=(200,))
+def adapter_when_done(finetune, task_id):
+    """The adapter folder of a completed fine-tune, None while it runs (read from the task list)."""
+    tasks = call(finetune, "GET", "/api/finetune/tasks", expected=(200,))
+    task = next((t for t in tasks if t["task_id"] == task_id), None)
+    if task is None:
+        raise SystemExit(f"fine-tune {task_id} is not in the task list")
     if task["status"] in ("failed", "cancelled"):
         raise SystemExit(f"fine-tune {task_id} ended {task['status']}: {task.get('error')}")
-    return task["status"] == "completed"
+    return task["status"] == "completed" and (task.get("artifacts") or {}).get("lora")
 
 
-def switch_to(chat, task_id):
-    operation = call(chat, "POST", "/api/chat/switch", {"task_id": task_id}, expected=(202,))
+def switch_to(chat, adapter, task_id):
+    operation = call(chat, "POST", "/api/chat/switch", {"model": adapter}, expected=(202,))
 
     def finished():
         op = call(chat, "GET", f"/api/chat/switch/{operation['id']}", expected=(200,))
@@ -119,8 +123,8 @@ def switch_to(chat, task_id):
         raise SystemExit(f"the switch to {task_id} failed: {operation}")
 
 
-def ready(chat, task_id):
-    entry = served_entry(chat, task_id)
+def ready(chat, task_id, adapter):
+    entry = served_entry(chat, task_id, adapter)
     return entry is not None and entry["state"] == "ready"
 
 
@@ -128,10 +132,13 @@ def serving(chat):
     return call(chat, "GET", "/api/chat/serving", expected=(200,))
 
 
-def served_entry(chat, task_id):
-    """The serving set's entry of a task's adapter (its `display_name` or served `model` names the task), or None."""
-    for model in serving(chat)["models"]:
-        if task_id in (model.get("display_name") or "") or task_id in model["model"]:
+def served_entry(chat, task_id, adapter=None):
+    """The serving set's entry of a task's adapter (its `display_name` or served `model` names the task, or an engine
+    has it loaded from `adapter`), or None."""
+    view = serving(chat)
+    names = {a["name"] for e in view["engines"] for a in e.get("adapters") or [] if adapter and a["path"] == adapter}
+    for model in view["models"]:
+        if task_id in (model.get("display_name") or "") or task_id in model["model"] or model["model"] in names:
             return model
     return None
 
@@ -259,7 +266,7 @@ def healthy(load, chat, candidate, args):
     rollout, started = run_rollout(chat, candidate, args, timeout=args.step_seconds * 6 + 120)
     entries = []
     for entry in rollout.get("history", []):
-        if entry.get("event") in ("started", "advanced", "promoted") and (
+        if entry.get("event") in ("advanced", "promoted") and (
             not entries or entries[-1]["weight"] != entry["weight"]
         ):
             entries.append(entry)
@@ -340,8 +347,8 @@ def table(result):
         ("failing candidate", "state", f["state"], "rolled_back"),
         ("failing candidate", "breach → rolled_back (finished_at)", fmt_ms(f["breach_to_rollback_ms"]),
          f"≤ one step ({result['step_seconds']} s)"),
-        ("failing candidate", "breach → last request to the candidate", fmt_ms(f["breach_to_last_candidate_request_ms"]),
-         ""),
+        ("failing candidate", "breach → last request to the candidate",
+         fmt_ms(f["breach_to_last_candidate_request_ms"]), ""),
         ("failing candidate", "requests lost to the candidate",
          f"{f['lost']} of {f['candidate_requests']} it got (engine injected {f['engine_injected_failures']})", ""),
         ("failing candidate", "failed requests after the rollback",
@@ -385,19 +392,22 @@ def main():
     parser.add_argument("--fail-ratio", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--settle", type=float, default=1.0,
-                        help="seconds after a weight change left out of a step's share (the route's way to the gateway)")
+                        help="seconds after a weight change left out of a step's share (the route's way to the "
+                        "gateway)")
     args = parser.parse_args()
 
     wait_for("the default model", lambda: call(args.chat, "GET", "/api/finetune/current-model")[1].get("state")
              == "active", 180)
-    dataset = upload_dataset(args.finetune)
-    first, second = fine_tune(args.finetune, dataset, "bench-a"), fine_tune(args.finetune, dataset, "bench-b")
-    for task_id in (first, second):
-        wait_for(f"fine-tune {task_id}", lambda t=task_id: task_done(args.finetune, t), 300)
-    switch_to(args.chat, first)
-    call(args.chat, "POST", "/api/chat/serving", {"model": second}, expected=(200, 202))
-    wait_for("the second adapter served", lambda: ready(args.chat, second), 180)
-    first_name, second_name = served_entry(args.chat, first)["model"], served_entry(args.chat, second)["model"]
+    dataset = upload_dataset(args.gateway)
+    first, second = fine_tune(args.gateway, dataset, "bench-a"), fine_tune(args.gateway, dataset, "bench-b")
+    adapters = [wait_for(f"fine-tune {t}", lambda t=t: adapter_when_done(args.finetune, t), 300)
+                for t in (first, second)]
+    # By the adapter's path (a task id works too, but needs the finetune-service's GET /api/finetune/tasks/{id}).
+    switch_to(args.chat, adapters[0], first)
+    call(args.chat, "POST", "/api/chat/serving", {"model": adapters[1]}, expected=(200, 202))
+    wait_for("the second adapter served", lambda: ready(args.chat, second, adapters[1]), 180)
+    first_name = served_entry(args.chat, first, adapters[0])["model"]
+    second_name = served_entry(args.chat, second, adapters[1])["model"]
     print(f"default {first_name} (task {first}), candidate {second_name} (task {second}), "
           f"{args.rate:g} req/s, step_seconds {args.step_seconds}, min_requests {args.min_requests}", flush=True)
 

@@ -71,5 +71,5 @@ wait_http "http://127.0.0.1:$chat_port/q/health/ready"
 
 echo "rollout bench: studio at $home, gateway :$gateway_port ($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -n1))"
 python3 "$repo/bench/rollout/rollout_bench.py" --gateway "http://127.0.0.1:$gateway_port" \
-  --chat "http://127.0.0.1:$chat_port" --finetune "http://127.0.0.1:$gateway_port" --home "$home" \
+  --chat "http://127.0.0.1:$chat_port" --finetune "http://127.0.0.1:$finetune_port" --home "$home" \
   --readme "$repo/bench/rollout/README.md" ${ROLLOUT_BENCH_WRITE:+--write} "$@"
