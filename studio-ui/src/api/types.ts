@@ -53,101 +53,40 @@ export type SwitchState = ChatSwitch['SwitchState'];
 export type SwitchResult = ChatSwitch['SeedSwitchResponse'];
 export type SwitchRequest = ChatSwitch['SwitchRequest'];
 
-// chat-switch-service: the serving set and rollouts (docs/ARCHITECTURE.md, chat-switch rows). Written by hand in this
-// one block only until chat-switch's OpenAPI document has them; then each becomes `ChatSwitch['…']` like the rest.
-/** An engine of `GET /api/chat/serving`: one model server with the LoRA adapters loaded on it. */
-export interface ServingEngine {
-  id: string;
-  base_model?: string | null;
-  url?: string | null;
-  state: string;
-  max_loras?: number | null;
-  max_lora_rank?: number | null;
-  adapters: { name: string; path?: string | null }[];
-}
-/** The traffic of a served model since chat-switch started (the gateways' running totals). */
-export interface ServedTraffic {
-  requests: number;
-  errors: number;
-  ttft_p50_ms?: number | null;
-  ttft_p95_ms?: number | null;
-}
-/** A model addressable by name (`model` in /v1 requests). */
-export interface ServedModel {
-  model: string;
-  display_name?: string | null;
-  engine?: string | null;
-  kind: 'base' | 'lora' | 'merged' | 'cloud';
-  state: 'loading' | 'ready' | 'failed';
-  default: boolean;
-  rollout?: { rollout_id: string; arm: 'baseline' | 'candidate'; weight: number } | null;
-  loaded_at?: string | null;
-  last_used_at?: string | null;
-  traffic?: ServedTraffic | null;
-}
-export interface ServingState {
-  engines: ServingEngine[];
-  models: ServedModel[];
-  /** The served name `sage-chat` reaches. */
-  default?: string | null;
-}
-export interface ServeRequest {
-  model: string;
-}
-export interface ServeResult {
-  model: string;
-  display_name?: string | null;
-  engine?: string | null;
-  state: ServedModel['state'];
-  operation_id?: string | null;
-}
-export interface UnserveResult {
-  model: string;
-  state: string;
-  engine_stopped: boolean;
-}
+// chat-switch-service: the serving set and rollouts
+export type ServingState = ChatSwitch['ServingView'];
+export type ServingEngine = ChatSwitch['ServingEngine'];
+export type ServedModel = ChatSwitch['ServedModel'];
+export type ServedTraffic = ChatSwitch['ServedModelTraffic'];
+export type ServeResult = ChatSwitch['ServeResult'];
+export type UnserveResult = ChatSwitch['Unserved'];
+export type RolloutState = ChatSwitch['State'];
+/**
+ * chat-switch's document marks no field of a Rollout required, yet the service always writes these (Java primitives,
+ * lists copied at construction, ids and states set when it is made): `Written` names them so the UI reads them
+ * without inventing defaults. A key the document loses still fails `tsc` (`K extends keyof T`).
+ */
+type Written<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+/** `T` with the properties of `R` replaced; every key of `R` must be one of `T`'s (so a dropped field fails `tsc`). */
+type Replace<T, R extends { [P in keyof R]: P extends keyof T ? unknown : never }> = Omit<T, keyof R> & R;
 /** One arm's figures in a rollout step. */
-export interface RolloutArm {
-  model: string;
-  requests: number;
-  errors: number;
-  error_rate: number;
-  ttft_p50_ms?: number | null;
-  ttft_p95_ms?: number | null;
-}
-export type RolloutState = 'running' | 'promoted' | 'rolled_back' | 'aborted';
-export interface RolloutEvent {
-  at: string;
-  weight: number;
-  /** `started`, `serving`, `advanced`, `promoted`, `rolled_back`, `aborted` or `note` (more may come). */
-  event: string;
-  message?: string | null;
-  baseline?: RolloutArm | null;
-  candidate?: RolloutArm | null;
-}
-export interface RolloutGuards {
-  max_error_rate: number;
-  max_ttft_ratio: number;
-  min_requests: number;
-}
-export interface Rollout {
-  rollout_id: string;
-  model: string;
-  baseline?: string | null;
-  state: RolloutState;
-  weight: number;
-  step: number;
-  steps: number[];
-  step_seconds: number;
-  guards: RolloutGuards;
-  step_started_at?: string | null;
-  arms?: { baseline?: RolloutArm | null; candidate?: RolloutArm | null } | null;
-  history: RolloutEvent[];
-  reason?: string | null;
-  created_at?: string | null;
-  finished_at?: string | null;
-}
-export type RolloutRequest = { model: string; steps: number[]; step_seconds: number } & RolloutGuards;
+export type RolloutArm = Written<ChatSwitch['Arm'], 'model' | 'requests' | 'errors' | 'error_rate'>;
+type RolloutArms = { baseline?: RolloutArm | null; candidate?: RolloutArm | null };
+export type RolloutGuards = Written<ChatSwitch['Guards'], 'max_error_rate' | 'max_ttft_ratio' | 'min_requests'>;
+/** One event of a rollout's history: `started`, `serving`, `advanced`, `promoted`, `rolled_back`, `aborted`, `note`. */
+export type RolloutEvent = Replace<Written<ChatSwitch['Entry'], 'at' | 'weight' | 'event'>, RolloutArms>;
+export type Rollout = Replace<
+  Written<
+    ChatSwitch['Rollout'],
+    'rollout_id' | 'model' | 'state' | 'weight' | 'step' | 'steps' | 'step_seconds' | 'guards' | 'history'
+  >,
+  { guards: RolloutGuards; history: RolloutEvent[]; arms?: RolloutArms | null }
+>;
+/** What the rollout form sends: every setting (the form starts from the service's defaults). */
+export type RolloutRequest = Sent<
+  ChatSwitch['RolloutRequest'],
+  'model' | 'steps' | 'step_seconds' | 'max_error_rate' | 'max_ttft_ratio' | 'min_requests'
+>;
 
 // gpu-probe-service
 export type GpuInfo = GpuProbe['GpuInfo'];

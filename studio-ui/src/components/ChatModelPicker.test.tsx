@@ -40,7 +40,8 @@ async function ask(question: string) {
   fireEvent.click(screen.getByTestId('chat-send'));
 }
 
-describe('the Chat page model picker', () => {
+// the Chat page with its providers: slow on a loaded machine, hence the room
+describe('the Chat page model picker', { timeout: 90_000 }, () => {
   it('lists the default and every ready served model and sends the picked one as model', async () => {
     const bodies: { model: string }[] = [];
     stubFetch({

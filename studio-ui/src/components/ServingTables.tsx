@@ -62,7 +62,8 @@ export function EnginesCard({ engines }: { engines: ServingEngine[] }) {
               title: t('serving.slots'),
               render: (_, e) => (
                 <span data-testid={`engine-slots-${e.id}`}>
-                  {e.adapters.length} / {e.max_loras ?? '—'}
+                  {e.adapters.length} / {e.max_cpu_loras}
+                  <Typography.Text type="secondary"> · {t('serving.perBatch', { count: e.max_loras })}</Typography.Text>
                   {e.max_lora_rank != null && (
                     <Typography.Text type="secondary">
                       {' '}

@@ -25,6 +25,7 @@ const served = (model: string, extra: Partial<ServedModel> = {}): ServedModel =>
   kind: 'lora',
   state: 'ready',
   default: false,
+  traffic: { requests: 0, errors: 0 },
   ...extra,
 });
 

@@ -1,18 +1,21 @@
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { App as AntApp } from 'antd';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import type { ReactElement } from 'react';
 import { describe, expect, it, vi } from 'vitest';
 import type { Rollout, ServingState } from '../api/types';
 import type { RolloutSample } from '../lib/serving';
 import { apiError, json, stubFetch } from '../test/fetchStub';
+import { RolloutPanel } from '../components/RolloutPanel';
+import { ServedModelsTable } from '../components/ServingTables';
+import { I18nProvider } from '../i18n/I18nProvider';
 import { renderWithProviders } from '../test/render';
 import { ServingPage } from './ServingPage';
 
-// uPlot draws on a canvas jsdom does not have: the chart stands in with the samples it was given
-const charted: RolloutSample[][] = [];
+// uPlot draws on a canvas jsdom does not have: a stand-in shows how many samples the chart was given
 vi.mock('../components/RolloutChart', () => ({
-  RolloutChart: ({ samples }: { samples: RolloutSample[] }) => {
-    charted.push(samples);
-    return <div data-testid="rollout-chart" data-points={samples.length} />;
-  },
+  RolloutChart: ({ samples }: { samples: RolloutSample[] }) => (
+    <div data-testid="rollout-chart" data-points={samples.length} />
+  ),
 }));
 
 const BASE = 'Qwen/Qwen2.5-0.5B-Instruct';
@@ -29,6 +32,7 @@ function serving(extra: Partial<ServingState> = {}): ServingState {
         state: 'ready',
         max_loras: 4,
         max_lora_rank: 64,
+        max_cpu_loras: 8,
         adapters: [{ name: TASK, path: `/h/${TASK}/lora` }],
       },
     ],
@@ -53,7 +57,14 @@ function serving(extra: Partial<ServingState> = {}): ServingState {
         rollout: null,
         traffic: { requests: 12, errors: 0, ttft_p50_ms: 90, ttft_p95_ms: 230 },
       },
-      { model: MERGED, engine: 'engine-2', kind: 'merged', state: 'loading', default: false, traffic: null },
+      {
+        model: MERGED,
+        engine: 'engine-2',
+        kind: 'merged',
+        state: 'loading',
+        default: false,
+        traffic: { requests: 0, errors: 0 },
+      },
     ],
     default: BASE,
     ...extra,
@@ -95,7 +106,8 @@ async function confirm() {
   fireEvent.click(await screen.findByRole('button', { name: 'OK' }));
 }
 
-describe('ServingPage', () => {
+// the whole page renders two tables, a form and polls three lists: slow on a loaded machine, hence the room
+describe('ServingPage', { timeout: 120_000 }, () => {
   it('lists the engines with their adapters and every served model with its traffic', async () => {
     stubFetch({
       'GET /api/chat/serving': () => json(serving()),
@@ -110,7 +122,7 @@ describe('ServingPage', () => {
     expect(screen.getByTestId(`served-row-${BASE}`)).toHaveTextContent('4 (2%)');
     expect(screen.getByTestId(`served-row-${BASE}`)).toHaveTextContent('default');
     expect(screen.getByTestId(`served-row-${MERGED}`)).toHaveTextContent('Loading');
-    expect(screen.getByTestId('engine-slots-engine-1')).toHaveTextContent('1 / 4');
+    expect(screen.getByTestId('engine-slots-engine-1')).toHaveTextContent('1 / 8 · 4 per batch · max rank 64');
     expect(within(screen.getByTestId('serving-engines')).getByText(TASK)).toBeTruthy();
     expect(screen.getByText('No rollout yet')).toBeTruthy();
   });
@@ -136,38 +148,6 @@ describe('ServingPage', () => {
     const post = stub.calls.find((c) => c.method === 'POST');
     expect(JSON.parse(post?.body as string)).toEqual({ model: `${TASK}/lora` });
     await waitFor(() => expect(stub.count('GET /api/chat/serving')).toBeGreaterThan(reads));
-  });
-
-  it('unserves a model by its encoded name and never offers it for the default', async () => {
-    const stub = stubFetch({
-      'GET /api/chat/serving': () => json(serving()),
-      'GET /api/chat/rollouts': () => json([]),
-      'GET /api/finetune/models': () => json(models),
-      'DELETE /api/chat/serving/': () => json({ model: MERGED, state: 'unloaded', engine_stopped: true }),
-    });
-    renderWithProviders(<ServingPage />);
-    await screen.findByTestId(`served-row-${TASK}`);
-    expect(screen.getByTestId(`unserve-${BASE}`)).toBeDisabled();
-    fireEvent.click(screen.getByTestId(`unserve-${MERGED}`));
-    await confirm();
-    expect(await screen.findByText(`${MERGED} is no longer served; its engine stopped`)).toBeTruthy();
-    expect(stub.calls.filter((c) => c.method === 'DELETE').map((c) => c.url)).toEqual([
-      '/api/chat/serving/team%2Fmerged-cd34',
-    ]);
-  });
-
-  it('puts the refusal of an unserve in a toast', async () => {
-    stubFetch({
-      'GET /api/chat/serving': () => json(serving()),
-      'GET /api/chat/rollouts': () => json([]),
-      'GET /api/finetune/models': () => json(models),
-      'DELETE /api/chat/serving/': () => apiError(409, 'model_in_rollout', `${TASK} is an arm of rollout ro-9`),
-    });
-    renderWithProviders(<ServingPage />);
-    await screen.findByTestId(`served-row-${TASK}`);
-    fireEvent.click(screen.getByTestId(`unserve-${TASK}`));
-    await confirm();
-    expect(await screen.findByText(`${TASK} is an arm of rollout ro-9`)).toBeTruthy();
   });
 
   it('starts a rollout of the row picked with "Roll out", with the steps and guards of the form', async () => {
@@ -200,38 +180,6 @@ describe('ServingPage', () => {
     });
   });
 
-  it('shows a running rollout with both arms, its history and a chart that grows with each read; promote', async () => {
-    charted.length = 0;
-    let promoted = false;
-    const stub = stubFetch({
-      'GET /api/chat/serving': () => json(serving()),
-      'GET /api/chat/rollouts': () =>
-        json([promoted ? rollout({ state: 'promoted', weight: 100, step: 2 }) : rollout()]),
-      'GET /api/finetune/models': () => json(models),
-      'POST /api/chat/rollouts/ro-1/promote': () => {
-        promoted = true;
-        return json(rollout({ state: 'promoted', weight: 100, step: 2 }));
-      },
-    });
-    renderWithProviders(<ServingPage intervalMs={100} />);
-    const panel = await screen.findByTestId('rollout-panel');
-    expect(panel).toHaveAttribute('data-state', 'running');
-    expect(screen.getByTestId('rollout-arms')).toHaveTextContent('180');
-    expect(screen.getByTestId('rollout-arms')).toHaveTextContent('95 ms / 130 ms');
-    expect(screen.getByTestId('rollout-history')).toHaveTextContent('advanced');
-    expect(panel).toHaveTextContent('step 2 of 3: 10% → 50% → 100%, 60s each');
-    expect(screen.queryByTestId('rollout-form')).toBeNull();
-    // two history points, then one more live sample per read of the running rollout
-    await waitFor(() => expect(Number(screen.getByTestId('rollout-chart').dataset.points)).toBeGreaterThan(3));
-
-    fireEvent.click(screen.getByTestId('rollout-promote'));
-    await confirm();
-    expect(await screen.findByText(`${TASK} is the default now`)).toBeTruthy();
-    expect(stub.count('POST /api/chat/rollouts/ro-1/promote')).toBe(1);
-    await waitFor(() => expect(screen.getByTestId('rollout-panel')).toHaveAttribute('data-state', 'promoted'));
-    expect(screen.queryByTestId('rollout-promote')).toBeNull();
-  });
-
   it('shows why a rollout was rolled back and offers a new one', async () => {
     stubFetch({
       'GET /api/chat/serving': () => json(serving()),
@@ -246,5 +194,91 @@ describe('ServingPage', () => {
     expect(screen.getByTestId('rollout-state')).toHaveTextContent('Rolled back');
     expect(screen.getByTestId('rollout-form')).toBeTruthy();
     expect(screen.queryByTestId('rollout-abort')).toBeNull();
+  });
+});
+
+function withProviders(ui: ReactElement) {
+  return (
+    <I18nProvider>
+      <AntApp>{ui}</AntApp>
+    </I18nProvider>
+  );
+}
+
+describe('ServedModelsTable', { timeout: 60_000 }, () => {
+  it('unserves a model by its encoded name and never offers it for the default or a rollout arm', async () => {
+    const stub = stubFetch({
+      'DELETE /api/chat/serving/': () => json({ model: MERGED, state: 'unloaded', engine_stopped: true }),
+    });
+    const onChanged = vi.fn();
+    const models = serving().models;
+    models[1] = { ...models[1], rollout: { rollout_id: 'ro-1', arm: 'candidate', weight: 10 } };
+    render(
+      withProviders(<ServedModelsTable models={models} onRollOut={vi.fn()} onChanged={onChanged} rolloutRunning />),
+    );
+    expect(screen.getByTestId(`unserve-${BASE}`)).toBeDisabled();
+    expect(screen.getByTestId(`unserve-${TASK}`)).toBeDisabled();
+    expect(screen.getByTestId(`rollout-${TASK}`)).toBeDisabled();
+    fireEvent.click(screen.getByTestId(`unserve-${MERGED}`));
+    await confirm();
+    expect(await screen.findByText(`${MERGED} is no longer served; its engine stopped`)).toBeTruthy();
+    expect(onChanged).toHaveBeenCalled();
+    expect(stub.calls.filter((c) => c.method === 'DELETE').map((c) => c.url)).toEqual([
+      '/api/chat/serving/team%2Fmerged-cd34',
+    ]);
+  });
+
+  it('puts the refusal of an unserve in a toast', async () => {
+    stubFetch({
+      'DELETE /api/chat/serving/': () => apiError(409, 'model_in_rollout', `${TASK} is an arm of rollout ro-9`),
+    });
+    const onChanged = vi.fn();
+    render(
+      withProviders(
+        <ServedModelsTable
+          models={serving().models}
+          onRollOut={vi.fn()}
+          onChanged={onChanged}
+          rolloutRunning={false}
+        />,
+      ),
+    );
+    fireEvent.click(screen.getByTestId(`unserve-${TASK}`));
+    await confirm();
+    expect(await screen.findByText(`${TASK} is an arm of rollout ro-9`)).toBeTruthy();
+    expect(onChanged).not.toHaveBeenCalled();
+  });
+});
+
+describe('RolloutPanel', { timeout: 60_000 }, () => {
+  it('shows both arms, the history and a chart that grows with each read of a running rollout; promote', async () => {
+    const stub = stubFetch({
+      'POST /api/chat/rollouts/ro-1/promote': () => json(rollout({ state: 'promoted', weight: 100, step: 2 })),
+    });
+    const onChanged = vi.fn();
+    const { rerender } = render(withProviders(<RolloutPanel rollout={rollout()} onChanged={onChanged} />));
+    const panel = screen.getByTestId('rollout-panel');
+    expect(panel).toHaveAttribute('data-state', 'running');
+    expect(screen.getByTestId('rollout-arms')).toHaveTextContent('180');
+    expect(screen.getByTestId('rollout-arms')).toHaveTextContent('95 ms / 130 ms');
+    expect(screen.getByTestId('rollout-history')).toHaveTextContent('advanced');
+    expect(panel).toHaveTextContent('step 2 of 3: 10% → 50% → 100%, 60s each');
+    // two history points and the first live figures; each later read of the running rollout adds a point
+    await waitFor(() => expect(screen.getByTestId('rollout-chart')).toHaveAttribute('data-points', '3'));
+    rerender(withProviders(<RolloutPanel rollout={rollout()} onChanged={onChanged} />));
+    await waitFor(() => expect(screen.getByTestId('rollout-chart')).toHaveAttribute('data-points', '4'));
+
+    fireEvent.click(screen.getByTestId('rollout-promote'));
+    await confirm();
+    expect(await screen.findByText(`${TASK} is the default now`)).toBeTruthy();
+    expect(stub.count('POST /api/chat/rollouts/ro-1/promote')).toBe(1);
+    expect(onChanged).toHaveBeenCalled();
+    rerender(
+      withProviders(
+        <RolloutPanel rollout={rollout({ state: 'promoted', weight: 100, step: 2 })} onChanged={onChanged} />,
+      ),
+    );
+    expect(screen.getByTestId('rollout-panel')).toHaveAttribute('data-state', 'promoted');
+    expect(screen.queryByTestId('rollout-promote')).toBeNull();
   });
 });

@@ -37,6 +37,323 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chat/rollouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Rollout"][];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Start */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RolloutRequest"];
+                };
+            };
+            responses: {
+                /** @description the rollout started */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Rollout"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/rollouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Rollout"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/rollouts/{id}/abort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Abort */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Rollout"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/rollouts/{id}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Promote */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Rollout"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/serving": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The engines and every model they serve by name
+         * @description The default model (what sage-chat reaches) first, then the models served by name, with their engine, state, rollout arm and the gateways' traffic.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ServingView"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Serve a model by name beside the default
+         * @description A LoRA adapter is hot-loaded onto a running engine of its base (the least recently used adapter is unloaded when the engine is full); anything else gets an engine of its own when the GPUs have room. 200 when it is served already (or, with wait, once it is), 202 with the operation (GET /api/chat/switch/{operation_id}) otherwise.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description wait until the model serves (also the body's wait) */
+                    wait?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ServeRequest"];
+                };
+            };
+            responses: {
+                /** @description served already (or ready, with wait) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ServeResult"];
+                    };
+                };
+                /** @description loading; follow the operation */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ServeResult"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no_capacity, not_loadable_on_demand, switch_in_progress, ambiguous_model */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/serving/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Stop serving a model by name
+         * @description Unloads its adapter once in-flight requests finished, or stops its engine when nothing else on it is served. 404 model_not_served, 409 model_is_default / model_in_rollout.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description served name, task id or model id */
+                    model: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Unserved"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chat/stop": {
         parameters: {
             query?: never;
@@ -312,6 +629,23 @@ export interface components {
             name?: string | null;
             path?: string | null;
         };
+        Arm: {
+            model?: string | null;
+            /** Format: int64 */
+            requests?: number | null;
+            /** Format: int64 */
+            errors?: number | null;
+            /** Format: double */
+            error_rate?: number | null;
+            /** Format: int64 */
+            ttft_p50_ms?: number | null;
+            /** Format: int64 */
+            ttft_p95_ms?: number | null;
+        };
+        Arms: {
+            baseline?: components["schemas"]["Arm"] | null;
+            candidate?: components["schemas"]["Arm"] | null;
+        };
         BackendView: {
             id?: string | null;
             model_path?: string | null;
@@ -345,11 +679,67 @@ export interface components {
             revision: number;
             switch_in_progress?: string | null;
         };
+        Entry: {
+            at?: components["schemas"]["Instant"] | null;
+            /** Format: int32 */
+            weight?: number | null;
+            event?: string | null;
+            message?: string | null;
+            baseline?: components["schemas"]["Arm"] | null;
+            candidate?: components["schemas"]["Arm"] | null;
+        };
+        Guards: {
+            /** Format: double */
+            max_error_rate?: number | null;
+            /** Format: double */
+            max_ttft_ratio?: number | null;
+            /** Format: int32 */
+            min_requests?: number | null;
+        };
         /**
          * Format: date-time
          * @example 2022-03-10T16:15:50Z
          */
         Instant: string;
+        Rollout: {
+            rollout_id?: string | null;
+            model?: string | null;
+            baseline?: string | null;
+            state?: components["schemas"]["State"] | null;
+            /** Format: int32 */
+            weight?: number | null;
+            /** Format: int32 */
+            step?: number | null;
+            steps?: number[] | null;
+            /** Format: int32 */
+            step_seconds?: number | null;
+            guards?: components["schemas"]["Guards"] | null;
+            step_started_at?: components["schemas"]["Instant"] | null;
+            arms?: components["schemas"]["Arms"] | null;
+            history?: components["schemas"]["Entry"][] | null;
+            reason?: string | null;
+            created_at?: components["schemas"]["Instant"] | null;
+            finished_at?: components["schemas"]["Instant"] | null;
+        };
+        RolloutArm: {
+            rollout_id: string;
+            /** @enum {string} */
+            arm: "baseline" | "candidate";
+            /** Format: int32 */
+            weight: number;
+        };
+        RolloutRequest: {
+            model?: string | null;
+            steps?: number[] | null;
+            /** Format: int32 */
+            step_seconds?: number | null;
+            /** Format: double */
+            max_error_rate?: number | null;
+            /** Format: double */
+            max_ttft_ratio?: number | null;
+            /** Format: int32 */
+            min_requests?: number | null;
+        };
         /** @enum {string} */
         RouteState: "active" | "switching" | "none";
         SeedSwitchResponse: {
@@ -363,6 +753,63 @@ export interface components {
             served_model_name?: string | null;
             operation: components["schemas"]["SwitchOperation"];
         };
+        ServeRequest: {
+            model?: string | null;
+            on_demand?: boolean | null;
+            wait?: boolean | null;
+        };
+        ServeResult: {
+            model: string;
+            display_name?: string | null;
+            engine?: string | null;
+            /** @enum {string} */
+            state: "loading" | "ready";
+            operation_id?: string | null;
+        };
+        ServedModel: {
+            model: string;
+            display_name?: string | null;
+            engine?: string | null;
+            /** @enum {string} */
+            kind: "base" | "lora" | "merged" | "cloud";
+            /** @enum {string} */
+            state: "loading" | "ready" | "failed";
+            default: boolean;
+            rollout?: components["schemas"]["RolloutArm"] | null;
+            loaded_at?: components["schemas"]["Instant"] | null;
+            last_used_at?: components["schemas"]["Instant"] | null;
+            traffic: components["schemas"]["ServedModelTraffic"];
+        };
+        ServedModelTraffic: {
+            /** Format: int64 */
+            requests: number;
+            /** Format: int64 */
+            errors: number;
+            /** Format: int64 */
+            ttft_p50_ms?: number | null;
+            /** Format: int64 */
+            ttft_p95_ms?: number | null;
+        };
+        ServingEngine: {
+            id: string;
+            base_model?: string | null;
+            url?: string | null;
+            state?: string | null;
+            /** Format: int32 */
+            max_loras: number;
+            /** Format: int32 */
+            max_lora_rank?: number | null;
+            /** Format: int32 */
+            max_cpu_loras: number;
+            adapters: components["schemas"]["Adapter"][];
+        };
+        ServingView: {
+            engines: components["schemas"]["ServingEngine"][];
+            models: components["schemas"]["ServedModel"][];
+            default?: string | null;
+        };
+        /** @enum {string} */
+        State: "running" | "promoted" | "rolled_back" | "aborted";
         SwitchOperation: {
             id: string;
             model?: string | null;
@@ -392,7 +839,7 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        SwitchStrategy: "auto" | "lora-hot-load" | "blue-green" | "recreate" | "none" | "cloud";
+        SwitchStrategy: "auto" | "lora-hot-load" | "blue-green" | "recreate" | "none" | "cloud" | "serve";
         SwitchTimings: {
             requested_at?: components["schemas"]["Instant"] | null;
             ready_at?: components["schemas"]["Instant"] | null;
@@ -400,6 +847,12 @@ export interface components {
             finished_at?: components["schemas"]["Instant"] | null;
             /** Format: int64 */
             downtime_ms?: number | null;
+        };
+        Unserved: {
+            model: string;
+            /** @enum {string} */
+            state: "unloaded";
+            engine_stopped: boolean;
         };
         UseAsBackendRequest: {
             task_id?: string | null;
