@@ -88,7 +88,40 @@ public class ServingResource {
         }
         boolean onDemand = Boolean.TRUE.equals(request.onDemand());
         boolean waitForIt = Boolean.TRUE.equals(waitParam) || Boolean.TRUE.equals(request.untilReady());
-        ServingService.Outcome outcome = serving.serve(request.model(), onDemand, onDemand ? "gateway" : "api");
+        return answer(request.model(), onDemand, waitForIt, onDemand ? "gateway" : "api");
+    }
+
+    /**
+     * The gateways' load on demand: a request named a model the route does not serve. Only a hot-load onto a running
+     * engine of its base is done (409 {@code not_loadable_on_demand} for anything that needs an engine of its own);
+     * answers when the model serves. Open to viewers (the gateways call it with the services' token, whatever the
+     * chat client's rights), because it loads only what the registry holds, into room an engine has, and unloads
+     * only idle adapters — like vLLM's own LoRA resolver, which loads for any API caller.
+     */
+    @POST
+    @Path("/on-demand")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Blocking
+    @Operation(summary = "Load a fine-tune on demand (the gateways' call)")
+    @APIResponse(
+            responseCode = "200",
+            description = "the model serves",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(implementation = ServeResult.class)))
+    @APIResponse(
+            responseCode = "409",
+            description = "not_loadable_on_demand, no_capacity, switch_in_progress, ambiguous_model")
+    public Uni<Response> onDemand(ServeRequest request) {
+        if (request == null) {
+            throw new StudioException(ChatSwitchError.MISSING_BODY, "send {\"model\": ...}");
+        }
+        return answer(request.model(), true, true, "gateway");
+    }
+
+    private Uni<Response> answer(String model, boolean onDemand, boolean waitForIt, String requestedBy) {
+        ServingService.Outcome outcome = serving.serve(model, onDemand, requestedBy);
         ServeResult result = outcome.result();
         if (!outcome.started()) {
             return Uni.createFrom().item(Response.ok(result).build());

@@ -22,6 +22,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,10 +63,29 @@ class RolloutTest {
         routes.close();
     }
 
+    /**
+     * Leaves the app as the other tests of this environment expect it: no rollout, nothing served by name (engines
+     * that serve a model by name outlive switches, so a left-over would keep an engine the next test does not know).
+     */
+    @AfterEach
+    void cleanUp() {
+        abortRunning();
+        given().get("/api/chat/serving")
+                .then()
+                .extract()
+                .jsonPath()
+                .getList("models.findAll { !it.default }.model", String.class)
+                .forEach(model ->
+                        given().delete("/api/chat/serving/" + model).then().statusCode(200));
+    }
+
     @BeforeEach
     void ready() {
         Switches.awaitServiceReady();
-        // A test that failed half-way must not leave its rollout to the next one.
+        abortRunning();
+    }
+
+    private static void abortRunning() {
         given().get("/api/chat/rollouts")
                 .then()
                 .extract()

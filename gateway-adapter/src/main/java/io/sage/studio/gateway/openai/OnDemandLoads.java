@@ -18,6 +18,7 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.sage.studio.common.auth.ServiceToken;
 import io.sage.studio.common.error.ErrorKind;
 import io.sage.studio.events.StudioJson;
 import io.sage.studio.gateway.GatewayError;
@@ -42,9 +43,12 @@ import io.vertx.core.http.RequestOptions;
 
 /**
  * Load on demand ({@code studio.chat.load-on-demand}, like vLLM's LoRA resolver): a {@code /v1} request that names a
- * model the route does not serve asks the chat-switch service to serve it ({@code POST /api/chat/serving?wait=true}
- * {@code {"model", "on_demand": true}}, with the client's {@code Authorization}, so that the service decides whether
- * this caller may) and waits, on no thread, for a route that names it. The route is what the request waits for, not
+ * model the route does not serve asks the chat-switch service to serve it ({@code POST /api/chat/serving/on-demand}
+ * {@code {"model"}}, which answers once the model serves and only ever hot-loads a registered fine-tune into room an
+ * engine has) and waits, on no thread, for a route that names it. The call carries the services' token
+ * ({@code studio.auth.service-token-file}), never the client's credentials: every client that may chat may cause a
+ * load, as with vLLM's LoRA resolver, and one client's rights never decide the outcome for the others waiting on the
+ * same call. The route is what the request waits for, not
  * the service's answer: every gateway replica routes once the route event arrives, and an answer without
  * {@code wait} support (202 at once) needs nothing more.
  *
@@ -61,7 +65,7 @@ import io.vertx.core.http.RequestOptions;
 public class OnDemandLoads {
 
     private static final Logger LOG = Logger.getLogger(OnDemandLoads.class);
-    private static final String SERVING = "/api/chat/serving?wait=true";
+    private static final String SERVING = "/api/chat/serving/on-demand";
     /** The most of the service's answer read (its error message); the rest is dropped. */
     private static final int MAX_ANSWER_BYTES = 16 * 1024;
     /** Longest model name sent to the service (a longer one cannot be a served name or a task id). */
@@ -75,6 +79,7 @@ public class OnDemandLoads {
     private final RouteTable routes;
     private final UpstreamClients clients;
     private final UpstreamTarget chat;
+    private final ServiceToken serviceToken;
     private final long timeoutMs;
     private final int maxWaits;
     private final AtomicInteger waits = new AtomicInteger();
@@ -96,8 +101,10 @@ public class OnDemandLoads {
             RouteTable routes,
             UpstreamClients clients,
             GatewayConfig config,
-            ServicesConfig services) {
+            ServicesConfig services,
+            ServiceToken serviceToken) {
         this.enabled = enabled;
+        this.serviceToken = serviceToken;
         this.vertx = vertx;
         this.routes = routes;
         this.clients = clients;
@@ -120,9 +127,8 @@ public class OnDemandLoads {
      * Waits for a route that serves {@code name}, asking the chat-switch service to serve it; {@code done} runs on
      * {@code context} with that route, or with a {@link Failure}, and never before this method returned.
      *
-     * @param authorization the client's {@code Authorization} header, passed to the service, or {@code null}
      */
-    Wait await(String name, String authorization, Context context, Handler<AsyncResult<ActiveRoute>> done) {
+    Wait await(String name, Context context, Handler<AsyncResult<ActiveRoute>> done) {
         Wait wait = new Wait(name, context, done);
         if (name.length() > MAX_NAME_LENGTH) {
             wait.fail(new Failure(
@@ -151,7 +157,7 @@ public class OnDemandLoads {
             return wait;
         }
         wait.counted = true;
-        wait.start(authorization);
+        wait.start();
         return wait;
     }
 
@@ -177,7 +183,7 @@ public class OnDemandLoads {
     }
 
     /** The call to the service for {@code name}: the one under way, or a new one. */
-    private Future<Void> call(String name, String authorization) {
+    private Future<Void> call(String name) {
         Promise<Void> promise = Promise.promise();
         Future<Void> running = calls.putIfAbsent(name, promise.future());
         if (running != null) {
@@ -187,9 +193,7 @@ public class OnDemandLoads {
         RequestOptions options = chat.options(HttpMethod.POST, SERVING).setIdleTimeout(timeoutMs);
         options.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
         options.putHeader(HttpHeaders.ACCEPT, "application/json");
-        if (authorization != null) {
-            options.putHeader(HttpHeaders.AUTHORIZATION, authorization);
-        }
+        serviceToken.authorization().ifPresent(value -> options.putHeader(HttpHeaders.AUTHORIZATION, value));
         clients.services(UpstreamClients.Kind.UPLOAD)
                 .request(options)
                 .compose(request -> request.send(Buffer.buffer(body)))
@@ -289,10 +293,10 @@ public class OnDemandLoads {
         return "no reason given";
     }
 
-    /** The request body of {@code POST /api/chat/serving} for a load on demand. */
+    /** The request body of {@code POST /api/chat/serving/on-demand}. */
     private static byte[] body(String name) {
         try {
-            return StudioJson.mapper().writeValueAsBytes(Map.of("model", name, "on_demand", true));
+            return StudioJson.mapper().writeValueAsBytes(Map.of("model", name));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -317,7 +321,7 @@ public class OnDemandLoads {
             this.done = done;
         }
 
-        private void start(String authorization) {
+        private void start() {
             routeWait = routes.awaitModel(name);
             timer = vertx.setTimer(
                     timeoutMs,
@@ -329,7 +333,7 @@ public class OnDemandLoads {
                             "model_load_timeout",
                             5)));
             routeWait.route().thenAccept(route -> end(Future.succeededFuture(route)));
-            call(name, authorization).onFailure(this::fail);
+            call(name).onFailure(this::fail);
         }
 
         private void fail(Throwable failure) {

@@ -411,7 +411,7 @@ public class OpenAiProxy {
          */
         private void awaitModel(Buffer json, byte[] bytes, ModelField model, String conversation) {
             String requested = model.requested();
-            waiting = onDemand.await(requested, request.getHeader(HttpHeaderNames.AUTHORIZATION), context, ar -> {
+            waiting = onDemand.await(requested, context, ar -> {
                 waiting = null;
                 if (state == State.FINISHED) {
                     return;

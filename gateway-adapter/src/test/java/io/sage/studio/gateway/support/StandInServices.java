@@ -33,7 +33,7 @@ import io.vertx.core.json.JsonObject;
  * Stand-ins for the three services behind {@code /api}, each an HTTP server on its own port, plus a random cloud
  * API key: the gateway is configured with their URLs before it starts. They echo what they receive, stream SSE
  * on {@code …/stream} (holding after the first event until released), count upload bytes as they arrive and
- * stream a download. The chat-switch stand-in answers {@code POST /api/chat/serving} (the gateway's load on demand)
+ * stream a download. The chat-switch stand-in answers {@code POST /api/chat/serving/on-demand} (the gateway's load on demand)
  * as the service does for a model it does not know, 400 {@code unknown_model}, unless a test
  * {@linkplain Service#serving answers it otherwise}.
  */
@@ -147,7 +147,7 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
             return uploadedBytes.get();
         }
 
-        /** From now on, {@code POST /api/chat/serving} is answered by {@code handler} ({@code null}: 400 unknown_model). */
+        /** From now on, {@code POST /api/chat/serving/on-demand} is answered by {@code handler} ({@code null}: 400 unknown_model). */
         public void serving(Handler<HttpServerRequest> handler) {
             serving = handler == null ? Service::unknownModel : handler;
         }
@@ -199,7 +199,7 @@ public class StandInServices implements QuarkusTestResourceLifecycleManager {
                     request.getHeader("X-Forwarded-For")));
             String path = request.path();
             if (owner == OwningService.CHAT
-                    && path.equals("/api/chat/serving")
+                    && path.equals("/api/chat/serving/on-demand")
                     && request.method() == HttpMethod.POST) {
                 serving.handle(request);
             } else if (path.endsWith("/stream")) {

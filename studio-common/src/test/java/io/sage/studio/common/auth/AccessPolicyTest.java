@@ -40,10 +40,19 @@ class AccessPolicyTest {
         assertThat(required("POST", "/api/finetune/switch-model")).isEqualTo(Access.ADMIN);
         assertThat(required("POST", "/api/finetune/use-as-backend")).isEqualTo(Access.ADMIN);
         assertThat(required("POST", "/api/chat/switch")).isEqualTo(Access.ADMIN);
+        assertThat(required("POST", "/api/chat/serving")).isEqualTo(Access.ADMIN);
+        assertThat(required("DELETE", "/api/chat/serving/ft-a")).isEqualTo(Access.ADMIN);
+        assertThat(required("POST", "/api/chat/rollouts")).isEqualTo(Access.ADMIN);
+        assertThat(required("POST", "/api/chat/rollouts/r1/promote")).isEqualTo(Access.ADMIN);
         assertThat(required("PUT", "/api/settings")).isEqualTo(Access.ADMIN);
         assertThat(required("DELETE", "/api/finetune/tasks/t1/files")).isEqualTo(Access.ADMIN);
         assertThat(required("POST", "/api/anything/new")).isEqualTo(Access.ADMIN);
         assertThat(required("POST", "/")).isEqualTo(Access.ADMIN);
+    }
+
+    @Test
+    void theGatewaysLoadOnDemandNeedsOnlyAViewerSoTheServicesTokenPasses() {
+        assertThat(required("POST", "/api/chat/serving/on-demand")).isEqualTo(Access.VIEWER);
     }
 
     @Test

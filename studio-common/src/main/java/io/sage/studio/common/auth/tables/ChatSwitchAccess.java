@@ -11,7 +11,8 @@ import io.sage.studio.common.auth.ServiceAccess;
 /**
  * The chat-switch-service: switching what the chat endpoint serves needs an admin (also spelled out here, though
  * it is the default for changes, so that a later default cannot open it); reading the current model and the
- * switches needs a viewer.
+ * switches needs a viewer. The gateways' load on demand ({@code /api/chat/serving/on-demand}: only a registered
+ * fine-tune hot-loaded into room an engine has) needs a viewer, so the gateways call it with the services' token.
  */
 public final class ChatSwitchAccess {
 
@@ -25,6 +26,7 @@ public final class ChatSwitchAccess {
             List.of(
                     post("/api/finetune/switch-model", Access.ADMIN),
                     post("/api/finetune/use-as-backend", Access.ADMIN),
+                    post("/api/chat/serving/on-demand", Access.VIEWER),
                     any("/api/chat/switch/**", Access.ADMIN)));
 
     private ChatSwitchAccess() {}
