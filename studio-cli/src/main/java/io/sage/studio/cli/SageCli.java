@@ -31,13 +31,18 @@ import picocli.CommandLine.Command;
             ChatCommand.class,
             CompletionCommand.class
         },
-        footer = {"", "Exit codes: 0 ok, 1 failed or invalid input, 2 studio unreachable, 3 task cancelled."})
+        footer = {
+            "",
+            "Exit codes: 0 ok, 1 failed or invalid input, 2 studio unreachable, 3 task cancelled, 4 task paused."
+        })
 public final class SageCli implements Runnable {
 
     /** Exit code: the studio (or Kafka) cannot be reached. */
     public static final int EXIT_UNREACHABLE = 2;
     /** Exit code: a waited-for task ended cancelled. */
     public static final int EXIT_CANCELLED = 3;
+    /** Exit code: a waited-for task ended paused ({@code --wait} of start, retry, resume, clone). */
+    public static final int EXIT_PAUSED = 4;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -69,4 +69,9 @@ public record TaskView(
     public boolean terminal() {
         return "completed".equals(status) || "failed".equals(status) || "cancelled".equals(status);
     }
+
+    /** Ended, or {@code paused}: nothing happens to it until someone resumes it, so a follower stops there. */
+    public boolean idle() {
+        return terminal() || "paused".equals(status);
+    }
 }

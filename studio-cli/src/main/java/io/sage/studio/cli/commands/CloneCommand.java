@@ -1,23 +1,18 @@
 package io.sage.studio.cli.commands;
 
-import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.sage.studio.cli.api.TaskView;
-import io.sage.studio.cli.client.StudioClient;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -29,10 +24,7 @@ import picocli.CommandLine.Spec;
         name = "clone",
         mixinStandardHelpOptions = true,
         description = "Create a new task with a task's dataset and settings, changing some (--set key=value).")
-public class CloneCommand implements Callable<Integer> {
-
-    @Parameters(paramLabel = "ID")
-    String id;
+public class CloneCommand extends TaskActionCommand {
 
     @Option(
             names = "--set",
@@ -41,37 +33,23 @@ public class CloneCommand implements Callable<Integer> {
                     + "(numbers and true/false are sent as such; '-' in the key works like '_').")
     List<String> overrides = List.of();
 
-    @Option(names = "--wait", description = "Show live progress until the task ends; the exit code tells the outcome.")
-    boolean await;
-
-    @Mixin
-    ClientOptions options;
-
     @Spec
     CommandSpec spec;
 
     @Override
-    public Integer call() {
-        Map<String, Object> body = overrides(overrides);
-        StudioClient client = options.client();
-        PrintStream out = options.json() ? System.err : System.out;
-        JsonNode created = client.post(FinetuneCommand.taskPath(id) + "/clone", body);
-        TaskView task = StudioClient.as(created, TaskView.class);
-        String newId = Output.orEmpty(task.taskId());
-        out.println("Created task " + newId + " from " + id + " (" + Output.orEmpty(task.status()) + ")");
-        task.warningsToShow().forEach(w -> out.println("  ⚠ " + w.text()));
-        if (!await) {
-            if (options.json()) {
-                Output.json(System.out, created);
-            }
-            return 0;
-        }
-        FinetuneCommand.ProgressFollower follower = new FinetuneCommand.ProgressFollower(client, out);
-        TaskView end = follower.follow(newId);
-        if (options.json()) {
-            Output.json(System.out, follower.latestJson());
-        }
-        return FinetuneCommand.exitCode(end);
+    String action() {
+        return "clone";
+    }
+
+    @Override
+    Object body() {
+        return overrides(overrides);
+    }
+
+    @Override
+    String said(JsonNode created, TaskView task) {
+        return "Created task " + Output.orEmpty(task.taskId()) + " from " + id + " (" + Output.orEmpty(task.status())
+                + ")";
     }
 
     /** {@code key=value} pairs as a JSON object: whole numbers, decimals and true/false typed, the rest strings. */

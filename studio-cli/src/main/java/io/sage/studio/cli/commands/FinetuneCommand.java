@@ -39,7 +39,9 @@ import picocli.CommandLine.Parameters;
             FinetuneCommand.Download.class,
             MergeCommand.class,
             CloneCommand.class,
-            RetryCommand.class
+            RetryCommand.class,
+            PauseResumeCommands.Pause.class,
+            PauseResumeCommands.Resume.class
         })
 public class FinetuneCommand implements Runnable {
 
@@ -184,6 +186,7 @@ public class FinetuneCommand implements Runnable {
         return switch (Output.orEmpty(task.status())) {
             case "completed" -> 0;
             case "cancelled" -> SageCli.EXIT_CANCELLED;
+            case "paused" -> SageCli.EXIT_PAUSED;
             default -> 1;
         };
     }
@@ -420,7 +423,7 @@ public class FinetuneCommand implements Runnable {
 
         TaskView follow(String id) {
             update(client.get(taskPath(id)));
-            if (!latest.terminal()) {
+            if (!latest.idle()) {
                 try {
                     client.stream("/api/finetune/tasks/stream", event -> {
                         if (!event.event().equals("task")) {
@@ -438,12 +441,12 @@ public class FinetuneCommand implements Runnable {
                             return true;
                         }
                         update(json);
-                        return !task.terminal();
+                        return !task.idle();
                     });
                 } catch (StudioClientException e) {
                     // The stream broke: fall back to polling below.
                 }
-                while (!latest.terminal()) {
+                while (!latest.idle()) {
                     sleep(1000);
                     update(client.get(taskPath(id)));
                 }

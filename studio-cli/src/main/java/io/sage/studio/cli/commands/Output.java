@@ -62,6 +62,7 @@ final class Output {
             case "queued", "pending" -> "⏳";
             case "failed" -> "❌";
             case "cancelled" -> "⊘";
+            case "paused" -> "⏸";
             default -> "·";
         };
     }

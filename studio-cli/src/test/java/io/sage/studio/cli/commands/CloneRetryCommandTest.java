@@ -32,8 +32,9 @@ import io.sage.studio.events.StudioJson;
 import picocli.CommandLine;
 
 /**
- * {@code sage finetune clone} and {@code retry}: the requests they send ({@code --set} typed, {@code --no-checkpoint}),
- * their lines, {@code --wait} following the task to its end, {@code --json}, and a refusal's message and exit code.
+ * {@code sage finetune clone}, {@code retry}, {@code pause} and {@code resume}: the requests they send ({@code --set}
+ * typed, {@code --no-checkpoint}), their lines, {@code --wait} following the task to its end (a pause: until it is
+ * paused), {@code --json}, and a refusal's message and exit code.
  */
 class CloneRetryCommandTest {
 
@@ -211,6 +212,39 @@ class CloneRetryCommandTest {
                         .asBoolean())
                 .isFalse();
         assertThat(out()).contains("as attempt 3 (queued, from the start)");
+    }
+
+    @Test
+    void pauseWaitWaitsUntilTheTrainerHasCheckpointedAndStopped() throws IOException {
+        serve(200, task(ID, "training", 1, 6), task(ID, "training", 1, 7), task(ID, "paused", 1, 7));
+        int code = run("finetune", "pause", ID, "--wait");
+        assertThat(code).isZero();
+        assertThat(requests.get(0)).isEqualTo("POST /api/finetune/tasks/" + ID + "/pause");
+        assertThat(out())
+                .contains("Pausing task " + ID + ": the trainer checkpoints and stops (training)")
+                .contains(ID + " paused");
+    }
+
+    @Test
+    void resumeWaitFollowsTheNextAttemptAndARetryThatEndsPausedExits4() throws IOException {
+        serve(200, task(ID, "queued", 2, 7), task(ID, "training", 2, 9), task(ID, "completed", 2, 12));
+        assertThat(run("finetune", "resume", ID, "--wait")).isZero();
+        assertThat(requests.get(0)).isEqualTo("POST /api/finetune/tasks/" + ID + "/resume");
+        assertThat(out())
+                .contains("Resuming task " + ID + " as attempt 2 (queued, resuming after step 7)")
+                .contains(ID + " completed");
+        server.stop(0);
+
+        serve(200, task(ID, "queued", 3, 0), task(ID, "paused", 3, 2));
+        assertThat(run("finetune", "retry", ID, "--wait")).isEqualTo(SageCli.EXIT_PAUSED);
+    }
+
+    @Test
+    void aRefusedResumeIsTheServersMessageAndExitCode1() throws IOException {
+        serve(409, """
+                {"error":{"code":"task_not_paused","message":"task %s is completed; only a paused task can be resumed"}}""".formatted(ID));
+        assertThat(run("finetune", "resume", ID, "--json")).isEqualTo(1);
+        assertThat(cliErr + stderr.toString(StandardCharsets.UTF_8)).contains("only a paused task can be resumed");
     }
 
     @Test
