@@ -22,6 +22,10 @@ export const finetuneApi = {
   /** Runs a failed or cancelled task again (same id, next `attempt`), from its last checkpoint unless told not to. */
   retryTask: (id: string, fromCheckpoint = true) =>
     sendJson<Task>('POST', `${taskPath(id)}/retry`, { from_checkpoint: fromCheckpoint }),
+  /** Pauses a queued task at once, or asks a running trainer to checkpoint and stop (`pause_requested` until then). */
+  pauseTask: (id: string) => sendJson<Task>('POST', `${taskPath(id)}/pause`),
+  /** Queues a paused task again: its next `attempt`, from the latest checkpoint. */
+  resumeTask: (id: string) => sendJson<Task>('POST', `${taskPath(id)}/resume`),
   deleteTask: (id: string) => sendJson<void>('DELETE', taskPath(id)),
   metrics: (id: string, signal?: AbortSignal) => getJson<TaskMetrics>(`${taskPath(id)}/metrics`, signal),
   listModels: (signal?: AbortSignal) => getJson<Model[]>(`${BASE}/models`, signal),

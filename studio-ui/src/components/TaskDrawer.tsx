@@ -16,6 +16,7 @@ import {
 import { LogView } from './LogView';
 import { LossChart } from './LossChart';
 import { MergeAction } from './MergeAction';
+import { PauseAction } from './PauseAction';
 import { CloneAction, RetryAction } from './RetryAction';
 import { TaskStatusTag } from './TaskStatusTag';
 
@@ -99,6 +100,7 @@ export function TaskDrawer({ task, onClose, onChanged = () => {}, onClone }: Pro
       extra={
         task && (
           <Flex gap={8}>
+            <PauseAction task={task} onChanged={onChanged} />
             <RetryAction task={task} onChanged={onChanged} />
             {onClone && <CloneAction task={task} onClone={onClone} />}
           </Flex>

@@ -11,6 +11,7 @@ const COLOR = {
   pending: 'default',
   failed: 'error',
   cancelled: 'default',
+  paused: 'warning',
 } as const;
 
 const PHASES = ['loading_model', 'preparing_data', 'training', 'saving', 'merging'] as const;
@@ -20,7 +21,7 @@ export function phaseLabel(phase: string, t: Translate): string {
   return (PHASES as readonly string[]).includes(phase) ? t(`phase.${phase as Phase}`) : phase;
 }
 
-/** ✅ completed (· merging) · 🔄 training/preparing (with its phase) · ⏳ queued/pending · ❌ failed · ⊘ cancelled */
+/** ✅ completed (· merging) · 🔄 training/preparing (with its phase) · ⏳ queued/pending · ❌ failed · ⊘ cancelled · ⏸ paused */
 export function TaskStatusTag({ task }: { task: Pick<Task, 'status' | 'phase'> }) {
   const { t } = useI18n();
   const running = task.status === 'preparing' || task.status === 'training';

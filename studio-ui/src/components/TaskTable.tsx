@@ -11,13 +11,14 @@ import {
   formatDuration,
   formatTime,
   hasModel,
-  isActive,
+  isCancellable,
   isRunning,
   progressPercent,
   progressText,
 } from '../lib/taskFormat';
 import { useModelSwitch } from '../state/ModelSwitchContext';
 import { MergeAction } from './MergeAction';
+import { PauseAction } from './PauseAction';
 import { CloneAction, RetryAction } from './RetryAction';
 import { TaskStatusTag } from './TaskStatusTag';
 
@@ -157,9 +158,10 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
             />
           </Tooltip>
           <MergeAction task={task} onChanged={onChanged} compact />
+          <PauseAction task={task} onChanged={onChanged} compact />
           <RetryAction task={task} onChanged={onChanged} compact />
           {onClone && <CloneAction task={task} onClone={onClone} compact />}
-          {isActive(task.status) ? (
+          {isCancellable(task.status) ? (
             <Popconfirm
               title={t('action.cancelConfirm', { id: task.task_id })}
               okText={t('action.cancel')}

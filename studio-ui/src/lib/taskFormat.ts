@@ -9,6 +9,7 @@ export const STATUS_ICON: Record<TaskStatus, string> = {
   pending: '⏳',
   failed: '❌',
   cancelled: '⊘',
+  paused: '⏸',
 };
 
 const ACTIVE: ReadonlySet<TaskStatus> = new Set(['pending', 'queued', 'preparing', 'training']);
@@ -16,6 +17,11 @@ const ACTIVE: ReadonlySet<TaskStatus> = new Set(['pending', 'queued', 'preparing
 /** Still waiting or running: it can be cancelled, not deleted. */
 export function isActive(status: TaskStatus): boolean {
   return ACTIVE.has(status);
+}
+
+/** Paused, or still waiting or running: it can be cancelled, not deleted. */
+export function isCancellable(status: TaskStatus): boolean {
+  return ACTIVE.has(status) || status === 'paused';
 }
 
 export function isRunning(status: TaskStatus): boolean {

@@ -593,6 +593,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/finetune/tasks/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the task: paused, or (a running trainer) pausing until it has checkpointed and stopped */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Task"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/finetune/tasks/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the task, queued again (its next attempt, from the latest checkpoint) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Task"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/finetune/tasks/{id}/retry": {
         parameters: {
             query?: never;
@@ -871,6 +947,8 @@ export interface components {
             warning_details: components["schemas"]["TaskWarning"][];
             executor?: string | null;
             cancel_requested: boolean;
+            pause_requested: boolean;
+            resume_at?: components["schemas"]["Instant"] | null;
             /** Format: int64 */
             revision: number;
         };
@@ -934,8 +1012,10 @@ export interface components {
             progress: number;
             /** Format: int64 */
             step: number;
+            pause_requested: boolean;
             dataset_source?: string | null;
             cancel_requested: boolean;
+            resume_at?: components["schemas"]["Instant"] | null;
             config?: components["schemas"]["TrainingConfig"] | null;
             task_id: string;
             /** Format: int64 */
@@ -986,7 +1066,7 @@ export interface components {
             suffix?: string | null;
         };
         /** @enum {string} */
-        TaskStatus: "pending" | "queued" | "preparing" | "training" | "completed" | "failed" | "cancelled";
+        TaskStatus: "pending" | "queued" | "preparing" | "training" | "completed" | "failed" | "cancelled" | "paused";
         TaskWarning: {
             code: string;
             message: string;
