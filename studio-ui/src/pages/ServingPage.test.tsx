@@ -86,6 +86,7 @@ function rollout(extra: Partial<Rollout> = {}): Rollout {
     step: 1,
     steps: [10, 50, 100],
     step_seconds: 60,
+    step_started_at: '2026-01-01T12:01:00Z',
     guards: { max_error_rate: 0.02, max_ttft_ratio: 1.5, min_requests: 20 },
     arms,
     history: [

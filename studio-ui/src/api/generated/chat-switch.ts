@@ -312,6 +312,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chat/serving/on-demand": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Load a fine-tune on demand (the gateways' call) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ServeRequest"];
+                };
+            };
+            responses: {
+                /** @description the model serves */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ServeResult"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not_loadable_on_demand, no_capacity, switch_in_progress, ambiguous_model */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chat/serving/{model}": {
         parameters: {
             query?: never;
@@ -630,13 +684,13 @@ export interface components {
             path?: string | null;
         };
         Arm: {
-            model?: string | null;
+            model: string;
             /** Format: int64 */
-            requests?: number | null;
+            requests: number;
             /** Format: int64 */
-            errors?: number | null;
+            errors: number;
             /** Format: double */
-            error_rate?: number | null;
+            error_rate: number;
             /** Format: int64 */
             ttft_p50_ms?: number | null;
             /** Format: int64 */
@@ -680,21 +734,21 @@ export interface components {
             switch_in_progress?: string | null;
         };
         Entry: {
-            at?: components["schemas"]["Instant"] | null;
+            at: components["schemas"]["Instant"];
             /** Format: int32 */
-            weight?: number | null;
-            event?: string | null;
-            message?: string | null;
+            weight: number;
+            event: string;
+            message: string;
             baseline?: components["schemas"]["Arm"] | null;
             candidate?: components["schemas"]["Arm"] | null;
         };
         Guards: {
             /** Format: double */
-            max_error_rate?: number | null;
+            max_error_rate: number;
             /** Format: double */
-            max_ttft_ratio?: number | null;
+            max_ttft_ratio: number;
             /** Format: int32 */
-            min_requests?: number | null;
+            min_requests: number;
         };
         /**
          * Format: date-time
@@ -702,23 +756,23 @@ export interface components {
          */
         Instant: string;
         Rollout: {
-            rollout_id?: string | null;
-            model?: string | null;
-            baseline?: string | null;
-            state?: components["schemas"]["State"] | null;
+            rollout_id: string;
+            model: string;
+            baseline: string;
+            state: components["schemas"]["State"];
             /** Format: int32 */
-            weight?: number | null;
+            weight: number;
             /** Format: int32 */
-            step?: number | null;
-            steps?: number[] | null;
+            step: number;
+            steps: number[];
             /** Format: int32 */
-            step_seconds?: number | null;
-            guards?: components["schemas"]["Guards"] | null;
-            step_started_at?: components["schemas"]["Instant"] | null;
+            step_seconds: number;
+            guards: components["schemas"]["Guards"];
+            step_started_at: components["schemas"]["Instant"];
             arms?: components["schemas"]["Arms"] | null;
-            history?: components["schemas"]["Entry"][] | null;
+            history: components["schemas"]["Entry"][];
             reason?: string | null;
-            created_at?: components["schemas"]["Instant"] | null;
+            created_at: components["schemas"]["Instant"];
             finished_at?: components["schemas"]["Instant"] | null;
         };
         RolloutArm: {

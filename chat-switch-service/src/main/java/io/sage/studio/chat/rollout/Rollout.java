@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import com.fasterxml.jackson.annotation.JsonValue;
 
 import io.sage.studio.chat.messaging.TrafficView;
@@ -31,20 +33,20 @@ import io.sage.studio.chat.messaging.TrafficView;
  * @param finishedAt    when it ended, or {@code null}
  */
 public record Rollout(
-        String rolloutId,
-        String model,
-        String baseline,
-        State state,
-        int weight,
-        int step,
-        List<Integer> steps,
-        int stepSeconds,
-        Guards guards,
-        Instant stepStartedAt,
+        @Schema(required = true) String rolloutId,
+        @Schema(required = true) String model,
+        @Schema(required = true) String baseline,
+        @Schema(required = true) State state,
+        @Schema(required = true) int weight,
+        @Schema(required = true) int step,
+        @Schema(required = true) List<Integer> steps,
+        @Schema(required = true) int stepSeconds,
+        @Schema(required = true) Guards guards,
+        @Schema(required = true) Instant stepStartedAt,
         Arms arms,
-        List<Entry> history,
+        @Schema(required = true) List<Entry> history,
         String reason,
-        Instant createdAt,
+        @Schema(required = true) Instant createdAt,
         Instant finishedAt) {
 
     /** Where a rollout is. */
@@ -71,7 +73,10 @@ public record Rollout(
      * @param maxTtftRatio the candidate's time-to-first-token p95 may be this many times the baseline's
      * @param minRequests  requests the candidate must have had in a step before it is judged or advanced
      */
-    public record Guards(double maxErrorRate, double maxTtftRatio, int minRequests) {}
+    public record Guards(
+            @Schema(required = true) double maxErrorRate,
+            @Schema(required = true) double maxTtftRatio,
+            @Schema(required = true) int minRequests) {}
 
     /**
      * One arm's figures over a period.
@@ -83,7 +88,13 @@ public record Rollout(
      * @param ttftP50Ms time to first token, median (upper bound of its bucket), or {@code null} without samples
      * @param ttftP95Ms time to first token, 95th percentile, or {@code null}
      */
-    public record Arm(String model, long requests, long errors, double errorRate, Long ttftP50Ms, Long ttftP95Ms) {
+    public record Arm(
+            @Schema(required = true) String model,
+            @Schema(required = true) long requests,
+            @Schema(required = true) long errors,
+            @Schema(required = true) double errorRate,
+            Long ttftP50Ms,
+            Long ttftP95Ms) {
 
         static Arm of(String model, TrafficView.Totals totals) {
             return new Arm(
@@ -115,7 +126,13 @@ public record Rollout(
      * @param baseline  the baseline's figures of the step that ended, or {@code null}
      * @param candidate the candidate's figures of the step that ended, or {@code null}
      */
-    public record Entry(Instant at, int weight, String event, String message, Arm baseline, Arm candidate) {}
+    public record Entry(
+            @Schema(required = true) Instant at,
+            @Schema(required = true) int weight,
+            @Schema(required = true) String event,
+            @Schema(required = true) String message,
+            Arm baseline,
+            Arm candidate) {}
 
     public Rollout {
         steps = List.copyOf(steps);
