@@ -59,7 +59,8 @@ public record ChatBackendEvent(
     /**
      * The default's traffic split while a rollout runs: {@code weight} percent of the default's requests go to
      * {@code candidate}, the rest to {@code backend}. A conversation sticks to one arm: the gateway hashes the
-     * request's {@code user} field or its {@code X-Session-Id} header (a request with neither is drawn at random).
+     * rollout id with the request's {@code X-Session-Id} header, else its {@code user} field (a request with neither
+     * is drawn at random).
      *
      * @param rolloutId the chat-switch rollout
      * @param candidate the new model
