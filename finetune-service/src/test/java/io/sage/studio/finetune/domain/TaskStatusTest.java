@@ -10,7 +10,8 @@ class TaskStatusTest {
     void wireNamesAreTheSeedStrings() {
         assertThat(TaskStatus.values())
                 .extracting(TaskStatus::wire)
-                .containsExactly("pending", "queued", "preparing", "training", "completed", "failed", "cancelled");
+                .containsExactly(
+                        "pending", "queued", "preparing", "training", "completed", "failed", "cancelled", "paused");
         assertThat(TaskStatus.of("Training")).isEqualTo(TaskStatus.TRAINING);
     }
 
@@ -21,7 +22,17 @@ class TaskStatusTest {
             // a retry of a failed or cancelled task (POST …/retry) queues it again; nothing else moves it
             assertThat(TaskStatus.FAILED.canMoveTo(next)).isEqualTo(next == TaskStatus.QUEUED);
             assertThat(TaskStatus.CANCELLED.canMoveTo(next)).isEqualTo(next == TaskStatus.QUEUED);
+            // a paused task is resumed (queued) or cancelled, nothing else
+            assertThat(TaskStatus.PAUSED.canMoveTo(next))
+                    .isEqualTo(next == TaskStatus.QUEUED || next == TaskStatus.CANCELLED);
         }
+        for (TaskStatus from : new TaskStatus[] {TaskStatus.QUEUED, TaskStatus.PREPARING, TaskStatus.TRAINING}) {
+            assertThat(from.canMoveTo(TaskStatus.PAUSED)).isTrue();
+        }
+        // a trainer that died is resumed automatically: training goes back to queued as the next attempt
+        assertThat(TaskStatus.TRAINING.canMoveTo(TaskStatus.QUEUED)).isTrue();
+        assertThat(TaskStatus.PAUSED.idle()).isTrue();
+        assertThat(TaskStatus.PAUSED.terminal()).isFalse();
         assertThat(TaskStatus.QUEUED.canMoveTo(TaskStatus.PREPARING)).isTrue();
         assertThat(TaskStatus.QUEUED.canMoveTo(TaskStatus.COMPLETED)).isFalse();
         assertThat(TaskStatus.PREPARING.canMoveTo(TaskStatus.TRAINING)).isTrue();
