@@ -299,7 +299,10 @@ public class OpenAiProxy {
             this.path = path;
             this.pathAndQuery = request.query() == null ? path : path + "?" + request.query();
             ctx.addEndHandler(ar -> {
-                if (ar.failed()) {
+                // An answer already ended is not a client that left: on a connection upgraded to HTTP/2 (h2c, what
+                // the JDK's client asks for) the stream's end is reported as a failure while the last chunk is
+                // written, before the exchange records its outcome.
+                if (ar.failed() && !response.ended()) {
                     cancel();
                 }
             });

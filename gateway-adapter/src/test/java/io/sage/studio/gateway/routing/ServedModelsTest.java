@@ -291,6 +291,38 @@ class ServedModelsTest {
         }
     }
 
+    /**
+     * The JDK's client asks for HTTP/2 (an {@code h2c} upgrade on plain HTTP) unless told otherwise; such requests
+     * must count like any other, or a rollout driven by those clients never reaches {@code min_requests}.
+     */
+    @Test
+    @Timeout(90)
+    void requestsUpgradedToHttp2CountInTheTrafficFigures() throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 8);
+        try (StandInBackend h2 = StandInBackend.start("tr-h2-" + tag)) {
+            RoutePublisher.serving(RoutePublisher.backend(h2), List.of(), null);
+            java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                    .version(java.net.http.HttpClient.Version.HTTP_2)
+                    .build();
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> answer = client.send(
+                        HttpRequest.newBuilder(Http.uri("/v1/chat/completions"))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(chat("sage-chat", null)))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(answer.statusCode()).isEqualTo(200);
+            }
+            String gatewayId =
+                    given().get("/api/gateway/status").then().extract().path("traffic.gateway_id");
+            ChatTrafficEvent latest = awaitTraffic(gatewayId, event -> {
+                ChatTrafficEvent.ModelTraffic counted = model(event, "tr-h2-" + tag);
+                return counted != null && counted.requests() == 4;
+            });
+            assertThat(model(latest, "tr-h2-" + tag).errors()).isZero();
+        }
+    }
+
     @Test
     void aRouteOfAnotherRevisionReplacesTheWholeTable() {
         RoutePublisher.serving(
