@@ -345,9 +345,7 @@ def prune_checkpoints(root: Path, keep) -> None:
     if not isinstance(keep, int) or keep < 1:
         return
     steps = sorted(
-        (int(p.name[len("step-") :]), p)
-        for p in root.glob("step-*")
-        if p.is_dir() and p.name[len("step-") :].isdigit()
+        (int(p.name[len("step-") :]), p) for p in root.glob("step-*") if p.is_dir() and p.name[len("step-") :].isdigit()
     )
     for _, stale in steps[: max(0, len(steps) - keep)]:
         print(f"removing old checkpoint {stale.name} (save_total_limit={keep})", flush=True)
