@@ -163,9 +163,16 @@ test('progress and the loss curve move while training, until completed', async (
     },
   );
   const moved = await points();
-  const movedText = await row.getByTestId('task-progress-text').textContent();
   assert.ok(moved > first, `the curve should grow: ${first} → ${moved}`);
-  assert.notEqual(movedText, firstText, 'the progress text should change');
+  // The row's text follows the task list, which may render a moment after the drawer's curve: wait for it.
+  await page.waitForFunction(
+    ([id, before]) =>
+      document.querySelector(`[data-testid="task-row-${id}"] [data-testid="task-progress-text"]`)?.textContent !==
+      before,
+    [taskId, firstText],
+    { timeout: TRAINING_TIMEOUT_MS },
+  );
+  const movedText = await row.getByTestId('task-progress-text').textContent();
   assert.match(movedText, /^Epoch \d+\/\d+ · Step \d+\/\d+ · Loss \d+\.\d{4}/);
   await shot('training-progress');
 
