@@ -788,6 +788,13 @@ export interface components {
             reason?: string | null;
             message?: string | null;
         };
+        EvaluationSummary: {
+            evaluation_id?: string | null;
+            state?: string | null;
+            verdict?: string | null;
+            baseline?: string | null;
+            completed_at?: components["schemas"]["Instant"] | null;
+        };
         /**
          * Format: date-time
          * @example 2022-03-10T16:15:50Z
@@ -951,6 +958,13 @@ export interface components {
             resume_at?: components["schemas"]["Instant"] | null;
             /** Format: int64 */
             revision: number;
+            /** Format: double */
+            eval_loss?: number | null;
+            /** Format: double */
+            best_eval_loss?: number | null;
+            /** Format: int64 */
+            best_step?: number | null;
+            evaluation?: components["schemas"]["EvaluationSummary"] | null;
         };
         TaskAttempt: {
             /** Format: int32 */
@@ -970,11 +984,16 @@ export interface components {
             error_code?: string | null;
             /** Format: double */
             epoch: number;
+            /** Format: double */
+            best_eval_loss?: number | null;
             suffix?: string | null;
             /** Format: int32 */
             current_epoch: number;
             /** Format: int32 */
             attempt: number;
+            /** Format: double */
+            eval_loss?: number | null;
+            evaluation?: components["schemas"]["EvaluationSummary"] | null;
             /** Format: double */
             loss: number;
             created_at?: components["schemas"]["Instant"] | null;
@@ -986,6 +1005,8 @@ export interface components {
             artifacts?: {
                 [key: string]: string;
             } | null;
+            /** Format: int64 */
+            best_step?: number | null;
             phase?: components["schemas"]["TrainerPhase"] | null;
             cloned_from?: string | null;
             owner?: string | null;

@@ -31,6 +31,10 @@ import io.sage.studio.events.TaskSnapshot;
  * <p>{@code pause_requested}: a running trainer was asked to checkpoint and stop ({@code POST …/pause}); the status
  * turns {@code paused} when it has. {@code resume_at}: a queued attempt the service started after a trainer died
  * joins the queue then (the automatic resume's backoff; {@code status_message} says why).
+ *
+ * <p>{@code eval_loss} is the latest validation loss, {@code best_eval_loss}/{@code best_step} the checkpoint the
+ * trainer keeps as the artifacts (all {@code null} without a validation set); {@code evaluation} summarises the latest
+ * evaluation against a baseline ({@code GET …/evaluations/{id}} has the whole result).
  */
 public record Task(
         @Schema(required = true) String taskId,
@@ -75,7 +79,11 @@ public record Task(
         @Schema(required = true) boolean cancelRequested,
         @Schema(required = true) boolean pauseRequested,
         Instant resumeAt,
-        @Schema(required = true) long revision) {
+        @Schema(required = true) long revision,
+        Double evalLoss,
+        Double bestEvalLoss,
+        Long bestStep,
+        EvaluationSummary evaluation) {
 
     /** The view of {@code r}, whose directory is {@code taskDir}; {@code logs} is the log tail, lines joined by LF. */
     public static Task of(TaskRecord r, Path taskDir, Integer queuePosition, String logs) {
@@ -123,7 +131,11 @@ public record Task(
                 r.cancelRequested(),
                 r.pauseRequested(),
                 r.resumeAt(),
-                r.revision());
+                r.revision(),
+                r.evalLoss(),
+                r.bestEvalLoss(),
+                r.bestStep(),
+                r.evaluation());
     }
 
     /** The event view (Kafka). */
@@ -151,7 +163,11 @@ public record Task(
                         ? null
                         : mergeRun.state().wire(),
                 attempt,
-                clonedFrom);
+                clonedFrom,
+                evalLoss,
+                bestEvalLoss,
+                bestStep,
+                evaluation == null ? null : evaluation.snapshot());
     }
 
     /**

@@ -31,6 +31,11 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param pauseRequested a pause was asked for while the trainer ran; it is {@code paused} once the trainer has exited
  * @param resumeAt      a queued attempt that the service started after a trainer died waits until then before it joins
  *                      the queue (the automatic resume's backoff); {@code null} otherwise
+ * @param evalLoss      the latest validation loss the trainer reported ({@code eval} records); {@code null} without a
+ *                      validation set
+ * @param bestEvalLoss  the lowest validation loss so far; the trainer keeps that checkpoint as the artifacts
+ * @param bestStep      the step of {@code bestEvalLoss}
+ * @param evaluation    the latest evaluation run against a baseline ({@code POST …/evaluations}); {@code null} when none
  */
 @RegisterForReflection
 public record TaskRecord(
@@ -74,7 +79,11 @@ public record TaskRecord(
         int attempt,
         List<Attempt> attempts,
         boolean pauseRequested,
-        Instant resumeAt) {
+        Instant resumeAt,
+        Double evalLoss,
+        Double bestEvalLoss,
+        Long bestStep,
+        EvaluationSummary evaluation) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -138,6 +147,10 @@ public record TaskRecord(
         private List<Attempt> attempts;
         private boolean pauseRequested;
         private Instant resumeAt;
+        private Double evalLoss;
+        private Double bestEvalLoss;
+        private Long bestStep;
+        private EvaluationSummary evaluation;
 
         private Builder() {
             this.schemaVersion = SCHEMA_VERSION;
@@ -185,6 +198,10 @@ public record TaskRecord(
             this.attempts = r.attempts;
             this.pauseRequested = r.pauseRequested;
             this.resumeAt = r.resumeAt;
+            this.evalLoss = r.evalLoss;
+            this.bestEvalLoss = r.bestEvalLoss;
+            this.bestStep = r.bestStep;
+            this.evaluation = r.evaluation;
         }
 
         public Builder schemaVersion(int value) {
@@ -392,6 +409,26 @@ public record TaskRecord(
             return this;
         }
 
+        public Builder evalLoss(Double value) {
+            this.evalLoss = value;
+            return this;
+        }
+
+        public Builder bestEvalLoss(Double value) {
+            this.bestEvalLoss = value;
+            return this;
+        }
+
+        public Builder bestStep(Long value) {
+            this.bestStep = value;
+            return this;
+        }
+
+        public Builder evaluation(EvaluationSummary value) {
+            this.evaluation = value;
+            return this;
+        }
+
         public TaskRecord build() {
             return new TaskRecord(
                     schemaVersion,
@@ -434,7 +471,11 @@ public record TaskRecord(
                     attempt,
                     attempts,
                     pauseRequested,
-                    resumeAt);
+                    resumeAt,
+                    evalLoss,
+                    bestEvalLoss,
+                    bestStep,
+                    evaluation);
         }
     }
 }
