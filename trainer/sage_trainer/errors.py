@@ -5,6 +5,7 @@ from __future__ import annotations
 BAD_SPEC = "bad_spec"
 MISSING_DEPENDENCY = "missing_dependency"
 MODEL_NOT_FOUND = "model_not_found"
+MODEL_ACCESS_DENIED = "model_access_denied"
 DATASET_EMPTY = "dataset_empty"
 DATASET_INVALID = "dataset_invalid"
 CUDA_OOM = "cuda_oom"
@@ -70,6 +71,51 @@ def out_of_memory_advice(method: str | None, hp) -> str:
     if not tips:
         tips.append("pick a smaller base model or a GPU with more memory")
     return "; ".join(tips)
+
+
+_GATED_TEXT = ("gated repo", "is restricted and you are not in the authorized list", "access to model")
+
+
+def _status_code(exc: BaseException):
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def hub_refusal(exc: BaseException) -> str | None:
+    """Why the Hugging Face Hub refused a download, when ``exc`` (or an exception it was raised from) says so.
+
+    huggingface_hub raises ``GatedRepoError`` for a gated model whose licence the token's account has not
+    accepted, and ``RepositoryNotFoundError``/``HfHubHTTPError`` with status 401 or 403 for a missing or
+    insufficient token (the Hub also answers 401 for an id that does not exist, so a misspelt id lands here
+    too); transformers wraps them in an ``OSError`` whose text mentions the gated repo. ``None``: not a refusal.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        name = type(current).__name__
+        status = _status_code(current)
+        if name == "GatedRepoError":
+            return "the model is gated and the token's account has not been granted access"
+        if status in (401, 403) and name in ("RepositoryNotFoundError", "HfHubHTTPError", "HTTPError"):
+            return f"the Hub answered {status} ({'no valid token' if status == 401 else 'access not granted'})"
+        text = str(current).lower()
+        if isinstance(current, OSError) and any(marker in text for marker in _GATED_TEXT):
+            return "the model is gated and the token's account has not been granted access"
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def access_denied(model: str, reason: str) -> TrainerError:
+    """``model_access_denied`` naming the model and what to do; never quotes a token."""
+    return TrainerError(
+        MODEL_ACCESS_DENIED,
+        f"the Hugging Face Hub refused to download {model}: {reason}. Open https://huggingface.co/{model} "
+        "with the account whose token the studio uses and accept the model's licence (or request access), then "
+        "give that token to the trainer: HF_TOKEN in the environment of the studio (./sage), "
+        "studio.models.hf-token-file, or on Kubernetes the Secret named by the chart's huggingface.tokenSecret. "
+        "Check the model id's spelling too: the Hub answers the same for an id that does not exist",
+    )
 
 
 def classify(exc: BaseException, method: str | None = None, hp=None) -> TrainerError:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .deps import version_tuple
-from .errors import BAD_SPEC, MODEL_NOT_FOUND, UNSUPPORTED, TrainerError
+from .errors import BAD_SPEC, MODEL_NOT_FOUND, UNSUPPORTED, TrainerError, access_denied, hub_refusal
 from .protocol import log
 from .spec import Hyperparameters
 
@@ -93,6 +93,9 @@ def load_config(source: str):
     try:
         return AutoConfig.from_pretrained(source)
     except Exception as exc:  # noqa: BLE001 - hub/OS/JSON errors all mean "no usable model here"
+        reason = hub_refusal(exc)
+        if reason:
+            raise access_denied(source, reason) from exc
         raise TrainerError(
             MODEL_NOT_FOUND, f"cannot load base model {source}: {type(exc).__name__}: {exc}. " f"{_hub_hint()}"
         ) from exc
@@ -104,6 +107,9 @@ def load_tokenizer(source: str):
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
     except Exception as exc:  # noqa: BLE001
+        reason = hub_refusal(exc)
+        if reason:
+            raise access_denied(source, reason) from exc
         raise TrainerError(
             MODEL_NOT_FOUND, f"cannot load the tokenizer of {source}: {type(exc).__name__}: " f"{exc}"
         ) from exc
@@ -179,6 +185,9 @@ def load_training_model(
     except ValueError as exc:
         raise TrainerError(UNSUPPORTED, f"cannot load {load_from} as a causal language model: {exc}") from exc
     except OSError as exc:
+        reason = hub_refusal(exc)
+        if reason:
+            raise access_denied(load_from, reason) from exc
         raise TrainerError(MODEL_NOT_FOUND, f"cannot load the weights of {load_from}: {exc}") from exc
     if quantization is None:
         model.to(device)
