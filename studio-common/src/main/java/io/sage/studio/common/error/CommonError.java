@@ -24,6 +24,11 @@ public enum CommonError implements ErrorCode {
     CROSS_ORIGIN_REQUEST("cross_origin_request", ErrorKind.FORBIDDEN),
     /** A request to a host name the service does not answer to. */
     HOST_NOT_ALLOWED("host_not_allowed", ErrorKind.MISDIRECTED),
+    /**
+     * {@code studio.models.offline} is on and the base model is not in the Hugging Face cache; the message says how
+     * to fill it.
+     */
+    MODEL_NOT_CACHED("model_not_cached", ErrorKind.CONFLICT),
     /** An unexpected failure; the message carries a reference to the log entry. */
     INTERNAL("internal", ErrorKind.INTERNAL);
 
