@@ -2,6 +2,7 @@ import { App as AntApp, ConfigProvider } from 'antd';
 import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import { AppHeader } from './components/AppHeader';
+import { SwitchDialog } from './components/SwitchDialog';
 import { I18nProvider, useI18n } from './i18n/I18nProvider';
 import { ChatPage } from './pages/ChatPage';
 import { FinetunePage } from './pages/FinetunePage';
@@ -30,6 +31,7 @@ function Shell() {
                   <ChatPage onNavigate={navigate} />
                 )}
               </main>
+              <SwitchDialog />
             </div>
           </ModelSwitchProvider>
         </CurrentModelProvider>

@@ -1,3 +1,4 @@
+import type { GatedSwitchRequest } from './evaluation';
 import { ApiError, getJson, sendJson } from './http';
 import { streamSse } from './sse';
 import type { ChatMessage, CurrentModel, SwitchOperation, SwitchRequest, SwitchResult } from './types';
@@ -21,7 +22,8 @@ interface CompletionChunk {
 
 export const chatApi = {
   currentModel: (signal?: AbortSignal) => getJson<CurrentModel>('/api/finetune/current-model', signal),
-  startSwitch: (request: SwitchRequest) => sendJson<SwitchOperation>('POST', '/api/chat/switch', request),
+  /** `require_evaluation` / `force`: the evaluation gate (409 `evaluation_missing` / `evaluation_worse`). */
+  startSwitch: (request: GatedSwitchRequest) => sendJson<SwitchOperation>('POST', '/api/chat/switch', request),
   getSwitch: (id: string, signal?: AbortSignal) =>
     getJson<SwitchOperation>(`/api/chat/switch/${encodeURIComponent(id)}`, signal),
   /** The seed's blocking switch: answers once the switch finished. */

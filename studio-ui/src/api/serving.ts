@@ -1,5 +1,6 @@
+import type { GatedRolloutRequest } from './evaluation';
 import { getJson, sendJson } from './http';
-import type { Rollout, RolloutRequest, ServeResult, ServingState, UnserveResult } from './types';
+import type { Rollout, ServeResult, ServingState, UnserveResult } from './types';
 
 const enc = encodeURIComponent;
 
@@ -11,7 +12,8 @@ export const servingApi = {
   unserve: (model: string) => sendJson<UnserveResult>('DELETE', `/api/chat/serving/${enc(model)}`),
   rollouts: (limit: number, signal?: AbortSignal) => getJson<Rollout[]>(`/api/chat/rollouts?limit=${limit}`, signal),
   rollout: (id: string, signal?: AbortSignal) => getJson<Rollout>(`/api/chat/rollouts/${enc(id)}`, signal),
-  startRollout: (request: RolloutRequest) => sendJson<Rollout>('POST', '/api/chat/rollouts', request),
+  /** `require_evaluation` / `force`: the evaluation gate (409 `evaluation_missing` / `evaluation_worse`). */
+  startRollout: (request: GatedRolloutRequest) => sendJson<Rollout>('POST', '/api/chat/rollouts', request),
   promote: (id: string) => sendJson<Rollout>('POST', `/api/chat/rollouts/${enc(id)}/promote`),
   abort: (id: string) => sendJson<Rollout>('POST', `/api/chat/rollouts/${enc(id)}/abort`),
 };

@@ -42,7 +42,7 @@ export function CurrentModelCard({ refreshKey }: { refreshKey: number }) {
   const { t, lang } = useI18n();
   const { current } = useCurrentModel();
   const models = usePolling(fetchModels, 30_000);
-  const { operation, busy, start, target, outcome } = useModelSwitch();
+  const { operation, busy, ask, target, outcome } = useModelSwitch();
   const [selected, setSelected] = useState<string>();
   const refreshModels = models.refresh;
 
@@ -134,7 +134,7 @@ export function CurrentModelCard({ refreshKey }: { refreshKey: number }) {
           icon={<SwapOutlined />}
           disabled={!chosen || busy || chosen.id === currentEntry?.id}
           loading={busy}
-          onClick={() => chosen && void start(switchTargetOf(chosen))}
+          onClick={() => chosen && ask(switchTargetOf(chosen))}
           data-testid="switch-button"
         >
           {t('current.switch')}

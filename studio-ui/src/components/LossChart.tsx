@@ -7,29 +7,91 @@ import { useI18n } from '../i18n/I18nProvider';
 
 const LOSS_COLOR = '#4f46e5';
 const LR_COLOR = '#f59e0b';
+const EVAL_COLOR = '#059669';
+const BEST_COLOR = '#dc2626';
 const HEIGHT = 220;
 
-export function toSeries(points: MetricPoint[]): AlignedData {
+/**
+ * A point of the metrics series: a training step (`loss`, `learning_rate`) or an evaluation on the validation split
+ * (`eval_loss`, issue 19; typed here until finetune-service's OpenAPI snapshot has it).
+ */
+export type ChartPoint = MetricPoint & { eval_loss?: number | null };
+
+/** x = step; training loss, learning rate and eval loss per step (a step with both a train and an eval record is one x). */
+export function toSeries(points: ChartPoint[]): AlignedData {
   // A metrics record without a step has no place on the x axis.
-  const sorted = points
-    .filter((p): p is MetricPoint & { step: number } => p.step != null)
-    .sort((a, b) => a.step - b.step);
-  return [sorted.map((p) => p.step), sorted.map((p) => p.loss ?? null), sorted.map((p) => p.learning_rate ?? null)];
+  const byStep = new Map<number, { loss: number | null; lr: number | null; evalLoss: number | null }>();
+  for (const p of points) {
+    if (p.step == null) {
+      continue;
+    }
+    const row = byStep.get(p.step) ?? { loss: null, lr: null, evalLoss: null };
+    row.loss = p.loss ?? row.loss;
+    row.lr = p.learning_rate ?? row.lr;
+    row.evalLoss = p.eval_loss ?? row.evalLoss;
+    byStep.set(p.step, row);
+  }
+  const steps = [...byStep.keys()].sort((a, b) => a - b);
+  const rows = steps.map((step) => byStep.get(step)!);
+  return [steps, rows.map((r) => r.loss), rows.map((r) => r.lr), rows.map((r) => r.evalLoss)];
+}
+
+/** How many points of the series are evaluations. */
+export function evalPointCount(points: ChartPoint[]): number {
+  return points.filter((p) => p.step != null && p.eval_loss != null).length;
+}
+
+/** A dashed vertical line at the best checkpoint's step, labelled. */
+function bestStepPlugin(bestStep: number | null | undefined, label: string): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: (u) => {
+        if (bestStep == null) {
+          return;
+        }
+        const x = u.valToPos(bestStep, 'x', true);
+        const { top, height, left, width } = u.bbox;
+        if (!Number.isFinite(x) || x < left || x > left + width) {
+          return;
+        }
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.strokeStyle = BEST_COLOR;
+        ctx.setLineDash([4, 4]);
+        ctx.lineWidth = 1.5 * devicePixelRatio;
+        ctx.beginPath();
+        ctx.moveTo(x, top);
+        ctx.lineTo(x, top + height);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.fillStyle = BEST_COLOR;
+        ctx.font = `${11 * devicePixelRatio}px sans-serif`;
+        ctx.fillText(label, x + 4 * devicePixelRatio, top + 12 * devicePixelRatio);
+        ctx.restore();
+      },
+    },
+  };
 }
 
 function formatLr(value: number): string {
   return value === 0 ? '0' : value.toExponential(1);
 }
 
-/** Loss (left axis) and learning rate (right axis) against the optimiser step. */
-export function LossChart({ points }: { points: MetricPoint[] }) {
+/**
+ * Training loss and eval loss (left axis) and learning rate (right axis) against the optimiser step; a dashed line
+ * marks the best checkpoint's step (`bestStep`, the lowest eval loss) when the task has one.
+ */
+export function LossChart({ points, bestStep }: { points: ChartPoint[]; bestStep?: number | null }) {
   const { t } = useI18n();
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const lossLabel = t('chart.loss');
   const lrLabel = t('chart.learningRate');
   const stepLabel = t('chart.step');
+  const evalLabel = t('chart.evalLoss');
+  const bestLabel = bestStep != null ? t('chart.bestStep', { step: bestStep }) : '';
   const empty = points.length === 0;
+  const evalPoints = evalPointCount(points);
 
   useEffect(() => {
     const element = host.current;
@@ -42,6 +104,7 @@ export function LossChart({ points }: { points: MetricPoint[] }) {
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false }, lr: { auto: true } },
+      plugins: [bestStepPlugin(bestStep, bestLabel)],
       series: [
         { label: stepLabel },
         {
@@ -62,6 +125,13 @@ export function LossChart({ points }: { points: MetricPoint[] }) {
           spanGaps: true,
           value: (_u, v) => (v == null ? '—' : formatLr(v)),
         },
+        {
+          label: evalLabel,
+          stroke: EVAL_COLOR,
+          width: 2,
+          points: { show: true, size: 5 },
+          spanGaps: true,
+        },
       ],
       axes: [
         { label: stepLabel, stroke: '#6b7280', grid: { stroke: '#f1f1f4' } },
@@ -77,7 +147,7 @@ export function LossChart({ points }: { points: MetricPoint[] }) {
         },
       ],
     };
-    const chart = new uPlot(options, [[], [], []], element);
+    const chart = new uPlot(options, [[], [], [], []], element);
     plot.current = chart;
     const observer = new ResizeObserver(() =>
       chart.setSize({ width: Math.max(element.clientWidth, 200), height: HEIGHT }),
@@ -88,11 +158,11 @@ export function LossChart({ points }: { points: MetricPoint[] }) {
       chart.destroy();
       plot.current = null;
     };
-  }, [empty, lossLabel, lrLabel, stepLabel]);
+  }, [empty, lossLabel, lrLabel, stepLabel, evalLabel, bestStep, bestLabel]);
 
   useEffect(() => {
     plot.current?.setData(toSeries(points));
-  }, [points, empty, lossLabel]);
+  }, [points, empty, lossLabel, evalLabel, bestStep]);
 
   if (empty) {
     return <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('chart.empty')} data-testid="loss-chart-empty" />;
@@ -104,6 +174,8 @@ export function LossChart({ points }: { points: MetricPoint[] }) {
         className="loss-chart"
         data-testid="loss-chart"
         data-points={points.length}
+        data-eval-points={evalPoints}
+        data-best-step={bestStep ?? undefined}
         role="img"
         aria-label={t('chart.aria', { count: points.length })}
       />
@@ -119,6 +191,21 @@ export function LossChart({ points }: { points: MetricPoint[] }) {
           />
           {lrLabel}
         </span>
+        {evalPoints > 0 && (
+          <span data-testid="chart-eval-legend">
+            <span className="chart-legend__swatch" style={{ '--swatch': EVAL_COLOR } as CSSProperties} />
+            {evalLabel}
+          </span>
+        )}
+        {bestStep != null && (
+          <span data-testid="chart-best-step">
+            <span
+              className="chart-legend__swatch chart-legend__swatch--dashed"
+              style={{ '--swatch': BEST_COLOR } as CSSProperties}
+            />
+            {bestLabel}
+          </span>
+        )}
       </figcaption>
     </figure>
   );

@@ -18,7 +18,8 @@ import {
   Typography,
 } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
-import { errorMessage } from '../api/http';
+import { isGateCode, type GateCode } from '../api/evaluation';
+import { ApiError, errorMessage } from '../api/http';
 import { servingApi } from '../api/serving';
 import type { Rollout, RolloutArm, RolloutState, ServedModel } from '../api/types';
 import { useI18n } from '../i18n/I18nProvider';
@@ -35,6 +36,7 @@ import {
 } from '../lib/serving';
 import { formatTime } from '../lib/taskFormat';
 import { RolloutChart } from './RolloutChart';
+import { EvaluationLine, GateOptions, GateRefusalAlert, useTaskEvaluation } from './SwitchDialog';
 
 const STATE_COLOR: Record<RolloutState, string> = {
   running: 'processing',
@@ -251,7 +253,15 @@ export function RolloutStartForm({
   const { message } = App.useApp();
   const [form] = Form.useForm<StartValues>();
   const [sending, setSending] = useState(false);
+  const [require, setRequire] = useState(false);
+  const [force, setForce] = useState(false);
+  const [refusal, setRefusal] = useState<{ code: GateCode; message: string } | null>(null);
   const candidates = models.filter((m) => !m.default && m.state !== 'failed');
+  const watched = Form.useWatch('model', form);
+  const picked = models.find((m) => m.model === watched);
+  // a fine-tune served by name carries its task id as display_name: its latest evaluation is what the gate reads
+  const pickedTask = picked && picked.kind !== 'base' && picked.kind !== 'cloud' ? picked.display_name : undefined;
+  const evaluation = useTaskEvaluation(pickedTask);
 
   useEffect(() => {
     if (candidate) {
@@ -273,11 +283,19 @@ export function RolloutStartForm({
         max_error_rate: values.max_error_rate,
         max_ttft_ratio: values.max_ttft_ratio,
         min_requests: values.min_requests,
+        ...(require ? { require_evaluation: true } : {}),
+        ...(force ? { force: true } : {}),
       });
+      setRefusal(null);
       message.success(t('rollout.started', { id: started.rollout_id, weight: started.weight, model: started.model }));
       onStarted(started);
     } catch (cause) {
-      message.error(errorMessage(cause));
+      if (cause instanceof ApiError && isGateCode(cause.code)) {
+        setRefusal({ code: cause.code, message: cause.message });
+        setForce(true);
+      } else {
+        message.error(errorMessage(cause));
+      }
     } finally {
       setSending(false);
     }
@@ -343,6 +361,11 @@ export function RolloutStartForm({
         <Form.Item name="min_requests" label={t('rollout.minRequests')} style={{ flex: 1, minWidth: 120 }}>
           <InputNumber min={1} max={1_000_000} style={{ width: '100%' }} aria-label={t('rollout.minRequests')} />
         </Form.Item>
+      </Flex>
+      <Flex vertical gap={8} style={{ marginBottom: 12 }}>
+        {pickedTask && <EvaluationLine evaluation={evaluation} />}
+        {refusal && <GateRefusalAlert code={refusal.code} message={refusal.message} />}
+        <GateOptions require={require} force={force} onRequire={setRequire} onForce={setForce} />
       </Flex>
       <Button
         type="primary"

@@ -1,4 +1,4 @@
-import { Alert, Descriptions, Drawer, Empty, Flex, Progress, Statistic, Tabs, Tag, Typography } from 'antd';
+import { Alert, Button, Descriptions, Drawer, Empty, Flex, Progress, Statistic, Tabs, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import type { Task } from '../api/types';
 import { useTaskLogs } from '../hooks/useTaskLogs';
@@ -13,6 +13,8 @@ import {
   progressPercent,
   progressText,
 } from '../lib/taskFormat';
+import { EvaluateAction } from './EvaluateAction';
+import { EvaluationDrawer, VerdictTag } from './EvaluationCompare';
 import { LogView } from './LogView';
 import { LossChart } from './LossChart';
 import { MergeAction } from './MergeAction';
@@ -67,6 +69,45 @@ function Attempts({ task }: { task: Task }) {
           </div>
         ))}
       </Flex>
+    </div>
+  );
+}
+
+/** The task's latest evaluation (`evaluation`): its verdict, a way to its compare view, and a new evaluation. */
+function LatestEvaluation({ task }: { task: Task }) {
+  const { t, lang } = useI18n();
+  const [open, setOpen] = useState(false);
+  const evaluation = task.evaluation;
+  if (!evaluation && task.status !== 'completed') {
+    return null;
+  }
+  return (
+    <div data-testid="task-evaluation">
+      <Typography.Title level={5}>{t('evaluation.latest')}</Typography.Title>
+      <Flex gap={8} align="center" wrap>
+        {evaluation ? (
+          <>
+            <VerdictTag verdict={evaluation.verdict} state={evaluation.state} />
+            <Typography.Text type="secondary">
+              {t('gate.against', { baseline: evaluation.baseline ?? 'base' })}
+              {evaluation.completed_at ? ` · ${formatTime(evaluation.completed_at, lang)}` : ''}
+            </Typography.Text>
+            {evaluation.evaluation_id && (
+              <Button size="small" type="link" onClick={() => setOpen(true)} data-testid="evaluation-open">
+                {t('evaluation.open')}
+              </Button>
+            )}
+          </>
+        ) : (
+          <Typography.Text type="secondary">{t('evaluation.none')}</Typography.Text>
+        )}
+        <EvaluateAction task={task} />
+      </Flex>
+      <EvaluationDrawer
+        taskId={open ? task.task_id : undefined}
+        evaluationId={open ? (evaluation?.evaluation_id ?? undefined) : undefined}
+        onClose={() => setOpen(false)}
+      />
     </div>
   );
 }
@@ -148,6 +189,22 @@ export function TaskDrawer({ task, onClose, onChanged = () => {}, onClone }: Pro
                       title={t('drawer.epoch')}
                       value={`${displayEpoch(task) ?? '—'} / ${task.total_epochs ?? '—'}`}
                     />
+                    {task.eval_loss != null && (
+                      <Statistic title={t('drawer.evalLoss')} value={formatLoss(task.eval_loss)} />
+                    )}
+                    {task.best_eval_loss != null && (
+                      <Statistic
+                        title={t('drawer.bestEvalLoss')}
+                        value={formatLoss(task.best_eval_loss)}
+                        suffix={
+                          task.best_step != null ? (
+                            <Typography.Text type="secondary" className="drawer-stat-suffix">
+                              {t('drawer.bestStep', { step: task.best_step })}
+                            </Typography.Text>
+                          ) : undefined
+                        }
+                      />
+                    )}
                     <Statistic
                       title={t('drawer.eta')}
                       value={isActive(task.status) ? formatDuration(task.eta_seconds) : '—'}
@@ -158,7 +215,7 @@ export function TaskDrawer({ task, onClose, onChanged = () => {}, onClone }: Pro
                     {metricsError && points.length === 0 ? (
                       <Typography.Text type="danger">{metricsError}</Typography.Text>
                     ) : (
-                      <LossChart points={points} />
+                      <LossChart points={points} bestStep={task.best_step} />
                     )}
                   </div>
                   <Descriptions size="small" column={1} bordered className="drawer-details">
@@ -189,6 +246,7 @@ export function TaskDrawer({ task, onClose, onChanged = () => {}, onClone }: Pro
                       </Typography.Text>
                     </Descriptions.Item>
                   </Descriptions>
+                  <LatestEvaluation task={task} />
                   <Attempts task={task} />
                   <div data-testid="task-artifacts">
                     <Typography.Title level={5}>{t('drawer.artifacts')}</Typography.Title>

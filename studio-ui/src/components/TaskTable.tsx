@@ -17,6 +17,7 @@ import {
   progressText,
 } from '../lib/taskFormat';
 import { useModelSwitch } from '../state/ModelSwitchContext';
+import { EvaluateAction } from './EvaluateAction';
 import { MergeAction } from './MergeAction';
 import { PauseAction } from './PauseAction';
 import { CloneAction, RetryAction } from './RetryAction';
@@ -64,7 +65,7 @@ export function TaskProgress({ task }: { task: Task }) {
 export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDeleted, onClone }: Props) {
   const { t, lang } = useI18n();
   const { message } = App.useApp();
-  const { start, busy } = useModelSwitch();
+  const { ask, busy } = useModelSwitch();
 
   const act = async (action: () => Promise<void>) => {
     try {
@@ -131,7 +132,7 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
     {
       title: t('table.actions'),
       key: 'actions',
-      width: 136,
+      width: 160,
       fixed: 'right',
       render: (_: unknown, task) => (
         <Flex gap={2}>
@@ -143,7 +144,7 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
               disabled={!hasModel(task) || busy}
               aria-label={t('action.switch')}
               data-testid="task-switch"
-              onClick={() => void start({ task_id: task.task_id, label: task.task_id })}
+              onClick={() => ask({ task_id: task.task_id, label: task.task_id, evaluation: task.evaluation ?? null })}
             />
           </Tooltip>
           <Tooltip title={t('action.download')}>
@@ -157,6 +158,7 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
               onClick={() => void act(() => finetuneApi.download(task.task_id))}
             />
           </Tooltip>
+          <EvaluateAction task={task} compact />
           <MergeAction task={task} onChanged={onChanged} compact />
           <PauseAction task={task} onChanged={onChanged} compact />
           <RetryAction task={task} onChanged={onChanged} compact />

@@ -1,6 +1,7 @@
 import { App } from 'antd';
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
-import { chatApi, type SwitchRequest } from '../api/chat';
+import { chatApi } from '../api/chat';
+import { isGateCode, type EvaluationSummary, type GateCode, type GatedSwitchRequest } from '../api/evaluation';
 import { ApiError, errorMessage } from '../api/http';
 import type { SwitchOperation } from '../api/types';
 import { useI18n } from '../i18n/I18nProvider';
@@ -8,9 +9,17 @@ import { isAbort } from '../hooks/usePolling';
 import { isFinished, switchOutcome, type SwitchOutcome } from '../lib/switchOutcome';
 import { useCurrentModel } from './CurrentModelContext';
 
-export interface SwitchTarget extends SwitchRequest {
+export interface SwitchTarget extends GatedSwitchRequest {
   /** What the user picked, for the toast. */
   label: string;
+  /** The fine-tune's latest evaluation when the caller knows it (the switch dialog reads the task otherwise). */
+  evaluation?: EvaluationSummary | null;
+}
+
+/** A switch the evaluation gate refused (409): the dialog explains it and offers `force`. */
+export interface GateRefusal {
+  code: GateCode;
+  message: string;
 }
 
 interface ModelSwitchState {
@@ -20,6 +29,12 @@ interface ModelSwitchState {
   outcome: SwitchOutcome | null;
   busy: boolean;
   start: (target: SwitchTarget) => Promise<void>;
+  /** Opens the switch dialog for `target` (its evaluation, require-evaluation and force), which then starts it. */
+  ask: (target: SwitchTarget) => void;
+  /** The target the switch dialog shows, if open, and why the gate refused it, if it did. */
+  confirming: SwitchTarget | null;
+  refusal: GateRefusal | null;
+  closeDialog: () => void;
 }
 
 /** The toast's symbol: ✅ live, ⚠️ recorded only, ❌ failed. */
@@ -59,6 +74,8 @@ export function ModelSwitchProvider({ children, pollMs = 500 }: { children: Reac
   const [target, setTarget] = useState<SwitchTarget | null>(null);
   const [outcome, setOutcome] = useState<SwitchOutcome | null>(null);
   const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState<SwitchTarget | null>(null);
+  const [refusal, setRefusal] = useState<GateRefusal | null>(null);
   const lifetime = useRef<AbortController | null>(null);
 
   useEffect(() => {
@@ -78,7 +95,13 @@ export function ModelSwitchProvider({ children, pollMs = 500 }: { children: Reac
       setOutcome(null);
       setOperation(null);
       try {
-        let op = await chatApi.startSwitch({ model: next.model, task_id: next.task_id, strategy: next.strategy });
+        let op = await chatApi.startSwitch({
+          model: next.model,
+          task_id: next.task_id,
+          strategy: next.strategy,
+          ...(next.require_evaluation ? { require_evaluation: true } : {}),
+          ...(next.force ? { force: true } : {}),
+        });
         setOperation(op);
         while (!isFinished(op)) {
           await wait(pollMs, signal);
@@ -119,6 +142,12 @@ export function ModelSwitchProvider({ children, pollMs = 500 }: { children: Reac
           return;
         }
         setOutcome('failed');
+        if (cause instanceof ApiError && isGateCode(cause.code)) {
+          // the evaluation gate refused it: the dialog opens again with the reason and a forced retry
+          setRefusal({ code: cause.code, message: cause.message });
+          setConfirming(next);
+          return;
+        }
         const conflict = cause instanceof ApiError && cause.code === 'switch_in_progress';
         notification.error({
           key: 'switch',
@@ -137,8 +166,19 @@ export function ModelSwitchProvider({ children, pollMs = 500 }: { children: Reac
     [busy, notification, pollMs, refresh, t],
   );
 
+  const ask = useCallback((next: SwitchTarget) => {
+    setRefusal(null);
+    setConfirming(next);
+  }, []);
+  const closeDialog = useCallback(() => {
+    setConfirming(null);
+    setRefusal(null);
+  }, []);
+
   return (
-    <ModelSwitchContext.Provider value={{ operation, target, outcome, busy, start }}>
+    <ModelSwitchContext.Provider
+      value={{ operation, target, outcome, busy, start, ask, confirming, refusal, closeDialog }}
+    >
       {children}
     </ModelSwitchContext.Provider>
   );
