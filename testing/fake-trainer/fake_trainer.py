@@ -23,6 +23,15 @@ sage_trainer's deferred cancel), each with an ``artifact`` line of kind ``checkp
 checkpoints are kept. On SIGTERM/SIGINT it then writes
 ``{"type":"error","code":"cancelled",...}`` and exits 143 at once.
 
+Validation, like sage_trainer's: with ``validation_path`` in job.json it "evaluates" every ``eval_steps`` steps
+(hyperparameter; default about a tenth of the run) and at the last step, writing
+``{"type":"eval","step":N,"epoch":E,"eval_loss":L}`` on a curve that falls, then rises (overfitting: lowest about
+halfway through the run). An eval that improves on the best so far saves a checkpoint at that step (the best one; never
+pruned by ``save_total_limit``); after ``early_stopping_patience`` evaluations in a row without improvement it stops
+training early (a log line and ``{"type":"early_stopping",...}``). It then writes ``lora/`` (or ``merged_model/``) from
+the best checkpoint and ``{"type":"artifact","kind":"best_checkpoint","path":…,"step":N,"eval_loss":L}``; a resumed run
+keeps the best so far (from the checkpoint's trainer_state.json).
+
 Environment:
     FAKE_TRAINER_STEP_DELAY  seconds per training step (default 0.05)
     FAKE_TRAINER_STEPS       total steps, overriding the computed number
@@ -116,13 +125,19 @@ def loss_at(step: int, total: int) -> float:
     return round(0.35 + 2.1 * math.exp(-3.0 * step / total) + wobble * math.exp(-step / total), 4)
 
 
-def count_samples(path: Path) -> int:
+def eval_loss_at(step: int, total: int) -> float:
+    """Validation loss: falls with training, then rises as the model overfits (lowest at about 47 % of the run)."""
+    x = step / max(1, total)
+    return round(0.55 + 1.9 * math.exp(-5.0 * x) + 0.9 * x * x, 4)
+
+
+def count_samples(path: Path, what: str = "dataset") -> int:
     if not path.is_file():
-        raise Failure("dataset_empty", f"dataset file {path} does not exist")
+        raise Failure("dataset_empty", f"{what} file {path} does not exist")
     with path.open(encoding="utf-8", errors="replace") as handle:
         count = sum(1 for line in handle if line.strip())
     if count == 0:
-        raise Failure("dataset_empty", f"dataset file {path} has no samples")
+        raise Failure("dataset_empty", f"{what} file {path} has no samples")
     return count
 
 
@@ -137,6 +152,14 @@ def read_job(path: Path) -> dict:
         raise Failure("bad_spec", f"method must be one of lora, qlora, full (got {job.get('method')!r})", 2)
     if not isinstance(job.get("dataset_path"), str) or not job["dataset_path"]:
         raise Failure("bad_spec", "dataset_path is required", 2)
+    validation = job.get("validation_path")
+    if validation is not None and (not isinstance(validation, str) or not validation.strip()):
+        raise Failure("bad_spec", "validation_path must be null or a non-empty string", 2)
+    hp = job.get("hyperparameters") or {}
+    for name in ("eval_steps", "early_stopping_patience"):
+        value = hp.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise Failure("bad_spec", f"hyperparameters.{name} must be null or an integer >= 1 (got {value!r})", 2)
     return job
 
 
@@ -219,6 +242,13 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
         start = read_checkpoint(checkpoint)["step"]
         print(f"resumed from {checkpoint} at step {start}", flush=True)
     save_steps = int(hp.get("save_steps", 500))
+    evaluation = None
+    if job.get("validation_path"):
+        held_out = count_samples(task_dir / job["validation_path"], "validation")
+        evaluation = Evaluation(hp, total, state)
+        print(f"{held_out} validation samples; evaluating every {evaluation.every} steps", flush=True)
+        if start:
+            evaluation.resume(read_checkpoint(task_dir / str(job["resume_from"])))
 
     progress.emit("phase", phase="training")
     state["deferred"] = True  # like sage_trainer: a signal inside the loop ends it at the next step boundary
@@ -250,7 +280,28 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
                 peak_memory_bytes=3 * 2**30,
             )
         state["step"] = step
-        if save_steps and step % save_steps == 0 and step < total:
+        saved = False
+        if evaluation is not None and (step % evaluation.every == 0 or step == total):
+            eval_loss = eval_loss_at(step, total)
+            progress.emit("eval", step=step, epoch=state["epoch"], eval_loss=eval_loss)
+            if evaluation.record(step, eval_loss):
+                save_checkpoint(job, task_dir, progress, state)
+                saved = True
+            elif evaluation.should_stop():
+                print(
+                    f"early stopping at step {step}: no improvement in {evaluation.patience} evaluations "
+                    f"(best eval_loss {evaluation.best_loss} at step {evaluation.best_step})",
+                    flush=True,
+                )
+                progress.emit(
+                    "early_stopping",
+                    step=step,
+                    patience=evaluation.patience,
+                    best_step=evaluation.best_step,
+                    best_eval_loss=evaluation.best_loss,
+                )
+                break
+        if save_steps and step % save_steps == 0 and step < total and not saved:
             save_checkpoint(job, task_dir, progress, state)
     state["deferred"] = False
     if state.get("stop"):
@@ -258,10 +309,15 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
 
     state["step"] = None  # no checkpoint on cancel from here on: the work is done
     progress.emit("phase", phase="saving")
+    best = None
+    if evaluation is not None and evaluation.best_step is not None:
+        best = task_dir / str(job.get("output_dir") or ".") / "checkpoints" / f"step-{evaluation.best_step}"
+        print(f"writing the model of the best checkpoint {best.name} (eval_loss {evaluation.best_loss})", flush=True)
     method = job.get("method", "lora")
     if method == "full":
         write_merged_model(output_dir / "merged_model", job.get("base_model", ""))
         progress.emit("artifact", kind="merged_model", path=relative(output_dir / "merged_model", task_dir))
+        best_artifact(progress, best, evaluation, task_dir)
     else:
         r = int(hp.get("lora_r", 16))
         adapter = {
@@ -290,12 +346,62 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
             },
         )
         progress.emit("artifact", kind="lora", path=relative(output_dir / "lora", task_dir))
+        best_artifact(progress, best, evaluation, task_dir)
         if job.get("merge"):
             progress.emit("phase", phase="merging")
             time.sleep(min(delay, 0.2))
             write_merged_model(output_dir / "merged_model", job.get("base_model", ""))
             progress.emit("artifact", kind="merged_model", path=relative(output_dir / "merged_model", task_dir))
     progress.emit("phase", phase="done")
+
+
+class Evaluation:
+    """The best eval loss so far, its step, and the evaluations since it improved (early stopping)."""
+
+    def __init__(self, hp: dict, total: int, state: dict):
+        self.every = hp.get("eval_steps") or max(1, round(total / 10))
+        self.patience = hp.get("early_stopping_patience")
+        self.best_step = None
+        self.best_loss = None
+        self.without_improvement = 0
+        self.state = state
+
+    def resume(self, trainer_state: dict) -> None:
+        self.best_step = trainer_state.get("best_step")
+        self.best_loss = trainer_state.get("best_eval_loss")
+        self.without_improvement = int(trainer_state.get("evals_without_improvement") or 0)
+        self._publish()
+
+    def record(self, step: int, eval_loss: float) -> bool:
+        """Whether ``eval_loss`` is a new best (the caller saves that step's checkpoint)."""
+        if self.best_loss is None or eval_loss < self.best_loss:
+            self.best_step, self.best_loss, self.without_improvement = step, eval_loss, 0
+            self._publish()
+            return True
+        self.without_improvement += 1
+        self._publish()
+        return False
+
+    def should_stop(self) -> bool:
+        return self.patience is not None and self.without_improvement >= self.patience
+
+    def _publish(self) -> None:
+        self.state["best"] = {
+            "best_step": self.best_step,
+            "best_eval_loss": self.best_loss,
+            "evals_without_improvement": self.without_improvement,
+        }
+
+
+def best_artifact(progress: Progress, best, evaluation, task_dir: Path) -> None:
+    if best is not None:
+        progress.emit(
+            "artifact",
+            kind="best_checkpoint",
+            path=relative(best, task_dir),
+            step=evaluation.best_step,
+            eval_loss=evaluation.best_loss,
+        )
 
 
 def read_checkpoint(checkpoint: Path) -> dict:
@@ -330,22 +436,26 @@ def save_checkpoint(job: dict, task_dir: Path, progress: Progress, state: dict) 
         "step": step,
         "epoch": state.get("epoch", 0.0),
         "time": now,
+        **(state.get("best") or {}),
     }
     write_files(staging, {"trainer_state.json": json.dumps(trainer_state, indent=2)})
     shutil.rmtree(directory, ignore_errors=True)
     os.replace(staging, directory)
     progress.emit("artifact", kind="checkpoint", path=relative(directory, task_dir))
-    prune_checkpoints(root, (job.get("hyperparameters") or {}).get("save_total_limit"))
+    best_step = (state.get("best") or {}).get("best_step")
+    prune_checkpoints(root, (job.get("hyperparameters") or {}).get("save_total_limit"), best_step)
     return directory
 
 
-def prune_checkpoints(root: Path, keep) -> None:
+def prune_checkpoints(root: Path, keep, best_step=None) -> None:
     """Like sage_trainer's CheckpointSaver: with ``save_total_limit`` set, only the newest ``keep`` complete
-    checkpoints stay (by step)."""
+    checkpoints stay (by step), and the best one (lowest eval loss) whatever its age."""
     if not isinstance(keep, int) or keep < 1:
         return
     steps = sorted(
-        (int(p.name[len("step-") :]), p) for p in root.glob("step-*") if p.is_dir() and p.name[len("step-") :].isdigit()
+        (int(p.name[len("step-") :]), p)
+        for p in root.glob("step-*")
+        if p.is_dir() and p.name[len("step-") :].isdigit() and int(p.name[len("step-") :]) != best_step
     )
     for _, stale in steps[: max(0, len(steps) - keep)]:
         print(f"removing old checkpoint {stale.name} (save_total_limit={keep})", flush=True)

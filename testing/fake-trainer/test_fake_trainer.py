@@ -251,6 +251,89 @@ class FakeTrainerTest(unittest.TestCase):
         self.assertIn("not a checkpoint", self.of_type("error")[-1]["message"])
         self.assertFalse(self.of_type("metrics"))
 
+    def validation_job(self, **hp):
+        (self.task / "validation.jsonl").write_text((self.task / "dataset.jsonl").read_text().split("\n", 3)[0] + "\n")
+        base = {"epochs": 1, "batch_size": 1, "logging_steps": 1, "max_steps": 20, "save_steps": 0}
+        self.write_job(validation_path="validation.jsonl", hyperparameters={**base, **hp})
+
+    def test_validation_evaluates_keeps_the_best_checkpoint_and_writes_the_model_from_it(self):
+        self.validation_job(save_steps=3, save_total_limit=1)
+        result = self.run_fake()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        evals = self.of_type("eval")
+        # every 2 steps by default (a tenth of 20), the last step included
+        self.assertEqual([e["step"] for e in evals], list(range(2, 21, 2)))
+        losses = [e["eval_loss"] for e in evals]
+        lowest = losses.index(min(losses))
+        self.assertTrue(0 < lowest < len(losses) - 1, losses)  # falls, then rises
+        self.assertEqual(evals[0]["epoch"], 0.2)  # 10 samples a step each: 10 steps an epoch
+        best = [r for r in self.of_type("artifact") if r["kind"] == "best_checkpoint"]
+        self.assertEqual(len(best), 1)
+        self.assertEqual((best[0]["step"], best[0]["eval_loss"]), (evals[lowest]["step"], min(losses)))
+        self.assertEqual(best[0]["path"], f"checkpoints/step-{best[0]['step']}")
+        # save_total_limit 1 keeps the newest periodic checkpoint and, besides it, the best one
+        self.assertEqual(
+            sorted(p.name for p in (self.task / "checkpoints").iterdir()), [f"step-{best[0]['step']}", "step-18"]
+        )
+        state = json.loads((self.task / best[0]["path"] / "trainer_state.json").read_text())
+        self.assertEqual((state["best_step"], state["best_eval_loss"]), (best[0]["step"], best[0]["eval_loss"]))
+        self.assertEqual(self.of_type("phase")[-1]["phase"], "done")
+        self.assertIn("best checkpoint", result.stdout)
+
+    def test_early_stopping_after_patience_evaluations_without_improvement(self):
+        self.validation_job(eval_steps=2, early_stopping_patience=2)
+        result = self.run_fake()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        evals = self.of_type("eval")
+        losses = [e["eval_loss"] for e in evals]
+        best = losses.index(min(losses))
+        self.assertEqual(len(evals), best + 3)  # the best, then two without improvement
+        stop = self.of_type("early_stopping")
+        self.assertEqual(len(stop), 1)
+        self.assertEqual((stop[0]["step"], stop[0]["best_step"]), (evals[-1]["step"], evals[best]["step"]))
+        self.assertEqual(self.of_type("metrics")[-1]["step"], evals[-1]["step"])
+        self.assertIn("early stopping", result.stdout)
+        kinds = [r["kind"] for r in self.of_type("artifact")]
+        self.assertIn("best_checkpoint", kinds)
+        self.assertIn("lora", kinds)
+
+    def test_a_resumed_run_keeps_the_best_so_far(self):
+        self.validation_job(eval_steps=2)
+        process = self.start(FAKE_TRAINER_STEP_DELAY="0.05")
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not (self.has_progress() and len(self.of_type("eval")) >= 6):
+                time.sleep(0.02)
+            process.send_signal(signal.SIGTERM)
+            self.assertEqual(process.wait(timeout=5), 143)
+        finally:
+            process.kill()
+            process.wait()
+        before = {e["step"]: e["eval_loss"] for e in self.of_type("eval")}
+        best_before = min(before, key=before.get)
+        checkpoint = [r for r in self.of_type("artifact") if r["kind"] == "checkpoint"][-1]["path"]
+        (self.task / "progress.jsonl").unlink()
+        self.validation_job(eval_steps=2, early_stopping_patience=1)
+        job = json.loads((self.task / "job.json").read_text())
+        job["resume_from"] = checkpoint
+        (self.task / "job.json").write_text(json.dumps(job))
+        self.assertEqual(self.run_fake().returncode, 0)
+        # the first evaluation after the resume is already worse than the best before it: patience 1 stops there
+        self.assertEqual(len(self.of_type("eval")), 1)
+        best = [r for r in self.of_type("artifact") if r["kind"] == "best_checkpoint"][0]
+        self.assertEqual(best["step"], best_before)
+
+    def has_progress(self):
+        return (self.task / "progress.jsonl").exists()
+
+    def test_bad_validation_settings_are_bad_spec(self):
+        self.validation_job(eval_steps=0)
+        self.assertEqual(self.run_fake().returncode, 2)
+        self.assertIn("eval_steps", self.of_type("error")[-1]["message"])
+        self.write_job(validation_path="missing.jsonl")
+        self.assertEqual(self.run_fake().returncode, 1)
+        self.assertIn("validation", self.of_type("error")[-1]["message"])
+
     def test_ignore_sigterm_needs_sigkill(self):
         self.write_job()
         process = self.start(
