@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.runtime.BackendSpec;
 import io.sage.studio.chat.runtime.EngineArgs;
+import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.events.StudioJson;
 import io.sage.studio.kube.Scheduling;
 import io.sage.studio.kube.StudioLabels;
@@ -39,9 +40,11 @@ final class EngineManifests {
     private final ChatConfig.Engine engine;
     private final String mountPath;
     private final Scheduling scheduling;
+    private final HubSettings hub;
 
     /** @throws IllegalArgumentException when the scheduling settings are invalid (read once, at start-up) */
-    EngineManifests(ChatConfig config, String studioHome) {
+    EngineManifests(ChatConfig config, String studioHome, HubSettings hub) {
+        this.hub = hub;
         this.config = config.kubernetes();
         this.memory = config.memory();
         this.engine = config.engine();
@@ -72,8 +75,10 @@ final class EngineManifests {
 
     /**
      * The Deployment of one engine. Its container gets exactly this environment: VLLM_API_KEY from the Secret
-     * {@code keySecret} (key {@code api-key}) and, with LoRA, VLLM_ALLOW_RUNTIME_LORA_UPDATING; nothing of this
-     * service's own environment.
+     * {@code keySecret} (key {@code api-key}), with LoRA VLLM_ALLOW_RUNTIME_LORA_UPDATING, and the Hugging Face
+     * settings ({@link HubSettings}): {@code HF_HOME} (the shared cache on the studio-home volume, mounted writable
+     * under the read-only home so a model downloaded here is there for training too), the offline switches, and
+     * {@code HF_TOKEN} from its Secret by reference when one is configured; nothing of this service's own environment.
      */
     Deployment deployment(BackendSpec spec, String keySecret) {
         String name = nameOf(spec.id());
@@ -101,6 +106,15 @@ final class EngineManifests {
         if (spec.loraEnabled()) {
             env.add(new EnvVar("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True", null));
         }
+        Map<String, String> hubEnv = hub.podEnv(mountPath);
+        hubEnv.forEach((variable, value) -> env.add(new EnvVar(variable, value, null)));
+        hub.tokenSecret()
+                .ifPresent(secret -> env.add(new EnvVarBuilder()
+                        .withName(HubSettings.TOKEN_VARIABLE)
+                        .withNewValueFrom()
+                        .withNewSecretKeyRef(secret.key(), secret.name(), true)
+                        .endValueFrom()
+                        .build()));
         ContainerBuilder container = new ContainerBuilder()
                 .withName(CONTAINER)
                 .withImage(config.image())
@@ -134,6 +148,13 @@ final class EngineManifests {
                 .withName("dshm")
                 .withMountPath("/dev/shm")
                 .endVolumeMount();
+        hub.cacheInHome()
+                .ifPresent(cache -> container
+                        .addNewVolumeMount()
+                        .withName("models")
+                        .withMountPath(hubEnv.get("HF_HOME"))
+                        .withSubPath(cache)
+                        .endVolumeMount());
         return new DeploymentBuilder()
                 .withNewMetadata()
                 .withName(name)
@@ -163,7 +184,8 @@ final class EngineManifests {
                 .withName("models")
                 .withNewPersistentVolumeClaim()
                 .withClaimName(config.modelsClaim())
-                .withReadOnly(true)
+                // read-only by its mount; the claim itself writable for the cache's mount
+                .withReadOnly(hub.cacheInHome().isPresent() ? null : Boolean.TRUE)
                 .endPersistentVolumeClaim()
                 .endVolume()
                 .addNewVolume()

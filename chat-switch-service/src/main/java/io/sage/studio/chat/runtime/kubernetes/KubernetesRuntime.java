@@ -27,6 +27,7 @@ import io.sage.studio.chat.runtime.Liveness;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.kube.StudioLabels;
 
 /**
@@ -58,10 +59,11 @@ public class KubernetesRuntime implements ServingRuntime {
     private final Duration stopTimeout;
     private final EngineKeySecret engineKey;
 
-    public KubernetesRuntime(KubernetesClient client, ChatConfig config, StudioHome home, EngineApiKey apiKey) {
+    public KubernetesRuntime(
+            KubernetesClient client, ChatConfig config, StudioHome home, EngineApiKey apiKey, HubSettings hub) {
         this.client = client;
         this.config = config.kubernetes();
-        this.manifests = new EngineManifests(config, home.root().toString());
+        this.manifests = new EngineManifests(config, home.root().toString(), hub);
         this.namespace = this.config
                 .namespace()
                 .filter(n -> !n.isBlank())

@@ -25,6 +25,7 @@ import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Typed;
+import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
@@ -36,6 +37,7 @@ import io.sage.studio.chat.runtime.Liveness;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.process.ChildEnvironment;
 import io.sage.studio.process.ProcessControl;
 import io.sage.studio.process.ProcessIdentity;
@@ -66,12 +68,20 @@ public class LocalProcessRuntime implements ServingRuntime {
     private final Path logDir;
     private final ProcessControl processes = new ProcessControl(null);
     private final EngineApiKey apiKey;
+    private final HubSettings hub;
     private final Map<String, Process> children = new ConcurrentHashMap<>();
     private final Map<String, Integer> portsInUse = new ConcurrentHashMap<>();
 
+    /** With the default Hugging Face settings ({@code HF_HOME} in the studio home, online, the service's HF_TOKEN). */
     public LocalProcessRuntime(ChatConfig config, StudioHome home, EngineApiKey apiKey) {
+        this(config, home, apiKey, HubSettings.defaults(home, System.getenv()));
+    }
+
+    @Inject
+    public LocalProcessRuntime(ChatConfig config, StudioHome home, EngineApiKey apiKey, HubSettings hub) {
         this.config = config.local();
         this.apiKey = apiKey;
+        this.hub = hub;
         this.memory = config.memory();
         this.engine = config.engine();
         this.template = CommandTemplate.parse(this.config.command());
@@ -138,11 +148,13 @@ public class LocalProcessRuntime implements ServingRuntime {
 
     /**
      * What an engine gets on top of the allow-listed part of this service's environment ({@link ChildEnvironment}: never
-     * a key or a secret of this service): {@code studio.chat.local.environment}, the engines' API key and, with LoRA,
-     * runtime adapter loading.
+     * a key or a secret of this service): the Hugging Face settings ({@link HubSettings}: {@code HF_HOME}, the shared
+     * cache the trainers fill too, {@code HF_TOKEN}, the offline switches), {@code studio.chat.local.environment}
+     * (which wins), the engines' API key and, with LoRA, runtime adapter loading.
      */
     Map<String, String> environment(BackendSpec spec) {
-        Map<String, String> explicit = new LinkedHashMap<>(config.environment());
+        Map<String, String> explicit = new LinkedHashMap<>(hub.processEnv());
+        explicit.putAll(config.environment());
         if (spec.loraEnabled()) {
             explicit.put(RUNTIME_LORA_ENV, "True");
         } else {
