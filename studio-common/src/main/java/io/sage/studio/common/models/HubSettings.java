@@ -153,10 +153,19 @@ public class HubSettings {
      * {@code homeMountPath} in the pod; one outside it is used as it is (the image or a volume must provide it).
      */
     public Map<String, String> podEnv(String homeMountPath) {
-        String inPod = hfHome.startsWith(home.root())
-                ? homeMountPath.replaceAll("/+$", "") + "/" + home.root().relativize(hfHome)
-                : hfHome.toString();
-        return common(inPod.endsWith("/") ? inPod.substring(0, inPod.length() - 1) : inPod);
+        return common(cacheInHome()
+                .map(relative -> homeMountPath.replaceAll("/+$", "") + "/" + relative)
+                .orElse(hfHome.toString()));
+    }
+
+    /**
+     * The cache's folder relative to the studio home, when it lies inside it (a pod that mounts the studio home
+     * read-only mounts this folder writable, so a model it downloads lands in the shared cache).
+     */
+    public Optional<String> cacheInHome() {
+        return hfHome.startsWith(home.root()) && !hfHome.equals(home.root())
+                ? Optional.of(home.root().relativize(hfHome).toString())
+                : Optional.empty();
     }
 
     private Map<String, String> common(String hfHomeValue) {
