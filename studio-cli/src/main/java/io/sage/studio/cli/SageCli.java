@@ -2,6 +2,7 @@ package io.sage.studio.cli;
 
 import io.sage.studio.cli.commands.ChatCommand;
 import io.sage.studio.cli.commands.CompletionCommand;
+import io.sage.studio.cli.commands.EvalCommand;
 import io.sage.studio.cli.commands.FinetuneCommand;
 import io.sage.studio.cli.commands.GpuCommand;
 import io.sage.studio.cli.commands.ModelsCommand;
@@ -23,6 +24,7 @@ import picocli.CommandLine.Command;
             StudioCommand.class,
             FinetuneCommand.class,
             ModelsCommand.class,
+            EvalCommand.class,
             SwitchCommand.class,
             ServeCommand.class,
             UnserveCommand.class,

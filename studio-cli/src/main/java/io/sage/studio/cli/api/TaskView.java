@@ -11,7 +11,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  * missing or {@code null} field stays {@code null}. {@code config} is printed as it came, never interpreted.
  * {@code current_epoch} is the whole epoch in progress and {@code epoch} the fractional count; {@code loss} is
  * {@code 0} until the trainer reports one, {@code latest_loss} stays {@code null} until then; {@code warnings} are
- * messages and {@code warning_details} the same with their codes.
+ * messages and {@code warning_details} the same with their codes. {@code eval_loss} (latest), {@code best_eval_loss}
+ * and {@code best_step} come from a validation split and stay {@code null} without one; {@code evaluation} is the
+ * latest evaluation against a baseline, {@code null} before the first.
  */
 public record TaskView(
         String taskId,
@@ -39,7 +41,11 @@ public record TaskView(
         Map<String, String> artifacts,
         JsonNode config,
         List<Warning> warnings,
-        List<Warning> warningDetails) {
+        List<Warning> warningDetails,
+        Double evalLoss,
+        Double bestEvalLoss,
+        Long bestStep,
+        EvaluationSummary evaluation) {
 
     public TaskView {
         artifacts = artifacts == null ? Map.of() : artifacts;

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.sage.studio.cli.SageCli;
 import io.sage.studio.cli.api.DatasetUpload;
+import io.sage.studio.cli.api.EvaluationSummary;
 import io.sage.studio.cli.api.TaskView;
 import io.sage.studio.cli.client.StudioClient;
 import io.sage.studio.cli.client.StudioClientException;
@@ -257,6 +258,11 @@ public class FinetuneCommand implements Runnable {
             fields.put("total_steps", t.totalSteps());
             fields.put("loss", t.lossToShow());
             fields.put("learning_rate", t.learningRate());
+            fields.put("eval_loss", t.evalLoss());
+            fields.put("best_eval_loss", t.bestEvalLoss());
+            fields.put("best_step", t.bestStep());
+            // the latest evaluation against a baseline: what a switch with require_evaluation goes on
+            fields.put("evaluation", evaluationLine(t.evaluation()));
             fields.put("eta_seconds", t.etaSeconds());
             fields.put("queue_position", t.queuePosition());
             fields.put("created_at", t.createdAt());
@@ -295,6 +301,17 @@ public class FinetuneCommand implements Runnable {
             t.warningsToShow().forEach(w -> System.out.println("warning          " + w.text()));
             return 0;
         }
+    }
+
+    /** {@code better vs base (ev-…, completed 2026-…)}, {@code running vs base (ev-…)}, or null without one. */
+    static String evaluationLine(EvaluationSummary evaluation) {
+        if (evaluation == null) {
+            return null;
+        }
+        String outcome = evaluation.verdict() != null ? evaluation.verdict() : Output.orEmpty(evaluation.state());
+        return outcome + " vs " + Output.orEmpty(evaluation.baseline()) + " ("
+                + Output.orEmpty(evaluation.evaluationId())
+                + (evaluation.completedAt() != null ? ", completed " + evaluation.completedAt() : "") + ")";
     }
 
     @Command(name = "logs", mixinStandardHelpOptions = true, description = "The trainer's log of a task.")

@@ -9,7 +9,10 @@ public final class ProgressLines {
 
     private ProgressLines() {}
 
-    /** {@code [########------------]  42.5% training step 17/40 epoch 1.27/3 loss 0.8313 ETA 1m35s}. */
+    /**
+     * {@code [########------------]  42.5% training step 17/40 epoch 1.27/3 loss 0.8313 eval_loss 0.9120 ETA 1m35s}
+     * ({@code eval_loss} once a validation split was evaluated).
+     */
     public static String of(TaskView t) {
         double pct = Output.or0(t.progress());
         int filled = (int) (Math.max(0, Math.min(100, pct)) / 5);
@@ -31,6 +34,9 @@ public final class ProgressLines {
         }
         if (t.lossToShow() != null) {
             line.append(String.format(Locale.ROOT, " loss %.4f", t.lossToShow()));
+        }
+        if (t.evalLoss() != null) {
+            line.append(String.format(Locale.ROOT, " eval_loss %.4f", t.evalLoss()));
         }
         if (t.etaSeconds() != null) {
             line.append(" ETA ").append(Output.duration(t.etaSeconds()));

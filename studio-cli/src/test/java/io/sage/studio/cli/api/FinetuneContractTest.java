@@ -71,7 +71,12 @@ class FinetuneContractTest {
                 .stringType("created_at", "2026-01-01T12:00:00Z")
                 .stringType("started_at", "2026-01-01T12:00:05.123456Z")
                 .stringType("completed_at", "2026-01-01T12:10:00Z")
-                .nullValue("error_message");
+                .nullValue("error_message")
+                // no validation split and no evaluation in this state: the validation figures and the summary are null
+                .nullValue("eval_loss")
+                .nullValue("best_eval_loss")
+                .nullValue("best_step")
+                .nullValue("evaluation");
         body.object("artifacts")
                 .stringType("lora", "/home/u/.sage/studio_finetune/" + TASK_ID + "/lora")
                 .closeObject();
@@ -265,6 +270,57 @@ class FinetuneContractTest {
         assertThat(merge.state()).isEqualTo("queued");
         assertThat(merge.ended()).isFalse();
         assertThat(answer.path("status").asText()).isEqualTo("completed");
+    }
+
+    /**
+     * What {@code sage eval} reads of an evaluation: its id (to follow it), state, baseline and progress. In the state
+     * of a fresh completed task each time, so the shared completed task of {@code sage finetune show} keeps no
+     * evaluation.
+     */
+    private static PactDslJsonBody acceptedEvaluation() {
+        return new PactDslJsonBody()
+                .stringType("evaluation_id", "ev-20260101-121000-0001")
+                .stringType("task_id", TASK_ID)
+                .stringMatcher("state", "queued|running|completed|failed", "queued")
+                .stringValue("baseline", "base")
+                .object("progress")
+                .integerType("done", 0)
+                .integerType("total", 40)
+                .closeObject()
+                .asBody();
+    }
+
+    @Pact(consumer = CONSUMER)
+    V4Pact startEvaluation(PactDslWithProvider builder) {
+        return builder.given(UNMERGED_TASK)
+                .uponReceiving("sage eval: evaluate a completed task against its base model")
+                .method("POST")
+                .pathFromProviderState(
+                        "/api/finetune/tasks/${taskId}/evaluations", "/api/finetune/tasks/" + TASK_ID + "/evaluations")
+                .headers("Content-Type", "application/json")
+                .body(new PactDslJsonBody()
+                        .stringValue("baseline", "base")
+                        .integerType("max_samples", 50)
+                        .integerType("max_tokens", 256))
+                .willRespondWith()
+                .status(202)
+                .body(acceptedEvaluation())
+                .toPact(V4Pact.class);
+    }
+
+    @Test
+    @PactTestFor(pactMethod = "startEvaluation")
+    void evalReadsTheAcceptedEvaluation(MockServer server) {
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("baseline", "base");
+        body.put("max_samples", 50);
+        body.put("max_tokens", 256);
+        EvaluationView evaluation = new StudioClient(server.getUrl(), null)
+                .post("/api/finetune/tasks/" + TASK_ID + "/evaluations", body, EvaluationView.class);
+        assertThat(evaluation.evaluationId()).isNotBlank();
+        assertThat(evaluation.baseline()).isEqualTo("base");
+        assertThat(evaluation.ended()).isFalse();
+        assertThat(evaluation.progress().total()).isNotNull();
     }
 
     private static Set<String> jsonFields(PactDslJsonBody body) {
