@@ -42,7 +42,8 @@ Environment:
                              ignore_sigterm SIGTERM is ignored (the caller has to SIGKILL)
                              slow           loading takes 1 s and each step 20 × FAKE_TRAINER_STEP_DELAY
 Per task (so one task of an end-to-end test can fail): when base_model, model_name or task_id in
-job.json contains ``fail-me`` the task runs in ``crash`` mode, ``slow-me`` in ``slow`` mode; for ``merge``,
+job.json contains ``fail-me`` the task runs in ``crash`` mode, ``slow-me`` in ``slow`` mode; a base_model
+``gated/…`` fails while loading with ``model_access_denied`` (a gated model the token cannot access); for ``merge``,
 ``merge-fails`` in base_model or task_id fails the merge and ``merge-slowly`` makes it slow.
 
 Exit codes: 0 success, 1 error (with an error line), 2 bad_spec, 3 crash_silent, 143 cancelled.
@@ -222,6 +223,12 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
 
     progress.emit("phase", phase="loading_model")
     print(f"loading {job.get('base_model')} (fake)", flush=True)
+    if str(job.get("base_model", "")).startswith("gated/"):
+        raise Failure(
+            "model_access_denied",
+            f"the Hugging Face Hub refused to download {job['base_model']}: the model is gated (fake). Accept its "
+            "licence on the Hub, then give the studio a token of that account (HF_TOKEN)",
+        )
     time.sleep(1.0 if mode == "slow" else min(delay, 0.2))
     progress.emit("phase", phase="preparing_data")
     samples = count_samples(task_dir / job["dataset_path"])
