@@ -111,6 +111,9 @@ public class RolloutCommand implements Runnable {
         boolean await;
 
         @Mixin
+        EvaluationGateOptions gate;
+
+        @Mixin
         ClientOptions options;
 
         @Override
@@ -124,6 +127,7 @@ public class RolloutCommand implements Runnable {
             body.put("max_error_rate", maxErrorRate);
             body.put("max_ttft_ratio", maxTtftRatio);
             body.put("min_requests", minRequests);
+            gate.addTo(body);
             JsonNode answer = client.post("/api/chat/rollouts", body);
             Rollout rollout = StudioClient.as(answer, Rollout.class);
             out.println("Rollout " + Output.orEmpty(rollout.rolloutId()) + " " + Output.orEmpty(rollout.state()) + ": "

@@ -144,7 +144,7 @@ public class StudioCommand implements Runnable {
                 model = latestFinetuned(client);
                 out.println("Latest fine-tuned model: " + model);
             }
-            return SwitchCommand.switchAndWait(client, model, null, null, out, false);
+            return SwitchCommand.switchAndWait(client, model, null, null, null, out, false);
         }
 
         private static String latestFinetuned(StudioClient client) {

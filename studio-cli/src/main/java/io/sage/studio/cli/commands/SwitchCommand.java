@@ -35,6 +35,9 @@ public class SwitchCommand implements Callable<Integer> {
     boolean await;
 
     @Mixin
+    EvaluationGateOptions gate;
+
+    @Mixin
     ClientOptions options;
 
     @Override
@@ -43,7 +46,9 @@ public class SwitchCommand implements Callable<Integer> {
         String taskId = isTask(client, target) ? target : null;
         String model = taskId == null ? target : null;
         if (!await) {
-            JsonNode json = client.post("/api/chat/switch", body(model, taskId, strategy));
+            Map<String, Object> body = body(model, taskId, strategy);
+            gate.addTo(body);
+            JsonNode json = client.post("/api/chat/switch", body);
             if (options.json()) {
                 Output.json(System.out, json);
             } else {
@@ -55,7 +60,7 @@ public class SwitchCommand implements Callable<Integer> {
             }
             return 0;
         }
-        return switchAndWait(client, model, taskId, strategy, System.out, options.json());
+        return switchAndWait(client, model, taskId, strategy, gate, System.out, options.json());
     }
 
     static boolean isTask(StudioClient client, String target) {
@@ -89,8 +94,18 @@ public class SwitchCommand implements Callable<Integer> {
 
     /** Requests a switch and follows it to the end; 0 when the new model serves, 1 when it failed. */
     static int switchAndWait(
-            StudioClient client, String model, String taskId, String strategy, PrintStream out, boolean json) {
-        JsonNode answer = client.post("/api/chat/switch", body(model, taskId, strategy));
+            StudioClient client,
+            String model,
+            String taskId,
+            String strategy,
+            EvaluationGateOptions gate,
+            PrintStream out,
+            boolean json) {
+        Map<String, Object> body = body(model, taskId, strategy);
+        if (gate != null) {
+            gate.addTo(body);
+        }
+        JsonNode answer = client.post("/api/chat/switch", body);
         SwitchOperation op = StudioClient.as(answer, SwitchOperation.class);
         String id = Output.orEmpty(op.id());
         String last = "";

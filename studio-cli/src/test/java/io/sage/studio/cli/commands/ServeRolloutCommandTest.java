@@ -246,6 +246,9 @@ class ServeRolloutCommandTest {
         assertThat(sent.path("max_error_rate").asDouble()).isEqualTo(0.05);
         assertThat(sent.path("max_ttft_ratio").asDouble()).isEqualTo(1.5);
         assertThat(sent.path("min_requests").asInt()).isEqualTo(20);
+        // without the flags the server's studio.chat.require-evaluation decides
+        assertThat(sent.has("require_evaluation")).isFalse();
+        assertThat(sent.has("force")).isFalse();
         assertThat(out())
                 .contains("Rollout ro-1 running: " + TASK + " against " + BASE + ", steps 10% → 50% → 100% "
                         + "every 60s");
@@ -283,6 +286,31 @@ class ServeRolloutCommandTest {
         assertThat(err())
                 .contains("❌ Rollout ro-1 rolled back: all traffic on " + BASE
                         + " (candidate error rate 0.50 > baseline 0.00 + 0.02)");
+    }
+
+    @Test
+    void theEvaluationGateIsSentOnlyWhenAskedAndItsRefusalIsTheServersMessage() throws IOException {
+        on("POST /api/chat/rollouts", 409, """
+                {"error":{"code":"evaluation_worse","message":"the latest evaluation of %s is worse than base"}}""".formatted(TASK));
+        assertThat(run("rollout", "start", TASK, "--require-evaluation")).isEqualTo(1);
+        assertThat(err()).contains("is worse than base");
+        JsonNode refused = StudioJson.mapper().readTree(bodies.get(0));
+        assertThat(refused.path("require_evaluation").asBoolean()).isTrue();
+        assertThat(refused.has("force")).isFalse();
+
+        on("POST /api/chat/rollouts", 202, rollout("running", 10, event("12:00:00", "started", 10)));
+        assertThat(run("rollout", "start", TASK, "--require-evaluation", "--force"))
+                .isZero();
+        assertThat(StudioJson.mapper().readTree(bodies.get(1)).path("force").asBoolean())
+                .isTrue();
+
+        on("GET /api/finetune/tasks/" + TASK, 200, "{\"task_id\":\"" + TASK + "\",\"status\":\"completed\"}");
+        on("POST /api/chat/switch", 202, "{\"id\":\"op-1\",\"state\":\"pending\",\"strategy\":\"blue-green\"}");
+        assertThat(run("switch", TASK, "--force")).isZero();
+        JsonNode switched = StudioJson.mapper().readTree(bodies.get(bodies.size() - 1));
+        assertThat(switched.path("task_id").asText()).isEqualTo(TASK);
+        assertThat(switched.path("force").asBoolean()).isTrue();
+        assertThat(switched.has("require_evaluation")).isFalse();
     }
 
     @Test
