@@ -293,6 +293,23 @@ public interface ChatConfig {
         @Max(65535)
         int port();
 
+        /**
+         * Pods per engine Deployment. Each pod is a vLLM process of its own: this service loads every runtime adapter
+         * into each ready pod (reached with {@code pod-url-template}) and again into a pod that restarted or appeared
+         * later; a model is ready only when every ready pod holds it. Each pod takes {@code gpu-count} GPUs.
+         */
+        @WithDefault("1")
+        @Min(1)
+        int engineReplicas();
+
+        /**
+         * How this service reaches one engine pod when an engine has more than one ({@code engine-replicas}):
+         * placeholders {pod}, {ip} (the pod IP, bracketed when IPv6), {port}, {namespace}. With one replica the
+         * Service ({@code base-url-template}) is used.
+         */
+        @WithDefault("http://{ip}:{port}")
+        String podUrlTemplate();
+
         /** GPUs per engine. */
         @WithDefault("1")
         @Min(0)

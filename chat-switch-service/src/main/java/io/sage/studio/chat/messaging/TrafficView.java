@@ -1,8 +1,10 @@
 package io.sage.studio.chat.messaging;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,20 +27,33 @@ import io.sage.studio.events.Topics;
  * to the same replica's previous one (a restarted replica has a new key and starts at zero). A caller that wants a
  * period's figures keeps the totals at its start and subtracts ({@link Totals#minus}).
  *
- * <p>Bounded: at most {@link #MAX_MODELS} models and {@link #MAX_REPLICA_ENTRIES} replica × model entries are kept,
- * the least recently changed dropped first (a dropped replica entry that reports again would be counted from zero
- * once more: with thousands of entries that is a replica silent for a very long time).
+ * <p>Gateways that are gone are forgotten: one that shut down cleanly sends a tombstone for its key, one that crashed
+ * falls silent, and a replica whose latest record is {@link #STALE} older than the newest record of any replica (ten
+ * of a gateway's 30 s heartbeats; the records' own clock, so a replay of the topic after a restart drops the same
+ * ones) is dropped. What they reported stays in the totals; only their bookkeeping goes. A dropped replica that
+ * reports again (it was cut off, not gone) starts from its next record: the requests of its silence are not counted.
+ *
+ * <p>Bounded: at most {@link #MAX_MODELS} models, {@link #MAX_REPLICA_ENTRIES} replica × model entries and
+ * {@link #MAX_GATEWAYS} replicas (live and dropped) are kept, the least recently changed dropped first.
  */
 @ApplicationScoped
 public class TrafficView {
 
     static final int MAX_MODELS = 1024;
     static final int MAX_REPLICA_ENTRIES = 8192;
+    static final int MAX_GATEWAYS = 1024;
+    static final Duration STALE = Duration.ofMinutes(5);
     private static final int BUCKETS = ChatTrafficEvent.TTFT_BOUNDS_MS.size() + 1;
 
     private final CompactedTopicView<ChatTrafficEvent> view;
     private final Map<String, Totals> models = lru(MAX_MODELS);
     private final Map<String, ChatTrafficEvent.ModelTraffic> lastSeen = lru(MAX_REPLICA_ENTRIES);
+    /** Replica → the time of its latest record. */
+    private final Map<String, Instant> heard = lru(MAX_GATEWAYS);
+    /** Replicas dropped as gone: a record of theirs is a new base, not a difference. */
+    private final Map<String, Boolean> gone = lru(MAX_GATEWAYS);
+    /** The newest record time of any replica: the clock staleness is judged by. */
+    private Instant newest = Instant.EPOCH;
 
     public TrafficView(KafkaClientConfig kafka, EventSigning signing) {
         this.view = new CompactedTopicView<>(Topics.CHAT_TRAFFIC, ChatTrafficEvent.class, kafka.properties())
@@ -46,6 +61,8 @@ public class TrafficView {
         view.onChange((key, event) -> {
             if (event != null) {
                 apply(key, event);
+            } else {
+                forget(key);
             }
         });
     }
@@ -84,6 +101,11 @@ public class TrafficView {
     /** Applies one replica's record (package-private for tests). */
     synchronized void apply(String gatewayId, ChatTrafficEvent event) {
         Instant at = event.at() == null ? Instant.now() : event.at();
+        boolean rejoined = gone.remove(gatewayId) != null;
+        heard.put(gatewayId, at);
+        if (at.isAfter(newest)) {
+            newest = at;
+        }
         for (ChatTrafficEvent.ModelTraffic traffic : event.models()) {
             String model = traffic.servedModelName();
             if (model == null) {
@@ -91,6 +113,10 @@ public class TrafficView {
             }
             String entry = gatewayId + '\n' + model;
             ChatTrafficEvent.ModelTraffic previous = lastSeen.get(entry);
+            if (rejoined) {
+                lastSeen.put(entry, traffic);
+                continue;
+            }
             long requests = traffic.requests() - (previous == null ? 0 : previous.requests());
             long errors = traffic.errors() - (previous == null ? 0 : previous.errors());
             if (requests < 0 || errors < 0) {
@@ -109,6 +135,25 @@ public class TrafficView {
             Totals current = models.getOrDefault(model, Totals.ZERO);
             models.put(model, current.plus(requests, errors, ttft, requests > 0 ? at : null));
         }
+        Instant limit = newest.minus(STALE);
+        List<String> silent = heard.entrySet().stream()
+                .filter(e -> e.getValue().isBefore(limit))
+                .map(Map.Entry::getKey)
+                .toList();
+        silent.forEach(this::forget);
+    }
+
+    /** Drops a replica's bookkeeping (its tombstone, or silent for {@link #STALE}); its figures stay in the totals. */
+    synchronized void forget(String gatewayId) {
+        heard.remove(gatewayId);
+        gone.put(gatewayId, Boolean.TRUE);
+        String prefix = gatewayId + '\n';
+        lastSeen.keySet().removeIf(entry -> entry.startsWith(prefix));
+    }
+
+    /** Replicas whose figures are followed now (package-private for tests). */
+    synchronized int gateways() {
+        return heard.size();
     }
 
     private static <V> Map<String, V> lru(int max) {

@@ -31,6 +31,14 @@ public interface ServingRuntime {
      */
     List<Backend> adopt(List<Backend> recorded, Set<String> keep);
 
+    /**
+     * The replicas of an engine that take traffic now, each with its own URL: what must hold every adapter the engine
+     * serves. One engine process is one replica (the default); an empty list means none is ready.
+     */
+    default List<Replica> replicas(Backend backend) {
+        return List.of(Replica.of(backend));
+    }
+
     /** The last lines the engine wrote, for error messages (empty when unknown). */
     String logTail(Backend backend, int lines);
 

@@ -68,6 +68,7 @@ public class ChatLifecycle {
     private final OpenAiProbe probe;
     private final EngineCheck check;
     private final Instance<ServingService> serving;
+    private final ReplicaAdapters replicaAdapters;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "chat-lifecycle");
         thread.setDaemon(true);
@@ -86,7 +87,8 @@ public class ChatLifecycle {
             CloudApi cloud,
             OpenAiProbe probe,
             EngineCheck check,
-            Instance<ServingService> serving) {
+            Instance<ServingService> serving,
+            ReplicaAdapters replicaAdapters) {
         this.config = config;
         this.state = state;
         this.operations = operations;
@@ -99,6 +101,7 @@ public class ChatLifecycle {
         this.probe = probe;
         this.check = check;
         this.serving = serving;
+        this.replicaAdapters = replicaAdapters;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -310,6 +313,7 @@ public class ChatLifecycle {
             }
             superviseActive();
             superviseServed();
+            replicaAdapters.retain(state.backends().stream().map(Backend::id).toList());
         } catch (RuntimeException e) {
             LOG.errorf("the engine monitor failed: %s", e.getMessage());
         }
@@ -377,14 +381,12 @@ public class ChatLifecycle {
     /**
      * Adapters loaded at runtime live in the engine's memory only (vLLM): an engine that restarted in place (a
      * container restart keeps the pod, its address and this record; a local engine is restarted by this monitor from
-     * its spec, which preloads the routed adapter) has lost them. An adapter this service loaded that the engine no
-     * longer lists at {@code /v1/models} is loaded again, under the switch slot; those given at start
-     * ({@code --lora-modules}) come back by themselves.
+     * its spec, which preloads the routed adapter) has lost them, and so has a pod that replaced another or was added
+     * to a Deployment of several. Each replica that lacks an adapter this service loaded gets it again, under the
+     * switch slot ({@link ReplicaAdapters}); those given at start ({@code --lora-modules}) come back by themselves.
      */
     private void reloadLostAdapters(Backend engine) {
-        Map<String, String> runtimeLoaded = new LinkedHashMap<>(engine.adapters());
-        runtimeLoaded.keySet().removeAll(engine.spec().adapters().keySet());
-        if (runtimeLoaded.isEmpty() || lostAdapters(engine, runtimeLoaded).isEmpty()) {
+        if (replicaAdapters.lost(engine, runtimeLoaded(engine)).isEmpty()) {
             return;
         }
         switches.tryExclusively("monitor", () -> {
@@ -392,28 +394,15 @@ public class ChatLifecycle {
             if (now.isEmpty()) {
                 return;
             }
-            Map<String, String> loaded = new LinkedHashMap<>(now.get().adapters());
-            loaded.keySet().removeAll(now.get().spec().adapters().keySet());
-            lostAdapters(now.get(), loaded).forEach((name, path) -> {
-                OpenAiProbe.Result result = probe.loadLora(now.get().baseUrl(), name, path);
-                if (result.ok() || EngineSteps.alreadyLoaded(result)) {
-                    LOG.infof("engine %s had lost adapter %s (restarted?); loaded it again", engine.id(), name);
-                } else {
-                    LOG.warnf("engine %s lost adapter %s and refused it again: %s", engine.id(), name, result.error());
-                }
-            });
+            replicaAdapters.restore(now.get(), replicaAdapters.lost(now.get(), runtimeLoaded(now.get())));
         });
     }
 
-    /** The adapters of {@code expected} the engine does not list (none when it does not answer: health covers that). */
-    private Map<String, String> lostAdapters(Backend engine, Map<String, String> expected) {
-        Optional<Map<String, String>> listed = probe.loraRoots(engine.baseUrl());
-        if (listed.isEmpty() || !probe.health(engine.baseUrl()).ok()) {
-            return Map.of();
-        }
-        Map<String, String> lost = new LinkedHashMap<>(expected);
-        lost.keySet().removeAll(listed.get().keySet());
-        return lost;
+    /** The adapters this service loaded into {@code engine} at runtime (not given at its start). */
+    private static Map<String, String> runtimeLoaded(Backend engine) {
+        Map<String, String> loaded = new LinkedHashMap<>(engine.adapters());
+        loaded.keySet().removeAll(engine.spec().adapters().keySet());
+        return loaded;
     }
 
     /**

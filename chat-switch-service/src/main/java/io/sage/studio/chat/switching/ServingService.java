@@ -29,7 +29,6 @@ import io.sage.studio.chat.rollout.RolloutService;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
 import io.sage.studio.chat.runtime.EngineArgs;
-import io.sage.studio.chat.runtime.OpenAiProbe;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.PublishedRoute;
@@ -64,11 +63,11 @@ public class ServingService {
     private final SwitchService switches;
     private final SwitchPlanner planner;
     private final EngineSteps steps;
-    private final OpenAiProbe probe;
     private final RoutePublisher routes;
     private final GpuCapacity capacity;
     private final TrafficView traffic;
     private final RolloutService rollouts;
+    private final ReplicaAdapters replicaAdapters;
     /** The model a serving operation is loading now (shown as {@code loading}), or {@code null}. */
     private volatile Loading loading;
 
@@ -79,22 +78,22 @@ public class ServingService {
             SwitchService switches,
             SwitchPlanner planner,
             EngineSteps steps,
-            OpenAiProbe probe,
             RoutePublisher routes,
             GpuCapacity capacity,
             TrafficView traffic,
-            RolloutService rollouts) {
+            RolloutService rollouts,
+            ReplicaAdapters replicaAdapters) {
         this.config = config;
         this.state = state;
         this.runtime = runtime;
         this.switches = switches;
         this.planner = planner;
         this.steps = steps;
-        this.probe = probe;
         this.routes = routes;
         this.capacity = capacity;
         this.traffic = traffic;
         this.rollouts = rollouts;
+        this.replicaAdapters = replicaAdapters;
     }
 
     /** What {@code DELETE /api/chat/serving/{model}} answers. */
@@ -531,7 +530,7 @@ public class ServingService {
             runtime.stop(startedEngine);
             state.remove(startedEngine.id());
         } else if (loadedAdapter != null && engine != null) {
-            probe.unloadLora(engine.baseUrl(), loadedAdapter);
+            steps.unloadAdapter(engine, loadedAdapter);
             state.backend(engine.id()).ifPresent(b -> state.put(b.withoutAdapter(loadedAdapter)));
         }
     }
@@ -628,10 +627,12 @@ public class ServingService {
         if (ServableModel.KIND_CLOUD.equals(r.model().kind())) {
             return "ready";
         }
-        return state.backend(r.backendId())
-                .filter(b -> b.state() == Backend.State.READY)
-                .map(b -> "ready")
-                .orElse("failed");
+        Optional<Backend> engine = state.backend(r.backendId()).filter(b -> b.state() == Backend.State.READY);
+        if (engine.isEmpty()) {
+            return "failed";
+        }
+        // A pod that restarted or was added serves the adapter again once the monitor loaded it there.
+        return replicaAdapters.complete(r.backendId(), r.servedModelName()) ? "ready" : "loading";
     }
 
     private ServingView.Traffic trafficOf(String served) {

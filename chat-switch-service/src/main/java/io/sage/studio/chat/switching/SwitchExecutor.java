@@ -18,7 +18,6 @@ import io.sage.studio.chat.messaging.RoutePublisher.RoutingFailure;
 import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
-import io.sage.studio.chat.runtime.OpenAiProbe;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.runtime.cloud.CloudApi;
 import io.sage.studio.chat.state.ChatState;
@@ -57,7 +56,6 @@ class SwitchExecutor {
 
     private final ChatConfig config;
     private final ServingRuntime runtime;
-    private final OpenAiProbe probe;
     private final RoutePublisher routes;
     private final ChatState state;
     private final CloudApi cloud;
@@ -68,7 +66,6 @@ class SwitchExecutor {
     SwitchExecutor(
             ChatConfig config,
             ServingRuntime runtime,
-            OpenAiProbe probe,
             RoutePublisher routes,
             ChatState state,
             CloudApi cloud,
@@ -77,7 +74,6 @@ class SwitchExecutor {
             EngineSteps steps) {
         this.config = config;
         this.runtime = runtime;
-        this.probe = probe;
         this.routes = routes;
         this.state = state;
         this.cloud = cloud;
@@ -583,7 +579,7 @@ class SwitchExecutor {
             return;
         }
         Backend engine = state.backend(a.plan.current().id()).orElse(a.plan.current());
-        probe.unloadLora(engine.baseUrl(), a.loadedAdapter);
+        steps.unloadAdapter(engine, a.loadedAdapter);
         if (state.backend(engine.id()).isPresent()) {
             state.put(engine.withoutAdapter(a.loadedAdapter));
         }

@@ -15,7 +15,7 @@ import io.sage.studio.common.kafka.EventSigning;
 import io.sage.studio.common.kafka.KafkaClientConfig;
 import io.sage.studio.events.ChatTrafficEvent;
 
-/** {@link TrafficView} sums the replicas' running totals by their differences. */
+/** {@link TrafficView} sums the replicas' running totals by their differences and forgets replicas that are gone. */
 class TrafficViewTest {
 
     private static final Instant T0 = Instant.parse("2026-12-06T07:00:00Z");
@@ -47,6 +47,38 @@ class TrafficViewTest {
         view.apply("gw-a", event("gw-a", T0, traffic("ft-a", 3, 0, 50)));
         view.apply("gw-a", event("gw-a", T0, traffic("ft-a", 5, 0, 50)));
         assertThat(view.totals("ft-a").requests()).isEqualTo(12);
+    }
+
+    @Test
+    void aTombstonedOrSilentGatewayIsForgottenAndItsFiguresStay() {
+        TrafficView view = newView();
+        view.apply("gw-a", event("gw-a", T0, traffic("ft-a", 10, 0, 50)));
+        view.apply("gw-b", event("gw-b", T0, traffic("ft-a", 5, 0, 50)));
+        view.forget("gw-b");
+        assertThat(view.gateways()).isEqualTo(1);
+        assertThat(view.totals("ft-a").requests()).isEqualTo(15);
+
+        // gw-a stays silent while gw-c reports for longer than STALE: gw-a is dropped, what it reported stays.
+        view.apply("gw-c", event("gw-c", T0.plus(TrafficView.STALE).plusSeconds(1), traffic("ft-a", 1, 0, 50)));
+        assertThat(view.gateways()).isEqualTo(1);
+        assertThat(view.totals("ft-a").requests()).isEqualTo(16);
+
+        // gw-a was cut off, not gone: its next record is a new base, the one after adds its difference.
+        view.apply("gw-a", event("gw-a", T0.plus(TrafficView.STALE).plusSeconds(2), traffic("ft-a", 40, 0, 50)));
+        assertThat(view.totals("ft-a").requests()).isEqualTo(16);
+        view.apply("gw-a", event("gw-a", T0.plus(TrafficView.STALE).plusSeconds(3), traffic("ft-a", 43, 0, 50)));
+        assertThat(view.totals("ft-a").requests()).isEqualTo(19);
+        assertThat(view.gateways()).isEqualTo(2);
+    }
+
+    @Test
+    void followedGatewaysAreBounded() {
+        TrafficView view = newView();
+        for (int i = 0; i < TrafficView.MAX_GATEWAYS + 10; i++) {
+            view.apply("gw-" + i, event("gw-" + i, T0, traffic("ft-a", 1, 0, 50)));
+        }
+        assertThat(view.gateways()).isEqualTo(TrafficView.MAX_GATEWAYS);
+        assertThat(view.totals("ft-a").requests()).isEqualTo(TrafficView.MAX_GATEWAYS + 10);
     }
 
     private static TrafficView newView() {

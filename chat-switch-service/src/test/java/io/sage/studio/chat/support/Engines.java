@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
+import io.restassured.path.json.JsonPath;
 import io.sage.studio.common.files.AtomicFiles;
 
 /** The stand-in vLLM ({@code testing/fake-vllm/fake_vllm.py}) and model directories for it. */
@@ -85,6 +86,25 @@ public final class Engines {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
+        }
+    }
+
+    /** The ids an engine lists at {@code /v1/models} (empty when it does not answer 200). */
+    public static List<String> models(String baseUrl, String apiKey) {
+        try {
+            HttpResponse<String> response = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(baseUrl + "/v1/models"))
+                            .header("Authorization", "Bearer " + apiKey)
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200
+                    ? JsonPath.from(response.body()).getList("data.id", String.class)
+                    : List.of();
+        } catch (IOException e) {
+            return List.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
         }
     }
 

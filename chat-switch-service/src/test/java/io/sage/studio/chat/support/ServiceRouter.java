@@ -8,24 +8,28 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
 /**
  * What cluster DNS and a Service do for the fake kubelet's engines: {@code /<service>/<path>} on one local port is
- * forwarded (with its {@code Content-Type} and {@code Authorization}) to the engine process behind that Service. The base-URL template {@code http://127.0.0.1:<port>/{service}}
- * points the service at it.
+ * forwarded (with its {@code Content-Type} and {@code Authorization}) to the engine processes behind that Service, in
+ * turn like kube-proxy spreads connections. The base-URL template {@code http://127.0.0.1:<port>/{service}} points the
+ * service at it; pods are routed by their name the same way ({@link #podUrlTemplate()}).
  */
 public final class ServiceRouter implements AutoCloseable {
 
     private final HttpServer server;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private final Map<String, Integer> services = new ConcurrentHashMap<>();
+    private final Map<String, List<Integer>> services = new ConcurrentHashMap<>();
+    private final AtomicInteger turn = new AtomicInteger();
 
     public ServiceRouter() {
         try {
@@ -42,8 +46,18 @@ public final class ServiceRouter implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/{service}";
     }
 
+    /** Where the service reaches one pod: the pod's name on this router, its IP standing for the host. */
+    public String podUrlTemplate() {
+        return "http://{ip}:" + server.getAddress().getPort() + "/{pod}";
+    }
+
     public void route(String service, int port) {
-        services.put(service, port);
+        services.put(service, List.of(port));
+    }
+
+    /** A Service over several pods: each request goes to the next port. */
+    public void route(String service, List<Integer> ports) {
+        services.put(service, List.copyOf(ports));
     }
 
     public void remove(String service) {
@@ -54,15 +68,16 @@ public final class ServiceRouter implements AutoCloseable {
         String path = exchange.getRequestURI().getRawPath();
         int slash = path.indexOf('/', 1);
         String service = slash < 0 ? path.substring(1) : path.substring(1, slash);
-        Integer port = services.get(service);
-        if (port == null) {
+        List<Integer> ports = services.get(service);
+        if (ports == null || ports.isEmpty()) {
             exchange.sendResponseHeaders(503, -1);
             exchange.close();
             return;
         }
         byte[] body = exchange.getRequestBody().readAllBytes();
         HttpRequest.Builder request = HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + (slash < 0 ? "/" : path.substring(slash))))
+                        URI.create("http://127.0.0.1:" + ports.get(Math.floorMod(turn.getAndIncrement(), ports.size()))
+                                + (slash < 0 ? "/" : path.substring(slash))))
                 .method(
                         exchange.getRequestMethod(),
                         body.length == 0

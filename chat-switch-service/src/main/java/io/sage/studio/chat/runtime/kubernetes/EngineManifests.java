@@ -30,6 +30,8 @@ import io.sage.studio.kube.StudioLabels;
  * from a Secret, GPUs as an extended resource, the studio home's claim mounted read-only at the same path (artifact paths stay valid),
  * an in-memory {@code /dev/shm}, a readiness probe on {@code /health}, and labels to find it again. Labels and
  * scheduling come from studio-kube ({@link StudioLabels}, {@link Scheduling}), as for finetune's trainer Jobs.
+ * {@code engine-replicas} pods share the Service; adapters known at start travel in {@code --lora-modules} (so a
+ * restarted pod has them again), those loaded later are loaded into each pod by the serving code.
  */
 final class EngineManifests {
 
@@ -162,7 +164,7 @@ final class EngineManifests {
                 .addToAnnotations(StudioLabels.BACKEND_SPEC, json(spec))
                 .endMetadata()
                 .withNewSpec()
-                .withReplicas(1)
+                .withReplicas(config.engineReplicas())
                 .withNewStrategy()
                 .withType("Recreate")
                 .endStrategy()

@@ -3,6 +3,7 @@ package io.sage.studio.chat.runtime.kubernetes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,6 +25,7 @@ import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
 import io.sage.studio.chat.runtime.Liveness;
+import io.sage.studio.chat.runtime.Replica;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.common.home.StudioHome;
@@ -34,7 +36,10 @@ import io.sage.studio.kube.StudioLabels;
  * Engines as Kubernetes Deployments, one Deployment and one ClusterIP Service per backend
  * ({@link EngineManifests}). A backend is found again after a restart by its labels; its spec travels in an
  * annotation. A pod that cannot run (image pull errors, crash loops, a failed rollout) counts as dead, so a
- * switch fails fast and rolls back instead of waiting for the ready timeout.
+ * switch fails fast and rolls back instead of waiting for the ready timeout. With {@code engine-replicas} above one, a
+ * pod that cannot run while another still can leaves the engine alive (the Service sends traffic to the ready ones);
+ * each ready pod is a {@link Replica} reached on its own address, its generation the pod uid and container restart
+ * count, so the serving code sees a restarted or new pod and loads its adapters there again.
  */
 @ApplicationScoped
 @Typed(KubernetesRuntime.class)
@@ -131,27 +136,106 @@ public class KubernetesRuntime implements ServingRuntime {
                 }
             }
         }
-        for (Pod pod : pods(backend.id())) {
-            if (pod.getStatus() == null) {
-                continue;
-            }
-            if ("Failed".equals(pod.getStatus().getPhase())) {
-                return Liveness.dead("pod " + pod.getMetadata().getName() + " failed: "
-                        + pod.getStatus().getReason());
-            }
-            for (ContainerStatus status :
-                    Optional.ofNullable(pod.getStatus().getContainerStatuses()).orElse(List.of())) {
-                if (status.getState() != null
-                        && status.getState().getWaiting() != null
-                        && FATAL_WAITING.contains(status.getState().getWaiting().getReason())) {
-                    return Liveness.dead("pod " + pod.getMetadata().getName() + " cannot run: "
-                            + status.getState().getWaiting().getReason() + " "
-                            + Optional.ofNullable(status.getState().getWaiting().getMessage())
-                                    .orElse("") + lastLog(pod));
-                }
+        List<Pod> pods = pods(backend.id());
+        String fatal = null;
+        int fatalPods = 0;
+        for (Pod pod : pods) {
+            String why = whyCannotRun(pod);
+            if (why != null) {
+                fatalPods++;
+                fatal = fatal == null ? why : fatal;
             }
         }
+        if (fatal != null && fatalPods == pods.size()) {
+            return Liveness.dead(fatal);
+        }
         return Liveness.ALIVE;
+    }
+
+    /** Why {@code pod} cannot run (failed, or its container waits for a reason that does not pass), else null. */
+    private String whyCannotRun(Pod pod) {
+        if (pod.getStatus() == null) {
+            return null;
+        }
+        if ("Failed".equals(pod.getStatus().getPhase())) {
+            return "pod " + pod.getMetadata().getName() + " failed: "
+                    + pod.getStatus().getReason();
+        }
+        for (ContainerStatus status :
+                Optional.ofNullable(pod.getStatus().getContainerStatuses()).orElse(List.of())) {
+            if (status.getState() != null
+                    && status.getState().getWaiting() != null
+                    && FATAL_WAITING.contains(status.getState().getWaiting().getReason())) {
+                return "pod " + pod.getMetadata().getName() + " cannot run: "
+                        + status.getState().getWaiting().getReason() + " "
+                        + Optional.ofNullable(status.getState().getWaiting().getMessage())
+                                .orElse("") + lastLog(pod);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * With one replica: the Service, named after its pod with that pod's generation (a restarted container shows). With
+     * more: every ready pod at {@code pod-url-template}. When the API server does not answer, the Service alone
+     * (generation unknown: the caller then asks the engine itself).
+     */
+    @Override
+    public List<Replica> replicas(Backend backend) {
+        List<Pod> pods;
+        try {
+            pods = client.pods()
+                    .inNamespace(namespace)
+                    .withLabels(EngineManifests.selector(backend.id()))
+                    .list()
+                    .getItems();
+        } catch (KubernetesClientException e) {
+            return List.of(Replica.of(backend));
+        }
+        List<Pod> ready = pods.stream()
+                .filter(KubernetesRuntime::ready)
+                .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
+                .toList();
+        if (config.engineReplicas() == 1) {
+            return ready.size() == 1
+                    ? List.of(new Replica(
+                            ready.get(0).getMetadata().getName(), backend.baseUrl(), generation(ready.get(0))))
+                    : List.of(Replica.of(backend));
+        }
+        return ready.stream()
+                .map(pod -> new Replica(pod.getMetadata().getName(), podUrl(pod), generation(pod)))
+                .toList();
+    }
+
+    /** Running, not being deleted, with an address, and Ready (its readiness probe passes). */
+    private static boolean ready(Pod pod) {
+        if (pod.getMetadata().getDeletionTimestamp() != null
+                || pod.getStatus() == null
+                || !"Running".equals(pod.getStatus().getPhase())
+                || pod.getStatus().getPodIP() == null) {
+            return false;
+        }
+        return Optional.ofNullable(pod.getStatus().getConditions()).orElse(List.of()).stream()
+                .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    /** The pod's uid and its engine container's restart count: another value is another vLLM process. */
+    private static String generation(Pod pod) {
+        int restarts = Optional.ofNullable(pod.getStatus().getContainerStatuses()).orElse(List.of()).stream()
+                .filter(c -> EngineManifests.CONTAINER.equals(c.getName()))
+                .mapToInt(c -> c.getRestartCount() == null ? 0 : c.getRestartCount())
+                .findFirst()
+                .orElse(0);
+        return pod.getMetadata().getUid() + "/" + restarts;
+    }
+
+    private String podUrl(Pod pod) {
+        String ip = pod.getStatus().getPodIP();
+        return config.podUrlTemplate()
+                .replace("{pod}", pod.getMetadata().getName())
+                .replace("{ip}", ip.contains(":") ? "[" + ip + "]" : ip)
+                .replace("{port}", Integer.toString(config.port()))
+                .replace("{namespace}", namespace);
     }
 
     @Override
