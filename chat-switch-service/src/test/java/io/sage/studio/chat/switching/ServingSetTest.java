@@ -196,6 +196,43 @@ class ServingSetTest {
     }
 
     @Test
+    void aFullEngineWhoseAdaptersAreAllTheDefaultOrARolloutArmIsNoCapacity() {
+        lora("t-pin-a", 8);
+        lora("t-pin-b", 8);
+        lora("t-pin-c", 8);
+        serve(Map.of("task_id", "t-pin-a"));
+        String rollout = given().contentType(ContentType.JSON)
+                .body(Map.of("model", "t-pin-b", "step_seconds", 600, "min_requests", 1000))
+                .post("/api/chat/rollouts")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("rollout_id");
+        try {
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> "ready".equals(serving().getString("models.find { it.model == 'ft-t-pin-b' }.state")));
+            Switches.awaitIdle();
+            String engine = serving().getString("engines[0].id");
+            assertThat(serving().getList("engines[0].adapters.name", String.class))
+                    .containsExactlyInAnyOrder("ft-t-pin-a", "ft-t-pin-b");
+
+            given().contentType(ContentType.JSON)
+                    .body(Map.of("model", "t-pin-c"))
+                    .post("/api/chat/serving")
+                    .then()
+                    .statusCode(409)
+                    .body("error.code", equalTo("no_capacity"))
+                    .body("error.message", containsString("holds the default or a rollout arm"))
+                    .body("error.details[0].engines[0]", equalTo(engine))
+                    .body("error.details[0].max_cpu_loras", equalTo(2));
+            assertThat(serving().getList("engines[0].adapters.name", String.class))
+                    .containsExactlyInAnyOrder("ft-t-pin-a", "ft-t-pin-b");
+        } finally {
+            given().post("/api/chat/rollouts/" + rollout + "/abort").then().statusCode(200);
+        }
+    }
+
+    @Test
     void aMergedModelGetsAnEngineOfItsOwnAndNoCapacityIsA409WithTheFigures() throws Exception {
         Path merged = merged("t-merged");
         String defaultEngine = routes.latest().backend().id();
