@@ -11,7 +11,11 @@ task directories, exactly as the finetune-service does:
      loaded with PEFT on the base;
   3. the ``merge`` entry point rebuilds merged_model/;
   4. full fine-tuning with packing;
-  5. SIGTERM mid-training: a checkpoint and exit 143 within 10 s; then ``resume_from`` continues.
+  5. SIGTERM mid-training: a checkpoint and exit 143 within 10 s; then ``resume_from`` continues;
+  6. validation (issue 19): LoRA on 8 capital questions, evaluated on 16 others (countries it never saw): the
+     eval loss falls while it learns the answer's form, then rises as it memorises the 8 capitals; the best
+     checkpoint (lowest eval loss) survives save_total_limit=1, lora/ holds exactly its weights, and early
+     stopping ends the run before max_steps.
 
 ``calibrate`` runs one short training with the given settings on rows filled to max_length and
 prints a ``CALIBRATION {...}`` line (peak GPU memory) for the memory estimator.
@@ -234,12 +238,17 @@ def write_task(
     method: str = "lora",
     merge: bool = False,
     resume_from: str | None = None,
+    validation: list[dict] | None = None,
     **hyperparameters,
 ) -> Path:
     task_dir.mkdir(parents=True, exist_ok=True)
     with (task_dir / "dataset.jsonl").open("w", encoding="utf-8") as handle:
         for conversation in conversations:
             handle.write(json.dumps(conversation) + "\n")
+    if validation is not None:
+        with (task_dir / "validation.jsonl").open("w", encoding="utf-8") as handle:
+            for conversation in validation:
+                handle.write(json.dumps(conversation) + "\n")
     hp = {
         "epochs": 1,
         "batch_size": 8,
@@ -270,6 +279,7 @@ def write_task(
         "hyperparameters": hp,
         "merge": merge,
         "resume_from": resume_from,
+        "validation_path": "validation.jsonl" if validation is not None else None,
     }
     (task_dir / "job.json").write_text(json.dumps(job, indent=2))
     return task_dir
@@ -647,6 +657,80 @@ def sigterm_and_resume(report: Report, base_dir: Path, work: Path) -> None:
     )
 
 
+def validation_run(report: Report, base_dir: Path, work: Path) -> None:
+    capitals = [c for index, c in enumerate(make_conversations(72)) if index % 3 == 0]  # 24 countries, one each
+    task = write_task(
+        work / "task-validation",
+        base_dir,
+        capitals[:8],
+        validation=capitals[8:],
+        learning_rate=3e-3,
+        batch_size=4,
+        max_steps=160,
+        logging_steps=5,
+        save_steps=10,
+        save_total_limit=1,
+        eval_steps=5,
+        early_stopping_patience=4,
+    )
+    code, wall = run_trainer(task, "--spec", "job.json")
+    if not report.check("validation run exits 0", code == 0, f"exit {code} after {wall:.1f}s\n{log_tail(task)}"):
+        return
+    records = read_records(task / "progress.jsonl")
+    evals = [r for r in records if r["type"] == "eval"]
+    losses = [r["eval_loss"] for r in evals]
+    steps = [r["step"] for r in evals]
+    report.check(
+        "validation run: eval records every eval_steps",
+        bool(evals) and steps == list(range(5, 5 * len(steps) + 1, 5)) and all(isinstance(x, float) for x in losses),
+        f"steps {steps}",
+    )
+    if not evals:
+        return
+    best = min(range(len(losses)), key=losses.__getitem__)
+    report.check(
+        "validation run: eval loss falls",
+        losses[best] < 0.8 * losses[0],
+        f"first {losses[0]:.3f}, lowest {losses[best]:.3f} at step {steps[best]}, last {losses[-1]:.3f}",
+    )
+    stops = [r for r in records if r["type"] == "early_stopping"]
+    last_step = metrics_of(records)[-1]["step"] if metrics_of(records) else None
+    report.check(
+        "validation run: overfits, early stopping after 4 evaluations without improvement",
+        len(stops) == 1
+        and stops[0]["best_step"] == steps[best]
+        and stops[0]["step"] == steps[-1] == last_step < 160
+        and len(evals) == best + 5,
+        f"best step {steps[best]}, evals after it {len(evals) - best - 1}, early_stopping {stops}, "
+        f"last step {last_step}",
+    )
+    kept = [r for r in records if r["type"] == "artifact" and r["kind"] == "best_checkpoint"]
+    report.check(
+        "validation run: best_checkpoint artifact names the lowest eval loss",
+        len(kept) == 1
+        and kept[0]["step"] == steps[best]
+        and kept[0]["eval_loss"] == losses[best]
+        and kept[0]["path"] == f"checkpoints/step-{steps[best]}",
+        json.dumps(kept),
+    )
+    on_disk = sorted(p.name for p in (task / "checkpoints").iterdir() if p.name.startswith("step-"))
+    report.check(
+        "validation run: best checkpoint survives save_total_limit=1",
+        f"step-{steps[best]}" in on_disk and len(on_disk) <= 2,
+        f"on disk {on_disk}",
+    )
+    from safetensors.torch import load_file
+
+    written = load_file(str(task / "lora" / "adapter_model.safetensors"))
+    kept_weights = load_file(str(task / "checkpoints" / f"step-{steps[best]}" / "model" / "adapter_model.safetensors"))
+    report.check(
+        "validation run: lora/ holds the best checkpoint's weights",
+        written.keys() == kept_weights.keys() and all(written[k].equal(kept_weights[k]) for k in written),
+        f"{len(written)} tensors",
+    )
+    print(f"validation run: {wall:.1f}s wall, eval losses {[round(x, 3) for x in losses]}", flush=True)
+
+
 def environment(report: Report) -> bool:
     try:
         import peft
@@ -684,6 +768,7 @@ def command_check(args: argparse.Namespace, work: Path) -> Report:
         report.guard("merge entry point", lambda: merge_entry_point(report, task))
     report.guard("full run", lambda: full_run(report, base_dir, work, info))
     report.guard("sigterm", lambda: sigterm_and_resume(report, base_dir, work))
+    report.guard("validation", lambda: validation_run(report, base_dir, work))
     return report
 
 

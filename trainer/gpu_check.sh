@@ -2,7 +2,7 @@
 # GPU check of the default trainer on a machine with torch, transformers, peft and accelerate but no
 # internet (details: gpu_check.py). From the repository root:
 #
-#   trainer/gpu_check.sh                  # the full check; about 2-3 minutes on an H100
+#   trainer/gpu_check.sh                  # the full check (incl. a validation run: eval loss falls, best step kept); about 3 minutes on an H100
 #   trainer/gpu_check.sh calibrate        # only the calibration runs below
 #
 # Environment:

@@ -3,7 +3,9 @@
 A backend module exposes::
 
     create_backend(spec, writer, cancel) -> object with
-        load_model(), prepare_data(), train(), save() -> [(kind, path)], merge() -> path
+        load_model(), prepare_data(), train(), save() -> [(kind, path)], merge() -> path,
+        best_checkpoint() -> (path, step, eval_loss) or None   (called only for a job with validation_path;
+                                                                save() wrote the model artifacts from it)
     merge_adapter(base_model, lora_dir, output_dir, cancel) -> path
 
 The product always uses :mod:`sage_trainer.torch_backend`. ``SAGE_TRAINER_TEST_BACKEND`` names another

@@ -1,6 +1,7 @@
 """Checkpoints: ``checkpoints/step-<N>/`` with the model (adapter or full weights), the optimizer,
 scheduler, grad-scaler and RNG state, and ``trainer_state.json``. Written atomically; the oldest are
-pruned when ``save_total_limit`` is set."""
+pruned when ``save_total_limit`` is set, except the best one (lowest eval loss, ``protect``), which the model
+artifacts are written from at the end."""
 
 from __future__ import annotations
 
@@ -68,15 +69,26 @@ class CheckpointSaver:
         self._keep = keep
         self._writer = writer
         self.task_dir = task_dir
+        self.protected: Path | None = None
 
-    def save(self, step: int, epoch: float, training_state: dict[str, Any]) -> Path:
+    def path(self, step: int) -> Path:
+        return self.root / f"step-{step}"
+
+    def protect(self, checkpoint: Path | None) -> None:
+        """Never prune ``checkpoint`` (the best one so far; ``None``: none)."""
+        self.protected = Path(checkpoint) if checkpoint is not None else None
+
+    def save(
+        self, step: int, epoch: float, training_state: dict[str, Any], extra: dict[str, Any] | None = None
+    ) -> Path:
+        """Write ``checkpoints/step-<step>/``; ``extra`` goes into its ``trainer_state.json`` (validation state)."""
         import torch
 
-        final = self.root / f"step-{step}"
+        final = self.path(step)
         with staged_dir(final) as staging:
             self._save_model(staging / MODEL_DIR)
             torch.save(training_state, staging / TRAINING_STATE_FILE)
-            state = {**self._metadata, "step": step, "epoch": round(epoch, 4), "time": utc_now()}
+            state = {**self._metadata, **(extra or {}), "step": step, "epoch": round(epoch, 4), "time": utc_now()}
             (staging / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
         self._writer.artifact("checkpoint", relative_to_task(final, self.task_dir))
         self._prune()
@@ -85,7 +97,7 @@ class CheckpointSaver:
     def _prune(self) -> None:
         if self._keep is None:
             return
-        existing = list_checkpoints(self.root)
+        existing = [path for path in list_checkpoints(self.root) if path != self.protected]
         for stale in existing[: max(0, len(existing) - self._keep)]:
             log(f"removing old checkpoint {stale.name} (save_total_limit={self._keep})")
             shutil.rmtree(stale, ignore_errors=True)

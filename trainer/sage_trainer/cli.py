@@ -59,6 +59,10 @@ def run_training(spec: JobSpec, backend, writer: ProgressWriter) -> None:
     writer.phase("saving")
     for kind, path in backend.save():
         writer.artifact(kind, relative_to_task(path, spec.task_dir))
+    best = backend.best_checkpoint() if spec.validation_path is not None else None
+    if best is not None:
+        path, step, eval_loss = best
+        writer.best_checkpoint(relative_to_task(path, spec.task_dir), step, eval_loss)
     if spec.merge and spec.method != "full":
         writer.phase("merging")
         writer.artifact("merged_model", relative_to_task(backend.merge(), spec.task_dir))
@@ -82,7 +86,10 @@ def train_command(argv: list[str]) -> int:
         try:
             spec = load_spec(args.spec, task_dir)
             hp = spec.hyperparameters
-            log(f"task {spec.task_id}: {spec.method} on {spec.base_model}, dataset {spec.dataset_path}")
+            log(
+                f"task {spec.task_id}: {spec.method} on {spec.base_model}, dataset {spec.dataset_path}"
+                + (f", validation {spec.validation_path}" if spec.validation_path else "")
+            )
             backend = load_backend(quantized=spec.method == "qlora" or hp.load_in_8bit)
             run_training(spec, backend.create_backend(spec, writer, cancel), writer)
         except (Exception, KeyboardInterrupt) as exc:  # every failure becomes a protocol error line

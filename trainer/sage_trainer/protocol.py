@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 PHASES = ("loading_model", "preparing_data", "training", "saving", "merging", "done")
-ARTIFACT_KINDS = ("lora", "merged_model", "checkpoint")
+ARTIFACT_KINDS = ("lora", "merged_model", "checkpoint", "best_checkpoint")
 PROGRESS_FILE = "progress.jsonl"
 
 
@@ -78,10 +78,21 @@ class ProgressWriter:
     def metrics(self, **fields: Any) -> None:
         self.emit("metrics", **fields)
 
-    def artifact(self, kind: str, path: str) -> None:
+    def artifact(self, kind: str, path: str, **fields: Any) -> None:
         if kind not in ARTIFACT_KINDS:
             raise ValueError(f"unknown artifact kind {kind!r}")
-        self.emit("artifact", kind=kind, path=path)
+        self.emit("artifact", kind=kind, path=path, **fields)
+
+    def eval(self, step: int, epoch: float, eval_loss: float) -> None:
+        """One evaluation on the validation rows."""
+        self.emit("eval", step=step, epoch=epoch, eval_loss=eval_loss)
+
+    def best_checkpoint(self, path: str, step: int, eval_loss: float) -> None:
+        """The checkpoint the model artifacts were written from (lowest eval loss)."""
+        self.artifact("best_checkpoint", path, step=step, eval_loss=eval_loss)
+
+    def early_stopping(self, step: int, patience: int, best_step: int, best_eval_loss: float) -> None:
+        self.emit("early_stopping", step=step, patience=patience, best_step=best_step, best_eval_loss=best_eval_loss)
 
     def error(self, code: str, message: str) -> None:
         self.emit("error", code=code, message=message)
@@ -117,6 +128,12 @@ def describe(record: dict[str, Any]) -> str:
             if value is not None:
                 parts.append(f"{key}={fmt.format(value)}")
         return " ".join(parts)
+    if kind == "eval":
+        return f"eval step {record.get('step')}: eval_loss={record.get('eval_loss')}"
+    if kind == "early_stopping":
+        return f"early stopping at step {record.get('step')} (best step {record.get('best_step')})"
+    if kind == "artifact" and record["kind"] == "best_checkpoint":
+        return f"artifact best_checkpoint: {record['path']} (step {record.get('step')}, eval_loss {record.get('eval_loss')})"
     if kind == "artifact":
         return f"artifact {record['kind']}: {record['path']}"
     if kind == "error":

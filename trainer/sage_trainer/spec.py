@@ -42,6 +42,8 @@ class Hyperparameters:
     precision: str = "auto"
     max_steps: int = -1
     max_grad_norm: float = 1.0
+    eval_steps: int | None = None
+    early_stopping_patience: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class JobSpec:
     merge: bool
     resume_from: Path | None
     task_dir: Path
+    validation_path: Path | None = None
 
     @property
     def lora_dir(self) -> Path:
@@ -156,6 +159,8 @@ HYPERPARAMETER_CHECKS: dict[str, Callable[[Any], Any]] = {
     "precision": _choice(PRECISIONS),
     "max_steps": _int(1, also=(-1,)),
     "max_grad_norm": _number(0, 1e6),
+    "eval_steps": _optional(_int(1)),
+    "early_stopping_patience": _optional(_int(1)),
 }
 
 
@@ -190,6 +195,7 @@ def parse_spec(data: Any, task_dir: Path) -> JobSpec:
     task_id = take(data, "", "task_id", _non_empty_string, "", True)
     base_model = take(data, "", "base_model", _non_empty_string, "", True)
     dataset_path = take(data, "", "dataset_path", _non_empty_string, "", True)
+    validation_path = take(data, "", "validation_path", _optional(_non_empty_string), None, False)
     output_dir = take(data, "", "output_dir", _non_empty_string, ".", True)
     method = take(data, "", "method", _choice(METHODS), "lora", True)
     merge = take(data, "", "merge", _bool, False, False)
@@ -221,6 +227,11 @@ def parse_spec(data: Any, task_dir: Path) -> JobSpec:
             "(8-bit weights are not trainable); use method lora"
         )
 
+    if validation_path is None:
+        for name in ("eval_steps", "early_stopping_patience"):
+            if getattr(hp, name) is not None:
+                problems.append(f"hyperparameters.{name} needs validation_path (there is nothing to evaluate on)")
+
     if problems:
         raise TrainerError(BAD_SPEC, "invalid job.json: " + "; ".join(problems))
 
@@ -234,6 +245,7 @@ def parse_spec(data: Any, task_dir: Path) -> JobSpec:
         merge=merge,
         resume_from=_resolve(task_dir, resume_from) if resume_from else None,
         task_dir=task_dir,
+        validation_path=_resolve(task_dir, validation_path) if validation_path else None,
     )
 
 

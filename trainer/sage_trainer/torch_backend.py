@@ -11,10 +11,12 @@ from .cancel import CancelToken
 from .checkpoint import MODEL_DIR, CheckpointSaver, load_training_state, read_state
 from .data import as_samples, encode_conversations, load_conversations, pack
 from .errors import UNSUPPORTED, TrainerError
+from .evaluation import Validation, default_eval_steps
 from .fsutil import staged_dir
 from .formatting import ChatEncoder
 from .methods import (
     config_dtype,
+    dtype_kwargs,
     load_config,
     load_tokenizer,
     load_training_model,
@@ -58,7 +60,9 @@ class TorchBackend:
         self.tokenizer: Any = None
         self.saved_dtype: Any = None
         self.samples: list = []
+        self.eval_samples: list = []
         self.plan = None
+        self.trainer: Trainer | None = None
 
     def load_model(self) -> None:
         from transformers import set_seed
@@ -92,6 +96,12 @@ class TorchBackend:
             f"steps/epoch, {self.plan.total_steps} steps, {self.plan.warmup_steps} warmup; effective batch "
             f"{hp.batch_size * hp.gradient_accumulation_steps}"
         )
+        if self.spec.validation_path is not None:
+            # Never packed: each validation conversation counts once, the same rows at every evaluation.
+            # A missing or empty file is dataset_empty, one without a usable row dataset_invalid, like the dataset.
+            held_out, held_stats = encode_conversations(encoder, load_conversations(self.spec.validation_path))
+            self.eval_samples = as_samples(held_out)
+            log(f"validation: {held_stats.describe()}")
 
     def _save_model(self, directory: Path) -> None:
         self.model.save_pretrained(directory)
@@ -110,6 +120,15 @@ class TorchBackend:
         saver = CheckpointSaver(
             spec.checkpoints_dir, self._save_model, metadata, hp.save_total_limit, self.writer, spec.task_dir
         )
+        validation = None
+        if self.eval_samples:
+            validation = Validation(
+                hp.eval_steps or default_eval_steps(self.plan.total_steps), hp.early_stopping_patience
+            )
+            log(
+                f"evaluating on {len(self.eval_samples)} validation rows every {validation.every} steps"
+                + (f", early stopping after {validation.patience}" if validation.patience else "")
+            )
         trainer = Trainer(
             self.model,
             self.samples,
@@ -121,7 +140,10 @@ class TorchBackend:
             self.writer,
             self.cancel,
             saver,
+            self.eval_samples,
+            validation,
         )
+        self.trainer = trainer
         if self.resume_state is not None:
             trainer.load_state_dict(load_training_state(spec.resume_from))
             if self.resume_state.get("total_steps") != self.plan.total_steps:
@@ -130,10 +152,46 @@ class TorchBackend:
                     f"this run has {self.plan.total_steps}"
                 )
             log(f"resumed from {spec.resume_from} at step {trainer.step}")
+            if validation is not None:
+                validation.resume(self.resume_state)
+                best = trainer.best_checkpoint()
+                if best is not None and best.is_dir():
+                    saver.protect(best)
+                    log(f"best so far: {best.name} (eval_loss {validation.best_eval_loss:.4f})")
         trainer.run()
+
+    def best_checkpoint(self) -> tuple[Path, int, float] | None:
+        """The checkpoint the model artifacts are written from, with its step and eval loss (validation only)."""
+        best = self.trainer.best_checkpoint() if self.trainer is not None else None
+        if best is None or not (best / MODEL_DIR).is_dir():
+            return None
+        validation = self.trainer.validation
+        return best, validation.best_step, validation.best_eval_loss
+
+    def _load_best(self) -> None:
+        """Put the best checkpoint's weights into the model before saving, unless the model already is it."""
+        best = self.best_checkpoint()
+        if best is None or best[1] == self.trainer.step:
+            return
+        log(f"writing the model of the best checkpoint {best[0].name} (eval_loss {best[2]:.4f})")
+        if self.spec.method == "full":
+            from transformers import AutoModelForCausalLM
+
+            self.model = None
+            gc.collect()
+            # Loaded on the CPU: the trainer still holds the last weights and the optimizer state on the GPU.
+            self.model = AutoModelForCausalLM.from_pretrained(
+                str(best[0] / MODEL_DIR), **dtype_kwargs(self.saved_dtype)
+            )
+        else:
+            from peft import set_peft_model_state_dict
+            from peft.utils import load_peft_weights
+
+            set_peft_model_state_dict(self.model, load_peft_weights(str(best[0] / MODEL_DIR), device=str(self.device)))
 
     def save(self) -> list[tuple[str, Path]]:
         spec = self.spec
+        self._load_best()
         if spec.method == "full":
             # The fine-tuned model itself: in the base checkpoint's dtype, ready to serve.
             self.model.config.use_cache = True

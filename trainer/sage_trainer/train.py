@@ -1,4 +1,5 @@
-"""The training loop: AdamW, warmup + cosine, gradient accumulation, mixed precision, checkpoints.
+"""The training loop: AdamW, warmup + cosine, gradient accumulation, mixed precision, checkpoints, and
+validation (an eval loss every ``eval_steps`` and at the end, the best checkpoint kept, early stopping).
 
 A hand-written loop rather than ``transformers.Trainer``: every protocol field comes straight from
 the loop (the loss is the token-weighted mean over the logging window, exactly what was optimised),
@@ -7,6 +8,7 @@ which changed a lot between transformers 4 and 5.
 
 Gradient accumulation weights each micro-batch by its share of the step's assistant tokens, so a
 step's gradient is that of the mean loss over all its tokens, however they fall into micro-batches.
+The eval loss is the same token-weighted mean, over every validation row, in eval mode without gradients.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from .cancel import CancelToken
 from .checkpoint import CheckpointSaver
 from .data import Sample, collate, count_trained_tokens, micro_batches, optimizer_groups
 from .errors import DIVERGED, INTERNAL, Cancelled, TrainerError
+from .evaluation import Validation
 from .plan import TrainingPlan, eta_seconds, lr_factor
-from .protocol import ProgressWriter
+from .protocol import ProgressWriter, log
 from .spec import Hyperparameters, relative_to_task
 
 
@@ -52,6 +55,8 @@ class Trainer:
         writer: ProgressWriter,
         cancel: CancelToken,
         checkpoints: CheckpointSaver,
+        eval_samples: Sequence[Sample] = (),
+        validation: Validation | None = None,
     ):
         import torch
 
@@ -65,6 +70,8 @@ class Trainer:
         self.writer = writer
         self.cancel = cancel
         self.checkpoints = checkpoints
+        self.eval_samples = eval_samples
+        self.validation = validation
         self.step = 0
 
         self.params = [p for p in model.parameters() if p.requires_grad]
@@ -112,7 +119,14 @@ class Trainer:
         self.step = int(state["step"])
 
     def save_checkpoint(self):
-        return self.checkpoints.save(self.step, self.plan.epoch_at(self.step), self.state_dict())
+        extra = self.validation.state() if self.validation is not None else None
+        return self.checkpoints.save(self.step, self.plan.epoch_at(self.step), self.state_dict(), extra)
+
+    def best_checkpoint(self):
+        """The checkpoint with the lowest eval loss, or ``None`` (no validation, or no evaluation yet)."""
+        if self.validation is None or self.validation.best_step is None:
+            return None
+        return self.checkpoints.path(self.validation.best_step)
 
     # --- loop --------------------------------------------------------------------------------
 
@@ -135,7 +149,29 @@ class Trainer:
                         steps_done += 1
                         if self.step % hp.logging_steps == 0 or self.step == plan.total_steps:
                             self._log(window, grad_norm, learning_rate, time.monotonic() - started, steps_done)
-                        if hp.save_steps and self.step % hp.save_steps == 0 and self.step < plan.total_steps:
+                        saved = False
+                        if self.validation is not None and self.validation.due(self.step, plan.total_steps):
+                            improved = self._evaluate_and_record()
+                            if improved:
+                                # the best so far is a checkpoint of its own, never pruned: the model comes from it
+                                self.checkpoints.protect(self.save_checkpoint())
+                                saved = True
+                            elif self.validation.should_stop():
+                                message = self.validation.stop_message(self.step)
+                                log(message)
+                                self.writer.early_stopping(
+                                    self.step,
+                                    self.validation.patience,
+                                    self.validation.best_step,
+                                    self.validation.best_eval_loss,
+                                )
+                                return
+                        if (
+                            hp.save_steps
+                            and self.step % hp.save_steps == 0
+                            and self.step < plan.total_steps
+                            and not saved
+                        ):
                             self.save_checkpoint()
                         if self.step >= plan.total_steps:
                             break
@@ -146,6 +182,44 @@ class Trainer:
                     f"cancelled by {self.cancel.signal_name or 'signal'} at step {self.step}; "
                     f"checkpoint saved to {relative_to_task(saved, self.checkpoints.task_dir)}"
                 )
+
+    def _evaluate_and_record(self) -> bool:
+        """Evaluate, write the ``eval`` record, count it; whether it is the best so far."""
+        eval_loss = self.evaluate()
+        self.writer.eval(self.step, round(self.plan.epoch_at(self.step), 4), round(eval_loss, 6))
+        return math.isfinite(eval_loss) and self.validation.record(self.step, eval_loss)
+
+    def evaluate(self) -> float:
+        """The token-weighted mean loss over the validation rows (eval mode, no gradients, fixed order)."""
+        torch = self.torch
+        self.model.eval()
+        loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
+        tokens = 0
+        try:
+            with torch.no_grad():
+                for start in range(0, len(self.eval_samples), self.hp.batch_size):
+                    if self.cancel.requested:
+                        raise _Stop()
+                    batch = self.eval_samples[start : start + self.hp.batch_size]
+                    trained = count_trained_tokens(batch)
+                    if trained == 0:
+                        continue
+                    tensors = {
+                        name: torch.tensor(rows, dtype=torch.long, device=self.device)
+                        for name, rows in collate(batch, self.pad_id).items()
+                    }
+                    autocast = (
+                        torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
+                        if self.autocast_dtype is not None
+                        else contextlib.nullcontext()
+                    )
+                    with autocast:
+                        loss = self.model(**tensors, use_cache=False).loss.float()
+                    loss_sum += loss.double() * trained
+                    tokens += trained
+        finally:
+            self.model.train()
+        return float(loss_sum.item()) / max(1, tokens)
 
     def _accumulate(self, group: list[list[int]]):
         torch = self.torch

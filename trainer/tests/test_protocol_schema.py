@@ -57,6 +57,17 @@ class ProtocolSchemaTest(unittest.TestCase):
         self.assertEqual(self.run_trainer(trainer_env()).returncode, 0)
         self.assert_records_valid({"phase", "metrics", "artifact"})
 
+    def test_a_run_with_validation_writes_valid_eval_early_stopping_and_best_checkpoint_records(self):
+        write_dataset(self.task / "validation.jsonl", 2)
+        write_job(
+            self.task,
+            validation_path="validation.jsonl",
+            hyperparameters={"max_steps": 20, "eval_steps": 2, "early_stopping_patience": 2},
+        )
+        self.assertEqual(self.run_trainer(trainer_env()).returncode, 0)
+        self.assert_records_valid({"eval", "early_stopping", "artifact"})
+        self.assertIn("best_checkpoint", {r.get("kind") for r in records(self.task)})
+
     def test_failures_write_valid_error_records(self):
         for failure in ("oom", "crash"):
             with self.subTest(failure):
@@ -119,12 +130,15 @@ class ProtocolSchemaTest(unittest.TestCase):
             "precision": "bf16",
             "max_steps": 10,
             "max_grad_norm": 1.0,
+            "eval_steps": 50,
+            "early_stopping_patience": 3,
         }
         self.assertEqual(set(every_hyperparameter), set(HYPERPARAMETER_CHECKS))
         for spec in (
             job(),
             job(method="qlora", merge=True),
-            job(hyperparameters=every_hyperparameter),
+            job(hyperparameters=every_hyperparameter, validation_path="validation.jsonl"),
+            job(validation_path=None),
             job(hyperparameters={"lora_target_modules": "all-linear", "max_steps": -1}),
         ):
             parse_spec(spec, self.task)  # the trainer accepts it ...
@@ -138,6 +152,8 @@ class ProtocolSchemaTest(unittest.TestCase):
             job(hyperparameters={"epochs": 0}),
             job(hyperparameters={"unknown": 1}),
             job(hyperparameters={"learning_rate": 0}),
+            job(validation_path="", hyperparameters={"eval_steps": 10}),
+            job(validation_path="validation.jsonl", hyperparameters={"early_stopping_patience": 0}),
             {k: v for k, v in job().items() if k != "task_id"},
         ):
             with self.subTest(spec=spec):
