@@ -595,6 +595,40 @@ class HelmChartTest {
                 .containsExactly("http");
     }
 
+    /**
+     * Load on demand and the rollout figures are tunable from the chart: how many requests of one gateway pod wait for
+     * a model being loaded, how often a gateway pod publishes its traffic figures; model servers of several pods.
+     */
+    @Test
+    void theGatewaysWaitsAndTrafficIntervalAndTheEnginesReplicasAreValues() {
+        Install install = render();
+        Properties gateway = install.properties("sage-studio-gateway");
+        assertThat(gateway.getProperty("studio.chat.load-on-demand")).isEqualTo("true");
+        assertThat(gateway.getProperty("studio.gateway.load-on-demand-timeout")).isEqualTo("120s");
+        assertThat(gateway.getProperty("studio.gateway.max-on-demand-waits")).isEqualTo("64");
+        assertThat(gateway.getProperty("studio.gateway.traffic-interval")).isEqualTo("1s");
+        assertThat(install.properties("sage-studio-chat-switch").getProperty("studio.chat.kubernetes.engine-replicas"))
+                .isEqualTo("1");
+
+        Install tuned = render(Map.of(
+                "gateway.maxOnDemandWaits", "8",
+                "gateway.trafficInterval", "500ms",
+                "chatSwitch.vllm.replicas", "3"));
+        assertThat(tuned.properties("sage-studio-gateway").getProperty("studio.gateway.max-on-demand-waits"))
+                .isEqualTo("8");
+        assertThat(tuned.properties("sage-studio-gateway").getProperty("studio.gateway.traffic-interval"))
+                .isEqualTo("500ms");
+        assertThat(tuned.properties("sage-studio-chat-switch").getProperty("studio.chat.kubernetes.engine-replicas"))
+                .isEqualTo("3");
+
+        assertThatThrownBy(() -> render(Map.of("gateway.maxOnDemandWaits", "0")))
+                .hasMessageContaining("/gateway/maxOnDemandWaits");
+        assertThatThrownBy(() -> render(Map.of("gateway.trafficInterval", "often")))
+                .hasMessageContaining("/gateway/trafficInterval");
+        assertThatThrownBy(() -> render(Map.of("chatSwitch.vllm.replicas", "0")))
+                .hasMessageContaining("/chatSwitch/vllm/replicas");
+    }
+
     @Test
     void theGatewayRunsTheThroughputCollectorOnTopOfTheCommonJvmOptions() {
         Install install = render();
