@@ -2,7 +2,13 @@
 // fields of switches and rollouts. The shapes are written by hand until finetune-service's and chat-switch's OpenAPI
 // snapshots carry them; then these names point at the generated ones (`src/api/types.ts` style) and this note goes.
 import { getJson, sendJson } from './http';
-import type { RolloutRequest, SwitchRequest, Task } from './types';
+import type { MetricPoint, RolloutRequest, SwitchRequest, Task } from './types';
+
+/**
+ * A point of a task's metrics series: a training step (`loss`, `learning_rate`) or an evaluation on the validation
+ * split (`eval_loss`, training fields null).
+ */
+export type ChartPoint = MetricPoint & { eval_loss?: number | null };
 
 export type EvaluationState = 'queued' | 'running' | 'completed' | 'failed';
 export type Verdict = 'better' | 'worse' | 'inconclusive';

@@ -2,7 +2,9 @@ import { Empty } from 'antd';
 import { useEffect, useRef, type CSSProperties } from 'react';
 import uPlot, { type AlignedData, type Options } from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { MetricPoint } from '../api/types';
+import type { ChartPoint } from '../api/evaluation';
+
+export type { ChartPoint };
 import { useI18n } from '../i18n/I18nProvider';
 
 const LOSS_COLOR = '#4f46e5';
@@ -10,12 +12,6 @@ const LR_COLOR = '#f59e0b';
 const EVAL_COLOR = '#059669';
 const BEST_COLOR = '#dc2626';
 const HEIGHT = 220;
-
-/**
- * A point of the metrics series: a training step (`loss`, `learning_rate`) or an evaluation on the validation split
- * (`eval_loss`, issue 19; typed here until finetune-service's OpenAPI snapshot has it).
- */
-export type ChartPoint = MetricPoint & { eval_loss?: number | null };
 
 /** x = step; training loss, learning rate and eval loss per step (a step with both a train and an eval record is one x). */
 export function toSeries(points: ChartPoint[]): AlignedData {
