@@ -33,6 +33,10 @@ public enum FinetuneError implements ErrorCode {
     MERGE_IN_PROGRESS("merge_in_progress", ErrorKind.CONFLICT),
     /** Download of an artifact the completed task does not have (or whose folder leads outside the task). */
     ARTIFACT_NOT_FOUND("artifact_not_found", ErrorKind.NOT_FOUND),
+    /** No evaluation with that id for the task. */
+    EVALUATION_NOT_FOUND("evaluation_not_found", ErrorKind.NOT_FOUND),
+    /** {@code evaluation.max-queued} evaluations are queued or running already; answered when one more is asked for. */
+    EVALUATION_QUEUE_FULL("evaluation_queue_full", ErrorKind.QUOTA),
     /** The owner already has {@code max-queued-per-owner} queued or running tasks; details name the limit. */
     QUOTA_EXCEEDED("quota_exceeded", ErrorKind.QUOTA),
     /** {@code max-concurrent-downloads} archives are being streamed; answered with {@code Retry-After}. */

@@ -98,6 +98,8 @@ public interface FinetuneConfig {
 
     Docs docs();
 
+    Evaluation evaluation();
+
     enum ExecutorKind {
         LOCAL,
         KUBERNETES
@@ -275,5 +277,37 @@ public interface FinetuneConfig {
         @WithDefault("3000")
         @Min(200)
         int maxSampleChars();
+    }
+
+    /** Evaluation runs of completed tasks against a baseline ({@code POST …/tasks/{id}/evaluations}). */
+    interface Evaluation {
+
+        /** The chat-switch-service, asked to serve both arms by name ({@code POST /api/chat/serving?wait=true}). */
+        @WithDefault("${studio.services.chat-url:http://localhost:8082}")
+        String chatUrl();
+
+        /** The OpenAI-compatible API that answers served models by name (the gateway's {@code /v1}). */
+        @WithDefault("${studio.services.gateway-url:http://localhost:8080}")
+        String openaiUrl();
+
+        /** Evaluations queued or running at once; one more is answered 429 {@code evaluation_queue_full}. */
+        @WithDefault("16")
+        @Min(1)
+        @Max(1000)
+        int maxQueued();
+
+        /** Generation requests one evaluation has in flight at once (both arms together). */
+        @WithDefault("4")
+        @Min(1)
+        @Max(64)
+        int concurrency();
+
+        /** The limit of one generation (or judge) request. */
+        @WithDefault("120s")
+        Duration requestTimeout();
+
+        /** How long serving one arm may take (an engine may have to start). */
+        @WithDefault("15m")
+        Duration serveTimeout();
     }
 }

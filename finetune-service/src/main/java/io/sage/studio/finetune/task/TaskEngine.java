@@ -64,6 +64,7 @@ public final class TaskEngine implements AutoCloseable {
     private final TaskRecovery recovery;
     private final MergeRuns merges;
     private final TaskLifecycle lifecycle;
+    private final TaskEvaluations evaluations;
 
     public TaskEngine(
             TaskStore store,
@@ -86,6 +87,7 @@ public final class TaskEngine implements AutoCloseable {
         this.merges = new MergeRuns(changes, executor, poller, this::dispatch);
         this.dispatcher.merges(merges);
         this.recovery = new TaskRecovery(changes, queue, attempts, executor, follower, merges, this::dispatch);
+        this.evaluations = new TaskEvaluations(changes);
         this.lifecycle = new TaskLifecycle(
                 changes,
                 queue,
@@ -102,6 +104,11 @@ public final class TaskEngine implements AutoCloseable {
     /** What callers do to tasks. */
     public TaskLifecycle lifecycle() {
         return lifecycle;
+    }
+
+    /** The task side of evaluation runs (their folder, the task's summary). */
+    public TaskEvaluations evaluations() {
+        return evaluations;
     }
 
     /** Loads every task folder, re-adopts or settles tasks that were running, rebuilds the queue, starts work. */

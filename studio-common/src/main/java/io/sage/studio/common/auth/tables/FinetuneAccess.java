@@ -10,7 +10,7 @@ import io.sage.studio.common.auth.ServiceAccess;
 
 /**
  * The finetune-service's endpoints that a trainer may use: uploading data and starting, cloning, cancelling, pausing,
- * resuming, retrying, merging or deleting (own) tasks. Reads need a viewer and every other change an admin (the shared
+ * resuming, retrying, merging, evaluating or deleting (own) tasks. Reads need a viewer and every other change an admin (the shared
  * defaults). Ownership is finer than a path: the service lets a trainer cancel, pause, resume, retry, merge or delete
  * only its own tasks
  * ({@code StudioPrincipal.requireOwnerOrAdmin}); a clone is the caller's new task, of any task it can read.
@@ -30,6 +30,7 @@ public final class FinetuneAccess {
                     post("/api/finetune/tasks/*/pause", Access.TRAINER),
                     post("/api/finetune/tasks/*/resume", Access.TRAINER),
                     post("/api/finetune/tasks/*/clone", Access.TRAINER),
+                    post("/api/finetune/tasks/*/evaluations", Access.TRAINER),
                     delete("/api/finetune/tasks/*", Access.TRAINER),
                     delete("/api/finetune/datasets/*", Access.TRAINER)));
 
