@@ -35,7 +35,8 @@ import io.sage.studio.gateway.config.GatewayConfig;
  * Publishes this gateway's traffic figures ({@link ChatTrafficEvent}: running totals per model since the process
  * started, key: a random id per process) on {@code studio.chat.traffic}, which the chat-switch rollouts read to
  * advance or roll back: every {@code studio.gateway.traffic-interval} when they changed, and at least every
- * {@value #HEARTBEAT_SECONDS} s, so that a reader can tell a quiet gateway from a gone one.
+ * {@value #HEARTBEAT_SECONDS} s, so that a reader can tell a quiet gateway from a gone one. A clean shutdown ends
+ * with a tombstone for the key.
  *
  * <p>From a thread of its own, never the event loop: requests only add to counters. The producer is bounded
  * ({@code max.block.ms}, a small buffer), so a broker that is away costs a warning and a missed reading, never
@@ -105,14 +106,34 @@ public class TrafficPublisher {
         executor.shutdown();
         try {
             if (executor.awaitTermination(2, TimeUnit.SECONDS)) {
-                // The last totals, so that the requests of the final second are counted too.
+                // The last totals, so that the requests of the final second are counted too, then the key goes.
                 publish(metrics.traffic(), Instant.now());
+                tombstone();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             p.close(Duration.ofSeconds(2));
         }
+    }
+
+    /**
+     * Removes this process' key from the compacted topic: its figures end with it, and without the tombstone every
+     * gateway process that ever ran would keep a record there. Sent after the last totals on the same key (one
+     * partition, idempotent producer), so readers count those first; signed like the figures. A process that crashed
+     * leaves its key; readers drop it from memory once it stayed silent (chat-switch's {@code TrafficView}).
+     */
+    private void tombstone() {
+        ChatTrafficEvent gone =
+                new ChatTrafficEvent(ChatTrafficEvent.SCHEMA_VERSION, gatewayId, startedAt, Instant.now(), List.of());
+        ProducerRecord<String, byte[]> record =
+                new ProducerRecord<>(gone.topic(), null, gatewayId, null, CloudEvents.headers(gone, SOURCE));
+        signature.ifPresent(s -> s.sign(record.headers(), null));
+        producer.send(record, (metadata, error) -> {
+            if (error != null) {
+                LOG.warnf("the tombstone of %s was not delivered: %s", gatewayId, error.toString());
+            }
+        });
     }
 
     /** This process' key on the topic. */
