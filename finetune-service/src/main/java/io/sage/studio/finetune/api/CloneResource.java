@@ -27,6 +27,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.sage.studio.common.auth.StudioPrincipal;
 import io.sage.studio.common.error.StudioException;
+import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRecord;
@@ -50,13 +51,16 @@ public class CloneResource {
     private final ObjectMapper mapper;
     private final Validator validator;
     private final String defaultModel;
+    private final HubSettings hub;
 
     public CloneResource(
             TaskLifecycle tasks,
             StudioPrincipal caller,
             ObjectMapper mapper,
             Validator validator,
-            FinetuneConfig config) {
+            FinetuneConfig config,
+            HubSettings hub) {
+        this.hub = hub;
         this.tasks = tasks;
         this.caller = caller;
         this.mapper = mapper;
@@ -94,6 +98,7 @@ public class CloneResource {
             throw new ConstraintViolationException(violations);
         }
         request = request.withDefaultModel(defaultModel);
+        hub.requireCached(request.modelName(), "model_name");
         return Response.status(Response.Status.CREATED)
                 .entity(tasks.clone(source.taskId(), request, ownDataset, caller.name()))
                 .build();

@@ -32,6 +32,7 @@ import com.fasterxml.jackson.annotation.JsonUnwrapped;
 
 import io.sage.studio.common.auth.StudioPrincipal;
 import io.sage.studio.common.error.StudioException;
+import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.artifact.ArtifactArchive;
@@ -65,6 +66,7 @@ public class TaskResource {
     private final StudioPrincipal caller;
     private final DownloadSlots downloads;
     private final String defaultModel;
+    private final HubSettings hub;
 
     public TaskResource(
             TaskLifecycle tasks,
@@ -73,8 +75,10 @@ public class TaskResource {
             TaskBroadcaster broadcaster,
             StudioPrincipal caller,
             DownloadSlots downloads,
-            FinetuneConfig config) {
+            FinetuneConfig config,
+            HubSettings hub) {
         this.defaultModel = config.defaultModel();
+        this.hub = hub;
         this.tasks = tasks;
         this.views = views;
         this.logFollower = logFollower;
@@ -121,6 +125,7 @@ public class TaskResource {
             throw new StudioException(FinetuneError.MISSING_BODY, "send the task as a JSON object");
         }
         request = request.withDefaultModel(defaultModel);
+        hub.requireCached(request.modelName(), "model_name");
         return Response.status(Response.Status.CREATED)
                 .entity(tasks.create(request, caller.name()))
                 .build();

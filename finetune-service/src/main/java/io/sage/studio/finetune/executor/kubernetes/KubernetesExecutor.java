@@ -27,6 +27,7 @@ import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -34,6 +35,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.RunHandle;
 import io.sage.studio.finetune.domain.TaskRecord;
@@ -67,6 +69,7 @@ public class KubernetesExecutor implements TaskExecutor {
     private final StudioHome home;
     private final InstanceIdentity identity;
     private final Scheduling scheduling;
+    private final List<EnvVar> hubEnv;
     private final String namespace;
     private final Map<String, Watched> watched = new ConcurrentHashMap<>();
     private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -78,16 +81,31 @@ public class KubernetesExecutor implements TaskExecutor {
 
     @Inject
     public KubernetesExecutor(
-            KubernetesClient client, FinetuneConfig config, StudioHome home, InstanceIdentity identity) {
-        this(client, config.kubernetes(), home, identity);
+            KubernetesClient client,
+            FinetuneConfig config,
+            StudioHome home,
+            InstanceIdentity identity,
+            HubSettings hub) {
+        this(client, config.kubernetes(), home, identity, hub);
     }
 
     public KubernetesExecutor(KubernetesClient client, FinetuneConfig.Kubernetes config, StudioHome home) {
         this(client, config, home, InstanceIdentity.of(home));
     }
 
+    /** With the default Hugging Face settings (the cache in the studio home, online, no token Secret). */
     public KubernetesExecutor(
             KubernetesClient client, FinetuneConfig.Kubernetes config, StudioHome home, InstanceIdentity identity) {
+        this(client, config, home, identity, HubSettings.defaults(home, Map.of()));
+    }
+
+    public KubernetesExecutor(
+            KubernetesClient client,
+            FinetuneConfig.Kubernetes config,
+            StudioHome home,
+            InstanceIdentity identity,
+            HubSettings hub) {
+        this.hubEnv = TrainerJobs.hubEnv(hub, config.homeMountPath());
         this.client = client;
         this.config = config;
         this.home = home;
@@ -135,7 +153,7 @@ public class KubernetesExecutor implements TaskExecutor {
                 config.homeMountPath().replaceAll("/+$", "") + "/" + home.root().relativize(taskDir);
         String jobName = TrainerJobs.jobName(task.taskId(), kind, task.attempt());
         Job job = TrainerJobs.build(
-                task.taskId(), kind, task.attempt(), namespace, inPod, config, scheduling, identity.id());
+                task.taskId(), kind, task.attempt(), namespace, inPod, config, scheduling, identity.id(), hubEnv);
         try {
             client.batch().v1().jobs().inNamespace(namespace).resource(job).create();
         } catch (KubernetesClientException e) {

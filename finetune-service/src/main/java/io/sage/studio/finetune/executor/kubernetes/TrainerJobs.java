@@ -1,14 +1,17 @@
 package io.sage.studio.finetune.executor.kubernetes;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.executor.RunKind;
 import io.sage.studio.kube.Scheduling;
@@ -88,8 +91,8 @@ final class TrainerJobs {
     }
 
     /**
-     * The pod's environment is exactly {@code SAGE_TASK_ID} and {@code PYTHONUNBUFFERED}: nothing of the service's
-     * own environment (its keys and tokens) is copied into a Job.
+     * The pod's environment is {@code SAGE_TASK_ID} and {@code PYTHONUNBUFFERED} (and what {@link #hubEnv} adds): nothing
+     * of the service's own environment (its keys and tokens) is copied into a Job.
      *
      * @param taskDirInPod the task directory as the pod sees it (on the studio-home volume)
      * @param scheduling   {@link #scheduling} of {@code config}
@@ -115,6 +118,42 @@ final class TrainerJobs {
             FinetuneConfig.Kubernetes config,
             Scheduling scheduling,
             String instanceId) {
+        return build(taskId, kind, attempt, namespace, taskDirInPod, config, scheduling, instanceId, List.of());
+    }
+
+    /**
+     * The trainer's Hugging Face settings as pod environment: {@code HF_HOME} on the studio-home volume (the cache
+     * the engines read too), the offline switches, and {@code HF_TOKEN} from its Secret by reference (optional: a
+     * missing Secret leaves the token out and a gated model fails with {@code model_access_denied}), never as a value.
+     */
+    static List<EnvVar> hubEnv(HubSettings hub, String homeMountPath) {
+        List<EnvVar> env = new ArrayList<>();
+        hub.podEnv(homeMountPath).forEach((name, value) -> env.add(new EnvVar(name, value, null)));
+        hub.tokenSecret()
+                .ifPresent(secret -> env.add(new EnvVarBuilder()
+                        .withName(HubSettings.TOKEN_VARIABLE)
+                        .withNewValueFrom()
+                        .withNewSecretKeyRef(secret.key(), secret.name(), true)
+                        .endValueFrom()
+                        .build()));
+        return env;
+    }
+
+    /** The Job of {@code kind} with {@code extraEnv} ({@link #hubEnv}) after the trainer's own variables. */
+    static Job build(
+            String taskId,
+            RunKind kind,
+            int attempt,
+            String namespace,
+            String taskDirInPod,
+            FinetuneConfig.Kubernetes config,
+            Scheduling scheduling,
+            String instanceId,
+            List<EnvVar> extraEnv) {
+        List<EnvVar> env = new ArrayList<>();
+        env.add(new EnvVar("SAGE_TASK_ID", taskId, null));
+        env.add(new EnvVar("PYTHONUNBUFFERED", "1", null));
+        env.addAll(extraEnv);
         Map<String, String> labels = labels(taskId, kind);
         labels.put(StudioLabels.STUDIO_INSTANCE, instanceId);
         if (kind == RunKind.TRAIN && attempt > 1) {
@@ -168,7 +207,7 @@ final class TrainerJobs {
                 .withCommand(config.command())
                 .withArgs(args)
                 .withWorkingDir(taskDirInPod)
-                .withEnv(new EnvVar("SAGE_TASK_ID", taskId, null), new EnvVar("PYTHONUNBUFFERED", "1", null))
+                .withEnv(env)
                 .withNewResources()
                 .withRequests(requests)
                 .withLimits(limits)

@@ -24,6 +24,7 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.events.GpuTelemetryEvent;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.RunHandle;
@@ -43,8 +44,9 @@ import io.sage.studio.process.ProcessIdentity;
  * the whole group, the service's own signals and terminal never reach it) and outlives a crash of the service. Working directory: the task directory;
  * stdout and stderr: {@code logs.txt}; stdin: {@code /dev/null}. The JVM reaps its children. Environment: the
  * allow-listed part of the service's ({@link ChildEnvironment}: never its keys, tokens or {@code STUDIO_*}
- * settings) plus what {@code studio.finetune.local.pass-env} names, {@code studio.finetune.local.env.*},
- * {@code SAGE_TASK_ID}, {@code PYTHONUNBUFFERED} and {@code CUDA_VISIBLE_DEVICES}. A merge
+ * settings) plus what {@code studio.finetune.local.pass-env} names, the Hugging Face settings ({@link HubSettings}:
+ * {@code HF_HOME}, the cache shared with the engines, {@code HF_TOKEN}, the offline switches),
+ * {@code studio.finetune.local.env.*} (which wins over them), {@code SAGE_TASK_ID}, {@code PYTHONUNBUFFERED} and {@code CUDA_VISIBLE_DEVICES}. A merge
  * ({@link RunKind#MERGE}) is the same command with {@code merge --task-dir <task_dir>}, its output in
  * {@code merge_logs.txt}, and takes a slot (a GPU) like a training.
  *
@@ -64,15 +66,27 @@ public class LocalExecutor implements TaskExecutor {
     private final GpuInventory inventory;
     private final InstanceIdentity identity;
     private final ProcessControl processes;
+    private final Map<String, String> hubEnv;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     @Inject
-    public LocalExecutor(FinetuneConfig config, GpuInventory inventory, InstanceIdentity identity) {
-        this(config.local(), inventory, identity);
+    public LocalExecutor(FinetuneConfig config, GpuInventory inventory, InstanceIdentity identity, HubSettings hub) {
+        this(config.local(), inventory, identity, hub.processEnv());
     }
 
+    /** Without Hugging Face settings (tests of the launch itself). */
     public LocalExecutor(FinetuneConfig.Local config, GpuInventory inventory, InstanceIdentity identity) {
+        this(config, inventory, identity, Map.of());
+    }
+
+    /** @param hubEnv what {@link HubSettings#processEnv()} gives every trainer */
+    public LocalExecutor(
+            FinetuneConfig.Local config,
+            GpuInventory inventory,
+            InstanceIdentity identity,
+            Map<String, String> hubEnv) {
+        this.hubEnv = Map.copyOf(hubEnv);
         this.config = config;
         this.inventory = inventory;
         this.identity = identity;
@@ -123,6 +137,7 @@ public class LocalExecutor implements TaskExecutor {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(
                         taskDir.resolve(kind.logFile()).toFile()));
         Map<String, String> env = ChildEnvironment.named(System.getenv(), config.passEnv());
+        env.putAll(hubEnv);
         env.putAll(config.env());
         env.put("SAGE_TASK_ID", task.taskId());
         env.put("PYTHONUNBUFFERED", "1");

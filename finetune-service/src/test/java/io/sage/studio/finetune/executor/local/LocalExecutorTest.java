@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.events.GpuTelemetryEvent;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.TaskRecord;
@@ -105,6 +106,80 @@ class LocalExecutorTest {
                 .containsKey("PATH");
         assertThat(dump).doesNotContain(System.getenv(CLOUD_KEY)).doesNotContain(System.getenv(SIGNING_KEY));
         executor.close();
+    }
+
+    @Test
+    void theTrainerGetsTheHubTokenTheSharedCacheAndTheOfflineSwitchesButNotTheCloudKey() throws Exception {
+        assertThat(System.getenv()).containsKeys(CLOUD_KEY, "OPENAI_API_KEY");
+        StudioHome home = StudioHome.at(root);
+        Path tokenFile = Files.writeString(root.resolve("hf-token"), "hf_from_the_token_file_42\n");
+        HubSettings hub = new HubSettings(
+                home,
+                Optional.empty(),
+                Optional.of(tokenFile.toString()),
+                true,
+                Optional.empty(),
+                HubSettings.DEFAULT_SECRET_KEY,
+                System.getenv());
+        Map<String, String> env = launchAndDump(home, hub, Map.of());
+
+        assertThat(env)
+                .containsEntry("HF_TOKEN", "hf_from_the_token_file_42")
+                .containsEntry("HF_HOME", home.root().resolve("hf-cache").toString())
+                .containsEntry("HF_HUB_OFFLINE", "1")
+                .containsEntry("TRANSFORMERS_OFFLINE", "1")
+                .doesNotContainKeys(CLOUD_KEY, "OPENAI_API_KEY", SIGNING_KEY);
+        assertThat(env.values())
+                .doesNotContain(System.getenv(CLOUD_KEY), System.getenv("OPENAI_API_KEY"), System.getenv(SIGNING_KEY));
+        assertThat(Files.readString(home.finetuneDir().resolve("ft-hub").resolve("logs.txt")))
+                .doesNotContain("hf_from_the_token_file_42");
+
+        // without a token file the service's own HF_TOKEN reaches the trainer; studio.finetune.local.env wins
+        Map<String, String> plain = launchAndDump(
+                StudioHome.at(root.resolve("second")),
+                HubSettings.defaults(StudioHome.at(root.resolve("second")), System.getenv()),
+                Map.of("HF_HOME", "/models/hf"));
+        assertThat(plain)
+                .containsEntry("HF_TOKEN", System.getenv("HF_TOKEN"))
+                .containsEntry("HF_HOME", "/models/hf")
+                .doesNotContainKeys("HF_HUB_OFFLINE", CLOUD_KEY, "OPENAI_API_KEY");
+    }
+
+    private Map<String, String> launchAndDump(StudioHome home, HubSettings hub, Map<String, String> localEnv)
+            throws Exception {
+        Path dir = Files.createDirectories(home.finetuneDir().resolve("ft-hub"));
+        LocalExecutor executor = new LocalExecutor(
+                new Settings(
+                        "sh -c 'env > env.txt' trainer",
+                        1,
+                        false,
+                        Optional.empty(),
+                        Duration.ofSeconds(1),
+                        localEnv,
+                        List.of("FAKE_TRAINER_*")),
+                NO_GPUS,
+                InstanceIdentity.of(home),
+                hub.processEnv());
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        executor.launch(TaskRecord.builder().taskId("ft-hub").build(), dir, new RunListener() {
+            @Override
+            public void exited(String taskId, Integer exitCode, String detail) {
+                exit.complete(exitCode);
+            }
+
+            @Override
+            public void waiting(String taskId, TrainerPhase phase, String message) {}
+        });
+        try {
+            assertThat(exit.get(30, TimeUnit.SECONDS)).isZero();
+        } finally {
+            executor.close();
+        }
+        return Files.readString(dir.resolve("env.txt"))
+                .lines()
+                .filter(l -> l.indexOf('=') > 0)
+                .collect(Collectors.toMap(
+                        l -> l.substring(0, l.indexOf('=')), l -> l.substring(l.indexOf('=') + 1), (a, b) -> b));
     }
 
     @Test
