@@ -89,6 +89,13 @@ public class CloneResource {
         ObjectNode merged = mapper.valueToTree(settingsOf(source));
         boolean ownDataset = overrides == null || !overrides.has("dataset_file");
         if (overrides != null && overrides.isObject()) {
+            // one validation set: an override of either kind replaces the source's (both overridden: the create's 400)
+            if (overrides.has("validation_split")) {
+                merged.remove("validation_file");
+            }
+            if (overrides.has("validation_file")) {
+                merged.remove("validation_split");
+            }
             merged.setAll((ObjectNode) overrides);
         }
         // a field of the wrong type fails here with the same 400 as a create's body (ApiExceptionMappers)
@@ -124,6 +131,13 @@ public class CloneResource {
             m.put("lora_alpha", c.loraAlpha());
             m.put("lora_dropout", c.loraDropout());
             m.put("gradient_checkpointing", c.gradientCheckpointing());
+            // validation settings as given (the clone holds out the same rows: same seed; or uses the source's copy
+            // of its validation_file, TaskLifecycle); a record from before them has none
+            putIfSet(m, "validation_split", c.validationSplit());
+            putIfSet(m, "validation_file", c.validationFile());
+            putIfSet(m, "eval_steps", c.evalSteps());
+            putIfSet(m, "early_stopping_patience", c.earlyStoppingPatience());
+            putIfSet(m, "seed", c.seed());
         }
         if (r.method() != null) {
             m.put("method", r.method().wire());
@@ -134,5 +148,11 @@ public class CloneResource {
             m.put("suffix", r.suffix());
         }
         return m;
+    }
+
+    private static void putIfSet(Map<String, Object> m, String field, Object value) {
+        if (value != null) {
+            m.put(field, value);
+        }
     }
 }

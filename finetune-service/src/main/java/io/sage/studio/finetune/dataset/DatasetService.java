@@ -294,22 +294,30 @@ public class DatasetService {
      * refused with 400 {@code dataset_not_allowed} without being read.
      */
     public Source resolve(String datasetFile) {
+        return resolve(datasetFile, FIELD);
+    }
+
+    /**
+     * Like {@link #resolve(String)} for another field naming a dataset ({@code validation_file}): the same rules, errors
+     * naming {@code field}.
+     */
+    public Source resolve(String datasetFile, String field) {
         String given = datasetFile == null ? null : datasetFile.strip();
         if (given != null && DATASET_ID.matcher(given).matches()) {
             Path dir = home.datasetsDir().resolve(given);
             if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                throw notFound(datasetFile);
+                throw notFound(datasetFile, field);
             }
             given = dir.toString();
         }
-        Path path = home.resolveInside(given, FIELD);
+        Path path = home.resolveInside(given, field);
         if (!allowed(path)) {
             throw new StudioException(
                     FinetuneError.DATASET_NOT_ALLOWED,
-                    FIELD + " must be a dataset id, a file in the datasets "
+                    field + " must be a dataset id, a file in the datasets "
                             + "area (studio/datasets/) or a task's dataset (studio_finetune/<task_id>/dataset.jsonl); "
                             + "other files of the studio home are never read",
-                    List.of(new FieldError(FIELD, "not a dataset location")));
+                    List.of(new FieldError(field, "not a dataset location")));
         }
         Path data = path.resolve(DATA_FILE);
         if (Files.isDirectory(path)
@@ -318,14 +326,14 @@ public class DatasetService {
             return new Source(data, true);
         }
         if (!Files.isRegularFile(path)) {
-            throw notFound(datasetFile);
+            throw notFound(datasetFile, field);
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (!name.endsWith(".jsonl") && !name.endsWith(".json")) {
             throw new StudioException(
                     FinetuneError.DATASET_NOT_ALLOWED,
-                    FIELD + " must name a .jsonl or .json file",
-                    List.of(new FieldError(FIELD, "not a .jsonl or .json file")));
+                    field + " must name a .jsonl or .json file",
+                    List.of(new FieldError(field, "not a .jsonl or .json file")));
         }
         boolean normalized = name.equals(DATA_FILE)
                 && path.getParent().getParent().equals(home.datasetsDir())
@@ -352,12 +360,12 @@ public class DatasetService {
     }
 
     /** A {@code dataset_file} that names nothing: a bad request, not a missing resource. */
-    private static StudioException notFound(String datasetFile) {
+    private static StudioException notFound(String datasetFile, String field) {
         return new StudioException(
                 FinetuneError.DATASET_NOT_FOUND,
                 ErrorKind.INVALID,
-                FIELD + " names no dataset id or file: " + datasetFile,
-                List.of(new FieldError(FIELD, "not found")),
+                field + " names no dataset id or file: " + datasetFile,
+                List.of(new FieldError(field, "not found")),
                 null);
     }
 

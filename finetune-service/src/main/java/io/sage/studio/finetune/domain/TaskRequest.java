@@ -17,6 +17,11 @@ import io.sage.studio.common.error.StudioException;
  * suffix. What is left out gets the default shown ({@code model_name}: {@code studio.finetune.default-model}, the
  * seed's {@code Qwen/Qwen2.5-7B-Instruct}); what is given is used as given. {@code model_name} is data:
  * any characters are stored and passed to the trainer verbatim, never to a shell.
+ *
+ * <p>Validation (issue 19): {@code validation_split} holds out that share of the dataset's rows (chosen by
+ * {@code seed}, so a clone or a retry holds out the same rows) or {@code validation_file} names a dataset to evaluate on
+ * instead, never both; the trainer then evaluates every {@code eval_steps} steps, keeps the checkpoint with the lowest
+ * validation loss and, with {@code early_stopping_patience}, stops after that many evaluations without improvement.
  */
 public record TaskRequest(
         @Size(max = 512) String modelName,
@@ -47,12 +52,64 @@ public record TaskRequest(
         Boolean gradientCheckpointing,
         Boolean merge,
         @Range(min = -100, max = 100) Integer priority,
-        @Size(max = 64) String suffix) {
+        @Size(max = 64) String suffix,
+
+        @DecimalMin(value = "0", inclusive = false) @DecimalMax("0.5")
+        Double validationSplit,
+
+        @Size(max = 4096) String validationFile,
+        @Range(min = 1, max = 1_000_000) Integer evalSteps,
+        @Range(min = 1, max = 1000) Integer earlyStoppingPatience,
+        @Range(min = 0, max = Integer.MAX_VALUE) Integer seed) {
 
     public static final int DEFAULT_EPOCHS = 3;
     public static final int DEFAULT_BATCH_SIZE = 4;
     public static final double DEFAULT_LEARNING_RATE = 2e-4;
     public static final int DEFAULT_MAX_LENGTH = 1024;
+    /** The trainer's own default seed ({@code sage_trainer.spec.Hyperparameters.seed}). */
+    public static final int DEFAULT_SEED = 42;
+
+    /** A request without validation settings (what callers before issue 19 build). */
+    public TaskRequest(
+            String modelName,
+            String datasetFile,
+            Integer numEpochs,
+            Integer batchSize,
+            Integer gradientAccumulationSteps,
+            Double learningRate,
+            Integer maxLength,
+            Boolean loadIn8bit,
+            String method,
+            Integer loraR,
+            Double loraAlpha,
+            Double loraDropout,
+            Boolean gradientCheckpointing,
+            Boolean merge,
+            Integer priority,
+            String suffix) {
+        this(
+                modelName,
+                datasetFile,
+                numEpochs,
+                batchSize,
+                gradientAccumulationSteps,
+                learningRate,
+                maxLength,
+                loadIn8bit,
+                method,
+                loraR,
+                loraAlpha,
+                loraDropout,
+                gradientCheckpointing,
+                merge,
+                priority,
+                suffix,
+                null,
+                null,
+                null,
+                null,
+                null);
+    }
 
     /**
      * This request, with {@code defaultModel} as its base model when it left {@code model_name} out (the seed's
@@ -87,7 +144,43 @@ public record TaskRequest(
                 gradientCheckpointing,
                 merge,
                 priority,
-                suffix);
+                suffix,
+                validationSplit,
+                validationFile,
+                evalSteps,
+                earlyStoppingPatience,
+                seed);
+    }
+
+    /**
+     * This request with its validation settings checked against each other: {@code validation_split} and
+     * {@code validation_file} exclude each other; {@code eval_steps} and {@code early_stopping_patience} need one of
+     * them (without a validation set they would silently do nothing). 400 naming the field otherwise.
+     */
+    public TaskRequest checkValidation() {
+        boolean file = validationFile != null;
+        if (file && validationFile.isBlank()) {
+            throw StudioException.invalidField(
+                    "validation_file", "validation_file must not be blank; leave it out to train without validation");
+        }
+        if (file && validationSplit != null) {
+            throw StudioException.invalidField(
+                    "validation_file",
+                    "give validation_split (a share of dataset_file held out) or validation_file (a dataset of its"
+                            + " own), not both");
+        }
+        if (!file && validationSplit == null) {
+            if (evalSteps != null) {
+                throw StudioException.invalidField(
+                        "eval_steps", "eval_steps needs a validation set: give validation_split or validation_file");
+            }
+            if (earlyStoppingPatience != null) {
+                throw StudioException.invalidField(
+                        "early_stopping_patience",
+                        "early_stopping_patience needs a validation set: give validation_split or validation_file");
+            }
+        }
+        return this;
     }
 
     /** The hyperparameters, defaults filled in. */
@@ -102,7 +195,12 @@ public record TaskRequest(
                 or(loraR, 16),
                 loraAlpha == null ? 32.0 : loraAlpha,
                 loraDropout == null ? 0.05 : loraDropout,
-                gradientCheckpointing == null || gradientCheckpointing);
+                gradientCheckpointing == null || gradientCheckpointing,
+                validationSplit,
+                validationFile == null ? null : validationFile.strip(),
+                evalSteps,
+                earlyStoppingPatience,
+                seed == null ? DEFAULT_SEED : seed);
     }
 
     public TrainingMethod methodOrDefault() {

@@ -10,6 +10,15 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 /**
  * The hyperparameters of a task exactly as the user gave them (defaults filled in for what they left out).
  * Field names are the seed's; {@link #trainerHyperparameters()} renames them for the trainer protocol.
+ *
+ * <p>The validation settings (issue 19) are {@code null} when not given, and in records written before them;
+ * {@code seed} is {@code null} there too and means the trainer's default.
+ *
+ * @param validationSplit       the share of the dataset held out for validation, or {@code null}
+ * @param validationFile        what {@code validation_file} named (the task evaluates on its own copy), or {@code null}
+ * @param evalSteps             evaluate every this many steps; {@code null}: about ten evaluations a run
+ * @param earlyStoppingPatience stop after this many evaluations without improvement; {@code null}: never early
+ * @param seed                  the seed of the trainer and of the validation split
  */
 @RegisterForReflection
 public record TrainingConfig(
@@ -22,7 +31,22 @@ public record TrainingConfig(
         int loraR,
         double loraAlpha,
         double loraDropout,
-        boolean gradientCheckpointing) {
+        boolean gradientCheckpointing,
+        Double validationSplit,
+        String validationFile,
+        Integer evalSteps,
+        Integer earlyStoppingPatience,
+        Integer seed) {
+
+    /** The seed the trainer and the split use ({@link TaskRequest#DEFAULT_SEED} for a record without one). */
+    public int seedOrDefault() {
+        return seed == null ? TaskRequest.DEFAULT_SEED : seed;
+    }
+
+    /** Whether the task trains with a validation set. */
+    public boolean validates() {
+        return validationSplit != null || validationFile != null;
+    }
 
     /** The {@code hyperparameters} object of {@code job.json} (names of {@code docs/trainer-protocol.md}). */
     public Map<String, Object> trainerHyperparameters() {
@@ -37,6 +61,10 @@ public record TrainingConfig(
         hp.put("lora_dropout", loraDropout);
         hp.put("load_in_8bit", loadIn8bit);
         hp.put("gradient_checkpointing", gradientCheckpointing);
+        hp.put("seed", seedOrDefault());
+        if (validates() && earlyStoppingPatience != null) {
+            hp.put("early_stopping_patience", earlyStoppingPatience);
+        }
         return hp;
     }
 }

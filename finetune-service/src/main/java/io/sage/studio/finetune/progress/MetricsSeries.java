@@ -9,21 +9,30 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** The loss / learning-rate series of a task for a chart, read from its {@code progress.jsonl}. */
+/**
+ * The loss / learning-rate series of a task for a chart, read from its {@code progress.jsonl}: a point per
+ * {@code metrics} record ({@code loss}, {@code learning_rate}, …) and, for a task that validates, a point per
+ * {@code eval} record ({@code eval_loss} and its step and epoch, the training fields null), in the file's order, so a
+ * chart draws both losses against the same steps. Thinning keeps the evaluations apart from the training points: a
+ * series has at most {@code maxPoints} of each.
+ */
 public final class MetricsSeries {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private MetricsSeries() {}
 
-    /** One {@code metrics} record. */
+    /** One {@code metrics} record, or one {@code eval} record ({@code evalLoss} set, the training fields null). */
     @Schema(name = "MetricPoint")
     public record Point(
             Long step,
@@ -32,9 +41,20 @@ public final class MetricsSeries {
             Double learningRate,
             Double gradNorm,
             Double tokensPerSecond,
-            String timestamp) {}
+            String timestamp,
 
-    /** {@code GET …/metrics}: the task and its points (evenly thinned to at most {@code maxPoints}, last kept). */
+            @Schema(description = "the validation loss of an eval record (null on training points)")
+            Double evalLoss) {
+
+        boolean eval() {
+            return evalLoss != null;
+        }
+    }
+
+    /**
+     * {@code GET …/metrics}: the task and its points (training and eval points each evenly thinned to at most
+     * {@code maxPoints}, the last of each kept); {@code totalPoints} counts both kinds before thinning.
+     */
     @Schema(name = "TaskMetrics")
     public record Series(
             @Schema(required = true) String taskId,
@@ -60,7 +80,16 @@ public final class MetricsSeries {
         } catch (NoSuchFileException e) {
             return new Series(taskId, 0, List.of());
         }
-        return new Series(taskId, points.size(), thin(points, maxPoints));
+        List<Point> training = points.stream().filter(p -> !p.eval()).toList();
+        List<Point> evals = points.stream().filter(Point::eval).toList();
+        if (training.size() <= maxPoints && evals.size() <= maxPoints) {
+            return new Series(taskId, points.size(), points);
+        }
+        Set<Point> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+        kept.addAll(thin(training, maxPoints));
+        kept.addAll(thin(evals, maxPoints));
+        return new Series(
+                taskId, points.size(), points.stream().filter(kept::contains).toList());
     }
 
     private static Point parse(String line) {
@@ -69,7 +98,25 @@ public final class MetricsSeries {
         }
         try {
             JsonNode r = JSON.readTree(line);
-            if (r == null || !"metrics".equals(r.path("type").asText())) {
+            if (r == null) {
+                return null;
+            }
+            String type = r.path("type").asText();
+            if ("eval".equals(type)) {
+                Double evalLoss = number(r, "eval_loss");
+                return evalLoss == null || !r.path("step").isIntegralNumber()
+                        ? null
+                        : new Point(
+                                r.get("step").asLong(),
+                                number(r, "epoch"),
+                                null,
+                                null,
+                                null,
+                                null,
+                                r.hasNonNull("time") ? r.get("time").asText() : null,
+                                evalLoss);
+            }
+            if (!"metrics".equals(type)) {
                 return null;
             }
             return new Point(
@@ -79,7 +126,8 @@ public final class MetricsSeries {
                     number(r, "learning_rate"),
                     number(r, "grad_norm"),
                     number(r, "tokens_per_second"),
-                    r.hasNonNull("time") ? r.get("time").asText() : null);
+                    r.hasNonNull("time") ? r.get("time").asText() : null,
+                    null);
         } catch (IOException e) {
             return null;
         }

@@ -21,7 +21,9 @@ import io.sage.studio.finetune.domain.TrainerPhase;
 
 /**
  * Follows one task's {@code progress.jsonl} (trainer protocol: {@code docs/trainer-protocol.md}) and folds its records into the
- * task's live state: phase, step, epoch, loss, learning rate, ETA, artifacts, the last error. Reads only
+ * task's live state: phase, step, epoch, loss, learning rate, ETA, artifacts, the last error, and the validation figures
+ * ({@code eval} records: the latest eval loss, the lowest and its step; the trainer's {@code best_checkpoint} artifact
+ * has the last word on which one it kept). Reads only
  * complete lines from where it stopped; a line still being written is picked up on the next read.
  * Not thread-safe: one poller thread (or the exit handler, under the task's lock) uses it at a time.
  */
@@ -30,6 +32,9 @@ public final class ProgressTracker {
     public static final String FILE = "progress.jsonl";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> ARTIFACT_KINDS = Set.of("lora", "merged_model");
+    /** The artifact record naming the checkpoint the trainer kept as the task's model (lowest eval loss). */
+    private static final String BEST_CHECKPOINT = "best_checkpoint";
+
     private static final int READ_CHUNK = 1 << 16;
     private static final int MAX_LINE = 1 << 20;
 
@@ -46,6 +51,9 @@ public final class ProgressTracker {
     private Double loss;
     private Double learningRate;
     private Long etaSeconds;
+    private Double evalLoss;
+    private Double bestEvalLoss;
+    private Long bestStep;
     private Instant firstMetricsAt;
     private long firstMetricsStep;
     private final Map<String, String> artifacts = new LinkedHashMap<>();
@@ -144,11 +152,18 @@ public final class ProgressTracker {
                 }
             }
             case "metrics" -> metrics(record);
+            case "eval" -> eval(record);
             case "artifact" -> {
                 String kind = record.path("kind").asText("");
                 String path = record.path("path").asText(null);
                 if (ARTIFACT_KINDS.contains(kind) && path != null) {
                     artifacts.put(kind, path);
+                    changed = true;
+                } else if (BEST_CHECKPOINT.equals(kind)
+                        && record.path("step").isIntegralNumber()
+                        && record.path("eval_loss").isNumber()) {
+                    bestStep = record.get("step").asLong();
+                    bestEvalLoss = record.get("eval_loss").asDouble();
                     changed = true;
                 }
             }
@@ -187,6 +202,19 @@ public final class ProgressTracker {
         changed = true;
     }
 
+    private void eval(JsonNode r) {
+        JsonNode value = r.get("eval_loss");
+        if (value == null || !value.isNumber() || !r.path("step").isIntegralNumber()) {
+            return;
+        }
+        evalLoss = value.asDouble();
+        if (bestEvalLoss == null || evalLoss < bestEvalLoss) {
+            bestEvalLoss = evalLoss;
+            bestStep = r.get("step").asLong();
+        }
+        changed = true;
+    }
+
     private static Double number(JsonNode r, String field, Double previous) {
         JsonNode value = r.get(field);
         return value != null && value.isNumber() ? Double.valueOf(value.asDouble()) : previous;
@@ -218,6 +246,21 @@ public final class ProgressTracker {
 
     public Long etaSeconds() {
         return etaSeconds;
+    }
+
+    /** The latest validation loss, {@code null} before the first {@code eval} record. */
+    public Double evalLoss() {
+        return evalLoss;
+    }
+
+    /** The lowest validation loss so far (or the one of the trainer's {@code best_checkpoint}). */
+    public Double bestEvalLoss() {
+        return bestEvalLoss;
+    }
+
+    /** The step of {@link #bestEvalLoss()}. */
+    public Long bestStep() {
+        return bestStep;
     }
 
     /** Artifact kind to the path the trainer reported (relative to the task directory, or absolute). */

@@ -19,7 +19,9 @@ import org.jboss.logging.Logger;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.dataset.DatasetService;
+import io.sage.studio.finetune.dataset.ValidationSplit;
 import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.domain.TrainingConfig;
 import io.sage.studio.finetune.progress.ProgressTracker;
 import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.queue.TaskQueue;
@@ -61,24 +63,41 @@ final class NextAttempts {
 
     /**
      * {@code job.json} ({@code docs/trainer-protocol.md}, {@code job.schema.json}); paths relative to the task folder
-     * {@code dir} so it works on any mount of it; {@code save_steps} from the samples of its {@code data.jsonl}.
+     * {@code dir} so it works on any mount of it; {@code save_steps} and {@code eval_steps} from the samples of its
+     * {@code dataset.jsonl}; {@code validation_path} when the task validates (its {@code validation.jsonl}).
      */
     Map<String, Object> jobSpec(TaskRecord record, Path dir, String resumeFrom) throws IOException {
         Map<String, Object> job = new LinkedHashMap<>();
         job.put("task_id", record.taskId());
         job.put("base_model", record.modelName());
         job.put("dataset_path", DatasetService.DATA_FILE);
+        boolean validates = record.config().validates()
+                && Files.isRegularFile(dir.resolve(ValidationSplit.FILE), LinkOption.NOFOLLOW_LINKS);
+        job.put("validation_path", validates ? ValidationSplit.FILE : null);
         job.put("output_dir", ".");
         job.put("method", record.method());
-        job.put(
-                "hyperparameters",
-                checkpoints.addTo(
-                        record.config().trainerHyperparameters(),
-                        record.config(),
-                        Checkpoints.samples(dir.resolve(DatasetService.DATA_FILE))));
+        long samples = Checkpoints.samples(dir.resolve(DatasetService.DATA_FILE));
+        Map<String, Object> hyperparameters =
+                checkpoints.addTo(record.config().trainerHyperparameters(), record.config(), samples);
+        if (validates) {
+            hyperparameters.put("eval_steps", evalSteps(record.config(), samples));
+        }
+        job.put("hyperparameters", hyperparameters);
         job.put("merge", record.merge());
         job.put("resume_from", resumeFrom);
         return job;
+    }
+
+    /**
+     * {@code eval_steps} of a run: the task's own, else about ten evaluations a run ({@link Checkpoints#estimatedSteps}
+     * ÷ 10, at least 1); the trainer also evaluates at the last step.
+     */
+    static int evalSteps(TrainingConfig config, long samples) {
+        if (config.evalSteps() != null) {
+            return config.evalSteps();
+        }
+        long steps = Checkpoints.estimatedSteps(config, samples);
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, Math.round(steps / 10.0)));
     }
 
     /**

@@ -82,9 +82,9 @@ final class Retries {
 
     /**
      * Starts the progress file of a new attempt: the ended attempt's {@code progress.jsonl} is kept as
-     * {@code progress.attempt-<n>.jsonl}, and the new one holds only its {@code metrics} records up to
-     * {@code keepUpToStep} (the checkpoint's step, so the loss curve and the step continue where the trainer resumes;
-     * {@code -1}: none). No phase, artifact or error record is carried over, so the task never shows the last
+     * {@code progress.attempt-<n>.jsonl}, and the new one holds only its {@code metrics} and {@code eval} records up
+     * to {@code keepUpToStep} (the checkpoint's step, so the loss curves, the step and the best eval loss so far continue
+     * where the trainer resumes; {@code -1}: none). No phase, artifact or error record is carried over, so the task never shows the last
      * attempt's end. Returns a tracker that has read the new file.
      */
     static ProgressTracker restartProgress(Path taskDir, int endedAttempt, long keepUpToStep) throws IOException {
@@ -98,7 +98,8 @@ final class Retries {
                     byte[] line;
                     while ((line = readLine(in)) != null) {
                         JsonNode record = parse(line);
-                        if ("metrics".equals(record.path("type").asText())
+                        String type = record.path("type").asText();
+                        if (("metrics".equals(type) || "eval".equals(type))
                                 && record.path("step").isIntegralNumber()
                                 && record.path("step").asLong() <= keepUpToStep) {
                             out.write(line);

@@ -20,6 +20,7 @@ import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.dataset.DatasetService;
+import io.sage.studio.finetune.dataset.ValidationSplit;
 import io.sage.studio.finetune.domain.Ids;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRecord;
@@ -115,7 +116,40 @@ public final class TaskLifecycle {
     /** What a clone takes from its source task. */
     private record Clone(String sourceId, boolean ownDataset) {}
 
+    /**
+     * Where a task's validation rows come from: {@code file} (a {@code validation_file}, or the source task's own
+     * {@code validation.jsonl} for a clone that keeps it), or {@code split} of the dataset, to which a clone of a task
+     * that was split adds the source's held-out rows back ({@code heldOut}), so splitting again by the same seed holds
+     * out the same rows. {@code null}: no validation.
+     */
+    private record Validation(DatasetService.Source file, Double split, Path heldOut) {}
+
+    private Validation validation(TrainingConfig config, Clone clone) {
+        Path sourceHeldOut = null;
+        TrainingConfig sourceConfig = null;
+        if (clone != null && clone.ownDataset()) {
+            Path held = taskDir(clone.sourceId()).resolve(ValidationSplit.FILE);
+            sourceHeldOut = Files.isRegularFile(held, LinkOption.NOFOLLOW_LINKS) ? held : null;
+            sourceConfig = record(clone.sourceId()).config();
+        }
+        if (config.validationSplit() != null) {
+            boolean sourceSplit = sourceConfig != null && sourceConfig.validationSplit() != null;
+            return new Validation(null, config.validationSplit(), sourceSplit ? sourceHeldOut : null);
+        }
+        if (config.validationFile() == null) {
+            return null;
+        }
+        if (clone != null
+                && sourceConfig != null
+                && sourceHeldOut != null
+                && config.validationFile().equals(sourceConfig.validationFile())) {
+            return new Validation(new DatasetService.Source(sourceHeldOut, true), null, null);
+        }
+        return new Validation(datasets.resolve(config.validationFile(), "validation_file"), null, null);
+    }
+
     private Task create(TaskRequest request, String owner, Clone clone) throws IOException {
+        request.checkValidation();
         TrainingConfig config = request.trainingConfig();
         TrainingMethod method = request.methodOrDefault();
         if (config.loadIn8bit() && method != TrainingMethod.LORA) {
@@ -127,9 +161,10 @@ public final class TaskLifecycle {
         DatasetService.Source source = clone != null && clone.ownDataset()
                 ? ownDataset(clone.sourceId())
                 : datasets.resolve(request.datasetFile());
+        Validation validation = validation(config, clone);
         reserveQuota(owner);
         try {
-            return create(request, owner, config, method, source, clone == null ? null : clone.sourceId());
+            return create(request, owner, config, method, source, validation, clone == null ? null : clone.sourceId());
         } finally {
             creating.computeIfPresent(String.valueOf(owner), (k, n) -> n <= 1 ? null : n - 1);
         }
@@ -175,6 +210,7 @@ public final class TaskLifecycle {
             TrainingConfig config,
             TrainingMethod method,
             DatasetService.Source source,
+            Validation validation,
             String clonedFrom)
             throws IOException {
         List<TaskWarning> warnings = advisor.warningsFor(request);
@@ -187,7 +223,15 @@ public final class TaskLifecycle {
         }
         Path staging = staging(id);
         try {
-            datasets.materialize(source, staging.resolve(DatasetService.DATA_FILE));
+            Path data = staging.resolve(DatasetService.DATA_FILE);
+            datasets.materialize(source, data);
+            if (validation != null && validation.split() != null) {
+                List<Path> rows = validation.heldOut() == null ? List.of(data) : List.of(data, validation.heldOut());
+                ValidationSplit.split(
+                        rows, data, staging.resolve(ValidationSplit.FILE), validation.split(), config.seedOrDefault());
+            } else if (validation != null) {
+                datasets.materialize(validation.file(), staging.resolve(ValidationSplit.FILE));
+            }
             Path dir = store.dir(id);
             TaskRecord record = TaskRecord.builder()
                     .taskId(id)

@@ -177,6 +177,12 @@ final class TaskTransitions {
         if (p.epoch() != null) {
             b.currentEpoch(p.epoch());
         }
+        if (p.evalLoss() != null) {
+            b.evalLoss(p.evalLoss());
+        }
+        if (p.bestEvalLoss() != null) {
+            b.bestEvalLoss(p.bestEvalLoss()).bestStep(p.bestStep());
+        }
         return b.loss(p.loss())
                 .learningRate(p.learningRate())
                 .etaSeconds(p.etaSeconds())
@@ -193,6 +199,9 @@ final class TaskTransitions {
                 && Objects.equals(a.loss(), b.loss())
                 && Objects.equals(a.learningRate(), b.learningRate())
                 && Objects.equals(a.etaSeconds(), b.etaSeconds())
+                && Objects.equals(a.evalLoss(), b.evalLoss())
+                && Objects.equals(a.bestEvalLoss(), b.bestEvalLoss())
+                && Objects.equals(a.bestStep(), b.bestStep())
                 && Objects.equals(a.statusMessage(), b.statusMessage());
     }
 
@@ -242,6 +251,9 @@ final class TaskTransitions {
                 .totalSteps(0)
                 .loss(null)
                 .learningRate(null)
+                .evalLoss(null)
+                .bestEvalLoss(null)
+                .bestStep(null)
                 .etaSeconds(null)
                 .startedAt(null)
                 .completedAt(null)
@@ -262,6 +274,8 @@ final class TaskTransitions {
                 b.currentEpoch(resumed.epoch());
             }
             b.loss(resumed.loss()).learningRate(resumed.learningRate());
+            // the best so far stays the best: the trainer keeps its checkpoint and compares later evaluations with it
+            b.evalLoss(resumed.evalLoss()).bestEvalLoss(resumed.bestEvalLoss()).bestStep(resumed.bestStep());
         }
         return b.build();
     }
