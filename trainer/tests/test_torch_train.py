@@ -70,7 +70,7 @@ class TrainingLoopTest(unittest.TestCase):
         self.writer.close()
         self._tmp.cleanup()
 
-    def trainer(self, model, hp, cancel=None, keep=None):
+    def trainer(self, model, hp, cancel=None, keep=None, validation=None):
         from sage_trainer.train import Trainer
 
         samples = counting_samples()
@@ -84,7 +84,18 @@ class TrainingLoopTest(unittest.TestCase):
             self.task / "checkpoints", save_model, {"total_steps": plan.total_steps}, keep, self.writer, self.task
         )
         return Trainer(
-            model, samples, hp, plan, torch.device("cpu"), "fp32", 0, self.writer, cancel or CancelToken(), saver
+            model,
+            samples,
+            hp,
+            plan,
+            torch.device("cpu"),
+            "fp32",
+            0,
+            self.writer,
+            cancel or CancelToken(),
+            saver,
+            counting_samples(6) if validation else (),
+            validation,
         )
 
     def metrics(self):
@@ -174,6 +185,39 @@ class TrainingLoopTest(unittest.TestCase):
         self.assertEqual([p.name for p in list_checkpoints(self.task / "checkpoints")], ["step-4", "step-6"])
         artifacts = [r["path"] for r in read_records(self.task / "progress.jsonl") if r["type"] == "artifact"]
         self.assertEqual(artifacts, ["checkpoints/step-2", "checkpoints/step-4", "checkpoints/step-6"])
+
+    def test_validation_evaluates_and_keeps_the_best_checkpoint_from_pruning(self):
+        from sage_trainer.evaluation import Validation
+
+        hp = Hyperparameters(batch_size=4, learning_rate=0.05, max_steps=30, logging_steps=3, save_steps=4)
+        validation = Validation(every=5)
+        trainer = self.trainer(tiny_model(), hp, keep=1, validation=validation)
+        trainer.run()
+        records = read_records(self.task / "progress.jsonl")
+        evals = [r for r in records if r["type"] == "eval"]
+        self.assertEqual([e["step"] for e in evals], [5, 10, 15, 20, 25, 30])
+        self.assertLess(evals[-1]["eval_loss"], 0.7 * evals[0]["eval_loss"])
+        best = min(evals, key=lambda e: e["eval_loss"])
+        self.assertEqual((validation.best_step, validation.best_eval_loss), (best["step"], best["eval_loss"]))
+        self.assertEqual(trainer.best_checkpoint(), self.task / "checkpoints" / f"step-{best['step']}")
+        self.assertIn(f"step-{best['step']}", [p.name for p in list_checkpoints(self.task / "checkpoints")])
+        self.assertEqual(read_state(trainer.best_checkpoint())["best_step"], best["step"])
+        self.assertTrue(trainer.model.training)  # evaluation puts the model back into training mode
+
+    def test_early_stopping_after_patience_evaluations_without_improvement(self):
+        from sage_trainer.evaluation import Validation
+
+        hp = Hyperparameters(batch_size=4, learning_rate=0.01, max_steps=30, logging_steps=1, save_steps=0)
+        trainer = self.trainer(tiny_model(), hp, validation=Validation(every=3, patience=2))
+        losses = iter([3.0, 2.0, 1.0, 1.5, 1.2, 0.5])
+        trainer.evaluate = lambda: next(losses)
+        trainer.run()
+        records = read_records(self.task / "progress.jsonl")
+        self.assertEqual([r["step"] for r in records if r["type"] == "eval"], [3, 6, 9, 12, 15])
+        stop = [r for r in records if r["type"] == "early_stopping"]
+        self.assertEqual([(r["step"], r["best_step"], r["patience"]) for r in stop], [(15, 9, 2)])
+        self.assertEqual(trainer.step, 15)
+        self.assertEqual([p.name for p in list_checkpoints(self.task / "checkpoints")], ["step-3", "step-6", "step-9"])
 
     def test_a_non_finite_loss_stops_the_run(self):
         model = tiny_model()
