@@ -31,8 +31,9 @@ import io.sage.studio.common.home.StudioHome;
  *       (read once at start; it wins over the environment). Given to local child processes as {@code HF_TOKEN};
  *       on Kubernetes a pod gets it from the Secret {@code studio.models.hf-token-secret.name} (key
  *       {@code …secret.key}) by reference, never as a literal. Never logged, never in an error.
- *   <li><b>Cache</b>: {@code HF_HOME}, by default {@code <studio home>/hf-cache} ({@code studio.models.hf-home}); on
- *       Kubernetes the same folder as the pods see it on the studio-home volume.
+ *   <li><b>Cache</b>: {@code HF_HOME}: {@code studio.models.hf-home}, else the service's own {@code HF_HOME} (a
+ *       cache the operator already has), else {@code <studio home>/hf-cache}; on Kubernetes the same folder as the
+ *       pods see it on the studio-home volume.
  *   <li><b>Offline</b>: {@code studio.models.offline=true} sets {@code HF_HUB_OFFLINE=1} and
  *       {@code TRANSFORMERS_OFFLINE=1} for children (air-gapped clusters), and {@link #requireCached} refuses a
  *       model that is not in the cache before a task is queued or an engine started, instead of a failure minutes
@@ -85,6 +86,7 @@ public class HubSettings {
             Map<String, String> environment) {
         this.home = home;
         this.hfHome = hfHome.filter(h -> !h.isBlank())
+                .or(() -> Optional.ofNullable(environment.get("HF_HOME")).filter(h -> !h.isBlank()))
                 .map(h -> home.root().resolve(h.strip()).normalize())
                 .orElse(home.root().resolve(DEFAULT_CACHE));
         this.token = tokenFile

@@ -101,6 +101,17 @@ class HubSettingsTest {
     }
 
     @Test
+    void theServicesOwnHfHomeIsKeptUnlessTheSettingNamesAnother() {
+        Map<String, String> env = Map.of("HF_HOME", "/srv/hf");
+        HubSettings inherited = new HubSettings(
+                StudioHome.at(root), Optional.empty(), Optional.empty(), false, Optional.empty(), "", env);
+        assertThat(inherited.hfHome()).isEqualTo(Path.of("/srv/hf"));
+        HubSettings configured = new HubSettings(
+                StudioHome.at(root), Optional.of("cache"), Optional.empty(), false, Optional.empty(), "", env);
+        assertThat(configured.hfHome()).isEqualTo(StudioHome.at(root).root().resolve("cache"));
+    }
+
+    @Test
     void onlineEverythingPasses() {
         settings(Optional.empty(), Optional.empty(), false)
                 .requireCached("meta-llama/Llama-3.1-8B-Instruct", "model_name");
