@@ -161,6 +161,19 @@ class SageCliTest {
                 .contains("loss 0.8313")
                 .contains("ETA 1m35s")
                 .contains("[########------------]");
+        assertThat(line).doesNotContain("eval_loss");
+    }
+
+    @Test
+    void progressLineShowsTheEvalLossAndTheBestWhenItWasAnotherStep() throws IOException {
+        TaskView rising = StudioJson.mapper().readValue("""
+                {"status":"training","progress":50,"step":20,"total_steps":40,"loss":0.5,"latest_loss":0.5,
+                 "eval_loss":0.93,"best_eval_loss":0.87,"best_step":12}""", TaskView.class);
+        assertThat(ProgressLines.of(rising)).contains("loss 0.5000 eval_loss 0.9300 (best 0.8700 @ 12)");
+        TaskView best = StudioJson.mapper().readValue("""
+                {"status":"training","progress":50,"step":20,"total_steps":40,"loss":0.5,"latest_loss":0.5,
+                 "eval_loss":0.87,"best_eval_loss":0.87,"best_step":20}""", TaskView.class);
+        assertThat(ProgressLines.of(best)).contains("eval_loss 0.8700").doesNotContain("best");
     }
 
     @Test

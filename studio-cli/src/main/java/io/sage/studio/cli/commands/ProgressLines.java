@@ -10,8 +10,9 @@ public final class ProgressLines {
     private ProgressLines() {}
 
     /**
-     * {@code [########------------]  42.5% training step 17/40 epoch 1.27/3 loss 0.8313 eval_loss 0.9120 ETA 1m35s}
-     * ({@code eval_loss} once a validation split was evaluated).
+     * {@code [########------------]  42.5% training step 17/40 epoch 1.27/3 loss 0.8313 eval_loss 0.9120 (best 0.9010
+     * @ 12) ETA 1m35s} ({@code eval_loss} once the validation set was evaluated; the best when it was another step's:
+     * the model the task keeps comes from that step).
      */
     public static String of(TaskView t) {
         double pct = Output.or0(t.progress());
@@ -37,6 +38,11 @@ public final class ProgressLines {
         }
         if (t.evalLoss() != null) {
             line.append(String.format(Locale.ROOT, " eval_loss %.4f", t.evalLoss()));
+            if (t.bestEvalLoss() != null
+                    && t.bestStep() != null
+                    && !t.bestEvalLoss().equals(t.evalLoss())) {
+                line.append(String.format(Locale.ROOT, " (best %.4f @ %d)", t.bestEvalLoss(), t.bestStep()));
+            }
         }
         if (t.etaSeconds() != null) {
             line.append(" ETA ").append(Output.duration(t.etaSeconds()));
