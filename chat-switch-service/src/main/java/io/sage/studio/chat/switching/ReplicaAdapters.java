@@ -64,7 +64,10 @@ class ReplicaAdapters {
         Map<String, Confirmed> seen = confirmed.computeIfAbsent(engine.id(), id -> new ConcurrentHashMap<>());
         List<String> names = replicas.stream().map(Replica::name).toList();
         seen.keySet().retainAll(names);
-        warned.getOrDefault(engine.id(), Set.of()).removeIf(key -> !names.contains(key.substring(0, key.indexOf('/'))));
+        Set<String> logged = warned.get(engine.id());
+        if (logged != null) {
+            logged.removeIf(key -> !names.contains(key.substring(0, key.indexOf('/'))));
+        }
         Map<Replica, Map<String, String>> lost = new LinkedHashMap<>();
         for (Replica replica : replicas) {
             Confirmed last = seen.get(replica.name());
