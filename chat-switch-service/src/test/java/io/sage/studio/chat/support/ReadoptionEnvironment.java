@@ -1,16 +1,9 @@
 package io.sage.studio.chat.support;
 
-import static org.awaitility.Awaitility.await;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -68,67 +61,31 @@ public class ReadoptionEnvironment implements QuarkusTestResourceLifecycleManage
             int port = Integer.parseInt(range[0]);
             Path chat = Files.createDirectories(home.resolve("studio/chat"));
             String key = Engines.writeApiKey(home, "sk-sage-readopt-" + Long.toHexString(System.nanoTime()));
-            active = Engines.start(
-                    chat.resolve(ACTIVE_ID + ".log"),
-                    List.of(
-                            Engines.BASE_A,
-                            "--host",
-                            "127.0.0.1",
-                            "--port",
-                            Integer.toString(port),
-                            "--served-model-name",
-                            Engines.BASE_A,
-                            "--enable-lora",
-                            "--max-lora-rank",
-                            "64"),
-                    Map.of("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True", "VLLM_API_KEY", key));
-            orphan = Engines.start(
-                    chat.resolve(ORPHAN_ID + ".log"),
-                    List.of(
-                            Engines.BASE_B,
-                            "--host",
-                            "127.0.0.1",
-                            "--port",
-                            Integer.toString(port + 1),
-                            "--served-model-name",
-                            Engines.BASE_B),
-                    Map.of("VLLM_API_KEY", key));
-            awaitHealthy(port);
-            awaitHealthy(port + 1);
-
-            ServableModel model = new ServableModel(
-                    Engines.BASE_A,
-                    Engines.BASE_A,
-                    "base",
-                    ServableModel.Artifact.BASE,
-                    Engines.BASE_A,
-                    null,
-                    Engines.BASE_A,
-                    null,
-                    null,
-                    Engines.BASE_A);
-            Backend serving = backend(
+            active = LeftBehind.engine(home, ACTIVE_ID, Engines.BASE_A, port, true, key);
+            orphan = LeftBehind.engine(home, ORPHAN_ID, Engines.BASE_B, port + 1, false, key);
+            ServableModel model = LeftBehind.base(Engines.BASE_A);
+            Backend serving = LeftBehind.backend(
+                    home,
                     ACTIVE_ID,
                     active,
                     port,
-                    new BackendSpec(ACTIVE_ID, Engines.BASE_A, Engines.BASE_A, true, 64, Map.of()));
+                    new BackendSpec(ACTIVE_ID, Engines.BASE_A, Engines.BASE_A, true, 64, Map.of()),
+                    Map.of());
             // The orphan was started for a model of its own and serves it: still, the route's engine lives, so it goes.
-            ServableModel other = new ServableModel(
-                    Engines.BASE_B,
-                    Engines.BASE_B,
-                    "base",
-                    ServableModel.Artifact.BASE,
-                    Engines.BASE_B,
-                    null,
-                    Engines.BASE_B,
-                    null,
-                    null,
-                    Engines.BASE_B);
-            Backend starting = backend(
+            Backend starting = LeftBehind.backend(
+                    home,
                     ORPHAN_ID,
                     orphan,
                     port + 1,
-                    new BackendSpec(ORPHAN_ID, Engines.BASE_B, Engines.BASE_B, true, 64, Map.of(), other));
+                    new BackendSpec(
+                            ORPHAN_ID,
+                            Engines.BASE_B,
+                            Engines.BASE_B,
+                            true,
+                            64,
+                            Map.of(),
+                            LeftBehind.base(Engines.BASE_B)),
+                    Map.of());
             PublishedRoute route =
                     new PublishedRoute(ACTIVE_ID, serving.baseUrl(), Engines.BASE_A, model, "local", Instant.now());
             AtomicFiles.writeJson(
@@ -156,34 +113,6 @@ public class ReadoptionEnvironment implements QuarkusTestResourceLifecycleManage
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static Backend backend(String id, Process process, int port, BackendSpec spec) {
-        return new Backend(
-                id,
-                "local",
-                spec,
-                "http://127.0.0.1:" + port,
-                port,
-                process.pid(),
-                process.info().startInstant().orElseThrow(),
-                null,
-                home.resolve("studio/chat/" + id + ".log").toString(),
-                Map.of(),
-                Backend.State.READY,
-                Instant.now());
-    }
-
-    private static void awaitHealthy(int port) {
-        HttpClient http = HttpClient.newHttpClient();
-        await().atMost(Duration.ofSeconds(20))
-                .ignoreExceptions()
-                .until(() -> http.send(
-                                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
-                                                .build(),
-                                        HttpResponse.BodyHandlers.discarding())
-                                .statusCode()
-                        == 200);
     }
 
     @Override

@@ -1,16 +1,9 @@
 package io.sage.studio.chat.support;
 
-import static org.awaitility.Awaitility.await;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -61,33 +54,8 @@ public class ServedRestartEnvironment implements QuarkusTestResourceLifecycleMan
             Path chat = Files.createDirectories(home.resolve("studio/chat"));
             String key = Engines.writeApiKey(home, "sk-sage-served-" + Long.toHexString(System.nanoTime()));
             adapter = Engines.adapterDir(home.resolve("studio_finetune/t-kept/lora"), 8, Engines.BASE_A);
-            engine = Engines.start(
-                    chat.resolve(ENGINE_ID + ".log"),
-                    List.of(
-                            Engines.BASE_A,
-                            "--host",
-                            "127.0.0.1",
-                            "--port",
-                            Integer.toString(port),
-                            "--served-model-name",
-                            Engines.BASE_A,
-                            "--enable-lora",
-                            "--max-lora-rank",
-                            "64"),
-                    Map.of("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True", "VLLM_API_KEY", key));
-            awaitHealthy(port);
-
-            ServableModel base = new ServableModel(
-                    Engines.BASE_A,
-                    Engines.BASE_A,
-                    ServableModel.KIND_BASE,
-                    ServableModel.Artifact.BASE,
-                    Engines.BASE_A,
-                    null,
-                    Engines.BASE_A,
-                    null,
-                    null,
-                    Engines.BASE_A);
+            engine = LeftBehind.engine(home, ENGINE_ID, Engines.BASE_A, port, true, key);
+            ServableModel base = LeftBehind.base(Engines.BASE_A);
             ServableModel lora = new ServableModel(
                     adapter.toString(),
                     SERVED,
@@ -99,20 +67,14 @@ public class ServedRestartEnvironment implements QuarkusTestResourceLifecycleMan
                     8,
                     "t-kept",
                     SERVED);
-            String url = "http://127.0.0.1:" + port;
-            Backend backend = new Backend(
+            Backend backend = LeftBehind.backend(
+                    home,
                     ENGINE_ID,
-                    "local",
-                    new BackendSpec(ENGINE_ID, Engines.BASE_A, Engines.BASE_A, true, 64, Map.of(), base),
-                    url,
+                    engine,
                     port,
-                    engine.pid(),
-                    engine.info().startInstant().orElseThrow(),
-                    null,
-                    chat.resolve(ENGINE_ID + ".log").toString(),
-                    Map.of(SERVED, adapter.toString()),
-                    Backend.State.READY,
-                    Instant.now());
+                    new BackendSpec(ENGINE_ID, Engines.BASE_A, Engines.BASE_A, true, 64, Map.of(), base),
+                    Map.of(SERVED, adapter.toString()));
+            String url = backend.baseUrl();
             Instant since = Instant.now().minusSeconds(60);
             AtomicFiles.writeJson(
                     chat.resolve("state.json"),
@@ -128,18 +90,6 @@ public class ServedRestartEnvironment implements QuarkusTestResourceLifecycleMan
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static void awaitHealthy(int port) {
-        HttpClient http = HttpClient.newHttpClient();
-        await().atMost(Duration.ofSeconds(20))
-                .ignoreExceptions()
-                .until(() -> http.send(
-                                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
-                                                .build(),
-                                        HttpResponse.BodyHandlers.discarding())
-                                .statusCode()
-                        == 200);
     }
 
     @Override

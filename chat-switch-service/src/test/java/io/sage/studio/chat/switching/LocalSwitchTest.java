@@ -1,6 +1,8 @@
 package io.sage.studio.chat.switching;
 
 import static io.restassured.RestAssured.given;
+import static io.sage.studio.chat.support.Broker.gpu;
+import static io.sage.studio.chat.support.Broker.produce;
 import static io.sage.studio.chat.support.Engines.BASE_A;
 import static io.sage.studio.chat.support.Engines.BASE_B;
 import static io.sage.studio.chat.support.Switches.awaitEnd;
@@ -12,7 +14,6 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -21,16 +22,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -576,44 +571,5 @@ class LocalSwitchTest {
 
     private static boolean alive(long pid) {
         return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-    }
-
-    private static void gpu(String uuid, long total, long free) {
-        GpuTelemetryEvent event = new GpuTelemetryEvent(
-                GpuTelemetryEvent.SCHEMA_VERSION,
-                LocalEnvironment.node(),
-                Instant.now(),
-                1000,
-                "550.0",
-                "12.4",
-                0,
-                uuid,
-                "NVIDIA Test GPU",
-                total,
-                free,
-                total - free,
-                0,
-                0,
-                40,
-                60.0,
-                List.of());
-        produce(Topics.GPU_TELEMETRY, event.key(), CloudEvents.encode(event), event.cloudEventType());
-    }
-
-    private static void produce(String topic, String key, byte[] value, String type) {
-        Properties p = new Properties();
-        p.put(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                KafkaTestResource.broker().bootstrapServers());
-        try (KafkaProducer<String, byte[]> producer =
-                new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-            ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
-            if (type != null) {
-                record.headers().add(CloudEvents.H_TYPE, type.getBytes(StandardCharsets.UTF_8));
-            }
-            producer.send(record).get();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -1,6 +1,8 @@
 package io.sage.studio.chat.switching;
 
 import static io.restassured.RestAssured.given;
+import static io.sage.studio.chat.support.Broker.gpu;
+import static io.sage.studio.chat.support.Broker.produce;
 import static io.sage.studio.chat.support.Engines.BASE_A;
 import static io.sage.studio.chat.support.Switches.serve;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,7 +14,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,16 +21,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -435,44 +430,5 @@ class ServingSetTest {
 
     private static String key() {
         return Engines.apiKey(LocalEnvironment.home());
-    }
-
-    private static void gpu(String uuid, long total, long free) {
-        GpuTelemetryEvent event = new GpuTelemetryEvent(
-                GpuTelemetryEvent.SCHEMA_VERSION,
-                LocalEnvironment.node(),
-                Instant.now(),
-                1000,
-                "550.0",
-                "12.4",
-                0,
-                uuid,
-                "NVIDIA Test GPU",
-                total,
-                free,
-                total - free,
-                0,
-                0,
-                40,
-                60.0,
-                List.of());
-        produce(Topics.GPU_TELEMETRY, event.key(), CloudEvents.encode(event), event.cloudEventType());
-    }
-
-    private static void produce(String topic, String key, byte[] value, String type) {
-        Properties p = new Properties();
-        p.put(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                KafkaTestResource.broker().bootstrapServers());
-        try (KafkaProducer<String, byte[]> producer =
-                new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-            ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
-            if (type != null) {
-                record.headers().add(CloudEvents.H_TYPE, type.getBytes(StandardCharsets.UTF_8));
-            }
-            producer.send(record).get();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
