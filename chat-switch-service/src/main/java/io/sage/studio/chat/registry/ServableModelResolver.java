@@ -19,6 +19,7 @@ import io.sage.studio.common.error.FieldError;
 import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.common.models.BaseModelCatalog;
+import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.common.models.ModelFolder;
 
 /**
@@ -39,9 +40,11 @@ public class ServableModelResolver {
     private final StudioHome home;
     private final BaseModelCatalog catalog;
     private final PreferredArtifact prefer;
+    private final HubSettings hub;
 
     public ServableModelResolver(
-            FinetuneClient finetune, StudioHome home, BaseModelCatalog catalog, ChatConfig config) {
+            FinetuneClient finetune, StudioHome home, BaseModelCatalog catalog, ChatConfig config, HubSettings hub) {
+        this.hub = hub;
         this.finetune = finetune;
         this.home = home;
         this.catalog = catalog;
@@ -57,7 +60,19 @@ public class ServableModelResolver {
         TaskView task = finetune.task(taskId)
                 .orElseThrow(
                         () -> new StudioException(ChatSwitchError.TASK_NOT_FOUND, "no fine-tuning task " + taskId));
-        return artifactOf(task, prefer, null);
+        return cached(artifactOf(task, prefer, null), FIELD_TASK);
+    }
+
+    /**
+     * {@code model} with the model its engine loads checked against the Hugging Face cache when
+     * {@code studio.models.offline} is on (409 {@code model_not_cached} naming it, {@link HubSettings#requireCached}):
+     * the base of a LoRA adapter, a base model by id; a model directory passes.
+     */
+    private ServableModel cached(ServableModel model, String field) {
+        if (model.artifact() != Artifact.CLOUD) {
+            hub.requireCached(model.enginePath(), field);
+        }
+        return model;
     }
 
     /** The artifact {@code preferred} of a completed task, else its other one; {@code displayName} may be null. */
@@ -83,6 +98,10 @@ public class ServableModelResolver {
 
     /** A model named by id or path (the seed's {@code model_path}). */
     public ServableModel byModel(String model) {
+        return cached(resolve(model), FIELD_MODEL);
+    }
+
+    private ServableModel resolve(String model) {
         if (model == null || model.isBlank()) {
             throw StudioException.invalidField(FIELD_MODEL, "model_path is required");
         }

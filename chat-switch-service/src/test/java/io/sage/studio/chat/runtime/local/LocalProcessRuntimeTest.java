@@ -3,6 +3,7 @@ package io.sage.studio.chat.runtime.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import jakarta.inject.Inject;
@@ -32,7 +34,9 @@ import io.sage.studio.chat.support.Engines;
 import io.sage.studio.chat.support.LocalEnvironment;
 import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.kafka.KafkaTestResource;
+import io.sage.studio.process.ChildEnvironment;
 
 /**
  * The local runtime on its own, with a second instance over the same studio home standing in for a restarted
@@ -250,6 +254,31 @@ class LocalProcessRuntimeTest {
                 getClass().getClassLoader(),
                 new Class<?>[] {ChatConfig.class},
                 (proxy, method, args) -> method.getName().equals("local") ? local : method.invoke(config, args));
+    }
+
+    @Test
+    void anEngineGetsTheSharedCacheTheTokenAndTheOfflineSwitchesButNoServiceSecret() throws IOException {
+        Path tokenFile = Files.writeString(Files.createTempFile("hf-token-", ""), "hf_engine_token_0123456789\n");
+        HubSettings hub = new HubSettings(
+                home,
+                Optional.empty(),
+                Optional.of(tokenFile.toString()),
+                true,
+                Optional.empty(),
+                HubSettings.DEFAULT_SECRET_KEY,
+                Map.of());
+        Map<String, String> env = new LocalProcessRuntime(config, home, apiKey, hub).environment(spec("b-unit-hub"));
+
+        assertThat(env)
+                .containsEntry("HF_HOME", home.root().resolve("hf-cache").toString())
+                .containsEntry("HF_TOKEN", "hf_engine_token_0123456789")
+                .containsEntry("HF_HUB_OFFLINE", "1")
+                .containsEntry("TRANSFORMERS_OFFLINE", "1")
+                .containsKey(LocalProcessRuntime.API_KEY_ENV);
+        assertThat(ChildEnvironment.build(
+                        Map.of("OPENAI_API_KEY", "sk-cloud", "STUDIO_CHAT_CLOUD_API_KEY", "sk-x"), env))
+                .doesNotContainKeys("OPENAI_API_KEY", "STUDIO_CHAT_CLOUD_API_KEY")
+                .containsEntry("HF_TOKEN", "hf_engine_token_0123456789");
     }
 
     private static BackendSpec spec(String id) {
