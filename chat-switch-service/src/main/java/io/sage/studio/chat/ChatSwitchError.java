@@ -68,7 +68,14 @@ public enum ChatSwitchError implements ErrorCode {
     /** A rollout runs already (one at a time); details carry its {@code rollout_id}. */
     ROLLOUT_IN_PROGRESS("rollout_in_progress", ErrorKind.CONFLICT),
     /** Promote or abort of a rollout that has ended. */
-    ROLLOUT_FINISHED("rollout_finished", ErrorKind.CONFLICT);
+    ROLLOUT_FINISHED("rollout_finished", ErrorKind.CONFLICT),
+    /**
+     * A switch or rollout of a task's model that requires an evaluation ({@code require_evaluation}, or
+     * {@code studio.chat.require-evaluation}) while the task's latest evaluation has not completed (or there is none).
+     */
+    EVALUATION_MISSING("evaluation_missing", ErrorKind.CONFLICT),
+    /** As above, with a completed evaluation whose verdict is {@code worse}; the message names it and its reason. */
+    EVALUATION_WORSE("evaluation_worse", ErrorKind.CONFLICT);
 
     private final String code;
     private final ErrorKind kind;

@@ -16,7 +16,7 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * The test service's surroundings: a fresh studio home, the stand-in trainer as trainer command (fast steps),
- * quick progress polling, a 2 MB dataset limit, two concurrent downloads, and a stand-in of gpu-probe's memory estimator speaking its
+ * no serving layer for evaluations, quick progress polling, a 2 MB dataset limit, two concurrent downloads, and a stand-in of gpu-probe's memory estimator speaking its
  * real JSON (30 GiB expected; a model containing {@code no-estimate} gets a 503).
  */
 public class StudioTestResource implements QuarkusTestResourceLifecycleManager {
@@ -75,6 +75,9 @@ public class StudioTestResource implements QuarkusTestResourceLifecycleManager {
         config.put("studio.finetune.rescan-interval", "300ms");
         config.put("studio.finetune.dataset.max-bytes", Long.toString(DATASET_LIMIT));
         config.put("studio.finetune.max-concurrent-downloads", "2");
+        // no serving layer: an evaluation asked for here fails at once with serving_failed
+        config.put("studio.finetune.evaluation.chat-url", "http://127.0.0.1:9");
+        config.put("studio.finetune.evaluation.openai-url", "http://127.0.0.1:9");
         return config;
     }
 

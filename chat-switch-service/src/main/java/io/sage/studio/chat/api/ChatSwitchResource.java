@@ -55,7 +55,13 @@ public class ChatSwitchResource {
         if (request == null) {
             throw new StudioException(ChatSwitchError.MISSING_BODY, "send {\"model\": ...} or {\"task_id\": ...}");
         }
-        SwitchOperation op = switches.request(request.model(), request.taskId(), request.strategy(), "api");
+        SwitchOperation op = switches.request(
+                request.model(),
+                request.taskId(),
+                request.strategy(),
+                "api",
+                request.requireEvaluation(),
+                request.force());
         return Response.accepted(op).build();
     }
 

@@ -12,6 +12,8 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+
 import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.switching.ChatOverview;
@@ -52,11 +54,20 @@ public class FinetuneSwitchResource {
     @Path("/switch-model")
     @Blocking
     public Uni<SeedSwitchResponse> switchModel(
-            @QueryParam("model_path") String modelPath, @QueryParam("strategy") String strategy) {
+            @QueryParam("model_path") String modelPath,
+            @QueryParam("strategy") String strategy,
+            @Parameter(
+                            description = "a task's model needs a completed evaluation that is not worse (default: "
+                                    + "studio.chat.require-evaluation)")
+                    @QueryParam("require_evaluation")
+                    Boolean requireEvaluation,
+            @Parameter(description = "switch although the evaluation gate refuses (recorded on the operation)")
+                    @QueryParam("force")
+                    Boolean force) {
         if (modelPath == null || modelPath.isBlank()) {
             throw StudioException.invalidField("model_path", "model_path is required");
         }
-        return await(switches.request(modelPath, null, strategy, "api"));
+        return await(switches.request(modelPath, null, strategy, "api", requireEvaluation, force));
     }
 
     @POST
@@ -67,7 +78,8 @@ public class FinetuneSwitchResource {
         if (request == null || request.taskId() == null || request.taskId().isBlank()) {
             throw StudioException.invalidField("task_id", "task_id is required");
         }
-        return await(switches.request(null, request.taskId(), request.strategy(), "api"));
+        return await(switches.request(
+                null, request.taskId(), request.strategy(), "api", request.requireEvaluation(), request.force()));
     }
 
     private Uni<SeedSwitchResponse> await(SwitchOperation started) {

@@ -47,6 +47,20 @@ public class FinetuneClient {
         }
     }
 
+    /**
+     * One evaluation of a task (its verdict and the reason), or empty when the finetune-service does not know it or
+     * cannot be reached: the gate then names the evaluation without its reason.
+     */
+    @Timeout(5000)
+    @Fallback(fallbackMethod = "evaluationUnavailable")
+    public Optional<EvaluationView> evaluation(String taskId, String evaluationId) {
+        return Optional.of(client.evaluation(taskId, evaluationId));
+    }
+
+    Optional<EvaluationView> evaluationUnavailable(String taskId, String evaluationId) {
+        return Optional.empty();
+    }
+
     /** The registry (base and fine-tuned models), or empty when the finetune-service cannot be reached. */
     @Timeout(5000)
     @Retry(maxRetries = 2, delay = 200)

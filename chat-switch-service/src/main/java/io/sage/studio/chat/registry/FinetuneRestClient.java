@@ -24,6 +24,10 @@ interface FinetuneRestClient {
     TaskView task(@PathParam("id") String id);
 
     @GET
+    @Path("/tasks/{id}/evaluations/{eid}")
+    EvaluationView evaluation(@PathParam("id") String id, @PathParam("eid") String evaluationId);
+
+    @GET
     @Path("/models")
     List<ModelView> models();
 

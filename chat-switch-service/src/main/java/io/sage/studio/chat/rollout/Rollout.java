@@ -31,6 +31,8 @@ import io.sage.studio.chat.messaging.TrafficView;
  * @param reason        why it ended, or {@code null} while it runs
  * @param createdAt     when it was asked for
  * @param finishedAt    when it ended, or {@code null}
+ * @param evaluationForced {@code force} let it past the evaluation gate, which would have refused it (a {@code note}
+ *                      in the history says why)
  */
 public record Rollout(
         @Schema(required = true) String rolloutId,
@@ -47,7 +49,8 @@ public record Rollout(
         @Schema(required = true) List<Entry> history,
         String reason,
         @Schema(required = true) Instant createdAt,
-        Instant finishedAt) {
+        Instant finishedAt,
+        @Schema(required = true) boolean evaluationForced) {
 
     /** Where a rollout is. */
     public enum State {
@@ -157,7 +160,8 @@ public record Rollout(
                 more,
                 reason,
                 createdAt,
-                finishedAt);
+                finishedAt,
+                evaluationForced);
     }
 
     Rollout atStep(int newStep, int newWeight, Instant startedAt) {
@@ -176,7 +180,8 @@ public record Rollout(
                 history,
                 reason,
                 createdAt,
-                finishedAt);
+                finishedAt,
+                evaluationForced);
     }
 
     Rollout withArms(Arms newArms) {
@@ -195,7 +200,8 @@ public record Rollout(
                 history,
                 reason,
                 createdAt,
-                finishedAt);
+                finishedAt,
+                evaluationForced);
     }
 
     Rollout ended(State newState, int newWeight, String why, Instant at) {
@@ -214,6 +220,7 @@ public record Rollout(
                 history,
                 why,
                 createdAt,
-                at);
+                at,
+                evaluationForced);
     }
 }

@@ -14,6 +14,9 @@ import io.sage.studio.common.error.StudioException;
  * @param maxErrorRate how far the candidate's error rate may exceed the baseline's (default 0.02)
  * @param maxTtftRatio how many times the baseline's time-to-first-token p95 the candidate's may be (default 1.5)
  * @param minRequests  requests the candidate needs in a step before it is judged or advanced (default 20)
+ * @param requireEvaluation a task's model needs a completed evaluation that is not {@code worse} (default
+ *                     {@code studio.chat.require-evaluation})
+ * @param force        roll out although the evaluation gate refuses; recorded ({@code evaluation_forced}, a note)
  */
 public record RolloutRequest(
         String model,
@@ -21,7 +24,9 @@ public record RolloutRequest(
         Integer stepSeconds,
         Double maxErrorRate,
         Double maxTtftRatio,
-        Integer minRequests) {
+        Integer minRequests,
+        Boolean requireEvaluation,
+        Boolean force) {
 
     static final List<Integer> DEFAULT_STEPS = List.of(10, 50, 100);
     static final int MAX_STEPS = 20;

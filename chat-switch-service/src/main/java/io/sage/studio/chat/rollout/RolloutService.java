@@ -28,6 +28,7 @@ import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.RolloutSplit;
 import io.sage.studio.chat.state.RouteState;
+import io.sage.studio.chat.switching.EvaluationGate;
 import io.sage.studio.chat.switching.ServingService;
 import io.sage.studio.chat.switching.SwitchOperation;
 import io.sage.studio.chat.switching.SwitchService;
@@ -78,6 +79,8 @@ public class RolloutService {
 
     private Instant servedBy;
 
+    private final EvaluationGate evaluations;
+
     public RolloutService(
             ChatState state,
             RoutePublisher routes,
@@ -85,7 +88,9 @@ public class RolloutService {
             RolloutStore store,
             SwitchService switches,
             ServingService serving,
+            EvaluationGate evaluations,
             ChatConfig config) {
+        this.evaluations = evaluations;
         this.state = state;
         this.routes = routes;
         this.traffic = traffic;
@@ -143,6 +148,10 @@ public class RolloutService {
             throw isDefault(valid.model());
         }
         Optional<PublishedRoute> served = servedByName(valid.model());
+        Optional<String> override = evaluations.check(
+                served.map(r -> EvaluationGate.taskOf(r.model())).orElseGet(() -> evaluations.taskOf(valid.model())),
+                request.requireEvaluation(),
+                request.force());
         String candidate;
         String operation = null;
         if (served.isPresent()) {
@@ -171,7 +180,8 @@ public class RolloutService {
                 List.of(),
                 null,
                 now,
-                null);
+                null,
+                override.isPresent());
         rollout = rollout.with(new Rollout.Entry(
                 now,
                 0,
@@ -180,6 +190,9 @@ public class RolloutService {
                         + valid.steps() + " %, " + valid.stepSeconds() + " s each at least",
                 null,
                 null));
+        if (override.isPresent()) {
+            rollout = rollout.with(new Rollout.Entry(now, 0, "note", override.get(), null, null));
+        }
         if (operation != null) {
             rollout = rollout.with(new Rollout.Entry(
                     now,

@@ -40,6 +40,7 @@ final class Operation {
     private String currentModel;
     private String modelPath;
     private boolean restarted;
+    private boolean evaluationForced;
 
     Operation(
             String id,
@@ -152,6 +153,12 @@ final class Operation {
         done.complete(view);
     }
 
+    /** {@code force} let the switch past the evaluation gate; {@code why} is what the gate would have said. */
+    synchronized void evaluationForced(String why) {
+        evaluationForced = true;
+        addStep(why);
+    }
+
     synchronized SwitchOperation view() {
         return new SwitchOperation(
                 id,
@@ -168,7 +175,8 @@ final class Operation {
                 currentModel,
                 modelPath,
                 state == State.COMPLETED && localEngines,
-                restarted);
+                restarted,
+                evaluationForced);
     }
 
     private void addStep(String message) {

@@ -205,6 +205,7 @@ public class OperationStore {
                 op.currentModel(),
                 op.modelPath(),
                 false,
-                op.engineStarted());
+                op.engineStarted(),
+                op.evaluationForced());
     }
 }

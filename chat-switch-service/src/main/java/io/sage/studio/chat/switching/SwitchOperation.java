@@ -29,6 +29,7 @@ import com.fasterxml.jackson.annotation.JsonValue;
  *                            false} while running, on failure and for the cloud API (the seed's "switched, needs
  *                            restart")
  * @param engineStarted       whether a new engine was started for it
+ * @param evaluationForced    {@code force} let it past the evaluation gate, which would have refused it (a step says why)
  */
 public record SwitchOperation(
         @Schema(required = true) String id,
@@ -45,7 +46,8 @@ public record SwitchOperation(
         String currentModel,
         String modelPath,
         @Schema(required = true) boolean llmServiceRestarted,
-        @Schema(required = true) boolean engineStarted) {
+        @Schema(required = true) boolean engineStarted,
+        @Schema(required = true) boolean evaluationForced) {
 
     @Schema(name = "SwitchState")
     public enum State {

@@ -59,6 +59,7 @@ public class SwitchService {
     private final ServingRuntime runtime;
     private final CloudApi cloud;
     private final MutinyEmitter<ChatSwitchCommandEvent> commands;
+    private final EvaluationGate evaluations;
     private final AtomicReference<String> slot = new AtomicReference<>();
     private final Map<String, Prepared> prepared = new ConcurrentHashMap<>();
     private final Map<String, Operation> live = new ConcurrentHashMap<>();
@@ -75,8 +76,10 @@ public class SwitchService {
             OperationStore store,
             ServingRuntime runtime,
             CloudApi cloud,
+            EvaluationGate evaluations,
             @Channel("chat-commands-out") MutinyEmitter<ChatSwitchCommandEvent> commands) {
         this.config = config;
+        this.evaluations = evaluations;
         this.resolver = resolver;
         this.planner = planner;
         this.executor = executor;
@@ -123,12 +126,28 @@ public class SwitchService {
      * publishes the command and returns the pending operation.
      */
     public SwitchOperation request(String model, String taskId, String strategy, String requestedBy) {
+        return request(model, taskId, strategy, requestedBy, null, null);
+    }
+
+    /**
+     * As above, through the {@link EvaluationGate}: a task's model needs a completed evaluation that is not
+     * {@code worse} when {@code requireEvaluation} (or, when {@code null}, {@code studio.chat.require-evaluation})
+     * says so, unless {@code force}; an override is recorded on the operation ({@code evaluation_forced} and a step).
+     */
+    public SwitchOperation request(
+            String model,
+            String taskId,
+            String strategy,
+            String requestedBy,
+            Boolean requireEvaluation,
+            Boolean force) {
         if (!accepting) {
             throw new StudioException(
                     ChatSwitchError.NOT_READY, "the chat-switch-service is still starting; try again shortly");
         }
         SwitchStrategy asked = parseStrategy(strategy);
         ServableModel target = resolve(model, taskId);
+        Optional<String> override = evaluations.check(EvaluationGate.taskOf(target), requireEvaluation, force);
         String id = UUID.randomUUID().toString();
         reserve(id);
         Operation op;
@@ -136,6 +155,7 @@ public class SwitchService {
         try {
             plan = planner.plan(target, asked, false);
             op = newOperation(id, model, taskId, asked == null ? config.strategy() : asked, requestedBy);
+            override.ifPresent(op::evaluationForced);
             op.strategy(plan.strategy(), plan.reason());
         } catch (RuntimeException e) {
             release(id);

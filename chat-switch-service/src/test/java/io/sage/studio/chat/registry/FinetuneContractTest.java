@@ -33,8 +33,9 @@ import au.com.dius.pact.core.model.annotations.PactDirectory;
 import io.sage.studio.events.StudioJson;
 
 /**
- * chat-switch's contract with the finetune-service: the two calls of {@link FinetuneRestClient} (paths taken from
- * its annotations) and the fields {@link TaskView} and {@link ModelView} read, in the studio's JSON dialect (the
+ * chat-switch's contract with the finetune-service: the task and registry calls of {@link FinetuneRestClient} (paths
+ * taken from its annotations) and the fields {@link TaskView} (with its latest evaluation's summary) and
+ * {@link ModelView} read, in the studio's JSON dialect (the
  * one the Quarkus mapper is given by {@code StudioObjectMapperCustomizer}). Written to
  * {@code contracts/pacts/chat-switch-service-finetune-service.json}; finetune-service's {@code ConsumerContractsTest}
  * replays it. Registry entries differ by type (a base model has no base model, task or artifact), so the list
@@ -57,12 +58,18 @@ class FinetuneContractTest {
         body.object("artifacts")
                 .stringType("lora", "/home/u/.sage/studio_finetune/" + TASK_ID + "/lora")
                 .closeObject();
+        // the evaluation gate reads the latest evaluation's id and state (its verdict once completed)
+        body.object("evaluation")
+                .stringType("evaluation_id", "ev-20260101-120500-cd34")
+                .stringType("state", "failed")
+                .stringType("baseline", "base")
+                .closeObject();
         return body;
     }
 
     @Pact(consumer = CONSUMER)
     V4Pact task(PactDslWithProvider builder) {
-        return builder.given("a completed task")
+        return builder.given("a completed task with an evaluation")
                 .uponReceiving("chat-switch: the task to switch to")
                 .method("GET")
                 .pathFromProviderState("/api/finetune/tasks/${taskId}", "/api/finetune/tasks/" + TASK_ID)
@@ -80,6 +87,7 @@ class FinetuneContractTest {
         assertThat(task.status()).isEqualTo(TaskView.COMPLETED);
         assertThat(task.artifact("lora")).isNotBlank();
         assertThat(task.outputDir()).isNotBlank();
+        assertThat(task.evaluation().evaluationId()).isNotBlank();
         // A field added to TaskView must be added to the contract above, or the service may drop it unnoticed.
         assertThat(new TreeSet<>(
                         completedTask().getBody().asObject().getEntries().keySet()))

@@ -25,6 +25,7 @@ public final class FinetuneStandIn implements AutoCloseable {
     private final HttpServer server;
     private final Map<String, Map<String, Object>> tasks = new ConcurrentHashMap<>();
     private final Map<String, Map<String, Object>> models = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, Object>> evaluations = new ConcurrentHashMap<>();
 
     public FinetuneStandIn() {
         try {
@@ -60,6 +61,25 @@ public final class FinetuneStandIn implements AutoCloseable {
         tasks.put(id, task);
     }
 
+    /**
+     * Gives a registered task an evaluation: the task's {@code evaluation} summary, and
+     * {@code GET /api/finetune/tasks/{id}/evaluations/{eid}} with its verdict and reason.
+     */
+    public void evaluation(String taskId, String evaluationId, String state, String verdict, String reason) {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("evaluation_id", evaluationId);
+        summary.put("state", state);
+        summary.put("verdict", verdict);
+        summary.put("baseline", "base");
+        Map<String, Object> task = new LinkedHashMap<>(tasks.get(taskId));
+        task.put("evaluation", summary);
+        tasks.put(taskId, task);
+        Map<String, Object> evaluation = new LinkedHashMap<>(summary);
+        evaluation.put("task_id", taskId);
+        evaluation.put("verdict_reason", reason);
+        evaluations.put(taskId + "/evaluations/" + evaluationId, evaluation);
+    }
+
     /** Registers a fine-tuned model in the registry. */
     public void finetunedModel(String id, String path, String artifact, String taskId, String baseModel) {
         finetunedModel(id, id, path, artifact, taskId, baseModel);
@@ -90,7 +110,7 @@ public final class FinetuneStandIn implements AutoCloseable {
 
     private void task(HttpExchange exchange) throws IOException {
         String id = exchange.getRequestURI().getPath().substring("/api/finetune/tasks/".length());
-        Map<String, Object> task = tasks.get(id);
+        Map<String, Object> task = id.contains("/evaluations/") ? evaluations.get(id) : tasks.get(id);
         if (task == null) {
             send(
                     exchange,

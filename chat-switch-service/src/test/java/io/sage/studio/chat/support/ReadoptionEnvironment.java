@@ -108,7 +108,8 @@ public class ReadoptionEnvironment implements QuarkusTestResourceLifecycleManage
                             null,
                             null,
                             false,
-                            true));
+                            true,
+                            false));
             return config;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -42,6 +42,7 @@ class OperationStoreTest {
                     null,
                     null,
                     false,
+                    false,
                     false);
             Path file = dir.resolve(op.id() + ".json");
             AtomicFiles.writeJson(file, op);

@@ -79,6 +79,23 @@ class ConsumerContractsTest {
         return Map.of("taskId", completedTask);
     }
 
+    /**
+     * The completed task with an evaluation asked for: the test service's serving layer is unreachable, so it fails,
+     * but the task carries its summary at once (what chat-switch's evaluation gate reads).
+     */
+    @State("a completed task with an evaluation")
+    synchronized Map<String, Object> evaluatedTask() {
+        Map<String, Object> task = completedTask();
+        String id = (String) task.get("taskId");
+        given().contentType(ContentType.JSON)
+                .body(Map.of("max_samples", 1))
+                .when()
+                .post("/api/finetune/tasks/" + id + "/evaluations")
+                .then()
+                .statusCode(202);
+        return task;
+    }
+
     /** A LoRA task trained with {@code merge: false} by the stand-in trainer: a new one for each interaction. */
     @State("a completed LoRA task without a merged model")
     Map<String, Object> unmergedTask() {
