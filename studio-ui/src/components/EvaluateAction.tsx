@@ -95,9 +95,9 @@ function EvaluateModal({
       okButtonProps={{ loading: sending, 'data-testid': 'evaluate-submit' }}
       onOk={() => form.submit()}
       destroyOnHidden
-      data-testid="evaluate-modal"
     >
       <Form<FormValues>
+        data-testid="evaluate-modal"
         form={form}
         layout="vertical"
         size="small"
@@ -124,10 +124,10 @@ function EvaluateModal({
         )}
         <Flex gap={8}>
           <Form.Item name="max_samples" label={t('evaluation.maxSamples')} style={{ flex: 1 }}>
-            <InputNumber min={1} max={1000} style={{ width: '100%' }} data-testid="evaluate-max-samples" />
+            <InputNumber min={1} max={500} style={{ width: '100%' }} data-testid="evaluate-max-samples" />
           </Form.Item>
           <Form.Item name="max_tokens" label={t('evaluation.maxTokens')} style={{ flex: 1 }}>
-            <InputNumber min={1} max={8192} style={{ width: '100%' }} data-testid="evaluate-max-tokens" />
+            <InputNumber min={1} max={4096} style={{ width: '100%' }} data-testid="evaluate-max-tokens" />
           </Form.Item>
         </Flex>
         <Collapse

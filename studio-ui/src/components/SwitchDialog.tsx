@@ -127,9 +127,8 @@ export function SwitchDialog() {
       }}
       onCancel={closeDialog}
       destroyOnHidden
-      data-testid="switch-dialog"
     >
-      <Flex vertical gap={12}>
+      <Flex vertical gap={12} data-testid="switch-dialog">
         {refusal && <GateRefusalAlert code={refusal.code} message={refusal.message} />}
         {confirming?.task_id && <EvaluationLine evaluation={evaluation} />}
         <GateOptions require={require} force={force} onRequire={setRequire} onForce={setForce} />

@@ -135,6 +135,11 @@ export function TaskDrawer({ task, onClose, onChanged = () => {}, onClone }: Pro
           <Flex align="center" gap={8} wrap>
             <span className="mono">{task.task_id}</span>
             <TaskStatusTag task={task} />
+            {task.evaluation && (
+              <span data-testid="drawer-title-verdict">
+                <VerdictTag verdict={task.evaluation.verdict} state={task.evaluation.state} />
+              </span>
+            )}
           </Flex>
         )
       }
