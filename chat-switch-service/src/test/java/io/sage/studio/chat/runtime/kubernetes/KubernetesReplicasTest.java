@@ -3,7 +3,6 @@ package io.sage.studio.chat.runtime.kubernetes;
 import static io.restassured.RestAssured.given;
 import static io.sage.studio.chat.support.Engines.BASE_A;
 import static io.sage.studio.chat.support.KubernetesEnvironment.NAMESPACE;
-import static io.sage.studio.chat.support.Switches.awaitEnd;
 import static io.sage.studio.chat.support.Switches.serve;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -15,24 +14,16 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import jakarta.inject.Inject;
-
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
-import io.restassured.path.json.JsonPath;
 import io.sage.studio.chat.support.Engines;
-import io.sage.studio.chat.support.FakeKubelet;
 import io.sage.studio.chat.support.KubernetesEnvironment;
 import io.sage.studio.chat.support.Switches;
-import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.kafka.KafkaTestResource;
 
 /**
@@ -45,7 +36,7 @@ import io.sage.studio.kafka.KafkaTestResource;
 @WithKubernetesTestServer(crud = true)
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
 @WithTestResource(KubernetesReplicasTest.TwoReplicas.class)
-class KubernetesReplicasTest {
+class KubernetesReplicasTest extends KubernetesTestBase {
 
     /** The Kubernetes environment with {@code engine-replicas=2}, pods reached through the router. */
     public static class TwoReplicas extends KubernetesEnvironment {
@@ -56,31 +47,6 @@ class KubernetesReplicasTest {
             config.put("studio.chat.kubernetes.engine-replicas", "2");
             config.put("studio.chat.kubernetes.pod-url-template", router().podUrlTemplate());
             return config;
-        }
-    }
-
-    private static FakeKubelet kubelet;
-
-    @Inject
-    KubernetesClient client;
-
-    @Inject
-    EngineApiKey apiKey;
-
-    @BeforeEach
-    void cluster() {
-        if (kubelet == null) {
-            kubelet = new FakeKubelet(client, NAMESPACE, KubernetesEnvironment.router(), KubernetesEnvironment.home())
-                    .start();
-        }
-        Switches.awaitServiceReady();
-    }
-
-    @AfterAll
-    static void stopKubelet() {
-        if (kubelet != null) {
-            kubelet.close();
-            kubelet = null;
         }
     }
 
@@ -138,20 +104,6 @@ class KubernetesReplicasTest {
         }
     }
 
-    /** Serves {@code model} by name (202, then the operation completes); its served name. */
-    private static String servedByName(String model) {
-        JsonPath started = given().contentType("application/json")
-                .body(Map.of("model", model))
-                .post("/api/chat/serving")
-                .then()
-                .statusCode(202)
-                .extract()
-                .jsonPath();
-        JsonPath op = awaitEnd(started.getString("operation_id"));
-        assertThat(op.getString("state")).as(op.getString("error")).isEqualTo("completed");
-        return started.getString("model");
-    }
-
     private static String modelState(String model) {
         return given().get("/api/chat/serving")
                 .then()
@@ -175,20 +127,5 @@ class KubernetesReplicasTest {
         Pod p = client.pods().inNamespace(NAMESPACE).withName(pod).get();
         return p.getStatus().getConditions().stream()
                 .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-    }
-
-    private static String activeId() {
-        List<Map<String, Object>> active = given().get("/api/chat/backends")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath()
-                .getList("findAll { it.active }");
-        assertThat(active).hasSize(1);
-        return (String) active.get(0).get("id");
-    }
-
-    private String chat(String baseUrl, String model) {
-        return Engines.chat(baseUrl, model, apiKey.getOrCreate());
     }
 }

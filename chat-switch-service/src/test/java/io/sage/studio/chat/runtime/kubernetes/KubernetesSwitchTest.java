@@ -27,8 +27,6 @@ import java.util.Set;
 
 import jakarta.inject.Inject;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -40,7 +38,6 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
@@ -51,10 +48,8 @@ import io.sage.studio.chat.runtime.Backend;
 import io.sage.studio.chat.runtime.BackendSpec;
 import io.sage.studio.chat.runtime.ServingRuntime;
 import io.sage.studio.chat.support.Engines;
-import io.sage.studio.chat.support.FakeKubelet;
 import io.sage.studio.chat.support.KubernetesEnvironment;
 import io.sage.studio.chat.support.Switches;
-import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.kafka.KafkaTestResource;
 import io.sage.studio.kube.SchedulingFixture;
 import io.sage.studio.kube.StudioLabels;
@@ -67,35 +62,10 @@ import io.sage.studio.kube.StudioLabels;
 @WithKubernetesTestServer(crud = true)
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
 @WithTestResource(KubernetesEnvironment.class)
-class KubernetesSwitchTest {
-
-    private static FakeKubelet kubelet;
-
-    @Inject
-    KubernetesClient client;
+class KubernetesSwitchTest extends KubernetesTestBase {
 
     @Inject
     KubernetesRuntime runtime;
-
-    @Inject
-    EngineApiKey apiKey;
-
-    @BeforeEach
-    void cluster() {
-        if (kubelet == null) {
-            kubelet = new FakeKubelet(client, NAMESPACE, KubernetesEnvironment.router(), KubernetesEnvironment.home())
-                    .start();
-        }
-        Switches.awaitServiceReady();
-    }
-
-    @AfterAll
-    static void stopKubelet() {
-        if (kubelet != null) {
-            kubelet.close();
-            kubelet = null;
-        }
-    }
 
     @Test
     void blueGreenCreatesADeploymentAndServicePerEngineAndDeletesTheOldOnes() throws Exception {
@@ -264,20 +234,6 @@ class KubernetesSwitchTest {
         assertThat(activeId()).isEqualTo(engine);
     }
 
-    /** Serves {@code model} by name (202, then the operation completes); its served name. */
-    private static String servedByName(String model) {
-        JsonPath started = given().contentType("application/json")
-                .body(Map.of("model", model))
-                .post("/api/chat/serving")
-                .then()
-                .statusCode(202)
-                .extract()
-                .jsonPath();
-        JsonPath op = awaitEnd(started.getString("operation_id"));
-        assertThat(op.getString("state")).as(op.getString("error")).isEqualTo("completed");
-        return started.getString("model");
-    }
-
     @Test
     void anEngineInACrashLoopFailsTheSwitchFastAndTheOldOneKeepsServing() {
         serve(Map.of("model", BASE_A));
@@ -390,20 +346,5 @@ class KubernetesSwitchTest {
                 .stream()
                 .map(d -> d.getMetadata().getName())
                 .toList();
-    }
-
-    private static String activeId() {
-        List<Map<String, Object>> active = given().get("/api/chat/backends")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath()
-                .getList("findAll { it.active }");
-        assertThat(active).hasSize(1);
-        return (String) active.get(0).get("id");
-    }
-
-    private String chat(String baseUrl, String model) {
-        return Engines.chat(baseUrl, model, apiKey.getOrCreate());
     }
 }
