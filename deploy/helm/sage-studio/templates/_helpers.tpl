@@ -498,3 +498,17 @@ studio.auth.oidc.role-prefix={{ . }}
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/*
+Hugging Face Hub access of the trainers and engines the finetune- and chat-switch-service start (HubSettings):
+the cache (HF_HOME, relative to the studio home), offline mode, and the Secret pods read HF_TOKEN from.
+*/}}
+{{- define "sage-studio.huggingfaceProperties" -}}
+## Hugging Face Hub (trainers and engines)
+studio.models.hf-home={{ .Values.huggingface.cacheDir }}
+studio.models.offline={{ .Values.huggingface.offline }}
+{{- with .Values.huggingface.tokenSecret.name }}
+studio.models.hf-token-secret.name={{ . }}
+studio.models.hf-token-secret.key={{ $.Values.huggingface.tokenSecret.key }}
+{{- end }}
+{{- end }}

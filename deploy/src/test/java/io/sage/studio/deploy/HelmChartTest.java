@@ -863,6 +863,38 @@ class HelmChartTest {
     }
 
     @Test
+    void theHuggingFaceTokenSecretCacheAndOfflineModeReachTheServicesThatStartTrainersAndEngines() {
+        Properties defaults = render().properties("sage-studio-finetune");
+        assertThat(defaults.getProperty("studio.models.hf-home")).isEqualTo("hf-cache");
+        assertThat(defaults.getProperty("studio.models.offline")).isEqualTo("false");
+        assertThat(defaults).doesNotContainKey("studio.models.hf-token-secret.name");
+
+        Install install = render(Map.of(
+                "huggingface.tokenSecret.name",
+                "hf-token",
+                "huggingface.tokenSecret.key",
+                "token",
+                "huggingface.offline",
+                "true"));
+        for (String service : List.of("sage-studio-finetune", "sage-studio-chat-switch")) {
+            Properties props = install.properties(service);
+            assertThat(props.getProperty("studio.models.hf-token-secret.name")).isEqualTo("hf-token");
+            assertThat(props.getProperty("studio.models.hf-token-secret.key")).isEqualTo("token");
+            assertThat(props.getProperty("studio.models.offline")).isEqualTo("true");
+            assertThat(props.getProperty("studio.models.hf-home")).isEqualTo("hf-cache");
+        }
+        // the services themselves never hold the token: it reaches trainer and engine pods by reference only
+        for (PodTemplateSpec pod : install.podTemplates()) {
+            assertThat(container(pod).getEnv()).extracting(EnvVar::getName).doesNotContain("HF_TOKEN");
+            assertThat(pod.getSpec().getVolumes())
+                    .noneMatch(v -> v.getSecret() != null
+                            && "hf-token".equals(v.getSecret().getSecretName()));
+        }
+        assertThatThrownBy(() -> render(Map.of("huggingface.tokenSecret.name", "Not_A_Name")))
+                .hasMessageContaining("/huggingface/tokenSecret/name");
+    }
+
+    @Test
     void gatewayDisruptionBudgetFollowsItsReplicas() {
         assertThat(render(PRODUCTION)
                         .get(PodDisruptionBudget.class, "sage-studio-gateway")
