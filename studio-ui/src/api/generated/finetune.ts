@@ -512,6 +512,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/finetune/tasks/{id}/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EvaluationList"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Start */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EvaluationRequest"];
+                };
+            };
+            responses: {
+                /** @description the evaluation, queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Evaluation"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/finetune/tasks/{id}/evaluations/{eid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    eid: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Evaluation"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/finetune/tasks/{id}/merge": {
         parameters: {
             query?: never;
@@ -788,6 +898,96 @@ export interface components {
             reason?: string | null;
             message?: string | null;
         };
+        /** @description an evaluation of a completed task's model against a baseline */
+        Evaluation: {
+            evaluation_id: string;
+            task_id: string;
+            /** @enum {string} */
+            state: "queued" | "running" | "completed" | "failed";
+            baseline: string;
+            candidate_model?: string | null;
+            baseline_model?: string | null;
+            eval_set: components["schemas"]["EvaluationSet"];
+            /** Format: int32 */
+            max_samples: number;
+            /** Format: int32 */
+            max_tokens: number;
+            judge?: components["schemas"]["EvaluationJudge"] | null;
+            progress: components["schemas"]["EvaluationProgress"];
+            created_at: components["schemas"]["Instant"];
+            started_at?: components["schemas"]["Instant"] | null;
+            completed_at?: components["schemas"]["Instant"] | null;
+            metrics?: components["schemas"]["EvaluationMetricsPair"] | null;
+            samples?: components["schemas"]["EvaluationSample"][] | null;
+            /** @enum {string|null} */
+            verdict?: "better" | "worse" | "inconclusive" | null;
+            verdict_reason?: string | null;
+            error?: components["schemas"]["EvaluationError"] | null;
+        };
+        EvaluationError: {
+            code: string;
+            message: string;
+        };
+        EvaluationJudge: {
+            base_url: string;
+            model: string;
+        };
+        EvaluationList: {
+            evaluations: components["schemas"]["Evaluation"][];
+        };
+        EvaluationMetrics: {
+            /** Format: int32 */
+            samples: number;
+            /** Format: double */
+            exact_match: number;
+            /** Format: double */
+            token_f1: number;
+            /** Format: double */
+            rouge_l: number;
+            /** Format: double */
+            avg_answer_chars: number;
+            /** Format: double */
+            avg_latency_ms: number;
+            /** Format: double */
+            loss?: number | null;
+            /** Format: double */
+            perplexity?: number | null;
+            /** Format: double */
+            judge_win_rate?: number | null;
+        };
+        EvaluationMetricsPair: {
+            candidate: components["schemas"]["EvaluationMetrics"];
+            baseline: components["schemas"]["EvaluationMetrics"];
+        };
+        EvaluationProgress: {
+            /** Format: int32 */
+            done: number;
+            /** Format: int32 */
+            total: number;
+        };
+        EvaluationRequest: {
+            eval_file?: string | null;
+            baseline?: string | null;
+            /** Format: int32 */
+            max_samples?: number | null;
+            /** Format: int32 */
+            max_tokens?: number | null;
+            judge?: components["schemas"]["JudgeRequest"] | null;
+        };
+        EvaluationSample: {
+            prompt: string;
+            reference: string;
+            candidate: string;
+            baseline: string;
+            /** @enum {string|null} */
+            judge_winner?: "candidate" | "baseline" | "tie" | null;
+        };
+        EvaluationSet: {
+            /** @enum {string} */
+            source: "validation_split" | "held_out" | "eval_file";
+            /** Format: int32 */
+            samples: number;
+        };
         EvaluationSummary: {
             evaluation_id?: string | null;
             state?: string | null;
@@ -800,6 +1000,11 @@ export interface components {
          * @example 2022-03-10T16:15:50Z
          */
         Instant: string;
+        JudgeRequest: {
+            base_url?: string | null;
+            model?: string | null;
+            api_key_env?: string | null;
+        };
         /** @description the merge of a completed task's LoRA adapter into merged_model/ */
         MergeRun: {
             state: components["schemas"]["MergeState"];
@@ -826,6 +1031,11 @@ export interface components {
             /** Format: double */
             tokens_per_second?: number | null;
             timestamp?: string | null;
+            /**
+             * Format: double
+             * @description the validation loss of an eval record (null on training points)
+             */
+            eval_loss?: number | null;
         };
         Model: {
             id: string;
@@ -1085,6 +1295,15 @@ export interface components {
             /** Format: int32 */
             priority?: number | null;
             suffix?: string | null;
+            /** Format: double */
+            validation_split?: number | null;
+            validation_file?: string | null;
+            /** Format: int32 */
+            eval_steps?: number | null;
+            /** Format: int32 */
+            early_stopping_patience?: number | null;
+            /** Format: int32 */
+            seed?: number | null;
         };
         /** @enum {string} */
         TaskStatus: "pending" | "queued" | "preparing" | "training" | "completed" | "failed" | "cancelled" | "paused";
@@ -1113,6 +1332,15 @@ export interface components {
             /** Format: double */
             lora_dropout?: number | null;
             gradient_checkpointing?: boolean | null;
+            /** Format: double */
+            validation_split?: number | null;
+            validation_file?: string | null;
+            /** Format: int32 */
+            eval_steps?: number | null;
+            /** Format: int32 */
+            early_stopping_patience?: number | null;
+            /** Format: int32 */
+            seed?: number | null;
         };
         /** @enum {string} */
         TrainingMethod: "lora" | "qlora" | "full";
