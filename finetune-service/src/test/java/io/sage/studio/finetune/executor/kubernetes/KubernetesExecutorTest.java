@@ -316,7 +316,11 @@ class KubernetesExecutorTest {
                 .get(0);
         assertThat(trainer.getEnv())
                 .extracting(e -> e.getName() + "=" + e.getValue())
-                .containsExactlyInAnyOrder("SAGE_TASK_ID=" + task.taskId(), "PYTHONUNBUFFERED=1");
+                .containsExactlyInAnyOrder(
+                        "SAGE_TASK_ID=" + task.taskId(),
+                        "PYTHONUNBUFFERED=1",
+                        // the shared Hugging Face cache on the studio-home volume (HubSettings' default)
+                        "HF_HOME=/studio-home/hf-cache");
         assertThat(trainer.getEnvFrom()).isEmpty();
         assertThat(StudioJson.mapper().writeValueAsString(job(task.taskId())))
                 .doesNotContain(System.getenv("STUDIO_CHAT_CLOUD_API_KEY"))
