@@ -28,10 +28,11 @@ import io.sage.studio.events.Topics;
  * period's figures keeps the totals at its start and subtracts ({@link Totals#minus}).
  *
  * <p>Gateways that are gone are forgotten: one that shut down cleanly sends a tombstone for its key, one that crashed
- * falls silent, and a replica whose latest record is {@link #STALE} older than the newest record of any replica (ten
- * of a gateway's 30 s heartbeats; the records' own clock, so a replay of the topic after a restart drops the same
- * ones) is dropped. What they reported stays in the totals; only their bookkeeping goes. A dropped replica that
- * reports again (it was cut off, not gone) starts from its next record: the requests of its silence are not counted.
+ * falls silent, and a replica from which nothing arrived for {@link #STALE} (ten of a gateway's 30 s heartbeats) is
+ * dropped when the next record of any replica arrives. Arrival time, not the records' clock: gateway pods need not
+ * agree on the time, and after a restart every replica read from the topic counts as heard then. What they reported
+ * stays in the totals; only their bookkeeping goes. A dropped replica that reports again (it was cut off, not gone)
+ * starts from its next record: the requests of its silence are not counted.
  *
  * <p>Bounded: at most {@link #MAX_MODELS} models, {@link #MAX_REPLICA_ENTRIES} replica × model entries and
  * {@link #MAX_GATEWAYS} replicas (live and dropped) are kept, the least recently changed dropped first.
@@ -48,12 +49,10 @@ public class TrafficView {
     private final CompactedTopicView<ChatTrafficEvent> view;
     private final Map<String, Totals> models = lru(MAX_MODELS);
     private final Map<String, ChatTrafficEvent.ModelTraffic> lastSeen = lru(MAX_REPLICA_ENTRIES);
-    /** Replica → the time of its latest record. */
+    /** Replica → when its latest record arrived. */
     private final Map<String, Instant> heard = lru(MAX_GATEWAYS);
     /** Replicas dropped as gone: a record of theirs is a new base, not a difference. */
     private final Map<String, Boolean> gone = lru(MAX_GATEWAYS);
-    /** The newest record time of any replica: the clock staleness is judged by. */
-    private Instant newest = Instant.EPOCH;
 
     public TrafficView(KafkaClientConfig kafka, EventSigning signing) {
         this.view = new CompactedTopicView<>(Topics.CHAT_TRAFFIC, ChatTrafficEvent.class, kafka.properties())
@@ -98,14 +97,16 @@ public class TrafficView {
         return Optional.ofNullable(models.get(servedModelName)).map(Totals::lastUsed);
     }
 
-    /** Applies one replica's record (package-private for tests). */
-    synchronized void apply(String gatewayId, ChatTrafficEvent event) {
-        Instant at = event.at() == null ? Instant.now() : event.at();
+    /** Applies one replica's record as it arrives now (package-private for tests). */
+    void apply(String gatewayId, ChatTrafficEvent event) {
+        apply(gatewayId, event, Instant.now());
+    }
+
+    /** Applies one replica's record that arrived at {@code arrived} (package-private for tests). */
+    synchronized void apply(String gatewayId, ChatTrafficEvent event, Instant arrived) {
+        Instant at = event.at() == null ? arrived : event.at();
         boolean rejoined = gone.remove(gatewayId) != null;
-        heard.put(gatewayId, at);
-        if (at.isAfter(newest)) {
-            newest = at;
-        }
+        heard.put(gatewayId, arrived);
         for (ChatTrafficEvent.ModelTraffic traffic : event.models()) {
             String model = traffic.servedModelName();
             if (model == null) {
@@ -135,7 +136,7 @@ public class TrafficView {
             Totals current = models.getOrDefault(model, Totals.ZERO);
             models.put(model, current.plus(requests, errors, ttft, requests > 0 ? at : null));
         }
-        Instant limit = newest.minus(STALE);
+        Instant limit = arrived.minus(STALE);
         List<String> silent = heard.entrySet().stream()
                 .filter(e -> e.getValue().isBefore(limit))
                 .map(Map.Entry::getKey)

@@ -52,21 +52,24 @@ class TrafficViewTest {
     @Test
     void aTombstonedOrSilentGatewayIsForgottenAndItsFiguresStay() {
         TrafficView view = newView();
-        view.apply("gw-a", event("gw-a", T0, traffic("ft-a", 10, 0, 50)));
-        view.apply("gw-b", event("gw-b", T0, traffic("ft-a", 5, 0, 50)));
+        view.apply("gw-a", event("gw-a", T0, traffic("ft-a", 10, 0, 50)), T0);
+        view.apply("gw-b", event("gw-b", T0, traffic("ft-a", 5, 0, 50)), T0);
         view.forget("gw-b");
         assertThat(view.gateways()).isEqualTo(1);
         assertThat(view.totals("ft-a").requests()).isEqualTo(15);
 
-        // gw-a stays silent while gw-c reports for longer than STALE: gw-a is dropped, what it reported stays.
-        view.apply("gw-c", event("gw-c", T0.plus(TrafficView.STALE).plusSeconds(1), traffic("ft-a", 1, 0, 50)));
+        // Nothing arrives from gw-a for longer than STALE while gw-c reports (its own clock far behind: arrival
+        // counts):
+        // gw-a is dropped, what it reported stays.
+        Instant later = T0.plus(TrafficView.STALE).plusSeconds(1);
+        view.apply("gw-c", event("gw-c", T0.minusSeconds(3600), traffic("ft-a", 1, 0, 50)), later);
         assertThat(view.gateways()).isEqualTo(1);
         assertThat(view.totals("ft-a").requests()).isEqualTo(16);
 
         // gw-a was cut off, not gone: its next record is a new base, the one after adds its difference.
-        view.apply("gw-a", event("gw-a", T0.plus(TrafficView.STALE).plusSeconds(2), traffic("ft-a", 40, 0, 50)));
+        view.apply("gw-a", event("gw-a", later, traffic("ft-a", 40, 0, 50)), later.plusSeconds(1));
         assertThat(view.totals("ft-a").requests()).isEqualTo(16);
-        view.apply("gw-a", event("gw-a", T0.plus(TrafficView.STALE).plusSeconds(3), traffic("ft-a", 43, 0, 50)));
+        view.apply("gw-a", event("gw-a", later, traffic("ft-a", 43, 0, 50)), later.plusSeconds(2));
         assertThat(view.totals("ft-a").requests()).isEqualTo(19);
         assertThat(view.gateways()).isEqualTo(2);
     }
