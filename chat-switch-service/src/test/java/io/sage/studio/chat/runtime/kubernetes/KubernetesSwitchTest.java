@@ -108,7 +108,7 @@ class KubernetesSwitchTest extends KubernetesTestBase {
                         "--enable-lora", "--max-lora-rank", "64", "--max-loras", "4", "--max-cpu-loras", "8");
         assertThat(engine.getEnv())
                 .extracting(EnvVar::getName)
-                .containsExactlyInAnyOrder("VLLM_API_KEY", "VLLM_ALLOW_RUNTIME_LORA_UPDATING");
+                .containsExactlyInAnyOrder("VLLM_API_KEY", "VLLM_ALLOW_RUNTIME_LORA_UPDATING", "HF_HOME");
         assertThat(engine.getEnv())
                 .anyMatch(e -> e.getName().equals("VLLM_ALLOW_RUNTIME_LORA_UPDATING")
                         && e.getValue().equals("True"));
