@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -116,6 +117,61 @@ class TrainerProtocolSchemaTest {
     }
 
     @Test
+    void aValidatingTasksJobJsonAndItsEvalRecordsMatchTheSchemas() throws IOException {
+        StringBuilder jsonl = new StringBuilder();
+        for (int i = 0; i < 12; i++) {
+            jsonl.append("{\"prompt\":\"e")
+                    .append(i)
+                    .append("\",\"completion\":\"f")
+                    .append(i)
+                    .append("\"}\n");
+        }
+        String dataset = given().multiPart(
+                        "file", "eval.jsonl", jsonl.toString().getBytes(StandardCharsets.UTF_8))
+                .post("/api/finetune/upload-dataset")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("dataset_id");
+        String id = given().contentType(ContentType.JSON)
+                .body(Map.of(
+                        "model_name",
+                        "Qwen/Qwen2.5-0.5B-Instruct",
+                        "dataset_file",
+                        dataset,
+                        "num_epochs",
+                        1,
+                        "validation_split",
+                        0.25,
+                        "early_stopping_patience",
+                        2))
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("task_id");
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> "completed"
+                        .equals(given().get("/api/finetune/tasks/" + id)
+                                .then()
+                                .extract()
+                                .path("status")));
+        Path taskDir = StudioTestResource.home().resolve("studio_finetune").resolve(id);
+        JsonNode job = JSON.readTree(taskDir.resolve("job.json").toFile());
+        assertValid(schema("job.schema.json"), job);
+        assertThat(job.path("validation_path").asText()).isEqualTo("validation.jsonl");
+        JsonSchema record = schema("progress-record.schema.json");
+        List<JsonNode> records = new ArrayList<>();
+        for (String line : Files.readAllLines(taskDir.resolve(ProgressTracker.FILE), StandardCharsets.UTF_8)) {
+            records.add(JSON.readTree(line));
+            assertValid(record, JSON.readTree(line));
+        }
+        assertThat(records)
+                .extracting(r -> r.path("type").asText() + "/" + r.path("kind").asText())
+                .contains("eval/", "early_stopping/", "artifact/best_checkpoint");
+    }
+
+    @Test
     void recordsTheSchemaAllowsAreFoldedIntoTheTask() throws IOException {
         String[] samples = {
             "{\"type\":\"phase\",\"phase\":\"loading_model\",\"time\":\"2025-01-31T12:00:00.123Z\"}",
@@ -130,6 +186,12 @@ class TrainerProtocolSchemaTest {
             "{\"type\":\"artifact\",\"kind\":\"checkpoint\",\"path\":\"checkpoints/step-6\",\"time\":\"2025-01-31T12:00:04.000Z\"}",
             "{\"type\":\"artifact\",\"kind\":\"lora\",\"path\":\"lora\",\"time\":\"2025-01-31T12:00:05.000Z\"}",
             "{\"type\":\"artifact\",\"kind\":\"merged_model\",\"path\":\"merged_model\",\"time\":\"2025-01-31T12:00:06.000Z\"}",
+            "{\"type\":\"eval\",\"step\":3,\"epoch\":0.25,\"eval_loss\":0.91,\"time\":\"2025-01-31T12:00:06.100Z\"}",
+            "{\"type\":\"eval\",\"step\":6,\"epoch\":0.5,\"eval_loss\":0.95,\"time\":\"2025-01-31T12:00:06.200Z\"}",
+            "{\"type\":\"early_stopping\",\"step\":6,\"patience\":1,\"best_step\":3,\"best_eval_loss\":0.91,"
+                    + "\"time\":\"2025-01-31T12:00:06.300Z\"}",
+            "{\"type\":\"artifact\",\"kind\":\"best_checkpoint\",\"path\":\"checkpoints/step-3\",\"step\":3,"
+                    + "\"eval_loss\":0.91,\"time\":\"2025-01-31T12:00:06.400Z\"}",
             "{\"type\":\"error\",\"code\":\"cuda_oom\",\"message\":\"lower batch_size\",\"time\":\"2025-01-31T12:00:07.000Z\"}",
             "{\"type\":\"phase\",\"phase\":\"done\",\"time\":\"2025-01-31T12:00:08.000Z\"}",
         };
@@ -150,6 +212,9 @@ class TrainerProtocolSchemaTest {
         assertThat(tracker.etaSeconds()).isEqualTo(30);
         assertThat(tracker.artifacts())
                 .containsOnly(Map.entry("lora", "lora"), Map.entry("merged_model", "merged_model"));
+        assertThat(tracker.evalLoss()).isEqualTo(0.95);
+        assertThat(tracker.bestEvalLoss()).isEqualTo(0.91);
+        assertThat(tracker.bestStep()).isEqualTo(3L);
         assertThat(tracker.errorCode()).isEqualTo("cuda_oom");
         assertThat(tracker.errorMessage()).isEqualTo("lower batch_size");
     }
@@ -162,6 +227,8 @@ class TrainerProtocolSchemaTest {
                 "{\"type\":\"metrics\",\"total_steps\":12,\"time\":\"2025-01-31T12:00:00Z\"}",
                 "{\"type\":\"artifact\",\"kind\":\"weights\",\"path\":\"w\",\"time\":\"2025-01-31T12:00:00Z\"}",
                 "{\"type\":\"error\",\"message\":\"no code\",\"time\":\"2025-01-31T12:00:00Z\"}",
+                "{\"type\":\"eval\",\"step\":3,\"time\":\"2025-01-31T12:00:00Z\"}",
+                "{\"type\":\"artifact\",\"kind\":\"best_checkpoint\",\"path\":\"c\",\"time\":\"2025-01-31T12:00:00Z\"}",
                 "{\"type\":\"phase\",\"phase\":\"done\"}")) {
             assertThat(record.validate(JSON.readTree(bad))).as(bad).isNotEmpty();
         }
