@@ -94,6 +94,7 @@ function rollout(extra: Partial<Rollout> = {}): Rollout {
       { at: '2026-01-01T12:01:00Z', weight: 50, event: 'advanced', message: 'guards held', ...arms },
     ],
     created_at: '2026-01-01T12:00:00Z',
+    evaluation_forced: false,
     ...extra,
   };
 }

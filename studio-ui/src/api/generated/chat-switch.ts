@@ -602,7 +602,11 @@ export interface paths {
         post: {
             parameters: {
                 query?: {
+                    /** @description switch although the evaluation gate refuses (recorded on the operation) */
+                    force?: boolean;
                     model_path?: string;
+                    /** @description a task's model needs a completed evaluation that is not worse (default: studio.chat.require-evaluation) */
+                    require_evaluation?: boolean;
                     strategy?: string;
                 };
                 header?: never;
@@ -774,6 +778,7 @@ export interface components {
             reason?: string | null;
             created_at: components["schemas"]["Instant"];
             finished_at?: components["schemas"]["Instant"] | null;
+            evaluation_forced: boolean;
         };
         RolloutArm: {
             rollout_id: string;
@@ -793,6 +798,8 @@ export interface components {
             max_ttft_ratio?: number | null;
             /** Format: int32 */
             min_requests?: number | null;
+            require_evaluation?: boolean | null;
+            force?: boolean | null;
         };
         /** @enum {string} */
         RouteState: "active" | "switching" | "none";
@@ -880,11 +887,14 @@ export interface components {
             model_path?: string | null;
             llm_service_restarted: boolean;
             engine_started: boolean;
+            evaluation_forced: boolean;
         };
         SwitchRequest: {
             model?: string | null;
             task_id?: string | null;
             strategy?: string | null;
+            require_evaluation?: boolean | null;
+            force?: boolean | null;
         };
         /** @enum {string} */
         SwitchState: "pending" | "starting" | "waiting_ready" | "smoke_test" | "routing" | "draining" | "completed" | "failed";
@@ -911,6 +921,8 @@ export interface components {
         UseAsBackendRequest: {
             task_id?: string | null;
             strategy?: string | null;
+            require_evaluation?: boolean | null;
+            force?: boolean | null;
         };
     };
     responses: never;
