@@ -167,6 +167,14 @@ class FakeTrainerTest(unittest.TestCase):
         self.assertEqual(self.run_fake().returncode, 1)
         self.assertEqual(self.of_type("error")[-1]["code"], "internal")
 
+    def test_a_gated_model_is_model_access_denied_before_any_step(self):
+        self.write_job(base_model="gated/Llama-3.1-8B-Instruct")
+        self.assertEqual(self.run_fake().returncode, 1)
+        error = self.of_type("error")[-1]
+        self.assertEqual(error["code"], "model_access_denied")
+        self.assertIn("gated/Llama-3.1-8B-Instruct", error["message"])
+        self.assertEqual(self.of_type("metrics"), [])
+
     def start(self, **variables):
         return subprocess.Popen(
             [sys.executable, str(SCRIPT), "--spec", "job.json"],
