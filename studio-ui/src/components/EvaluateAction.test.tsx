@@ -43,9 +43,28 @@ function evaluation(extra: Partial<Evaluation> = {}): Evaluation {
     baseline_model: 'Qwen/Qwen2.5-0.5B-Instruct',
     eval_set: { source: 'validation_split', samples: 2 },
     progress: { done: 2, total: 2 },
+    max_samples: 50,
+    max_tokens: 256,
+    created_at: '2026-01-01T12:10:00Z',
     metrics: {
-      candidate: { samples: 2, exact_match: 0.5, token_f1: 0.8, rouge_l: 0.75, loss: 1.2, avg_latency_ms: 40 },
-      baseline: { samples: 2, exact_match: 0, token_f1: 0.3, rouge_l: 0.25, loss: 2.4, avg_latency_ms: 30 },
+      candidate: {
+        samples: 2,
+        exact_match: 0.5,
+        token_f1: 0.8,
+        rouge_l: 0.75,
+        avg_answer_chars: 40,
+        loss: 1.2,
+        avg_latency_ms: 40,
+      },
+      baseline: {
+        samples: 2,
+        exact_match: 0,
+        token_f1: 0.3,
+        rouge_l: 0.25,
+        avg_answer_chars: 28,
+        loss: 2.4,
+        avg_latency_ms: 30,
+      },
     },
     samples: [
       {

@@ -4,6 +4,7 @@ import {
   evaluationApi,
   isEvaluationFinished,
   type Evaluation,
+  type EvaluationMetrics,
   type EvaluationSample,
   type Verdict,
 } from '../api/evaluation';
@@ -49,8 +50,8 @@ export function VerdictTag({
 /** Candidate and baseline per metric; the better value (by the metric's direction) is highlighted. */
 export function MetricsTable({ evaluation }: { evaluation: Evaluation }) {
   const { t } = useI18n();
-  const candidate = evaluation.metrics?.candidate ?? {};
-  const baseline = evaluation.metrics?.baseline ?? {};
+  const candidate: Partial<EvaluationMetrics> = evaluation.metrics?.candidate ?? {};
+  const baseline: Partial<EvaluationMetrics> = evaluation.metrics?.baseline ?? {};
   const rows = METRICS.filter((spec) => candidate[spec.key] != null || baseline[spec.key] != null);
   const cell = (arm: 'candidate' | 'baseline', spec: (typeof METRICS)[number]) => {
     const value = (arm === 'candidate' ? candidate : baseline)[spec.key];
