@@ -1,6 +1,6 @@
 // Evaluations of a fine-tune against a baseline (`/api/finetune/tasks/{id}/evaluations`, issue 19) and the gate
-// fields of switches and rollouts. The evaluation shapes are finetune-service's (generated); the gate fields are
-// written here until chat-switch's OpenAPI snapshot carries `require_evaluation` and `force`.
+// fields of switches and rollouts, named from the services' generated shapes.
+import type { components as ChatSwitchApi } from './generated/chat-switch';
 import type { components as FinetuneApi } from './generated/finetune';
 import { getJson, sendJson } from './http';
 import type { MetricPoint, RolloutRequest, SwitchRequest, Task } from './types';
@@ -28,11 +28,10 @@ export type EvaluationRequest = Finetune['EvaluationRequest'] & {
 export type EvaluationSummary = NonNullable<Task['evaluation']>;
 
 /** What a switch or a rollout may add: require a completed, not-worse evaluation, or override that gate. */
-export interface EvaluationGate {
-  require_evaluation?: boolean;
-  force?: boolean;
-}
-export type GatedSwitchRequest = SwitchRequest & EvaluationGate;
+export type EvaluationGate = Pick<ChatSwitchApi['schemas']['RolloutRequest'], 'require_evaluation' | 'force'>;
+/** A switch request: chat-switch's, gate fields included. */
+export type GatedSwitchRequest = SwitchRequest;
+/** The rollout form's request (every setting) plus the gate fields when set. */
 export type GatedRolloutRequest = RolloutRequest & EvaluationGate;
 
 /** The 409 codes of the gate. */

@@ -150,6 +150,11 @@ export function RolloutPanel({ rollout, onChanged }: { rollout: Rollout; onChang
           <Tag color={STATE_COLOR[rollout.state] ?? 'default'} data-testid="rollout-state">
             {labelOf(t, 'rollout.state', rollout.state)}
           </Tag>
+          {rollout.evaluation_forced && (
+            <Tag color="warning" data-testid="rollout-forced">
+              {t('gate.forced')}
+            </Tag>
+          )}
         </Flex>
         {running && (
           <Flex gap={8}>

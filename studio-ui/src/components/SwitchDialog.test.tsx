@@ -7,6 +7,7 @@ import { ModelSwitchProvider, useModelSwitch } from '../state/ModelSwitchContext
 import { apiError, json, stubFetch } from '../test/fetchStub';
 import { renderWithProviders } from '../test/render';
 import { RolloutStartForm } from './RolloutPanel';
+import { SwitchProgress } from './SwitchProgress';
 import { SwitchDialog } from './SwitchDialog';
 
 const ID = 'ft-20260101-120000-ab12cd';
@@ -76,6 +77,18 @@ describe('SwitchDialog', () => {
     fireEvent.click(screen.getByText('switch'));
     expect((await screen.findByTestId('gate-evaluation')).textContent).toContain('No completed evaluation');
     expect(stub.count(`GET /api/finetune/tasks/${ID}`)).toBe(1);
+  });
+});
+
+describe('a forced switch', () => {
+  it('says the gate was forced on its progress', () => {
+    stubFetch({});
+    renderWithProviders(
+      <SwitchProgress
+        operation={{ id: 'op-1', state: 'completed', strategy: 'blue-green', evaluation_forced: true } as never}
+      />,
+    );
+    expect(screen.getByTestId('switch-forced').textContent).toBe('evaluation gate forced');
   });
 });
 

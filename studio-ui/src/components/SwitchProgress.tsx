@@ -28,6 +28,11 @@ export function SwitchProgress({ operation }: { operation: SwitchOperation }) {
         <Typography.Text type="secondary">{t('switch.strategy')}</Typography.Text>
         <Tag>{operation.strategy ?? t('switch.strategyAuto')}</Tag>
         <Typography.Text type="secondary">{t(`switch.state.${operation.state}`)}</Typography.Text>
+        {operation.evaluation_forced && (
+          <Tag color="warning" data-testid="switch-forced">
+            {t('gate.forced')}
+          </Tag>
+        )}
       </Flex>
       <Steps
         size="small"

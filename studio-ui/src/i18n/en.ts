@@ -437,6 +437,7 @@ export const en = {
   'gate.switchTitle': 'Switch the chat backend to {model}?',
   'gate.switch': 'Switch',
   'gate.switchAnyway': 'Switch anyway',
+  'gate.forced': 'evaluation gate forced',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -431,4 +431,5 @@ export const zh: Record<MessageKey, string> = {
   'gate.switchTitle': '将对话后端切换到 {model}？',
   'gate.switch': '切换',
   'gate.switchAnyway': '仍然切换',
+  'gate.forced': '已强制越过评估门槛',
 };
