@@ -140,7 +140,7 @@ public class EvaluationService {
             Path file;
             boolean heldOut = false;
             if (request.evalFile() != null) {
-                DatasetService.Source given = datasets.resolve(request.evalFile());
+                DatasetService.Source given = datasets.resolve(request.evalFile(), "eval_file");
                 source = "eval_file";
                 file = dir.resolve(id + ".eval.jsonl");
                 try {

@@ -104,6 +104,14 @@ class EvaluationRestartIT {
                 .statusCode(400)
                 .body("error.details[0].field", equalTo("judge.base_url"));
         given().port(port)
+                .contentType(ContentType.JSON)
+                .body(Map.of("eval_file", "no-such-dataset.jsonl"))
+                .post("/api/finetune/tasks/" + task + "/evaluations")
+                .then()
+                .statusCode(400)
+                .body("error.code", equalTo("dataset_not_allowed"))
+                .body("error.details[0].field", equalTo("eval_file"));
+        given().port(port)
                 .get("/api/finetune/tasks/" + task + "/evaluations/ev-20260101-000000-abcdef")
                 .then()
                 .statusCode(404)
