@@ -10,7 +10,8 @@ import io.sage.studio.gateway.routing.RouteTarget;
 /**
  * The answer of {@code GET /v1/models} in OpenAI's list shape: the default model under its served name, the alias
  * (whose {@code root} is the default's served name), then every other model the route serves by name (the rollout's
- * candidate included), each under its served name.
+ * candidate included), each under its served name. Without a default (none, or switching) only the models served by
+ * name are listed.
  */
 record ModelList(String object, List<ModelCard> data) {
 
@@ -23,9 +24,11 @@ record ModelList(String object, List<ModelCard> data) {
         long created = created(route);
         List<ModelCard> cards = new ArrayList<>();
         String served = route.servedModel();
-        cards.add(card(route.primary(), created));
-        if (!alias.equals(served)) {
-            cards.add(new ModelCard(alias, "model", created, OWNER, served));
+        if (route.primary() != null) {
+            cards.add(card(route.primary(), created));
+            if (!alias.equals(served)) {
+                cards.add(new ModelCard(alias, "model", created, OWNER, served));
+            }
         }
         for (RouteTarget target : route.models()) {
             String name = target.servedModel();
@@ -40,7 +43,7 @@ record ModelList(String object, List<ModelCard> data) {
     static ModelCard card(ActiveRoute route, String alias, String id) {
         long created = created(route);
         if (id.equals(alias)) {
-            return new ModelCard(alias, "model", created, OWNER, route.servedModel());
+            return route.serving() ? new ModelCard(alias, "model", created, OWNER, route.servedModel()) : null;
         }
         RouteTarget target = route.byName().get(id);
         if (target == null) {

@@ -161,15 +161,8 @@ public class OpenAiProxy {
             return;
         }
         ActiveRoute route = routes.current();
-        if (!route.serving()) {
-            response.putHeader(
-                    HttpHeaderNames.RETRY_AFTER, Long.toString(route.retryAfterSeconds(config.retryAfter())));
-            reject(
-                    response,
-                    route.condition().error(),
-                    null,
-                    route.problem(),
-                    route.condition().errorCode());
+        if (!route.reachable()) {
+            rejectIdle(response, route);
             return;
         }
         if (request.method() == HttpMethod.GET && (path.equals(MODELS) || path.startsWith(MODELS + "/"))) {
@@ -193,8 +186,21 @@ public class OpenAiProxy {
         }
     }
 
+    /** Answers a request for the default while it does not serve, with the reason and when to retry. */
+    private void rejectIdle(HttpServerResponse response, ActiveRoute route) {
+        response.putHeader(HttpHeaderNames.RETRY_AFTER, Long.toString(route.retryAfterSeconds(config.retryAfter())));
+        reject(
+                response,
+                route.condition().error(),
+                null,
+                route.problem(),
+                route.condition().errorCode());
+    }
+
     private void models(HttpServerResponse response, ActiveRoute route, String path) {
-        response.putHeader(MODEL_HEADER, route.servedModel());
+        if (route.serving()) {
+            response.putHeader(MODEL_HEADER, route.servedModel());
+        }
         Object body;
         if (path.equals(MODELS)) {
             body = ModelList.of(route, config.modelAlias());
@@ -232,7 +238,9 @@ public class OpenAiProxy {
                     .append('\'');
         }
         return "The model '" + requested + "' does not exist. Served: " + served + "; '" + config.modelAlias()
-                + "' names the default model '" + route.servedModel() + "'.";
+                + (route.serving()
+                        ? "' names the default model '" + route.servedModel() + "'."
+                        : "' names the default model, and there is none now.");
     }
 
     private static boolean isJson(String contentType) {
@@ -377,6 +385,10 @@ public class OpenAiProxy {
             } else {
                 // Without a JSON body there is no model to read: the default serves (no split, no conversation key).
                 target = route.primary();
+                if (target == null) {
+                    refuseIdle();
+                    return;
+                }
                 send(body);
             }
         }
@@ -401,6 +413,8 @@ public class OpenAiProxy {
             target = route.choose(requested, conversation);
             if (target != null) {
                 rewriteAndSend(json, bytes, model);
+            } else if (route.asksForDefault(requested)) {
+                refuseIdle();
             } else if (onDemand.enabled()) {
                 awaitModel(json, bytes, model, conversation);
             } else {
@@ -680,6 +694,15 @@ public class OpenAiProxy {
             }
             finish(null);
             reject(response, code, param, message, reason);
+        }
+
+        /** {@link #refuse} of a request for the default while only models served by name answer. */
+        private void refuseIdle() {
+            if (state == State.FINISHED) {
+                return;
+            }
+            finish(null);
+            rejectIdle(response, route);
         }
 
         /**

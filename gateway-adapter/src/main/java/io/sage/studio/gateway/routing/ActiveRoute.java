@@ -30,7 +30,7 @@ import io.sage.studio.gateway.status.BackendMeters;
  *
  * @param condition whether it serves, and if not why
  * @param event     the route event it was built from ({@code null} while nothing is known)
- * @param primary   the default target ({@code null} unless serving)
+ * @param primary   the default target ({@code null} unless serving; models served by name are reachable without it)
  * @param alias     the model alias every client may use
  * @param byName    every accepted {@code model} value and the target it reaches
  * @param models    every target reachable by name or by the split, the default first (for {@code /v1/models})
@@ -112,20 +112,26 @@ public record ActiveRoute(
      */
     public static ActiveRoute of(
             ChatBackendEvent event, String alias, Cloud cloud, BiFunction<String, String, BackendMeters> meters) {
-        if (event == null || event.state() == null || event.state() == ChatBackendEvent.State.NONE) {
+        if (event == null || event.state() == null) {
             return idle(Condition.NONE, event, alias);
         }
-        if (event.state() == ChatBackendEvent.State.SWITCHING) {
-            return idle(Condition.SWITCHING, event, alias);
-        }
-        RouteTarget primary = target(event.backend(), cloud, meters);
-        if (primary == null) {
-            return idle(Condition.INVALID, event, alias);
+        Condition condition = switch (event.state()) {
+            case NONE -> Condition.NONE;
+            case SWITCHING -> Condition.SWITCHING;
+            case ACTIVE -> Condition.ACTIVE;
+        };
+        RouteTarget primary = condition == Condition.ACTIVE ? target(event.backend(), cloud, meters) : null;
+        if (condition == Condition.ACTIVE && primary == null) {
+            condition = Condition.INVALID;
         }
         Map<String, RouteTarget> byName = new LinkedHashMap<>();
         List<String> unusable = new ArrayList<>();
-        addNames(byName, primary);
-        byName.put(alias, primary);
+        if (primary != null) {
+            addNames(byName, primary);
+            byName.put(alias, primary);
+        }
+        // Models served by name answer whatever the default does: no default, a default being switched, or one the
+        // gateway cannot use does not take them away (an evaluation serves its two arms without any default).
         for (ChatBackendEvent.Backend backend : event.served()) {
             RouteTarget served = target(backend, cloud, meters);
             if (served == null) {
@@ -135,7 +141,7 @@ public record ActiveRoute(
             }
         }
         Split split = null;
-        ChatBackendEvent.Split wanted = event.split();
+        ChatBackendEvent.Split wanted = primary == null ? null : event.split();
         if (wanted != null && wanted.candidate() != null) {
             RouteTarget candidate = target(wanted.candidate(), cloud, meters);
             if (candidate == null) {
@@ -156,7 +162,7 @@ public record ActiveRoute(
             models.add(split.candidate());
         }
         return new ActiveRoute(
-                Condition.ACTIVE,
+                condition,
                 event,
                 primary,
                 alias,
@@ -201,8 +207,22 @@ public record ActiveRoute(
         }
     }
 
+    /** Whether the default serves (the alias and requests without a model reach it). */
     public boolean serving() {
         return condition == Condition.ACTIVE;
+    }
+
+    /**
+     * Whether any request can be answered: the default serves, or models are served by name (while there is no
+     * default, or it is switching, requests that name one of them still reach it).
+     */
+    public boolean reachable() {
+        return serving() || !byName.isEmpty();
+    }
+
+    /** Whether {@code requested} (empty: none, or the alias) asks for the default rather than a model by name. */
+    public boolean asksForDefault(String requested) {
+        return requested == null || requested.isBlank() || requested.equals(alias);
     }
 
     /** The backend of the event, or {@code null}. */
@@ -210,9 +230,9 @@ public record ActiveRoute(
         return event == null ? null : event.backend();
     }
 
-    /** The model name sent to the default backend; only when serving. */
+    /** The model name sent to the default backend; {@code null} unless serving. */
     public String servedModel() {
-        return primary.servedModel();
+        return primary == null ? null : primary.servedModel();
     }
 
     /** Where the default's requests go; {@code null} unless serving. */
@@ -253,7 +273,7 @@ public record ActiveRoute(
      * drawn at random); any other name reaches its model whatever the split.
      */
     public RouteTarget choose(String requested, String stickyKey) {
-        if (requested == null || requested.isBlank() || requested.equals(alias)) {
+        if (asksForDefault(requested)) {
             return split == null ? primary : splitArm(stickyKey);
         }
         return byName.get(requested);

@@ -126,7 +126,7 @@ public class RouteTable {
     }
 
     private void offer(ModelWait wait, ActiveRoute route) {
-        if (route.serving() && route.serves(wait.name) && waits.remove(wait)) {
+        if (route.serves(wait.name) && waits.remove(wait)) {
             wait.route.complete(route);
         }
     }
@@ -189,8 +189,16 @@ public class RouteTable {
             }
         } else {
             LOG.infof(
-                    "route (revision %d): %s — %s",
-                    event == null ? -1 : event.revision(), next.condition().label(), next.problem());
+                    "route (revision %d): %s — %s%s",
+                    event == null ? -1 : event.revision(),
+                    next.condition().label(),
+                    next.problem(),
+                    next.models().isEmpty()
+                            ? ""
+                            : "; by name only: "
+                                    + next.models().stream()
+                                            .map(t -> "'" + t.servedModel() + "' (" + t.backendId() + ")")
+                                            .collect(Collectors.joining(", ")));
         }
     }
 

@@ -53,6 +53,43 @@ class RoutingByNameTest {
     private static final Backend FT_B = backend("engine-2", "ft-b", "task-b", "finetuned");
 
     @Test
+    void withoutADefaultTheModelsServedByNameStayReachableAndTheAliasReachesNothing() {
+        for (ChatBackendEvent.State state : List.of(ChatBackendEvent.State.NONE, ChatBackendEvent.State.SWITCHING)) {
+            ChatBackendEvent event = new ChatBackendEvent(
+                    1,
+                    9,
+                    state,
+                    null,
+                    Instant.now(),
+                    "op",
+                    null,
+                    List.of(FT_A, FT_B),
+                    new ChatBackendEvent.Split("ro", FT_B, 50));
+            ActiveRoute route = ActiveRoute.of(
+                    event, "sage-chat", new ActiveRoute.Cloud(Optional.empty(), Optional.empty()), METRICS::backend);
+
+            assertThat(route.serving()).isFalse();
+            assertThat(route.reachable()).isTrue();
+            assertThat(route.choose("task-a", null).servedModel()).isEqualTo("ft-a");
+            assertThat(route.choose("ft-b", null).backendId()).isEqualTo("engine-2");
+            assertThat(route.choose("sage-chat", "someone")).isNull();
+            assertThat(route.choose(null, null)).isNull();
+            assertThat(route.asksForDefault("sage-chat")).isTrue();
+            assertThat(route.split()).as("a split only splits a default").isNull();
+            assertThat(route.servedModel()).isNull();
+        }
+        ChatBackendEvent nothing = new ChatBackendEvent(
+                1, 9, ChatBackendEvent.State.NONE, null, Instant.now(), "op", null, List.of(), null);
+        assertThat(ActiveRoute.of(
+                                nothing,
+                                "sage-chat",
+                                new ActiveRoute.Cloud(Optional.empty(), Optional.empty()),
+                                METRICS::backend)
+                        .reachable())
+                .isFalse();
+    }
+
+    @Test
     void everyServedModelIsReachedByItsServedAndDisplayNameAndTheDefaultWinsAClash() {
         Backend clash = backend("engine-3", "ft-c", "qwen-base", "finetuned");
         ActiveRoute route = route(BASE, List.of(FT_A, FT_B, clash), null);

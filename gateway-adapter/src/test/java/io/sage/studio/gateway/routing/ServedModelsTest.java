@@ -128,6 +128,47 @@ class ServedModelsTest {
     }
 
     @Test
+    @Timeout(60)
+    void modelsServedByNameAnswerWhileThereIsNoDefaultOrItIsSwitching() {
+        for (ChatBackendEvent.State state : List.of(ChatBackendEvent.State.NONE, ChatBackendEvent.State.SWITCHING)) {
+            RoutePublisher.servedWithoutDefault(
+                    state, List.of(RoutePublisher.backend(ftA), RoutePublisher.backend(ftB)));
+            given().contentType(ContentType.JSON)
+                    .body(chat("sm-ft-a", null))
+                    .post("/v1/chat/completions")
+                    .then()
+                    .statusCode(200)
+                    .header(OpenAiProxy.MODEL_HEADER, "sm-ft-a");
+            given().contentType(ContentType.JSON)
+                    .body(chat("sm-ft-b-display", null))
+                    .post("/v1/chat/completions")
+                    .then()
+                    .statusCode(200)
+                    .header(OpenAiProxy.MODEL_HEADER, "sm-ft-b");
+            // The alias and no name ask for the default, which there is not: the route's reason, with Retry-After.
+            String expected = state == ChatBackendEvent.State.NONE ? "no_backend" : "backend_switching";
+            for (String model : new String[] {"sage-chat", null}) {
+                given().contentType(ContentType.JSON)
+                        .body(chat(model, null))
+                        .post("/v1/chat/completions")
+                        .then()
+                        .statusCode(503)
+                        .header("Retry-After", org.hamcrest.Matchers.notNullValue())
+                        .body("error.code", equalTo(expected));
+            }
+            given().get("/v1/models").then().statusCode(200).body("data.id", contains("sm-ft-a", "sm-ft-b"));
+            given().get("/v1/models/sage-chat").then().statusCode(404);
+        }
+        RoutePublisher.none();
+        given().contentType(ContentType.JSON)
+                .body(chat("sm-ft-a", null))
+                .post("/v1/chat/completions")
+                .then()
+                .statusCode(503)
+                .body("error.code", equalTo("no_backend"));
+    }
+
+    @Test
     void modelsListsTheAliasTheDefaultEveryServedModelAndTheCandidate() {
         RoutePublisher.serving(
                 RoutePublisher.backend(base),

@@ -80,6 +80,14 @@ public final class RoutePublisher {
         return publish(ChatBackendEvent.State.ACTIVE, primary, null, served, split);
     }
 
+    /**
+     * No default ({@code state} {@code NONE} or {@code SWITCHING}) while {@code served} answer by name, as chat-switch
+     * publishes it when models are served (an evaluation's arms) before any switch.
+     */
+    public static String servedWithoutDefault(ChatBackendEvent.State state, List<ChatBackendEvent.Backend> served) {
+        return publish(state, null, state == ChatBackendEvent.State.SWITCHING ? 2 : null, served, null);
+    }
+
     /** Routes to a backend at {@code baseUrl} that may not exist. */
     public static String active(String id, String baseUrl, String servedModel) {
         return publish(
