@@ -101,6 +101,13 @@ public interface ChatConfig {
     @Max(1024)
     int maxQueuedCommands();
 
+    /**
+     * Whether switches and rollouts of a task's model need a completed evaluation that is not {@code worse} when the
+     * request does not say ({@code require_evaluation}); see {@code EvaluationGate}.
+     */
+    @WithDefault("false")
+    boolean requireEvaluation();
+
     Lora lora();
 
     Engine engine();

@@ -6,9 +6,8 @@ import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-
 import io.sage.studio.chat.ChatSwitchError;
+import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.registry.EvaluationView;
 import io.sage.studio.chat.registry.FinetuneClient;
 import io.sage.studio.chat.registry.ServableModel;
@@ -33,14 +32,10 @@ public class EvaluationGate {
     private final ServableModelResolver resolver;
     private final boolean requiredByDefault;
 
-    public EvaluationGate(
-            FinetuneClient finetune,
-            ServableModelResolver resolver,
-            @ConfigProperty(name = "studio.chat.require-evaluation", defaultValue = "false")
-                    boolean requiredByDefault) {
+    public EvaluationGate(FinetuneClient finetune, ServableModelResolver resolver, ChatConfig config) {
         this.finetune = finetune;
         this.resolver = resolver;
-        this.requiredByDefault = requiredByDefault;
+        this.requiredByDefault = config.requireEvaluation();
     }
 
     /**
