@@ -13,7 +13,7 @@ export STUDIO_GATEWAY_PORT=$base STUDIO_FINETUNE_PORT=$((base + 1)) STUDIO_CHAT_
 export STUDIO_CHAT_LOCAL_PORTS="$((base + 20))-$((base + 29))"
 # The gateway's stable local OpenAI port: this run's own, never the default 8001 of the user's studio.
 export SAGE_STUDIO_LLM_PORT=$((base + 30))
-export FAKE_TRAINER_STEP_DELAY="${FAKE_TRAINER_STEP_DELAY:-0.3}"
+export FAKE_TRAINER_STEP_DELAY="${FAKE_TRAINER_STEP_DELAY:-1.0}"
 export STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND="python3 $ROOT/testing/fake-trainer/fake_trainer.py"
 export STUDIO_CHAT_LOCAL_COMMAND="python3 $ROOT/testing/fake-vllm/fake_vllm.py serve {model} --host 127.0.0.1 --port {port} --served-model-name {name}"
 unset KAFKA_BOOTSTRAP_SERVERS

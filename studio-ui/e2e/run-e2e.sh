@@ -2,7 +2,7 @@
 # Browser end-to-end tests of the web UI against a running studio, in Debian's Chromium.
 #   studio-ui/e2e/run-e2e.sh [STUDIO_URL]        (default: $STUDIO_URL or http://localhost:8080)
 # The studio must run with the stand-ins and a trainer slow enough to watch, e.g.
-#   FAKE_TRAINER_STEP_DELAY=0.3 \
+#   FAKE_TRAINER_STEP_DELAY=1.0 \
 #   STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND="python3 $PWD/testing/fake-trainer/fake_trainer.py" \
 #   STUDIO_CHAT_LOCAL_COMMAND="python3 $PWD/testing/fake-vllm/fake_vllm.py serve {model} --host 127.0.0.1 --port {port} --served-model-name {name}" \
 #   ./sage studio start

@@ -2,10 +2,10 @@
 // Debian's Chromium driven by playwright-core. Run it with e2e/run-e2e.sh [URL].
 //
 // Flow: an invalid dataset shows its line errors → upload a dataset → create a task → progress and the
-// loss curve move → completed → switch the chat backend to it (the dialog shows its evaluation: none yet) → a chat
-// answer from the new model → the current-model badge shows it → evaluate it against its base model and read the
-// compare view (metrics, samples side by side, verdict; the task drawer shows the verdict) → the Serving page lists
-// it as the default with the chat request counted. A screenshot of each step goes to e2e/screenshots/.
+// loss curve move → completed → evaluate it against its base model before any switch and read the compare view
+// (metrics, samples side by side, verdict; the task drawer shows the verdict) → switch the chat backend to it (the
+// dialog shows the verdict) → a chat answer from the new model → the current-model badge shows it → the Serving page
+// lists it as the default with the chat request counted. A screenshot of each step goes to e2e/screenshots/.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -156,7 +156,7 @@ test('progress and the loss curve move while training, until completed', async (
   assert.notEqual(
     await status(),
     'completed',
-    'training finished before the UI saw it run: start the studio with FAKE_TRAINER_STEP_DELAY=0.3',
+    'training finished before the UI saw it run: start the studio with a slower stand-in trainer (FAKE_TRAINER_STEP_DELAY=1.0)',
   );
   await page.waitForFunction(
     (n) => Number(document.querySelector('[data-testid="loss-chart"]')?.dataset.points) > n,
@@ -220,13 +220,78 @@ test('the model picker lists the new fine-tuned model under its base model', asy
   await page.keyboard.press('Escape');
 });
 
+let verdict;
+
+// Before any switch, on a studio without a default chat model: the fine-tune and its base model are served by name,
+// side by side, for the evaluation; nothing is switched for users.
+test('evaluating the fine-tune against its base model shows the compare view: metrics, samples and verdict', async () => {
+  await page.getByTestId('nav-finetune').click();
+  const row = page.getByTestId(`task-row-${taskId}`);
+  await row.waitFor();
+  await row.getByTestId('task-evaluate').click();
+  await page.getByTestId('evaluate-modal').waitFor();
+  await shot('evaluate-form');
+  await page.getByTestId('evaluate-submit').click();
+  const drawer = page.getByTestId('evaluation-drawer');
+  await drawer.waitFor();
+  const compare = page.getByTestId('evaluation-compare');
+  await compare.waitFor();
+  await page.waitForFunction(
+    () => ['completed', 'failed'].includes(document.querySelector('[data-testid="evaluation-compare"]')?.dataset.state),
+    null,
+    { timeout: EVALUATION_TIMEOUT_MS },
+  );
+  assert.equal(await compare.getAttribute('data-state'), 'completed', await compare.textContent());
+
+  // the metrics table: both arms, the better value of a score marked
+  const metrics = page.getByTestId('evaluation-metrics');
+  await metrics.waitFor();
+  for (const arm of ['candidate', 'baseline']) {
+    assert.match(await metrics.getByTestId(`metric-token_f1-${arm}`).textContent(), /^\d+\.\d %$/);
+    assert.match(await metrics.getByTestId(`metric-rouge_l-${arm}`).textContent(), /^\d+\.\d %$/);
+  }
+  // the samples side by side: prompt, reference and both answers
+  const samples = page.locator('[data-testid^="evaluation-sample-"]');
+  assert.ok((await samples.count()) >= 1, 'the compare view lists samples');
+  const first = samples.first();
+  for (const part of ['sample-prompt', 'sample-reference', 'sample-candidate', 'sample-baseline']) {
+    assert.ok(((await first.getByTestId(part).textContent()) ?? '').trim().length > 0, `${part} has text`);
+  }
+  // the verdict and its rule
+  verdict = await compare.getByTestId('evaluation-verdict').getAttribute('data-verdict');
+  assert.ok(['better', 'worse', 'inconclusive'].includes(verdict), `verdict ${verdict}`);
+  assert.ok(((await page.getByTestId('evaluation-verdict-reason').textContent()) ?? '').length > 0, 'a reason');
+  await shot('evaluation-compare');
+  await page.keyboard.press('Escape');
+  await drawer.waitFor({ state: 'hidden' });
+
+  // the task drawer shows the latest verdict once the task carries it (on its Overview tab: the drawer reopens on the
+  // Logs tab it was left on)
+  await row.getByTestId('task-open').click();
+  await page.getByTestId('task-drawer').waitFor();
+  await page.getByRole('tab', { name: 'Overview' }).click();
+  await page.waitForFunction(
+    (v) =>
+      document.querySelector('[data-testid="task-evaluation"] [data-testid="evaluation-verdict"]')?.dataset.verdict ===
+      v,
+    verdict,
+    { timeout: 30_000 },
+  );
+  await shot('task-verdict');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('task-drawer').waitFor({ state: 'hidden' });
+});
+
 test('switching to the task makes it the live chat model', async () => {
   const row = page.getByTestId(`task-row-${taskId}`);
   await row.getByTestId('task-switch').click();
-  // the dialog says what the switch goes on: this fine-tune has no evaluation yet (the gate is off by default)
+  // the dialog says what the switch goes on: the verdict of the evaluation above (the gate is off by default)
   const dialog = page.getByTestId('switch-dialog');
   await dialog.waitFor();
-  assert.match(await dialog.getByTestId('gate-evaluation').textContent(), /No completed evaluation/);
+  assert.equal(
+    await dialog.getByTestId('gate-evaluation').getByTestId('evaluation-verdict').getAttribute('data-verdict'),
+    verdict,
+  );
   await shot('switch-dialog');
   await page.getByTestId('switch-confirm').click();
   const progress = page.getByTestId('switch-progress');
@@ -271,66 +336,6 @@ test('the chat answers from the new model and the badge shows it', async () => {
   assert.ok(answeredBy.includes(servedModel), `"${answeredBy}" should name ${servedModel}`);
   assert.ok(((await answer.textContent()) ?? '').length > answeredBy.length, 'the answer has text');
   await shot('chat-answer');
-});
-
-let verdict;
-
-// Back on the Finetune page: the base model is served by name beside the live fine-tune for the evaluation, nothing
-// switched for users.
-test('evaluating the live fine-tune against its base model shows the compare view: metrics, samples and verdict', async () => {
-  await page.getByTestId('nav-finetune').click();
-  const row = page.getByTestId(`task-row-${taskId}`);
-  await row.waitFor();
-  await row.getByTestId('task-evaluate').click();
-  await page.getByTestId('evaluate-modal').waitFor();
-  await shot('evaluate-form');
-  await page.getByTestId('evaluate-submit').click();
-  const drawer = page.getByTestId('evaluation-drawer');
-  await drawer.waitFor();
-  const compare = page.getByTestId('evaluation-compare');
-  await compare.waitFor();
-  await page.waitForFunction(
-    () => ['completed', 'failed'].includes(document.querySelector('[data-testid="evaluation-compare"]')?.dataset.state),
-    null,
-    { timeout: EVALUATION_TIMEOUT_MS },
-  );
-  assert.equal(await compare.getAttribute('data-state'), 'completed', await compare.textContent());
-
-  // the metrics table: both arms, the better value of a score marked
-  const metrics = page.getByTestId('evaluation-metrics');
-  await metrics.waitFor();
-  for (const arm of ['candidate', 'baseline']) {
-    assert.match(await metrics.getByTestId(`metric-token_f1-${arm}`).textContent(), /^\d+\.\d %$/);
-    assert.match(await metrics.getByTestId(`metric-rouge_l-${arm}`).textContent(), /^\d+\.\d %$/);
-  }
-  // the samples side by side: prompt, reference and both answers
-  const samples = page.locator('[data-testid^="evaluation-sample-"]');
-  assert.ok((await samples.count()) >= 1, 'the compare view lists samples');
-  const first = samples.first();
-  for (const part of ['sample-prompt', 'sample-reference', 'sample-candidate', 'sample-baseline']) {
-    assert.ok(((await first.getByTestId(part).textContent()) ?? '').trim().length > 0, `${part} has text`);
-  }
-  // the verdict and its rule
-  verdict = await compare.getByTestId('evaluation-verdict').getAttribute('data-verdict');
-  assert.ok(['better', 'worse', 'inconclusive'].includes(verdict), `verdict ${verdict}`);
-  assert.ok(((await page.getByTestId('evaluation-verdict-reason').textContent()) ?? '').length > 0, 'a reason');
-  await shot('evaluation-compare');
-  await page.keyboard.press('Escape');
-  await drawer.waitFor({ state: 'hidden' });
-
-  // the task drawer shows the latest verdict once the task carries it
-  await row.getByTestId('task-open').click();
-  await page.getByTestId('task-drawer').waitFor();
-  await page.waitForFunction(
-    (v) =>
-      document.querySelector('[data-testid="task-evaluation"] [data-testid="evaluation-verdict"]')?.dataset.verdict ===
-      v,
-    verdict,
-    { timeout: 30_000 },
-  );
-  await shot('task-verdict');
-  await page.keyboard.press('Escape');
-  await page.getByTestId('task-drawer').waitFor({ state: 'hidden' });
 });
 
 test('the Serving page lists the chat model as the default, with the chat request counted', async () => {
