@@ -984,7 +984,7 @@ export interface components {
         };
         EvaluationSet: {
             /** @enum {string} */
-            source: "validation_split" | "held_out" | "eval_file";
+            source: "validation_split" | "held_out" | "training_sample" | "eval_file";
             /** Format: int32 */
             samples: number;
         };

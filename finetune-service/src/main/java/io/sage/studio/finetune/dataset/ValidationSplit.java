@@ -30,11 +30,23 @@ import io.sage.studio.common.error.StudioException;
  * re-splits its source's training and validation rows put back together) holds out exactly the same rows, and a
  * different seed holds out others. Equal rows are ordered by position. Streams the file twice and keeps one
  * {@code long} and one {@code int} per row in memory.
+ *
+ * <p>A task without a validation set still keeps {@link #HELD_OUT_SHARE} of its rows out of training
+ * ({@code heldout.jsonl}, chosen the same way): an evaluation's default samples, which the model has never seen.
  */
 public final class ValidationSplit {
 
     /** The held-out rows of a task, in its folder beside {@code dataset.jsonl}. */
     public static final String FILE = "validation.jsonl";
+
+    /**
+     * The rows a task without a validation set keeps out of training for its evaluations ({@link #holdOut}), in its
+     * folder beside {@code dataset.jsonl}.
+     */
+    public static final String HELD_OUT_FILE = "heldout.jsonl";
+
+    /** The share of a dataset {@link #holdOut} keeps out of training: 5 %, the evaluations' default set. */
+    public static final double HELD_OUT_SHARE = 0.05;
 
     private ValidationSplit() {}
 
@@ -60,6 +72,42 @@ public final class ValidationSplit {
                             + "; use a larger dataset, a " + (held < 1 ? "larger" : "smaller")
                             + " validation_split or a validation_file");
         }
+        partition(inputs, training, validation, keys, (int) held);
+        return new Counts(rows - held, held);
+    }
+
+    /**
+     * Holds {@link #HELD_OUT_SHARE} of the rows of {@code inputs} out of training into {@code heldOut}, for
+     * evaluations of a task that has no validation set: rows the trainer never sees. A dataset too small to spare
+     * one row ({@code round(share × rows) < 1}) keeps every row and gets no {@code heldOut} file; {@code training} is
+     * then the rows of {@code inputs} put together (a clone's dataset and its source's held-out rows).
+     */
+    public static Counts holdOut(List<Path> inputs, Path training, Path heldOut, int seed) throws IOException {
+        long[] keys = keys(inputs, seed);
+        int rows = keys.length;
+        long held = Math.round(HELD_OUT_SHARE * rows);
+        if (held < 1 || held >= rows) {
+            if (inputs.size() > 1 || !inputs.get(0).equals(training)) {
+                partition(inputs, training, null, keys, 0);
+            }
+            return new Counts(rows, 0);
+        }
+        partition(inputs, training, heldOut, keys, (int) held);
+        return new Counts(rows - held, held);
+    }
+
+    /** Puts the rows of {@code inputs} together into {@code training} (which may be the first of them). */
+    public static void join(List<Path> inputs, Path training) throws IOException {
+        partition(inputs, training, null, keys(inputs, 0), 0);
+    }
+
+    /**
+     * Writes the {@code held} rows of lowest key to {@code validation} (not written when {@code held} is 0) and the
+     * others to {@code training}, which replaces its old content at once.
+     */
+    private static void partition(List<Path> inputs, Path training, Path validation, long[] keys, int held)
+            throws IOException {
+        int rows = keys.length;
         Integer[] order = new Integer[rows];
         for (int i = 0; i < rows; i++) {
             order[i] = i;
@@ -73,8 +121,10 @@ public final class ValidationSplit {
         Files.deleteIfExists(next);
         try (OutputStream train =
                         new BufferedOutputStream(Files.newOutputStream(next, StandardOpenOption.CREATE_NEW), 1 << 16);
-                OutputStream val = new BufferedOutputStream(
-                        Files.newOutputStream(validation, StandardOpenOption.CREATE_NEW), 1 << 16)) {
+                OutputStream val = validation == null
+                        ? OutputStream.nullOutputStream()
+                        : new BufferedOutputStream(
+                                Files.newOutputStream(validation, StandardOpenOption.CREATE_NEW), 1 << 16)) {
             int row = 0;
             for (Path input : inputs) {
                 try (InputStream in =
@@ -92,9 +142,10 @@ public final class ValidationSplit {
             }
         }
         force(next);
-        force(validation);
+        if (validation != null) {
+            force(validation);
+        }
         Files.move(next, training, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return new Counts(rows - held, held);
     }
 
     /** The split key of each non-blank row, in the order of the files and their lines. */

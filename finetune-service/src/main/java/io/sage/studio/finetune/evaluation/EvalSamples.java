@@ -18,8 +18,8 @@ import io.sage.studio.finetune.dataset.ChatMessage;
  * The samples of an evaluation, read from a normalised chat JSONL file ({@code {"messages":[{role, content}…]}} per
  * line, as the dataset service writes it): the reference is each record's last assistant message, the prompt the
  * messages before it. Records without an assistant message after some other message, and lines that do not parse,
- * are skipped. The held-out share is every 20th record (the 1st, 21st, …): deterministic, and at least one record
- * of any non-empty dataset.
+ * are skipped. The training sample (a task without held-out rows) is every 20th record (the 1st, 21st, …):
+ * deterministic, and at least one record of any non-empty dataset.
  */
 final class EvalSamples {
 

@@ -66,13 +66,17 @@ public record Evaluation(
     public static final String COMPLETED = "completed";
     public static final String FAILED = "failed";
 
-    /** The samples' origin: {@code validation_split}, {@code held_out} or {@code eval_file}, and how many were used. */
+    /**
+     * The samples' origin and how many were used: {@code validation_split} (the task's validation set),
+     * {@code held_out} (the 5 % of its dataset the task kept out of training), {@code training_sample} (every 20th
+     * row it trained on: a task created before tasks held rows out, or too small to spare one) or {@code eval_file}.
+     */
     @RegisterForReflection
     @Schema(name = "EvaluationSet")
     public record EvalSet(
             @Schema(
                     required = true,
-                    enumeration = {"validation_split", "held_out", "eval_file"})
+                    enumeration = {"validation_split", "held_out", "training_sample", "eval_file"})
             String source,
 
             @Schema(required = true) int samples) {}

@@ -38,6 +38,7 @@ import io.sage.studio.events.StudioJson;
 import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.dataset.DatasetService;
+import io.sage.studio.finetune.dataset.ValidationSplit;
 import io.sage.studio.finetune.domain.Ids;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskStatus;
@@ -152,8 +153,13 @@ public class EvaluationService {
             } else if (EvalSamples.exists(taskDir.resolve(VALIDATION_FILE))) {
                 source = "validation_split";
                 file = taskDir.resolve(VALIDATION_FILE);
-            } else {
+            } else if (EvalSamples.exists(taskDir.resolve(ValidationSplit.HELD_OUT_FILE))) {
                 source = "held_out";
+                file = taskDir.resolve(ValidationSplit.HELD_OUT_FILE);
+            } else {
+                // A task created before tasks held rows out, or one too small to spare any: every 20th row of what
+                // it trained on, named for what it is.
+                source = "training_sample";
                 file = taskDir.resolve(DatasetService.DATA_FILE);
                 heldOut = true;
             }

@@ -118,34 +118,39 @@ public final class TaskLifecycle {
 
     /**
      * Where a task's validation rows come from: {@code file} (a {@code validation_file}, or the source task's own
-     * {@code validation.jsonl} for a clone that keeps it), or {@code split} of the dataset, to which a clone of a task
-     * that was split adds the source's held-out rows back ({@code heldOut}), so splitting again by the same seed holds
-     * out the same rows. {@code null}: no validation.
+     * {@code validation.jsonl} for a clone that keeps it), or {@code split} of the dataset; neither: no validation set,
+     * and {@link ValidationSplit#HELD_OUT_SHARE} of the dataset is held out for evaluations instead. {@code putBack}:
+     * the rows a clone's source kept out of its {@code dataset.jsonl} (its split validation rows or its held-out rows),
+     * which the clone's dataset gets back before it is split or held out again, so the same seed holds out the same
+     * rows and no row is lost; {@code null} otherwise.
      */
-    private record Validation(DatasetService.Source file, Double split, Path heldOut) {}
+    private record Validation(DatasetService.Source file, Double split, Path putBack) {}
 
     private Validation validation(TrainingConfig config, Clone clone) {
-        Path sourceHeldOut = null;
+        Path sourceValidation = null;
+        Path putBack = null;
         TrainingConfig sourceConfig = null;
         if (clone != null && clone.ownDataset()) {
-            Path held = taskDir(clone.sourceId()).resolve(ValidationSplit.FILE);
-            sourceHeldOut = Files.isRegularFile(held, LinkOption.NOFOLLOW_LINKS) ? held : null;
+            Path dir = taskDir(clone.sourceId());
+            sourceValidation = regularFile(dir.resolve(ValidationSplit.FILE));
             sourceConfig = record(clone.sourceId()).config();
+            putBack = sourceConfig.validationSplit() != null
+                    ? sourceValidation
+                    : regularFile(dir.resolve(ValidationSplit.HELD_OUT_FILE));
         }
-        if (config.validationSplit() != null) {
-            boolean sourceSplit = sourceConfig != null && sourceConfig.validationSplit() != null;
-            return new Validation(null, config.validationSplit(), sourceSplit ? sourceHeldOut : null);
+        if (config.validationSplit() != null || config.validationFile() == null) {
+            return new Validation(null, config.validationSplit(), putBack);
         }
-        if (config.validationFile() == null) {
-            return null;
-        }
-        if (clone != null
-                && sourceConfig != null
-                && sourceHeldOut != null
+        if (sourceConfig != null
+                && sourceValidation != null
                 && config.validationFile().equals(sourceConfig.validationFile())) {
-            return new Validation(new DatasetService.Source(sourceHeldOut, true), null, null);
+            return new Validation(new DatasetService.Source(sourceValidation, true), null, null);
         }
-        return new Validation(datasets.resolve(config.validationFile(), "validation_file"), null, null);
+        return new Validation(datasets.resolve(config.validationFile(), "validation_file"), null, putBack);
+    }
+
+    private static Path regularFile(Path file) {
+        return Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) ? file : null;
     }
 
     private Task create(TaskRequest request, String owner, Clone clone) throws IOException {
@@ -225,12 +230,18 @@ public final class TaskLifecycle {
         try {
             Path data = staging.resolve(DatasetService.DATA_FILE);
             datasets.materialize(source, data);
-            if (validation != null && validation.split() != null) {
-                List<Path> rows = validation.heldOut() == null ? List.of(data) : List.of(data, validation.heldOut());
+            List<Path> rows = validation.putBack() == null ? List.of(data) : List.of(data, validation.putBack());
+            if (validation.split() != null) {
                 ValidationSplit.split(
                         rows, data, staging.resolve(ValidationSplit.FILE), validation.split(), config.seedOrDefault());
-            } else if (validation != null) {
+            } else if (validation.file() != null) {
                 datasets.materialize(validation.file(), staging.resolve(ValidationSplit.FILE));
+                if (validation.putBack() != null) {
+                    ValidationSplit.join(rows, data);
+                }
+            } else {
+                ValidationSplit.holdOut(
+                        rows, data, staging.resolve(ValidationSplit.HELD_OUT_FILE), config.seedOrDefault());
             }
             Path dir = store.dir(id);
             TaskRecord record = TaskRecord.builder()

@@ -39,7 +39,7 @@ import io.sage.studio.kafka.KafkaBroker;
  * ({@code testing/fake-vllm}) as the OpenAI API, and a stand-in of the chat-switch-service's serving API (this
  * class's {@link #serving}: {@code POST /api/chat/serving?wait=true {"model"}} answers chat-switch's
  * {@code ServeResult}, hot-loading a task's {@code lora/} into the stand-in vLLM as chat-switch does). A completed
- * task is evaluated against its base on 50 held-out samples; the service is killed (SIGKILL) while a second
+ * task is evaluated against its base on the 50 samples (5 % of 1000) it kept out of training; the service is killed (SIGKILL) while a second
  * evaluation waits for serving, and after the restart the completed evaluation is read back whole from disk and the
  * interrupted one is failed with {@code service_restarted}.
  */
@@ -150,10 +150,19 @@ class EvaluationRestartIT {
         assertThat(serveCalls).containsExactly(task, BASE);
         assertThat(done.getInt("progress.done")).isEqualTo(50);
         assertThat(done.getList("samples")).hasSize(50);
-        assertThat(done.getString("samples[0].candidate")).startsWith("[" + task + "] you said: q0");
-        assertThat(done.getString("samples[0].baseline")).startsWith("[" + BASE_SERVED + "] you said: q0");
-        assertThat(done.getString("samples[1].prompt")).isEqualTo("q20");
-        assertThat(done.getString("samples[1].reference")).isEqualTo("you said: q20");
+        String firstPrompt = done.getString("samples[0].prompt");
+        assertThat(done.getString("samples[0].candidate")).startsWith("[" + task + "] you said: " + firstPrompt);
+        assertThat(done.getString("samples[0].baseline")).startsWith("[" + BASE_SERVED + "] you said: " + firstPrompt);
+        assertThat(done.getString("samples[1].reference"))
+                .isEqualTo("you said: " + done.getString("samples[1].prompt"));
+        // The samples are the 5 % the task kept out of training: not one of them is in what the trainer read.
+        Path taskDir = home.resolve("studio_finetune").resolve(task);
+        assertThat(Files.readAllLines(taskDir.resolve("heldout.jsonl"))).hasSize(50);
+        String trained = Files.readString(taskDir.resolve("dataset.jsonl"));
+        assertThat(trained.lines().count()).isEqualTo(950);
+        for (String prompt : done.getList("samples.prompt", String.class)) {
+            assertThat(trained).as("held-out prompt %s", prompt).doesNotContain("\"" + prompt + "\"");
+        }
         assertThat(done.getInt("metrics.candidate.samples")).isEqualTo(50);
         // "you said: qN" against "[<task id>] you said: qN" (7 words once punctuation is gone: p 3/7, F1 0.6) and
         // "[base-served] you said: qN" (5 words: F1 0.75): the base echoes with fewer extra words, so it wins

@@ -226,6 +226,50 @@ class ValidationTrainingTest {
     }
 
     @Test
+    void aTaskWithoutValidationKeepsFivePercentOutOfTrainingForEvaluationsAndItsCloneKeepsOutTheSame()
+            throws IOException {
+        try (Harness h = new Harness(tmp, FAST)) {
+            Task created = h.tasks.create(validating(h.dataset(40), null, null, null, null, 3), "alice");
+            Path dir = Path.of(created.outputDir());
+            List<String> training = rows(dir.resolve(DatasetService.DATA_FILE));
+            List<String> heldOut = rows(dir.resolve(ValidationSplit.HELD_OUT_FILE));
+            assertThat(heldOut).hasSize(2).doesNotContainAnyElementsOf(training);
+            assertThat(training).hasSize(38);
+            assertThat(dir.resolve(ValidationSplit.FILE)).doesNotExist();
+            JsonNode job = StudioJson.mapper()
+                    .readTree(dir.resolve(TaskLifecycle.JOB_FILE).toFile());
+            assertThat(job.path("validation_path").isNull())
+                    .as("the trainer is not told of the held-out rows")
+                    .isTrue();
+
+            // a clone puts the rows back before it holds out again: the same seed keeps out the same two rows
+            Task clone =
+                    h.tasks.clone(created.taskId(), validating(h.dataset(40), null, null, null, null, 3), true, "bob");
+            Path cloneDir = Path.of(clone.outputDir());
+            assertThat(rows(cloneDir.resolve(ValidationSplit.HELD_OUT_FILE)))
+                    .containsExactlyInAnyOrderElementsOf(heldOut);
+            assertThat(rows(cloneDir.resolve(DatasetService.DATA_FILE))).containsExactlyInAnyOrderElementsOf(training);
+            // a clone that splits instead splits all 40 rows, the held-out ones included
+            Task split =
+                    h.tasks.clone(created.taskId(), validating(h.dataset(40), 0.25, null, null, null, 3), true, "bob");
+            Path splitDir = Path.of(split.outputDir());
+            List<String> all = new ArrayList<>(training);
+            all.addAll(heldOut);
+            List<String> together = new ArrayList<>(rows(splitDir.resolve(DatasetService.DATA_FILE)));
+            together.addAll(rows(splitDir.resolve(ValidationSplit.FILE)));
+            assertThat(together).containsExactlyInAnyOrderElementsOf(all);
+            assertThat(splitDir.resolve(ValidationSplit.HELD_OUT_FILE)).doesNotExist();
+
+            // too small to spare a row (5 % of 6 rounds to none): every row trains
+            Task tiny = h.tasks.create(validating(h.dataset(6), null, null, null, null, null), "alice");
+            assertThat(rows(Path.of(tiny.outputDir()).resolve(DatasetService.DATA_FILE)))
+                    .hasSize(6);
+            assertThat(Path.of(tiny.outputDir()).resolve(ValidationSplit.HELD_OUT_FILE))
+                    .doesNotExist();
+        }
+    }
+
+    @Test
     void aValidationFileIsCheckedLikeADatasetAndCopiedIntoTheTask() throws IOException {
         try (Harness h = new Harness(tmp, FAST)) {
             Path eval = h.dataset(5);

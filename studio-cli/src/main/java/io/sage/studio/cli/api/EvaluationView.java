@@ -42,7 +42,7 @@ public record EvaluationView(
         return state == null || !ACTIVE.contains(state);
     }
 
-    /** Where the samples came from ({@code validation_split}, {@code held_out}, {@code eval_file}) and how many. */
+    /** Where the samples came from ({@code validation_split}, {@code held_out}, {@code training_sample}, {@code eval_file}) and how many. */
     public record EvalSet(String source, Integer samples) {}
 
     public record Progress(Integer done, Integer total) {}
