@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
 import io.sage.studio.cli.api.TaskView;
@@ -126,6 +128,75 @@ class SageCliTest {
                 url());
         assertThat(result.code()).isEqualTo(1);
         assertThat(result.err()).contains("line 1: invalid_json").contains("line 2: missing_assistant_message");
+    }
+
+    @Test
+    void startSendsTheValidationSettingsAndUploadsALocalValidationFileFirst() throws IOException {
+        List<String> uploads = new ArrayList<>();
+        AtomicReference<String> created = new AtomicReference<>();
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/api/finetune/upload-dataset", exchange -> {
+            uploads.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            answer(
+                    exchange,
+                    200,
+                    "{\"dataset_id\":\"ds-" + uploads.size() + "\",\"path\":\"/home/datasets/ds-" + uploads.size()
+                            + ".jsonl\",\"format\":\"alpaca\",\"valid_records\":3,\"invalid_records\":0}");
+        });
+        server.createContext("/api/finetune/create", exchange -> {
+            created.set(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            answer(exchange, 201, "{\"task_id\":\"ft-1\",\"status\":\"queued\"}");
+        });
+        server.start();
+        Path data = Files.writeString(tmp.resolve("train.jsonl"), "{\"instruction\":\"a\",\"output\":\"b\"}\n");
+        Path validation = Files.writeString(tmp.resolve("val.jsonl"), "{\"instruction\":\"c\",\"output\":\"d\"}\n");
+
+        Result result = run(
+                "finetune",
+                "start",
+                "--model",
+                "Qwen/Qwen2.5-0.5B-Instruct",
+                "--data",
+                data.toString(),
+                "--validation-file",
+                validation.toString(),
+                "--eval-steps",
+                "5",
+                "--early-stopping-patience",
+                "2",
+                "--seed",
+                "7",
+                "--url",
+                url());
+
+        assertThat(result.code()).as(result.err()).isZero();
+        assertThat(uploads).hasSize(2);
+        assertThat(uploads.get(1)).contains("\"instruction\":\"c\"");
+        JsonNode body = StudioJson.mapper().readTree(created.get());
+        assertThat(body.path("dataset_file").asText()).isEqualTo("/home/datasets/ds-1.jsonl");
+        assertThat(body.path("validation_file").asText()).isEqualTo("/home/datasets/ds-2.jsonl");
+        assertThat(body.path("eval_steps").asInt()).isEqualTo(5);
+        assertThat(body.path("early_stopping_patience").asInt()).isEqualTo(2);
+        assertThat(body.path("seed").asInt()).isEqualTo(7);
+        assertThat(body.has("validation_split")).isFalse();
+
+        run("finetune", "start", "--model", "m", "--data", "ds-9", "--validation-split", "0.1", "--url", url());
+        body = StudioJson.mapper().readTree(created.get());
+        assertThat(body.path("dataset_file").asText())
+                .as("a dataset id is not uploaded")
+                .isEqualTo("ds-9");
+        assertThat(body.path("validation_split").asDouble()).isEqualTo(0.1);
+        assertThat(body.has("validation_file")).isFalse();
+        assertThat(uploads).hasSize(2);
+    }
+
+    private static void answer(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
     }
 
     @Test

@@ -107,6 +107,28 @@ public class FinetuneCommand implements Runnable {
         String suffix;
 
         @Option(
+                names = "--validation-split",
+                description =
+                        "Hold this share (0-0.5) of the data out as a validation set: eval loss, best checkpoint.")
+        Double validationSplit;
+
+        @Option(
+                names = "--validation-file",
+                description = "A validation dataset instead (local file, uploaded first; or a dataset id/path).")
+        String validationFile;
+
+        @Option(names = "--eval-steps", description = "Evaluate every N steps (default: about ten evaluations).")
+        Integer evalSteps;
+
+        @Option(
+                names = "--early-stopping-patience",
+                description = "Stop after N evaluations without a better eval loss.")
+        Integer earlyStoppingPatience;
+
+        @Option(names = "--seed", description = "Seed of the training run and of the validation split.")
+        Integer seed;
+
+        @Option(
                 names = "--wait",
                 description = "Show live progress until the task ends; the exit code tells the outcome.")
         boolean await;
@@ -118,28 +140,16 @@ public class FinetuneCommand implements Runnable {
         public Integer call() {
             StudioClient client = options.client();
             PrintStream out = options.json() ? System.err : System.out;
-            String datasetFile = data;
-            Path local = Path.of(data);
-            if (Files.isRegularFile(local)) {
-                out.println("Uploading " + local + " …");
-                DatasetUpload ds;
-                try {
-                    ds = client.upload("/api/finetune/upload-dataset", local, DatasetUpload.class);
-                } catch (StudioClientException e) {
-                    if (e.status() == 400 || e.status() == 413) {
-                        System.err.println("The dataset was rejected: " + e.getMessage());
-                        e.details().forEach(d -> System.err.println("  " + d));
-                        return 1;
-                    }
-                    throw e;
+            String datasetFile = datasetRef(client, out, data);
+            if (datasetFile == null) {
+                return 1;
+            }
+            String validationRef = null;
+            if (validationFile != null) {
+                validationRef = datasetRef(client, out, validationFile);
+                if (validationRef == null) {
+                    return 1;
                 }
-                out.printf(
-                        "  format %s, %d valid records, %d invalid%n",
-                        Output.orEmpty(ds.format()), ds.validRecords(), ds.invalidRecords());
-                ds.errors()
-                        .forEach(err -> out.println("  line " + Output.orEmpty(err.line()) + ": "
-                                + Output.orEmpty(err.code()) + " — " + Output.orEmpty(err.message())));
-                datasetFile = ds.path() != null ? ds.path() : Output.orEmpty(ds.datasetId());
             }
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("model_name", model);
@@ -154,6 +164,11 @@ public class FinetuneCommand implements Runnable {
             putIf(body, "lora_alpha", loraAlpha);
             putIf(body, "priority", priority);
             putIf(body, "suffix", suffix);
+            putIf(body, "validation_split", validationSplit);
+            putIf(body, "validation_file", validationRef);
+            putIf(body, "eval_steps", evalSteps);
+            putIf(body, "early_stopping_patience", earlyStoppingPatience);
+            putIf(body, "seed", seed);
             if (noMerge) {
                 body.put("merge", false);
             }
@@ -174,6 +189,37 @@ public class FinetuneCommand implements Runnable {
                 Output.json(System.out, follower.latestJson());
             }
             return exitCode(end);
+        }
+
+        /**
+         * What the create request names for {@code given}: a local file is uploaded first (its format and line errors
+         * printed) and named by its stored path; anything else is passed on as a dataset id or studio path.
+         * {@code null} when the studio rejected the file (the errors are printed).
+         */
+        private static String datasetRef(StudioClient client, PrintStream out, String given) {
+            Path local = Path.of(given);
+            if (!Files.isRegularFile(local)) {
+                return given;
+            }
+            out.println("Uploading " + local + " …");
+            DatasetUpload ds;
+            try {
+                ds = client.upload("/api/finetune/upload-dataset", local, DatasetUpload.class);
+            } catch (StudioClientException e) {
+                if (e.status() == 400 || e.status() == 413) {
+                    System.err.println("The dataset " + local + " was rejected: " + e.getMessage());
+                    e.details().forEach(d -> System.err.println("  " + d));
+                    return null;
+                }
+                throw e;
+            }
+            out.printf(
+                    "  format %s, %d valid records, %d invalid%n",
+                    Output.orEmpty(ds.format()), ds.validRecords(), ds.invalidRecords());
+            ds.errors()
+                    .forEach(err -> out.println("  line " + Output.orEmpty(err.line()) + ": "
+                            + Output.orEmpty(err.code()) + " — " + Output.orEmpty(err.message())));
+            return ds.path() != null ? ds.path() : Output.orEmpty(ds.datasetId());
         }
 
         private static void putIf(Map<String, Object> body, String key, Object value) {
