@@ -96,4 +96,27 @@ describe('CreateTaskForm', () => {
     fireEvent.click(within(dialog).getByText('Cancel the task'));
     await waitFor(() => expect(onCreated).toHaveBeenLastCalledWith(expect.objectContaining({ status: 'cancelled' })));
   });
+
+  it('sends a validation split and early stopping, and no patience without a split', async () => {
+    const { calls } = studio();
+    renderWithProviders(<CreateTaskForm onCreated={() => undefined} />);
+    await screen.findByText('Qwen2.5 0.5B Instruct');
+    fireEvent.click(screen.getByTestId('dataset-sample'));
+    await waitFor(() => expect(screen.getByTestId('create-submit')).toBeEnabled());
+    expect(screen.getByTestId('field-early_stopping_patience')).toBeDisabled();
+    fireEvent.change(screen.getByTestId('field-validation_split'), { target: { value: '0.1' } });
+    await waitFor(() => expect(screen.getByTestId('field-early_stopping_patience')).toBeEnabled());
+    fireEvent.change(screen.getByTestId('field-early_stopping_patience'), { target: { value: '3' } });
+    fireEvent.click(screen.getByTestId('create-submit'));
+    await waitFor(() => expect(calls.filter((c) => c.url === '/api/finetune/create')).toHaveLength(1));
+    const sent = JSON.parse(calls.find((c) => c.url === '/api/finetune/create')!.body as string);
+    expect(sent).toMatchObject({ validation_split: 0.1, early_stopping_patience: 3 });
+
+    fireEvent.change(screen.getByTestId('field-validation_split'), { target: { value: '' } });
+    fireEvent.click(screen.getByTestId('create-submit'));
+    await waitFor(() => expect(calls.filter((c) => c.url === '/api/finetune/create')).toHaveLength(2));
+    const second = JSON.parse(calls.filter((c) => c.url === '/api/finetune/create')[1].body as string);
+    expect(second.validation_split ?? null).toBeNull();
+    expect(second).not.toHaveProperty('early_stopping_patience');
+  });
 });

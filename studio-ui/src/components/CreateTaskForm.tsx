@@ -35,6 +35,10 @@ import { MemoryEstimate } from './MemoryEstimate';
 
 interface FormValues extends Hyperparameters {
   model_name: string;
+  /** Share of the data held out as a validation set (eval loss, best checkpoint); empty: none. */
+  validation_split?: number | null;
+  /** Stop after this many evaluations without a better eval loss; empty: never early. */
+  early_stopping_patience?: number | null;
 }
 
 const fetchBaseModels = (signal: AbortSignal) => finetuneApi.listBaseModels(signal);
@@ -64,6 +68,8 @@ export function cloneValues(task: Task): Partial<FormValues> {
     lora_r: config.lora_r ?? undefined,
     lora_alpha: config.lora_alpha ?? undefined,
     method: task.method ?? undefined,
+    validation_split: config.validation_split ?? undefined,
+    early_stopping_patience: config.early_stopping_patience ?? undefined,
   };
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<FormValues>;
 }
@@ -128,6 +134,11 @@ export function CreateTaskForm({ onCreated, cloneFrom = null, onCloneDone = () =
       return;
     }
     setSubmitting(true);
+    // Patience means nothing without a validation set (the service refuses it): a split cleared after it was set
+    // takes it along.
+    if (!formValues.validation_split) {
+      formValues = { ...formValues, validation_split: undefined, early_stopping_patience: undefined };
+    }
     try {
       const task = cloneFrom
         ? await finetuneApi.cloneTask(cloneFrom.task_id, {
@@ -332,6 +343,38 @@ export function CreateTaskForm({ onCreated, cloneFrom = null, onCloneDone = () =
                       tooltip={t('field.mergeHint')}
                     >
                       <Switch data-testid="field-merge" />
+                    </Form.Item>
+                  </Col>
+                  <Col xs={12} md={8}>
+                    <Form.Item
+                      name="validation_split"
+                      label={t('field.validationSplit')}
+                      tooltip={t('field.validationSplitHint')}
+                    >
+                      <InputNumber
+                        min={0.01}
+                        max={0.5}
+                        step={0.05}
+                        placeholder={t('field.none')}
+                        style={{ width: '100%' }}
+                        data-testid="field-validation_split"
+                      />
+                    </Form.Item>
+                  </Col>
+                  <Col xs={12} md={8}>
+                    <Form.Item
+                      name="early_stopping_patience"
+                      label={t('field.earlyStopping')}
+                      tooltip={t('field.earlyStoppingHint')}
+                    >
+                      <InputNumber
+                        min={1}
+                        max={100}
+                        placeholder={t('field.none')}
+                        disabled={!values?.validation_split}
+                        style={{ width: '100%' }}
+                        data-testid="field-early_stopping_patience"
+                      />
                     </Form.Item>
                   </Col>
                 </Row>

@@ -127,6 +127,12 @@ export const en = {
   'field.loraAlpha': 'LoRA alpha',
   'field.merge': 'Merge into the base model',
   'field.mergeHint': 'Also write merged_model/ (larger; loads without the adapter)',
+  'field.validationSplit': 'Validation split',
+  'field.validationSplitHint':
+    'Hold this share of the data out of training: the trainer reports eval loss and keeps the best checkpoint as the model',
+  'field.earlyStopping': 'Early stopping patience',
+  'field.earlyStoppingHint': 'Stop after this many evaluations without a better eval loss (needs a validation split)',
+  'field.none': 'none',
 
   'estimate.title': 'GPU memory',
   'estimate.range': 'from {low} to {high}',

@@ -128,6 +128,11 @@ export const zh: Record<MessageKey, string> = {
   'field.loraAlpha': 'LoRA alpha',
   'field.merge': '合并到基础模型',
   'field.mergeHint': '同时输出 merged_model/（更大，无需适配器即可加载）',
+  'field.validationSplit': '验证集比例',
+  'field.validationSplitHint': '将这部分数据留出不参与训练：训练器报告验证损失，并以最佳检查点作为模型',
+  'field.earlyStopping': '早停耐心',
+  'field.earlyStoppingHint': '连续这么多次评估验证损失未改善即停止（需要验证集）',
+  'field.none': '无',
 
   'estimate.title': '显存',
   'estimate.range': '{low} 到 {high}',
