@@ -6,15 +6,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -26,10 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 
-import io.sage.studio.cli.CliEnvironment;
-import io.sage.studio.cli.SageCli;
 import io.sage.studio.events.StudioJson;
-import picocli.CommandLine;
 
 /** {@code sage finetune merge}: the request it sends, its progress lines with {@code --wait}, its exit codes. */
 class MergeCommandTest {
@@ -103,20 +96,7 @@ class MergeCommandTest {
     }
 
     private int run(String... args) throws IOException {
-        Map<String, String> env = new HashMap<>();
-        env.put("STUDIO_HOME", tmp.resolve("home").toString());
-        for (String variable : List.of("STUDIO_GATEWAY_PORT", "STUDIO_FINETUNE_PORT", "STUDIO_CHAT_PORT")) {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                env.put(variable, Integer.toString(socket.getLocalPort()));
-            }
-        }
-        CommandLine cli = SageCli.commandLine(new CliEnvironment(env, tmp));
-        cli.setErr(new PrintWriter(cliErr, true));
-        String[] all = new String[args.length + 2];
-        System.arraycopy(args, 0, all, 0, args.length);
-        all[args.length] = "--url";
-        all[args.length + 1] = "http://127.0.0.1:" + server.getAddress().getPort();
-        return cli.execute(all);
+        return TestCli.run(tmp, cliErr, server.getAddress().getPort(), args);
     }
 
     private String out() {
