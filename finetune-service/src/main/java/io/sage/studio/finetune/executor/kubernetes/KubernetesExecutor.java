@@ -269,6 +269,14 @@ public class KubernetesExecutor implements TaskExecutor {
     public void close() {
         closed = true;
         poller.shutdownNow();
+        try {
+            // a round in flight may be appending a pod log to the task folder: let it finish before we return
+            if (!poller.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.warn("the Job poller did not stop in 5 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         watched.clear();
     }
 
