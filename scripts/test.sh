@@ -13,8 +13,11 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 started=$(date +%s)
 
 step "Java build and tests (unit, @QuarkusTest on a real in-JVM Kafka broker, chart rendering, enforcer and
-ArchUnit rules, spotless:check)"
-mvn -B -ntp install
+ArchUnit rules, spotless:check); modules build side by side (MVN_THREADS, default one per core)"
+# Most test time is spent waiting on real processes (brokers, stand-in engines and trainers), so two modules' tests
+# share two cores well. Every test picks its own ports and home; the pact consumers wait for finetune-service (see
+# contracts/README.md).
+mvn -B -ntp -T "${MVN_THREADS:-1C}" install
 
 # The consumers rewrite their contracts (contracts/pacts/) as they test, after finetune-service verified the
 # committed ones: a contract that changed without being committed was never checked against the provider.
