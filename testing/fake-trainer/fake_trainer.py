@@ -14,7 +14,8 @@ merged_model/ instead) → merging (when ``merge`` is true: merged_model/ with c
 generation_config.json, model.safetensors) → done, plus ``artifact`` lines. Human log lines go to stdout.
 ``total_steps`` = epochs × ceil(samples / batch_size / gradient_accumulation_steps), or
 ``max_steps`` when > 0. ``resume_from`` (a checkpoint it wrote, relative to the task folder) continues at the
-checkpoint's step + 1, like sage_trainer; a folder that is not a complete checkpoint is ``bad_spec`` (exit 2).
+checkpoint's step + 1, like sage_trainer; a folder that is not a complete checkpoint is ``bad_spec`` (exit 2);
+``latest`` is the newest complete checkpoint in ``checkpoints/``, or a fresh start when there is none.
 
 Checkpoints are written like sage_trainer's: checkpoints/step-N/ with model/ and trainer_state.json (step, epoch,
 total_steps), every ``save_steps`` steps (hyperparameter, default 500, 0 never; not at the last step) and on
@@ -244,10 +245,10 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
     peak_lr = float(hp.get("learning_rate", 2e-4))
     logging_steps = max(1, int(hp.get("logging_steps", 1)))
     start = 0
-    if job.get("resume_from"):
-        checkpoint = task_dir / str(job["resume_from"])
-        start = read_checkpoint(checkpoint)["step"]
-        print(f"resumed from {checkpoint} at step {start}", flush=True)
+    resume_from = resume_path(job, task_dir, output_dir)
+    if resume_from is not None:
+        start = read_checkpoint(resume_from)["step"]
+        print(f"resumed from {resume_from} at step {start}", flush=True)
     save_steps = int(hp.get("save_steps", 500))
     evaluation = None
     if job.get("validation_path"):
@@ -255,7 +256,7 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
         evaluation = Evaluation(hp, total, state)
         print(f"{held_out} validation samples; evaluating every {evaluation.every} steps", flush=True)
         if start:
-            evaluation.resume(read_checkpoint(task_dir / str(job["resume_from"])))
+            evaluation.resume(read_checkpoint(resume_from))
 
     progress.emit("phase", phase="training")
     state["deferred"] = True  # like sage_trainer: a signal inside the loop ends it at the next step boundary
@@ -409,6 +410,28 @@ def best_artifact(progress: Progress, best, evaluation, task_dir: Path) -> None:
             step=evaluation.best_step,
             eval_loss=evaluation.best_loss,
         )
+
+
+def resume_path(job: dict, task_dir: Path, output_dir: Path) -> Path | None:
+    """``resume_from`` as a folder, like sage_trainer's spec: ``latest`` is the newest complete checkpoint under
+    ``output_dir/checkpoints`` (``None``, a fresh start, when there is none), anything else a path."""
+    value = job.get("resume_from")
+    if not value:
+        return None
+    if value != "latest":
+        return task_dir / str(value)
+    found = []
+    for path in (output_dir / "checkpoints").glob("step-*"):
+        suffix = path.name[len("step-") :]
+        if suffix.isdigit() and path.is_dir():
+            try:
+                read_checkpoint(path)
+            except Failure:
+                continue
+            found.append((int(suffix), path))
+    latest = max(found)[1] if found else None
+    print(f"resume_from latest: {latest.name if latest else 'no complete checkpoint yet, starting fresh'}", flush=True)
+    return latest
 
 
 def read_checkpoint(checkpoint: Path) -> dict:

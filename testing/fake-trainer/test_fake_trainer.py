@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -247,6 +248,33 @@ class FakeTrainerTest(unittest.TestCase):
         )
         self.assertEqual(sorted(p.name for p in (self.task / "checkpoints").iterdir()), ["step-6", "step-8"])
         self.assertTrue((self.task / "checkpoints/step-8/model").is_dir())
+
+    def test_latest_restarts_the_same_job_from_its_newest_complete_checkpoint(self):
+        # a Kubernetes Job suspended by a Kueue preemption: SIGTERM, then the same job.json runs again
+        hp = {"epochs": 1, "batch_size": 1, "logging_steps": 1, "save_steps": 0}
+        self.write_job(resume_from="latest", hyperparameters=hp)
+        process = self.start(FAKE_TRAINER_STEP_DELAY="0.05", FAKE_TRAINER_STEPS="1000")
+        try:
+            self.wait_for_metrics(process)
+            process.send_signal(signal.SIGTERM)
+            self.assertEqual(process.wait(timeout=5), 143)
+        finally:
+            process.kill()
+            process.wait()
+        saved = json.loads((self.task / self.of_type("artifact")[-1]["path"] / "trainer_state.json").read_text())
+        (self.task / f"checkpoints/step-{saved['step'] + 5}").mkdir()  # cut short: no trainer_state.json, no model/
+        (self.task / "progress.jsonl").unlink()
+        result = self.run_fake(FAKE_TRAINER_STEPS=str(saved["step"] + 2))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(f"resume_from latest: step-{saved['step']}", result.stdout)
+        self.assertEqual([m["step"] for m in self.of_type("metrics")], [saved["step"] + 1, saved["step"] + 2])
+
+        shutil.rmtree(self.task / "checkpoints")
+        (self.task / "progress.jsonl").unlink()
+        result = self.run_fake(FAKE_TRAINER_STEPS="2")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("no complete checkpoint yet, starting fresh", result.stdout)
+        self.assertEqual([m["step"] for m in self.of_type("metrics")], [1, 2])
 
     def test_resume_from_an_incomplete_checkpoint_is_bad_spec(self):
         (self.task / "checkpoints/step-3").mkdir(parents=True)

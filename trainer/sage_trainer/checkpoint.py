@@ -30,6 +30,19 @@ def list_checkpoints(root: Path) -> list[Path]:
     return [path for _, path in sorted(found)]
 
 
+def latest_complete(root: Path) -> Path | None:
+    """The newest checkpoint under ``root`` that :func:`read_state` accepts, or ``None`` (what ``resume_from: "latest"``
+    names: a Job that Kubernetes restarts with the same job.json, e.g. after a Kueue preemption suspended it, continues
+    from its last checkpoint instead of starting over). A checkpoint cut short while it was written is skipped."""
+    for path in reversed(list_checkpoints(root)):
+        try:
+            read_state(path)
+        except TrainerError:
+            continue
+        return path
+    return None
+
+
 def read_state(checkpoint: Path) -> dict[str, Any]:
     """``trainer_state.json`` of a checkpoint; ``bad_spec`` when ``resume_from`` is not one."""
     path = Path(checkpoint) / STATE_FILE

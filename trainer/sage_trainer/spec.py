@@ -175,6 +175,24 @@ def _resolve(task_dir: Path, value: str) -> Path:
     return path if path.is_absolute() else (task_dir / path)
 
 
+LATEST = "latest"
+
+
+def _resume_from(task_dir: Path, output_dir: Path, value: str | None) -> Path | None:
+    """``resume_from``: a checkpoint folder, or ``latest``: the newest complete checkpoint under ``output_dir``'s
+    ``checkpoints/`` (``None``, a fresh start, when there is none yet)."""
+    if not value:
+        return None
+    if value != LATEST:
+        return _resolve(task_dir, value)
+    from .checkpoint import latest_complete  # checkpoint imports this module
+    from .protocol import log
+
+    found = latest_complete(output_dir / "checkpoints")
+    log(f"resume_from latest: {found.name if found else 'no complete checkpoint yet, starting fresh'}")
+    return found
+
+
 def parse_spec(data: Any, task_dir: Path) -> JobSpec:
     """Validate a decoded job.json; relative paths are resolved against ``task_dir``."""
     if not isinstance(data, dict):
@@ -243,7 +261,7 @@ def parse_spec(data: Any, task_dir: Path) -> JobSpec:
         method=method,
         hyperparameters=hp,
         merge=merge,
-        resume_from=_resolve(task_dir, resume_from) if resume_from else None,
+        resume_from=_resume_from(task_dir, _resolve(task_dir, output_dir), resume_from),
         task_dir=task_dir,
         validation_path=_resolve(task_dir, validation_path) if validation_path else None,
     )
