@@ -126,6 +126,10 @@ export interface components {
             allocator_bytes?: number | null;
             /** Format: int64 */
             cuda_context_bytes?: number | null;
+            /** Format: int64 */
+            gathered_bytes?: number | null;
+            /** Format: int64 */
+            communication_bytes?: number | null;
         };
         EstimateDevice: {
             node?: string | null;
@@ -161,6 +165,12 @@ export interface components {
             node?: string | null;
             gpu_uuid?: string | null;
             architecture?: components["schemas"]["Architecture"] | null;
+            /** Format: int32 */
+            gpus?: number | null;
+            /** Format: int32 */
+            nodes?: number | null;
+            /** @enum {string|null} */
+            parallelism?: "auto" | "ddp" | "fsdp" | null;
         };
         EstimateResponse: {
             model?: string | null;
@@ -183,6 +193,11 @@ export interface components {
             recommendation?: components["schemas"]["Recommendation"] | null;
             formula?: string | null;
             notes: string[];
+            parallelism: components["schemas"]["Parallelism"];
+            /** Format: int32 */
+            world_size: number;
+            layouts: components["schemas"]["LayoutEstimate"][];
+            recommended?: components["schemas"]["Parallelism"] | null;
         };
         GpuDevice: {
             /** Format: int32 */
@@ -274,6 +289,14 @@ export interface components {
         };
         /** @enum {string} */
         JsonNodeType: "ARRAY" | "BINARY" | "BOOLEAN" | "MISSING" | "NULL" | "NUMBER" | "OBJECT" | "POJO" | "STRING";
+        LayoutEstimate: {
+            parallelism: components["schemas"]["Parallelism"];
+            /** Format: int64 */
+            per_gpu_bytes: number;
+            /** Format: int64 */
+            per_gpu_high_bytes: number;
+            fits?: boolean | null;
+        };
         /** @enum {string} */
         Method: "lora" | "qlora" | "full";
         NvmlError: {
@@ -284,6 +307,8 @@ export interface components {
             code?: number | null;
             message?: string | null;
         };
+        /** @enum {string} */
+        Parallelism: "none" | "ddp" | "fsdp";
         /** @enum {string} */
         Precision: "auto" | "bf16" | "fp16" | "fp32";
         Process: {

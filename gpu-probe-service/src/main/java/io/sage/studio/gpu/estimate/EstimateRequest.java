@@ -18,6 +18,10 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param gpuMemoryBytes a memory budget to recommend settings for
  * @param node with {@code gpu_uuid}: recommend settings for that GPU's free memory
  * @param architecture explicit architecture numbers, e.g. of a model that is not on disk here
+ * @param gpus GPUs per node the task would use, 1..64 (default 1)
+ * @param nodes nodes the task would span, 1..64 (default 1)
+ * @param parallelism {@code auto} (default), {@code ddp} or {@code fsdp}: the layout the top-level numbers are
+ *        for; {@code layouts} lists every layout either way
  */
 public record EstimateRequest(
         String model,
@@ -38,7 +42,10 @@ public record EstimateRequest(
         Long gpuMemoryBytes,
         String node,
         String gpuUuid,
-        Architecture architecture) {
+        Architecture architecture,
+        Integer gpus,
+        Integer nodes,
+        @Schema(enumeration = {"auto", "ddp", "fsdp"}) String parallelism) {
 
     /**
      * Architecture numbers with the names of a Hugging Face {@code config.json}.

@@ -13,6 +13,13 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
  * @param fits the well-known GPUs (by total memory) and the GPUs seen in telemetry (by free memory)
  * @param devices the GPUs seen in telemetry, with their free memory
  * @param notes assumptions and warnings worth showing
+ * @param parallelism the layout every byte count, fit and the recommendation above are per GPU of: {@code none}
+ *        on one GPU, else the requested one, or for {@code auto} {@code recommended} (when nothing fits: ddp for
+ *        LoRA/QLoRA, fsdp for full fine-tuning)
+ * @param worldSize {@code nodes × gpus}
+ * @param layouts every layout for this many GPUs, per GPU: {@code none} alone on one GPU, else ddp and fsdp
+ * @param recommended the cheapest layout that fits (ddp before fsdp: less traffic per step), or {@code null}
+ *        when none fits or there is no GPU to size for
  */
 public record EstimateResponse(
         String model,
@@ -29,7 +36,24 @@ public record EstimateResponse(
         @Schema(required = true) List<Device> devices,
         Recommendation recommendation,
         String formula,
-        @Schema(required = true) List<String> notes) {
+        @Schema(required = true) List<String> notes,
+        @Schema(required = true) Parallelism parallelism,
+        @Schema(required = true) int worldSize,
+        @Schema(required = true) List<LayoutFit> layouts,
+        Parallelism recommended) {
+
+    /**
+     * One layout's expected peak on each of its GPUs.
+     *
+     * @param fits whether it fits the smallest GPU the task would use (see {@code notes}); {@code null} when
+     *        there is no GPU to size for (no telemetry and neither {@code gpu_memory_bytes} nor a GPU given)
+     */
+    @Schema(name = "LayoutEstimate")
+    public record LayoutFit(
+            @Schema(required = true) Parallelism parallelism,
+            @Schema(required = true) long perGpuBytes,
+            @Schema(required = true) long perGpuHighBytes,
+            Boolean fits) {}
 
     /**
      * @param fits the expected peak fits

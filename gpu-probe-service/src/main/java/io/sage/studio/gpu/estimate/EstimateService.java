@@ -6,7 +6,9 @@ import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -35,6 +37,8 @@ public class EstimateService {
     static final int DEFAULT_LORA_R = 16;
     static final long MIN_BUDGET = 256L << 20;
     static final long MAX_BUDGET = 1L << 50;
+    /** The most GPUs per node, and nodes, a task may ask for (the task shape's limits). */
+    static final int MAX_GPUS = 64;
 
     private final ArchitectureResolver models;
     private final ClusterGpus gpus;
@@ -65,7 +69,21 @@ public class EstimateService {
                             "no current telemetry for GPU " + request.gpuUuid() + " on node " + request.node()));
         }
         boolean bf16 = device == null || GpuNames.hasBf16(device.name());
-        TrainingSetup setup = input.setup(input.precision().resolve(bf16));
+        Sizing sizing = sizing(request, device, seen, input);
+        List<EstimateResponse.LayoutFit> layouts = new ArrayList<>();
+        Parallelism recommended = null;
+        TrainingSetup sized = input.setup(input.precision().resolve(sizing.bf16()), Layout.SINGLE);
+        for (Layout layout : input.layouts()) {
+            MemoryEstimate perGpu = estimator.estimate(model.architecture(), model.params(), sized.withLayout(layout));
+            Boolean fits = sizing.bytes() == null ? null : perGpu.expectedBytes() <= sizing.bytes();
+            layouts.add(new EstimateResponse.LayoutFit(
+                    layout.parallelism(), perGpu.expectedBytes(), perGpu.highBytes(), fits));
+            if (recommended == null && Boolean.TRUE.equals(fits)) {
+                recommended = layout.parallelism();
+            }
+        }
+        Layout effective = input.effective(recommended);
+        TrainingSetup setup = input.setup(input.precision().resolve(bf16), effective);
         MemoryEstimate estimate = estimator.estimate(model.architecture(), model.params(), setup);
 
         List<EstimateResponse.Fit> fits = new ArrayList<>();
@@ -73,7 +91,7 @@ public class EstimateService {
             MemoryEstimate onGpu = estimator.estimate(
                     model.architecture(),
                     model.params(),
-                    input.setup(input.precision().resolve(gpu.bf16())));
+                    input.setup(input.precision().resolve(gpu.bf16()), effective));
             fits.add(fit(gpu.name(), gpu.memoryBytes(), onGpu, null, null));
         }
         List<EstimateResponse.Device> devices = new ArrayList<>();
@@ -81,7 +99,7 @@ public class EstimateService {
             MemoryEstimate onDevice = estimator.estimate(
                     model.architecture(),
                     model.params(),
-                    input.setup(input.precision().resolve(GpuNames.hasBf16(d.name()))));
+                    input.setup(input.precision().resolve(GpuNames.hasBf16(d.name())), effective));
             fits.add(fit(label(d), d.memoryFreeBytes(), onDevice, d.node(), d.uuid()));
             devices.add(new EstimateResponse.Device(
                     d.node(),
@@ -110,7 +128,74 @@ public class EstimateService {
                 devices,
                 recommendation,
                 MemoryEstimator.FORMULA,
-                notes(model, setup, input));
+                notes(model, setup, input, sizing),
+                effective.parallelism(),
+                effective.worldSize(),
+                layouts,
+                recommended);
+    }
+
+    /**
+     * What the layouts must fit, per GPU: the budget given, the GPU given (its total memory), or the smallest of
+     * the GPUs a task of this shape would use, from telemetry: on each node with at least {@code gpus} GPUs its
+     * {@code gpus} largest, on the {@code nodes} nodes whose smallest such GPU is largest. Total memory, not free:
+     * a task queues until its GPUs are free, so what matters is whether it can ever fit.
+     *
+     * @param bytes {@code null} when there is nothing to size for
+     * @param note what the layouts were sized for, or why not
+     */
+    record Sizing(Long bytes, boolean bf16, String note) {}
+
+    static Sizing sizing(
+            EstimateRequest request, GpuTelemetryEvent device, List<GpuTelemetryEvent> seen, Validated input) {
+        if (request.gpuMemoryBytes() != null) {
+            return new Sizing(
+                    request.gpuMemoryBytes(),
+                    true,
+                    "layouts are sized for a budget of " + Recommender.gib(request.gpuMemoryBytes()) + " per GPU");
+        }
+        if (device != null) {
+            return new Sizing(
+                    device.memoryTotalBytes(),
+                    GpuNames.hasBf16(device.name()),
+                    "layouts are sized for the total memory of " + label(device) + " on " + device.node());
+        }
+        Map<String, List<GpuTelemetryEvent>> byNode = new TreeMap<>();
+        for (GpuTelemetryEvent gpu : seen) {
+            byNode.computeIfAbsent(gpu.node(), n -> new ArrayList<>()).add(gpu);
+        }
+        List<GpuTelemetryEvent> smallestPerNode = new ArrayList<>();
+        for (List<GpuTelemetryEvent> onNode : byNode.values()) {
+            if (onNode.size() >= input.gpus()) {
+                onNode.sort(Comparator.comparingLong(GpuTelemetryEvent::memoryTotalBytes)
+                        .reversed());
+                smallestPerNode.add(onNode.get(input.gpus() - 1));
+            }
+        }
+        smallestPerNode.sort(
+                Comparator.comparingLong(GpuTelemetryEvent::memoryTotalBytes).reversed());
+        if (smallestPerNode.size() < input.nodes()) {
+            String why = seen.isEmpty()
+                    ? "no GPU telemetry from any node"
+                    : String.format(
+                            Locale.ROOT,
+                            "telemetry shows %d node(s) with %d or more GPUs, %d needed",
+                            smallestPerNode.size(),
+                            input.gpus(),
+                            input.nodes());
+            return new Sizing(null, true, "layouts are not sized (fits is null): " + why);
+        }
+        GpuTelemetryEvent smallest = smallestPerNode.get(input.nodes() - 1);
+        return new Sizing(
+                smallest.memoryTotalBytes(),
+                GpuNames.hasBf16(smallest.name()),
+                String.format(
+                        Locale.ROOT,
+                        "layouts are sized for the smallest of the %d GPU(s) a task would use: %s on %s, %s total",
+                        input.gpus() * input.nodes(),
+                        label(smallest),
+                        smallest.node(),
+                        Recommender.gib(smallest.memoryTotalBytes())));
     }
 
     /**
@@ -206,7 +291,8 @@ public class EstimateService {
                     null,
                     "no GPU to size for: no telemetry from any node; pass gpu_memory_bytes, or node and gpu_uuid");
         }
-        TrainingSetup onTarget = input.setup(input.precision().resolve(GpuNames.hasBf16(target.name())));
+        TrainingSetup onTarget =
+                input.setup(input.precision().resolve(GpuNames.hasBf16(target.name())), setup.layout());
         return recommender.recommend(
                 model.architecture(),
                 model.params(),
@@ -232,8 +318,17 @@ public class EstimateService {
         return String.format(Locale.ROOT, "%s (GPU %d)", name, d.index());
     }
 
-    private static List<String> notes(ResolvedArchitecture model, TrainingSetup setup, Validated input) {
+    private static List<String> notes(ResolvedArchitecture model, TrainingSetup setup, Validated input, Sizing sizing) {
         List<String> notes = new ArrayList<>();
+        notes.add(sizing.note());
+        if (setup.layout().worldSize() > 1) {
+            notes.add(String.format(
+                    Locale.ROOT,
+                    "per GPU of %s over %d GPUs; batch_size is per GPU (the global batch is %d x batch_size)",
+                    setup.layout().parallelism().id(),
+                    setup.layout().worldSize(),
+                    setup.layout().worldSize()));
+        }
         if (input.precision() == Precision.AUTO) {
             notes.add("precision auto is estimated as bf16, and as fp16 on GPUs without bf16 (T4, V100 and older)");
         }
@@ -288,6 +383,20 @@ public class EstimateService {
             errors.add(
                     new FieldError("gpu_memory_bytes", "give either gpu_memory_bytes or node and gpu_uuid, not both"));
         }
+        int gpus = range(errors, "gpus", r.gpus(), 1, 1, MAX_GPUS);
+        int nodes = range(errors, "nodes", r.nodes(), 1, 1, MAX_GPUS);
+        Parallelism parallelism = null;
+        if (r.parallelism() != null && !r.parallelism().equals("auto")) {
+            parallelism = switch (r.parallelism()) {
+                case "ddp" -> Parallelism.DDP;
+                case "fsdp" -> Parallelism.FSDP;
+                default -> {
+                    errors.add(new FieldError(
+                            "parallelism", "parallelism must be auto, ddp or fsdp, was " + r.parallelism()));
+                    yield null;
+                }
+            };
+        }
         if (r.model() != null && r.model().length() > 1024) {
             errors.add(new FieldError("model", "model must be at most 1024 characters"));
         }
@@ -306,7 +415,10 @@ public class EstimateService {
                 rank,
                 targets,
                 Boolean.TRUE.equals(r.gradientCheckpointing()),
-                eightBit);
+                eightBit,
+                gpus,
+                nodes,
+                parallelism);
     }
 
     private static int range(List<FieldError> errors, String field, Integer value, int fallback, int min, int max) {
@@ -348,7 +460,11 @@ public class EstimateService {
         return List.copyOf(names);
     }
 
-    /** A request's settings after validation, precision not yet resolved for a particular GPU. */
+    /**
+     * A request's settings after validation, precision not yet resolved for a particular GPU.
+     *
+     * @param parallelism {@code null} for auto
+     */
     record Validated(
             Method method,
             Precision precision,
@@ -358,9 +474,38 @@ public class EstimateService {
             int loraR,
             List<String> targets,
             boolean gradientCheckpointing,
-            boolean loadIn8bit) {
+            boolean loadIn8bit,
+            int gpus,
+            int nodes,
+            Parallelism parallelism) {
 
-        TrainingSetup setup(Precision resolved) {
+        int worldSize() {
+            return gpus * nodes;
+        }
+
+        /** The layouts this many GPUs allow: one process alone, else DDP and FSDP (cheapest first). */
+        List<Layout> layouts() {
+            if (worldSize() == 1) {
+                return List.of(Layout.SINGLE);
+            }
+            return List.of(new Layout(Parallelism.DDP, worldSize()), new Layout(Parallelism.FSDP, worldSize()));
+        }
+
+        /**
+         * The layout the top-level numbers are for: the requested one, else the recommended one, else what the
+         * trainer defaults to without an estimate (full fine-tuning shards, adapters replicate).
+         */
+        Layout effective(Parallelism recommended) {
+            if (worldSize() == 1) {
+                return Layout.SINGLE;
+            }
+            Parallelism chosen = parallelism != null
+                    ? parallelism
+                    : recommended != null ? recommended : method == Method.FULL ? Parallelism.FSDP : Parallelism.DDP;
+            return new Layout(chosen, worldSize());
+        }
+
+        TrainingSetup setup(Precision resolved, Layout layout) {
             return new TrainingSetup(
                     method,
                     resolved,
@@ -370,7 +515,8 @@ public class EstimateService {
                     loraR,
                     targets,
                     gradientCheckpointing,
-                    loadIn8bit);
+                    loadIn8bit,
+                    layout);
         }
     }
 }

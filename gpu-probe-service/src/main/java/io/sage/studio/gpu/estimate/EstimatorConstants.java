@@ -60,6 +60,11 @@ public record EstimatorConstants(
     public static final double INT8_BYTES = 1;
     /** AdamW keeps two moments (first and second) per trainable parameter, in the parameter's dtype. */
     public static final int ADAM_MOMENTS = 2;
+    /**
+     * NCCL's per-process buffers once a run spans GPUs: {@code NCCL_BUFFSIZE} (4 MiB) per channel per peer and
+     * the communicators' own allocations, a few hundred MiB on one 8-GPU node; an allowance, not yet calibrated.
+     */
+    public static final long NCCL_BYTES = 512L << 20;
     /** PEFT keeps adapter weights in fp32 even on a 16-bit base model ({@code autocast_adapter_dtype}). */
     public static final double ADAPTER_BYTES = 4;
 }

@@ -3,6 +3,7 @@ package io.sage.studio.gpu.estimate;
 import static io.sage.studio.gpu.estimate.EstimatorConstants.ADAM_MOMENTS;
 import static io.sage.studio.gpu.estimate.EstimatorConstants.ADAPTER_BYTES;
 import static io.sage.studio.gpu.estimate.EstimatorConstants.INT8_BYTES;
+import static io.sage.studio.gpu.estimate.EstimatorConstants.NCCL_BYTES;
 import static io.sage.studio.gpu.estimate.EstimatorConstants.NF4_BYTES;
 
 /**
@@ -18,7 +19,12 @@ import static io.sage.studio.gpu.estimate.EstimatorConstants.NF4_BYTES;
  * <li>activations, sbh × coefficient per layer, and recomputation keeping only layer inputs: Korthikanti et
  *     al. 2022, "Reducing Activation Recomputation in Large Transformer Models", §4 (34·sbh + 5·as²b per
  *     layer for GPT; the as² term vanishes with fused (flash / memory-efficient) attention), with
- *     coefficients re-derived for RMSNorm + GQA + SwiGLU and fitted to measured peaks.</li>
+ *     coefficients re-derived for RMSNorm + GQA + SwiGLU and fitted to measured peaks;</li>
+ * <li>several GPUs: DDP keeps its gradient buckets beside the gradients unless {@code gradient_as_bucket_view}
+ *     (PyTorch DistributedDataParallel docs: "the saved memory size will be equal to the total gradients size");
+ *     FSDP divides parameters, gradients and optimizer state by the world size and all-gathers one wrapped
+ *     unit at a time, the root unit (embeddings, head) staying gathered between forward and backward (PyTorch
+ *     FSDP docs; Zhao et al. 2023, "PyTorch FSDP", §3.2, ZeRO-3 of Rajbhandari et al. 2020).</li>
  * </ul>
  */
 public final class MemoryEstimator {
@@ -28,7 +34,9 @@ public final class MemoryEstimator {
             + " + gradients + activations (full fine-tuning: the larger of the two) + allocator overhead"
             + " + CUDA context; activations = tokens x (layers x per-token bytes, or only layer inputs plus one"
             + " layer with gradient checkpointing, + vocab x 12.4 B for the loss); tokens = batch_size x"
-            + " max_length; see gpu-probe-service/DESIGN.md";
+            + " max_length; per GPU of the layout: DDP adds a copy of the gradients (its buckets), FSDP divides"
+            + " weights, gradients and AdamW states by nodes x gpus and adds the root unit and one gathered layer;"
+            + " see gpu-probe-service/DESIGN.md";
 
     private final EstimatorConstants c;
 
@@ -84,6 +92,23 @@ public final class MemoryEstimator {
             gradients = ADAPTER_BYTES * trainable;
             optimizer = ADAM_MOMENTS * ADAPTER_BYTES * trainable;
         }
+        double gathered = 0;
+        double communication = 0;
+        Layout layout = setup.layout();
+        if (layout.parallelism() == Parallelism.FSDP) {
+            double world = layout.worldSize();
+            long layer = Math.min(arch.layerParams(), params / Math.max(1, arch.numLayers()));
+            long root = Math.max(0, params - layer * arch.numLayers());
+            double layerTrainable = setup.method() == Method.FULL ? layer : (double) trainable / arch.numLayers();
+            gathered = (root + layer) * (weights / params) + layerTrainable * (gradients / Math.max(1, trainable));
+            weights /= world;
+            adapter /= world;
+            gradients /= world;
+            optimizer /= world;
+        }
+        if (layout.worldSize() > 1) {
+            communication = NCCL_BYTES + (layout.parallelism() == Parallelism.DDP ? gradients : 0);
+        }
         double activations = activations(arch, setup);
         double peakGradients = gradients;
         double peakActivations = activations;
@@ -93,7 +118,7 @@ public final class MemoryEstimator {
             peakGradients = gradients >= activations ? gradients : 0;
             peakActivations = gradients >= activations ? 0 : activations;
         }
-        double resident = weights + adapter + optimizer + peakGradients;
+        double resident = weights + adapter + optimizer + peakGradients + gathered + communication;
         double allocator = c.staticAllocatorOverhead() * resident + c.activationAllocatorOverhead() * peakActivations;
         double torch = resident + peakActivations + allocator;
         double expected = torch + c.cudaContextBytes();
@@ -112,7 +137,9 @@ public final class MemoryEstimator {
                         Math.round(optimizer),
                         Math.round(activations),
                         Math.round(allocator),
-                        c.cudaContextBytes()));
+                        c.cudaContextBytes(),
+                        Math.round(gathered),
+                        Math.round(communication)));
     }
 
     /** Bytes kept for the backward pass at its peak, plus the loss's logits. */

@@ -87,9 +87,14 @@ public record ModelArchitecture(
 
     /** Parameters counted from the architecture: projections, biases, norms, embeddings. */
     public long countParams() {
+        return layerParams() * numLayers + hiddenSize + embeddingParams();
+    }
+
+    /** Parameters of one decoder layer: its projections, q/k/v biases and two norms (FSDP's wrapping unit). */
+    public long layerParams() {
         long biases = attentionBias ? qDim() + 2 * kvDim() : 0;
         long norms = 2L * hiddenSize;
-        return linearParams() + (biases + norms) * numLayers + hiddenSize + embeddingParams();
+        return linearParams() / numLayers + biases + norms;
     }
 
     /** LoRA adapter parameters: {@code r × (in + out)} per targeted projection per layer (Hu et al. 2021, §4.1). */

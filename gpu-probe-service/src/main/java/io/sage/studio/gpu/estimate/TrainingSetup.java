@@ -8,6 +8,7 @@ import java.util.List;
  * @param precision resolved: never {@link Precision#AUTO}
  * @param loraTargets the adapted projections (see {@link ModelArchitecture#LINEAR_MODULES}); ignored for full
  * @param loadIn8bit LoRA on LLM.int8() weights
+ * @param layout the GPUs the run spans; estimates are per GPU of it
  */
 public record TrainingSetup(
         Method method,
@@ -18,13 +19,38 @@ public record TrainingSetup(
         int loraR,
         List<String> loraTargets,
         boolean gradientCheckpointing,
-        boolean loadIn8bit) {
+        boolean loadIn8bit,
+        Layout layout) {
 
     public TrainingSetup {
         if (precision == Precision.AUTO) {
             throw new IllegalArgumentException("resolve the precision first");
         }
         loraTargets = List.copyOf(loraTargets);
+    }
+
+    /** A run on one GPU. */
+    public TrainingSetup(
+            Method method,
+            Precision precision,
+            int batchSize,
+            int maxLength,
+            int gradientAccumulationSteps,
+            int loraR,
+            List<String> loraTargets,
+            boolean gradientCheckpointing,
+            boolean loadIn8bit) {
+        this(
+                method,
+                precision,
+                batchSize,
+                maxLength,
+                gradientAccumulationSteps,
+                loraR,
+                loraTargets,
+                gradientCheckpointing,
+                loadIn8bit,
+                Layout.SINGLE);
     }
 
     /** Sequences per optimizer step. */
@@ -42,7 +68,8 @@ public record TrainingSetup(
                 loraR,
                 loraTargets,
                 gradientCheckpointing,
-                value == Method.LORA && loadIn8bit);
+                value == Method.LORA && loadIn8bit,
+                layout);
     }
 
     public TrainingSetup withPrecision(Precision value) {
@@ -55,7 +82,8 @@ public record TrainingSetup(
                 loraR,
                 loraTargets,
                 gradientCheckpointing,
-                loadIn8bit);
+                loadIn8bit,
+                layout);
     }
 
     public TrainingSetup withBatch(int batch, int accumulation) {
@@ -68,7 +96,8 @@ public record TrainingSetup(
                 loraR,
                 loraTargets,
                 gradientCheckpointing,
-                loadIn8bit);
+                loadIn8bit,
+                layout);
     }
 
     public TrainingSetup withMaxLength(int value) {
@@ -81,7 +110,8 @@ public record TrainingSetup(
                 loraR,
                 loraTargets,
                 gradientCheckpointing,
-                loadIn8bit);
+                loadIn8bit,
+                layout);
     }
 
     public TrainingSetup withGradientCheckpointing(boolean value) {
@@ -94,6 +124,21 @@ public record TrainingSetup(
                 loraR,
                 loraTargets,
                 value,
-                loadIn8bit);
+                loadIn8bit,
+                layout);
+    }
+
+    public TrainingSetup withLayout(Layout value) {
+        return new TrainingSetup(
+                method,
+                precision,
+                batchSize,
+                maxLength,
+                gradientAccumulationSteps,
+                loraR,
+                loraTargets,
+                gradientCheckpointing,
+                loadIn8bit,
+                value);
     }
 }

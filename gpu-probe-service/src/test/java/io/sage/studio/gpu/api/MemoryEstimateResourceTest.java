@@ -264,6 +264,57 @@ class MemoryEstimateResourceTest {
     }
 
     @Test
+    void answersPerGpuForEachLayoutAndRecommendsTheCheapestThatFits() {
+        // 7B full fine-tune, bf16 + AdamW at the defaults on 8 x 80 GB: DDP's replicas overflow, FSDP's shards fit
+        JsonPath answer = post("{\"model\":\"Qwen/Qwen2.5-7B-Instruct\",\"method\":\"full\",\"precision\":\"bf16\","
+                        + "\"gpus\":8,\"gpu_memory_bytes\":" + (80L << 30) + "}")
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+        assertThat(answer.getList("layouts.parallelism")).containsExactly("ddp", "fsdp");
+        assertThat(answer.getList("layouts.fits")).containsExactly(false, true);
+        assertThat(answer.getString("recommended")).isEqualTo("fsdp");
+        assertThat(answer.getString("parallelism")).isEqualTo("fsdp");
+        assertThat(answer.getInt("world_size")).isEqualTo(8);
+        // the top-level numbers are per GPU of the layout in effect
+        assertThat(answer.getLong("expected_bytes")).isEqualTo(answer.getLong("layouts[1].per_gpu_bytes"));
+        assertThat(answer.getLong("breakdown.gathered_bytes")).isPositive();
+
+        // LoRA replicates cheaply: DDP fits and wins; asking for fsdp keeps both layouts and the recommendation
+        JsonPath lora = post("{\"model\":\"Qwen/Qwen2.5-7B-Instruct\",\"gpus\":2,\"nodes\":2,"
+                        + "\"parallelism\":\"fsdp\",\"gpu_memory_bytes\":" + (80L << 30) + "}")
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+        assertThat(lora.getString("recommended")).isEqualTo("ddp");
+        assertThat(lora.getString("parallelism")).isEqualTo("fsdp");
+        assertThat(lora.getInt("world_size")).isEqualTo(4);
+
+        // one GPU: the single layout; nothing fits 1 GiB
+        post("{\"model\":\"Qwen/Qwen2.5-7B-Instruct\",\"gpu_memory_bytes\":" + (1L << 30) + "}")
+                .statusCode(200)
+                .body("layouts.parallelism", org.hamcrest.Matchers.contains("none"))
+                .body("layouts[0].fits", equalTo(false))
+                .body("recommended", org.hamcrest.Matchers.nullValue());
+
+        // without a budget, sized from telemetry: the stand-in node has one GPU, so eight cannot be sized
+        post("{\"model\":\"Qwen/Qwen2.5-0.5B-Instruct\",\"gpus\":8}")
+                .statusCode(200)
+                .body("layouts.fits", org.hamcrest.Matchers.everyItem(org.hamcrest.Matchers.nullValue()))
+                .body("recommended", org.hamcrest.Matchers.nullValue())
+                .body("notes", hasItem(containsString("0 node(s) with 8 or more GPUs, 1 needed")));
+        post("{\"model\":\"Qwen/Qwen2.5-0.5B-Instruct\"}")
+                .statusCode(200)
+                .body("layouts[0].fits", equalTo(true))
+                .body("recommended", equalTo("none"));
+
+        post("{\"model\":\"Qwen/Qwen2.5-0.5B-Instruct\",\"gpus\":0,\"nodes\":65,\"parallelism\":\"zero3\"}")
+                .statusCode(400)
+                .body("error.code", equalTo("invalid_field"))
+                .body("error.details.field", hasItems("gpus", "nodes", "parallelism"));
+    }
+
+    @Test
     void anUnknownGpuIsNotFound() {
         post("{\"model\":\"Qwen/Qwen2.5-0.5B-Instruct\",\"node\":\"" + NODE + "\",\"gpu_uuid\":\"GPU-gone\"}")
                 .statusCode(404)
