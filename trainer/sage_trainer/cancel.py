@@ -4,6 +4,10 @@ Outside ``deferred()`` a signal raises :class:`Cancelled` at once in the main th
 tokenising, saving: nothing worth checkpointing yet or the work is atomic). Inside ``deferred()`` the
 training loop polls ``requested`` between micro-batches, saves a checkpoint and raises itself.
 A second signal, or a checkpoint that takes longer than the grace period, ends the process anyway.
+
+A worker of a distributed run (``install(worker=True)``) also takes SIGUSR1, the stop its launcher process passes on
+(reported as SIGTERM), and never treats a repeated signal as "now": the launcher process repeats its request, and
+torch's launcher SIGTERMs the workers left when one rank ends first. Its launcher process kills it when it must.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+from .distributed import FORWARDED_STOP
 from .errors import EXIT_CANCELLED, Cancelled
 
 DEFAULT_GRACE_SECONDS = 60.0
@@ -26,21 +31,27 @@ class CancelToken:
         self._on_timeout = on_timeout
         self._grace_seconds = grace_seconds
         self._watchdog: threading.Timer | None = None
+        self._escalate = True
         self.signal_name: str | None = None
 
-    def install(self) -> None:
+    def install(self, worker: bool = False) -> None:
         signal.signal(signal.SIGTERM, self._handle)
         signal.signal(signal.SIGINT, self._handle)
+        if worker:
+            self._escalate = False
+            signal.signal(FORWARDED_STOP, self._handle)
 
     @property
     def requested(self) -> bool:
         return self._requested.is_set()
 
     def _handle(self, signum: int, _frame) -> None:
-        self.request(signal.Signals(signum).name)
+        self.request("SIGTERM" if signum == FORWARDED_STOP else signal.Signals(signum).name)
 
     def request(self, name: str) -> None:
         """What a signal does: raise now, or only flag the request inside ``deferred()``."""
+        if self._requested.is_set() and not self._escalate:
+            return
         if self._requested.is_set() or not self._deferred:
             self._requested.set()
             self.signal_name = self.signal_name or name
@@ -72,6 +83,7 @@ class CancelToken:
         self.stop_watchdog()
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(FORWARDED_STOP, signal.SIG_IGN)
 
     @contextmanager
     def deferred(self) -> Iterator[None]:

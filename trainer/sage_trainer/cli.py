@@ -2,6 +2,10 @@
 
 Whatever happens, the outcome is a protocol line in ``progress.jsonl`` and an exit code:
 0 success, 2 ``bad_spec``, 143 ``cancelled``, 1 any other error.
+
+A job with a ``distributed`` block makes this process the launcher of its node's workers (:mod:`.launch`); each
+worker runs this same command as one rank (:mod:`.distributed`): rank 0 writes progress records, no rank writes the
+final error record (its outcome file goes to the launcher process, which reports the run's error).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from pathlib import Path
 from . import __version__
 from .backend import load_backend
 from .cancel import CancelToken
+from .distributed import Rank, current_rank, is_worker, write_outcome
 from .errors import BAD_SPEC, CANCELLED, EXIT_BAD_SPEC, INTERNAL, TrainerError, classify
-from .protocol import PROGRESS_FILE, ProgressWriter, log
+from .protocol import PROGRESS_FILE, EchoOnlyWriter, ProgressWriter, log
 from .spec import JobSpec, load_spec, relative_to_task
 
 
@@ -29,27 +34,41 @@ def main(argv: list[str] | None = None) -> int:
     return train_command(args)
 
 
-def _report(exc: BaseException, writer: ProgressWriter, cancel: CancelToken, spec: JobSpec | None) -> int:
+def _report(
+    exc: BaseException, writer: ProgressWriter, cancel: CancelToken, spec: JobSpec | None, rank: Rank | None = None
+) -> int:
     cancel.finish()
     error = classify(exc, spec.method if spec else None, spec.hyperparameters if spec else None)
     if error.code == INTERNAL:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    writer.error(error.code, error.message)
+    if rank is not None:  # a worker: its launcher process reports the run's error
+        log(f"rank {rank.rank}: error {error.code}: {error.message}")
+        write_outcome(Path.cwd(), rank.rank, error)
+    else:
+        writer.error(error.code, error.message)
     return error.exit_code
 
 
-def _open_writer(task_dir: Path) -> ProgressWriter:
+def _open_writer(task_dir: Path, rank: Rank | None = None) -> ProgressWriter:
+    if rank is not None and not rank.is_main:
+        return EchoOnlyWriter(echo=sys.stdout)
     return ProgressWriter(task_dir / PROGRESS_FILE, echo=sys.stdout)
 
 
-def _cancel_token(writer: ProgressWriter) -> CancelToken:
-    token = CancelToken(on_timeout=lambda message: writer.error(CANCELLED, message))
-    token.install()
+def _cancel_token(writer: ProgressWriter, rank: Rank | None = None) -> CancelToken:
+    if rank is None:
+        token = CancelToken(on_timeout=lambda message: writer.error(CANCELLED, message))
+    else:
+        token = CancelToken(
+            on_timeout=lambda message: write_outcome(Path.cwd(), rank.rank, TrainerError(CANCELLED, message))
+        )
+    token.install(worker=rank is not None)
     return token
 
 
-def run_training(spec: JobSpec, backend, writer: ProgressWriter) -> None:
-    """The phase sequence of a training job; the backend does the work of each phase."""
+def run_training(spec: JobSpec, backend, writer: ProgressWriter, main: bool = True) -> None:
+    """The phase sequence of a training job; the backend does the work of each phase. Of a distributed run's ranks
+    all load, prepare, train and save (saving gathers a sharded model); rank 0 (``main``) alone goes on from there."""
     writer.phase("loading_model")
     backend.load_model()
     writer.phase("preparing_data")
@@ -59,6 +78,8 @@ def run_training(spec: JobSpec, backend, writer: ProgressWriter) -> None:
     writer.phase("saving")
     for kind, path in backend.save():
         writer.artifact(kind, relative_to_task(path, spec.task_dir))
+    if not main:
+        return
     best = backend.best_checkpoint() if spec.validation_path is not None else None
     if best is not None:
         path, step, eval_loss = best
@@ -80,21 +101,36 @@ def train_command(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     task_dir = Path.cwd()
-    with _open_writer(task_dir) as writer:
-        cancel = _cancel_token(writer)
+    rank = current_rank() if is_worker() else None
+    if rank is not None:
+        from .launch import worker_setup
+
+        worker_setup(task_dir, rank.rank)
+    with _open_writer(task_dir, rank) as writer:
+        cancel = _cancel_token(writer, rank)
         spec = None
         try:
             spec = load_spec(args.spec, task_dir)
             hp = spec.hyperparameters
+            if rank is None and spec.distributed is not None:
+                from .launch import run_distributed
+
+                log(f"task {spec.task_id}: {spec.method} on {spec.base_model}, launching its workers")
+                return run_distributed(spec, args.spec, writer, cancel)
+            if rank is not None and spec.distributed is None:
+                raise TrainerError(BAD_SPEC, "a distributed worker needs the job's distributed block")
             log(
-                f"task {spec.task_id}: {spec.method} on {spec.base_model}, dataset {spec.dataset_path}"
+                (f"rank {rank.rank}/{rank.world_size}: " if rank is not None else "")
+                + f"task {spec.task_id}: {spec.method} on {spec.base_model}, dataset {spec.dataset_path}"
                 + (f", validation {spec.validation_path}" if spec.validation_path else "")
             )
             backend = load_backend(quantized=spec.method == "qlora" or hp.load_in_8bit)
-            run_training(spec, backend.create_backend(spec, writer, cancel), writer)
+            run_training(spec, backend.create_backend(spec, writer, cancel), writer, rank is None or rank.is_main)
         except (Exception, KeyboardInterrupt) as exc:  # every failure becomes a protocol error line
-            return _report(exc, writer, cancel, spec)
+            return _report(exc, writer, cancel, spec, rank)
         cancel.finish()
+        if rank is not None:
+            write_outcome(task_dir, rank.rank, None)
         return 0
 
 

@@ -109,6 +109,19 @@ class ProgressWriter:
         self.close()
 
 
+class EchoOnlyWriter(ProgressWriter):
+    """A rank other than 0 of a distributed run: the same calls as rank 0's writer, each only a line in its own log
+    (rank 0 alone writes progress.jsonl)."""
+
+    def __init__(self, echo: TextIO | None = None):
+        self.path = None
+        self._echo = echo
+        self._fd = -1
+
+    def _write(self, data: bytes) -> None:
+        pass
+
+
 def describe(record: dict[str, Any]) -> str:
     """A one-line human rendering of a protocol record, for logs.txt."""
     kind = record.get("type")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from .distributed import Distributed, parse_distributed
 from .errors import BAD_SPEC, TrainerError
 
 METHODS = ("lora", "qlora", "full")
@@ -58,6 +59,7 @@ class JobSpec:
     resume_from: Path | None
     task_dir: Path
     validation_path: Path | None = None
+    distributed: Distributed | None = None
 
     @property
     def lora_dir(self) -> Path:
@@ -218,6 +220,7 @@ def parse_spec(data: Any, task_dir: Path) -> JobSpec:
     method = take(data, "", "method", _choice(METHODS), "lora", True)
     merge = take(data, "", "merge", _bool, False, False)
     resume_from = take(data, "", "resume_from", _optional(_non_empty_string), None, False)
+    distributed = parse_distributed(data.get("distributed"), problems)
 
     raw_hp = data.get("hyperparameters", {})
     values: dict[str, Any] = {}
@@ -245,6 +248,12 @@ def parse_spec(data: Any, task_dir: Path) -> JobSpec:
             "(8-bit weights are not trainable); use method lora"
         )
 
+    if distributed is not None and distributed.parallelism == "fsdp" and (method == "qlora" or hp.load_in_8bit):
+        problems.append(
+            "distributed.parallelism fsdp cannot shard quantized (qlora, load_in_8bit) weights; "
+            "use parallelism ddp, or method lora/full"
+        )
+
     if validation_path is None:
         for name in ("eval_steps", "early_stopping_patience"):
             if getattr(hp, name) is not None:
@@ -264,6 +273,7 @@ def parse_spec(data: Any, task_dir: Path) -> JobSpec:
         resume_from=_resume_from(task_dir, _resolve(task_dir, output_dir), resume_from),
         task_dir=task_dir,
         validation_path=_resolve(task_dir, validation_path) if validation_path else None,
+        distributed=distributed,
     )
 
 

@@ -4,7 +4,9 @@ Data loading and validation are the real ones (with the stand-in tokenizer); tra
 loop that obeys the same cancellation contract as the real loop. With ``validation_path`` it evaluates like the
 real loop (``sage_trainer.evaluation.Validation``: every ``eval_steps`` and at the end, the best checkpoint saved and
 kept, early stopping) on an eval loss that falls, then rises. Knobs (environment):
-FAKE_BACKEND_LOAD_SECONDS, FAKE_BACKEND_STEP_SECONDS, FAKE_BACKEND_FAIL=oom|crash (at step 2).
+FAKE_BACKEND_LOAD_SECONDS, FAKE_BACKEND_STEP_SECONDS, FAKE_BACKEND_FAIL=oom|crash|kill (at step 2; kill: SIGKILL
+itself), FAKE_BACKEND_FAIL_RANK (only that rank of a distributed run fails). As one rank of a distributed run, rank 0
+alone writes checkpoints and lora/, as the real backend does.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import time
 from pathlib import Path
 
 from sage_trainer.data import as_samples, encode_conversations, load_conversations
 from sage_trainer.errors import Cancelled
+from sage_trainer.distributed import current_rank
 from sage_trainer.evaluation import Validation, default_eval_steps
 from sage_trainer.formatting import ChatEncoder
 from sage_trainer.plan import make_plan
@@ -40,6 +44,7 @@ class FakeBackend:
         self.plan = None
         self.validation = None
         self.step = 0
+        self.rank = current_rank()
 
     def load_model(self):
         time.sleep(_seconds("FAKE_BACKEND_LOAD_SECONDS"))
@@ -60,6 +65,8 @@ class FakeBackend:
 
     def _checkpoint(self, step):
         directory = self.spec.checkpoints_dir / f"step-{step}"
+        if not self.rank.is_main:
+            return directory
         (directory / "model").mkdir(parents=True, exist_ok=True)
         state = {"step": step, **(self.validation.state() if self.validation else {})}
         (directory / "trainer_state.json").write_text(json.dumps(state))
@@ -72,6 +79,9 @@ class FakeBackend:
 
     def train(self):
         failure = os.environ.get("FAKE_BACKEND_FAIL")
+        failing_rank = os.environ.get("FAKE_BACKEND_FAIL_RANK")
+        if failing_rank is not None and int(failing_rank) != self.rank.rank:
+            failure = None
         start = 0
         if self.spec.resume_from is not None:
             state = json.loads((self.spec.resume_from / "trainer_state.json").read_text())
@@ -90,6 +100,8 @@ class FakeBackend:
                     raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
                 if failure == "crash" and step == 2:
                     raise RuntimeError("simulated crash")
+                if failure == "kill" and step == 2:
+                    os.kill(os.getpid(), signal.SIGKILL)
                 time.sleep(_seconds("FAKE_BACKEND_STEP_SECONDS"))
                 self.writer.metrics(
                     step=step,
@@ -121,6 +133,8 @@ class FakeBackend:
         return self.spec.checkpoints_dir / f"step-{v.best_step}", v.best_step, v.best_eval_loss
 
     def save(self):
+        if not self.rank.is_main:
+            return []
         lora = self.spec.lora_dir
         lora.mkdir(parents=True, exist_ok=True)
         adapter = {"base_model_name_or_path": self.spec.base_model}

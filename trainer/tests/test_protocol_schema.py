@@ -18,6 +18,14 @@ from sage_trainer.spec import HYPERPARAMETER_CHECKS, parse_spec
 from tests.support import TRAINER_ROOT, job, records, trainer_command, trainer_env, write_dataset, write_job
 
 SCHEMAS = TRAINER_ROOT.parent / "docs" / "trainer-protocol"
+DISTRIBUTED = {
+    "nnodes": 1,
+    "nproc_per_node": 2,
+    "parallelism": "ddp",
+    "master_addr": "127.0.0.1",
+    "master_port": 29500,
+    "node_rank": 0,
+}
 
 
 def validator(name: str) -> jsonschema.Draft202012Validator:
@@ -140,6 +148,8 @@ class ProtocolSchemaTest(unittest.TestCase):
             job(hyperparameters=every_hyperparameter, validation_path="validation.jsonl"),
             job(validation_path=None),
             job(hyperparameters={"lora_target_modules": "all-linear", "max_steps": -1}),
+            job(distributed=DISTRIBUTED),
+            job(method="full", distributed={**DISTRIBUTED, "nnodes": 2, "node_rank": 1, "parallelism": "fsdp"}),
         ):
             parse_spec(spec, self.task)  # the trainer accepts it ...
             self.assertEqual(
@@ -155,6 +165,10 @@ class ProtocolSchemaTest(unittest.TestCase):
             job(validation_path="", hyperparameters={"eval_steps": 10}),
             job(validation_path="validation.jsonl", hyperparameters={"early_stopping_patience": 0}),
             {k: v for k, v in job().items() if k != "task_id"},
+            job(distributed={**DISTRIBUTED, "nproc_per_node": 0}),
+            job(distributed={**DISTRIBUTED, "parallelism": "tp"}),
+            job(distributed={**DISTRIBUTED, "gpus": 2}),
+            job(distributed={k: v for k, v in DISTRIBUTED.items() if k != "master_port"}),
         ):
             with self.subTest(spec=spec):
                 with self.assertRaises(Exception):
