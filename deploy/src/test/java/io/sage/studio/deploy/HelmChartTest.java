@@ -376,6 +376,15 @@ class HelmChartTest {
         assertThat(defaults.getProperty("studio.finetune.kubernetes.service-account"))
                 .isEqualTo("sage-studio-workload");
         assertThat(defaults).doesNotContainKey("studio.finetune.kubernetes.kueue-queue");
+        // a pause or a Kueue preemption relies on the pod's grace period for the checkpoint: more than Kubernetes' 30 s
+        assertThat(defaults.getProperty("studio.finetune.kubernetes.termination-grace-period-seconds"))
+                .isEqualTo("90");
+        assertThat(render(Map.of("finetune.trainer.terminationGracePeriodSeconds", "300"))
+                        .properties("sage-studio-finetune")
+                        .getProperty("studio.finetune.kubernetes.termination-grace-period-seconds"))
+                .isEqualTo("300");
+        assertThatThrownBy(() -> render(Map.of("finetune.trainer.terminationGracePeriodSeconds", "0")))
+                .hasMessageContaining("terminationGracePeriodSeconds");
 
         Properties production = render(PRODUCTION).properties("sage-studio-finetune");
         assertThat(production.getProperty("studio.finetune.kubernetes.gpu-count"))

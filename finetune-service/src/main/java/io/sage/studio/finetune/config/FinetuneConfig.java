@@ -254,6 +254,17 @@ public interface FinetuneConfig {
         @Min(60)
         long activeDeadlineSeconds();
 
+        /**
+         * Seconds a trainer pod gets after SIGTERM before it is killed ({@code terminationGracePeriodSeconds}): a pause,
+         * a cancel, a Kueue preemption or an eviction relies on them for the trainer's checkpoint, so they must cover
+         * writing one (the trainer itself gives up a checkpoint after 60 s and exits); Kubernetes' own 30 s cut large
+         * checkpoints short.
+         */
+        @WithDefault("90")
+        @Min(1)
+        @Max(3600)
+        long terminationGracePeriodSeconds();
+
         /** Jobs the studio keeps submitted at once (further tasks wait in the studio queue). */
         @WithDefault("4")
         @Min(1)

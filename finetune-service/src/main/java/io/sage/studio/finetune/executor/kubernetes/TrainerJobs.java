@@ -189,6 +189,7 @@ final class TrainerJobs {
                 .endMetadata()
                 .withNewSpec()
                 .withRestartPolicy("Never")
+                .withTerminationGracePeriodSeconds(config.terminationGracePeriodSeconds())
                 .withRuntimeClassName(config.runtimeClassName().orElse(null))
                 .withServiceAccountName(config.serviceAccount().orElse(null))
                 .withSecurityContext(config.fsGroup()

@@ -91,6 +91,7 @@ class KubernetesExecutorTest {
             Optional<String> kueueQueue,
             int backoffLimit,
             long activeDeadlineSeconds,
+            long terminationGracePeriodSeconds,
             int concurrency,
             Duration pollInterval)
             implements FinetuneConfig.Kubernetes {}
@@ -118,6 +119,7 @@ class KubernetesExecutorTest {
                 kueue,
                 0,
                 3600,
+                240,
                 2,
                 Duration.ofMillis(50));
     }
@@ -272,6 +274,7 @@ class KubernetesExecutorTest {
         assertThat(job.getSpec().getSuspend()).isNull();
         var pod = job.getSpec().getTemplate().getSpec();
         assertThat(pod.getRestartPolicy()).isEqualTo("Never");
+        assertThat(pod.getTerminationGracePeriodSeconds()).isEqualTo(240); // time for the checkpoint on SIGTERM
         assertThat(pod.getRuntimeClassName()).isEqualTo("nvidia");
         assertThat(pod.getServiceAccountName()).isEqualTo("sage-trainer");
         assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(185L);

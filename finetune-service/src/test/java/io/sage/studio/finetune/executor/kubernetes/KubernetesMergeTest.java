@@ -91,6 +91,7 @@ class KubernetesMergeTest {
                 Optional.empty(),
                 0,
                 3600,
+                90,
                 2,
                 Duration.ofMillis(50));
     }
