@@ -109,6 +109,36 @@ public class MemoryAdvisor implements WarningsProvider {
         return warnings;
     }
 
+    /**
+     * gpu-probe's per-GPU estimate of {@code request}'s settings on {@code gpus} GPUs per node over {@code nodes}
+     * nodes, each layout sized for the smallest GPU such a task would use; empty when gpu-probe does not answer.
+     */
+    public Optional<GpuProbeEstimate> layoutEstimate(TaskRequest request, int gpus, int nodes) {
+        TrainingConfig config = request.trainingConfig();
+        return estimator.estimate(new GpuProbeEstimateRequest(
+                request.modelName(),
+                request.methodOrDefault().wire(),
+                config.batchSize(),
+                config.maxLength(),
+                config.loraR(),
+                config.gradientCheckpointing(),
+                "auto",
+                config.loadIn8bit(),
+                gpus,
+                nodes,
+                "auto"));
+    }
+
+    /**
+     * What {@code parallelism: auto} resolves to for this task shape: gpu-probe's {@code recommended} layout
+     * ({@code none} for one GPU, else {@code ddp} when it fits, else {@code fsdp}); empty when gpu-probe does not
+     * answer, had no GPU to size for, or no layout fits (then the caller falls back to the contract's default, or
+     * refuses the shape when {@link GpuProbeEstimate#fitsNoLayout()}).
+     */
+    public Optional<String> recommendedParallelism(TaskRequest request, int gpus, int nodes) {
+        return layoutEstimate(request, gpus, nodes).map(GpuProbeEstimate::recommended);
+    }
+
     /** Expected GPU memory (GiB) to LoRA-train a catalogue model with default settings, or {@code null}. */
     public Double vramHintGb(String modelId) {
         Double known = hints.get(modelId);
