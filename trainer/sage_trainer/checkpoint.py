@@ -1,7 +1,9 @@
 """Checkpoints: ``checkpoints/step-<N>/`` with the model (adapter or full weights), the optimizer,
 scheduler, grad-scaler and RNG state, and ``trainer_state.json``. Written atomically; the oldest are
 pruned when ``save_total_limit`` is set, except the best one (lowest eval loss, ``protect``), which the model
-artifacts are written from at the end."""
+artifacts are written from at the end. In a distributed run every rank calls ``save`` (``save_model`` gathers the
+model, a collective under FSDP; it gets ``None`` for a folder on ranks other than 0); rank 0 alone writes, then all
+wait for it (``barrier``), so no rank runs ahead of a checkpoint or exits before it is complete."""
 
 from __future__ import annotations
 
@@ -61,7 +63,11 @@ def read_state(checkpoint: Path) -> dict[str, Any]:
 def load_training_state(checkpoint: Path) -> dict[str, Any]:
     import torch
 
-    return torch.load(Path(checkpoint) / TRAINING_STATE_FILE, map_location="cpu", weights_only=True)
+    path = Path(checkpoint) / TRAINING_STATE_FILE
+    try:  # mapped, not read: every rank of a distributed run loads the same whole optimizer state
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except TypeError:  # a torch without mmap
+        return torch.load(path, map_location="cpu", weights_only=True)
 
 
 class CheckpointSaver:
@@ -75,8 +81,12 @@ class CheckpointSaver:
         keep: int | None,
         writer: ProgressWriter,
         task_dir: Path,
+        main: bool = True,
+        barrier: Callable[[], None] | None = None,
     ):
         self.root = Path(root)
+        self._main = main
+        self._barrier = barrier or (lambda: None)
         self._save_model = save_model
         self._metadata = metadata
         self._keep = keep
@@ -98,6 +108,10 @@ class CheckpointSaver:
         import torch
 
         final = self.path(step)
+        if not self._main:
+            self._save_model(None)
+            self._barrier()
+            return final
         with staged_dir(final) as staging:
             self._save_model(staging / MODEL_DIR)
             torch.save(training_state, staging / TRAINING_STATE_FILE)
@@ -105,6 +119,7 @@ class CheckpointSaver:
             (staging / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
         self._writer.artifact("checkpoint", relative_to_task(final, self.task_dir))
         self._prune()
+        self._barrier()
         return final
 
     def _prune(self) -> None:

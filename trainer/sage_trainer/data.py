@@ -172,6 +172,14 @@ def optimizer_groups(batches: list[list[int]], accumulation: int) -> list[list[l
     return [batches[i : i + accumulation] for i in range(0, len(batches), accumulation)]
 
 
+def shard_group(group: list[list[int]], rank: int, world_size: int) -> list[list[int] | None]:
+    """One process's share of a distributed step's micro-batches: every ``world_size``-th from ``rank``. Every rank gets
+    as many (each micro-batch is a collective under DDP/FSDP, their counts must match); ``None`` pads a short share
+    with a pass that counts nothing (weight zero)."""
+    mine: list[list[int] | None] = list(group[rank::world_size])
+    return mine + [None] * (-(-len(group) // world_size) - len(mine))
+
+
 def collate(samples: Sequence[Sample], pad_id: int) -> dict[str, list[list[int]]]:
     """Right-pad a micro-batch. Plain rows get an ``attention_mask``; packed rows get
     ``position_ids`` instead (the padding forms one more short sequence that no label reads)."""

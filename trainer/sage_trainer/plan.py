@@ -13,7 +13,7 @@ from .spec import Hyperparameters
 class TrainingPlan:
     """How many optimizer steps the run takes.
 
-    One optimizer step consumes ``gradient_accumulation_steps`` micro-batches (the last group of an
+    One optimizer step consumes ``gradient_accumulation_steps`` micro-batches per process (the last group of an
     epoch may be shorter). ``max_steps > 0`` replaces ``epochs``, cycling through the data as needed.
     """
 
@@ -27,11 +27,13 @@ class TrainingPlan:
         return step / self.steps_per_epoch
 
 
-def make_plan(examples: int, hp: Hyperparameters) -> TrainingPlan:
+def make_plan(examples: int, hp: Hyperparameters, world_size: int = 1) -> TrainingPlan:
+    """``world_size`` processes each take ``batch_size`` rows per micro-batch (``batch_size`` is per process, like
+    transformers' ``per_device_train_batch_size``): a step consumes ``world_size`` times the rows of one process."""
     if examples <= 0:
         raise ValueError("a plan needs at least one example")
     micro_batches = math.ceil(examples / hp.batch_size)
-    steps_per_epoch = math.ceil(micro_batches / hp.gradient_accumulation_steps)
+    steps_per_epoch = math.ceil(micro_batches / (hp.gradient_accumulation_steps * world_size))
     total = hp.max_steps if hp.max_steps > 0 else hp.epochs * steps_per_epoch
     warmup = min(total, math.ceil(hp.warmup_ratio * total))
     return TrainingPlan(examples, micro_batches, steps_per_epoch, total, warmup)

@@ -1,16 +1,25 @@
-"""The real backend: transformers + PEFT on the first CUDA GPU (or the CPU)."""
+"""The real backend: transformers + PEFT on the first CUDA GPU (or the CPU).
+
+As one rank of a distributed run (:mod:`.parallel`): its own GPU (``LOCAL_RANK``), the model wrapped for DDP or
+FSDP after loading (FSDP: loaded on the CPU, sharded onto the GPU), checkpoints gathered and written by rank 0,
+and the final artifacts written by rank 0 (from the best checkpoint's files, or from the gathered model), after
+which the other ranks leave the process group and exit; rank 0 merges alone.
+"""
 
 from __future__ import annotations
 
 import gc
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 from . import merge as merging
 from .cancel import CancelToken
 from .checkpoint import MODEL_DIR, CheckpointSaver, load_training_state, read_state
+from .distributed import current_rank
 from .data import as_samples, encode_conversations, load_conversations, pack
-from .errors import UNSUPPORTED, TrainerError
+from .errors import INTERNAL, UNSUPPORTED, TrainerError
 from .evaluation import Validation, default_eval_steps
 from .fsutil import staged_dir
 from .formatting import ChatEncoder
@@ -48,7 +57,14 @@ class TorchBackend:
         self.cancel = cancel
         hp = spec.hyperparameters
         cuda = torch.cuda.is_available()
-        self.device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
+        self.parallel: Any = None
+        if current_rank().distributed:
+            from .parallel import Parallel
+
+            self.parallel = Parallel.start(spec.distributed.parallelism if spec.distributed else "ddp")
+            self.device = self.parallel.device
+        else:
+            self.device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
         self.precision = resolve_precision(hp.precision, self.device.type, cuda and torch.cuda.is_bf16_supported())
         if (spec.method == "qlora" or hp.load_in_8bit) and not cuda:
             raise TrainerError(UNSUPPORTED, "quantized training (qlora, load_in_8bit) needs a CUDA GPU")
@@ -63,6 +79,12 @@ class TorchBackend:
         self.eval_samples: list = []
         self.plan = None
         self.trainer: Trainer | None = None
+        self.wrapped: Any = None
+        self.decay_names: set[str] | None = None
+
+    @property
+    def is_main(self) -> bool:
+        return self.parallel is None or self.parallel.is_main
 
     def load_model(self) -> None:
         from transformers import set_seed
@@ -74,14 +96,20 @@ class TorchBackend:
         self.saved_dtype = config_dtype(config)
         self.tokenizer = load_tokenizer(self.source)
         resume_model = spec.resume_from / MODEL_DIR if spec.resume_from else None
+        fsdp = self.parallel is not None and self.parallel.fsdp
+        load_to = self.torch.device("cpu") if fsdp else self.device  # FSDP shards it onto the GPU unit by unit
         self.model = load_training_model(
-            self.source, config.model_type, spec.method, hp, self.precision, self.device, resume_model
+            self.source, config.model_type, spec.method, hp, self.precision, load_to, resume_model
         )
         trainable, total = parameter_counts(self.model)
         log(
             f"loaded {self.source} ({config.model_type}): {total:,} parameters, {trainable:,} trainable "
             f"({100 * trainable / max(1, total):.2f}%)"
         )
+        if self.parallel is not None:
+            self.decay_names = {n for n, p in self.model.named_parameters() if p.requires_grad and p.ndim >= 2}
+            self.wrapped = self.parallel.wrap(self.model)
+            log(f"model wrapped for {self.parallel.parallelism} over {self.parallel.world_size} processes")
 
     def prepare_data(self) -> None:
         hp = self.spec.hyperparameters
@@ -90,11 +118,13 @@ class TorchBackend:
         examples, stats = encode_conversations(encoder, conversations)
         log(stats.describe())
         self.samples = pack(examples, hp.max_length, hp.seed) if hp.packing else as_samples(examples)
-        self.plan = make_plan(len(self.samples), hp)
+        world = self.parallel.world_size if self.parallel is not None else 1
+        self.plan = make_plan(len(self.samples), hp, world)
         log(
             f"{len(self.samples)} rows{' (packed)' if hp.packing else ''}, {self.plan.steps_per_epoch} "
             f"steps/epoch, {self.plan.total_steps} steps, {self.plan.warmup_steps} warmup; effective batch "
-            f"{hp.batch_size * hp.gradient_accumulation_steps}"
+            f"{hp.batch_size * hp.gradient_accumulation_steps * world}"
+            + (f" ({hp.batch_size} per process x {world} processes)" if world > 1 else "")
         )
         if self.spec.validation_path is not None:
             # Never packed: each validation conversation counts once, the same rows at every evaluation.
@@ -103,9 +133,17 @@ class TorchBackend:
             self.eval_samples = as_samples(held_out)
             log(f"validation: {held_stats.describe()}")
 
-    def _save_model(self, directory: Path) -> None:
-        self.model.save_pretrained(directory)
-        self.tokenizer.save_pretrained(directory)
+    def _save_model(self, directory: Path | None) -> None:
+        """A checkpoint's model (adapter or whole weights); distributed, every rank calls it (FSDP gathers the model)
+        and rank 0 (``directory`` not ``None``) writes."""
+        if self.parallel is None:
+            self.model.save_pretrained(directory)
+            self.tokenizer.save_pretrained(directory)
+            return
+        state = self.parallel.model_state()
+        if directory is not None:
+            self.model.save_pretrained(directory, state_dict=state)
+            self.tokenizer.save_pretrained(directory)
 
     def train(self) -> None:
         spec, hp = self.spec, self.spec.hyperparameters
@@ -118,7 +156,14 @@ class TorchBackend:
             "lora_alpha": hp.lora_alpha,
         }
         saver = CheckpointSaver(
-            spec.checkpoints_dir, self._save_model, metadata, hp.save_total_limit, self.writer, spec.task_dir
+            spec.checkpoints_dir,
+            self._save_model,
+            metadata,
+            hp.save_total_limit,
+            self.writer,
+            spec.task_dir,
+            main=self.is_main,
+            barrier=self.parallel.barrier if self.parallel is not None else None,
         )
         validation = None
         if self.eval_samples:
@@ -130,7 +175,7 @@ class TorchBackend:
                 + (f", early stopping after {validation.patience}" if validation.patience else "")
             )
         trainer = Trainer(
-            self.model,
+            self.wrapped if self.wrapped is not None else self.model,
             self.samples,
             hp,
             self.plan,
@@ -142,6 +187,8 @@ class TorchBackend:
             saver,
             self.eval_samples,
             validation,
+            self.parallel,
+            self.decay_names,
         )
         self.trainer = trainer
         if self.resume_state is not None:
@@ -190,6 +237,8 @@ class TorchBackend:
             set_peft_model_state_dict(self.model, load_peft_weights(str(best[0] / MODEL_DIR), device=str(self.device)))
 
     def save(self) -> list[tuple[str, Path]]:
+        if self.parallel is not None:
+            return self._save_distributed()
         spec = self.spec
         self._load_best()
         if spec.method == "full":
@@ -204,11 +253,74 @@ class TorchBackend:
             self._save_model(staging)
         return [("lora", spec.lora_dir)]
 
+    def _save_distributed(self) -> list[tuple[str, Path]]:
+        """Every rank: the artifacts from the best checkpoint's files (rank 0 alone, no collective), or from the model
+        gathered whole (all ranks); then all leave the process group. Rank 0 returns the artifacts, others nothing."""
+        spec, parallel = self.spec, self.parallel
+        # Decided from the validation state, alike on every rank (the checkpoint's files may be on node 0 alone).
+        validation = self.trainer.validation
+        from_best = validation is not None and validation.best_step not in (None, self.trainer.step)
+        best = self.best_checkpoint() if from_best and parallel.is_main else None
+        if from_best and parallel.is_main and best is None:
+            raise TrainerError(INTERNAL, f"the best checkpoint (step {validation.best_step}) is missing")
+        state = None if from_best else parallel.model_state()
+        artifacts: list[tuple[str, Path]] = []
+        if parallel.is_main:
+            if from_best:
+                log(f"writing the model of the best checkpoint {best[0].name} (eval_loss {best[2]:.4f})")
+            target = spec.merged_dir if spec.method == "full" else spec.lora_dir
+            with staged_dir(target) as staging:
+                if spec.method != "full":
+                    if from_best:
+                        shutil.copytree(best[0] / MODEL_DIR, staging, dirs_exist_ok=True)
+                    else:
+                        self.model.save_pretrained(staging, state_dict=state)
+                        self.tokenizer.save_pretrained(staging)
+                else:
+                    self._write_full_model(staging, best[0] / MODEL_DIR if from_best else None, state)
+            artifacts.append(("merged_model" if spec.method == "full" else "lora", target))
+        parallel.barrier()
+        parallel.finish()
+        self.trainer.optimizer = None
+        self.wrapped = None
+        return artifacts
+
+    def _write_full_model(self, directory: Path, checkpoint_model: Path | None, state: dict | None) -> None:
+        """Rank 0: the fine-tuned model in the base checkpoint's dtype, from a checkpoint folder or a gathered state."""
+        if checkpoint_model is not None:
+            from transformers import AutoModelForCausalLM
+
+            model = AutoModelForCausalLM.from_pretrained(str(checkpoint_model), **dtype_kwargs(self.saved_dtype))
+            model.config.use_cache = True
+            model.save_pretrained(directory)
+        else:
+            state = {
+                k: v.detach().to(device="cpu", dtype=self.saved_dtype) if v.is_floating_point() else v
+                for k, v in state.items()
+            }
+            self.model.config.use_cache = True
+            self.model.save_pretrained(directory, state_dict=state)
+            _set_config_dtype(directory, self.saved_dtype)  # save_pretrained names the dtype of the fp32 training copy
+            model = self.model
+        self.tokenizer.save_pretrained(directory)
+        merging.write_generation_config(model, self.source, directory)
+
     def merge(self) -> Path:
         self.model = None
+        self.trainer = None
         gc.collect()
         if self.device.type == "cuda":
             self.torch.cuda.empty_cache()
         return merging.merge_adapter(
             self.source, self.spec.task_dir, self.spec.lora_dir, self.spec.merged_dir, self.cancel
         )
+
+
+def _set_config_dtype(directory: Path, dtype: Any) -> None:
+    path = directory / "config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    name = str(dtype).replace("torch.", "")
+    for key in ("torch_dtype", "dtype"):
+        if key in config:
+            config[key] = name
+    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -9,6 +9,12 @@ which changed a lot between transformers 4 and 5.
 Gradient accumulation weights each micro-batch by its share of the step's assistant tokens, so a
 step's gradient is that of the mean loss over all its tokens, however they fall into micro-batches.
 The eval loss is the same token-weighted mean, over every validation row, in eval mode without gradients.
+
+Distributed (``parallel``, :mod:`.parallel`): each step's micro-batches are dealt out over the ranks
+(``data.shard_group``), each weighted by its share of the whole step's tokens (times the world size: DDP and FSDP
+average gradients over ranks), so the step's gradient is the same mean over all its tokens. A stop request is agreed
+by all ranks at the same micro-batch; losses, token counts and eval losses are summed over the ranks; the checkpoint
+is gathered whole and written by rank 0 (the writer of other ranks writes nothing).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any, Sequence
 
 from .cancel import CancelToken
 from .checkpoint import CheckpointSaver
-from .data import Sample, collate, count_trained_tokens, micro_batches, optimizer_groups
+from .data import Sample, collate, count_trained_tokens, micro_batches, optimizer_groups, shard_group
 from .errors import DIVERGED, INTERNAL, Cancelled, TrainerError
 from .evaluation import Validation
 from .plan import TrainingPlan, eta_seconds, lr_factor
@@ -57,6 +63,8 @@ class Trainer:
         checkpoints: CheckpointSaver,
         eval_samples: Sequence[Sample] = (),
         validation: Validation | None = None,
+        parallel: Any = None,
+        decay_names: set[str] | None = None,
     ):
         import torch
 
@@ -72,15 +80,25 @@ class Trainer:
         self.checkpoints = checkpoints
         self.eval_samples = eval_samples
         self.validation = validation
+        self.parallel = parallel
+        self.world_size = parallel.world_size if parallel is not None else 1
+        self.rank = parallel.rank.rank if parallel is not None else 0
         self.step = 0
 
-        self.params = [p for p in model.parameters() if p.requires_grad]
+        named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+        self.params = [p for _, p in named]
         if not self.params:
             raise TrainerError(INTERNAL, "the model has no trainable parameters")
-        # Matrices decay; biases and norm weights do not.
+        # Matrices decay; biases and norm weights do not. FSDP flattens its shards, so the names decided before it.
+        if decay_names is None:
+            decays = [p.ndim >= 2 for _, p in named]
+        else:
+            from .parallel import clean_name
+
+            decays = [clean_name(name) in decay_names for name, _ in named]
         groups = [
-            {"params": [p for p in self.params if p.ndim >= 2], "weight_decay": hp.weight_decay},
-            {"params": [p for p in self.params if p.ndim < 2], "weight_decay": 0.0},
+            {"params": [p for (_, p), d in zip(named, decays) if d], "weight_decay": hp.weight_decay},
+            {"params": [p for (_, p), d in zip(named, decays) if not d], "weight_decay": 0.0},
         ]
         self.optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=hp.learning_rate)
         warmup, total = plan.warmup_steps, plan.total_steps
@@ -97,9 +115,14 @@ class Trainer:
         rng = {"cpu": torch.get_rng_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        if self.parallel is not None:
+            optimizer_format, optimizer_state = self.parallel.optimizer_state(self.optimizer)
+        else:
+            optimizer_format, optimizer_state = "ids", self.optimizer.state_dict()
         state = {
             "step": self.step,
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": optimizer_state,
+            "optimizer_format": optimizer_format,
             "scheduler": self.scheduler.state_dict(),
             "rng": rng,
         }
@@ -109,7 +132,17 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         torch = self.torch
-        self.optimizer.load_state_dict(state["optimizer"])
+        saved_format = state.get("optimizer_format", "ids")
+        wanted = self.parallel.optimizer_format() if self.parallel is not None else "ids"
+        if saved_format != wanted:
+            log(
+                "note: the checkpoint's optimizer state was saved under another parallelism "
+                f"({saved_format}-keyed, this run needs {wanted}-keyed): the weights resume, the optimizer starts afresh"
+            )
+        elif self.parallel is not None:
+            self.parallel.load_optimizer_state(self.optimizer, state["optimizer"])
+        else:
+            self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         if self.scaler is not None and "scaler" in state:
             self.scaler.load_state_dict(state["scaler"])
@@ -141,7 +174,7 @@ class Trainer:
                 while self.step < plan.total_steps:
                     epoch = self.step // plan.steps_per_epoch
                     batches = micro_batches(len(self.samples), hp.batch_size, hp.seed, epoch)
-                    groups = optimizer_groups(batches, hp.gradient_accumulation_steps)
+                    groups = optimizer_groups(batches, hp.gradient_accumulation_steps * self.world_size)
                     for group in groups[self.step - epoch * plan.steps_per_epoch :]:
                         window.add(*self._accumulate(group))
                         grad_norm, learning_rate = self._optimizer_step()
@@ -189,20 +222,30 @@ class Trainer:
         self.writer.eval(self.step, round(self.plan.epoch_at(self.step), 4), round(eval_loss, 6))
         return math.isfinite(eval_loss) and self.validation.record(self.step, eval_loss)
 
+    def _stop_requested(self) -> bool:
+        """A stop request: this process's own, or on any rank (all ranks agree at the same call)."""
+        if self.parallel is None:
+            return self.cancel.requested
+        return self.parallel.any(self.cancel.requested)
+
     def evaluate(self) -> float:
         """The token-weighted mean loss over the validation rows (eval mode, no gradients, fixed order)."""
         torch = self.torch
         self.model.eval()
+        forward = self.parallel.eval_module() if self.parallel is not None else self.model
         loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
         tokens = 0
+        starts = [[start] for start in range(0, len(self.eval_samples), self.hp.batch_size)]
+        mine = shard_group(starts, self.rank, self.world_size) if self.parallel is not None else starts
         try:
             with torch.no_grad():
-                for start in range(0, len(self.eval_samples), self.hp.batch_size):
-                    if self.cancel.requested:
+                for share in mine:
+                    if self._stop_requested():
                         raise _Stop()
+                    start = (share or starts[0])[0]
                     batch = self.eval_samples[start : start + self.hp.batch_size]
-                    trained = count_trained_tokens(batch)
-                    if trained == 0:
+                    trained = count_trained_tokens(batch) if share is not None else 0
+                    if trained == 0 and self.parallel is None:
                         continue
                     tensors = {
                         name: torch.tensor(rows, dtype=torch.long, device=self.device)
@@ -214,48 +257,66 @@ class Trainer:
                         else contextlib.nullcontext()
                     )
                     with autocast:
-                        loss = self.model(**tensors, use_cache=False).loss.float()
-                    loss_sum += loss.double() * trained
-                    tokens += trained
+                        loss = forward(**tensors, use_cache=False).loss.float()
+                    if trained:
+                        loss_sum += loss.double() * trained
+                        tokens += trained
         finally:
             self.model.train()
-        return float(loss_sum.item()) / max(1, tokens)
+        total, tokens = float(loss_sum.item()), tokens
+        if self.parallel is not None:
+            total, tokens = self.parallel.sum([total, tokens])
+        return total / max(1, tokens)
 
     def _accumulate(self, group: list[list[int]]):
+        """Forward and backward of this process's micro-batches of one step; (loss sum, trained tokens, input
+        tokens) of what it trained on."""
         torch = self.torch
-        batches = [[self.samples[i] for i in indices] for indices in group]
-        group_tokens = sum(count_trained_tokens(b) for b in batches)
+        group_tokens = max(1, sum(count_trained_tokens([self.samples[i] for i in indices]) for indices in group))
+        mine = shard_group(group, self.rank, self.world_size) if self.parallel is not None else list(group)
         loss_sum = torch.zeros((), device=self.device, dtype=torch.float32)
-        input_tokens = 0
-        for batch in batches:
-            if self.cancel.requested:
+        trained_tokens = input_tokens = 0
+        for position, indices in enumerate(mine):
+            if self._stop_requested():
                 raise _Stop()
+            batch = [self.samples[i] for i in (indices if indices is not None else group[0])]
             tensors = {
                 name: torch.tensor(rows, dtype=torch.long, device=self.device)
                 for name, rows in collate(batch, self.pad_id).items()
             }
-            trained = count_trained_tokens(batch)
+            trained = count_trained_tokens(batch) if indices is not None else 0
             autocast = (
                 torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
                 if self.autocast_dtype is not None
                 else contextlib.nullcontext()
             )
-            with autocast:
-                loss = self.model(**tensors, use_cache=False).loss.float()
-            share = loss * (trained / group_tokens)
-            (self.scaler.scale(share) if self.scaler is not None else share).backward()
-            loss_sum += loss.detach() * trained
-            input_tokens += sum(len(sample.input_ids) for sample in batch)
-        return loss_sum, group_tokens, input_tokens
+            sync = (
+                self.parallel.no_sync(last=position == len(mine) - 1)
+                if self.parallel is not None
+                else contextlib.nullcontext()
+            )
+            with sync:
+                with autocast:
+                    loss = self.model(**tensors, use_cache=False).loss.float()
+                share = loss * (trained / group_tokens * self.world_size)
+                (self.scaler.scale(share) if self.scaler is not None else share).backward()
+            if indices is not None:
+                loss_sum += loss.detach() * trained
+                trained_tokens += trained
+                input_tokens += sum(len(sample.input_ids) for sample in batch)
+        return loss_sum, trained_tokens, input_tokens
 
     def _optimizer_step(self):
         torch = self.torch
-        if self.cancel.requested:
+        if self._stop_requested():
             raise _Stop()
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)
         max_norm = self.hp.max_grad_norm if self.hp.max_grad_norm > 0 else math.inf
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.params, max_norm)
+        if self.parallel is not None:
+            grad_norm = self.parallel.clip_grad_norm(self.params, max_norm)
+        else:
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.params, max_norm)
         learning_rate = self.optimizer.param_groups[0]["lr"]
         if self.scaler is not None:
             self.scaler.step(self.optimizer)
@@ -267,7 +328,7 @@ class Trainer:
         return grad_norm, learning_rate
 
     def _log(self, window: "_Window", grad_norm: Any, learning_rate: float, elapsed: float, steps_done: int) -> None:
-        loss, tokens_per_second = window.flush()
+        loss, tokens_per_second = window.flush(self.parallel)
         if not math.isfinite(loss):
             hint = " or use bf16/fp32 precision" if self.scaler is not None else ""
             raise TrainerError(
@@ -311,9 +372,13 @@ class _Window:
         self.trained_tokens += trained_tokens
         self.input_tokens += input_tokens
 
-    def flush(self) -> tuple[float, float]:
-        loss = float(self.loss_sum.item()) / max(1, self.trained_tokens)  # .item() waits for the GPU
+    def flush(self, parallel: Any = None) -> tuple[float, float]:
+        """The window's loss and throughput (of all ranks: every rank calls it at the same steps)."""
+        loss_sum, trained, inputs = float(self.loss_sum.item()), self.trained_tokens, self.input_tokens  # waits for GPU
+        if parallel is not None:
+            loss_sum, trained, inputs = parallel.sum([loss_sum, trained, inputs])
+        loss = loss_sum / max(1, trained)
         elapsed = max(time.monotonic() - self.started, 1e-9)
-        tokens_per_second = self.input_tokens / elapsed
+        tokens_per_second = inputs / elapsed
         self._reset()
         return loss, tokens_per_second

@@ -12,10 +12,12 @@ import unittest
 from pathlib import Path
 
 from sage_trainer.cancel import CancelToken
+from sage_trainer.data import micro_batches, optimizer_groups, shard_group
 from sage_trainer.distributed import Distributed, launcher_argv, run_outcome, with_environment
 from sage_trainer.errors import BAD_SPEC, CANCELLED, INTERNAL, Cancelled, TrainerError
 from sage_trainer.launch import children
-from sage_trainer.spec import parse_spec
+from sage_trainer.plan import make_plan
+from sage_trainer.spec import Hyperparameters, parse_spec
 
 from tests.support import job, records, run_trainer, trainer_command, trainer_env, write_dataset, write_job
 
@@ -109,6 +111,25 @@ class DistributedSpecTest(unittest.TestCase):
                 "job.json",
             ],
         )
+
+
+class ShardingTest(unittest.TestCase):
+    def test_a_step_is_dealt_out_evenly_and_short_shares_are_padded(self):
+        group = [[0, 1], [2, 3], [4, 5]]
+        self.assertEqual(shard_group(group, 0, 2), [[0, 1], [4, 5]])
+        self.assertEqual(shard_group(group, 1, 2), [[2, 3], None])  # a pass of weight zero keeps collectives paired
+        self.assertEqual(shard_group(group, 3, 4), [None])
+        self.assertEqual(shard_group(group, 0, 1), group)
+
+    def test_every_row_of_an_epoch_is_trained_once_over_all_ranks(self):
+        hp = Hyperparameters(batch_size=3, gradient_accumulation_steps=2)
+        plan = make_plan(50, hp, world_size=4)
+        self.assertEqual(plan.steps_per_epoch, 3)  # 17 micro-batches, 8 per step
+        groups = optimizer_groups(micro_batches(50, 3, seed=1, epoch=0), 2 * 4)
+        self.assertEqual(len(groups), plan.steps_per_epoch)
+        rows = [i for g in groups for r in range(4) for b in shard_group(g, r, 4) if b is not None for i in b]
+        self.assertEqual(sorted(rows), list(range(50)))
+        self.assertEqual(make_plan(50, hp).steps_per_epoch, 9)  # one process: the plan it always had
 
 
 def outcome(rank, code, message, at, exit_code=1):
