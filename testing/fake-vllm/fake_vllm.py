@@ -25,6 +25,11 @@ vLLM's rules it enforces (v0.11; chat-switch-service DESIGN.md "vLLM's rules" na
   architecture without LoRA support exits; --lora-modules in the JSON form or the old name=path form; runtime-loaded
   adapters live in memory only; loading a loaded name is a 400; chat completions are a 400 for a model without a
   chat template; error bodies are {"error": {"message", "type", "param", "code"}}.
+  --tensor-parallel-size N (>= 1): the model's num_attention_heads must be divisible by N (ModelConfig
+  .verify_with_parallel_config), its num_key_value_heads divisible by N or N by it (the attention layers'
+  assertion), and N no more than the GPUs the process sees (CUDA_VISIBLE_DEVICES, else FAKE_VLLM_GPU_COUNT,
+  default 1): v0.11 then falls back to its Ray executor, whose placement group cannot hold N GPUs. Each refusal
+  exits at start with vLLM's message.
 """
 
 import argparse
@@ -185,6 +190,38 @@ def has_chat_template(model):
     if tokenizer is None:
         return True
     return bool(tokenizer.get("chat_template")) or os.path.isfile(os.path.join(model, "chat_template.jinja"))
+
+
+def visible_gpus():
+    """GPUs this process would see: CUDA_VISIBLE_DEVICES when set (an empty value hides all), else the stand-in
+    node's FAKE_VLLM_GPU_COUNT (default 1)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([d for d in visible.split(",") if d.strip()])
+    return int(os.environ.get("FAKE_VLLM_GPU_COUNT", "1"))
+
+
+def tensor_parallel_error(model, size):
+    """vLLM v0.11's refusal of --tensor-parallel-size `size` for `model`, or None when it starts."""
+    if size < 1:
+        return f"ValueError: tensor_parallel_size must be >= 1, was {size}"
+    config = model_json(model, "config.json") or {}
+    heads = config.get("num_attention_heads")
+    if heads and heads % size != 0:
+        # vllm/config/model.py, ModelConfig.verify_with_parallel_config
+        return (f"ValueError: Total number of attention heads ({heads}) must be divisible by tensor parallel "
+                f"size ({size}).")
+    kv_heads = config.get("num_key_value_heads")
+    if kv_heads and (kv_heads % size != 0 if kv_heads >= size else size % kv_heads != 0):
+        # the attention layers (e.g. vllm/model_executor/models/qwen2.py): KV heads are split or replicated
+        return f"AssertionError: num_key_value_heads ({kv_heads}) and tensor parallel size ({size}) do not divide"
+    gpus = visible_gpus()
+    if size > gpus:
+        # vllm/config/parallel.py: world size above the node's GPU count selects the Ray executor, whose placement
+        # group then cannot be made (ray_utils.initialize_ray_cluster)
+        return ("ValueError: The number of required GPUs exceeds the total number of available GPUs in the "
+                f"placement group. (world size {size}, {gpus} visible)")
+    return None
 
 
 def admin_enabled():
@@ -694,6 +731,12 @@ def main(argv):
     if unsupported:
         print(f"ERROR [fake_vllm] ValueError: {unsupported[0]} does not support LoRA yet.", file=sys.stderr, flush=True)
         return 1
+    tp_error = tensor_parallel_error(args.model, args.tensor_parallel_size)
+    if tp_error:
+        print(f"ERROR [fake_vllm] {tp_error}", file=sys.stderr, flush=True)
+        return 1
+    log(f"tensor parallel size {args.tensor_parallel_size} on CUDA_VISIBLE_DEVICES="
+        f"{os.environ.get('CUDA_VISIBLE_DEVICES', '<unset>')}")
     settings = load_overrides(args.model)
     try:
         faults = faults_from_env()
