@@ -50,6 +50,12 @@ if [ -f studio-ui/package.json ]; then
   (cd studio-ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test)
 fi
 
+# NATIVE_CHECK=0 skips it (a minute or two of Quarkus build steps per service).
+if [ "${NATIVE_CHECK:-1}" = 1 ]; then
+  step "Native build steps of the four services, up to native-image (quarkus.native.sources-only)"
+  scripts/native-check.sh
+fi
+
 step "End-to-end tests: packaged services as real processes, launcher and CLI"
 mvn -B -ntp verify -Pit -pl studio-it
 
