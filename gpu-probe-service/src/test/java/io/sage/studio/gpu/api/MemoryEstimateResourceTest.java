@@ -39,7 +39,7 @@ class MemoryEstimateResourceTest {
     @BeforeEach
     void oneA100() {
         StandinGpuProfile.nvml().configure(StandinNvml.system(A100));
-        await().atMost(Duration.ofSeconds(20))
+        await().atMost(Duration.ofSeconds(60))
                 .until(() -> given().queryParam("node", NODE)
                                 .get("/api/system/gpu-info")
                                 .jsonPath()
