@@ -5,7 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,6 +20,7 @@ import au.com.dius.pact.provider.junit5.PactVerificationContext;
 import au.com.dius.pact.provider.junit5.PactVerificationInvocationContextProvider;
 import au.com.dius.pact.provider.junitsupport.Provider;
 import au.com.dius.pact.provider.junitsupport.State;
+import au.com.dius.pact.provider.junitsupport.StateChangeAction;
 import au.com.dius.pact.provider.junitsupport.loader.PactFolder;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
@@ -38,6 +42,8 @@ import io.sage.studio.kafka.KafkaTestResource;
 class ConsumerContractsTest {
 
     private static String completedTask;
+    /** The slow tasks of the pause and resume interactions, removed after each. */
+    private static final Queue<String> SLOW_TASKS = new ConcurrentLinkedQueue<>();
 
     @BeforeEach
     void target(PactVerificationContext context) {
@@ -122,6 +128,53 @@ class ConsumerContractsTest {
                                 .extract()
                                 .path("status")));
         return Map.of("taskId", id);
+    }
+
+    /**
+     * A task the stand-in trains slowly ("slow-me" in its model name: 0.4 s a step here), caught while it trains
+     * (step ≥ 1); a new one for each interaction, removed after it so the list interaction never meets it.
+     */
+    @State("a task in training")
+    Map<String, Object> trainingTask() {
+        String id = given().contentType(ContentType.JSON)
+                .body(Map.of("model_name", "Qwen/slow-me-0.5B", "dataset_file", upload(), "num_epochs", 10))
+                .when()
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("task_id");
+        SLOW_TASKS.add(id);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> "training".equals(field(id, "status")) && ((Number) field(id, "step")).intValue() >= 1);
+        return Map.of("taskId", id);
+    }
+
+    /** A task paused after it trained a few steps (with a checkpoint), for {@code sage finetune resume}. */
+    @State("a paused task")
+    Map<String, Object> pausedTask() {
+        Map<String, Object> task = trainingTask();
+        String id = (String) task.get("taskId");
+        given().post("/api/finetune/tasks/" + id + "/pause").then().statusCode(200);
+        await().atMost(Duration.ofSeconds(60)).until(() -> "paused".equals(field(id, "status")));
+        return task;
+    }
+
+    @State(
+            value = {"a task in training", "a paused task"},
+            action = StateChangeAction.TEARDOWN)
+    void removeSlowTasks() {
+        for (String id = SLOW_TASKS.poll(); id != null; id = SLOW_TASKS.poll()) {
+            String task = id;
+            given().post("/api/finetune/tasks/" + task + "/cancel"); // 409 when it has ended already
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> List.of("cancelled", "completed", "failed").contains(field(task, "status")));
+            given().delete("/api/finetune/tasks/" + task).then().statusCode(200);
+        }
+    }
+
+    private static Object field(String id, String path) {
+        return given().get("/api/finetune/tasks/" + id).then().extract().path(path);
     }
 
     private static String upload() {

@@ -44,6 +44,8 @@ class FinetuneContractTest {
     static final String COMPLETED_TASK = "a completed task";
     static final String STORED_DATASET = "a stored dataset";
     static final String UNMERGED_TASK = "a completed LoRA task without a merged model";
+    static final String TRAINING_TASK = "a task in training";
+    static final String PAUSED_TASK = "a paused task";
     private static final String TASK_ID = "qwen-0.5b-20260101-120000-ab12";
     private static final String INSTANT = "yyyy-MM-dd'T'HH:mm:ss[.SSSSSSSSS][.SSSSSS][.SSS]X";
 
@@ -270,6 +272,63 @@ class FinetuneContractTest {
         assertThat(merge.state()).isEqualTo("queued");
         assertThat(merge.ended()).isFalse();
         assertThat(answer.path("status").asText()).isEqualTo("completed");
+    }
+
+    /** What {@code sage finetune pause} reads: the task's status and the step it is at (pausing: still training). */
+    @Pact(consumer = CONSUMER)
+    V4Pact pauseTask(PactDslWithProvider builder) {
+        return builder.given(TRAINING_TASK)
+                .uponReceiving("sage finetune pause: a training task checkpoints and stops")
+                .method("POST")
+                .pathFromProviderState(
+                        "/api/finetune/tasks/${taskId}/pause", "/api/finetune/tasks/" + TASK_ID + "/pause")
+                .willRespondWith()
+                .status(200)
+                .body(new PactDslJsonBody()
+                        .stringType("task_id", TASK_ID)
+                        .stringMatcher("status", "preparing|training|paused", "training")
+                        .integerType("step", 3))
+                .toPact(V4Pact.class);
+    }
+
+    @Test
+    @PactTestFor(pactMethod = "pauseTask")
+    void pauseReadsTheStatusAndStep(MockServer server) {
+        var answer =
+                new StudioClient(server.getUrl(), null).post("/api/finetune/tasks/" + TASK_ID + "/pause", Map.of());
+        TaskView task = StudioClient.as(answer, TaskView.class);
+        assertThat(task.taskId()).isEqualTo(TASK_ID);
+        assertThat(task.status()).isEqualTo("training");
+        assertThat(answer.path("step").asLong()).isEqualTo(3);
+    }
+
+    /** What {@code sage finetune resume} reads: the status, the attempt that resumes and the checkpoint's step. */
+    @Pact(consumer = CONSUMER)
+    V4Pact resumeTask(PactDslWithProvider builder) {
+        return builder.given(PAUSED_TASK)
+                .uponReceiving("sage finetune resume: a paused task goes on as its next attempt")
+                .method("POST")
+                .pathFromProviderState(
+                        "/api/finetune/tasks/${taskId}/resume", "/api/finetune/tasks/" + TASK_ID + "/resume")
+                .willRespondWith()
+                .status(200)
+                .body(new PactDslJsonBody()
+                        .stringType("task_id", TASK_ID)
+                        .stringMatcher("status", "queued|preparing|training", "queued")
+                        .integerType("attempt", 2)
+                        .integerType("step", 3))
+                .toPact(V4Pact.class);
+    }
+
+    @Test
+    @PactTestFor(pactMethod = "resumeTask")
+    void resumeReadsTheStatusAttemptAndStep(MockServer server) {
+        var answer =
+                new StudioClient(server.getUrl(), null).post("/api/finetune/tasks/" + TASK_ID + "/resume", Map.of());
+        TaskView task = StudioClient.as(answer, TaskView.class);
+        assertThat(task.status()).isEqualTo("queued");
+        assertThat(answer.path("attempt").asInt()).isEqualTo(2);
+        assertThat(answer.path("step").asLong()).isEqualTo(3);
     }
 
     /**
