@@ -256,6 +256,25 @@ def _exit_description(code: int) -> str:
     return f"exited with code {code}"
 
 
+_CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE, signal.SIGILL}
+
+
+def _real(outcome: dict | None) -> bool:
+    return bool(outcome) and outcome.get("code") not in (None, CANCELLED)
+
+
+def _as_error(outcome: dict) -> TrainerError:
+    rank = int(outcome.get("rank", 0))
+    message = str(outcome.get("message") or outcome["code"])
+    return TrainerError(str(outcome["code"]), message if rank == 0 else f"rank {rank}: {message}")
+
+
+def _silent(rank: int, code: int) -> TrainerError:
+    return TrainerError(
+        INTERNAL, f"rank {rank} {_exit_description(code)} without reporting an error; see {_where(rank)}"
+    )
+
+
 def run_outcome(
     ranks: range,
     outcomes: Mapping[int, dict | None],
@@ -265,13 +284,15 @@ def run_outcome(
 ) -> TrainerError | None:
     """The one error this node's run reports, or ``None`` when every worker succeeded.
 
-    ``outcomes``: each local rank's outcome file (``None``: it left none); ``failures``: exit codes torch's launcher
-    reported (it stops the other workers after the first failure); ``stop_signal``: the signal the launcher process
-    got (the user or the executor asked to stop); ``launcher_error``: torch's launcher itself failed.
+    ``outcomes``: each local rank's outcome file (``None``: it left none); ``failures``: the exit codes of the ranks
+    torch's launcher saw fail first (it then stops the others: their errors are consequences, e.g. a lost peer);
+    ``stop_signal``: the signal the launcher process got (the user or the executor asked to stop);
+    ``launcher_error``: torch's launcher itself failed.
 
-    Asked to stop, the run was cancelled (rank 0's message says where its checkpoint went). Otherwise the earliest
-    real error of any rank is the cause (later ones are the other ranks losing their peer, or being stopped by torch's
-    launcher); a rank that died without a word (a signal, the OOM killer) is named with its log file.
+    Asked to stop, the run was cancelled (rank 0's message says where its checkpoint went). Otherwise the cause is
+    among the first failures: a rank that crashed without a word (SIGSEGV, SIGABRT, ...), else the earliest real error,
+    else a rank that died silently otherwise (e.g. SIGKILL: the OOM killer), named with its log file; then any rank's
+    earliest real error.
     """
     errors = {rank: outcomes.get(rank) for rank in ranks}
     if stop_signal is not None:
@@ -279,22 +300,22 @@ def run_outcome(
         if main and main.get("code") == CANCELLED and main.get("message"):
             return TrainerError(CANCELLED, str(main["message"]))
         return TrainerError(CANCELLED, f"cancelled by {stop_signal}")
-    real = [
-        outcome
-        for outcome in errors.values()
-        if outcome and outcome.get("code") not in (None, CANCELLED) and isinstance(outcome.get("time"), (int, float))
+    first = sorted(rank for rank in failures if failures[rank] != 0 and rank in errors)
+    crashed = [
+        r for r in first if errors[r] is None and failures[r] < 0 and signal.Signals(-failures[r]) in _CRASH_SIGNALS
     ]
-    if real:
-        first = min(real, key=lambda outcome: (outcome["time"], outcome.get("rank", 0)))
-        rank = int(first.get("rank", 0))
-        message = str(first.get("message") or first["code"])
-        return TrainerError(str(first["code"]), message if rank == 0 else f"rank {rank}: {message}")
-    silent = sorted(rank for rank in ranks if errors[rank] is None and failures.get(rank, 0) != 0)
+    if crashed:
+        return _silent(crashed[0], failures[crashed[0]])
+    timed = lambda rank: isinstance(errors[rank].get("time"), (int, float))  # noqa: E731
+    real_first = [r for r in first if _real(errors[r]) and timed(r)]
+    if real_first:
+        return _as_error(errors[min(real_first, key=lambda r: (errors[r]["time"], r))])
+    silent = [r for r in first if errors[r] is None]
     if silent:
-        rank = silent[0]
-        return TrainerError(
-            INTERNAL, f"rank {rank} {_exit_description(failures[rank])} without reporting an error; see {_where(rank)}"
-        )
+        return _silent(silent[0], failures[silent[0]])
+    real = [r for r in ranks if _real(errors[r]) and timed(r)]
+    if real:
+        return _as_error(errors[min(real, key=lambda r: (errors[r]["time"], r))])
     if launcher_error is not None:
         return TrainerError(INTERNAL, f"the distributed launcher failed: {launcher_error}")
     cancelled = [outcome for outcome in errors.values() if outcome and outcome.get("code") == CANCELLED]

@@ -177,11 +177,12 @@ class Parallel:
             StateDictType,
         )
 
+        offload = self.device.type == "cuda"  # on the CPU already (offloading a CPU model crashes torch 2.13)
         with FullyShardedDataParallel.state_dict_type(
             self.wrapped,
             StateDictType.FULL_STATE_DICT,
-            FullStateDictConfig(offload_to_cpu=True, rank0_only=rank0_only),
-            FullOptimStateDictConfig(offload_to_cpu=True, rank0_only=rank0_only),
+            FullStateDictConfig(offload_to_cpu=offload, rank0_only=rank0_only),
+            FullOptimStateDictConfig(offload_to_cpu=offload, rank0_only=rank0_only),
         ):
             yield
 

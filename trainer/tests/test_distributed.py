@@ -160,6 +160,18 @@ class RunOutcomeTest(unittest.TestCase):
         outcomes[1] = outcome(1, CANCELLED, "cancelled by SIGTERM at step 2", 3.0, 143)
         self.assertEqual(run_outcome(self.ranks, outcomes, {0: 1}, None).message, outcomes[0]["message"])
 
+    def test_the_ranks_torch_saw_fail_first_are_the_cause(self):
+        outcomes = {
+            0: outcome(0, INTERNAL, "RuntimeError: Connection closed by peer", 5.0),
+            1: outcome(1, "cuda_oom", "CUDA out of memory", 6.0),
+        }
+        self.assertEqual(run_outcome(self.ranks, outcomes, {1: 1}, None).message, "rank 1: CUDA out of memory")
+
+    def test_a_crashed_rank_is_the_cause_not_its_peers_lost_connection(self):
+        outcomes = {0: None, 1: outcome(1, INTERNAL, "RuntimeError: Connection closed by peer", 5.0)}
+        error = run_outcome(self.ranks, outcomes, {0: -11, 1: 1}, None)
+        self.assertEqual(error.message, "rank 0 was killed by SIGSEGV without reporting an error; see logs.txt")
+
     def test_a_rank_that_died_without_a_word_is_named_with_its_log(self):
         outcomes = {0: outcome(0, CANCELLED, "cancelled by SIGTERM at step 2", 3.0, 143), 1: None}
         error = run_outcome(self.ranks, outcomes, {1: -9}, None)
