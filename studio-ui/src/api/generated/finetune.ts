@@ -1055,6 +1055,8 @@ export interface components {
             vram_hint_gb?: number | null;
             description?: string | null;
         };
+        /** @enum {string} */
+        Parallelism: "none" | "ddp" | "fsdp";
         Prepared: {
             owner?: string | null;
             /** Format: int64 */
@@ -1304,6 +1306,13 @@ export interface components {
             early_stopping_patience?: number | null;
             /** Format: int32 */
             seed?: number | null;
+            /** Format: int32 */
+            gpus?: number | null;
+            /** Format: int32 */
+            nodes?: number | null;
+            parallelism?: string | null;
+            /** Format: int32 */
+            save_steps?: number | null;
         };
         /** @enum {string} */
         TaskStatus: "pending" | "queued" | "preparing" | "training" | "completed" | "failed" | "cancelled" | "paused";
@@ -1341,6 +1350,13 @@ export interface components {
             early_stopping_patience?: number | null;
             /** Format: int32 */
             seed?: number | null;
+            /** Format: int32 */
+            gpus?: number | null;
+            /** Format: int32 */
+            nodes?: number | null;
+            parallelism?: components["schemas"]["Parallelism"] | null;
+            /** Format: int32 */
+            save_steps?: number | null;
         };
         /** @enum {string} */
         TrainingMethod: "lora" | "qlora" | "full";

@@ -29,10 +29,12 @@ import io.sage.studio.common.auth.StudioPrincipal;
 import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.finetune.config.FinetuneConfig;
+import io.sage.studio.finetune.domain.Parallelism;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.domain.TrainingConfig;
+import io.sage.studio.finetune.gpu.TaskShapes;
 import io.sage.studio.finetune.task.TaskLifecycle;
 
 /**
@@ -52,6 +54,7 @@ public class CloneResource {
     private final Validator validator;
     private final String defaultModel;
     private final HubSettings hub;
+    private final TaskShapes shapes;
 
     public CloneResource(
             TaskLifecycle tasks,
@@ -59,8 +62,10 @@ public class CloneResource {
             ObjectMapper mapper,
             Validator validator,
             FinetuneConfig config,
-            HubSettings hub) {
+            HubSettings hub,
+            TaskShapes shapes) {
         this.hub = hub;
+        this.shapes = shapes;
         this.tasks = tasks;
         this.caller = caller;
         this.mapper = mapper;
@@ -104,7 +109,7 @@ public class CloneResource {
         if (!violations.isEmpty()) {
             throw new ConstraintViolationException(violations);
         }
-        request = request.withDefaultModel(defaultModel);
+        request = shapes.check(request.withDefaultModel(defaultModel));
         hub.requireCached(request.modelName(), "model_name");
         return Response.status(Response.Status.CREATED)
                 .entity(tasks.clone(source.taskId(), request, ownDataset, caller.name()))
@@ -138,6 +143,13 @@ public class CloneResource {
             putIfSet(m, "eval_steps", c.evalSteps());
             putIfSet(m, "early_stopping_patience", c.earlyStoppingPatience());
             putIfSet(m, "seed", c.seed());
+            // the layout as resolved (none, one GPU, asks auto again: a clone given more GPUs gets one picked)
+            m.put("gpus", c.gpus());
+            m.put("nodes", c.nodes());
+            if (c.parallelism() != Parallelism.NONE) {
+                m.put("parallelism", c.parallelism().wire());
+            }
+            putIfSet(m, "save_steps", c.saveSteps());
         }
         if (r.method() != null) {
             m.put("method", r.method().wire());

@@ -42,6 +42,7 @@ import io.sage.studio.finetune.domain.MergeState;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRequest;
 import io.sage.studio.finetune.domain.TaskStatus;
+import io.sage.studio.finetune.gpu.TaskShapes;
 import io.sage.studio.finetune.messaging.TaskBroadcaster;
 import io.sage.studio.finetune.progress.LogEvent;
 import io.sage.studio.finetune.progress.LogFollower;
@@ -67,6 +68,7 @@ public class TaskResource {
     private final DownloadSlots downloads;
     private final String defaultModel;
     private final HubSettings hub;
+    private final TaskShapes shapes;
 
     public TaskResource(
             TaskLifecycle tasks,
@@ -76,9 +78,11 @@ public class TaskResource {
             StudioPrincipal caller,
             DownloadSlots downloads,
             FinetuneConfig config,
-            HubSettings hub) {
+            HubSettings hub,
+            TaskShapes shapes) {
         this.defaultModel = config.defaultModel();
         this.hub = hub;
+        this.shapes = shapes;
         this.tasks = tasks;
         this.views = views;
         this.logFollower = logFollower;
@@ -124,7 +128,7 @@ public class TaskResource {
         if (request == null) {
             throw new StudioException(FinetuneError.MISSING_BODY, "send the task as a JSON object");
         }
-        request = request.withDefaultModel(defaultModel);
+        request = shapes.check(request.withDefaultModel(defaultModel));
         hub.requireCached(request.modelName(), "model_name");
         return Response.status(Response.Status.CREATED)
                 .entity(tasks.create(request, caller.name()))

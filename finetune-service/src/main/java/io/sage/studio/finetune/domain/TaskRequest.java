@@ -22,6 +22,10 @@ import io.sage.studio.common.error.StudioException;
  * {@code seed}, so a clone or a retry holds out the same rows) or {@code validation_file} names a dataset to evaluate on
  * instead, never both; the trainer then evaluates every {@code eval_steps} steps, keeps the checkpoint with the lowest
  * validation loss and, with {@code early_stopping_patience}, stops after that many evaluations without improvement.
+ *
+ * <p>Several GPUs (issue 21): {@code gpus} per node and {@code nodes} (more than one only on Kubernetes) with
+ * {@code parallelism} {@code auto|ddp|fsdp}; {@code auto} is resolved at create (the cheapest layout that fits, from
+ * gpu-probe's estimate, else {@link Parallelism#fallback}). {@code save_steps} (issue 20) sets the checkpoint cadence.
  */
 public record TaskRequest(
         @Size(max = 512) String modelName,
@@ -60,7 +64,14 @@ public record TaskRequest(
         @Size(max = 4096) String validationFile,
         @Range(min = 1, max = 1_000_000) Integer evalSteps,
         @Range(min = 1, max = 1000) Integer earlyStoppingPatience,
-        @Range(min = 0, max = Integer.MAX_VALUE) Integer seed) {
+        @Range(min = 0, max = Integer.MAX_VALUE) Integer seed,
+        @Range(min = 1, max = MAX_GPUS) Integer gpus,
+        @Range(min = 1, max = MAX_NODES) Integer nodes,
+
+        @Pattern(regexp = "auto|ddp|fsdp", message = "must be one of auto, ddp, fsdp")
+        String parallelism,
+
+        @Range(min = 1, max = 1_000_000) Integer saveSteps) {
 
     public static final int DEFAULT_EPOCHS = 3;
     public static final int DEFAULT_BATCH_SIZE = 4;
@@ -68,6 +79,12 @@ public record TaskRequest(
     public static final int DEFAULT_MAX_LENGTH = 1024;
     /** The trainer's own default seed ({@code sage_trainer.spec.Hyperparameters.seed}). */
     public static final int DEFAULT_SEED = 42;
+    /** The most GPUs per node a task may ask for. */
+    public static final int MAX_GPUS = 64;
+    /** The most nodes a task may ask for. */
+    public static final int MAX_NODES = 64;
+    /** What {@code parallelism} asks for when left out: the service picks. */
+    public static final String AUTO = "auto";
 
     /** A request without validation settings (what callers before issue 19 build). */
     public TaskRequest(
@@ -105,6 +122,57 @@ public record TaskRequest(
                 priority,
                 suffix,
                 null,
+                null,
+                null,
+                null,
+                null);
+    }
+
+    /** A request on one GPU with the service's checkpoint cadence (what callers before issue 21 build). */
+    public TaskRequest(
+            String modelName,
+            String datasetFile,
+            Integer numEpochs,
+            Integer batchSize,
+            Integer gradientAccumulationSteps,
+            Double learningRate,
+            Integer maxLength,
+            Boolean loadIn8bit,
+            String method,
+            Integer loraR,
+            Double loraAlpha,
+            Double loraDropout,
+            Boolean gradientCheckpointing,
+            Boolean merge,
+            Integer priority,
+            String suffix,
+            Double validationSplit,
+            String validationFile,
+            Integer evalSteps,
+            Integer earlyStoppingPatience,
+            Integer seed) {
+        this(
+                modelName,
+                datasetFile,
+                numEpochs,
+                batchSize,
+                gradientAccumulationSteps,
+                learningRate,
+                maxLength,
+                loadIn8bit,
+                method,
+                loraR,
+                loraAlpha,
+                loraDropout,
+                gradientCheckpointing,
+                merge,
+                priority,
+                suffix,
+                validationSplit,
+                validationFile,
+                evalSteps,
+                earlyStoppingPatience,
+                seed,
                 null,
                 null,
                 null,
@@ -149,7 +217,41 @@ public record TaskRequest(
                 validationFile,
                 evalSteps,
                 earlyStoppingPatience,
-                seed);
+                seed,
+                gpus,
+                nodes,
+                parallelism,
+                saveSteps);
+    }
+
+    /** This request with {@code layout} ({@code ddp} or {@code fsdp}) for {@code parallelism}. */
+    public TaskRequest withParallelism(String layout) {
+        return new TaskRequest(
+                modelName,
+                datasetFile,
+                numEpochs,
+                batchSize,
+                gradientAccumulationSteps,
+                learningRate,
+                maxLength,
+                loadIn8bit,
+                method,
+                loraR,
+                loraAlpha,
+                loraDropout,
+                gradientCheckpointing,
+                merge,
+                priority,
+                suffix,
+                validationSplit,
+                validationFile,
+                evalSteps,
+                earlyStoppingPatience,
+                seed,
+                gpus,
+                nodes,
+                layout,
+                saveSteps);
     }
 
     /**
@@ -183,7 +285,10 @@ public record TaskRequest(
         return this;
     }
 
-    /** The hyperparameters, defaults filled in. */
+    /**
+     * The hyperparameters, defaults filled in; {@code parallelism} {@code auto} resolved by
+     * {@link Parallelism#fallback} (the caller may resolve it from a memory estimate instead: {@link #autoParallelism}).
+     */
     public TrainingConfig trainingConfig() {
         return new TrainingConfig(
                 or(numEpochs, DEFAULT_EPOCHS),
@@ -200,7 +305,23 @@ public record TaskRequest(
                 validationFile == null ? null : validationFile.strip(),
                 evalSteps,
                 earlyStoppingPatience,
-                seed == null ? DEFAULT_SEED : seed);
+                seed == null ? DEFAULT_SEED : seed,
+                or(gpus, 1),
+                or(nodes, 1),
+                autoParallelism()
+                        ? Parallelism.fallback(or(gpus, 1) * or(nodes, 1), methodOrDefault())
+                        : explicitParallelism(),
+                saveSteps);
+    }
+
+    /** Whether the service picks the layout ({@code parallelism} left out or {@code auto}). */
+    public boolean autoParallelism() {
+        return parallelism == null || AUTO.equals(parallelism.strip());
+    }
+
+    /** The layout asked for: {@code none} on one GPU whatever was asked (there is nothing to spread). */
+    private Parallelism explicitParallelism() {
+        return or(gpus, 1) * or(nodes, 1) == 1 ? Parallelism.NONE : Parallelism.of(parallelism);
     }
 
     public TrainingMethod methodOrDefault() {

@@ -19,6 +19,11 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param evalSteps             evaluate every this many steps; {@code null}: about ten evaluations a run
  * @param earlyStoppingPatience stop after this many evaluations without improvement; {@code null}: never early
  * @param seed                  the seed of the trainer and of the validation split
+ * @param gpus                  GPUs per node (issue 21); 1 in records written before
+ * @param nodes                 nodes the task trains on; 1 in records written before (more only on Kubernetes)
+ * @param parallelism           the resolved layout over {@code nodes × gpus}: {@code none} for world size 1
+ * @param saveSteps             checkpoint every this many steps (issue 20); {@code null}: the service default
+ *                              ({@code studio.finetune.save-steps}, about every 10 % of the run)
  */
 @RegisterForReflection
 public record TrainingConfig(
@@ -36,7 +41,86 @@ public record TrainingConfig(
         String validationFile,
         Integer evalSteps,
         Integer earlyStoppingPatience,
-        Integer seed) {
+        Integer seed,
+        Integer gpus,
+        Integer nodes,
+        Parallelism parallelism,
+        Integer saveSteps) {
+
+    /** Fills what records written before issue 21 lack: one GPU on one node, no parallelism. */
+    public TrainingConfig {
+        gpus = gpus == null ? 1 : gpus;
+        nodes = nodes == null ? 1 : nodes;
+        parallelism = parallelism == null ? Parallelism.fallback(gpus * nodes, TrainingMethod.DEFAULT) : parallelism;
+    }
+
+    /** A config on one GPU with the service's checkpoint cadence (what callers before issue 21 build). */
+    public TrainingConfig(
+            int numEpochs,
+            int batchSize,
+            int gradientAccumulationSteps,
+            double learningRate,
+            int maxLength,
+            boolean loadIn8bit,
+            int loraR,
+            double loraAlpha,
+            double loraDropout,
+            boolean gradientCheckpointing,
+            Double validationSplit,
+            String validationFile,
+            Integer evalSteps,
+            Integer earlyStoppingPatience,
+            Integer seed) {
+        this(
+                numEpochs,
+                batchSize,
+                gradientAccumulationSteps,
+                learningRate,
+                maxLength,
+                loadIn8bit,
+                loraR,
+                loraAlpha,
+                loraDropout,
+                gradientCheckpointing,
+                validationSplit,
+                validationFile,
+                evalSteps,
+                earlyStoppingPatience,
+                seed,
+                1,
+                1,
+                Parallelism.NONE,
+                null);
+    }
+
+    /** The number of trainer processes: {@code nodes × gpus}; more than 1 makes the run distributed. */
+    public int worldSize() {
+        return gpus * nodes;
+    }
+
+    /** This config with {@code layout} ({@code auto} resolved from a memory estimate). */
+    public TrainingConfig withParallelism(Parallelism layout) {
+        return new TrainingConfig(
+                numEpochs,
+                batchSize,
+                gradientAccumulationSteps,
+                learningRate,
+                maxLength,
+                loadIn8bit,
+                loraR,
+                loraAlpha,
+                loraDropout,
+                gradientCheckpointing,
+                validationSplit,
+                validationFile,
+                evalSteps,
+                earlyStoppingPatience,
+                seed,
+                gpus,
+                nodes,
+                layout,
+                saveSteps);
+    }
 
     /** The seed the trainer and the split use ({@link TaskRequest#DEFAULT_SEED} for a record without one). */
     public int seedOrDefault() {

@@ -63,8 +63,9 @@ final class NextAttempts {
 
     /**
      * {@code job.json} ({@code docs/trainer-protocol.md}, {@code job.schema.json}); paths relative to the task folder
-     * {@code dir} so it works on any mount of it; {@code save_steps} and {@code eval_steps} from the samples of its
-     * {@code dataset.jsonl}; {@code validation_path} when the task validates (its {@code validation.jsonl}).
+     * {@code dir} so it works on any mount of it; {@code save_steps} (the task's own, else the service's) and
+     * {@code eval_steps} from the samples of its {@code dataset.jsonl}; {@code validation_path} when the task validates
+     * (its {@code validation.jsonl}); {@code distributed} when it trains on more than one GPU.
      */
     Map<String, Object> jobSpec(TaskRecord record, Path dir, String resumeFrom) throws IOException {
         Map<String, Object> job = new LinkedHashMap<>();
@@ -79,13 +80,39 @@ final class NextAttempts {
         long samples = Checkpoints.samples(dir.resolve(DatasetService.DATA_FILE));
         Map<String, Object> hyperparameters =
                 checkpoints.addTo(record.config().trainerHyperparameters(), record.config(), samples);
+        if (record.config().saveSteps() != null) {
+            hyperparameters.put("save_steps", record.config().saveSteps());
+        }
         if (validates) {
             hyperparameters.put("eval_steps", evalSteps(record.config(), samples));
         }
         job.put("hyperparameters", hyperparameters);
         job.put("merge", record.merge());
         job.put("resume_from", resumeFrom);
+        if (record.config().worldSize() > 1) {
+            job.put("distributed", distributed(record.config()));
+        }
         return job;
+    }
+
+    /** The rendezvous port {@code job.json} names; an executor that picks its own sets {@code SAGE_MASTER_PORT}. */
+    static final int DEFAULT_MASTER_PORT = 29500;
+
+    /**
+     * The {@code distributed} block of a run over {@code nodes × gpus} processes (only when that is more than one):
+     * this node is rank 0 and the master on the loopback; on Kubernetes, where one {@code job.json} serves every pod,
+     * the pods' {@code SAGE_NODE_RANK}/{@code SAGE_MASTER_ADDR}/{@code SAGE_MASTER_PORT} win over these values, and the
+     * local executor sets {@code SAGE_MASTER_PORT} to a port free when the trainer starts.
+     */
+    static Map<String, Object> distributed(TrainingConfig config) {
+        Map<String, Object> block = new LinkedHashMap<>();
+        block.put("nnodes", config.nodes());
+        block.put("nproc_per_node", config.gpus());
+        block.put("parallelism", config.parallelism().wire());
+        block.put("master_addr", "127.0.0.1");
+        block.put("master_port", DEFAULT_MASTER_PORT);
+        block.put("node_rank", 0);
+        return block;
     }
 
     /**
