@@ -22,6 +22,7 @@ import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.dataset.ValidationSplit;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TrainingConfig;
+import io.sage.studio.finetune.executor.kubernetes.KubernetesExecutor;
 import io.sage.studio.finetune.progress.ProgressTracker;
 import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.queue.TaskQueue;
@@ -37,6 +38,8 @@ final class NextAttempts {
 
     private static final Logger LOG = Logger.getLogger(NextAttempts.class);
     private static final Duration RETRY = Duration.ofSeconds(5);
+    /** {@code resume_from}: the trainer's newest complete checkpoint, or a fresh start ({@code docs/trainer-protocol.md}). */
+    static final String LATEST = "latest";
 
     private final TaskChanges changes;
     private final TaskQueue queue;
@@ -88,7 +91,7 @@ final class NextAttempts {
         }
         job.put("hyperparameters", hyperparameters);
         job.put("merge", record.merge());
-        job.put("resume_from", resumeFrom);
+        job.put("resume_from", resumeFrom != null ? resumeFrom : startOf(record));
         if (record.config().worldSize() > 1) {
             job.put("distributed", distributed(record.config()));
         }
@@ -113,6 +116,16 @@ final class NextAttempts {
         block.put("master_port", DEFAULT_MASTER_PORT);
         block.put("node_rank", 0);
         return block;
+    }
+
+    /**
+     * {@code resume_from} of an attempt that starts without a checkpoint: on Kubernetes {@value #LATEST} (the trainer
+     * takes its newest complete checkpoint, or starts fresh when there is none), because the cluster may run the same
+     * {@code job.json} again - a Kueue preemption suspends the Job, its pod checkpoints on SIGTERM, and a new pod
+     * starts once the Job is admitted again; a local trainer never runs twice on one {@code job.json}: {@code null}.
+     */
+    private static String startOf(TaskRecord record) {
+        return KubernetesExecutor.NAME.equals(record.executor()) ? LATEST : null;
     }
 
     /**
@@ -141,6 +154,9 @@ final class NextAttempts {
                 fromCheckpoint ? Retries.latestCheckpoint(dir).orElse(null) : null;
         TaskRecord next;
         try {
+            if (checkpoint == null) {
+                Retries.setCheckpointsAside(dir, ended.attempt());
+            }
             ProgressTracker resumed =
                     Retries.restartProgress(dir, ended.attempt(), checkpoint == null ? -1 : checkpoint.step());
             next = TaskTransitions.retried(ended, queue.nextSeq(), checkpoint == null ? null : resumed);

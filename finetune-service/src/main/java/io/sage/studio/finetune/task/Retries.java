@@ -9,6 +9,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
@@ -17,6 +18,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.finetune.progress.ProgressTracker;
+import io.sage.studio.finetune.storage.TreeFiles;
 
 /**
  * The files of a retry ({@code POST …/retry}): the trainer's latest checkpoint in the task folder, and the progress file
@@ -70,6 +72,20 @@ final class Retries {
             return Optional.empty();
         }
         return Optional.ofNullable(best);
+    }
+
+    /**
+     * An attempt that starts from the start keeps the ended attempt's checkpoints as {@code checkpoints.attempt-<n>/}
+     * (like its {@code progress.attempt-<n>.jsonl}): left in {@code checkpoints/}, a later automatic resume or a
+     * {@code resume_from: latest} would take one of them - of the old run, perhaps at a higher step - for this one's.
+     */
+    static void setCheckpointsAside(Path taskDir, int endedAttempt) throws IOException {
+        Path root = taskDir.resolve(CHECKPOINTS);
+        if (Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+            Path aside = taskDir.resolve(CHECKPOINTS + ".attempt-" + endedAttempt);
+            TreeFiles.delete(aside); // left by an earlier try of this retry that failed later
+            Files.move(root, aside, StandardCopyOption.ATOMIC_MOVE);
+        }
     }
 
     private static JsonNode readTree(Path file) {

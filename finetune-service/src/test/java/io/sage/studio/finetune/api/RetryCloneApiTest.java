@@ -249,6 +249,8 @@ class RetryCloneApiTest {
                 .isTrue();
         assertThat(steps(records(dir.resolve("progress.jsonl")))).startsWith(1L, 2L);
         assertThat(dir.resolve("progress.attempt-1.jsonl")).isRegularFile();
+        // attempt 1's checkpoint (its cancel saved one) is kept aside, never taken for attempt 2's
+        assertThat(dir.resolve("checkpoints.attempt-1")).isDirectory();
         JsonNode meta = JSON.readTree(dir.resolve("finetune_meta.json").toFile());
         assertThat(meta.path("attempt").asInt()).isEqualTo(2);
         assertThat(meta.path("attempts").get(0).path("outcome").asText()).isEqualTo("cancelled");

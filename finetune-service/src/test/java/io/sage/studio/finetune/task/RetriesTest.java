@@ -39,6 +39,18 @@ class RetriesTest {
     }
 
     @Test
+    void anAttemptFromTheStartSetsTheOldCheckpointsAsideSoNoneIsTakenForItsOwn() throws IOException {
+        checkpoint("step-30", "{\"step\": 30}", true);
+        Files.createDirectories(task.resolve("checkpoints.attempt-1/step-2")); // left by a retry that failed later
+        Retries.setCheckpointsAside(task, 1);
+        assertThat(Retries.latestCheckpoint(task)).isEmpty(); // what resume_from latest would take: none, start fresh
+        assertThat(task.resolve("checkpoints.attempt-1/step-30/model")).isDirectory();
+        assertThat(task.resolve("checkpoints.attempt-1/step-2")).doesNotExist();
+        Retries.setCheckpointsAside(task, 2); // no checkpoints/: nothing to do
+        assertThat(task.resolve("checkpoints.attempt-2")).doesNotExist();
+    }
+
+    @Test
     void theNewProgressFileCarriesOnlyTheMetricsUpToTheCheckpoint() throws IOException {
         String old = String.join(
                 "\n",

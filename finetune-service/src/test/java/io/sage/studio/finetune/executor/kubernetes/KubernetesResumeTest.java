@@ -9,9 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -54,6 +59,11 @@ class KubernetesResumeTest {
 
     private static final Duration LONG = Duration.ofSeconds(30);
     private static final String NS = "studio";
+    private static final Path FAKE_TRAINER = Path.of("..", "testing", "fake-trainer", "fake_trainer.py")
+            .toAbsolutePath()
+            .normalize();
+    /** The stand-in's steps in the suspension test. */
+    private static final int STEPS = 40;
 
     @TempDir
     Path root;
@@ -63,6 +73,7 @@ class KubernetesResumeTest {
     private StudioHome home;
     private TaskEngine engine;
     private TaskViewCache views;
+    private final List<Process> pods = new ArrayList<>();
 
     @BeforeEach
     void start() throws IOException {
@@ -95,6 +106,7 @@ class KubernetesResumeTest {
 
     @AfterEach
     void stop() {
+        pods.forEach(Process::destroyForcibly);
         engine.close();
         client.close();
         server.destroy();
@@ -163,6 +175,102 @@ class KubernetesResumeTest {
                 .isEqualTo("checkpoints/step-3");
         assertThat(job(id + "-a2").getSpec().getTemplate().getMetadata().getLabels())
                 .containsEntry(TrainerJobs.ATTEMPT, "2");
+    }
+
+    /**
+     * A Kueue preemption suspends the Job: Kubernetes deletes its pod (SIGTERM: the trainer checkpoints and exits) and,
+     * once the Job is admitted again, starts a new pod with the same {@code job.json}. That attempt's
+     * {@code resume_from: latest} makes the new pod continue from the checkpoint. The pods are the stand-in trainer as
+     * real processes in the task folder, like a pod on the shared volume.
+     */
+    @Test
+    void aSuspendedAndReadmittedJobsNewPodContinuesFromTheCheckpoint() throws Exception {
+        Task task = create();
+        String id = task.taskId();
+        Path dir = Path.of(task.outputDir());
+        await().atMost(LONG).until(() -> job(id) != null);
+        assertThat(StudioJson.mapper()
+                        .readTree(dir.resolve("job.json").toFile())
+                        .path("resume_from")
+                        .asText())
+                .isEqualTo("latest");
+
+        Process first = pod(dir, "pod-1.log");
+        await().atMost(LONG).until(() -> views.get(id).step() >= 3);
+        suspend(id, true); // preempted: the Job is suspended and its pod deleted
+        first.destroy(); // SIGTERM, as the kubelet sends it
+        assertThat(first.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(first.exitValue()).isEqualTo(143);
+        long checkpoint = StudioJson.mapper()
+                .readTree(dir.resolve(lastCheckpoint(dir))
+                        .resolve("trainer_state.json")
+                        .toFile())
+                .path("step")
+                .asLong();
+        assertThat(checkpoint).isGreaterThanOrEqualTo(3);
+
+        suspend(id, false); // admitted again: a new pod, the same job.json
+        Process second = pod(dir, "pod-2.log");
+        assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(second.exitValue()).isZero();
+        assertThat(Files.readString(dir.resolve("pod-2.log"))).contains("resume_from latest: step-" + checkpoint);
+        finishJob(id, "Complete", "Complete");
+
+        await().atMost(LONG).until(() -> views.get(id).status() == TaskStatus.COMPLETED);
+        assertThat(views.get(id).attempt()).isEqualTo(1); // the same attempt went on, nothing was retried
+        assertThat(views.get(id).step()).isEqualTo(STEPS);
+        List<Long> steps = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("progress.jsonl"))) {
+            var record = StudioJson.mapper().readTree(line);
+            if ("metrics".equals(record.path("type").asText())) {
+                steps.add(record.path("step").asLong());
+            }
+        }
+        // the first pod's steps up to its checkpoint, then the second pod's from the next one: never over again
+        assertThat(steps).isEqualTo(LongStream.rangeClosed(1, STEPS).boxed().toList());
+    }
+
+    /**
+     * The stand-in trainer started like the trainer container: {@code --spec job.json} in the task folder; stopped when
+     * the test ends.
+     */
+    private Process pod(Path taskDir, String log) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(
+                        "python3",
+                        FAKE_TRAINER.toString(),
+                        "--spec",
+                        taskDir.resolve("job.json").toString())
+                .directory(taskDir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(taskDir.resolve(log).toFile());
+        builder.environment().put("FAKE_TRAINER_STEP_DELAY", "0.1");
+        builder.environment().put("FAKE_TRAINER_STEPS", Integer.toString(STEPS));
+        Process pod = builder.start();
+        pods.add(pod);
+        return pod;
+    }
+
+    private void suspend(String name, boolean suspended) {
+        client.batch()
+                .v1()
+                .jobs()
+                .inNamespace(NS)
+                .withName(name)
+                .edit(j -> new JobBuilder(j)
+                        .editSpec()
+                        .withSuspend(suspended)
+                        .endSpec()
+                        .build());
+    }
+
+    private static String lastCheckpoint(Path dir) throws IOException {
+        try (var names = Files.list(dir.resolve("checkpoints"))) {
+            return names.map(p -> p.getFileName().toString())
+                    .filter(n -> n.matches("step-[0-9]+"))
+                    .max(Comparator.comparingLong(n -> Long.parseLong(n.substring("step-".length()))))
+                    .map(n -> "checkpoints/" + n)
+                    .orElseThrow();
+        }
     }
 
     private Task create() throws IOException {
