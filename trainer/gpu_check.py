@@ -17,6 +17,13 @@ task directories, exactly as the finetune-service does:
      checkpoint (lowest eval loss) survives save_total_limit=1, lora/ holds exactly its weights, and early
      stopping ends the run before max_steps.
 
+  7. distributed (issue 21), ``distributed`` alone or at the end of ``check``: the trainer's distributed path under
+     torchrun with ``nproc_per_node`` = the visible GPUs up to 2 (1 on a one-GPU machine; ``GPU_CHECK_NPROC``
+     overrides): DDP + LoRA, FSDP + LoRA and FSDP + full each train (loss falls), write one set of protocol records
+     from rank 0, checkpoints in their format (DDP by parameter position, FSDP by name), a lora/ that PEFT loads and
+     a merged_model/ in the base's dtype that generates; SIGTERM to the launcher process under FSDP checkpoints
+     (exit 143, one cancelled record), and the FSDP checkpoint resumes in a plain one-process run.
+
 ``calibrate`` runs one short training with the given settings on rows filled to max_length and
 prints a ``CALIBRATION {...}`` line (peak GPU memory) for the memory estimator.
 
@@ -239,6 +246,7 @@ def write_task(
     merge: bool = False,
     resume_from: str | None = None,
     validation: list[dict] | None = None,
+    distributed: dict | None = None,
     **hyperparameters,
 ) -> Path:
     task_dir.mkdir(parents=True, exist_ok=True)
@@ -281,6 +289,8 @@ def write_task(
         "resume_from": resume_from,
         "validation_path": "validation.jsonl" if validation is not None else None,
     }
+    if distributed is not None:
+        job["distributed"] = distributed
     (task_dir / "job.json").write_text(json.dumps(job, indent=2))
     return task_dir
 
@@ -731,6 +741,189 @@ def validation_run(report: Report, base_dir: Path, work: Path) -> None:
     print(f"validation run: {wall:.1f}s wall, eval losses {[round(x, 3) for x in losses]}", flush=True)
 
 
+# --- distributed (issue 21) --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def distributed_block(parallelism: str, nproc: int) -> dict:
+    return {
+        "nnodes": 1,
+        "nproc_per_node": nproc,
+        "parallelism": parallelism,
+        "master_addr": "127.0.0.1",
+        "master_port": free_port(),
+        "node_rank": 0,
+    }
+
+
+def processes_for_check() -> int:
+    import torch
+
+    wanted = os.environ.get("GPU_CHECK_NPROC")
+    if wanted:
+        return int(wanted)
+    return max(1, min(2, torch.cuda.device_count()))
+
+
+def all_logs(task_dir: Path) -> str:
+    parts = [log_tail(task_dir, 400)]
+    parts += [p.read_text(errors="replace") for p in sorted((task_dir / "logs").glob("rank-*.txt"))]
+    return "\n".join(parts)
+
+
+def distributed_run(report: Report, base_dir: Path, work: Path, parallelism: str, method: str, nproc: int):
+    import torch
+
+    name = f"{parallelism} {method} x{nproc}"
+    lora = method == "lora"
+    task = write_task(
+        work / f"task-{parallelism}-{method}",
+        base_dir,
+        make_conversations(320),
+        method=method,
+        merge=lora,
+        learning_rate=3e-3 if lora else 1e-3,
+        batch_size=4,
+        max_steps=30,
+        save_steps=10,
+        logging_steps=1,
+        gradient_checkpointing=parallelism == "fsdp",
+        distributed=distributed_block(parallelism, nproc),
+    )
+    code, wall = run_trainer(task, "--spec", "job.json")
+    if not report.check(f"{name}: exits 0", code == 0, f"exit {code} after {wall:.1f}s\n{log_tail(task, 80)}"):
+        return None
+    phases = list(PHASES) if lora else ["loading_model", "preparing_data", "training", "saving", "done"]
+    records = check_progress(report, name, task, phases)
+    metrics = metrics_of(records)
+    loss_falls(report, name, metrics, 0.8)
+    logs = all_logs(task)
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    joined = [f"rank {r}/{nproc} joined ({backend}, {parallelism}" for r in range(nproc)]
+    report.check(f"{name}: every rank ran under torchrun", all(j in logs for j in joined), f"looked for {joined}")
+    report.check(
+        f"{name}: rank 0 alone wrote progress records",
+        [m["step"] for m in metrics] == list(range(1, 31)) and (nproc == 1 or (task / "logs/rank-1.txt").is_file()),
+        f"{len(metrics)} metrics lines",
+    )
+    state = torch.load(task / "checkpoints/step-10/training_state.pt", map_location="cpu", weights_only=True)
+    expected = "names" if parallelism == "fsdp" else "ids"
+    report.check(
+        f"{name}: checkpoint with the whole optimizer state",
+        state.get("optimizer_format") == expected and bool(state["optimizer"].get("state")),
+        f"format {state.get('optimizer_format')}, {len(state['optimizer'].get('state') or {})} parameter states",
+    )
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if lora:
+        from peft import PeftModel
+
+        check_files(report, f"{name}: lora/", task / "lora", ["adapter_config.json", "adapter_model.safetensors"])
+        base = AutoModelForCausalLM.from_pretrained(str(base_dir))
+        adapted = PeftModel.from_pretrained(base, str(task / "lora")).eval()
+        tokenizer = AutoTokenizer.from_pretrained(str(task / "lora"))
+        report.check(f"{name}: lora/ loads with PEFT and generates", len(generate(adapted, tokenizer, "Hi")) > 0)
+    model_dir = task / "merged_model"
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir))
+    base_dtype = json.loads((base_dir / "config.json").read_text()).get("torch_dtype") or json.loads(
+        (base_dir / "config.json").read_text()
+    ).get("dtype")
+    report.check(
+        f"{name}: merged_model/ in the base's dtype generates",
+        str(model.dtype).replace("torch.", "") == base_dtype
+        and len(generate(model, AutoTokenizer.from_pretrained(str(model_dir)), "What is 2 plus 3?")) > 0,
+        f"dtype {model.dtype}, base {base_dtype}",
+    )
+    peak = max((m.get("peak_memory_bytes") or 0) for m in metrics)
+    print(f"{name}: {wall:.1f}s wall, rank 0 peak GPU memory {peak / 2**20:.0f} MiB", flush=True)
+    return task
+
+
+def distributed_sigterm_and_resume(report: Report, base_dir: Path, work: Path, nproc: int) -> None:
+    name = f"fsdp x{nproc} SIGTERM"
+    task = write_task(
+        work / "task-fsdp-sigterm",
+        base_dir,
+        make_conversations(320),
+        batch_size=4,
+        max_steps=100_000,
+        logging_steps=1,
+        distributed=distributed_block("fsdp", nproc),
+    )
+    log = (task / "logs.txt").open("ab")
+    process = subprocess.Popen(
+        [str(WRAPPER), "--spec", "job.json"], cwd=task, env=trainer_env(), stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and process.poll() is None:
+            progress = task / "progress.jsonl"
+            if progress.exists() and metrics_of(read_records(progress)):
+                break
+            time.sleep(0.2)
+        if not report.check(f"{name}: reaches training", process.poll() is None, all_logs(task)[-4000:]):
+            return
+        sent = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            code = None
+        report.check(f"{name}: exits 143", code == 143, f"exit {code} after {time.monotonic() - sent:.1f}s")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
+    records = read_records(task / "progress.jsonl")
+    errors = [r for r in records if r["type"] == "error"]
+    checkpoints = [r["path"] for r in records if r["type"] == "artifact" and r["kind"] == "checkpoint"]
+    report.check(
+        f"{name}: one cancelled record naming the one checkpoint",
+        [e["code"] for e in errors] == ["cancelled"]
+        and len(checkpoints) == 1
+        and checkpoints[0] in errors[0]["message"]
+        and (task / checkpoints[0] / "training_state.pt").is_file(),
+        json.dumps(errors + checkpoints) + "\n" + all_logs(task)[-3000:],
+    )
+    if len(checkpoints) != 1:
+        return
+    step = json.loads((task / checkpoints[0] / "trainer_state.json").read_text())["step"]
+    resumed = write_task(
+        work / "task-fsdp-resume",
+        base_dir,
+        make_conversations(320),
+        batch_size=4,
+        max_steps=step + 4,
+        logging_steps=1,
+        resume_from=str(task / checkpoints[0]),
+    )
+    code, _ = run_trainer(resumed, "--spec", "job.json")
+    steps = [m["step"] for m in metrics_of(read_records(resumed / "progress.jsonl"))] if code == 0 else []
+    report.check(
+        f"{name}: the FSDP checkpoint resumes in one process",
+        code == 0 and steps == list(range(step + 1, step + 5)),
+        f"checkpoint step {step}, exit {code}, steps {steps}\n{'' if code == 0 else log_tail(resumed)}",
+    )
+
+
+def distributed_checks(report: Report, base_dir: Path, work: Path) -> None:
+    nproc = processes_for_check()
+    print(f"distributed checks with nproc_per_node={nproc}", flush=True)
+    for parallelism, method in (("ddp", "lora"), ("fsdp", "lora"), ("fsdp", "full")):
+        report.guard(
+            f"{parallelism} {method} run", lambda: distributed_run(report, base_dir, work, parallelism, method, nproc)
+        )
+    report.guard("fsdp sigterm", lambda: distributed_sigterm_and_resume(report, base_dir, work, nproc))
+
+
 def environment(report: Report) -> bool:
     try:
         import peft
@@ -769,6 +962,18 @@ def command_check(args: argparse.Namespace, work: Path) -> Report:
     report.guard("full run", lambda: full_run(report, base_dir, work, info))
     report.guard("sigterm", lambda: sigterm_and_resume(report, base_dir, work))
     report.guard("validation", lambda: validation_run(report, base_dir, work))
+    report.guard("distributed", lambda: distributed_checks(report, base_dir, work))
+    return report
+
+
+def command_distributed(args: argparse.Namespace, work: Path) -> Report:
+    report = Report()
+    if not environment(report):
+        return report
+    base_dir = work / "base"
+    info = report.guard("build tiny Qwen2 base", lambda: build_base(base_dir, hidden=args.hidden, layers=args.layers))
+    if info is not None:
+        distributed_checks(report, base_dir, work)
     return report
 
 
@@ -810,7 +1015,7 @@ def command_calibrate(args: argparse.Namespace, work: Path) -> Report:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("check", "calibrate"), nargs="?", default="check")
+    parser.add_argument("command", choices=("check", "calibrate", "distributed"), nargs="?", default="check")
     parser.add_argument("--workdir", help="keep everything here (default: a temporary directory, removed)")
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
@@ -833,7 +1038,8 @@ def main() -> int:
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="sage-gpu-check-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        report = command_check(args, work) if args.command == "check" else command_calibrate(args, work)
+        commands = {"check": command_check, "calibrate": command_calibrate, "distributed": command_distributed}
+        report = commands[args.command](args, work)
         peaks = [
             m.get("peak_memory_bytes") or 0
             for progress in work.glob("*/progress.jsonl")

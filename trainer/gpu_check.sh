@@ -4,6 +4,7 @@
 #
 #   trainer/gpu_check.sh                  # the full check (incl. a validation run: eval loss falls, best step kept); about 3 minutes on an H100
 #   trainer/gpu_check.sh calibrate        # only the calibration runs below
+#   trainer/gpu_check.sh distributed      # only the distributed checks (issue 21: torchrun, DDP, FSDP; about 2 minutes)
 #
 # Environment:
 #   SAGE_TRAINER_PYTHON    interpreter with the ML stack (default python3)
@@ -11,7 +12,8 @@
 #   GPU_CHECK_HIDDEN / GPU_CHECK_LAYERS / GPU_CHECK_MODEL_VOCAB   tiny model size (default 256 / 4 / tokenizer size)
 #   GPU_CHECK_CALIBRATE    space-separated runs method:batch_size:max_length[:lora_r][:gc], e.g.
 #                          "lora:8:512 lora:4:2048:16:gc full:2:1024"; each prints a CALIBRATION {...} line
-#   GPU_CHECK_ALLOW_CPU=1  run without a GPU (slow; for debugging the script)
+#   GPU_CHECK_NPROC        workers per node of the distributed checks (default: visible GPUs, at most 2)
+#   GPU_CHECK_ALLOW_CPU=1  run without a GPU (slow; for debugging the script; the distributed checks use gloo)
 set -euo pipefail
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=false
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,8 +28,8 @@ workdir=()
 started=$(date +%s)
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 status=0
-if [[ "${mode}" == "check" ]]; then
-  "${python}" "${here}/gpu_check.py" check "${size[@]}" "${workdir[@]}" || status=1
+if [[ "${mode}" == "check" || "${mode}" == "distributed" ]]; then
+  "${python}" "${here}/gpu_check.py" "${mode}" "${size[@]}" "${workdir[@]}" || status=1
 fi
 for run in ${GPU_CHECK_CALIBRATE:-}; do
   IFS=: read -r method batch length rank gc <<<"${run}"
