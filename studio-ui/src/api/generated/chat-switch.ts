@@ -818,6 +818,8 @@ export interface components {
             model?: string | null;
             on_demand?: boolean | null;
             wait?: boolean | null;
+            /** Format: int32 */
+            tensor_parallel_size?: number | null;
         };
         ServeResult: {
             model: string;
@@ -895,6 +897,8 @@ export interface components {
             strategy?: string | null;
             require_evaluation?: boolean | null;
             force?: boolean | null;
+            /** Format: int32 */
+            tensor_parallel_size?: number | null;
         };
         /** @enum {string} */
         SwitchState: "pending" | "starting" | "waiting_ready" | "smoke_test" | "routing" | "draining" | "completed" | "failed";

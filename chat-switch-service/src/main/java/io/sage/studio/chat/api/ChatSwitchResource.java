@@ -61,7 +61,8 @@ public class ChatSwitchResource {
                 request.strategy(),
                 "api",
                 request.requireEvaluation(),
-                request.force());
+                request.force(),
+                request.tensorParallelSize());
         return Response.accepted(op).build();
     }
 

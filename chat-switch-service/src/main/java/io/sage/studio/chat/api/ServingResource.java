@@ -88,7 +88,7 @@ public class ServingResource {
         }
         boolean onDemand = Boolean.TRUE.equals(request.onDemand());
         boolean waitForIt = Boolean.TRUE.equals(waitParam) || Boolean.TRUE.equals(request.untilReady());
-        return answer(request.model(), onDemand, waitForIt, onDemand ? "gateway" : "api");
+        return answer(request.model(), onDemand, waitForIt, onDemand ? "gateway" : "api", request.tensorParallelSize());
     }
 
     /**
@@ -117,11 +117,12 @@ public class ServingResource {
         if (request == null) {
             throw new StudioException(ChatSwitchError.MISSING_BODY, "send {\"model\": ...}");
         }
-        return answer(request.model(), true, true, "gateway");
+        return answer(request.model(), true, true, "gateway", null);
     }
 
-    private Uni<Response> answer(String model, boolean onDemand, boolean waitForIt, String requestedBy) {
-        ServingService.Outcome outcome = serving.serve(model, onDemand, requestedBy);
+    private Uni<Response> answer(
+            String model, boolean onDemand, boolean waitForIt, String requestedBy, Integer tensorParallelSize) {
+        ServingService.Outcome outcome = serving.serve(model, onDemand, requestedBy, tensorParallelSize);
         ServeResult result = outcome.result();
         if (!outcome.started()) {
             return Uni.createFrom().item(Response.ok(result).build());

@@ -1,5 +1,7 @@
 package io.sage.studio.chat.api;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /**
  * Body of {@code POST /api/chat/switch}: exactly one of {@code model} and {@code task_id}.
  *
@@ -9,5 +11,14 @@ package io.sage.studio.chat.api;
  * @param requireEvaluation a task's model needs a completed evaluation whose verdict is not {@code worse} (409
  *                 {@code evaluation_missing} / {@code evaluation_worse}); unset: {@code studio.chat.require-evaluation}
  * @param force    switch although the evaluation gate refuses; recorded on the operation ({@code evaluation_forced})
+ * @param tensorParallelSize GPUs a new engine shards the model over ({@code --tensor-parallel-size}): a power of two,
+ *                 at most the node's GPUs, dividing the model's attention heads (else 400 naming the field); unset:
+ *                 the smallest that fits, from the model's size and the GPUs' memory
  */
-public record SwitchRequest(String model, String taskId, String strategy, Boolean requireEvaluation, Boolean force) {}
+public record SwitchRequest(
+        String model,
+        String taskId,
+        String strategy,
+        Boolean requireEvaluation,
+        Boolean force,
+        @Schema(minimum = "1", maximum = "64") Integer tensorParallelSize) {}

@@ -89,12 +89,20 @@ public record Backend(
 
     /**
      * The spec that starts this engine again with the adapters it holds now (for a rollback of a recreate), to serve
-     * {@code model}.
+     * {@code model}, on the same GPUs.
      */
     public BackendSpec restartSpec(String newId, ServableModel model) {
         Map<String, String> all = new LinkedHashMap<>(spec.adapters());
         all.putAll(adapters);
         return new BackendSpec(
-                newId, spec.modelPath(), spec.servedName(), spec.loraEnabled(), spec.maxLoraRank(), all, model);
+                newId,
+                spec.modelPath(),
+                spec.servedName(),
+                spec.loraEnabled(),
+                spec.maxLoraRank(),
+                all,
+                model,
+                spec.tensorParallelSize(),
+                spec.gpus());
     }
 }

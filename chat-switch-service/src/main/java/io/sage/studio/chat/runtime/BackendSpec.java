@@ -1,5 +1,6 @@
 package io.sage.studio.chat.runtime;
 
+import java.util.List;
 import java.util.Map;
 
 import io.sage.studio.chat.registry.ServableModel;
@@ -14,6 +15,10 @@ import io.sage.studio.chat.registry.ServableModel;
  * @param maxLoraRank {@code --max-lora-rank}
  * @param adapters    LoRA adapters to load at start ({@code --lora-modules}, JSON form: {@link EngineArgs}), name → path
  * @param model       the model it was started to serve (so a restarted service can route to it), or {@code null}
+ * @param tensorParallelSize {@code --tensor-parallel-size}: the GPUs the engine shards the model over (1 without
+ *                    tensor parallelism; a spec recorded before issue 21 reads as 1)
+ * @param gpus        the local runtime's GPU indices on this node for the engine ({@code CUDA_VISIBLE_DEVICES});
+ *                    empty when unknown (no telemetry) or on Kubernetes, where the pod requests its GPUs
  */
 public record BackendSpec(
         String id,
@@ -22,10 +27,26 @@ public record BackendSpec(
         boolean loraEnabled,
         int maxLoraRank,
         Map<String, String> adapters,
-        ServableModel model) {
+        ServableModel model,
+        int tensorParallelSize,
+        List<Integer> gpus) {
 
     public BackendSpec {
         adapters = Map.copyOf(adapters);
+        tensorParallelSize = Math.max(1, tensorParallelSize);
+        gpus = gpus == null ? List.of() : List.copyOf(gpus);
+    }
+
+    /** An engine on one GPU, wherever the runtime puts it. */
+    public BackendSpec(
+            String id,
+            String modelPath,
+            String servedName,
+            boolean loraEnabled,
+            int maxLoraRank,
+            Map<String, String> adapters,
+            ServableModel model) {
+        this(id, modelPath, servedName, loraEnabled, maxLoraRank, adapters, model, 1, List.of());
     }
 
     /** A spec that records no model (an engine nothing will be routed to by itself). */
@@ -37,5 +58,10 @@ public record BackendSpec(
             int maxLoraRank,
             Map<String, String> adapters) {
         this(id, modelPath, servedName, loraEnabled, maxLoraRank, adapters, null);
+    }
+
+    /** This spec sharded over {@code size} GPUs, on {@code gpuIndices} of this node when known. */
+    public BackendSpec withTensorParallel(int size, List<Integer> gpuIndices) {
+        return new BackendSpec(id, modelPath, servedName, loraEnabled, maxLoraRank, adapters, model, size, gpuIndices);
     }
 }

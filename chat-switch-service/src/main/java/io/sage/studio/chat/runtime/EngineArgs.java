@@ -65,6 +65,18 @@ public final class EngineArgs {
         return args;
     }
 
+    /**
+     * {@code --tensor-parallel-size N} for an engine sharded over N GPUs, nothing for one (vLLM's default). vLLM's
+     * rules for N (v0.11): the model's attention heads divisible by it, no more GPUs than the engine sees; the
+     * planner keeps N a power of two within the node's GPUs ({@code GpuCapacity}).
+     */
+    public static List<String> tensorParallel(BackendSpec spec) {
+        if (spec.tensorParallelSize() <= 1) {
+            return List.of();
+        }
+        return List.of("--tensor-parallel-size", Integer.toString(spec.tensorParallelSize()));
+    }
+
     /** One {@code --lora-modules} value in vLLM's JSON form: {@code {"name", "path", "base_model_name"}}. */
     static String loraModule(String name, String path, String baseModelName) {
         Map<String, String> module = new LinkedHashMap<>();

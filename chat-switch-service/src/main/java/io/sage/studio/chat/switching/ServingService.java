@@ -159,6 +159,14 @@ public class ServingService {
      * {@code switch_in_progress}) and the loading runs on the switch thread.
      */
     public Outcome serve(String model, boolean onDemand, String requestedBy) {
+        return serve(model, onDemand, requestedBy, null);
+    }
+
+    /**
+     * As above; a new engine is sharded over {@code tensorParallelSize} GPUs ({@code null}: sized from the model and
+     * the GPUs; a bad size is a 400 naming {@code tensor_parallel_size}).
+     */
+    public Outcome serve(String model, boolean onDemand, String requestedBy, Integer tensorParallelSize) {
         if (!switches.accepting()) {
             throw new StudioException(
                     ChatSwitchError.NOT_READY, "the chat-switch-service is still starting; try again shortly");
@@ -184,7 +192,7 @@ public class ServingService {
         String id = UUID.randomUUID().toString();
         switches.reserve(id);
         try {
-            Placement placement = place(target, onDemand);
+            Placement placement = place(target, onDemand, tensorParallelSize);
             return new Outcome(start(id, model, target, placement, requestedBy, null), true);
         } catch (RuntimeException e) {
             switches.release(id);
@@ -206,7 +214,7 @@ public class ServingService {
             state.unserve(entry.servedModelName());
             Placement placement;
             try {
-                placement = place(entry.model(), false);
+                placement = place(entry.model(), false, null);
             } catch (StudioException e) {
                 LOG.warnf("%s: %s is no longer served by name: %s", why, entry.servedModelName(), e.getMessage());
                 publishOrLeavePending(null);
@@ -339,7 +347,7 @@ public class ServingService {
     }
 
     /** Decides where {@code target} goes, or throws the 409 that says why it cannot go anywhere. */
-    private Placement place(ServableModel target, boolean onDemand) {
+    private Placement place(ServableModel target, boolean onDemand, Integer tensorParallelSize) {
         int slots = Math.max(config.engine().maxCpuLoras(), config.engine().maxLoras());
         List<String> full = new ArrayList<>();
         for (Backend b : state.backends()) {
@@ -403,7 +411,7 @@ public class ServingService {
                             + room.reason(),
                     List.of(details));
         }
-        BackendSpec spec = planner.spec(target);
+        BackendSpec spec = planner.spec(target, tensorParallelSize);
         return new Placement(
                 Kind.NEW_ENGINE,
                 target.servedName(),

@@ -3,6 +3,7 @@ package io.sage.studio.chat.switching;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -47,6 +48,15 @@ class SwitchPlanner {
     }
 
     Plan plan(ServableModel target, SwitchStrategy requested, boolean restart) {
+        return plan(target, requested, restart, null);
+    }
+
+    /**
+     * @param tensorParallelSize the switch's {@code tensor_parallel_size} for a new engine, or {@code null} to size it
+     *     from the model and the GPUs ({@link GpuCapacity#tensorParallel}); checked here, so a bad one is a 400 before
+     *     anything starts
+     */
+    Plan plan(ServableModel target, SwitchStrategy requested, boolean restart, Integer tensorParallelSize) {
         SwitchStrategy asked = requested == null ? config.strategy() : requested;
         Optional<PublishedRoute> route = state.route();
         boolean routed = state.routeState() == RouteState.ACTIVE
@@ -60,13 +70,14 @@ class SwitchPlanner {
         Optional<Backend> active =
                 state.activeBackend().filter(b -> runtime.liveness(b).alive());
         servable(target);
+        BackendSpec fresh = spec(target, tensorParallelSize);
         if (restart) {
             return new Plan(
                     SwitchStrategy.RECREATE,
                     "the engine of the active model died; starting it again",
                     target,
                     state.activeBackend().orElse(null),
-                    spec(target),
+                    fresh,
                     true);
         }
         if (routed && active.isPresent()) {
@@ -95,7 +106,7 @@ class SwitchPlanner {
                 return hotLoad(target, active.get());
             }
             case BLUE_GREEN, RECREATE -> {
-                return new Plan(asked, "requested", target, active.orElse(null), spec(target), false);
+                return new Plan(asked, "requested", target, active.orElse(null), fresh, false);
             }
             default -> {
                 if (notHotLoadable == null) {
@@ -107,7 +118,7 @@ class SwitchPlanner {
                             "no engine serves now; starting one",
                             target,
                             null,
-                            spec(target),
+                            fresh,
                             false);
                 }
                 GpuCapacity.Decision fit = capacity.secondEngineFits(target);
@@ -116,7 +127,7 @@ class SwitchPlanner {
                         "not hot-loadable (" + notHotLoadable + "); " + fit.reason(),
                         target,
                         active.get(),
-                        spec(target),
+                        fresh,
                         false);
             }
         }
@@ -190,8 +201,24 @@ class SwitchPlanner {
         return null;
     }
 
-    /** The engine to start for {@code target}: its base with the adapter preloaded for a LoRA, else the model itself. */
+    /** The engine to start for {@code target}, its tensor-parallel size sized from the model and the GPUs. */
     BackendSpec spec(ServableModel target) {
+        return spec(target, null);
+    }
+
+    /**
+     * The engine to start for {@code target}: its base with the adapter preloaded for a LoRA, else the model itself;
+     * sharded over {@code tensorParallelSize} GPUs (null: {@link GpuCapacity#tensorParallel} sizes it), on GPUs of this
+     * node no running engine holds where there are such.
+     */
+    BackendSpec spec(ServableModel target, Integer tensorParallelSize) {
+        List<Integer> held =
+                state.backends().stream().flatMap(b -> b.spec().gpus().stream()).toList();
+        GpuCapacity.TensorPlan tp = capacity.tensorParallel(target, tensorParallelSize, held);
+        return engineSpec(target).withTensorParallel(tp.size(), tp.gpus());
+    }
+
+    private BackendSpec engineSpec(ServableModel target) {
         String id = "b-" + UUID.randomUUID().toString().substring(0, 8);
         int maxRank = config.lora().maxRank();
         if (target.isLora()) {

@@ -141,6 +141,21 @@ public class SwitchService {
             String requestedBy,
             Boolean requireEvaluation,
             Boolean force) {
+        return request(model, taskId, strategy, requestedBy, requireEvaluation, force, null);
+    }
+
+    /**
+     * As above, a new engine sharded over {@code tensorParallelSize} GPUs ({@code null}: sized from the model and the
+     * GPUs); a bad size is a 400 naming {@code tensor_parallel_size} before anything is published.
+     */
+    public SwitchOperation request(
+            String model,
+            String taskId,
+            String strategy,
+            String requestedBy,
+            Boolean requireEvaluation,
+            Boolean force,
+            Integer tensorParallelSize) {
         if (!accepting) {
             throw new StudioException(
                     ChatSwitchError.NOT_READY, "the chat-switch-service is still starting; try again shortly");
@@ -153,7 +168,7 @@ public class SwitchService {
         Operation op;
         Plan plan;
         try {
-            plan = planner.plan(target, asked, false);
+            plan = planner.plan(target, asked, false, tensorParallelSize);
             op = newOperation(id, model, taskId, asked == null ? config.strategy() : asked, requestedBy);
             override.ifPresent(op::evaluationForced);
             op.strategy(plan.strategy(), plan.reason());

@@ -86,9 +86,10 @@ final class EngineManifests {
         String name = nameOf(spec.id());
         Map<String, String> limits = new LinkedHashMap<>();
         Map<String, String> requests = new LinkedHashMap<>();
-        if (config.gpuCount() > 0) {
-            limits.put(config.gpuResource(), Integer.toString(config.gpuCount()));
-            requests.put(config.gpuResource(), Integer.toString(config.gpuCount()));
+        int gpus = gpus(spec);
+        if (gpus > 0) {
+            limits.put(config.gpuResource(), Integer.toString(gpus));
+            requests.put(config.gpuResource(), Integer.toString(gpus));
         }
         config.cpu().ifPresent(cpu -> {
             limits.put("cpu", cpu);
@@ -222,6 +223,16 @@ final class EngineManifests {
                 .build();
     }
 
+    /**
+     * GPUs the pod requests: {@code gpu-count}, or the engine's tensor-parallel size when that is larger (vLLM sees
+     * only the GPUs the device plugin gives the container, and refuses a size above them).
+     */
+    int gpus(BackendSpec spec) {
+        return spec.tensorParallelSize() > 1
+                ? Math.max(config.gpuCount(), spec.tensorParallelSize())
+                : config.gpuCount();
+    }
+
     /** vLLM's server arguments (the image's entrypoint is the server); the LoRA ones are {@link EngineArgs}'s. */
     List<String> args(BackendSpec spec) {
         List<String> args = new ArrayList<>(List.of(
@@ -235,6 +246,7 @@ final class EngineManifests {
                 Integer.toString(config.port())));
         memory.gpuMemoryUtilization()
                 .ifPresent(u -> args.addAll(List.of("--gpu-memory-utilization", Double.toString(u))));
+        args.addAll(EngineArgs.tensorParallel(spec));
         args.addAll(EngineArgs.lora(spec, engine));
         config.extraArgs().ifPresent(args::addAll);
         return args;

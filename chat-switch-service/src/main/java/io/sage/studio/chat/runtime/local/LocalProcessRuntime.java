@@ -58,6 +58,7 @@ public class LocalProcessRuntime implements ServingRuntime {
     static final String API_KEY_ENV = "VLLM_API_KEY";
 
     static final String RUNTIME_LORA_ENV = "VLLM_ALLOW_RUNTIME_LORA_UPDATING";
+    static final String CUDA_DEVICES_ENV = "CUDA_VISIBLE_DEVICES";
     private static final Pattern LOG_FILE = Pattern.compile("b-[A-Za-z0-9._-]+\\.log");
 
     private final ChatConfig.Local config;
@@ -150,7 +151,8 @@ public class LocalProcessRuntime implements ServingRuntime {
      * What an engine gets on top of the allow-listed part of this service's environment ({@link ChildEnvironment}: never
      * a key or a secret of this service): the Hugging Face settings ({@link HubSettings}: {@code HF_HOME}, the shared
      * cache the trainers fill too, {@code HF_TOKEN}, the offline switches), {@code studio.chat.local.environment}
-     * (which wins), the engines' API key and, with LoRA, runtime adapter loading.
+     * (which wins), the engines' API key, with LoRA runtime adapter loading, and {@code CUDA_VISIBLE_DEVICES} with the
+     * GPUs the planner gave the engine (its tensor-parallel size of them) so it sees exactly those.
      */
     Map<String, String> environment(BackendSpec spec) {
         Map<String, String> explicit = new LinkedHashMap<>(hub.processEnv());
@@ -161,11 +163,18 @@ public class LocalProcessRuntime implements ServingRuntime {
             explicit.remove(RUNTIME_LORA_ENV);
         }
         explicit.put(API_KEY_ENV, apiKey.getOrCreate());
+        if (!spec.gpus().isEmpty()) {
+            // the indices are NVML's (telemetry), which follow the PCI bus; CUDA's default order is fastest first
+            explicit.put("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+            explicit.put(
+                    CUDA_DEVICES_ENV, spec.gpus().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        }
         return explicit;
     }
 
     /**
-     * The engine's arguments: the template, then the memory flags and the LoRA flags the spec asks for
+     * The engine's arguments: the template, then the memory flags, the tensor-parallel size and the LoRA flags the spec
+     * asks for
      * ({@link EngineArgs}, shared with the Kubernetes runtime). The engine listens on
      * {@code studio.chat.local.host} only: a {@code --host} of the template is replaced, a missing one added (vLLM
      * would listen on every interface).
@@ -195,6 +204,7 @@ public class LocalProcessRuntime implements ServingRuntime {
             args.add("--gpu-memory-utilization");
             args.add(Double.toString(u));
         });
+        args.addAll(EngineArgs.tensorParallel(spec));
         args.addAll(EngineArgs.lora(spec, engine));
         return args;
     }
