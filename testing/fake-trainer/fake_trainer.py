@@ -47,6 +47,12 @@ job.json contains ``fail-me`` the task runs in ``crash`` mode, ``slow-me`` in ``
 ``gated/…`` fails while loading with ``model_access_denied`` (a gated model the token cannot access); for ``merge``,
 ``merge-fails`` in base_model or task_id fails the merge and ``merge-slowly`` makes it slow.
 
+Several GPUs (issue 21), like sage_trainer: a ``distributed`` block in job.json is checked field by field
+(``bad_spec``, exit 2, naming ``distributed.<field>``); ``SAGE_NODE_RANK``, ``SAGE_MASTER_ADDR`` and ``SAGE_MASTER_PORT``
+win over its values. It launches no workers: it logs one line ``fake trainer: devices {json}`` with what it was given
+(``cuda_visible_devices``: the environment's ``CUDA_VISIBLE_DEVICES`` or null; ``distributed``: the block with the
+environment applied, or null) so tests can check what a trainer sees, then trains as one process.
+
 Exit codes: 0 success, 1 error (with an error line), 2 bad_spec, 3 crash_silent, 143 cancelled.
 """
 
@@ -157,12 +163,63 @@ def read_job(path: Path) -> dict:
     validation = job.get("validation_path")
     if validation is not None and (not isinstance(validation, str) or not validation.strip()):
         raise Failure("bad_spec", "validation_path must be null or a non-empty string", 2)
+    check_distributed(job.get("distributed"))
     hp = job.get("hyperparameters") or {}
     for name in ("eval_steps", "early_stopping_patience"):
         value = hp.get(name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise Failure("bad_spec", f"hyperparameters.{name} must be null or an integer >= 1 (got {value!r})", 2)
     return job
+
+
+DISTRIBUTED_FIELDS = ("nnodes", "nproc_per_node", "parallelism", "master_addr", "master_port", "node_rank")
+
+
+def _int_in(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def check_distributed(block) -> None:
+    """The same checks as sage_trainer's ``distributed.parse_distributed``: every problem at once, one bad_spec."""
+    if block is None:
+        return
+    if not isinstance(block, dict):
+        raise Failure("bad_spec", "distributed must be a JSON object or absent", 2)
+    problems = [f"distributed.{name} is not a known field" for name in sorted(set(block) - set(DISTRIBUTED_FIELDS))]
+    problems += [f"distributed.{name} is required" for name in DISTRIBUTED_FIELDS if name not in block]
+    nnodes = block.get("nnodes")
+    checks = {
+        "nnodes": _int_in(nnodes, 1, 64),
+        "nproc_per_node": _int_in(block.get("nproc_per_node"), 1, 64),
+        "parallelism": block.get("parallelism") in ("ddp", "fsdp"),
+        "master_addr": isinstance(block.get("master_addr"), str) and bool(block.get("master_addr", "").strip()),
+        "master_port": _int_in(block.get("master_port"), 1, 65535),
+        "node_rank": _int_in(block.get("node_rank"), 0, (nnodes - 1) if _int_in(nnodes, 1, 64) else 63),
+    }
+    problems += [
+        f"distributed.{name} is invalid (got {json.dumps(block[name])})"
+        for name, ok in checks.items()
+        if name in block and not ok
+    ]
+    if problems:
+        raise Failure("bad_spec", "; ".join(problems), 2)
+
+
+def effective_distributed(block):
+    """The block with ``SAGE_NODE_RANK``/``SAGE_MASTER_ADDR``/``SAGE_MASTER_PORT`` applied (they win), or None."""
+    if block is None:
+        return None
+    effective = dict(block)
+    for env, name in (("SAGE_NODE_RANK", "node_rank"), ("SAGE_MASTER_PORT", "master_port")):
+        value = os.environ.get(env, "").strip()
+        if value:
+            if not value.isdigit():
+                raise Failure("bad_spec", f"{env} must be an integer (got {value!r})", 2)
+            effective[name] = int(value)
+    addr = os.environ.get("SAGE_MASTER_ADDR", "").strip()
+    if addr:
+        effective["master_addr"] = addr
+    return effective
 
 
 def choose_mode(job: dict) -> str:
@@ -222,6 +279,11 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
     delay = float(os.environ.get("FAKE_TRAINER_STEP_DELAY", "0.05")) * (20 if mode == "slow" else 1)
     output_dir = task_dir / str(job.get("output_dir") or ".")
 
+    devices = {
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+        "distributed": effective_distributed(job.get("distributed")),
+    }
+    print("fake trainer: devices " + json.dumps(devices, sort_keys=True), flush=True)
     progress.emit("phase", phase="loading_model")
     print(f"loading {job.get('base_model')} (fake)", flush=True)
     if str(job.get("base_model", "")).startswith("gated/"):

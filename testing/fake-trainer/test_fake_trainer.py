@@ -370,6 +370,58 @@ class FakeTrainerTest(unittest.TestCase):
         self.assertEqual(self.run_fake().returncode, 1)
         self.assertIn("validation", self.of_type("error")[-1]["message"])
 
+    DISTRIBUTED = {
+        "nnodes": 1,
+        "nproc_per_node": 2,
+        "parallelism": "ddp",
+        "master_addr": "127.0.0.1",
+        "master_port": 29500,
+        "node_rank": 0,
+    }
+
+    def devices_line(self, stdout):
+        lines = [line for line in stdout.splitlines() if line.startswith("fake trainer: devices ")]
+        self.assertEqual(len(lines), 1, stdout)
+        return json.loads(lines[0][len("fake trainer: devices "):])
+
+    def test_it_logs_the_gpus_and_distributed_block_it_was_given_with_the_environment_winning(self):
+        self.write_job(distributed=self.DISTRIBUTED)
+        done = self.run_fake(CUDA_VISIBLE_DEVICES="2,3", SAGE_MASTER_PORT="41234", SAGE_MASTER_ADDR="10.0.0.7")
+        self.assertEqual(done.returncode, 0, done.stdout)
+        devices = self.devices_line(done.stdout)
+        self.assertEqual(devices["cuda_visible_devices"], "2,3")
+        self.assertEqual(
+            devices["distributed"], dict(self.DISTRIBUTED, master_port=41234, master_addr="10.0.0.7")
+        )
+        self.write_job()
+        env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+        one = subprocess.run(
+            [sys.executable, str(SCRIPT), "--spec", "job.json"],
+            cwd=self.task,
+            env={**{k: v for k, v in env.items() if not k.startswith("FAKE_TRAINER_")}, "FAKE_TRAINER_STEP_DELAY": "0"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        self.assertEqual(one.returncode, 0, one.stdout)
+        self.assertEqual(self.devices_line(one.stdout), {"cuda_visible_devices": None, "distributed": None})
+
+    def test_a_malformed_distributed_block_is_bad_spec_naming_each_field(self):
+        self.write_job(distributed=dict(self.DISTRIBUTED, parallelism="tp", master_port=0, extra=1))
+        self.assertEqual(self.run_fake().returncode, 2)
+        message = self.of_type("error")[-1]["message"]
+        for field in ("distributed.parallelism", "distributed.master_port", "distributed.extra"):
+            self.assertIn(field, message)
+        bad = dict(self.DISTRIBUTED)
+        del bad["node_rank"]
+        self.write_job(distributed=bad)
+        self.assertEqual(self.run_fake().returncode, 2)
+        self.assertIn("distributed.node_rank is required", self.of_type("error")[-1]["message"])
+        self.write_job(distributed=dict(self.DISTRIBUTED, node_rank=1))
+        self.assertEqual(self.run_fake().returncode, 2)
+        self.write_job(distributed=[1])
+        self.assertEqual(self.run_fake().returncode, 2)
+
     def test_ignore_sigterm_needs_sigkill(self):
         self.write_job()
         process = self.start(

@@ -139,9 +139,19 @@ public interface FinetuneConfig {
         @Max(64)
         int concurrency();
 
-        /** When telemetry shows GPUs on this node, run one task per GPU not held by a task ({@code CUDA_VISIBLE_DEVICES}). */
+        /**
+         * When telemetry shows GPUs on this node, give each task its own {@code gpus} of them not held by another run
+         * ({@code CUDA_VISIBLE_DEVICES}); off: {@code concurrency} tasks share every GPU.
+         */
         @WithDefault("true")
         boolean onePerGpu();
+
+        /**
+         * How long a waiting task that does not fit on the free GPUs lets smaller tasks behind it start on them; after
+         * that the GPUs it needs are kept for it as they come free, so a multi-GPU task is never starved.
+         */
+        @WithDefault("10m")
+        Duration gpuReservationAfter();
 
         /** The node name of this machine in GPU telemetry; unset: the host name, or the only node reporting. */
         Optional<String> gpuNode();

@@ -1,6 +1,8 @@
 package io.sage.studio.finetune.executor;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 
 import io.sage.studio.finetune.domain.RunHandle;
 import io.sage.studio.finetune.domain.TaskRecord;
@@ -17,6 +19,15 @@ public interface TaskExecutor {
 
     /** How many more runs (trainings or merges: both hold a GPU) may start now. */
     int freeSlots();
+
+    /**
+     * Of the waiting tasks (in queue order, while {@link #freeSlots()} is positive), the one to start now, or empty
+     * when none can. By default the head of the queue; the local executor picks the first whose GPUs are free and
+     * keeps GPUs for a multi-GPU task that has waited long ({@code GpuAllocator}).
+     */
+    default Optional<TaskRecord> next(List<TaskRecord> waiting) {
+        return waiting.isEmpty() ? Optional.empty() : Optional.of(waiting.get(0));
+    }
 
     /**
      * Starts the trainer of {@code task} (whose {@code job.json} is written) and watches it until it ends.

@@ -2,6 +2,7 @@ package io.sage.studio.finetune.queue;
 
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -52,6 +53,11 @@ public final class TaskQueue {
         return entries.isEmpty()
                 ? Optional.empty()
                 : Optional.of(entries.first().taskId());
+    }
+
+    /** The queued task ids in the order they run. */
+    public synchronized List<String> ids() {
+        return entries.stream().map(Entry::taskId).toList();
     }
 
     public synchronized int size() {

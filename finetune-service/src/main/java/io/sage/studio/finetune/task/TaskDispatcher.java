@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,8 +20,9 @@ import io.sage.studio.finetune.queue.TaskQueue;
 
 /**
  * Queue → executor, on one dispatcher thread: while the executor has a free slot, a queued merge is started
- * ({@link MergeRuns}, before trainings), else the head of the queue is saved as {@code preparing}, handed to the
- * executor, and its run handle saved. Runs after every create, exit and rescan
+ * ({@link MergeRuns}, before trainings), else the waiting task the executor picks ({@link TaskExecutor#next}: the head of
+ * the queue, or locally the first whose GPUs are free) is saved as {@code preparing}, handed to the executor, and its
+ * run handle saved. Runs after every create, exit and rescan
  * ({@link #kick}); pauses (and retries later) while the task files cannot be written.
  */
 final class TaskDispatcher {
@@ -73,11 +76,25 @@ final class TaskDispatcher {
                 }
                 continue;
             }
-            String id = queue.head().orElse(null);
+            String id = executor.next(waiting()).map(TaskRecord::taskId).orElse(null);
             if (id == null || !launch(id)) {
                 return;
             }
         }
+    }
+
+    /** The queued tasks in queue order (an entry whose task is gone or no longer waiting leaves the queue). */
+    private List<TaskRecord> waiting() {
+        List<TaskRecord> waiting = new ArrayList<>();
+        for (String id : queue.ids()) {
+            TaskRecord record = changes.store().get(id).orElse(null);
+            if (record == null || !record.status().waiting()) {
+                queue.remove(id);
+            } else {
+                waiting.add(record);
+            }
+        }
+        return waiting;
     }
 
     /** Starts the head of the queue; {@code false} when dispatching should pause (storage trouble). */

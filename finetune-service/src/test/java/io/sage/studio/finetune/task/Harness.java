@@ -190,7 +190,13 @@ final class Harness implements AutoCloseable {
             Duration cancelGrace,
             Map<String, String> env,
             List<String> passEnv)
-            implements FinetuneConfig.Local {}
+            implements FinetuneConfig.Local {
+
+        @Override
+        public Duration gpuReservationAfter() {
+            return Duration.ofMinutes(10);
+        }
+    }
 
     /** Dataset limits for tests. */
     record DatasetLimits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {}

@@ -2,20 +2,23 @@ package io.sage.studio.finetune.executor.local;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -50,14 +53,21 @@ import io.sage.studio.process.ProcessIdentity;
  * ({@link RunKind#MERGE}) is the same command with {@code merge --task-dir <task_dir>}, its output in
  * {@code merge_logs.txt}, and takes a slot (a GPU) like a training.
  *
- * <p>Slots: one task per GPU of this node known from telemetry ({@code CUDA_VISIBLE_DEVICES} set to its
- * index), or {@code studio.finetune.local.concurrency} tasks when no GPU is known.
+ * <p>GPUs (issue 21): a {@link GpuAllocator} over this node's GPUs known from telemetry gives a task exactly its
+ * {@code gpus} ({@code CUDA_VISIBLE_DEVICES} set to their indices; a merge takes one), smaller tasks start beside it on
+ * the free ones, and a task that waited longer than {@code studio.finetune.local.gpu-reservation-after} keeps GPUs from
+ * the tasks behind it. When no GPU is known (no telemetry, or {@code one-per-gpu=false}) the allocator hands out
+ * {@code studio.finetune.local.concurrency} stand-in slots and no {@code CUDA_VISIBLE_DEVICES}: a task on several GPUs
+ * then takes every slot, since its trainer sees every device of the machine and nothing may run beside it. A run on
+ * more than one GPU also gets {@code SAGE_MASTER_ADDR=127.0.0.1} and {@code SAGE_MASTER_PORT}, a port free when it
+ * starts, which win over {@code job.json}'s {@code distributed} block, so two such runs on one node never share a port.
  */
 @ApplicationScoped
 @Typed(LocalExecutor.class)
 public class LocalExecutor implements TaskExecutor {
 
     public static final String NAME = "local";
+    private static final String LOOPBACK = "127.0.0.1";
     private static final Logger LOG = Logger.getLogger(LocalExecutor.class);
     private static final Map<Integer, String> SIGNALS =
             Map.of(1, "SIGHUP", 2, "SIGINT", 6, "SIGABRT", 9, "SIGKILL", 11, "SIGSEGV", 15, "SIGTERM");
@@ -68,6 +78,7 @@ public class LocalExecutor implements TaskExecutor {
     private final ProcessControl processes;
     private final Map<String, String> hubEnv;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private final GpuAllocator allocator;
     private volatile boolean closed;
 
     @Inject
@@ -91,10 +102,17 @@ public class LocalExecutor implements TaskExecutor {
         this.inventory = inventory;
         this.identity = identity;
         this.processes = new ProcessControl(identity.id(), identity.bootId());
+        this.allocator = new GpuAllocator(config.gpuReservationAfter(), Clock.systemUTC());
     }
 
     /** A watched run: one this executor launched, or re-adopted after checking it launched it. */
-    private record Running(String taskId, RunKind kind, ProcessIdentity process, List<Integer> gpus) {}
+    private record Running(String taskId, RunKind kind, ProcessIdentity process) {}
+
+    /**
+     * What the allocator hands out: this node's GPU indices from telemetry ({@code real}), else stand-in slots
+     * {@code 0..concurrency-1}.
+     */
+    private record Pool(List<Integer> units, boolean real) {}
 
     @Override
     public String name() {
@@ -103,31 +121,59 @@ public class LocalExecutor implements TaskExecutor {
 
     @Override
     public synchronized int freeSlots() {
-        List<Integer> gpus = gpuIndexes();
-        if (!gpus.isEmpty()) {
-            return freeGpus(gpus).size();
+        return allocator.free(pool().units()).size();
+    }
+
+    @Override
+    public synchronized Optional<TaskRecord> next(List<TaskRecord> waiting) {
+        Pool pool = pool();
+        Map<String, TaskRecord> byId = new HashMap<>();
+        List<GpuAllocator.Want> wants = new ArrayList<>();
+        for (TaskRecord task : waiting) {
+            byId.put(task.taskId(), task);
+            wants.add(new GpuAllocator.Want(task.taskId(), need(task, RunKind.TRAIN, pool)));
         }
-        return Math.max(0, config.concurrency() - running.size());
+        return allocator.next(pool.units(), wants).map(w -> byId.get(w.taskId()));
     }
 
     @Override
     public synchronized RunHandle launch(TaskRecord task, Path taskDir, RunKind kind, RunListener listener)
             throws LaunchException {
-        List<Integer> gpus = gpuIndexes();
-        List<Integer> assigned = List.of();
-        if (!gpus.isEmpty()) {
-            List<Integer> free = freeGpus(gpus);
-            if (free.isEmpty()) {
-                throw new LaunchException("no free GPU on this node", null);
-            }
-            assigned = List.of(free.get(0));
-        }
         List<String> command = new ArrayList<>();
         try {
             command.addAll(CommandLine.split(config.trainerCommand()));
         } catch (IllegalArgumentException e) {
             throw new LaunchException("studio.finetune.local.trainer-command is malformed: " + e.getMessage(), e);
         }
+        Pool pool = pool();
+        int need = need(task, kind, pool);
+        String key = kind.key(task.taskId());
+        List<Integer> units = allocator.take(key, pool.units(), need);
+        if (units.isEmpty()) {
+            throw new LaunchException(
+                    pool.real()
+                            ? need + " free GPU(s) needed on this node, "
+                                    + allocator.free(pool.units()).size() + " free"
+                            : "no free slot (studio.finetune.local.concurrency)",
+                    null);
+        }
+        try {
+            return start(task, taskDir, kind, listener, command, pool.real() ? units : List.of(), key);
+        } catch (LaunchException | RuntimeException e) {
+            allocator.release(key);
+            throw e;
+        }
+    }
+
+    private RunHandle start(
+            TaskRecord task,
+            Path taskDir,
+            RunKind kind,
+            RunListener listener,
+            List<String> command,
+            List<Integer> assigned,
+            String key)
+            throws LaunchException {
         command.addAll(kind.args(taskDir.toString()));
 
         ProcessBuilder builder = new ProcessBuilder(command)
@@ -146,6 +192,10 @@ public class LocalExecutor implements TaskExecutor {
                     "CUDA_VISIBLE_DEVICES",
                     assigned.stream().map(String::valueOf).collect(Collectors.joining(",")));
         }
+        if (kind == RunKind.TRAIN && task.config() != null && task.config().worldSize() > 1) {
+            env.put("SAGE_MASTER_ADDR", LOOPBACK);
+            env.put("SAGE_MASTER_PORT", String.valueOf(freePort()));
+        }
         ChildEnvironment.apply(builder, env);
         ProcessControl.Started started;
         try {
@@ -162,8 +212,7 @@ public class LocalExecutor implements TaskExecutor {
         }
         Process process = started.process();
         ProcessIdentity id = started.identity();
-        String key = kind.key(task.taskId());
-        running.put(key, new Running(task.taskId(), kind, id, assigned));
+        running.put(key, new Running(task.taskId(), kind, id));
         String taskId = task.taskId();
         process.onExit().whenComplete((p, error) -> ended(key, taskId, listener, exitCodeOf(process)));
         return RunHandle.local(id.pid(), id.startTicks(), assigned, id.installId(), id.bootId());
@@ -200,7 +249,8 @@ public class LocalExecutor implements TaskExecutor {
         }
         String taskId = task.taskId();
         String key = kind.key(taskId);
-        running.put(key, new Running(taskId, kind, id, handle.gpus()));
+        running.put(key, new Running(taskId, kind, id));
+        holdReadopted(key, task, kind, handle);
         process.get().onExit().whenComplete((p, error) -> ended(key, taskId, listener, null));
         LOG.infof("re-adopted %s of %s (pid %d)", kind == RunKind.MERGE ? "merge" : "trainer", taskId, handle.pid());
         return true;
@@ -233,6 +283,7 @@ public class LocalExecutor implements TaskExecutor {
     public void close() {
         closed = true;
         running.clear();
+        allocator.clear();
     }
 
     private void ended(String key, String taskId, RunListener listener, Integer exitCode) {
@@ -240,6 +291,7 @@ public class LocalExecutor implements TaskExecutor {
             return;
         }
         running.remove(key);
+        allocator.release(key);
         String detail = exitCode != null && exitCode > 128
                 ? "killed by signal " + (exitCode - 128)
                         + Optional.ofNullable(SIGNALS.get(exitCode - 128))
@@ -257,21 +309,57 @@ public class LocalExecutor implements TaskExecutor {
         }
     }
 
-    private List<Integer> gpuIndexes() {
-        if (!config.onePerGpu()) {
-            return List.of();
+    /** This node's GPUs from telemetry, else {@code concurrency} stand-in slots. */
+    private Pool pool() {
+        List<Integer> gpus = config.onePerGpu()
+                ? inventory.localGpus().stream()
+                        .map(GpuTelemetryEvent::index)
+                        .distinct()
+                        .sorted(Comparator.naturalOrder())
+                        .toList()
+                : List.of();
+        if (!gpus.isEmpty()) {
+            return new Pool(gpus, true);
         }
-        return inventory.localGpus().stream()
-                .map(GpuTelemetryEvent::index)
-                .distinct()
-                .sorted(Comparator.naturalOrder())
-                .toList();
+        return new Pool(
+                IntStream.range(0, Math.max(0, config.concurrency())).boxed().toList(), false);
     }
 
-    private List<Integer> freeGpus(List<Integer> gpus) {
-        Set<Integer> held = new HashSet<>();
-        running.values().forEach(r -> held.addAll(r.gpus()));
-        return gpus.stream().filter(g -> !held.contains(g)).toList();
+    /**
+     * What a run takes from {@code pool}: a merge one unit; a training its {@code gpus} of real GPUs, or of stand-in
+     * slots one for a single-GPU task and all of them for a multi-GPU one (its trainer sees every device).
+     */
+    private static int need(TaskRecord task, RunKind kind, Pool pool) {
+        int gpus =
+                kind == RunKind.TRAIN && task.config() != null ? task.config().gpus() : 1;
+        if (pool.real() || gpus <= 1) {
+            return gpus;
+        }
+        return Math.max(1, pool.units().size());
+    }
+
+    /**
+     * A re-adopted run holds the GPUs its handle names; one launched without known GPUs holds as many free stand-in
+     * slots as it would take now (or what is left of them).
+     */
+    private void holdReadopted(String key, TaskRecord task, RunKind kind, RunHandle handle) {
+        if (handle.gpus() != null && !handle.gpus().isEmpty()) {
+            allocator.hold(key, handle.gpus());
+            return;
+        }
+        Pool pool = pool();
+        List<Integer> free = allocator.free(pool.units());
+        int need = pool.real() ? 1 : need(task, kind, pool);
+        allocator.hold(key, free.subList(0, Math.min(need, free.size())));
+    }
+
+    /** A port free on the loopback now (the torch.distributed rendezvous of a multi-GPU run binds it soon after). */
+    private static int freePort() throws LaunchException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new LaunchException("no free port for the distributed rendezvous: " + e.getMessage(), e);
+        }
     }
 
     private static void appendLog(Path logFile, String line) throws IOException {

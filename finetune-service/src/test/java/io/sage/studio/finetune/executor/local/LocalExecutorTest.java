@@ -47,7 +47,13 @@ class LocalExecutorTest {
             Duration cancelGrace,
             Map<String, String> env,
             List<String> passEnv)
-            implements FinetuneConfig.Local {}
+            implements FinetuneConfig.Local {
+
+        @Override
+        public Duration gpuReservationAfter() {
+            return Duration.ofMinutes(10);
+        }
+    }
 
     private static final GpuInventory NO_GPUS = new GpuInventory() {
         @Override
