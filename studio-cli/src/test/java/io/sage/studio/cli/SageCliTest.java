@@ -190,6 +190,52 @@ class SageCliTest {
         assertThat(uploads).hasSize(2);
     }
 
+    @Test
+    void startSendsTheTaskShapeAndShowsTheLayoutTheStudioChose() throws IOException {
+        AtomicReference<String> created = new AtomicReference<>();
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/api/finetune/create", exchange -> {
+            created.set(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            answer(
+                    exchange,
+                    201,
+                    "{\"task_id\":\"ft-1\",\"status\":\"queued\",\"config\":{\"gpus\":4,\"nodes\":2,"
+                            + "\"parallelism\":\"fsdp\",\"save_steps\":50}}");
+        });
+        server.start();
+
+        Result result = run(
+                "finetune",
+                "start",
+                "--model",
+                "m",
+                "--data",
+                "ds-1",
+                "--gpus",
+                "4",
+                "--nodes",
+                "2",
+                "--parallelism",
+                "auto",
+                "--save-steps",
+                "50",
+                "--url",
+                url());
+
+        assertThat(result.code()).as(result.err()).isZero();
+        JsonNode body = StudioJson.mapper().readTree(created.get());
+        assertThat(body.path("gpus").asInt()).isEqualTo(4);
+        assertThat(body.path("nodes").asInt()).isEqualTo(2);
+        assertThat(body.path("parallelism").asText()).isEqualTo("auto");
+        assertThat(body.path("save_steps").asInt()).isEqualTo(50);
+        assertThat(result.out()).contains("Created task ft-1 (queued)").contains("4 GPU(s) × 2 node(s), fsdp");
+
+        run("finetune", "start", "--model", "m", "--data", "ds-1", "--url", url());
+        body = StudioJson.mapper().readTree(created.get());
+        assertThat(body.has("gpus")).isFalse();
+        assertThat(body.has("save_steps")).isFalse();
+    }
+
     private static void answer(HttpExchange exchange, int status, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().add("Content-Type", "application/json");

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -128,6 +129,23 @@ public class FinetuneCommand implements Runnable {
         @Option(names = "--seed", description = "Seed of the training run and of the validation split.")
         Integer seed;
 
+        @Option(names = "--gpus", description = "GPUs per node (default 1); the trainer runs one process per GPU.")
+        Integer gpus;
+
+        @Option(names = "--nodes", description = "Nodes to train on (default 1; more only on Kubernetes).")
+        Integer nodes;
+
+        @Option(
+                names = "--parallelism",
+                description = "auto (default: the cheapest layout that fits), ddp (model on every GPU) or fsdp"
+                        + " (sharded over all GPUs).")
+        String parallelism;
+
+        @Option(
+                names = "--save-steps",
+                description = "Checkpoint every N steps (default: about every 10 %% of the run).")
+        Integer saveSteps;
+
         @Option(
                 names = "--wait",
                 description = "Show live progress until the task ends; the exit code tells the outcome.")
@@ -169,6 +187,10 @@ public class FinetuneCommand implements Runnable {
             putIf(body, "eval_steps", evalSteps);
             putIf(body, "early_stopping_patience", earlyStoppingPatience);
             putIf(body, "seed", seed);
+            putIf(body, "gpus", gpus);
+            putIf(body, "nodes", nodes);
+            putIf(body, "parallelism", parallelism);
+            putIf(body, "save_steps", saveSteps);
             if (noMerge) {
                 body.put("merge", false);
             }
@@ -176,6 +198,7 @@ public class FinetuneCommand implements Runnable {
             TaskView task = StudioClient.as(created, TaskView.class);
             String id = Output.orEmpty(task.taskId());
             out.println("Created task " + id + " (" + Output.orEmpty(task.status()) + ")");
+            layout(task.config()).ifPresent(line -> out.println("  " + line));
             task.warningsToShow().forEach(w -> out.println("  ⚠ " + w.text()));
             if (!await) {
                 if (options.json()) {
@@ -189,6 +212,25 @@ public class FinetuneCommand implements Runnable {
                 Output.json(System.out, follower.latestJson());
             }
             return exitCode(end);
+        }
+
+        /**
+         * The layout the studio chose for a task on several GPUs ({@code parallelism: auto} resolved), e.g.
+         * "4 GPUs × 2 nodes, fsdp"; empty for a task on one GPU or an answer without it.
+         */
+        static Optional<String> layout(JsonNode config) {
+            if (config == null
+                    || !config.path("gpus").isInt()
+                    || !config.path("nodes").isInt()) {
+                return Optional.empty();
+            }
+            int perNode = config.path("gpus").asInt();
+            int count = config.path("nodes").asInt();
+            if (perNode * count <= 1) {
+                return Optional.empty();
+            }
+            return Optional.of(perNode + " GPU(s) × " + count + " node(s), "
+                    + config.path("parallelism").asText("auto"));
         }
 
         /**
