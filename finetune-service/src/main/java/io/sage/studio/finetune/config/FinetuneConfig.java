@@ -9,6 +9,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 
+import io.sage.studio.finetune.executor.kubernetes.DistributedEngine;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -252,6 +253,18 @@ public interface FinetuneConfig {
 
         /** Kueue LocalQueue; when set, Jobs carry {@code kueue.x-k8s.io/queue-name}. */
         Optional<String> kueueQueue();
+
+        /**
+         * The job engine a task on more than one GPU ({@code nodes × gpus > 1}) runs through: {@code jobset},
+         * {@code pytorchjob} (Kubeflow Training Operator) or {@code trainjob} (Kubeflow Trainer). The chart installs
+         * none; a task is refused with a message naming the missing CRD. Single-GPU tasks stay plain Jobs.
+         */
+        @WithDefault("jobset")
+        DistributedEngine distributedEngine();
+
+        /** The ClusterTrainingRuntime a TrainJob refers to (a torch runtime; Kubeflow Trainer ships this one). */
+        @WithDefault("torch-distributed")
+        String trainjobRuntime();
 
         /** Pod retries before the Job fails. */
         @WithDefault("0")

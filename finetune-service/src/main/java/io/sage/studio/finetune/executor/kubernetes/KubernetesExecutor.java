@@ -55,7 +55,9 @@ import io.sage.studio.kube.StudioLabels;
  * log is copied to {@code logs.txt}. Cancel deletes the Job with foreground propagation. After a restart the
  * Jobs are found again by label. The merge of a task's adapter is a Job of its own ({@code <task_id>-merge}, label
  * {@value RunKind#LABEL}{@code =merge}, log copied to {@code merge_logs.txt}) and counts against the same
- * {@code concurrency}. The client is created only when this executor is chosen.
+ * {@code concurrency}. A training on more than one GPU ({@code nodes × gpus > 1}) is not a Job but one object of the
+ * configured job engine ({@link DistributedRuns}: JobSet, PyTorchJob or TrainJob), counted the same way. The client is
+ * created only when this executor is chosen.
  */
 @ApplicationScoped
 @Typed(KubernetesExecutor.class)
@@ -72,6 +74,7 @@ public class KubernetesExecutor implements TaskExecutor {
     private final List<EnvVar> hubEnv;
     private final String namespace;
     private final Map<String, Watched> watched = new ConcurrentHashMap<>();
+    private final DistributedRuns distributed;
     private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "kubernetes-executor");
         thread.setDaemon(true);
@@ -113,6 +116,14 @@ public class KubernetesExecutor implements TaskExecutor {
         this.scheduling = TrainerJobs.scheduling(config);
         this.namespace = config.namespace()
                 .orElseGet(() -> Optional.ofNullable(client.getNamespace()).orElse("default"));
+        this.distributed = new DistributedRuns(
+                client,
+                config.distributedEngine(),
+                config.trainjobRuntime(),
+                config,
+                scheduling,
+                identity.id(),
+                hubEnv);
         long every = config.pollInterval().toMillis();
         poller.scheduleWithFixedDelay(this::pollAll, every, every, TimeUnit.MILLISECONDS);
     }
@@ -144,13 +155,17 @@ public class KubernetesExecutor implements TaskExecutor {
 
     @Override
     public int freeSlots() {
-        return Math.max(0, config.concurrency() - watched.size());
+        return Math.max(0, config.concurrency() - watched.size() - distributed.size());
     }
 
     @Override
     public RunHandle launch(TaskRecord task, Path taskDir, RunKind kind, RunListener listener) throws LaunchException {
         String inPod =
                 config.homeMountPath().replaceAll("/+$", "") + "/" + home.root().relativize(taskDir);
+        Optional<DistributedJobs.Shape> shape = DistributedRuns.shapeOf(task);
+        if (kind == RunKind.TRAIN && shape.isPresent()) {
+            return distributed.launch(task, shape.get(), namespace, inPod, taskDir, listener);
+        }
         String jobName = TrainerJobs.jobName(task.taskId(), kind, task.attempt());
         Job job = TrainerJobs.build(
                 task.taskId(), kind, task.attempt(), namespace, inPod, config, scheduling, identity.id(), hubEnv);
@@ -223,6 +238,9 @@ public class KubernetesExecutor implements TaskExecutor {
     @Override
     public boolean reattach(TaskRecord task, RunHandle handle, Path taskDir, RunKind kind, RunListener listener) {
         String ns = namespaceOf(handle);
+        if (kind == RunKind.TRAIN && DistributedRuns.shapeOf(task).isPresent()) {
+            return distributed.reattach(task, ns, taskDir, listener);
+        }
         List<Job> jobs;
         try {
             jobs = client
@@ -256,6 +274,9 @@ public class KubernetesExecutor implements TaskExecutor {
     /** Deletes only a Job this executor created or re-adopted (never one named by a task's files). */
     @Override
     public void cancel(TaskRecord task, RunKind kind) {
+        if (kind == RunKind.TRAIN && distributed.cancel(task.taskId())) {
+            return;
+        }
         Watched w = watched.get(kind.key(task.taskId()));
         if (w == null) {
             LOG.debugf("task %s: no Job of this install to delete", task.taskId());
@@ -278,6 +299,7 @@ public class KubernetesExecutor implements TaskExecutor {
             Thread.currentThread().interrupt();
         }
         watched.clear();
+        distributed.clear();
     }
 
     private String namespaceOf(RunHandle run) {
@@ -297,6 +319,7 @@ public class KubernetesExecutor implements TaskExecutor {
                 LOG.warnf(e, "following Job %s failed", w.jobName);
             }
         }
+        distributed.pollAll(() -> closed);
     }
 
     private void poll(Watched w) {

@@ -94,7 +94,19 @@ class KubernetesExecutorTest {
             long terminationGracePeriodSeconds,
             int concurrency,
             Duration pollInterval)
-            implements FinetuneConfig.Kubernetes {}
+            implements FinetuneConfig.Kubernetes {
+
+        /** Multi-GPU tasks are DistributedRunsTest's; these run single-GPU Jobs. */
+        @Override
+        public DistributedEngine distributedEngine() {
+            return DistributedEngine.JOBSET;
+        }
+
+        @Override
+        public String trainjobRuntime() {
+            return "torch-distributed";
+        }
+    }
 
     record Limits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {}
 
