@@ -332,7 +332,16 @@ class HelmChartSecurityTest {
         NetworkPolicy trainers = install.get(NetworkPolicy.class, "sage-studio-trainers");
         assertThat(targets(trainers, pods)).containsExactly("trainer");
         assertThat(trainers.getSpec().getPolicyTypes()).containsExactly("Ingress");
-        assertThat(trainers.getSpec().getIngress()).as("no ingress at all").isNullOrEmpty();
+        // the pods of a multi-node task reach each other (rendezvous, NCCL), nothing else reaches a trainer
+        assertThat(trainers.getSpec().getIngress()).singleElement().satisfies(rule -> {
+            assertThat(rule.getPorts()).isNullOrEmpty();
+            assertThat(rule.getFrom()).singleElement().satisfies(peer -> {
+                assertThat(peer.getNamespaceSelector()).isNull();
+                assertThat(peer.getIpBlock()).isNull();
+                assertThat(peer.getPodSelector().getMatchLabels())
+                        .isEqualTo(trainers.getSpec().getPodSelector().getMatchLabels());
+            });
+        });
 
         for (NetworkPolicy policy : install.all(NetworkPolicy.class)) {
             assertThat(policy.getSpec().getPolicyTypes())

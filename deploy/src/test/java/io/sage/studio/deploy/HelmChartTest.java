@@ -474,10 +474,38 @@ class HelmChartTest {
         assertThat(rules(role))
                 .containsExactlyInAnyOrder(
                         "batch/jobs:create,delete,get,list,watch",
+                        "jobset.x-k8s.io/jobsets:create,delete,get,list,watch",
                         "/pods:get,list,watch",
                         "/pods/log:get",
                         "/events:get,list,watch");
         assertBoundTo(install, "sage-studio-finetune", "sage-studio-finetune");
+    }
+
+    /** Multi-GPU tasks: the engine chosen in the values reaches the service, and the Role covers only its kind. */
+    @Test
+    void theDistributedEngineIsConfiguredAndOnlyItsKindIsGranted() {
+        Properties defaults = render().properties("sage-studio-finetune");
+        assertThat(defaults.getProperty("studio.finetune.kubernetes.distributed-engine"))
+                .isEqualTo("jobset");
+        assertThat(defaults.getProperty("studio.finetune.kubernetes.trainjob-runtime"))
+                .isEqualTo("torch-distributed");
+
+        Install trainJob = render(Map.of(
+                "finetune.trainer.distributedEngine", "trainjob", "finetune.trainer.trainJobRuntime", "torch-fsdp"));
+        assertThat(trainJob.properties("sage-studio-finetune")
+                        .getProperty("studio.finetune.kubernetes.distributed-engine"))
+                .isEqualTo("trainjob");
+        assertThat(trainJob.properties("sage-studio-finetune")
+                        .getProperty("studio.finetune.kubernetes.trainjob-runtime"))
+                .isEqualTo("torch-fsdp");
+        assertThat(rules(trainJob.get(Role.class, "sage-studio-finetune")))
+                .contains("trainer.kubeflow.org/trainjobs:create,delete,get,list,watch")
+                .noneMatch(rule -> rule.startsWith("jobset.x-k8s.io/") || rule.startsWith("kubeflow.org/"));
+        assertThat(rules(render(Map.of("finetune.trainer.distributedEngine", "pytorchjob"))
+                        .get(Role.class, "sage-studio-finetune")))
+                .contains("kubeflow.org/pytorchjobs:create,delete,get,list,watch");
+        assertThatThrownBy(() -> render(Map.of("finetune.trainer.distributedEngine", "mpijob")))
+                .hasMessageContaining("distributedEngine");
     }
 
     @Test
