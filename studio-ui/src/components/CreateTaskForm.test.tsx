@@ -3,7 +3,8 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Task } from '../api/types';
 import { json, stubFetch } from '../test/fetchStub';
 import { renderWithProviders } from '../test/render';
-import { CreateTaskForm } from './CreateTaskForm';
+import { cloneValues, CreateTaskForm } from './CreateTaskForm';
+import { TaskDrawer } from './TaskDrawer';
 
 const base = [
   { id: 'Qwen/Qwen2.5-0.5B-Instruct', name: 'Qwen2.5 0.5B Instruct', type: 'base', params_b: 0.49, vram_hint_gb: 10.4 },
@@ -118,5 +119,53 @@ describe('CreateTaskForm', () => {
     const second = JSON.parse(calls.filter((c) => c.url === '/api/finetune/create')[1].body as string);
     expect(second.validation_split ?? null).toBeNull();
     expect(second).not.toHaveProperty('early_stopping_patience');
+  });
+
+  it('sends GPUs, nodes, a parallelism and the checkpoint cadence; a parallelism only with several GPUs', async () => {
+    const { calls } = studio();
+    renderWithProviders(<CreateTaskForm onCreated={() => undefined} />);
+    await screen.findByText('Qwen2.5 0.5B Instruct');
+    fireEvent.click(screen.getByTestId('dataset-sample'));
+    await waitFor(() => expect(screen.getByTestId('create-submit')).toBeEnabled());
+    const parallelism = () => within(screen.getByTestId('field-parallelism')).getByRole('combobox', { hidden: true });
+    expect(parallelism()).toBeDisabled(); // one GPU: nothing to share
+    fireEvent.change(screen.getByTestId('field-gpus'), { target: { value: '4' } });
+    fireEvent.change(screen.getByTestId('field-nodes'), { target: { value: '2' } });
+    await waitFor(() => expect(parallelism()).toBeEnabled());
+    fireEvent.mouseDown(parallelism());
+    fireEvent.click(await screen.findByText('FSDP'));
+    fireEvent.change(screen.getByTestId('field-save_steps'), { target: { value: '200' } });
+    fireEvent.click(screen.getByTestId('create-submit'));
+    await waitFor(() => expect(calls.filter((c) => c.url === '/api/finetune/create')).toHaveLength(1));
+    const sent = JSON.parse(calls.find((c) => c.url === '/api/finetune/create')!.body as string);
+    expect(sent).toMatchObject({ gpus: 4, nodes: 2, parallelism: 'fsdp', save_steps: 200 });
+
+    fireEvent.change(screen.getByTestId('field-gpus'), { target: { value: '1' } });
+    fireEvent.change(screen.getByTestId('field-nodes'), { target: { value: '1' } });
+    fireEvent.change(screen.getByTestId('field-save_steps'), { target: { value: '' } });
+    fireEvent.click(screen.getByTestId('create-submit'));
+    await waitFor(() => expect(calls.filter((c) => c.url === '/api/finetune/create')).toHaveLength(2));
+    const second = JSON.parse(calls.filter((c) => c.url === '/api/finetune/create')[1].body as string);
+    expect(second).toMatchObject({ gpus: 1, nodes: 1 });
+    expect(second).not.toHaveProperty('parallelism');
+    expect(second.save_steps ?? null).toBeNull();
+  });
+
+  it('Clone & edit takes the layout and cadence; the task drawer shows them', async () => {
+    const source = {
+      task_id: 'ft-9',
+      model_name: base[0].id,
+      status: 'completed',
+      method: 'full',
+      config: { num_epochs: 1, gpus: 8, nodes: 2, parallelism: 'fsdp', save_steps: 50 },
+    } as unknown as Task;
+    expect(cloneValues(source)).toMatchObject({ gpus: 8, nodes: 2, parallelism: 'fsdp', save_steps: 50 });
+    const single = { ...source, config: { gpus: 1, nodes: 1, parallelism: 'none' } } as unknown as Task;
+    expect(cloneValues(single)).not.toHaveProperty('parallelism'); // a one-GPU run: the form's auto
+
+    stubFetch({ 'GET /api/finetune/tasks/ft-9/metrics': () => json({ task_id: 'ft-9', points: [] }) });
+    renderWithProviders(<TaskDrawer task={source} onClose={() => undefined} />);
+    expect(await screen.findByTestId('drawer-layout')).toHaveTextContent('8 GPU(s) × 2 node(s) · FSDP');
+    expect(screen.getByTestId('drawer-save-steps')).toHaveTextContent('every 50 steps');
   });
 });

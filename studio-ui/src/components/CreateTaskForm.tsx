@@ -39,6 +39,13 @@ interface FormValues extends Hyperparameters {
   validation_split?: number | null;
   /** Stop after this many evaluations without a better eval loss; empty: never early. */
   early_stopping_patience?: number | null;
+  /** GPUs per node and nodes (issue 21); empty: one. */
+  gpus?: number | null;
+  nodes?: number | null;
+  /** How several GPUs share the work; `auto` lets the service pick by the memory estimate. */
+  parallelism?: 'auto' | 'ddp' | 'fsdp';
+  /** Checkpoint every N steps; empty: the service's default (about every 10 % of the run). */
+  save_steps?: number | null;
 }
 
 const fetchBaseModels = (signal: AbortSignal) => finetuneApi.listBaseModels(signal);
@@ -70,6 +77,11 @@ export function cloneValues(task: Task): Partial<FormValues> {
     method: task.method ?? undefined,
     validation_split: config.validation_split ?? undefined,
     early_stopping_patience: config.early_stopping_patience ?? undefined,
+    gpus: config.gpus ?? undefined,
+    nodes: config.nodes ?? undefined,
+    // stored resolved: `none` is a one-GPU run, which `auto` resolves to again
+    parallelism: config.parallelism === 'ddp' || config.parallelism === 'fsdp' ? config.parallelism : undefined,
+    save_steps: config.save_steps ?? undefined,
   };
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<FormValues>;
 }
@@ -138,6 +150,10 @@ export function CreateTaskForm({ onCreated, cloneFrom = null, onCloneDone = () =
     // takes it along.
     if (!formValues.validation_split) {
       formValues = { ...formValues, validation_split: undefined, early_stopping_patience: undefined };
+    }
+    // A parallelism means nothing on one GPU: a clone of a multi-GPU task set back to one GPU drops it.
+    if ((formValues.gpus ?? 1) * (formValues.nodes ?? 1) <= 1) {
+      formValues = { ...formValues, parallelism: undefined };
     }
     try {
       const task = cloneFrom
@@ -374,6 +390,53 @@ export function CreateTaskForm({ onCreated, cloneFrom = null, onCloneDone = () =
                         disabled={!values?.validation_split}
                         style={{ width: '100%' }}
                         data-testid="field-early_stopping_patience"
+                      />
+                    </Form.Item>
+                  </Col>
+                  <Col xs={12} md={8}>
+                    <Form.Item name="gpus" label={t('field.gpus')} tooltip={t('field.gpusHint')}>
+                      <InputNumber
+                        min={1}
+                        max={64}
+                        placeholder="1"
+                        style={{ width: '100%' }}
+                        data-testid="field-gpus"
+                      />
+                    </Form.Item>
+                  </Col>
+                  <Col xs={12} md={8}>
+                    <Form.Item name="nodes" label={t('field.nodes')} tooltip={t('field.nodesHint')}>
+                      <InputNumber
+                        min={1}
+                        max={64}
+                        placeholder="1"
+                        style={{ width: '100%' }}
+                        data-testid="field-nodes"
+                      />
+                    </Form.Item>
+                  </Col>
+                  <Col xs={12} md={8}>
+                    <Form.Item name="parallelism" label={t('field.parallelism')} tooltip={t('field.parallelismHint')}>
+                      <Select
+                        data-testid="field-parallelism"
+                        placeholder={t('field.parallelismAuto')}
+                        disabled={(values?.gpus ?? 1) * (values?.nodes ?? 1) <= 1}
+                        options={[
+                          { value: 'auto', label: t('field.parallelismAuto') },
+                          { value: 'ddp', label: 'DDP' },
+                          { value: 'fsdp', label: 'FSDP' },
+                        ]}
+                      />
+                    </Form.Item>
+                  </Col>
+                  <Col xs={12} md={8}>
+                    <Form.Item name="save_steps" label={t('field.saveSteps')} tooltip={t('field.saveStepsHint')}>
+                      <InputNumber
+                        min={1}
+                        max={1_000_000}
+                        placeholder={t('field.auto')}
+                        style={{ width: '100%' }}
+                        data-testid="field-save_steps"
                       />
                     </Form.Item>
                   </Col>

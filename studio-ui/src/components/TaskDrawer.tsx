@@ -39,6 +39,11 @@ interface Props {
 }
 
 /** Every attempt of a task that was retried (`attempts`, the current one last): when, how it ended, why. */
+/** How the task's GPUs share the work: `none` (stored for a one-GPU run) shows as a dash. */
+function parallelismLabel(parallelism: string | null | undefined): string {
+  return parallelism && parallelism !== 'none' ? parallelism.toUpperCase() : '—';
+}
+
 function Attempts({ task }: { task: Task }) {
   const { t, lang } = useI18n();
   const attempts = task.attempts ?? [];
@@ -227,6 +232,22 @@ export function TaskDrawer({ task, onClose, onChanged = () => {}, onClone }: Pro
                     <Descriptions.Item label={t('table.baseModel')}>{task.model_name}</Descriptions.Item>
                     <Descriptions.Item label={t('drawer.method')}>
                       {[task.method, task.executor].filter(Boolean).join(' · ') || '—'}
+                    </Descriptions.Item>
+                    <Descriptions.Item label={t('drawer.layout')}>
+                      <span data-testid="drawer-layout">
+                        {t('drawer.layoutValue', {
+                          gpus: task.config?.gpus ?? 1,
+                          nodes: task.config?.nodes ?? 1,
+                          parallelism: parallelismLabel(task.config?.parallelism),
+                        })}
+                      </span>
+                    </Descriptions.Item>
+                    <Descriptions.Item label={t('drawer.checkpoints')}>
+                      <span data-testid="drawer-save-steps">
+                        {task.config?.save_steps != null
+                          ? t('drawer.saveSteps', { steps: task.config.save_steps })
+                          : t('drawer.saveStepsAuto')}
+                      </span>
                     </Descriptions.Item>
                     <Descriptions.Item label={t('drawer.timeline')}>
                       {t('drawer.timelineValue', {
