@@ -55,6 +55,8 @@ public class MemoryAdvisor implements WarningsProvider {
                             + "trainer must be able to load it (a Hugging Face id in its cache, or a model folder)"));
         }
         TrainingConfig config = request.trainingConfig();
+        // per GPU of the task's layout: a sharded task's per-GPU need is what must fit, not the whole model's
+        boolean single = config.gpus() * config.nodes() == 1;
         Optional<GpuProbeEstimate> estimate = estimator.estimate(new GpuProbeEstimateRequest(
                 request.modelName(),
                 request.methodOrDefault().wire(),
@@ -63,7 +65,12 @@ public class MemoryAdvisor implements WarningsProvider {
                 config.loraR(),
                 config.gradientCheckpointing(),
                 "auto",
-                config.loadIn8bit()));
+                config.loadIn8bit(),
+                config.gpus(),
+                config.nodes(),
+                single || request.autoParallelism()
+                        ? "auto"
+                        : config.parallelism().wire()));
         if (estimate.isEmpty()) {
             warnings.add(new TaskWarning(
                     "estimate_unavailable",
@@ -73,7 +80,7 @@ public class MemoryAdvisor implements WarningsProvider {
         }
         GpuProbeEstimate e = estimate.get();
         String need = "about " + gib(e.expectedBytes()) + " GiB of GPU memory (" + gib(e.lowBytes()) + "–"
-                + gib(e.highBytes()) + " GiB)";
+                + gib(e.highBytes()) + " GiB)" + (single ? "" : " on each GPU");
         List<GpuTelemetryEvent> gpus = kubernetes ? inventory.allGpus() : inventory.localGpus();
         if (gpus.isEmpty()) {
             warnings.add(new TaskWarning("no_gpu_known", "no GPU is reported by telemetry; this task needs " + need));
