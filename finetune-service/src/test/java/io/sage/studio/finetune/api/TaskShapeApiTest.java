@@ -43,7 +43,8 @@ import io.sage.studio.kafka.KafkaTestResource;
  * The task shape of issue 21 on the running service (local executor, one 24 GiB GPU in telemetry - the same event
  * {@code TaskApiTest} publishes): {@code nodes} above 1, more {@code gpus} than the machine has, and out-of-range or
  * unknown values are 400 naming the field; a one-GPU task stores {@code parallelism: none} whatever it asked, and its
- * own {@code save_steps} reaches {@code job.json}, which has no {@code distributed} block.
+ * own {@code save_steps} reaches {@code job.json}, which has no {@code distributed} block; a clone copies them and
+ * its overrides are checked the same way.
  */
 @QuarkusTest
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
@@ -159,11 +160,32 @@ class TaskShapeApiTest {
         JsonNode job = JSON.readTree(dir.resolve("job.json").toFile());
         assertThat(job.path("hyperparameters").path("save_steps").asInt()).isEqualTo(3);
         assertThat(job.has("distributed")).isFalse();
-        await().atMost(LONG)
-                .until(() -> List.of("completed", "failed")
-                        .contains(given().get("/api/finetune/tasks/" + id)
-                                .then()
-                                .extract()
-                                .path("status")));
+
+        // a clone copies the shape and save_steps, and its overrides are checked like a create's
+        String clone = given().contentType(ContentType.JSON)
+                .body(Map.of("suffix", "again"))
+                .post("/api/finetune/tasks/" + id + "/clone")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("task_id");
+        JsonPath cloned =
+                given().get("/api/finetune/tasks/" + clone).then().extract().jsonPath();
+        assertThat(cloned.getInt("config.save_steps")).isEqualTo(3);
+        assertThat(cloned.getString("config.parallelism")).isEqualTo("none");
+        given().contentType(ContentType.JSON)
+                .body(Map.of("nodes", 2))
+                .post("/api/finetune/tasks/" + id + "/clone")
+                .then()
+                .statusCode(400)
+                .body("error.details.field", hasItem("nodes"));
+        for (String each : List.of(id, clone)) {
+            await().atMost(LONG)
+                    .until(() -> List.of("completed", "failed")
+                            .contains(given().get("/api/finetune/tasks/" + each)
+                                    .then()
+                                    .extract()
+                                    .path("status")));
+        }
     }
 }
