@@ -151,6 +151,40 @@ describe('CreateTaskForm', () => {
     expect(second.save_steps ?? null).toBeNull();
   });
 
+  it('estimates memory per GPU of the task shape and marks the layout auto would take', async () => {
+    const { calls } = stubFetch({
+      'GET /api/finetune/models/base': () => json(base),
+      'POST /api/system/memory-estimate': (request) => {
+        const body = JSON.parse(request.body as string) as { gpus?: number };
+        const several = (body.gpus ?? 1) > 1;
+        return json({
+          ...estimate,
+          world_size: several ? body.gpus : 1,
+          parallelism: several ? 'ddp' : 'none',
+          recommended: several ? 'fsdp' : 'none',
+          layouts: several
+            ? [
+                { parallelism: 'ddp', per_gpu_bytes: 90e9, per_gpu_high_bytes: 95e9, fits: false },
+                { parallelism: 'fsdp', per_gpu_bytes: 30e9, per_gpu_high_bytes: 33e9, fits: true },
+              ]
+            : [{ parallelism: 'none', per_gpu_bytes: 5e9, per_gpu_high_bytes: 6e9, fits: true }],
+        });
+      },
+    });
+    renderWithProviders(<CreateTaskForm onCreated={() => undefined} />);
+    await screen.findByText('Qwen2.5 0.5B Instruct');
+    await waitFor(() => expect(screen.getByTestId('memory-estimate-value')).toBeInTheDocument());
+    expect(screen.queryByTestId('memory-estimate-layouts')).toBeNull(); // one GPU: no layouts to compare
+
+    fireEvent.change(screen.getByTestId('field-gpus'), { target: { value: '4' } });
+    const layouts = await screen.findByTestId('memory-estimate-layouts');
+    expect(layouts).toHaveTextContent('per GPU over 4 GPUs');
+    expect(layouts).toHaveTextContent('DDP ≈ 83.8 GB');
+    expect(layouts).toHaveTextContent('FSDP ≈ 27.9 GB · auto picks this');
+    const sent = calls.filter((c) => c.url === '/api/system/memory-estimate').at(-1)!;
+    expect(JSON.parse(sent.body as string)).toMatchObject({ gpus: 4 });
+  });
+
   it('Clone & edit takes the layout and cadence; the task drawer shows them', async () => {
     const source = {
       task_id: 'ft-9',

@@ -137,6 +137,10 @@ export function CreateTaskForm({ onCreated, cloneFrom = null, onCloneDone = () =
       max_length: values.max_length,
       gradient_accumulation_steps: values.gradient_accumulation_steps,
       lora_r: values.lora_r,
+      // Per GPU of the task's shape (issue 21): the estimate answers for each layout and which one auto would take.
+      gpus: values.gpus ?? undefined,
+      nodes: values.nodes ?? undefined,
+      parallelism: values.parallelism,
     };
   }, [values]);
 

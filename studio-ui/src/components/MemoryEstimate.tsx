@@ -91,6 +91,23 @@ export function MemoryEstimate({ request }: { request: MemoryEstimateRequest | n
         {!estimate && !error && (
           <Typography.Text type="secondary">{loading ? t('common.loading') : '—'}</Typography.Text>
         )}
+        {estimate && estimate.world_size > 1 && (
+          <Typography.Text type="secondary" data-testid="memory-estimate-layouts">
+            {t('estimate.perGpu', { gpus: estimate.world_size })}
+            {estimate.layouts.map((layout) => (
+              <Tag
+                key={layout.parallelism}
+                color={
+                  layout.fits === false ? 'red' : layout.parallelism === estimate.recommended ? 'green' : undefined
+                }
+                style={{ marginInlineStart: 6 }}
+              >
+                {layout.parallelism.toUpperCase()} ≈ {formatGb(layout.per_gpu_bytes)}
+                {layout.parallelism === estimate.recommended ? ` · ${t('estimate.recommended')}` : ''}
+              </Tag>
+            ))}
+          </Typography.Text>
+        )}
         {error && !estimate && (
           <Typography.Text type="secondary">{t('estimate.unavailable', { reason: error })}</Typography.Text>
         )}

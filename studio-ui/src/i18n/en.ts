@@ -152,6 +152,8 @@ export const en = {
   'estimate.tooBig': 'too big for {gpu}',
   'estimate.smallest': '· smallest GPU that fits: {gpu}',
   'estimate.nothingFits': '· fits no common GPU: lower the batch size or max length, or use QLoRA',
+  'estimate.perGpu': 'per GPU over {gpus} GPUs:',
+  'estimate.recommended': 'auto picks this',
   'estimate.unavailable': 'estimate unavailable ({reason})',
 
   'table.title': 'Tasks',

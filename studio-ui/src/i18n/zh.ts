@@ -151,6 +151,8 @@ export const zh: Record<MessageKey, string> = {
   'estimate.tooBig': '{gpu} 放不下',
   'estimate.smallest': '· 可容纳的最小 GPU：{gpu}',
   'estimate.nothingFits': '· 常见 GPU 都放不下：请减小批大小或最大长度，或改用 QLoRA',
+  'estimate.perGpu': '{gpus} 张 GPU 时每张：',
+  'estimate.recommended': '自动选择',
   'estimate.unavailable': '无法估算（{reason}）',
 
   'table.title': '任务',
