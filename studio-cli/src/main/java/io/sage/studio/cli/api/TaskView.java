@@ -8,7 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 /**
  * A fine-tuning task ({@code GET /api/finetune/tasks[/ID]}, the {@code task} events of {@code /tasks/stream},
  * {@code POST /create}, {@code POST /tasks/ID/cancel}; also {@code finetune_meta.json}). Numbers are boxed: a
- * missing or {@code null} field stays {@code null}. {@code config} is printed as it came, never interpreted.
+ * missing or {@code null} field stays {@code null}. {@code config} is printed as it came; only {@code sage finetune
+ * start} reads its {@code gpus}, {@code nodes} and {@code parallelism} (the layout line, left out when they are not).
  * {@code current_epoch} is the whole epoch in progress and {@code epoch} the fractional count; {@code loss} is
  * {@code 0} until the trainer reports one, {@code latest_loss} stays {@code null} until then; {@code warnings} are
  * messages and {@code warning_details} the same with their codes. {@code eval_loss} (latest), {@code best_eval_loss}

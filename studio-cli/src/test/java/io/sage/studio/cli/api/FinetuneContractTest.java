@@ -171,7 +171,13 @@ class FinetuneContractTest {
                         .stringType("code", "small_dataset")
                         .stringType("message", "only 12 records")
                         .closeObject()
-                        .closeArray())
+                        .closeArray()
+                        // the layout line of `sage finetune start` (the shape the studio chose, parallelism resolved)
+                        .object("config")
+                        .integerType("gpus", 1)
+                        .integerType("nodes", 1)
+                        .stringType("parallelism", "none")
+                        .closeObject())
                 .toPact(V4Pact.class);
     }
 
@@ -185,6 +191,8 @@ class FinetuneContractTest {
         TaskView task = new StudioClient(server.getUrl(), null).post("/api/finetune/create", body, TaskView.class);
         assertThat(task.taskId()).isNotBlank();
         assertThat(task.status()).isNotBlank();
+        assertThat(task.config().path("gpus").isInt()).isTrue();
+        assertThat(task.config().path("parallelism").isTextual()).isTrue();
     }
 
     @Pact(consumer = CONSUMER)
