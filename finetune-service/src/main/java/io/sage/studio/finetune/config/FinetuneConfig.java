@@ -157,8 +157,12 @@ public interface FinetuneConfig {
         /** The node name of this machine in GPU telemetry; unset: the host name, or the only node reporting. */
         Optional<String> gpuNode();
 
-        /** How long a cancelled trainer may take to checkpoint after SIGTERM before its process group gets SIGKILL. */
-        @WithDefault("10s")
+        /**
+         * How long a cancelled or paused trainer may take to checkpoint after SIGTERM before its process group gets
+         * SIGKILL: past the trainer's own 60 s checkpoint limit, so a large (e.g. FSDP-gathered) checkpoint is never cut
+         * short by the service. A trainer that stops promptly is not held back by it.
+         */
+        @WithDefault("90s")
         Duration cancelGrace();
 
         /**
