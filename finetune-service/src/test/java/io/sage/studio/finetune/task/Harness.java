@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -200,4 +201,26 @@ final class Harness implements AutoCloseable {
 
     /** Dataset limits for tests. */
     record DatasetLimits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {}
+
+    /** Telemetry of an NVIDIA L4 (24 GiB, 20 free) at {@code index} on {@code node-a}, the stand-in node's GPUs. */
+    static GpuTelemetryEvent l4Gpu(int index) {
+        return new GpuTelemetryEvent(
+                GpuTelemetryEvent.SCHEMA_VERSION,
+                "node-a",
+                Instant.now(),
+                1000,
+                "550",
+                "12.4",
+                index,
+                "GPU-" + index,
+                "NVIDIA L4",
+                24L << 30,
+                20L << 30,
+                4L << 30,
+                0,
+                0,
+                40,
+                30.0,
+                List.of());
+    }
 }

@@ -190,7 +190,7 @@ class LocalTrainingTest {
 
     @Test
     void oneTaskPerGpuWithCudaVisibleDevices() throws IOException {
-        List<GpuTelemetryEvent> gpus = List.of(gpu(0), gpu(1));
+        List<GpuTelemetryEvent> gpus = List.of(Harness.l4Gpu(0), Harness.l4Gpu(1));
         try (Harness h =
                 new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.05", "FAKE_TRAINER_STEPS", "30"), 1, gpus)) {
             Path data = h.dataset(4);
@@ -324,26 +324,5 @@ class LocalTrainingTest {
                     .extracting(Harness.Event::kind)
                     .isEqualTo(TaskEvent.Kind.DELETED);
         }
-    }
-
-    private static GpuTelemetryEvent gpu(int index) {
-        return new GpuTelemetryEvent(
-                GpuTelemetryEvent.SCHEMA_VERSION,
-                "node-a",
-                Instant.now(),
-                1000,
-                "550",
-                "12.4",
-                index,
-                "GPU-" + index,
-                "NVIDIA L4",
-                24L << 30,
-                20L << 30,
-                4L << 30,
-                0,
-                0,
-                40,
-                30.0,
-                List.of());
     }
 }

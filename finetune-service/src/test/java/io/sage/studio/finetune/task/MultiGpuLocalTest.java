@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -91,7 +90,7 @@ class MultiGpuLocalTest {
     @Test
     void aTwoGpuTaskRunsBesideTwoOneGpuTasksEachOnItsOwnGpus() throws IOException {
         List<GpuTelemetryEvent> gpus =
-                IntStream.range(0, 4).mapToObj(MultiGpuLocalTest::gpu).toList();
+                IntStream.range(0, 4).mapToObj(Harness::l4Gpu).toList();
         try (Harness h =
                 new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.1", "FAKE_TRAINER_STEPS", "40"), 1, gpus)) {
             Path data = h.dataset(8);
@@ -140,26 +139,5 @@ class MultiGpuLocalTest {
             await().atMost(LONG).until(() -> h.task(later.taskId()).status() == TaskStatus.COMPLETED);
             assertThat(List.of(wide, one, two)).allMatch(t -> h.task(t.taskId()).status() == TaskStatus.COMPLETED);
         }
-    }
-
-    private static GpuTelemetryEvent gpu(int index) {
-        return new GpuTelemetryEvent(
-                GpuTelemetryEvent.SCHEMA_VERSION,
-                "node-a",
-                Instant.now(),
-                1000,
-                "550",
-                "12.4",
-                index,
-                "GPU-" + index,
-                "NVIDIA L4",
-                24L << 30,
-                20L << 30,
-                4L << 30,
-                0,
-                0,
-                40,
-                30.0,
-                List.of());
     }
 }
