@@ -10,18 +10,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -33,8 +27,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
-import io.sage.studio.events.CloudEvents;
-import io.sage.studio.events.GpuTelemetryEvent;
+import io.sage.studio.finetune.GpuFixtures;
 import io.sage.studio.finetune.StudioTestResource;
 import io.sage.studio.finetune.gpu.TelemetryGpuInventory;
 import io.sage.studio.kafka.KafkaTestResource;
@@ -59,32 +52,7 @@ class TaskShapeApiTest {
 
     @BeforeAll
     static void oneGpuInTelemetry() throws Exception {
-        GpuTelemetryEvent gpu = new GpuTelemetryEvent(
-                GpuTelemetryEvent.SCHEMA_VERSION,
-                "gpu-node-1",
-                Instant.now(),
-                1000,
-                "550.54",
-                "12.4",
-                0,
-                "GPU-aaaa",
-                "NVIDIA L4",
-                24L << 30,
-                22L << 30,
-                2L << 30,
-                3,
-                1,
-                40,
-                31.0,
-                List.of());
-        Properties props = new Properties();
-        props.put(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                KafkaTestResource.broker().bootstrapServers());
-        try (KafkaProducer<String, byte[]> producer =
-                new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
-            producer.send(CloudEvents.record(gpu, CloudEvents.source("test"))).get();
-        }
+        GpuFixtures.publish(GpuFixtures.oneL4());
     }
 
     private static String upload() {

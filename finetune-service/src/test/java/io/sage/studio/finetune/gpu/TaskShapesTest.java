@@ -3,7 +3,6 @@ package io.sage.studio.finetune.gpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -12,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import io.sage.studio.common.error.StudioException;
 import io.sage.studio.events.GpuTelemetryEvent;
+import io.sage.studio.finetune.GpuFixtures;
 import io.sage.studio.finetune.domain.Parallelism;
 import io.sage.studio.finetune.domain.TaskRequest;
 
@@ -132,23 +132,6 @@ class TaskShapesTest {
     }
 
     private static GpuTelemetryEvent gpu(String node, int index) {
-        return new GpuTelemetryEvent(
-                GpuTelemetryEvent.SCHEMA_VERSION,
-                node,
-                Instant.now(),
-                1000,
-                "550",
-                "12.4",
-                index,
-                "GPU-" + node + index,
-                "NVIDIA H100",
-                80L << 30,
-                70L << 30,
-                10L << 30,
-                0,
-                0,
-                40,
-                30.0,
-                List.of());
+        return GpuFixtures.gpu(node, index, "NVIDIA H100", 80L << 30, 70L << 30);
     }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,6 +14,7 @@ import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.events.GpuTelemetryEvent;
 import io.sage.studio.events.TaskEvent;
+import io.sage.studio.finetune.GpuFixtures;
 import io.sage.studio.finetune.api.TaskViewCache;
 import io.sage.studio.finetune.artifact.Download;
 import io.sage.studio.finetune.config.FinetuneConfig;
@@ -204,23 +204,6 @@ final class Harness implements AutoCloseable {
 
     /** Telemetry of an NVIDIA L4 (24 GiB, 20 free) at {@code index} on {@code node-a}, the stand-in node's GPUs. */
     static GpuTelemetryEvent l4Gpu(int index) {
-        return new GpuTelemetryEvent(
-                GpuTelemetryEvent.SCHEMA_VERSION,
-                "node-a",
-                Instant.now(),
-                1000,
-                "550",
-                "12.4",
-                index,
-                "GPU-" + index,
-                "NVIDIA L4",
-                24L << 30,
-                20L << 30,
-                4L << 30,
-                0,
-                0,
-                40,
-                30.0,
-                List.of());
+        return GpuFixtures.gpu("node-a", index, "NVIDIA L4", 24L << 30, 20L << 30);
     }
 }
