@@ -5,11 +5,14 @@ import static io.sage.studio.chat.support.Engines.BASE_A;
 import static io.sage.studio.chat.support.Switches.awaitEnd;
 import static io.sage.studio.chat.support.Switches.serve;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -131,7 +134,12 @@ class EvaluationGateTest {
                     .anyMatch(m -> m.startsWith("evaluation gate overridden with force:") && m.contains(REASON));
         } finally {
             given().post("/api/chat/rollouts/" + id + "/abort");
-            given().delete("/api/chat/serving/ft-t-gate-roll");
+            // The abort ends the rollout asynchronously (409 model_in_rollout until then); a model left served here
+            // is served again by the monitor when a later test class recreates its engine.
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> List.of(200, 404)
+                            .contains(given().delete("/api/chat/serving/ft-t-gate-roll")
+                                    .statusCode()));
         }
     }
 
