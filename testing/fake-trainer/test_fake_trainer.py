@@ -382,7 +382,7 @@ class FakeTrainerTest(unittest.TestCase):
     def devices_line(self, stdout):
         lines = [line for line in stdout.splitlines() if line.startswith("fake trainer: devices ")]
         self.assertEqual(len(lines), 1, stdout)
-        return json.loads(lines[0][len("fake trainer: devices "):])
+        return json.loads(lines[0][len("fake trainer: devices ") :])
 
     def test_it_logs_the_gpus_and_distributed_block_it_was_given_with_the_environment_winning(self):
         self.write_job(distributed=self.DISTRIBUTED)
@@ -390,9 +390,7 @@ class FakeTrainerTest(unittest.TestCase):
         self.assertEqual(done.returncode, 0, done.stdout)
         devices = self.devices_line(done.stdout)
         self.assertEqual(devices["cuda_visible_devices"], "2,3")
-        self.assertEqual(
-            devices["distributed"], dict(self.DISTRIBUTED, master_port=41234, master_addr="10.0.0.7")
-        )
+        self.assertEqual(devices["distributed"], dict(self.DISTRIBUTED, master_port=41234, master_addr="10.0.0.7"))
         self.write_job()
         env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
         one = subprocess.run(

@@ -209,8 +209,10 @@ def tensor_parallel_error(model, size):
     heads = config.get("num_attention_heads")
     if heads and heads % size != 0:
         # vllm/config/model.py, ModelConfig.verify_with_parallel_config
-        return (f"ValueError: Total number of attention heads ({heads}) must be divisible by tensor parallel "
-                f"size ({size}).")
+        return (
+            f"ValueError: Total number of attention heads ({heads}) must be divisible by tensor parallel "
+            f"size ({size})."
+        )
     kv_heads = config.get("num_key_value_heads")
     if kv_heads and (kv_heads % size != 0 if kv_heads >= size else size % kv_heads != 0):
         # the attention layers (e.g. vllm/model_executor/models/qwen2.py): KV heads are split or replicated
@@ -219,8 +221,10 @@ def tensor_parallel_error(model, size):
     if size > gpus:
         # vllm/config/parallel.py: world size above the node's GPU count selects the Ray executor, whose placement
         # group then cannot be made (ray_utils.initialize_ray_cluster)
-        return ("ValueError: The number of required GPUs exceeds the total number of available GPUs in the "
-                f"placement group. (world size {size}, {gpus} visible)")
+        return (
+            "ValueError: The number of required GPUs exceeds the total number of available GPUs in the "
+            f"placement group. (world size {size}, {gpus} visible)"
+        )
     return None
 
 
@@ -735,8 +739,10 @@ def main(argv):
     if tp_error:
         print(f"ERROR [fake_vllm] {tp_error}", file=sys.stderr, flush=True)
         return 1
-    log(f"tensor parallel size {args.tensor_parallel_size} on CUDA_VISIBLE_DEVICES="
-        f"{os.environ.get('CUDA_VISIBLE_DEVICES', '<unset>')}")
+    log(
+        f"tensor parallel size {args.tensor_parallel_size} on CUDA_VISIBLE_DEVICES="
+        f"{os.environ.get('CUDA_VISIBLE_DEVICES', '<unset>')}"
+    )
     settings = load_overrides(args.model)
     try:
         faults = faults_from_env()

@@ -30,7 +30,9 @@ class Engine:
 
     def __init__(self, *args, env=None, model=MODEL):
         self.port = free_port()
-        environment = {k: v for k, v in os.environ.items() if not k.startswith(("FAKE_VLLM_", "VLLM_", "CUDA_VISIBLE_DEVICES"))}
+        environment = {
+            k: v for k, v in os.environ.items() if not k.startswith(("FAKE_VLLM_", "VLLM_", "CUDA_VISIBLE_DEVICES"))
+        }
         environment.update(env or {})
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
@@ -193,7 +195,9 @@ class ApiKeyTest(unittest.TestCase):
 
 def run_to_exit(*args, model=MODEL, env=None):
     """Runs the stand-in expecting it to exit at start; answers (exit status, output)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("FAKE_VLLM_", "VLLM_", "CUDA_VISIBLE_DEVICES"))}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("FAKE_VLLM_", "VLLM_", "CUDA_VISIBLE_DEVICES"))
+    }
     environment.update(env or {})
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "serve", model, "--host", "127.0.0.1", "--port", str(free_port()), *args],
@@ -250,21 +254,22 @@ class VllmRulesTest(unittest.TestCase):
         # Qwen2.5-0.5B's shape: 14 attention heads, 2 key/value heads
         qwen = model_dir(self.dir, "qwen", ["Qwen2ForCausalLM"])
         config = Path(qwen, "config.json")
-        config.write_text(json.dumps({"architectures": ["Qwen2ForCausalLM"], "num_attention_heads": 14,
-                                      "num_key_value_heads": 2}))
-        status, output = run_to_exit("--tensor-parallel-size", "4", model=qwen,
-                                     env={"CUDA_VISIBLE_DEVICES": "0,1,2,3"})
+        config.write_text(
+            json.dumps({"architectures": ["Qwen2ForCausalLM"], "num_attention_heads": 14, "num_key_value_heads": 2})
+        )
+        status, output = run_to_exit("--tensor-parallel-size", "4", model=qwen, env={"CUDA_VISIBLE_DEVICES": "0,1,2,3"})
         self.assertEqual(1, status)
         self.assertIn("Total number of attention heads (14) must be divisible by tensor parallel size (4)", output)
         # 16 heads, 3 KV heads: 2 splits the heads but not the KV heads (nor does 2 replicate them evenly)
-        config.write_text(json.dumps({"architectures": ["Qwen2ForCausalLM"], "num_attention_heads": 16,
-                                      "num_key_value_heads": 3}))
-        status, output = run_to_exit("--tensor-parallel-size", "2", model=qwen,
-                                     env={"CUDA_VISIBLE_DEVICES": "0,1"})
+        config.write_text(
+            json.dumps({"architectures": ["Qwen2ForCausalLM"], "num_attention_heads": 16, "num_key_value_heads": 3})
+        )
+        status, output = run_to_exit("--tensor-parallel-size", "2", model=qwen, env={"CUDA_VISIBLE_DEVICES": "0,1"})
         self.assertEqual(1, status)
         self.assertIn("num_key_value_heads (3)", output)
-        config.write_text(json.dumps({"architectures": ["Qwen2ForCausalLM"], "num_attention_heads": 14,
-                                      "num_key_value_heads": 2}))
+        config.write_text(
+            json.dumps({"architectures": ["Qwen2ForCausalLM"], "num_attention_heads": 14, "num_key_value_heads": 2})
+        )
         # more GPUs than the process sees: CUDA_VISIBLE_DEVICES, else the stand-in node's count
         status, output = run_to_exit("--tensor-parallel-size", "2", model=qwen, env={"CUDA_VISIBLE_DEVICES": "3"})
         self.assertEqual(1, status)
