@@ -97,7 +97,7 @@ final class TaskDispatcher {
         return waiting;
     }
 
-    /** Starts the head of the queue; {@code false} when dispatching should pause (storage trouble). */
+    /** Starts the queued task {@code id}; {@code false} when dispatching should pause (storage trouble). */
     private boolean launch(String id) {
         synchronized (changes.lock(id)) {
             TaskRecord record = changes.store().get(id).orElse(null);
