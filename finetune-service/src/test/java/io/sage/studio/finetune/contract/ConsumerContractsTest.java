@@ -74,12 +74,7 @@ class ConsumerContractsTest {
                     .statusCode(201)
                     .extract()
                     .path("task_id");
-            await().atMost(Duration.ofSeconds(60))
-                    .until(() -> "completed"
-                            .equals(given().get("/api/finetune/tasks/" + id)
-                                    .then()
-                                    .extract()
-                                    .path("status")));
+            ServiceTasks.awaitCompleted(id);
             completedTask = id;
         }
         return Map.of("taskId", completedTask);
@@ -121,12 +116,7 @@ class ConsumerContractsTest {
                 .statusCode(201)
                 .extract()
                 .path("task_id");
-        await().atMost(Duration.ofSeconds(60))
-                .until(() -> "completed"
-                        .equals(given().get("/api/finetune/tasks/" + id)
-                                .then()
-                                .extract()
-                                .path("status")));
+        ServiceTasks.awaitCompleted(id);
         return Map.of("taskId", id);
     }
 

@@ -2,13 +2,11 @@ package io.sage.studio.finetune.contract;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -96,12 +94,7 @@ class TrainerProtocolSchemaTest {
                 .statusCode(201)
                 .extract()
                 .path("task_id");
-        await().atMost(Duration.ofSeconds(60))
-                .until(() -> "completed"
-                        .equals(given().get("/api/finetune/tasks/" + id)
-                                .then()
-                                .extract()
-                                .path("status")));
+        ServiceTasks.awaitCompleted(id);
         Path taskDir = StudioTestResource.home().resolve("studio_finetune").resolve(id);
 
         JsonNode job = JSON.readTree(taskDir.resolve("job.json").toFile());
@@ -150,12 +143,7 @@ class TrainerProtocolSchemaTest {
                 .statusCode(201)
                 .extract()
                 .path("task_id");
-        await().atMost(Duration.ofSeconds(60))
-                .until(() -> "completed"
-                        .equals(given().get("/api/finetune/tasks/" + id)
-                                .then()
-                                .extract()
-                                .path("status")));
+        ServiceTasks.awaitCompleted(id);
         Path taskDir = StudioTestResource.home().resolve("studio_finetune").resolve(id);
         JsonNode job = JSON.readTree(taskDir.resolve("job.json").toFile());
         assertValid(schema("job.schema.json"), job);
