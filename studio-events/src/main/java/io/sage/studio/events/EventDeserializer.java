@@ -48,4 +48,16 @@ public class EventDeserializer<T> implements Deserializer<T> {
             super(ChatTrafficEvent.class);
         }
     }
+
+    public static class ChatOperationEvents extends EventDeserializer<ChatOperationEvent> {
+        public ChatOperationEvents() {
+            super(ChatOperationEvent.class);
+        }
+    }
+
+    public static class AuditEvents extends EventDeserializer<AuditEvent> {
+        public AuditEvents() {
+            super(AuditEvent.class);
+        }
+    }
 }

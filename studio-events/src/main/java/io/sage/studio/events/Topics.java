@@ -22,7 +22,16 @@ public final class Topics {
      */
     public static final String CHAT_TRAFFIC = "studio.chat.traffic";
 
+    /**
+     * State changes of switch operations and rollouts ({@link ChatOperationEvent}). Key: operation or rollout id.
+     * Retained for a week; read by the webhook deliveries.
+     */
+    public static final String CHAT_OPERATIONS = "studio.chat.operations";
+    /** The audit trail ({@link AuditEvent}): every state-changing call. Key: entry id. Retained for 30 days. */
+    public static final String AUDIT = "studio.audit";
+
     private static final String WEEK_MS = Long.toString(7L * 24 * 3600 * 1000);
+    private static final String MONTH_MS = Long.toString(30L * 24 * 3600 * 1000);
 
     /** Every topic with the partitions and configs it is created with when missing. */
     public static final List<TopicSpec> ALL = List.of(
@@ -50,7 +59,9 @@ public final class Topics {
                             "cleanup.policy", "compact",
                             "min.cleanable.dirty.ratio", "0.1",
                             "segment.ms", "3600000",
-                            "delete.retention.ms", "86400000")));
+                            "delete.retention.ms", "86400000")),
+            new TopicSpec(CHAT_OPERATIONS, 1, Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS)),
+            new TopicSpec(AUDIT, 1, Map.of("cleanup.policy", "delete", "retention.ms", MONTH_MS)));
 
     private Topics() {}
 
