@@ -5,7 +5,8 @@ import io.sage.studio.common.auth.tables.GpuProbeAccess;
 
 /**
  * The services behind {@code /api}, and which one owns a path: the paths each service's access table says it owns
- * (the chat-switch-service also answers three paths under {@code /api/finetune}); the finetune-service the rest.
+ * (the chat-switch-service also answers three paths under {@code /api/finetune}); the finetune-service the rest,
+ * {@code /api/webhooks} and {@code /api/audit} included.
  */
 public enum OwningService {
     FINETUNE("finetune-service"),
@@ -23,7 +24,7 @@ public enum OwningService {
         return serviceName;
     }
 
-    /** The owner of a normalized path under {@code /api/finetune}, {@code /api/chat} or {@code /api/system}. */
+    /** The owner of a normalized path under one of the proxied {@code /api} prefixes. */
     public static OwningService of(String path) {
         if (ChatSwitchAccess.TABLE.owns(path)) {
             return CHAT;

@@ -34,7 +34,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * {@code /api/finetune/**}, {@code /api/chat/**} and {@code /api/system/**} reverse-proxied to the owning service,
+ * {@code /api/finetune/**}, {@code /api/chat/**}, {@code /api/system/**}, {@code /api/webhooks/**} and
+ * {@code /api/audit/**} reverse-proxied to the owning service,
  * so that a browser and an ingress see one origin. Bodies stream both ways (dataset uploads, SSE task streams,
  * model downloads); nothing is buffered whole. Calls, uploads and streams use connections of their own
  * ({@link UpstreamClients}), so that open streams and slow uploads never starve ordinary calls; an upload that
@@ -43,7 +44,15 @@ import io.vertx.ext.web.RoutingContext;
 @Singleton
 public class ServiceProxy {
 
-    private static final String[] PREFIXES = {"/api/finetune/*", "/api/chat/*", "/api/system/*"};
+    private static final String[] PREFIXES = {
+        "/api/finetune/*",
+        "/api/chat/*",
+        "/api/system/*",
+        "/api/webhooks",
+        "/api/webhooks/*",
+        "/api/audit",
+        "/api/audit/*"
+    };
 
     private final UpstreamClients clients;
     private final Map<OwningService, UpstreamTarget> targets = new EnumMap<>(OwningService.class);

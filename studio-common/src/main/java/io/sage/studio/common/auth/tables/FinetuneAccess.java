@@ -2,6 +2,7 @@ package io.sage.studio.common.auth.tables;
 
 import static io.sage.studio.common.auth.AccessRule.delete;
 import static io.sage.studio.common.auth.AccessRule.post;
+import static io.sage.studio.common.auth.AccessRule.read;
 
 import java.util.List;
 
@@ -14,12 +15,15 @@ import io.sage.studio.common.auth.ServiceAccess;
  * defaults). Ownership is finer than a path: the service lets a trainer cancel, pause, resume, retry, merge or delete
  * only its own tasks
  * ({@code StudioPrincipal.requireOwnerOrAdmin}); a clone is the caller's new task, of any task it can read.
+ *
+ * <p>The service also hosts the studio's outside hooks: webhooks ({@code /api/webhooks}: target URLs and their
+ * deliveries) and the audit log ({@code /api/audit}: who changed what). Both are admin-only, reads included.
  */
 public final class FinetuneAccess {
 
     public static final ServiceAccess TABLE = new ServiceAccess(
             "finetune-service",
-            List.of("/api/finetune/**"),
+            List.of("/api/finetune/**", "/api/webhooks/**", "/api/audit/**"),
             List.of(
                     post("/api/finetune/upload-dataset", Access.TRAINER),
                     post("/api/finetune/prepare-sage-docs", Access.TRAINER),
@@ -32,7 +36,9 @@ public final class FinetuneAccess {
                     post("/api/finetune/tasks/*/clone", Access.TRAINER),
                     post("/api/finetune/tasks/*/evaluations", Access.TRAINER),
                     delete("/api/finetune/tasks/*", Access.TRAINER),
-                    delete("/api/finetune/datasets/*", Access.TRAINER)));
+                    delete("/api/finetune/datasets/*", Access.TRAINER),
+                    read("/api/webhooks/**", Access.ADMIN),
+                    read("/api/audit/**", Access.ADMIN)));
 
     private FinetuneAccess() {}
 }
