@@ -11,6 +11,7 @@ final error record (its outcome file goes to the launcher process, which reports
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import traceback
@@ -23,6 +24,7 @@ from .distributed import Rank, current_rank, is_worker, write_outcome
 from .errors import BAD_SPEC, CANCELLED, EXIT_BAD_SPEC, INTERNAL, TrainerError, classify
 from .protocol import PROGRESS_FILE, EchoOnlyWriter, ProgressWriter, log
 from .spec import JobSpec, load_spec, relative_to_task
+from .trackers import Trackers, params_of
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +66,13 @@ def _cancel_token(writer: ProgressWriter, rank: Rank | None = None) -> CancelTok
         )
     token.install(worker=rank is not None)
     return token
+
+
+def _trackers(spec: JobSpec, writer: ProgressWriter) -> Trackers:
+    """TensorBoard and the trackers ``report_to`` names (the process that writes progress.jsonl only)."""
+    return Trackers.start(
+        writer, spec.task_dir, spec.task_id, spec.report_to, params_of(spec), resume=spec.resume_from is not None
+    )
 
 
 def run_training(spec: JobSpec, backend, writer: ProgressWriter, main: bool = True) -> None:
@@ -125,7 +134,9 @@ def train_command(argv: list[str]) -> int:
                 + (f", validation {spec.validation_path}" if spec.validation_path else "")
             )
             backend = load_backend(quantized=spec.method == "qlora" or hp.load_in_8bit)
-            run_training(spec, backend.create_backend(spec, writer, cancel), writer, rank is None or rank.is_main)
+            main = rank is None or rank.is_main
+            with _trackers(spec, writer) if main else contextlib.nullcontext():
+                run_training(spec, backend.create_backend(spec, writer, cancel), writer, main)
         except (Exception, KeyboardInterrupt) as exc:  # every failure becomes a protocol error line
             return _report(exc, writer, cancel, spec, rank)
         cancel.finish()

@@ -12,7 +12,7 @@ import math
 import os
 import sys
 from datetime import datetime, timezone
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 PHASES = ("loading_model", "preparing_data", "training", "saving", "merging", "done")
 ARTIFACT_KINDS = ("lora", "merged_model", "checkpoint", "best_checkpoint")
@@ -44,6 +44,7 @@ class ProgressWriter:
         self.path = os.fspath(path)
         self._echo = echo
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._listeners: list = []
         self._terminate_partial_line()
 
     def _terminate_partial_line(self) -> None:
@@ -68,7 +69,17 @@ class ProgressWriter:
         self._write(encode_line(record))
         if self._echo is not None:
             print(f"[sage-trainer] {describe(record)}", file=self._echo, flush=True)
+        for listener in list(self._listeners):
+            listener(record)
         return record
+
+    def listen(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Also hand every record written to ``listener`` (the experiment trackers, :mod:`.trackers`)."""
+        self._listeners.append(listener)
+
+    def unlisten(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def phase(self, phase: str) -> None:
         if phase not in PHASES:
@@ -117,6 +128,7 @@ class EchoOnlyWriter(ProgressWriter):
         self.path = None
         self._echo = echo
         self._fd = -1
+        self._listeners = []
 
     def _write(self, data: bytes) -> None:
         pass
@@ -151,6 +163,9 @@ def describe(record: dict[str, Any]) -> str:
         return f"artifact {record['kind']}: {record['path']}"
     if kind == "error":
         return f"error {record['code']}: {record['message']}"
+    if kind == "tracker":
+        where = record.get("log_dir") or record.get("url") or record.get("run_id") or record.get("message") or ""
+        return f"tracker {record.get('name')} {record.get('state')}: {where}"
     return json.dumps(record)
 
 

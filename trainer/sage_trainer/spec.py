@@ -60,6 +60,7 @@ class JobSpec:
     task_dir: Path
     validation_path: Path | None = None
     distributed: Distributed | None = None
+    report_to: tuple[str, ...] = ()
 
     @property
     def lora_dir(self) -> Path:
@@ -132,6 +133,17 @@ def _module_names(value: Any) -> tuple[str, ...] | None:
     if not isinstance(value, list) or not value or not all(isinstance(item, str) and item.strip() for item in value):
         raise _Invalid('must be null, "all-linear" or a non-empty list of module names')
     return tuple(item.strip() for item in value)
+
+
+def _report_to(value: Any) -> tuple[str, ...]:
+    from .trackers import TRACKERS
+
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _Invalid(f"must be a list of tracker names ({', '.join(TRACKERS)})")
+    unknown = sorted(set(value) - set(TRACKERS))
+    if unknown:
+        raise _Invalid(f"names unknown trackers {', '.join(unknown)} (known: {', '.join(TRACKERS)})")
+    return tuple(dict.fromkeys(value))
 
 
 def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -221,6 +233,7 @@ def parse_spec(data: Any, task_dir: Path) -> JobSpec:
     merge = take(data, "", "merge", _bool, False, False)
     resume_from = take(data, "", "resume_from", _optional(_non_empty_string), None, False)
     distributed = parse_distributed(data.get("distributed"), problems)
+    report_to = take(data, "", "report_to", _optional(_report_to), (), False) or ()
 
     raw_hp = data.get("hyperparameters", {})
     values: dict[str, Any] = {}
@@ -274,6 +287,7 @@ def parse_spec(data: Any, task_dir: Path) -> JobSpec:
         task_dir=task_dir,
         validation_path=_resolve(task_dir, validation_path) if validation_path else None,
         distributed=distributed,
+        report_to=report_to,
     )
 
 

@@ -60,10 +60,10 @@ class ProtocolSchemaTest(unittest.TestCase):
             trainer_command("--spec", "job.json"), cwd=self.task, env=env, capture_output=True, text=True, timeout=60
         )
 
-    def test_a_successful_run_writes_valid_phase_metrics_and_artifact_records(self):
-        write_job(self.task, merge=True)
+    def test_a_successful_run_writes_valid_phase_metrics_artifact_and_tracker_records(self):
+        write_job(self.task, merge=True, report_to=["mlflow", "wandb"])  # not installed here, or not configured
         self.assertEqual(self.run_trainer(trainer_env()).returncode, 0)
-        self.assert_records_valid({"phase", "metrics", "artifact"})
+        self.assert_records_valid({"phase", "metrics", "artifact", "tracker"})
 
     def test_a_run_with_validation_writes_valid_eval_early_stopping_and_best_checkpoint_records(self):
         write_dataset(self.task / "validation.jsonl", 2)
@@ -150,6 +150,8 @@ class ProtocolSchemaTest(unittest.TestCase):
             job(hyperparameters={"lora_target_modules": "all-linear", "max_steps": -1}),
             job(distributed=DISTRIBUTED),
             job(method="full", distributed={**DISTRIBUTED, "nnodes": 2, "node_rank": 1, "parallelism": "fsdp"}),
+            job(report_to=["tensorboard", "mlflow", "wandb"]),
+            job(report_to=None),
         ):
             parse_spec(spec, self.task)  # the trainer accepts it ...
             self.assertEqual(
@@ -169,6 +171,8 @@ class ProtocolSchemaTest(unittest.TestCase):
             job(distributed={**DISTRIBUTED, "parallelism": "tp"}),
             job(distributed={**DISTRIBUTED, "gpus": 2}),
             job(distributed={k: v for k, v in DISTRIBUTED.items() if k != "master_port"}),
+            job(report_to=["comet"]),
+            job(report_to="mlflow"),
         ):
             with self.subTest(spec=spec):
                 with self.assertRaises(Exception):
