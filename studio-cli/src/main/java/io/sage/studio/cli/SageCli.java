@@ -1,5 +1,6 @@
 package io.sage.studio.cli;
 
+import io.sage.studio.cli.commands.AuditCommand;
 import io.sage.studio.cli.commands.ChatCommand;
 import io.sage.studio.cli.commands.CompletionCommand;
 import io.sage.studio.cli.commands.EvalCommand;
@@ -11,6 +12,7 @@ import io.sage.studio.cli.commands.ServeCommand;
 import io.sage.studio.cli.commands.StudioCommand;
 import io.sage.studio.cli.commands.SwitchCommand;
 import io.sage.studio.cli.commands.UnserveCommand;
+import io.sage.studio.cli.commands.WebhooksCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -30,6 +32,8 @@ import picocli.CommandLine.Command;
             UnserveCommand.class,
             RolloutCommand.class,
             GpuCommand.class,
+            WebhooksCommand.class,
+            AuditCommand.class,
             ChatCommand.class,
             CompletionCommand.class
         },
