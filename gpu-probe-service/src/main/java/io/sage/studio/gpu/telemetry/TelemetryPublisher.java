@@ -28,7 +28,7 @@ import io.smallrye.reactive.messaging.kafka.Record;
  * {@link GpuTelemetryEvent} per GPU (key {@code node/uuid}, CloudEvents headers) on the compacted topic. A GPU
  * that is gone gets a tombstone, both one this process published before and, once after start, one a previous
  * process of this node left on the topic. Tombstones are only sent after a read where every GPU answered, so
- * a GPU failing one read does not flap.
+ * a GPU failing one read does not flap. Each read is also exported on {@code /q/metrics} ({@link DcgmMetrics}).
  *
  * <p>Readings are latest-wins: when Kafka cannot take them, new ones are dropped rather than queued.
  */
@@ -43,6 +43,7 @@ public class TelemetryPublisher {
     private static final Logger LOG = Logger.getLogger(TelemetryPublisher.class);
 
     private final LocalGpus local;
+    private final DcgmMetrics dcgm;
     private final ClusterGpus cluster;
     private final Emitter<Object> emitter;
     private final GpuConfig config;
@@ -58,8 +59,10 @@ public class TelemetryPublisher {
             LocalGpus local,
             ClusterGpus cluster,
             @Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.DROP) Emitter<Object> emitter,
-            GpuConfig config) {
+            GpuConfig config,
+            DcgmMetrics dcgm) {
         this.local = local;
+        this.dcgm = dcgm;
         this.cluster = cluster;
         this.emitter = emitter;
         this.config = config;
@@ -82,6 +85,7 @@ public class TelemetryPublisher {
     void tick() {
         try {
             LocalGpus.Reading reading = local.refresh();
+            dcgm.update(reading);
             if (!config.publishTelemetry() || !reading.snapshot().available()) {
                 return;
             }
