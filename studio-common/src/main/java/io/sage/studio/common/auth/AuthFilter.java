@@ -29,11 +29,17 @@ import io.vertx.ext.web.RoutingContext;
 @ApplicationScoped
 public class AuthFilter {
 
-    /** Routing-context key of the {@link Caller} of a request that was let through. */
+    /**
+     * Routing-context key of the {@link Caller} of a request once authenticated: let through, or refused for its role
+     * (nothing is served then, but the audit log names who was refused).
+     */
     static final String CALLER = AuthFilter.class.getName() + ".caller";
 
+    /** Routing-context key set when this filter answered the request with a refusal. */
+    private static final String REFUSED = AuthFilter.class.getName() + ".refused";
+
     /** After Quarkus has set up (lazy) authentication for the request, before anything else looks at it. */
-    static final int PRIORITY = SecurityHandlerPriorities.AUTHENTICATION - 10;
+    public static final int PRIORITY = SecurityHandlerPriorities.AUTHENTICATION - 10;
 
     private static final Logger LOG = Logger.getLogger(AuthFilter.class);
 
@@ -47,6 +53,16 @@ public class AuthFilter {
         this.guard = guard;
         this.open = open;
         this.json = json;
+    }
+
+    /** The authenticated caller of a request ({@link #CALLER}), or {@code null} when none was established. */
+    public static Caller callerOf(RoutingContext request) {
+        return request.get(CALLER);
+    }
+
+    /** Whether this filter refused the request (the {@code Host}/{@code Origin} checks, 401, 403). */
+    public static boolean refused(RoutingContext request) {
+        return Boolean.TRUE.equals(request.get(REFUSED));
     }
 
     void register(@Observes Filters filters) {
@@ -80,6 +96,7 @@ public class AuthFilter {
                         caller -> {
                             StudioRole needed = access.minimumRole();
                             if (!caller.role().includes(needed)) {
+                                request.put(CALLER, caller);
                                 refuse(
                                         request,
                                         AuthException.forbidden(
@@ -107,6 +124,7 @@ public class AuthFilter {
         if (request.response().ended()) {
             return;
         }
+        request.put(REFUSED, true);
         String body;
         try {
             body = json.writeValueAsString(ErrorBody.of(refusal.code(), refusal.getMessage()));

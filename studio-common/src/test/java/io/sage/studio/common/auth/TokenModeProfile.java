@@ -12,10 +12,10 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 /** Mode {@code token} with a tokens file of every role (one stored as a hash, one expired) and a /v1 API key. */
 public class TokenModeProfile implements QuarkusTestProfile {
 
-    static final String VIEWER = "viewer-token-4f1d0c2b9a8e7d6c";
-    static final String ALICE = "alice-trainer-token-1b2c3d4e5f6a";
+    public static final String VIEWER = "viewer-token-4f1d0c2b9a8e7d6c";
+    public static final String ALICE = "alice-trainer-token-1b2c3d4e5f6a";
     static final String BOB = "bob-trainer-token-a6f5e4d3c2b1a0";
-    static final String ADMIN = "admin-token-9e8d7c6b5a4f3e2d1c";
+    public static final String ADMIN = "admin-token-9e8d7c6b5a4f3e2d1c";
     static final String EXPIRED = "expired-trainer-token-0a1b2c3d4e";
     static final String API_KEY = "sk-chat-api-key-5d4c3b2a1f0e9d";
     static final String SERVICE = "service-token-8c7b6a5f4e3d2c1b0a";
