@@ -512,3 +512,16 @@ studio.models.hf-token-secret.name={{ . }}
 studio.models.hf-token-secret.key={{ $.Values.huggingface.tokenSecret.key }}
 {{- end }}
 {{- end }}
+
+{{/* The bearer token of a monitor's endpoint: metrics.tokenSecret, nothing when it names no Secret. */}}
+{{- define "sage-studio.metricsAuthorization" -}}
+{{- with .Values.metrics.tokenSecret }}
+{{- if .name }}
+authorization:
+  type: Bearer
+  credentials:
+    name: {{ .name }}
+    key: {{ .key }}
+{{- end }}
+{{- end }}
+{{- end }}
