@@ -34,6 +34,10 @@ import io.sage.studio.finetune.domain.Dataset.RecordError;
  * <p>UTF-8 with or without a byte-order mark. JSONL: a bad line is reported and skipped, the rest is kept.
  * A JSON array that is not well-formed cannot be resynchronised, so its first syntax error is fatal.
  * More than {@code maxBytes} in total ends the read with a 413.
+ *
+ * <p>A JSONL line that is a canonical chat record takes {@link CanonicalChatLine}'s token-by-token path (no tree, no
+ * databind); any other line the tree path below, which alone words the errors. One validator runs one validation at a
+ * time.
  */
 public final class DatasetValidator {
 
@@ -67,6 +71,8 @@ public final class DatasetValidator {
     private final ObjectMapper mapper;
     private final ObjectReader lineReader;
     private final ObjectWriter sampleWriter;
+    /** The fast path for canonical chat lines (one validator validates one stream at a time). */
+    private final CanonicalChatLine canonical;
 
     public DatasetValidator(long maxBytes, int maxRecordBytes, int maxErrors) {
         this.maxBytes = maxBytes;
@@ -81,6 +87,7 @@ public final class DatasetValidator {
                         .build());
         this.lineReader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.sampleWriter = mapper.writerFor(Sample.class);
+        this.canonical = new CanonicalChatLine(mapper.getFactory());
     }
 
     /** The normalised line written per valid record. */
@@ -162,6 +169,10 @@ public final class DatasetValidator {
         return lines;
     }
 
+    /**
+     * Splits the stream at line breaks. A line that lies whole in the read buffer is validated where it lies; only a
+     * line that spans two reads is copied together first (and never more than the record limit of it).
+     */
     private void readLines(InputStream in, long lineOffset, Run run) throws IOException {
         byte[] buffer = new byte[BUFFER];
         byte[] line = new byte[8192];
@@ -176,6 +187,15 @@ public final class DatasetValidator {
                     continue;
                 }
                 int chunk = i - start;
+                if (length == 0 && !oversize) {
+                    if (chunk <= maxRecordBytes) {
+                        processLine(buffer, start, i, false, lineNo++, run);
+                    } else {
+                        processLine(buffer, start, start, true, lineNo++, run);
+                    }
+                    start = i + 1;
+                    continue;
+                }
                 if (!oversize && length + chunk <= maxRecordBytes) {
                     line = ensure(line, length + chunk);
                     System.arraycopy(buffer, start, line, length, chunk);
@@ -183,7 +203,7 @@ public final class DatasetValidator {
                 } else {
                     oversize = true;
                 }
-                processLine(line, length, oversize, lineNo++, run);
+                processLine(line, 0, length, oversize, lineNo++, run);
                 length = 0;
                 oversize = false;
                 start = i + 1;
@@ -198,20 +218,20 @@ public final class DatasetValidator {
             }
         }
         if (length > 0 || oversize) {
-            processLine(line, length, oversize, lineNo, run);
+            processLine(line, 0, length, oversize, lineNo, run);
         }
     }
 
-    private void processLine(byte[] line, int length, boolean oversize, long lineNo, Run run) throws IOException {
+    private void processLine(byte[] line, int from, int to, boolean oversize, long lineNo, Run run) throws IOException {
         if (oversize) {
             run.reject(lineNo, "record_too_large", "record is larger than " + maxRecordBytes + " bytes");
             return;
         }
-        int end = length;
-        while (end > 0 && isWhitespace(line[end - 1])) {
+        int end = to;
+        while (end > from && isWhitespace(line[end - 1])) {
             end--;
         }
-        int begin = 0;
+        int begin = from;
         while (begin < end && isWhitespace(line[begin])) {
             begin++;
         }
@@ -221,6 +241,10 @@ public final class DatasetValidator {
         if (!utf8Start(line, begin, end)) {
             // A zero byte among the first four would make the parser guess UTF-16/32 (RFC 4627 §3).
             run.reject(lineNo, "invalid_encoding", "line is not UTF-8 text");
+            return;
+        }
+        if ((run.format == null || run.format == DatasetFormat.OPENAI) && canonical.write(line, begin, end, run.out)) {
+            run.acceptCanonical(canonical.chars(), canonical.tokens());
             return;
         }
         JsonNode node;
@@ -349,6 +373,16 @@ public final class DatasetValidator {
             maxChars = Math.max(maxChars, chars);
             valid++;
             out.write(sampleWriter.writeValueAsBytes(new Sample(result.messages())));
+            out.write('\n');
+        }
+
+        /** A line {@link CanonicalChatLine} wrote already (without its line break). */
+        void acceptCanonical(long chars, long lineTokens) throws IOException {
+            format = DatasetFormat.OPENAI;
+            tokens += lineTokens;
+            totalChars += chars;
+            maxChars = Math.max(maxChars, chars);
+            valid++;
             out.write('\n');
         }
 
