@@ -167,6 +167,7 @@ def build_base(
     vocab: int = 1024,
     model_vocab: int | None = None,
     dtype: str = "float32",
+    kv_heads: int | None = None,
 ) -> dict:
     """Train a byte-level BPE tokenizer on the check's texts and save it with a random Qwen2 model."""
     import torch
@@ -203,7 +204,7 @@ def build_base(
         intermediate_size=intermediate or 4 * hidden,
         num_hidden_layers=layers,
         num_attention_heads=heads,
-        num_key_value_heads=max(1, heads // 2),
+        num_key_value_heads=kv_heads or max(1, heads // 2),
         max_position_embeddings=32768,
         tie_word_embeddings=True,
     )
@@ -581,6 +582,14 @@ def full_run(report: Report, base_dir: Path, work: Path, info: dict) -> None:
     code, wall = run_trainer(task, "--spec", "job.json")
     if not report.check("full + packing run exits 0", code == 0, f"exit {code} after {wall:.1f}s\n{log_tail(task)}"):
         return
+    import torch
+
+    log = (task / "logs.txt").read_text(errors="replace")
+    report.check(
+        "full run: packed rows (SDPA block mask or flash varlen), fused AdamW on a GPU",
+        "packing on (job)" in log and ("AdamW fused" in log) == torch.cuda.is_available(),
+        "\n".join(line for line in log.splitlines() if "speed:" in line or "packing" in line),
+    )
     records = check_progress(
         report, "full run", task, ["loading_model", "preparing_data", "training", "saving", "done"]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
 from dataclasses import dataclass
@@ -142,24 +143,29 @@ def as_samples(examples: Sequence[EncodedExample]) -> list[Sample]:
 
 
 def pack(examples: Sequence[EncodedExample], max_length: int, seed: int) -> list[Sample]:
-    """Concatenate whole examples (in a seeded random order) into rows of at most ``max_length``
-    tokens. Position ids restart at every example so attention implementations that understand
-    packed rows keep the conversations apart; no label crosses an example boundary."""
-    rows: list[Sample] = []
-    ids: list[int] = []
-    labels: list[int] = []
-    positions: list[int] = []
+    """Put whole examples (taken in a seeded random order) into rows of at most ``max_length`` tokens, each into the
+    fullest row it still fits (best fit: rows end up nearly full, few padding tokens). Position ids restart at every
+    example, which is what keeps the conversations apart: flash-attention's varlen kernels read the boundaries from
+    them, and for SDPA/eager the loop turns them into a block-diagonal causal mask (:mod:`.speed`); no label crosses
+    an example boundary (an example's first token is never a target)."""
+    rows: list[tuple[list[int], list[int], list[int]]] = []
+    free: list[tuple[int, int]] = []  # (tokens still free, row index), sorted
     for index in shuffled(len(examples), seed, -1):
         example = examples[index]
-        if ids and len(ids) + len(example.input_ids) > max_length:
-            rows.append(Sample(ids, labels, positions))
-            ids, labels, positions = [], [], []
+        size = len(example.input_ids)
+        slot = bisect.bisect_left(free, (size, -1))
+        if slot < len(free):
+            room, row = free.pop(slot)
+        else:
+            room, row = max_length, len(rows)
+            rows.append(([], [], []))
+        ids, labels, positions = rows[row]
         ids += example.input_ids
         labels += [IGNORE_INDEX] + example.labels[1:]
-        positions += range(len(example.input_ids))
-    if ids:
-        rows.append(Sample(ids, labels, positions))
-    return rows
+        positions += range(size)
+        if room - size > 0:
+            bisect.insort(free, (room - size, row))
+    return [Sample(ids, labels, positions) for ids, labels, positions in rows]
 
 
 def micro_batches(count: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
@@ -180,9 +186,21 @@ def shard_group(group: list[list[int]], rank: int, world_size: int) -> list[list
     return mine + [None] * (-(-len(group) // world_size) - len(mine))
 
 
-def collate(samples: Sequence[Sample], pad_id: int) -> dict[str, list[list[int]]]:
-    """Right-pad a micro-batch. Plain rows get an ``attention_mask``; packed rows get
-    ``position_ids`` instead (the padding forms one more short sequence that no label reads)."""
+def collate(samples: Sequence[Sample], pad_id: int, flatten: bool = False) -> dict[str, list[list[int]]]:
+    """Right-pad a micro-batch. Plain rows get an ``attention_mask``; packed rows get ``position_ids`` instead (the
+    padding forms one more short sequence that no label reads). ``flatten`` puts the whole micro-batch into one row
+    without any padding, each sample's position ids from 0 and its first token never a target: what flash-attention's
+    varlen path needs (transformers reads packed sequences from position ids only in a batch of one row;
+    ``DataCollatorWithFlattening``'s layout)."""
+    if flatten:
+        ids: list[int] = []
+        labels: list[int] = []
+        positions: list[int] = []
+        for sample in samples:
+            ids += sample.input_ids
+            labels += [IGNORE_INDEX] + sample.labels[1:]
+            positions += sample.position_ids if sample.position_ids is not None else range(len(sample.input_ids))
+        return {"input_ids": [ids], "labels": [labels], "position_ids": [positions]}
     width = max(len(s.input_ids) for s in samples)
     batch: dict[str, list[list[int]]] = {"input_ids": [], "labels": []}
     packed = any(s.position_ids is not None for s in samples)
@@ -197,6 +215,17 @@ def collate(samples: Sequence[Sample], pad_id: int) -> dict[str, list[list[int]]
         else:
             batch["attention_mask"].append([1] * len(sample.input_ids) + [0] * padding)
     return batch
+
+
+def padding_ratio(lengths: Sequence[int], batch_size: int, seed: int) -> float:
+    """The share of padding tokens in right-padded micro-batches of these rows (epoch 0's batches): how much of the
+    compute an unpacked run spends on nothing."""
+    padded = real = 0
+    for batch in micro_batches(len(lengths), batch_size, seed, 0):
+        sizes = [lengths[i] for i in batch]
+        padded += max(sizes) * len(sizes)
+        real += sum(sizes)
+    return 1 - real / max(1, padded)
 
 
 def count_trained_tokens(samples: Sequence[Sample]) -> int:

@@ -62,8 +62,8 @@ def out_of_memory_advice(method: str | None, hp) -> str:
             )
         if hp.max_length > 256:
             tips.append(f"lower max_length (now {hp.max_length}, e.g. {max(256, hp.max_length // 2)})")
-        if not hp.gradient_checkpointing:
-            tips.append("enable gradient_checkpointing")
+        if hp.gradient_checkpointing is not True:
+            tips.append("set gradient_checkpointing to true")
     if method == "full":
         tips.append("use method lora (or qlora) instead of full fine-tuning")
     elif method == "lora":

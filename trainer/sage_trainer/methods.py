@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .deps import version_tuple
 from .errors import BAD_SPEC, MODEL_NOT_FOUND, UNSUPPORTED, TrainerError, access_denied, hub_refusal
@@ -164,11 +164,16 @@ def load_training_model(
     precision: str,
     device: Any,
     resume_model_dir: Path | None,
+    attention: str | None = None,
+    liger: bool = False,
+    checkpointing: Callable[[Any], bool] | None = None,
 ):
     """The model ready to train: PEFT-wrapped for lora/qlora, all parameters trainable for full.
 
     Base weights are loaded in the compute dtype for LoRA (frozen, so no master copy is needed)
     and in fp32 for full fine-tuning (fp32 master weights, bf16/fp16 autocast in the loop).
+    ``attention`` is the ``attn_implementation`` (:mod:`.speed`), ``liger`` patches Liger's kernels in, and
+    ``checkpointing`` decides ``gradient_checkpointing: auto`` from the loaded model (default: off).
     """
     import torch
     from transformers import AutoModelForCausalLM
@@ -176,6 +181,8 @@ def load_training_model(
     compute_dtype = getattr(torch, PRECISION_DTYPES[precision])
     quantization = _quantization_config(method, hp, compute_dtype)
     kwargs: dict[str, Any] = dtype_kwargs(torch.float32 if method == "full" else compute_dtype)
+    if attention is not None:
+        kwargs["attn_implementation"] = attention
     if quantization is not None:
         kwargs["quantization_config"] = quantization
         kwargs["device_map"] = {"": device.index or 0}
@@ -192,16 +199,23 @@ def load_training_model(
     if quantization is None:
         model.to(device)
     model.config.use_cache = False
+    if liger:
+        from .speed import apply_liger
 
+        apply_liger(model)
+
+    gradient_checkpointing = hp.gradient_checkpointing
+    if gradient_checkpointing == "auto":
+        gradient_checkpointing = bool(checkpointing(model)) if checkpointing is not None else False
     if quantization is not None:
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(
             model,
-            use_gradient_checkpointing=hp.gradient_checkpointing,
+            use_gradient_checkpointing=gradient_checkpointing,
             gradient_checkpointing_kwargs={"use_reentrant": False},
         )
-    elif hp.gradient_checkpointing:
+    elif gradient_checkpointing:
         _enable_gradient_checkpointing(model)
 
     if method == "full":
@@ -210,7 +224,7 @@ def load_training_model(
 
     from peft import LoraConfig, PeftModel, get_peft_model
 
-    if hp.gradient_checkpointing and hasattr(model, "enable_input_require_grads"):
+    if gradient_checkpointing and hasattr(model, "enable_input_require_grads"):
         model.enable_input_require_grads()  # frozen embeddings: let checkpointed blocks see a grad-requiring input
     if resume_model_dir is not None:
         model = PeftModel.from_pretrained(model, str(resume_model_dir), is_trainable=True)

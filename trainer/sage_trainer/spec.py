@@ -18,6 +18,8 @@ from .errors import BAD_SPEC, TrainerError
 
 METHODS = ("lora", "qlora", "full")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+SWITCHES = ("auto", "on", "off")
+ATTENTION = ("auto", "flash_attention_2", "sdpa", "eager")
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,17 @@ class Hyperparameters:
     logging_steps: int = 10
     save_steps: int = 500
     save_total_limit: int | None = None
-    packing: bool = False
-    gradient_checkpointing: bool = False
+    packing: str = "auto"
+    gradient_checkpointing: bool | str = "auto"
     load_in_8bit: bool = False
     precision: str = "auto"
     max_steps: int = -1
     max_grad_norm: float = 1.0
     eval_steps: int | None = None
     early_stopping_patience: int | None = None
+    attn_implementation: str = "auto"
+    liger_kernels: str = "auto"
+    fused_optimizer: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,21 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
     return check
 
 
+def _switch(value: Any) -> str:
+    """``auto``, ``on`` or ``off``; ``true``/``false`` (what ``packing`` took before) mean ``on``/``off``."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value not in SWITCHES:
+        raise _Invalid("must be auto, on or off (or true/false)")
+    return value
+
+
+def _bool_or_auto(value: Any) -> bool | str:
+    if not isinstance(value, bool) and value != "auto":
+        raise _Invalid('must be true, false or "auto"')
+    return value
+
+
 def _module_names(value: Any) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -167,14 +187,17 @@ HYPERPARAMETER_CHECKS: dict[str, Callable[[Any], Any]] = {
     "logging_steps": _int(1),
     "save_steps": _int(0),
     "save_total_limit": _optional(_int(1)),
-    "packing": _bool,
-    "gradient_checkpointing": _bool,
+    "packing": _switch,
+    "gradient_checkpointing": _bool_or_auto,
     "load_in_8bit": _bool,
     "precision": _choice(PRECISIONS),
     "max_steps": _int(1, also=(-1,)),
     "max_grad_norm": _number(0, 1e6),
     "eval_steps": _optional(_int(1)),
     "early_stopping_patience": _optional(_int(1)),
+    "attn_implementation": _choice(ATTENTION),
+    "liger_kernels": _switch,
+    "fused_optimizer": _switch,
 }
 
 

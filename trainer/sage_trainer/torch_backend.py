@@ -8,6 +8,7 @@ which the other ranks leave the process group and exit; rank 0 merges alone.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import shutil
@@ -32,10 +33,12 @@ from .methods import (
     pad_token_id,
     parameter_counts,
     resolve_model_source,
+    target_modules_for,
 )
 from .plan import make_plan, resolve_precision
 from .protocol import ProgressWriter, log
 from .spec import JobSpec
+from .speed import EAGER, FLASH, SDPA, Speed, decide_packing, needs_checkpointing, resolve_speed
 from .train import Trainer
 
 
@@ -81,6 +84,8 @@ class TorchBackend:
         self.trainer: Trainer | None = None
         self.wrapped: Any = None
         self.decay_names: set[str] | None = None
+        self.speed: Speed | None = None
+        self.packed = False
 
     @property
     def is_main(self) -> bool:
@@ -98,9 +103,25 @@ class TorchBackend:
         resume_model = spec.resume_from / MODEL_DIR if spec.resume_from else None
         fsdp = self.parallel is not None and self.parallel.fsdp
         load_to = self.torch.device("cpu") if fsdp else self.device  # FSDP shards it onto the GPU unit by unit
+        self.speed = resolve_speed(hp, self.device.type == "cuda", self.precision, config.model_type)
+        log("speed: " + ", ".join(self.speed.notes))
         self.model = load_training_model(
-            self.source, config.model_type, spec.method, hp, self.precision, load_to, resume_model
+            self.source,
+            config.model_type,
+            spec.method,
+            hp,
+            self.precision,
+            load_to,
+            resume_model,
+            # auto without flash-attention: transformers' own default (SDPA where the architecture has it, else eager)
+            attention=self.speed.attention if hp.attn_implementation != "auto" or self.speed.flatten else None,
+            liger=self.speed.liger,
+            checkpointing=self._needs_checkpointing,
         )
+        actual = getattr(getattr(self.model, "config", None), "_attn_implementation", None)
+        if actual in (SDPA, EAGER, FLASH) and actual != self.speed.attention:
+            log(f"attention {actual} (what {config.model_type} supports)")
+            self.speed = dataclasses.replace(self.speed, attention=actual)
         trainable, total = parameter_counts(self.model)
         log(
             f"loaded {self.source} ({config.model_type}): {total:,} parameters, {trainable:,} trainable "
@@ -111,17 +132,52 @@ class TorchBackend:
             self.wrapped = self.parallel.wrap(self.model)
             log(f"model wrapped for {self.parallel.parallelism} over {self.parallel.world_size} processes")
 
+    def _needs_checkpointing(self, model: Any) -> bool:
+        """``gradient_checkpointing: auto`` with the base model loaded (before PEFT): on when the memory estimate of a
+        step without it exceeds the GPU's free memory (:func:`.speed.needs_checkpointing`); off on the CPU."""
+        hp, method = self.spec.hyperparameters, self.spec.method
+        if self.device.type != "cuda":
+            log("gradient checkpointing off (auto): training on the CPU")
+            return False
+        free, _total = self.torch.cuda.mem_get_info(self.device)
+        if method == "full":
+            trainable = sum(p.numel() for p in model.parameters())
+        else:
+            targets = target_modules_for(model.config.model_type, hp.lora_target_modules)
+            trainable = sum(
+                hp.lora_r * (module.in_features + module.out_features)
+                for name, module in model.named_modules()
+                if isinstance(module, self.torch.nn.Linear)
+                and (name.rsplit(".", 1)[-1] in targets if targets != "all-linear" else "lm_head" not in name)
+            )
+        verdict, reason = needs_checkpointing(
+            model.config,
+            method,
+            self.precision,
+            hp.batch_size * hp.max_length,
+            trainable,
+            method == "full",
+            free,
+        )
+        log(reason)
+        return verdict
+
     def prepare_data(self) -> None:
         hp = self.spec.hyperparameters
         conversations = load_conversations(self.spec.dataset_path)
         encoder = ChatEncoder(self.tokenizer, hp.max_length)
         examples, stats = encode_conversations(encoder, conversations)
         log(stats.describe())
-        self.samples = pack(examples, hp.max_length, hp.seed) if hp.packing else as_samples(examples)
+        attention = self.speed.attention if self.speed is not None else "sdpa"
+        self.packed, why = decide_packing(
+            hp.packing, attention, hp.max_length, [len(e.input_ids) for e in examples], hp.batch_size, hp.seed
+        )
+        log(why)
+        self.samples = pack(examples, hp.max_length, hp.seed) if self.packed else as_samples(examples)
         world = self.parallel.world_size if self.parallel is not None else 1
         self.plan = make_plan(len(self.samples), hp, world)
         log(
-            f"{len(self.samples)} rows{' (packed)' if hp.packing else ''}, {self.plan.steps_per_epoch} "
+            f"{len(self.samples)} rows{' (packed)' if self.packed else ''}, {self.plan.steps_per_epoch} "
             f"steps/epoch, {self.plan.total_steps} steps, {self.plan.warmup_steps} warmup; effective batch "
             f"{hp.batch_size * hp.gradient_accumulation_steps * world}"
             + (f" ({hp.batch_size} per process x {world} processes)" if world > 1 else "")
@@ -189,6 +245,8 @@ class TorchBackend:
             validation,
             self.parallel,
             self.decay_names,
+            attention=self.speed.attention,
+            fused_optimizer=self.speed.fused_optimizer,
         )
         self.trainer = trainer
         if self.resume_state is not None:

@@ -32,6 +32,7 @@ from .evaluation import Validation
 from .plan import TrainingPlan, eta_seconds, lr_factor
 from .protocol import ProgressWriter, log
 from .spec import Hyperparameters, relative_to_task
+from .speed import FLASH, AnswerLoss, block_causal_mask
 
 
 class _Stop(Exception):
@@ -65,6 +66,8 @@ class Trainer:
         validation: Validation | None = None,
         parallel: Any = None,
         decay_names: set[str] | None = None,
+        attention: str = "sdpa",
+        fused_optimizer: bool = False,
     ):
         import torch
 
@@ -84,6 +87,9 @@ class Trainer:
         self.world_size = parallel.world_size if parallel is not None else 1
         self.rank = parallel.rank.rank if parallel is not None else 0
         self.step = 0
+        self.attention = attention
+        self.flatten = attention == FLASH  # flash-attention's varlen path: a micro-batch is one row, no padding
+        self.loss = AnswerLoss(model)
 
         named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
         self.params = [p for _, p in named]
@@ -100,7 +106,9 @@ class Trainer:
             {"params": [p for (_, p), d in zip(named, decays) if d], "weight_decay": hp.weight_decay},
             {"params": [p for (_, p), d in zip(named, decays) if not d], "weight_decay": 0.0},
         ]
-        self.optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=hp.learning_rate)
+        self.optimizer = torch.optim.AdamW(
+            [g for g in groups if g["params"]], lr=hp.learning_rate, **({"fused": True} if fused_optimizer else {})
+        )
         warmup, total = plan.warmup_steps, plan.total_steps
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda index: lr_factor(index + 1, warmup, total)
@@ -247,17 +255,14 @@ class Trainer:
                     trained = count_trained_tokens(batch) if share is not None else 0
                     if trained == 0 and self.parallel is None:
                         continue
-                    tensors = {
-                        name: torch.tensor(rows, dtype=torch.long, device=self.device)
-                        for name, rows in collate(batch, self.pad_id).items()
-                    }
+                    tensors = self._tensors(batch)
                     autocast = (
                         torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
                         if self.autocast_dtype is not None
                         else contextlib.nullcontext()
                     )
                     with autocast:
-                        loss = forward(**tensors, use_cache=False).loss.float()
+                        loss = self.loss(forward, tensors)
                     if trained:
                         loss_sum += loss.double() * trained
                         tokens += trained
@@ -267,6 +272,18 @@ class Trainer:
         if self.parallel is not None:
             total, tokens = self.parallel.sum([total, tokens])
         return total / max(1, tokens)
+
+    def _tensors(self, batch: Sequence[Sample]) -> dict[str, Any]:
+        """A micro-batch on the device. Packed rows under SDPA/eager get the block-diagonal causal mask that keeps
+        their samples apart; under flash-attention the micro-batch is one flattened row read by position ids."""
+        torch = self.torch
+        tensors = {
+            name: torch.tensor(rows, dtype=torch.long, device=self.device)
+            for name, rows in collate(batch, self.pad_id, flatten=self.flatten).items()
+        }
+        if "position_ids" in tensors and not self.flatten:
+            tensors["attention_mask"] = block_causal_mask(tensors["position_ids"], self.attention)
+        return tensors
 
     def _accumulate(self, group: list[list[int]]):
         """Forward and backward of this process's micro-batches of one step; (loss sum, trained tokens, input
@@ -280,10 +297,7 @@ class Trainer:
             if self._stop_requested():
                 raise _Stop()
             batch = [self.samples[i] for i in (indices if indices is not None else group[0])]
-            tensors = {
-                name: torch.tensor(rows, dtype=torch.long, device=self.device)
-                for name, rows in collate(batch, self.pad_id).items()
-            }
+            tensors = self._tensors(batch)
             trained = count_trained_tokens(batch) if indices is not None else 0
             autocast = (
                 torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
@@ -297,7 +311,7 @@ class Trainer:
             )
             with sync:
                 with autocast:
-                    loss = self.model(**tensors, use_cache=False).loss.float()
+                    loss = self.loss(self.model, tensors)
                 share = loss * (trained / group_tokens * self.world_size)
                 (self.scaler.scale(share) if self.scaler is not None else share).backward()
             if indices is not None:

@@ -140,6 +140,9 @@ class ProtocolSchemaTest(unittest.TestCase):
             "max_grad_norm": 1.0,
             "eval_steps": 50,
             "early_stopping_patience": 3,
+            "attn_implementation": "sdpa",
+            "liger_kernels": "off",
+            "fused_optimizer": "auto",
         }
         self.assertEqual(set(every_hyperparameter), set(HYPERPARAMETER_CHECKS))
         for spec in (
@@ -148,6 +151,8 @@ class ProtocolSchemaTest(unittest.TestCase):
             job(hyperparameters=every_hyperparameter, validation_path="validation.jsonl"),
             job(validation_path=None),
             job(hyperparameters={"lora_target_modules": "all-linear", "max_steps": -1}),
+            job(hyperparameters={"packing": "auto", "gradient_checkpointing": "auto", "attn_implementation": "auto"}),
+            job(hyperparameters={"packing": "off", "liger_kernels": True, "fused_optimizer": "on"}),
             job(distributed=DISTRIBUTED),
             job(method="full", distributed={**DISTRIBUTED, "nnodes": 2, "node_rank": 1, "parallelism": "fsdp"}),
             job(report_to=["tensorboard", "mlflow", "wandb"]),
@@ -164,6 +169,9 @@ class ProtocolSchemaTest(unittest.TestCase):
             job(hyperparameters={"epochs": 0}),
             job(hyperparameters={"unknown": 1}),
             job(hyperparameters={"learning_rate": 0}),
+            job(hyperparameters={"packing": "maybe"}),
+            job(hyperparameters={"gradient_checkpointing": "on"}),
+            job(hyperparameters={"attn_implementation": "flash_attention_3"}),
             job(validation_path="", hyperparameters={"eval_steps": 10}),
             job(validation_path="validation.jsonl", hyperparameters={"early_stopping_patience": 0}),
             {k: v for k, v in job().items() if k != "task_id"},
