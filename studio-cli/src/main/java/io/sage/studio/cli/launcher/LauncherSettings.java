@@ -19,7 +19,9 @@ import java.util.OptionalInt;
  * (the model servers' ports, default ten from 8002 up without the LLM port),
  * {@code STUDIO_JAVA_OPTS} (JVM options of the services), {@code STUDIO_START_TIMEOUT} (seconds, default 180),
  * {@code STUDIO_BUILD} ({@code auto}, the default: build missing and rebuild stale services; {@code never}: start
- * the jars as they are, e.g. while another build of the same checkout runs).
+ * the jars as they are, e.g. while another build of the same checkout runs), {@code STUDIO_JAVA_HOME} (the JDK of
+ * the services, see {@link JavaRuntime}), {@code STUDIO_STARTUP_CACHE} ({@code auto} or {@code off}) and
+ * {@code STUDIO_STARTUP_CACHE_DIR} (see {@link StartupCache}).
  */
 public record LauncherSettings(
         Path repo,
@@ -229,6 +231,21 @@ public record LauncherSettings(
         return studioDir().resolve("run");
     }
 
+    /** The services' class caches ({@code STUDIO_STARTUP_CACHE}, {@code STUDIO_STARTUP_CACHE_DIR}). */
+    public StartupCache startupCache() {
+        String dir = environment.get("STUDIO_STARTUP_CACHE_DIR");
+        return new StartupCache(
+                dir == null || dir.isBlank()
+                        ? home.resolve("studio").resolve("jvm-cache")
+                        : Path.of(dir.trim()).toAbsolutePath().normalize(),
+                StartupCache.parseEnabled(environment.get("STUDIO_STARTUP_CACHE")));
+    }
+
+    /** The JDK the services run on ({@code STUDIO_JAVA_HOME}, else the newest JDK 25+ found, else this one). */
+    public JavaRuntime javaRuntime() {
+        return JavaRuntime.choose(environment, Path.of(System.getProperty("java.home")), JavaRuntime.JDK_DIRS);
+    }
+
     public Path kafkaDir() {
         return studioDir().resolve("kafka");
     }
@@ -243,8 +260,12 @@ public record LauncherSettings(
 
     /** The launcher's own classpath, which holds the broker ({@code target/lib/*} beside the CLI jar). */
     public String cliClasspath() {
-        Path jar = repo.resolve("studio-cli/target/sage-cli.jar");
-        return jar + ":" + repo.resolve("studio-cli/target/lib") + "/*";
+        return cliFiles().get(0) + ":" + cliFiles().get(1) + "/*";
+    }
+
+    /** The CLI's jar and the folder of its libraries: the classpath of the broker. */
+    public List<Path> cliFiles() {
+        return List.of(repo.resolve("studio-cli/target/sage-cli.jar"), repo.resolve("studio-cli/target/lib"));
     }
 
     /** The default trainer: the project's Python trainer. */

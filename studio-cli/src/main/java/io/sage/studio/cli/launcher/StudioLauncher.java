@@ -22,6 +22,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -39,8 +43,12 @@ import io.sage.studio.process.ProcessControl;
 public final class StudioLauncher {
 
     private static final Duration STOP_GRACE = Duration.ofSeconds(20);
+    /** A service that records its class cache writes it as it exits (seconds, a second JVM on a JDK 25). */
+    private static final Duration RECORDING_STOP_GRACE = Duration.ofSeconds(90);
 
     private final LauncherSettings settings;
+    private final JavaRuntime runtime;
+    private final StartupCache startupCache;
     private final PrintStream out;
     /** The launcher keeps no install id: its pid files live in the studio home they belong to. */
     private final ProcessControl processes = new ProcessControl(null);
@@ -50,6 +58,8 @@ public final class StudioLauncher {
 
     public StudioLauncher(LauncherSettings settings, PrintStream out) {
         this.settings = settings;
+        this.runtime = settings.javaRuntime();
+        this.startupCache = settings.startupCache();
         this.out = out;
     }
 
@@ -127,6 +137,11 @@ public final class StudioLauncher {
             }
             List<Component> services =
                     missing.stream().filter(Component::service).toList();
+            if (!services.isEmpty()) {
+                out.println("Services run on JDK " + runtime.feature() + " (" + runtime.home()
+                        + "; STUDIO_JAVA_HOME chooses another)"
+                        + (startupCache.enabled() ? ", class cache in " + startupCache.dir() : "") + ".");
+            }
             for (Component service : services) {
                 out.println("Starting " + service.name() + " on port " + service.port() + " …");
                 startService(service, options);
@@ -183,9 +198,10 @@ public final class StudioLauncher {
 
     private void startBroker() {
         List<String> command = new ArrayList<>();
-        command.add(javaBinary());
+        command.add(runtime.java());
         command.add("-Xmx512m");
         command.add("-XX:+UseSerialGC");
+        command.addAll(startupCache.flags(settings.kafka().name(), settings.cliFiles(), runtime));
         command.add("-Dsage.log.level=INFO");
         command.add("-cp");
         command.add(settings.cliClasspath());
@@ -199,8 +215,11 @@ public final class StudioLauncher {
 
     private void startService(Component service, StartOptions options) {
         List<String> command = new ArrayList<>();
-        command.add(javaBinary());
+        command.add(runtime.java());
         command.addAll(settings.javaOptions());
+        command.addAll(runtimeOptions());
+        command.addAll(startupCache.flags(
+                service.name(), List.of(service.jar(settings.repo()).getParent()), runtime));
         command.add("-jar");
         command.add(service.jar(settings.repo()).toString());
         PidRecord record = start(command, serviceEnvironment(service, options), settings.log(service), settings.repo());
@@ -301,9 +320,30 @@ public final class StudioLauncher {
 
     /** Stops every component this launcher started; returns {@code false} when nothing ran. */
     public boolean stop() {
+        // The services at once (each may write its class cache as it exits), then the broker they used.
+        List<Component> services = reversed(settings.services());
+        ExecutorService stopping = Executors.newFixedThreadPool(services.size());
         boolean any = false;
-        for (Component component : reversed(settings.components())) {
-            any |= stop(component, false);
+        try {
+            List<Future<Boolean>> stops = new ArrayList<>();
+            for (Component service : services) {
+                stops.add(stopping.submit(() -> stop(service, false)));
+            }
+            for (Future<Boolean> stop : stops) {
+                any |= stop.get();
+            }
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof LauncherException le
+                    ? le
+                    : new LauncherException(e.getCause().toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LauncherException("interrupted");
+        } finally {
+            stopping.shutdownNow();
+        }
+        if (settings.externalKafka().isEmpty()) {
+            any |= stop(settings.kafka(), false);
         }
         if (!any) {
             out.println("SAGE Studio is not running; nothing to stop.");
@@ -316,13 +356,19 @@ public final class StudioLauncher {
         Optional<PidRecord> record = PidRecord.read(pidFile);
         boolean stopped = false;
         if (record.isPresent()) {
+            Optional<Path> cache = StartupCache.recording(record.get().command());
+            boolean recording = cache.isPresent();
             if (!quiet && processes.alive(record.get().identity())) {
-                out.println(
-                        "Stopping " + component.name() + " (pid " + record.get().pid() + ") …");
+                out.println("Stopping " + component.name() + " (pid "
+                        + record.get().pid() + ")" + (recording ? ", saving its start-up cache" : "") + " …");
             }
             // Also what the leader left behind in its group when the leader itself is gone.
-            ProcessControl.Stop stop = processes.stop(record.get().identity(), STOP_GRACE);
+            ProcessControl.Stop stop =
+                    processes.stop(record.get().identity(), recording ? RECORDING_STOP_GRACE : STOP_GRACE);
             stopped = stop != ProcessControl.Stop.NOT_RUNNING && stop != ProcessControl.Stop.NOT_OURS;
+            if (stop == ProcessControl.Stop.KILLED || stop == ProcessControl.Stop.SURVIVED) {
+                cache.ifPresent(StartupCache::discard);
+            }
         }
         try {
             Files.deleteIfExists(pidFile);
@@ -456,8 +502,12 @@ public final class StudioLauncher {
         }
     }
 
-    private static String javaBinary() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    /**
+     * Options the services need on newer JDKs: JNA (gpu-probe's NVML binding) loads native code, which JDK 22+ warns
+     * about unless native access is granted.
+     */
+    private List<String> runtimeOptions() {
+        return runtime.feature() >= 22 ? List.of("--enable-native-access=ALL-UNNAMED") : List.of();
     }
 
     private static <T> List<T> reversed(List<T> list) {
