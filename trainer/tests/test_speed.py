@@ -152,10 +152,10 @@ class PackedLossTest(unittest.TestCase):
         loss.backward()
         return loss.item(), [p.grad.clone() for p in model.parameters()]
 
-    def trainer_loss(self, model, attention, rows):
+    def trainer_loss(self, model, attention, rows, flatten=False):
         from sage_trainer.train import Trainer
 
-        holder = SimpleNamespace(pad_id=0, flatten=attention == FLASH, attention=attention, torch=torch)
+        holder = SimpleNamespace(pad_id=0, flatten=flatten, attention=attention, torch=torch)
         holder.device = torch.device("cpu")
         tensors = Trainer._tensors(holder, rows)
         from sage_trainer.speed import AnswerLoss
@@ -183,6 +183,18 @@ class PackedLossTest(unittest.TestCase):
                 self.assert_same(
                     expected, self.trainer_loss(model, attention, [Sample(e.input_ids, e.labels) for e in examples])
                 )
+
+    def test_flattened_micro_batch_trains_like_padded_samples(self):
+        # flash-attention's layout (one row, position ids, no mask); on the CPU transformers' SDPA path reads the same
+        # position ids into its own block mask (transformers >= 4.54), so the layout itself is checked here
+        if not hasattr(__import__("transformers.masking_utils").masking_utils, "find_packed_sequence_indices"):
+            self.skipTest("transformers without packed-sequence detection")
+        examples = encoded()
+        model = tiny_qwen("sdpa")
+        expected = self.reference(model, examples)
+        samples = [Sample(e.input_ids, e.labels) for e in examples]
+        self.assert_same(expected, self.trainer_loss(model, "sdpa", samples, flatten=True))
+        self.assert_same(expected, self.trainer_loss(model, "sdpa", pack(examples, 64, seed=1), flatten=True))
 
     def test_without_the_position_reset_samples_would_see_each_other(self):
         examples = encoded()
