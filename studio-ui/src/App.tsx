@@ -6,7 +6,9 @@ import { SwitchDialog } from './components/SwitchDialog';
 import { I18nProvider, useI18n } from './i18n/I18nProvider';
 import { ChatPage } from './pages/ChatPage';
 import { FinetunePage } from './pages/FinetunePage';
+import { AuditPage } from './pages/AuditPage';
 import { ServingPage } from './pages/ServingPage';
+import { WebhooksPage } from './pages/WebhooksPage';
 import { usePage } from './router';
 import { CurrentModelProvider } from './state/CurrentModelContext';
 import { ModelSwitchProvider } from './state/ModelSwitchContext';
@@ -27,6 +29,10 @@ function Shell() {
                   <FinetunePage />
                 ) : page === 'serving' ? (
                   <ServingPage />
+                ) : page === 'webhooks' ? (
+                  <WebhooksPage />
+                ) : page === 'audit' ? (
+                  <AuditPage />
                 ) : (
                   <ChatPage onNavigate={navigate} />
                 )}

@@ -10,6 +10,8 @@ describe('pageOf', () => {
     expect(pageOf({ hash: '#section', pathname: '/' })).toBe('finetune');
     expect(pageOf({ hash: '#/serving', pathname: '/' })).toBe('serving');
     expect(pageOf({ hash: '', pathname: '/serving' })).toBe('serving');
+    expect(pageOf({ hash: '#/webhooks', pathname: '/' })).toBe('webhooks');
+    expect(pageOf({ hash: '#/audit', pathname: '/' })).toBe('audit');
   });
 
   it('links to the fragment', () => {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 
-export type Page = 'finetune' | 'chat' | 'serving';
+export type Page = 'finetune' | 'chat' | 'serving' | 'webhooks' | 'audit';
 
 /**
  * Pages live in the URL fragment (`/#/chat`): the gateway serves the UI at `/`, and a reload or a
@@ -10,10 +10,12 @@ export type Page = 'finetune' | 'chat' | 'serving';
 export function pageOf(location: Pick<Location, 'hash' | 'pathname'>): Page {
   const route = location.hash.startsWith('#/') ? location.hash.slice(1) : location.pathname;
   const path = route.replace(/\/+$/, '');
-  if (path.endsWith('/chat')) {
-    return 'chat';
+  for (const page of ['chat', 'serving', 'webhooks', 'audit'] as const) {
+    if (path.endsWith(`/${page}`)) {
+      return page;
+    }
   }
-  return path.endsWith('/serving') ? 'serving' : 'finetune';
+  return 'finetune';
 }
 
 export const hrefOf = (page: Page) => `/#/${page}`;

@@ -5,7 +5,7 @@ import { App } from '../App';
 import { I18nProvider } from '../i18n/I18nProvider';
 import { CurrentModelProvider } from '../state/CurrentModelContext';
 import { ModelSwitchProvider } from '../state/ModelSwitchContext';
-import { json, stubFetch } from '../test/fetchStub';
+import { apiError, json, stubFetch } from '../test/fetchStub';
 import type { Page } from '../router';
 import { AppHeader } from './AppHeader';
 
@@ -81,6 +81,33 @@ describe('AppHeader', () => {
     fireEvent.click(screen.getByTestId('settings-save'));
     await waitFor(() => expect(calls.some((c) => c.headers.get('Authorization') === 'Bearer tok-123')).toBe(true));
     expect(localStorage.getItem('sage.studio.token')).toBe('tok-123');
+  });
+});
+
+describe('AppHeader admin pages', () => {
+  const currentModel = () =>
+    json({ current_model: 'm', served_model_name: 'm', kind: 'base', llm_service_running: true });
+
+  it('shows Webhooks and Audit only to a caller the admin-only audit read lets in, and asks again for a new token', async () => {
+    const { calls } = stubFetch({
+      'GET /api/finetune/current-model': currentModel,
+      'GET /api/audit': (call) =>
+        call.headers.get('Authorization') === 'Bearer admin-token'
+          ? json({ entries: [] })
+          : apiError(403, 'forbidden', 'admin role required'),
+    });
+    render(<Header />);
+    await waitFor(() => expect(calls.some((c) => c.url === '/api/audit?limit=1')).toBe(true));
+    // the refusal has been read: still no admin links
+    await waitFor(() => expect(screen.getByTestId('nav-chat')).toBeInTheDocument());
+    expect(screen.queryByTestId('nav-webhooks')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('nav-audit')).not.toBeInTheDocument();
+
+    fireEvent.click(screen.getByTestId('settings-button'));
+    fireEvent.change(await screen.findByTestId('settings-token'), { target: { value: 'admin-token' } });
+    fireEvent.click(screen.getByTestId('settings-save'));
+    expect(await screen.findByTestId('nav-webhooks')).toHaveAttribute('href', '/#/webhooks');
+    expect(screen.getByTestId('nav-audit')).toHaveTextContent('Audit');
   });
 });
 

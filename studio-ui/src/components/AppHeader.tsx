@@ -1,14 +1,36 @@
-import { CloudServerOutlined, ExperimentOutlined, MessageOutlined } from '@ant-design/icons';
+import {
+  ApiOutlined,
+  AuditOutlined,
+  CloudServerOutlined,
+  ExperimentOutlined,
+  MessageOutlined,
+} from '@ant-design/icons';
 import { Segmented, Space } from 'antd';
+import type { ReactNode } from 'react';
+import { useAdminAccess } from '../hooks/useAdminAccess';
 import { useI18n, type Lang } from '../i18n/I18nProvider';
 import { hrefOf, type Page } from '../router';
 import { useCurrentModel } from '../state/CurrentModelContext';
 import { CurrentModelBadge } from './CurrentModelBadge';
 import { SettingsPopover } from './SettingsPopover';
 
+const icons: Record<Page, ReactNode> = {
+  finetune: <ExperimentOutlined />,
+  serving: <CloudServerOutlined />,
+  chat: <MessageOutlined />,
+  webhooks: <ApiOutlined />,
+  audit: <AuditOutlined />,
+};
+
+/** Pages everyone with a role sees, then the admin pages (shown when an admin-only read answers). */
+const PAGES: Page[] = ['finetune', 'serving', 'chat'];
+const ADMIN_PAGES: Page[] = ['webhooks', 'audit'];
+
 export function AppHeader({ page, onNavigate }: { page: Page; onNavigate: (page: Page) => void }) {
   const { t, lang, setLang } = useI18n();
   const { refresh } = useCurrentModel();
+  const { access, recheck } = useAdminAccess();
+  const pages = access === 'admin' ? [...PAGES, ...ADMIN_PAGES] : PAGES;
 
   return (
     <header className="app-header">
@@ -19,7 +41,7 @@ export function AppHeader({ page, onNavigate }: { page: Page; onNavigate: (page:
         <span className="app-header__title">SAGE Studio</span>
       </div>
       <nav aria-label={t('nav.label')} className="app-header__nav">
-        {(['finetune', 'serving', 'chat'] as const).map((target) => (
+        {pages.map((target) => (
           <a
             key={target}
             href={hrefOf(target)}
@@ -31,13 +53,7 @@ export function AppHeader({ page, onNavigate }: { page: Page; onNavigate: (page:
               onNavigate(target);
             }}
           >
-            {target === 'finetune' ? (
-              <ExperimentOutlined />
-            ) : target === 'serving' ? (
-              <CloudServerOutlined />
-            ) : (
-              <MessageOutlined />
-            )}
+            {icons[target]}
             <span>{t(`nav.${target}`)}</span>
           </a>
         ))}
@@ -56,7 +72,12 @@ export function AppHeader({ page, onNavigate }: { page: Page; onNavigate: (page:
             aria-label={t('header.language')}
             data-testid="lang-switch"
           />
-          <SettingsPopover onSaved={refresh} />
+          <SettingsPopover
+            onSaved={() => {
+              refresh();
+              recheck();
+            }}
+          />
         </Space>
       </div>
     </header>
