@@ -1,6 +1,7 @@
 package io.sage.studio.finetune.api;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.List;
 
 import jakarta.ws.rs.Consumes;
@@ -26,7 +27,10 @@ import io.sage.studio.finetune.dataset.DatasetService;
 import io.sage.studio.finetune.dataset.SageDocs;
 import io.sage.studio.finetune.domain.Dataset;
 
-/** Datasets: upload (validated while streamed from the uploaded temp file), the bundled-docs set, list, delete. */
+/**
+ * Datasets: upload (a raw body validated while it arrives, or a multipart form validated while streamed from its temp
+ * file), the bundled-docs set, list, delete.
+ */
 @Path("/api/finetune")
 @Produces(MediaType.APPLICATION_JSON)
 public class DatasetResource {
@@ -50,6 +54,18 @@ public class DatasetResource {
                     FinetuneError.MISSING_FILE, "send the dataset as the multipart form field 'file'");
         }
         return datasets.upload(file.fileName(), file.uploadedFile(), caller.name());
+    }
+
+    /**
+     * The same upload with the file as the whole request body ({@code application/x-ndjson}, {@code application/jsonl}
+     * or {@code application/octet-stream}; its name in {@code ?filename=}): validated and normalised while it arrives,
+     * in one pass, without the multipart temp file. The CLI uses it; multipart stays for browsers' forms.
+     */
+    @POST
+    @Path("/upload-dataset")
+    @Consumes({"application/x-ndjson", "application/jsonl", MediaType.APPLICATION_OCTET_STREAM})
+    public Dataset uploadRaw(@QueryParam("filename") @DefaultValue("dataset.jsonl") String filename, InputStream body) {
+        return datasets.upload(filename, body, caller.name());
     }
 
     @POST

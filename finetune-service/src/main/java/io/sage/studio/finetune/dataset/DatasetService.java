@@ -95,13 +95,7 @@ public class DatasetService {
      * a path.
      */
     public Dataset upload(String clientFileName, Path uploaded, String owner) throws IOException {
-        String filename = displayName(clientFileName);
-        String lower = filename.toLowerCase(Locale.ROOT);
-        if (!lower.endsWith(".jsonl") && !lower.endsWith(".json")) {
-            throw new StudioException(
-                    FinetuneError.UNSUPPORTED_FILE_TYPE,
-                    "upload a .jsonl file (one record per line) or a .json file holding an array of records");
-        }
+        String filename = uploadName(clientFileName);
         long size = Files.size(uploaded);
         if (size > config.maxBytes()) {
             throw new StudioException(
@@ -112,6 +106,26 @@ public class DatasetService {
         try (InputStream in = Files.newInputStream(uploaded)) {
             return store(filename, in, owner);
         }
+    }
+
+    /**
+     * Validates and stores a dataset read straight from the request body as it arrives, for {@code owner}: one pass,
+     * no temp file (the size limit is enforced while reading). The client's file name is only shown.
+     */
+    public Dataset upload(String clientFileName, InputStream body, String owner) {
+        return store(uploadName(clientFileName), body, owner);
+    }
+
+    /** The shown name of an upload; 400 {@code unsupported_file_type} unless it is a .jsonl or .json file. */
+    private static String uploadName(String clientFileName) {
+        String filename = displayName(clientFileName);
+        String lower = filename.toLowerCase(Locale.ROOT);
+        if (!lower.endsWith(".jsonl") && !lower.endsWith(".json")) {
+            throw new StudioException(
+                    FinetuneError.UNSUPPORTED_FILE_TYPE,
+                    "upload a .jsonl file (one record per line) or a .json file holding an array of records");
+        }
+        return filename;
     }
 
     /** Validates and stores records from a stream (e.g. generated samples) as a new dataset of {@code owner}. */

@@ -161,6 +161,59 @@ class DatasetApiTest {
         assertThat(storedDatasets()).isEqualTo(before);
     }
 
+    private static ValidatableResponse uploadRaw(String contentType, String fileName, byte[] content) {
+        return given().contentType(contentType)
+                .queryParam("filename", fileName)
+                .body(content)
+                .when()
+                .post("/api/finetune/upload-dataset")
+                .then();
+    }
+
+    @Test
+    void aRawBodyUploadIsValidatedLikeAFormUploadWithTheSameLineErrors() throws IOException {
+        String jsonl = """
+                {"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello!"}]}
+
+                {"messages":[{"role":"user","content":"Hi"},{"role":"wizard","content":"?"}]}
+                {"messages":[{"content":"Q","role":"user"},{"role":"assistant","content":"A"}]}
+                {broken
+                """;
+        byte[] bytes = jsonl.getBytes(StandardCharsets.UTF_8);
+        String raw = uploadRaw("application/x-ndjson", "raw.jsonl", bytes)
+                .statusCode(200)
+                .body("filename", equalTo("raw.jsonl"))
+                .body("format", equalTo("openai"))
+                .body("valid_records", equalTo(2))
+                .body("size_bytes", equalTo(bytes.length))
+                .body("errors.line", contains(3, 5))
+                .body("errors.code", contains("unrecognized_role", "invalid_json"))
+                .extract()
+                .path("path");
+        String form = upload("raw.jsonl", bytes).statusCode(200).extract().path("path");
+        assertThat(Files.readAllBytes(Path.of(raw))).isEqualTo(Files.readAllBytes(Path.of(form)));
+        uploadRaw("application/octet-stream", "array.json", "[{\"prompt\":\"p\",\"completion\":\"c\"}]".getBytes())
+                .statusCode(200)
+                .body("format", equalTo("prompt_completion"));
+
+        long before = storedDatasets();
+        uploadRaw("application/jsonl", "bad.jsonl", "{\"foo\":1}\n".getBytes())
+                .statusCode(400)
+                .body("error.code", equalTo("dataset_invalid"))
+                .body("error.details.line", contains(1));
+        uploadRaw("application/x-ndjson", "data.csv", bytes)
+                .statusCode(400)
+                .body("error.code", equalTo("unsupported_file_type"));
+        byte[] line = "{\"prompt\":\"ppppppppppppppppppppp\",\"completion\":\"ccccccccc\"}\n".getBytes();
+        uploadRaw(
+                        "application/x-ndjson",
+                        "big.jsonl",
+                        repeat(line, (int) (StudioTestResource.DATASET_LIMIT / line.length) + 10))
+                .statusCode(413)
+                .body("error.code", equalTo("dataset_too_large"));
+        assertThat(storedDatasets()).isEqualTo(before);
+    }
+
     @Test
     void prepareSageDocsBuildsAChatSetFromTheBundledDocs() throws IOException {
         String path = given().when()
