@@ -35,6 +35,10 @@ public enum FinetuneError implements ErrorCode {
     ARTIFACT_NOT_FOUND("artifact_not_found", ErrorKind.NOT_FOUND),
     /** No evaluation with that id for the task. */
     EVALUATION_NOT_FOUND("evaluation_not_found", ErrorKind.NOT_FOUND),
+    /** No webhook with that id. */
+    WEBHOOK_NOT_FOUND("webhook_not_found", ErrorKind.NOT_FOUND),
+    /** {@code webhooks.max-webhooks} webhooks are registered already; answered when one more is asked for. */
+    TOO_MANY_WEBHOOKS("too_many_webhooks", ErrorKind.QUOTA),
     /** {@code evaluation.max-queued} evaluations are queued or running already; answered when one more is asked for. */
     EVALUATION_QUEUE_FULL("evaluation_queue_full", ErrorKind.QUOTA),
     /** The owner already has {@code max-queued-per-owner} queued or running tasks; details name the limit. */

@@ -1,0 +1,242 @@
+package io.sage.studio.finetune.webhook;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.startsWith;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.standardwebhooks.Webhook;
+import com.standardwebhooks.exceptions.WebhookVerificationException;
+
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.sage.studio.events.ChatOperationEvent;
+import io.sage.studio.events.CloudEvents;
+import io.sage.studio.finetune.StudioTestResource;
+import io.sage.studio.kafka.KafkaTestResource;
+
+/**
+ * {@code /api/webhooks} on the running service with a real broker and a real receiver on loopback: a task run to
+ * completion by the stand-in trainer reaches the receiver as {@code task.completed} with a signature that verifies
+ * (a tampered or replayed copy does not), the receiver's first 500 is retried under the same {@code webhook-id}, a
+ * switch event from {@code studio.chat.operations} is delivered too, and bad registrations are 400 naming the field.
+ */
+@QuarkusTest
+@TestProfile(WebhookApiTest.Quick.class)
+@WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
+@WithTestResource(value = StudioTestResource.class, scope = TestResourceScope.GLOBAL)
+class WebhookApiTest {
+
+    private static final Duration LONG = Duration.ofSeconds(60);
+    private static Receiver receiver;
+
+    /** Loopback receivers allowed (the test's), retries after 300 ms, the outbox scanned every 50 ms. */
+    public static class Quick implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of(
+                    "studio.finetune.webhooks.allow-loopback", "true",
+                    "studio.finetune.webhooks.retry-schedule", "300ms,300ms",
+                    "studio.finetune.webhooks.poll", "50ms");
+        }
+    }
+
+    @BeforeAll
+    static void startReceiver() throws Exception {
+        receiver = Receiver.start();
+    }
+
+    @AfterAll
+    static void stopReceiver() {
+        receiver.close();
+    }
+
+    private static Map<String, Object> register(String path, List<String> events) {
+        return given().contentType(ContentType.JSON)
+                .body(Map.of("url", receiver.url(path), "events", events, "description", "ci hook"))
+                .post("/api/webhooks")
+                .then()
+                .statusCode(201)
+                .body("secret", startsWith("whsec_"))
+                .body("enabled", equalTo(true))
+                .extract()
+                .as(Map.class);
+    }
+
+    private static String runTask() {
+        String dataset = given().multiPart(
+                        "file",
+                        "hook.jsonl",
+                        "{\"prompt\":\"q\",\"completion\":\"a\"}\n{\"prompt\":\"r\",\"completion\":\"b\"}\n"
+                                .getBytes(StandardCharsets.UTF_8))
+                .post("/api/finetune/upload-dataset")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("dataset_id");
+        String id = given().contentType(ContentType.JSON)
+                .body(Map.of("model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", dataset))
+                .post("/api/finetune/create")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("task_id");
+        await().atMost(LONG)
+                .until(() -> "completed"
+                        .equals(given().get("/api/finetune/tasks/" + id)
+                                .then()
+                                .extract()
+                                .path("status")));
+        return id;
+    }
+
+    @Test
+    void aCompletedTaskReachesTheReceiverSignedAndA500IsRetried() throws Exception {
+        Map<String, Object> hook = register("/flaky", List.of("task.completed", "task.started"));
+        String secret = (String) hook.get("secret");
+        String hookId = (String) hook.get("id");
+        receiver.failFirst("/flaky", 1);
+
+        String task = runTask();
+
+        Receiver.Received completed = await().atMost(LONG)
+                .until(
+                        () -> receiver.accepted("/flaky").stream()
+                                .filter(r -> r.body().contains("\"task.completed\"")
+                                        && r.body().contains(task))
+                                .findFirst()
+                                .orElse(null),
+                        r -> r != null);
+        WebhookVerifier verifier = new WebhookVerifier(secret);
+        verifier.verify(completed.body(), completed.headers());
+        assertThat(completed.body()).contains("\"type\":\"task.completed\"", "\"status\":\"completed\"");
+
+        // tampered: another body under the same signature
+        assertThatThrownBy(() -> verifier.verify(completed.body().replace("completed", "failed"), completed.headers()))
+                .isInstanceOf(WebhookVerificationException.class);
+        // replayed: the same delivery, signed correctly, but ten minutes old
+        long old = Instant.now().minusSeconds(600).getEpochSecond();
+        String id = completed.headers().get("webhook-id").get(0);
+        Map<String, List<String>> replay = Map.of(
+                "webhook-id", List.of(id),
+                "webhook-timestamp", List.of(Long.toString(old)),
+                "webhook-signature", List.of(new Webhook(secret).sign(id, old, completed.body())));
+        assertThatThrownBy(() -> verifier.verify(completed.body(), replay))
+                .isInstanceOf(WebhookVerificationException.class);
+
+        // the first delivery (task.started, the task's first) got a 500 and came again with the same id
+        List<Receiver.Received> all = receiver.all("/flaky");
+        assertThat(all.get(0).status()).isEqualTo(500);
+        String firstId = all.get(0).headers().get("webhook-id").get(0);
+        assertThat(receiver.accepted("/flaky"))
+                .anySatisfy(r -> assertThat(r.headers().get("webhook-id")).containsExactly(firstId));
+        await().atMost(LONG)
+                .untilAsserted(() -> given().get("/api/webhooks/" + hookId + "/deliveries")
+                        .then()
+                        .statusCode(200)
+                        .body("deliveries.find { it.id == '" + firstId + "' }.attempt", equalTo(2))
+                        .body("deliveries.find { it.id == '" + firstId + "' }.state", equalTo("delivered"))
+                        .body("deliveries.event", hasItem("task.completed")));
+        given().get("/api/webhooks/" + hookId)
+                .then()
+                .statusCode(200)
+                .body("enabled", equalTo(true))
+                .body("last_status", equalTo(200))
+                .body("failures", equalTo(0))
+                .body("$", not(org.hamcrest.Matchers.hasKey("secret")));
+
+        // the secret is kept to sign, readable by the service's user only
+        assertThat(Files.getPosixFilePermissions(StudioTestResource.home().resolve("studio/webhooks/webhooks.json")))
+                .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+        given().delete("/api/webhooks/" + hookId).then().statusCode(204);
+        given().get("/api/webhooks/" + hookId).then().statusCode(404).body("error.code", equalTo("webhook_not_found"));
+    }
+
+    @Test
+    void aSwitchEventFromTheChatOperationsTopicIsDelivered() throws Exception {
+        Map<String, Object> hook = register("/switch", List.of("switch.*"));
+        ChatOperationEvent event = new ChatOperationEvent(
+                ChatOperationEvent.SCHEMA_VERSION,
+                ChatOperationEvent.KIND_SWITCH,
+                "op-test-1",
+                "completed",
+                "switch.succeeded",
+                "m2",
+                "m1",
+                null,
+                null,
+                "local",
+                null,
+                Instant.now());
+        Properties props = new Properties();
+        props.put(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                KafkaTestResource.broker().bootstrapServers());
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(CloudEvents.record(event, CloudEvents.source("test"))).get();
+        }
+        Receiver.Received got = await().atMost(LONG)
+                .until(() -> receiver.accepted("/switch").stream().findFirst().orElse(null), r -> r != null);
+        new WebhookVerifier((String) hook.get("secret")).verify(got.body(), got.headers());
+        assertThat(got.body()).contains("\"type\":\"switch.succeeded\"", "\"id\":\"op-test-1\"");
+        given().delete("/api/webhooks/" + hook.get("id")).then().statusCode(204);
+    }
+
+    @Test
+    void badRegistrationsAre400NamingTheField() {
+        Map<String, Object> base = Map.of("url", receiver.url("/x"), "events", List.of("task.*"));
+        record Case(String key, Object value, String field) {}
+        List<Case> cases = new ArrayList<>(List.of(
+                new Case("url", "ftp://example.com/hook", "url"),
+                new Case("url", "http://169.254.169.254/latest/meta-data", "url"),
+                new Case("url", "http://[fe80::1]/hook", "url"),
+                new Case("url", "http://metadata.google.internal/x", "url"),
+                new Case("url", "not a url", "url"),
+                new Case("events", List.of("task.*", "task.exploded"), "events[1]"),
+                new Case("events", List.of(), "events"),
+                new Case("secret", "plain-secret", "secret")));
+        for (Case c : cases) {
+            Map<String, Object> body = new java.util.HashMap<>(base);
+            body.put(c.key(), c.value());
+            given().contentType(ContentType.JSON)
+                    .body(body)
+                    .post("/api/webhooks")
+                    .then()
+                    .statusCode(400)
+                    .body("error.code", equalTo("invalid_field"))
+                    .body("error.details[0].field", equalTo(c.field()));
+        }
+        given().get("/api/webhooks/wh-nothing-here").then().statusCode(404);
+        given().get("/api/webhooks")
+                .then()
+                .statusCode(200)
+                .body("webhooks.url", not(hasItem("ftp://example.com/hook")));
+    }
+}
