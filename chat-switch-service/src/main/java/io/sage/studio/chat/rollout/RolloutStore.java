@@ -3,6 +3,7 @@ package io.sage.studio.chat.rollout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,8 +16,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import io.sage.studio.chat.config.ChatConfig;
+import io.sage.studio.chat.messaging.OperationPublisher;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.events.ChatOperationEvent;
 import io.sage.studio.events.StudioJson;
 
 /**
@@ -32,9 +35,12 @@ public class RolloutStore {
     private final int keep;
     private final Map<String, Rollout> rollouts = new LinkedHashMap<>();
 
-    public RolloutStore(StudioHome home, ChatConfig config) {
+    private final OperationPublisher publisher;
+
+    public RolloutStore(StudioHome home, ChatConfig config, OperationPublisher publisher) {
         this.dir = home.chatDir().resolve("rollouts");
         this.keep = config.keepOperations();
+        this.publisher = publisher;
     }
 
     /** Reads the rollouts of earlier runs, oldest first. */
@@ -65,13 +71,51 @@ public class RolloutStore {
 
     /** Records a rollout; a failed write is logged (the rollout goes on in memory). */
     public synchronized void save(Rollout rollout) {
-        rollouts.put(rollout.rolloutId(), rollout);
+        Rollout previous = rollouts.put(rollout.rolloutId(), rollout);
+        String name = eventName(previous, rollout);
+        if (name != null) {
+            List<Rollout.Entry> history = rollout.history();
+            publisher.publish(new ChatOperationEvent(
+                    ChatOperationEvent.SCHEMA_VERSION,
+                    ChatOperationEvent.KIND_ROLLOUT,
+                    rollout.rolloutId(),
+                    rollout.state().wire(),
+                    name,
+                    rollout.model(),
+                    rollout.baseline(),
+                    null,
+                    history.isEmpty()
+                            ? rollout.reason()
+                            : history.get(history.size() - 1).message(),
+                    null,
+                    null,
+                    Instant.now()));
+        }
         try {
             AtomicFiles.writeJson(dir.resolve(rollout.rolloutId() + ".json"), rollout);
         } catch (IOException e) {
             LOG.errorf("cannot write rollout %s: %s", rollout.rolloutId(), e.getMessage());
         }
         trim();
+    }
+
+    /**
+     * The outside name of a change ({@code rollout.started}, {@code rollout.step} when the candidate's share or step
+     * moved, {@code rollout.promoted}, {@code rollout.rolled_back}, {@code rollout.aborted}), or {@code null} when only
+     * its figures changed.
+     */
+    static String eventName(Rollout previous, Rollout now) {
+        if (previous == null) {
+            return "rollout.started";
+        }
+        if (previous.state() != now.state()) {
+            return "rollout." + now.state().wire();
+        }
+        if (now.state() == Rollout.State.RUNNING
+                && (previous.weight() != now.weight() || previous.step() != now.step())) {
+            return "rollout.step";
+        }
+        return null;
     }
 
     public synchronized Optional<Rollout> find(String id) {

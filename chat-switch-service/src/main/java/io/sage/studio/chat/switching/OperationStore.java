@@ -19,13 +19,16 @@ import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.sage.studio.chat.config.ChatConfig;
+import io.sage.studio.chat.messaging.OperationPublisher;
 import io.sage.studio.common.files.AtomicFiles;
 import io.sage.studio.common.home.StudioHome;
+import io.sage.studio.events.ChatOperationEvent;
 import io.sage.studio.events.StudioJson;
 
 /**
@@ -48,9 +51,18 @@ public class OperationStore {
         return thread;
     });
 
+    private final OperationPublisher publisher;
+
+    /** A store that publishes no state changes (reading the files of earlier runs). */
     public OperationStore(StudioHome home, ChatConfig config) {
+        this(home, config, null);
+    }
+
+    @Inject
+    public OperationStore(StudioHome home, ChatConfig config, OperationPublisher publisher) {
         this.dir = home.chatDir().resolve("operations");
         this.keep = config.keepOperations();
+        this.publisher = publisher;
     }
 
     /**
@@ -121,7 +133,10 @@ public class OperationStore {
      * wins), so a slow disk never makes a queue grow: at most one write task waits.
      */
     public void save(SwitchOperation op) {
-        operations.put(op.id(), op);
+        SwitchOperation previous = operations.put(op.id(), op);
+        if (publisher != null && (previous == null || previous.state() != op.state())) {
+            publisher.publish(event(previous, op));
+        }
         dirty.put(op.id(), op);
         if (flushQueued.compareAndSet(false, true)) {
             try {
@@ -130,6 +145,41 @@ public class OperationStore {
                 flushQueued.set(false);
             }
         }
+    }
+
+    /**
+     * The outside view of a state change: {@code switch.started} for a new operation, {@code switch.succeeded},
+     * {@code switch.failed} or {@code switch.rolled_back} at its end, {@code switch.step} in between.
+     */
+    static ChatOperationEvent event(SwitchOperation previous, SwitchOperation op) {
+        String name;
+        if (previous == null) {
+            name = "switch.started";
+        } else if (op.state() == SwitchOperation.State.COMPLETED) {
+            name = "switch.succeeded";
+        } else if (op.state() == SwitchOperation.State.FAILED) {
+            name = op.rolledBack() ? "switch.rolled_back" : "switch.failed";
+        } else {
+            name = "switch.step";
+        }
+        String message = op.error() != null
+                ? op.error()
+                : op.steps().isEmpty()
+                        ? null
+                        : op.steps().get(op.steps().size() - 1).message();
+        return new ChatOperationEvent(
+                ChatOperationEvent.SCHEMA_VERSION,
+                ChatOperationEvent.KIND_SWITCH,
+                op.id(),
+                op.state().wire(),
+                name,
+                op.model() != null ? op.model() : op.servedModelName(),
+                previous == null ? null : previous.currentModel(),
+                op.taskId(),
+                message,
+                op.requestedBy(),
+                null,
+                Instant.now());
     }
 
     private void flush() {
