@@ -117,7 +117,10 @@ def run_ours(args: argparse.Namespace, work: Path, model: str, dataset: Path) ->
     }
     for setting in args.ours:
         key, _, value = setting.partition("=")
-        hp[key] = json.loads(value) if value[:1] in '0123456789-[{tf"n' else value
+        try:
+            hp[key] = json.loads(value)  # numbers, true/false, null, lists
+        except ValueError:
+            hp[key] = value  # a bare word: auto, on, off, sdpa, flash_attention_2 ...
     job = {
         "task_id": "bench",
         "base_model": model,
