@@ -2,6 +2,7 @@
 # Benchmark of the gateway-adapter's /v1 edge against nginx (see README.md next to this script).
 #
 #   bench/gateway/run.sh            # defaults: DURATION=10s ROUNDS=5 CONNECTIONS=64 EVENT_LOOPS=2
+#   GATEWAY_JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/gateway/run.sh   # the gateway on another JDK
 #
 # Backend: nginx answering a fixed OpenAI-shaped chat completion. Targets: (a) the backend directly, (b) nginx as
 # reverse proxy (keep-alive upstream pool), (c) the gateway (packaged jar, route published on a standalone broker).
@@ -101,7 +102,7 @@ publish() { # revision id base-url served-model
 # Published before the gateway starts: it must read the route from the beginning and be ready with it.
 publish 1 nginx-backend "http://127.0.0.1:$BACKEND_PORT" bench-model
 
-java -Xms512m -Xmx512m -XX:+UseParallelGC \
+"${GATEWAY_JAVA:-java}" -Xms512m -Xmx512m -XX:+UseParallelGC \
     -Dquarkus.http.port="$GATEWAY_PORT" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
     -Dquarkus.vertx.event-loops-pool-size="$EVENT_LOOPS" -Dquarkus.log.level=WARN \
     -jar "$JAR" >"$WORK/gateway.log" 2>&1 & PIDS+=($!); GATEWAY_PID=$!
