@@ -438,8 +438,18 @@ class HelmChartSecurityTest {
         }
         assertThat(grants(user(install, "sage-studio-finetune")))
                 .containsExactlyInAnyOrder(
-                        "topic:studio.finetune.tasks:Write", "topic:studio.finetune.tasks:Describe",
-                        "topic:studio.gpu.telemetry:Read", "topic:studio.gpu.telemetry:Describe");
+                        "topic:studio.finetune.tasks:Write",
+                        "topic:studio.finetune.tasks:Read",
+                        "topic:studio.finetune.tasks:Describe",
+                        "topic:studio.gpu.telemetry:Read",
+                        "topic:studio.gpu.telemetry:Describe",
+                        "topic:studio.chat.operations:Read",
+                        "topic:studio.chat.operations:Describe",
+                        "topic:studio.audit:Write",
+                        "topic:studio.audit:Read",
+                        "topic:studio.audit:Describe",
+                        "group:finetune-webhooks:Read",
+                        "group:finetune-audit:Read");
         assertThat(grants(user(install, "sage-studio-chat-switch")))
                 .containsExactlyInAnyOrder(
                         "topic:studio.chat.commands:Write",
@@ -452,6 +462,10 @@ class HelmChartSecurityTest {
                         "topic:studio.gpu.telemetry:Describe",
                         "topic:studio.chat.traffic:Read",
                         "topic:studio.chat.traffic:Describe",
+                        "topic:studio.chat.operations:Write",
+                        "topic:studio.chat.operations:Describe",
+                        "topic:studio.audit:Write",
+                        "topic:studio.audit:Describe",
                         "group:chat-switch-service:Read");
         // The gateway writes its traffic figures, never a steering topic.
         assertThat(grants(user(install, "sage-studio-gateway")))
@@ -459,19 +473,25 @@ class HelmChartSecurityTest {
                         "topic:studio.chat.backend:Read",
                         "topic:studio.chat.backend:Describe",
                         "topic:studio.chat.traffic:Write",
-                        "topic:studio.chat.traffic:Describe");
+                        "topic:studio.chat.traffic:Describe",
+                        "topic:studio.audit:Write",
+                        "topic:studio.audit:Describe");
         assertThat(grants(user(install, "sage-studio-gpu-probe")))
                 .containsExactlyInAnyOrder(
                         "topic:studio.gpu.telemetry:Write",
                         "topic:studio.gpu.telemetry:Read",
-                        "topic:studio.gpu.telemetry:Describe");
+                        "topic:studio.gpu.telemetry:Describe",
+                        "topic:studio.audit:Write",
+                        "topic:studio.audit:Describe");
 
-        // With topic creation on, every user may create exactly the five studio topics.
+        // With topic creation on, every user may create exactly the seven studio topics.
         Install creating = render(Map.of("kafka.strimzi.users.enabled", "true"));
         assertThat(grants(user(creating, "sage-studio-gateway")))
                 .contains(
                         "topic:studio.chat.commands:Create",
                         "topic:studio.chat.traffic:Create",
+                        "topic:studio.chat.operations:Create",
+                        "topic:studio.audit:Create",
                         "topic:studio.gpu.telemetry:DescribeConfigs")
                 .noneMatch(g -> g.equals("topic:studio.chat.commands:Write"));
         assertThat(user(creating, "sage-studio-gateway").getMetadata().getNamespace())
