@@ -24,6 +24,9 @@ sage_trainer's deferred cancel), each with an ``artifact`` line of kind ``checkp
 checkpoints are kept. On SIGTERM/SIGINT it then writes
 ``{"type":"error","code":"cancelled",...}`` and exits 143 at once.
 
+Experiment trackers, like sage_trainer's: a ``tracker`` record for TensorBoard (``log_dir`` ``tensorboard``, the
+folder made, no event files) before training, and one of state ``unavailable`` for each other name in ``report_to``.
+
 Validation, like sage_trainer's: with ``validation_path`` in job.json it "evaluates" every ``eval_steps`` steps
 (hyperparameter; default about a tenth of the run) and at the last step, writing
 ``{"type":"eval","step":N,"epoch":E,"eval_loss":L}`` on a curve that falls, then rises (overfitting: lowest about
@@ -320,6 +323,14 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
         if start:
             evaluation.resume(read_checkpoint(resume_from))
 
+    # experiment trackers, like sage_trainer's: TensorBoard always (here its folder only, no event files); whatever
+    # else report_to names is unavailable (the stand-in reports nowhere)
+    (task_dir / "tensorboard").mkdir(exist_ok=True)
+    progress.emit("tracker", name="tensorboard", state="active", log_dir="tensorboard")
+    for name in [n for n in job.get("report_to") or [] if n != "tensorboard"]:
+        message = f"{name} is named in report_to but unavailable: the stand-in trainer reports to no tracker"
+        print(f"WARNING: {message}", flush=True)
+        progress.emit("tracker", name=name, state="unavailable", message=message)
     progress.emit("phase", phase="training")
     state["deferred"] = True  # like sage_trainer: a signal inside the loop ends it at the next step boundary
     for step in range(start + 1, total + 1):

@@ -126,6 +126,18 @@ class FakeTrainerTest(unittest.TestCase):
         self.assertIn("<|im_start|>", tokenizer["chat_template"])
         self.assertIn("[fake-trainer]", result.stdout)
 
+    def test_trackers_tensorboard_always_the_others_unavailable(self):
+        self.write_job(report_to=["mlflow", "wandb"])
+        result = self.run_fake()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        trackers = {r["name"]: r for r in self.of_type("tracker")}
+        self.assertEqual(
+            (trackers["tensorboard"]["state"], trackers["tensorboard"]["log_dir"]), ("active", "tensorboard")
+        )
+        self.assertEqual([trackers[n]["state"] for n in ("mlflow", "wandb")], ["unavailable", "unavailable"])
+        self.assertTrue((self.task / "tensorboard").is_dir())
+        self.assertIn("WARNING: mlflow is named in report_to but unavailable", result.stdout)
+
     def test_max_steps_logging_steps_and_step_override(self):
         self.write_job(hyperparameters={"max_steps": 9, "logging_steps": 4})
         self.run_fake()

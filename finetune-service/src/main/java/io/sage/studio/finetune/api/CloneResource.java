@@ -150,6 +150,9 @@ public class CloneResource {
                 m.put("parallelism", c.parallelism().wire());
             }
             putIfSet(m, "save_steps", c.saveSteps());
+            if (!c.reportTo().isEmpty()) {
+                m.put("report_to", c.reportTo());
+            }
         }
         if (r.method() != null) {
             m.put("method", r.method().wire());

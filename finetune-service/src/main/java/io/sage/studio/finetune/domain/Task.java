@@ -35,6 +35,10 @@ import io.sage.studio.events.TaskSnapshot;
  * <p>{@code eval_loss} is the latest validation loss, {@code best_eval_loss}/{@code best_step} the checkpoint the
  * trainer keeps as the artifacts (all {@code null} without a validation set); {@code evaluation} summarises the latest
  * evaluation against a baseline ({@code GET …/evaluations/{id}} has the whole result).
+ *
+ * <p>{@code trackers} (issue 23): where the trainer's experiment trackers keep the curves, one per tracker
+ * ({@code name}, {@code state}, {@code run_id}, {@code url}, {@code log_dir}, {@code message}): TensorBoard's event
+ * files always, MLflow and W&amp;B runs when {@code config.report_to} names them; empty until the trainer starts.
  */
 public record Task(
         @Schema(required = true) String taskId,
@@ -83,7 +87,8 @@ public record Task(
         Double evalLoss,
         Double bestEvalLoss,
         Long bestStep,
-        EvaluationSummary evaluation) {
+        EvaluationSummary evaluation,
+        @Schema(required = true) List<TrackerLink> trackers) {
 
     /** The view of {@code r}, whose directory is {@code taskDir}; {@code logs} is the log tail, lines joined by LF. */
     public static Task of(TaskRecord r, Path taskDir, Integer queuePosition, String logs) {
@@ -135,7 +140,8 @@ public record Task(
                 r.evalLoss(),
                 r.bestEvalLoss(),
                 r.bestStep(),
-                r.evaluation());
+                r.evaluation(),
+                r.trackers());
     }
 
     /** The event view (Kafka). */

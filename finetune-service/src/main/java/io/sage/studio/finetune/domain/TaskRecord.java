@@ -36,6 +36,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param bestEvalLoss  the lowest validation loss so far; the trainer keeps that checkpoint as the artifacts
  * @param bestStep      the step of {@code bestEvalLoss}
  * @param evaluation    the latest evaluation run against a baseline ({@code POST …/evaluations}); {@code null} when none
+ * @param trackers      the experiment trackers the trainer reported (TensorBoard, MLflow, W&amp;B: where the curves
+ *                      are); empty before the trainer started, and in older files
  */
 @RegisterForReflection
 public record TaskRecord(
@@ -83,7 +85,8 @@ public record TaskRecord(
         Double evalLoss,
         Double bestEvalLoss,
         Long bestStep,
-        EvaluationSummary evaluation) {
+        EvaluationSummary evaluation,
+        List<TrackerLink> trackers) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -93,6 +96,7 @@ public record TaskRecord(
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
         attempt = Math.max(1, attempt);
         attempts = attempts == null ? List.of() : List.copyOf(attempts);
+        trackers = trackers == null ? List.of() : List.copyOf(trackers);
     }
 
     public Builder toBuilder() {
@@ -151,6 +155,7 @@ public record TaskRecord(
         private Double bestEvalLoss;
         private Long bestStep;
         private EvaluationSummary evaluation;
+        private List<TrackerLink> trackers;
 
         private Builder() {
             this.schemaVersion = SCHEMA_VERSION;
@@ -202,6 +207,7 @@ public record TaskRecord(
             this.bestEvalLoss = r.bestEvalLoss;
             this.bestStep = r.bestStep;
             this.evaluation = r.evaluation;
+            this.trackers = r.trackers;
         }
 
         public Builder schemaVersion(int value) {
@@ -429,6 +435,11 @@ public record TaskRecord(
             return this;
         }
 
+        public Builder trackers(List<TrackerLink> value) {
+            this.trackers = value;
+            return this;
+        }
+
         public TaskRecord build() {
             return new TaskRecord(
                     schemaVersion,
@@ -475,7 +486,8 @@ public record TaskRecord(
                     evalLoss,
                     bestEvalLoss,
                     bestStep,
-                    evaluation);
+                    evaluation,
+                    trackers);
         }
     }
 }

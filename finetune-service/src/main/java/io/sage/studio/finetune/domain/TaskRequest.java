@@ -1,5 +1,7 @@
 package io.sage.studio.finetune.domain;
 
+import java.util.List;
+
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.NotBlank;
@@ -26,6 +28,10 @@ import io.sage.studio.common.error.StudioException;
  * <p>Several GPUs (issue 21): {@code gpus} per node and {@code nodes} (more than one only on Kubernetes) with
  * {@code parallelism} {@code auto|ddp|fsdp}; {@code auto} is resolved at create (the cheapest layout that fits, from
  * gpu-probe's estimate, else {@link Parallelism#fallback}). {@code save_steps} (issue 20) sets the checkpoint cadence.
+ *
+ * <p>{@code report_to} (issue 23) names experiment trackers ({@code tensorboard}, {@code mlflow}, {@code wandb}) the
+ * trainer reports to as well as its TensorBoard files; an unknown name is 400 naming {@code report_to} (a tracker the
+ * trainer's environment lacks is the task's {@code trackers} entry saying so, not an error here).
  */
 public record TaskRequest(
         @Size(max = 512) String modelName,
@@ -71,7 +77,11 @@ public record TaskRequest(
         @Pattern(regexp = "auto|ddp|fsdp", message = "must be one of auto, ddp, fsdp")
         String parallelism,
 
-        @Range(min = 1, max = 1_000_000) Integer saveSteps) {
+        @Range(min = 1, max = 1_000_000) Integer saveSteps,
+        @Size(max = 8) List<String> reportTo) {
+
+    /** The experiment trackers {@code report_to} may name (the trainer writes TensorBoard files whatever it says). */
+    public static final List<String> TRACKERS = List.of("tensorboard", "mlflow", "wandb");
 
     public static final int DEFAULT_EPOCHS = 3;
     public static final int DEFAULT_BATCH_SIZE = 4;
@@ -176,6 +186,63 @@ public record TaskRequest(
                 null,
                 null,
                 null,
+                null,
+                null);
+    }
+
+    /** A request without experiment trackers (what callers before issue 23 build). */
+    public TaskRequest(
+            String modelName,
+            String datasetFile,
+            Integer numEpochs,
+            Integer batchSize,
+            Integer gradientAccumulationSteps,
+            Double learningRate,
+            Integer maxLength,
+            Boolean loadIn8bit,
+            String method,
+            Integer loraR,
+            Double loraAlpha,
+            Double loraDropout,
+            Boolean gradientCheckpointing,
+            Boolean merge,
+            Integer priority,
+            String suffix,
+            Double validationSplit,
+            String validationFile,
+            Integer evalSteps,
+            Integer earlyStoppingPatience,
+            Integer seed,
+            Integer gpus,
+            Integer nodes,
+            String parallelism,
+            Integer saveSteps) {
+        this(
+                modelName,
+                datasetFile,
+                numEpochs,
+                batchSize,
+                gradientAccumulationSteps,
+                learningRate,
+                maxLength,
+                loadIn8bit,
+                method,
+                loraR,
+                loraAlpha,
+                loraDropout,
+                gradientCheckpointing,
+                merge,
+                priority,
+                suffix,
+                validationSplit,
+                validationFile,
+                evalSteps,
+                earlyStoppingPatience,
+                seed,
+                gpus,
+                nodes,
+                parallelism,
+                saveSteps,
                 null);
     }
 
@@ -221,7 +288,8 @@ public record TaskRequest(
                 gpus,
                 nodes,
                 parallelism,
-                saveSteps);
+                saveSteps,
+                reportTo);
     }
 
     /** This request with {@code layout} ({@code ddp} or {@code fsdp}) for {@code parallelism}. */
@@ -251,7 +319,8 @@ public record TaskRequest(
                 gpus,
                 nodes,
                 layout,
-                saveSteps);
+                saveSteps,
+                reportTo);
     }
 
     /**
@@ -260,6 +329,21 @@ public record TaskRequest(
      * them (without a validation set they would silently do nothing). 400 naming the field otherwise.
      */
     public TaskRequest checkValidation() {
+        if (reportTo != null) {
+            List<String> unknown =
+                    reportTo.stream().filter(name -> !TRACKERS.contains(name)).toList();
+            if (!unknown.isEmpty()) {
+                throw StudioException.invalidField(
+                        "report_to",
+                        "report_to names unknown trackers "
+                                + String.join(
+                                        ", ",
+                                        unknown.stream()
+                                                .map(n -> n == null ? "null" : "'" + n + "'")
+                                                .toList())
+                                + " (known: " + String.join(", ", TRACKERS) + ")");
+            }
+        }
         boolean file = validationFile != null;
         if (file && validationFile.isBlank()) {
             throw StudioException.invalidField(
@@ -311,7 +395,8 @@ public record TaskRequest(
                 autoParallelism()
                         ? Parallelism.fallback(or(gpus, 1) * or(nodes, 1), methodOrDefault())
                         : explicitParallelism(),
-                saveSteps);
+                saveSteps,
+                reportTo == null ? List.of() : reportTo.stream().distinct().toList());
     }
 
     /** Whether the service picks the layout ({@code parallelism} left out or {@code auto}). */

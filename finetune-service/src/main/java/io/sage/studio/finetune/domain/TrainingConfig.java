@@ -1,6 +1,7 @@
 package io.sage.studio.finetune.domain;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -24,6 +25,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param parallelism           the resolved layout over {@code nodes × gpus}: {@code none} for world size 1
  * @param saveSteps             checkpoint every this many steps (issue 20); {@code null}: the service default
  *                              ({@code studio.finetune.save-steps}, about every 10 % of the run)
+ * @param reportTo              the experiment trackers {@code job.json}'s {@code report_to} names (issue 23); empty: TensorBoard
+ *                              files only
  */
 @RegisterForReflection
 public record TrainingConfig(
@@ -45,10 +48,15 @@ public record TrainingConfig(
         Integer gpus,
         Integer nodes,
         Parallelism parallelism,
-        Integer saveSteps) {
+        Integer saveSteps,
+        List<String> reportTo) {
 
-    /** Fills what records written before issue 21 lack: one GPU on one node, no parallelism. */
+    /**
+     * Fills what records written before issue 21 lack: one GPU on one node, no parallelism; and before issue 23: no
+     * experiment trackers.
+     */
     public TrainingConfig {
+        reportTo = reportTo == null ? List.of() : List.copyOf(reportTo);
         gpus = gpus == null ? 1 : gpus;
         nodes = nodes == null ? 1 : nodes;
         parallelism = parallelism == null ? Parallelism.fallback(gpus * nodes, TrainingMethod.DEFAULT) : parallelism;
@@ -90,6 +98,51 @@ public record TrainingConfig(
                 1,
                 1,
                 Parallelism.NONE,
+                null,
+                null);
+    }
+
+    /** A config without experiment trackers (what callers before issue 23 build). */
+    public TrainingConfig(
+            int numEpochs,
+            int batchSize,
+            int gradientAccumulationSteps,
+            double learningRate,
+            int maxLength,
+            boolean loadIn8bit,
+            int loraR,
+            double loraAlpha,
+            double loraDropout,
+            boolean gradientCheckpointing,
+            Double validationSplit,
+            String validationFile,
+            Integer evalSteps,
+            Integer earlyStoppingPatience,
+            Integer seed,
+            Integer gpus,
+            Integer nodes,
+            Parallelism parallelism,
+            Integer saveSteps) {
+        this(
+                numEpochs,
+                batchSize,
+                gradientAccumulationSteps,
+                learningRate,
+                maxLength,
+                loadIn8bit,
+                loraR,
+                loraAlpha,
+                loraDropout,
+                gradientCheckpointing,
+                validationSplit,
+                validationFile,
+                evalSteps,
+                earlyStoppingPatience,
+                seed,
+                gpus,
+                nodes,
+                parallelism,
+                saveSteps,
                 null);
     }
 
@@ -119,7 +172,8 @@ public record TrainingConfig(
                 gpus,
                 nodes,
                 layout,
-                saveSteps);
+                saveSteps,
+                reportTo);
     }
 
     /** The seed the trainer and the split use ({@link TaskRequest#DEFAULT_SEED} for a record without one). */

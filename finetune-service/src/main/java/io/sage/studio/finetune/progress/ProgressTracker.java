@@ -11,19 +11,22 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.sage.studio.finetune.domain.TrackerLink;
 import io.sage.studio.finetune.domain.TrainerPhase;
 
 /**
  * Follows one task's {@code progress.jsonl} (trainer protocol: {@code docs/trainer-protocol.md}) and folds its records into the
  * task's live state: phase, step, epoch, loss, learning rate, ETA, artifacts, the last error, and the validation figures
  * ({@code eval} records: the latest eval loss, the lowest and its step; the trainer's {@code best_checkpoint} artifact
- * has the last word on which one it kept). Reads only
+ * has the last word on which one it kept), and the experiment trackers ({@code tracker} records). Reads only
  * complete lines from where it stopped; a line still being written is picked up on the next read.
  * Not thread-safe: one poller thread (or the exit handler, under the task's lock) uses it at a time.
  */
@@ -34,6 +37,12 @@ public final class ProgressTracker {
     private static final Set<String> ARTIFACT_KINDS = Set.of("lora", "merged_model");
     /** The artifact record naming the checkpoint the trainer kept as the task's model (lowest eval loss). */
     private static final String BEST_CHECKPOINT = "best_checkpoint";
+
+    /** A tracker's name as the protocol allows it; more names than this are ignored (the map stays small). */
+    private static final Pattern TRACKER_NAME = Pattern.compile("[a-z_]{1,32}");
+
+    private static final int MAX_TRACKERS = 8;
+    private static final int MAX_TRACKER_TEXT = 2048;
 
     private static final int READ_CHUNK = 1 << 16;
     private static final int MAX_LINE = 1 << 20;
@@ -57,6 +66,7 @@ public final class ProgressTracker {
     private Instant firstMetricsAt;
     private long firstMetricsStep;
     private final Map<String, String> artifacts = new LinkedHashMap<>();
+    private final Map<String, TrackerLink> trackers = new LinkedHashMap<>();
     private String errorCode;
     private String errorMessage;
     private boolean done;
@@ -167,6 +177,7 @@ public final class ProgressTracker {
                     changed = true;
                 }
             }
+            case "tracker" -> tracker(record);
             case "error" -> {
                 errorCode = record.path("code").asText("trainer_error");
                 errorMessage = record.path("message").asText("the trainer reported an error");
@@ -215,6 +226,28 @@ public final class ProgressTracker {
         changed = true;
     }
 
+    /** A {@code tracker} record: the latest of each name wins (a new attempt reports its trackers again). */
+    private void tracker(JsonNode r) {
+        String name = r.path("name").asText("");
+        if (!TRACKER_NAME.matcher(name).matches() || (!trackers.containsKey(name) && trackers.size() >= MAX_TRACKERS)) {
+            return;
+        }
+        TrackerLink link = new TrackerLink(
+                name, text(r, "state"), text(r, "run_id"), text(r, "url"), text(r, "log_dir"), text(r, "message"));
+        if (!link.equals(trackers.put(name, link))) {
+            changed = true;
+        }
+    }
+
+    private static String text(JsonNode r, String field) {
+        JsonNode value = r.get(field);
+        if (value == null || !value.isTextual()) {
+            return null;
+        }
+        String s = value.asText();
+        return s.length() > MAX_TRACKER_TEXT ? s.substring(0, MAX_TRACKER_TEXT) : s;
+    }
+
     private static Double number(JsonNode r, String field, Double previous) {
         JsonNode value = r.get(field);
         return value != null && value.isNumber() ? Double.valueOf(value.asDouble()) : previous;
@@ -261,6 +294,11 @@ public final class ProgressTracker {
     /** The step of {@link #bestEvalLoss()}. */
     public Long bestStep() {
         return bestStep;
+    }
+
+    /** The experiment trackers the trainer reported ({@code tracker} records), one per name, in the order first seen. */
+    public List<TrackerLink> trackers() {
+        return List.copyOf(trackers.values());
     }
 
     /** Artifact kind to the path the trainer reported (relative to the task directory, or absolute). */

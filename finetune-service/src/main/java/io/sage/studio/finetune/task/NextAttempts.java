@@ -95,6 +95,9 @@ final class NextAttempts {
         if (record.config().worldSize() > 1) {
             job.put("distributed", distributed(record.config()));
         }
+        if (!record.config().reportTo().isEmpty()) {
+            job.put("report_to", record.config().reportTo());
+        }
         return job;
     }
 

@@ -183,6 +183,9 @@ final class TaskTransitions {
         if (p.bestEvalLoss() != null) {
             b.bestEvalLoss(p.bestEvalLoss()).bestStep(p.bestStep());
         }
+        if (!p.trackers().isEmpty()) {
+            b.trackers(p.trackers());
+        }
         return b.loss(p.loss())
                 .learningRate(p.learningRate())
                 .etaSeconds(p.etaSeconds())
@@ -202,6 +205,7 @@ final class TaskTransitions {
                 && Objects.equals(a.evalLoss(), b.evalLoss())
                 && Objects.equals(a.bestEvalLoss(), b.bestEvalLoss())
                 && Objects.equals(a.bestStep(), b.bestStep())
+                && Objects.equals(a.trackers(), b.trackers())
                 && Objects.equals(a.statusMessage(), b.statusMessage());
     }
 

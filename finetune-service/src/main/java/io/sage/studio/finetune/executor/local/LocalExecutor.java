@@ -36,6 +36,7 @@ import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.executor.RunKind;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor;
+import io.sage.studio.finetune.executor.TrackerEnvironment;
 import io.sage.studio.finetune.gpu.GpuInventory;
 import io.sage.studio.process.ChildEnvironment;
 import io.sage.studio.process.ProcessControl;
@@ -183,6 +184,9 @@ public class LocalExecutor implements TaskExecutor {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(
                         taskDir.resolve(kind.logFile()).toFile()));
         Map<String, String> env = ChildEnvironment.named(System.getenv(), config.passEnv());
+        if (kind == RunKind.TRAIN && task.config() != null) {
+            env.putAll(TrackerEnvironment.of(System.getenv(), task.config().reportTo()));
+        }
         env.putAll(hubEnv);
         env.putAll(config.env());
         env.put("SAGE_TASK_ID", task.taskId());
