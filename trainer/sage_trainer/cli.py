@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
 
-from . import __version__
+from . import __version__, tracing
 from .backend import load_backend
 from .cancel import CancelToken
 from .distributed import Rank, current_rank, is_worker, write_outcome
@@ -79,13 +80,18 @@ def run_training(spec: JobSpec, backend, writer: ProgressWriter, main: bool = Tr
     """The phase sequence of a training job; the backend does the work of each phase. Of a distributed run's ranks
     all load, prepare, train and save (saving gathers a sharded model); rank 0 (``main``) alone goes on from there."""
     writer.phase("loading_model")
-    backend.load_model()
+    with tracing.span("load_model", model=spec.base_model):
+        backend.load_model()
     writer.phase("preparing_data")
-    backend.prepare_data()
+    with tracing.span("prepare_data"):
+        backend.prepare_data()
     writer.phase("training")
-    backend.train()
+    with tracing.span("train", method=spec.method):
+        backend.train()
     writer.phase("saving")
-    for kind, path in backend.save():
+    with tracing.span("save"):
+        saved = list(backend.save())
+    for kind, path in saved:
         writer.artifact(kind, relative_to_task(path, spec.task_dir))
     if not main:
         return
@@ -95,7 +101,9 @@ def run_training(spec: JobSpec, backend, writer: ProgressWriter, main: bool = Tr
         writer.best_checkpoint(relative_to_task(path, spec.task_dir), step, eval_loss)
     if spec.merge and spec.method != "full":
         writer.phase("merging")
-        writer.artifact("merged_model", relative_to_task(backend.merge(), spec.task_dir))
+        with tracing.span("merge"):
+            merged = backend.merge()
+        writer.artifact("merged_model", relative_to_task(merged, spec.task_dir))
     writer.phase("done")
 
 
@@ -115,6 +123,11 @@ def train_command(argv: list[str]) -> int:
         from .launch import worker_setup
 
         worker_setup(task_dir, rank.rank)
+    with tracing.run("sage_trainer.run", task_id=os.environ.get("SAGE_TASK_ID"), rank=rank.rank if rank else None):
+        return _train(args, task_dir, rank)
+
+
+def _train(args: argparse.Namespace, task_dir: Path, rank: Rank | None) -> int:
     with _open_writer(task_dir, rank) as writer:
         cancel = _cancel_token(writer, rank)
         spec = None
@@ -172,7 +185,7 @@ def merge_command(argv: list[str]) -> int:
     if not task_dir.is_dir():
         print(f"sage_trainer merge: {task_dir} is not a directory", file=sys.stderr)
         return EXIT_BAD_SPEC
-    with _open_writer(task_dir) as writer:
+    with tracing.run("sage_trainer.merge", task_id=os.environ.get("SAGE_TASK_ID")), _open_writer(task_dir) as writer:
         cancel = _cancel_token(writer)
         try:
             job = _read_job(task_dir)
@@ -194,7 +207,8 @@ def merge_command(argv: list[str]) -> int:
             log(f"merging {lora_dir} into {base_model}")
             backend = load_backend(quantized=False)
             writer.phase("merging")
-            merged = backend.merge_adapter(str(base_model), task_dir, lora_dir, output_dir / "merged_model", cancel)
+            with tracing.span("merge"):
+                merged = backend.merge_adapter(str(base_model), task_dir, lora_dir, output_dir / "merged_model", cancel)
             writer.artifact("merged_model", relative_to_task(merged, task_dir))
             writer.phase("done")
         except (Exception, KeyboardInterrupt) as exc:
