@@ -1,5 +1,4 @@
 import java.io.BufferedReader;
-import java.io.BufferedWriter;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,10 +30,10 @@ import java.util.regex.Pattern;
  * <ol>
  * <li>a progress line appended to a running task's progress.jsonl → the task on the SSE stream (p50/p99),
  *     with lines spaced beyond the 500 ms progress coalescing, and in a burst of 20 lines/s;</li>
- * <li>GET /api/finetune/tasks with 1,000 tasks (p50/p99);</li>
- * <li>upload validation throughput of a generated JSONL file (MB/s) and the service's peak RSS.</li>
+ * <li>GET /api/finetune/tasks with 1,000 tasks (p50/p99).</li>
  * </ol>
- * Usage: java FinetuneBench.java BASE_URL STUDIO_HOME SERVICE_PID UPLOAD_MB
+ * Dataset ingest is measured by run.sh itself (curl through the gateway, beside the physical reference).
+ * Usage: java FinetuneBench.java BASE_URL STUDIO_HOME
  */
 public final class FinetuneBench {
 
@@ -46,20 +45,16 @@ public final class FinetuneBench {
 
     private final String base;
     private final Path home;
-    private final long pid;
 
-    private FinetuneBench(String base, Path home, long pid) {
+    private FinetuneBench(String base, Path home) {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         this.home = home;
-        this.pid = pid;
     }
 
     public static void main(String[] args) throws Exception {
-        FinetuneBench bench = new FinetuneBench(args[0], Path.of(args[1]), Long.parseLong(args[2]));
-        int uploadMb = Integer.parseInt(args[3]);
+        FinetuneBench bench = new FinetuneBench(args[0], Path.of(args[1]));
         bench.sseLatency();
         bench.listLatency();
-        bench.uploadThroughput(uploadMb);
     }
 
     // ------------------------------------------------------------------ 1. progress line → SSE
@@ -202,46 +197,6 @@ public final class FinetuneBench {
             n++;
         }
         return n;
-    }
-
-    // ------------------------------------------------------------------ 3. upload validation throughput
-
-    private void uploadThroughput(int megabytes) throws Exception {
-        Path file = Files.createTempFile("bench-upload-", ".jsonl");
-        long target = megabytes * 1_000_000L;
-        try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            long written = 0;
-            for (int i = 0; written < target; i++) {
-                String line = "{\"messages\":[{\"role\":\"system\",\"content\":\"You are helpful.\"},"
-                        + "{\"role\":\"user\",\"content\":\"Question number " + i + ": how do I fine-tune a model on "
-                        + "my own data and switch my chat endpoint to it?\"},{\"role\":\"assistant\",\"content\":\""
-                        + "Upload a JSONL dataset, create a task, watch the loss fall, then switch the chat backend "
-                        + "to the result with one click. Answer " + i + ".\"}]}\n";
-                out.write(line);
-                written += line.length();
-            }
-        }
-        long size = Files.size(file);
-        long rssBefore = rssKb("VmRSS");
-        long start = System.nanoTime();
-        String answer = upload("big.jsonl", file);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        Files.delete(file);
-        Matcher valid = Pattern.compile("\"valid_records\"\\s*:\\s*(\\d+)").matcher(answer);
-        System.out.printf(Locale.ROOT, "%nupload + streaming validation of %.0f MB (%s valid records): %.1f s = %.1f MB/s "
-                        + "(end to end over loopback: multipart upload to a temp file, then validate + normalise)%n",
-                size / 1e6, valid.find() ? valid.group(1) : "?", seconds, size / 1e6 / seconds);
-        System.out.printf(Locale.ROOT, "service RSS: %d MiB before the upload, peak (VmHWM) %d MiB%n", rssBefore / 1024,
-                rssKb("VmHWM") / 1024);
-    }
-
-    private long rssKb(String field) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-            if (line.startsWith(field + ":")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        return -1;
     }
 
     // ------------------------------------------------------------------ helpers
