@@ -1324,8 +1324,6 @@ export interface components {
             /** @description resume from the trainer's latest checkpoint when the task has one (default true) */
             from_checkpoint?: boolean | null;
         };
-        /** @enum {string} */
-        State: "pending" | "delivered" | "failed" | "gave_up";
         Stats: {
             /** Format: int64 */
             total_samples: number;
@@ -1632,7 +1630,7 @@ export interface components {
             event: string;
             /** Format: int32 */
             attempt: number;
-            state: components["schemas"]["State"];
+            state: components["schemas"]["WebhookDeliveryState"];
             /** Format: int32 */
             status?: number | null;
             error?: string | null;
@@ -1643,6 +1641,8 @@ export interface components {
         WebhookDeliveryList: {
             deliveries: components["schemas"]["WebhookDelivery"][];
         };
+        /** @enum {string} */
+        WebhookDeliveryState: "pending" | "delivered" | "failed" | "gave_up";
         WebhookList: {
             webhooks: components["schemas"]["Webhook"][];
         };
