@@ -390,6 +390,82 @@ class FinetuneContractTest {
         assertThat(evaluation.progress().total()).isNotNull();
     }
 
+    /** A secret of the form the service accepts ({@code whsec_} and the base64 of 32 bytes). */
+    private static final String WEBHOOK_SECRET = "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+
+    /**
+     * What {@code sage webhooks add} sends and reads: the new webhook's id, URL, events and the secret it prints once.
+     * The event is one the provider's test never produces, so the webhook it registers is never called.
+     */
+    @Pact(consumer = CONSUMER)
+    V4Pact addWebhook(PactDslWithProvider builder) {
+        return builder.uponReceiving("sage webhooks add: register a webhook with its own secret")
+                .method("POST")
+                .path("/api/webhooks")
+                .headers("Content-Type", "application/json")
+                .body(new PactDslJsonBody()
+                        .stringValue("url", "https://ci.example.com/hooks/sage")
+                        .eachLike("events", PactDslJsonRootValue.stringType("rollout.aborted"), 1)
+                        .stringValue("secret", WEBHOOK_SECRET)
+                        .stringValue("description", "contract test"))
+                .willRespondWith()
+                .status(201)
+                .body(new PactDslJsonBody()
+                        .stringType("id", "wh-20260101-120000-ab12")
+                        .stringValue("url", "https://ci.example.com/hooks/sage")
+                        .eachLike("events", PactDslJsonRootValue.stringType("rollout.aborted"), 1)
+                        .booleanValue("enabled", true)
+                        .stringType("created_at", "2026-01-01T12:00:00Z")
+                        .stringValue("secret", WEBHOOK_SECRET))
+                .toPact(V4Pact.class);
+    }
+
+    @Test
+    @PactTestFor(pactMethod = "addWebhook")
+    void webhooksAddReadsTheIdAndTheSecret(MockServer server) {
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("url", "https://ci.example.com/hooks/sage");
+        body.put("events", List.of("rollout.aborted"));
+        body.put("secret", WEBHOOK_SECRET);
+        body.put("description", "contract test");
+        Webhook created = new StudioClient(server.getUrl(), null).post("/api/webhooks", body, Webhook.class);
+        assertThat(created.id()).isNotBlank();
+        assertThat(created.events()).containsExactly("rollout.aborted");
+        assertThat(created.secret()).isEqualTo(WEBHOOK_SECRET);
+    }
+
+    /** What {@code sage webhooks list} reads of every webhook (the nullable columns are not pinned: see the class). */
+    @Pact(consumer = CONSUMER)
+    V4Pact listWebhooks(PactDslWithProvider builder) {
+        return builder.uponReceiving("sage webhooks list: every webhook")
+                .method("GET")
+                .path("/api/webhooks")
+                .willRespondWith()
+                .status(200)
+                .body(new PactDslJsonBody()
+                        .minArrayLike("webhooks", 0, 1)
+                        .stringType("id", "wh-20260101-120000-ab12")
+                        .stringType("url", "https://ci.example.com/hooks/sage")
+                        .eachLike("events", PactDslJsonRootValue.stringType("rollout.aborted"), 1)
+                        .booleanType("enabled", true)
+                        .stringType("created_at", "2026-01-01T12:00:00Z")
+                        .integerType("failures", 0)
+                        .closeObject()
+                        .closeArray())
+                .toPact(V4Pact.class);
+    }
+
+    @Test
+    @PactTestFor(pactMethod = "listWebhooks")
+    void webhooksListReadsEachWebhook(MockServer server) {
+        Webhook.Listing listing = new StudioClient(server.getUrl(), null).get("/api/webhooks", Webhook.Listing.class);
+        assertThat(listing.webhooks()).allSatisfy(w -> {
+            assertThat(w.id()).isNotBlank();
+            assertThat(w.enabled()).isNotNull();
+            assertThat(w.failures()).isNotNull();
+        });
+    }
+
     private static Set<String> jsonFields(PactDslJsonBody body) {
         return new TreeSet<>(body.getBody().asObject().getEntries().keySet());
     }
