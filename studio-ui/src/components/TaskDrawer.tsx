@@ -21,6 +21,7 @@ import { MergeAction } from './MergeAction';
 import { PauseAction } from './PauseAction';
 import { CloneAction, RetryAction } from './RetryAction';
 import { TaskStatusTag } from './TaskStatusTag';
+import { TaskTrackers } from './TaskTrackers';
 
 function settingValue(value: unknown): string {
   if (value == null) {
@@ -271,6 +272,11 @@ export function TaskDrawer({ task, onClose, onChanged = () => {}, onClone }: Pro
                         {task.output_dir ?? '—'}
                       </Typography.Text>
                     </Descriptions.Item>
+                    {(task.trackers?.length ?? 0) > 0 && (
+                      <Descriptions.Item label={t('drawer.trackers')}>
+                        <TaskTrackers task={task} />
+                      </Descriptions.Item>
+                    )}
                   </Descriptions>
                   <LatestEvaluation task={task} />
                   <Attempts task={task} />
