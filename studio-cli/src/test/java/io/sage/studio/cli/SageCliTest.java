@@ -136,7 +136,9 @@ class SageCliTest {
         AtomicReference<String> created = new AtomicReference<>();
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/api/finetune/upload-dataset", exchange -> {
-            uploads.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            uploads.add(exchange.getRequestHeaders().getFirst("Content-Type") + " "
+                    + exchange.getRequestURI().getRawQuery() + " "
+                    + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
             answer(
                     exchange,
                     200,
@@ -171,6 +173,9 @@ class SageCliTest {
 
         assertThat(result.code()).as(result.err()).isZero();
         assertThat(uploads).hasSize(2);
+        // The file is the whole body (no multipart temp file on the studio's side), its name in the query.
+        assertThat(uploads.get(0))
+                .isEqualTo("application/x-ndjson filename=train.jsonl {\"instruction\":\"a\",\"output\":\"b\"}\n");
         assertThat(uploads.get(1)).contains("\"instruction\":\"c\"");
         JsonNode body = StudioJson.mapper().readTree(created.get());
         assertThat(body.path("dataset_file").asText()).isEqualTo("/home/datasets/ds-1.jsonl");

@@ -18,7 +18,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -117,7 +116,10 @@ public final class StudioClient {
         return json(response);
     }
 
-    /** {@code multipart/form-data} upload of one file as the part {@code file}, streamed from disk. */
+    /**
+     * Upload of one file as the whole request body ({@code application/x-ndjson}, its name in {@code ?filename=}),
+     * streamed from disk: the studio validates it while it arrives, without the temp file a multipart form costs.
+     */
     public <T> T upload(String path, Path file, Class<T> type) {
         return as(upload(path, file), type);
     }
@@ -126,26 +128,13 @@ public final class StudioClient {
         if (!Files.isRegularFile(file)) {
             throw new StudioClientException(0, "file_not_found", "no such file: " + file, List.of(), false);
         }
-        String boundary = "sage-" + UUID.randomUUID();
-        String name = file.getFileName()
-                .toString()
-                .replace("\"", "_")
-                .replace("\r", "_")
-                .replace("\n", "_");
-        byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name
-                        + "\"\r\nContent-Type: application/octet-stream\r\n\r\n")
-                .getBytes(StandardCharsets.UTF_8);
-        byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
+        String name = file.getFileName().toString();
         try {
-            HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.concat(
-                    HttpRequest.BodyPublishers.ofByteArray(head),
-                    HttpRequest.BodyPublishers.ofFile(file),
-                    HttpRequest.BodyPublishers.ofByteArray(tail));
             return json(send(
-                    request(path)
-                            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                    request(path + (path.contains("?") ? "&" : "?") + "filename=" + encode(name))
+                            .header("Content-Type", "application/x-ndjson")
                             .timeout(Duration.ofMinutes(30))
-                            .POST(body)
+                            .POST(HttpRequest.BodyPublishers.ofFile(file))
                             .build(),
                     HttpResponse.BodyHandlers.ofInputStream()));
         } catch (IOException e) {
