@@ -1,23 +1,5 @@
 import { getJson } from './http';
-
-// The shape of finetune-service's GET /api/audit (an AuditEvent of studio-events as JSON; issue 23's contract). Written
-// by hand until src/api/openapi/finetune.json documents the resource; then it is named from the generated types.
-
-/** One state-changing call: who, with which role, what, on what, and how it ended. */
-export interface AuditEntry {
-  id: string;
-  at: string;
-  service?: string | null;
-  actor?: string | null;
-  role?: string | null;
-  action: string;
-  method?: string | null;
-  path?: string | null;
-  target?: string | null;
-  status?: number | null;
-  outcome: 'ok' | 'refused' | 'failed' | string;
-  trace_id?: string | null;
-}
+import type { AuditEntries } from './types';
 
 export interface AuditQuery {
   /** ISO-8601 instant: entries at or after it. */
@@ -42,5 +24,5 @@ export function auditPath(query: AuditQuery): string {
 /** finetune-service's audit log (admin only), newest first. */
 export const auditApi = {
   entries: (query: AuditQuery, signal?: AbortSignal) =>
-    getJson<{ entries: AuditEntry[] }>(auditPath(query), signal).then((answer) => answer.entries ?? []),
+    getJson<AuditEntries>(auditPath(query), signal).then((answer) => answer.entries),
 };

@@ -45,6 +45,23 @@ export type CreateTaskRequest = Sent<
   | 'merge'
 > & { method: TrainingMethod };
 
+// finetune-service: webhooks and the audit log (issue 23; admin only)
+export type Webhook = Finetune['Webhook'];
+export type WebhookRequest = Finetune['WebhookRequest'];
+/** The answer to a create: the webhook and its signing secret, the only time the secret is shown. */
+export type CreatedWebhook = Finetune['WebhookCreated'];
+/** One delivery of an event to a webhook (its id is the `webhook-id` header the receiver got). */
+export type WebhookDelivery = Finetune['WebhookDelivery'];
+export type DeliveryState = Finetune['WebhookDeliveryState'];
+export type WebhookList = Finetune['WebhookList'];
+export type WebhookDeliveryList = Finetune['WebhookDeliveryList'];
+/**
+ * One state-changing call (studio-events' `AuditEvent`, whose document marks nothing required): the service writes
+ * every entry with an id, a time, an action and an outcome (`ok`, `refused`, `failed`).
+ */
+export type AuditEntry = Written<Finetune['AuditEvent'], 'id' | 'at' | 'action' | 'outcome'>;
+export type AuditEntries = Replace<Finetune['AuditEntries'], { entries: AuditEntry[] }>;
+
 // chat-switch-service
 export type CurrentModel = ChatSwitch['CurrentModel'];
 export type ModelKind = CurrentModel['kind'];

@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { auditPath, type AuditEntry } from '../api/audit';
+import { auditPath } from '../api/audit';
+import type { AuditEntry } from '../api/types';
 import { apiError, json, stubFetch } from '../test/fetchStub';
 import { renderWithProviders } from '../test/render';
 import { AuditPage } from './AuditPage';

@@ -1,7 +1,8 @@
 import { AuditOutlined, ReloadOutlined } from '@ant-design/icons';
 import { Alert, Button, Card, Empty, Flex, Input, Select, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { useEffect, useMemo, useState, type HTMLAttributes } from 'react';
-import { auditApi, type AuditEntry, type AuditQuery } from '../api/audit';
+import { auditApi, type AuditQuery } from '../api/audit';
+import type { AuditEntry } from '../api/types';
 import { errorMessage } from '../api/http';
 import { useDebouncedValue } from '../hooks/useDebouncedValue';
 import { isAbort } from '../hooks/usePolling';

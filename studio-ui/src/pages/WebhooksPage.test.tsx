@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { ConfigProvider } from 'antd';
 import { describe, expect, it } from 'vitest';
-import type { Webhook, WebhookDelivery } from '../api/webhooks';
+import type { Webhook, WebhookDelivery } from '../api/types';
 import { apiError, json, stubFetch } from '../test/fetchStub';
 import { renderWithProviders } from '../test/render';
 import { WebhooksPage } from './WebhooksPage';

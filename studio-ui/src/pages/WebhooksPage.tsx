@@ -23,14 +23,8 @@ import {
 } from 'antd';
 import { useState, type HTMLAttributes } from 'react';
 import { errorMessage } from '../api/http';
-import {
-  WEBHOOK_EVENT_GROUPS,
-  webhooksApi,
-  type CreatedWebhook,
-  type DeliveryState,
-  type Webhook,
-  type WebhookDelivery,
-} from '../api/webhooks';
+import type { CreatedWebhook, DeliveryState, Webhook, WebhookDelivery } from '../api/types';
+import { WEBHOOK_EVENT_GROUPS, webhooksApi } from '../api/webhooks';
 import { usePolling } from '../hooks/usePolling';
 import { useI18n } from '../i18n/I18nProvider';
 import { formatTime } from '../lib/taskFormat';
