@@ -170,8 +170,8 @@ public final class DatasetValidator {
     }
 
     /**
-     * Splits the stream at line breaks. A line that lies whole in the read buffer is validated where it lies; only a
-     * line that spans two reads is copied together first (and never more than the record limit of it).
+     * Splits the stream at line breaks. A line that lies whole in the 64 KiB read buffer is validated where it lies;
+     * only a line that spans two reads is copied together first (and never more than the record limit of it).
      */
     private void readLines(InputStream in, long lineOffset, Run run) throws IOException {
         byte[] buffer = new byte[BUFFER];
@@ -180,7 +180,8 @@ public final class DatasetValidator {
         boolean oversize = false;
         long lineNo = lineOffset + 1;
         int n;
-        while ((n = in.read(buffer)) != -1) {
+        // Full buffers: a request body arrives in pieces of a few KiB, and a line cut by a short read is copied.
+        while ((n = in.readNBytes(buffer, 0, BUFFER)) > 0) {
             int start = 0;
             for (int i = 0; i < n; i++) {
                 if (buffer[i] != '\n') {
