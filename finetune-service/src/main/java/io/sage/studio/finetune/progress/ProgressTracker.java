@@ -59,6 +59,7 @@ public final class ProgressTracker {
     private Double epoch;
     private Double loss;
     private Double learningRate;
+    private Double tokensPerSecond;
     private Long etaSeconds;
     private Double evalLoss;
     private Double bestEvalLoss;
@@ -199,6 +200,7 @@ public final class ProgressTracker {
         epoch = number(r, "epoch", epoch);
         loss = number(r, "loss", loss);
         learningRate = number(r, "learning_rate", learningRate);
+        tokensPerSecond = number(r, "tokens_per_second", tokensPerSecond);
         Instant now = Instant.now();
         if (firstMetricsAt == null) {
             firstMetricsAt = now;
@@ -275,6 +277,11 @@ public final class ProgressTracker {
 
     public Double learningRate() {
         return learningRate;
+    }
+
+    /** The trainer's latest throughput (input tokens a second), {@code null} until it reports one. */
+    public Double tokensPerSecond() {
+        return tokensPerSecond;
     }
 
     public Long etaSeconds() {
