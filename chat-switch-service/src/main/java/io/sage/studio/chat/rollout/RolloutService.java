@@ -24,6 +24,7 @@ import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.messaging.RoutePublisher;
 import io.sage.studio.chat.messaging.RoutePublisher.RoutingFailure;
 import io.sage.studio.chat.messaging.TrafficView;
+import io.sage.studio.chat.metrics.ChatMetrics;
 import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.RolloutSplit;
@@ -55,6 +56,7 @@ public class RolloutService {
     private static final Logger LOG = Logger.getLogger(RolloutService.class);
     static final Duration TICK = Duration.ofSeconds(1);
 
+    private final ChatMetrics metrics;
     private final ChatState state;
     private final RoutePublisher routes;
     private final TrafficView traffic;
@@ -89,8 +91,10 @@ public class RolloutService {
             SwitchService switches,
             ServingService serving,
             EvaluationGate evaluations,
+            ChatMetrics metrics,
             ChatConfig config) {
         this.evaluations = evaluations;
+        this.metrics = metrics;
         this.state = state;
         this.routes = routes;
         this.traffic = traffic;
@@ -366,6 +370,7 @@ public class RolloutService {
                         ended == null ? null : ended.baseline(),
                         ended == null ? null : ended.candidate()));
         store.save(running);
+        metrics.rolloutStep(running, event);
     }
 
     private void promoteNow(String why) {
@@ -420,6 +425,7 @@ public class RolloutService {
                         arms == null ? null : arms.candidate()));
         LOG.infof("rollout %s of %s: %s (%s)", done.rolloutId(), done.model(), end.wire(), why);
         store.save(done);
+        metrics.rolloutEnded(done);
         running = null;
         stepStart = null;
         servingOperation = null;

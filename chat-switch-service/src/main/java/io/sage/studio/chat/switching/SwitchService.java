@@ -27,6 +27,7 @@ import io.sage.studio.chat.ChatSwitchError;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.messaging.ProducerTimeouts;
 import io.sage.studio.chat.messaging.RoutePublisher;
+import io.sage.studio.chat.metrics.ChatMetrics;
 import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.registry.ServableModelResolver;
 import io.sage.studio.chat.runtime.ServingRuntime;
@@ -60,6 +61,7 @@ public class SwitchService {
     private final CloudApi cloud;
     private final MutinyEmitter<ChatSwitchCommandEvent> commands;
     private final EvaluationGate evaluations;
+    private final ChatMetrics metrics;
     private final AtomicReference<String> slot = new AtomicReference<>();
     private final Map<String, Prepared> prepared = new ConcurrentHashMap<>();
     private final Map<String, Operation> live = new ConcurrentHashMap<>();
@@ -77,8 +79,10 @@ public class SwitchService {
             ServingRuntime runtime,
             CloudApi cloud,
             EvaluationGate evaluations,
+            ChatMetrics metrics,
             @Channel("chat-commands-out") MutinyEmitter<ChatSwitchCommandEvent> commands) {
         this.config = config;
+        this.metrics = metrics;
         this.evaluations = evaluations;
         this.resolver = resolver;
         this.planner = planner;
@@ -419,8 +423,11 @@ public class SwitchService {
     }
 
     Operation newOperation(String id, String model, String taskId, SwitchStrategy strategy, String requestedBy) {
-        Operation op = new Operation(
-                id, model, taskId, strategy, requestedBy, Instant.now(), runtime.hasEngines(), store::save);
+        Operation op =
+                new Operation(id, model, taskId, strategy, requestedBy, Instant.now(), runtime.hasEngines(), view -> {
+                    store.save(view);
+                    metrics.switched(view);
+                });
         live.put(id, op);
         op.note("requested by " + requestedBy + ": " + (taskId != null ? "task " + taskId : model));
         return op;

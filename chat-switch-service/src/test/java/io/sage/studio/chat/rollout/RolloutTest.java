@@ -40,6 +40,7 @@ import io.sage.studio.events.ChatBackendEvent;
 import io.sage.studio.events.ChatTrafficEvent;
 import io.sage.studio.events.CloudEvents;
 import io.sage.studio.kafka.KafkaTestResource;
+import io.sage.studio.testkit.DashboardMetrics;
 
 /**
  * Rollouts on the real service with real engines (the stand-in vLLM) and the real broker. The test plays the gateways:
@@ -129,6 +130,16 @@ class RolloutTest {
             assertThat(route.served())
                     .extracting(ChatBackendEvent.Backend::servedModelName)
                     .contains(BASE_A);
+
+            String metrics =
+                    given().get("/q/metrics").then().statusCode(200).extract().asString();
+            assertThat(DashboardMetrics.missing(metrics, "studio_chat_rollout_"))
+                    .isEmpty();
+            assertThat(metrics)
+                    .containsPattern("studio_chat_rollout_weight\\{arm=\"candidate\",model=\"" + candidate + "\"} 100")
+                    .containsPattern("studio_chat_rollout_weight\\{arm=\"baseline\",model=\"" + BASE_A + "\"} 0")
+                    .containsPattern("studio_chat_rollout_duration_seconds_count\\{outcome=\"promoted\"} [1-9]")
+                    .containsPattern("studio_chat_rollout_steps_total\\{event=\"advanced\"} [1-9]");
         }
     }
 
