@@ -475,6 +475,11 @@ kafka.ssl.keystore.location=/etc/sage-studio/kafka/client/user.p12
 {{- if include "sage-studio.kafkaSasl" . }}
 kafka.sasl.mechanism={{ include "sage-studio.kafkaMechanism" . }}
 {{- end }}
+{{- with .Values.otel.endpoint }}
+## Tracing (studio-common TracingConfig: on only with an endpoint)
+quarkus.otel.exporter.otlp.endpoint={{ . }}
+quarkus.otel.exporter.otlp.protocol={{ $.Values.otel.protocol }}
+{{- end }}
 ## Authentication
 studio.auth.mode={{ .Values.auth.mode }}
 {{- if eq .Values.auth.mode "token" }}

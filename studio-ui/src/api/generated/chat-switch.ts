@@ -890,6 +890,7 @@ export interface components {
             llm_service_restarted: boolean;
             engine_started: boolean;
             evaluation_forced: boolean;
+            trace_id?: string | null;
         };
         SwitchRequest: {
             model?: string | null;

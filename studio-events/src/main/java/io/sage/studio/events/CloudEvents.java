@@ -16,6 +16,10 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * CloudEvents 1.0 in Kafka binary mode: attributes as {@code ce_*} headers, the event's JSON as the value.
  * Used by plain Kafka clients (the CLI, compacted-topic views, tests); the services' SmallRye channels
  * write the same headers.
+ *
+ * <p>Tracing: the CloudEvents distributed-tracing extension travels as {@code ce_traceparent} / {@code ce_tracestate}
+ * (W3C Trace Context strings). This module only carries the strings; creating spans from them is studio-common's
+ * {@code io.sage.studio.common.tracing}, so the event contracts stay free of an OpenTelemetry dependency.
  */
 public final class CloudEvents {
 
@@ -29,6 +33,14 @@ public final class CloudEvents {
     public static final String H_TIME = "ce_time";
     public static final String H_SUBJECT = "ce_subject";
     public static final String H_CONTENT_TYPE = "content-type";
+    /** CloudEvents distributed-tracing extension: the W3C {@code traceparent} of the context that sent the event. */
+    public static final String H_TRACEPARENT = "ce_traceparent";
+    /** CloudEvents distributed-tracing extension: the W3C {@code tracestate} beside {@link #H_TRACEPARENT}. */
+    public static final String H_TRACESTATE = "ce_tracestate";
+    /** The extension attribute names (without the {@code ce_} prefix), as SmallRye's CloudEvents metadata takes them. */
+    public static final String EXT_TRACEPARENT = "traceparent";
+
+    public static final String EXT_TRACESTATE = "tracestate";
 
     private CloudEvents() {}
 
@@ -47,6 +59,21 @@ public final class CloudEvents {
         put(headers, H_TIME, Instant.now().toString());
         put(headers, H_SUBJECT, event.key());
         put(headers, H_CONTENT_TYPE, CONTENT_TYPE);
+        return headers;
+    }
+
+    /**
+     * Binary-mode headers plus the distributed-tracing extension: {@code traceparent} and {@code tracestate} are
+     * added when not blank (a {@code null} traceparent means the sender was not traced, and the event carries none).
+     */
+    public static Headers headers(StudioEvent event, String source, String traceparent, String tracestate) {
+        Headers headers = headers(event, source);
+        if (traceparent != null && !traceparent.isBlank()) {
+            put(headers, H_TRACEPARENT, traceparent);
+            if (tracestate != null && !tracestate.isBlank()) {
+                put(headers, H_TRACESTATE, tracestate);
+            }
+        }
         return headers;
     }
 
@@ -75,6 +102,11 @@ public final class CloudEvents {
     public static String header(Headers headers, String name) {
         Header header = headers.lastHeader(name);
         return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    /** The {@code ce_traceparent} of a consumed record, or {@code null} when its sender was not traced. */
+    public static String traceparentOf(ConsumerRecord<?, ?> record) {
+        return header(record.headers(), H_TRACEPARENT);
     }
 
     /** The CloudEvents type of a consumed record, or {@code null} when it carries none. */

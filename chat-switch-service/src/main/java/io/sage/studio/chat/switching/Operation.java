@@ -9,12 +9,24 @@ import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import io.sage.studio.chat.registry.ServableModel;
 import io.sage.studio.chat.switching.SwitchOperation.State;
 import io.sage.studio.chat.switching.SwitchOperation.Step;
 import io.sage.studio.chat.switching.SwitchOperation.Timings;
+import io.sage.studio.common.tracing.Tracing;
 
-/** A switch in progress: the mutable side of {@link SwitchOperation}. Every change is reported to a listener (the store). */
+/**
+ * A switch in progress: the mutable side of {@link SwitchOperation}. Every change is reported to a listener (the store).
+ *
+ * <p>Tracing: the operation remembers the trace context it was created in (the REST call's, or the Kafka command's).
+ * Once {@link #trace(Tracer)} starts it, the switch is a span ({@code switch <strategy>}) in that trace, each state it
+ * moves to a child span ({@code switch.starting}, {@code switch.waiting_ready}, …, ended by the next state or the
+ * outcome), and notes become span events; the outcome sets the span's status. With tracing off every span is a no-op.
+ */
 final class Operation {
 
     private static final Logger LOG = Logger.getLogger(Operation.class);
@@ -41,6 +53,11 @@ final class Operation {
     private String modelPath;
     private boolean restarted;
     private boolean evaluationForced;
+    private final String traceparent;
+    private final String tracestate;
+    private Tracer tracer;
+    private Span span;
+    private Span stepSpan;
 
     Operation(
             String id,
@@ -59,6 +76,28 @@ final class Operation {
         this.requestedAt = requestedAt;
         this.localEngines = localEngines;
         this.listener = listener;
+        this.traceparent = Tracing.currentTraceparent();
+        this.tracestate = Tracing.currentTracestate();
+    }
+
+    /**
+     * Starts the switch's span, a child of the context the operation was created in (a new trace when there was
+     * none); the returned span is what the executor makes current while it works.
+     */
+    synchronized Span trace(Tracer with) {
+        tracer = with;
+        span = with.spanBuilder("switch " + strategy.wire())
+                .setParent(Tracing.contextOf(traceparent, tracestate))
+                .setAttribute("sage.switch.id", id)
+                .setAttribute("sage.switch.strategy", strategy.wire())
+                .startSpan();
+        if (model != null) {
+            span.setAttribute("sage.switch.model", model);
+        }
+        if (taskId != null) {
+            span.setAttribute("sage.task.id", taskId);
+        }
+        return span;
     }
 
     String id() {
@@ -85,6 +124,12 @@ final class Operation {
 
     /** Moves to {@code next} and records why. */
     synchronized void step(State next, String message) {
+        if (span != null && next != state) {
+            endStepSpan();
+            stepSpan = tracer.spanBuilder("switch." + next.wire())
+                    .setParent(Context.root().with(span))
+                    .startSpan();
+        }
         state = next;
         addStep(message);
         publish();
@@ -126,6 +171,7 @@ final class Operation {
             downtimeMs = 0L;
         }
         addStep(message);
+        endSpans(null);
         finish();
     }
 
@@ -139,6 +185,7 @@ final class Operation {
         rolledBack = rollback;
         finishedAt = Instant.now();
         addStep("failed: " + reason);
+        endSpans(reason);
         finish();
     }
 
@@ -176,11 +223,46 @@ final class Operation {
                 modelPath,
                 state == State.COMPLETED && localEngines,
                 restarted,
-                evaluationForced);
+                evaluationForced,
+                traceId());
     }
 
     private void addStep(String message) {
         steps.add(new Step(Instant.now(), message));
+        if (span != null) {
+            (stepSpan != null ? stepSpan : span).addEvent(message);
+        }
+    }
+
+    private void endStepSpan() {
+        if (stepSpan != null) {
+            stepSpan.end();
+            stepSpan = null;
+        }
+    }
+
+    /** Ends the step's and the switch's spans; {@code failure} (else {@code null}) marks both as errors. */
+    private void endSpans(String failure) {
+        if (span == null) {
+            return;
+        }
+        if (failure != null) {
+            if (stepSpan != null) {
+                stepSpan.setStatus(StatusCode.ERROR, failure);
+            }
+            span.setStatus(StatusCode.ERROR, failure);
+            span.setAttribute("sage.switch.rolled_back", rolledBack);
+        }
+        endStepSpan();
+        span.end();
+    }
+
+    /** The switch's own trace once started, else the one it was created in; {@code null} untraced. */
+    private String traceId() {
+        if (span != null && span.getSpanContext().isValid()) {
+            return span.getSpanContext().getTraceId();
+        }
+        return Tracing.traceIdOf(traceparent);
     }
 
     /** Reports a change; a listener that fails (the store) never fails the switch itself. */

@@ -12,6 +12,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.jboss.logging.Logger;
 
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import io.sage.studio.chat.config.ChatConfig;
 import io.sage.studio.chat.messaging.RoutePublisher;
 import io.sage.studio.chat.messaging.RoutePublisher.RoutingFailure;
@@ -62,6 +64,8 @@ class SwitchExecutor {
     private final SwitchPlanner planner;
     private final EngineCheck check;
     private final EngineSteps steps;
+    /** The switch and its steps as spans ({@link Operation#trace}); a no-op tracer while tracing is off. */
+    private final Tracer tracer;
 
     SwitchExecutor(
             ChatConfig config,
@@ -71,7 +75,8 @@ class SwitchExecutor {
             CloudApi cloud,
             SwitchPlanner planner,
             EngineCheck check,
-            EngineSteps steps) {
+            EngineSteps steps,
+            Tracer tracer) {
         this.config = config;
         this.runtime = runtime;
         this.routes = routes;
@@ -80,6 +85,7 @@ class SwitchExecutor {
         this.planner = planner;
         this.check = check;
         this.steps = steps;
+        this.tracer = tracer;
     }
 
     /** A step of a switch failed; the message is what the user reads. */
@@ -130,7 +136,7 @@ class SwitchExecutor {
 
     void run(Operation op, Plan plan) {
         Attempt a = new Attempt(op, plan, state.routeState(), state.route().orElse(null));
-        try {
+        try (Scope traced = op.trace(tracer).makeCurrent()) {
             switch (plan.strategy()) {
                 case NONE -> noop(a);
                 case CLOUD -> cloud(a);

@@ -30,6 +30,8 @@ import com.fasterxml.jackson.annotation.JsonValue;
  *                            restart")
  * @param engineStarted       whether a new engine was started for it
  * @param evaluationForced    {@code force} let it past the evaluation gate, which would have refused it (a step says why)
+ * @param traceId             the OpenTelemetry trace of the switch (the request's, or its own for one the service
+ *                            started itself); {@code null} when tracing is off
  */
 public record SwitchOperation(
         @Schema(required = true) String id,
@@ -47,7 +49,46 @@ public record SwitchOperation(
         String modelPath,
         @Schema(required = true) boolean llmServiceRestarted,
         @Schema(required = true) boolean engineStarted,
-        @Schema(required = true) boolean evaluationForced) {
+        @Schema(required = true) boolean evaluationForced,
+        String traceId) {
+
+    /** An operation without a trace (stored before the field existed, or rebuilt without one). */
+    public SwitchOperation(
+            String id,
+            String model,
+            String taskId,
+            SwitchStrategy strategy,
+            State state,
+            String error,
+            boolean rolledBack,
+            Timings timings,
+            List<Step> steps,
+            String requestedBy,
+            String servedModelName,
+            String currentModel,
+            String modelPath,
+            boolean llmServiceRestarted,
+            boolean engineStarted,
+            boolean evaluationForced) {
+        this(
+                id,
+                model,
+                taskId,
+                strategy,
+                state,
+                error,
+                rolledBack,
+                timings,
+                steps,
+                requestedBy,
+                servedModelName,
+                currentModel,
+                modelPath,
+                llmServiceRestarted,
+                engineStarted,
+                evaluationForced,
+                null);
+    }
 
     @Schema(name = "SwitchState")
     public enum State {

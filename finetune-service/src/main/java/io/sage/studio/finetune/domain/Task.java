@@ -9,6 +9,9 @@ import java.util.Map;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
+import io.sage.studio.common.tracing.Tracing;
 import io.sage.studio.events.TaskSnapshot;
 
 /**
@@ -39,6 +42,10 @@ import io.sage.studio.events.TaskSnapshot;
  * <p>{@code trackers} (issue 23): where the trainer's experiment trackers keep the curves, one per tracker
  * ({@code name}, {@code state}, {@code run_id}, {@code url}, {@code log_dir}, {@code message}): TensorBoard's event
  * files always, MLflow and W&amp;B runs when {@code config.report_to} names them; empty until the trainer starts.
+ *
+ * <p>{@code trace_id} is the OpenTelemetry trace of the create call, which the task's Kafka events and its trainer
+ * join ({@code null} when tracing was off). The whole W3C context ({@code traceparent}, {@code tracestate}) stays out of
+ * the JSON: the service's event publisher needs it, clients need only the id to find the trace.
  */
 public record Task(
         @Schema(required = true) String taskId,
@@ -88,7 +95,10 @@ public record Task(
         Double bestEvalLoss,
         Long bestStep,
         EvaluationSummary evaluation,
-        @Schema(required = true) List<TrackerLink> trackers) {
+        @Schema(required = true) List<TrackerLink> trackers,
+        String traceId,
+        @JsonIgnore @Schema(hidden = true) String traceparent,
+        @JsonIgnore @Schema(hidden = true) String tracestate) {
 
     /** The view of {@code r}, whose directory is {@code taskDir}; {@code logs} is the log tail, lines joined by LF. */
     public static Task of(TaskRecord r, Path taskDir, Integer queuePosition, String logs) {
@@ -141,7 +151,10 @@ public record Task(
                 r.bestEvalLoss(),
                 r.bestStep(),
                 r.evaluation(),
-                r.trackers());
+                r.trackers(),
+                Tracing.traceIdOf(r.traceparent()),
+                r.traceparent(),
+                r.tracestate());
     }
 
     /** The event view (Kafka). */

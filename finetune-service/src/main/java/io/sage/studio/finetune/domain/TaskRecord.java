@@ -38,6 +38,10 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param evaluation    the latest evaluation run against a baseline ({@code POST …/evaluations}); {@code null} when none
  * @param trackers      the experiment trackers the trainer reported (TensorBoard, MLflow, W&amp;B: where the curves
  *                      are); empty before the trainer started, and in older files
+ * @param traceparent   the W3C traceparent of the create call when tracing was on ({@code null} otherwise): the task's
+ *                      events ({@code ce_traceparent}) and its trainer ({@code TRACEPARENT}) join that trace, also
+ *                      after a restart
+ * @param tracestate    the W3C tracestate beside {@code traceparent}; {@code null} when empty
  */
 @RegisterForReflection
 public record TaskRecord(
@@ -86,7 +90,9 @@ public record TaskRecord(
         Double bestEvalLoss,
         Long bestStep,
         EvaluationSummary evaluation,
-        List<TrackerLink> trackers) {
+        List<TrackerLink> trackers,
+        String traceparent,
+        String tracestate) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -156,6 +162,8 @@ public record TaskRecord(
         private Long bestStep;
         private EvaluationSummary evaluation;
         private List<TrackerLink> trackers;
+        private String traceparent;
+        private String tracestate;
 
         private Builder() {
             this.schemaVersion = SCHEMA_VERSION;
@@ -208,6 +216,8 @@ public record TaskRecord(
             this.bestStep = r.bestStep;
             this.evaluation = r.evaluation;
             this.trackers = r.trackers;
+            this.traceparent = r.traceparent;
+            this.tracestate = r.tracestate;
         }
 
         public Builder schemaVersion(int value) {
@@ -435,6 +445,16 @@ public record TaskRecord(
             return this;
         }
 
+        public Builder traceparent(String value) {
+            this.traceparent = value;
+            return this;
+        }
+
+        public Builder tracestate(String value) {
+            this.tracestate = value;
+            return this;
+        }
+
         public Builder trackers(List<TrackerLink> value) {
             this.trackers = value;
             return this;
@@ -487,7 +507,9 @@ public record TaskRecord(
                     bestEvalLoss,
                     bestStep,
                     evaluation,
-                    trackers);
+                    trackers,
+                    traceparent,
+                    tracestate);
         }
     }
 }

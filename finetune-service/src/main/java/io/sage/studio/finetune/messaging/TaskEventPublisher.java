@@ -17,7 +17,8 @@ import io.sage.studio.finetune.task.TaskListener;
 /**
  * Publishes every task change to {@code studio.finetune.tasks} (channel {@value #CHANNEL}): key = task id,
  * CloudEvents headers, the task's revision. The task files are the truth; an event that cannot be delivered
- * is logged, never retried into a blocked API call.
+ * is logged, never retried into a blocked API call. Each event carries the trace of the task's create call
+ * ({@code ce_traceparent}; none when tracing was off), whichever thread sends it.
  */
 @ApplicationScoped
 public class TaskEventPublisher implements TaskListener {
@@ -37,9 +38,12 @@ public class TaskEventPublisher implements TaskListener {
     @Override
     public void changed(TaskEvent.Kind kind, Task task, long revision) {
         TaskEvent event = TaskEvent.of(kind, revision, task.snapshot());
-        emitter.send(EventMessages.of(event, COMPONENT).withNack(error -> {
-            LOG.warnf("task event %s r%d of %s not delivered: %s", kind, revision, task.taskId(), error.getMessage());
-            return CompletableFuture.completedFuture(null);
-        }));
+        emitter.send(EventMessages.of(event, COMPONENT, task.traceparent(), task.tracestate())
+                .withNack(error -> {
+                    LOG.warnf(
+                            "task event %s r%d of %s not delivered: %s",
+                            kind, revision, task.taskId(), error.getMessage());
+                    return CompletableFuture.completedFuture(null);
+                }));
     }
 }

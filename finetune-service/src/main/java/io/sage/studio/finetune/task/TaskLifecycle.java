@@ -17,6 +17,7 @@ import io.sage.studio.common.error.ErrorKind;
 import io.sage.studio.common.error.FieldError;
 import io.sage.studio.common.error.StudioException;
 import io.sage.studio.common.files.AtomicFiles;
+import io.sage.studio.common.tracing.Tracing;
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.dataset.DatasetService;
@@ -264,6 +265,8 @@ public final class TaskLifecycle {
                     .queueSeq(queue.nextSeq())
                     .revision(1)
                     .clonedFrom(clonedFrom)
+                    .traceparent(Tracing.currentTraceparent())
+                    .tracestate(Tracing.currentTracestate())
                     .build();
             AtomicFiles.writeJson(staging.resolve(JOB_FILE), attempts.jobSpec(record, staging, null));
             store.write(staging, record);

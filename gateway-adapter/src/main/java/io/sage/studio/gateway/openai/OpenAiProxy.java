@@ -26,6 +26,7 @@ import io.sage.studio.common.auth.RequestGuard;
 import io.sage.studio.common.engine.EngineApiKey;
 import io.sage.studio.common.error.ErrorCode;
 import io.sage.studio.common.error.ErrorKind;
+import io.sage.studio.common.tracing.Tracing;
 import io.sage.studio.gateway.GatewayError;
 import io.sage.studio.gateway.config.GatewayConfig;
 import io.sage.studio.gateway.proxy.BackendClient;
@@ -67,6 +68,7 @@ public class OpenAiProxy {
     private static final Set<String> HIDDEN_PATHS = Set.of("/v1/load_lora_adapter", "/v1/unload_lora_adapter");
 
     private static final String MODELS = "/v1/models";
+    private static final String TRACEPARENT = "traceparent";
     /** The header that names a conversation for a sticky traffic split (before the body's {@code user}). */
     public static final String SESSION_HEADER = "X-Session-Id";
     /** Served models an unknown-model error names at most. */
@@ -93,6 +95,12 @@ public class OpenAiProxy {
     private final EngineAuthorization engineAuthorization;
     /** Models loaded on demand for requests that name one the route does not serve. */
     private final OnDemandLoads onDemand;
+    /**
+     * Tracing is on (an OTLP endpoint is set): Quarkus' Vert.x instrumentation gives each {@code /v1} request a server
+     * span, and the request to the backend carries its {@code traceparent}. Off, Vert.x runs without a tracer and the
+     * exchange does not even look the context up.
+     */
+    private final boolean traced;
 
     private final long maxRequestBytes;
     private final long maxBufferedBytes;
@@ -112,6 +120,7 @@ public class OpenAiProxy {
             RequestGuard guard,
             OnDemandLoads onDemand) {
         this.onDemand = onDemand;
+        this.traced = Tracing.enabled();
         this.authenticator = authenticator;
         this.guard = authenticator.disabled() ? guard : null;
         this.routes = routes;
@@ -278,6 +287,8 @@ public class OpenAiProxy {
         private final long start = System.nanoTime();
         /** When the request went to the backend (time to first byte is counted from there). */
         private long sentAt;
+        /** The server span's W3C context for the backend, or {@code null} when untraced (a client's passes through). */
+        private final String traceparent;
         /** The request's context, whose event loop runs the whole exchange. */
         private final ContextInternal context = (ContextInternal) Vertx.currentContext();
         /** The backend connection while the exchange holds it. */
@@ -306,6 +317,7 @@ public class OpenAiProxy {
             this.route = route;
             this.path = path;
             this.pathAndQuery = request.query() == null ? path : path + "?" + request.query();
+            this.traceparent = traced ? Tracing.currentTraceparent() : null;
             ctx.addEndHandler(ar -> {
                 // An answer already ended is not a client that left: on a connection upgraded to HTTP/2 (h2c, what
                 // the JDK's client asks for) the stream's end is reported as a failure while the last chunk is
@@ -509,6 +521,9 @@ public class OpenAiProxy {
             }
             if (declareJson) {
                 headers.set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            }
+            if (traceparent != null) {
+                headers.set(TRACEPARENT, traceparent);
             }
             io.netty.handler.codec.http.HttpMethod verb = method.toNetty();
             String uri = upstreamTarget.uri(pathAndQuery);

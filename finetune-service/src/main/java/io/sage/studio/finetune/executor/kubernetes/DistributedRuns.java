@@ -140,7 +140,7 @@ final class DistributedRuns {
                 config,
                 scheduling,
                 instanceId,
-                hubEnv,
+                TrainerJobs.withTrace(hubEnv, task),
                 trainJobRuntime);
         String name = resource.getMetadata().getName();
         try {

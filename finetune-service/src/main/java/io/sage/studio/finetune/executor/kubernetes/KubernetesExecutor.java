@@ -168,7 +168,15 @@ public class KubernetesExecutor implements TaskExecutor {
         }
         String jobName = TrainerJobs.jobName(task.taskId(), kind, task.attempt());
         Job job = TrainerJobs.build(
-                task.taskId(), kind, task.attempt(), namespace, inPod, config, scheduling, identity.id(), hubEnv);
+                task.taskId(),
+                kind,
+                task.attempt(),
+                namespace,
+                inPod,
+                config,
+                scheduling,
+                identity.id(),
+                TrainerJobs.withTrace(hubEnv, task));
         try {
             client.batch().v1().jobs().inNamespace(namespace).resource(job).create();
         } catch (KubernetesClientException e) {

@@ -12,7 +12,9 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.sage.studio.common.models.HubSettings;
+import io.sage.studio.common.tracing.ChildTracing;
 import io.sage.studio.finetune.config.FinetuneConfig;
+import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.executor.RunKind;
 import io.sage.studio.kube.Scheduling;
 import io.sage.studio.kube.StudioLabels;
@@ -119,6 +121,22 @@ final class TrainerJobs {
             Scheduling scheduling,
             String instanceId) {
         return build(taskId, kind, attempt, namespace, taskDirInPod, config, scheduling, instanceId, List.of());
+    }
+
+    /**
+     * {@code extraEnv} plus the trace the trainer joins ({@code TRACEPARENT}, {@code TRACESTATE} of the task's create
+     * call) and, while the service's tracing is on, where it exports ({@link ChildTracing}); {@code extraEnv} alone
+     * when the task was not traced and tracing is off.
+     */
+    static List<EnvVar> withTrace(List<EnvVar> extraEnv, TaskRecord task) {
+        Map<String, String> trace =
+                ChildTracing.environment(task.traceparent(), task.tracestate(), ChildTracing.TRAINER);
+        if (trace.isEmpty()) {
+            return extraEnv;
+        }
+        List<EnvVar> env = new ArrayList<>(extraEnv);
+        trace.forEach((name, value) -> env.add(new EnvVar(name, value, null)));
+        return env;
     }
 
     /**

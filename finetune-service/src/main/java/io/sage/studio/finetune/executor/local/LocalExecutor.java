@@ -28,6 +28,7 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.sage.studio.common.models.HubSettings;
+import io.sage.studio.common.tracing.ChildTracing;
 import io.sage.studio.events.GpuTelemetryEvent;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.RunHandle;
@@ -50,7 +51,8 @@ import io.sage.studio.process.ProcessIdentity;
  * allow-listed part of the service's ({@link ChildEnvironment}: never its keys, tokens or {@code STUDIO_*}
  * settings) plus what {@code studio.finetune.local.pass-env} names, the Hugging Face settings ({@link HubSettings}:
  * {@code HF_HOME}, the cache shared with the engines, {@code HF_TOKEN}, the offline switches),
- * {@code studio.finetune.local.env.*} (which wins over them), {@code SAGE_TASK_ID}, {@code PYTHONUNBUFFERED} and {@code CUDA_VISIBLE_DEVICES}. A merge
+ * {@code studio.finetune.local.env.*} (which wins over them), {@code SAGE_TASK_ID}, {@code PYTHONUNBUFFERED} and {@code CUDA_VISIBLE_DEVICES}, and the trace of the task's
+ * create call ({@code TRACEPARENT}, with the export settings while tracing is on: {@link ChildTracing}). A merge
  * ({@link RunKind#MERGE}) is the same command with {@code merge --task-dir <task_dir>}, its output in
  * {@code merge_logs.txt}, and takes a slot (a GPU) like a training.
  *
@@ -189,6 +191,7 @@ public class LocalExecutor implements TaskExecutor {
         }
         env.putAll(hubEnv);
         env.putAll(config.env());
+        env.putAll(ChildTracing.environment(task.traceparent(), task.tracestate(), ChildTracing.TRAINER));
         env.put("SAGE_TASK_ID", task.taskId());
         env.put("PYTHONUNBUFFERED", "1");
         if (!assigned.isEmpty()) {
