@@ -36,6 +36,7 @@ import io.sage.studio.gateway.support.RoutePublisher;
 import io.sage.studio.gateway.support.StandInBackend;
 import io.sage.studio.gateway.support.StandInServices;
 import io.sage.studio.kafka.KafkaTestResource;
+import io.sage.studio.testkit.DashboardMetrics;
 
 @QuarkusTest
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
@@ -309,6 +310,8 @@ class OpenAiProxyTest {
                         "studio_gateway_requests_total{backend=\"standin-qwen-0.5b-ft-a\",model=\"qwen-0.5b-ft-a\",outcome=\"ok\"}")
                 .contains("studio_gateway_request_duration_seconds_bucket{backend=\"standin-qwen-0.5b-ft-a\"")
                 .contains("studio_gateway_in_flight");
+        // The chart's Grafana dashboard queries these names (deploy/helm/sage-studio/dashboards/metrics.txt).
+        assertThat(DashboardMetrics.missing(metrics, "studio_gateway_")).isEmpty();
     }
 
     @Test
