@@ -12,6 +12,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.jboss.logging.Logger;
 
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import io.sage.studio.chat.config.ChatConfig;
@@ -26,6 +27,7 @@ import io.sage.studio.chat.state.ChatState;
 import io.sage.studio.chat.state.PublishedRoute;
 import io.sage.studio.chat.state.RouteState;
 import io.sage.studio.chat.switching.SwitchOperation.State;
+import io.sage.studio.common.tracing.Tracing;
 
 /**
  * Carries out a {@link Plan}, one at a time (the caller holds the switch slot). Every path ends in
@@ -85,7 +87,8 @@ class SwitchExecutor {
         this.planner = planner;
         this.check = check;
         this.steps = steps;
-        this.tracer = tracer;
+        // Quarkus' disabled SDK still hands out valid (unexported) span ids: off must mean no trace_id at all.
+        this.tracer = Tracing.enabled() ? tracer : OpenTelemetry.noop().getTracer("off");
     }
 
     /** A step of a switch failed; the message is what the user reads. */

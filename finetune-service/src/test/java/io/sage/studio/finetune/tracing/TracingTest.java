@@ -4,7 +4,9 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
@@ -26,6 +28,7 @@ import io.sage.studio.common.tracing.Tracing;
 import io.sage.studio.events.CloudEvents;
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.events.Topics;
+import io.sage.studio.finetune.StudioTestResource;
 import io.sage.studio.kafka.KafkaTestResource;
 
 /**
@@ -41,7 +44,7 @@ class TracingTest {
     private static final Duration LONG = Duration.ofSeconds(60);
 
     @Test
-    void aCreateCallItsTaskEventAndItsTrainerShareOneTrace() {
+    void aCreateCallItsTaskEventAndItsTrainerShareOneTrace() throws IOException {
         String dataset = TraceTasks.upload();
         Map<String, Object> created = given().contentType(ContentType.JSON)
                 .body(Map.of("model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", dataset, "num_epochs", 1))
@@ -62,8 +65,8 @@ class TracingTest {
         assertThat(Tracing.traceIdOf(traceparent)).isEqualTo(traceId);
 
         TraceTasks.awaitCompleted(id);
-        List<String> logs =
-                given().get("/api/finetune/tasks/" + id).then().extract().path("logs");
+        List<String> logs = Files.readAllLines(
+                StudioTestResource.home().resolve("studio_finetune").resolve(id).resolve("logs.txt"));
         assertThat(logs)
                 .anySatisfy(line -> assertThat(line)
                         .startsWith("trace env: TRACEPARENT=00-" + traceId + "-")

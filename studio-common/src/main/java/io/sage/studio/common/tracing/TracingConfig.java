@@ -17,7 +17,8 @@ import io.smallrye.config.PropertiesConfigSource;
  * Turns tracing on only where an OTLP endpoint is configured. Quarkus' OpenTelemetry SDK exports to
  * {@code http://localhost:4317} when no endpoint is set and retries a collector that is not there; a studio on a
  * laptop has none, so the SDK stays disabled ({@code quarkus.otel.sdk.disabled=true}: no-op tracer, no exporter, no
- * connection) unless one of these is set:
+ * connection; and the Kafka connector's tracing off, which would otherwise write the disabled SDK's span ids as
+ * {@code traceparent} headers) unless one of these is set:
  *
  * <ul>
  *   <li>{@code OTEL_EXPORTER_OTLP_ENDPOINT} (the OpenTelemetry convention; the chart's {@code otel.endpoint}), or
@@ -44,6 +45,7 @@ public final class TracingConfig implements ConfigSourceFactory {
     static final String ENDPOINT = "quarkus.otel.exporter.otlp.endpoint";
     static final String TRACES_ENDPOINT = "quarkus.otel.exporter.otlp.traces.endpoint";
     static final String PROTOCOL = "quarkus.otel.exporter.otlp.protocol";
+    static final String KAFKA_TRACING = "mp.messaging.connector.smallrye-kafka.tracing-enabled";
     static final String OTEL_PROTOCOL_ENV = "OTEL_EXPORTER_OTLP_PROTOCOL";
     static final String LOG_FORMAT = "studio.tracing.log-format";
     static final String LOG_FORMAT_ON = "[%X{traceId},%X{spanId}] ";
@@ -76,7 +78,8 @@ public final class TracingConfig implements ConfigSourceFactory {
             }
             return on;
         }
-        return Map.of(SDK_DISABLED, "true");
+        // The disabled SDK still mints span ids, and the Kafka connector would write them as its own traceparent.
+        return Map.of(SDK_DISABLED, "true", KAFKA_TRACING, "false");
     }
 
     /**

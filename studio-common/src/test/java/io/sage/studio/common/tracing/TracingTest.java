@@ -68,7 +68,8 @@ class TracingTest {
     @Test
     void theSdkStaysOffWithoutAnEndpoint() {
         Function<String, ConfigValue> none = name -> null;
-        assertThat(TracingConfig.properties(none, Map.of())).isEqualTo(Map.of(TracingConfig.SDK_DISABLED, "true"));
+        assertThat(TracingConfig.properties(none, Map.of()))
+                .isEqualTo(Map.of(TracingConfig.SDK_DISABLED, "true", TracingConfig.KAFKA_TRACING, "false"));
 
         // Quarkus' own default (localhost:4317) comes from a negative-ordinal source: not an endpoint someone set
         Function<String, ConfigValue> defaults = name -> name.equals(TracingConfig.ENDPOINT)
