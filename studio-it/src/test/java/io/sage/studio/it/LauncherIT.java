@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,6 +119,20 @@ class LauncherIT {
             assertThat(restart.exitCode()).as(restart.output()).isZero();
             assertThat(Files.readString(studio.home.resolve("studio/kafka/data/meta.properties")))
                     .isEqualTo(clusterId);
+
+            // The class cache (bench/startup): written as the services stopped, used by the start after.
+            assertThat(start.output()).contains("Services run on JDK");
+            for (String service :
+                    List.of("gateway-adapter", "finetune-service", "chat-switch-service", "gpu-probe-service")) {
+                Properties record = new Properties();
+                try (var in = Files.newBufferedReader(studio.home.resolve("studio/run/" + service + ".pid"))) {
+                    record.load(in);
+                }
+                String command = record.getProperty("command");
+                assertThat(command).as(service).containsAnyOf("-XX:AOTCache=", "-XX:SharedArchiveFile=");
+                String cache = command.replaceAll(".*-XX:(AOTCache|SharedArchiveFile)=(\\S+).*", "$2");
+                assertThat(Path.of(cache)).as(service).isRegularFile();
+            }
         }
     }
 

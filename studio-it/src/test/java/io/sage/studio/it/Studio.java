@@ -55,6 +55,11 @@ final class Studio implements AutoCloseable {
         this.llmPort = base + 8; // engines take base + 6 and base + 7
         env.put("STUDIO_HOME", home.toString());
         env.put("STUDIO_BUILD", "never");
+        // One class cache for every test's studio (the launcher keys it by build and JDK): the first start records
+        // it, the others start from it, as a user's second start does.
+        env.put(
+                "STUDIO_STARTUP_CACHE_DIR",
+                REPO.resolve("studio-it/target/jvm-cache").toString());
         env.put("STUDIO_GATEWAY_PORT", Integer.toString(gatewayPort));
         env.put("STUDIO_FINETUNE_PORT", Integer.toString(finetunePort));
         env.put("STUDIO_CHAT_PORT", Integer.toString(chatPort));
