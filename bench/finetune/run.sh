@@ -14,7 +14,9 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$repo/bench/finetune"
 dataset_mb="${BENCH_DATASET_MB:-1000}"
 cache="${BENCH_CACHE:-${TMPDIR:-/tmp}/sage-bench-cache}"
-java_opts="${STUDIO_JAVA_OPTS:--Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
+java_opts="${STUDIO_JAVA_OPTS:--Xms32m -Xmx384m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
+# The JDK of the services (the launcher's STUDIO_JAVA_HOME; default: the java on PATH).
+java_bin="${STUDIO_JAVA_HOME:+$STUDIO_JAVA_HOME/bin/}java"
 multipart="${BENCH_MULTIPART:-1}"
 work="$(mktemp -d /tmp/finetune-bench.XXXXXX)"
 pids=()
@@ -85,7 +87,7 @@ QUARKUS_HTTP_LIMITS_MAX_BODY_SIZE="$((limit + 2000000))" \
 STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND="python3 $repo/testing/fake-trainer/fake_trainer.py" \
 FAKE_TRAINER_STEP_DELAY=3600 \
 FAKE_TRAINER_STEPS=1 \
-  java $java_opts -jar "$finetune_jar" >"$work/finetune.log" 2>&1 &
+  "$java_bin" $java_opts -jar "$finetune_jar" >"$work/finetune.log" 2>&1 &
 finetune_pid=$!
 pids=("$finetune_pid" "${pids[@]}")
 # shellcheck disable=SC2086
@@ -97,14 +99,14 @@ STUDIO_SERVICES_CHAT_URL="http://127.0.0.1:9" \
 STUDIO_SERVICES_GPU_URL="http://127.0.0.1:9" \
 STUDIO_GATEWAY_MAX_UPLOAD_SIZE="$((limit + 2000000))" \
 QUARKUS_HTTP_LIMITS_MAX_BODY_SIZE="$((limit + 2000000))" \
-  java $java_opts -jar "$gateway_jar" >"$work/gateway.log" 2>&1 &
+  "$java_bin" $java_opts -jar "$gateway_jar" >"$work/gateway.log" 2>&1 &
 gateway_pid=$!
 pids=("$gateway_pid" "${pids[@]}")
 wait_http "http://127.0.0.1:$finetune_port/q/health/live"
 wait_http "http://127.0.0.1:$gateway_port/q/health/live"
 
 echo "dataset ingest bench: $(mb "$size") MB canonical chat JSONL ($data)"
-echo "$(nproc) CPUs, $(java -version 2>&1 | head -n1), JVM options: $java_opts, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$(nproc) CPUs, $("$java_bin" -version 2>&1 | head -n1), JVM options: $java_opts, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # -- the physical reference: reading the file, and curl to an upload sink ------------------------------------------
 t=$(now); cat "$data" >/dev/null; cat_s=$(elapsed "$t")
