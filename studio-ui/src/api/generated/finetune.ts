@@ -881,13 +881,18 @@ export interface paths {
         /** Upload */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    filename?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
             requestBody: {
                 content: {
+                    "application/x-ndjson": string;
+                    "application/jsonl": string;
+                    "application/octet-stream": string;
                     "multipart/form-data": {
                         /** Format: binary */
                         file?: string;
