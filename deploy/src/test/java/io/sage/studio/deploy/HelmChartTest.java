@@ -790,14 +790,16 @@ class HelmChartTest {
     void otelEndpointTurnsTracingOnInEveryServiceAndIsOffByDefault() {
         Install off = render();
         for (PodTemplateSpec pod : off.podTemplates()) {
-            Properties props = off.properties(volume(pod, "config").getConfigMap().getName());
+            Properties props =
+                    off.properties(volume(pod, "config").getConfigMap().getName());
             assertThat(props.getProperty("quarkus.otel.exporter.otlp.endpoint")).isNull();
         }
         Install install = render(Map.of("otel.endpoint", "http://otel-collector.observability:4318"));
         List<PodTemplateSpec> pods = install.podTemplates();
         assertThat(pods).hasSizeGreaterThanOrEqualTo(4);
         for (PodTemplateSpec pod : pods) {
-            Properties props = install.properties(volume(pod, "config").getConfigMap().getName());
+            Properties props =
+                    install.properties(volume(pod, "config").getConfigMap().getName());
             assertThat(props.getProperty("quarkus.otel.exporter.otlp.endpoint"))
                     .isEqualTo("http://otel-collector.observability:4318");
             assertThat(props.getProperty("quarkus.otel.exporter.otlp.protocol")).isEqualTo("http/protobuf");

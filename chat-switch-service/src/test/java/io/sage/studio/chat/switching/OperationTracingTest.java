@@ -58,15 +58,14 @@ class OperationTracingTest {
             .get("test");
 
     private static Operation operation() {
-        return new Operation(
-                "op-1", "m", null, SwitchStrategy.RECREATE, "api", Instant.now(), true, view -> {});
+        return new Operation("op-1", "m", null, SwitchStrategy.RECREATE, "api", Instant.now(), true, view -> {});
     }
 
     @Test
     void aSwitchAndItsStatesAreSpansInTheRequestsTrace() {
         Operation op;
-        SpanContext request =
-                SpanContext.createFromRemoteParent(TRACE, REQUEST_SPAN, TraceFlags.getSampled(), TraceState.getDefault());
+        SpanContext request = SpanContext.createFromRemoteParent(
+                TRACE, REQUEST_SPAN, TraceFlags.getSampled(), TraceState.getDefault());
         try (Scope ignored = Span.wrap(request).makeCurrent()) {
             op = operation();
         }
@@ -76,7 +75,8 @@ class OperationTracingTest {
         op.step(State.ROUTING, "routing chat to e2");
         op.complete("switched");
 
-        Map<String, SpanData> spans = exported.stream().collect(Collectors.toMap(SpanData::getName, Function.identity()));
+        Map<String, SpanData> spans =
+                exported.stream().collect(Collectors.toMap(SpanData::getName, Function.identity()));
         assertThat(spans).containsOnlyKeys("switch recreate", "switch.starting", "switch.routing");
         SpanData root = spans.get("switch recreate");
         assertThat(root.getTraceId()).isEqualTo(TRACE);
@@ -101,7 +101,9 @@ class OperationTracingTest {
                 .filter(s -> s.getName().equals("switch recreate"))
                 .findFirst()
                 .orElseThrow();
-        assertThat(root.getParentSpanContext().isValid()).as("a switch nobody traced starts its own trace").isFalse();
+        assertThat(root.getParentSpanContext().isValid())
+                .as("a switch nobody traced starts its own trace")
+                .isFalse();
         assertThat(root.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
         assertThat(op.view().traceId()).isEqualTo(root.getTraceId());
     }
