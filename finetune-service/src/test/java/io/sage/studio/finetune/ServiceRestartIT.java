@@ -26,9 +26,7 @@ import io.sage.studio.kafka.KafkaBroker;
  */
 class ServiceRestartIT {
 
-    private static final Path JAR =
-            Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath();
-    private static final Duration LONG = Duration.ofSeconds(120);
+    private static final Duration LONG = PackagedService.LONG;
 
     @TempDir
     Path tmp;
@@ -37,29 +35,13 @@ class ServiceRestartIT {
     private KafkaBroker broker;
 
     private Process startService(Path home, int port) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder("java", "-Xmx384m", "-jar", JAR.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(
-                        tmp.resolve("service.log").toFile()));
-        Map<String, String> env = builder.environment();
-        env.put("STUDIO_HOME", home.toString());
-        env.put("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
-        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-        env.put("STUDIO_SERVICES_GPU_URL", "http://127.0.0.1:9");
-        env.put(
-                "STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND",
-                "python3 "
-                        + Path.of("..", "testing", "fake-trainer", "fake_trainer.py")
-                                .toAbsolutePath()
-                                .normalize());
-        env.put("FAKE_TRAINER_STEP_DELAY", "0.1");
-        env.put("FAKE_TRAINER_STEPS", "60");
-        Process process = builder.start();
+        Process process = PackagedService.start(
+                home,
+                broker.bootstrapServers(),
+                port,
+                tmp.resolve("service.log"),
+                Map.of("FAKE_TRAINER_STEP_DELAY", "0.1", "FAKE_TRAINER_STEPS", "60"));
         services.add(process);
-        await().atMost(LONG)
-                .pollInterval(Duration.ofMillis(250))
-                .ignoreExceptions()
-                .until(() -> given().port(port).get("/q/health/live").statusCode() == 200);
         return process;
     }
 

@@ -32,6 +32,7 @@ import com.sun.net.httpserver.HttpServer;
 
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
+import io.sage.studio.finetune.PackagedService;
 import io.sage.studio.kafka.KafkaBroker;
 
 /**
@@ -45,15 +46,10 @@ import io.sage.studio.kafka.KafkaBroker;
  */
 class EvaluationRestartIT {
 
-    private static final Path JAR =
-            Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath();
     private static final Path FAKE_VLLM = Path.of("..", "testing", "fake-vllm", "fake_vllm.py")
             .toAbsolutePath()
             .normalize();
-    private static final Path FAKE_TRAINER = Path.of("..", "testing", "fake-trainer", "fake_trainer.py")
-            .toAbsolutePath()
-            .normalize();
-    private static final Duration LONG = Duration.ofSeconds(120);
+    private static final Duration LONG = PackagedService.LONG;
     private static final String BASE = "Qwen/Qwen2.5-0.5B-Instruct";
     private static final String BASE_SERVED = "base-served";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -266,28 +262,21 @@ class EvaluationRestartIT {
     }
 
     private Process startService(Path home, int port) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder("java", "-Xmx384m", "-jar", JAR.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(
-                        tmp.resolve("service.log").toFile()));
-        Map<String, String> env = builder.environment();
-        env.put("STUDIO_HOME", home.toString());
-        env.put("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
-        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-        env.put("STUDIO_SERVICES_GPU_URL", "http://127.0.0.1:9");
-        env.put(
-                "STUDIO_FINETUNE_EVALUATION_CHAT_URL",
-                "http://127.0.0.1:" + serving.getAddress().getPort());
-        env.put("STUDIO_FINETUNE_EVALUATION_OPENAI_URL", "http://127.0.0.1:" + vllmPort);
-        env.put("STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND", "python3 " + FAKE_TRAINER);
-        env.put("FAKE_TRAINER_STEP_DELAY", "0.02");
-        env.put("FAKE_TRAINER_STEPS", "5");
-        Process process = builder.start();
+        Process process = PackagedService.start(
+                home,
+                broker.bootstrapServers(),
+                port,
+                tmp.resolve("service.log"),
+                Map.of(
+                        "STUDIO_FINETUNE_EVALUATION_CHAT_URL",
+                        "http://127.0.0.1:" + serving.getAddress().getPort(),
+                        "STUDIO_FINETUNE_EVALUATION_OPENAI_URL",
+                        "http://127.0.0.1:" + vllmPort,
+                        "FAKE_TRAINER_STEP_DELAY",
+                        "0.02",
+                        "FAKE_TRAINER_STEPS",
+                        "5"));
         processes.add(process);
-        await().atMost(LONG)
-                .pollInterval(Duration.ofMillis(250))
-                .ignoreExceptions()
-                .until(() -> given().port(port).get("/q/health/live").statusCode() == 200);
         return process;
     }
 

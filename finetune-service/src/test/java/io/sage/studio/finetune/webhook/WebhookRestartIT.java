@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.restassured.http.ContentType;
+import io.sage.studio.finetune.PackagedService;
 import io.sage.studio.kafka.KafkaBroker;
 
 /**
@@ -26,9 +27,7 @@ import io.sage.studio.kafka.KafkaBroker;
  */
 class WebhookRestartIT {
 
-    private static final Path JAR =
-            Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath();
-    private static final Duration LONG = Duration.ofSeconds(120);
+    private static final Duration LONG = PackagedService.LONG;
 
     @TempDir
     Path tmp;
@@ -38,34 +37,18 @@ class WebhookRestartIT {
     private Receiver receiver;
 
     private Process startService(Path home, int port) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder("java", "-Xmx384m", "-jar", JAR.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(
-                        tmp.resolve("service.log").toFile()));
-        Map<String, String> env = builder.environment();
-        env.put("STUDIO_HOME", home.toString());
-        env.put("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
-        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-        env.put("STUDIO_SERVICES_GPU_URL", "http://127.0.0.1:9");
-        env.put(
-                "STUDIO_FINETUNE_LOCAL_TRAINER_COMMAND",
-                "python3 "
-                        + Path.of("..", "testing", "fake-trainer", "fake_trainer.py")
-                                .toAbsolutePath()
-                                .normalize());
-        env.put("FAKE_TRAINER_STEP_DELAY", "0.05");
-        env.put("FAKE_TRAINER_STEPS", "5");
-        env.put("STUDIO_FINETUNE_WEBHOOKS_ALLOW_LOOPBACK", "true");
-        env.put(
-                "STUDIO_FINETUNE_WEBHOOKS_RETRY_SCHEDULE",
-                "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s");
-        env.put("STUDIO_FINETUNE_WEBHOOKS_POLL", "100ms");
-        Process process = builder.start();
+        Process process = PackagedService.start(
+                home,
+                broker.bootstrapServers(),
+                port,
+                tmp.resolve("service.log"),
+                Map.of(
+                        "FAKE_TRAINER_STEP_DELAY", "0.05",
+                        "FAKE_TRAINER_STEPS", "5",
+                        "STUDIO_FINETUNE_WEBHOOKS_ALLOW_LOOPBACK", "true",
+                        "STUDIO_FINETUNE_WEBHOOKS_RETRY_SCHEDULE", "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
+                        "STUDIO_FINETUNE_WEBHOOKS_POLL", "100ms"));
         services.add(process);
-        await().atMost(LONG)
-                .pollInterval(Duration.ofMillis(250))
-                .ignoreExceptions()
-                .until(() -> given().port(port).get("/q/health/ready").statusCode() == 200);
         return process;
     }
 

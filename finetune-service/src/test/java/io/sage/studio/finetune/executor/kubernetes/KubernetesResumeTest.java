@@ -57,7 +57,7 @@ import io.sage.studio.kube.StudioLabels;
  */
 class KubernetesResumeTest {
 
-    private static final Duration LONG = Duration.ofSeconds(30);
+    private static final Duration LONG = Duration.ofSeconds(90);
     private static final String NS = "studio";
     private static final Path FAKE_TRAINER = Path.of("..", "testing", "fake-trainer", "fake_trainer.py")
             .toAbsolutePath()
