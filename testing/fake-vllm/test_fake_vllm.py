@@ -381,7 +381,7 @@ class VllmRulesTest(unittest.TestCase):
                     "--lora-modules",
                     "ft-a=" + adapter_dir(self.dir, "a" + max_loras, 8),
                     "ft-b=" + adapter_dir(self.dir, "b" + max_loras, 8),
-                    env={"FAKE_VLLM_TOKEN_DELAY": "0.1"},
+                    env={"FAKE_VLLM_TOKEN_DELAY": "0.3"},
                 )
                 finished = {}
 
@@ -392,10 +392,10 @@ class VllmRulesTest(unittest.TestCase):
 
                 first = threading.Thread(target=generate, args=("ft-a", True))
                 first.start()
-                time.sleep(0.2)
+                time.sleep(0.6)  # ft-a holds its slot by now, even on a loaded machine
                 generate("ft-b", False)  # not streamed: answers at once when it gets a slot
                 first.join()
-                # ft-a streams for about 0.6 s; with one adapter slot ft-b is only answered after it.
+                # ft-a streams for about 1.5 s; with one adapter slot ft-b is only answered after it.
                 self.assertEqual(b_waits, finished["ft-b"] >= finished["ft-a"])
 
 
