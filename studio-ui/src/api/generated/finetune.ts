@@ -1039,7 +1039,33 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        patch?: never;
+        /** Update */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebhookPatch"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Webhook"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/webhooks/{id}/deliveries": {
@@ -1650,6 +1676,12 @@ export interface components {
         WebhookDeliveryState: "pending" | "delivered" | "failed" | "gave_up";
         WebhookList: {
             webhooks: components["schemas"]["Webhook"][];
+        };
+        WebhookPatch: {
+            enabled?: boolean | null;
+            events?: string[] | null;
+            url?: string | null;
+            description?: string | null;
         };
         WebhookRequest: {
             url: string;

@@ -3,6 +3,7 @@ package io.sage.studio.finetune.api;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -22,7 +23,9 @@ import io.sage.studio.finetune.webhook.WebhookViews;
 /**
  * {@code /api/webhooks}: outside URLs told of task, evaluation, switch and rollout events, signed the Standard
  * Webhooks way. POST registers one (201, its secret in this answer only; 400 naming {@code url}, {@code events[i]}
- * or {@code secret}; 429 {@code too_many_webhooks}); GET lists them or shows one (404 {@code webhook_not_found});
+ * or {@code secret}; 429 {@code too_many_webhooks}); PATCH changes one's {@code enabled}, {@code events}, {@code url}
+ * or {@code description} (the same checks; how a webhook disabled after failed deliveries is enabled again); GET
+ * lists them or shows one (404 {@code webhook_not_found});
  * DELETE removes one with its deliveries (204); {@code …/deliveries} lists the latest deliveries newest first. Admin
  * only, reads included (the access table), because a webhook sends studio data out.
  */
@@ -61,6 +64,12 @@ public class WebhookResource {
     @Path("/{id}")
     public WebhookViews.View get(@PathParam("id") String id) {
         return webhooks.get(id);
+    }
+
+    @PATCH
+    @Path("/{id}")
+    public WebhookViews.View update(@PathParam("id") String id, WebhookViews.Patch patch) {
+        return webhooks.update(id, patch, caller.name());
     }
 
     @DELETE

@@ -8,7 +8,7 @@ import java.util.List;
  * shown; the API's views leave the secret out).
  *
  * @param secret         {@code whsec_<base64 key>}, Standard Webhooks' form
- * @param enabled        {@code false} once a delivery gave up after the whole retry schedule
+ * @param enabled        {@code false} once a delivery gave up after the whole retry schedule, or an admin disabled it
  * @param disabledReason why it was disabled, or {@code null}
  * @param lastDeliveryAt when the latest attempt ended, or {@code null}
  * @param lastStatus     the HTTP status of the latest attempt, or {@code null} (none, or no answer)
@@ -62,5 +62,28 @@ public record Webhook(
                 lastDeliveryAt,
                 lastStatus,
                 failures);
+    }
+
+    /**
+     * The webhook with new settings ({@code PATCH}): enabling a disabled one clears its reason and failure count (its
+     * open deliveries are due again at once), disabling an enabled one records {@code reason}; enabling an enabled
+     * or disabling a disabled one changes nothing, so a repeated call keeps the first reason.
+     */
+    Webhook patched(String newUrl, List<String> newEvents, String newDescription, Boolean enable, String reason) {
+        boolean on = enable == null ? enabled : enable;
+        boolean flipped = on != enabled;
+        return new Webhook(
+                id,
+                newUrl,
+                newEvents,
+                newDescription,
+                secret,
+                on,
+                flipped ? (on ? null : reason) : disabledReason,
+                createdAt,
+                createdBy,
+                lastDeliveryAt,
+                lastStatus,
+                flipped && on ? 0 : failures);
     }
 }

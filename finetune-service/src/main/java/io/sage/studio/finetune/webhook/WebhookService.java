@@ -14,9 +14,10 @@ import io.sage.studio.finetune.FinetuneError;
 import io.sage.studio.finetune.domain.Ids;
 
 /**
- * Registers, lists and removes webhooks ({@code /api/webhooks}). A registration's URL and events are checked here
- * (400 naming the field); its secret, given or generated ({@code whsec_} + base64 of 32 random bytes, Standard
- * Webhooks' form), is answered once and afterwards only used to sign.
+ * Registers, changes, lists and removes webhooks ({@code /api/webhooks}). A registration's URL and events are checked
+ * here (400 naming the field), on create and on change alike; its secret, given or generated ({@code whsec_} + base64
+ * of 32 random bytes, Standard Webhooks' form), is answered once and afterwards only used to sign, never changed (a
+ * new secret is a new webhook). A change is how a webhook disabled after failed deliveries is enabled again.
  */
 @ApplicationScoped
 public class WebhookService {
@@ -39,14 +40,7 @@ public class WebhookService {
         }
         String url = urls.validate(request.url()).toString();
         List<String> events = WebhookEvents.validate(request.events());
-        String description =
-                request.description() == null || request.description().isBlank()
-                        ? null
-                        : request.description().strip();
-        if (description != null && description.length() > MAX_DESCRIPTION) {
-            throw StudioException.invalidField(
-                    "description", "description is longer than " + MAX_DESCRIPTION + " characters");
-        }
+        String description = description(request.description());
         String secret =
                 request.secret() == null || request.secret().isBlank() ? newSecret() : checked(request.secret());
         Webhook webhook = new Webhook(
@@ -73,6 +67,41 @@ public class WebhookService {
         }
         return new WebhookViews.Created(
                 webhook.id(), url, events, description, true, webhook.createdAt(), caller, secret);
+    }
+
+    /**
+     * {@code PATCH}: the fields given replace the webhook's (a blank description removes it); {@code enabled}
+     * switches deliveries on (clearing the reason and the failure count) or off (the reason names the caller).
+     */
+    public WebhookViews.View update(String id, WebhookViews.Patch patch, String caller) {
+        if (patch == null) {
+            throw new StudioException(
+                    FinetuneError.MISSING_BODY, "a body {enabled?, events?, url?, description?} is required");
+        }
+        found(id);
+        if (patch.secret() != null) {
+            throw StudioException.invalidField(
+                    "secret", "a webhook's secret cannot be changed: register a new webhook and remove this one");
+        }
+        String url = patch.url() == null ? null : urls.validate(patch.url()).toString();
+        List<String> events = patch.events() == null ? null : WebhookEvents.validate(patch.events());
+        String description = patch.description() == null ? null : description(patch.description());
+        String reason = "disabled by " + caller + " at " + Instant.now();
+        try {
+            return store.update(
+                            id,
+                            current -> current.patched(
+                                    url == null ? current.url() : url,
+                                    events == null ? current.events() : events,
+                                    patch.description() == null ? current.description() : description,
+                                    patch.enabled(),
+                                    reason))
+                    .map(WebhookViews.View::of)
+                    .orElseThrow(() -> notFound(id));
+        } catch (IOException e) {
+            throw new StudioException(
+                    FinetuneError.STORAGE_ERROR, ErrorKind.INTERNAL, "cannot store the webhook", List.of(), e);
+        }
     }
 
     public WebhookViews.ViewList list() {
@@ -105,8 +134,21 @@ public class WebhookService {
     }
 
     private Webhook found(String id) {
-        return store.find(id)
-                .orElseThrow(() -> new StudioException(FinetuneError.WEBHOOK_NOT_FOUND, "no webhook " + id));
+        return store.find(id).orElseThrow(() -> notFound(id));
+    }
+
+    private static StudioException notFound(String id) {
+        return new StudioException(FinetuneError.WEBHOOK_NOT_FOUND, "no webhook " + id);
+    }
+
+    /** A note for people: stripped, {@code null} when blank, 400 naming {@code description} when too long. */
+    private static String description(String text) {
+        String description = text == null || text.isBlank() ? null : text.strip();
+        if (description != null && description.length() > MAX_DESCRIPTION) {
+            throw StudioException.invalidField(
+                    "description", "description is longer than " + MAX_DESCRIPTION + " characters");
+        }
+        return description;
     }
 
     private static String newSecret() {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -112,6 +113,27 @@ public class WebhookStore {
         }
         deliveries.put(webhook.id(), new LinkedHashMap<>());
         return true;
+    }
+
+    /**
+     * Replaces a webhook by {@code change} of its current registration (under the store's lock, so an attempt that
+     * ends meanwhile is not lost); empty when there is none. Its deliveries stay: open ones go out once it is
+     * enabled, to its URL of that moment.
+     */
+    public synchronized Optional<Webhook> update(String id, UnaryOperator<Webhook> change) throws IOException {
+        Webhook current = find(id).orElse(null);
+        if (current == null) {
+            return Optional.empty();
+        }
+        Webhook next = change.apply(current);
+        webhooks.put(id, next);
+        try {
+            writeRegistrations();
+        } catch (IOException e) {
+            webhooks.put(id, current);
+            throw e;
+        }
+        return Optional.of(next);
     }
 
     /** Removes a webhook and its deliveries; {@code false} when there was none. */

@@ -26,6 +26,24 @@ public final class WebhookViews {
             String secret,
             String description) {}
 
+    /**
+     * {@code PATCH /api/webhooks/{id}}: only the fields given change.
+     *
+     * @param enabled     {@code true} resumes deliveries (a webhook disabled after failures included: its reason and
+     *                    failure count are cleared), {@code false} holds them
+     * @param events      as on registration
+     * @param url         as on registration
+     * @param description as on registration; blank removes it
+     * @param secret      refused (400): a secret is never changed
+     */
+    @Schema(name = "WebhookPatch")
+    public record Patch(
+            Boolean enabled,
+            List<String> events,
+            String url,
+            String description,
+            @Schema(hidden = true) String secret) {}
+
     /** The answer to a registration: the only time the secret is shown. */
     @Schema(name = "WebhookCreated")
     public record Created(

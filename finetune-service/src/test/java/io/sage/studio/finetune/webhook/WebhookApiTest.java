@@ -45,7 +45,9 @@ import io.sage.studio.kafka.KafkaTestResource;
  * {@code /api/webhooks} on the running service with a real broker and a real receiver on loopback: a task run to
  * completion by the stand-in trainer reaches the receiver as {@code task.completed} with a signature that verifies
  * (a tampered or replayed copy does not), the receiver's first 500 is retried under the same {@code webhook-id}, a
- * switch event from {@code studio.chat.operations} is delivered too, and bad registrations are 400 naming the field.
+ * switch event from {@code studio.chat.operations} is delivered too, bad registrations are 400 naming the field, and
+ * a webhook disabled after its deliveries failed is enabled again (or disabled by hand) with {@code PATCH}, which
+ * the audit log records.
  */
 @QuarkusTest
 @TestProfile(WebhookApiTest.Quick.class)
@@ -56,14 +58,20 @@ class WebhookApiTest {
     private static final Duration LONG = Duration.ofSeconds(60);
     private static Receiver receiver;
 
-    /** Loopback receivers allowed (the test's), retries after 300 ms, the outbox scanned every 50 ms. */
+    /**
+     * Loopback receivers allowed (the test's), retries after 300 ms, the outbox scanned every 50 ms; evaluations
+     * served by the {@link ServingStub}.
+     */
     public static class Quick implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of(
                     "studio.finetune.webhooks.allow-loopback", "true",
                     "studio.finetune.webhooks.retry-schedule", "300ms,300ms",
-                    "studio.finetune.webhooks.poll", "50ms");
+                    "studio.finetune.webhooks.poll", "50ms",
+                    "studio.finetune.evaluation.chat-url", ServingStub.shared().url(),
+                    "studio.finetune.evaluation.openai-url",
+                            ServingStub.shared().url());
         }
     }
 
@@ -77,7 +85,7 @@ class WebhookApiTest {
         receiver.close();
     }
 
-    private static Map<String, Object> register(String path, List<String> events) {
+    static Map<String, Object> register(Receiver receiver, String path, List<String> events) {
         return given().contentType(ContentType.JSON)
                 .body(Map.of("url", receiver.url(path), "events", events, "description", "ci hook"))
                 .post("/api/webhooks")
@@ -89,7 +97,23 @@ class WebhookApiTest {
                 .as(Map.class);
     }
 
-    private static String runTask() {
+    private static Map<String, Object> register(String path, List<String> events) {
+        return register(receiver, path, events);
+    }
+
+    /** Publishes {@code event} on its topic as the chat-switch-service does (a CloudEvent). */
+    static void publish(ChatOperationEvent event) throws Exception {
+        Properties props = new Properties();
+        props.put(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                KafkaTestResource.broker().bootstrapServers());
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(CloudEvents.record(event, CloudEvents.source("test"))).get();
+        }
+    }
+
+    static String runTask() {
         String dataset = given().multiPart(
                         "file",
                         "hook.jsonl",
@@ -194,19 +218,123 @@ class WebhookApiTest {
                 "local",
                 null,
                 Instant.now());
-        Properties props = new Properties();
-        props.put(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                KafkaTestResource.broker().bootstrapServers());
-        try (KafkaProducer<String, byte[]> producer =
-                new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
-            producer.send(CloudEvents.record(event, CloudEvents.source("test"))).get();
-        }
+        publish(event);
         Receiver.Received got = await().atMost(LONG)
                 .until(() -> receiver.accepted("/switch").stream().findFirst().orElse(null), r -> r != null);
         new WebhookVerifier((String) hook.get("secret")).verify(got.body(), got.headers());
         assertThat(got.body()).contains("\"type\":\"switch.succeeded\"", "\"id\":\"op-test-1\"");
         given().delete("/api/webhooks/" + hook.get("id")).then().statusCode(204);
+    }
+
+    private static ChatOperationEvent switched(String operation) {
+        return new ChatOperationEvent(
+                ChatOperationEvent.SCHEMA_VERSION,
+                ChatOperationEvent.KIND_SWITCH,
+                operation,
+                "completed",
+                "switch.succeeded",
+                "m2",
+                "m1",
+                null,
+                null,
+                "local",
+                null,
+                Instant.now());
+    }
+
+    private static io.restassured.response.ValidatableResponse patch(String id, Map<String, Object> body) {
+        return given().contentType(ContentType.JSON)
+                .body(body)
+                .patch("/api/webhooks/" + id)
+                .then();
+    }
+
+    @Test
+    void aWebhookDisabledAfterFailuresIsEnabledAgainByPatchAndDisabledByHand() throws Exception {
+        Map<String, Object> hook = register("/down", List.of("switch.*"));
+        String id = (String) hook.get("id");
+        receiver.failFirst("/down", 3); // the first try and both retries: the delivery gives up
+        publish(switched("op-down-1"));
+        await().atMost(LONG)
+                .untilAsserted(() -> given().get("/api/webhooks/" + id)
+                        .then()
+                        .body("enabled", equalTo(false))
+                        .body("failures", equalTo(3))
+                        .body("disabled_reason", org.hamcrest.Matchers.containsString("failed 3 times")));
+
+        // refused changes name their field and change nothing
+        patch(id, Map.of("url", "ftp://example.com/hook"))
+                .statusCode(400)
+                .body("error.code", equalTo("invalid_field"))
+                .body("error.details[0].field", equalTo("url"));
+        patch(id, Map.of("enabled", true, "events", List.of("switch.*", "switch.exploded")))
+                .statusCode(400)
+                .body("error.details[0].field", equalTo("events[1]"));
+        patch(id, Map.of("description", "x".repeat(501)))
+                .statusCode(400)
+                .body("error.details[0].field", equalTo("description"));
+        patch(id, Map.of("secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+                .statusCode(400)
+                .body("error.details[0].field", equalTo("secret"));
+        patch("wh-nothing-here", Map.of("enabled", true))
+                .statusCode(404)
+                .body("error.code", equalTo("webhook_not_found"));
+        given().get("/api/webhooks/" + id)
+                .then()
+                .body("enabled", equalTo(false))
+                .body("failures", equalTo(3));
+
+        // enabled again: the reason and the failures are cleared and events flow to it again
+        patch(id, Map.of("enabled", true, "description", "back"))
+                .statusCode(200)
+                .body("id", equalTo(id))
+                .body("enabled", equalTo(true))
+                .body("disabled_reason", equalTo(null))
+                .body("failures", equalTo(0))
+                .body("description", equalTo("back"))
+                .body("events", equalTo(List.of("switch.*")))
+                .body("$", not(org.hamcrest.Matchers.hasKey("secret")));
+        publish(switched("op-down-2"));
+        Receiver.Received got = await().atMost(LONG)
+                .until(
+                        () -> receiver.accepted("/down").stream()
+                                .filter(r -> r.body().contains("op-down-2"))
+                                .findFirst()
+                                .orElse(null),
+                        r -> r != null);
+        new WebhookVerifier((String) hook.get("secret")).verify(got.body(), got.headers());
+        await().atMost(LONG)
+                .untilAsserted(() -> given().get("/api/webhooks/" + id)
+                        .then()
+                        .body("enabled", equalTo(true))
+                        .body("last_status", equalTo(200))
+                        .body("failures", equalTo(0)));
+
+        // disabled by hand (with new events and URL): the reason names the caller, nothing more is sent
+        patch(id, Map.of("enabled", false, "events", List.of("rollout.*"), "url", receiver.url("/down2")))
+                .statusCode(200)
+                .body("enabled", equalTo(false))
+                .body("disabled_reason", startsWith("disabled by local"))
+                .body("events", equalTo(List.of("rollout.*")))
+                .body("url", equalTo(receiver.url("/down2")));
+        given().get("/api/webhooks").then().body("webhooks.find { it.id == '" + id + "' }.enabled", equalTo(false));
+
+        // the changes are in the audit log under their own action, the webhook as target
+        await().atMost(LONG).untilAsserted(() -> {
+            List<Object> statuses = given()
+                    .get("/api/audit?action=webhooks.update&limit=100")
+                    .then()
+                    .statusCode(200)
+                    .extract()
+                    .<List<Map<String, Object>>>path("entries")
+                    .stream()
+                    .filter(e -> id.equals(e.get("target")))
+                    .map(e -> e.get("status"))
+                    .toList();
+            assertThat(statuses).filteredOn(s -> s.equals(200)).hasSize(2);
+            assertThat(statuses).filteredOn(s -> s.equals(400)).hasSize(4);
+        });
+        given().delete("/api/webhooks/" + id).then().statusCode(204);
     }
 
     @Test

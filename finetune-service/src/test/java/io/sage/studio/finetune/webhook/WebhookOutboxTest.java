@@ -23,7 +23,8 @@ import io.smallrye.config.SmallRyeConfigBuilder;
 /**
  * The outbox across a restart, without a service: deliveries queued by one store (the consumer's side, before it
  * commits its offset) are read by the next one and delivered by its dispatcher; a redelivered Kafka record queues
- * nothing twice; a delivery whose schedule is spent gives up and disables its webhook with the reason.
+ * nothing twice; a delivery whose schedule is spent gives up and disables its webhook with the reason, and enabling
+ * it again sends what it still owed.
  */
 class WebhookOutboxTest {
 
@@ -43,13 +44,22 @@ class WebhookOutboxTest {
 
     /** The service's real mapping (defaults included) with a fast schedule, quick polling and loopback allowed. */
     private static WebhookConfig config(String schedule) {
+        return config(schedule, 4);
+    }
+
+    private static WebhookConfig config(String schedule, int concurrency) {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
                 .withMapping(WebhookConfig.class)
                 .withConverter(Duration.class, 200, new DurationConverter())
                 .withDefaultValues(Map.of(
-                        "studio.finetune.webhooks.retry-schedule", schedule,
-                        "studio.finetune.webhooks.poll", "50ms",
-                        "studio.finetune.webhooks.allow-loopback", "true"))
+                        "studio.finetune.webhooks.retry-schedule",
+                        schedule,
+                        "studio.finetune.webhooks.poll",
+                        "50ms",
+                        "studio.finetune.webhooks.allow-loopback",
+                        "true",
+                        "studio.finetune.webhooks.concurrency",
+                        Integer.toString(concurrency)))
                 .build();
         return config.getConfigMapping(WebhookConfig.class);
     }
@@ -149,5 +159,56 @@ class WebhookOutboxTest {
         // a disabled webhook is not sent new events
         new WebhookConsumer(store).task(completed("ft-down-2", 3));
         assertThat(store.deliveries("wh-test-down", 10)).hasSize(1);
+    }
+
+    @Test
+    void enablingADisabledWebhookAgainSendsWhatItStillOwedAndNewEvents() throws Exception {
+        // One attempt at a time: the first delivery to spend its schedule disables the webhook while the other is
+        // still open (owed), and nothing is sent for it while the webhook stays disabled.
+        WebhookConfig config = config("50ms,50ms", 1);
+        WebhookStore store = new WebhookStore(StudioHome.at(home), config);
+        store.add(webhook("/back"));
+        receiver.failFirst("/back", 1000);
+        WebhookConsumer consumer = new WebhookConsumer(store);
+        consumer.task(completed("ft-back-1", 3));
+        consumer.task(completed("ft-back-2", 3));
+        dispatcher = new WebhookDispatcher(store, config);
+        dispatcher.start(null);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> !store.find("wh-test-back").orElseThrow().enabled());
+        List<Delivery> held = store.deliveries("wh-test-back", 10);
+        assertThat(held).hasSize(2);
+        assertThat(held).filteredOn(d -> d.state() == Delivery.State.GAVE_UP).hasSize(1);
+        Delivery owed = held.stream()
+                .filter(d -> d.state() != Delivery.State.GAVE_UP)
+                .findFirst()
+                .orElseThrow();
+        assertThat(owed.state()).isIn(Delivery.State.PENDING, Delivery.State.FAILED);
+        int triedBefore = receiver.all("/back").size();
+        Thread.sleep(300); // several polls: a disabled webhook's owed delivery is not attempted
+        assertThat(receiver.all("/back")).hasSize(triedBefore);
+
+        receiver.failFirst("/back", 0);
+        Webhook enabled = store.update("wh-test-back", w -> w.patched(w.url(), w.events(), w.description(), true, null))
+                .orElseThrow();
+        assertThat(enabled.enabled()).isTrue();
+        assertThat(enabled.disabledReason()).isNull();
+        assertThat(enabled.failures()).isZero();
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> receiver.accepted("/back").stream()
+                        .anyMatch(r -> r.headers().get("webhook-id").contains(owed.id())));
+        // a new event is queued and sent again, and the webhook's record is clean
+        consumer.task(completed("ft-back-3", 3));
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> receiver.accepted("/back").stream()
+                        .anyMatch(r -> r.body().contains("ft-back-3")));
+        assertThat(store.find("wh-test-back").orElseThrow())
+                .satisfies(w -> assertThat(w.enabled()).isTrue())
+                .satisfies(w -> assertThat(w.failures()).isZero())
+                .satisfies(w -> assertThat(w.lastStatus()).isEqualTo(200));
+        // the delivery that gave up stays given up: re-enabling resumes, it does not replay
+        assertThat(store.deliveries("wh-test-back", 10))
+                .filteredOn(d -> d.state() == Delivery.State.GAVE_UP)
+                .hasSize(1);
     }
 }

@@ -68,6 +68,7 @@ public final class AuditActions {
             row("POST", "/api/chat/rollouts/*/promote", "chat.rollout.promote"),
             row("POST", "/api/chat/rollouts/*/abort", "chat.rollout.abort"),
             row("POST", "/api/webhooks", "webhooks.create", "id"),
+            row("PATCH", "/api/webhooks/*", "webhooks.update"),
             row("DELETE", "/api/webhooks/*", "webhooks.delete"));
 
     private AuditActions() {}
