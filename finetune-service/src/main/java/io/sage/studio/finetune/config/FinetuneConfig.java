@@ -101,6 +101,8 @@ public interface FinetuneConfig {
 
     Evaluation evaluation();
 
+    Trackers trackers();
+
     enum ExecutorKind {
         LOCAL,
         KUBERNETES
@@ -301,6 +303,53 @@ public interface FinetuneConfig {
         /** How often Job and Pod status is read. */
         @WithDefault("3s")
         Duration pollInterval();
+    }
+
+    /**
+     * Where a trainer's experiment trackers report, for tasks whose {@code report_to} names them. A trainer pod on
+     * Kubernetes gets these as its environment, credentials from their Secret by reference (never as a value, like
+     * {@code HF_TOKEN}); a local trainer gets the plain values beneath the service's own {@code MLFLOW_*} and
+     * {@code WANDB_*} variables, which win (credentials locally come from that environment only).
+     */
+    interface Trackers {
+
+        Mlflow mlflow();
+
+        Wandb wandb();
+
+        /** MLflow ({@code report_to: mlflow}). */
+        interface Mlflow {
+
+            /** {@code MLFLOW_TRACKING_URI} of the trainers (e.g. {@code http://mlflow.mlops:5000}). */
+            Optional<String> trackingUri();
+
+            /** {@code MLFLOW_EXPERIMENT_NAME} of the trainers; unset: the trainer's {@code sage-studio}. */
+            Optional<String> experimentName();
+
+            /** Existing Secret a trainer pod reads {@code MLFLOW_TRACKING_TOKEN} from; unset: no token. */
+            Optional<String> tokenSecretName();
+
+            /** Key of the token in that Secret. */
+            @WithDefault("MLFLOW_TRACKING_TOKEN")
+            String tokenSecretKey();
+        }
+
+        /** Weights & Biases ({@code report_to: wandb}). */
+        interface Wandb {
+
+            /** {@code WANDB_BASE_URL} of the trainers (a self-hosted server); unset: wandb.ai. */
+            Optional<String> baseUrl();
+
+            /** {@code WANDB_PROJECT} of the trainers; unset: the trainer's {@code sage-studio}. */
+            Optional<String> project();
+
+            /** Existing Secret a trainer pod reads {@code WANDB_API_KEY} from; unset: no key, and the task shows wandb unavailable. */
+            Optional<String> apiKeySecretName();
+
+            /** Key of the API key in that Secret. */
+            @WithDefault("WANDB_API_KEY")
+            String apiKeySecretKey();
+        }
     }
 
     /** {@code prepare-sage-docs}: chat samples from the bundled project docs. */

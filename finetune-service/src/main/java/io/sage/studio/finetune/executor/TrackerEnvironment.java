@@ -14,6 +14,11 @@ import java.util.TreeMap;
  * {@code *PASSWORD*} from children on purpose, yet these credentials exist only to reach the trainer, like
  * {@code HF_TOKEN}. So they pass here, and only to a task that asked for that tracker; the trainer never writes them
  * to a record or a log line, and nothing here logs a value.
+ *
+ * <p>The plain values of {@code studio.finetune.trackers.*} ({@link TrackerSettings}: tracking URI, experiment,
+ * W&amp;B base URL and project) come first, so one setting serves local and Kubernetes trainers alike; the service's
+ * environment wins over them. Their Secret references are for trainer pods only: a local trainer's credentials come
+ * from the environment.
  */
 public final class TrackerEnvironment {
 
@@ -23,10 +28,20 @@ public final class TrackerEnvironment {
 
     /** The variables of {@code parent} that the trackers in {@code reportTo} read. */
     public static Map<String, String> of(Map<String, String> parent, List<String> reportTo) {
+        return of(parent, reportTo, TrackerSettings.none());
+    }
+
+    /** {@code settings}' plain values for the trackers in {@code reportTo}, then those of {@code parent} over them. */
+    public static Map<String, String> of(Map<String, String> parent, List<String> reportTo, TrackerSettings settings) {
         Map<String, String> env = new TreeMap<>();
         if (reportTo == null || reportTo.isEmpty()) {
             return env;
         }
+        settings.variables(reportTo).forEach((name, variable) -> {
+            if (variable.value() != null) {
+                env.put(name, variable.value());
+            }
+        });
         List<String> prefixes =
                 reportTo.stream().map(PREFIXES::get).filter(p -> p != null).toList();
         parent.forEach((name, value) -> {

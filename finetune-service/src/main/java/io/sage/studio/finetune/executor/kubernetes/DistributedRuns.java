@@ -34,6 +34,7 @@ import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.RunKind;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor.LaunchException;
+import io.sage.studio.finetune.executor.TrackerSettings;
 import io.sage.studio.kube.Scheduling;
 import io.sage.studio.kube.StudioLabels;
 
@@ -59,6 +60,7 @@ final class DistributedRuns {
     private final Scheduling scheduling;
     private final String instanceId;
     private final List<EnvVar> hubEnv;
+    private final TrackerSettings trackers;
     private final Map<String, Run> runs = new ConcurrentHashMap<>();
 
     /** A run being followed. */
@@ -93,7 +95,8 @@ final class DistributedRuns {
             FinetuneConfig.Kubernetes config,
             Scheduling scheduling,
             String instanceId,
-            List<EnvVar> hubEnv) {
+            List<EnvVar> hubEnv,
+            TrackerSettings trackers) {
         this.client = client;
         this.engine = engine;
         this.trainJobRuntime = trainJobRuntime;
@@ -101,6 +104,7 @@ final class DistributedRuns {
         this.scheduling = scheduling;
         this.instanceId = instanceId;
         this.hubEnv = hubEnv;
+        this.trackers = trackers;
     }
 
     /** The shape of {@code task}'s training, when it needs more than one GPU; empty for a single trainer's Job. */
@@ -140,7 +144,7 @@ final class DistributedRuns {
                 config,
                 scheduling,
                 instanceId,
-                TrainerJobs.withTrace(hubEnv, task),
+                TrainerJobs.taskEnv(hubEnv, trackers, task, RunKind.TRAIN),
                 trainJobRuntime);
         String name = resource.getMetadata().getName();
         try {

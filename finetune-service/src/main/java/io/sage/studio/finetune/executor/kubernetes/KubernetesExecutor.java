@@ -44,6 +44,7 @@ import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.executor.RunKind;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor;
+import io.sage.studio.finetune.executor.TrackerSettings;
 import io.sage.studio.kube.Scheduling;
 import io.sage.studio.kube.StudioLabels;
 
@@ -72,6 +73,7 @@ public class KubernetesExecutor implements TaskExecutor {
     private final InstanceIdentity identity;
     private final Scheduling scheduling;
     private final List<EnvVar> hubEnv;
+    private final TrackerSettings trackers;
     private final String namespace;
     private final Map<String, Watched> watched = new ConcurrentHashMap<>();
     private final DistributedRuns distributed;
@@ -89,7 +91,7 @@ public class KubernetesExecutor implements TaskExecutor {
             StudioHome home,
             InstanceIdentity identity,
             HubSettings hub) {
-        this(client, config.kubernetes(), home, identity, hub);
+        this(client, config.kubernetes(), home, identity, hub, TrackerSettings.of(config.trackers()));
     }
 
     public KubernetesExecutor(KubernetesClient client, FinetuneConfig.Kubernetes config, StudioHome home) {
@@ -108,7 +110,19 @@ public class KubernetesExecutor implements TaskExecutor {
             StudioHome home,
             InstanceIdentity identity,
             HubSettings hub) {
+        this(client, config, home, identity, hub, TrackerSettings.none());
+    }
+
+    /** @param trackers where the trackers of trainer pods report ({@code studio.finetune.trackers.*}) */
+    public KubernetesExecutor(
+            KubernetesClient client,
+            FinetuneConfig.Kubernetes config,
+            StudioHome home,
+            InstanceIdentity identity,
+            HubSettings hub,
+            TrackerSettings trackers) {
         this.hubEnv = TrainerJobs.hubEnv(hub, config.homeMountPath());
+        this.trackers = trackers;
         this.client = client;
         this.config = config;
         this.home = home;
@@ -123,7 +137,8 @@ public class KubernetesExecutor implements TaskExecutor {
                 config,
                 scheduling,
                 identity.id(),
-                hubEnv);
+                hubEnv,
+                trackers);
         long every = config.pollInterval().toMillis();
         poller.scheduleWithFixedDelay(this::pollAll, every, every, TimeUnit.MILLISECONDS);
     }
@@ -176,7 +191,7 @@ public class KubernetesExecutor implements TaskExecutor {
                 config,
                 scheduling,
                 identity.id(),
-                TrainerJobs.withTrace(hubEnv, task));
+                TrainerJobs.taskEnv(hubEnv, trackers, task, kind));
         try {
             client.batch().v1().jobs().inNamespace(namespace).resource(job).create();
         } catch (KubernetesClientException e) {

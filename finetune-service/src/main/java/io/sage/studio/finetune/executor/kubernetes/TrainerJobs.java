@@ -16,6 +16,7 @@ import io.sage.studio.common.tracing.ChildTracing;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.executor.RunKind;
+import io.sage.studio.finetune.executor.TrackerSettings;
 import io.sage.studio.kube.Scheduling;
 import io.sage.studio.kube.StudioLabels;
 
@@ -121,6 +122,42 @@ final class TrainerJobs {
             Scheduling scheduling,
             String instanceId) {
         return build(taskId, kind, attempt, namespace, taskDirInPod, config, scheduling, instanceId, List.of());
+    }
+
+    /**
+     * A task's pod environment beyond the trainer's own variables: {@code hubEnv} ({@link #hubEnv}), for a training the
+     * settings of the trackers its {@code report_to} names ({@link #trackerEnv}), and its trace ({@link #withTrace}).
+     */
+    static List<EnvVar> taskEnv(List<EnvVar> hubEnv, TrackerSettings trackers, TaskRecord task, RunKind kind) {
+        List<EnvVar> env = new ArrayList<>(hubEnv);
+        if (kind == RunKind.TRAIN && task.config() != null) {
+            env.addAll(trackerEnv(trackers, task.config().reportTo()));
+        }
+        return withTrace(env, task);
+    }
+
+    /**
+     * The settings of the trackers {@code reportTo} names as pod environment: plain values as they are, credentials
+     * ({@code MLFLOW_TRACKING_TOKEN}, {@code WANDB_API_KEY}) from their Secret by reference, optional as
+     * {@code HF_TOKEN}'s is (a missing Secret leaves the variable out and the task shows the tracker unavailable),
+     * never as a value.
+     */
+    static List<EnvVar> trackerEnv(TrackerSettings trackers, List<String> reportTo) {
+        List<EnvVar> env = new ArrayList<>();
+        trackers.variables(reportTo).forEach((name, variable) -> {
+            if (variable.secret() == null) {
+                env.add(new EnvVar(name, variable.value(), null));
+            } else {
+                env.add(new EnvVarBuilder()
+                        .withName(name)
+                        .withNewValueFrom()
+                        .withNewSecretKeyRef(
+                                variable.secret().key(), variable.secret().name(), true)
+                        .endValueFrom()
+                        .build());
+            }
+        });
+        return env;
     }
 
     /**

@@ -38,6 +38,7 @@ import io.sage.studio.finetune.executor.RunKind;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor;
 import io.sage.studio.finetune.executor.TrackerEnvironment;
+import io.sage.studio.finetune.executor.TrackerSettings;
 import io.sage.studio.finetune.gpu.GpuInventory;
 import io.sage.studio.process.ChildEnvironment;
 import io.sage.studio.process.ProcessControl;
@@ -80,13 +81,14 @@ public class LocalExecutor implements TaskExecutor {
     private final InstanceIdentity identity;
     private final ProcessControl processes;
     private final Map<String, String> hubEnv;
+    private final TrackerSettings trackers;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final GpuAllocator allocator;
     private volatile boolean closed;
 
     @Inject
     public LocalExecutor(FinetuneConfig config, GpuInventory inventory, InstanceIdentity identity, HubSettings hub) {
-        this(config.local(), inventory, identity, hub.processEnv());
+        this(config.local(), inventory, identity, hub.processEnv(), TrackerSettings.of(config.trackers()));
     }
 
     /** Without Hugging Face settings (tests of the launch itself). */
@@ -100,7 +102,18 @@ public class LocalExecutor implements TaskExecutor {
             GpuInventory inventory,
             InstanceIdentity identity,
             Map<String, String> hubEnv) {
+        this(config, inventory, identity, hubEnv, TrackerSettings.none());
+    }
+
+    /** @param trackers {@code studio.finetune.trackers.*}, beneath the service's own {@code MLFLOW_*}/{@code WANDB_*} */
+    public LocalExecutor(
+            FinetuneConfig.Local config,
+            GpuInventory inventory,
+            InstanceIdentity identity,
+            Map<String, String> hubEnv,
+            TrackerSettings trackers) {
         this.hubEnv = Map.copyOf(hubEnv);
+        this.trackers = trackers;
         this.config = config;
         this.inventory = inventory;
         this.identity = identity;
@@ -187,7 +200,7 @@ public class LocalExecutor implements TaskExecutor {
                         taskDir.resolve(kind.logFile()).toFile()));
         Map<String, String> env = ChildEnvironment.named(System.getenv(), config.passEnv());
         if (kind == RunKind.TRAIN && task.config() != null) {
-            env.putAll(TrackerEnvironment.of(System.getenv(), task.config().reportTo()));
+            env.putAll(TrackerEnvironment.of(System.getenv(), task.config().reportTo(), trackers));
         }
         env.putAll(hubEnv);
         env.putAll(config.env());
