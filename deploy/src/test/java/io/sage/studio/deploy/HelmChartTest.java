@@ -807,6 +807,63 @@ class HelmChartTest {
     }
 
     @Test
+    void trackerSettingsReachTheFinetuneServiceAndItsSecretsOnlyByName() {
+        assertThat(render().properties("sage-studio-finetune").stringPropertyNames())
+                .noneMatch(key -> key.startsWith("studio.finetune.trackers."));
+
+        Install install = render(Map.of(
+                "trackers.mlflow.trackingUri", "http://mlflow.mlops:5000",
+                "trackers.mlflow.experimentName", "team-a",
+                "trackers.mlflow.secretName", "mlflow-auth",
+                "trackers.wandb.baseUrl", "https://wandb.example.com",
+                "trackers.wandb.project", "sage-runs",
+                "trackers.wandb.secretName", "wandb-auth",
+                "trackers.wandb.secretKey", "api-key"));
+        Properties props = install.properties("sage-studio-finetune");
+        assertThat(props.getProperty("studio.finetune.trackers.mlflow.tracking-uri"))
+                .isEqualTo("http://mlflow.mlops:5000");
+        assertThat(props.getProperty("studio.finetune.trackers.mlflow.experiment-name"))
+                .isEqualTo("team-a");
+        assertThat(props.getProperty("studio.finetune.trackers.mlflow.token-secret-name"))
+                .isEqualTo("mlflow-auth");
+        assertThat(props.getProperty("studio.finetune.trackers.mlflow.token-secret-key"))
+                .isEqualTo("MLFLOW_TRACKING_TOKEN");
+        assertThat(props.getProperty("studio.finetune.trackers.wandb.base-url")).isEqualTo("https://wandb.example.com");
+        assertThat(props.getProperty("studio.finetune.trackers.wandb.project")).isEqualTo("sage-runs");
+        assertThat(props.getProperty("studio.finetune.trackers.wandb.api-key-secret-name"))
+                .isEqualTo("wandb-auth");
+        assertThat(props.getProperty("studio.finetune.trackers.wandb.api-key-secret-key"))
+                .isEqualTo("api-key");
+        // the Secrets are the trainer pods' (the finetune-service writes the references into them): no studio pod
+        // reads or mounts them, and no other service is told about them
+        for (PodTemplateSpec pod : install.podTemplates()) {
+            assertThat(pod.getSpec().getVolumes())
+                    .noneMatch(v -> v.getSecret() != null
+                            && List.of("mlflow-auth", "wandb-auth")
+                                    .contains(v.getSecret().getSecretName()));
+            for (Container container : pod.getSpec().getContainers()) {
+                assertThat(container.getEnv())
+                        .noneMatch(e -> e.getValueFrom() != null
+                                && e.getValueFrom().getSecretKeyRef() != null
+                                && List.of("mlflow-auth", "wandb-auth")
+                                        .contains(e.getValueFrom()
+                                                .getSecretKeyRef()
+                                                .getName()));
+            }
+            Properties other =
+                    install.properties(volume(pod, "config").getConfigMap().getName());
+            if (!other.containsKey("studio.finetune.executor")) {
+                assertThat(other.stringPropertyNames()).noneMatch(key -> key.startsWith("studio.finetune.trackers."));
+            }
+        }
+        // a ConfigMap is no place for credentials, and a W&B server is an http(s) URL
+        assertThatThrownBy(() -> render(Map.of("trackers.mlflow.trackingUri", "http://user:pw@mlflow:5000")))
+                .hasMessageContaining("trackingUri");
+        assertThatThrownBy(() -> render(Map.of("trackers.wandb.baseUrl", "wandb.example.com")))
+                .hasMessageContaining("baseUrl");
+    }
+
+    @Test
     void tokenAuthMountsTheTokensSecretInEveryService() {
         Install install = render(PRODUCTION);
         for (PodTemplateSpec pod : install.podTemplates()) {
