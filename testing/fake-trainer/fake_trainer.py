@@ -25,7 +25,10 @@ checkpoints are kept. On SIGTERM/SIGINT it then writes
 ``{"type":"error","code":"cancelled",...}`` and exits 143 at once.
 
 Experiment trackers, like sage_trainer's: a ``tracker`` record for TensorBoard (``log_dir`` ``tensorboard``, the
-folder made, no event files) before training, and one of state ``unavailable`` for each other name in ``report_to``.
+folder made, no event files) before training, and one of state ``unavailable`` for each other name in ``report_to`` -
+except ``mlflow`` when ``MLFLOW_TRACKING_URI`` is an http(s) URL: then an ``active`` record with a run id derived from
+the task id and sage_trainer's link form ``<uri>/#/experiments/0/runs/<run id>`` (no server is contacted), so a test
+can follow the tracker settings from the service's configuration to the link on the task.
 
 Validation, like sage_trainer's: with ``validation_path`` in job.json it "evaluates" every ``eval_steps`` steps
 (hyperparameter; default about a tenth of the run) and at the last step, writing
@@ -62,6 +65,7 @@ Exit codes: 0 success, 1 error (with an error line), 2 bad_spec, 3 crash_silent,
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -328,6 +332,12 @@ def train(job: dict, task_dir: Path, progress: Progress, mode: str, state: dict)
     (task_dir / "tensorboard").mkdir(exist_ok=True)
     progress.emit("tracker", name="tensorboard", state="active", log_dir="tensorboard")
     for name in [n for n in job.get("report_to") or [] if n != "tensorboard"]:
+        mlflow_uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+        if name == "mlflow" and mlflow_uri.startswith(("http://", "https://")):
+            run_id = hashlib.sha256(str(job.get("task_id")).encode("utf-8")).hexdigest()[:32]
+            url = f"{mlflow_uri.rstrip('/')}/#/experiments/0/runs/{run_id}"
+            progress.emit("tracker", name="mlflow", state="active", run_id=run_id, url=url)
+            continue
         message = f"{name} is named in report_to but unavailable: the stand-in trainer reports to no tracker"
         print(f"WARNING: {message}", flush=True)
         progress.emit("tracker", name=name, state="unavailable", message=message)

@@ -70,7 +70,7 @@ class FakeTrainerTest(unittest.TestCase):
         (self.task / "job.json").write_text(json.dumps(job))
 
     def env(self, **variables):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FAKE_TRAINER_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FAKE_TRAINER_", "MLFLOW_", "WANDB_"))}
         env["FAKE_TRAINER_STEP_DELAY"] = "0.001"
         env.update(variables)
         return env
@@ -137,6 +137,17 @@ class FakeTrainerTest(unittest.TestCase):
         self.assertEqual([trackers[n]["state"] for n in ("mlflow", "wandb")], ["unavailable", "unavailable"])
         self.assertTrue((self.task / "tensorboard").is_dir())
         self.assertIn("WARNING: mlflow is named in report_to but unavailable", result.stdout)
+
+    def test_mlflow_with_a_tracking_uri_is_an_active_run_with_its_link(self):
+        self.write_job(report_to=["mlflow", "wandb"])
+        result = self.run_fake(MLFLOW_TRACKING_URI="http://mlflow.test:5000/")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        trackers = {r["name"]: r for r in self.of_type("tracker")}
+        mlflow = trackers["mlflow"]
+        self.assertEqual(mlflow["state"], "active")
+        self.assertRegex(mlflow["run_id"], "^[0-9a-f]{32}$")
+        self.assertEqual(mlflow["url"], f"http://mlflow.test:5000/#/experiments/0/runs/{mlflow['run_id']}")
+        self.assertEqual(trackers["wandb"]["state"], "unavailable")
 
     def test_max_steps_logging_steps_and_step_override(self):
         self.write_job(hyperparameters={"max_steps": 9, "logging_steps": 4})
