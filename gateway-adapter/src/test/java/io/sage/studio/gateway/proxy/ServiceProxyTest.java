@@ -84,6 +84,12 @@ class ServiceProxyTest {
     @Test
     void gatewayEndpointsAndUnknownApiPathsAreNotProxied() {
         given().get("/api/gateway/status").then().statusCode(200).body("model_alias", equalTo("sage-chat"));
+        // mode none: the single local user, an admin (WhoAmITest: tokens)
+        given().get("/api/whoami")
+                .then()
+                .statusCode(200)
+                .body("actor", equalTo("local"))
+                .body("role", equalTo("admin"));
         given().get("/api/unknown/thing").then().statusCode(404).body("error.code", equalTo("not_found"));
     }
 
