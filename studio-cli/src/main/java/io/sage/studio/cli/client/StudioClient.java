@@ -76,6 +76,16 @@ public final class StudioClient {
         return as(post(path, body), type);
     }
 
+    /** {@code PATCH} with a JSON body: the answer as it came (for {@code --json}); read it with {@link #as}. */
+    public JsonNode patch(String path, Object body) {
+        return json(send(
+                request(path)
+                        .header("Content-Type", "application/json")
+                        .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(bytes(body)))
+                        .build(),
+                HttpResponse.BodyHandlers.ofInputStream()));
+    }
+
     /** Reads an answer as one of the {@code cli.api} records; a shape it cannot read is a {@code bad_response}. */
     public static <T> T as(JsonNode json, Class<T> type) {
         try {

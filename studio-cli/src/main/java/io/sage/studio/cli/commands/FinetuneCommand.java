@@ -293,22 +293,29 @@ public class FinetuneCommand implements Runnable {
                 return 0;
             }
             List<TaskView> tasks = StudioClient.as(json, new TypeReference<List<TaskView>>() {});
-            System.out.printf(
-                    "%-36s %-3s %-10s %6s %-9s %-8s %-30s %s%n",
-                    "TASK", "", "STATUS", "PROG", "EPOCH", "LOSS", "MODEL", "CREATED");
+            Table table = Table.of(
+                    Table.cut("TASK", 36),
+                    Table.left("", 3),
+                    Table.left("STATUS", 10),
+                    Table.right("PROG", 6),
+                    Table.left("EPOCH", 9),
+                    Table.left("LOSS", 8),
+                    Table.cut("MODEL", 30),
+                    Table.rest("CREATED"));
+            table.header(System.out);
             for (TaskView t : tasks) {
                 String status = Output.text(t.status());
                 String queue = t.queuePosition() != null ? " #" + t.queuePosition() : "";
-                System.out.printf(
-                        "%-36s %-3s %-10s %5.0f%% %-9s %-8s %-30s %s%n",
-                        Output.truncate(Output.text(t.taskId()), 36),
+                table.row(
+                        System.out,
+                        t.taskId(),
                         Output.statusIcon(status),
                         status + queue,
-                        Output.or0(t.progress()),
+                        String.format(Locale.ROOT, "%5.0f%%", Output.or0(t.progress())),
                         String.format(Locale.ROOT, "%.1f/%d", Output.or0(t.epochsDone()), Output.or0(t.totalEpochs())),
                         Output.number(t.lossToShow(), "%.4f"),
-                        Output.truncate(Output.text(t.modelName()), 30),
-                        Output.text(t.createdAt()));
+                        t.modelName(),
+                        t.createdAt());
             }
             return 0;
         }

@@ -246,16 +246,23 @@ public class RolloutCommand implements Runnable {
             out.println("No rollouts yet; start one with: sage rollout start MODEL");
             return;
         }
-        out.printf("%-24s %-30s %-30s %-12s %6s  %s%n", "ID", "CANDIDATE", "BASELINE", "STATE", "WEIGHT", "CREATED");
+        Table table = Table.of(
+                Table.cut("ID", 24),
+                Table.cut("CANDIDATE", 30),
+                Table.cut("BASELINE", 30),
+                Table.left("STATE", 12),
+                Table.right("WEIGHT", 6),
+                Table.rest("CREATED"));
+        table.header(out);
         for (Rollout r : rollouts) {
-            out.printf(
-                    "%-24s %-30s %-30s %-12s %6s  %s%n",
-                    Output.truncate(Output.text(r.rolloutId()), 24),
-                    Output.truncate(Output.text(r.model()), 30),
-                    Output.truncate(Output.text(r.baseline()), 30),
-                    Output.text(r.state()),
+            table.row(
+                    out,
+                    r.rolloutId(),
+                    r.model(),
+                    r.baseline(),
+                    r.state(),
                     ServeCommand.percent(r.weight()),
-                    Output.text(r.createdAt()));
+                    r.createdAt());
         }
     }
 

@@ -18,9 +18,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code sage webhooks add|list|rm|deliveries}: the URLs the finetune-service POSTs studio events to
- * ({@code /api/webhooks}, admin only). Delivery, retries and signing are the service's; the CLI registers, lists and
- * removes webhooks and shows their deliveries. The signing secret is in the create answer only, so {@code add} prints
+ * {@code sage webhooks add|list|enable|disable|rm|deliveries}: the URLs the finetune-service POSTs studio events to
+ * ({@code /api/webhooks}, admin only). Delivery, retries and signing are the service's; the CLI registers, lists,
+ * enables, disables and removes webhooks and shows their deliveries. {@code enable} is how a webhook the service
+ * disabled after repeated failed deliveries comes back ({@code PATCH {"enabled": true}}: its reason and failures are
+ * cleared and what it still owed is sent). The signing secret is in the create answer only, so {@code add} prints
  * it there and says it will not be shown again.
  */
 @Command(
@@ -33,6 +35,8 @@ import picocli.CommandLine.Parameters;
         subcommands = {
             WebhooksCommand.Add.class,
             WebhooksCommand.ListWebhooks.class,
+            WebhooksCommand.Enable.class,
+            WebhooksCommand.Disable.class,
             WebhooksCommand.Remove.class,
             WebhooksCommand.Deliveries.class
         })
@@ -129,6 +133,56 @@ public class WebhooksCommand implements Runnable {
         }
     }
 
+    /** {@code PATCH {"enabled": on}} and what the webhook is now. */
+    abstract static class Switch implements Callable<Integer> {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Mixin
+        ClientOptions options;
+
+        abstract boolean on();
+
+        @Override
+        public Integer call() {
+            JsonNode answer = options.client().patch(path(id), Map.of("enabled", on()));
+            if (options.json()) {
+                Output.json(System.out, answer);
+                return 0;
+            }
+            Webhook w = StudioClient.as(answer, Webhook.class);
+            System.out.println((Boolean.FALSE.equals(w.enabled()) ? "Disabled" : "Enabled") + " webhook "
+                    + Output.text(w.id()) + " → " + Output.text(w.url()));
+            if (w.disabledReason() != null) {
+                System.out.println("  disabled: " + w.disabledReason());
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "enable",
+            mixinStandardHelpOptions = true,
+            description = "Enable a webhook again (one the studio disabled after failed deliveries included): its "
+                    + "failures are cleared and the deliveries it still owes go out.")
+    static class Enable extends Switch {
+        @Override
+        boolean on() {
+            return true;
+        }
+    }
+
+    @Command(
+            name = "disable",
+            mixinStandardHelpOptions = true,
+            description = "Disable a webhook: nothing is sent to it, nor queued for it, until it is enabled again.")
+    static class Disable extends Switch {
+        @Override
+        boolean on() {
+            return false;
+        }
+    }
+
     @Command(
             name = "rm",
             mixinStandardHelpOptions = true,
@@ -185,18 +239,24 @@ public class WebhooksCommand implements Runnable {
             out.println("No webhooks; add one with: sage webhooks add URL --events task.completed");
             return;
         }
-        out.printf("%-24s %-40s %-28s %-9s %-26s %s%n", "ID", "URL", "EVENTS", "STATE", "LAST DELIVERY", "FAILURES");
+        Table table = Table.of(
+                Table.cut("ID", 24),
+                Table.cut("URL", 40),
+                Table.cut("EVENTS", 28),
+                Table.left("STATE", 9),
+                Table.left("LAST DELIVERY", 26),
+                Table.rest("FAILURES"));
+        table.header(out);
         for (Webhook w : webhooks) {
             String last = w.lastDeliveryAt() == null ? "never" : Output.text(w.lastStatus()) + " " + w.lastDeliveryAt();
-            out.println(String.format(
-                            "%-24s %-40s %-28s %-9s %-26s %s",
-                            Output.truncate(Output.text(w.id()), 24),
-                            Output.truncate(Output.text(w.url()), 40),
-                            Output.truncate(String.join(",", w.events()), 28),
-                            Boolean.FALSE.equals(w.enabled()) ? "disabled" : "enabled",
-                            last,
-                            Output.or0(w.failures()))
-                    .stripTrailing());
+            table.row(
+                    out,
+                    w.id(),
+                    w.url(),
+                    String.join(",", w.events()),
+                    Boolean.FALSE.equals(w.enabled()) ? "disabled" : "enabled",
+                    last,
+                    Output.or0(w.failures()));
             if (w.disabledReason() != null) {
                 out.println("  disabled: " + w.disabledReason());
             }
@@ -208,18 +268,17 @@ public class WebhooksCommand implements Runnable {
             out.println("No deliveries yet.");
             return;
         }
-        out.printf(
-                "%-20s %-22s %7s %-10s %4s  %-20s %s%n", "CREATED", "EVENT", "ATTEMPT", "STATE", "HTTP", "NEXT", "ID");
+        Table table = Table.of(
+                Table.left("CREATED", 20),
+                Table.cut("EVENT", 22),
+                Table.right("ATTEMPT", 7),
+                Table.left("STATE", 10),
+                Table.right("HTTP", 4),
+                Table.left("NEXT", 20),
+                Table.rest("ID"));
+        table.header(out);
         for (WebhookDelivery d : deliveries) {
-            out.printf(
-                    "%-20s %-22s %7s %-10s %4s  %-20s %s%n",
-                    Output.text(d.createdAt()),
-                    Output.truncate(Output.text(d.event()), 22),
-                    Output.text(d.attempt()),
-                    Output.text(d.state()),
-                    Output.text(d.status()),
-                    d.nextAttemptAt() != null ? d.nextAttemptAt() : "-",
-                    Output.text(d.id()));
+            table.row(out, d.createdAt(), d.event(), d.attempt(), d.state(), d.status(), d.nextAttemptAt(), d.id());
             if (d.error() != null && !"delivered".equals(d.state())) {
                 out.println("  error: " + d.error());
             }

@@ -26,7 +26,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.sage.studio.events.StudioJson;
 
 /**
- * {@code sage webhooks add|list|rm|deliveries} and {@code sage audit}: the requests they send (bodies, encoded query
+ * {@code sage webhooks add|list|enable|disable|rm|deliveries} and {@code sage audit}: the requests they send (bodies, encoded query
  * strings), what they print (the secret once, disabled reasons, delivery errors), {@code --json}, and the server's
  * refusals - against a local stand-in of the finetune-service's {@code /api/webhooks} and {@code /api/audit}.
  */
@@ -184,6 +184,44 @@ class WebhooksAuditCommandTest {
         stdout.reset();
         assertThat(run("webhooks", "list", "--json")).isZero();
         assertThat(StudioJson.mapper().readTree(out()).path("extra").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void enableAndDisablePatchTheWebhookAndPrintItsState() throws IOException {
+        server.createContext("/api/webhooks/wh-2", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI());
+            bodies.add(body);
+            boolean on = StudioJson.mapper().readTree(body).path("enabled").asBoolean();
+            byte[] answer = """
+                    {"id":"wh-2","url":"https://down.example.com/x","events":["*"],"enabled":%s,
+                     "disabled_reason":%s,"created_at":"2026-01-01T12:00:00Z","failures":0}""".formatted(on, on ? "null" : "\"disabled by alice at 2026-01-01T13:00:00Z\"")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, answer.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(answer);
+            }
+        });
+        assertThat(run("webhooks", "enable", "wh-2")).isZero();
+        assertThat(out())
+                .contains("Enabled webhook wh-2 → https://down.example.com/x")
+                .doesNotContain("disabled:");
+        stdout.reset();
+        assertThat(run("webhooks", "disable", "wh-2")).isZero();
+        assertThat(out())
+                .contains("Disabled webhook wh-2")
+                .contains("  disabled: disabled by alice at 2026-01-01T13:00:00Z");
+        assertThat(requests).containsExactly("PATCH /api/webhooks/wh-2", "PATCH /api/webhooks/wh-2");
+        assertThat(StudioJson.mapper().readTree(bodies.get(0)))
+                .isEqualTo(StudioJson.mapper().readTree("{\"enabled\":true}"));
+        assertThat(StudioJson.mapper().readTree(bodies.get(1)))
+                .isEqualTo(StudioJson.mapper().readTree("{\"enabled\":false}"));
+
+        on("PATCH /api/webhooks/wh-9", 404, """
+                {"error":{"code":"webhook_not_found","message":"no webhook wh-9"}}""");
+        assertThat(run("webhooks", "enable", "wh-9")).isEqualTo(1);
+        assertThat(cliErr.toString()).contains("error: no webhook wh-9");
     }
 
     @Test
