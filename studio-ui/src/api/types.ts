@@ -48,6 +48,8 @@ export type CreateTaskRequest = Sent<
 // finetune-service: webhooks and the audit log (issue 23; admin only)
 export type Webhook = Finetune['Webhook'];
 export type WebhookRequest = Finetune['WebhookRequest'];
+/** `PATCH /api/webhooks/{id}`: only the fields given change. */
+export type WebhookPatch = Finetune['WebhookPatch'];
 /** The answer to a create: the webhook and its signing secret, the only time the secret is shown. */
 export type CreatedWebhook = Finetune['WebhookCreated'];
 /** One delivery of an event to a webhook (its id is the `webhook-id` header the receiver got). */

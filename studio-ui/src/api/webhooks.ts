@@ -1,5 +1,5 @@
 import { getJson, sendJson } from './http';
-import type { CreatedWebhook, WebhookDeliveryList, WebhookList, WebhookRequest } from './types';
+import type { CreatedWebhook, Webhook, WebhookDeliveryList, WebhookList, WebhookPatch, WebhookRequest } from './types';
 
 /** The events a webhook can ask for: exact names, grouped by the pattern that takes the whole family. */
 export const WEBHOOK_EVENT_GROUPS: { pattern: string; events: string[] }[] = [
@@ -36,6 +36,8 @@ const enc = encodeURIComponent;
 export const webhooksApi = {
   list: (signal?: AbortSignal) => getJson<WebhookList>('/api/webhooks', signal).then((answer) => answer.webhooks),
   create: (request: WebhookRequest) => sendJson<CreatedWebhook>('POST', '/api/webhooks', request),
+  /** Changes what is given; `{enabled: true}` brings back a webhook disabled after failed deliveries. */
+  update: (id: string, patch: WebhookPatch) => sendJson<Webhook>('PATCH', `/api/webhooks/${enc(id)}`, patch),
   remove: (id: string) => sendJson<void>('DELETE', `/api/webhooks/${enc(id)}`),
   deliveries: (id: string, limit: number, signal?: AbortSignal) =>
     getJson<WebhookDeliveryList>(`/api/webhooks/${enc(id)}/deliveries?limit=${limit}`, signal).then(

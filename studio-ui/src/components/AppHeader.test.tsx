@@ -1,5 +1,5 @@
 import { App as AntApp } from 'antd';
-import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import { App } from '../App';
 import { I18nProvider } from '../i18n/I18nProvider';
@@ -84,22 +84,26 @@ describe('AppHeader', () => {
   });
 });
 
+/** Lets the answers already given reach the components (fetch stubs resolve within a few ticks). */
+const settle = () => act(() => new Promise<void>((resolve) => setTimeout(resolve, 30)));
+
 describe('AppHeader admin pages', () => {
   const currentModel = () =>
     json({ current_model: 'm', served_model_name: 'm', kind: 'base', llm_service_running: true });
 
-  it('shows Webhooks and Audit only to a caller the admin-only audit read lets in, and asks again for a new token', async () => {
+  it('shows Webhooks and Audit only to a caller whoami says is an admin, and asks again for a new token', async () => {
     const { calls } = stubFetch({
       'GET /api/finetune/current-model': currentModel,
-      'GET /api/audit': (call) =>
+      'GET /api/whoami': (call) =>
         call.headers.get('Authorization') === 'Bearer admin-token'
-          ? json({ entries: [] })
-          : apiError(403, 'forbidden', 'admin role required'),
+          ? json({ actor: 'ada', role: 'admin' })
+          : json({ actor: 'vera', role: 'viewer' }),
     });
     render(<Header />);
-    await waitFor(() => expect(calls.some((c) => c.url === '/api/audit?limit=1')).toBe(true));
-    // the refusal has been read: still no admin links
-    await waitFor(() => expect(screen.getByTestId('nav-chat')).toBeInTheDocument());
+    await waitFor(() => expect(calls.some((c) => c.url === '/api/whoami')).toBe(true));
+    await settle();
+    // the viewer's answer has been read: still no admin links
+    expect(screen.getByTestId('nav-chat')).toBeInTheDocument();
     expect(screen.queryByTestId('nav-webhooks')).not.toBeInTheDocument();
     expect(screen.queryByTestId('nav-audit')).not.toBeInTheDocument();
 
@@ -108,6 +112,24 @@ describe('AppHeader admin pages', () => {
     fireEvent.click(screen.getByTestId('settings-save'));
     expect(await screen.findByTestId('nav-webhooks')).toHaveAttribute('href', '/#/webhooks');
     expect(screen.getByTestId('nav-audit')).toHaveTextContent('Audit');
+    // the admin pages are found from whoami alone: the admin-only audit log is not read to find out
+    expect(calls.some((c) => c.url.startsWith('/api/audit'))).toBe(false);
+  });
+
+  it('hides the admin pages when whoami refuses (no valid token) or is missing (an older studio)', async () => {
+    for (const refusal of [
+      () => apiError(401, 'missing_token', 'this endpoint needs a bearer token'),
+      () => apiError(404, 'not_found', 'no such endpoint'),
+    ]) {
+      const { calls } = stubFetch({ 'GET /api/finetune/current-model': currentModel, 'GET /api/whoami': refusal });
+      const { unmount } = render(<Header />);
+      await waitFor(() => expect(calls.some((c) => c.url === '/api/whoami')).toBe(true));
+      await settle();
+      expect(screen.getByTestId('nav-chat')).toBeInTheDocument();
+      expect(screen.queryByTestId('nav-webhooks')).not.toBeInTheDocument();
+      expect(screen.queryByTestId('nav-audit')).not.toBeInTheDocument();
+      unmount();
+    }
   });
 });
 

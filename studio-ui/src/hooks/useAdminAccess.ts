@@ -1,15 +1,16 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, getJson } from '../api/http';
+import { ApiError } from '../api/http';
+import { sessionApi } from '../api/session';
 import { isAbort } from './usePolling';
 
 export type AdminAccess = 'unknown' | 'admin' | 'denied';
 
 /**
- * Whether the caller may see the admin pages (webhooks, audit). The Studio has no "who am I" endpoint and the role
- * lives in the token (or OIDC), so the UI asks an admin-only read (`GET /api/audit?limit=1`: admins only, reads
- * included) and shows the pages when it answers. 401/403 hide them; any other failure (an older studio without the
- * resource, the studio unreachable) hides them too, since there would be nothing to show. The server enforces the
- * role on every call whatever the UI shows; this only keeps the navigation honest. `recheck` after the token changes.
+ * Whether the caller may see the admin pages (webhooks, audit): the gateway's `GET /api/whoami` says who the token
+ * (or OIDC session, or mode none's local user) is and with which role, and the pages show for `admin`. A refusal
+ * (401 without a valid token, 404 from an older studio without the endpoint) hides them; a studio that cannot be
+ * reached leaves the answer unknown (hidden too, since there would be nothing to show). The server enforces the role
+ * on every call whatever the UI shows; this only keeps the navigation honest. `recheck` after the token changes.
  */
 export function useAdminAccess(): { access: AdminAccess; recheck: () => void } {
   const [access, setAccess] = useState<AdminAccess>('unknown');
@@ -17,8 +18,9 @@ export function useAdminAccess(): { access: AdminAccess; recheck: () => void } {
 
   useEffect(() => {
     const controller = new AbortController();
-    getJson<unknown>('/api/audit?limit=1', controller.signal)
-      .then(() => setAccess('admin'))
+    sessionApi
+      .whoami(controller.signal)
+      .then((me) => setAccess(me.role === 'admin' ? 'admin' : 'denied'))
       .catch((cause: unknown) => {
         if (!controller.signal.aborted && !isAbort(cause)) {
           setAccess(cause instanceof ApiError ? 'denied' : 'unknown');

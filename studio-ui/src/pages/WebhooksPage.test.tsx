@@ -169,6 +169,51 @@ describe('WebhooksPage', { timeout: 120_000 }, () => {
     expect(await screen.findByText('Webhook deleted')).toBeInTheDocument();
   });
 
+  it('enables a disabled webhook again and disables an active one', async () => {
+    let listed = [ACTIVE, DISABLED];
+    const { calls } = stubFetch({
+      'PATCH /api/webhooks/wh-2': () => {
+        const back = { ...DISABLED, enabled: true, disabled_reason: null, failures: 0 };
+        listed = [ACTIVE, back];
+        return json(back);
+      },
+      'PATCH /api/webhooks/wh-1': () => {
+        const off = { ...ACTIVE, enabled: false, disabled_reason: 'disabled by alice at 2026-01-01T14:00:00Z' };
+        listed = [off, listed[1]];
+        return json(off);
+      },
+      'GET /api/webhooks': () => json({ webhooks: listed }),
+    });
+    renderWithProviders(<WebhooksPage />);
+    const enable = await screen.findByTestId('webhook-toggle-wh-2');
+    expect(enable).toHaveTextContent('Enable');
+    expect(screen.getByTestId('webhook-toggle-wh-1')).toHaveTextContent('Disable');
+    fireEvent.click(enable);
+    expect(await screen.findByText('Webhook enabled: what it still owed is sent now')).toBeInTheDocument();
+    await waitFor(() => expect(screen.queryByTestId('webhook-disabled-wh-2')).not.toBeInTheDocument());
+    expect(screen.getByTestId('webhook-row-wh-2')).toHaveTextContent('Active');
+    expect(screen.getByTestId('webhook-toggle-wh-2')).toHaveTextContent('Disable');
+
+    fireEvent.click(screen.getByTestId('webhook-toggle-wh-1'));
+    expect(await screen.findByTestId('webhook-disabled-wh-1')).toHaveTextContent('disabled by alice');
+    const patches = calls.filter((c) => c.method === 'PATCH');
+    expect(patches.map((c) => [c.url, JSON.parse(c.body as string)])).toEqual([
+      ['/api/webhooks/wh-2', { enabled: true }],
+      ['/api/webhooks/wh-1', { enabled: false }],
+    ]);
+  });
+
+  it('shows why a change was refused', async () => {
+    stubFetch({
+      'PATCH /api/webhooks/wh-2': () => apiError(403, 'forbidden', 'admin role required'),
+      'GET /api/webhooks': () => json({ webhooks: [DISABLED] }),
+    });
+    renderWithProviders(<WebhooksPage />);
+    fireEvent.click(await screen.findByTestId('webhook-toggle-wh-2'));
+    expect(await screen.findByText('admin role required')).toBeInTheDocument();
+    expect(screen.getByTestId('webhook-row-wh-2')).toHaveTextContent('Disabled');
+  });
+
   it("opens a webhook's deliveries, newest first, with their state, status and next attempt", async () => {
     const { calls } = stubFetch({
       'GET /api/webhooks/wh-1/deliveries': () => json({ deliveries }),

@@ -1,4 +1,12 @@
-import { ApiOutlined, DeleteOutlined, HistoryOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
+import {
+  ApiOutlined,
+  DeleteOutlined,
+  HistoryOutlined,
+  PauseCircleOutlined,
+  PlayCircleOutlined,
+  PlusOutlined,
+  ReloadOutlined,
+} from '@ant-design/icons';
 import {
   Alert,
   App,
@@ -44,7 +52,8 @@ function StatusTag({ status }: { status?: number | null }) {
 
 /**
  * Webhooks (admin): the URLs the studio POSTs events to, their state (a webhook the service disabled after repeated
- * failures says why), the last delivery, a drawer with each one's deliveries, delete, and the add form. The signing
+ * failures says why), the last delivery, a drawer with each one's deliveries, enable/disable (enabling clears the
+ * failures and sends what the webhook still owed), delete, and the add form. The signing
  * secret is in the create answer only, so it is shown right then in a modal that says it will not be shown again.
  */
 export function WebhooksPage({ intervalMs = 5000 }: { intervalMs?: number }) {
@@ -54,6 +63,20 @@ export function WebhooksPage({ intervalMs = 5000 }: { intervalMs?: number }) {
   const [created, setCreated] = useState<CreatedWebhook>();
   const [inspected, setInspected] = useState<Webhook>();
   const [removing, setRemoving] = useState<string>();
+  const [toggling, setToggling] = useState<string>();
+
+  const toggle = async (hook: Webhook) => {
+    setToggling(hook.id);
+    try {
+      const now = await webhooksApi.update(hook.id, { enabled: !hook.enabled });
+      message.success(t(now.enabled ? 'webhooks.nowEnabled' : 'webhooks.nowDisabled'));
+      webhooks.refresh();
+    } catch (cause) {
+      message.error(errorMessage(cause));
+    } finally {
+      setToggling(undefined);
+    }
+  };
 
   const remove = async (hook: Webhook) => {
     setRemoving(hook.id);
@@ -170,6 +193,15 @@ export function WebhooksPage({ intervalMs = 5000 }: { intervalMs?: number }) {
                         data-testid={`webhook-deliveries-${hook.id}`}
                       >
                         {t('webhooks.deliveries')}
+                      </Button>
+                      <Button
+                        size="small"
+                        icon={hook.enabled ? <PauseCircleOutlined /> : <PlayCircleOutlined />}
+                        loading={toggling === hook.id}
+                        onClick={() => void toggle(hook)}
+                        data-testid={`webhook-toggle-${hook.id}`}
+                      >
+                        {t(hook.enabled ? 'webhooks.disable' : 'webhooks.enable')}
                       </Button>
                       <Popconfirm
                         title={t('webhooks.deleteConfirm', { url: hook.url })}
