@@ -303,20 +303,35 @@ export interface paths {
         /** List */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    /** @description tasks on the page */
+                    limit?: number;
+                    /** @description only tasks of this method: lora, qlora or full */
+                    method?: string;
+                    /** @description only tasks of this base model_name */
+                    model?: string;
+                    /** @description only tasks of this owner */
+                    owner?: string;
+                    /** @description text in the task id, model name or suffix, any case */
+                    q?: string;
+                    /** @description only tasks in these states (repeat it or comma-separate) */
+                    status?: string[];
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description OK */
+                /** @description a TaskPage when any parameter is given, else every task as an array (the seed's answer) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Task"][];
+                        "application/json": components["schemas"]["TaskPage"] | components["schemas"]["Task"][];
                     };
                 };
             };
@@ -1531,6 +1546,16 @@ export interface components {
             /** Format: int64 */
             total_points: number;
             points: components["schemas"]["MetricPoint"][];
+        };
+        TaskPage: {
+            tasks: components["schemas"]["Task"][];
+            /**
+             * Format: int32
+             * @description tasks that pass the filters, on every page
+             */
+            total: number;
+            /** @description pass as cursor for the next page; null on the last page */
+            next_cursor?: string | null;
         };
         TaskRequest: {
             model_name?: string | null;

@@ -2,6 +2,7 @@ package io.sage.studio.finetune.api;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.validation.Valid;
@@ -26,6 +27,7 @@ import jakarta.ws.rs.sse.Sse;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
@@ -135,17 +137,61 @@ public class TaskResource {
                 .build();
     }
 
-    /** Every task, newest first (the JSON of an array of {@link Task}, assembled from per-task cached JSON). */
+    /** A page of the task list (the answer of {@code GET /tasks} with any paging or filter parameter). */
+    @Schema(name = "TaskPage")
+    public record Page(
+            @Schema(required = true) List<Task> tasks,
+
+            @Schema(required = true, description = "tasks that pass the filters, on every page")
+            int total,
+
+            @Schema(description = "pass as cursor for the next page; null on the last page")
+            String nextCursor) {}
+
+    /**
+     * The task list, newest first. With any of {@code limit}, {@code cursor}, {@code status}, {@code q},
+     * {@code model}, {@code method}, {@code owner}: one page ({@link Page}; {@code limit} 50 by default, at most 500),
+     * the next one asked for with {@code cursor=next_cursor}. Without any: the seed's answer, an array of every task
+     * (kept for the seed's clients; Studio's own clients page). Both are assembled from per-task cached JSON.
+     */
     @GET
     @Path("/tasks")
     @APIResponse(
             responseCode = "200",
+            description = "a TaskPage when any parameter is given, else every task as an array (the seed's answer)",
             content =
                     @Content(
                             mediaType = MediaType.APPLICATION_JSON,
-                            schema = @Schema(type = SchemaType.ARRAY, implementation = Task.class)))
-    public byte[] list() {
-        return views.listJson();
+                            schema = @Schema(oneOf = {Page.class, Task[].class})))
+    public byte[] list(
+            @Parameter(
+                            description = "tasks on the page",
+                            schema =
+                                    @Schema(
+                                            type = SchemaType.INTEGER,
+                                            minimum = "1",
+                                            maximum = "500",
+                                            defaultValue = "50"))
+                    @QueryParam("limit")
+                    String limit,
+            @Parameter(description = "next_cursor of the previous page") @QueryParam("cursor") String cursor,
+            @Parameter(description = "only tasks in these states (repeat it or comma-separate)") @QueryParam("status")
+                    List<String> status,
+            @Parameter(description = "text in the task id, model name or suffix, any case") @QueryParam("q") String q,
+            @Parameter(description = "only tasks of this base model_name") @QueryParam("model") String model,
+            @Parameter(description = "only tasks of this method: lora, qlora or full") @QueryParam("method")
+                    String method,
+            @Parameter(description = "only tasks of this owner") @QueryParam("owner") String owner) {
+        if (limit == null
+                && cursor == null
+                && (status == null || status.isEmpty())
+                && q == null
+                && model == null
+                && method == null
+                && owner == null) {
+            return views.listJson();
+        }
+        return views.pageJson(TaskListQuery.parse(limit, cursor, status, q, model, method, owner));
     }
 
     /**

@@ -1,10 +1,12 @@
 package io.sage.studio.finetune.api;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Comparator;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -20,6 +22,7 @@ import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.queue.TaskQueue;
 import io.sage.studio.finetune.task.TaskStore;
+import io.sage.studio.finetune.task.TaskStore.ListKey;
 import io.sage.studio.finetune.task.TaskViews;
 
 /**
@@ -27,9 +30,16 @@ import io.sage.studio.finetune.task.TaskViews;
  * log tail stay the same, so listing a thousand tasks costs little more than copying bytes. A finished task's log no
  * longer grows, so its view is reused without even looking at the log file; other tasks re-read their log tail
  * (itself cached by size and modification time).
+ *
+ * <p>A page of the list ({@link #pageJson}) walks the store's list-ordered index from the cursor, tests the filters on
+ * the stored records (no view is made for a task that is not shown) and concatenates the cached JSON of the page's
+ * tasks: its cost grows with the page, plus, when filtered, a predicate per task for {@code total}. The cache holds
+ * one view per existing task (dropped by {@link #forget} when the task goes), so it is bounded by the task count.
  */
 @Singleton
 public class TaskViewCache implements TaskViews {
+
+    private static final byte[] TASKS_FIELD = "{\"tasks\":[".getBytes(StandardCharsets.US_ASCII);
 
     private final TaskStore store;
     private final TaskQueue queue;
@@ -77,6 +87,65 @@ public class TaskViewCache implements TaskViews {
         return out.toByteArray();
     }
 
+    /**
+     * One page of the list as JSON: {@code {"tasks": [Task…], "total": n, "next_cursor": "…"|null}}; {@code total}
+     * counts every task that passes the filters (on every page), {@code next_cursor} is {@code null} on the last page.
+     */
+    byte[] pageJson(TaskListQuery query) {
+        NavigableSet<ListKey> order = store.newestFirst();
+        List<TaskRecord> page = new ArrayList<>(Math.min(query.limit(), 64));
+        ListKey last = null;
+        boolean more = false;
+        int total;
+        if (query.filtered()) {
+            total = 0;
+            for (ListKey key : order) {
+                TaskRecord record = store.get(key.taskId()).orElse(null);
+                if (record == null || !query.matches(record)) {
+                    continue;
+                }
+                total++;
+                if (query.after() != null && ListKey.NEWEST_FIRST.compare(key, query.after()) <= 0) {
+                    continue;
+                }
+                if (page.size() < query.limit()) {
+                    page.add(record);
+                    last = key;
+                } else {
+                    more = true;
+                }
+            }
+        } else {
+            total = store.size();
+            for (ListKey key : query.after() == null ? order : order.tailSet(query.after(), false)) {
+                TaskRecord record = store.get(key.taskId()).orElse(null);
+                if (record == null) {
+                    continue;
+                }
+                if (page.size() == query.limit()) {
+                    more = true;
+                    break;
+                }
+                page.add(record);
+                last = key;
+            }
+        }
+        Map<String, Integer> positions = queue.positions();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(page.size() * 1200 + 64);
+        out.writeBytes(TASKS_FIELD);
+        for (int i = 0; i < page.size(); i++) {
+            if (i > 0) {
+                out.write(',');
+            }
+            TaskRecord record = page.get(i);
+            out.writeBytes(view(record, positions.get(record.taskId())).json());
+        }
+        String tail = "],\"total\":" + total + ",\"next_cursor\":"
+                + (more ? "\"" + TaskListQuery.cursor(last) + "\"" : "null") + "}";
+        out.writeBytes(tail.getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
+    }
+
     @Override
     public Task view(TaskRecord record) {
         return view(record, queue.position(record.taskId())).task();
@@ -90,11 +159,11 @@ public class TaskViewCache implements TaskViews {
 
     private List<View> views() {
         Map<String, Integer> positions = queue.positions();
-        return store.all().stream()
-                .sorted(Comparator.comparing(TaskRecord::createdAt, Comparator.nullsLast(Comparator.reverseOrder()))
-                        .thenComparing(TaskRecord::taskId, Comparator.reverseOrder()))
-                .map(r -> view(r, positions.get(r.taskId())))
-                .toList();
+        List<View> all = new ArrayList<>(store.size());
+        for (ListKey key : store.newestFirst()) {
+            store.get(key.taskId()).ifPresent(r -> all.add(view(r, positions.get(r.taskId()))));
+        }
+        return all;
     }
 
     private View view(TaskRecord record, Integer position) {

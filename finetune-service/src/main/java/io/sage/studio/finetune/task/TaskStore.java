@@ -7,14 +7,18 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 
 import org.jboss.logging.Logger;
 
@@ -31,6 +35,9 @@ import io.sage.studio.finetune.storage.Durability;
  * an in-memory copy of every record for fast reads. A record is replaced in memory only after its file has been
  * written, so memory never shows a state the disk does not hold; a failed write (disk full) leaves both at the
  * previous state. Folders whose name starts with a dot are work in progress (creation, deletion) and skipped.
+ *
+ * <p>Beside the records, an index of every task in list order ({@link ListKey}, newest first) is kept up to date
+ * with each change, so a page of the task list is a slice of it rather than a sort of every task.
  */
 public final class TaskStore {
 
@@ -46,10 +53,27 @@ public final class TaskStore {
     /** What a rescan of the folder found. */
     public record Changes(List<TaskRecord> added, List<TaskRecord> removed) {}
 
+    /**
+     * A task's place in the list: newest {@code created_at} first (a record without one last), then the greater
+     * task id first. Neither changes during a task's life, so a place once handed out as a cursor stays valid.
+     */
+    public record ListKey(Instant createdAt, String taskId) {
+
+        /** The list's order. */
+        public static final Comparator<ListKey> NEWEST_FIRST = Comparator.comparing(
+                        ListKey::createdAt, Comparator.nullsLast(Comparator.<Instant>reverseOrder()))
+                .thenComparing(ListKey::taskId, Comparator.reverseOrder());
+
+        public static ListKey of(TaskRecord record) {
+            return new ListKey(record.createdAt(), record.taskId());
+        }
+    }
+
     private final Path root;
     private final MetaWriter writer;
     private final Durability durability;
     private final Map<String, TaskRecord> tasks = new ConcurrentHashMap<>();
+    private final NavigableSet<ListKey> order = new ConcurrentSkipListSet<>(ListKey.NEWEST_FIRST);
 
     public TaskStore(Path root, MetaWriter writer) {
         this(root, writer, Durability.REAL);
@@ -82,6 +106,19 @@ public final class TaskStore {
         return tasks.values();
     }
 
+    /** How many tasks there are. */
+    public int size() {
+        return tasks.size();
+    }
+
+    /**
+     * Every task's place, newest first: a live, thread-safe view (a task added or removed while it is walked may or
+     * may not be seen; look each one up with {@link #get}, which is empty for one removed meanwhile).
+     */
+    public NavigableSet<ListKey> newestFirst() {
+        return order;
+    }
+
     /**
      * Writes the record's file, then makes it the current version.
      *
@@ -96,7 +133,7 @@ public final class TaskStore {
                     + previous.status().wire() + " to " + record.status().wire());
         }
         write(dir(record.taskId()), record);
-        tasks.put(record.taskId(), record);
+        publish(record);
     }
 
     /** Writes a record's metadata into a (staging) folder without publishing it. */
@@ -114,7 +151,7 @@ public final class TaskStore {
         durability.directory(staging);
         Files.move(staging, dir(record.taskId()), StandardCopyOption.ATOMIC_MOVE);
         durability.directory(root);
-        tasks.put(record.taskId(), record);
+        publish(record);
     }
 
     /**
@@ -124,7 +161,7 @@ public final class TaskStore {
     public synchronized Path remove(String taskId) throws IOException {
         Path trash = root.resolve(".deleting-" + taskId);
         Files.move(dir(taskId), trash, StandardCopyOption.ATOMIC_MOVE);
-        tasks.remove(taskId);
+        unpublish(taskId);
         return trash;
     }
 
@@ -147,7 +184,7 @@ public final class TaskStore {
                 present.add(name);
                 if (!tasks.containsKey(name) && Files.isRegularFile(dir.resolve(META_FILE))) {
                     load(dir).ifPresent(record -> {
-                        tasks.put(record.taskId(), record);
+                        publish(record);
                         added.add(record);
                     });
                 }
@@ -156,11 +193,28 @@ public final class TaskStore {
         List<TaskRecord> removed = new ArrayList<>();
         for (TaskRecord record : List.copyOf(tasks.values())) {
             if (!present.contains(record.taskId()) && record.status().terminal()) {
-                tasks.remove(record.taskId());
+                unpublish(record.taskId());
                 removed.add(record);
             }
         }
         return new Changes(added, removed);
+    }
+
+    /** Makes {@code record} the current version of its task, in the map and in the list order. */
+    private void publish(TaskRecord record) {
+        ListKey key = ListKey.of(record);
+        order.add(key);
+        TaskRecord previous = tasks.put(record.taskId(), record);
+        if (previous != null && !ListKey.of(previous).equals(key)) {
+            order.remove(ListKey.of(previous));
+        }
+    }
+
+    private void unpublish(String taskId) {
+        TaskRecord previous = tasks.remove(taskId);
+        if (previous != null) {
+            order.remove(ListKey.of(previous));
+        }
     }
 
     /**

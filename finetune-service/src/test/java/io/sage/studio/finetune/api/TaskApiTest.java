@@ -10,6 +10,7 @@ import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.instanceOf;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
@@ -43,6 +44,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
 import io.sage.studio.events.CloudEvents;
 import io.sage.studio.events.TaskEvent;
 import io.sage.studio.events.Topics;
@@ -283,6 +285,62 @@ class TaskApiTest {
             assertThat(events).extracting(TaskEvent::kind).contains(TaskEvent.Kind.STATE_CHANGED);
             assertThat(events).anySatisfy(e -> assertThat(e.task().loss()).isNotNull());
             assertThat(events.get(events.size() - 1).task().status()).isEqualTo("completed");
+        }
+    }
+
+    @Test
+    void theListPagesWithACursorFiltersAndNamesABadParameter() {
+        String dataset = uploadChat(2);
+        List<String> created = new ArrayList<>();
+        for (String suffix : List.of("pager-one", "pager-two")) {
+            created.add(given().contentType(ContentType.JSON)
+                    .body(Map.of("model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", dataset, "suffix", suffix))
+                    .post("/api/finetune/create")
+                    .then()
+                    .statusCode(201)
+                    .extract()
+                    .path("task_id"));
+        }
+        JsonPath first = given().get("/api/finetune/tasks?q=PAGER-&limit=1")
+                .then()
+                .statusCode(200)
+                .body("total", equalTo(2))
+                .body("tasks", hasSize(1))
+                .body("next_cursor", notNullValue())
+                .extract()
+                .jsonPath();
+        JsonPath second = given().queryParam("q", "pager-")
+                .queryParam("limit", 1)
+                .queryParam("cursor", first.getString("next_cursor"))
+                .get("/api/finetune/tasks")
+                .then()
+                .statusCode(200)
+                .body("tasks", hasSize(1))
+                .body("next_cursor", nullValue())
+                .extract()
+                .jsonPath();
+        // newest first: the second task created is on the first page
+        assertThat(List.of(first.getString("tasks[0].task_id"), second.getString("tasks[0].task_id")))
+                .containsExactly(created.get(1), created.get(0));
+        // without any parameter: the seed's array of every task
+        assertThat(given().get("/api/finetune/tasks").jsonPath().getList("task_id"))
+                .containsAll(created);
+
+        for (String[] bad : new String[][] {
+            {"limit", "0"},
+            {"limit", "501"},
+            {"limit", "many"},
+            {"cursor", "bm90IGEgY3Vyc29y"},
+            {"status", "runing"},
+            {"method", "dpo"}
+        }) {
+            given().queryParam(bad[0], bad[1])
+                    .get("/api/finetune/tasks")
+                    .then()
+                    .statusCode(400)
+                    .body("error.code", equalTo("invalid_field"))
+                    .body("error.details.field", hasItem(bad[0]))
+                    .body("error.message", containsString(bad[0]));
         }
     }
 
