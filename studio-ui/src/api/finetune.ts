@@ -1,12 +1,14 @@
 import { apiFetch, getJson, getToken, sendJson } from './http';
 import { streamSse, type SseEvent } from './sse';
-import type { CreateTaskRequest, Dataset, Model, PreparedDataset, Task, TaskMetrics } from './types';
+import type { CreateTaskRequest, Dataset, Model, PreparedDataset, Task, TaskMetrics, TaskPage } from './types';
 
 const BASE = '/api/finetune';
 const taskPath = (id: string) => `${BASE}/tasks/${encodeURIComponent(id)}`;
 
 export const finetuneApi = {
-  listTasks: (signal?: AbortSignal) => getJson<Task[]>(`${BASE}/tasks`, signal),
+  /** The newest `limit` tasks (1-500), or the page after `cursor` (a `next_cursor`); paged on the server. */
+  listTasks: (signal?: AbortSignal, limit = 50, cursor?: string) =>
+    getJson<TaskPage>(`${BASE}/tasks?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, signal),
   getTask: (id: string, signal?: AbortSignal) => getJson<Task>(taskPath(id), signal),
   createTask: (request: CreateTaskRequest) => sendJson<Task>('POST', `${BASE}/create`, request),
   cancelTask: (id: string) => sendJson<Task>('POST', `${taskPath(id)}/cancel`),

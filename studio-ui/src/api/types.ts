@@ -29,6 +29,8 @@ export type TaskMetrics = Finetune['TaskMetrics'];
 export type MetricPoint = Finetune['MetricPoint'];
 /** `data` of a `deleted` event on `/api/finetune/tasks/stream`. */
 export type TaskDeleted = Finetune['TaskDeleted'];
+/** One page of `GET /api/finetune/tasks?limit=…`: `next_cursor` asks for the next one (null on the last). */
+export type TaskPage = Finetune['TaskPage'];
 /** What the create form sends: every field of the service's request that the form sets. */
 export type CreateTaskRequest = Sent<
   Finetune['TaskRequest'],

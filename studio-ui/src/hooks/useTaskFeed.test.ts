@@ -2,7 +2,10 @@ import { act, renderHook, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import type { Task } from '../api/types';
 import { apiError, json, sseStream, stubFetch } from '../test/fetchStub';
-import { useTaskFeed } from './useTaskFeed';
+import { mergeFirstPage, useTaskFeed } from './useTaskFeed';
+
+const page = (tasks: Task[], nextCursor: string | null = null) =>
+  json({ tasks, total: tasks.length, next_cursor: nextCursor });
 
 const task = (id: string, status: Task['status'], created = '2026-01-01T00:00:00Z'): Task =>
   ({
@@ -20,7 +23,7 @@ describe('useTaskFeed', () => {
         stream = sseStream(call.signal);
         return stream.response;
       },
-      'GET /api/finetune/tasks': () => json([task('a', 'queued', '2026-01-01T00:00:00Z')]),
+      'GET /api/finetune/tasks?limit=50': () => page([task('a', 'queued', '2026-01-01T00:00:00Z')]),
     });
     const { result } = renderHook(() => useTaskFeed());
     await waitFor(() => expect(result.current.mode).toBe('live'));
@@ -43,7 +46,7 @@ describe('useTaskFeed', () => {
         stream = sseStream(call.signal);
         return stream.response;
       },
-      'GET /api/finetune/tasks': () => json([]),
+      'GET /api/finetune/tasks?limit=50': () => page([]),
     });
     const { result, unmount } = renderHook(() => useTaskFeed());
     await waitFor(() => expect(result.current.mode).toBe('live'));
@@ -56,7 +59,7 @@ describe('useTaskFeed', () => {
     let list = [task('a', 'training')];
     const { count } = stubFetch({
       'GET /api/finetune/tasks/stream': () => apiError(503, 'unavailable', 'no stream'),
-      'GET /api/finetune/tasks': () => json(list),
+      'GET /api/finetune/tasks?limit=50': () => page(list),
     });
     const { result, unmount } = renderHook(() => useTaskFeed({ pollMs: 3000, retryStreamMs: 60_000 }));
     await waitFor(() => expect(result.current.mode).toBe('polling'));
@@ -86,7 +89,7 @@ describe('useTaskFeed', () => {
         stream = sseStream(call.signal);
         return stream.response;
       },
-      'GET /api/finetune/tasks': () => json([]),
+      'GET /api/finetune/tasks?limit=50': () => page([]),
     });
     const { result, unmount } = renderHook(() => useTaskFeed({ pollMs: 3000, retryStreamMs: 10_000 }));
     await waitFor(() => expect(result.current.mode).toBe('polling'));
@@ -98,5 +101,24 @@ describe('useTaskFeed', () => {
     expect(count('GET /api/finetune/tasks') - count('GET /api/finetune/tasks/stream')).toBe(listCalls);
     unmount();
     expect(stream.closed).toBe(true);
+  });
+
+  it('a first page replaces what it covers and keeps older tasks known from the stream', () => {
+    const known = [
+      task('d', 'training', '2026-01-04T00:00:00Z'),
+      task('c', 'queued', '2026-01-03T00:00:00Z'),
+      task('b', 'completed', '2026-01-02T00:00:00Z'),
+      task('a', 'failed', '2026-01-01T00:00:00Z'),
+    ];
+    // e is new, c was deleted (between two tasks of the page), a is older than the page: kept
+    const first = [
+      task('e', 'queued', '2026-01-05T00:00:00Z'),
+      task('d', 'completed', '2026-01-04T00:00:00Z'),
+      task('b', 'completed', '2026-01-02T00:00:00Z'),
+    ];
+    const merged = mergeFirstPage(known, first, false);
+    expect(merged.map((t) => t.task_id)).toEqual(['e', 'd', 'b', 'a']);
+    expect(merged[1].status).toBe('completed');
+    expect(mergeFirstPage(known, first, true).map((t) => t.task_id)).toEqual(['e', 'd', 'b']);
   });
 });

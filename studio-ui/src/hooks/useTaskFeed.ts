@@ -28,6 +28,25 @@ function newestFirst(tasks: Task[]): Task[] {
   return [...tasks].sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''));
 }
 
+/** `a` comes after `b` in the list's order (created_at, then task id, newest first), as the server sorts. */
+function after(a: Task, b: Task): boolean {
+  const created = (b.created_at ?? '').localeCompare(a.created_at ?? '');
+  return created !== 0 ? created > 0 : b.task_id.localeCompare(a.task_id) > 0;
+}
+
+/**
+ * The list after a fetch of its first page: the page replaces what it covers (a task missing there was deleted);
+ * tasks older than the page's last one, known from the stream, stay.
+ */
+export function mergeFirstPage(current: Task[], page: Task[], complete: boolean): Task[] {
+  const last = page[page.length - 1];
+  if (complete || last === undefined) {
+    return complete ? newestFirst(page) : current;
+  }
+  const onPage = new Set(page.map((t) => t.task_id));
+  return newestFirst([...page, ...current.filter((t) => !onPage.has(t.task_id) && after(t, last))]);
+}
+
 function upsertInto(tasks: Task[], task: Task): Task[] {
   const index = tasks.findIndex((t) => t.task_id === task.task_id);
   if (index < 0) {
@@ -39,7 +58,8 @@ function upsertInto(tasks: Task[], task: Task): Task[] {
 }
 
 /**
- * The task list, live: `GET /api/finetune/tasks` once, then the SSE stream (`task` and `deleted`
+ * The task list, live: the first page of `GET /api/finetune/tasks` (the newest 50, paged on the
+ * server, so the table shows at once however many tasks there are), then the SSE stream (`task` and `deleted`
  * events). When the stream cannot be opened or drops, the list is polled every `pollMs` and the
  * stream retried after `retryStreamMs`. Unmounting closes the stream and clears every timer.
  */
@@ -56,9 +76,9 @@ export function useTaskFeed({ pollMs = 3000, retryStreamMs = 15000 }: TaskFeedOp
 
     const load = async () => {
       try {
-        const list = await finetuneApi.listTasks(lifetime.signal);
+        const page = await finetuneApi.listTasks(lifetime.signal);
         if (!lifetime.signal.aborted) {
-          setTasks(newestFirst(list));
+          setTasks((current) => mergeFirstPage(current, page.tasks, page.next_cursor == null));
           setLoaded(true);
           setError(null);
         }
