@@ -111,6 +111,39 @@ class SageCliTest {
     }
 
     @Test
+    void listShowsOnePageAndAllFollowsTheCursorsToTheLastPage() throws IOException {
+        List<String> queries = new ArrayList<>();
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/api/finetune/tasks", exchange -> {
+            String query = exchange.getRequestURI().getRawQuery();
+            queries.add(query);
+            String task = query.contains("cursor=c1") ? "ft-old" : "ft-new";
+            String next = query.contains("cursor=c1") ? "null" : "\"c1\"";
+            byte[] bytes = ("{\"tasks\":[{\"task_id\":\"" + task + "\",\"status\":\"completed\"}],\"total\":2,"
+                            + "\"next_cursor\":" + next + "}")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        });
+        server.start();
+
+        Result page = run("finetune", "list", "--limit", "1", "--status", "completed,failed", "--url", url());
+        assertThat(page.code()).as(page.err()).isZero();
+        assertThat(page.out()).contains("ft-new").doesNotContain("ft-old");
+        assertThat(page.err()).contains("1 of 2 tasks shown; --all for every task");
+        assertThat(queries).containsExactly("limit=1&status=completed%2Cfailed");
+
+        queries.clear();
+        Result all = run("finetune", "list", "--all", "--json", "--url", url());
+        assertThat(all.code()).as(all.err()).isZero();
+        assertThat(all.out()).contains("ft-new").contains("ft-old");
+        assertThat(queries).containsExactly("limit=500", "limit=500&cursor=c1");
+    }
+
+    @Test
     void datasetLineErrorsArePrintedWithLineNumbersAndExitCode1() throws IOException {
         serve("/api/finetune/upload-dataset", 400, """
                 {"error":{"code":"dataset_invalid","message":"no valid record in data.jsonl",

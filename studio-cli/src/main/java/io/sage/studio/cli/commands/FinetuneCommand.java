@@ -13,6 +13,8 @@ import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 
 import io.sage.studio.cli.SageCli;
 import io.sage.studio.cli.api.DatasetUpload;
@@ -280,19 +282,52 @@ public class FinetuneCommand implements Runnable {
         };
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List tasks, newest first.")
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "List tasks, newest first: one page (--limit), or every task (--all).")
     static class ListTasks implements Callable<Integer> {
         @Mixin
         ClientOptions options;
 
+        @Option(names = "--limit", description = "Tasks to show, 1-500 (default: ${DEFAULT-VALUE}).")
+        int limit = 50;
+
+        @Option(names = "--all", description = "Every task: follows the pages (500 a request).")
+        boolean all;
+
+        @Option(
+                names = "--status",
+                split = ",",
+                description = "Only tasks in these states (comma-separated), e.g. failed,cancelled.")
+        List<String> status;
+
+        @Option(names = "--query", description = "Only tasks whose id, model or suffix contains this text.")
+        String query;
+
         @Override
         public Integer call() {
-            JsonNode json = options.client().get("/api/finetune/tasks");
+            ArrayNode tasksJson = JsonNodeFactory.instance.arrayNode();
+            String cursor = null;
+            JsonNode page;
+            do {
+                page = options.client().get(listPath(all ? 500 : limit, cursor));
+                // a studio from before pages answers the array of every task, whatever the parameters
+                (page.isArray() ? page : page.path("tasks")).forEach(tasksJson::add);
+                cursor = page.path("next_cursor").isTextual()
+                        ? page.path("next_cursor").asText()
+                        : null;
+            } while (all && cursor != null);
+            if (cursor != null) {
+                System.err.printf(
+                        "%d of %d tasks shown; --all for every task%n",
+                        tasksJson.size(), page.path("total").asInt());
+            }
             if (options.json()) {
-                Output.json(System.out, json);
+                Output.json(System.out, tasksJson);
                 return 0;
             }
-            List<TaskView> tasks = StudioClient.as(json, new TypeReference<List<TaskView>>() {});
+            List<TaskView> tasks = StudioClient.as(tasksJson, new TypeReference<List<TaskView>>() {});
             Table table = Table.of(
                     Table.cut("TASK", 36),
                     Table.left("", 3),
@@ -318,6 +353,21 @@ public class FinetuneCommand implements Runnable {
                         t.createdAt());
             }
             return 0;
+        }
+
+        /** The list request: {@code limit}, the filters, and the cursor of the page before (none for the first). */
+        private String listPath(int pageSize, String cursor) {
+            StringBuilder path = new StringBuilder("/api/finetune/tasks?limit=").append(pageSize);
+            if (status != null && !status.isEmpty()) {
+                path.append("&status=").append(StudioClient.encode(String.join(",", status)));
+            }
+            if (query != null) {
+                path.append("&q=").append(StudioClient.encode(query));
+            }
+            if (cursor != null) {
+                path.append("&cursor=").append(StudioClient.encode(cursor));
+            }
+            return path.toString();
         }
     }
 

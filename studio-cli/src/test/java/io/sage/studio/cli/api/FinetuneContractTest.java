@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 
 import au.com.dius.pact.consumer.MockServer;
@@ -118,35 +119,41 @@ class FinetuneContractTest {
 
     @Pact(consumer = CONSUMER)
     V4Pact listTasks(PactDslWithProvider builder) {
+        PactDslJsonBody page = new PactDslJsonBody();
+        page.minArrayLike("tasks", 1)
+                .stringType("task_id", TASK_ID)
+                .stringType("status", "completed")
+                .numberType("progress", 100.0)
+                .integerType("current_epoch", 1)
+                .integerType("total_epochs", 1)
+                .stringType("model_name", "Qwen/Qwen2.5-0.5B-Instruct")
+                .stringType("created_at", "2026-01-01T12:00:00Z")
+                .closeObject()
+                .closeArray();
+        page.integerType("total", 1).nullValue("next_cursor");
         return builder.given(COMPLETED_TASK)
-                .uponReceiving("sage finetune list: all tasks")
+                .uponReceiving("sage finetune list: the first page")
                 .method("GET")
                 .path("/api/finetune/tasks")
+                .query("limit=50")
                 .willRespondWith()
                 .status(200)
-                .body(PactDslJsonArray.arrayMinLike(1)
-                        .stringType("task_id", TASK_ID)
-                        .stringType("status", "completed")
-                        .numberType("progress", 100.0)
-                        .integerType("current_epoch", 1)
-                        .integerType("total_epochs", 1)
-                        .stringType("model_name", "Qwen/Qwen2.5-0.5B-Instruct")
-                        .stringType("created_at", "2026-01-01T12:00:00Z")
-                        .closeObject())
+                .body(page)
                 .toPact(V4Pact.class);
     }
 
     @Test
     @PactTestFor(pactMethod = "listTasks")
     void listReadsTheTaskTable(MockServer server) {
-        List<TaskView> tasks = StudioClient.as(
-                new StudioClient(server.getUrl(), null).get("/api/finetune/tasks"),
-                new TypeReference<List<TaskView>>() {});
+        JsonNode page = new StudioClient(server.getUrl(), null).get("/api/finetune/tasks?limit=50");
+        List<TaskView> tasks = StudioClient.as(page.path("tasks"), new TypeReference<List<TaskView>>() {});
         assertThat(tasks).isNotEmpty().allSatisfy(t -> {
             assertThat(t.taskId()).isNotNull();
             assertThat(t.progress()).isNotNull();
             assertThat(t.totalEpochs()).isNotNull();
         });
+        assertThat(page.path("total").asInt()).isPositive();
+        assertThat(page.path("next_cursor").isNull()).isTrue();
     }
 
     @Pact(consumer = CONSUMER)
