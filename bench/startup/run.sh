@@ -46,9 +46,11 @@ rss() {
   for svc in gpu-probe-service finetune-service chat-switch-service gateway-adapter; do
     pid=$(sed -n 's/^pid=//p' "$STUDIO_HOME/studio/run/$svc.pid")
     kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+    # Of which: anonymous (heap, metaspace, code, malloc) and file-backed (the mapped class cache, jars, libjvm).
+    split=$(awk '/^RssAnon/ {a = $2} /^RssFile/ {f = $2} END {printf "%d+%d", a / 1024, f / 1024}' "/proc/$pid/status")
     # CPU seconds the process has used (user + system): what a start costs on a machine whose cores it shares.
     cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$pid/stat")
-    printf '%s %s %s\n' "$svc" "$((kb / 1024))" "$cpu"
+    printf '%s %s %s %s\n' "$svc" "$((kb / 1024))" "$cpu" "$split"
   done
 }
 
@@ -67,10 +69,10 @@ for i in $(seq 1 "$rounds"); do
   best=$(python3 -c "import sys; a=sys.argv[1]; print(sys.argv[2] if not a else min(float(a), float(sys.argv[2])))" "$best" "$took")
   if [ "$i" = "$rounds" ]; then
     sleep "$idle"
-    echo "idle resident memory after $idle s, and CPU seconds used since the start:"
+    echo "idle resident memory after $idle s (anonymous + file-backed), and CPU seconds used since the start:"
     worst=0
-    while read -r svc mib cpu; do
-      printf '  %-22s %4s MiB  %5s s CPU\n' "$svc" "$mib" "$cpu"
+    while read -r svc mib cpu split; do
+      printf '  %-22s %4s MiB (%s)  %5s s CPU\n' "$svc" "$mib" "$split" "$cpu"
       [ "$mib" -gt "$worst" ] && worst=$mib
     done < <(rss)
   fi

@@ -12,6 +12,9 @@ import io.sage.studio.events.StudioTopics;
  */
 public final class StandaloneBroker {
 
+    /** The start of the line printed once the broker answers and holds the studio topics. */
+    public static final String READY = "SAGE Studio Kafka broker ready on ";
+
     private StandaloneBroker() {}
 
     public static void main(String[] args) throws InterruptedException {
@@ -30,7 +33,7 @@ public final class StandaloneBroker {
                         "broker-shutdown"));
         broker.start();
         StudioTopics.ensure(broker.bootstrapServers());
-        System.out.println("SAGE Studio Kafka broker ready on " + broker.bootstrapServers());
+        System.out.println(READY + broker.bootstrapServers());
         stopped.await();
     }
 }

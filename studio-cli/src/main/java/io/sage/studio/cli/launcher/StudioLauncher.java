@@ -1,5 +1,6 @@
 package io.sage.studio.cli.launcher;
 
+import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -7,6 +8,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +36,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
 import io.sage.studio.events.Topics;
+import io.sage.studio.kafka.StandaloneBroker;
 import io.sage.studio.process.ProcessControl;
 
 /**
@@ -52,6 +56,13 @@ public final class StudioLauncher {
     private final PrintStream out;
     /** The launcher keeps no install id: its pid files live in the studio home they belong to. */
     private final ProcessControl processes = new ProcessControl(null);
+
+    /**
+     * Where this launcher's broker began writing its log in this start, {@code -1} when it started none: its own
+     * broker is ready when that part of the log has {@link StandaloneBroker}'s ready line (topics made), which costs
+     * nothing to look at, where asking it with an admin client cost the CLI a second and more of its start.
+     */
+    private long brokerLogStart = -1;
 
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -209,7 +220,13 @@ public final class StudioLauncher {
         command.add(settings.kafkaDir().toString());
         command.add(Integer.toString(settings.kafka().port()));
         command.add(Integer.toString(settings.kafkaControllerPort()));
-        PidRecord record = start(command, Map.of(), settings.log(settings.kafka()), settings.kafkaDir());
+        Path log = settings.log(settings.kafka());
+        try {
+            brokerLogStart = Files.exists(log) ? Files.size(log) : 0;
+        } catch (IOException e) {
+            brokerLogStart = -1; // asked with an admin client then
+        }
+        PidRecord record = start(command, Map.of(), log, settings.kafkaDir());
         record.write(settings.pidFile(settings.kafka()));
     }
 
@@ -430,7 +447,9 @@ public final class StudioLauncher {
 
     private boolean ready(Component component) {
         if (!component.service()) {
-            return kafkaAnswers(settings.kafkaBootstrap());
+            return brokerLogStart >= 0
+                    ? logSaysSince(settings.log(component), brokerLogStart, StandaloneBroker.READY)
+                    : kafkaAnswers(settings.kafkaBootstrap());
         }
         try {
             HttpResponse<Void> response = http.send(
@@ -444,6 +463,22 @@ public final class StudioLauncher {
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Whether {@code log} has a line starting with {@code marker} past its first {@code from} bytes. */
+    static boolean logSaysSince(Path log, long from, String marker) {
+        try (SeekableByteChannel channel = Files.newByteChannel(log)) {
+            channel.position(from);
+            BufferedReader lines = new BufferedReader(Channels.newReader(channel, StandardCharsets.UTF_8));
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                if (line.startsWith(marker)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
             return false;
         }
     }

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,6 +30,7 @@ import com.sun.net.httpserver.HttpServer;
 
 import io.sage.studio.events.Topics;
 import io.sage.studio.kafka.KafkaBroker;
+import io.sage.studio.kafka.StandaloneBroker;
 import io.sage.studio.process.ProcessControl;
 
 /** The launcher against a real broker and services whose processes run but do not answer yet. */
@@ -170,5 +172,26 @@ class StudioLauncherTest {
         server.start();
         servers.add(server);
         return server.getAddress().getPort();
+    }
+
+    /**
+     * Its own broker is ready when the part of its log written since this start has the ready line: a ready line of
+     * an earlier start, above that point, does not count.
+     */
+    @Test
+    void theBrokerItStartedIsReadyOnlyWithAReadyLineOfThisStart() throws IOException {
+        Path log = repo.resolve("kafka.log");
+        Files.writeString(log, "old start\n" + StandaloneBroker.READY + "127.0.0.1:9092\nstopped\n");
+        long from = Files.size(log);
+        assertThat(StudioLauncher.logSaysSince(log, from, StandaloneBroker.READY))
+                .isFalse();
+        Files.writeString(log, "starting …\n", StandardOpenOption.APPEND);
+        assertThat(StudioLauncher.logSaysSince(log, from, StandaloneBroker.READY))
+                .isFalse();
+        Files.writeString(log, StandaloneBroker.READY + "127.0.0.1:9092\n", StandardOpenOption.APPEND);
+        assertThat(StudioLauncher.logSaysSince(log, from, StandaloneBroker.READY))
+                .isTrue();
+        assertThat(StudioLauncher.logSaysSince(repo.resolve("missing.log"), 0, StandaloneBroker.READY))
+                .isFalse();
     }
 }
