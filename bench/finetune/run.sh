@@ -139,16 +139,22 @@ sink_s=$(elapsed "$t")
 
 # -- uploads through the gateway, sampling the finetune-service's RSS ---------------------------------------------
 rss_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
-# upload NAME CURL-ARGS...: runs the upload with a 20 Hz RSS sampler; sets UP_S, UP_CODE, UP_BODY, GROWTH_MIB
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system, in clock ticks
+tick=$(getconf CLK_TCK)
+# upload NAME CURL-ARGS...: runs the upload with a 20 Hz RSS sampler; sets UP_S, UP_CODE, UP_BODY, GROWTH_MIB and
+# FT_CPU_S / GW_CPU_S (CPU seconds each service spent on it: unlike MB/s, hardly moved by other load)
 upload() {
   local name=$1; shift
-  local before peak t
+  local before peak t ft0 gw0
   before=$(rss_kb "$finetune_pid" VmRSS)
+  ft0=$(cpu_ticks "$finetune_pid"); gw0=$(cpu_ticks "$gateway_pid")
   ( peak=0; while :; do r=$(rss_kb "$finetune_pid" VmRSS); ((r > peak)) && { peak=$r; echo "$peak" >"$work/peak"; }; sleep 0.05; done ) &
   local sampler=$!
   t=$(now)
   UP_CODE=$(curl -sS -o "$work/answer-$name.json" -w '%{http_code}' "$@")
   UP_S=$(elapsed "$t")
+  FT_CPU_S=$(python3 -c "print(($(cpu_ticks "$finetune_pid") - $ft0) / $tick)")
+  GW_CPU_S=$(python3 -c "print(($(cpu_ticks "$gateway_pid") - $gw0) / $tick)")
   kill "$sampler"; wait "$sampler" 2>/dev/null || true
   peak=$(cat "$work/peak")
   UP_BODY=$(cat "$work/answer-$name.json")
@@ -161,6 +167,7 @@ upload raw -X POST -T "$data" -H 'Content-Type: application/x-ndjson' \
   "http://127.0.0.1:$gateway_port/api/finetune/upload-dataset?filename=bench.jsonl"
 [[ "$UP_CODE" == 200 ]] || { echo "raw upload answered $UP_CODE: $UP_BODY" >&2; exit 1; }
 raw_s=$UP_S raw_growth=$GROWTH_MIB raw_before=$RSS_BEFORE_MIB raw_valid=$(valid "$UP_BODY")
+raw_ft_cpu=$FT_CPU_S raw_gw_cpu=$GW_CPU_S
 server_line=$(grep -o 'bytes validated in .*' "$work/finetune.log" | tail -n1)
 rm -rf "$home/studio/datasets"/ds-*  # the next upload must not pay for the first one's files
 
@@ -180,6 +187,10 @@ printf '%-64s %s\n' "upload via gateway, raw body (CLI), $raw_valid records" \
 printf '%-64s %s\n' "  finetune-service RSS growth during it (from $raw_before MiB)" \
   "$raw_growth MiB   target <= 64 MiB: $(met "$raw_growth <= 64")"
 printf '%-64s %s\n' "  server side" "$server_line"
+printf '%-64s %s\n' "  CPU per MB: finetune-service / gateway" "$(python3 -c "m = $size / 1e6
+print(f'{1000 * $raw_ft_cpu / m:.1f} / {1000 * $raw_gw_cpu / m:.1f} ms/MB: all $(nproc) cores theirs: at most '
+      f'{$(nproc) * m / ($raw_ft_cpu + $raw_gw_cpu):.0f} MB/s, one core for the validator '
+      f'{m / $raw_ft_cpu:.0f} MB/s')")"
 if [[ "$multipart" == 1 ]]; then
   printf '%-64s %s\n' "upload via gateway, multipart form (UI)" "$(rate "$size" "$mp_s") MB/s, RSS growth $mp_growth MiB"
 fi

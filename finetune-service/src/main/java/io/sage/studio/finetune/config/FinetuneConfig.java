@@ -112,7 +112,7 @@ public interface FinetuneConfig {
     interface Datasets {
 
         /** Largest dataset file accepted (bytes); a larger upload is answered 413. */
-        @WithDefault("536870912")
+        @WithDefault("2147483648")
         @Min(1)
         long maxBytes();
 

@@ -72,7 +72,7 @@ public interface GatewayConfig {
     MemorySize maxBufferedRequestBytes();
 
     /** Largest request body proxied to a service under {@code /api} (dataset uploads); larger ones get 413. */
-    @WithDefault("512M")
+    @WithDefault("2G")
     MemorySize maxUploadSize();
 
     /** {@code Retry-After} sent with a 503 when the route event does not say how long a switch takes. */
