@@ -34,13 +34,15 @@ export const finetuneApi = {
   listBaseModels: (signal?: AbortSignal) => getJson<Model[]>(`${BASE}/models/base`, signal),
   prepareSageDocs: () => sendJson<PreparedDataset>('POST', `${BASE}/prepare-sage-docs`),
 
+  /**
+   * Sends the file as the whole request body (its name in `?filename=`), as the CLI does: the service validates it
+   * while it arrives, in one pass, where a multipart form would first be spooled to a temp file and read back.
+   */
   async uploadDataset(file: File): Promise<Dataset> {
-    const form = new FormData();
-    form.append('file', file, file.name);
-    const response = await apiFetch(`${BASE}/upload-dataset`, {
+    const response = await apiFetch(`${BASE}/upload-dataset?filename=${encodeURIComponent(file.name)}`, {
       method: 'POST',
-      headers: { Accept: 'application/json' },
-      body: form,
+      headers: { Accept: 'application/json', 'Content-Type': 'application/octet-stream' },
+      body: file,
     });
     return (await response.json()) as Dataset;
   },

@@ -42,7 +42,7 @@ function upload(name: string, content: string) {
 }
 
 describe('DatasetPicker', () => {
-  it('uploads the file as multipart and shows format, sample count and the first line errors', async () => {
+  it('uploads the file as the request body and shows format, sample count and the first line errors', async () => {
     const { calls } = stubFetch({ 'POST /api/finetune/upload-dataset': () => json(uploaded) });
     let accepted: Dataset | null = null;
     renderWithProviders(<Harness onDataset={(d) => (accepted = d)} />);
@@ -58,8 +58,9 @@ describe('DatasetPicker', () => {
       'line 19 Unexpected end of JSON input',
     ]);
     expect(accepted).toEqual(uploaded);
-    const body = calls[0].body as FormData;
-    expect((body.get('file') as File).name).toBe('support.jsonl');
+    expect(calls[0].url).toBe('/api/finetune/upload-dataset?filename=support.jsonl');
+    expect((calls[0].body as File).name).toBe('support.jsonl');
+    expect(calls[0].headers.get('Content-Type')).toBe('application/octet-stream');
   });
 
   it('shows why a dataset was refused, line by line, and accepts nothing', async () => {
