@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Benchmark of the gateway-adapter's /v1 edge against nginx (see README.md next to this script).
 #
-#   bench/gateway/run.sh            # defaults: DURATION=10s ROUNDS=5 CONNECTIONS=64 EVENT_LOOPS=2
+#   bench/gateway/run.sh            # defaults: DURATION=10s ROUNDS=5 CONNECTIONS="32 64" EVENT_LOOPS=2
 #   GATEWAY_JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/gateway/run.sh   # the gateway on another JDK
+#   GATEWAY_JAVA_OPTS='-XX:StartFlightRecording=filename=/tmp/gw.jfr,settings=profile' ROUNDS=1 bench/gateway/run.sh
 #
 # Backend: nginx answering a fixed OpenAI-shaped chat completion. Targets: (a) the backend directly, (b) nginx as
 # reverse proxy (keep-alive upstream pool), (c) the gateway (packaged jar, route published on a standalone broker).
-# Prints throughput (wrk, CONNECTIONS connections) and latency at one connection (p50/p99, and what each proxy adds
+# Prints throughput and latency under saturation (wrk, at each of CONNECTIONS), the gateway's allocation per request
+# and GC time (jstat), latency at one connection (p50/p99, and what each proxy adds
 # to the direct path), then time to first chunk of a streamed answer (sse_backend.py) through each path. With
 # FLOOR=1 (the default) two more targets: "vertx", a bare Vert.x proxy (BareVertxProxy.java: Vert.x' server and
 # client without Quarkus and without the gateway's work), and "netty", the same on Netty alone (BareNettyProxy.java:
@@ -17,7 +19,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/bench/gateway"
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-5}
-CONNECTIONS=${CONNECTIONS:-64}
+CONNECTIONS=${CONNECTIONS:-32 64}
 THREADS=${THREADS:-2}
 EVENT_LOOPS=${EVENT_LOOPS:-2}
 NGINX_WORKERS=${NGINX_WORKERS:-2}
@@ -102,7 +104,8 @@ publish() { # revision id base-url served-model
 # Published before the gateway starts: it must read the route from the beginning and be ready with it.
 publish 1 nginx-backend "http://127.0.0.1:$BACKEND_PORT" bench-model
 
-"${GATEWAY_JAVA:-java}" -Xms512m -Xmx512m -XX:+UseParallelGC \
+# shellcheck disable=SC2086 # GATEWAY_JAVA_OPTS: more JVM options, e.g. a flight recording to profile it
+"${GATEWAY_JAVA:-java}" -Xms512m -Xmx512m -XX:+UseParallelGC ${GATEWAY_JAVA_OPTS:-} \
     -Dquarkus.http.port="$GATEWAY_PORT" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
     -Dquarkus.vertx.event-loops-pool-size="$EVENT_LOOPS" -Dquarkus.log.level=WARN \
     -jar "$JAR" >"$WORK/gateway.log" 2>&1 & PIDS+=($!); GATEWAY_PID=$!
@@ -155,43 +158,64 @@ cpu_ticks() { local total=0 pid; for pid in $1; do total=$((total + $(awk '{prin
 to_ms() { # wrk latency value (us/ms/s) → ms
     awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) ; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
-run_wrk() { # target connections threads duration → "rps p50 p99 cpu-us-per-request"
-    local out before after
+# The gateway's heap as jstat sees it: "eden-capacity-KB eden-used-KB young-GCs total-GC-seconds".
+JSTAT="$(dirname "$(readlink -f "$(command -v "${GATEWAY_JAVA:-java}")")")/jstat"
+heap() { "$JSTAT" -gc "$GATEWAY_PID" | awk 'NR == 2 { print $5, $6, $13, $NF }'; }
+GC_LINE="-"
+run_wrk() { # target connections threads duration → "rps p50 p99 cpu-us-per-request"; the gateway's sets GC_LINE
+    local out before after h0 h1 n
     before=$(cpu_ticks "${CPU_PIDS[$1]}")
+    [ "$1" = gateway ] && h0=$(heap)
     out=$(wrk -t"$3" -c"$2" -d"$4" --latency -s "$WORK/post.lua" "${URL[$1]}")
+    [ "$1" = gateway ] && h1=$(heap)
     after=$(cpu_ticks "${CPU_PIDS[$1]}")
     if grep -q "Non-2xx" <<<"$out"; then log "$1: non-2xx answers"; echo "$out" >&2; exit 1; fi
+    n=$(awk '/requests in/ {print $1}' <<<"$out")
+    if [ "$1" = gateway ]; then # allocated ≈ eden filled per young GC + the change in eden's use; pause total
+        GC_LINE=$(awk -v a="$h0" -v b="$h1" -v n="$n" -v d="${4%s}" 'BEGIN { split(a, x, " "); split(b, y, " ")
+            kb = (y[3] - x[3]) * y[1] + y[2] - x[2]; gcs = y[3] - x[3]
+            printf "%.1f %.0f %.2f", kb * 1024 / n / 1024, gcs, (gcs > 0 ? (y[4] - x[4]) * 1000 / gcs : 0) }')
+        echo "$GC_LINE" >"$WORK/gc.$2"
+    fi
     printf '%s %s %s %s\n' "$(awk '/^Requests\/sec/ {print $2}' <<<"$out")" \
         "$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")" "$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")" \
-        "$(awk -v t=$((after - before)) -v k="$TICK" -v n="$(awk '/requests in/ {print $1}' <<<"$out")" \
-            'BEGIN { printf "%.1f", t / k * 1e6 / n }')"
+        "$(awk -v t=$((after - before)) -v k="$TICK" -v n="$n" 'BEGIN { printf "%.1f", t / k * 1e6 / n }')"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+read -r -a CONNS <<<"$CONNECTIONS"
 log "warm-up: 30 s of load on the gateway and 20 s on each bare proxy (JIT), 5 s on the others"
-run_wrk gateway "$CONNECTIONS" "$THREADS" 20s >/dev/null
+run_wrk gateway "${CONNS[-1]}" "$THREADS" 20s >/dev/null
 run_wrk gateway 1 1 10s >/dev/null
-for target in direct nginx; do run_wrk "$target" "$CONNECTIONS" "$THREADS" 5s >/dev/null; done
+for target in direct nginx; do run_wrk "$target" "${CONNS[-1]}" "$THREADS" 5s >/dev/null; done
 if [ "$FLOOR" = 1 ]; then
-    for target in vertx netty; do run_wrk "$target" "$CONNECTIONS" "$THREADS" 20s >/dev/null; done
+    for target in vertx netty; do run_wrk "$target" "${CONNS[-1]}" "$THREADS" 20s >/dev/null; done
 fi
 
-declare -A RPS P50 P99 CPU LP50 LP99 RATIO
+# Keys "target@connections" for the saturated runs, "target" for the one-connection latency.
+declare -A RPS P50 P99 CPU LP50 LP99 RATIO P99RATIO GC
 for round in $(seq 1 "$ROUNDS"); do
     log "round $round/$ROUNDS"
+    for c in "${CONNS[@]}"; do
+        for target in "${TARGETS[@]}"; do
+            read -r rps p50 p99 cpu < <(run_wrk "$target" "$c" "$THREADS" "$DURATION")
+            RPS[$target@$c]+="$rps "; P50[$target@$c]+="$p50 "; P99[$target@$c]+="$p99 "; CPU[$target@$c]+="$cpu "
+            [ "$target" = gateway ] && GC[$c]+="$(cat "$WORK/gc.$c")|"
+        done
+        # The machine's speed drifts between rounds (2 shared cores): compare targets within a round.
+        for target in "${TARGETS[@]}"; do
+            RATIO[$target@$c]+="$(awk -v a="$(awk '{print $NF}' <<<"${RPS[$target@$c]}")" \
+                -v b="$(awk '{print $NF}' <<<"${RPS[nginx@$c]}")" 'BEGIN { printf "%.1f", 100 * a / b }') "
+            P99RATIO[$target@$c]+="$(awk -v a="$(awk '{print $NF}' <<<"${P99[$target@$c]}")" \
+                -v b="$(awk '{print $NF}' <<<"${P99[nginx@$c]}")" 'BEGIN { printf "%.2f", a / b }') "
+        done
+        log "round $round, $c connections: gateway/nginx req/s $(awk '{print $NF}' <<<"${RATIO[gateway@$c]}")%," \
+            "p99 $(awk '{print $NF}' <<<"${P99RATIO[gateway@$c]}")x"
+    done
     for target in "${TARGETS[@]}"; do
-        read -r rps p50 p99 cpu < <(run_wrk "$target" "$CONNECTIONS" "$THREADS" "$DURATION")
-        RPS[$target]+="$rps "; P50[$target]+="$p50 "; P99[$target]+="$p99 "; CPU[$target]+="$cpu "
-        [ "$target" = nginx ] && round_nginx=$rps
         read -r _ lp50 lp99 _ < <(run_wrk "$target" 1 1 "$DURATION")
         LP50[$target]+="$lp50 "; LP99[$target]+="$lp99 "
     done
-    # The machine's speed drifts between rounds (2 shared cores): compare targets within a round.
-    for target in "${TARGETS[@]}"; do
-        RATIO[$target]+="$(awk -v a="$(awk '{print $NF}' <<<"${RPS[$target]}")" -v b="$round_nginx" \
-            'BEGIN { printf "%.1f", 100 * a / b }') "
-    done
-    log "round $round: gateway/nginx req/s $(awk '{print $NF}' <<<"${RATIO[gateway]}")%"
 done
 m() { tr ' ' '\n' <<<"$1" | grep -v '^$' | median; }
 
@@ -209,19 +233,27 @@ declare -A TTFC=(
 D50=$(m "${LP50[direct]}"); D99=$(m "${LP99[direct]}")
 echo
 echo "SAGE Studio gateway benchmark — $(date -u +%FT%TZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "wrk: $CONNECTIONS connections / $THREADS threads for throughput, 1 connection for latency; $DURATION per run,"
+echo "wrk: $CONNECTIONS connections / $THREADS threads (saturation), 1 connection (latency); $DURATION per run,"
 echo "median of $ROUNDS rounds (\"vs nginx\": median of the per-round ratios). nginx backend: 1 worker; nginx proxy:"
-echo "$NGINX_WORKERS workers; gateway: $EVENT_LOOPS event loops."
-echo "CPU us/req: user+system CPU time per request of the backend (direct) or of the proxy alone, at $CONNECTIONS connections."
+echo "$NGINX_WORKERS workers; gateway: $EVENT_LOOPS event loops, $("${GATEWAY_JAVA:-java}" -version 2>&1 | head -1)."
+echo "CPU us/req: user+system CPU time per request of the backend (direct) or of the proxy alone."
+for c in "${CONNS[@]}"; do
+    echo
+    printf '%-9s | %10s | %9s | %10s | %11s %11s | %13s\n' "@${c}c" "req/s" "vs nginx" "CPU us/req" "p50 (ms)" \
+        "p99 (ms)" "p99 vs nginx"
+    printf -- '----------+------------+-----------+------------+-------------------------+--------------\n'
+    for target in "${TARGETS[@]}"; do
+        printf '%-9s | %10.0f | %8.0f%% | %10s | %11.3f %11.3f | %12.2fx\n' "$target" "$(m "${RPS[$target@$c]}")" \
+            "$(m "${RATIO[$target@$c]}")" "$(m "${CPU[$target@$c]}")" "$(m "${P50[$target@$c]}")" \
+            "$(m "${P99[$target@$c]}")" "$(m "${P99RATIO[$target@$c]}")"
+    done
+    echo "gateway heap per round (allocated KB/req, young GCs, mean pause ms): $(tr '|' ';' <<<"${GC[$c]}")"
+done
 echo
-printf '%-9s | %10s | %9s | %10s | %11s %11s | %12s %12s | %13s %13s\n' "target" "req/s" "vs nginx" "CPU us/req" \
-    "p50 @${CONNECTIONS}c" "p99 @${CONNECTIONS}c" "p50 @1c (ms)" "p99 @1c (ms)" "added p50 @1c" "added p99 @1c"
-printf -- '----------+------------+-----------+------------+-------------------------+---------------------------+-----------------------------\n'
+printf '%-9s | %12s %12s | %13s %13s\n' "@1c" "p50 (ms)" "p99 (ms)" "added p50" "added p99"
 for target in "${TARGETS[@]}"; do
-    rps=$(m "${RPS[$target]}"); l50=$(m "${LP50[$target]}"); l99=$(m "${LP99[$target]}")
-    printf '%-9s | %10.0f | %8.0f%% | %10s | %11.3f %11.3f | %12.3f %12.3f | %13.3f %13.3f\n' "$target" "$rps" \
-        "$(m "${RATIO[$target]}")" "$(m "${CPU[$target]}")" \
-        "$(m "${P50[$target]}")" "$(m "${P99[$target]}")" "$l50" "$l99" \
+    l50=$(m "${LP50[$target]}"); l99=$(m "${LP99[$target]}")
+    printf '%-9s | %12.3f %12.3f | %13.3f %13.3f\n' "$target" "$l50" "$l99" \
         "$(awk -v a="$l50" -v b="$D50" 'BEGIN { print a - b }')" "$(awk -v a="$l99" -v b="$D99" 'BEGIN { print a - b }')"
 done
 echo
@@ -232,7 +264,9 @@ for target in direct nginx gateway; do
     printf '%-9s | %15s %15s | %16s %16s | %10s\n' "$target" "$a" "$b" "$c" "$d" "$e"
 done
 echo
-echo "gateway/nginx req/s per round (%): ${RATIO[gateway]}"
-awk -v r="$(m "${RATIO[gateway]}")" -v gp="$(m "${LP99[gateway]}")" -v np="$(m "${LP99[nginx]}")" 'BEGIN {
-    printf "targets: throughput >= 80%% of nginx: %s (%.0f%%); added p99 within 2 ms of nginx: %s (%.3f ms)\n",
-        (r >= 80 ? "met" : "NOT met"), r, (gp - np <= 2 ? "met" : "NOT met"), gp - np }'
+for c in "${CONNS[@]}"; do
+    echo "gateway/nginx per round @${c}c: req/s (%) ${RATIO[gateway@$c]}; p99 (x) ${P99RATIO[gateway@$c]}"
+    awk -v c="$c" -v r="$(m "${RATIO[gateway@$c]}")" -v p="$(m "${P99RATIO[gateway@$c]}")" 'BEGIN {
+        printf "targets @%sc: throughput >= 0.95x nginx: %s (%.2fx); p99 <= 1.3x nginx: %s (%.2fx)\n",
+            c, (r >= 95 ? "met" : "NOT met"), r / 100, (p <= 1.3 ? "met" : "NOT met"), p }'
+done
