@@ -12,8 +12,10 @@ fi
 
 stale() {
   [ ! -f "$JAR" ] && return 0
-  [ -n "$(find "$ROOT/studio-cli/src" "$ROOT/studio-cli/pom.xml" "$ROOT/studio-events/src" "$ROOT/studio-kafka-kit/src" "$ROOT/studio-process/src" \
-            -newer "$JAR" -type f -print -quit 2>/dev/null)" ]
+  # Main sources only: a changed test leaves the jar's content, and so (Maven does not rewrite an unchanged jar)
+  # its time, as they were, and would make every call rebuild.
+  [ -n "$(find "$ROOT/studio-cli/src/main" "$ROOT/studio-cli/pom.xml" "$ROOT/studio-events/src/main" \
+            "$ROOT/studio-kafka-kit/src/main" "$ROOT/studio-process/src/main" -newer "$JAR" -type f -print -quit 2>/dev/null)" ]
 }
 
 if stale; then
@@ -27,6 +29,7 @@ if stale; then
     tail -n 30 "${TMPDIR:-/tmp}/sage-cli-build.log" >&2
     exit 1
   fi
+  touch "$JAR" # built from what is there now, even where Maven kept the jar as it was
 fi
 
 # shellcheck disable=SC2086
