@@ -33,10 +33,8 @@ import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
 import io.sage.studio.common.home.StudioHome;
-import io.sage.studio.finetune.domain.Parallelism;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TrainerPhase;
-import io.sage.studio.finetune.domain.TrainingConfig;
 import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.executor.RunKind;
 import io.sage.studio.finetune.executor.RunListener;
@@ -51,7 +49,7 @@ import io.sage.studio.kube.StudioLabels;
 class DistributedRunsTest {
 
     private static final Duration LONG = Duration.ofSeconds(30);
-    private static final String NS = "studio";
+    private static final String NS = TrainerFixtures.NS;
 
     @TempDir
     Path root;
@@ -117,27 +115,7 @@ class DistributedRunsTest {
     }
 
     private static TaskRecord task(String id, int nodes, int gpus) {
-        TrainingConfig config = new TrainingConfig(
-                1,
-                1,
-                1,
-                1e-4,
-                128,
-                false,
-                8,
-                16,
-                0.05,
-                false,
-                null,
-                null,
-                null,
-                null,
-                42,
-                gpus,
-                nodes,
-                nodes * gpus > 1 ? Parallelism.DDP : Parallelism.NONE,
-                null);
-        return TaskRecord.builder().taskId(id).config(config).build();
+        return TrainerFixtures.task(id, nodes, gpus, List.of());
     }
 
     private Path taskDir(String id) throws Exception {

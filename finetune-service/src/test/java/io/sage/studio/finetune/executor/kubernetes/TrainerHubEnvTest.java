@@ -2,13 +2,9 @@ package io.sage.studio.finetune.executor.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,18 +14,12 @@ import org.junit.jupiter.api.io.TempDir;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.events.StudioJson;
 import io.sage.studio.finetune.domain.TaskRecord;
-import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.InstanceIdentity;
-import io.sage.studio.finetune.executor.RunKind;
-import io.sage.studio.finetune.executor.RunListener;
 
 /**
  * A trainer Job's Hugging Face settings, on the fabric8 mock API server: {@code HF_HOME} on the studio-home volume as
@@ -48,9 +38,7 @@ class TrainerHubEnvTest {
 
     @BeforeEach
     void start() {
-        server = new KubernetesMockServer(
-                new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
-        server.init();
+        server = TrainerFixtures.crudServer();
         client = server.createClient();
     }
 
@@ -73,27 +61,9 @@ class TrainerHubEnvTest {
                 Map.of("HF_TOKEN", TOKEN));
         KubernetesExecutor executor =
                 new KubernetesExecutor(client, KubernetesMergeTest.settings(), home, InstanceIdentity.of(home), hub);
-        Path dir = Files.createDirectories(home.finetuneDir().resolve("ft-hub"));
-        try {
-            executor.launch(TaskRecord.builder().taskId("ft-hub").build(), dir, RunKind.TRAIN, new RunListener() {
-                @Override
-                public void exited(String taskId, Integer exitCode, String detail) {}
-
-                @Override
-                public void waiting(String taskId, TrainerPhase phase, String message) {}
-            });
-        } finally {
-            executor.close();
-        }
-
-        Job job = client.batch()
-                .v1()
-                .jobs()
-                .inNamespace("studio")
-                .withName("ft-hub")
-                .get();
-        Map<String, EnvVar> env = job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
-                .collect(Collectors.toMap(EnvVar::getName, Function.identity()));
+        Job job = TrainerFixtures.launchTraining(
+                executor, client, home, TaskRecord.builder().taskId("ft-hub").build());
+        Map<String, EnvVar> env = TrainerFixtures.env(job);
         assertThat(env.get("HF_HOME").getValue()).isEqualTo("/studio-home/hf-cache");
         assertThat(env.get("HF_HUB_OFFLINE").getValue()).isEqualTo("1");
         assertThat(env.get("TRANSFORMERS_OFFLINE").getValue()).isEqualTo("1");

@@ -1,10 +1,9 @@
 package io.sage.studio.finetune.executor.kubernetes;
 
+import static io.sage.studio.finetune.executor.kubernetes.TrainerFixtures.env;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,22 +22,15 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.common.models.HubSettings;
 import io.sage.studio.common.tracing.ChildTracing;
 import io.sage.studio.finetune.config.FinetuneConfig;
-import io.sage.studio.finetune.domain.Parallelism;
 import io.sage.studio.finetune.domain.TaskRecord;
-import io.sage.studio.finetune.domain.TrainerPhase;
-import io.sage.studio.finetune.domain.TrainingConfig;
 import io.sage.studio.finetune.executor.InstanceIdentity;
 import io.sage.studio.finetune.executor.RunKind;
-import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TrackerSettings;
 import io.sage.studio.finetune.executor.TrackerSettings.SecretKey;
 import io.smallrye.config.PropertiesConfigSource;
@@ -69,39 +61,10 @@ class TrainerPodEnvTest {
             KubeSettings.base().build();
 
     private static TaskRecord task(int nodes, int gpus, List<String> reportTo) {
-        TrainingConfig config = new TrainingConfig(
-                1,
-                1,
-                1,
-                1e-4,
-                128,
-                false,
-                8,
-                16,
-                0.05,
-                false,
-                null,
-                null,
-                null,
-                null,
-                42,
-                gpus,
-                nodes,
-                nodes * gpus > 1 ? Parallelism.DDP : Parallelism.NONE,
-                null,
-                reportTo);
-        return TaskRecord.builder()
-                .taskId("ft-env")
-                .config(config)
+        return TrainerFixtures.task("ft-env", nodes, gpus, reportTo).toBuilder()
                 .traceparent(TRACEPARENT)
                 .tracestate(TRACESTATE)
                 .build();
-    }
-
-    private static Map<String, EnvVar> env(Job job) {
-        Map<String, EnvVar> env = new LinkedHashMap<>();
-        job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().forEach(v -> env.put(v.getName(), v));
-        return env;
     }
 
     private static Job job(TaskRecord task, RunKind kind) {
@@ -224,32 +187,13 @@ class TrainerPodEnvTest {
     /** What the executor creates on the (mock) API server for a task is what the builders above give. */
     @Test
     void theExecutorLaunchesTheTrainerWithItsTraceAndTrackers(@TempDir Path root) throws Exception {
-        KubernetesMockServer server = new KubernetesMockServer(
-                new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
-        server.init();
+        KubernetesMockServer server = TrainerFixtures.crudServer();
         StudioHome home = StudioHome.at(root);
         try (KubernetesClient client = server.createClient()) {
             KubernetesExecutor executor = new KubernetesExecutor(
                     client, SETTINGS, home, InstanceIdentity.of(home), HubSettings.defaults(home, Map.of()), TRACKERS);
-            Path dir = Files.createDirectories(home.finetuneDir().resolve("ft-env"));
-            try {
-                executor.launch(task(1, 1, List.of("wandb")), dir, RunKind.TRAIN, new RunListener() {
-                    @Override
-                    public void exited(String taskId, Integer exitCode, String detail) {}
-
-                    @Override
-                    public void waiting(String taskId, TrainerPhase phase, String message) {}
-                });
-            } finally {
-                executor.close();
-            }
-            Job created = client.batch()
-                    .v1()
-                    .jobs()
-                    .inNamespace("studio")
-                    .withName("ft-env")
-                    .get();
-            Map<String, EnvVar> env = env(created);
+            Map<String, EnvVar> env =
+                    env(TrainerFixtures.launchTraining(executor, client, home, task(1, 1, List.of("wandb"))));
             assertThat(env.get(ChildTracing.TRACEPARENT).getValue()).isEqualTo(TRACEPARENT);
             assertThat(env.get("WANDB_BASE_URL").getValue()).isEqualTo("https://wandb.example.com");
             assertSecretRef(env.get("WANDB_API_KEY"), "wandb-auth", "api-key");
