@@ -52,15 +52,8 @@ class WebhookEventsTest {
         receiver.close();
     }
 
-    private static Receiver.Received awaitDelivery(String path, String type, String mustContain) {
-        return await().atMost(LONG)
-                .until(
-                        () -> receiver.accepted(path).stream()
-                                .filter(r -> r.body().contains("\"type\":\"" + type + "\"")
-                                        && r.body().contains(mustContain))
-                                .findFirst()
-                                .orElse(null),
-                        r -> r != null);
+    private static String secret(Map<String, Object> webhook) {
+        return (String) webhook.get("secret");
     }
 
     private static List<String> types(String path) {
@@ -99,8 +92,8 @@ class WebhookEventsTest {
                         .then()
                         .body("state", equalTo("completed")));
 
-        Receiver.Received completed = awaitDelivery("/evaluations", "evaluation.completed", evaluation);
-        new WebhookVerifier((String) evaluations.get("secret")).verify(completed.body(), completed.headers());
+        Receiver.Received completed = receiver.awaitSigned(
+                "/evaluations", secret(evaluations), Receiver.eventType("evaluation.completed"), evaluation);
         JsonPath payload = JsonPath.from(completed.body());
         assertThat(payload.getString("data.task_id")).isEqualTo(task);
         assertThat(payload.getString("data.model_name")).isEqualTo("Qwen/Qwen2.5-0.5B-Instruct");
@@ -108,8 +101,8 @@ class WebhookEventsTest {
         assertThat(payload.getString("data.evaluation.state")).isEqualTo("completed");
         assertThat(payload.getString("data.evaluation.verdict")).isIn("better", "worse", "inconclusive");
         assertThat(payload.getString("data.evaluation.baseline")).isEqualTo("base");
-        awaitDelivery("/evaluations", "evaluation.queued", evaluation);
-        awaitDelivery("/evaluations", "evaluation.started", evaluation);
+        receiver.awaitSigned("/evaluations", secret(evaluations), Receiver.eventType("evaluation.queued"), evaluation);
+        receiver.awaitSigned("/evaluations", secret(evaluations), Receiver.eventType("evaluation.started"), evaluation);
 
         ChatOperationEvent promoted = new ChatOperationEvent(
                 ChatOperationEvent.SCHEMA_VERSION,
@@ -125,8 +118,8 @@ class WebhookEventsTest {
                 null,
                 Instant.now());
         WebhookApiTest.publish(promoted);
-        Receiver.Received rollout = awaitDelivery("/rollouts", "rollout.promoted", "ro-hooks-1");
-        new WebhookVerifier((String) rollouts.get("secret")).verify(rollout.body(), rollout.headers());
+        Receiver.Received rollout = receiver.awaitSigned(
+                "/rollouts", secret(rollouts), Receiver.eventType("rollout.promoted"), "ro-hooks-1");
         JsonPath data = JsonPath.from(rollout.body()).setRootPath("data");
         assertThat(data.getString("kind")).isEqualTo("rollout");
         assertThat(data.getString("id")).isEqualTo("ro-hooks-1");
@@ -137,7 +130,7 @@ class WebhookEventsTest {
 
         // The outbox queues a record's deliveries for every webhook at once: by now the task.* webhook would hold
         // any evaluation or rollout delivery it wanted.
-        awaitDelivery("/tasks", "task.completed", task);
+        receiver.awaitSigned("/tasks", secret(tasks), Receiver.eventType("task.completed"), task);
         List<String> taskOnly = given().get("/api/webhooks/" + tasks.get("id") + "/deliveries?limit=1000")
                 .then()
                 .statusCode(200)
