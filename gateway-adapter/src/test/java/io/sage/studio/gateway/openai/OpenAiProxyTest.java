@@ -20,17 +20,16 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
+import io.sage.studio.gateway.support.ActiveStandIn;
 import io.sage.studio.gateway.support.Http;
 import io.sage.studio.gateway.support.RoutePublisher;
 import io.sage.studio.gateway.support.StandInBackend;
@@ -43,23 +42,8 @@ import io.sage.studio.testkit.DashboardMetrics;
 @WithTestResource(value = StandInServices.class, scope = TestResourceScope.GLOBAL)
 class OpenAiProxyTest {
 
-    private static StandInBackend backend;
-
-    @BeforeAll
-    static void startBackend() {
-        backend = StandInBackend.start("qwen-0.5b-ft-a");
-    }
-
-    @AfterAll
-    static void stopBackend() throws Exception {
-        backend.close();
-    }
-
-    @BeforeEach
-    void routeToTheBackend() {
-        backend.reset();
-        RoutePublisher.active(backend);
-    }
+    @RegisterExtension
+    static final ActiveStandIn standIn = new ActiveStandIn("qwen-0.5b-ft-a");
 
     @Test
     void aliasIsRewrittenToTheServedModelAndTheAnswerNamesIt() {
@@ -72,7 +56,7 @@ class OpenAiProxyTest {
                 .header(OpenAiProxy.MODEL_HEADER, "qwen-0.5b-ft-a")
                 .header(OpenAiProxy.BACKEND_HEADER, "standin-qwen-0.5b-ft-a")
                 .body("choices[0].message.content", equalTo("hello from qwen-0.5b-ft-a"));
-        StandInBackend.Received received = backend.last();
+        StandInBackend.Received received = standIn.backend().last();
         assertThat(received.uri()).isEqualTo("/v1/chat/completions");
         assertThat(received.json().getString("model")).isEqualTo("qwen-0.5b-ft-a");
         assertThat(received.json().getDouble("temperature")).isEqualTo(0.7);
@@ -89,7 +73,7 @@ class OpenAiProxyTest {
                     .then()
                     .statusCode(200)
                     .body("choices[0].text", equalTo("hello from qwen-0.5b-ft-a"));
-            assertThat(backend.last().json().getString("model"))
+            assertThat(standIn.backend().last().json().getString("model"))
                     .as("for model %s", model)
                     .isEqualTo("qwen-0.5b-ft-a");
         }
@@ -98,12 +82,12 @@ class OpenAiProxyTest {
                 .post("/v1/completions")
                 .then()
                 .statusCode(200);
-        assertThat(backend.last().json().getString("model")).isEqualTo("qwen-0.5b-ft-a");
+        assertThat(standIn.backend().last().json().getString("model")).isEqualTo("qwen-0.5b-ft-a");
     }
 
     @Test
     void theFastRouteOfModeNoneRefusesAForeignHostAndACrossSitePageBeforeTheBackend() {
-        backend.reset();
+        standIn.backend().reset();
         given().header("Host", "rebound.evil.example")
                 .contentType(ContentType.JSON)
                 .body("{\"model\":\"sage-chat\",\"messages\":[]}")
@@ -119,7 +103,7 @@ class OpenAiProxyTest {
                 .then()
                 .statusCode(403)
                 .body("error.code", equalTo("cross_origin_request"));
-        assertThat(backend.received()).isEmpty();
+        assertThat(standIn.backend().received()).isEmpty();
         given().header("Origin", "http://localhost:8080")
                 .contentType(ContentType.JSON)
                 .body("{\"model\":\"sage-chat\",\"messages\":[]}")
@@ -139,7 +123,7 @@ class OpenAiProxyTest {
                 .body("error.code", equalTo("model_not_found"))
                 .body("error.param", equalTo("model"))
                 .body("error.message", containsString("gpt-4o"));
-        assertThat(backend.arrived()).isZero();
+        assertThat(standIn.backend().arrived()).isZero();
     }
 
     @Test
@@ -152,7 +136,7 @@ class OpenAiProxyTest {
                 .body("error.type", equalTo("invalid_request_error"))
                 .body("error.code", equalTo("invalid_json"))
                 .body("error.param", nullValue());
-        assertThat(backend.arrived()).isZero();
+        assertThat(standIn.backend().arrived()).isZero();
     }
 
     @Test
@@ -229,13 +213,13 @@ class OpenAiProxyTest {
                 .then()
                 .statusCode(404)
                 .body("error.code", equalTo("not_found"));
-        assertThat(backend.arrived()).isZero();
+        assertThat(standIn.backend().arrived()).isZero();
     }
 
     @Test
     @Timeout(30)
     void streamedChunksReachTheClientBeforeTheBackendFinishes() throws Exception {
-        backend.holdStreams();
+        standIn.backend().holdStreams();
         try (Http.Stream stream = Http.open(Http.post(
                 "/v1/chat/completions",
                 "{\"model\":\"sage-chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))) {
@@ -246,7 +230,7 @@ class OpenAiProxyTest {
                     .hasValue("qwen-0.5b-ft-a");
             // The backend is holding everything after its first chunk: this line can only come through unbuffered.
             assertThat(stream.nextLine()).contains("\"role\":\"assistant\"");
-            backend.release();
+            standIn.backend().release();
             List<String> rest = stream.rest();
             assertThat(rest).hasSize(5);
             assertThat(rest.get(0)).contains("\"content\":\"hello\"");
@@ -265,7 +249,7 @@ class OpenAiProxyTest {
     @Test
     @Timeout(30)
     void clientDisconnectCancelsTheUpstreamRequest() throws Exception {
-        backend.holdStreams();
+        standIn.backend().holdStreams();
         String body = "{\"model\":\"sage-chat\",\"stream\":true,\"messages\":[]}";
         try (Socket socket = new Socket("127.0.0.1", RestAssured.port)) {
             socket.setSoTimeout(10_000);
@@ -283,7 +267,7 @@ class OpenAiProxyTest {
             assertThat(line).contains("\"role\":\"assistant\"");
             given().get("/api/gateway/status").then().body("requests.in_flight", equalTo(1));
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> backend.cancelledStreams() == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> standIn.backend().cancelledStreams() == 1);
         await().atMost(Duration.ofSeconds(10))
                 .untilAsserted(() -> given().get("/api/gateway/status").then().body("requests.in_flight", equalTo(0)));
         given().get("/q/metrics").then().body(containsString("outcome=\"cancelled\""));
@@ -359,7 +343,7 @@ class OpenAiProxyTest {
                     .as("Content-Type %s: %s", type, other.body())
                     .isEqualTo(404);
             assertThat(other.body()).contains("\"code\":\"model_not_found\"");
-            assertThat(backend.arrived()).as("Content-Type %s", type).isZero();
+            assertThat(standIn.backend().arrived()).as("Content-Type %s", type).isZero();
 
             HttpResponse<String> alias = post(
                     "/v1/chat/completions",
@@ -368,15 +352,15 @@ class OpenAiProxyTest {
             assertThat(alias.statusCode())
                     .as("Content-Type %s: %s", type, alias.body())
                     .isEqualTo(200);
-            StandInBackend.Received received = backend.last();
+            StandInBackend.Received received = standIn.backend().last();
             assertThat(received.json().getString("model")).isEqualTo("qwen-0.5b-ft-a");
             assertThat(received.headers().get("Content-Type")).startsWith("application/json");
-            backend.reset();
+            standIn.backend().reset();
         }
         HttpResponse<String> notJson = post("/v1/embeddings", "text/plain", "model=gpt-4o&input=hi");
         assertThat(notJson.statusCode()).isEqualTo(400);
         assertThat(notJson.body()).contains("\"code\":\"invalid_json\"");
-        assertThat(backend.arrived()).isZero();
+        assertThat(standIn.backend().arrived()).isZero();
     }
 
     @Test
@@ -387,7 +371,8 @@ class OpenAiProxyTest {
         HttpResponse<String> answer =
                 post("/v1/audio/transcriptions", "multipart/form-data; boundary=b0undary", multipart);
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
-        assertThat(backend.last().body()).isEqualTo(multipart);
-        assertThat(backend.last().headers().get("Content-Type")).isEqualTo("multipart/form-data; boundary=b0undary");
+        assertThat(standIn.backend().last().body()).isEqualTo(multipart);
+        assertThat(standIn.backend().last().headers().get("Content-Type"))
+                .isEqualTo("multipart/form-data; boundary=b0undary");
     }
 }

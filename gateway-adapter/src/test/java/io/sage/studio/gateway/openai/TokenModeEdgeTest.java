@@ -1,12 +1,12 @@
 package io.sage.studio.gateway.openai;
 
 import static io.restassured.RestAssured.given;
+import static io.sage.studio.gateway.support.TokenModeProfile.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -15,18 +15,18 @@ import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
+import io.sage.studio.gateway.support.ActiveStandIn;
 import io.sage.studio.gateway.support.RoutePublisher;
-import io.sage.studio.gateway.support.StandInBackend;
 import io.sage.studio.gateway.support.StandInServices;
+import io.sage.studio.gateway.support.TokenModeProfile;
 import io.sage.studio.kafka.KafkaTestResource;
 
 /**
@@ -40,60 +40,35 @@ import io.sage.studio.kafka.KafkaTestResource;
 @WithTestResource(value = StandInServices.class, scope = TestResourceScope.GLOBAL)
 class TokenModeEdgeTest {
 
-    private static final String VIEWER = "viewer-token-3e9a1c5b7d2f4a6c";
     private static final String API_KEY = "sk-edge-api-key-8b6d4f2a0c9e7a5b";
     private static final String CHAT =
             "{\"model\":\"sage-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
-    public static class TokenMode implements QuarkusTestProfile {
+    /** Token mode, a {@code /v1} API key, and the LLM port on a free port. */
+    public static class TokenMode extends TokenModeProfile {
         @Override
-        public Map<String, String> getConfigOverrides() {
-            try {
-                Path dir = Files.createTempDirectory("gateway-auth-token");
-                Path tokens = Files.writeString(
-                        dir.resolve("tokens.json"),
-                        "{\"tokens\": [{\"name\": \"vera\", \"role\": \"viewer\", \"token\": \"" + VIEWER + "\"}]}");
-                Path apiKeys = Files.writeString(
-                        dir.resolve("api-keys.json"),
-                        "{\"tokens\": [{\"name\": \"chat-app\", \"token\": \"" + API_KEY + "\"}]}");
-                return Map.of(
-                        "studio.auth.mode",
-                        "token",
-                        "studio.events.signing-key",
-                        RoutePublisher.SIGNING_KEY,
-                        "studio.auth.tokens-file",
-                        tokens.toString(),
-                        "studio.auth.openai-api-keys-file",
-                        apiKeys.toString(),
-                        "studio.gateway.llm-port",
-                        "0");
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+        protected Map<String, String> more(Path dir) throws IOException {
+            Path apiKeys = Files.writeString(
+                    dir.resolve("api-keys.json"),
+                    "{\"tokens\": [{\"name\": \"chat-app\", \"token\": \"" + API_KEY + "\"}]}");
+            return Map.of("studio.auth.openai-api-keys-file", apiKeys.toString(), "studio.gateway.llm-port", "0");
         }
     }
 
-    private static StandInBackend backend;
+    @RegisterExtension
+    static final ActiveStandIn standIn = new ActiveStandIn("guarded-model");
 
     @Inject
     LlmPortListener llmPort;
 
     @BeforeAll
-    static void startBackend() {
-        backend = StandInBackend.start("guarded-model");
+    static void readStatusAsAViewer() {
         RoutePublisher.statusToken(VIEWER);
     }
 
     @AfterAll
-    static void stopBackend() throws Exception {
+    static void readStatusWithoutCredentials() {
         RoutePublisher.statusToken(null);
-        backend.close();
-    }
-
-    @BeforeEach
-    void route() {
-        backend.reset();
-        RoutePublisher.active(backend);
     }
 
     @Test
@@ -110,7 +85,7 @@ class TokenModeEdgeTest {
                 .post("/v1/chat/completions")
                 .then()
                 .statusCode(401);
-        assertThat(backend.arrived()).isZero();
+        assertThat(standIn.backend().arrived()).isZero();
     }
 
     @Test
@@ -124,7 +99,7 @@ class TokenModeEdgeTest {
                     .statusCode(200)
                     .header(OpenAiProxy.MODEL_HEADER, "guarded-model")
                     .body("choices[0].message.content", equalTo("hello from guarded-model"));
-            assertThat(backend.last().headers().get("Authorization")).isNull();
+            assertThat(standIn.backend().last().headers().get("Authorization")).isNull();
         }
     }
 
@@ -139,7 +114,7 @@ class TokenModeEdgeTest {
                 .statusCode(401)
                 .header("WWW-Authenticate", containsString("Bearer"));
         given().port(port).get("/v1/models").then().statusCode(401);
-        assertThat(backend.arrived()).isZero();
+        assertThat(standIn.backend().arrived()).isZero();
         given().port(port)
                 .contentType(ContentType.JSON)
                 .body(CHAT)
@@ -148,6 +123,6 @@ class TokenModeEdgeTest {
                 .then()
                 .statusCode(200)
                 .body("choices[0].message.content", equalTo("hello from guarded-model"));
-        assertThat(backend.last().headers().get("Authorization")).isNull();
+        assertThat(standIn.backend().last().headers().get("Authorization")).isNull();
     }
 }

@@ -8,10 +8,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.opentelemetry.api.trace.SpanContext;
 import io.quarkus.test.common.TestResourceScope;
@@ -19,9 +17,9 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.sage.studio.common.tracing.Tracing;
+import io.sage.studio.gateway.support.ActiveStandIn;
 import io.sage.studio.gateway.support.OtlpReceiver;
 import io.sage.studio.gateway.support.OtlpReceiver.ExportedSpan;
-import io.sage.studio.gateway.support.RoutePublisher;
 import io.sage.studio.gateway.support.StandInBackend;
 import io.sage.studio.gateway.support.StandInServices;
 import io.sage.studio.kafka.KafkaTestResource;
@@ -43,23 +41,8 @@ class V1TracingTest {
     private static final String CLIENT_SPAN = "00f067aa0ba902b7";
     private static final Duration EXPORT = Duration.ofSeconds(30);
 
-    private static StandInBackend backend;
-
-    @BeforeAll
-    static void startBackend() {
-        backend = StandInBackend.start("traced-model");
-    }
-
-    @AfterAll
-    static void stopBackend() throws Exception {
-        backend.close();
-    }
-
-    @BeforeEach
-    void routeToTheBackend() {
-        backend.reset();
-        RoutePublisher.active(backend);
-    }
+    @RegisterExtension
+    static final ActiveStandIn standIn = new ActiveStandIn("traced-model");
 
     @Test
     void theClientsTraceContinuesToTheEngineUnderTheGatewaysSpan() {
@@ -100,7 +83,7 @@ class V1TracingTest {
 
     /** The context of the engine's only request, which must carry a valid {@code traceparent}. */
     private static SpanContext sentToTheEngine() {
-        List<StandInBackend.Received> received = backend.received();
+        List<StandInBackend.Received> received = standIn.backend().received();
         assertThat(received).hasSize(1);
         List<String> headers = received.get(0).headers().getAll("traceparent");
         assertThat(headers).hasSize(1);

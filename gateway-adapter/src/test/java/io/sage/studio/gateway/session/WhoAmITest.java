@@ -1,26 +1,21 @@
 package io.sage.studio.gateway.session;
 
 import static io.restassured.RestAssured.given;
+import static io.sage.studio.gateway.support.TokenModeProfile.ADMIN;
+import static io.sage.studio.gateway.support.TokenModeProfile.VIEWER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.sage.studio.gateway.proxy.OwningService;
-import io.sage.studio.gateway.support.RoutePublisher;
 import io.sage.studio.gateway.support.StandInServices;
+import io.sage.studio.gateway.support.TokenModeProfile;
 import io.sage.studio.kafka.KafkaTestResource;
 
 /**
@@ -30,35 +25,10 @@ import io.sage.studio.kafka.KafkaTestResource;
  * change, refused from a foreign page ({@code Origin}).
  */
 @QuarkusTest
-@TestProfile(WhoAmITest.Tokens.class)
+@TestProfile(TokenModeProfile.class)
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL)
 @WithTestResource(value = StandInServices.class, scope = TestResourceScope.GLOBAL)
 class WhoAmITest {
-
-    private static final String ADMIN = "admin-token-5c1e9a7b3d8f2e4a";
-    private static final String VIEWER = "viewer-token-0b7d3f9e1a5c8b2d";
-
-    public static class Tokens implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            try {
-                Path dir = Files.createTempDirectory("gateway-whoami");
-                Path tokens = Files.writeString(
-                        dir.resolve("tokens.json"),
-                        "{\"tokens\": [{\"name\": \"ada\", \"role\": \"admin\", \"token\": \"" + ADMIN + "\"},"
-                                + " {\"name\": \"vera\", \"role\": \"viewer\", \"token\": \"" + VIEWER + "\"}]}");
-                return Map.of(
-                        "studio.auth.mode",
-                        "token",
-                        "studio.events.signing-key",
-                        RoutePublisher.SIGNING_KEY,
-                        "studio.auth.tokens-file",
-                        tokens.toString());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    }
 
     @Test
     void whoamiAnswersTheCallersNameAndRole() {
