@@ -126,6 +126,15 @@ public interface FinetuneConfig {
         @Min(1)
         @Max(10000)
         int maxErrors();
+
+        /**
+         * Threads that check the lines of a JSONL upload while the request thread reads on; 0: one per CPU; 1: the
+         * request thread alone.
+         */
+        @WithDefault("0")
+        @Min(0)
+        @Max(64)
+        int validationThreads();
     }
 
     /** The local-process executor. */

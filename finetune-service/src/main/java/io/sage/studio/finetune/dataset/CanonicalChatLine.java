@@ -137,9 +137,17 @@ final class CanonicalChatLine {
     }
 
     /** A reusable byte buffer without {@code ByteArrayOutputStream}'s locking. */
-    private static final class Buffer extends OutputStream {
-        private byte[] bytes = new byte[8192];
+    static final class Buffer extends OutputStream {
+        private byte[] bytes;
         private int size;
+
+        Buffer() {
+            this(8192);
+        }
+
+        Buffer(int capacity) {
+            bytes = new byte[capacity];
+        }
 
         void reset() {
             size = 0;

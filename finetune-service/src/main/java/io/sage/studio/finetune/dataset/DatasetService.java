@@ -17,8 +17,13 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -37,6 +42,7 @@ import io.sage.studio.finetune.domain.Ids;
 import io.sage.studio.finetune.storage.Durability;
 import io.sage.studio.finetune.storage.StorageErrors;
 import io.sage.studio.finetune.storage.TreeFiles;
+import io.sage.studio.finetune.storage.WriteBehindFile;
 
 /**
  * Stores validated datasets under {@code studio/datasets/<dataset_id>/} ({@code dataset.jsonl} normalised +
@@ -57,6 +63,9 @@ public class DatasetService {
     public static final String META_FILE = "dataset_meta.json";
     static final String FIELD = "dataset_file";
     private static final Pattern DATASET_ID = Pattern.compile("ds-[a-z0-9-]{1,60}");
+    /** A stored dataset is forced to disk in the background every this many bytes while it is written. */
+    private static final long WRITE_BEHIND_BYTES = 32L << 20;
+
     private static final Pattern SAFE_NAME = Pattern.compile("[^A-Za-z0-9._-]+");
 
     private static final Logger LOG = Logger.getLogger(DatasetService.class);
@@ -67,6 +76,11 @@ public class DatasetService {
     private final Durability durability;
     /** Serialises the quota check with the rename that makes a dataset count. */
     private final Object quotaLock = new Object();
+    /**
+     * Checks batches of JSONL lines while the request thread reads on; {@code null} when one thread is configured.
+     * Its queue is bounded and a full one runs the batch on the caller; its threads end when idle.
+     */
+    private final ThreadPoolExecutor validationPool;
 
     @Inject
     public DatasetService(StudioHome home, FinetuneConfig config) {
@@ -85,6 +99,37 @@ public class DatasetService {
         this.config = config;
         this.maxOwnerBytes = maxOwnerBytes;
         this.durability = durability;
+        this.validationPool = validationPool(config.validationThreads());
+    }
+
+    private static ThreadPoolExecutor validationPool(int configured) {
+        int threads = configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
+        if (threads <= 1) {
+            return null;
+        }
+        AtomicInteger count = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(
+                threads,
+                threads,
+                30,
+                TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(threads * DatasetValidator.IN_FLIGHT),
+                r -> {
+                    Thread t = new Thread(r, "dataset-check-" + count.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                },
+                // Also after shutdown: a batch is never dropped, a validation waits for each one it handed out.
+                (task, executor) -> task.run());
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    @PreDestroy
+    void stop() {
+        if (validationPool != null) {
+            validationPool.shutdown();
+        }
     }
 
     /** A source of training data for a task: already normalised (link it) or a raw file (validate it). */
@@ -140,7 +185,8 @@ public class DatasetService {
             long started = System.nanoTime();
             DatasetValidator.Report report;
             Path data = staging.resolve(DATA_FILE);
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(data), 1 << 16)) {
+            try (OutputStream out =
+                    new BufferedOutputStream(WriteBehindFile.create(data, WRITE_BEHIND_BYTES), 1 << 16)) {
                 report = validator().validate(in, out);
             }
             long millis = Math.max(1, (System.nanoTime() - started) / 1_000_000);
@@ -410,7 +456,7 @@ public class DatasetService {
     }
 
     private DatasetValidator validator() {
-        return new DatasetValidator(config.maxBytes(), config.maxRecordBytes(), config.maxErrors());
+        return new DatasetValidator(config.maxBytes(), config.maxRecordBytes(), config.maxErrors(), validationPool);
     }
 
     private static void requireUsable(DatasetValidator.Report report, String filename) {

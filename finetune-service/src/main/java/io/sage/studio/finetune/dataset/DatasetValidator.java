@@ -4,12 +4,19 @@ import java.io.CharConversionException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.PushbackInputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.function.LongUnaryOperator;
 
 import com.fasterxml.jackson.core.JsonParser;
@@ -38,10 +45,21 @@ import io.sage.studio.finetune.domain.Dataset.RecordError;
  * <p>A JSONL line that is a canonical chat record takes {@link CanonicalChatLine}'s token-by-token path (no tree, no
  * databind); any other line the tree path below, which alone words the errors. One validator runs one validation at a
  * time.
+ *
+ * <p>With an {@link Executor}, JSONL lines are checked on its threads: once the first valid record has fixed the
+ * dataset's format, the reading thread cuts the stream into batches of whole lines and the workers check them while it
+ * reads on; the results are merged in file order, so the output, the counts and the first {@code maxErrors} errors are
+ * exactly those of a check on one thread. At most {@link #IN_FLIGHT} batches per validation wait or run, which bounds
+ * the memory one upload holds. A JSON array is always read on the calling thread (its elements cannot be found
+ * without parsing it).
  */
 public final class DatasetValidator {
 
     private static final int BUFFER = 1 << 16;
+    /** Bytes of lines per batch handed to a worker. */
+    static final int BATCH_BYTES = 1 << 19;
+    /** Batches of one validation waiting or being checked at once. */
+    static final int IN_FLIGHT = 4;
 
     /**
      * Every code a rejected record (or file) can carry, as documented in the module README. Each error also names
@@ -71,10 +89,26 @@ public final class DatasetValidator {
     private final ObjectMapper mapper;
     private final ObjectReader lineReader;
     private final ObjectWriter sampleWriter;
-    /** The fast path for canonical chat lines (one validator validates one stream at a time). */
-    private final CanonicalChatLine canonical;
+    /** Where batches of lines are checked; {@code null}: on the reading thread. */
+    private final Executor workers;
 
+    private final int batchBytes;
+
+    /** A validator that checks every record on the calling thread. */
     public DatasetValidator(long maxBytes, int maxRecordBytes, int maxErrors) {
+        this(maxBytes, maxRecordBytes, maxErrors, null, BATCH_BYTES);
+    }
+
+    /**
+     * A validator that checks JSONL lines on {@code workers} while the calling thread reads on.
+     *
+     * @param workers an executor whose queue is bounded (a full one should run the batch on the caller)
+     */
+    public DatasetValidator(long maxBytes, int maxRecordBytes, int maxErrors, Executor workers) {
+        this(maxBytes, maxRecordBytes, maxErrors, workers, BATCH_BYTES);
+    }
+
+    DatasetValidator(long maxBytes, int maxRecordBytes, int maxErrors, Executor workers, int batchBytes) {
         this.maxBytes = maxBytes;
         this.maxRecordBytes = maxRecordBytes;
         this.maxErrors = maxErrors;
@@ -87,7 +121,8 @@ public final class DatasetValidator {
                         .build());
         this.lineReader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.sampleWriter = mapper.writerFor(Sample.class);
-        this.canonical = new CanonicalChatLine(mapper.getFactory());
+        this.workers = workers;
+        this.batchBytes = batchBytes;
     }
 
     /** The normalised line written per valid record. */
@@ -170,7 +205,7 @@ public final class DatasetValidator {
     }
 
     /**
-     * Splits the stream at line breaks. A line that lies whole in the 64 KiB read buffer is validated where it lies;
+     * Splits the stream at line breaks. A line that lies whole in the 64 KiB read buffer is handed on where it lies;
      * only a line that spans two reads is copied together first (and never more than the record limit of it).
      */
     private void readLines(InputStream in, long lineOffset, Run run) throws IOException {
@@ -180,23 +215,34 @@ public final class DatasetValidator {
         boolean oversize = false;
         long lineNo = lineOffset + 1;
         int n;
-        // Full buffers: a request body arrives in pieces of a few KiB, and a line cut by a short read is copied.
-        while ((n = in.readNBytes(buffer, 0, BUFFER)) > 0) {
-            int start = 0;
-            for (int i = 0; i < n; i++) {
-                if (buffer[i] != '\n') {
-                    continue;
-                }
-                int chunk = i - start;
-                if (length == 0 && !oversize) {
-                    if (chunk <= maxRecordBytes) {
-                        processLine(buffer, start, i, false, lineNo++, run);
-                    } else {
-                        processLine(buffer, start, start, true, lineNo++, run);
+        try (Lines lines = new Lines(run)) {
+            // Full buffers: a request body arrives in pieces of a few KiB, and a line cut by a short read is copied.
+            while ((n = in.readNBytes(buffer, 0, BUFFER)) > 0) {
+                int start = 0;
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] != '\n') {
+                        continue;
                     }
+                    int chunk = i - start;
+                    if (length == 0 && !oversize) {
+                        lines.line(
+                                buffer, start, chunk <= maxRecordBytes ? i : start, chunk > maxRecordBytes, lineNo++);
+                        start = i + 1;
+                        continue;
+                    }
+                    if (!oversize && length + chunk <= maxRecordBytes) {
+                        line = ensure(line, length + chunk);
+                        System.arraycopy(buffer, start, line, length, chunk);
+                        length += chunk;
+                    } else {
+                        oversize = true;
+                    }
+                    lines.line(line, 0, length, oversize, lineNo++);
+                    length = 0;
+                    oversize = false;
                     start = i + 1;
-                    continue;
                 }
+                int chunk = n - start;
                 if (!oversize && length + chunk <= maxRecordBytes) {
                     line = ensure(line, length + chunk);
                     System.arraycopy(buffer, start, line, length, chunk);
@@ -204,22 +250,150 @@ public final class DatasetValidator {
                 } else {
                     oversize = true;
                 }
-                processLine(line, 0, length, oversize, lineNo++, run);
-                length = 0;
-                oversize = false;
-                start = i + 1;
             }
-            int chunk = n - start;
-            if (!oversize && length + chunk <= maxRecordBytes) {
-                line = ensure(line, length + chunk);
-                System.arraycopy(buffer, start, line, length, chunk);
-                length += chunk;
-            } else {
-                oversize = true;
+            if (length > 0 || oversize) {
+                lines.line(line, 0, length, oversize, lineNo);
+            }
+            lines.finish();
+        }
+    }
+
+    /**
+     * Where {@link #readLines} hands each line: checked at once on the reading thread until the dataset's format is
+     * known (the first valid record fixes it, and every later record is checked against it), then, with workers,
+     * copied into batches that they check, merged back in file order. The {@link #IN_FLIGHT} + 1 batches of one
+     * validation, with their output buffers, are reused: an upload allocates no new buffer per batch, which kept the
+     * heap (and the service's memory) from growing with the bytes read.
+     */
+    private final class Lines implements AutoCloseable {
+        private final Run run;
+        private final ArrayDeque<FutureTask<Batch>> pending = new ArrayDeque<>();
+        private final ArrayDeque<Batch> free = new ArrayDeque<>();
+        private Batch batch;
+
+        Lines(Run run) {
+            this.run = run;
+        }
+
+        void line(byte[] bytes, int from, int to, boolean oversize, long lineNo) throws IOException {
+            if (workers == null || run.format == null) {
+                processLine(bytes, from, to, oversize, lineNo, run);
+                return;
+            }
+            if (batch == null) {
+                batch = free.isEmpty() ? new Batch() : free.removeFirst();
+                batch.start(lineNo, run.format);
+            }
+            batch.add(bytes, from, to, oversize);
+            if (batch.size >= batchBytes) {
+                submit();
             }
         }
-        if (length > 0 || oversize) {
-            processLine(line, 0, length, oversize, lineNo, run);
+
+        /** Hands the current batch to a worker, first merging the oldest when {@link #IN_FLIGHT} are out. */
+        private void submit() throws IOException {
+            while (pending.size() >= IN_FLIGHT) {
+                merge(pending.removeFirst());
+            }
+            Batch lines = batch;
+            batch = null;
+            FutureTask<Batch> task = new FutureTask<>(() -> check(lines));
+            pending.addLast(task);
+            workers.execute(task);
+        }
+
+        void finish() throws IOException {
+            if (batch != null) {
+                submit();
+            }
+            while (!pending.isEmpty()) {
+                merge(pending.removeFirst());
+            }
+        }
+
+        private void merge(Future<Batch> task) throws IOException {
+            Batch done;
+            try {
+                done = task.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while checking the dataset");
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof UncheckedIOException io) {
+                    throw io.getCause();
+                }
+                if (e.getCause() instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                throw new IllegalStateException("checking a batch of the dataset failed", e.getCause());
+            }
+            run.absorb(done.result, done.out);
+            free.addLast(done);
+        }
+
+        /** Drops what is still pending when the read ended early (too large, client gone). */
+        @Override
+        public void close() {
+            pending.forEach(task -> task.cancel(false));
+            pending.clear();
+        }
+    }
+
+    /** Checks one batch on a worker, against the format the records before it fixed. */
+    private Batch check(Batch lines) {
+        try {
+            for (int i = 0; i < lines.count; i++) {
+                int to = lines.ends[i];
+                boolean oversize = to < 0;
+                processLine(
+                        lines.bytes,
+                        lines.starts[i],
+                        oversize ? lines.starts[i] : to,
+                        oversize,
+                        lines.first + i,
+                        lines.result);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return lines;
+    }
+
+    /**
+     * Consecutive lines copied out of the read buffer (a line over the record limit is kept as its mark only), and,
+     * once checked, what they came to: their normalised output and their counts. Reused for the next batch once
+     * merged.
+     */
+    private final class Batch {
+        private final CanonicalChatLine.Buffer out = new CanonicalChatLine.Buffer(batchBytes + batchBytes / 8);
+        private final Run result = new Run(out);
+        private long first;
+        private byte[] bytes = new byte[batchBytes];
+        private int size;
+        private int count;
+        private int[] starts = new int[1024];
+        /** Where each line ends; -1 for a line over the record limit. */
+        private int[] ends = new int[1024];
+
+        void start(long firstLine, DatasetFormat format) {
+            first = firstLine;
+            size = 0;
+            count = 0;
+            out.reset();
+            result.reset(format);
+        }
+
+        void add(byte[] line, int from, int to, boolean oversize) {
+            if (count == starts.length) {
+                starts = Arrays.copyOf(starts, count * 2);
+                ends = Arrays.copyOf(ends, count * 2);
+            }
+            int length = oversize ? 0 : to - from;
+            bytes = ensure(bytes, size + length);
+            System.arraycopy(line, from, bytes, size, length);
+            starts[count] = size;
+            size += length;
+            ends[count++] = oversize ? -1 : size;
         }
     }
 
@@ -244,6 +418,7 @@ public final class DatasetValidator {
             run.reject(lineNo, "invalid_encoding", "line is not UTF-8 text");
             return;
         }
+        CanonicalChatLine canonical = run.canonical;
         if ((run.format == null || run.format == DatasetFormat.OPENAI) && canonical.write(line, begin, end, run.out)) {
             run.acceptCanonical(canonical.chars(), canonical.tokens());
             return;
@@ -340,10 +515,13 @@ public final class DatasetValidator {
         return (ascii + 3) / 4 + other;
     }
 
-    /** Accumulates one validation. */
+    /** Accumulates one validation, or one batch of it. */
     private final class Run {
         private final OutputStream out;
         private final List<RecordError> errors = new ArrayList<>();
+        /** The fast path for canonical chat lines, one per thread that checks lines. */
+        private final CanonicalChatLine canonical = new CanonicalChatLine(mapper.getFactory());
+
         private DatasetFormat format;
         private long valid;
         private long invalid;
@@ -354,6 +532,34 @@ public final class DatasetValidator {
 
         Run(OutputStream out) {
             this.out = out;
+        }
+
+        /** Empties this run for a batch of lines checked against {@code expected}. */
+        void reset(DatasetFormat expected) {
+            errors.clear();
+            format = expected;
+            valid = 0;
+            invalid = 0;
+            totalChars = 0;
+            maxChars = 0;
+            tokens = 0;
+            fatal = false;
+        }
+
+        /** Adds a checked batch of the lines after those seen so far: its output, counts and first errors. */
+        void absorb(Run part, CanonicalChatLine.Buffer written) throws IOException {
+            written.writeTo(out);
+            valid += part.valid;
+            invalid += part.invalid;
+            totalChars += part.totalChars;
+            maxChars = Math.max(maxChars, part.maxChars);
+            tokens += part.tokens;
+            for (RecordError error : part.errors) {
+                if (errors.size() >= maxErrors) {
+                    break;
+                }
+                errors.add(error);
+            }
         }
 
         void accept(JsonNode node, long line) throws IOException {

@@ -13,6 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -47,6 +50,25 @@ class DatasetFuzzTest {
     private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
 
     private final DatasetValidator validator = new DatasetValidator(1 << 22, MAX_RECORD, 1000);
+    /** Two workers and a queue of two, so batches also run on the reading thread when it is full. */
+    private static final ThreadPoolExecutor WORKERS = new ThreadPoolExecutor(
+            2,
+            2,
+            1,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(2),
+            r -> {
+                Thread t = new Thread(r, "fuzz-check");
+                t.setDaemon(true);
+                return t;
+            },
+            (task, executor) -> task.run());
+    /** The same checks on workers, in batches of ~64 bytes, so nearly every line is a batch boundary. */
+    private final DatasetValidator parallel = new DatasetValidator(1 << 22, MAX_RECORD, 1000, WORKERS, 64);
+    /** One and several workers with a short error list: the merge keeps the file's first errors. */
+    private final DatasetValidator fewErrors = new DatasetValidator(1 << 22, MAX_RECORD, 3);
+
+    private final DatasetValidator fewErrorsParallel = new DatasetValidator(1 << 22, MAX_RECORD, 3, WORKERS, 200);
 
     /** One generated record and the chat messages it must become. */
     record Sample(DatasetFormat format, JsonNode record, List<ChatMessage> expected) {}
@@ -56,9 +78,22 @@ class DatasetFuzzTest {
 
     private record Run(DatasetValidator.Report report, List<JsonNode> samples) {}
 
+    /**
+     * Validates on the calling thread, and checks that the validation on workers wrote the same bytes and reported
+     * the same (also with a short error list).
+     */
     private Run validate(byte[] bytes) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         DatasetValidator.Report report = validator.validate(new ByteArrayInputStream(bytes), out);
+        ByteArrayOutputStream parallelOut = new ByteArrayOutputStream();
+        assertThat(parallel.validate(new ByteArrayInputStream(bytes), parallelOut))
+                .as("on workers")
+                .isEqualTo(report);
+        assertThat(parallelOut.toByteArray()).as("written on workers").isEqualTo(out.toByteArray());
+        ByteArrayOutputStream fewOut = new ByteArrayOutputStream();
+        assertThat(fewErrorsParallel.validate(new ByteArrayInputStream(bytes), fewOut))
+                .as("on workers, three errors listed")
+                .isEqualTo(fewErrors.validate(new ByteArrayInputStream(bytes), new ByteArrayOutputStream()));
         List<JsonNode> samples = new ArrayList<>();
         for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
             if (!line.isEmpty()) {

@@ -27,7 +27,13 @@ class DatasetServiceTest {
     @TempDir
     Path root;
 
-    record Limits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {}
+    record Limits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {
+
+        @Override
+        public int validationThreads() {
+            return 2;
+        }
+    }
 
     private static final Limits LIMITS = new Limits(1 << 20, 1 << 16, 10);
 

@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
@@ -183,6 +185,65 @@ class DatasetValidatorTest {
             @Override
             public int read() {
                 return ' ';
+            }
+        };
+        assertThatThrownBy(() -> small.validate(endless, new ByteArrayOutputStream()))
+                .isInstanceOf(StudioException.class)
+                .satisfies(e -> assertThat(HttpStatuses.of((StudioException) e)).isEqualTo(413));
+    }
+
+    @Test
+    void workersCheckBatchesAndTheMergeEqualsTheCheckOnOneThread() throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 400; i++) {
+            text.append(
+                    switch (i % 7) {
+                        case 3 -> "{\"messages\":[{\"role\":\"user\",\"content\":\"q" + i + "\"}]}\n"; // no answer
+                        case 5 -> "not json " + i + "\n";
+                        case 6 ->
+                            "{\"messages\": [{\"role\": \"user\", \"content\": \"\\u00e9" + i
+                                    + "\"}, {\"role\": \"assistant\", \"content\": \"a\"}]}\r\n"; // tree path
+                        default ->
+                            "{\"messages\":[{\"role\":\"user\",\"content\":\"q" + i
+                                    + "\"},{\"role\":\"assistant\",\"content\":\"a\\n" + i + "\"}]}\n";
+                    });
+        }
+        text.append("{\"prompt\":\"" + "x".repeat(5000) + "\",\"completion\":\"c\"}\n{\"prompt\":\"p\"}");
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        AtomicInteger batches = new AtomicInteger();
+        Executor workers = task -> {
+            batches.incrementAndGet();
+            Thread thread = new Thread(task);
+            thread.start();
+        };
+        DatasetValidator onWorkers = new DatasetValidator(1 << 20, 4096, 10, workers, 500);
+
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        DatasetValidator.Report one = validator.validate(new ByteArrayInputStream(bytes), expected);
+        ByteArrayOutputStream actual = new ByteArrayOutputStream();
+        DatasetValidator.Report merged = onWorkers.validate(new ByteArrayInputStream(bytes), actual);
+
+        assertThat(batches).as("batches handed to workers").hasValueGreaterThan(50);
+        assertThat(merged).isEqualTo(one);
+        assertThat(actual.toByteArray()).isEqualTo(expected.toByteArray());
+        assertThat(one.invalid())
+                .as("57 lines each of no answer and not JSON, one too large, one incomplete")
+                .isEqualTo(57 + 57 + 2);
+        assertThat(one.errors()).hasSize(10);
+        assertThat(one.errors()).extracting(RecordError::line).startsWith(4L, 6L, 11L, 13L);
+    }
+
+    @Test
+    void onWorkersTooALargeUploadStopsWith413() {
+        DatasetValidator small = new DatasetValidator(10_000, 4096, 10, Runnable::run, 100);
+        InputStream endless = new InputStream() {
+            private final byte[] line =
+                    "{\"messages\":[{\"role\":\"assistant\",\"content\":\"a\"}]}\n".getBytes(StandardCharsets.UTF_8);
+            private long at;
+
+            @Override
+            public int read() {
+                return line[(int) (at++ % line.length)];
             }
         };
         assertThatThrownBy(() -> small.validate(endless, new ByteArrayOutputStream()))

@@ -200,7 +200,13 @@ final class Harness implements AutoCloseable {
     }
 
     /** Dataset limits for tests. */
-    record DatasetLimits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {}
+    record DatasetLimits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {
+
+        @Override
+        public int validationThreads() {
+            return 2;
+        }
+    }
 
     /** Telemetry of an NVIDIA L4 (24 GiB, 20 free) at {@code index} on {@code node-a}, the stand-in node's GPUs. */
     static GpuTelemetryEvent l4Gpu(int index) {

@@ -108,7 +108,13 @@ class KubernetesExecutorTest {
         }
     }
 
-    record Limits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {}
+    record Limits(long maxBytes, int maxRecordBytes, int maxErrors) implements FinetuneConfig.Datasets {
+
+        @Override
+        public int validationThreads() {
+            return 2;
+        }
+    }
 
     private static Settings settings(Optional<String> kueue) {
         return new Settings(
