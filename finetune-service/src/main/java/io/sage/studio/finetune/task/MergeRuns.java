@@ -4,16 +4,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
 
@@ -27,10 +24,8 @@ import io.sage.studio.finetune.domain.RunHandle;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskStatus;
-import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.domain.TrainingMethod;
 import io.sage.studio.finetune.executor.RunKind;
-import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.executor.TaskExecutor;
 import io.sage.studio.finetune.progress.ProgressTracker;
 import io.sage.studio.finetune.progress.TrainerLogTail;
@@ -48,16 +43,14 @@ import io.sage.studio.finetune.progress.TrainerLogTail;
 final class MergeRuns {
 
     private static final Logger LOG = Logger.getLogger(MergeRuns.class);
-    private static final Duration RETRY = Duration.ofSeconds(5);
 
     private final TaskChanges changes;
     private final TaskExecutor executor;
-    private final ScheduledExecutorService poller;
     private final Runnable dispatch;
     /** Tasks whose merge waits for a slot, oldest first (at most one entry per task); guarded by itself. */
     private final Set<String> queued = new LinkedHashSet<>();
 
-    private final RunListener listener = new MergeEvents();
+    private final RunEvents listener;
 
     /**
      * @param poller   the thread that settles ended merges
@@ -66,8 +59,14 @@ final class MergeRuns {
     MergeRuns(TaskChanges changes, TaskExecutor executor, ScheduledExecutorService poller, Runnable dispatch) {
         this.changes = changes;
         this.executor = executor;
-        this.poller = poller;
         this.dispatch = dispatch;
+        this.listener = new RunEvents(
+                changes,
+                poller,
+                "merge",
+                this::settle,
+                dispatch,
+                (record, phase, message) -> TaskTransitions.mergeWaiting(record, message));
     }
 
     /**
@@ -290,45 +289,8 @@ final class MergeRuns {
                         artifacts,
                         Instant.now());
             }
-            if (!changes.saveAndPublish(ended, TaskEvent.Kind.STATE_CHANGED) && !poller.isShutdown()) {
-                try {
-                    poller.schedule(() -> settle(id, exitCode, detail), RETRY.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (RejectedExecutionException e) {
-                    LOG.debugf("service stopping; the merge of %s is settled at the next start", id);
-                }
-            }
-        }
-    }
-
-    /** What executors report about merges, routed to the task's lock. */
-    private final class MergeEvents implements RunListener {
-
-        @Override
-        public void exited(String taskId, Integer exitCode, String detail) {
-            if (poller.isShutdown()) {
-                return;
-            }
-            try {
-                poller.execute(() -> {
-                    settle(taskId, exitCode, detail);
-                    dispatch.run();
-                });
-            } catch (RejectedExecutionException e) {
-                LOG.debugf("service stopping; the merge of %s is settled at the next start", taskId);
-            }
-        }
-
-        @Override
-        public void waiting(String taskId, TrainerPhase phase, String message) {
-            if (poller.isShutdown()) {
-                return;
-            }
-            synchronized (changes.lock(taskId)) {
-                TaskRecord record = changes.store().get(taskId).orElse(null);
-                TaskRecord next = record == null ? null : TaskTransitions.mergeWaiting(record, message);
-                if (next != null) {
-                    changes.saveAndPublish(next, TaskEvent.Kind.STATE_CHANGED);
-                }
+            if (!changes.saveAndPublish(ended, TaskEvent.Kind.STATE_CHANGED)) {
+                listener.settleLater(id, exitCode, detail);
             }
         }
     }

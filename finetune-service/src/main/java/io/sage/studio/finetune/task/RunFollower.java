@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -18,7 +17,6 @@ import io.sage.studio.events.TaskEvent;
 import io.sage.studio.finetune.artifact.Artifacts;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskStatus;
-import io.sage.studio.finetune.domain.TrainerPhase;
 import io.sage.studio.finetune.executor.RunListener;
 import io.sage.studio.finetune.progress.ProgressTracker;
 import io.sage.studio.finetune.progress.TrainerLogTail;
@@ -32,16 +30,14 @@ import io.sage.studio.finetune.progress.TrainerLogTail;
 final class RunFollower {
 
     private static final Logger LOG = Logger.getLogger(RunFollower.class);
-    private static final Duration RETRY = Duration.ofSeconds(5);
 
     private final TaskChanges changes;
     private final Duration progressInterval;
     private final ScheduledExecutorService poller;
-    private final Runnable afterExit;
     private final NextAttempts attempts;
     private final AutoResume autoResume;
     private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
-    private final RunListener listener = new ExecutorEvents();
+    private final RunEvents listener;
 
     /** A running task whose progress file is followed. */
     private static final class Tracked {
@@ -70,9 +66,9 @@ final class RunFollower {
         this.changes = changes;
         this.progressInterval = progressInterval;
         this.poller = poller;
-        this.afterExit = afterExit;
         this.attempts = attempts;
         this.autoResume = autoResume;
+        this.listener = new RunEvents(changes, poller, "training", this::settle, afterExit, TaskTransitions::waiting);
     }
 
     /** Reads the progress of every followed task every {@code poll}. */
@@ -191,12 +187,8 @@ final class RunFollower {
             }
             if (changes.saveAndPublish(finished, TaskEvent.Kind.STATE_CHANGED)) {
                 tracked.remove(id);
-            } else if (!poller.isShutdown()) {
-                try {
-                    poller.schedule(() -> settle(id, exitCode, detail), RETRY.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (RejectedExecutionException e) {
-                    LOG.debugf("service stopping; %s is settled at the next start", id);
-                }
+            } else {
+                listener.settleLater(id, exitCode, detail);
             }
         }
     }
@@ -239,38 +231,5 @@ final class RunFollower {
         });
         Artifacts.onDisk(dir).forEach(found::putIfAbsent);
         return found;
-    }
-
-    /** What executors report, routed to the task's lock. */
-    private final class ExecutorEvents implements RunListener {
-
-        @Override
-        public void exited(String taskId, Integer exitCode, String detail) {
-            if (poller.isShutdown()) {
-                return;
-            }
-            try {
-                poller.execute(() -> {
-                    settle(taskId, exitCode, detail);
-                    afterExit.run();
-                });
-            } catch (RejectedExecutionException e) {
-                LOG.debugf("service stopping; %s is settled at the next start", taskId);
-            }
-        }
-
-        @Override
-        public void waiting(String taskId, TrainerPhase phase, String message) {
-            if (poller.isShutdown()) {
-                return;
-            }
-            synchronized (changes.lock(taskId)) {
-                TaskRecord record = changes.store().get(taskId).orElse(null);
-                TaskRecord next = record == null ? null : TaskTransitions.waiting(record, phase, message);
-                if (next != null) {
-                    changes.saveAndPublish(next, TaskEvent.Kind.STATE_CHANGED);
-                }
-            }
-        }
     }
 }
