@@ -19,11 +19,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
@@ -32,10 +30,9 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.sage.studio.gateway.proxy.OwningService;
+import io.sage.studio.gateway.support.ActiveStandIn;
 import io.sage.studio.gateway.support.Http;
 import io.sage.studio.gateway.support.RawClient;
-import io.sage.studio.gateway.support.RoutePublisher;
-import io.sage.studio.gateway.support.StandInBackend;
 import io.sage.studio.gateway.support.StandInServices;
 import io.sage.studio.kafka.KafkaTestResource;
 
@@ -69,31 +66,16 @@ class LimitsTest {
         }
     }
 
-    private static StandInBackend backend;
-
-    @BeforeAll
-    static void startBackend() {
-        backend = StandInBackend.start("limits-model");
-    }
-
-    @AfterAll
-    static void stopBackend() throws Exception {
-        backend.close();
-    }
-
-    @BeforeEach
-    void route() {
-        backend.reset();
-        RoutePublisher.active(backend);
-    }
+    @RegisterExtension
+    static final ActiveStandIn standIn = new ActiveStandIn("limits-model");
 
     @Test
     void requestsBeyondTheConcurrencyCapAre429InOpenAiShape() throws Exception {
-        backend.holdAnswers();
+        standIn.backend().holdAnswers();
         List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
         held.add(Http.sendAsync(Http.post("/v1/chat/completions", CHAT)));
         held.add(Http.sendAsync(Http.post("/v1/chat/completions", CHAT)));
-        await().atMost(Duration.ofSeconds(10)).until(() -> backend.arrived() == 2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> standIn.backend().arrived() == 2);
 
         given().contentType(ContentType.JSON)
                 .body(CHAT)
@@ -103,9 +85,9 @@ class LimitsTest {
                 .header("Retry-After", "1")
                 .body("error.type", equalTo("rate_limit_error"))
                 .body("error.code", equalTo("too_many_concurrent_requests"));
-        assertThat(backend.arrived()).isEqualTo(2);
+        assertThat(standIn.backend().arrived()).isEqualTo(2);
 
-        backend.release();
+        standIn.backend().release();
         for (CompletableFuture<HttpResponse<String>> response : held) {
             assertThat(response.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         }
@@ -120,7 +102,7 @@ class LimitsTest {
 
     @Test
     void aSilentBackendTimesOutWith504() {
-        backend.holdAnswers();
+        standIn.backend().holdAnswers();
         given().contentType(ContentType.JSON)
                 .body(CHAT)
                 .post("/v1/chat/completions")
@@ -128,13 +110,13 @@ class LimitsTest {
                 .statusCode(504)
                 .body("error.code", equalTo("backend_timeout"))
                 .body("error.message", containsString("studio.gateway.upstream-timeout"));
-        backend.release();
+        standIn.backend().release();
     }
 
     @Test
     @Timeout(30)
     void aStreamThatStallsMidwayIsCutOff() throws Exception {
-        backend.holdStreams();
+        standIn.backend().holdStreams();
         try (Http.Stream stream = Http.open(
                 Http.post("/v1/chat/completions", "{\"model\":\"sage-chat\",\"stream\":true,\"messages\":[]}"))) {
             assertThat(stream.nextLine()).contains("\"role\":\"assistant\"");
@@ -147,7 +129,7 @@ class LimitsTest {
             // The backend never finished: the client must not see a clean end of stream.
             assertThat(rest).doesNotContain("data: [DONE]");
         }
-        backend.release();
+        standIn.backend().release();
         given().get("/q/metrics").then().body(containsString("reason=\"timeout\""));
     }
 
@@ -216,7 +198,7 @@ class LimitsTest {
                 .build());
         assertThat(chunked.statusCode()).isEqualTo(413);
         assertThat(chunked.body()).contains("request_too_large");
-        assertThat(backend.arrived()).isZero();
+        assertThat(standIn.backend().arrived()).isZero();
     }
 
     @Test
@@ -275,7 +257,7 @@ class LimitsTest {
         } finally {
             stalled.forEach(RawClient::close);
         }
-        assertThat(backend.arrived()).isEqualTo(1);
+        assertThat(standIn.backend().arrived()).isEqualTo(1);
         given().get("/q/metrics").then().body(containsString("reason=\"body_timeout\""));
     }
 
@@ -302,7 +284,7 @@ class LimitsTest {
                     .contains("studio.gateway.max-buffered-request-bytes");
             // A body that ends (80 bytes more: 8180) goes to the backend, and gives its bytes back once answered.
             assertThat(partial.get(0).send(end).readAnswer()).startsWith("HTTP/1.1 200");
-            assertThat(backend.last().json().getString("model")).isEqualTo("limits-model");
+            assertThat(standIn.backend().last().json().getString("model")).isEqualTo("limits-model");
             await().atMost(Duration.ofSeconds(10)).until(() -> bufferedBytes() == 8 * 900);
             assertThat(over.readUntilClosed()).isEmpty();
         } finally {
