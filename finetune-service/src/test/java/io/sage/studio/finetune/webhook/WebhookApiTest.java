@@ -113,17 +113,20 @@ class WebhookApiTest {
         }
     }
 
-    static String runTask() {
-        String dataset = given().multiPart(
-                        "file",
-                        "hook.jsonl",
-                        "{\"prompt\":\"q\",\"completion\":\"a\"}\n{\"prompt\":\"r\",\"completion\":\"b\"}\n"
-                                .getBytes(StandardCharsets.UTF_8))
+    /** Uploads {@code jsonl} as a dataset named {@code name}; returns its id. */
+    static String upload(String name, String jsonl) {
+        return given().multiPart("file", name, jsonl.getBytes(StandardCharsets.UTF_8))
                 .post("/api/finetune/upload-dataset")
                 .then()
                 .statusCode(200)
                 .extract()
                 .path("dataset_id");
+    }
+
+    /** Runs a task on a two-line dataset to completion (the stand-in trainer); returns its id. */
+    static String runTask() {
+        String dataset = upload(
+                "hook.jsonl", "{\"prompt\":\"q\",\"completion\":\"a\"}\n{\"prompt\":\"r\",\"completion\":\"b\"}\n");
         String id = given().contentType(ContentType.JSON)
                 .body(Map.of("model_name", "Qwen/Qwen2.5-0.5B-Instruct", "dataset_file", dataset))
                 .post("/api/finetune/create")

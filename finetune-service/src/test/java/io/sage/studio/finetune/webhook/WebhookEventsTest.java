@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -69,16 +68,9 @@ class WebhookEventsTest {
         Map<String, Object> tasks = WebhookApiTest.register(receiver, "/tasks", List.of("task.*"));
 
         String task = WebhookApiTest.runTask();
-        String evalSet = given().multiPart(
-                        "file",
-                        "eval.jsonl",
-                        "{\"prompt\":\"one\",\"completion\":\"you said: one\"}\n{\"prompt\":\"two\",\"completion\":\"x\"}\n"
-                                .getBytes(StandardCharsets.UTF_8))
-                .post("/api/finetune/upload-dataset")
-                .then()
-                .statusCode(200)
-                .extract()
-                .path("dataset_id");
+        String evalSet = WebhookApiTest.upload(
+                "eval.jsonl",
+                "{\"prompt\":\"one\",\"completion\":\"you said: one\"}\n{\"prompt\":\"two\",\"completion\":\"x\"}\n");
         String evaluation = given().contentType(ContentType.JSON)
                 .body(Map.of("eval_file", evalSet, "max_samples", 2, "baseline", "base"))
                 .post("/api/finetune/tasks/" + task + "/evaluations")
