@@ -1,11 +1,7 @@
 package io.sage.studio.finetune.executor.kubernetes;
 
-import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -405,30 +401,16 @@ final class DistributedRuns {
             return;
         }
         if (rankZero != null) {
-            copyLog(run, rankZero);
+            // Rank 0's log goes with the task, as a single trainer's does; the others' stay in their pods.
+            PodLogs.copy(
+                    client,
+                    run.namespace,
+                    rankZero,
+                    engine.container(),
+                    run.taskDir.resolve(RunKind.TRAIN.logFile()),
+                    run.taskId);
         }
         run.listener.exited(run.taskId, exitCode, detail);
-    }
-
-    /** Rank 0's stdout/stderr (the others' stay in their pods) go with the task, as a single trainer's do. */
-    private void copyLog(Run run, Pod pod) {
-        try {
-            String log = client.pods()
-                    .inNamespace(run.namespace)
-                    .withName(pod.getMetadata().getName())
-                    .inContainer(engine.container())
-                    .getLog();
-            if (log != null && !log.isEmpty()) {
-                Files.writeString(
-                        run.taskDir.resolve(RunKind.TRAIN.logFile()),
-                        log.endsWith("\n") ? log : log + "\n",
-                        StandardCharsets.UTF_8,
-                        StandardOpenOption.CREATE,
-                        StandardOpenOption.APPEND);
-            }
-        } catch (KubernetesClientException | IOException e) {
-            LOG.debugf("no log copied for %s: %s", run.taskId, e.getMessage());
-        }
     }
 
     private void delete(Run run) {

@@ -1,11 +1,7 @@
 package io.sage.studio.finetune.executor.kubernetes;
 
-import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -444,34 +440,14 @@ public class KubernetesExecutor implements TaskExecutor {
             return;
         }
         if (pod != null) {
-            copyLog(w, pod);
+            PodLogs.copy(
+                    client, w.namespace, pod, TrainerJobs.CONTAINER, w.taskDir.resolve(w.kind.logFile()), w.taskId);
         }
         if (w.kind == RunKind.MERGE) {
             // Its log is copied: the finished merge Job goes, so a later merge of the task can take the name.
             deleteJob(w.namespace, w.jobName);
         }
         w.listener.exited(w.taskId, exitCode, detail);
-    }
-
-    /** The trainer's stdout/stderr live in the pod log; keep them with the task. */
-    private void copyLog(Watched w, Pod pod) {
-        try {
-            String log = client.pods()
-                    .inNamespace(w.namespace)
-                    .withName(pod.getMetadata().getName())
-                    .inContainer(TrainerJobs.CONTAINER)
-                    .getLog();
-            if (log != null && !log.isEmpty()) {
-                Files.writeString(
-                        w.taskDir.resolve(w.kind.logFile()),
-                        log.endsWith("\n") ? log : log + "\n",
-                        StandardCharsets.UTF_8,
-                        StandardOpenOption.CREATE,
-                        StandardOpenOption.APPEND);
-            }
-        } catch (KubernetesClientException | IOException e) {
-            LOG.debugf("no log copied for %s: %s", w.taskId, e.getMessage());
-        }
     }
 
     private Pod latestPod(Watched w) {
