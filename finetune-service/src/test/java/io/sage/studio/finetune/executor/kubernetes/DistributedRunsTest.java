@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,12 +25,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import io.fabric8.mockwebserver.ServerRequest;
-import io.fabric8.mockwebserver.ServerResponse;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TrainerPhase;
@@ -54,7 +48,6 @@ class DistributedRunsTest {
     @TempDir
     Path root;
 
-    private final Map<ServerRequest, java.util.Queue<ServerResponse>> responses = new HashMap<>();
     private KubernetesMockServer server;
     private KubernetesClient client;
     private StudioHome home;
@@ -79,9 +72,7 @@ class DistributedRunsTest {
 
     @BeforeEach
     void start() {
-        server = new KubernetesMockServer(
-                new Context(), new MockWebServer(), responses, new KubernetesMixedDispatcher(responses), false);
-        server.init();
+        server = TrainerFixtures.mixedServer();
         client = server.createClient();
         home = StudioHome.at(root);
     }

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Queue;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,12 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import io.fabric8.mockwebserver.ServerRequest;
-import io.fabric8.mockwebserver.ServerResponse;
 
 /** A trainer pod's log kept with its task, on the fabric8 mock API server's pod log endpoint. */
 class PodLogsTest {
@@ -29,15 +21,12 @@ class PodLogsTest {
     @TempDir
     Path dir;
 
-    private final Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
     private KubernetesMockServer server;
     private KubernetesClient client;
 
     @BeforeEach
     void start() {
-        server = new KubernetesMockServer(
-                new Context(), new MockWebServer(), responses, new KubernetesMixedDispatcher(responses), false);
-        server.init();
+        server = TrainerFixtures.mixedServer();
         client = server.createClient();
     }
 

@@ -8,14 +8,18 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
 import io.sage.studio.common.home.StudioHome;
 import io.sage.studio.finetune.domain.Parallelism;
 import io.sage.studio.finetune.domain.TaskRecord;
@@ -26,8 +30,8 @@ import io.sage.studio.finetune.executor.RunListener;
 
 /**
  * What the tests of the trainer manifests share, so that each says only what it checks: a task of a given shape, the
- * fabric8 mock API server in CRUD mode, one training launch read back as the Job it created, and a trainer container's
- * environment by name.
+ * fabric8 mock API server (CRUD, or mixed with set answers), one training launch read back as the Job it created,
+ * and a trainer container's environment by name.
  */
 final class TrainerFixtures {
 
@@ -66,6 +70,18 @@ final class TrainerFixtures {
     static KubernetesMockServer crudServer() {
         KubernetesMockServer server = new KubernetesMockServer(
                 new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        server.init();
+        return server;
+    }
+
+    /**
+     * A started mock API server that stores what is created and first answers what {@code server.expect()} set up (a
+     * pod's log, which CRUD mode does not serve); the caller destroys it.
+     */
+    static KubernetesMockServer mixedServer() {
+        Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
+        KubernetesMockServer server = new KubernetesMockServer(
+                new Context(), new MockWebServer(), responses, new KubernetesMixedDispatcher(responses), false);
         server.init();
         return server;
     }
