@@ -49,10 +49,22 @@ final class CanonicalChatLine {
      * valid canonical chat record; {@code false}, with nothing written, when the tree path has to decide.
      */
     boolean write(byte[] line, int begin, int end, OutputStream out) throws IOException {
-        record.reset();
         chars = 0;
         tokens = 0;
         boolean ok;
+        if (written(line, begin, end)) {
+            // Already byte for byte what the generator would write: checked token by token, then copied as it is.
+            try (JsonParser parser = factory.createParser(line, begin, end - begin)) {
+                ok = convert(parser, null) && parser.nextToken() == null;
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+            if (ok) {
+                out.write(line, begin, end - begin);
+            }
+            return ok;
+        }
+        record.reset();
         try (JsonParser parser = factory.createParser(line, begin, end - begin);
                 JsonGenerator generator = factory.createGenerator(record)) {
             ok = convert(parser, generator) && parser.nextToken() == null;
@@ -66,15 +78,99 @@ final class CanonicalChatLine {
         return ok;
     }
 
+    /**
+     * Whether the line's bytes are those the generator writes for the values they hold, should it prove a canonical
+     * record: no white space between tokens, and no escape in a string other than the generator's own ({@code \"}
+     * {@code \\} {@code \n} {@code \r} {@code \t} {@code \b} {@code \f}; it writes {@code /}, non-ASCII
+     * characters and U+007F as they are, and no other character below U+0020 can stand in a valid string). Compact
+     * JSON as Jackson, JavaScript's {@code JSON.stringify} and the studio's own normalised files write it passes;
+     * {@code \\u} escapes (Python's default {@code ensure_ascii}) and {@code ": "} separators do not, and those lines
+     * are written anew. The parse that follows still decides validity.
+     */
+    private static boolean written(byte[] line, int begin, int end) {
+        boolean inString = false;
+        for (int i = begin; i < end; i++) {
+            byte b = line[i];
+            if (inString) {
+                if (b < 0) {
+                    int length = utf8Length(line, i, end);
+                    if (length == 0) {
+                        return false;
+                    }
+                    i += length - 1;
+                } else if (b == '"') {
+                    inString = false;
+                } else if (b == '\\') {
+                    if (++i == end) {
+                        return false;
+                    }
+                    switch (line[i]) {
+                        case '"', '\\', 'n', 'r', 't', 'b', 'f' -> {}
+                        default -> {
+                            return false;
+                        }
+                    }
+                }
+            } else if (b == '"') {
+                inString = true;
+            } else if (b == ' ' || b == '\t' || b == '\r' || b == '\n') {
+                return false;
+            }
+        }
+        return !inString;
+    }
+
+    /**
+     * The length of the well-formed UTF-8 sequence (RFC 3629: no overlong form, no surrogate, nothing past U+10FFFF)
+     * that starts with the non-ASCII byte at {@code i}; 0 when there is none. The parser decodes more leniently, and
+     * the generator would re-encode such bytes, so they must not be copied as they are.
+     */
+    private static int utf8Length(byte[] line, int i, int end) {
+        int b = line[i] & 0xFF;
+        int length;
+        int low = 0x80;
+        int high = 0xBF;
+        if (b >= 0xC2 && b <= 0xDF) {
+            length = 2;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            length = 3;
+            low = b == 0xE0 ? 0xA0 : 0x80;
+            high = b == 0xED ? 0x9F : 0xBF;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            length = 4;
+            low = b == 0xF0 ? 0x90 : 0x80;
+            high = b == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            return 0;
+        }
+        if (i + length > end) {
+            return 0;
+        }
+        int second = line[i + 1] & 0xFF;
+        if (second < low || second > high) {
+            return 0;
+        }
+        for (int k = 2; k < length; k++) {
+            int next = line[i + k] & 0xFF;
+            if (next < 0x80 || next > 0xBF) {
+                return 0;
+            }
+        }
+        return length;
+    }
+
+    /** Checks the record token by token; writes its normalised form to {@code out} unless that is {@code null}. */
     private boolean convert(JsonParser parser, JsonGenerator out) throws IOException {
         if (parser.nextToken() != JsonToken.START_OBJECT
                 || !"messages".equals(parser.nextFieldName())
                 || parser.nextToken() != JsonToken.START_ARRAY) {
             return false;
         }
-        out.writeStartObject();
-        out.writeFieldName("messages");
-        out.writeStartArray();
+        if (out != null) {
+            out.writeStartObject();
+            out.writeFieldName("messages");
+            out.writeStartArray();
+        }
         boolean answered = false;
         int messages = 0;
         JsonToken token;
@@ -91,15 +187,17 @@ final class CanonicalChatLine {
             char[] text = parser.getTextCharacters();
             int offset = parser.getTextOffset();
             int length = parser.getTextLength();
-            out.writeStartObject();
-            out.writeStringField("role", role);
-            out.writeFieldName("content");
-            out.writeString(text, offset, length);
+            if (out != null) {
+                out.writeStartObject();
+                out.writeStringField("role", role);
+                out.writeFieldName("content");
+                out.writeString(text, offset, length);
+                out.writeEndObject();
+            }
             long ascii = 0;
             for (int i = offset; i < offset + length; i++) {
                 ascii += text[i] < 128 ? 1 : 0;
             }
-            out.writeEndObject();
             chars += length;
             // DatasetValidator.estimateTokens: ~4 ASCII characters per token, 1 per other character; 4 per message.
             tokens += (ascii + 3) / 4 + (length - ascii) + 4;
@@ -112,8 +210,10 @@ final class CanonicalChatLine {
         if (messages == 0 || !answered || parser.nextToken() != JsonToken.END_OBJECT) {
             return false;
         }
-        out.writeEndArray();
-        out.writeEndObject();
+        if (out != null) {
+            out.writeEndArray();
+            out.writeEndObject();
+        }
         return true;
     }
 

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.tuple;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +24,7 @@ import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.LongRange;
 
 /**
  * The validator's fast path for canonical chat lines ({@link CanonicalChatLine}) against the tree path it shortcuts:
@@ -95,6 +99,70 @@ class CanonicalChatLineTest {
         assertThat(run.report().maxChars()).isEqualTo(chars);
         assertThat(run.report().estimatedTokens()).isEqualTo(tokens);
         assertThat(run.report().format()).isEqualTo(DatasetFormat.OPENAI);
+    }
+
+    /**
+     * Lines in the fast path's compact form are copied as they are; any other way of writing the same record (spaces
+     * between tokens, {@code \\u} escapes, an escaped solidus) is written anew: both give the tree path's bytes.
+     */
+    @Property(tries = 1000)
+    void everyWayOfWritingTheSameRecordIsStoredAsTheSameBytes(
+            @ForAll("chats") List<ChatMessage> messages, @ForAll @LongRange(min = 0, max = 1000) long seed)
+            throws IOException {
+        java.util.Random random = new java.util.Random(seed);
+        String sep = random.nextBoolean() ? " " : "";
+        StringBuilder line = new StringBuilder("{\"messages\":" + sep + "[");
+        for (int i = 0; i < messages.size(); i++) {
+            ChatMessage m = messages.get(i);
+            line.append(i > 0 ? "," + sep : "")
+                    .append("{\"role\":" + sep + "\"")
+                    .append(m.role());
+            line.append("\"," + sep + "\"content\":" + sep + "\"");
+            for (char c : m.content().toCharArray()) {
+                int pick = random.nextInt(8);
+                if (pick == 0) {
+                    line.append(String.format("\\u%04X", (int) c));
+                } else if (pick == 1 && c == '/') {
+                    line.append("\\/");
+                } else {
+                    line.append(escapeSurrogates(JsonStringEncoder.getInstance().quoteAsString(String.valueOf(c))));
+                }
+            }
+            line.append("\"}");
+        }
+        Run run = validate(line.append("]}\n").toString());
+        assertThat(run.report().valid()).isEqualTo(1);
+        assertThat(run.output()).isEqualTo(treePathLine(messages));
+    }
+
+    /** Bytes the parser decodes leniently (overlong forms, encoded surrogates) are never stored as they came. */
+    @Example
+    void malformedUtf8IsNeverCopiedIntoTheStoredFile() throws IOException {
+        byte[][] contents = {
+            {(byte) 0xC0, (byte) 0xAF}, // overlong '/'
+            {(byte) 0xE0, (byte) 0x80, (byte) 0xAF}, // overlong '/'
+            {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, // an encoded surrogate
+            {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, // past U+10FFFF
+            {(byte) 0xE6, (byte) 0xBC}, // cut short
+        };
+        for (byte[] content : contents) {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            line.writeBytes("{\"messages\":[{\"role\":\"user\",\"content\":\"a".getBytes(StandardCharsets.UTF_8));
+            line.writeBytes(content);
+            line.writeBytes("\"},{\"role\":\"assistant\",\"content\":\"b\"}]}\n".getBytes(StandardCharsets.UTF_8));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            validator.validate(new ByteArrayInputStream(line.toByteArray()), out);
+            try {
+                StandardCharsets.UTF_8
+                        .newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(out.toByteArray()));
+            } catch (CharacterCodingException e) {
+                throw new AssertionError(
+                        "stored bytes are not UTF-8 for content " + java.util.Arrays.toString(content));
+            }
+        }
     }
 
     @Provide
