@@ -172,6 +172,8 @@ class LocalTrainingTest {
         try (Harness h = new Harness(tmp, Map.of("FAKE_TRAINER_STEP_DELAY", "0.02", "FAKE_TRAINER_STEPS", "40"))) {
             Path data = h.dataset(4);
             Task first = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data), "alice");
+            // The dispatcher starts tasks on its own thread: the one slot must be taken before the others queue.
+            await().atMost(LONG).until(() -> h.task(first.taskId()).status() != TaskStatus.QUEUED);
             Task low = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 0), "alice");
             Task later = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 0), "alice");
             Task high = h.tasks.create(Harness.request("Qwen/Qwen2.5-0.5B-Instruct", data, 7), "alice");
