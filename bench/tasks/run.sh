@@ -31,7 +31,7 @@ trap cleanup EXIT
 # shellcheck source=../lib.sh
 source "$repo/bench/lib.sh"
 
-finetune_jar="$repo/finetune-service/target/quarkus-app/quarkus-run.jar"
+finetune_jar="${BENCH_FINETUNE_JAR:-$repo/finetune-service/target/quarkus-app/quarkus-run.jar}"
 if [[ ! -f "$finetune_jar" ]]; then
   echo "building finetune-service (mvn package)..." >&2
   mvn -B -q -o package -DskipTests -f "$repo/finetune-service/pom.xml"
