@@ -14,6 +14,17 @@ type Sent<T, K extends keyof T> = { [P in K]-?: NonNullable<T[P]> };
 
 // finetune-service
 export type Task = Finetune['Task'];
+/**
+ * A task in a page of `GET /api/finetune/tasks?limit=…`: a Task without `logs`, `config`, `attempts`,
+ * `warning_details`, `trackers`, `dataset_path`, `dataset_source` and `output_dir` (`getTask` has them). The table and
+ * its actions read rows; the drawer and "Clone & edit" need the whole task ({@link isWholeTask}).
+ */
+export type TaskRow = Finetune['TaskRow'];
+
+/** Whether a task known to the list is a whole Task (the stream's events) rather than a page's row. */
+export function isWholeTask(task: TaskRow): task is Task {
+  return Array.isArray((task as Partial<Task>).attempts);
+}
 /** A task's `merge_run`: the merge of its LoRA adapter into merged_model/ after training. */
 export type MergeRun = Finetune['MergeRun'];
 /** One run of a task (`attempts` of a Task; `POST …/retry` starts the next). */

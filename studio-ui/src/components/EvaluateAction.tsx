@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import { evaluationApi, type EvaluationRequest } from '../api/evaluation';
 import { errorMessage } from '../api/http';
 import { servingApi } from '../api/serving';
-import type { Task } from '../api/types';
+import type { TaskRow } from '../api/types';
 import { useI18n } from '../i18n/I18nProvider';
 import { EvaluationDrawer } from './EvaluationCompare';
 
@@ -49,7 +49,7 @@ function EvaluateModal({
   onClose,
   onStarted,
 }: {
-  task: Task;
+  task: TaskRow;
   open: boolean;
   onClose: () => void;
   onStarted: (evaluationId: string) => void;
@@ -173,7 +173,15 @@ function EvaluateModal({
  * "Evaluate" for a completed task: the form, then the compare view following the run. An icon button in a table
  * row (`compact`), a labelled one in the task drawer.
  */
-export function EvaluateAction({ task, compact = false, pollMs }: { task: Task; compact?: boolean; pollMs?: number }) {
+export function EvaluateAction({
+  task,
+  compact = false,
+  pollMs,
+}: {
+  task: TaskRow;
+  compact?: boolean;
+  pollMs?: number;
+}) {
   const { t } = useI18n();
   const [formOpen, setFormOpen] = useState(false);
   const [evaluationId, setEvaluationId] = useState<string>();

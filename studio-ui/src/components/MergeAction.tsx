@@ -3,22 +3,22 @@ import { App, Button, Flex, Tag, Tooltip } from 'antd';
 import { useState } from 'react';
 import { finetuneApi } from '../api/finetune';
 import { errorMessage } from '../api/http';
-import type { MergeRun, Task } from '../api/types';
+import type { MergeRun, Task, TaskRow } from '../api/types';
 import { useI18n } from '../i18n/I18nProvider';
 
 /** A task's `merge_run` (`POST /api/finetune/tasks/{id}/merge`): the merge of its LoRA adapter into merged_model/. */
-export function mergeRunOf(task: Task): MergeRun | null {
+export function mergeRunOf(task: TaskRow): MergeRun | null {
   return task.merge_run ?? null;
 }
 
 /** The merge is queued or running. */
-export function isMerging(task: Task): boolean {
+export function isMerging(task: TaskRow): boolean {
   const state = mergeRunOf(task)?.state;
   return state === 'queued' || state === 'running';
 }
 
 /** A completed LoRA/QLoRA task with an adapter and no merged model, not merging now. */
-export function canMerge(task: Task): boolean {
+export function canMerge(task: TaskRow): boolean {
   return (
     task.status === 'completed' &&
     (task.method === 'lora' || task.method === 'qlora') &&
@@ -29,7 +29,7 @@ export function canMerge(task: Task): boolean {
 }
 
 interface Props {
-  task: Task;
+  task: TaskRow;
   /** The task as the service answered (merge queued), or after a cancel. */
   onChanged: (task: Task) => void;
   /** An icon button for a table row; otherwise a button with the merge's state (task drawer). */

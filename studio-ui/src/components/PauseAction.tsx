@@ -3,17 +3,17 @@ import { App, Button, Tooltip } from 'antd';
 import { useState } from 'react';
 import { finetuneApi } from '../api/finetune';
 import { errorMessage } from '../api/http';
-import type { Task } from '../api/types';
+import type { Task, TaskRow } from '../api/types';
 import { useI18n } from '../i18n/I18nProvider';
 
 /** A queued or running task can be paused (`POST …/pause`) unless a cancel is under way. */
-export function canPause(task: Task): boolean {
+export function canPause(task: TaskRow): boolean {
   const live = ['pending', 'queued', 'preparing', 'training'].includes(task.status);
   return live && !task.cancel_requested;
 }
 
 interface PauseProps {
-  task: Task;
+  task: TaskRow;
   /** The task as the service answered: paused, pausing (`pause_requested`) or queued again. */
   onChanged: (task: Task) => void;
   /** An icon button for a table row; otherwise a labelled button (task drawer). */

@@ -3,16 +3,16 @@ import { App, Button, Tooltip } from 'antd';
 import { useState } from 'react';
 import { finetuneApi } from '../api/finetune';
 import { errorMessage } from '../api/http';
-import type { Task } from '../api/types';
+import type { Task, TaskRow } from '../api/types';
 import { useI18n } from '../i18n/I18nProvider';
 
 /** A failed or cancelled task can run again (`POST …/retry`: same id, next attempt). */
-export function canRetry(task: Task): boolean {
+export function canRetry(task: TaskRow): boolean {
   return task.status === 'failed' || task.status === 'cancelled';
 }
 
 interface RetryProps {
-  task: Task;
+  task: TaskRow;
   /** The task as the service answered: queued again, `attempt` grown by one. */
   onChanged: (task: Task) => void;
   /** An icon button for a table row; otherwise a labelled button (task drawer). */
@@ -57,9 +57,9 @@ export function RetryAction({ task, onChanged, compact = false }: RetryProps) {
 }
 
 interface CloneProps {
-  task: Task;
+  task: TaskRow;
   /** Fills the create form with the task's settings (the form then submits a clone). */
-  onClone: (task: Task) => void;
+  onClone: (task: TaskRow) => void;
   compact?: boolean;
 }
 

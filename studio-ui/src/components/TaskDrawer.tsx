@@ -1,6 +1,6 @@
 import { Alert, Button, Descriptions, Drawer, Empty, Flex, Progress, Statistic, Tabs, Tag, Typography } from 'antd';
 import { useState } from 'react';
-import type { Task } from '../api/types';
+import type { Task, TaskRow } from '../api/types';
 import { useTaskLogs } from '../hooks/useTaskLogs';
 import { useTaskMetrics } from '../hooks/useTaskMetrics';
 import { useI18n } from '../i18n/I18nProvider';
@@ -36,7 +36,7 @@ interface Props {
   /** A task as an action answered it (e.g. its merge queued); the live feed brings the rest. */
   onChanged?: (task: Task) => void;
   /** "Clone & edit": fills the create form with the task's settings. */
-  onClone?: (task: Task) => void;
+  onClone?: (task: TaskRow) => void;
 }
 
 /** Every attempt of a task that was retried (`attempts`, the current one last): when, how it ended, why. */

@@ -1,5 +1,5 @@
 import { Tag } from 'antd';
-import type { Task } from '../api/types';
+import type { TaskRow } from '../api/types';
 import { useI18n, type Translate } from '../i18n/I18nProvider';
 import { STATUS_ICON } from '../lib/taskFormat';
 
@@ -22,7 +22,7 @@ export function phaseLabel(phase: string, t: Translate): string {
 }
 
 /** ✅ completed (· merging) · 🔄 training/preparing (with its phase) · ⏳ queued/pending · ❌ failed · ⊘ cancelled · ⏸ paused */
-export function TaskStatusTag({ task }: { task: Pick<Task, 'status' | 'phase'> }) {
+export function TaskStatusTag({ task }: { task: Pick<TaskRow, 'status' | 'phase'> }) {
   const { t } = useI18n();
   const running = task.status === 'preparing' || task.status === 'training';
   // a completed task whose adapter is being merged stays completed: its phase says so

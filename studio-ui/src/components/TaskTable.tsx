@@ -4,7 +4,7 @@ import type { HTMLAttributes } from 'react';
 import type { ColumnsType } from 'antd/es/table';
 import { finetuneApi } from '../api/finetune';
 import { errorMessage } from '../api/http';
-import type { Task } from '../api/types';
+import type { Task, TaskRow } from '../api/types';
 import type { FeedMode } from '../hooks/useTaskFeed';
 import { useI18n } from '../i18n/I18nProvider';
 import {
@@ -24,7 +24,7 @@ import { CloneAction, RetryAction } from './RetryAction';
 import { TaskStatusTag } from './TaskStatusTag';
 
 interface Props {
-  tasks: Task[];
+  tasks: TaskRow[];
   mode: FeedMode;
   loaded: boolean;
   error: string | null;
@@ -32,12 +32,12 @@ interface Props {
   onChanged: (task: Task) => void;
   onDeleted: (taskId: string) => void;
   /** "Clone & edit": fills the create form with a task's settings. */
-  onClone?: (task: Task) => void;
+  onClone?: (task: TaskRow) => void;
 }
 
 const FEED_BADGE = { live: 'success', polling: 'warning', connecting: 'default' } as const;
 
-export function TaskProgress({ task }: { task: Task }) {
+export function TaskProgress({ task }: { task: TaskRow }) {
   const { t } = useI18n();
   const percent = progressPercent(task);
   const status =
@@ -75,7 +75,7 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
     }
   };
 
-  const columns: ColumnsType<Task> = [
+  const columns: ColumnsType<TaskRow> = [
     {
       title: (
         <span>
@@ -228,7 +228,7 @@ export function TaskTable({ tasks, mode, loaded, error, onOpen, onChanged, onDel
       data-testid="task-table"
       styles={{ body: { padding: 0 } }}
     >
-      <Table<Task>
+      <Table<TaskRow>
         rowKey="task_id"
         size="small"
         columns={columns}

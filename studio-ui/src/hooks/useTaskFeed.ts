@@ -2,19 +2,20 @@ import { useCallback, useEffect, useState } from 'react';
 import { finetuneApi } from '../api/finetune';
 import { errorMessage } from '../api/http';
 import type { SseEvent } from '../api/sse';
-import type { Task, TaskDeleted } from '../api/types';
+import type { Task, TaskDeleted, TaskRow } from '../api/types';
 import { isAbort } from './usePolling';
 
 /** `live`: the SSE stream is open; `polling`: it failed, the list is fetched every few seconds. */
 export type FeedMode = 'connecting' | 'live' | 'polling';
 
 export interface TaskFeed {
-  tasks: Task[];
+  /** Rows of the first page and whole tasks from the stream, newest first. */
+  tasks: TaskRow[];
   mode: FeedMode;
   loaded: boolean;
   error: string | null;
   /** Applies an answer the UI already has (create, cancel) without waiting for the stream. */
-  upsert: (task: Task) => void;
+  upsert: (task: TaskRow) => void;
   remove: (taskId: string) => void;
 }
 
@@ -24,12 +25,12 @@ export interface TaskFeedOptions {
   retryStreamMs?: number;
 }
 
-function newestFirst(tasks: Task[]): Task[] {
+function newestFirst(tasks: TaskRow[]): TaskRow[] {
   return [...tasks].sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''));
 }
 
 /** `a` comes after `b` in the list's order (created_at, then task id, newest first), as the server sorts. */
-function after(a: Task, b: Task): boolean {
+function after(a: TaskRow, b: TaskRow): boolean {
   const created = (b.created_at ?? '').localeCompare(a.created_at ?? '');
   return created !== 0 ? created > 0 : b.task_id.localeCompare(a.task_id) > 0;
 }
@@ -38,7 +39,7 @@ function after(a: Task, b: Task): boolean {
  * The list after a fetch of its first page: the page replaces what it covers (a task missing there was deleted);
  * tasks older than the page's last one, known from the stream, stay.
  */
-export function mergeFirstPage(current: Task[], page: Task[], complete: boolean): Task[] {
+export function mergeFirstPage(current: TaskRow[], page: TaskRow[], complete: boolean): TaskRow[] {
   const last = page[page.length - 1];
   if (complete || last === undefined) {
     return complete ? newestFirst(page) : current;
@@ -47,7 +48,7 @@ export function mergeFirstPage(current: Task[], page: Task[], complete: boolean)
   return newestFirst([...page, ...current.filter((t) => !onPage.has(t.task_id) && after(t, last))]);
 }
 
-function upsertInto(tasks: Task[], task: Task): Task[] {
+function upsertInto(tasks: TaskRow[], task: TaskRow): TaskRow[] {
   const index = tasks.findIndex((t) => t.task_id === task.task_id);
   if (index < 0) {
     return newestFirst([...tasks, task]);
@@ -64,7 +65,7 @@ function upsertInto(tasks: Task[], task: Task): Task[] {
  * stream retried after `retryStreamMs`. Unmounting closes the stream and clears every timer.
  */
 export function useTaskFeed({ pollMs = 3000, retryStreamMs = 15000 }: TaskFeedOptions = {}): TaskFeed {
-  const [tasks, setTasks] = useState<Task[]>([]);
+  const [tasks, setTasks] = useState<TaskRow[]>([]);
   const [mode, setMode] = useState<FeedMode>('connecting');
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -148,7 +149,7 @@ export function useTaskFeed({ pollMs = 3000, retryStreamMs = 15000 }: TaskFeedOp
     };
   }, [pollMs, retryStreamMs]);
 
-  const upsert = useCallback((task: Task) => setTasks((current) => upsertInto(current, task)), []);
+  const upsert = useCallback((task: TaskRow) => setTasks((current) => upsertInto(current, task)), []);
   const remove = useCallback(
     (taskId: string) => setTasks((current) => current.filter((t) => t.task_id !== taskId)),
     [],

@@ -1,4 +1,4 @@
-import type { Task, TaskStatus } from '../api/types';
+import type { TaskRow, TaskStatus } from '../api/types';
 import type { Translate } from '../i18n/I18nProvider';
 
 export const STATUS_ICON: Record<TaskStatus, string> = {
@@ -29,12 +29,12 @@ export function isRunning(status: TaskStatus): boolean {
 }
 
 /** Something the chat backend can serve: a finished task with an adapter or a merged model. */
-export function hasModel(task: Task): boolean {
+export function hasModel(task: TaskRow): boolean {
   return task.status === 'completed' && Boolean(task.artifacts?.lora || task.artifacts?.merged_model);
 }
 
 /** The epoch being worked on, 1-based: a trainer reports 0.25 a quarter into the first epoch (`epoch`). */
-export function displayEpoch(task: Task): number | null {
+export function displayEpoch(task: TaskRow): number | null {
   const total = task.total_epochs ?? null;
   const current = task.epoch ?? task.current_epoch;
   if (current == null) {
@@ -55,7 +55,7 @@ export function formatLoss(loss: number | null | undefined): string {
 }
 
 /** "Epoch 2/3 · Step 40/120 · Loss 1.2345"; the parts the task does not report yet show as "—". */
-export function progressText(task: Task, t: Translate): string {
+export function progressText(task: TaskRow, t: Translate): string {
   const epoch = displayEpoch(task);
   const parts = [
     t('progress.epoch', { current: epoch ?? '—', total: task.total_epochs ?? '—' }),
@@ -65,7 +65,7 @@ export function progressText(task: Task, t: Translate): string {
   return parts.join(' · ');
 }
 
-export function progressPercent(task: Task): number {
+export function progressPercent(task: TaskRow): number {
   if (task.status === 'completed') {
     return 100;
   }

@@ -1,24 +1,34 @@
-import { Col, Row } from 'antd';
+import { App, Col, Row } from 'antd';
 import { useMemo, useState } from 'react';
 import { CreateTaskForm } from '../components/CreateTaskForm';
 import { CurrentModelCard } from '../components/CurrentModelCard';
 import { GpuSummary } from '../components/GpuSummary';
 import { TaskDrawer } from '../components/TaskDrawer';
 import { TaskTable } from '../components/TaskTable';
-import type { Task } from '../api/types';
+import { finetuneApi } from '../api/finetune';
+import { errorMessage } from '../api/http';
+import { isWholeTask, type Task, type TaskRow } from '../api/types';
 import { useTaskFeed } from '../hooks/useTaskFeed';
+import { useWholeTask } from '../hooks/useWholeTask';
 
 export function FinetunePage() {
   const feed = useTaskFeed();
   const [openId, setOpenId] = useState<string>();
   // "Clone & edit": the task whose settings fill the create form (its submit then clones it)
   const [cloneSource, setCloneSource] = useState<Task | null>(null);
-  const clone = (task: Task) => {
-    setCloneSource(task);
+  const { message } = App.useApp();
+  // a row of the table has no settings: the form gets the whole task
+  const clone = async (task: TaskRow) => {
+    try {
+      setCloneSource(isWholeTask(task) ? task : await finetuneApi.getTask(task.task_id));
+    } catch (cause) {
+      message.error(errorMessage(cause));
+      return;
+    }
     setOpenId(undefined);
     document.querySelector('[data-testid="create-task"]')?.scrollIntoView?.({ behavior: 'smooth' });
   };
-  const openTask = feed.tasks.find((task) => task.task_id === openId);
+  const openTask = useWholeTask(feed.tasks.find((task) => task.task_id === openId));
   // a newly completed task (or a newly merged one) is a new fine-tuned model: the model picker refetches when this changes
   const completed = useMemo(
     () =>
@@ -44,7 +54,7 @@ export function FinetunePage() {
           error={feed.error}
           onOpen={setOpenId}
           onChanged={feed.upsert}
-          onClone={clone}
+          onClone={(task) => void clone(task)}
           onDeleted={(id) => {
             feed.remove(id);
             if (id === openId) {
@@ -53,7 +63,12 @@ export function FinetunePage() {
           }}
         />
       </Col>
-      <TaskDrawer task={openTask} onClose={() => setOpenId(undefined)} onChanged={feed.upsert} onClone={clone} />
+      <TaskDrawer
+        task={openTask}
+        onClose={() => setOpenId(undefined)}
+        onChanged={feed.upsert}
+        onClone={(task) => void clone(task)}
+      />
     </Row>
   );
 }

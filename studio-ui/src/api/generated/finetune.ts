@@ -1548,7 +1548,8 @@ export interface components {
             points: components["schemas"]["MetricPoint"][];
         };
         TaskPage: {
-            tasks: components["schemas"]["Task"][];
+            /** @description the page's tasks as rows: GET /tasks/{id} has a whole task */
+            tasks: components["schemas"]["TaskRow"][];
             /**
              * Format: int32
              * @description tasks that pass the filters, on every page
@@ -1600,6 +1601,69 @@ export interface components {
             /** Format: int32 */
             save_steps?: number | null;
             report_to?: string[] | null;
+        };
+        /** @description a task in a page of the list: a Task without logs, config, attempts, warning_details, trackers, dataset_path, dataset_source and output_dir (GET /tasks/{id} has them) */
+        TaskRow: {
+            task_id: string;
+            model_name: string;
+            status: components["schemas"]["TaskStatus"];
+            phase?: components["schemas"]["TrainerPhase"] | null;
+            status_message?: string | null;
+            /** Format: double */
+            progress: number;
+            /** Format: int32 */
+            current_epoch: number;
+            /** Format: double */
+            epoch: number;
+            /** Format: int32 */
+            total_epochs: number;
+            /** Format: int64 */
+            step: number;
+            /** Format: int64 */
+            total_steps: number;
+            /** Format: double */
+            loss: number;
+            /** Format: double */
+            latest_loss?: number | null;
+            /** Format: double */
+            learning_rate?: number | null;
+            /** Format: int64 */
+            eta_seconds?: number | null;
+            /** Format: int32 */
+            queue_position?: number | null;
+            created_at?: components["schemas"]["Instant"] | null;
+            started_at?: components["schemas"]["Instant"] | null;
+            completed_at?: components["schemas"]["Instant"] | null;
+            error_code?: string | null;
+            error_message?: string | null;
+            method?: components["schemas"]["TrainingMethod"] | null;
+            merge: boolean;
+            merge_run?: components["schemas"]["MergeRun"] | null;
+            cloned_from?: string | null;
+            /** Format: int32 */
+            attempt: number;
+            /** Format: int32 */
+            priority: number;
+            suffix?: string | null;
+            owner?: string | null;
+            artifacts?: {
+                [key: string]: string;
+            } | null;
+            warnings: string[];
+            executor?: string | null;
+            cancel_requested: boolean;
+            pause_requested: boolean;
+            resume_at?: components["schemas"]["Instant"] | null;
+            /** Format: int64 */
+            revision: number;
+            /** Format: double */
+            eval_loss?: number | null;
+            /** Format: double */
+            best_eval_loss?: number | null;
+            /** Format: int64 */
+            best_step?: number | null;
+            evaluation?: components["schemas"]["EvaluationSummary"] | null;
+            trace_id?: string | null;
         };
         /** @enum {string} */
         TaskStatus: "pending" | "queued" | "preparing" | "training" | "completed" | "failed" | "cancelled" | "paused";

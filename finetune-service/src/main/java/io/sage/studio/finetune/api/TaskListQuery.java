@@ -65,6 +65,11 @@ record TaskListQuery(
         return !statuses.isEmpty() || q != null || model != null || method != null || owner != null;
     }
 
+    /** Whether the status is the only filter (its matches are then counted by the store's status index alone). */
+    boolean onlyStatuses() {
+        return q == null && model == null && method == null && owner == null;
+    }
+
     /** Whether {@code record} passes the filters. */
     boolean matches(TaskRecord record) {
         return (statuses.isEmpty() || statuses.contains(record.status()))

@@ -43,6 +43,7 @@ import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.MergeState;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRequest;
+import io.sage.studio.finetune.domain.TaskRow;
 import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.gpu.TaskShapes;
 import io.sage.studio.finetune.messaging.TaskBroadcaster;
@@ -140,7 +141,8 @@ public class TaskResource {
     /** A page of the task list (the answer of {@code GET /tasks} with any paging or filter parameter). */
     @Schema(name = "TaskPage")
     public record Page(
-            @Schema(required = true) List<Task> tasks,
+            @Schema(required = true, description = "the page's tasks as rows: GET /tasks/{id} has a whole task")
+            List<TaskRow> tasks,
 
             @Schema(required = true, description = "tasks that pass the filters, on every page")
             int total,
@@ -150,7 +152,8 @@ public class TaskResource {
 
     /**
      * The task list, newest first. With any of {@code limit}, {@code cursor}, {@code status}, {@code q},
-     * {@code model}, {@code method}, {@code owner}: one page ({@link Page}; {@code limit} 50 by default, at most 500),
+     * {@code model}, {@code method}, {@code owner}: one page ({@link Page} of {@link TaskRow}s; {@code limit} 50 by
+     * default, at most 500),
      * the next one asked for with {@code cursor=next_cursor}. Without any: the seed's answer, an array of every task
      * (kept for the seed's clients; Studio's own clients page). Both are assembled from per-task cached JSON.
      */

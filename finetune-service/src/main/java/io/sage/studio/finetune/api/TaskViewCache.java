@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.inject.Inject;
@@ -19,6 +20,8 @@ import io.sage.studio.events.StudioJson;
 import io.sage.studio.finetune.config.FinetuneConfig;
 import io.sage.studio.finetune.domain.Task;
 import io.sage.studio.finetune.domain.TaskRecord;
+import io.sage.studio.finetune.domain.TaskRow;
+import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.progress.TrainerLogTail;
 import io.sage.studio.finetune.queue.TaskQueue;
 import io.sage.studio.finetune.task.TaskStore;
@@ -31,10 +34,13 @@ import io.sage.studio.finetune.task.TaskViews;
  * longer grows, so its view is reused without even looking at the log file; other tasks re-read their log tail
  * (itself cached by size and modification time).
  *
- * <p>A page of the list ({@link #pageJson}) walks the store's list-ordered index from the cursor, tests the filters on
- * the stored records (no view is made for a task that is not shown) and concatenates the cached JSON of the page's
- * tasks: its cost grows with the page, plus, when filtered, a predicate per task for {@code total}. The cache holds
- * one view per existing task (dropped by {@link #forget} when the task goes), so it is bounded by the task count.
+ * <p>A page of the list ({@link #pageJson}) walks the store's list-ordered index from the cursor until the page is
+ * full, tests the filters on the stored records (no view is made for a task that is not shown) and concatenates the
+ * cached JSON of the page's rows ({@link TaskRow}: a task without its log tail, settings and the other fields only
+ * its own view needs). Its cost grows with the page, plus, when filtered, the tasks passed over and {@code total}: a
+ * status filter counts from the store's per-status index (testing the other filters on those tasks only), other
+ * filters test every task. The cache holds one view per existing task (dropped by {@link #forget} when the task
+ * goes), so it is bounded by the task count.
  */
 @Singleton
 public class TaskViewCache implements TaskViews {
@@ -47,8 +53,8 @@ public class TaskViewCache implements TaskViews {
     private final TrainerLogTail logTail = new TrainerLogTail();
     private final Map<String, View> views = new ConcurrentHashMap<>();
 
-    /** A task as shown, with its JSON. */
-    private record View(TaskRecord record, Integer position, String logs, Task task, byte[] json) {}
+    /** A task as shown, with its JSON and the JSON of its row in a page ({@link TaskRow}). */
+    private record View(TaskRecord record, Integer position, String logs, Task task, byte[] json, byte[] rowJson) {}
 
     @Inject
     public TaskViewCache(TaskStore store, TaskQueue queue, FinetuneConfig config) {
@@ -88,7 +94,7 @@ public class TaskViewCache implements TaskViews {
     }
 
     /**
-     * One page of the list as JSON: {@code {"tasks": [Task…], "total": n, "next_cursor": "…"|null}}; {@code total}
+     * One page of the list as JSON: {@code {"tasks": [TaskRow…], "total": n, "next_cursor": "…"|null}}; {@code total}
      * counts every task that passes the filters (on every page), {@code next_cursor} is {@code null} on the last page.
      */
     byte[] pageJson(TaskListQuery query) {
@@ -96,40 +102,19 @@ public class TaskViewCache implements TaskViews {
         List<TaskRecord> page = new ArrayList<>(Math.min(query.limit(), 64));
         ListKey last = null;
         boolean more = false;
-        int total;
-        if (query.filtered()) {
-            total = 0;
-            for (ListKey key : order) {
-                TaskRecord record = store.get(key.taskId()).orElse(null);
-                if (record == null || !query.matches(record)) {
-                    continue;
-                }
-                total++;
-                if (query.after() != null && ListKey.NEWEST_FIRST.compare(key, query.after()) <= 0) {
-                    continue;
-                }
-                if (page.size() < query.limit()) {
-                    page.add(record);
-                    last = key;
-                } else {
-                    more = true;
-                }
+        for (ListKey key : query.after() == null ? order : order.tailSet(query.after(), false)) {
+            TaskRecord record = store.get(key.taskId()).orElse(null);
+            if (record == null || !query.matches(record)) {
+                continue;
             }
-        } else {
-            total = store.size();
-            for (ListKey key : query.after() == null ? order : order.tailSet(query.after(), false)) {
-                TaskRecord record = store.get(key.taskId()).orElse(null);
-                if (record == null) {
-                    continue;
-                }
-                if (page.size() == query.limit()) {
-                    more = true;
-                    break;
-                }
-                page.add(record);
-                last = key;
+            if (page.size() == query.limit()) {
+                more = true;
+                break;
             }
+            page.add(record);
+            last = key;
         }
+        int total = query.filtered() ? total(query) : store.size();
         Map<String, Integer> positions = queue.positions();
         ByteArrayOutputStream out = new ByteArrayOutputStream(page.size() * 1200 + 64);
         out.writeBytes(TASKS_FIELD);
@@ -138,12 +123,44 @@ public class TaskViewCache implements TaskViews {
                 out.write(',');
             }
             TaskRecord record = page.get(i);
-            out.writeBytes(view(record, positions.get(record.taskId())).json());
+            out.writeBytes(view(record, positions.get(record.taskId())).rowJson());
         }
         String tail = "],\"total\":" + total + ",\"next_cursor\":"
                 + (more ? "\"" + TaskListQuery.cursor(last) + "\"" : "null") + "}";
         out.writeBytes(tail.getBytes(StandardCharsets.US_ASCII));
         return out.toByteArray();
+    }
+
+    /**
+     * How many tasks pass the filters: with a status filter only the tasks in those states are looked at (their count
+     * is the answer when no other filter is set), else every stored record is tested.
+     */
+    private int total(TaskListQuery query) {
+        if (query.statuses().isEmpty()) {
+            int total = 0;
+            for (TaskRecord record : store.all()) {
+                if (query.matches(record)) {
+                    total++;
+                }
+            }
+            return total;
+        }
+        int total = 0;
+        for (TaskStatus status : query.statuses()) {
+            Set<String> ids = store.withStatus(status);
+            if (query.onlyStatuses()) {
+                total += ids.size();
+                continue;
+            }
+            for (String id : ids) {
+                TaskRecord record = store.get(id).orElse(null);
+                // one changing status just now may still be in its old state's set: counted in its current one only
+                if (record != null && record.status() == status && query.matches(record)) {
+                    total++;
+                }
+            }
+        }
+        return total;
     }
 
     @Override
@@ -179,12 +196,14 @@ public class TaskViewCache implements TaskViews {
         }
         Task task = Task.of(record, dir, position, logs);
         byte[] json;
+        byte[] rowJson;
         try {
             json = StudioJson.mapper().writeValueAsBytes(task);
+            rowJson = StudioJson.mapper().writeValueAsBytes(TaskRow.of(task));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise task " + record.taskId(), e);
         }
-        View view = new View(record, position, logs, task, json);
+        View view = new View(record, position, logs, task, json, rowJson);
         views.put(record.taskId(), view);
         return view;
     }

@@ -10,7 +10,9 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +39,8 @@ import io.sage.studio.finetune.storage.Durability;
  * previous state. Folders whose name starts with a dot are work in progress (creation, deletion) and skipped.
  *
  * <p>Beside the records, an index of every task in list order ({@link ListKey}, newest first) is kept up to date
- * with each change, so a page of the task list is a slice of it rather than a sort of every task.
+ * with each change, so a page of the task list is a slice of it rather than a sort of every task; and the ids of the
+ * tasks in each status, so a list filtered by status counts its matches without testing every task.
  */
 public final class TaskStore {
 
@@ -74,6 +77,7 @@ public final class TaskStore {
     private final Durability durability;
     private final Map<String, TaskRecord> tasks = new ConcurrentHashMap<>();
     private final NavigableSet<ListKey> order = new ConcurrentSkipListSet<>(ListKey.NEWEST_FIRST);
+    private final Map<TaskStatus, Set<String>> byStatus = new EnumMap<>(TaskStatus.class);
 
     public TaskStore(Path root, MetaWriter writer) {
         this(root, writer, Durability.REAL);
@@ -83,6 +87,9 @@ public final class TaskStore {
         this.root = root;
         this.writer = writer;
         this.durability = durability;
+        for (TaskStatus status : TaskStatus.values()) {
+            byStatus.put(status, ConcurrentHashMap.newKeySet());
+        }
     }
 
     public Path root() {
@@ -117,6 +124,15 @@ public final class TaskStore {
      */
     public NavigableSet<ListKey> newestFirst() {
         return order;
+    }
+
+    /**
+     * The ids of the tasks in {@code status}: a live, thread-safe view whose size is the count (a task changing status
+     * meanwhile may be seen in both its old and new status, or neither, for a moment; look each one up with
+     * {@link #get}).
+     */
+    public Set<String> withStatus(TaskStatus status) {
+        return Collections.unmodifiableSet(byStatus.get(status));
     }
 
     /**
@@ -200,21 +216,32 @@ public final class TaskStore {
         return new Changes(added, removed);
     }
 
-    /** Makes {@code record} the current version of its task, in the map and in the list order. */
+    /**
+     * Makes {@code record} the current version of its task, in the map, the list order and the status index. The
+     * indexes change inside the map's per-task {@code compute}, so two versions of one task published at once (a save
+     * and a rescan) cannot leave an index disagreeing with the map; other tasks are not held up.
+     */
     private void publish(TaskRecord record) {
         ListKey key = ListKey.of(record);
-        order.add(key);
-        TaskRecord previous = tasks.put(record.taskId(), record);
-        if (previous != null && !ListKey.of(previous).equals(key)) {
-            order.remove(ListKey.of(previous));
-        }
+        tasks.compute(record.taskId(), (id, previous) -> {
+            order.add(key);
+            byStatus.get(record.status()).add(id);
+            if (previous != null && !ListKey.of(previous).equals(key)) {
+                order.remove(ListKey.of(previous));
+            }
+            if (previous != null && previous.status() != record.status()) {
+                byStatus.get(previous.status()).remove(id);
+            }
+            return record;
+        });
     }
 
     private void unpublish(String taskId) {
-        TaskRecord previous = tasks.remove(taskId);
-        if (previous != null) {
+        tasks.computeIfPresent(taskId, (id, previous) -> {
             order.remove(ListKey.of(previous));
-        }
+            byStatus.get(previous.status()).remove(id);
+            return null;
+        });
     }
 
     /**

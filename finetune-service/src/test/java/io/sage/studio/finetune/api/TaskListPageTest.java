@@ -191,6 +191,107 @@ class TaskListPageTest {
     }
 
     @Test
+    void statusCountsFollowEveryChangeOfStatusAndEveryDeletion() throws Exception {
+        for (int i = 0; i < 12; i++) {
+            add(
+                    String.format("ft-%02d", i),
+                    T0.plusSeconds(i),
+                    TaskStatus.QUEUED,
+                    i % 2 == 0 ? "Qwen/Qwen2.5-7B-Instruct" : "Qwen/Qwen2.5-0.5B-Instruct",
+                    TrainingMethod.LORA,
+                    "alice");
+        }
+        assertCounts(12, 0, 0, 6);
+        move("ft-00", TaskStatus.PREPARING);
+        move("ft-00", TaskStatus.TRAINING);
+        move("ft-01", TaskStatus.FAILED);
+        move("ft-02", TaskStatus.CANCELLED);
+        move("ft-03", TaskStatus.CANCELLED);
+        assertCounts(8, 1, 3, 4);
+        assertThat(ids(page("50", null, List.of("failed,cancelled"), null, null, null)))
+                .containsExactly("ft-03", "ft-02", "ft-01");
+        assertThat(ids(page("50", null, List.of("failed,cancelled"), "7b", null, null)))
+                .containsExactly("ft-02");
+        move("ft-01", TaskStatus.QUEUED); // a retry
+        store.remove("ft-02");
+        views.forget("ft-02");
+        assertCounts(9, 1, 1, 4);
+        // the unfiltered total and the walk agree with the per-status counts
+        assertThat(page("50", null, null, null, null, null).path("total").asInt())
+                .isEqualTo(11);
+        assertThat(ids(page("50", null, List.of("queued"), null, null, null))).hasSize(9);
+    }
+
+    private void move(String id, TaskStatus status) throws IOException {
+        store.save(store.require(id).toBuilder().status(status).build());
+    }
+
+    /** {@code total} of a status filter, alone and with {@code q} (which tests the tasks in those states). */
+    private void assertCounts(int queued, int training, int failedOrCancelled, int queued7b) throws IOException {
+        assertThat(page("1", null, List.of("queued"), null, null, null)
+                        .path("total")
+                        .asInt())
+                .isEqualTo(queued);
+        assertThat(page("1", null, List.of("training"), null, null, null)
+                        .path("total")
+                        .asInt())
+                .isEqualTo(training);
+        assertThat(page("1", null, List.of("failed", "cancelled"), null, null, null)
+                        .path("total")
+                        .asInt())
+                .isEqualTo(failedOrCancelled);
+        assertThat(page("1", null, List.of("queued"), "7B", null, null)
+                        .path("total")
+                        .asInt())
+                .isEqualTo(queued7b);
+    }
+
+    @Test
+    void aPageRowIsTheTaskWithoutTheFieldsOnlyItsOwnViewNeeds() throws Exception {
+        Files.createDirectories(root.resolve("ft-full"));
+        Files.writeString(root.resolve("ft-full/logs.txt"), "loading\nstep 1/10 loss=2.1\n");
+        store.save(TaskRecord.builder()
+                .taskId("ft-full")
+                .modelName("Qwen/Qwen2.5-0.5B-Instruct")
+                .status(TaskStatus.FAILED)
+                .method(TrainingMethod.QLORA)
+                .owner("alice")
+                .suffix("night")
+                .datasetPath(root.resolve("ft-full/dataset.jsonl").toString())
+                .outputDir(root.resolve("ft-full").toString())
+                .errorCode("trainer_failed")
+                .errorMessage("out of memory")
+                .createdAt(T0)
+                .revision(3)
+                .build());
+        JsonNode task = StudioJson.mapper().readTree(StudioJson.mapper().writeValueAsBytes(views.get("ft-full")));
+        JsonNode row = page("50", null, null, null, null, null).path("tasks").get(0);
+        Set<String> omitted = Set.of(
+                "logs",
+                "config",
+                "attempts",
+                "warning_details",
+                "trackers",
+                "dataset_path",
+                "dataset_source",
+                "output_dir");
+        assertThat(task.path("logs")).hasSize(2);
+        List<String> expected = new ArrayList<>();
+        task.fieldNames().forEachRemaining(name -> {
+            if (!omitted.contains(name)) {
+                expected.add(name);
+            }
+        });
+        List<String> actual = new ArrayList<>();
+        row.fieldNames().forEachRemaining(actual::add);
+        // every other field of a task, in the same order and with the same value: a new Task field must join the row
+        assertThat(actual).containsExactlyElementsOf(expected);
+        expected.forEach(name -> assertThat(row.get(name)).as(name).isEqualTo(task.get(name)));
+        // the seed's unpaged array keeps whole tasks
+        assertThat(StudioJson.mapper().readTree(views.listJson()).get(0)).isEqualTo(task);
+    }
+
+    @Test
     void badParametersAre400sNamingTheParameter() {
         assertInvalid("limit", () -> TaskListQuery.parse("0", null, null, null, null, null, null));
         assertInvalid("limit", () -> TaskListQuery.parse("501", null, null, null, null, null, null));
