@@ -8,12 +8,15 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 import io.sage.studio.common.error.StudioException;
 import io.sage.studio.finetune.domain.TaskRecord;
 import io.sage.studio.finetune.domain.TaskStatus;
 import io.sage.studio.finetune.domain.TrainingMethod;
 import io.sage.studio.finetune.task.TaskStore.ListKey;
+import io.sage.studio.finetune.task.TaskStore.SearchText;
 
 /**
  * One page of the task list as asked for: how many, after which task (the cursor) and which tasks (filters). Every
@@ -70,16 +73,25 @@ record TaskListQuery(
         return q == null && model == null && method == null && owner == null;
     }
 
-    /** Whether {@code record} passes the filters. */
-    boolean matches(TaskRecord record) {
-        return (statuses.isEmpty() || statuses.contains(record.status()))
-                && (model == null || model.equals(record.modelName()))
-                && (method == null || method == record.method())
-                && (owner == null || owner.equals(record.owner()))
-                && (q == null
-                        || containsIgnoringCase(record.taskId(), q)
-                        || containsIgnoringCase(record.modelName(), q)
-                        || containsIgnoringCase(record.suffix(), q));
+    /**
+     * The filters as a test of a stored record, made once per request; {@code texts} gives a task's search text
+     * (asked only when {@code q} is set).
+     */
+    Predicate<TaskRecord> matcher(Function<String, SearchText> texts) {
+        char[] needle = q == null ? null : q.toCharArray();
+        return record -> {
+            if (!(statuses.isEmpty() || statuses.contains(record.status()))
+                    || (model != null && !model.equals(record.modelName()))
+                    || (method != null && method != record.method())
+                    || (owner != null && !owner.equals(record.owner()))) {
+                return false;
+            }
+            if (needle == null) {
+                return true;
+            }
+            SearchText text = texts.apply(record.taskId());
+            return text != null && text.contains(needle);
+        };
     }
 
     /** The cursor naming {@code key}: where the page after it starts. */
@@ -187,19 +199,5 @@ record TaskListQuery(
             names.append(names.isEmpty() ? "" : ", ").append(value.name().toLowerCase(Locale.ROOT));
         }
         return names.toString();
-    }
-
-    /** {@code text} contains {@code lowerNeedle} (lower case) in any case, without copying {@code text}. */
-    private static boolean containsIgnoringCase(String text, String lowerNeedle) {
-        if (text == null) {
-            return false;
-        }
-        int last = text.length() - lowerNeedle.length();
-        for (int i = 0; i <= last; i++) {
-            if (text.regionMatches(true, i, lowerNeedle, 0, lowerNeedle.length())) {
-                return true;
-            }
-        }
-        return false;
     }
 }

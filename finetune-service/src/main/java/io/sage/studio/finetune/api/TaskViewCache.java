@@ -10,6 +10,7 @@ import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
@@ -98,13 +99,14 @@ public class TaskViewCache implements TaskViews {
      * counts every task that passes the filters (on every page), {@code next_cursor} is {@code null} on the last page.
      */
     byte[] pageJson(TaskListQuery query) {
+        Predicate<TaskRecord> matches = query.matcher(store::searchText);
         NavigableSet<ListKey> order = store.newestFirst();
         List<TaskRecord> page = new ArrayList<>(Math.min(query.limit(), 64));
         ListKey last = null;
         boolean more = false;
         for (ListKey key : query.after() == null ? order : order.tailSet(query.after(), false)) {
             TaskRecord record = store.get(key.taskId()).orElse(null);
-            if (record == null || !query.matches(record)) {
+            if (record == null || !matches.test(record)) {
                 continue;
             }
             if (page.size() == query.limit()) {
@@ -114,7 +116,7 @@ public class TaskViewCache implements TaskViews {
             page.add(record);
             last = key;
         }
-        int total = query.filtered() ? total(query) : store.size();
+        int total = query.filtered() ? total(query, matches) : store.size();
         Map<String, Integer> positions = queue.positions();
         ByteArrayOutputStream out = new ByteArrayOutputStream(page.size() * 1200 + 64);
         out.writeBytes(TASKS_FIELD);
@@ -135,11 +137,11 @@ public class TaskViewCache implements TaskViews {
      * How many tasks pass the filters: with a status filter only the tasks in those states are looked at (their count
      * is the answer when no other filter is set), else every stored record is tested.
      */
-    private int total(TaskListQuery query) {
+    private int total(TaskListQuery query, Predicate<TaskRecord> matches) {
         if (query.statuses().isEmpty()) {
             int total = 0;
             for (TaskRecord record : store.all()) {
-                if (query.matches(record)) {
+                if (matches.test(record)) {
                     total++;
                 }
             }
@@ -155,7 +157,7 @@ public class TaskViewCache implements TaskViews {
             for (String id : ids) {
                 TaskRecord record = store.get(id).orElse(null);
                 // one changing status just now may still be in its old state's set: counted in its current one only
-                if (record != null && record.status() == status && query.matches(record)) {
+                if (record != null && record.status() == status && matches.test(record)) {
                     total++;
                 }
             }
