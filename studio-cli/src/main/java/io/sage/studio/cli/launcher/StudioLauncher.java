@@ -137,14 +137,17 @@ public final class StudioLauncher {
         }
 
         List<Component> started = new ArrayList<>();
+        // The services start beside the broker, not after it: their Kafka clients connect (and their readiness
+        // turns UP) once it answers, and the broker's start no longer leaves the second core idle.
+        List<Component> awaited = new ArrayList<>();
         try {
             if (missing.contains(settings.kafka())) {
                 out.println("Starting kafka on " + settings.kafka().url() + " (data in " + settings.kafkaDir() + ") …");
                 startBroker();
                 started.add(settings.kafka());
-                awaitReady(List.of(settings.kafka()));
+                awaited.add(settings.kafka());
             } else if (starting.contains(settings.kafka())) {
-                awaitReady(List.of(settings.kafka()));
+                awaited.add(settings.kafka());
             }
             List<Component> services =
                     missing.stream().filter(Component::service).toList();
@@ -158,7 +161,7 @@ public final class StudioLauncher {
                 startService(service, options);
                 started.add(service);
             }
-            List<Component> awaited = new ArrayList<>(services);
+            awaited.addAll(services);
             starting.stream().filter(Component::service).forEach(awaited::add);
             awaitReady(awaited);
         } catch (LauncherException e) {
