@@ -2,6 +2,7 @@ package io.sage.studio.finetune.dataset;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 import com.fasterxml.jackson.core.JsonFactory;
@@ -22,6 +23,8 @@ import com.fasterxml.jackson.core.JsonToken;
  * decoded, so no bad byte or malformed value can hide in a skipped part of it.
  */
 final class CanonicalChatLine {
+
+    private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
 
     private final JsonFactory factory;
     /** The normalised line being built; written out only once the whole record proved valid. */
@@ -52,25 +55,22 @@ final class CanonicalChatLine {
         chars = 0;
         tokens = 0;
         boolean ok;
-        if (written(line, begin, end)) {
-            // Already byte for byte what the generator would write: checked token by token, then copied as it is.
+        if (compact(line, begin, end)) {
+            // The bytes the generator would write are in the buffer already: the parse only checks the record.
             try (JsonParser parser = factory.createParser(line, begin, end - begin)) {
                 ok = convert(parser, null) && parser.nextToken() == null;
             } catch (IOException | RuntimeException e) {
                 return false;
             }
-            if (ok) {
-                out.write(line, begin, end - begin);
+        } else {
+            record.reset();
+            try (JsonParser parser = factory.createParser(line, begin, end - begin);
+                    JsonGenerator generator = factory.createGenerator(record)) {
+                ok = convert(parser, generator) && parser.nextToken() == null;
+            } catch (IOException | RuntimeException e) {
+                // Malformed, or something the generator refuses: the tree path says what it is.
+                return false;
             }
-            return ok;
-        }
-        record.reset();
-        try (JsonParser parser = factory.createParser(line, begin, end - begin);
-                JsonGenerator generator = factory.createGenerator(record)) {
-            ok = convert(parser, generator) && parser.nextToken() == null;
-        } catch (IOException | RuntimeException e) {
-            // Malformed, or something the generator refuses: the tree path says what it is.
-            return false;
         }
         if (ok) {
             record.writeTo(out);
@@ -79,45 +79,146 @@ final class CanonicalChatLine {
     }
 
     /**
-     * Whether the line's bytes are those the generator writes for the values they hold, should it prove a canonical
-     * record: no white space between tokens, and no escape in a string other than the generator's own ({@code \"}
-     * {@code \\} {@code \n} {@code \r} {@code \t} {@code \b} {@code \f}; it writes {@code /}, non-ASCII
-     * characters and U+007F as they are, and no other character below U+0020 can stand in a valid string). Compact
-     * JSON as Jackson, JavaScript's {@code JSON.stringify} and the studio's own normalised files write it passes;
-     * {@code \\u} escapes (Python's default {@code ensure_ascii}) and {@code ": "} separators do not, and those lines
-     * are written anew. The parse that follows still decides validity.
+     * Writes to the record buffer, byte by byte, what the generator writes for the line's tokens, should the parse
+     * prove them a canonical record: white space between tokens dropped, the generator's own escapes kept, an escaped
+     * solidus and every {@code \\u} escape written as the generator writes that character (UTF-8; its own escape
+     * below U+0020 and for each surrogate), a character outside the BMP as its two escaped surrogates, other
+     * well-formed UTF-8 copied as it is. Most lines (Jackson, {@code JSON.stringify}, Python's {@code json.dumps}, the
+     * studio's own exports) are re-encoded so, without a generator. {@code false} for malformed UTF-8 (which Jackson's
+     * parser partly accepts, and which must never be copied into the stored file), a raw control character or an
+     * unclosed string: the generator path then decides. It does not check the JSON: the parse does.
      */
-    private static boolean written(byte[] line, int begin, int end) {
+    private boolean compact(byte[] line, int begin, int end) {
+        record.reset();
         boolean inString = false;
+        int copied = begin;
         for (int i = begin; i < end; i++) {
             byte b = line[i];
-            if (inString) {
-                if (b < 0) {
-                    int length = utf8Length(line, i, end);
-                    if (length == 0) {
-                        return false;
-                    }
-                    i += length - 1;
-                } else if (b == '"') {
-                    inString = false;
-                } else if (b == '\\') {
-                    if (++i == end) {
-                        return false;
-                    }
-                    switch (line[i]) {
-                        case '"', '\\', 'n', 'r', 't', 'b', 'f' -> {}
-                        default -> {
-                            return false;
-                        }
-                    }
+            if (!inString) {
+                if (b == '"') {
+                    inString = true;
+                } else if (b == ' ' || b == '\t' || b == '\r' || b == '\n') {
+                    record.write(line, copied, i - copied);
+                    copied = i + 1;
                 }
+                continue;
+            }
+            if (b < 0) {
+                int length = utf8Length(line, i, end);
+                if (length == 0) {
+                    return false;
+                }
+                if (length == 4) {
+                    // Outside the BMP: the generator writes the two UTF-16 surrogates as escapes.
+                    int c = (b & 0x07) << 18
+                            | (line[i + 1] & 0x3F) << 12
+                            | (line[i + 2] & 0x3F) << 6
+                            | line[i + 3] & 0x3F;
+                    record.write(line, copied, i - copied);
+                    unicodeEscape(Character.highSurrogate(c));
+                    unicodeEscape(Character.lowSurrogate(c));
+                    copied = i + 4;
+                }
+                i += length - 1;
             } else if (b == '"') {
-                inString = true;
-            } else if (b == ' ' || b == '\t' || b == '\r' || b == '\n') {
+                inString = false;
+            } else if (b < 0x20 || (b == '\\' && i + 1 == end)) {
                 return false;
+            } else if (b == '\\') {
+                byte escaped = line[i + 1];
+                if (escaped == '"'
+                        || escaped == '\\'
+                        || escaped == 'n'
+                        || escaped == 'r'
+                        || escaped == 't'
+                        || escaped == 'b'
+                        || escaped == 'f') {
+                    i++;
+                    continue;
+                }
+                int c;
+                int next;
+                if (escaped == '/') {
+                    c = '/';
+                    next = i + 2;
+                } else if (escaped == 'u') {
+                    c = hex4(line, i + 2, end);
+                    next = i + 6;
+                    if (c < 0) {
+                        return false;
+                    }
+                } else {
+                    return false;
+                }
+                record.write(line, copied, i - copied);
+                writeAsGenerator(c);
+                i = next - 1;
+                copied = next;
             }
         }
-        return !inString;
+        if (inString) {
+            return false;
+        }
+        record.write(line, copied, end - copied);
+        return true;
+    }
+
+    /** One UTF-16 character of a string as Jackson's generator writes it (its escapes, else UTF-8). */
+    private void writeAsGenerator(int c) {
+        switch (c) {
+            case '"' -> escape('"');
+            case '\\' -> escape('\\');
+            case '\b' -> escape('b');
+            case '\t' -> escape('t');
+            case '\n' -> escape('n');
+            case '\f' -> escape('f');
+            case '\r' -> escape('r');
+            default -> {
+                if (c < 0x20 || Character.isSurrogate((char) c)) {
+                    // Each surrogate on its own, paired or not, as the generator writes them.
+                    unicodeEscape((char) c);
+                } else if (c < 0x80) {
+                    record.write(c);
+                } else if (c < 0x800) {
+                    record.write(0xC0 | (c >> 6));
+                    record.write(0x80 | (c & 0x3F));
+                } else {
+                    record.write(0xE0 | (c >> 12));
+                    record.write(0x80 | ((c >> 6) & 0x3F));
+                    record.write(0x80 | (c & 0x3F));
+                }
+            }
+        }
+    }
+
+    /** {@code \\uXXXX} with upper-case digits, the generator's form. */
+    private void unicodeEscape(char c) {
+        escape('u');
+        record.write(HEX[c >> 12]);
+        record.write(HEX[(c >> 8) & 0xF]);
+        record.write(HEX[(c >> 4) & 0xF]);
+        record.write(HEX[c & 0xF]);
+    }
+
+    private void escape(char c) {
+        record.write('\\');
+        record.write(c);
+    }
+
+    /** The four hex digits at {@code at} as a number; -1 when they are not four hex digits. */
+    private static int hex4(byte[] line, int at, int end) {
+        if (at + 4 > end) {
+            return -1;
+        }
+        int value = 0;
+        for (int i = at; i < at + 4; i++) {
+            int digit = Character.digit(line[i], 16);
+            if (digit < 0) {
+                return -1;
+            }
+            value = value << 4 | digit;
+        }
+        return value;
     }
 
     /**

@@ -102,8 +102,8 @@ class CanonicalChatLineTest {
     }
 
     /**
-     * Lines in the fast path's compact form are copied as they are; any other way of writing the same record (spaces
-     * between tokens, {@code \\u} escapes, an escaped solidus) is written anew: both give the tree path's bytes.
+     * However a record is written (spaces between tokens, {@code \\u} escapes in either case, an escaped solidus, raw
+     * UTF-8 outside the BMP), the stored bytes are the tree path's.
      */
     @Property(tries = 1000)
     void everyWayOfWritingTheSameRecordIsStoredAsTheSameBytes(
@@ -118,21 +118,41 @@ class CanonicalChatLineTest {
                     .append("{\"role\":" + sep + "\"")
                     .append(m.role());
             line.append("\"," + sep + "\"content\":" + sep + "\"");
-            for (char c : m.content().toCharArray()) {
+            m.content().codePoints().forEach(cp -> {
+                String character = new String(Character.toChars(cp));
                 int pick = random.nextInt(8);
-                if (pick == 0) {
-                    line.append(String.format("\\u%04X", (int) c));
-                } else if (pick == 1 && c == '/') {
+                if (pick == 0 || pick == 1 || Character.isSurrogate(character.charAt(0)) && character.length() == 1) {
+                    // \\u escapes, upper- or lower-case (Python writes lower-case), a lone surrogate always so
+                    for (char c : character.toCharArray()) {
+                        line.append(String.format(pick == 0 ? "\\u%04X" : "\\u%04x", (int) c));
+                    }
+                } else if (pick == 2 && cp == '/') {
                     line.append("\\/");
                 } else {
-                    line.append(escapeSurrogates(JsonStringEncoder.getInstance().quoteAsString(String.valueOf(c))));
+                    // as JSON escapes it, other characters (outside the BMP too) as raw UTF-8
+                    line.append(JsonStringEncoder.getInstance().quoteAsString(character));
                 }
-            }
+            });
             line.append("\"}");
         }
         Run run = validate(line.append("]}\n").toString());
         assertThat(run.report().valid()).isEqualTo(1);
         assertThat(run.output()).isEqualTo(treePathLine(messages));
+    }
+
+    @Example
+    void rawCharactersOutsideTheBmpAreStoredAsTheGeneratorEscapesThem() throws IOException {
+        List<ChatMessage> chat = List.of(ChatMessage.user("a 😀 b"), ChatMessage.assistant("ok 👍 \uD83D"));
+        String compact = "{\"messages\":[{\"role\":\"user\",\"content\":\"a 😀 b\"},"
+                + "{\"role\":\"assistant\",\"content\":\"ok 👍 \\ud83d\"}]}";
+        Run run = validate(compact + "\n");
+        assertThat(run.output())
+                .isEqualTo(treePathLine(chat))
+                .contains("a \\uD83D\\uDE00 b")
+                .contains("ok \\uD83D\\uDC4D \\uD83D");
+        assertThat(run.report().totalChars())
+                .isEqualTo(
+                        chat.get(0).content().length() + chat.get(1).content().length());
     }
 
     /** Bytes the parser decodes leniently (overlong forms, encoded surrogates) are never stored as they came. */

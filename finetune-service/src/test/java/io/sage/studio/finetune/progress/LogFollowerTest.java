@@ -59,8 +59,10 @@ class LogFollowerTest {
                     follower.follow(log, 0, () -> false).subscribe().withSubscriber(AssertSubscriber.create(1));
             // Far more than the read-ahead bound, while the reader asks for nothing more.
             append(log, 50_000, "x".repeat(100));
-            await().pollInterval(Duration.ofMillis(500))
-                    .atMost(Duration.ofSeconds(30))
+            // One line every 2 s, ten times the stall limit: each taken line restarts the stall clock, and on a
+            // loaded machine (polls late) a request every 500 ms kept resetting it before a poll saw the stall.
+            await().pollInterval(Duration.ofSeconds(2))
+                    .atMost(Duration.ofSeconds(60))
                     .until(() -> {
                         sub.request(1);
                         return sub.getItems().stream().anyMatch(LogEvent::isEnd);
