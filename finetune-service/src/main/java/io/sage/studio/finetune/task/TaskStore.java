@@ -58,10 +58,6 @@ public final class TaskStore {
     public record Changes(List<TaskRecord> added, List<TaskRecord> removed) {}
 
     /**
-     * A task's place in the list: newest {@code created_at} first (a record without one last), then the greater
-     * task id first. Neither changes during a task's life, so a place once handed out as a cursor stays valid.
-     */
-    /**
      * What the list's text filter {@code q} looks in, lower case ({@link Locale#ROOT}): the task id, model name and
      * suffix, made once per published version, so the filter is a plain scan of three short arrays instead of a
      * case-folding comparison at every place of every field (at 10,000 tasks that was most of a filtered page's time;
@@ -106,6 +102,10 @@ public final class TaskStore {
         }
     }
 
+    /**
+     * A task's place in the list: newest {@code created_at} first (a record without one last), then the greater
+     * task id first. Neither changes during a task's life, so a place once handed out as a cursor stays valid.
+     */
     public record ListKey(Instant createdAt, String taskId) {
 
         /** The list's order. */
