@@ -151,7 +151,7 @@ class FaultCrashIT {
                 mountProblem == null,
                 () -> mountProblem + " (the scenario needs root on Linux to mount a small tmpfs)");
         figures.add("studio_finetune/, studio/datasets/, studio/uploads/ on 16 MiB tmpfs mounts, filled");
-        Set<String> before = files();
+        Set<String> before = settledFiles();
         List<Path> fillers = new ArrayList<>();
         try {
             for (Path mount : MOUNTS) {
@@ -159,7 +159,7 @@ class FaultCrashIT {
             }
             StudioApi.Answer upload = api.upload("full.jsonl", StudioApi.alpaca(50));
             StudioApi.Answer create = api.createTask(dataset, 1, false);
-            Set<String> after = files();
+            Set<String> after = settledFiles();
             fillers.forEach(f -> after.remove(f.toString()));
             Set<String> leftBehind = new TreeSet<>(after);
             leftBehind.removeAll(before);
@@ -192,6 +192,32 @@ class FaultCrashIT {
                 .as("readiness after")
                 .containsOnly(200);
         figures.add("a new task completed, all services ready");
+    }
+
+    /**
+     * {@link #files()} once no multipart upload is in flight: the HTTP layer deletes a request's temporary
+     * {@code resteasy-reactive*upload} file just after the answer is sent, so a snapshot taken right after a request
+     * can still see it. Waits at most 10 s; a temporary file that stays longer is reported as left behind.
+     */
+    private static Set<String> settledFiles() throws IOException {
+        Instant deadline = Instant.now().plusSeconds(10);
+        Set<String> names = files();
+        while (names.stream().anyMatch(FaultCrashIT::isUploadInFlight)
+                && Instant.now().isBefore(deadline)) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            names = files();
+        }
+        return names;
+    }
+
+    private static boolean isUploadInFlight(String name) {
+        String file = Path.of(name).getFileName().toString();
+        return file.startsWith("resteasy-reactive") && file.endsWith("upload");
     }
 
     /** Every file under the storage folders, relative paths. */
