@@ -100,6 +100,12 @@ public final class KafkaBroker implements AutoCloseable {
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("auto.create.topics.enable", "false");
+        // Sized for a studio's few events per second, not a cluster's load (Kafka's defaults start 96 threads).
+        p.put("num.network.threads", "1");
+        p.put("num.io.threads", "2");
+        p.put("background.threads", "2");
+        p.put("group.coordinator.threads", "1");
+        p.put("share.coordinator.threads", "1");
         // Compaction should be visible within minutes on a developer machine.
         p.put("log.cleaner.backoff.ms", "5000");
         return p;

@@ -215,6 +215,9 @@ public final class StudioLauncher {
         command.add(runtime.java());
         command.add("-Xmx512m");
         command.add("-XX:+UseSerialGC");
+        // C1 only, as the services: the studio's events are a few per second, and C2 compiling Kafka's start-up
+        // cost about 2 of its 5 CPU seconds on a 2-core machine, where the broker's start is the studio's longest.
+        command.add("-XX:TieredStopAtLevel=1");
         command.addAll(startupCache.flags(settings.kafka().name(), settings.cliFiles(), runtime));
         command.add("-Dsage.log.level=INFO");
         command.add("-cp");
