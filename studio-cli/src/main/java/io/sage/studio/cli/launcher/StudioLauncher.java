@@ -334,7 +334,7 @@ public final class StudioLauncher {
                             + settings.startTimeout().toSeconds() + " s (STUDIO_START_TIMEOUT). Last lines of "
                             + settings.log(late) + ":\n" + tail(settings.log(late), 30));
                 }
-                sleep(250);
+                sleep(100);
             }
         }
     }

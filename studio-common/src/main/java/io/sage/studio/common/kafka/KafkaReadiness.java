@@ -20,8 +20,11 @@ import org.eclipse.microprofile.health.Readiness;
 /**
  * Readiness of the Kafka connection that answers within {@code studio.kafka.health-timeout} (3 s) whatever the
  * broker does. Quarkus' own Kafka check waits for the admin client's default API timeout (60 s) when the broker is
- * gone, longer than any probe waits, so a service with the broker down looked hung instead of "not ready". The
- * answer is cached for a second, so probes from several places cost one round trip.
+ * gone, longer than any probe waits, so a service with the broker down looked hung instead of "not ready". An "up"
+ * answer is cached for a second, so probes from several places cost one round trip; a "down" answer only for
+ * {@link #DOWN_CACHE_NANOS}, and the probe's client retries a refused connection every {@link #RECONNECT_BACKOFF_MAX_MS}
+ * at most (Kafka's default backs off to a second), so a service turns ready soon after its broker does: at
+ * {@code ./sage studio start} every service waits for the broker that starts beside it.
  */
 @Readiness
 @ApplicationScoped
@@ -29,6 +32,8 @@ public class KafkaReadiness implements HealthCheck {
 
     private static final String NAME = "Kafka connection";
     private static final long CACHE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    static final long DOWN_CACHE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    static final String RECONNECT_BACKOFF_MAX_MS = "200";
 
     private final KafkaClientConfig kafka;
     private final Duration timeout;
@@ -55,7 +60,9 @@ public class KafkaReadiness implements HealthCheck {
                     .build();
         }
         long now = System.nanoTime();
-        if (last != null && now - lastAt < CACHE_NANOS) {
+        if (last != null
+                && now - lastAt
+                        < (last.getStatus() == HealthCheckResponse.Status.UP ? CACHE_NANOS : DOWN_CACHE_NANOS)) {
             return last;
         }
         last = probe();
@@ -96,6 +103,7 @@ public class KafkaReadiness implements HealthCheck {
             props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Integer.toString(millis));
             props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Integer.toString(millis));
             props.put(AdminClientConfig.CLIENT_ID_CONFIG, "studio-readiness");
+            props.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
             admin = Admin.create(props);
         }
         return admin;
