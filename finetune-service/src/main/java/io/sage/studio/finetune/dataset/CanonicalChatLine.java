@@ -81,12 +81,13 @@ final class CanonicalChatLine {
     /**
      * Writes to the record buffer, byte by byte, what the generator writes for the line's tokens, should the parse
      * prove them a canonical record: white space between tokens dropped, the generator's own escapes kept, an escaped
-     * solidus and every {@code \\u} escape written as the generator writes that character (UTF-8; its own escape
-     * below U+0020 and for each surrogate), a character outside the BMP as its two escaped surrogates, other
-     * well-formed UTF-8 copied as it is. Most lines (Jackson, {@code JSON.stringify}, Python's {@code json.dumps}, the
-     * studio's own exports) are re-encoded so, without a generator. {@code false} for malformed UTF-8 (which Jackson's
-     * parser partly accepts, and which must never be copied into the stored file), a raw control character or an
-     * unclosed string: the generator path then decides. It does not check the JSON: the parse does.
+     * solidus and every Unicode escape (backslash, {@code u}, four hex digits) written as the generator writes that
+     * character (UTF-8; its own escape below U+0020 and for each surrogate), a character outside the BMP as its two
+     * escaped surrogates, other well-formed UTF-8 copied as it is. Most lines (Jackson, {@code JSON.stringify},
+     * Python's {@code json.dumps}, the studio's own exports) are re-encoded so, without a generator. {@code false} for
+     * malformed UTF-8 (which Jackson's parser partly accepts, and which must never be copied into the stored file), a
+     * raw control character or an unclosed string: the generator path then decides. It does not check the JSON: the
+     * parse does.
      */
     private boolean compact(byte[] line, int begin, int end) {
         record.reset();
@@ -191,7 +192,7 @@ final class CanonicalChatLine {
         }
     }
 
-    /** {@code \\uXXXX} with upper-case digits, the generator's form. */
+    /** A Unicode escape as the generator writes it: backslash, {@code u}, four upper-case hex digits. */
     private void unicodeEscape(char c) {
         escape('u');
         record.write(HEX[c >> 12]);

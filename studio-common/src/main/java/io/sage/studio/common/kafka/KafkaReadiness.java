@@ -40,7 +40,8 @@ public class KafkaReadiness implements HealthCheck {
     private final boolean enabled;
     private Admin admin;
     private HealthCheckResponse last;
-    private long lastAt;
+    /** Until when {@link #last} is answered without a probe ({@link System#nanoTime()}). */
+    private long lastUntil;
 
     public KafkaReadiness(
             KafkaClientConfig kafka,
@@ -59,14 +60,12 @@ public class KafkaReadiness implements HealthCheck {
                     .withData("check", "disabled")
                     .build();
         }
-        long now = System.nanoTime();
-        if (last != null
-                && now - lastAt
-                        < (last.getStatus() == HealthCheckResponse.Status.UP ? CACHE_NANOS : DOWN_CACHE_NANOS)) {
+        if (last != null && System.nanoTime() - lastUntil < 0) {
             return last;
         }
         last = probe();
-        lastAt = System.nanoTime();
+        lastUntil = System.nanoTime()
+                + (last.getStatus() == HealthCheckResponse.Status.UP ? CACHE_NANOS : DOWN_CACHE_NANOS);
         return last;
     }
 
