@@ -190,6 +190,23 @@ class LauncherIT {
     }
 
     @Test
+    void aSettingOutOfRangeFailsTheStartNamingTheSettingAndItsVariable() throws Exception {
+        try (Studio studio = new Studio(tmp.resolve("home4"))) {
+            // The studio's own config checks (io.sage.studio.common.config), as the packaged service runs them.
+            studio.env.put("STUDIO_GATEWAY_MAX_CONCURRENT_REQUESTS", "0");
+            Studio.Run start = studio.sage("studio", "start");
+            assertThat(start.exitCode()).isEqualTo(1);
+            assertThat(start.output())
+                    .contains("gateway-adapter exited during start-up")
+                    .contains("studio.gateway.max-concurrent-requests (STUDIO_GATEWAY_MAX_CONCURRENT_REQUESTS) is 0:"
+                            + " it must be between 1 and 100000");
+            for (int port : studio.ports()) {
+                assertThat(Studio.listening(port)).as("port " + port).isFalse();
+            }
+        }
+    }
+
+    @Test
     void aServiceThatCannotStartFailsTheCommandWithItsLogAndStopsTheRest() throws Exception {
         try (Studio studio = new Studio(tmp.resolve("home3"))) {
             // An invalid value for a typed config key makes the gpu-probe-service fail at start.

@@ -4,7 +4,10 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -17,8 +20,9 @@ import com.tngtech.archunit.library.GeneralCodingRules;
  * main classes: it talks to the other services over HTTP and Kafka only, never through their classes; it logs
  * through JBoss Logging, never {@code java.util.logging} or the standard streams; HTTP stays at the edge (only
  * resources in {@code ..api..}, {@code @Path} classes and REST client interfaces import {@code jakarta.ws.rs}; the
- * domain throws {@code StudioException} with an error code). Each service's {@code architecture} test checks these
- * with {@link #checkSharedRules()} and adds the rules of its own layout with {@link #check(ArchRule)}.
+ * domain throws {@code StudioException} with an error code); its config mappings carry no Bean Validation (see
+ * {@code configMappingsWithoutBeanValidation}). Each service's {@code architecture} test checks these with
+ * {@link #checkSharedRules()} and adds the rules of its own layout with {@link #check(ArchRule)}.
  */
 public final class ServiceBoundaries {
 
@@ -55,6 +59,7 @@ public final class ServiceBoundaries {
                 .and(GeneralCodingRules.NO_CLASSES_SHOULD_USE_JAVA_UTIL_LOGGING)
                 .and(GeneralCodingRules.NO_CLASSES_SHOULD_ACCESS_STANDARD_STREAMS)
                 .and(domainDoesNotSpeakJaxRs())
+                .and(configMappingsWithoutBeanValidation())
                 .check(classes);
     }
 
@@ -76,6 +81,36 @@ public final class ServiceBoundaries {
                 .resideInAnyPackage(others)
                 .as("no class of " + root + " uses another service's classes " + Arrays.toString(others));
     }
+
+    /**
+     * Settings are checked with {@code io.sage.studio.common.config} ({@code @Range}, {@code @NotBlank},
+     * {@code @Holds}): one Bean Validation constraint on any config mapping makes Quarkus build a validator over every
+     * config class of every extension when the service starts, a third of its start-up work.
+     */
+    private ArchRule configMappingsWithoutBeanValidation() {
+        return noClasses()
+                .that(CONFIG_MAPPING_OR_GROUP)
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("jakarta.validation..")
+                .as("config mappings of " + root + " use io.sage.studio.common.config checks, not Bean Validation");
+    }
+
+    /** A {@code @ConfigMapping} interface or an interface nested in one (its groups). */
+    private static final DescribedPredicate<JavaClass> CONFIG_MAPPING_OR_GROUP =
+            new DescribedPredicate<>("are config mappings or their groups") {
+                @Override
+                public boolean test(JavaClass type) {
+                    for (Optional<JavaClass> c = Optional.of(type);
+                            c.isPresent();
+                            c = c.get().getEnclosingClass()) {
+                        if (c.get().isAnnotatedWith("io.smallrye.config.ConfigMapping")) {
+                            return true;
+                        }
+                    }
+                    return false;
+                }
+            };
 
     private ArchRule domainDoesNotSpeakJaxRs() {
         return noClasses()

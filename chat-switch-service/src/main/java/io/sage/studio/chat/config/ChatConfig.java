@@ -5,13 +5,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import jakarta.validation.constraints.AssertTrue;
-import jakarta.validation.constraints.DecimalMax;
-import jakarta.validation.constraints.DecimalMin;
-import jakarta.validation.constraints.Max;
-import jakarta.validation.constraints.Min;
-
 import io.sage.studio.chat.switching.SwitchStrategy;
+import io.sage.studio.common.config.Holds;
+import io.sage.studio.common.config.Range;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -41,15 +37,15 @@ public interface ChatConfig {
 
     /** Retry-After the gateway sends while no backend serves during a recreate switch, in seconds. */
     @WithDefault("15")
-    @Min(1)
-    @Max(3600)
+    @Range(min = 1, max = 3600)
     int retryAfterSeconds();
 
     /** Model to serve at start when no backend is active or the active one is dead (env {@code STUDIO_CHAT_INITIAL_MODEL}). */
     Optional<String> initialModel();
 
     /** How many engines fit at once: 1 forces recreate, 2 or more allows blue-green; unset, GPU telemetry decides. */
-    Optional<@Min(1) Integer> maxConcurrentBackends();
+    @Range(min = 1)
+    Optional<Integer> maxConcurrentBackends();
 
     /** Send a one-token generation to a new backend before routing to it. */
     @WithDefault("true")
@@ -84,7 +80,7 @@ public interface ChatConfig {
 
     /** How many finished switch operations are kept on disk. */
     @WithDefault("200")
-    @Min(1)
+    @Range(min = 1)
     int keepOperations();
 
     /**
@@ -97,8 +93,7 @@ public interface ChatConfig {
 
     /** Switch commands from Kafka waiting for the executor at most; more are recorded as failed at once. */
     @WithDefault("16")
-    @Min(1)
-    @Max(1024)
+    @Range(min = 1, max = 1024)
     int maxQueuedCommands();
 
     /**
@@ -145,8 +140,7 @@ public interface ChatConfig {
          * 512); an adapter of a higher rank gets an engine of its own.
          */
         @WithDefault("64")
-        @Min(1)
-        @Max(512)
+        @Range(min = 1, max = 512)
         int maxRank();
 
         /**
@@ -167,8 +161,7 @@ public interface ChatConfig {
 
         /** {@code --max-loras}: adapters in one batch at most (vLLM's default is 1: requests to a second one wait). */
         @WithDefault("4")
-        @Min(1)
-        @Max(256)
+        @Range(min = 1, max = 256)
         int maxLoras();
 
         /**
@@ -176,14 +169,12 @@ public interface ChatConfig {
          * adapters the serving set puts on one engine: a full engine unloads its least recently used one first.
          */
         @WithDefault("8")
-        @Min(1)
-        @Max(4096)
+        @Range(min = 1, max = 4096)
         int maxCpuLoras();
 
         /** Start-up check: vLLM exits when {@code --max-cpu-loras} is below {@code --max-loras}. */
-        @AssertTrue(
-                message = "studio.chat.engine.max-cpu-loras must be at least studio.chat.engine.max-loras"
-                        + " (vLLM refuses to start otherwise)")
+        @Holds("studio.chat.engine.max-cpu-loras must be at least studio.chat.engine.max-loras"
+                + " (vLLM refuses to start otherwise)")
         default boolean isCpuCacheLargeEnough() {
             return maxCpuLoras() >= maxLoras();
         }
@@ -193,10 +184,12 @@ public interface ChatConfig {
     interface Memory {
 
         /** Serving footprint to assume for every model, in bytes, instead of the estimate. */
-        Optional<@Min(1) Long> servingBytes();
+        @Range(min = 1)
+        Optional<Long> servingBytes();
 
         /** vLLM's {@code --gpu-memory-utilization} (share of a GPU one engine takes); added to engine commands when set. */
-        Optional<@DecimalMin("0.05") @DecimalMax("1.0") Double> gpuMemoryUtilization();
+        @Range(min = 0.05, max = 1.0)
+        Optional<Double> gpuMemoryUtilization();
     }
 
     /** Engines as local child processes. */
@@ -225,12 +218,12 @@ public interface ChatConfig {
          * from {@code SAGE_STUDIO_LLM_PORT}, default 8001). Engines never listen there: the service refuses to start
          * when {@link #ports()} includes it. Unset, nothing is checked.
          */
-        Optional<@Min(1) @Max(65535) Integer> llmPort();
+        @Range(min = 1, max = 65535)
+        Optional<Integer> llmPort();
 
         /** Start-up check: {@link #ports()} leaves {@link #llmPort()} to the gateway. */
-        @AssertTrue(
-                message = "studio.chat.local.ports must not include the gateway's LLM port studio.chat.local.llm-port"
-                        + " (SAGE_STUDIO_LLM_PORT): leave that port out of the engines' range")
+        @Holds("studio.chat.local.ports must not include the gateway's LLM port studio.chat.local.llm-port"
+                + " (SAGE_STUDIO_LLM_PORT): leave that port out of the engines' range")
         default boolean isPortsClearOfLlmPort() {
             return llmPort().isEmpty() || !includes(ports(), llmPort().get());
         }
@@ -276,7 +269,7 @@ public interface ChatConfig {
 
         /** How many engine log files ({@code <backend>.log}) are kept; older ones of stopped engines are deleted at start. */
         @WithDefault("20")
-        @Min(1)
+        @Range(min = 1)
         int keepLogs();
     }
 
@@ -296,8 +289,7 @@ public interface ChatConfig {
 
         /** Port the engine container listens on. */
         @WithDefault("8000")
-        @Min(1)
-        @Max(65535)
+        @Range(min = 1, max = 65535)
         int port();
 
         /**
@@ -306,7 +298,7 @@ public interface ChatConfig {
          * later; a model is ready only when every ready pod holds it. Each pod takes {@code gpu-count} GPUs.
          */
         @WithDefault("1")
-        @Min(1)
+        @Range(min = 1)
         int engineReplicas();
 
         /**
@@ -319,7 +311,7 @@ public interface ChatConfig {
 
         /** GPUs per engine. */
         @WithDefault("1")
-        @Min(0)
+        @Range(min = 0)
         int gpuCount();
 
         /** Extended resource name of a GPU. */

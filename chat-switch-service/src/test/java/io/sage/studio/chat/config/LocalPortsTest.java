@@ -6,33 +6,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.Map;
 
-import jakarta.validation.Validation;
-import jakarta.validation.Validator;
-
-import org.hibernate.validator.messageinterpolation.ParameterMessageInterpolator;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.runtime.configuration.DurationConverter;
+import io.sage.studio.common.config.ConfigChecks;
 import io.smallrye.config.ConfigValidationException;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
-import io.smallrye.config.validator.BeanValidationConfigValidator;
 
 /** The engines' port range leaves the gateway's stable LLM port alone (the seed's SAGE_STUDIO_LLM_PORT, 8001). */
 class LocalPortsTest {
-
-    private static final Validator VALIDATOR = Validation.byDefaultProvider()
-            .configure()
-            .messageInterpolator(new ParameterMessageInterpolator())
-            .buildValidatorFactory()
-            .getValidator();
 
     private static ChatConfig config(Map<String, String> values) {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
                 .withMapping(ChatConfig.class)
                 .withConverter(Duration.class, 100, new DurationConverter())
-                .withValidator((BeanValidationConfigValidator) () -> VALIDATOR)
+                .withValidator(new ConfigChecks())
                 .withSources(new PropertiesConfigSource(values, "test", 500))
                 .build();
         return config.getConfigMapping(ChatConfig.class);

@@ -5,10 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import jakarta.validation.constraints.Max;
-import jakarta.validation.constraints.Min;
-import jakarta.validation.constraints.NotBlank;
-
+import io.sage.studio.common.config.NotBlank;
+import io.sage.studio.common.config.Range;
 import io.sage.studio.finetune.executor.kubernetes.DistributedEngine;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -42,26 +40,24 @@ public interface FinetuneConfig {
 
     /** Lines of {@code logs.txt} shown in a task's {@code logs} field. */
     @WithDefault("20")
-    @Min(0)
-    @Max(1000)
+    @Range(min = 0, max = 1000)
     int logsTailLines();
 
     /** Queued plus running tasks one owner may have at once; one more is answered 429 {@code quota_exceeded}. */
     @WithDefault("20")
-    @Min(1)
-    @Max(100000)
+    @Range(min = 1, max = 100000)
     int maxQueuedPerOwner();
 
     /**
      * The trainer checkpoints every this many steps ({@code save_steps} in {@code job.json}); unset: about every 10 %
      * of the run's estimated steps, at least 1. Pause, retry and automatic resume continue from the latest checkpoint.
      */
-    Optional<@Min(1) Integer> saveSteps();
+    @Range(min = 1)
+    Optional<Integer> saveSteps();
 
     /** Checkpoints the trainer keeps ({@code save_total_limit}); it removes older ones. */
     @WithDefault("3")
-    @Min(1)
-    @Max(1000)
+    @Range(min = 1, max = 1000)
     int saveTotalLimit();
 
     /**
@@ -69,8 +65,7 @@ public interface FinetuneConfig {
      * pod evicted) is resumed from its latest checkpoint until then; {@code 1}: never automatically.
      */
     @WithDefault("3")
-    @Min(1)
-    @Max(100)
+    @Range(min = 1, max = 100)
     int maxAttempts();
 
     /** The wait before each automatic resume (the second attempt, the third, …; the last value repeats). */
@@ -82,13 +77,12 @@ public interface FinetuneConfig {
      * {@code dataset_quota_exceeded}. Datasets stored before owners were recorded count against no one.
      */
     @WithDefault("10737418240")
-    @Min(1)
+    @Range(min = 1)
     long maxDatasetsBytes();
 
     /** Model downloads streamed at once (each holds a worker thread); one more is answered 503 {@code too_many_downloads}. */
     @WithDefault("4")
-    @Min(1)
-    @Max(256)
+    @Range(min = 1, max = 256)
     int maxConcurrentDownloads();
 
     Datasets dataset();
@@ -113,18 +107,17 @@ public interface FinetuneConfig {
 
         /** Largest dataset file accepted (bytes); a larger upload is answered 413. */
         @WithDefault("2147483648")
-        @Min(1)
+        @Range(min = 1)
         long maxBytes();
 
         /** Largest single record (one JSONL line or one array element, bytes). */
         @WithDefault("8388608")
-        @Min(1024)
+        @Range(min = 1024)
         int maxRecordBytes();
 
         /** How many per-record errors a validation report lists (all are counted). */
         @WithDefault("100")
-        @Min(1)
-        @Max(10000)
+        @Range(min = 1, max = 10000)
         int maxErrors();
 
         /**
@@ -132,8 +125,7 @@ public interface FinetuneConfig {
          * request thread alone.
          */
         @WithDefault("0")
-        @Min(0)
-        @Max(64)
+        @Range(min = 0, max = 64)
         int validationThreads();
     }
 
@@ -147,8 +139,7 @@ public interface FinetuneConfig {
 
         /** Tasks run at once when no GPU is known from telemetry. */
         @WithDefault("1")
-        @Min(1)
-        @Max(64)
+        @Range(min = 1, max = 64)
         int concurrency();
 
         /**
@@ -221,8 +212,7 @@ public interface FinetuneConfig {
 
         /** GPUs per Job (0 for CPU-only). */
         @WithDefault("1")
-        @Min(0)
-        @Max(16)
+        @Range(min = 0, max = 16)
         int gpuCount();
 
         /** The extended resource name of a GPU. */
@@ -283,13 +273,12 @@ public interface FinetuneConfig {
 
         /** Pod retries before the Job fails. */
         @WithDefault("0")
-        @Min(0)
-        @Max(10)
+        @Range(min = 0, max = 10)
         int backoffLimit();
 
         /** Wall-clock limit of a Job (seconds). */
         @WithDefault("172800")
-        @Min(60)
+        @Range(min = 60)
         long activeDeadlineSeconds();
 
         /**
@@ -299,14 +288,12 @@ public interface FinetuneConfig {
          * checkpoints short.
          */
         @WithDefault("90")
-        @Min(1)
-        @Max(3600)
+        @Range(min = 1, max = 3600)
         long terminationGracePeriodSeconds();
 
         /** Jobs the studio keeps submitted at once (further tasks wait in the studio queue). */
         @WithDefault("4")
-        @Min(1)
-        @Max(1000)
+        @Range(min = 1, max = 1000)
         int concurrency();
 
         /** How often Job and Pod status is read. */
@@ -366,12 +353,12 @@ public interface FinetuneConfig {
 
         /** Sections shorter than this (characters) are skipped. */
         @WithDefault("200")
-        @Min(1)
+        @Range(min = 1)
         int minSectionChars();
 
         /** Longer sections are split at paragraph boundaries into samples of at most this many characters. */
         @WithDefault("3000")
-        @Min(200)
+        @Range(min = 200)
         int maxSampleChars();
     }
 
@@ -388,14 +375,12 @@ public interface FinetuneConfig {
 
         /** Evaluations queued or running at once; one more is answered 429 {@code evaluation_queue_full}. */
         @WithDefault("16")
-        @Min(1)
-        @Max(1000)
+        @Range(min = 1, max = 1000)
         int maxQueued();
 
         /** Generation requests one evaluation has in flight at once (both arms together). */
         @WithDefault("4")
-        @Min(1)
-        @Max(64)
+        @Range(min = 1, max = 64)
         int concurrency();
 
         /** The limit of one generation (or judge) request. */

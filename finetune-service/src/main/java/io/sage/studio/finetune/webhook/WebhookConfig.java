@@ -4,9 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-import jakarta.validation.constraints.Max;
-import jakarta.validation.constraints.Min;
-
+import io.sage.studio.common.config.Range;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -27,14 +25,12 @@ public interface WebhookConfig {
 
     /** Registered webhooks at most; one more is answered 429 {@code too_many_webhooks}. */
     @WithDefault("50")
-    @Min(1)
-    @Max(10000)
+    @Range(min = 1, max = 10000)
     int maxWebhooks();
 
     /** Finished deliveries (delivered or given up) kept per webhook for {@code GET …/deliveries}; older ones go. */
     @WithDefault("100")
-    @Min(1)
-    @Max(10000)
+    @Range(min = 1, max = 10000)
     int maxKeptDeliveries();
 
     /**
@@ -42,14 +38,12 @@ public interface WebhookConfig {
      * rather than letting a dead receiver grow the outbox without bound.
      */
     @WithDefault("1000")
-    @Min(1)
-    @Max(100000)
+    @Range(min = 1, max = 100000)
     int maxPendingDeliveries();
 
     /** Deliveries sent at once (threads). */
     @WithDefault("4")
-    @Min(1)
-    @Max(64)
+    @Range(min = 1, max = 64)
     int concurrency();
 
     /** Connect limit of one delivery. */

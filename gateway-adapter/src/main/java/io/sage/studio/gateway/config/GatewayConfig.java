@@ -3,11 +3,9 @@ package io.sage.studio.gateway.config;
 import java.time.Duration;
 import java.util.Optional;
 
-import jakarta.validation.constraints.Max;
-import jakarta.validation.constraints.Min;
-import jakarta.validation.constraints.NotBlank;
-
 import io.quarkus.runtime.configuration.MemorySize;
+import io.sage.studio.common.config.NotBlank;
+import io.sage.studio.common.config.Range;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -55,8 +53,7 @@ public interface GatewayConfig {
 
     /** Upper bound of {@code /v1} requests in progress at once; more are answered 429 at once. */
     @WithDefault("256")
-    @Min(1)
-    @Max(100_000)
+    @Range(min = 1, max = 100_000)
     int maxConcurrentRequests();
 
     /** Largest {@code /v1} request body; larger ones are answered 413. */
@@ -81,8 +78,7 @@ public interface GatewayConfig {
 
     /** Connections per service for {@code /api} calls without a body (uploads and streams have their own). */
     @WithDefault("256")
-    @Min(1)
-    @Max(100_000)
+    @Range(min = 1, max = 100_000)
     int servicePoolSize();
 
     /**
@@ -90,8 +86,7 @@ public interface GatewayConfig {
      * are busy; one more is answered 503 {@code service_busy} at once.
      */
     @WithDefault("256")
-    @Min(0)
-    @Max(100_000)
+    @Range(min = 0, max = 100_000)
     int serviceWaitQueueSize();
 
     /**
@@ -100,8 +95,7 @@ public interface GatewayConfig {
      * {@code service-wait-queue-size}, and beyond it are answered 503 {@code service_busy}.
      */
     @WithDefault("64")
-    @Min(1)
-    @Max(100_000)
+    @Range(min = 1, max = 100_000)
     int maxServiceUploads();
 
     /**
@@ -110,8 +104,7 @@ public interface GatewayConfig {
      * one more is answered 503 {@code too_many_streams} at once.
      */
     @WithDefault("256")
-    @Min(1)
-    @Max(100_000)
+    @Range(min = 1, max = 100_000)
     int maxServiceStreams();
 
     /**
@@ -120,7 +113,8 @@ public interface GatewayConfig {
      * port serves behind ({@code ./sage studio start} sets it from {@code SAGE_STUDIO_LLM_PORT}, default 8001);
      * bound on {@code quarkus.http.host}; {@code 0} picks a free port; unset, no second listener.
      */
-    Optional<@Min(0) @Max(65535) Integer> llmPort();
+    @Range(min = 0, max = 65535)
+    Optional<Integer> llmPort();
 
     /**
      * Longest wait of a request for a model loaded on demand ({@code studio.chat.load-on-demand}): the chat-switch
@@ -131,8 +125,7 @@ public interface GatewayConfig {
 
     /** Requests that may wait for models loaded on demand at once, all models together; more get 503. */
     @WithDefault("64")
-    @Min(1)
-    @Max(10_000)
+    @Range(min = 1, max = 10_000)
     int maxOnDemandWaits();
 
     /**

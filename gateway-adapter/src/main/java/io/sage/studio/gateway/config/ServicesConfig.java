@@ -1,7 +1,6 @@
 package io.sage.studio.gateway.config;
 
-import jakarta.validation.constraints.NotBlank;
-
+import io.sage.studio.common.config.NotBlank;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 

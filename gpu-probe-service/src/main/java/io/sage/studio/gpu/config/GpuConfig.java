@@ -3,9 +3,7 @@ package io.sage.studio.gpu.config;
 import java.time.Duration;
 import java.util.Optional;
 
-import jakarta.validation.constraints.Max;
-import jakarta.validation.constraints.Min;
-
+import io.sage.studio.common.config.Range;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -31,8 +29,7 @@ public interface GpuConfig {
 
     /** A reading older than this many of its own intervals is left out: its node stopped reporting. */
     @WithDefault("3")
-    @Min(1)
-    @Max(1000)
+    @Range(min = 1, max = 1000)
     int staleAfterIntervals();
 
     /** This node's name in telemetry keys; unset: {@code NODE_NAME} (Kubernetes downward API), else the host name. */
