@@ -17,6 +17,7 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.sage.studio.common.http.LazyHttpClient;
 import io.sage.studio.finetune.dataset.ChatMessage;
 
 /**
@@ -31,7 +32,7 @@ final class HttpServing implements ServingClient {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_MESSAGE = 300;
 
-    private final HttpClient http;
+    private final LazyHttpClient http;
     private final URI chatUrl;
     private final URI openaiUrl;
     private final Duration serveTimeout;
@@ -48,10 +49,10 @@ final class HttpServing implements ServingClient {
             Duration serveTimeout,
             Duration requestTimeout,
             Optional<String> serviceAuthorization) {
-        this.http = HttpClient.newBuilder()
+        this.http = new LazyHttpClient(() -> HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5))
-                .build();
+                .build());
         this.chatUrl = URI.create(chatUrl.replaceAll("/+$", "") + "/");
         this.openaiUrl = URI.create(openaiUrl.replaceAll("/+$", "") + "/");
         this.serveTimeout = serveTimeout;
@@ -140,7 +141,7 @@ final class HttpServing implements ServingClient {
     private JsonNode send(HttpRequest request, String code, String what) throws ServingException {
         HttpResponse<byte[]> response;
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            response = http.get().send(request, HttpResponse.BodyHandlers.ofByteArray());
         } catch (HttpTimeoutException e) {
             throw new ServingException(
                     code, what + ": no answer within " + request.timeout().orElse(null));

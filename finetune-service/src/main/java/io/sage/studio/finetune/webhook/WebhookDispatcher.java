@@ -30,6 +30,7 @@ import com.standardwebhooks.exceptions.EmptyWebhookSecretException;
 import com.standardwebhooks.exceptions.WebhookSigningException;
 
 import io.quarkus.runtime.StartupEvent;
+import io.sage.studio.common.http.LazyHttpClient;
 
 /**
  * Makes the deliveries the outbox holds: every {@code poll} it takes the due ones (at most {@code concurrency} in
@@ -48,7 +49,7 @@ public class WebhookDispatcher {
     private final WebhookStore store;
     private final WebhookConfig config;
     private final UrlPolicy urls;
-    private final HttpClient client;
+    private final LazyHttpClient client;
     private final Set<String> busy = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "webhook-ticker");
@@ -73,10 +74,10 @@ public class WebhookDispatcher {
                     return t;
                 });
         this.senders.allowCoreThreadTimeOut(true);
-        this.client = HttpClient.newBuilder()
+        this.client = new LazyHttpClient(() -> HttpClient.newBuilder()
                 .connectTimeout(config.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+                .build());
     }
 
     void start(@Observes StartupEvent event) {
@@ -136,7 +137,7 @@ public class WebhookDispatcher {
                         .header("webhook-signature", signature)
                         .POST(HttpRequest.BodyPublishers.ofString(delivery.body(), StandardCharsets.UTF_8))
                         .build();
-                HttpResponse<Void> response = client.send(request, HttpResponse.BodyHandlers.discarding());
+                HttpResponse<Void> response = client.get().send(request, HttpResponse.BodyHandlers.discarding());
                 status = response.statusCode();
                 error = status >= 200 && status < 300 ? null : "HTTP " + status;
             } catch (IOException e) {
