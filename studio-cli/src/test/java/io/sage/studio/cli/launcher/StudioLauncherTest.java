@@ -194,4 +194,30 @@ class StudioLauncherTest {
         assertThat(StudioLauncher.logSaysSince(repo.resolve("missing.log"), 0, StandaloneBroker.READY))
                 .isFalse();
     }
+
+    /**
+     * The options for newer JDKs start the JDK the launcher would choose on this machine (a typo in one would stop
+     * every service); JDK 17 gets none of them.
+     */
+    @Test
+    void runtimeOptionsAreOnlyForJdk22AndLaterAndItAcceptsThem() throws Exception {
+        assertThat(StudioLauncher.runtimeOptions(new JavaRuntime(Path.of("/jdk17"), 17)))
+                .isEmpty();
+        JavaRuntime chosen =
+                JavaRuntime.choose(Map.of(), Path.of(System.getProperty("java.home")), JavaRuntime.JDK_DIRS);
+        List<String> options = StudioLauncher.runtimeOptions(chosen);
+        if (chosen.feature() < 22) {
+            assertThat(options).isEmpty();
+            return;
+        }
+        assertThat(options).contains("-XX:TrimNativeHeapInterval=5000");
+        List<String> command = new ArrayList<>();
+        command.add(chosen.java());
+        command.addAll(options);
+        command.add("-version");
+        Process java = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(java.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(java.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(java.exitValue()).as(output).isZero();
+    }
 }
