@@ -194,15 +194,11 @@ class LauncherIT {
         try (Studio studio = new Studio(tmp.resolve("home4"))) {
             // The studio's own config checks (io.sage.studio.common.config), as the packaged service runs them.
             studio.env.put("STUDIO_GATEWAY_MAX_CONCURRENT_REQUESTS", "0");
-            Studio.Run start = studio.sage("studio", "start");
-            assertThat(start.exitCode()).isEqualTo(1);
-            assertThat(start.output())
-                    .contains("gateway-adapter exited during start-up")
-                    .contains("studio.gateway.max-concurrent-requests (STUDIO_GATEWAY_MAX_CONCURRENT_REQUESTS) is 0:"
+            startFailsLeavingNothingListening(
+                    studio,
+                    "gateway-adapter exited during start-up",
+                    "studio.gateway.max-concurrent-requests (STUDIO_GATEWAY_MAX_CONCURRENT_REQUESTS) is 0:"
                             + " it must be between 1 and 100000");
-            for (int port : studio.ports()) {
-                assertThat(Studio.listening(port)).as("port " + port).isFalse();
-            }
         }
     }
 
@@ -211,12 +207,17 @@ class LauncherIT {
         try (Studio studio = new Studio(tmp.resolve("home3"))) {
             // An invalid value for a typed config key makes the gpu-probe-service fail at start.
             studio.env.put("QUARKUS_HTTP_HOST", "not a host name!");
-            Studio.Run start = studio.sage("studio", "start");
-            assertThat(start.exitCode()).isEqualTo(1);
-            assertThat(start.output()).contains("exited during start-up").contains("Last lines of");
-            for (int port : studio.ports()) {
-                assertThat(Studio.listening(port)).as("port " + port).isFalse();
-            }
+            startFailsLeavingNothingListening(studio, "exited during start-up", "Last lines of");
+        }
+    }
+
+    /** {@code sage studio start} exits 1 saying each of {@code shown}, and no port of the studio is left listening. */
+    private static void startFailsLeavingNothingListening(Studio studio, String... shown) {
+        Studio.Run start = studio.sage("studio", "start");
+        assertThat(start.exitCode()).isEqualTo(1);
+        assertThat(start.output()).contains(shown);
+        for (int port : studio.ports()) {
+            assertThat(Studio.listening(port)).as("port " + port).isFalse();
         }
     }
 }

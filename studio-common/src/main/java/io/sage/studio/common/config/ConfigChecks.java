@@ -13,10 +13,13 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.ConfigMapping.NamingStrategy;
 import io.smallrye.config.ConfigValidationException;
 import io.smallrye.config.ConfigValidator;
 import io.smallrye.config.WithName;
 import io.smallrye.config.WithParentName;
+import io.smallrye.config.common.utils.StringUtil;
 
 /**
  * Checks the studio's own {@code @ConfigMapping}s when the configuration is read, so a service with a setting out of
@@ -31,11 +34,17 @@ import io.smallrye.config.WithParentName;
  */
 public final class ConfigChecks implements ConfigValidator {
 
-    /** Groups are the studio's own interfaces; JDK types ({@code List}, {@code Map}) and enums are values. */
-    private static final String GROUP_PACKAGE = "io.sage.studio.";
+    /**
+     * The studio's own mappings and groups; JDK types ({@code List}, {@code Map}) and enums are values, and the
+     * mappings of Quarkus and its extensions (which SmallRye hands to the validator too) carry none of these rules.
+     */
+    private static final String STUDIO_PACKAGE = "io.sage.studio.";
 
     @Override
     public void validateMapping(Class<?> mappingClass, String prefix, Object mapping) {
+        if (!mappingClass.getName().startsWith(STUDIO_PACKAGE)) {
+            return; // not one of ours: no reflection over Quarkus's 200-odd mappings at start-up
+        }
         List<String> problems = problems(mappingClass, prefix, mapping);
         if (!problems.isEmpty()) {
             throw new ConfigValidationException(problems.stream()
@@ -46,12 +55,15 @@ public final class ConfigChecks implements ConfigValidator {
 
     /** Every rule that {@code mapping} (a {@code type} read under {@code prefix}) breaks, ordered by property. */
     public static List<String> problems(Class<?> type, String prefix, Object mapping) {
+        ConfigMapping root = type.getAnnotation(ConfigMapping.class);
+        NamingStrategy naming = root != null ? root.namingStrategy() : NamingStrategy.KEBAB_CASE;
         List<String> problems = new ArrayList<>();
-        check(type, prefix, mapping, problems);
+        check(type, prefix, mapping, naming, problems);
         return problems;
     }
 
-    private static void check(Class<?> type, String prefix, Object group, List<String> problems) {
+    private static void check(
+            Class<?> type, String prefix, Object group, NamingStrategy naming, List<String> problems) {
         Method[] methods = type.getMethods();
         Arrays.sort(methods, Comparator.comparing(Method::getName));
         for (Method method : methods) {
@@ -72,13 +84,13 @@ public final class ConfigChecks implements ConfigValidator {
                 }
                 continue;
             }
-            String property = property(prefix, method);
+            String property = property(prefix, method, naming);
             value = present(value);
             if (value == null) {
                 continue;
             }
             if (nested) {
-                check(method.getReturnType(), property, value, problems);
+                check(method.getReturnType(), property, value, naming, problems);
             }
             if (range != null && value instanceof Number number && !within(number, range)) {
                 problems.add(named(property) + " is " + value + ": it must be " + describe(range));
@@ -90,7 +102,7 @@ public final class ConfigChecks implements ConfigValidator {
     }
 
     private static boolean isGroup(Class<?> type) {
-        return type.isInterface() && type.getName().startsWith(GROUP_PACKAGE);
+        return type.isInterface() && type.getName().startsWith(STUDIO_PACKAGE);
     }
 
     private static Object read(Method method, Object group) {
@@ -142,35 +154,30 @@ public final class ConfigChecks implements ConfigValidator {
                 : Double.toString(bound);
     }
 
-    /** The property of a mapping method as SmallRye Config reads it: its {@code @WithName}, else kebab case. */
-    static String property(String prefix, Method method) {
+    /**
+     * The property of a mapping method as SmallRye Config reads it: its {@code @WithName}, the parent's for
+     * {@code @WithParentName}, else its name in the mapping's naming strategy (kebab case unless it says otherwise).
+     */
+    static String property(String prefix, Method method, NamingStrategy naming) {
         if (method.isAnnotationPresent(WithParentName.class)) {
             return prefix;
         }
         WithName withName = method.getAnnotation(WithName.class);
-        String name = withName != null ? withName.value() : kebab(method.getName());
+        String name = withName != null ? withName.value() : naming.apply(method.getName());
         return prefix.isEmpty() ? name : prefix + "." + name;
     }
 
-    /** {@code maxCpuLoras} as {@code max-cpu-loras}. */
+    /** {@code maxCpuLoras} as {@code max-cpu-loras}: SmallRye Config's default naming strategy. */
     static String kebab(String name) {
-        StringBuilder out = new StringBuilder(name.length() + 4);
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (Character.isUpperCase(c)) {
-                if (i > 0) {
-                    out.append('-');
-                }
-                out.append(Character.toLowerCase(c));
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
+        return NamingStrategy.KEBAB_CASE.apply(name);
     }
 
-    /** {@code studio.chat.keep-operations (STUDIO_CHAT_KEEP_OPERATIONS)}: both ways a user sets it. */
+    /**
+     * {@code studio.chat.keep-operations (STUDIO_CHAT_KEEP_OPERATIONS)}: both ways a user sets it, the variable named
+     * by SmallRye's environment-source rule.
+     */
     static String named(String property) {
-        return property + " (" + property.replaceAll("[^A-Za-z0-9]", "_").toUpperCase(Locale.ROOT) + ")";
+        return property + " ("
+                + StringUtil.replaceNonAlphanumericByUnderscores(property).toUpperCase(Locale.ROOT) + ")";
     }
 }
