@@ -238,24 +238,31 @@ class RolloutTest {
                 .body("error.details[0].field", equalTo(field));
     }
 
-    /** Registers a LoRA adapter of BASE_A as a finished task and serves it by name; its served name. */
+    /**
+     * Registers a LoRA adapter of BASE_A as a finished task and serves it by name; its served name. Waits for the
+     * serving operation to end, not just for the model to show as ready: the operation holds the switch slot a moment
+     * longer (it publishes the route, then ends), and a rollout started inside that moment is refused with
+     * {@code switch_in_progress}.
+     */
     private static String serveByName(String taskId) {
         register(taskId);
-        int status = given().contentType(ContentType.JSON)
+        Switches.awaitIdle();
+        String operation = given().contentType(ContentType.JSON)
                 .body(Map.of("model", taskId))
                 .post("/api/chat/serving")
                 .then()
+                .statusCode(202)
                 .extract()
-                .statusCode();
-        assertThat(status).isIn(200, 202);
+                .path("operation_id");
+        JsonPath op = Switches.awaitEnd(operation);
+        assertThat(op.getString("state")).as("serving %s: %s", taskId, op.getString("error")).isEqualTo("completed");
         String name = "ft-" + taskId;
-        await().atMost(Duration.ofSeconds(60))
-                .until(() -> given().get("/api/chat/serving")
+        assertThat(given().get("/api/chat/serving")
                         .then()
                         .extract()
                         .jsonPath()
-                        .getList("models.findAll { it.state == 'ready' }.model")
-                        .contains(name));
+                        .getList("models.findAll { it.state == 'ready' }.model"))
+                .contains(name);
         return name;
     }
 
