@@ -1,8 +1,12 @@
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -10,6 +14,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -106,6 +113,56 @@ public final class TaskListBench {
         report("(floor)      GET /api/finetune/tasks/{id}, one task", time(timed[3], 300), Double.NaN);
         report("(reference)  GET /api/finetune/tasks, every task, unpaged", time(url + "/api/finetune/tasks", 30),
                 Double.NaN);
+        stream(url + "/api/finetune/tasks/stream", count);
+        stream(url + "/api/finetune/tasks/stream?snapshot=false", 0);
+    }
+
+    /**
+     * What a client opening the task stream gets before anything changes: the snapshot of every task (the default),
+     * or nothing ({@code snapshot=false}, what the UI asks for: it reads the first page instead). Reads until
+     * {@code tasks} task events came, or for a second when none are expected.
+     */
+    private static void stream(String url, int tasks) throws Exception {
+        long start = System.nanoTime();
+        HttpResponse<InputStream> response = HTTP.send(
+                HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream").build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        double open = (System.nanoTime() - start) / 1e6;
+        long bytes = 0;
+        int events = 0;
+        try (InputStream body = response.body()) {
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException(url + " answered " + response.statusCode());
+            }
+            if (tasks == 0) {
+                CompletableFuture<Integer> first = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return body.read();
+                    } catch (IOException e) {
+                        return -1;
+                    }
+                });
+                try {
+                    first.get(1, TimeUnit.SECONDS);
+                    bytes = 1;
+                } catch (TimeoutException quiet) {
+                    // nothing sent: what is expected
+                }
+            } else {
+                BufferedReader lines = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+                String line;
+                while (events < tasks && (line = lines.readLine()) != null) {
+                    bytes += line.getBytes(StandardCharsets.UTF_8).length + 1;
+                    if (line.equals("event:task") || line.equals("event: task")) {
+                        events++;
+                    }
+                }
+            }
+        }
+        double took = (System.nanoTime() - start) / 1e6;
+        System.out.printf(Locale.ROOT, "  %-58s open %6.2f ms  %,d task events, %,.1f KB in %,.0f ms%n",
+                "stream       " + url.substring(url.indexOf("/tasks/stream")), open, events, bytes / 1024.0,
+                tasks == 0 ? open : took);
     }
 
     private static List<Double> time(String url, int n) throws Exception {

@@ -47,9 +47,12 @@ export const finetuneApi = {
     return (await response.json()) as Dataset;
   },
 
-  /** SSE: `task` events carry a Task, `deleted` events a TaskDeleted (`{task_id}`). */
+  /**
+   * SSE of the changes from now on: `task` events carry a Task, `deleted` events a TaskDeleted (`{task_id}`).
+   * Without the snapshot of every task (`snapshot=false`): the list reads its first page once the stream is open.
+   */
   streamTasks: (signal: AbortSignal, onEvent: (event: SseEvent) => void, onOpen?: () => void) =>
-    streamSse(`${BASE}/tasks/stream`, { signal, onEvent, onOpen }),
+    streamSse(`${BASE}/tasks/stream?snapshot=false`, { signal, onEvent, onOpen }),
 
   /** SSE `log` events: the last `tail` lines, then each new line. */
   followLogs: (id: string, tail: number, signal: AbortSignal, onEvent: (event: SseEvent) => void) =>

@@ -121,4 +121,35 @@ describe('useTaskFeed', () => {
     expect(merged[1].status).toBe('completed');
     expect(mergeFirstPage(known, first, true).map((t) => t.task_id)).toEqual(['e', 'd', 'b']);
   });
+
+  it('a first page read before a change keeps what the stream brought since', () => {
+    // The stream (open before the page was asked for) has b at revision 7 and the new task c; the page, read on the
+    // server a moment earlier, has b at revision 6 and no c yet.
+    const fromStream = [
+      { ...task('c', 'queued', '2026-01-03T00:00:00Z'), revision: 1 },
+      { ...task('b', 'completed', '2026-01-02T00:00:00Z'), revision: 7 },
+    ];
+    const older = [
+      { ...task('b', 'training', '2026-01-02T00:00:00Z'), revision: 6 },
+      { ...task('a', 'failed', '2026-01-01T00:00:00Z'), revision: 3 },
+    ];
+    for (const complete of [true, false]) {
+      const merged = mergeFirstPage(fromStream, older, complete);
+      expect(merged.map((t) => t.task_id)).toEqual(['c', 'b', 'a']);
+      expect(merged[1].status).toBe('completed');
+    }
+  });
+
+  it('asks the stream for changes only, without a snapshot of every task', async () => {
+    const { calls } = stubFetch({
+      'GET /api/finetune/tasks/stream': (call) => sseStream(call.signal).response,
+      'GET /api/finetune/tasks?limit=50': () => page([]),
+    });
+    const { result, unmount } = renderHook(() => useTaskFeed());
+    await waitFor(() => expect(result.current.mode).toBe('live'));
+    expect(calls.filter((c) => c.url.includes('/tasks/stream')).map((c) => c.url)).toEqual([
+      '/api/finetune/tasks/stream?snapshot=false',
+    ]);
+    unmount();
+  });
 });

@@ -36,16 +36,28 @@ function after(a: TaskRow, b: TaskRow): boolean {
 }
 
 /**
- * The list after a fetch of its first page: the page replaces what it covers (a task missing there was deleted);
- * tasks older than the page's last one, known from the stream, stay.
+ * Which of two copies of a task to show: `incoming` unless `known` has a higher revision (a page read on the server
+ * before a change can arrive after the stream's event for that change).
+ */
+function fresher(known: TaskRow | undefined, incoming: TaskRow): TaskRow {
+  return known !== undefined && (known.revision ?? 0) > (incoming.revision ?? 0) ? known : incoming;
+}
+
+/**
+ * The list after a fetch of its first page: the page replaces what it covers (a task missing there was deleted)
+ * unless the stream already brought a later revision. Tasks known from the stream stay when they are older than the
+ * page's last one (beyond the page) or newer than its first (created after the server read the page).
  */
 export function mergeFirstPage(current: TaskRow[], page: TaskRow[], complete: boolean): TaskRow[] {
+  const first = page[0];
   const last = page[page.length - 1];
-  if (complete || last === undefined) {
-    return complete ? newestFirst(page) : current;
+  if (first === undefined || last === undefined) {
+    return complete ? [] : current;
   }
+  const known = new Map(current.map((t) => [t.task_id, t]));
   const onPage = new Set(page.map((t) => t.task_id));
-  return newestFirst([...page, ...current.filter((t) => !onPage.has(t.task_id) && after(t, last))]);
+  const kept = current.filter((t) => !onPage.has(t.task_id) && ((!complete && after(t, last)) || after(first, t)));
+  return newestFirst([...page.map((t) => fresher(known.get(t.task_id), t)), ...kept]);
 }
 
 function upsertInto(tasks: TaskRow[], task: TaskRow): TaskRow[] {
@@ -54,14 +66,15 @@ function upsertInto(tasks: TaskRow[], task: TaskRow): TaskRow[] {
     return newestFirst([...tasks, task]);
   }
   const next = [...tasks];
-  next[index] = task;
+  next[index] = fresher(tasks[index], task);
   return next;
 }
 
 /**
- * The task list, live: the first page of `GET /api/finetune/tasks` (the newest 50, paged on the
- * server, so the table shows at once however many tasks there are), then the SSE stream (`task` and `deleted`
- * events). When the stream cannot be opened or drops, the list is polled every `pollMs` and the
+ * The task list, live: the SSE stream of changes (`task` and `deleted` events, without the server's snapshot of
+ * every task), and once it is open the first page of `GET /api/finetune/tasks` (the newest 50, paged on the
+ * server, so the table shows at once and the browser holds no more than that page and what changed, however many
+ * tasks there are). When the stream cannot be opened or drops, the list is polled every `pollMs` and the
  * stream retried after `retryStreamMs`. Unmounting closes the stream and clears every timer.
  */
 export function useTaskFeed({ pollMs = 3000, retryStreamMs = 15000 }: TaskFeedOptions = {}): TaskFeed {

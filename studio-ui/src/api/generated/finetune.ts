@@ -354,7 +354,10 @@ export interface paths {
         /** Stream */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description true (default): every task first, then the changes; false: only the changes */
+                    snapshot?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;

@@ -199,7 +199,9 @@ public class TaskResource {
 
     /**
      * Every task now (event {@code task}), then each change as it happens ({@code task} / {@code deleted}); a client
-     * that falls {@code 1024} changes behind gets {@code end} ({@code reason: too_slow}) and the stream closes.
+     * that falls {@code 1024} changes behind gets {@code end} ({@code reason: too_slow}) and the stream closes. With
+     * {@code snapshot=false} only the changes: a client that reads its first page from {@code GET /tasks} once the
+     * stream is open (the UI) needs no copy of every task, which at 10,000 tasks is megabytes per connection.
      */
     @GET
     @Path("/tasks/stream")
@@ -213,10 +215,16 @@ public class TaskResource {
                             mediaType = MediaType.SERVER_SENT_EVENTS,
                             schema = @Schema(oneOf = {Task.class, Deleted.class, LogStream.End.class})))
     @Blocking
-    public Multi<OutboundSseEvent> stream(@Context Sse sse) {
+    public Multi<OutboundSseEvent> stream(
+            @Context Sse sse,
+            @Parameter(description = "true (default): every task first, then the changes; false: only the changes")
+                    @QueryParam("snapshot")
+                    String snapshot) {
+        boolean withSnapshot = snapshotParam(snapshot);
         AtomicBoolean ended = new AtomicBoolean();
-        Multi<OutboundSseEvent> current =
-                Multi.createFrom().iterable(views.list()).map(t -> taskEvent(sse, t));
+        Multi<OutboundSseEvent> current = withSnapshot
+                ? Multi.createFrom().iterable(views.list()).map(t -> taskEvent(sse, t))
+                : Multi.createFrom().empty();
         Multi<OutboundSseEvent> live = broadcaster.changes().map(change -> {
             if (change.isEnd()) {
                 ended.set(true);
@@ -248,6 +256,17 @@ public class TaskResource {
                 .first(tick -> !ended.get())
                 .map(tick -> sse.newEventBuilder().comment("keep-alive").build());
         return Multi.createBy().merging().streams(current, live, heartbeat);
+    }
+
+    /** {@code snapshot}: absent or {@code true}, or {@code false}; anything else is a 400 naming the parameter. */
+    static boolean snapshotParam(String value) {
+        if (value == null || value.equals("true")) {
+            return true;
+        }
+        if (value.equals("false")) {
+            return false;
+        }
+        throw StudioException.invalidField("snapshot", "snapshot must be true or false");
     }
 
     private static OutboundSseEvent taskEvent(Sse sse, Task task) {

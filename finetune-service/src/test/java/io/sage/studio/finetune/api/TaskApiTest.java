@@ -207,6 +207,14 @@ class TaskApiTest {
 
             assertTaskEventsOnKafka(id);
 
+            // Without the snapshot a stream sends only what changes after it opened: here the deletion, not the task.
+            SseRecorder changes = SseRecorder.open(base + "api/finetune/tasks/stream?snapshot=false");
+            given().get("/api/finetune/tasks/stream?snapshot=maybe")
+                    .then()
+                    .statusCode(400)
+                    .body("error.code", equalTo("invalid_field"))
+                    .body("error.details[0].field", equalTo("snapshot"));
+
             given().delete("/api/finetune/tasks/" + id)
                     .then()
                     .statusCode(200)
@@ -221,6 +229,12 @@ class TaskApiTest {
             await().atMost(LONG)
                     .until(() -> sse.named("deleted").stream()
                             .anyMatch(e -> e.json().path("task_id").asText().equals(id)));
+            try (changes) {
+                await().atMost(LONG)
+                        .until(() -> changes.named("deleted").stream()
+                                .anyMatch(e -> e.json().path("task_id").asText().equals(id)));
+                assertThat(changes.named("task")).isEmpty();
+            }
         }
     }
 
