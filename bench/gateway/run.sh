@@ -4,6 +4,8 @@
 #   bench/gateway/run.sh            # defaults: DURATION=10s ROUNDS=5 CONNECTIONS="32 64" EVENT_LOOPS=2
 #   GATEWAY_JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/gateway/run.sh   # the gateway on another JDK
 #   GATEWAY_JAVA_OPTS='-XX:StartFlightRecording=filename=/tmp/gw.jfr,settings=profile' ROUNDS=1 bench/gateway/run.sh
+#   GATEWAY_B_OPTS='-Dquarkus.vertx.prefer-native-transport=false' bench/gateway/run.sh   # A/B: a second gateway
+#       with these options as target "gateway-b", measured in the same rounds (the machine drifts between runs)
 #
 # Backend: nginx answering a fixed OpenAI-shaped chat completion. Targets: (a) the backend directly, (b) nginx as
 # reverse proxy (keep-alive upstream pool), (c) the gateway (packaged jar, route published on a standalone broker).
@@ -54,7 +56,7 @@ source "$ROOT/bench/lib.sh"
 
 BACKEND_PORT=$(free_port); PROXY_PORT=$(free_port); SSE_PROXY_PORT=$(free_port); SSE_PORT=$(free_port)
 GATEWAY_PORT=$(free_port); KAFKA_PORT=$(free_port); CONTROLLER_PORT=$(free_port); FLOOR_PORT=$(free_port)
-NETTY_PORT=$(free_port)
+NETTY_PORT=$(free_port); GATEWAY_B_PORT=$(free_port)
 
 # -- backend and reverse proxy: nginx ----------------------------------------------------------------------------
 RESPONSE='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I help you today?"},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
@@ -109,6 +111,13 @@ publish 1 nginx-backend "http://127.0.0.1:$BACKEND_PORT" bench-model
     -Dquarkus.http.port="$GATEWAY_PORT" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
     -Dquarkus.vertx.event-loops-pool-size="$EVENT_LOOPS" -Dquarkus.log.level=WARN \
     -jar "$JAR" >"$WORK/gateway.log" 2>&1 & PIDS+=($!); GATEWAY_PID=$!
+if [ -n "${GATEWAY_B_OPTS:-}" ]; then
+    # shellcheck disable=SC2086 # GATEWAY_B_OPTS: the options that make the B side differ
+    "${GATEWAY_JAVA:-java}" -Xms512m -Xmx512m -XX:+UseParallelGC ${GATEWAY_JAVA_OPTS:-} ${GATEWAY_B_OPTS} \
+        -Dquarkus.http.port="$GATEWAY_B_PORT" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
+        -Dquarkus.vertx.event-loops-pool-size="$EVENT_LOOPS" -Dquarkus.log.level=WARN \
+        -jar "$JAR" >"$WORK/gateway-b.log" 2>&1 & PIDS+=($!); GATEWAY_B_PID=$!
+fi
 if [ "$FLOOR" = 1 ]; then
     GATEWAY_LIBS=$(find "$ROOT/gateway-adapter/target/quarkus-app/lib/main" -name '*.jar' | sort | tr '\n' ':')
     java -Xms512m -Xmx512m -XX:+UseParallelGC -cp "$GATEWAY_LIBS" "$HERE/BareVertxProxy.java" \
@@ -117,6 +126,7 @@ if [ "$FLOOR" = 1 ]; then
         "$NETTY_PORT" "$BACKEND_PORT" bench-model "$EVENT_LOOPS" >"$WORK/netty.log" 2>&1 & PIDS+=($!); NETTY_PID=$!
 fi
 wait_http "http://127.0.0.1:$GATEWAY_PORT/q/health/ready"
+[ -n "${GATEWAY_B_OPTS:-}" ] && wait_http "http://127.0.0.1:$GATEWAY_B_PORT/q/health/ready"
 wait_http "http://127.0.0.1:$BACKEND_PORT/"
 for _ in $(seq 1 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $SSE_PORT), 1)" 2>/dev/null && break; sleep 0.1; done
 MODEL_HEADER=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' -d '{"model":"sage-chat","messages":[]}' \
@@ -134,6 +144,10 @@ declare -A URL=(
     [nginx]="http://127.0.0.1:$PROXY_PORT/v1/chat/completions"
     [gateway]="http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions")
 TARGETS=(direct nginx gateway)
+if [ -n "${GATEWAY_B_OPTS:-}" ]; then
+    URL[gateway-b]="http://127.0.0.1:$GATEWAY_B_PORT/v1/chat/completions"
+    TARGETS+=(gateway-b)
+fi
 if [ "$FLOOR" = 1 ]; then
     answers() { # port
         [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"model":"sage-chat"}' \
@@ -151,7 +165,7 @@ fi
 declare -A CPU_PIDS=(
     [direct]="$(pgrep -P "$BACKEND_MASTER" | tr '\n' ' ')"
     [nginx]="$(pgrep -P "$PROXY_MASTER" | tr '\n' ' ')"
-    [gateway]="$GATEWAY_PID" [vertx]="${FLOOR_PID:-}" [netty]="${NETTY_PID:-}")
+    [gateway]="$GATEWAY_PID" [gateway-b]="${GATEWAY_B_PID:-}" [vertx]="${FLOOR_PID:-}" [netty]="${NETTY_PID:-}")
 TICK=$(getconf CLK_TCK)
 cpu_ticks() { local total=0 pid; for pid in $1; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$total"; }
 
@@ -187,6 +201,7 @@ read -r -a CONNS <<<"$CONNECTIONS"
 log "warm-up: 30 s of load on the gateway and 20 s on each bare proxy (JIT), 5 s on the others"
 run_wrk gateway "${CONNS[-1]}" "$THREADS" 20s >/dev/null
 run_wrk gateway 1 1 10s >/dev/null
+if [ -n "${GATEWAY_B_OPTS:-}" ]; then run_wrk gateway-b "${CONNS[-1]}" "$THREADS" 20s >/dev/null; run_wrk gateway-b 1 1 10s >/dev/null; fi
 for target in direct nginx; do run_wrk "$target" "${CONNS[-1]}" "$THREADS" 5s >/dev/null; done
 if [ "$FLOOR" = 1 ]; then
     for target in vertx netty; do run_wrk "$target" "${CONNS[-1]}" "$THREADS" 20s >/dev/null; done
@@ -237,6 +252,7 @@ echo "wrk: $CONNECTIONS connections / $THREADS threads (saturation), 1 connectio
 echo "median of $ROUNDS rounds (\"vs nginx\": median of the per-round ratios). nginx backend: 1 worker; nginx proxy:"
 echo "$NGINX_WORKERS workers; gateway: $EVENT_LOOPS event loops, $("${GATEWAY_JAVA:-java}" -version 2>&1 | head -1)."
 echo "CPU us/req: user+system CPU time per request of the backend (direct) or of the proxy alone."
+[ -n "${GATEWAY_B_OPTS:-}" ] && echo "gateway-b: the gateway with $GATEWAY_B_OPTS."
 for c in "${CONNS[@]}"; do
     echo
     printf '%-9s | %10s | %9s | %10s | %11s %11s | %13s\n' "@${c}c" "req/s" "vs nginx" "CPU us/req" "p50 (ms)" \
@@ -266,6 +282,8 @@ done
 echo
 for c in "${CONNS[@]}"; do
     echo "gateway/nginx per round @${c}c: req/s (%) ${RATIO[gateway@$c]}; p99 (x) ${P99RATIO[gateway@$c]}"
+    [ -n "${GATEWAY_B_OPTS:-}" ] && echo "gateway-b/nginx per round @${c}c: req/s (%) ${RATIO[gateway-b@$c]};" \
+        "p99 (x) ${P99RATIO[gateway-b@$c]}; CPU us/req gateway ${CPU[gateway@$c]}/ gateway-b ${CPU[gateway-b@$c]}"
     awk -v c="$c" -v r="$(m "${RATIO[gateway@$c]}")" -v p="$(m "${P99RATIO[gateway@$c]}")" 'BEGIN {
         printf "targets @%sc: throughput >= 0.95x nginx: %s (%.2fx); p99 <= 1.3x nginx: %s (%.2fx)\n",
             c, (r >= 95 ? "met" : "NOT met"), r / 100, (p <= 1.3 ? "met" : "NOT met"), p }'
