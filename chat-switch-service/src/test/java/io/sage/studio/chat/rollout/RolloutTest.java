@@ -255,7 +255,9 @@ class RolloutTest {
                 .extract()
                 .path("operation_id");
         JsonPath op = Switches.awaitEnd(operation);
-        assertThat(op.getString("state")).as("serving %s: %s", taskId, op.getString("error")).isEqualTo("completed");
+        assertThat(op.getString("state"))
+                .as("serving %s: %s", taskId, op.getString("error"))
+                .isEqualTo("completed");
         String name = "ft-" + taskId;
         assertThat(given().get("/api/chat/serving")
                         .then()
