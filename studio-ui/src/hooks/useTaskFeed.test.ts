@@ -134,10 +134,12 @@ describe('useTaskFeed', () => {
       { ...task('a', 'failed', '2026-01-01T00:00:00Z'), revision: 3 },
     ];
     for (const complete of [true, false]) {
-      const merged = mergeFirstPage(fromStream, older, complete);
+      const merged = mergeFirstPage(fromStream, older, complete, true);
       expect(merged.map((t) => t.task_id)).toEqual(['c', 'b', 'a']);
       expect(merged[1].status).toBe('completed');
     }
+    // Polling (no stream to report deletions): a task missing from a complete page is gone, however new.
+    expect(mergeFirstPage(fromStream, older, true, false).map((t) => t.task_id)).toEqual(['b', 'a']);
   });
 
   it('asks the stream for changes only, without a snapshot of every task', async () => {

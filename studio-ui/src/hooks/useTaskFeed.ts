@@ -45,10 +45,11 @@ function fresher(known: TaskRow | undefined, incoming: TaskRow): TaskRow {
 
 /**
  * The list after a fetch of its first page: the page replaces what it covers (a task missing there was deleted)
- * unless the stream already brought a later revision. Tasks known from the stream stay when they are older than the
- * page's last one (beyond the page) or newer than its first (created after the server read the page).
+ * unless the stream already brought a later revision. Tasks known before stay when they are older than the page's
+ * last one (beyond the page) and, with `live` (the stream was open when the page was asked for, so it reports
+ * deletions), when they are newer than its first (created after the server read the page).
  */
-export function mergeFirstPage(current: TaskRow[], page: TaskRow[], complete: boolean): TaskRow[] {
+export function mergeFirstPage(current: TaskRow[], page: TaskRow[], complete: boolean, live = false): TaskRow[] {
   const first = page[0];
   const last = page[page.length - 1];
   if (first === undefined || last === undefined) {
@@ -56,7 +57,9 @@ export function mergeFirstPage(current: TaskRow[], page: TaskRow[], complete: bo
   }
   const known = new Map(current.map((t) => [t.task_id, t]));
   const onPage = new Set(page.map((t) => t.task_id));
-  const kept = current.filter((t) => !onPage.has(t.task_id) && ((!complete && after(t, last)) || after(first, t)));
+  const kept = current.filter(
+    (t) => !onPage.has(t.task_id) && ((!complete && after(t, last)) || (live && after(first, t))),
+  );
   return newestFirst([...page.map((t) => fresher(known.get(t.task_id), t)), ...kept]);
 }
 
@@ -88,11 +91,11 @@ export function useTaskFeed({ pollMs = 3000, retryStreamMs = 15000 }: TaskFeedOp
     let pollTimer: ReturnType<typeof setInterval> | undefined;
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-    const load = async () => {
+    const load = async (live = false) => {
       try {
         const page = await finetuneApi.listTasks(lifetime.signal);
         if (!lifetime.signal.aborted) {
-          setTasks((current) => mergeFirstPage(current, page.tasks, page.next_cursor == null));
+          setTasks((current) => mergeFirstPage(current, page.tasks, page.next_cursor == null, live));
           setLoaded(true);
           setError(null);
         }
@@ -133,7 +136,7 @@ export function useTaskFeed({ pollMs = 3000, retryStreamMs = 15000 }: TaskFeedOp
           stopPolling();
           setMode('live');
           setError(null);
-          void load();
+          void load(true);
         })
         .then(
           () => fallBack(),
