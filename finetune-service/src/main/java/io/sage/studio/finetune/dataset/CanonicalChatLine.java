@@ -86,7 +86,8 @@ final class CanonicalChatLine {
      * escaped surrogates, other well-formed UTF-8 copied as it is. Most lines (Jackson, {@code JSON.stringify},
      * Python's {@code json.dumps}, the studio's own exports) are re-encoded so, without a generator. {@code false} for
      * malformed UTF-8 (which Jackson's parser partly accepts, and which must never be copied into the stored file), a
-     * raw control character or an unclosed string: the generator path then decides. It does not check the JSON: the
+     * non-ASCII byte between tokens (a line's own byte order mark, which the parser skips), a raw control character
+     * or an unclosed string: the generator path then decides. It does not check the JSON: the
      * parse does.
      */
     private boolean compact(byte[] line, int begin, int end) {
@@ -98,6 +99,10 @@ final class CanonicalChatLine {
             if (!inString) {
                 if (b == '"') {
                     inString = true;
+                } else if (b < 0) {
+                    // Non-ASCII between tokens: a byte order mark opening the line (the parser skips it, so it would
+                    // be copied into the stored file) or bytes the parse rejects; the generator path decides.
+                    return false;
                 } else if (b == ' ' || b == '\t' || b == '\r' || b == '\n') {
                     record.write(line, copied, i - copied);
                     copied = i + 1;

@@ -150,6 +150,33 @@ class DatasetValidatorTest {
         assertThat(lines.samples().get(0).at("/messages/0/content").asText()).isEqualTo("é");
     }
 
+    /**
+     * Files joined with {@code cat} keep each part's byte order mark at the start of a line. The parser skips a mark
+     * that opens its input, so such a line is valid; the stored file must not keep the mark (Python's {@code json}
+     * refuses a line that starts with one). Found by {@link DatasetFuzzTest}.
+     */
+    @Test
+    void aByteOrderMarkOpeningALaterLineIsDroppedNotCopied() throws IOException {
+        byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+        String canonical = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+                + "{\"role\":\"assistant\",\"content\":\"hello\"}]}\n";
+        String other = "{\"prompt\":\"p\",\"completion\":\"c\"}\n";
+        for (String line : List.of(canonical, other)) {
+            byte[] text = line.getBytes(StandardCharsets.UTF_8);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            DatasetValidator.Report report =
+                    validator.validate(new ByteArrayInputStream(concat(bom, text, bom, text, bom, bom, text)), out);
+            assertThat(report.errors()).as(line).hasSize(1).first().satisfies(e -> {
+                assertThat(e.line()).isEqualTo(3); // two marks: the second is not JSON text
+                assertThat(e.code()).isEqualTo("invalid_encoding");
+            });
+            assertThat(report.valid()).isEqualTo(2);
+            String written = out.toString(StandardCharsets.UTF_8);
+            assertThat(written).doesNotContain("\uFEFF");
+            assertThat(written.lines()).hasSize(2).allSatisfy(l -> assertThat(l).startsWith("{"));
+        }
+    }
+
     @Test
     void aMalformedArrayIsRejectedAsAWhole() throws IOException {
         Result r = validate("[{\"prompt\":\"p\",\"completion\":\"c\"},\n{\"prompt\": oops}]");
