@@ -151,10 +151,13 @@ public final class TaskListBench {
             } else {
                 BufferedReader lines = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
                 String line;
-                while (events < tasks && (line = lines.readLine()) != null) {
+                // To the blank line that ends the last task event (its data may follow its name).
+                while ((line = lines.readLine()) != null) {
                     bytes += line.getBytes(StandardCharsets.UTF_8).length + 1;
                     if (line.equals("event:task") || line.equals("event: task")) {
                         events++;
+                    } else if (line.isEmpty() && events == tasks) {
+                        break;
                     }
                 }
             }
