@@ -239,25 +239,12 @@ class RolloutTest {
     }
 
     /**
-     * Registers a LoRA adapter of BASE_A as a finished task and serves it by name; its served name. Waits for the
-     * serving operation to end, not just for the model to show as ready: the operation holds the switch slot a moment
-     * longer (it publishes the route, then ends), and a rollout started inside that moment is refused with
-     * {@code switch_in_progress}.
+     * Registers a LoRA adapter of BASE_A as a finished task and serves it by name (its serving operation ended: see
+     * {@link Switches#serveByName}); its served name.
      */
     private static String serveByName(String taskId) {
         register(taskId);
-        Switches.awaitIdle();
-        String operation = given().contentType(ContentType.JSON)
-                .body(Map.of("model", taskId))
-                .post("/api/chat/serving")
-                .then()
-                .statusCode(202)
-                .extract()
-                .path("operation_id");
-        JsonPath op = Switches.awaitEnd(operation);
-        assertThat(op.getString("state"))
-                .as("serving %s: %s", taskId, op.getString("error"))
-                .isEqualTo("completed");
+        Switches.serveByName(Map.of("model", taskId));
         String name = "ft-" + taskId;
         assertThat(given().get("/api/chat/serving")
                         .then()

@@ -2,6 +2,7 @@ package io.sage.studio.chat.support;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
 
 import java.time.Duration;
 import java.util.Map;
@@ -51,6 +52,29 @@ public final class Switches {
         JsonPath op = awaitEnd(start(body));
         if (!"completed".equals(op.getString("state"))) {
             throw new AssertionError("switch to " + body + " failed: " + op.getString("error"));
+        }
+        return op;
+    }
+
+    /**
+     * Serves a model by name ({@code POST /api/chat/serving}, 202 {@code loading} expected, waiting out a switch
+     * already running) and returns its operation once it completed. Waits for the operation's end, not for the model
+     * to show as ready: the operation publishes the route, then ends and frees the switch slot, and a switch or
+     * rollout started in between is refused with {@code switch_in_progress}.
+     */
+    public static JsonPath serveByName(Map<String, Object> body) {
+        awaitIdle();
+        String id = given().contentType(ContentType.JSON)
+                .body(body)
+                .post("/api/chat/serving")
+                .then()
+                .statusCode(202)
+                .body("state", equalTo("loading"))
+                .extract()
+                .path("operation_id");
+        JsonPath op = awaitEnd(id);
+        if (!"completed".equals(op.getString("state"))) {
+            throw new AssertionError("serving " + body + " failed: " + op.getString("error"));
         }
         return op;
     }

@@ -5,6 +5,7 @@ import static io.sage.studio.chat.support.Broker.gpu;
 import static io.sage.studio.chat.support.Broker.produce;
 import static io.sage.studio.chat.support.Engines.BASE_A;
 import static io.sage.studio.chat.support.Switches.serve;
+import static io.sage.studio.chat.support.Switches.serveByName;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
@@ -364,23 +365,6 @@ class ServingSetTest {
     }
 
     /** POSTs {@code body} to the serving set (202), waits for its operation and asserts that it completed. */
-    private static JsonPath serveByName(Map<String, Object> body) {
-        Switches.awaitIdle();
-        String id = given().contentType(ContentType.JSON)
-                .body(body)
-                .post("/api/chat/serving")
-                .then()
-                .statusCode(202)
-                .body("state", equalTo("loading"))
-                .extract()
-                .path("operation_id");
-        JsonPath op = Switches.awaitEnd(id);
-        if (!"completed".equals(op.getString("state"))) {
-            throw new AssertionError("serving " + body + " failed: " + op.getString("error"));
-        }
-        return op;
-    }
-
     private static JsonPath serving() {
         return given().get("/api/chat/serving").then().statusCode(200).extract().jsonPath();
     }
