@@ -3,6 +3,10 @@
 
 BENCH_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+# The services' JVM options as `sage studio start` gives them (LauncherSettings.DEFAULT_JAVA_OPTS; a studio-cli test
+# keeps the two equal), for benches that start a service themselves. STUDIO_JAVA_OPTS overrides it, as for the launcher.
+BENCH_SERVICE_JAVA_OPTS="${STUDIO_JAVA_OPTS:--Xms16m -Xmx384m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=3}"
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
 # wait_http URL [expected-status]: polls for up to two minutes.

@@ -14,7 +14,6 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$repo/bench/finetune"
 dataset_mb="${BENCH_DATASET_MB:-1000}"
 cache="${BENCH_CACHE:-${TMPDIR:-/tmp}/sage-bench-cache}"
-java_opts="${STUDIO_JAVA_OPTS:--Xms32m -Xmx384m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
 # The JDK of the services (the launcher's STUDIO_JAVA_HOME; default: the java on PATH).
 java_bin="${STUDIO_JAVA_HOME:+$STUDIO_JAVA_HOME/bin/}java"
 multipart="${BENCH_MULTIPART:-1}"
@@ -29,6 +28,7 @@ trap cleanup EXIT
 
 # shellcheck source=../lib.sh
 source "$repo/bench/lib.sh"
+java_opts="$BENCH_SERVICE_JAVA_OPTS"
 
 finetune_jar="$repo/finetune-service/target/quarkus-app/quarkus-run.jar"
 gateway_jar="$repo/gateway-adapter/target/quarkus-app/quarkus-run.jar"

@@ -14,7 +14,6 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$repo/bench/tasks"
 sizes="${BENCH_TASK_SIZES:-1000 10000}"
-java_opts="${STUDIO_JAVA_OPTS:--Xms32m -Xmx384m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
 java_bin="${STUDIO_JAVA_HOME:+$STUDIO_JAVA_HOME/bin/}java"
 work="$(mktemp -d /tmp/tasks-bench.XXXXXX)"
 pids=()
@@ -30,6 +29,7 @@ trap cleanup EXIT
 
 # shellcheck source=../lib.sh
 source "$repo/bench/lib.sh"
+java_opts="$BENCH_SERVICE_JAVA_OPTS"
 
 finetune_jar="${BENCH_FINETUNE_JAR:-$repo/finetune-service/target/quarkus-app/quarkus-run.jar}"
 if [[ ! -f "$finetune_jar" ]]; then

@@ -218,6 +218,7 @@ public final class StudioLauncher {
         // C1 only, as the services: the studio's events are a few per second, and C2 compiling Kafka's start-up
         // cost about 2 of its 5 CPU seconds on a 2-core machine, where the broker's start is the studio's longest.
         command.add("-XX:TieredStopAtLevel=1");
+        command.add(LauncherSettings.COMPILE_THRESHOLD_SCALING);
         command.addAll(startupCache.flags(settings.kafka().name(), settings.cliFiles(), runtime));
         command.add("-Dsage.log.level=INFO");
         command.add("-cp");

@@ -220,4 +220,28 @@ class StudioLauncherTest {
         assertThat(java.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(java.exitValue()).as(output).isZero();
     }
+
+    /**
+     * The services' default options start the JDK the launcher would choose (a typo would stop every service), and
+     * the benches that start a service themselves use the same ones ({@code bench/lib.sh}), so what they measure is
+     * what a user runs.
+     */
+    @Test
+    void defaultServiceOptionsStartTheJdkAndTheBenchesUseThem() throws Exception {
+        JavaRuntime chosen =
+                JavaRuntime.choose(Map.of(), Path.of(System.getProperty("java.home")), JavaRuntime.JDK_DIRS);
+        List<String> command = new ArrayList<>();
+        command.add(chosen.java());
+        command.addAll(List.of(LauncherSettings.DEFAULT_JAVA_OPTS.split(" ")));
+        command.add("-version");
+        Process java = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(java.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(java.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(java.exitValue()).as(output).isZero();
+
+        String benchLib = Files.readString(Path.of("..", "bench", "lib.sh"));
+        assertThat(benchLib)
+                .contains(
+                        "BENCH_SERVICE_JAVA_OPTS=\"${STUDIO_JAVA_OPTS:-" + LauncherSettings.DEFAULT_JAVA_OPTS + "}\"");
+    }
 }
