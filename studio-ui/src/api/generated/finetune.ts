@@ -356,7 +356,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description true (default): every task first, then the changes; false: only the changes */
-                    snapshot?: string;
+                    snapshot?: boolean;
                 };
                 header?: never;
                 path?: never;

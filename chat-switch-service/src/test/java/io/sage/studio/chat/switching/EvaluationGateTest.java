@@ -79,6 +79,19 @@ class EvaluationGateTest {
                 .then()
                 .statusCode(409)
                 .body("error.code", equalTo("evaluation_worse"));
+        // a force that is neither true nor false is refused, not read as false (studio-common StrictParams)
+        given().queryParam(
+                        "model_path",
+                        LocalEnvironment.home()
+                                .resolve("studio_finetune/t-gate")
+                                .toString())
+                .queryParam("require_evaluation", true)
+                .queryParam("force", "yes")
+                .post("/api/finetune/switch-model")
+                .then()
+                .statusCode(400)
+                .body("error.code", equalTo("invalid_field"))
+                .body("error.details[0].field", equalTo("force"));
         String forced = Switches.start(Map.of("task_id", "t-gate", "require_evaluation", true, "force", true));
         JsonPath op = awaitEnd(forced);
         assertThat(op.getString("state")).isEqualTo("completed");

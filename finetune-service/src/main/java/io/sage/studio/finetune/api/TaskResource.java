@@ -219,8 +219,8 @@ public class TaskResource {
             @Context Sse sse,
             @Parameter(description = "true (default): every task first, then the changes; false: only the changes")
                     @QueryParam("snapshot")
-                    String snapshot) {
-        boolean withSnapshot = snapshotParam(snapshot);
+                    @DefaultValue("true")
+                    boolean withSnapshot) {
         AtomicBoolean ended = new AtomicBoolean();
         Multi<OutboundSseEvent> current = withSnapshot
                 ? Multi.createFrom().iterable(views.list()).map(t -> taskEvent(sse, t))
@@ -256,17 +256,6 @@ public class TaskResource {
                 .first(tick -> !ended.get())
                 .map(tick -> sse.newEventBuilder().comment("keep-alive").build());
         return Multi.createBy().merging().streams(current, live, heartbeat);
-    }
-
-    /** {@code snapshot}: absent or {@code true}, or {@code false}; anything else is a 400 naming the parameter. */
-    static boolean snapshotParam(String value) {
-        if (value == null || value.equals("true")) {
-            return true;
-        }
-        if (value.equals("false")) {
-            return false;
-        }
-        throw StudioException.invalidField("snapshot", "snapshot must be true or false");
     }
 
     private static OutboundSseEvent taskEvent(Sse sse, Task task) {

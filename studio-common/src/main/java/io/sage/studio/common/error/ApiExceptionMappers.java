@@ -44,6 +44,10 @@ public class ApiExceptionMappers {
 
     @ServerExceptionMapper
     public Response web(WebApplicationException e) {
+        if (e.getCause() instanceof StudioException studio) {
+            // a parameter that did not convert (StrictParams): the framework only passes WebApplicationExceptions
+            return studio(studio);
+        }
         int status = e.getResponse().getStatus();
         if (status >= 500) {
             return unexpected(e);
