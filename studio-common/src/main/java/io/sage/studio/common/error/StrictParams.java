@@ -24,8 +24,7 @@ import jakarta.ws.rs.ext.Provider;
  * not convert, which reads as "no such task".
  *
  * <p>Booleans take {@code true} or {@code false} in any case; numbers take an optional sign and digits, in range.
- * The error carries the parameter's name, never more of the value than the parameter itself (a value is the
- * caller's own input, echoed in full only up to 64 characters).
+ * The error names the parameter and echoes the caller's value, cut at 64 characters.
  */
 @Provider
 public class StrictParams implements ParamConverterProvider {
