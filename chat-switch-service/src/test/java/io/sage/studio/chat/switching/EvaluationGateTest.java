@@ -63,28 +63,22 @@ class EvaluationGateTest {
                 "evaluation_worse",
                 "evaluation ev-20261206-101011-bbbbbb of task t-gate found it worse than base: " + REASON);
         // the seed's endpoints take the same fields
+        String taskModel =
+                LocalEnvironment.home().resolve("studio_finetune/t-gate").toString();
         given().contentType(ContentType.JSON)
                 .body(Map.of("task_id", "t-gate", "require_evaluation", true))
                 .post("/api/finetune/use-as-backend")
                 .then()
                 .statusCode(409)
                 .body("error.code", equalTo("evaluation_worse"));
-        given().queryParam(
-                        "model_path",
-                        LocalEnvironment.home()
-                                .resolve("studio_finetune/t-gate")
-                                .toString())
+        given().queryParam("model_path", taskModel)
                 .queryParam("require_evaluation", true)
                 .post("/api/finetune/switch-model")
                 .then()
                 .statusCode(409)
                 .body("error.code", equalTo("evaluation_worse"));
         // a force that is neither true nor false is refused, not read as false (studio-common StrictParams)
-        given().queryParam(
-                        "model_path",
-                        LocalEnvironment.home()
-                                .resolve("studio_finetune/t-gate")
-                                .toString())
+        given().queryParam("model_path", taskModel)
                 .queryParam("require_evaluation", true)
                 .queryParam("force", "yes")
                 .post("/api/finetune/switch-model")
