@@ -20,5 +20,10 @@ mvn -B -ntp -o -T "${MVN_THREADS:-1C}" package -pl "$services" -Dnative -Dquarku
 for service in ${services//,/ }; do
   args="$service/target/native-sources/native-image.args"
   [ -s "$args" ] || { echo "$service: no native-image.args: the native build steps did not finish" >&2; exit 1; }
+  # /q/openapi reads the committed document from the class path (studio-common CommittedOpenApi).
+  python3 -c 'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(
+      "META-INF/native-image/resource-config.json").decode())' "$service"/target/native-sources/*-runner.jar \
+    | grep -q 'META-INF/openapi' \
+    || { echo "$service: the native image would not keep META-INF/openapi/*.json" >&2; exit 1; }
   printf '%-22s native sources ready: %s (%s jars)\n' "$service" "$args" "$(find "$service/target/native-sources/lib" -name '*.jar' | wc -l)"
 done

@@ -7,7 +7,7 @@ import { generate, generatedDir, services } from './gen-api.mjs';
 describe('generated API types', () => {
   it('match the committed OpenAPI documents (else: npm run gen:api)', async () => {
     const names = await services();
-    expect(names).toEqual(['chat-switch', 'finetune', 'gpu-probe']);
+    expect(names).toEqual(['chat-switch', 'finetune', 'gateway', 'gpu-probe']);
     for (const service of names) {
       const committed = await readFile(path.join(generatedDir, `${service}.ts`), 'utf8');
       expect(committed, `src/api/generated/${service}.ts`).toBe(await generate(service));

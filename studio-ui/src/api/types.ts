@@ -3,11 +3,13 @@
 // drops or renames a field the UI reads, `tsc` (part of `npm test` and of the build) fails.
 import type { components as ChatSwitchApi } from './generated/chat-switch';
 import type { components as FinetuneApi } from './generated/finetune';
+import type { components as GatewayApi } from './generated/gateway';
 import type { components as GpuProbeApi } from './generated/gpu-probe';
 
 type Finetune = FinetuneApi['schemas'];
 type ChatSwitch = ChatSwitchApi['schemas'];
 type GpuProbe = GpuProbeApi['schemas'];
+type Gateway = GatewayApi['schemas'];
 
 /** The fields `K` of a request body that the UI always sets (the service accepts them absent or null). */
 type Sent<T, K extends keyof T> = { [P in K]-?: NonNullable<T[P]> };
@@ -131,6 +133,13 @@ export type MemoryEstimateRequest = Sent<
 export type MemoryEstimate = GpuProbe['EstimateResponse'];
 export type GpuFit = GpuProbe['GpuFit'];
 export type EstimateDevice = GpuProbe['EstimateDevice'];
+
+// gateway-adapter
+/**
+ * The caller as the gateway's authentication resolved it (`GET /api/whoami`, any studio role): `actor` is the name the
+ * audit log records (a token's name, the OIDC principal, `local` without authentication), `role` what it may do.
+ */
+export type WhoAmI = Gateway['WhoAmI'];
 
 /** A message of `/v1/chat/completions` (the OpenAI protocol the model server speaks; not a Studio service's document). */
 export interface ChatMessage {

@@ -39,6 +39,7 @@ class LauncherIT {
                         .isEqualTo(200);
             }
             assertThat(Studio.listening(studio.kafkaPort)).isTrue();
+            servesTheCommittedOpenApiDocuments(studio);
             assertThat(start.output()).contains("Local OpenAI API: http://localhost:" + studio.llmPort + "/v1");
             // The seed's stable local URL (SAGE_STUDIO_LLM_PORT): /v1/models answers there as on the gateway's port
             // (no model serves yet: the same OpenAI-shaped answer), and nothing else is served there.
@@ -218,6 +219,36 @@ class LauncherIT {
         assertThat(start.output()).contains(shown);
         for (int port : studio.ports()) {
             assertThat(Studio.listening(port)).as("port " + port).isFalse();
+        }
+    }
+
+    /**
+     * The packaged services serve their committed OpenAPI documents (studio-common {@code CommittedOpenApi}) and do not
+     * ship the OpenAPI extension, which built the document at every start (~5 MiB of resident memory per service).
+     */
+    private static void servesTheCommittedOpenApiDocuments(Studio studio) throws Exception {
+        Map<String, Integer> documents = Map.of(
+                "gateway", studio.gatewayPort,
+                "finetune", studio.finetunePort,
+                "chat-switch", studio.chatPort,
+                "gpu-probe", studio.gpuPort);
+        for (Map.Entry<String, Integer> document : documents.entrySet()) {
+            HttpResponse<String> json = studio.get(document.getValue(), "/q/openapi?format=json");
+            assertThat(json.statusCode()).as(json.body()).isEqualTo(200);
+            Path committed = Studio.REPO.resolve("studio-ui/src/api/openapi/" + document.getKey() + ".json");
+            assertThat(StudioJson.mapper().readTree(json.body()))
+                    .as(document.getKey())
+                    .isEqualTo(StudioJson.mapper().readTree(committed.toFile()));
+            HttpResponse<String> yaml = studio.get(document.getValue(), "/q/openapi");
+            assertThat(yaml.headers().firstValue("Content-Type")).hasValue("application/yaml;charset=UTF-8");
+        }
+        for (String module :
+                List.of("gateway-adapter", "finetune-service", "chat-switch-service", "gpu-probe-service")) {
+            try (var jars = Files.list(Studio.REPO.resolve(module + "/target/quarkus-app/lib/main"))) {
+                assertThat(jars.map(jar -> jar.getFileName().toString()))
+                        .as(module + " ships no OpenAPI extension")
+                        .noneMatch(name -> name.contains("smallrye-open-api") || name.contains("smallrye-openapi"));
+            }
         }
     }
 }

@@ -5,6 +5,8 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import io.sage.studio.common.auth.Caller;
 import io.sage.studio.common.auth.StudioPrincipal;
 
@@ -25,7 +27,13 @@ public class WhoAmIResource {
      *              {@code none})
      * @param role  {@code viewer}, {@code trainer} or {@code admin}
      */
-    public record WhoAmI(String actor, String role) {}
+    public record WhoAmI(
+            @Schema(required = true) String actor,
+
+            @Schema(
+                    required = true,
+                    enumeration = {"viewer", "trainer", "admin"})
+            String role) {}
 
     private final StudioPrincipal principal;
 
