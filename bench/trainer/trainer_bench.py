@@ -406,6 +406,14 @@ def _sem(values: list[float]) -> float:
     return math.sqrt(_var(values) / len(values)) if values else 0.0
 
 
+REQUIRED_MODULES = ("torch", "transformers", "peft", "accelerate")
+
+
+def missing_modules() -> list[str]:
+    """The Python packages both trainers need that this interpreter cannot import."""
+    return [name for name in REQUIRED_MODULES if not _installed(name)]
+
+
 def environment(smoke: bool) -> tuple[str, list[str]]:
     import peft
     import torch
@@ -471,6 +479,15 @@ def main() -> int:
         args.bins = min(args.bins, 4)
     args.samples = args.samples or 2000
     args.max_length = args.max_length or 1024
+    missing = missing_modules()
+    if missing:
+        print(
+            f"{sys.executable} cannot import {', '.join(missing)}: the benchmark needs torch, transformers, peft and "
+            "accelerate (a CUDA build of torch for the GPU run). Set SAGE_TRAINER_PYTHON to an interpreter that has "
+            "them (bench/trainer/README.md).",
+            file=sys.stderr,
+        )
+        return 2
 
     started = time.monotonic()
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="sage-trainer-bench-"))
