@@ -94,6 +94,7 @@ TOKENS=${TOKENS:-16}; TOKEN_DELAY=${TOKEN_DELAY:-0.005}
 python3 "$HERE/sse_backend.py" "$SSE_PORT" bench-sse "$TOKENS" "$TOKEN_DELAY" >"$WORK/sse.log" 2>&1 & PIDS+=($!)
 
 # -- broker and gateway ------------------------------------------------------------------------------------------
+# Each gateway gets a studio home under $WORK: the user's own (~/.sage: settings, credentials) is never read or made.
 log "starting a standalone Kafka broker"
 start_broker "$WORK/kafka" "$KAFKA_PORT" "$CONTROLLER_PORT"
 PIDS+=("$BROKER_PID")
@@ -108,13 +109,13 @@ publish 1 nginx-backend "http://127.0.0.1:$BACKEND_PORT" bench-model
 
 # shellcheck disable=SC2086 # GATEWAY_JAVA_OPTS: more JVM options, e.g. a flight recording to profile it
 "${GATEWAY_JAVA:-java}" -Xms512m -Xmx512m -XX:+UseParallelGC ${GATEWAY_JAVA_OPTS:-} \
-    -Dquarkus.http.port="$GATEWAY_PORT" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
+    -Dquarkus.http.port="$GATEWAY_PORT" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dstudio.home="$WORK/home" \
     -Dquarkus.vertx.event-loops-pool-size="$EVENT_LOOPS" -Dquarkus.log.level=WARN \
     -jar "$JAR" >"$WORK/gateway.log" 2>&1 & PIDS+=($!); GATEWAY_PID=$!
 if [ -n "${GATEWAY_B_OPTS:-}" ]; then
     # shellcheck disable=SC2086 # GATEWAY_B_OPTS: the options that make the B side differ
     "${GATEWAY_JAVA:-java}" -Xms512m -Xmx512m -XX:+UseParallelGC ${GATEWAY_JAVA_OPTS:-} ${GATEWAY_B_OPTS} \
-        -Dquarkus.http.port="$GATEWAY_B_PORT" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
+        -Dquarkus.http.port="$GATEWAY_B_PORT" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dstudio.home="$WORK/home-b" \
         -Dquarkus.vertx.event-loops-pool-size="$EVENT_LOOPS" -Dquarkus.log.level=WARN \
         -jar "$JAR" >"$WORK/gateway-b.log" 2>&1 & PIDS+=($!); GATEWAY_B_PID=$!
 fi
