@@ -9,6 +9,35 @@ BENCH_SERVICE_JAVA_OPTS="${STUDIO_JAVA_OPTS:--Xms16m -Xmx384m -XX:MinHeapFreeRat
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
+# free_port_block N: the first of N consecutive free ports, outside the kernel's ephemeral range
+# (net.ipv4.ip_local_port_range): an outgoing connection may take a port inside it before an engine binds it minutes
+# later (the Java tests use testkit.FreePorts for the same reason).
+free_port_block() {
+  python3 - "$1" <<'PY'
+import random, socket, sys
+count = int(sys.argv[1])
+try:
+    low, high = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+except (OSError, ValueError):
+    low, high = 32768, 65535
+windows = [(a, b) for a, b in ((10000, low - 1), (high + 1, 65535)) if b - a + 1 >= count]
+for _ in range(200):
+    a, b = random.choice(windows)
+    start = random.randint(a, b - count + 1)
+    socks = []
+    try:
+        for p in range(start, start + count):
+            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
+        print(start); break
+    except OSError:
+        pass
+    finally:
+        for s in socks: s.close()
+else:
+    sys.exit("no block of %d free ports outside the ephemeral range %d-%d" % (count, low, high))
+PY
+}
+
 # wait_http URL [expected-status]: polls for up to two minutes.
 wait_http() {
   for _ in $(seq 1 600); do

@@ -19,21 +19,7 @@ home="$work/home"
 source "$repo/bench/lib.sh"
 
 # Consecutive free ports: gateway, finetune, chat, gpu, kafka (+ controller), four engines, the LLM port.
-block="$(python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    start = random.randint(21000, 39000)
-    socks = []
-    try:
-        for p in range(start, start + 11):
-            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
-        print(start); break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-PY
-)"
+block="$(free_port_block 11)"
 gateway_port=$block; finetune_port=$((block + 1)); chat_port=$((block + 2)); gpu_port=$((block + 3))
 kafka_port=$((block + 4)); llm_port=$((block + 10))
 

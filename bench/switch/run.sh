@@ -23,20 +23,9 @@ trap cleanup EXIT
 # shellcheck source=../lib.sh
 source "$repo/bench/lib.sh"
 free_range() {
-  python3 - <<'PY'
-import random, socket
-for _ in range(100):
-    start = random.randint(21000, 39000)
-    try:
-        socks = []
-        for p in range(start, start + 10):
-            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
-        print(f"{start}-{start + 9}"); break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-PY
+  local start
+  start="$(free_port_block 10)"
+  echo "$start-$((start + 9))"
 }
 
 chat_jar="$repo/chat-switch-service/target/quarkus-app/quarkus-run.jar"

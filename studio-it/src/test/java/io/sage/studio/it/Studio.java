@@ -2,7 +2,6 @@ package io.sage.studio.it;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,8 +15,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+
+import io.sage.studio.testkit.FreePorts;
 
 /**
  * A studio started by the real {@code ./sage} launcher in its own studio home and on its own free ports,
@@ -46,7 +46,7 @@ final class Studio implements AutoCloseable {
 
     Studio(Path home) {
         this.home = home;
-        int base = freeBlock(9);
+        int base = FreePorts.block(9);
         this.gatewayPort = base;
         this.finetunePort = base + 1;
         this.chatPort = base + 2;
@@ -200,29 +200,5 @@ final class Studio implements AutoCloseable {
     @Override
     public void close() {
         sage(Duration.ofMinutes(2), "studio", "stop");
-    }
-
-    /** {@code count} consecutive ports that are free now. */
-    static int freeBlock(int count) {
-        for (int attempt = 0; attempt < 200; attempt++) {
-            int base = ThreadLocalRandom.current().nextInt(20_000, 40_000);
-            boolean free = true;
-            for (int p = base; p < base + count && free; p++) {
-                free = portFree(p);
-            }
-            if (free) {
-                return base;
-            }
-        }
-        throw new IllegalStateException("no block of " + count + " free ports");
-    }
-
-    static boolean portFree(int port) {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(port));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

@@ -15,10 +15,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 import io.restassured.path.json.JsonPath;
 import io.sage.studio.common.files.AtomicFiles;
+import io.sage.studio.testkit.FreePorts;
 
 /** The stand-in vLLM ({@code testing/fake-vllm/fake_vllm.py}) and model directories for it. */
 public final class Engines {
@@ -126,19 +126,13 @@ public final class Engines {
         }
     }
 
-    /** Ten consecutive free ports, so that parallel builds on this machine do not collide on 8001-8010. */
+    /**
+     * Ten consecutive free ports outside the kernel's ephemeral range ({@link FreePorts}), so that parallel builds on
+     * this machine do not collide on 8002-8011 and no outgoing connection takes one before an engine binds it.
+     */
     public static String freePortRange() {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int start = ThreadLocalRandom.current().nextInt(20000, 40000);
-            boolean free = true;
-            for (int p = start; p < start + 10 && free; p++) {
-                free = isFree(p);
-            }
-            if (free) {
-                return start + "-" + (start + 9);
-            }
-        }
-        throw new IllegalStateException("no ten free ports in a row");
+        int start = FreePorts.block(10);
+        return start + "-" + (start + 9);
     }
 
     public static int freePort() {
@@ -147,15 +141,6 @@ public final class Engines {
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static boolean isFree(int port) {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress("127.0.0.1", port));
-            return true;
-        } catch (IOException e) {
-            return false;
         }
     }
 

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,6 +88,7 @@ public class LocalProcessRuntime implements ServingRuntime {
         this.engine = config.engine();
         this.template = CommandTemplate.parse(this.config.command());
         this.ports = PortPool.parse(this.config.host(), this.config.ports());
+        this.ports.ephemeralOverlap().ifPresent(LOG::warn);
         this.logDir = home.chatDir();
     }
 
@@ -103,8 +105,8 @@ public class LocalProcessRuntime implements ServingRuntime {
     @Override
     public synchronized Backend start(BackendSpec spec) throws RuntimeFailure {
         int port = ports.next(new HashSet<>(portsInUse.values()))
-                .orElseThrow(() -> new RuntimeFailure(
-                        "no free port for a new engine in studio.chat.local.ports=" + config.ports()));
+                .orElseThrow(() -> new RuntimeFailure("no free port for a new engine in studio.chat.local.ports="
+                        + config.ports() + ": " + ports.whyNoneFree(enginesByPort())));
         List<String> command = command(spec, port);
         Set<String> running = new HashSet<>(portsInUse.keySet());
         running.add(spec.id());
@@ -145,6 +147,12 @@ public class LocalProcessRuntime implements ServingRuntime {
                 spec.adapters(),
                 Backend.State.STARTING,
                 Instant.now());
+    }
+
+    private Map<Integer, String> enginesByPort() {
+        Map<Integer, String> engines = new HashMap<>();
+        portsInUse.forEach((id, port) -> engines.put(port, id));
+        return engines;
     }
 
     /**
