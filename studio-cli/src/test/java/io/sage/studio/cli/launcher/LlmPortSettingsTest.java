@@ -18,6 +18,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.sage.studio.testkit.FreePorts;
+
 /**
  * The original studio's stable local model URL ({@code SAGE_STUDIO_LLM_PORT}, default 8001): the gateway is told to
  * listen there, the model servers' ports leave it out, and a taken port stops the start naming the variable.
@@ -110,12 +112,19 @@ class LlmPortSettingsTest {
                 Files.createDirectories(jar.getParent());
                 Files.writeString(jar, "not a jar");
             }
-            for (String variable :
-                    new String[] {"STUDIO_GATEWAY_PORT", "STUDIO_FINETUNE_PORT", "STUDIO_CHAT_PORT", "STUDIO_GPU_PORT"
-                    }) {
-                env.put(variable, Integer.toString(freePort()));
+            // One block of six, outside the ephemeral range (the Kafka controller takes the port after the broker's,
+            // which a lone free port does not promise: a CI run lost this test to a taken controller port).
+            int block = FreePorts.block(6);
+            String[] variables = {
+                "STUDIO_GATEWAY_PORT",
+                "STUDIO_FINETUNE_PORT",
+                "STUDIO_CHAT_PORT",
+                "STUDIO_GPU_PORT",
+                "STUDIO_KAFKA_PORT"
+            };
+            for (int i = 0; i < variables.length; i++) {
+                env.put(variables[i], Integer.toString(block + i));
             }
-            env.put("STUDIO_KAFKA_PORT", Integer.toString(freePort()));
             env.put("STUDIO_BUILD", "never");
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             StudioLauncher launcher = new StudioLauncher(
@@ -139,11 +148,5 @@ class LlmPortSettingsTest {
         assertThat(settings.component("chat-switch-service.log")).contains(settings.chat());
         assertThat(settings.component("gpu")).contains(settings.gpu());
         assertThat(settings.component("nothing.log")).isEmpty();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }
