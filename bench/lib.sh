@@ -20,7 +20,7 @@ try:
     low, high = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
 except (OSError, ValueError):
     low, high = 32768, 65535
-windows = [(a, b) for a, b in ((10000, low - 1), (high + 1, 65535)) if b - a + 1 >= count]
+windows = [(a, b) for a, b in ((10000, low - 1), (high + 1, 65535)) if b - a + 1 >= count] or [(10000, 65535)]
 for _ in range(200):
     a, b = random.choice(windows)
     start = random.randint(a, b - count + 1)

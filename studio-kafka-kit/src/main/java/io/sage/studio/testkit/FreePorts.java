@@ -53,7 +53,8 @@ public final class FreePorts {
 
     /**
      * Where blocks may start and end ({@code [from, to]} pairs): from {@link #LOWEST} up to the ephemeral range, and
-     * from its end to 65535; without a known range, below 32768 (Linux' default start).
+     * from its end to 65535; without a known range, below 32768 (Linux' default start). Where the range leaves no
+     * room (a machine that made nearly every port ephemeral), anywhere from {@link #LOWEST} up: racy, as before.
      */
     static List<int[]> windows(int[] ephemeral) {
         int low = ephemeral == null ? 32_768 : ephemeral[0];
@@ -64,6 +65,9 @@ public final class FreePorts {
         }
         if (high + 1 <= 65_535) {
             windows.add(new int[] {Math.max(LOWEST, high + 1), 65_535});
+        }
+        if (windows.isEmpty()) {
+            windows.add(new int[] {LOWEST, 65_535});
         }
         return windows;
     }
