@@ -14,7 +14,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The ports engines may listen on ({@code 8002-8011}, {@code 8001,8005} or a mix), handed out lowest free first.
+ * The ports engines may listen on ({@code 8002-8011}, {@code 8001,8005} or a mix): a new engine gets the first free
+ * one in the listed order.
  *
  * <p>A port of the kernel's ephemeral range ({@code net.ipv4.ip_local_port_range}, 32768-60999 by default) can be the
  * local end of any outgoing connection of this machine, a Kafka client's for instance, and stays taken as long as
