@@ -75,8 +75,10 @@ public final class FreePorts {
     /** The kernel's ephemeral range {@code [low, high]}, or {@code null} where the file is missing or unreadable. */
     static int[] ephemeralRange(Path file) {
         try {
-            String[] parts =
-                    Files.readString(file, StandardCharsets.US_ASCII).strip().split("\\s+");
+            // Not Files.readString: it sizes its read by the file's size, and /proc reports 0 (it returned "3").
+            String[] parts = String.join(" ", Files.readAllLines(file, StandardCharsets.US_ASCII))
+                    .strip()
+                    .split("\\s+");
             return parts.length == 2 ? new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])} : null;
         } catch (IOException | NumberFormatException e) {
             return null;

@@ -2,6 +2,7 @@ package io.sage.studio.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -56,6 +57,16 @@ class FreePortsTest {
             assertThatThrownBy(() -> FreePorts.block(2, List.of(new int[] {port, port + 1})))
                     .hasMessageContaining("no block of 2 free ports");
         }
+    }
+
+    @Test
+    void theKernelsOwnRangeIsReadWhereItExists() {
+        assumeTrue(Files.isReadable(FreePorts.EPHEMERAL_RANGE), "no " + FreePorts.EPHEMERAL_RANGE + " here");
+        int[] range = FreePorts.ephemeralRange(FreePorts.EPHEMERAL_RANGE);
+        assertThat(range)
+                .as("a /proc file reports size 0, so it must be read to its end")
+                .hasSize(2);
+        assertThat(range[0]).isLessThan(range[1]).isGreaterThan(0);
     }
 
     @Test

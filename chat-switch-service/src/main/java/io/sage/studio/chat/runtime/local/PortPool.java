@@ -72,8 +72,10 @@ final class PortPool {
     /** The kernel's ephemeral port range as {@code [low, high]}, if the file reads as two numbers. */
     static Optional<int[]> ephemeralRange(Path file) {
         try {
-            String[] parts =
-                    Files.readString(file, StandardCharsets.US_ASCII).strip().split("\\s+");
+            // Not Files.readString: it sizes its read by the file's size, and /proc reports 0 (it returned "3").
+            String[] parts = String.join(" ", Files.readAllLines(file, StandardCharsets.US_ASCII))
+                    .strip()
+                    .split("\\s+");
             if (parts.length == 2) {
                 return Optional.of(new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])});
             }

@@ -2,6 +2,7 @@ package io.sage.studio.chat.runtime.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -84,6 +85,14 @@ class PortPoolTest {
         assertThat(PortPool.parse("127.0.0.1", "40000-40001", Optional.empty()).ephemeralOverlap())
                 .as("no range known, nothing to say")
                 .isEmpty();
+    }
+
+    @Test
+    void theKernelsOwnRangeIsReadWhereItExists() {
+        assumeTrue(Files.isReadable(PortPool.EPHEMERAL_RANGE), "no " + PortPool.EPHEMERAL_RANGE + " here");
+        assertThat(PortPool.ephemeralRange(PortPool.EPHEMERAL_RANGE))
+                .as("a /proc file reports size 0, so it must be read to its end")
+                .hasValueSatisfying(r -> assertThat(r[0]).isPositive().isLessThan(r[1]));
     }
 
     @Test
